@@ -1,0 +1,32 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiToken, token_digest
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "hint"]
+    readonly_fields = ["hint", "created_at", "last_used_at"]
+    fields = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raw = ApiToken.generate()
+            obj.hint, obj.digest = raw[:10], token_digest(raw)
+            messages.warning(
+                request,
+                _("Copy the token now, it is not shown again: %(token)s")
+                % {"token": raw},
+            )
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        from accounts.services import api_token_revoke
+
+        for token in queryset:
+            api_token_revoke(token=token)

@@ -1,0 +1,49 @@
+"""Create the demo users (one per role) and let each app load its demo data."""
+
+from importlib import import_module
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from accounts.roles import ADMIN, MANAGER, VIEWER
+
+DEMO_USERS = (
+    ("admin", ADMIN, True),
+    ("manager", MANAGER, False),
+    ("viewer", VIEWER, False),
+)
+DEMO_APPS = ("providers", "contacts", "campaigns")
+
+
+class Command(BaseCommand):
+    help = "Create demo users and demo data; safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default="demo-admin-2026")
+
+    def handle(self, *args, password: str, **options):
+        User = get_user_model()
+        for username, role, superuser in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"is_staff": True, "is_superuser": superuser},
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=role))
+        for app in DEMO_APPS:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            module.load(stdout=self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo users (password {password!r}): admin (Admin), "
+                "manager (Manager), viewer (Viewer)"
+            )
+        )

@@ -1,0 +1,37 @@
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from accounts.models import ApiToken, token_digest
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored."""
+    raw = ApiToken.generate()
+    token = ApiToken.objects.create(
+        user=user, name=name, hint=raw[:10], digest=token_digest(raw)
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke a token; revoked tokens stay listed for the record."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """The active token with this raw value, marking it used; None when unknown."""
+    token = (
+        ApiToken.objects.active()
+        .select_related("user")
+        .filter(digest=token_digest(raw))
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Write at most once a minute: a busy client must not turn every call into an UPDATE.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

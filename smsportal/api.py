@@ -1,0 +1,82 @@
+"""The REST API (django-ninja) under /api/v1/; apps add their routers here."""
+
+from typing import Any
+
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, SessionAuth
+
+from django.http import HttpRequest
+
+from accounts.roles import user_roles
+from accounts.services import api_token_authenticate
+from smsportal.exceptions import ApplicationError
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        api_token = api_token_authenticate(raw=token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        return api_token.user
+
+
+api = NinjaAPI(
+    title="smsportal API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), SessionAuth()],
+)
+
+
+def require_perm(request: HttpRequest, *perms: str) -> None:
+    """Raise 403 unless the authenticated user holds every permission."""
+    if not request.user.has_perms(perms):
+        raise HttpError(403, "You do not have permission to do this.")
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
+    return api.create_response(
+        request, {"detail": exc.message, "where": exc.where, **exc.extra}, status=400
+    )
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    email: str
+    roles: list[str]
+    permissions: list[str]
+
+
+@api.get("/me", response=MeOut, tags=["accounts"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    """The authenticated user, their roles and permissions."""
+    user = request.user
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "email": user.email,
+        "roles": user_roles(user),
+        "permissions": sorted(user.get_all_permissions()),
+    }
+
+
+def _register_routers() -> None:
+    from importlib import import_module
+
+    for app in ("providers", "contacts", "campaigns"):
+        try:
+            module = import_module(f"{app}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.api":
+                raise
+            continue
+        api.add_router(f"/{getattr(module, 'PREFIX', app)}", module.router)
+
+
+_register_routers()

@@ -1,0 +1,22 @@
+"""The one application error of our own apps (HackSoft's ApplicationError)."""
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A domain rule was broken; `where` says where (file, row, column, field)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.extra = extra or {}
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message

@@ -1,0 +1,69 @@
+import pytest
+
+from django.urls import reverse
+
+from accounts.models import ApiToken, token_digest
+from accounts.services import api_token_create, api_token_revoke
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(raw: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_token_authenticates_api_requests(client, manager_user):
+    _token, raw = api_token_create(user=manager_user, name="crm")
+    response = client.get("/api/v1/me", **bearer(raw))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == "mark-manager"
+    assert body["roles"] == ["Manager"]
+
+
+def test_revoked_token_is_refused(client, manager_user):
+    token, raw = api_token_create(user=manager_user, name="crm")
+    api_token_revoke(token=token)
+    assert client.get("/api/v1/me", **bearer(raw)).status_code == 401
+
+
+def test_unknown_token_is_refused(client):
+    assert client.get("/api/v1/me", **bearer("sp_not-a-token")).status_code == 401
+
+
+def test_token_is_stored_hashed(manager_user):
+    token, raw = api_token_create(user=manager_user, name="crm")
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert stored.digest == token_digest(raw)
+    assert raw not in {stored.digest, stored.hint, stored.name}
+
+
+def test_token_of_inactive_user_is_refused(client, manager_user):
+    _token, raw = api_token_create(user=manager_user, name="crm")
+    manager_user.is_active = False
+    manager_user.save()
+    assert client.get("/api/v1/me", **bearer(raw)).status_code == 401
+
+
+def test_profile_page_creates_shows_once_and_revokes(admin_client, admin_user):
+    response = admin_client.post(reverse("accounts:profile"), {"name": "script"})
+    raw = response.context["new_token"]
+    assert raw.startswith("sp_")
+    assert raw in response.content.decode()
+    assert raw not in admin_client.get(reverse("accounts:profile")).content.decode()
+    token = admin_user.api_tokens.get()
+    admin_client.post(reverse("accounts:token_revoke", args=[token.pk]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_user_cannot_revoke_another_users_token(admin_client, manager_user):
+    token, _raw = api_token_create(user=manager_user, name="crm")
+    response = admin_client.post(reverse("accounts:token_revoke", args=[token.pk]))
+    assert response.status_code == 404
+
+
+def test_openapi_schema_is_served(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert "/api/v1/me" in response.json()["paths"]

@@ -1,0 +1,46 @@
+import pytest
+
+from django.contrib.auth.models import Group
+
+from accounts.roles import ADMIN, MANAGER, VIEWER
+
+
+def _user_with_role(django_user_model, username: str, role: str):
+    user = django_user_model.objects.create_user(
+        username=username, password="secret-pass-123", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return _user_with_role(django_user_model, "alice-admin", ADMIN)
+
+
+@pytest.fixture
+def manager_user(db, django_user_model):
+    return _user_with_role(django_user_model, "mark-manager", MANAGER)
+
+
+@pytest.fixture
+def viewer_user(db, django_user_model):
+    return _user_with_role(django_user_model, "vera-viewer", VIEWER)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer_user):
+    client.force_login(viewer_user)
+    return client
