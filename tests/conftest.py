@@ -4,6 +4,8 @@ from django.contrib.auth.models import Group
 
 from accounts.roles import ADMIN, MANAGER, VIEWER
 
+pytest_plugins = ["tests.fixtures.simulator"]
+
 
 def _user_with_role(django_user_model, username: str, role: str):
     user = django_user_model.objects.create_user(

@@ -1,0 +1,464 @@
+"""The gateway interface: our vocabulary for messages, statuses and gateway operations.
+
+Every gateway module translates between this vocabulary and its vendor's, nothing more:
+it imports nothing from `contacts` or `campaigns`, and it never touches the database.
+A gateway gets an `AccountConfig` (built from a ProviderAccount by the registry) and an
+httpx client from `providers.http`.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from providers.exceptions import NotSupported
+
+if TYPE_CHECKING:
+    from providers.http import GatewayHttp
+
+
+class DeliveryStatus(models.TextChoices):
+    """Where one outbound message stands. Stored values are forever: never rename.
+
+    PENDING -> QUEUED -> SENT -> DELIVERED -> READ
+                              -> UNDELIVERED
+            -> REJECTED       (gateway or stop list refused it)
+            -> FAILED         (retries exhausted on our side)
+    PENDING/QUEUED -> CANCELLED (scheduled message withdrawn)
+    UNKNOWN: the vendor said something we cannot map (kept verbatim beside it).
+    """
+
+    PENDING = "pending", _("Pending")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    UNDELIVERED = "undelivered", _("Undelivered")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+# Updates never move a message backwards: a report applies only when its rank is higher.
+# UNKNOWN ranks with QUEUED so a later real status replaces it, and it never erases one.
+STATUS_RANK: Mapping[str, int] = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.UNKNOWN: 1,
+    DeliveryStatus.QUEUED: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 5,
+    DeliveryStatus.UNDELIVERED: 5,
+    DeliveryStatus.READ: 6,
+    DeliveryStatus.REJECTED: 7,
+    DeliveryStatus.FAILED: 7,
+    DeliveryStatus.CANCELLED: 7,
+}
+
+# DELIVERED is final for SMS; a Viber message may still move on to READ.
+FINAL = frozenset(
+    {
+        DeliveryStatus.READ,
+        DeliveryStatus.UNDELIVERED,
+        DeliveryStatus.REJECTED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.CANCELLED,
+    }
+)
+SETTLED = FINAL | {DeliveryStatus.DELIVERED}
+
+
+class FailureReason(models.TextChoices):
+    """Why a message did not arrive; the vendor's code and text are kept beside it."""
+
+    INVALID_NUMBER = "invalid_number", _("Invalid number")
+    STOP_LIST = "stop_list", _("On the stop list")
+    SENDER_NOT_ALLOWED = "sender_not_allowed", _("Sender name not allowed")
+    INSUFFICIENT_BALANCE = "insufficient_balance", _("Insufficient balance")
+    EXPIRED = "expired", _("Expired")
+    UNREACHABLE = "unreachable", _("Subscriber unreachable")
+    DESTINATION_CLOSED = "destination_closed", _("Destination closed")
+    CONTENT_REJECTED = "content_rejected", _("Text rejected")
+    GATEWAY_ERROR = "gateway_error", _("Gateway error")
+    RETRY_LIMIT = "retry_limit", _("Retries exhausted")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Submit outcome unknown")
+    CANCELLED = "cancelled", _("Cancelled")
+    OTHER = "other", _("Other")
+
+
+class MessageChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    FLASH = "flash", _("Flash SMS")
+    VIBER = "viber", _("Viber")
+    VIBER_THEN_SMS = "viber_sms", _("Viber, then SMS")
+    VOICE = "voice", _("Voice message")
+
+
+class Capability(enum.StrEnum):
+    """What a gateway can do; pages and the API hide what an account's gateway lacks."""
+
+    SEND = "send"
+    FLASH = "flash"
+    VIBER = "viber"
+    CASCADE = "cascade"  # Viber first, SMS if Viber is not delivered
+    VOICE = "voice"
+    SCHEDULED_SEND = "scheduled_send"
+    VALIDITY = "validity"
+    TRANSLIT = "translit"
+    NO_SPLIT = "no_split"
+    PERSONAL_LINK = "personal_link"
+    CLIENT_REFERENCE = "client_reference"  # the gateway dedupes on our reference
+    STATUS_POLL = "status_poll"
+    STATUS_CALLBACK = "status_callback"
+    BALANCE = "balance"
+    INCOMING = "incoming"
+    INCOMING_CALLBACK = "incoming_callback"
+    SENDER_NAMES = "sender_names"
+    SENDER_NAME_ADD = "sender_name_add"
+    STOP_LIST_READ = "stop_list_read"
+    STOP_LIST_WRITE = "stop_list_write"
+    SCHEDULED_LIST = "scheduled_list"
+    SCHEDULED_CANCEL = "scheduled_cancel"
+    PHONE_BOOK = "phone_book"
+    STATISTICS = "statistics"
+    COST_ESTIMATE = "cost_estimate"
+    NUMBER_LOOKUP = "number_lookup"
+    RESOLVE_REFERENCE = "resolve_reference"  # find a submit by our reference
+
+
+# Value objects ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """What a gateway needs to know about one provider account (no database object)."""
+
+    kind: str
+    base_url: str
+    login: str = ""
+    password: str = ""  # or the API token, for gateways that use one
+    token: str = ""
+    dialect: str = ""
+    test_mode: bool = False
+    default_sender: str = ""
+    callback_url: str = ""  # our delivery-report URL for this account
+    incoming_url: str = ""  # our incoming-message URL for this account
+    tariff: Decimal | None = None  # price per segment the admin entered, if any
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.login, self.password, self.token) if s]
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceOptions:
+    """WEBSMS voice message settings."""
+
+    language: str = "ru"
+    voice: str = ""  # "male" / "female" or the vendor's voice name
+    speed: str = ""
+    tone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ViberContent:
+    text: str
+    sender: str = ""
+    button_text: str = ""
+    button_url: str = ""
+    image_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    """One message to one recipient, ready for a gateway."""
+
+    reference: str  # our Message reference; sent as the client id where the API allows
+    phone: str  # E.164, already normalised by contacts.phone
+    text: str
+    sender: str
+    channel: MessageChannel = MessageChannel.SMS
+    send_at: datetime | None = None  # aware; None means now
+    valid_until: datetime | None = None  # aware
+    translit: bool = False
+    no_split: bool = False
+    viber: ViberContent | None = None
+    voice: VoiceOptions | None = None
+    personal_link: str = ""  # WEBSMS personal link target
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    reference: str
+    gateway_message_id: str  # empty when the recipient was refused
+    status: DeliveryStatus  # usually QUEUED; REJECTED for a per-recipient refusal
+    reason: FailureReason | None = None
+    vendor_code: str = ""
+    vendor_text: str = ""
+    segments: int | None = None
+    cost: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    gateway_message_id: str
+    status: DeliveryStatus
+    reason: FailureReason | None = None
+    vendor_code: str = ""  # verbatim
+    vendor_text: str = ""  # verbatim, often Russian
+    occurred_at: datetime | None = None  # aware; None when the vendor gave no time
+    cost: Decimal | None = None
+    segments: int | None = None
+    operator: str = ""
+    reference: str = ""  # our reference, when the vendor echoes it
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    amount: Decimal
+    currency: str = "RUB"
+    # Some gateways count prepaid messages instead of money.
+    messages_left: int | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SenderNameInfo:
+    name: str
+    state: str  # the gateway's word, verbatim ("active", "moderation", ...)
+    usable: bool
+    operators: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    gateway_message_id: str
+    phone: str  # as the vendor gave it, normalised to digits with a leading "+"
+    text: str
+    received_at: datetime | None
+    to: str = ""  # our number / prefix / sender it was sent to
+    reply_to_gateway_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledMessage:
+    gateway_message_id: str
+    phone: str
+    text: str
+    send_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    total: Decimal
+    segments: int
+    messages: int
+    currency: str = "RUB"
+    exact: bool = True  # False when computed from an admin-entered tariff
+
+
+@dataclass(frozen=True, slots=True)
+class NumberInfo:
+    phone: str
+    operator: str = ""
+    region: str = ""
+    country: str = ""
+    ported: bool | None = None
+    reachable: bool | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneBookEntry:
+    phone: str
+    name: str = ""
+    group: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsRow:
+    day: date
+    sent: int
+    delivered: int
+    cost: Decimal
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A callback request as the gateway sent it, detached from Django."""
+
+    method: str
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    body: bytes
+    content_type: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    remote_addr: str = ""
+
+    @classmethod
+    def from_django(cls, request: object) -> InboundRequest:
+        return cls(
+            method=request.method,  # type: ignore[attr-defined]
+            query={k: v for k, v in request.GET.items()},  # type: ignore[attr-defined]
+            form={k: v for k, v in request.POST.items()}  # type: ignore[attr-defined]
+            if request.content_type  # type: ignore[attr-defined]
+            in ("application/x-www-form-urlencoded", "multipart/form-data")
+            else {},
+            body=request.body,  # type: ignore[attr-defined]
+            content_type=request.content_type or "",  # type: ignore[attr-defined]
+            headers=dict(request.headers),  # type: ignore[attr-defined]
+            remote_addr=request.META.get("REMOTE_ADDR", ""),  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAck:
+    """The exact reply a gateway expects to a callback."""
+
+    body: bytes = b"OK"
+    content_type: str = "text/plain; charset=utf-8"
+    status: int = 200
+
+
+# The gateway ------------------------------------------------------------------------
+
+
+class SmsGateway(ABC):
+    """One vendor's protocol. Optional operations raise NotSupported unless declared."""
+
+    kind: ClassVar[str]  # registry key, DB value, URL segment; never renamed
+    label: ClassVar[str]
+    dialects: ClassVar[tuple[str, ...]] = ()  # first one is the default
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    channels: ClassVar[frozenset[MessageChannel]] = frozenset({MessageChannel.SMS})
+    max_batch: ClassVar[int] = 100  # recipients per send request
+    max_status_batch: ClassVar[int] = 100  # ids per status request
+    default_base_url: ClassVar[str]
+    status_map: ClassVar[Mapping[str, DeliveryStatus]] = {}
+
+    def __init__(self, config: AccountConfig, *, http: GatewayHttp | None = None):
+        from providers.http import GatewayHttp
+
+        self.config = config
+        self.http = http or GatewayHttp(config)
+
+    @property
+    def dialect(self) -> str:
+        return self.config.dialect or (self.dialects[0] if self.dialects else "")
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def map_status(self, vendor_code: str) -> DeliveryStatus:
+        """Our status for a vendor status word or code; UNKNOWN when unmapped."""
+        return self.status_map.get(
+            str(vendor_code).strip().lower(), DeliveryStatus.UNKNOWN
+        )
+
+    # Every gateway --------------------------------------------------------------
+
+    @abstractmethod
+    def send(self, batch: Sequence[OutgoingSms]) -> list[SendResult]:
+        """Submit messages of one account; one result per message, same order.
+
+        Per-recipient refusals come back as REJECTED results with a reason; anything
+        that stops the whole request raises a GatewayError. A timeout after the request
+        left raises GatewayUnavailable with outcome_unknown=True: the caller must not
+        resend blindly but reconcile (resolve_references) or ask a person.
+        """
+
+    @abstractmethod
+    def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:
+        """Current status of sent messages; ids the gateway does not know are omitted."""
+
+    @abstractmethod
+    def balance(self) -> Balance:
+        """The account balance."""
+
+    # Callbacks (pushed by the gateway) -----------------------------------------
+
+    def verify_callback(self, request: InboundRequest) -> None:
+        """Raise CallbackRejected when the request is not authentic.
+
+        The per-account URL token already authenticates the sender; gateways that sign
+        callbacks check the signature here.
+        """
+        return
+
+    def parse_status_callback(self, request: InboundRequest) -> list[StatusReport]:
+        """Status reports in a delivery-report callback."""
+        raise NotSupported(self.kind, "status callback")
+
+    def status_callback_ack(
+        self, request: InboundRequest, reports: Sequence[StatusReport]
+    ) -> CallbackAck:
+        """The exact reply the gateway expects to a delivery-report callback."""
+        return CallbackAck()
+
+    def parse_incoming_callback(self, request: InboundRequest) -> list[IncomingMessage]:
+        """Incoming messages pushed by the gateway."""
+        raise NotSupported(self.kind, "incoming callback")
+
+    def incoming_callback_ack(
+        self, request: InboundRequest, messages: Sequence[IncomingMessage]
+    ) -> CallbackAck:
+        return CallbackAck()
+
+    # Optional operations ------------------------------------------------------
+
+    def resolve_references(self, references: Sequence[str]) -> dict[str, SendResult]:
+        """Submits the gateway holds under our references (for unknown outcomes)."""
+        raise NotSupported(self.kind, "resolve references")
+
+    def incoming(
+        self, *, since: datetime, until: datetime | None = None
+    ) -> list[IncomingMessage]:
+        raise NotSupported(self.kind, "incoming messages")
+
+    def sender_names(self) -> list[SenderNameInfo]:
+        raise NotSupported(self.kind, "sender names")
+
+    def sender_name_add(self, name: str, *, comment: str = "") -> SenderNameInfo:
+        raise NotSupported(self.kind, "sender name request")
+
+    def stop_list(self) -> list[str]:
+        raise NotSupported(self.kind, "stop list")
+
+    def stop_list_add(self, phones: Sequence[str]) -> None:
+        raise NotSupported(self.kind, "stop list add")
+
+    def stop_list_remove(self, phones: Sequence[str]) -> None:
+        raise NotSupported(self.kind, "stop list remove")
+
+    def scheduled_list(self) -> list[ScheduledMessage]:
+        raise NotSupported(self.kind, "scheduled messages")
+
+    def cancel_scheduled(self, gateway_ids: Sequence[str]) -> list[str]:
+        """Withdraw scheduled messages; returns the ids actually cancelled."""
+        raise NotSupported(self.kind, "cancel scheduled")
+
+    def phone_book_list(self, *, group: str = "") -> list[PhoneBookEntry]:
+        raise NotSupported(self.kind, "phone book")
+
+    def phone_book_push(self, entries: Sequence[PhoneBookEntry], *, group: str) -> int:
+        raise NotSupported(self.kind, "phone book")
+
+    def statistics(self, *, start: date, end: date) -> list[StatisticsRow]:
+        raise NotSupported(self.kind, "statistics")
+
+    def estimate_cost(self, batch: Sequence[OutgoingSms]) -> CostEstimate:
+        raise NotSupported(self.kind, "cost estimate")
+
+    def lookup_number(self, phone: str) -> NumberInfo:
+        raise NotSupported(self.kind, "number lookup")

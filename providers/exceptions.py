@@ -1,0 +1,103 @@
+"""Gateway errors, typed by what the caller must do.
+
+GatewayError                      .kind, .message, .vendor_code, .raw (redacted), .status
+├── GatewayUnavailable            timeouts, connection errors, 5xx, 429 -> retry later
+│   └── RateLimited               .retry_after seconds
+├── GatewayRefused                the whole request is wrong; retrying won't help
+│   ├── AuthenticationFailed      -> disable the account, tell the user
+│   ├── InsufficientBalance       -> pause the campaign, tell the user
+│   └── SenderNotAllowed
+├── GatewayProtocolError          a response we could not parse -> log raw body, retry once
+├── NotSupported                  capability missing for this gateway
+└── CallbackRejected              a callback that is not authentic -> HTTP 400
+GatewayConfigurationError         missing/invalid account settings
+"""
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+
+
+class GatewayError(Exception):
+    """Base of every error a gateway raises; keeps the vendor's answer, redacted."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        vendor_code: str = "",
+        raw: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.vendor_code = vendor_code
+        self.raw = raw[:2000]
+        self.status = status
+
+    def __str__(self) -> str:
+        parts = [f"[{self.kind}]", self.message]
+        if self.vendor_code:
+            parts.append(f"(code {self.vendor_code})")
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.raw:
+            parts.append(f"body: {self.raw[:200]!r}")
+        return " ".join(parts)
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway could not be reached or answered 5xx/429: retry later.
+
+    `outcome_unknown` is True when the request may have reached the gateway (a read
+    timeout or a dropped connection after sending): a send must then be reconciled,
+    not repeated.
+    """
+
+    def __init__(self, *args: object, outcome_unknown: bool = False, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.outcome_unknown = outcome_unknown
+
+
+class RateLimited(GatewayUnavailable):
+    """The gateway asked us to slow down; retry after `retry_after` seconds."""
+
+    def __init__(self, *args: object, retry_after: float = 60.0, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class GatewayRefused(GatewayError):
+    """The gateway refused the whole request; retrying the same request won't help."""
+
+
+class AuthenticationFailed(GatewayRefused):
+    """Wrong login, password or token, or a blocked account."""
+
+
+class InsufficientBalance(GatewayRefused):
+    """The account has no money or messages left."""
+
+
+class SenderNotAllowed(GatewayRefused):
+    """The sender name is unknown to the gateway or not approved."""
+
+
+class GatewayProtocolError(GatewayError):
+    """The gateway answered something we could not parse."""
+
+
+class NotSupported(GatewayError):
+    """The gateway has no such operation."""
+
+    def __init__(self, kind: str, operation: str) -> None:
+        super().__init__(kind, f"{operation} is not supported by this gateway")
+        self.operation = operation
+
+
+class CallbackRejected(GatewayError, SuspiciousOperation):
+    """A callback failed authentication; Django answers 400."""
+
+
+class GatewayConfigurationError(ImproperlyConfigured):
+    """The provider account lacks a setting the gateway needs."""

@@ -1,0 +1,198 @@
+"""The one place that builds httpx clients and turns transport trouble into GatewayErrors.
+
+Gateways call `GatewayHttp.request(...)` with a path relative to the account's base URL,
+so pointing an account at the simulator (or a real host) is one field. Credentials are
+redacted from everything this module logs or keeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+from providers.base import AccountConfig
+from providers.exceptions import (
+    AuthenticationFailed,
+    GatewayUnavailable,
+    RateLimited,
+)
+
+logger = logging.getLogger("providers.http")
+
+USER_AGENT = "smsportal/0.1 (+https://github.com/smsportal)"
+TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
+LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+# 503 and 429 mean the server turned the request away; other 5xx may hide a processed one.
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+REDACTED = "***"
+
+
+@functools.cache
+def _shared_client() -> httpx.Client:
+    return httpx.Client(
+        timeout=TIMEOUT, limits=LIMITS, headers={"User-Agent": USER_AGENT}
+    )
+
+
+def build_client(**kwargs: Any) -> httpx.Client:
+    """A client with our timeouts and User-Agent (for callers that need their own)."""
+    options = {
+        "timeout": TIMEOUT,
+        "limits": LIMITS,
+        "headers": {"User-Agent": USER_AGENT},
+    }
+    options.update(kwargs)
+    return httpx.Client(**options)
+
+
+def join_url(base_url: str, path: str) -> str:
+    """Append a request path to an account base URL ('/smsc' + '/sys/send.php')."""
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Mask every secret, raw or URL-encoded (UTF-8 or windows-1251), in `text`."""
+    for secret in secrets:
+        if not secret:
+            continue
+        variants = {secret, quote(secret, safe=""), quote_plus(secret)}
+        with contextlib.suppress(UnicodeEncodeError):
+            variants.add(quote_plus(secret, encoding="cp1251"))
+        for variant in sorted(variants, key=len, reverse=True):
+            text = text.replace(variant, REDACTED)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its response, redacted, for audit and error reports."""
+
+    method: str
+    url: str
+    request_body: str
+    status: int | None
+    response_body: str
+
+
+class GatewayHttp:
+    """HTTP for one account: base URL, timeouts, redaction, error classification."""
+
+    def __init__(self, config: AccountConfig, *, client: httpx.Client | None = None):
+        self.config = config
+        self.client = client or _shared_client()
+        self.last_exchange: Exchange | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> httpx.Response:
+        """Send a request; raise GatewayUnavailable/RateLimited/AuthenticationFailed.
+
+        Other HTTP statuses are returned: vendors put error texts in 200 and 400 bodies,
+        and each gateway's parser reads them.
+        """
+        url = join_url(self.config.base_url, path)
+        extra = {"timeout": timeout} if timeout is not None else {}
+        try:
+            response = self.client.request(
+                method, url, params=params, data=data, content=content, json=json,
+                headers=headers, **extra,
+            )  # fmt: skip
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            self._remember(method, url, params, data, content, None, "")
+            raise GatewayUnavailable(
+                self.config.kind, f"cannot connect: {type(exc).__name__}"
+            ) from exc
+        except httpx.TransportError as exc:
+            # The request may have reached the gateway: its outcome is unknown.
+            self._remember(method, url, params, data, content, None, "")
+            raise GatewayUnavailable(
+                self.config.kind,
+                f"no answer: {type(exc).__name__}",
+                outcome_unknown=True,
+            ) from exc
+        body = self._body_text(response)
+        self._remember(method, url, params, data, content, response.status_code, body)
+        self._classify(response, body)
+        return response
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.config.secrets())
+
+    # internals ------------------------------------------------------------------
+
+    def _classify(self, response: httpx.Response, body: str) -> None:
+        status = response.status_code
+        raw = self.redact(body)
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(
+                self.config.kind, "rate limited", raw=raw, status=status,
+                retry_after=retry_after,
+            )  # fmt: skip
+        if status >= 500:
+            raise GatewayUnavailable(
+                self.config.kind,
+                "server error",
+                raw=raw,
+                status=status,
+                outcome_unknown=status not in NOT_PROCESSED_STATUSES,
+            )
+        if status in (401, 403):
+            raise AuthenticationFailed(
+                self.config.kind, "credentials refused", raw=raw, status=status
+            )
+
+    @staticmethod
+    def _body_text(response: httpx.Response) -> str:
+        try:
+            return response.text
+        except (UnicodeDecodeError, LookupError):
+            return response.content.decode("latin-1")
+
+    def _remember(self, method, url, params, data, content, status, body) -> None:
+        request_url = url
+        if params:
+            request_url += "?" + str(httpx.QueryParams(params))
+        if content is not None:
+            request_body = content.decode("utf-8", "replace")
+        elif data:
+            request_body = str(httpx.QueryParams(data))
+        else:
+            request_body = ""
+        self.last_exchange = Exchange(
+            method=method,
+            url=self.redact(request_url),
+            request_body=self.redact(request_body)[:4000],
+            status=status,
+            response_body=self.redact(body)[:4000],
+        )
+        logger.debug(
+            "%s %s -> %s %s",
+            method,
+            self.last_exchange.url,
+            status,
+            self.last_exchange.response_body[:300],
+        )
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(1.0, float(value)) if value else 60.0
+    except ValueError:
+        return 60.0

@@ -1,0 +1,140 @@
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from providers.base import AccountConfig
+from providers.registry import KIND_CHOICES, gateway_class
+from smsportal.fields import EncryptedTextField
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ProviderAccount(models.Model):
+    """Credentials and settings for one account at one gateway."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("gateway"), max_length=20, choices=KIND_CHOICES)
+    dialect = models.CharField(
+        _("protocol dialect"),
+        max_length=20,
+        blank=True,
+        help_text=_("For gateways with several APIs (Webcom: XML, JSON, HTTP GET)."),
+    )
+    base_url = models.URLField(
+        _("API base URL"),
+        max_length=300,
+        help_text=_("Request paths are appended to it; leave the vendor's host."),
+    )
+    login = models.CharField(_("login"), max_length=150, blank=True)
+    password = EncryptedTextField(_("password"), blank=True)
+    token = EncryptedTextField(_("API token"), blank=True)
+    test_mode = models.BooleanField(
+        _("test mode"),
+        default=False,
+        help_text=_("Gateways with a test mode accept messages without sending them."),
+    )
+    default_sender = models.CharField(_("default sender"), max_length=15, blank=True)
+    rate_limit = models.PositiveIntegerField(
+        _("send rate limit"),
+        default=0,
+        help_text=_("Messages per second across all workers; 0 means no limit."),
+    )
+    tariff = models.DecimalField(
+        _("price per segment"),
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Used for cost estimates where the gateway gives none."),
+    )
+    callback_token = models.CharField(
+        max_length=64, unique=True, default=new_callback_token, editable=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    balance = models.DecimalField(
+        _("balance"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    balance_currency = models.CharField(max_length=8, blank=True)
+    balance_checked_at = models.DateTimeField(
+        _("balance read at"), null=True, blank=True
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("provider account")
+        verbose_name_plural = _("provider accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def gateway_class(self):
+        return gateway_class(self.kind)
+
+    @property
+    def callback_url(self) -> str:
+        base = settings.SMSPORTAL_CALLBACK_BASE_URL.rstrip("/")
+        return f"{base}/callbacks/{self.callback_token}/status/"
+
+    @property
+    def incoming_url(self) -> str:
+        base = settings.SMSPORTAL_CALLBACK_BASE_URL.rstrip("/")
+        return f"{base}/callbacks/{self.callback_token}/incoming/"
+
+    def config(self) -> AccountConfig:
+        """What the gateway needs, detached from the database."""
+        return AccountConfig(
+            kind=self.kind,
+            base_url=self.base_url,
+            login=self.login,
+            password=self.password,
+            token=self.token,
+            dialect=self.dialect,
+            test_mode=self.test_mode,
+            default_sender=self.default_sender,
+            callback_url=self.callback_url,
+            incoming_url=self.incoming_url,
+            tariff=Decimal(self.tariff) if self.tariff is not None else None,
+            options=dict(self.options or {}),
+        )
+
+
+class SenderName(models.Model):
+    """A sender name of an account, as the gateway reports it."""
+
+    account = models.ForeignKey(
+        ProviderAccount,
+        on_delete=models.CASCADE,
+        related_name="sender_names",
+        verbose_name=_("account"),
+    )
+    name = models.CharField(_("sender name"), max_length=20)
+    state = models.CharField(_("state at the gateway"), max_length=100, blank=True)
+    usable = models.BooleanField(_("usable"), default=False)
+    operators = models.TextField(_("operators"), blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sender name")
+        verbose_name_plural = _("sender names")
+        ordering = ["account", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="sendername_unique_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

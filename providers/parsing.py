@@ -1,0 +1,161 @@
+"""Tolerant body parsing shared by the gateways (REFERENCE.md §0.2).
+
+Vendors mislabel content types, mix decimal commas and dots, send numbers as strings,
+pad keys with spaces and answer in Russian. Every helper here is strict about safety
+(no external entities, no entity expansion, no network) and lenient about form.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from lxml import etree
+
+BodyKind = Literal["xml", "json", "ini", "text", "empty"]
+
+_INI_SECTION = re.compile(r"^\s*\[\s*\w+\s*\]\s*$", re.MULTILINE)
+
+# No DTDs, no entities, no network: refuses XXE and "billion laughs" bodies.
+_SAFE_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+)
+_RECOVER_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    recover=True,
+)
+
+
+class BodyError(ValueError):
+    """A body that cannot be read as the expected format."""
+
+
+def sniff(body: bytes | str) -> BodyKind:
+    """Decide the body format from its first characters, not from Content-Type."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text:
+        return "empty"
+    if text.startswith("<"):
+        return "xml"
+    if text[0] in "{[":
+        if text[0] == "[" and _INI_SECTION.match(text.splitlines()[0]):
+            return "ini"
+        return "json"
+    if _INI_SECTION.search(text):
+        return "ini"
+    return "text"
+
+
+def parse_xml(body: bytes | str, *, recover: bool = True) -> etree._Element:
+    """Parse XML safely; fall back to lxml's recovering parser for sloppy bodies."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    data = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data[:4096].upper():
+        raise BodyError("XML with a DTD or entities is refused")
+    try:
+        return etree.fromstring(data, parser=_SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        if not recover:
+            raise BodyError(f"malformed XML: {exc}") from exc
+        root = etree.fromstring(data, parser=_RECOVER_PARSER)
+        if root is None:
+            raise BodyError(f"malformed XML: {exc}") from exc
+        return root
+
+
+def parse_json(body: bytes | str) -> Any:
+    try:
+        return json.loads(body.decode("utf-8-sig") if isinstance(body, bytes) else body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BodyError(f"malformed JSON: {exc}") from exc
+
+
+def parse_ini(text: str) -> dict[str, dict[str, str]]:
+    """WEBSMS-style `[section]` / `key = value` text; keys stripped and de-spaced."""
+    sections: dict[str, dict[str, str]] = {}
+    current = sections.setdefault("", {})
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith((";", "#")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip().lower(), {})
+            continue
+        if "=" in line:
+            key, _, value = line.partition("=")
+            current[normalize_key(key)] = value.strip()
+    return sections
+
+
+def normalize_key(key: str) -> str:
+    """'summ_ phone ' -> 'summ_phone'; 'Packet_ID' -> 'packet_id'."""
+    return re.sub(r"\s+", "", key).lower()
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """'408,71', '0.40', 19023.9, ' 10.6000000 ' -> Decimal; blanks -> None."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise BodyError(f"not a number: {value!r}") from exc
+
+
+def to_int(value: Any, default: int | None = None) -> int | None:
+    """'2', 2, ' 2 ', 2.0 -> 2; blanks -> default."""
+    if value is None:
+        return default
+    text = str(value).strip()
+    if not text:
+        return default
+    try:
+        return int(Decimal(text.replace(",", ".")))
+    except InvalidOperation as exc:
+        raise BodyError(f"not an integer: {value!r}") from exc
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, typographic quotes and trailing punctuation removed, spaces collapsed."""
+    text = text.replace("ё", "е").replace("Ё", "Е")
+    text = re.sub(r"[«»“”„‘’\"']", "", text)
+    return re.sub(r"\s+", " ", text).strip().rstrip(".!").strip().lower()
+
+
+def match_text(text: str, table: Mapping[str, Any]) -> Any:
+    """The value of the first key whose normalised text occurs in `text`, else None.
+
+    Vendor error texts are natural language, often Russian, sometimes with a trailing
+    period: compare normalised substrings, longest key first.
+    """
+    haystack = normalize_text(text)
+    for key in sorted(table, key=len, reverse=True):
+        if normalize_text(key) in haystack:
+            return table[key]
+    return None
+
+
+def digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def e164(phone: str) -> str:
+    """Vendor phone (digits, maybe with '+' or spaces) -> '+79031234567'."""
+    only = digits(phone)
+    return f"+{only}" if only else ""
+
+
+def first(items: Iterable[Any], default: Any = None) -> Any:
+    return next(iter(items), default)

@@ -1,0 +1,30 @@
+import argparse
+import logging
+from pathlib import Path
+
+from providers.simulator import Simulator, SimulatorState, load_accounts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="smsportal gateway simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--accounts", type=Path, help="JSON list of gateway accounts")
+    parser.add_argument("--sent-delay", type=float, default=1.0)
+    parser.add_argument("--delivery-delay", type=float, default=3.0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(message)s")
+
+    state = SimulatorState(
+        sent_delay=args.sent_delay, delivery_delay=args.delivery_delay
+    )
+    simulator = Simulator(state, host=args.host, port=args.port)
+    if args.accounts and args.accounts.exists():
+        count = load_accounts(state, args.accounts)
+        logging.info("loaded %d accounts from %s", count, args.accounts)
+    logging.info("serving /webcom /smsc /websms on %s", simulator.url)
+    simulator.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""In-memory state of the simulated gateways: accounts, messages, faults, callbacks.
+
+Framework-free (no Django): the simulator is "the vendor" and runs as its own process.
+Statuses move along a generic lifecycle; each protocol module words them its own way:
+
+    accepted -> sent -> delivered [-> read (Viber)]
+                     -> undelivered | expired
+    accepted (scheduled) -> cancelled
+
+Outcome rules by the recipient's last digits, so tests and demos can pick a fate:
+    ...9990 undelivered, ...9991 expired, ...9999 refused at submit (invalid number).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ACCEPTED, SENT, DELIVERED, READ = "accepted", "sent", "delivered", "read"
+UNDELIVERED, EXPIRED, CANCELLED = "undelivered", "expired", "cancelled"
+FINAL_STATES = frozenset({DELIVERED, READ, UNDELIVERED, EXPIRED, CANCELLED})
+
+FAULT_MODES = frozenset(
+    {
+        "http500",  # 500 with an HTML page, request not processed
+        "http502",
+        "http503",
+        "timeout_before",  # hang, then 503: not processed
+        "timeout_after",  # process, then hang: the client sees a timeout
+        "drop_before",  # close the connection without an answer, not processed
+        "drop_after",  # process, then close without an answer
+        "malformed",  # process, answer a truncated body
+        "refuse",  # refuse every recipient of the next send (per-recipient error)
+    }
+)
+
+
+@dataclass
+class Fault:
+    mode: str
+    count: int = 1  # how many requests it hits; -1 means until cleared
+    path: str = ""  # only requests whose path contains this
+    delay: float = 3.0  # seconds to hang for the timeout modes
+
+
+@dataclass
+class SimAccount:
+    gateway: str
+    login: str
+    password: str = ""
+    token: str = ""
+    balance: Decimal = Decimal("1000.00")
+    currency: str = "RUB"
+    price_per_part: Decimal = Decimal("3.50")
+    status_callback_url: str = ""
+    incoming_callback_url: str = ""
+    blocked: bool = False
+    senders: dict[str, str] = field(default_factory=lambda: {"SMSPORTAL": "active"})
+    stop_list: set[str] = field(default_factory=set)
+    phone_book: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class SimMessage:
+    id: str
+    gateway: str
+    login: str
+    phone: str  # digits only
+    text: str
+    sender: str
+    channel: str = "sms"
+    reference: str = ""  # the client's id, where the protocol carries one
+    packet: str = ""  # the request/packet id, where the protocol has one
+    parts: int = 1
+    cost: Decimal = Decimal("0")
+    created_at: float = 0.0
+    send_at: float | None = None
+    state: str = ACCEPTED
+    changed_at: float = 0.0
+    error: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimIncoming:
+    id: str
+    gateway: str
+    login: str
+    phone: str
+    text: str
+    to: str
+    received_at: float
+
+
+@dataclass
+class Submission:
+    """One recipient handed to a gateway: tests count these to prove exactly-once."""
+
+    gateway: str
+    login: str
+    phone: str
+    reference: str
+    text: str
+    at: float
+
+
+CallbackBuilder = Callable[
+    ["SimMessage", "SimAccount"], "tuple[str, bytes, str] | None"
+]
+
+
+class SimulatorState:
+    """Everything the simulated gateways remember; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        sent_delay: float = 0.5,
+        delivery_delay: float = 1.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.sent_delay = sent_delay
+        self.delivery_delay = delivery_delay
+        self.accounts: dict[tuple[str, str], SimAccount] = {}
+        self.messages: dict[str, dict[str, SimMessage]] = {}
+        self.by_reference: dict[tuple[str, str, str], SimMessage] = {}
+        self.submissions: list[Submission] = []
+        self.incoming: list[SimIncoming] = []
+        self.faults: dict[str, list[Fault]] = {}
+        self.request_log: list[tuple[str, str, float]] = []  # gateway, path, time
+        self.callback_builders: dict[str, CallbackBuilder] = {}
+        self.callbacks_sent: list[tuple[str, str, int | None]] = []  # url, body, status
+        self.captured: list = []  # requests posted to /_control/capture
+        self._pending_callbacks: set[tuple[str, str]] = set()
+        self._ids = itertools.count(int(clock()) % 1_000_000 * 1000 + 1)
+
+    # accounts -----------------------------------------------------------------
+
+    def add_account(self, account: SimAccount) -> SimAccount:
+        with self.lock:
+            self.accounts[(account.gateway, account.login)] = account
+        return account
+
+    def authenticate(
+        self, gateway: str, *, login: str = "", password: str = "", token: str = ""
+    ) -> SimAccount | None:
+        """The account these credentials open, or None."""
+        with self.lock:
+            if token:
+                for account in self.accounts.values():
+                    if account.gateway == gateway and account.token == token:
+                        return account
+                return None
+            account = self.accounts.get((gateway, login))
+            if account and account.password and account.password == password:
+                return account
+            return None
+
+    # messages -----------------------------------------------------------------
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    def find_by_reference(
+        self, gateway: str, login: str, reference: str
+    ) -> SimMessage | None:
+        with self.lock:
+            return self.by_reference.get((gateway, login, reference))
+
+    def submit(self, message: SimMessage, *, charge: bool = True) -> SimMessage:
+        """Record an accepted message (and charge the account)."""
+        with self.lock:
+            now = self.clock()
+            message.created_at = message.changed_at = now
+            self.messages.setdefault(message.gateway, {})[message.id] = message
+            if message.reference:
+                key = (message.gateway, message.login, message.reference)
+                self.by_reference[key] = message
+            self.submissions.append(
+                Submission(message.gateway, message.login, message.phone,
+                           message.reference, message.text, now)
+            )  # fmt: skip
+            account = self.accounts.get((message.gateway, message.login))
+            if charge and account is not None:
+                account.balance -= message.cost
+        return message
+
+    def get(self, gateway: str, message_id: str) -> SimMessage | None:
+        with self.lock:
+            self.advance()
+            return self.messages.get(gateway, {}).get(message_id)
+
+    def cancel(self, gateway: str, message_id: str) -> bool:
+        """Withdraw a scheduled message that has not gone out yet."""
+        with self.lock:
+            message = self.messages.get(gateway, {}).get(message_id)
+            if message is None or message.state != ACCEPTED:
+                return False
+            if message.send_at is None or message.send_at <= self.clock():
+                return False
+            self._move(message, CANCELLED)
+            account = self.accounts.get((gateway, message.login))
+            if account is not None:
+                account.balance += message.cost
+            return True
+
+    def advance(self) -> None:
+        """Move messages along their lifecycle as time passes."""
+        now = self.clock()
+        with self.lock:
+            for by_id in self.messages.values():
+                for message in by_id.values():
+                    if message.state in FINAL_STATES:
+                        continue
+                    self._progress(message, now)
+
+    def _progress(self, message: SimMessage, now: float) -> None:
+        start = message.send_at if message.send_at else message.created_at
+        if message.state == ACCEPTED and now >= start + self.sent_delay:
+            self._move(message, SENT)
+        if (
+            message.state == SENT
+            and now >= start + self.sent_delay + self.delivery_delay
+        ):
+            self._move(message, self.outcome_for(message))
+        if (
+            message.state == DELIVERED
+            and message.channel in ("viber", "viber_sms")
+            and now >= start + self.sent_delay + 2 * self.delivery_delay
+        ):
+            self._move(message, READ)
+
+    @staticmethod
+    def outcome_for(message: SimMessage) -> str:
+        if message.phone.endswith("9990"):
+            return UNDELIVERED
+        if message.phone.endswith("9991"):
+            return EXPIRED
+        return DELIVERED
+
+    @staticmethod
+    def refused_at_submit(phone: str) -> bool:
+        return phone.endswith("9999")
+
+    def _move(self, message: SimMessage, state: str) -> None:
+        message.state = state
+        message.changed_at = self.clock()
+        if message.gateway in self.callback_builders:
+            self._pending_callbacks.add((message.gateway, message.id))
+
+    # incoming -----------------------------------------------------------------
+
+    def add_incoming(
+        self, gateway: str, login: str, *, phone: str, text: str, to: str = ""
+    ) -> SimIncoming:
+        with self.lock:
+            item = SimIncoming(
+                self.next_id(), gateway, login, phone, text, to, self.clock()
+            )
+            self.incoming.append(item)
+            return item
+
+    # faults -------------------------------------------------------------------
+
+    def add_fault(self, gateway: str, fault: Fault) -> None:
+        if fault.mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {fault.mode!r}")
+        with self.lock:
+            self.faults.setdefault(gateway, []).append(fault)
+
+    def take_fault(self, gateway: str, path: str) -> Fault | None:
+        """The fault that hits this request, if any (consuming one of its count)."""
+        with self.lock:
+            for fault in self.faults.get(gateway, []):
+                if fault.path and fault.path not in path:
+                    continue
+                if fault.count > 0:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self.faults[gateway].remove(fault)
+                return fault
+            return None
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    # callbacks ----------------------------------------------------------------
+
+    def due_callbacks(self) -> list[tuple[str, bytes, str]]:
+        """(url, body, content type) of every callback owed since the last call."""
+        self.advance()
+        with self.lock:
+            pending, self._pending_callbacks = self._pending_callbacks, set()
+            due = []
+            for gateway, message_id in sorted(pending):
+                message = self.messages[gateway][message_id]
+                account = self.accounts.get((gateway, message.login))
+                if account is None or not account.status_callback_url:
+                    continue
+                built = self.callback_builders[gateway](message, account)
+                if built is not None:
+                    due.append(built)
+            return due
+
+    def reset(self) -> None:
+        """Forget messages, submissions, faults and incoming; keep accounts."""
+        with self.lock:
+            self.messages.clear()
+            self.by_reference.clear()
+            self.submissions.clear()
+            self.incoming.clear()
+            self.faults.clear()
+            self.request_log.clear()
+            self.callbacks_sent.clear()
+            self.captured.clear()
+            self._pending_callbacks.clear()
