@@ -1,0 +1,167 @@
+/*
+ * Binds templates/campaigns/_segment_counter.html to its textarea (needs segments.js).
+ *
+ * Everything is read from data attributes at each update, and input and clicks are
+ * delegated from the document, so counters and textareas swapped in by htmx keep
+ * working and a page can change data-table / data-recipients / data-price-per-segment
+ * at any time. All visible words come from the template (gettext); this file only
+ * writes numbers and toggles `hidden`.
+ */
+(function () {
+  "use strict";
+
+  var COUNTER = "[data-segment-counter]";
+  var WATCHED = ["data-table", "data-recipients", "data-price-per-segment", "data-currency"];
+  // Invisible or blank characters are shown by code point, or the user sees nothing.
+  var INVISIBLE = /[\s\p{C}]/u;
+
+  function codePoint(ch) {
+    return "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+  }
+
+  function locale() {
+    return document.documentElement.lang || undefined;
+  }
+
+  function setField(root, name, value) {
+    root.querySelectorAll('[data-sc-field="' + name + '"]').forEach(function (el) {
+      el.textContent = value;
+    });
+  }
+
+  function show(root, name, visible) {
+    root.querySelectorAll('[data-sc-show="' + name + '"]').forEach(function (el) {
+      el.hidden = !visible;
+    });
+  }
+
+  function tableFor(root) {
+    var tables = window.SmsSegments.tables;
+    var name = root.dataset.table || "standard";
+    // An unknown name must not break the page: count by the standard rules.
+    return Object.prototype.hasOwnProperty.call(tables, name) ? tables[name] : tables.standard;
+  }
+
+  function formatMoney(amount, currency) {
+    try {
+      var money = { style: "currency", currency: currency };
+      return new Intl.NumberFormat(locale(), money).format(amount);
+    } catch (error) {
+      // Not an ISO 4217 code: show the number and the label as given.
+      var plain = { maximumFractionDigits: 2 };
+      return new Intl.NumberFormat(locale(), plain).format(amount) + " " + currency;
+    }
+  }
+
+  function renderNonGsm(root, chars) {
+    root.querySelectorAll('[data-sc-field="non-gsm"]').forEach(function (el) {
+      el.replaceChildren.apply(
+        el,
+        chars.map(function (ch) {
+          var mark = document.createElement("mark");
+          mark.className = "px-1 me-1";
+          mark.textContent = INVISIBLE.test(ch) ? codePoint(ch) : ch;
+          mark.title = codePoint(ch);
+          return mark;
+        }),
+      );
+    });
+  }
+
+  function renderCost(root, info) {
+    var price = parseFloat(root.dataset.pricePerSegment);
+    var recipients = parseInt(root.dataset.recipients || "1", 10);
+    var known = Number.isFinite(price) && Number.isFinite(recipients);
+    show(root, "cost", known);
+    if (!known) return;
+    var currency = root.dataset.currency || "RUB";
+    var cost = window.SmsSegments.estimateCost(info.segments, recipients, price);
+    setField(root, "cost", formatMoney(cost, currency));
+    setField(root, "recipients", new Intl.NumberFormat(locale()).format(recipients));
+    setField(root, "price", formatMoney(price, currency));
+  }
+
+  function update(root) {
+    var textarea = document.getElementById(root.dataset.textareaId);
+    if (!textarea || !window.SmsSegments) return;
+    var table = tableFor(root);
+    var text = textarea.value;
+    var info = window.SmsSegments.count(text, table);
+    var number = new Intl.NumberFormat(locale());
+    setField(root, "units", number.format(info.units));
+    setField(root, "segments", number.format(info.segments));
+    setField(root, "remaining", number.format(info.remaining));
+    setField(root, "per-segment", number.format(info.perSegment));
+    root.querySelectorAll("[data-sc-encoding]").forEach(function (el) {
+      el.hidden = el.dataset.scEncoding !== info.encoding;
+    });
+    show(root, "too-long", info.tooLong);
+    setField(root, "max-parts", table.maxParts === null ? "" : number.format(table.maxParts));
+    show(root, "non-gsm", info.nonGsmChars.length > 0);
+    renderNonGsm(root, info.nonGsmChars);
+    // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.
+    // With an emoji left the text would stay UCS-2 and merely read worse.
+    var after = null;
+    if (info.encoding === "ucs2") {
+      after = window.SmsSegments.count(window.SmsSegments.transliterate(text), table);
+    }
+    var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
+    show(root, "transliterate", offer);
+    setField(root, "translit-segments", after === null ? "" : number.format(after.segments));
+    renderCost(root, info);
+  }
+
+  function countersFor(textarea) {
+    if (!textarea.id) return [];
+    return Array.from(document.querySelectorAll(COUNTER)).filter(function (root) {
+      return root.dataset.textareaId === textarea.id;
+    });
+  }
+
+  function bind(root) {
+    if (root.dataset.segmentCounterBound) return;
+    root.dataset.segmentCounterBound = "true";
+    new MutationObserver(function () {
+      update(root);
+    }).observe(root, { attributes: true, attributeFilter: WATCHED });
+    update(root);
+  }
+
+  function bindAll(scope) {
+    if (scope.matches && scope.matches(COUNTER)) bind(scope);
+    scope.querySelectorAll(COUNTER).forEach(bind);
+  }
+
+  document.addEventListener("input", function (event) {
+    countersFor(event.target).forEach(update);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest('[data-sc-action="transliterate"]');
+    if (!button) return;
+    var root = button.closest(COUNTER);
+    var textarea = root && document.getElementById(root.dataset.textareaId);
+    if (!textarea) return;
+    textarea.value = window.SmsSegments.transliterate(textarea.value);
+    // Other listeners (validation, previews) learn about the change like from typing.
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.focus();
+  });
+
+  // A textarea swapped in by htmx keeps its id; recount whatever htmx loaded.
+  document.addEventListener("htmx:load", function (event) {
+    bindAll(event.target);
+    document.querySelectorAll(COUNTER).forEach(function (root) {
+      var textarea = root.dataset.textareaId && document.getElementById(root.dataset.textareaId);
+      if (textarea && event.target.contains(textarea)) update(root);
+    });
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      bindAll(document);
+    });
+  } else {
+    bindAll(document);
+  }
+})();

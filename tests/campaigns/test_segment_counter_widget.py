@@ -1,0 +1,160 @@
+"""The composer's counter partial renders, and composer.js drives it in a browser."""
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+COMPOSER_JS = ROOT / "static/js/composer.js"
+SEGMENTS_JS = ROOT / "static/js/segments.js"
+
+
+def _render(**context) -> lxml.html.HtmlElement:
+    html = render_to_string("campaigns/_segment_counter.html", context)
+    assert "<script" not in html  # CSP: scripts come from static files only
+    return lxml.html.fragment_fromstring(html)
+
+
+def test_partial_renders_its_data_attributes():
+    root = _render(textarea_id="id_text", table="websms")
+    assert root.get("data-segment-counter") is not None
+    assert root.get("data-textarea-id") == "id_text"
+    assert root.get("data-table") == "websms"
+    assert root.get("data-recipients") == "1"
+    assert root.get("data-currency") == "RUB"
+    assert root.get("data-price-per-segment") is None
+    (button,) = root.xpath('.//button[@data-sc-action="transliterate"]')
+    assert button.get("type") == "button"  # never submits the composer form
+    assert {
+        e.get("data-sc-encoding") for e in root.xpath(".//*[@data-sc-encoding]")
+    } == {
+        "gsm7",
+        "ucs2",
+    }
+
+
+def test_partial_defaults_to_the_standard_table():
+    assert _render(textarea_id="id_text").get("data-table") == "standard"
+
+
+def test_partial_writes_numbers_unlocalised_in_russian():
+    with translation.override("ru"):
+        root = _render(
+            textarea_id="id_body",
+            table="standard",
+            price_per_segment=Decimal("0.45"),
+            recipients=12000,
+            currency="USD",
+        )
+    assert root.get("data-price-per-segment") == "0.45"
+    assert root.get("data-recipients") == "12000"
+    assert root.get("data-currency") == "USD"
+
+
+def test_partial_has_every_element_composer_js_writes():
+    source = COMPOSER_JS.read_text(encoding="utf-8")
+    fields = set(re.findall(r'setField\(root, "([a-z-]+)"', source))
+    fields |= set(re.findall(r'data-sc-field="([a-z-]+)"', source))
+    shown = set(re.findall(r'show\(root, "([a-z-]+)"', source))
+    assert {"units", "segments", "remaining", "cost", "non-gsm"} <= fields
+    assert {"too-long", "non-gsm", "transliterate", "cost"} <= shown
+    root = _render(textarea_id="id_text", price_per_segment=Decimal("1"))
+    in_template = {e.get("data-sc-field") for e in root.xpath(".//*[@data-sc-field]")}
+    toggled = {e.get("data-sc-show") for e in root.xpath(".//*[@data-sc-show]")}
+    assert fields <= in_template
+    assert shown <= toggled
+    # Optional parts start hidden so a page without JavaScript shows no stale hints.
+    assert all(e.get("hidden") is not None for e in root.xpath(".//*[@data-sc-show]"))
+
+
+def test_scripts_partial_loads_segments_before_composer():
+    html = render_to_string("campaigns/_segment_counter_scripts.html")
+    sources = re.findall(r'<script src="([^"]+)"></script>', html)
+    assert sources == ["/static/js/segments.js", "/static/js/composer.js"]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_counter_in_a_browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html",
+        {
+            "textarea_id": "id_text",
+            "table": "standard",
+            "price_per_segment": Decimal("0.5"),
+            "recipients": 1000,
+        },
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            page.add_script_tag(path=str(SEGMENTS_JS))
+            page.add_script_tag(path=str(COMPOSER_JS))
+
+            def field(name):
+                return page.locator(f'[data-sc-field="{name}"]').first
+
+            def shown(name):
+                return page.locator(f'[data-sc-show="{name}"]')
+
+            expect(field("segments")).to_have_text("0")
+            expect(field("cost")).to_have_text("RUB 0.00")
+
+            page.fill("#id_text", "Привет,\u00a0«мир»")
+            expect(field("units")).to_have_text("13")
+            expect(page.locator('[data-sc-encoding="ucs2"]')).to_be_visible()
+            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_hidden()
+            marks = page.locator('[data-sc-field="non-gsm"] mark')
+            expect(marks).to_have_text(
+                ["П", "р", "и", "в", "е", "т", "U+00A0", "«", "м", "»"]
+            )
+            expect(shown("transliterate")).to_be_visible()
+            expect(field("translit-segments")).to_have_text("1")
+
+            page.fill("#id_text", "Привет \U0001f600")  # stays UCS-2: nothing to gain
+            expect(shown("transliterate")).to_be_hidden()
+            page.fill("#id_text", "Привет,\u00a0«мир»")
+            expect(shown("transliterate")).to_be_visible()
+            page.click('[data-sc-action="transliterate"]')
+            assert page.input_value("#id_text") == 'Privet, "mir"'
+            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
+            expect(shown("non-gsm")).to_be_hidden()
+            expect(shown("transliterate")).to_be_hidden()
+
+            page.fill("#id_text", "a" * 161)
+            expect(field("segments")).to_have_text("2")
+            expect(field("remaining")).to_have_text("145")
+            expect(field("per-segment")).to_have_text("153")
+            expect(field("cost")).to_have_text("RUB 1,000.00")
+
+            counter = "[data-segment-counter]"
+            page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
+            expect(field("per-segment")).to_have_text("156")
+            expect(field("remaining")).to_have_text("151")
+            expect(shown("too-long")).to_be_hidden()
+            page.fill("#id_text", "a" * 1405)
+            expect(shown("too-long")).to_be_visible()
+            expect(field("max-parts")).to_have_text("9")
+
+            page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
+            expect(field("cost")).to_have_text("RUB 50.00")
+        finally:
+            browser.close()
