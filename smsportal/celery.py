@@ -12,7 +12,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.imports = ("smsportal.tasks",)
 
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "providers-balances-refresh": {
+        "task": "providers.tasks.balances_refresh_all",
+        "schedule": 10 * 60,
+    },
+    "providers-sender-names-sync": {
+        "task": "providers.tasks.sender_names_sync_all",
+        "schedule": 6 * 60 * 60,
+    },
+    "campaigns-tick": {"task": "campaigns.campaigns_tick", "schedule": 30},
+    "campaigns-statuses-poll": {"task": "campaigns.statuses_poll", "schedule": 30},
+    "campaigns-messages-reconcile": {
+        "task": "campaigns.messages_reconcile",
+        "schedule": 60,
+    },
+    "campaigns-counts-squash": {"task": "campaigns.counts_squash", "schedule": 5 * 60},
+}
 
 
 @app.on_after_configure.connect

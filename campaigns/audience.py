@@ -1,0 +1,107 @@
+"""Who a campaign goes to: groups in, groups out, pasted numbers, or a parent's failures.
+
+Shared by the preview (counts) and the expansion (Message rows). The stop list is
+applied here and again right before each batch is submitted (campaigns.sending).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, Message
+from contacts.models import Contact, GroupMembership, StopListEntry
+from contacts.phone import InvalidPhone, normalize_phone
+from providers.base import DeliveryStatus, FailureReason
+from smsportal.exceptions import ApplicationError
+
+# A follow-up ("resend to failed") goes to these outcomes of its parent.
+RESEND_STATUSES = (
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.REJECTED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraNumber:
+    phone: str
+    time_zone: str
+    line: int
+
+
+@dataclass
+class ExtraNumbers:
+    valid: list[ExtraNumber] = field(default_factory=list)
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, why
+    duplicates: int = 0
+
+
+def parse_extra_numbers(text: str) -> ExtraNumbers:
+    """Pasted numbers, one per line (commas and semicolons also separate)."""
+    result = ExtraNumbers()
+    seen: set[str] = set()
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        for raw in line.replace(";", ",").split(","):
+            raw = raw.strip()
+            if not raw:
+                continue
+            try:
+                number = normalize_phone(raw)
+            except InvalidPhone as exc:
+                result.invalid.append((line_no, raw, str(exc)))
+                continue
+            if number.e164 in seen:
+                result.duplicates += 1
+                continue
+            seen.add(number.e164)
+            result.valid.append(ExtraNumber(number.e164, number.time_zone, line_no))
+    return result
+
+
+def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
+    """Contacts in the included groups and in none of the excluded ones (stop list kept)."""
+    include = list(campaign.include_groups.values_list("id", flat=True))
+    exclude = list(campaign.exclude_groups.values_list("id", flat=True))
+    if not include:
+        return Contact.objects.none()
+    members = GroupMembership.objects.filter(contact=OuterRef("pk"))
+    queryset = Contact.objects.filter(Exists(members.filter(group_id__in=include)))
+    if exclude:
+        queryset = queryset.exclude(Exists(members.filter(group_id__in=exclude)))
+    return queryset
+
+
+def parent_failures(campaign: Campaign) -> QuerySet[Message]:
+    """The parent campaign's messages a follow-up resends (not stop-list refusals)."""
+    if campaign.parent_id is None:
+        return Message.objects.none()
+    return Message.objects.filter(
+        campaign_id=campaign.parent_id, status__in=RESEND_STATUSES
+    ).exclude(reason=FailureReason.STOP_LIST)
+
+
+def stop_listed() -> QuerySet[StopListEntry]:
+    return StopListEntry.objects.all()
+
+
+def is_stopped_q(field_name: str = "phone") -> Exists:
+    return Exists(StopListEntry.objects.filter(phone=OuterRef(field_name)))
+
+
+def require_audience(campaign: Campaign) -> None:
+    """Raise when the campaign has nobody to send to at all."""
+    if (
+        not campaign.include_groups.exists()
+        and not campaign.extra_numbers.strip()
+        and campaign.parent_id is None
+    ):
+        raise ApplicationError(
+            _("Choose at least one group or paste numbers."), where="include_groups"
+        )
+
+
+def contact_filter_for_phones(phones: list[str]) -> Q:
+    return Q(phone__in=phones)

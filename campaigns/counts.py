@@ -1,0 +1,118 @@
+"""Exact message counts per campaign and status, from the trigger-kept counts table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+
+from campaigns.models import CampaignStatusCount, Message
+
+
+@dataclass(frozen=True)
+class CampaignCounts:
+    by_status: dict[str, int] = field(default_factory=dict)
+    segments_by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def segments(self) -> int:
+        return sum(self.segments_by_status.values())
+
+    def get(self, status: str) -> int:
+        return self.by_status.get(status, 0)
+
+
+def campaign_counts(*, campaign_id: int) -> CampaignCounts:
+    """Counts for one campaign without touching the messages table."""
+    return campaigns_counts(campaign_ids=[campaign_id]).get(
+        campaign_id, CampaignCounts()
+    )
+
+
+def campaigns_counts(*, campaign_ids: Iterable[int]) -> dict[int, CampaignCounts]:
+    rows = (
+        CampaignStatusCount.objects.filter(campaign_id__in=list(campaign_ids))
+        .values("campaign_id", "status")
+        .annotate(n=Sum("count"), s=Sum("segments"))
+    )
+    result: dict[int, tuple[dict, dict]] = {}
+    for row in rows:
+        if not row["n"]:
+            continue
+        by_status, by_segments = result.setdefault(row["campaign_id"], ({}, {}))
+        by_status[row["status"]] = row["n"]
+        by_segments[row["status"]] = row["s"]
+    return {cid: CampaignCounts(a, b) for cid, (a, b) in result.items()}
+
+
+def counts_squash() -> int:
+    """Fold the delta rows into one row per (campaign, status); returns rows folded."""
+    if connection.vendor != "postgresql":
+        return _squash_portable()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('campaigns_count_squash'))"
+        )
+        cursor.execute(
+            """
+            WITH pending AS (
+                SELECT DISTINCT campaign_id, status FROM campaigns_campaignstatuscount
+                WHERE NOT is_squashed
+            ), removed AS (
+                DELETE FROM campaigns_campaignstatuscount c USING pending p
+                WHERE c.campaign_id = p.campaign_id AND c.status = p.status
+                RETURNING c.campaign_id, c.status, c.count, c.segments
+            )
+            INSERT INTO campaigns_campaignstatuscount
+                (campaign_id, status, count, segments, is_squashed)
+            SELECT campaign_id, status, sum(count), sum(segments), TRUE
+            FROM removed GROUP BY campaign_id, status
+            """
+        )
+        return cursor.rowcount
+
+
+def _squash_portable() -> int:
+    with transaction.atomic():
+        totals = list(
+            CampaignStatusCount.objects.values("campaign_id", "status").annotate(
+                n=Sum("count"), s=Sum("segments")
+            )
+        )
+        CampaignStatusCount.objects.all().delete()
+        CampaignStatusCount.objects.bulk_create(
+            CampaignStatusCount(
+                campaign_id=r["campaign_id"], status=r["status"], count=r["n"],
+                segments=r["s"], is_squashed=True,
+            )
+            for r in totals
+        )  # fmt: skip
+        return len(totals)
+
+
+def counts_mismatches() -> list[tuple[int, str, int, int]]:
+    """(campaign, status, counted, kept) wherever the counts table disagrees."""
+    actual = {
+        (r["campaign_id"], r["status"]): r["n"]
+        for r in Message.objects.filter(campaign__isnull=False)
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+    }
+    kept = {
+        (r["campaign_id"], r["status"]): r["n"]
+        for r in CampaignStatusCount.objects.values("campaign_id", "status").annotate(
+            n=Sum("count")
+        )
+    }
+    keys = set(actual) | {k for k, v in kept.items() if v}
+    return sorted(
+        (cid, status, actual.get((cid, status), 0), kept.get((cid, status), 0))
+        for cid, status in keys
+        if actual.get((cid, status), 0) != kept.get((cid, status), 0)
+    )

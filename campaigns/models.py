@@ -1,0 +1,313 @@
+"""Campaigns, the message ledger (one row per recipient), status counts and replies.
+
+Message status moves only forward (providers.base.STATUS_RANK); see DeliveryStatus for the
+state machine. `claimed_at` is the exactly-once guard: a message is claimed by one
+conditional UPDATE before it is submitted, and a claimed message whose submit outcome was
+never recorded is reconciled with the gateway, never resent blindly.
+"""
+
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Contact, ContactGroup
+from providers.base import DeliveryStatus, FailureReason, MessageChannel
+from providers.models import ProviderAccount
+
+
+class Campaign(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    name = models.CharField(_("name"), max_length=200)
+    account = models.ForeignKey(
+        ProviderAccount,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("provider account"),
+    )
+    sender = models.CharField(_("sender name"), max_length=20, blank=True)
+    channel = models.CharField(
+        _("channel"),
+        max_length=12,
+        choices=MessageChannel.choices,
+        default=MessageChannel.SMS,
+    )
+    text = models.TextField(
+        _("text"),
+        help_text=_("Placeholders such as {first_name} are replaced per recipient."),
+    )
+    viber_text = models.TextField(_("Viber text"), blank=True)
+    viber_button_text = models.CharField(
+        _("Viber button text"), max_length=30, blank=True
+    )
+    viber_button_url = models.URLField(_("Viber button link"), blank=True)
+    viber_image_url = models.URLField(_("Viber image link"), blank=True)
+    voice_options = models.JSONField(_("voice settings"), default=dict, blank=True)
+    include_groups = models.ManyToManyField(
+        ContactGroup, related_name="+", blank=True, verbose_name=_("send to groups")
+    )
+    exclude_groups = models.ManyToManyField(
+        ContactGroup, related_name="+", blank=True, verbose_name=_("except groups")
+    )
+    extra_numbers = models.TextField(
+        _("extra numbers"), blank=True, help_text=_("One number per line.")
+    )
+    start_at = models.DateTimeField(
+        _("start at"), null=True, blank=True, help_text=_("Empty: start on launch.")
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE
+    )
+    # Quiet hours: messages go out only inside this window of the recipient's local time.
+    respect_quiet_hours = models.BooleanField(_("respect quiet hours"), default=True)
+    window_start = models.TimeField(_("send from"), default=time(9, 0))
+    window_end = models.TimeField(_("send until"), default=time(21, 0))
+    validity_hours = models.PositiveSmallIntegerField(
+        _("validity, hours"), null=True, blank=True
+    )
+    translit = models.BooleanField(_("transliterate"), default=False)
+    spread_hours = models.PositiveSmallIntegerField(_("spread over, hours"), default=0)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.DRAFT
+    )
+    # Why the campaign was paused by the system, shown as a banner ("top up", ...).
+    pause_reason = models.TextField(_("pause reason"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="followups",
+        verbose_name=_("resend of"),
+    )
+    price_per_segment = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("launched by"),
+    )
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    expanded_at = models.DateTimeField(_("audience built"), null=True, blank=True)
+    # Counts from the expansion: created, stop_listed, invalid, duplicates.
+    audience_stats = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "start_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == self.State.DRAFT
+
+
+class Message(models.Model):
+    """One outbound message to one recipient; the ledger that makes sending exact."""
+
+    class Encoding(models.TextChoices):
+        GSM7 = "gsm7", "GSM-7"
+        UCS2 = "ucs2", "UCS-2"
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        null=True,
+        blank=True,
+        verbose_name=_("campaign"),
+    )
+    # Denormalised from the campaign so callbacks find messages by (account, gateway id).
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        db_index=False,
+    )
+    phone = models.CharField(_("phone"), max_length=16)
+    text = models.TextField(_("text"))
+    sender = models.CharField(_("sender"), max_length=20, blank=True)
+    channel = models.CharField(max_length=12, choices=MessageChannel.choices)
+    segments = models.PositiveSmallIntegerField(_("segments"), default=1)
+    encoding = models.CharField(max_length=4, choices=Encoding.choices, default="gsm7")
+    estimated_cost = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    cost = models.DecimalField(
+        _("cost"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    gateway_message_id = models.CharField(_("gateway id"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
+    reason = models.CharField(
+        _("failure reason"), max_length=24, choices=FailureReason.choices, blank=True
+    )
+    vendor_code = models.CharField(_("gateway code"), max_length=64, blank=True)
+    vendor_text = models.TextField(_("gateway text"), blank=True)
+    operator = models.CharField(_("operator"), max_length=100, blank=True)
+    planned_at = models.DateTimeField(_("planned for"))
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    polled_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "phone"], name="message_phone_once_per_campaign"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "gateway_message_id"]),
+            models.Index(fields=["campaign", "status", "planned_at"]),
+            models.Index(fields=["phone"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """Our id for the message at the gateway (client id, idempotency key).
+
+        Assumption: the primary key is unique enough — SMSC wants a number, and an account
+        is used by one smsportal installation.
+        """
+        return str(self.pk)
+
+
+class CampaignStatusCount(models.Model):
+    """Squashed message counts per campaign and status, kept by database triggers.
+
+    Rows are deltas (+n/-n) appended by statement-level triggers on the message table
+    and periodically squashed, so counting never scans the messages (RapidPro's way).
+    """
+
+    # No database constraint: the delete trigger may append rows while Django deletes a
+    # campaign; campaign_delete removes them afterwards.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
+    )
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    count = models.BigIntegerField(default=0)
+    segments = models.BigIntegerField(default=0)
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.status}: {self.count}"
+
+
+class OrphanStatusReport(models.Model):
+    """A status report for a gateway id we have not stored yet.
+
+    A callback can overtake the send result it belongs to; it is kept here and applied
+    as soon as the send result is recorded, so no status is lost.
+    """
+
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.CASCADE, related_name="+"
+    )
+    gateway_message_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    reason = models.CharField(max_length=24, blank=True)
+    vendor_code = models.CharField(max_length=64, blank=True)
+    vendor_text = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    operator = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "gateway_message_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_message_id}: {self.status}"
+
+
+class Reply(models.Model):
+    """An incoming message from a recipient."""
+
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.CASCADE, related_name="replies"
+    )
+    gateway_message_id = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=16)
+    text = models.TextField(_("text"))
+    to = models.CharField(_("to"), max_length=32, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    is_read = models.BooleanField(_("read"), default=False)
+    is_opt_out = models.BooleanField(_("opt-out"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "gateway_message_id"],
+                condition=~models.Q(gateway_message_id=""),
+                name="reply_once_per_gateway_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text[:30]}"

@@ -1,0 +1,111 @@
+"""What every message of a campaign will be: text, segments, cost and send time.
+
+`SendPlan` gathers the campaign's rules once; the expansion applies them either in SQL
+(PostgreSQL, a million rows) or in Python (SQLite demo, transliteration, pasted
+numbers). Both must agree: tests compare them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+from campaigns import segments
+from campaigns.models import Campaign
+from campaigns.templating import Part, parse_template, render
+from contacts.models import CustomField
+
+# Gateways whose documents give their own segment table.
+GATEWAY_SEGMENT_TABLES: Mapping[str, segments.SegmentTable] = {
+    "websms": segments.WEBSMS
+}
+
+
+def segment_table_for(kind: str) -> segments.SegmentTable:
+    return GATEWAY_SEGMENT_TABLES.get(kind, segments.STANDARD)
+
+
+@functools.lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    parts: list[Part]
+    table: segments.SegmentTable
+    price: Decimal | None
+    start: datetime
+    time_zone: str
+    respect_window: bool
+    window_start: time
+    window_end: time
+    spread: timedelta
+    translit: bool
+
+    @classmethod
+    def for_campaign(
+        cls, campaign: Campaign, *, now: datetime | None = None
+    ) -> SendPlan:
+        now = now or timezone.now()
+        custom = CustomField.objects.values_list("key", flat=True)
+        start = (
+            campaign.start_at if campaign.start_at and campaign.start_at > now else now
+        )
+        return cls(
+            parts=parse_template(
+                normalize_newlines(campaign.text), custom_fields=custom
+            ),
+            table=segment_table_for(campaign.account.kind),
+            price=campaign.price_per_segment,
+            start=start,
+            time_zone=campaign.time_zone,
+            respect_window=campaign.respect_quiet_hours,
+            window_start=campaign.window_start,
+            window_end=campaign.window_end,
+            spread=timedelta(hours=campaign.spread_hours),
+            translit=campaign.translit,
+        )
+
+    def text_for(self, values: Mapping[str, object]) -> str:
+        text = render(self.parts, values)
+        return segments.transliterate(text) if self.translit else text
+
+    def base_time(self, position: int, total: int) -> datetime:
+        """Send time before quiet hours: the start, spread evenly over the period."""
+        if not self.spread or total <= 1:
+            return self.start
+        return self.start + self.spread * position / total
+
+    def planned_at(self, base: datetime, time_zone: str) -> datetime:
+        """`base` moved into the recipient's send window, in their local time."""
+        if not self.respect_window:
+            return base
+        tz = zone(time_zone) or zone(self.time_zone) or timezone.get_current_timezone()
+        local = base.astimezone(tz)
+        local_time = local.time().replace(tzinfo=None)
+        if self.window_start <= local_time < self.window_end:
+            return base
+        day = local.date()
+        if local_time >= self.window_end:
+            day += timedelta(days=1)
+        return datetime.combine(day, self.window_start, tzinfo=tz)
+
+
+def normalize_newlines(text: str) -> str:
+    """Browsers submit CRLF; handsets and the live counter count LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@functools.lru_cache(maxsize=65536)
+def count(text: str, table: segments.SegmentTable) -> segments.SegmentInfo:
+    return segments.count_segments(text, table=table)

@@ -1,0 +1,86 @@
+"""Polling gateways for statuses of messages that have not settled yet.
+
+Only messages submitted a while ago and not polled recently are asked for, in the
+gateway's batch size, and each account at most once per its gateway's poll interval
+(SMSC allows mass status requests once a minute; WEBSMS wants a minute after sending).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from campaigns.models import Message
+from campaigns.statuses import message_statuses_apply
+from providers.base import Capability, DeliveryStatus
+from providers.exceptions import GatewayError
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+
+logger = logging.getLogger("campaigns.polling")
+
+DEFAULT_POLL_DELAY = timedelta(seconds=60)
+DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
+MAX_BATCHES_PER_RUN = 20
+GIVE_UP_AFTER = timedelta(days=3)
+OPEN_STATUSES = [
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENT,
+    DeliveryStatus.UNKNOWN,
+    DeliveryStatus.DELIVERED,
+]  # fmt: skip  (delivered Viber may be read)
+
+
+def statuses_poll(*, now=None) -> int:
+    """Poll every active account that can be polled; returns reports applied."""
+    now = now or timezone.now()
+    applied = 0
+    for account in ProviderAccount.objects.filter(is_active=True):
+        gateway = gateway_for(account)
+        if not gateway.supports(Capability.STATUS_POLL):
+            continue
+        interval = getattr(gateway, "poll_interval", DEFAULT_POLL_INTERVAL)
+        if not cache.add(f"poll:{account.pk}", 1, timeout=interval.total_seconds()):
+            continue
+        applied += _poll_account(account, gateway, now)
+    return applied
+
+
+def poll_delay(gateway) -> timedelta:
+    """How long after sending (and between polls) a message is asked about."""
+    return max(getattr(gateway, "min_poll_delay", timedelta(0)), DEFAULT_POLL_DELAY)
+
+
+def _poll_account(account, gateway, now) -> int:
+    delay = poll_delay(gateway)
+    candidates = (
+        Message.objects.filter(
+            account=account,
+            status__in=OPEN_STATUSES,
+            submitted_at__lte=now - delay,
+            submitted_at__gte=now - GIVE_UP_AFTER,
+        )
+        .exclude(gateway_message_id="")
+        .exclude(status=DeliveryStatus.DELIVERED, channel="sms")
+        .order_by("polled_at", "id")
+    )
+    applied = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        rows = list(
+            candidates.exclude(polled_at__gte=now - delay).values_list(
+                "id", "gateway_message_id"
+            )[: gateway.max_status_batch]
+        )
+        if not rows:
+            break
+        Message.objects.filter(id__in=[r[0] for r in rows]).update(polled_at=now)
+        try:
+            reports = gateway.fetch_statuses([r[1] for r in rows])
+        except GatewayError as exc:
+            logger.warning("status poll at %s failed: %s", account, exc)
+            break
+        applied += message_statuses_apply(account=account, reports=reports).updated
+    return applied

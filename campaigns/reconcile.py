@@ -1,0 +1,102 @@
+"""Settling messages whose submit outcome is unknown (timeouts, crashed workers).
+
+A message claimed long ago that has no gateway id may or may not have reached the
+gateway. Never resend it blindly:
+- where the gateway can look submits up by our reference, ask it: found -> record the
+  result; not found -> release the message so it is sent normally;
+- where the gateway itself ignores a repeated reference (Webcom client_id_sms), a
+  resend cannot double-send: release it;
+- otherwise leave it for a person (reason "outcome unknown"), who may resend or give up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from campaigns.models import Message
+from campaigns.sending import ClaimedMessage, record_results, release
+from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.exceptions import GatewayError, NotSupported
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+
+logger = logging.getLogger("campaigns.reconcile")
+
+GRACE = timedelta(minutes=2)  # longer than any request can take
+
+
+@dataclass
+class ReconcileResult:
+    found: int = 0
+    released: int = 0
+    needs_decision: int = 0
+
+
+def messages_in_doubt(*, older_than: timedelta = GRACE):
+    return Message.objects.filter(
+        status=DeliveryStatus.PENDING,
+        claimed_at__lt=timezone.now() - older_than,
+        submitted_at__isnull=True,
+    )
+
+
+def messages_reconcile(
+    *, older_than: timedelta = GRACE, limit: int = 1000
+) -> ReconcileResult:
+    """Settle claimed-but-unrecorded messages, account by account."""
+    result = ReconcileResult()
+    doubtful = messages_in_doubt(older_than=older_than)
+    for account_id in doubtful.values_list("account_id", flat=True).distinct():
+        account = ProviderAccount.objects.get(pk=account_id)
+        rows = list(doubtful.filter(account_id=account_id).order_by("id")[:limit])
+        _reconcile_account(account, rows, result)
+    return result
+
+
+def _reconcile_account(account: ProviderAccount, rows: list[Message], result) -> None:
+    gateway = gateway_for(account)
+    ids = [m.id for m in rows]
+    if gateway.supports(Capability.RESOLVE_REFERENCE):
+        try:
+            found = gateway.resolve_references([str(i) for i in ids])
+        except (NotSupported, GatewayError) as exc:
+            logger.warning("cannot resolve references at %s: %s", account, exc)
+            return
+        claimed = [
+            ClaimedMessage(
+                m.id, m.phone, m.text, m.sender, m.channel, m.planned_at, m.campaign_id
+            )
+            for m in rows
+            if str(m.id) in found
+        ]
+        record_results(account=account, claimed=claimed, results=list(found.values()))
+        result.found += len(claimed)
+        result.released += release([i for i in ids if str(i) not in found])
+        return
+    if gateway.supports(Capability.CLIENT_REFERENCE):
+        result.released += release(ids)
+        return
+    result.needs_decision += Message.objects.filter(id__in=ids).update(
+        reason=FailureReason.OUTCOME_UNKNOWN
+    )
+
+
+def message_decide(*, message_ids: list[int], resend: bool) -> int:
+    """A person's decision on messages in doubt: send again, or give them up."""
+    doubtful = Message.objects.filter(
+        id__in=message_ids,
+        status=DeliveryStatus.PENDING,
+        submitted_at__isnull=True,
+        claimed_at__isnull=False,
+    )
+    if resend:
+        return doubtful.update(claimed_at=None, reason="")
+    return doubtful.update(
+        status=DeliveryStatus.FAILED,
+        reason=FailureReason.OUTCOME_UNKNOWN,
+        status_changed_at=timezone.now(),
+    )

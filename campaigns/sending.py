@@ -1,0 +1,349 @@
+"""Submitting messages: claim, re-check the stop list, send one batch, record results.
+
+Exactly once: a message is claimed by one conditional UPDATE (`claimed_at IS NULL`)
+before it leaves; a second worker, a redelivered task or a resumed campaign cannot
+claim it again. If the submit's outcome is unknown (a timeout after the request left, a
+crash before the results were stored), the message stays claimed without a gateway id
+and campaigns.reconcile settles it with the gateway — it is never resent blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message
+from campaigns.ratelimit import rate_limit_acquire
+from providers.base import (
+    DeliveryStatus,
+    FailureReason,
+    MessageChannel,
+    OutgoingSms,
+    SendResult,
+    SmsGateway,
+    ViberContent,
+    VoiceOptions,
+)
+from providers.exceptions import (
+    AuthenticationFailed,
+    GatewayProtocolError,
+    GatewayRefused,
+    GatewayUnavailable,
+    InsufficientBalance,
+    SenderNotAllowed,
+)
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+from smsportal.lib.sqlutil import is_postgres, placeholders, values_table
+
+logger = logging.getLogger("campaigns.sending")
+
+CLAIM_COLUMNS = "id, phone, text, sender, channel, planned_at, campaign_id"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: int
+    phone: str
+    text: str
+    sender: str
+    channel: str
+    planned_at: datetime
+    campaign_id: int | None
+
+
+@dataclass
+class BatchOutcome:
+    sent: int = 0
+    rejected: int = 0
+    stop_listed: int = 0
+    unknown: int = 0  # submit outcome unknown: left for reconciliation
+    released: int = 0  # unclaimed again: safe to send later
+    pause_reason: str = ""
+    retry: GatewayUnavailable | None = None
+    results: list[SendResult] = field(default_factory=list)
+
+
+class CampaignPaused(Exception):
+    """The gateway refused the whole request for a reason a person must fix."""
+
+
+# Claiming ------------------------------------------------------------------------------
+
+
+def claim_due(
+    *, campaign_id: int, limit: int, horizon: datetime
+) -> list[ClaimedMessage]:
+    """Claim up to `limit` pending messages of a campaign planned before `horizon`."""
+    lock = "FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    sql = f"""
+        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
+        WHERE id IN (
+            SELECT id FROM campaigns_message
+            WHERE campaign_id = %s AND status = 'pending' AND claimed_at IS NULL
+              AND planned_at <= %s
+            ORDER BY planned_at, id LIMIT %s {lock}
+        )
+        RETURNING {CLAIM_COLUMNS}
+    """
+    return _claim(sql, [timezone.now(), campaign_id, horizon, limit])
+
+
+def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
+    """Claim these messages if they are still pending and unclaimed."""
+    if not message_ids:
+        return []
+    sql = f"""
+        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
+        WHERE id IN ({placeholders(len(message_ids))})
+          AND status = 'pending' AND claimed_at IS NULL
+        RETURNING {CLAIM_COLUMNS}
+    """
+    return _claim(sql, [timezone.now(), *message_ids])
+
+
+def _claim(sql: str, params: list) -> list[ClaimedMessage]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [ClaimedMessage(*row) for row in cursor.fetchall()]
+    rows.sort(key=lambda m: m.id)
+    return rows
+
+
+def release(message_ids: Sequence[int]) -> int:
+    """Unclaim messages that certainly did not reach the gateway."""
+    return Message.objects.filter(
+        id__in=list(message_ids),
+        status=DeliveryStatus.PENDING,
+        submitted_at__isnull=True,
+    ).update(claimed_at=None)
+
+
+def reject_stop_listed(message_ids: Sequence[int]) -> set[int]:
+    """Refuse claimed messages whose phone went on the stop list since expansion."""
+    if not message_ids:
+        return set()
+    sql = f"""
+        UPDATE campaigns_message
+        SET status = 'rejected', reason = %s, status_changed_at = %s
+        WHERE id IN ({placeholders(len(message_ids))})
+          AND phone IN (SELECT phone FROM contacts_stoplistentry)
+        RETURNING id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FailureReason.STOP_LIST, timezone.now(), *message_ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Submitting ----------------------------------------------------------------------------
+
+
+def submit(
+    *,
+    account: ProviderAccount,
+    campaign: Campaign | None,
+    claimed: Sequence[ClaimedMessage],
+    gateway: SmsGateway | None = None,
+) -> BatchOutcome:
+    """Send claimed messages of one account in gateway-sized requests; record results."""
+    outcome = BatchOutcome()
+    stopped = reject_stop_listed([m.id for m in claimed])
+    outcome.stop_listed = len(stopped)
+    to_send = [m for m in claimed if m.id not in stopped]
+    gateway = gateway or gateway_for(account)
+    for start in range(0, len(to_send), gateway.max_batch):
+        chunk = to_send[start : start + gateway.max_batch]
+        _submit_chunk(account, campaign, gateway, chunk, outcome)
+        if outcome.pause_reason or outcome.retry:
+            release([m.id for m in to_send[start + gateway.max_batch :]])
+            break
+    return outcome
+
+
+def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> None:
+    ids = [m.id for m in chunk]
+    rate_limit_acquire(
+        account_id=account.pk, count=len(chunk), per_second=account.rate_limit
+    )
+    try:
+        results = gateway.send([_outgoing(m, campaign, account) for m in chunk])
+    except GatewayUnavailable as exc:
+        if exc.outcome_unknown:
+            _mark_unknown(ids, exc)
+            outcome.unknown += len(ids)
+        else:
+            outcome.released += release(ids)
+            outcome.retry = exc
+        return
+    except GatewayProtocolError as exc:
+        # The gateway answered but we could not read it: it may have accepted them.
+        _mark_unknown(ids, exc)
+        outcome.unknown += len(ids)
+        return
+    except (AuthenticationFailed, InsufficientBalance, SenderNotAllowed) as exc:
+        outcome.released += release(ids)
+        outcome.pause_reason = pause_reason_for(exc)
+        _note_account_error(account, exc)
+        return
+    except GatewayRefused as exc:
+        _mark_failed(ids, exc)
+        outcome.rejected += len(ids)
+        return
+    record_results(account=account, claimed=chunk, results=results)
+    outcome.results.extend(results)
+    outcome.sent += sum(r.status != DeliveryStatus.REJECTED for r in results)
+    outcome.rejected += sum(r.status == DeliveryStatus.REJECTED for r in results)
+
+
+def _outgoing(
+    message: ClaimedMessage, campaign: Campaign | None, account
+) -> OutgoingSms:
+    now = timezone.now()
+    send_at = (
+        message.planned_at if message.planned_at > now + timedelta(minutes=1) else None
+    )
+    viber = voice = None
+    valid_until = None
+    if campaign is not None:
+        if campaign.channel in (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS):
+            viber = ViberContent(
+                text=campaign.viber_text or message.text,
+                sender=message.sender or account.default_sender,
+                button_text=campaign.viber_button_text,
+                button_url=campaign.viber_button_url,
+                image_url=campaign.viber_image_url,
+            )
+        if campaign.channel == MessageChannel.VOICE:
+            voice = VoiceOptions(**(campaign.voice_options or {}))
+        if campaign.validity_hours:
+            valid_until = (send_at or now) + timedelta(hours=campaign.validity_hours)
+    return OutgoingSms(
+        reference=str(message.id),
+        phone=message.phone,
+        text=message.text,
+        sender=message.sender or account.default_sender,
+        channel=MessageChannel(message.channel),
+        send_at=send_at,
+        valid_until=valid_until,
+        viber=viber,
+        voice=voice,
+    )
+
+
+def pause_reason_for(exc: Exception) -> str:
+    from django.utils.translation import gettext as _
+
+    if isinstance(exc, InsufficientBalance):
+        return _(
+            "The gateway reports insufficient funds: top up the account, then resume."
+        )
+    if isinstance(exc, AuthenticationFailed):
+        return _(
+            "The gateway refused the account's credentials: fix them, then resume."
+        )
+    return _(
+        "The gateway refused the sender name: choose an approved one, then resume."
+    )
+
+
+def _note_account_error(account: ProviderAccount, exc: Exception) -> None:
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        last_error=str(exc)[:2000], last_error_at=timezone.now()
+    )
+
+
+# Recording -----------------------------------------------------------------------------
+
+
+def record_results(
+    *,
+    account: ProviderAccount,
+    claimed: Sequence[ClaimedMessage],
+    results: Sequence[SendResult],
+) -> None:
+    """Store the gateway's answer for each claimed message (one statement)."""
+    by_reference = {r.reference: r for r in results}
+    now = timezone.now()
+    rows = []
+    for message in claimed:
+        result = by_reference.get(str(message.id))
+        if result is None:
+            continue
+        rows.append(
+            (
+                message.id,
+                result.status,
+                result.gateway_message_id,
+                result.reason or "",
+                result.vendor_code,
+                result.vendor_text,
+                result.segments,
+                result.cost,
+                now,
+            )
+        )
+    if not rows:
+        return
+    _update_results(rows)
+    from campaigns.statuses import orphans_apply
+
+    orphans_apply(account=account, gateway_ids=[r[2] for r in rows if r[2]])
+
+
+def _update_results(rows: list[tuple]) -> None:
+    if is_postgres():
+        casts = (
+            "bigint",
+            "text",
+            "text",
+            "text",
+            "text",
+            "text",
+            "int",
+            "numeric",
+            "timestamptz",
+        )
+        values_sql, params = values_table(rows, casts)
+        sql = f"""
+            UPDATE campaigns_message m SET
+                status = v.status, gateway_message_id = v.gid, reason = v.reason,
+                vendor_code = v.code, vendor_text = v.vtext,
+                segments = coalesce(v.segments, m.segments), cost = v.cost,
+                submitted_at = v.now, status_changed_at = v.now
+            FROM {values_sql} AS v(id, status, gid, reason, code, vtext, segments, cost, now)
+            WHERE m.id = v.id AND m.status = 'pending'
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    for mid, status, gid, reason, code, vtext, segments, cost, now in rows:
+        update = {
+            "status": status, "gateway_message_id": gid, "reason": reason,
+            "vendor_code": code, "vendor_text": vtext, "cost": cost,
+            "submitted_at": now, "status_changed_at": now,
+        }  # fmt: skip
+        if segments:
+            update["segments"] = segments
+        Message.objects.filter(id=mid, status=DeliveryStatus.PENDING).update(**update)
+
+
+def _mark_unknown(ids: Sequence[int], exc: Exception) -> None:
+    logger.warning("submit outcome unknown for %d messages: %s", len(ids), exc)
+    Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
+        reason=FailureReason.OUTCOME_UNKNOWN, vendor_text=str(exc)[:1000]
+    )
+
+
+def _mark_failed(ids: Sequence[int], exc: Exception) -> None:
+    Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED,
+        reason=FailureReason.GATEWAY_ERROR,
+        vendor_code=getattr(exc, "vendor_code", ""),
+        vendor_text=str(getattr(exc, "message", exc))[:1000],
+        status_changed_at=timezone.now(),
+    )

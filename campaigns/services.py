@@ -1,0 +1,433 @@
+"""Campaign operations: preview, launch, start, pause, resume, cancel, test send, resend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.audience import (
+    audience_contacts,
+    is_stopped_q,
+    parse_extra_numbers,
+    require_audience,
+)
+from campaigns.expansion import campaign_expand
+from campaigns.models import Campaign, CampaignStatusCount, Message
+from campaigns.planning import SendPlan, count
+from campaigns.sending import claim_ids, submit
+from contacts.models import Contact
+from contacts.phone import InvalidPhone, normalize_phone
+from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.exceptions import GatewayError, NotSupported
+from providers.registry import gateway_for
+from smsportal.exceptions import ApplicationError
+
+logger = logging.getLogger("campaigns.services")
+
+PREVIEW_SAMPLE = 5
+HISTOGRAM_SAMPLE = 2000
+
+
+@dataclass
+class Preview:
+    total: int = 0
+    stop_listed: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    deferred: int = 0
+    segments_histogram: dict[int, int] = field(default_factory=dict)
+    estimated_segments: int = 0
+    estimated_cost: Decimal | None = None
+    balance: Decimal | None = None
+    samples: list[dict] = field(default_factory=list)
+    encoding: str = "gsm7"
+    can_afford: bool = True
+
+
+def campaign_price(campaign: Campaign) -> Decimal | None:
+    """Price per segment: the admin's tariff, else the gateway's own estimate."""
+    account = campaign.account
+    if account.tariff is not None:
+        return Decimal(account.tariff)
+    gateway = gateway_for(account)
+    if not gateway.supports(Capability.COST_ESTIMATE):
+        return None
+    from providers.base import OutgoingSms
+
+    probe = OutgoingSms(
+        reference="0", phone="+79000000000", text="price", sender=campaign.sender
+    )
+    try:
+        estimate = gateway.estimate_cost([probe])
+    except (GatewayError, NotSupported) as exc:
+        logger.info("no cost estimate from %s: %s", account, exc)
+        return None
+    return estimate.total / max(estimate.segments, 1)
+
+
+def campaign_preview(*, campaign: Campaign) -> Preview:
+    """What launching would do: counts, segments, cost, samples — without writing."""
+    plan = SendPlan.for_campaign(campaign)
+    preview = Preview()
+    contacts = audience_contacts(campaign)
+    preview.stop_listed = contacts.filter(is_stopped_q()).count()
+    reachable = contacts.exclude(is_stopped_q())
+    extra = parse_extra_numbers(campaign.extra_numbers)
+    preview.invalid = len(extra.invalid)
+    contact_total = reachable.count()
+    extra_phones = [n.phone for n in extra.valid]
+    overlap = reachable.filter(phone__in=extra_phones).count() if extra_phones else 0
+    preview.duplicates = extra.duplicates + overlap
+    preview.total = contact_total + len(extra_phones) - overlap
+    sample = list(reachable.order_by("id").values(*_SAMPLE_FIELDS)[:HISTOGRAM_SAMPLE])
+    _fill_segments(preview, plan, sample, total=preview.total)
+    preview.deferred = _deferred(plan, sample, preview.total)
+    price = campaign_price(campaign)
+    if price is not None:
+        preview.estimated_cost = (price * preview.estimated_segments).quantize(
+            Decimal("0.01")
+        )
+    balance = campaign.account.balance
+    preview.balance = balance
+    preview.can_afford = (
+        balance is None
+        or preview.estimated_cost is None
+        or preview.estimated_cost <= balance
+    )
+    return preview
+
+
+_SAMPLE_FIELDS = (
+    "phone", "first_name", "last_name", "middle_name", "nickname", "email", "attributes",
+    "time_zone",
+)  # fmt: skip
+
+
+def _values(row: dict) -> dict:
+    values = dict(row.get("attributes") or {})
+    values.update({k: v for k, v in row.items() if k != "attributes"})
+    return values
+
+
+def _fill_segments(
+    preview: Preview, plan: SendPlan, sample: list[dict], total: int
+) -> None:
+    texts = [plan.text_for(_values(row)) for row in sample] or [plan.text_for({})]
+    histogram: dict[int, int] = {}
+    for text in texts:
+        info = count(text, plan.table)
+        histogram[info.segments] = histogram.get(info.segments, 0) + 1
+        if info.encoding == "ucs2":
+            preview.encoding = "ucs2"
+    scale = total / len(texts) if texts else 0
+    preview.segments_histogram = {
+        k: round(v * scale) for k, v in sorted(histogram.items())
+    }
+    preview.estimated_segments = round(sum(k * v for k, v in histogram.items()) * scale)
+    preview.samples = [
+        {"phone": row["phone"], "text": text}
+        for row, text in zip(sample[:PREVIEW_SAMPLE], texts, strict=False)
+    ]
+
+
+def _deferred(plan: SendPlan, sample: list[dict], total: int) -> int:
+    if not plan.respect_window or not sample:
+        return 0
+    base = plan.start
+    deferred = sum(plan.planned_at(base, row["time_zone"]) != base for row in sample)
+    return round(deferred * total / len(sample))
+
+
+# State changes ------------------------------------------------------------------------
+
+
+def _check_launchable(campaign: Campaign) -> None:
+    if campaign.state != Campaign.State.DRAFT:
+        raise ApplicationError(_("Only a draft can be launched."), where="state")
+    if not campaign.account.is_active:
+        raise ApplicationError(
+            _("The provider account is not active."), where="account"
+        )
+    if not (campaign.sender or campaign.account.default_sender):
+        raise ApplicationError(_("Choose a sender name."), where="sender")
+    if not campaign.text.strip():
+        raise ApplicationError(_("The text is empty."), where="text")
+    channels = gateway_for(campaign.account).channels
+    if campaign.channel not in channels:
+        raise ApplicationError(
+            _("This gateway cannot send this channel."), where="channel"
+        )
+    require_audience(campaign)
+
+
+@transaction.atomic
+def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
+    """Launch a draft now or at its start time; refuse what cannot be paid for."""
+    campaign = (
+        Campaign.objects.select_for_update()
+        .select_related("account")
+        .get(pk=campaign.pk)
+    )
+    _check_launchable(campaign)
+    preview = campaign_preview(campaign=campaign)
+    if preview.total == 0:
+        raise ApplicationError(
+            _("Nobody to send to: the audience is empty."), where="audience"
+        )
+    if not preview.can_afford:
+        raise ApplicationError(
+            _("The balance (%(balance)s) does not cover the estimated cost (%(cost)s).")
+            % {"balance": preview.balance, "cost": preview.estimated_cost},
+            where="account",
+        )
+    campaign.price_per_segment = campaign_price(campaign)
+    campaign.launched_by = launched_by
+    campaign.launched_at = timezone.now()
+    scheduled = campaign.start_at and campaign.start_at > timezone.now()
+    campaign.state = Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING
+    campaign.pause_reason = ""
+    campaign.save(
+        update_fields=[
+            "price_per_segment",
+            "launched_by",
+            "launched_at",
+            "state",
+            "pause_reason",
+        ]
+    )
+    if not scheduled:
+        _enqueue_start(campaign.pk)
+    return campaign
+
+
+def _enqueue_start(campaign_id: int) -> None:
+    from campaigns.tasks import campaign_start as campaign_start_task
+
+    transaction.on_commit(lambda: campaign_start_task.delay(campaign_id))
+
+
+def campaign_start(*, campaign_id: int) -> None:
+    """Build the audience (idempotent) and start the pumps."""
+    campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
+    if campaign.state == Campaign.State.SCHEDULED:
+        Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SCHEDULED).update(
+            state=Campaign.State.SENDING
+        )
+        campaign.refresh_from_db()
+    if campaign.state != Campaign.State.SENDING:
+        return
+    stats = campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
+    campaign_pumps_ensure(campaign_id=campaign_id)
+
+
+def campaign_pumps_ensure(*, campaign_id: int, pumps: int = 2) -> int:
+    """Start a pump for each free slot of a sending campaign; returns pumps started."""
+    from django.core.cache import cache
+
+    from campaigns.dispatch import pump_lease_key
+    from campaigns.tasks import campaign_pump as campaign_pump_task
+
+    started = 0
+    for slot in range(pumps):
+        # Claim the slot before enqueueing so a concurrent tick starts no twin.
+        if cache.add(pump_lease_key(campaign_id, slot), 1, timeout=120):
+            campaign_pump_task.delay(campaign_id, slot)
+            started += 1
+    return started
+
+
+def campaign_pause(*, campaign: Campaign) -> Campaign:
+    """Stop sending between batches; resume continues from the ledger."""
+    updated = Campaign.objects.filter(
+        pk=campaign.pk, state__in=[Campaign.State.SENDING, Campaign.State.SCHEDULED]
+    ).update(state=Campaign.State.PAUSED)
+    if not updated:
+        raise ApplicationError(
+            _("Only a sending or scheduled campaign can be paused."), where="state"
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_resume(*, campaign: Campaign) -> Campaign:
+    if campaign.state != Campaign.State.PAUSED:
+        raise ApplicationError(
+            _("Only a paused campaign can be resumed."), where="state"
+        )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        state=Campaign.State.SENDING, pause_reason=""
+    )
+    campaign.refresh_from_db()
+    transaction.on_commit(lambda: _resume_start(campaign.pk))
+    return campaign
+
+
+def _resume_start(campaign_id: int) -> None:
+    from campaigns.tasks import campaign_start as campaign_start_task
+
+    campaign_start_task.delay(campaign_id)
+
+
+def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
+    """Cancel: pending messages are withdrawn here, scheduled ones at the gateway."""
+    active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
+              Campaign.State.PAUSED]  # fmt: skip
+    if not Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
+        state=Campaign.State.CANCELLED, finished_at=timezone.now()
+    ):
+        raise ApplicationError(
+            _("This campaign can no longer be cancelled."), where="state"
+        )
+    now = timezone.now()
+    withdrawn = Message.objects.filter(
+        campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=True
+    ).update(
+        status=DeliveryStatus.CANCELLED,
+        reason=FailureReason.CANCELLED,
+        status_changed_at=now,
+    )
+    at_gateway = _cancel_scheduled_at_gateway(campaign)
+    campaign.refresh_from_db()
+    return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
+
+
+def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
+    scheduled = Message.objects.filter(
+        campaign=campaign,
+        status=DeliveryStatus.QUEUED,
+        planned_at__gt=timezone.now(),
+    ).exclude(gateway_message_id="")
+    ids = list(scheduled.values_list("gateway_message_id", flat=True))
+    if not ids:
+        return 0
+    gateway = gateway_for(campaign.account)
+    if not gateway.supports(Capability.SCHEDULED_CANCEL):
+        return 0
+    cancelled: list[str] = []
+    for start in range(0, len(ids), gateway.max_status_batch):
+        try:
+            cancelled += gateway.cancel_scheduled(
+                ids[start : start + gateway.max_status_batch]
+            )
+        except GatewayError as exc:
+            logger.warning("cancel at %s failed: %s", campaign.account, exc)
+    return Message.objects.filter(
+        account=campaign.account,
+        gateway_message_id__in=cancelled,
+        status=DeliveryStatus.QUEUED,
+    ).update(
+        status=DeliveryStatus.CANCELLED,
+        reason=FailureReason.CANCELLED,
+        status_changed_at=timezone.now(),
+    )
+
+
+def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
+    """A draft follow-up campaign whose audience is this campaign's failed recipients."""
+    if (
+        not Message.objects.filter(
+            campaign=campaign,
+            status__in=[
+                DeliveryStatus.FAILED,
+                DeliveryStatus.UNDELIVERED,
+                DeliveryStatus.REJECTED,
+            ],
+        )
+        .exclude(reason=FailureReason.STOP_LIST)
+        .exists()
+    ):
+        raise ApplicationError(
+            _("No failed recipients to resend to."), where="campaign"
+        )
+    followup = Campaign.objects.create(
+        name=_("%(name)s — resend") % {"name": campaign.name},
+        account=campaign.account,
+        sender=campaign.sender,
+        channel=campaign.channel,
+        text=campaign.text,
+        viber_text=campaign.viber_text,
+        viber_button_text=campaign.viber_button_text,
+        viber_button_url=campaign.viber_button_url,
+        viber_image_url=campaign.viber_image_url,
+        voice_options=campaign.voice_options,
+        time_zone=campaign.time_zone,
+        respect_quiet_hours=campaign.respect_quiet_hours,
+        window_start=campaign.window_start,
+        window_end=campaign.window_end,
+        validity_hours=campaign.validity_hours,
+        translit=campaign.translit,
+        parent=campaign,
+        created_by=created_by,
+    )
+    return followup
+
+
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a draft or finished campaign with its messages and counts."""
+    if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
+        raise ApplicationError(_("Pause or cancel the campaign first."), where="state")
+    campaign_id = campaign.pk
+    with transaction.atomic():
+        campaign.delete()
+        CampaignStatusCount.objects.filter(campaign_id=campaign_id).delete()
+
+
+def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Message]:
+    """Send the campaign's text to a few numbers now (not part of the campaign)."""
+    normalized = []
+    for index, raw in enumerate(phones, start=1):
+        try:
+            normalized.append(normalize_phone(raw).e164)
+        except InvalidPhone as exc:
+            raise ApplicationError(
+                _("Test number %(n)d (%(raw)s): %(why)s")
+                % {"n": index, "raw": raw, "why": exc},
+                where="phones",
+            ) from exc
+    if not normalized or len(normalized) > 10:
+        raise ApplicationError(_("Give one to ten test numbers."), where="phones")
+    plan = SendPlan.for_campaign(campaign)
+    contacts = {
+        row["phone"]: row
+        for row in Contact.objects.filter(phone__in=normalized).values(*_SAMPLE_FIELDS)
+    }
+    messages = []
+    for phone in dict.fromkeys(normalized):
+        text = plan.text_for(_values(contacts.get(phone, {"phone": phone})))
+        info = count(text, plan.table)
+        messages.append(
+            Message(
+                campaign=None, account=campaign.account, phone=phone, text=text,
+                sender=campaign.sender or campaign.account.default_sender,
+                channel=campaign.channel, segments=info.segments, encoding=info.encoding,
+                planned_at=timezone.now(),
+            )
+        )  # fmt: skip
+    created = Message.objects.bulk_create(messages)
+    ids = (
+        [m.pk for m in created]
+        if created[0].pk
+        else list(
+            Message.objects.filter(campaign=None, phone__in=normalized)
+            .order_by("-id")
+            .values_list("id", flat=True)[: len(messages)]
+        )
+    )
+    outcome = submit(
+        account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
+    )
+    if outcome.pause_reason:
+        raise ApplicationError(outcome.pause_reason, where="account")
+    if outcome.retry:
+        raise ApplicationError(
+            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
+            where="account",
+        )
+    return list(Message.objects.filter(pk__in=ids).order_by("id"))

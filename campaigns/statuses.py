@@ -1,0 +1,205 @@
+"""Applying status reports to messages: set-based, idempotent and monotonic.
+
+A report moves a message only forward (providers.base.STATUS_RANK): a late `sent`
+never overwrites `delivered`, a repeated report changes nothing, and an empty vendor
+time never erases a real one. Reports for gateway ids we do not know yet (a callback
+that overtook its send result) are kept as orphans and applied when the id appears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from campaigns.models import Message, OrphanStatusReport
+from providers.base import STATUS_RANK, DeliveryStatus, StatusReport
+from providers.models import ProviderAccount
+from smsportal.lib.sqlutil import is_postgres, values_table
+
+logger = logging.getLogger("campaigns.statuses")
+
+DELIVERED_STATES = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    updated: int
+    unchanged: int  # known messages the report would not move forward
+    orphaned: int  # unknown gateway ids, kept for later
+
+
+def _rank_sql(column: str) -> str:
+    whens = " ".join(
+        f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items()
+    )
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _strongest(reports: Iterable[StatusReport]) -> list[StatusReport]:
+    """One report per gateway id: the furthest along (latest wins on a tie)."""
+    best: dict[str, StatusReport] = {}
+    for report in reports:
+        if not report.gateway_message_id:
+            continue
+        current = best.get(report.gateway_message_id)
+        if current is None or STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
+            best[report.gateway_message_id] = report
+    return list(best.values())
+
+
+def message_statuses_apply(
+    *,
+    account: ProviderAccount,
+    reports: Sequence[StatusReport],
+    keep_orphans: bool = True,
+) -> ApplyResult:
+    """Apply reports of one account in one statement; keep unknown ids as orphans."""
+    reports = _strongest(reports)
+    if not reports:
+        return ApplyResult(0, 0, 0)
+    with transaction.atomic():
+        updated_ids = (
+            _apply_postgres(account, reports)
+            if is_postgres()
+            else _apply_portable(account, reports)
+        )
+        missing = [r for r in reports if r.gateway_message_id not in updated_ids]
+        known = set(
+            Message.objects.filter(
+                account=account,
+                gateway_message_id__in=[r.gateway_message_id for r in missing],
+            ).values_list("gateway_message_id", flat=True)
+        )
+        orphans = [r for r in missing if r.gateway_message_id not in known]
+        if orphans and keep_orphans:
+            OrphanStatusReport.objects.bulk_create(
+                OrphanStatusReport(
+                    account=account,
+                    gateway_message_id=r.gateway_message_id,
+                    status=r.status,
+                    reason=r.reason or "",
+                    vendor_code=r.vendor_code,
+                    vendor_text=r.vendor_text,
+                    occurred_at=r.occurred_at,
+                    cost=r.cost,
+                    operator=r.operator,
+                )
+                for r in orphans
+            )
+    if orphans:
+        logger.info(
+            "kept %d status reports for unknown ids of %s", len(orphans), account
+        )
+    return ApplyResult(len(updated_ids), len(missing) - len(orphans), len(orphans))
+
+
+def _apply_postgres(account: ProviderAccount, reports: list[StatusReport]) -> set[str]:
+    now = timezone.now()
+    rows = [
+        (
+            r.gateway_message_id, r.status, STATUS_RANK[r.status], r.reason or "",
+            r.vendor_code, r.vendor_text, r.occurred_at, r.cost, r.operator,
+        )
+        for r in reports
+    ]  # fmt: skip
+    casts = (
+        "text",
+        "text",
+        "int",
+        "text",
+        "text",
+        "text",
+        "timestamptz",
+        "numeric",
+        "text",
+    )
+    values_sql, params = values_table(rows, casts)
+    delivered = ", ".join(f"'{s}'" for s in DELIVERED_STATES)
+    sql = f"""
+        UPDATE campaigns_message m SET
+            status = v.status,
+            reason = CASE WHEN v.reason <> '' THEN v.reason ELSE m.reason END,
+            vendor_code = CASE WHEN v.code <> '' THEN v.code ELSE m.vendor_code END,
+            vendor_text = CASE WHEN v.vtext <> '' THEN v.vtext ELSE m.vendor_text END,
+            status_changed_at = coalesce(v.at, %s),
+            delivered_at = CASE WHEN v.status IN ({delivered})
+                THEN coalesce(m.delivered_at, v.at, %s) ELSE m.delivered_at END,
+            cost = coalesce(v.cost, m.cost),
+            operator = CASE WHEN v.operator <> '' THEN v.operator ELSE m.operator END
+        FROM {values_sql} AS v(gid, status, rank, reason, code, vtext, at, cost, operator)
+        WHERE m.account_id = %s AND m.gateway_message_id = v.gid
+          AND {_rank_sql("m.status")} < v.rank
+        RETURNING m.gateway_message_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, *params, account.pk])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _apply_portable(account: ProviderAccount, reports: list[StatusReport]) -> set[str]:
+    now = timezone.now()
+    rank = Case(
+        *[When(status=s, then=Value(r)) for s, r in STATUS_RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    updated = set()
+    for r in reports:
+        fields = {"status": r.status, "status_changed_at": r.occurred_at or now}
+        if r.reason:
+            fields["reason"] = r.reason
+        if r.vendor_code:
+            fields["vendor_code"] = r.vendor_code
+        if r.vendor_text:
+            fields["vendor_text"] = r.vendor_text
+        if r.cost is not None:
+            fields["cost"] = r.cost
+        if r.operator:
+            fields["operator"] = r.operator
+        if r.status in DELIVERED_STATES:
+            fields["delivered_at"] = r.occurred_at or now
+        count = (
+            Message.objects.filter(
+                account=account, gateway_message_id=r.gateway_message_id
+            )
+            .alias(rank=rank)
+            .filter(rank__lt=STATUS_RANK[r.status])
+            .update(**fields)
+        )
+        if count:
+            updated.add(r.gateway_message_id)
+    return updated
+
+
+def orphans_apply(*, account: ProviderAccount, gateway_ids: Sequence[str]) -> int:
+    """Apply kept reports for gateway ids that have just been stored."""
+    orphans = list(
+        OrphanStatusReport.objects.filter(
+            account=account, gateway_message_id__in=gateway_ids
+        )
+    )
+    if not orphans:
+        return 0
+    reports = [
+        StatusReport(
+            gateway_message_id=o.gateway_message_id,
+            status=DeliveryStatus(o.status),
+            reason=o.reason or None,
+            vendor_code=o.vendor_code,
+            vendor_text=o.vendor_text,
+            occurred_at=o.occurred_at,
+            cost=o.cost,
+            operator=o.operator,
+        )
+        for o in orphans
+    ]
+    result = message_statuses_apply(
+        account=account, reports=reports, keep_orphans=False
+    )
+    OrphanStatusReport.objects.filter(pk__in=[o.pk for o in orphans]).delete()
+    return result.updated

@@ -1,0 +1,92 @@
+"""Campaign tasks: thin wrappers over services, taking ids."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from django.utils import timezone
+
+from providers.exceptions import GatewayUnavailable, RateLimited
+
+
+@shared_task(name="campaigns.campaign_start", acks_late=True)
+def campaign_start(campaign_id: int) -> None:
+    """Build a campaign's audience and start its pumps."""
+    from campaigns.services import campaign_start as start
+
+    start(campaign_id=campaign_id)
+
+
+@shared_task(
+    name="campaigns.campaign_pump",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=None,
+)
+def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
+    """Send a campaign's due messages for a while, then hand over to a fresh task."""
+    from django.core.cache import cache
+
+    from campaigns.dispatch import campaign_pump as pump
+    from campaigns.dispatch import pump_lease_key
+
+    try:
+        result = pump(campaign_id=campaign_id, slot=slot)
+    except RateLimited as exc:
+        raise self.retry(exc=exc, countdown=exc.retry_after) from exc
+    if result.stopped or result.finished or self.request.is_eager:
+        # Eager mode (tests) ignores countdowns: beat's tick restarts pumps instead.
+        cache.delete(pump_lease_key(campaign_id, slot))
+        return result.sent
+    if result.next_due is not None:
+        wait = (result.next_due - timezone.now()).total_seconds()
+        countdown = min(max(wait, 0), 60)  # beat's tick picks it up later otherwise
+    else:
+        countdown = 5  # only messages in doubt remain: the reconciler settles them
+    campaign_pump.apply_async((campaign_id, slot), countdown=countdown)
+    return result.sent
+
+
+@shared_task(name="campaigns.campaigns_tick")
+def campaigns_tick() -> None:
+    """Start due scheduled campaigns; restart pumps of sending campaigns that lost them."""
+    from campaigns.models import Campaign
+    from campaigns.services import campaign_pumps_ensure
+
+    due = Campaign.objects.filter(
+        state=Campaign.State.SCHEDULED, start_at__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    for campaign_id in due:
+        campaign_start.delay(campaign_id)
+    for campaign_id in Campaign.objects.filter(
+        state=Campaign.State.SENDING
+    ).values_list("pk", flat=True):
+        campaign_pumps_ensure(campaign_id=campaign_id)
+
+
+@shared_task(name="campaigns.messages_reconcile")
+def messages_reconcile() -> dict:
+    """Settle messages whose submit outcome is unknown."""
+    from campaigns.reconcile import messages_reconcile as reconcile
+
+    return vars(reconcile())
+
+
+@shared_task(name="campaigns.statuses_poll")
+def statuses_poll() -> int:
+    """Ask gateways for statuses of messages still on their way."""
+    from campaigns.polling import statuses_poll as poll
+
+    return poll()
+
+
+@shared_task(name="campaigns.counts_squash")
+def counts_squash() -> int:
+    """Fold the counts table's delta rows."""
+    from campaigns.counts import counts_squash as squash
+
+    return squash()

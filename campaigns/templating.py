@@ -1,0 +1,111 @@
+"""Message templates with `{placeholder}` fields, rendered in Python or in SQL.
+
+`{first_name}`, `{last_name}`, `{middle_name}`, `{nickname}`, `{phone}`, `{email}` and
+the keys of custom fields; `{{` and `}}` stand for literal braces. A recipient without a
+value gets an empty string, so a pasted number without a contact still gets the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from smsportal.exceptions import ApplicationError
+
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "middle_name",
+    "nickname",
+    "phone",
+    "email",
+)
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    custom: bool
+
+
+Part = str | Field
+
+
+def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part]:
+    """Split a template into literal strings and fields; raise on unknown names."""
+    custom = set(custom_fields)
+    parts: list[Part] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        parts.append(text[position : match.start()])
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        elif match.group(1) is None:
+            raise ApplicationError(
+                _("Unmatched brace at character %(pos)d.") % {"pos": match.start() + 1},
+                where="text",
+            )
+        else:
+            name = match.group(1).strip()
+            if name in CONTACT_FIELDS:
+                parts.append(Field(name, custom=False))
+            elif name in custom:
+                parts.append(Field(name, custom=True))
+            else:
+                raise ApplicationError(
+                    _("Unknown placeholder {%(name)s}.") % {"name": name},
+                    where="text",
+                    extra={"placeholder": name},
+                )
+        position = match.end()
+    parts.append(text[position:])
+    return _merge_literals(parts)
+
+
+def _merge_literals(parts: list[Part]) -> list[Part]:
+    merged: list[Part] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return merged
+
+
+def has_fields(parts: list[Part]) -> bool:
+    return any(isinstance(part, Field) for part in parts)
+
+
+def render(parts: list[Part], values: Mapping[str, object]) -> str:
+    """The text for one recipient; `values` holds contact fields and custom keys."""
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            value = values.get(part.name)
+            out.append("" if value is None else str(value))
+    return "".join(out)
+
+
+def render_sql(parts: list[Part], *, alias: str) -> tuple[str, list[object]]:
+    """A PostgreSQL expression rendering the template for rows of `alias` (contacts)."""
+    if not parts:
+        return "''", []
+    pieces: list[str] = []
+    params: list[object] = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append("%s::text")
+            params.append(part)
+        elif part.custom:
+            pieces.append(f"coalesce({alias}.attributes ->> %s, '')")
+            params.append(part.name)
+        else:
+            pieces.append(f"coalesce({alias}.{part.name}, '')")
+    return "(" + " || ".join(pieces) + ")", params

@@ -1,0 +1,151 @@
+"""Reading the CSV files people really have: encoding and delimiter sniffing, row numbers.
+
+Framework-free. Errors are `UnreadableFile(code, **params)`; callers turn the code into a
+message in the user's language.
+"""
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from typing import BinaryIO
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (";", "\t", ",")  # order breaks ties: Russian Excel writes ";"
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "utf-16")
+# A cell longer than this is a runaway quoted cell rather than data (csv.Error).
+MAX_CELL_CHARS = 1024 * 1024
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a table; `code` names the problem, `params` the detail."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def detect_encoding(sample: bytes) -> str:
+    """One of ENCODINGS for the first bytes of a file, or UnreadableFile."""
+    if not sample.strip():
+        raise UnreadableFile("empty")
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if sample.startswith(OLE2_MAGIC):
+        raise UnreadableFile("legacy_excel")
+    if b"\x00" in sample:
+        raise UnreadableFile("binary")
+    for encoding in ("utf-8", "cp1251"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        if not looks_like_text(text):
+            raise UnreadableFile("binary")
+        return encoding
+    raise UnreadableFile("encoding")
+
+
+def looks_like_text(text: str) -> bool:
+    """False when more than 1% of the characters are control characters."""
+    controls = sum(
+        1 for ch in text if ch not in "\t\r\n" and unicodedata.category(ch) == "Cc"
+    )
+    return controls * 100 <= len(text)
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter whose split of the sample's records is widest and most regular."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1:
+        lines = lines[:-1]  # the sample may end in the middle of a record
+    sample = "".join(lines[:200])
+    best, best_score = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        try:
+            widths = [
+                len(r)
+                for r in csv.reader(io.StringIO(sample), delimiter=delimiter)
+                if r
+            ]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        width, count = Counter(widths).most_common(1)[0]
+        if width < 2:
+            continue
+        score = (count / len(widths), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def open_text(raw: BinaryIO, encoding: str) -> io.TextIOWrapper:
+    """A text view of the binary file; undecodable bytes become U+FFFD, never a crash."""
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+
+
+def iter_records(
+    text: io.TextIOBase, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
+    """(record number counted from 1 like spreadsheet rows, cells) for each CSV record.
+
+    A quoted cell may hold newlines, so a record can span several lines; blank records
+    are skipped but still counted. A quote that is never closed raises UnreadableFile
+    naming the record where it opened.
+    """
+    lines = _LineTap(text)
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
+    while True:
+        lines.taken.clear()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UnreadableFile("malformed", row=number + 1, detail=str(exc)) from None
+        number += 1
+        if len(lines.taken) > 1 and _unclosed_quote(lines):
+            raise UnreadableFile("unclosed_quote", row=number)
+        if cells and any(cells):
+            yield number, cells
+
+
+class _LineTap:
+    """Feeds lines to csv.reader and keeps those of the current record."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self._text: Iterator[str] = iter(text)
+        self.taken: list[str] = []
+        self.exhausted = False
+
+    def __iter__(self) -> "_LineTap":
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._text)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self.taken.append(line)
+        return line
+
+
+def _unclosed_quote(lines: _LineTap) -> bool:
+    # csv.reader in its lenient mode ends a quoted cell silently at the end of the file:
+    # a record that ran into the end of the file with an odd number of quotes is that.
+    return lines.exhausted and "".join(lines.taken).count('"') % 2 == 1
+
+
+csv.field_size_limit(MAX_CELL_CHARS)

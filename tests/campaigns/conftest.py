@@ -1,0 +1,56 @@
+from decimal import Decimal
+
+import pytest
+
+from campaigns.models import Campaign
+from contacts.models import Contact, ContactGroup, GroupMembership
+from providers.models import ProviderAccount
+
+
+@pytest.fixture
+def account(db):
+    return ProviderAccount.objects.create(
+        name="Webcom test",
+        kind="webcom",
+        base_url="http://127.0.0.1:9/webcom",
+        login="campaign-login",
+        password="campaign-pass",
+        default_sender="SMSPORTAL",
+        tariff=Decimal("2.50"),
+    )
+
+
+@pytest.fixture
+def make_group(db):
+    def make(name: str, phones_and_names: list[tuple[str, str, str]] = ()):
+        group = ContactGroup.objects.create(name=name)
+        contacts = [
+            Contact(phone=phone, first_name=first, time_zone=tz)
+            for phone, first, tz in phones_and_names
+        ]
+        created = Contact.objects.bulk_create(contacts)
+        GroupMembership.objects.bulk_create(
+            [GroupMembership(contact=c, group=group) for c in created]
+        )
+        return group
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(db, account):
+    def make(groups=(), **fields):
+        defaults = {
+            "name": "Test campaign",
+            "account": account,
+            "sender": "SMSPORTAL",
+            "text": "Hello {first_name}!",
+            "respect_quiet_hours": False,
+            "price_per_segment": Decimal("2.50"),
+        }
+        defaults.update(fields)
+        campaign = Campaign.objects.create(**defaults)
+        campaign.include_groups.set(groups)
+        return campaign
+
+    return make

@@ -1,0 +1,152 @@
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+import pytest
+
+from campaigns import expansion
+from campaigns.counts import campaign_counts
+from campaigns.expansion import campaign_expand
+from campaigns.models import Message
+from contacts.models import StopListEntry
+
+pytestmark = pytest.mark.django_db
+
+MOSCOW = "Europe/Moscow"
+VLADIVOSTOK = "Asia/Vladivostok"
+
+
+@pytest.fixture
+def python_only(monkeypatch):
+    """Force the portable path (the one SQLite uses) on PostgreSQL."""
+    monkeypatch.setattr(
+        expansion, "_insert_contacts_sql", expansion._insert_contacts_python
+    )
+    monkeypatch.setattr(expansion, "_recount_borderline", lambda campaign, plan: None)
+
+
+def test_expansion_creates_one_message_per_reachable_contact(make_group, make_campaign):
+    group = make_group(
+        "Clients",
+        [("+79120000001", "Анна", MOSCOW), ("+79120000002", "Boris", MOSCOW)],
+    )
+    StopListEntry.objects.create(phone="+79120000002")
+    campaign = make_campaign([group], extra_numbers="8 912 000-00-03\nnot a number")
+    stats = campaign_expand(campaign=campaign)
+    assert stats.as_dict() == {
+        "created": 2, "stop_listed": 1, "invalid": 1, "duplicates": 0,
+    }  # fmt: skip
+    texts = dict(Message.objects.values_list("phone", "text"))
+    assert texts == {"+79120000001": "Hello Анна!", "+79120000003": "Hello !"}
+
+
+def test_running_the_expansion_again_adds_nothing(make_group, make_campaign):
+    group = make_group("Clients", [("+79120000001", "Anna", MOSCOW)])
+    campaign = make_campaign([group], extra_numbers="+79120000001\n+79120000005")
+    first = campaign_expand(campaign=campaign)
+    second = campaign_expand(campaign=campaign)
+    assert first.created == 2
+    assert second.created == 0
+    assert Message.objects.count() == 2
+
+
+def test_excluded_groups_are_left_out(make_group, make_campaign):
+    clients = make_group(
+        "Clients", [("+79120000001", "A", ""), ("+79120000002", "B", "")]
+    )
+    vip = make_group("VIP", [])
+    vip.contacts.add(clients.contacts.get(phone="+79120000002"))
+    campaign = make_campaign([clients])
+    campaign.exclude_groups.set([vip])
+    campaign_expand(campaign=campaign)
+    assert list(Message.objects.values_list("phone", flat=True)) == ["+79120000001"]
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_segments_encoding_and_cost_match_the_counter(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    names = [
+        ("+79120000001", "a" * 70, ""),  # 160 GSM septets with the template: 1 part
+        ("+79120000002", "a" * 71, ""),  # 161: 2 parts
+        ("+79120000003", "Ж", ""),  # 91 UCS-2 units: 2 parts
+        ("+79120000004", "a" * 63 + "€" * 2, ""),  # escapes at a part boundary
+        ("+79120000005", "😀" * 20, ""),  # surrogate pairs across parts
+        ("+79120000006", "", ""),
+    ]
+    group = make_group("G", names)
+    campaign = make_campaign([group], text="x" * 84 + " {first_name}!!!!!")
+    campaign_expand(campaign=campaign)
+    from campaigns.segments import count_segments
+
+    for message in Message.objects.all():
+        info = count_segments(message.text)
+        assert (message.segments, message.encoding) == (info.segments, info.encoding)
+        assert message.estimated_cost == Decimal("2.50") * info.segments
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_quiet_hours_defer_vladivostok_but_not_moscow(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    group = make_group(
+        "G", [("+79120000001", "M", MOSCOW), ("+79240000002", "V", VLADIVOSTOK)]
+    )
+    # 08:00 UTC = 11:00 in Moscow, 18:00 in Vladivostok; window 09:00-17:00.
+    start = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
+    campaign = make_campaign(
+        [group],
+        start_at=start,
+        respect_quiet_hours=True,
+        window_start=time(9, 0),
+        window_end=time(17, 0),
+    )
+    campaign_expand(campaign=campaign)
+    planned = dict(Message.objects.values_list("phone", "planned_at"))
+    assert planned["+79120000001"] == start
+    # Next 09:00 in Vladivostok (UTC+10) is 23:00 UTC the same day.
+    assert planned["+79240000002"] == datetime(2030, 3, 1, 23, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_spread_over_hours_paces_the_send_times(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    group = make_group("G", [(f"+7912000000{i}", "X", MOSCOW) for i in range(4)])
+    start = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
+    campaign = make_campaign([group], start_at=start, spread_hours=2)
+    campaign_expand(campaign=campaign)
+    times = sorted(Message.objects.values_list("planned_at", flat=True))
+    gaps = {(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)}
+    assert times[0] == start
+    assert gaps == {1800.0}
+
+
+def test_counts_follow_inserts_and_status_changes(make_group, make_campaign):
+    group = make_group("G", [(f"+7912000000{i}", "X", "") for i in range(3)])
+    campaign = make_campaign([group])
+    campaign_expand(campaign=campaign)
+    Message.objects.filter(phone="+79120000000").update(status="delivered")
+    counts = campaign_counts(campaign_id=campaign.pk)
+    assert counts.by_status == {"pending": 2, "delivered": 1}
+    assert counts.total == 3
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_escape_character_at_a_part_boundary_is_counted_exactly(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    group = make_group("G", [("+79120000001", "a" * 100, "")])
+    # 152 + 2 (€ cannot straddle parts 1 and 2) + 152 = 306 septets, but 3 parts.
+    campaign = make_campaign([group], text="a" * 152 + "€" + "a" * 52 + "{first_name}")
+    campaign_expand(campaign=campaign)
+    message = Message.objects.get()
+    assert message.segments == 3
+    assert message.estimated_cost == Decimal("7.50")

@@ -1,0 +1,136 @@
+"""Campaigns sent through the real gateway classes to the loopback simulator."""
+
+from collections import Counter
+
+import pytest
+
+from campaigns.counts import campaign_counts, counts_mismatches
+from campaigns.dispatch import campaign_pump
+from campaigns.models import Campaign, Message
+from campaigns.polling import statuses_poll
+from campaigns.services import campaign_launch, campaign_start
+from contacts.models import StopListEntry
+from providers.simulator import Fault
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.providers.contract import wait_for
+
+pytestmark = pytest.mark.django_db
+
+KINDS = ["webcom", "smsc", "websms"]
+
+
+def phones(n: int, prefix: str = "+7912") -> list[tuple[str, str, str]]:
+    return [(f"{prefix}{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
+
+
+def launch(campaign, user=None):
+    campaign_launch(campaign=campaign, launched_by=user)
+    # The test transaction never commits, so run what the on-commit task would.
+    campaign_start(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    return campaign
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_recipient_reaches_the_gateway_exactly_once(
+    kind, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, kind)
+    group = make_group("Clients", phones(25))
+    campaign = launch(
+        make_campaign([group], account=account, text="Привет, {first_name}!")
+    )
+    submitted = Counter(s.phone for s in simulator.state.submissions)
+    assert len(submitted) == 25
+    assert set(submitted.values()) == {1}
+    assert campaign.state == Campaign.State.COMPLETED
+    assert not Message.objects.filter(campaign=campaign, status="pending").exists()
+    texts = {s.text for s in simulator.state.submissions}
+    assert "Привет, Name3!" in texts
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_listed_numbers_never_reach_the_gateway(
+    kind, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, kind)
+    group = make_group("Clients", phones(5))
+    StopListEntry.objects.create(phone="+79120000001")
+    campaign = make_campaign([group], account=account)
+    campaign_launch(campaign=campaign)
+    from campaigns.expansion import campaign_expand
+
+    campaign_expand(campaign=campaign)
+    # Opted out after the audience was built, before the batch went out.
+    StopListEntry.objects.create(phone="+79120000002")
+    campaign_pump(campaign_id=campaign.pk)
+    sent = {s.phone for s in simulator.state.submissions}
+    assert "79120000001" not in sent and "79120000002" not in sent
+    assert len(sent) == 3
+    late = Message.objects.get(campaign=campaign, phone="+79120000002")
+    assert (late.status, late.reason) == ("rejected", "stop_list")
+
+
+def test_running_the_pump_again_sends_nothing_twice(
+    simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "websms")
+    campaign = launch(make_campaign([make_group("G", phones(10))], account=account))
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    campaign_start(campaign_id=campaign.pk)
+    campaign_pump(campaign_id=campaign.pk)
+    assert len(simulator.state.submissions) == 10
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_polled_statuses_reach_delivered_and_counts_match(
+    kind, simulator, make_group, make_campaign, monkeypatch
+):
+    from datetime import timedelta
+
+    import campaigns.polling as polling
+
+    monkeypatch.setattr(polling, "poll_delay", lambda gateway: timedelta(0))
+    account = simulated_account(simulator, kind)
+    group = make_group("G", [*phones(4), ("+79120009990", "Lost", "Europe/Moscow")])
+    campaign = launch(make_campaign([group], account=account))
+
+    def settled():
+        from django.core.cache import cache
+
+        cache.clear()
+        Message.objects.update(
+            polled_at=None, submitted_at=Message.objects.first().submitted_at
+        )
+        statuses_poll()
+        statuses = Counter(Message.objects.values_list("status", flat=True))
+        return statuses if statuses == {"delivered": 4, "undelivered": 1} else None
+
+    assert wait_for(settled, timeout=10, interval=0.3), list(
+        Message.objects.values_list("phone", "status", "vendor_code", "vendor_text")
+    )
+    counts = campaign_counts(campaign_id=campaign.pk)
+    assert counts.by_status == {"delivered": 4, "undelivered": 1}
+    assert counts_mismatches() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_server_error_releases_the_batch_for_a_retry(
+    kind, simulator, make_group, make_campaign
+):
+    from celery.exceptions import Retry
+
+    from providers.exceptions import GatewayUnavailable
+
+    account = simulated_account(simulator, kind)
+    campaign = make_campaign([make_group("G", phones(3))], account=account)
+    campaign_launch(campaign=campaign)
+    simulator.state.add_fault(kind, Fault(mode="http503"))
+    # The pump task re-raises for Celery to retry with backoff (eager: Retry).
+    with pytest.raises((GatewayUnavailable, Retry)):
+        campaign_start(campaign_id=campaign.pk)
+    assert (
+        Message.objects.filter(claimed_at__isnull=True, status="pending").count() == 3
+    )
+    campaign_pump(campaign_id=campaign.pk)  # the retry
+    assert len(simulator.state.submissions) == 3
