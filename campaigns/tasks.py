@@ -90,3 +90,11 @@ def counts_squash() -> int:
     from campaigns.counts import counts_squash as squash
 
     return squash()
+
+
+@shared_task(name="campaigns.incoming_fetch_all")
+def incoming_fetch_all() -> int:
+    """Fetch incoming messages from every gateway that offers them."""
+    from campaigns.inbox import incoming_fetch_all as fetch
+
+    return fetch()

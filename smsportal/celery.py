@@ -28,6 +28,7 @@ app.conf.beat_schedule = {
         "schedule": 60,
     },
     "campaigns-counts-squash": {"task": "campaigns.counts_squash", "schedule": 5 * 60},
+    "campaigns-incoming-fetch": {"task": "campaigns.incoming_fetch_all", "schedule": 60},
 }
 
 

@@ -9,8 +9,12 @@ LOGIN = "campaign-user"
 PASSWORD = "campaign-secret"
 
 
-def simulated_account(simulator, kind: str, *, balance: str = "1000.00", **fields):
-    simulator.state.add_account(
+def simulated_account(
+    simulator, kind: str, *, balance: str = "1000.00", callbacks_to: str = "", **fields
+):
+    """A ProviderAccount at the simulator; `callbacks_to` (a live server URL) makes the
+    simulator push delivery reports and incoming messages to our callback views."""
+    sim_account = simulator.state.add_account(
         SimAccount(
             gateway=kind,
             login=LOGIN,
@@ -31,4 +35,12 @@ def simulated_account(simulator, kind: str, *, balance: str = "1000.00", **field
     account, _ = ProviderAccount.objects.update_or_create(
         name=defaults.pop("name"), defaults=defaults
     )
+    if callbacks_to:
+        base = callbacks_to.rstrip("/")
+        sim_account.status_callback_url = (
+            f"{base}/callbacks/{account.callback_token}/status/"
+        )
+        sim_account.incoming_callback_url = (
+            f"{base}/callbacks/{account.callback_token}/incoming/"
+        )
     return account

@@ -1,0 +1,128 @@
+"""Incoming messages: store them once, link them, and honour opt-out words."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from campaigns.models import Message, Reply
+from contacts.models import Contact, StopListEntry
+from contacts.services import contact_opt_out
+from providers.base import Capability, IncomingMessage
+from providers.exceptions import GatewayError
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+
+logger = logging.getLogger("campaigns.inbox")
+
+DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ")
+FETCH_OVERLAP = timedelta(minutes=10)
+FIRST_FETCH_WINDOW = timedelta(days=1)
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+def opt_out_words() -> frozenset[str]:
+    extra = getattr(settings, "SMSPORTAL_OPT_OUT_WORDS", ())
+    return frozenset(w.casefold() for w in (*DEFAULT_OPT_OUT_WORDS, *extra))
+
+
+def is_opt_out(text: str) -> bool:
+    """The whole reply is a stop word, in any case, punctuation around it ignored."""
+    word = _EDGES.sub("", text.strip()).casefold().replace("ё", "е")
+    return word in opt_out_words()
+
+
+def replies_store(
+    *, account: ProviderAccount, messages: Sequence[IncomingMessage]
+) -> list[Reply]:
+    """Store new incoming messages (repeats ignored); stop words opt the sender out."""
+    if not messages:
+        return []
+    phones = {m.phone for m in messages}
+    contacts = dict(Contact.objects.filter(phone__in=phones).values_list("phone", "id"))
+    now = timezone.now()
+    replies = [
+        Reply(
+            account=account,
+            gateway_message_id=m.gateway_message_id,
+            phone=m.phone,
+            text=m.text,
+            to=m.to,
+            received_at=m.received_at or now,
+            contact_id=contacts.get(m.phone),
+            campaign_id=_answered_campaign(account, m.phone),
+            is_opt_out=is_opt_out(m.text),
+        )
+        for m in messages
+    ]
+    with transaction.atomic():
+        known = set(
+            Reply.objects.filter(
+                account=account,
+                gateway_message_id__in=[
+                    r.gateway_message_id for r in replies if r.gateway_message_id
+                ],
+            ).values_list("gateway_message_id", flat=True)
+        )
+        new = [
+            r
+            for r in replies
+            if not r.gateway_message_id or r.gateway_message_id not in known
+        ]
+        Reply.objects.bulk_create(new, ignore_conflicts=True)
+        for reply in new:
+            if reply.is_opt_out:
+                contact_opt_out(
+                    phone=reply.phone,
+                    reason=f"«{reply.text.strip()[:100]}»",
+                    source=StopListEntry.Source.KEYWORD,
+                )
+    return new
+
+
+def _answered_campaign(account: ProviderAccount, phone: str) -> int | None:
+    """The campaign this reply most likely answers: the latest one sent to the phone."""
+    return (
+        Message.objects.filter(account=account, phone=phone, campaign__isnull=False)
+        .exclude(submitted_at=None)
+        .order_by("-submitted_at")
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
+
+
+def incoming_fetch(*, account: ProviderAccount) -> int:
+    """Ask the gateway for new incoming messages; returns how many were new."""
+    gateway = gateway_for(account)
+    if not gateway.supports(Capability.INCOMING):
+        return 0
+    last = Reply.objects.filter(account=account).aggregate(last=Max("received_at"))[
+        "last"
+    ]
+    # Overlap the window: repeats are ignored, and the moving start keeps SMSC from
+    # seeing three identical requests in a minute.
+    since = (last - FETCH_OVERLAP) if last else timezone.now() - FIRST_FETCH_WINDOW
+    try:
+        messages = gateway.incoming(since=since)
+    except GatewayError as exc:
+        logger.warning("incoming fetch at %s failed: %s", account, exc)
+        return 0
+    return len(replies_store(account=account, messages=messages))
+
+
+def incoming_fetch_all() -> int:
+    return sum(
+        incoming_fetch(account=account)
+        for account in ProviderAccount.objects.filter(is_active=True)
+    )
+
+
+def reply_mark_read(*, replies) -> int:
+    return replies.filter(is_read=False).update(is_read=True)

@@ -1,0 +1,54 @@
+import pytest
+
+from campaigns.inbox import incoming_fetch, is_opt_out, replies_store
+from campaigns.models import Reply
+from contacts.models import StopListEntry
+from providers.base import IncomingMessage
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "text", ["STOP", "stop", "СТОП", " Стоп! ", "отписка.", "«Отписаться»", "stop!!!"]
+)
+def test_stop_words_in_any_case_with_punctuation(text):
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize("text", ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо"])
+def test_other_replies_are_not_opt_outs(text):
+    assert not is_opt_out(text)
+
+
+def test_configured_words_are_honoured(settings):
+    settings.SMSPORTAL_OPT_OUT_WORDS = ["хватит"]
+    assert is_opt_out("Хватит!")
+
+
+def test_replies_are_stored_once_and_stop_words_opt_out(simulator):
+    account = simulated_account(simulator, "webcom")
+    messages = [
+        IncomingMessage("m1", "+79120000001", "СТОП", None),
+        IncomingMessage("m2", "+79120000002", "Спасибо", None),
+    ]
+    assert len(replies_store(account=account, messages=messages)) == 2
+    assert replies_store(account=account, messages=messages) == []
+    assert Reply.objects.count() == 2
+    assert list(StopListEntry.objects.values_list("phone", "source")) == [
+        ("+79120000001", "keyword")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc"])
+def test_incoming_messages_are_fetched_from_the_gateway(kind, simulator):
+    account = simulated_account(simulator, kind)
+    simulator.state.add_incoming(kind, account.login, phone="79120000055", text="СТОП")
+    simulator.state.add_incoming(kind, account.login, phone="79120000056", text="Hello")
+    assert incoming_fetch(account=account) == 2
+    assert incoming_fetch(account=account) == 0
+    assert set(Reply.objects.values_list("phone", "is_opt_out")) == {
+        ("+79120000055", True),
+        ("+79120000056", False),
+    }
+    assert StopListEntry.objects.filter(phone="+79120000055").exists()

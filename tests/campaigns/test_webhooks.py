@@ -1,0 +1,154 @@
+"""Delivery reports and incoming messages pushed by the simulator to a live server."""
+
+from collections import Counter
+
+import httpx
+import pytest
+
+from campaigns.counts import campaign_counts, counts_mismatches
+from campaigns.models import Campaign, Message, OrphanStatusReport, Reply
+from campaigns.services import campaign_launch
+from campaigns.statuses import message_statuses_apply
+from contacts.models import StopListEntry
+from providers.base import DeliveryStatus, StatusReport
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.providers.contract import wait_for
+
+KINDS_THAT_PUSH = ["webcom", "smsc", "websms"]
+
+
+def phones(n: int) -> list[tuple[str, str, str]]:
+    return [(f"+7912{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", KINDS_THAT_PUSH)
+def test_pushed_reports_settle_a_campaign_and_counts_equal_group_by(
+    kind, live_server, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, kind, callbacks_to=live_server.url)
+    group = make_group("G", [*phones(6), ("+79120009990", "Lost", "Europe/Moscow")])
+    campaign = make_campaign([group], account=account)
+    campaign_launch(campaign=campaign)  # commits: the start task runs (eager)
+
+    def settled():
+        statuses = Counter(
+            Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+        )
+        return statuses if statuses == {"delivered": 6, "undelivered": 1} else None
+
+    assert wait_for(settled, timeout=15, interval=0.2), list(
+        Message.objects.values_list("phone", "status")
+    )
+    acks = [status for _url, _body, status in simulator.state.callbacks_sent]
+    assert acks and set(acks) == {200}
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.COMPLETED
+    counts = campaign_counts(campaign_id=campaign.pk)
+    grouped = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    assert counts.by_status == dict(grouped)
+    assert counts_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_unknown_token_gets_a_plain_404(client):
+    response = client.post("/callbacks/no-such-token/status/", data=b"<x/>",
+                           content_type="text/xml")  # fmt: skip
+    assert response.status_code == 404
+    assert b"no-such-token" not in response.content
+
+
+@pytest.mark.django_db
+def test_unreadable_body_gets_400_not_500(client, simulator):
+    account = simulated_account(simulator, "webcom")
+    response = client.post(
+        f"/callbacks/{account.callback_token}/status/",
+        data=b"\x00\xff garbage",
+        content_type="text/xml",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_report_arriving_before_the_send_result_is_applied_later(
+    simulator, make_campaign
+):
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign(account=account)
+    from django.utils import timezone
+
+    message = Message.objects.create(
+        campaign=campaign, account=account, phone="+79120000001", text="x",
+        channel="sms", planned_at=timezone.now(), claimed_at=timezone.now(),
+    )  # fmt: skip
+    early = StatusReport(gateway_message_id="777", status=DeliveryStatus.DELIVERED)
+    result = message_statuses_apply(account=account, reports=[early])
+    assert result.orphaned == 1
+    from campaigns.sending import ClaimedMessage, record_results
+    from providers.base import SendResult
+
+    claimed = ClaimedMessage(message.id, message.phone, "x", "", "sms", message.planned_at,
+                             campaign.id)  # fmt: skip
+    record_results(
+        account=account,
+        claimed=[claimed],
+        results=[SendResult(str(message.id), "777", DeliveryStatus.QUEUED)],
+    )
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    assert not OrphanStatusReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_late_sent_report_does_not_undo_delivered(simulator, make_campaign):
+    account = simulated_account(simulator, "webcom")
+    from django.utils import timezone
+
+    message = Message.objects.create(
+        campaign=make_campaign(account=account), account=account, phone="+79120000001",
+        text="x", channel="sms", planned_at=timezone.now(), gateway_message_id="55",
+        status=DeliveryStatus.QUEUED,
+    )  # fmt: skip
+    when = timezone.now()
+    delivered = StatusReport("55", DeliveryStatus.DELIVERED, occurred_at=when)
+    message_statuses_apply(account=account, reports=[delivered])
+    message_statuses_apply(
+        account=account, reports=[StatusReport("55", DeliveryStatus.SENT)]
+    )
+    message_statuses_apply(account=account, reports=[delivered])  # a repeat
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    assert message.status_changed_at == when
+    assert message.delivered_at == when
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stop_word_reply_pushed_by_smsc_opts_the_number_out(live_server, simulator):
+    account = simulated_account(simulator, "smsc", callbacks_to=live_server.url)
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    built = _smsc_incoming_callback(
+        simulator, sim_account, phone="79120000042", text="Стоп!"
+    )
+    if built is None:
+        pytest.skip("the SMSC simulator does not push incoming messages")
+    url, body, content_type = built
+    response = httpx.post(url, content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 200
+    reply = Reply.objects.get()
+    assert reply.is_opt_out
+    entry = StopListEntry.objects.get(phone="+79120000042")
+    assert entry.source == StopListEntry.Source.KEYWORD
+
+
+def _smsc_incoming_callback(simulator, sim_account, *, phone, text):
+    from providers.simulator import smsc as smsc_protocol
+
+    build = getattr(smsc_protocol, "build_incoming_callback", None)
+    if build is None:
+        return None
+    item = simulator.state.add_incoming(
+        "smsc", sim_account.login, phone=phone, text=text
+    )
+    return build(item, sim_account)
