@@ -62,7 +62,9 @@ def _reconcile_account(account: ProviderAccount, rows: list[Message], result) ->
     ids = [m.id for m in rows]
     if gateway.supports(Capability.RESOLVE_REFERENCE):
         try:
-            found = gateway.resolve_references([str(i) for i in ids])
+            found = gateway.resolve_references(
+                [str(i) for i in ids], phones={str(m.id): m.phone for m in rows}
+            )
         except (NotSupported, GatewayError) as exc:
             logger.warning("cannot resolve references at %s: %s", account, exc)
             return

@@ -417,8 +417,15 @@ class SmsGateway(ABC):
 
     # Optional operations ------------------------------------------------------
 
-    def resolve_references(self, references: Sequence[str]) -> dict[str, SendResult]:
-        """Submits the gateway holds under our references (for unknown outcomes)."""
+    def resolve_references(
+        self, references: Sequence[str], *, phones: Mapping[str, str] | None = None
+    ) -> dict[str, SendResult]:
+        """Submits the gateway holds under our references (for unknown outcomes).
+
+        `phones` maps each reference to its recipient (E.164): callers always pass it,
+        because some gateways (SMSC) can only look a message up by reference and phone.
+        References the gateway does not hold are left out of the answer.
+        """
         raise NotSupported(self.kind, "resolve references")
 
     def incoming(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 
@@ -58,13 +60,20 @@ def join_url(base_url: str, path: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Mask every secret, raw or URL-encoded (UTF-8 or windows-1251), in `text`."""
+    """Mask every secret, raw, JSON-escaped or URL-encoded (UTF-8 or windows-1251)."""
     for secret in secrets:
         if not secret:
             continue
-        variants = {secret, quote(secret, safe=""), quote_plus(secret)}
-        with contextlib.suppress(UnicodeEncodeError):
-            variants.add(quote_plus(secret, encoding="cp1251"))
+        # JSON bodies carry "\u0430"-style or quote-escaped forms of a secret.
+        forms = {secret, json.dumps(secret)[1:-1]}
+        forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        # XML bodies (Webcom's <password value="..."/>) carry it entity-escaped.
+        forms.add(xml_escape(secret, {'"': "&quot;"}))
+        variants = set()
+        for form in forms:
+            variants |= {form, quote(form, safe=""), quote_plus(form)}
+            with contextlib.suppress(UnicodeEncodeError):
+                variants.add(quote_plus(form, encoding="cp1251"))
         for variant in sorted(variants, key=len, reverse=True):
             text = text.replace(variant, REDACTED)
     return text

@@ -1,9 +1,21 @@
 from django.urls import path
 
-from smsportal.placeholder import not_built_yet
+from providers import views
 
 app_name = "providers"
 
 urlpatterns = [
-    path("", not_built_yet, name="list"),
+    path("", views.ProviderAccountListView.as_view(), name="list"),
+    path("new/", views.ProviderAccountCreateView.as_view(), name="account_create"),
+    path("<int:pk>/", views.ProviderAccountDetailView.as_view(), name="detail"),
+    path(
+        "<int:pk>/edit/", views.ProviderAccountUpdateView.as_view(), name="account_edit"
+    ),
+    path("<int:pk>/check/", views.account_check, name="account_check"),
+    path("<int:pk>/senders/sync/", views.sender_names_sync, name="sender_sync"),
+    path(
+        "<int:pk>/senders/request/",
+        views.SenderNameRequestView.as_view(),
+        name="sender_request",
+    ),
 ]

@@ -6,14 +6,21 @@ Used by `make run`. Ctrl-C (or SIGTERM) stops every process.
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 PYTHON = sys.executable
 HOST = os.environ.get("SMSPORTAL_HOST", "127.0.0.1")
 PORT = os.environ.get("SMSPORTAL_PORT", "8000")
 SIMULATOR_PORT = os.environ.get("SMSPORTAL_SIMULATOR_PORT", "8025")
+ROOT = Path(__file__).resolve().parent.parent
+# Same rule as smsportal.settings.VAR_DIR; `load_demo` writes the accounts file there.
+VAR_DIR = Path(os.environ.get("SMSPORTAL_VAR_DIR", str(ROOT / "var")))
+SIMULATOR_ACCOUNTS = VAR_DIR / "simulator-accounts.json"
 
 
 def commands() -> dict[str, list[str]]:
@@ -49,8 +56,33 @@ def commands() -> dict[str, list[str]]:
             "providers.simulator",
             "--port",
             SIMULATOR_PORT,
+            "--accounts",
+            str(SIMULATOR_ACCOUNTS),
         ]
     return procs
+
+
+def read_balances_when_simulator_is_up(timeout: float = 30.0) -> None:
+    """Check every active account once the simulator listens, so balances show at once.
+
+    Beat refreshes them every ten minutes after that.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", int(SIMULATOR_PORT)), 1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        sys.stderr.write("[run] simulator not up: balances are read by beat later\n")
+        return
+    try:
+        subprocess.run(
+            [PYTHON, "manage.py", "gateway_check", "--all"], check=False, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        sys.stderr.write("[run] gateway check timed out: beat reads balances later\n")
 
 
 def main() -> int:
@@ -59,6 +91,8 @@ def main() -> int:
         running[name] = subprocess.Popen(cmd)
         sys.stderr.write(f"[run] started {name} (pid {running[name].pid})\n")
     sys.stderr.write(f"[run] dashboard: http://{HOST}:{PORT}/  (Ctrl-C stops all)\n")
+    if "simulator" in running:
+        threading.Thread(target=read_balances_when_simulator_is_up, daemon=True).start()
 
     stopping = False
 

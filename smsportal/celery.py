@@ -28,7 +28,10 @@ app.conf.beat_schedule = {
         "schedule": 60,
     },
     "campaigns-counts-squash": {"task": "campaigns.counts_squash", "schedule": 5 * 60},
-    "campaigns-incoming-fetch": {"task": "campaigns.incoming_fetch_all", "schedule": 60},
+    "campaigns-incoming-fetch": {
+        "task": "campaigns.incoming_fetch_all",
+        "schedule": 60,
+    },
 }
 
 
@@ -36,6 +39,11 @@ app.conf.beat_schedule = {
 def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
     # The filesystem transport (embedded mode) expects its folders to exist.
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in (
+        "data_folder_in",
+        "data_folder_out",
+        "processed_folder",
+        "control_folder",
+    ):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)

@@ -216,7 +216,11 @@ class SimulatorState:
         with self.lock:
             for by_id in self.messages.values():
                 for message in by_id.values():
-                    if message.state in FINAL_STATES:
+                    # DELIVERED is final for SMS only: a Viber message may be read.
+                    viber = message.channel in ("viber", "viber_sms")
+                    if message.state in FINAL_STATES and not (
+                        viber and message.state == DELIVERED
+                    ):
                         continue
                     self._progress(message, now)
 

@@ -187,8 +187,10 @@ def _fault_after(fault: Fault, response: SimResponse) -> SimResponse:
 
 
 def control(request: SimRequest, state: SimulatorState) -> SimResponse:
-    data = json.loads(request.body or b"{}") if request.method == "POST" else {}
     action = request.path.strip("/")
+    # Captured callbacks carry the vendor's body (XML, form...), not control JSON.
+    is_json = request.method == "POST" and action != "capture"
+    data = json.loads(request.body or b"{}") if is_json else {}
     if action == "accounts" and request.method == "POST":
         account = SimAccount(
             gateway=data["gateway"],

@@ -1,0 +1,162 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from providers.exceptions import GatewayConfigurationError, GatewayError
+from providers.forms import ProviderAccountAdminForm
+from providers.models import ProviderAccount, SenderName
+from providers.services import (
+    provider_account_check,
+    provider_account_save,
+    sender_names_sync,
+)
+from smsportal.exceptions import ApplicationError
+
+
+class SenderNameInline(admin.TabularInline):
+    model = SenderName
+    extra = 0
+    fields = ["name", "state", "usable", "operators", "synced_at"]
+    readonly_fields = ["synced_at"]
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    form = ProviderAccountAdminForm
+    list_display = [
+        "name",
+        "kind",
+        "dialect",
+        "is_active",
+        "test_mode",
+        "balance",
+        "balance_checked_at",
+        "last_error_short",
+    ]
+    list_filter = ["kind", "is_active", "test_mode"]
+    search_fields = ["name", "login", "default_sender"]
+    readonly_fields = [
+        "callback_url",
+        "incoming_url",
+        "balance",
+        "balance_currency",
+        "balance_checked_at",
+        "last_error",
+        "last_error_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "dialect", "base_url", "is_active"]}),
+        (
+            _("Credentials"),
+            {
+                "fields": [
+                    "login",
+                    "new_password",
+                    "clear_password",
+                    "new_token",
+                    "clear_token",
+                ]
+            },
+        ),
+        (
+            _("Sending settings"),
+            {
+                "fields": [
+                    "test_mode",
+                    "default_sender",
+                    "rate_limit",
+                    "tariff",
+                    "options",
+                ]
+            },
+        ),
+        (
+            _("Callbacks"),
+            {"fields": ["callback_url", "incoming_url"]},
+        ),
+        (
+            _("State"),
+            {
+                "fields": [
+                    "balance",
+                    "balance_currency",
+                    "balance_checked_at",
+                    "last_error",
+                    "last_error_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    inlines = [SenderNameInline]
+    actions = ["check_connection", "sync_sender_names"]
+
+    @admin.display(description=_("last error"))
+    def last_error_short(self, obj: ProviderAccount) -> str:
+        return obj.last_error[:80]
+
+    def save_model(self, request, obj, form, change) -> None:
+        provider_account_save(account=obj, **form.secrets())
+
+    @admin.action(description=_("Check connection"), permissions=["change"])
+    def check_connection(
+        self, request: HttpRequest, queryset: QuerySet[ProviderAccount]
+    ) -> None:
+        for account in queryset:
+            result = provider_account_check(account=account)
+            if result.ok:
+                balance = (
+                    f"{result.balance.amount} {result.balance.currency}"
+                    if result.balance
+                    else "—"
+                )
+                self.message_user(
+                    request,
+                    _("%(account)s: the gateway answered; balance %(balance)s.")
+                    % {"account": account, "balance": balance},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, f"{account}: {result.error}", messages.ERROR)
+
+    @admin.action(description=_("Sync sender names"), permissions=["change"])
+    def sync_sender_names(
+        self, request: HttpRequest, queryset: QuerySet[ProviderAccount]
+    ) -> None:
+        for account in queryset:
+            try:
+                rows = sender_names_sync(account=account)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"{account}: {exc.message}", messages.WARNING
+                )
+            except (GatewayError, GatewayConfigurationError):
+                account.refresh_from_db(fields=["last_error"])
+                self.message_user(
+                    request, f"{account}: {account.last_error}", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(account)s: %(count)d sender name.",
+                        "%(account)s: %(count)d sender names.",
+                        len(rows),
+                    )
+                    % {"account": account, "count": len(rows)},
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(SenderName)
+class SenderNameAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "state", "usable", "synced_at"]
+    list_filter = ["usable", "account__kind", "account"]
+    search_fields = ["name", "account__name", "state"]
+    list_select_related = ["account"]
+    readonly_fields = ["synced_at"]

@@ -1,0 +1,193 @@
+"""Forms of the providers pages and admin.
+
+Secrets are entered in `new_password` / `new_token`, never bound to the model fields:
+the stored values are not rendered back, and a blank field keeps them
+(see providers.services.provider_account_save).
+"""
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import ProviderAccount
+from providers.selectors import gateway_info, gateway_infos
+from smsportal.lib.crypto import mask
+
+
+def bootstrap(form: forms.BaseForm) -> None:
+    """Bootstrap 5 classes on every widget (kept beside classes already set)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
+
+
+class SecretFieldsMixin(forms.Form):
+    """Password and token as write-only inputs with a masked hint of the stored one."""
+
+    new_password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password"}
+        ),
+    )
+    clear_password = forms.BooleanField(
+        label=_("Erase the stored password"), required=False
+    )
+    new_token = forms.CharField(
+        label=_("API token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    clear_token = forms.BooleanField(label=_("Erase the stored token"), required=False)
+
+    def _secret_hints(self, instance: ProviderAccount | None) -> None:
+        for field_name, value in (
+            ("new_password", instance.password if instance else ""),
+            ("new_token", instance.token if instance else ""),
+        ):
+            if value:
+                self.fields[field_name].help_text = _(
+                    "Stored: %(mask)s. Leave blank to keep it."
+                ) % {"mask": mask(value)}
+            else:
+                self.fields[field_name].help_text = _("Nothing stored yet.")
+
+    def secrets(self) -> dict[str, object]:
+        """Keyword arguments for provider_account_save."""
+        return {
+            key: self.cleaned_data.get(key)
+            for key in ("new_password", "new_token", "clear_password", "clear_token")
+        }
+
+
+class GatewayFieldsMixin(forms.Form):
+    """Dialect and base URL checked against the chosen gateway kind."""
+
+    base_url = forms.URLField(
+        label=_("API base URL"),
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Leave blank for the gateway's own address. Request paths are appended to it."
+        ),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if not kind:
+            return cleaned
+        info = gateway_info(kind)
+        dialect = cleaned.get("dialect") or ""
+        if info.dialects and dialect and dialect not in info.dialects:
+            self.add_error(
+                "dialect",
+                _("%(gateway)s speaks %(choices)s; choose one of them.")
+                % {"gateway": info.label, "choices": ", ".join(info.dialects)},
+            )
+        elif not info.dialects:
+            cleaned["dialect"] = ""
+        if not cleaned.get("base_url") and not info.default_base_url:
+            self.add_error("base_url", _("Enter the gateway's API address."))
+        return cleaned
+
+
+class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
+    """The account form: dialect limited to the chosen gateway's dialects."""
+
+    dialect = forms.ChoiceField(label=_("Protocol dialect"), required=False)
+
+    class Meta:
+        model = ProviderAccount
+        fields = [
+            "name",
+            "kind",
+            "dialect",
+            "base_url",
+            "login",
+            "test_mode",
+            "default_sender",
+            "rate_limit",
+            "tariff",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        infos = gateway_infos()
+        dialects = sorted({d for info in infos for d in info.dialects})
+        self.fields["dialect"].choices = [("", "—")] + [
+            (d, d.upper()) for d in dialects
+        ]
+        self.fields["dialect"].help_text = self._meta.model._meta.get_field(
+            "dialect"
+        ).help_text
+        # providers.js rebuilds the dialect list and the base URL placeholder from these.
+        self.fields["kind"].widget.attrs["data-gateways"] = json.dumps(
+            {
+                info.kind: {
+                    "dialects": list(info.dialects),
+                    "base_url": info.default_base_url,
+                }
+                for info in infos
+            }
+        )
+        self.fields["kind"].widget.attrs["class"] = "js-gateway-kind"
+        self.fields["dialect"].widget.attrs["class"] = "js-gateway-dialect"
+        self.fields["base_url"].widget.attrs["class"] = "js-gateway-base-url"
+        self._secret_hints(self.instance if self.instance.pk else None)
+        bootstrap(self)
+
+
+class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
+    """The Django admin form: the same write-only secrets."""
+
+    class Meta:
+        model = ProviderAccount
+        fields = [
+            "name",
+            "kind",
+            "dialect",
+            "base_url",
+            "is_active",
+            "login",
+            "test_mode",
+            "default_sender",
+            "rate_limit",
+            "tariff",
+            "options",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._secret_hints(self.instance if self.instance.pk else None)
+
+
+class SenderNameRequestForm(forms.Form):
+    name = forms.CharField(
+        label=_("Sender name"),
+        max_length=15,
+        help_text=_("Up to 11 Latin letters and digits, or up to 15 digits."),
+    )
+    comment = forms.CharField(
+        label=_("Comment for the gateway"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you send from this name; some gateways require it."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bootstrap(self)

@@ -1,0 +1,125 @@
+"""Read-side queries of the providers app, and what a gateway kind offers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from providers.base import Capability
+from providers.exceptions import GatewayConfigurationError
+from providers.models import ProviderAccount, SenderName
+from providers.registry import GATEWAYS, gateway_class, gateway_for
+
+logger = logging.getLogger(__name__)
+
+CAPABILITY_LABELS = {
+    Capability.SEND: _("Send messages"),
+    Capability.FLASH: _("Flash SMS"),
+    Capability.VIBER: _("Viber"),
+    Capability.CASCADE: _("Viber, then SMS"),
+    Capability.VOICE: _("Voice"),
+    Capability.SCHEDULED_SEND: _("Scheduled send"),
+    Capability.VALIDITY: _("Validity period"),
+    Capability.TRANSLIT: _("Transliteration"),
+    Capability.NO_SPLIT: _("No split"),
+    Capability.PERSONAL_LINK: _("Personal links"),
+    Capability.CLIENT_REFERENCE: _("Our message ids"),
+    Capability.STATUS_POLL: _("Status polling"),
+    Capability.STATUS_CALLBACK: _("Status callbacks"),
+    Capability.BALANCE: _("Balance"),
+    Capability.INCOMING: _("Incoming messages"),
+    Capability.INCOMING_CALLBACK: _("Incoming callbacks"),
+    Capability.SENDER_NAMES: _("Sender names"),
+    Capability.SENDER_NAME_ADD: _("Sender name requests"),
+    Capability.STOP_LIST_READ: _("Stop list (read)"),
+    Capability.STOP_LIST_WRITE: _("Stop list (write)"),
+    Capability.SCHEDULED_LIST: _("Scheduled list"),
+    Capability.SCHEDULED_CANCEL: _("Scheduled cancel"),
+    Capability.PHONE_BOOK: _("Phone book"),
+    Capability.STATISTICS: _("Statistics"),
+    Capability.COST_ESTIMATE: _("Cost estimate"),
+    Capability.NUMBER_LOOKUP: _("Number lookup"),
+    Capability.RESOLVE_REFERENCE: _("Find by our id"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayInfo:
+    """What the pages need to know about a gateway kind without an account."""
+
+    kind: str
+    label: str
+    dialects: tuple[str, ...]
+    default_base_url: str
+    capabilities: frozenset[Capability]
+    available: bool  # False when the gateway module cannot be imported
+
+
+def provider_account_list() -> QuerySet[ProviderAccount]:
+    """Every provider account with its number of sender names."""
+    return ProviderAccount.objects.annotate(
+        sender_name_count=Count("sender_names")
+    ).order_by("name")
+
+
+def active_accounts() -> QuerySet[ProviderAccount]:
+    """Accounts that may be used for sending and periodic refreshes."""
+    return ProviderAccount.objects.filter(is_active=True).order_by("pk")
+
+
+def sender_name_list(*, account: ProviderAccount) -> QuerySet[SenderName]:
+    """The sender names of one account, usable ones first."""
+    return account.sender_names.order_by("-usable", "name")
+
+
+def gateway_info(kind: str) -> GatewayInfo:
+    """Label, dialects, default base URL and capabilities of a gateway kind."""
+    label = GATEWAYS[kind][0] if kind in GATEWAYS else kind
+    try:
+        cls = gateway_class(kind)
+    except (KeyError, ImportError) as exc:
+        # A kind left in the database after its module was removed, or a broken
+        # install: the pages must still list the account so it can be fixed.
+        logger.warning("gateway %r is not available: %s", kind, exc)
+        return GatewayInfo(kind, label, (), "", frozenset(), available=False)
+    return GatewayInfo(
+        kind=kind,
+        label=str(cls.label),
+        dialects=tuple(cls.dialects),
+        default_base_url=getattr(cls, "default_base_url", ""),
+        capabilities=frozenset(cls.capabilities),
+        available=True,
+    )
+
+
+def gateway_infos() -> list[GatewayInfo]:
+    """GatewayInfo for every registered kind, in registry order."""
+    return [gateway_info(kind) for kind in GATEWAYS]
+
+
+def account_capabilities(account: ProviderAccount) -> frozenset[Capability]:
+    """What the account's gateway can do; empty when the gateway is unavailable.
+
+    Asked of a gateway instance, not the class: a gateway may offer less in some
+    dialects (Webcom's HTTP GET API has no client reference, for one).
+    """
+    info = gateway_info(account.kind)
+    if not info.available:
+        return frozenset()
+    try:
+        return frozenset(gateway_for(account).capabilities)
+    except GatewayConfigurationError:
+        # The account cannot be used until fixed; show what the gateway offers.
+        return info.capabilities
+
+
+def capability_labels(capabilities: frozenset[Capability]) -> list[tuple[str, str]]:
+    """(code, translated label) pairs in the order of the Capability enum."""
+    return [
+        (cap.value, str(CAPABILITY_LABELS.get(cap, cap.value)))
+        for cap in Capability
+        if cap in capabilities
+    ]

@@ -1,0 +1,354 @@
+"""Provider account operations: connection check, balance, sender names, saving.
+
+Gateway errors met here are recorded on the account (`last_error`, `last_error_at`) so
+the pages show what went wrong; an account is never deactivated by a check (the
+campaigns layer decides that when a send is refused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from providers.base import Balance, Capability, SenderNameInfo, SmsGateway
+from providers.exceptions import (
+    AuthenticationFailed,
+    GatewayConfigurationError,
+    GatewayError,
+    GatewayProtocolError,
+    GatewayRefused,
+    GatewayUnavailable,
+    NotSupported,
+)
+from providers.http import GatewayHttp, build_client
+from providers.models import ProviderAccount, SenderName
+from providers.registry import gateway_for
+from providers.selectors import account_capabilities, gateway_info
+from smsportal.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# A person waits for the "check connection" button: fail fast rather than hang.
+CHECK_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+SENDER_NAME_MAX = SenderName._meta.get_field("name").max_length
+# Russian operators accept up to 11 Latin letters/digits/punctuation, or 15 digits.
+SENDER_NAME_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_!&']{1,11}$|^\d{1,15}$")
+
+GatewayFailure = GatewayError | GatewayConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What a connection check found; `error` is empty when everything answered."""
+
+    ok: bool
+    capabilities: frozenset[Capability]
+    balance: Balance | None = None
+    sender_names: list[SenderNameInfo] = field(default_factory=list)
+    error: str = ""
+    error_kind: str = ""  # see error_kind(): auth, refused, unavailable, ...
+
+
+def error_kind(exc: GatewayFailure) -> str:
+    """A short code for the kind of failure, stable for the API and templates."""
+    if isinstance(exc, AuthenticationFailed):
+        return "auth"
+    if isinstance(exc, GatewayUnavailable):
+        return "unavailable"
+    if isinstance(exc, GatewayRefused):
+        return "refused"
+    if isinstance(exc, GatewayProtocolError):
+        return "protocol"
+    if isinstance(exc, NotSupported):
+        return "not_supported"
+    if isinstance(exc, GatewayConfigurationError):
+        return "configuration"
+    return "error"
+
+
+def error_message(exc: GatewayFailure) -> str:
+    """A person-readable description; the gateway's text is already redacted."""
+    if isinstance(exc, GatewayConfigurationError):
+        return _("Account settings are incomplete: %(error)s") % {"error": exc}
+    detail = exc.message
+    if exc.vendor_code:
+        detail += " (" + _("code %(code)s") % {"code": exc.vendor_code} + ")"
+    if exc.status is not None:
+        detail += f" (HTTP {exc.status})"
+    if isinstance(exc, AuthenticationFailed):
+        template = _(
+            "Authentication failed: the gateway refused the login, password or "
+            "token. Check them on the account page. Gateway said: %(detail)s"
+        )
+    elif isinstance(exc, GatewayUnavailable):
+        template = _("The gateway could not be reached: %(detail)s")
+    elif isinstance(exc, GatewayProtocolError):
+        template = _("The gateway answered something unreadable: %(detail)s")
+    else:
+        template = _("The gateway refused the request: %(detail)s")
+    return template % {"detail": detail}
+
+
+# Connection check -------------------------------------------------------------------
+
+
+def provider_account_check(
+    *, account: ProviderAccount, timeout: httpx.Timeout | None = CHECK_TIMEOUT
+) -> CheckResult:
+    """Read balance and sender names where the gateway has them; record the outcome.
+
+    Never raises for gateway errors: they are stored on the account and returned.
+    Sender names read here are stored too, as a sync would.
+    """
+    capabilities = account_capabilities(account)
+    balance: Balance | None = None
+    names: list[SenderNameInfo] = []
+    try:
+        with _gateway(account, timeout=timeout) as gateway:
+            capabilities = frozenset(gateway.capabilities)
+            if Capability.BALANCE in capabilities:
+                balance = gateway.balance()
+                _store_balance(account, balance)
+            if Capability.SENDER_NAMES in capabilities:
+                names = gateway.sender_names()
+                _store_sender_names(account, names)
+    except (GatewayError, GatewayConfigurationError) as exc:
+        _record_error(account, exc)
+        return CheckResult(
+            ok=False,
+            capabilities=capabilities,
+            balance=balance,
+            sender_names=names,
+            error=account.last_error,
+            error_kind=error_kind(exc),
+        )
+    _clear_error(account)
+    return CheckResult(
+        ok=True, capabilities=capabilities, balance=balance, sender_names=names
+    )
+
+
+def balance_refresh(*, account: ProviderAccount) -> Balance:
+    """Read and store the account balance; on a gateway error record it and re-raise."""
+    try:
+        with _gateway(account) as gateway:
+            balance = gateway.balance()
+    except (GatewayError, GatewayConfigurationError) as exc:
+        _record_error(account, exc)
+        raise
+    _store_balance(account, balance)
+    _clear_error(account)
+    return balance
+
+
+# Sender names -----------------------------------------------------------------------
+
+
+def sender_names_sync(*, account: ProviderAccount) -> list[SenderName]:
+    """Mirror the gateway's sender names into SenderName rows.
+
+    SenderName mirrors the gateway: a name the gateway no longer lists is deleted,
+    because it can no longer be sent from. Messages keep the sender as text, so no
+    history is lost. On a gateway error the error is recorded and re-raised.
+    """
+    if Capability.SENDER_NAMES not in account_capabilities(account):
+        raise ApplicationError(
+            _("%(gateway)s does not list sender names through its API.")
+            % {"gateway": gateway_info(account.kind).label},
+            where="sender_names",
+        )
+    try:
+        with _gateway(account) as gateway:
+            names = gateway.sender_names()
+    except (GatewayError, GatewayConfigurationError) as exc:
+        _record_error(account, exc)
+        raise
+    rows = _store_sender_names(account, names)
+    _clear_error(account)
+    return rows
+
+
+def sender_name_request(
+    *, account: ProviderAccount, name: str, comment: str = ""
+) -> SenderName:
+    """Ask the gateway to register a new sender name; store it as the gateway answers.
+
+    Raises ApplicationError when the gateway cannot take requests, the name is not
+    acceptable, or the gateway refuses it (with the gateway's own words).
+    """
+    name = name.strip()
+    if Capability.SENDER_NAME_ADD not in account_capabilities(account):
+        raise ApplicationError(
+            _(
+                "%(gateway)s does not accept sender name requests through its API; "
+                "request the name in the gateway's cabinet."
+            )
+            % {"gateway": gateway_info(account.kind).label},
+            where="name",
+        )
+    if not SENDER_NAME_RE.match(name):
+        raise ApplicationError(
+            _(
+                "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
+                "digits and . - _ ! & ' (with at least one letter), or up to 15 digits."
+            )
+            % {"name": name},
+            where="name",
+        )
+    try:
+        with _gateway(account) as gateway:
+            info = gateway.sender_name_add(name, comment=comment.strip())
+    except (GatewayError, GatewayConfigurationError) as exc:
+        if isinstance(exc, AuthenticationFailed | GatewayConfigurationError):
+            _record_error(account, exc)
+        raise ApplicationError(
+            error_message(exc), where="name", extra={"error_kind": error_kind(exc)}
+        ) from exc
+    # Store the gateway's spelling (some normalise the name): it is what they list.
+    rows = _upsert_sender_names(account, [info])
+    if not rows:  # the gateway echoed no name we can store: keep the one asked for
+        info = SenderNameInfo(name, info.state, info.usable, comment=comment.strip())
+        rows = _upsert_sender_names(account, [info])
+    return rows[0]
+
+
+# Saving accounts --------------------------------------------------------------------
+
+
+def provider_account_save(
+    *,
+    account: ProviderAccount,
+    new_password: str = "",
+    new_token: str = "",
+    clear_password: bool = False,
+    clear_token: bool = False,
+) -> ProviderAccount:
+    """Create or update an account whose plain fields are already set.
+
+    A blank new password or token keeps the stored one (forms never show secrets
+    back, so an unchanged form submits them blank); `clear_*` erases it. Gateway
+    defaults fill an empty dialect and base URL.
+    """
+    if clear_password:
+        account.password = ""
+    elif new_password:
+        account.password = new_password
+    if clear_token:
+        account.token = ""
+    elif new_token:
+        account.token = new_token
+    info = gateway_info(account.kind)
+    if not account.dialect and info.dialects:
+        account.dialect = info.dialects[0]
+    if not account.base_url and info.default_base_url:
+        account.base_url = info.default_base_url
+    if info.dialects and account.dialect not in info.dialects:
+        raise ApplicationError(
+            _("%(gateway)s has no dialect “%(dialect)s”; choose one of: %(choices)s.")
+            % {
+                "gateway": info.label,
+                "dialect": account.dialect,
+                "choices": ", ".join(info.dialects),
+            },
+            where="dialect",
+        )
+    if not info.dialects:
+        account.dialect = ""
+    account.save()
+    return account
+
+
+# internals --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _gateway(
+    account: ProviderAccount, *, timeout: httpx.Timeout | None = None
+) -> Iterator[SmsGateway]:
+    """The account's gateway; with a timeout, on its own short-lived client."""
+    if not gateway_info(account.kind).available:
+        raise GatewayConfigurationError(
+            _("The gateway “%(kind)s” is not available in this installation.")
+            % {"kind": account.kind}
+        )
+    if timeout is None:
+        yield gateway_for(account)
+        return
+    with build_client(timeout=timeout) as client:
+        yield gateway_for(account, http=GatewayHttp(account.config(), client=client))
+
+
+def _store_balance(account: ProviderAccount, balance: Balance) -> None:
+    account.balance = balance.amount
+    account.balance_currency = balance.currency[:8]
+    account.balance_checked_at = timezone.now()
+    account.save(update_fields=["balance", "balance_currency", "balance_checked_at"])
+
+
+def _store_sender_names(
+    account: ProviderAccount, names: Sequence[SenderNameInfo]
+) -> list[SenderName]:
+    with transaction.atomic():
+        rows = _upsert_sender_names(account, names)
+        account.sender_names.exclude(name__in=[row.name for row in rows]).delete()
+    return rows
+
+
+def _upsert_sender_names(
+    account: ProviderAccount, names: Sequence[SenderNameInfo]
+) -> list[SenderName]:
+    """One INSERT ... ON CONFLICT for all names (duplicates merged first)."""
+    now = timezone.now()
+    merged: dict[str, SenderName] = {}
+    for info in names:
+        name = info.name.strip()
+        if not name or len(name) > SENDER_NAME_MAX:
+            logger.warning("account %s: skipped sender name %r", account.pk, name)
+            continue
+        row = merged.get(name)
+        if row is None:
+            merged[name] = SenderName(
+                account=account,
+                name=name,
+                state=info.state[:100],
+                usable=info.usable,
+                operators=info.operators,
+                comment=info.comment,
+                synced_at=now,
+            )
+            continue
+        # The same name listed once per operator: usable if any operator allows it.
+        row.usable = row.usable or info.usable
+        row.operators = ", ".join(filter(None, [row.operators, info.operators]))
+        if info.usable:
+            row.state = info.state[:100]
+    return SenderName.objects.bulk_create(
+        list(merged.values()),
+        update_conflicts=True,
+        unique_fields=["account", "name"],
+        update_fields=["state", "usable", "operators", "comment", "synced_at"],
+    )
+
+
+def _record_error(account: ProviderAccount, exc: GatewayFailure) -> None:
+    logger.warning("provider account %s (%s): %s", account.pk, account.kind, exc)
+    account.last_error = error_message(exc)
+    account.last_error_at = timezone.now()
+    account.save(update_fields=["last_error", "last_error_at"])
+
+
+def _clear_error(account: ProviderAccount) -> None:
+    if not account.last_error and account.last_error_at is None:
+        return
+    account.last_error = ""
+    account.last_error_at = None
+    account.save(update_fields=["last_error", "last_error_at"])

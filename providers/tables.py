@@ -1,0 +1,65 @@
+import django_tables2 as tables
+
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.defaultfilters import floatformat, truncatechars
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import ProviderAccount
+from providers.selectors import account_capabilities, capability_labels
+from smsportal.tables import BaseTable
+
+
+class ProviderAccountTable(BaseTable):
+    name = tables.Column(linkify=("providers:detail", {"pk": tables.A("pk")}))
+    kind = tables.Column(verbose_name=_("Gateway"))
+    balance = tables.Column(verbose_name=_("Balance"))
+    capabilities = tables.Column(
+        verbose_name=_("Capabilities"),
+        orderable=False,
+        empty_values=(),
+        accessor=tables.A("pk"),
+    )
+    last_error = tables.Column(verbose_name=_("Last error"))
+
+    class Meta(BaseTable.Meta):
+        model = ProviderAccount
+        fields = [
+            "name",
+            "kind",
+            "dialect",
+            "is_active",
+            "balance",
+            "capabilities",
+            "last_error",
+        ]
+        empty_text = _("No provider accounts yet.")
+
+    def render_dialect(self, value: str) -> str:
+        return value.upper()
+
+    def render_balance(self, value, record: ProviderAccount) -> str:
+        amount = f"{floatformat(value, 2)} {record.balance_currency}".strip()
+        if record.balance_checked_at is None:
+            return amount
+        return format_html(
+            '{}<br><small class="text-secondary" title="{}">{}</small>',
+            amount,
+            record.balance_checked_at.isoformat(),
+            naturaltime(record.balance_checked_at),
+        )
+
+    def render_capabilities(self, record: ProviderAccount) -> str:
+        labels = capability_labels(account_capabilities(record))
+        return format_html_join(
+            " ",
+            '<span class="badge text-bg-light border" data-capability="{}">{}</span>',
+            labels,
+        )
+
+    def render_last_error(self, value: str, record: ProviderAccount) -> str:
+        return format_html(
+            '<span class="text-danger" title="{}">{}</span>',
+            value,
+            truncatechars(value, 80),
+        )

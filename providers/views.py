@@ -1,0 +1,202 @@
+from django_tables2 import SingleTableView
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, FormView
+
+from accounts.permissions import PermissionRequired
+from providers.base import Capability
+from providers.exceptions import GatewayConfigurationError, GatewayError
+from providers.forms import ProviderAccountForm, SenderNameRequestForm
+from providers.models import ProviderAccount
+from providers.selectors import (
+    account_capabilities,
+    capability_labels,
+    gateway_info,
+    provider_account_list,
+    sender_name_list,
+)
+from providers.services import (
+    CheckResult,
+    provider_account_check,
+    provider_account_save,
+    sender_name_request,
+)
+from providers.services import sender_names_sync as sender_names_sync_service
+from providers.tables import ProviderAccountTable
+from smsportal.exceptions import ApplicationError
+
+# Where each gateway takes our callback URLs (REFERENCE.md 1.7, 2.6, 3.4).
+CALLBACK_HELP = {
+    "webcom": gettext_lazy(
+        "Webcom has no setting for it in the cabinet: send both URLs to your Webcom "
+        "manager and ask them to deliver status reports (XML or JSON, matching the "
+        "account's dialect) and incoming messages to them."
+    ),
+    "smsc": gettext_lazy(
+        "In the SMSC cabinet open “User settings” and enter the status URL as the "
+        "handler for delivery statuses and the incoming URL for incoming messages."
+    ),
+    "websms": gettext_lazy(
+        "In the WEBSMS cabinet open “Personal settings – Notifications” "
+        "(CallBack.asp), tick “Receive SMS delivery statuses over HTTP” and enter the "
+        "status URL. Only messages sent over HTTP get status reports."
+    ),
+}
+CHANGE_PERM = "providers.change_provideraccount"
+
+
+class ProviderAccountListView(PermissionRequired, SingleTableView):
+    permission_required = "providers.view_provideraccount"
+    table_class = ProviderAccountTable
+    template_name = "providers/provideraccount_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return provider_account_list()
+
+
+class ProviderAccountDetailView(PermissionRequired, DetailView):
+    permission_required = "providers.view_provideraccount"
+    model = ProviderAccount
+    template_name = "providers/provideraccount_detail.html"
+    context_object_name = "account"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | account_page_context(
+            self.request, self.object
+        )
+
+
+def account_page_context(
+    request: HttpRequest, account: ProviderAccount, check: CheckResult | None = None
+) -> dict[str, object]:
+    """What the account page shows; buttons only where gateway and role allow."""
+    capabilities = account_capabilities(account)
+    can_change = request.user.has_perm(CHANGE_PERM)
+    return {
+        "account": account,
+        "gateway": gateway_info(account.kind),
+        "capability_labels": capability_labels(capabilities),
+        "sender_names": sender_name_list(account=account),
+        "can_change": can_change,
+        "can_sync": can_change and Capability.SENDER_NAMES in capabilities,
+        "can_request": can_change and Capability.SENDER_NAME_ADD in capabilities,
+        "callback_help": CALLBACK_HELP.get(account.kind, ""),
+        "shows_incoming_url": bool(
+            {Capability.INCOMING_CALLBACK, Capability.INCOMING} & capabilities
+        ),
+        "check": check,
+    }
+
+
+class ProviderAccountFormMixin(PermissionRequired):
+    form_class = ProviderAccountForm
+    template_name = "providers/provideraccount_form.html"
+
+    def form_valid(self, form: ProviderAccountForm) -> HttpResponse:
+        try:
+            account = provider_account_save(
+                account=form.save(commit=False), **form.secrets()
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Account “%(name)s” saved.") % {"name": account}
+        )
+        if "save_and_check" in self.request.POST:
+            check = provider_account_check(account=account)
+            return render(
+                self.request,
+                "providers/provideraccount_detail.html",
+                account_page_context(self.request, account, check),
+            )
+        return redirect("providers:detail", pk=account.pk)
+
+
+class ProviderAccountCreateView(ProviderAccountFormMixin, FormView):
+    permission_required = "providers.add_provideraccount"
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"instance": ProviderAccount()}
+
+
+class ProviderAccountUpdateView(ProviderAccountFormMixin, FormView):
+    permission_required = CHANGE_PERM
+
+    def get_form_kwargs(self):
+        self.account = get_object_or_404(ProviderAccount, pk=self.kwargs["pk"])
+        return super().get_form_kwargs() | {"instance": self.account}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"account": self.account}
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def account_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check the connection now; htmx gets the result panel, others the whole page."""
+    account = get_object_or_404(ProviderAccount, pk=pk)
+    check = provider_account_check(account=account)
+    context = account_page_context(request, account, check)
+    if request.headers.get("HX-Request"):
+        return render(request, "providers/_check_result.html", context)
+    return render(request, "providers/provideraccount_detail.html", context)
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, pk=pk)
+    try:
+        rows = sender_names_sync_service(account=account)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    except (GatewayError, GatewayConfigurationError):
+        # The service recorded a readable description on the account.
+        account.refresh_from_db(fields=["last_error"])
+        messages.error(request, account.last_error or _("Sender name sync failed."))
+    else:
+        messages.success(
+            request,
+            _("Sender names synced: %(count)d at the gateway.") % {"count": len(rows)},
+        )
+    return redirect("providers:detail", pk=account.pk)
+
+
+class SenderNameRequestView(PermissionRequired, FormView):
+    permission_required = CHANGE_PERM
+    form_class = SenderNameRequestForm
+    template_name = "providers/sendername_request.html"
+
+    @cached_property
+    def account(self) -> ProviderAccount:
+        return get_object_or_404(ProviderAccount, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {
+            "account": self.account,
+            "supported": Capability.SENDER_NAME_ADD
+            in account_capabilities(self.account),
+        }
+
+    def form_valid(self, form: SenderNameRequestForm) -> HttpResponse:
+        try:
+            row = sender_name_request(account=self.account, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error("name" if exc.where == "name" else None, exc.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Sender name “%(name)s” requested; the gateway says: %(state)s.")
+            % {"name": row.name, "state": row.state or "—"},
+        )
+        return redirect(reverse("providers:detail", args=[self.account.pk]))

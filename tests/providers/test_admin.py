@@ -1,0 +1,125 @@
+import pytest
+
+from django.urls import reverse
+
+from providers.base import Capability
+from providers.models import SenderName
+from tests.providers.sim_accounts import (
+    KINDS,
+    PASSWORD,
+    SIM_BALANCE,
+    SIM_SENDERS,
+    TOKEN,
+    account_at_simulator,
+    kinds_with,
+    make_account,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:providers_provideraccount_changelist"
+
+
+def change_data(account, **overrides) -> dict:
+    data = {
+        "name": account.name, "kind": account.kind, "dialect": account.dialect,
+        "base_url": account.base_url, "is_active": "on", "login": account.login,
+        "new_password": "", "new_token": "", "default_sender": "SMSPORTAL",
+        "rate_limit": "0", "tariff": "", "options": "{}",
+        "sender_names-TOTAL_FORMS": "0", "sender_names-INITIAL_FORMS": "0",
+        "sender_names-MIN_NUM_FORMS": "0", "sender_names-MAX_NUM_FORMS": "1000",
+    }  # fmt: skip
+    return data | overrides
+
+
+def test_changelist_and_change_form_never_show_secrets(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+
+    listing = admin_client.get(reverse(CHANGELIST)).content.decode()
+    change_url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+    form = admin_client.get(change_url).content.decode()
+
+    assert account.name in listing
+    assert account.callback_url in form  # read-only, to paste into the cabinet
+    assert "••••rd" in form
+    for html in (listing, form):
+        assert PASSWORD not in html
+        assert TOKEN not in html
+
+
+def test_saving_with_blank_secrets_keeps_them(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    response = admin_client.post(url, change_data(account, login="changed"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert (account.login, account.password, account.token) == (
+        "changed",
+        PASSWORD,
+        TOKEN,
+    )
+
+
+def test_saving_a_new_password_replaces_it(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    admin_client.post(url, change_data(account, new_password="brand-new-pass"))
+
+    account.refresh_from_db()
+    assert (account.password, account.token) == ("brand-new-pass", TOKEN)
+
+
+def test_check_connection_action_reads_the_balance(admin_client, simulator):
+    account = account_at_simulator(simulator, KINDS[0])
+
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "check_connection", "_selected_action": [account.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.balance == SIM_BALANCE
+
+
+def test_check_connection_action_reports_errors(admin_client, simulator):
+    account = make_account(simulator, KINDS[0], base_url="http://127.0.0.1:9")
+
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "check_connection", "_selected_action": [account.pk]},
+        follow=True,
+    )
+
+    levels = [m.level_tag for m in response.context["messages"]]
+    assert "error" in levels
+    account.refresh_from_db()
+    assert account.last_error
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
+def test_sync_sender_names_action(admin_client, simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "sync_sender_names", "_selected_action": [account.pk]},
+    )
+
+    assert set(account.sender_names.values_list("name", flat=True)) == set(SIM_SENDERS)
+
+
+def test_sender_name_admin_lists_names(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+    SenderName.objects.create(account=account, name="SHOPNEWS", state="active")
+
+    html = admin_client.get(
+        reverse("admin:providers_sendername_changelist")
+    ).content.decode()
+
+    assert "SHOPNEWS" in html
+    assert account.name in html

@@ -1,0 +1,93 @@
+import json
+from io import StringIO
+
+import pytest
+
+from django.core.management import call_command
+
+from providers import demo
+from providers.models import ProviderAccount
+from providers.registry import GATEWAYS
+from providers.services import provider_account_check
+from providers.simulator import load_accounts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_settings(settings, tmp_path, simulator):
+    settings.VAR_DIR = tmp_path
+    settings.SMSPORTAL_SIMULATOR_URL = simulator.url
+    return settings
+
+
+def test_one_account_per_gateway_pointed_at_the_simulator(demo_settings, simulator):
+    accounts = demo.load(stdout=StringIO())
+
+    assert sorted(a.kind for a in accounts) == sorted(GATEWAYS)
+    for account in accounts:
+        assert account.base_url == f"{simulator.url}/{account.kind}"
+        assert account.is_active
+        assert account.password
+
+
+def test_loading_twice_creates_nothing_new(demo_settings):
+    first = {a.pk for a in demo.load(stdout=StringIO())}
+    second = {a.pk for a in demo.load(stdout=StringIO())}
+
+    assert first == second
+    assert ProviderAccount.objects.count() == len(GATEWAYS)
+
+
+def test_simulator_file_matches_the_accounts(demo_settings, tmp_path):
+    accounts = {a.kind: a for a in demo.load(stdout=StringIO())}
+
+    rows = json.loads((tmp_path / "simulator-accounts.json").read_text())
+
+    assert sorted(row["gateway"] for row in rows) == sorted(GATEWAYS)
+    for row in rows:
+        account = accounts[row["gateway"]]
+        assert (row["login"], row["password"], row["token"]) == (
+            account.login,
+            account.password,
+            account.token,
+        )
+        assert row["status_callback_url"] == account.callback_url
+        assert row["incoming_callback_url"] == account.incoming_url
+
+
+def test_accounts_pointed_elsewhere_stay_out_of_the_simulator_file(
+    demo_settings, tmp_path
+):
+    ProviderAccount.objects.create(
+        name="Real", kind=next(iter(GATEWAYS)), base_url="https://gw.example.test",
+        login="real-login", password="real-password",
+    )  # fmt: skip
+
+    demo.load(stdout=StringIO())
+
+    text = (tmp_path / "simulator-accounts.json").read_text()
+    assert "real-password" not in text
+    assert "real-login" not in text
+
+
+def test_simulator_loaded_from_the_file_answers_every_demo_account(
+    demo_settings, tmp_path, simulator
+):
+    accounts = demo.load(stdout=StringIO())
+
+    load_accounts(simulator.state, tmp_path / "simulator-accounts.json")
+
+    for account in accounts:
+        result = provider_account_check(account=account)
+        assert result.ok, (account.kind, result.error)
+        account.refresh_from_db()
+        assert account.balance == demo.DEMO_BALANCE
+
+
+def test_load_demo_command_creates_the_provider_accounts(demo_settings):
+    call_command("load_demo", stdout=StringIO())
+
+    assert ProviderAccount.objects.filter(name__startswith="Demo ").count() == len(
+        GATEWAYS
+    )

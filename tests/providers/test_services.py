@@ -1,0 +1,288 @@
+import pytest
+
+from providers.base import Capability, SenderNameInfo
+from providers.exceptions import AuthenticationFailed, GatewayUnavailable
+from providers.models import ProviderAccount, SenderName
+from providers.registry import gateway_class
+from providers.services import (
+    _store_sender_names,
+    balance_refresh,
+    provider_account_check,
+    provider_account_save,
+    sender_name_request,
+    sender_names_sync,
+)
+from providers.simulator import Fault
+from smsportal.exceptions import ApplicationError
+from tests.providers.sim_accounts import (
+    KINDS,
+    PASSWORD,
+    SIM_BALANCE,
+    SIM_SENDERS,
+    TOKEN,
+    account_at_simulator,
+    kinds_with,
+    kinds_without,
+    make_account,
+    register,
+)
+
+pytestmark = pytest.mark.django_db
+
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens on loopback
+
+
+# provider_account_check --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_reads_and_stores_balance_and_sender_names(simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    result = provider_account_check(account=account)
+
+    assert result.ok, result.error
+    assert result.balance is not None
+    assert result.balance.amount == SIM_BALANCE
+    account.refresh_from_db()
+    assert account.balance == SIM_BALANCE
+    assert account.balance_checked_at is not None
+    assert account.last_error == ""
+    if Capability.SENDER_NAMES in result.capabilities:
+        assert {s.name for s in result.sender_names} == set(SIM_SENDERS)
+        stored = set(account.sender_names.values_list("name", flat=True))
+        assert stored == set(SIM_SENDERS)
+    else:
+        assert result.sender_names == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_records_refused_credentials_and_keeps_the_account_active(
+    simulator, kind
+):
+    register(simulator, kind)
+    account = make_account(
+        simulator, kind, password="wrong-password", token="wrong-token"
+    )
+
+    result = provider_account_check(account=account)
+
+    assert not result.ok
+    assert result.error_kind == "auth"
+    account.refresh_from_db()
+    assert account.is_active
+    assert account.last_error == result.error != ""
+    assert account.last_error_at is not None
+    assert "wrong-password" not in account.last_error
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_records_an_unreachable_gateway(simulator, kind):
+    account = make_account(simulator, kind, base_url=CLOSED_PORT_URL)
+
+    result = provider_account_check(account=account)
+
+    assert (result.ok, result.error_kind) == (False, "unavailable")
+    account.refresh_from_db()
+    assert account.last_error
+    assert account.balance is None
+
+
+def test_check_records_a_server_error(simulator):
+    account = account_at_simulator(simulator, KINDS[0])
+    simulator.state.add_fault(account.kind, Fault(mode="http503", count=-1))
+
+    result = provider_account_check(account=account)
+
+    assert result.error_kind == "unavailable"
+    assert "503" in result.error
+
+
+def test_successful_check_clears_the_previous_error(simulator):
+    account = account_at_simulator(simulator, KINDS[0])
+    ProviderAccount.objects.filter(pk=account.pk).update(last_error="old trouble")
+    account.refresh_from_db()
+
+    assert provider_account_check(account=account).ok
+
+    account.refresh_from_db()
+    assert (account.last_error, account.last_error_at) == ("", None)
+
+
+# balance_refresh ----------------------------------------------------------------
+
+
+def test_balance_refresh_stores_the_balance(simulator):
+    account = account_at_simulator(simulator, KINDS[0])
+
+    balance = balance_refresh(account=account)
+
+    account.refresh_from_db()
+    assert balance.amount == account.balance == SIM_BALANCE
+
+
+def test_balance_refresh_records_the_error_and_reraises(simulator):
+    register(simulator, KINDS[0])
+    account = make_account(simulator, KINDS[0], password="nope", token="nope")
+
+    with pytest.raises(AuthenticationFailed):
+        balance_refresh(account=account)
+
+    account.refresh_from_db()
+    assert account.last_error
+
+
+# sender names ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
+def test_sync_upserts_names_and_deletes_those_gone_at_the_gateway(simulator, kind):
+    account = account_at_simulator(simulator, kind)
+    kept = SenderName.objects.create(account=account, name="SMSPORTAL", state="old")
+    SenderName.objects.create(account=account, name="RETIRED", usable=True)
+
+    rows = sender_names_sync(account=account)
+
+    assert {row.name for row in rows} == set(SIM_SENDERS)
+    names = dict(account.sender_names.values_list("name", "pk"))
+    assert set(names) == set(SIM_SENDERS)
+    assert names["SMSPORTAL"] == kept.pk
+    kept.refresh_from_db()
+    assert kept.usable
+    assert kept.synced_at is not None
+
+
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
+def test_sync_is_refused_where_the_gateway_lists_no_names(simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    with pytest.raises(ApplicationError):
+        sender_names_sync(account=account)
+
+
+def test_sync_records_an_unreachable_gateway(simulator):
+    kind = kinds_with(Capability.SENDER_NAMES)[0]
+    account = make_account(simulator, kind, base_url=CLOSED_PORT_URL)
+
+    with pytest.raises(GatewayUnavailable):
+        sender_names_sync(account=account)
+
+    account.refresh_from_db()
+    assert account.last_error
+
+
+def test_duplicate_names_merge_and_overlong_names_are_skipped(simulator):
+    account = make_account(simulator, KINDS[0])
+    names = [
+        SenderNameInfo("SHOP", "moderation", False, operators="MTS"),
+        SenderNameInfo("SHOP", "active", True, operators="Beeline"),
+        SenderNameInfo("X" * 30, "active", True),
+    ]
+
+    rows = _store_sender_names(account, names)
+
+    [row] = rows
+    assert (row.name, row.state, row.usable) == ("SHOP", "active", True)
+    assert row.operators == "MTS, Beeline"
+    assert account.sender_names.count() == 1
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_sender_name_request_reaches_the_gateway(simulator, kind):
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+
+    row = sender_name_request(account=account, name="NEWBRAND", comment="promo")
+
+    assert row.pk is not None
+    assert row.name == "NEWBRAND"
+    assert "NEWBRAND" in sim_account.senders
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+@pytest.mark.parametrize(
+    "name", ["", "WAY-TOO-LONG-NAME", "Привет", "1234567890123456"]
+)
+def test_sender_name_request_rejects_invalid_names(simulator, kind, name):
+    account = account_at_simulator(simulator, kind)
+
+    with pytest.raises(ApplicationError) as caught:
+        sender_name_request(account=account, name=name)
+
+    assert caught.value.where == "name"
+    assert not account.sender_names.exists()
+
+
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAME_ADD))
+def test_sender_name_request_is_refused_without_the_capability(simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    with pytest.raises(ApplicationError) as caught:
+        sender_name_request(account=account, name="NEWBRAND")
+
+    assert caught.value.where == "name"
+    assert not account.sender_names.exists()
+
+
+# provider_account_save ----------------------------------------------------------
+
+
+def test_blank_secrets_keep_the_stored_ones(simulator):
+    account = make_account(simulator, KINDS[0])
+    account.login = "renamed"
+
+    provider_account_save(account=account, new_password="", new_token="")
+
+    account.refresh_from_db()
+    assert (account.login, account.password, account.token) == (
+        "renamed",
+        PASSWORD,
+        TOKEN,
+    )
+
+
+def test_new_secrets_replace_and_clear_erases(simulator):
+    account = make_account(simulator, KINDS[0])
+
+    provider_account_save(account=account, new_password="fresh-one", clear_token=True)
+
+    account.refresh_from_db()
+    assert (account.password, account.token) == ("fresh-one", "")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gateway_defaults_fill_dialect_and_base_url(kind):
+    cls = gateway_class(kind)
+    account = ProviderAccount(name="New", kind=kind, login="x")
+
+    provider_account_save(account=account, new_password="pw")
+
+    account.refresh_from_db()
+    assert account.base_url == cls.default_base_url
+    assert account.dialect == (cls.dialects[0] if cls.dialects else "")
+
+
+def test_a_dialect_of_another_gateway_is_refused():
+    kind = next(k for k in KINDS if gateway_class(k).dialects)
+    account = ProviderAccount(
+        name="Odd", kind=kind, dialect="no-such-dialect", base_url="http://x.test"
+    )
+
+    with pytest.raises(ApplicationError) as caught:
+        provider_account_save(account=account)
+
+    assert caught.value.where == "dialect"
+    assert account.pk is None
+
+
+def test_check_of_an_unavailable_gateway_kind_is_recorded_not_raised():
+    account = ProviderAccount.objects.create(
+        name="Legacy", kind="retired", base_url="https://old.example.test"
+    )
+
+    result = provider_account_check(account=account)
+
+    assert (result.ok, result.error_kind) == (False, "configuration")
+    assert result.capabilities == frozenset()
+    account.refresh_from_db()
+    assert "retired" in account.last_error

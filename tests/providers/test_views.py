@@ -1,0 +1,298 @@
+import pytest
+
+from django.urls import reverse
+
+from providers.base import Capability
+from providers.models import ProviderAccount, SenderName
+from providers.registry import gateway_class
+from tests.providers.sim_accounts import (
+    KINDS,
+    LOGIN,
+    PASSWORD,
+    SIM_BALANCE,
+    SIM_SENDERS,
+    TOKEN,
+    account_at_simulator,
+    kinds_with,
+    kinds_without,
+    make_account,
+    register,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url_name, *args, **kwargs) -> str:
+    response = client.get(reverse(url_name, args=args), **kwargs)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def assert_no_secrets(html: str) -> None:
+    for secret in (PASSWORD, TOKEN):
+        assert secret not in html
+
+
+# list -----------------------------------------------------------------------------
+
+
+def test_list_shows_accounts_with_balance_capabilities_and_error(
+    admin_client, simulator
+):
+    account = make_account(simulator, KINDS[0], last_error="Gateway said no")
+    ProviderAccount.objects.filter(pk=account.pk).update(balance=SIM_BALANCE)
+
+    html = page(admin_client, "providers:list")
+
+    assert account.name in html
+    assert reverse("providers:detail", args=[account.pk]) in html
+    assert "321.50" in html or "321,50" in html
+    assert 'data-capability="balance"' in html
+    assert "Gateway said no" in html
+    assert reverse("providers:account_create") in html
+    assert_no_secrets(html)
+
+
+def test_viewer_sees_the_list_but_cannot_add_edit_or_check(viewer_client, simulator):
+    account = make_account(simulator, KINDS[0])
+
+    html = page(viewer_client, "providers:list")
+
+    assert account.name in html
+    assert reverse("providers:account_create") not in html
+    for name in ("providers:account_edit", "providers:account_check"):
+        assert viewer_client.post(reverse(name, args=[account.pk])).status_code == 403
+    assert viewer_client.get(reverse("providers:account_create")).status_code == 403
+
+
+def test_manager_cannot_edit_accounts(manager_client, simulator):
+    account = make_account(simulator, KINDS[0])
+
+    assert manager_client.get(reverse("providers:list")).status_code == 200
+    edit = reverse("providers:account_edit", args=[account.pk])
+    assert manager_client.get(edit).status_code == 403
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get(reverse("providers:list"))
+
+    assert response.status_code == 302
+    assert reverse("login") in response.url
+
+
+# create / edit -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_create_fills_gateway_defaults_and_stores_the_secret(admin_client, kind):
+    cls = gateway_class(kind)
+
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Main", "kind": kind, "login": LOGIN, "new_password": PASSWORD,
+         "rate_limit": 0, "is_active": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    account = ProviderAccount.objects.get(name="Main")
+    assert response.url == reverse("providers:detail", args=[account.pk])
+    assert account.base_url == cls.default_base_url
+    assert account.dialect == (cls.dialects[0] if cls.dialects else "")
+    assert account.password == PASSWORD
+
+
+def test_edit_form_never_renders_stored_secrets_but_hints_them(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+
+    html = page(admin_client, "providers:account_edit", account.pk)
+
+    assert_no_secrets(html)
+    assert "••••rd" in html  # the password's masked hint
+    assert 'type="password"' in html
+
+
+def test_edit_with_blank_secrets_keeps_them(admin_client, simulator):
+    account = make_account(simulator, KINDS[0])
+    data = {
+        "name": "Renamed", "kind": account.kind, "dialect": account.dialect,
+        "base_url": account.base_url, "login": "other-login", "rate_limit": 5,
+        "is_active": "on", "new_password": "", "new_token": "",
+    }  # fmt: skip
+
+    response = admin_client.post(
+        reverse("providers:account_edit", args=[account.pk]), data
+    )
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.login, account.rate_limit) == (
+        "Renamed",
+        "other-login",
+        5,
+    )
+    assert (account.password, account.token) == (PASSWORD, TOKEN)
+
+
+def test_a_dialect_of_another_gateway_is_a_form_error(admin_client, simulator):
+    with_dialects = [k for k in KINDS if gateway_class(k).dialects]
+    if len(with_dialects) < 2:
+        pytest.skip("needs two gateways with dialects")
+    first, second = with_dialects[:2]
+    foreign = next(
+        d
+        for d in gateway_class(second).dialects
+        if d not in gateway_class(first).dialects
+    )
+
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Odd", "kind": first, "dialect": foreign, "rate_limit": 0},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["dialect"]
+    assert not ProviderAccount.objects.filter(name="Odd").exists()
+
+
+def test_form_offers_each_gateways_dialects_and_base_url_to_the_script(admin_client):
+    html = page(admin_client, "providers:account_create")
+
+    assert "data-gateways=" in html
+    assert "js/providers.js" in html
+    for kind in KINDS:
+        assert gateway_class(kind).default_base_url in html
+
+
+def test_save_and_check_shows_the_balance_read(admin_client, simulator):
+    kind = KINDS[0]
+    register(simulator, kind)
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Checked", "kind": kind, "base_url": f"{simulator.url}/{kind}",
+         "login": LOGIN, "new_password": PASSWORD, "new_token": TOKEN,
+         "rate_limit": 0, "is_active": "on", "save_and_check": "1"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.context["check"].ok
+    assert "data-balance" in response.content.decode()
+
+
+# detail, check, sender names -----------------------------------------------------------
+
+
+def test_detail_shows_callback_urls_to_admins_only(
+    client, admin_user, viewer_user, simulator
+):
+    account = make_account(simulator, KINDS[0])
+
+    client.force_login(admin_user)
+    admin_html = page(client, "providers:detail", account.pk)
+    client.force_login(viewer_user)
+    viewer_html = page(client, "providers:detail", account.pk)
+
+    assert account.callback_url in admin_html
+    assert account.callback_token not in viewer_html
+    assert_no_secrets(admin_html)
+    assert_no_secrets(viewer_html)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_button_shows_balance(admin_client, simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    response = admin_client.post(
+        reverse("providers:account_check", args=[account.pk]), HTTP_HX_REQUEST="true"
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="check-result"' in html
+    assert "<html" not in html  # htmx gets the panel only
+    assert "321.50" in html or "321,50" in html
+    if Capability.SENDER_NAMES in gateway_class(kind).capabilities:
+        assert all(name in html for name in SIM_SENDERS)
+
+
+def test_check_button_shows_the_gateways_error(admin_client, simulator):
+    register(simulator, KINDS[0])
+    account = make_account(simulator, KINDS[0], password="bad", token="bad")
+
+    response = admin_client.post(reverse("providers:account_check", args=[account.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-error-kind="auth"' in html
+    assert "<html" in html
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
+def test_sync_button_stores_sender_names(admin_client, simulator, kind):
+    account = account_at_simulator(simulator, kind)
+    detail = page(admin_client, "providers:detail", account.pk)
+    assert reverse("providers:sender_sync", args=[account.pk]) in detail
+
+    response = admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+
+    assert response.status_code == 302
+    assert set(account.sender_names.values_list("name", flat=True)) == set(SIM_SENDERS)
+
+
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
+def test_sync_button_is_hidden_without_the_capability(admin_client, simulator, kind):
+    account = make_account(simulator, kind)
+
+    html = page(admin_client, "providers:detail", account.pk)
+
+    assert reverse("providers:sender_sync", args=[account.pk]) not in html
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_request_a_new_sender_name(admin_client, simulator, kind):
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_request", args=[account.pk])
+    assert url in page(admin_client, "providers:detail", account.pk)
+
+    response = admin_client.post(url, {"name": "NEWBRAND", "comment": "promo"})
+
+    assert response.status_code == 302
+    assert SenderName.objects.filter(account=account, name="NEWBRAND").exists()
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_invalid_sender_name_is_a_form_error(admin_client, simulator, kind):
+    account = account_at_simulator(simulator, kind)
+
+    response = admin_client.post(
+        reverse("providers:sender_request", args=[account.pk]), {"name": "Привет"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]
+
+
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAME_ADD))
+def test_request_is_hidden_and_refused_without_the_capability(
+    admin_client, simulator, kind
+):
+    account = make_account(simulator, kind)
+    url = reverse("providers:sender_request", args=[account.pk])
+    assert url not in page(admin_client, "providers:detail", account.pk)
+
+    response = admin_client.post(url, {"name": "NEWBRAND"})
+
+    assert response.status_code == 200
+    assert not response.context["supported"]
+    assert not account.sender_names.exists()
+
+
+def test_an_account_of_a_retired_gateway_kind_still_lists(admin_client):
+    account = ProviderAccount.objects.create(
+        name="Legacy", kind="retired", base_url="https://old.example.test"
+    )
+
+    html = page(admin_client, "providers:list")
+    detail = page(admin_client, "providers:detail", account.pk)
+
+    assert "Legacy" in html
+    assert reverse("providers:sender_sync", args=[account.pk]) not in detail
