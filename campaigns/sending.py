@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from providers.base import (
+    Capability,
     DeliveryStatus,
     FailureReason,
     MessageChannel,
@@ -35,6 +36,7 @@ from providers.exceptions import (
     GatewayRefused,
     GatewayUnavailable,
     InsufficientBalance,
+    NotSupported,
     SenderNotAllowed,
 )
 from providers.models import ProviderAccount
@@ -44,6 +46,14 @@ from smsportal.lib.sqlutil import is_postgres, placeholders, values_table
 logger = logging.getLogger("campaigns.sending")
 
 CLAIM_COLUMNS = "id, phone, text, sender, channel, planned_at, campaign_id"
+HANDED_OVER = frozenset(
+    {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.SENT,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.READ,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +181,9 @@ def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> N
         account_id=account.pk, count=len(chunk), per_second=account.rate_limit
     )
     try:
-        results = gateway.send([_outgoing(m, campaign, account) for m in chunk])
+        results = gateway.send(
+            [_outgoing(m, campaign, account, gateway) for m in chunk]
+        )
     except GatewayUnavailable as exc:
         if exc.outcome_unknown:
             _mark_unknown(ids, exc)
@@ -190,23 +202,39 @@ def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> N
         outcome.pause_reason = pause_reason_for(exc)
         _note_account_error(account, exc)
         return
+    except NotSupported as exc:
+        # The account's gateway cannot send this (a channel, a send time): a person
+        # must change the campaign or the account.
+        outcome.released += release(ids)
+        outcome.pause_reason = str(exc.message)
+        return
     except GatewayRefused as exc:
         _mark_failed(ids, exc)
         outcome.rejected += len(ids)
         return
     record_results(account=account, claimed=chunk, results=results)
     outcome.results.extend(results)
-    outcome.sent += sum(r.status != DeliveryStatus.REJECTED for r in results)
-    outcome.rejected += sum(r.status == DeliveryStatus.REJECTED for r in results)
+    for result in results:
+        if result.status in HANDED_OVER:
+            outcome.sent += 1
+        elif result.status == DeliveryStatus.PENDING:
+            outcome.released += 1
+        elif result.reason == FailureReason.OUTCOME_UNKNOWN:
+            outcome.unknown += 1
+        else:
+            outcome.rejected += 1
 
 
 def _outgoing(
-    message: ClaimedMessage, campaign: Campaign | None, account
+    message: ClaimedMessage, campaign: Campaign | None, account, gateway: SmsGateway
 ) -> OutgoingSms:
     now = timezone.now()
-    send_at = (
-        message.planned_at if message.planned_at > now + timedelta(minutes=1) else None
-    )
+    send_at = None
+    # Only gateways that schedule per recipient get messages ahead of their time.
+    if message.planned_at > now + timedelta(minutes=1) and gateway.supports(
+        Capability.SCHEDULED_SEND
+    ):
+        send_at = message.planned_at
     viber = voice = None
     valid_until = None
     if campaign is not None:
@@ -270,9 +298,19 @@ def record_results(
     by_reference = {r.reference: r for r in results}
     now = timezone.now()
     rows = []
+    not_sent: list[int] = []
+    in_doubt: list[int] = []
     for message in claimed:
         result = by_reference.get(str(message.id))
         if result is None:
+            # No answer for this one: the gateway may or may not have it.
+            in_doubt.append(message.id)
+            continue
+        if result.status == DeliveryStatus.PENDING:
+            not_sent.append(message.id)  # the gateway says it never took it
+            continue
+        if result.reason == FailureReason.OUTCOME_UNKNOWN:
+            in_doubt.append(message.id)
             continue
         rows.append(
             (
@@ -287,6 +325,9 @@ def record_results(
                 now,
             )
         )
+    release(not_sent)
+    if in_doubt:
+        _mark_unknown(in_doubt, "no definite answer from the gateway")
     if not rows:
         return
     _update_results(rows)
@@ -332,7 +373,7 @@ def _update_results(rows: list[tuple]) -> None:
         Message.objects.filter(id=mid, status=DeliveryStatus.PENDING).update(**update)
 
 
-def _mark_unknown(ids: Sequence[int], exc: Exception) -> None:
+def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
     logger.warning("submit outcome unknown for %d messages: %s", len(ids), exc)
     Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
         reason=FailureReason.OUTCOME_UNKNOWN, vendor_text=str(exc)[:1000]

@@ -176,7 +176,7 @@ class SmscGateway(SmsGateway):
     # md5 = md5("id:phone:mes:to:password"). It expects the reply "OK".
 
     def verify_callback(self, request: InboundRequest) -> None:
-        fields = p.callback_fields(request)
+        fields = p.callback_fields(request, strip=False)
         given = fields.get("md5", "").strip().lower()
         if "mes" in fields:
             expected = p.incoming_checksum(fields, self.config.password)

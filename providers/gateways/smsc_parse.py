@@ -318,11 +318,13 @@ def phone_entry(answer: Any, phone: str) -> dict | None:
     return None
 
 
-def callback_fields(request: InboundRequest) -> dict[str, str]:
-    """Query string and form fields together (SMSC may use either; form wins)."""
-    fields = {k: str(v).strip() for k, v in request.query.items()}
-    fields.update({k: str(v).strip() for k, v in request.form.items()})
-    return fields
+def callback_fields(request: InboundRequest, *, strip: bool = True) -> dict[str, str]:
+    """Query string and form fields together (SMSC may use either; form wins).
+
+    Checksums are computed over the values as sent: verify with strip=False.
+    """
+    fields = {**request.query, **request.form}
+    return {k: str(v).strip() if strip else str(v) for k, v in fields.items()}
 
 
 def incoming_message(
