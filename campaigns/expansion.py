@@ -83,7 +83,7 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
 
 
 def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
-    inner_sql, inner_params = reachable.values("id").query.sql_with_params()
+    inner_sql, inner_params = reachable.order_by().values("id").query.sql_with_params()
     text_sql, text_params = render_sql(plan.parts, alias="c")
     seg = sqlsegments.SegmentSql(plan.table)
     window = "TRUE" if plan.respect_window else "FALSE"
@@ -100,9 +100,7 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
         SELECT c.id, c.phone, t.text,
             {seg.columns("t.text")},
             coalesce(nullif(c.time_zone, ''), %s) AS tz,
-            %s::timestamptz + make_interval(secs => CASE WHEN count(*) OVER () > 1
-                THEN (row_number() OVER (ORDER BY c.id) - 1) * %s / count(*) OVER ()
-                ELSE 0 END) AS base
+            {_base_sql(spread_seconds)} AS base
         FROM contacts_contact c
         CROSS JOIN LATERAL (SELECT {text_sql} AS text) t
         WHERE c.id IN ({inner_sql})
@@ -120,13 +118,22 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
         *seg.params,
         plan.time_zone,
         plan.start,
-        spread_seconds,
+        *([spread_seconds] if spread_seconds else []),
         *text_params,
         *inner_params,
-    ]  # fmt: skip  (the order in which the placeholders appear above)
+    ]  # the order in which the placeholders appear above
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _base_sql(spread_seconds: float) -> str:
+    """Send time before quiet hours; spreading needs each row's position."""
+    if not spread_seconds:
+        return "%s::timestamptz"
+    return """%s::timestamptz + make_interval(secs => CASE WHEN count(*) OVER () > 1
+        THEN (row_number() OVER (ORDER BY c.id) - 1) * %s / count(*) OVER ()
+        ELSE 0 END)"""
 
 
 def _planned_sql(window: str) -> str:

@@ -137,12 +137,14 @@ class Message(models.Model):
         GSM7 = "gsm7", "GSM-7"
         UCS2 = "ucs2", "UCS-2"
 
+    # Indexed by the (campaign, phone) and (campaign, status, planned_at) indexes.
     campaign = models.ForeignKey(
         Campaign,
         on_delete=models.CASCADE,
         related_name="messages",
         null=True,
         blank=True,
+        db_index=False,
         verbose_name=_("campaign"),
     )
     # Denormalised from the campaign so callbacks find messages by (account, gateway id).

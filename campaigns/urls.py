@@ -1,10 +1,25 @@
 from django.urls import path
 
+from campaigns import views
 from smsportal.placeholder import not_built_yet
 
 app_name = "campaigns"
 
 urlpatterns = [
-    path("", not_built_yet, name="list"),
+    path("", views.CampaignListView.as_view(), name="list"),
+    path("new/", views.CampaignCreateView.as_view(), name="create"),
+    path("account-fields/", views.account_fields, name="account_fields"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/edit/", views.CampaignUpdateView.as_view(), name="edit"),
+    path("<int:pk>/progress/", views.campaign_progress_partial, name="progress"),
+    path("<int:pk>/preview/", views.campaign_preview, name="preview"),
+    path("<int:pk>/launch/", views.campaign_launch, name="launch"),
+    path("<int:pk>/pause/", views.campaign_pause, name="pause"),
+    path("<int:pk>/resume/", views.campaign_resume, name="resume"),
+    path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
+    path("<int:pk>/resend-failed/", views.campaign_resend, name="resend"),
+    path("<int:pk>/delete/", views.campaign_delete, name="delete"),
+    path("<int:pk>/test-send/", views.campaign_test_send, name="test_send"),
+    path("<int:pk>/in-doubt/", views.messages_decide, name="decide"),
     path("inbox/", not_built_yet, name="inbox"),
 ]

@@ -1,0 +1,42 @@
+"""Own PostgreSQL database for a benchmark: created and migrated when missing.
+
+Benchmarks never touch the development or test databases: each one names its own
+database on the server of DATABASE_URL (default postgres://root@127.0.0.1:5432/).
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def database_url(name: str) -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/smsportal")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("benchmarks need PostgreSQL: set DATABASE_URL")
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def setup(name: str) -> str:
+    """Create (if needed), point Django at, and migrate the benchmark database."""
+    import psycopg
+
+    url = database_url(name)
+    admin = urlunsplit(urlsplit(url.replace("postgres://", "postgresql://", 1))._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url

@@ -1,0 +1,184 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from campaigns import services
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign, Message
+from campaigns.views import error_text
+from smsportal.exceptions import ApplicationError
+
+# Engine-kept fields: never typed in by a person.
+CAMPAIGN_SYSTEM_FIELDS = [
+    "state", "pause_reason", "parent", "price_per_segment", "audience_stats",
+    "created_by", "created_at", "updated_at", "launched_by", "launched_at",
+    "expanded_at", "finished_at",
+]  # fmt: skip
+
+
+class CampaignAdminForm(CampaignForm):
+    """The composer's validation (channels, sender, placeholders) in the admin too."""
+
+    class Meta(CampaignForm.Meta):
+        pass
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignAdminForm
+    list_display = [
+        "name",
+        "state",
+        "account",
+        "channel",
+        "sender",
+        "created_at",
+        "launched_at",
+        "finished_at",
+    ]
+    list_filter = ["state", "channel", "account"]
+    search_fields = ["name", "text", "sender"]
+    list_select_related = ["account"]
+    date_hierarchy = "created_at"
+    readonly_fields = CAMPAIGN_SYSTEM_FIELDS
+    filter_horizontal = ["include_groups", "exclude_groups"]
+    actions = ["pause_campaigns", "resume_campaigns", "cancel_campaigns"]
+
+    def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list:
+        if obj is not None and not obj.is_editable:
+            return [f.name for f in Campaign._meta.fields if f.name != "id"] + [
+                "include_groups",
+                "exclude_groups",
+            ]
+        return [
+            *CampaignForm._meta.fields,
+            "start_mode",
+            "start_local",
+            "voice_language",
+            "voice_voice",
+            "voice_speed",
+            "voice_tone",
+            *CAMPAIGN_SYSTEM_FIELDS,
+        ]
+
+    def get_form(self, request: HttpRequest, obj: Campaign | None = None, **kwargs):
+        # Read-only pages of launched campaigns need no composer form.
+        if obj is not None and not obj.is_editable:
+            kwargs["form"] = admin.ModelAdmin.form
+        return super().get_form(request, obj, **kwargs)
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Campaign | None = None
+    ) -> bool:
+        # Launched campaigns are history: shown read-only, changed only by actions.
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Campaign | None = None
+    ) -> bool:
+        if obj is not None and obj.state in (
+            Campaign.State.SENDING,
+            Campaign.State.SCHEDULED,
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
+        services.campaign_delete(campaign=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for campaign in queryset:
+            try:
+                services.campaign_delete(campaign=campaign)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"{campaign}: {error_text(exc)}", messages.ERROR
+                )
+
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Campaign],
+        call: Any,
+        done: str,
+    ) -> None:
+        for campaign in queryset:
+            try:
+                call(campaign=campaign)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"{campaign}: {error_text(exc)}", messages.WARNING
+                )
+            else:
+                self.message_user(request, f"{campaign}: {done}", messages.SUCCESS)
+
+    @admin.action(description=_("Pause selected campaigns"), permissions=["change"])
+    def pause_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, services.campaign_pause, _("paused"))
+
+    @admin.action(description=_("Resume selected campaigns"), permissions=["change"])
+    def resume_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, services.campaign_resume, _("resumed"))
+
+    @admin.action(description=_("Cancel selected campaigns"), permissions=["change"])
+    def cancel_campaigns(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._apply(request, queryset, services.campaign_cancel, _("cancelled"))
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The ledger, read-only: a message changes only through sending and reports."""
+
+    list_display = [
+        "phone",
+        "campaign",
+        "channel",
+        "status",
+        "reason",
+        "segments",
+        "cost",
+        "gateway_message_id",
+        "submitted_at",
+        "status_changed_at",
+    ]
+    list_filter = ["status", "reason", "channel", "campaign"]
+    search_fields = ["=phone", "=gateway_message_id"]
+    list_select_related = ["campaign"]
+    # No COUNT(*) over a million messages for every page.
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Message._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        # People type numbers without "+", with spaces or as 8 912 ...
+        digits = "".join(ch for ch in search_term if ch.isdigit())
+        if len(digits) == 11 and digits.startswith("8"):
+            digits = "7" + digits[1:]
+        if len(digits) >= 10:
+            found = queryset.filter(phone=f"+{digits}")
+            return found | queryset.filter(
+                gateway_message_id=search_term.strip()
+            ), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Message | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Message | None = None
+    ) -> bool:
+        return False

@@ -1,0 +1,319 @@
+"""Campaigns in the REST API: drafts, preview, launch, pause, resume, cancel, test send.
+
+Drafts are validated by the composer's CampaignForm, so the API and the page refuse
+the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Router, Schema
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from campaigns import services
+from campaigns.forms import (
+    VOICE_FIELDS,
+    CampaignForm,
+    campaign_form_data,
+    start_fields,
+)
+from campaigns.models import Campaign, Message
+from campaigns.selectors import (
+    Progress,
+    campaign_list,
+    campaign_progress,
+    campaigns_progress,
+)
+from smsportal.api import require_perm
+from smsportal.exceptions import ApplicationError
+
+PREFIX = "campaigns"
+router = Router(tags=["campaigns"])
+
+VIEW_PERM = "campaigns.view_campaign"
+ADD_PERM = "campaigns.add_campaign"
+CHANGE_PERM = "campaigns.change_campaign"
+MAX_LIST = 500
+
+
+class VoiceOptionsSchema(Schema):
+    language: str = ""
+    voice: str = ""
+    speed: str = ""
+    tone: str = ""
+
+
+class CampaignIn(Schema):
+    """A draft; on update, only the fields given change."""
+
+    name: str | None = None
+    account: int | None = Field(None, description="Provider account id")
+    sender: str | None = None
+    channel: str | None = None
+    text: str | None = None
+    viber_text: str | None = None
+    viber_button_text: str | None = None
+    viber_button_url: str | None = None
+    viber_image_url: str | None = None
+    voice_options: VoiceOptionsSchema | None = None
+    include_groups: list[int] | None = None
+    exclude_groups: list[int] | None = None
+    extra_numbers: str | None = None
+    start_at: datetime | None = Field(
+        None, description="Empty: start on launch. Without an offset: in time_zone."
+    )
+    time_zone: str | None = None
+    respect_quiet_hours: bool | None = None
+    window_start: time | None = None
+    window_end: time | None = None
+    validity_hours: int | None = None
+    translit: bool | None = None
+    spread_hours: int | None = None
+
+
+class CountsOut(Schema):
+    by_status: dict[str, int]
+    total: int
+    segments: int
+    processed: int
+    delivered: int
+    failed: int
+    percent: int
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    state: str
+    pause_reason: str
+    account: int
+    account_name: str
+    sender: str
+    channel: str
+    text: str
+    viber_text: str
+    viber_button_text: str
+    viber_button_url: str
+    viber_image_url: str
+    voice_options: dict[str, Any]
+    include_groups: list[int]
+    exclude_groups: list[int]
+    extra_numbers: str
+    start_at: datetime | None
+    time_zone: str
+    respect_quiet_hours: bool
+    window_start: time
+    window_end: time
+    validity_hours: int | None
+    translit: bool
+    spread_hours: int
+    parent: int | None
+    price_per_segment: Decimal | None
+    audience_stats: dict[str, Any]
+    created_at: datetime
+    launched_at: datetime | None
+    finished_at: datetime | None
+    counts: CountsOut
+
+
+class CancelOut(CampaignOut):
+    withdrawn: int
+    cancelled_at_gateway: int
+
+
+class PreviewOut(Schema):
+    total: int
+    stop_listed: int
+    invalid: int
+    duplicates: int
+    deferred: int
+    segments_histogram: dict[int, int]
+    estimated_segments: int
+    estimated_cost: Decimal | None
+    balance: Decimal | None
+    can_afford: bool
+    encoding: str
+    samples: list[dict[str, str]]
+
+
+class TestSendIn(Schema):
+    phones: list[str]
+
+
+class TestMessageOut(Schema):
+    id: int
+    phone: str
+    text: str
+    segments: int
+    status: str
+    reason: str
+    vendor_code: str
+    vendor_text: str
+    gateway_message_id: str
+
+
+def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
+    data = {
+        field: getattr(campaign, field)
+        for field in CampaignOut.model_fields
+        if field not in ("account", "account_name", "parent", "counts")
+        and field not in ("include_groups", "exclude_groups")
+    }
+    data.update(
+        account=campaign.account_id,
+        account_name=campaign.account.name,
+        parent=campaign.parent_id,
+        include_groups=[g.pk for g in campaign.include_groups.all()],
+        exclude_groups=[g.pk for g in campaign.exclude_groups.all()],
+        counts=progress.as_dict(),
+    )
+    return data
+
+
+def _get(campaign_id: int) -> Campaign:
+    return get_object_or_404(
+        campaign_list().prefetch_related("include_groups", "exclude_groups"),
+        pk=campaign_id,
+    )
+
+
+def _detail(campaign: Campaign) -> dict[str, Any]:
+    return _campaign_out(campaign, campaign_progress(campaign=campaign))
+
+
+def _form_data(payload: CampaignIn, base: dict[str, Any]) -> dict[str, Any]:
+    given = payload.dict(exclude_unset=True)
+    data = dict(base)
+    voice = given.pop("voice_options", None)
+    if voice is not None:
+        data.update({f"voice_{key}": voice.get(key, "") for key in VOICE_FIELDS})
+    if "start_at" in given:
+        start_at = given.pop("start_at")
+        time_zone = given.get("time_zone") or data.get("time_zone", "")
+        if start_at is not None and start_at.tzinfo is None:
+            data.update(start_mode=CampaignForm.START_AT, start_local=start_at)
+        else:
+            data.update(start_fields(start_at, time_zone))
+    for key, value in given.items():
+        data[key] = "" if value is None else value
+    return data
+
+
+def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:
+    form = CampaignForm(data, instance=instance)
+    if not form.is_valid():
+        errors = form.errors.get_json_data()
+        field, problems = next(iter(errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ApplicationError(
+            f"{label}: {problems[0]['message']}" if label else problems[0]["message"],
+            where="start_at" if field == "start_local" else field,
+            extra={"errors": {k: [p["message"] for p in v] for k, v in errors.items()}},
+        )
+    return form.save()
+
+
+@router.get("", response=list[CampaignOut])
+def campaign_list_api(
+    request: HttpRequest,
+    state: str = "",
+    account: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Campaigns, newest first, with their counters."""
+    require_perm(request, VIEW_PERM)
+    limit = max(1, min(limit, MAX_LIST))
+    campaigns = list(
+        campaign_list(filters={"state": state, "account": account}).prefetch_related(
+            "include_groups", "exclude_groups"
+        )[offset : offset + limit]
+    )
+    progress = campaigns_progress(campaign_ids=[c.pk for c in campaigns])
+    return [_campaign_out(c, progress[c.pk]) for c in campaigns]
+
+
+@router.post("", response={201: CampaignOut})
+def campaign_create_api(
+    request: HttpRequest, payload: CampaignIn
+) -> tuple[int, dict[str, Any]]:
+    """Create a draft."""
+    require_perm(request, ADD_PERM)
+    base = campaign_form_data(Campaign())
+    base.pop("account", None)
+    campaign = _save_draft(_form_data(payload, base), Campaign(created_by=request.user))
+    return 201, _detail(_get(campaign.pk))
+
+
+@router.get("/{campaign_id}", response=CampaignOut)
+def campaign_get_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """One campaign with its counters."""
+    require_perm(request, VIEW_PERM)
+    return _detail(_get(campaign_id))
+
+
+@router.patch("/{campaign_id}", response=CampaignOut)
+def campaign_update_api(
+    request: HttpRequest, campaign_id: int, payload: CampaignIn
+) -> dict[str, Any]:
+    """Change a draft; fields left out keep their values."""
+    require_perm(request, CHANGE_PERM)
+    campaign = _get(campaign_id)
+    if not campaign.is_editable:
+        raise ApplicationError(_("Only a draft can be changed."), where="state")
+    _save_draft(_form_data(payload, campaign_form_data(campaign)), campaign)
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/preview", response=PreviewOut)
+def campaign_preview_api(request: HttpRequest, campaign_id: int) -> Any:
+    """What launching would do: counts, segments, cost against the balance, samples."""
+    require_perm(request, VIEW_PERM)
+    return services.campaign_preview(campaign=_get(campaign_id))
+
+
+@router.post("/{campaign_id}/launch", response=CampaignOut)
+def campaign_launch_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """Launch a draft now, or schedule it for its start time."""
+    require_perm(request, CHANGE_PERM)
+    services.campaign_launch(campaign=_get(campaign_id), launched_by=request.user)
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/pause", response=CampaignOut)
+def campaign_pause_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    require_perm(request, CHANGE_PERM)
+    services.campaign_pause(campaign=_get(campaign_id))
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/resume", response=CampaignOut)
+def campaign_resume_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    require_perm(request, CHANGE_PERM)
+    services.campaign_resume(campaign=_get(campaign_id))
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/cancel", response=CancelOut)
+def campaign_cancel_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """Cancel; pending messages are withdrawn here, scheduled ones at the gateway."""
+    require_perm(request, CHANGE_PERM)
+    result = services.campaign_cancel(campaign=_get(campaign_id))
+    return _detail(_get(campaign_id)) | result
+
+
+@router.post("/{campaign_id}/test-send", response=list[TestMessageOut])
+def campaign_test_send_api(
+    request: HttpRequest, campaign_id: int, payload: TestSendIn
+) -> list[Message]:
+    """Send the text to one to ten numbers now; returns each message's outcome."""
+    require_perm(request, CHANGE_PERM)
+    return services.campaign_test_send(
+        campaign=_get(campaign_id), phones=payload.phones
+    )

@@ -1,0 +1,28 @@
+import django_filters
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Campaign
+from providers.models import ProviderAccount
+
+
+class CampaignFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        field_name="name",
+        lookup_expr="icontains",
+        widget=forms.TextInput(attrs={"placeholder": _("Campaign name")}),
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=Campaign.State.choices, empty_label=_("Any state")
+    )
+    account = django_filters.ModelChoiceFilter(
+        label=_("Provider account"),
+        queryset=ProviderAccount.objects.order_by("name"),
+        empty_label=_("Any account"),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["q", "state", "account"]

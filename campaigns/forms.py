@@ -1,0 +1,414 @@
+"""The campaign composer form (drafts only) and the test-send form.
+
+The REST API validates through the same CampaignForm, so both say the same things.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Campaign
+from campaigns.planning import normalize_newlines, zone
+from campaigns.selectors import (
+    account_capabilities,
+    account_channels,
+    composer_accounts,
+    custom_field_keys,
+    sender_choices,
+)
+from campaigns.templating import CONTACT_FIELDS, parse_template
+from contacts.models import ContactGroup
+from providers.base import Capability, MessageChannel
+from providers.models import ProviderAccount
+from smsportal.exceptions import ApplicationError
+
+VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
+VOICE_FIELDS = ("language", "voice", "speed", "tone")
+MAX_TEST_PHONES = 10
+# Russia's zones from west to east, offered first; every IANA zone follows.
+RUSSIAN_ZONES = (
+    "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
+    "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
+    "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka",
+)  # fmt: skip
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
+
+
+@functools.cache
+def _other_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones() - set(RUSSIAN_ZONES)))
+
+
+def time_zone_choices() -> list[tuple[str, Any]]:
+    now = timezone.now()
+
+    def label(name: str) -> str:
+        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
+        return f"{name} (UTC{offset[:3]}:{offset[3:]})"
+
+    return [
+        (_("Russia"), [(name, label(name)) for name in RUSSIAN_ZONES]),
+        (_("Other"), [(name, name) for name in _other_zones()]),
+    ]
+
+
+def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class CampaignForm(forms.ModelForm):
+    """Create or edit a draft; the choices follow the chosen account's gateway."""
+
+    START_NOW, START_AT = "now", "at"
+
+    start_mode = forms.ChoiceField(
+        label=_("When"),
+        choices=[(START_NOW, _("Start on launch")), (START_AT, _("At a set time"))],
+        initial=START_NOW,
+        widget=forms.RadioSelect,
+    )
+    start_local = forms.DateTimeField(
+        label=_("Start at"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
+        ),
+        help_text=_("In the time zone chosen below."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    voice_language = forms.CharField(label=_("Language"), required=False, max_length=10)
+    voice_voice = forms.ChoiceField(
+        label=_("Voice"),
+        required=False,
+        choices=[
+            ("", _("Gateway default")),
+            ("male", _("Male")),
+            ("female", _("Female")),
+        ],
+    )
+    voice_speed = forms.CharField(label=_("Speed"), required=False, max_length=10)
+    voice_tone = forms.CharField(label=_("Tone"), required=False, max_length=10)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name", "account", "sender", "channel", "text", "viber_text",
+            "viber_button_text", "viber_button_url", "viber_image_url",
+            "include_groups", "exclude_groups", "extra_numbers", "time_zone",
+            "respect_quiet_hours", "window_start", "window_end", "validity_hours",
+            "translit", "spread_hours",
+        ]  # fmt: skip
+        formfield_callback = _formfield
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 6}),
+            "viber_text": forms.Textarea(attrs={"rows": 4}),
+            "extra_numbers": forms.Textarea(attrs={"rows": 4}),
+            "include_groups": forms.SelectMultiple(attrs={"size": 6}),
+            "exclude_groups": forms.SelectMultiple(attrs={"size": 6}),
+            "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = composer_accounts()
+        self.fields["account"].empty_label = None
+        groups = ContactGroup.objects.order_by("name")
+        self.fields["include_groups"].queryset = groups
+        self.fields["exclude_groups"].queryset = groups
+        self.custom_keys = custom_field_keys()
+        self.account = self._chosen_account()
+        self._set_sender_field()
+        self._set_channel_field()
+        if not self.is_bound:
+            self._set_initial_from_instance()
+        self._style_widgets()
+
+    # Setup ------------------------------------------------------------------------
+
+    def _chosen_account(self) -> ProviderAccount | None:
+        raw = (
+            self.data.get("account")
+            if self.is_bound
+            else self.initial.get("account") or self.instance.account_id
+        )
+        accounts = self.fields["account"].queryset
+        if isinstance(raw, ProviderAccount):
+            raw = raw.pk
+        try:
+            return accounts.get(pk=raw) if raw else accounts.first()
+        except (ProviderAccount.DoesNotExist, ValueError, TypeError):
+            return accounts.first()
+
+    def _set_sender_field(self) -> None:
+        names = sender_choices(account=self.account) if self.account else []
+        self.sender_names = names
+        field = self.fields["sender"]
+        if names:
+            current = self.initial.get("sender") or self.instance.sender
+            choices = [(n, n) for n in names]
+            if current and current not in names:
+                # A draft keeps its sender visible even if the name was withdrawn;
+                # clean() says why it cannot be used.
+                choices.append((current, current))
+            field.widget = forms.Select(choices=choices)
+        else:
+            field.widget = forms.TextInput()
+            field.help_text = _(
+                "This account has no sender names on record: type the name the "
+                "gateway approved."
+            )
+
+    def _set_channel_field(self) -> None:
+        channels = account_channels(account=self.account) if self.account else []
+        self.channels = channels
+        # Offered: the gateway's channels. Accepted by the field: any, so clean()
+        # can say which gateway cannot send what instead of "invalid choice".
+        self.fields["channel"].choices = MessageChannel.choices
+        if channels:
+            self.fields["channel"].widget.choices = [
+                (c.value, c.label) for c in channels
+            ]
+
+    def _set_initial_from_instance(self) -> None:
+        campaign = self.instance
+        tz_name = campaign.time_zone or settings.TIME_ZONE
+        self.initial.setdefault("time_zone", tz_name)
+        if campaign.start_at:
+            local = campaign.start_at.astimezone(zone(tz_name) or ZoneInfo("UTC"))
+            self.initial["start_mode"] = self.START_AT
+            self.initial["start_local"] = local.replace(tzinfo=None)
+        for key in VOICE_FIELDS:
+            value = (campaign.voice_options or {}).get(key, "")
+            self.initial.setdefault(f"voice_{key}", value)
+
+    def _style_widgets(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+        self.fields["channel"].widget.attrs["class"] += " js-campaign-channel"
+        self.fields["text"].widget.attrs["class"] += " font-monospace"
+
+    # Validation -------------------------------------------------------------------
+
+    def clean_text(self) -> str:
+        text = normalize_newlines(self.cleaned_data["text"])
+        self._check_placeholders(text)
+        return text
+
+    def clean_viber_text(self) -> str:
+        text = normalize_newlines(self.cleaned_data.get("viber_text", ""))
+        if PLACEHOLDER.search(text):
+            # The Viber text goes out as typed; only the SMS text is personalised.
+            raise forms.ValidationError(
+                _(
+                    "Placeholders are not filled in the Viber text. Leave it empty to "
+                    "send the personalised text above."
+                )
+            )
+        return text
+
+    def _check_placeholders(self, text: str) -> None:
+        try:
+            parse_template(text, custom_fields=self.custom_keys)
+        except ApplicationError as exc:
+            known = ", ".join(f"{{{k}}}" for k in self.placeholders)
+            raise forms.ValidationError(
+                _("%(problem)s Known placeholders: %(known)s.")
+                % {"problem": exc.message, "known": known}
+            ) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        account = data.get("account")
+        if account is not None:
+            self._check_account_choices(account, data)
+        self._check_viber(data)
+        self._check_window(data)
+        data["start_at"] = self._start_at(data)
+        return data
+
+    def _check_account_choices(
+        self, account: ProviderAccount, data: dict[str, Any]
+    ) -> None:
+        channel = data.get("channel")
+        channels = account_channels(account=account)
+        if channel and channel not in channels:
+            self.add_error(
+                "channel",
+                _("%(gateway)s cannot send %(channel)s. It can send: %(channels)s.")
+                % {
+                    "gateway": account.get_kind_display(),
+                    "channel": MessageChannel(channel).label,
+                    "channels": ", ".join(str(c.label) for c in channels),
+                },
+            )
+        names = sender_choices(account=account)
+        sender = data.get("sender", "")
+        if names and sender not in names:
+            self.add_error(
+                "sender",
+                _("“%(sender)s” is not a usable sender name of this account.")
+                % {"sender": sender},
+            )
+        elif not names and not sender:
+            self.add_error("sender", _("Type the sender name."))
+        capabilities = account_capabilities(account=account)
+        if data.get("validity_hours") and Capability.VALIDITY not in capabilities:
+            self.add_error(
+                "validity_hours",
+                _("This gateway does not take a validity period; leave it empty."),
+            )
+
+    def _check_viber(self, data: dict[str, Any]) -> None:
+        if data.get("channel") not in VIBER_CHANNELS:
+            return
+        if bool(data.get("viber_button_text")) != bool(data.get("viber_button_url")):
+            self.add_error(
+                "viber_button_url"
+                if data.get("viber_button_text")
+                else "viber_button_text",
+                _("A Viber button needs both its text and its link."),
+            )
+
+    def _check_window(self, data: dict[str, Any]) -> None:
+        start, end = data.get("window_start"), data.get("window_end")
+        if data.get("respect_quiet_hours") and start and end and start >= end:
+            self.add_error(
+                "window_end",
+                _("The send window must end after it starts (the same day)."),
+            )
+
+    def _start_at(self, data: dict[str, Any]) -> datetime | None:
+        if data.get("start_mode") != self.START_AT:
+            return None
+        local = data.get("start_local")
+        if local is None:
+            if "start_local" not in self.errors:
+                self.add_error("start_local", _("Give the start date and time."))
+            return None
+        # The field made the value aware in the server's zone; the user meant
+        # the zone chosen next to it.
+        naive = (
+            timezone.make_naive(local, timezone.get_current_timezone())
+            if timezone.is_aware(local)
+            else local
+        )
+        tz = zone(data.get("time_zone", "")) or timezone.get_current_timezone()
+        start_at = naive.replace(tzinfo=tz)
+        if start_at <= timezone.now():
+            self.add_error("start_local", _("The start time is in the past."))
+        return start_at
+
+    # Saving -----------------------------------------------------------------------
+
+    def save(self, commit: bool = True) -> Campaign:
+        campaign = super().save(commit=False)
+        campaign.start_at = self.cleaned_data.get("start_at")
+        campaign.voice_options = self._voice_options()
+        if commit:
+            campaign.save()
+            self.save_m2m()
+        return campaign
+
+    def _voice_options(self) -> dict[str, str]:
+        if self.cleaned_data.get("channel") != MessageChannel.VOICE:
+            return {}
+        options = {
+            key: self.cleaned_data.get(f"voice_{key}", "") for key in VOICE_FIELDS
+        }
+        return {key: value for key, value in options.items() if value}
+
+    # Template helpers -------------------------------------------------------------
+
+    @property
+    def placeholders(self) -> list[str]:
+        return [*CONTACT_FIELDS, *self.custom_keys]
+
+
+def campaign_form_data(campaign: Campaign) -> dict[str, Any]:
+    """A draft's current values as form data, so a partial update can be validated."""
+    data: dict[str, Any] = {
+        name: getattr(campaign, name)
+        for name in CampaignForm._meta.fields
+        if name not in ("account", "include_groups", "exclude_groups")
+    }
+    data["account"] = campaign.account_id
+    if campaign.pk:
+        data["include_groups"] = list(
+            campaign.include_groups.values_list("pk", flat=True)
+        )
+        data["exclude_groups"] = list(
+            campaign.exclude_groups.values_list("pk", flat=True)
+        )
+    data["validity_hours"] = campaign.validity_hours or ""
+    for key in VOICE_FIELDS:
+        data[f"voice_{key}"] = (campaign.voice_options or {}).get(key, "")
+    data.update(start_fields(campaign.start_at, campaign.time_zone))
+    return data
+
+
+def start_fields(start_at: datetime | None, time_zone: str) -> dict[str, Any]:
+    """start_mode / start_local form values for an aware start time."""
+    if start_at is None:
+        return {"start_mode": CampaignForm.START_NOW, "start_local": ""}
+    local = start_at.astimezone(zone(time_zone) or ZoneInfo("UTC"))
+    return {
+        "start_mode": CampaignForm.START_AT,
+        "start_local": local.strftime(DATETIME_LOCAL),
+    }
+
+
+class TestSendForm(forms.Form):
+    __test__ = False  # not a pytest class, despite the name
+
+    phones = forms.CharField(
+        label=_("Test numbers"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "+7 912 345-67-89"}),
+        help_text=_("One to ten numbers, one per line or separated by commas."),
+    )
+
+    def clean_phones(self) -> list[str]:
+        raw = self.cleaned_data["phones"].replace(";", ",").replace("\n", ",")
+        phones = [p.strip() for p in raw.split(",") if p.strip()]
+        if not phones:
+            raise forms.ValidationError(_("Give at least one number."))
+        if len(phones) > MAX_TEST_PHONES:
+            raise forms.ValidationError(
+                _("At most %(max)d test numbers at a time; you gave %(count)d.")
+                % {"max": MAX_TEST_PHONES, "count": len(phones)}
+            )
+        return phones
+
+
+class DecideForm(forms.Form):
+    """A person's decision on messages whose submit outcome is unknown."""
+
+    RESEND, GIVE_UP = "resend", "give_up"
+
+    decision = forms.ChoiceField(choices=[(RESEND, RESEND), (GIVE_UP, GIVE_UP)])
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args: Any, allowed_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(i, i) for i in allowed_ids]

@@ -1,0 +1,86 @@
+"""Answering from the inbox: a one-off message through the account the reply came to,
+and marking replies read or unread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Message, Reply
+from campaigns.planning import count, segment_table_for
+from campaigns.sending import claim_ids, submit
+from contacts.selectors import is_stop_listed
+from providers.base import MessageChannel
+from smsportal.exceptions import ApplicationError
+
+MAX_REPLY_LENGTH = 1000
+
+
+def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
+    """Send `text` to the reply's number through the same account, outside campaigns.
+
+    Like a test send: one Message with campaign=None, claimed and submitted at once, so
+    the exactly-once guard and the stop list re-check of campaigns.sending apply.
+    """
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("The text is empty."), where="text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise ApplicationError(
+            _("The text is longer than %(n)d characters.") % {"n": MAX_REPLY_LENGTH},
+            where="text",
+        )
+    account = reply.account
+    if not account.is_active:
+        raise ApplicationError(
+            _("The provider account is not active."), where="account"
+        )
+    if is_stop_listed(phone=reply.phone):
+        raise ApplicationError(
+            _("%(phone)s is on the stop list: no message is sent.")
+            % {"phone": reply.phone},
+            where="phone",
+        )
+    # Answer under the sender name the recipient saw, when the reply answers a campaign.
+    sender = (reply.campaign.sender if reply.campaign_id else "") or (
+        account.default_sender
+    )
+    info = count(text, segment_table_for(account.kind))
+    message = Message.objects.create(
+        campaign=None,
+        account=account,
+        contact_id=reply.contact_id,
+        phone=reply.phone,
+        text=text,
+        sender=sender,
+        channel=MessageChannel.SMS,
+        segments=info.segments,
+        encoding=info.encoding,
+        estimated_cost=(
+            account.tariff * info.segments if account.tariff is not None else None
+        ),
+        planned_at=timezone.now(),
+    )
+    outcome = submit(
+        account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
+    )
+    if outcome.pause_reason:
+        raise ApplicationError(outcome.pause_reason, where="account")
+    if outcome.retry:
+        raise ApplicationError(
+            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
+            where="account",
+        )
+    if not reply.is_read:
+        Reply.objects.filter(pk=reply.pk).update(is_read=True)
+        reply.is_read = True
+    message.refresh_from_db()
+    return message
+
+
+def replies_mark(*, replies: QuerySet[Reply], read: bool) -> int:
+    """Mark replies read or unread; returns how many changed."""
+    return replies.exclude(is_read=read).update(is_read=read)

@@ -1,0 +1,153 @@
+"""Inbox pages: replies, marking them read, fetching now, answering. Thin."""
+
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import PermissionRequired
+from campaigns.inbox import incoming_fetch
+from campaigns.inbox_reply import MAX_REPLY_LENGTH, replies_mark, reply_send
+from campaigns.models import Reply
+from campaigns.report_filters import ReplyFilterSet
+from campaigns.report_selectors import conversation, reply_list, unread_replies_count
+from campaigns.report_tables import ReplyTable
+from providers.base import Capability
+from providers.exceptions import GatewayError
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+from smsportal.exceptions import ApplicationError
+
+PAGE_SIZE = 50
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Answer"),
+        max_length=MAX_REPLY_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+
+
+class InboxView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = "campaigns.view_campaign"
+    table_class = ReplyTable
+    filterset_class = ReplyFilterSet
+    template_name = "campaigns/inbox.html"
+    table_pagination = {"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+
+    def get_queryset(self):
+        return reply_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["unread"] = unread_replies_count()
+        context["query"] = self.request.GET.urlencode()
+        return context
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One reply in its conversation, with the answer form."""
+    reply = get_object_or_404(
+        Reply.objects.select_related("account", "contact", "campaign"), pk=pk
+    )
+    # Opening a reply reads it; a viewer's visit changes nothing.
+    if not reply.is_read and request.user.has_perm("campaigns.change_campaign"):
+        replies_mark(replies=Reply.objects.filter(pk=reply.pk), read=True)
+        reply.is_read = True
+    return _detail(request, reply, ReplyForm())
+
+
+def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
+    context = {
+        "reply": reply,
+        "form": form,
+        "conversation": conversation(reply=reply),
+    }
+    return render(request, "campaigns/inbox_detail.html", context, status=status)
+
+
+@require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def reply_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = get_object_or_404(
+        Reply.objects.select_related("account", "contact", "campaign"), pk=pk
+    )
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            message = reply_send(
+                reply=reply, text=form.cleaned_data["text"], user=request.user
+            )
+        except ApplicationError as exc:
+            form.add_error("text" if exc.where == "text" else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Answer sent to %(phone)s (%(status)s).")
+                % {"phone": message.phone, "status": message.get_status_display()},
+            )
+            return redirect("reports:reply", pk=reply.pk)
+    return _detail(request, reply, form, status=400)
+
+
+@require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def inbox_mark(request: HttpRequest) -> HttpResponse:
+    """Mark the selected replies read or unread."""
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    read = request.POST.get("action") != "unread"
+    if ids:
+        changed = replies_mark(replies=Reply.objects.filter(pk__in=ids), read=read)
+        text = (
+            ngettext("%(n)d reply marked read.", "%(n)d replies marked read.", changed)
+            if read
+            else ngettext(
+                "%(n)d reply marked unread.", "%(n)d replies marked unread.", changed
+            )
+        )
+        messages.success(request, text % {"n": changed})
+    else:
+        messages.error(request, _("Select replies first."))
+    return _back_to_inbox(request)
+
+
+def _back_to_inbox(request: HttpRequest) -> HttpResponse:
+    query = request.POST.get("query", "")
+    url = reverse("reports:inbox")
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def inbox_fetch(request: HttpRequest) -> HttpResponse:
+    """Ask every active account that keeps incoming messages for new ones, now."""
+    fetched, asked = 0, 0
+    for account in ProviderAccount.objects.filter(is_active=True):
+        try:
+            if not gateway_for(account).supports(Capability.INCOMING):
+                continue
+        except GatewayError:
+            continue
+        asked += 1
+        fetched += incoming_fetch(account=account)
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d new reply (accounts asked: %(accounts)d).",
+            "%(n)d new replies (accounts asked: %(accounts)d).",
+            fetched,
+        )
+        % {"n": fetched, "accounts": asked},
+    )
+    return _back_to_inbox(request)

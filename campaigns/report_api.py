@@ -1,0 +1,244 @@
+"""Delivery data in the REST API: messages, inbound messages, campaign report counters.
+
+Lists use keyset (cursor) pagination on the id, newest first: `next_cursor` is passed
+back as `cursor`; no page ever counts or skips rows with OFFSET.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Query, Router, Schema
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from campaigns.inbox import incoming_fetch
+from campaigns.inbox_reply import replies_mark, reply_send
+from campaigns.models import Campaign, Message, Reply
+from campaigns.report_filters import phone_query
+from campaigns.report_selectors import campaign_report, reply_list
+from campaigns.stoplist_sync import stoplist_sync
+from providers.models import ProviderAccount
+from smsportal.api import require_perm
+
+# Mounted at the API root: paths below are /messages, /inbound, /campaigns/{id}/report.
+PREFIX = ""
+router = Router(tags=["reports"])
+
+VIEW_PERM = "campaigns.view_campaign"
+CHANGE_PERM = "campaigns.change_campaign"
+MAX_LIMIT = 500
+
+
+class MessageOut(Schema):
+    id: int
+    campaign_id: int | None
+    account_id: int
+    contact_id: int | None
+    phone: str
+    text: str
+    sender: str
+    channel: str
+    segments: int
+    encoding: str
+    status: str
+    reason: str
+    vendor_code: str
+    vendor_text: str
+    operator: str
+    cost: Decimal | None
+    estimated_cost: Decimal | None
+    gateway_message_id: str
+    planned_at: datetime
+    submitted_at: datetime | None
+    status_changed_at: datetime | None
+    delivered_at: datetime | None
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class ReplyOut(Schema):
+    id: int
+    account_id: int
+    phone: str
+    text: str
+    to: str
+    received_at: datetime
+    contact_id: int | None
+    campaign_id: int | None
+    is_read: bool
+    is_opt_out: bool
+
+
+class ReplyPage(Schema):
+    items: list[ReplyOut]
+    next_cursor: str | None
+
+
+class ReasonOut(Schema):
+    status: str
+    reason: str
+    vendor_code: str
+    vendor_text: str
+    count: int
+
+
+class OperatorOut(Schema):
+    operator: str
+    total: int
+    delivered: int
+    failed: int
+
+
+class ReportOut(Schema):
+    campaign_id: int
+    state: str
+    total: int
+    counts: dict[str, int]
+    segments: int
+    cost: Decimal
+    estimated_cost: Decimal
+    segments_spent: int
+    failure_reasons: list[ReasonOut]
+    operators: list[OperatorOut]
+
+
+class AnswerIn(Schema):
+    text: str
+
+
+class MarkIn(Schema):
+    ids: list[int]
+    read: bool = True
+
+
+class MessageFilters(Schema):
+    campaign: int | None = None
+    status: str | None = None
+    phone: str | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+class ReplyFilters(Schema):
+    account: int | None = None
+    state: str | None = None  # unread, read, opt_out
+    phone: str | None = None
+    q: str | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+def _page(queryset: QuerySet, cursor: str | None, limit: int) -> dict[str, Any]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor:
+        try:
+            queryset = queryset.filter(id__lt=int(cursor))
+        except ValueError:
+            from ninja.errors import HttpError
+
+            raise HttpError(400, "cursor is not one this API gave out") from None
+    rows = list(queryset.order_by("-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": str(rows[-1].id) if more else None}
+
+
+@router.get("/messages", response=MessagePage)
+def message_list(
+    request: HttpRequest, filters: Query[MessageFilters]
+) -> dict[str, Any]:
+    """Messages, newest first; filter by campaign, status and phone."""
+    require_perm(request, VIEW_PERM)
+    queryset = Message.objects.all()
+    if filters.campaign is not None:
+        queryset = queryset.filter(campaign_id=filters.campaign)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.phone:
+        queryset = queryset.filter(phone_query(filters.phone))
+    return _page(queryset, filters.cursor, filters.limit)
+
+
+@router.get("/inbound", response=ReplyPage)
+def inbound_list(request: HttpRequest, filters: Query[ReplyFilters]) -> dict[str, Any]:
+    """Incoming messages (replies), newest first."""
+    require_perm(request, VIEW_PERM)
+    queryset = reply_list()
+    if filters.account is not None:
+        queryset = queryset.filter(account_id=filters.account)
+    if filters.state == "unread":
+        queryset = queryset.filter(is_read=False)
+    elif filters.state == "read":
+        queryset = queryset.filter(is_read=True)
+    elif filters.state == "opt_out":
+        queryset = queryset.filter(is_opt_out=True)
+    if filters.phone:
+        queryset = queryset.filter(phone_query(filters.phone))
+    if filters.q:
+        queryset = queryset.filter(text__icontains=filters.q)
+    return _page(queryset, filters.cursor, filters.limit)
+
+
+@router.post("/inbound/mark", response=dict[str, int])
+def inbound_mark(request: HttpRequest, payload: MarkIn) -> dict[str, int]:
+    """Mark replies read (or unread with `read: false`)."""
+    require_perm(request, CHANGE_PERM)
+    changed = replies_mark(
+        replies=Reply.objects.filter(pk__in=payload.ids), read=payload.read
+    )
+    return {"changed": changed}
+
+
+@router.post("/inbound/fetch", response=dict[str, int])
+def inbound_fetch(request: HttpRequest) -> dict[str, int]:
+    """Ask every active account's gateway for new incoming messages now."""
+    require_perm(request, CHANGE_PERM)
+    fetched = sum(
+        incoming_fetch(account=account)
+        for account in ProviderAccount.objects.filter(is_active=True)
+    )
+    return {"fetched": fetched}
+
+
+@router.post("/inbound/{reply_id}/answer", response=MessageOut)
+def inbound_answer(request: HttpRequest, reply_id: int, payload: AnswerIn) -> Message:
+    """Answer a reply with a one-off message through the same account."""
+    require_perm(request, CHANGE_PERM)
+    reply = get_object_or_404(Reply.objects.select_related("account"), pk=reply_id)
+    return reply_send(reply=reply, text=payload.text, user=request.user)
+
+
+@router.get("/campaigns/{campaign_id}/report", response=ReportOut)
+def report(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    """Funnel counters (from the counts table), cost, segments, failure reasons."""
+    require_perm(request, VIEW_PERM)
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    data = campaign_report(campaign=campaign)
+    funnel = data.funnel
+    return {
+        "campaign_id": campaign.pk,
+        "state": campaign.state,
+        "total": funnel.total,
+        "counts": {step.status: step.count for step in funnel.steps},
+        "segments": funnel.segments,
+        "cost": data.spending.cost,
+        "estimated_cost": data.spending.estimated,
+        "segments_spent": data.spending.segments,
+        "failure_reasons": [asdict(r) for r in data.reasons],
+        "operators": [asdict(o) for o in data.operators],
+    }
+
+
+@router.post("/stop-list/sync/{account_id}", response=dict[str, Any])
+def stop_list_sync(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    """Sync the stop list with one account's gateway now."""
+    require_perm(request, CHANGE_PERM)
+    account = get_object_or_404(ProviderAccount, pk=account_id, is_active=True)
+    return asdict(stoplist_sync(account=account))

@@ -1,0 +1,98 @@
+"""Filters of the campaign report's message table and of the inbox."""
+
+import django_filters
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Message, Reply
+from contacts.phone import InvalidPhone, normalize_phone
+from providers.base import DeliveryStatus
+from providers.models import ProviderAccount
+
+
+def _bootstrap(filterset: django_filters.FilterSet) -> None:
+    for field in filterset.form.fields.values():
+        field.widget.attrs["class"] = (
+            "form-select form-select-sm"
+            if isinstance(field.widget, forms.Select)
+            else "form-control form-control-sm"
+        )
+
+
+def phone_query(value: str) -> Q:
+    """A whole number matches exactly (indexed); a fragment matches anywhere."""
+    value = value.strip()
+    try:
+        return Q(phone=normalize_phone(value).e164)
+    except InvalidPhone:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        return Q(phone__contains=digits) if digits else Q()
+
+
+class MessageFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=DeliveryStatus.choices, empty_label=_("Any status")
+    )
+    phone = django_filters.CharFilter(
+        label=_("Phone"),
+        method="filter_phone",
+        widget=forms.TextInput(attrs={"placeholder": _("Number or part of it")}),
+    )
+
+    class Meta:
+        model = Message
+        fields = ["status", "phone"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _bootstrap(self)
+
+    def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(phone_query(value))
+
+
+class ReplyFilterSet(django_filters.FilterSet):
+    STATES = (
+        ("unread", _("Unread")),
+        ("read", _("Read")),
+        ("opt_out", _("Opt-outs")),
+    )
+
+    state = django_filters.ChoiceFilter(
+        label=_("Show"), choices=STATES, empty_label=_("All"), method="filter_state"
+    )
+    account = django_filters.ModelChoiceFilter(
+        label=_("Account"),
+        queryset=ProviderAccount.objects.order_by("name"),
+        empty_label=_("All accounts"),
+    )
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": _("Phone or text")}),
+    )
+
+    class Meta:
+        model = Reply
+        fields = ["state", "account", "q"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _bootstrap(self)
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "unread":
+            return queryset.filter(is_read=False)
+        if value == "read":
+            return queryset.filter(is_read=True)
+        if value == "opt_out":
+            return queryset.filter(is_opt_out=True)
+        return queryset
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(phone_query(value) | Q(text__icontains=value))

@@ -1,0 +1,463 @@
+"""Read side of delivery reporting: funnels, breakdowns, charts, message and reply lists.
+
+Totals come from the trigger-kept counts table (campaigns.counts), never from a COUNT
+over the messages. Breakdowns that must read one campaign's rows (cost, operators,
+failure reasons, the delivery chart) are cached under a fingerprint of that campaign's
+counts, so a report is recomputed only after its messages moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncDay, TruncHour, TruncMinute
+from django.utils import timezone
+
+from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
+from campaigns.models import Campaign, Message, Reply
+from providers.base import DeliveryStatus, FailureReason
+from providers.models import ProviderAccount
+
+# The funnel in the order the page shows it; pending and unknown only when non-zero.
+FUNNEL_STATUSES = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENT,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.READ,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.CANCELLED,
+)
+OPTIONAL_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.UNKNOWN)
+DELIVERED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+FAILURE_STATUSES = (
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.FAILED,
+)
+# Messages that left for the gateway and are paid for (or will be).
+BILLABLE_STATUSES = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENT,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.READ,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.UNKNOWN,
+)
+IN_FLIGHT_STATES = (
+    Campaign.State.SCHEDULED,
+    Campaign.State.SENDING,
+    Campaign.State.PAUSED,
+)
+LIVE_STATES = (Campaign.State.SCHEDULED, Campaign.State.SENDING)
+BREAKDOWN_TTL = 10 * 60
+DAILY_TTL = 5 * 60
+DAILY_DAYS = 30
+TOP_REASONS = 10
+
+
+# Funnel -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    status: str
+    label: str
+    count: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class Funnel:
+    total: int
+    segments: int
+    steps: list[FunnelStep]
+    delivered: int
+    handed_over: int  # everything past pending: the sending progress
+
+    @property
+    def delivery_rate(self) -> float:
+        return _percent(self.delivered, self.total)
+
+    @property
+    def progress(self) -> float:
+        return _percent(self.handed_over, self.total)
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def funnel_from_counts(counts: CampaignCounts) -> Funnel:
+    labels = dict(DeliveryStatus.choices)
+    statuses = [
+        *FUNNEL_STATUSES,
+        *(s for s in OPTIONAL_STATUSES if counts.get(s)),
+    ]
+    steps = [
+        FunnelStep(s, str(labels[s]), counts.get(s), _percent(counts.get(s), counts.total))
+        for s in statuses
+    ]  # fmt: skip
+    return Funnel(
+        total=counts.total,
+        segments=counts.segments,
+        steps=steps,
+        delivered=sum(counts.get(s) for s in DELIVERED_STATUSES),
+        handed_over=counts.total - counts.get(DeliveryStatus.PENDING),
+    )
+
+
+def campaign_funnel(*, campaign: Campaign) -> Funnel:
+    """The funnel of one campaign, from the counts table."""
+    return funnel_from_counts(campaign_counts(campaign_id=campaign.pk))
+
+
+# Breakdowns (one campaign's rows, cached) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    operator: str
+    total: int
+    delivered: int
+    failed: int
+
+    @property
+    def delivery_rate(self) -> float:
+        return _percent(self.delivered, self.total)
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    status: str
+    reason: str
+    vendor_code: str
+    vendor_text: str
+    count: int
+
+    @property
+    def status_label(self) -> str:
+        return str(dict(DeliveryStatus.choices).get(self.status, self.status))
+
+    @property
+    def reason_label(self) -> str:
+        # Translated when shown, not when cached: the cache is shared by languages.
+        return str(dict(FailureReason.choices).get(self.reason, self.reason))
+
+
+@dataclass(frozen=True)
+class Spending:
+    cost: Decimal  # reported by the gateway
+    estimated: Decimal  # our estimate for billable messages without a reported cost
+    segments: int  # segments of billable messages
+
+    @property
+    def total(self) -> Decimal:
+        return self.cost + self.estimated
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    unit: str  # minute, hour or day
+    labels: list[str]
+    values: list[int]
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    funnel: Funnel
+    spending: Spending
+    operators: list[OperatorRow] = field(default_factory=list)
+    reasons: list[ReasonRow] = field(default_factory=list)
+    chart: ChartSeries | None = None
+
+
+def campaign_report(*, campaign: Campaign) -> CampaignReport:
+    """Funnel, spending, operators, failure reasons and the delivery chart."""
+    counts = campaign_counts(campaign_id=campaign.pk)
+    key = f"reports:campaign:{campaign.pk}:{_fingerprint(counts)}"
+    breakdown = cache.get(key)
+    if breakdown is None:
+        breakdown = _breakdown(campaign, counts)
+        cache.set(key, breakdown, BREAKDOWN_TTL)
+    spending, operators, reasons, chart = breakdown
+    return CampaignReport(
+        funnel=funnel_from_counts(counts),
+        spending=spending,
+        operators=operators,
+        reasons=reasons,
+        chart=chart,
+    )
+
+
+def _fingerprint(counts: CampaignCounts) -> str:
+    parts = sorted(
+        (s, n, counts.segments_by_status.get(s, 0)) for s, n in counts.by_status.items()
+    )
+    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _breakdown(campaign: Campaign, counts: CampaignCounts) -> tuple:
+    by_operator = campaign_operator_rows(campaign=campaign)
+    spending = Spending(
+        cost=sum((r["cost"] or Decimal(0) for r in by_operator), Decimal(0)),
+        estimated=sum(
+            (
+                r["estimated"] or Decimal(0)
+                for r in by_operator
+                if r["status"] in BILLABLE_STATUSES
+            ),
+            Decimal(0),
+        ),
+        segments=sum(counts.segments_by_status.get(s, 0) for s in BILLABLE_STATUSES),
+    )
+    return (
+        spending,
+        _operators(by_operator),
+        campaign_failure_reasons(campaign=campaign),
+        campaign_delivery_chart(campaign=campaign),
+    )
+
+
+def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
+    """One scan of the campaign: messages, cost and estimate per (operator, status)."""
+    return list(
+        Message.objects.filter(campaign=campaign)
+        .order_by()
+        .values("operator", "status")
+        .annotate(
+            n=Count("id"),
+            cost=Sum("cost"),
+            estimated=Sum("estimated_cost", filter=Q(cost__isnull=True)),
+        )
+    )
+
+
+def _operators(rows: Iterable[dict]) -> list[OperatorRow]:
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        if not row["operator"]:
+            continue
+        entry = totals.setdefault(row["operator"], [0, 0, 0])
+        entry[0] += row["n"]
+        entry[1] += row["n"] if row["status"] in DELIVERED_STATUSES else 0
+        entry[2] += row["n"] if row["status"] in FAILURE_STATUSES else 0
+    return sorted(
+        (OperatorRow(op, *values) for op, values in totals.items()),
+        key=lambda r: (-r.total, r.operator),
+    )
+
+
+def campaign_failure_reasons(
+    *, campaign: Campaign, limit: int = TOP_REASONS
+) -> list[ReasonRow]:
+    """The commonest failures with the gateway's own code and text."""
+    rows = (
+        Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
+        .order_by()
+        .values("status", "reason", "vendor_code", "vendor_text")
+        .annotate(n=Count("id"))
+        .order_by("-n", "status", "reason", "vendor_code")[:limit]
+    )
+    return [
+        ReasonRow(
+            status=r["status"],
+            reason=r["reason"],
+            vendor_code=r["vendor_code"],
+            vendor_text=r["vendor_text"],
+            count=r["n"],
+        )
+        for r in rows
+    ]
+
+
+def chart_unit(start: datetime, end: datetime) -> str:
+    span = end - start
+    if span <= timedelta(hours=3):
+        return "minute"
+    if span <= timedelta(days=7):
+        return "hour"
+    return "day"
+
+
+_TRUNC = {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}
+_LABEL_FORMAT = {"minute": "%d.%m %H:%M", "hour": "%d.%m %H:00", "day": "%d.%m.%Y"}
+
+
+def campaign_delivery_chart(*, campaign: Campaign) -> ChartSeries | None:
+    """Messages delivered per minute, hour or day, by the campaign's length."""
+    start = campaign.launched_at or campaign.start_at
+    if start is None:
+        return None
+    end = campaign.finished_at or timezone.now()
+    unit = chart_unit(start, end)
+    rows = (
+        Message.objects.filter(
+            campaign=campaign,
+            status__in=DELIVERED_STATUSES,
+            delivered_at__isnull=False,
+        )
+        .order_by()
+        .annotate(bucket=_TRUNC[unit]("delivered_at"))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .order_by("bucket")
+    )
+    fmt = _LABEL_FORMAT[unit]
+    labels, values = [], []
+    for row in rows:
+        labels.append(timezone.localtime(row["bucket"]).strftime(fmt))
+        values.append(row["n"])
+    return ChartSeries(unit=unit, labels=labels, values=values)
+
+
+# Messages ---------------------------------------------------------------------------
+
+
+def campaign_messages(*, campaign: Campaign) -> QuerySet[Message]:
+    """A campaign's messages in the order the (campaign, phone) index already keeps."""
+    return Message.objects.filter(campaign=campaign).order_by("phone")
+
+
+def message_export_rows(*, messages: QuerySet[Message]) -> Iterable[tuple]:
+    return messages.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
+
+
+EXPORT_FIELDS = (
+    "phone", "status", "reason", "vendor_code", "vendor_text", "operator", "segments",
+    "cost", "estimated_cost", "gateway_message_id", "submitted_at", "status_changed_at",
+    "delivered_at", "text",
+)  # fmt: skip
+
+
+# Dashboard --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InFlight:
+    campaign: Campaign
+    funnel: Funnel
+
+
+@dataclass(frozen=True)
+class DailyPoint:
+    day: str
+    sent: int
+    delivered: int
+
+
+def dashboard_balances() -> QuerySet[ProviderAccount]:
+    return ProviderAccount.objects.filter(is_active=True).order_by("name")
+
+
+def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
+    """Scheduled, sending and paused campaigns with their progress from the counts."""
+    campaigns = list(
+        Campaign.objects.filter(state__in=IN_FLIGHT_STATES)
+        .select_related("account")
+        .order_by("-launched_at", "-id")[:limit]
+    )
+    counts = campaigns_counts(campaign_ids=[c.pk for c in campaigns])
+    return [
+        InFlight(c, funnel_from_counts(counts.get(c.pk, CampaignCounts())))
+        for c in campaigns
+    ]
+
+
+def daily_traffic(*, days: int = DAILY_DAYS) -> list[DailyPoint]:
+    """Sent and delivered per day of sending, last `days` days (cached for minutes).
+
+    One GROUP BY over the messages submitted in the window: it reads every such row,
+    so at millions of messages a day it wants a daily rollup table (see the report).
+    """
+    today = timezone.localdate()
+    key = f"reports:daily:{today.isoformat()}:{days}"
+    points = cache.get(key)
+    if points is None:
+        points = _daily_traffic(today, days)
+        cache.set(key, points, DAILY_TTL)
+    return points
+
+
+def _daily_traffic(today, days: int) -> list[DailyPoint]:
+    first = today - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    rows = (
+        Message.objects.filter(submitted_at__gte=since)
+        .order_by()
+        .annotate(day=TruncDate("submitted_at"))
+        .values("day")
+        .annotate(
+            sent=Count("id"),
+            delivered=Count("id", filter=Q(status__in=DELIVERED_STATUSES)),
+        )
+    )
+    by_day = {r["day"]: r for r in rows}
+    points = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day, {"sent": 0, "delivered": 0})
+        points.append(DailyPoint(day.strftime("%d.%m"), row["sent"], row["delivered"]))
+    return points
+
+
+def unread_replies_count() -> int:
+    return Reply.objects.filter(is_read=False).count()
+
+
+def latest_replies(*, limit: int = 5) -> list[Reply]:
+    return list(
+        Reply.objects.select_related("account", "contact", "campaign").order_by(
+            "-received_at", "-id"
+        )[:limit]
+    )
+
+
+# Inbox and contact history ----------------------------------------------------------
+
+
+def reply_list() -> QuerySet[Reply]:
+    return Reply.objects.select_related("account", "contact", "campaign").order_by(
+        "-received_at", "-id"
+    )
+
+
+def conversation(*, reply: Reply, limit: int = 50) -> list[Message | Reply]:
+    """Messages to and replies from the reply's number, oldest first."""
+    messages = list(
+        Message.objects.filter(phone=reply.phone)
+        .select_related("campaign")
+        .order_by("-id")[:limit]
+    )
+    replies = list(Reply.objects.filter(phone=reply.phone).order_by("-id")[:limit])
+    return sorted(messages + replies, key=_when)
+
+
+def _when(item: Message | Reply) -> datetime:
+    if isinstance(item, Reply):
+        return item.received_at
+    return item.submitted_at or item.planned_at
+
+
+def contact_messages(*, phone: str, limit: int = 50) -> list[Message]:
+    """The latest messages to a number (by phone: the phone column is indexed)."""
+    return list(
+        Message.objects.filter(phone=phone)
+        .select_related("campaign")
+        .order_by("-id")[:limit]
+    )
+
+
+def contact_replies(*, contact, limit: int = 50) -> list[Reply]:
+    return list(
+        Reply.objects.filter(Q(contact=contact) | Q(phone=contact.phone))
+        .select_related("campaign", "account")
+        .order_by("-received_at", "-id")[:limit]
+    )

@@ -1,0 +1,160 @@
+"""Campaign report pages, the messages export and the stop list sync page. Thin."""
+
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import PermissionRequired
+from campaigns import report_export
+from campaigns.models import Campaign
+from campaigns.report_filters import MessageFilterSet
+from campaigns.report_selectors import (
+    LIVE_STATES,
+    campaign_funnel,
+    campaign_messages,
+    campaign_report,
+)
+from campaigns.report_tables import MessageTable
+from campaigns.stoplist_sync import (
+    stoplist_last_sync,
+    stoplist_sync,
+    stoplist_sync_supported,
+)
+from providers.models import ProviderAccount
+
+PAGE_SIZE = 50
+LIVE_EVERY_SECONDS = 5
+
+
+class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = "campaigns.view_campaign"
+    table_class = MessageTable
+    filterset_class = MessageFilterSet
+    template_name = "campaigns/report_detail.html"
+    # Pages know only "is there a next one": no COUNT over a campaign's messages.
+    table_pagination = {"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+
+    def dispatch(self, request, *args, **kwargs):
+        self.campaign = get_object_or_404(
+            Campaign.objects.select_related("account"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return campaign_messages(campaign=self.campaign)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = campaign_report(campaign=self.campaign)
+        chart = report.chart
+        context.update(
+            campaign=self.campaign,
+            report=report,
+            funnel=report.funnel,
+            live=self.campaign.state in LIVE_STATES,
+            live_every=LIVE_EVERY_SECONDS,
+            query=_query_without_page(self.request),
+            chart_data={
+                "labels": chart.labels if chart else [],
+                "values": chart.values if chart else [],
+                "label": _("Delivered"),
+            },
+            chart_unit=chart.unit if chart else "",
+        )
+        return context
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_report_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The funnel alone, polled by htmx while the campaign is sending."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    live = campaign.state in LIVE_STATES
+    context = {
+        "campaign": campaign,
+        "funnel": campaign_funnel(campaign=campaign),
+        "live": live,
+        "live_every": LIVE_EVERY_SECONDS,
+    }
+    return render(request, "campaigns/report_funnel.html", context)
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign's messages (the table's filters apply) as CSV or XLSX."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    fmt = report_export.FORMATS.get(
+        request.GET.get("format", "csv"), report_export.FORMATS["csv"]
+    )
+    queryset = MessageFilterSet(
+        request.GET, queryset=campaign_messages(campaign=campaign)
+    ).qs
+    name = f"campaign-{campaign.pk}-messages.{fmt.extension}"
+    if fmt.key == "xlsx":
+        return FileResponse(
+            report_export.xlsx_file(queryset),
+            as_attachment=True,
+            filename=name,
+            content_type=fmt.content_type,
+        )
+    response = StreamingHttpResponse(
+        report_export.stream_csv(queryset, fmt=fmt), content_type=fmt.content_type
+    )
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def stoplist_sync_page(request: HttpRequest) -> HttpResponse:
+    accounts = [
+        {"account": account, "last": stoplist_last_sync(account=account)}
+        for account in ProviderAccount.objects.filter(is_active=True).order_by("name")
+        if stoplist_sync_supported(account)
+    ]
+    return render(request, "campaigns/report_stoplist_sync.html", {"rows": accounts})
+
+
+@require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def stoplist_sync_run(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, pk=pk, is_active=True)
+    result = stoplist_sync(account=account)
+    if result.error:
+        messages.error(
+            request,
+            _("Stop list sync with %(account)s failed: %(error)s")
+            % {"account": account.name, "error": result.error},
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Stop list synced with %(account)s: %(pulled)d received, "
+                "%(pushed)d sent, %(unlisted)d taken off the gateway's list."
+            )
+            % {
+                "account": account.name,
+                "pulled": result.pulled,
+                "pushed": result.pushed,
+                "unlisted": result.unlisted,
+            },
+        )
+    return redirect("reports:stoplist_sync")

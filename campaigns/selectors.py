@@ -1,0 +1,247 @@
+"""Read-side queries and view models of the campaign pages and API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
+from campaigns.models import Campaign, Message
+from campaigns.planning import segment_table_for
+from campaigns.reconcile import messages_in_doubt
+from contacts.models import CustomField
+from providers.base import Capability, DeliveryStatus, MessageChannel
+from providers.exceptions import GatewayConfigurationError
+from providers.models import ProviderAccount
+from providers.registry import gateway_class, gateway_for
+
+logger = logging.getLogger(__name__)
+
+State = Campaign.State
+
+# Bootstrap badge colour per campaign state.
+STATE_CLASSES = {
+    State.DRAFT: "text-bg-secondary",
+    State.SCHEDULED: "text-bg-info",
+    State.SENDING: "text-bg-primary",
+    State.PAUSED: "text-bg-warning",
+    State.COMPLETED: "text-bg-success",
+    State.CANCELLED: "text-bg-dark",
+    State.FAILED: "text-bg-danger",
+}
+# The progress partial polls while the campaign may still change by itself.
+LIVE_STATES = frozenset({State.SENDING, State.SCHEDULED})
+FINISHED_STATES = frozenset({State.COMPLETED, State.CANCELLED, State.FAILED})
+DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+FAILED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
+IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.UNKNOWN)
+IN_DOUBT_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A campaign's counts turned into what the progress bar and table show."""
+
+    counts: CampaignCounts
+
+    @property
+    def total(self) -> int:
+        return self.counts.total
+
+    @property
+    def pending(self) -> int:
+        return self.counts.get(DeliveryStatus.PENDING)
+
+    @property
+    def processed(self) -> int:
+        """Messages no longer waiting on our side (handed over, refused or withdrawn)."""
+        return self.total - self.pending
+
+    @property
+    def delivered(self) -> int:
+        return sum(self.counts.get(s) for s in DELIVERED)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.counts.get(s) for s in FAILED)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self.counts.get(s) for s in IN_FLIGHT)
+
+    @property
+    def cancelled(self) -> int:
+        return self.counts.get(DeliveryStatus.CANCELLED)
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.processed, self.total)
+
+    def bar(self) -> list[tuple[str, str, int, int]]:
+        """(kind, css class, count, percent) segments of the stacked bar."""
+        parts = [
+            ("delivered", "bg-success", self.delivered),
+            ("in_flight", "bg-info", self.in_flight),
+            ("failed", "bg-danger", self.failed),
+            ("cancelled", "bg-secondary", self.cancelled),
+        ]
+        return [(kind, css, n, _percent(n, self.total)) for kind, css, n in parts if n]
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(status, label, count) for every status, in the state machine's order."""
+        return [
+            (status.value, str(status.label), self.counts.get(status))
+            for status in DeliveryStatus
+        ]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "by_status": dict(self.counts.by_status),
+            "total": self.total,
+            "segments": self.counts.segments,
+            "processed": self.processed,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "percent": self.percent,
+        }
+
+
+def _percent(part: int, whole: int) -> int:
+    return min(100, round(100 * part / whole)) if whole else 0
+
+
+def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
+    """Campaigns, newest first, with what the list shows joined in."""
+    queryset = Campaign.objects.select_related("account", "created_by").order_by(
+        "-created_at", "-id"
+    )
+    filters = filters or {}
+    if filters.get("state"):
+        queryset = queryset.filter(state=filters["state"])
+    if filters.get("account"):
+        queryset = queryset.filter(account_id=filters["account"])
+    return queryset
+
+
+def campaign_progress(*, campaign: Campaign) -> Progress:
+    """Progress of one campaign from the trigger-kept counts (no scan of messages)."""
+    return Progress(campaign_counts(campaign_id=campaign.pk))
+
+
+def campaigns_progress(*, campaign_ids: Iterable[int]) -> dict[int, Progress]:
+    """Progress of many campaigns in one query; campaigns without messages are 0/0."""
+    ids = list(campaign_ids)
+    counts = campaigns_counts(campaign_ids=ids)
+    return {cid: Progress(counts.get(cid, CampaignCounts())) for cid in ids}
+
+
+def campaign_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
+    """This campaign's messages whose submit outcome is unknown, for a person to decide."""
+    return messages_in_doubt().filter(campaign=campaign).order_by("id")
+
+
+@dataclass(frozen=True)
+class CampaignActions:
+    """Which buttons the detail page offers, by role and state."""
+
+    edit: bool = False
+    launch: bool = False
+    pause: bool = False
+    resume: bool = False
+    cancel: bool = False
+    resend: bool = False
+    delete: bool = False
+    test_send: bool = False
+
+    @property
+    def any(self) -> bool:
+        return any(vars(self).values())
+
+
+def campaign_actions(
+    *, campaign: Campaign, user, progress: Progress | None = None
+) -> CampaignActions:
+    """The actions `user` may take on `campaign` in its current state."""
+    can_change = user.has_perm("campaigns.change_campaign")
+    can_delete = user.has_perm("campaigns.delete_campaign")
+    state = campaign.state
+    has_failures = progress is not None and progress.failed > 0
+    return CampaignActions(
+        edit=can_change and state == State.DRAFT,
+        launch=can_change and state == State.DRAFT,
+        pause=can_change and state in (State.SENDING, State.SCHEDULED),
+        resume=can_change and state == State.PAUSED,
+        cancel=can_change
+        and state in (State.DRAFT, State.SCHEDULED, State.SENDING, State.PAUSED),
+        resend=can_change
+        and has_failures
+        and state in (State.COMPLETED, State.CANCELLED),
+        delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
+        test_send=can_change and state != State.CANCELLED,
+    )
+
+
+# Composer --------------------------------------------------------------------------
+
+
+def composer_accounts() -> QuerySet[ProviderAccount]:
+    """Accounts a campaign may be sent through."""
+    return ProviderAccount.objects.filter(is_active=True).order_by("name")
+
+
+def account_channels(*, account: ProviderAccount) -> list[MessageChannel]:
+    """The channels the account's gateway can send, in the enum's order.
+
+    Asked of an instance: a dialect may offer less (Webcom's GET API has no flash).
+    """
+    try:
+        channels = gateway_for(account).channels
+    except GatewayConfigurationError:
+        channels = gateway_class(account.kind).channels
+    except KeyError:
+        return []
+    return [channel for channel in MessageChannel if channel in channels]
+
+
+def account_capabilities(*, account: ProviderAccount) -> frozenset[Capability]:
+    try:
+        return frozenset(gateway_for(account).capabilities)
+    except GatewayConfigurationError:
+        return frozenset(gateway_class(account.kind).capabilities)
+    except KeyError:
+        return frozenset()
+
+
+def sender_choices(*, account: ProviderAccount) -> list[str]:
+    """The account's usable sender names, its default sender first."""
+    names = list(
+        account.sender_names.filter(usable=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if account.default_sender:
+        names = [account.default_sender] + [
+            n for n in names if n != account.default_sender
+        ]
+    return names
+
+
+def custom_field_keys() -> list[str]:
+    return list(CustomField.objects.order_by("key").values_list("key", flat=True))
+
+
+def composer_account_info(
+    accounts: Iterable[ProviderAccount],
+) -> dict[str, dict[str, str]]:
+    """Per account, what the live counter needs: segment table and price per segment."""
+    return {
+        str(account.pk): {
+            "table": segment_table_for(account.kind).name,
+            "price": "" if account.tariff is None else str(Decimal(account.tariff)),
+        }
+        for account in accounts
+    }

@@ -1,0 +1,181 @@
+"""Stop list sync with gateways that keep their own (Webcom stop.php, SMSC black list).
+
+A three-way merge against the gateway's list as it stood after the last sync (the
+snapshot), so nothing is pushed twice and a removal is not undone by the next pull:
+
+    theirs    = the gateway's list now (where it can be read), else the snapshot
+    pull      = theirs - snapshot - ours     -> our stop list, source "gateway"
+    push      = ours - theirs                -> the gateway (where it can be written)
+    unlisted  = (snapshot & theirs) - ours   -> taken off the gateway's list: someone
+                                                removed the number here after a sync
+
+Assumption: a number that vanished from the gateway's list stays on ours (an opt-out is
+never dropped because of something done outside smsportal); it is pushed back.
+Without a snapshot (first sync, or a lost one) nothing is taken off the gateway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts.models import StopListEntry
+from contacts.phone import InvalidPhone, normalize_phone
+from providers.base import Capability
+from providers.exceptions import GatewayError
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+
+logger = logging.getLogger("campaigns.stoplist_sync")
+
+# SMSC takes one request per number: a large first push is spread over several runs.
+MAX_PUSH_PER_RUN = 5000
+PUSH_CHUNK = 100
+
+
+@dataclass
+class SyncResult:
+    account_id: int
+    pulled: int = 0
+    pushed: int = 0
+    unlisted: int = 0
+    remaining: int = 0  # still to push, left for the next run
+    error: str = ""
+    synced_at: str = ""
+
+
+@dataclass
+class _Snapshot:
+    phones: set[str] = field(default_factory=set)
+    last: dict = field(default_factory=dict)
+
+
+# Assumption: the snapshot lives in the shared cache (Redis in production) until the
+# campaigns app gets a table for it; losing it costs one redundant push, never data.
+def _snapshot_key(account_id: int) -> str:
+    return f"stoplist-sync:{account_id}"
+
+
+def _load(account_id: int) -> _Snapshot | None:
+    raw = cache.get(_snapshot_key(account_id))
+    if raw is None:
+        return None
+    return _Snapshot(phones=set(raw["phones"]), last=raw.get("last", {}))
+
+
+def _save(account_id: int, snapshot: _Snapshot) -> None:
+    cache.set(
+        _snapshot_key(account_id),
+        {"phones": sorted(snapshot.phones), "last": snapshot.last},
+        timeout=None,
+    )
+
+
+def stoplist_sync_supported(account: ProviderAccount) -> bool:
+    gateway = gateway_for(account)
+    return gateway.supports(Capability.STOP_LIST_READ) or gateway.supports(
+        Capability.STOP_LIST_WRITE
+    )
+
+
+def stoplist_last_sync(*, account: ProviderAccount) -> dict:
+    """The outcome of the account's last sync ({} when never synced)."""
+    snapshot = _load(account.pk)
+    if snapshot is None or not snapshot.last:
+        return {}
+    last = dict(snapshot.last)
+    if last.get("synced_at"):
+        last["synced_at"] = datetime.fromisoformat(last["synced_at"])
+    return last
+
+
+def stoplist_sync(*, account: ProviderAccount) -> SyncResult:
+    """Push our stop list entries the gateway lacks, pull the ones it has and we lack."""
+    gateway = gateway_for(account)
+    can_read = gateway.supports(Capability.STOP_LIST_READ)
+    can_write = gateway.supports(Capability.STOP_LIST_WRITE)
+    result = SyncResult(account_id=account.pk)
+    if not (can_read or can_write):
+        return result
+    previous = _load(account.pk)
+    theirs = set(previous.phones) if previous else set()
+    try:
+        if can_read:
+            theirs = _their_phones(gateway.stop_list())
+        ours = set(StopListEntry.objects.values_list("phone", flat=True))
+        if can_read:
+            pulled = theirs - (previous.phones if previous else set()) - ours
+            result.pulled = _pull(account, pulled)
+            ours |= pulled
+        if can_write:
+            unlisted = ((previous.phones & theirs) - ours) if previous else set()
+            result.unlisted = _unlist(gateway, unlisted)
+            theirs -= unlisted
+            missing = sorted(ours - theirs)
+            result.remaining = max(0, len(missing) - MAX_PUSH_PER_RUN)
+            result.pushed = _push(gateway, missing[:MAX_PUSH_PER_RUN], theirs)
+    except GatewayError as exc:
+        logger.warning("stop list sync with %s failed: %s", account, exc)
+        result.error = str(exc)[:500]
+    result.synced_at = timezone.now().isoformat()
+    _save(account.pk, _Snapshot(phones=theirs, last=asdict(result)))
+    return result
+
+
+def stoplist_sync_all() -> list[SyncResult]:
+    """Sync every active account whose gateway keeps a stop list."""
+    results = []
+    for account in ProviderAccount.objects.filter(is_active=True):
+        if stoplist_sync_supported(account):
+            results.append(stoplist_sync(account=account))
+    return results
+
+
+def _their_phones(raw: Sequence[str]) -> set[str]:
+    phones = set()
+    for value in raw:
+        try:
+            phones.add(normalize_phone(value).e164)
+        except InvalidPhone:
+            logger.info("skipping unreadable stop list number %r", value)
+    return phones
+
+
+def _pull(account: ProviderAccount, phones: set[str]) -> int:
+    if not phones:
+        return 0
+    reason = _("From the stop list at %(account)s") % {"account": account.name}
+    StopListEntry.objects.bulk_create(
+        [
+            StopListEntry(
+                phone=phone, reason=reason[:255], source=StopListEntry.Source.GATEWAY
+            )
+            for phone in sorted(phones)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(phones)
+
+
+def _push(gateway, phones: list[str], theirs: set[str]) -> int:
+    """Push in chunks, recording each chunk in `theirs` as soon as the gateway took it."""
+    pushed = 0
+    for start in range(0, len(phones), PUSH_CHUNK):
+        chunk = phones[start : start + PUSH_CHUNK]
+        gateway.stop_list_add(chunk)
+        theirs.update(chunk)
+        pushed += len(chunk)
+    return pushed
+
+
+def _unlist(gateway, phones: set[str]) -> int:
+    if not phones:
+        return 0
+    gateway.stop_list_remove(sorted(phones))
+    return len(phones)

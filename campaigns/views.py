@@ -1,0 +1,348 @@
+"""Campaign pages. Thin: a form or a service call in, a template or a redirect out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import CreateView, UpdateView
+
+from accounts.permissions import PermissionRequired
+from campaigns import services
+from campaigns.filters import CampaignFilterSet
+from campaigns.forms import VIBER_CHANNELS, CampaignForm, DecideForm, TestSendForm
+from campaigns.models import Campaign
+from campaigns.planning import segment_table_for
+from campaigns.reconcile import message_decide
+from campaigns.selectors import (
+    LIVE_STATES,
+    STATE_CLASSES,
+    campaign_actions,
+    campaign_in_doubt,
+    campaign_list,
+    campaign_progress,
+    composer_account_info,
+    composer_accounts,
+)
+from campaigns.tables import CampaignTable
+from providers.base import MessageChannel
+from smsportal.exceptions import ApplicationError
+
+VIEW_PERM = "campaigns.view_campaign"
+ADD_PERM = "campaigns.add_campaign"
+CHANGE_PERM = "campaigns.change_campaign"
+DELETE_PERM = "campaigns.delete_campaign"
+# Names for ApplicationError.where values that are not Campaign fields.
+WHERE_LABELS = {
+    "audience": gettext_lazy("Audience"),
+    "phones": gettext_lazy("Test numbers"),
+    "campaign": gettext_lazy("Campaign"),
+}
+
+
+def error_text(exc: ApplicationError) -> str:
+    """The error with the field or place it is about, as the user knows it."""
+    if not exc.where:
+        return exc.message
+    try:
+        label = Campaign._meta.get_field(exc.where).verbose_name
+    except Exception:  # noqa: BLE001 - any unknown name falls back to the table
+        label = WHERE_LABELS.get(exc.where, exc.where)
+    return f"{capfirst(label)}: {exc.message}"
+
+
+class CampaignListView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = VIEW_PERM
+    table_class = CampaignTable
+    filterset_class = CampaignFilterSet
+    template_name = "campaigns/campaign_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return campaign_list()
+
+
+class CampaignFormMixin(PermissionRequired):
+    model = Campaign
+    form_class = CampaignForm
+    template_name = "campaigns/campaign_form.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        accounts = composer_accounts()
+        context["account_info_json"] = json.dumps(composer_account_info(accounts))
+        channel = form["channel"].value()
+        context["show_viber"] = channel in VIBER_CHANNELS
+        context["show_voice"] = channel == MessageChannel.VOICE
+        context["segment_table"] = (
+            segment_table_for(form.account.kind).name if form.account else "standard"
+        )
+        context["price_per_segment"] = form.account.tariff if form.account else None
+        return context
+
+    def get_success_url(self) -> str:
+        # Back to the composer: the preview and the launch button live there.
+        return reverse("campaigns:edit", args=[self.object.pk])
+
+
+class CampaignCreateView(CampaignFormMixin, CreateView):
+    permission_required = ADD_PERM
+
+    def form_valid(self, form: CampaignForm) -> HttpResponse:
+        form.instance.created_by = self.request.user
+        response = super().form_valid(form)
+        messages.success(
+            self.request, _("Draft saved. Check the preview, then launch.")
+        )
+        return response
+
+
+class CampaignUpdateView(CampaignFormMixin, UpdateView):
+    permission_required = CHANGE_PERM
+
+    def get_queryset(self):
+        return campaign_list()
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        if not self.object.is_editable:
+            return _not_editable(request, self.object)
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        if not self.object.is_editable:
+            return _not_editable(request, self.object)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: CampaignForm) -> HttpResponse:
+        messages.success(self.request, _("Draft saved."))
+        return super().form_valid(form)
+
+
+def _not_editable(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    messages.error(
+        request,
+        _("Only a draft can be edited; this campaign is %(state)s.")
+        % {"state": campaign.get_state_display().lower()},
+    )
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@require_GET
+@permission_required(CHANGE_PERM, raise_exception=True)
+def account_fields(request: HttpRequest) -> HttpResponse:
+    """htmx: sender and channel fields for the account just chosen in the composer."""
+    initial = {k: request.GET.get(k) for k in ("account", "sender", "channel")}
+    form = CampaignForm(initial={k: v for k, v in initial.items() if v})
+    return render(request, "campaigns/_campaign_account_fields.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+    progress = campaign_progress(campaign=campaign)
+    return {
+        "campaign": campaign,
+        "progress": progress,
+        "state_class": STATE_CLASSES.get(campaign.state, ""),
+        "live": campaign.state in LIVE_STATES,
+        "actions": campaign_actions(
+            campaign=campaign, user=request.user, progress=progress
+        ),
+    }
+
+
+@require_GET
+@permission_required(VIEW_PERM, raise_exception=True)
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    context = _detail_context(request, campaign)
+    context["in_doubt"] = campaign_in_doubt(campaign=campaign)[:200]
+    context["test_form"] = TestSendForm()
+    return render(request, "campaigns/campaign_detail.html", context)
+
+
+@require_GET
+@permission_required(VIEW_PERM, raise_exception=True)
+def campaign_progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the live progress block, polled while the campaign is sending."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    return render(
+        request, "campaigns/_campaign_progress.html", _detail_context(request, campaign)
+    )
+
+
+@require_GET
+@permission_required(VIEW_PERM, raise_exception=True)
+def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: what launching the saved draft would do, and the launch button."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    context: dict[str, Any] = {"campaign": campaign}
+    try:
+        context["preview"] = services.campaign_preview(campaign=campaign)
+    except ApplicationError as exc:
+        context["preview_error"] = error_text(exc)
+    context["can_launch"] = campaign_actions(
+        campaign=campaign, user=request.user
+    ).launch
+    return render(request, "campaigns/_campaign_preview.html", context)
+
+
+def _campaign_action(
+    request: HttpRequest,
+    pk: int,
+    call: Callable[[Campaign], Any],
+    success: Callable[[Campaign, Any], str],
+) -> HttpResponse:
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    try:
+        result = call(campaign)
+    except ApplicationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    messages.success(request, success(campaign, result))
+    if isinstance(result, Campaign) and result.pk != campaign.pk:
+        return redirect("campaigns:edit", pk=result.pk)
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    def success(campaign: Campaign, result: Campaign) -> str:
+        if result.state == Campaign.State.SCHEDULED:
+            return _("Campaign scheduled.")
+        return _("Campaign launched.")
+
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_launch(campaign=c, launched_by=request.user),
+        success,
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_pause(campaign=c),
+        lambda c, r: _("Campaign paused; the batch in progress finishes."),
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_resume(campaign=c),
+        lambda c, r: _("Campaign resumed."),
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    def success(campaign: Campaign, result: dict[str, int]) -> str:
+        return _(
+            "Campaign cancelled: %(withdrawn)d messages withdrawn here, "
+            "%(at_gateway)d at the gateway."
+        ) % {
+            "withdrawn": result["withdrawn"],
+            "at_gateway": result["cancelled_at_gateway"],
+        }
+
+    return _campaign_action(
+        request, pk, lambda c: services.campaign_cancel(campaign=c), success
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_resend_failed(campaign=c, created_by=request.user),
+        lambda c, r: _("A follow-up draft to the failed recipients was created."),
+    )
+
+
+@require_POST
+@permission_required(DELETE_PERM, raise_exception=True)
+def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    name = campaign.name
+    try:
+        services.campaign_delete(campaign=campaign)
+    except ApplicationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("campaigns:detail", pk=pk)
+    messages.success(request, _("Campaign “%(name)s” deleted.") % {"name": name})
+    return redirect("campaigns:list")
+
+
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the campaign's text to a few numbers now and show what became of them."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    form = TestSendForm(request.POST or None)
+    sent = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = services.campaign_test_send(
+                campaign=campaign, phones=form.cleaned_data["phones"]
+            )
+        except ApplicationError as exc:
+            form.add_error("phones" if exc.where == "phones" else None, exc.message)
+    return render(
+        request,
+        "campaigns/campaign_test_send.html",
+        {"campaign": campaign, "form": form, "sent": sent},
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def messages_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send again or give up the campaign's messages whose submit outcome is unknown."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    doubtful = list(campaign_in_doubt(campaign=campaign).values_list("id", flat=True))
+    form = DecideForm(request.POST, allowed_ids=doubtful)
+    if not form.is_valid():
+        messages.error(request, _("Those messages are no longer in doubt."))
+        return redirect("campaigns:detail", pk=pk)
+    ids = form.cleaned_data["ids"] or doubtful
+    resend = form.cleaned_data["decision"] == DecideForm.RESEND
+    changed = message_decide(message_ids=ids, resend=resend)
+    if resend:
+        text = ngettext(
+            "%(count)d message will be sent again.",
+            "%(count)d messages will be sent again.",
+            changed,
+        )
+    else:
+        text = ngettext(
+            "%(count)d message marked as failed.",
+            "%(count)d messages marked as failed.",
+            changed,
+        )
+    messages.success(request, text % {"count": changed})
+    return redirect("campaigns:detail", pk=pk)
