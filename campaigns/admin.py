@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns import services
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, Message
+from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from smsportal.exceptions import ApplicationError
 
@@ -46,6 +48,11 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = CAMPAIGN_SYSTEM_FIELDS
     filter_horizontal = ["include_groups", "exclude_groups"]
     actions = ["pause_campaigns", "resume_campaigns", "cancel_campaigns"]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list:
         if obj is not None and not obj.is_editable:
@@ -92,6 +99,17 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # Messages go with their campaign; listing (and permission-checking) each of
+        # a million rows on the confirmation page helps nobody.
+        campaigns = list(objs)
+        progress = campaigns_progress(campaign_ids=[c.pk for c in campaigns])
+        model_count = {
+            Campaign._meta.verbose_name_plural: len(campaigns),
+            Message._meta.verbose_name_plural: sum(p.total for p in progress.values()),
+        }
+        return [str(c) for c in campaigns], model_count, set(), []
 
     def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
         services.campaign_delete(campaign=obj)

@@ -10,7 +10,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -240,15 +240,13 @@ def campaign_list_api(
 
 
 @router.post("", response={201: CampaignOut})
-def campaign_create_api(
-    request: HttpRequest, payload: CampaignIn
-) -> tuple[int, dict[str, Any]]:
+def campaign_create_api(request: HttpRequest, payload: CampaignIn) -> Status:
     """Create a draft."""
     require_perm(request, ADD_PERM)
     base = campaign_form_data(Campaign())
     base.pop("account", None)
     campaign = _save_draft(_form_data(payload, base), Campaign(created_by=request.user))
-    return 201, _detail(_get(campaign.pk))
+    return Status(201, _detail(_get(campaign.pk)))
 
 
 @router.get("/{campaign_id}", response=CampaignOut)

@@ -207,7 +207,7 @@ def _fingerprint(counts: CampaignCounts) -> str:
 def _breakdown(campaign: Campaign, counts: CampaignCounts) -> tuple:
     by_operator = campaign_operator_rows(campaign=campaign)
     spending = Spending(
-        cost=sum((r["cost"] or Decimal(0) for r in by_operator), Decimal(0)),
+        cost=sum((r["reported"] or Decimal(0) for r in by_operator), Decimal(0)),
         estimated=sum(
             (
                 r["estimated"] or Decimal(0)
@@ -234,7 +234,7 @@ def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
         .values("operator", "status")
         .annotate(
             n=Count("id"),
-            cost=Sum("cost"),
+            reported=Sum("cost"),
             estimated=Sum("estimated_cost", filter=Q(cost__isnull=True)),
         )
     )

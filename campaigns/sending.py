@@ -41,11 +41,14 @@ from providers.exceptions import (
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
-from smsportal.lib.sqlutil import is_postgres, placeholders, values_table
+from smsportal.lib.sqlutil import is_postgres, placeholders, unnest_table
 
 logger = logging.getLogger("campaigns.sending")
 
-CLAIM_COLUMNS = "id, phone, text, sender, channel, planned_at, campaign_id"
+# The stop list is checked in the claim itself: right before the batch leaves.
+CLAIM_COLUMNS = """id, phone, text, sender, channel, planned_at, campaign_id,
+    EXISTS (SELECT 1 FROM contacts_stoplistentry s
+            WHERE s.phone = campaigns_message.phone) AS stopped"""
 HANDED_OVER = frozenset(
     {
         DeliveryStatus.QUEUED,
@@ -65,6 +68,7 @@ class ClaimedMessage:
     channel: str
     planned_at: datetime
     campaign_id: int | None
+    stopped: bool = False  # the phone is on the stop list now
 
 
 @dataclass
@@ -134,20 +138,16 @@ def release(message_ids: Sequence[int]) -> int:
     ).update(claimed_at=None)
 
 
-def reject_stop_listed(message_ids: Sequence[int]) -> set[int]:
+def reject_stop_listed(claimed: Sequence[ClaimedMessage]) -> set[int]:
     """Refuse claimed messages whose phone went on the stop list since expansion."""
-    if not message_ids:
-        return set()
-    sql = f"""
-        UPDATE campaigns_message
-        SET status = 'rejected', reason = %s, status_changed_at = %s
-        WHERE id IN ({placeholders(len(message_ids))})
-          AND phone IN (SELECT phone FROM contacts_stoplistentry)
-        RETURNING id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [FailureReason.STOP_LIST, timezone.now(), *message_ids])
-        return {row[0] for row in cursor.fetchall()}
+    stopped = [m.id for m in claimed if m.stopped]
+    if stopped:
+        Message.objects.filter(id__in=stopped, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.REJECTED,
+            reason=FailureReason.STOP_LIST,
+            status_changed_at=timezone.now(),
+        )
+    return set(stopped)
 
 
 # Submitting ----------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def submit(
 ) -> BatchOutcome:
     """Send claimed messages of one account in gateway-sized requests; record results."""
     outcome = BatchOutcome()
-    stopped = reject_stop_listed([m.id for m in claimed])
+    stopped = reject_stop_listed(claimed)
     outcome.stop_listed = len(stopped)
     to_send = [m for m in claimed if m.id not in stopped]
     gateway = gateway or gateway_for(account)
@@ -349,7 +349,7 @@ def _update_results(rows: list[tuple]) -> None:
             "numeric",
             "timestamptz",
         )
-        values_sql, params = values_table(rows, casts)
+        values_sql, params = unnest_table(rows, casts)
         sql = f"""
             UPDATE campaigns_message m SET
                 status = v.status, gateway_message_id = v.gid, reason = v.reason,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from campaigns.models import Message, OrphanStatusReport
 from providers.base import STATUS_RANK, DeliveryStatus, StatusReport
 from providers.models import ProviderAccount
-from smsportal.lib.sqlutil import is_postgres, values_table
+from smsportal.lib.sqlutil import is_postgres, unnest_table
 
 logger = logging.getLogger("campaigns.statuses")
 
@@ -118,7 +118,7 @@ def _apply_postgres(account: ProviderAccount, reports: list[StatusReport]) -> se
         "numeric",
         "text",
     )
-    values_sql, params = values_table(rows, casts)
+    values_sql, params = unnest_table(rows, casts)
     delivered = ", ".join(f"'{s}'" for s in DELIVERED_STATES)
     sql = f"""
         UPDATE campaigns_message m SET

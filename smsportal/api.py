@@ -69,13 +69,19 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def _register_routers() -> None:
     from importlib import import_module
 
-    for app in ("providers", "contacts", "campaigns"):
+    for name in (
+        "providers.api",
+        "contacts.api",
+        "campaigns.api",
+        "campaigns.report_api",
+    ):
         try:
-            module = import_module(f"{app}.api")
+            module = import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.api":
+            if exc.name != name:
                 raise
             continue
+        app = name.split(".")[0]
         api.add_router(f"/{getattr(module, 'PREFIX', app)}", module.router)
 
 

@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
 app = Celery("smsportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.imports = ("smsportal.tasks",)
+app.conf.imports = ("smsportal.tasks", "campaigns.report_tasks")
 
 app.conf.beat_schedule = {
     "providers-balances-refresh": {
@@ -31,6 +31,10 @@ app.conf.beat_schedule = {
     "campaigns-incoming-fetch": {
         "task": "campaigns.incoming_fetch_all",
         "schedule": 60,
+    },
+    "campaigns-stoplist-sync": {
+        "task": "campaigns.stoplist_sync_all",
+        "schedule": 60 * 60,
     },
 }
 

@@ -20,7 +20,7 @@ NAVIGATION = (
     NavItem(_("Groups"), "contacts:group_list", "contacts.view_contactgroup", "groups"),
     NavItem(_("Stop list"), "contacts:stoplist", "contacts.view_stoplistentry", "stop"),
     NavItem(_("Campaigns"), "campaigns:list", "campaigns.view_campaign", "campaigns"),
-    NavItem(_("Inbox"), "campaigns:inbox", "campaigns.view_campaign", "inbox"),
+    NavItem(_("Inbox"), "reports:inbox", "campaigns.view_campaign", "inbox"),
     NavItem(
         _("Providers"), "providers:list", "providers.view_provideraccount", "providers"
     ),

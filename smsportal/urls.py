@@ -23,6 +23,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
+    # Reports and the inbox first: their paths win over the campaign pages' placeholders.
+    path("campaigns/", include("campaigns.report_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("providers/", include("providers.urls")),
     path("callbacks/", include("campaigns.callback_urls")),

@@ -83,8 +83,10 @@ class WebcomGateway(SmsGateway):
         {Capability.CLIENT_REFERENCE, Capability.SCHEDULED_SEND, Capability.FLASH}
     )
     channels = frozenset(MessageChannel) - {MessageChannel.VOICE}
-    # Assumption: no limits are documented; 100 recipients / ids per request.
-    max_batch = 100
+    # Assumption: no limits are documented. 500 recipients make a ~80 KB document,
+    # well within what the white-label engines of this platform accept; ids per
+    # status request stay at 100.
+    max_batch = 500
     max_status_batch = 100
     status_map = wp.STATUS_MAP
     error_map = wp.ERROR_MAP

@@ -115,7 +115,7 @@ def iter_records(
         except csv.Error as exc:
             raise UnreadableFile("malformed", row=number + 1, detail=str(exc)) from None
         number += 1
-        if len(lines.taken) > 1 and _unclosed_quote(lines):
+        if lines.exhausted and _unclosed_quote(lines):
             raise UnreadableFile("unclosed_quote", row=number)
         if cells and any(cells):
             yield number, cells

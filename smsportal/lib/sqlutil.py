@@ -15,11 +15,15 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def values_table(
+def unnest_table(
     rows: Sequence[Sequence[object]], casts: Sequence[str]
 ) -> tuple[str, list]:
-    """`(VALUES (%s::int, %s::text), ...)` for PostgreSQL, with flattened params."""
-    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    sql = "(VALUES " + ", ".join([row_sql] * len(rows)) + ")"
-    params = [value for row in rows for value in row]
-    return sql, params
+    """`unnest(%s::int[], %s::text[], ...)`: rows as one array parameter per column.
+
+    One placeholder per column keeps the statement text constant and short, so the
+    driver's query cache works and a batch of any size costs the same to send.
+    """
+    sql = "unnest(" + ", ".join(f"%s::{cast}[]" for cast in casts) + ")"
+    if not rows:
+        return sql, [[] for _ in casts]
+    return sql, [list(column) for column in zip(*rows, strict=True)]

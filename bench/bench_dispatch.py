@@ -1,0 +1,186 @@
+"""Dispatch: a 100,000-recipient campaign through real HTTP to the simulator on loopback.
+
+    python bench/bench_dispatch.py [--messages N] [--pumps N]
+
+Starts the gateway simulator as its own process, seeds a Webcom campaign of N pending
+messages in its own database (smsportal_bench_dispatch), and times:
+  1. a bare httpx loop posting the same batches (bodies built beforehand), and
+  2. smsportal's pump: claim, stop-list re-check, build, send, parse, record, counts.
+Prints messages per second for both and the overhead of the pump over the bare loop.
+Goal (issue 5): >= 5,000 msg/s and <= 20 % overhead, rate limiting off.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchdb import ROOT, setup
+
+LOGIN, PASSWORD = "bench", "bench-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_simulator(port: int) -> subprocess.Popen:
+    accounts = Path(tempfile.mkdtemp()) / "accounts.json"
+    accounts.write_text(json.dumps([
+        {"gateway": "webcom", "login": LOGIN, "password": PASSWORD, "balance": "100000000"},
+    ]))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "providers.simulator", "--port", str(port),
+         "--accounts", str(accounts), "--sent-delay", "3600"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("the simulator did not start")
+
+
+def seed(count: int, base_url: str):
+    from django.db import connection
+
+    from campaigns.models import Campaign
+    from providers.models import ProviderAccount
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
+                       "campaigns_campaign CASCADE")  # fmt: skip
+    account, _ = ProviderAccount.objects.update_or_create(
+        name="Bench webcom",
+        defaults={"kind": "webcom", "base_url": base_url, "login": LOGIN,
+                  "password": PASSWORD, "rate_limit": 0},
+    )  # fmt: skip
+    campaign = Campaign.objects.create(
+        name="Dispatch", account=account, sender="SMSPORTAL", text="x",
+        state=Campaign.State.SENDING, respect_quiet_hours=False,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO campaigns_message (campaign_id, account_id, phone, text, sender,
+                channel, segments, encoding, gateway_message_id, status, reason,
+                vendor_code, vendor_text, operator, planned_at, attempts)
+            SELECT %s, %s, '+7915' || lpad(g::text, 7, '0'),
+                   'Здравствуйте! Ваш заказ ' || g || ' готов к выдаче.', 'SMSPORTAL',
+                   'sms', 1, 'ucs2', '', 'pending', '', '', '', '', now(), 0
+            FROM generate_series(1, %s) g
+            """,
+            [campaign.pk, account.pk, count],
+        )
+        cursor.execute("ANALYZE campaigns_message")
+    return account, campaign
+
+
+def bare_loop(account, campaign, batch: int) -> float:
+    """Post the same batches with httpx only; bodies are built before the clock runs."""
+    import httpx
+
+    from campaigns.models import Message
+    from providers.base import OutgoingSms
+    from providers.gateways import webcom_parse as wp
+    from providers.registry import gateway_for
+
+    gateway = gateway_for(account)
+    rows = list(Message.objects.filter(campaign=campaign).order_by("id")
+                .values_list("id", "phone", "text"))  # fmt: skip
+    bodies = []
+    for start in range(0, len(rows), batch):
+        chunk = [
+            # Other references than the pump's, so the simulator's dedupe stays out.
+            OutgoingSms(reference=str(10**9 + mid), phone=phone, text=text, sender="SMSPORTAL")
+            for mid, phone, text in rows[start : start + batch]
+        ]
+        bodies.append(wp.xml_send_request(chunk, gateway._credentials()))
+    url = account.base_url.rstrip("/") + "/xml"
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    with httpx.Client(timeout=60) as client:
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post(url, content=body, headers=headers)
+            response.raise_for_status()
+        return time.perf_counter() - started
+
+
+def pumped(campaign, pumps: int) -> float:
+    from django.db import connection
+
+    from campaigns.dispatch import campaign_pump
+
+    errors: list[BaseException] = []
+
+    def run(slot: int) -> None:
+        try:
+            while campaign_pump(campaign_id=campaign.pk, slot=slot, budget=600).batches:
+                pass
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    if pumps == 1:
+        while campaign_pump(campaign_id=campaign.pk, budget=600).batches:
+            pass
+        return time.perf_counter() - started
+    threads = [threading.Thread(target=run, args=(slot,)) for slot in range(pumps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--pumps", type=int, default=1)
+    args = parser.parse_args()
+    os.environ.setdefault("CACHE_URL", "locmemcache://")
+    setup("smsportal_bench_dispatch")
+    from campaigns.counts import campaign_counts
+    from campaigns.models import Message
+    from providers.registry import gateway_class
+
+    port = free_port()
+    simulator = start_simulator(port)
+    try:
+        account, campaign = seed(args.messages, f"http://127.0.0.1:{port}/webcom")
+        batch = gateway_class("webcom").max_batch
+        bare = bare_loop(account, campaign, batch)
+        ours = pumped(campaign, args.pumps)
+    finally:
+        simulator.terminate()
+        simulator.wait()
+    left = Message.objects.filter(campaign=campaign, status="pending").count()
+    counts = campaign_counts(campaign_id=campaign.pk).by_status
+    n = args.messages
+    overhead = (ours - bare) / bare * 100
+    print(f"batch size {batch}, {n:,} messages, {args.pumps} pump(s); still pending: {left}")
+    print(f"bare httpx loop: {bare:.2f} s = {n / bare:,.0f} msg/s")
+    print(f"smsportal pump : {ours:.2f} s = {n / ours:,.0f} msg/s; counts {counts}")
+    print(f"overhead over the bare loop: {overhead:+.1f} % "
+          f"(goal >= 5,000 msg/s and <= 20 %: "
+          f"{'met' if n / ours >= 5000 and overhead <= 20 else 'NOT met'})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
