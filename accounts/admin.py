@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 
-from accounts.models import ApiToken, token_digest
+from accounts.models import ApiToken, AuditEvent, token_digest
 
 
 @admin.register(ApiToken)
@@ -30,3 +30,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
         for token in queryset:
             api_token_revoke(token=token)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read only: the log is never edited."""
+
+    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_name", "object_repr", "object_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,3 +13,5 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(
             roles_sync_permissions, dispatch_uid="roles_sync_permissions"
         )
+        # Signal receivers: logins and audited model changes.
+        from accounts import audit, audit_signals  # noqa: F401

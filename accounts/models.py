@@ -52,3 +52,52 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: append-only (no edit in pages, admin or API)."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logged out")
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")
+        LAUNCHED = "launched", _("Launched")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        CANCELLED = "cancelled", _("Cancelled")
+        TEST_SENT = "test_sent", _("Test sent")
+        IMPORTED = "imported", _("Imported")
+        EXPORTED = "exported", _("Exported")
+        STOP_LISTED = "stop_listed", _("Added to the stop list")
+        UNSTOP_LISTED = "unstop_listed", _("Removed from the stop list")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as text too: the record outlives the user.
+    actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

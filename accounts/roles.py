@@ -14,7 +14,8 @@ MANAGER = "Manager"
 VIEWER = "Viewer"
 ROLES = (ADMIN, MANAGER, VIEWER)
 
-PROJECT_APPS = ("accounts", "contacts", "campaigns", "providers")
+# Apps whose data Managers and Viewers read; accounts (tokens, audit log) is Admin-only.
+READABLE_APPS = ("contacts", "campaigns", "providers")
 MANAGER_WRITE_APPS = ("contacts", "campaigns")
 
 
@@ -24,8 +25,8 @@ def role_permissions(role: str) -> Any:
     if role == ADMIN:
         return perms.all()
     readable = perms.filter(
-        content_type__app_label__in=PROJECT_APPS, codename__startswith="view_"
-    ).exclude(content_type__model="apitoken")
+        content_type__app_label__in=READABLE_APPS, codename__startswith="view_"
+    )
     if role == VIEWER:
         return readable
     writable = perms.filter(content_type__app_label__in=MANAGER_WRITE_APPS)

@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path(
         "password/",

@@ -1,4 +1,8 @@
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,10 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.filters import AuditEventFilterSet
 from accounts.forms import ApiTokenForm
-from accounts.models import ApiToken
+from accounts.models import ApiToken, AuditEvent
+from accounts.permissions import PermissionRequired
 from accounts.roles import user_roles
 from accounts.services import api_token_create, api_token_revoke
+from accounts.tables import AuditEventTable
+from accounts.throttle import (
+    WINDOW_SECONDS,
+    login_blocked,
+    login_failed,
+    login_succeeded,
+)
 from smsportal.celery import app as celery_app
 
 
@@ -68,3 +81,51 @@ def _check_broker() -> str:
     except Exception as exc:  # noqa: BLE001
         return f"error: {type(exc).__name__}"
     return "ok"
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """The login page, locking a user name or address after repeated failures."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        username = request.POST.get("username", "")
+        ip = request.META.get("REMOTE_ADDR")
+        if login_blocked(username=username, ip=ip):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                _("Too many failed attempts. Try again in %(minutes)d minutes.")
+                % {"minutes": WINDOW_SECONDS // 60},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        login_failed(
+            username=self.request.POST.get("username", ""),
+            ip=self.request.META.get("REMOTE_ADDR"),
+        )
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        login_succeeded(
+            username=form.get_user().get_username(),
+            ip=self.request.META.get("REMOTE_ADDR"),
+        )
+        return super().form_valid(form)
+
+
+class AuditLogView(PermissionRequired, SingleTableMixin, FilterView):
+    """The audit log for Admins: filterable, read only."""
+
+    permission_required = "accounts.view_auditevent"
+    template_name = "accounts/audit_log.html"
+    table_class = AuditEventTable
+    filterset_class = AuditEventFilterSet
+    paginate_by = 50
+
+    def get_queryset(self):
+        return AuditEvent.objects.select_related("actor")

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit
+from accounts.models import AuditEvent
 from campaigns.audience import (
     audience_contacts,
     is_stopped_q,
@@ -201,6 +203,14 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
             "pause_reason",
         ]
     )
+    audit(
+        AuditEvent.Action.LAUNCHED,
+        campaign,
+        actor=launched_by,
+        recipients=preview.total,
+        estimated_cost=str(preview.estimated_cost),
+        start_at=campaign.start_at.isoformat() if scheduled else None,
+    )
     if not scheduled:
         _enqueue_start(campaign.pk)
     return campaign
@@ -253,6 +263,7 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
             _("Only a sending or scheduled campaign can be paused."), where="state"
         )
     campaign.refresh_from_db()
+    audit(AuditEvent.Action.PAUSED, campaign)
     return campaign
 
 
@@ -265,6 +276,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
         state=Campaign.State.SENDING, pause_reason=""
     )
     campaign.refresh_from_db()
+    audit(AuditEvent.Action.RESUMED, campaign)
     transaction.on_commit(lambda: _resume_start(campaign.pk))
     return campaign
 
@@ -295,6 +307,12 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     )
     at_gateway = _cancel_scheduled_at_gateway(campaign)
     campaign.refresh_from_db()
+    audit(
+        AuditEvent.Action.CANCELLED,
+        campaign,
+        withdrawn=withdrawn,
+        at_gateway=at_gateway,
+    )
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
 
 
@@ -420,6 +438,7 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
             .values_list("id", flat=True)[: len(messages)]
         )
     )
+    audit(AuditEvent.Action.TEST_SENT, campaign, phones=list(dict.fromkeys(normalized)))
     outcome = submit(
         account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
     )

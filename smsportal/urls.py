@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from accounts.views import healthz
+from accounts.views import ThrottledLoginView, healthz
 from smsportal import views
 from smsportal.api import api
 
@@ -13,11 +13,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path(
         "login/",
-        login_not_required(
-            auth_views.LoginView.as_view(
-                template_name="accounts/login.html", redirect_authenticated_user=True
-            )
-        ),
+        login_not_required(ThrottledLoginView.as_view()),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

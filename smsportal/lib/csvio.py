@@ -94,58 +94,25 @@ def open_text(raw: BinaryIO, encoding: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
 
 
-def iter_records(
-    text: io.TextIOBase, delimiter: str
-) -> Iterator[tuple[int, list[str]]]:
+def iter_records(text: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(record number counted from 1 like spreadsheet rows, cells) for each CSV record.
 
     A quoted cell may hold newlines, so a record can span several lines; blank records
-    are skipped but still counted. A quote that is never closed raises UnreadableFile
-    naming the record where it opened.
+    are skipped but still counted. The reader is strict about quotes: a quote that is
+    never closed, or text right after a closing quote, raises UnreadableFile naming the
+    record, instead of silently swallowing the rest of the file into one cell.
     """
-    lines = _LineTap(text)
-    reader = csv.reader(lines, delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     number = 0
-    while True:
-        lines.taken.clear()
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise UnreadableFile("malformed", row=number + 1, detail=str(exc)) from None
-        number += 1
-        if lines.exhausted and _unclosed_quote(lines):
-            raise UnreadableFile("unclosed_quote", row=number)
-        if cells and any(cells):
-            yield number, cells
-
-
-class _LineTap:
-    """Feeds lines to csv.reader and keeps those of the current record."""
-
-    def __init__(self, text: io.TextIOBase) -> None:
-        self._text: Iterator[str] = iter(text)
-        self.taken: list[str] = []
-        self.exhausted = False
-
-    def __iter__(self) -> "_LineTap":
-        return self
-
-    def __next__(self) -> str:
-        try:
-            line = next(self._text)
-        except StopIteration:
-            self.exhausted = True
-            raise
-        self.taken.append(line)
-        return line
-
-
-def _unclosed_quote(lines: _LineTap) -> bool:
-    # csv.reader in its lenient mode ends a quoted cell silently at the end of the file:
-    # a record that ran into the end of the file with an odd number of quotes is that.
-    return lines.exhausted and "".join(lines.taken).count('"') % 2 == 1
+    try:
+        for cells in reader:
+            number += 1
+            if cells and any(cells):
+                yield number, cells
+    except csv.Error as exc:
+        detail = str(exc)
+        code = "unclosed_quote" if "unexpected end of data" in detail else "malformed"
+        raise UnreadableFile(code, row=number + 1, detail=detail) from None
 
 
 csv.field_size_limit(MAX_CELL_CHARS)

@@ -1,0 +1,94 @@
+"""The audit log: one call, `audit(action, obj, **details)`, from services and signals.
+
+The acting user and address come from the request being served (AuditMiddleware puts
+them in a context variable); work done by Celery tasks is recorded without a user.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.signals import (
+    user_logged_in,
+    user_logged_out,
+    user_login_failed,
+)
+from django.db import models
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import AuditEvent
+
+logger = logging.getLogger("accounts.audit")
+
+_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "audit_request", default=None
+)
+SECRET_FIELDS = frozenset({"password", "token", "secret", "api_key", "digest"})
+
+
+class AuditMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def audit(
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    object_repr: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Record one event; secrets in details are never stored."""
+    request = request or _request.get()
+    if actor is None and request is not None:
+        actor = getattr(request, "user", None)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    clean = {k: v for k, v in details.items() if k.lower() not in SECRET_FIELDS}
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        details=clean,
+        ip=_client_ip(request),
+    )
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs) -> None:
+    audit(AuditEvent.Action.LOGIN, user, actor=user, request=request)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        audit(AuditEvent.Action.LOGOUT, user, actor=user, request=request)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    audit(
+        AuditEvent.Action.LOGIN_FAILED,
+        request=request,
+        object_repr=str(credentials.get("username", ""))[:150],
+    )

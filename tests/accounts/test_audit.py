@@ -1,0 +1,68 @@
+import pytest
+
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from providers.models import ProviderAccount
+
+pytestmark = pytest.mark.django_db
+
+
+def test_logins_and_failed_logins_are_recorded(client, viewer_user):
+    client.post(reverse("login"), {"username": "vera-viewer", "password": "wrong"})
+    client.post(
+        reverse("login"), {"username": "vera-viewer", "password": "secret-pass-123"}
+    )
+    actions = list(
+        AuditEvent.objects.order_by("id").values_list("action", "object_repr")
+    )
+    assert actions == [("login_failed", "vera-viewer"), ("login", "vera-viewer")]
+
+
+def test_provider_account_changes_name_fields_but_never_values(
+    admin_client, admin_user
+):
+    account = ProviderAccount.objects.create(
+        name="A", kind="smsc", base_url="http://127.0.0.1:9/smsc", password="old-secret"
+    )
+    account.password = "new-secret-value"
+    account.rate_limit = 10
+    account.save()
+    events = AuditEvent.objects.filter(object_type="providers.ProviderAccount")
+    assert list(events.order_by("id").values_list("action", flat=True)) == [
+        "created",
+        "changed",
+    ]
+    changed = events.get(action="changed")
+    assert changed.details == {"fields": ["password", "rate_limit"]}
+    assert "secret" not in str(list(events.values()))
+
+
+@pytest.mark.parametrize(
+    ("user_fixture", "status"),
+    [("admin_user", 200), ("manager_user", 403), ("viewer_user", 403)],
+)
+def test_audit_log_is_for_admins_only(request, client, user_fixture, status):
+    client.force_login(request.getfixturevalue(user_fixture))
+    assert client.get(reverse("accounts:audit_log")).status_code == status
+
+
+def test_audit_log_cannot_be_edited_in_the_admin(admin_client, django_user_model):
+    django_user_model.objects.filter(username="alice-admin").update(is_superuser=True)
+    event = AuditEvent.objects.create(action="login", actor_name="x")
+    change = reverse("admin:accounts_auditevent_change", args=[event.pk])
+    response = admin_client.post(change, {"action": "logout", "actor_name": "y"})
+    event.refresh_from_db()
+    assert (event.action, event.actor_name) == ("login", "x")
+    assert response.status_code in (200, 403)
+    delete = reverse("admin:accounts_auditevent_delete", args=[event.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_audit_log_filters_by_action(admin_client):
+    AuditEvent.objects.create(action="login", actor_name="ann")
+    AuditEvent.objects.create(action="launched", actor_name="bob", object_repr="Sale")
+    html = admin_client.get(reverse("accounts:audit_log") + "?action=launched").content
+    assert b"Sale" in html
+    assert b"ann" not in html
