@@ -94,7 +94,9 @@ def open_text(raw: BinaryIO, encoding: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
 
 
-def iter_records(text: io.TextIOBase, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+def iter_records(
+    text: io.TextIOBase, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
     """(record number counted from 1 like spreadsheet rows, cells) for each CSV record.
 
     A quoted cell may hold newlines, so a record can span several lines; blank records
