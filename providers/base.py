@@ -9,6 +9,7 @@ httpx client from `providers.http`.
 from __future__ import annotations
 
 import enum
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from providers.exceptions import NotSupported
+from providers.exceptions import GatewayError, GatewayProtocolError, NotSupported
 
 if TYPE_CHECKING:
     from providers.http import GatewayHttp
@@ -334,8 +335,47 @@ class CallbackAck:
 # The gateway ------------------------------------------------------------------------
 
 
+# Operations whose unexpected failures (a vendor body of a shape nobody documented) are
+# turned into GatewayProtocolError, so callers only ever see GatewayErrors.
+GUARDED_OPERATIONS = (
+    "send", "fetch_statuses", "balance", "verify_callback", "parse_status_callback",
+    "parse_incoming_callback", "resolve_references", "incoming", "sender_names",
+    "sender_name_add", "stop_list", "stop_list_add", "stop_list_remove",
+    "scheduled_list", "cancel_scheduled", "phone_book_list", "phone_book_push",
+    "statistics", "estimate_cost", "lookup_number",
+)  # fmt: skip
+_UNEXPECTED = (LookupError, TypeError, AttributeError, ValueError, ArithmeticError)
+
+
+def _guarded(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except GatewayError:
+            raise
+        except _UNEXPECTED as exc:
+            raise GatewayProtocolError(
+                self.kind, f"unexpected answer: {type(exc).__name__}: {exc}"[:300]
+            ) from exc
+
+    wrapper.__guarded__ = True
+    return wrapper
+
+
 class SmsGateway(ABC):
-    """One vendor's protocol. Optional operations raise NotSupported unless declared."""
+    """One vendor's protocol. Optional operations raise NotSupported unless declared.
+
+    Every public operation of a subclass is wrapped so that an unexpected exception
+    while reading a vendor's answer surfaces as GatewayProtocolError.
+    """
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in GUARDED_OPERATIONS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__guarded__", False):
+                setattr(cls, name, _guarded(method))
 
     kind: ClassVar[str]  # registry key, DB value, URL segment; never renamed
     label: ClassVar[str]

@@ -182,7 +182,7 @@ class SmscGateway(SmsGateway):
             expected = p.incoming_checksum(fields, self.config.password)
         else:
             expected = p.status_checksum(fields, self.config.password)
-        if not given or not hmac.compare_digest(given, expected):
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise CallbackRejected(self.kind, "callback checksum does not match")
 
     def parse_status_callback(self, request: InboundRequest) -> list[StatusReport]:

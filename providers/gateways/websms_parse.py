@@ -285,6 +285,9 @@ _CALLBACK_STATE = re.compile(r"<state\b([^>]*)>\s*([^<]*?)\s*</state>", re.S)
 
 def parse_callback(body: str) -> CallbackStatus:
     """Either documented `<status ...>` shape (§3.4) -> CallbackStatus."""
+    if "<!DOCTYPE" in body.upper() or "<!ENTITY" in body.upper():
+        # parse_xml would refuse it; the tolerant fallback below must not skip past it.
+        raise BodyError("XML with a DTD or entities is refused")
     start = body.find("<status")
     if start < 0:
         raise BodyError("no <status> element")
