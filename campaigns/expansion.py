@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -83,7 +84,12 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
 
 
 def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
-    inner_sql, inner_params = reachable.order_by().values("id").query.sql_with_params()
+    try:
+        inner_sql, inner_params = (
+            reachable.order_by().values("id").query.sql_with_params()
+        )
+    except EmptyResultSet:  # no groups chosen: only pasted numbers or a parent
+        return 0
     text_sql, text_params = render_sql(plan.parts, alias="c")
     seg = sqlsegments.SegmentSql(plan.table)
     window = "TRUE" if plan.respect_window else "FALSE"

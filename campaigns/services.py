@@ -16,6 +16,7 @@ from accounts.models import AuditEvent
 from campaigns.audience import (
     audience_contacts,
     is_stopped_q,
+    parent_failures,
     parse_extra_numbers,
     require_audience,
 )
@@ -23,7 +24,7 @@ from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, CampaignStatusCount, Message
 from campaigns.planning import SendPlan, count
 from campaigns.sending import claim_ids, submit
-from contacts.models import Contact
+from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
@@ -83,7 +84,20 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     extra = parse_extra_numbers(campaign.extra_numbers)
     preview.invalid = len(extra.invalid)
     contact_total = reachable.count()
-    extra_phones = [n.phone for n in extra.valid]
+    # Pasted numbers and, for a follow-up, the parent's failed recipients.
+    extra_phones = list(
+        dict.fromkeys(
+            [n.phone for n in extra.valid]
+            + list(parent_failures(campaign).values_list("phone", flat=True))
+        )
+    )
+    stopped = set(
+        StopListEntry.objects.filter(phone__in=extra_phones).values_list(
+            "phone", flat=True
+        )
+    )
+    preview.stop_listed += len(stopped)
+    extra_phones = [phone for phone in extra_phones if phone not in stopped]
     overlap = reachable.filter(phone__in=extra_phones).count() if extra_phones else 0
     preview.duplicates = extra.duplicates + overlap
     preview.total = contact_total + len(extra_phones) - overlap

@@ -134,3 +134,21 @@ def test_server_error_releases_the_batch_for_a_retry(
     )
     campaign_pump(campaign_id=campaign.pk)  # the retry
     assert len(simulator.state.submissions) == 3
+
+
+def test_resend_to_failed_sends_only_the_failed_recipients(
+    simulator, make_group, make_campaign
+):
+    from campaigns.services import campaign_resend_failed
+
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", [*phones(3), ("+79120009999", "Invalid", "Europe/Moscow")])
+    campaign = launch(make_campaign([group], account=account))
+    rejected = Message.objects.get(campaign=campaign, phone="+79120009999")
+    assert rejected.status == "rejected"
+    followup = campaign_resend_failed(campaign=campaign)
+    simulator.state.reset()
+    launch(followup)
+    assert list(
+        Message.objects.filter(campaign=followup).values_list("phone", flat=True)
+    ) == ["+79120009999"]
