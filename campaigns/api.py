@@ -20,6 +20,7 @@ from campaigns import services
 from campaigns.forms import (
     VOICE_FIELDS,
     CampaignForm,
+    campaign_draft_save,
     campaign_form_data,
     start_fields,
 )
@@ -216,7 +217,7 @@ def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:
             where="start_at" if field == "start_local" else field,
             extra={"errors": {k: [p["message"] for p in v] for k, v in errors.items()}},
         )
-    return form.save()
+    return campaign_draft_save(form=form)
 
 
 @router.get("", response=list[CampaignOut])

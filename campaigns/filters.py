@@ -26,3 +26,13 @@ class CampaignFilterSet(django_filters.FilterSet):
     class Meta:
         model = Campaign
         fields = ["q", "state", "account"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            css = (
+                "form-select"
+                if isinstance(field.widget, forms.Select)
+                else "form-control"
+            )
+            field.widget.attrs.setdefault("class", f"{css} {css}-sm")

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from campaigns.planning import normalize_newlines, zone
 from campaigns.selectors import (
-    account_capabilities,
     account_channels,
     composer_accounts,
     custom_field_keys,
@@ -30,6 +30,7 @@ from campaigns.templating import CONTACT_FIELDS, parse_template
 from contacts.models import ContactGroup
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
+from providers.selectors import account_capabilities
 from smsportal.exceptions import ApplicationError
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
@@ -273,7 +274,7 @@ class CampaignForm(forms.ModelForm):
             )
         elif not names and not sender:
             self.add_error("sender", _("Type the sender name."))
-        capabilities = account_capabilities(account=account)
+        capabilities = account_capabilities(account)
         if data.get("validity_hours") and Capability.VALIDITY not in capabilities:
             self.add_error(
                 "validity_hours",
@@ -344,6 +345,23 @@ class CampaignForm(forms.ModelForm):
     @property
     def placeholders(self) -> list[str]:
         return [*CONTACT_FIELDS, *self.custom_keys]
+
+
+def campaign_draft_save(*, form: CampaignForm) -> Campaign:
+    """Save a valid composer form, unless the campaign stopped being a draft meanwhile.
+
+    campaign_launch locks the row too, so an edit and a launch never interleave.
+    """
+    with transaction.atomic():
+        if form.instance.pk and not (
+            Campaign.objects.select_for_update()
+            .filter(pk=form.instance.pk, state=Campaign.State.DRAFT)
+            .exists()
+        ):
+            raise ApplicationError(
+                gettext("Only a draft can be changed."), where="state"
+            )
+        return form.save()
 
 
 def campaign_form_data(campaign: Campaign) -> dict[str, Any]:

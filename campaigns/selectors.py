@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +13,10 @@ from campaigns.models import Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import messages_in_doubt
 from contacts.models import CustomField
-from providers.base import Capability, DeliveryStatus, MessageChannel
+from providers.base import DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount
 from providers.registry import gateway_class, gateway_for
-
-logger = logging.getLogger(__name__)
 
 State = Campaign.State
 
@@ -205,15 +202,6 @@ def account_channels(*, account: ProviderAccount) -> list[MessageChannel]:
     except KeyError:
         return []
     return [channel for channel in MessageChannel if channel in channels]
-
-
-def account_capabilities(*, account: ProviderAccount) -> frozenset[Capability]:
-    try:
-        return frozenset(gateway_for(account).capabilities)
-    except GatewayConfigurationError:
-        return frozenset(gateway_class(account.kind).capabilities)
-    except KeyError:
-        return frozenset()
 
 
 def sender_choices(*, account: ProviderAccount) -> list[str]:

@@ -11,6 +11,7 @@ from django_tables2 import SingleTableMixin
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,13 @@ from django.views.generic import CreateView, UpdateView
 from accounts.permissions import PermissionRequired
 from campaigns import services
 from campaigns.filters import CampaignFilterSet
-from campaigns.forms import VIBER_CHANNELS, CampaignForm, DecideForm, TestSendForm
+from campaigns.forms import (
+    VIBER_CHANNELS,
+    CampaignForm,
+    DecideForm,
+    TestSendForm,
+    campaign_draft_save,
+)
 from campaigns.models import Campaign
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import message_decide
@@ -59,7 +66,7 @@ def error_text(exc: ApplicationError) -> str:
         return exc.message
     try:
         label = Campaign._meta.get_field(exc.where).verbose_name
-    except Exception:  # noqa: BLE001 - any unknown name falls back to the table
+    except FieldDoesNotExist:
         label = WHERE_LABELS.get(exc.where, exc.where)
     return f"{capfirst(label)}: {exc.message}"
 
@@ -130,8 +137,12 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: CampaignForm) -> HttpResponse:
+        try:
+            self.object = campaign_draft_save(form=form)
+        except ApplicationError:
+            return _not_editable(self.request, self.object)
         messages.success(self.request, _("Draft saved."))
-        return super().form_valid(form)
+        return redirect(self.get_success_url())
 
 
 def _not_editable(request: HttpRequest, campaign: Campaign) -> HttpResponse:
@@ -262,8 +273,8 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def success(campaign: Campaign, result: dict[str, int]) -> str:
         return _(
-            "Campaign cancelled: %(withdrawn)d messages withdrawn here, "
-            "%(at_gateway)d at the gateway."
+            "Campaign cancelled. Withdrawn here: %(withdrawn)d; at the gateway: "
+            "%(at_gateway)d."
         ) % {
             "withdrawn": result["withdrawn"],
             "at_gateway": result["cancelled_at_gateway"],

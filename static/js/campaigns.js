@@ -1,0 +1,88 @@
+/*
+ * Campaign pages: placeholder buttons, fields shown per channel and start mode, the
+ * live counter following the chosen account and the previewed audience, and
+ * confirmations for destructive buttons. Delegated from the document so parts
+ * swapped in by htmx keep working; no inline scripts (strict CSP).
+ */
+(function () {
+  "use strict";
+
+  function insertAtCursor(textarea, value) {
+    var start = textarea.selectionStart ?? textarea.value.length;
+    var end = textarea.selectionEnd ?? textarea.value.length;
+    textarea.value = textarea.value.slice(0, start) + value + textarea.value.slice(end);
+    var caret = start + value.length;
+    textarea.focus();
+    textarea.setSelectionRange(caret, caret);
+    // The segment counter recounts on "input".
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function showForChannel(root) {
+    var select = root.querySelector(".js-campaign-channel");
+    if (!select) return;
+    root.querySelectorAll("[data-channels]").forEach(function (el) {
+      el.hidden = el.dataset.channels.split(" ").indexOf(select.value) === -1;
+    });
+  }
+
+  function showStartAt(root) {
+    var chosen = root.querySelector('input[name="start_mode"]:checked');
+    root.querySelectorAll("[data-start-at]").forEach(function (el) {
+      el.hidden = !chosen || chosen.value !== "at";
+    });
+  }
+
+  function followAccount(form) {
+    var account = form.querySelector('select[name="account"]');
+    var counter = document.querySelector("[data-segment-counter]");
+    if (!account || !counter) return;
+    var info = JSON.parse(form.dataset.accountInfo || "{}")[account.value];
+    if (!info) return;
+    counter.dataset.table = info.table;
+    if (info.price) {
+      counter.dataset.pricePerSegment = info.price;
+    } else {
+      delete counter.dataset.pricePerSegment;
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-insert-placeholder]");
+    if (!button) return;
+    var textarea = document.getElementById(button.dataset.target);
+    if (textarea) insertAtCursor(textarea, "{" + button.dataset.insertPlaceholder + "}");
+  });
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest(".js-campaign-form");
+    if (!form) return;
+    if (event.target.matches(".js-campaign-channel")) showForChannel(form);
+    if (event.target.name === "start_mode") showStartAt(form);
+    if (event.target.name === "account") followAccount(form);
+  });
+
+  document.addEventListener("submit", function (event) {
+    var message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  // After htmx swaps: the channel select may be new, the preview knows the audience.
+  document.addEventListener("htmx:afterSwap", function () {
+    var form = document.querySelector(".js-campaign-form");
+    if (form) showForChannel(form);
+    var preview = document.querySelector("[data-preview-total]");
+    var counter = document.querySelector("[data-segment-counter]");
+    if (preview && counter && Number(preview.dataset.previewTotal) > 0) {
+      counter.dataset.recipients = preview.dataset.previewTotal;
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector(".js-campaign-form");
+    if (!form) return;
+    showForChannel(form);
+    showStartAt(form);
+    followAccount(form);
+  });
+})();

@@ -1,0 +1,198 @@
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignStatusCount, Message
+
+pytestmark = pytest.mark.django_db
+
+State = Campaign.State
+CHANGELIST = "admin:campaigns_campaign_changelist"
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def add_messages(campaign, statuses, **fields):
+    return Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=campaign.account,
+            phone=f"+7913{i:07d}",
+            text="Hi",
+            channel="sms",
+            planned_at=timezone.now(),
+            status=status,
+            **fields,
+        )
+        for i, status in enumerate(statuses)
+    )
+
+
+def admin_data(account, **overrides):
+    data = {
+        "name": "Admin draft",
+        "account": account.pk,
+        "sender": account.default_sender,
+        "channel": "sms",
+        "text": "Hello {first_name}",
+        "extra_numbers": "+79120000001",
+        "start_mode": "now",
+        "time_zone": "Europe/Moscow",
+        "respect_quiet_hours": "on",
+        "window_start": "09:00",
+        "window_end": "21:00",
+        "spread_hours": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def run_action(client, action, campaigns):
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [c.pk for c in campaigns]},
+        follow=True,
+    )
+
+
+def test_anonymous_is_sent_to_the_admin_login(client, make_campaign):
+    response = client.get(reverse(CHANGELIST))
+
+    assert response.status_code == 302
+    assert "login" in response.url
+
+
+def test_changelist_shows_campaigns(manager_client, make_campaign):
+    make_campaign(name="Autumn news", state=State.SENDING)
+
+    response = manager_client.get(reverse(CHANGELIST), {"q": "Autumn"})
+
+    assert response.status_code == 200
+    assert "Autumn news" in response.content.decode()
+
+
+def test_draft_is_editable_with_the_composer_rules(manager_client, account):
+    add_url = reverse("admin:campaigns_campaign_add")
+
+    refused = manager_client.post(add_url, admin_data(account, text="Hi {nmae}"))
+    created = manager_client.post(add_url, admin_data(account, text="Hi\r\nthere"))
+
+    assert refused.status_code == 200
+    assert "Unknown placeholder {nmae}" in refused.content.decode()
+    assert created.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.text == "Hi\nthere"
+    assert campaign.state == State.DRAFT
+
+
+def test_launched_campaign_is_read_only(manager_client, make_campaign, account):
+    campaign = make_campaign(state=State.COMPLETED)
+    change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    page = manager_client.get(change_url)
+    manager_client.post(change_url, admin_data(account, name="Changed"))
+
+    assert page.status_code == 200
+    assert 'name="name"' not in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.name == "Test campaign"
+
+
+def test_actions_pause_resume_and_cancel_through_services(
+    manager_client, make_campaign
+):
+    sending = make_campaign(name="Sending", state=State.SENDING)
+    draft = make_campaign(name="Draft")
+
+    response = run_action(manager_client, "pause_campaigns", [sending, draft])
+    sending.refresh_from_db()
+    assert sending.state == State.PAUSED
+    assert "Only a sending or scheduled campaign can be paused" in (
+        response.content.decode()
+    )
+
+    run_action(manager_client, "resume_campaigns", [sending])
+    sending.refresh_from_db()
+    assert sending.state == State.SENDING
+
+    add_messages(sending, ["pending"])
+    run_action(manager_client, "cancel_campaigns", [sending])
+    sending.refresh_from_db()
+    assert sending.state == State.CANCELLED
+    assert Message.objects.get(campaign=sending).status == "cancelled"
+
+
+def test_viewer_cannot_run_actions(viewer_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+
+    page = viewer_client.get(reverse(CHANGELIST))
+    run_action(viewer_client, "pause_campaigns", [campaign])
+
+    assert page.status_code == 200
+    assert "pause_campaigns" not in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.state == State.SENDING
+
+
+def test_delete_removes_messages_and_counts(manager_client, make_campaign):
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["delivered", "failed"])
+    delete_url = reverse("admin:campaigns_campaign_delete", args=[campaign.pk])
+
+    response = manager_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
+    assert not Message.objects.exists()
+    assert not CampaignStatusCount.objects.filter(campaign_id=campaign.pk).exists()
+
+
+def test_sending_campaign_cannot_be_deleted(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    delete_url = reverse("admin:campaigns_campaign_delete", args=[campaign.pk])
+
+    response = manager_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+# Messages -----------------------------------------------------------------------
+
+
+def test_messages_are_read_only(manager_client, make_campaign):
+    campaign = make_campaign(state=State.COMPLETED)
+    [message] = add_messages(
+        campaign, ["undelivered"], vendor_code="13", vendor_text="Абонент недоступен"
+    )
+    change_url = reverse("admin:campaigns_message_change", args=[message.pk])
+
+    add = manager_client.get(reverse("admin:campaigns_message_add"))
+    page = manager_client.get(change_url)
+    manager_client.post(change_url, {"status": "delivered"})
+
+    assert add.status_code == 403
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Абонент недоступен" in body
+    assert 'name="vendor_text"' not in body
+    message.refresh_from_db()
+    assert message.status == "undelivered"
+
+
+def test_messages_filter_by_status_and_search_by_phone(manager_client, make_campaign):
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["delivered", "failed"], gateway_message_id="")
+    changelist = reverse("admin:campaigns_message_changelist")
+
+    failed = manager_client.get(changelist, {"status__exact": "failed"})
+    typed = manager_client.get(changelist, {"q": "8 913 000-00-00"})
+
+    assert "+79130000001" in failed.content.decode()
+    assert "+79130000000" not in failed.content.decode()
+    assert "+79130000000" in typed.content.decode()
+    assert "+79130000001" not in typed.content.decode()

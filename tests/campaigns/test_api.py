@@ -1,0 +1,301 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message
+from campaigns.services import campaign_start
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/campaigns"
+State = Campaign.State
+WRITES = ["launch", "pause", "resume", "cancel"]
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def people(n: int) -> list[tuple[str, str, str]]:
+    return [(f"+7912{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
+
+
+def add_messages(campaign, statuses: list[str]) -> None:
+    Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=campaign.account,
+            phone=f"+7913{i:07d}",
+            text="Hi",
+            channel="sms",
+            planned_at=timezone.now(),
+            status=status,
+        )
+        for i, status in enumerate(statuses)
+    )
+
+
+def draft_body(account, **overrides) -> dict:
+    body = {
+        "name": "API draft",
+        "account": account.pk,
+        "sender": account.default_sender,
+        "channel": "sms",
+        "text": "Hello {first_name}",
+        "extra_numbers": "+79120000001",
+        "time_zone": "Europe/Moscow",
+    }
+    body.update(overrides)
+    return body
+
+
+def post(client, path: str, body: dict | None = None):
+    return client.post(path, body or {}, content_type="application/json")
+
+
+# Permissions -------------------------------------------------------------------
+
+
+def test_anonymous_gets_401(client, make_campaign):
+    campaign = make_campaign()
+
+    assert client.get(API).status_code == 401
+    assert client.get(f"{API}/{campaign.pk}").status_code == 401
+    assert post(client, f"{API}/{campaign.pk}/launch").status_code == 401
+
+
+def test_viewer_reads_but_cannot_write(viewer_client, make_campaign, account):
+    campaign = make_campaign()
+
+    assert viewer_client.get(API).status_code == 200
+    assert viewer_client.get(f"{API}/{campaign.pk}").status_code == 200
+    assert post(viewer_client, f"{API}/{campaign.pk}/preview").status_code == 200
+    assert post(viewer_client, API, draft_body(account)).status_code == 403
+    patch = viewer_client.patch(
+        f"{API}/{campaign.pk}", {"name": "x"}, content_type="application/json"
+    )
+    assert patch.status_code == 403
+    for action in WRITES:
+        assert post(viewer_client, f"{API}/{campaign.pk}/{action}").status_code == 403
+    test_send = post(
+        viewer_client, f"{API}/{campaign.pk}/test-send", {"phones": ["+79120000001"]}
+    )
+    assert test_send.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+    assert Campaign.objects.count() == 1
+
+
+# Drafts ------------------------------------------------------------------------
+
+
+def test_manager_creates_a_draft(manager_client, manager_user, account, make_group):
+    group = make_group("G", people(2))
+
+    response = post(
+        manager_client,
+        API,
+        draft_body(account, text="Hi {first_name}\r\nBye", include_groups=[group.pk]),
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    campaign = Campaign.objects.get(pk=body["id"])
+    assert campaign.text == "Hi {first_name}\nBye"
+    assert campaign.created_by == manager_user
+    assert body["state"] == "draft"
+    assert body["include_groups"] == [group.pk]
+    assert body["counts"]["total"] == 0
+
+
+def test_unknown_placeholder_is_a_400_naming_the_field(manager_client, account):
+    response = post(manager_client, API, draft_body(account, text="Hi {nmae}"))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["where"] == "text"
+    assert "{nmae}" in body["detail"]
+    assert body["detail"].startswith("Text:")
+    assert not Campaign.objects.exists()
+
+
+def test_channel_the_gateway_lacks_is_a_400(manager_client, account):
+    response = post(manager_client, API, draft_body(account, channel="voice"))
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "channel"
+
+
+def test_start_at_is_kept_with_its_offset_or_read_in_the_time_zone(
+    manager_client, account
+):
+    with_offset = post(
+        manager_client,
+        API,
+        draft_body(account, start_at="2031-05-01T12:00:00+03:00"),
+    ).json()
+    naive = post(
+        manager_client,
+        API,
+        draft_body(
+            account, start_at="2031-05-01T19:00:00", time_zone="Asia/Vladivostok"
+        ),
+    ).json()
+
+    expected = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
+    assert Campaign.objects.get(pk=with_offset["id"]).start_at == expected
+    assert Campaign.objects.get(pk=naive["id"]).start_at == expected
+
+
+def test_update_changes_only_the_given_fields(manager_client, make_campaign):
+    campaign = make_campaign(extra_numbers="+79120000001")
+
+    response = manager_client.patch(
+        f"{API}/{campaign.pk}",
+        {"name": "Renamed", "voice_options": None},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.json()
+    campaign.refresh_from_db()
+    assert campaign.name == "Renamed"
+    assert campaign.text == "Hello {first_name}!"
+    assert campaign.extra_numbers == "+79120000001"
+
+
+def test_update_of_a_launched_campaign_is_refused(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+
+    response = manager_client.patch(
+        f"{API}/{campaign.pk}", {"name": "x"}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "state"
+
+
+# Reading -----------------------------------------------------------------------
+
+
+def test_list_and_detail_carry_the_counters(viewer_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["delivered", "delivered", "failed", "pending"])
+    make_campaign(name="Empty draft")
+
+    listing = viewer_client.get(API, {"state": "sending"}).json()
+    detail = viewer_client.get(f"{API}/{campaign.pk}").json()
+
+    assert [row["id"] for row in listing] == [campaign.pk]
+    counts = listing[0]["counts"]
+    assert counts["by_status"] == {"delivered": 2, "failed": 1, "pending": 1}
+    assert counts["total"] == 4
+    assert counts["percent"] == 75
+    assert detail["counts"] == counts
+
+
+def test_preview_returns_counts_segments_and_cost(
+    manager_client, make_campaign, make_group
+):
+    campaign = make_campaign(
+        [make_group("G", people(3))], extra_numbers="+79120000000\nbad"
+    )
+
+    response = post(manager_client, f"{API}/{campaign.pk}/preview")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["total"] == 3
+    assert body["duplicates"] == 1
+    assert body["invalid"] == 1
+    assert body["segments_histogram"] == {"1": 3}
+    assert Decimal(body["estimated_cost"]) == Decimal("7.50")
+    assert body["samples"][0]["text"] == "Hello Name0!"
+
+
+# Actions -----------------------------------------------------------------------
+
+
+def test_launch_sends_through_the_simulator(
+    manager_client, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign([make_group("G", people(2))], account=account)
+
+    response = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "sending"
+    campaign_start(campaign_id=campaign.pk)
+    assert len(simulator.state.submissions) == 2
+    counts = manager_client.get(f"{API}/{campaign.pk}").json()["counts"]
+    assert counts["total"] == 2
+    assert counts["by_status"].get("pending", 0) == 0
+
+
+def test_launch_beyond_the_balance_is_a_400(
+    manager_client, account, make_group, make_campaign
+):
+    account.balance = Decimal("1.00")
+    account.save(update_fields=["balance"])
+    campaign = make_campaign([make_group("G", people(3))])
+
+    response = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "account"
+    assert "does not cover" in response.json()["detail"]
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+
+
+def test_pause_resume_and_cancel(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["pending", "queued"])
+
+    paused = post(manager_client, f"{API}/{campaign.pk}/pause").json()
+    resumed = post(manager_client, f"{API}/{campaign.pk}/resume").json()
+    cancelled = post(manager_client, f"{API}/{campaign.pk}/cancel").json()
+    again = post(manager_client, f"{API}/{campaign.pk}/cancel")
+
+    assert paused["state"] == "paused"
+    assert resumed["state"] == "sending"
+    assert cancelled["state"] == "cancelled"
+    assert cancelled["withdrawn"] == 1
+    assert again.status_code == 400
+    assert again.json()["where"] == "state"
+
+
+def test_test_send_reports_each_message(manager_client, simulator, make_campaign):
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign(account=account)
+
+    response = post(
+        manager_client,
+        f"{API}/{campaign.pk}/test-send",
+        {"phones": ["+79120000001", "+79120000002"]},
+    )
+
+    assert response.status_code == 200, response.json()
+    rows = response.json()
+    assert [r["phone"] for r in rows] == ["+79120000001", "+79120000002"]
+    assert all(r["gateway_message_id"] for r in rows)
+    assert {r["status"] for r in rows} <= {"queued", "sent", "delivered"}
+    assert len(simulator.state.submissions) == 2
+
+
+def test_test_send_with_too_many_numbers_is_a_400(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = post(
+        manager_client,
+        f"{API}/{campaign.pk}/test-send",
+        {"phones": [f"+791200000{i:02d}" for i in range(11)]},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "phones"

@@ -1,0 +1,243 @@
+from datetime import UTC, datetime, time
+
+import pytest
+
+from django.utils import translation
+
+from campaigns.forms import (
+    CampaignForm,
+    TestSendForm,
+    campaign_draft_save,
+    campaign_form_data,
+)
+from campaigns.models import Campaign
+from contacts.models import CustomField
+from providers.models import ProviderAccount, SenderName
+from smsportal.exceptions import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def form_data(account, **overrides):
+    data = {
+        "name": "Spring sale",
+        "account": account.pk,
+        "sender": account.default_sender,
+        "channel": "sms",
+        "text": "Hello {first_name}!",
+        "extra_numbers": "+79120000001",
+        "start_mode": "now",
+        "time_zone": "Europe/Moscow",
+        "respect_quiet_hours": "on",
+        "window_start": "09:00",
+        "window_end": "21:00",
+        "spread_hours": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_account(name, kind, **fields):
+    defaults = {"base_url": "http://127.0.0.1:9/x", "default_sender": "SMSPORTAL"}
+    defaults.update(fields)
+    return ProviderAccount.objects.create(name=name, kind=kind, **defaults)
+
+
+def test_valid_draft_is_saved_with_its_groups(account, make_group):
+    group = make_group("Clients", [("+79120000002", "Ann", "Europe/Moscow")])
+    form = CampaignForm(form_data(account, include_groups=[group.pk]))
+
+    assert form.is_valid(), form.errors
+    campaign = form.save()
+
+    assert campaign.state == Campaign.State.DRAFT
+    assert list(campaign.include_groups.all()) == [group]
+    assert campaign.start_at is None
+    assert campaign.window_start == time(9, 0)
+
+
+def test_crlf_in_the_text_is_saved_as_lf(account):
+    form = CampaignForm(form_data(account, text="Line one\r\nLine two\rthree"))
+
+    assert form.is_valid(), form.errors
+    assert form.save().text == "Line one\nLine two\nthree"
+
+
+def test_unknown_placeholder_is_an_error_on_the_text(account):
+    form = CampaignForm(form_data(account, text="Hi {frist_name}"))
+
+    assert not form.is_valid()
+    assert "text" in form.errors
+    message = form.errors["text"][0]
+    assert "{frist_name}" in message
+    assert "{first_name}" in message  # the known ones are listed
+
+
+def test_custom_field_keys_are_known_placeholders(account):
+    CustomField.objects.create(key="car_model", label="Car")
+    form = CampaignForm(form_data(account, text="Your {car_model} is ready"))
+
+    assert form.is_valid(), form.errors
+    assert "car_model" in form.placeholders
+
+
+def test_channel_the_gateway_cannot_send_is_refused(account):
+    # Webcom has no voice messages.
+    form = CampaignForm(form_data(account, channel="voice"))
+
+    assert not form.is_valid()
+    assert "channel" in form.errors
+    assert "Webcom" in form.errors["channel"][0]
+
+
+def test_channel_choices_follow_the_accounts_gateway(account):
+    smsc = make_account("SMSC", "smsc")
+
+    webcom_form = CampaignForm(initial={"account": account.pk})
+    webcom_choices = {c for c, _ in webcom_form.fields["channel"].widget.choices}
+    smsc_form = CampaignForm(initial={"account": smsc.pk})
+    smsc_choices = {c for c, _ in smsc_form.fields["channel"].widget.choices}
+
+    assert "voice" not in webcom_choices
+    assert "viber_sms" in webcom_choices
+    assert "voice" in smsc_choices
+    assert "viber_sms" not in smsc_choices
+
+
+def test_voice_settings_are_kept_for_a_voice_campaign():
+    websms = make_account("WEBSMS", "websms")
+    form = CampaignForm(
+        form_data(
+            websms,
+            channel="voice",
+            voice_language="ru",
+            voice_voice="female",
+            voice_speed="",
+        )
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.save().voice_options == {"language": "ru", "voice": "female"}
+
+
+def test_inactive_accounts_are_not_offered(account):
+    inactive = make_account("Old", "smsc", is_active=False)
+
+    form = CampaignForm(form_data(inactive))
+
+    assert inactive not in form.fields["account"].queryset
+    assert not form.is_valid()
+    assert "account" in form.errors
+
+
+def test_sender_must_be_a_usable_name_of_the_account(account):
+    SenderName.objects.create(account=account, name="SHOP", usable=True)
+    SenderName.objects.create(account=account, name="PENDING", usable=False)
+
+    choices = [c for c, _ in CampaignForm().fields["sender"].widget.choices]
+    refused = CampaignForm(form_data(account, sender="PENDING"))
+    accepted = CampaignForm(form_data(account, sender="SHOP"))
+
+    assert choices == ["SMSPORTAL", "SHOP"]
+    assert not refused.is_valid()
+    assert "sender" in refused.errors
+    assert accepted.is_valid(), accepted.errors
+
+
+def test_start_time_is_read_in_the_chosen_time_zone(account):
+    form = CampaignForm(
+        form_data(
+            account,
+            start_mode="at",
+            start_local="2031-03-01T10:00",
+            time_zone="Asia/Vladivostok",
+        )
+    )
+
+    assert form.is_valid(), form.errors
+    campaign = form.save()
+    # 10:00 in Vladivostok (UTC+10) is midnight UTC.
+    assert campaign.start_at == datetime(2031, 3, 1, 0, 0, tzinfo=UTC)
+    assert campaign.time_zone == "Asia/Vladivostok"
+    shown = CampaignForm(instance=campaign)
+    assert shown.initial["start_local"].isoformat() == "2031-03-01T10:00:00"
+    assert shown.initial["start_mode"] == "at"
+
+
+def test_start_time_in_the_past_or_missing_is_refused(account):
+    past = CampaignForm(
+        form_data(account, start_mode="at", start_local="2020-01-01T10:00")
+    )
+    missing = CampaignForm(form_data(account, start_mode="at", start_local=""))
+
+    assert not past.is_valid()
+    assert "start_local" in past.errors
+    assert not missing.is_valid()
+    assert "start_local" in missing.errors
+
+
+def test_send_window_must_end_after_it_starts(account):
+    form = CampaignForm(form_data(account, window_start="21:00", window_end="09:00"))
+
+    assert not form.is_valid()
+    assert "window_end" in form.errors
+
+
+def test_viber_text_cannot_hold_placeholders(account):
+    form = CampaignForm(
+        form_data(account, channel="viber_sms", viber_text="Hi {first_name}")
+    )
+
+    assert not form.is_valid()
+    assert "viber_text" in form.errors
+
+
+def test_viber_button_needs_text_and_link(account):
+    form = CampaignForm(
+        form_data(account, channel="viber", viber_button_text="Open", viber_text="Hi")
+    )
+
+    assert not form.is_valid()
+    assert "viber_button_url" in form.errors
+
+
+def test_form_data_of_a_draft_validates_unchanged(make_campaign, make_group):
+    group = make_group("G", [("+79120000003", "Bo", "Europe/Moscow")])
+    campaign = make_campaign([group])
+
+    form = CampaignForm(campaign_form_data(campaign), instance=campaign)
+
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize(
+    ("raw", "valid"),
+    [
+        ("+79120000001", True),
+        ("+79120000001, 89120000002\n+79120000003", True),
+        ("", False),
+        (",".join(f"+7912000000{i}" for i in range(10)) + ",+79120000011", False),
+    ],
+)
+def test_test_send_takes_one_to_ten_numbers(raw, valid):
+    assert TestSendForm({"phones": raw}).is_valid() is valid
+
+
+def test_draft_launched_meanwhile_is_not_overwritten(make_campaign, account):
+    campaign = make_campaign()
+    form = CampaignForm(form_data(account, name="Late edit"), instance=campaign)
+    assert form.is_valid(), form.errors
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+
+    with pytest.raises(ApplicationError) as caught:
+        campaign_draft_save(form=form)
+
+    assert caught.value.where == "state"
+    campaign.refresh_from_db()
+    assert campaign.name == "Test campaign"

@@ -1,0 +1,604 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message
+from campaigns.services import campaign_start
+from contacts.models import StopListEntry
+from providers.models import ProviderAccount
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+State = Campaign.State
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def people(n: int, prefix: str = "+7912") -> list[tuple[str, str, str]]:
+    return [(f"{prefix}{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
+
+
+def add_messages(campaign, statuses: list[str], **fields) -> list[Message]:
+    now = timezone.now()
+    return Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=campaign.account,
+            phone=f"+7913{i:07d}",
+            text="Hi",
+            channel="sms",
+            planned_at=now,
+            status=status,
+            **fields,
+        )
+        for i, status in enumerate(statuses)
+    )
+
+
+def url(name: str, campaign=None) -> str:
+    return reverse(f"campaigns:{name}", args=[campaign.pk] if campaign else [])
+
+
+def composer_data(account, **overrides) -> dict:
+    data = {
+        "name": "Spring sale",
+        "account": account.pk,
+        "sender": account.default_sender,
+        "channel": "sms",
+        "text": "Hello {first_name}",
+        "extra_numbers": "+79120000001",
+        "start_mode": "now",
+        "time_zone": "Europe/Moscow",
+        "window_start": "09:00",
+        "window_end": "21:00",
+        "spread_hours": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+ACTIONS = ["launch", "pause", "resume", "cancel", "resend", "delete", "decide"]
+
+
+# Permissions -------------------------------------------------------------------
+
+
+def test_anonymous_users_are_sent_to_login(client, make_campaign):
+    campaign = make_campaign()
+    for address in (url("list"), url("create"), url("detail", campaign)):
+        response = client.get(address)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    response = client.post(url("launch", campaign))
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+
+
+def test_viewer_sees_pages_without_write_buttons(viewer_client, make_campaign):
+    campaign = make_campaign()
+
+    listing = viewer_client.get(url("list"))
+    detail = viewer_client.get(url("detail", campaign))
+
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert reverse("campaigns:create") not in listing.content.decode()
+    body = detail.content.decode()
+    for action in ("edit", "cancel", "delete", "test_send"):
+        assert f'data-action="{action}"' not in body
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_viewer_gets_403_on_every_write(viewer_client, make_campaign, action):
+    campaign = make_campaign()
+
+    response = viewer_client.post(url(action, campaign), {"decision": "resend"})
+
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+
+
+@pytest.mark.parametrize("name", ["edit", "test_send"])
+def test_viewer_gets_403_on_composer_and_test_send(viewer_client, make_campaign, name):
+    campaign = make_campaign()
+
+    assert viewer_client.get(url(name, campaign)).status_code == 403
+    assert viewer_client.post(url(name, campaign), {}).status_code == 403
+
+
+def test_viewer_cannot_create(viewer_client, account):
+    assert viewer_client.get(url("create")).status_code == 403
+    response = viewer_client.post(url("create"), composer_data(account))
+    assert response.status_code == 403
+    assert not Campaign.objects.exists()
+
+
+# List --------------------------------------------------------------------------
+
+
+def test_list_shows_state_and_progress_from_the_counts(manager_client, make_campaign):
+    sending = make_campaign(name="Running one", state=State.SENDING)
+    add_messages(sending, ["delivered", "delivered", "failed", "pending"])
+    make_campaign(name="Still a draft")
+
+    response = manager_client.get(url("list"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Running one" in body
+    assert "Still a draft" in body
+    assert 'data-state="sending"' in body
+    assert 'data-progress-percent="75"' in body
+    assert "3 of 4 processed" in body
+
+
+def test_list_filters_by_state_and_account(manager_client, make_campaign, simulator):
+    other = simulated_account(simulator, "smsc")
+    make_campaign(name="Draft on webcom")
+    make_campaign(name="Done on webcom", state=State.COMPLETED)
+    make_campaign(name="Draft on smsc", account=other)
+
+    by_state = manager_client.get(url("list"), {"state": "completed"}).content.decode()
+    by_account = manager_client.get(url("list"), {"account": other.pk}).content.decode()
+
+    assert "Done on webcom" in by_state
+    assert "Draft on webcom" not in by_state
+    assert "Draft on smsc" in by_account
+    assert "Done on webcom" not in by_account
+
+
+# Composer ----------------------------------------------------------------------
+
+
+def test_manager_creates_a_draft_with_lf_newlines(
+    manager_client, manager_user, account
+):
+    response = manager_client.post(
+        url("create"), composer_data(account, text="Hi {first_name}\r\nBye")
+    )
+
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert response.url == url("edit", campaign)
+    assert campaign.text == "Hi {first_name}\nBye"
+    assert campaign.created_by == manager_user
+    assert campaign.state == State.DRAFT
+
+
+def test_composer_shows_the_counter_and_placeholder_buttons(manager_client, account):
+    body = manager_client.get(url("create")).content.decode()
+
+    assert "data-segment-counter" in body
+    assert 'data-textarea-id="id_text"' in body
+    assert 'data-insert-placeholder="first_name"' in body
+    assert "js/campaigns.js" in body
+    assert "<script>" not in body  # no inline scripts
+
+
+def test_unknown_placeholder_is_shown_on_the_text_field(manager_client, account):
+    response = manager_client.post(
+        url("create"), composer_data(account, text="Hi {nmae}")
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-error-for="text"' in body
+    assert "Unknown placeholder {nmae}" in body
+    assert not Campaign.objects.exists()
+
+
+def test_channel_the_gateway_lacks_is_refused_on_the_page(manager_client, account):
+    response = manager_client.post(
+        url("create"), composer_data(account, channel="voice")
+    )
+
+    assert response.status_code == 200
+    assert 'data-error-for="channel"' in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_account_change_reloads_sender_and_channel(manager_client, simulator):
+    websms = simulated_account(simulator, "websms", default_sender="WEBSENDER")
+
+    response = manager_client.get(url("account_fields"), {"account": websms.pk})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="account-fields"' in body
+    assert '<option value="WEBSENDER"' in body
+    assert '<option value="voice"' in body
+    assert '<option value="flash"' not in body
+
+
+def test_edit_saves_a_draft(manager_client, make_campaign, account):
+    campaign = make_campaign()
+
+    response = manager_client.post(
+        url("edit", campaign), composer_data(account, name="Renamed")
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "Renamed"
+
+
+def test_launched_campaign_cannot_be_edited(manager_client, make_campaign, account):
+    campaign = make_campaign(state=State.SENDING)
+
+    response = manager_client.post(
+        url("edit", campaign), composer_data(account, name="Renamed"), follow=True
+    )
+
+    campaign.refresh_from_db()
+    assert campaign.name == "Test campaign"
+    assert "Only a draft can be edited" in response.content.decode()
+
+
+# Preview -----------------------------------------------------------------------
+
+
+def test_preview_counts_the_audience(manager_client, make_group, make_campaign):
+    group = make_group("Clients", people(4))
+    StopListEntry.objects.create(phone="+79120000003")
+    campaign = make_campaign(
+        [group],
+        text="Hello {first_name}",
+        # one valid new number, one already in the group, one repeat, one invalid
+        extra_numbers="+79990000001\n+79120000000\n+79990000001\n12",
+    )
+
+    response = manager_client.get(url("preview", campaign))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-preview-total="4"' in body  # 3 reachable contacts + 1 pasted
+    assert 'data-preview="stop_listed">1<' in body
+    assert 'data-preview="invalid">1<' in body
+    assert 'data-preview="duplicates">2<' in body
+    assert 'data-segments="1"' in body
+    assert "Hello Name0" in body
+    # 4 recipients x 1 segment x 2.50 from the account's tariff
+    assert "10.00" in body
+    assert 'data-action="launch"' in body
+
+
+def test_preview_blocks_launch_when_the_balance_is_short(
+    manager_client, make_group, make_campaign, account
+):
+    account.balance = Decimal("1.00")
+    account.save(update_fields=["balance"])
+    campaign = make_campaign([make_group("G", people(3))])
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert 'data-preview="cannot-afford"' in body
+    assert "does not cover the estimated cost" in body
+    launch_button = body[body.index('data-action="launch"') :].split(">", 1)[0]
+    assert "disabled" in launch_button
+
+
+def test_launch_is_refused_with_the_balance_message(
+    manager_client, make_group, make_campaign, account
+):
+    account.balance = Decimal("1.00")
+    account.save(update_fields=["balance"])
+    campaign = make_campaign([make_group("G", people(3))])
+
+    response = manager_client.post(url("launch", campaign), follow=True)
+
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+    body = response.content.decode()
+    assert "does not cover the estimated cost" in body
+    assert "Provider account:" in body  # the flash names where the problem is
+
+
+# Actions -----------------------------------------------------------------------
+
+
+def test_launch_sends_through_the_simulator(
+    manager_client, manager_user, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign([make_group("G", people(3))], account=account)
+
+    response = manager_client.post(url("launch", campaign))
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.state == State.SENDING
+    assert campaign.launched_by == manager_user
+    # The test transaction never commits: run what the on-commit task would.
+    campaign_start(campaign_id=campaign.pk)
+    assert {s.phone for s in simulator.state.submissions} == {
+        "79120000000",
+        "79120000001",
+        "79120000002",
+    }
+    detail = manager_client.get(url("detail", campaign)).content.decode()
+    assert 'data-status="total">3<' in detail
+
+
+def test_launch_of_an_empty_audience_names_the_problem(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = manager_client.post(url("launch", campaign), follow=True)
+
+    assert "Choose at least one group or paste numbers" in response.content.decode()
+
+
+def test_pause_and_resume(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+
+    manager_client.post(url("pause", campaign))
+    campaign.refresh_from_db()
+    assert campaign.state == State.PAUSED
+
+    manager_client.post(url("resume", campaign))
+    campaign.refresh_from_db()
+    assert campaign.state == State.SENDING
+
+
+def test_resume_of_a_draft_is_refused_with_a_message(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = manager_client.post(url("resume", campaign), follow=True)
+
+    assert "Only a paused campaign can be resumed" in response.content.decode()
+
+
+def test_cancel_withdraws_pending_messages(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["pending", "pending", "delivered"])
+
+    response = manager_client.post(url("cancel", campaign), follow=True)
+
+    campaign.refresh_from_db()
+    assert campaign.state == State.CANCELLED
+    assert Message.objects.filter(campaign=campaign, status="cancelled").count() == 2
+    assert "Withdrawn here: 2" in response.content.decode()
+
+
+def test_cancel_button_asks_for_confirmation(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    form = body[: body.index('data-action="cancel"')].rsplit("<form", 1)[1]
+    assert "data-confirm=" in form
+    assert 'method="post"' in form
+
+
+def test_resend_to_failed_creates_a_follow_up_draft(
+    manager_client, manager_user, make_campaign
+):
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["failed", "delivered"])
+
+    page = manager_client.get(url("detail", campaign)).content.decode()
+    response = manager_client.post(url("resend", campaign))
+
+    assert 'data-action="resend"' in page
+    follow_up = Campaign.objects.get(parent=campaign)
+    assert follow_up.state == State.DRAFT
+    assert follow_up.created_by == manager_user
+    assert response.url == url("edit", follow_up)
+
+
+def test_delete_a_draft(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = manager_client.post(url("delete", campaign))
+
+    assert response.url == url("list")
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_sending_campaign_cannot_be_deleted(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+
+    response = manager_client.post(url("delete", campaign), follow=True)
+
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+    assert "Pause or cancel the campaign first" in response.content.decode()
+
+
+def test_test_send_shows_each_message_status(manager_client, simulator, make_campaign):
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account, text="Test {first_name}")
+
+    response = manager_client.post(
+        url("test_send", campaign), {"phones": "+79120000001\n+79120000002"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-phone="+79120000001"' in body
+    assert 'data-phone="+79120000002"' in body
+    assert 'data-status="queued"' in body
+    assert len(simulator.state.submissions) == 2
+    assert not Message.objects.filter(campaign=campaign).exists()
+
+
+def test_test_send_with_a_bad_number_says_which(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = manager_client.post(url("test_send", campaign), {"phones": "+7912, 12"})
+
+    body = response.content.decode()
+    assert 'data-error-for="phones"' in body
+    assert "Test number 1" in body
+
+
+# Live progress and banners ------------------------------------------------------
+
+
+def test_progress_partial_polls_while_sending(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["queued", "delivered", "pending", "pending"])
+
+    response = manager_client.get(url("progress", campaign), HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert 'hx-trigger="every 2s"' in body
+    assert 'data-status="delivered"' in body
+    assert 'data-progress-percent="50"' in body
+
+
+def test_progress_partial_stops_polling_when_finished(manager_client, make_campaign):
+    campaign = make_campaign(state=State.COMPLETED)
+
+    body = manager_client.get(url("progress", campaign)).content.decode()
+
+    assert "hx-trigger" not in body
+
+
+def test_pause_reason_banner_says_what_to_fix(viewer_client, make_campaign):
+    campaign = make_campaign(
+        state=State.PAUSED,
+        pause_reason="The account is out of money: top up the balance.",
+    )
+
+    body = viewer_client.get(url("detail", campaign)).content.decode()
+
+    banner = body[body.index("data-pause-reason") :]
+    assert "top up the balance" in banner
+    assert reverse("providers:detail", args=[campaign.account_id]) in banner
+    assert "Resume" in banner
+
+
+def test_buttons_follow_the_state(manager_client, make_campaign):
+    paused = make_campaign(state=State.PAUSED)
+    draft = make_campaign(name="Draft")
+
+    paused_page = manager_client.get(url("detail", paused)).content.decode()
+    draft_page = manager_client.get(url("detail", draft)).content.decode()
+
+    assert 'data-action="resume"' in paused_page
+    assert 'data-action="pause"' not in paused_page
+    assert 'data-action="edit"' not in paused_page
+    assert reverse("reports:campaign_report", args=[paused.pk]) in paused_page
+    assert 'data-action="report"' not in draft_page
+    assert 'data-action="edit"' in draft_page
+    assert 'data-action="delete"' in draft_page
+    assert url("preview", draft) in draft_page
+
+
+# Messages in doubt --------------------------------------------------------------
+
+
+def test_messages_in_doubt_are_shown_and_can_be_given_up(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    long_ago = timezone.now() - timedelta(hours=1)
+    doubtful = add_messages(campaign, ["pending", "pending"], claimed_at=long_ago)
+
+    page = manager_client.get(url("detail", campaign)).content.decode()
+    manager_client.post(
+        url("decide", campaign), {"decision": "give_up", "ids": [doubtful[0].pk]}
+    )
+
+    assert "data-in-doubt" in page
+    assert f'data-message="{doubtful[0].pk}"' in page
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert statuses == {doubtful[0].pk: "failed", doubtful[1].pk: "pending"}
+
+
+def test_messages_in_doubt_can_be_sent_again(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    long_ago = timezone.now() - timedelta(hours=1)
+    add_messages(campaign, ["pending", "pending"], claimed_at=long_ago)
+
+    manager_client.post(url("decide", campaign), {"decision": "resend"})
+
+    assert not Message.objects.filter(claimed_at__isnull=False).exists()
+
+
+# In a browser ---------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(
+    not __import__("pathlib").Path(CHROMIUM).exists(), reason="no Debian chromium"
+)
+def test_composer_in_a_browser(live_server, client, django_user_model, account):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    user = django_user_model.objects.create_superuser("root-e2e", password="x")
+    client.force_login(user)
+    campaign = Campaign.objects.create(
+        name="Browser draft",
+        account=account,
+        sender="SMSPORTAL",
+        text="Hi ",
+        extra_numbers="+79120000001\n+79120000002",
+    )
+    websms = ProviderAccount.objects.create(
+        name="WEBSMS",
+        kind="websms",
+        base_url="http://127.0.0.1:9/",
+        default_sender="WEB",
+    )
+    cookie = {
+        "name": "sessionid",
+        "value": client.cookies["sessionid"].value,
+        "url": live_server.url,
+    }
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context()
+            context.add_cookies([cookie])
+            page = context.new_page()
+            page.goto(live_server.url + url("edit", campaign))
+
+            # The placeholder goes in at the cursor and the counter recounts.
+            page.locator("#id_text").evaluate(
+                "el => el.setSelectionRange(el.value.length, el.value.length)"
+            )
+            page.click('[data-insert-placeholder="first_name"]')
+            assert page.input_value("#id_text") == "Hi {first_name}"
+            # 15 characters; the braces are GSM-7 extension characters, two units each.
+            expect(page.locator('[data-sc-field="units"]').first).to_have_text("17")
+
+            # Viber fields appear only for Viber channels.
+            viber = page.locator('fieldset[data-channels="viber viber_sms"]')
+            expect(viber).to_be_hidden()
+            page.select_option("#id_channel", "viber_sms")
+            expect(viber).to_be_visible()
+
+            # The start time field appears for a scheduled start.
+            start_at = page.locator("[data-start-at]")
+            expect(start_at).to_be_hidden()
+            page.check('input[name="start_mode"][value="at"]')
+            expect(start_at).to_be_visible()
+
+            # The preview loads by htmx and tells the counter the audience size.
+            expect(page.locator('[data-preview="total"]')).to_have_text("2")
+            counter = page.locator("[data-segment-counter]")
+            expect(counter).to_have_attribute("data-recipients", "2")
+            expect(page.locator('[data-action="launch"]')).to_be_enabled()
+
+            # Another account: sender and channel reload, the counter follows its table.
+            page.select_option("#id_account", str(websms.pk))
+            expect(page.locator('#id_channel option[value="voice"]')).to_have_count(1)
+            expect(page.locator('#id_sender option[value="WEB"]')).to_have_count(1)
+            expect(counter).to_have_attribute("data-table", "websms")
+        finally:
+            browser.close()
