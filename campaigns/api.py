@@ -202,6 +202,11 @@ def _form_data(payload: CampaignIn, base: dict[str, Any]) -> dict[str, Any]:
         else:
             data.update(start_fields(start_at, time_zone))
     for key, value in given.items():
+        if isinstance(value, time) and value.tzinfo is not None:
+            # The send window is in each recipient's local time: an offset means nothing.
+            raise ApplicationError(
+                _("Give the time without a time zone offset."), where=key
+            )
         data[key] = "" if value is None else value
     return data
 
@@ -231,6 +236,7 @@ def campaign_list_api(
     """Campaigns, newest first, with their counters."""
     require_perm(request, VIEW_PERM)
     limit = max(1, min(limit, MAX_LIST))
+    offset = max(0, offset)
     campaigns = list(
         campaign_list(filters={"state": state, "account": account}).prefetch_related(
             "include_groups", "exclude_groups"
