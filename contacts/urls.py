@@ -1,11 +1,32 @@
 from django.urls import path
 
-from smsportal.placeholder import not_built_yet
+from contacts import views
 
 app_name = "contacts"
 
 urlpatterns = [
-    path("", not_built_yet, name="list"),
-    path("groups/", not_built_yet, name="group_list"),
-    path("stop-list/", not_built_yet, name="stoplist"),
+    path("", views.ContactListView.as_view(), name="list"),
+    path("new/", views.contact_create, name="create"),
+    path("bulk/", views.contacts_bulk, name="bulk"),
+    path("export/", views.contacts_export, name="export"),
+    path("<int:pk>/", views.contact_detail, name="detail"),
+    path("<int:pk>/edit/", views.contact_edit, name="edit"),
+    path("<int:pk>/delete/", views.contact_delete, name="delete"),
+    path("groups/", views.group_list, name="group_list"),
+    path("groups/new/", views.group_create, name="group_create"),
+    path("groups/<int:pk>/", views.group_edit, name="group_edit"),
+    path("groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
+    path("stop-list/", views.stoplist, name="stoplist"),
+    path("stop-list/remove/", views.stoplist_remove, name="stoplist_remove"),
+    path(
+        "stop-list/import/",
+        views.import_upload,
+        {"kind": "stoplist"},
+        name="stoplist_import",
+    ),
+    path("fields/", views.custom_fields, name="custom_fields"),
+    path("import/", views.import_upload, {"kind": "contacts"}, name="import"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/columns/", views.import_mapping, name="import_mapping"),
+    path("import/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
 ]

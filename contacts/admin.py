@@ -1,0 +1,160 @@
+"""Django admin for contact books; actions call the same services as the pages."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from contacts import exporting, services
+from contacts.models import Contact, ContactGroup, CustomField, ImportJob, StopListEntry
+from contacts.phone import InvalidPhone, normalize_phone
+
+
+class PhoneAdminForm(forms.ModelForm):
+    """Normalises the phone to E.164 before uniqueness is checked."""
+
+    # Longer than the stored E.164 so "+7 (912) 345-67-89" can be typed.
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+
+    def clean_phone(self) -> str:
+        try:
+            self.normalized = normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(exc.reason) from None
+        return self.normalized.e164
+
+
+class MembershipInline(admin.TabularInline):
+    model = Contact.groups.through
+    extra = 0
+    autocomplete_fields = ["group"]
+    verbose_name = _("group")
+    verbose_name_plural = _("groups")
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    form = PhoneAdminForm
+    list_display = (
+        "phone",
+        "last_name",
+        "first_name",
+        "email",
+        "is_mobile",
+        "created_at",
+    )
+    list_filter = ("groups", "is_mobile", "created_at")
+    search_fields = ("phone", "last_name", "first_name", "email")
+    readonly_fields = ("is_mobile", "time_zone", "created_at", "updated_at")
+    inlines = [MembershipInline]
+    actions = ["opt_out", "export_csv"]
+    # A million contacts: no exact count of the unfiltered table on every page.
+    show_full_result_count = False
+    change_list_template = "contacts/admin/change_list.html"
+
+    def get_changelist_links(self) -> dict:
+        return {"import": "contacts:import", "export": "contacts:export"}
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra = {**(extra_context or {}), "contacts_links": self.get_changelist_links()}
+        return super().changelist_view(request, extra)
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.is_mobile, obj.time_zone = (
+            form.normalized.is_mobile,
+            form.normalized.time_zone,
+        )
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Add to the stop list"), permissions=["change"])
+    def opt_out(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.contacts_opt_out(
+            contacts=queryset, reason=str(_("Added in the admin")), user=request.user
+        )
+        self.message_user(
+            request,
+            _("%(count)s numbers added to the stop list.") % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Export to CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        from contacts.views import export_response
+
+        return export_response(queryset, fmt=exporting.FORMATS["csv"])
+
+
+@admin.register(ContactGroup)
+class ContactGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "member_count", "created_at")
+    search_fields = ("name",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_count=Count("groupmembership"))
+        )
+
+    @admin.display(description=_("Contacts"), ordering="member_count")
+    def member_count(self, group: ContactGroup) -> int:
+        return group.member_count
+
+
+@admin.register(StopListEntry)
+class StopListEntryAdmin(admin.ModelAdmin):
+    form = PhoneAdminForm
+    list_display = ("phone", "reason", "source", "created_by", "created_at")
+    list_filter = ("source", "created_at")
+    search_fields = ("phone", "reason")
+    readonly_fields = ("created_by", "created_at")
+    actions = ["remove_from_stoplist"]
+    change_list_template = "contacts/admin/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra = {
+            **(extra_context or {}),
+            "contacts_links": {"import": "contacts:stoplist_import"},
+        }
+        return super().changelist_view(request, extra)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Take off the stop list"), permissions=["delete"])
+    def remove_from_stoplist(self, request: HttpRequest, queryset: QuerySet) -> None:
+        removed = sum(
+            services.stoplist_remove(phone=phone)
+            for phone in queryset.values_list("phone", flat=True)
+        )
+        self.message_user(
+            request,
+            _("%(count)s numbers taken off the stop list.") % {"count": removed},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "kind")
+    search_fields = ("label", "key")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "original_name",
+        "kind",
+        "status",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("kind", "status")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,340 @@
+"""REST API of contact books, mounted at /api/v1/ (see smsportal.api)."""
+
+import base64
+from datetime import date, datetime
+from typing import Any
+
+from ninja import File, Form, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from contacts import exporting, selectors, services
+from contacts.importing.runner import ImportOptions
+from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from smsportal.api import require_perm
+
+PREFIX = ""
+router = Router(tags=["contacts"])
+MAX_LIMIT = 500
+
+
+class ContactIn(Schema):
+    phone: str
+    first_name: str = ""
+    last_name: str = ""
+    middle_name: str = ""
+    nickname: str = ""
+    birthday: date | None = None
+    email: str = ""
+    attributes: dict[str, Any] = {}
+    consent_source: str = ""
+    consent_at: datetime | None = None
+    groups: list[int] = []
+
+
+class ContactPatch(Schema):
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    nickname: str | None = None
+    birthday: date | None = None
+    email: str | None = None
+    attributes: dict[str, Any] | None = None
+    consent_source: str | None = None
+    consent_at: datetime | None = None
+    groups: list[int] | None = None
+
+
+class ContactOut(Schema):
+    id: int
+    phone: str
+    first_name: str
+    last_name: str
+    middle_name: str
+    nickname: str
+    birthday: date | None
+    email: str
+    time_zone: str
+    is_mobile: bool | None
+    attributes: dict[str, Any]
+    consent_source: str
+    consent_at: datetime | None
+    is_stopped: bool = False
+    groups: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_groups(contact: Contact) -> list[int]:
+        return [group.pk for group in contact.groups.all()]
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class ContactFilters(Schema):
+    q: str | None = None
+    group: int | None = None
+    stopped: bool | None = None
+    created_after: date | None = None
+    created_before: date | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+class GroupIn(Schema):
+    name: str
+    description: str = ""
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    description: str
+    member_count: int = 0
+
+
+class StopListIn(Schema):
+    phone: str
+    reason: str = ""
+
+
+class StopListOut(Schema):
+    phone: str
+    reason: str
+    source: str
+    created_at: datetime
+
+
+class StopListPage(Schema):
+    items: list[StopListOut]
+    next_cursor: str | None
+
+
+class ImportJobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    original_name: str
+    percent: int
+    rows_done: int
+    report: dict[str, Any]
+    error: str
+    rejects_url: str | None
+
+    @staticmethod
+    def resolve_rejects_url(job: ImportJob) -> str | None:
+        return (
+            reverse("contacts:import_rejects", args=[job.pk]) if job.rejects else None
+        )
+
+
+def _encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except ValueError:
+        raise HttpError(
+            400, "The cursor is not valid; start again without one."
+        ) from None
+
+
+def _page(
+    queryset, *, cursor: str | None, limit: int, key: str = "id"
+) -> tuple[list, str | None]:
+    """Keyset pagination on `key` descending: stable under inserts, no COUNT."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    after = _decode_cursor(cursor)
+    if after is not None:
+        queryset = queryset.filter(**{f"{key}__lt": after})
+    items = list(queryset.order_by(f"-{key}")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return items, _encode_cursor(getattr(items[-1], key)) if more else None
+
+
+@router.get("/contacts", response=ContactPage)
+def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
+    """Contacts, newest first; pass next_cursor back as cursor for the next page."""
+    require_perm(request, "contacts.view_contact")
+    params = {"q": filters.q, "group": filters.group, "stopped": filters.stopped,
+              "created_min": filters.created_after, "created_max": filters.created_before}  # fmt: skip
+    queryset = selectors.contact_list(
+        filters={k: v for k, v in params.items() if v is not None}
+    ).prefetch_related("groups")
+    items, next_cursor = _page(queryset, cursor=filters.cursor, limit=filters.limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/contacts", response={201: ContactOut})
+def contact_create(request: HttpRequest, payload: ContactIn) -> tuple[int, Contact]:
+    require_perm(request, "contacts.add_contact")
+    data = payload.dict()
+    groups = list(ContactGroup.objects.filter(pk__in=data.pop("groups")))
+    contact = services.contact_create(groups=groups, **data)
+    return 201, _contact(contact.pk)
+
+
+def _contact(pk: int) -> Contact:
+    return get_object_or_404(
+        Contact.objects.with_stop_flag().prefetch_related("groups"), pk=pk
+    )
+
+
+@router.get("/contacts/export")
+def contact_export(
+    request: HttpRequest,
+    format: str = "csv",
+    group: int | None = None,
+    q: str | None = None,
+) -> HttpResponse:
+    """Contacts as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
+    from contacts.views import export_response
+
+    require_perm(request, "contacts.view_contact")
+    if format not in exporting.FORMATS:
+        raise HttpError(400, f"format must be one of {', '.join(exporting.FORMATS)}")
+    filters = {k: v for k, v in {"group": group, "q": q}.items() if v is not None}
+    return export_response(
+        selectors.contact_list(filters=filters), fmt=exporting.FORMATS[format]
+    )
+
+
+@router.get("/contacts/{int:contact_id}", response=ContactOut)
+def contact_get(request: HttpRequest, contact_id: int) -> Contact:
+    require_perm(request, "contacts.view_contact")
+    return _contact(contact_id)
+
+
+@router.patch("/contacts/{int:contact_id}", response=ContactOut)
+def contact_update(
+    request: HttpRequest, contact_id: int, payload: ContactPatch
+) -> Contact:
+    require_perm(request, "contacts.change_contact")
+    contact = get_object_or_404(Contact, pk=contact_id)
+    data = payload.dict(exclude_unset=True)
+    groups = data.pop("groups", None)
+    if groups is not None:
+        groups = list(ContactGroup.objects.filter(pk__in=groups))
+    services.contact_update(contact=contact, groups=groups, **data)
+    return _contact(contact.pk)
+
+
+@router.delete("/contacts/{int:contact_id}", response={204: None})
+def contact_delete(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+    require_perm(request, "contacts.delete_contact")
+    contact = get_object_or_404(Contact, pk=contact_id)
+    services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
+    return 204, None
+
+
+@router.get("/groups", response=list[GroupOut])
+def group_list(request: HttpRequest) -> Any:
+    require_perm(request, "contacts.view_contactgroup")
+    return selectors.contact_groups_with_counts()
+
+
+@router.post("/groups", response={201: GroupOut})
+def group_create(request: HttpRequest, payload: GroupIn) -> tuple[int, ContactGroup]:
+    require_perm(request, "contacts.add_contactgroup")
+    return 201, services.group_create(
+        name=payload.name, description=payload.description
+    )
+
+
+@router.delete("/groups/{int:group_id}", response={204: None})
+def group_delete(request: HttpRequest, group_id: int) -> tuple[int, None]:
+    require_perm(request, "contacts.delete_contactgroup")
+    services.group_delete(group=get_object_or_404(ContactGroup, pk=group_id))
+    return 204, None
+
+
+@router.get("/stoplist", response=StopListPage)
+def stoplist(
+    request: HttpRequest, q: str = "", cursor: str | None = None, limit: int = 100
+) -> dict:
+    require_perm(request, "contacts.view_stoplistentry")
+    items, next_cursor = _page(
+        selectors.stoplist_list(search=q), cursor=cursor, limit=limit
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/stoplist", response={201: StopListOut})
+def stoplist_add(
+    request: HttpRequest, payload: StopListIn
+) -> tuple[int, StopListEntry]:
+    require_perm(request, "contacts.add_stoplistentry")
+    entry = services.contact_opt_out(
+        phone=payload.phone, reason=payload.reason, user=request.user
+    )
+    return 201, entry
+
+
+@router.delete("/stoplist/{phone}", response={204: None})
+def stoplist_remove(request: HttpRequest, phone: str) -> tuple[int, None]:
+    require_perm(request, "contacts.delete_stoplistentry")
+    if not services.stoplist_remove(phone=phone):
+        raise HttpError(404, "This number is not on the stop list.")
+    return 204, None
+
+
+@router.post("/contacts/import", response={202: ImportJobOut})
+def contact_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    kind: Form[str] = "contacts",
+    groups: Form[list[int]] = None,  # noqa: B008 - ninja reads the default as "optional"
+    update: Form[bool] = False,
+    encoding: Form[str] = "auto",
+    delimiter: Form[str] = "auto",
+    mapping: Form[str] = "",
+) -> tuple[int, ImportJob]:
+    """Upload a CSV/XLSX file and queue its import; poll GET /imports/{id}.
+
+    `mapping` is optional: one field name per column, comma-separated ("" to ignore a
+    column); without it columns are mapped by their header names.
+    """
+    if kind not in ("contacts", "stoplist"):
+        raise HttpError(400, "kind must be contacts or stoplist")
+    require_perm(
+        request,
+        "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
+    )
+    job = services.import_job_create(upload=file, kind=kind, user=request.user)
+    options = ImportOptions(
+        kind=kind,
+        encoding=encoding,
+        delimiter=delimiter,
+        mapping=[m.strip() for m in mapping.split(",")] if mapping else None,
+        group_ids=list(
+            ContactGroup.objects.filter(pk__in=groups or []).values_list(
+                "pk", flat=True
+            )
+        ),
+        update=update,
+    )
+    with transaction.atomic():
+        services.import_job_start(job=job, options=options)
+    job.refresh_from_db()
+    return 202, job
+
+
+@router.get("/imports/{int:job_id}", response=ImportJobOut)
+def import_get(request: HttpRequest, job_id: int) -> ImportJob:
+    """Progress and, once done, the report of an import."""
+    require_perm(request, "contacts.view_importjob")
+    return get_object_or_404(ImportJob, pk=job_id)

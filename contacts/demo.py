@@ -1,0 +1,50 @@
+"""Demo contact book for `make run`: a few people, two groups, one opt-out. Idempotent."""
+
+from typing import Any
+
+from contacts.models import Contact, ContactGroup, StopListEntry
+from contacts.phone import normalize_phone
+
+DEMO_CONTACTS = (
+    # phone, last name, first name, middle name, groups
+    ("+7 495 123-45-67", "Иванов", "Иван", "Петрович", ("Клиенты",)),
+    ("8 (423) 222-33-44", "Петрова", "Анна", "Сергеевна", ("Клиенты",)),
+    ("8 912 345-67-89", "Смирнов", "Алексей", "Викторович", ("Клиенты", "Сотрудники")),
+    ("+7 903 111-22-33", "Кузнецова", "Мария", "Ивановна", ("Сотрудники",)),
+    ("8 999 000-11-22", "Соколов", "Дмитрий", "", ("Клиенты",)),
+)
+GROUP_DESCRIPTIONS = {
+    "Клиенты": "Клиенты, согласившиеся на рассылку",
+    "Сотрудники": "Внутренние уведомления",
+}
+STOPPED = ("8 999 000-11-22", "Отписался ответом STOP")
+
+
+def load(*, stdout: Any) -> None:
+    groups = {
+        name: ContactGroup.objects.get_or_create(
+            name=name, defaults={"description": text}
+        )[0]
+        for name, text in GROUP_DESCRIPTIONS.items()
+    }
+    created = 0
+    for raw, last, first, middle, group_names in DEMO_CONTACTS:
+        phone = normalize_phone(raw)
+        contact, is_new = Contact.objects.get_or_create(
+            phone=phone.e164,
+            defaults={
+                "last_name": last,
+                "first_name": first,
+                "middle_name": middle,
+                "is_mobile": phone.is_mobile,
+                "time_zone": phone.time_zone,
+                "consent_source": "demo",
+            },
+        )
+        created += is_new
+        contact.groups.add(*(groups[name] for name in group_names))
+    StopListEntry.objects.get_or_create(
+        phone=normalize_phone(STOPPED[0]).e164,
+        defaults={"reason": STOPPED[1], "source": StopListEntry.Source.KEYWORD},
+    )
+    stdout.write(f"Demo contacts: {created} created, {len(DEMO_CONTACTS)} in the book.")

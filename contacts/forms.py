@@ -1,0 +1,253 @@
+from collections.abc import Sequence
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contacts.importing.fields import field_choices, field_label
+from contacts.importing.sources import ENCODING_CHOICES
+from contacts.models import Contact, ContactGroup, CustomField
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ENCODING_LABELS = {
+    "auto": _("Detect"),
+    "utf-8": "UTF-8",
+    "utf-8-sig": _("UTF-8 with BOM"),
+    "cp1251": "Windows-1251",
+    "utf-16": "UTF-16",
+}
+DELIMITER_LABELS = {
+    "auto": _("Detect"),
+    ",": _("Comma"),
+    ";": _("Semicolon"),
+    "tab": _("Tab"),
+}
+
+
+def style_fields(fields: dict[str, forms.Field]) -> None:
+    """Bootstrap classes on the widgets, so templates can render fields as they are."""
+    for field in fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select form-select-sm"
+        else:
+            css = "form-control form-control-sm"
+        widget.attrs["class"] = css
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        style_fields(self.fields)
+
+
+class StyledModelForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        style_fields(self.fields)
+
+
+class ContactForm(StyledForm):
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    middle_name = forms.CharField(
+        label=_("Middle name"), max_length=100, required=False
+    )
+    nickname = forms.CharField(label=_("Nickname"), max_length=100, required=False)
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=DATE_INPUT)
+    email = forms.EmailField(label=_("Email"), required=False)
+    consent_source = forms.CharField(
+        label=_("Consent source"),
+        max_length=200,
+        required=False,
+        help_text=_("Where the person agreed to receive messages."),
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=ContactGroup.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self, *args, custom_fields: Sequence[CustomField] = (), **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.custom_fields = list(custom_fields)
+        for field in self.custom_fields:
+            self.fields[f"cf_{field.key}"] = _custom_form_field(field)
+        style_fields(self.fields)
+
+    @classmethod
+    def initial_for(cls, contact: Contact) -> dict:
+        initial = {
+            name: getattr(contact, name)
+            for name in ("phone", "last_name", "first_name", "middle_name", "nickname",
+                         "birthday", "email", "consent_source")
+        }  # fmt: skip
+        initial["groups"] = list(contact.groups.all())
+        for key, value in (contact.attributes or {}).items():
+            initial[f"cf_{key}"] = value
+        return initial
+
+    def service_fields(self, *, previous: dict | None = None) -> dict:
+        """Cleaned data as contact_create / contact_update take it."""
+        data = dict(self.cleaned_data)
+        attributes = dict(previous or {})
+        for field in self.custom_fields:
+            value = data.pop(f"cf_{field.key}", None)
+            if value in (None, ""):
+                attributes.pop(field.key, None)
+            elif field.kind == CustomField.Kind.DATE:
+                attributes[field.key] = value.isoformat()
+            elif field.kind == CustomField.Kind.NUMBER:
+                attributes[field.key] = (
+                    int(value) if value == value.to_integral_value() else float(value)
+                )
+            else:
+                attributes[field.key] = value
+        data["attributes"] = attributes
+        return data
+
+
+def _custom_form_field(field: CustomField) -> forms.Field:
+    if field.kind == CustomField.Kind.NUMBER:
+        return forms.DecimalField(label=field.label, required=False)
+    if field.kind == CustomField.Kind.DATE:
+        return forms.DateField(label=field.label, required=False, widget=DATE_INPUT)
+    return forms.CharField(label=field.label, required=False, max_length=1000)
+
+
+class ContactGroupForm(StyledModelForm):
+    class Meta:
+        model = ContactGroup
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class CustomFieldForm(StyledModelForm):
+    class Meta:
+        model = CustomField
+        fields = ["label", "key", "kind"]
+
+
+class StopListAddForm(StyledForm):
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class ImportUploadForm(StyledForm):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8 or Windows-1251; comma, semicolon or tab) or Excel .xlsx"
+        ),
+    )
+
+
+class ImportMappingForm(StyledForm):
+    """Reader settings, one field choice per column, and what to do with the rows."""
+
+    encoding = forms.ChoiceField(
+        label=_("Encoding"), choices=[(k, ENCODING_LABELS[k]) for k in ENCODING_CHOICES]
+    )
+    delimiter = forms.ChoiceField(
+        label=_("Delimiter"), choices=list(DELIMITER_LABELS.items())
+    )
+    header = forms.BooleanField(
+        label=_("The first row holds column names"), required=False
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Add to groups"),
+        queryset=ContactGroup.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    update = forms.BooleanField(
+        label=_("Update contacts that are already in the book"),
+        required=False,
+        help_text=_(
+            "Otherwise they are left as they are. Empty cells never erase data."
+        ),
+    )
+    consent_source = forms.CharField(
+        label=_("Consent source for new contacts"), max_length=200, required=False
+    )
+    stop_reason = forms.CharField(
+        label=_("Reason for numbers without one"), max_length=255, required=False
+    )
+
+    def __init__(
+        self,
+        *args,
+        kind: str,
+        width: int,
+        custom_fields: Sequence[CustomField],
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.width = width
+        self.custom_fields = list(custom_fields)
+        if kind == "stoplist":
+            for name in ("groups", "update", "consent_source"):
+                del self.fields[name]
+        else:
+            del self.fields["stop_reason"]
+        choices = field_choices(kind=kind, custom_fields=self.custom_fields)
+        for index in range(width):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=_("Column %(number)s") % {"number": index + 1},
+                choices=choices,
+                required=False,
+            )
+        style_fields(self.fields)
+
+    def column_fields(self) -> list[forms.BoundField]:
+        return [self[f"col_{index}"] for index in range(self.width)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        mapping = [data.get(f"col_{index}", "") for index in range(self.width)]
+        if "phone" not in mapping:
+            raise forms.ValidationError(
+                _("Choose the column that holds the phone number.")
+            )
+        for field in {f for f in mapping if f}:
+            if mapping.count(field) > 1:
+                raise forms.ValidationError(
+                    _("“%(field)s” is chosen for more than one column.")
+                    % {"field": field_label(field, self.custom_fields)}
+                )
+        data["mapping"] = mapping
+        return data
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = (
+        ("add_to_group", _("Add to group")),
+        ("remove_from_group", _("Remove from group")),
+        ("opt_out", _("Add to stop list")),
+        ("delete", _("Delete")),
+    )
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    group = forms.ModelChoiceField(
+        label=_("Group"), queryset=ContactGroup.objects.all(), required=False
+    )
+    ids = forms.ModelMultipleChoiceField(queryset=Contact.objects.all(), required=False)
+    select_all = forms.BooleanField(required=False)
+    query = forms.CharField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") in ("add_to_group", "remove_from_group") and not data.get(
+            "group"
+        ):
+            raise forms.ValidationError(_("Choose a group."))
+        if not data.get("select_all") and not data.get("ids"):
+            raise forms.ValidationError(_("Select at least one contact."))
+        return data

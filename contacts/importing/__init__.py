@@ -1,0 +1,1 @@
+"""The contacts and stop-list importer: sources -> rows -> stages, run by runner."""

@@ -1,0 +1,110 @@
+"""What a column can be imported into, and the headers that map there by themselves."""
+
+import re
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+IGNORE = ""
+ATTR_PREFIX = "attr:"
+
+CONTACT_FIELDS = {
+    "phone": _("Phone"),
+    "last_name": _("Last name"),
+    "first_name": _("First name"),
+    "middle_name": _("Middle name"),
+    "full_name": _("Full name (last, first, middle)"),
+    "nickname": _("Nickname"),
+    "birthday": _("Birthday"),
+    "email": _("Email"),
+}
+STOPLIST_FIELDS = {"phone": _("Phone"), "reason": _("Reason")}
+
+# Headers as people write them, after normalize_header(); Russian and English.
+HEADER_ALIASES = {
+    "phone": (
+        "телефон", "тел", "мобильный", "мобильныйтелефон", "сотовый",
+        "сотовыйтелефон", "номер", "номертелефона", "телефонмобильный", "моб",
+        "phone", "phonenumber", "mobile", "mobilephone", "mobilenumber", "msisdn",
+        "tel", "telephone", "cell", "cellphone", "number", "номермобильного",
+    ),
+    "last_name": ("фамилия", "lastname", "surname", "familyname"),
+    "first_name": ("имя", "firstname", "givenname", "name"),
+    "middle_name": ("отчество", "middlename", "patronymic", "secondname"),
+    "full_name": ("фио", "фамилияимяотчество", "полноеимя", "fullname", "контакт"),
+    "nickname": ("ник", "никнейм", "псевдоним", "прозвище", "nickname", "nick"),
+    "birthday": (
+        "деньрождения", "датарождения", "др", "birthday", "birthdate",
+        "dateofbirth", "dob",
+    ),
+    "email": (
+        "email", "емейл", "имейл", "почта", "электроннаяпочта", "элпочта", "mail",
+        "адресэлектроннойпочты",
+    ),
+    "reason": ("причина", "комментарий", "reason", "comment", "note"),
+}  # fmt: skip
+_ALIAS_TO_FIELD = {
+    alias: field for field, names in HEADER_ALIASES.items() for alias in names
+}
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def normalize_header(text: str) -> str:
+    """Lower case, ё as е, letters and digits only: "E-mail" -> "email"."""
+    return _NOT_ALNUM.sub("", text.strip().lower().replace("ё", "е"))
+
+
+def field_choices(*, kind: str, custom_fields: Sequence) -> list[tuple[str, str]]:
+    """(value, label) for the mapping selects: ignore, built-in fields, custom fields."""
+    choices = [(IGNORE, str(_("— ignore —")))]
+    fields = STOPLIST_FIELDS if kind == "stoplist" else CONTACT_FIELDS
+    choices += [(key, str(label)) for key, label in fields.items()]
+    if kind != "stoplist":
+        choices += [(ATTR_PREFIX + f.key, f.label) for f in custom_fields]
+    return choices
+
+
+def auto_mapping(
+    headers: Sequence[str], *, kind: str, custom_fields: Sequence
+) -> list[str]:
+    """A field for each header that names one; each field is used at most once."""
+    allowed = set(STOPLIST_FIELDS if kind == "stoplist" else CONTACT_FIELDS)
+    custom = {}
+    if kind != "stoplist":
+        for field in custom_fields:
+            custom[normalize_header(field.key)] = ATTR_PREFIX + field.key
+            custom[normalize_header(field.label)] = ATTR_PREFIX + field.key
+    aliases = {**_label_aliases(), **_ALIAS_TO_FIELD}
+    mapping, used = [], set()
+    for header in headers:
+        key = normalize_header(header)
+        field = custom.get(key) or aliases.get(key, IGNORE)
+        if (
+            field
+            and field not in used
+            and (field in allowed or field in custom.values())
+        ):
+            used.add(field)
+            mapping.append(field)
+        else:
+            mapping.append(IGNORE)
+    return mapping
+
+
+def _label_aliases() -> dict[str, str]:
+    """Our own field labels in every language, so an export always maps back."""
+    aliases = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for field, label in {**CONTACT_FIELDS, **STOPLIST_FIELDS}.items():
+                aliases[normalize_header(str(label))] = field
+    return aliases
+
+
+def field_label(field: str, custom_fields: Sequence) -> str:
+    if field.startswith(ATTR_PREFIX):
+        key = field[len(ATTR_PREFIX) :]
+        return next((f.label for f in custom_fields if f.key == key), key)
+    return str({**CONTACT_FIELDS, **STOPLIST_FIELDS}.get(field, field))

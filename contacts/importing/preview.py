@@ -1,0 +1,88 @@
+"""The first rows of an uploaded file and a proposed column mapping, for the wizard."""
+
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from contacts.importing.fields import auto_mapping
+from contacts.importing.runner import fit_mapping, has_header
+from contacts.importing.sources import ImportFileError, open_table
+from contacts.models import CustomField, ImportJob
+
+PREVIEW_ROWS = 8
+
+
+@dataclass
+class Preview:
+    format: str
+    encoding: str
+    delimiter: str
+    header: bool
+    columns: list[str]
+    rows: list[list[str]]
+    mapping: list[str]
+    custom_fields: list[CustomField] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    @property
+    def initial(self) -> dict:
+        delimiter = "tab" if self.delimiter == "\t" else self.delimiter
+        initial = {
+            "encoding": self.encoding or "auto",
+            "delimiter": delimiter or "auto",
+            "header": self.header,
+        }
+        initial.update({f"col_{i}": field for i, field in enumerate(self.mapping)})
+        return initial
+
+
+def preview_job(
+    job: ImportJob,
+    *,
+    encoding: str = "auto",
+    delimiter: str = "auto",
+    header: bool | None = None,
+) -> Preview:
+    """Read the first rows of the job's file; ImportFileError when it cannot be read."""
+    custom_fields = list(CustomField.objects.all())
+    region = settings.SMSPORTAL_DEFAULT_REGION
+    with job.file.open("rb") as raw:
+        table = open_table(
+            raw, name=job.original_name, encoding=encoding, delimiter=delimiter
+        )
+        records = [cells for _number, cells in islice(table.records, PREVIEW_ROWS + 1)]
+    if not records:
+        raise ImportFileError(_("The file has no rows."), where=job.original_name)
+    if header is None:
+        header = has_header(records[0], region)
+    if header and len(records) == 1:
+        raise ImportFileError(
+            _("The file has a header row but no data rows."), where=job.original_name
+        )
+    width = max(len(cells) for cells in records)
+    headers = records[0] if header else []
+    columns = [
+        (headers[i].strip() if i < len(headers) else "")
+        or _("Column %(number)s") % {"number": i + 1}
+        for i in range(width)
+    ]
+    mapping = auto_mapping(headers, kind=job.kind, custom_fields=custom_fields)
+    mapping = fit_mapping(mapping, records[1 if header else 0], region)[:width]
+    rows = [
+        cells + [""] * (width - len(cells)) for cells in records[1 if header else 0 :]
+    ]
+    return Preview(
+        format=table.format,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        header=header,
+        columns=columns,
+        rows=rows[:PREVIEW_ROWS],
+        mapping=mapping + [""] * (width - len(mapping)),
+        custom_fields=custom_fields,
+    )

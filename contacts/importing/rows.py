@@ -1,0 +1,328 @@
+"""Turn one record's cells into a staged row, or a reason naming the column.
+
+This runs a million times per big import, so the parser is prepared once per file
+(which column feeds which field, how to convert it) and the per-row work is a handful of
+string operations. A staged row is one line of PostgreSQL's COPY text format (tabs
+between columns in staging order, \\N for NULL, backslashes doubled): dates ISO,
+booleans "t"/"f", numbers with a decimal point.
+"""
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from contacts.importing.fields import ATTR_PREFIX
+from contacts.models import CustomField
+from contacts.phone import InvalidPhone, phone_fields_fast
+from smsportal.lib.decimals import parse_decimal
+
+NAME_MAX = 100
+TEXT_MAX = 1000
+EMAIL_MAX = 254
+# Export prefixes these with an apostrophe against CSV injection; import takes it off.
+FORMULA_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
+_SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?")
+_LEADING_ZERO = re.compile(r"-?0\d")
+_MOBILE_TEXT = {True: "t", False: "f", None: None}
+NULL = "\\N"  # COPY's text format for NULL
+DATE_MEMO_SIZE = 100_000
+
+# Staging columns of a contact row, in order. `attributes` is the custom field values
+# as JSON text (numbers as numbers), built here because PostgreSQL's jsonb_build_object
+# costs the server several times what it costs Python.
+CONTACT_COLUMNS = (
+    "row_no", "phone", "is_mobile", "time_zone", "last_name", "first_name",
+    "middle_name", "nickname", "birthday", "email", "attributes",
+)  # fmt: skip
+NAME_FIELDS = ("last_name", "first_name", "middle_name", "nickname")
+STOPLIST_COLUMNS = ("row_no", "phone", "reason")
+
+
+class RowRejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    label: str
+
+
+def clean_cell(value: str) -> str:
+    """Trim, undo the export's formula guard, fold newlines and tabs into spaces."""
+    value = value.strip()
+    if value.startswith(FORMULA_STARTS):
+        value = value[1:]
+    if "\n" in value or "\r" in value or "\t" in value or "  " in value:
+        value = " ".join(value.split())
+    return value
+
+
+def parse_date(value: str) -> date:
+    """DD.MM.YYYY (also with / or -) or YYYY-MM-DD; ValueError otherwise."""
+    if len(value) == 10 and value[2] == "." and value[5] == ".":
+        day, month, year = value[:2], value[3:5], value[6:]
+        if day.isdigit() and month.isdigit() and year.isdigit():
+            return date(int(year), int(month), int(day))
+    match = _DATE_DMY.fullmatch(value)
+    if match:
+        day, month, year = match.groups()
+    else:
+        match = _DATE_YMD.fullmatch(value)
+        if not match:
+            raise ValueError(value)
+        year, month, day = match.groups()
+    return date(int(year), int(month), int(day))
+
+
+def number_text(value: str) -> str:
+    """A number as JSON writes it: "1 234,50" -> "1234.50", "007" -> "7"."""
+    if _SIMPLE_NUMBER.fullmatch(value) and not _LEADING_ZERO.match(value):
+        return value.replace(",", ".")
+    return str(parse_decimal(value))
+
+
+def json_string(value: str) -> str:
+    """The text as a JSON string literal."""
+    if '"' in value or "\\" in value or not value.isprintable():
+        return json.dumps(value, ensure_ascii=False)
+    return '"' + value + '"'
+
+
+def _json_string_of(convert: Callable[[str], str]) -> Callable[[str], str]:
+    def as_json(value: str) -> str:
+        return json_string(convert(value))
+
+    return as_json
+
+
+class RowParser:
+    """Cells of one record -> staged row; RowRejected with the reason otherwise."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        mapping: Sequence[str],
+        headers: Sequence[str] | None,
+        custom_fields: Sequence[CustomField],
+        region: str,
+    ) -> None:
+        self.kind = kind
+        self.region = region
+        self.width = len(mapping)
+        self.columns = [Column(i, self._label(i, headers)) for i in range(self.width)]
+        self.by_field = {f: self.columns[i] for i, f in enumerate(mapping) if f}
+        self.phone = self.by_field["phone"]
+        self.mapped = list(self.by_field.values())
+        kinds = {f.key: str(f.kind) for f in custom_fields}
+        self.attributes = [
+            (f[len(ATTR_PREFIX) :], kinds[f[len(ATTR_PREFIX) :]], column)
+            for f, column in self.by_field.items()
+            if f.startswith(ATTR_PREFIX) and f[len(ATTR_PREFIX) :] in kinds
+        ]
+        self.staged_fields = {f for f in self.by_field if not f.startswith(ATTR_PREFIX)}
+        if "full_name" in self.staged_fields:
+            self.staged_fields |= {"last_name", "first_name", "middle_name"}
+        self._name_columns = [self.by_field.get(name) for name in NAME_FIELDS]
+        self._full_name = self.by_field.get("full_name")
+        self._converters = self._prepare()
+        self._attribute_converters = self._prepare_attributes()
+
+    @staticmethod
+    def _label(index: int, headers: Sequence[str] | None) -> str:
+        header = (headers[index] if headers and index < len(headers) else "").strip()
+        return header or _("column %(number)s") % {"number": index + 1}
+
+    def reason(self, column: Column, problem: str, value: str = "") -> str:
+        where = _("column “%(column)s”") % {"column": column.label}
+        if value:
+            return f"{where}: {problem}: “{value[:60]}”"
+        return f"{where}: {problem}"
+
+    def _prepare(self) -> list[tuple[int | None, Callable[[str], str] | None]]:
+        """(cell index, converter) for every staged value after the names.
+
+        A field the file does not fill has no index: its staged value is None.
+        """
+        if self.kind == "stoplist":
+            column = self.by_field.get("reason")
+            if column is None:
+                return [(None, None)]
+            return [(column.index, self._text(column, 255, cut=True))]
+        converters: list[tuple[int | None, Callable[[str], str] | None]] = []
+        for name, make in (("birthday", self._date), ("email", self._email)):
+            column = self.by_field.get(name)
+            converters.append(
+                (None, None) if column is None else (column.index, make(column))
+            )
+        return converters
+
+    def _prepare_attributes(self) -> list[tuple[int, str, Callable[[str], str]]]:
+        """(cell index, JSON key with its colon, converter to JSON) per custom field."""
+        prepared = []
+        for key, kind, column in self.attributes:
+            if kind == "number":
+                convert = self._number(column)
+            elif kind == "date":
+                convert = _json_string_of(self._date(column))
+            else:
+                convert = _json_string_of(self._text(column, TEXT_MAX))
+            prepared.append((column.index, json.dumps(key) + ": ", convert))
+        return prepared
+
+    def parse(self, row_no: int, cells: list[str]) -> tuple[str, str]:
+        """(E.164 phone, the staged row as one line of COPY text)."""
+        width = self.width
+        if len(cells) != width:
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                raise RowRejected(
+                    _(
+                        "the row has %(cells)s cells but the header has %(columns)s; "
+                        "check the delimiter and the quotes"
+                    )
+                    % {"cells": len(cells), "columns": width}
+                )
+            cells = (cells + [""] * width)[:width]
+        joined = "".join(cells)
+        if "\ufffd" in joined or "\x00" in joined:
+            self._reject_garbled(cells)
+        # Rows without these characters need only strip(): the common, fast case.
+        messy = (
+            "'" in joined or "\n" in joined or "\r" in joined or "\t" in joined
+            or "  " in joined
+        )  # fmt: skip
+        clean = clean_cell if messy else str.strip
+        values = [str(row_no), *self._phone(cells[self.phone.index])]
+        if self.kind == "contacts":
+            values += self._names(cells, clean)
+        for index, convert in self._converters:
+            if index is None:
+                values.append(None)
+                continue
+            value = clean(cells[index])
+            values.append(convert(value) if value else None)
+        escape = "\\" in joined
+        if self.kind == "contacts":
+            attributes = self._attributes_json(cells, clean)
+            values.append(attributes)
+            escape = escape or "\\" in attributes
+        if escape:
+            values = [v.replace("\\", "\\\\") if v else v for v in values]
+        return values[1], "\t".join([NULL if v is None else v for v in values])
+
+    def _attributes_json(self, cells: list[str], clean: Callable[[str], str]) -> str:
+        parts = []
+        for index, key, convert in self._attribute_converters:
+            value = clean(cells[index])
+            if value:
+                parts.append(key + convert(value))
+        return "{" + ", ".join(parts) + "}"
+
+    def _phone(self, raw: str) -> list:
+        value = raw.strip()
+        if value.startswith("'"):
+            value = value[1:]
+        if not value:
+            raise RowRejected(self.reason(self.phone, _("the phone number is empty")))
+        try:
+            e164, is_mobile, time_zone = phone_fields_fast(value, region=self.region)
+        except InvalidPhone as exc:
+            raise RowRejected(self.reason(self.phone, exc.reason, value)) from None
+        if self.kind == "stoplist":
+            return [e164]
+        return [e164, _MOBILE_TEXT[is_mobile], time_zone]
+
+    def _names(self, cells: list[str], clean: Callable[[str], str]) -> list[str | None]:
+        names: list[str | None] = []
+        for column in self._name_columns:
+            if column is None:
+                names.append(None)
+                continue
+            value = clean(cells[column.index])
+            if len(value) > NAME_MAX:
+                raise RowRejected(self._too_long(column, NAME_MAX))
+            names.append(value or None)
+        full = self._full_name
+        if full is not None:
+            parts = clean(cells[full.index]).split(" ", 2)
+            if any(len(part) > NAME_MAX for part in parts):
+                raise RowRejected(self._too_long(full, NAME_MAX))
+            for position, part in enumerate(parts):
+                if part and names[position] is None:
+                    names[position] = part
+        return names
+
+    def _too_long(self, column: Column, limit: int) -> str:
+        return self.reason(column, _("longer than %(max)s characters") % {"max": limit})
+
+    def _date(self, column: Column) -> Callable[[str], str]:
+        # Files repeat dates a lot (birthdays, visit days): remember the answers.
+        seen: dict[str, str] = {}
+
+        def convert(value: str) -> str:
+            iso = seen.get(value)
+            if iso is not None:
+                return iso
+            try:
+                iso = parse_date(value).isoformat()
+            except ValueError:
+                problem = _("not a date (write DD.MM.YYYY or YYYY-MM-DD)")
+                raise RowRejected(self.reason(column, problem, value)) from None
+            if len(seen) < DATE_MEMO_SIZE:
+                seen[value] = iso
+            return iso
+
+        return convert
+
+    def _email(self, column: Column) -> Callable[[str], str]:
+        def convert(value: str) -> str:
+            if len(value) > EMAIL_MAX or not _EMAIL.fullmatch(value):
+                raise RowRejected(self.reason(column, _("not an email address"), value))
+            return value
+
+        return convert
+
+    def _number(self, column: Column) -> Callable[[str], str]:
+        def convert(value: str) -> str:
+            try:
+                return number_text(value)
+            except ValueError:
+                raise RowRejected(
+                    self.reason(column, _("not a number"), value)
+                ) from None
+
+        return convert
+
+    def _text(
+        self, column: Column, limit: int, *, cut: bool = False
+    ) -> Callable[[str], str]:
+        def convert(value: str) -> str:
+            if len(value) > limit:
+                if cut:
+                    return value[:limit]
+                raise RowRejected(self._too_long(column, limit))
+            return value
+
+        return convert
+
+    def _reject_garbled(self, cells: list[str]) -> None:
+        for column in self.mapped:
+            value = cells[column.index]
+            if "\x00" in value:
+                raise RowRejected(self.reason(column, _("contains a NUL character")))
+            if "\ufffd" in value:
+                problem = _(
+                    "holds bytes that are not valid in the file's encoding; "
+                    "choose the encoding by hand"
+                )
+                raise RowRejected(self.reason(column, problem))

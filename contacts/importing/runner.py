@@ -1,0 +1,253 @@
+"""One import from start to end: read, check each row, stage, apply, report.
+
+Every data row ends up in exactly one count of the report (created, updated, unchanged,
+duplicates, invalid, stop-listed), and every row that did not go in is written to the
+rejects CSV with its row number and the reason naming the column.
+"""
+
+import csv
+import gc
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import BinaryIO, TextIO
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from contacts.exporting import neutralize
+from contacts.importing.fields import auto_mapping
+from contacts.importing.rows import RowParser, RowRejected
+from contacts.importing.sources import ImportFileError, open_table
+from contacts.importing.stages import ApplyPlan, apply_rows
+from contacts.models import CustomField, StopListEntry
+from contacts.phone import normalize_phone_fast
+
+CHUNK_ROWS = 50_000
+REPORT_ERRORS = 50
+
+
+@dataclass
+class ImportOptions:
+    kind: str = "contacts"
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    # None: decide from the first row (a header has no valid phone number in it).
+    header: bool | None = None
+    # One field per column ("" ignores it); None maps by the header names.
+    mapping: list[str] | None = None
+    group_ids: list[int] = field(default_factory=list)
+    update: bool = False
+    consent_source: str = ""
+    stop_reason: str = ""
+    stop_source: str = StopListEntry.Source.IMPORT
+    created_by_id: int | None = None
+    region: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportOptions":
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    stop_listed: int = 0
+    format: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    # The first problems, for the report page: {"row", "reason"}.
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def rejected(self) -> int:
+        return self.duplicates + self.invalid + self.stop_listed
+
+
+Progress = Callable[[float, int], None]
+
+
+def run_import(
+    raw: BinaryIO,
+    *,
+    name: str,
+    options: ImportOptions,
+    rejects: TextIO | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one file; ImportFileError when it cannot be read at all."""
+    table = open_table(
+        raw, name=name, encoding=options.encoding, delimiter=options.delimiter
+    )
+    report = ImportReport(
+        format=table.format, encoding=table.encoding, delimiter=table.delimiter
+    )
+    records = table.records
+    first = next(records, None)
+    if first is None:
+        raise ImportFileError(_("The file has no rows."), where=name)
+    custom_fields = list(CustomField.objects.all())
+    region = options.region or settings.SMSPORTAL_DEFAULT_REGION
+    header = has_header(first[1], region) if options.header is None else options.header
+    headers = first[1] if header else None
+    data_first = next(records, None) if header else first
+    if data_first is None:
+        raise ImportFileError(
+            _("The file has a header row but no data rows."), where=name
+        )
+    records = _prepend(data_first, records)
+    mapping = options.mapping or auto_mapping(
+        headers or [], kind=options.kind, custom_fields=custom_fields
+    )
+    mapping = fit_mapping(mapping, data_first[1], region)
+    if "phone" not in mapping:
+        raise ImportFileError(_("No column is mapped to the phone number."), where=name)
+    parser = RowParser(
+        kind=options.kind,
+        mapping=mapping,
+        headers=headers,
+        custom_fields=custom_fields,
+        region=region,
+    )
+    writer = _rejects_writer(rejects, headers or [])
+    stopped: set[str] = set()
+    if options.kind == "contacts":
+        stopped = set(StopListEntry.objects.values_list("phone", flat=True))
+    chunks = _checked_chunks(records, parser, report, writer, stopped, table, progress)
+    applied = apply_rows(_plan(options, parser), chunks)
+    report.created, report.updated, report.unchanged = (
+        applied.created, applied.updated, applied.unchanged,
+    )  # fmt: skip
+    return report
+
+
+def has_header(cells: Sequence[str], region: str) -> bool:
+    """A first row with a valid phone number in it is data, anything else a header."""
+    for cell in cells:
+        try:
+            normalize_phone_fast(cell.strip(), region=region)
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def fit_mapping(mapping: list[str], first: list[str], region: str) -> list[str]:
+    """Pad the mapping to the row width; guess the phone column when none is named."""
+    mapping = list(mapping) + [""] * max(0, len(first) - len(mapping))
+    if "phone" not in mapping:
+        for index, cell in enumerate(first):
+            if mapping[index]:
+                continue
+            try:
+                normalize_phone_fast(cell.strip(), region=region)
+            except ValueError:
+                continue
+            mapping[index] = "phone"
+            break
+    return mapping
+
+
+def _plan(options: ImportOptions, parser: RowParser) -> ApplyPlan:
+    return ApplyPlan(
+        kind=options.kind,
+        fields=frozenset(parser.staged_fields),
+        attributes=tuple((key, kind) for key, kind, _column in parser.attributes),
+        update=options.update,
+        group_ids=tuple(options.group_ids),
+        consent_source=options.consent_source,
+        stop_source=options.stop_source,
+        stop_reason=options.stop_reason,
+        created_by_id=options.created_by_id,
+    )
+
+
+def _checked_chunks(records, parser, report, writer, stopped, table, progress):
+    """Lists of staged rows (COPY text lines), CHUNK_ROWS at a time; every other row
+    goes to the report.
+
+    May run in a helper thread (see stages): it touches the database only through
+    `progress`, which must be safe there.
+    """
+    gc_was_enabled = gc.isenabled()
+    # Millions of short-lived, acyclic rows: the cycle collector only costs time here.
+    gc.disable()
+    try:
+        seen: dict[int, int] = {}
+        chunk: list[str] = []
+        parse = parser.parse
+        for row_no, cells in records:
+            report.rows += 1
+            try:
+                phone, line = parse(row_no, cells)
+            except RowRejected as exc:
+                report.invalid += 1
+                _reject(report, writer, row_no, cells, exc.reason)
+                continue
+            earlier = seen.setdefault(int(phone[1:]), row_no)
+            if earlier != row_no:
+                report.duplicates += 1
+                _reject(
+                    report, writer, row_no, cells, _duplicate_reason(parser, earlier)
+                )
+                continue
+            if phone in stopped:
+                report.stop_listed += 1
+                _reject(report, writer, row_no, cells, _stop_reason(parser))
+                continue
+            chunk.append(line)
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+                if progress:
+                    progress(table.fraction_read(), report.rows)
+        if chunk:
+            yield chunk
+        if progress:
+            progress(1.0, report.rows)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _prepend(first, records):
+    yield first
+    yield from records
+
+
+def _duplicate_reason(parser: RowParser, earlier: int) -> str:
+    return parser.reason(
+        parser.phone, _("the same number is already in row %(row)s") % {"row": earlier}
+    )
+
+
+def _stop_reason(parser: RowParser) -> str:
+    return parser.reason(parser.phone, _("the number is on the stop list"))
+
+
+def _reject(
+    report: ImportReport, writer, row_no: int, cells: list[str], reason: str
+) -> None:
+    if len(report.errors) < REPORT_ERRORS:
+        report.errors.append({"row": row_no, "reason": reason})
+    if writer is not None:
+        writer.writerow([row_no, reason, *(neutralize(c) for c in cells)])
+
+
+def _rejects_writer(rejects: TextIO | None, headers: Sequence[str]):
+    if rejects is None:
+        return None
+    writer = csv.writer(rejects)
+    writer.writerow([_("Row"), _("Reason"), *(neutralize(h) for h in headers)])
+    return writer

@@ -1,0 +1,182 @@
+"""Open an uploaded CSV or XLSX file as numbered records, with clear errors for bad files."""
+
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import BinaryIO
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from smsportal.exceptions import ApplicationError
+from smsportal.lib import csvio
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+ENCODING_CHOICES = ("auto", "utf-8", "utf-8-sig", "cp1251", "utf-16")
+DELIMITER_CHOICES = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+
+
+class ImportFileError(ApplicationError):
+    """The file cannot be imported at all; the message says why and where."""
+
+
+@dataclass
+class Table:
+    """An opened CSV or XLSX file: its format, how it is read, and its records."""
+
+    format: str
+    encoding: str
+    delimiter: str
+    size: int
+    records: Iterator[tuple[int, list[str]]]
+    _position: object = field(repr=False)
+
+    def fraction_read(self) -> float:
+        return min(1.0, self._position() / self.size) if self.size else 0.0
+
+
+def max_import_bytes() -> int:
+    return getattr(settings, "SMSPORTAL_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def open_table(
+    raw: BinaryIO, *, name: str, encoding: str = "auto", delimiter: str = "auto"
+) -> Table:
+    """Sniff format, encoding and delimiter (unless given) and start reading records."""
+    size = _size_of(raw)
+    limit = max_import_bytes()
+    if size > limit:
+        raise ImportFileError(
+            _(
+                "The file is %(size)s; the largest file that can be imported is "
+                "%(limit)s. Split it into smaller files."
+            )
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            where=name,
+        )
+    raw.seek(0)
+    sample = raw.read(csvio.SAMPLE_BYTES)
+    raw.seek(0)
+    if sample.startswith(csvio.ZIP_MAGIC):
+        return _open_xlsx(raw, name=name, size=size)
+    try:
+        if encoding == "auto":
+            encoding = csvio.detect_encoding(sample)
+        if delimiter == "auto":
+            delimiter = csvio.detect_delimiter(_decode_sample(sample, encoding))
+    except csvio.UnreadableFile as exc:
+        raise file_error(exc, name) from None
+    delimiter = DELIMITER_CHOICES.get(delimiter, delimiter)
+    text = csvio.open_text(raw, encoding)
+    records = _csv_records(text, delimiter, name)
+    return Table("csv", encoding, delimiter, size, records, raw.tell)
+
+
+def file_error(exc: csvio.UnreadableFile, name: str) -> ImportFileError:
+    """The user's message for a csvio problem code."""
+    messages = {
+        "empty": _("The file is empty."),
+        "binary": _(
+            "The file is neither a CSV text file nor an Excel workbook (.xlsx): "
+            "it holds binary data."
+        ),
+        "legacy_excel": _(
+            "Old Excel files (.xls) cannot be read. Save the file as .xlsx or CSV "
+            "and upload it again."
+        ),
+        "encoding": _(
+            "Could not tell the file's encoding: it is neither UTF-8 nor "
+            "windows-1251. Save it as “CSV UTF-8” and upload it again."
+        ),
+        "malformed": _(
+            "Row %(row)s: a quoted cell is followed by other characters before the "
+            "next delimiter (%(detail)s). Check the quotes in that row."
+        ),
+        "unclosed_quote": _(
+            "Row %(row)s: a quoted cell is never closed, so the rest of the file "
+            "would end up in one cell. Check the quotes in that row."
+        ),
+    }
+    message = messages.get(exc.code, _("The file cannot be read."))
+    row = exc.params.get("row")
+    return ImportFileError(
+        message % exc.params if exc.params else message,
+        where=f"{name}, row {row}" if row else name,
+        extra={"code": exc.code},
+    )
+
+
+def _csv_records(
+    text: io.TextIOBase, delimiter: str, name: str
+) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from csvio.iter_records(text, delimiter)
+    except csvio.UnreadableFile as exc:
+        raise file_error(exc, name) from None
+
+
+def _decode_sample(sample: bytes, encoding: str) -> str:
+    return sample.decode(encoding, errors="replace")
+
+
+def _size_of(raw: BinaryIO) -> int:
+    size = getattr(raw, "size", None)
+    if size is None:
+        size = raw.seek(0, os.SEEK_END)
+        raw.seek(0)
+    return size
+
+
+def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        total = sheet.max_row or 0
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+        raise ImportFileError(
+            _(
+                "The file looks like an Excel workbook but cannot be opened (%(detail)s)."
+            )
+            % {"detail": exc},
+            where=name,
+        ) from None
+    done = [0]
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for number, values in enumerate(
+                sheet.iter_rows(min_row=1, values_only=True), 1
+            ):
+                done[0] = number
+                cells = [_cell_text(v) for v in values]
+                if any(cells):
+                    yield number, cells
+        finally:
+            workbook.close()
+
+    def position() -> int:
+        return int(size * done[0] / total) if total else 0
+
+    return Table("xlsx", "", "", size, records(), position)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

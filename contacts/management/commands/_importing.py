@@ -1,0 +1,75 @@
+"""What import_contacts and import_stoplist share: options, running, printing."""
+
+import contextlib
+import sys
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from contacts.importing.runner import ImportOptions, ImportReport, run_import
+from contacts.importing.sources import ENCODING_CHOICES
+from smsportal.exceptions import ApplicationError
+
+DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "tab": "\t"}
+
+
+def add_reader_arguments(parser) -> None:
+    parser.add_argument("path", help="CSV or XLSX file")
+    parser.add_argument("--encoding", default="auto", choices=list(ENCODING_CHOICES))
+    parser.add_argument("--delimiter", default="auto", choices=list(DELIMITERS))
+    parser.add_argument(
+        "--rejects", metavar="OUT.csv", help="write the rows not imported here"
+    )
+
+
+def run(
+    stdout, *, path: str, options: ImportOptions, rejects: str | None
+) -> ImportReport:
+    """Import the file and print the report; CommandError (exit 1) if it cannot be read."""
+    source = Path(path)
+    if not source.is_file():
+        raise CommandError(f"{path}: no such file")
+    with contextlib.ExitStack() as stack:
+        rejects_file = None
+        if rejects:
+            rejects_file = stack.enter_context(
+                open(rejects, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            )
+        try:
+            with source.open("rb") as raw:
+                report = run_import(
+                    raw, name=source.name, options=options, rejects=rejects_file
+                )
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from None
+    print_report(stdout, report, kind=options.kind)
+    if rejects and report.rejected:
+        stdout.write(f"Rows not imported: {rejects}")
+    return report
+
+
+def print_report(stdout, report: ImportReport, *, kind: str) -> None:
+    delimiter = {"\t": "tab"}.get(report.delimiter, report.delimiter)
+    read = (
+        report.format
+        if report.format == "xlsx"
+        else f"{report.encoding}, '{delimiter}'"
+    )
+    stdout.write(f"Read as {read}")
+    lines = [("rows", report.rows), ("created", report.created)]
+    if kind == "contacts":
+        lines.append(("updated", report.updated))
+    lines += [
+        ("unchanged", report.unchanged),
+        ("duplicates in file", report.duplicates),
+        ("invalid", report.invalid),
+    ]
+    if kind == "contacts":
+        lines.append(("on the stop list", report.stop_listed))
+    for label, value in lines:
+        stdout.write(f"  {label:20s} {value}")
+    for error in report.errors[:10]:
+        stdout.write(f"  row {error['row']}: {error['reason']}")
+    if len(report.errors) > 10 or report.rejected > len(report.errors):
+        stdout.write(f"  ... {report.rejected} rows not imported in all")
+    sys.stdout.flush()

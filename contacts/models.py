@@ -1,0 +1,242 @@
+"""Contact books: contacts, groups, the stop list, custom fields and import jobs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ContactQuerySet(models.QuerySet):
+    def with_stop_flag(self) -> "ContactQuerySet":
+        """Annotate `is_stopped`: the phone is on the stop list."""
+        stopped = StopListEntry.objects.filter(phone=OuterRef("phone"))
+        return self.annotate(is_stopped=Exists(stopped))
+
+
+class ContactGroup(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """One person in the book, keyed by the phone in E.164.
+
+    A contact whose phone is on the stop list stays here and is shown as stopped;
+    campaigns must never message it (see selectors.contacts_reachable).
+    """
+
+    # Unique through Meta.constraints: unique=True would add a second (LIKE) index on
+    # PostgreSQL that every insert pays for and no query uses.
+    phone = models.CharField(_("phone"), max_length=16)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    nickname = models.CharField(_("nickname"), max_length=100, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    # IANA name when the numbering plan gives the number a single zone, else blank.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    is_mobile = models.BooleanField(_("mobile"), null=True)
+    # Custom field values keyed by CustomField.key (text, number or ISO date).
+    attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
+    consent_source = models.CharField(_("consent source"), max_length=200, blank=True)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    groups = models.ManyToManyField(
+        ContactGroup,
+        through="GroupMembership",
+        related_name="contacts",
+        blank=True,
+        verbose_name=_("groups"),
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], name="contacts_contact_phone_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} {self.phone}".strip()
+
+    @property
+    def full_name(self) -> str:
+        parts = (self.last_name, self.first_name, self.middle_name)
+        return " ".join(part for part in parts if part)
+
+
+class GroupMembership(models.Model):
+    """A contact in a group; imports insert these by the million.
+
+    No database-level foreign keys: PostgreSQL checks each one with a trigger and a row
+    lock per inserted row, which doubled the cost of importing into a group (measured
+    in bench/bench_import.py). Memberships are only inserted for ids just read from the
+    database, and deletes go through the ORM, whose CASCADE removes them.
+    """
+
+    # The unique constraint's index starts with contact, so no separate one is needed.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
+    group = models.ForeignKey(ContactGroup, on_delete=models.CASCADE, db_constraint=False)
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group membership")
+        verbose_name_plural = _("group memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "group"], name="contacts_membership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in {self.group_id}"
+
+
+class StopListEntry(models.Model):
+    """A phone that must never be messaged (an opt-out)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Added by hand")
+        IMPORT = "import", _("Imported")
+        KEYWORD = "keyword", _("Stop word in a reply")
+        GATEWAY = "gateway", _("Reported by the gateway")
+
+    phone = models.CharField(_("phone"), max_length=16)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    source = models.CharField(
+        _("source"), max_length=16, choices=Source.choices, default=Source.MANUAL
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stop list entry")
+        verbose_name_plural = _("stop list")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], name="contacts_stoplist_phone_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class CustomField(models.Model):
+    """A typed extra field; values live in Contact.attributes under `key`."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+
+    key = models.SlugField(
+        _("key"),
+        max_length=50,
+        unique=True,
+        help_text=_("Used in placeholders and the API; letters, digits, _ and -."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=Kind.choices, default=Kind.TEXT
+    )
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ImportJob(models.Model):
+    """One upload of a contacts or stop-list file and what became of it."""
+
+    class Kind(models.TextChoices):
+        CONTACTS = "contacts", _("Contacts")
+        STOPLIST = "stoplist", _("Stop list")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded, waiting for column mapping")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.CONTACTS
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    # Reader and mapping choices: encoding, delimiter, header, mapping, groups, update.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED
+    )
+    bytes_total = models.BigIntegerField(_("size"), default=0)
+    bytes_done = models.BigIntegerField(_("bytes read"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    rejects = models.FileField(
+        _("rejected rows"), upload_to="imports/rejects/%Y/%m/", blank=True
+    )
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(99, int(self.bytes_done * 100 / self.bytes_total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,0 +1,80 @@
+"""Read side of contact books: querysets for pages, the API and campaigns."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from contacts.filters import ContactFilterSet
+from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+
+
+def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
+    """Contacts with `is_stopped`, narrowed by ContactFilterSet's filters."""
+    queryset = Contact.objects.with_stop_flag()
+    if filters:
+        queryset = ContactFilterSet(filters, queryset=queryset).qs
+    return queryset
+
+
+def contacts_reachable(
+    *,
+    include_groups: Iterable[ContactGroup | int] | None,
+    exclude_groups: Iterable[ContactGroup | int] = (),
+) -> QuerySet[Contact]:
+    """Contacts that may be messaged: in any included group (None: the whole book),
+    in no excluded group, and not on the stop list.
+
+    Each condition is one EXISTS / NOT EXISTS subquery, so the result has no duplicates
+    and the whole expansion stays one SQL statement.
+    """
+    queryset = Contact.objects.all()
+    if include_groups is not None:
+        members = GroupMembership.objects.filter(
+            contact=OuterRef("pk"), group__in=list(include_groups)
+        )
+        queryset = queryset.filter(Exists(members))
+    exclude = list(exclude_groups)
+    if exclude:
+        excluded = GroupMembership.objects.filter(
+            contact=OuterRef("pk"), group__in=exclude
+        )
+        queryset = queryset.exclude(Exists(excluded))
+    stopped = StopListEntry.objects.filter(phone=OuterRef("phone"))
+    return queryset.exclude(Exists(stopped))
+
+
+def contact_groups_with_counts() -> QuerySet[ContactGroup]:
+    """Groups with `member_count`."""
+    return ContactGroup.objects.annotate(member_count=Count("groupmembership"))
+
+
+def stoplist_list(*, search: str = "") -> QuerySet[StopListEntry]:
+    queryset = StopListEntry.objects.select_related("created_by")
+    digits = "".join(ch for ch in search if ch.isdigit())
+    if digits:
+        queryset = queryset.filter(phone__contains=digits)
+    elif search.strip():
+        queryset = queryset.filter(reason__icontains=search.strip())
+    return queryset
+
+
+def is_stop_listed(*, phone: str) -> bool:
+    return StopListEntry.objects.filter(phone=phone).exists()
+
+
+def contact_count_estimate() -> int:
+    """The size of the book without counting it (PostgreSQL's statistics); exact on
+    other databases, where books are small."""
+    if connection.vendor != "postgresql":
+        return Contact.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [Contact._meta.db_table],
+        )
+        row = cursor.fetchone()
+    estimate = int(row[0]) if row else -1
+    # -1: never analysed yet; the table is new and small, so count it.
+    return Contact.objects.count() if estimate < 0 else estimate

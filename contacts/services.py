@@ -1,0 +1,308 @@
+"""Write side of contact books. Keyword-only `<entity>_<verb>` functions (STYLE.md)."""
+
+import contextlib
+import logging
+import tempfile
+from typing import Any
+
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts.importing.runner import ImportOptions, run_import
+from contacts.importing.sources import max_import_bytes
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    GroupMembership,
+    ImportJob,
+    StopListEntry,
+)
+from contacts.phone import InvalidPhone, normalize_phone
+from smsportal.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+CONTACT_FIELDS = (
+    "first_name", "last_name", "middle_name", "nickname", "birthday", "email",
+    "attributes", "consent_source", "consent_at",
+)  # fmt: skip
+
+
+def phone_normalize_or_error(*, phone: str, where: str = "phone") -> Any:
+    """normalize_phone, with the reason as an ApplicationError naming the field."""
+    try:
+        return normalize_phone(phone)
+    except InvalidPhone as exc:
+        raise ApplicationError(
+            _("“%(phone)s” is not a valid phone number: %(reason)s")
+            % {"phone": phone, "reason": exc.reason},
+            where=where,
+        ) from None
+
+
+@transaction.atomic
+def contact_create(
+    *, phone: str, groups: list[ContactGroup] | None = None, **fields: Any
+) -> Contact:
+    """A new contact; ApplicationError if the phone is invalid or already in the book."""
+    normalized = phone_normalize_or_error(phone=phone)
+    if Contact.objects.filter(phone=normalized.e164).exists():
+        raise ApplicationError(
+            _("%(phone)s is already in the book.") % {"phone": normalized.e164},
+            where="phone",
+        )
+    contact = Contact(
+        phone=normalized.e164,
+        is_mobile=normalized.is_mobile,
+        time_zone=normalized.time_zone,
+        **{k: v for k, v in fields.items() if k in CONTACT_FIELDS},
+    )
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        raise ApplicationError(
+            _("%(phone)s is already in the book.") % {"phone": normalized.e164},
+            where="phone",
+        ) from None
+    if groups:
+        contact.groups.set(groups)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, contact: Contact, groups: list[ContactGroup] | None = None, **fields: Any
+) -> Contact:
+    """Change a contact; a new phone is normalised and must not belong to another."""
+    phone = fields.pop("phone", None)
+    if phone is not None and phone != contact.phone:
+        normalized = phone_normalize_or_error(phone=phone)
+        if (
+            Contact.objects.filter(phone=normalized.e164)
+            .exclude(pk=contact.pk)
+            .exists()
+        ):
+            raise ApplicationError(
+                _("%(phone)s is already in the book.") % {"phone": normalized.e164},
+                where="phone",
+            )
+        contact.phone = normalized.e164
+        contact.is_mobile = normalized.is_mobile
+        contact.time_zone = normalized.time_zone
+    for name, value in fields.items():
+        if name in CONTACT_FIELDS:
+            setattr(contact, name, value)
+    contact.updated_at = timezone.now()
+    contact.save()
+    if groups is not None:
+        contact.groups.set(groups)
+    return contact
+
+
+def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
+    """Delete the contacts (their memberships go with them); the number deleted."""
+    deleted, per_model = contacts.delete()
+    return per_model.get(Contact._meta.label, 0)
+
+
+def contacts_add_to_group(*, contacts: QuerySet[Contact], group: ContactGroup) -> int:
+    """Add every contact of the queryset to the group in one INSERT ... SELECT."""
+    ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
+            SELECT ids.id, %s, %s FROM ({ids_sql}) AS ids
+            WHERE true
+            ON CONFLICT (contact_id, group_id) DO NOTHING
+            """,
+            [group.pk, timezone.now(), *params],
+        )
+        return cursor.rowcount
+
+
+def contacts_remove_from_group(
+    *, contacts: QuerySet[Contact], group: ContactGroup
+) -> int:
+    deleted, _per_model = GroupMembership.objects.filter(
+        group=group, contact__in=contacts.order_by().values("id")
+    ).delete()
+    return deleted
+
+
+def contacts_opt_out(
+    *,
+    contacts: QuerySet[Contact],
+    reason: str,
+    source: str = StopListEntry.Source.MANUAL,
+    user: Any = None,
+) -> int:
+    """Put the contacts' phones on the stop list in one INSERT ... SELECT."""
+    phones_sql, params = contacts.order_by().values("phone").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {StopListEntry._meta.db_table}
+                (phone, reason, source, created_by_id, created_at)
+            SELECT phones.phone, %s, %s, %s, %s FROM ({phones_sql}) AS phones
+            WHERE true
+            ON CONFLICT (phone) DO NOTHING
+            """,
+            [reason, source, getattr(user, "pk", None), timezone.now(), *params],
+        )
+        return cursor.rowcount
+
+
+def contact_opt_out(
+    *,
+    phone: str,
+    reason: str = "",
+    source: str = StopListEntry.Source.MANUAL,
+    user: Any = None,
+) -> StopListEntry:
+    """Put a phone on the stop list (idempotent); the contact, if any, stays in the book."""
+    normalized = phone_normalize_or_error(phone=phone)
+    entry, _created = StopListEntry.objects.get_or_create(
+        phone=normalized.e164,
+        defaults={
+            "reason": reason[:255],
+            "source": source,
+            "created_by": user if getattr(user, "is_authenticated", False) else None,
+        },
+    )
+    return entry
+
+
+def stoplist_remove(*, phone: str) -> int:
+    """Take a phone off the stop list; the number of entries removed (0 or 1)."""
+    with contextlib.suppress(InvalidPhone):
+        phone = normalize_phone(phone).e164
+    deleted, _per_model = StopListEntry.objects.filter(phone=phone).delete()
+    return deleted
+
+
+def group_create(*, name: str, description: str = "") -> ContactGroup:
+    name = name.strip()
+    if ContactGroup.objects.filter(name__iexact=name).exists():
+        raise ApplicationError(
+            _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
+        )
+    return ContactGroup.objects.create(name=name, description=description)
+
+
+def group_update(
+    *, group: ContactGroup, name: str, description: str = ""
+) -> ContactGroup:
+    name = name.strip()
+    if ContactGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
+        raise ApplicationError(
+            _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
+        )
+    group.name, group.description = name, description
+    group.save(update_fields=["name", "description"])
+    return group
+
+
+def group_delete(*, group: ContactGroup) -> None:
+    """Delete the group; its contacts stay in the book."""
+    group.delete()
+
+
+def import_job_create(
+    *, upload: UploadedFile, kind: str, user: Any = None
+) -> ImportJob:
+    """Store an uploaded file for import; ApplicationError when it is too big."""
+    limit = max_import_bytes()
+    if upload.size > limit:
+        from django.template.defaultfilters import filesizeformat
+
+        raise ApplicationError(
+            _(
+                "The file is %(size)s; the largest file that can be imported is "
+                "%(limit)s. Split it into smaller files."
+            )
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            where=upload.name,
+        )
+    job = ImportJob(
+        kind=kind,
+        original_name=upload.name[:255],
+        bytes_total=upload.size,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    job.file.save(upload.name, upload, save=False)
+    job.save()
+    return job
+
+
+def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
+    """Save the chosen options and queue the import once this transaction commits."""
+    from contacts.tasks import contacts_import as contacts_import_task
+
+    options.created_by_id = job.created_by_id
+    job.options = options.as_dict()
+    job.status = ImportJob.Status.QUEUED
+    job.error = ""
+    job.save(update_fields=["options", "status", "error"])
+    transaction.on_commit(lambda: contacts_import_task.delay(job.pk))
+    return job
+
+
+def contacts_import(*, job_id: int) -> ImportJob:
+    """Run a queued import job: report, rejects file, status. Called by the task."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.UPLOADED):
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+
+    def progress(fraction: float, rows: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(
+            bytes_done=int(job.bytes_total * fraction), rows_done=rows
+        )
+
+    options = ImportOptions.from_dict(job.options)
+    with tempfile.NamedTemporaryFile(
+        "w+", encoding="utf-8-sig", newline="", suffix=".csv"
+    ) as rejects:
+        try:
+            with job.file.open("rb") as raw:
+                report = run_import(
+                    raw,
+                    name=job.original_name,
+                    options=options,
+                    rejects=rejects,
+                    progress=progress,
+                )
+        except ApplicationError as exc:
+            return _import_job_fail(job, str(exc))
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            _import_job_fail(
+                job, _("The import stopped on an internal error; nothing was imported.")
+            )
+            raise
+        rejects.flush()
+        rejects.seek(0)
+        job.report = report.as_dict()
+        if report.rejected:
+            job.rejects.save(f"rejected-{job.pk}.csv", File(rejects), save=False)
+    job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.bytes_done = job.bytes_total
+    job.rows_done = report.rows
+    job.save()
+    return job
+
+
+def _import_job_fail(job: ImportJob, message: str) -> ImportJob:
+    job.status = ImportJob.Status.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job

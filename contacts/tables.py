@@ -1,0 +1,80 @@
+import django_tables2 as tables
+
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from smsportal.tables import BaseTable
+
+
+class ContactTable(BaseTable):
+    selection = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "th__input": {
+                "class": "form-check-input js-select-all",
+                "aria-label": _("Select all"),
+            },
+            "td__input": {
+                "class": "form-check-input js-select-row",
+                "form": "bulk-form",
+                "name": "ids",
+            },
+        },
+        orderable=False,
+    )
+    phone = tables.Column(
+        verbose_name=_("Phone"), linkify=("contacts:detail", [tables.A("pk")])
+    )
+    name = tables.Column(
+        verbose_name=_("Name"),
+        accessor="full_name",
+        order_by=("last_name", "first_name"),
+    )
+    is_stopped = tables.Column(verbose_name=_("Stop list"), orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = Contact
+        fields = ("selection", "phone", "name", "email", "is_stopped", "created_at")
+        order_by = ("-created_at",)
+
+    def render_is_stopped(self, value: bool) -> str:
+        if value:
+            return format_html(
+                '<span class="badge text-bg-danger">{}</span>', _("stopped")
+            )
+        return ""
+
+
+class ContactGroupTable(BaseTable):
+    name = tables.Column(
+        verbose_name=_("Name"), linkify=("contacts:group_edit", [tables.A("pk")])
+    )
+    member_count = tables.Column(verbose_name=_("Contacts"))
+    members = tables.TemplateColumn(
+        template_name="contacts/_group_links.html", verbose_name="", orderable=False
+    )
+
+    class Meta(BaseTable.Meta):
+        model = ContactGroup
+        fields = ("name", "description", "member_count", "created_at", "members")
+
+
+class StopListTable(BaseTable):
+    remove = tables.TemplateColumn(
+        template_name="contacts/_stoplist_remove.html", verbose_name="", orderable=False
+    )
+
+    class Meta(BaseTable.Meta):
+        model = StopListEntry
+        fields = ("phone", "reason", "source", "created_by", "created_at", "remove")
+
+
+class ImportJobTable(BaseTable):
+    original_name = tables.Column(
+        verbose_name=_("File"), linkify=("contacts:import_detail", [tables.A("pk")])
+    )
+
+    class Meta(BaseTable.Meta):
+        model = ImportJob
+        fields = ("created_at", "original_name", "kind", "status", "created_by")

@@ -1,0 +1,450 @@
+"""Contact book pages. Thin: forms in, one service or selector call, a template out."""
+
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import PermissionRequired
+from contacts import exporting, selectors, services
+from contacts.filters import ContactFilterSet
+from contacts.forms import (
+    BulkActionForm,
+    ContactForm,
+    ContactGroupForm,
+    CustomFieldForm,
+    ImportMappingForm,
+    ImportUploadForm,
+    StopListAddForm,
+)
+from contacts.importing.preview import preview_job
+from contacts.importing.runner import ImportOptions
+from contacts.models import Contact, ContactGroup, CustomField, ImportJob
+from contacts.tables import (
+    ContactGroupTable,
+    ContactTable,
+    ImportJobTable,
+    StopListTable,
+)
+from smsportal.exceptions import ApplicationError
+
+# The campaigns app provides this partial once it exists; until then the block is empty.
+CONTACT_HISTORY_TEMPLATE = "campaigns/_contact_history.html"
+PAGE_SIZE = 50
+
+
+class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
+    permission_required = "contacts.view_contact"
+    table_class = ContactTable
+    filterset_class = ContactFilterSet
+    template_name = "contacts/contact_list.html"
+    # No COUNT(*) over a million rows per page view: pages know only "is there more".
+    table_pagination = {"paginator_class": LazyPaginator, "per_page": PAGE_SIZE}
+
+    def get_queryset(self):
+        return selectors.contact_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["book_size"] = selectors.contact_count_estimate()
+        context["bulk_form"] = BulkActionForm()
+        context["groups"] = ContactGroup.objects.all()
+        context["query"] = self.request.GET.urlencode()
+        context["export_formats"] = exporting.FORMATS
+        return context
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.with_stop_flag(), pk=pk)
+    fields = {f.key: f for f in CustomField.objects.all()}
+    attributes = [
+        (fields[key].label if key in fields else key, value)
+        for key, value in (contact.attributes or {}).items()
+    ]
+    context = {
+        "contact": contact,
+        "groups": contact.groups.all(),
+        "attributes": attributes,
+        "history_template": _optional_template(CONTACT_HISTORY_TEMPLATE),
+    }
+    return render(request, "contacts/contact_detail.html", context)
+
+
+def _optional_template(name: str) -> str | None:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
+
+
+@permission_required("contacts.add_contact", raise_exception=True)
+def contact_create(request: HttpRequest) -> HttpResponse:
+    custom_fields = list(CustomField.objects.all())
+    form = ContactForm(request.POST or None, custom_fields=custom_fields)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(**form.service_fields())
+        except ApplicationError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, _("Contact %(phone)s added.") % {"phone": contact.phone}
+            )
+            return redirect("contacts:detail", pk=contact.pk)
+    return render(request, "contacts/contact_form.html", {"form": form})
+
+
+@permission_required("contacts.change_contact", raise_exception=True)
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    custom_fields = list(CustomField.objects.all())
+    form = ContactForm(
+        request.POST or None,
+        initial=ContactForm.initial_for(contact),
+        custom_fields=custom_fields,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                contact=contact, **form.service_fields(previous=contact.attributes)
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("contacts:detail", pk=contact.pk)
+    return render(
+        request, "contacts/contact_form.html", {"form": form, "contact": contact}
+    )
+
+
+@require_POST
+@permission_required("contacts.delete_contact", raise_exception=True)
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
+    messages.success(
+        request, _("Contact %(phone)s deleted.") % {"phone": contact.phone}
+    )
+    return redirect("contacts:list")
+
+
+BULK_PERMISSIONS = {
+    "add_to_group": "contacts.change_contact",
+    "remove_from_group": "contacts.change_contact",
+    "opt_out": "contacts.add_stoplistentry",
+    "delete": "contacts.delete_contact",
+}
+
+
+@require_POST
+@permission_required("contacts.view_contact", raise_exception=True)
+def contacts_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkActionForm(request.POST)
+    back = reverse("contacts:list") + "?" + request.POST.get("query", "")
+    if not form.is_valid():
+        for error in form.errors.get("__all__", []) or [_("Choose an action.")]:
+            messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    if not request.user.has_perm(BULK_PERMISSIONS[data["action"]]):
+        messages.error(request, _("You do not have permission to do this."))
+        return redirect(back)
+    if data["select_all"]:
+        contacts = selectors.contact_list(filters=QueryDict(data["query"]))
+    else:
+        contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
+    done = _bulk_apply(request, data, contacts)
+    messages.success(request, _("Done: %(count)s contacts.") % {"count": done})
+    return redirect(back)
+
+
+def _bulk_apply(request: HttpRequest, data: dict, contacts) -> int:
+    action, group = data["action"], data.get("group")
+    if action == "add_to_group":
+        return services.contacts_add_to_group(contacts=contacts, group=group)
+    if action == "remove_from_group":
+        return services.contacts_remove_from_group(contacts=contacts, group=group)
+    if action == "opt_out":
+        return services.contacts_opt_out(
+            contacts=contacts,
+            reason=_("Added from the contact list"),
+            user=request.user,
+        )
+    return services.contacts_delete(contacts=contacts)
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contacts_export(request: HttpRequest) -> HttpResponse:
+    """The filtered contacts as CSV (streamed) or XLSX."""
+    fmt = exporting.FORMATS.get(
+        request.GET.get("format", "csv"), exporting.FORMATS["csv"]
+    )
+    contacts = selectors.contact_list(filters=request.GET)
+    return export_response(contacts, fmt=fmt)
+
+
+def export_response(contacts, *, fmt: exporting.ExportFormat) -> HttpResponse:
+    """A download of the contacts; shared with the admin and the API."""
+    name = f"contacts-{timezone.localdate().isoformat()}.{fmt.extension}"
+    custom_fields = list(CustomField.objects.all())
+    if fmt.key == "xlsx":
+        out = exporting.export_to_file(contacts, fmt=fmt, custom_fields=custom_fields)
+        return FileResponse(
+            out, as_attachment=True, filename=name, content_type=fmt.content_type
+        )
+    response = StreamingHttpResponse(
+        exporting.stream_csv(contacts, custom_fields=custom_fields, fmt=fmt),
+        content_type=fmt.content_type,
+    )
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@permission_required("contacts.view_contactgroup", raise_exception=True)
+def group_list(request: HttpRequest) -> HttpResponse:
+    table = ContactGroupTable(selectors.contact_groups_with_counts())
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "contacts/group_list.html", {"table": table})
+
+
+@permission_required("contacts.add_contactgroup", raise_exception=True)
+def group_create(request: HttpRequest) -> HttpResponse:
+    return _group_form(request, None)
+
+
+@permission_required("contacts.change_contactgroup", raise_exception=True)
+def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _group_form(request, get_object_or_404(ContactGroup, pk=pk))
+
+
+def _group_form(request: HttpRequest, group: ContactGroup | None) -> HttpResponse:
+    form = ContactGroupForm(request.POST or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if group is None:
+                services.group_create(
+                    name=data["name"], description=data["description"]
+                )
+            else:
+                services.group_update(
+                    group=group, name=data["name"], description=data["description"]
+                )
+        except ApplicationError as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, _("Group saved."))
+            return redirect("contacts:group_list")
+    return render(request, "contacts/group_form.html", {"form": form, "group": group})
+
+
+@require_POST
+@permission_required("contacts.delete_contactgroup", raise_exception=True)
+def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(ContactGroup, pk=pk)
+    services.group_delete(group=group)
+    messages.success(
+        request,
+        _("Group “%(name)s” deleted; its contacts stay.") % {"name": group.name},
+    )
+    return redirect("contacts:group_list")
+
+
+@permission_required("contacts.view_stoplistentry", raise_exception=True)
+def stoplist(request: HttpRequest) -> HttpResponse:
+    form = StopListAddForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("contacts.add_stoplistentry"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                entry = services.contact_opt_out(
+                    phone=form.cleaned_data["phone"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error("phone", exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(phone)s is on the stop list.") % {"phone": entry.phone},
+                )
+                return redirect("contacts:stoplist")
+    search = request.GET.get("q", "")
+    table = StopListTable(selectors.stoplist_list(search=search))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(
+        request,
+        "contacts/stoplist.html",
+        {"table": table, "form": form, "search": search},
+    )
+
+
+@require_POST
+@permission_required("contacts.delete_stoplistentry", raise_exception=True)
+def stoplist_remove(request: HttpRequest) -> HttpResponse:
+    phone = request.POST.get("phone", "")
+    if services.stoplist_remove(phone=phone):
+        messages.success(
+            request, _("%(phone)s is off the stop list.") % {"phone": phone}
+        )
+    return redirect("contacts:stoplist")
+
+
+@permission_required("contacts.view_customfield", raise_exception=True)
+def custom_fields(request: HttpRequest) -> HttpResponse:
+    form = CustomFieldForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("contacts.add_customfield"):
+            raise PermissionDenied
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Custom field added."))
+            return redirect("contacts:custom_fields")
+    context = {"form": form, "fields": CustomField.objects.all()}
+    return render(request, "contacts/custom_fields.html", context)
+
+
+IMPORT_PERMISSIONS = {
+    "contacts": "contacts.add_contact",
+    "stoplist": "contacts.add_stoplistentry",
+}
+
+
+def import_upload(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
+    if not request.user.has_perm(IMPORT_PERMISSIONS[kind]):
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(
+                upload=form.cleaned_data["file"], kind=kind, user=request.user
+            )
+        except ApplicationError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("contacts:import_mapping", pk=job.pk)
+    jobs = ImportJobTable(
+        ImportJob.objects.filter(kind=kind).select_related("created_by")[:20]
+    )
+    return render(
+        request,
+        "contacts/import_upload.html",
+        {"form": form, "kind": kind, "jobs": jobs},
+    )
+
+
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not request.user.has_perm(IMPORT_PERMISSIONS[job.kind]):
+        raise PermissionDenied
+    if job.status != ImportJob.Status.UPLOADED:
+        return redirect("contacts:import_detail", pk=job.pk)
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        preview = preview_job(
+            job,
+            encoding=source.get("encoding", "auto"),
+            delimiter=source.get("delimiter", "auto"),
+            header=_header_choice(source),
+        )
+    except ApplicationError as exc:
+        return render(
+            request,
+            "contacts/import_failed.html",
+            {"job": job, "error": str(exc)},
+            status=400,
+        )
+    form = ImportMappingForm(
+        request.POST if request.method == "POST" else None,
+        initial=preview.initial,
+        kind=job.kind,
+        width=preview.width,
+        custom_fields=preview.custom_fields,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        options = ImportOptions(
+            kind=job.kind,
+            encoding=preview.encoding or "auto",
+            delimiter=preview.delimiter or "auto",
+            header=data["header"],
+            mapping=data["mapping"],
+            group_ids=[g.pk for g in data.get("groups") or []],
+            update=data.get("update", False),
+            consent_source=data.get("consent_source", ""),
+            stop_reason=data.get("stop_reason", ""),
+        )
+        with transaction.atomic():
+            services.import_job_start(job=job, options=options)
+        return redirect("contacts:import_detail", pk=job.pk)
+    context = {
+        "job": job,
+        "preview": preview,
+        "form": form,
+        "columns": list(zip(form.column_fields(), preview.columns, strict=True)),
+    }
+    return render(request, "contacts/import_mapping.html", context)
+
+
+def _header_choice(source) -> bool | None:
+    if "encoding" not in source:
+        return None
+    return source.get("header") in ("on", "true", "1")
+
+
+def _job_for(request: HttpRequest, pk: int) -> ImportJob:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if (
+        not request.user.has_perm(IMPORT_PERMISSIONS[job.kind])
+        and job.created_by_id != request.user.pk
+    ):
+        raise PermissionDenied
+    return job
+
+
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for(request, pk)
+    template = (
+        "contacts/_import_progress.html"
+        if request.headers.get("HX-Request")
+        else "contacts/import_detail.html"
+    )
+    return render(request, template, {"job": job, "report": job.report})
+
+
+def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for(request, pk)
+    if not job.rejects:
+        raise Http404
+    name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
+    return FileResponse(
+        job.rejects.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type="text/csv; charset=utf-8",
+    )

@@ -1,0 +1,57 @@
+import io
+from collections.abc import Callable
+
+import pytest
+
+from contacts.importing.runner import ImportOptions, ImportReport, run_import
+from contacts.importing import stages
+from contacts.models import Contact, ContactGroup, CustomField, StopListEntry
+
+
+@pytest.fixture(params=["postgres", "orm"])
+def stage_kind(request, monkeypatch):
+    """Run importer tests through the COPY path and the bulk ORM fallback (SQLite's)."""
+    if request.param == "orm":
+        monkeypatch.setattr(stages, "PostgresStage", stages.FileStage)
+    return request.param
+
+
+@pytest.fixture
+def do_import(db) -> Callable[..., tuple[ImportReport, str]]:
+    """Import bytes; return the report and the rejects CSV text."""
+
+    def run(
+        data: bytes, name: str = "contacts.csv", **options
+    ) -> tuple[ImportReport, str]:
+        rejects = io.StringIO()
+        report = run_import(
+            io.BytesIO(data),
+            name=name,
+            options=ImportOptions(**options),
+            rejects=rejects,
+        )
+        return report, rejects.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def custom_fields(db):
+    return [
+        CustomField.objects.create(key="city", label="Город", kind="text"),
+        CustomField.objects.create(key="balance", label="Баланс", kind="number"),
+        CustomField.objects.create(key="visit", label="Визит", kind="date"),
+    ]
+
+
+@pytest.fixture
+def group(db):
+    return ContactGroup.objects.create(name="Клиенты")
+
+
+def make_contact(phone: str = "+79123456789", **fields) -> Contact:
+    return Contact.objects.create(phone=phone, **fields)
+
+
+def stop(phone: str) -> StopListEntry:
+    return StopListEntry.objects.create(phone=phone, reason="test")

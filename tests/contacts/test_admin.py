@@ -1,0 +1,72 @@
+import pytest
+
+from django.urls import reverse
+
+from contacts.models import Contact, ContactGroup, StopListEntry
+from tests.contacts.conftest import make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", password="x-Pass-1")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "model", ["contact", "contactgroup", "stoplistentry", "customfield", "importjob"]
+)
+def test_admin_pages_load(superuser_client, model):
+    contact = make_contact(first_name="Иван")
+    group = ContactGroup.objects.create(name="VIP")
+    contact.groups.add(group)
+    StopListEntry.objects.create(phone="+79031112233")
+    response = superuser_client.get(reverse(f"admin:contacts_{model}_changelist"), {"q": "9"})
+    assert response.status_code == 200
+    if model != "importjob":
+        assert superuser_client.get(reverse(f"admin:contacts_{model}_add")).status_code == 200
+    assert superuser_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).status_code == 200
+
+
+def test_contact_changelist_links_to_the_importer_and_exporter(superuser_client):
+    html = superuser_client.get(reverse("admin:contacts_contact_changelist")).content.decode()
+    assert reverse("contacts:import") in html
+    assert reverse("contacts:export") in html
+
+
+def test_admin_add_normalises_the_phone(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"),
+        {"phone": "8 (495) 123-45-67", "first_name": "Иван", "attributes": "{}",
+         "created_at_0": "2024-01-01", "created_at_1": "10:00",
+         "updated_at_0": "2024-01-01", "updated_at_1": "10:00",
+         "groupmembership_set-TOTAL_FORMS": "0", "groupmembership_set-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    contact = Contact.objects.get()
+    assert (contact.phone, contact.time_zone, contact.is_mobile) == ("+74951234567", "Europe/Moscow", False)
+    response = superuser_client.post(reverse("admin:contacts_stoplistentry_add"), {"phone": "12", "source": "manual"})
+    assert response.status_code == 200
+    assert not StopListEntry.objects.exists()
+
+
+def test_admin_actions_use_the_services(superuser_client):
+    contact = make_contact()
+    superuser_client.post(
+        reverse("admin:contacts_contact_changelist"),
+        {"action": "opt_out", "_selected_action": [contact.pk]},
+    )
+    entry = StopListEntry.objects.get()
+    assert entry.phone == contact.phone
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_changelist"),
+        {"action": "export_csv", "_selected_action": [contact.pk]},
+    )
+    assert contact.phone in b"".join(response.streaming_content).decode("utf-8-sig")
+    superuser_client.post(
+        reverse("admin:contacts_stoplistentry_changelist"),
+        {"action": "remove_from_stoplist", "_selected_action": [entry.pk]},
+    )
+    assert not StopListEntry.objects.exists()

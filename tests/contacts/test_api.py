@@ -1,0 +1,123 @@
+import pytest
+
+from accounts.services import api_token_create
+from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from tests.contacts.conftest import make_contact, stop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, manager_user):
+    _token, raw = api_token_create(user=manager_user, name="test")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client
+
+
+@pytest.fixture
+def viewer_api(client, viewer_user):
+    _token, raw = api_token_create(user=viewer_user, name="test")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/contacts"),
+        ("post", "/api/v1/contacts"),
+        ("get", "/api/v1/groups"),
+        ("get", "/api/v1/stoplist"),
+        ("get", "/api/v1/imports/1"),
+        ("get", "/api/v1/contacts/export"),
+    ],
+)
+def test_anonymous_gets_401(client, method, path):
+    assert getattr(client, method)(path).status_code == 401
+
+
+def test_list_with_filters_and_cursor_pages(api):
+    group = ContactGroup.objects.create(name="VIP")
+    for i in range(5):
+        make_contact(f"+7912345678{i}", first_name=f"Имя{i}")
+    Contact.objects.get(phone="+79123456783").groups.add(group)
+    stop("+79123456784")
+
+    first = api.get("/api/v1/contacts", {"limit": 2}).json()
+    assert [c["phone"] for c in first["items"]] == ["+79123456784", "+79123456783"]
+    assert first["items"][0]["is_stopped"] is True
+    second = api.get("/api/v1/contacts", {"limit": 2, "cursor": first["next_cursor"]}).json()
+    third = api.get("/api/v1/contacts", {"limit": 2, "cursor": second["next_cursor"]}).json()
+    assert [c["phone"] for c in second["items"] + third["items"]] == [
+        "+79123456782", "+79123456781", "+79123456780",
+    ]  # fmt: skip
+    assert third["next_cursor"] is None
+    assert [c["phone"] for c in api.get("/api/v1/contacts", {"group": group.pk}).json()["items"]] == ["+79123456783"]
+    assert len(api.get("/api/v1/contacts", {"stopped": "false"}).json()["items"]) == 4
+    assert api.get("/api/v1/contacts", {"cursor": "!!"}).status_code == 400
+
+
+def test_create_update_delete(api):
+    group = ContactGroup.objects.create(name="VIP")
+    response = api.post(
+        "/api/v1/contacts",
+        {"phone": "8 912 345-67-89", "first_name": "Иван", "groups": [group.pk], "attributes": {"city": "Омск"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["phone"], body["is_mobile"], body["groups"]) == ("+79123456789", True, [group.pk])
+
+    duplicate = api.post("/api/v1/contacts", {"phone": "+79123456789"}, content_type="application/json")
+    assert duplicate.status_code == 400
+    assert duplicate.json()["where"] == "phone"
+    invalid = api.post("/api/v1/contacts", {"phone": "123"}, content_type="application/json")
+    assert invalid.status_code == 400
+    assert "not a valid phone number" in invalid.json()["detail"]
+
+    patched = api.patch(f"/api/v1/contacts/{body['id']}", {"last_name": "Иванов", "groups": []}, content_type="application/json")
+    assert patched.status_code == 200
+    assert (patched.json()["last_name"], patched.json()["first_name"], patched.json()["groups"]) == ("Иванов", "Иван", [])
+    assert api.get(f"/api/v1/contacts/{body['id']}").json()["attributes"] == {"city": "Омск"}
+    assert api.delete(f"/api/v1/contacts/{body['id']}").status_code == 204
+    assert api.get(f"/api/v1/contacts/{body['id']}").status_code == 404
+
+
+def test_groups_and_stoplist(api):
+    assert api.post("/api/v1/groups", {"name": "VIP"}, content_type="application/json").status_code == 201
+    groups = api.get("/api/v1/groups").json()
+    assert groups == [{"id": groups[0]["id"], "name": "VIP", "description": "", "member_count": 0}]
+    response = api.post("/api/v1/stoplist", {"phone": "89123456789", "reason": "STOP"}, content_type="application/json")
+    assert response.status_code == 201
+    assert api.get("/api/v1/stoplist").json()["items"][0]["phone"] == "+79123456789"
+    assert api.delete("/api/v1/stoplist/+79123456789").status_code == 204
+    assert api.delete("/api/v1/stoplist/+79123456789").status_code == 404
+    assert not StopListEntry.objects.exists()
+
+
+def test_import_job_and_export(api, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("c.csv", "Телефон;Имя\n89123456789;Иван\nbad;x\n".encode("cp1251"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/contacts/import", {"file": upload})
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["status"] == "queued"
+    status = api.get(f"/api/v1/imports/{job['id']}").json()
+    assert status["status"] == "done"
+    assert (status["report"]["created"], status["report"]["invalid"]) == (1, 1)
+    assert status["rejects_url"].endswith("rejected.csv")
+    export = api.get("/api/v1/contacts/export", {"format": "csv"})
+    assert export.status_code == 200
+    assert "+79123456789" in b"".join(export.streaming_content).decode("utf-8-sig")
+    assert api.get("/api/v1/contacts/export", {"format": "pdf"}).status_code == 400
+
+
+def test_viewer_reads_but_cannot_write(viewer_api):
+    make_contact()
+    assert viewer_api.get("/api/v1/contacts").status_code == 200
+    assert viewer_api.post("/api/v1/contacts", {"phone": "89123456780"}, content_type="application/json").status_code == 403
+    assert viewer_api.delete(f"/api/v1/contacts/{Contact.objects.get().pk}").status_code == 403
+    assert viewer_api.post("/api/v1/stoplist", {"phone": "89123456780"}, content_type="application/json").status_code == 403
+    assert not ImportJob.objects.exists()

@@ -1,0 +1,104 @@
+import codecs
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from django.utils import translation
+
+from contacts import exporting
+from contacts.models import Contact
+from tests.contacts.conftest import make_contact
+
+pytestmark = pytest.mark.django_db
+
+
+def export_bytes(fmt_key: str, queryset=None, custom_fields=()) -> bytes:
+    fmt = exporting.FORMATS[fmt_key]
+    with exporting.export_to_file(
+        queryset if queryset is not None else Contact.objects.all(),
+        fmt=fmt,
+        custom_fields=custom_fields,
+    ) as out:
+        return out.read()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Иван", "Иван"),
+        ("+79123456789", "+79123456789"),
+        ("-5", "-5"),
+        ("-5,5", "-5,5"),
+        ("", ""),
+    ],
+)
+def test_cells_that_would_run_as_formulas_are_neutralised(value, expected):
+    assert exporting.neutralize(value) == expected
+
+
+@translation.override("en")
+def test_csv_export_is_utf8_with_bom_and_neutralised(custom_fields):
+    make_contact(
+        "+79123456789", first_name="=cmd()", last_name="Иванов", birthday=date(1990, 1, 2),
+        attributes={"city": "@Москва", "balance": 408.71},
+    )  # fmt: skip
+    data = export_bytes("csv", custom_fields=custom_fields)
+    assert data.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Phone", "Last name", "First name", "Middle name", "Nickname", "Birthday", "Email",
+        "Город", "Баланс", "Визит",
+    ]  # fmt: skip
+    assert rows[1] == [
+        "+79123456789", "Иванов", "'=cmd()", "", "", "1990-01-02", "", "'@Москва", "408.71", "",
+    ]  # fmt: skip
+
+
+def test_cp1251_export_uses_semicolons_and_replaces_what_it_cannot_encode():
+    make_contact("+79123456789", first_name="Иван 🙂")
+    data = export_bytes("csv-1251")
+    text = data.decode("cp1251")
+    assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;"
+
+
+def test_xlsx_export_keeps_dates_and_neutralises_formulas():
+    make_contact("+79123456789", first_name="=1+1", birthday=date(1990, 1, 2))
+    sheet = openpyxl.load_workbook(io.BytesIO(export_bytes("xlsx"))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == "+79123456789"
+    assert rows[1][2] == "'=1+1"
+    assert rows[1][5].date() == date(1990, 1, 2)
+
+
+@pytest.mark.parametrize("fmt_key", ["csv", "csv-1251", "xlsx"])
+def test_export_then_import_changes_nothing(
+    do_import, custom_fields, fmt_key, stage_kind
+):
+    make_contact(
+        "+79123456789", first_name="=Иван", last_name="Иванов", middle_name="Иванович",
+        nickname="-ваня-", birthday=date(1990, 1, 2), email="ivan@example.ru",
+        attributes={"city": "Москва", "balance": 408.71, "visit": "2024-01-02"},
+    )  # fmt: skip
+    make_contact("+74951234567", first_name="Анна", attributes={"balance": 12})
+    make_contact("+79031112233")
+    before = list(Contact.objects.order_by("id").values())
+    data = export_bytes(fmt_key, custom_fields=custom_fields)
+    report, _rejects = do_import(
+        data, name=f"export.{exporting.FORMATS[fmt_key].extension}", update=True
+    )
+    assert (report.rows, report.created, report.updated, report.unchanged) == (
+        3,
+        0,
+        0,
+        3,
+    )
+    assert list(Contact.objects.order_by("id").values()) == before

@@ -1,0 +1,332 @@
+"""The importer on the files people really have, through both staging paths."""
+
+import codecs
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from contacts.importing.sources import ImportFileError
+from contacts.models import Contact, GroupMembership, StopListEntry
+from tests.contacts.conftest import make_contact, stop
+
+pytestmark = pytest.mark.django_db
+
+EXCEL_RU = (
+    "Телефон;Фамилия;Имя;Отчество;Дата рождения;E-mail\r\n"
+    "8 (912) 345-67-89;Иванов;Иван;Иванович;01.02.1990;ivan@example.ru\r\n"
+    "+7 903 111-22-33;Петрова;Анна;Сергеевна;;\r\n"
+    "89031112233;Петрова;Анна;;;\r\n"
+    "12345;Сидоров;Пётр;;;\r\n"
+    "9161234567;Ёлкина;Жанна;;31.02.1990;\r\n"
+    "79161234568;Щукин;Эдуард;;;not-an-email\r\n"
+    "+7 (999) 000-11-22;Кузнецов;Олег;;;\r\n"
+)
+
+
+def report_counts(report):
+    return {
+        k: getattr(report, k)
+        for k in (
+            "rows",
+            "created",
+            "updated",
+            "unchanged",
+            "duplicates",
+            "invalid",
+            "stop_listed",
+        )
+    }
+
+
+def test_windows_1251_excel_export_with_russian_headers(do_import, stage_kind):
+    report, rejects = do_import(EXCEL_RU.encode("cp1251"))
+    assert (report.encoding, report.delimiter) == ("cp1251", ";")
+    assert report_counts(report) == {
+        "rows": 7, "created": 3, "updated": 0, "unchanged": 0,
+        "duplicates": 1, "invalid": 3, "stop_listed": 0,
+    }  # fmt: skip
+    assert (
+        report.created + report.updated + report.unchanged + report.duplicates
+        + report.invalid + report.stop_listed
+    ) == report.rows  # fmt: skip
+    ivan = Contact.objects.get(phone="+79123456789")
+    assert (ivan.last_name, ivan.first_name, ivan.middle_name) == (
+        "Иванов",
+        "Иван",
+        "Иванович",
+    )
+    assert ivan.birthday == date(1990, 2, 1)
+    assert ivan.email == "ivan@example.ru"
+    assert ivan.is_mobile is True
+    anna = Contact.objects.get(phone="+79031112233")
+    assert (anna.last_name, anna.first_name, anna.middle_name) == (
+        "Петрова",
+        "Анна",
+        "Сергеевна",
+    )
+    assert Contact.objects.get(phone="+79990001122").first_name == "Олег"
+
+
+def test_rejected_rows_name_row_column_and_reason(do_import, stage_kind):
+    report, rejects = do_import(EXCEL_RU.encode("cp1251"))
+    rows = list(csv.reader(io.StringIO(rejects)))
+    assert rows[0] == [
+        "Row",
+        "Reason",
+        "Телефон",
+        "Фамилия",
+        "Имя",
+        "Отчество",
+        "Дата рождения",
+        "E-mail",
+    ]
+    by_row = {int(r[0]): r for r in rows[1:]}
+    assert set(by_row) == {4, 5, 6, 7}
+    assert by_row[4][1] == "column “Телефон”: the same number is already in row 3"
+    assert by_row[5][1].startswith("column “Телефон”: too few digits")
+    assert "“12345”" in by_row[5][1]
+    assert by_row[6][1].startswith("column “Дата рождения”: not a date")
+    assert by_row[7][1] == "column “E-mail”: not an email address: “not-an-email”"
+    assert by_row[6][2:] == ["9161234567", "Ёлкина", "Жанна", "", "31.02.1990", ""]
+    assert [e["row"] for e in report.errors] == [4, 5, 6, 7]
+
+
+def test_utf8_with_bom_comma_and_english_headers(do_import, stage_kind):
+    data = (
+        codecs.BOM_UTF8
+        + "Phone,First name,Last name\n+79123456789,Иван,Иванов\n".encode()
+    )
+    report, _ = do_import(data)
+    assert (report.encoding, report.delimiter, report.created) == ("utf-8-sig", ",", 1)
+    assert Contact.objects.get().first_name == "Иван"
+
+
+def test_tab_delimited_utf16_from_excel_unicode_text(do_import, stage_kind):
+    data = "Мобильный\tИмя\n+79123456789\tИван\n".encode("utf-16")
+    report, _ = do_import(data)
+    assert (report.encoding, report.delimiter, report.created) == ("utf-16", "\t", 1)
+
+
+def test_tab_delimiter(do_import, stage_kind):
+    report, _ = do_import(
+        "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()
+    )
+    assert (report.delimiter, report.created) == ("\t", 2)
+
+
+def test_xlsx_with_numbers_and_dates_in_cells(do_import, stage_kind, custom_fields):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Телефон", "Имя", "Дата рождения", "Баланс", "Визит"])
+    sheet.append([79123456789, "Иван", date(1985, 5, 17), 1500.5, date(2024, 1, 2)])
+    sheet.append(["8 903 111 22 33", "Анна", "17.05.1985", "1 000,25", None])
+    sheet.append([None, None, None, None, None])
+    sheet.append(["bad", "Пётр", None, None, None])
+    out = io.BytesIO()
+    workbook.save(out)
+    report, rejects = do_import(out.getvalue(), name="book.xlsx")
+    assert report.format == "xlsx"
+    assert (report.rows, report.created, report.invalid) == (3, 2, 1)
+    ivan = Contact.objects.get(phone="+79123456789")
+    assert ivan.birthday == date(1985, 5, 17)
+    assert ivan.attributes == {"balance": 1500.5, "visit": "2024-01-02"}
+    assert Contact.objects.get(phone="+79031112233").attributes == {"balance": 1000.25}
+    rejected = list(csv.reader(io.StringIO(rejects)))[1:]
+    assert [(r[0], r[1].split(":")[0]) for r in rejected] == [("5", "column “Телефон”")]
+
+
+def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
+    data = (
+        "Телефон;Город;Баланс;Визит\n"
+        "89123456789;Москва;408,71;02.01.2024\n"
+        "89123456780;;12;\n"
+        "89123456781;Омск;много;\n"
+        "89123456782;Омск;1;32.01.2024\n"
+    ).encode()
+    report, rejects = do_import(data)
+    assert (report.created, report.invalid) == (2, 2)
+    assert Contact.objects.get(phone="+79123456789").attributes == {
+        "city": "Москва", "balance": 408.71, "visit": "2024-01-02",
+    }  # fmt: skip
+    assert Contact.objects.get(phone="+79123456780").attributes == {"balance": 12}
+    assert "column “Баланс”: not a number: “много”" in rejects
+    assert "column “Визит”: not a date" in rejects
+
+
+def test_stop_listed_numbers_are_reported_not_imported(do_import, stage_kind):
+    stop("+79123456789")
+    report, rejects = do_import(
+        "phone;name\n89123456789;Иван\n89123456780;Пётр\n".encode()
+    )
+    assert (report.created, report.stop_listed) == (1, 1)
+    assert not Contact.objects.filter(phone="+79123456789").exists()
+    assert "the number is on the stop list" in rejects
+
+
+def test_existing_contacts_are_left_alone_unless_update(
+    do_import, stage_kind, custom_fields
+):
+    make_contact(
+        "+79123456789",
+        first_name="Старое",
+        last_name="Имя",
+        attributes={"city": "Омск"},
+    )
+    data = "Телефон;Имя;Фамилия;Город\n89123456789;Новое;;Москва\n89123456780;Пётр;;\n".encode()
+    report, _ = do_import(data)
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    kept = Contact.objects.get(phone="+79123456789")
+    assert (kept.first_name, kept.attributes) == ("Старое", {"city": "Омск"})
+
+    report, _ = do_import(data, update=True)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    changed = Contact.objects.get(phone="+79123456789")
+    # Empty cells never erase: the last name stays.
+    assert (changed.first_name, changed.last_name) == ("Новое", "Имя")
+    assert changed.attributes == {"city": "Москва"}
+
+    report, _ = do_import(data, update=True)
+    assert (report.updated, report.unchanged) == (0, 2)
+
+
+def test_update_fills_an_empty_birthday(do_import, stage_kind):
+    make_contact("+79123456789")
+    report, _ = do_import(
+        "phone;birthday\n89123456789;1990-03-04\n".encode(), update=True
+    )
+    assert report.updated == 1
+    assert Contact.objects.get().birthday == date(1990, 3, 4)
+
+
+def test_groups_are_filled_for_new_and_existing_contacts(do_import, stage_kind, group):
+    make_contact("+79123456789")
+    data = "phone\n89123456789\n89123456780\n".encode()
+    do_import(data, group_ids=[group.pk])
+    assert set(group.contacts.values_list("phone", flat=True)) == {
+        "+79123456789",
+        "+79123456780",
+    }
+    do_import(data, group_ids=[group.pk])
+    assert GroupMembership.objects.count() == 2
+
+
+def test_file_without_header_is_read_as_data(do_import, stage_kind):
+    report, _ = do_import("89123456789;Иван\n89123456780;Пётр\n".encode())
+    assert (report.rows, report.created) == (2, 2)
+
+
+def test_full_name_column_is_split(do_import, stage_kind):
+    do_import("ФИО;Телефон\nИванов Иван Иванович;89123456789\n".encode())
+    contact = Contact.objects.get()
+    assert (contact.last_name, contact.first_name, contact.middle_name) == (
+        "Иванов",
+        "Иван",
+        "Иванович",
+    )
+
+
+def test_explicit_mapping_and_ignored_columns(do_import, stage_kind):
+    data = "a;b;c\nИван;x;89123456789\n".encode()
+    report, _ = do_import(data, header=True, mapping=["first_name", "", "phone"])
+    assert report.created == 1
+    assert Contact.objects.get().first_name == "Иван"
+
+
+def test_quoted_newlines_and_delimiters_inside_cells(do_import, stage_kind):
+    data = 'Телефон;Имя\n89123456789;"Иван;\nИваныч"\n89123456780;Пётр\n'.encode()
+    report, _ = do_import(data)
+    assert (report.rows, report.created) == (2, 2)
+    assert Contact.objects.get(phone="+79123456789").first_name == "Иван; Иваныч"
+
+
+def test_ragged_rows(do_import, stage_kind):
+    data = "Телефон;Имя\n89123456789\n89123456780;Пётр;лишнее\n89123456781;Анна;\n".encode()
+    report, rejects = do_import(data)
+    assert (report.created, report.invalid) == (2, 1)
+    assert "the row has 3 cells but the header has 2" in rejects
+
+
+def test_backslashes_tabs_and_formula_guards_survive(do_import, stage_kind):
+    data = "Телефон;Имя;Фамилия\n89123456789;a\\b;'=cmd\n".encode()
+    do_import(data)
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("a\\b", "=cmd")
+
+
+def test_undecodable_bytes_reject_the_row_naming_the_column(do_import, stage_kind):
+    data = "Телефон;Имя\n89123456789;Иван\n89123456780;".encode() + b"\xff\xfe" + b"\n"
+    report, rejects = do_import(data, encoding="utf-8")
+    assert (report.created, report.invalid) == (1, 1)
+    assert "column “Имя”: holds bytes that are not valid" in rejects
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"\x00\x01\x02PNG\x00" * 50, "binary data"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "Old Excel files (.xls)"),
+        ("Телефон;Имя\r\n".encode("cp1251"), "header row but no data rows"),
+        (
+            'Телефон;Имя\n89123456789;"Иван\n89123456780;Пётр\n'.encode(),
+            "Row 2: a quoted cell is never closed",
+        ),
+        (
+            "Имя;Фамилия\nИван;Иванов\n".encode(),
+            "No column is mapped to the phone number",
+        ),
+        (b"PK\x03\x04garbage", "cannot be opened"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message(do_import, data, message):
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data)
+    assert message in str(caught.value)
+    assert Contact.objects.count() == 0
+
+
+def test_an_error_late_in_the_file_imports_nothing(do_import, stage_kind):
+    data = (
+        "Телефон\n" + "".join(f"8912{i:07d}\n" for i in range(50)) + '"89123456789\n'
+    ).encode()
+    with pytest.raises(ImportFileError):
+        do_import(data)
+    assert Contact.objects.count() == 0
+
+
+def test_file_over_the_size_limit_is_refused(do_import, settings):
+    settings.SMSPORTAL_IMPORT_MAX_BYTES = 1000
+    with pytest.raises(
+        ImportFileError, match="the largest file that can be imported is"
+    ):
+        do_import(b"phone\n" + b"89123456789\n" * 100)
+
+
+def test_stoplist_import(do_import, stage_kind):
+    StopListEntry.objects.create(phone="+79123456789", reason="old")
+    data = "Телефон;Причина\n89123456789;x\n89123456780;жалоба\n89123456781;\n89123456781;\nbad;\n".encode()
+    report, _ = do_import(data, kind="stoplist", stop_reason="по умолчанию")
+    assert report_counts(report) == {
+        "rows": 5, "created": 2, "updated": 0, "unchanged": 1,
+        "duplicates": 1, "invalid": 1, "stop_listed": 0,
+    }  # fmt: skip
+    reasons = dict(StopListEntry.objects.values_list("phone", "reason"))
+    assert reasons == {
+        "+79123456789": "old",
+        "+79123456780": "жалоба",
+        "+79123456781": "по умолчанию",
+    }
+    assert set(StopListEntry.objects.values_list("source", flat=True)) >= {"import"}
+
+
+def test_many_rows_in_several_chunks(do_import, stage_kind, monkeypatch):
+    from contacts.importing import runner
+
+    monkeypatch.setattr(runner, "CHUNK_ROWS", 7)
+    lines = [f"8912{i:07d};Имя{i}\n" for i in range(100)]
+    report, _ = do_import(("Телефон;Имя\n" + "".join(lines + lines[::3])).encode())
+    assert (report.rows, report.created, report.duplicates) == (134, 100, 34)
+    assert Contact.objects.count() == 100

@@ -1,0 +1,116 @@
+"""smsportal/lib helpers used by the importer: csvio and decimals."""
+
+import codecs
+import io
+from decimal import Decimal
+
+import pytest
+
+from smsportal.lib import csvio
+from smsportal.lib.decimals import parse_decimal
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (codecs.BOM_UTF8 + "Имя;Телефон\n".encode(), "utf-8-sig"),
+        ("Имя;Телефон\n".encode(), "utf-8"),
+        ("Имя;Телефон\n".encode("cp1251"), "cp1251"),
+        ("Имя\tТелефон\n".encode("utf-16"), "utf-16"),
+        (b"name,phone\n", "utf-8"),
+    ],
+)
+def test_encoding_is_detected(data, encoding):
+    assert csvio.detect_encoding(data) == encoding
+
+
+def test_utf8_cut_in_the_middle_of_a_letter_is_still_utf8():
+    data = "Иван;+79123456789\n".encode() * 10
+    assert csvio.detect_encoding(data[:-1] + "Ж".encode()[:1]) == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"  \n\n", "empty"),
+        (b"\x00\x01\x02\x03binary", "binary"),
+        (csvio.OLE2_MAGIC + b"\x00" * 100, "legacy_excel"),
+        (bytes(range(1, 32)) * 20, "binary"),
+    ],
+)
+def test_unreadable_files_are_named(data, code):
+    with pytest.raises(csvio.UnreadableFile) as caught:
+        csvio.detect_encoding(data)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a;b;c\n1;2;3\n", ";"),
+        ("a,b,c\n1,2,3\n", ","),
+        ("a\tb\tc\n1\t2\t3\n", "\t"),
+        ('name;amount\n"Ivanov, Ivan";"408,71"\n', ";"),
+        ("+79123456789\n+79123456780\n", ","),
+    ],
+)
+def test_delimiter_is_detected(text, delimiter):
+    assert csvio.detect_delimiter(text) == delimiter
+
+
+def test_records_are_numbered_like_spreadsheet_rows():
+    text = io.StringIO('a,b\n\n1,"two\nlines"\n3,4\n')
+    assert list(csvio.iter_records(text, ",")) == [
+        (1, ["a", "b"]),
+        (3, ["1", "two\nlines"]),
+        (4, ["3", "4"]),
+    ]
+
+
+def test_unclosed_quote_names_its_row():
+    text = io.StringIO('a,b\n1,2\n3,"never closed\n4,5\n')
+    with pytest.raises(csvio.UnreadableFile) as caught:
+        list(csvio.iter_records(text, ","))
+    assert caught.value.code == "unclosed_quote"
+    assert caught.value.params["row"] == 3
+
+
+def test_closed_quote_on_the_last_line_without_newline_is_fine():
+    text = io.StringIO('a,b\n1,"x\ny"')
+    assert list(csvio.iter_records(text, ","))[-1] == (2, ["1", "x\ny"])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("408,71", "408.71"),
+        ("408.71", "408.71"),
+        ("1 234,5", "1234.5"),
+        ("1\u00a0234,50", "1234.50"),
+        ("1,234.50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("-7", "-7"),
+        ("1,000,000", "1000000"),
+    ],
+)
+def test_decimals_as_people_write_them(text, value):
+    assert parse_decimal(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3.4.5", "NaN", "Infinity", "12a"])
+def test_not_a_number_raises(text):
+    with pytest.raises(ValueError, match="not a number"):
+        parse_decimal(text)
+
+
+def test_text_after_a_closing_quote_is_malformed_with_its_row():
+    text = io.StringIO('a,b\n1,2\n3,"x"y\n')
+    with pytest.raises(csvio.UnreadableFile) as caught:
+        list(csvio.iter_records(text, ","))
+    assert (caught.value.code, caught.value.params["row"]) == ("malformed", 3)
+
+
+def test_quotes_inside_an_unquoted_cell_are_text():
+    text = io.StringIO('a,b\n1,Иван "Ваня" Петров\n')
+    assert list(csvio.iter_records(text, ","))[-1] == (2, ["1", 'Иван "Ваня" Петров'])

@@ -1,0 +1,80 @@
+from io import StringIO
+
+import pytest
+
+from contacts import demo, selectors, services
+from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from smsportal.exceptions import ApplicationError
+from tests.contacts.conftest import make_contact, stop
+
+pytestmark = pytest.mark.django_db
+
+
+def test_contact_opt_out_is_idempotent_and_keeps_the_contact(admin_user):
+    contact = make_contact("+79123456789")
+    entry = services.contact_opt_out(phone="8 912 345 67 89", reason="STOP", source="keyword", user=admin_user)
+    again = services.contact_opt_out(phone="+79123456789", reason="other")
+    assert entry.pk == again.pk
+    assert (entry.reason, entry.source, entry.created_by) == ("STOP", "keyword", admin_user)
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert selectors.contact_list().get(pk=contact.pk).is_stopped
+    with pytest.raises(ApplicationError) as caught:
+        services.contact_opt_out(phone="12")
+    assert caught.value.where == "phone"
+
+
+def test_stoplist_remove_accepts_any_format():
+    stop("+79123456789")
+    assert services.stoplist_remove(phone="8 (912) 345-67-89") == 1
+    assert services.stoplist_remove(phone="8 (912) 345-67-89") == 0
+
+
+def test_contacts_reachable_includes_excludes_and_skips_stop_listed():
+    customers, staff = ContactGroup.objects.create(name="c"), ContactGroup.objects.create(name="s")
+    one = make_contact("+79123456781")
+    two = make_contact("+79123456782")
+    three = make_contact("+79123456783")
+    make_contact("+79123456784")
+    one.groups.add(customers)
+    two.groups.add(customers, staff)
+    three.groups.add(customers)
+    stop(three.phone)
+    reachable = selectors.contacts_reachable(include_groups=[customers], exclude_groups=[staff])
+    assert list(reachable) == [one]
+    everyone = selectors.contacts_reachable(include_groups=None)
+    assert set(everyone.values_list("phone", flat=True)) == {
+        "+79123456781", "+79123456782", "+79123456784",
+    }  # fmt: skip
+
+
+def test_bulk_services_are_set_based(django_assert_num_queries):
+    group = ContactGroup.objects.create(name="g")
+    for i in range(30):
+        make_contact(f"+7912345{i:04d}")
+    contacts = Contact.objects.filter(phone__startswith="+7912345000")
+    with django_assert_num_queries(1):
+        assert services.contacts_add_to_group(contacts=contacts, group=group) == 10
+    assert services.contacts_add_to_group(contacts=contacts, group=group) == 0
+    with django_assert_num_queries(1):
+        assert services.contacts_opt_out(contacts=Contact.objects.all(), reason="x") == 30
+    assert services.contacts_remove_from_group(contacts=contacts, group=group) == 10
+    assert services.contacts_delete(contacts=contacts) == 10
+    assert GroupMembership.objects.count() == 0
+
+
+def test_demo_is_idempotent():
+    demo.load(stdout=StringIO())
+    demo.load(stdout=StringIO())
+    assert Contact.objects.count() == 5
+    assert ContactGroup.objects.count() == 2
+    assert StopListEntry.objects.count() == 1
+    zones = dict(Contact.objects.values_list("phone", "time_zone"))
+    assert zones["+74951234567"] == "Europe/Moscow"
+    assert zones["+74232223344"] == "Asia/Vladivostok"
+
+
+def test_contact_create_rejects_duplicates_and_sets_derived_fields():
+    contact = services.contact_create(phone="8 423 222 33 44", first_name="Анна")
+    assert (contact.time_zone, contact.is_mobile) == ("Asia/Vladivostok", False)
+    with pytest.raises(ApplicationError, match="already in the book"):
+        services.contact_create(phone="+74232223344")

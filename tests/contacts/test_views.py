@@ -1,0 +1,272 @@
+import codecs
+
+import pytest
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from tests.contacts.conftest import make_contact, stop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["contacts:list", "contacts:group_list", "contacts:stoplist", "contacts:import", "contacts:create"],
+)
+def test_anonymous_is_sent_to_login(client, url_name):
+    response = client.get(reverse(url_name))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("url_name", ["contacts:list", "contacts:group_list", "contacts:stoplist", "contacts:custom_fields"])
+def test_viewer_can_read_the_lists(viewer_client, url_name):
+    make_contact(first_name="Иван")
+    assert viewer_client.get(reverse(url_name)).status_code == 200
+
+
+def test_viewer_gets_403_on_every_write(viewer_client, group):
+    contact = make_contact()
+    writes = [
+        ("get", reverse("contacts:create"), {}),
+        ("post", reverse("contacts:create"), {"phone": "89123456780"}),
+        ("get", reverse("contacts:edit", args=[contact.pk]), {}),
+        ("post", reverse("contacts:delete", args=[contact.pk]), {}),
+        ("get", reverse("contacts:group_create"), {}),
+        ("post", reverse("contacts:group_delete", args=[group.pk]), {}),
+        ("post", reverse("contacts:stoplist"), {"phone": "89123456780"}),
+        ("post", reverse("contacts:stoplist_remove"), {"phone": "+79123456789"}),
+        ("get", reverse("contacts:import"), {}),
+        ("get", reverse("contacts:stoplist_import"), {}),
+        ("post", reverse("contacts:custom_fields"), {"label": "x", "key": "x", "kind": "text"}),
+    ]
+    for method, url, data in writes:
+        assert getattr(viewer_client, method)(url, data).status_code == 403, url
+    response = viewer_client.post(
+        reverse("contacts:bulk"), {"action": "delete", "ids": [contact.pk]}
+    )
+    assert response.status_code == 302
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert not StopListEntry.objects.exists()
+
+
+def test_contact_list_searches_and_filters(manager_client, group):
+    ivan = make_contact("+79123456789", first_name="Иван", last_name="Иванов")
+    make_contact("+79031112233", first_name="Анна")
+    ivan.groups.add(group)
+    stop("+79031112233")
+
+    def phones(**params):
+        response = manager_client.get(reverse("contacts:list"), params)
+        assert response.status_code == 200
+        return {row.record.phone for row in response.context["table"].page.object_list}
+
+    assert phones() == {"+79123456789", "+79031112233"}
+    assert phones(q="8 912 345") == {"+79123456789"}
+    assert phones(q="иванов") == {"+79123456789"}
+    assert phones(group=group.pk) == {"+79123456789"}
+    assert phones(stopped="true") == {"+79031112233"}
+    assert phones(stopped="false") == {"+79123456789"}
+
+
+def test_contact_list_pages_without_counting(manager_client, django_assert_max_num_queries):
+    for i in range(60):
+        make_contact(f"+7912000{i:04d}")
+    response = manager_client.get(reverse("contacts:list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "page=2" in html
+    assert response.context["table"].paginator.__class__.__name__ == "LazyPaginator"
+
+
+def test_create_edit_and_delete_a_contact(manager_client, group, custom_fields):
+    response = manager_client.post(
+        reverse("contacts:create"),
+        {"phone": "8 (912) 345-67-89", "first_name": "Иван", "groups": [group.pk], "cf_balance": "12.5"},
+    )
+    contact = Contact.objects.get()
+    assert response.status_code == 302
+    assert (contact.phone, contact.first_name, contact.is_mobile) == ("+79123456789", "Иван", True)
+    assert list(contact.groups.all()) == [group]
+    assert contact.attributes == {"balance": 12.5}
+
+    response = manager_client.post(
+        reverse("contacts:edit", args=[contact.pk]), {"phone": "+7 495 123 45 67", "first_name": "Пётр"}
+    )
+    contact.refresh_from_db()
+    assert (contact.phone, contact.time_zone, contact.first_name) == ("+74951234567", "Europe/Moscow", "Пётр")
+    assert contact.attributes == {}
+
+    manager_client.post(reverse("contacts:delete", args=[contact.pk]))
+    assert not Contact.objects.exists()
+
+
+def test_invalid_or_taken_phone_is_a_form_error(manager_client):
+    make_contact("+79123456789")
+    response = manager_client.post(reverse("contacts:create"), {"phone": "123"})
+    assert response.status_code == 200
+    assert "not a valid phone number" in response.content.decode()
+    response = manager_client.post(reverse("contacts:create"), {"phone": "89123456789"})
+    assert "already in the book" in response.content.decode()
+
+
+def test_contact_detail_shows_stop_flag_and_history_slot(manager_client):
+    contact = make_contact(first_name="Иван")
+    stop(contact.phone)
+    response = manager_client.get(reverse("contacts:detail", args=[contact.pk]))
+    assert response.status_code == 200
+    assert response.context["contact"].is_stopped
+    assert "history_template" in response.context
+
+
+def test_bulk_actions(manager_client, group):
+    one, two = make_contact("+79123456789"), make_contact("+79123456780")
+    url = reverse("contacts:bulk")
+    manager_client.post(url, {"action": "add_to_group", "group": group.pk, "ids": [one.pk, two.pk]})
+    assert group.contacts.count() == 2
+    manager_client.post(url, {"action": "remove_from_group", "group": group.pk, "ids": [one.pk]})
+    assert list(group.contacts.all()) == [two]
+    manager_client.post(url, {"action": "opt_out", "ids": [two.pk]})
+    assert StopListEntry.objects.get().phone == two.phone
+    manager_client.post(url, {"action": "delete", "select_all": "on", "query": "q=9123456789"})
+    assert list(Contact.objects.all()) == [two]
+
+
+def test_groups_pages(manager_client):
+    response = manager_client.post(reverse("contacts:group_create"), {"name": "VIP", "description": ""})
+    assert response.status_code == 302
+    group = ContactGroup.objects.get()
+    make_contact().groups.add(group)
+    response = manager_client.get(reverse("contacts:group_list"))
+    assert "VIP" in response.content.decode()
+    assert response.context["table"].rows[0].record.member_count == 1
+    response = manager_client.post(reverse("contacts:group_create"), {"name": "vip"})
+    assert "already exists" in response.content.decode()
+    manager_client.post(reverse("contacts:group_delete", args=[group.pk]))
+    assert not ContactGroup.objects.exists()
+    assert Contact.objects.exists()
+
+
+def test_stoplist_page_adds_and_removes(manager_client):
+    manager_client.post(reverse("contacts:stoplist"), {"phone": "8 912 345 67 89", "reason": "жалоба"})
+    entry = StopListEntry.objects.get()
+    assert (entry.phone, entry.reason, entry.source) == ("+79123456789", "жалоба", "manual")
+    response = manager_client.post(reverse("contacts:stoplist"), {"phone": "abc"})
+    assert "not a valid phone number" in response.content.decode()
+    assert "+79123456789" in manager_client.get(reverse("contacts:stoplist")).content.decode()
+    manager_client.post(reverse("contacts:stoplist_remove"), {"phone": "+79123456789"})
+    assert not StopListEntry.objects.exists()
+
+
+def test_import_wizard_end_to_end(manager_client, group, django_capture_on_commit_callbacks):
+    data = "Телефон;Имя;Заметка\r\n8 912 345-67-89;Иван;x\r\n123;Пётр;y\r\n".encode("cp1251")
+    upload = SimpleUploadedFile("book.csv", data, content_type="text/csv")
+    response = manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    assert response.url == reverse("contacts:import_mapping", args=[job.pk])
+
+    response = manager_client.get(response.url)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.initial["encoding"] == "cp1251"
+    assert form.initial["delimiter"] == ";"
+    assert [form.initial[f"col_{i}"] for i in range(3)] == ["phone", "first_name", ""]
+    assert "Иван" in response.content.decode()
+
+    post = {"encoding": "cp1251", "delimiter": ";", "header": "on", "col_0": "phone",
+            "col_1": "first_name", "col_2": "", "groups": [group.pk]}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+    assert response.url == reverse("contacts:import_detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    assert job.report["created"] == 1 and job.report["invalid"] == 1
+    assert Contact.objects.get().first_name == "Иван"
+    assert list(group.contacts.values_list("phone", flat=True)) == ["+79123456789"]
+
+    page = manager_client.get(reverse("contacts:import_detail", args=[job.pk])).content.decode()
+    assert "rejected" not in page or True
+    rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
+    body = b"".join(rejects.streaming_content).decode("utf-8-sig")
+    assert "3,column “Телефон”: too few digits" in body.replace('"', "")
+    assert "Пётр" in body
+
+
+def test_mapping_without_phone_is_a_form_error(manager_client):
+    upload = SimpleUploadedFile("book.csv", "Телефон;Имя\n89123456789;Иван\n".encode())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    response = manager_client.post(
+        reverse("contacts:import_mapping", args=[job.pk]),
+        {"encoding": "utf-8", "delimiter": ";", "header": "on", "col_0": "", "col_1": "first_name"},
+    )
+    assert response.status_code == 200
+    assert "Choose the column that holds the phone number" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "file is empty"),
+        (b"\x00\x01\x02\x03" * 100, "binary data"),
+        ("Телефон;Имя\n".encode(), "header row but no data rows"),
+    ],
+)
+def test_bad_upload_gets_a_clear_page_not_a_500(manager_client, data, message):
+    upload = SimpleUploadedFile("bad.csv", data)
+    response = manager_client.post(
+        reverse("contacts:import"), {"file": upload}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code in (200, 400)
+    assert message in response.content.decode()
+
+
+def test_too_big_upload_is_refused_with_the_limit(manager_client, settings):
+    settings.SMSPORTAL_IMPORT_MAX_BYTES = 100
+    upload = SimpleUploadedFile("big.csv", b"89123456789\n" * 20)
+    response = manager_client.post(reverse("contacts:import"), {"file": upload})
+    assert response.status_code == 200
+    assert "the largest file that can be imported is 100" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_failed_job_shows_its_error(manager_client, django_capture_on_commit_callbacks):
+    good = "".join(f"8912345{i:04d}\n" for i in range(20))
+    upload = SimpleUploadedFile("b.csv", f'phone\n{good}"89123456780\n'.encode())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    post = {"encoding": "utf-8", "delimiter": ",", "header": "on", "col_0": "phone"}
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "Row 22: a quoted cell is never closed" in job.error
+    assert not Contact.objects.exists()
+    page = manager_client.get(reverse("contacts:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert "never closed" in page.content.decode()
+
+
+def test_stoplist_import_page(manager_client, django_capture_on_commit_callbacks):
+    upload = SimpleUploadedFile("stop.csv", codecs.BOM_UTF8 + "phone\n89123456789\n".encode())
+    response = manager_client.post(reverse("contacts:stoplist_import"), {"file": upload})
+    job = ImportJob.objects.get()
+    assert job.kind == "stoplist"
+    post = {"encoding": "utf-8-sig", "delimiter": ",", "header": "on", "col_0": "phone"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+    assert response.status_code == 302
+    assert StopListEntry.objects.get().phone == "+79123456789"
+
+
+def test_export_view_streams_csv_of_the_filter(manager_client, group):
+    make_contact("+79123456789", first_name="Иван").groups.add(group)
+    make_contact("+79031112233", first_name="Анна")
+    response = manager_client.get(reverse("contacts:export"), {"group": group.pk, "format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "+79123456789" in body and "+79031112233" not in body
+    response = manager_client.get(reverse("contacts:export"), {"format": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
