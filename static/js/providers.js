@@ -1,0 +1,34 @@
+// Provider account form: offer only the chosen gateway's dialects and show its
+// default API address as the base URL placeholder.
+document.addEventListener("DOMContentLoaded", () => {
+  const kind = document.querySelector(".js-gateway-kind");
+  const dialect = document.querySelector(".js-gateway-dialect");
+  const baseUrl = document.querySelector(".js-gateway-base-url");
+  if (!kind || !dialect) {
+    return;
+  }
+  const gateways = JSON.parse(kind.dataset.gateways || "{}");
+  const allOptions = Array.from(dialect.options).map((option) => option.cloneNode(true));
+
+  function update() {
+    const gateway = gateways[kind.value] || { dialects: [], base_url: "" };
+    const current = dialect.value;
+    // In the gateway's order: its first dialect is the default.
+    dialect.replaceChildren(
+      ...gateway.dialects
+        .map((code) => allOptions.find((option) => option.value === code))
+        .filter(Boolean)
+        .map((option) => option.cloneNode(true)),
+    );
+    dialect.disabled = gateway.dialects.length === 0;
+    if (gateway.dialects.includes(current)) {
+      dialect.value = current;
+    }
+    if (baseUrl) {
+      baseUrl.placeholder = gateway.base_url;
+    }
+  }
+
+  kind.addEventListener("change", update);
+  update();
+});
