@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
@@ -105,7 +106,9 @@ def claim_due(
         )
         RETURNING {CLAIM_COLUMNS}
     """
-    return _claim(sql, [timezone.now(), campaign_id, horizon, limit])
+    return _claim(
+        sql, [_db_time(timezone.now()), campaign_id, _db_time(horizon), limit]
+    )
 
 
 def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
@@ -118,15 +121,35 @@ def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
           AND status = 'pending' AND claimed_at IS NULL
         RETURNING {CLAIM_COLUMNS}
     """
-    return _claim(sql, [timezone.now(), *message_ids])
+    return _claim(sql, [_db_time(timezone.now()), *message_ids])
 
 
 def _claim(sql: str, params: list) -> list[ClaimedMessage]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = [ClaimedMessage(*row) for row in cursor.fetchall()]
+        rows = [ClaimedMessage(*_aware_row(row)) for row in cursor.fetchall()]
     rows.sort(key=lambda m: m.id)
     return rows
+
+
+def _db_time(moment: datetime) -> datetime:
+    """Raw-SQL parameter: SQLite keeps naive UTC text, so compare like with like."""
+    if is_postgres():
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware_row(row: Sequence) -> list:
+    """SQLite hands raw-SQL datetimes back as naive UTC text; make them aware."""
+    row = list(row)
+    planned = row[5]
+    if isinstance(planned, str):
+        planned = parse_datetime(planned)
+    if planned is not None and timezone.is_naive(planned):
+        planned = planned.replace(tzinfo=UTC)
+    row[5] = planned
+    row[7] = bool(row[7])
+    return row
 
 
 def release(message_ids: Sequence[int]) -> int:
