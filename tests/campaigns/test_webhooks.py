@@ -41,7 +41,8 @@ def test_pushed_reports_settle_a_campaign_and_counts_equal_group_by(
         Message.objects.values_list("phone", "status")
     )
     acks = [status for _url, _body, status in simulator.state.callbacks_sent]
-    assert acks and set(acks) == {200}
+    assert acks
+    assert set(acks) == {200}
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.COMPLETED
     counts = campaign_counts(campaign_id=campaign.pk)

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -38,7 +37,7 @@ BROKER = "redis://127.0.0.1:6379/0"
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def start_worker(queue: str) -> subprocess.Popen:
+def start_worker(queue: str, extra_env: dict | None = None) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -49,6 +48,7 @@ def start_worker(queue: str) -> subprocess.Popen:
         "CELERY_VISIBILITY_TIMEOUT": "5",
         "SECRET_KEY": settings.SECRET_KEY,
         "SMSPORTAL_FIELD_KEY": settings.SMSPORTAL_FIELD_KEY,
+        **(extra_env or {}),
     }
     cmd = [sys.executable, "-m", "celery", "-A", "smsportal", "worker", "-Q", queue,
            "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
@@ -93,7 +93,9 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     worker = start_worker(queue)
     try:
         client.send_task("campaigns.campaign_pump", args=[campaign.pk, 0], queue=queue)
-        assert wait_for(lambda: len(submissions) >= size // 4, timeout=120, interval=0.1)
+        assert wait_for(
+            lambda: len(submissions) >= size // 4, timeout=120, interval=0.1
+        )
         # The next request is accepted by the gateway, then its answer never comes.
         before = len(submissions)
         simulator.state.add_fault(kind, Fault(mode="timeout_after", delay=30))

@@ -1,0 +1,120 @@
+"""The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
+
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from django.core.cache import cache
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
+
+from campaigns.models import Campaign, Message
+from tests.campaigns.report_data import MIX, make_reply, seed_messages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_balances_with_when_they_were_read(viewer_client, account):
+    account.balance = Decimal("1234.50")
+    account.balance_currency = "RUB"
+    account.balance_checked_at = timezone.now() - timedelta(minutes=5)
+    account.save()
+    response = viewer_client.get("/")
+    content = response.content.decode()
+    assert list(response.context["balances"]) == [account]
+    assert "1234,50" in content or "1234.50" in content
+    with translation.override(response["Content-Language"]):
+        assert timesince(account.balance_checked_at) in content
+
+
+def test_campaigns_in_flight_show_progress_from_the_counts(
+    viewer_client, make_campaign
+):
+    sending = make_campaign(name="Flash sale", state=Campaign.State.SENDING)
+    seed_messages(sending)
+    done = make_campaign(name="Old news", state=Campaign.State.COMPLETED)
+    seed_messages(done, prefix="+7913")
+    response = viewer_client.get("/")
+    in_flight = response.context["in_flight"]
+    assert [item.campaign for item in in_flight] == [sending]
+    funnel = in_flight[0].funnel
+    statuses = Counter(
+        Message.objects.filter(campaign=sending).values_list("status", flat=True)
+    )
+    assert funnel.total == len(MIX)
+    assert funnel.handed_over == len(MIX) - statuses["pending"]
+    assert funnel.delivered == statuses["delivered"] + statuses["read"]
+    assert "Flash sale" in response.content.decode()
+
+
+def test_daily_traffic_equals_a_group_by_per_day(viewer_client, make_campaign):
+    campaign = make_campaign(state=Campaign.State.COMPLETED)
+    seed_messages(campaign)
+    long_ago = timezone.now() - timedelta(days=40)
+    Message.objects.filter(campaign=campaign, status="cancelled").update(
+        submitted_at=long_ago
+    )
+    response = viewer_client.get("/")
+    traffic = response.context["traffic"]
+    assert len(traffic["labels"]) == 30
+    recent = Message.objects.filter(
+        submitted_at__gte=timezone.now() - timedelta(days=29)
+    )
+    assert sum(traffic["sent"]) == recent.count()
+    assert (
+        sum(traffic["delivered"])
+        == recent.filter(status__in=["delivered", "read"]).count()
+    )
+    assert traffic["labels"][-1] == timezone.localdate().strftime("%d.%m")
+    assert 'id="traffic-data"' in response.content.decode()
+
+
+def test_unread_replies_and_the_latest_few(viewer_client, account):
+    for i in range(7):
+        make_reply(account, phone=f"+7912000000{i}", text=f"reply {i}", is_read=i < 2)
+    response = viewer_client.get("/")
+    assert response.context["unread"] == 5
+    assert len(response.context["replies"]) == 5
+    assert "reply 6" in response.content.decode()
+    assert "reply 0" not in response.content.decode()
+
+
+def test_users_without_campaign_rights_see_no_campaign_blocks(
+    client, django_user_model
+):
+    client.force_login(django_user_model.objects.create_user("plain", password="x"))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "in_flight" not in response.context
+    assert "balances" not in response.context
+
+
+def test_beat_keeps_the_traffic_chart_warm(viewer_client, make_campaign):
+    from campaigns.report_tasks import daily_traffic_refresh
+    from smsportal.celery import app
+
+    assert (
+        app.conf.beat_schedule["campaigns-daily-traffic"]["task"]
+        == "campaigns.daily_traffic_refresh"
+    )
+    campaign = make_campaign(state=Campaign.State.COMPLETED)
+    seed_messages(campaign)
+    assert daily_traffic_refresh.delay().get() == 30
+    # Messages sent after the refresh show up only at the next one: the page reads
+    # the cache instead of scanning the messages again.
+    seed_messages(campaign, prefix="+7915")
+    traffic = viewer_client.get("/").context["traffic"]
+    assert sum(traffic["sent"]) == len(MIX) - 1  # the pending one was never sent

@@ -1,0 +1,182 @@
+"""The inbox: listing, filters, marking read, fetching now and answering by SMS."""
+
+import pytest
+
+from django.urls import reverse
+
+from campaigns.models import Campaign, Message, Reply
+from contacts.models import Contact, StopListEntry
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.report_data import make_reply
+
+pytestmark = pytest.mark.django_db
+
+INBOX = "/campaigns/inbox/"
+
+
+def listed(response) -> list[Reply]:
+    return [row.record for row in response.context["table"].page.object_list]
+
+
+@pytest.fixture
+def replies(account, make_campaign):
+    campaign = make_campaign(state=Campaign.State.COMPLETED)
+    contact = Contact.objects.create(phone="+79120000001", first_name="Ivan")
+    return {
+        "thanks": make_reply(account, phone=contact.phone, text="Спасибо",
+                             contact=contact, campaign=campaign),
+        "stop": make_reply(account, phone="+79120000002", text="СТОП",
+                           is_opt_out=True),
+        "old": make_reply(account, phone="+79120000003", text="Got it",
+                          is_read=True),
+    }  # fmt: skip
+
+
+def test_inbox_is_what_the_navigation_opens(viewer_client):
+    assert reverse("reports:inbox") == INBOX
+    response = viewer_client.get(INBOX)
+    assert response.status_code == 200
+    assert f'href="{INBOX}"' in response.content.decode()
+
+
+def test_anonymous_users_are_sent_to_login(client, replies):
+    for url in (INBOX, reverse("reports:reply", args=[replies["stop"].pk])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    response = client.post(reverse("reports:inbox_mark"), {"ids": [1]})
+    assert response.status_code == 302
+
+
+def test_viewers_read_but_cannot_change(viewer_client, replies):
+    reply = replies["thanks"]
+    assert viewer_client.get(INBOX).status_code == 200
+    assert (
+        viewer_client.get(reverse("reports:reply", args=[reply.pk])).status_code == 200
+    )
+    reply.refresh_from_db()
+    assert not reply.is_read  # a viewer's visit changes nothing
+    for url, data in (
+        (reverse("reports:inbox_mark"), {"ids": [reply.pk], "action": "read"}),
+        (reverse("reports:inbox_fetch"), {}),
+        (reverse("reports:reply_answer", args=[reply.pk]), {"text": "Hi"}),
+    ):
+        assert viewer_client.post(url, data).status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_newest_first_with_links_and_opt_out_marked(viewer_client, replies):
+    response = viewer_client.get(INBOX)
+    assert [r.pk for r in listed(response)] == [
+        replies["old"].pk,
+        replies["stop"].pk,
+        replies["thanks"].pk,
+    ]
+    content = response.content.decode()
+    thanks = replies["thanks"]
+    assert reverse("contacts:detail", args=[thanks.contact_id]) in content
+    assert reverse("reports:campaign_report", args=[thanks.campaign_id]) in content
+    assert f"{reverse('contacts:stoplist')}?q=%2B79120000002" in content
+    assert response.context["unread"] == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("state=unread", {"thanks", "stop"}),
+        ("state=read", {"old"}),
+        ("state=opt_out", {"stop"}),
+        ("q=спасибо", {"thanks"}),
+        ("q=0000003", {"old"}),
+        ("q=%2B79120000002", {"stop"}),
+    ],
+)
+def test_filters(viewer_client, replies, query, expected):
+    names = {reply.pk: name for name, reply in replies.items()}
+    response = viewer_client.get(f"{INBOX}?{query}")
+    assert {names[r.pk] for r in listed(response)} == expected
+
+
+def test_filter_by_account(viewer_client, replies, simulator):
+    other = simulated_account(simulator, "smsc")
+    mine = make_reply(other, phone="+79120000099", text="from smsc")
+    response = viewer_client.get(f"{INBOX}?account={other.pk}")
+    assert [r.pk for r in listed(response)] == [mine.pk]
+
+
+def test_bulk_mark_read_and_unread(manager_client, replies):
+    ids = [replies["thanks"].pk, replies["stop"].pk]
+    response = manager_client.post(
+        reverse("reports:inbox_mark"), {"ids": ids, "action": "read"}
+    )
+    assert response.status_code == 302
+    assert not Reply.objects.filter(is_read=False).exists()
+    manager_client.post(
+        reverse("reports:inbox_mark"),
+        {"ids": [replies["old"].pk], "action": "unread", "query": "state=unread"},
+    )
+    assert list(Reply.objects.filter(is_read=False)) == [replies["old"]]
+
+
+def test_opening_a_reply_reads_it_and_shows_the_opt_out(manager_client, replies):
+    reply = replies["stop"]
+    response = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+    assert response.status_code == 200
+    assert 'id="opt-out-notice"' in response.content.decode()
+    reply.refresh_from_db()
+    assert reply.is_read
+
+
+def test_answer_reaches_the_gateway_as_a_one_off_message(manager_client, simulator):
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000042", text="Когда доставка?")
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]), {"text": "Завтра до 18:00"}
+    )
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert message.campaign is None
+    assert message.account == account
+    assert message.phone == reply.phone
+    assert message.status == "queued"
+    assert message.gateway_message_id
+    submitted = [(s.phone, s.text) for s in simulator.state.submissions]
+    assert submitted == [("79120000042", "Завтра до 18:00")]
+    reply.refresh_from_db()
+    assert reply.is_read
+    page = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+    assert "Завтра до 18:00" in page.content.decode()
+
+
+def test_answer_to_a_stop_listed_number_is_refused(manager_client, simulator):
+    account = simulated_account(simulator, "smsc")
+    reply = make_reply(account, phone="+79120000042", text="СТОП", is_opt_out=True)
+    StopListEntry.objects.create(phone=reply.phone, source="keyword")
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]), {"text": "Sorry"}
+    )
+    assert response.status_code == 400
+    assert "stop list" in response.content.decode()
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_empty_answer_is_a_form_error(manager_client, simulator):
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account)
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]), {"text": "  "}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc"])
+def test_fetch_now_stores_new_replies(manager_client, simulator, kind):
+    account = simulated_account(simulator, kind)
+    simulator.state.add_incoming(kind, account.login, phone="79120000055", text="Да")
+    response = manager_client.post(reverse("reports:inbox_fetch"), follow=True)
+    assert response.status_code == 200
+    assert list(Reply.objects.values_list("phone", "text")) == [("+79120000055", "Да")]
+    assert "Да" in response.content.decode()

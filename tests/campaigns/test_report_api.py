@@ -1,0 +1,181 @@
+"""The reporting API: messages and inbound lists with cursors, report counters."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message, Reply
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.report_data import MIX, make_reply, seed_messages
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def campaign(make_campaign):
+    campaign = make_campaign(
+        state=Campaign.State.COMPLETED, launched_at=timezone.now() - timedelta(hours=1)
+    )
+    seed_messages(campaign)
+    return campaign
+
+
+def walk(client, url: str, limit: int) -> list[dict]:
+    """Every item of a cursor-paginated list, following next_cursor."""
+    items, cursor = [], None
+    while True:
+        sep = "&" if "?" in url else "?"
+        page_url = f"{url}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(page_url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert len(body["items"]) <= limit
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_anonymous_requests_get_401(client, campaign):
+    for path in ("/messages", "/inbound", f"/campaigns/{campaign.pk}/report"):
+        assert client.get(API + path).status_code == 401
+
+
+def test_viewer_reads_but_cannot_change(viewer_client, campaign, account):
+    reply = make_reply(account)
+    assert viewer_client.get(f"{API}/messages").status_code == 200
+    assert viewer_client.get(f"{API}/inbound").status_code == 200
+    assert viewer_client.get(f"{API}/campaigns/{campaign.pk}/report").status_code == 200
+    for path, body in (
+        ("/inbound/mark", {"ids": [reply.pk]}),
+        ("/inbound/fetch", {}),
+        (f"/inbound/{reply.pk}/answer", {"text": "Hi"}),
+        (f"/stop-list/sync/{account.pk}", {}),
+    ):
+        response = viewer_client.post(
+            API + path, data=body, content_type="application/json"
+        )
+        assert response.status_code == 403, path
+    assert not Reply.objects.filter(is_read=True).exists()
+
+
+def test_messages_cursor_walks_every_row_once_newest_first(viewer_client, campaign):
+    items = walk(viewer_client, f"{API}/messages", limit=4)
+    ids = [item["id"] for item in items]
+    assert ids == sorted(Message.objects.values_list("id", flat=True), reverse=True)
+    assert len(ids) == len(MIX)
+
+
+def test_messages_filters(viewer_client, campaign, make_campaign):
+    other = make_campaign(name="Other")
+    seed_messages(other, MIX[:3], prefix="+7915")
+    items = walk(viewer_client, f"{API}/messages?campaign={other.pk}", limit=2)
+    assert {item["campaign_id"] for item in items} == {other.pk}
+    assert len(items) == 3
+    items = walk(
+        viewer_client,
+        f"{API}/messages?campaign={campaign.pk}&status=undelivered",
+        limit=50,
+    )
+    assert len(items) == 3
+    assert {i["vendor_text"] for i in items} == {
+        "Срок жизни истёк",
+        "Абонент недоступен",
+    }
+    phone = items[0]["phone"]
+    found = walk(viewer_client, f"{API}/messages?phone={phone[1:]}", limit=50)
+    assert [i["phone"] for i in found] == [phone]
+
+
+def test_bad_cursor_is_a_400(viewer_client):
+    assert viewer_client.get(f"{API}/messages?cursor=abc").status_code == 400
+
+
+def test_inbound_list_and_filters(viewer_client, account):
+    make_reply(account, phone="+79120000001", text="Спасибо")
+    make_reply(account, phone="+79120000002", text="СТОП", is_opt_out=True)
+    make_reply(account, phone="+79120000003", text="ok", is_read=True)
+    items = walk(viewer_client, f"{API}/inbound", limit=2)
+    assert [i["phone"] for i in items] == [
+        "+79120000003",
+        "+79120000002",
+        "+79120000001",
+    ]
+    unread = walk(viewer_client, f"{API}/inbound?state=unread", limit=10)
+    assert {i["phone"] for i in unread} == {"+79120000001", "+79120000002"}
+    opt_out = walk(viewer_client, f"{API}/inbound?state=opt_out", limit=10)
+    assert [i["text"] for i in opt_out] == ["СТОП"]
+    searched = walk(viewer_client, f"{API}/inbound?q=спас", limit=10)
+    assert [i["phone"] for i in searched] == ["+79120000001"]
+
+
+def test_report_counters_equal_a_group_by(viewer_client, campaign):
+    body = viewer_client.get(f"{API}/campaigns/{campaign.pk}/report").json()
+    messages = Message.objects.filter(campaign=campaign)
+    grouped = Counter(messages.values_list("status", flat=True))
+    assert {k: v for k, v in body["counts"].items() if v} == dict(grouped)
+    assert body["total"] == len(MIX)
+    assert body["segments"] == messages.aggregate(s=Sum("segments"))["s"]
+    assert float(body["cost"]) == float(messages.aggregate(s=Sum("cost"))["s"])
+    assert sum(r["count"] for r in body["failure_reasons"]) == sum(
+        grouped[s] for s in ("undelivered", "rejected", "failed")
+    )
+    assert {o["operator"] for o in body["operators"]} == {"MTS", "Beeline", "MegaFon"}
+
+
+def test_unknown_campaign_report_is_404(viewer_client):
+    assert viewer_client.get(f"{API}/campaigns/999999/report").status_code == 404
+
+
+def test_manager_marks_and_answers_through_the_api(manager_client, simulator):
+    account = simulated_account(simulator, "smsc")
+    reply = make_reply(account, phone="+79120000077", text="Цена?")
+    response = manager_client.post(
+        f"{API}/inbound/mark",
+        data={"ids": [reply.pk]},
+        content_type="application/json",
+    )
+    assert response.json() == {"changed": 1}
+    response = manager_client.post(
+        f"{API}/inbound/{reply.pk}/answer",
+        data={"text": "100 ₽"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["campaign_id"] is None
+    assert [(s.phone, s.text) for s in simulator.state.submissions] == [
+        ("79120000077", "100 ₽")
+    ]
+
+
+def test_empty_answer_is_a_400_with_where(manager_client, account):
+    reply = make_reply(account)
+    response = manager_client.post(
+        f"{API}/inbound/{reply.pk}/answer",
+        data={"text": " "},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["where"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/messages?cursor=18446744073709551617", 400),
+        ("/messages?campaign=18446744073709551617", 422),
+        ("/messages?status=nonsense", 422),
+        ("/messages?phone=%00", 200),
+        ("/inbound?q=%00abc", 200),
+        ("/inbound?state=maybe", 422),
+        ("/campaigns/18446744073709551617/report", 422),
+    ],
+)
+def test_odd_input_is_a_client_error_not_a_crash(viewer_client, path, status):
+    assert viewer_client.get(API + path).status_code == status

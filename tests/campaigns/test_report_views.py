@@ -1,0 +1,277 @@
+"""The campaign report page, its live funnel, the export and the contact history."""
+
+import csv
+import io
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message, Reply
+from campaigns.report_views import PAGE_SIZE
+from campaigns.services import campaign_launch
+from contacts.models import Contact
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.report_data import MIX, make_reply, seed_messages
+from tests.providers.contract import wait_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(make_campaign):
+    campaign = make_campaign(
+        state=Campaign.State.COMPLETED,
+        launched_at=timezone.now() - timedelta(hours=1),
+        finished_at=timezone.now(),
+    )
+    seed_messages(campaign)
+    return campaign
+
+
+def report_url(campaign, suffix=""):
+    return reverse("reports:campaign_report", args=[campaign.pk]) + suffix
+
+
+def records(response):
+    return [row.record for row in response.context["table"].page.object_list]
+
+
+def export(client, campaign, fmt, query=""):
+    url = reverse("reports:campaign_export", args=[campaign.pk])
+    response = client.get(f"{url}?format={fmt}{query}")
+    assert response.status_code == 200
+    if response.streaming:
+        return response, b"".join(response.streaming_content)
+    return response, b"".join(response)
+
+
+def test_anonymous_users_are_sent_to_login(client, campaign):
+    for url in (
+        report_url(campaign),
+        reverse("reports:campaign_report_live", args=[campaign.pk]),
+        reverse("reports:campaign_export", args=[campaign.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_users_without_the_campaign_permission_get_403(
+    client, campaign, django_user_model
+):
+    client.force_login(django_user_model.objects.create_user("nobody", password="x"))
+    assert client.get(report_url(campaign)).status_code == 403
+
+
+def test_funnel_equals_a_group_by_over_the_messages(viewer_client, campaign):
+    response = viewer_client.get(report_url(campaign))
+    assert response.status_code == 200
+    funnel = response.context["funnel"]
+    grouped = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    shown = {step.status: step.count for step in funnel.steps if step.count}
+    assert shown == dict(grouped)
+    assert funnel.total == sum(grouped.values()) == len(MIX)
+    segments = Message.objects.filter(campaign=campaign).aggregate(s=Sum("segments"))
+    assert funnel.segments == segments["s"]
+    assert funnel.delivered == grouped["delivered"] + grouped["read"]
+    content = response.content.decode()
+    assert f'data-funnel="total">{len(MIX)}<' in content
+
+
+def test_spending_reasons_and_operators_equal_group_bys(viewer_client, campaign):
+    report = viewer_client.get(report_url(campaign)).context["report"]
+    messages = Message.objects.filter(campaign=campaign)
+    assert report.spending.cost == messages.aggregate(s=Sum("cost"))["s"]
+    billable = ["queued", "sent", "delivered", "read", "undelivered", "unknown"]
+    estimated = messages.filter(cost__isnull=True, status__in=billable).aggregate(
+        s=Sum("estimated_cost")
+    )["s"]
+    assert report.spending.estimated == estimated
+    assert (
+        report.spending.segments
+        == messages.filter(status__in=billable).aggregate(s=Sum("segments"))["s"]
+    )
+    reasons = {
+        (r["status"], r["reason"], r["vendor_code"], r["vendor_text"]): r["n"]
+        for r in messages.filter(status__in=["undelivered", "rejected", "failed"])
+        .values("status", "reason", "vendor_code", "vendor_text")
+        .annotate(n=Count("id"))
+    }
+    assert {
+        (r.status, r.reason, r.vendor_code, r.vendor_text): r.count
+        for r in report.reasons
+    } == reasons
+    assert report.reasons[0].count == 2  # the commonest first
+    by_operator = dict(
+        messages.exclude(operator="")
+        .values_list("operator")
+        .annotate(n=Count("id"))
+        .values_list("operator", "n")
+    )
+    assert {r.operator: r.total for r in report.operators} == by_operator
+
+
+def test_report_page_shows_vendor_texts_and_the_chart_data(viewer_client, campaign):
+    response = viewer_client.get(report_url(campaign))
+    content = response.content.decode()
+    assert "Срок жизни истёк" in content
+    assert 'id="delivery-chart-data"' in content
+    chart = response.context["chart_data"]
+    delivered = Message.objects.filter(
+        campaign=campaign, status__in=["delivered", "read"]
+    ).count()
+    assert sum(chart["values"]) == delivered
+    assert response.context["chart_unit"] == "minute"
+    assert "<script>" not in content.replace('<script id="delivery-chart-data"', "")
+
+
+def test_table_filters_by_status_and_phone(viewer_client, campaign):
+    response = viewer_client.get(report_url(campaign, "?status=undelivered"))
+    rows = records(response)
+    assert {m.status for m in rows} == {"undelivered"}
+    assert len(rows) == 3
+    phone = Message.objects.filter(campaign=campaign, status="rejected").get().phone
+    response = viewer_client.get(report_url(campaign, f"?phone={phone[-4:]}"))
+    assert [m.phone for m in records(response)] == [phone]
+    response = viewer_client.get(report_url(campaign, f"?phone=8{phone[2:]}"))
+    assert [m.phone for m in records(response)] == [phone]
+
+
+def test_pages_do_not_count_the_messages(viewer_client, make_campaign):
+    campaign = make_campaign(state=Campaign.State.COMPLETED)
+    seed_messages(campaign, MIX * 1, prefix="+7913")
+    seed_messages(campaign, MIX * 5, prefix="+7914")  # 78 rows
+    last_page = 78 // PAGE_SIZE + 1
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_client.get(report_url(campaign, f"?page={last_page}"))
+    assert response.status_code == 200
+    assert len(records(response)) == 78 % PAGE_SIZE
+    assert not response.context["table"].page.has_next()
+    counting = [
+        q["sql"]
+        for q in queries
+        if "COUNT(*)" in q["sql"].upper() and "campaigns_message" in q["sql"]
+    ]
+    assert counting == []
+
+
+def test_live_partial_polls_only_while_sending(viewer_client, campaign):
+    url = reverse("reports:campaign_report_live", args=[campaign.pk])
+    assert b"hx-trigger" not in viewer_client.get(url).content
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    response = viewer_client.get(url)
+    assert b'hx-trigger="every 5s"' in response.content
+    assert f'data-funnel="total">{len(MIX)}<'.encode() in response.content
+    page = viewer_client.get(report_url(campaign))
+    assert f'hx-get="{url}"'.encode() in page.content
+
+
+def test_csv_export_has_a_bom_every_row_and_no_formulas(viewer_client, campaign):
+    response, body = export(viewer_client, campaign, "csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert body.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(rows) == len(MIX) + 1
+    phones = {r[0] for r in rows[1:]}
+    assert phones == set(
+        Message.objects.filter(campaign=campaign).values_list("phone", flat=True)
+    )
+    texts = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://evil")' in texts
+    assert not any(cell.startswith(("=", "@")) for cell in texts)
+
+
+def test_csv_1251_export_uses_semicolons_and_keeps_filters(viewer_client, campaign):
+    _response, body = export(viewer_client, campaign, "csv-1251", "&status=undelivered")
+    text = body.decode("cp1251")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(rows) == 1 + 3
+    assert any("Срок жизни истёк" in cell for cell in rows[1])
+
+
+def test_xlsx_export_rows_and_injection_safety(viewer_client, campaign):
+    _response, body = export(viewer_client, campaign, "xlsx")
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == len(MIX) + 1
+    cells = [c for row in rows for c in row if isinstance(c, str)]
+    assert '\'=HYPERLINK("http://evil")' in cells
+    assert not any(c.startswith("=") for c in cells)
+    costs = [row[7] for row in rows[1:] if row[7] is not None]
+    assert Decimal(str(sum(costs))).quantize(Decimal("0.01")) == Decimal("9.40")
+
+
+def test_contact_page_shows_the_history_block(viewer_client, campaign, account):
+    message = Message.objects.filter(campaign=campaign, status="delivered").first()
+    contact = Contact.objects.create(phone=message.phone, first_name="Ivan")
+    make_reply(account, phone=contact.phone, text="Спасибо, получил", campaign=campaign)
+    make_reply(account, phone="+79990000000", text="Someone else")
+    response = viewer_client.get(reverse("contacts:detail", args=[contact.pk]))
+    content = response.content.decode()
+    assert 'id="contact-messages"' in content
+    assert message.text in content
+    assert "Спасибо, получил" in content
+    assert "Someone else" not in content
+    assert reverse("reports:campaign_report", args=[campaign.pk]) in content
+
+
+def test_contact_history_is_capped_at_fifty_of_each(viewer_client, account):
+    contact = Contact.objects.create(phone="+79120000777")
+    now = timezone.now()
+    Message.objects.bulk_create(
+        Message(account=account, phone=contact.phone, text=f"one-off {i}",
+                channel="sms", planned_at=now)
+        for i in range(55)
+    )  # fmt: skip
+    Reply.objects.bulk_create(
+        Reply(account=account, phone=contact.phone, text=f"r{i}") for i in range(55)
+    )
+    response = viewer_client.get(reverse("contacts:detail", args=[contact.pk]))
+    content = response.content.decode()
+    assert content.count("one-off") >= 50
+    assert "one-off 54" in content
+    assert "one-off 4<" not in content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_report_of_a_campaign_sent_through_the_simulator_matches_its_messages(
+    live_server, simulator, make_group, make_campaign, admin_client
+):
+    account = simulated_account(simulator, "webcom", callbacks_to=live_server.url)
+    group = make_group(
+        "G",
+        [(f"+7912{i:07d}", f"N{i}", "Europe/Moscow") for i in range(5)]
+        + [("+79120009990", "Lost", "Europe/Moscow")],
+    )
+    campaign = make_campaign([group], account=account)
+    campaign_launch(campaign=campaign)
+
+    def settled():
+        statuses = Counter(
+            Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+        )
+        return statuses if statuses == {"delivered": 5, "undelivered": 1} else None
+
+    assert wait_for(settled, timeout=15, interval=0.2)
+    response = admin_client.get(report_url(campaign))
+    funnel = response.context["funnel"]
+    assert {s.status: s.count for s in funnel.steps if s.count} == {
+        "delivered": 5,
+        "undelivered": 1,
+    }
+    reasons = response.context["report"].reasons
+    assert [r.count for r in reasons] == [1]
+    assert sum(response.context["chart_data"]["values"]) == 5

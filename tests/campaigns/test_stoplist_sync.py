@@ -1,0 +1,154 @@
+"""Stop list sync against the simulated gateways: push ours, pull theirs, once."""
+
+import pytest
+
+from django.core.cache import cache
+from django.urls import reverse
+
+from campaigns.stoplist_sync import (
+    stoplist_sync,
+    stoplist_sync_all,
+    stoplist_sync_supported,
+)
+from contacts.models import StopListEntry
+from contacts.services import stoplist_remove
+from providers.simulator import Fault
+from smsportal.celery import app
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def ours(*phones: str, source: str = "manual") -> None:
+    StopListEntry.objects.bulk_create(
+        StopListEntry(phone=phone, source=source) for phone in phones
+    )
+
+
+def sim_stop_list(simulator, account) -> set[str]:
+    return simulator.state.accounts[(account.kind, account.login)].stop_list
+
+
+def test_webcom_pushes_ours_and_pulls_theirs(simulator):
+    account = simulated_account(simulator, "webcom")
+    theirs = sim_stop_list(simulator, account)
+    theirs.update({"79120000010", "79120000011"})
+    ours("+79120000001", "+79120000002")
+    result = stoplist_sync(account=account)
+    assert (result.pushed, result.pulled, result.error) == (2, 2, "")
+    assert theirs == {"79120000001", "79120000002", "79120000010", "79120000011"}
+    pulled = StopListEntry.objects.filter(phone__in=["+79120000010", "+79120000011"])
+    assert {e.source for e in pulled} == {StopListEntry.Source.GATEWAY}
+    assert pulled.count() == 2
+
+
+def test_a_second_run_moves_nothing(simulator):
+    account = simulated_account(simulator, "webcom")
+    sim_stop_list(simulator, account).add("79120000010")
+    ours("+79120000001")
+    stoplist_sync(account=account)
+    again = stoplist_sync(account=account)
+    assert (again.pushed, again.pulled, again.unlisted) == (0, 0, 0)
+
+
+def test_webcom_number_removed_here_is_taken_off_there_not_pulled_back(simulator):
+    account = simulated_account(simulator, "webcom")
+    ours("+79120000001", "+79120000002")
+    stoplist_sync(account=account)
+    stoplist_remove(phone="+79120000001")
+    result = stoplist_sync(account=account)
+    assert result.unlisted == 1
+    assert sim_stop_list(simulator, account) == {"79120000002"}
+    assert not StopListEntry.objects.filter(phone="+79120000001").exists()
+
+
+def test_smsc_is_write_only_and_pushes_each_number_once(simulator):
+    account = simulated_account(simulator, "smsc")
+    theirs = sim_stop_list(simulator, account)
+    ours("+79120000001", "+79120000002")
+    first = stoplist_sync(account=account)
+    assert (first.pushed, first.pulled) == (2, 0)
+    assert theirs == {"79120000001", "79120000002"}
+    # SMSC's list cannot be read: the snapshot alone says what is there already.
+    theirs.clear()
+    ours("+79120000003")
+    second = stoplist_sync(account=account)
+    assert second.pushed == 1
+    assert theirs == {"79120000003"}
+
+
+def test_smsc_number_removed_here_is_deleted_from_the_black_list(simulator):
+    account = simulated_account(simulator, "smsc")
+    ours("+79120000001", "+79120000002")
+    stoplist_sync(account=account)
+    stoplist_remove(phone="+79120000002")
+    result = stoplist_sync(account=account)
+    assert result.unlisted == 1
+    assert sim_stop_list(simulator, account) == {"79120000001"}
+
+
+def test_a_lost_snapshot_never_removes_anything(simulator):
+    account = simulated_account(simulator, "smsc")
+    ours("+79120000001", "+79120000002")
+    stoplist_sync(account=account)
+    cache.clear()
+    stoplist_remove(phone="+79120000002")
+    result = stoplist_sync(account=account)
+    assert (result.unlisted, result.pushed) == (0, 1)  # pushed again: idempotent there
+    assert sim_stop_list(simulator, account) == {"79120000001", "79120000002"}
+
+
+def test_gateway_failure_is_reported_and_retried_next_time(simulator):
+    account = simulated_account(simulator, "webcom")
+    ours("+79120000001")
+    simulator.state.add_fault("webcom", Fault(mode="http503", count=-1))
+    result = stoplist_sync(account=account)
+    assert result.error
+    assert result.pushed == 0
+    simulator.state.clear_faults()
+    assert stoplist_sync(account=account).pushed == 1
+
+
+def test_sync_all_covers_active_accounts_with_a_stop_list(simulator):
+    webcom = simulated_account(simulator, "webcom")
+    smsc = simulated_account(simulator, "smsc")
+    websms = simulated_account(simulator, "websms")
+    ours("+79120000001")
+    results = {r.account_id: r for r in stoplist_sync_all()}
+    assert not stoplist_sync_supported(websms)  # WEBSMS keeps no stop list
+    assert set(results) == {webcom.pk, smsc.pk}
+    assert results[webcom.pk].pushed == results[smsc.pk].pushed == 1
+
+
+def test_beat_runs_it_every_hour():
+    entry = app.conf.beat_schedule["campaigns-stoplist-sync"]
+    assert entry["task"] == "campaigns.stoplist_sync_all"
+    assert entry["schedule"] == 3600
+    import campaigns.report_tasks  # noqa: F401  (registered through celery imports)
+
+    assert "campaigns.stoplist_sync_all" in app.tasks
+
+
+def test_page_lists_accounts_and_runs_for_managers_only(
+    viewer_client, client, manager_user, simulator
+):
+    account = simulated_account(simulator, "webcom")
+    ours("+79120000001")
+    page = viewer_client.get(reverse("reports:stoplist_sync"))
+    assert page.status_code == 200
+    assert account.name in page.content.decode()
+    run = reverse("reports:stoplist_sync_run", args=[account.pk])
+    assert viewer_client.post(run).status_code == 403
+    assert sim_stop_list(simulator, account) == set()
+    client.force_login(manager_user)
+    response = client.post(run, follow=True)
+    assert response.status_code == 200
+    assert sim_stop_list(simulator, account) == {"79120000001"}
+    assert "never" not in response.content.decode()
