@@ -3,6 +3,7 @@ and marking replies read or unread."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +17,8 @@ from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
 
+logger = logging.getLogger("campaigns.inbox")
+
 MAX_REPLY_LENGTH = 1000
 
 
@@ -25,7 +28,7 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
     Like a test send: one Message with campaign=None, claimed and submitted at once, so
     the exactly-once guard and the stop list re-check of campaigns.sending apply.
     """
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if not text:
         raise ApplicationError(_("The text is empty."), where="text")
     if len(text) > MAX_REPLY_LENGTH:
@@ -74,6 +77,9 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
             _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
             where="account",
         )
+    logger.info(
+        "answer to reply %s sent as message %s by %s", reply.pk, message.pk, user
+    )
     if not reply.is_read:
         Reply.objects.filter(pk=reply.pk).update(is_read=True)
         reply.is_read = True

@@ -21,9 +21,14 @@ def _bootstrap(filterset: django_filters.FilterSet) -> None:
         )
 
 
+def without_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; a search with one would be a database error.
+    return value.replace("\x00", "")
+
+
 def phone_query(value: str) -> Q:
     """A whole number matches exactly (indexed); a fragment matches anywhere."""
-    value = value.strip()
+    value = without_nul(value).strip()
     try:
         return Q(phone=normalize_phone(value).e164)
     except InvalidPhone:
@@ -56,7 +61,7 @@ class MessageFilterSet(django_filters.FilterSet):
 class ReplyFilterSet(django_filters.FilterSet):
     STATES = (
         ("unread", _("Unread")),
-        ("read", _("Read")),
+        ("read", _("Already read")),
         ("opt_out", _("Opt-outs")),
     )
 
@@ -92,7 +97,7 @@ class ReplyFilterSet(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
+        value = without_nul(value).strip()
         if not value:
             return queryset
         return queryset.filter(phone_query(value) | Q(text__icontains=value))

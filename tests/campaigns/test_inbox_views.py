@@ -77,6 +77,8 @@ def test_newest_first_with_links_and_opt_out_marked(viewer_client, replies):
     assert reverse("contacts:detail", args=[thanks.contact_id]) in content
     assert reverse("reports:campaign_report", args=[thanks.campaign_id]) in content
     assert f"{reverse('contacts:stoplist')}?q=%2B79120000002" in content
+    for reply in replies.values():
+        assert f'name="ids" value="{reply.pk}" form="inbox-bulk"' in content
     assert response.context["unread"] == 2
 
 

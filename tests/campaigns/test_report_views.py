@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
@@ -250,6 +251,7 @@ def test_contact_history_is_capped_at_fifty_of_each(viewer_client, account):
 def test_report_of_a_campaign_sent_through_the_simulator_matches_its_messages(
     live_server, simulator, make_group, make_campaign, admin_client
 ):
+    cache.clear()  # pump leases of earlier tests' campaigns (ids repeat after a flush)
     account = simulated_account(simulator, "webcom", callbacks_to=live_server.url)
     group = make_group(
         "G",
@@ -265,7 +267,9 @@ def test_report_of_a_campaign_sent_through_the_simulator_matches_its_messages(
         )
         return statuses if statuses == {"delivered": 5, "undelivered": 1} else None
 
-    assert wait_for(settled, timeout=15, interval=0.2)
+    assert wait_for(settled, timeout=15, interval=0.2), list(
+        Message.objects.values_list("phone", "status", "claimed_at")
+    )
     response = admin_client.get(report_url(campaign))
     funnel = response.context["funnel"]
     assert {s.status: s.count for s in funnel.steps if s.count} == {
@@ -275,3 +279,17 @@ def test_report_of_a_campaign_sent_through_the_simulator_matches_its_messages(
     reasons = response.context["report"].reasons
     assert [r.count for r in reasons] == [1]
     assert sum(response.context["chart_data"]["values"]) == 5
+
+
+def test_table_rows_show_status_reason_and_gateway_words(viewer_client, campaign):
+    message = Message.objects.get(campaign=campaign, status="rejected")
+    contact = Contact.objects.create(phone=message.phone)
+    Message.objects.filter(pk=message.pk).update(contact=contact)
+    response = viewer_client.get(report_url(campaign, "?status=rejected"))
+    body = response.content.decode().rsplit("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr>") == 1
+    assert reverse("contacts:detail", args=[contact.pk]) in body
+    assert "text-bg-danger" in body
+    assert "<code>7</code> Неверный номер" in body
+    empty = viewer_client.get(report_url(campaign, "?phone=%2B79990000000"))
+    assert str(empty.context["table"].empty_text) in empty.content.decode()
