@@ -94,22 +94,31 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
     seg = sqlsegments.SegmentSql(plan.table)
     window = "TRUE" if plan.respect_window else "FALSE"
     spread_seconds = plan.spread.total_seconds()
+    # OFFSET 0 keeps PostgreSQL from inlining the subqueries, which would evaluate
+    # each regular expression once per reference instead of once per row.
     sql = f"""
     INSERT INTO campaigns_message (
         campaign_id, account_id, contact_id, phone, text, sender, channel, segments,
         encoding, estimated_cost, gateway_message_id, status, reason, vendor_code,
         vendor_text, operator, planned_at, attempts)
-    SELECT %s, %s, r.id, r.phone, r.text, %s, %s, {seg.segments("r")},
-        {seg.encoding("r")}, {seg.segments("r")} * %s::numeric, '', 'pending', '', '',
-        '', '', {_planned_sql(window)}, 0
+    SELECT %s, %s, r.id, r.phone, r.text, %s, %s, r.segments, r.encoding,
+        r.segments * %s::numeric, '', 'pending', '', '', '', '', {_planned_sql(window)}, 0
     FROM (
-        SELECT c.id, c.phone, t.text,
-            {seg.columns("t.text")},
-            coalesce(nullif(c.time_zone, ''), %s) AS tz,
-            {_base_sql(spread_seconds)} AS base
-        FROM contacts_contact c
-        CROSS JOIN LATERAL (SELECT {text_sql} AS text) t
-        WHERE c.id IN ({inner_sql})
+        SELECT s.id, s.phone, s.text, s.tz, s.base, {seg.segments("s")} AS segments,
+            {seg.encoding("s")} AS encoding, (s.base AT TIME ZONE s.tz) AS local
+        FROM (
+            SELECT c.id, c.phone, t.text,
+                {seg.columns("t.text")},
+                coalesce(nullif(c.time_zone, ''), %s) AS tz,
+                {_base_sql(spread_seconds)} AS base
+            FROM contacts_contact c
+            CROSS JOIN LATERAL (SELECT {text_sql} AS text) t
+            WHERE c.id IN ({inner_sql})
+              AND NOT EXISTS (SELECT 1 FROM campaigns_message m
+                              WHERE m.campaign_id = %s AND m.phone = c.phone)
+            OFFSET 0
+        ) s
+        OFFSET 0
     ) r
     ON CONFLICT (campaign_id, phone) DO NOTHING
     """
@@ -127,8 +136,11 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
         *([spread_seconds] if spread_seconds else []),
         *text_params,
         *inner_params,
+        campaign.pk,
     ]  # the order in which the placeholders appear above
     with connection.cursor() as cursor:
+        # JIT compilation costs more than it saves on this one-pass statement.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -143,7 +155,7 @@ def _base_sql(spread_seconds: float) -> str:
 
 
 def _planned_sql(window: str) -> str:
-    local = "(r.base AT TIME ZONE r.tz)"
+    local = "r.local"
     return f"""CASE
         WHEN NOT {window} THEN r.base
         WHEN {local}::time >= %s::time AND {local}::time < %s::time THEN r.base

@@ -28,15 +28,25 @@ class SegmentSql:
 
     def __init__(self, table: SegmentTable) -> None:
         self.table = table
-        self.params = [GSM_ONLY_PATTERN, EXTENDED_PATTERN, ASTRAL_PATTERN]
+        self.params = [
+            GSM_ONLY_PATTERN,
+            EXTENDED_PATTERN,
+            EXTENDED_PATTERN,
+            ASTRAL_PATTERN,
+            ASTRAL_PATTERN,
+        ]
 
     @staticmethod
     def columns(text: str) -> str:
+        # Counting by regexp_replace is costly; a plain match first skips the (usual)
+        # texts without 2-unit characters.
+        count = (
+            f"char_length({text}) - char_length(regexp_replace({text}, %s, '', 'g'))"
+        )
         return f"""({text} ~ %s) AS gsm,
             char_length({text}) AS len,
-            char_length({text}) - char_length(regexp_replace({text}, %s, '', 'g')) AS ext,
-            char_length({text}) - char_length(regexp_replace({text}, %s, '', 'g'))
-                AS astral"""
+            CASE WHEN {text} ~ %s THEN {count} ELSE 0 END AS ext,
+            CASE WHEN {text} ~ %s THEN {count} ELSE 0 END AS astral"""
 
     def segments(self, alias: str) -> str:
         t = self.table
