@@ -20,6 +20,7 @@ def todo(po: polib.POFile) -> dict[str, object]:
         if entry.obsolete:
             continue
         if entry.msgid_plural:
+            # Russian has three plural forms (one, few, many); see the catalogue header.
             if "fuzzy" in entry.flags or not all(entry.msgstr_plural.values()):
                 out[entry.msgid] = ["", "", ""]
         elif "fuzzy" in entry.flags or not entry.msgstr:

@@ -69,3 +69,14 @@ def _has_empty_msgstr(entry: str) -> bool:
             if not following.startswith('"'):
                 return True
     return False
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext is not installed")
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_catalogue_compiles_cleanly(language):
+    """msgfmt --check: placeholders match, plural forms agree with the header."""
+    po = ROOT / f"locale/{language}/LC_MESSAGES/django.po"
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", os.devnull, str(po)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
