@@ -104,7 +104,9 @@ def bare_loop(account, campaign, batch: int) -> float:
     for start in range(0, len(rows), batch):
         chunk = [
             # Other references than the pump's, so the simulator's dedupe stays out.
-            OutgoingSms(reference=str(10**9 + mid), phone=phone, text=text, sender="SMSPORTAL")
+            OutgoingSms(
+                reference=str(10**9 + mid), phone=phone, text=text, sender="SMSPORTAL"
+            )
             for mid, phone, text in rows[start : start + batch]
         ]
         bodies.append(wp.xml_send_request(chunk, gateway._credentials()))
@@ -174,7 +176,9 @@ def main() -> None:
     counts = campaign_counts(campaign_id=campaign.pk).by_status
     n = args.messages
     overhead = (ours - bare) / bare * 100
-    print(f"batch size {batch}, {n:,} messages, {args.pumps} pump(s); still pending: {left}")
+    print(
+        f"batch size {batch}, {n:,} messages, {args.pumps} pump(s); still pending: {left}"
+    )
     print(f"bare httpx loop: {bare:.2f} s = {n / bare:,.0f} msg/s")
     print(f"smsportal pump : {ours:.2f} s = {n / ours:,.0f} msg/s; counts {counts}")
     print(f"overhead over the bare loop: {overhead:+.1f} % "

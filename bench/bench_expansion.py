@@ -59,8 +59,12 @@ def seed(contacts: int, stopped: int) -> int:
         cursor.execute("ANALYZE")
     CustomField.objects.get_or_create(key="city", defaults={"label": "City"})
     account, _ = ProviderAccount.objects.get_or_create(
-        name="Bench", defaults={"kind": "webcom", "base_url": "http://127.0.0.1:9/webcom",
-                                "tariff": "2.5"}  # fmt: skip
+        name="Bench",
+        defaults={
+            "kind": "webcom",
+            "base_url": "http://127.0.0.1:9/webcom",
+            "tariff": "2.5",
+        },  # fmt: skip
     )
     campaign = Campaign.objects.create(
         name="Bench", account=account, sender="BENCH", text=TEMPLATE,

@@ -2,9 +2,9 @@
 
     python bench/bench_import.py [--rows N] [--keep DIR]
 
-Works in its own PostgreSQL database (`smsportal_bench` on the server of DATABASE_URL, or
-BENCH_DATABASE_URL), which it creates and migrates when missing and whose contact tables
-it empties first: it never touches another database. Each import runs in a child process
+Works in its own PostgreSQL database (`smsportal_bench` on the server of DATABASE_URL,
+see bench/benchdb.py), which it creates, migrates, empties and in the end drops (unless
+--keep-db): it never touches another database. Each import runs in a child process
 so its peak RSS is its own. Prints wall time, peak memory, the time of a plain psycopg
 COPY of the same file, the ratio, and the re-import times.
 Goal (issue 4): <= 20 s and <= 300 MB for the import and for the re-import.
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchdb
+
 BENCH_DB = "smsportal_bench"
 HEADERS = [
     "Телефон", "Фамилия", "Имя", "Отчество", "Дата рождения", "E-mail",
@@ -42,19 +42,6 @@ LAST = [
 FIRST = ["Иван", "Пётр", "Сергей", "Анна", "Мария", "Елена", "Дмитрий", "Ольга", "Юлия"]
 MIDDLE = ["Иванович", "Петровна", "Сергеевич", "Алексеевна", "", ""]
 CITIES = ["Москва", "Санкт-Петербург", "Владивосток", "Казань", "Екатеринбург", "Омск"]
-
-
-def bench_database_url() -> str:
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit
-    base = os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/smsportal")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit(
-            "The benchmark needs PostgreSQL: set DATABASE_URL or BENCH_DATABASE_URL."
-        )
-    return urlunsplit(parts._replace(path="/" + BENCH_DB))
 
 
 def psycopg_dsn(url: str) -> str:
@@ -124,54 +111,54 @@ def _new_mobile(rnd: random.Random, issued: set[str]) -> str:
             return national
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    admin = urlsplit(psycopg_dsn(url))._replace(path="/postgres")
-    with psycopg.connect(urlunsplit(admin), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
-        ).fetchone()
-        if not exists and urlsplit(url).path == "/" + BENCH_DB:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "smsportal.settings"
-    import django
-
-    django.setup()
-
-
-def child_import(path: str, url: str, update: bool) -> None:
+def child_import(path: str, update: bool, group: bool) -> None:
     """Run one import and print its figures as JSON (runs in its own process)."""
-    setup_django(url)
+    benchdb.setup(BENCH_DB)
+    from django.db import connection
+
     from contacts.importing.runner import ImportOptions, run_import
     from contacts.models import ContactGroup
 
-    group, _ = ContactGroup.objects.get_or_create(name="bench")
-    started = time.perf_counter()
+    group_ids = (
+        [ContactGroup.objects.get_or_create(name="bench")[0].pk] if group else []
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        server = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    server_cpu = _cpu_seconds(server)
+    started, own_cpu = time.perf_counter(), time.process_time()
     with open(path, "rb") as raw, open(os.devnull, "w") as rejects:
         report = run_import(
             raw,
             name=Path(path).name,
-            options=ImportOptions(group_ids=[group.pk], update=update),
+            options=ImportOptions(group_ids=group_ids, update=update),
             rejects=rejects,
         )
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "report": report.as_dict()}))
+    figures = {
+        "seconds": time.perf_counter() - started,
+        "python_cpu": time.process_time() - own_cpu,
+        "server_cpu": _cpu_seconds(server) - server_cpu if server.exists() else None,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "report": report.as_dict(),
+    }
+    print(json.dumps(figures))
 
 
-def prepare_book(url: str) -> None:
-    setup_django(url)
-    from django.core.management import call_command
+def _cpu_seconds(stat: Path) -> float:
+    """CPU time of a process on this machine (the database server's backend)."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def prepare_book() -> None:
+    benchdb.setup(BENCH_DB)
     from django.db import connection
 
     from contacts.models import CustomField
 
-    call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE contacts_groupmembership, contacts_contact, contacts_stoplistentry, "
@@ -200,10 +187,12 @@ def plain_copy_seconds(path: Path, url: str) -> float:
         return time.perf_counter() - started
 
 
-def run_child(path: Path, url: str, *, update: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(path), "--url", url]
+def run_child(path: Path, *, update: bool, group: bool) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(path)]
     if update:
         cmd.append("--update")
+    if group:
+        cmd.append("--group")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -212,19 +201,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", help="keep the generated file in this folder")
+    parser.add_argument("--keep-db", action="store_true", help="keep smsportal_bench")
     parser.add_argument("--child")
-    parser.add_argument("--url")
     parser.add_argument("--update", action="store_true")
     parser.add_argument("--prepare", action="store_true")
+    parser.add_argument("--group", action="store_true", help="import into a group")
     args = parser.parse_args()
     if args.prepare:
-        prepare_book(args.url)
+        prepare_book()
         return
     if args.child:
-        child_import(args.child, args.url, args.update)
+        child_import(args.child, args.update, args.group)
         return
-    url = bench_database_url()
-    ensure_database(url)
+    url = benchdb.database_url(BENCH_DB)
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"contacts-{args.rows}.csv"
@@ -233,26 +222,43 @@ def main() -> None:
         generate(path, args.rows)
     print(f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB "
           f"in {time.perf_counter() - started:.1f} s: {path}")  # fmt: skip
-    subprocess.run([sys.executable, __file__, "--prepare", "--url", url], check=True)
+    subprocess.run([sys.executable, __file__, "--prepare"], check=True)
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     copy_s = plain_copy_seconds(path, url)
-    first = run_child(path, url, update=False)
-    again = run_child(path, url, update=False)
-    again_update = run_child(path, url, update=True)
+    first = run_child(path, update=False, group=args.group)
+    again = run_child(path, update=False, group=args.group)
+    again_update = run_child(path, update=True, group=args.group)
     report = first["report"]
     print(json.dumps(report | {"errors": report["errors"][:3]}, ensure_ascii=False))
-    print(f"plain psycopg COPY of the file:  {copy_s:6.2f} s")
+    print(f"{'plain psycopg COPY of the same file':48s} {copy_s:6.2f} s")
+    into = " (into a group)" if args.group else ""
+    print(f"load average before: {load_before}; machine: {os.cpu_count()} cores")
     for label, result in (
-        ("import into an empty book", first),
-        ("re-import, leave existing alone", again),
-        ("re-import, update existing", again_update),
+        ("import into an empty book" + into, first),
+        ("re-import, leave existing alone" + into, again),
+        ("re-import, update existing" + into, again_update),
     ):
         print(
-            f"{label:33s} {result['seconds']:6.2f} s  peak RSS {result['peak_mb']:5.0f} MB"
+            f"{label:48s} {result['seconds']:6.2f} s  peak RSS {result['peak_mb']:4.0f} MB"
             f"  ratio to COPY {result['seconds'] / copy_s:4.1f}x"
+            f"  (CPU: python {result['python_cpu']:.1f} s, server {result['server_cpu']:.1f} s)"
         )
     if not args.keep:
         path.unlink()
         folder.rmdir()
+    if not args.keep_db:
+        drop_database(url)
+
+
+def drop_database(url: str) -> None:
+    """Drop the benchmark's own database (never another: the name is checked)."""
+    import psycopg
+
+    if urlsplit(url).path != "/" + BENCH_DB:
+        return
+    admin = urlsplit(psycopg_dsn(url))._replace(path="/postgres")
+    with psycopg.connect(urlunsplit(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
 
 
 if __name__ == "__main__":

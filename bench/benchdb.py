@@ -26,9 +26,15 @@ def setup(name: str) -> str:
     import psycopg
 
     url = database_url(name)
-    admin = urlunsplit(urlsplit(url.replace("postgres://", "postgresql://", 1))._replace(path="/postgres"))
+    admin = urlunsplit(
+        urlsplit(url.replace("postgres://", "postgresql://", 1))._replace(
+            path="/postgres"
+        )
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")

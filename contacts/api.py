@@ -2,11 +2,12 @@
 
 import base64
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import File, Form, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import AfterValidator, StringConstraints
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,8 +15,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from contacts import exporting, selectors, services
+from contacts.importing.fields import field_choices
 from contacts.importing.runner import ImportOptions
-from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
+from contacts.models import Contact, ContactGroup, CustomField, ImportJob, StopListEntry
 from smsportal.api import require_perm
 
 PREFIX = ""
@@ -23,30 +26,52 @@ router = Router(tags=["contacts"])
 MAX_LIMIT = 500
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL: refuse it with a 422, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Name = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=100)]
+Email = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=254)]
+Consent = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=200)]
+Phone = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=40)]
+Attributes = Annotated[dict[str, Any], AfterValidator(_no_nul)]
+
+
 class ContactIn(Schema):
-    phone: str
-    first_name: str = ""
-    last_name: str = ""
-    middle_name: str = ""
-    nickname: str = ""
+    phone: Phone
+    first_name: Name = ""
+    last_name: Name = ""
+    middle_name: Name = ""
+    nickname: Name = ""
     birthday: date | None = None
-    email: str = ""
-    attributes: dict[str, Any] = {}
-    consent_source: str = ""
+    email: Email = ""
+    attributes: Attributes = {}
+    consent_source: Consent = ""
     consent_at: datetime | None = None
     groups: list[int] = []
 
 
 class ContactPatch(Schema):
-    phone: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    middle_name: str | None = None
-    nickname: str | None = None
+    phone: Phone | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    middle_name: Name | None = None
+    nickname: Name | None = None
     birthday: date | None = None
-    email: str | None = None
-    attributes: dict[str, Any] | None = None
-    consent_source: str | None = None
+    email: Email | None = None
+    attributes: Attributes | None = None
+    consent_source: Consent | None = None
     consent_at: datetime | None = None
     groups: list[int] | None = None
 
@@ -81,18 +106,18 @@ class ContactPage(Schema):
 
 
 class ContactFilters(Schema):
-    q: str | None = None
+    q: Text | None = None
     group: int | None = None
     stopped: bool | None = None
     created_after: date | None = None
     created_before: date | None = None
-    cursor: str | None = None
+    cursor: Text | None = None
     limit: int = 100
 
 
 class GroupIn(Schema):
-    name: str
-    description: str = ""
+    name: Name
+    description: Text = ""
 
 
 class GroupOut(Schema):
@@ -103,8 +128,8 @@ class GroupOut(Schema):
 
 
 class StopListIn(Schema):
-    phone: str
-    reason: str = ""
+    phone: Phone
+    reason: Text = ""
 
 
 class StopListOut(Schema):
@@ -199,7 +224,7 @@ def contact_export(
     request: HttpRequest,
     format: str = "csv",
     group: int | None = None,
-    q: str | None = None,
+    q: Text | None = None,
 ) -> HttpResponse:
     """Contacts as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
     from contacts.views import export_response
@@ -226,6 +251,14 @@ def contact_update(
     require_perm(request, "contacts.change_contact")
     contact = get_object_or_404(Contact, pk=contact_id)
     data = payload.dict(exclude_unset=True)
+    for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
+                 "consent_source", "attributes"):  # fmt: skip
+        if name in data and data[name] is None:
+            # null on a field that cannot be null: "" (or {}), except the phone.
+            if name == "phone":
+                del data[name]
+            else:
+                data[name] = {} if name == "attributes" else ""
     groups = data.pop("groups", None)
     if groups is not None:
         groups = list(ContactGroup.objects.filter(pk__in=groups))
@@ -264,7 +297,7 @@ def group_delete(request: HttpRequest, group_id: int) -> tuple[int, None]:
 
 @router.get("/stoplist", response=StopListPage)
 def stoplist(
-    request: HttpRequest, q: str = "", cursor: str | None = None, limit: int = 100
+    request: HttpRequest, q: Text = "", cursor: Text | None = None, limit: int = 100
 ) -> dict:
     require_perm(request, "contacts.view_stoplistentry")
     items, next_cursor = _page(
@@ -285,7 +318,7 @@ def stoplist_add(
 
 
 @router.delete("/stoplist/{phone}", response={204: None})
-def stoplist_remove(request: HttpRequest, phone: str) -> tuple[int, None]:
+def stoplist_remove(request: HttpRequest, phone: Text) -> tuple[int, None]:
     require_perm(request, "contacts.delete_stoplistentry")
     if not services.stoplist_remove(phone=phone):
         raise HttpError(404, "This number is not on the stop list.")
@@ -308,8 +341,22 @@ def contact_import(
     `mapping` is optional: one field name per column, comma-separated ("" to ignore a
     column); without it columns are mapped by their header names.
     """
+    if "\x00" in kind + encoding + delimiter + mapping:
+        raise HttpError(400, "form fields must not contain NUL characters")
     if kind not in ("contacts", "stoplist"):
         raise HttpError(400, "kind must be contacts or stoplist")
+    if encoding not in ENCODING_CHOICES:
+        raise HttpError(400, f"encoding must be one of {', '.join(ENCODING_CHOICES)}")
+    if delimiter not in DELIMITER_CHOICES:
+        raise HttpError(400, "delimiter must be auto, ',', ';' or tab")
+    columns = [m.strip() for m in mapping.split(",")] if mapping else None
+    if columns is not None:
+        allowed = {value for value, _label in field_choices(
+            kind=kind, custom_fields=list(CustomField.objects.all())
+        )}  # fmt: skip
+        unknown = sorted({c for c in columns if c not in allowed})
+        if unknown:
+            raise HttpError(400, f"mapping names unknown fields: {', '.join(unknown)}")
     require_perm(
         request,
         "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
@@ -318,8 +365,8 @@ def contact_import(
     options = ImportOptions(
         kind=kind,
         encoding=encoding,
-        delimiter=delimiter,
-        mapping=[m.strip() for m in mapping.split(",")] if mapping else None,
+        delimiter=DELIMITER_CHOICES[delimiter],
+        mapping=columns,
         group_ids=list(
             ContactGroup.objects.filter(pk__in=groups or []).values_list(
                 "pk", flat=True

@@ -95,7 +95,9 @@ class GroupMembership(models.Model):
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, db_index=False, db_constraint=False
     )
-    group = models.ForeignKey(ContactGroup, on_delete=models.CASCADE, db_constraint=False)
+    group = models.ForeignKey(
+        ContactGroup, on_delete=models.CASCADE, db_constraint=False
+    )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
 
     class Meta:

@@ -19,6 +19,7 @@ from phonenumbers import timezone as phone_timezone
 from phonenumbers.phonenumberutil import ValidationResult
 
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # Characters people put between digits; phonenumbers ignores them too.
@@ -32,6 +33,8 @@ _MOBILE_TYPES = {
     PhoneNumberType.FIXED_LINE_OR_MOBILE: None,
 }
 _UNKNOWN_ZONE = "Etc/Unknown"
+# Six leading national digits -> the answer of their fast_prefix(), at most 100,000.
+_SHAPES: dict[str, object] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,22 @@ class NormalizedPhone:
 
 
 class InvalidPhone(ValueError):
-    """The text is not a valid phone number; `reason` says why, for people."""
+    """The text is not a valid phone number; `reason` says why, for people.
 
-    def __init__(self, reason: str) -> None:
+    The reason is kept lazy and rendered in the language active when it is read: the
+    fast path caches these exceptions across requests in different languages.
+    """
+
+    def __init__(self, reason: "str | Promise") -> None:
         super().__init__(reason)
-        self.reason = reason
+        self._reason = reason
+
+    @property
+    def reason(self) -> str:
+        return str(self._reason)
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> NormalizedPhone:
@@ -79,9 +93,11 @@ def phone_fields_fast(raw: str, *, region: str) -> tuple[str, bool | None, str]:
     if national is None:
         parsed = _parse(raw, region)
         return parsed.e164, parsed.is_mobile, parsed.time_zone
-    shape = _russian_mobile_shape(fast_prefix(national))
+    shape = _SHAPES.get(national[:6])
+    if shape is None:
+        shape = _SHAPES[national[:6]] = _russian_mobile_shape(fast_prefix(national))
     if shape.__class__ is InvalidPhone:
-        raise InvalidPhone(shape.reason)
+        raise InvalidPhone(shape._reason)
     return ("+7" + national, *shape)
 
 
@@ -132,9 +148,9 @@ def _russian_mobile_shape(prefix: str) -> tuple[bool | None, str] | InvalidPhone
 def _parse(raw: str, region: str) -> NormalizedPhone:
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone(str(_("the phone number is empty")))
+        raise InvalidPhone(_("the phone number is empty"))
     if not any(ch.isdigit() for ch in text):
-        raise InvalidPhone(str(_("no digits in the phone number")))
+        raise InvalidPhone(_("no digits in the phone number"))
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -148,7 +164,7 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     return NormalizedPhone(e164, is_mobile, zone)
 
 
-def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:
+def _parse_error_reason(exc: phonenumbers.NumberParseException) -> Promise:
     reasons = {
         phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: _(
             "unknown country code"
@@ -157,10 +173,10 @@ def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:
         phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: _("too few digits"),
         phonenumbers.NumberParseException.TOO_LONG: _("too many digits"),
     }
-    return str(reasons.get(exc.error_type, _("not a phone number")))
+    return reasons.get(exc.error_type, _("not a phone number"))
 
 
-def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
+def _invalid_reason(number: phonenumbers.PhoneNumber) -> Promise:
     result = phonenumbers.is_possible_number_with_reason(number)
     reasons = {
         ValidationResult.TOO_SHORT: _("too few digits"),
@@ -171,4 +187,4 @@ def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
         ValidationResult.INVALID_COUNTRY_CODE: _("unknown country code"),
         ValidationResult.INVALID_LENGTH: _("wrong number of digits for this country"),
     }
-    return str(reasons.get(result, _("no such number in the numbering plan")))
+    return reasons.get(result, _("no such number in the numbering plan"))

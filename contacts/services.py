@@ -5,8 +5,10 @@ import logging
 import tempfile
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -43,12 +45,25 @@ def phone_normalize_or_error(*, phone: str, where: str = "phone") -> Any:
         ) from None
 
 
+def _check_email(fields: dict[str, Any]) -> None:
+    email = fields.get("email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ApplicationError(
+                _("“%(email)s” is not an email address.") % {"email": email},
+                where="email",
+            ) from None
+
+
 @transaction.atomic
 def contact_create(
     *, phone: str, groups: list[ContactGroup] | None = None, **fields: Any
 ) -> Contact:
     """A new contact; ApplicationError if the phone is invalid or already in the book."""
     normalized = phone_normalize_or_error(phone=phone)
+    _check_email(fields)
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -79,6 +94,7 @@ def contact_update(
 ) -> Contact:
     """Change a contact; a new phone is normalised and must not belong to another."""
     phone = fields.pop("phone", None)
+    _check_email(fields)
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)
         if (

@@ -32,11 +32,12 @@ class ContactTable(BaseTable):
         order_by=("last_name", "first_name"),
     )
     is_stopped = tables.Column(verbose_name=_("Stop list"), orderable=False)
+    # Ids grow with creation time and are indexed: sorting a million rows stays cheap.
+    created_at = tables.DateTimeColumn(verbose_name=_("Created"), order_by=("id",))
 
     class Meta(BaseTable.Meta):
         model = Contact
         fields = ("selection", "phone", "name", "email", "is_stopped", "created_at")
-        order_by = ("-created_at",)
 
     def render_is_stopped(self, value: bool) -> str:
         if value:

@@ -6,6 +6,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
+from django.db import DataError
 from django.http import HttpRequest
 
 from accounts.roles import user_roles
@@ -42,6 +43,16 @@ def require_perm(request: HttpRequest, *perms: str) -> None:
 def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
     return api.create_response(
         request, {"detail": exc.message, "where": exc.where, **exc.extra}, status=400
+    )
+
+
+@api.exception_handler(DataError)
+def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
+    # Input the database refuses (NUL bytes, out-of-range numbers) is the client's error.
+    return api.create_response(
+        request,
+        {"detail": "The request contains a value that cannot be stored."},
+        status=400,
     )
 
 

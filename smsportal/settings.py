@@ -179,6 +179,12 @@ SMSPORTAL_CALLBACK_BASE_URL = env.str(
     "SMSPORTAL_CALLBACK_BASE_URL", default="http://127.0.0.1:8000"
 )
 SMSPORTAL_DEFAULT_REGION = env.str("SMSPORTAL_DEFAULT_REGION", default="RU")
+# Largest contact or stop-list file accepted for import.
+SMSPORTAL_IMPORT_MAX_BYTES = env.int(
+    "SMSPORTAL_IMPORT_MAX_BYTES", default=256 * 1024 * 1024
+)
+# Extra opt-out words besides STOP, СТОП, ОТПИСКА, ОТПИСАТЬСЯ (comma-separated).
+SMSPORTAL_OPT_OUT_WORDS = env.list("SMSPORTAL_OPT_OUT_WORDS", default=[])
 # Key for credentials at rest; derived from SECRET_KEY when not given.
 SMSPORTAL_FIELD_KEY = env.str("SMSPORTAL_FIELD_KEY", default="")
 

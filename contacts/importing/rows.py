@@ -2,9 +2,9 @@
 
 This runs a million times per big import, so the parser is prepared once per file
 (which column feeds which field, how to convert it) and the per-row work is a handful of
-string operations. A staged row is one line of PostgreSQL's COPY text format (tabs
-between columns in staging order, \\N for NULL, backslashes doubled): dates ISO,
-booleans "t"/"f", numbers with a decimal point.
+string operations. A staged row is a list of strings in staging column order as
+PostgreSQL's COPY text format wants them (\\N for NULL, backslashes doubled): text
+fields "" when empty, dates ISO, booleans "t"/"f", custom fields as JSON text.
 """
 
 import json
@@ -30,9 +30,9 @@ _DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 _DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
 _SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?")
 _LEADING_ZERO = re.compile(r"-?0\d")
-_MOBILE_TEXT = {True: "t", False: "f", None: None}
 NULL = "\\N"  # COPY's text format for NULL
-DATE_MEMO_SIZE = 100_000
+_MOBILE_TEXT = {True: "t", False: "f", None: NULL}
+MEMO_SIZE = 50_000
 
 # Staging columns of a contact row, in order. `attributes` is the custom field values
 # as JSON text (numbers as numbers), built here because PostgreSQL's jsonb_build_object
@@ -42,7 +42,7 @@ CONTACT_COLUMNS = (
     "middle_name", "nickname", "birthday", "email", "attributes",
 )  # fmt: skip
 NAME_FIELDS = ("last_name", "first_name", "middle_name", "nickname")
-STOPLIST_COLUMNS = ("row_no", "phone", "reason")
+# A stop-list row is (row_no, phone, reason).
 
 
 class RowRejected(Exception):
@@ -105,6 +105,21 @@ def _json_string_of(convert: Callable[[str], str]) -> Callable[[str], str]:
     return as_json
 
 
+def _memoized(convert: Callable[[str], str]) -> Callable[[str], str]:
+    """convert() remembering its answers: files repeat cities, dates, statuses."""
+    seen: dict[str, str] = {}
+
+    def remembered(value: str) -> str:
+        answer = seen.get(value)
+        if answer is None:
+            answer = convert(value)
+            if len(seen) < MEMO_SIZE:
+                seen[value] = answer
+        return answer
+
+    return remembered
+
+
 class RowParser:
     """Cells of one record -> staged row; RowRejected with the reason otherwise."""
 
@@ -137,6 +152,8 @@ class RowParser:
         self._full_name = self.by_field.get("full_name")
         self._converters = self._prepare()
         self._attribute_converters = self._prepare_attributes()
+        # Texts the runner builds once per file (reasons for duplicates and the like).
+        self.memo: dict[tuple[str, ...], str] = {}
 
     @staticmethod
     def _label(index: int, headers: Sequence[str] | None) -> str:
@@ -144,44 +161,64 @@ class RowParser:
         return header or _("column %(number)s") % {"number": index + 1}
 
     def reason(self, column: Column, problem: str, value: str = "") -> str:
-        where = _("column “%(column)s”") % {"column": column.label}
+        where = self.memo.get(("where", column.label))
+        if where is None:
+            where = _("column “%(column)s”") % {"column": column.label}
+            self.memo[("where", column.label)] = where
         if value:
             return f"{where}: {problem}: “{value[:60]}”"
         return f"{where}: {problem}"
 
-    def _prepare(self) -> list[tuple[int | None, Callable[[str], str] | None]]:
-        """(cell index, converter) for every staged value after the names.
-
-        A field the file does not fill has no index: its staged value is None.
-        """
+    def _prepare(self) -> list[tuple[int | None, Callable[[str], str] | None, str]]:
+        """(cell index, converter, value when empty) for every staged value after the
+        names. A field the file does not fill has no index: it gets the empty value."""
         if self.kind == "stoplist":
             column = self.by_field.get("reason")
             if column is None:
-                return [(None, None)]
-            return [(column.index, self._text(column, 255, cut=True))]
-        converters: list[tuple[int | None, Callable[[str], str] | None]] = []
-        for name, make in (("birthday", self._date), ("email", self._email)):
+                return [(None, None, NULL)]
+            return [(column.index, self._text(column, 255, cut=True), NULL)]
+        converters: list[tuple[int | None, Callable[[str], str] | None, str]] = []
+        for name, make, empty in (
+            ("birthday", self._date, NULL),
+            ("email", self._email, ""),
+        ):
             column = self.by_field.get(name)
             converters.append(
-                (None, None) if column is None else (column.index, make(column))
+                (None, None, empty)
+                if column is None
+                else (column.index, make(column), empty)
             )
         return converters
 
-    def _prepare_attributes(self) -> list[tuple[int, str, Callable[[str], str]]]:
-        """(cell index, JSON key with its colon, converter to JSON) per custom field."""
+    def _prepare_attributes(
+        self,
+    ) -> list[tuple[int, str, Callable[[str], str], dict | None]]:
+        """(cell index, JSON key and colon, converter to a JSON value, memo or None)
+        per custom field. Texts and dates repeat (cities, visit days): their JSON is
+        remembered; numbers rarely do."""
         prepared = []
         for key, kind, column in self.attributes:
+            prefix = json.dumps(key) + ": "
             if kind == "number":
-                convert = self._number(column)
-            elif kind == "date":
-                convert = _json_string_of(self._date(column))
-            else:
-                convert = _json_string_of(self._text(column, TEXT_MAX))
-            prepared.append((column.index, json.dumps(key) + ": ", convert))
+                prepared.append((column.index, prefix, self._number(column), None))
+                continue
+            convert = (
+                self._date(column) if kind == "date" else self._text(column, TEXT_MAX)
+            )
+            prepared.append((column.index, prefix, _json_string_of(convert), {}))
         return prepared
 
-    def parse(self, row_no: int, cells: list[str]) -> tuple[str, str]:
-        """(E.164 phone, the staged row as one line of COPY text)."""
+    def parse(self, row_no: int, cells: list[str]) -> tuple[str, list[str]]:
+        """(E.164 phone, staged values in staging column order, ready for COPY)."""
+        cells, phone = self.parse_phone(cells)
+        return phone[0], self.parse_rest(row_no, cells, phone)
+
+    def parse_phone(self, cells: list[str]) -> tuple[list[str], list[str]]:
+        """The first step: (cells fitted to the header, staged phone values).
+
+        The runner can stop here for a number already in the book that the import
+        leaves alone: the rest of such a row is never used, so it is not checked.
+        """
         width = self.width
         if len(cells) != width:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -193,6 +230,13 @@ class RowParser:
                     % {"cells": len(cells), "columns": width}
                 )
             cells = (cells + [""] * width)[:width]
+        raw = cells[self.phone.index]
+        if "\ufffd" in raw or "\x00" in raw:
+            self._reject_garbled(cells)
+        return cells, self._phone(raw)
+
+    def parse_rest(self, row_no: int, cells: list[str], phone: list[str]) -> list[str]:
+        """The second step: all staged values of the row."""
         joined = "".join(cells)
         if "\ufffd" in joined or "\x00" in joined:
             self._reject_garbled(cells)
@@ -202,30 +246,39 @@ class RowParser:
             or "  " in joined
         )  # fmt: skip
         clean = clean_cell if messy else str.strip
-        values = [str(row_no), *self._phone(cells[self.phone.index])]
+        values = [str(row_no), *phone]
         if self.kind == "contacts":
             values += self._names(cells, clean)
-        for index, convert in self._converters:
+        for index, convert, empty in self._converters:
             if index is None:
-                values.append(None)
+                values.append(empty)
                 continue
             value = clean(cells[index])
-            values.append(convert(value) if value else None)
+            values.append(convert(value) if value else empty)
         escape = "\\" in joined
         if self.kind == "contacts":
             attributes = self._attributes_json(cells, clean)
             values.append(attributes)
             escape = escape or "\\" in attributes
         if escape:
-            values = [v.replace("\\", "\\\\") if v else v for v in values]
-        return values[1], "\t".join([NULL if v is None else v for v in values])
+            values = [v if v == NULL else v.replace("\\", "\\\\") for v in values]
+        return values
 
     def _attributes_json(self, cells: list[str], clean: Callable[[str], str]) -> str:
         parts = []
-        for index, key, convert in self._attribute_converters:
+        for index, prefix, convert, memo in self._attribute_converters:
             value = clean(cells[index])
-            if value:
-                parts.append(key + convert(value))
+            if not value:
+                continue
+            if memo is None:
+                parts.append(prefix + convert(value))
+                continue
+            member = memo.get(value)
+            if member is None:
+                member = prefix + convert(value)
+                if len(memo) < MEMO_SIZE:
+                    memo[value] = member
+            parts.append(member)
         return "{" + ", ".join(parts) + "}"
 
     def _phone(self, raw: str) -> list:
@@ -242,23 +295,23 @@ class RowParser:
             return [e164]
         return [e164, _MOBILE_TEXT[is_mobile], time_zone]
 
-    def _names(self, cells: list[str], clean: Callable[[str], str]) -> list[str | None]:
-        names: list[str | None] = []
+    def _names(self, cells: list[str], clean: Callable[[str], str]) -> list[str]:
+        names: list[str] = []
         for column in self._name_columns:
             if column is None:
-                names.append(None)
+                names.append("")
                 continue
             value = clean(cells[column.index])
             if len(value) > NAME_MAX:
                 raise RowRejected(self._too_long(column, NAME_MAX))
-            names.append(value or None)
+            names.append(value)
         full = self._full_name
         if full is not None:
             parts = clean(cells[full.index]).split(" ", 2)
             if any(len(part) > NAME_MAX for part in parts):
                 raise RowRejected(self._too_long(full, NAME_MAX))
             for position, part in enumerate(parts):
-                if part and names[position] is None:
+                if not names[position]:
                     names[position] = part
         return names
 
@@ -266,23 +319,14 @@ class RowParser:
         return self.reason(column, _("longer than %(max)s characters") % {"max": limit})
 
     def _date(self, column: Column) -> Callable[[str], str]:
-        # Files repeat dates a lot (birthdays, visit days): remember the answers.
-        seen: dict[str, str] = {}
-
         def convert(value: str) -> str:
-            iso = seen.get(value)
-            if iso is not None:
-                return iso
             try:
-                iso = parse_date(value).isoformat()
+                return parse_date(value).isoformat()
             except ValueError:
                 problem = _("not a date (write DD.MM.YYYY or YYYY-MM-DD)")
                 raise RowRejected(self.reason(column, problem, value)) from None
-            if len(seen) < DATE_MEMO_SIZE:
-                seen[value] = iso
-            return iso
 
-        return convert
+        return _memoized(convert)
 
     def _email(self, column: Column) -> Callable[[str], str]:
         def convert(value: str) -> str:

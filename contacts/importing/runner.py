@@ -12,17 +12,18 @@ from dataclasses import asdict, dataclass, field
 from typing import BinaryIO, TextIO
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
 from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import ImportFileError, open_table
-from contacts.importing.stages import ApplyPlan, apply_rows
-from contacts.models import CustomField, StopListEntry
+from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
+from contacts.models import Contact, CustomField, StopListEntry
 from contacts.phone import normalize_phone_fast
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 REPORT_ERRORS = 50
 
 
@@ -124,8 +125,13 @@ def run_import(
     stopped: set[str] = set()
     if options.kind == "contacts":
         stopped = set(StopListEntry.objects.values_list("phone", flat=True))
-    chunks = _checked_chunks(records, parser, report, writer, stopped, table, progress)
-    applied = apply_rows(_plan(options, parser), chunks)
+    known = known_phones(options.kind)
+    plan = _plan(options, parser)
+    chunks = _checked_chunks(
+        records, parser, report, writer, stopped, known, table, progress,
+        existing_values=bool(plan.update and plan.updatable),
+    )  # fmt: skip
+    applied = apply_rows(plan, chunks)
     report.created, report.updated, report.unchanged = (
         applied.created, applied.updated, applied.unchanged,
     )  # fmt: skip
@@ -173,9 +179,35 @@ def _plan(options: ImportOptions, parser: RowParser) -> ApplyPlan:
     )
 
 
-def _checked_chunks(records, parser, report, writer, stopped, table, progress):
-    """Lists of staged rows (COPY text lines), CHUNK_ROWS at a time; every other row
-    goes to the report.
+def known_phones(kind: str) -> dict[int, int]:
+    """Phones already in the book (or stop list) as int(E.164 digits) -> -id.
+
+    The same dict then remembers the row where the file first had each number (as a
+    positive row number), so one structure tells new, existing and duplicate apart.
+    """
+    model = StopListEntry if kind == "stoplist" else Contact
+    if connection.vendor != "postgresql":
+        rows = model.objects.values_list("phone", "id").iterator(chunk_size=20_000)
+        return {int(phone[1:]): -pk for phone, pk in rows}
+    known: dict[int, int] = {}
+    # COPY TO STDOUT: a million pairs arrive as text blocks, not a million row tuples.
+    sql = f"COPY (SELECT substr(phone, 2), id FROM {model._meta.db_table}) TO STDOUT"
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        tail = b""
+        for block in copy:
+            lines = (tail + bytes(block)).split(b"\n")
+            tail = lines.pop()
+            for line in lines:
+                phone, pk = line.split(b"\t")
+                known[int(phone)] = -int(pk)
+    return known
+
+
+def _checked_chunks(
+    records, parser, report, writer, stopped, known, table, progress, *, existing_values
+):
+    """Chunks of checked rows, CHUNK_ROWS at a time; every other row goes to the report.
 
     May run in a helper thread (see stages): it touches the database only through
     `progress`, which must be safe there.
@@ -184,32 +216,39 @@ def _checked_chunks(records, parser, report, writer, stopped, table, progress):
     # Millions of short-lived, acyclic rows: the cycle collector only costs time here.
     gc.disable()
     try:
-        seen: dict[int, int] = {}
-        chunk: list[str] = []
-        parse = parser.parse
+        chunk = Chunk()
+        parse_phone, parse_rest = parser.parse_phone, parser.parse_rest
         for row_no, cells in records:
             report.rows += 1
             try:
-                phone, line = parse(row_no, cells)
+                fitted, phone_values = parse_phone(cells)
+                phone = phone_values[0]
+                key = int(phone[1:])
+                earlier = known.get(key)
+                values = None
+                if earlier is None or (earlier < 0 and existing_values):
+                    values = parse_rest(row_no, fitted, phone_values)
             except RowRejected as exc:
                 report.invalid += 1
                 _reject(report, writer, row_no, cells, exc.reason)
                 continue
-            earlier = seen.setdefault(int(phone[1:]), row_no)
-            if earlier != row_no:
+            if earlier is not None and earlier > 0:
                 report.duplicates += 1
-                _reject(
-                    report, writer, row_no, cells, _duplicate_reason(parser, earlier)
-                )
+                reason = _duplicate_reason(parser, earlier)
+                _reject(report, writer, row_no, cells, reason)
                 continue
             if phone in stopped:
                 report.stop_listed += 1
                 _reject(report, writer, row_no, cells, _stop_reason(parser))
                 continue
-            chunk.append(line)
+            known[key] = row_no
+            if earlier is None:
+                chunk.new.append(values)
+            else:
+                chunk.existing.append((-earlier, values))
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
-                chunk = []
+                chunk = Chunk()
                 if progress:
                     progress(table.fraction_read(), report.rows)
         if chunk:
@@ -227,13 +266,20 @@ def _prepend(first, records):
 
 
 def _duplicate_reason(parser: RowParser, earlier: int) -> str:
-    return parser.reason(
-        parser.phone, _("the same number is already in row %(row)s") % {"row": earlier}
-    )
+    # gettext once per file: a file can hold a hundred thousand duplicates.
+    template = parser.memo.get(("duplicate",))
+    if template is None:
+        template = _("the same number is already in row %(row)s")
+        parser.memo[("duplicate",)] = template
+    return parser.reason(parser.phone, template % {"row": earlier})
 
 
 def _stop_reason(parser: RowParser) -> str:
-    return parser.reason(parser.phone, _("the number is on the stop list"))
+    reason = parser.memo.get(("stop",))
+    if reason is None:
+        reason = parser.reason(parser.phone, _("the number is on the stop list"))
+        parser.memo[("stop",)] = reason
+    return reason
 
 
 def _reject(

@@ -1,9 +1,16 @@
 """How checked rows go into the book, all of a file in one transaction.
 
-PostgreSQL: the file is parsed in a helper thread while this thread streams each chunk
-of rows into a temporary table with COPY and applies it with a few set-based statements
-(UPDATE ... FROM, INSERT ... SELECT ... ON CONFLICT). Parsing is Python on one core,
-the server works on the other; the thread only waits on the socket, which frees the GIL.
+The runner already knows which numbers are in the book (it loads them first), so each
+chunk arrives split into new and existing rows.
+
+PostgreSQL: the file is parsed in a helper thread while this thread writes each chunk:
+new contacts are COPYed straight into the contact table with ids taken from its
+sequence, and their group memberships straight after; existing contacts go through a
+temporary table for the set-based UPDATE ... FROM and INSERT ... ON CONFLICT. Parsing is
+Python on one core, the server works on the other; waiting on the socket frees the GIL.
+If someone adds one of the "new" numbers while the import runs, COPY hits the unique
+constraint and the import stops with a message to run it again (it is idempotent).
+The stop list, small and rarely imported, always goes through the temporary table.
 
 Any other database (the embedded SQLite of a first `make run`): rows wait in a temporary
 file, then go in with bulk_create / bulk_update, a chunk at a time. That fallback is
@@ -17,31 +24,49 @@ import queue
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection, connections, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from contacts.importing.rows import CONTACT_COLUMNS, NAME_FIELDS, NULL, STOPLIST_COLUMNS
+from contacts.importing.rows import CONTACT_COLUMNS, NAME_FIELDS, NULL
 from contacts.models import Contact, GroupMembership, StopListEntry
+from smsportal.exceptions import ApplicationError
 
 ORM_CHUNK = 500
-SWITCH_INTERVAL = 0.0002
+SWITCH_INTERVAL = 0.0005
 CONTACT_TEXT_FIELDS = (*NAME_FIELDS, "email")
 # Fields an import may change on an existing contact (the phone-derived ones never do).
-UPDATABLE = (*NAME_FIELDS, "birthday", "email")
+UPDATABLE = (*NAME_FIELDS, "birthday", "email", "attributes")
+# Staged values of an existing contact, after its id.
+EXISTING_COLUMNS = CONTACT_COLUMNS[4:]
+
+Values = list[str]
+
+
+@dataclass
+class Chunk:
+    """Checked rows, split by whether their phone is already in the book."""
+
+    new: list[Values] = field(default_factory=list)
+    # (contact or stop list entry id, staged values)
+    existing: list[tuple[int, Values]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.existing)
 
 
 @dataclass(frozen=True)
 class ApplyPlan:
-    """What to do with the staged rows."""
+    """What to do with the checked rows."""
 
     kind: str
     # Built-in contact fields the file fills.
     fields: frozenset[str] = frozenset()
-    # (key, kind) of the custom fields the file fills, in staging order.
+    # (key, kind) of the custom fields the file fills.
     attributes: tuple[tuple[str, str], ...] = ()
     update: bool = False
     group_ids: tuple[int, ...] = ()
@@ -51,8 +76,10 @@ class ApplyPlan:
     created_by_id: int | None = None
 
     @property
-    def columns(self) -> tuple[str, ...]:
-        return STOPLIST_COLUMNS if self.kind == "stoplist" else CONTACT_COLUMNS
+    def updatable(self) -> list[str]:
+        """The fields an update changes: those the file fills."""
+        filled = set(self.fields) | ({"attributes"} if self.attributes else set())
+        return [name for name in UPDATABLE if name in filled]
 
 
 @dataclass
@@ -67,11 +94,20 @@ class Applied:
         self.unchanged += other.unchanged
 
 
-def apply_rows(plan: ApplyPlan, chunks: Iterable[Sequence[str]]) -> Applied:
-    """Put every chunk of staged rows into the book; nothing at all if one fails."""
+def apply_rows(plan: ApplyPlan, chunks: Iterable[Chunk]) -> Applied:
+    """Put every chunk of checked rows into the book; nothing at all if one fails."""
     if connection.vendor == "postgresql":
         return PostgresStage(plan).run(chunks)
     return FileStage(plan).run(chunks)
+
+
+@dataclass
+class CopyText:
+    """A chunk as COPY text: new rows (without their ids yet) and staged existing ones."""
+
+    new: list[str]
+    existing: str
+    existing_count: int
 
 
 class PostgresStage:
@@ -79,138 +115,190 @@ class PostgresStage:
 
     def __init__(self, plan: ApplyPlan) -> None:
         self.plan = plan
-        self._statements()
+        now = timezone.now().isoformat()
+        consent_at = now if plan.consent_source else NULL
+        consent = _escape(plan.consent_source)
+        # Columns after the staged ones, the same for every new contact.
+        self.new_suffix = f"\t{consent}\t{consent_at}\t{now}\t{now}\n"
+        self.membership_suffixes = [f"\t{g}\t{now}\n" for g in plan.group_ids]
 
-    def run(self, chunks: Iterable[Sequence[str]]) -> Applied:
+    def run(self, chunks: Iterable[Chunk]) -> Applied:
         applied = Applied()
-        types = {"row_no": "integer", "is_mobile": "boolean", "birthday": "date"}
-        columns = ", ".join(f"{c} {types.get(c, 'text')}" for c in self.plan.columns)
-        copy_sql = f"COPY {self.table} ({', '.join(self.plan.columns)}) FROM STDIN"
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.table} ({columns}) ON COMMIT DROP"
-            )
-            for count, text in in_background(_copy_chunks(chunks)):
-                cursor.execute(f"TRUNCATE {self.table}")
-                with cursor.cursor.copy(copy_sql) as copy:
-                    copy.write(text)
-                applied.add(self._apply(cursor, count))
+            cursor.execute(self._create_stage_sql())
+            for text in in_background(self._copy_texts(chunks)):
+                if self.plan.kind == "stoplist":
+                    applied.add(self._apply_stoplist(cursor, text))
+                else:
+                    applied.add(self._apply_new(cursor, text.new))
+                    applied.add(self._apply_existing(cursor, text))
             cursor.execute(f"DROP TABLE {self.table}")
         return applied
 
-    def _apply(self, cursor, count: int) -> Applied:
-        """One chunk: insert the new, then (only if some were not new) update the
-        existing and add them to the groups; joins cost nothing in an empty book."""
-        applied = Applied()
-        sql, params = self.insert
-        cursor.execute(sql, params)
-        applied.created = (
-            cursor.fetchone()[0] if self.plan.kind == "contacts" else cursor.rowcount
-        )
-        if applied.created < count:
-            if self.update:
-                cursor.execute(*self.update)
-                applied.updated = cursor.rowcount
-            if self.plan.group_ids:
-                cursor.execute(*self._existing_memberships())
-        applied.unchanged = count - applied.created - applied.updated
-        return applied
-
-    def _statements(self) -> None:
+    def _create_stage_sql(self) -> str:
         if self.plan.kind == "stoplist":
-            self.insert, self.update = self._insert_stoplist(), None
+            columns = "id bigint, phone text, reason text"
         else:
-            self.insert = self._insert_contacts()
-            self.update = self._update_contacts() if self.plan.update else None
+            types = {"birthday": "date", "attributes": "jsonb"}
+            columns = ", ".join(
+                [
+                    "id bigint",
+                    *(f"{c} {types.get(c, 'text')}" for c in EXISTING_COLUMNS),
+                ]
+            )
+        return f"CREATE TEMPORARY TABLE {self.table} ({columns}) ON COMMIT DROP"
 
-    def _update_contacts(self) -> tuple[str, list] | None:
-        mapped = [c for c in UPDATABLE if c in self.plan.fields]
-        sets = [f"{c} = COALESCE(s.{c}, c.{c})" for c in mapped]
-        changed = [
-            f"(s.{c} IS NOT NULL AND s.{c} IS DISTINCT FROM c.{c})" for c in mapped
-        ]
-        if self.plan.attributes:
-            sets.append("attributes = c.attributes || s.attributes::jsonb")
-            changed.append("NOT c.attributes @> s.attributes::jsonb")
-        if not sets:
-            return None
-        sql = f"""
+    def _copy_texts(self, chunks: Iterable[Chunk]) -> Iterator[CopyText]:
+        """Runs in the helper thread: the chunk's COPY text."""
+        if self.plan.kind == "stoplist":
+            for chunk in chunks:
+                new = [f"{values[1]}\t{values[2]}\n" for values in chunk.new]
+                yield CopyText(new, "", len(chunk.existing))
+            return
+        suffix = self.new_suffix
+        update = bool(self.plan.update and self.plan.updatable)
+        for chunk in chunks:
+            new = ["\t".join(values[1:]) + suffix for values in chunk.new]
+            existing = ""
+            if update:
+                # An empty cell never erases: it is NULL in the UPDATE's COALESCE.
+                existing = "".join(
+                    [
+                        f"{pk}\t" + "\t".join([v or NULL for v in values[4:]]) + "\n"
+                        for pk, values in chunk.existing
+                    ]
+                )
+            elif self.plan.group_ids:
+                existing = "".join([f"{pk}\n" for pk, _values in chunk.existing])
+            yield CopyText(new, existing, len(chunk.existing))
+
+    def _apply_new(self, cursor, lines: list[str]) -> Applied:
+        if not lines:
+            return Applied()
+        contacts = Contact._meta.db_table
+        # One text value, not a row per id: the ids go straight into COPY text.
+        cursor.execute(
+            "SELECT string_agg(nextval(pg_get_serial_sequence(%s, 'id'))::text, ' ') "
+            "FROM generate_series(1, %s)",
+            [contacts, len(lines)],
+        )
+        ids = cursor.fetchone()[0].split(" ")
+        columns = ", ".join(["id", *CONTACT_COLUMNS[1:], "consent_source", "consent_at",
+                             "created_at", "updated_at"])  # fmt: skip
+        try:
+            with transaction.atomic():
+                with cursor.cursor.copy(
+                    f"COPY {contacts} ({columns}) FROM STDIN"
+                ) as copy:
+                    copy.write(
+                        "".join(
+                            [
+                                f"{pk}\t{line}"
+                                for pk, line in zip(ids, lines, strict=True)
+                            ]
+                        )
+                    )
+                if self.plan.group_ids:
+                    self._copy_memberships(cursor, ids)
+        except IntegrityError:
+            raise ApplicationError(
+                _(
+                    "Some numbers of this file were added to the book by someone else "
+                    "while it was being imported. Nothing was imported; run the "
+                    "import again."
+                )
+            ) from None
+        return Applied(created=len(lines))
+
+    def _copy_memberships(self, cursor, ids: list[str]) -> None:
+        table = GroupMembership._meta.db_table
+        sql = f"COPY {table} (contact_id, group_id, added_at) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for suffix in self.membership_suffixes:
+                copy.write("".join([pk + suffix for pk in ids]))
+
+    def _stage(self, cursor, text: str, columns: str) -> None:
+        cursor.execute(f"TRUNCATE {self.table}")
+        with cursor.cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
+            copy.write(text)
+
+    def _apply_existing(self, cursor, text: CopyText) -> Applied:
+        """Existing contacts: update what changed, add them to the groups."""
+        count = text.existing_count
+        if not count:
+            return Applied()
+        updatable = self.plan.updatable if self.plan.update else []
+        if not updatable and not self.plan.group_ids:
+            return Applied(unchanged=count)
+        columns = ["id", *EXISTING_COLUMNS] if updatable else ["id"]
+        self._stage(cursor, text.existing, ", ".join(columns))
+        updated = 0
+        if updatable:
+            # A chunk is a few thousand rows of a table of millions: look each one up by
+            # its primary key. Left to itself the planner, knowing nothing of the
+            # temporary table, scans the whole book once per chunk.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute(self._update_sql(updatable))
+            updated = cursor.rowcount
+            cursor.execute("RESET enable_hashjoin")
+            cursor.execute("RESET enable_mergejoin")
+        if self.plan.group_ids:
+            cursor.execute(
+                f"""
+                INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
+                SELECT s.id, g.id, now() FROM {self.table} AS s,
+                    unnest(%s::bigint[]) AS g(id)
+                ON CONFLICT (contact_id, group_id) DO NOTHING
+                """,
+                [list(self.plan.group_ids)],
+            )
+        return Applied(updated=updated, unchanged=count - updated)
+
+    def _update_sql(self, updatable: list[str]) -> str:
+        sets, changed = [], []
+        for name in updatable:
+            if name == "attributes":
+                sets.append("attributes = c.attributes || s.attributes")
+                changed.append("NOT c.attributes @> s.attributes")
+            else:
+                sets.append(f"{name} = COALESCE(s.{name}, c.{name})")
+                changed.append(
+                    f"(s.{name} IS NOT NULL AND s.{name} IS DISTINCT FROM c.{name})"
+                )
+        return f"""
             UPDATE {Contact._meta.db_table} AS c
             SET {", ".join(sets)}, updated_at = now()
             FROM {self.table} AS s
-            WHERE c.phone = s.phone AND ({" OR ".join(changed)})
+            WHERE c.id = s.id AND ({" OR ".join(changed)})
         """
-        return sql, []
 
-    def _insert_contacts(self) -> tuple[str, list]:
-        values = [
-            f"COALESCE({c}, '')" if c in CONTACT_TEXT_FIELDS else c
-            for c in CONTACT_COLUMNS[1:-1]
-        ]
-        params: list = []
-        members = ""
-        if self.plan.group_ids:
-            members = f""",
-            members AS (
-                INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
-                SELECT new.id, g.id, now() FROM new, unnest(%s::bigint[]) AS g(id)
-                ON CONFLICT (contact_id, group_id) DO NOTHING
-            )"""
-            params = [list(self.plan.group_ids)]
-        sql = f"""
-            WITH new AS (
-                INSERT INTO {Contact._meta.db_table} ({", ".join(CONTACT_COLUMNS[1:])},
-                    consent_source, consent_at, created_at, updated_at)
-                SELECT {", ".join(values)}, COALESCE(attributes::jsonb, '{{}}'), %s,
-                    CASE WHEN %s <> '' THEN now() END, now(), now()
-                FROM {self.table}
-                ON CONFLICT (phone) DO NOTHING
-                RETURNING id
-            ){members}
-            SELECT count(*) FROM new
-        """
-        consent = self.plan.consent_source
-        return sql, [consent, consent, *params]
-
-    def _existing_memberships(self) -> tuple[str, list]:
-        sql = f"""
-            INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
-            SELECT c.id, g.id, now()
-            FROM {self.table} AS s
-            JOIN {Contact._meta.db_table} AS c ON c.phone = s.phone,
-                unnest(%s::bigint[]) AS g(id)
-            ON CONFLICT (contact_id, group_id) DO NOTHING
-        """
-        return sql, [list(self.plan.group_ids)]
-
-    def _insert_stoplist(self) -> tuple[str, list]:
-        sql = f"""
+    def _apply_stoplist(self, cursor, text: CopyText) -> Applied:
+        count = len(text.new)
+        if not count:
+            return Applied(unchanged=text.existing_count)
+        self._stage(cursor, "".join(text.new), "phone, reason")
+        plan = self.plan
+        cursor.execute(
+            f"""
             INSERT INTO {StopListEntry._meta.db_table}
                 (phone, reason, source, created_by_id, created_at)
             SELECT phone, COALESCE(reason, %s), %s, %s, now() FROM {self.table}
             ON CONFLICT (phone) DO NOTHING
-        """
-        plan = self.plan
-        return sql, [plan.stop_reason, plan.stop_source, plan.created_by_id]
+            """,
+            [plan.stop_reason, plan.stop_source, plan.created_by_id],
+        )
+        created = cursor.rowcount
+        return Applied(created=created, unchanged=count - created + text.existing_count)
 
 
-def _copy_chunks(chunks: Iterable[Sequence[str]]) -> Iterator[tuple[int, str]]:
-    """Each chunk of staged lines as (row count, COPY text)."""
-    for lines in chunks:
-        yield len(lines), "\n".join(lines) + "\n"
-
-
-def decode_line(line: str) -> list[str | None]:
-    """A staged COPY text line back into its values (None for NULL)."""
-    values: list[str | None] = []
-    for value in line.split("\t"):
-        if value == NULL:
-            values.append(None)
-        elif "\\" in value:
-            values.append(value.replace("\\\\", "\\"))
-        else:
-            values.append(value)
-    return values
+def _escape(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace("\t", " ")
+        .replace("\n", " ")
+        .replace("\r", " ")
+    )
 
 
 def in_background(items: Iterator, *, ahead: int = 2) -> Iterator:
@@ -221,8 +309,11 @@ def in_background(items: Iterator, *, ahead: int = 2) -> Iterator:
     handoff: queue.Queue = queue.Queue(maxsize=ahead)
     stop = threading.Event()
     done = object()
+    # Translations are per thread: the helper writes reasons in the caller's language.
+    language = translation.get_language()
 
     def produce() -> None:
+        translation.activate(language)
         try:
             for item in items:
                 while not stop.is_set():
@@ -242,7 +333,7 @@ def in_background(items: Iterator, *, ahead: int = 2) -> Iterator:
 
     thread = threading.Thread(target=produce, name="contacts-import-parse", daemon=True)
     # The consumer mostly waits on the database; a short switch interval lets it take
-    # the GIL back from the CPU-bound helper quickly when its answer arrives.
+    # the GIL back from the CPU-bound helper soon after the server answers.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     thread.start()
@@ -265,83 +356,82 @@ def in_background(items: Iterator, *, ahead: int = 2) -> Iterator:
 
 
 class FileStage:
-    """Rows pickled to a temporary file, then applied with the ORM."""
+    """Chunks pickled to a temporary file, then applied with the ORM."""
 
     def __init__(self, plan: ApplyPlan) -> None:
         self.plan = plan
 
-    def run(self, chunks: Iterable[Sequence[str]]) -> Applied:
+    def run(self, chunks: Iterable[Chunk]) -> Applied:
         applied = Applied()
         with tempfile.TemporaryFile() as spool:
-            for lines in chunks:
-                for start in range(0, len(lines), ORM_CHUNK):
-                    rows = [
-                        decode_line(line) for line in lines[start : start + ORM_CHUNK]
-                    ]
-                    pickle.dump(rows, spool)
+            for chunk in chunks:
+                pickle.dump(chunk, spool)
             spool.seek(0)
             with transaction.atomic():
-                for rows in _unpickled(spool):
-                    if self.plan.kind == "stoplist":
-                        self._stoplist_chunk(rows, applied)
-                    else:
-                        self._contacts_chunk(rows, applied)
+                for chunk in _unpickled(spool):
+                    for start in range(
+                        0, max(len(chunk.new), len(chunk.existing)), ORM_CHUNK
+                    ):
+                        part = Chunk(
+                            chunk.new[start : start + ORM_CHUNK],
+                            chunk.existing[start : start + ORM_CHUNK],
+                        )
+                        if self.plan.kind == "stoplist":
+                            applied.add(self._stoplist(part))
+                        else:
+                            applied.add(self._contacts(part))
         return applied
 
-    def _stoplist_chunk(self, rows: list[list], applied: Applied) -> None:
-        phones = [row[1] for row in rows]
-        known = set(
-            StopListEntry.objects.filter(phone__in=phones).values_list(
-                "phone", flat=True
-            )
-        )
+    def _stoplist(self, chunk: Chunk) -> Applied:
         entries = [
             StopListEntry(
-                phone=phone,
-                reason=reason or self.plan.stop_reason,
+                phone=_unescape(values[1]),
+                reason=(None if values[2] == NULL else _unescape(values[2]))
+                or self.plan.stop_reason,
                 source=self.plan.stop_source,
                 created_by_id=self.plan.created_by_id,
             )
-            for _row_no, phone, reason in rows
-            if phone not in known
+            for values in chunk.new
         ]
-        StopListEntry.objects.bulk_create(entries, ignore_conflicts=True)
-        applied.created += len(entries)
-        applied.unchanged += len(rows) - len(entries)
+        StopListEntry.objects.bulk_create(entries)
+        return Applied(created=len(entries), unchanged=len(chunk.existing))
 
-    def _contacts_chunk(self, rows: list[list], applied: Applied) -> None:
+    def _contacts(self, chunk: Chunk) -> Applied:
         now = timezone.now()
-        staged = {row[1]: self._values(row) for row in rows}
-        existing = {c.phone: c for c in Contact.objects.filter(phone__in=list(staged))}
         consent_at = now if self.plan.consent_source else None
-        new = [
-            Contact(
-                **{
-                    k: "" if v is None and k in CONTACT_TEXT_FIELDS else v
-                    for k, v in values.items()
-                },
-                consent_source=self.plan.consent_source,
-                consent_at=consent_at,
-                created_at=now,
-                updated_at=now,
+        new = []
+        for values in chunk.new:
+            fields = self._fields(values)
+            for name in CONTACT_TEXT_FIELDS:
+                fields[name] = fields[name] or ""
+            new.append(
+                Contact(
+                    **fields,
+                    consent_source=self.plan.consent_source,
+                    consent_at=consent_at,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
-            for phone, values in staged.items()
-            if phone not in existing
-        ]
-        Contact.objects.bulk_create(new, ignore_conflicts=True)
+        Contact.objects.bulk_create(new)
         changed = []
-        if self.plan.update:
-            changed = [c for c in existing.values() if self._merge(c, staged[c.phone])]
-            for contact in changed:
-                contact.updated_at = now
-            Contact.objects.bulk_update(
-                changed, [*UPDATABLE, "attributes", "updated_at"]
-            )
-        applied.add(Applied(len(new), len(changed), len(existing) - len(changed)))
+        if self.plan.update and chunk.existing:
+            staged = {pk: self._fields(values) for pk, values in chunk.existing}
+            for contact in Contact.objects.filter(pk__in=list(staged)):
+                if self._merge(contact, staged[contact.pk]):
+                    contact.updated_at = now
+                    changed.append(contact)
+            Contact.objects.bulk_update(changed, [*UPDATABLE, "updated_at"])
         if self.plan.group_ids:
-            ids = Contact.objects.filter(phone__in=list(staged)).values_list(
-                "id", flat=True
-            )
+            ids = [c.pk for c in new]
+            if new and new[0].pk is None:  # a backend that does not return ids
+                phones = [c.phone for c in new]
+                ids = list(
+                    Contact.objects.filter(phone__in=phones).values_list(
+                        "pk", flat=True
+                    )
+                )
+            ids += [pk for pk, _values in chunk.existing]
             GroupMembership.objects.bulk_create(
                 [
                     GroupMembership(contact_id=i, group_id=g)
@@ -350,33 +440,44 @@ class FileStage:
                 ],
                 ignore_conflicts=True,
             )
-
-    def _values(self, row: list) -> dict:
-        """Model field values of a staged row; None where the file says nothing."""
-        values = dict(zip(CONTACT_COLUMNS[1:], row[1:], strict=True))
-        values["is_mobile"] = {"t": True, "f": False}.get(values["is_mobile"])
-        if values["birthday"]:
-            values["birthday"] = date.fromisoformat(values["birthday"])
-        values["attributes"] = json.loads(values["attributes"] or "{}")
-        return values
+        return Applied(len(new), len(changed), len(chunk.existing) - len(changed))
 
     @staticmethod
-    def _merge(contact: Contact, values: dict) -> bool:
+    def _fields(values: Values) -> dict:
+        """Model field values of staged values; None where the file says nothing."""
+        fields = {
+            name: None if value in ("", NULL) else _unescape(value)
+            for name, value in zip(CONTACT_COLUMNS, values, strict=True)
+        }
+        del fields["row_no"]
+        fields["is_mobile"] = {"t": True, "f": False}.get(fields["is_mobile"])
+        fields["time_zone"] = fields["time_zone"] or ""
+        if fields["birthday"]:
+            fields["birthday"] = date.fromisoformat(fields["birthday"])
+        fields["attributes"] = json.loads(fields["attributes"] or "{}")
+        return fields
+
+    @staticmethod
+    def _merge(contact: Contact, fields: dict) -> bool:
         """Copy the file's non-empty values onto the contact; True when any differed."""
         changed = False
-        for name in UPDATABLE:
-            value = values.get(name)
+        for name in UPDATABLE[:-1]:
+            value = fields.get(name)
             if value is not None and getattr(contact, name) != value:
                 setattr(contact, name, value)
                 changed = True
-        merged = {**contact.attributes, **values["attributes"]}
+        merged = {**contact.attributes, **fields["attributes"]}
         if merged != contact.attributes:
             contact.attributes = merged
             changed = True
         return changed
 
 
-def _unpickled(spool) -> Iterator[list[list]]:
+def _unescape(value: str | None) -> str | None:
+    return value.replace("\\\\", "\\") if value and "\\" in value else value
+
+
+def _unpickled(spool) -> Iterator[Chunk]:
     while True:
         try:
             yield pickle.load(spool)  # noqa: S301 - our own temporary file

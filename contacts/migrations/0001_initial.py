@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,128 +15,395 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(max_length=16, verbose_name='phone')),
-                ('first_name', models.CharField(blank=True, max_length=100, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=100, verbose_name='last name')),
-                ('middle_name', models.CharField(blank=True, max_length=100, verbose_name='middle name')),
-                ('nickname', models.CharField(blank=True, max_length=100, verbose_name='nickname')),
-                ('birthday', models.DateField(blank=True, null=True, verbose_name='birthday')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('time_zone', models.CharField(blank=True, max_length=64, verbose_name='time zone')),
-                ('is_mobile', models.BooleanField(null=True, verbose_name='mobile')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('consent_source', models.CharField(blank=True, max_length=200, verbose_name='consent source')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='consent given')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("phone", models.CharField(max_length=16, verbose_name="phone")),
+                (
+                    "first_name",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="first name"
+                    ),
+                ),
+                (
+                    "last_name",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="last name"
+                    ),
+                ),
+                (
+                    "middle_name",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="middle name"
+                    ),
+                ),
+                (
+                    "nickname",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="nickname"
+                    ),
+                ),
+                (
+                    "birthday",
+                    models.DateField(blank=True, null=True, verbose_name="birthday"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email"),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                ("is_mobile", models.BooleanField(null=True, verbose_name="mobile")),
+                (
+                    "attributes",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="custom fields"
+                    ),
+                ),
+                (
+                    "consent_source",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="consent source"
+                    ),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="consent given"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="updated"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
-                'ordering': ['-id'],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactGroup',
+            name="ContactGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(max_length=100, unique=True, verbose_name="name"),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, verbose_name="description"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'group',
-                'verbose_name_plural': 'groups',
-                'ordering': ['name'],
+                "verbose_name": "group",
+                "verbose_name_plural": "groups",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CustomField',
+            name="CustomField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Used in placeholders and the API; letters, digits, _ and -.', unique=True, verbose_name='key')),
-                ('label', models.CharField(max_length=100, verbose_name='label')),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('number', 'Number'), ('date', 'Date')], default='text', max_length=8, verbose_name='kind')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="Used in placeholders and the API; letters, digits, _ and -.",
+                        unique=True,
+                        verbose_name="key",
+                    ),
+                ),
+                ("label", models.CharField(max_length=100, verbose_name="label")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("number", "Number"),
+                            ("date", "Date"),
+                        ],
+                        default="text",
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'custom field',
-                'verbose_name_plural': 'custom fields',
-                'ordering': ['label'],
+                "verbose_name": "custom field",
+                "verbose_name_plural": "custom fields",
+                "ordering": ["label"],
             },
         ),
         migrations.CreateModel(
-            name='GroupMembership',
+            name="GroupMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='added')),
-                ('contact', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, to='contacts.contact')),
-                ('group', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, to='contacts.contactgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "added_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="added"
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contacts.contact",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contacts.contactgroup",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'group membership',
-                'verbose_name_plural': 'group memberships',
+                "verbose_name": "group membership",
+                "verbose_name_plural": "group memberships",
             },
         ),
         migrations.AddField(
-            model_name='contact',
-            name='groups',
-            field=models.ManyToManyField(blank=True, related_name='contacts', through='contacts.GroupMembership', to='contacts.contactgroup', verbose_name='groups'),
+            model_name="contact",
+            name="groups",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="contacts",
+                through="contacts.GroupMembership",
+                to="contacts.contactgroup",
+                verbose_name="groups",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contacts', 'Contacts'), ('stoplist', 'Stop list')], default='contacts', max_length=16, verbose_name='kind')),
-                ('file', models.FileField(upload_to='imports/%Y/%m/', verbose_name='file')),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('options', models.JSONField(blank=True, default=dict, verbose_name='options')),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded, waiting for column mapping'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='uploaded', max_length=16, verbose_name='status')),
-                ('bytes_total', models.BigIntegerField(default=0, verbose_name='size')),
-                ('bytes_done', models.BigIntegerField(default=0, verbose_name='bytes read')),
-                ('rows_done', models.PositiveIntegerField(default=0, verbose_name='rows read')),
-                ('report', models.JSONField(blank=True, default=dict, verbose_name='report')),
-                ('rejects', models.FileField(blank=True, upload_to='imports/rejects/%Y/%m/', verbose_name='rejected rows')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("contacts", "Contacts"), ("stoplist", "Stop list")],
+                        default="contacts",
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(upload_to="imports/%Y/%m/", verbose_name="file"),
+                ),
+                (
+                    "original_name",
+                    models.CharField(max_length=255, verbose_name="file name"),
+                ),
+                (
+                    "options",
+                    models.JSONField(blank=True, default=dict, verbose_name="options"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded, waiting for column mapping"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="uploaded",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("bytes_total", models.BigIntegerField(default=0, verbose_name="size")),
+                (
+                    "bytes_done",
+                    models.BigIntegerField(default=0, verbose_name="bytes read"),
+                ),
+                (
+                    "rows_done",
+                    models.PositiveIntegerField(default=0, verbose_name="rows read"),
+                ),
+                (
+                    "report",
+                    models.JSONField(blank=True, default=dict, verbose_name="report"),
+                ),
+                (
+                    "rejects",
+                    models.FileField(
+                        blank=True,
+                        upload_to="imports/rejects/%Y/%m/",
+                        verbose_name="rejected rows",
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="started"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="finished"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StopListEntry',
+            name="StopListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(max_length=16, verbose_name='phone')),
-                ('reason', models.CharField(blank=True, max_length=255, verbose_name='reason')),
-                ('source', models.CharField(choices=[('manual', 'Added by hand'), ('import', 'Imported'), ('keyword', 'Stop word in a reply'), ('gateway', 'Reported by the gateway')], default='manual', max_length=16, verbose_name='source')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='added')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='added by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("phone", models.CharField(max_length=16, verbose_name="phone")),
+                (
+                    "reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="reason"),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Added by hand"),
+                            ("import", "Imported"),
+                            ("keyword", "Stop word in a reply"),
+                            ("gateway", "Reported by the gateway"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="added"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="added by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stop list entry',
-                'verbose_name_plural': 'stop list',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "stop list entry",
+                "verbose_name_plural": "stop list",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='groupmembership',
-            constraint=models.UniqueConstraint(fields=('contact', 'group'), name='contacts_membership_unique'),
+            model_name="groupmembership",
+            constraint=models.UniqueConstraint(
+                fields=("contact", "group"), name="contacts_membership_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(fields=('phone',), name='contacts_contact_phone_unique'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                fields=("phone",), name="contacts_contact_phone_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stoplistentry',
-            constraint=models.UniqueConstraint(fields=('phone',), name='contacts_stoplist_phone_unique'),
+            model_name="stoplistentry",
+            constraint=models.UniqueConstraint(
+                fields=("phone",), name="contacts_stoplist_phone_unique"
+            ),
         ),
     ]

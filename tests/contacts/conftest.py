@@ -3,9 +3,19 @@ from collections.abc import Callable
 
 import pytest
 
-from contacts.importing.runner import ImportOptions, ImportReport, run_import
+from django.utils import translation
+
 from contacts.importing import stages
+from contacts.importing.runner import ImportOptions, ImportReport, run_import
 from contacts.models import Contact, ContactGroup, CustomField, StopListEntry
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are asserted in English; the Russian catalogue has its own test."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(params=["postgres", "orm"])

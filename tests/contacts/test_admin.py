@@ -23,15 +23,27 @@ def test_admin_pages_load(superuser_client, model):
     group = ContactGroup.objects.create(name="VIP")
     contact.groups.add(group)
     StopListEntry.objects.create(phone="+79031112233")
-    response = superuser_client.get(reverse(f"admin:contacts_{model}_changelist"), {"q": "9"})
+    response = superuser_client.get(
+        reverse(f"admin:contacts_{model}_changelist"), {"q": "9"}
+    )
     assert response.status_code == 200
     if model != "importjob":
-        assert superuser_client.get(reverse(f"admin:contacts_{model}_add")).status_code == 200
-    assert superuser_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).status_code == 200
+        assert (
+            superuser_client.get(reverse(f"admin:contacts_{model}_add")).status_code
+            == 200
+        )
+    assert (
+        superuser_client.get(
+            reverse("admin:contacts_contact_change", args=[contact.pk])
+        ).status_code
+        == 200
+    )
 
 
 def test_contact_changelist_links_to_the_importer_and_exporter(superuser_client):
-    html = superuser_client.get(reverse("admin:contacts_contact_changelist")).content.decode()
+    html = superuser_client.get(
+        reverse("admin:contacts_contact_changelist")
+    ).content.decode()
     assert reverse("contacts:import") in html
     assert reverse("contacts:export") in html
 
@@ -46,8 +58,14 @@ def test_admin_add_normalises_the_phone(superuser_client):
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:3000]
     contact = Contact.objects.get()
-    assert (contact.phone, contact.time_zone, contact.is_mobile) == ("+74951234567", "Europe/Moscow", False)
-    response = superuser_client.post(reverse("admin:contacts_stoplistentry_add"), {"phone": "12", "source": "manual"})
+    assert (contact.phone, contact.time_zone, contact.is_mobile) == (
+        "+74951234567",
+        "Europe/Moscow",
+        False,
+    )
+    response = superuser_client.post(
+        reverse("admin:contacts_stoplistentry_add"), {"phone": "12", "source": "manual"}
+    )
     assert response.status_code == 200
     assert not StopListEntry.objects.exists()
 

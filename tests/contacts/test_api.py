@@ -46,13 +46,20 @@ def test_list_with_filters_and_cursor_pages(api):
     first = api.get("/api/v1/contacts", {"limit": 2}).json()
     assert [c["phone"] for c in first["items"]] == ["+79123456784", "+79123456783"]
     assert first["items"][0]["is_stopped"] is True
-    second = api.get("/api/v1/contacts", {"limit": 2, "cursor": first["next_cursor"]}).json()
-    third = api.get("/api/v1/contacts", {"limit": 2, "cursor": second["next_cursor"]}).json()
+    second = api.get(
+        "/api/v1/contacts", {"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    third = api.get(
+        "/api/v1/contacts", {"limit": 2, "cursor": second["next_cursor"]}
+    ).json()
     assert [c["phone"] for c in second["items"] + third["items"]] == [
         "+79123456782", "+79123456781", "+79123456780",
     ]  # fmt: skip
     assert third["next_cursor"] is None
-    assert [c["phone"] for c in api.get("/api/v1/contacts", {"group": group.pk}).json()["items"]] == ["+79123456783"]
+    assert [
+        c["phone"]
+        for c in api.get("/api/v1/contacts", {"group": group.pk}).json()["items"]
+    ] == ["+79123456783"]
     assert len(api.get("/api/v1/contacts", {"stopped": "false"}).json()["items"]) == 4
     assert api.get("/api/v1/contacts", {"cursor": "!!"}).status_code == 400
 
@@ -61,33 +68,67 @@ def test_create_update_delete(api):
     group = ContactGroup.objects.create(name="VIP")
     response = api.post(
         "/api/v1/contacts",
-        {"phone": "8 912 345-67-89", "first_name": "Иван", "groups": [group.pk], "attributes": {"city": "Омск"}},
+        {
+            "phone": "8 912 345-67-89",
+            "first_name": "Иван",
+            "groups": [group.pk],
+            "attributes": {"city": "Омск"},
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["phone"], body["is_mobile"], body["groups"]) == ("+79123456789", True, [group.pk])
+    assert (body["phone"], body["is_mobile"], body["groups"]) == (
+        "+79123456789",
+        True,
+        [group.pk],
+    )
 
-    duplicate = api.post("/api/v1/contacts", {"phone": "+79123456789"}, content_type="application/json")
+    duplicate = api.post(
+        "/api/v1/contacts", {"phone": "+79123456789"}, content_type="application/json"
+    )
     assert duplicate.status_code == 400
     assert duplicate.json()["where"] == "phone"
-    invalid = api.post("/api/v1/contacts", {"phone": "123"}, content_type="application/json")
+    invalid = api.post(
+        "/api/v1/contacts", {"phone": "123"}, content_type="application/json"
+    )
     assert invalid.status_code == 400
     assert "not a valid phone number" in invalid.json()["detail"]
 
-    patched = api.patch(f"/api/v1/contacts/{body['id']}", {"last_name": "Иванов", "groups": []}, content_type="application/json")
+    patched = api.patch(
+        f"/api/v1/contacts/{body['id']}",
+        {"last_name": "Иванов", "groups": []},
+        content_type="application/json",
+    )
     assert patched.status_code == 200
-    assert (patched.json()["last_name"], patched.json()["first_name"], patched.json()["groups"]) == ("Иванов", "Иван", [])
-    assert api.get(f"/api/v1/contacts/{body['id']}").json()["attributes"] == {"city": "Омск"}
+    assert (
+        patched.json()["last_name"],
+        patched.json()["first_name"],
+        patched.json()["groups"],
+    ) == ("Иванов", "Иван", [])
+    assert api.get(f"/api/v1/contacts/{body['id']}").json()["attributes"] == {
+        "city": "Омск"
+    }
     assert api.delete(f"/api/v1/contacts/{body['id']}").status_code == 204
     assert api.get(f"/api/v1/contacts/{body['id']}").status_code == 404
 
 
 def test_groups_and_stoplist(api):
-    assert api.post("/api/v1/groups", {"name": "VIP"}, content_type="application/json").status_code == 201
+    assert (
+        api.post(
+            "/api/v1/groups", {"name": "VIP"}, content_type="application/json"
+        ).status_code
+        == 201
+    )
     groups = api.get("/api/v1/groups").json()
-    assert groups == [{"id": groups[0]["id"], "name": "VIP", "description": "", "member_count": 0}]
-    response = api.post("/api/v1/stoplist", {"phone": "89123456789", "reason": "STOP"}, content_type="application/json")
+    assert groups == [
+        {"id": groups[0]["id"], "name": "VIP", "description": "", "member_count": 0}
+    ]
+    response = api.post(
+        "/api/v1/stoplist",
+        {"phone": "89123456789", "reason": "STOP"},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     assert api.get("/api/v1/stoplist").json()["items"][0]["phone"] == "+79123456789"
     assert api.delete("/api/v1/stoplist/+79123456789").status_code == 204
@@ -98,7 +139,9 @@ def test_groups_and_stoplist(api):
 def test_import_job_and_export(api, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("c.csv", "Телефон;Имя\n89123456789;Иван\nbad;x\n".encode("cp1251"))
+    upload = SimpleUploadedFile(
+        "c.csv", "Телефон;Имя\n89123456789;Иван\nbad;x\n".encode("cp1251")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/v1/contacts/import", {"file": upload})
     assert response.status_code == 202, response.content
@@ -117,7 +160,65 @@ def test_import_job_and_export(api, django_capture_on_commit_callbacks):
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200
-    assert viewer_api.post("/api/v1/contacts", {"phone": "89123456780"}, content_type="application/json").status_code == 403
-    assert viewer_api.delete(f"/api/v1/contacts/{Contact.objects.get().pk}").status_code == 403
-    assert viewer_api.post("/api/v1/stoplist", {"phone": "89123456780"}, content_type="application/json").status_code == 403
+    assert (
+        viewer_api.post(
+            "/api/v1/contacts",
+            {"phone": "89123456780"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    assert (
+        viewer_api.delete(f"/api/v1/contacts/{Contact.objects.get().pk}").status_code
+        == 403
+    )
+    assert (
+        viewer_api.post(
+            "/api/v1/stoplist",
+            {"phone": "89123456780"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    assert not ImportJob.objects.exists()
+
+
+def test_bad_input_is_a_4xx_never_a_500(api):
+    bad = [
+        ("post", "/api/v1/contacts", {"phone": "89123456789", "first_name": "a\x00b"}),
+        ("post", "/api/v1/contacts", {"phone": "89123456789", "first_name": "x" * 101}),
+        ("post", "/api/v1/contacts", {"phone": "89123456789", "email": "not-an-email"}),
+        (
+            "post",
+            "/api/v1/contacts",
+            {"phone": "89123456789", "attributes": {"k": "\x00"}},
+        ),
+        ("post", "/api/v1/stoplist", {"phone": "89123456789", "reason": "\x00"}),
+        ("post", "/api/v1/groups", {"name": "g" * 101}),
+    ]
+    for method, path, body in bad:
+        response = getattr(api, method)(path, body, content_type="application/json")
+        assert response.status_code in (400, 422), (path, body, response.content)
+    assert api.get("/api/v1/contacts", {"q": "a\x00"}).status_code in (400, 422)
+    contact = make_contact()
+    response = api.patch(
+        f"/api/v1/contacts/{contact.pk}",
+        {"first_name": None},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["first_name"] == ""
+
+
+def test_import_options_are_checked(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    for options in (
+        {"encoding": "koi8"},
+        {"delimiter": "|"},
+        {"mapping": "phone,nonsense"},
+    ):
+        upload = SimpleUploadedFile("c.csv", b"phone\n89123456789\n")
+        response = api.post("/api/v1/contacts/import", {"file": upload, **options})
+        assert response.status_code == 400, options
     assert not ImportJob.objects.exists()

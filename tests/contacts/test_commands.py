@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def test_import_contacts_prints_the_report_and_writes_rejects(tmp_path):
     path = tmp_path / "book.csv"
-    path.write_bytes("Телефон;Имя;Фамилия\n89123456789;Иван;Иванов\n123;Пётр;\n".encode("cp1251"))
+    path.write_bytes(
+        "Телефон;Имя;Фамилия\n89123456789;Иван;Иванов\n123;Пётр;\n".encode("cp1251")
+    )
     rejects = tmp_path / "rejects.csv"
     out = StringIO()
     call_command(
@@ -50,10 +52,14 @@ def test_import_contacts_fails_when_the_file_cannot_be_read(tmp_path):
     with pytest.raises(CommandError, match="binary data"):
         call_command("import_contacts", str(path), stdout=StringIO())
     with pytest.raises(CommandError, match="no such file"):
-        call_command("import_contacts", str(tmp_path / "missing.csv"), stdout=StringIO())
+        call_command(
+            "import_contacts", str(tmp_path / "missing.csv"), stdout=StringIO()
+        )
     path.write_text("phone\n89123456789\n", encoding="utf-8")
     with pytest.raises(CommandError, match="unknown field"):
-        call_command("import_contacts", str(path), "--map", "1=nonsense", stdout=StringIO())
+        call_command(
+            "import_contacts", str(path), "--map", "1=nonsense", stdout=StringIO()
+        )
 
 
 def test_import_stoplist(tmp_path):
@@ -74,7 +80,9 @@ def test_export_contacts_csv_and_xlsx(tmp_path):
     rows = list(csv.reader(out.open(encoding="utf-8-sig")))
     assert [r[0] for r in rows[1:]] == ["+79123456789"]
     xlsx = tmp_path / "all.xlsx"
-    call_command("export_contacts", "--format", "xlsx", "-o", str(xlsx), stderr=StringIO())
+    call_command(
+        "export_contacts", "--format", "xlsx", "-o", str(xlsx), stderr=StringIO()
+    )
     assert openpyxl.load_workbook(xlsx).active.max_row == 3
     with pytest.raises(CommandError, match="No group named"):
         call_command("export_contacts", "--group", "nope")

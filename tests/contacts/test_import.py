@@ -8,6 +8,8 @@ from datetime import date
 import openpyxl
 import pytest
 
+from django.utils import translation
+
 from contacts.importing.sources import ImportFileError
 from contacts.models import Contact, GroupMembership, StopListEntry
 from tests.contacts.conftest import make_contact, stop
@@ -194,16 +196,14 @@ def test_existing_contacts_are_left_alone_unless_update(
 
 def test_update_fills_an_empty_birthday(do_import, stage_kind):
     make_contact("+79123456789")
-    report, _ = do_import(
-        "phone;birthday\n89123456789;1990-03-04\n".encode(), update=True
-    )
+    report, _ = do_import(b"phone;birthday\n89123456789;1990-03-04\n", update=True)
     assert report.updated == 1
     assert Contact.objects.get().birthday == date(1990, 3, 4)
 
 
 def test_groups_are_filled_for_new_and_existing_contacts(do_import, stage_kind, group):
     make_contact("+79123456789")
-    data = "phone\n89123456789\n89123456780\n".encode()
+    data = b"phone\n89123456789\n89123456780\n"
     do_import(data, group_ids=[group.pk])
     assert set(group.contacts.values_list("phone", flat=True)) == {
         "+79123456789",
@@ -330,3 +330,21 @@ def test_many_rows_in_several_chunks(do_import, stage_kind, monkeypatch):
     report, _ = do_import(("Телефон;Имя\n" + "".join(lines + lines[::3])).encode())
     assert (report.rows, report.created, report.duplicates) == (134, 100, 34)
     assert Contact.objects.count() == 100
+
+
+def test_rows_of_existing_numbers_are_checked_only_when_they_update(
+    do_import, stage_kind
+):
+    make_contact("+79123456789", first_name="Иван")
+    data = "Телефон;Дата рождения\n89123456789;31.02.1990\n".encode()
+    report, _ = do_import(data)
+    assert (report.unchanged, report.invalid) == (1, 0)
+    report, rejects = do_import(data, update=True)
+    assert (report.unchanged, report.invalid) == (0, 1)
+    assert "column “Дата рождения”: not a date" in rejects
+
+
+def test_reasons_are_in_the_users_language(do_import):
+    with translation.override("ru"):
+        _report, rejects = do_import("Телефон;Имя\n12345;Пётр\n".encode())
+    assert "столбец «Телефон»: слишком мало цифр" in rejects

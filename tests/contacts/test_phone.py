@@ -2,6 +2,8 @@ import random
 
 import pytest
 
+from django.utils import translation
+
 from contacts.phone import (
     InvalidPhone,
     NormalizedPhone,
@@ -136,3 +138,17 @@ def _outcome(function, raw, region):
         return function(raw, region)
     except InvalidPhone as exc:
         return ("invalid", exc.reason)
+
+
+def test_cached_fast_path_reason_follows_the_language():
+    raw = "+7 930 000 00 00"  # 93000X is not allocated: invalid on the fast path
+    reasons = {}
+    for language in ("en", "ru", "en"):
+        with translation.override(language), pytest.raises(InvalidPhone) as caught:
+            normalize_phone_fast(raw, region="RU")
+        with translation.override(language):
+            reasons.setdefault(language, set()).add(caught.value.reason)
+    assert reasons == {
+        "en": {"no such number in the numbering plan"},
+        "ru": {"такого номера нет в плане нумерации"},
+    }

@@ -12,10 +12,16 @@ pytestmark = pytest.mark.django_db
 
 def test_contact_opt_out_is_idempotent_and_keeps_the_contact(admin_user):
     contact = make_contact("+79123456789")
-    entry = services.contact_opt_out(phone="8 912 345 67 89", reason="STOP", source="keyword", user=admin_user)
+    entry = services.contact_opt_out(
+        phone="8 912 345 67 89", reason="STOP", source="keyword", user=admin_user
+    )
     again = services.contact_opt_out(phone="+79123456789", reason="other")
     assert entry.pk == again.pk
-    assert (entry.reason, entry.source, entry.created_by) == ("STOP", "keyword", admin_user)
+    assert (entry.reason, entry.source, entry.created_by) == (
+        "STOP",
+        "keyword",
+        admin_user,
+    )
     assert Contact.objects.filter(pk=contact.pk).exists()
     assert selectors.contact_list().get(pk=contact.pk).is_stopped
     with pytest.raises(ApplicationError) as caught:
@@ -30,7 +36,10 @@ def test_stoplist_remove_accepts_any_format():
 
 
 def test_contacts_reachable_includes_excludes_and_skips_stop_listed():
-    customers, staff = ContactGroup.objects.create(name="c"), ContactGroup.objects.create(name="s")
+    customers, staff = (
+        ContactGroup.objects.create(name="c"),
+        ContactGroup.objects.create(name="s"),
+    )
     one = make_contact("+79123456781")
     two = make_contact("+79123456782")
     three = make_contact("+79123456783")
@@ -39,7 +48,9 @@ def test_contacts_reachable_includes_excludes_and_skips_stop_listed():
     two.groups.add(customers, staff)
     three.groups.add(customers)
     stop(three.phone)
-    reachable = selectors.contacts_reachable(include_groups=[customers], exclude_groups=[staff])
+    reachable = selectors.contacts_reachable(
+        include_groups=[customers], exclude_groups=[staff]
+    )
     assert list(reachable) == [one]
     everyone = selectors.contacts_reachable(include_groups=None)
     assert set(everyone.values_list("phone", flat=True)) == {
@@ -56,7 +67,9 @@ def test_bulk_services_are_set_based(django_assert_num_queries):
         assert services.contacts_add_to_group(contacts=contacts, group=group) == 10
     assert services.contacts_add_to_group(contacts=contacts, group=group) == 0
     with django_assert_num_queries(1):
-        assert services.contacts_opt_out(contacts=Contact.objects.all(), reason="x") == 30
+        assert (
+            services.contacts_opt_out(contacts=Contact.objects.all(), reason="x") == 30
+        )
     assert services.contacts_remove_from_group(contacts=contacts, group=group) == 10
     assert services.contacts_delete(contacts=contacts) == 10
     assert GroupMembership.objects.count() == 0

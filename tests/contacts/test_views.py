@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     "url_name",
-    ["contacts:list", "contacts:group_list", "contacts:stoplist", "contacts:import", "contacts:create"],
+    [
+        "contacts:list",
+        "contacts:group_list",
+        "contacts:stoplist",
+        "contacts:import",
+        "contacts:create",
+    ],
 )
 def test_anonymous_is_sent_to_login(client, url_name):
     response = client.get(reverse(url_name))
@@ -21,7 +27,15 @@ def test_anonymous_is_sent_to_login(client, url_name):
     assert response.url.startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("url_name", ["contacts:list", "contacts:group_list", "contacts:stoplist", "contacts:custom_fields"])
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "contacts:list",
+        "contacts:group_list",
+        "contacts:stoplist",
+        "contacts:custom_fields",
+    ],
+)
 def test_viewer_can_read_the_lists(viewer_client, url_name):
     make_contact(first_name="Иван")
     assert viewer_client.get(reverse(url_name)).status_code == 200
@@ -40,7 +54,11 @@ def test_viewer_gets_403_on_every_write(viewer_client, group):
         ("post", reverse("contacts:stoplist_remove"), {"phone": "+79123456789"}),
         ("get", reverse("contacts:import"), {}),
         ("get", reverse("contacts:stoplist_import"), {}),
-        ("post", reverse("contacts:custom_fields"), {"label": "x", "key": "x", "kind": "text"}),
+        (
+            "post",
+            reverse("contacts:custom_fields"),
+            {"label": "x", "key": "x", "kind": "text"},
+        ),
     ]
     for method, url, data in writes:
         assert getattr(viewer_client, method)(url, data).status_code == 403, url
@@ -71,7 +89,9 @@ def test_contact_list_searches_and_filters(manager_client, group):
     assert phones(stopped="false") == {"+79123456789"}
 
 
-def test_contact_list_pages_without_counting(manager_client, django_assert_max_num_queries):
+def test_contact_list_pages_without_counting(
+    manager_client, django_assert_max_num_queries
+):
     for i in range(60):
         make_contact(f"+7912000{i:04d}")
     response = manager_client.get(reverse("contacts:list"))
@@ -84,19 +104,33 @@ def test_contact_list_pages_without_counting(manager_client, django_assert_max_n
 def test_create_edit_and_delete_a_contact(manager_client, group, custom_fields):
     response = manager_client.post(
         reverse("contacts:create"),
-        {"phone": "8 (912) 345-67-89", "first_name": "Иван", "groups": [group.pk], "cf_balance": "12.5"},
+        {
+            "phone": "8 (912) 345-67-89",
+            "first_name": "Иван",
+            "groups": [group.pk],
+            "cf_balance": "12.5",
+        },
     )
     contact = Contact.objects.get()
     assert response.status_code == 302
-    assert (contact.phone, contact.first_name, contact.is_mobile) == ("+79123456789", "Иван", True)
+    assert (contact.phone, contact.first_name, contact.is_mobile) == (
+        "+79123456789",
+        "Иван",
+        True,
+    )
     assert list(contact.groups.all()) == [group]
     assert contact.attributes == {"balance": 12.5}
 
     response = manager_client.post(
-        reverse("contacts:edit", args=[contact.pk]), {"phone": "+7 495 123 45 67", "first_name": "Пётр"}
+        reverse("contacts:edit", args=[contact.pk]),
+        {"phone": "+7 495 123 45 67", "first_name": "Пётр"},
     )
     contact.refresh_from_db()
-    assert (contact.phone, contact.time_zone, contact.first_name) == ("+74951234567", "Europe/Moscow", "Пётр")
+    assert (contact.phone, contact.time_zone, contact.first_name) == (
+        "+74951234567",
+        "Europe/Moscow",
+        "Пётр",
+    )
     assert contact.attributes == {}
 
     manager_client.post(reverse("contacts:delete", args=[contact.pk]))
@@ -124,18 +158,26 @@ def test_contact_detail_shows_stop_flag_and_history_slot(manager_client):
 def test_bulk_actions(manager_client, group):
     one, two = make_contact("+79123456789"), make_contact("+79123456780")
     url = reverse("contacts:bulk")
-    manager_client.post(url, {"action": "add_to_group", "group": group.pk, "ids": [one.pk, two.pk]})
+    manager_client.post(
+        url, {"action": "add_to_group", "group": group.pk, "ids": [one.pk, two.pk]}
+    )
     assert group.contacts.count() == 2
-    manager_client.post(url, {"action": "remove_from_group", "group": group.pk, "ids": [one.pk]})
+    manager_client.post(
+        url, {"action": "remove_from_group", "group": group.pk, "ids": [one.pk]}
+    )
     assert list(group.contacts.all()) == [two]
     manager_client.post(url, {"action": "opt_out", "ids": [two.pk]})
     assert StopListEntry.objects.get().phone == two.phone
-    manager_client.post(url, {"action": "delete", "select_all": "on", "query": "q=9123456789"})
+    manager_client.post(
+        url, {"action": "delete", "select_all": "on", "query": "q=9123456789"}
+    )
     assert list(Contact.objects.all()) == [two]
 
 
 def test_groups_pages(manager_client):
-    response = manager_client.post(reverse("contacts:group_create"), {"name": "VIP", "description": ""})
+    response = manager_client.post(
+        reverse("contacts:group_create"), {"name": "VIP", "description": ""}
+    )
     assert response.status_code == 302
     group = ContactGroup.objects.get()
     make_contact().groups.add(group)
@@ -150,18 +192,31 @@ def test_groups_pages(manager_client):
 
 
 def test_stoplist_page_adds_and_removes(manager_client):
-    manager_client.post(reverse("contacts:stoplist"), {"phone": "8 912 345 67 89", "reason": "жалоба"})
+    manager_client.post(
+        reverse("contacts:stoplist"), {"phone": "8 912 345 67 89", "reason": "жалоба"}
+    )
     entry = StopListEntry.objects.get()
-    assert (entry.phone, entry.reason, entry.source) == ("+79123456789", "жалоба", "manual")
+    assert (entry.phone, entry.reason, entry.source) == (
+        "+79123456789",
+        "жалоба",
+        "manual",
+    )
     response = manager_client.post(reverse("contacts:stoplist"), {"phone": "abc"})
     assert "not a valid phone number" in response.content.decode()
-    assert "+79123456789" in manager_client.get(reverse("contacts:stoplist")).content.decode()
+    assert (
+        "+79123456789"
+        in manager_client.get(reverse("contacts:stoplist")).content.decode()
+    )
     manager_client.post(reverse("contacts:stoplist_remove"), {"phone": "+79123456789"})
     assert not StopListEntry.objects.exists()
 
 
-def test_import_wizard_end_to_end(manager_client, group, django_capture_on_commit_callbacks):
-    data = "Телефон;Имя;Заметка\r\n8 912 345-67-89;Иван;x\r\n123;Пётр;y\r\n".encode("cp1251")
+def test_import_wizard_end_to_end(
+    manager_client, group, django_capture_on_commit_callbacks
+):
+    data = "Телефон;Имя;Заметка\r\n8 912 345-67-89;Иван;x\r\n123;Пётр;y\r\n".encode(
+        "cp1251"
+    )
     upload = SimpleUploadedFile("book.csv", data, content_type="text/csv")
     response = manager_client.post(reverse("contacts:import"), {"file": upload})
     job = ImportJob.objects.get()
@@ -178,16 +233,21 @@ def test_import_wizard_end_to_end(manager_client, group, django_capture_on_commi
     post = {"encoding": "cp1251", "delimiter": ";", "header": "on", "col_0": "phone",
             "col_1": "first_name", "col_2": "", "groups": [group.pk]}  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+        response = manager_client.post(
+            reverse("contacts:import_mapping", args=[job.pk]), post
+        )
     assert response.url == reverse("contacts:import_detail", args=[job.pk])
     job.refresh_from_db()
     assert job.status == "done", job.error
-    assert job.report["created"] == 1 and job.report["invalid"] == 1
+    assert job.report["created"] == 1
+    assert job.report["invalid"] == 1
     assert Contact.objects.get().first_name == "Иван"
     assert list(group.contacts.values_list("phone", flat=True)) == ["+79123456789"]
 
-    page = manager_client.get(reverse("contacts:import_detail", args=[job.pk])).content.decode()
-    assert "rejected" not in page or True
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk])
+    ).content.decode()
+    assert reverse("contacts:import_rejects", args=[job.pk]) in page
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
     body = b"".join(rejects.streaming_content).decode("utf-8-sig")
     assert "3,column “Телефон”: too few digits" in body.replace('"', "")
@@ -200,7 +260,13 @@ def test_mapping_without_phone_is_a_form_error(manager_client):
     job = ImportJob.objects.get()
     response = manager_client.post(
         reverse("contacts:import_mapping", args=[job.pk]),
-        {"encoding": "utf-8", "delimiter": ";", "header": "on", "col_0": "", "col_1": "first_name"},
+        {
+            "encoding": "utf-8",
+            "delimiter": ";",
+            "header": "on",
+            "col_0": "",
+            "col_1": "first_name",
+        },
     )
     assert response.status_code == 200
     assert "Choose the column that holds the phone number" in response.content.decode()
@@ -217,7 +283,10 @@ def test_mapping_without_phone_is_a_form_error(manager_client):
 def test_bad_upload_gets_a_clear_page_not_a_500(manager_client, data, message):
     upload = SimpleUploadedFile("bad.csv", data)
     response = manager_client.post(
-        reverse("contacts:import"), {"file": upload}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+        reverse("contacts:import"),
+        {"file": upload},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code in (200, 400)
     assert message in response.content.decode()
@@ -244,18 +313,24 @@ def test_failed_job_shows_its_error(manager_client, django_capture_on_commit_cal
     assert job.status == "failed"
     assert "Row 22: a quoted cell is never closed" in job.error
     assert not Contact.objects.exists()
-    page = manager_client.get(reverse("contacts:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
     assert "never closed" in page.content.decode()
 
 
 def test_stoplist_import_page(manager_client, django_capture_on_commit_callbacks):
-    upload = SimpleUploadedFile("stop.csv", codecs.BOM_UTF8 + "phone\n89123456789\n".encode())
-    response = manager_client.post(reverse("contacts:stoplist_import"), {"file": upload})
+    upload = SimpleUploadedFile("stop.csv", codecs.BOM_UTF8 + b"phone\n89123456789\n")
+    response = manager_client.post(
+        reverse("contacts:stoplist_import"), {"file": upload}
+    )
     job = ImportJob.objects.get()
     assert job.kind == "stoplist"
     post = {"encoding": "utf-8-sig", "delimiter": ",", "header": "on", "col_0": "phone"}
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+        response = manager_client.post(
+            reverse("contacts:import_mapping", args=[job.pk]), post
+        )
     assert response.status_code == 302
     assert StopListEntry.objects.get().phone == "+79123456789"
 
@@ -263,10 +338,13 @@ def test_stoplist_import_page(manager_client, django_capture_on_commit_callbacks
 def test_export_view_streams_csv_of_the_filter(manager_client, group):
     make_contact("+79123456789", first_name="Иван").groups.add(group)
     make_contact("+79031112233", first_name="Анна")
-    response = manager_client.get(reverse("contacts:export"), {"group": group.pk, "format": "csv"})
+    response = manager_client.get(
+        reverse("contacts:export"), {"group": group.pk, "format": "csv"}
+    )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert "+79123456789" in body and "+79031112233" not in body
+    assert "+79123456789" in body
+    assert "+79031112233" not in body
     response = manager_client.get(reverse("contacts:export"), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")

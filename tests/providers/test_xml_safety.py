@@ -36,7 +36,9 @@ def test_doctype_hidden_behind_whitespace_and_bom_is_refused(body):
 def test_callbacks_refuse_entity_attacks_without_leaking(client, simulator, kind, body):
     account = simulated_account(simulator, kind)
     response = client.post(
-        f"/callbacks/{account.callback_token}/status/", data=body, content_type="text/xml"
+        f"/callbacks/{account.callback_token}/status/",
+        data=body,
+        content_type="text/xml",
     )
     assert response.status_code == 400
     assert b"root:" not in response.content

@@ -50,5 +50,9 @@ def bearer(admin_user):
 def test_api_operation_never_errors_or_breaks_its_schema(case, bearer):
     case.call_and_validate(
         headers=bearer,
-        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        checks=[
+            not_a_server_error,
+            response_schema_conformance,
+            content_type_conformance,
+        ],
     )
