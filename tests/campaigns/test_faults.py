@@ -16,7 +16,8 @@ from campaigns.dispatch import campaign_pump
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, Message
 from campaigns.reconcile import messages_reconcile
-from providers.exceptions import GatewayUnavailable
+from campaigns.sending import pause_reason_for
+from providers.exceptions import GatewayUnavailable, InsufficientBalance
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
 
@@ -120,7 +121,9 @@ def test_insufficient_funds_pause_the_campaign_with_a_banner(
     campaign_pump(campaign_id=campaign.pk)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED
-    assert "top up" in campaign.pause_reason
+    assert campaign.pause_reason == pause_reason_for(
+        InsufficientBalance(kind, "no money")
+    )
     assert not Message.objects.filter(campaign=campaign, status="queued").exists()
     assert (
         Message.objects.filter(campaign=campaign, claimed_at__isnull=True).count()

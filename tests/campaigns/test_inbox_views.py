@@ -155,7 +155,9 @@ def test_answer_to_a_stop_listed_number_is_refused(manager_client, simulator):
     reply = make_reply(account, phone="+79120000042", text="СТОП", is_opt_out=True)
     StopListEntry.objects.create(phone=reply.phone, source="keyword")
     response = manager_client.post(
-        reverse("reports:reply_answer", args=[reply.pk]), {"text": "Sorry"}
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "Sorry"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert "stop list" in response.content.decode()

@@ -87,7 +87,7 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     campaign.include_groups.set([make_audience(size)])
     campaign_expand(campaign=campaign)
     queue = f"crash-{uuid.uuid4().hex[:8]}"
-    client = Celery(broker=BROKER)
+    client = Celery(broker=BROKER, set_as_current=False)
     submissions = simulator.state.submissions
 
     worker = start_worker(queue)

@@ -38,7 +38,7 @@ def worker_queue():
 
 @pytest.mark.worker
 def test_task_round_trips_through_a_real_worker(worker_queue):
-    client = Celery(broker=BROKER, backend=BACKEND)
+    client = Celery(broker=BROKER, backend=BACKEND, set_as_current=False)
     token = uuid.uuid4().hex
     result = client.send_task("smsportal.ping", args=[token], queue=worker_queue)
     assert result.get(timeout=60) == token
