@@ -1,0 +1,182 @@
+"""A campaign from the composer to the stop list, in the browser.
+
+Compose (the live counter turns from GSM-7 to UCS-2 when Cyrillic is typed), launch,
+watch the real worker send and the simulator's delivery reports bring the progress to
+delivered, open the report and its chart, export the messages, then a recipient answers
+"СТОП": the reply shows in the inbox and the number lands on the stop list.
+"""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns.models import Campaign, Message
+from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from tests.campaigns.gateway_accounts import LOGIN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AUDIENCE = [
+    ("+79120002001", "Анна"),
+    ("+79120002002", "Борис"),
+    ("+79120002003", "Вера"),
+    ("+79120009990", "Потерянный"),  # the simulator reports it undelivered
+]
+DELIVERED = 3
+# Progress, reports and the chart follow the worker and the simulator's callbacks.
+SETTLE_MS = 60_000
+
+
+@pytest.fixture
+def audience(transactional_db) -> ContactGroup:
+    group = ContactGroup.objects.create(name="E2E audience")
+    contacts = Contact.objects.bulk_create(
+        Contact(phone=phone, first_name=name) for phone, name in AUDIENCE
+    )
+    GroupMembership.objects.bulk_create(
+        GroupMembership(contact=c, group=group) for c in contacts
+    )
+    return group
+
+
+def counter_encoding(page) -> str:
+    return page.locator(
+        "[data-segment-counter] [data-sc-encoding]:visible"
+    ).get_attribute("data-sc-encoding")
+
+
+def test_compose_launch_deliver_report_export_and_stop_reply(
+    admin_page,
+    real_worker,
+    simulator,
+    gateway_account,
+    audience,
+    browser_problems,
+    shoot,
+):
+    page = admin_page
+
+    # Compose ---------------------------------------------------------------------
+    page.goto("/campaigns/new/")
+    counter = page.locator("[data-segment-counter]")
+    page.fill("#id_name", "Осенняя акция")
+    expect(page.locator("#id_account")).to_have_value(str(gateway_account.pk))
+    sender = page.locator("#id_sender")
+    if sender.evaluate("el => el.tagName") == "SELECT":
+        sender.select_option("SMSPORTAL")
+    else:
+        sender.fill("SMSPORTAL")
+    text = page.locator("#id_text")
+    text.press_sequentially("Hello {first_name}, sale today")
+    expect(counter.locator("[data-sc-encoding=gsm7]")).to_be_visible()
+    expect(counter.locator("[data-sc-encoding=ucs2]")).to_be_hidden()
+    expect(counter.locator("[data-sc-field=per-segment]")).to_have_text("160")
+    expect(counter.locator("[data-sc-field=segments]").first).to_have_text("1")
+    assert counter_encoding(page) == "gsm7"
+    shoot(page, "composer-gsm7")
+
+    text.press_sequentially(" — скидки!")
+    expect(counter.locator("[data-sc-encoding=ucs2]")).to_be_visible()
+    expect(counter.locator("[data-sc-encoding=gsm7]")).to_be_hidden()
+    expect(counter.locator("[data-sc-field=per-segment]")).to_have_text("70")
+    expect(counter.locator("[data-sc-show=non-gsm]")).to_be_visible()
+    expect(counter.locator("[data-sc-field=non-gsm]")).to_contain_text("с")
+    assert counter_encoding(page) == "ucs2"
+
+    page.select_option("#id_include_groups", label="E2E audience")
+    quiet = page.locator("#id_respect_quiet_hours")
+    if quiet.is_checked():
+        quiet.uncheck()
+    shoot(page, "campaign-composer")
+    browser_problems.assert_none("on the composer")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
+    campaign = Campaign.objects.get(name="Осенняя акция")
+    assert campaign.text == "Hello {first_name}, sale today — скидки!"
+
+    # Preview and launch ------------------------------------------------------------
+    page.goto(f"/campaigns/{campaign.pk}/")
+    preview = page.locator("[data-campaign-preview]")
+    expect(preview.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
+    expect(preview.locator("[data-preview=samples]")).to_contain_text("Hello Анна")
+    shoot(page, "campaign-draft")
+    browser_problems.assert_none("on the draft's page")
+    page.locator("[data-action=launch]").click()  # confirm() is accepted
+    expect(page.get_by_text("Campaign launched.")).to_be_visible()
+
+    # The worker sends, the simulator pushes reports, the progress block polls ----------
+    progress = page.locator("#campaign-progress")
+    expect(progress.locator("tr[data-status=delivered] td")).to_have_text(
+        str(DELIVERED), timeout=SETTLE_MS
+    )
+    expect(progress).to_have_attribute("data-state", "completed", timeout=SETTLE_MS)
+    expect(progress.locator("tr[data-status=undelivered] td")).to_have_text("1")
+    expect(progress.locator("[data-status=total]")).to_have_text(str(len(AUDIENCE)))
+    shoot(page, "campaign-detail")
+    browser_problems.assert_none("while the campaign was sending")
+    statuses = sorted(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    assert statuses == ["delivered"] * DELIVERED + ["undelivered"]
+    assert len(simulator.state.submissions) == len(AUDIENCE)
+
+    # The report and its chart ----------------------------------------------------------
+    page.locator("[data-action=report]").click()
+    page.wait_for_url(f"**/campaigns/{campaign.pk}/report/")
+    expect(page.locator("[data-funnel=total]")).to_have_text(str(len(AUDIENCE)))
+    expect(page.locator("[data-funnel=delivered]")).to_have_text(str(DELIVERED))
+    chart = page.locator("canvas#delivery-chart")
+    expect(chart).to_be_visible()
+    # Chart.js registered a chart on the canvas and drew bars summing to the delivered.
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('delivery-chart'))"
+    )
+    drawn = page.evaluate(
+        """() => {
+            const chart = Chart.getChart(document.getElementById('delivery-chart'));
+            const values = chart.data.datasets[0].data;
+            const bars = chart.getDatasetMeta(0).data.length;
+            return {total: values.reduce((a, b) => a + b, 0), bars};
+        }"""
+    )
+    assert drawn["total"] == DELIVERED, drawn
+    assert drawn["bars"] >= 1, drawn
+    expect(page.locator("#failure-reasons")).to_be_visible()
+    shoot(page, "report")
+    browser_problems.assert_none("on the report")
+
+    # Export the messages ---------------------------------------------------------------
+    page.get_by_role("button", name="Export messages").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV (UTF-8, for Excel)").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    body = download.path().read_bytes()
+    assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert sorted(r["Phone"] for r in rows) == sorted(p for p, _ in AUDIENCE)
+    by_phone = {r["Phone"]: r for r in rows}
+    assert by_phone["+79120002001"]["Text"] == "Hello Анна, sale today — скидки!"
+    assert [r["Status"] for r in rows].count("Delivered") == DELIVERED
+    assert by_phone["+79120009990"]["Status"] == "Undelivered"
+    browser_problems.assert_none("exporting")
+
+    # A recipient answers СТОП ------------------------------------------------------------
+    simulator.state.add_incoming("smsc", LOGIN, phone="79120002002", text="СТОП")
+    page.goto("/campaigns/inbox/")
+    page.get_by_role("button", name="Fetch now").click()
+    expect(page.get_by_text("1 new reply")).to_be_visible()
+    row = page.locator("table tbody tr", has_text="СТОП")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("79120002002")
+    shoot(page, "inbox")
+    browser_problems.assert_none("on the inbox")
+
+    page.goto("/contacts/stop-list/")
+    expect(page.locator("table tbody")).to_contain_text("+79120002002")
+    shoot(page, "stop-list")
+    browser_problems.assert_none("on the stop list")
+    entry = StopListEntry.objects.get(phone="+79120002002")
+    assert entry.source == StopListEntry.Source.KEYWORD
