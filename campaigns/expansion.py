@@ -25,15 +25,11 @@ from campaigns.audience import (
     parse_extra_numbers,
 )
 from campaigns.models import Campaign, Message
-from campaigns.planning import SendPlan, count
+from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
 from campaigns.templating import render_sql
 from contacts.models import Contact, StopListEntry
 
 BATCH = 2000
-CONTACT_VALUES = (
-    "id", "phone", "first_name", "last_name", "middle_name", "nickname", "email",
-    "attributes", "time_zone",
-)  # fmt: skip
 
 
 @dataclass
@@ -186,7 +182,7 @@ def _insert_contacts_python(campaign: Campaign, plan: SendPlan, reachable) -> in
     total = reachable.count()
     rows = reachable.order_by("id").values(*CONTACT_VALUES).iterator(chunk_size=BATCH)
     recipients = (
-        Recipient(row["phone"], row["id"], _values(row), row["time_zone"])
+        Recipient(row["phone"], row["id"], template_values(row), row["time_zone"])
         for row in rows
     )
     return _insert(campaign, plan, recipients, total)
@@ -215,7 +211,7 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
         if phone in stopped:
             continue
         row = contacts.get(phone)
-        values = _values(row) if row else {"phone": phone}
+        values = template_values(row) if row else {"phone": phone}
         zone_name = (row or {}).get("time_zone") or time_zone
         recipients.append(
             Recipient(phone, row["id"] if row else None, values, zone_name)
@@ -260,9 +256,3 @@ def _message(campaign, plan: SendPlan, recipient: Recipient, position: int, tota
         estimated_cost=plan.price * info.segments if plan.price is not None else None,
         planned_at=plan.planned_at(base, recipient.time_zone),
     )
-
-
-def _values(row: dict) -> dict:
-    values = dict(row.get("attributes") or {})
-    values.update({k: row[k] for k in CONTACT_VALUES if k not in ("id", "attributes")})
-    return values

@@ -101,6 +101,20 @@ class SendPlan:
         return datetime.combine(day, self.window_start, tzinfo=tz)
 
 
+# Contact columns a template can use (custom fields come from `attributes`).
+CONTACT_VALUES = (
+    "id", "phone", "first_name", "last_name", "middle_name", "nickname", "email",
+    "attributes", "time_zone",
+)  # fmt: skip
+
+
+def template_values(row: Mapping[str, object]) -> dict[str, object]:
+    """A contact row (from `.values(*CONTACT_VALUES)`) as placeholder values."""
+    values = dict(row.get("attributes") or {})  # type: ignore[call-overload]
+    values.update({k: v for k, v in row.items() if k not in ("id", "attributes")})
+    return values
+
+
 def normalize_newlines(text: str) -> str:
     """Browsers submit CRLF; handsets and the live counter count LF."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -22,7 +22,7 @@ from campaigns.audience import (
 )
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, CampaignStatusCount, Message
-from campaigns.planning import SendPlan, count
+from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
 from campaigns.sending import claim_ids, submit
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
@@ -101,7 +101,7 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     overlap = reachable.filter(phone__in=extra_phones).count() if extra_phones else 0
     preview.duplicates = extra.duplicates + overlap
     preview.total = contact_total + len(extra_phones) - overlap
-    sample = list(reachable.order_by("id").values(*_SAMPLE_FIELDS)[:HISTOGRAM_SAMPLE])
+    sample = list(reachable.order_by("id").values(*CONTACT_VALUES)[:HISTOGRAM_SAMPLE])
     _fill_segments(preview, plan, sample, total=preview.total)
     preview.deferred = _deferred(plan, sample, preview.total)
     price = campaign_price(campaign)
@@ -119,22 +119,12 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     return preview
 
 
-_SAMPLE_FIELDS = (
-    "phone", "first_name", "last_name", "middle_name", "nickname", "email", "attributes",
-    "time_zone",
-)  # fmt: skip
-
-
-def _values(row: dict) -> dict:
-    values = dict(row.get("attributes") or {})
-    values.update({k: v for k, v in row.items() if k != "attributes"})
-    return values
-
-
 def _fill_segments(
     preview: Preview, plan: SendPlan, sample: list[dict], total: int
 ) -> None:
-    texts = [plan.text_for(_values(row)) for row in sample] or [plan.text_for({})]
+    texts = [plan.text_for(template_values(row)) for row in sample] or [
+        plan.text_for({})
+    ]
     histogram: dict[int, int] = {}
     for text in texts:
         info = count(text, plan.table)
@@ -428,11 +418,11 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     plan = SendPlan.for_campaign(campaign)
     contacts = {
         row["phone"]: row
-        for row in Contact.objects.filter(phone__in=normalized).values(*_SAMPLE_FIELDS)
+        for row in Contact.objects.filter(phone__in=normalized).values(*CONTACT_VALUES)
     }
     messages = []
     for phone in dict.fromkeys(normalized):
-        text = plan.text_for(_values(contacts.get(phone, {"phone": phone})))
+        text = plan.text_for(template_values(contacts.get(phone, {"phone": phone})))
         info = count(text, plan.table)
         messages.append(
             Message(
