@@ -12,6 +12,8 @@ import io
 import pytest
 from playwright.sync_api import expect
 
+from django.core.cache import cache
+
 from campaigns.models import Campaign, Message
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from tests.campaigns.gateway_accounts import LOGIN
@@ -171,6 +173,8 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     row = page.locator("table tbody tr", has_text="СТОП")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("79120002002")
+    expect(row).to_contain_text("opt-out")
+    expect(row.get_by_role("link", name="Осенняя акция")).to_be_visible()
     shoot(page, "inbox")
     browser_problems.assert_none("on the inbox")
 
@@ -180,3 +184,24 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     browser_problems.assert_none("on the stop list")
     entry = StopListEntry.objects.get(phone="+79120002002")
     assert entry.source == StopListEntry.Source.KEYWORD
+
+    # The dashboard sums it up: traffic chart and the unread reply. Its traffic is
+    # cached (refreshed by a periodic task); the login already filled that cache.
+    cache.clear()
+    page.goto("/")
+    expect(page.locator("#unread-replies")).to_have_text("1")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.getElementById('traffic-chart'))"
+    )
+    delivered_today = page.evaluate(
+        """() => {
+            const chart = Chart.getChart(document.getElementById('traffic-chart'));
+            return chart.data.datasets[1].data.reduce((a, b) => a + b, 0);
+        }"""
+    )
+    assert delivered_today == DELIVERED
+    page.wait_for_function(
+        "() => !Chart.animator.running(Chart.getChart(document.getElementById('traffic-chart')))"
+    )
+    shoot(page, "dashboard")
+    browser_problems.assert_none("on the dashboard")
