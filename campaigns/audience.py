@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Message
@@ -83,10 +83,6 @@ def parent_failures(campaign: Campaign) -> QuerySet[Message]:
     ).exclude(reason=FailureReason.STOP_LIST)
 
 
-def stop_listed() -> QuerySet[StopListEntry]:
-    return StopListEntry.objects.all()
-
-
 def is_stopped_q(field_name: str = "phone") -> Exists:
     return Exists(StopListEntry.objects.filter(phone=OuterRef(field_name)))
 
@@ -101,7 +97,3 @@ def require_audience(campaign: Campaign) -> None:
         raise ApplicationError(
             _("Choose at least one group or paste numbers."), where="include_groups"
         )
-
-
-def contact_filter_for_phones(phones: list[str]) -> Q:
-    return Q(phone__in=phones)
