@@ -2,18 +2,25 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+# Migrations whose SQLite triggers live on the message table, with the table each fills.
+SQLITE_TRIGGER_MIGRATIONS = (
+    ("campaigns.migrations.0002_count_triggers", "campaigns_campaignstatuscount"),
+    ("campaigns.migrations.0005_hourly_traffic", "campaigns_hourlytraffic"),
+)
+
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        post_migrate.connect(_sqlite_count_triggers, sender=self)
+        post_migrate.connect(_sqlite_message_triggers, sender=self)
 
 
-def _sqlite_count_triggers(using: str = "default", **kwargs: object) -> None:
+def _sqlite_message_triggers(using: str = "default", **kwargs: object) -> None:
     """SQLite drops a table's triggers whenever a migration rebuilds the table: make
-    sure the count triggers exist after every migrate (PostgreSQL keeps them)."""
+    sure the count and traffic triggers exist after every migrate (PostgreSQL keeps
+    them). A trigger whose table is not there yet (migrated backwards) is left out."""
     from importlib import import_module
 
     from django.db import connections
@@ -21,7 +28,12 @@ def _sqlite_count_triggers(using: str = "default", **kwargs: object) -> None:
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    triggers = import_module("campaigns.migrations.0002_count_triggers")
+    tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        for statement in (*triggers.SQLITE_DROP, *triggers.SQLITE):
-            cursor.execute(statement)
+        for module, table in SQLITE_TRIGGER_MIGRATIONS:
+            triggers = import_module(module)
+            statements = [*triggers.SQLITE_DROP]
+            if table in tables:
+                statements += triggers.SQLITE
+            for statement in statements:
+                cursor.execute(statement)

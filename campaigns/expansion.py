@@ -10,11 +10,14 @@ Python.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from campaigns import segments, sqlsegments
@@ -61,14 +64,23 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
     plan = SendPlan.for_campaign(campaign)
     stats = ExpansionStats()
     contacts = audience_contacts(campaign)
+    in_sql = connection.vendor == "postgresql" and not plan.translit
+    split = in_sql and _may_split(plan)
+    stats.stop_listed = contacts.filter(is_stopped_q()).count()
+    reachable = contacts.exclude(is_stopped_q())
+    if split:
+        stats.created += _insert_contacts_split(
+            campaign, plan, reachable, again=_has_messages(campaign)
+        )
     with transaction.atomic():
-        stats.stop_listed = contacts.filter(is_stopped_q()).count()
-        reachable = contacts.exclude(is_stopped_q())
-        if connection.vendor == "postgresql" and not plan.translit:
-            stats.created += _insert_contacts_sql(campaign, plan, reachable)
-            _recount_borderline(campaign, plan)
-        else:
+        if not in_sql:
             stats.created += _insert_contacts_python(campaign, plan, reachable)
+        elif not split:
+            stats.created += _insert_contacts_sql(
+                campaign, plan, reachable, again=_has_messages(campaign)
+            )
+        if in_sql:
+            _recount_borderline(campaign, plan)
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
         campaign.expanded_at = timezone.now()
@@ -78,8 +90,53 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
 
 # PostgreSQL ---------------------------------------------------------------------------
 
+# A large audience is written by one statement per CPU core, each over its own range
+# of contact ids in its own transaction (PostgreSQL runs an INSERT on one core).
+SPLIT_MIN_CONTACTS = 200_000
+SPLIT_PARTS = max(1, min(4, os.cpu_count() or 1))
 
-def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
+
+def _may_split(plan: SendPlan) -> bool:
+    """Parts commit on their own, so only outside a caller's transaction; and a
+    spread campaign numbers its recipients in one sequence, so it stays whole."""
+    if SPLIT_PARTS < 2 or connection.in_atomic_block or plan.spread:
+        return False
+    bounds = Contact.objects.aggregate(low=Min("id"), high=Max("id"))
+    return (bounds["high"] or 0) - (bounds["low"] or 0) >= SPLIT_MIN_CONTACTS
+
+
+def _has_messages(campaign: Campaign) -> bool:
+    return Message.objects.filter(campaign=campaign).exists()
+
+
+def _insert_contacts_split(
+    campaign: Campaign, plan: SendPlan, reachable, *, again: bool
+) -> int:
+    """The INSERT of `_insert_contacts_sql` over id ranges, in parallel.
+
+    A part that fails leaves the others committed; running the expansion again (as
+    the retried start does) adds exactly the missing messages.
+    """
+    bounds = Contact.objects.aggregate(low=Min("id"), high=Max("id"))
+    low, high = bounds["low"], bounds["high"] + 1
+    step = -(-(high - low) // SPLIT_PARTS)
+    ranges = [(start, min(start + step, high)) for start in range(low, high, step)]
+
+    def part(id_range: tuple[int, int]) -> int:
+        try:
+            with transaction.atomic():
+                subset = reachable.filter(id__gte=id_range[0], id__lt=id_range[1])
+                return _insert_contacts_sql(campaign, plan, subset, again=again)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        return sum(pool.map(part, ranges))
+
+
+def _insert_contacts_sql(
+    campaign: Campaign, plan: SendPlan, reachable, *, again: bool
+) -> int:
     try:
         inner_sql, inner_params = (
             reachable.order_by().values("id").query.sql_with_params()
@@ -90,6 +147,14 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
     seg = sqlsegments.SegmentSql(plan.table)
     window = "TRUE" if plan.respect_window else "FALSE"
     spread_seconds = plan.spread.total_seconds()
+    # Running again: skip the phones that have a message (ON CONFLICT would catch
+    # them too, but only after rendering each text and probing the index).
+    not_yet_sql = (
+        """AND NOT EXISTS (SELECT 1 FROM campaigns_message m
+                           WHERE m.campaign_id = %s AND m.phone = c.phone)"""
+        if again
+        else ""
+    )
     # OFFSET 0 keeps PostgreSQL from inlining the subqueries, which would evaluate
     # each regular expression once per reference instead of once per row.
     sql = f"""
@@ -109,9 +174,7 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
                 {_base_sql(spread_seconds)} AS base
             FROM contacts_contact c
             CROSS JOIN LATERAL (SELECT {text_sql} AS text) t
-            WHERE c.id IN ({inner_sql})
-              AND NOT EXISTS (SELECT 1 FROM campaigns_message m
-                              WHERE m.campaign_id = %s AND m.phone = c.phone)
+            WHERE c.id IN ({inner_sql}) {not_yet_sql}
             OFFSET 0
         ) s
         OFFSET 0
@@ -132,11 +195,15 @@ def _insert_contacts_sql(campaign: Campaign, plan: SendPlan, reachable) -> int:
         *([spread_seconds] if spread_seconds else []),
         *text_params,
         *inner_params,
-        campaign.pk,
+        *([campaign.pk] if again else []),
     ]  # the order in which the placeholders appear above
     with connection.cursor() as cursor:
         # JIT compilation costs more than it saves on this one-pass statement.
         cursor.execute("SET LOCAL jit = off")
+        # Every join here is set against set. With the statistics of a new (or just
+        # emptied) message table the planner picks a nested loop that scans the
+        # messages once per contact, quadratic in the audience.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
         return cursor.rowcount
 

@@ -6,6 +6,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.fields import PhoneField
+
 
 class ContactQuerySet(models.QuerySet):
     def with_stop_flag(self) -> "ContactQuerySet":
@@ -37,7 +39,7 @@ class Contact(models.Model):
 
     # Unique through Meta.constraints: unique=True would add a second (LIKE) index on
     # PostgreSQL that every insert pays for and no query uses.
-    phone = models.CharField(_("phone"), max_length=16)
+    phone = PhoneField(_("phone"))
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
@@ -122,7 +124,7 @@ class StopListEntry(models.Model):
         KEYWORD = "keyword", _("Stop word in a reply")
         GATEWAY = "gateway", _("Reported by the gateway")
 
-    phone = models.CharField(_("phone"), max_length=16)
+    phone = PhoneField(_("phone"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     source = models.CharField(
         _("source"), max_length=16, choices=Source.choices, default=Source.MANUAL

@@ -137,7 +137,7 @@ class PostgresStage:
 
     def _create_stage_sql(self) -> str:
         if self.plan.kind == "stoplist":
-            columns = "id bigint, phone text, reason text"
+            columns = 'id bigint, phone text COLLATE "C", reason text'
         else:
             types = {"birthday": "date", "attributes": "jsonb"}
             columns = ", ".join(

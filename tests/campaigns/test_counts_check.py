@@ -47,3 +47,26 @@ def test_no_squash_compares_the_delta_rows_as_they_are(make_campaign):
     out, _err = run("--no-squash")
     assert "squashed" not in out
     assert "counts match" in out
+
+
+def test_a_traffic_mismatch_is_listed_by_its_hour(make_campaign):
+    from datetime import UTC
+
+    from campaigns.models import HourlyTraffic
+
+    campaign = make_campaign()
+    seed_messages(campaign)
+    submitted = Message.objects.filter(campaign=campaign, submitted_at__isnull=False)
+    moment = submitted.values_list("submitted_at", flat=True).first()
+    hour = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    HourlyTraffic.objects.create(hour=hour, status="failed", count=3)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 count"):
+        call_command("counts_check", stdout=io.StringIO(), stderr=err)
+    line = next(row for row in err.getvalue().splitlines() if "failed" in row)
+    counted = submitted.filter(
+        status="failed", submitted_at__gte=hour, submitted_at__lt=hour.replace(
+            minute=59, second=59, microsecond=999999)
+    ).count()  # fmt: skip
+    assert line.split()[-3:] == ["failed", str(counted), str(counted + 3)]
+    assert line.startswith(f"{hour:%Y-%m-%d %H:%M}")

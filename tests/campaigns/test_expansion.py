@@ -19,7 +19,11 @@ VLADIVOSTOK = "Asia/Vladivostok"
 def python_only(monkeypatch):
     """Force the portable path (the one SQLite uses) on PostgreSQL."""
     monkeypatch.setattr(
-        expansion, "_insert_contacts_sql", expansion._insert_contacts_python
+        expansion,
+        "_insert_contacts_sql",
+        lambda campaign, plan, reachable, again: expansion._insert_contacts_python(
+            campaign, plan, reachable
+        ),
     )
     monkeypatch.setattr(expansion, "_recount_borderline", lambda campaign, plan: None)
 

@@ -1,0 +1,89 @@
+"""A large audience is expanded in parallel parts; the result is the one-statement one."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from campaigns import expansion
+from campaigns.counts import campaign_counts
+from campaigns.expansion import campaign_expand
+from campaigns.models import Message
+from contacts.models import StopListEntry
+
+# The parts commit on their own connections, so the data must be committed too.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ZONES = ["Europe/Moscow", "Asia/Vladivostok", "Asia/Omsk"]
+
+
+def audience(make_group, size: int):
+    return make_group(
+        "Big",
+        [(f"+7912{i:07d}", f"Имя{i % 7}", ZONES[i % 3]) for i in range(size)],
+    )
+
+
+def expanded(campaign) -> set[tuple]:
+    return set(
+        Message.objects.filter(campaign=campaign).values_list(
+            "phone", "contact_id", "text", "segments", "encoding", "estimated_cost",
+            "planned_at",
+        )
+    )  # fmt: skip
+
+
+def test_split_expansion_equals_the_single_statement(
+    make_group, make_campaign, monkeypatch
+):
+    group = audience(make_group, 900)
+    StopListEntry.objects.bulk_create(
+        StopListEntry(phone=f"+7912{i:07d}") for i in range(0, 900, 10)
+    )
+    fields = {
+        "text": "Здравствуйте, {first_name}! " * 3,
+        "respect_quiet_hours": True,
+        # One start for both, at an hour that is quiet in some of the zones.
+        "start_at": datetime(2099, 1, 1, 3, 30, tzinfo=UTC),
+    }
+    whole = make_campaign([group], name="Whole", **fields)
+    monkeypatch.setattr(expansion, "SPLIT_MIN_CONTACTS", 10**9)
+    whole_stats = campaign_expand(campaign=whole)
+
+    split = make_campaign([group], name="Split", **fields)
+    monkeypatch.setattr(expansion, "SPLIT_MIN_CONTACTS", 100)
+    monkeypatch.setattr(expansion, "SPLIT_PARTS", 3)
+    parts = []
+    original = expansion._insert_contacts_sql
+    monkeypatch.setattr(
+        expansion,
+        "_insert_contacts_sql",
+        lambda *args, **kwargs: parts.append(1) or original(*args, **kwargs),
+    )
+    split_stats = campaign_expand(campaign=split)
+
+    assert len(parts) == 3
+    assert split_stats.as_dict() == whole_stats.as_dict()
+    assert split_stats.created == 810
+    assert expanded(split) == expanded(whole)
+    assert campaign_counts(campaign_id=split.pk).get("pending") == 810
+    again = campaign_expand(campaign=split)
+    assert again.created == 0
+    assert Message.objects.filter(campaign=split).count() == 810
+
+
+def test_a_spread_campaign_is_never_split(make_group, make_campaign, monkeypatch):
+    group = audience(make_group, 300)
+    campaign = make_campaign([group], spread_hours=3)
+    monkeypatch.setattr(expansion, "SPLIT_MIN_CONTACTS", 10)
+    monkeypatch.setattr(expansion, "SPLIT_PARTS", 2)
+    split_calls = []
+    monkeypatch.setattr(
+        expansion, "_insert_contacts_split", lambda *a, **k: split_calls.append(1)
+    )
+    stats = campaign_expand(campaign=campaign)
+    assert split_calls == []
+    assert stats.created == 300
+    planned = sorted(
+        Message.objects.filter(campaign=campaign).values_list("planned_at", flat=True)
+    )
+    assert (planned[-1] - planned[0]).total_seconds() > 2 * 3600

@@ -1,0 +1,188 @@
+"""The hourly traffic rollup (HourlyTraffic) the dashboard's chart reads.
+
+Kept by triggers on the message table: after inserts, updates and deletes, before and
+after squashing, it must equal a GROUP BY over the messages (traffic_mismatches).
+"""
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from campaigns.counts import counts_squash, traffic_mismatches
+from campaigns.models import Campaign, HourlyTraffic, Message
+from campaigns.report_selectors import daily_traffic
+from tests.campaigns.report_data import seed_messages
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spread_over_hours(campaign: Campaign) -> None:
+    """Give the campaign's submitted messages different hours and days, one statement."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_message SET submitted_at = %s - (id %% 7) * interval "
+            "'5 hours' WHERE campaign_id = %s AND submitted_at IS NOT NULL",
+            [now, campaign.pk],
+        )
+
+
+def kept_by_status() -> Counter:
+    totals = Counter()
+    for row in HourlyTraffic.objects.all():
+        totals[row.status] += row.count
+    return +totals
+
+
+def test_inserts_count_submitted_messages_only(make_campaign):
+    campaign = make_campaign()
+    messages = seed_messages(campaign)
+
+    submitted = Counter(m.status for m in messages if m.submitted_at)
+    assert kept_by_status() == submitted
+    assert "pending" not in kept_by_status()
+    assert traffic_mismatches() == []
+
+
+def test_updates_and_deletes_keep_the_rollup_equal_to_a_group_by(make_campaign):
+    campaign = make_campaign()
+    seed_messages(campaign)
+    seed_messages(campaign, prefix="+7913")
+    spread_over_hours(campaign)
+    # A status report batch, a submit of the pending ones, a late status that moves
+    # nothing, and deleting some of the ledger.
+    Message.objects.filter(campaign=campaign, status="sent").update(status="delivered")
+    Message.objects.filter(campaign=campaign, status="pending").update(
+        status="queued", submitted_at=timezone.now() - timedelta(days=2)
+    )
+    Message.objects.filter(campaign=campaign, status="read").update(status="read")
+    Message.objects.filter(campaign=campaign, status="undelivered").delete()
+    assert HourlyTraffic.objects.filter(is_squashed=False).count() > 1
+
+    assert traffic_mismatches() == []
+    counts_squash()
+
+    assert not HourlyTraffic.objects.filter(is_squashed=False).exists()
+    assert traffic_mismatches() == []
+    keys = list(HourlyTraffic.objects.values_list("hour", "status"))
+    assert len(keys) == len(set(keys))
+
+
+def test_deleting_a_campaign_takes_its_messages_off_the_chart(make_campaign):
+    campaign = make_campaign()
+    seed_messages(campaign)
+    campaign.delete()
+
+    assert kept_by_status() == Counter()
+    assert traffic_mismatches() == []
+
+
+def test_a_mismatch_is_reported(make_campaign):
+    campaign = make_campaign()
+    seed_messages(campaign)
+    hour = HourlyTraffic.objects.filter(status="delivered").first().hour
+    HourlyTraffic.objects.create(hour=hour, status="delivered", count=3)
+
+    ((when, status, counted, kept),) = traffic_mismatches()
+    assert (when, status, kept) == (hour, "delivered", counted + 3)
+
+
+def test_daily_points_equal_a_group_by_per_local_day(make_campaign):
+    campaign = make_campaign()
+    seed_messages(campaign)
+    seed_messages(campaign, prefix="+7913")
+    spread_over_hours(campaign)
+    # Either side of local midnight, which is not UTC midnight in Moscow.
+    midnight = timezone.make_aware(
+        datetime.combine(timezone.localdate(), datetime.min.time())
+    )
+    Message.objects.filter(campaign=campaign, status="delivered").update(
+        submitted_at=midnight - timedelta(minutes=30)
+    )
+    Message.objects.filter(campaign=campaign, status="read").update(
+        submitted_at=midnight + timedelta(minutes=30)
+    )
+    assert midnight.astimezone(UTC).hour != 0
+
+    points = daily_traffic(days=3)
+
+    expected = {
+        (row["day"].strftime("%d.%m"), row["status"]): row["n"]
+        for row in Message.objects.filter(submitted_at__isnull=False)
+        .annotate(day=TruncDate("submitted_at"))
+        .values("day", "status")
+        .annotate(n=Count("id"))
+    }
+    for point in points:
+        sent = sum(n for (day, _s), n in expected.items() if day == point.day)
+        delivered = sum(
+            n
+            for (day, status), n in expected.items()
+            if day == point.day and status in ("delivered", "read")
+        )
+        assert (point.sent, point.delivered) == (sent, delivered), point
+    assert sum(p.sent for p in points) > 0
+
+
+SQLITE_SCRIPT = """
+from datetime import timedelta
+from django.utils import timezone
+from campaigns.counts import counts_squash, traffic_mismatches
+from campaigns.models import Campaign, HourlyTraffic, Message
+from campaigns.report_selectors import daily_traffic
+from providers.models import ProviderAccount
+
+account = ProviderAccount.objects.create(name="A", kind="webcom", login="a",
+    password="a")
+campaign = Campaign.objects.create(name="C", account=account, text="Hi")
+now = timezone.now()
+Message.objects.bulk_create([
+    Message(campaign=campaign, account=account, phone=f"+7912000{i:04d}", text="Hi",
+            channel="sms", status="sent" if i % 3 else "pending", planned_at=now,
+            submitted_at=(now - timedelta(hours=5 * i)) if i % 3 else None)
+    for i in range(20)
+])
+Message.objects.filter(status="sent", phone__endswith="1").update(status="delivered")
+Message.objects.filter(status="pending").update(status="queued", submitted_at=now)
+Message.objects.filter(phone__endswith="2").delete()
+print("MISMATCHES", traffic_mismatches())
+counts_squash()
+print("SQUASHED", traffic_mismatches(), HourlyTraffic.objects.filter(is_squashed=False).count())
+print("SENT", sum(p.sent for p in daily_traffic(days=30)), Message.objects.count())
+"""
+
+
+def test_sqlite_triggers_keep_the_rollup_too(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'traffic.sqlite3'}",
+        "SMSPORTAL_VAR_DIR": str(tmp_path / "var"),
+        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run(
+        [*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    result = subprocess.run(
+        [*manage, "shell", "-c", SQLITE_SCRIPT], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "MISMATCHES []" in output, output
+    assert "SQUASHED [] 0" in output, output
+    assert "SENT 18 18" in output, output
