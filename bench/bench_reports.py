@@ -103,7 +103,7 @@ def seed(messages: int, campaigns: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
-            "campaigns_reply, campaigns_campaign CASCADE"
+            "campaigns_hourlytraffic, campaigns_reply, campaigns_campaign CASCADE"
         )
     accounts = [
         ProviderAccount.objects.update_or_create(
@@ -158,6 +158,7 @@ def seed(messages: int, campaigns: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE campaigns_message")
         cursor.execute("VACUUM ANALYZE campaigns_campaignstatuscount")
+        cursor.execute("VACUUM ANALYZE campaigns_hourlytraffic")
     get_user_model().objects.filter(username="bench").delete()
     print(
         f"seeded {Message.objects.count():,} messages in "

@@ -31,7 +31,7 @@ REASON_LABELS = dict(FailureReason.choices)
 EMPTY = "—"
 
 
-def _local_time(value: datetime | None) -> str:
+def local_time(value: datetime | None) -> str:
     if value is None:
         return EMPTY
     return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
@@ -44,7 +44,7 @@ class LocalTimeColumn(tables.Column):
     """
 
     def render(self, value: datetime) -> str:
-        return _local_time(value)
+        return local_time(value)
 
 
 def _contact_link(record, label: str) -> SafeString:
@@ -81,7 +81,7 @@ class MessageTable(BaseTable):
         orderable = False
         empty_text = _("No messages match.")
         # Headers and pagination from django-tables2, the body from body_html.
-        template_name = "campaigns/report_message_table.html"
+        template_name = "campaigns/_table_body_html.html"
 
     @property
     def body_html(self) -> SafeString:
@@ -107,8 +107,8 @@ class MessageTable(BaseTable):
             record.operator or EMPTY,
             localize(record.segments),
             localize(record.cost) if record.cost is not None else EMPTY,
-            _local_time(record.submitted_at),
-            _local_time(record.delivered_at),
+            local_time(record.submitted_at),
+            local_time(record.delivered_at),
         )
 
     def render_phone(self, record: Message) -> SafeString:
@@ -164,7 +164,7 @@ class ReplyTable(BaseTable):
         orderable = False
         empty_text = _("No replies match.")
         # Headers and pagination from django-tables2, the body from body_html.
-        template_name = "campaigns/report_message_table.html"
+        template_name = "campaigns/_table_body_html.html"
 
     @property
     def body_html(self) -> SafeString:
@@ -185,7 +185,7 @@ class ReplyTable(BaseTable):
                     "" if record.is_read else "fw-semibold",
                     record.pk,
                     record.phone,
-                    _local_time(record.received_at),
+                    local_time(record.received_at),
                     self.render_phone(record),
                     self.render_text(record),
                     self.render_campaign(record) if record.campaign_id else EMPTY,

@@ -11,11 +11,3 @@ def stoplist_sync_all() -> list[dict]:
     from campaigns.stoplist_sync import stoplist_sync_all as sync_all
 
     return [asdict(result) for result in sync_all()]
-
-
-@shared_task(name="campaigns.daily_traffic_refresh")
-def daily_traffic_refresh() -> int:
-    """Recompute the dashboard's 30-day traffic chart into the cache."""
-    from campaigns.report_selectors import daily_traffic_refresh as refresh
-
-    return len(refresh())

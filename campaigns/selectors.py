@@ -124,6 +124,23 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
     return queryset
 
 
+# What a row of the campaign list shows (campaigns.tables.CampaignTable).
+LIST_ROW_FIELDS = (
+    "id", "name", "state", "channel", "created_at", "launched_at", "account__name",
+)  # fmt: skip
+
+
+def campaign_list_rows() -> QuerySet[Campaign]:
+    """campaign_list() narrowed to what the list's rows show: not the texts and JSON
+    of each campaign, nor its account's credentials (decrypted once per row)."""
+    return (
+        campaign_list()
+        .select_related(None)
+        .select_related("account")
+        .only(*LIST_ROW_FIELDS)
+    )
+
+
 def campaign_progress(*, campaign: Campaign) -> Progress:
     """Progress of one campaign from the trigger-kept counts (no scan of messages)."""
     return Progress(campaign_counts(campaign_id=campaign.pk))

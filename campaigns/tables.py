@@ -1,15 +1,26 @@
 import django_tables2 as tables
 
-from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
-from campaigns.selectors import STATE_CLASSES, Progress, campaigns_progress
+from campaigns.progress_bar import progress_bar_html
+from campaigns.report_tables import local_time
+from campaigns.selectors import STATE_CLASSES, campaigns_progress
+from providers.base import MessageChannel
 from smsportal.tables import BaseTable
+
+# get_FOO_display() rebuilds the choices dict on every call.
+STATE_LABELS = dict(Campaign.State.choices)
+CHANNEL_LABELS = dict(MessageChannel.choices)
 
 
 class CampaignTable(BaseTable):
+    """Campaigns; headers, sorting and pagination from django-tables2, the body
+    rendered in one pass (see body_html)."""
+
     name = tables.Column(linkify=("campaigns:detail", {"pk": tables.A("pk")}))
     state = tables.Column(verbose_name=_("State"))
     account = tables.Column(verbose_name=_("Provider account"))
@@ -29,25 +40,46 @@ class CampaignTable(BaseTable):
             "launched_at",
         ]
         empty_text = _("No campaigns yet.")
+        template_name = "campaigns/_table_body_html.html"
 
-    def render_state(self, value: str, record: Campaign) -> str:
+    @property
+    def body_html(self) -> SafeString:
+        """The page's rows in one pass, with the counts of all of them fetched at once:
+        django-tables2's per-cell machinery (a signature inspection per cell, a
+        template compiled per date cell) took about 100 ms for 50 rows."""
+        records = [row.record for row in self.paginated_rows]
+        if not records:
+            return format_html(
+                '<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text
+            )
+        progress = campaigns_progress(campaign_ids=[r.pk for r in records])
+        return format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("campaigns:detail", args=[r.pk]),
+                        r.name,
+                    ),
+                    self.state_badge(r),
+                    r.account,
+                    CHANNEL_LABELS.get(r.channel, r.channel),
+                    progress_bar_html(progress.get(r.pk), compact=True),
+                    local_time(r.created_at),
+                    local_time(r.launched_at),
+                )
+                for r in records
+            ),
+        )
+
+    @staticmethod
+    def state_badge(record: Campaign) -> SafeString:
         return format_html(
             '<span class="badge {}" data-state="{}">{}</span>',
             STATE_CLASSES.get(record.state, "text-bg-light"),
             record.state,
-            record.get_state_display(),
+            STATE_LABELS.get(record.state, record.state),
         )
-
-    def render_progress(self, record: Campaign) -> str:
-        progress = self._page_progress().get(record.pk)
-        return render_to_string(
-            "campaigns/_campaign_progress_bar.html",
-            {"progress": progress, "compact": True},
-        )
-
-    def _page_progress(self) -> dict[int, Progress]:
-        # One counts query for the rows on this page, not one per row.
-        if getattr(self, "_progress", None) is None:
-            ids = [row.record.pk for row in self.paginated_rows]
-            self._progress = campaigns_progress(campaign_ids=ids)
-        return self._progress

@@ -33,6 +33,7 @@ from campaigns.forms import (
 )
 from campaigns.models import Campaign
 from campaigns.planning import segment_table_for
+from campaigns.progress_bar import progress_bar_html
 from campaigns.reconcile import message_decide
 from campaigns.selectors import (
     LIVE_STATES,
@@ -40,6 +41,7 @@ from campaigns.selectors import (
     campaign_actions,
     campaign_in_doubt,
     campaign_list,
+    campaign_list_rows,
     campaign_progress,
     composer_account_info,
     composer_accounts,
@@ -76,10 +78,11 @@ class CampaignListView(PermissionRequired, SingleTableMixin, FilterView):
     table_class = CampaignTable
     filterset_class = CampaignFilterSet
     template_name = "campaigns/campaign_list.html"
-    paginate_by = 50
+    # The table paginates; the view paginating too would count the campaigns twice.
+    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
-        return campaign_list()
+        return campaign_list_rows()
 
 
 class CampaignFormMixin(PermissionRequired):
@@ -168,6 +171,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign,
         "progress": progress,
+        "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),
         "live": campaign.state in LIVE_STATES,
         "actions": campaign_actions(

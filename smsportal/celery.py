@@ -36,10 +36,6 @@ app.conf.beat_schedule = {
         "task": "campaigns.stoplist_sync_all",
         "schedule": 60 * 60,
     },
-    "campaigns-daily-traffic": {
-        "task": "campaigns.daily_traffic_refresh",
-        "schedule": 5 * 60,
-    },
 }
 
 

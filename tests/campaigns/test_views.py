@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,6 +142,43 @@ def test_list_shows_state_and_progress_from_the_counts(manager_client, make_camp
     assert 'data-state="sending"' in body
     assert 'data-progress-percent="75"' in body
     assert "3 of 4 processed" in body
+
+
+def test_list_queries_do_not_grow_with_its_rows(manager_client, make_campaign):
+    def queries_for_list() -> tuple[list[str], str]:
+        with CaptureQueriesContext(connection) as captured:
+            body = manager_client.get(url("list")).content.decode()
+        return [q["sql"] for q in captured], body
+
+    add_messages(make_campaign(name="First", state=State.COMPLETED), ["delivered"])
+    few, _body = queries_for_list()
+    for index in range(12):
+        campaign = make_campaign(name=f"More {index}", state=State.SENDING)
+        add_messages(campaign, ["delivered", "pending"])
+    many, body = queries_for_list()
+
+    assert len(many) == len(few)
+    assert not [sql for sql in many if "campaigns_message" in sql]
+    assert body.count('data-progress-percent="50"') == 12
+    assert body.count('data-progress-percent="100"') == 1
+    assert body.count('data-state="sending"') == 12
+    assert "1 of 2 processed (50%)" in body
+
+
+def test_list_sorts_by_a_column(manager_client, make_campaign):
+    make_campaign(name="Bravo")
+    make_campaign(name="Alpha")
+    make_campaign(name="Charlie")
+
+    body = manager_client.get(url("list"), {"sort": "name"}).content.decode()
+
+    assert body.index("Alpha") < body.index("Bravo") < body.index("Charlie")
+
+
+def test_list_says_so_when_empty(manager_client):
+    body = manager_client.get(url("list")).content.decode()
+
+    assert "No campaigns yet." in body
 
 
 def test_list_filters_by_state_and_account(manager_client, make_campaign, simulator):
