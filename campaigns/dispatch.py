@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
 
+from campaigns import sending
 from campaigns.models import Campaign, Message
-from campaigns.sending import claim_due, submit
+from campaigns.ratelimit import rate_limit_acquire
+from campaigns.sending import BatchOutcome, ClaimedMessage
 from providers.base import Capability, DeliveryStatus
 from providers.registry import gateway_for
 
@@ -44,50 +47,102 @@ def pump_lease_key(campaign_id: int, slot: int) -> str:
 def campaign_pump(
     *, campaign_id: int, slot: int = 0, budget: float = PUMP_SECONDS
 ) -> PumpResult:
-    """Send due messages of a campaign until none are due or the time budget is spent."""
+    """Send due messages of a campaign until none are due or the time budget is spent.
+
+    Pipelined: while one batch's request is with the gateway (in a second thread that
+    only does HTTP), this thread records the batch before it and claims the next, so
+    the database work hides behind the gateway's latency. The order of the ledger is
+    unchanged: claimed before sent, recorded after the answer; and an answer that
+    pauses or retries the campaign is seen before the next batch leaves.
+    """
     result = PumpResult()
     deadline = time.monotonic() + budget
     campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
-    gateway = gateway_for(campaign.account)
+    account = campaign.account
+    gateway = gateway_for(account)
     horizon_ahead = (
         SCHEDULE_AHEAD if gateway.supports(Capability.SCHEDULED_SEND) else timedelta(0)
     )
-    batch_size = gateway.max_batch
-    while time.monotonic() < deadline:
-        state = (
-            Campaign.objects.filter(pk=campaign_id)
-            .values_list("state", flat=True)
-            .first()
-        )
-        if state != Campaign.State.SENDING:
-            result.stopped = state or "deleted"
-            return result
-        cache.set(pump_lease_key(campaign_id, slot), 1, timeout=PUMP_LEASE_SECONDS)
-        claimed = claim_due(
-            campaign_id=campaign_id,
-            limit=batch_size,
-            horizon=timezone.now() + horizon_ahead,
-        )
-        if not claimed:
-            break
-        outcome = submit(
-            account=campaign.account,
-            campaign=campaign,
-            claimed=claimed,
-            gateway=gateway,
-        )
-        result.sent += outcome.sent
-        result.batches += 1
-        if outcome.pause_reason:
-            campaign_pause_for(campaign_id=campaign_id, reason=outcome.pause_reason)
-            result.stopped = Campaign.State.PAUSED
-            return result
-        if outcome.retry is not None:
-            raise outcome.retry  # the task retries with backoff; nothing was sent
+    outcome = BatchOutcome()
+    flight: _Flight | None = None
+    # On an error the chunk in flight stays claimed without a result, exactly as after
+    # a crash, and campaigns.reconcile settles it with the gateway.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire:
+        while time.monotonic() < deadline:
+            chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
+            if flight is not None:
+                answer = flight.future.result()
+                if sending.stops_sending(answer):
+                    if chunk:
+                        outcome.released += sending.release([m.id for m in chunk])
+                    sending.settle(account=account, chunk=flight.chunk,
+                                   answer=answer, outcome=outcome)  # fmt: skip
+                    flight = None
+                    break
+            next_flight = None
+            if chunk:
+                rate_limit_acquire(account_id=account.pk, count=len(chunk),
+                                   per_second=account.rate_limit)  # fmt: skip
+                outgoing = sending.outgoing_for(chunk, campaign, account, gateway)
+                next_flight = _Flight(
+                    chunk, wire.submit(sending.transmit, gateway, outgoing)
+                )
+                result.batches += 1
+            if flight is not None:  # recorded while the next request is out
+                sending.settle(account=account, chunk=flight.chunk,
+                               answer=answer, outcome=outcome)  # fmt: skip
+            flight = next_flight
+            if flight is None:
+                break
+        if flight is not None:  # the time budget ran out with a request out
+            sending.settle(account=account, chunk=flight.chunk,
+                           answer=flight.future.result(), outcome=outcome)  # fmt: skip
+    result.sent = outcome.sent
+    if outcome.pause_reason:
+        campaign_pause_for(campaign_id=campaign_id, reason=outcome.pause_reason)
+        result.stopped = Campaign.State.PAUSED
+        return result
+    if outcome.retry is not None:
+        raise outcome.retry  # the task retries with backoff; nothing was sent
+    if result.stopped:
+        return result
     result.next_due, result.finished = _whats_left(campaign_id)
     if result.finished:
         campaign_finish_if_done(campaign_id=campaign_id)
     return result
+
+
+@dataclass
+class _Flight:
+    """A chunk whose request is with the gateway."""
+
+    chunk: list[ClaimedMessage]
+    future: Future
+
+
+def _next_chunk(
+    campaign: Campaign, gateway, horizon_ahead: timedelta, slot: int, result: PumpResult
+) -> list[ClaimedMessage]:
+    """Claim the next batch (stop-listed phones rejected), unless the campaign stopped."""
+    state = (
+        Campaign.objects.filter(pk=campaign.pk).values_list("state", flat=True).first()
+    )
+    if state != Campaign.State.SENDING:
+        result.stopped = state or "deleted"
+        return []
+    cache.set(pump_lease_key(campaign.pk, slot), 1, timeout=PUMP_LEASE_SECONDS)
+    while True:
+        claimed = sending.claim_due(
+            campaign_id=campaign.pk,
+            limit=gateway.max_batch,
+            horizon=timezone.now() + horizon_ahead,
+        )
+        if not claimed:
+            return []
+        stopped = sending.reject_stop_listed(claimed)
+        chunk = [m for m in claimed if m.id not in stopped]
+        if chunk:
+            return chunk
 
 
 def _whats_left(campaign_id: int) -> tuple[datetime | None, bool]:

@@ -33,6 +33,7 @@ from providers.base import (
 )
 from providers.exceptions import (
     AuthenticationFailed,
+    GatewayError,
     GatewayProtocolError,
     GatewayRefused,
     GatewayUnavailable,
@@ -42,7 +43,7 @@ from providers.exceptions import (
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
-from smsportal.lib.sqlutil import is_postgres, placeholders, unnest_table
+from smsportal.lib.sqlutil import is_postgres, placeholders, rows_table
 
 logger = logging.getLogger("campaigns.sending")
 
@@ -84,8 +85,8 @@ class BatchOutcome:
     results: list[SendResult] = field(default_factory=list)
 
 
-class CampaignPaused(Exception):
-    """The gateway refused the whole request for a reason a person must fix."""
+# Refusals a person must fix: the campaign pauses with a banner.
+PAUSING = (AuthenticationFailed, InsufficientBalance, SenderNotAllowed)
 
 
 # Claiming ------------------------------------------------------------------------------
@@ -199,45 +200,81 @@ def submit(
 
 
 def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> None:
-    ids = [m.id for m in chunk]
     rate_limit_acquire(
         account_id=account.pk, count=len(chunk), per_second=account.rate_limit
     )
+    answer = transmit(gateway, outgoing_for(chunk, campaign, account, gateway))
+    settle(account=account, chunk=chunk, answer=answer, outcome=outcome)
+
+
+def outgoing_for(
+    chunk: Sequence[ClaimedMessage], campaign, account, gateway: SmsGateway
+) -> list[OutgoingSms]:
+    return [_outgoing(m, campaign, account, gateway) for m in chunk]
+
+
+def transmit(
+    gateway: SmsGateway, outgoing: list[OutgoingSms]
+) -> list[SendResult] | GatewayError:
+    """The request alone (no database): the gateway's results or its error.
+
+    Safe to run in another thread while this one records the previous batch.
+    """
     try:
-        results = gateway.send(
-            [_outgoing(m, campaign, account, gateway) for m in chunk]
-        )
-    except GatewayUnavailable as exc:
-        if exc.outcome_unknown:
-            _mark_unknown(ids, exc)
+        return gateway.send(outgoing)
+    except GatewayError as exc:
+        return exc
+
+
+def stops_sending(answer: list[SendResult] | GatewayError) -> bool:
+    """Whether this answer pauses the campaign or retries later (no next batch)."""
+    if isinstance(answer, GatewayUnavailable):
+        return not answer.outcome_unknown
+    return isinstance(answer, (*PAUSING, NotSupported))
+
+
+def settle(
+    *,
+    account: ProviderAccount,
+    chunk: Sequence[ClaimedMessage],
+    answer: list[SendResult] | GatewayError,
+    outcome: BatchOutcome,
+) -> None:
+    """Record what became of a transmitted chunk in the ledger."""
+    ids = [m.id for m in chunk]
+    if isinstance(answer, GatewayUnavailable):
+        if answer.outcome_unknown:
+            _mark_unknown(ids, answer)
             outcome.unknown += len(ids)
         else:
             outcome.released += release(ids)
-            outcome.retry = exc
+            outcome.retry = answer
         return
-    except GatewayProtocolError as exc:
+    if isinstance(answer, GatewayProtocolError):
         # The gateway answered but we could not read it: it may have accepted them.
-        _mark_unknown(ids, exc)
+        _mark_unknown(ids, answer)
         outcome.unknown += len(ids)
         return
-    except (AuthenticationFailed, InsufficientBalance, SenderNotAllowed) as exc:
+    if isinstance(answer, PAUSING):
         outcome.released += release(ids)
-        outcome.pause_reason = pause_reason_for(exc)
-        _note_account_error(account, exc)
+        outcome.pause_reason = pause_reason_for(answer)
+        _note_account_error(account, answer)
         return
-    except NotSupported as exc:
+    if isinstance(answer, NotSupported):
         # The account's gateway cannot send this (a channel, a send time): a person
         # must change the campaign or the account.
         outcome.released += release(ids)
-        outcome.pause_reason = str(exc.message)
+        outcome.pause_reason = str(answer.message)
         return
-    except GatewayRefused as exc:
-        _mark_failed(ids, exc)
+    if isinstance(answer, GatewayRefused):
+        _mark_failed(ids, answer)
         outcome.rejected += len(ids)
         return
-    record_results(account=account, claimed=chunk, results=results)
-    outcome.results.extend(results)
-    for result in results:
+    if isinstance(answer, GatewayError):
+        raise answer  # a kind this ledger does not know: the task fails loudly
+    record_results(account=account, claimed=chunk, results=answer)
+    outcome.results.extend(answer)
+    for result in answer:
         if result.status in HANDED_OVER:
             outcome.sent += 1
         elif result.status == DeliveryStatus.PENDING:
@@ -372,7 +409,7 @@ def _update_results(rows: list[tuple]) -> None:
             "numeric",
             "timestamptz",
         )
-        values_sql, params = unnest_table(rows, casts)
+        values_sql, params = rows_table(rows, casts)
         sql = f"""
             UPDATE campaigns_message m SET
                 status = v.status, gateway_message_id = v.gid, reason = v.reason,

@@ -340,14 +340,18 @@ def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
             )
         except GatewayError as exc:
             logger.warning("cancel at %s failed: %s", campaign.account, exc)
-    return Message.objects.filter(
-        account=campaign.account,
-        gateway_message_id__in=cancelled,
-        status=DeliveryStatus.QUEUED,
-    ).update(
-        status=DeliveryStatus.CANCELLED,
-        reason=FailureReason.CANCELLED,
-        status_changed_at=timezone.now(),
+    return (
+        Message.objects.filter(
+            account=campaign.account,
+            gateway_message_id__in=cancelled,
+            status=DeliveryStatus.QUEUED,
+        )
+        .exclude(gateway_message_id="")
+        .update(
+            status=DeliveryStatus.CANCELLED,
+            reason=FailureReason.CANCELLED,
+            status_changed_at=timezone.now(),
+        )
     )
 
 

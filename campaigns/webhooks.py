@@ -9,7 +9,9 @@ our own failures answer 500 so the gateway tries again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -17,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.inbox import replies_store
 from campaigns.statuses import message_statuses_apply
-from providers.base import CallbackAck, InboundRequest
+from providers.base import CallbackAck, InboundRequest, SmsGateway
 from providers.exceptions import CallbackRejected, GatewayProtocolError, NotSupported
 from providers.models import ProviderAccount
 from providers.parsing import BodyError
@@ -26,11 +28,45 @@ from providers.registry import gateway_for
 logger = logging.getLogger("campaigns.webhooks")
 
 
-def _account(token: str) -> ProviderAccount:
-    account = ProviderAccount.objects.filter(callback_token=token).first()
-    if account is None:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    version: tuple[object, ...]  # the row's (id, updated_at) as the query read it
+    account: ProviderAccount
+    gateway: SmsGateway
+
+
+# Accounts by callback token, per process. Loading one through the ORM and decrypting
+# its credentials took a quarter of a callback's CPU, yet the row rarely changes. One
+# indexed query per request still checks the token and the row's updated_at (auto_now:
+# every full save sets it; the partial saves of balance and last error touch nothing a
+# callback reads), so an edited account (say a new password that signs callbacks)
+# is reloaded at once and a deleted one is not served. Only tokens that exist are
+# kept, so unknown ones cannot grow the cache. Callbacks only read the account and its
+# gateway, so requests may share them.
+_accounts: dict[str, _Known] = {}
+_VERSION_SQL = (
+    f"SELECT id, updated_at FROM {ProviderAccount._meta.db_table} "
+    "WHERE callback_token = %s"
+)
+
+
+def _account(token: str) -> tuple[ProviderAccount, SmsGateway]:
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL, [token])
+        row = cursor.fetchone()
+    if row is None:
+        _accounts.pop(token, None)
         raise Http404
-    return account
+    version = tuple(row)
+    known = _accounts.get(token)
+    if known is None or known.version != version:
+        account = ProviderAccount.objects.filter(callback_token=token).first()
+        if account is None:  # deleted in between
+            raise Http404
+        # Saved in between? Then the next request sees a newer version and reloads.
+        known = _Known(version, account, gateway_for(account))
+        _accounts[token] = known
+    return known.account, known.gateway
 
 
 def _reply(ack: CallbackAck) -> HttpResponse:
@@ -49,8 +85,7 @@ class CallbackView(View):
     def dispatch(self, request: HttpRequest, token: str) -> HttpResponse:
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
-        account = _account(token)
-        gateway = gateway_for(account)
+        account, gateway = _account(token)
         inbound = InboundRequest.from_django(request)
         try:
             gateway.verify_callback(inbound)

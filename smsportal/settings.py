@@ -48,14 +48,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "smsportal.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's session, locale, auth and messages middleware, skipped for gateway
+    # callbacks (see smsportal/middleware.py). CSRF stays Django's own (the deploy
+    # check looks for it); callback views are exempt from it anyway.
+    "smsportal.middleware.SessionMiddleware",
+    "smsportal.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "smsportal.middleware.AuthenticationMiddleware",
     "smsportal.middleware.LoginRequiredMiddleware",
     "accounts.audit.AuditMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "smsportal.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection
 
@@ -15,15 +18,25 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def unnest_table(
+def rows_table(
     rows: Sequence[Sequence[object]], casts: Sequence[str]
 ) -> tuple[str, list]:
-    """`unnest(%s::int[], %s::text[], ...)`: rows as one array parameter per column.
+    """Rows as a derived table for `FROM ... AS v(a, b, ...)`, in one parameter.
 
-    One placeholder per column keeps the statement text constant and short, so the
-    driver's query cache works and a batch of any size costs the same to send.
+    The rows travel as one JSON array of arrays: the driver would spend about 15 µs
+    a row turning Python lists into PostgreSQL arrays (a third of applying a status
+    report), while json.dumps is C. One placeholder keeps the statement text constant,
+    so a batch of any size costs the same to plan and send.
     """
-    sql = "unnest(" + ", ".join(f"%s::{cast}[]" for cast in casts) + ")"
-    if not rows:
-        return sql, [[] for _ in casts]
-    return sql, [list(column) for column in zip(*rows, strict=True)]
+    columns = ", ".join(f"(e ->> {index})::{cast}" for index, cast in enumerate(casts))
+    sql = f"(SELECT {columns} FROM jsonb_array_elements(%s::jsonb) AS e)"
+    return sql, [json.dumps(rows, default=_json_value, ensure_ascii=False)]
+
+
+def _json_value(value: object) -> str:
+    """Datetimes, dates and decimals as the text PostgreSQL casts back exactly."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot send {type(value).__name__} in a table parameter")

@@ -1,0 +1,76 @@
+"""One report (a callback) takes its own SQL path: it must land exactly as in a batch."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from django.utils import timezone
+
+from campaigns.models import Message
+from campaigns.statuses import message_statuses_apply
+from providers.base import DeliveryStatus, FailureReason, StatusReport
+
+FIELDS = ("status", "reason", "vendor_code", "vendor_text", "delivered_at", "cost",
+          "operator")  # fmt: skip
+
+
+def reports_for(gid: str, when) -> list[StatusReport]:
+    return [
+        StatusReport(gid, DeliveryStatus.SENT, vendor_code="send", occurred_at=when),
+        StatusReport(
+            gid,
+            DeliveryStatus.DELIVERED,
+            vendor_code="deliver",
+            vendor_text="Доставлено",
+            occurred_at=when + timedelta(minutes=1),
+            cost=Decimal("2.5000"),
+            operator="MTS",
+        ),  # fmt: skip
+        StatusReport(gid, DeliveryStatus.SENT),  # late: changes nothing
+        # No vendor time, code or cost: NULLs and blanks must not erase anything.
+        StatusReport(gid, DeliveryStatus.FAILED, reason=FailureReason.INVALID_NUMBER),
+    ]
+
+
+@pytest.mark.django_db
+def test_one_report_per_call_lands_as_in_a_batch(make_campaign):
+    campaign = make_campaign()
+    account = campaign.account
+    single, batched = (
+        Message.objects.create(
+            campaign=campaign,
+            account=account,
+            phone=phone,
+            text="x",
+            channel="sms",
+            planned_at=timezone.now(),
+            gateway_message_id=gid,
+            status=DeliveryStatus.QUEUED,
+            operator="before",
+        )  # fmt: skip
+        for phone, gid in (("+79120000001", "g-single"), ("+79120000002", "g-batch"))
+    )
+    when = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    results = []
+    for alone, in_batch in zip(
+        reports_for("g-single", when), reports_for("g-batch", when), strict=True
+    ):
+        results.append(message_statuses_apply(account=account, reports=[alone]))
+        # A second, unknown id makes it a batch of two (the JSON table path).
+        message_statuses_apply(
+            account=account,
+            reports=[in_batch, StatusReport("g-unknown", DeliveryStatus.SENT)],
+        )
+    assert [r.updated for r in results] == [1, 1, 0, 1]
+    assert results[2].unchanged == 1
+    single.refresh_from_db()
+    batched.refresh_from_db()
+    assert single.status == DeliveryStatus.FAILED
+    assert single.reason == FailureReason.INVALID_NUMBER
+    assert (single.vendor_code, single.cost, single.operator) == (
+        "deliver", Decimal("2.5000"), "MTS")  # fmt: skip
+    assert single.delivered_at == when + timedelta(minutes=1)
+    assert single.status_changed_at is not None
+    for field in FIELDS:
+        assert getattr(single, field) == getattr(batched, field), field
