@@ -133,3 +133,27 @@ def test_insufficient_funds_pause_the_campaign_with_a_banner(
 
 def _send_path(kind: str) -> str:
     return {"webcom": "/xml", "smsc": "send.php", "websms": "http_in6"}[kind]
+
+
+def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    from providers.registry import gateway_class
+
+    # Batches of 3 at 3.50 a part: two batches go out, the third is refused for funds
+    # while the pump already holds the fourth, claimed.
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 3)
+    campaign = sending_campaign(
+        simulator, "webcom", make_group, make_campaign, balance="21.00"
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    sends = [path for gateway, path, _at in simulator.state.request_log
+             if gateway == "webcom" and _send_path("webcom") in path]  # fmt: skip
+    assert len(sends) == 3  # two accepted, the refused one, and nothing after it
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="queued").count() == 6
+    # The refused batch and the one claimed ahead are free to send after a top-up.
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 6
+    assert not messages.filter(claimed_at__isnull=False, submitted_at__isnull=True)
