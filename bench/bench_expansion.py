@@ -8,6 +8,7 @@ Goal (issue 5): 1,000,000 messages in <= 8 s on PostgreSQL.
 """
 
 import argparse
+import statistics
 import time
 
 from benchdb import setup
@@ -78,10 +79,25 @@ def seed(contacts: int, stopped: int) -> int:
     return campaign.pk
 
 
+def empty_messages() -> None:
+    """Back to an untouched campaign, checkpointed like the first run."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE campaigns_message, campaigns_campaignstatuscount,"
+            " campaigns_hourlytraffic"
+        )
+        cursor.execute("CHECKPOINT")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=1_050_000)
     parser.add_argument("--stopped", type=int, default=50_000)
+    parser.add_argument(
+        "--runs", type=int, default=3, help="expansions on an emptied message table"
+    )
     args = parser.parse_args()
     setup("smsportal_bench_expansion")
     from campaigns.expansion import campaign_expand
@@ -92,13 +108,20 @@ def main() -> None:
     print(f"seeded {args.contacts:,} contacts ({args.stopped:,} stop-listed) "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     campaign = Campaign.objects.get(pk=campaign_id)
-    started = time.perf_counter()
-    stats = campaign_expand(campaign=campaign)
-    first = time.perf_counter() - started
+    timings = []
+    for run in range(args.runs):
+        if run:
+            empty_messages()
+        started = time.perf_counter()
+        stats = campaign_expand(campaign=campaign)
+        timings.append(time.perf_counter() - started)
+        print(f"run {run + 1}: {stats.created:,} messages in {timings[-1]:.2f} s")
+    # The median: a shared machine's neighbours move single runs by seconds.
+    first = statistics.median(timings)
     started = time.perf_counter()
     again = campaign_expand(campaign=campaign)
     second = time.perf_counter() - started
-    print(f"expansion: {stats.created:,} messages in {first:.2f} s "
+    print(f"expansion (median of {args.runs}): {stats.created:,} messages in {first:.2f} s "
           f"({stats.created / first:,.0f} msg/s); stop-listed {stats.stop_listed:,}; "
           f"goal <= 8 s: {'met' if first <= 8 else 'NOT met'}")  # fmt: skip
     print(f"again: {again.created:,} new messages in {second:.2f} s")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -61,6 +62,13 @@ class Recipient:
 
 def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
     """Create the campaign's Message rows (again: nothing new) and return the counts."""
+    if connection.vendor != "postgresql":
+        return _expand(campaign)
+    with _expansion_lock(campaign):
+        return _expand(campaign)
+
+
+def _expand(campaign: Campaign) -> ExpansionStats:
     plan = SendPlan.for_campaign(campaign)
     stats = ExpansionStats()
     contacts = audience_contacts(campaign)
@@ -89,6 +97,26 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
 
 
 # PostgreSQL ---------------------------------------------------------------------------
+
+# pg_advisory_lock's first key: the namespace of expansion locks.
+EXPANSION_LOCK = 0x45585041  # "EXPA"
+
+
+@contextmanager
+def _expansion_lock(campaign: Campaign):
+    """One expansion of a campaign at a time (a resume may start one while the first
+    still runs), so the first can insert without ON CONFLICT: checking each row
+    against the unique index twice cost a third of the INSERT. Session-level, as the
+    parts of a split expansion commit on their own connections."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [EXPANSION_LOCK, campaign.pk])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [EXPANSION_LOCK, campaign.pk]
+            )
 
 # A large audience is written by one statement per CPU core, each over its own range
 # of contact ids in its own transaction (PostgreSQL runs an INSERT on one core).
@@ -148,13 +176,16 @@ def _insert_contacts_sql(
     window = "TRUE" if plan.respect_window else "FALSE"
     spread_seconds = plan.spread.total_seconds()
     # Running again: skip the phones that have a message (ON CONFLICT would catch
-    # them too, but only after rendering each text and probing the index).
+    # them too, but only after rendering each text and probing the index). The first
+    # run needs neither: contacts' phones are unique and the lock keeps out a twin;
+    # a pasted number that is also a contact is added later, with ON CONFLICT.
     not_yet_sql = (
         """AND NOT EXISTS (SELECT 1 FROM campaigns_message m
                            WHERE m.campaign_id = %s AND m.phone = c.phone)"""
         if again
         else ""
     )
+    on_conflict_sql = "ON CONFLICT (campaign_id, phone) DO NOTHING" if again else ""
     # OFFSET 0 keeps PostgreSQL from inlining the subqueries, which would evaluate
     # each regular expression once per reference instead of once per row.
     sql = f"""
@@ -179,7 +210,7 @@ def _insert_contacts_sql(
         ) s
         OFFSET 0
     ) r
-    ON CONFLICT (campaign_id, phone) DO NOTHING
+    {on_conflict_sql}
     """
     window_params = [plan.window_start, plan.window_end] + [plan.window_start] * 3
     params = [
@@ -204,6 +235,8 @@ def _insert_contacts_sql(
         # emptied) message table the planner picks a nested loop that scans the
         # messages once per contact, quadratic in the audience.
         cursor.execute("SET LOCAL enable_nestloop = off")
+        # The hash joins over a million contacts spill to disk at the default 4MB.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         return cursor.rowcount
 

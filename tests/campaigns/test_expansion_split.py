@@ -87,3 +87,34 @@ def test_a_spread_campaign_is_never_split(make_group, make_campaign, monkeypatch
         Message.objects.filter(campaign=campaign).values_list("planned_at", flat=True)
     )
     assert (planned[-1] - planned[0]).total_seconds() > 2 * 3600
+
+
+def test_two_expansions_at_once_add_each_recipient_once(make_group, make_campaign):
+    """A resume can start a second expansion while the first runs; the first inserts
+    without ON CONFLICT, so the second must wait for it and then add nothing."""
+    import threading
+
+    from django.db import connections
+
+    group = audience(make_group, 600)
+    campaign = make_campaign([group])
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def expand() -> None:
+        try:
+            barrier.wait()
+            results.append(campaign_expand(campaign=campaign).created)
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=expand) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [0, 600]
+    assert Message.objects.filter(campaign=campaign).count() == 600
