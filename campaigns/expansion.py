@@ -118,6 +118,7 @@ def _expansion_lock(campaign: Campaign):
                 "SELECT pg_advisory_unlock(%s, %s)", [EXPANSION_LOCK, campaign.pk]
             )
 
+
 # A large audience is written by one statement per CPU core, each over its own range
 # of contact ids in its own transaction (PostgreSQL runs an INSERT on one core).
 SPLIT_MIN_CONTACTS = 200_000

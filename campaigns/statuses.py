@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Value, When
@@ -24,6 +25,19 @@ from smsportal.lib.sqlutil import is_postgres, rows_table
 logger = logging.getLogger("campaigns.statuses")
 
 DELIVERED_STATES = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+
+
+class AccountChanged(Exception):
+    """The account was edited or deleted after the caller read it; nothing applied."""
+
+
+@dataclass(frozen=True)
+class AccountVersion:
+    """An account as the caller last read it: apply only if it is still so."""
+
+    account_id: int
+    token: str
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -57,17 +71,27 @@ def message_statuses_apply(
     account: ProviderAccount,
     reports: Sequence[StatusReport],
     keep_orphans: bool = True,
+    unless_changed: AccountVersion | None = None,
 ) -> ApplyResult:
-    """Apply reports of one account in one statement; keep unknown ids as orphans."""
+    """Apply reports of one account in one statement; keep unknown ids as orphans.
+
+    With `unless_changed`, raise AccountChanged (applying nothing) if the account is
+    no longer as the caller read it: a callback checks its cached account in the
+    same statement that applies the report, one round trip instead of two.
+    """
     reports = _strongest(reports)
     if not reports:
+        if unless_changed and not _is_current(unless_changed):
+            raise AccountChanged
         return ApplyResult(0, 0, 0)
     # On PostgreSQL the reports go in with one statement, atomic on its own: no
     # transaction around it, which would cost a callback two more round trips.
     if is_postgres():
-        updated_ids = _apply_postgres(account, reports)
+        updated_ids = _apply_postgres(account, reports, unless_changed)
     else:
         with transaction.atomic():  # many statements; one commit is faster on SQLite
+            if unless_changed and not _is_current(unless_changed):
+                raise AccountChanged
             updated_ids = _apply_portable(account, reports)
     missing = [r for r in reports if r.gateway_message_id not in updated_ids]
     known: set[str] = set()
@@ -103,7 +127,19 @@ def message_statuses_apply(
     return ApplyResult(len(updated_ids), len(missing) - len(orphans), len(orphans))
 
 
-def _apply_postgres(account: ProviderAccount, reports: list[StatusReport]) -> set[str]:
+def _is_current(version: AccountVersion) -> bool:
+    return ProviderAccount.objects.filter(
+        pk=version.account_id,
+        callback_token=version.token,
+        updated_at=version.updated_at,
+    ).exists()
+
+
+def _apply_postgres(
+    account: ProviderAccount,
+    reports: list[StatusReport],
+    unless_changed: AccountVersion | None,
+) -> set[str]:
     now = timezone.now()
     # A batch usually shares a handful of report times: format each once.
     times = {r.occurred_at for r in reports if r.occurred_at is not None}
@@ -149,11 +185,37 @@ def _apply_postgres(account: ProviderAccount, reports: list[StatusReport]) -> se
         WHERE m.account_id = %s AND m.gateway_message_id = v.gid
           AND m.gateway_message_id <> ''  -- lets the partial index serve the join
           AND {_rank_sql("m.status")} < v.rank
+          {"AND EXISTS (SELECT 1 FROM current_account)" if unless_changed else ""}
         RETURNING m.gateway_message_id
     """
+    params = [now, now, *params, account.pk]
+    if unless_changed is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0] for row in cursor.fetchall()}
+    # The UPDATE runs only if the account row is unchanged; the first column says
+    # whether it was, so "nothing to move" and "account changed" stay apart.
+    guarded = f"""
+        WITH current_account AS (
+            SELECT 1 FROM {ProviderAccount._meta.db_table}
+            WHERE id = %s AND callback_token = %s AND updated_at = %s
+        ), moved AS (
+            {sql}
+        )
+        SELECT EXISTS (SELECT 1 FROM current_account),
+               ARRAY(SELECT gateway_message_id FROM moved)
+    """
+    version = [
+        unless_changed.account_id,
+        unless_changed.token,
+        unless_changed.updated_at,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, *params, account.pk])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(guarded, [*version, *params])
+        current, moved = cursor.fetchone()
+    if not current:
+        raise AccountChanged
+    return set(moved)
 
 
 def _apply_portable(account: ProviderAccount, reports: list[StatusReport]) -> set[str]:

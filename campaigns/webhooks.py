@@ -18,7 +18,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.inbox import replies_store
-from campaigns.statuses import message_statuses_apply
+from campaigns.statuses import AccountChanged, AccountVersion, message_statuses_apply
 from providers.base import CallbackAck, InboundRequest, SmsGateway
 from providers.exceptions import CallbackRejected, GatewayProtocolError, NotSupported
 from providers.models import ProviderAccount
@@ -30,19 +30,20 @@ logger = logging.getLogger("campaigns.webhooks")
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    version: tuple[object, ...]  # the row's (id, updated_at) as the query read it
+    version: AccountVersion  # the row's id, token and updated_at as a query read them
     account: ProviderAccount
     gateway: SmsGateway
 
 
 # Accounts by callback token, per process. Loading one through the ORM and decrypting
-# its credentials took a quarter of a callback's CPU, yet the row rarely changes. One
-# indexed query per request still checks the token and the row's updated_at (auto_now:
-# every full save sets it; the partial saves of balance and last error touch nothing a
-# callback reads), so an edited account (say a new password that signs callbacks)
-# is reloaded at once and a deleted one is not served. Only tokens that exist are
-# kept, so unknown ones cannot grow the cache. Callbacks only read the account and its
-# gateway, so requests may share them.
+# its credentials took a quarter of a callback's CPU, yet the row rarely changes. Each
+# request still checks that the row is unchanged (updated_at is auto_now: every full
+# save sets it; the partial saves of balance and last error touch nothing a callback
+# reads), so an edited account (say a new password that signs callbacks) is reloaded
+# at once and a deleted one is not served. A status callback makes that check inside
+# the statement that applies its report (statuses.AccountVersion); other callbacks ask
+# first. Only tokens that exist are kept, so unknown ones cannot grow the cache.
+# Callbacks only read the account and its gateway, so requests may share them.
 _accounts: dict[str, _Known] = {}
 _VERSION_SQL = (
     f"SELECT id, updated_at FROM {ProviderAccount._meta.db_table} "
@@ -50,14 +51,15 @@ _VERSION_SQL = (
 )
 
 
-def _account(token: str) -> tuple[ProviderAccount, SmsGateway]:
+def _checked(token: str) -> _Known:
+    """The account of this token as it is now (one indexed query), or 404."""
     with connection.cursor() as cursor:
         cursor.execute(_VERSION_SQL, [token])
         row = cursor.fetchone()
     if row is None:
         _accounts.pop(token, None)
         raise Http404
-    version = tuple(row)
+    version = AccountVersion(row[0], token, row[1])
     known = _accounts.get(token)
     if known is None or known.version != version:
         account = ProviderAccount.objects.filter(callback_token=token).first()
@@ -66,7 +68,7 @@ def _account(token: str) -> tuple[ProviderAccount, SmsGateway]:
         # Saved in between? Then the next request sees a newer version and reloads.
         known = _Known(version, account, gateway_for(account))
         _accounts[token] = known
-    return known.account, known.gateway
+    return known
 
 
 def _reply(ack: CallbackAck) -> HttpResponse:
@@ -78,43 +80,77 @@ class CallbackView(View):
     """Shared shape: find the account, verify, parse, store, acknowledge."""
 
     http_method_names = ["get", "post"]  # some gateways report by GET
+    # Whether `handle` checks a cached account itself (raising AccountChanged).
+    checks_account = False
 
-    def handle(self, account, gateway, inbound: InboundRequest) -> CallbackAck:
+    def handle(
+        self, known: _Known, inbound: InboundRequest, *, unless_changed
+    ) -> CallbackAck:
         raise NotImplementedError
 
     def dispatch(self, request: HttpRequest, token: str) -> HttpResponse:
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
-        account, gateway = _account(token)
+        # No "SELECT 1" before the first query: on a dead connection that query fails,
+        # the gateway gets a 500 and retries, and Django drops the connection after
+        # the error. The ping would cost every callback a round trip.
+        connection.health_check_done = True
         inbound = InboundRequest.from_django(request)
+        cached = _accounts.get(token) if self.checks_account else None
+        if cached is not None:
+            try:
+                return self.answer(cached, inbound, unless_changed=cached.version)
+            except AccountChanged:
+                pass
+            except (CallbackRejected, NotSupported, GatewayProtocolError, BodyError):
+                pass  # decided on a cached account: decide again on the current one
+        return self.answer(_checked(token), inbound, unless_changed=None)
+
+    def answer(self, known: _Known, inbound: InboundRequest, *, unless_changed):
+        """Verify and handle; with `unless_changed`, failures are the caller's."""
+        final = unless_changed is None
         try:
-            gateway.verify_callback(inbound)
-            return _reply(self.handle(account, gateway, inbound))
+            known.gateway.verify_callback(inbound)
+            return _reply(self.handle(known, inbound, unless_changed=unless_changed))
         except CallbackRejected as exc:
-            logger.warning("rejected callback for %s: %s", account, exc)
+            if not final:
+                raise
+            logger.warning("rejected callback for %s: %s", known.account, exc)
             return HttpResponse("rejected", status=400, content_type="text/plain")
         except NotSupported:
+            if not final:
+                raise
             raise Http404 from None
         except (GatewayProtocolError, BodyError) as exc:
-            logger.warning("unreadable callback for %s: %s", account, exc)
+            if not final:
+                raise
+            logger.warning("unreadable callback for %s: %s", known.account, exc)
             return HttpResponse(
                 "unreadable body", status=400, content_type="text/plain"
             )
 
 
 class StatusCallbackView(CallbackView):
-    def handle(self, account, gateway, inbound: InboundRequest) -> CallbackAck:
-        reports = gateway.parse_status_callback(inbound)
-        result = message_statuses_apply(account=account, reports=reports)
+    checks_account = True
+
+    def handle(
+        self, known: _Known, inbound: InboundRequest, *, unless_changed
+    ) -> CallbackAck:
+        reports = known.gateway.parse_status_callback(inbound)
+        result = message_statuses_apply(
+            account=known.account, reports=reports, unless_changed=unless_changed
+        )
         if result.orphaned:
             logger.info(
-                "%d reports for ids not stored yet (%s)", result.orphaned, account
+                "%d reports for ids not stored yet (%s)", result.orphaned, known.account
             )
-        return gateway.status_callback_ack(inbound, reports)
+        return known.gateway.status_callback_ack(inbound, reports)
 
 
 class IncomingCallbackView(CallbackView):
-    def handle(self, account, gateway, inbound: InboundRequest) -> CallbackAck:
-        messages = gateway.parse_incoming_callback(inbound)
-        replies_store(account=account, messages=messages)
-        return gateway.incoming_callback_ack(inbound, messages)
+    def handle(
+        self, known: _Known, inbound: InboundRequest, *, unless_changed
+    ) -> CallbackAck:
+        messages = known.gateway.parse_incoming_callback(inbound)
+        replies_store(account=known.account, messages=messages)
+        return known.gateway.incoming_callback_ack(inbound, messages)

@@ -71,3 +71,119 @@ def test_unknown_tokens_are_not_remembered(client):
                                content_type="text/xml")  # fmt: skip
         assert response.status_code == 404
     assert webhooks._accounts == before
+
+
+def queued_message(account: ProviderAccount, gid: str):
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, Message
+
+    campaign = Campaign.objects.create(name="Callbacks", account=account, text="x")
+    return Message.objects.create(
+        campaign=campaign, account=account, phone="+79120000001", text="x",
+        channel="sms", planned_at=timezone.now(), gateway_message_id=gid,
+        status="queued",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_remembered_account_costs_a_status_callback_one_query(
+    client, smsc_account, django_assert_num_queries, monkeypatch
+):
+    from django.db import connection
+
+    message = queued_message(smsc_account, "501:79120000001")
+    built = smsc_status_callback(smsc_account, signed_with="first-secret")
+    pings = []
+    monkeypatch.setattr(connection, "is_usable", lambda: pings.append(1) or True)
+    assert post(client, built).status_code == 200  # loads and remembers the account
+    message.status = "queued"
+    message.save(update_fields=["status"])
+    connection.health_check_done = False  # as at the start of every request
+    with django_assert_num_queries(1):  # the guarded UPDATE; no version check
+        assert post(client, built).status_code == 200
+    assert pings == []  # no "SELECT 1" before it either
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+@pytest.mark.django_db
+def test_a_callback_for_an_edited_account_applies_nothing_with_the_old_one(
+    client, smsc_account
+):
+    """The guard is in the UPDATE itself: a report checked against an old password
+    must not move the message."""
+    message = queued_message(smsc_account, "501:79120000001")
+    built = smsc_status_callback(smsc_account, signed_with="first-secret")
+    assert post(client, built).status_code == 200
+    message.status = "queued"
+    message.save(update_fields=["status"])
+    smsc_account.password = "second-secret"
+    smsc_account.save()
+    assert post(client, built).status_code == 400
+    message.refresh_from_db()
+    assert message.status == "queued"
+    assert webhooks._accounts[smsc_account.callback_token].account.password == (
+        "second-secret"
+    )
+
+
+@pytest.mark.django_db
+def test_a_deleted_account_is_not_served_from_memory_even_without_reports(
+    client, smsc_account
+):
+    built = smsc_status_callback(smsc_account, signed_with="first-secret")
+    assert post(client, built).status_code == 200
+    token = smsc_account.callback_token
+    smsc_account.delete()
+    response = client.post(f"/callbacks/{token}/status/", data=b"", content_type=(
+        "application/x-www-form-urlencoded"))  # fmt: skip
+    assert response.status_code == 404
+    assert token not in webhooks._accounts
+
+
+def wsgi_post(app, built) -> str:
+    """POST through Django's real WSGI handler (request signals and all)."""
+    import io
+
+    path, body, content_type = built
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }  # fmt: skip
+    statuses = []
+    response = app(environ, lambda status, headers: statuses.append(status))
+    b"".join(response)
+    response.close()
+    return statuses[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_database_connection_fails_one_callback_and_the_next_one_lands(
+    smsc_account, monkeypatch
+):
+    """Callbacks skip Django's "SELECT 1" health check: the query on a dead connection
+    fails that request with a 5xx (the gateway retries), and Django reconnects."""
+    import psycopg
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    app = WSGIHandler()
+    message = queued_message(smsc_account, "501:79120000001")
+    built = smsc_status_callback(smsc_account, signed_with="first-secret")
+    assert wsgi_post(app, built).startswith("200")
+    message.status = "queued"
+    message.save(update_fields=["status"])
+    backend = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    assert wsgi_post(app, built).startswith("500")
+    assert wsgi_post(app, built).startswith("200")
+    message.refresh_from_db()
+    assert message.status == "delivered"
