@@ -168,6 +168,7 @@ def test_a_dead_database_connection_fails_one_callback_and_the_next_one_lands(
     """Callbacks skip Django's "SELECT 1" health check: the query on a dead connection
     fails that request with a 5xx (the gateway retries), and Django reconnects."""
     import psycopg
+
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
