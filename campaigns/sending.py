@@ -39,6 +39,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlySent,
     SenderNotAllowed,
 )
 from providers.models import ProviderAccount
@@ -228,6 +229,8 @@ def transmit(
 
 def stops_sending(answer: list[SendResult] | GatewayError) -> bool:
     """Whether this answer pauses the campaign or retries later (no next batch)."""
+    if isinstance(answer, PartlySent):
+        return stops_sending(answer.cause)
     if isinstance(answer, GatewayUnavailable):
         return not answer.outcome_unknown
     return isinstance(answer, (*PAUSING, NotSupported))
@@ -241,6 +244,18 @@ def settle(
     outcome: BatchOutcome,
 ) -> None:
     """Record what became of a transmitted chunk in the ledger."""
+    if isinstance(answer, PartlySent):
+        # Those sent are recorded; the one that failed as if sent alone; the rest
+        # were never sent and wait for the next batch (or the resume).
+        done = len(answer.results)
+        settle(
+            account=account, chunk=chunk[:done], answer=answer.results, outcome=outcome
+        )
+        settle(account=account, chunk=chunk[done : done + 1], answer=answer.cause,
+               outcome=outcome)  # fmt: skip
+        if untried := [m.id for m in chunk[done + 1 :]]:
+            outcome.released += release(untried)
+        return
     ids = [m.id for m in chunk]
     if isinstance(answer, GatewayUnavailable):
         if answer.outcome_unknown:

@@ -8,6 +8,8 @@ GatewayError                      .kind, .message, .vendor_code, .raw (redacted)
 │   ├── InsufficientBalance       -> pause the campaign, tell the user
 │   └── SenderNotAllowed
 ├── GatewayProtocolError          a response we could not parse -> log raw body, retry once
+├── PartlySent                    a one-request-per-message batch stopped part way:
+│                                 .results of those sent, .cause for the next one
 ├── NotSupported                  capability missing for this gateway
 └── CallbackRejected              a callback that is not authentic -> HTTP 400
 GatewayConfigurationError         missing/invalid account settings
@@ -81,6 +83,26 @@ class InsufficientBalance(GatewayRefused):
 
 class SenderNotAllowed(GatewayRefused):
     """The sender name is unknown to the gateway or not approved."""
+
+
+class PartlySent(GatewayError):
+    """A batch sent one request per message stopped part way.
+
+    `results` are those of the first messages, in batch order; `cause` is what the
+    next message got (its outcome is the cause's: unknown, refused, ...); the
+    messages after it were not sent at all.
+    """
+
+    def __init__(self, kind: str, *, results: list, cause: GatewayError) -> None:
+        super().__init__(
+            kind,
+            f"{len(results)} submitted, then: {cause.message}",
+            vendor_code=cause.vendor_code,
+            raw=cause.raw,
+            status=cause.status,
+        )
+        self.results = list(results)
+        self.cause = cause
 
 
 class GatewayProtocolError(GatewayError):

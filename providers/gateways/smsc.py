@@ -16,8 +16,9 @@ idempotency, only a refusal (error 9) of an identical request within a minute, s
   request was accepted and we return its result (QUEUED), never sending again; if not,
   we raise RateLimited with outcome_unknown=True, so the caller waits `retry_after` and
   reconciles with `resolve_references` instead of resending blindly;
-- an error after part of a batch went out becomes GatewayUnavailable(outcome_unknown)
-  for the same reason: the caller reconciles by reference, nothing is sent twice.
+- an error after part of a batch went out raises PartlySent: the results of the
+  messages sent so far, the error of the one that failed (reconciled by reference if
+  its outcome is unknown), and the rest known not to be sent.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlySent,
     RateLimited,
     SenderNotAllowed,
 )
@@ -138,14 +140,7 @@ class SmscGateway(SmsGateway):
             except GatewayError as exc:
                 if not results:
                     raise
-                raise GatewayUnavailable(
-                    self.kind,
-                    f"{len(results)} of {len(batch)} submitted, then: {exc.message}",
-                    vendor_code=exc.vendor_code,
-                    raw=exc.raw,
-                    status=exc.status,
-                    outcome_unknown=True,
-                ) from exc
+                raise PartlySent(self.kind, results=results, cause=exc) from exc
         return results
 
     def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:

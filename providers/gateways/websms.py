@@ -48,6 +48,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlySent,
     SenderNotAllowed,
 )
 from providers.gateways import websms_parse as wp
@@ -166,22 +167,17 @@ class WebsmsGateway(SmsGateway):
     def send(self, batch: Sequence[OutgoingSms]) -> list[SendResult]:
         """One request per message; see the module docstring.
 
-        An error on the first message raises. After some messages went out, a refusal
-        (balance, sender...) marks the rest REJECTED with its reason and a transport
-        failure known not to be processed leaves the rest PENDING, so no accepted
-        message is lost; an unknown outcome still raises for reconciliation.
+        An error on the first message raises. After some messages went out, the error
+        comes as PartlySent with the results so far, so none of them is lost.
         """
         results: list[SendResult] = []
-        for index, sms in enumerate(batch):
+        for sms in batch:
             try:
                 results.append(self._send_one(sms))
-            except (GatewayUnavailable, GatewayRefused) as exc:
-                if index == 0 or getattr(exc, "outcome_unknown", False):
+            except GatewayError as exc:
+                if not results:
                     raise
-                refused = isinstance(exc, GatewayRefused)
-                status = DeliveryStatus.REJECTED if refused else DeliveryStatus.PENDING
-                results += [self._unsent(m, exc, status) for m in batch[index:]]
-                break
+                raise PartlySent(self.kind, results=results, cause=exc) from exc
         return results
 
     def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:
@@ -485,20 +481,4 @@ class WebsmsGateway(SmsGateway):
             occurred_at=wp.parse_time(item.get("delivered_date")),
             cost=to_decimal(item.get("message_cost")),
             segments=to_int(item.get("message_parts")),
-        )
-
-    def _unsent(
-        self, sms: OutgoingSms, exc: GatewayError, status: DeliveryStatus
-    ) -> SendResult:
-        reason = {
-            InsufficientBalance: FailureReason.INSUFFICIENT_BALANCE,
-            SenderNotAllowed: FailureReason.SENDER_NOT_ALLOWED,
-        }.get(type(exc), FailureReason.GATEWAY_ERROR)
-        return SendResult(
-            reference=sms.reference,
-            gateway_message_id="",
-            status=status,
-            reason=reason,
-            vendor_code=exc.vendor_code,
-            vendor_text=exc.message,  # verbatim; the request was not sent
         )

@@ -6,6 +6,7 @@ pump again) and checks that every recipient has exactly one submission at the ga
 """
 
 import contextlib
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -157,3 +158,39 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     # The refused batch and the one claimed ahead are free to send after a top-up.
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 6
     assert not messages.filter(claimed_at__isnull=False, submitted_at__isnull=True)
+
+
+@pytest.mark.parametrize("kind", ["smsc", "websms"])
+def test_money_running_out_mid_batch_pauses_and_the_resume_sends_the_rest_once(
+    kind, simulator, make_group, make_campaign, monkeypatch
+):
+    """SMSC and WEBSMS take one request per message: the refusal of the sixth keeps
+    the five sent, pauses the campaign, and leaves the other seven to the resume."""
+    from decimal import Decimal
+
+    from campaigns.services import campaign_resume
+    from tests.campaigns.gateway_accounts import LOGIN
+
+    campaign = sending_campaign(
+        simulator,
+        kind,
+        make_group,
+        make_campaign,
+        balance="17.50",  # 5 × 3.50
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    assert campaign.pause_reason == pause_reason_for(InsufficientBalance(kind, "x"))
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="queued").count() == 5
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 7
+    assert len(simulator.state.submissions) == 5
+
+    simulator.state.accounts[(kind, LOGIN)].balance = Decimal("100.00")
+    # A top-up takes minutes; within one SMSC would refuse the sixth request again as
+    # identical to the refused one (error 9), and we would wait for it.
+    monkeypatch.setattr(simulator.state, "clock", lambda: time.time() + 120)
+    campaign_resume(campaign=campaign)
+    pump_until_done(campaign)
+    assert_exactly_once(simulator, campaign)

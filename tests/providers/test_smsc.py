@@ -32,6 +32,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlySent,
     RateLimited,
     SenderNotAllowed,
 )
@@ -414,17 +415,24 @@ def test_unreadable_send_answer_is_reconciled_not_repeated(gateway, simulator):
     assert len(simulator.state.submissions) == 1
 
 
-def test_error_mid_batch_becomes_unknown_outcome_and_resolves(gateway, account):
+def test_refusal_mid_batch_keeps_the_sent_and_sends_no_more(
+    gateway, account, simulator
+):
     account.balance = Decimal("5.00")  # enough for one message of 3.50
-    batch = [sms(ref="mid-1"), sms(phone="+79120000002", ref="mid-2")]
-    with pytest.raises(GatewayUnavailable) as caught:
+    batch = [sms(ref="mid-1"), sms(phone="+79120000002", ref="mid-2"),
+             sms(phone="+79120000003", ref="mid-3")]  # fmt: skip
+    with pytest.raises(PartlySent) as caught:
         gateway.send(batch)
-    assert caught.value.outcome_unknown
+    [sent] = caught.value.results
+    assert (sent.reference, sent.status) == ("mid-1", DeliveryStatus.QUEUED)
+    assert sent.gateway_message_id == "mid-1:79120000001"
+    assert isinstance(caught.value.cause, InsufficientBalance)
     assert caught.value.vendor_code == "3"
+    assert [s.phone for s in simulator.state.submissions] == ["79120000001"]
+    # The reference still finds exactly what SMSC holds.
     phones = {m.reference: m.phone for m in batch}
     found = gateway.resolve_references(["mid-1", "mid-2"], phones=phones)
     assert list(found) == ["mid-1"]
-    assert found["mid-1"].gateway_message_id == "mid-1:79120000001"
 
 
 def test_resolve_references_asks_status_by_reference_and_phone(gateway):

@@ -28,8 +28,10 @@ from providers.exceptions import (
     AuthenticationFailed,
     GatewayProtocolError,
     GatewayRefused,
+    GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlySent,
     SenderNotAllowed,
 )
 from providers.gateways import websms_parse as wp
@@ -424,11 +426,14 @@ def test_no_money_raises_insufficient_balance(simulator):
 
 def test_money_running_out_mid_batch_keeps_accepted_results(simulator):
     gateway = make(simulator, balance=Decimal("4.00"))
-    results = gateway.send([sms(ref="1"), sms(ref="2", phone="+79120000002")])
-    assert results[0].status == DeliveryStatus.QUEUED
-    assert (results[1].status, results[1].reason) == (
-        DeliveryStatus.REJECTED, FailureReason.INSUFFICIENT_BALANCE,
-    )  # fmt: skip
+    with pytest.raises(PartlySent) as caught:
+        gateway.send([sms(ref="1"), sms(ref="2", phone="+79120000002"),
+                      sms(ref="3", phone="+79120000003")])  # fmt: skip
+    [accepted] = caught.value.results
+    assert (accepted.reference, accepted.status) == ("1", DeliveryStatus.QUEUED)
+    # Not a rejection of message 2: the campaign pauses and sends it after a top-up.
+    assert isinstance(caught.value.cause, InsufficientBalance)
+    assert len(simulator.state.submissions) == 1
 
 
 def test_refuse_fault_rejects_the_recipient_with_the_vendor_code(simulator):
@@ -559,7 +564,7 @@ def test_garbage_reply_is_a_protocol_error_with_the_body_kept():
     assert "Server busy" in caught.value.raw
 
 
-def test_outage_mid_batch_leaves_the_rest_pending_and_keeps_the_accepted():
+def test_outage_mid_batch_keeps_the_accepted_and_names_the_failure():
     config = AccountConfig(
         kind="websms",
         base_url="http://sim.test/websms",
@@ -568,12 +573,15 @@ def test_outage_mid_batch_leaves_the_rest_pending_and_keeps_the_accepted():
     )
     replies = [httpx.Response(200, text=sample("send_ok.txt")), httpx.Response(503)]
     with respx.mock(base_url=config.base_url, assert_all_called=True) as mock:
-        mock.post("/http_in6.asp").mock(side_effect=replies)
-        results = WebsmsGateway(config).send([sms(ref="1"), sms(ref="2"), sms(ref="3")])
-    assert [r.status for r in results] == [
-        DeliveryStatus.QUEUED, DeliveryStatus.PENDING, DeliveryStatus.PENDING,
-    ]  # fmt: skip
+        route = mock.post("/http_in6.asp").mock(side_effect=replies)
+        with pytest.raises(PartlySent) as caught:
+            WebsmsGateway(config).send([sms(ref="1"), sms(ref="2"), sms(ref="3")])
+    assert route.call_count == 2  # the third was never sent
+    results = caught.value.results
+    assert [r.status for r in results] == [DeliveryStatus.QUEUED]
     assert (results[0].gateway_message_id, results[0].cost) == ("7710258", Decimal(10))
+    assert isinstance(caught.value.cause, GatewayUnavailable)
+    assert caught.value.cause.status == 503
 
 
 def test_unlisted_error_code_is_a_refusal():
