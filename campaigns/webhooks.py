@@ -137,8 +137,12 @@ class StatusCallbackView(CallbackView):
         self, known: _Known, inbound: InboundRequest, *, unless_changed
     ) -> CallbackAck:
         reports = known.gateway.parse_status_callback(inbound)
+        # Reports a database crash might lose come back by polling (see there).
         result = message_statuses_apply(
-            account=known.account, reports=reports, unless_changed=unless_changed
+            account=known.account,
+            reports=reports,
+            unless_changed=unless_changed,
+            wait_for_disk=False,
         )
         if result.orphaned:
             logger.info(

@@ -188,3 +188,30 @@ def test_a_dead_database_connection_fails_one_callback_and_the_next_one_lands(
     assert wsgi_post(app, built).startswith("200")
     message.refresh_from_db()
     assert message.status == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_status_callback_commits_without_waiting_for_disk_and_only_itself(
+    client, smsc_account
+):
+    """synchronous_commit is off for the callback's own statement (polling fetches
+    what a database crash could lose); the connection's next statement waits again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    message = queued_message(smsc_account, "501:79120000001")
+    built = smsc_status_callback(smsc_account, signed_with="first-secret")
+    for _ in range(2):  # first with the account loaded, then remembered
+        message.status = "queued"
+        message.save(update_fields=["status"])
+        with CaptureQueriesContext(connection) as queries:
+            assert post(client, built).status_code == 200
+        [applied] = [
+            q["sql"] for q in queries if "UPDATE campaigns_message" in q["sql"]
+        ]
+        assert "set_config('synchronous_commit', 'off', true)" in applied
+        message.refresh_from_db()
+        assert message.status == "delivered"
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
