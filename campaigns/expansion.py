@@ -2,9 +2,8 @@
 
 A phone appears once per campaign (unique constraint), so running the expansion again
 adds nothing. On PostgreSQL contacts are expanded by one INSERT ... SELECT that renders
-the text, counts segments and plans the send time in SQL; rows where the cheap segment
-formula may be off (an escape character or an emoji in a multi-part text) are recounted
-in Python. Elsewhere (the SQLite demo) and for transliteration the same rules run in
+the text, counts segments and plans the send time in SQL (campaigns.sqlsegments, exact
+for 2-unit characters at part boundaries too). Elsewhere (the SQLite demo) and for transliteration the same rules run in
 Python.
 """
 
@@ -30,7 +29,7 @@ from campaigns.audience import (
 )
 from campaigns.models import Campaign, Message
 from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
-from campaigns.templating import render_sql
+from campaigns.templating import render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
 
 BATCH = 2000
@@ -87,8 +86,6 @@ def _expand(campaign: Campaign) -> ExpansionStats:
             stats.created += _insert_contacts_sql(
                 campaign, plan, reachable, again=_has_messages(campaign)
             )
-        if in_sql:
-            _recount_borderline(campaign, plan)
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
         campaign.expanded_at = timezone.now()
@@ -174,6 +171,10 @@ def _insert_contacts_sql(
         return 0
     text_sql, text_params = render_sql(plan.parts, alias="c")
     seg = sqlsegments.SegmentSql(plan.table)
+    # Counted from the template's pieces: regular expressions over the values only.
+    columns_sql, columns_params = sqlsegments.template_columns(
+        sql_pieces(plan.parts, alias="c"), "t.text"
+    )
     window = "TRUE" if plan.respect_window else "FALSE"
     spread_seconds = plan.spread.total_seconds()
     # Running again: skip the phones that have a message (ON CONFLICT would catch
@@ -201,7 +202,7 @@ def _insert_contacts_sql(
             {seg.encoding("s")} AS encoding, (s.base AT TIME ZONE s.tz) AS local
         FROM (
             SELECT c.id, c.phone, t.text,
-                {seg.columns("t.text")},
+                {columns_sql},
                 coalesce(nullif(c.time_zone, ''), %s) AS tz,
                 {_base_sql(spread_seconds)} AS base
             FROM contacts_contact c
@@ -221,7 +222,7 @@ def _insert_contacts_sql(
         campaign.channel,
         plan.price,
         *window_params,
-        *seg.params,
+        *columns_params,
         plan.time_zone,
         plan.start,
         *([spread_seconds] if spread_seconds else []),
@@ -258,22 +259,6 @@ def _planned_sql(window: str) -> str:
         WHEN {local}::time >= %s::time AND {local}::time < %s::time THEN r.base
         WHEN {local}::time < %s::time THEN ({local}::date + %s::time) AT TIME ZONE r.tz
         ELSE ({local}::date + 1 + %s::time) AT TIME ZONE r.tz END"""
-
-
-def _recount_borderline(campaign: Campaign, plan: SendPlan) -> None:
-    """Exact counts where the SQL formula may be off: parts with 2-unit characters."""
-    rows = Message.objects.filter(campaign=campaign, segments__gt=1).extra(
-        where=["text ~ %s"], params=[sqlsegments.TWO_UNIT_PATTERN]
-    )
-    fixes = []
-    for message_id, text, current in rows.values_list("id", "text", "segments"):
-        exact = count(text, plan.table).segments
-        if exact != current:
-            fixes.append(Message(id=message_id, segments=exact))
-    for message in fixes:
-        if plan.price is not None:
-            message.estimated_cost = plan.price * message.segments
-    Message.objects.bulk_update(fixes, ["segments", "estimated_cost"], batch_size=BATCH)
 
 
 # Python (portable) --------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from campaigns.sqlsegments import Piece
 from smsportal.exceptions import ApplicationError
 
 CONTACT_FIELDS = (
@@ -95,17 +96,28 @@ def render(parts: list[Part], values: Mapping[str, object]) -> str:
 
 def render_sql(parts: list[Part], *, alias: str) -> tuple[str, list[object]]:
     """A PostgreSQL expression rendering the template for rows of `alias` (contacts)."""
-    if not parts:
+    pieces = sql_pieces(parts, alias=alias)
+    if not pieces:
         return "''", []
-    pieces: list[str] = []
     params: list[object] = []
+    for piece in pieces:
+        params += [piece.literal] if not piece.sql else list(piece.params)
+    sql = " || ".join("%s::text" if not p.sql else p.sql for p in pieces)
+    return f"({sql})", params
+
+
+def sql_pieces(parts: list[Part], *, alias: str) -> list[Piece]:
+    """The template's literals and its placeholders' SQL expressions, in order."""
+    pieces = []
     for part in parts:
         if isinstance(part, str):
-            pieces.append("%s::text")
-            params.append(part)
+            pieces.append(Piece(literal=part))
         elif part.custom:
-            pieces.append(f"coalesce({alias}.attributes ->> %s, '')")
-            params.append(part.name)
+            pieces.append(
+                Piece(
+                    sql=f"coalesce({alias}.attributes ->> %s, '')", params=(part.name,)
+                )
+            )
         else:
-            pieces.append(f"coalesce({alias}.{part.name}, '')")
-    return "(" + " || ".join(pieces) + ")", params
+            pieces.append(Piece(sql=f"coalesce({alias}.{part.name}, '')"))
+    return pieces

@@ -25,7 +25,6 @@ def python_only(monkeypatch):
             campaign, plan, reachable
         ),
     )
-    monkeypatch.setattr(expansion, "_recount_borderline", lambda campaign, plan: None)
 
 
 def test_expansion_creates_one_message_per_reachable_contact(make_group, make_campaign):
