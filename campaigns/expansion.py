@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -62,12 +62,15 @@ class Recipient:
 def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
     """Create the campaign's Message rows (again: nothing new) and return the counts."""
     if connection.vendor != "postgresql":
-        return _expand(campaign)
+        return _expand(campaign, alone=False)
+    # In a caller's transaction our rows stay invisible after the lock is released, so
+    # a twin started then could still meet them: keep ON CONFLICT there.
+    alone = not connection.in_atomic_block
     with _expansion_lock(campaign):
-        return _expand(campaign)
+        return _expand(campaign, alone=alone)
 
 
-def _expand(campaign: Campaign) -> ExpansionStats:
+def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
     plan = SendPlan.for_campaign(campaign)
     stats = ExpansionStats()
     contacts = audience_contacts(campaign)
@@ -77,14 +80,14 @@ def _expand(campaign: Campaign) -> ExpansionStats:
     reachable = contacts.exclude(is_stopped_q())
     if split:
         stats.created += _insert_contacts_split(
-            campaign, plan, reachable, again=_has_messages(campaign)
+            campaign, plan, reachable, again=_has_messages(campaign), alone=alone
         )
     with transaction.atomic():
         if not in_sql:
             stats.created += _insert_contacts_python(campaign, plan, reachable)
         elif not split:
             stats.created += _insert_contacts_sql(
-                campaign, plan, reachable, again=_has_messages(campaign)
+                campaign, plan, reachable, again=_has_messages(campaign), alone=alone
             )
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
@@ -103,17 +106,21 @@ EXPANSION_LOCK = 0x45585041  # "EXPA"
 def _expansion_lock(campaign: Campaign):
     """One expansion of a campaign at a time (a resume may start one while the first
     still runs), so the first can insert without ON CONFLICT: checking each row
-    against the unique index twice cost a third of the INSERT. Session-level, as the
-    parts of a split expansion commit on their own connections."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [EXPANSION_LOCK, campaign.pk])
+    against the unique index twice cost a third of the INSERT.
+
+    Held by a connection of its own: the parts of a split expansion commit on their
+    own connections, and a session lock taken on ours would outlive a failed
+    transaction of the caller's (it cannot be released until that rolls back).
+    """
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)", [EXPANSION_LOCK, campaign.pk]
+            )
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_unlock(%s, %s)", [EXPANSION_LOCK, campaign.pk]
-            )
+        holder.close()  # releases the lock
 
 
 # A large audience is written by one statement per CPU core, each over its own range
@@ -136,7 +143,7 @@ def _has_messages(campaign: Campaign) -> bool:
 
 
 def _insert_contacts_split(
-    campaign: Campaign, plan: SendPlan, reachable, *, again: bool
+    campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool
 ) -> int:
     """The INSERT of `_insert_contacts_sql` over id ranges, in parallel.
 
@@ -152,7 +159,9 @@ def _insert_contacts_split(
         try:
             with transaction.atomic():
                 subset = reachable.filter(id__gte=id_range[0], id__lt=id_range[1])
-                return _insert_contacts_sql(campaign, plan, subset, again=again)
+                return _insert_contacts_sql(
+                    campaign, plan, subset, again=again, alone=alone
+                )
         finally:
             connections.close_all()  # this thread's own connection
 
@@ -161,7 +170,7 @@ def _insert_contacts_split(
 
 
 def _insert_contacts_sql(
-    campaign: Campaign, plan: SendPlan, reachable, *, again: bool
+    campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool = False
 ) -> int:
     try:
         inner_sql, inner_params = (
@@ -179,15 +188,17 @@ def _insert_contacts_sql(
     spread_seconds = plan.spread.total_seconds()
     # Running again: skip the phones that have a message (ON CONFLICT would catch
     # them too, but only after rendering each text and probing the index). The first
-    # run needs neither: contacts' phones are unique and the lock keeps out a twin;
-    # a pasted number that is also a contact is added later, with ON CONFLICT.
+    # run `alone` needs neither: contacts' phones are unique and the lock keeps out a
+    # twin; a pasted number that is also a contact is added later, with ON CONFLICT.
     not_yet_sql = (
         """AND NOT EXISTS (SELECT 1 FROM campaigns_message m
                            WHERE m.campaign_id = %s AND m.phone = c.phone)"""
         if again
         else ""
     )
-    on_conflict_sql = "ON CONFLICT (campaign_id, phone) DO NOTHING" if again else ""
+    on_conflict_sql = (
+        "" if alone and not again else "ON CONFLICT (campaign_id, phone) DO NOTHING"
+    )
     # OFFSET 0 keeps PostgreSQL from inlining the subqueries, which would evaluate
     # each regular expression once per reference instead of once per row.
     sql = f"""

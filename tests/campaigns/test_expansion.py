@@ -21,7 +21,7 @@ def python_only(monkeypatch):
     monkeypatch.setattr(
         expansion,
         "_insert_contacts_sql",
-        lambda campaign, plan, reachable, again: expansion._insert_contacts_python(
+        lambda campaign, plan, reachable, **_flags: expansion._insert_contacts_python(
             campaign, plan, reachable
         ),
     )

@@ -118,3 +118,27 @@ def test_two_expansions_at_once_add_each_recipient_once(make_group, make_campaig
     assert errors == []
     assert sorted(results) == [0, 600]
     assert Message.objects.filter(campaign=campaign).count() == 600
+
+
+def test_a_failed_expansion_in_a_callers_transaction_frees_the_campaign(
+    make_group, make_campaign, monkeypatch
+):
+    import psycopg
+
+    from django.db import connection, transaction
+
+    campaign = make_campaign([audience(make_group, 10)])
+
+    def broken(campaign, *, alone):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(expansion, "_expand", broken)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        campaign_expand(campaign=campaign)
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        [(free,)] = other.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)",
+            [expansion.EXPANSION_LOCK, campaign.pk],
+        ).fetchall()
+    assert free
