@@ -337,6 +337,19 @@ class Reply(models.Model):
                 name="reply_once_per_gateway_id",
             )
         ]
+        indexes = [
+            # The inbox, newest first; an account's latest (SMSC get_answers' window);
+            # the unread ones (the dashboard's badge and the inbox filter).
+            models.Index(fields=["-received_at", "-id"], name="reply_latest"),
+            models.Index(
+                fields=["account", "received_at"], name="reply_account_received"
+            ),
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(is_read=False),
+                name="reply_unread",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone}: {self.text[:30]}"
