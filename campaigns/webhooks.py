@@ -84,7 +84,11 @@ class CallbackView(View):
     checks_account = False
 
     def handle(
-        self, known: _Known, inbound: InboundRequest, *, unless_changed
+        self,
+        known: _Known,
+        inbound: InboundRequest,
+        *,
+        unless_changed: AccountVersion | None,
     ) -> CallbackAck:
         raise NotImplementedError
 
@@ -100,13 +104,18 @@ class CallbackView(View):
         if cached is not None:
             try:
                 return self.answer(cached, inbound, unless_changed=cached.version)
-            except AccountChanged:
-                pass
-            except (CallbackRejected, NotSupported, GatewayProtocolError, BodyError):
-                pass  # decided on a cached account: decide again on the current one
+            except (AccountChanged, CallbackRejected, NotSupported,
+                    GatewayProtocolError, BodyError):  # fmt: skip
+                pass  # the cached account may be stale: decide on the current one
         return self.answer(_checked(token), inbound, unless_changed=None)
 
-    def answer(self, known: _Known, inbound: InboundRequest, *, unless_changed):
+    def answer(
+        self,
+        known: _Known,
+        inbound: InboundRequest,
+        *,
+        unless_changed: AccountVersion | None,
+    ) -> HttpResponse:
         """Verify and handle; with `unless_changed`, failures are the caller's."""
         final = unless_changed is None
         try:
@@ -134,7 +143,11 @@ class StatusCallbackView(CallbackView):
     checks_account = True
 
     def handle(
-        self, known: _Known, inbound: InboundRequest, *, unless_changed
+        self,
+        known: _Known,
+        inbound: InboundRequest,
+        *,
+        unless_changed: AccountVersion | None,
     ) -> CallbackAck:
         reports = known.gateway.parse_status_callback(inbound)
         # Reports a database crash might lose come back by polling (see there).
@@ -153,7 +166,11 @@ class StatusCallbackView(CallbackView):
 
 class IncomingCallbackView(CallbackView):
     def handle(
-        self, known: _Known, inbound: InboundRequest, *, unless_changed
+        self,
+        known: _Known,
+        inbound: InboundRequest,
+        *,
+        unless_changed: AccountVersion | None,
     ) -> CallbackAck:
         messages = known.gateway.parse_incoming_callback(inbound)
         replies_store(account=known.account, messages=messages)
