@@ -6,6 +6,7 @@ database on the server of DATABASE_URL (default postgres://root@127.0.0.1:5432/)
 
 import os
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,9 @@ def setup(name: str) -> str:
         ).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
+    if not os.environ.get("SMSPORTAL_BENCH_MACHINE"):  # once, not in every subprocess
+        os.environ["SMSPORTAL_BENCH_MACHINE"] = machine_reference(url)
+        print(os.environ["SMSPORTAL_BENCH_MACHINE"], flush=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     import django
@@ -46,3 +50,26 @@ def setup(name: str) -> str:
 
     call_command("migrate", verbosity=0)
     return url
+
+
+def machine_reference(url: str) -> str:
+    """Two fixed workloads, timed: figures taken on different days (the same kind of
+    machine has run the same code two to three times slower) compare through them."""
+    import psycopg
+
+    def best(run) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return min(times) * 1000
+
+    python_ms = best(lambda: sum(i * i for i in range(1_000_000)))
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        query = "SELECT sum(g) FROM generate_series(1, 3000000) AS g"
+        server_ms = best(lambda: conn.execute(query).fetchone())
+    return (
+        f"machine: {os.cpu_count()} cores; reference Python loop {python_ms:.0f} ms, "
+        f"reference PostgreSQL query {server_ms:.0f} ms (compare runs by these)"
+    )
