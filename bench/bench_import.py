@@ -214,6 +214,7 @@ def main() -> None:
         child_import(args.child, args.update, args.group)
         return
     url = benchdb.database_url(BENCH_DB)
+    benchdb.announce_machine()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"contacts-{args.rows}.csv"

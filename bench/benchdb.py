@@ -38,9 +38,7 @@ def setup(name: str) -> str:
         ).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
-    if not os.environ.get("SMSPORTAL_BENCH_MACHINE"):  # once, not in every subprocess
-        os.environ["SMSPORTAL_BENCH_MACHINE"] = machine_reference(url)
-        print(os.environ["SMSPORTAL_BENCH_MACHINE"], flush=True)
+    announce_machine()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     import django
@@ -52,7 +50,14 @@ def setup(name: str) -> str:
     return url
 
 
-def machine_reference(url: str) -> str:
+def announce_machine() -> None:
+    """Print the machine reference once (subprocesses inherit it and stay quiet)."""
+    if not os.environ.get("SMSPORTAL_BENCH_MACHINE"):
+        os.environ["SMSPORTAL_BENCH_MACHINE"] = machine_reference()
+        print(os.environ["SMSPORTAL_BENCH_MACHINE"], flush=True)
+
+
+def machine_reference() -> str:
     """Two fixed workloads, timed: figures taken on different days (the same kind of
     machine has run the same code two to three times slower) compare through them."""
     import psycopg
@@ -66,7 +71,10 @@ def machine_reference(url: str) -> str:
         return min(times) * 1000
 
     python_ms = best(lambda: sum(i * i for i in range(1_000_000)))
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+    server = urlsplit(
+        database_url("postgres").replace("postgres://", "postgresql://", 1)
+    )
+    with psycopg.connect(urlunsplit(server)) as conn:
         query = "SELECT sum(g) FROM generate_series(1, 3000000) AS g"
         server_ms = best(lambda: conn.execute(query).fetchone())
     return (
