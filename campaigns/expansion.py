@@ -3,8 +3,8 @@
 A phone appears once per campaign (unique constraint), so running the expansion again
 adds nothing. On PostgreSQL contacts are expanded by one INSERT ... SELECT that renders
 the text, counts segments and plans the send time in SQL (campaigns.sqlsegments, exact
-for 2-unit characters at part boundaries too). Elsewhere (the SQLite demo) and for transliteration the same rules run in
-Python.
+for 2-unit characters at part boundaries too). Elsewhere (the SQLite demo) and for
+transliteration the same rules run in Python.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def _insert_contacts_split(
 
 
 def _insert_contacts_sql(
-    campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool = False
+    campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool
 ) -> int:
     try:
         inner_sql, inner_params = (

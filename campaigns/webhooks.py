@@ -71,6 +71,11 @@ def _checked(token: str) -> _Known:
     return known
 
 
+# The account as a cached request read it, to be checked where the report is applied;
+# None once the request has read the current row.
+Guard = AccountVersion | None
+
+
 def _reply(ack: CallbackAck) -> HttpResponse:
     return HttpResponse(ack.body, content_type=ack.content_type, status=ack.status)
 
@@ -84,11 +89,7 @@ class CallbackView(View):
     checks_account = False
 
     def handle(
-        self,
-        known: _Known,
-        inbound: InboundRequest,
-        *,
-        unless_changed: AccountVersion | None,
+        self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
         raise NotImplementedError
 
@@ -110,11 +111,7 @@ class CallbackView(View):
         return self.answer(_checked(token), inbound, unless_changed=None)
 
     def answer(
-        self,
-        known: _Known,
-        inbound: InboundRequest,
-        *,
-        unless_changed: AccountVersion | None,
+        self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> HttpResponse:
         """Verify and handle; with `unless_changed`, failures are the caller's."""
         final = unless_changed is None
@@ -143,11 +140,7 @@ class StatusCallbackView(CallbackView):
     checks_account = True
 
     def handle(
-        self,
-        known: _Known,
-        inbound: InboundRequest,
-        *,
-        unless_changed: AccountVersion | None,
+        self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
         reports = known.gateway.parse_status_callback(inbound)
         # Reports a database crash might lose come back by polling (see there).
@@ -166,11 +159,7 @@ class StatusCallbackView(CallbackView):
 
 class IncomingCallbackView(CallbackView):
     def handle(
-        self,
-        known: _Known,
-        inbound: InboundRequest,
-        *,
-        unless_changed: AccountVersion | None,
+        self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
         messages = known.gateway.parse_incoming_callback(inbound)
         replies_store(account=known.account, messages=messages)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, ClassVar
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from providers.exceptions import GatewayError, GatewayProtocolError, NotSupported
+from providers.exceptions import (
+    GatewayError,
+    GatewayProtocolError,
+    NotSupported,
+    PartlySent,
+)
 
 if TYPE_CHECKING:
     from providers.http import GatewayHttp
@@ -417,6 +422,27 @@ class SmsGateway(ABC):
         left raises GatewayUnavailable with outcome_unknown=True: the caller must not
         resend blindly but reconcile (resolve_references) or ask a person.
         """
+
+    def send_each(
+        self,
+        batch: Sequence[OutgoingSms],
+        send_one: Callable[[OutgoingSms], SendResult],
+    ) -> list[SendResult]:
+        """`send` for gateways that take one request per message.
+
+        An error on the first message raises as it is; after some went out it comes as
+        PartlySent with their results, so none of them is lost and the rest, never
+        sent, stay with the caller.
+        """
+        results: list[SendResult] = []
+        for sms in batch:
+            try:
+                results.append(send_one(sms))
+            except GatewayError as exc:
+                if not results:
+                    raise
+                raise PartlySent(self.kind, results=results, cause=exc) from exc
+        return results
 
     @abstractmethod
     def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:

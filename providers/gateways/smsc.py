@@ -59,7 +59,6 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
-    PartlySent,
     RateLimited,
     SenderNotAllowed,
 )
@@ -133,15 +132,7 @@ class SmscGateway(SmsGateway):
         for sms in batch:
             if sms.channel not in self.channels:
                 raise NotSupported(self.kind, f"channel {sms.channel}")
-        results: list[SendResult] = []
-        for sms in batch:
-            try:
-                results.append(self._send_one(sms))
-            except GatewayError as exc:
-                if not results:
-                    raise
-                raise PartlySent(self.kind, results=results, cause=exc) from exc
-        return results
+        return self.send_each(batch, self._send_one)
 
     def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:
         pairs = [pair for gid in gateway_ids if (pair := p.split_gateway_id(gid))]

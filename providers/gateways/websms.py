@@ -48,7 +48,6 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
-    PartlySent,
     SenderNotAllowed,
 )
 from providers.gateways import websms_parse as wp
@@ -165,20 +164,8 @@ class WebsmsGateway(SmsGateway):
     # Sending ------------------------------------------------------------------
 
     def send(self, batch: Sequence[OutgoingSms]) -> list[SendResult]:
-        """One request per message; see the module docstring.
-
-        An error on the first message raises. After some messages went out, the error
-        comes as PartlySent with the results so far, so none of them is lost.
-        """
-        results: list[SendResult] = []
-        for sms in batch:
-            try:
-                results.append(self._send_one(sms))
-            except GatewayError as exc:
-                if not results:
-                    raise
-                raise PartlySent(self.kind, results=results, cause=exc) from exc
-        return results
+        """One request per message; see the module docstring and `send_each`."""
+        return self.send_each(batch, self._send_one)
 
     def fetch_statuses(self, gateway_ids: Sequence[str]) -> list[StatusReport]:
         reports = []

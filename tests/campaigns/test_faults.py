@@ -194,3 +194,36 @@ def test_money_running_out_mid_batch_pauses_and_the_resume_sends_the_rest_once(
     campaign_resume(campaign=campaign)
     pump_until_done(campaign)
     assert_exactly_once(simulator, campaign)
+
+
+def test_a_batch_that_stopped_on_an_unknown_outcome_is_settled_message_by_message(
+    simulator, make_group, make_campaign
+):
+    """The sent are recorded, the one whose request timed out awaits the reconciler,
+    and the rest, never sent, go back to the queue."""
+    from campaigns import sending
+    from providers.exceptions import PartlySent
+    from providers.registry import gateway_for
+
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    account = campaign.account
+    gateway = gateway_for(account)
+    chunk = sending.claim_due(
+        campaign_id=campaign.pk,
+        limit=SIZE,
+        horizon=campaign.created_at + timedelta(days=1),
+    )
+    outgoing = sending.outgoing_for(chunk, campaign, account, gateway)
+    sent = gateway.send(outgoing[:3])  # really at the simulator
+    timeout = GatewayUnavailable("smsc", "read timeout", outcome_unknown=True)
+    outcome = sending.BatchOutcome()
+    answer = PartlySent("smsc", results=sent, cause=timeout)
+    assert not sending.stops_sending(answer)
+    sending.settle(account=account, chunk=chunk, answer=answer, outcome=outcome)
+
+    assert (outcome.sent, outcome.unknown, outcome.released) == (3, 1, SIZE - 4)
+    by_id = {m.id: m for m in Message.objects.filter(campaign=campaign)}
+    assert all(by_id[m.id].gateway_message_id for m in chunk[:3])
+    assert by_id[chunk[3].id].reason == "outcome_unknown"
+    assert by_id[chunk[3].id].claimed_at is not None  # left for the reconciler
+    assert all(by_id[m.id].claimed_at is None for m in chunk[4:])
