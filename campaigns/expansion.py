@@ -173,8 +173,10 @@ def _insert_contacts_sql(
     campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool
 ) -> int:
     try:
+        # The audience itself is the row source, carrying the columns the template
+        # reads: `id IN (audience)` scanned and joined the contacts twice.
         inner_sql, inner_params = (
-            reachable.order_by().values("id").query.sql_with_params()
+            reachable.order_by().values(*_read_columns(plan)).query.sql_with_params()
         )
     except EmptyResultSet:  # no groups chosen: only pasted numbers or a parent
         return 0
@@ -216,9 +218,9 @@ def _insert_contacts_sql(
                 {columns_sql},
                 coalesce(nullif(c.time_zone, ''), %s) AS tz,
                 {_base_sql(spread_seconds)} AS base
-            FROM contacts_contact c
+            FROM ({inner_sql}) c
             CROSS JOIN LATERAL (SELECT {text_sql} AS text) t
-            WHERE c.id IN ({inner_sql}) {not_yet_sql}
+            WHERE TRUE {not_yet_sql}
             OFFSET 0
         ) s
         OFFSET 0
@@ -237,8 +239,8 @@ def _insert_contacts_sql(
         plan.time_zone,
         plan.start,
         *([spread_seconds] if spread_seconds else []),
-        *text_params,
         *inner_params,
+        *text_params,
         *([campaign.pk] if again else []),
     ]  # the order in which the placeholders appear above
     with connection.cursor() as cursor:
@@ -252,6 +254,18 @@ def _insert_contacts_sql(
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _read_columns(plan: SendPlan) -> list[str]:
+    """The contact columns the INSERT reads: its keys and the template's fields."""
+    columns = ["id", "phone", "time_zone"]
+    for part in plan.parts:
+        if isinstance(part, str):
+            continue
+        name = "attributes" if part.custom else part.name
+        if name not in columns:
+            columns.append(name)
+    return columns
 
 
 def _base_sql(spread_seconds: float) -> str:
