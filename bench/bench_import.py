@@ -124,8 +124,8 @@ def child_import(path: str, update: bool, group: bool) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        server = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-    server_cpu = _cpu_seconds(server)
+        server = cursor.fetchone()[0]
+    server_cpu = benchdb.cpu_seconds(server)
     started, own_cpu = time.perf_counter(), time.process_time()
     with open(path, "rb") as raw, open(os.devnull, "w") as rejects:
         report = run_import(
@@ -137,20 +137,11 @@ def child_import(path: str, update: bool, group: bool) -> None:
     figures = {
         "seconds": time.perf_counter() - started,
         "python_cpu": time.process_time() - own_cpu,
-        "server_cpu": _cpu_seconds(server) - server_cpu if server.exists() else None,
+        "server_cpu": benchdb.cpu_seconds(server) - server_cpu,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "report": report.as_dict(),
     }
     print(json.dumps(figures))
-
-
-def _cpu_seconds(stat: Path) -> float:
-    """CPU time of a process on this machine (the database server's backend)."""
-    try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def prepare_book() -> None:

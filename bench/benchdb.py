@@ -81,3 +81,40 @@ def machine_reference() -> str:
         f"machine: {os.cpu_count()} cores; reference Python loop {python_ms:.0f} ms, "
         f"reference PostgreSQL query {server_ms:.0f} ms (compare runs by these)"
     )
+
+
+def cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """CPU time (user + system) a process on this machine has used; 0 if it is gone.
+    With `reaped_children`, add what its children that have ended used."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds() -> float:
+    """CPU time of the whole local PostgreSQL server: every process it runs now (the
+    backends, WAL writer, checkpointer) and the backends that have ended."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" not in text:
+            continue
+        parent = int(text.rsplit(")", 1)[1].split()[1])
+        is_postmaster = "(postgres)" not in _stat_text(parent)
+        total += cpu_seconds(int(stat.parent.name), reaped_children=is_postmaster)
+    return total
+
+
+def _stat_text(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
