@@ -185,7 +185,9 @@ class CpuMeter:
         now = self._read()
         own, sim, server = (b - a for a, b in zip(self.last, now, strict=True))
         self.last = now
-        return f"CPU: python {own:.1f} s, simulator {sim:.1f} s, database {server:.1f} s"
+        return (
+            f"CPU: python {own:.1f} s, simulator {sim:.1f} s, database {server:.1f} s"
+        )
 
 
 def main() -> None:
