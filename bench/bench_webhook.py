@@ -132,7 +132,9 @@ def callback_requests(port: int, ids: range, dialect: str) -> list[bytes]:
 class _Slot:
     """One concurrent client connection and the request it is waiting on."""
 
-    __slots__ = ("sock", "request", "started", "buffer", "need", "status", "keep")
+    __slots__ = (
+        "sock", "request", "started", "buffer", "need", "status", "keep", "served"
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.sock: socket.socket | None = None
@@ -142,6 +144,7 @@ class _Slot:
         self.need = -1  # bytes of the whole response, once the head is in
         self.status = 0
         self.keep = False
+        self.served = 0  # requests answered on this connection
 
 
 def _response_head(slot: _Slot) -> None:
@@ -160,11 +163,16 @@ def _response_head(slot: _Slot) -> None:
     slot.keep = b"\r\nconnection: close" not in head
 
 
-def load(port: int, requests: list[bytes], concurrency: int):
+def load(port: int, requests: list[bytes], concurrency: int, per_connection: int):
     """Send every request over `concurrency` connections; one request each at a time.
 
     A plain epoll loop over non-blocking sockets: a fraction of the CPU an asyncio or
     httpx client needs per request, which matters when client and server share cores.
+    A kept-alive connection is closed after `per_connection` requests, as a proxy's
+    keepalive_requests does: a connection stays with the worker that accepted it, and
+    connections opened all at once can land mostly on one worker, which then serves
+    them on one core while the other idles (seen: 36 to 4, half the rate). New
+    connections go to whichever worker accepts first, the less busy one.
     """
     address = ("127.0.0.1", port)
     selector = selectors.DefaultSelector()
@@ -185,6 +193,7 @@ def load(port: int, requests: list[bytes], concurrency: int):
         selector.unregister(slot.sock)
         slot.sock.close()
         slot.sock = None
+        slot.served = 0
 
     def next_request(slot: _Slot) -> bool:
         """Send the next request on this slot (reconnecting if needed); False: done."""
@@ -194,6 +203,8 @@ def load(port: int, requests: list[bytes], concurrency: int):
                 drop(slot)
             return False
         slot.request, slot.buffer, slot.need = request, bytearray(), -1
+        if slot.sock is not None and slot.served >= per_connection:
+            drop(slot)
         slot.started = time.perf_counter()
         if slot.sock is not None:
             try:
@@ -228,6 +239,7 @@ def load(port: int, requests: list[bytes], concurrency: int):
                 if slot.need < 0 or len(slot.buffer) < slot.need:
                     continue
                 latencies.append(time.perf_counter() - slot.started)
+                slot.served += 1
                 if not 200 <= slot.status < 300:
                     failures.append(f"HTTP {slot.status}")
                 if not slot.keep:
@@ -241,20 +253,21 @@ def load(port: int, requests: list[bytes], concurrency: int):
     return time.perf_counter() - started, latencies, failures
 
 
-def load_process(port, requests, concurrency, results) -> None:
+def load_process(port, requests, concurrency, per_connection, results) -> None:
     """Entry point of the client process: send everything, report timings."""
     before = os.times()
-    elapsed, latencies, failures = load(port, requests, concurrency)
+    elapsed, latencies, failures = load(port, requests, concurrency, per_connection)
     after = os.times()
     cpu = (after.user - before.user) + (after.system - before.system)
     results.put((elapsed, latencies, failures, cpu))
 
 
-def run_load(port: int, requests: list[bytes], concurrency: int):
+def run_load(port: int, requests: list[bytes], concurrency: int, per_connection: int):
     context = multiprocessing.get_context("spawn")  # no Django, no inherited sockets
     results = context.Queue()
     process = context.Process(
-        target=load_process, args=(port, requests, concurrency, results)
+        target=load_process,
+        args=(port, requests, concurrency, per_connection, results),
     )
     process.start()
     try:
@@ -402,6 +415,12 @@ def main() -> None:
         default=0,
         help="gthread workers with this many threads (default: sync workers)",
     )
+    parser.add_argument(
+        "--per-connection",
+        type=int,
+        default=100,
+        help="requests on a kept-alive connection before the client opens a new one",
+    )
     parser.add_argument("--format", choices=["xml", "json"], default="xml")
     args = parser.parse_args()
     if args.requests + args.warmup > args.messages:
@@ -424,11 +443,12 @@ def main() -> None:
         try:
             gunicorn_wait(port, server)
             # Both workers import views and open their database connection first.
-            run_load(port, warmup, min(args.concurrency, len(warmup)))
+            run_load(port, warmup, min(args.concurrency, len(warmup)),
+                     args.per_connection)  # fmt: skip
             web_pids, db_pids = server_pids(server)
             web_before, db_before = cpu_seconds(web_pids), cpu_seconds(db_pids)
             elapsed, latencies, failures, client_cpu = run_load(
-                port, measured, args.concurrency
+                port, measured, args.concurrency, args.per_connection
             )
             web_after, db_after = cpu_seconds(web_pids), cpu_seconds(db_pids)
         finally:

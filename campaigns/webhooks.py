@@ -18,7 +18,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.inbox import replies_store
-from campaigns.statuses import AccountChanged, AccountVersion, message_statuses_apply
+from campaigns.status_batching import status_batcher
+from campaigns.statuses import AccountChanged, AccountVersion
 from providers.base import CallbackAck, InboundRequest, SmsGateway
 from providers.exceptions import CallbackRejected, GatewayProtocolError, NotSupported
 from providers.models import ProviderAccount
@@ -143,17 +144,12 @@ class StatusCallbackView(CallbackView):
         self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
         reports = known.gateway.parse_status_callback(inbound)
-        # Reports a database crash might lose come back by polling (see there).
-        result = message_statuses_apply(
-            account=known.account,
-            reports=reports,
-            unless_changed=unless_changed,
-            wait_for_disk=False,
+        # Together with the reports of concurrent callbacks, committed without waiting
+        # for the disk: reports a database crash might lose come back by polling.
+        # Reports for ids not stored yet are kept and logged there.
+        status_batcher.apply(
+            account=known.account, reports=reports, unless_changed=unless_changed
         )
-        if result.orphaned:
-            logger.info(
-                "%d reports for ids not stored yet (%s)", result.orphaned, known.account
-            )
         return known.gateway.status_callback_ack(inbound, reports)
 
 

@@ -10,6 +10,9 @@ from smsportal import views
 from smsportal.api import api
 
 urlpatterns = [
+    # First: gateways call these most, many times a second, and resolving walks the
+    # list in order.
+    path("callbacks/", include("campaigns.callback_urls")),
     path("", views.dashboard, name="dashboard"),
     path(
         "login/",
@@ -23,7 +26,6 @@ urlpatterns = [
     path("campaigns/", include("campaigns.report_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("providers/", include("providers.urls")),
-    path("callbacks/", include("campaigns.callback_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -159,11 +159,21 @@ class Information:
 # Times -----------------------------------------------------------------------------
 
 
+_PADDED_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z")
+
+
 def parse_time(value: object) -> datetime | None:
     """'2011-01-01 12:57:46' / '2011-11-14 21:00' (Moscow) -> aware; blanks -> None."""
     text = str(value or "").strip()
     if not text or text.startswith("0000"):
         return None
+    if _PADDED_TIME.match(text):
+        # The usual zero-padded shape: fromisoformat is a tenth of strptime's cost,
+        # which every delivery report paid.
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=MOSCOW)
+        except ValueError:
+            return None
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=MOSCOW)
