@@ -7,9 +7,10 @@ statement runs wait for it to finish, then go in together with the next one, so 
 load one statement carries several callbacks; alone, a callback goes straight through.
 
 Every request is answered only after the statement holding its report has committed,
-and if that statement fails, every request in it gets the error (and answers 5xx, so
-the gateway sends its report again): batching changes when reports are written, never
-whether.
+and if that statement fails, every request in it gets the error, as if alone: a
+database error answers 5xx (the gateway sends its report again), a changed account
+makes the view read the current one and try again. Batching changes when reports are
+written, never whether.
 """
 
 from __future__ import annotations
