@@ -75,6 +75,23 @@ def _checked(token: str) -> _Known:
 # The account as a cached request read it, to be checked where the report is applied;
 # None once the request has read the current row.
 Guard = AccountVersion | None
+# What a request answered with a remembered account may raise before it changed
+# anything, when that account may be out of date.
+STALE_ACCOUNT_ERRORS = (
+    AccountChanged, CallbackRejected, NotSupported, GatewayProtocolError, BodyError,
+)  # fmt: skip
+
+
+def cached_account(token: str) -> _Known | None:
+    """The account this process remembers for a callback token, if any."""
+    return _accounts.get(token)
+
+
+def _skip_ping() -> None:
+    """No "SELECT 1" before the first query: on a dead connection that query fails,
+    the gateway gets a 500 and retries, and Django drops the connection after the
+    error. The ping would cost every callback a round trip."""
+    connection.health_check_done = True
 
 
 def _reply(ack: CallbackAck) -> HttpResponse:
@@ -97,19 +114,21 @@ class CallbackView(View):
     def dispatch(self, request: HttpRequest, token: str) -> HttpResponse:
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
-        # No "SELECT 1" before the first query: on a dead connection that query fails,
-        # the gateway gets a 500 and retries, and Django drops the connection after
-        # the error. The ping would cost every callback a round trip.
-        connection.health_check_done = True
+        _skip_ping()
         inbound = InboundRequest.from_django(request)
-        cached = _accounts.get(token) if self.checks_account else None
+        cached = cached_account(token) if self.checks_account else None
         if cached is not None:
             try:
-                return self.answer(cached, inbound, unless_changed=cached.version)
-            except (AccountChanged, CallbackRejected, NotSupported,
-                    GatewayProtocolError, BodyError):  # fmt: skip
+                return self.answer_cached(cached, inbound)
+            except STALE_ACCOUNT_ERRORS:
                 pass  # the cached account may be stale: decide on the current one
         return self.answer(_checked(token), inbound, unless_changed=None)
+
+    def answer_cached(self, known: _Known, inbound: InboundRequest) -> HttpResponse:
+        """Answer with a remembered account, checked where the report is applied;
+        STALE_ACCOUNT_ERRORS (nothing applied) mean: ask again with the current one."""
+        _skip_ping()
+        return self.answer(known, inbound, unless_changed=known.version)
 
     def answer(
         self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
