@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
+from campaigns.selectors import IN_FLIGHT, LIVE_STATES
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
 
@@ -57,7 +58,6 @@ IN_FLIGHT_STATES = (
     Campaign.State.SENDING,
     Campaign.State.PAUSED,
 )
-LIVE_STATES = (Campaign.State.SCHEDULED, Campaign.State.SENDING)
 BREAKDOWN_TTL = 10 * 60
 LIVE_BREAKDOWN_TTL = 30
 DAILY_DAYS = 30
@@ -82,6 +82,7 @@ class Funnel:
     steps: list[FunnelStep]
     delivered: int
     handed_over: int  # everything past pending: the sending progress
+    in_flight: int  # handed over, no final status yet: reports to come
 
     @property
     def delivery_rate(self) -> float:
@@ -112,6 +113,7 @@ def funnel_from_counts(counts: CampaignCounts) -> Funnel:
         steps=steps,
         delivered=sum(counts.get(s) for s in DELIVERED_STATUSES),
         handed_over=counts.total - counts.get(DeliveryStatus.PENDING),
+        in_flight=sum(counts.get(s) for s in IN_FLIGHT),
     )
 
 

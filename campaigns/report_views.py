@@ -22,12 +22,13 @@ from campaigns import report_export
 from campaigns.models import Campaign
 from campaigns.report_filters import MessageFilterSet
 from campaigns.report_selectors import (
-    LIVE_STATES,
+    Funnel,
     campaign_funnel,
     campaign_messages,
     campaign_report,
 )
 from campaigns.report_tables import MessageTable
+from campaigns.selectors import poll_seconds
 from campaigns.stoplist_sync import (
     stoplist_last_sync,
     stoplist_sync,
@@ -64,8 +65,7 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
             campaign=self.campaign,
             report=report,
             funnel=report.funnel,
-            live=self.campaign.state in LIVE_STATES,
-            live_every=LIVE_EVERY_SECONDS,
+            live_every=_poll_every(self.campaign, report.funnel),
             query=_query_without_page(self.request),
             chart_data={
                 "labels": chart.labels if chart else [],
@@ -77,6 +77,12 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
         return context
 
 
+def _poll_every(campaign: Campaign, funnel: Funnel) -> int | None:
+    return poll_seconds(
+        state=campaign.state, in_flight=funnel.in_flight, sending=LIVE_EVERY_SECONDS
+    )
+
+
 def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
@@ -85,14 +91,13 @@ def _query_without_page(request: HttpRequest) -> str:
 
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_report_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The funnel alone, polled by htmx while the campaign is sending."""
+    """The funnel alone, polled by htmx while its numbers can still change."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    live = campaign.state in LIVE_STATES
+    funnel = campaign_funnel(campaign=campaign)
     context = {
         "campaign": campaign,
-        "funnel": campaign_funnel(campaign=campaign),
-        "live": live,
-        "live_every": LIVE_EVERY_SECONDS,
+        "funnel": funnel,
+        "live_every": _poll_every(campaign, funnel),
     }
     return render(request, "campaigns/report_funnel.html", context)
 

@@ -37,6 +37,20 @@ DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 FAILED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.UNKNOWN)
 IN_DOUBT_SHOWN = 200
+# How often an open page refreshes a campaign's numbers: while it sends, and afterwards,
+# more slowly, while delivery reports for messages already handed over keep coming in.
+POLL_SENDING_SECONDS = 2
+POLL_REPORTS_SECONDS = 10
+
+
+def poll_seconds(
+    *, state: str, in_flight: int, sending: int = POLL_SENDING_SECONDS
+) -> int | None:
+    """Seconds between refreshes of a campaign's numbers on an open page, or None when
+    they can no longer change (not sending, and no report awaited)."""
+    if state in LIVE_STATES:
+        return sending
+    return POLL_REPORTS_SECONDS if in_flight else None
 
 
 @dataclass(frozen=True)

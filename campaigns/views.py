@@ -36,7 +36,6 @@ from campaigns.planning import segment_table_for
 from campaigns.progress_bar import progress_bar_html
 from campaigns.reconcile import message_decide
 from campaigns.selectors import (
-    LIVE_STATES,
     STATE_CLASSES,
     campaign_actions,
     campaign_in_doubt,
@@ -45,6 +44,7 @@ from campaigns.selectors import (
     campaign_progress,
     composer_account_info,
     composer_accounts,
+    poll_seconds,
 )
 from campaigns.tables import CampaignTable
 from providers.base import MessageChannel
@@ -173,7 +173,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "progress": progress,
         "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),
-        "live": campaign.state in LIVE_STATES,
+        "poll_every": poll_seconds(state=campaign.state, in_flight=progress.in_flight),
         "actions": campaign_actions(
             campaign=campaign, user=request.user, progress=progress
         ),
@@ -193,7 +193,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(VIEW_PERM, raise_exception=True)
 def campaign_progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx: the live progress block, polled while the campaign is sending."""
+    """htmx: the live progress block, polled while its numbers can still change."""
     campaign = get_object_or_404(campaign_list(), pk=pk)
     return render(
         request, "campaigns/_campaign_progress.html", _detail_context(request, campaign)

@@ -167,15 +167,28 @@ def test_pages_do_not_count_the_messages(viewer_client, make_campaign):
     assert counting == []
 
 
-def test_live_partial_polls_only_while_sending(viewer_client, campaign):
+def test_live_partial_polls_while_sending_then_while_reports_are_awaited(
+    viewer_client, campaign
+):
     url = reverse("reports:campaign_report_live", args=[campaign.pk])
-    assert b"hx-trigger" not in viewer_client.get(url).content
+    # Completed, yet a queued and a sent message still wait for their reports.
+    assert b'hx-trigger="every 10s"' in viewer_client.get(url).content
     Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
     response = viewer_client.get(url)
     assert b'hx-trigger="every 5s"' in response.content
     assert f'data-funnel="total">{len(MIX)}<'.encode() in response.content
     page = viewer_client.get(report_url(campaign))
     assert f'hx-get="{url}"'.encode() in page.content
+
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.COMPLETED)
+    Message.objects.filter(campaign=campaign, status__in=["queued", "sent"]).update(
+        status="delivered"
+    )
+    assert b"hx-trigger" not in viewer_client.get(url).content  # nothing can move
+    assert (
+        f'hx-get="{url}"'.encode()
+        not in viewer_client.get(report_url(campaign)).content
+    )
 
 
 def test_csv_export_has_a_bom_every_row_and_no_formulas(viewer_client, campaign):

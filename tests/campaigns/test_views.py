@@ -498,10 +498,25 @@ def test_progress_partial_polls_while_sending(manager_client, make_campaign):
 
 def test_progress_partial_stops_polling_when_finished(manager_client, make_campaign):
     campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["delivered", "undelivered", "rejected"])
 
     body = manager_client.get(url("progress", campaign)).content.decode()
 
     assert "hx-trigger" not in body
+
+
+def test_a_completed_campaign_keeps_refreshing_while_reports_are_awaited(
+    manager_client, make_campaign
+):
+    """Sending is over once every message is handed over, but the delivery reports
+    come later: the page must not freeze at "queued"."""
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["queued", "sent", "delivered"])
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert 'hx-trigger="every 10s"' in body
+    assert url("progress", campaign) in body
 
 
 def test_pause_reason_banner_says_what_to_fix(viewer_client, make_campaign):
