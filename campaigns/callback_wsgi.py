@@ -21,11 +21,13 @@ does not know turns the short way off.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import SuspiciousOperation
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.http import HttpRequest, HttpResponse
 from django.urls import set_script_prefix
@@ -59,6 +61,7 @@ SKIPPED_MIDDLEWARE = frozenset(
         "smsportal.middleware.MessageMiddleware",
     }
 )
+logger = logging.getLogger("campaigns.webhooks")
 STATUS_PATH = re.compile(r"/callbacks/(?P<token>[^/]+)/status/")
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -103,7 +106,11 @@ class StatusCallbackShortcut:
         request.callback_account = known  # type: ignore[attr-defined]
         try:
             response = chain(request)
-        except Exception:  # noqa: BLE001 - Django serves it again and reports it
+        except (_ToDjango, SuspiciousOperation):  # Django answers (and logs) these
+            response = None
+        except Exception:  # noqa: BLE001 - Django serves it again
+            # Said, so that a short way that always fails does not go unnoticed.
+            logger.exception("status callback: the short way failed, Django serves it")
             response = None
         finally:
             signals.request_finished.send(sender=self.__class__)

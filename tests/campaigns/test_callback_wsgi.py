@@ -112,7 +112,7 @@ def test_a_changed_password_sends_the_request_to_django(smsc_account, shortcut):
 
 
 def test_a_failure_after_the_report_went_in_is_served_again_by_django(
-    smsc_account, shortcut, monkeypatch
+    smsc_account, shortcut, monkeypatch, caplog
 ):
     """Applying a report twice changes nothing, so Django serves the request again,
     reading the body the short way had read."""
@@ -138,6 +138,7 @@ def test_a_failure_after_the_report_went_in_is_served_again_by_django(
     assert django.served == 2
     assert len(failures) == 1
     assert failures[0]  # the short way had parsed the report
+    assert "the short way failed" in caplog.text  # said, not swallowed
     message.refresh_from_db()
     assert message.status == "delivered"
 
