@@ -299,3 +299,12 @@ def test_test_send_with_too_many_numbers_is_a_400(manager_client, make_campaign)
 
     assert response.status_code == 400
     assert response.json()["where"] == "phones"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_byte_in_a_filter_is_a_400_and_the_next_request_works(viewer_client):
+    """PostgreSQL refuses NUL in text: the client's error, and nothing stays broken."""
+    response = viewer_client.get(API, {"state": "sending\x00"})
+    assert response.status_code == 400
+    assert "cannot be stored" in response.json()["detail"]
+    assert viewer_client.get(API).status_code == 200
