@@ -21,6 +21,15 @@ def account(db):
 
 
 @pytest.fixture
+def smsc_account(db):
+    """An SMSC account whose callbacks are signed with its password."""
+    return ProviderAccount.objects.create(
+        name="SMSC callbacks", kind="smsc", base_url="http://127.0.0.1:9/smsc",
+        login="u", password="first-secret",
+    )  # fmt: skip
+
+
+@pytest.fixture
 def make_group(db):
     def make(name: str, phones_and_names: list[tuple[str, str, str]] = ()):
         group = ContactGroup.objects.create(name=name)

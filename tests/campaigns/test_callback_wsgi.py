@@ -13,6 +13,9 @@ from tests.campaigns.test_webhook_accounts import (
     smsc_status_callback,
 )
 
+# Each request commits, as under a WSGI server (Django closes old connections around it).
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 class CountingDjango:
     """Django's own WSGI handler, counting the requests it serves."""
@@ -43,16 +46,6 @@ def call(app, built, *, host: str = "testserver", scheme: str = "http"):
         result.close()
     status, headers = started[0]
     return status, dict(headers), content
-
-
-@pytest.fixture
-def smsc_account(transactional_db):
-    from providers.models import ProviderAccount
-
-    return ProviderAccount.objects.create(
-        name="SMSC short way", kind="smsc", base_url="http://127.0.0.1:9/smsc",
-        login="u", password="first-secret",
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -87,7 +80,7 @@ def test_a_remembered_account_is_answered_as_django_answers(smsc_account, shortc
     assert message.status == "delivered"
 
 
-def test_an_unknown_token_is_django_s_404(transactional_db, shortcut):
+def test_an_unknown_token_is_django_s_404(shortcut):
     app, django = shortcut
     built = ("/callbacks/no-such-token/status/", b"x=1", "text/plain")
     assert call(app, built)[0].startswith("404")

@@ -10,7 +10,6 @@ from django.db import connections
 from campaigns.status_batching import StatusBatcher
 from campaigns.statuses import AccountChanged, ApplyResult, message_statuses_apply
 from providers.base import DeliveryStatus, StatusReport
-from providers.models import ProviderAccount
 
 
 def report(gid: str) -> StatusReport:
@@ -119,24 +118,18 @@ def test_a_lone_caller_goes_straight_through():
     assert batcher._queues == {}
 
 
-@pytest.fixture
-def webcom_account(transactional_db):
-    return ProviderAccount.objects.create(
-        name="Batched", kind="webcom", base_url="http://127.0.0.1:9/webcom",
-        login="u", password="p",
-    )  # fmt: skip
-
-
-def test_reports_of_concurrent_callers_all_reach_the_database(webcom_account):
+# Callers on threads of their own, with connections of their own: rows committed.
+@pytest.mark.django_db(transaction=True)
+def test_reports_of_concurrent_callers_all_reach_the_database(account):
     from django.utils import timezone
 
     from campaigns.models import Campaign, Message
 
-    campaign = Campaign.objects.create(name="Batched", account=webcom_account, text="x")
+    campaign = Campaign.objects.create(name="Batched", account=account, text="x")
     gids = [str(900 + n) for n in range(6)]
     Message.objects.bulk_create(
         Message(
-            campaign=campaign, account=webcom_account, phone=f"+7912000000{n}",
+            campaign=campaign, account=account, phone=f"+7912000000{n}",
             text="x", channel="sms", planned_at=timezone.now(),
             gateway_message_id=gid, status="queued",
         )
@@ -152,7 +145,7 @@ def test_reports_of_concurrent_callers_all_reach_the_database(webcom_account):
     batcher = StatusBatcher(real_apply)
     ref.append(batcher)
 
-    outcomes = run_callers(batcher, webcom_account, gids)
+    outcomes = run_callers(batcher, account, gids)
 
     assert len(held.statements) == 2
     assert outcomes[gids[0]] == ApplyResult(1, 0, 0)
@@ -163,21 +156,18 @@ def test_reports_of_concurrent_callers_all_reach_the_database(webcom_account):
     assert statuses == {"delivered"}
 
 
-def test_a_stale_account_version_raises_account_changed(
-    webcom_account,
-):
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_account_version_raises_account_changed(account):
     from datetime import timedelta
 
     from campaigns.statuses import AccountVersion
 
     stale = AccountVersion(
-        webcom_account.pk,
-        webcom_account.callback_token,
-        webcom_account.updated_at - timedelta(seconds=1),
+        account.pk,
+        account.callback_token,
+        account.updated_at - timedelta(seconds=1),
     )
     batcher = StatusBatcher()
     with pytest.raises(AccountChanged):
-        batcher.apply(
-            account=webcom_account, reports=[report("1")], unless_changed=stale
-        )
+        batcher.apply(account=account, reports=[report("1")], unless_changed=stale)
     assert batcher._writing == set()

@@ -29,14 +29,6 @@ def post(client, built):
     return client.post(path, data=body, content_type=content_type)
 
 
-@pytest.fixture
-def smsc_account(db):
-    return ProviderAccount.objects.create(
-        name="SMSC callbacks", kind="smsc", base_url="http://127.0.0.1:9/smsc",
-        login="u", password="first-secret",
-    )  # fmt: skip
-
-
 @pytest.mark.django_db
 def test_a_new_password_checks_the_very_next_callback(client, smsc_account):
     assert post(client, smsc_status_callback(smsc_account, signed_with="first-secret")
