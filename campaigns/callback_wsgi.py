@@ -68,10 +68,6 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
-class _ToDjango(Exception):
-    """The view's answer depends on the current account: Django serves the request."""
-
-
 class StatusCallbackShortcut:
     """WSGI application: status callbacks of remembered accounts, else `django_app`."""
 
@@ -106,7 +102,9 @@ class StatusCallbackShortcut:
         request.callback_account = known  # type: ignore[attr-defined]
         try:
             response = chain(request)
-        except (_ToDjango, SuspiciousOperation):  # Django answers (and logs) these
+        except webhooks.STALE_ACCOUNT_ERRORS:  # the current account decides: Django
+            response = None
+        except SuspiciousOperation:  # Django answers it (400) and logs it
             response = None
         except Exception:  # noqa: BLE001 - Django serves it again
             # Said, so that a short way that always fails does not go unnoticed.
@@ -126,10 +124,7 @@ class StatusCallbackShortcut:
         request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
         inbound = InboundRequest.from_django(request)
         known = request.callback_account  # type: ignore[attr-defined]
-        try:
-            response = self._view.answer_cached(known, inbound)
-        except webhooks.STALE_ACCOUNT_ERRORS as exc:
-            raise _ToDjango from exc
+        response = self._view.answer_cached(known, inbound)
         response.from_view = True  # type: ignore[attr-defined]
         return response
 
