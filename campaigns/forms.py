@@ -32,9 +32,15 @@ from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
 from providers.selectors import account_capabilities
 from smsportal.exceptions import ApplicationError
+from smsportal.textguard import guard_fields
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
 VOICE_FIELDS = ("language", "voice", "speed", "tone")
+# Fields whose values go to the gateway: none may hold a character it cannot carry.
+SENT_FIELDS = (
+    "sender", "text", "viber_text", "viber_button_text", "viber_button_url",
+    "viber_image_url", *(f"voice_{key}" for key in VOICE_FIELDS),
+)  # fmt: skip
 MAX_TEST_PHONES = 10
 # Russia's zones from west to east, offered first; every IANA zone follows.
 RUSSIAN_ZONES = (
@@ -135,6 +141,7 @@ class CampaignForm(forms.ModelForm):
         self.account = self._chosen_account()
         self._set_sender_field()
         self._set_channel_field()
+        guard_fields(self.fields, SENT_FIELDS, multiline=("text", "viber_text"))
         if not self.is_bound:
             self._set_initial_from_instance()
         self._style_widgets()
@@ -264,8 +271,18 @@ class CampaignForm(forms.ModelForm):
                     "channels": ", ".join(str(c.label) for c in channels),
                 },
             )
+        self._check_sender(account, data.get("sender", ""))
+        capabilities = account_capabilities(account)
+        if data.get("validity_hours") and Capability.VALIDITY not in capabilities:
+            self.add_error(
+                "validity_hours",
+                _("This gateway does not take a validity period; leave it empty."),
+            )
+
+    def _check_sender(self, account: ProviderAccount, sender: str) -> None:
+        if "sender" in self.errors:
+            return  # the field already said what is wrong with the value itself
         names = sender_choices(account=account)
-        sender = data.get("sender", "")
         if names and sender not in names:
             self.add_error(
                 "sender",
@@ -274,16 +291,12 @@ class CampaignForm(forms.ModelForm):
             )
         elif not names and not sender:
             self.add_error("sender", _("Type the sender name."))
-        capabilities = account_capabilities(account)
-        if data.get("validity_hours") and Capability.VALIDITY not in capabilities:
-            self.add_error(
-                "validity_hours",
-                _("This gateway does not take a validity period; leave it empty."),
-            )
 
     def _check_viber(self, data: dict[str, Any]) -> None:
         if data.get("channel") not in VIBER_CHANNELS:
             return
+        if "viber_button_text" in self.errors or "viber_button_url" in self.errors:
+            return  # a refused value is missing from data, not left out
         if bool(data.get("viber_button_text")) != bool(data.get("viber_button_url")):
             self.add_error(
                 "viber_button_url"

@@ -16,6 +16,7 @@ from campaigns.sending import claim_ids, submit
 from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
+from smsportal.textguard import check_sendable
 
 logger = logging.getLogger("campaigns.inbox")
 
@@ -28,7 +29,9 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
     Like a test send: one Message with campaign=None, claimed and submitted at once, so
     the exactly-once guard and the stop list re-check of campaigns.sending apply.
     """
-    text = text.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
+    text = text.strip()
+    # Also refuses NUL, which PostgreSQL text cannot hold.
+    check_sendable(text, where="text", label=_("Answer"), multiline=True)
     if not text:
         raise ApplicationError(_("The text is empty."), where="text")
     if len(text) > MAX_REPLY_LENGTH:

@@ -26,6 +26,7 @@ from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
+from smsportal.textguard import guard_fields
 
 PAGE_SIZE = 50
 
@@ -36,6 +37,10 @@ class ReplyForm(forms.Form):
         max_length=MAX_REPLY_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["text"], multiline=["text"])
 
 
 class InboxView(PermissionRequired, SingleTableMixin, FilterView):

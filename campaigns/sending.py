@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
+from campaigns.screening import Outgoing, Screened, screen
 from providers.base import (
     Capability,
     DeliveryStatus,
@@ -48,8 +49,11 @@ from smsportal.lib.sqlutil import is_postgres, placeholders, rows_table
 
 logger = logging.getLogger("campaigns.sending")
 
-# The stop list is checked in the claim itself: right before the batch leaves.
-CLAIM_COLUMNS = """id, phone, text, sender, channel, planned_at, campaign_id,
+# The stop list is checked in the claim itself: right before the batch leaves. The
+# planned time is read only for messages planned ahead (the parameter: a minute from
+# now): turning a timestamp into a datetime costs more than the rest of the row.
+CLAIM_COLUMNS = """id, phone, text, sender, channel,
+    CASE WHEN planned_at > %s THEN planned_at END AS planned_at, campaign_id,
     EXISTS (SELECT 1 FROM contacts_stoplistentry s
             WHERE s.phone = campaigns_message.phone) AS stopped"""
 HANDED_OVER = frozenset(
@@ -69,7 +73,7 @@ class ClaimedMessage:
     text: str
     sender: str
     channel: str
-    planned_at: datetime
+    planned_at: datetime | None  # None when due within a minute of the claim
     campaign_id: int | None
     stopped: bool = False  # the phone is on the stop list now
 
@@ -86,8 +90,14 @@ class BatchOutcome:
     results: list[SendResult] = field(default_factory=list)
 
 
+# A message planned later than this after its claim goes with its send time, to the
+# gateways that schedule per recipient.
+SCHEDULE_THRESHOLD = timedelta(minutes=1)
+
 # Refusals a person must fix: the campaign pauses with a banner.
 PAUSING = (AuthenticationFailed, InsufficientBalance, SenderNotAllowed)
+# What transmit hands to settle (Screened: some messages were held back).
+Answer = list[SendResult] | GatewayError | Screened
 
 
 # Claiming ------------------------------------------------------------------------------
@@ -108,9 +118,9 @@ def claim_due(
         )
         RETURNING {CLAIM_COLUMNS}
     """
-    return _claim(
-        sql, [_db_time(timezone.now()), campaign_id, _db_time(horizon), limit]
-    )
+    now = timezone.now()
+    params = [_db_time(now), campaign_id, _db_time(horizon), limit, _ahead(now)]
+    return _claim(sql, params)
 
 
 def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
@@ -123,7 +133,8 @@ def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
           AND status = 'pending' AND claimed_at IS NULL
         RETURNING {CLAIM_COLUMNS}
     """
-    return _claim(sql, [_db_time(timezone.now()), *message_ids])
+    now = timezone.now()
+    return _claim(sql, [_db_time(now), *message_ids, _ahead(now)])
 
 
 def _claim(sql: str, params: list) -> list[ClaimedMessage]:
@@ -132,6 +143,11 @@ def _claim(sql: str, params: list) -> list[ClaimedMessage]:
         rows = [ClaimedMessage(*_aware_row(row)) for row in cursor.fetchall()]
     rows.sort(key=lambda m: m.id)
     return rows
+
+
+def _ahead(now: datetime) -> datetime:
+    """Messages planned after this go to the gateway with their send time."""
+    return _db_time(now + SCHEDULE_THRESHOLD)
 
 
 def _db_time(moment: datetime) -> datetime:
@@ -211,24 +227,29 @@ def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> N
 def outgoing_for(
     chunk: Sequence[ClaimedMessage], campaign, account, gateway: SmsGateway
 ) -> list[OutgoingSms]:
-    return [_outgoing(m, campaign, account, gateway) for m in chunk]
+    """The chunk as the gateway takes it. A message holding a character no gateway
+    can carry is settled REJECTED here and left out (campaigns.screening)."""
+    return screen([_outgoing(m, campaign, account, gateway) for m in chunk])
 
 
-def transmit(
-    gateway: SmsGateway, outgoing: list[OutgoingSms]
-) -> list[SendResult] | GatewayError:
+def transmit(gateway: SmsGateway, outgoing: list[OutgoingSms]) -> Answer:
     """The request alone (no database): the gateway's results or its error.
 
     Safe to run in another thread while this one records the previous batch.
     """
     try:
-        return gateway.send(outgoing)
+        answer = gateway.send(outgoing) if outgoing else []
     except GatewayError as exc:
-        return exc
+        answer = exc
+    if isinstance(outgoing, Outgoing):
+        return Screened(answer, outgoing.held)
+    return answer
 
 
-def stops_sending(answer: list[SendResult] | GatewayError) -> bool:
+def stops_sending(answer: Answer) -> bool:
     """Whether this answer pauses the campaign or retries later (no next batch)."""
+    if isinstance(answer, Screened):
+        return stops_sending(answer.answer)
     if isinstance(answer, PartlySent):
         return stops_sending(answer.cause)
     if isinstance(answer, GatewayUnavailable):
@@ -240,10 +261,15 @@ def settle(
     *,
     account: ProviderAccount,
     chunk: Sequence[ClaimedMessage],
-    answer: list[SendResult] | GatewayError,
+    answer: Answer,
     outcome: BatchOutcome,
 ) -> None:
     """Record what became of a transmitted chunk in the ledger."""
+    if isinstance(answer, Screened):
+        # Those held back were settled before the request; the rest went as usual.
+        outcome.rejected += len(answer.held)
+        chunk = [m for m in chunk if str(m.id) not in answer.held]
+        answer = answer.answer
     if isinstance(answer, PartlySent):
         # Those sent are recorded; the one that failed as if sent alone; the rest
         # were never sent and wait for the next batch (or the resume).
@@ -306,10 +332,13 @@ def _outgoing(
     now = timezone.now()
     send_at = None
     # Only gateways that schedule per recipient get messages ahead of their time.
-    if message.planned_at > now + timedelta(minutes=1) and gateway.supports(
-        Capability.SCHEDULED_SEND
+    planned = message.planned_at
+    if (
+        planned is not None
+        and planned > now + SCHEDULE_THRESHOLD
+        and gateway.supports(Capability.SCHEDULED_SEND)
     ):
-        send_at = message.planned_at
+        send_at = planned
     viber = voice = None
     valid_until = None
     if campaign is not None:
@@ -397,7 +426,6 @@ def record_results(
                 result.vendor_text,
                 result.segments,
                 result.cost,
-                now,
             )
         )
     release(not_sent)
@@ -405,39 +433,31 @@ def record_results(
         _mark_unknown(in_doubt, "no definite answer from the gateway")
     if not rows:
         return
-    _update_results(rows)
+    _update_results(rows, now)
     from campaigns.statuses import orphans_apply
 
     orphans_apply(account=account, gateway_ids=[r[2] for r in rows if r[2]])
 
 
-def _update_results(rows: list[tuple]) -> None:
+def _update_results(rows: list[tuple], now: datetime) -> None:
     if is_postgres():
-        casts = (
-            "bigint",
-            "text",
-            "text",
-            "text",
-            "text",
-            "text",
-            "int",
-            "numeric",
-            "timestamptz",
-        )
+        # The time is one parameter, not a column: formatting it for each of a
+        # batch's rows cost more than the rest of the row.
+        casts = ("bigint", "text", "text", "text", "text", "text", "int", "numeric")
         values_sql, params = rows_table(rows, casts)
         sql = f"""
             UPDATE campaigns_message m SET
                 status = v.status, gateway_message_id = v.gid, reason = v.reason,
                 vendor_code = v.code, vendor_text = v.vtext,
                 segments = coalesce(v.segments, m.segments), cost = v.cost,
-                submitted_at = v.now, status_changed_at = v.now
-            FROM {values_sql} AS v(id, status, gid, reason, code, vtext, segments, cost, now)
+                submitted_at = %s, status_changed_at = %s
+            FROM {values_sql} AS v(id, status, gid, reason, code, vtext, segments, cost)
             WHERE m.id = v.id AND m.status = 'pending'
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [now, now, *params])
         return
-    for mid, status, gid, reason, code, vtext, segments, cost, now in rows:
+    for mid, status, gid, reason, code, vtext, segments, cost in rows:
         update = {
             "status": status, "gateway_message_id": gid, "reason": reason,
             "vendor_code": code, "vendor_text": vtext, "cost": cost,

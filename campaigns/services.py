@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit
@@ -30,6 +31,7 @@ from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
+from smsportal.textguard import check_sendable
 
 logger = logging.getLogger("campaigns.services")
 
@@ -169,7 +171,39 @@ def _check_launchable(campaign: Campaign) -> None:
         raise ApplicationError(
             _("This gateway cannot send this channel."), where="channel"
         )
+    _check_sendable(campaign)
     require_audience(campaign)
+
+
+# Campaign fields that go to the gateway as they are stored (besides the sender).
+_SENT_FIELDS = ("text", "viber_text", "viber_button_text", "viber_button_url",
+                "viber_image_url")  # fmt: skip
+
+
+def _check_sendable(campaign: Campaign) -> None:
+    """Refuse characters no gateway can carry, naming the field and the place.
+
+    The composer refuses them already; a draft saved before that check, or changed in
+    the admin, may still hold them.
+    """
+    check_sendable(
+        campaign.sender or campaign.account.default_sender,
+        where="sender",
+        label=_field_label("sender"),
+    )
+    for name in _SENT_FIELDS:
+        check_sendable(
+            getattr(campaign, name),
+            where=name,
+            label=_field_label(name),
+            multiline=name in ("text", "viber_text"),
+        )
+    for key, value in (campaign.voice_options or {}).items():
+        check_sendable(str(value), where="voice_options", label=key)
+
+
+def _field_label(name: str) -> str:
+    return capfirst(Campaign._meta.get_field(name).verbose_name)
 
 
 @transaction.atomic
@@ -419,6 +453,7 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
             ) from exc
     if not normalized or len(normalized) > 10:
         raise ApplicationError(_("Give one to ten test numbers."), where="phones")
+    _check_sendable(campaign)
     plan = SendPlan.for_campaign(campaign)
     contacts = {
         row["phone"]: row

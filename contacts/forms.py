@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.importing.fields import field_choices, field_label
 from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
+from contacts.services import PLACEHOLDER_FIELDS
+from smsportal.textguard import guard_fields
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ENCODING_LABELS = {
@@ -80,6 +82,9 @@ class ContactForm(StyledForm):
         self.custom_fields = list(custom_fields)
         for field in self.custom_fields:
             self.fields[f"cf_{field.key}"] = _custom_form_field(field)
+        # What placeholders put into messages (numbers and dates are safe by type).
+        texts = [f"cf_{f.key}" for f in self.custom_fields if f.kind == f.Kind.TEXT]
+        guard_fields(self.fields, [*PLACEHOLDER_FIELDS, *texts])
         style_fields(self.fields)
 
     @classmethod

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from contacts.importing.runner import ImportOptions, run_import
@@ -25,6 +26,7 @@ from contacts.models import (
 )
 from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.exceptions import ApplicationError
+from smsportal.textguard import check_sendable
 
 logger = logging.getLogger(__name__)
 CONTACT_FIELDS = (
@@ -57,6 +59,21 @@ def _check_email(fields: dict[str, Any]) -> None:
             ) from None
 
 
+# Fields that placeholders put into messages (with the custom fields): they must hold
+# only characters a gateway can carry. Phone and email are checked by their own rules.
+PLACEHOLDER_FIELDS = ("first_name", "last_name", "middle_name", "nickname")
+
+
+def _check_sendable(fields: dict[str, Any]) -> None:
+    for name in PLACEHOLDER_FIELDS:
+        if value := fields.get(name):
+            label = capfirst(Contact._meta.get_field(name).verbose_name)
+            check_sendable(value, where=name, label=label)
+    for key, value in (fields.get("attributes") or {}).items():
+        if isinstance(value, str):
+            check_sendable(value, where="attributes", label=key)
+
+
 @transaction.atomic
 def contact_create(
     *, phone: str, groups: list[ContactGroup] | None = None, **fields: Any
@@ -64,6 +81,7 @@ def contact_create(
     """A new contact; ApplicationError if the phone is invalid or already in the book."""
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
+    _check_sendable(fields)
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -95,6 +113,7 @@ def contact_update(
     """Change a contact; a new phone is normalised and must not belong to another."""
     phone = fields.pop("phone", None)
     _check_email(fields)
+    _check_sendable(fields)
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)
         if (

@@ -93,6 +93,8 @@ class FailureReason(models.TextChoices):
     UNREACHABLE = "unreachable", _("Subscriber unreachable")
     DESTINATION_CLOSED = "destination_closed", _("Destination closed")
     CONTENT_REJECTED = "content_rejected", _("Text rejected")
+    # Found by us before the request: a character no gateway can carry (U+0007 ...).
+    INVALID_TEXT = "invalid_text", _("Characters no gateway can send")
     GATEWAY_ERROR = "gateway_error", _("Gateway error")
     RETRY_LIMIT = "retry_limit", _("Retries exhausted")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Submit outcome unknown")

@@ -19,6 +19,8 @@ from contacts.importing.fields import ATTR_PREFIX
 from contacts.models import CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from smsportal.lib.decimals import parse_decimal
+from smsportal.lib.textcheck import UNSENDABLE, first_unsendable, remove_unsendable
+from smsportal.textguard import describe
 
 NAME_MAX = 100
 TEXT_MAX = 1000
@@ -33,6 +35,7 @@ _LEADING_ZERO = re.compile(r"-?0\d")
 NULL = "\\N"  # COPY's text format for NULL
 _MOBILE_TEXT = {True: "t", False: "f", None: NULL}
 MEMO_SIZE = 50_000
+CLEANED_EXAMPLES = 50  # rows named in the report; the count covers them all
 
 # Staging columns of a contact row, in order. `attributes` is the custom field values
 # as JSON text (numbers as numbers), built here because PostgreSQL's jsonb_build_object
@@ -154,6 +157,10 @@ class RowParser:
         self._attribute_converters = self._prepare_attributes()
         # Texts the runner builds once per file (reasons for duplicates and the like).
         self.memo: dict[tuple[str, ...], str] = {}
+        # Rows whose values lost characters no gateway can carry, and the first few
+        # of them as {"row", "reason"} for the report.
+        self.cleaned = 0
+        self.cleaned_examples: list[dict] = []
 
     @staticmethod
     def _label(index: int, headers: Sequence[str] | None) -> str:
@@ -240,6 +247,12 @@ class RowParser:
         joined = "".join(cells)
         if "\ufffd" in joined or "\x00" in joined:
             self._reject_garbled(cells)
+        cleaned = None
+        # isprintable() is one fast pass; only rows it flags (tabs, no-break spaces,
+        # controls) pay for the regex search.
+        if not joined.isprintable() and UNSENDABLE.search(joined):
+            cells, cleaned = self._without_unsendable(cells)
+            joined = "".join(cells)
         # Rows without these characters need only strip(): the common, fast case.
         messy = (
             "'" in joined or "\n" in joined or "\r" in joined or "\t" in joined
@@ -262,7 +275,37 @@ class RowParser:
             escape = escape or "\\" in attributes
         if escape:
             values = [v if v == NULL else v.replace("\\", "\\\\") for v in values]
+        if cleaned is not None:  # noted once the row is known to be good
+            self.cleaned += 1
+            if len(self.cleaned_examples) < CLEANED_EXAMPLES:
+                self.cleaned_examples.append({"row": row_no, "reason": cleaned})
         return values
+
+    def _without_unsendable(self, cells: list[str]) -> tuple[list[str], str | None]:
+        """The cells without characters no gateway can carry, and what was removed
+        first (None when only ignored columns had any: those are never used)."""
+        # Assumption: such characters in a contacts file are debris (exports of old
+        # databases, text pasted from terminals or PDFs). Nobody can see them, so the
+        # user expects them gone (as Excel's CLEAN() does), not a million-row file's
+        # rows refused; the report counts the rows and names the first ones.
+        # Separators (vertical tab, form feed, U+001C..U+001F) become a space so the
+        # words they kept apart stay apart. NUL still rejects the row: it means the
+        # file was read in the wrong encoding (see _reject_garbled).
+        cells = list(cells)
+        note = None
+        for column in self.mapped:
+            value = cells[column.index]
+            bad = first_unsendable(value)
+            if bad is None:
+                continue
+            if note is None:
+                problem = _("removed %(what)s at character %(position)d") % {
+                    "what": describe(bad),
+                    "position": bad.position,
+                }
+                note = self.reason(column, problem)
+            cells[column.index] = remove_unsendable(value)
+        return cells, note
 
     def _attributes_json(self, cells: list[str], clean: Callable[[str], str]) -> str:
         parts = []
@@ -290,7 +333,12 @@ class RowParser:
         try:
             e164, is_mobile, time_zone = phone_fields_fast(value, region=self.region)
         except InvalidPhone as exc:
-            raise RowRejected(self.reason(self.phone, exc.reason, value)) from None
+            # Checked only here, so good numbers pay nothing: a stray control
+            # character does not make a number invalid (parse_rest notes its removal).
+            cleaned = remove_unsendable(value).strip()
+            if cleaned == value:
+                raise RowRejected(self.reason(self.phone, exc.reason, value)) from None
+            return self._phone(cleaned)
         if self.kind == "stoplist":
             return [e164]
         return [e164, _MOBILE_TEXT[is_mobile], time_zone]

@@ -67,6 +67,10 @@ class ImportReport:
     delimiter: str = ""
     # The first problems, for the report page: {"row", "reason"}.
     errors: list[dict] = field(default_factory=list)
+    # Rows imported without the characters no gateway can carry (see RowParser), and
+    # the first of them as {"row", "reason"}.
+    cleaned: int = 0
+    cleaned_examples: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -135,6 +139,7 @@ def run_import(
     report.created, report.updated, report.unchanged = (
         applied.created, applied.updated, applied.unchanged,
     )  # fmt: skip
+    report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
     return report
 
 

@@ -267,7 +267,7 @@ def group_messages(
     groups: dict[tuple, tuple[dict[str, str], list[tuple[int, OutgoingSms]]]] = {}
     for number, sms in enumerate(batch, start=1):
         fields = message_fields(sms)
-        key = tuple(sorted(fields.items()))
+        key = tuple(fields.items())  # message_fields adds them in one order
         groups.setdefault(key, (fields, []))[1].append((number, sms))
     return list(groups.values())
 

@@ -301,6 +301,112 @@ def test_test_send_with_too_many_numbers_is_a_400(manager_client, make_campaign)
     assert response.json()["where"] == "phones"
 
 
+@pytest.mark.parametrize(
+    ("body", "where", "detail"),
+    [
+        ({"text": "Hi {first_name}\nbye\x07"}, "text",
+         "Text: Line 2, column 4: the control character U+0007"),
+        # json.dumps writes a lone surrogate as \\ud800: it arrives as one.
+        ({"text": "Hi \ud800"}, "text",
+         "Text: Line 1, column 4: the invalid character U+D800"),
+        ({"sender": "SHOP\x00"}, "sender",
+         "Sender name: Character 5: the control character U+0000"),
+    ],
+)  # fmt: skip
+def test_characters_no_gateway_can_carry_are_a_400_naming_field_and_place(
+    manager_client, account, body, where, detail
+):
+    response = post(manager_client, API, draft_body(account, **body))
+
+    assert response.status_code == 400, response.content
+    assert response.json()["where"] == where
+    assert response.json()["detail"] == (
+        f"{detail} cannot be sent by any gateway. Remove it."
+    )
+    assert not Campaign.objects.exists()
+
+
+def test_update_with_a_control_character_is_a_400(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    response = manager_client.patch(
+        f"{API}/{campaign.pk}",
+        {"channel": "viber_sms", "viber_text": "Sale\x1b[1m today"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["where"] == "viber_text"
+    assert body["detail"].startswith("Viber text: Line 1, column 5:")
+    assert "U+001B" in body["detail"]
+    campaign.refresh_from_db()
+    assert (campaign.channel, campaign.viber_text) == ("sms", "")
+
+
+def test_test_send_of_a_text_saved_with_a_control_character_is_a_400(
+    manager_client, simulator, make_campaign
+):
+    # Saved before the composer checked, or changed in the admin.
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign(account=account, text="Hello\x07 {first_name}")
+
+    response = post(
+        manager_client, f"{API}/{campaign.pk}/test-send", {"phones": ["+79120000001"]}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "text"
+    assert response.json()["detail"].startswith(
+        "Text: Line 1, column 6: the control character U+0007"
+    )
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_launch_of_a_sender_saved_with_a_control_character_is_a_400(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(sender="SHOP\x1b")
+
+    response = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "sender"
+    assert response.json()["detail"].startswith(
+        "Sender name: Character 5: the control character U+001B"
+    )
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+
+
+def test_test_send_to_a_contact_whose_name_cannot_be_sent_reports_why(
+    manager_client, simulator, make_campaign
+):
+    from contacts.models import Contact
+
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign(account=account, text="Hello {first_name}!")
+    Contact.objects.create(phone="+79120000001", first_name="Ann\x07")
+
+    response = post(
+        manager_client,
+        f"{API}/{campaign.pk}/test-send",
+        {"phones": ["+79120000001", "+79120000002"]},
+    )
+
+    assert response.status_code == 200, response.json()
+    bad, good = response.json()
+    assert (bad["status"], bad["reason"]) == ("rejected", "invalid_text")
+    assert bad["vendor_text"] == (
+        "Text: Line 1, column 10: the control character U+0007 cannot be sent by "
+        "any gateway."
+    )
+    assert not bad["gateway_message_id"]
+    assert good["gateway_message_id"]
+    assert [s.phone for s in simulator.state.submissions] == ["79120000002"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_nul_byte_in_a_filter_is_a_400_and_the_next_request_works(viewer_client):
     """PostgreSQL refuses NUL in text: the client's error, and nothing stays broken."""

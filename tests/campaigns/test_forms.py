@@ -241,3 +241,36 @@ def test_draft_launched_meanwhile_is_not_overwritten(make_campaign, account):
     assert caught.value.where == "state"
     campaign.refresh_from_db()
     assert campaign.name == "Test campaign"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("text", "Hello {first_name}!\r\nSee you\x07 soon", "Line 2, column 8: the control character U+0007"),
+        ("text", "Price\x00", "Line 1, column 6: the control character U+0000"),
+        ("text", "Bad half \ud83d", "Line 1, column 10: the invalid character U+D83D"),
+        ("viber_text", "Hi\x1b[0m", "Line 1, column 3: the control character U+001B"),
+        ("viber_button_text", "Open\x7f", "Character 5: the control character U+007F"),
+        ("viber_button_url", "https://example.com/a\x07b", "Character 22: the control character U+0007"),
+    ],
+)  # fmt: skip
+def test_characters_no_gateway_can_carry_are_refused_naming_the_place(
+    account, field, value, where
+):
+    data = form_data(account, channel="viber_sms", viber_button_text="Open",
+                     viber_button_url="https://example.com/")  # fmt: skip
+    data[field] = value
+    form = CampaignForm(data)
+
+    assert not form.is_valid()
+    assert form.errors[field] == [f"{where} cannot be sent by any gateway. Remove it."]
+
+
+def test_typed_sender_name_with_a_control_character_is_refused_once(account):
+    form = CampaignForm(form_data(account, sender="SHOP\x07"))
+
+    assert not form.is_valid()
+    assert form.errors["sender"] == [
+        "Character 5: the control character U+0007 cannot be sent by any gateway. "
+        "Remove it."
+    ]

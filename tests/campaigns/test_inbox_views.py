@@ -176,6 +176,25 @@ def test_empty_answer_is_a_form_error(manager_client, simulator):
     assert not Message.objects.exists()
 
 
+def test_answer_with_a_control_character_is_a_form_error_naming_the_place(
+    manager_client, simulator
+):
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account)
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "Thanks!\r\nSee you\x00 soon"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == [
+        "Line 2, column 8: the control character U+0000 cannot be sent by any "
+        "gateway. Remove it."
+    ]
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
 @pytest.mark.parametrize("kind", ["webcom", "smsc"])
 def test_fetch_now_stores_new_replies(manager_client, simulator, kind):
     account = simulated_account(simulator, kind)

@@ -165,6 +165,25 @@ def test_empty_answer_is_a_400_with_where(manager_client, account):
     assert response.json()["where"] == "text"
 
 
+def test_answer_with_a_control_character_is_a_400_naming_the_place(
+    manager_client, account, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    reply = make_reply(account)
+    response = manager_client.post(
+        f"{API}/inbound/{reply.pk}/answer",
+        data={"text": "Ok\x07"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["where"] == "text"
+    assert response.json()["detail"] == (
+        "Answer: Line 1, column 3: the control character U+0007 cannot be sent by "
+        "any gateway. Remove it."
+    )
+    assert not Message.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [

@@ -1,5 +1,6 @@
 """Campaigns sent through the real gateway classes to the loopback simulator."""
 
+import time
 from collections import Counter
 
 import pytest
@@ -9,7 +10,7 @@ from campaigns.dispatch import campaign_pump
 from campaigns.models import Campaign, Message
 from campaigns.polling import statuses_poll
 from campaigns.services import campaign_launch, campaign_start
-from contacts.models import StopListEntry
+from contacts.models import Contact, StopListEntry
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.providers.contract import wait_for
@@ -153,3 +154,87 @@ def test_resend_to_failed_sends_only_the_failed_recipients(
     assert list(
         Message.objects.filter(campaign=followup).values_list("phone", flat=True)
     ) == ["+79120009999"]
+
+
+BELL = "+79120000002"  # the recipient whose first name holds U+0007
+
+
+def with_a_bell_in_one_name(make_group, n: int = 5):
+    group = make_group("Clients", phones(n))
+    # Straight into the database, past the forms and the importer (the admin, old
+    # data): only the last check before the request stands between it and the gateway.
+    Contact.objects.filter(phone=BELL).update(first_name="Bell\x07")
+    return group
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_text_no_gateway_can_carry_is_rejected_and_the_rest_are_sent(
+    kind, simulator, make_group, make_campaign, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, kind)
+    group = with_a_bell_in_one_name(make_group)
+
+    campaign = launch(
+        make_campaign([group], account=account, text="Привет, {first_name}!")
+    )
+
+    submissions = simulator.state.submissions
+    assert sorted(s.phone for s in submissions) == [
+        "79120000000", "79120000001", "79120000003", "79120000004",
+    ]  # fmt: skip
+    assert not any("\x07" in s.text or "Bell" in s.text for s in submissions)
+    sends = [path for gw, path, _ in simulator.state.request_log if gw == kind]
+    # One request per message (SMSC, WEBSMS) or one for the batch (Webcom): none
+    # for the refused one.
+    assert len(sends) == (1 if kind == "webcom" else 4), sends
+    assert campaign.state == Campaign.State.COMPLETED
+    bell = Message.objects.get(campaign=campaign, phone=BELL)
+    assert (bell.status, bell.reason) == ("rejected", "invalid_text")
+    assert bell.vendor_text == (
+        "Text: Line 1, column 13: the control character U+0007 cannot be sent by "
+        "any gateway."
+    )
+    assert bell.text == "Привет, Bell\x07!"  # kept as rendered: nothing is lost
+    assert (bell.submitted_at, bell.gateway_message_id) == (None, "")
+    counts = campaign_counts(campaign_id=campaign.pk)
+    assert counts.by_status.get("rejected") == 1
+    assert sum(counts.by_status.values()) == 5
+    assert counts_mismatches() == []
+
+
+@pytest.mark.parametrize("kind", ["smsc", "websms"])
+def test_a_refused_text_keeps_a_part_sent_batch_in_step(
+    kind, simulator, make_group, make_campaign, monkeypatch
+):
+    """One request per message: money runs out after the fifth sent. The refused
+    message is not one of the requests, so the sixth *request* is the one that
+    failed; none of the five sent is taken for it and sent again on the resume."""
+    from decimal import Decimal
+
+    from campaigns.services import campaign_resume
+    from tests.campaigns.gateway_accounts import LOGIN
+
+    account = simulated_account(simulator, kind, balance="17.50")  # 5 × 3.50
+    campaign = launch(
+        make_campaign([with_a_bell_in_one_name(make_group, 9)], account=account)
+    )
+
+    assert campaign.state == Campaign.State.PAUSED
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.get(phone=BELL).reason == "invalid_text"
+    assert messages.filter(status="queued").count() == 5
+    assert len(simulator.state.submissions) == 5
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 3
+
+    simulator.state.accounts[(kind, LOGIN)].balance = Decimal("100.00")
+    # A top-up takes minutes (see test_faults: SMSC refuses a repeat within one).
+    monkeypatch.setattr(simulator.state, "clock", lambda: time.time() + 120)
+    campaign_resume(campaign=campaign)
+    campaign_pump(campaign_id=campaign.pk)
+
+    per_phone = Counter(s.phone for s in simulator.state.submissions)
+    assert len(per_phone) == 8
+    assert set(per_phone.values()) == {1}
+    assert "79120000002" not in per_phone
+    assert not messages.filter(status="pending").exists()

@@ -222,3 +222,43 @@ def test_import_options_are_checked(api):
         response = api.post("/api/v1/contacts/import", {"file": upload, **options})
         assert response.status_code == 400, options
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "detail"),
+    [
+        ({"first_name": "Ann\x07"}, "first_name", "First name: Character 4:"),
+        ({"nickname": "\ud800x"}, "nickname", "Nickname: Character 1:"),
+        ({"attributes": {"city": "Tver\x1b"}}, "attributes", "city: Character 5:"),
+    ],
+)
+def test_values_no_gateway_can_carry_are_a_400_naming_field_and_place(
+    api, body, where, detail
+):
+    response = api.post(
+        "/api/v1/contacts",
+        {"phone": "89123456789", **body},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["where"] == where
+    assert response.json()["detail"].startswith(detail)
+    assert "cannot be sent by any gateway" in response.json()["detail"]
+    assert not Contact.objects.exists()
+
+
+def test_update_with_a_control_character_is_a_400(api):
+    contact = make_contact(first_name="Ann")
+
+    response = api.patch(
+        f"/api/v1/contacts/{contact.pk}",
+        {"last_name": "Lee\x1f"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "last_name"
+    assert "U+001F" in response.json()["detail"]
+    contact.refresh_from_db()
+    assert contact.last_name == ""

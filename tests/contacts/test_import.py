@@ -183,14 +183,14 @@ def test_existing_contacts_are_left_alone_unless_update(
     kept = Contact.objects.get(phone="+79123456789")
     assert (kept.first_name, kept.attributes) == ("Старое", {"city": "Омск"})
 
-    report, _ = do_import(data, update=True)
+    report, _ = do_import(data, update=True, encoding="utf-8")
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
     changed = Contact.objects.get(phone="+79123456789")
     # Empty cells never erase: the last name stays.
     assert (changed.first_name, changed.last_name) == ("Новое", "Имя")
     assert changed.attributes == {"city": "Москва"}
 
-    report, _ = do_import(data, update=True)
+    report, _ = do_import(data, update=True, encoding="utf-8")
     assert (report.updated, report.unchanged) == (0, 2)
 
 
@@ -348,3 +348,77 @@ def test_reasons_are_in_the_users_language(do_import):
     with translation.override("ru"):
         _report, rejects = do_import("Телефон;Имя\n12345;Пётр\n".encode())
     assert "столбец «Телефон»: слишком мало цифр" in rejects
+
+
+def test_characters_no_gateway_can_carry_are_removed_and_reported(
+    do_import, stage_kind, custom_fields
+):
+    data = (
+        "Телефон;Фамилия;Имя;Город;Заметка\n"
+        "89123456789;Иванов;Ив\x07ан;Москва;\x01ignored\n"  # BEL in a name
+        "\x1b89123456780;Петрова;Анна;Тверь\x7f;\n"  # ESC in the phone, DEL in a city
+        "89123456781;Сидоров\x0bСтарший;Пётр;Omsk;\n"  # vertical tab between words
+        "89123456782;Кузнецов;Олег;;\x02only in an ignored column\n"
+        "89123456783;Щукин;Эдуард\x00;;\n"  # NUL: the file is garbled, the row refused
+    ).encode()
+    mapping = ["phone", "last_name", "first_name", "attr:city", ""]
+
+    # A file this small with this many controls would be sniffed as binary data:
+    # the encoding is chosen by hand, as the page lets the user do.
+    report, rejects = do_import(data, mapping=mapping, header=True, encoding="utf-8")
+
+    assert report_counts(report) == {
+        "rows": 5, "created": 4, "updated": 0, "unchanged": 0,
+        "duplicates": 0, "invalid": 1, "stop_listed": 0,
+    }  # fmt: skip
+    people = {
+        c.phone: (c.last_name, c.first_name, c.attributes.get("city"))
+        for c in Contact.objects.all()
+    }
+    assert people == {
+        "+79123456789": ("Иванов", "Иван", "Москва"),
+        "+79123456780": ("Петрова", "Анна", "Тверь"),
+        "+79123456781": ("Сидоров Старший", "Пётр", "Omsk"),
+        "+79123456782": ("Кузнецов", "Олег", None),
+    }
+    assert report.cleaned == 3
+    assert report.cleaned_examples == [
+        {
+            "row": 2,
+            "reason": "column “Имя”: removed the control character U+0007 at "
+            "character 3",
+        },
+        {
+            "row": 3,
+            "reason": "column “Телефон”: removed the control character U+001B at "
+            "character 1",
+        },
+        {
+            "row": 4,
+            "reason": "column “Фамилия”: removed the control character U+000B at "
+            "character 8",
+        },
+    ]
+    assert "contains a NUL character" in rejects
+
+
+def test_a_number_with_a_stray_control_character_updates_the_contact(
+    do_import, stage_kind
+):
+    make_contact("+79123456789", first_name="Old")
+    data = "Телефон;Имя\n8912345\x076789;Н\x06овое\n".encode()
+
+    report, _ = do_import(data, update=True, encoding="utf-8")
+
+    assert (report.updated, report.invalid, report.cleaned) == (1, 0, 1)
+    assert Contact.objects.get().first_name == "Новое"
+
+
+def test_stoplist_import_cleans_the_number_and_the_reason(do_import, stage_kind):
+    data = "Телефон;Причина\n89123456789\x08;жал\x7fоба\n".encode()
+
+    report, _ = do_import(data, kind="stoplist", encoding="utf-8")
+
+    assert (report.created, report.cleaned) == (1, 1)
+    entry = StopListEntry.objects.get()
+    assert (entry.phone, entry.reason) == ("+79123456789", "жалоба")

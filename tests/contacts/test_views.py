@@ -146,6 +146,24 @@ def test_invalid_or_taken_phone_is_a_form_error(manager_client):
     assert "already in the book" in response.content.decode()
 
 
+def test_a_name_no_gateway_can_carry_is_a_form_error_naming_the_place(
+    manager_client, custom_fields
+):
+    response = manager_client.post(
+        reverse("contacts:create"),
+        {"phone": "89123456789", "first_name": "Ив\x07ан", "cf_city": "Tver\x1b"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["first_name"] == [
+        "Character 3: the control character U+0007 cannot be sent by any gateway. "
+        "Remove it."
+    ]
+    assert errors["cf_city"][0].startswith("Character 5: the control character U+001B")
+    assert not Contact.objects.exists()
+
+
 def test_contact_detail_shows_stop_flag_and_history_slot(manager_client):
     contact = make_contact(first_name="Иван")
     stop(contact.phone)

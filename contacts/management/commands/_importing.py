@@ -72,4 +72,8 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
         stdout.write(f"  row {error['row']}: {error['reason']}")
     if len(report.errors) > 10 or report.rejected > len(report.errors):
         stdout.write(f"  ... {report.rejected} rows not imported in all")
+    if report.cleaned:
+        stdout.write(f"  {report.cleaned} rows imported without control characters:")
+        for note in report.cleaned_examples[:10]:
+            stdout.write(f"  row {note['row']}: {note['reason']}")
     sys.stdout.flush()

@@ -1,0 +1,88 @@
+"""Characters no gateway can carry in a message: found with their place, or removed.
+
+Framework-free. `find_unsendable` says where each one is (line and column, 1-based, as
+an editor shows them); callers turn a `BadChar` into a message in the user's language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# One character class, so a check is a single precompiled regex search.
+# - C0 controls except tab, line feed and carriage return: XML 1.0 (Webcom's XML and
+#   JSON-from-XML dialects) cannot carry them at all, GSM 03.38 has no code for them
+#   (form feed excepted), and no handset shows them. They arrive by accident: pasted
+#   from terminals, PDFs, old databases.
+# - DEL (U+007F): XML would carry it, but it has no glyph, GSM 7-bit has no code for it
+#   (it would silently turn the whole text into UCS-2, doubling the segments), and
+#   nobody types it on purpose: refusing it loses nothing that was meant to be sent.
+# - U+D800..U+DFFF: a lone surrogate is half of a character; it cannot be encoded as
+#   UTF-8, so neither the database nor any gateway can take it.
+# - U+FFFE, U+FFFF: noncharacters that XML 1.0 excludes.
+UNSENDABLE_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+UNSENDABLE = re.compile(f"[{UNSENDABLE_CHARS}]")
+# Controls that separate (vertical tab, form feed, the file/group/record/unit
+# separators): removing them would glue words together, so they become a space.
+_SEPARATORS = re.compile("[\x0b\x0c\x1c-\x1f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class BadChar:
+    """One character that cannot be sent, and where it is."""
+
+    char: str
+    index: int  # 0-based offset in the string
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+
+    @property
+    def code(self) -> str:
+        """The character as people look it up: "U+0007"."""
+        return f"U+{ord(self.char):04X}"
+
+    @property
+    def position(self) -> int:
+        """1-based offset, for one-line values (a name, a sender)."""
+        return self.index + 1
+
+
+def has_unsendable(text: str) -> bool:
+    """Whether `text` holds a character no gateway can carry (one regex search)."""
+    return UNSENDABLE.search(text) is not None
+
+
+def first_unsendable(text: str) -> BadChar | None:
+    """The first character no gateway can carry, or None when the text is fine."""
+    found = find_unsendable(text, limit=1)
+    return found[0] if found else None
+
+
+def find_unsendable(text: str, limit: int | None = None) -> list[BadChar]:
+    """Every such character in order (at most `limit` of them), with its place."""
+    found: list[BadChar] = []
+    line, line_start, scanned = 1, 0, 0
+    for match in UNSENDABLE.finditer(text):
+        if limit is not None and len(found) >= limit:
+            break
+        index = match.start()
+        # Count the line breaks between the previous find and this one only.
+        for brk in _LINE_BREAK.finditer(text, scanned, index):
+            line += 1
+            line_start = brk.end()
+        scanned = index
+        found.append(BadChar(match.group(), index, line, index - line_start + 1))
+    return found
+
+
+def count_unsendable(text: str) -> int:
+    """How many such characters `text` holds."""
+    return sum(1 for _ in UNSENDABLE.finditer(text))
+
+
+def remove_unsendable(text: str) -> str:
+    """The text without such characters; separators become a space, the rest go."""
+    if UNSENDABLE.search(text) is None:
+        return text
+    return UNSENDABLE.sub("", _SEPARATORS.sub(" ", text))

@@ -1,0 +1,112 @@
+"""Refusing characters no gateway can carry, in the user's language.
+
+`smsportal.lib.textcheck` finds them; this module says what and where: the character as
+U+XXXX and its line and column (its position in a one-line value), for form fields
+(`SendableText`, `guard_fields`), services (`check_sendable`) and the ledger
+(`unsendable_message`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from smsportal.exceptions import ApplicationError
+from smsportal.lib.textcheck import BadChar, count_unsendable, first_unsendable
+
+CODE = "unsendable"
+
+
+def describe(bad: BadChar) -> str:
+    """ "the control character U+0007" and the like, translated."""
+    if ord(bad.char) < 0x20 or bad.char == "\x7f":
+        return _("the control character %(code)s") % {"code": bad.code}
+    return _("the invalid character %(code)s") % {"code": bad.code}
+
+
+def unsendable_message(
+    text: str, *, multiline: bool = True, remedy: bool = True
+) -> str | None:
+    """What is wrong with `text` and where, or None when every character can be sent.
+
+    A text that spans lines gets "line L, column C"; a one-line value its position.
+    `remedy` adds "Remove it." (not for a message already rendered for a recipient).
+    """
+    bad = first_unsendable(text)
+    if bad is None:
+        return None
+    if multiline:
+        message = _(
+            "Line %(line)d, column %(column)d: %(what)s cannot be sent by any gateway."
+        ) % {"line": bad.line, "column": bad.column, "what": describe(bad)}
+    else:
+        message = _(
+            "Character %(position)d: %(what)s cannot be sent by any gateway."
+        ) % {"position": bad.position, "what": describe(bad)}
+    if remedy:
+        message += " " + _("Remove it.")
+    total = count_unsendable(text)
+    if total > 1:
+        message += " " + ngettext(
+            "The value holds %(count)d such character.",
+            "The value holds %(count)d such characters.",
+            total,
+        ) % {"count": total}
+    return message
+
+
+@deconstructible
+class SendableText:
+    """Form or model field validator: no character a gateway cannot carry.
+
+    It covers NUL too, so it replaces Django's ProhibitNullCharactersValidator (whose
+    message says neither where nor which).
+    """
+
+    def __init__(self, multiline: bool = True) -> None:
+        self.multiline = multiline
+
+    def __call__(self, value: object) -> None:
+        if not isinstance(value, str):
+            return
+        message = unsendable_message(value, multiline=self.multiline)
+        if message is not None:
+            raise ValidationError(message, code=CODE)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SendableText) and other.multiline == self.multiline
+
+
+def guard_fields(
+    fields: Mapping[str, forms.Field],
+    names: Iterable[str],
+    *,
+    multiline: Iterable[str] = (),
+) -> None:
+    """Put SendableText on these form fields (those present), in place of the NUL check."""
+    multiline = set(multiline)
+    for name in names:
+        field = fields.get(name)
+        if field is None:
+            continue
+        field.validators = [
+            v
+            for v in field.validators
+            if not isinstance(v, (ProhibitNullCharactersValidator, SendableText))
+        ]
+        field.validators.append(SendableText(multiline=name in multiline))
+
+
+def check_sendable(
+    value: str, *, where: str, label: str = "", multiline: bool = False
+) -> None:
+    """ApplicationError naming the field (`label`, else `where`) and the place."""
+    message = unsendable_message(value, multiline=multiline)
+    if message is not None:
+        raise ApplicationError(f"{label or where}: {message}", where=where)
