@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from providers.exceptions import (
     GatewayProtocolError,
     NotSupported,
     PartlySent,
+    RequestNotSent,
 )
 
 if TYPE_CHECKING:
@@ -352,18 +354,40 @@ GUARDED_OPERATIONS = (
     "statistics", "estimate_cost", "lookup_number",
 )  # fmt: skip
 _UNEXPECTED = (LookupError, TypeError, AttributeError, ValueError, ArithmeticError)
+# Operations that submit: an unexpected failure before any request of theirs left means
+# nothing was sent (RequestNotSent), not that the outcome is unknown.
+SUBMITTING_OPERATIONS = frozenset({"send"})
+_wire = threading.local()
+
+
+def request_started() -> None:
+    """Called by providers.http as each request leaves (counted per thread)."""
+    _wire.count = getattr(_wire, "count", 0) + 1
+
+
+def requests_started() -> int:
+    """Requests this thread has sent so far."""
+    return getattr(_wire, "count", 0)
 
 
 def _guarded(method):
+    submitting = method.__name__ in SUBMITTING_OPERATIONS
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        before = requests_started()
         try:
             return method(self, *args, **kwargs)
         except GatewayError:
             raise
         except _UNEXPECTED as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            if submitting and requests_started() == before:
+                raise RequestNotSent(
+                    self.kind, f"could not build the request: {what}"[:300]
+                ) from exc
             raise GatewayProtocolError(
-                self.kind, f"unexpected answer: {type(exc).__name__}: {exc}"[:300]
+                self.kind, f"unexpected answer: {what}"[:300]
             ) from exc
 
     wrapper.__guarded__ = True

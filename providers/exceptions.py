@@ -73,6 +73,11 @@ class GatewayRefused(GatewayError):
     """The gateway refused the whole request; retrying the same request won't help."""
 
 
+class RequestNotSent(GatewayRefused):
+    """We could not build the request (a value it cannot carry, a bug of ours), so
+    nothing left: the messages certainly did not reach the gateway."""
+
+
 class AuthenticationFailed(GatewayRefused):
     """Wrong login, password or token, or a blocked account."""
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 
-from providers.base import AccountConfig
+from providers.base import AccountConfig, request_started
 from providers.exceptions import (
     AuthenticationFailed,
     GatewayUnavailable,
@@ -117,6 +117,7 @@ class GatewayHttp:
         """
         url = join_url(self.config.base_url, path)
         extra = {"timeout": timeout} if timeout is not None else {}
+        request_started()  # from here on, the request may reach the gateway
         try:
             response = self.client.request(
                 method, url, params=params, data=data, content=content, json=json,

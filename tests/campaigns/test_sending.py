@@ -238,3 +238,34 @@ def test_a_refused_text_keeps_a_part_sent_batch_in_step(
     assert set(per_phone.values()) == {1}
     assert "79120000002" not in per_phone
     assert not messages.filter(status="pending").exists()
+
+
+def test_a_request_we_cannot_build_fails_its_messages_without_sending(
+    simulator, make_group, make_campaign, monkeypatch, settings
+):
+    """A bug of ours while building the request (injected: nothing else reaches this
+    far since the screening) means nothing left: the messages fail with the reason
+    and can be sent again; they are not left "outcome unknown" for reconciliation."""
+    from providers.gateways import webcom_parse
+
+    def broken(batch, credentials):
+        raise ValueError("no such field")
+
+    monkeypatch.setattr(webcom_parse, "xml_send_request", broken)
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "webcom")
+    campaign = launch(
+        make_campaign([make_group("Clients", phones(3))], account=account)
+    )
+
+    assert simulator.state.request_log == []
+    rows = set(
+        Message.objects.filter(campaign=campaign).values_list(
+            "status", "reason", "vendor_text", "submitted_at"
+        )
+    )
+    assert rows == {
+        ("failed", "gateway_error",
+         "could not build the request: ValueError: no such field", None),
+    }  # fmt: skip
+    assert campaign.state == Campaign.State.COMPLETED

@@ -31,6 +31,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    RequestNotSent,
     SenderNotAllowed,
 )
 from providers.gateways import webcom_parse as wp
@@ -895,3 +896,38 @@ def test_token_goes_instead_of_login_and_password(simulator, sim_account):
 def test_unknown_dialect_is_a_configuration_error():
     with pytest.raises(GatewayConfigurationError):
         WebcomGateway(_config(dialect="soap"))
+
+
+# A failure before the request left is "not sent"; after it, "outcome unknown" -------
+
+
+def test_a_request_that_cannot_be_built_is_not_sent(gateway, simulator):
+    # A bell character: XML cannot carry it (campaigns.screening keeps such texts from
+    # the ledger's batches; this is the gateway's own answer if one gets through).
+    with pytest.raises(RequestNotSent) as refused:
+        gateway.send([sms("+79120000001", "1"), sms("+79120000002", "2", "a\x07")])
+    assert "could not build the request" in refused.value.message
+    assert simulator.state.request_log == []
+    assert simulator.state.submissions == []
+
+
+def test_an_oversized_batch_is_not_sent(gateway, simulator):
+    batch = [sms(f"+7912{n:07d}", str(n)) for n in range(gateway.max_batch + 1)]
+    with pytest.raises(RequestNotSent):
+        gateway.send(batch)
+    assert simulator.state.request_log == []
+
+
+def test_an_unreadable_answer_after_the_request_left_is_a_protocol_error():
+    # A part count that is not a number: the parser fails after the gateway has the
+    # messages, so they may have been accepted.
+    answer = (
+        b'<?xml version="1.0" encoding="utf-8"?><response>'
+        b'<information number_sms="1" id_sms="77" parts="many">send</information>'
+        b"</response>"
+    )
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        mock.post("/xml").respond(200, content=answer)
+        with pytest.raises(GatewayProtocolError) as unreadable:
+            respx_gateway().send([sms("+79120000001", "1")])
+    assert not isinstance(unreadable.value, RequestNotSent)
