@@ -1,7 +1,6 @@
 from django.urls import path
 
 from campaigns import views
-from smsportal.placeholder import not_built_yet
 
 app_name = "campaigns"
 
@@ -21,5 +20,4 @@ urlpatterns = [
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="test_send"),
     path("<int:pk>/in-doubt/", views.messages_decide, name="decide"),
-    path("inbox/", not_built_yet, name="inbox"),
 ]

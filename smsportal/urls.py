@@ -22,7 +22,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
     path("contacts/", include("contacts.urls")),
-    # Reports and the inbox first: their paths win over the campaign pages' placeholders.
+    # Reports and the inbox (campaigns/inbox/...) share the campaigns/ prefix.
     path("campaigns/", include("campaigns.report_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("providers/", include("providers.urls")),
