@@ -1,5 +1,7 @@
 """Django admin for contact books; actions call the same services as the pages."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -9,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts import exporting, services
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
+from smsportal.exceptions import ApplicationError
+from smsportal.textguard import CODE, guard_fields
 
 
 class PhoneAdminForm(forms.ModelForm):
@@ -25,6 +29,22 @@ class PhoneAdminForm(forms.ModelForm):
         return self.normalized.e164
 
 
+class ContactAdminForm(PhoneAdminForm):
+    """The services' rule on the admin's fields: no character a gateway cannot carry."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, services.TEXT_FIELDS)
+
+    def clean_attributes(self) -> Any:
+        attributes = self.cleaned_data["attributes"]
+        try:
+            services.attributes_check_sendable(attributes=attributes)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message, code=CODE) from None
+        return attributes
+
+
 class MembershipInline(admin.TabularInline):
     model = Contact.groups.through
     extra = 0
@@ -35,7 +55,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    form = PhoneAdminForm
+    form = ContactAdminForm
     list_display = (
         "phone",
         "last_name",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from contacts.importing.fields import field_choices, field_label
 from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
-from contacts.services import PLACEHOLDER_FIELDS
+from contacts.services import TEXT_FIELDS
 from smsportal.textguard import guard_fields
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -82,9 +82,10 @@ class ContactForm(StyledForm):
         self.custom_fields = list(custom_fields)
         for field in self.custom_fields:
             self.fields[f"cf_{field.key}"] = _custom_form_field(field)
-        # What placeholders put into messages (numbers and dates are safe by type).
+        # Every text the services check (numbers and dates are safe by type): the
+        # form says which character and where, as the services and the API do.
         texts = [f"cf_{f.key}" for f in self.custom_fields if f.kind == f.Kind.TEXT]
-        guard_fields(self.fields, [*PLACEHOLDER_FIELDS, *texts])
+        guard_fields(self.fields, [*TEXT_FIELDS, *texts])
         style_fields(self.fields)
 
     @classmethod

@@ -60,18 +60,40 @@ def _check_email(fields: dict[str, Any]) -> None:
 
 
 # Fields that placeholders put into messages (with the custom fields): they must hold
-# only characters a gateway can carry. Phone and email are checked by their own rules.
+# only characters a gateway can carry.
 PLACEHOLDER_FIELDS = ("first_name", "last_name", "middle_name", "nickname")
+# The rest of a contact's text is held to the same rule, before its own (phone, email):
+# NUL cannot be stored, the other characters are debris there too (the importer removes
+# them from every column), and one rule gives one answer naming the field and the place.
+TEXT_FIELDS = ("phone", *PLACEHOLDER_FIELDS, "email", "consent_source")
 
 
 def _check_sendable(fields: dict[str, Any]) -> None:
-    for name in PLACEHOLDER_FIELDS:
+    for name in TEXT_FIELDS:
         if value := fields.get(name):
             label = capfirst(Contact._meta.get_field(name).verbose_name)
             check_sendable(value, where=name, label=label)
-    for key, value in (fields.get("attributes") or {}).items():
-        if isinstance(value, str):
-            check_sendable(value, where="attributes", label=key)
+    if attributes := fields.get("attributes"):
+        attributes_check_sendable(attributes=attributes)
+
+
+def attributes_check_sendable(*, attributes: Any) -> None:
+    """Custom field values (and keys, at any depth) hold only characters a gateway can
+    carry; ApplicationError naming the key and the place."""
+    label = capfirst(Contact._meta.get_field("attributes").verbose_name)
+    _check_json(attributes, label=label)
+
+
+def _check_json(value: Any, *, label: str) -> None:
+    if isinstance(value, str):
+        check_sendable(value, where="attributes", label=label)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_sendable(str(key), where="attributes", label=label)
+            _check_json(item, label=str(key))
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, label=label)
 
 
 @transaction.atomic
@@ -79,9 +101,9 @@ def contact_create(
     *, phone: str, groups: list[ContactGroup] | None = None, **fields: Any
 ) -> Contact:
     """A new contact; ApplicationError if the phone is invalid or already in the book."""
+    _check_sendable({"phone": phone, **fields})
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
-    _check_sendable(fields)
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -111,9 +133,9 @@ def contact_update(
     *, contact: Contact, groups: list[ContactGroup] | None = None, **fields: Any
 ) -> Contact:
     """Change a contact; a new phone is normalised and must not belong to another."""
+    _check_sendable(fields)
     phone = fields.pop("phone", None)
     _check_email(fields)
-    _check_sendable(fields)
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)
         if (

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from providers.models import ProviderAccount
 from providers.selectors import gateway_info, gateway_infos
 from smsportal.lib.crypto import mask
+from smsportal.textguard import guard_fields
 
 
 def bootstrap(form: forms.BaseForm) -> None:
@@ -172,6 +173,7 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._secret_hints(self.instance if self.instance.pk else None)
+        guard_fields(self.fields, ["default_sender"])
 
 
 class SenderNameRequestForm(forms.Form):

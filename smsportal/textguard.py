@@ -100,7 +100,9 @@ def guard_fields(
             for v in field.validators
             if not isinstance(v, (ProhibitNullCharactersValidator, SendableText))
         ]
-        field.validators.append(SendableText(multiline=name in multiline))
+        # First: what is wrong with a character comes before what it spoils (an
+        # e-mail address with a NUL is "not valid" too, which says less).
+        field.validators.insert(0, SendableText(multiline=name in multiline))
 
 
 def check_sendable(

@@ -196,3 +196,53 @@ def test_messages_filter_by_status_and_search_by_phone(manager_client, make_camp
     assert "+79130000000" not in failed.content.decode()
     assert "+79130000000" in typed.content.decode()
     assert "+79130000001" not in typed.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("text", "Hi {first_name}\nbye\x07",
+         "Line 2, column 4: the control character U+0007"),
+        ("text", "Price\x00", "Line 1, column 6: the control character U+0000"),
+        ("sender", "SHOP\x1b", "Character 5: the control character U+001B"),
+        ("viber_button_text", "Buy\x7f", "Character 4: the control character U+007F"),
+    ],
+)  # fmt: skip
+def test_admin_refuses_characters_no_gateway_can_carry(
+    manager_client, account, field, value, error
+):
+    add_url = reverse("admin:campaigns_campaign_add")
+    data = admin_data(account, **{field: value})
+    if field.startswith("viber"):
+        data.update(channel="viber", viber_text="Sale", viber_button_url="shop.ru")
+
+    response = manager_client.post(add_url, data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors[field] == [f"{error} cannot be sent by any gateway. Remove it."]
+    assert not Campaign.objects.exists()
+
+
+def test_admin_change_refuses_a_control_character_on_its_field(
+    manager_client, make_campaign, account
+):
+    campaign = make_campaign()
+    change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    response = manager_client.post(
+        change_url,
+        admin_data(account, viber_text="Sale\x1b[1m", channel="viber_sms",
+                   viber_button_text="Go", viber_button_url="shop.ru"),
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "viber_text": [
+            "Line 1, column 5: the control character U+001B cannot be sent by any "
+            "gateway. Remove it."
+        ]
+    }
+    assert "the control character U+001B" in response.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.channel, campaign.viber_text) == ("sms", "")

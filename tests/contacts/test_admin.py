@@ -88,3 +88,55 @@ def test_admin_actions_use_the_services(superuser_client):
         {"action": "remove_from_stoplist", "_selected_action": [entry.pk]},
     )
     assert not StopListEntry.objects.exists()
+
+
+def contact_data(**overrides) -> dict:
+    data = {
+        "phone": "8 (495) 123-45-67", "first_name": "Иван", "attributes": "{}",
+        "groupmembership_set-TOTAL_FORMS": "0", "groupmembership_set-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    return data | overrides
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("first_name", "Ив\x07ан", "Character 3: the control character U+0007"),
+        ("last_name", "Lee\x00", "Character 4: the control character U+0000"),
+        ("consent_source", "\ufffesite", "Character 1: the invalid character U+FFFE"),
+        ("attributes", '{"city": "Tver\\u001b"}',
+         "city: Character 5: the control character U+001B"),
+        ("attributes", '{"k\\u0000": 1}',
+         "Custom fields: Character 2: the control character U+0000"),
+    ],
+)  # fmt: skip
+def test_admin_add_refuses_characters_no_gateway_can_carry(
+    superuser_client, field, value, error
+):
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"), contact_data(**{field: value})
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    message = f"{error} cannot be sent by any gateway. Remove it."
+    assert form.errors == {field: [message]}
+    assert not Contact.objects.exists()
+
+
+def test_admin_change_refuses_a_control_character_on_its_field(superuser_client):
+    contact = make_contact(first_name="Ann")
+    url = reverse("admin:contacts_contact_change", args=[contact.pk])
+
+    response = superuser_client.post(
+        url, contact_data(phone=contact.phone, first_name="Ann\x07")
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        "Character 4: the control character U+0007 cannot be sent by any gateway."
+        in html
+    )
+    contact.refresh_from_db()
+    assert contact.first_name == "Ann"

@@ -151,11 +151,13 @@ def test_a_name_no_gateway_can_carry_is_a_form_error_naming_the_place(
 ):
     response = manager_client.post(
         reverse("contacts:create"),
-        {"phone": "89123456789", "first_name": "Ив\x07ан", "cf_city": "Tver\x1b"},
-    )
+        {"phone": "89123456789", "first_name": "Ив\x07ан", "cf_city": "Tver\x1b",
+         "email": "a\x00@b.ru"},
+    )  # fmt: skip
 
     assert response.status_code == 200
     errors = response.context["form"].errors
+    assert errors["email"][0].startswith("Character 2: the control character U+0000")
     assert errors["first_name"] == [
         "Character 3: the control character U+0007 cannot be sent by any gateway. "
         "Remove it."

@@ -123,3 +123,28 @@ def test_sender_name_admin_lists_names(admin_client, simulator):
 
     assert "SHOPNEWS" in html
     assert account.name in html
+
+
+@pytest.mark.parametrize(
+    ("sender", "error"),
+    [
+        ("SHOP\x07", "Character 5: the control character U+0007"),
+        ("SH\x00OP", "Character 3: the control character U+0000"),
+    ],
+)
+def test_default_sender_no_gateway_can_carry_is_refused_on_its_field(
+    admin_client, simulator, settings, sender, error
+):
+    settings.LANGUAGE_CODE = "en"
+    account = make_account(simulator, KINDS[0])
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    response = admin_client.post(url, change_data(account, default_sender=sender))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "default_sender": [f"{error} cannot be sent by any gateway. Remove it."]
+    }
+    assert error in response.content.decode()
+    account.refresh_from_db()
+    assert account.default_sender == "SMSPORTAL"
