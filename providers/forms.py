@@ -148,6 +148,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
         self.fields["dialect"].widget.attrs["class"] = "js-gateway-dialect"
         self.fields["base_url"].widget.attrs["class"] = "js-gateway-base-url"
         self._secret_hints(self.instance if self.instance.pk else None)
+        guard_fields(self.fields, ["default_sender"])
         bootstrap(self)
 
 
@@ -192,4 +193,5 @@ class SenderNameRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["name", "comment"], multiline=["comment"])
         bootstrap(self)

@@ -101,6 +101,23 @@ def test_create_fills_gateway_defaults_and_stores_the_secret(admin_client, kind)
     assert account.password == PASSWORD
 
 
+def test_a_default_sender_no_gateway_can_carry_is_a_form_error(admin_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Main", "kind": KINDS[0], "login": LOGIN, "new_password": PASSWORD,
+         "rate_limit": 0, "is_active": "on", "default_sender": "SHOP\x07"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert (
+        response.context["form"]
+        .errors["default_sender"][0]
+        .startswith("Character 5: the control character U+0007")
+    )
+    assert not ProviderAccount.objects.exists()
+
+
 def test_edit_form_never_renders_stored_secrets_but_hints_them(admin_client, simulator):
     account = make_account(simulator, KINDS[0])
 
@@ -269,6 +286,28 @@ def test_invalid_sender_name_is_a_form_error(admin_client, simulator, kind):
 
     assert response.status_code == 200
     assert response.context["form"].errors["name"]
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_a_sender_name_request_with_a_control_character_never_leaves(
+    admin_client, simulator, kind, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+
+    response = admin_client.post(
+        reverse("providers:sender_request", args=[account.pk]),
+        {"name": "NEWBRAND", "comment": "promo\n\x1b[1m"},
+    )
+
+    assert response.status_code == 200
+    assert (
+        response.context["form"]
+        .errors["comment"][0]
+        .startswith("Line 2, column 1: the control character U+001B")
+    )
+    assert not SenderName.objects.filter(account=account, name="NEWBRAND").exists()
+    assert simulator.state.request_log == []
 
 
 @pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAME_ADD))
