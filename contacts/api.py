@@ -4,7 +4,7 @@ import base64
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import AfterValidator, StringConstraints
@@ -18,7 +18,7 @@ from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
-from contacts.models import Contact, ContactGroup, CustomField, ImportJob, StopListEntry
+from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
 
 PREFIX = ""
@@ -208,12 +208,12 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
 
 
 @router.post("/contacts", response={201: ContactOut})
-def contact_create(request: HttpRequest, payload: ContactIn) -> tuple[int, Contact]:
+def contact_create(request: HttpRequest, payload: ContactIn) -> Status:
     require_perm(request, "contacts.add_contact")
     data = payload.dict()
     groups = list(ContactGroup.objects.filter(pk__in=data.pop("groups")))
     contact = services.contact_create(groups=groups, **data)
-    return 201, _contact(contact.pk)
+    return Status(201, _contact(contact.pk))
 
 
 def _contact(pk: int) -> Contact:
@@ -270,11 +270,11 @@ def contact_update(
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None})
-def contact_delete(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def contact_delete(request: HttpRequest, contact_id: int) -> Status:
     require_perm(request, "contacts.delete_contact")
     contact = get_object_or_404(Contact, pk=contact_id)
     services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/groups", response=list[GroupOut])
@@ -284,18 +284,17 @@ def group_list(request: HttpRequest) -> Any:
 
 
 @router.post("/groups", response={201: GroupOut})
-def group_create(request: HttpRequest, payload: GroupIn) -> tuple[int, ContactGroup]:
+def group_create(request: HttpRequest, payload: GroupIn) -> Status:
     require_perm(request, "contacts.add_contactgroup")
-    return 201, services.group_create(
-        name=payload.name, description=payload.description
-    )
+    group = services.group_create(name=payload.name, description=payload.description)
+    return Status(201, group)
 
 
 @router.delete("/groups/{int:group_id}", response={204: None})
-def group_delete(request: HttpRequest, group_id: int) -> tuple[int, None]:
+def group_delete(request: HttpRequest, group_id: int) -> Status:
     require_perm(request, "contacts.delete_contactgroup")
     services.group_delete(group=get_object_or_404(ContactGroup, pk=group_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/stoplist", response=StopListPage)
@@ -310,22 +309,20 @@ def stoplist(
 
 
 @router.post("/stoplist", response={201: StopListOut})
-def stoplist_add(
-    request: HttpRequest, payload: StopListIn
-) -> tuple[int, StopListEntry]:
+def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
     require_perm(request, "contacts.add_stoplistentry")
     entry = services.contact_opt_out(
         phone=payload.phone, reason=payload.reason, user=request.user
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.delete("/stoplist/{phone}", response={204: None})
-def stoplist_remove(request: HttpRequest, phone: Text) -> tuple[int, None]:
+def stoplist_remove(request: HttpRequest, phone: Text) -> Status:
     require_perm(request, "contacts.delete_stoplistentry")
     if not services.stoplist_remove(phone=phone):
         raise HttpError(404, "This number is not on the stop list.")
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/contacts/import", response={202: ImportJobOut})
@@ -338,7 +335,7 @@ def contact_import(
     encoding: Form[str] = "auto",
     delimiter: Form[str] = "auto",
     mapping: Form[str] = "",
-) -> tuple[int, ImportJob]:
+) -> Status:
     """Upload a CSV/XLSX file and queue its import; poll GET /imports/{id}.
 
     `mapping` is optional: one field name per column, comma-separated ("" to ignore a
@@ -380,7 +377,7 @@ def contact_import(
     with transaction.atomic():
         services.import_job_start(job=job, options=options)
     job.refresh_from_db()
-    return 202, job
+    return Status(202, job)
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut)
