@@ -370,6 +370,18 @@ def requests_started() -> int:
     return getattr(_wire, "count", 0)
 
 
+def unexpected_error(
+    kind: str, exc: Exception, *, submitting: bool, requests_before: int
+) -> GatewayError:
+    """The GatewayError an unexpected exception stands for: RequestNotSent when a
+    submitting operation failed before any request of its own left, else a protocol
+    error (the gateway may have acted on what it got)."""
+    what = f"{type(exc).__name__}: {exc}"
+    if submitting and requests_started() == requests_before:
+        return RequestNotSent(kind, f"could not build the request: {what}"[:300])
+    return GatewayProtocolError(kind, f"unexpected answer: {what}"[:300])
+
+
 def _guarded(method):
     submitting = method.__name__ in SUBMITTING_OPERATIONS
 
@@ -381,13 +393,8 @@ def _guarded(method):
         except GatewayError:
             raise
         except _UNEXPECTED as exc:
-            what = f"{type(exc).__name__}: {exc}"
-            if submitting and requests_started() == before:
-                raise RequestNotSent(
-                    self.kind, f"could not build the request: {what}"[:300]
-                ) from exc
-            raise GatewayProtocolError(
-                self.kind, f"unexpected answer: {what}"[:300]
+            raise unexpected_error(
+                self.kind, exc, submitting=submitting, requests_before=before
             ) from exc
 
     wrapper.__guarded__ = True
@@ -462,12 +469,21 @@ class SmsGateway(ABC):
         """
         results: list[SendResult] = []
         for sms in batch:
+            before = requests_started()
             try:
                 results.append(send_one(sms))
             except GatewayError as exc:
                 if not results:
                     raise
                 raise PartlySent(self.kind, results=results, cause=exc) from exc
+            except _UNEXPECTED as exc:
+                # Classified for this message alone: whether its own request left.
+                error = unexpected_error(
+                    self.kind, exc, submitting=True, requests_before=before
+                )
+                if not results:
+                    raise error from exc
+                raise PartlySent(self.kind, results=results, cause=error) from exc
         return results
 
     @abstractmethod

@@ -269,3 +269,38 @@ def test_a_request_we_cannot_build_fails_its_messages_without_sending(
          "could not build the request: ValueError: no such field", None),
     }  # fmt: skip
     assert campaign.state == Campaign.State.COMPLETED
+
+
+def test_one_request_per_message_fails_only_the_message_we_cannot_build(
+    simulator, make_group, make_campaign, monkeypatch, settings
+):
+    """SMSC sends a request per message: a bug of ours building the second one
+    (injected) fails that message alone; the one before it was sent and is
+    recorded, the ones after it go in the next batch."""
+    from providers.gateways import smsc_parse
+
+    built = smsc_parse.message_params
+
+    def broken_for_one(sms):
+        if sms.phone == "+79120000001":
+            raise KeyError("no such field")
+        return built(sms)
+
+    monkeypatch.setattr(smsc_parse, "message_params", broken_for_one)
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "smsc")
+    campaign = launch(
+        make_campaign([make_group("Clients", phones(4))], account=account)
+    )
+
+    assert sorted(s.phone for s in simulator.state.submissions) == [
+        "79120000000", "79120000002", "79120000003",
+    ]  # fmt: skip
+    broken = Message.objects.get(campaign=campaign, phone="+79120000001")
+    assert (broken.status, broken.reason, broken.submitted_at) == (
+        "failed", "gateway_error", None,
+    )  # fmt: skip
+    assert broken.vendor_text.startswith("could not build the request: KeyError")
+    sent = Message.objects.filter(campaign=campaign).exclude(pk=broken.pk)
+    assert set(sent.values_list("status", flat=True)) <= {"queued", "sent", "delivered"}
+    assert campaign.state == Campaign.State.COMPLETED
