@@ -53,6 +53,16 @@ def poll_seconds(
     return POLL_REPORTS_SECONDS if in_flight else None
 
 
+def in_flight_poll_seconds(states: Iterable[str]) -> int | None:
+    """Seconds between refreshes of the dashboard's campaigns in flight: often while
+    one sends, now and then while one is scheduled or paused (it may start or resume
+    elsewhere), never when there are none (a launch comes with a page load)."""
+    states = set(states)
+    if Campaign.State.SENDING in states:
+        return POLL_SENDING_SECONDS
+    return POLL_REPORTS_SECONDS if states else None
+
+
 @dataclass(frozen=True)
 class Progress:
     """A campaign's counts turned into what the progress bar and table show."""

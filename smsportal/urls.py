@@ -14,6 +14,7 @@ urlpatterns = [
     # list in order.
     path("callbacks/", include("campaigns.callback_urls")),
     path("", views.dashboard, name="dashboard"),
+    path("in-flight/", views.dashboard_in_flight, name="dashboard_in_flight"),
     path(
         "login/",
         login_not_required(ThrottledLoginView.as_view()),

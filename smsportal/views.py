@@ -1,5 +1,6 @@
 """The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
 
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from campaigns.report_selectors import (
     latest_replies,
     unread_replies_count,
 )
+from campaigns.selectors import in_flight_poll_seconds
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -21,7 +23,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.has_perm("campaigns.view_campaign"):
         points = daily_traffic()
         context.update(
-            in_flight=campaigns_in_flight(),
+            **_in_flight_context(),
             unread=unread_replies_count(),
             replies=latest_replies(),
             traffic={
@@ -33,3 +35,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             },
         )
     return render(request, "dashboard.html", context)
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def dashboard_in_flight(request: HttpRequest) -> HttpResponse:
+    """The campaigns in flight alone: the dashboard block refreshing itself (htmx)."""
+    return render(request, "_partials/in_flight.html", _in_flight_context())
+
+
+def _in_flight_context() -> dict[str, object]:
+    in_flight = campaigns_in_flight()
+    return {
+        "in_flight": in_flight,
+        "in_flight_poll": in_flight_poll_seconds(i.campaign.state for i in in_flight),
+    }

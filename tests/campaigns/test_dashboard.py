@@ -29,6 +29,36 @@ def test_anonymous_users_are_sent_to_login(client):
     assert response["Location"].startswith("/login/")
 
 
+def test_campaigns_in_flight_refresh_themselves_while_one_is_live(
+    viewer_client, make_campaign
+):
+    # Nothing in flight: the block stays still.
+    response = viewer_client.get("/")
+    assert response.context["in_flight_poll"] is None
+    assert 'hx-get="/in-flight/"' not in response.content.decode()
+
+    scheduled = make_campaign(name="Tomorrow", state=Campaign.State.SCHEDULED)
+    response = viewer_client.get("/")
+    assert 'hx-get="/in-flight/" hx-trigger="every 10s"' in response.content.decode()
+
+    sending = make_campaign(name="Flash sale", state=Campaign.State.SENDING)
+    seed_messages(sending)
+    # What the block fetches: itself, with the latest counts and a faster pace.
+    response = viewer_client.get("/in-flight/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.lstrip().startswith('<div id="in-flight-block"')
+    assert 'hx-trigger="every 2s"' in content
+    assert {i.campaign for i in response.context["in_flight"]} == {scheduled, sending}
+    assert "<html" not in content
+
+
+def test_the_in_flight_block_needs_the_view_permission(client, django_user_model):
+    user = django_user_model.objects.create_user("nobody", password="x")
+    client.force_login(user)
+    assert client.get("/in-flight/").status_code == 403
+
+
 def test_balances_with_when_they_were_read(viewer_client, account):
     account.balance = Decimal("1234.50")
     account.balance_currency = "RUB"
