@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
-from campaigns.selectors import IN_FLIGHT, LIVE_STATES
+from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
 
@@ -52,11 +52,6 @@ BILLABLE_STATUSES = (
     DeliveryStatus.READ,
     DeliveryStatus.UNDELIVERED,
     DeliveryStatus.UNKNOWN,
-)
-IN_FLIGHT_STATES = (
-    Campaign.State.SCHEDULED,
-    Campaign.State.SENDING,
-    Campaign.State.PAUSED,
 )
 BREAKDOWN_TTL = 10 * 60
 LIVE_BREAKDOWN_TTL = 30

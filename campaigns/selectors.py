@@ -32,6 +32,8 @@ STATE_CLASSES = {
 }
 # The progress partial polls while the campaign may still change by itself.
 LIVE_STATES = frozenset({State.SENDING, State.SCHEDULED})
+# Scheduled, sending or paused: the dashboard's campaigns in flight.
+IN_FLIGHT_STATES = frozenset({*LIVE_STATES, State.PAUSED})
 FINISHED_STATES = frozenset({State.COMPLETED, State.CANCELLED, State.FAILED})
 DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 FAILED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
@@ -54,10 +56,11 @@ def poll_seconds(
 
 
 def in_flight_poll_seconds(states: Iterable[str]) -> int | None:
-    """Seconds between refreshes of the dashboard's campaigns in flight: often while
-    one sends, now and then while one is scheduled or paused (it may start or resume
-    elsewhere), never when there are none (a launch comes with a page load)."""
-    states = set(states)
+    """Seconds between refreshes of a list of campaigns (the dashboard's in flight, a
+    page of the campaign list) with these states: often while one sends, now and then
+    while one is scheduled or paused (it may start or resume elsewhere), never when
+    none is in flight (a launch comes with a page load)."""
+    states = set(states) & IN_FLIGHT_STATES
     if Campaign.State.SENDING in states:
         return POLL_SENDING_SECONDS
     return POLL_REPORTS_SECONDS if states else None

@@ -44,6 +44,7 @@ from campaigns.selectors import (
     campaign_progress,
     composer_account_info,
     composer_accounts,
+    in_flight_poll_seconds,
     poll_seconds,
 )
 from campaigns.tables import CampaignTable
@@ -83,6 +84,13 @@ class CampaignListView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return campaign_list_rows()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # The page refreshes its table while a campaign on it is in flight.
+        states = (row.record.state for row in context["table"].paginated_rows)
+        context["list_poll"] = in_flight_poll_seconds(states)
+        return context
 
 
 class CampaignFormMixin(PermissionRequired):

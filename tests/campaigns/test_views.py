@@ -165,6 +165,30 @@ def test_list_queries_do_not_grow_with_its_rows(manager_client, make_campaign):
     assert "1 of 2 processed (50%)" in body
 
 
+def test_list_refreshes_its_table_while_a_campaign_on_the_page_is_in_flight(
+    manager_client, make_campaign
+):
+    make_campaign(name="Done", state=State.COMPLETED)
+    body = manager_client.get(url("list")).content.decode()
+    assert 'id="campaign-table"' in body
+    assert "hx-trigger" not in body.split('id="campaign-table"')[1].split(">")[0]
+
+    make_campaign(name="Tomorrow", state=State.SCHEDULED)
+    response = manager_client.get(url("list"), {"sort": "name"})
+    assert response.context["list_poll"] == 10
+    # The table asks for the same page (its sort and filters) and keeps its own part.
+    assert (
+        'hx-get="/campaigns/?sort=name" hx-trigger="every 10s" '
+        'hx-select="#campaign-table"' in response.content.decode()
+    )
+
+    make_campaign(name="Running", state=State.SENDING)
+    assert manager_client.get(url("list")).context["list_poll"] == 2
+    # Only the page shown counts: a filter without the live ones stays still.
+    still = manager_client.get(url("list"), {"state": "completed"})
+    assert still.context["list_poll"] is None
+
+
 def test_list_sorts_by_a_column(manager_client, make_campaign):
     make_campaign(name="Bravo")
     make_campaign(name="Alpha")
