@@ -287,4 +287,5 @@ def test_other_schema_errors_stay_a_422_naming_the_field(api):
     [error] = response.json()["detail"]
     assert error["loc"][-1] == "first_name"
     assert error["ctx"]["max_length"] == 100
+    assert error["msg"] == "String should have at most 100 characters"
     assert not Contact.objects.exists()
