@@ -49,9 +49,10 @@ def campaign_pump(
 ) -> PumpResult:
     """Send due messages of a campaign until none are due or the time budget is spent.
 
-    Pipelined: while one batch's request is with the gateway (in a second thread that
-    only does HTTP), this thread records the batch before it and claims the next, so
-    the database work hides behind the gateway's latency. The order of the ledger is
+    Pipelined: while one batch is built and its request is with the gateway (in a
+    second thread that never touches the database), this thread records the batch
+    before it and claims the next, so the database work hides behind the gateway's
+    latency and the building. The order of the ledger is
     unchanged: claimed before sent, recorded after the answer; and an answer that
     pauses or retries the campaign is seen before the next batch leaves.
     """
@@ -83,10 +84,10 @@ def campaign_pump(
             if chunk:
                 rate_limit_acquire(account_id=account.pk, count=len(chunk),
                                    per_second=account.rate_limit)  # fmt: skip
-                outgoing = sending.outgoing_for(chunk, campaign, account, gateway)
-                next_flight = _Flight(
-                    chunk, wire.submit(sending.transmit, gateway, outgoing)
+                request = wire.submit(
+                    sending.build_and_transmit, gateway, chunk, campaign, account
                 )
+                next_flight = _Flight(chunk, request)
                 result.batches += 1
             if flight is not None:  # recorded while the next request is out
                 sending.settle(account=account, chunk=flight.chunk,

@@ -2,13 +2,14 @@
 
 Forms, the API and imports refuse or remove them, but a value can still reach a message
 another way (the admin, a database edit, data older than those checks). Such a message
-was certainly not sent: it is settled REJECTED (reason INVALID_TEXT, the field and the
-place in vendor_text) before the request is built and left out of it, and the rest of
-the batch goes as usual. Without this, the Webcom XML builder refused the whole batch
-and every message of it was left "outcome unknown".
+is certainly not sent: it is left out of the request, and settled REJECTED (reason
+INVALID_TEXT, the field and the place in vendor_text) with the rest of the batch's
+answer. Without this, the Webcom XML builder refused the whole batch and every message
+of it was left "outcome unknown".
 
-campaigns.sending wires it in: `outgoing_for` screens, `transmit` carries what was held
-back to `settle` inside a `Screened` answer, and `settle` leaves those out of the chunk.
+campaigns.sending wires it in: `outgoing_for` screens (no database: it may run in the
+pump's HTTP thread), `transmit` carries what was held back to `settle` inside a
+`Screened` answer, and `settle` rejects those and leaves them out of the chunk.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ VOICE = _("Voice")
 
 class Outgoing(list):
     """What outgoing_for hands to transmit when it held messages back: the messages
-    to send, and the references of those held (already settled REJECTED)."""
+    to send, and what is wrong with each held (message id: problem)."""
 
-    def __init__(self, items: Iterable[OutgoingSms], *, held: frozenset[str]) -> None:
+    def __init__(
+        self, items: Iterable[OutgoingSms], *, held: Mapping[int, str]
+    ) -> None:
         super().__init__(items)
         self.held = held
 
@@ -54,15 +57,18 @@ class Outgoing(list):
 @dataclass(frozen=True, slots=True)
 class Screened:
     """transmit's answer for an Outgoing: the gateway's answer for the messages sent,
-    and the references held back, which settle leaves out of the chunk."""
+    and those held back (message id: problem), which settle rejects."""
 
     answer: list[SendResult] | GatewayError
-    held: frozenset[str]
+    held: Mapping[int, str]
+
+    @property
+    def held_references(self) -> frozenset[str]:
+        return frozenset(str(message_id) for message_id in self.held)
 
 
 def screen(outgoing: list[OutgoingSms]) -> list[OutgoingSms]:
-    """`outgoing` as it is, or an Outgoing without the messages that cannot be sent
-    (settled REJECTED here, in one statement)."""
+    """`outgoing` as it is, or an Outgoing without the messages that cannot be sent."""
     problems = {}
     for sms in outgoing:
         problem = unsendable_problem(sms)
@@ -70,9 +76,8 @@ def screen(outgoing: list[OutgoingSms]) -> list[OutgoingSms]:
             problems[int(sms.reference)] = problem
     if not problems:
         return outgoing
-    reject_unsendable(problems)
     held = frozenset(str(message_id) for message_id in problems)
-    return Outgoing((s for s in outgoing if s.reference not in held), held=held)
+    return Outgoing((s for s in outgoing if s.reference not in held), held=problems)
 
 
 def unsendable_problem(sms: OutgoingSms) -> str | None:

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
-from campaigns.screening import Outgoing, Screened, screen
+from campaigns.screening import Outgoing, Screened, reject_unsendable, screen
 from providers.base import (
     Capability,
     DeliveryStatus,
@@ -227,9 +227,17 @@ def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> N
 def outgoing_for(
     chunk: Sequence[ClaimedMessage], campaign, account, gateway: SmsGateway
 ) -> list[OutgoingSms]:
-    """The chunk as the gateway takes it. A message holding a character no gateway
-    can carry is settled REJECTED here and left out (campaigns.screening)."""
+    """The chunk as the gateway takes it (no database). A message holding a character
+    no gateway can carry is left out, for settle to reject (campaigns.screening)."""
     return screen([_outgoing(m, campaign, account, gateway) for m in chunk])
+
+
+def build_and_transmit(
+    gateway: SmsGateway, chunk: Sequence[ClaimedMessage], campaign, account
+) -> Answer:
+    """outgoing_for and transmit, neither touching the database: the pump runs both in
+    its HTTP thread, so building a batch's messages overlaps recording the last one."""
+    return transmit(gateway, outgoing_for(chunk, campaign, account, gateway))
 
 
 def transmit(gateway: SmsGateway, outgoing: list[OutgoingSms]) -> Answer:
@@ -266,9 +274,11 @@ def settle(
 ) -> None:
     """Record what became of a transmitted chunk in the ledger."""
     if isinstance(answer, Screened):
-        # Those held back were settled before the request; the rest went as usual.
+        # Those held back never left: rejected here; the rest went as usual.
+        reject_unsendable(answer.held)
         outcome.rejected += len(answer.held)
-        chunk = [m for m in chunk if str(m.id) not in answer.held]
+        held = answer.held_references
+        chunk = [m for m in chunk if str(m.id) not in held]
         answer = answer.answer
     if isinstance(answer, PartlySent):
         # Those sent are recorded; the one that failed as if sent alone; the rest
