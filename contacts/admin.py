@@ -122,9 +122,18 @@ class ContactGroupAdmin(admin.ModelAdmin):
         return group.member_count
 
 
+class StopListEntryAdminForm(PhoneAdminForm):
+    """The contact book's rule for every text: no character a gateway cannot carry,
+    refused with the place (NUL included, which the database cannot store)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["phone", "reason"])
+
+
 @admin.register(StopListEntry)
 class StopListEntryAdmin(admin.ModelAdmin):
-    form = PhoneAdminForm
+    form = StopListEntryAdminForm
     list_display = ("phone", "reason", "source", "created_by", "created_at")
     list_filter = ("source", "created_at")
     search_fields = ("phone", "reason")

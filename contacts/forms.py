@@ -145,6 +145,10 @@ class StopListAddForm(StyledForm):
     phone = forms.CharField(label=_("Phone"), max_length=40)
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["phone", "reason"])
+
 
 class ImportUploadForm(StyledForm):
     file = forms.FileField(

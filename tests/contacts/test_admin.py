@@ -70,6 +70,22 @@ def test_admin_add_normalises_the_phone(superuser_client):
     assert not StopListEntry.objects.exists()
 
 
+def test_stoplist_admin_names_a_control_character(superuser_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    response = superuser_client.post(
+        reverse("admin:contacts_stoplistentry_add"),
+        {"phone": "+79123456789", "reason": "bell\x07", "source": "manual"},
+    )
+
+    assert response.status_code == 200
+    assert (
+        response.context["adminform"]
+        .form.errors["reason"][0]
+        .startswith("Character 5: the control character U+0007")
+    )
+    assert not StopListEntry.objects.exists()
+
+
 def test_admin_actions_use_the_services(superuser_client):
     contact = make_contact()
     superuser_client.post(

@@ -231,6 +231,22 @@ def test_stoplist_page_adds_and_removes(manager_client):
     assert not StopListEntry.objects.exists()
 
 
+def test_stoplist_page_names_a_control_character_in_the_reason(
+    manager_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    response = manager_client.post(
+        reverse("contacts:stoplist"), {"phone": "89123456789", "reason": "spam\x00"}
+    )
+
+    assert (
+        response.context["form"]
+        .errors["reason"][0]
+        .startswith("Character 5: the control character U+0000")
+    )
+    assert not StopListEntry.objects.exists()
+
+
 def test_import_wizard_end_to_end(
     manager_client, group, django_capture_on_commit_callbacks
 ):
