@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -45,6 +46,7 @@ def replies_store(
     """Store new incoming messages (repeats ignored); stop words opt the sender out."""
     if not messages:
         return []
+    messages = [_storable(m) for m in messages]
     phones = {m.phone for m in messages}
     contacts = dict(Contact.objects.filter(phone__in=phones).values_list("phone", "id"))
     now = timezone.now()
@@ -85,6 +87,18 @@ def replies_store(
                     source=StopListEntry.Source.KEYWORD,
                 )
     return new
+
+
+def _storable(message: IncomingMessage) -> IncomingMessage:
+    """The message without NUL, which PostgreSQL text cannot hold: one such reply would
+    fail the whole fetch (or push) every time, its opt-out included. The rest is kept
+    as sent: it is what the person wrote."""
+    fields = ("gateway_message_id", "phone", "text", "to", "reply_to_gateway_id")
+    if not any("\x00" in getattr(message, name) for name in fields):
+        return message
+    return replace(
+        message, **{name: getattr(message, name).replace("\x00", "") for name in fields}
+    )
 
 
 def _answered_campaign(account: ProviderAccount, phone: str) -> int | None:

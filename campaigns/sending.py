@@ -397,8 +397,13 @@ def pause_reason_for(exc: Exception) -> str:
 
 def _note_account_error(account: ProviderAccount, exc: Exception) -> None:
     ProviderAccount.objects.filter(pk=account.pk).update(
-        last_error=str(exc)[:2000], last_error_at=timezone.now()
+        last_error=_storable(str(exc), 2000), last_error_at=timezone.now()
     )
+
+
+def _storable(text: str, limit: int = 1000) -> str:
+    """A gateway's words as a text column takes them: no NUL, at most `limit`."""
+    return text.replace("\x00", "")[:limit]
 
 
 # Recording -----------------------------------------------------------------------------
@@ -428,14 +433,16 @@ def record_results(
         if result.reason == FailureReason.OUTCOME_UNKNOWN:
             in_doubt.append(message.id)
             continue
+        # No NUL (PostgreSQL text and jsonb cannot hold it): a vendor text with one
+        # would fail the batch's record, and its reconciliation, every time.
         rows.append(
             (
                 message.id,
                 result.status,
-                result.gateway_message_id,
+                result.gateway_message_id.replace("\x00", ""),
                 result.reason or "",
-                result.vendor_code,
-                result.vendor_text,
+                result.vendor_code.replace("\x00", ""),
+                result.vendor_text.replace("\x00", ""),
                 result.segments,
                 result.cost,
             )
@@ -483,7 +490,7 @@ def _update_results(rows: list[tuple], now: datetime) -> None:
 def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
     logger.warning("submit outcome unknown for %d messages: %s", len(ids), exc)
     Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
-        reason=FailureReason.OUTCOME_UNKNOWN, vendor_text=str(exc)[:1000]
+        reason=FailureReason.OUTCOME_UNKNOWN, vendor_text=_storable(str(exc))
     )
 
 
@@ -491,7 +498,7 @@ def _mark_failed(ids: Sequence[int], exc: Exception) -> None:
     Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED,
         reason=FailureReason.GATEWAY_ERROR,
-        vendor_code=getattr(exc, "vendor_code", ""),
-        vendor_text=str(getattr(exc, "message", exc))[:1000],
+        vendor_code=_storable(getattr(exc, "vendor_code", "") or "", 64),
+        vendor_text=_storable(str(getattr(exc, "message", exc))),
         status_changed_at=timezone.now(),
     )

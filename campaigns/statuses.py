@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -55,15 +55,36 @@ def _rank_sql(column: str) -> str:
 
 
 def _strongest(reports: Iterable[StatusReport]) -> list[StatusReport]:
-    """One report per gateway id: the furthest along (latest wins on a tie)."""
+    """One report per gateway id: the furthest along (latest wins on a tie), its texts
+    without NUL."""
     best: dict[str, StatusReport] = {}
     for report in reports:
+        if (
+            "\x00" in report.vendor_text
+            or "\x00" in report.vendor_code
+            or "\x00" in report.operator
+            or "\x00" in report.gateway_message_id
+        ):
+            report = _without_nul(report)
         if not report.gateway_message_id:
             continue
         current = best.get(report.gateway_message_id)
         if current is None or STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
             best[report.gateway_message_id] = report
     return list(best.values())
+
+
+def _without_nul(report: StatusReport) -> StatusReport:
+    """PostgreSQL text and jsonb cannot hold NUL: one report with it (a vendor text from
+    a form post or JSON) failed its whole statement every time, and every report polled
+    or grouped with it."""
+    return replace(
+        report,
+        gateway_message_id=report.gateway_message_id.replace("\x00", ""),
+        vendor_code=report.vendor_code.replace("\x00", ""),
+        vendor_text=report.vendor_text.replace("\x00", ""),
+        operator=report.operator.replace("\x00", ""),
+    )
 
 
 def message_statuses_apply(

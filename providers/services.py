@@ -341,7 +341,8 @@ def _upsert_sender_names(
 
 def _record_error(account: ProviderAccount, exc: GatewayFailure) -> None:
     logger.warning("provider account %s (%s): %s", account.pk, account.kind, exc)
-    account.last_error = error_message(exc)
+    # A vendor's words may hold NUL, which the text column cannot store.
+    account.last_error = error_message(exc).replace("\x00", "")
     account.last_error_at = timezone.now()
     account.save(update_fields=["last_error", "last_error_at"])
 

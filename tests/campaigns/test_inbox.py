@@ -52,3 +52,19 @@ def test_incoming_messages_are_fetched_from_the_gateway(kind, simulator):
         ("+79120000056", False),
     }
     assert StopListEntry.objects.filter(phone="+79120000055").exists()
+
+
+def test_a_nul_in_a_reply_is_dropped_not_fatal(simulator):
+    """PostgreSQL text cannot hold NUL: one such reply (SMSC's JSON can carry it) used
+    to fail every fetch of the account's inbox, and its opt-out with it."""
+    account = simulated_account(simulator, "smsc")
+    simulator.state.add_incoming(
+        "smsc", account.login, phone="79120000057", text="СТОП\x00"
+    )
+    simulator.state.add_incoming("smsc", account.login, phone="79120000058", text="ok")
+
+    assert incoming_fetch(account=account) == 2
+
+    reply = Reply.objects.get(phone="+79120000057")
+    assert (reply.text, reply.is_opt_out) == ("СТОП", True)
+    assert StopListEntry.objects.filter(phone="+79120000057").exists()

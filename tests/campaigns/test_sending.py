@@ -304,3 +304,46 @@ def test_one_request_per_message_fails_only_the_message_we_cannot_build(
     sent = Message.objects.filter(campaign=campaign).exclude(pk=broken.pk)
     assert set(sent.values_list("status", flat=True)) <= {"queued", "sent", "delivered"}
     assert campaign.state == Campaign.State.COMPLETED
+
+
+def test_a_nul_in_the_gateways_words_is_dropped_not_fatal(
+    simulator, make_group, make_campaign
+):
+    """PostgreSQL text and jsonb cannot hold NUL: a send answer or a refusal with one
+    used to fail the batch's record (and its reconciliation) every time."""
+    from campaigns.sending import _mark_failed, claim_ids, record_results
+    from providers.base import DeliveryStatus as S
+    from providers.base import SendResult
+    from providers.exceptions import GatewayRefused
+
+    account = simulated_account(simulator, "smsc")
+    from campaigns.expansion import campaign_expand
+
+    campaign = make_campaign([make_group("Clients", phones(2))], account=account)
+    campaign_expand(campaign=campaign)
+    first, second = claim_ids(
+        message_ids=list(
+            Message.objects.filter(campaign=campaign).values_list("id", flat=True)
+        )
+    )
+
+    record_results(
+        account=account,
+        claimed=[first],
+        results=[SendResult(str(first.id), "77\x00:1", S.QUEUED, vendor_text="ok\x00")],
+    )
+    _mark_failed(
+        [second.id], GatewayRefused("smsc", "refused\x00", vendor_code="\x009")
+    )
+
+    rows = dict(
+        Message.objects.filter(campaign=campaign).values_list(
+            "id", "gateway_message_id"
+        )
+    )
+    assert rows[first.id] == "77:1"
+    failed = Message.objects.get(id=second.id)
+    assert (failed.status, failed.vendor_text, failed.vendor_code) == (
+        "failed", "refused", "9",
+    )  # fmt: skip
+    assert Message.objects.get(id=first.id).vendor_text == "ok"

@@ -74,3 +74,33 @@ def test_one_report_per_call_lands_as_in_a_batch(make_campaign):
     assert single.status_changed_at is not None
     for field in FIELDS:
         assert getattr(single, field) == getattr(batched, field), field
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_nul_in_a_vendor_text_is_dropped_not_fatal(make_campaign, batched):
+    """PostgreSQL text (and jsonb) cannot hold NUL: one such report used to fail its
+    whole statement every time, with every report polled or grouped beside it."""
+    campaign = make_campaign()
+    message = Message.objects.create(
+        campaign=campaign, account=campaign.account, phone="+79120000003", text="x",
+        channel="sms", planned_at=timezone.now(), gateway_message_id="g-nul",
+        status=DeliveryStatus.QUEUED,
+    )  # fmt: skip
+    reports = [
+        StatusReport("g-nul", DeliveryStatus.DELIVERED, vendor_code="ok\x00",
+                     vendor_text="Доставлено\x00", operator="MTS\x00"),
+    ]  # fmt: skip
+    if batched:  # an unknown id with a NUL too: kept as an orphan
+        reports.append(
+            StatusReport("g-\x00new", DeliveryStatus.SENT, vendor_text="\x00")
+        )
+
+    result = message_statuses_apply(account=campaign.account, reports=reports)
+
+    assert result.updated == 1
+    message.refresh_from_db()
+    assert (message.status, message.vendor_code, message.vendor_text, message.operator) == (
+        "delivered", "ok", "Доставлено", "MTS",
+    )  # fmt: skip
+    assert result.orphaned == (1 if batched else 0)
