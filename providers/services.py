@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -34,6 +34,7 @@ from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_for
 from providers.selectors import account_capabilities, gateway_info
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.textcheck import has_unsendable
 
 logger = logging.getLogger(__name__)
 
@@ -311,9 +312,17 @@ def _upsert_sender_names(
     merged: dict[str, SenderName] = {}
     for info in names:
         name = info.name.strip()
-        if not name or len(name) > SENDER_NAME_MAX:
+        # Nothing can be sent from a name no gateway can carry (NUL would not even
+        # store): skipped like an overlong one, so the rest of the list still syncs.
+        if not name or len(name) > SENDER_NAME_MAX or has_unsendable(name):
             logger.warning("account %s: skipped sender name %r", account.pk, name)
             continue
+        info = replace(
+            info,
+            state=info.state.replace("\x00", ""),
+            operators=info.operators.replace("\x00", ""),
+            comment=info.comment.replace("\x00", ""),
+        )
         row = merged.get(name)
         if row is None:
             merged[name] = SenderName(

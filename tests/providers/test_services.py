@@ -171,20 +171,26 @@ def test_sync_records_an_unreachable_gateway(simulator):
     assert account.last_error
 
 
-def test_duplicate_names_merge_and_overlong_names_are_skipped(simulator):
+def test_duplicate_names_merge_and_overlong_or_unsendable_names_are_skipped(
+    simulator,
+):
     account = make_account(simulator, KINDS[0])
     names = [
         SenderNameInfo("SHOP", "moderation", False, operators="MTS"),
         SenderNameInfo("SHOP", "active", True, operators="Beeline"),
         SenderNameInfo("X" * 30, "active", True),
+        # Nothing can be sent from it, and NUL would not even store.
+        SenderNameInfo("BAD\x00", "active", True),
+        SenderNameInfo("NEWS", "active\x00", True, comment="ok\x00"),
     ]
 
     rows = _store_sender_names(account, names)
 
-    [row] = rows
+    row, news = rows
     assert (row.name, row.state, row.usable) == ("SHOP", "active", True)
     assert row.operators == "MTS, Beeline"
-    assert account.sender_names.count() == 1
+    assert (news.name, news.state, news.comment) == ("NEWS", "active", "ok")
+    assert account.sender_names.count() == 2
 
 
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
