@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
@@ -21,6 +22,7 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
+from smsportal.textguard import check_sendable
 
 PREFIX = ""
 router = Router(tags=["contacts"])
@@ -51,7 +53,6 @@ def _at_most(limit: int) -> tuple[AfterValidator, WithJsonSchema]:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Name = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=100)]
-Phone = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=40)]
 # A contact's text is checked by the services instead: NUL, like every character no
 # gateway can carry, comes back as their 400 naming the field and the place. The length
 # is counted in Python: pydantic-core would read the string as UTF-8 and answer a lone
@@ -142,8 +143,9 @@ class GroupOut(Schema):
 
 
 class StopListIn(Schema):
-    phone: Phone
-    reason: Text = ""
+    # Checked in stoplist_add, as a contact's texts are: a 400 naming the place.
+    phone: ContactPhone
+    reason: Annotated[str, *_at_most(255)] = ""
 
 
 class StopListOut(Schema):
@@ -322,6 +324,8 @@ def stoplist(
 @router.post("/stoplist", response={201: StopListOut})
 def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
     require_perm(request, "contacts.add_stoplistentry")
+    check_sendable(payload.phone, where="phone", label=_("Phone"))
+    check_sendable(payload.reason, where="reason", label=_("Reason"))
     entry = services.contact_opt_out(
         phone=payload.phone, reason=payload.reason, user=request.user
     )
