@@ -125,20 +125,23 @@ def _next_chunk(
     campaign: Campaign, gateway, horizon_ahead: timedelta, slot: int, result: PumpResult
 ) -> list[ClaimedMessage]:
     """Claim the next batch (stop-listed phones rejected), unless the campaign stopped."""
-    state = (
-        Campaign.objects.filter(pk=campaign.pk).values_list("state", flat=True).first()
-    )
-    if state != Campaign.State.SENDING:
-        result.stopped = state or "deleted"
-        return []
+    # A stopped pump's task deletes the lease, so refreshing it first is harmless.
     cache.set(pump_lease_key(campaign.pk, slot), 1, timeout=PUMP_LEASE_SECONDS)
     while True:
         claimed = sending.claim_due(
             campaign_id=campaign.pk,
             limit=gateway.max_batch,
             horizon=timezone.now() + horizon_ahead,
+            while_sending=True,
         )
-        if not claimed:
+        if not claimed:  # nothing due, or the campaign no longer sends: which?
+            state = (
+                Campaign.objects.filter(pk=campaign.pk)
+                .values_list("state", flat=True)
+                .first()
+            )
+            if state != Campaign.State.SENDING:
+                result.stopped = state or "deleted"
             return []
         stopped = sending.reject_stop_listed(claimed)
         chunk = [m for m in claimed if m.id not in stopped]

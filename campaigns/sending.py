@@ -104,23 +104,33 @@ Answer = list[SendResult] | GatewayError | Screened
 
 
 def claim_due(
-    *, campaign_id: int, limit: int, horizon: datetime
+    *, campaign_id: int, limit: int, horizon: datetime, while_sending: bool = False
 ) -> list[ClaimedMessage]:
-    """Claim up to `limit` pending messages of a campaign planned before `horizon`."""
+    """Claim up to `limit` pending messages of a campaign planned before `horizon`;
+    with `while_sending`, only if the campaign is sending at that moment (a pause
+    or cancel is seen by the claim itself, without a query of its own)."""
     lock = "FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    # Not correlated with the row: PostgreSQL checks it once per statement.
+    sending = (
+        "AND EXISTS (SELECT 1 FROM campaigns_campaign c"
+        " WHERE c.id = %s AND c.state = 'sending')"
+        if while_sending
+        else ""
+    )
     sql = f"""
         UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
         WHERE id IN (
             SELECT id FROM campaigns_message
             WHERE campaign_id = %s AND status = 'pending' AND claimed_at IS NULL
-              AND planned_at <= %s
+              AND planned_at <= %s {sending}
             ORDER BY planned_at, id LIMIT %s {lock}
         )
         RETURNING {CLAIM_COLUMNS}
     """
     now = timezone.now()
-    params = [_db_time(now), campaign_id, _db_time(horizon), limit, _ahead(now)]
-    return _claim(sql, params)
+    params = [_db_time(now), campaign_id, _db_time(horizon)]
+    params += [campaign_id] if while_sending else []
+    return _claim(sql, [*params, limit, _ahead(now)])
 
 
 def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:

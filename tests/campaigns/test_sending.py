@@ -347,3 +347,25 @@ def test_a_nul_in_the_gateways_words_is_dropped_not_fatal(
         "failed", "refused", "9",
     )  # fmt: skip
     assert Message.objects.get(id=first.id).vendor_text == "ok"
+
+
+def test_a_pump_of_a_paused_campaign_claims_nothing_and_says_so(
+    simulator, make_group, make_campaign
+):
+    from campaigns.expansion import campaign_expand
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("Clients", phones(3))], account=account)
+    campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.PAUSED)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert (result.stopped, result.sent, result.batches) == ("paused", 0, 0)
+    assert not Message.objects.filter(claimed_at__isnull=False).exists()
+    assert simulator.state.submissions == []
+
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    result = campaign_pump(campaign_id=campaign.pk)
+    assert (result.stopped, result.sent, result.finished) == ("", 3, True)
+    assert len(simulator.state.submissions) == 3
