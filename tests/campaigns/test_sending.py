@@ -369,3 +369,31 @@ def test_a_pump_of_a_paused_campaign_claims_nothing_and_says_so(
     result = campaign_pump(campaign_id=campaign.pk)
     assert (result.stopped, result.sent, result.finished) == ("", 3, True)
     assert len(simulator.state.submissions) == 3
+
+
+def test_a_message_planned_ahead_goes_with_its_send_time_the_rest_without(
+    simulator, make_group, make_campaign
+):
+    """Webcom schedules per recipient (time_send): a message planned hours ahead is
+    handed over now with its time, one due now goes as it is."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.expansion import campaign_expand
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("Clients", phones(2))], account=account)
+    campaign_expand(campaign=campaign)
+    later = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=2)
+    Message.objects.filter(campaign=campaign, phone="+79120000001").update(
+        planned_at=later
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert result.sent == 2
+    send_at = {m.phone: m.send_at for m in simulator.state.messages["webcom"].values()}
+    assert send_at["79120000000"] is None
+    assert send_at["79120000001"] == later.timestamp()
