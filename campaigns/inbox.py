@@ -20,6 +20,7 @@ from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.inbox")
 
@@ -97,7 +98,7 @@ def _storable(message: IncomingMessage) -> IncomingMessage:
     if not any("\x00" in getattr(message, name) for name in fields):
         return message
     return replace(
-        message, **{name: getattr(message, name).replace("\x00", "") for name in fields}
+        message, **{name: without_nul(getattr(message, name)) for name in fields}
     )
 
 

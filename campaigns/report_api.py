@@ -19,12 +19,13 @@ from django.shortcuts import get_object_or_404
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
-from campaigns.report_filters import phone_query, without_nul
+from campaigns.report_filters import phone_query
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
+from smsportal.lib.textcheck import without_nul
 
 # Mounted at the API root: paths below are /messages, /inbound, /campaigns/{id}/report.
 PREFIX = ""

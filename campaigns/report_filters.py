@@ -10,6 +10,7 @@ from campaigns.models import Message, Reply
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
+from smsportal.lib.textcheck import without_nul
 
 
 def _bootstrap(filterset: django_filters.FilterSet) -> None:
@@ -19,11 +20,6 @@ def _bootstrap(filterset: django_filters.FilterSet) -> None:
             if isinstance(field.widget, forms.Select)
             else "form-control form-control-sm"
         )
-
-
-def without_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; a search with one would be a database error.
-    return value.replace("\x00", "")
 
 
 def phone_query(value: str) -> Q:

@@ -46,6 +46,7 @@ from providers.exceptions import (
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from smsportal.lib.sqlutil import is_postgres, placeholders, rows_table
+from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.sending")
 
@@ -413,7 +414,7 @@ def _note_account_error(account: ProviderAccount, exc: Exception) -> None:
 
 def _storable(text: str, limit: int = 1000) -> str:
     """A gateway's words as a text column takes them: no NUL, at most `limit`."""
-    return text.replace("\x00", "")[:limit]
+    return without_nul(text)[:limit]
 
 
 # Recording -----------------------------------------------------------------------------
@@ -449,10 +450,10 @@ def record_results(
             (
                 message.id,
                 result.status,
-                result.gateway_message_id.replace("\x00", ""),
+                without_nul(result.gateway_message_id),
                 result.reason or "",
-                result.vendor_code.replace("\x00", ""),
-                result.vendor_text.replace("\x00", ""),
+                without_nul(result.vendor_code),
+                without_nul(result.vendor_text),
                 result.segments,
                 result.cost,
             )

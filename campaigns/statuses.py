@@ -21,6 +21,7 @@ from campaigns.models import Message, OrphanStatusReport
 from providers.base import STATUS_RANK, DeliveryStatus, StatusReport
 from providers.models import ProviderAccount
 from smsportal.lib.sqlutil import is_postgres, rows_table
+from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.statuses")
 
@@ -80,10 +81,10 @@ def _without_nul(report: StatusReport) -> StatusReport:
     or grouped with it."""
     return replace(
         report,
-        gateway_message_id=report.gateway_message_id.replace("\x00", ""),
-        vendor_code=report.vendor_code.replace("\x00", ""),
-        vendor_text=report.vendor_text.replace("\x00", ""),
-        operator=report.operator.replace("\x00", ""),
+        gateway_message_id=without_nul(report.gateway_message_id),
+        vendor_code=without_nul(report.vendor_code),
+        vendor_text=without_nul(report.vendor_text),
+        operator=without_nul(report.operator),
     )
 
 

@@ -34,7 +34,7 @@ from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_for
 from providers.selectors import account_capabilities, gateway_info
 from smsportal.exceptions import ApplicationError
-from smsportal.lib.textcheck import has_unsendable
+from smsportal.lib.textcheck import has_unsendable, without_nul
 
 logger = logging.getLogger(__name__)
 
@@ -319,9 +319,9 @@ def _upsert_sender_names(
             continue
         info = replace(
             info,
-            state=info.state.replace("\x00", ""),
-            operators=info.operators.replace("\x00", ""),
-            comment=info.comment.replace("\x00", ""),
+            state=without_nul(info.state),
+            operators=without_nul(info.operators),
+            comment=without_nul(info.comment),
         )
         row = merged.get(name)
         if row is None:
@@ -350,8 +350,7 @@ def _upsert_sender_names(
 
 def _record_error(account: ProviderAccount, exc: GatewayFailure) -> None:
     logger.warning("provider account %s (%s): %s", account.pk, account.kind, exc)
-    # A vendor's words may hold NUL, which the text column cannot store.
-    account.last_error = error_message(exc).replace("\x00", "")
+    account.last_error = without_nul(error_message(exc))
     account.last_error_at = timezone.now()
     account.save(update_fields=["last_error", "last_error_at"])
 

@@ -81,6 +81,13 @@ def count_unsendable(text: str) -> int:
     return sum(1 for _ in UNSENDABLE.finditer(text))
 
 
+def without_nul(text: str) -> str:
+    """`text` as PostgreSQL text and jsonb can hold it. For what others send us (a
+    gateway's words, a reply, a search): kept as it came but for NUL, which would fail
+    its statement, and every retry of it."""
+    return text.replace("\x00", "")
+
+
 def remove_unsendable(text: str) -> str:
     """The text without such characters; separators become a space, the rest go."""
     if UNSENDABLE.search(text) is None:
