@@ -1,7 +1,8 @@
 """Characters no gateway can carry in a message: found with their place, or removed.
 
-Framework-free. `find_unsendable` says where each one is (line and column, 1-based, as
-an editor shows them); callers turn a `BadChar` into a message in the user's language.
+Framework-free. `first_unsendable` says where the first one is (line and column,
+1-based, as an editor shows them); callers turn a `BadChar` into a message in the
+user's language.
 """
 
 from __future__ import annotations
@@ -54,26 +55,17 @@ def has_unsendable(text: str) -> bool:
 
 
 def first_unsendable(text: str) -> BadChar | None:
-    """The first character no gateway can carry, or None when the text is fine."""
-    found = find_unsendable(text, limit=1)
-    return found[0] if found else None
-
-
-def find_unsendable(text: str, limit: int | None = None) -> list[BadChar]:
-    """Every such character in order (at most `limit` of them), with its place."""
-    found: list[BadChar] = []
-    line, line_start, scanned = 1, 0, 0
-    for match in UNSENDABLE.finditer(text):
-        if limit is not None and len(found) >= limit:
-            break
-        index = match.start()
-        # Count the line breaks between the previous find and this one only.
-        for brk in _LINE_BREAK.finditer(text, scanned, index):
-            line += 1
-            line_start = brk.end()
-        scanned = index
-        found.append(BadChar(match.group(), index, line, index - line_start + 1))
-    return found
+    """The first character no gateway can carry, with its place; None when the text
+    is fine."""
+    match = UNSENDABLE.search(text)
+    if match is None:
+        return None
+    index = match.start()
+    line, line_start = 1, 0
+    for brk in _LINE_BREAK.finditer(text, 0, index):
+        line += 1
+        line_start = brk.end()
+    return BadChar(match.group(), index, line, index - line_start + 1)
 
 
 def count_unsendable(text: str) -> int:

@@ -11,7 +11,6 @@ from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import (
     BadChar,
     count_unsendable,
-    find_unsendable,
     first_unsendable,
     has_unsendable,
     remove_unsendable,
@@ -69,18 +68,22 @@ def test_every_refused_character_but_del_is_one_xml_cannot_carry(char):
         etree.Element("text").text = f"a{char}b"
 
 
-def test_positions_are_line_and_column_from_one():
-    text = "Hello\nsecond\x07 line\r\nthird \x1b\rfourth\x00"
-    found = find_unsendable(text)
-    assert [(b.code, b.line, b.column) for b in found] == [
-        ("U+0007", 2, 7),
-        ("U+001B", 3, 7),
-        ("U+0000", 4, 7),
-    ]
-    assert [text[b.index] for b in found] == ["\x07", "\x1b", "\x00"]
-    assert first_unsendable(text) == found[0]
-    assert find_unsendable(text, limit=2) == found[:2]
-    assert count_unsendable(text) == 3
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column"),
+    [
+        ("Hello\nsecond\x07 line", "U+0007", 2, 7),
+        ("Hello\nsecond line\r\nthird \x1b", "U+001B", 3, 7),
+        ("a\nb\r\nc\rfourth\x00", "U+0000", 4, 7),
+    ],
+)
+def test_positions_are_line_and_column_from_one(text, code, line, column):
+    bad = first_unsendable(text)
+    assert (bad.code, bad.line, bad.column) == (code, line, column)
+    assert text[bad.index] == bad.char
+
+
+def test_counting_them_all():
+    assert count_unsendable("a\x07b\x1bc\x00") == 3
 
 
 def test_position_counts_characters_not_bytes_or_utf16_units():
