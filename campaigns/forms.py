@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign
+from campaigns.models import MULTILINE_TEXT_FIELDS, SENT_TEXT_FIELDS, Campaign
 from campaigns.planning import normalize_newlines, zone
 from campaigns.selectors import (
     account_channels,
@@ -38,8 +38,7 @@ VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
 VOICE_FIELDS = ("language", "voice", "speed", "tone")
 # Fields whose values go to the gateway: none may hold a character it cannot carry.
 SENT_FIELDS = (
-    "sender", "text", "viber_text", "viber_button_text", "viber_button_url",
-    "viber_image_url", *(f"voice_{key}" for key in VOICE_FIELDS),
+    "sender", *SENT_TEXT_FIELDS, *(f"voice_{key}" for key in VOICE_FIELDS),
 )  # fmt: skip
 MAX_TEST_PHONES = 10
 # Russia's zones from west to east, offered first; every IANA zone follows.
@@ -141,7 +140,7 @@ class CampaignForm(forms.ModelForm):
         self.account = self._chosen_account()
         self._set_sender_field()
         self._set_channel_field()
-        guard_fields(self.fields, SENT_FIELDS, multiline=("text", "viber_text"))
+        guard_fields(self.fields, SENT_FIELDS, multiline=MULTILINE_TEXT_FIELDS)
         if not self.is_bound:
             self._set_initial_from_instance()
         self._style_widgets()

@@ -18,6 +18,13 @@ from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
 
+# A campaign's texts that go to the gateway as stored (the sender aside, which may come
+# from the account): none may hold a character a gateway cannot carry. The first two
+# span lines, so a problem in them is placed by line and column.
+SENT_TEXT_FIELDS = ("text", "viber_text", "viber_button_text", "viber_button_url",
+                    "viber_image_url")  # fmt: skip
+MULTILINE_TEXT_FIELDS = ("text", "viber_text")
+
 
 class Campaign(models.Model):
     class State(models.TextChoices):

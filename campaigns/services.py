@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit
@@ -22,7 +21,13 @@ from campaigns.audience import (
     require_audience,
 )
 from campaigns.expansion import campaign_expand
-from campaigns.models import Campaign, CampaignStatusCount, Message
+from campaigns.models import (
+    MULTILINE_TEXT_FIELDS,
+    SENT_TEXT_FIELDS,
+    Campaign,
+    CampaignStatusCount,
+    Message,
+)
 from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
 from campaigns.sending import claim_ids, submit
 from contacts.models import Contact, StopListEntry
@@ -31,7 +36,7 @@ from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
-from smsportal.textguard import check_sendable
+from smsportal.textguard import check_field_sendable, check_sendable
 
 logger = logging.getLogger("campaigns.services")
 
@@ -175,35 +180,21 @@ def _check_launchable(campaign: Campaign) -> None:
     require_audience(campaign)
 
 
-# Campaign fields that go to the gateway as they are stored (besides the sender).
-_SENT_FIELDS = ("text", "viber_text", "viber_button_text", "viber_button_url",
-                "viber_image_url")  # fmt: skip
-
-
 def _check_sendable(campaign: Campaign) -> None:
     """Refuse characters no gateway can carry, naming the field and the place.
 
     The composer refuses them already; a draft saved before that check, or changed in
     the admin, may still hold them.
     """
-    check_sendable(
-        campaign.sender or campaign.account.default_sender,
-        where="sender",
-        label=_field_label("sender"),
-    )
-    for name in _SENT_FIELDS:
-        check_sendable(
-            getattr(campaign, name),
-            where=name,
-            label=_field_label(name),
-            multiline=name in ("text", "viber_text"),
-        )
+    sender = campaign.sender or campaign.account.default_sender
+    check_field_sendable(Campaign, "sender", sender)
+    for name in SENT_TEXT_FIELDS:
+        check_field_sendable(
+            Campaign, name, getattr(campaign, name),
+            multiline=name in MULTILINE_TEXT_FIELDS,
+        )  # fmt: skip
     for key, value in (campaign.voice_options or {}).items():
         check_sendable(str(value), where="voice_options", label=key)
-
-
-def _field_label(name: str) -> str:
-    return capfirst(Campaign._meta.get_field(name).verbose_name)
 
 
 @transaction.atomic

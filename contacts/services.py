@@ -26,7 +26,7 @@ from contacts.models import (
 )
 from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.exceptions import ApplicationError
-from smsportal.textguard import check_sendable
+from smsportal.textguard import check_field_sendable, check_sendable
 
 logger = logging.getLogger(__name__)
 CONTACT_FIELDS = (
@@ -71,8 +71,7 @@ TEXT_FIELDS = ("phone", *PLACEHOLDER_FIELDS, "email", "consent_source")
 def _check_sendable(fields: dict[str, Any]) -> None:
     for name in TEXT_FIELDS:
         if value := fields.get(name):
-            label = capfirst(Contact._meta.get_field(name).verbose_name)
-            check_sendable(value, where=name, label=label)
+            check_field_sendable(Contact, name, value)
     if attributes := fields.get("attributes"):
         attributes_check_sendable(attributes=attributes)
 

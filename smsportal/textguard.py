@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Model
 from django.utils.deconstruct import deconstructible
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -112,3 +114,11 @@ def check_sendable(
     message = unsendable_message(value, multiline=multiline)
     if message is not None:
         raise ApplicationError(f"{label or where}: {message}", where=where)
+
+
+def check_field_sendable(
+    model: type[Model], name: str, value: str, *, multiline: bool = False
+) -> None:
+    """check_sendable for a model field's value, labelled as its forms label it."""
+    label = capfirst(model._meta.get_field(name).verbose_name)
+    check_sendable(value, where=name, label=label, multiline=multiline)
