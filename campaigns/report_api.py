@@ -109,6 +109,8 @@ class ReportOut(Schema):
     segments: int
     cost: Decimal
     estimated_cost: Decimal
+    # Billable messages with neither a reported cost nor an estimate: not in the sums.
+    unpriced_messages: int
     segments_spent: int
     failure_reasons: list[ReasonOut]
     operators: list[OperatorOut]
@@ -251,6 +253,7 @@ def report(
         "segments": funnel.segments,
         "cost": data.spending.cost,
         "estimated_cost": data.spending.estimated,
+        "unpriced_messages": data.spending.unpriced,
         "segments_spent": data.spending.segments,
         "failure_reasons": [asdict(r) for r in data.reasons],
         "operators": [asdict(o) for o in data.operators],

@@ -155,10 +155,19 @@ class Spending:
     cost: Decimal  # reported by the gateway
     estimated: Decimal  # our estimate for billable messages without a reported cost
     segments: int  # segments of billable messages
+    # Billable messages with neither a reported cost nor an estimate (no tariff and a
+    # gateway that does not price): the sums above leave them out, they are not free.
+    unpriced: int = 0
+    billable: int = 0  # billable messages
 
     @property
     def total(self) -> Decimal:
         return self.cost + self.estimated
+
+    @property
+    def priced(self) -> bool:
+        """False when nothing billable has a price: a total of 0.00 would mislead."""
+        return self.billable == 0 or self.unpriced < self.billable
 
 
 @dataclass(frozen=True)
@@ -233,6 +242,10 @@ def _breakdown_queries(campaign: Campaign, counts: CampaignCounts) -> tuple:
             Decimal(0),
         ),
         segments=sum(counts.segments_by_status.get(s, 0) for s in BILLABLE_STATUSES),
+        unpriced=sum(
+            r["unpriced"] for r in by_operator if r["status"] in BILLABLE_STATUSES
+        ),
+        billable=sum(r["n"] for r in by_operator if r["status"] in BILLABLE_STATUSES),
     )
     return (
         spending,
@@ -252,6 +265,9 @@ def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
             n=Count("id"),
             reported=Sum("cost"),
             estimated=Sum("estimated_cost", filter=Q(cost__isnull=True)),
+            unpriced=Count(
+                "id", filter=Q(cost__isnull=True, estimated_cost__isnull=True)
+            ),
         )
     )
 

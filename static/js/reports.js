@@ -8,6 +8,9 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  // Every chart here counts messages: whole numbers on the axis, even for an empty month.
+  const countAxis = { beginAtZero: true, ticks: { precision: 0 } };
+
   function barChart(canvas) {
     const data = readJson(canvas.dataset.source);
     if (!data || typeof Chart === "undefined") return;
@@ -17,7 +20,7 @@
         labels: data.labels,
         datasets: [{ label: data.label, data: data.values, backgroundColor: "#198754" }],
       },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+      options: { plugins: { legend: { display: false } }, scales: { y: countAxis } },
     });
   }
 
@@ -33,7 +36,7 @@
           { label: data.delivered_label, data: data.delivered, backgroundColor: "#198754" },
         ],
       },
-      options: { scales: { y: { beginAtZero: true } } },
+      options: { scales: { y: countAxis } },
     });
   }
 

@@ -127,6 +127,16 @@ def test_report_counters_equal_a_group_by(viewer_client, campaign):
         grouped[s] for s in ("undelivered", "rejected", "failed")
     )
     assert {o["operator"] for o in body["operators"]} == {"MTS", "Beeline", "MegaFon"}
+    # Every seeded message has an estimate: nothing is left out of the sums.
+    assert body["unpriced_messages"] == 0
+
+
+def test_campaign_report_counts_messages_without_a_price(viewer_client, campaign):
+    Message.objects.filter(campaign=campaign, status="sent").update(
+        cost=None, estimated_cost=None
+    )
+    body = viewer_client.get(f"{API}/campaigns/{campaign.pk}/report").json()
+    assert body["unpriced_messages"] == Counter(s for s, *_ in MIX)["sent"] == 1
 
 
 def test_unknown_campaign_report_is_404(viewer_client):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -121,6 +122,40 @@ def test_spending_reasons_and_operators_equal_group_bys(viewer_client, campaign)
         .values_list("operator", "n")
     )
     assert {r.operator: r.total for r in report.operators} == by_operator
+
+
+def test_spending_without_any_price_shows_no_total(viewer_client, campaign):
+    # No reported cost and no estimate (a gateway that does not price, no tariff):
+    # a total of 0.00 would read as "free".
+    Message.objects.filter(campaign=campaign).update(cost=None, estimated_cost=None)
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    billable = ["queued", "sent", "delivered", "read", "undelivered", "unknown"]
+    expected = Message.objects.filter(campaign=campaign, status__in=billable).count()
+    assert spending.unpriced == spending.billable == expected
+    assert not spending.priced
+    content = response.content.decode()
+    assert 'data-spent="total">—<' in content
+    assert unpriced_note(content) == expected
+
+
+def test_spending_names_the_unpriced_share(viewer_client, campaign):
+    unpriced = Message.objects.filter(
+        campaign=campaign, cost__isnull=True, status__in=["delivered", "sent"]
+    )
+    count = unpriced.update(estimated_cost=None)
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    assert spending.priced
+    assert spending.unpriced == count == 2
+    content = response.content.decode()
+    assert 'data-spent="total">—<' not in content
+    assert unpriced_note(content) == 2
+
+
+def unpriced_note(content: str) -> int:
+    """The count the report's "no price" note opens with."""
+    return int(re.search(r'data-spent="unpriced">\s*(\d+)\b', content).group(1))
 
 
 def test_report_page_shows_vendor_texts_and_the_chart_data(viewer_client, campaign):
