@@ -59,7 +59,8 @@ def preview_job(
     if not records:
         raise ImportFileError(_("The file has no rows."), where=job.original_name)
     if header is None:
-        header = has_header(records[0], region)
+        following = records[1] if len(records) > 1 else None
+        header = has_header(records[0], region, following=following)
     if header and len(records) == 1:
         raise ImportFileError(
             _("The file has a header row but no data rows."), where=job.original_name
@@ -72,7 +73,7 @@ def preview_job(
         for i in range(width)
     ]
     mapping = auto_mapping(headers, kind=job.kind, custom_fields=custom_fields)
-    mapping = fit_mapping(mapping, records[1 if header else 0], region)[:width]
+    mapping = fit_mapping(mapping, records[1 if header else 0 :], region)[:width]
     rows = [
         cells + [""] * (width - len(cells)) for cells in records[1 if header else 0 :]
     ]

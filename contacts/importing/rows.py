@@ -7,11 +7,13 @@ PostgreSQL's COPY text format wants them (\\N for NULL, backslashes doubled): te
 fields "" when empty, dates ISO, booleans "t"/"f", custom fields as JSON text.
 """
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -30,8 +32,14 @@ FORMULA_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 _DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
-_SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?")
+# ASCII digits only: "١٢" is a number to Decimal but not to JSON, where it goes as is.
+_SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?", re.ASCII)
+# Far beyond any real value, and within what a jsonb number can hold.
+MAX_EXPONENT = 1000
 _LEADING_ZERO = re.compile(r"-?0\d")
+# A number written as a fraction or in exponent form: what spreadsheets and programs
+# make of a phone stored as a number.
+_FLOAT_FORM = re.compile(r"\d+(?:[.,]\d+(?:[eE]\+?\d\d?)?|[eE]\+?\d\d?)", re.ASCII)
 NULL = "\\N"  # COPY's text format for NULL
 _MOBILE_TEXT = {True: "t", False: "f", None: NULL}
 MEMO_SIZE = 50_000
@@ -91,7 +99,10 @@ def number_text(value: str) -> str:
     """A number as JSON writes it: "1 234,50" -> "1234.50", "007" -> "7"."""
     if _SIMPLE_NUMBER.fullmatch(value) and not _LEADING_ZERO.match(value):
         return value.replace(",", ".")
-    return str(parse_decimal(value))
+    number = parse_decimal(value)
+    if abs(number.adjusted()) > MAX_EXPONENT:
+        raise ValueError(value)
+    return str(number)
 
 
 def json_string(value: str) -> str:
@@ -164,14 +175,17 @@ class RowParser:
 
     @staticmethod
     def _label(index: int, headers: Sequence[str] | None) -> str:
-        header = (headers[index] if headers and index < len(headers) else "").strip()
-        return header or _("column %(number)s") % {"number": index + 1}
+        """The column's header; blank when it has none (reason() then numbers it)."""
+        return (headers[index] if headers and index < len(headers) else "").strip()
 
     def reason(self, column: Column, problem: str, value: str = "") -> str:
-        where = self.memo.get(("where", column.label))
+        where = self.memo.get(("where", column.index))
         if where is None:
-            where = _("column “%(column)s”") % {"column": column.label}
-            self.memo[("where", column.label)] = where
+            if column.label:
+                where = _("column “%(column)s”") % {"column": column.label}
+            else:
+                where = _("column %(number)s") % {"number": column.index + 1}
+            self.memo[("where", column.index)] = where
         if value:
             return f"{where}: {problem}: “{value[:60]}”"
         return f"{where}: {problem}"
@@ -335,6 +349,11 @@ class RowParser:
         except InvalidPhone as exc:
             # Checked only here, so good numbers pay nothing: a stray control
             # character does not make a number invalid (parse_rest notes its removal).
+            whole = self._whole_number(value)
+            if whole is not None:
+                # Not a number either way: the reason quotes the cell as written.
+                with contextlib.suppress(RowRejected):
+                    return self._phone(whole)
             cleaned = remove_unsendable(value).strip()
             if cleaned == value:
                 raise RowRejected(self.reason(self.phone, exc.reason, value)) from None
@@ -342,6 +361,29 @@ class RowParser:
         if self.kind == "stoplist":
             return [e164]
         return [e164, _MOBILE_TEXT[is_mobile], time_zone]
+
+    def _whole_number(self, value: str) -> str | None:
+        """The digits of a number a spreadsheet or a program wrote as a fraction or in
+        exponent form ("79161234567.0", "7,9161234567E+10"); None for other text.
+
+        RowRejected when the exponent form may have dropped digits: Excel writes a long
+        number in a narrow General column as "7,91612E+10", the last digits gone for
+        good. Zeros the form leaves out are never guessed: a wrong number is worse
+        than a rejected row.
+        """
+        if not _FLOAT_FORM.fullmatch(value):
+            return None
+        number = Decimal(value.replace(",", "."))
+        if number != number.to_integral_value():
+            return None
+        if number.as_tuple().exponent > 0:
+            problem = _(
+                "the number is in exponent form and may have lost its last digits; "
+                "format the column as Text or as a Number without decimals and save "
+                "the file again"
+            )
+            raise RowRejected(self.reason(self.phone, problem, value))
+        return str(int(number))
 
     def _names(self, cells: list[str], clean: Callable[[str], str]) -> list[str]:
         names: list[str] = []

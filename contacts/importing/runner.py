@@ -21,10 +21,11 @@ from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import ImportFileError, open_table
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
 from contacts.models import Contact, CustomField, StopListEntry
-from contacts.phone import normalize_phone_fast
+from contacts.phone import SEPARATORS, normalize_phone_fast
 
 CHUNK_ROWS = 20_000
 REPORT_ERRORS = 50
+_NUMBER_SEPARATORS = str.maketrans("", "", SEPARATORS)
 
 
 @dataclass
@@ -104,18 +105,23 @@ def run_import(
         raise ImportFileError(_("The file has no rows."), where=name)
     custom_fields = list(CustomField.objects.all())
     region = options.region or settings.SMSPORTAL_DEFAULT_REGION
-    header = has_header(first[1], region) if options.header is None else options.header
+    second = next(records, None)
+    header = options.header
+    if header is None:
+        following = second[1] if second else None
+        header = has_header(first[1], region, following=following)
     headers = first[1] if header else None
-    data_first = next(records, None) if header else first
-    if data_first is None:
+    # The first data rows, read ahead to guess the phone column; put back below.
+    ahead = [record for record in ([second] if header else [first, second]) if record]
+    if not ahead:
         raise ImportFileError(
             _("The file has a header row but no data rows."), where=name
         )
-    records = _prepend(data_first, records)
+    records = _prepend(ahead, records)
     mapping = options.mapping or auto_mapping(
         headers or [], kind=options.kind, custom_fields=custom_fields
     )
-    mapping = fit_mapping(mapping, data_first[1], region)
+    mapping = fit_mapping(mapping, [cells for _row, cells in ahead], region)
     if "phone" not in mapping:
         raise ImportFileError(_("No column is mapped to the phone number."), where=name)
     parser = RowParser(
@@ -125,7 +131,9 @@ def run_import(
         custom_fields=custom_fields,
         region=region,
     )
-    writer = _rejects_writer(rejects, headers or [])
+    # The rejects in the file's own delimiter: Russian Excel opens a comma CSV as one
+    # column, and the user fixes the rows in the program that wrote the file.
+    writer = _rejects_writer(rejects, headers or [], delimiter=table.delimiter or ",")
     stopped: set[str] = set()
     if options.kind == "contacts":
         stopped = set(StopListEntry.objects.values_list("phone", flat=True))
@@ -143,31 +151,53 @@ def run_import(
     return report
 
 
-def has_header(cells: Sequence[str], region: str) -> bool:
-    """A first row with a valid phone number in it is data, anything else a header."""
-    for cell in cells:
-        try:
-            normalize_phone_fast(cell.strip(), region=region)
-        except ValueError:
-            continue
+def has_header(
+    cells: Sequence[str], region: str, *, following: Sequence[str] | None = None
+) -> bool:
+    """A first row with a valid phone number in it is data, anything else a header.
+
+    A first row with a mistyped number ("12345", "8916123456") is data too when the
+    next row has a valid number in that column: taken for a header, it would vanish
+    from the import without a word, not even in the rejects.
+    """
+    if any(_is_phone(cell, region) for cell in cells):
+        return False
+    if following:
+        for index, cell in enumerate(following[: len(cells)]):
+            if _is_phone(cell, region) and _looks_like_a_number(cells[index]):
+                return False
+    return True
+
+
+def fit_mapping(
+    mapping: list[str], rows: Sequence[Sequence[str]], region: str
+) -> list[str]:
+    """Pad the mapping to the first data row's width; guess the phone column when none
+    is named, from the first of `rows` that has a valid number."""
+    width = len(rows[0]) if rows else 0
+    mapping = list(mapping) + [""] * max(0, width - len(mapping))
+    if "phone" in mapping:
+        return mapping
+    for cells in rows:
+        for index, cell in enumerate(cells[: len(mapping)]):
+            if not mapping[index] and _is_phone(cell, region):
+                mapping[index] = "phone"
+                return mapping
+    return mapping
+
+
+def _is_phone(cell: str, region: str) -> bool:
+    try:
+        normalize_phone_fast(cell.strip(), region=region)
+    except ValueError:
         return False
     return True
 
 
-def fit_mapping(mapping: list[str], first: list[str], region: str) -> list[str]:
-    """Pad the mapping to the row width; guess the phone column when none is named."""
-    mapping = list(mapping) + [""] * max(0, len(first) - len(mapping))
-    if "phone" not in mapping:
-        for index, cell in enumerate(first):
-            if mapping[index]:
-                continue
-            try:
-                normalize_phone_fast(cell.strip(), region=region)
-            except ValueError:
-                continue
-            mapping[index] = "phone"
-            break
-    return mapping
+def _looks_like_a_number(cell: str) -> bool:
+    """Digits and the separators people put between them, at least five digits."""
+    digits = cell.strip().lstrip("'+").translate(_NUMBER_SEPARATORS)
+    return len(digits) >= 5 and digits.isdigit()
 
 
 def _plan(options: ImportOptions, parser: RowParser) -> ApplyPlan:
@@ -265,8 +295,8 @@ def _checked_chunks(
             gc.enable()
 
 
-def _prepend(first, records):
-    yield first
+def _prepend(firsts, records):
+    yield from firsts
     yield from records
 
 
@@ -296,9 +326,11 @@ def _reject(
         writer.writerow([row_no, reason, *(neutralize(c) for c in cells)])
 
 
-def _rejects_writer(rejects: TextIO | None, headers: Sequence[str]):
+def _rejects_writer(
+    rejects: TextIO | None, headers: Sequence[str], *, delimiter: str = ","
+):
     if rejects is None:
         return None
-    writer = csv.writer(rejects)
+    writer = csv.writer(rejects, delimiter=delimiter)
     writer.writerow([_("Row"), _("Reason"), *(neutralize(h) for h in headers)])
     return writer

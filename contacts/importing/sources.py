@@ -136,8 +136,13 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
 
     try:
         workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        total = sheet.max_row or 0
+        sheets = workbook.worksheets
+        # The stated sizes serve only as progress estimates: read-only mode stops at a
+        # sheet's stated size (its <dimension>), and some programs write a wrong one
+        # ("A1:A1"), so rows and columns past it would vanish without a word.
+        totals = [sheet.max_row or 0 for sheet in sheets]
+        for sheet in sheets:
+            sheet.reset_dimensions()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
         raise ImportFileError(
             _(
@@ -146,22 +151,30 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
             % {"detail": exc},
             where=name,
         ) from None
-    done = [0]
+    read = {"done": 0, "total": 0}
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        # The first sheet that has anything: people paste into "Лист2" of a new book.
         try:
-            for number, values in enumerate(
-                sheet.iter_rows(min_row=1, values_only=True), 1
-            ):
-                done[0] = number
-                cells = [_cell_text(v) for v in values]
-                if any(cells):
-                    yield number, cells
+            for sheet, total in zip(sheets, totals, strict=True):
+                read["total"] = total
+                found = False
+                for number, values in enumerate(
+                    sheet.iter_rows(min_row=1, values_only=True), 1
+                ):
+                    read["done"] = number
+                    cells = [_cell_text(v) for v in values]
+                    if any(cells):
+                        found = True
+                        yield number, cells
+                if found:
+                    return
         finally:
             workbook.close()
 
     def position() -> int:
-        return int(size * done[0] / total) if total else 0
+        total = read["total"]
+        return int(size * read["done"] / total) if total else 0
 
     return Table("xlsx", "", "", size, records(), position)
 

@@ -73,7 +73,10 @@ def detect_delimiter(text: str) -> str:
         try:
             widths = [
                 len(r)
-                for r in csv.reader(io.StringIO(sample), delimiter=delimiter)
+                # newline="": records may end in a lone CR (Excel for Mac's CSV).
+                for r in csv.reader(
+                    io.StringIO(sample, newline=""), delimiter=delimiter
+                )
                 if r
             ]
         except csv.Error:

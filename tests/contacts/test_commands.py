@@ -30,7 +30,7 @@ def test_import_contacts_prints_the_report_and_writes_rejects(tmp_path):
     assert "row 3: column “Телефон”: too few digits" in text
     contact = Contact.objects.get()
     assert set(contact.groups.values_list("name", flat=True)) == {"VIP", "Новые"}
-    rows = list(csv.reader(rejects.open(encoding="utf-8-sig")))
+    rows = list(csv.reader(rejects.open(encoding="utf-8-sig"), delimiter=";"))
     assert rows[1][:3] == ["3", rows[1][1], "123"]
 
 

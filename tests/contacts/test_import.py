@@ -3,6 +3,8 @@
 import codecs
 import csv
 import io
+import re
+import zipfile
 from datetime import date
 
 import openpyxl
@@ -74,7 +76,7 @@ def test_windows_1251_excel_export_with_russian_headers(do_import, stage_kind):
 
 def test_rejected_rows_name_row_column_and_reason(do_import, stage_kind):
     report, rejects = do_import(EXCEL_RU.encode("cp1251"))
-    rows = list(csv.reader(io.StringIO(rejects)))
+    rows = list(csv.reader(io.StringIO(rejects), delimiter=";"))
     assert rows[0] == [
         "Row",
         "Reason",
@@ -422,3 +424,153 @@ def test_stoplist_import_cleans_the_number_and_the_reason(do_import, stage_kind)
     assert (report.created, report.cleaned) == (1, 1)
     entry = StopListEntry.objects.get()
     assert (entry.phone, entry.reason) == ("+79123456789", "жалоба")
+
+
+def _with_dimension(workbook: openpyxl.Workbook, ref: str) -> bytes:
+    """The saved workbook with its first sheet's <dimension> replaced by `ref`."""
+    saved = io.BytesIO()
+    workbook.save(saved)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(saved.getvalue())) as src,
+        zipfile.ZipFile(out, "w") as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="%s"/>'
+                              % ref.encode(), data)  # fmt: skip
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_xlsx_with_a_wrong_stated_size_loses_no_rows_or_columns(do_import, stage_kind):
+    # Some programs write the sheet's size as "A1:A1" or stale; read-only openpyxl
+    # trusts it and silently stopped there.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Телефон", "Имя", "Фамилия"])
+    for i in range(5):
+        sheet.append([79123456780 + i, f"Имя{i}", f"Фамилия{i}"])
+
+    report, _ = do_import(_with_dimension(workbook, "A1:B3"), name="book.xlsx")
+
+    assert (report.rows, report.created) == (5, 5)
+    assert Contact.objects.get(phone="+79123456784").last_name == "Фамилия4"
+
+
+def test_a_mistyped_number_in_the_first_row_of_a_file_without_header_is_rejected(
+    do_import, stage_kind
+):
+    # Taken for a header, the first row vanished: not created, not in the rejects.
+    data = "12345;Иван\n89123456789;Пётр\n89123456780;Анна\n".encode()
+
+    report, rejects = do_import(data)
+
+    assert (report.rows, report.created, report.invalid) == (3, 2, 1)
+    rejected = list(csv.reader(io.StringIO(rejects), delimiter=";"))[1:]
+    assert [(r[0], r[1].split(":")[0], r[2]) for r in rejected] == [
+        ("1", "column 1", "12345")
+    ]
+
+
+def test_a_header_over_the_phone_column_is_still_a_header(do_import, stage_kind):
+    data = "Номер;01.02.2024\n89123456789;был\n".encode()
+
+    report, _ = do_import(data)
+
+    assert (report.rows, report.created) == (1, 1)
+
+
+def test_lines_ending_in_a_lone_cr_from_excel_for_mac(do_import, stage_kind):
+    data = "Телефон;Имя\r89123456789;Иван\r89123456780;Анна\r".encode("cp1251")
+
+    report, _ = do_import(data)
+
+    assert (report.delimiter, report.rows, report.created) == (";", 2, 2)
+    assert Contact.objects.get(phone="+79123456780").first_name == "Анна"
+
+
+def test_phones_written_as_numbers_by_spreadsheets_and_programs(do_import, stage_kind):
+    data = (
+        "Телефон;Имя\n"
+        "7.9123456789E10;Иван\n"  # a double as Java and 1C print it
+        "7,9123456780E+10;Анна\n"  # Russian Excel, column wide enough
+        "79123456770.0;Пётр\n"  # pandas: a column of numbers with a gap
+        "7,91235E+10;Олег\n"  # Excel's General format: the last digits are gone
+        "12345.0;Нина\n"
+    ).encode()
+
+    report, rejects = do_import(data)
+
+    assert (report.created, report.invalid) == (3, 2)
+    assert set(Contact.objects.values_list("phone", flat=True)) == {
+        "+79123456789", "+79123456780", "+79123456770",
+    }  # fmt: skip
+    rejected = {r[0]: r[1] for r in csv.reader(io.StringIO(rejects), delimiter=";")}
+    assert rejected["5"] == (
+        "column “Телефон”: the number is in exponent form and may have lost its last "
+        "digits; format the column as Text or as a Number without decimals and save "
+        "the file again: “7,91235E+10”"
+    )
+    assert rejected["6"] == "column “Телефон”: too few digits: “12345.0”"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "delimiter"),
+    [
+        ("Телефон;Имя\n123;Иван\n".encode("cp1251"), "book.csv", ";"),
+        ("Телефон,Имя\n123,Иван\n".encode(), "book.csv", ","),
+        (None, "book.xlsx", ","),
+    ],
+)
+def test_rejects_are_written_with_the_files_delimiter(do_import, data, name, delimiter):
+    # Russian Excel opens a comma-separated file as a single column: the rejects of
+    # the ";" file it wrote must come back with ";".
+    if data is None:
+        workbook = openpyxl.Workbook()
+        workbook.active.append(["Телефон", "Имя"])
+        workbook.active.append(["123", "Иван"])
+        out = io.BytesIO()
+        workbook.save(out)
+        data = out.getvalue()
+
+    _report, rejects = do_import(data, name=name)
+
+    header, row = csv.reader(io.StringIO(rejects), delimiter=delimiter)
+    assert (header[2:], row[0], row[2:]) == (["Телефон", "Имя"], "2", ["123", "Иван"])
+
+
+def test_numbers_json_cannot_hold_reject_the_row_not_the_import(
+    do_import, stage_kind, custom_fields
+):
+    # These reached COPY as they were: "invalid input syntax for type json" and
+    # "value overflows numeric format" stopped the whole import.
+    data = (
+        "Телефон;Баланс\n89123456789;\u0661\u0662\n89123456780;1e1000000\n"
+        "89123456781;１５\n"
+    ).encode()
+
+    report, rejects = do_import(data)
+
+    assert (report.created, report.invalid) == (2, 1)
+    assert Contact.objects.get(phone="+79123456789").attributes == {"balance": 12}
+    assert Contact.objects.get(phone="+79123456781").attributes == {"balance": 15}
+    assert "column “Баланс”: not a number: “1e1000000”" in rejects
+
+
+def test_xlsx_with_an_empty_first_sheet_reads_the_sheet_with_the_data(
+    do_import, stage_kind
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Лист1"
+    sheet = workbook.create_sheet("Лист2")
+    sheet.append(["Телефон", "Имя"])
+    sheet.append(["89123456789", "Иван"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    report, _ = do_import(out.getvalue(), name="book.xlsx")
+
+    assert (report.rows, report.created) == (1, 1)
+    assert Contact.objects.get().first_name == "Иван"

@@ -286,7 +286,7 @@ def test_import_wizard_end_to_end(
     assert reverse("contacts:import_rejects", args=[job.pk]) in page
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
     body = b"".join(rejects.streaming_content).decode("utf-8-sig")
-    assert "3,column “Телефон”: too few digits" in body.replace('"', "")
+    assert "3;column “Телефон”: too few digits" in body.replace('"', "")
     assert "Пётр" in body
 
 
