@@ -188,8 +188,13 @@ def _detail(campaign: Campaign) -> dict[str, Any]:
     return _campaign_out(campaign, campaign_progress(campaign=campaign))
 
 
-def _form_data(payload: CampaignIn, base: dict[str, Any]) -> dict[str, Any]:
+def _form_data(
+    payload: CampaignIn, base: dict[str, Any], *, start_at: datetime | None = None
+) -> dict[str, Any]:
     given = payload.dict(exclude_unset=True)
+    if "time_zone" in given and "start_at" not in given and start_at is not None:
+        # The stored start is an instant: a new zone re-reads it, never moves it.
+        given["start_at"] = start_at
     data = dict(base)
     voice = given.pop("voice_options", None)
     if voice is not None:
@@ -272,7 +277,8 @@ def campaign_update_api(
     campaign = _get(campaign_id)
     if not campaign.is_editable:
         raise ApplicationError(_("Only a draft can be changed."), where="state")
-    _save_draft(_form_data(payload, campaign_form_data(campaign)), campaign)
+    data = _form_data(payload, campaign_form_data(campaign), start_at=campaign.start_at)
+    _save_draft(data, campaign)
     return _detail(_get(campaign_id))
 
 

@@ -6,6 +6,7 @@ applied here and again right before each batch is submitted (campaigns.sending).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -72,6 +73,18 @@ def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
     if exclude:
         queryset = queryset.exclude(Exists(members.filter(group_id__in=exclude)))
     return queryset
+
+
+def audience_members(campaign: Campaign, phones: Collection[str]) -> set[str]:
+    """Those of `phones` that are contacts of the campaign's groups (stop list or not).
+
+    A stop-listed member is counted with the groups; pasting it again makes it a
+    duplicate, not a second stop-list refusal.
+    """
+    if not phones:
+        return set()
+    members = audience_contacts(campaign).filter(phone__in=phones)
+    return set(members.values_list("phone", flat=True))
 
 
 def parent_failures(campaign: Campaign) -> QuerySet[Message]:

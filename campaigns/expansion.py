@@ -23,6 +23,7 @@ from django.utils import timezone
 from campaigns import segments, sqlsegments
 from campaigns.audience import (
     audience_contacts,
+    audience_members,
     is_stopped_q,
     parent_failures,
     parse_extra_numbers,
@@ -312,7 +313,9 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     stopped = set(
         StopListEntry.objects.filter(phone__in=phones).values_list("phone", flat=True)
     )
-    stats.stop_listed += len(stopped)
+    stopped_members = audience_members(campaign, stopped)
+    stats.stop_listed += len(stopped - stopped_members)
+    stats.duplicates += len(stopped_members)
     contacts = {
         row["phone"]: row
         for row in Contact.objects.filter(phone__in=phones).values(*CONTACT_VALUES)

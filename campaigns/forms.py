@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -15,26 +15,31 @@ from django import forms
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.audience import parse_extra_numbers
 from campaigns.models import MULTILINE_TEXT_FIELDS, SENT_TEXT_FIELDS, Campaign
-from campaigns.planning import normalize_newlines, zone
+from campaigns.planning import normalize_newlines, segment_table_for, zone
+from campaigns.segments import count_segments, transliterate
 from campaigns.selectors import (
     account_channels,
     composer_accounts,
     custom_field_keys,
     sender_choices,
 )
-from campaigns.templating import CONTACT_FIELDS, parse_template
+from campaigns.templating import CONTACT_FIELDS, parse_template, render
 from contacts.models import ContactGroup
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
+from providers.registry import gateway_class
 from providers.selectors import account_capabilities
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import guard_fields
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
+# Channels whose text goes out as SMS parts, so a gateway's part limit applies.
+SMS_CHANNELS = (MessageChannel.SMS, MessageChannel.FLASH, MessageChannel.VIBER_THEN_SMS)
 VOICE_FIELDS = ("language", "voice", "speed", "tone")
 # Fields whose values go to the gateway: none may hold a character it cannot carry.
 SENT_FIELDS = (
@@ -48,6 +53,8 @@ RUSSIAN_ZONES = (
     "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka",
 )  # fmt: skip
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# Invalid pasted numbers named one by one; the rest are counted.
+MAX_LISTED_INVALID = 5
 PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
 
 
@@ -235,6 +242,33 @@ class CampaignForm(forms.ModelForm):
             )
         return text
 
+    def clean_extra_numbers(self) -> str:
+        # Kept as typed; a line no one can send to is refused, named by its number.
+        text = self.cleaned_data.get("extra_numbers", "")
+        invalid = parse_extra_numbers(text).invalid
+        if not invalid:
+            return text
+        errors = [
+            forms.ValidationError(
+                _("Line %(line)d (%(raw)s): %(why)s"),
+                params={"line": line, "raw": raw, "why": why},
+            )
+            for line, raw, why in invalid[:MAX_LISTED_INVALID]
+        ]
+        more = len(invalid) - MAX_LISTED_INVALID
+        if more > 0:
+            errors.append(
+                forms.ValidationError(
+                    ngettext(
+                        "…and %(count)d more invalid number.",
+                        "…and %(count)d more invalid numbers.",
+                        more,
+                    ),
+                    params={"count": more},
+                )
+            )
+        raise forms.ValidationError(errors)
+
     def _check_placeholders(self, text: str) -> None:
         try:
             parse_template(text, custom_fields=self.custom_keys)
@@ -271,11 +305,61 @@ class CampaignForm(forms.ModelForm):
                 },
             )
         self._check_sender(account, data.get("sender", ""))
-        capabilities = account_capabilities(account)
-        if data.get("validity_hours") and Capability.VALIDITY not in capabilities:
+        self._check_validity(account, data.get("validity_hours"))
+        self._check_length(account, data)
+
+    def _check_length(self, account: ProviderAccount, data: dict[str, Any]) -> None:
+        """Refuse what the live counter calls too long for the gateway."""
+        table = segment_table_for(account.kind)
+        text = data.get("text")
+        if (
+            table.max_parts is None
+            or not text
+            or data.get("channel") not in SMS_CHANNELS
+        ):
+            return
+        # With every placeholder empty: the shortest text any recipient can get.
+        shortest = render(parse_template(text, custom_fields=self.custom_keys), {})
+        if data.get("translit"):
+            shortest = transliterate(shortest)
+        info = count_segments(shortest, table=table)
+        if info.too_long:
+            self.add_error(
+                "text",
+                _(
+                    "Too long: %(gateway)s accepts at most %(max)d segments; this "
+                    "text takes %(segments)d."
+                )
+                % {
+                    "gateway": account.get_kind_display(),
+                    "max": table.max_parts,
+                    "segments": info.segments,
+                },
+            )
+
+    def _check_validity(self, account: ProviderAccount, hours: int | None) -> None:
+        if hours is None:
+            return
+        longest = gateway_class(account.kind).max_validity
+        if Capability.VALIDITY not in account_capabilities(account):
             self.add_error(
                 "validity_hours",
                 _("This gateway does not take a validity period; leave it empty."),
+            )
+        elif hours < 1:
+            # Zero would be sent as no validity at all, not as "expire at once".
+            self.add_error(
+                "validity_hours", _("Give at least 1 hour, or leave it empty.")
+            )
+        elif longest is not None and timedelta(hours=hours) > longest:
+            # The gateway would cut a longer period silently.
+            self.add_error(
+                "validity_hours",
+                _("%(gateway)s keeps a message for at most %(max)d hours.")
+                % {
+                    "gateway": account.get_kind_display(),
+                    "max": longest // timedelta(hours=1),
+                },
             )
 
     def _check_sender(self, account: ProviderAccount, sender: str) -> None:

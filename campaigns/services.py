@@ -15,6 +15,7 @@ from accounts.audit import audit
 from accounts.models import AuditEvent
 from campaigns.audience import (
     audience_contacts,
+    audience_members,
     is_stopped_q,
     parent_failures,
     parse_extra_numbers,
@@ -91,26 +92,38 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     extra = parse_extra_numbers(campaign.extra_numbers)
     preview.invalid = len(extra.invalid)
     contact_total = reachable.count()
-    # Pasted numbers and, for a follow-up, the parent's failed recipients.
-    extra_phones = list(
-        dict.fromkeys(
-            [n.phone for n in extra.valid]
-            + list(parent_failures(campaign).values_list("phone", flat=True))
-        )
-    )
+    # Pasted numbers and, for a follow-up, the parent's failed recipients; the zone
+    # is the numbering plan's, as the expansion uses it.
+    extra_zones = {n.phone: n.time_zone for n in extra.valid}
+    for phone in parent_failures(campaign).values_list("phone", flat=True):
+        extra_zones.setdefault(phone, "")
+    extra_phones = list(extra_zones)
     stopped = set(
         StopListEntry.objects.filter(phone__in=extra_phones).values_list(
             "phone", flat=True
         )
     )
-    preview.stop_listed += len(stopped)
+    stopped_members = audience_members(campaign, stopped)
+    preview.stop_listed += len(stopped - stopped_members)
     extra_phones = [phone for phone in extra_phones if phone not in stopped]
-    overlap = reachable.filter(phone__in=extra_phones).count() if extra_phones else 0
-    preview.duplicates = extra.duplicates + overlap
-    preview.total = contact_total + len(extra_phones) - overlap
-    sample = list(reachable.order_by("id").values(*CONTACT_VALUES)[:HISTOGRAM_SAMPLE])
-    _fill_segments(preview, plan, sample, total=preview.total)
-    preview.deferred = _deferred(plan, sample, preview.total)
+    overlap = (
+        set(reachable.filter(phone__in=extra_phones).values_list("phone", flat=True))
+        if extra_phones
+        else set()
+    )
+    extra_phones = [phone for phone in extra_phones if phone not in overlap]
+    preview.duplicates = extra.duplicates + len(overlap) + len(stopped_members)
+    preview.total = contact_total + len(extra_phones)
+    # Samples of both parts, each standing for its own share of the audience.
+    groups = [
+        (
+            list(reachable.order_by("id").values(*CONTACT_VALUES)[:HISTOGRAM_SAMPLE]),
+            contact_total,
+        ),
+        (_extra_rows(extra_phones[:HISTOGRAM_SAMPLE], extra_zones), len(extra_phones)),
+    ]
+    _fill_segments(preview, plan, groups, total=preview.total)
+    preview.deferred = _deferred(plan, groups)
     price = campaign_price(campaign)
     if price is not None:
         preview.estimated_cost = (price * preview.estimated_segments).quantize(
@@ -126,35 +139,62 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     return preview
 
 
+def _extra_rows(phones: list[str], zones: dict[str, str]) -> list[dict]:
+    """Pasted numbers as the expansion sees them: a contact's values where one exists."""
+    contacts = {
+        row["phone"]: row
+        for row in Contact.objects.filter(phone__in=phones).values(*CONTACT_VALUES)
+    }
+    rows = []
+    for phone in phones:
+        row = contacts.get(phone) or {"phone": phone, "time_zone": ""}
+        rows.append({**row, "time_zone": row["time_zone"] or zones.get(phone, "")})
+    return rows
+
+
+Sampled = list[tuple[list[dict], int]]  # (sample rows, recipients they stand for)
+
+
 def _fill_segments(
-    preview: Preview, plan: SendPlan, sample: list[dict], total: int
+    preview: Preview, plan: SendPlan, groups: Sampled, total: int
 ) -> None:
-    texts = [plan.text_for(template_values(row)) for row in sample] or [
-        plan.text_for({})
-    ]
-    histogram: dict[int, int] = {}
-    for text in texts:
+    weighted: list[tuple[str, float]] = [
+        (plan.text_for(template_values(row)), count / len(rows))
+        for rows, count in groups
+        if rows
+        for row in rows
+    ] or [(plan.text_for({}), total)]
+    histogram: dict[int, float] = {}
+    for text, weight in weighted:
         info = count(text, plan.table)
-        histogram[info.segments] = histogram.get(info.segments, 0) + 1
+        histogram[info.segments] = histogram.get(info.segments, 0) + weight
         if info.encoding == "ucs2":
             preview.encoding = "ucs2"
-    scale = total / len(texts) if texts else 0
-    preview.segments_histogram = {
-        k: round(v * scale) for k, v in sorted(histogram.items())
-    }
-    preview.estimated_segments = round(sum(k * v for k, v in histogram.items()) * scale)
+    preview.segments_histogram = {k: round(v) for k, v in sorted(histogram.items())}
+    preview.estimated_segments = round(sum(k * v for k, v in histogram.items()))
+    rows = [row for sample, _count in groups for row in sample]
     preview.samples = [
         {"phone": row["phone"], "text": text}
-        for row, text in zip(sample[:PREVIEW_SAMPLE], texts, strict=False)
+        for row, (text, _weight) in zip(rows[:PREVIEW_SAMPLE], weighted, strict=False)
     ]
 
 
-def _deferred(plan: SendPlan, sample: list[dict], total: int) -> int:
-    if not plan.respect_window or not sample:
+def _deferred(plan: SendPlan, groups: Sampled) -> int:
+    """Recipients quiet hours hold back, spreading included, estimated from samples."""
+    if not plan.respect_window:
         return 0
-    base = plan.start
-    deferred = sum(plan.planned_at(base, row["time_zone"]) != base for row in sample)
-    return round(deferred * total / len(sample))
+    deferred = 0.0
+    for rows, total in groups:
+        if not rows:
+            continue
+        # The expansion spreads each part over the period by position; a sample row
+        # stands at its evenly spaced place in the part.
+        held = 0
+        for index, row in enumerate(rows):
+            base = plan.base_time(index * total // len(rows), total)
+            held += plan.planned_at(base, row["time_zone"]) != base
+        deferred += held * total / len(rows)
+    return round(deferred)
 
 
 # State changes ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -422,6 +422,10 @@ class SmsGateway(ABC):
     channels: ClassVar[frozenset[MessageChannel]] = frozenset({MessageChannel.SMS})
     max_batch: ClassVar[int] = 100  # recipients per send request
     max_status_batch: ClassVar[int] = 100  # ids per status request
+    # Status requests one poll run may make (None: the poller's own cap).
+    status_requests_per_poll: ClassVar[int | None] = None
+    # The longest validity the gateway takes (None: no limit stated); send clamps to it.
+    max_validity: ClassVar[timedelta | None] = None
     default_base_url: ClassVar[str]
     status_map: ClassVar[Mapping[str, DeliveryStatus]] = {}
 
@@ -503,6 +507,11 @@ class SmsGateway(ABC):
         callbacks check the signature here.
         """
         return
+
+    def is_incoming_callback(self, request: InboundRequest) -> bool:
+        """True when a request at the status URL carries an incoming message: a gateway
+        with one handler URL for both (SMSC) says which one it sent."""
+        return False
 
     def parse_status_callback(self, request: InboundRequest) -> list[StatusReport]:
         """Status reports in a delivery-report callback."""

@@ -107,8 +107,12 @@ class SmscGateway(SmsGateway):
             MessageChannel.VOICE,
         }
     )
+    max_validity = p.MAX_VALIDITY
     max_batch = 20  # messages per send() call; one send.php request each (see above)
     max_status_batch = 100
+    # More than one mass status request a minute is refused with error 9 (REFERENCE
+    # §2.5); polling runs once a minute per account (campaigns.polling).
+    status_requests_per_poll = 1
     status_map: ClassVar[Mapping[str, DeliveryStatus]] = {
         code: status for code, (status, _reason) in p.STATUS_TABLE.items()
     }
@@ -164,12 +168,17 @@ class SmscGateway(SmsGateway):
     def verify_callback(self, request: InboundRequest) -> None:
         fields = p.callback_fields(request, strip=False)
         given = fields.get("md5", "").strip().lower()
-        if "mes" in fields:
+        if self.is_incoming_callback(request):
             expected = p.incoming_checksum(fields, self.config.password)
         else:
             expected = p.status_checksum(fields, self.config.password)
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise CallbackRejected(self.kind, "callback checksum does not match")
+
+    def is_incoming_callback(self, request: InboundRequest) -> bool:
+        """An incoming message (it has a text), whichever URL it reached: the cabinet's
+        handler URL may serve both (REFERENCE §2.6)."""
+        return "mes" in p.callback_fields(request)
 
     def parse_status_callback(self, request: InboundRequest) -> list[StatusReport]:
         fields = p.callback_fields(request)

@@ -42,6 +42,7 @@ from providers.parsing import (
 # Assumption: SMSC dates carry no zone and are Moscow time (public source: otetz
 # responses.py parses them so; seed 001 gives only the format). Unix timestamps win.
 MOSCOW = ZoneInfo("Europe/Moscow")
+MAX_VALIDITY = timedelta(hours=24)  # `valid`: 1 minute .. 24 h
 
 # Status codes (REFERENCE §2.5) -> (our status, failure reason).
 STATUS_TABLE: dict[str, tuple[DeliveryStatus, FailureReason | None]] = {
@@ -306,7 +307,7 @@ def message_params(sms: OutgoingSms) -> dict[str, str]:
     if sms.valid_until:
         start = sms.send_at or timezone.now()
         minutes = int((sms.valid_until - start) / timedelta(minutes=1))
-        minutes = min(max(minutes, 1), 24 * 60)  # SMSC allows 1 minute .. 24 h
+        minutes = min(max(minutes, 1), MAX_VALIDITY // timedelta(minutes=1))
         params["valid"] = f"{minutes // 60:02d}:{minutes % 60:02d}"
     return params
 

@@ -94,6 +94,7 @@ class WebsmsGateway(SmsGateway):
     )
     # Assumption: no documented limit; one request per message, so this only bounds
     # how long one call runs.
+    max_validity = wp.MAX_VALIDITY
     max_batch = 50
     max_status_batch = 50  # http_out5 takes one message_id per request
     default_base_url = "https://cab.websms.ru"

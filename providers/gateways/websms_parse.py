@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from providers.parsing import (
 # Assumption: vendor times without an offset are Moscow time (the doc's account
 # default zone is "+4 (Moscow)", the pre-2014 Moscow offset; Moscow is UTC+3 today).
 MOSCOW = ZoneInfo("Europe/Moscow")
+MAX_VALIDITY = timedelta(minutes=1440)  # `valid_period`: 10 .. 1440 minutes
 
 # error_num texts (txt replies carry the text, xml/json the number); seed 002 §5.5.
 ERROR_TEXTS: dict[int, str] = {
@@ -348,7 +349,8 @@ def send_params(
     if sms.valid_until:
         start = sms.send_at or datetime.now(UTC)
         minutes = math.ceil((sms.valid_until - start).total_seconds() / 60)
-        params["valid_period"] = str(min(1440, max(10, minutes)))  # doc: 10-1440
+        longest = MAX_VALIDITY // timedelta(minutes=1)
+        params["valid_period"] = str(min(longest, max(10, minutes)))
     if sms.translit:
         params["translit"] = "1"
     if sms.no_split:

@@ -168,6 +168,37 @@ def test_update_changes_only_the_given_fields(manager_client, make_campaign):
     assert campaign.extra_numbers == "+79120000001"
 
 
+def test_update_of_the_time_zone_alone_keeps_the_start_time(
+    manager_client, make_campaign
+):
+    start = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
+    campaign = make_campaign(start_at=start, time_zone="Europe/Moscow")
+
+    response = manager_client.patch(
+        f"{API}/{campaign.pk}",
+        {"time_zone": "Asia/Vladivostok"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.json()
+    campaign.refresh_from_db()
+    assert campaign.time_zone == "Asia/Vladivostok"
+    assert campaign.start_at == start  # an instant, not a wall-clock time to move
+
+
+def test_pasted_garbage_is_a_400_naming_the_field_and_line(manager_client, account):
+    response = post(
+        manager_client, API, draft_body(account, extra_numbers="+79120000001\nabc")
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["where"] == "extra_numbers"
+    assert (
+        body["detail"] == "Extra numbers: Line 2 (abc): no digits in the phone number"
+    )
+
+
 def test_update_of_a_launched_campaign_is_refused(manager_client, make_campaign):
     campaign = make_campaign(state=State.SENDING)
 

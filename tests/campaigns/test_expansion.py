@@ -42,6 +42,20 @@ def test_expansion_creates_one_message_per_reachable_contact(make_group, make_ca
     assert texts == {"+79120000001": "Hello Анна!", "+79120000003": "Hello !"}
 
 
+def test_a_stop_listed_member_pasted_again_is_stop_listed_once(
+    make_group, make_campaign
+):
+    group = make_group("Clients", [("+79120000001", "A", MOSCOW)])
+    StopListEntry.objects.create(phone="+79120000001")
+    campaign = make_campaign([group], extra_numbers="+79120000001")
+
+    stats = campaign_expand(campaign=campaign)
+
+    assert stats.as_dict() == {
+        "created": 0, "stop_listed": 1, "invalid": 0, "duplicates": 1,
+    }  # fmt: skip
+
+
 def test_running_the_expansion_again_adds_nothing(make_group, make_campaign):
     group = make_group("Clients", [("+79120000001", "Anna", MOSCOW)])
     campaign = make_campaign([group], extra_numbers="+79120000001\n+79120000005")

@@ -189,6 +189,80 @@ def test_send_window_must_end_after_it_starts(account):
     assert "window_end" in form.errors
 
 
+def test_pasted_numbers_in_common_formats_are_accepted(account):
+    pasted = "8 (916) 123-45-67\n+7 916 123 45 68; 89161234569\n\n+79161234567"
+    form = CampaignForm(form_data(account, extra_numbers=pasted))
+
+    assert form.is_valid(), form.errors
+    assert form.save().extra_numbers == pasted  # kept as typed
+
+
+def test_pasted_garbage_is_refused_naming_each_line(account):
+    pasted = "+79161234567\nhello\n+7 916 123 45 68, 12\n"
+    form = CampaignForm(form_data(account, extra_numbers=pasted))
+
+    assert not form.is_valid()
+    assert form.errors["extra_numbers"] == [
+        "Line 2 (hello): no digits in the phone number",
+        "Line 3 (12): too few digits",
+    ]
+
+
+def test_many_garbage_lines_are_summed_up(account):
+    pasted = "\n".join(f"bad{i}" for i in range(8))
+    form = CampaignForm(form_data(account, extra_numbers=pasted))
+
+    assert not form.is_valid()
+    errors = form.errors["extra_numbers"]
+    assert errors[0] == "Line 1 (bad0): not a phone number"
+    assert len(errors) == 6
+    assert errors[-1] == "…and 3 more invalid numbers."
+
+
+@pytest.mark.parametrize(
+    ("kind", "hours", "error"),
+    [
+        ("smsc", "24", None),
+        ("smsc", "72", "SMSC keeps a message for at most 24 hours."),
+        ("websms", "25", "WEBSMS keeps a message for at most 24 hours."),
+        ("webcom", "72", None),
+        ("smsc", "0", "Give at least 1 hour, or leave it empty."),
+    ],
+)
+def test_validity_is_refused_beyond_what_the_gateway_keeps(kind, hours, error):
+    gateway = make_account(kind.upper(), kind)
+    form = CampaignForm(form_data(gateway, validity_hours=hours))
+
+    if error is None:
+        assert form.is_valid(), form.errors
+        assert form.save().validity_hours == int(hours)
+    else:
+        assert not form.is_valid()
+        assert form.errors["validity_hours"] == [error]
+
+
+def test_text_longer_than_the_gateway_takes_is_refused_as_the_counter_says():
+    websms = make_account("WEBSMS", "websms")
+    fits = CampaignForm(form_data(websms, text="a" * (9 * 156)))
+    too_long = CampaignForm(form_data(websms, text="a" * (9 * 156 + 1)))
+    # Counted with the placeholders empty: the shortest any recipient can get.
+    too_long_alone = CampaignForm(form_data(websms, text="я" * 595 + "{first_name}"))
+
+    assert fits.is_valid(), fits.errors
+    assert not too_long.is_valid()
+    assert too_long.errors["text"] == [
+        "Too long: WEBSMS accepts at most 9 segments; this text takes 10."
+    ]
+    assert not too_long_alone.is_valid()
+    assert "text" in too_long_alone.errors
+
+
+def test_long_text_is_fine_where_the_gateway_states_no_limit(account):
+    form = CampaignForm(form_data(account, text="a" * 2000))
+
+    assert form.is_valid(), form.errors
+
+
 def test_viber_text_cannot_hold_placeholders(account):
     form = CampaignForm(
         form_data(account, channel="viber_sms", viber_text="Hi {first_name}")

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -333,6 +333,60 @@ def test_preview_counts_the_audience(manager_client, make_group, make_campaign):
     # 4 recipients x 1 segment x 2.50 from the account's tariff
     assert "10.00" in body
     assert 'data-action="launch"' in body
+
+
+def test_preview_counts_a_stop_listed_member_pasted_again_once(
+    manager_client, make_group, make_campaign
+):
+    StopListEntry.objects.create(phone="+79120000000")
+    campaign = make_campaign([make_group("G", people(2))], extra_numbers="+79120000000")
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert 'data-preview-total="1"' in body
+    assert 'data-preview="stop_listed">1<' in body
+    assert 'data-preview="duplicates">1<' in body
+
+
+# 12:00 UTC: 15:00 in Moscow, 22:00 in Vladivostok.
+NOON_UTC = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def test_preview_defers_pasted_numbers_and_shows_their_texts(
+    manager_client, make_campaign
+):
+    # Mobile numbers map to no single zone: they are read in the campaign's.
+    campaign = make_campaign(
+        text="Your number: {phone}",
+        extra_numbers="+79140000001\n+79140000002",
+        start_at=NOON_UTC,
+        time_zone="Asia/Vladivostok",
+        respect_quiet_hours=True,
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert 'data-preview-total="2"' in body
+    assert 'data-preview="deferred">2<' in body
+    assert "Your number: +79140000001" in body
+
+
+def test_preview_counts_what_spreading_pushes_into_quiet_hours(
+    manager_client, make_group, make_campaign
+):
+    # Sent 15:00, 18:00, 21:00 and 24:00 Moscow time: the last two wait for 09:00.
+    campaign = make_campaign(
+        [make_group("G", people(4))],
+        start_at=NOON_UTC,
+        spread_hours=12,
+        respect_quiet_hours=True,
+        window_start=time(9),
+        window_end=time(21),
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert 'data-preview="deferred">2<' in body
 
 
 def test_preview_blocks_launch_when_the_balance_is_short(
