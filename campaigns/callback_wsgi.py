@@ -35,7 +35,6 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 
 from campaigns import webhooks
-from providers.base import InboundRequest
 
 # Run for callbacks on the short way, as Django runs them.
 APPLIED_MIDDLEWARE = frozenset(
@@ -122,7 +121,7 @@ class StatusCallbackShortcut:
         """The end of the chain: the view's answer with the remembered account."""
         translation.activate(settings.LANGUAGE_CODE)  # as LocaleMiddleware does
         request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
-        inbound = InboundRequest.from_django(request)
+        inbound = webhooks.inbound_request(request)
         known = request.callback_account  # type: ignore[attr-defined]
         response = self._view.answer_cached(known, inbound)
         response.from_view = True  # type: ignore[attr-defined]

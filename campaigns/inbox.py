@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.models import Message, Reply
 from contacts.models import Contact, StopListEntry
+from contacts.phone import vendor_e164
 from contacts.services import contact_opt_out
 from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
@@ -48,23 +49,26 @@ def replies_store(
     if not messages:
         return []
     messages = [_storable(m) for m in messages]
-    phones = {m.phone for m in messages}
-    contacts = dict(Contact.objects.filter(phone__in=phones).values_list("phone", "id"))
+    numbers = {m.phone: vendor_e164(m.phone) for m in messages}
+    valid = {e164 for e164 in numbers.values() if e164}
+    contacts = dict(Contact.objects.filter(phone__in=valid).values_list("phone", "id"))
     now = timezone.now()
-    replies = [
-        Reply(
-            account=account,
-            gateway_message_id=m.gateway_message_id,
-            phone=m.phone,
-            text=m.text,
-            to=m.to,
-            received_at=m.received_at or now,
-            contact_id=contacts.get(m.phone),
-            campaign_id=_answered_campaign(account, m.phone),
-            is_opt_out=is_opt_out(m.text),
+    replies = []
+    for m in messages:
+        phone = numbers[m.phone] or m.phone
+        replies.append(
+            Reply(
+                account=account,
+                gateway_message_id=m.gateway_message_id,
+                phone=phone,
+                text=m.text,
+                to=m.to,
+                received_at=m.received_at or now,
+                contact_id=contacts.get(phone),
+                campaign_id=_answered_campaign(account, phone, m.received_at or now),
+                is_opt_out=is_opt_out(m.text),
+            )
         )
-        for m in messages
-    ]
     with transaction.atomic():
         known = set(
             Reply.objects.filter(
@@ -81,7 +85,11 @@ def replies_store(
         ]
         Reply.objects.bulk_create(new, ignore_conflicts=True)
         for reply in new:
-            if reply.is_opt_out:
+            if reply.is_opt_out and reply.phone not in valid:
+                # A short code or a name cannot be on the stop list; the reply stays
+                # marked as an opt-out for people to see.
+                logger.warning("opt-out from %r is not a phone number", reply.phone)
+            elif reply.is_opt_out:
                 contact_opt_out(
                     phone=reply.phone,
                     reason=f"«{reply.text.strip()[:100]}»",
@@ -102,11 +110,18 @@ def _storable(message: IncomingMessage) -> IncomingMessage:
     )
 
 
-def _answered_campaign(account: ProviderAccount, phone: str) -> int | None:
-    """The campaign this reply most likely answers: the latest one sent to the phone."""
+def _answered_campaign(
+    account: ProviderAccount, phone: str, received_at: datetime
+) -> int | None:
+    """The campaign this reply most likely answers: the latest one sent to the phone
+    before the reply arrived (replies are fetched late; a later campaign is not it)."""
     return (
-        Message.objects.filter(account=account, phone=phone, campaign__isnull=False)
-        .exclude(submitted_at=None)
+        Message.objects.filter(
+            account=account,
+            phone=phone,
+            campaign__isnull=False,
+            submitted_at__lte=received_at,
+        )
         .order_by("-submitted_at")
         .values_list("campaign_id", flat=True)
         .first()

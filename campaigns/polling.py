@@ -68,7 +68,10 @@ def _poll_account(account, gateway, now) -> int:
         .order_by("polled_at", "id")
     )
     applied = 0
-    for _ in range(MAX_BATCHES_PER_RUN):
+    # A gateway may cap its status requests per poll run (SMSC: one mass request a
+    # minute); the rest wait for the next run, oldest-polled first.
+    batches = gateway.status_requests_per_poll or MAX_BATCHES_PER_RUN
+    for _ in range(batches):
         rows = list(
             candidates.exclude(polled_at__gte=now - delay).values_list(
                 "id", "gateway_message_id"

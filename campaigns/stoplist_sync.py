@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import StopListEntry
-from contacts.phone import InvalidPhone, normalize_phone
+from contacts.phone import vendor_e164
 from providers.base import Capability
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -140,9 +140,10 @@ def stoplist_sync_all() -> list[SyncResult]:
 def _their_phones(raw: Sequence[str]) -> set[str]:
     phones = set()
     for value in raw:
-        try:
-            phones.add(normalize_phone(value).e164)
-        except InvalidPhone:
+        phone = vendor_e164(value)  # also the national 8912... form
+        if phone:
+            phones.add(phone)
+        else:
             logger.info("skipping unreadable stop list number %r", value)
     return phones
 

@@ -94,6 +94,13 @@ def _skip_ping() -> None:
     connection.health_check_done = True
 
 
+def inbound_request(request: HttpRequest) -> InboundRequest:
+    """The callback as the gateway sent it, its raw body read before its form: Django
+    parses a multipart form from the stream, after which the body cannot be read."""
+    request.body  # noqa: B018 - cached on the request; the form is parsed from it
+    return InboundRequest.from_django(request)
+
+
 def _reply(ack: CallbackAck) -> HttpResponse:
     return HttpResponse(ack.body, content_type=ack.content_type, status=ack.status)
 
@@ -115,7 +122,7 @@ class CallbackView(View):
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
         _skip_ping()
-        inbound = InboundRequest.from_django(request)
+        inbound = inbound_request(request)
         cached = cached_account(token) if self.checks_account else None
         if cached is not None:
             try:
@@ -162,6 +169,12 @@ class StatusCallbackView(CallbackView):
     def handle(
         self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
+        # Assumption: a gateway with one handler URL for statuses and incoming messages
+        # (SMSC) says which one a request is; an incoming one is stored as a reply.
+        if known.gateway.is_incoming_callback(inbound):
+            if unless_changed is not None:
+                raise AccountChanged  # stored only with the account as it is now
+            return _incoming_stored(known, inbound)
         reports = known.gateway.parse_status_callback(inbound)
         # Together with the reports of concurrent callbacks, committed without waiting
         # for the disk: reports a database crash might lose come back by polling.
@@ -176,6 +189,10 @@ class IncomingCallbackView(CallbackView):
     def handle(
         self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
-        messages = known.gateway.parse_incoming_callback(inbound)
-        replies_store(account=known.account, messages=messages)
-        return known.gateway.incoming_callback_ack(inbound, messages)
+        return _incoming_stored(known, inbound)
+
+
+def _incoming_stored(known: _Known, inbound: InboundRequest) -> CallbackAck:
+    messages = known.gateway.parse_incoming_callback(inbound)
+    replies_store(account=known.account, messages=messages)
+    return known.gateway.incoming_callback_ack(inbound, messages)

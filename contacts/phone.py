@@ -70,6 +70,22 @@ def normalize_phone(raw: str, *, region: str | None = None) -> NormalizedPhone:
     return _parse(raw, region or settings.SMSPORTAL_DEFAULT_REGION)
 
 
+def vendor_e164(phone: str) -> str:
+    """A gateway's number as contacts and the stop list keep it, or "" if it is none.
+
+    Gateways hand numbers over as digits, which the parsers prefix with "+"; a number
+    written nationally (8912...) then reads "+8912...", so that form is tried too.
+    """
+    # Assumption: digits that are no valid international number are a national number
+    # of the default region (SMSPORTAL_DEFAULT_REGION), as people write them.
+    for candidate in (phone, phone.lstrip("+")):
+        try:
+            return normalize_phone(candidate).e164
+        except InvalidPhone:
+            continue
+    return ""
+
+
 def normalize_phones(
     raws: Iterable[str], *, region: str | None = None
 ) -> Iterator[NormalizedPhone | InvalidPhone]:

@@ -42,7 +42,8 @@ CALLBACK_HELP = {
     ),
     "smsc": gettext_lazy(
         "In the SMSC cabinet open “User settings” and enter the status URL as the "
-        "handler for delivery statuses and the incoming URL for incoming messages."
+        "handler for delivery statuses and the incoming URL for incoming messages. "
+        "If the cabinet takes only one handler, the status URL serves both."
     ),
     "websms": gettext_lazy(
         "In the WEBSMS cabinet open “Personal settings – Notifications” "

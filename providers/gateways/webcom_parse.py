@@ -544,7 +544,13 @@ def parse_xml_states(root: etree._Element) -> list[StatusReport]:
 
 def parse_json_states(data: Any) -> list[StatusReport]:
     """json/state.php (`time_change_state`, detail prices) and the JSON webhook (`time`)."""
-    items = data if isinstance(data, list) else (data or {}).get("state", [data])
+    if isinstance(data, list):
+        items = data
+    elif isinstance(data, dict) and isinstance(data.get("state"), list):
+        items = data["state"]  # a wrapper object holding the list
+    else:
+        # Assumption: a lone object is one report (its "state" is the status word).
+        items = [data]
     reports = []
     for item in items:
         if not isinstance(item, dict) or not str(item.get("id_sms") or "").strip():

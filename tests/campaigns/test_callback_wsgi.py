@@ -1,6 +1,7 @@
 """The WSGI short way for status callbacks answers as Django does, or lets Django."""
 
 import io
+import time
 
 import pytest
 
@@ -8,6 +9,9 @@ from django.core.handlers.wsgi import WSGIHandler
 
 from campaigns import webhooks
 from campaigns.callback_wsgi import StatusCallbackShortcut
+from campaigns.models import Reply
+from providers.simulator import smsc as smsc_sim
+from providers.simulator.state import SimAccount, SimIncoming
 from tests.campaigns.test_webhook_accounts import (
     queued_message,
     smsc_status_callback,
@@ -175,3 +179,52 @@ def test_an_unknown_middleware_turns_the_short_way_off(smsc_account, settings):
     assert call(app, built)[0] == "200 OK"
     assert django.served == 1  # nothing skipped a middleware it does not know
     webhooks._accounts.clear()
+
+
+def as_multipart(built) -> tuple:
+    """The same callback posted as multipart/form-data (PHP's curl with an array)."""
+    from urllib.parse import parse_qsl
+
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    path, body, _content_type = built
+    fields = dict(parse_qsl(body.decode()))
+    return path, encode_multipart(BOUNDARY, fields), MULTIPART_CONTENT
+
+
+def test_a_multipart_form_report_is_applied_on_both_ways(smsc_account, shortcut):
+    """Django reads a multipart body from the stream when POST is read first, after
+    which request.body raised: every such callback answered 500, for ever."""
+    app, django = shortcut
+    message = queued_message(smsc_account, "501:79120000001")
+    built = as_multipart(smsc_status_callback(smsc_account, signed_with="first-secret"))
+
+    assert call(app, built)[0] == "200 OK"  # Django
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    requeue(message)
+    assert call(app, built)[0] == "200 OK"  # the short way
+    assert django.served == 1
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+def test_an_incoming_message_at_the_status_url_is_stored_once_on_either_way(
+    smsc_account, shortcut
+):
+    app, _django = shortcut
+    sim_account = SimAccount("smsc", "u", password="first-secret")
+    path = f"/callbacks/{smsc_account.callback_token}/status/"
+    sim_account.incoming_callback_url = path
+    for n in ("1", "2"):  # the second with the account remembered
+        item = SimIncoming(
+            id=n, gateway="smsc", login="u", phone="79120000044", text="Да", to="1",
+            received_at=time.time(),
+        )  # fmt: skip
+        assert call(app, smsc_sim.build_incoming_callback(item, sim_account))[0] == (
+            "200 OK"
+        )
+    assert sorted(Reply.objects.values_list("gateway_message_id", flat=True)) == [
+        "1",
+        "2",
+    ]

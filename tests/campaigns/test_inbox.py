@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 
+from django.utils import timezone
+
 from campaigns.inbox import incoming_fetch, is_opt_out, replies_store
-from campaigns.models import Reply
-from contacts.models import StopListEntry
+from campaigns.models import Message, Reply
+from contacts.models import Contact, StopListEntry
 from providers.base import IncomingMessage
 from tests.campaigns.gateway_accounts import simulated_account
 
@@ -68,3 +72,63 @@ def test_a_nul_in_a_reply_is_dropped_not_fatal(simulator):
     reply = Reply.objects.get(phone="+79120000057")
     assert (reply.text, reply.is_opt_out) == ("СТОП", True)
     assert StopListEntry.objects.filter(phone="+79120000057").exists()
+
+
+def test_a_number_in_national_form_is_linked_and_opted_out_as_e164(simulator):
+    """An originator written 8912... (parsed to "+8912...") used to stop the whole
+    batch: the opt-out refused it as an invalid number, so no reply was stored."""
+    account = simulated_account(simulator, "webcom")
+    contact = Contact.objects.create(phone="+79120000061", first_name="Ann")
+    messages = [
+        IncomingMessage("n1", "+89120000061", "Стоп", None),
+        IncomingMessage("n2", "+79120000062", "СТОП", None),
+    ]
+
+    assert len(replies_store(account=account, messages=messages)) == 2
+
+    reply = Reply.objects.get(gateway_message_id="n1")
+    assert (reply.phone, reply.contact_id) == ("+79120000061", contact.pk)
+    assert set(StopListEntry.objects.values_list("phone", flat=True)) == {
+        "+79120000061",
+        "+79120000062",
+    }
+
+
+def test_a_stop_word_from_a_number_that_is_not_a_phone_does_not_lose_the_batch(
+    simulator,
+):
+    account = simulated_account(simulator, "smsc")
+    messages = [
+        IncomingMessage("s1", "+900", "STOP", None),
+        IncomingMessage("s2", "+79120000063", "stop", None),
+    ]
+
+    assert len(replies_store(account=account, messages=messages)) == 2
+
+    assert Reply.objects.get(gateway_message_id="s1").is_opt_out
+    assert list(StopListEntry.objects.values_list("phone", flat=True)) == [
+        "+79120000063"
+    ]
+
+
+def test_a_reply_is_linked_to_the_campaign_sent_before_it_arrived(
+    simulator, make_campaign
+):
+    """Fetched late (incoming is polled), a reply used to go to the newest campaign
+    sent to the number, even one sent after the reply arrived."""
+    account = simulated_account(simulator, "webcom")
+    answered, later = make_campaign(account=account), make_campaign(account=account)
+    now = timezone.now()
+    for campaign, sent in ((answered, now - timedelta(hours=2)), (later, now)):
+        Message.objects.create(
+            campaign=campaign, account=account, phone="+79120000064", text="x",
+            channel="sms", planned_at=sent, submitted_at=sent, status="delivered",
+            gateway_message_id=f"g{campaign.pk}",
+        )  # fmt: skip
+    received = now - timedelta(hours=1)
+    replies_store(
+        account=account,
+        messages=[IncomingMessage("r1", "+79120000064", "Да", received)],
+    )
+
+    assert Reply.objects.get().campaign_id == answered.pk

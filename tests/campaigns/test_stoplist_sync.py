@@ -49,6 +49,18 @@ def test_webcom_pushes_ours_and_pulls_theirs(simulator):
     assert pulled.count() == 2
 
 
+def test_a_number_the_gateway_lists_in_national_form_is_pulled(simulator):
+    """Listed as 8912... (read as "+8912..."), a number was skipped as unreadable: their
+    opt-out never reached us."""
+    account = simulated_account(simulator, "webcom")
+    sim_stop_list(simulator, account).add("89120000012")
+    result = stoplist_sync(account=account)
+    assert (result.pulled, result.error) == (1, "")
+    assert StopListEntry.objects.filter(phone="+79120000012").exists()
+    again = stoplist_sync(account=account)
+    assert (again.pushed, again.pulled, again.unlisted) == (0, 0, 0)
+
+
 def test_a_second_run_moves_nothing(simulator):
     account = simulated_account(simulator, "webcom")
     sim_stop_list(simulator, account).add("79120000010")

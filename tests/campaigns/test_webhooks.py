@@ -153,3 +153,28 @@ def _smsc_incoming_callback(simulator, sim_account, *, phone, text):
         "smsc", sim_account.login, phone=phone, text=text
     )
     return build(item, sim_account)
+
+
+@pytest.mark.django_db
+def test_smsc_incoming_message_at_the_status_url_is_stored_as_a_reply(
+    client, simulator
+):
+    """SMSC's cabinet has one handler URL for statuses and incoming messages (REFERENCE
+    §2.6): an incoming STOP posted there was taken for a status report of an unknown
+    message, kept as an orphan, and the reply with its opt-out was lost."""
+    from providers.simulator import smsc as smsc_protocol
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/status/"
+    item = simulator.state.add_incoming(
+        "smsc", account.login, phone="79120000043", text="СТОП"
+    )
+    path, body, content_type = smsc_protocol.build_incoming_callback(item, sim_account)
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert response.status_code == 200
+    assert Reply.objects.get().phone == "+79120000043"
+    assert StopListEntry.objects.filter(phone="+79120000043").exists()
+    assert not OrphanStatusReport.objects.exists()

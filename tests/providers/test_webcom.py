@@ -259,6 +259,26 @@ def test_w8_json_webhook_ids_are_strings_and_reply_has_ints():
     assert ack.body == vendor_sample("webcom", "webhook_ack.json")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id_sms":"3234","time":"2011-01-01 12:57:46","state":"read"}',
+        b'{"state":[{"id_sms":3234,"time":"2011-01-01 12:57:46","state":"read"}]}',
+    ],
+)
+def test_json_webhook_with_one_report_as_an_object_is_read_and_acknowledged(body):
+    """A lone object used to be read as a wrapper: its "state" word was iterated as the
+    list of reports, nothing was applied and the reply listed no id."""
+    gw = WebcomGateway(_config())
+    request = inbound(body, "application/json")
+    reports = gw.parse_status_callback(request)
+    assert [(r.gateway_message_id, r.status) for r in reports] == [
+        ("3234", DeliveryStatus.READ)
+    ]
+    assert reports[0].occurred_at == datetime(2011, 1, 1, 12, 57, 46, tzinfo=MSK)
+    assert gw.status_callback_ack(request, reports).body == b'[{"id_sms":3234}]'
+
+
 def test_webhook_reply_leaves_out_ids_it_could_not_read():
     gw = WebcomGateway(_config())
     body = (

@@ -1,0 +1,43 @@
+"""Status polling against the simulator: what is asked, and how often."""
+
+from datetime import timedelta
+
+import pytest
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from campaigns.models import Message
+from campaigns.polling import statuses_poll
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_smsc_is_asked_one_mass_status_request_a_minute(simulator, make_campaign):
+    """SMSC answers error 9 to more than one mass status request a minute (REFERENCE
+    §2.5, §2.14): a poll run sent up to twenty, all but the first refused, and
+    repeated errors get the IP blocked (error 4), sending included."""
+    account = simulated_account(simulator, "smsc")
+    campaign = make_campaign(account=account)
+    sent = timezone.now() - timedelta(minutes=5)
+    Message.objects.bulk_create(
+        Message(
+            campaign=campaign, account=account, phone=f"+7912{i:07d}", text="x",
+            channel="sms", planned_at=sent, submitted_at=sent, status="sent",
+            gateway_message_id=f"{i}:7912{i:07d}",
+        )
+        for i in range(250)
+    )  # fmt: skip
+    cache.clear()
+    simulator.state.request_log.clear()
+
+    statuses_poll()
+
+    status_requests = [
+        path for gateway, path, _at in simulator.state.request_log
+        if gateway == "smsc" and "status.php" in path
+    ]  # fmt: skip
+    assert len(status_requests) == 1
+    # Those not asked about are asked first next time, not a minute later still.
+    assert Message.objects.filter(polled_at__isnull=False).count() == 100
