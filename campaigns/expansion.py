@@ -29,7 +29,13 @@ from campaigns.audience import (
     parse_extra_numbers,
 )
 from campaigns.models import Campaign, Message
-from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
+from campaigns.planning import (
+    CONTACT_EXPRESSIONS,
+    CONTACT_VALUES,
+    SendPlan,
+    count,
+    template_values,
+)
 from campaigns.templating import render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
 
@@ -292,7 +298,11 @@ def _planned_sql(window: str) -> str:
 
 def _insert_contacts_python(campaign: Campaign, plan: SendPlan, reachable) -> int:
     total = reachable.count()
-    rows = reachable.order_by("id").values(*CONTACT_VALUES).iterator(chunk_size=BATCH)
+    rows = (
+        reachable.order_by("id")
+        .values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)
+        .iterator(chunk_size=BATCH)
+    )
     recipients = (
         Recipient(row["phone"], row["id"], template_values(row), row["time_zone"])
         for row in rows
@@ -318,7 +328,9 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     stats.duplicates += len(stopped_members)
     contacts = {
         row["phone"]: row
-        for row in Contact.objects.filter(phone__in=phones).values(*CONTACT_VALUES)
+        for row in Contact.objects.filter(phone__in=phones).values(
+            *CONTACT_VALUES, **CONTACT_EXPRESSIONS
+        )
     }
     recipients = []
     for phone, time_zone in phones.items():

@@ -8,12 +8,15 @@ numbers). Both must agree: tests compare them.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from campaigns import segments
@@ -101,18 +104,35 @@ class SendPlan:
         return datetime.combine(day, self.window_start, tzinfo=tz)
 
 
-# Contact columns a template can use (custom fields come from `attributes`).
+# Contact columns a template can use; read them with
+# `.values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)`.
 CONTACT_VALUES = (
     "id", "phone", "first_name", "last_name", "middle_name", "nickname", "email",
-    "attributes", "time_zone",
+    "time_zone",
 )  # fmt: skip
+# Custom fields as the stored JSON text: a number keeps the digits it was written with
+# ("1234.50", not the float 1234.5), as the SQL expansion's `->>` renders it.
+CONTACT_EXPRESSIONS = {"attributes_json": Cast("attributes", TextField())}
 
 
 def template_values(row: Mapping[str, object]) -> dict[str, object]:
-    """A contact row (from `.values(*CONTACT_VALUES)`) as placeholder values."""
-    values = dict(row.get("attributes") or {})  # type: ignore[call-overload]
-    values.update({k: v for k, v in row.items() if k not in ("id", "attributes")})
+    """A contact row (read as above) as placeholder values, custom fields rendered as
+    PostgreSQL's `->>` does: both expansion paths must write the same text."""
+    raw = row.get("attributes_json")
+    attributes = json.loads(raw, parse_float=Decimal) if isinstance(raw, str) else {}
+    values: dict[str, object] = {
+        key: _as_sql_text(value) for key, value in (attributes or {}).items()
+    }
+    values.update({k: v for k, v in row.items() if k not in ("id", "attributes_json")})
     return values
+
+
+def _as_sql_text(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
 
 
 def normalize_newlines(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -29,7 +30,14 @@ from campaigns.models import (
     CampaignStatusCount,
     Message,
 )
-from campaigns.planning import CONTACT_VALUES, SendPlan, count, template_values
+from campaigns.planning import (
+    CONTACT_EXPRESSIONS,
+    CONTACT_VALUES,
+    SendPlan,
+    count,
+    template_values,
+    zone,
+)
 from campaigns.sending import claim_ids, submit
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
@@ -42,6 +50,9 @@ from smsportal.textguard import check_field_sendable, check_sendable
 logger = logging.getLogger("campaigns.services")
 
 PREVIEW_SAMPLE = 5
+# A start time this far in the past when launching is a mistake to ask about, not an
+# order to send at once: the manager meant another moment.
+STALE_START = timedelta(minutes=5)
 HISTOGRAM_SAMPLE = 2000
 
 
@@ -117,7 +128,11 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
     # Samples of both parts, each standing for its own share of the audience.
     groups = [
         (
-            list(reachable.order_by("id").values(*CONTACT_VALUES)[:HISTOGRAM_SAMPLE]),
+            list(
+                reachable.order_by("id").values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)[
+                    :HISTOGRAM_SAMPLE
+                ]
+            ),
             contact_total,
         ),
         (_extra_rows(extra_phones[:HISTOGRAM_SAMPLE], extra_zones), len(extra_phones)),
@@ -143,7 +158,9 @@ def _extra_rows(phones: list[str], zones: dict[str, str]) -> list[dict]:
     """Pasted numbers as the expansion sees them: a contact's values where one exists."""
     contacts = {
         row["phone"]: row
-        for row in Contact.objects.filter(phone__in=phones).values(*CONTACT_VALUES)
+        for row in Contact.objects.filter(phone__in=phones).values(
+            *CONTACT_VALUES, **CONTACT_EXPRESSIONS
+        )
     }
     rows = []
     for phone in phones:
@@ -217,7 +234,22 @@ def _check_launchable(campaign: Campaign) -> None:
             _("This gateway cannot send this channel."), where="channel"
         )
     _check_sendable(campaign)
+    _check_start(campaign)
     require_audience(campaign)
+
+
+def _check_start(campaign: Campaign) -> None:
+    if campaign.start_at is None or campaign.start_at > timezone.now() - STALE_START:
+        return
+    local = campaign.start_at.astimezone(zone(campaign.time_zone) or UTC)
+    raise ApplicationError(
+        _(
+            "The start time (%(start)s) has passed: set a new one, or choose to send "
+            "at launch."
+        )
+        % {"start": f"{local:%d.%m.%Y %H:%M} {campaign.time_zone or 'UTC'}"},
+        where="start_at",
+    )
 
 
 def _check_sendable(campaign: Campaign) -> None:
@@ -488,7 +520,9 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     plan = SendPlan.for_campaign(campaign)
     contacts = {
         row["phone"]: row
-        for row in Contact.objects.filter(phone__in=normalized).values(*CONTACT_VALUES)
+        for row in Contact.objects.filter(phone__in=normalized).values(
+            *CONTACT_VALUES, **CONTACT_EXPRESSIONS
+        )
     }
     messages = []
     for phone in dict.fromkeys(normalized):

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -393,6 +393,36 @@ def test_test_send_of_a_text_saved_with_a_control_character_is_a_400(
     )
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
+
+
+def test_launch_with_a_start_time_long_past_asks_for_a_new_one(
+    manager_client, make_group, make_campaign
+):
+    start = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)  # 09:30 in Moscow
+    campaign = make_campaign(
+        [make_group("G", people(2))], start_at=start, time_zone="Europe/Moscow"
+    )
+
+    response = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "start_at"
+    assert "01.03.2026 09:30 Europe/Moscow" in response.json()["detail"]
+    campaign.refresh_from_db()
+    assert campaign.state == State.DRAFT
+    assert not Message.objects.filter(campaign=campaign).exists()
+
+
+def test_launch_moments_after_the_start_time_sends_at_once(
+    manager_client, make_group, make_campaign
+):
+    start = timezone.now() - timedelta(minutes=1)
+    campaign = make_campaign([make_group("G", people(2))], start_at=start)
+
+    response = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "sending"
 
 
 def test_launch_of_a_sender_saved_with_a_control_character_is_a_400(

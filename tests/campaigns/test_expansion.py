@@ -167,3 +167,30 @@ def test_escape_character_at_a_part_boundary_is_counted_exactly(
     message = Message.objects.get()
     assert message.segments == 3
     assert message.estimated_cost == Decimal("7.50")
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_custom_fields_read_the_same_on_both_paths(
+    request, path, make_group, make_campaign
+):
+    # Numbers keep the digits they were written with; yes/no reads true/false, as
+    # PostgreSQL's ->> renders them (the Python path once wrote 1234.5, True, 1e-05).
+    if path == "python":
+        request.getfixturevalue("python_only")
+    from django.db import connection
+
+    from contacts.models import CustomField
+
+    for key in ("debt", "vip", "tiny", "city", "missing"):
+        CustomField.objects.create(key=key, label=key)
+    group = make_group("G", [("+79120000001", "A", MOSCOW)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE contacts_contact SET attributes =
+               '{"debt": 1234.50, "vip": true, "tiny": 1e-05, "city": "Омск"}'::jsonb"""
+        )
+    campaign = make_campaign([group], text="{debt}|{vip}|{tiny}|{city}|{missing}")
+
+    campaign_expand(campaign=campaign)
+
+    assert Message.objects.get().text == "1234.50|true|0.00001|Омск|"
