@@ -27,6 +27,21 @@ RESEND_STATUSES = (
 
 
 @dataclass(frozen=True, slots=True)
+class GroupChoice:
+    """The groups a campaign goes to and leaves out, saved or still in the composer."""
+
+    include: tuple[int, ...]
+    exclude: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> GroupChoice:
+        return cls(
+            include=tuple(campaign.include_groups.values_list("id", flat=True)),
+            exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ExtraNumber:
     phone: str
     time_zone: str
@@ -62,10 +77,13 @@ def parse_extra_numbers(text: str) -> ExtraNumbers:
     return result
 
 
-def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
-    """Contacts in the included groups and in none of the excluded ones (stop list kept)."""
-    include = list(campaign.include_groups.values_list("id", flat=True))
-    exclude = list(campaign.exclude_groups.values_list("id", flat=True))
+def audience_contacts(
+    campaign: Campaign, groups: GroupChoice | None = None
+) -> QuerySet[Contact]:
+    """Contacts in the included groups and in none of the excluded ones (stop list
+    kept); `groups` instead of the saved ones for a composer's unsaved choice."""
+    groups = groups or GroupChoice.of(campaign)
+    include, exclude = list(groups.include), list(groups.exclude)
     if not include:
         return Contact.objects.none()
     members = GroupMembership.objects.filter(contact=OuterRef("pk"))
@@ -75,7 +93,9 @@ def audience_contacts(campaign: Campaign) -> QuerySet[Contact]:
     return queryset
 
 
-def audience_members(campaign: Campaign, phones: Collection[str]) -> set[str]:
+def audience_members(
+    campaign: Campaign, phones: Collection[str], groups: GroupChoice | None = None
+) -> set[str]:
     """Those of `phones` that are contacts of the campaign's groups (stop list or not).
 
     A stop-listed member is counted with the groups; pasting it again makes it a
@@ -83,7 +103,7 @@ def audience_members(campaign: Campaign, phones: Collection[str]) -> set[str]:
     """
     if not phones:
         return set()
-    members = audience_contacts(campaign).filter(phone__in=phones)
+    members = audience_contacts(campaign, groups).filter(phone__in=phones)
     return set(members.values_list("phone", flat=True))
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit
 from accounts.models import AuditEvent
 from campaigns.audience import (
+    GroupChoice,
     audience_contacts,
     audience_members,
     is_stopped_q,
@@ -93,11 +94,16 @@ def campaign_price(campaign: Campaign) -> Decimal | None:
     return estimate.total / max(estimate.segments, 1)
 
 
-def campaign_preview(*, campaign: Campaign) -> Preview:
-    """What launching would do: counts, segments, cost, samples — without writing."""
+def campaign_preview(
+    *, campaign: Campaign, groups: GroupChoice | None = None
+) -> Preview:
+    """What launching would do: counts, segments, cost, samples — without writing.
+
+    `campaign` may be unsaved (the composer's live preview), its groups then given.
+    """
     plan = SendPlan.for_campaign(campaign)
     preview = Preview()
-    contacts = audience_contacts(campaign)
+    contacts = audience_contacts(campaign, groups)
     preview.stop_listed = contacts.filter(is_stopped_q()).count()
     reachable = contacts.exclude(is_stopped_q())
     extra = parse_extra_numbers(campaign.extra_numbers)
@@ -114,7 +120,7 @@ def campaign_preview(*, campaign: Campaign) -> Preview:
             "phone", flat=True
         )
     )
-    stopped_members = audience_members(campaign, stopped)
+    stopped_members = audience_members(campaign, stopped, groups)
     preview.stop_listed += len(stopped - stopped_members)
     extra_phones = [phone for phone in extra_phones if phone not in stopped]
     overlap = (

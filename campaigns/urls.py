@@ -12,6 +12,13 @@ urlpatterns = [
     path("<int:pk>/edit/", views.CampaignUpdateView.as_view(), name="edit"),
     path("<int:pk>/progress/", views.campaign_progress_partial, name="progress"),
     path("<int:pk>/preview/", views.campaign_preview, name="preview"),
+    # The composer's live preview, before and after the first save.
+    path("compose-preview/", views.campaign_compose_preview, name="compose_preview"),
+    path(
+        "<int:pk>/compose-preview/",
+        views.campaign_compose_preview,
+        name="compose_preview",
+    ),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
     path("<int:pk>/pause/", views.campaign_pause, name="pause"),
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),

@@ -11,7 +11,7 @@ from django_tables2 import SingleTableMixin
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.views.generic import CreateView, UpdateView
 
 from accounts.permissions import PermissionRequired
 from campaigns import services
+from campaigns.audience import GroupChoice
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
     VIBER_CHANNELS,
@@ -221,6 +222,44 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     context["can_launch"] = campaign_actions(
         campaign=campaign, user=request.user
     ).launch
+    return render(request, "campaigns/_campaign_preview.html", context)
+
+
+@require_POST
+def campaign_compose_preview(
+    request: HttpRequest, pk: int | None = None
+) -> HttpResponse:
+    """htmx: the preview of what the composer holds now, saved or not; no launch
+    button, since launching takes the saved draft."""
+    if not request.user.has_perm(CHANGE_PERM if pk else ADD_PERM):
+        raise PermissionDenied
+    instance = get_object_or_404(campaign_list(), pk=pk) if pk else Campaign()
+    data = request.POST.copy()
+    if not data.get("name", "").strip():
+        data["name"] = "-"  # saving needs a name; counting the audience does not
+    form = CampaignForm(data, instance=instance)
+    context: dict[str, Any] = {"live": True, "campaign": instance}
+    if not instance.is_editable:
+        context["preview_error"] = _("Only a draft can be changed.")
+    elif not form.is_valid():
+        context["form_errors"] = [
+            f"{form.fields[name].label}: {error}" if name in form.fields else error
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+    else:
+        campaign = form.save(commit=False)
+        groups = GroupChoice(
+            include=tuple(g.pk for g in form.cleaned_data["include_groups"]),
+            exclude=tuple(g.pk for g in form.cleaned_data["exclude_groups"]),
+        )
+        context["campaign"] = campaign
+        try:
+            context["preview"] = services.campaign_preview(
+                campaign=campaign, groups=groups
+            )
+        except ApplicationError as exc:
+            context["preview_error"] = error_text(exc)
     return render(request, "campaigns/_campaign_preview.html", context)
 
 

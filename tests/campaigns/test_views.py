@@ -335,6 +335,72 @@ def test_preview_counts_the_audience(manager_client, make_group, make_campaign):
     assert 'data-action="launch"' in body
 
 
+def test_live_preview_counts_the_unsaved_form(manager_client, make_group, account):
+    group = make_group("Clients", people(3))
+    StopListEntry.objects.create(phone="+79120000002")
+    data = composer_data(
+        account, name="", include_groups=[group.pk], extra_numbers="+79990000001"
+    )
+
+    response = manager_client.post(reverse("campaigns:compose_preview"), data)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "data-preview-live" in body
+    assert 'data-preview-total="3"' in body  # 2 reachable members + 1 pasted
+    assert 'data-preview="stop_listed">1<' in body
+    assert "Hello Name0" in body
+    assert 'data-action="launch"' not in body  # launching takes the saved draft
+    assert not Campaign.objects.exists()
+
+
+def test_live_preview_of_a_draft_follows_the_edit_not_the_saved_text(
+    manager_client, make_group, make_campaign, account
+):
+    group = make_group("Clients", people(2))
+    campaign = make_campaign([group], text="Saved {first_name}")
+    data = composer_data(account, text="Edited {first_name}", include_groups=[group.pk])
+
+    response = manager_client.post(url("compose_preview", campaign), data)
+
+    body = response.content.decode()
+    assert "Edited Name0" in body
+    assert 'data-preview="save-to-launch"' in body
+    campaign.refresh_from_db()
+    assert campaign.text == "Saved {first_name}"
+
+
+def test_live_preview_names_what_keeps_it_from_counting(manager_client, account):
+    data = composer_data(account, text="Hello {nobody}")
+
+    response = manager_client.post(reverse("campaigns:compose_preview"), data)
+
+    body = response.content.decode()
+    assert "data-preview-error" in body
+    assert "Text: Unknown placeholder {nobody}" in body
+
+
+def test_live_preview_of_a_launched_campaign_is_refused(
+    manager_client, make_campaign, account
+):
+    campaign = make_campaign(state=State.SENDING)
+
+    response = manager_client.post(
+        url("compose_preview", campaign), composer_data(account)
+    )
+
+    assert "Only a draft can be changed." in response.content.decode()
+
+
+def test_live_preview_needs_the_right_to_compose(viewer_client, make_campaign, account):
+    campaign = make_campaign()
+    for target in (
+        reverse("campaigns:compose_preview"),
+        url("compose_preview", campaign),
+    ):
+        assert viewer_client.post(target, composer_data(account)).status_code == 403
+
+
 def test_preview_counts_a_stop_listed_member_pasted_again_once(
     manager_client, make_group, make_campaign
 ):

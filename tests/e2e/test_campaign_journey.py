@@ -91,6 +91,11 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     quiet = page.locator("#id_respect_quiet_hours")
     if quiet.is_checked():
         quiet.uncheck()
+    # The preview follows the unsaved form: audience, samples, no launch before saving.
+    live = page.locator("#campaign-preview [data-preview-live]")
+    expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
+    expect(live.locator("[data-preview=samples]")).to_contain_text("Hello Анна")
+    expect(page.locator("[data-action=launch]")).to_have_count(0)
     shoot(page, "campaign-composer")
     browser_problems.assert_none("on the composer")
     page.get_by_role("button", name="Save draft").click()
