@@ -5,11 +5,10 @@ The REST API validates through the same CampaignForm, so both say the same thing
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -30,6 +29,7 @@ from campaigns.selectors import (
 )
 from campaigns.templating import CONTACT_FIELDS, parse_template, render
 from contacts.models import ContactGroup
+from contacts.timezones import time_zone_choices
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
 from providers.registry import gateway_class
@@ -46,34 +46,10 @@ SENT_FIELDS = (
     "sender", *SENT_TEXT_FIELDS, *(f"voice_{key}" for key in VOICE_FIELDS),
 )  # fmt: skip
 MAX_TEST_PHONES = 10
-# Russia's zones from west to east, offered first; every IANA zone follows.
-RUSSIAN_ZONES = (
-    "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
-    "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
-    "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka",
-)  # fmt: skip
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Invalid pasted numbers named one by one; the rest are counted.
 MAX_LISTED_INVALID = 5
 PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
-
-
-@functools.cache
-def _other_zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones() - set(RUSSIAN_ZONES)))
-
-
-def time_zone_choices() -> list[tuple[str, Any]]:
-    now = timezone.now()
-
-    def label(name: str) -> str:
-        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
-        return f"{name} (UTC{offset[:3]}:{offset[3:]})"
-
-    return [
-        (_("Russia"), [(name, label(name)) for name in RUSSIAN_ZONES]),
-        (_("Other"), [(name, name) for name in _other_zones()]),
-    ]
 
 
 def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:

@@ -74,6 +74,9 @@ class ContactIn(Schema):
     attributes: dict[str, Any] = {}
     consent_source: ContactConsent = ""
     consent_at: datetime | None = None
+    # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (none for
+    # mobiles).
+    time_zone: str = ""
     groups: list[int] = []
 
 
@@ -88,6 +91,7 @@ class ContactPatch(Schema):
     attributes: dict[str, Any] | None = None
     consent_source: ContactConsent | None = None
     consent_at: datetime | None = None
+    time_zone: str | None = None  # "": back to the numbering plan's
     groups: list[int] | None = None
 
 
@@ -268,7 +272,7 @@ def contact_update(
     contact = get_object_or_404(Contact, pk=contact_id)
     data = payload.dict(exclude_unset=True)
     for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
-                 "consent_source", "attributes"):  # fmt: skip
+                 "consent_source", "attributes", "time_zone"):  # fmt: skip
         if name in data and data[name] is None:
             # null on a field that cannot be null: "" (or {}), except the phone.
             if name == "phone":

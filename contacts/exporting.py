@@ -29,6 +29,7 @@ BUILT_IN = (
     "nickname",
     "birthday",
     "email",
+    "time_zone",  # imported back as stated, so a zone set by hand survives a round trip
 )
 BATCH_ROWS = 1000
 

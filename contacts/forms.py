@@ -1,3 +1,4 @@
+import functools
 from collections.abc import Sequence
 
 from django import forms
@@ -6,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.importing.fields import field_choices, field_label
 from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
-from contacts.services import TEXT_FIELDS
+from contacts.services import TEXT_FIELDS, plan_time_zone
+from contacts.timezones import time_zone_choices
 from smsportal.textguard import guard_fields
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -62,6 +64,17 @@ class ContactForm(StyledForm):
     nickname = forms.CharField(label=_("Nickname"), max_length=100, required=False)
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=DATE_INPUT)
     email = forms.EmailField(label=_("Email"), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        choices=functools.partial(
+            time_zone_choices, blank=_("By the number (none for a mobile)")
+        ),
+        help_text=_(
+            "Quiet hours follow it. A mobile number tells no region: choose the zone "
+            "here, or campaigns use their own."
+        ),
+    )
     consent_source = forms.CharField(
         label=_("Consent source"),
         max_length=200,
@@ -95,6 +108,9 @@ class ContactForm(StyledForm):
             for name in ("phone", "last_name", "first_name", "middle_name", "nickname",
                          "birthday", "email", "consent_source")
         }  # fmt: skip
+        # The plan's zone shows as "by the number", so a new number brings its own.
+        by_plan = contact.time_zone == plan_time_zone(contact.phone)
+        initial["time_zone"] = "" if by_plan else contact.time_zone
         initial["groups"] = list(contact.groups.all())
         for key, value in (contact.attributes or {}).items():
             initial[f"cf_{key}"] = value

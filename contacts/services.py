@@ -25,6 +25,7 @@ from contacts.models import (
     StopListEntry,
 )
 from contacts.phone import InvalidPhone, normalize_phone
+from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_field_sendable, check_sendable
 
@@ -44,6 +45,25 @@ def phone_normalize_or_error(*, phone: str, where: str = "phone") -> Any:
             _("“%(phone)s” is not a valid phone number: %(reason)s")
             % {"phone": phone, "reason": exc.reason},
             where=where,
+        ) from None
+
+
+def plan_time_zone(phone: str) -> str:
+    """The numbering plan's zone of a stored number ("" for mobiles and the unknown)."""
+    try:
+        return normalize_phone(phone).time_zone
+    except InvalidPhone:
+        return ""
+
+
+def time_zone_or_error(value: str) -> str:
+    """The IANA name of a zone as people write it, or an ApplicationError saying why."""
+    try:
+        return parse_time_zone(value)
+    except UnknownTimeZone as exc:
+        raise ApplicationError(
+            _("“%(value)s”: %(reason)s") % {"value": value, "reason": exc},
+            where="time_zone",
         ) from None
 
 
@@ -103,6 +123,9 @@ def contact_create(
     _check_sendable({"phone": phone, **fields})
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
+    # A zone given by hand wins; else the numbering plan's (none for mobiles).
+    stated = fields.pop("time_zone", "") or ""
+    zone = time_zone_or_error(stated) if stated.strip() else normalized.time_zone
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -111,7 +134,7 @@ def contact_create(
     contact = Contact(
         phone=normalized.e164,
         is_mobile=normalized.is_mobile,
-        time_zone=normalized.time_zone,
+        time_zone=zone,
         **{k: v for k, v in fields.items() if k in CONTACT_FIELDS},
     )
     try:
@@ -135,6 +158,7 @@ def contact_update(
     _check_sendable(fields)
     phone = fields.pop("phone", None)
     _check_email(fields)
+    stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)
         if (
@@ -149,6 +173,12 @@ def contact_update(
         contact.phone = normalized.e164
         contact.is_mobile = normalized.is_mobile
         contact.time_zone = normalized.time_zone
+    if stated is not None:
+        contact.time_zone = (
+            time_zone_or_error(stated)
+            if stated.strip()
+            else plan_time_zone(contact.phone)
+        )
     for name, value in fields.items():
         if name in CONTACT_FIELDS:
             setattr(contact, name, value)

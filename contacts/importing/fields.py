@@ -19,6 +19,7 @@ CONTACT_FIELDS = {
     "nickname": _("Nickname"),
     "birthday": _("Birthday"),
     "email": _("Email"),
+    "time_zone": _("Time zone"),
 }
 STOPLIST_FIELDS = {"phone": _("Phone"), "reason": _("Reason")}
 
@@ -42,6 +43,10 @@ HEADER_ALIASES = {
     "email": (
         "email", "емейл", "имейл", "почта", "электроннаяпочта", "элпочта", "mail",
         "адресэлектроннойпочты",
+    ),
+    "time_zone": (
+        "часовойпояс", "пояс", "таймзона", "часовойпоясклиента", "timezone", "tz",
+        "zone",
     ),
     "reason": ("причина", "комментарий", "reason", "comment", "note"),
 }  # fmt: skip

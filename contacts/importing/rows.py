@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from contacts.importing.fields import ATTR_PREFIX
 from contacts.models import CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
+from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.lib.decimals import parse_decimal
 from smsportal.lib.textcheck import UNSENDABLE, first_unsendable, remove_unsendable
 from smsportal.textguard import describe
@@ -164,6 +165,9 @@ class RowParser:
             self.staged_fields |= {"last_name", "first_name", "middle_name"}
         self._name_columns = [self.by_field.get(name) for name in NAME_FIELDS]
         self._full_name = self.by_field.get("full_name")
+        # A zone the file states wins over the numbering plan's (none for mobiles).
+        self._time_zone = self.by_field.get("time_zone") if kind == "contacts" else None
+        self._zones: dict[str, str | RowRejected] = {}
         self._converters = self._prepare()
         self._attribute_converters = self._prepare_attributes()
         # Texts the runner builds once per file (reasons for duplicates and the like).
@@ -274,6 +278,10 @@ class RowParser:
         )  # fmt: skip
         clean = clean_cell if messy else str.strip
         values = [str(row_no), *phone]
+        if self._time_zone is not None:
+            stated = clean(cells[self._time_zone.index])
+            if stated:
+                values[3] = self._zone(stated)
         if self.kind == "contacts":
             values += self._names(cells, clean)
         for index, convert, empty in self._converters:
@@ -294,6 +302,22 @@ class RowParser:
             if len(self.cleaned_examples) < CLEANED_EXAMPLES:
                 self.cleaned_examples.append({"row": row_no, "reason": cleaned})
         return values
+
+    def _zone(self, value: str) -> str:
+        """The IANA name of a stated zone; a file repeats a few, each parsed once."""
+        known = self._zones.get(value)
+        if known is None:
+            try:
+                known = parse_time_zone(value)
+            except UnknownTimeZone as exc:
+                column = self._time_zone
+                assert column is not None  # noqa: S101 - only called when mapped
+                known = RowRejected(self.reason(column, str(exc), value))
+            if len(self._zones) < MEMO_SIZE:
+                self._zones[value] = known
+        if isinstance(known, RowRejected):
+            raise known
+        return known
 
     def _without_unsendable(self, cells: list[str]) -> tuple[list[str], str | None]:
         """The cells without characters no gateway can carry, and what was removed

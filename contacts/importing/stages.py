@@ -40,9 +40,11 @@ ORM_CHUNK = 500
 SWITCH_INTERVAL = 0.0005
 CONTACT_TEXT_FIELDS = (*NAME_FIELDS, "email")
 # Fields an import may change on an existing contact (the phone-derived ones never do).
-UPDATABLE = (*NAME_FIELDS, "birthday", "email", "attributes")
-# Staged values of an existing contact, after its id.
-EXISTING_COLUMNS = CONTACT_COLUMNS[4:]
+UPDATABLE = (*NAME_FIELDS, "birthday", "email", "time_zone", "attributes")
+# Staged values of an existing contact, after its id (from the time zone on: the phone
+# and its type are what found the contact).
+EXISTING_FROM = CONTACT_COLUMNS.index("time_zone")
+EXISTING_COLUMNS = CONTACT_COLUMNS[EXISTING_FROM:]
 
 Values = list[str]
 
@@ -164,7 +166,9 @@ class PostgresStage:
                 # An empty cell never erases: it is NULL in the UPDATE's COALESCE.
                 existing = "".join(
                     [
-                        f"{pk}\t" + "\t".join([v or NULL for v in values[4:]]) + "\n"
+                        f"{pk}\t"
+                        + "\t".join([v or NULL for v in values[EXISTING_FROM:]])
+                        + "\n"
                         for pk, values in chunk.existing
                     ]
                 )
@@ -463,6 +467,8 @@ class FileStage:
         changed = False
         for name in UPDATABLE[:-1]:
             value = fields.get(name)
+            if name == "time_zone" and not value:
+                continue  # an empty cell leaves the zone alone, as on PostgreSQL
             if value is not None and getattr(contact, name) != value:
                 setattr(contact, name, value)
                 changed = True

@@ -43,15 +43,38 @@ def detect_encoding(sample: bytes) -> str:
         raise UnreadableFile("legacy_excel")
     if b"\x00" in sample:
         raise UnreadableFile("binary")
-    for encoding in ("utf-8", "cp1251"):
-        try:
-            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-        except UnicodeDecodeError:
-            continue
-        if not looks_like_text(text):
-            raise UnreadableFile("binary")
-        return encoding
-    raise UnreadableFile("encoding")
+    if _mostly_utf8(sample):
+        encoding = "utf-8"
+    else:
+        encoding = "cp1251"
+    try:
+        text = codecs.getincrementaldecoder(encoding)(
+            errors="replace" if encoding == "utf-8" else "strict"
+        ).decode(sample, final=False)
+    except UnicodeDecodeError:
+        raise UnreadableFile("encoding") from None
+    if not looks_like_text(text):
+        raise UnreadableFile("binary")
+    return encoding
+
+
+# Valid non-ASCII characters per invalid byte above which a sample is UTF-8 with a few
+# broken bytes (a value cut mid-letter by a database export) rather than windows-1251,
+# where nearly every Cyrillic letter is an invalid UTF-8 byte.
+UTF8_DAMAGE_RATIO = 20
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    text = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape").decode(
+        sample, final=False
+    )
+    invalid = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    if not invalid:
+        return True
+    valid = sum(1 for ch in text if ch > "\x7f") - invalid
+    # Decoding it as windows-1251 would garble every letter without a word; as UTF-8,
+    # only the rows with the broken bytes are rejected, each named.
+    return valid >= UTF8_DAMAGE_RATIO * invalid
 
 
 def looks_like_text(text: str) -> bool:
@@ -75,7 +98,9 @@ def detect_delimiter(text: str) -> str:
                 len(r)
                 # newline="": records may end in a lone CR (Excel for Mac's CSV).
                 for r in csv.reader(
-                    io.StringIO(sample, newline=""), delimiter=delimiter
+                    io.StringIO(sample, newline=""),
+                    delimiter=delimiter,
+                    skipinitialspace=True,
                 )
                 if r
             ]
@@ -107,7 +132,8 @@ def iter_records(
     never closed, or text right after a closing quote, raises UnreadableFile naming the
     record, instead of silently swallowing the rest of the file into one cell.
     """
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    # skipinitialspace: `79161234567, "Иванов, Иван"` quotes the name after the space.
+    reader = csv.reader(text, delimiter=delimiter, strict=True, skipinitialspace=True)
     number = 0
     try:
         for cells in reader:

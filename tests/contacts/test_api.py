@@ -311,3 +311,28 @@ def test_other_schema_errors_stay_a_422_naming_the_field(api):
     assert error["ctx"]["max_length"] == 100
     assert error["msg"] == "String should have at most 100 characters"
     assert not Contact.objects.exists()
+
+
+def test_a_mobile_contact_takes_a_time_zone_as_people_write_it(api):
+    response = api.post(
+        "/api/v1/contacts",
+        {"phone": "+79123456789", "time_zone": "МСК+7"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["time_zone"] == "Asia/Vladivostok"
+    contact_id = response.json()["id"]
+
+    wrong = api.patch(
+        f"/api/v1/contacts/{contact_id}", {"time_zone": "Марс"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert wrong.status_code == 400
+    assert wrong.json()["where"] == "time_zone"
+    assert "Марс" in wrong.json()["detail"]
+
+    back = api.patch(
+        f"/api/v1/contacts/{contact_id}", {"time_zone": ""},
+        content_type="application/json",
+    )  # fmt: skip
+    assert back.json()["time_zone"] == ""  # a mobile number has no zone of its own

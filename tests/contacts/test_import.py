@@ -574,3 +574,65 @@ def test_xlsx_with_an_empty_first_sheet_reads_the_sheet_with_the_data(
 
     assert (report.rows, report.created) == (1, 1)
     assert Contact.objects.get().first_name == "Иван"
+
+
+def test_a_utf8_file_with_one_broken_letter_rejects_only_that_row(
+    do_import, stage_kind
+):
+    # A database export cut one name mid-letter. The file is still UTF-8: the other
+    # names arrive intact and the broken row is named in the rejects.
+    rows = [f"+7912{i:07d};Анна\n".encode() for i in range(40)]
+    rows[20] = b"+79129999999;\xd0\n"  # the first byte of a two-byte letter only
+    report, rejects = do_import(
+        b"".join(rows), header=False, mapping=["phone", "first_name"]
+    )
+    assert report.encoding == "utf-8"
+    assert report.created == 39
+    assert report.invalid == 1
+    assert set(Contact.objects.values_list("first_name", flat=True)) == {"Анна"}
+    assert "+79129999999" in rejects
+    assert "not valid in the file's encoding" in rejects
+
+
+def test_a_quoted_name_after_a_comma_and_a_space(do_import, stage_kind):
+    data = 'phone, last_name, first_name\n+79123456789, "Иванов, мл.", "Иван"\n'
+    report, _rejects = do_import(data.encode())
+    assert report.created == 1
+    ivan = Contact.objects.get()
+    assert (ivan.last_name, ivan.first_name) == ("Иванов, мл.", "Иван")
+
+
+def test_a_time_zone_column_sets_the_zone_mobiles_lack(do_import, stage_kind):
+    # A Russian mobile number carries no region: the file's zone decides its quiet
+    # hours. Written as people write it; an empty cell keeps the numbering plan's.
+    data = (
+        "Телефон;Имя;Часовой пояс\n"
+        "+79120000001;Вера;Asia/Vladivostok\n"
+        "+79120000002;Глеб;МСК+7\n"
+        "+79120000003;Дина;utc+5\n"
+        "+74951234567;Офис;\n"
+        "+79120000004;Марк;Марс\n"
+    )
+    report, rejects = do_import(data.encode())
+    zones = dict(Contact.objects.values_list("phone", "time_zone"))
+    assert zones == {
+        "+79120000001": "Asia/Vladivostok",
+        "+79120000002": "Asia/Vladivostok",
+        "+79120000003": "Asia/Yekaterinburg",
+        "+74951234567": "Europe/Moscow",
+    }
+    assert report.invalid == 1
+    assert "Часовой пояс" in rejects
+    assert "Марс" in rejects
+
+
+def test_a_time_zone_column_updates_a_contact_and_an_empty_cell_keeps_it(
+    do_import, stage_kind
+):
+    Contact.objects.create(phone="+79120000001", time_zone="Europe/Moscow")
+    Contact.objects.create(phone="+79120000002", time_zone="Asia/Omsk")
+    data = "phone;time zone\n+79120000001;Asia/Irkutsk\n+79120000002;\n"
+    report, _rejects = do_import(data.encode(), update=True)
+    zones = dict(Contact.objects.values_list("phone", "time_zone"))
+    assert zones == {"+79120000001": "Asia/Irkutsk", "+79120000002": "Asia/Omsk"}
+    assert (report.updated, report.unchanged) == (1, 1)

@@ -114,3 +114,19 @@ def test_text_after_a_closing_quote_is_malformed_with_its_row():
 def test_quotes_inside_an_unquoted_cell_are_text():
     text = io.StringIO('a,b\n1,Иван "Ваня" Петров\n')
     assert list(csvio.iter_records(text, ","))[-1] == (2, ["1", 'Иван "Ваня" Петров'])
+
+
+@pytest.mark.parametrize("name", ["Анна", "Иван"])  # "Анна" has no byte cp1251 lacks
+def test_utf8_with_a_broken_byte_stays_utf8(name):
+    # A database export that cut one value mid-letter: read as windows-1251, every
+    # name in the file would turn to mojibake; as UTF-8 only that row is rejected.
+    rows = f"{name};+79123456789\n".encode() * 50
+    data = rows + "Ж".encode()[:1] + b";+79123456780\n" + rows
+    assert csvio.detect_encoding(data) == "utf-8"
+
+
+def test_windows_1251_with_a_valid_utf8_pair_is_still_windows_1251():
+    # "Ёлка" in windows-1251 holds A8 after a letter: a few byte pairs may read as
+    # UTF-8 by chance, the rest does not.
+    data = "Ёлка;Телефон\nИван;+79123456789\n".encode("cp1251") * 20
+    assert csvio.detect_encoding(data) == "cp1251"

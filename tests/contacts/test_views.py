@@ -384,3 +384,31 @@ def test_export_view_streams_csv_of_the_filter(manager_client, group):
     assert "+79031112233" not in body
     response = manager_client.get(reverse("contacts:export"), {"format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_a_contact_form_sets_the_zone_a_mobile_number_lacks(manager_client):
+    manager_client.post(
+        reverse("contacts:create"),
+        {"phone": "+79123456789", "time_zone": "Asia/Vladivostok"},
+    )
+    contact = Contact.objects.get()
+    assert contact.time_zone == "Asia/Vladivostok"
+    form = manager_client.get(reverse("contacts:edit", args=[contact.pk])).context[
+        "form"
+    ]
+    assert form.initial["time_zone"] == "Asia/Vladivostok"
+
+
+def test_a_landline_zone_shows_as_by_the_number_and_follows_a_new_number(
+    manager_client,
+):
+    manager_client.post(reverse("contacts:create"), {"phone": "+74951234567"})
+    contact = Contact.objects.get()
+    assert contact.time_zone == "Europe/Moscow"
+    edit = reverse("contacts:edit", args=[contact.pk])
+    form = manager_client.get(edit).context["form"]
+    assert form.initial["time_zone"] == ""
+    # Saved as shown, with a Vladivostok landline: the zone follows the number.
+    manager_client.post(edit, {"phone": "+74232223344", "time_zone": ""})
+    contact.refresh_from_db()
+    assert contact.time_zone == "Asia/Vladivostok"

@@ -1,0 +1,107 @@
+"""Time zones as people write them: IANA names, "МСК+7", "UTC+10", "+03:00".
+
+A contact's zone decides the quiet hours of every campaign sent to it. The numbering
+plan gives one for most landlines, but a Russian mobile number (+7 9XX) carries no
+region, so the zone of such a contact comes from the contact itself: the form, the API
+or an imported column.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# Russia's zones from west to east, offered first; every IANA zone follows.
+RUSSIAN_ZONES = (
+    "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
+    "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
+    "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka",
+)  # fmt: skip
+# Russia keeps no summer time, so an offset names one of its zones for good; the city
+# is the one Russians name the zone by ("МСК+7" is Vladivostok time).
+RUSSIAN_ZONE_BY_UTC_HOURS = {
+    2: "Europe/Kaliningrad", 3: "Europe/Moscow", 4: "Europe/Samara",
+    5: "Asia/Yekaterinburg", 6: "Asia/Omsk", 7: "Asia/Krasnoyarsk", 8: "Asia/Irkutsk",
+    9: "Asia/Yakutsk", 10: "Asia/Vladivostok", 11: "Asia/Magadan",
+    12: "Asia/Kamchatka",
+}  # fmt: skip
+MOSCOW_UTC_HOURS = 3
+
+_MOSCOW_OFFSET = re.compile(r"(?:мск|msk)\s*(?:([+\-−])\s*(\d{1,2}))?", re.IGNORECASE)
+_UTC_OFFSET = re.compile(
+    r"(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?::?(\d\d))?(?:\s*ч(?:ас(?:а|ов)?)?\.?)?",
+    re.IGNORECASE,
+)
+
+
+class UnknownTimeZone(ValueError):
+    """The text names no time zone; str() says what was expected, translated."""
+
+
+def parse_time_zone(text: str) -> str:
+    """The IANA name for a zone written as a name, "МСК+7", "UTC+10" or "+03:00"."""
+    value = text.strip()
+    named = _iana_names().get(value.casefold())
+    if named:
+        return named
+    moscow = _MOSCOW_OFFSET.fullmatch(value)
+    if moscow:
+        sign, hours = moscow.groups()
+        shift = int(hours or 0) * (-1 if sign in ("-", "−") else 1)
+        return _by_utc_hours(MOSCOW_UTC_HOURS + shift, 0, value)
+    utc = _UTC_OFFSET.fullmatch(value)
+    if utc:
+        sign, hours, minutes = utc.groups()
+        total = int(hours) * (-1 if sign in ("-", "−") else 1)
+        return _by_utc_hours(total, int(minutes or 0), value)
+    raise UnknownTimeZone(
+        _("not a time zone; write a name such as Asia/Vladivostok, or МСК+7 or UTC+10")
+    )
+
+
+def _by_utc_hours(hours: int, minutes: int, value: str) -> str:
+    if minutes:
+        raise UnknownTimeZone(
+            _("an offset with minutes; write the zone's name, such as Asia/Kolkata")
+        )
+    russian = RUSSIAN_ZONE_BY_UTC_HOURS.get(hours)
+    if russian:
+        return russian
+    if -12 <= hours <= 14:
+        # Etc/GMT's sign is inverted by POSIX convention: Etc/GMT-5 is UTC+5.
+        return f"Etc/GMT{-hours:+d}" if hours else "Etc/UTC"
+    raise UnknownTimeZone(_("no time zone is that far from UTC"))
+
+
+@functools.cache
+def _iana_names() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+@functools.cache
+def _other_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones() - set(RUSSIAN_ZONES)))
+
+
+def time_zone_choices(*, blank: Any = None) -> list[tuple[Any, Any]]:
+    """Select choices: Russia's zones with their offsets first, then every other one;
+    with `blank`, an empty choice labelled so first."""
+    now: datetime = timezone.now()
+
+    def label(name: str) -> str:
+        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
+        return f"{name} (UTC{offset[:3]}:{offset[3:]})"
+
+    choices: list[tuple[Any, Any]] = [("", blank)] if blank is not None else []
+    return [
+        *choices,
+        (gettext_lazy("Russia"), [(name, label(name)) for name in RUSSIAN_ZONES]),
+        (gettext_lazy("Other"), [(name, name) for name in _other_zones()]),
+    ]
