@@ -6,6 +6,8 @@ the stored values are not rendered back, and a blank field keeps them
 """
 
 import json
+import re
+from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,16 @@ class SecretFieldsMixin(forms.Form):
         }
 
 
+# The last segment of a vendor request path: "/sys/send.php", "/http_in6.asp", Webcom's
+# "/xml" and "/json" and SMSC's "/sys". Paths are appended to the base URL, so a base
+# URL ending in one of these doubles it ("/xml/xml/balance.php").
+VENDOR_PATH_END = re.compile(r"(\.(php|asp)|/(xml|json|sys))/*$", re.IGNORECASE)
+
+
+def _same_url(first: str, second: str) -> bool:
+    return first.rstrip("/").lower() == second.rstrip("/").lower()
+
+
 class GatewayFieldsMixin(forms.Form):
     """Dialect and base URL checked against the chosen gateway kind."""
 
@@ -99,7 +111,26 @@ class GatewayFieldsMixin(forms.Form):
             )
         elif not info.dialects:
             cleaned["dialect"] = ""
-        if not cleaned.get("base_url") and not info.default_base_url:
+        base_url = cleaned.get("base_url") or ""
+        if base_url and any(
+            other.kind != kind
+            and other.default_base_url
+            and _same_url(base_url, other.default_base_url)
+            for other in gateway_infos()
+        ):
+            # Another vendor's own address, left over from switching the gateway on
+            # an existing account: blank takes the chosen gateway's address on save.
+            cleaned["base_url"] = base_url = ""
+        if base_url and VENDOR_PATH_END.search(urlsplit(base_url).path):
+            self.add_error(
+                "base_url",
+                _(
+                    "Enter the address without the request path (for example "
+                    "https://smsc.ru, not https://smsc.ru/sys/send.php): request "
+                    "paths are appended to it."
+                ),
+            )
+        if not base_url and not info.default_base_url:
             self.add_error("base_url", _("Enter the gateway's API address."))
         return cleaned
 

@@ -17,6 +17,7 @@ from lxml import etree
 
 BodyKind = Literal["xml", "json", "ini", "text", "empty"]
 
+_SPACES = re.compile(r"\s+")
 _INI_SECTION = re.compile(r"^\s*\[\s*\w+\s*\]\s*$", re.MULTILINE)
 
 # No DTDs, no entities, no network: refuses XXE and "billion laughs" bodies.
@@ -70,6 +71,21 @@ def parse_xml(body: bytes | str, *, recover: bool = True) -> etree._Element:
         return root
 
 
+def decode_text(body: bytes, declared: str | None = None) -> str:
+    """Body bytes as text: the declared charset, else UTF-8, else windows-1251.
+
+    Russian vendors serve plain-text answers in windows-1251 as often as in UTF-8,
+    with or without a charset in Content-Type; a UTF-8 decode with replacement would
+    turn their Russian error texts into question marks no error table matches.
+    """
+    for encoding in filter(None, (declared, "utf-8-sig")):
+        try:
+            return body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("cp1251", "replace")
+
+
 def parse_json(body: bytes | str) -> Any:
     try:
         return json.loads(body.decode("utf-8-sig") if isinstance(body, bytes) else body)
@@ -105,7 +121,8 @@ def to_decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, Decimal):
         return value
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    # Thousands are grouped with any space: " ", U+00A0, U+202F ("1 234,50").
+    text = _SPACES.sub("", str(value)).replace(",", ".")
     if not text:
         return None
     try:

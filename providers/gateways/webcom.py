@@ -49,7 +49,14 @@ from providers.exceptions import (
 )
 from providers.gateways import webcom_parse as wp
 from providers.http import GatewayHttp
-from providers.parsing import BodyError, digits, match_text, parse_json, sniff
+from providers.parsing import (
+    BodyError,
+    decode_text,
+    digits,
+    match_text,
+    parse_json,
+    sniff,
+)
 
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 JSON_HEADERS = {"Content-Type": "text/json; charset=utf-8"}
@@ -386,7 +393,9 @@ class WebcomGateway(SmsGateway):
 
     def _get(self, params: dict[str, str]) -> str:
         response = self.http.request("GET", "/sendsms.php", params=params)
-        text = response.content.decode("utf-8", "replace").strip()
+        # Assumption: the GET spec names no charset; UTF-8 like the other specs, but
+        # a declared or windows-1251 body is read as such (Russian error texts).
+        text = decode_text(response.content, response.charset_encoding).strip()
         # Plain-text answers carry document errors as the whole body.
         if "," not in text and match_text(text, self.error_map):
             self.raise_for_text(text, response)

@@ -171,6 +171,49 @@ def test_a_dialect_of_another_gateway_is_a_form_error(admin_client, simulator):
     assert not ProviderAccount.objects.filter(name="Odd").exists()
 
 
+def test_switching_the_gateway_drops_the_previous_vendors_address(admin_client):
+    first, second = KINDS[0], KINDS[1]
+    admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Moved", "kind": first, "login": LOGIN, "new_password": PASSWORD,
+         "rate_limit": 0, "is_active": "on"},
+    )  # fmt: skip
+    account = ProviderAccount.objects.get(name="Moved")
+    assert account.base_url == gateway_class(first).default_base_url
+
+    # The edit form submits the stored address back unchanged (with a slash typed).
+    response = admin_client.post(
+        reverse("providers:account_edit", args=[account.pk]),
+        {"name": "Moved", "kind": second, "base_url": account.base_url + "/",
+         "login": LOGIN, "rate_limit": 0, "is_active": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.kind == second
+    assert account.base_url == gateway_class(second).default_base_url
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://smsc.ru/sys/send.php", "https://my3.webcom.mobi/xml/",
+     "https://cab.websms.ru/http_in6.asp", "https://smsc.ru/sys"],
+)  # fmt: skip
+def test_a_base_url_with_the_vendors_request_path_is_a_form_error(
+    admin_client, settings, base_url
+):
+    settings.LANGUAGE_CODE = "en"
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Pathy", "kind": KINDS[0], "base_url": base_url, "login": LOGIN,
+         "new_password": PASSWORD, "rate_limit": 0},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "without the request path" in response.context["form"].errors["base_url"][0]
+    assert not ProviderAccount.objects.filter(name="Pathy").exists()
+
+
 def test_form_offers_each_gateways_dialects_and_base_url_to_the_script(admin_client):
     html = page(admin_client, "providers:account_create")
 

@@ -892,6 +892,36 @@ def test_get_timeout_is_unavailable():
     assert not caught.value.outcome_unknown
 
 
+@pytest.mark.parametrize(
+    "content_type", ["text/plain; charset=windows-1251", "text/plain"]
+)
+def test_get_error_in_windows_1251_is_read_as_russian(content_type):
+    body = "Неправильный логин или пароль".encode("cp1251")
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        mock.get("/sendsms.php").respond(
+            200, content=body, headers={"Content-Type": content_type}
+        )
+        with pytest.raises(AuthenticationFailed) as caught:
+            respx_gateway("get").balance()
+    assert caught.value.message == "Неправильный логин или пароль"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("1 234,50\nRUR", "text/plain; charset=utf-8"),
+     ("1\u202f234,50\nRUR", "text/plain; charset=utf-8"),  # narrow no-break space
+     ("1\u00a0234,50\r\nRUR", "text/plain; charset=windows-1251")],
+)  # fmt: skip
+def test_get_balance_with_grouped_thousands(body, content_type):
+    charset = content_type.rpartition("=")[2]
+    with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+        mock.get("/sendsms.php").respond(
+            200, content=body.encode(charset), headers={"Content-Type": content_type}
+        )
+        balance = respx_gateway("get").balance()
+    assert (balance.amount, balance.currency) == (Decimal("1234.50"), "RUB")
+
+
 @pytest.mark.parametrize("dialect", ["xml", "json", "get"])
 def test_odd_passwords_are_redacted_in_every_dialect(simulator, dialect):
     odd = 'p&ss<"w\\o>rd'
