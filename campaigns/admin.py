@@ -93,6 +93,10 @@ class CampaignAdmin(admin.ModelAdmin):
             Campaign.State.SCHEDULED,
         ):
             return False
+        # services.campaign_delete refuses these too; asked here, the page says 403
+        # instead of failing in delete_model.
+        if obj is not None and services.campaign_has_unsettled(campaign=obj):
+            return False
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change) -> None:

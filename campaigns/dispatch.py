@@ -20,7 +20,8 @@ from campaigns import sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
-from providers.base import Capability, DeliveryStatus
+from providers.base import Capability, DeliveryStatus, SmsGateway
+from providers.models import ProviderAccount
 from providers.registry import gateway_for
 
 logger = logging.getLogger("campaigns.dispatch")
@@ -81,9 +82,12 @@ def campaign_pump(
                     flight = None
                     break
             next_flight = None
+            if chunk and not _rate_acquired(account, chunk):
+                # The account is busy elsewhere (other pumps, campaigns): the batch
+                # never left, so it goes back; this pump hands over to a fresh task.
+                outcome.released += sending.release([m.id for m in chunk])
+                chunk = []
             if chunk:
-                rate_limit_acquire(account_id=account.pk, count=len(chunk),
-                                   per_second=account.rate_limit)  # fmt: skip
                 request = wire.submit(
                     sending.build_and_transmit, gateway, chunk, campaign, account
                 )
@@ -130,7 +134,7 @@ def _next_chunk(
     while True:
         claimed = sending.claim_due(
             campaign_id=campaign.pk,
-            limit=gateway.max_batch,
+            limit=_batch_size(gateway, campaign.account),
             horizon=timezone.now() + horizon_ahead,
             while_sending=True,
         )
@@ -147,6 +151,25 @@ def _next_chunk(
         chunk = [m for m in claimed if m.id not in stopped]
         if chunk:
             return chunk
+
+
+def _rate_acquired(account: ProviderAccount, chunk: list[ClaimedMessage]) -> bool:
+    try:
+        rate_limit_acquire(account_id=account.pk, count=len(chunk),
+                           per_second=account.rate_limit)  # fmt: skip
+    except TimeoutError:
+        return False
+    return True
+
+
+def _batch_size(gateway: SmsGateway, account: ProviderAccount) -> int:
+    """Recipients per claim: at most a second's worth of the account's rate limit, so
+    a claimed batch waits for the limiter seconds, not minutes. Claimed and unsent
+    for longer than reconcile.GRACE, it would be taken for a lost submit and released
+    while this pump still sends it."""
+    if account.rate_limit > 0:
+        return max(1, min(gateway.max_batch, account.rate_limit))
+    return gateway.max_batch
 
 
 def _whats_left(campaign_id: int) -> tuple[datetime | None, bool]:

@@ -96,7 +96,8 @@ def message_decide(*, message_ids: list[int], resend: bool) -> int:
         claimed_at__isnull=False,
     )
     if resend:
-        return doubtful.update(claimed_at=None, reason="")
+        # Through release: one of a campaign cancelled meanwhile is withdrawn instead.
+        return release(list(doubtful.values_list("id", flat=True)), reason="")
     return doubtful.update(
         status=DeliveryStatus.FAILED,
         reason=FailureReason.OUTCOME_UNKNOWN,

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
+from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import messages_in_doubt
 from contacts.models import CustomField
-from providers.base import DeliveryStatus, MessageChannel
+from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount
 from providers.registry import gateway_class, gateway_for
@@ -211,19 +213,40 @@ def campaign_actions(
     can_delete = user.has_perm("campaigns.delete_campaign")
     state = campaign.state
     has_failures = progress is not None and progress.failed > 0
+    # A completed campaign may still have messages waiting at the gateway for their
+    # time (quiet hours): cancelling withdraws those (services.campaign_cancel).
+    scheduled_left = (
+        state == State.COMPLETED
+        and progress is not None
+        and progress.counts.get(DeliveryStatus.QUEUED) > 0
+        and campaign.finished_at is not None
+        and campaign.finished_at > timezone.now() - SCHEDULE_AHEAD
+        and _cancels_scheduled(campaign.account.kind)
+    )
     return CampaignActions(
         edit=can_change and state == State.DRAFT,
         launch=can_change and state == State.DRAFT,
         pause=can_change and state in (State.SENDING, State.SCHEDULED),
         resume=can_change and state == State.PAUSED,
         cancel=can_change
-        and state in (State.DRAFT, State.SCHEDULED, State.SENDING, State.PAUSED),
+        and (
+            state in (State.DRAFT, State.SCHEDULED, State.SENDING, State.PAUSED)
+            or scheduled_left
+        ),
         resend=can_change
         and has_failures
         and state in (State.COMPLETED, State.CANCELLED),
         delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
         test_send=can_change and state != State.CANCELLED,
     )
+
+
+def _cancels_scheduled(kind: str) -> bool:
+    try:
+        capabilities = gateway_class(kind).capabilities
+    except KeyError:
+        return False
+    return {Capability.SCHEDULED_SEND, Capability.SCHEDULED_CANCEL} <= capabilities
 
 
 # Composer --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
+from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -183,13 +184,37 @@ def _aware_row(row: Sequence) -> list:
     return row
 
 
-def release(message_ids: Sequence[int]) -> int:
-    """Unclaim messages that certainly did not reach the gateway."""
+def release(message_ids: Sequence[int], *, reason: str | None = None) -> int:
+    """Unclaim messages that certainly did not reach the gateway (`reason`, if given,
+    replaces theirs). Those whose campaign was cancelled while they were out are
+    withdrawn instead: no pump claims them again, so unclaimed they would stay
+    pending for ever. One statement, so a cancel committing meanwhile misses none."""
+    if not message_ids:
+        return 0
+    cancelled = Exists(
+        Campaign.objects.filter(
+            pk=OuterRef("campaign_id"), state=Campaign.State.CANCELLED
+        )
+    )
+
+    def unless_cancelled(withdrawn, kept) -> Case:
+        return Case(When(cancelled, then=withdrawn), default=kept)
+
     return Message.objects.filter(
         id__in=list(message_ids),
         status=DeliveryStatus.PENDING,
         submitted_at__isnull=True,
-    ).update(claimed_at=None)
+    ).update(
+        claimed_at=None,
+        status=unless_cancelled(Value(DeliveryStatus.CANCELLED), F("status")),
+        reason=unless_cancelled(
+            Value(FailureReason.CANCELLED),
+            F("reason") if reason is None else Value(reason),
+        ),
+        status_changed_at=unless_cancelled(
+            Value(timezone.now()), F("status_changed_at")
+        ),
+    )
 
 
 def reject_stop_listed(claimed: Sequence[ClaimedMessage]) -> set[int]:

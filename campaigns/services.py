@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -375,16 +376,22 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
 
 
 def campaign_resume(*, campaign: Campaign) -> Campaign:
-    if campaign.state != Campaign.State.PAUSED:
+    """Continue from the ledger; one paused before its start time waits for it again."""
+    # A campaign paused while scheduled goes back to waiting for its start time (beat
+    # starts it then): resuming it is not an order to send a day early.
+    waiting = campaign.start_at is not None and campaign.start_at > timezone.now()
+    state = Campaign.State.SCHEDULED if waiting else Campaign.State.SENDING
+    # Conditional: a cancel that came in meanwhile is not undone.
+    if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
+        state=state, pause_reason=""
+    ):
         raise ApplicationError(
             _("Only a paused campaign can be resumed."), where="state"
         )
-    Campaign.objects.filter(pk=campaign.pk).update(
-        state=Campaign.State.SENDING, pause_reason=""
-    )
     campaign.refresh_from_db()
     audit(AuditEvent.Action.RESUMED, campaign)
-    transaction.on_commit(lambda: _resume_start(campaign.pk))
+    if not waiting:
+        transaction.on_commit(lambda: _resume_start(campaign.pk))
     return campaign
 
 
@@ -398,9 +405,10 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     """Cancel: pending messages are withdrawn here, scheduled ones at the gateway."""
     active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
               Campaign.State.PAUSED]  # fmt: skip
+    # The system's pause reason goes too: its banner asks for a Resume.
     if not Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
-        state=Campaign.State.CANCELLED, finished_at=timezone.now()
-    ):
+        state=Campaign.State.CANCELLED, finished_at=timezone.now(), pause_reason=""
+    ) and not _cancel_completed_with_scheduled(campaign):
         raise ApplicationError(
             _("This campaign can no longer be cancelled."), where="state"
         )
@@ -423,12 +431,37 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
 
 
-def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
-    scheduled = Message.objects.filter(
+def _scheduled_at_gateway(campaign: Campaign):
+    """Messages the gateway holds for their planned time (quiet hours, spreading)."""
+    return Message.objects.filter(
         campaign=campaign,
         status=DeliveryStatus.QUEUED,
         planned_at__gt=timezone.now(),
     ).exclude(gateway_message_id="")
+
+
+def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
+    """Cancel a campaign that completed while some of its messages wait at the gateway.
+
+    Such a campaign completes as soon as the last message is handed over, maybe hours
+    before the gateway sends it; cancelling it must still withdraw those. A cancelled
+    one may be cancelled again: a withdrawal that failed is tried once more.
+    """
+    ended = [Campaign.State.COMPLETED, Campaign.State.CANCELLED]
+    if not Campaign.objects.filter(pk=campaign.pk, state__in=ended).exists():
+        return False
+    if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
+        return False
+    if not _scheduled_at_gateway(campaign).exists():
+        return False
+    Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.COMPLETED).update(
+        state=Campaign.State.CANCELLED
+    )
+    return True
+
+
+def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
+    scheduled = _scheduled_at_gateway(campaign)
     ids = list(scheduled.values_list("gateway_message_id", flat=True))
     if not ids:
         return 0
@@ -475,6 +508,26 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
         raise ApplicationError(
             _("No failed recipients to resend to."), where="campaign"
         )
+    # A follow-up's audience is this campaign's failures, whatever became of them since:
+    # a second one would send again to everyone the first one reached.
+    earlier = (
+        campaign.followups.filter(
+            ~Q(state=Campaign.State.CANCELLED)
+            | Exists(Message.objects.filter(campaign=OuterRef("pk")))
+        )
+        .order_by("-id")
+        .first()
+    )
+    if earlier is not None:
+        raise ApplicationError(
+            _(
+                "These failed recipients already have a follow-up, “%(name)s”: "
+                "resend to its failed recipients instead, so nobody gets the "
+                "message twice."
+            )
+            % {"name": earlier.name},
+            where="campaign",
+        )
     followup = Campaign.objects.create(
         name=_("%(name)s — resend") % {"name": campaign.name},
         account=campaign.account,
@@ -498,10 +551,27 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     return followup
 
 
+def campaign_has_unsettled(*, campaign: Campaign) -> bool:
+    """Whether messages are claimed without a recorded result: with the gateway right
+    now, or in doubt. The gateway may have them; deleting their rows would forget
+    that they were sent."""
+    return Message.objects.filter(
+        campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=False
+    ).exists()
+
+
 def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a draft or finished campaign with its messages and counts."""
     if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
         raise ApplicationError(_("Pause or cancel the campaign first."), where="state")
+    if campaign_has_unsettled(campaign=campaign):
+        raise ApplicationError(
+            _(
+                "Some messages may have reached the gateway and are not settled yet: "
+                "wait a few minutes, decide on those in doubt, then delete."
+            ),
+            where="state",
+        )
     campaign_id = campaign.pk
     with transaction.atomic():
         campaign.delete()

@@ -161,6 +161,19 @@ def test_sending_campaign_cannot_be_deleted(manager_client, make_campaign):
     assert Campaign.objects.filter(pk=campaign.pk).exists()
 
 
+def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=State.PAUSED)
+    add_messages(campaign, ["queued", "pending"], claimed_at=timezone.now())
+    delete_url = reverse("admin:campaigns_campaign_delete", args=[campaign.pk])
+
+    response = manager_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Message.objects.filter(campaign=campaign).count() == 2
+
+
 # Messages -----------------------------------------------------------------------
 
 

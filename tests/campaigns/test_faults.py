@@ -227,3 +227,35 @@ def test_a_batch_that_stopped_on_an_unknown_outcome_is_settled_message_by_messag
     assert by_id[chunk[3].id].reason == "outcome_unknown"
     assert by_id[chunk[3].id].claimed_at is not None  # left for the reconciler
     assert all(by_id[m.id].claimed_at is None for m in chunk[4:])
+
+
+def test_a_batch_that_waits_too_long_for_the_rate_limit_goes_back_unsent(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """The account's rate is taken by other workers: the claimed batch is released
+    (it never left) and the batch before it recorded, none left in doubt."""
+    from campaigns import dispatch
+
+    waits = []
+
+    def busy_after_the_first(*, account_id, count, per_second):
+        waits.append(count)
+        if len(waits) > 1:
+            raise TimeoutError("rate limit wait too long")
+        return 0.0
+
+    monkeypatch.setattr(dispatch, "rate_limit_acquire", busy_after_the_first)
+    campaign = sending_campaign(simulator, "webcom", make_group, make_campaign,
+                                rate_limit=4)  # fmt: skip
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert waits == [4, 4]  # a second's worth of the rate per batch
+    assert (result.sent, result.finished) == (4, False)
+    assert result.next_due is not None
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="queued").count() == 4
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 8
+    monkeypatch.undo()
+    pump_until_done(campaign)
+    assert_exactly_once(simulator, campaign)

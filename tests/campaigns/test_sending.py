@@ -397,3 +397,210 @@ def test_a_message_planned_ahead_goes_with_its_send_time_the_rest_without(
     send_at = {m.phone: m.send_at for m in simulator.state.messages["webcom"].values()}
     assert send_at["79120000000"] is None
     assert send_at["79120000001"] == later.timestamp()
+
+
+# After launch: cancel, resume, resend, delete ----------------------------------------
+
+
+def window_hours_ahead() -> dict:
+    """A one-hour sending window that starts three or more hours from now (Moscow),
+    never spanning midnight: every recipient is held for it."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    start = (datetime.now(ZoneInfo("Europe/Moscow")).hour + 3) % 24
+    start = 1 if start == 23 else start
+    return {"respect_quiet_hours": True, "window_start": time(start),
+            "window_end": time(start + 1)}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
+    kind, simulator, make_group, make_campaign, manager_user
+):
+    """Every message went to the gateway with its send time, so the campaign completed
+    at once: cancelling it must still withdraw them there (and the page offers it)."""
+    from campaigns.selectors import campaign_actions, campaign_progress
+    from campaigns.services import campaign_cancel
+
+    account = simulated_account(simulator, kind)
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(4))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    assert campaign.state == Campaign.State.COMPLETED
+    assert Counter(Message.objects.values_list("status", flat=True)) == {"queued": 4}
+    progress = campaign_progress(campaign=campaign)
+    assert campaign_actions(
+        campaign=campaign, user=manager_user, progress=progress
+    ).cancel
+
+    result = campaign_cancel(campaign=campaign)
+
+    assert result == {"withdrawn": 0, "cancelled_at_gateway": 4}
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.CANCELLED
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 4}
+    at_gateway = {m.state for m in simulator.state.messages[kind].values()}
+    assert at_gateway == {"cancelled"}
+
+
+def test_a_completed_campaign_with_nothing_held_cannot_be_cancelled(
+    simulator, make_group, make_campaign
+):
+    from campaigns.services import campaign_cancel
+    from smsportal.exceptions import ApplicationError
+
+    account = simulated_account(simulator, "webcom")
+    campaign = launch(make_campaign([make_group("G", phones(2))], account=account))
+    assert campaign.state == Campaign.State.COMPLETED
+    with pytest.raises(ApplicationError, match="state"):
+        campaign_cancel(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.COMPLETED
+
+
+def sending_with_a_batch_claimed(simulator, kind, make_group, make_campaign, n=6):
+    from django.utils import timezone
+
+    from campaigns.expansion import campaign_expand
+    from campaigns.sending import claim_due
+
+    account = simulated_account(simulator, kind)
+    campaign = make_campaign([make_group("G", phones(n))], account=account,
+                             state=Campaign.State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+    chunk = claim_due(campaign_id=campaign.pk, limit=n // 2, horizon=timezone.now(),
+                      while_sending=True)  # fmt: skip
+    return campaign, chunk
+
+
+def test_a_batch_released_after_the_campaign_was_cancelled_is_withdrawn(
+    simulator, make_group, make_campaign
+):
+    """Cancel while a batch is with the gateway, which answers 503: the batch never
+    went out, and nothing will claim it again, so it is cancelled, not left pending."""
+    from campaigns import sending
+    from campaigns.services import campaign_cancel
+    from providers.exceptions import GatewayUnavailable
+
+    campaign, chunk = sending_with_a_batch_claimed(
+        simulator, "webcom", make_group, make_campaign
+    )
+    assert campaign_cancel(campaign=campaign)["withdrawn"] == 3
+    sending.settle(account=campaign.account, chunk=chunk, outcome=sending.BatchOutcome(),
+                   answer=GatewayUnavailable("webcom", "503"))  # fmt: skip
+
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 6}
+    assert campaign_counts(campaign_id=campaign.pk).get("pending") == 0
+
+
+@pytest.mark.parametrize("resend", [True, False])
+def test_messages_in_doubt_of_a_cancelled_campaign_are_settled_not_left_pending(
+    resend, simulator, make_group, make_campaign
+):
+    """SMSC looks our references up: those it never got are withdrawn (the campaign
+    was cancelled); so are those a person sends again; those given up fail."""
+    from datetime import timedelta
+
+    from campaigns.reconcile import message_decide, messages_reconcile
+    from campaigns.services import campaign_cancel
+
+    campaign, chunk = sending_with_a_batch_claimed(
+        simulator, "smsc", make_group, make_campaign
+    )
+    campaign_cancel(campaign=campaign)
+    ids = [m.id for m in chunk]
+    message_decide(message_ids=ids[:1], resend=resend)
+    messages_reconcile(older_than=timedelta(0))
+
+    statuses = dict(Message.objects.filter(id__in=ids).values_list("id", "status"))
+    assert statuses[ids[0]] == ("cancelled" if resend else "failed")
+    assert {statuses[i] for i in ids[1:]} == {"cancelled"}
+    assert not Message.objects.filter(campaign=campaign, status="pending").exists()
+    assert simulator.state.submissions == []
+
+
+def test_cancelling_a_campaign_paused_by_the_gateway_drops_its_resume_banner(
+    simulator, make_group, make_campaign
+):
+    from campaigns.services import campaign_cancel
+
+    account = simulated_account(simulator, "webcom", balance="0")
+    campaign = launch(make_campaign([make_group("G", phones(2))], account=account))
+    assert campaign.state == Campaign.State.PAUSED
+    assert campaign.pause_reason
+
+    campaign_cancel(campaign=campaign)
+
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.pause_reason) == ("cancelled", "")
+
+
+def test_a_campaign_paused_before_its_start_waits_for_it_again_on_resume(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services import campaign_pause, campaign_resume
+    from campaigns.tasks import campaigns_tick
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(2))], account=account,
+                             start_at=timezone.now() + timedelta(days=1))  # fmt: skip
+    campaign_launch(campaign=campaign)
+    campaign_pause(campaign=campaign)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_resume(campaign=campaign)
+    campaigns_tick()
+
+    assert campaign.state == Campaign.State.SCHEDULED
+    assert not Message.objects.filter(campaign=campaign).exists()
+    assert simulator.state.submissions == []
+
+
+def test_resend_to_failed_twice_is_refused_and_the_follow_up_resends_its_own(
+    simulator, make_group, make_campaign
+):
+    """The second follow-up would have reached everyone the first one reached."""
+    from campaigns.services import campaign_cancel, campaign_resend_failed
+    from smsportal.exceptions import ApplicationError
+
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
+    campaign = launch(make_campaign([group], account=account))
+    draft = campaign_resend_failed(campaign=campaign)
+    campaign_cancel(campaign=draft)  # a draft cancelled unsent is no follow-up
+    followup = launch(campaign_resend_failed(campaign=campaign))
+
+    with pytest.raises(ApplicationError, match="already have a follow-up"):
+        campaign_resend_failed(campaign=campaign)
+    # The number is still refused: the follow-up's own resend is the way on.
+    again = launch(campaign_resend_failed(campaign=followup))
+    assert list(
+        Message.objects.filter(campaign=again).values_list("phone", flat=True)
+    ) == ["+79120009999"]
+
+
+def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
+    simulator, make_group, make_campaign
+):
+    from campaigns.reconcile import message_decide
+    from campaigns.services import campaign_delete, campaign_pause
+    from smsportal.exceptions import ApplicationError
+
+    campaign, chunk = sending_with_a_batch_claimed(
+        simulator, "webcom", make_group, make_campaign
+    )
+    campaign_pause(campaign=campaign)
+    with pytest.raises(ApplicationError, match="in doubt"):
+        campaign_delete(campaign=campaign)
+    assert Message.objects.filter(campaign=campaign).count() == 6
+
+    message_decide(message_ids=[m.id for m in chunk], resend=False)
+    campaign_delete(campaign=campaign)
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
