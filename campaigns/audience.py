@@ -107,13 +107,19 @@ def audience_members(
     return set(members.values_list("phone", flat=True))
 
 
+def failures_to_resend(campaign_id: int) -> QuerySet[Message]:
+    """A campaign's messages a follow-up resends: not stop-list refusals, nor messages
+    a person gave up on while in doubt (they may have arrived)."""
+    return Message.objects.filter(
+        campaign_id=campaign_id, status__in=RESEND_STATUSES
+    ).exclude(reason__in=[FailureReason.STOP_LIST, FailureReason.OUTCOME_UNKNOWN])
+
+
 def parent_failures(campaign: Campaign) -> QuerySet[Message]:
-    """The parent campaign's messages a follow-up resends (not stop-list refusals)."""
+    """The parent campaign's messages this follow-up resends."""
     if campaign.parent_id is None:
         return Message.objects.none()
-    return Message.objects.filter(
-        campaign_id=campaign.parent_id, status__in=RESEND_STATUSES
-    ).exclude(reason=FailureReason.STOP_LIST)
+    return failures_to_resend(campaign.parent_id)
 
 
 def is_stopped_q(field_name: str = "phone") -> Exists:

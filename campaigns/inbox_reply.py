@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Message, Reply
 from campaigns.planning import count, segment_table_for
-from campaigns.sending import claim_ids, submit
+from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
@@ -73,13 +73,7 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
     outcome = submit(
         account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
     )
-    if outcome.pause_reason:
-        raise ApplicationError(outcome.pause_reason, where="account")
-    if outcome.retry:
-        raise ApplicationError(
-            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
-            where="account",
-        )
+    raise_unless_sent(outcome)
     logger.info(
         "answer to reply %s sent as message %s by %s", reply.pk, message.pk, user
     )

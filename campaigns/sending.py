@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
@@ -46,6 +47,7 @@ from providers.exceptions import (
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from smsportal.exceptions import ApplicationError
 from smsportal.lib.sqlutil import is_postgres, placeholders, rows_table
 from smsportal.lib.textcheck import without_nul
 
@@ -89,6 +91,7 @@ class BatchOutcome:
     released: int = 0  # unclaimed again: safe to send later
     pause_reason: str = ""
     retry: GatewayUnavailable | None = None
+    busy: bool = False  # the rate limit kept it waiting too long: handed back unsent
     results: list[SendResult] = field(default_factory=list)
 
 
@@ -248,16 +251,41 @@ def submit(
     for start in range(0, len(to_send), gateway.max_batch):
         chunk = to_send[start : start + gateway.max_batch]
         _submit_chunk(account, campaign, gateway, chunk, outcome)
-        if outcome.pause_reason or outcome.retry:
+        if outcome.pause_reason or outcome.retry or outcome.busy:
             release([m.id for m in to_send[start + gateway.max_batch :]])
             break
     return outcome
 
 
+def raise_unless_sent(outcome: BatchOutcome) -> None:
+    """One-off sends (test send, inbox reply): say at once why nothing went out."""
+    if outcome.pause_reason:
+        raise ApplicationError(outcome.pause_reason, where="account")
+    if outcome.busy:
+        raise ApplicationError(
+            _(
+                "The account is sending at its rate limit for other campaigns: try "
+                "again in a minute."
+            ),
+            where="account",
+        )
+    if outcome.retry:
+        raise ApplicationError(
+            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
+            where="account",
+        )
+
+
 def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> None:
-    rate_limit_acquire(
-        account_id=account.pk, count=len(chunk), per_second=account.rate_limit
-    )
+    try:
+        rate_limit_acquire(
+            account_id=account.pk, count=len(chunk), per_second=account.rate_limit
+        )
+    except TimeoutError:
+        # Claimed but never sent: back to pending, never left claimed for ever.
+        outcome.released += release([m.id for m in chunk])
+        outcome.busy = True
+        return
     answer = transmit(gateway, outgoing_for(chunk, campaign, account, gateway))
     settle(account=account, chunk=chunk, answer=answer, outcome=outcome)
 

@@ -19,6 +19,7 @@ from campaigns.audience import (
     GroupChoice,
     audience_contacts,
     audience_members,
+    failures_to_resend,
     is_stopped_q,
     parent_failures,
     parse_extra_numbers,
@@ -40,7 +41,7 @@ from campaigns.planning import (
     template_values,
     zone,
 )
-from campaigns.sending import claim_ids, submit
+from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import Capability, DeliveryStatus, FailureReason
@@ -493,18 +494,7 @@ def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
 
 def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     """A draft follow-up campaign whose audience is this campaign's failed recipients."""
-    if (
-        not Message.objects.filter(
-            campaign=campaign,
-            status__in=[
-                DeliveryStatus.FAILED,
-                DeliveryStatus.UNDELIVERED,
-                DeliveryStatus.REJECTED,
-            ],
-        )
-        .exclude(reason=FailureReason.STOP_LIST)
-        .exists()
-    ):
+    if not failures_to_resend(campaign.pk).exists():
         raise ApplicationError(
             _("No failed recipients to resend to."), where="campaign"
         )
@@ -626,11 +616,5 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     outcome = submit(
         account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
     )
-    if outcome.pause_reason:
-        raise ApplicationError(outcome.pause_reason, where="account")
-    if outcome.retry:
-        raise ApplicationError(
-            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
-            where="account",
-        )
+    raise_unless_sent(outcome)
     return list(Message.objects.filter(pk__in=ids).order_by("id"))

@@ -319,6 +319,38 @@ def test_test_send_reports_each_message(manager_client, simulator, make_campaign
     assert len(simulator.state.submissions) == 2
 
 
+def test_test_send_while_the_rate_limit_is_taken_hands_the_messages_back(
+    manager_client, simulator, make_campaign, monkeypatch
+):
+    import time
+
+    from django.core.cache import cache
+
+    from campaigns import ratelimit
+
+    account = simulated_account(simulator, "websms")
+    account.rate_limit = 1
+    account.save(update_fields=["rate_limit"])
+    campaign = make_campaign(account=account)
+    # Other campaigns hold this second and the next ones; waiting is not allowed.
+    now = int(time.time())
+    for window in range(now, now + 5):
+        cache.set(f"ratelimit:{account.pk}:{window}", 1, timeout=10)
+    monkeypatch.setattr(ratelimit, "MAX_WAIT_SECONDS", 0.0)
+
+    response = post(
+        manager_client, f"{API}/{campaign.pk}/test-send", {"phones": ["+79120000001"]}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "account"
+    assert "rate limit" in response.json()["detail"]
+    assert simulator.state.submissions == []
+    # Back to pending and unclaimed, not claimed for ever with nothing sent.
+    test_message = Message.objects.get(campaign=None)
+    assert (test_message.status, test_message.claimed_at) == ("pending", None)
+
+
 def test_test_send_with_too_many_numbers_is_a_400(manager_client, make_campaign):
     campaign = make_campaign()
 

@@ -5,6 +5,8 @@ from collections import Counter
 
 import pytest
 
+from django.utils import timezone
+
 from campaigns.counts import campaign_counts, counts_mismatches
 from campaigns.dispatch import campaign_pump
 from campaigns.models import Campaign, Message
@@ -148,6 +150,32 @@ def test_resend_to_failed_sends_only_the_failed_recipients(
     campaign = launch(make_campaign([group], account=account))
     rejected = Message.objects.get(campaign=campaign, phone="+79120009999")
     assert rejected.status == "rejected"
+    followup = campaign_resend_failed(campaign=campaign)
+    simulator.state.reset()
+    launch(followup)
+    assert list(
+        Message.objects.filter(campaign=followup).values_list("phone", flat=True)
+    ) == ["+79120009999"]
+
+
+def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
+    simulator, make_group, make_campaign
+):
+    # "Give up" on a message in doubt: it may have arrived, so no follow-up sends it.
+    from campaigns.reconcile import message_decide
+    from campaigns.services import campaign_resend_failed
+
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
+    campaign = launch(make_campaign([group], account=account))
+    doubtful = Message.objects.get(campaign=campaign, phone=phones(1)[0][0])
+    Message.objects.filter(pk=doubtful.pk).update(
+        status="pending", gateway_message_id="", submitted_at=None,
+        claimed_at=timezone.now(), reason="outcome_unknown",
+    )  # fmt: skip
+    message_decide(message_ids=[doubtful.pk], resend=False)
+    assert Message.objects.get(pk=doubtful.pk).status == "failed"
+
     followup = campaign_resend_failed(campaign=campaign)
     simulator.state.reset()
     launch(followup)
@@ -564,9 +592,10 @@ def test_a_campaign_paused_before_its_start_waits_for_it_again_on_resume(
 
 
 def test_resend_to_failed_twice_is_refused_and_the_follow_up_resends_its_own(
-    simulator, make_group, make_campaign
+    simulator, make_group, make_campaign, settings
 ):
     """The second follow-up would have reached everyone the first one reached."""
+    settings.LANGUAGE_CODE = "en"
     from campaigns.services import campaign_cancel, campaign_resend_failed
     from smsportal.exceptions import ApplicationError
 
@@ -587,8 +616,9 @@ def test_resend_to_failed_twice_is_refused_and_the_follow_up_resends_its_own(
 
 
 def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
-    simulator, make_group, make_campaign
+    simulator, make_group, make_campaign, settings
 ):
+    settings.LANGUAGE_CODE = "en"
     from campaigns.reconcile import message_decide
     from campaigns.services import campaign_delete, campaign_pause
     from smsportal.exceptions import ApplicationError
