@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +65,8 @@ from providers.exceptions import (
 )
 from providers.gateways import smsc_parse as p
 from providers.parsing import BodyError, digits, e164, to_decimal, to_int
+
+logger = logging.getLogger("providers.smsc")
 
 SEND, STATUS, BALANCE = "/sys/send.php", "/sys/status.php", "/sys/balance.php"
 GET, SENDERS, PHONES = "/sys/get.php", "/sys/senders.php", "/sys/phones.php"
@@ -288,19 +291,28 @@ class SmscGateway(SmsGateway):
             self._call(PHONES, {"del_black": "1", "phone": digits(phone)})
 
     def cancel_scheduled(self, gateway_ids: Sequence[str]) -> list[str]:
-        cancelled = []
+        cancelled: list[str] = []
         for gid in gateway_ids:
             pair = p.split_gateway_id(gid)
             if pair is None:
                 continue
-            answer = self._call(
-                STATUS, {"del": "1", "id": pair[0], "phone": pair[1]}, check=False
-            )
-            error = p.error_of(answer)
-            if error and error[0] == "5":  # "error deleting": already gone out
-                continue
-            if error:
-                self.raise_for_answer(answer)
+            try:
+                answer = self._call(
+                    STATUS, {"del": "1", "id": pair[0], "phone": pair[1]}, check=False
+                )
+                error = p.error_of(answer)
+                if error and error[0] == "5":  # "error deleting": already gone out
+                    continue
+                if error:
+                    self.raise_for_answer(answer)
+            except GatewayError as exc:
+                if not cancelled:
+                    raise
+                # One request per message: those withdrawn before the failure are
+                # withdrawn, and raising would lose them; the rest stay scheduled
+                # for the next cancel to try.
+                logger.warning("smsc cancel stopped after %d: %s", len(cancelled), exc)
+                return cancelled
             cancelled.append(gid)  # Assumption: any answer without `error` is success
         return cancelled
 

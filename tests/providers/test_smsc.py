@@ -721,3 +721,26 @@ def test_httpx_is_only_reached_through_the_seam():
 
     assert "httpx" not in vars(module)
     assert isinstance(odd_gateway().http.client, httpx.Client)
+
+
+def test_a_cancel_that_fails_midway_keeps_what_it_withdrew():
+    # One request per message: the first is withdrawn, then the account is blocked.
+    # Raising would have lost the first, left "queued" here though gone there.
+    with respx.mock(base_url=ODD, assert_all_called=True) as mock:
+        mock.post("/sys/status.php").side_effect = [
+            httpx.Response(200, json={"result": "OK"}),
+            httpx.Response(200, json={"error": "IP blocked", "error_code": 4}),
+        ]
+        withdrawn = odd_gateway().cancel_scheduled(
+            ["1:79120000001", "2:79120000002", "3:79120000003"]
+        )
+    assert withdrawn == ["1:79120000001"]
+
+
+def test_a_cancel_that_fails_at_once_raises():
+    with respx.mock(base_url=ODD, assert_all_called=True) as mock:
+        mock.post("/sys/status.php").respond(
+            200, json={"error": "invalid login", "error_code": 2}
+        )
+        with pytest.raises(AuthenticationFailed):
+            odd_gateway().cancel_scheduled(["1:79120000001"])
