@@ -88,14 +88,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def has_delete_permission(
         self, request: HttpRequest, obj: Campaign | None = None
     ) -> bool:
-        if obj is not None and obj.state in (
-            Campaign.State.SENDING,
-            Campaign.State.SCHEDULED,
-        ):
-            return False
-        # services.campaign_delete refuses these too; asked here, the page says 403
-        # instead of failing in delete_model.
-        if obj is not None and services.campaign_has_unsettled(campaign=obj):
+        # What services.campaign_delete refuses (sending, in doubt, held at the
+        # gateway): asked here, the page says 403 instead of failing in delete_model.
+        if obj is not None and services.campaign_undeletable_because(campaign=obj):
             return False
         return super().has_delete_permission(request, obj)
 

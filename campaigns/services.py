@@ -541,27 +541,35 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     return followup
 
 
-def campaign_has_unsettled(*, campaign: Campaign) -> bool:
-    """Whether messages are claimed without a recorded result: with the gateway right
-    now, or in doubt. The gateway may have them; deleting their rows would forget
-    that they were sent."""
-    return Message.objects.filter(
+def campaign_undeletable_because(*, campaign: Campaign) -> str:
+    """Why deleting the campaign now would lose track of messages ("" when nothing).
+
+    Its rows are the only record of what went out: messages claimed without a result
+    (with the gateway right now, or in doubt) and messages the gateway holds for
+    their send time must be settled first.
+    """
+    if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
+        return _("Pause or cancel the campaign first.")
+    if Message.objects.filter(
         campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=False
-    ).exists()
+    ).exists():
+        return _(
+            "Some messages may have reached the gateway and are not settled yet: "
+            "wait a few minutes, decide on those in doubt, then delete."
+        )
+    if _scheduled_at_gateway(campaign).exists():
+        return _(
+            "Some messages wait at the gateway for their send time: cancel the "
+            "campaign to withdraw them first, or delete it once they have gone out."
+        )
+    return ""
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a draft or finished campaign with its messages and counts."""
-    if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
-        raise ApplicationError(_("Pause or cancel the campaign first."), where="state")
-    if campaign_has_unsettled(campaign=campaign):
-        raise ApplicationError(
-            _(
-                "Some messages may have reached the gateway and are not settled yet: "
-                "wait a few minutes, decide on those in doubt, then delete."
-            ),
-            where="state",
-        )
+    reason = campaign_undeletable_because(campaign=campaign)
+    if reason:
+        raise ApplicationError(reason, where="state")
     campaign_id = campaign.pk
     with transaction.atomic():
         campaign.delete()

@@ -474,6 +474,29 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
     assert at_gateway == {"cancelled"}
 
 
+def test_a_campaign_held_at_the_gateway_is_cancelled_before_it_is_deleted(
+    simulator, make_group, make_campaign, settings
+):
+    # Its rows are the only record of messages the gateway will still send.
+    settings.LANGUAGE_CODE = "en"
+    from campaigns.services import campaign_cancel, campaign_delete
+    from smsportal.exceptions import ApplicationError
+
+    account = simulated_account(simulator, "webcom")
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(2))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    assert campaign.state == Campaign.State.COMPLETED
+    with pytest.raises(ApplicationError, match="wait at the gateway"):
+        campaign_delete(campaign=campaign)
+
+    campaign_cancel(campaign=campaign)
+    campaign_delete(campaign=Campaign.objects.get(pk=campaign.pk))
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
 def test_a_completed_campaign_with_nothing_held_cannot_be_cancelled(
     simulator, make_group, make_campaign
 ):
