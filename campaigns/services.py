@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -44,7 +45,13 @@ from campaigns.planning import (
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
-from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.base import (
+    Capability,
+    DeliveryStatus,
+    FailureReason,
+    OutgoingSms,
+    SmsGateway,
+)
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
@@ -57,6 +64,9 @@ PREVIEW_SAMPLE = 5
 # order to send at once: the manager meant another moment.
 STALE_START = timedelta(minutes=5)
 HISTOGRAM_SAMPLE = 2000
+# How long a gateway's price per segment is remembered, and its refusal to give one.
+PRICE_SECONDS = 600
+NO_PRICE_SECONDS = 60
 
 
 @dataclass
@@ -76,22 +86,38 @@ class Preview:
 
 
 def campaign_price(campaign: Campaign) -> Decimal | None:
-    """Price per segment: the admin's tariff, else the gateway's own estimate."""
+    """Price per segment: the admin's tariff, else the gateway's own estimate.
+
+    The estimate is remembered for a while: the composer's live preview asks on every
+    pause in typing, and SMSC refuses a sixth identical cost request within a minute
+    (error 9; repeated errors get the account's IP blocked, sending included).
+    """
     account = campaign.account
     if account.tariff is not None:
         return Decimal(account.tariff)
     gateway = gateway_for(account)
     if not gateway.supports(Capability.COST_ESTIMATE):
         return None
-    from providers.base import OutgoingSms
+    key = f"campaigns:price:{account.pk}:{campaign.sender}"
+    remembered = cache.get(key)
+    if remembered is not None:
+        return Decimal(remembered) if remembered else None
+    price = _gateway_price(campaign, gateway)
+    if price is None:
+        cache.set(key, "", NO_PRICE_SECONDS)
+    else:
+        cache.set(key, str(price), PRICE_SECONDS)
+    return price
 
+
+def _gateway_price(campaign: Campaign, gateway: SmsGateway) -> Decimal | None:
     probe = OutgoingSms(
         reference="0", phone="+79000000000", text="price", sender=campaign.sender
     )
     try:
         estimate = gateway.estimate_cost([probe])
     except (GatewayError, NotSupported) as exc:
-        logger.info("no cost estimate from %s: %s", account, exc)
+        logger.info("no cost estimate from %s: %s", campaign.account, exc)
         return None
     return estimate.total / max(estimate.segments, 1)
 

@@ -354,6 +354,24 @@ def test_live_preview_counts_the_unsaved_form(manager_client, make_group, accoun
     assert not Campaign.objects.exists()
 
 
+def test_live_preview_asks_the_gateway_for_its_price_once(
+    manager_client, simulator, make_group
+):
+    # SMSC refuses a sixth identical cost request within a minute (error 9); the
+    # preview is asked on every pause in typing.
+    account = simulated_account(simulator, "smsc", tariff=None)
+    group = make_group("Clients", people(2))
+    simulator.state.request_log.clear()
+    for n in range(7):
+        data = composer_data(
+            account, text=f"Hello {{first_name}} {n}", include_groups=[group.pk]
+        )
+        response = manager_client.post(reverse("campaigns:compose_preview"), data)
+        assert response.context["preview"].estimated_cost is not None
+    cost_requests = [p for _g, p, _t in simulator.state.request_log if "send" in p]
+    assert len(cost_requests) == 1
+
+
 def test_live_preview_of_a_draft_follows_the_edit_not_the_saved_text(
     manager_client, make_group, make_campaign, account
 ):
