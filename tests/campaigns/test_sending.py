@@ -143,19 +143,24 @@ def test_server_error_releases_the_batch_for_a_retry(
 def test_resend_to_failed_sends_only_the_failed_recipients(
     simulator, make_group, make_campaign
 ):
-    from campaigns.services import campaign_resend_failed
-
     account = simulated_account(simulator, "webcom")
     group = make_group("G", [*phones(3), ("+79120009999", "Invalid", "Europe/Moscow")])
     campaign = launch(make_campaign([group], account=account))
     rejected = Message.objects.get(campaign=campaign, phone="+79120009999")
     assert rejected.status == "rejected"
+    assert resent_to(campaign, simulator) == ["+79120009999"]
+
+
+def resent_to(campaign, simulator) -> list[str]:
+    """The phones a follow-up of the campaign's failures sends to, once launched."""
+    from campaigns.services import campaign_resend_failed
+
     followup = campaign_resend_failed(campaign=campaign)
     simulator.state.reset()
     launch(followup)
-    assert list(
+    return list(
         Message.objects.filter(campaign=followup).values_list("phone", flat=True)
-    ) == ["+79120009999"]
+    )
 
 
 def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
@@ -163,7 +168,6 @@ def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
 ):
     # "Give up" on a message in doubt: it may have arrived, so no follow-up sends it.
     from campaigns.reconcile import message_decide
-    from campaigns.services import campaign_resend_failed
 
     account = simulated_account(simulator, "webcom")
     group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
@@ -176,12 +180,7 @@ def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
     message_decide(message_ids=[doubtful.pk], resend=False)
     assert Message.objects.get(pk=doubtful.pk).status == "failed"
 
-    followup = campaign_resend_failed(campaign=campaign)
-    simulator.state.reset()
-    launch(followup)
-    assert list(
-        Message.objects.filter(campaign=followup).values_list("phone", flat=True)
-    ) == ["+79120009999"]
+    assert resent_to(campaign, simulator) == ["+79120009999"]
 
 
 BELL = "+79120000002"  # the recipient whose first name holds U+0007
