@@ -82,7 +82,8 @@ def audience_contacts(
 ) -> QuerySet[Contact]:
     """Contacts in the included groups and in none of the excluded ones (stop list
     kept); `groups` instead of the saved ones for a composer's unsaved choice."""
-    groups = groups or GroupChoice.of(campaign)
+    if groups is None:
+        groups = GroupChoice.of(campaign)
     include, exclude = list(groups.include), list(groups.exclude)
     if not include:
         return Contact.objects.none()
