@@ -50,10 +50,10 @@ def campaign_pump(
 ) -> PumpResult:
     """Send due messages of a campaign until none are due or the time budget is spent.
 
-    Pipelined: while one batch is built and its request is with the gateway (in a
-    second thread that never touches the database), this thread records the batch
-    before it and claims the next, so the database work hides behind the gateway's
-    latency and the building. The order of the ledger is
+    Pipelined: while one batch's request is with the gateway (in a second thread that
+    never touches the database), this thread claims the next (built in a third) and
+    records the one before, so the database work and the building hide behind the
+    gateway's latency. The order of the ledger is
     unchanged: claimed before sent, recorded after the answer; and an answer that
     pauses or retries the campaign is seen before the next batch leaves.
     """
@@ -69,9 +69,22 @@ def campaign_pump(
     flight: _Flight | None = None
     # On an error the chunk in flight stays claimed without a result, exactly as after
     # a crash, and campaigns.reconcile settles it with the gateway.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-build") as builder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire,
+    ):
         while time.monotonic() < deadline:
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
+            # Built in a third thread while this one waits for the database and the
+            # last request is out: building is CPU work that would otherwise lie
+            # between two requests or between two statements.
+            request = (
+                builder.submit(
+                    sending.prepare_request, gateway, chunk, campaign, account
+                )
+                if chunk
+                else None
+            )
             if flight is not None:
                 answer = flight.future.result()
                 if sending.stops_sending(answer):
@@ -88,10 +101,8 @@ def campaign_pump(
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
-                request = wire.submit(
-                    sending.build_and_transmit, gateway, chunk, campaign, account
-                )
-                next_flight = _Flight(chunk, request)
+                sent = wire.submit(_send_when_built, gateway, request)
+                next_flight = _Flight(chunk, sent)
                 result.batches += 1
             if flight is not None:  # recorded while the next request is out
                 sending.settle(account=account, chunk=flight.chunk,
@@ -123,6 +134,10 @@ class _Flight:
 
     chunk: list[ClaimedMessage]
     future: Future
+
+
+def _send_when_built(gateway: SmsGateway, request: Future) -> sending.Answer:
+    return sending.send_request(gateway, request.result())
 
 
 def _next_chunk(

@@ -7,8 +7,8 @@ INVALID_TEXT, the field and the place in vendor_text) with the rest of the batch
 answer. Without this, the Webcom XML builder refused the whole batch and every message
 of it was left "outcome unknown".
 
-campaigns.sending wires it in: `outgoing_for` screens (no database: it may run in the
-pump's HTTP thread), `transmit` carries what was held back to `settle` inside a
+campaigns.sending wires it in: `outgoing_for` screens (no database, no network: the pump
+builds the next batch while the last is out), `send_request` carries what was held back to `settle` inside a
 `Screened` answer, and `settle` rejects those and leaves them out of the chunk.
 """
 
@@ -44,7 +44,7 @@ VOICE = _("Voice")
 
 
 class Outgoing(list):
-    """What outgoing_for hands to transmit when it held messages back: the messages
+    """What outgoing_for hands to send_request when it held messages back: the messages
     to send, and what is wrong with each held (message id: problem)."""
 
     def __init__(
@@ -56,7 +56,7 @@ class Outgoing(list):
 
 @dataclass(frozen=True, slots=True)
 class Screened:
-    """transmit's answer for an Outgoing: the gateway's answer for the messages sent,
+    """send_request's answer for an Outgoing: the gateway's answer for the messages sent,
     and those held back (message id: problem), which settle rejects."""
 
     answer: list[SendResult] | GatewayError

@@ -206,6 +206,14 @@ class OutgoingSms:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedSend:
+    """A batch with what its send request needs built beforehand (see prepare_send)."""
+
+    batch: Sequence[OutgoingSms]
+    body: bytes | None = None  # the request body, when the gateway builds one
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     reference: str
     gateway_message_id: str  # empty when the recipient was refused
@@ -347,7 +355,7 @@ class CallbackAck:
 # Operations whose unexpected failures (a vendor body of a shape nobody documented) are
 # turned into GatewayProtocolError, so callers only ever see GatewayErrors.
 GUARDED_OPERATIONS = (
-    "send", "fetch_statuses", "balance", "verify_callback", "parse_status_callback",
+    "send", "prepare_send", "send_prepared", "fetch_statuses", "balance", "verify_callback", "parse_status_callback",
     "parse_incoming_callback", "resolve_references", "incoming", "sender_names",
     "sender_name_add", "stop_list", "stop_list_add", "stop_list_remove",
     "scheduled_list", "cancel_scheduled", "phone_book_list", "phone_book_push",
@@ -356,7 +364,7 @@ GUARDED_OPERATIONS = (
 _UNEXPECTED = (LookupError, TypeError, AttributeError, ValueError, ArithmeticError)
 # Operations that submit: an unexpected failure before any request of theirs left means
 # nothing was sent (RequestNotSent), not that the outcome is unknown.
-SUBMITTING_OPERATIONS = frozenset({"send"})
+SUBMITTING_OPERATIONS = frozenset({"send", "prepare_send", "send_prepared"})
 _wire = threading.local()
 
 
@@ -459,6 +467,16 @@ class SmsGateway(ABC):
         left raises GatewayUnavailable with outcome_unknown=True: the caller must not
         resend blindly but reconcile (resolve_references) or ask a person.
         """
+
+    def prepare_send(self, batch: Sequence[OutgoingSms]) -> PreparedSend:
+        """Everything `send` does before its request leaves (checks, the body), with no
+        network: the campaign pump prepares the next batch while the last one is with
+        the gateway. Raises what `send` would raise for the batch itself."""
+        return PreparedSend(batch)
+
+    def send_prepared(self, prepared: PreparedSend) -> list[SendResult]:
+        """`send` of a batch prepare_send prepared (by default, `send` itself)."""
+        return self.send(prepared.batch)
 
     def send_each(
         self,

@@ -138,6 +138,8 @@ def to_int(value: Any, default: int | None = None) -> int | None:
     text = str(value).strip()
     if not text:
         return default
+    if text.isascii() and text.isdigit():  # the usual answer: no Decimal needed
+        return int(text)
     try:
         return int(Decimal(text.replace(",", ".")))
     except InvalidOperation as exc:
@@ -164,8 +166,11 @@ def match_text(text: str, table: Mapping[str, Any]) -> Any:
     return None
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+    return _NOT_DIGIT.sub("", phone)
 
 
 def e164(phone: str) -> str:

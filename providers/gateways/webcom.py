@@ -32,6 +32,7 @@ from providers.base import (
     NumberInfo,
     OutgoingSms,
     PhoneBookEntry,
+    PreparedSend,
     ScheduledMessage,
     SenderNameInfo,
     SendResult,
@@ -111,8 +112,9 @@ class WebcomGateway(SmsGateway):
     # Every gateway --------------------------------------------------------------
 
     def send(self, batch: Sequence[OutgoingSms]) -> list[SendResult]:
-        if not batch:
-            return []
+        return self.send_prepared(self.prepare_send(batch))
+
+    def prepare_send(self, batch: Sequence[OutgoingSms]) -> PreparedSend:
         if len(batch) > self.max_batch:
             raise ValueError(f"at most {self.max_batch} recipients per send")
         for sms in batch:
@@ -122,16 +124,24 @@ class WebcomGateway(SmsGateway):
                 )
             if sms.send_at is not None and self.dialect == "get":
                 raise NotSupported(self.kind, "scheduled sending over HTTP GET")
+        if not batch or self.dialect == "get":
+            return PreparedSend(batch)  # GET builds one request per distinct text
+        if self.dialect == "json":
+            return PreparedSend(batch, wp.json_send_request(batch, self._credentials()))
+        return PreparedSend(batch, wp.xml_send_request(batch, self._credentials()))
+
+    def send_prepared(self, prepared: PreparedSend) -> list[SendResult]:
+        batch = prepared.batch
+        if not batch:
+            return []
         if self.dialect == "get":
             return self._send_get(batch)
         if self.dialect == "json":
-            body = wp.json_send_request(batch, self._credentials())
-            data = self._post_json("/json", body)
+            data = self._post_json("/json", prepared.body)
             with self._parsing():
                 infos = wp.parse_json_send(data)
         else:
-            body = wp.xml_send_request(batch, self._credentials())
-            root = self._post_xml("/xml", body)
+            root = self._post_xml("/xml", prepared.body)
             infos = wp.parse_xml_send(root)
         return self._results(batch, infos)
 

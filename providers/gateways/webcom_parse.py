@@ -311,24 +311,40 @@ def xml_send_request(
     """
     out = [XML_DECLARATION, "<request>"]
     for fields, recipients in group_messages(batch):
-        out.append("<message")
-        for name in MESSAGE_ATTRIBUTES:
-            if name in fields:
-                out.append(f' {name}="{_xml_attribute(fields[name])}"')
-        out.append(">")
-        for name in MESSAGE_ELEMENTS:
-            if name in fields:
-                out.append(f"<{name}>{_xml_text(fields[name])}</{name}>")
-        for number, sms in recipients:
-            out.append("<abonent")
-            for name, value in recipient_fields(sms, number).items():
-                out.append(f' {name}="{_xml_attribute(value)}"')
-            out.append("/>")
+        out.append(_message_start(fields))
+        out += [_abonent(sms, number) for number, sms in recipients]
         out.append("</message>")
     # The documented order: messages first, then <security>.
     security = etree.tostring(security_element(credentials), encoding="unicode")
     out += [security, "</request>"]
     return "".join(out).encode()
+
+
+def _message_start(fields: Mapping[str, str]) -> str:
+    attributes = "".join(
+        [f' {name}="{_xml_attribute(fields[name])}"'
+         for name in MESSAGE_ATTRIBUTES if name in fields]
+    )  # fmt: skip
+    elements = "".join(
+        [f"<{name}>{_xml_text(fields[name])}</{name}>"
+         for name in MESSAGE_ELEMENTS if name in fields]
+    )  # fmt: skip
+    return f"<message{attributes}>{elements}"
+
+
+def _abonent(sms: OutgoingSms, number: int) -> str:
+    if sms.send_at is None and sms.valid_until is None:
+        # Most recipients: recipient_fields' three attributes, written directly (digits
+        # only, nothing to escape); a batch has hundreds of them.
+        return (
+            f'<abonent phone="{digits(sms.phone)}" number_sms="{number}"'
+            f' client_id_sms="{client_id(sms.reference)}"/>'
+        )
+    attributes = "".join(
+        [f' {name}="{_xml_attribute(value)}"'
+         for name, value in recipient_fields(sms, number).items()]
+    )  # fmt: skip
+    return f"<abonent{attributes}/>"
 
 
 MESSAGE_ELEMENTS = ("sender_viber", "text_viber", "button_viber", "action_viber",

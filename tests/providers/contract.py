@@ -123,6 +123,18 @@ class GatewayContract:
         phones = [s.phone for s in simulator.state.submissions]
         assert sorted(phones) == sorted(m.phone.lstrip("+") for m in batch)
 
+    def test_a_prepared_send_leaves_only_when_sent(self, gateway, simulator):
+        # The pump prepares the next batch while the last is out: preparing sends
+        # nothing, and the prepared send gives what send would.
+        batch = [self.outgoing(f"+7912000{i:04d}", f"prep-{i}") for i in range(3)]
+        prepared = gateway.prepare_send(batch)
+        assert simulator.state.submissions == []
+        results = gateway.send_prepared(prepared)
+        assert [r.reference for r in results] == [m.reference for m in batch]
+        assert all(r.status == DeliveryStatus.QUEUED for r in results)
+        phones = [s.phone for s in simulator.state.submissions]
+        assert sorted(phones) == sorted(m.phone.lstrip("+") for m in batch)
+
     def test_per_recipient_refusal_is_data_with_a_reason(self, gateway, simulator):
         batch = [
             self.outgoing("+79120000001", "ok-1"),

@@ -961,6 +961,30 @@ def test_a_request_that_cannot_be_built_is_not_sent(gateway, simulator):
     assert simulator.state.submissions == []
 
 
+def test_preparing_refuses_what_send_refuses_before_anything_leaves(
+    simulator, sim_account
+):
+    # The pump prepares in a thread of its own: the refusal must come from there,
+    # as RequestNotSent or NotSupported, with nothing sent.
+    xml, get = make(simulator, "xml"), make(simulator, "get")
+    with pytest.raises(RequestNotSent, match="could not build the request"):
+        xml.prepare_send([sms("+79120000002", "2", "a\x07")])
+    later = datetime.now(UTC) + timedelta(hours=2)
+    with pytest.raises(NotSupported, match="scheduled sending over HTTP GET"):
+        get.prepare_send([sms("+79120000001", "1", send_at=later)])
+    assert simulator.state.request_log == []
+
+
+def test_the_prepared_body_is_the_one_posted(gateway, simulator):
+    batch = [sms("+79120000001", "1", "Привет & <пока>"), sms("+79120000002", "2")]
+    prepared = gateway.prepare_send(batch)
+    assert prepared.body == wp.xml_send_request(batch, gateway._credentials())
+    results = gateway.send_prepared(prepared)
+    assert [r.status for r in results] == [DeliveryStatus.QUEUED] * 2
+    texts = {s.phone: s.text for s in simulator.state.submissions}
+    assert texts == {"79120000001": "Привет & <пока>", "79120000002": "Hello"}
+
+
 def test_an_oversized_batch_is_not_sent(gateway, simulator):
     batch = [sms(f"+7912{n:07d}", str(n)) for n in range(gateway.max_batch + 1)]
     with pytest.raises(RequestNotSent):
