@@ -160,7 +160,11 @@ def _claim(sql: str, params: list) -> list[ClaimedMessage]:
     # the two round trips of BEGIN and COMMIT around it.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = [ClaimedMessage(*_aware_row(row)) for row in cursor.fetchall()]
+        fetched = cursor.fetchall()
+    if is_postgres():  # aware datetimes and booleans already
+        rows = [ClaimedMessage(*row) for row in fetched]
+    else:
+        rows = [ClaimedMessage(*_aware_row(row)) for row in fetched]
     rows.sort(key=lambda m: m.id)
     return rows
 
