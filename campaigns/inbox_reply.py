@@ -73,7 +73,7 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
     outcome = submit(
         account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
     )
-    raise_unless_sent(outcome)
+    raise_unless_sent(outcome, message_ids=[message.pk])
     logger.info(
         "answer to reply %s sent as message %s by %s", reply.pk, message.pk, user
     )

@@ -92,6 +92,7 @@ class BatchOutcome:
     released: int = 0  # unclaimed again: safe to send later
     pause_reason: str = ""
     retry: GatewayUnavailable | None = None
+    pause_cause: GatewayError | None = None  # the refusal behind pause_reason
     busy: bool = False  # the rate limit kept it waiting too long: handed back unsent
     results: list[SendResult] = field(default_factory=list)
 
@@ -264,23 +265,51 @@ def submit(
     return outcome
 
 
-def raise_unless_sent(outcome: BatchOutcome) -> None:
-    """One-off sends (test send, inbox reply): say at once why nothing went out."""
+def raise_unless_sent(outcome: BatchOutcome, *, message_ids: Sequence[int]) -> None:
+    """One-off sends (test send, inbox reply): say at once why nothing went out.
+
+    The messages handed back unsent are failed with that reason: no pump claims a
+    message outside a campaign, so pending they would stay pending for ever (and the
+    contact's history would show them waiting). Sending again makes new ones.
+    """
+    why, reason = _one_off_refusal(outcome)
+    if not why:
+        return
+    cause = outcome.pause_cause or outcome.retry
+    Message.objects.filter(
+        id__in=list(message_ids),
+        status=DeliveryStatus.PENDING,
+        claimed_at__isnull=True,  # in doubt ones stay for reconcile
+        submitted_at__isnull=True,
+    ).update(
+        status=DeliveryStatus.FAILED,
+        reason=reason,
+        vendor_code=_storable(getattr(cause, "vendor_code", "") or "", 64),
+        vendor_text=_storable(why),
+        status_changed_at=timezone.now(),
+    )
+    raise ApplicationError(why, where="account")
+
+
+def _one_off_refusal(outcome: BatchOutcome) -> tuple[str, str]:
     if outcome.pause_reason:
-        raise ApplicationError(outcome.pause_reason, where="account")
+        return outcome.pause_reason, (
+            FailureReason.INSUFFICIENT_BALANCE
+            if isinstance(outcome.pause_cause, InsufficientBalance)
+            else FailureReason.SENDER_NOT_ALLOWED
+            if isinstance(outcome.pause_cause, SenderNotAllowed)
+            else FailureReason.GATEWAY_ERROR
+        )
     if outcome.busy:
-        raise ApplicationError(
-            _(
-                "The account is sending at its rate limit for other campaigns: try "
-                "again in a minute."
-            ),
-            where="account",
-        )
+        return _(
+            "The account is sending at its rate limit for other campaigns: try "
+            "again in a minute."
+        ), FailureReason.OTHER
     if outcome.retry:
-        raise ApplicationError(
-            _("The gateway is unavailable: %(error)s") % {"error": outcome.retry},
-            where="account",
-        )
+        return _("The gateway is unavailable: %(error)s") % {
+            "error": outcome.retry
+        }, FailureReason.GATEWAY_ERROR
+    return "", ""
 
 
 def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> None:
@@ -409,6 +438,7 @@ def settle(
     if isinstance(answer, PAUSING):
         outcome.released += release(ids)
         outcome.pause_reason = pause_reason_for(answer)
+        outcome.pause_cause = answer
         _note_account_error(account, answer)
         return
     if isinstance(answer, NotSupported):

@@ -650,5 +650,5 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     outcome = submit(
         account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
     )
-    raise_unless_sent(outcome)
+    raise_unless_sent(outcome, message_ids=ids)
     return list(Message.objects.filter(pk__in=ids).order_by("id"))

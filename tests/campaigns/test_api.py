@@ -346,9 +346,32 @@ def test_test_send_while_the_rate_limit_is_taken_hands_the_messages_back(
     assert response.json()["where"] == "account"
     assert "rate limit" in response.json()["detail"]
     assert simulator.state.submissions == []
-    # Back to pending and unclaimed, not claimed for ever with nothing sent.
+    # Failed with the reason, not claimed (or pending) for ever with nothing sent:
+    # no pump sends a test message later.
     test_message = Message.objects.get(campaign=None)
-    assert (test_message.status, test_message.claimed_at) == ("pending", None)
+    assert (test_message.status, test_message.reason) == ("failed", "other")
+    assert "rate limit" in test_message.vendor_text
+
+
+def test_test_send_refused_for_funds_fails_the_messages_and_keeps_the_campaign(
+    manager_client, simulator, make_campaign
+):
+    account = simulated_account(simulator, "smsc", balance="0")
+    campaign = make_campaign(account=account)
+
+    response = post(
+        manager_client,
+        f"{API}/{campaign.pk}/test-send",
+        {"phones": ["+79120000001", "+79120000002"]},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "account"
+    tests = Message.objects.filter(campaign=None)
+    assert {(m.status, m.reason) for m in tests} == {("failed", "insufficient_balance")}
+    assert all(m.vendor_code == "3" for m in tests)  # SMSC's error 3
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.pause_reason) == ("draft", "")
 
 
 def test_test_send_with_too_many_numbers_is_a_400(manager_client, make_campaign):
