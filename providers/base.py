@@ -323,6 +323,9 @@ class InboundRequest:
     content_type: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     remote_addr: str = ""
+    # Still percent-encoded: `query` is decoded as UTF-8, which a gateway sending
+    # windows-1251 (SMSC by default) does not use.
+    query_string: str = ""
 
     @classmethod
     def from_django(cls, request: object) -> InboundRequest:
@@ -337,6 +340,7 @@ class InboundRequest:
             content_type=request.content_type or "",  # type: ignore[attr-defined]
             headers=dict(request.headers),  # type: ignore[attr-defined]
             remote_addr=request.META.get("REMOTE_ADDR", ""),  # type: ignore[attr-defined]
+            query_string=request.META.get("QUERY_STRING", ""),  # type: ignore[attr-defined]
         )
 
 

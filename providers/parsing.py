@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import parse_qsl, quote
 
 from lxml import etree
 
@@ -181,3 +183,32 @@ def e164(phone: str) -> str:
 
 def first(items: Iterable[Any], default: Any = None) -> Any:
     return next(iter(items), default)
+
+
+# Bytes a URL-encoded form may carry unescaped; everything else is escaped before
+# parsing, so that raw 8-bit bytes are decoded like their %XX forms.
+_FORM_SAFE = string.printable
+
+
+def url_encoded_fields(
+    raw: str | bytes, *, fallback: str = "cp1251"
+) -> tuple[dict[str, str], str]:
+    """A query string or form body as sent, with the charset that decoded it.
+
+    UTF-8 where every value is valid UTF-8, else `fallback` (windows-1251: what Russian
+    gateways send by default). The charset is returned because a gateway's checksum is
+    computed over the values in it. A repeated field keeps its last value, as Django's.
+    """
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    text = quote(text, safe=_FORM_SAFE, encoding="latin-1")
+    for charset in ("utf-8", fallback):
+        try:
+            pairs = parse_qsl(
+                text, keep_blank_values=True, encoding=charset, errors="strict"
+            )
+        except UnicodeDecodeError:
+            continue
+        return dict(pairs), charset
+    # windows-1251 leaves one byte (0x98) undefined: keep the rest.
+    pairs = parse_qsl(text, keep_blank_values=True, encoding=fallback, errors="replace")
+    return dict(pairs), fallback

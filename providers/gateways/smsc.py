@@ -169,12 +169,13 @@ class SmscGateway(SmsGateway):
     # md5 = md5("id:phone:mes:to:password"). It expects the reply "OK".
 
     def verify_callback(self, request: InboundRequest) -> None:
-        fields = p.callback_fields(request, strip=False)
+        fields, charset = p.callback_form(request)
         given = fields.get("md5", "").strip().lower()
-        if self.is_incoming_callback(request):
-            expected = p.incoming_checksum(fields, self.config.password)
+        password = self.config.password
+        if "mes" in fields:
+            expected = p.incoming_checksum(fields, password, charset)
         else:
-            expected = p.status_checksum(fields, self.config.password)
+            expected = p.status_checksum(fields, password, charset)
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise CallbackRejected(self.kind, "callback checksum does not match")
 

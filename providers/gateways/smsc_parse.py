@@ -37,6 +37,7 @@ from providers.parsing import (
     sniff,
     to_decimal,
     to_int,
+    url_encoded_fields,
 )
 
 # Assumption: SMSC dates carry no zone and are Moscow time (public source: otetz
@@ -242,21 +243,25 @@ def status_report(item: dict[str, Any], gateway_message_id: str) -> StatusReport
     )
 
 
-def callback_checksum(fields: list[str], password: str) -> str:
-    """Assumption (REFERENCE §2.6): md5 of the fields and the password joined by ':'."""
-    return hashlib.md5(":".join([*fields, password]).encode("utf-8")).hexdigest()  # noqa: S324
+def callback_checksum(fields: list[str], password: str, charset: str = "utf-8") -> str:
+    """Assumption (REFERENCE §2.6): md5 of the fields and the password joined by ':',
+    in the charset the callback came in."""
+    joined = ":".join([*fields, password]).encode(charset, "replace")
+    return hashlib.md5(joined).hexdigest()  # noqa: S324
 
 
-def status_checksum(form: dict[str, str], password: str) -> str:
+def status_checksum(form: dict[str, str], password: str, charset: str = "utf-8") -> str:
     # Assumption: status callbacks sign id, phone and status.
     fields = [form.get("id", ""), form.get("phone", ""), form.get("status", "")]
-    return callback_checksum(fields, password)
+    return callback_checksum(fields, password, charset)
 
 
-def incoming_checksum(form: dict[str, str], password: str) -> str:
+def incoming_checksum(
+    form: dict[str, str], password: str, charset: str = "utf-8"
+) -> str:
     # Assumption: incoming-SMS callbacks sign id, phone, mes and to.
     fields = [form.get(k, "") for k in ("id", "phone", "mes", "to")]
-    return callback_checksum(fields, password)
+    return callback_checksum(fields, password, charset)
 
 
 # Identity and request building ---------------------------------------------------
@@ -324,8 +329,25 @@ def callback_fields(request: InboundRequest, *, strip: bool = True) -> dict[str,
 
     Checksums are computed over the values as sent: verify with strip=False.
     """
-    fields = {**request.query, **request.form}
-    return {k: str(v).strip() if strip else str(v) for k, v in fields.items()}
+    fields, _charset = callback_form(request)
+    return {k: v.strip() if strip else v for k, v in fields.items()}
+
+
+def callback_form(request: InboundRequest) -> tuple[dict[str, str], str]:
+    """The callback's fields decoded from the bytes sent, and their charset.
+
+    Assumption: like every SMSC answer, a callback is in windows-1251 unless the
+    account is set to UTF-8; whichever decodes is taken, so a reply in Cyrillic (a
+    СТОП) arrives readable and its checksum matches.
+    """
+    query, charset = url_encoded_fields(request.query_string)
+    if not request.query_string:
+        query = dict(request.query)
+    form: dict[str, str] = dict(request.form)
+    if request.body and request.content_type == "application/x-www-form-urlencoded":
+        form, form_charset = url_encoded_fields(request.body)
+        charset = form_charset if form else charset
+    return {**query, **{k: str(v) for k, v in form.items()}}, charset
 
 
 def incoming_message(

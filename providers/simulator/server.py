@@ -10,7 +10,6 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from decimal import Decimal
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import (
@@ -140,15 +139,5 @@ def load_accounts(state: SimulatorState, path: Path) -> int:
     """Accounts as a gateway's cabinet would hold them (written by `load_demo`)."""
     rows = json.loads(path.read_text())
     for row in rows:
-        state.add_account(
-            SimAccount(
-                gateway=row["gateway"],
-                login=row.get("login", ""),
-                password=row.get("password", ""),
-                token=row.get("token", ""),
-                balance=Decimal(str(row.get("balance", "1000.00"))),
-                status_callback_url=row.get("status_callback_url", ""),
-                incoming_callback_url=row.get("incoming_callback_url", ""),
-            )
-        )
+        state.add_account(SimAccount.from_row(row))
     return len(rows)

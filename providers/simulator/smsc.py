@@ -268,12 +268,8 @@ def build_status_callback(
         "time": _moscow(message.changed_at), "cnt": str(message.parts),
         "type": str(TYPE_FLAGS.get(message.channel, 0)),
     }  # fmt: skip
-    signed = ":".join(
-        [fields["id"], fields["phone"], fields["status"], account.password]
-    )
-    fields["md5"] = hashlib.md5(signed.encode()).hexdigest()  # noqa: S324
-    body = urlencode(fields).encode("ascii")
-    return account.status_callback_url, body, "application/x-www-form-urlencoded"
+    signed = [fields["id"], fields["phone"], fields["status"], account.password]
+    return account.status_callback_url, *_signed_form(fields, signed, account)
 
 
 def build_incoming_callback(
@@ -286,10 +282,18 @@ def build_incoming_callback(
         "sent": _moscow(item.received_at - 2), "time": _moscow(item.received_at),
         "ts": str(int(item.received_at)),
     }  # fmt: skip
-    signed = ":".join([item.id, item.phone, item.text, item.to, account.password])
-    fields["md5"] = hashlib.md5(signed.encode()).hexdigest()  # noqa: S324
-    body = urlencode(fields, encoding="utf-8").encode("ascii")
-    return account.incoming_callback_url, body, "application/x-www-form-urlencoded"
+    signed = [item.id, item.phone, item.text, item.to, account.password]
+    return account.incoming_callback_url, *_signed_form(fields, signed, account)
+
+
+def _signed_form(
+    fields: dict[str, str], signed: list[str], account: SimAccount
+) -> tuple[bytes, str]:
+    """The form in the account's charset, md5 over the signed values in it too."""
+    joined = ":".join(signed).encode(account.charset, "replace")
+    fields["md5"] = hashlib.md5(joined).hexdigest()  # noqa: S324
+    body = urlencode(fields, encoding=account.charset, errors="replace")
+    return body.encode("ascii"), "application/x-www-form-urlencoded"
 
 
 # Helpers --------------------------------------------------------------------------

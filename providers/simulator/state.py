@@ -62,6 +62,23 @@ class SimAccount:
     senders: dict[str, str] = field(default_factory=lambda: {"SMSPORTAL": "active"})
     stop_list: set[str] = field(default_factory=set)
     phone_book: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # Assumption (SMSC): callbacks come in the account's charset, windows-1251 unless
+    # the cabinet says otherwise, like every answer of that gateway.
+    charset: str = "cp1251"
+
+    @classmethod
+    def from_row(cls, row: dict) -> SimAccount:
+        """An account from the control API's or an accounts file's JSON."""
+        return cls(
+            gateway=row["gateway"],
+            login=row.get("login", ""),
+            password=row.get("password", ""),
+            token=row.get("token", ""),
+            balance=Decimal(str(row.get("balance", "1000.00"))),
+            status_callback_url=row.get("status_callback_url", ""),
+            incoming_callback_url=row.get("incoming_callback_url", ""),
+            charset=row.get("charset", "cp1251"),
+        )
 
 
 @dataclass

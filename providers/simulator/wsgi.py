@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from importlib import import_module
 from urllib.parse import parse_qsl
 
@@ -192,15 +191,7 @@ def control(request: SimRequest, state: SimulatorState) -> SimResponse:
     is_json = request.method == "POST" and action != "capture"
     data = json.loads(request.body or b"{}") if is_json else {}
     if action == "accounts" and request.method == "POST":
-        account = SimAccount(
-            gateway=data["gateway"],
-            login=data.get("login", ""),
-            password=data.get("password", ""),
-            token=data.get("token", ""),
-            balance=Decimal(str(data.get("balance", "1000.00"))),
-            status_callback_url=data.get("status_callback_url", ""),
-            incoming_callback_url=data.get("incoming_callback_url", ""),
-        )
+        account = SimAccount.from_row(data)
         state.add_account(account)
         return SimResponse.json({"ok": True})
     if action == "fault" and request.method == "POST":

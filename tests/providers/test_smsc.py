@@ -627,23 +627,63 @@ def test_status_callback_with_wrong_or_missing_checksum_is_rejected(
         gateway.parse_status_callback(inbound({"status": "1"}))
 
 
-def test_incoming_callback(gateway, simulator, account):
+def posted(body: bytes) -> InboundRequest:
+    """A form as the gateway posts it: the bytes, as Django hands them on."""
+    return InboundRequest(
+        method="POST",
+        query={},
+        form={},
+        body=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+
+def queried(body: bytes) -> InboundRequest:
+    """The same fields as a GET query string, still percent-encoded."""
+    return InboundRequest(
+        method="GET", query={}, form={}, body=b"", query_string=body.decode("ascii")
+    )
+
+
+@pytest.mark.parametrize("charset", ["cp1251", "utf-8"])
+@pytest.mark.parametrize("as_request", [posted, queried])
+def test_incoming_callback_in_either_charset(
+    gateway, simulator, account, charset, as_request
+):
+    account.charset = charset
     account.incoming_callback_url = f"{simulator.url}/_control/capture"
     item = simulator.state.add_incoming(
         "smsc", LOGIN, phone="79612242243", text="Стоп", to="79001234567"
     )
     _url, body, _type = sim.build_incoming_callback(item, account)
-    fields = dict(parse_qsl(body.decode()))
-    gateway.verify_callback(inbound(fields))
-    [message] = gateway.parse_incoming_callback(inbound(fields))
+    assert ("%D1%F2%EE%EF" in body.decode()) == (charset == "cp1251")
+    request = as_request(body)
+    gateway.verify_callback(request)
+    assert gateway.is_incoming_callback(request)
+    [message] = gateway.parse_incoming_callback(request)
     assert (message.phone, message.text, message.gateway_message_id) == (
         "+79612242243",
         "Стоп",
         item.id,
     )
-    assert gateway.incoming_callback_ack(inbound(fields), [message]).body == b"OK"
+    assert gateway.incoming_callback_ack(request, [message]).body == b"OK"
+    other = "Другое".encode(charset).hex("%").upper()
+    tampered = body.replace(b"%D1%F2%EE%EF" if charset == "cp1251" else
+                            b"%D0%A1%D1%82%D0%BE%D0%BF", b"%" + other.encode())  # fmt: skip
+    assert tampered != body
     with pytest.raises(CallbackRejected):
-        gateway.verify_callback(inbound({**fields, "mes": "Другое"}))
+        gateway.verify_callback(as_request(tampered))
+
+
+def test_incoming_callback_with_unescaped_windows_1251_bytes(gateway, account):
+    # Some senders put 8-bit bytes in a form body as they are: read like their %XX.
+    signed = f"7:79612242243:СТОП:79001234567:{PASSWORD}".encode("cp1251")
+    md5 = hashlib.md5(signed).hexdigest()  # noqa: S324
+    body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
+    request = posted(body + md5.encode())
+    gateway.verify_callback(request)
+    [message] = gateway.parse_incoming_callback(request)
+    assert message.text == "СТОП"
 
 
 # Single odd responses (respx) --------------------------------------------------------
