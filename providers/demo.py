@@ -17,6 +17,7 @@ from providers.models import ProviderAccount
 from providers.registry import GATEWAYS
 from providers.selectors import gateway_info
 from providers.services import provider_account_save
+from providers.simulator.state import PRICE_PER_PART
 
 DEMO_SENDER = "SMSPORTAL"  # the simulator approves this name for every account
 DEMO_BALANCE = Decimal("1000.00")
@@ -87,6 +88,8 @@ def _demo_account(kind: str, stdout: TextIO) -> ProviderAccount | None:
         base_url=simulator_base_url(kind),
         login=f"demo-{kind}",
         default_sender=DEMO_SENDER,
+        # The composer's cost estimate works from the start, as the simulator bills.
+        tariff=PRICE_PER_PART,
     )
     return provider_account_save(
         account=account,

@@ -47,6 +47,9 @@ class Fault:
     delay: float = 3.0  # seconds to hang for the timeout modes
 
 
+PRICE_PER_PART = Decimal("3.50")  # every simulated gateway's tariff
+
+
 @dataclass
 class SimAccount:
     gateway: str
@@ -55,7 +58,7 @@ class SimAccount:
     token: str = ""
     balance: Decimal = Decimal("1000.00")
     currency: str = "RUB"
-    price_per_part: Decimal = Decimal("3.50")
+    price_per_part: Decimal = PRICE_PER_PART
     status_callback_url: str = ""
     incoming_callback_url: str = ""
     blocked: bool = False

@@ -12,6 +12,7 @@
 
   var COUNTER = "[data-segment-counter]";
   var WATCHED = ["data-table", "data-recipients", "data-price-per-segment", "data-currency"];
+  var PLACEHOLDER = /\{[^{}]+\}/;
   // Invisible or blank characters are shown by code point, or the user sees nothing.
   var INVISIBLE = /[\s\p{C}]/u;
 
@@ -95,6 +96,8 @@
     root.querySelectorAll("[data-sc-encoding]").forEach(function (el) {
       el.hidden = el.dataset.scEncoding !== info.encoding;
     });
+    // {{ and }} are literal braces, not placeholders.
+    show(root, "placeholders", PLACEHOLDER.test(text.replace(/\{\{|\}\}/g, "")));
     show(root, "too-long", info.tooLong);
     setField(root, "max-parts", table.maxParts === null ? "" : number.format(table.maxParts));
     show(root, "non-gsm", info.nonGsmChars.length > 0);

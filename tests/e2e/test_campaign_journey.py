@@ -76,6 +76,8 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     expect(counter.locator("[data-sc-encoding=ucs2]")).to_be_hidden()
     expect(counter.locator("[data-sc-field=per-segment]")).to_have_text("160")
     expect(counter.locator("[data-sc-field=segments]").first).to_have_text("1")
+    expect(counter.locator("[data-sc-show=transliterate]")).to_be_hidden()
+    expect(counter.locator("[data-sc-show=placeholders]")).to_be_visible()
     assert counter_encoding(page) == "gsm7"
     shoot(page, "composer-gsm7")
 
@@ -85,6 +87,7 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     expect(counter.locator("[data-sc-field=per-segment]")).to_have_text("70")
     expect(counter.locator("[data-sc-show=non-gsm]")).to_be_visible()
     expect(counter.locator("[data-sc-field=non-gsm]")).to_contain_text("с")
+    expect(counter.locator("[data-sc-show=transliterate]")).to_be_visible()
     assert counter_encoding(page) == "ucs2"
 
     page.select_option("#id_include_groups", label="E2E audience")

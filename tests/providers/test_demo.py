@@ -85,6 +85,22 @@ def test_simulator_loaded_from_the_file_answers_every_demo_account(
         assert account.balance == demo.DEMO_BALANCE
 
 
+def test_demo_tariffs_are_what_the_simulator_bills(demo_settings, tmp_path, simulator):
+    from providers.base import OutgoingSms
+    from providers.registry import gateway_for
+
+    accounts = demo.load(stdout=StringIO())
+    load_accounts(simulator.state, tmp_path / "simulator-accounts.json")
+
+    for account in accounts:
+        sms = OutgoingSms(reference=f"tariff-{account.kind}", phone="+79120000001",
+                          text="One part", sender=demo.DEMO_SENDER)  # fmt: skip
+        [result] = gateway_for(account).send([sms])
+        assert result.gateway_message_id, (account.kind, result)
+        left = gateway_for(account).balance().amount
+        assert demo.DEMO_BALANCE - left == account.tariff, account.kind
+
+
 def test_load_demo_command_creates_the_provider_accounts(demo_settings):
     call_command("load_demo", stdout=StringIO())
 
