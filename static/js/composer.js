@@ -69,10 +69,10 @@
     });
   }
 
-  function renderCost(root, info) {
+  function renderCost(root, info, templated) {
     var price = parseFloat(root.dataset.pricePerSegment);
     var recipients = parseInt(root.dataset.recipients || "1", 10);
-    var known = Number.isFinite(price) && Number.isFinite(recipients);
+    var known = !templated && Number.isFinite(price) && Number.isFinite(recipients);
     show(root, "cost", known);
     if (!known) return;
     var currency = root.dataset.currency || "RUB";
@@ -97,7 +97,8 @@
       el.hidden = el.dataset.scEncoding !== info.encoding;
     });
     // {{ and }} are literal braces, not placeholders.
-    show(root, "placeholders", PLACEHOLDER.test(text.replace(/\{\{|\}\}/g, "")));
+    var templated = PLACEHOLDER.test(text.replace(/\{\{|\}\}/g, ""));
+    show(root, "placeholders", templated);
     show(root, "too-long", info.tooLong);
     setField(root, "max-parts", table.maxParts === null ? "" : number.format(table.maxParts));
     show(root, "non-gsm", info.nonGsmChars.length > 0);
@@ -111,7 +112,9 @@
     var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
     show(root, "transliterate", offer);
     setField(root, "translit-segments", after === null ? "" : number.format(after.segments));
-    renderCost(root, info);
+    // With placeholders the count is of the template, not of what recipients get:
+    // the cost is left to the audience preview, which renders each text.
+    renderCost(root, info, templated);
   }
 
   function countersFor(textarea) {

@@ -156,5 +156,14 @@ def test_counter_in_a_browser():
 
             page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
             expect(field("cost")).to_have_text("RUB 50.00")
+
+            # The count of a template is not what recipients get: say so, no cost.
+            expect(shown("placeholders")).to_be_hidden()
+            page.fill("#id_text", "Hi {first_name}")
+            expect(shown("placeholders")).to_be_visible()
+            expect(shown("cost")).to_be_hidden()
+            page.fill("#id_text", "Hi {{first_name}}")  # literal braces
+            expect(shown("placeholders")).to_be_hidden()
+            expect(shown("cost")).to_be_visible()
         finally:
             browser.close()
