@@ -6,6 +6,7 @@ template with the request per cell, which runs every context processor each time
 """
 
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 
 import django_tables2 as tables
@@ -30,6 +31,14 @@ REASON_LABELS = dict(FailureReason.choices)
 
 
 EMPTY = "—"
+CENTS = Decimal("0.01")
+
+
+def money(value: Decimal) -> str:
+    """Two decimals, as the report's totals show; more only where the gateway billed
+    finer than a kopeck (0,0125), never the column's four zero-padded places."""
+    cents = value.quantize(CENTS)
+    return localize(cents if cents == value else value.normalize())
 
 
 def local_time(value: datetime | None) -> str:
@@ -118,7 +127,7 @@ class MessageTable(BaseTable):
             self.render_status(record),
             record.operator or EMPTY,
             localize(record.segments),
-            localize(record.cost) if record.cost is not None else EMPTY,
+            money(record.cost) if record.cost is not None else EMPTY,
             local_time(record.submitted_at),
             local_time(record.delivered_at),
         )
