@@ -193,8 +193,8 @@ def _insert_contacts_sql(
     columns_sql, columns_params = sqlsegments.template_columns(
         sql_pieces(plan.parts, alias="c"), "t.text"
     )
-    window = "TRUE" if plan.respect_window else "FALSE"
     spread_seconds = plan.spread.total_seconds()
+    planned_sql, planned_params = _planned_sql(plan)
     # Running again: skip the phones that have a message (ON CONFLICT would catch
     # them too, but only after rendering each text and probing the index). The first
     # run `alone` needs neither: contacts' phones are unique and the lock keeps out a
@@ -216,7 +216,7 @@ def _insert_contacts_sql(
         encoding, estimated_cost, gateway_message_id, status, reason, vendor_code,
         vendor_text, operator, planned_at, attempts)
     SELECT %s, %s, r.id, r.phone, r.text, %s, %s, r.segments, r.encoding,
-        r.segments * %s::numeric, '', 'pending', '', '', '', '', {_planned_sql(window)}, 0
+        r.segments * %s::numeric, '', 'pending', '', '', '', '', {planned_sql}, 0
     FROM (
         SELECT s.id, s.phone, s.text, s.tz, s.base, {seg.segments("s")} AS segments,
             {seg.encoding("s")} AS encoding, (s.base AT TIME ZONE s.tz) AS local
@@ -234,14 +234,13 @@ def _insert_contacts_sql(
     ) r
     {on_conflict_sql}
     """
-    window_params = [plan.window_start, plan.window_end] + [plan.window_start] * 3
     params = [
         campaign.pk,
         campaign.account_id,
         campaign.sender,
         campaign.channel,
         plan.price,
-        *window_params,
+        *planned_params,
         *columns_params,
         plan.time_zone,
         plan.start,
@@ -284,13 +283,36 @@ def _base_sql(spread_seconds: float) -> str:
         ELSE 0 END)"""
 
 
-def _planned_sql(window: str) -> str:
-    local = "r.local"
-    return f"""CASE
-        WHEN NOT {window} THEN r.base
-        WHEN {local}::time >= %s::time AND {local}::time < %s::time THEN r.base
-        WHEN {local}::time < %s::time THEN ({local}::date + %s::time) AT TIME ZONE r.tz
-        ELSE ({local}::date + 1 + %s::time) AT TIME ZONE r.tz END"""
+def _planned_sql(plan: SendPlan) -> tuple[str, list]:
+    """SendPlan.planned_at in SQL, on each row's base and time zone."""
+    ws, we = plan.window_start, plan.window_end
+    if not plan.respect_window:
+        return "r.base", []
+    if not plan.spread:
+        # Every base is the start: in the window it stays, else the window's opening.
+        return """CASE
+            WHEN r.local::time >= %s::time AND r.local::time < %s::time THEN r.base
+            WHEN r.local::time < %s::time THEN (r.local::date + %s::time) AT TIME ZONE r.tz
+            ELSE (r.local::date + 1 + %s::time) AT TIME ZONE r.tz END""", [
+            ws, we, ws, ws, ws,
+        ]  # fmt: skip
+    # Spread time counts sending hours only: the start (s, wall clock) moved into the
+    # window; the row's share of the spread (off, seconds) runs on in the window and
+    # what today's window has no room for goes on in the next days' windows.
+    length = plan.window_length.total_seconds()
+    return """(SELECT (CASE WHEN w.off < w.room THEN w.s + make_interval(secs => w.off)
+            ELSE w.s::date + 1 + floor((w.off - w.room) / %s)::int + %s::time
+                + make_interval(secs => (w.off - w.room)
+                                        - floor((w.off - w.room) / %s) * %s)
+            END) AT TIME ZONE r.tz
+        FROM (SELECT v.s, extract(epoch FROM r.base - %s::timestamptz) AS off,
+                     extract(epoch FROM (v.s::date + %s::time) - v.s) AS room
+              FROM (SELECT CASE WHEN l.t::time < %s::time THEN l.t::date + %s::time
+                                WHEN l.t::time >= %s::time THEN l.t::date + 1 + %s::time
+                                ELSE l.t END AS s
+                    FROM (SELECT %s::timestamptz AT TIME ZONE r.tz AS t) l) v) w)""", [
+        length, ws, length, length, plan.start, we, ws, ws, we, ws, plan.start,
+    ]  # fmt: skip
 
 
 # Python (portable) --------------------------------------------------------------------

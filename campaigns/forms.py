@@ -111,6 +111,13 @@ class CampaignForm(forms.ModelForm):
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
+        help_texts = {
+            "spread_hours": _(
+                "Messages go out evenly over this many hours; 0 sends them at once. "
+                "With quiet hours only sending hours count: what does not fit before "
+                "the window closes goes on next morning at the same pace."
+            ),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

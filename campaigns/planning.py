@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -90,18 +90,42 @@ class SendPlan:
         return self.start + self.spread * position / total
 
     def planned_at(self, base: datetime, time_zone: str) -> datetime:
-        """`base` moved into the recipient's send window, in their local time."""
+        """`base` moved into the recipient's send window, in their local time.
+
+        Spread time counts sending hours only: the start is moved into the window,
+        and the recipient's share of the spread (`base` - start) runs on in the
+        window, carried over to the next day's window where today's ends. So what
+        spreading pushes past the evening goes out next morning in the same order
+        and spacing, not all at the window's first minute. Without spreading every
+        base is the start: it goes out when the window opens.
+        The SQL expansion (campaigns.expansion) computes the same on wall-clock time.
+        """
         if not self.respect_window:
             return base
         tz = zone(time_zone) or zone(self.time_zone) or timezone.get_current_timezone()
-        local = base.astimezone(tz)
-        local_time = local.time().replace(tzinfo=None)
-        if self.window_start <= local_time < self.window_end:
-            return base
-        day = local.date()
-        if local_time >= self.window_end:
-            day += timedelta(days=1)
-        return datetime.combine(day, self.window_start, tzinfo=tz)
+        start = self.start.astimezone(tz).replace(tzinfo=None)  # wall clock
+        day, moment = start.date(), start.time()
+        if moment < self.window_start:
+            start = datetime.combine(day, self.window_start)
+        elif moment >= self.window_end:
+            start = datetime.combine(day + timedelta(days=1), self.window_start)
+        offset = base - self.start
+        room = datetime.combine(start.date(), self.window_end) - start
+        if offset < room:
+            local = start + offset
+        else:
+            days, within = divmod(offset - room, self.window_length)
+            next_day = start.date() + timedelta(days=1 + days)
+            local = datetime.combine(next_day, self.window_start) + within
+        return local.replace(tzinfo=tz)
+
+    @property
+    def window_length(self) -> timedelta:
+        """The send window's length (forms keep its end after its start)."""
+        day = date(2000, 1, 1)
+        return datetime.combine(day, self.window_end) - datetime.combine(
+            day, self.window_start
+        )
 
 
 # Contact columns a template can use; read them with

@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -142,6 +143,93 @@ def test_spread_over_hours_paces_the_send_times(
     gaps = {(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)}
     assert times[0] == start
     assert gaps == {1800.0}
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_spreading_past_the_window_goes_on_next_morning_at_the_same_pace(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    group = make_group("G", [(f"+7912000000{i}", "X", MOSCOW) for i in range(6)])
+    # 17:00 Moscow, window 09:00-21:00, six recipients an hour apart over 6 hours:
+    # 17, 18, 19, 20 today; the 21:00 and 22:00 ones at 09:00 and 10:00 tomorrow,
+    # not both at 09:00.
+    start = datetime(2030, 3, 1, 14, 0, tzinfo=UTC)
+    campaign = make_campaign(
+        [group], start_at=start, spread_hours=6, respect_quiet_hours=True,
+        window_start=time(9), window_end=time(21),
+    )  # fmt: skip
+    campaign_expand(campaign=campaign)
+    times = sorted(Message.objects.values_list("planned_at", flat=True))
+    hours_utc = [(t.day, t.hour) for t in times]
+    assert hours_utc == [(1, 14), (1, 15), (1, 16), (1, 17), (2, 6), (2, 7)]
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_a_spread_started_in_quiet_hours_begins_when_the_window_opens(
+    request, path, make_group, make_campaign
+):
+    if path == "python":
+        request.getfixturevalue("python_only")
+    group = make_group("G", [(f"+7924000000{i}", "X", VLADIVOSTOK) for i in range(4)])
+    # 03:00 in Vladivostok; 4 recipients over 2 hours: 09:00, 09:30, 10:00, 10:30.
+    start = datetime(2030, 3, 1, 17, 0, tzinfo=UTC)
+    campaign = make_campaign(
+        [group], start_at=start, spread_hours=2, respect_quiet_hours=True,
+        window_start=time(9), window_end=time(21),
+    )  # fmt: skip
+    campaign_expand(campaign=campaign)
+    times = sorted(Message.objects.values_list("planned_at", flat=True))
+    first = datetime(2030, 3, 1, 23, 0, tzinfo=UTC)  # 09:00 on the 2nd, local
+    assert [(t - first).total_seconds() for t in times] == [0, 1800, 3600, 5400]
+
+
+@pytest.mark.parametrize(
+    ("start_hour_utc", "spread", "window"),
+    [
+        (14, 6, (9, 21)),  # into the evening
+        (20, 3, (9, 21)),  # started in quiet hours (23:00 Moscow)
+        (3, 30, (9, 21)),  # more than two windows' worth
+        (7, 5, (10, 12)),  # a window shorter than the spread
+        (12, 1, (0, 23)),
+    ],
+)
+def test_sql_and_python_plan_spread_send_times_alike(
+    start_hour_utc, spread, window, make_group, make_campaign, monkeypatch
+):
+    zones = [MOSCOW, VLADIVOSTOK, "Asia/Kamchatka", "Europe/Kaliningrad", ""]
+    people = [(f"+791200{i:05d}", "X", zones[i % len(zones)]) for i in range(37)]
+    group = make_group("G", people)
+    planned = {}
+    for path in ("sql", "python"):
+        if path == "python":
+            monkeypatch.setattr(
+                expansion, "_insert_contacts_sql",
+                lambda campaign, plan, reachable, **_f: (
+                    expansion._insert_contacts_python(campaign, plan, reachable)
+                ),
+            )  # fmt: skip
+        campaign = make_campaign(
+            [group], name=path,
+            start_at=datetime(2030, 3, 1, start_hour_utc, 0, tzinfo=UTC),
+            spread_hours=spread, respect_quiet_hours=True,
+            window_start=time(window[0]), window_end=time(window[1]),
+        )  # fmt: skip
+        campaign_expand(campaign=campaign)
+        planned[path] = dict(
+            Message.objects.filter(campaign=campaign).values_list("phone", "planned_at")
+        )
+    assert planned["sql"].keys() == planned["python"].keys()
+    apart = {
+        phone: abs((planned["sql"][phone] - planned["python"][phone]).total_seconds())
+        for phone in planned["sql"]
+    }
+    assert max(apart.values()) < 0.01, apart  # microseconds of rounding at most
+    # Every message is inside its recipient's window.
+    for phone, when in planned["sql"].items():
+        local = when.astimezone(ZoneInfo(zones[int(phone[-5:]) % len(zones)] or MOSCOW))
+        assert time(window[0]) <= local.time() < time(window[1]), (phone, local)
 
 
 def test_counts_follow_inserts_and_status_changes(make_group, make_campaign):
