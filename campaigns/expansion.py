@@ -38,6 +38,7 @@ from campaigns.planning import (
 )
 from campaigns.templating import render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
+from contacts.numbering import zones_for_phones
 
 BATCH = 2000
 
@@ -338,6 +339,8 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     stats.invalid += len(extra.invalid)
     stats.duplicates += extra.duplicates
     phones = {n.phone: n.time_zone for n in extra.valid}
+    # Mobiles: the zone of the number's range in the numbering plan, if loaded.
+    phones.update(zones_for_phones(p for p, zone in phones.items() if not zone))
     for phone in parent_failures(campaign).values_list("phone", flat=True):
         phones.setdefault(phone, "")
     if not phones:

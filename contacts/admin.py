@@ -9,7 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from contacts import exporting, services
-from contacts.models import Contact, ContactGroup, CustomField, ImportJob, StopListEntry
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    CustomField,
+    ImportJob,
+    NumberRange,
+    StopListEntry,
+)
 from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import CODE, guard_fields
@@ -81,10 +88,11 @@ class ContactAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra)
 
     def save_model(self, request, obj, form, change) -> None:
-        obj.is_mobile, obj.time_zone = (
-            form.normalized.is_mobile,
-            form.normalized.time_zone,
-        )
+        # A new number brings the plan's zone; other edits keep the one it has (set
+        # by hand on the contact's page, say).
+        if not change or "phone" in form.changed_data:
+            obj.is_mobile = form.normalized.is_mobile
+            obj.time_zone = services.plan_time_zone(form.normalized.e164)
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Add to the stop list"), permissions=["change"])
@@ -186,4 +194,25 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(NumberRange)
+class NumberRangeAdmin(admin.ModelAdmin):
+    """The loaded registry, to look a number's region up; `load_numbering_plan` is
+    the only writer, so nothing here changes it."""
+
+    list_display = ("code", "first", "last", "region", "time_zone", "operator")
+    list_filter = ("time_zone",)
+    search_fields = ("region", "operator", "=code")
+    ordering = ("code", "first")
+    list_per_page = 200
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

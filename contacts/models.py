@@ -46,7 +46,7 @@ class Contact(models.Model):
     nickname = models.CharField(_("nickname"), max_length=100, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     email = models.EmailField(_("email"), blank=True)
-    # IANA name when the numbering plan gives the number a single zone, else blank.
+    # IANA name: given, or the numbering plan's (contacts.numbering), else blank.
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     is_mobile = models.BooleanField(_("mobile"), null=True)
     # Custom field values keyed by CustomField.key (text, number or ISO date).
@@ -244,3 +244,25 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class NumberRange(models.Model):
+    """One range of the Russian numbering plan (the registry's ABC/DEF extract), with
+    the zone of its region: a +7 9XX mobile number names no place by itself, its
+    range does. Loaded by `manage.py load_numbering_plan`; see contacts.numbering."""
+
+    code = models.PositiveSmallIntegerField(_("code"))  # ABC or DEF: 3 digits
+    first = models.PositiveIntegerField(_("from"))  # the 7 digits after the code
+    last = models.PositiveIntegerField(_("to"))
+    operator = models.CharField(_("operator"), max_length=200, blank=True)
+    region = models.CharField(_("region"), max_length=300, blank=True)
+    # Blank where the region is not one zone's (all Russia) or not recognised.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("numbering plan range")
+        verbose_name_plural = _("numbering plan ranges")
+        indexes = [models.Index(fields=["code", "first"], name="number_range_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.first:07d}-{self.last:07d} {self.region}"

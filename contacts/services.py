@@ -24,6 +24,7 @@ from contacts.models import (
     ImportJob,
     StopListEntry,
 )
+from contacts.numbering import zone_for_phone
 from contacts.phone import InvalidPhone, normalize_phone
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
@@ -49,9 +50,10 @@ def phone_normalize_or_error(*, phone: str, where: str = "phone") -> Any:
 
 
 def plan_time_zone(phone: str) -> str:
-    """The numbering plan's zone of a stored number ("" for mobiles and the unknown)."""
+    """The numbering plan's zone of a stored number: libphonenumber's for landline
+    codes, else the loaded registry's range (contacts.numbering); "" when unknown."""
     try:
-        return normalize_phone(phone).time_zone
+        return normalize_phone(phone).time_zone or zone_for_phone(phone)
     except InvalidPhone:
         return ""
 
@@ -123,9 +125,13 @@ def contact_create(
     _check_sendable({"phone": phone, **fields})
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
-    # A zone given by hand wins; else the numbering plan's (none for mobiles).
+    # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
-    zone = time_zone_or_error(stated) if stated.strip() else normalized.time_zone
+    zone = (
+        time_zone_or_error(stated)
+        if stated.strip()
+        else normalized.time_zone or zone_for_phone(normalized.e164)
+    )
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -172,7 +178,7 @@ def contact_update(
             )
         contact.phone = normalized.e164
         contact.is_mobile = normalized.is_mobile
-        contact.time_zone = normalized.time_zone
+        contact.time_zone = normalized.time_zone or zone_for_phone(normalized.e164)
     if stated is not None:
         contact.time_zone = (
             time_zone_or_error(stated)

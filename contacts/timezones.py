@@ -1,9 +1,9 @@
 """Time zones as people write them: IANA names, "МСК+7", "UTC+10", "+03:00".
 
 A contact's zone decides the quiet hours of every campaign sent to it. The numbering
-plan gives one for most landlines, but a Russian mobile number (+7 9XX) carries no
-region, so the zone of such a contact comes from the contact itself: the form, the API
-or an imported column.
+plan gives one for most landlines; a Russian mobile number (+7 9XX) carries no region
+itself, so its zone comes from the contact (the form, the API or an imported column) or
+from the range it belongs to in the registry, once loaded (contacts.numbering).
 """
 
 from __future__ import annotations

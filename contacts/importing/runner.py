@@ -9,10 +9,12 @@ import csv
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import BinaryIO, TextIO
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.exporting import neutralize
@@ -21,6 +23,7 @@ from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import ImportFileError, open_table
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
 from contacts.models import Contact, CustomField, StopListEntry
+from contacts.numbering import contacts_fill_zones
 from contacts.phone import SEPARATORS, normalize_phone_fast
 
 CHUNK_ROWS = 20_000
@@ -93,6 +96,7 @@ def run_import(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import one file; ImportFileError when it cannot be read at all."""
+    started = timezone.now()
     table = open_table(
         raw, name=name, encoding=options.encoding, delimiter=options.delimiter
     )
@@ -148,6 +152,10 @@ def run_import(
         applied.created, applied.updated, applied.unchanged,
     )  # fmt: skip
     report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
+    if options.kind == "contacts" and applied.created + applied.updated:
+        # Mobiles without a zone get their range's, if the registry is loaded; only
+        # this import's rows (a minute's margin for the database's clock).
+        contacts_fill_zones(changed_since=started - timedelta(minutes=1))
     return report
 
 

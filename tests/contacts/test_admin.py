@@ -40,6 +40,20 @@ def test_admin_pages_load(superuser_client, model):
     )
 
 
+def test_the_loaded_registry_is_searchable_and_read_only(superuser_client):
+    from tests.contacts.test_numbering import load
+
+    load()
+    url = reverse("admin:contacts_numberrange_changelist")
+    page = superuser_client.get(url, {"q": "Приморский"}).content.decode()
+    assert "Asia/Vladivostok" in page
+    assert "Свердловская" not in page  # other regions' ranges are not listed
+    assert (
+        superuser_client.get(reverse("admin:contacts_numberrange_add")).status_code
+        == 403
+    )
+
+
 def test_contact_changelist_links_to_the_importer_and_exporter(superuser_client):
     html = superuser_client.get(
         reverse("admin:contacts_contact_changelist")
@@ -156,3 +170,25 @@ def test_admin_change_refuses_a_control_character_on_its_field(superuser_client)
     )
     contact.refresh_from_db()
     assert contact.first_name == "Ann"
+
+
+def test_editing_a_contact_in_the_admin_keeps_its_zone(superuser_client):
+    from tests.contacts.test_numbering import load
+
+    load()
+    contact = Contact.objects.create(phone="+79240000040", time_zone="Europe/Moscow")
+    url = reverse("admin:contacts_contact_change", args=[contact.pk])
+    data = {
+        "phone": contact.phone, "first_name": "Иван", "attributes": "{}",
+        "created_at_0": "2024-01-01", "created_at_1": "10:00",
+        "updated_at_0": "2024-01-01", "updated_at_1": "10:00",
+        "groupmembership_set-TOTAL_FORMS": "0", "groupmembership_set-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    assert superuser_client.post(url, data).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.time_zone) == ("Иван", "Europe/Moscow")
+    assert (
+        superuser_client.post(url, {**data, "phone": "+79240000041"}).status_code == 302
+    )
+    contact.refresh_from_db()
+    assert contact.time_zone == "Asia/Vladivostok"  # a new number: the plan's zone

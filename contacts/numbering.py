@@ -1,0 +1,305 @@
+"""The Russian numbering plan: a mobile number's time zone from the region of its range.
+
+A +7 9XX number names no place by itself (libphonenumber knows the zones of landline
+codes only), so quiet hours would fall back to the campaign's zone for every mobile
+contact. The registry of the numbering plan does know: the Ministry of digital
+development publishes it as open data, one CSV per code block ("DEF-9xx.csv" for
+mobiles, "ABC-3xx.csv" ... for landlines), `;`-separated, a header row
+"АВС/ DEF;От;До;Емкость;Оператор;Регион" (newer extracts add "Территория ГАР" and
+"ИНН"), in UTF-8 or windows-1251.
+
+`numbering_plan_load` replaces the stored ranges with those files, each range given
+the zone of its region, then fills the zone of every contact that has none.
+`zone_for_phone` and `zones_for_phones` look numbers up; `contacts_fill_zones` is the
+set-based fill, run after a load and after each contact import.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from contacts.models import NumberRange
+from smsportal.exceptions import ApplicationError
+from smsportal.lib.csvio import UnreadableFile, detect_encoding
+
+# Region names as the registry writes them vary ("Тверская обл.", "Свердловская
+# область", "Ханты - Мансийский - Югра АО", "Корякский округ|Камчатский край"), so a
+# region is matched by a stem of its name. Order matters where one stem holds another:
+# Tomsk before Omsk, Yamalo-Nenets before Nenets, Sakhalin before Sakha.
+# Assumption: a subject that spans zones (Yakutia) gets its capital's.
+REGION_ZONES: tuple[tuple[str, str], ...] = (
+    ("калининград", "Europe/Kaliningrad"),
+    ("самар", "Europe/Samara"), ("удмурт", "Europe/Samara"),
+    ("ульяновск", "Europe/Ulyanovsk"), ("астрахан", "Europe/Astrakhan"),
+    ("саратов", "Europe/Saratov"), ("волгоград", "Europe/Volgograd"),
+    ("киров", "Europe/Kirov"), ("крым", "Europe/Simferopol"),
+    ("севастопол", "Europe/Simferopol"),
+    ("ямал", "Asia/Yekaterinburg"), ("ханты", "Asia/Yekaterinburg"),
+    ("югра", "Asia/Yekaterinburg"), ("свердлов", "Asia/Yekaterinburg"),
+    ("екатеринбург", "Asia/Yekaterinburg"), ("челябин", "Asia/Yekaterinburg"),
+    ("курган", "Asia/Yekaterinburg"), ("тюмен", "Asia/Yekaterinburg"),
+    ("оренбург", "Asia/Yekaterinburg"), ("башкор", "Asia/Yekaterinburg"),
+    ("перм", "Asia/Yekaterinburg"),
+    ("томск", "Asia/Tomsk"), ("омск", "Asia/Omsk"),
+    ("новосибирск", "Asia/Novosibirsk"), ("алтай", "Asia/Barnaul"),
+    ("кемеров", "Asia/Novokuznetsk"), ("кузбасс", "Asia/Novokuznetsk"),
+    ("красноярск", "Asia/Krasnoyarsk"), ("хакас", "Asia/Krasnoyarsk"),
+    ("тыва", "Asia/Krasnoyarsk"), ("тува", "Asia/Krasnoyarsk"),
+    ("иркутск", "Asia/Irkutsk"), ("бурят", "Asia/Irkutsk"),
+    ("забайкал", "Asia/Chita"), ("читин", "Asia/Chita"),
+    ("сахалин", "Asia/Sakhalin"), ("саха", "Asia/Yakutsk"),
+    ("якут", "Asia/Yakutsk"), ("амур", "Asia/Yakutsk"),
+    ("примор", "Asia/Vladivostok"), ("хабаров", "Asia/Vladivostok"),
+    ("еврейск", "Asia/Vladivostok"), ("магадан", "Asia/Magadan"),
+    ("камчат", "Asia/Kamchatka"), ("коряк", "Asia/Kamchatka"),
+    ("чукот", "Asia/Anadyr"),
+    # Moscow time.
+    *((stem, "Europe/Moscow") for stem in (
+        "москв", "петербург", "ленинград", "белгород", "брянск", "владимир",
+        "воронеж", "иванов", "калуж", "костром", "курск", "липецк", "орлов", "рязан",
+        "смолен", "тамбов", "твер", "тул", "ярослав", "архангельск", "ненец",
+        "вологод", "карел", "коми", "мурманск", "новгород", "нижегород", "псков",
+        "адыге", "калмык", "краснодар", "ростов", "дагестан", "ингуш", "кабардин",
+        "карачаев", "осети", "чечен", "ставрополь", "марий", "мордов", "татарстан",
+        "чуваш", "пенз", "донецк", "луганск", "запорож", "херсон",
+    )),
+)  # fmt: skip
+# Ranges the registry gives to the whole country: known, but no one zone.
+NATIONWIDE = ("российская федерация", "вся россия", "рф")
+_SPACES = re.compile(r"\s+")
+# The columns read, by how their headers begin (lower case, "ё" as "е").
+HEADERS = {
+    "code": ("абс", "авс", "abc", "def"),
+    "first": ("от",),
+    "last": ("до",),
+    "operator": ("оператор",),
+    "region": ("регион",),
+    "territory": ("территория",),
+}
+REQUIRED = ("code", "first", "last", "region")
+BATCH = 5000
+EXAMPLES = 10
+
+
+def region_zone(region: str) -> str | None:
+    """The IANA zone of a region as the registry names it; "" for the whole country,
+    None when the name is not recognised. Of "a|b" parts the last (the subject) wins."""
+    for part in reversed(region.split("|")):
+        name = _SPACES.sub(" ", part.lower().replace("ё", "е")).strip()
+        if not name:
+            continue
+        if name in NATIONWIDE:
+            return ""
+        for stem, zone in REGION_ZONES:
+            if stem in name:
+                return zone
+    return None
+
+
+@dataclass
+class PlanLoad:
+    """What a load did, for the command's report."""
+
+    ranges: int = 0
+    rejected: int = 0
+    examples: list[str] = field(default_factory=list)  # "file, row N: why"
+    unknown_regions: Counter = field(default_factory=Counter)
+    contacts_zoned: int = 0
+
+
+def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
+    """Replace the stored ranges with those of `files` ((name, bytes) pairs), then
+    give a zone to the contacts that have none. A file without the registry's
+    columns is refused whole, before anything changes; bad rows are skipped and
+    reported with their file and row."""
+    load = PlanLoad()
+    ranges: list[NumberRange] = []
+    for name, raw in files:
+        ranges.extend(_read(name, raw, load))
+    with transaction.atomic():
+        NumberRange.objects.all().delete()
+        NumberRange.objects.bulk_create(ranges, batch_size=BATCH)
+        load.ranges = len(ranges)
+        load.contacts_zoned = contacts_fill_zones()
+    return load
+
+
+def _read(name: str, raw: BinaryIO, load: PlanLoad) -> list[NumberRange]:
+    data = raw.read()
+    try:
+        encoding = detect_encoding(data[:65536])
+    except UnreadableFile:
+        raise ApplicationError(
+            _("%(file)s: not a text file in UTF-8 or windows-1251.") % {"file": name},
+            where="file",
+        ) from None
+    text = data.decode(encoding, errors="replace").lstrip("\ufeff")
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    header = next(rows, [])
+    columns = _columns(header)
+    missing = [key for key in REQUIRED if key not in columns]
+    if missing:
+        raise ApplicationError(
+            _(
+                "%(file)s: the header row has no %(columns)s column; expected the "
+                "registry's “АВС/ DEF;От;До;Емкость;Оператор;Регион”."
+            )
+            % {"file": name, "columns": ", ".join(_HEADER_NAMES[k] for k in missing)},
+            where="file",
+        )
+    ranges = []
+    for row_number, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        try:
+            ranges.append(_range(cells, columns, load))
+        except ValueError as exc:
+            load.rejected += 1
+            if len(load.examples) < EXAMPLES:
+                load.examples.append(
+                    _("%(file)s, row %(row)d: %(why)s")
+                    % {"file": name, "row": row_number, "why": exc}
+                )
+    return ranges
+
+
+_HEADER_NAMES = {
+    "code": "«АВС/ DEF»", "first": "«От»", "last": "«До»", "region": "«Регион»",
+}  # fmt: skip
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        title = title.strip().lower().replace("ё", "е")
+        for key, starts in HEADERS.items():
+            if key not in columns and title.startswith(starts):
+                columns[key] = index
+                break
+    return columns
+
+
+def _range(
+    cells: Sequence[str], columns: dict[str, int], load: PlanLoad
+) -> NumberRange:
+    def cell(key: str) -> str:
+        index = columns.get(key)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    code, first, last = (
+        _digits(cell(k), _HEADER_NAMES[k]) for k in ("code", "first", "last")
+    )
+    if not 100 <= code <= 999 or first > last or last > 9_999_999:
+        raise ValueError(
+            _("“%(code)s %(first)s–%(last)s” is not a range of 3-digit code and "
+              "7-digit numbers") % {"code": cell("code"), "first": cell("first"),
+                                    "last": cell("last")}
+        )  # fmt: skip
+    region = cell("region")
+    zone = region_zone(region)
+    if zone is None and cell("territory"):
+        zone = region_zone(cell("territory"))
+    if zone is None:
+        load.unknown_regions[region] += 1
+    return NumberRange(
+        code=code, first=first, last=last, operator=cell("operator")[:200],
+        region=region[:300], time_zone=zone or "",
+    )  # fmt: skip
+
+
+def _digits(value: str, column: str) -> int:
+    if not value.isdigit():
+        raise ValueError(
+            _("column %(column)s: “%(value)s” is not a number")
+            % {"column": column, "value": value}
+        )
+    return int(value)
+
+
+# Looking numbers up --------------------------------------------------------------------
+
+
+def _code_and_number(phone: str) -> tuple[int, int] | None:
+    """(code, 7-digit number) of a Russian +7 number in E.164, else None."""
+    if len(phone) != 12 or not phone.startswith("+7") or not phone[2:].isdigit():
+        return None
+    return int(phone[2:5]), int(phone[5:])
+
+
+def zone_for_phone(phone: str) -> str:
+    """The zone of the range a +7 number belongs to; "" when none is known."""
+    key = _code_and_number(phone)
+    if key is None:
+        return ""
+    code, number = key
+    found = (
+        NumberRange.objects.filter(code=code, first__lte=number)
+        .order_by("-first")
+        .values_list("last", "time_zone")
+        .first()
+    )
+    return found[1] if found and found[0] >= number else ""
+
+
+def zones_for_phones(phones: Iterable[str]) -> dict[str, str]:
+    """zone_for_phone for many numbers: one query per code, not per number."""
+    keys = {phone: key for phone in phones if (key := _code_and_number(phone))}
+    by_code: dict[int, tuple[list[int], list[tuple[int, str]]]] = {}
+    codes = {code for code, _number in keys.values()}
+    rows = (
+        NumberRange.objects.filter(code__in=codes)
+        .order_by("code", "first")
+        .values_list("code", "first", "last", "time_zone")
+    )
+    for code, first, last, zone in rows:
+        starts, ends = by_code.setdefault(code, ([], []))
+        starts.append(first)
+        ends.append((last, zone))
+    zones = {}
+    for phone, (code, number) in keys.items():
+        starts, ends = by_code.get(code, ([], []))
+        at = bisect.bisect_right(starts, number) - 1
+        if at >= 0 and ends[at][0] >= number and ends[at][1]:
+            zones[phone] = ends[at][1]
+    return zones
+
+
+def contacts_fill_zones(*, changed_since: datetime | None = None) -> int:
+    """Give every +7 contact without a zone (changed since `changed_since`, if given:
+    an import's own rows) its range's; the number of contacts given one. One
+    statement: each number is one index probe into the ranges."""
+    if not NumberRange.objects.exists():
+        return 0
+    since_sql = "AND updated_at >= %s" if changed_since else ""
+    # A subquery, not WITH: SQLite reports no row count for a statement so begun.
+    sql = f"""
+        UPDATE contacts_contact SET time_zone = found.zone
+        FROM (
+            SELECT n.id, (SELECT CASE WHEN r.last >= n.num THEN r.time_zone END
+                          FROM contacts_numberrange r
+                          WHERE r.code = n.code AND r.first <= n.num
+                          ORDER BY r.first DESC LIMIT 1) AS zone
+            FROM (SELECT id, CAST(substr(phone, 3, 3) AS INTEGER) AS code,
+                         CAST(substr(phone, 6) AS INTEGER) AS num
+                  FROM contacts_contact
+                  WHERE time_zone = '' AND phone LIKE '+7%%' AND length(phone) = 12
+                  {since_sql}
+            ) n
+        ) AS found
+        WHERE contacts_contact.id = found.id AND found.zone <> ''
+    """
+    with connection.cursor() as cursor:
+        since = connection.ops.adapt_datetimefield_value(changed_since)
+        cursor.execute(sql, [since] if changed_since else [])
+        return cursor.rowcount
