@@ -74,8 +74,8 @@ class ContactIn(Schema):
     attributes: dict[str, Any] = {}
     consent_source: ContactConsent = ""
     consent_at: datetime | None = None
-    # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (none for
-    # mobiles).
+    # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (a mobile's
+    # once the registry is loaded, see contacts.numbering).
     time_zone: str = ""
     groups: list[int] = []
 
