@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns import sending
@@ -23,6 +24,7 @@ from campaigns.sending import BatchOutcome, ClaimedMessage
 from providers.base import Capability, DeliveryStatus, SmsGateway
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from providers.tasks import balance_refresh
 
 logger = logging.getLogger("campaigns.dispatch")
 
@@ -117,15 +119,23 @@ def campaign_pump(
     if outcome.pause_reason:
         campaign_pause_for(campaign_id=campaign_id, reason=outcome.pause_reason)
         result.stopped = Campaign.State.PAUSED
+        _balance_refresh_soon(account.pk)  # a refusal for funds: show what is left
         return result
     if outcome.retry is not None:
         raise outcome.retry  # the task retries with backoff; nothing was sent
     if result.stopped:
         return result
     result.next_due, result.finished = _whats_left(campaign_id)
-    if result.finished:
-        campaign_finish_if_done(campaign_id=campaign_id)
+    if result.finished and campaign_finish_if_done(campaign_id=campaign_id):
+        _balance_refresh_soon(account.pk)
     return result
+
+
+def _balance_refresh_soon(account_id: int) -> None:
+    """Read the balance again once this is committed: what a campaign spent shows on
+    the dashboard, and counts in the next launch's cost check, now rather than at the
+    next scheduled refresh (every 10 minutes)."""
+    transaction.on_commit(lambda: balance_refresh.delay(account_id))
 
 
 @dataclass

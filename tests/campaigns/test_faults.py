@@ -259,3 +259,42 @@ def test_a_batch_that_waits_too_long_for_the_rate_limit_goes_back_unsent(
     monkeypatch.undo()
     pump_until_done(campaign)
     assert_exactly_once(simulator, campaign)
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc", "websms"])
+def test_the_balance_is_read_again_when_a_campaign_completes(
+    kind, simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    campaign = sending_campaign(
+        simulator, kind, make_group, make_campaign, balance="100.00"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.COMPLETED
+    account = campaign.account
+    account.refresh_from_db()
+    # The simulator bills 3.50 a part; the stored balance is what it says now, not
+    # what the last scheduled refresh read.
+    assert account.balance == Decimal("100.00") - Decimal("3.50") * SIZE
+
+
+def test_the_balance_is_read_again_when_a_campaign_runs_out_of_money(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    campaign = sending_campaign(
+        simulator, "websms", make_group, make_campaign, balance="7.00"
+    )
+    account = campaign.account
+    account.balance = Decimal("500.00")  # as read before the campaign
+    account.save(update_fields=["balance"])
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    account.refresh_from_db()
+    assert account.balance < Decimal("3.50")  # what the gateway says is left
