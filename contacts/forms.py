@@ -175,6 +175,37 @@ class ImportUploadForm(StyledForm):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; cleans to a list."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        if isinstance(data, list | tuple):
+            if not data:  # no file chosen: the field's own "required" message
+                return [super().clean(None, initial)]
+            return [
+                super(MultipleFileField, self).clean(item, initial) for item in data
+            ]
+        return [super().clean(data, initial)]
+
+
+class NumberingPlanUploadForm(StyledForm):
+    files = MultipleFileField(
+        label=_("Registry files"),
+        help_text=_(
+            "The registry's CSV extracts as published: DEF-9xx.csv for mobile numbers, "
+            "the ABC files for landlines if you like. They replace what is loaded."
+        ),
+    )
+
+
 class ImportMappingForm(StyledForm):
     """Reader settings, one field choice per column, and what to do with the rows."""
 

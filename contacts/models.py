@@ -266,3 +266,45 @@ class NumberRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.first:07d}-{self.last:07d} {self.region}"
+
+
+class NumberingPlanLoad(models.Model):
+    """One upload of the numbering plan registry's files and what the load did."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    # [{"name": "DEF-9xx.csv", "path": "<storage path>"}, ...]
+    files = models.JSONField(_("files"), default=list)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    # contacts.numbering.PlanLoad as a dict: ranges, rejected, examples,
+    # unknown_regions ([region, ranges] pairs), contacts_zoned.
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("numbering plan load")
+        verbose_name_plural = _("numbering plan loads")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return ", ".join(f["name"] for f in self.files)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

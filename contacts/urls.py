@@ -25,6 +25,12 @@ urlpatterns = [
         name="stoplist_import",
     ),
     path("fields/", views.custom_fields, name="custom_fields"),
+    path("numbering-plan/", views.numbering_plan, name="numbering_plan"),
+    path(
+        "numbering-plan/<int:pk>/",
+        views.numbering_plan_load,
+        name="numbering_plan_load",
+    ),
     path("import/", views.import_upload, {"kind": "contacts"}, name="import"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/columns/", views.import_mapping, name="import_mapping"),

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
-from contacts import exporting, selectors, services
+from contacts import exporting, numbering_jobs, selectors, services
 from contacts.filters import ContactFilterSet
 from contacts.forms import (
     BulkActionForm,
@@ -35,11 +35,18 @@ from contacts.forms import (
     CustomFieldForm,
     ImportMappingForm,
     ImportUploadForm,
+    NumberingPlanUploadForm,
     StopListAddForm,
 )
 from contacts.importing.preview import preview_job
 from contacts.importing.runner import ImportOptions
-from contacts.models import Contact, ContactGroup, CustomField, ImportJob
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    CustomField,
+    ImportJob,
+    NumberingPlanLoad,
+)
 from contacts.tables import (
     ContactGroupTable,
     ContactTable,
@@ -448,3 +455,44 @@ def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
         filename=name,
         content_type="text/csv; charset=utf-8",
     )
+
+
+# Numbering plan ------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_numberrange", raise_exception=True)
+def numbering_plan(request: HttpRequest) -> HttpResponse:
+    """What registry is loaded, its recent loads, and (for managers) a new upload."""
+    can_load = request.user.has_perm("contacts.add_numberrange")
+    posted = request.method == "POST"
+    form = NumberingPlanUploadForm(
+        request.POST if posted else None, request.FILES if posted else None
+    )
+    if posted:
+        if not can_load:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                numbering_jobs.numbering_plan_upload(
+                    uploads=form.cleaned_data["files"], user=request.user
+                )
+            except ApplicationError as exc:
+                form.add_error("files", exc.message)
+            else:
+                messages.success(request, _("The registry is loading."))
+                return redirect("contacts:numbering_plan")
+    context = {
+        "form": form,
+        "can_load": can_load,
+        "loads": NumberingPlanLoad.objects.all()[:5],
+        "summary": numbering_jobs.numbering_plan_summary(),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "contacts/numbering_plan.html", context, status=status)
+
+
+@permission_required("contacts.view_numberrange", raise_exception=True)
+def numbering_plan_load(request: HttpRequest, pk: int) -> HttpResponse:
+    """One load's status and report (the page polls it while it runs)."""
+    job = get_object_or_404(NumberingPlanLoad, pk=pk)
+    return render(request, "contacts/_numbering_plan_load.html", {"job": job})
