@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from contacts.importing.sources import max_import_bytes
 from contacts.models import NumberingPlanLoad, NumberRange
 from contacts.numbering import numbering_plan_load
+from contacts.timezones import zone_label
 from smsportal.exceptions import ApplicationError
 
 logger = logging.getLogger("contacts.numbering")
@@ -97,4 +98,6 @@ def numbering_plan_summary() -> dict[str, Any]:
         .annotate(ranges=Count("id"))
         .order_by("-ranges", "time_zone")
     )
+    for row in zones:
+        row["label"] = zone_label(row["time_zone"]) if row["time_zone"] else ""
     return {"ranges": sum(z["ranges"] for z in zones), "zones": zones}

@@ -90,14 +90,19 @@ def _other_zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones() - set(RUSSIAN_ZONES)))
 
 
+def zone_label(name: str, *, now: datetime | None = None) -> str:
+    """ "Asia/Vladivostok (UTC+10:00)": the name with its offset now."""
+    offset = (now or timezone.now()).astimezone(ZoneInfo(name)).strftime("%z")
+    return f"{name} (UTC{offset[:3]}:{offset[3:]})"
+
+
 def time_zone_choices(*, blank: Any = None) -> list[tuple[Any, Any]]:
     """Select choices: Russia's zones with their offsets first, then every other one;
     with `blank`, an empty choice labelled so first."""
     now: datetime = timezone.now()
 
     def label(name: str) -> str:
-        offset = now.astimezone(ZoneInfo(name)).strftime("%z")
-        return f"{name} (UTC{offset[:3]}:{offset[3:]})"
+        return zone_label(name, now=now)
 
     choices: list[tuple[Any, Any]] = [("", blank)] if blank is not None else []
     return [
