@@ -21,9 +21,10 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import BinaryIO
 
 from django.db import connection, transaction
@@ -88,6 +89,10 @@ HEADERS = {
     "territory": ("территория",),
 }
 REQUIRED = ("code", "first", "last", "region")
+# How messages name the required columns.
+_HEADER_NAMES = {
+    "code": "«АВС/ DEF»", "first": "«От»", "last": "«До»", "region": "«Регион»",
+}  # fmt: skip
 BATCH = 5000
 EXAMPLES = 10
 
@@ -122,20 +127,29 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
     """Replace the stored ranges with those of `files` ((name, bytes) pairs), then
     give a zone to the contacts that have none. A file without the registry's
     columns is refused whole, before anything changes; bad rows are skipped and
-    reported with their file and row."""
+    reported with their file and row. Ranges go in as they are read, a batch at a
+    time (the landline files hold hundreds of thousands)."""
     load = PlanLoad()
-    ranges: list[NumberRange] = []
-    for name, raw in files:
-        ranges.extend(_read(name, raw, load))
+    tables = [_table(name, raw) for name, raw in files]
     with transaction.atomic():
         NumberRange.objects.all().delete()
-        NumberRange.objects.bulk_create(ranges, batch_size=BATCH)
-        load.ranges = len(ranges)
+        ranges = _ranges(tables, load)
+        while batch := list(islice(ranges, BATCH)):
+            NumberRange.objects.bulk_create(batch)
+            load.ranges += len(batch)
         load.contacts_zoned = contacts_fill_zones()
     return load
 
 
-def _read(name: str, raw: BinaryIO, load: PlanLoad) -> list[NumberRange]:
+@dataclass
+class _Table:
+    name: str
+    rows: Iterator[list[str]]
+    columns: dict[str, int]
+
+
+def _table(name: str, raw: BinaryIO) -> _Table:
+    """A registry file's rows after its header; ApplicationError if it is not one."""
     data = raw.read()
     try:
         encoding = detect_encoding(data[:65536])
@@ -146,8 +160,10 @@ def _read(name: str, raw: BinaryIO, load: PlanLoad) -> list[NumberRange]:
         ) from None
     text = data.decode(encoding, errors="replace").lstrip("\ufeff")
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    header = next(rows, [])
-    columns = _columns(header)
+    try:
+        columns = _columns(next(rows, []))
+    except csv.Error:
+        columns = {}
     missing = [key for key in REQUIRED if key not in columns]
     if missing:
         raise ApplicationError(
@@ -158,25 +174,35 @@ def _read(name: str, raw: BinaryIO, load: PlanLoad) -> list[NumberRange]:
             % {"file": name, "columns": ", ".join(_HEADER_NAMES[k] for k in missing)},
             where="file",
         )
-    ranges = []
-    for row_number, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        try:
-            ranges.append(_range(cells, columns, load))
-        except ValueError as exc:
-            load.rejected += 1
-            if len(load.examples) < EXAMPLES:
-                load.examples.append(
-                    _("%(file)s, row %(row)d: %(why)s")
-                    % {"file": name, "row": row_number, "why": exc}
-                )
-    return ranges
+    return _Table(name, rows, columns)
 
 
-_HEADER_NAMES = {
-    "code": "«АВС/ DEF»", "first": "«От»", "last": "«До»", "region": "«Регион»",
-}  # fmt: skip
+def _ranges(tables: Sequence[_Table], load: PlanLoad) -> Iterator[NumberRange]:
+    for table in tables:
+        row_number = 1
+        while True:
+            row_number += 1
+            try:
+                cells = next(table.rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # a stray quote or NUL: this row only
+                _skip(load, table.name, row_number, str(exc))
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            try:
+                yield _range(cells, table.columns, load)
+            except ValueError as exc:
+                _skip(load, table.name, row_number, str(exc))
+
+
+def _skip(load: PlanLoad, name: str, row: int, why: str) -> None:
+    load.rejected += 1
+    if len(load.examples) < EXAMPLES:
+        load.examples.append(
+            _("%(file)s, row %(row)d: %(why)s") % {"file": name, "row": row, "why": why}
+        )
 
 
 def _columns(header: Sequence[str]) -> dict[str, int]:
