@@ -55,7 +55,11 @@ from providers.base import (
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
-from smsportal.textguard import check_field_sendable, check_sendable
+from smsportal.textguard import (
+    check_field_sendable,
+    check_sendable,
+    unsendable_message,
+)
 
 logger = logging.getLogger("campaigns.services")
 
@@ -606,6 +610,13 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     """Send the campaign's text to a few numbers now (not part of the campaign)."""
     normalized = []
     for index, raw in enumerate(phones, start=1):
+        # Named by its code, not echoed: an invisible control character in the
+        # message would look like a valid number refused for no reason.
+        if bad := unsendable_message(raw, multiline=False, remedy=True):
+            raise ApplicationError(
+                _("Test number %(n)d: %(why)s") % {"n": index, "why": bad},
+                where="phones",
+            )
         try:
             normalized.append(normalize_phone(raw).e164)
         except InvalidPhone as exc:

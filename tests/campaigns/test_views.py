@@ -641,6 +641,22 @@ def test_test_send_with_a_bad_number_says_which(manager_client, make_campaign):
     assert "Test number 1" in body
 
 
+def test_test_send_names_a_control_character_in_a_number_by_its_code(
+    manager_client, make_campaign, simulator
+):
+    campaign = make_campaign()
+
+    response = manager_client.post(
+        url("test_send", campaign), {"phones": "+79120000001, +7912000\x070002"}
+    )
+
+    body = response.content.decode()
+    assert "Test number 2: Character 9: the control character U+0007" in body
+    error = body[body.index("Test number 2") :].split("<", 1)[0]
+    assert "\x07" not in error  # named, not echoed (the textarea keeps the input)
+    assert simulator.state.submissions == []
+
+
 # Live progress and banners ------------------------------------------------------
 
 
