@@ -175,6 +175,17 @@ def test_contact_detail_shows_stop_flag_and_history_slot(manager_client):
     assert "history_template" in response.context
 
 
+def test_contact_detail_says_whose_zone_quiet_hours_follow(manager_client):
+    mobile = make_contact("+79240000001")
+    page = manager_client.get(reverse("contacts:detail", args=[mobile.pk]))
+    body = page.content.decode()
+    assert "quiet hours follow the campaign&#x27;s zone" in body
+    assert f'href="{reverse("contacts:numbering_plan")}"' in body
+    landline = make_contact("+74232223344", time_zone="Asia/Vladivostok")
+    page = manager_client.get(reverse("contacts:detail", args=[landline.pk]))
+    assert "Asia/Vladivostok" in page.content.decode()
+
+
 def test_bulk_actions(manager_client, group):
     one, two = make_contact("+79123456789"), make_contact("+79123456780")
     url = reverse("contacts:bulk")
