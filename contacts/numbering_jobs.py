@@ -88,6 +88,9 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
         }
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "report", "finished_at"])
+    # The files are public data and the report is kept: they need not fill the disk.
+    for stored in job.files:
+        default_storage.delete(stored["path"])
     return job
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
@@ -37,6 +38,7 @@ def test_uploading_the_registry_loads_it_in_the_background_and_reports(
         response = upload(manager_client, registry())
     assert response.status_code == 302
     job = NumberingPlanLoad.objects.get()
+    assert not default_storage.exists(job.files[0]["path"])  # loaded, then removed
     assert (job.status, job.report["ranges"], job.report["contacts_zoned"]) == (
         "done", 7, 1,
     )  # fmt: skip
