@@ -60,8 +60,10 @@ def numbering_plan_upload(
 def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
     """Load a queued upload; a file the registry would not write fails it, with why."""
     job = NumberingPlanLoad.objects.get(pk=job_id)
-    if job.status != NumberingPlanLoad.Status.QUEUED:
-        return job  # delivered twice: the first delivery has it
+    if job.is_finished:
+        return job  # delivered again after it ran: nothing to do
+    # Running: a worker died mid-load and the task came back (acks_late); the load
+    # is one transaction, so running it again is safe.
     job.status = NumberingPlanLoad.Status.RUNNING
     job.save(update_fields=["status"])
     try:

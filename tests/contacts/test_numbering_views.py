@@ -101,3 +101,20 @@ def test_no_file_is_a_form_error(manager_client):
     response = manager_client.post(URL, {})
     assert response.status_code == 400
     assert response.context["form"].errors["files"]
+
+
+def test_a_load_a_dead_worker_left_running_runs_again_and_a_finished_one_does_not(
+    manager_client, django_capture_on_commit_callbacks
+):
+    from contacts.numbering_jobs import numbering_plan_job_run
+
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(manager_client, registry())
+    job = NumberingPlanLoad.objects.get()
+    job.status = NumberingPlanLoad.Status.RUNNING  # as a killed worker leaves it
+    job.save(update_fields=["status"])
+    assert numbering_plan_job_run(job_id=job.pk).status == "done"
+    assert NumberRange.objects.count() == 7
+    NumberRange.objects.all().delete()
+    assert numbering_plan_job_run(job_id=job.pk).status == "done"  # redelivered
+    assert not NumberRange.objects.exists()  # not loaded a second time
