@@ -134,6 +134,7 @@ class PreviewOut(Schema):
     invalid: int
     duplicates: int
     deferred: int
+    zone_unknown: int
     segments_histogram: dict[int, int]
     estimated_segments: int
     estimated_cost: Decimal | None

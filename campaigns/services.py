@@ -44,6 +44,7 @@ from campaigns.planning import (
 )
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.models import Contact, StopListEntry
+from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import (
     Capability,
@@ -80,6 +81,9 @@ class Preview:
     invalid: int = 0
     duplicates: int = 0
     deferred: int = 0
+    # Recipients whose local time is not known (a mobile number with no zone on the
+    # contact and no numbering plan loaded): quiet hours use the campaign's zone.
+    zone_unknown: int = 0
     segments_histogram: dict[int, int] = field(default_factory=dict)
     estimated_segments: int = 0
     estimated_cost: Decimal | None = None
@@ -146,6 +150,9 @@ def campaign_preview(
     extra_zones = {n.phone: n.time_zone for n in extra.valid}
     for phone in parent_failures(campaign).values_list("phone", flat=True):
         extra_zones.setdefault(phone, "")
+    extra_zones.update(
+        zones_for_phones(p for p, zone in extra_zones.items() if not zone)
+    )
     extra_phones = list(extra_zones)
     stopped = set(
         StopListEntry.objects.filter(phone__in=extra_phones).values_list(
@@ -177,6 +184,7 @@ def campaign_preview(
     ]
     _fill_segments(preview, plan, groups, total=preview.total)
     preview.deferred = _deferred(plan, groups)
+    preview.zone_unknown = _zone_unknown(plan, groups)
     price = campaign_price(campaign)
     if price is not None:
         preview.estimated_cost = (price * preview.estimated_segments).quantize(
@@ -250,6 +258,18 @@ def _deferred(plan: SendPlan, groups: Sampled) -> int:
             held += plan.planned_at(base, row["time_zone"]) != base
         deferred += held * total / len(rows)
     return round(deferred)
+
+
+def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
+    """Recipients without a known zone, estimated from the samples as _deferred is."""
+    if not plan.respect_window:
+        return 0
+    unknown = 0.0
+    for rows, total in groups:
+        if rows:
+            blank = sum(1 for row in rows if not row["time_zone"])
+            unknown += blank * total / len(rows)
+    return round(unknown)
 
 
 # State changes ------------------------------------------------------------------------

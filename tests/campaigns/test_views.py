@@ -455,6 +455,31 @@ def test_preview_defers_pasted_numbers_and_shows_their_texts(
     assert "Your number: +79140000001" in body
 
 
+def test_preview_counts_recipients_whose_local_time_is_unknown(
+    manager_client, make_group, make_campaign
+):
+    from tests.contacts.test_numbering import load
+
+    group = make_group("G", [("+79240000001", "Mobile", ""),
+                             ("+74232223344", "Landline", "Asia/Vladivostok")])  # fmt: skip
+    # 12:00 UTC is 15:00 in Moscow and 22:00 in Vladivostok.
+    campaign = make_campaign(
+        [group], start_at=NOON_UTC, respect_quiet_hours=True,
+        extra_numbers="+79240000002",
+    )  # fmt: skip
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+    # The mobile contact and the pasted mobile: no zone, the campaign's (Moscow).
+    assert 'data-preview="zone-unknown">2<' in body
+    assert 'data-preview="deferred">1<' in body
+    assert f'href="{reverse("contacts:numbering_plan")}"' in body
+
+    load()  # 924 0000000-0999999 is Primorye's: both are Vladivostok numbers
+    body = manager_client.get(url("preview", campaign)).content.decode()
+    assert 'data-preview="zone-unknown"' not in body
+    assert 'data-preview="deferred">3<' in body
+
+
 def test_preview_counts_what_spreading_pushes_into_quiet_hours(
     manager_client, make_group, make_campaign
 ):
