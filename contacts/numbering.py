@@ -279,7 +279,8 @@ def zone_for_phone(phone: str) -> str:
 
 
 def zones_for_phones(phones: Iterable[str]) -> dict[str, str]:
-    """zone_for_phone for many numbers: one query per code, not per number."""
+    """zone_for_phone for many numbers: one query for the ranges of all their codes,
+    not one per number."""
     keys = {phone: key for phone in phones if (key := _code_and_number(phone))}
     by_code: dict[int, tuple[list[int], list[tuple[int, str]]]] = {}
     codes = {code for code, _number in keys.values()}
