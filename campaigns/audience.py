@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Message
 from contacts.models import Contact, GroupMembership, StopListEntry
+from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.exceptions import ApplicationError
@@ -121,6 +122,17 @@ def parent_failures(campaign: Campaign) -> QuerySet[Message]:
     if campaign.parent_id is None:
         return Message.objects.none()
     return failures_to_resend(campaign.parent_id)
+
+
+def extra_phone_zones(campaign: Campaign, extra: ExtraNumbers) -> dict[str, str]:
+    """Pasted numbers and a parent's failures with their numbering plan zone (a
+    landline code's, else the loaded registry's range; "" when unknown), in the order
+    the expansion adds them. The preview counts them from the same map."""
+    zones = {n.phone: n.time_zone for n in extra.valid}
+    for phone in parent_failures(campaign).values_list("phone", flat=True):
+        zones.setdefault(phone, "")
+    zones.update(zones_for_phones(p for p, zone in zones.items() if not zone))
+    return zones
 
 
 def is_stopped_q(field_name: str = "phone") -> Exists:

@@ -24,8 +24,8 @@ from campaigns import segments, sqlsegments
 from campaigns.audience import (
     audience_contacts,
     audience_members,
+    extra_phone_zones,
     is_stopped_q,
-    parent_failures,
     parse_extra_numbers,
 )
 from campaigns.models import Campaign, Message
@@ -38,7 +38,6 @@ from campaigns.planning import (
 )
 from campaigns.templating import render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
-from contacts.numbering import zones_for_phones
 
 BATCH = 2000
 
@@ -338,11 +337,7 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     extra = parse_extra_numbers(campaign.extra_numbers)
     stats.invalid += len(extra.invalid)
     stats.duplicates += extra.duplicates
-    phones = {n.phone: n.time_zone for n in extra.valid}
-    # Mobiles: the zone of the number's range in the numbering plan, if loaded.
-    phones.update(zones_for_phones(p for p, zone in phones.items() if not zone))
-    for phone in parent_failures(campaign).values_list("phone", flat=True):
-        phones.setdefault(phone, "")
+    phones = extra_phone_zones(campaign, extra)
     if not phones:
         return []
     stopped = set(

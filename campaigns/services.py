@@ -20,9 +20,9 @@ from campaigns.audience import (
     GroupChoice,
     audience_contacts,
     audience_members,
+    extra_phone_zones,
     failures_to_resend,
     is_stopped_q,
-    parent_failures,
     parse_extra_numbers,
     require_audience,
 )
@@ -44,7 +44,6 @@ from campaigns.planning import (
 )
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.models import Contact, StopListEntry
-from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import (
     Capability,
@@ -147,12 +146,7 @@ def campaign_preview(
     contact_total = reachable.count()
     # Pasted numbers and, for a follow-up, the parent's failed recipients; the zone
     # is the numbering plan's, as the expansion uses it.
-    extra_zones = {n.phone: n.time_zone for n in extra.valid}
-    for phone in parent_failures(campaign).values_list("phone", flat=True):
-        extra_zones.setdefault(phone, "")
-    extra_zones.update(
-        zones_for_phones(p for p, zone in extra_zones.items() if not zone)
-    )
+    extra_zones = extra_phone_zones(campaign, extra)
     extra_phones = list(extra_zones)
     stopped = set(
         StopListEntry.objects.filter(phone__in=extra_phones).values_list(

@@ -239,3 +239,26 @@ def test_after_an_import_only_its_own_rows_are_looked_up(do_import):
     do_import(b"phone\n89240000051\n", kind="contacts")
     zones = dict(Contact.objects.values_list("phone", "time_zone"))
     assert zones == {earlier.phone: "", "+79240000051": "Asia/Vladivostok"}
+
+
+def test_a_follow_up_defers_a_parent_failure_found_by_its_range(make_campaign_here):
+    # A parent's failed recipient who is no contact: its zone comes from the registry
+    # in the follow-up's expansion as for a pasted number (it used to get none).
+    from campaigns.expansion import campaign_expand
+    from campaigns.models import Campaign, Message
+
+    load()
+    parent = make_campaign_here(contact_create(phone="+79120000070"))
+    Message.objects.create(
+        campaign=parent, account=parent.account, phone="+79240000071", text="Hi",
+        channel="sms", planned_at=parent.start_at, status="failed",
+        reason="gateway_error",
+    )  # fmt: skip
+    follow_up = Campaign.objects.create(
+        name="Again", account=parent.account, sender="S", text="Hi", parent=parent,
+        time_zone="Europe/Moscow", start_at=parent.start_at, respect_quiet_hours=True,
+        window_start=time(9), window_end=time(17),
+    )  # fmt: skip
+    campaign_expand(campaign=follow_up)
+    planned = Message.objects.get(campaign=follow_up).planned_at
+    assert planned == datetime(2030, 3, 1, 23, 0, tzinfo=UTC)  # 09:00 in Vladivostok
