@@ -92,7 +92,7 @@ class ContactAdmin(admin.ModelAdmin):
         # by hand on the contact's page, say).
         if not change or "phone" in form.changed_data:
             obj.is_mobile = form.normalized.is_mobile
-            obj.time_zone = services.plan_time_zone(form.normalized.e164)
+            obj.time_zone = services.plan_zone(form.normalized)
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Add to the stop list"), permissions=["change"])

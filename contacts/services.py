@@ -25,7 +25,7 @@ from contacts.models import (
     StopListEntry,
 )
 from contacts.numbering import zone_for_phone
-from contacts.phone import InvalidPhone, normalize_phone
+from contacts.phone import InvalidPhone, NormalizedPhone, normalize_phone
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_field_sendable, check_sendable
@@ -49,11 +49,16 @@ def phone_normalize_or_error(*, phone: str, where: str = "phone") -> Any:
         ) from None
 
 
+def plan_zone(normalized: NormalizedPhone) -> str:
+    """The numbering plan's zone of a number: libphonenumber's for a landline code,
+    else its range's in the loaded registry (contacts.numbering); "" when unknown."""
+    return normalized.time_zone or zone_for_phone(normalized.e164)
+
+
 def plan_time_zone(phone: str) -> str:
-    """The numbering plan's zone of a stored number: libphonenumber's for landline
-    codes, else the loaded registry's range (contacts.numbering); "" when unknown."""
+    """plan_zone of a stored number ("" if it no longer reads as one)."""
     try:
-        return normalize_phone(phone).time_zone or zone_for_phone(phone)
+        return plan_zone(normalize_phone(phone))
     except InvalidPhone:
         return ""
 
@@ -127,11 +132,7 @@ def contact_create(
     _check_email(fields)
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
-    zone = (
-        time_zone_or_error(stated)
-        if stated.strip()
-        else normalized.time_zone or zone_for_phone(normalized.e164)
-    )
+    zone = time_zone_or_error(stated) if stated.strip() else plan_zone(normalized)
     if Contact.objects.filter(phone=normalized.e164).exists():
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
@@ -178,7 +179,7 @@ def contact_update(
             )
         contact.phone = normalized.e164
         contact.is_mobile = normalized.is_mobile
-        contact.time_zone = normalized.time_zone or zone_for_phone(normalized.e164)
+        contact.time_zone = plan_zone(normalized)
     if stated is not None:
         contact.time_zone = (
             time_zone_or_error(stated)
