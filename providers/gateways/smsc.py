@@ -172,7 +172,7 @@ class SmscGateway(SmsGateway):
         fields, charset = p.callback_form(request)
         given = fields.get("md5", "").strip().lower()
         password = self.config.password
-        if "mes" in fields:
+        if p.is_incoming(fields):
             expected = p.incoming_checksum(fields, password, charset)
         else:
             expected = p.status_checksum(fields, password, charset)
@@ -182,7 +182,7 @@ class SmscGateway(SmsGateway):
     def is_incoming_callback(self, request: InboundRequest) -> bool:
         """An incoming message (it has a text), whichever URL it reached: the cabinet's
         handler URL may serve both (REFERENCE §2.6)."""
-        return "mes" in p.callback_fields(request)
+        return p.is_incoming(p.callback_fields(request))
 
     def parse_status_callback(self, request: InboundRequest) -> list[StatusReport]:
         fields = p.callback_fields(request)

@@ -333,6 +333,11 @@ def callback_fields(request: InboundRequest, *, strip: bool = True) -> dict[str,
     return {k: v.strip() if strip else v for k, v in fields.items()}
 
 
+def is_incoming(fields: Mapping[str, str]) -> bool:
+    """An incoming message has a text; a status report has none."""
+    return "mes" in fields
+
+
 def callback_form(request: InboundRequest) -> tuple[dict[str, str], str]:
     """The callback's fields decoded from the bytes sent, and their charset.
 

@@ -173,3 +173,27 @@ def test_smsc_incoming_message_at_the_status_url_is_stored_as_a_reply(
     assert Reply.objects.get().phone == "+79120000043"
     assert StopListEntry.objects.filter(phone="+79120000043").exists()
     assert not OrphanStatusReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_smsc_incoming_message_as_a_windows_1251_query_string_reads_right(
+    client, simulator
+):
+    """SMSC may call the handler with GET; the query string is then percent-encoded
+    windows-1251, which Django's own request.GET would read as UTF-8 and garble."""
+    from providers.simulator import smsc as smsc_protocol
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/incoming/"
+    item = simulator.state.add_incoming(
+        "smsc", account.login, phone="79120000044", text="Отписаться"
+    )
+    path, body, _type = smsc_protocol.build_incoming_callback(item, sim_account)
+    assert b"%CE%F2%EF" in body  # «Отп» in windows-1251
+
+    response = client.get(f"{path}?{body.decode('ascii')}")
+
+    assert response.status_code == 200
+    reply = Reply.objects.get()
+    assert (reply.text, reply.is_opt_out) == ("Отписаться", True)
