@@ -28,8 +28,8 @@ urlpatterns = [
     path("numbering-plan/", views.numbering_plan, name="numbering_plan"),
     path(
         "numbering-plan/<int:pk>/",
-        views.numbering_plan_load,
-        name="numbering_plan_load",
+        views.numbering_plan_load_status,
+        name="numbering_plan_load_status",
     ),
     path("import/", views.import_upload, {"kind": "contacts"}, name="import"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),

@@ -492,7 +492,7 @@ def numbering_plan(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("contacts.view_numberrange", raise_exception=True)
-def numbering_plan_load(request: HttpRequest, pk: int) -> HttpResponse:
+def numbering_plan_load_status(request: HttpRequest, pk: int) -> HttpResponse:
     """One load's status and report (the page polls it while it runs)."""
     job = get_object_or_404(NumberingPlanLoad, pk=pk)
     return render(request, "contacts/_numbering_plan_load.html", {"job": job})

@@ -64,7 +64,7 @@ def test_a_file_that_is_not_the_registry_fails_its_load_and_says_why(
     assert "«АВС/ DEF»" in failed.error
     assert NumberRange.objects.count() == 7  # the registry loaded before stays
     partial = manager_client.get(
-        reverse("contacts:numbering_plan_load", args=[failed.pk])
+        reverse("contacts:numbering_plan_load_status", args=[failed.pk])
     )
     assert escape(failed.error) in partial.content.decode()
 
@@ -72,7 +72,10 @@ def test_a_file_that_is_not_the_registry_fails_its_load_and_says_why(
 def test_a_running_load_is_polled(manager_client):
     job = NumberingPlanLoad.objects.create(files=[{"name": "DEF-9xx.csv", "path": "x"}])
     page = manager_client.get(URL).content.decode()
-    assert f'hx-get="{reverse("contacts:numbering_plan_load", args=[job.pk])}"' in page
+    assert (
+        f'hx-get="{reverse("contacts:numbering_plan_load_status", args=[job.pk])}"'
+        in page
+    )
 
 
 def test_several_files_load_together(
