@@ -17,8 +17,6 @@ set-based fill, run after a load and after each contact import.
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,9 +28,9 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from contacts.importing.sources import ImportFileError, open_table
 from contacts.models import NumberRange
 from smsportal.exceptions import ApplicationError
-from smsportal.lib.csvio import UnreadableFile, detect_encoding
 
 # Region names as the registry writes them vary ("Тверская обл.", "Свердловская
 # область", "Ханты - Мансийский - Югра АО", "Корякский округ|Камчатский край"), so a
@@ -130,40 +128,34 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
     reported with their file and row. Ranges go in as they are read, a batch at a
     time (the landline files hold hundreds of thousands)."""
     load = PlanLoad()
-    tables = [_table(name, raw) for name, raw in files]
-    with transaction.atomic():
-        NumberRange.objects.all().delete()
-        ranges = _ranges(tables, load)
-        while batch := list(islice(ranges, BATCH)):
-            NumberRange.objects.bulk_create(batch)
-            load.ranges += len(batch)
-        load.contacts_zoned = contacts_fill_zones()
+    try:
+        tables = [_table(name, raw) for name, raw in files]
+        with transaction.atomic():
+            NumberRange.objects.all().delete()
+            ranges = _ranges(tables, load)
+            while batch := list(islice(ranges, BATCH)):
+                NumberRange.objects.bulk_create(batch)
+                load.ranges += len(batch)
+            load.contacts_zoned = contacts_fill_zones()
+    except ImportFileError as exc:  # the reader's: its file and row go in the text
+        raise ApplicationError(f"{exc.where}: {exc.message}", where="file") from None
     return load
 
 
 @dataclass
 class _Table:
     name: str
-    rows: Iterator[list[str]]
+    records: Iterator[tuple[int, list[str]]]  # (row number, cells), blank rows left out
     columns: dict[str, int]
 
 
 def _table(name: str, raw: BinaryIO) -> _Table:
-    """A registry file's rows after its header; ApplicationError if it is not one."""
-    data = raw.read()
-    try:
-        encoding = detect_encoding(data[:65536])
-    except UnreadableFile:
-        raise ApplicationError(
-            _("%(file)s: not a text file in UTF-8 or windows-1251.") % {"file": name},
-            where="file",
-        ) from None
-    text = data.decode(encoding, errors="replace").lstrip("\ufeff")
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    try:
-        columns = _columns(next(rows, []))
-    except csv.Error:
-        columns = {}
+    """A registry file's rows after its header, read as the contact importer reads a
+    file (encoding and delimiter sniffed, Excel workbooks too, size limit, a broken
+    quote named by its row); ApplicationError if it is not a registry extract."""
+    table = open_table(raw, name=name)
+    first = next(table.records, None)
+    columns = _columns(first[1] if first else [])
     missing = [key for key in REQUIRED if key not in columns]
     if missing:
         raise ApplicationError(
@@ -174,23 +166,12 @@ def _table(name: str, raw: BinaryIO) -> _Table:
             % {"file": name, "columns": ", ".join(_HEADER_NAMES[k] for k in missing)},
             where="file",
         )
-    return _Table(name, rows, columns)
+    return _Table(name, table.records, columns)
 
 
 def _ranges(tables: Sequence[_Table], load: PlanLoad) -> Iterator[NumberRange]:
     for table in tables:
-        row_number = 1
-        while True:
-            row_number += 1
-            try:
-                cells = next(table.rows)
-            except StopIteration:
-                break
-            except csv.Error as exc:  # a stray quote or NUL: this row only
-                _skip(load, table.name, row_number, str(exc))
-                continue
-            if not any(cell.strip() for cell in cells):
-                continue
+        for row_number, cells in table.records:
             try:
                 yield _range(cells, table.columns, load)
             except ValueError as exc:

@@ -125,6 +125,29 @@ def test_bad_rows_are_skipped_and_named_by_file_and_row():
     assert result.examples[1].startswith("DEF-9xx.csv, row 10: column «АВС/ DEF»")
 
 
+def test_a_broken_quote_fails_the_load_naming_file_and_row_and_changes_nothing():
+    load()
+    broken = HEADER + '924;0000000;0999999;1;"ПАО Оператор;Приморский край\n'
+    with pytest.raises(ApplicationError) as refused:
+        load(broken, name="DEF-new.csv")
+    assert refused.value.message.startswith("DEF-new.csv, row 2: ")
+    assert "quote" in refused.value.message
+    assert NumberRange.objects.count() == 7  # the earlier load stays whole
+
+
+def test_an_extract_saved_from_excel_loads_too():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for line in EXTRACT.splitlines():
+        book.active.append(line.split(";"))
+    data = io.BytesIO()
+    book.save(data)
+    result = numbering_plan_load([("DEF-9xx.xlsx", io.BytesIO(data.getvalue()))])
+    assert (result.ranges, result.rejected) == (7, 0)
+    assert zone_for_phone("+79240000001") == "Asia/Vladivostok"
+
+
 def test_a_file_without_the_registry_columns_changes_nothing():
     load()
     with pytest.raises(ApplicationError) as refused:
