@@ -283,7 +283,7 @@ class NumberingPlanLoad(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
     # contacts.numbering.PlanLoad as a dict: ranges, rejected, examples,
-    # unknown_regions ([region, ranges] pairs), contacts_zoned.
+    # unknown_regions ([region, ranges] pairs), contacts_zoned, contacts_rezoned.
     report = models.JSONField(_("report"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(

@@ -9,7 +9,9 @@ mobiles, "ABC-3xx.csv" ... for landlines), `;`-separated, a header row
 "ИНН"), in UTF-8 or windows-1251.
 
 `numbering_plan_load` replaces the stored ranges with those files, each range given
-the zone of its region, then fills the zone of every contact that has none.
+the zone of its region; mobiles whose zone came from the old ranges follow the new
+ones (a reassigned range moves its numbers), then every contact without a zone gets
+its range's.
 `zone_for_phone` and `zones_for_phones` look numbers up; `contacts_fill_zones` is the
 set-based fill, run after a load and after each contact import.
 """
@@ -26,6 +28,7 @@ from itertools import islice
 from typing import BinaryIO
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from contacts.importing.sources import ImportFileError, open_table
@@ -119,11 +122,13 @@ class PlanLoad:
     examples: list[str] = field(default_factory=list)  # "file, row N: why"
     unknown_regions: Counter = field(default_factory=Counter)
     contacts_zoned: int = 0
+    contacts_rezoned: int = 0  # zoned by the previous load, moved by this one
 
 
 def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
-    """Replace the stored ranges with those of `files` ((name, bytes) pairs), then
-    give a zone to the contacts that have none. A file without the registry's
+    """Replace the stored ranges with those of `files` ((name, bytes) pairs), move the
+    mobiles zoned by the old ranges to the new ones' zones, then give a zone to the
+    contacts that have none. A file without the registry's
     columns is refused whole, before anything changes; bad rows are skipped and
     reported with their file and row. Ranges go in as they are read, a batch at a
     time (the landline files hold hundreds of thousands)."""
@@ -131,11 +136,15 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
     try:
         tables = [_table(name, raw) for name, raw in files]
         with transaction.atomic():
-            NumberRange.objects.all().delete()
+            # The old ranges stay until the contacts they zoned have followed the new
+            # ones: ids up to this one are the old load's.
+            previous = NumberRange.objects.aggregate(last=Max("id"))["last"] or 0
             ranges = _ranges(tables, load)
             while batch := list(islice(ranges, BATCH)):
                 NumberRange.objects.bulk_create(batch)
                 load.ranges += len(batch)
+            load.contacts_rezoned = _contacts_follow_new_ranges(previous)
+            NumberRange.objects.filter(id__lte=previous).delete()
             load.contacts_zoned = contacts_fill_zones()
     except ImportFileError as exc:  # the reader's: its file and row go in the text
         raise ApplicationError(f"{exc.where}: {exc.message}", where="file") from None
@@ -281,6 +290,43 @@ def zones_for_phones(phones: Iterable[str]) -> dict[str, str]:
         if at >= 0 and ends[at][0] >= number and ends[at][1]:
             zones[phone] = ends[at][1]
     return zones
+
+
+def _contacts_follow_new_ranges(previous: int) -> int:
+    """Give each mobile whose zone is its range's in the previous load (ranges with
+    ids up to `previous`) its range's zone in the new one, "" where the new load has
+    none; the number of contacts whose zone changed. One statement.
+
+    Assumption: a mobile's zone equal to its old range's came from the plan, not from
+    a person (who, had they typed it, typed what the plan said). Landlines are left
+    alone: their zone is libphonenumber's, by their code, which a reload does not
+    change."""
+    if not previous:
+        return 0
+
+    def range_zone(ids: str) -> str:
+        return f"""(SELECT CASE WHEN r.last >= n.num THEN r.time_zone END
+                    FROM contacts_numberrange r
+                    WHERE r.code = n.code AND r.first <= n.num AND r.id {ids}
+                    ORDER BY r.first DESC LIMIT 1)"""
+
+    sql = f"""
+        UPDATE contacts_contact SET time_zone = found.zone
+        FROM (
+            SELECT n.id, n.time_zone AS was, {range_zone("<= %s")} AS old,
+                   coalesce({range_zone("> %s")}, '') AS zone
+            FROM (SELECT id, time_zone, CAST(substr(phone, 3, 3) AS INTEGER) AS code,
+                         CAST(substr(phone, 6) AS INTEGER) AS num
+                  FROM contacts_contact
+                  WHERE time_zone <> '' AND phone LIKE '+79%%' AND length(phone) = 12
+            ) n
+        ) AS found
+        WHERE contacts_contact.id = found.id
+          AND found.old = found.was AND found.zone <> found.was
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [previous, previous])
+        return cursor.rowcount
 
 
 def contacts_fill_zones(*, changed_since: datetime | None = None) -> int:

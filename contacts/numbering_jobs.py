@@ -87,6 +87,7 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
             "examples": load.examples,
             "unknown_regions": load.unknown_regions.most_common(),
             "contacts_zoned": load.contacts_zoned,
+            "contacts_rezoned": load.contacts_rezoned,
         }
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "report", "finished_at"])

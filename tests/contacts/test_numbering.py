@@ -173,6 +173,32 @@ def test_contacts_without_a_zone_get_their_ranges_on_load():
     assert contacts_fill_zones() == 0  # nothing left to fill
 
 
+def test_a_reload_moves_the_mobiles_its_old_ranges_zoned_and_no_others():
+    load()
+    from_plan = contact_create(phone="+79240000001")  # Primorye, then Kamchatka
+    by_hand = contact_create(phone="+79240000002", time_zone="Europe/Samara")
+    kept = contact_create(phone="+79121234567")  # Sverdlovsk in both loads
+    dropped = contact_create(phone="+79125550000")  # a range the new load lacks
+    landline = contact_create(phone="+74951234567")  # libphonenumber's, by its code
+    assert from_plan.time_zone == "Asia/Vladivostok"
+    reassigned = HEADER + (
+        '924;0000000;0999999;1000000;ПАО "Оператор";Камчатский край\n'
+        '912;0000000;4999999;5000000;ПАО "Оператор";Свердловская обл.\n'
+        '495;0000000;9999999;10000000;ПАО "Оператор";Приморский край\n'
+    )
+
+    result = load(reassigned)
+
+    assert (result.contacts_rezoned, result.contacts_zoned) == (2, 0)
+    zones = dict(Contact.objects.values_list("pk", "time_zone"))
+    assert zones == {
+        from_plan.pk: "Asia/Kamchatka", by_hand.pk: "Europe/Samara",
+        kept.pk: "Asia/Yekaterinburg", dropped.pk: "", landline.pk: "Europe/Moscow",
+    }  # fmt: skip
+    assert NumberRange.objects.count() == 3  # the old ranges are gone
+    assert load(reassigned).contacts_rezoned == 0  # the same file again moves nothing
+
+
 def test_a_new_or_renumbered_contact_takes_the_plan_zone_unless_one_is_given():
     load()
     contact = contact_create(phone="8 924 000-00-05")

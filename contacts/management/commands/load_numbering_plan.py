@@ -37,7 +37,8 @@ class Command(BaseCommand):
                 handle.close()
         self.stdout.write(
             f"Ranges loaded: {load.ranges}; rows skipped: {load.rejected}; "
-            f"contacts given a time zone: {load.contacts_zoned}"
+            f"contacts given a time zone: {load.contacts_zoned}; "
+            f"moved to their range's new zone: {load.contacts_rezoned}"
         )
         for example in load.examples:
             self.stdout.write(f"  skipped: {example}")
