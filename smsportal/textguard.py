@@ -27,7 +27,7 @@ CODE = "unsendable"
 
 def describe(bad: BadChar) -> str:
     """ "the control character U+0007" and the like, translated."""
-    if ord(bad.char) < 0x20 or bad.char == "\x7f":
+    if ord(bad.char) < 0x20 or 0x7F <= ord(bad.char) <= 0x9F:
         return _("the control character %(code)s") % {"code": bad.code}
     return _("the invalid character %(code)s") % {"code": bad.code}
 

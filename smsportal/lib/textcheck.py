@@ -18,14 +18,18 @@ from dataclasses import dataclass
 # - DEL (U+007F): XML would carry it, but it has no glyph, GSM 7-bit has no code for it
 #   (it would silently turn the whole text into UCS-2, doubling the segments), and
 #   nobody types it on purpose: refusing it loses nothing that was meant to be sent.
+# - C1 controls (U+0080..U+009F), for the same reasons as DEL. They are the mark of
+#   windows-1251 text read as Latin-1: "…" becomes U+0085, "«" stays, "—" U+0097; sent,
+#   the recipient would see boxes or nothing in a UCS-2 message.
 # - U+D800..U+DFFF: a lone surrogate is half of a character; it cannot be encoded as
 #   UTF-8, so neither the database nor any gateway can take it.
 # - U+FFFE, U+FFFF: noncharacters that XML 1.0 excludes.
-UNSENDABLE_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+UNSENDABLE_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
 UNSENDABLE = re.compile(f"[{UNSENDABLE_CHARS}]")
 # Controls that separate (vertical tab, form feed, the file/group/record/unit
-# separators): removing them would glue words together, so they become a space.
-_SEPARATORS = re.compile("[\x0b\x0c\x1c-\x1f]")
+# separators, next line): removing them would glue words together, so they become a
+# space.
+_SEPARATORS = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 

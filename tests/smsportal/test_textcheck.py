@@ -23,6 +23,10 @@ REFUSED = [
     "\x0c",
     *(chr(c) for c in range(0x0E, 0x20)),
     "\x7f",
+    "\x80",
+    "\x85",
+    "\x97",
+    "\x9f",
     "\ud800",
     "\udbff",
     "\udc00",
@@ -36,7 +40,6 @@ ALLOWED = [
     "\r",
     " ",
     "~",
-    "\x80",
     "\xa0",
     "ё",
     "€",
@@ -60,10 +63,13 @@ def test_allowed_characters(char):
 
 
 @pytest.mark.parametrize(
-    "char", [c for c in REFUSED if c != "\x7f"], ids=lambda c: f"U+{ord(c):04X}"
+    "char",
+    [c for c in REFUSED if not "\x7f" <= c <= "\x9f"],
+    ids=lambda c: f"U+{ord(c):04X}",
 )
-def test_every_refused_character_but_del_is_one_xml_cannot_carry(char):
-    # DEL is refused by choice (see textcheck); the rest are what lxml refuses.
+def test_every_refused_character_but_del_and_c1_is_one_xml_cannot_carry(char):
+    # DEL and the C1 controls are refused by choice (see textcheck); the rest are
+    # what lxml refuses.
     with pytest.raises(ValueError, match="XML compatible|surrogates not allowed"):
         etree.Element("text").text = f"a{char}b"
 
@@ -100,6 +106,14 @@ def test_removing_drops_controls_and_turns_separators_into_spaces():
     assert remove_unsendable("Ivan\x0bPetrov\x1f") == "Ivan Petrov "
     assert remove_unsendable("\x07Ann\x00a\ud800\ufffe\x7f") == "Anna"
     assert remove_unsendable("keeps\ttab\nand\r\nbreaks") == "keeps\ttab\nand\r\nbreaks"
+    assert remove_unsendable("Wait\x85next\x97") == "Wait next"
+
+
+def test_windows_1251_read_as_latin_1_is_refused_as_control_characters():
+    misread = "Скидка 20% — до пятницы…".encode("cp1251").decode("latin-1")
+    with translation.override("en"):
+        message = unsendable_message(misread)
+    assert message.startswith("Line 1, column 12: the control character U+0097 ")
 
 
 def test_message_names_the_character_and_the_place():
