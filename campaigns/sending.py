@@ -275,19 +275,11 @@ def raise_unless_sent(outcome: BatchOutcome, *, message_ids: Sequence[int]) -> N
     why, reason = _one_off_refusal(outcome)
     if not why:
         return
-    cause = outcome.pause_cause or outcome.retry
-    Message.objects.filter(
-        id__in=list(message_ids),
-        status=DeliveryStatus.PENDING,
+    unsent = Message.objects.filter(
         claimed_at__isnull=True,  # in doubt ones stay for reconcile
         submitted_at__isnull=True,
-    ).update(
-        status=DeliveryStatus.FAILED,
-        reason=reason,
-        vendor_code=_storable(getattr(cause, "vendor_code", "") or "", 64),
-        vendor_text=_storable(why),
-        status_changed_at=timezone.now(),
     )
+    _fail(unsent, message_ids, outcome.pause_cause or outcome.retry, reason, why)
     raise ApplicationError(why, where="account")
 
 
@@ -621,10 +613,18 @@ def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
 
 
 def _mark_failed(ids: Sequence[int], exc: Exception) -> None:
-    Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
+    text = str(getattr(exc, "message", exc))
+    _fail(Message.objects.all(), ids, exc, FailureReason.GATEWAY_ERROR, text)
+
+
+def _fail(
+    messages, ids: Sequence[int], cause: Exception | None, reason: str, text: str
+) -> None:
+    """Fail those of `ids` among `messages` still pending, with the gateway's code."""
+    messages.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED,
-        reason=FailureReason.GATEWAY_ERROR,
-        vendor_code=_storable(getattr(exc, "vendor_code", "") or "", 64),
-        vendor_text=_storable(str(getattr(exc, "message", exc))),
+        reason=reason,
+        vendor_code=_storable(getattr(cause, "vendor_code", "") or "", 64),
+        vendor_text=_storable(text),
         status_changed_at=timezone.now(),
     )
