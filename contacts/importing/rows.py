@@ -191,7 +191,10 @@ class RowParser:
                 where = _("column %(number)s") % {"number": column.index + 1}
             self.memo[("where", column.index)] = where
         if value:
-            return f"{where}: {problem}: “{value[:60]}”"
+            quoted = self.memo.get(("quoted",))
+            if quoted is None:  # the language's quotes: «» in Russian
+                quoted = self.memo[("quoted",)] = _("“%(value)s”")
+            return f"{where}: {problem}: " + quoted % {"value": value[:60]}
         return f"{where}: {problem}"
 
     def _prepare(self) -> list[tuple[int | None, Callable[[str], str] | None, str]]:

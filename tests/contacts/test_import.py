@@ -350,6 +350,7 @@ def test_reasons_are_in_the_users_language(do_import):
     with translation.override("ru"):
         _report, rejects = do_import("Телефон;Имя\n12345;Пётр\n".encode())
     assert "столбец «Телефон»: слишком мало цифр" in rejects
+    assert "«12345»" in rejects  # the value in the language's quotes too
 
 
 def test_characters_no_gateway_can_carry_are_removed_and_reported(
