@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from campaigns.models import Message, Reply
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import contact_opt_out
-from providers.base import Capability, IncomingMessage
+from providers.base import Capability, DeliveryStatus, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -28,6 +29,13 @@ logger = logging.getLogger("campaigns.inbox")
 DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ")
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
+# Statuses of a message that may have reached its recipient.
+REACHED = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENT,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.READ,
+)
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -113,16 +121,20 @@ def _storable(message: IncomingMessage) -> IncomingMessage:
 def _answered_campaign(
     account: ProviderAccount, phone: str, received_at: datetime
 ) -> int | None:
-    """The campaign this reply most likely answers: the latest one sent to the phone
-    before the reply arrived (replies are fetched late; a later campaign is not it)."""
+    """The campaign this reply most likely answers: the latest one that reached the
+    phone before the reply arrived. Replies are fetched late, so a later campaign is
+    not it; nor is one the gateway still holds for its send time (spread, quiet
+    hours: submitted, planned later), nor one the gateway refused."""
     return (
         Message.objects.filter(
             account=account,
             phone=phone,
             campaign__isnull=False,
+            status__in=REACHED,
             submitted_at__lte=received_at,
+            planned_at__lte=received_at,
         )
-        .order_by("-submitted_at")
+        .order_by(Greatest("submitted_at", "planned_at").desc(), "-id")
         .values_list("campaign_id", flat=True)
         .first()
     )

@@ -132,3 +132,29 @@ def test_a_reply_is_linked_to_the_campaign_sent_before_it_arrived(
     )
 
     assert Reply.objects.get().campaign_id == answered.pk
+
+
+def test_a_reply_is_not_linked_to_a_campaign_still_held_at_the_gateway(
+    simulator, make_campaign
+):
+    """A spread campaign's message handed over with a later send time (Webcom
+    time_send) has not reached the phone; neither has a refused one."""
+    account = simulated_account(simulator, "webcom")
+    delivered, held, refused = (make_campaign(account=account) for _ in range(3))
+    now = timezone.now()
+    for campaign, planned, status in (
+        (delivered, now - timedelta(minutes=5), "delivered"),
+        (held, now + timedelta(minutes=40), "queued"),
+        (refused, now - timedelta(minutes=1), "rejected"),
+    ):
+        Message.objects.create(
+            campaign=campaign, account=account, phone="+79120000065", text="x",
+            channel="sms", planned_at=planned, submitted_at=now - timedelta(minutes=2),
+            status=status, gateway_message_id=f"g{campaign.pk}",
+        )  # fmt: skip
+    replies_store(
+        account=account,
+        messages=[IncomingMessage("r2", "+79120000065", "СТОП", now)],
+    )
+
+    assert Reply.objects.get().campaign_id == delivered.pk
