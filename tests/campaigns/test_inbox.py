@@ -142,14 +142,18 @@ def test_a_reply_is_not_linked_to_a_campaign_still_held_at_the_gateway(
     account = simulated_account(simulator, "webcom")
     delivered, held, refused = (make_campaign(account=account) for _ in range(3))
     now = timezone.now()
-    for campaign, planned, status in (
-        (delivered, now - timedelta(minutes=5), "delivered"),
-        (held, now + timedelta(minutes=40), "queued"),
-        (refused, now - timedelta(minutes=1), "rejected"),
+    # Each handed over after the one before: the latest submit is not the answer.
+    for order, (campaign, planned, status) in enumerate(
+        (
+            (delivered, now - timedelta(minutes=10), "delivered"),
+            (held, now + timedelta(minutes=40), "queued"),
+            (refused, now - timedelta(minutes=1), "rejected"),
+        )
     ):
         Message.objects.create(
             campaign=campaign, account=account, phone="+79120000065", text="x",
-            channel="sms", planned_at=planned, submitted_at=now - timedelta(minutes=2),
+            channel="sms", planned_at=planned,
+            submitted_at=now - timedelta(minutes=10 - 4 * order),
             status=status, gateway_message_id=f"g{campaign.pk}",
         )  # fmt: skip
     replies_store(
