@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contacts.importing.sources import max_import_bytes
@@ -53,7 +53,8 @@ def numbering_plan_upload(
         files=files,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    transaction.on_commit(lambda: load_task.delay(job.pk))
+    language = translation.get_language()  # the uploader's, for the report
+    transaction.on_commit(lambda: load_task.delay(job.pk, language=language))
     return job
 
 

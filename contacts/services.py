@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -341,7 +341,8 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
     job.status = ImportJob.Status.QUEUED
     job.error = ""
     job.save(update_fields=["options", "status", "error"])
-    transaction.on_commit(lambda: contacts_import_task.delay(job.pk))
+    language = translation.get_language()  # the uploader's, for the report
+    transaction.on_commit(lambda: contacts_import_task.delay(job.pk, language=language))
     return job
 
 

@@ -1,17 +1,25 @@
 from celery import shared_task
 
+from django.conf import settings
+from django.utils import translation
+
+# The jobs write what they report (reasons, rejected rows' header, errors) in the
+# language of the person who uploaded the file, not the worker's default.
+
 
 @shared_task(name="contacts.contacts_import", acks_late=True)
-def contacts_import(job_id: int) -> None:
+def contacts_import(job_id: int, language: str | None = None) -> None:
     """Run one queued contacts or stop-list import job."""
     from contacts.services import contacts_import as contacts_import_service
 
-    contacts_import_service(job_id=job_id)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        contacts_import_service(job_id=job_id)
 
 
 @shared_task(name="contacts.numbering_plan_load", acks_late=True)
-def numbering_plan_load(job_id: int) -> None:
+def numbering_plan_load(job_id: int, language: str | None = None) -> None:
     """Load one uploaded copy of the numbering plan registry."""
     from contacts.numbering_jobs import numbering_plan_job_run
 
-    numbering_plan_job_run(job_id=job_id)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        numbering_plan_job_run(job_id=job_id)

@@ -121,3 +121,30 @@ def test_a_load_a_dead_worker_left_running_runs_again_and_a_finished_one_does_no
     NumberRange.objects.all().delete()
     assert numbering_plan_job_run(job_id=job.pk).status == "done"  # redelivered
     assert not NumberRange.objects.exists()  # not loaded a second time
+
+
+def test_a_failed_load_says_why_in_the_uploaders_language(
+    manager_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    from contacts import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.numbering_plan_load, "delay", lambda *a, **kw: queued.append((a, kw))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(
+            URL,
+            {"files": [registry("Телефон;Имя\n79241234567;Анна\n", "bad.csv")]},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    job = NumberingPlanLoad.objects.get()
+    assert queued == [((job.pk,), {"language": "en"})]
+    with translation.override("ru"):  # the worker's own language
+        tasks.numbering_plan_load(*queued[0][0], **queued[0][1])
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.error.startswith("bad.csv: ")
+    assert "header" in job.error

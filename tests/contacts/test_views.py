@@ -423,3 +423,36 @@ def test_a_landline_zone_shows_as_by_the_number_and_follows_a_new_number(
     manager_client.post(edit, {"phone": "+74232223344", "time_zone": ""})
     contact.refresh_from_db()
     assert contact.time_zone == "Asia/Vladivostok"
+
+
+def test_an_import_reports_in_the_uploaders_language_whatever_the_workers(
+    manager_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The worker runs in the site's language; the reasons, the rejected rows' header
+    and the errors are read by the person who uploaded the file."""
+    from django.utils import translation
+
+    from contacts import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.contacts_import, "delay", lambda *a, **kw: queued.append((a, kw))
+    )
+    upload = SimpleUploadedFile("book.csv", "Телефон;Имя\n123;Пётр\n".encode())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    post = {"encoding": "utf-8", "delimiter": ";", "header": "on",
+            "col_0": "phone", "col_1": "first_name"}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(
+            reverse("contacts:import_mapping", args=[job.pk]),
+            post,
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+    assert queued == [((job.pk,), {"language": "ru"})]
+
+    with translation.override("en"):  # the worker's own language
+        tasks.contacts_import(*queued[0][0], **queued[0][1])
+    rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
+    body = b"".join(rejects.streaming_content).decode("utf-8-sig")
+    assert "столбец «Телефон»: слишком мало цифр" in body
