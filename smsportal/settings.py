@@ -175,11 +175,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # smsportal's own settings.
+# By default where `make run` serves them (scripts/run_all.py reads the same ports), so
+# a second instance on other ports sends its demo traffic to its own simulator.
 SMSPORTAL_SIMULATOR_URL = env.str(
-    "SMSPORTAL_SIMULATOR_URL", default="http://127.0.0.1:8025"
+    "SMSPORTAL_SIMULATOR_URL",
+    default=f"http://127.0.0.1:{env.int('SMSPORTAL_SIMULATOR_PORT', default=8025)}",
 )
 SMSPORTAL_CALLBACK_BASE_URL = env.str(
-    "SMSPORTAL_CALLBACK_BASE_URL", default="http://127.0.0.1:8000"
+    "SMSPORTAL_CALLBACK_BASE_URL",
+    default=f"http://127.0.0.1:{env.int('SMSPORTAL_PORT', default=8000)}",
 )
 SMSPORTAL_DEFAULT_REGION = env.str("SMSPORTAL_DEFAULT_REGION", default="RU")
 # Largest contact or stop-list file accepted for import.
