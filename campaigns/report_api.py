@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
@@ -148,7 +149,7 @@ def _page(
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
-            raise HttpError(400, "cursor is not one this API gave out")
+            raise HttpError(400, _("cursor is not one this API gave out"))
         queryset = queryset.filter(id__lt=int(cursor))
     # Within one campaign, "id + 0" keeps PostgreSQL off a backward walk of the whole
     # primary key (13 s for an old campaign at ten million rows): it reads the

@@ -193,7 +193,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
         return int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
         raise HttpError(
-            400, "The cursor is not valid; start again without one."
+            400, _("The cursor is not valid; start again without one.")
         ) from None
 
 
@@ -251,7 +251,11 @@ def contact_export(
 
     require_perm(request, "contacts.view_contact")
     if format not in exporting.FORMATS:
-        raise HttpError(400, f"format must be one of {', '.join(exporting.FORMATS)}")
+        raise HttpError(
+            400,
+            _("format must be one of %(formats)s")
+            % {"formats": ", ".join(exporting.FORMATS)},
+        )
     filters = {k: v for k, v in {"group": group, "q": q}.items() if v is not None}
     return export_response(
         selectors.contact_list(filters=filters), fmt=exporting.FORMATS[format]
@@ -340,7 +344,7 @@ def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
 def stoplist_remove(request: HttpRequest, phone: Text) -> Status:
     require_perm(request, "contacts.delete_stoplistentry")
     if not services.stoplist_remove(phone=phone):
-        raise HttpError(404, "This number is not on the stop list.")
+        raise HttpError(404, _("This number is not on the stop list."))
     return Status(204, None)
 
 
@@ -361,13 +365,17 @@ def contact_import(
     column); without it columns are mapped by their header names.
     """
     if "\x00" in kind + encoding + delimiter + mapping:
-        raise HttpError(400, "form fields must not contain NUL characters")
+        raise HttpError(400, _("form fields must not contain NUL characters"))
     if kind not in ("contacts", "stoplist"):
-        raise HttpError(400, "kind must be contacts or stoplist")
+        raise HttpError(400, _("kind must be contacts or stoplist"))
     if encoding not in ENCODING_CHOICES:
-        raise HttpError(400, f"encoding must be one of {', '.join(ENCODING_CHOICES)}")
+        raise HttpError(
+            400,
+            _("encoding must be one of %(encodings)s")
+            % {"encodings": ", ".join(ENCODING_CHOICES)},
+        )
     if delimiter not in DELIMITER_CHOICES:
-        raise HttpError(400, "delimiter must be auto, ',', ';' or tab")
+        raise HttpError(400, _("delimiter must be auto, ',', ';' or tab"))
     columns = [m.strip() for m in mapping.split(",")] if mapping else None
     if columns is not None:
         allowed = {value for value, _label in field_choices(
@@ -375,7 +383,11 @@ def contact_import(
         )}  # fmt: skip
         unknown = sorted({c for c in columns if c not in allowed})
         if unknown:
-            raise HttpError(400, f"mapping names unknown fields: {', '.join(unknown)}")
+            raise HttpError(
+                400,
+                _("mapping names unknown fields: %(fields)s")
+                % {"fields": ", ".join(unknown)},
+            )
     require_perm(
         request,
         "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",

@@ -3,11 +3,12 @@
 from typing import Any
 
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from django.db import DataError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
@@ -36,7 +37,7 @@ api = NinjaAPI(
 def require_perm(request: HttpRequest, *perms: str) -> None:
     """Raise 403 unless the authenticated user holds every permission."""
     if not request.user.has_perms(perms):
-        raise HttpError(403, "You do not have permission to do this.")
+        raise HttpError(403, _("You do not have permission to do this."))
 
 
 @api.exception_handler(ApplicationError)
@@ -51,9 +52,21 @@ def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
     # Input the database refuses (NUL bytes, out-of-range numbers) is the client's error.
     return api.create_response(
         request,
-        {"detail": "The request contains a value that cannot be stored."},
+        {"detail": _("The request contains a value that cannot be stored.")},
         status=400,
     )
+
+
+# Ninja's own answers to these are English whatever the request's language.
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> Any:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
+    detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
+    return api.create_response(request, {"detail": detail}, status=401)
 
 
 class MeOut(Schema):

@@ -336,3 +336,16 @@ def test_a_mobile_contact_takes_a_time_zone_as_people_write_it(api):
         content_type="application/json",
     )  # fmt: skip
     assert back.json()["time_zone"] == ""  # a mobile number has no zone of its own
+
+
+def test_errors_follow_the_requests_language(client, api, viewer_user):
+    ru = {"HTTP_ACCEPT_LANGUAGE": "ru"}
+    not_stopped = api.delete("/api/v1/stoplist/+79123456789", **ru)
+    assert not_stopped.json()["detail"] == "Этого номера нет в стоп-листе."
+    missing = api.get("/api/v1/contacts/999999", **ru)
+    assert (missing.status_code, missing.json()["detail"]) == (404, "Не найдено.")
+    assert api.get("/api/v1/contacts/999999").json()["detail"] == "Not found."
+    del client.defaults["HTTP_AUTHORIZATION"]
+    anonymous = client.get("/api/v1/contacts", **ru)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["detail"].startswith("Передайте действующий API-токен")
