@@ -48,7 +48,11 @@ def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part
             parts.append(token[0])
         elif match.group(1) is None:
             raise ApplicationError(
-                _("Unmatched brace at character %(pos)d.") % {"pos": match.start() + 1},
+                _(
+                    "Unmatched brace at character %(pos)d. To send a brace as text, "
+                    "double it: {{ or }}."
+                )
+                % {"pos": match.start() + 1},
                 where="text",
             )
         else:
@@ -59,7 +63,11 @@ def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part
                 parts.append(Field(name, custom=True))
             else:
                 raise ApplicationError(
-                    _("Unknown placeholder {%(name)s}.") % {"name": name},
+                    _(
+                        "Unknown placeholder {%(name)s}. To send braces as text, "
+                        "double them: {{%(name)s}}."
+                    )
+                    % {"name": name},
                     where="text",
                     extra={"placeholder": name},
                 )

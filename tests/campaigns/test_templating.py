@@ -1,0 +1,49 @@
+"""Message templates: placeholders, and braces meant as text."""
+
+import pytest
+
+from django.db import connection
+from django.utils import translation
+
+from campaigns.templating import Field, parse_template, render, render_sql
+from smsportal.exceptions import ApplicationError
+
+
+def test_doubled_braces_are_literal_braces():
+    parts = parse_template("Код {{SALE20}} для {first_name}: }}{{", custom_fields=[])
+    assert parts == ["Код {SALE20} для ", Field("first_name", custom=False), ": }{"]
+    assert render(parts, {"first_name": "Анна"}) == "Код {SALE20} для Анна: }{"
+
+
+@pytest.mark.django_db
+def test_sql_renders_them_as_python_does():
+    parts = parse_template("{{x}} {first_name} {city}", custom_fields=["city"])
+    sql, params = render_sql(parts, alias="c")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql} FROM (SELECT 'Анна'::text AS first_name, "
+            """'{"city": "Тверь"}'::jsonb AS attributes) c""",
+            params,
+        )
+        assert cursor.fetchone()[0] == "{x} Анна Тверь"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Промокод {SALE20}",
+            "Unknown placeholder {SALE20}. To send braces as text, double them: "
+            "{{SALE20}}.",
+        ),
+        (
+            "Скидка } 10%",
+            "Unmatched brace at character 8. To send a brace as text, double it: "
+            "{{ or }}.",
+        ),
+    ],
+)
+def test_a_brace_that_is_not_a_placeholder_says_how_to_send_it(text, message):
+    with translation.override("en"), pytest.raises(ApplicationError) as refused:
+        parse_template(text)
+    assert refused.value.message == message
