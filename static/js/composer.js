@@ -111,6 +111,8 @@
     }
     var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
     show(root, "transliterate", offer);
+    show(root, "translit-fewer", offer && after.segments < info.segments);
+    show(root, "translit-room", offer && after.segments >= info.segments);
     setField(root, "translit-segments", after === null ? "" : number.format(after.segments));
     // With placeholders the count is of the template, not of what recipients get:
     // the cost is left to the audience preview, which renders each text.

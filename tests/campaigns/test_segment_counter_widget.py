@@ -128,6 +128,12 @@ def test_counter_in_a_browser():
             )
             expect(shown("transliterate")).to_be_visible()
             expect(field("translit-segments")).to_have_text("1")
+            expect(shown("translit-room")).to_be_visible()  # 1 segment either way
+            expect(shown("translit-fewer")).to_be_hidden()
+            page.fill("#id_text", "Привет " * 12)  # 84 characters: 2 in UCS-2, 1 after
+            expect(shown("translit-fewer")).to_be_visible()
+            expect(shown("translit-room")).to_be_hidden()
+            page.fill("#id_text", "Привет,\u00a0«мир»")
 
             page.fill("#id_text", "Привет \U0001f600")  # stays UCS-2: nothing to gain
             expect(shown("transliterate")).to_be_hidden()

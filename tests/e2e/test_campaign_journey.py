@@ -88,6 +88,9 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     expect(counter.locator("[data-sc-show=non-gsm]")).to_be_visible()
     expect(counter.locator("[data-sc-field=non-gsm]")).to_contain_text("с")
     expect(counter.locator("[data-sc-show=transliterate]")).to_be_visible()
+    # One segment either way: the offer speaks of room, not of "1 instead of 1".
+    expect(counter.locator("[data-sc-show=translit-room]")).to_be_visible()
+    expect(counter.locator("[data-sc-show=translit-fewer]")).to_be_hidden()
     assert counter_encoding(page) == "ucs2"
 
     page.select_option("#id_include_groups", label="E2E audience")
