@@ -135,6 +135,7 @@ class PreviewOut(Schema):
     duplicates: int
     deferred: int
     zone_unknown: int
+    empty_placeholders: dict[str, int]
     segments_histogram: dict[int, int]
     estimated_segments: int
     estimated_cost: Decimal | None

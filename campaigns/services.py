@@ -43,6 +43,7 @@ from campaigns.planning import (
     zone,
 )
 from campaigns.sending import claim_ids, raise_unless_sent, submit
+from campaigns.templating import Field
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import (
@@ -83,6 +84,8 @@ class Preview:
     # Recipients whose local time is not known (a mobile number with no zone on the
     # contact and no numbering plan loaded): quiet hours use the campaign's zone.
     zone_unknown: int = 0
+    # Recipients who would get an empty placeholder ("Hello, !"), by its name.
+    empty_placeholders: dict[str, int] = field(default_factory=dict)
     segments_histogram: dict[int, int] = field(default_factory=dict)
     estimated_segments: int = 0
     estimated_cost: Decimal | None = None
@@ -179,6 +182,7 @@ def campaign_preview(
     _fill_segments(preview, plan, groups, total=preview.total)
     preview.deferred = _deferred(plan, groups)
     preview.zone_unknown = _zone_unknown(plan, groups)
+    preview.empty_placeholders = _empty_placeholders(plan, groups)
     price = campaign_price(campaign)
     if price is not None:
         preview.estimated_cost = (price * preview.estimated_segments).quantize(
@@ -264,6 +268,22 @@ def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
             blank = sum(1 for row in rows if not row["time_zone"])
             unknown += blank * total / len(rows)
     return round(unknown)
+
+
+def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:
+    """Recipients without a value for each placeholder of the text, estimated from
+    the samples as _deferred is; only placeholders some recipient lacks."""
+    names = list(dict.fromkeys(p.name for p in plan.parts if isinstance(p, Field)))
+    empty: dict[str, float] = dict.fromkeys(names, 0.0)
+    for rows, total in groups:
+        if not rows:
+            continue
+        for row in rows:
+            values = template_values(row)
+            for name in names:
+                if values.get(name) in (None, ""):
+                    empty[name] += total / len(rows)
+    return {name: round(n) for name, n in empty.items() if round(n)}
 
 
 # State changes ------------------------------------------------------------------------

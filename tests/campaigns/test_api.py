@@ -246,6 +246,7 @@ def test_preview_returns_counts_segments_and_cost(
     assert body["segments_histogram"] == {"1": 3}
     assert Decimal(body["estimated_cost"]) == Decimal("7.50")
     assert body["samples"][0]["text"] == "Hello Name0!"
+    assert body["empty_placeholders"] == {}  # every contact has a first name
 
 
 # Actions -----------------------------------------------------------------------

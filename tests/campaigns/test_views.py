@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
@@ -330,6 +331,10 @@ def test_preview_counts_the_audience(manager_client, make_group, make_campaign):
     assert 'data-preview="duplicates">2<' in body
     assert 'data-segments="1"' in body
     assert "Hello Name0" in body
+    # The pasted number has no contact, so no first name: "Hello " it gets.
+    empty = re.search(r'data-preview-empty="first_name">(.*?)</dd>', body, re.S)
+    assert "{first_name}" in empty[1]
+    assert empty[1].rstrip().endswith(">1")
     # 4 recipients x 1 segment x 2.50 from the account's tariff
     assert "10.00" in body
     assert 'data-action="launch"' in body
