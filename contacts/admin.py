@@ -43,6 +43,14 @@ class ContactAdminForm(PhoneAdminForm):
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, services.TEXT_FIELDS)
 
+    def clean_birthday(self) -> Any:
+        birthday = self.cleaned_data["birthday"]
+        try:
+            services.birthday_check(birthday)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return birthday
+
     def clean_attributes(self) -> Any:
         attributes = self.cleaned_data["attributes"]
         try:

@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import tempfile
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -86,6 +88,20 @@ def _check_email(fields: dict[str, Any]) -> None:
             ) from None
 
 
+def _check_birthday(fields: dict[str, Any]) -> None:
+    birthday_check(fields.get("birthday"))
+
+
+def birthday_check(birthday: object) -> None:
+    """ApplicationError for a birthday that has not happened yet."""
+    if isinstance(birthday, date) and birthday > timezone.localdate():
+        raise ApplicationError(
+            _("The birthday %(date)s is in the future.")
+            % {"date": date_format(birthday, "SHORT_DATE_FORMAT")},
+            where="birthday",
+        )
+
+
 # Fields that placeholders put into messages (with the custom fields): they must hold
 # only characters a gateway can carry.
 PLACEHOLDER_FIELDS = ("first_name", "last_name", "middle_name", "nickname")
@@ -130,6 +146,7 @@ def contact_create(
     _check_sendable({"phone": phone, **fields})
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
+    _check_birthday(fields)
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
     zone = time_zone_or_error(stated) if stated.strip() else plan_zone(normalized)
@@ -165,6 +182,7 @@ def contact_update(
     _check_sendable(fields)
     phone = fields.pop("phone", None)
     _check_email(fields)
+    _check_birthday(fields)
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)

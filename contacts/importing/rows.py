@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import ATTR_PREFIX
@@ -207,7 +208,7 @@ class RowParser:
             return [(column.index, self._text(column, 255, cut=True), NULL)]
         converters: list[tuple[int | None, Callable[[str], str] | None, str]] = []
         for name, make, empty in (
-            ("birthday", self._date, NULL),
+            ("birthday", self._birthday, NULL),
             ("email", self._email, ""),
         ):
             column = self.by_field.get(name)
@@ -444,6 +445,18 @@ class RowParser:
                 raise RowRejected(self.reason(column, problem, value)) from None
 
         return _memoized(convert)
+
+    def _birthday(self, column: Column) -> Callable[[str], str]:
+        as_date = self._date(column)
+        today = timezone.localdate().isoformat()
+
+        def convert(value: str) -> str:
+            iso = as_date(value)
+            if iso > today:  # ISO dates order as text
+                raise RowRejected(self.reason(column, _("in the future"), value))
+            return iso
+
+        return convert
 
     def _email(self, column: Column) -> Callable[[str], str]:
         def convert(value: str) -> str:

@@ -91,3 +91,25 @@ def test_contact_create_rejects_duplicates_and_sets_derived_fields():
     assert (contact.time_zone, contact.is_mobile) == ("Asia/Vladivostok", False)
     with pytest.raises(ApplicationError, match="already in the book"):
         services.contact_create(phone="+74232223344")
+
+
+def test_a_birthday_in_the_future_is_refused_everywhere(db, do_import):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ApplicationError) as refused:
+        services.contact_create(phone="+79120000001", birthday=tomorrow)
+    assert refused.value.where == "birthday"
+    assert "future" in refused.value.message
+    contact = services.contact_create(
+        phone="+79120000001", birthday=timezone.localdate()
+    )
+    with pytest.raises(ApplicationError):
+        services.contact_update(contact=contact, birthday=tomorrow)
+
+    data = f"Телефон;Дата рождения\n89120000002;{tomorrow:%d.%m.%Y}\n".encode()
+    report, rejects = do_import(data)
+    assert (report.created, report.invalid) == (0, 1)
+    assert "column “Дата рождения”: in the future" in rejects
