@@ -321,16 +321,7 @@ def _check_sendable(campaign: Campaign) -> None:
         check_sendable(str(value), where="voice_options", label=key)
 
 
-@transaction.atomic
-def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
-    """Launch a draft now or at its start time; refuse what cannot be paid for."""
-    campaign = (
-        Campaign.objects.select_for_update()
-        .select_related("account")
-        .get(pk=campaign.pk)
-    )
-    _check_launchable(campaign)
-    preview = campaign_preview(campaign=campaign)
+def _check_preview(preview: Preview) -> None:
     if preview.total == 0:
         raise ApplicationError(
             _("Nobody to send to: the audience is empty."), where="audience"
@@ -341,6 +332,32 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
             % {"balance": preview.balance, "cost": preview.estimated_cost},
             where="account",
         )
+
+
+def campaign_launch_refusal(
+    *, campaign: Campaign, preview: Preview
+) -> ApplicationError | None:
+    """Why campaign_launch would refuse the draft now (None when it would not), for
+    the page to say next to a disabled Launch button; `preview` is the one it shows."""
+    try:
+        _check_launchable(campaign)
+        _check_preview(preview)
+    except ApplicationError as exc:
+        return exc
+    return None
+
+
+@transaction.atomic
+def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
+    """Launch a draft now or at its start time; refuse what cannot be paid for."""
+    campaign = (
+        Campaign.objects.select_for_update()
+        .select_related("account")
+        .get(pk=campaign.pk)
+    )
+    _check_launchable(campaign)
+    preview = campaign_preview(campaign=campaign)
+    _check_preview(preview)
     campaign.price_per_segment = campaign_price(campaign)
     campaign.launched_by = launched_by
     campaign.launched_at = timezone.now()

@@ -216,12 +216,17 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaign_list(), pk=pk)
     context: dict[str, Any] = {"campaign": campaign}
     try:
-        context["preview"] = services.campaign_preview(campaign=campaign)
+        context["preview"] = preview = services.campaign_preview(campaign=campaign)
     except ApplicationError as exc:
         context["preview_error"] = error_text(exc)
+        preview = None
     context["can_launch"] = campaign_actions(
         campaign=campaign, user=request.user
     ).launch
+    if preview is not None and context["can_launch"]:
+        # The button says why it is disabled, in the words a launch would refuse with.
+        refusal = services.campaign_launch_refusal(campaign=campaign, preview=preview)
+        context["launch_refusal"] = error_text(refusal) if refusal else ""
     return render(request, "campaigns/_campaign_preview.html", context)
 
 
