@@ -42,6 +42,7 @@ from campaigns.planning import (
     template_values,
     zone,
 )
+from campaigns.selectors import messages_waiting_at_gateway
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
@@ -493,15 +494,6 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
 
 
-def _scheduled_at_gateway(campaign: Campaign):
-    """Messages the gateway holds for their planned time (quiet hours, spreading)."""
-    return Message.objects.filter(
-        campaign=campaign,
-        status=DeliveryStatus.QUEUED,
-        planned_at__gt=timezone.now(),
-    ).exclude(gateway_message_id="")
-
-
 def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
     """Cancel a campaign that completed while some of its messages wait at the gateway.
 
@@ -514,7 +506,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
         return False
     if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
         return False
-    if not _scheduled_at_gateway(campaign).exists():
+    if not messages_waiting_at_gateway(campaign=campaign).exists():
         return False
     Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.COMPLETED).update(
         state=Campaign.State.CANCELLED
@@ -523,7 +515,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
 
 
 def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
-    scheduled = _scheduled_at_gateway(campaign)
+    scheduled = messages_waiting_at_gateway(campaign=campaign)
     ids = list(scheduled.values_list("gateway_message_id", flat=True))
     if not ids:
         return 0
@@ -602,12 +594,15 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     return followup
 
 
-def campaign_undeletable_because(*, campaign: Campaign) -> str:
+def campaign_undeletable_because(
+    *, campaign: Campaign, waiting_at_gateway: bool | None = None
+) -> str:
     """Why deleting the campaign now would lose track of messages ("" when nothing).
 
     Its rows are the only record of what went out: messages claimed without a result
     (with the gateway right now, or in doubt) and messages the gateway holds for
-    their send time must be settled first.
+    their send time must be settled first. `waiting_at_gateway` is whether any are
+    held, when the caller counted them already (the detail page).
     """
     if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
         return _("Pause or cancel the campaign first.")
@@ -618,7 +613,9 @@ def campaign_undeletable_because(*, campaign: Campaign) -> str:
             "Some messages may have reached the gateway and are not settled yet: "
             "wait a few minutes, decide on those in doubt, then delete."
         )
-    if _scheduled_at_gateway(campaign).exists():
+    if waiting_at_gateway is None:
+        waiting_at_gateway = messages_waiting_at_gateway(campaign=campaign).exists()
+    if waiting_at_gateway:
         return _(
             "Some messages wait at the gateway for their send time: cancel the "
             "campaign to withdraw them first, or delete it once they have gone out."
