@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
@@ -182,6 +183,41 @@ def campaigns_progress(*, campaign_ids: Iterable[int]) -> dict[int, Progress]:
     return {cid: Progress(counts.get(cid, CampaignCounts())) for cid in ids}
 
 
+def messages_waiting_at_gateway(*, campaign: Campaign) -> QuerySet[Message]:
+    """Messages the gateway holds for their planned time (quiet hours, spreading)."""
+    return Message.objects.filter(
+        campaign=campaign,
+        status=DeliveryStatus.QUEUED,
+        planned_at__gt=timezone.now(),
+    ).exclude(gateway_message_id="")
+
+
+@dataclass(frozen=True)
+class GatewayWait:
+    """How many of a campaign's messages the gateway holds, and the last one's time."""
+
+    count: int
+    last_at: datetime
+
+
+def campaign_gateway_wait(
+    *, campaign: Campaign, progress: Progress
+) -> GatewayWait | None:
+    """The campaign's messages handed over with a later send time, or None.
+
+    A campaign completes once its last message is handed over, maybe hours before the
+    gateway sends it; the page says so. The trigger-kept counts spare the query when
+    nothing is queued; otherwise one aggregate over the campaign's rows (its
+    (campaign, phone) index), for the detail page only.
+    """
+    if not progress.counts.get(DeliveryStatus.QUEUED):
+        return None
+    row = messages_waiting_at_gateway(campaign=campaign).aggregate(
+        count=Count("id"), last_at=Max("planned_at")
+    )
+    return GatewayWait(row["count"], row["last_at"]) if row["count"] else None
+
+
 def campaign_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
     """This campaign's messages whose submit outcome is unknown, for a person to decide."""
     return messages_in_doubt().filter(campaign=campaign).order_by("id")
@@ -228,11 +264,9 @@ def campaign_actions(
         launch=can_change and state == State.DRAFT,
         pause=can_change and state in (State.SENDING, State.SCHEDULED),
         resume=can_change and state == State.PAUSED,
+        # A draft is edited or deleted, not cancelled (that would only end it unsent).
         cancel=can_change
-        and (
-            state in (State.DRAFT, State.SCHEDULED, State.SENDING, State.PAUSED)
-            or scheduled_left
-        ),
+        and (state in (State.SCHEDULED, State.SENDING, State.PAUSED) or scheduled_left),
         resend=can_change
         and has_failures
         and state in (State.COMPLETED, State.CANCELLED),

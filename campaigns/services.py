@@ -42,6 +42,7 @@ from campaigns.planning import (
     template_values,
     zone,
 )
+from campaigns.selectors import messages_waiting_at_gateway
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import Field
 from contacts.models import Contact, StopListEntry
@@ -341,16 +342,7 @@ def _check_sendable(campaign: Campaign) -> None:
         check_sendable(str(value), where="voice_options", label=key)
 
 
-@transaction.atomic
-def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
-    """Launch a draft now or at its start time; refuse what cannot be paid for."""
-    campaign = (
-        Campaign.objects.select_for_update()
-        .select_related("account")
-        .get(pk=campaign.pk)
-    )
-    _check_launchable(campaign)
-    preview = campaign_preview(campaign=campaign)
+def _check_preview(preview: Preview) -> None:
     if preview.total == 0:
         raise ApplicationError(
             _("Nobody to send to: the audience is empty."), where="audience"
@@ -361,6 +353,32 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
             % {"balance": preview.balance, "cost": preview.estimated_cost},
             where="account",
         )
+
+
+def campaign_launch_refusal(
+    *, campaign: Campaign, preview: Preview
+) -> ApplicationError | None:
+    """Why campaign_launch would refuse the draft now (None when it would not), for
+    the page to say next to a disabled Launch button; `preview` is the one it shows."""
+    try:
+        _check_launchable(campaign)
+        _check_preview(preview)
+    except ApplicationError as exc:
+        return exc
+    return None
+
+
+@transaction.atomic
+def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
+    """Launch a draft now or at its start time; refuse what cannot be paid for."""
+    campaign = (
+        Campaign.objects.select_for_update()
+        .select_related("account")
+        .get(pk=campaign.pk)
+    )
+    _check_launchable(campaign)
+    preview = campaign_preview(campaign=campaign)
+    _check_preview(preview)
     campaign.price_per_segment = campaign_price(campaign)
     campaign.launched_by = launched_by
     campaign.launched_at = timezone.now()
@@ -496,15 +514,6 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
 
 
-def _scheduled_at_gateway(campaign: Campaign):
-    """Messages the gateway holds for their planned time (quiet hours, spreading)."""
-    return Message.objects.filter(
-        campaign=campaign,
-        status=DeliveryStatus.QUEUED,
-        planned_at__gt=timezone.now(),
-    ).exclude(gateway_message_id="")
-
-
 def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
     """Cancel a campaign that completed while some of its messages wait at the gateway.
 
@@ -517,7 +526,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
         return False
     if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
         return False
-    if not _scheduled_at_gateway(campaign).exists():
+    if not messages_waiting_at_gateway(campaign=campaign).exists():
         return False
     Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.COMPLETED).update(
         state=Campaign.State.CANCELLED
@@ -526,7 +535,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
 
 
 def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
-    scheduled = _scheduled_at_gateway(campaign)
+    scheduled = messages_waiting_at_gateway(campaign=campaign)
     ids = list(scheduled.values_list("gateway_message_id", flat=True))
     if not ids:
         return 0
@@ -605,12 +614,15 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     return followup
 
 
-def campaign_undeletable_because(*, campaign: Campaign) -> str:
+def campaign_undeletable_because(
+    *, campaign: Campaign, waiting_at_gateway: bool | None = None
+) -> str:
     """Why deleting the campaign now would lose track of messages ("" when nothing).
 
     Its rows are the only record of what went out: messages claimed without a result
     (with the gateway right now, or in doubt) and messages the gateway holds for
-    their send time must be settled first.
+    their send time must be settled first. `waiting_at_gateway` is whether any are
+    held, when the caller counted them already (the detail page).
     """
     if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
         return _("Pause or cancel the campaign first.")
@@ -621,7 +633,9 @@ def campaign_undeletable_because(*, campaign: Campaign) -> str:
             "Some messages may have reached the gateway and are not settled yet: "
             "wait a few minutes, decide on those in doubt, then delete."
         )
-    if _scheduled_at_gateway(campaign).exists():
+    if waiting_at_gateway is None:
+        waiting_at_gateway = messages_waiting_at_gateway(campaign=campaign).exists()
+    if waiting_at_gateway:
         return _(
             "Some messages wait at the gateway for their send time: cancel the "
             "campaign to withdraw them first, or delete it once they have gone out."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django_filters.views import FilterView
@@ -39,6 +40,7 @@ from campaigns.reconcile import message_decide
 from campaigns.selectors import (
     STATE_CLASSES,
     campaign_actions,
+    campaign_gateway_wait,
     campaign_in_doubt,
     campaign_list,
     campaign_list_rows,
@@ -177,15 +179,21 @@ def account_fields(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     progress = campaign_progress(campaign=campaign)
+    gateway_wait = campaign_gateway_wait(campaign=campaign, progress=progress)
+    actions = campaign_actions(campaign=campaign, user=request.user, progress=progress)
+    # Delete is offered only when the service would not refuse it.
+    if actions.delete and services.campaign_undeletable_because(
+        campaign=campaign, waiting_at_gateway=gateway_wait is not None
+    ):
+        actions = replace(actions, delete=False)
     return {
         "campaign": campaign,
         "progress": progress,
         "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),
         "poll_every": poll_seconds(state=campaign.state, in_flight=progress.in_flight),
-        "actions": campaign_actions(
-            campaign=campaign, user=request.user, progress=progress
-        ),
+        "actions": actions,
+        "gateway_wait": gateway_wait,
     }
 
 
@@ -216,12 +224,17 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaign_list(), pk=pk)
     context: dict[str, Any] = {"campaign": campaign}
     try:
-        context["preview"] = services.campaign_preview(campaign=campaign)
+        context["preview"] = preview = services.campaign_preview(campaign=campaign)
     except ApplicationError as exc:
         context["preview_error"] = error_text(exc)
+        preview = None
     context["can_launch"] = campaign_actions(
         campaign=campaign, user=request.user
     ).launch
+    if preview is not None and context["can_launch"]:
+        # The button says why it is disabled, in the words a launch would refuse with.
+        refusal = services.campaign_launch_refusal(campaign=campaign, preview=preview)
+        context["launch_refusal"] = error_text(refusal) if refusal else ""
     return render(request, "campaigns/_campaign_preview.html", context)
 
 
@@ -300,12 +313,19 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required(CHANGE_PERM, raise_exception=True)
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    return _campaign_action(
-        request,
-        pk,
-        lambda c: services.campaign_pause(campaign=c),
-        lambda c, r: _("Campaign paused; the batch in progress finishes."),
-    )
+    def pause(campaign: Campaign) -> str:
+        was = campaign.state  # the service refreshes `campaign`
+        services.campaign_pause(campaign=campaign)
+        return was
+
+    return _campaign_action(request, pk, pause, lambda c, was: _paused_text(was))
+
+
+def _paused_text(state_before: str) -> str:
+    # A campaign paused while scheduled has sent nothing: no batch to finish.
+    if state_before == Campaign.State.SCHEDULED:
+        return _("Campaign paused; it will not start until you resume it.")
+    return _("Campaign paused; the batch in progress finishes.")
 
 
 @require_POST

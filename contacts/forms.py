@@ -291,6 +291,14 @@ class BulkActionForm(forms.Form):
         ("opt_out", _("Add to stop list")),
         ("delete", _("Delete")),
     )
+    # The permission each action needs, checked on submit and used to offer only
+    # the actions a user may take (a viewer gets none, so no bulk form at all).
+    PERMISSIONS = {
+        "add_to_group": "contacts.change_contact",
+        "remove_from_group": "contacts.change_contact",
+        "opt_out": "contacts.add_stoplistentry",
+        "delete": "contacts.delete_contact",
+    }
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     group = forms.ModelChoiceField(
         label=_("Group"), queryset=ContactGroup.objects.all(), required=False
@@ -298,6 +306,15 @@ class BulkActionForm(forms.Form):
     ids = forms.ModelMultipleChoiceField(queryset=Contact.objects.all(), required=False)
     select_all = forms.BooleanField(required=False)
     query = forms.CharField(required=False)
+
+    @classmethod
+    def actions_for(cls, user) -> list[tuple[str, str]]:
+        """The (value, label) actions `user` may apply to contacts."""
+        return [
+            (value, label)
+            for value, label in cls.ACTIONS
+            if user.has_perm(cls.PERMISSIONS[value])
+        ]
 
     def clean(self) -> dict:
         data = super().clean()

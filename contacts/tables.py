@@ -1,5 +1,6 @@
 import django_tables2 as tables
 
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -48,9 +49,7 @@ class ContactTable(BaseTable):
 
 
 class ContactGroupTable(BaseTable):
-    name = tables.Column(
-        verbose_name=_("Name"), linkify=("contacts:group_edit", [tables.A("pk")])
-    )
+    name = tables.Column(verbose_name=_("Name"))
     member_count = tables.Column(verbose_name=_("Contacts"))
     members = tables.TemplateColumn(
         template_name="contacts/_group_links.html", verbose_name="", orderable=False
@@ -59,6 +58,18 @@ class ContactGroupTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = ContactGroup
         fields = ("name", "description", "member_count", "created_at", "members")
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_edit = can_edit
+
+    def render_name(self, value: str, record: ContactGroup) -> str:
+        # The name opens the group's edit page, so it is a link only for those who
+        # may edit it; a viewer reaches the members by the "Contacts" button.
+        if not self.can_edit:
+            return value
+        url = reverse("contacts:group_edit", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, value)
 
 
 class StopListTable(BaseTable):

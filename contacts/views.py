@@ -21,6 +21,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -71,10 +72,18 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
     def get_queryset(self):
         return selectors.contact_list()
 
+    @cached_property
+    def bulk_actions(self) -> list[tuple[str, str]]:
+        return BulkActionForm.actions_for(self.request.user)
+
+    def get_table_kwargs(self) -> dict:
+        # Row checkboxes serve only the bulk actions.
+        return {} if self.bulk_actions else {"exclude": ("selection",)}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["book_size"] = selectors.contact_count_estimate()
-        context["bulk_form"] = BulkActionForm()
+        context["bulk_actions"] = self.bulk_actions
         context["groups"] = ContactGroup.objects.all()
         context["query"] = self.request.GET.urlencode()
         context["export_formats"] = exporting.FORMATS
@@ -158,12 +167,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("contacts:list")
 
 
-BULK_PERMISSIONS = {
-    "add_to_group": "contacts.change_contact",
-    "remove_from_group": "contacts.change_contact",
-    "opt_out": "contacts.add_stoplistentry",
-    "delete": "contacts.delete_contact",
-}
+BULK_PERMISSIONS = BulkActionForm.PERMISSIONS
 
 
 @require_POST
@@ -232,7 +236,10 @@ def export_response(contacts, *, fmt: exporting.ExportFormat) -> HttpResponse:
 
 @permission_required("contacts.view_contactgroup", raise_exception=True)
 def group_list(request: HttpRequest) -> HttpResponse:
-    table = ContactGroupTable(selectors.contact_groups_with_counts())
+    table = ContactGroupTable(
+        selectors.contact_groups_with_counts(),
+        can_edit=request.user.has_perm("contacts.change_contactgroup"),
+    )
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
     return render(request, "contacts/group_list.html", {"table": table})
 
@@ -424,10 +431,18 @@ def _header_choice(source) -> bool | None:
     return source.get("header") in ("on", "true", "1")
 
 
+# An import's result is read by whoever may read what it imported (a viewer too);
+# running one needs IMPORT_PERMISSIONS.
+IMPORT_READ_PERMISSIONS = {
+    "contacts": "contacts.view_contact",
+    "stoplist": "contacts.view_stoplistentry",
+}
+
+
 def _job_for(request: HttpRequest, pk: int) -> ImportJob:
     job = get_object_or_404(ImportJob, pk=pk)
     if (
-        not request.user.has_perm(IMPORT_PERMISSIONS[job.kind])
+        not request.user.has_perm(IMPORT_READ_PERMISSIONS[job.kind])
         and job.created_by_id != request.user.pk
     ):
         raise PermissionDenied

@@ -1,0 +1,262 @@
+"""The campaign page explains itself: why Launch is disabled, what a scheduled launch
+does, what waits at the gateway, and only the actions the state allows."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from django.utils import formats, timezone
+
+from campaigns.models import Campaign, Message
+from tests.campaigns.test_views import people, url
+
+pytestmark = pytest.mark.django_db
+
+State = Campaign.State
+
+
+def add_messages(campaign, statuses, *, phone_prefix="+7913", **fields):
+    """Messages of `campaign`, planned now; a second call takes another prefix."""
+    now = timezone.now()
+    return Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=campaign.account,
+            phone=f"{phone_prefix}{i:07d}",
+            text="Hi",
+            channel="sms",
+            planned_at=now,
+            status=status,
+            **fields,
+        )
+        for i, status in enumerate(statuses)
+    )
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def launch_button(body: str) -> str:
+    return body[body.index('data-action="launch"') :].split(">", 1)[0]
+
+
+def launch_form(body: str) -> str:
+    """The launch form's opening tag and button, up to the form's end."""
+    start = body.rindex("<form", 0, body.index('data-action="launch"'))
+    return body[start : body.index("</form>", start)]
+
+
+# Launch button ------------------------------------------------------------------
+
+
+def test_launch_says_why_it_is_disabled_without_groups(manager_client, make_campaign):
+    campaign = make_campaign()  # no group, no pasted numbers
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    form = launch_form(body)
+    assert "disabled" in launch_button(body)
+    assert "data-launch-refusal" in form
+    # The service's own words, the ones the API and a refused launch give.
+    assert "Choose at least one group or paste numbers." in form
+
+
+def test_launch_says_why_when_the_same_group_is_included_and_excluded(
+    manager_client, make_group, make_campaign
+):
+    group = make_group("Clients", people(2))
+    campaign = make_campaign([group])
+    campaign.exclude_groups.set([group])
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert "Nobody to send to: the audience is empty." in launch_form(body)
+    # No "1 segment: 0 recipients" row for an empty audience.
+    assert 'data-preview="histogram"' not in body
+    assert 'data-preview="nobody"' in body
+
+
+def test_a_launchable_draft_has_an_enabled_button_and_no_reason(
+    manager_client, make_group, make_campaign
+):
+    campaign = make_campaign([make_group("Clients", people(2))])
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    form = launch_form(body)
+    assert "disabled" not in launch_button(body)
+    assert "data-launch-refusal" not in form
+    assert 'data-preview="histogram"' in body
+
+
+def test_the_reason_is_translated(manager_client, make_campaign, settings):
+    settings.LANGUAGE_CODE = "ru"
+    campaign = make_campaign()
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert "Выберите хотя бы одну группу или вставьте номера." in launch_form(body)
+
+
+# Launch confirmation -------------------------------------------------------------
+
+
+def test_a_scheduled_launch_asks_to_schedule_at_its_local_time(
+    manager_client, make_group, make_campaign
+):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=2)
+    campaign = make_campaign(
+        [make_group("Clients", people(2))],
+        start_at=start,
+        time_zone="Asia/Yekaterinburg",
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    form = launch_form(body)
+    local = start.astimezone(ZoneInfo("Asia/Yekaterinburg"))
+    when = formats.date_format(local, "DATETIME_FORMAT")
+    assert (
+        f'data-confirm="Schedule this campaign for {when} (Asia/Yekaterinburg)?"'
+        in (form.replace("&#x27;", "'"))
+    )
+    assert "Launch this campaign now" not in form
+
+
+def test_a_launch_now_asks_to_send_now(manager_client, make_group, make_campaign):
+    campaign = make_campaign([make_group("Clients", people(2))])
+
+    form = launch_form(manager_client.get(url("preview", campaign)).content.decode())
+
+    assert "Launch this campaign now?" in form
+
+
+# Messages waiting at the gateway ---------------------------------------------------
+
+
+def test_a_completed_campaign_says_what_waits_at_the_gateway_and_offers_no_delete(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=State.COMPLETED, finished_at=timezone.now())
+    now = timezone.now()
+    last = now + timedelta(hours=5)
+    add_messages(campaign, ["queued", "queued", "queued"], gateway_message_id="g")
+    for message, planned in zip(
+        campaign.messages.order_by("id"),
+        [now + timedelta(hours=1), last, now],
+        strict=True,
+    ):
+        message.planned_at = planned
+        message.save(update_fields=["planned_at"])
+    add_messages(campaign, ["delivered"], phone_prefix="+7914")
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    # The one planned for now has gone out; two are still held, the last at `last`.
+    assert 'data-gateway-wait="2"' in body
+    assert formats.date_format(timezone.localtime(last), "DATETIME_FORMAT") in body
+    assert "the last goes out at" in body
+    # Deleting would be refused (services.campaign_undeletable_because): not offered.
+    assert 'data-action="delete"' not in body
+
+
+def test_the_gateway_wait_costs_one_query_and_none_without_queued_messages(
+    manager_client, make_campaign, django_assert_num_queries
+):
+    from campaigns.selectors import campaign_gateway_wait, campaign_progress
+
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["delivered"])
+    progress = campaign_progress(campaign=campaign)
+    with django_assert_num_queries(0):
+        assert campaign_gateway_wait(campaign=campaign, progress=progress) is None
+
+    held = add_messages(
+        campaign, ["queued"], gateway_message_id="g", phone_prefix="+7914"
+    )
+    Message.objects.filter(pk=held[0].pk).update(
+        planned_at=timezone.now() + timedelta(hours=2)
+    )
+    progress = campaign_progress(campaign=campaign)
+    with django_assert_num_queries(1):
+        wait = campaign_gateway_wait(campaign=campaign, progress=progress)
+    assert wait.count == 1
+
+
+def test_a_finished_campaign_with_nothing_held_offers_delete(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=State.COMPLETED, finished_at=timezone.now())
+    add_messages(campaign, ["delivered", "queued"], gateway_message_id="g")
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert "data-gateway-wait" not in body  # queued, but its time has come
+    assert 'data-action="delete"' in body
+
+
+# Draft and scheduled campaigns ---------------------------------------------------------
+
+
+def test_a_draft_offers_edit_delete_launch_not_cancel(manager_client, make_campaign):
+    campaign = make_campaign()
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert 'data-action="edit"' in body
+    assert 'data-action="delete"' in body
+    assert 'data-action="cancel"' not in body
+    # No lone "—" for the progress of a campaign without messages, nor "Total 0".
+    assert 'data-status="total"' not in body
+    assert '<small class="text-body-secondary">—</small>' not in body
+
+
+def test_a_scheduled_campaign_without_messages_says_so(manager_client, make_campaign):
+    campaign = make_campaign(
+        state=State.SCHEDULED, start_at=timezone.now() + timedelta(days=1)
+    )
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert "data-no-messages" in body
+    assert 'data-action="cancel"' in body
+
+
+def test_pausing_a_scheduled_campaign_says_it_will_not_start(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(
+        state=State.SCHEDULED, start_at=timezone.now() + timedelta(days=1)
+    )
+
+    response = manager_client.post(url("pause", campaign), follow=True)
+
+    body = response.content.decode()
+    assert "it will not start until you resume it" in body
+    assert "the batch in progress finishes" not in body
+
+
+def test_pausing_a_sending_campaign_says_the_batch_finishes(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=State.SENDING)
+
+    response = manager_client.post(url("pause", campaign), follow=True)
+
+    assert "the batch in progress finishes" in response.content.decode()
+
+
+def test_the_gateway_wait_reads_in_russian(manager_client, make_campaign, settings):
+    settings.LANGUAGE_CODE = "ru"
+    campaign = make_campaign(state=State.COMPLETED, finished_at=timezone.now())
+    held = add_messages(campaign, ["queued"] * 5, gateway_message_id="g")
+    Message.objects.filter(pk__in=[m.pk for m in held]).update(
+        planned_at=timezone.now() + timedelta(hours=3)
+    )
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert "5 сообщений ждут в шлюзе своего времени отправки, последнее уйдёт" in body
