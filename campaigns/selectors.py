@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ IN_DOUBT_SHOWN = 200
 # more slowly, while delivery reports for messages already handed over keep coming in.
 POLL_SENDING_SECONDS = 2
 POLL_REPORTS_SECONDS = 10
+GATEWAY_WAIT_SECONDS = 60  # campaign_gateway_wait's answer is remembered this long
 
 
 def poll_seconds(
@@ -208,13 +210,25 @@ def campaign_gateway_wait(
     A campaign completes once its last message is handed over, maybe hours before the
     gateway sends it; the page says so. The trigger-kept counts spare the query when
     nothing is queued; otherwise one aggregate over the campaign's rows (its
-    (campaign, phone) index), for the detail page only.
+    (campaign, phone) index), for the detail page of a completed campaign only.
     """
-    if not progress.counts.get(DeliveryStatus.QUEUED):
+    finished = campaign.finished_at
+    if (
+        campaign.state != Campaign.State.COMPLETED
+        or not progress.counts.get(DeliveryStatus.QUEUED)
+        # Nothing is handed over further ahead than this: none can still wait.
+        or (finished is not None and finished < timezone.now() - SCHEDULE_AHEAD)
+    ):
         return None
-    row = messages_waiting_at_gateway(campaign=campaign).aggregate(
-        count=Count("id"), last_at=Max("planned_at")
-    )
+    # The aggregate reads every row of the campaign, and the page polls for reports
+    # every POLL_REPORTS_SECONDS: a minute-old answer serves a hint well enough.
+    key = f"campaigns:gateway-wait:{campaign.pk}"
+    row = cache.get(key)
+    if row is None:
+        row = messages_waiting_at_gateway(campaign=campaign).aggregate(
+            count=Count("id"), last_at=Max("planned_at")
+        )
+        cache.set(key, row, GATEWAY_WAIT_SECONDS)
     return GatewayWait(row["count"], row["last_at"]) if row["count"] else None
 
 
