@@ -657,22 +657,22 @@ def campaign_delete(*, campaign: Campaign) -> None:
 def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Message]:
     """Send the campaign's text to a few numbers now (not part of the campaign)."""
     normalized = []
+    problems = []  # every bad number at once, not one per attempt
     for index, raw in enumerate(phones, start=1):
         # Named by its code, not echoed: an invisible control character in the
         # message would look like a valid number refused for no reason.
         if bad := unsendable_message(raw, multiline=False, remedy=True):
-            raise ApplicationError(
-                _("Test number %(n)d: %(why)s") % {"n": index, "why": bad},
-                where="phones",
-            )
+            problems.append(_("Test number %(n)d: %(why)s") % {"n": index, "why": bad})
+            continue
         try:
             normalized.append(normalize_phone(raw).e164)
         except InvalidPhone as exc:
-            raise ApplicationError(
+            problems.append(
                 _("Test number %(n)d (%(raw)s): %(why)s")
-                % {"n": index, "raw": raw, "why": exc},
-                where="phones",
-            ) from exc
+                % {"n": index, "raw": raw, "why": exc}
+            )
+    if problems:
+        raise ApplicationError(" ".join(problems), where="phones")
     if not normalized or len(normalized) > 10:
         raise ApplicationError(_("Give one to ten test numbers."), where="phones")
     _check_sendable(campaign)

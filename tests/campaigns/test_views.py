@@ -668,7 +668,8 @@ def test_test_send_with_a_bad_number_says_which(manager_client, make_campaign):
 
     body = response.content.decode()
     assert 'data-error-for="phones"' in body
-    assert "Test number 1" in body
+    assert "Test number 1 (+7912)" in body
+    assert "Test number 2 (12)" in body  # every bad number at once
 
 
 def test_test_send_names_a_control_character_in_a_number_by_its_code(
