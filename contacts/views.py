@@ -21,6 +21,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -294,6 +295,7 @@ def stoplist(request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("contacts.add_stoplistentry"):
             raise PermissionDenied
         if form.is_valid():
+            asked_at = timezone.now()
             try:
                 entry = services.contact_opt_out(
                     phone=form.cleaned_data["phone"],
@@ -303,10 +305,23 @@ def stoplist(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_error("phone", exc.message)
             else:
-                messages.success(
-                    request,
-                    _("%(phone)s is on the stop list.") % {"phone": entry.phone},
-                )
+                if entry.created_at < asked_at:  # there before: its entry is kept
+                    messages.info(
+                        request,
+                        _("%(phone)s has been on the stop list since %(date)s.")
+                        % {
+                            "phone": entry.phone,
+                            "date": date_format(
+                                timezone.localtime(entry.created_at),
+                                "SHORT_DATETIME_FORMAT",
+                            ),
+                        },
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("%(phone)s is on the stop list.") % {"phone": entry.phone},
+                    )
                 return redirect("contacts:stoplist")
     search = request.GET.get("q", "")
     table = StopListTable(selectors.stoplist_list(search=search))

@@ -243,6 +243,20 @@ def test_stoplist_page_adds_and_removes(manager_client):
     assert not StopListEntry.objects.exists()
 
 
+def test_adding_a_number_already_stopped_says_since_when(manager_client):
+    def added(phone):
+        response = manager_client.post(
+            reverse("contacts:stoplist"), {"phone": phone, "reason": "x"}, follow=True
+        )
+        return [str(m) for m in response.context["messages"]]
+
+    assert added("+79123456789") == ["+79123456789 is on the stop list."]
+    again = added("8 912 345-67-89")
+    assert len(again) == 1
+    assert again[0].startswith("+79123456789 has been on the stop list since ")
+    assert StopListEntry.objects.get().reason == "x"
+
+
 def test_stoplist_page_names_a_control_character_in_the_reason(
     manager_client, settings
 ):
