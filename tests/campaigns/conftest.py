@@ -2,9 +2,32 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.models import Campaign
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message
 from contacts.models import Contact, ContactGroup, GroupMembership
 from providers.models import ProviderAccount
+
+
+def add_messages(
+    campaign, statuses, *, phone_prefix="+7913", **fields
+) -> list[Message]:
+    """Messages of `campaign` with these statuses, planned now; a second call for the
+    same campaign takes another `phone_prefix` (a phone appears once per campaign)."""
+    now = timezone.now()
+    return Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=campaign.account,
+            phone=f"{phone_prefix}{i:07d}",
+            text="Hi",
+            channel="sms",
+            planned_at=now,
+            status=status,
+            **fields,
+        )
+        for i, status in enumerate(statuses)
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatusCount, Message
+from tests.campaigns.conftest import add_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -14,22 +15,6 @@ CHANGELIST = "admin:campaigns_campaign_changelist"
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-def add_messages(campaign, statuses, **fields):
-    return Message.objects.bulk_create(
-        Message(
-            campaign=campaign,
-            account=campaign.account,
-            phone=f"+7913{i:07d}",
-            text="Hi",
-            channel="sms",
-            planned_at=timezone.now(),
-            status=status,
-            **fields,
-        )
-        for i, status in enumerate(statuses)
-    )
 
 
 def admin_data(account, **overrides):

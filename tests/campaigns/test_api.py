@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
+from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
 
 pytestmark = pytest.mark.django_db
@@ -23,21 +24,6 @@ def english(settings):
 
 def people(n: int) -> list[tuple[str, str, str]]:
     return [(f"+7912{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
-
-
-def add_messages(campaign, statuses: list[str]) -> None:
-    Message.objects.bulk_create(
-        Message(
-            campaign=campaign,
-            account=campaign.account,
-            phone=f"+7913{i:07d}",
-            text="Hi",
-            channel="sms",
-            planned_at=timezone.now(),
-            status=status,
-        )
-        for i, status in enumerate(statuses)
-    )
 
 
 def draft_body(account, **overrides) -> dict:

@@ -9,29 +9,12 @@ import pytest
 from django.utils import formats, timezone
 
 from campaigns.models import Campaign, Message
+from tests.campaigns.conftest import add_messages
 from tests.campaigns.test_views import people, url
 
 pytestmark = pytest.mark.django_db
 
 State = Campaign.State
-
-
-def add_messages(campaign, statuses, *, phone_prefix="+7913", **fields):
-    """Messages of `campaign`, planned now; a second call takes another prefix."""
-    now = timezone.now()
-    return Message.objects.bulk_create(
-        Message(
-            campaign=campaign,
-            account=campaign.account,
-            phone=f"{phone_prefix}{i:07d}",
-            text="Hi",
-            channel="sms",
-            planned_at=now,
-            status=status,
-            **fields,
-        )
-        for i, status in enumerate(statuses)
-    )
 
 
 @pytest.fixture(autouse=True)

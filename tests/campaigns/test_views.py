@@ -13,6 +13,7 @@ from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
 from contacts.models import StopListEntry
 from providers.models import ProviderAccount
+from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
 
 pytestmark = pytest.mark.django_db
@@ -27,23 +28,6 @@ def english(settings):
 
 def people(n: int, prefix: str = "+7912") -> list[tuple[str, str, str]]:
     return [(f"{prefix}{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
-
-
-def add_messages(campaign, statuses: list[str], **fields) -> list[Message]:
-    now = timezone.now()
-    return Message.objects.bulk_create(
-        Message(
-            campaign=campaign,
-            account=campaign.account,
-            phone=f"+7913{i:07d}",
-            text="Hi",
-            channel="sms",
-            planned_at=now,
-            status=status,
-            **fields,
-        )
-        for i, status in enumerate(statuses)
-    )
 
 
 def url(name: str, campaign=None) -> str:
