@@ -296,9 +296,70 @@ def test_import_wizard_end_to_end(
     ).content.decode()
     assert reverse("contacts:import_rejects", args=[job.pk]) in page
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
-    body = b"".join(rejects.streaming_content).decode("utf-8-sig")
+    # Back in the upload's encoding (windows-1251, no BOM) and delimiter.
+    assert rejects["Content-Type"] == "text/csv; charset=windows-1251"
+    body = b"".join(rejects.streaming_content).decode("cp1251")
     assert "3;column “Телефон”: too few digits" in body.replace('"', "")
     assert "Пётр" in body
+
+
+def _xlsx(rows) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "charset", "start", "encoding", "delimiter"),
+    [
+        # UTF-8 without a BOM: Excel needs one to read UTF-8 at all.
+        ("a.csv", "Телефон,Имя\n123,Пётр\n".encode(), "utf-8", codecs.BOM_UTF8,
+         "utf-8-sig", ","),
+        ("b.csv", "\ufeffТелефон;Имя\n123;=Пётр\n".encode(), "utf-8",
+         codecs.BOM_UTF8, "utf-8-sig", ";"),
+        ("c.csv", "Телефон\tИмя\n123\tПётр\n".encode("utf-16"), "utf-16",
+         codecs.BOM_UTF16, "utf-16", "\t"),
+        ("d.csv", "Телефон;Имя\n123;Пётр\n".encode("cp1251"), "windows-1251",
+         "Ст".encode("cp1251"), "cp1251", ";"),
+        # A workbook has no encoding: UTF-8 with a BOM and ";" for Russian Excel.
+        ("e.xlsx", _xlsx([["Телефон", "Имя"], ["123", "Пётр"]]), "utf-8",
+         codecs.BOM_UTF8, "utf-8-sig", ";"),
+    ],
+)  # fmt: skip
+def test_rejected_rows_come_back_in_the_uploads_encoding_and_delimiter(
+    manager_client, settings, name, data, charset, start, encoding, delimiter
+):
+    import csv
+    import io
+
+    from contacts.importing.runner import ImportOptions
+    from contacts.services import contacts_import, import_job_create
+
+    settings.LANGUAGE_CODE = "ru"
+    upload = SimpleUploadedFile(name, data)
+    job = import_job_create(upload=upload, kind="contacts")
+    job.options = ImportOptions().as_dict()
+    job.status = ImportJob.Status.QUEUED
+    job.save()
+    contacts_import(job_id=job.pk)
+    response = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
+    assert response["Content-Type"] == f"text/csv; charset={charset}"
+    body = b"".join(response.streaming_content)
+    assert body.startswith(start)
+    rows = list(csv.reader(io.StringIO(body.decode(encoding)), delimiter=delimiter))
+    assert rows[0][0] == "Строка"
+    assert rows[1][0] == "2"
+    assert rows[1][1].startswith("столбец «Телефон»")
+    # The formula guard stays: a cell Excel would run gets an apostrophe.
+    assert rows[1][3] in ("Пётр", "'=Пётр")
+    assert len(rows) == 2
 
 
 def test_mapping_without_phone_is_a_form_error(manager_client):
