@@ -322,6 +322,23 @@ def test_edit_saves_a_draft(manager_client, make_campaign, account):
     assert campaign.name == "Renamed"
 
 
+def test_edit_keeps_a_zone_the_select_no_longer_offers(
+    manager_client, make_campaign, account
+):
+    # W-SU is an old alias of Europe/Moscow, no longer in the select.
+    campaign = make_campaign(time_zone="W-SU")
+
+    page = manager_client.get(url("edit", campaign)).content.decode()
+    assert '<option value="W-SU" selected>' in page
+    response = manager_client.post(
+        url("edit", campaign), composer_data(account, name="Renamed", time_zone="W-SU")
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.time_zone) == ("Renamed", "W-SU")
+
+
 def test_launched_campaign_cannot_be_edited(manager_client, make_campaign, account):
     campaign = make_campaign(state=State.SENDING)
 
