@@ -74,7 +74,7 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["book_size"] = selectors.contact_count_estimate()
+        context["book_size"] = selectors.contact_book_size()
         context["bulk_form"] = BulkActionForm()
         context["groups"] = ContactGroup.objects.all()
         context["query"] = self.request.GET.urlencode()

@@ -101,6 +101,39 @@ def test_contact_list_pages_without_counting(
     assert response.context["table"].paginator.__class__.__name__ == "LazyPaginator"
 
 
+def test_contact_list_counts_a_small_book_exactly(manager_client):
+    from django.db import connection
+
+    for i in range(5):
+        make_contact(f"+7912000{i:04d}", last_name="Иванов", first_name="Иван")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")  # statistics agree: still exact
+    response = manager_client.get(reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert "5 contacts in the book" in html
+    assert "about" not in html.split("contacts in the book")[0][-40:]
+    # The column holds last, first and middle names: a person's full name.
+    assert response.context["table"].columns["name"].header == "Full name"
+    assert "Иванов Иван" in html
+
+
+def test_contact_list_says_about_when_the_size_is_an_estimate(
+    manager_client, monkeypatch
+):
+    from contacts import selectors
+
+    for i in range(3):
+        make_contact(f"+7912000{i:04d}")
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 2)
+    size = selectors.contact_book_size()
+    html = manager_client.get(
+        reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    # Above the limit the statistics answer; never below what was counted.
+    assert (size.exact, size.count >= 3) == (False, True)
+    assert f"about {size.count} contacts in the book" in html
+
+
 def test_create_edit_and_delete_a_contact(manager_client, group, custom_fields):
     response = manager_client.post(
         reverse("contacts:create"),
