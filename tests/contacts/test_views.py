@@ -325,9 +325,12 @@ def test_import_wizard_end_to_end(
     assert list(group.contacts.values_list("phone", flat=True)) == ["+79123456789"]
 
     page = manager_client.get(
-        reverse("contacts:import_detail", args=[job.pk])
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert reverse("contacts:import_rejects", args=[job.pk]) in page
+    # "Done" once, as the status; the button says where it leads.
+    assert page.count(">Done<") == 1
+    assert f'href="{reverse("contacts:list")}">Go to the contacts</a>' in page
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
     # Back in the upload's encoding (windows-1251, no BOM) and delimiter.
     assert rejects["Content-Type"] == "text/csv; charset=windows-1251"

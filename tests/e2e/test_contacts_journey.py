@@ -100,7 +100,7 @@ def test_create_a_group_and_import_a_windows_1251_csv(
     assert len(rows) == 1 + 3, rows  # a header and the three rejected rows
 
     # The contacts are in the book and in the group.
-    page.get_by_role("link", name="Done").click()
+    page.get_by_role("link", name="Go to the contacts").click()
     page.wait_for_url("**/contacts/")
     for name in ("Иванов", "Петрова", "Сидоров"):
         expect(page.get_by_text(name).first).to_be_visible()
