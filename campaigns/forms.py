@@ -126,6 +126,10 @@ class CampaignForm(forms.ModelForm):
         groups = ContactGroup.objects.order_by("name")
         self.fields["include_groups"].queryset = groups
         self.fields["exclude_groups"].queryset = groups
+        # The campaign's own zone stays a valid choice, offered or not (timezones.py).
+        self.fields["time_zone"].choices = time_zone_choices(
+            keep=self.instance.time_zone
+        )
         self.custom_keys = custom_field_keys()
         self.account = self._chosen_account()
         self._set_sender_field()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
@@ -28,13 +29,15 @@ MULTILINE_TEXT_FIELDS = ("text", "viber_text")
 
 class Campaign(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SCHEDULED = "scheduled", _("Scheduled")
-        SENDING = "sending", _("Sending")
-        PAUSED = "paused", _("Paused")
-        COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
-        FAILED = "failed", _("Failed")
+        # In their own context: Russian says them of a рассылка (feminine, "Отменена"),
+        # while the same English words label messages' statuses (neuter, "Отменено").
+        DRAFT = "draft", pgettext_lazy("campaign state", "Draft")
+        SCHEDULED = "scheduled", pgettext_lazy("campaign state", "Scheduled")
+        SENDING = "sending", pgettext_lazy("campaign state", "Sending")
+        PAUSED = "paused", pgettext_lazy("campaign state", "Paused")
+        COMPLETED = "completed", pgettext_lazy("campaign state", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("campaign state", "Cancelled")
+        FAILED = "failed", pgettext_lazy("campaign state", "Failed")
 
     name = models.CharField(_("name"), max_length=200)
     account = models.ForeignKey(

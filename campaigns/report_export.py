@@ -2,7 +2,7 @@
 
 Formats and the formula neutraliser are the contact exporter's (contacts.exporting), so
 both downloads behave the same in Excel: UTF-8 with a BOM and commas, or Windows-1251
-with semicolons; a cell a spreadsheet would run as a formula gets an apostrophe.
+with semicolons and decimal commas; a cell a spreadsheet would run as a formula gets an apostrophe.
 """
 
 from __future__ import annotations
@@ -49,13 +49,14 @@ def _cells(messages: QuerySet[Message]) -> Iterator[list[object]]:
         ]
 
 
-def _text(value: object) -> str:
+def _text(value: object, fmt: ExportFormat) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        # A decimal comma in the ;/1251 variant: Russian Excel reads 3.5 as a date.
+        return fmt.number(format(value.normalize(), "f"))
     return neutralize(str(value))
 
 
@@ -74,7 +75,7 @@ def stream_csv(messages: QuerySet[Message], *, fmt: ExportFormat) -> Iterator[by
     body_encoding = fmt.encoding.replace("-sig", "")
     batch: list[str] = []
     for row in _cells(messages):
-        batch.append(writer.writerow([_text(v) for v in row]))
+        batch.append(writer.writerow([_text(v, fmt) for v in row]))
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch).encode(body_encoding, errors="replace")
             batch = []

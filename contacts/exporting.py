@@ -3,6 +3,9 @@
 Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get an
 apostrophe in front; the importer takes it off again. Plain numbers and E.164 phones are
 left alone: they cannot carry a formula.
+
+The Windows-1251 variant is for Russian Excel, which reads "3.5" as a date (3 May): its
+fractions get a decimal comma, which the importer reads back (smsportal.lib.decimals).
 """
 
 import csv
@@ -11,6 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import IO
 
 from django.db.models import QuerySet
@@ -41,12 +45,17 @@ class ExportFormat:
     content_type: str
     encoding: str = ""
     delimiter: str = ","
+    decimal_mark: str = "."
+
+    def number(self, text: str) -> str:
+        """A number written with "." as this format's decimal mark."""
+        return text.replace(".", self.decimal_mark)
 
 
 FORMATS = {
     "csv": ExportFormat("csv", "csv", "text/csv; charset=utf-8", "utf-8-sig", ","),
     "csv-1251": ExportFormat(
-        "csv-1251", "csv", "text/csv; charset=windows-1251", "cp1251", ";"
+        "csv-1251", "csv", "text/csv; charset=windows-1251", "cp1251", ";", ","
     ),
     "xlsx": ExportFormat(
         "xlsx",
@@ -83,13 +92,15 @@ def export_rows(
         yield cells + [(attributes or {}).get(key) for key in keys]
 
 
-def _text(value: object) -> str:
+def _text(value: object, fmt: ExportFormat) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float | Decimal):
+        return fmt.number(str(value))
     return neutralize(str(value))
 
 
@@ -110,7 +121,7 @@ def stream_csv(
     ).encode(encoding, errors="replace")
     batch: list[str] = []
     for row in export_rows(queryset, custom_fields):
-        batch.append(writer.writerow([_text(v) for v in row]))
+        batch.append(writer.writerow([_text(v, fmt) for v in row]))
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch).encode(encoding.replace("-sig", ""), errors="replace")
             batch = []

@@ -11,6 +11,7 @@ from contacts.services import TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
 from smsportal.textguard import guard_fields
 
+TIME_ZONE_BLANK = _("By the number (none for a mobile)")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ENCODING_LABELS = {
     "auto": _("Detect"),
@@ -67,9 +68,7 @@ class ContactForm(StyledForm):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
-        choices=functools.partial(
-            time_zone_choices, blank=_("By the number (none for a mobile)")
-        ),
+        choices=functools.partial(time_zone_choices, blank=TIME_ZONE_BLANK),
         help_text=_(
             "Quiet hours follow it. A mobile number tells no region: choose the zone "
             "here, or campaigns use their own."
@@ -93,6 +92,10 @@ class ContactForm(StyledForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.custom_fields = list(custom_fields)
+        # The contact's own zone stays a valid choice, offered or not (timezones.py).
+        self.fields["time_zone"].choices = time_zone_choices(
+            blank=TIME_ZONE_BLANK, keep=self.initial.get("time_zone") or ""
+        )
         for field in self.custom_fields:
             self.fields[f"cf_{field.key}"] = _custom_form_field(field)
         # Every text the services check (numbers and dates are safe by type): the

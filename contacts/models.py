@@ -17,7 +17,14 @@ class ContactQuerySet(models.QuerySet):
 
 
 class ContactGroup(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Django's default reads "Группа с таким Название уже существует." in Russian: it
+    # pastes the field's label into the sentence uninflected.
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A group with this name already exists.")},
+    )
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -39,7 +46,12 @@ class Contact(models.Model):
 
     # Unique through Meta.constraints: unique=True would add a second (LIKE) index on
     # PostgreSQL that every insert pays for and no query uses.
-    phone = PhoneField(_("phone"))
+    phone = PhoneField(
+        _("phone"),
+        error_messages={
+            "unique": _("A contact with this phone number already exists.")
+        },
+    )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
@@ -107,7 +119,9 @@ class GroupMembership(models.Model):
         verbose_name_plural = _("group memberships")
         constraints = [
             models.UniqueConstraint(
-                fields=["contact", "group"], name="contacts_membership_unique"
+                fields=["contact", "group"],
+                name="contacts_membership_unique",
+                violation_error_message=_("The contact is already in this group."),
             )
         ]
 
@@ -124,7 +138,10 @@ class StopListEntry(models.Model):
         KEYWORD = "keyword", _("Stop word in a reply")
         GATEWAY = "gateway", _("Reported by the gateway")
 
-    phone = PhoneField(_("phone"))
+    phone = PhoneField(
+        _("phone"),
+        error_messages={"unique": _("This phone number is already on the stop list.")},
+    )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     source = models.CharField(
         _("source"), max_length=16, choices=Source.choices, default=Source.MANUAL
@@ -166,6 +183,7 @@ class CustomField(models.Model):
         max_length=50,
         unique=True,
         help_text=_("Used in placeholders and the API; letters, digits, _ and -."),
+        error_messages={"unique": _("A custom field with this key already exists.")},
     )
     label = models.CharField(_("label"), max_length=100)
     kind = models.CharField(

@@ -1,6 +1,7 @@
 """Read side of contact books: querysets for pages, the API and campaigns."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -64,17 +65,29 @@ def is_stop_listed(*, phone: str) -> bool:
     return StopListEntry.objects.filter(phone=phone).exists()
 
 
-def contact_count_estimate() -> int:
-    """The size of the book without counting it (PostgreSQL's statistics); exact on
-    other databases, where books are small."""
+@dataclass(frozen=True)
+class BookSize:
+    count: int
+    exact: bool  # False: PostgreSQL's estimate, so the page says "about"
+
+
+# Counting this many rows takes milliseconds; a million-row book is estimated instead.
+EXACT_COUNT_LIMIT = 100_000
+
+
+def contact_book_size() -> BookSize:
+    """The size of the book: counted up to EXACT_COUNT_LIMIT rows, above that from
+    PostgreSQL's statistics (pg_class.reltuples), which lag behind the table."""
+    counted = Contact.objects.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if counted <= EXACT_COUNT_LIMIT:
+        return BookSize(counted, exact=True)
     if connection.vendor != "postgresql":
-        return Contact.objects.count()
+        return BookSize(Contact.objects.count(), exact=True)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
             [Contact._meta.db_table],
         )
         row = cursor.fetchone()
-    estimate = int(row[0]) if row else -1
-    # -1: never analysed yet; the table is new and small, so count it.
-    return Contact.objects.count() if estimate < 0 else estimate
+    # Never analysed (-1) or stale: the book holds at least what was just counted.
+    return BookSize(max(int(row[0]) if row else -1, counted), exact=False)

@@ -4,7 +4,7 @@ import contextlib
 import logging
 import tempfile
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
 from contacts.models import (
@@ -380,7 +381,7 @@ def contacts_import(*, job_id: int) -> ImportJob:
 
     options = ImportOptions.from_dict(job.options)
     with tempfile.NamedTemporaryFile(
-        "w+", encoding="utf-8-sig", newline="", suffix=".csv"
+        "w+", encoding="utf-8", newline="", suffix=".csv"
     ) as rejects:
         try:
             with job.file.open("rb") as raw:
@@ -399,17 +400,28 @@ def contacts_import(*, job_id: int) -> ImportJob:
                 job, _("The import stopped on an internal error; nothing was imported.")
             )
             raise
-        rejects.flush()
-        rejects.seek(0)
         job.report = report.as_dict()
         if report.rejected:
-            job.rejects.save(f"rejected-{job.pk}.csv", File(rejects), save=False)
+            _import_job_save_rejects(job, rejects, file_encoding=report.encoding)
     job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()
     job.bytes_done = job.bytes_total
     job.rows_done = report.rows
     job.save()
     return job
+
+
+def _import_job_save_rejects(
+    job: ImportJob, rejects: TextIO, *, file_encoding: str
+) -> None:
+    """Store the rejects in the uploaded file's encoding (contacts.importing.rejects)."""
+    rejects.flush()
+    rejects.seek(0)
+    with tempfile.TemporaryFile() as encoded:
+        rejects_transcode(rejects, encoded, file_encoding=file_encoding)
+        encoded.seek(0)
+        # Bytes, so the storage writes them as they are (a text file is re-encoded).
+        job.rejects.save(f"rejected-{job.pk}.csv", File(encoded), save=False)
 
 
 def _import_job_fail(job: ImportJob, message: str) -> ImportJob:

@@ -27,8 +27,9 @@ class ContactTable(BaseTable):
     phone = tables.Column(
         verbose_name=_("Phone"), linkify=("contacts:detail", [tables.A("pk")])
     )
+    # A person's last, first and middle names: "ФИО", not a group's "Название".
     name = tables.Column(
-        verbose_name=_("Name"),
+        verbose_name=_("Full name"),
         accessor="full_name",
         order_by=("last_name", "first_name"),
     )

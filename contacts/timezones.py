@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-# Russia's zones from west to east, offered first; every IANA zone follows.
+# Russia's zones from west to east, offered first; the other Area/City zones follow.
 RUSSIAN_ZONES = (
     "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
     "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
@@ -33,6 +33,13 @@ RUSSIAN_ZONE_BY_UTC_HOURS = {
     12: "Asia/Kamchatka",
 }  # fmt: skip
 MOSCOW_UTC_HOURS = 3
+# The areas of IANA's geographic Area/City names: what people pick a zone by. Etc/*,
+# the old country aliases (W-SU, US/Eastern) and the system's own names (localtime,
+# posixrules, Factory) stay readable (parse_time_zone) but are not offered.
+OFFERED_AREAS = frozenset({
+    "Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
+    "Indian", "Pacific",
+})  # fmt: skip
 
 _MOSCOW_OFFSET = re.compile(r"(?:мск|msk)\s*(?:([+\-−])\s*(\d{1,2}))?", re.IGNORECASE)
 _UTC_OFFSET = re.compile(
@@ -86,8 +93,18 @@ def _iana_names() -> dict[str, str]:
 
 
 @functools.cache
+def offered_zones() -> frozenset[str]:
+    """The zones a select offers: Area/City names of OFFERED_AREAS, and UTC."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if "/" in name and name.split("/", 1)[0] in OFFERED_AREAS
+    ) | {"UTC"}
+
+
+@functools.cache
 def _other_zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones() - set(RUSSIAN_ZONES)))
+    return tuple(sorted(offered_zones() - set(RUSSIAN_ZONES)))
 
 
 def zone_label(name: str, *, now: datetime | None = None) -> str:
@@ -96,17 +113,25 @@ def zone_label(name: str, *, now: datetime | None = None) -> str:
     return f"{name} (UTC{offset[:3]}:{offset[3:]})"
 
 
-def time_zone_choices(*, blank: Any = None) -> list[tuple[Any, Any]]:
-    """Select choices: Russia's zones with their offsets first, then every other one;
-    with `blank`, an empty choice labelled so first."""
+def time_zone_choices(*, blank: Any = None, keep: str = "") -> list[tuple[Any, Any]]:
+    """Select choices: Russia's zones with their offsets first, then the other offered
+    ones; with `blank`, an empty choice labelled so first.
+
+    `keep` is the zone already stored on what the form edits: offered too when it is a
+    zone the select no longer lists (an alias such as W-SU, an importer's Etc/GMT-5),
+    so the form shows it and saving keeps it instead of failing on it.
+    """
     now: datetime = timezone.now()
 
     def label(name: str) -> str:
         return zone_label(name, now=now)
 
     choices: list[tuple[Any, Any]] = [("", blank)] if blank is not None else []
+    others = _other_zones()
+    if keep and keep not in offered_zones() and keep in available_timezones():
+        others = tuple(sorted((*others, keep)))
     return [
         *choices,
         (gettext_lazy("Russia"), [(name, label(name)) for name in RUSSIAN_ZONES]),
-        (gettext_lazy("Other"), [(name, name) for name in _other_zones()]),
+        (gettext_lazy("Other"), [(name, name) for name in others]),
     ]

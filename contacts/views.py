@@ -41,6 +41,7 @@ from contacts.forms import (
     StopListAddForm,
 )
 from contacts.importing.preview import preview_job
+from contacts.importing.rejects import rejects_charset
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
     Contact,
@@ -83,7 +84,7 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["book_size"] = selectors.contact_count_estimate()
+        context["book_size"] = selectors.contact_book_size()
         context["bulk_actions"] = self.bulk_actions
         context["groups"] = ContactGroup.objects.all()
         context["query"] = self.request.GET.urlencode()
@@ -479,11 +480,12 @@ def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
     if not job.rejects:
         raise Http404
     name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
+    charset = rejects_charset(job.report.get("encoding", ""))
     return FileResponse(
         job.rejects.open("rb"),
         as_attachment=True,
         filename=name,
-        content_type="text/csv; charset=utf-8",
+        content_type=f"text/csv; charset={charset}",
     )
 
 

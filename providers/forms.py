@@ -10,10 +10,12 @@ import re
 from urllib.parse import urlsplit
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import ProviderAccount
 from providers.selectors import gateway_info, gateway_infos
+from providers.services import sender_name_marks
 from smsportal.lib.crypto import mask
 from smsportal.textguard import guard_fields
 
@@ -212,7 +214,13 @@ class SenderNameRequestForm(forms.Form):
     name = forms.CharField(
         label=_("Sender name"),
         max_length=15,
-        help_text=_("Up to 11 Latin letters and digits, or up to 15 digits."),
+        help_text=format_lazy(
+            _(
+                "Up to 11 Latin letters, digits, spaces and the marks {marks} (at "
+                "least one letter), or up to 15 digits."
+            ),
+            marks=sender_name_marks(),
+        ),
     )
     comment = forms.CharField(
         label=_("Comment for the gateway"),

@@ -18,7 +18,13 @@ def new_callback_token() -> str:
 class ProviderAccount(models.Model):
     """Credentials and settings for one account at one gateway."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    # Not Django's default, which pastes the label in uninflected ("с таким Название").
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("An account with this name already exists.")},
+    )
     kind = models.CharField(_("gateway"), max_length=20, choices=KIND_CHOICES)
     dialect = models.CharField(
         _("protocol dialect"),
@@ -132,7 +138,9 @@ class SenderName(models.Model):
         ordering = ["account", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "name"], name="sendername_unique_per_account"
+                fields=["account", "name"],
+                name="sendername_unique_per_account",
+                violation_error_message=_("This account already has this sender name."),
             )
         ]
 

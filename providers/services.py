@@ -41,10 +41,21 @@ logger = logging.getLogger(__name__)
 # A person waits for the "check connection" button: fail fast rather than hang.
 CHECK_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 SENDER_NAME_MAX = SenderName._meta.get_field("name").max_length
-# Russian operators accept up to 11 Latin letters/digits/punctuation, or 15 digits.
-SENDER_NAME_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_!&']{1,11}$|^\d{1,15}$")
+# Russian operators accept up to 11 Latin letters, digits, spaces and marks (at least
+# one letter), or up to 15 digits. Webcom and SMSC list more marks (REFERENCE.md 1.9,
+# 2.x), WEBSMS none: these few are the ones names use. The messages below list the
+# marks from here, so rule and wording cannot drift apart.
+SENDER_NAME_MARKS = ".-_!&'"
+SENDER_NAME_RE = re.compile(
+    rf"^(?=.*[A-Za-z])[A-Za-z0-9 {re.escape(SENDER_NAME_MARKS)}]{{1,11}}$|^\d{{1,15}}$"
+)
 
 GatewayFailure = GatewayError | GatewayConfigurationError
+
+
+def sender_name_marks() -> str:
+    """The marks a sender name may hold, spaced for a message: ". - _ ! & '"."""
+    return " ".join(SENDER_NAME_MARKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +211,10 @@ def sender_name_request(
         raise ApplicationError(
             _(
                 "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
-                "digits and . - _ ! & ' (with at least one letter), or up to 15 digits."
+                "digits, spaces and the marks %(marks)s (at least one letter), or up "
+                "to 15 digits."
             )
-            % {"name": name},
+            % {"name": name, "marks": sender_name_marks()},
             where="name",
         )
     try:

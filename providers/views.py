@@ -23,6 +23,7 @@ from providers.selectors import (
     provider_account_list,
     sender_name_list,
 )
+from providers.sender_states import sender_state_label
 from providers.services import (
     CheckResult,
     provider_account_check,
@@ -198,6 +199,6 @@ class SenderNameRequestView(PermissionRequired, FormView):
         messages.success(
             self.request,
             _("Sender name “%(name)s” requested; the gateway says: %(state)s.")
-            % {"name": row.name, "state": row.state or "—"},
+            % {"name": row.name, "state": sender_state_label(row.state) or "—"},
         )
         return redirect(reverse("providers:detail", args=[self.account.pk]))

@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (admin, raw files).
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
 
 if settings.DEBUG:

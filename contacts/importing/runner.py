@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
+from contacts.importing.rejects import DEFAULT_DELIMITER
 from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import ImportFileError, open_table
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
@@ -137,7 +138,9 @@ def run_import(
     )
     # The rejects in the file's own delimiter: Russian Excel opens a comma CSV as one
     # column, and the user fixes the rows in the program that wrote the file.
-    writer = _rejects_writer(rejects, headers or [], delimiter=table.delimiter or ",")
+    writer = _rejects_writer(
+        rejects, headers or [], delimiter=table.delimiter or DEFAULT_DELIMITER
+    )
     stopped: set[str] = set()
     if options.kind == "contacts":
         stopped = set(StopListEntry.objects.values_list("phone", flat=True))

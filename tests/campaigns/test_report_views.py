@@ -251,6 +251,19 @@ def test_csv_1251_export_uses_semicolons_and_keeps_filters(viewer_client, campai
     assert any("Срок жизни истёк" in cell for cell in rows[1])
 
 
+def test_csv_1251_export_writes_decimal_commas(viewer_client, campaign):
+    # Russian Excel reads "2.1" as a date; the ;/1251 variant is the one it opens.
+    _response, body = export(viewer_client, campaign, "csv-1251")
+    rows = list(csv.reader(io.StringIO(body.decode("cp1251")), delimiter=";"))
+    costs = {row[7] for row in rows[1:] if row[7]}
+    estimates = {row[8] for row in rows[1:]}
+    assert costs == {"2,1", "4,2", "1"}
+    assert estimates == {"2,5", "5"}
+    _response, body = export(viewer_client, campaign, "csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert {row[7] for row in rows[1:] if row[7]} == {"2.1", "4.2", "1"}
+
+
 def test_xlsx_export_rows_and_injection_safety(viewer_client, campaign):
     _response, body = export(viewer_client, campaign, "xlsx")
     sheet = load_workbook(io.BytesIO(body), read_only=True).active

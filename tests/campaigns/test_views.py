@@ -129,6 +129,33 @@ def test_list_shows_state_and_progress_from_the_counts(manager_client, make_camp
     assert "3 of 4 processed" in body
 
 
+def test_campaign_states_read_as_said_of_a_campaign_in_russian(
+    manager_client, make_campaign
+):
+    from django.utils import translation
+
+    from providers.base import DeliveryStatus
+
+    # A рассылка is feminine; a message's statuses (сообщение) stay neuter.
+    with translation.override("ru"):
+        labels = {state.value: str(state.label) for state in State}
+        message_cancelled = str(DeliveryStatus.CANCELLED.label)
+    assert labels == {
+        "draft": "Черновик",
+        "scheduled": "Запланирована",
+        "sending": "Отправляется",
+        "paused": "Приостановлена",
+        "completed": "Завершена",
+        "cancelled": "Отменена",
+        "failed": "Ошибка",
+    }
+    assert message_cancelled == "Отменено"
+    make_campaign(name="Withdrawn", state=State.CANCELLED)
+    body = manager_client.get(url("list"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Отменена" in body
+    assert "Отменено" not in body
+
+
 def test_list_queries_do_not_grow_with_its_rows(manager_client, make_campaign):
     def queries_for_list() -> tuple[list[str], str]:
         with CaptureQueriesContext(connection) as captured:
@@ -278,6 +305,23 @@ def test_edit_saves_a_draft(manager_client, make_campaign, account):
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.name == "Renamed"
+
+
+def test_edit_keeps_a_zone_the_select_no_longer_offers(
+    manager_client, make_campaign, account
+):
+    # W-SU is an old alias of Europe/Moscow, no longer in the select.
+    campaign = make_campaign(time_zone="W-SU")
+
+    page = manager_client.get(url("edit", campaign)).content.decode()
+    assert '<option value="W-SU" selected>' in page
+    response = manager_client.post(
+        url("edit", campaign), composer_data(account, name="Renamed", time_zone="W-SU")
+    )
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.time_zone) == ("Renamed", "W-SU")
 
 
 def test_launched_campaign_cannot_be_edited(manager_client, make_campaign, account):

@@ -71,6 +71,21 @@ def test_cp1251_export_uses_semicolons_and_replaces_what_it_cannot_encode():
     assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;;"
 
 
+def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
+    # Russian Excel, which opens the ;/1251 file, reads "408.71" as a date.
+    make_contact("+79123456789", attributes={"balance": 408.71})
+    make_contact("+79123456780", attributes={"balance": -3.5})
+    make_contact("+79123456781", attributes={"balance": 12})
+    data = export_bytes("csv-1251", custom_fields=custom_fields)
+    rows = list(csv.reader(io.StringIO(data.decode("cp1251")), delimiter=";"))
+    balances = {row[0]: row[9] for row in rows[1:]}
+    assert balances == {
+        "+79123456789": "408,71",
+        "+79123456780": "-3,5",
+        "+79123456781": "12",
+    }
+
+
 def test_xlsx_export_keeps_dates_and_neutralises_formulas():
     make_contact("+79123456789", first_name="=1+1", birthday=date(1990, 1, 2))
     sheet = openpyxl.load_workbook(io.BytesIO(export_bytes("xlsx"))).active

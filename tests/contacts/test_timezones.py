@@ -31,3 +31,60 @@ def test_zones_as_people_write_them(text, zone):
 def test_what_is_no_zone_says_so(text):
     with pytest.raises(UnknownTimeZone):
         parse_time_zone(text)
+
+
+def _offered(choices) -> list[str]:
+    return [name for _group, options in choices[-2:] for name, _label in options]
+
+
+def test_selects_offer_geographic_zones_and_utc_only():
+    from contacts.timezones import time_zone_choices
+
+    offered = _offered(time_zone_choices())
+    assert offered[:2] == ["Europe/Kaliningrad", "Europe/Moscow"]
+    for name in ("UTC", "Asia/Vladivostok", "America/Argentina/Buenos_Aires"):
+        assert name in offered
+    for name in ("localtime", "Factory", "posixrules", "W-SU", "Etc/GMT-5", "GMT"):
+        assert name not in offered
+    assert not [name for name in offered if name.startswith("Etc/")]
+    assert len(offered) == len(set(offered))
+
+
+def test_a_stored_zone_no_longer_offered_is_kept_only_where_stored():
+    from contacts.timezones import time_zone_choices
+
+    assert "W-SU" in _offered(time_zone_choices(keep="W-SU"))
+    assert "Not/AZone" not in _offered(time_zone_choices(keep="Not/AZone"))
+    assert _offered(time_zone_choices(keep="Europe/Moscow")).count("Europe/Moscow") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", ["W-SU", "Etc/GMT-5"])
+def test_editing_a_contact_keeps_a_zone_the_select_no_longer_offers(
+    manager_client, stored
+):
+    from django.urls import reverse
+
+    from contacts.models import Contact
+
+    contact = Contact.objects.create(phone="+79123456789", time_zone=stored)
+    edit = reverse("contacts:edit", args=[contact.pk])
+    page = manager_client.get(edit).content.decode()
+    assert f'<option value="{stored}" selected>' in page
+    detail = reverse("contacts:detail", args=[contact.pk])
+    assert stored in manager_client.get(detail).content.decode()
+
+    response = manager_client.post(
+        edit, {"phone": contact.phone, "first_name": "Пётр", "time_zone": stored}
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.time_zone) == ("Пётр", stored)
+    # Another contact cannot be given it: it is not offered.
+    other = Contact.objects.create(phone="+79123456780")
+    response = manager_client.post(
+        reverse("contacts:edit", args=[other.pk]),
+        {"phone": other.phone, "time_zone": stored},
+    )
+    assert response.status_code == 200
+    assert "time_zone" in response.context["form"].errors

@@ -102,6 +102,39 @@ def test_contact_list_pages_without_counting(
     assert response.context["table"].paginator.__class__.__name__ == "LazyPaginator"
 
 
+def test_contact_list_counts_a_small_book_exactly(manager_client):
+    from django.db import connection
+
+    for i in range(5):
+        make_contact(f"+7912000{i:04d}", last_name="Иванов", first_name="Иван")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")  # statistics agree: still exact
+    response = manager_client.get(reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert "5 contacts in the book" in html
+    assert "about" not in html.split("contacts in the book")[0][-40:]
+    # The column holds last, first and middle names: a person's full name.
+    assert response.context["table"].columns["name"].header == "Full name"
+    assert "Иванов Иван" in html
+
+
+def test_contact_list_says_about_when_the_size_is_an_estimate(
+    manager_client, monkeypatch
+):
+    from contacts import selectors
+
+    for i in range(3):
+        make_contact(f"+7912000{i:04d}")
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 2)
+    size = selectors.contact_book_size()
+    html = manager_client.get(
+        reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    # Above the limit the statistics answer; never below what was counted.
+    assert (size.exact, size.count >= 3) == (False, True)
+    assert f"about {size.count} contacts in the book" in html
+
+
 def test_create_edit_and_delete_a_contact(manager_client, group, custom_fields):
     response = manager_client.post(
         reverse("contacts:create"),
@@ -307,13 +340,77 @@ def test_import_wizard_end_to_end(
     assert list(group.contacts.values_list("phone", flat=True)) == ["+79123456789"]
 
     page = manager_client.get(
-        reverse("contacts:import_detail", args=[job.pk])
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert reverse("contacts:import_rejects", args=[job.pk]) in page
+    # "Done" once, as the status; the button says where it leads.
+    assert page.count(">Done<") == 1
+    assert f'href="{reverse("contacts:list")}">Go to the contacts</a>' in page
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
-    body = b"".join(rejects.streaming_content).decode("utf-8-sig")
+    # Back in the upload's encoding (windows-1251, no BOM) and delimiter.
+    assert rejects["Content-Type"] == "text/csv; charset=windows-1251"
+    body = b"".join(rejects.streaming_content).decode("cp1251")
     assert "3;column “Телефон”: too few digits" in body.replace('"', "")
     assert "Пётр" in body
+
+
+def _xlsx(rows) -> bytes:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "charset", "start", "encoding", "delimiter"),
+    [
+        # UTF-8 without a BOM: Excel needs one to read UTF-8 at all.
+        ("a.csv", "Телефон,Имя\n123,Пётр\n".encode(), "utf-8", codecs.BOM_UTF8,
+         "utf-8-sig", ","),
+        ("b.csv", "\ufeffТелефон;Имя\n123;=Пётр\n".encode(), "utf-8",
+         codecs.BOM_UTF8, "utf-8-sig", ";"),
+        ("c.csv", "Телефон\tИмя\n123\tПётр\n".encode("utf-16"), "utf-16",
+         codecs.BOM_UTF16, "utf-16", "\t"),
+        ("d.csv", "Телефон;Имя\n123;Пётр\n".encode("cp1251"), "windows-1251",
+         "Ст".encode("cp1251"), "cp1251", ";"),
+        # A workbook has no encoding: UTF-8 with a BOM and ";" for Russian Excel.
+        ("e.xlsx", _xlsx([["Телефон", "Имя"], ["123", "Пётр"]]), "utf-8",
+         codecs.BOM_UTF8, "utf-8-sig", ";"),
+    ],
+)  # fmt: skip
+def test_rejected_rows_come_back_in_the_uploads_encoding_and_delimiter(
+    manager_client, settings, name, data, charset, start, encoding, delimiter
+):
+    import csv
+    import io
+
+    from contacts.importing.runner import ImportOptions
+    from contacts.services import contacts_import, import_job_create
+
+    settings.LANGUAGE_CODE = "ru"
+    upload = SimpleUploadedFile(name, data)
+    job = import_job_create(upload=upload, kind="contacts")
+    job.options = ImportOptions().as_dict()
+    job.status = ImportJob.Status.QUEUED
+    job.save()
+    contacts_import(job_id=job.pk)
+    response = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
+    assert response["Content-Type"] == f"text/csv; charset={charset}"
+    body = b"".join(response.streaming_content)
+    assert body.startswith(start)
+    rows = list(csv.reader(io.StringIO(body.decode(encoding)), delimiter=delimiter))
+    assert rows[0][0] == "Строка"
+    assert rows[1][0] == "2"
+    assert rows[1][1].startswith("столбец «Телефон»")
+    # The formula guard stays: a cell Excel would run gets an apostrophe.
+    assert rows[1][3] in ("Пётр", "'=Пётр")
+    assert len(rows) == 2
 
 
 def test_mapping_without_phone_is_a_form_error(manager_client):

@@ -5,6 +5,7 @@ from providers.exceptions import AuthenticationFailed, GatewayUnavailable
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class
 from providers.services import (
+    SENDER_NAME_RE,
     _store_sender_names,
     balance_refresh,
     provider_account_check,
@@ -217,6 +218,27 @@ def test_sender_name_request_rejects_invalid_names(simulator, kind, name):
 
     assert caught.value.where == "name"
     assert not account.sender_names.exists()
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_sender_name_message_and_help_say_what_the_rule_accepts(simulator, kind):
+    from django.utils import translation
+
+    from providers.forms import SenderNameRequestForm
+
+    account = account_at_simulator(simulator, kind)
+    # Spaces and every listed mark pass the rule...
+    for name in ("My Shop", "A.B-C_D!&'"):
+        assert SENDER_NAME_RE.match(name), name
+    with translation.override("en"):
+        with pytest.raises(ApplicationError) as caught:
+            sender_name_request(account=account, name="Shop@Home")
+        help_text = str(SenderNameRequestForm().fields["name"].help_text)
+    # ... so the message and the form's help name both.
+    for text in (str(caught.value), help_text):
+        assert "spaces" in text
+        assert ". - _ ! & '" in text
+        assert "15 digits" in text
 
 
 @pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAME_ADD))

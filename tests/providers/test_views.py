@@ -319,6 +319,46 @@ def test_request_a_new_sender_name(admin_client, simulator, kind):
     assert SenderName.objects.filter(account=account, name="NEWBRAND").exists()
 
 
+def test_sender_name_states_are_translated_with_the_gateways_word_kept(
+    admin_client, simulator
+):
+    from django.utils import translation
+
+    account = make_account(simulator, "webcom")
+    for name, state in [("SHOP", "completed"), ("NEWS", "order"), ("ODD", "paused")]:
+        SenderName.objects.create(account=account, name=name, state=state)
+
+    with translation.override("en"):
+        html = page(
+            admin_client, "providers:detail", account.pk, HTTP_ACCEPT_LANGUAGE="en"
+        )
+
+    assert '<span title="completed">Approved</span>' in html
+    assert '<span title="order">In moderation</span>' in html
+    # The gateway's own word stays on the page for support...
+    assert '<small class="text-secondary" data-raw-state>order</small>' in html
+    # ... and a word no gateway documents is shown as it is, once.
+    assert '<span title="paused">paused</span>' in html
+    assert "data-raw-state>paused" not in html
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_a_requested_sender_name_is_announced_with_a_translated_state(
+    admin_client, simulator, kind
+):
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_request", args=[account.pk])
+
+    response = admin_client.post(
+        url, {"name": "NEWBRAND"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    state = SenderName.objects.get(account=account, name="NEWBRAND").state
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert state in ("order", "moderation")
+    assert message.endswith("the gateway says: In moderation.")
+
+
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
 def test_invalid_sender_name_is_a_form_error(admin_client, simulator, kind):
     account = account_at_simulator(simulator, kind)
