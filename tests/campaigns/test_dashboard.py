@@ -144,3 +144,13 @@ def test_the_traffic_chart_is_live_and_reads_no_messages(viewer_client, make_cam
         traffic = viewer_client.get("/").context["traffic"]
     assert sum(traffic["sent"]) == 2 * (len(MIX) - 1)  # the pending ones were not
     assert not [q for q in queries if "campaigns_message" in q["sql"]]
+
+
+def test_a_scheduled_campaign_in_flight_says_when_it_starts(
+    viewer_client, make_campaign
+):
+    start = timezone.now() + timedelta(days=1)
+    make_campaign(name="Tomorrow", state=Campaign.State.SCHEDULED, start_at=start)
+    content = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en").content
+    assert "Starts " in content.decode()
+    assert "0 of 0 sent" not in content.decode()  # not expanded: nothing to count
