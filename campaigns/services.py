@@ -180,6 +180,9 @@ def campaign_preview(
         ),
         (_extra_rows(extra_phones[:HISTOGRAM_SAMPLE], extra_zones), len(extra_phones)),
     ]
+    # Each sample row read as placeholder values once (its JSON attributes parsed):
+    # the texts, the quiet hours and the empty placeholders all use them.
+    groups = [([template_values(row) for row in rows], n) for rows, n in groups]
     _fill_segments(preview, plan, groups, total=preview.total)
     preview.deferred = _deferred(plan, groups)
     preview.zone_unknown = _zone_unknown(plan, groups)
@@ -214,14 +217,15 @@ def _extra_rows(phones: list[str], zones: dict[str, str]) -> list[dict]:
     return rows
 
 
-Sampled = list[tuple[list[dict], int]]  # (sample rows, recipients they stand for)
+# (sample rows as placeholder values, recipients they stand for)
+Sampled = list[tuple[list[dict], int]]
 
 
 def _fill_segments(
     preview: Preview, plan: SendPlan, groups: Sampled, total: int
 ) -> None:
     weighted: list[tuple[str, float]] = [
-        (plan.text_for(template_values(row)), count / len(rows))
+        (plan.text_for(row), count / len(rows))
         for rows, count in groups
         if rows
         for row in rows
@@ -280,9 +284,8 @@ def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:
         if not rows:
             continue
         for row in rows:
-            values = template_values(row)
             for name in names:
-                if values.get(name) in (None, ""):
+                if row.get(name) in (None, ""):
                     empty[name] += total / len(rows)
     return {name: round(n) for name, n in empty.items() if round(n)}
 
