@@ -15,10 +15,11 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from campaigns.models import Message, Reply
+from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import contact_opt_out
-from providers.base import Capability, DeliveryStatus, IncomingMessage
+from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -29,13 +30,6 @@ logger = logging.getLogger("campaigns.inbox")
 DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ")
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
-# Statuses of a message that may have reached its recipient.
-REACHED = (
-    DeliveryStatus.QUEUED,
-    DeliveryStatus.SENT,
-    DeliveryStatus.DELIVERED,
-    DeliveryStatus.READ,
-)
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -130,7 +124,7 @@ def _answered_campaign(
             account=account,
             phone=phone,
             campaign__isnull=False,
-            status__in=REACHED,
+            status__in=HANDED_OVER,  # may have reached the phone
             submitted_at__lte=received_at,
             planned_at__lte=received_at,
         )
