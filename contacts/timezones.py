@@ -128,7 +128,11 @@ def time_zone_choices(*, blank: Any = None, keep: str = "") -> list[tuple[Any, A
 
     choices: list[tuple[Any, Any]] = [("", blank)] if blank is not None else []
     others = _other_zones()
-    if keep and keep not in offered_zones() and keep in available_timezones():
+    if (
+        keep
+        and keep not in offered_zones()
+        and _iana_names().get(keep.casefold()) == keep
+    ):
         others = tuple(sorted((*others, keep)))
     return [
         *choices,

@@ -169,9 +169,6 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("contacts:list")
 
 
-BULK_PERMISSIONS = BulkActionForm.PERMISSIONS
-
-
 @require_POST
 @permission_required("contacts.view_contact", raise_exception=True)
 def contacts_bulk(request: HttpRequest) -> HttpResponse:
@@ -182,7 +179,7 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data
-    if not request.user.has_perm(BULK_PERMISSIONS[data["action"]]):
+    if not request.user.has_perm(BulkActionForm.PERMISSIONS[data["action"]]):
         messages.error(request, _("You do not have permission to do this."))
         return redirect(back)
     if data["select_all"]:

@@ -57,5 +57,6 @@ def _in_flight_context() -> dict[str, object]:
 @cache_control(max_age=86400, public=True)
 def favicon(request: HttpRequest) -> HttpResponse:
     """/favicon.ico, for browsers that ask before reading the page's icon link."""
-    # Temporary: the static name carries a hash that changes with the icon.
+    # A temporary (302) redirect: the static name carries a hash that changes with
+    # the icon, so browsers must not remember where it pointed.
     return HttpResponseRedirect(static("img/favicon.svg"))
