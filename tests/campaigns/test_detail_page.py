@@ -169,6 +169,26 @@ def test_the_gateway_wait_costs_one_query_and_none_without_queued_messages(
     assert wait.count == 1
 
 
+def test_the_gateway_wait_is_not_looked_for_where_none_can_be(
+    make_campaign, django_assert_num_queries
+):
+    """Only a completed campaign is counted, and only within SCHEDULE_AHEAD of its
+    finish: nothing is handed over further ahead than that."""
+    from campaigns.dispatch import SCHEDULE_AHEAD
+    from campaigns.selectors import campaign_gateway_wait, campaign_progress
+
+    long_done = make_campaign(
+        state=State.COMPLETED,
+        finished_at=timezone.now() - SCHEDULE_AHEAD - timedelta(hours=1),
+    )
+    paused = make_campaign(state=State.PAUSED)
+    for campaign in (long_done, paused):
+        add_messages(campaign, ["queued"], gateway_message_id="g")
+        progress = campaign_progress(campaign=campaign)
+        with django_assert_num_queries(0):
+            assert campaign_gateway_wait(campaign=campaign, progress=progress) is None
+
+
 def test_a_finished_campaign_with_nothing_held_offers_delete(
     manager_client, make_campaign
 ):

@@ -192,3 +192,21 @@ def test_editing_a_contact_in_the_admin_keeps_its_zone(superuser_client):
     )
     contact.refresh_from_db()
     assert contact.time_zone == "Asia/Vladivostok"  # a new number: the plan's zone
+
+
+def test_admin_refuses_a_birthday_in_the_future(superuser_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"),
+        contact_data(birthday=tomorrow.isoformat()),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["birthday"]
+    assert "future" in errors["birthday"][0]
+    assert not Contact.objects.exists()
