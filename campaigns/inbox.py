@@ -6,11 +6,11 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -18,7 +18,6 @@ from campaigns.models import Message, Reply
 from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
-from contacts.services import contact_opt_out
 from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -47,10 +46,14 @@ def is_opt_out(text: str) -> bool:
 def replies_store(
     *, account: ProviderAccount, messages: Sequence[IncomingMessage]
 ) -> list[Reply]:
-    """Store new incoming messages (repeats ignored); stop words opt the sender out."""
+    """Store new incoming messages (repeats ignored); stop words opt the sender out.
+
+    A fixed number of statements whatever the batch size: a fetch or a push may bring
+    hundreds of replies.
+    """
     if not messages:
         return []
-    messages = [_storable(m) for m in messages]
+    messages = _first_of_each_id([_storable(m) for m in messages])
     numbers = {m.phone: vendor_e164(m.phone) for m in messages}
     valid = {e164 for e164 in numbers.values() if e164}
     contacts = dict(Contact.objects.filter(phone__in=valid).values_list("phone", "id"))
@@ -67,7 +70,6 @@ def replies_store(
                 to=m.to,
                 received_at=m.received_at or now,
                 contact_id=contacts.get(phone),
-                campaign_id=_answered_campaign(account, phone, m.received_at or now),
                 is_opt_out=is_opt_out(m.text),
             )
         )
@@ -85,19 +87,70 @@ def replies_store(
             for r in replies
             if not r.gateway_message_id or r.gateway_message_id not in known
         ]
-        Reply.objects.bulk_create(new, ignore_conflicts=True)
-        for reply in new:
-            if reply.is_opt_out and reply.phone not in valid:
-                # A short code or a name cannot be on the stop list; the reply stays
-                # marked as an opt-out for people to see.
-                logger.warning("opt-out from %r is not a phone number", reply.phone)
-            elif reply.is_opt_out:
-                contact_opt_out(
-                    phone=reply.phone,
-                    reason=f"«{reply.text.strip()[:100]}»",
-                    source=StopListEntry.Source.KEYWORD,
-                )
+        _insert_and_link(account, new)
+        _opt_out(new, valid)
     return new
+
+
+def _first_of_each_id(messages: list[IncomingMessage]) -> list[IncomingMessage]:
+    """A gateway that lists one message twice in an answer gets one reply."""
+    seen: set[str] = set()
+    first = []
+    for message in messages:
+        if message.gateway_message_id:
+            if message.gateway_message_id in seen:
+                continue
+            seen.add(message.gateway_message_id)
+        first.append(message)
+    return first
+
+
+def _insert_and_link(account: ProviderAccount, replies: list[Reply]) -> None:
+    """Insert the replies, then link each to the campaign it answers in one UPDATE."""
+    if not replies:
+        return
+    with_id = [r for r in replies if r.gateway_message_id]
+    without_id = [r for r in replies if not r.gateway_message_id]
+    # A twin fetch may have stored one of these since `known` was read: skip it.
+    Reply.objects.bulk_create(with_id, ignore_conflicts=True)
+    Reply.objects.bulk_create(without_id)  # these get their ids back
+    stored = Q(pk__in=[r.pk for r in without_id]) | Q(
+        account=account, gateway_message_id__in=[r.gateway_message_id for r in with_id]
+    )
+    Reply.objects.filter(stored).update(campaign_id=Subquery(_answered_campaign()))
+    linked = {
+        gateway_id or pk: (pk, campaign_id)
+        for pk, gateway_id, campaign_id in Reply.objects.filter(stored).values_list(
+            "pk", "gateway_message_id", "campaign_id"
+        )
+    }
+    for reply in replies:
+        reply.pk, reply.campaign_id = linked.get(
+            reply.gateway_message_id or reply.pk, (reply.pk, None)
+        )
+
+
+def _opt_out(replies: list[Reply], valid: set[str]) -> None:
+    """Put the senders of stop words on the stop list, all in one statement."""
+    entries: dict[str, StopListEntry] = {}
+    for reply in replies:
+        if not reply.is_opt_out:
+            continue
+        if reply.phone not in valid:
+            # A short code or a name cannot be on the stop list; the reply stays
+            # marked as an opt-out for people to see.
+            logger.warning("opt-out from %r is not a phone number", reply.phone)
+            continue
+        entries.setdefault(
+            reply.phone,
+            StopListEntry(
+                phone=reply.phone,
+                reason=f"«{reply.text.strip()[:100]}»"[:255],
+                source=StopListEntry.Source.KEYWORD,
+            ),
+        )
+    # Already stopped numbers keep their entry (its reason and source), as before.
+    StopListEntry.objects.bulk_create(entries.values(), ignore_conflicts=True)
 
 
 def _storable(message: IncomingMessage) -> IncomingMessage:
@@ -112,25 +165,23 @@ def _storable(message: IncomingMessage) -> IncomingMessage:
     )
 
 
-def _answered_campaign(
-    account: ProviderAccount, phone: str, received_at: datetime
-) -> int | None:
-    """The campaign this reply most likely answers: the latest one that reached the
-    phone before the reply arrived. Replies are fetched late, so a later campaign is
-    not it; nor is one the gateway still holds for its send time (spread, quiet
-    hours: submitted, planned later), nor one the gateway refused."""
+def _answered_campaign() -> QuerySet:
+    """The campaign a reply (the outer row) most likely answers: the latest one that
+    reached the phone before the reply arrived. Replies are fetched late, so a later
+    campaign is not it; nor is one the gateway still holds for its send time (spread,
+    quiet hours: submitted, planned later), nor one the gateway refused."""
+    received_at = OuterRef("received_at")
     return (
         Message.objects.filter(
-            account=account,
-            phone=phone,
+            account=OuterRef("account"),
+            phone=OuterRef("phone"),
             campaign__isnull=False,
             status__in=HANDED_OVER,  # may have reached the phone
             submitted_at__lte=received_at,
             planned_at__lte=received_at,
         )
         .order_by(Greatest("submitted_at", "planned_at").desc(), "-id")
-        .values_list("campaign_id", flat=True)
-        .first()
+        .values("campaign_id")[:1]
     )
 
 

@@ -162,3 +162,66 @@ def test_a_reply_is_not_linked_to_a_campaign_still_held_at_the_gateway(
     )
 
     assert Reply.objects.get().campaign_id == delivered.pk
+
+
+def test_a_batch_of_replies_costs_the_same_few_statements_as_one(
+    simulator, make_campaign, django_assert_max_num_queries
+):
+    """Linking each reply to its campaign and each opt-out to the stop list took a
+    query per reply; a fetch brings hundreds."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account)
+    sent = timezone.now() - timedelta(hours=1)
+    phones = [f"+7912000{n:04d}" for n in range(200)]
+    Message.objects.bulk_create(
+        Message(
+            campaign=campaign,
+            account=account,
+            phone=phone,
+            text="x",
+            channel="sms",
+            planned_at=sent,
+            submitted_at=sent,
+            status="delivered",
+        )  # fmt: skip
+        for phone in phones
+    )
+    messages = [
+        IncomingMessage(f"b{n}", phone, "СТОП" if n % 2 else "Да", None)
+        for n, phone in enumerate(phones)
+    ]
+    messages.append(IncomingMessage("", "+79120009999", "Кто это?", None))
+
+    # Contacts, the known ids, two inserts, the link and its read-back, the stop
+    # list, and the savepoint around them.
+    with django_assert_max_num_queries(9):
+        stored = replies_store(account=account, messages=messages)
+
+    assert len(stored) == 201
+    assert Reply.objects.filter(campaign=campaign).count() == 200
+    assert Reply.objects.get(gateway_message_id="").campaign_id is None
+    assert {r.campaign_id for r in stored[:200]} == {campaign.pk}
+    assert all(r.pk for r in stored)
+    assert StopListEntry.objects.filter(source="keyword").count() == 100
+
+
+def test_a_gateway_listing_a_reply_twice_stores_it_once(simulator):
+    account = simulated_account(simulator, "smsc")
+    twice = IncomingMessage("d1", "+79120000070", "СТОП", None)
+
+    assert len(replies_store(account=account, messages=[twice, twice])) == 1
+    assert Reply.objects.count() == 1
+    assert StopListEntry.objects.get().reason == "«СТОП»"
+
+
+def test_an_opt_out_keeps_an_existing_stop_list_entry(simulator):
+    account = simulated_account(simulator, "webcom")
+    StopListEntry.objects.create(phone="+79120000071", reason="asked by phone")
+
+    replies_store(
+        account=account,
+        messages=[IncomingMessage("k1", "+79120000071", "stop", None)],
+    )
+
+    entry = StopListEntry.objects.get()
+    assert (entry.reason, entry.source) == ("asked by phone", "manual")
