@@ -11,8 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Message, Reply
-from campaigns.planning import count, segment_table_for
+from campaigns.planning import (
+    CONTACT_EXPRESSIONS,
+    CONTACT_VALUES,
+    count,
+    segment_table_for,
+    template_values,
+)
+from campaigns.selectors import custom_field_keys
 from campaigns.sending import claim_ids, raise_unless_sent, submit
+from campaigns.templating import Field, has_fields, parse_template, render
+from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
@@ -39,6 +48,7 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
             _("The text is longer than %(n)d characters.") % {"n": MAX_REPLY_LENGTH},
             where="text",
         )
+    text = _personalised(text, reply)
     account = reply.account
     if not account.is_active:
         raise ApplicationError(
@@ -82,6 +92,36 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
         reply.is_read = True
     message.refresh_from_db()
     return message
+
+
+def _personalised(text: str, reply: Reply) -> str:
+    """The answer with its placeholders filled from the contact, as a campaign fills
+    them. One person reads it, so a placeholder without a value is refused rather
+    than sent empty ("Hello, !")."""
+    parts = parse_template(text, custom_fields=custom_field_keys())
+    if not has_fields(parts):
+        return render(parts, {})  # doubled braces become single ones
+    row = (
+        Contact.objects.filter(phone=reply.phone)
+        .values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)
+        .first()
+    )
+    values = template_values(row) if row else {"phone": reply.phone}
+    empty = [
+        part.name
+        for part in parts
+        if isinstance(part, Field) and values.get(part.name) in (None, "")
+    ]
+    if empty:
+        raise ApplicationError(
+            _(
+                "%(phone)s has no value for {%(name)s}: write the text in its place. "
+                "To send braces as text, double them: {{%(name)s}}."
+            )
+            % {"phone": reply.phone, "name": empty[0]},
+            where="text",
+        )
+    return render(parts, values)
 
 
 def replies_mark(*, replies: QuerySet[Reply], read: bool) -> int:

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Campaign, Message, Reply
-from contacts.models import Contact, StopListEntry
+from contacts.models import Contact, CustomField, StopListEntry
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import make_reply
 
@@ -209,6 +209,58 @@ def test_answer_with_a_control_character_is_a_form_error_naming_the_place(
         "Line 2, column 8: the control character U+0000 cannot be sent by any "
         "gateway. Remove it."
     ]
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_placeholders_in_an_answer_are_filled_from_the_contact(
+    manager_client, simulator
+):
+    """`{first_name}` used to reach the phone as typed."""
+    account = simulated_account(simulator, "webcom")
+    CustomField.objects.create(key="order", label="Order")
+    Contact.objects.create(
+        phone="+79120000042", first_name="Анна", attributes={"order": "A-17"}
+    )
+    reply = make_reply(account, phone="+79120000042", text="Где заказ?")
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "{first_name}, заказ {order} у курьера. Смайл: {{ok}}"},
+    )
+    assert response.status_code == 302
+    assert [s.text for s in simulator.state.submissions] == [
+        "Анна, заказ A-17 у курьера. Смайл: {ok}"
+    ]
+    assert Message.objects.get().text == "Анна, заказ A-17 у курьера. Смайл: {ok}"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "Здравствуйте, {first_name}!",
+            "+79120000043 has no value for {first_name}: write the text in its "
+            "place. To send braces as text, double them: {{first_name}}.",
+        ),
+        (
+            "Код {SALE}",
+            "Unknown placeholder {SALE}. To send braces as text, double them: "
+            "{{SALE}}.",
+        ),
+    ],
+)
+def test_an_answer_with_a_placeholder_it_cannot_fill_is_refused(
+    manager_client, simulator, text, error
+):
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000043", text="?")  # not a contact
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": text},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == [error]
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
 
