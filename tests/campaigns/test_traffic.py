@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from campaigns.counts import counts_squash, traffic_mismatches
+from campaigns.counts import counts_mismatches, counts_squash, traffic_mismatches
 from campaigns.models import Campaign, HourlyTraffic, Message
 from campaigns.report_selectors import daily_traffic
 from tests.campaigns.report_data import seed_messages
@@ -139,7 +139,7 @@ def test_daily_points_equal_a_group_by_per_local_day(make_campaign):
 SQLITE_SCRIPT = """
 from datetime import timedelta
 from django.utils import timezone
-from campaigns.counts import counts_squash, traffic_mismatches
+from campaigns.counts import counts_mismatches, counts_squash, traffic_mismatches
 from campaigns.models import Campaign, HourlyTraffic, Message
 from campaigns.report_selectors import daily_traffic
 from providers.models import ProviderAccount
@@ -186,3 +186,30 @@ def test_sqlite_triggers_keep_the_rollup_too(tmp_path):
     assert "MISMATCHES []" in output, output
     assert "SQUASHED [] 0" in output, output
     assert "SENT 18 18" in output, output
+
+
+def test_one_statement_over_two_campaigns_and_none_keeps_both_tallies(make_campaign):
+    """Counts and traffic are written by one trigger per event from one grouping by
+    campaign, status and hour: a statement mixing campaigns, one-off messages (no
+    campaign: counted in traffic only), hours and segment changes must land in both."""
+    first, second = make_campaign(), make_campaign()
+    seed_messages(first)
+    seed_messages(second, prefix="+7913")
+    one_off = seed_messages(first, prefix="+7914")[:3]
+    Message.objects.filter(pk__in=[m.pk for m in one_off]).update(campaign=None)
+    spread_over_hours(first)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_message SET status = 'delivered', segments = segments + 1,"
+            " submitted_at = coalesce(submitted_at, now()) - mod(id, 3) * interval '1 hour'"
+            " WHERE status IN ('sent', 'pending', 'queued')"
+        )
+        cursor.execute("DELETE FROM campaigns_message WHERE mod(id, 4) = 0")
+
+    assert counts_mismatches() == []
+    assert traffic_mismatches() == []
+    assert Message.objects.filter(campaign=None).exists()
+    counts_squash()
+    assert counts_mismatches() == []
+    assert traffic_mismatches() == []
