@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import islice
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -87,7 +93,7 @@ def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
     reachable = contacts.exclude(is_stopped_q())
     if split:
         stats.created += _insert_contacts_split(
-            campaign, plan, reachable, again=_has_messages(campaign), alone=alone
+            campaign, plan, again=_has_messages(campaign), alone=alone
         )
     with transaction.atomic():
         if not in_sql:
@@ -127,7 +133,13 @@ def _expansion_lock(campaign: Campaign):
             )
         yield
     finally:
-        holder.close()  # releases the lock
+        # Closing alone releases the lock only when the server notices the session
+        # ended, a moment later: a retry started at once would find it still held.
+        with suppress(DatabaseError), holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [EXPANSION_LOCK, campaign.pk]
+            )
+        holder.close()
 
 
 # A large audience is written by one statement per CPU core, each over its own range
@@ -150,7 +162,7 @@ def _has_messages(campaign: Campaign) -> bool:
 
 
 def _insert_contacts_split(
-    campaign: Campaign, plan: SendPlan, reachable, *, again: bool, alone: bool
+    campaign: Campaign, plan: SendPlan, *, again: bool, alone: bool
 ) -> int:
     """The INSERT of `_insert_contacts_sql` over id ranges, in parallel.
 
@@ -165,7 +177,9 @@ def _insert_contacts_split(
     def part(id_range: tuple[int, int]) -> int:
         try:
             with transaction.atomic():
-                subset = reachable.filter(id__gte=id_range[0], id__lt=id_range[1])
+                subset = audience_contacts(campaign, id_range=id_range).exclude(
+                    is_stopped_q()
+                )
                 return _insert_contacts_sql(
                     campaign, plan, subset, again=again, alone=alone
                 )
