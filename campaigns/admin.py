@@ -15,7 +15,7 @@ from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
 CAMPAIGN_SYSTEM_FIELDS = [
-    "state", "pause_reason", "parent", "price_per_segment", "audience_stats",
+    "state", "pause_message", "parent", "price_per_segment", "audience_stats",
     "created_by", "created_at", "updated_at", "launched_by", "launched_at",
     "expanded_at", "finished_at",
 ]  # fmt: skip
@@ -56,7 +56,12 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list:
         if obj is not None and not obj.is_editable:
-            return [f.name for f in Campaign._meta.fields if f.name != "id"] + [
+            shown = {"pause_reason": "pause_message"}  # translated for the reader
+            return [
+                shown.get(f.name, f.name)
+                for f in Campaign._meta.fields
+                if f.name != "id"
+            ] + [
                 "include_groups",
                 "exclude_groups",
             ]
@@ -93,6 +98,10 @@ class CampaignAdmin(admin.ModelAdmin):
         if obj is not None and services.campaign_undeletable_because(campaign=obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("pause reason"))
+    def pause_message(self, obj: Campaign) -> str:
+        return obj.pause_message
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change) -> None:
         if not change:

@@ -172,6 +172,7 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
         account=campaign.account_id,
         account_name=campaign.account.name,
         parent=campaign.parent_id,
+        pause_reason=campaign.pause_message,  # in the request's language
         include_groups=[g.pk for g in campaign.include_groups.all()],
         exclude_groups=[g.pk for g in campaign.exclude_groups.all()],
         counts=progress.as_dict(),

@@ -11,8 +11,8 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
@@ -91,7 +91,8 @@ class Campaign(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.DRAFT
     )
-    # Why the campaign was paused by the system, shown as a banner ("top up", ...).
+    # Why the campaign was paused by the system, shown as a banner ("top up", ...):
+    # the untranslated text (campaigns.sending.pause_reason_for), see pause_message.
     pause_reason = models.TextField(_("pause reason"), blank=True)
     parent = models.ForeignKey(
         "self",
@@ -135,6 +136,12 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def pause_message(self) -> str:
+        """The pause reason in the reader's language (reasons written before it was
+        stored untranslated come back as they were written)."""
+        return gettext(self.pause_reason) if self.pause_reason else ""
 
     @property
     def is_editable(self) -> bool:

@@ -19,6 +19,7 @@ from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
@@ -437,7 +438,8 @@ def settle(
         # The account's gateway cannot send this (a channel, a send time): a person
         # must change the campaign or the account.
         outcome.released += release(ids)
-        outcome.pause_reason = str(answer.message)
+        outcome.pause_reason = pause_reason_for(answer)
+        _note_account_error(account, answer)  # which operation, for the account page
         return
     if isinstance(answer, GatewayRefused):
         _mark_failed(ids, answer)
@@ -498,17 +500,22 @@ def _outgoing(
 
 
 def pause_reason_for(exc: Exception) -> str:
-    from django.utils.translation import gettext as _
-
+    """The banner's text, stored untranslated: the worker's language is not the
+    reader's, so Campaign.pause_message translates it when it is shown."""
     if isinstance(exc, InsufficientBalance):
-        return _(
+        return gettext_noop(
             "The gateway reports insufficient funds: top up the account, then resume."
         )
     if isinstance(exc, AuthenticationFailed):
-        return _(
+        return gettext_noop(
             "The gateway refused the account's credentials: fix them, then resume."
         )
-    return _(
+    if isinstance(exc, NotSupported):
+        return gettext_noop(
+            "The account's gateway cannot send this campaign as it is (its channel or "
+            "send time): change the campaign or the account, then resume."
+        )
+    return gettext_noop(
         "The gateway refused the sender name: choose an approved one, then resume."
     )
 

@@ -298,3 +298,54 @@ def test_the_balance_is_read_again_when_a_campaign_runs_out_of_money(
     assert campaign.state == Campaign.State.PAUSED
     account.refresh_from_db()
     assert account.balance < Decimal("3.50")  # what the gateway says is left
+
+
+def test_the_pause_banner_is_in_the_readers_language_not_the_workers(
+    simulator, make_group, make_campaign, viewer_client
+):
+    """A Russian worker used to store its banner in Russian for every reader."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    campaign = sending_campaign(
+        simulator, "smsc", make_group, make_campaign, balance="0"
+    )
+    with translation.override("ru"):
+        campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+
+    english = "The gateway reports insufficient funds: top up the account, then resume."
+    russian = "Шлюз сообщает о нехватке средств: пополните счёт и возобновите рассылку."
+    page = reverse("campaigns:detail", args=[campaign.pk])
+    api = f"/api/v1/campaigns/{campaign.pk}"
+    for language, banner in (("en", english), ("ru", russian)):
+        body = viewer_client.get(page, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert banner in body[body.index("data-pause-reason") :]
+        answer = viewer_client.get(api, HTTP_ACCEPT_LANGUAGE=language).json()
+        assert answer["pause_reason"] == banner
+
+
+def test_a_channel_the_gateway_lacks_pauses_with_a_banner_and_sends_nothing(
+    simulator, make_group, make_campaign
+):
+    """The account changed under a composed campaign: Webcom has no voice channel."""
+    campaign = sending_campaign(simulator, "webcom", make_group, make_campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(channel="voice")
+    Message.objects.filter(campaign=campaign).update(channel="voice")
+
+    campaign_pump(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    assert campaign.pause_reason.startswith(
+        "The account's gateway cannot send this campaign as it is"
+    )
+    campaign.account.refresh_from_db()
+    assert "voice messages" in campaign.account.last_error
+    assert simulator.state.submissions == []
+    assert (
+        not Message.objects.filter(campaign=campaign)
+        .exclude(status="pending", claimed_at__isnull=True)
+        .exists()
+    )
