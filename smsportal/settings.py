@@ -82,10 +82,10 @@ TEMPLATES = [
     },
 ]
 
+EMBEDDED_DATABASE_URL = f"sqlite:///{VAR_DIR / 'smsportal.sqlite3'}"
+# An empty DATABASE_URL (a blank line in .env) means the default, not "no engine".
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smsportal.sqlite3'}"
-    )
+    "default": env.db_url_config(env.str("DATABASE_URL", "") or EMBEDDED_DATABASE_URL)
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -151,7 +151,7 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Celery: filesystem transport when no broker is configured (embedded mode).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -83,3 +83,20 @@ def test_campaign_round_trip_on_sqlite_and_filesystem_settings(simulator, tmp_pa
     assert "COUNTS {'delivered': 5}" in output, output
     assert "MISMATCHES []" in output, output
     assert len(simulator.state.submissions) == 5
+
+
+def test_blank_database_and_broker_urls_mean_the_embedded_defaults():
+    """A blank `DATABASE_URL=` line in .env stopped every command with KeyError
+    'ENGINE'; a blank broker URL made Celery look for RabbitMQ on localhost."""
+    env = {**os.environ, "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from django.conf import settings as s; "
+         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert shown.stdout.splitlines()[-1].split() == [
+        "smsportal.sqlite3",
+        "filesystem://",
+    ]
