@@ -14,7 +14,8 @@ from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from campaigns.models import Message, Reply
+from campaigns.by_phone import sent_to
+from campaigns.models import Campaign, Message, Reply
 from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
@@ -117,7 +118,9 @@ def _insert_and_link(account: ProviderAccount, replies: list[Reply]) -> None:
     stored = Q(pk__in=[r.pk for r in without_id]) | Q(
         account=account, gateway_message_id__in=[r.gateway_message_id for r in with_id]
     )
-    Reply.objects.filter(stored).update(campaign_id=Subquery(_answered_campaign()))
+    Reply.objects.filter(stored).update(
+        campaign_id=Subquery(_answered_campaign(account))
+    )
     linked = {
         gateway_id or pk: (pk, campaign_id)
         for pk, gateway_id, campaign_id in Reply.objects.filter(stored).values_list(
@@ -165,7 +168,7 @@ def _storable(message: IncomingMessage) -> IncomingMessage:
     )
 
 
-def _answered_campaign() -> QuerySet:
+def _answered_campaign(account: ProviderAccount) -> QuerySet:
     """The campaign a reply (the outer row) most likely answers: the latest one that
     reached the phone before the reply arrived. Replies are fetched late, so a later
     campaign is not it; nor is one the gateway still holds for its send time (spread,
@@ -173,8 +176,10 @@ def _answered_campaign() -> QuerySet:
     received_at = OuterRef("received_at")
     return (
         Message.objects.filter(
-            account=OuterRef("account"),
-            phone=OuterRef("phone"),
+            sent_to(
+                OuterRef("phone"), campaigns=Campaign.objects.filter(account=account)
+            ),
+            account=account,
             campaign__isnull=False,
             status__in=HANDED_OVER,  # may have reached the phone
             submitted_at__lte=received_at,

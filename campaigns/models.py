@@ -246,8 +246,13 @@ class Message(models.Model):
                 name="message_pending",
                 condition=models.Q(status="pending"),
             ),
-            # A contact's history and the campaign a reply answers.
-            models.Index(fields=["phone"], name="message_phone"),
+            # One-off messages (no campaign) by number; a campaign's are found through
+            # the (campaign, phone) index: see campaigns.by_phone.
+            models.Index(
+                fields=["phone"],
+                name="message_one_off_phone",
+                condition=models.Q(campaign__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,10 +17,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from campaigns.by_phone import sent_to
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
-from campaigns.report_filters import phone_query
+from campaigns.report_filters import phone_query, whole_number
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
 from providers.base import DeliveryStatus
@@ -174,7 +175,11 @@ def message_list(
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.phone:
-        queryset = queryset.filter(phone_query(without_nul(filters.phone)))
+        number = whole_number(filters.phone)
+        if number and filters.campaign is None:
+            queryset = queryset.filter(sent_to(number))  # any campaign: see by_phone
+        else:
+            queryset = queryset.filter(phone_query(filters.phone))
     return _page(
         queryset,
         filters.cursor,

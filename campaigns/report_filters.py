@@ -22,14 +22,20 @@ def _bootstrap(filterset: django_filters.FilterSet) -> None:
         )
 
 
+def whole_number(value: str) -> str | None:
+    """The number `value` is, in E.164, or None for a fragment."""
+    try:
+        return normalize_phone(without_nul(value).strip()).e164
+    except InvalidPhone:
+        return None
+
+
 def phone_query(value: str) -> Q:
     """A whole number matches exactly (indexed); a fragment matches anywhere."""
-    value = without_nul(value).strip()
-    try:
-        return Q(phone=normalize_phone(value).e164)
-    except InvalidPhone:
-        digits = "".join(ch for ch in value if ch.isdigit())
-        return Q(phone__contains=digits) if digits else Q()
+    if number := whole_number(value):
+        return Q(phone=number)
+    digits = "".join(ch for ch in without_nul(value) if ch.isdigit())
+    return Q(phone__contains=digits) if digits else Q()
 
 
 class MessageFilterSet(django_filters.FilterSet):

@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncDay, TruncHour, TruncMinute
 from django.utils import timezone
 
+from campaigns.by_phone import latest_sent_to
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
 from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
@@ -460,11 +461,7 @@ def reply_list() -> QuerySet[Reply]:
 
 def conversation(*, reply: Reply, limit: int = 50) -> list[Message | Reply]:
     """Messages to and replies from the reply's number, oldest first."""
-    messages = list(
-        Message.objects.filter(phone=reply.phone)
-        .select_related("campaign")
-        .order_by("-id")[:limit]
-    )
+    messages = latest_sent_to(reply.phone, limit=limit)
     replies = list(Reply.objects.filter(phone=reply.phone).order_by("-id")[:limit])
     return sorted(messages + replies, key=_when)
 
@@ -476,12 +473,9 @@ def _when(item: Message | Reply) -> datetime:
 
 
 def contact_messages(*, phone: str, limit: int = 50) -> list[Message]:
-    """The latest messages to a number (by phone: the phone column is indexed)."""
-    return list(
-        Message.objects.filter(phone=phone)
-        .select_related("campaign")
-        .order_by("-id")[:limit]
-    )
+    """The latest messages to a number (by phone, so those sent before the contact
+    was created or re-created count too)."""
+    return latest_sent_to(phone, limit=limit)
 
 
 def contact_replies(*, contact, limit: int = 50) -> list[Reply]:
