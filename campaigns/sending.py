@@ -286,7 +286,8 @@ def raise_unless_sent(outcome: BatchOutcome, *, message_ids: Sequence[int]) -> N
 
 def _one_off_refusal(outcome: BatchOutcome) -> tuple[str, str]:
     if outcome.pause_reason:
-        return outcome.pause_reason, (
+        # Stored untranslated for campaigns; a one-off is answered to its sender now.
+        return _(outcome.pause_reason), (
             FailureReason.INSUFFICIENT_BALANCE
             if isinstance(outcome.pause_cause, InsufficientBalance)
             else FailureReason.SENDER_NOT_ALLOWED

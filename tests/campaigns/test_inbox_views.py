@@ -183,6 +183,23 @@ def test_an_answer_refused_for_funds_says_so_and_is_failed_not_left_pending(
     assert "insufficient funds" in message.vendor_text
 
 
+def test_an_answer_refused_for_funds_says_so_in_the_senders_language(
+    manager_client, simulator
+):
+    """Campaign banners are stored untranslated; a one-off refusal is shown at once
+    and must still be translated."""
+    account = simulated_account(simulator, "webcom", balance="0")
+    reply = make_reply(account, phone="+79120000042", text="Когда доставка?")
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "Завтра"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert response.status_code == 400
+    assert "Шлюз сообщает о нехватке средств" in response.content.decode()
+    assert "insufficient funds" not in response.content.decode()
+
+
 def test_empty_answer_is_a_form_error(manager_client, simulator):
     account = simulated_account(simulator, "webcom")
     reply = make_reply(account)
