@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Message, Reply
 from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
+from contacts.services import phones_opt_out
 from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -135,7 +136,7 @@ def _insert_and_link(account: ProviderAccount, replies: list[Reply]) -> None:
 
 def _opt_out(replies: list[Reply], valid: set[str]) -> None:
     """Put the senders of stop words on the stop list, all in one statement."""
-    entries: dict[str, StopListEntry] = {}
+    reasons: dict[str, str] = {}
     for reply in replies:
         if not reply.is_opt_out:
             continue
@@ -144,16 +145,8 @@ def _opt_out(replies: list[Reply], valid: set[str]) -> None:
             # marked as an opt-out for people to see.
             logger.warning("opt-out from %r is not a phone number", reply.phone)
             continue
-        entries.setdefault(
-            reply.phone,
-            StopListEntry(
-                phone=reply.phone,
-                reason=f"«{reply.text.strip()[:100]}»"[:255],
-                source=StopListEntry.Source.KEYWORD,
-            ),
-        )
-    # Already stopped numbers keep their entry (its reason and source), as before.
-    StopListEntry.objects.bulk_create(entries.values(), ignore_conflicts=True)
+        reasons.setdefault(reply.phone, f"«{reply.text.strip()[:100]}»")
+    phones_opt_out(reasons=reasons, source=StopListEntry.Source.KEYWORD)
 
 
 def _storable(message: IncomingMessage) -> IncomingMessage:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import StopListEntry
 from contacts.phone import vendor_e164
+from contacts.services import phones_opt_out
 from providers.base import Capability
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -152,14 +153,8 @@ def _pull(account: ProviderAccount, phones: set[str]) -> int:
     if not phones:
         return 0
     reason = _("From the stop list at %(account)s") % {"account": account.name}
-    StopListEntry.objects.bulk_create(
-        [
-            StopListEntry(
-                phone=phone, reason=reason[:255], source=StopListEntry.Source.GATEWAY
-            )
-            for phone in sorted(phones)
-        ],
-        ignore_conflicts=True,
+    phones_opt_out(
+        reasons=dict.fromkeys(phones, reason), source=StopListEntry.Source.GATEWAY
     )
     return len(phones)
 

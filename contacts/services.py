@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import tempfile
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, TextIO
 
@@ -287,6 +288,18 @@ def contact_opt_out(
         },
     )
     return entry
+
+
+def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> None:
+    """Put E.164 phones on the stop list, each with its reason, in one INSERT; a phone
+    already there keeps its entry (reason, source, date)."""
+    StopListEntry.objects.bulk_create(
+        [
+            StopListEntry(phone=phone, reason=reason[:255], source=source)
+            for phone, reason in sorted(reasons.items())
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def stoplist_remove(*, phone: str) -> int:
