@@ -48,11 +48,9 @@ def sent_to(
             if campaigns is None
             else Q(phone=phone, campaign__in=campaigns)
         )
-    scope = Campaign.objects.all() if campaigns is None else campaigns
-    in_campaigns = Q(campaign__in_array=scope.order_by().values("pk"), phone=phone)
     if campaigns is not None:
-        return in_campaigns
-    return in_campaigns | Q(campaign__isnull=True, phone=phone)
+        return _in_campaigns(phone, campaigns)
+    return _in_campaigns(phone, Campaign.objects.all()) | _one_off(phone)
 
 
 def latest_sent_to(phone: str, *, limit: int = 50) -> list[Message]:
@@ -64,9 +62,17 @@ def latest_sent_to(phone: str, *, limit: int = 50) -> list[Message]:
     latest = Message.objects.select_related("campaign").order_by("-id")
     if connection.vendor != "postgresql":
         return list(latest.filter(phone=phone)[:limit])
-    in_campaigns = latest.filter(
-        campaign__in_array=Campaign.objects.order_by().values("pk"), phone=phone
-    )
-    one_off = latest.filter(campaign__isnull=True, phone=phone)
+    in_campaigns = latest.filter(_in_campaigns(phone, Campaign.objects.all()))
+    one_off = latest.filter(_one_off(phone))
     merged = [*in_campaigns[:limit], *one_off[:limit]]
     return sorted(merged, key=lambda message: message.pk, reverse=True)[:limit]
+
+
+def _in_campaigns(phone: str | Expression, campaigns: QuerySet[Campaign]) -> Q:
+    """Served by the unique (campaign, phone) index."""
+    return Q(campaign__in_array=campaigns.order_by().values("pk"), phone=phone)
+
+
+def _one_off(phone: str | Expression) -> Q:
+    """Served by the partial index message_one_off_phone."""
+    return Q(campaign__isnull=True, phone=phone)

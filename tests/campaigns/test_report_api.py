@@ -91,6 +91,13 @@ def test_messages_filters(viewer_client, campaign, make_campaign):
     phone = items[0]["phone"]
     found = walk(viewer_client, f"{API}/messages?phone={phone[1:]}", limit=50)
     assert [i["phone"] for i in found] == [phone]
+    # Any campaign's and one-off messages (a test send) to the number, newest first.
+    one_off = Message.objects.create(
+        campaign=None, account=campaign.account, phone=phone, text="test send",
+        channel="sms", planned_at=campaign.created_at,
+    )  # fmt: skip
+    found = walk(viewer_client, f"{API}/messages?phone={phone[1:]}", limit=1)
+    assert [i["id"] for i in found] == [one_off.pk, items[0]["id"]]
 
 
 def test_bad_cursor_is_a_400(viewer_client):
