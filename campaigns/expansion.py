@@ -86,11 +86,10 @@ def campaign_expand(*, campaign: Campaign) -> ExpansionStats:
 def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
     plan = SendPlan.for_campaign(campaign)
     stats = ExpansionStats()
-    contacts = audience_contacts(campaign)
     in_sql = connection.vendor == "postgresql" and not plan.translit
     split = in_sql and _may_split(plan)
-    stats.stop_listed = contacts.filter(is_stopped_q()).count()
-    reachable = contacts.exclude(is_stopped_q())
+    stats.stop_listed = audience_contacts(campaign).filter(is_stopped_q()).count()
+    reachable = _reachable(campaign)
     if split:
         stats.created += _insert_contacts_split(
             campaign, plan, again=_has_messages(campaign), alone=alone
@@ -107,6 +106,11 @@ def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
         campaign.expanded_at = timezone.now()
         campaign.save(update_fields=["expanded_at"])
     return stats
+
+
+def _reachable(campaign: Campaign, *, id_range: tuple[int, int] | None = None):
+    """The audience's contacts not on the stop list (those with ids in `id_range`)."""
+    return audience_contacts(campaign, id_range=id_range).exclude(is_stopped_q())
 
 
 # PostgreSQL ---------------------------------------------------------------------------
@@ -177,9 +181,7 @@ def _insert_contacts_split(
     def part(id_range: tuple[int, int]) -> int:
         try:
             with transaction.atomic():
-                subset = audience_contacts(campaign, id_range=id_range).exclude(
-                    is_stopped_q()
-                )
+                subset = _reachable(campaign, id_range=id_range)
                 return _insert_contacts_sql(
                     campaign, plan, subset, again=again, alone=alone
                 )
