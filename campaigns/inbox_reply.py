@@ -20,7 +20,7 @@ from campaigns.planning import (
 )
 from campaigns.selectors import custom_field_keys
 from campaigns.sending import claim_ids, raise_unless_sent, submit
-from campaigns.templating import Field, has_fields, parse_template, render
+from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
@@ -107,12 +107,7 @@ def _personalised(text: str, reply: Reply) -> str:
         .first()
     )
     values = template_values(row) if row else {"phone": reply.phone}
-    empty = [
-        part.name
-        for part in parts
-        if isinstance(part, Field) and values.get(part.name) in (None, "")
-    ]
-    if empty:
+    if empty := empty_fields(parts, values):
         raise ApplicationError(
             _(
                 "%(phone)s has no value for {%(name)s}: write the text in its place. "

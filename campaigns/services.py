@@ -44,7 +44,7 @@ from campaigns.planning import (
 )
 from campaigns.selectors import messages_waiting_at_gateway
 from campaigns.sending import claim_ids, raise_unless_sent, submit
-from campaigns.templating import Field
+from campaigns.templating import empty_fields
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import (
@@ -278,16 +278,13 @@ def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
 def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:
     """Recipients without a value for each placeholder of the text, estimated from
     the samples as _deferred is; only placeholders some recipient lacks."""
-    names = list(dict.fromkeys(p.name for p in plan.parts if isinstance(p, Field)))
-    empty: dict[str, float] = dict.fromkeys(names, 0.0)
+    empty: dict[str, float] = {}
     for rows, total in groups:
-        if not rows:
-            continue
         for row in rows:
-            for name in names:
-                if row.get(name) in (None, ""):
-                    empty[name] += total / len(rows)
-    return {name: round(n) for name, n in empty.items() if round(n)}
+            for name in empty_fields(plan.parts, row):
+                empty[name] = empty.get(name, 0.0) + total / len(rows)
+    in_order = empty_fields(plan.parts, {})  # the text's placeholders, as written
+    return {name: round(empty[name]) for name in in_order if round(empty.get(name, 0))}
 
 
 # State changes ------------------------------------------------------------------------

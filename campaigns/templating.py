@@ -90,6 +90,13 @@ def has_fields(parts: list[Part]) -> bool:
     return any(isinstance(part, Field) for part in parts)
 
 
+def empty_fields(parts: list[Part], values: Mapping[str, object]) -> list[str]:
+    """The template's placeholders `values` has nothing for, once each, in order:
+    rendered, they would leave a gap ("Hello, !")."""
+    names = dict.fromkeys(part.name for part in parts if isinstance(part, Field))
+    return [name for name in names if values.get(name) in (None, "")]
+
+
 def render(parts: list[Part], values: Mapping[str, object]) -> str:
     """The text for one recipient; `values` holds contact fields and custom keys."""
     out = []

@@ -5,7 +5,13 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from campaigns.templating import Field, parse_template, render, render_sql
+from campaigns.templating import (
+    Field,
+    empty_fields,
+    parse_template,
+    render,
+    render_sql,
+)
 from smsportal.exceptions import ApplicationError
 
 
@@ -47,3 +53,12 @@ def test_a_brace_that_is_not_a_placeholder_says_how_to_send_it(text, message):
     with translation.override("en"), pytest.raises(ApplicationError) as refused:
         parse_template(text)
     assert refused.value.message == message
+
+
+def test_empty_fields_names_each_gap_once_in_the_texts_order():
+    parts = parse_template("{last_name}, {first_name}! {first_name}, {phone}")
+    assert empty_fields(parts, {"phone": "+7912", "last_name": ""}) == [
+        "last_name",
+        "first_name",
+    ]
+    assert empty_fields(parse_template("Без подстановок"), {}) == []
