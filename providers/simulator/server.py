@@ -113,7 +113,10 @@ class Simulator:
                 logger.exception("callback dispatch failed")
 
     def send_due_callbacks(self) -> None:
-        for url, body, content_type in self.state.due_callbacks():
+        generation, due = self.state.due_callbacks()
+        for url, body, content_type in due:
+            if self.state.generation != generation:
+                return  # reset meanwhile: these are about forgotten messages
             status = _post(url, body, content_type)
             with self.state.lock:
                 self.state.callbacks_sent.append(

@@ -158,6 +158,8 @@ class SimulatorState:
         self.callbacks_sent: list[tuple[str, str, int | None]] = []  # url, body, status
         self.captured: list = []  # requests posted to /_control/capture
         self._pending_callbacks: set[tuple[str, str]] = set()
+        # Bumped by reset(): callbacks collected before it are not posted after it.
+        self.generation = 0
         self._ids = itertools.count(int(clock()) % 1_000_000 * 1000 + 1)
 
     # accounts -----------------------------------------------------------------
@@ -317,10 +319,12 @@ class SimulatorState:
 
     # callbacks ----------------------------------------------------------------
 
-    def due_callbacks(self) -> list[tuple[str, bytes, str]]:
-        """(url, body, content type) of every callback owed since the last call."""
+    def due_callbacks(self) -> tuple[int, list[tuple[str, bytes, str]]]:
+        """(url, body, content type) of every callback owed since the last call, with
+        the generation they belong to (see reset)."""
         self.advance()
         with self.lock:
+            generation = self.generation
             pending, self._pending_callbacks = self._pending_callbacks, set()
             due = []
             for gateway, message_id in sorted(pending):
@@ -331,7 +335,7 @@ class SimulatorState:
                 built = self.callback_builders[gateway](message, account)
                 if built is not None:
                     due.append(built)
-            return due
+            return generation, due
 
     def reset(self) -> None:
         """Forget messages, submissions, faults and incoming; keep accounts."""
@@ -345,3 +349,4 @@ class SimulatorState:
             self.callbacks_sent.clear()
             self.captured.clear()
             self._pending_callbacks.clear()
+            self.generation += 1

@@ -54,3 +54,32 @@ def test_control_api_registers_accounts_and_faults(simulator):
         f"{simulator.url}/_control/fault", json={"gateway": "smsc", "mode": "http502"}
     )
     assert httpx.get(f"{simulator.url}/smsc/sys/balance.php").status_code == 502
+
+
+def test_callbacks_collected_before_a_reset_are_not_posted_after_it(monkeypatch):
+    """A test's reset used to be followed by the previous test's callbacks, which the
+    dispatcher had collected just before it (the next test read them as its own)."""
+    from providers.simulator import server
+
+    simulator = server.Simulator()  # not started: the test drives the dispatcher
+    posted = []
+    monkeypatch.setattr(server, "_post", lambda url, body, kind: posted.append(url))
+    owed = [("http://127.0.0.1:9/callback", b"<response/>", "text/xml")]
+
+    def collected_then_reset():
+        generation = simulator.state.generation
+        simulator.state.reset()  # a test starts while the dispatcher holds these
+        return generation, owed
+
+    try:
+        monkeypatch.setattr(simulator.state, "due_callbacks", collected_then_reset)
+        simulator.send_due_callbacks()
+        assert posted == []
+
+        monkeypatch.setattr(
+            simulator.state, "due_callbacks", lambda: (simulator.state.generation, owed)
+        )
+        simulator.send_due_callbacks()
+        assert posted == ["http://127.0.0.1:9/callback"]
+    finally:
+        simulator.httpd.server_close()
