@@ -182,7 +182,8 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["campaign"]
     # No COUNT(*) over a million messages for every page.
     show_full_result_count = False
-    readonly_fields = [f.name for f in Message._meta.fields]
+    # is_pending is the pending index's condition, the status again.
+    readonly_fields = [f.name for f in Message._meta.fields if f.name != "is_pending"]
 
     def get_search_results(self, request, queryset, search_term):
         # People type numbers without "+", with spaces or as 8 912 ...

@@ -21,7 +21,7 @@ from campaigns import sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
-from providers.base import Capability, DeliveryStatus, SmsGateway
+from providers.base import Capability, SmsGateway
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from providers.tasks import balance_refresh
@@ -198,9 +198,7 @@ def _batch_size(gateway: SmsGateway, account: ProviderAccount) -> int:
 
 
 def _whats_left(campaign_id: int) -> tuple[datetime | None, bool]:
-    pending = Message.objects.filter(
-        campaign_id=campaign_id, status=DeliveryStatus.PENDING
-    )
+    pending = Message.objects.filter(campaign_id=campaign_id, is_pending=True)
     unclaimed = pending.filter(claimed_at__isnull=True).order_by("planned_at")
     next_due = unclaimed.values_list("planned_at", flat=True).first()
     return next_due, not pending.exists()
@@ -215,9 +213,7 @@ def campaign_pause_for(*, campaign_id: int, reason: str) -> None:
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
     """Mark a sending campaign completed when no message is pending any more."""
-    if Message.objects.filter(
-        campaign_id=campaign_id, status=DeliveryStatus.PENDING
-    ).exists():
+    if Message.objects.filter(campaign_id=campaign_id, is_pending=True).exists():
         return False
     return bool(
         Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SENDING).update(

@@ -38,7 +38,7 @@ class ReconcileResult:
 
 def messages_in_doubt(*, older_than: timedelta = GRACE):
     return Message.objects.filter(
-        status=DeliveryStatus.PENDING,
+        is_pending=True,
         claimed_at__lt=timezone.now() - older_than,
         submitted_at__isnull=True,
     )

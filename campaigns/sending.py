@@ -131,7 +131,7 @@ def claim_due(
         UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
         WHERE id IN (
             SELECT id FROM campaigns_message
-            WHERE campaign_id = %s AND status = 'pending' AND claimed_at IS NULL
+            WHERE campaign_id = %s AND is_pending AND claimed_at IS NULL
               AND planned_at <= %s {sending}
             ORDER BY planned_at, id LIMIT %s {lock}
         )

@@ -497,7 +497,7 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         )
     now = timezone.now()
     withdrawn = Message.objects.filter(
-        campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=True
+        campaign=campaign, is_pending=True, claimed_at__isnull=True
     ).update(
         status=DeliveryStatus.CANCELLED,
         reason=FailureReason.CANCELLED,
@@ -627,7 +627,7 @@ def campaign_undeletable_because(
     if campaign.state in (Campaign.State.SENDING, Campaign.State.SCHEDULED):
         return _("Pause or cancel the campaign first.")
     if Message.objects.filter(
-        campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=False
+        campaign=campaign, is_pending=True, claimed_at__isnull=False
     ).exists():
         return _(
             "Some messages may have reached the gateway and are not settled yet: "
