@@ -34,6 +34,9 @@ class Migration(migrations.Migration):
     dependencies = [("campaigns", "0011_message_phone_through_campaign")]
 
     operations = [
+        # First, so that the rewrite adding the column leaves the room on the pages
+        # of the messages already there, those waiting for their reports included.
+        migrations.RunPython(set_fillfactor, reset_fillfactor),
         migrations.RemoveIndex(model_name="message", name="message_pending"),
         migrations.AddField(
             model_name="message",
@@ -52,5 +55,4 @@ class Migration(migrations.Migration):
                 name="message_pending",
             ),
         ),
-        migrations.RunPython(set_fillfactor, reset_fillfactor),
     ]
