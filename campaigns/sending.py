@@ -120,10 +120,6 @@ def claim_due(
     with `while_sending`, only if the campaign is sending at that moment (a pause
     or cancel is seen by the claim itself, without a query of its own)."""
     lock = "FOR UPDATE SKIP LOCKED" if is_postgres() else ""
-    # On PostgreSQL the ids go in as one array, looked up by the primary key: with
-    # `IN (subquery)` the planner hashed the batch and scanned the campaign's every
-    # message for each claim, a full pass over the table per batch.
-    among = "= ANY(ARRAY(" if is_postgres() else "IN (("
     # Not correlated with the row: PostgreSQL checks it once per statement.
     sending = (
         "AND EXISTS (SELECT 1 FROM campaigns_campaign c"
@@ -131,14 +127,19 @@ def claim_due(
         if while_sending
         else ""
     )
+    due = f"""
+        SELECT id FROM campaigns_message
+        WHERE campaign_id = %s AND is_pending AND claimed_at IS NULL
+          AND planned_at <= %s {sending}
+        ORDER BY planned_at, id LIMIT %s {lock}
+    """
+    # On PostgreSQL the ids go in as one array, looked up by the primary key: with
+    # `IN (subquery)` the planner could hash the batch and scan all the campaign's
+    # messages for each claim.
+    among = f"= ANY(ARRAY({due}))" if is_postgres() else f"IN ({due})"
     sql = f"""
         UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
         WHERE id {among}
-            SELECT id FROM campaigns_message
-            WHERE campaign_id = %s AND is_pending AND claimed_at IS NULL
-              AND planned_at <= %s {sending}
-            ORDER BY planned_at, id LIMIT %s {lock}
-        ))
         RETURNING {CLAIM_COLUMNS}
     """
     now = timezone.now()
