@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns import sending
@@ -212,11 +213,20 @@ def campaign_pause_for(*, campaign_id: int, reason: str) -> None:
 
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
-    """Mark a sending campaign completed when no message is pending any more."""
-    if Message.objects.filter(campaign_id=campaign_id, is_pending=True).exists():
-        return False
+    """Mark a sending campaign completed when its audience is built and no message is
+    pending any more.
+
+    One statement: a pump started while the audience is still being built (beat's
+    tick restarts the pumps of every sending campaign) saw no pending message, as
+    none was committed yet, and completed the campaign; the messages committed next
+    were never sent. The expansion sets `expanded_at` after all of them are in, so a
+    statement that sees it sees the messages too.
+    """
+    pending = Message.objects.filter(campaign_id=OuterRef("pk"), is_pending=True)
     return bool(
-        Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SENDING).update(
-            state=Campaign.State.COMPLETED, finished_at=timezone.now()
+        Campaign.objects.filter(
+            pk=campaign_id, state=Campaign.State.SENDING, expanded_at__isnull=False
         )
+        .exclude(Exists(pending))
+        .update(state=Campaign.State.COMPLETED, finished_at=timezone.now())
     )

@@ -403,28 +403,46 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
         start_at=campaign.start_at.isoformat() if scheduled else None,
     )
     if not scheduled:
-        _enqueue_start(campaign.pk)
+        campaign_start_enqueue(campaign.pk)
     return campaign
 
 
-def _enqueue_start(campaign_id: int) -> None:
+# Longer than building the largest audience takes: while it is held, no second build
+# of the same campaign is queued.
+START_LEASE_SECONDS = 15 * 60
+
+
+def start_lease_key(campaign_id: int) -> str:
+    return f"campaign-start:{campaign_id}"
+
+
+def campaign_start_enqueue(campaign_id: int) -> bool:
+    """Queue the building of a campaign's audience, unless a build is queued or under
+    way (a lease, given back when the build ends). A build lost with its worker lets
+    the lease run out, and beat's tick queues it again."""
     from campaigns.tasks import campaign_start as campaign_start_task
 
+    if not cache.add(start_lease_key(campaign_id), 1, timeout=START_LEASE_SECONDS):
+        return False
     transaction.on_commit(lambda: campaign_start_task.delay(campaign_id))
+    return True
 
 
 def campaign_start(*, campaign_id: int) -> None:
     """Build the audience (idempotent) and start the pumps."""
-    campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
-    if campaign.state == Campaign.State.SCHEDULED:
-        Campaign.objects.filter(pk=campaign_id, state=Campaign.State.SCHEDULED).update(
-            state=Campaign.State.SENDING
-        )
-        campaign.refresh_from_db()
-    if campaign.state != Campaign.State.SENDING:
-        return
-    stats = campaign_expand(campaign=campaign)
-    Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
+    try:
+        campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
+        if campaign.state == Campaign.State.SCHEDULED:
+            Campaign.objects.filter(
+                pk=campaign_id, state=Campaign.State.SCHEDULED
+            ).update(state=Campaign.State.SENDING)
+            campaign.refresh_from_db()
+        if campaign.state != Campaign.State.SENDING:
+            return
+        stats = campaign_expand(campaign=campaign)
+        Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
+    finally:
+        cache.delete(start_lease_key(campaign_id))
     campaign_pumps_ensure(campaign_id=campaign_id)
 
 

@@ -53,19 +53,23 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
 
 @shared_task(name="campaigns.campaigns_tick")
 def campaigns_tick() -> None:
-    """Start due scheduled campaigns; restart pumps of sending campaigns that lost them."""
+    """Start due scheduled campaigns; restart pumps of sending campaigns that lost them,
+    and the audience build of those whose build was lost."""
     from campaigns.models import Campaign
-    from campaigns.services import campaign_pumps_ensure
+    from campaigns.services import campaign_pumps_ensure, campaign_start_enqueue
 
     due = Campaign.objects.filter(
         state=Campaign.State.SCHEDULED, start_at__lte=timezone.now()
     ).values_list("pk", flat=True)
     for campaign_id in due:
-        campaign_start.delay(campaign_id)
-    for campaign_id in Campaign.objects.filter(
+        campaign_start_enqueue(campaign_id)
+    for campaign_id, expanded_at in Campaign.objects.filter(
         state=Campaign.State.SENDING
-    ).values_list("pk", flat=True):
-        campaign_pumps_ensure(campaign_id=campaign_id)
+    ).values_list("pk", "expanded_at"):
+        if expanded_at is not None:
+            campaign_pumps_ensure(campaign_id=campaign_id)
+        else:  # no audience yet: its build is queued or under way, or was lost
+            campaign_start_enqueue(campaign_id)
 
 
 @shared_task(name="campaigns.messages_reconcile")

@@ -588,6 +588,53 @@ def test_cancelling_a_campaign_paused_by_the_gateway_drops_its_resume_banner(
     assert (campaign.state, campaign.pause_reason) == ("cancelled", "")
 
 
+def test_a_pump_started_before_the_audience_is_built_does_not_complete_the_campaign(
+    simulator, make_group, make_campaign
+):
+    """Beat's tick restarts the pumps of every sending campaign: one that ran while a
+    launched campaign's audience was still being built found nothing pending and
+    completed the campaign, whose messages then stayed pending for ever."""
+    from campaigns.dispatch import campaign_pump
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(3))], account=account)
+    campaign_launch(campaign=campaign)  # its start task waits for the commit
+
+    early = campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert (early.batches, campaign.state) == (0, Campaign.State.SENDING)
+
+    campaign_start(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.COMPLETED
+    assert len(simulator.state.submissions) == 3
+
+
+def test_the_tick_builds_the_audience_of_a_sending_campaign_whose_build_was_lost(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from campaigns.services import start_lease_key
+    from campaigns.tasks import campaigns_tick
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(2))], account=account)
+    campaign_launch(campaign=campaign)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns_tick()  # the launch's build is queued: no second one
+    assert not Message.objects.filter(campaign=campaign).exists()
+
+    cache.delete(start_lease_key(campaign.pk))  # its worker died; the lease ran out
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns_tick()
+    campaign.refresh_from_db()
+    assert campaign.audience_stats["created"] == 2
+    assert campaign.state == Campaign.State.COMPLETED
+    assert len(simulator.state.submissions) == 2
+
+
 def test_a_campaign_paused_before_its_start_waits_for_it_again_on_resume(
     simulator, make_group, make_campaign, django_capture_on_commit_callbacks
 ):
