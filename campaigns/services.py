@@ -441,6 +441,13 @@ def campaign_start(*, campaign_id: int) -> None:
             return
         stats = campaign_expand(campaign=campaign)
         Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
+        # A cancel that came while the audience was being built withdrew only the
+        # messages committed by then: the rest would stay pending for ever.
+        if Campaign.objects.filter(
+            pk=campaign_id, state=Campaign.State.CANCELLED
+        ).exists():
+            _withdraw_unclaimed(campaign_id)
+            return
     finally:
         cache.delete(start_lease_key(campaign_id))
     campaign_pumps_ensure(campaign_id=campaign_id)
@@ -513,14 +520,7 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         raise ApplicationError(
             _("This campaign can no longer be cancelled."), where="state"
         )
-    now = timezone.now()
-    withdrawn = Message.objects.filter(
-        campaign=campaign, is_pending=True, claimed_at__isnull=True
-    ).update(
-        status=DeliveryStatus.CANCELLED,
-        reason=FailureReason.CANCELLED,
-        status_changed_at=now,
-    )
+    withdrawn = _withdraw_unclaimed(campaign.pk)
     at_gateway = _cancel_scheduled_at_gateway(campaign)
     campaign.refresh_from_db()
     audit(
@@ -530,6 +530,17 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         at_gateway=at_gateway,
     )
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
+
+
+def _withdraw_unclaimed(campaign_id: int) -> int:
+    """Cancel a campaign's pending messages no pump has claimed."""
+    return Message.objects.filter(
+        campaign_id=campaign_id, is_pending=True, claimed_at__isnull=True
+    ).update(
+        status=DeliveryStatus.CANCELLED,
+        reason=FailureReason.CANCELLED,
+        status_changed_at=timezone.now(),
+    )
 
 
 def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:

@@ -594,8 +594,6 @@ def test_a_pump_started_before_the_audience_is_built_does_not_complete_the_campa
     """Beat's tick restarts the pumps of every sending campaign: one that ran while a
     launched campaign's audience was still being built found nothing pending and
     completed the campaign, whose messages then stayed pending for ever."""
-    from campaigns.dispatch import campaign_pump
-
     account = simulated_account(simulator, "webcom")
     campaign = make_campaign([make_group("G", phones(3))], account=account)
     campaign_launch(campaign=campaign)  # its start task waits for the commit
@@ -608,6 +606,32 @@ def test_a_pump_started_before_the_audience_is_built_does_not_complete_the_campa
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.COMPLETED
     assert len(simulator.state.submissions) == 3
+
+
+def test_a_cancel_during_the_audience_build_withdraws_what_the_build_adds_after_it(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    import campaigns.services as services
+    from campaigns.services import campaign_cancel
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(3))], account=account)
+    campaign_launch(campaign=campaign)
+    build = services.campaign_expand
+
+    def cancelled_meanwhile(*, campaign):
+        # The cancel commits first (nothing to withdraw yet), then the build's rows.
+        assert campaign_cancel(campaign=campaign)["withdrawn"] == 0
+        return build(campaign=campaign)
+
+    monkeypatch.setattr(services, "campaign_expand", cancelled_meanwhile)
+    campaign_start(campaign_id=campaign.pk)
+
+    statuses = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    assert statuses == {"cancelled": 3}
+    assert simulator.state.submissions == []
 
 
 def test_the_tick_builds_the_audience_of_a_sending_campaign_whose_build_was_lost(
