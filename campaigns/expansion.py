@@ -48,6 +48,11 @@ from contacts.models import Contact, StopListEntry
 BATCH = 2000
 
 
+class CampaignGone(Exception):
+    """The campaign was deleted while its audience was being built (cancelled, then
+    deleted, within the seconds a large build takes)."""
+
+
 @dataclass
 class ExpansionStats:
     created: int = 0
@@ -103,8 +108,11 @@ def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
             )
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
-        campaign.expanded_at = timezone.now()
-        campaign.save(update_fields=["expanded_at"])
+        expanded_at = timezone.now()
+        if not Campaign.objects.filter(pk=campaign.pk).update(expanded_at=expanded_at):
+            # What the parts split off committed stays: the caller discards it.
+            raise CampaignGone(campaign.pk)
+        campaign.expanded_at = expanded_at
     return stats
 
 

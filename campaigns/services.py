@@ -26,7 +26,7 @@ from campaigns.audience import (
     parse_extra_numbers,
     require_audience,
 )
-from campaigns.expansion import campaign_expand
+from campaigns.expansion import CampaignGone, campaign_expand
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
     SENT_TEXT_FIELDS,
@@ -439,7 +439,11 @@ def campaign_start(*, campaign_id: int) -> None:
             campaign.refresh_from_db()
         if campaign.state != Campaign.State.SENDING:
             return
-        stats = campaign_expand(campaign=campaign)
+        try:
+            stats = campaign_expand(campaign=campaign)
+        except CampaignGone:
+            _discard_build(campaign_id)
+            return
         Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
         # A cancel that came while the audience was being built withdrew only the
         # messages committed by then: the rest would stay pending for ever.
@@ -530,6 +534,16 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         at_gateway=at_gateway,
     )
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
+
+
+def _discard_build(campaign_id: int) -> None:
+    """Remove what a build committed for a campaign deleted meanwhile: its parts
+    commit on their own, and their rows would outlive the campaign."""
+    with transaction.atomic():
+        Message.objects.filter(campaign_id=campaign_id).delete()
+        # After the messages: their delete trigger writes counts of its own.
+        CampaignStatusCount.objects.filter(campaign_id=campaign_id).delete()
+    logger.warning("campaign %s was deleted while its audience was built", campaign_id)
 
 
 def _withdraw_unclaimed(campaign_id: int) -> int:

@@ -150,3 +150,38 @@ def test_a_failed_expansion_in_a_callers_transaction_frees_the_campaign(
             [expansion.EXPANSION_LOCK, campaign.pk],
         ).fetchall()
     assert free
+
+
+def test_rows_built_for_a_campaign_deleted_meanwhile_are_discarded(
+    make_group, make_campaign, monkeypatch
+):
+    """Cancelled and deleted while a large build ran: the parts had committed their
+    rows, which outlived the campaign (with its counts) once the build ended."""
+    from django.db import connection
+
+    from campaigns.models import Campaign, CampaignStatusCount
+    from campaigns.services import campaign_start
+
+    group = audience(make_group, 300)
+    campaign = make_campaign([group], state=Campaign.State.SENDING)
+    monkeypatch.setattr(expansion, "SPLIT_MIN_CONTACTS", 100)
+    monkeypatch.setattr(expansion, "SPLIT_PARTS", 2)
+    split = expansion._insert_contacts_split
+
+    def deleted_meanwhile(campaign, *args, **kwargs):
+        created = split(campaign, *args, **kwargs)
+        # As another session's delete committed before the parts' rows were: the
+        # campaign goes, their rows stay (the ORM's cascade would take them too).
+        with connection.cursor() as cursor:
+            for table in ("campaigns_campaign_include_groups", "campaigns_campaign"):
+                column = "id" if table == "campaigns_campaign" else "campaign_id"
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {column} = %s", [campaign.pk]
+                )
+        return created
+
+    monkeypatch.setattr(expansion, "_insert_contacts_split", deleted_meanwhile)
+    campaign_start(campaign_id=campaign.pk)
+
+    assert not Message.objects.filter(campaign_id=campaign.pk).exists()
+    assert not CampaignStatusCount.objects.filter(campaign_id=campaign.pk).exists()
