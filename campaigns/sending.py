@@ -337,7 +337,70 @@ def outgoing_for(
         if gateway.supports(Capability.SCHEDULED_SEND)
         else None
     )
-    return screen([_outgoing(m, campaign, account, now, schedule_after) for m in chunk])
+    shape = _Shape.of(campaign)  # what the campaign adds, once per chunk
+    default_sender = account.default_sender
+    outgoing = []
+    for message in chunk:
+        planned = message.planned_at
+        send_at = None
+        if schedule_after is not None and planned is not None:
+            send_at = planned if planned > schedule_after else None
+        sender = message.sender or default_sender
+        validity = shape.validity
+        outgoing.append(
+            OutgoingSms(
+                reference=str(message.id),
+                phone=message.phone,
+                text=message.text,
+                sender=sender,
+                channel=CHANNELS[message.channel],
+                send_at=send_at,
+                valid_until=(send_at or now) + validity if validity else None,
+                viber=shape.viber(message.text, sender) if shape.is_viber else None,
+                voice=shape.voice,
+            )
+        )
+    return screen(outgoing)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a campaign's settings add to each of its messages (none for a one-off)."""
+
+    campaign: Campaign | None = None
+    is_viber: bool = False
+    voice: VoiceOptions | None = None
+    validity: timedelta | None = None
+
+    @classmethod
+    def of(cls, campaign: Campaign | None) -> _Shape:
+        if campaign is None:
+            return cls()
+        channel = campaign.channel
+        return cls(
+            campaign=campaign,
+            is_viber=channel in (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS),
+            voice=(
+                VoiceOptions(**(campaign.voice_options or {}))
+                if channel == MessageChannel.VOICE
+                else None
+            ),
+            validity=(
+                timedelta(hours=campaign.validity_hours)
+                if campaign.validity_hours
+                else None
+            ),
+        )
+
+    def viber(self, text: str, sender: str) -> ViberContent:
+        campaign = self.campaign
+        return ViberContent(
+            text=campaign.viber_text or text,
+            sender=sender,
+            button_text=campaign.viber_button_text,
+            button_url=campaign.viber_button_url,
+            image_url=campaign.viber_image_url,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,45 +527,6 @@ def settle(
             outcome.unknown += 1
         else:
             outcome.rejected += 1
-
-
-def _outgoing(
-    message: ClaimedMessage,
-    campaign: Campaign | None,
-    account,
-    now: datetime,
-    schedule_after: datetime | None,
-) -> OutgoingSms:
-    planned = message.planned_at
-    send_at = None
-    if schedule_after is not None and planned is not None and planned > schedule_after:
-        send_at = planned
-    viber = voice = None
-    valid_until = None
-    if campaign is not None:
-        if campaign.channel in (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS):
-            viber = ViberContent(
-                text=campaign.viber_text or message.text,
-                sender=message.sender or account.default_sender,
-                button_text=campaign.viber_button_text,
-                button_url=campaign.viber_button_url,
-                image_url=campaign.viber_image_url,
-            )
-        if campaign.channel == MessageChannel.VOICE:
-            voice = VoiceOptions(**(campaign.voice_options or {}))
-        if campaign.validity_hours:
-            valid_until = (send_at or now) + timedelta(hours=campaign.validity_hours)
-    return OutgoingSms(
-        reference=str(message.id),
-        phone=message.phone,
-        text=message.text,
-        sender=message.sender or account.default_sender,
-        channel=CHANNELS[message.channel],
-        send_at=send_at,
-        valid_until=valid_until,
-        viber=viber,
-        voice=voice,
-    )
 
 
 def pause_reason_for(exc: Exception) -> str:

@@ -215,10 +215,13 @@ def client_id(reference: str) -> str:
     return str(int(digest[:15], 16))
 
 
+VIBER_CHANNELS = frozenset({MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS})
+
+
 def message_fields(sms: OutgoingSms) -> dict[str, str]:
     """The message-level fields (shared by every recipient of one <message>)."""
     fields = {"sender": sms.sender, "text": sms.text}
-    if sms.channel in (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS):
+    if sms.channel in VIBER_CHANNELS:
         viber = sms.viber
         fields["type_send_1"] = "viber"
         if sms.channel == MessageChannel.VIBER_THEN_SMS:
@@ -264,12 +267,30 @@ def group_messages(
 
     Each recipient keeps its 1-based position in the batch as `number_sms`.
     """
-    groups: dict[tuple, tuple[dict[str, str], list[tuple[int, OutgoingSms]]]] = {}
+    return [
+        (message_fields(recipients[0][1]), recipients)
+        for recipients in _grouped(batch).values()
+    ]
+
+
+def _grouped(
+    batch: Sequence[OutgoingSms],
+) -> dict[tuple, list[tuple[int, OutgoingSms]]]:
+    """The recipients of each <message>, by (channel, sender, Viber content, text): all
+    that message_fields reads. Keyed on them, not on the fields: a personalised batch
+    has a message per recipient, and building the fields to compare them cost more
+    than writing them."""
+    groups: dict[tuple, list[tuple[int, OutgoingSms]]] = {}
     for number, sms in enumerate(batch, start=1):
-        fields = message_fields(sms)
-        key = tuple(fields.items())  # message_fields adds them in one order
-        groups.setdefault(key, (fields, []))[1].append((number, sms))
-    return list(groups.values())
+        channel = sms.channel
+        viber = sms.viber if channel in VIBER_CHANNELS else None
+        key = (channel, sms.sender, viber, sms.text)
+        recipients = groups.get(key)
+        if recipients is None:
+            groups[key] = [(number, sms)]
+        else:
+            recipients.append((number, sms))
+    return groups
 
 
 def security_element(credentials: Mapping[str, str]) -> etree._Element:
@@ -310,8 +331,16 @@ def xml_send_request(
     and four lxml elements per recipient cost more CPU than the request's HTTP.
     """
     out = [XML_DECLARATION, "<request>"]
-    for fields, recipients in group_messages(batch):
-        out.append(_message_start(fields))
+    # Everything of a <message> up to its text, per (channel, sender, Viber content):
+    # a personalised batch shares it across its recipients' messages.
+    heads: dict[tuple, str] = {}
+    for (channel, sender, viber, text), recipients in _grouped(batch).items():
+        head = heads.get((channel, sender, viber))
+        if head is None:
+            fields = message_fields(recipients[0][1])
+            del fields["text"]  # the last of MESSAGE_ELEMENTS: written below
+            head = heads[channel, sender, viber] = _message_start(fields) + "<text>"
+        out += [head, _xml_text(text), "</text>"]
         out += [_abonent(sms, number) for number, sms in recipients]
         out.append("</message>")
     # The documented order: messages first, then <security>.
@@ -347,6 +376,8 @@ def _abonent(sms: OutgoingSms, number: int) -> str:
     return f"<abonent{attributes}/>"
 
 
+# In the documented order; the text last (xml_send_request writes what comes before it
+# once for all the messages that differ only in their text).
 MESSAGE_ELEMENTS = ("sender_viber", "text_viber", "button_viber", "action_viber",
                     "image_viber", "sender", "text")  # fmt: skip
 # What lxml writes for these characters (a line break inside text becomes a character

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -469,6 +470,37 @@ def test_xml_send_request_groups_messages_and_has_no_raw_line_breaks():
     assert first[0].get("validity_period") == "2026-03-01 13:00:00"
     assert first[0].get("client_id_sms") == "1"
     assert doc[-1].tag == "security"
+
+
+def test_a_message_is_shared_only_by_recipients_of_the_same_channel_sender_and_text():
+    viber = ViberContent(text="В Viber", sender="ShopV")
+    other_viber = ViberContent(text="Другое", sender="ShopV")
+    batch = [
+        sms("+79030000001", "1", "Один"),
+        sms("+79030000002", "2", "Один", channel=MessageChannel.FLASH),
+        sms("+79030000003", "3", "Один", viber=viber),  # an SMS: Viber not read
+        replace(sms("+79030000004", "4", "Один"), sender="OTHER"),
+        sms("+79030000005", "5", "Один", channel=MessageChannel.VIBER, viber=viber),
+        sms(
+            "+79030000006", "6", "Один", channel=MessageChannel.VIBER, viber=other_viber
+        ),  # fmt: skip
+        sms("+79030000007", "7", "Один", channel=MessageChannel.VIBER, viber=viber),
+    ]
+    doc = wp.read_xml(wp.xml_send_request(batch, {"login": "l", "password": "p"}))
+    shared = [
+        (m.get("type"), m.findtext("sender"), m.findtext("text_viber"),
+         [a.get("number_sms") for a in m.findall("abonent")])
+        for m in doc.findall("message")
+    ]  # fmt: skip
+    assert shared == [
+        ("sms", "SMSPORTAL", None, ["1", "3"]),
+        ("flashsms", "SMSPORTAL", None, ["2"]),
+        ("sms", "OTHER", None, ["4"]),
+        (None, "SMSPORTAL", "В Viber", ["5", "7"]),
+        (None, "SMSPORTAL", "Другое", ["6"]),
+    ]
+    # Each message's head is written for it: one sender and one text apiece.
+    assert all(len(m.findall("text")) == 1 for m in doc.findall("message"))
 
 
 def test_viber_cascade_and_flash_fields():
