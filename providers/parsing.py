@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import string
+import threading
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -23,16 +24,24 @@ _SPACES = re.compile(r"\s+")
 _INI_SECTION = re.compile(r"^\s*\[\s*\w+\s*\]\s*$", re.MULTILINE)
 
 # No DTDs, no entities, no network: refuses XXE and "billion laughs" bodies.
-_SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
-_RECOVER_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    recover=True,
-)
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+}
+# A parser per thread: lxml lets one parser parse in one thread at a time, and the
+# threads of a web worker, each reading a gateway's callback, queued for a shared one.
+_parsers = threading.local()
+
+
+def _parser(*, recover: bool) -> etree.XMLParser:
+    name = "recovering" if recover else "strict"
+    parser = getattr(_parsers, name, None)
+    if parser is None:
+        parser = etree.XMLParser(**_PARSER_OPTIONS, recover=recover)
+        setattr(_parsers, name, parser)
+    return parser
 
 
 class BodyError(ValueError):
@@ -63,11 +72,11 @@ def parse_xml(body: bytes | str, *, recover: bool = True) -> etree._Element:
     if b"<!DOCTYPE" in data[:2048].upper() or b"<!ENTITY" in data[:4096].upper():
         raise BodyError("XML with a DTD or entities is refused")
     try:
-        return etree.fromstring(data, parser=_SAFE_PARSER)
+        return etree.fromstring(data, parser=_parser(recover=False))
     except etree.XMLSyntaxError as exc:
         if not recover:
             raise BodyError(f"malformed XML: {exc}") from exc
-        root = etree.fromstring(data, parser=_RECOVER_PARSER)
+        root = etree.fromstring(data, parser=_parser(recover=True))
         if root is None:
             raise BodyError(f"malformed XML: {exc}") from exc
         return root
