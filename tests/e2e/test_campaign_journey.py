@@ -216,3 +216,26 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     )
     shoot(page, "dashboard")
     browser_problems.assert_none("on the dashboard")
+
+
+def test_a_draft_sent_back_with_an_error_previews_what_the_form_holds(
+    admin_page, gateway_account, audience, browser_problems
+):
+    """The page that names a bad pasted number still counts the audience chosen and
+    says, beside it, what keeps the preview from being complete."""
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.fill("#id_name", "С ошибкой")
+    page.fill("#id_text", "Hello {first_name}")
+    page.select_option("#id_include_groups", label="E2E audience")
+    page.fill("#id_extra_numbers", "+79120002999\n12345")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".invalid-feedback", has_text="12345")).to_be_visible()
+    error = page.locator("#campaign-preview [data-preview-error]")
+    expect(error).to_contain_text("12345")
+    assert not Campaign.objects.filter(name="С ошибкой").exists()
+
+    page.fill("#id_extra_numbers", "+79120002999")
+    live = page.locator("#campaign-preview [data-preview-live]")
+    expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE) + 1))
+    browser_problems.assert_none("on the composer sent back")
