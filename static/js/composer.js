@@ -44,14 +44,10 @@
   }
 
   function formatMoney(amount, currency) {
-    try {
-      var money = { style: "currency", currency: currency };
-      return new Intl.NumberFormat(locale(), money).format(amount);
-    } catch (error) {
-      // Not an ISO 4217 code: show the number and the label as given.
-      var plain = { maximumFractionDigits: 2 };
-      return new Intl.NumberFormat(locale(), plain).format(amount) + " " + currency;
-    }
+    // As the server writes money beside it (floatformat:2 and the code): "14,00 RUB",
+    // not "14,00 ₽" in the counter and "14,00 RUB" in the preview next to it.
+    var plain = { minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: false };
+    return new Intl.NumberFormat(locale(), plain).format(amount) + " " + currency;
   }
 
   function renderNonGsm(root, chars) {
