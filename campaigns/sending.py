@@ -338,7 +338,7 @@ def outgoing_for(
         else None
     )
     shape = _Shape.of(campaign)  # what the campaign adds, once per chunk
-    default_sender = account.default_sender
+    default_sender, validity = account.default_sender, shape.validity
     outgoing = []
     for message in chunk:
         planned = message.planned_at
@@ -346,7 +346,6 @@ def outgoing_for(
         if schedule_after is not None and planned is not None:
             send_at = planned if planned > schedule_after else None
         sender = message.sender or default_sender
-        validity = shape.validity
         outgoing.append(
             OutgoingSms(
                 reference=str(message.id),

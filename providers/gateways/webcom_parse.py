@@ -332,14 +332,17 @@ def xml_send_request(
     """
     out = [XML_DECLARATION, "<request>"]
     # Everything of a <message> up to its text, per (channel, sender, Viber content):
-    # a personalised batch shares it across its recipients' messages.
+    # a personalised SMS batch shares it across its recipients' messages. A Viber
+    # message's head may hold its text (text_viber, when the Viber text is empty).
     heads: dict[tuple, str] = {}
-    for (channel, sender, viber, text), recipients in _grouped(batch).items():
-        head = heads.get((channel, sender, viber))
+    for key, recipients in _grouped(batch).items():
+        channel, sender, viber, text = key
+        head_key = key if channel in VIBER_CHANNELS else (channel, sender)
+        head = heads.get(head_key)
         if head is None:
             fields = message_fields(recipients[0][1])
             del fields["text"]  # the last of MESSAGE_ELEMENTS: written below
-            head = heads[channel, sender, viber] = _message_start(fields) + "<text>"
+            head = heads[head_key] = _message_start(fields) + "<text>"
         out += [head, _xml_text(text), "</text>"]
         out += [_abonent(sms, number) for number, sms in recipients]
         out.append("</message>")

@@ -503,6 +503,31 @@ def test_a_message_is_shared_only_by_recipients_of_the_same_channel_sender_and_t
     assert all(len(m.findall("text")) == 1 for m in doc.findall("message"))
 
 
+def test_a_viber_message_without_a_viber_text_carries_its_own_text_in_viber():
+    empty = ViberContent(text="", sender="ShopV")
+    batch = [
+        sms(
+            "+79030000001",
+            "1",
+            "Анна, скидка",
+            channel=MessageChannel.VIBER,
+            viber=empty,
+        ),  # fmt: skip
+        sms(
+            "+79030000002",
+            "2",
+            "Борис, скидка",
+            channel=MessageChannel.VIBER,
+            viber=empty,
+        ),  # fmt: skip
+        sms("+79030000003", "3", "Вера, скидка", channel=MessageChannel.VIBER),
+        sms("+79030000004", "4", "Глеб, скидка", channel=MessageChannel.VIBER),
+    ]
+    doc = wp.read_xml(wp.xml_send_request(batch, {"login": "l", "password": "p"}))
+    assert [(m.findtext("text_viber"), m.findtext("text")) for m in
+            doc.findall("message")] == [(s.text, s.text) for s in batch]  # fmt: skip
+
+
 def test_viber_cascade_and_flash_fields():
     viber = ViberContent(text="Viber text", sender="ShopV", button_text="Open",
                          button_url="https://e.ru/1", image_url="https://e.ru/i.png")  # fmt: skip

@@ -45,7 +45,7 @@ def random_sms(rng: random.Random, n: int) -> OutgoingSms:
     channel = rng.choice(list(MessageChannel))
     viber = None
     if channel in (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS):
-        viber = ViberContent(text=random_text(rng), sender="V&V",
+        viber = ViberContent(text=rng.choice(["", random_text(rng)]), sender="V&V",
                              button_text=random_text(rng), button_url="https://e.ru/?a=1&b=<2>",
                              image_url=rng.choice(["", "https://e.ru/i.png"]))  # fmt: skip
     return OutgoingSms(
