@@ -263,3 +263,37 @@ def test_the_gateway_wait_reads_in_russian(manager_client, make_campaign, settin
     body = manager_client.get(url("detail", campaign)).content.decode()
 
     assert "5 сообщений ждут в шлюзе своего времени отправки, последнее уйдёт" in body
+
+
+# Sending settings ----------------------------------------------------------------------
+
+
+def setting(body: str, name: str) -> str | None:
+    marker = f'data-setting="{name}">'
+    if marker not in body:
+        return None
+    return " ".join(body.split(marker, 1)[1].split("</dd>", 1)[0].split())
+
+
+def test_the_page_names_spread_validity_and_transliteration_when_set(
+    manager_client, make_campaign, settings
+):
+    campaign = make_campaign(spread_hours=2, validity_hours=1, translit=True)
+    plain = make_campaign()
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+    assert setting(body, "spread") == "evenly over 2 hours"
+    assert setting(body, "validity") == "1 hour after sending"
+    assert setting(body, "translit") == "Cyrillic sent in Latin letters"
+
+    body = manager_client.get(url("detail", plain)).content.decode()
+    assert [setting(body, name) for name in ("spread", "validity", "translit")] == [
+        None, None, None,
+    ]  # fmt: skip
+
+    settings.LANGUAGE_CODE = "ru"
+    Campaign.objects.filter(pk=campaign.pk).update(spread_hours=5, validity_hours=21)
+    body = manager_client.get(url("detail", campaign)).content.decode()
+    assert setting(body, "spread") == "равномерно в течение 5 часов"
+    assert setting(body, "validity") == "21 час после отправки"
+    assert setting(body, "translit") == "кириллица уходит латиницей"
