@@ -1,4 +1,4 @@
-"""A campaign's messages out to CSV (streamed) or XLSX (write-only workbook).
+"""A campaign's messages out to CSV or XLSX, both streamed (smsportal.lib.xlsx_stream).
 
 Formats and the formula neutraliser are the contact exporter's (contacts.exporting), so
 both downloads behave the same in Excel: UTF-8 with a BOM and commas, or Windows-1251
@@ -8,11 +8,9 @@ with semicolons and decimal commas; a cell a spreadsheet would run as a formula 
 from __future__ import annotations
 
 import csv
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import IO
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,8 +20,9 @@ from campaigns.models import Message
 from campaigns.report_selectors import message_export_rows
 from contacts.exporting import FORMATS, ExportFormat, neutralize
 from providers.base import DeliveryStatus, FailureReason
+from smsportal.lib import xlsx_stream
 
-__all__ = ["FORMATS", "ExportFormat", "export_headers", "stream_csv", "write_xlsx"]
+__all__ = ["FORMATS", "ExportFormat", "export_headers", "stream_csv", "stream_xlsx"]
 BATCH_ROWS = 1000
 
 
@@ -94,20 +93,10 @@ def _xlsx_cell(value: object) -> object:
     return neutralize(str(value))
 
 
-def write_xlsx(messages: QuerySet[Message], *, out: IO[bytes]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Messages"))
-    sheet.append([neutralize(h) for h in export_headers()])
-    for row in _cells(messages):
-        sheet.append([_xlsx_cell(v) for v in row])
-    workbook.save(out)
-
-
-def xlsx_file(messages: QuerySet[Message]) -> IO[bytes]:
-    """The workbook in a temporary file, rewound; the response closes it."""
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(messages, out=out)
-    out.seek(0)
-    return out
+def stream_xlsx(messages: QuerySet[Message]) -> Iterator[bytes]:
+    """The XLSX workbook as byte chunks, written row by row as the rows are read."""
+    return xlsx_stream.stream_xlsx(
+        _("Messages"),
+        [neutralize(h) for h in export_headers()],
+        ([_xlsx_cell(v) for v in row] for row in _cells(messages)),
+    )

@@ -7,7 +7,6 @@ from django_tables2.paginators import LazyPaginator
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     StreamingHttpResponse,
@@ -113,16 +112,12 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET, queryset=campaign_messages(campaign=campaign)
     ).qs
     name = f"campaign-{campaign.pk}-messages.{fmt.extension}"
-    if fmt.key == "xlsx":
-        return FileResponse(
-            report_export.xlsx_file(queryset),
-            as_attachment=True,
-            filename=name,
-            content_type=fmt.content_type,
-        )
-    response = StreamingHttpResponse(
-        report_export.stream_csv(queryset, fmt=fmt), content_type=fmt.content_type
+    chunks = (
+        report_export.stream_xlsx(queryset)
+        if fmt.key == "xlsx"
+        else report_export.stream_csv(queryset, fmt=fmt)
     )
+    response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 

@@ -1,4 +1,4 @@
-"""Contacts out to CSV (streamed) or XLSX, in a shape the importer reads back unchanged.
+"""Contacts out to CSV or XLSX (both streamed), in a shape the importer reads back unchanged.
 
 Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get an
 apostrophe in front; the importer takes it off again. Plain numbers and E.164 phones are
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from contacts.importing.fields import CONTACT_FIELDS
 from contacts.models import CustomField
+from smsportal.lib import xlsx_stream
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
@@ -129,24 +130,30 @@ def stream_csv(
         yield "".join(batch).encode(encoding.replace("-sig", ""), errors="replace")
 
 
-def write_xlsx(
-    queryset: QuerySet, *, custom_fields: Sequence[CustomField], out: IO[bytes]
-) -> None:
-    """The XLSX workbook, written row by row (openpyxl's write-only mode)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Contacts"))
-    sheet.append([neutralize(h) for h in export_headers(custom_fields)])
-    for row in export_rows(queryset, custom_fields):
-        sheet.append([_xlsx_cell(v) for v in row])
-    workbook.save(out)
+def stream_xlsx(
+    queryset: QuerySet, *, custom_fields: Sequence[CustomField]
+) -> Iterator[bytes]:
+    """The XLSX workbook as byte chunks, written row by row as the rows are read."""
+    return xlsx_stream.stream_xlsx(
+        _("Contacts"),
+        [neutralize(h) for h in export_headers(custom_fields)],
+        ([_xlsx_cell(v) for v in row] for row in export_rows(queryset, custom_fields)),
+    )
 
 
 def _xlsx_cell(value: object) -> object:
     if value is None or isinstance(value, date | int | float):
         return value
     return neutralize(str(value))
+
+
+def stream_export(
+    queryset: QuerySet, *, fmt: ExportFormat, custom_fields: Sequence[CustomField]
+) -> Iterator[bytes]:
+    """The export in `fmt` as byte chunks (a download streams them as they come)."""
+    if fmt.key == "xlsx":
+        return stream_xlsx(queryset, custom_fields=custom_fields)
+    return stream_csv(queryset, custom_fields=custom_fields, fmt=fmt)
 
 
 def export_to_file(
@@ -160,10 +167,7 @@ def export_to_file(
         custom_fields if custom_fields is not None else CustomField.objects.all()
     )
     out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller
-    if fmt.key == "xlsx":
-        write_xlsx(queryset, custom_fields=fields, out=out)
-    else:
-        for chunk in stream_csv(queryset, custom_fields=fields, fmt=fmt):
-            out.write(chunk)
+    for chunk in stream_export(queryset, fmt=fmt, custom_fields=fields):
+        out.write(chunk)
     out.seek(0)
     return out

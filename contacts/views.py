@@ -220,13 +220,8 @@ def export_response(contacts, *, fmt: exporting.ExportFormat) -> HttpResponse:
     """A download of the contacts; shared with the admin and the API."""
     name = f"contacts-{timezone.localdate().isoformat()}.{fmt.extension}"
     custom_fields = list(CustomField.objects.all())
-    if fmt.key == "xlsx":
-        out = exporting.export_to_file(contacts, fmt=fmt, custom_fields=custom_fields)
-        return FileResponse(
-            out, as_attachment=True, filename=name, content_type=fmt.content_type
-        )
     response = StreamingHttpResponse(
-        exporting.stream_csv(contacts, custom_fields=custom_fields, fmt=fmt),
+        exporting.stream_export(contacts, fmt=fmt, custom_fields=custom_fields),
         content_type=fmt.content_type,
     )
     response["Content-Disposition"] = content_disposition_header(True, name)

@@ -153,22 +153,40 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
         ) from None
     read = {"done": 0, "total": 0}
 
+    def rows_of(sheet, before: int) -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(
+            sheet.iter_rows(min_row=1, values_only=True), 1
+        ):
+            read["done"] = before + number
+            cells = [_cell_text(v) for v in values]
+            if any(cells):
+                yield number, cells
+
     def records() -> Iterator[tuple[int, list[str]]]:
         # The first sheet that has anything: people paste into "Лист2" of a new book.
+        # The sheets after it that begin with its first row continue it (an export
+        # past Excel's 1,048,576 rows a sheet, smsportal.lib.xlsx_stream): their rows
+        # are numbered on from the first sheet's, under its header.
+        read["total"] = sum(totals)
+        header: list[str] | None = None
+        last = 0  # the number of the last row handed out
         try:
-            for sheet, total in zip(sheets, totals, strict=True):
-                read["total"] = total
-                found = False
-                for number, values in enumerate(
-                    sheet.iter_rows(min_row=1, values_only=True), 1
-                ):
-                    read["done"] = number
-                    cells = [_cell_text(v) for v in values]
-                    if any(cells):
-                        found = True
+            for index, sheet in enumerate(sheets):
+                before = sum(totals[:index])
+                rows = rows_of(sheet, before)
+                if header is None:
+                    for number, cells in rows:
+                        header = header or _without_trailing_blanks(cells)
+                        last = number
                         yield number, cells
-                if found:
+                    continue
+                first = next(rows, None)
+                if first is None or _without_trailing_blanks(first[1]) != header:
                     return
+                base = last - first[0]
+                for number, cells in rows:
+                    last = base + number
+                    yield last, cells
         finally:
             workbook.close()
 
@@ -177,6 +195,13 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
         return int(size * read["done"] / total) if total else 0
 
     return Table("xlsx", "", "", size, records(), position)
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1]:
+        end -= 1
+    return cells[:end]
 
 
 def _cell_text(value: object) -> str:

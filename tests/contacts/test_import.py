@@ -639,3 +639,46 @@ def test_a_time_zone_column_updates_a_contact_and_an_empty_cell_keeps_it(
     zones = dict(Contact.objects.values_list("phone", "time_zone"))
     assert zones == {"+79120000001": "Asia/Irkutsk", "+79120000002": "Asia/Omsk"}
     assert (report.updated, report.unchanged) == (1, 1)
+
+
+def test_xlsx_sheets_continuing_the_first_under_its_header_are_read_on(
+    do_import, stage_kind
+):
+    """An export past Excel's row limit goes on in a next sheet under the same header
+    (smsportal.lib.xlsx_stream); imported back, no row of it is lost, and a bad row
+    there is named by its number counted on from the first sheet."""
+    from smsportal.lib.xlsx_stream import stream_xlsx
+
+    rows = [[f"+7912345678{i}", f"Имя{i}"] for i in range(5)]
+    rows[3][0] = "12345"  # the fourth contact: the second sheet's first data row
+    data = b"".join(stream_xlsx("Контакты", ["Телефон", "Имя"], rows, max_rows=4))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert len(book.sheetnames) == 2
+
+    report, rejects = do_import(data, name="contacts.xlsx")
+
+    assert (report.rows, report.created) == (5, 4)
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == [
+        "Имя0", "Имя1", "Имя2", "Имя4",
+    ]  # fmt: skip
+    bad = [line for line in rejects.splitlines() if "12345" in line]
+    assert len(bad) == 1
+    assert bad[0].startswith("5;")  # the header is row 1: the fourth contact is row 5
+
+
+def test_xlsx_sheets_after_the_data_with_other_headers_are_not_read(
+    do_import, stage_kind
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "Иван"])
+    notes = workbook.create_sheet("Заметки")
+    notes.append(["Что", "Когда"])
+    notes.append(["89123456780", "вчера"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    report, _ = do_import(out.getvalue(), name="book.xlsx")
+
+    assert (report.rows, report.created) == (1, 1)
+    assert Contact.objects.get().first_name == "Иван"

@@ -1,5 +1,7 @@
 import codecs
+import io
 
+import openpyxl
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -355,10 +357,6 @@ def test_import_wizard_end_to_end(
 
 
 def _xlsx(rows) -> bytes:
-    import io
-
-    import openpyxl
-
     workbook = openpyxl.Workbook()
     for row in rows:
         workbook.active.append(row)
@@ -505,8 +503,15 @@ def test_export_view_streams_csv_of_the_filter(manager_client, group):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "+79123456789" in body
     assert "+79031112233" not in body
-    response = manager_client.get(reverse("contacts:export"), {"format": "xlsx"})
+    response = manager_client.get(
+        reverse("contacts:export"), {"group": group.pk, "format": "xlsx"}
+    )
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    phones = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert phones == ["+79123456789"]
 
 
 def test_a_contact_form_sets_the_zone_a_mobile_number_lacks(manager_client):

@@ -1,0 +1,245 @@
+"""An XLSX workbook written as a stream: its first bytes leave before its last row is read.
+
+openpyxl's write-only workbook still builds the whole file before any of it can be
+sent: a 200,000-message export kept the browser, and any proxy in front (nginx gives
+up after 60 s), waiting 35 s for the first byte. Here the package's parts are written
+by hand into a ZIP whose entries are streamed (with data descriptors, so nothing is
+sought back), a row at a time, and the bytes are handed out as they come.
+
+Cells: text inline (no shared-strings table held in memory), numbers as numbers, dates
+and naive datetimes as Excel serial numbers with a date format, None as no cell. A
+sheet holds at most 1,048,576 rows (Excel's limit); the rows go on in a next sheet,
+"<title> (2)", under the header again.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+EXCEL_MAX_ROWS = 1_048_576
+# Hand out the ZIP's bytes in pieces of about this size.
+CHUNK_BYTES = 256 * 1024
+ROWS_PER_WRITE = 500
+# Fastest deflate: the export is bound by its CPU; level 1 takes a fifth less time than
+# the default for a fifth more bytes (200,000 messages: 3.6 s and 13 MB, 4.6 s and 11 MB).
+COMPRESS_LEVEL = 1
+_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's day 0; its times are naive
+# Characters XML 1.0 cannot carry: written as U+FFFD rather than failing the download
+# (openpyxl raised IllegalCharacterError for a vendor text holding one).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+DATETIME_STYLE, DATE_STYLE = 1, 2  # cellXfs indexes in STYLES
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+SHEET_END = b"</sheetData></worksheet>"
+STYLES = (
+    f'{_XML}<styleSheet xmlns="{_MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    "</borders>"
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    "</cellStyleXfs>"
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
+    'applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    "</cellStyles></styleSheet>"
+)
+
+
+class _Sink:
+    """A write-only file for zipfile (no seek: it streams), emptied by take()."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        self._size += len(data)
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def waiting(self) -> int:
+        return self._size
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self._size = 0
+        return data
+
+
+def stream_xlsx(
+    title: str,
+    header: Sequence[object],
+    rows: Iterable[Sequence[object]],
+    *,
+    max_rows: int = EXCEL_MAX_ROWS,
+) -> Iterator[bytes]:
+    """The workbook's bytes, in pieces, reading `rows` as it goes."""
+    columns = [_column_letter(index) for index in range(len(header))]
+    sink = _Sink()
+    titles: list[str] = []
+    rows = iter(rows)
+    with zipfile.ZipFile(
+        sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+    ) as package:
+        # The parts known before the rows, first: [Content_Types].xml leads, as file
+        # type sniffers expect of an Office document.
+        for name, text in _leading_parts():
+            package.writestr(name, text)
+        upcoming = next(rows, None)
+        while True:
+            titles.append(_sheet_name(title, len(titles) + 1))
+            path = f"xl/worksheets/sheet{len(titles)}.xml"
+            with package.open(path, "w") as sheet:
+                sheet.write(SHEET_START)
+                sheet.write(_row(1, header, columns).encode())
+                number, written = 1, []
+                while upcoming is not None and number < max_rows:
+                    number += 1
+                    written.append(_row(number, upcoming, columns))
+                    upcoming = next(rows, None)
+                    if len(written) == ROWS_PER_WRITE:
+                        sheet.write("".join(written).encode())
+                        written.clear()
+                        if sink.waiting >= CHUNK_BYTES:
+                            yield sink.take()
+                sheet.write("".join(written).encode())
+                sheet.write(SHEET_END)
+            if upcoming is None:
+                break
+        for name, text in _workbook_parts(titles):
+            package.writestr(name, text)
+    yield sink.take()
+
+
+def _row(number: int, values: Sequence[object], columns: Sequence[str]) -> str:
+    cells = "".join(
+        [
+            _cell(f"{column}{number}", value)
+            for column, value in zip(columns, values, strict=False)
+            if value is not None
+        ]
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def _cell(ref: str, value: object) -> str:
+    if isinstance(value, str):
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | Decimal) or (
+        isinstance(value, float) and value == value and abs(value) != float("inf")
+    ):
+        number = format(value, "f") if isinstance(value, Decimal) else repr(value)
+        return f'<c r="{ref}"><v>{number}</v></c>'
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("Excel has no time zones: give a naive local datetime")
+        serial = (value - _EPOCH).total_seconds() / 86400
+        return f'<c r="{ref}" s="{DATETIME_STYLE}"><v>{serial!r}</v></c>'
+    if isinstance(value, date):
+        serial = (value - _EPOCH.date()).days
+        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{serial}</v></c>'
+    return _cell(ref, str(value))
+
+
+def _text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+def _column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _sheet_name(title: str, number: int) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\ ."""
+    name = _SHEET_NAME_FORBIDDEN.sub(" ", title).strip() or "Sheet"
+    suffix = f" ({number})" if number > 1 else ""
+    return name[: 31 - len(suffix)] + suffix
+
+
+def _leading_parts() -> list[tuple[str, str]]:
+    """The parts that do not depend on how many sheets there will be. Every .xml part
+    not named otherwise is a worksheet: so the content types need no sheet count."""
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    content_types = (
+        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Default Extension="xml" ContentType="{kind}.worksheet+xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{kind}.styles+xml"/>'
+        "</Types>"
+    )
+    root_rels = (
+        f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+        f'Type="{_DOC_TYPE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    return [
+        ("[Content_Types].xml", content_types),
+        ("_rels/.rels", root_rels),
+        ("xl/styles.xml", STYLES),
+    ]
+
+
+def _workbook_parts(titles: Sequence[str]) -> list[tuple[str, str]]:
+    """The workbook and its relationships: written last, once the sheets are known."""
+    sheets = "".join(
+        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{n}" '
+        f'r:id="rId{n}"/>'
+        for n, name in enumerate(titles, start=1)
+    )
+    workbook = (
+        f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>'
+        "</workbook>"
+    )
+    styles_id = len(titles) + 1
+    workbook_rels = (
+        f'{_XML}<Relationships xmlns="{_PKG_REL}">'
+        + "".join(
+            f'<Relationship Id="rId{n}" Type="{_DOC_TYPE}/worksheet" '
+            f'Target="worksheets/sheet{n}.xml"/>'
+            for n in range(1, len(titles) + 1)
+        )
+        + f'<Relationship Id="rId{styles_id}" Type="{_DOC_TYPE}/styles" '
+        'Target="styles.xml"/></Relationships>'
+    )
+    return [
+        ("xl/workbook.xml", workbook),
+        ("xl/_rels/workbook.xml.rels", workbook_rels),
+    ]
