@@ -279,6 +279,27 @@ def test_xlsx_export_rows_and_injection_safety(viewer_client, campaign):
     assert Decimal(str(sum(costs))).quantize(Decimal("0.01")) == Decimal("9.40")
 
 
+def test_exported_times_are_the_site_s_local_time(viewer_client, campaign, settings):
+    from datetime import UTC, datetime
+
+    settings.TIME_ZONE = "Asia/Vladivostok"  # UTC+10 all year
+    message = Message.objects.filter(campaign=campaign).order_by("id").first()
+    Message.objects.filter(pk=message.pk).update(
+        submitted_at=datetime(2026, 12, 4, 23, 30, 5, 123456, tzinfo=UTC)
+    )
+
+    _response, body = export(viewer_client, campaign, "csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    [row] = [row for row in rows[1:] if row[0] == message.phone]
+    assert row[10] == "2026-12-05 09:30:05"  # the next morning there, no fraction
+
+    _response, body = export(viewer_client, campaign, "xlsx")
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    [cells] = [r for r in sheet.iter_rows(values_only=True) if r[0] == message.phone]
+    # Excel keeps milliseconds at best.
+    assert cells[10].replace(microsecond=0) == datetime(2026, 12, 5, 9, 30, 5)  # noqa: DTZ001
+
+
 def test_contact_page_shows_the_history_block(viewer_client, campaign, account):
     message = Message.objects.filter(campaign=campaign, status="delivered").first()
     contact = Contact.objects.create(phone=message.phone, first_name="Ivan")
