@@ -192,7 +192,14 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
 
     def position() -> int:
         total = read["total"]
-        return int(size * read["done"] / total) if total else 0
+        if total:
+            return int(size * read["done"] / total)
+        # No sheet states its size (a streamed workbook: ours, smsportal.lib.
+        # xlsx_stream): how far into the file the sheet's compressed rows are read.
+        try:
+            return raw.tell()
+        except (OSError, ValueError):  # closed once the reading is done
+            return size
 
     return Table("xlsx", "", "", size, records(), position)
 

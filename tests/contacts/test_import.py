@@ -682,3 +682,20 @@ def test_xlsx_sheets_after_the_data_with_other_headers_are_not_read(
 
     assert (report.rows, report.created) == (1, 1)
     assert Contact.objects.get().first_name == "Иван"
+
+
+def test_progress_of_a_streamed_workbook_follows_the_file():
+    """Our own XLSX exports state no sheet size: the progress is how far into the file
+    the reading is, not 0 until the end."""
+    from contacts.importing.sources import open_table
+    from smsportal.lib.xlsx_stream import stream_xlsx
+
+    rows = ([f"+7912{n:07d}", f"Имя {n} " * 8] for n in range(20_000))
+    data = b"".join(stream_xlsx("Контакты", ["Телефон", "Имя"], rows))
+    table = open_table(io.BytesIO(data), name="contacts.xlsx")
+    seen = []
+    for number, _cells in table.records:
+        if number % 5_000 == 0:
+            seen.append(table.fraction_read())
+    assert len(seen) == 4
+    assert 0 < seen[0] < seen[1] < seen[2] < seen[3] <= 1
