@@ -30,6 +30,12 @@ EXCEL_RU = (
 )
 
 
+def saved(workbook: openpyxl.Workbook) -> bytes:
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def report_counts(report):
     return {
         k: getattr(report, k)
@@ -129,9 +135,7 @@ def test_xlsx_with_numbers_and_dates_in_cells(do_import, stage_kind, custom_fiel
     sheet.append(["8 903 111 22 33", "Анна", "17.05.1985", "1 000,25", None])
     sheet.append([None, None, None, None, None])
     sheet.append(["bad", "Пётр", None, None, None])
-    out = io.BytesIO()
-    workbook.save(out)
-    report, rejects = do_import(out.getvalue(), name="book.xlsx")
+    report, rejects = do_import(saved(workbook), name="book.xlsx")
     assert report.format == "xlsx"
     assert (report.rows, report.created, report.invalid) == (3, 2, 1)
     ivan = Contact.objects.get(phone="+79123456789")
@@ -430,11 +434,9 @@ def test_stoplist_import_cleans_the_number_and_the_reason(do_import, stage_kind)
 
 def _with_dimension(workbook: openpyxl.Workbook, ref: str) -> bytes:
     """The saved workbook with its first sheet's <dimension> replaced by `ref`."""
-    saved = io.BytesIO()
-    workbook.save(saved)
     out = io.BytesIO()
     with (
-        zipfile.ZipFile(io.BytesIO(saved.getvalue())) as src,
+        zipfile.ZipFile(io.BytesIO(saved(workbook))) as src,
         zipfile.ZipFile(out, "w") as dst,
     ):
         for item in src.infolist():
@@ -534,9 +536,7 @@ def test_rejects_are_written_with_the_files_delimiter(do_import, data, name, del
         workbook = openpyxl.Workbook()
         workbook.active.append(["Телефон", "Имя"])
         workbook.active.append(["123", "Иван"])
-        out = io.BytesIO()
-        workbook.save(out)
-        data = out.getvalue()
+        data = saved(workbook)
 
     _report, rejects = do_import(data, name=name)
 
@@ -570,10 +570,13 @@ def test_xlsx_with_an_empty_first_sheet_reads_the_sheet_with_the_data(
     sheet = workbook.create_sheet("Лист2")
     sheet.append(["Телефон", "Имя"])
     sheet.append(["89123456789", "Иван"])
-    out = io.BytesIO()
-    workbook.save(out)
+    # A sheet after the data under another header is not read (one under the same
+    # header continues it: test_xlsx_sheets_continuing_the_first_...).
+    notes = workbook.create_sheet("Заметки")
+    notes.append(["Что", "Когда"])
+    notes.append(["89123456780", "вчера"])
 
-    report, _ = do_import(out.getvalue(), name="book.xlsx")
+    report, _ = do_import(saved(workbook), name="book.xlsx")
 
     assert (report.rows, report.created) == (1, 1)
     assert Contact.objects.get().first_name == "Иван"
@@ -664,24 +667,6 @@ def test_xlsx_sheets_continuing_the_first_under_its_header_are_read_on(
     bad = [line for line in rejects.splitlines() if "12345" in line]
     assert len(bad) == 1
     assert bad[0].startswith("5;")  # the header is row 1: the fourth contact is row 5
-
-
-def test_xlsx_sheets_after_the_data_with_other_headers_are_not_read(
-    do_import, stage_kind
-):
-    workbook = openpyxl.Workbook()
-    workbook.active.append(["Телефон", "Имя"])
-    workbook.active.append(["89123456789", "Иван"])
-    notes = workbook.create_sheet("Заметки")
-    notes.append(["Что", "Когда"])
-    notes.append(["89123456780", "вчера"])
-    out = io.BytesIO()
-    workbook.save(out)
-
-    report, _ = do_import(out.getvalue(), name="book.xlsx")
-
-    assert (report.rows, report.created) == (1, 1)
-    assert Contact.objects.get().first_name == "Иван"
 
 
 def test_progress_of_a_streamed_workbook_follows_the_file():
