@@ -22,7 +22,10 @@ from contacts.exporting import FORMATS, ExportFormat, neutralize
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.lib import xlsx_stream
 
-__all__ = ["FORMATS", "ExportFormat", "export_headers", "stream_csv", "stream_xlsx"]
+__all__ = [
+    "FORMATS", "ExportFormat", "export_headers", "stream_csv", "stream_export",
+    "stream_xlsx",
+]  # fmt: skip
 BATCH_ROWS = 1000
 
 
@@ -107,3 +110,10 @@ def stream_xlsx(messages: QuerySet[Message]) -> Iterator[bytes]:
         [neutralize(h) for h in export_headers()],
         ([_xlsx_cell(v, zone) for v in row] for row in _cells(messages)),
     )
+
+
+def stream_export(messages: QuerySet[Message], *, fmt: ExportFormat) -> Iterator[bytes]:
+    """The export in `fmt` as byte chunks, as contacts.exporting.stream_export."""
+    if fmt.key == "xlsx":
+        return stream_xlsx(messages)
+    return stream_csv(messages, fmt=fmt)

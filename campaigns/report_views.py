@@ -112,12 +112,9 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET, queryset=campaign_messages(campaign=campaign)
     ).qs
     name = f"campaign-{campaign.pk}-messages.{fmt.extension}"
-    chunks = (
-        report_export.stream_xlsx(queryset)
-        if fmt.key == "xlsx"
-        else report_export.stream_csv(queryset, fmt=fmt)
+    response = StreamingHttpResponse(
+        report_export.stream_export(queryset, fmt=fmt), content_type=fmt.content_type
     )
-    response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
