@@ -36,9 +36,10 @@ _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 DATETIME_STYLE, DATE_STYLE = 1, 2  # cellXfs indexes in STYLES
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+# The relationships namespace of the document (r:id) and the base of its relationship
+# types; the package's own relationships part has a namespace of its own.
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_DOC_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
 SHEET_END = b"</sheetData></worksheet>"
@@ -208,7 +209,7 @@ def _leading_parts() -> list[tuple[str, str]]:
     )
     root_rels = (
         f'{_XML}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-        f'Type="{_DOC_TYPE}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     )
     return [
         ("[Content_Types].xml", content_types),
@@ -232,11 +233,11 @@ def _workbook_parts(titles: Sequence[str]) -> list[tuple[str, str]]:
     workbook_rels = (
         f'{_XML}<Relationships xmlns="{_PKG_REL}">'
         + "".join(
-            f'<Relationship Id="rId{n}" Type="{_DOC_TYPE}/worksheet" '
+            f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" '
             f'Target="worksheets/sheet{n}.xml"/>'
             for n in range(1, len(titles) + 1)
         )
-        + f'<Relationship Id="rId{styles_id}" Type="{_DOC_TYPE}/styles" '
+        + f'<Relationship Id="rId{styles_id}" Type="{_REL}/styles" '
         'Target="styles.xml"/></Relationships>'
     )
     return [
