@@ -21,9 +21,9 @@ from campaigns.by_phone import sent_to
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
-from campaigns.report_filters import phone_query, whole_number
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
+from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
-from contacts.phone import InvalidPhone, normalize_phone
+from contacts.phone_search import phone_query
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.lib.textcheck import without_nul
@@ -20,22 +20,6 @@ def _bootstrap(filterset: django_filters.FilterSet) -> None:
             if isinstance(field.widget, forms.Select)
             else "form-control form-control-sm"
         )
-
-
-def whole_number(value: str) -> str | None:
-    """The number `value` is, in E.164, or None for a fragment."""
-    try:
-        return normalize_phone(without_nul(value).strip()).e164
-    except InvalidPhone:
-        return None
-
-
-def phone_query(value: str) -> Q:
-    """A whole number matches exactly (indexed); a fragment matches anywhere."""
-    if number := whole_number(value):
-        return Q(phone=number)
-    digits = "".join(ch for ch in without_nul(value) if ch.isdigit())
-    return Q(phone__contains=digits) if digits else Q()
 
 
 class MessageFilterSet(django_filters.FilterSet):

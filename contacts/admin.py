@@ -8,7 +8,8 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from contacts import exporting, services
+from contacts import exporting, selectors, services
+from contacts.filters import search_contacts
 from contacts.models import (
     Contact,
     ContactGroup,
@@ -91,6 +92,13 @@ class ContactAdmin(admin.ModelAdmin):
     def get_changelist_links(self) -> dict:
         return {"import": "contacts:import", "export": "contacts:export"}
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        # The contact page's search: "8 (912) 345-67-89" finds +79123456789, where
+        # Django's would look for each of its words in every field.
+        return search_contacts(queryset, search_term), False
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra = {**(extra_context or {}), "contacts_links": self.get_changelist_links()}
         return super().changelist_view(request, extra)
@@ -164,6 +172,11 @@ class StopListEntryAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, extra)
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        return selectors.search_stoplist(queryset, search_term), False
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.created_by = request.user
@@ -171,10 +184,7 @@ class StopListEntryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Take off the stop list"), permissions=["delete"])
     def remove_from_stoplist(self, request: HttpRequest, queryset: QuerySet) -> None:
-        removed = sum(
-            services.stoplist_remove(phone=phone)
-            for phone in queryset.values_list("phone", flat=True)
-        )
+        removed = services.stoplist_remove_entries(entries=queryset)
         self.message_user(
             request,
             _("%(count)s numbers taken off the stop list.") % {"count": removed},

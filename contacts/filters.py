@@ -5,6 +5,26 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from contacts.phone_search import looks_like_phone, phone_query
+from smsportal.lib.textcheck import without_nul
+
+
+def search_contacts(queryset: QuerySet, text: str) -> QuerySet:
+    """Contacts whose phone `text` names (see contacts.phone_search), or, for other
+    text, whose names or e-mail hold every word of it."""
+    text = without_nul(text).strip()
+    if looks_like_phone(text):
+        return queryset.filter(phone_query(text))
+    query = Q()
+    for word in text.split():
+        query &= (
+            Q(last_name__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(middle_name__icontains=word)
+            | Q(nickname__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return queryset.filter(query)
 
 
 class ContactFilterSet(django_filters.FilterSet):
@@ -45,23 +65,7 @@ class ContactFilterSet(django_filters.FilterSet):
                 )
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if digits and len(digits) >= len(value.replace(" ", "")) - 4:
-            # A phone typed any way: "8 912 ...", "+7 912", "7912" all look for "912".
-            if len(digits) > 3 and digits[0] in "78":
-                digits = digits[1:]
-            return queryset.filter(phone__contains=digits)
-        query = Q()
-        for word in value.split():
-            query &= (
-                Q(last_name__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(middle_name__icontains=word)
-                | Q(nickname__icontains=word)
-                | Q(email__icontains=word)
-            )
-        return queryset.filter(query)
+        return search_contacts(queryset, value)
 
     def filter_group(
         self, queryset: QuerySet, name: str, value: ContactGroup

@@ -9,6 +9,8 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from contacts.filters import ContactFilterSet
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from contacts.phone_search import looks_like_phone, phone_query
+from smsportal.lib.textcheck import without_nul
 
 
 def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
@@ -53,11 +55,19 @@ def contact_groups_with_counts() -> QuerySet[ContactGroup]:
 
 def stoplist_list(*, search: str = "") -> QuerySet[StopListEntry]:
     queryset = StopListEntry.objects.select_related("created_by")
-    digits = "".join(ch for ch in search if ch.isdigit())
-    if digits:
-        queryset = queryset.filter(phone__contains=digits)
-    elif search.strip():
-        queryset = queryset.filter(reason__icontains=search.strip())
+    return search_stoplist(queryset, search)
+
+
+def search_stoplist(
+    queryset: QuerySet[StopListEntry], text: str
+) -> QuerySet[StopListEntry]:
+    """Entries whose phone `text` names (see contacts.phone_search), or, for other
+    text, whose reason holds it."""
+    text = without_nul(text).strip()
+    if looks_like_phone(text):
+        return queryset.filter(phone_query(text))
+    if text:
+        return queryset.filter(reason__icontains=text)
     return queryset
 
 

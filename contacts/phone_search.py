@@ -1,0 +1,48 @@
+"""What text typed into a search box means as a phone number.
+
+One reading for every search over phones (contact book, stop list, admin, message
+table, inbox, API): a whole number matches exactly, through the index; a fragment
+matches anywhere in the number; a fragment written the Russian trunk way ("8 912 34")
+also matches the numbers it begins (+791234...), since nobody types the 8 as a digit
+of the stored number.
+"""
+
+from django.db.models import Q
+
+from contacts.phone import SEPARATORS, InvalidPhone, normalize_phone
+from smsportal.lib.textcheck import without_nul
+
+# Characters a written phone number may hold besides digits.
+_PHONE_TEXT = frozenset(SEPARATORS + "+")
+
+
+def looks_like_phone(value: str) -> bool:
+    """True for text made of digits and the separators people write numbers with,
+    such as "+7 (912) 345-67-89" or "912 34"; False for names, words and e-mails."""
+    value = value.strip()
+    return any(ch.isdigit() for ch in value) and all(
+        ch.isdigit() or ch in _PHONE_TEXT for ch in value
+    )
+
+
+def whole_number(value: str) -> str | None:
+    """The number `value` is, in E.164, or None for a fragment."""
+    try:
+        return normalize_phone(without_nul(value).strip()).e164
+    except InvalidPhone:
+        return None
+
+
+def phone_query(value: str) -> Q:
+    """Q over a model's `phone` for the digits of `value`; Q() when it has none."""
+    value = without_nul(value).strip()
+    if number := whole_number(value):
+        return Q(phone=number)
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not digits:
+        return Q()
+    query = Q(phone__contains=digits)
+    if value.startswith("8") and len(digits) > 1:
+        # "8 912" is how a Russian number is dialled at home: +7 912.
+        query |= Q(phone__startswith="+7" + digits[1:])
+    return query
