@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -135,11 +135,7 @@ class ContactGroupAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(member_count=Count("groupmembership"))
-        )
+        return selectors.contact_groups_with_counts(super().get_queryset(request))
 
     @admin.display(description=_("Contacts"), ordering="member_count")
     def member_count(self, group: ContactGroup) -> int:
