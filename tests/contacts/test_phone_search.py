@@ -61,6 +61,9 @@ def found(text: str) -> set[str]:
         ("8 912", {IVAN, OTHER}),
         ("8 912 345", {IVAN}),
         ("+7 903", {ANNA}),
+        ("+7 495", {OTHER}),
+        ("+7 9", {IVAN, ANNA}),
+        ("+912", set()),  # from the "+" on: no number begins +912
         ("11-22", {ANNA}),
         # Other text: names and e-mail, every word.
         ("иванов", {IVAN}),
