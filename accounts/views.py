@@ -125,7 +125,7 @@ class AuditLogView(PermissionRequired, SingleTableMixin, FilterView):
     template_name = "accounts/audit_log.html"
     table_class = AuditEventTable
     filterset_class = AuditEventFilterSet
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
         return AuditEvent.objects.select_related("actor")

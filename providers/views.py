@@ -59,7 +59,7 @@ class ProviderAccountListView(PermissionRequired, SingleTableView):
     permission_required = "providers.view_provideraccount"
     table_class = ProviderAccountTable
     template_name = "providers/provideraccount_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
         return provider_account_list()

@@ -1,5 +1,13 @@
 import django_tables2 as tables
 
+from django.core.paginator import Paginator
+
+# The page and the page size come from the query string (django-tables2 reads "page"
+# and "per_page"), so a typed or stale URL can ask for anything: per_page=-5 failed
+# the page, and page=10**20 an OFFSET beyond what PostgreSQL counts to.
+MAX_PER_PAGE = 200
+MAX_PAGE = 10**9
+
 
 class BaseTable(tables.Table):
     """Project table: Bootstrap 5 markup, compact rows."""
@@ -7,3 +15,16 @@ class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-sm table-hover align-middle"}
         empty_text = ""
+
+    def paginate(
+        self,
+        paginator_class: type[Paginator] = Paginator,
+        per_page: int | None = None,
+        page: int | str = 1,
+        *args,
+        **kwargs,
+    ) -> "BaseTable":
+        per_page = min(max(per_page or self._meta.per_page, 1), MAX_PER_PAGE)
+        if isinstance(page, int):
+            page = min(page, MAX_PAGE)
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
