@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.signals import (
@@ -21,6 +21,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AuditEvent
+from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("accounts.audit")
 
@@ -72,6 +73,24 @@ def audit(
         details=clean,
         ip=_client_ip(request),
     )
+
+
+# Query-string keys that say how a list is shown, not which records it holds.
+_NOT_FILTERS = frozenset({"format", "page", "per_page", "sort", "cursor", "limit"})
+
+
+def audit_filters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters a download was taken under, as the log keeps them: set ones only,
+    each value cut to 200 characters and without NUL (jsonb cannot hold it)."""
+    kept: dict[str, Any] = {}
+    for key in params:
+        if key in _NOT_FILTERS:
+            continue
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        values = [without_nul(str(v))[:200] for v in values if v not in ("", None)]
+        if values:
+            kept[without_nul(str(key))[:60]] = values[0] if len(values) == 1 else values
+    return kept
 
 
 @receiver(user_logged_in)

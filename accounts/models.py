@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 TOKEN_PREFIX = "sp_"
 
@@ -58,21 +59,29 @@ class AuditEvent(models.Model):
     """Who did what, when: append-only (no edit in pages, admin or API)."""
 
     class Action(models.TextChoices):
-        LOGIN = "login", _("Logged in")
-        LOGIN_FAILED = "login_failed", _("Failed login")
-        LOGOUT = "logout", _("Logged out")
-        CREATED = "created", _("Created")
-        CHANGED = "changed", _("Changed")
-        DELETED = "deleted", _("Deleted")
-        LAUNCHED = "launched", _("Launched")
-        PAUSED = "paused", _("Paused")
-        RESUMED = "resumed", _("Resumed")
-        CANCELLED = "cancelled", _("Cancelled")
-        TEST_SENT = "test_sent", _("Test sent")
-        IMPORTED = "imported", _("Imported")
-        EXPORTED = "exported", _("Exported")
-        STOP_LISTED = "stop_listed", _("Added to the stop list")
-        UNSTOP_LISTED = "unstop_listed", _("Removed from the stop list")
+        # Nouns in Russian ("Создание", "Запуск"): one action column speaks of
+        # campaigns, contacts and accounts alike, so no participle agrees with all.
+        LOGIN = "login", pgettext_lazy("audit action", "Logged in")
+        LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Failed login")
+        LOGOUT = "logout", pgettext_lazy("audit action", "Logged out")
+        CREATED = "created", pgettext_lazy("audit action", "Created")
+        CHANGED = "changed", pgettext_lazy("audit action", "Changed")
+        DELETED = "deleted", pgettext_lazy("audit action", "Deleted")
+        LAUNCHED = "launched", pgettext_lazy("audit action", "Launched")
+        PAUSED = "paused", pgettext_lazy("audit action", "Paused")
+        RESUMED = "resumed", pgettext_lazy("audit action", "Resumed")
+        CANCELLED = "cancelled", pgettext_lazy("audit action", "Cancelled")
+        TEST_SENT = "test_sent", pgettext_lazy("audit action", "Test sent")
+        IMPORTED = "imported", pgettext_lazy("audit action", "Imported")
+        EXPORTED = "exported", pgettext_lazy("audit action", "Exported")
+        STOP_LISTED = (
+            "stop_listed",
+            pgettext_lazy("audit action", "Added to the stop list"),
+        )
+        UNSTOP_LISTED = (
+            "unstop_listed",
+            pgettext_lazy("audit action", "Removed from the stop list"),
+        )
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,11 +1,14 @@
 import django_tables2 as tables
 
+from django.utils.html import format_html, format_html_join
+
+from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
 from smsportal.tables import BaseTable
 
 
 class AuditEventTable(BaseTable):
-    details = tables.JSONColumn(orderable=False)
+    details = tables.Column(orderable=False, empty_values=())
 
     class Meta(BaseTable.Meta):
         model = AuditEvent
@@ -17,4 +20,18 @@ class AuditEventTable(BaseTable):
             "object_repr",
             "details",
             "ip",
+        )
+
+    def render_object_type(self, value: str) -> str:
+        return object_type_label(value)
+
+    def render_details(self, value: dict, record: AuditEvent) -> str:
+        lines = detail_lines(record.object_type, value)
+        if not lines:
+            return "—"
+        return format_html(
+            '<ul class="list-unstyled small mb-0">{}</ul>',
+            format_html_join(
+                "", '<li><span class="text-secondary">{}:</span> {}</li>', lines
+            ),
         )

@@ -16,6 +16,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audit, audit_filters
+from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from campaigns import report_export
 from campaigns.models import Campaign
@@ -112,6 +114,12 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET, queryset=campaign_messages(campaign=campaign)
     ).qs
     name = f"campaign-{campaign.pk}-messages.{fmt.extension}"
+    audit(
+        AuditEvent.Action.EXPORTED,
+        campaign,
+        format=fmt.key,
+        filters=audit_filters(request.GET),
+    )
     response = StreamingHttpResponse(
         report_export.stream_export(queryset, fmt=fmt), content_type=fmt.content_type
     )

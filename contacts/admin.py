@@ -126,7 +126,11 @@ class ContactAdmin(admin.ModelAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         from contacts.views import export_response
 
-        return export_response(queryset, fmt=exporting.FORMATS["csv"])
+        return export_response(
+            queryset,
+            fmt=exporting.FORMATS["csv"],
+            filters={"selected": queryset.count()},
+        )
 
 
 @admin.register(ContactGroup)

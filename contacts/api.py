@@ -258,7 +258,9 @@ def contact_export(
         )
     filters = {k: v for k, v in {"group": group, "q": q}.items() if v is not None}
     return export_response(
-        selectors.contact_list(filters=filters), fmt=exporting.FORMATS[format]
+        selectors.contact_list(filters=filters),
+        fmt=exporting.FORMATS[format],
+        filters=filters,
     )
 
 

@@ -18,6 +18,8 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit
+from accounts.models import AuditEvent
 from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
@@ -381,6 +383,14 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
     job.status = ImportJob.Status.QUEUED
     job.error = ""
     job.save(update_fields=["options", "status", "error"])
+    audit(
+        AuditEvent.Action.IMPORTED,
+        job,
+        object_repr=job.original_name,
+        kind=job.kind,
+        groups=options.group_ids,
+        update=options.update,
+    )
     language = translation.get_language()  # the uploader's, for the report
     transaction.on_commit(lambda: contacts_import_task.delay(job.pk, language=language))
     return job

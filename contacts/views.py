@@ -1,5 +1,8 @@
 """Contact book pages. Thin: forms in, one service or selector call, a template out."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
@@ -27,6 +30,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audit, audit_filters
+from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from contacts import exporting, numbering_jobs, selectors, services
 from contacts.filters import ContactFilterSet
@@ -213,12 +218,21 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
         request.GET.get("format", "csv"), exporting.FORMATS["csv"]
     )
     contacts = selectors.contact_list(filters=request.GET)
-    return export_response(contacts, fmt=fmt)
+    return export_response(contacts, fmt=fmt, filters=request.GET)
 
 
-def export_response(contacts, *, fmt: exporting.ExportFormat) -> HttpResponse:
-    """A download of the contacts; shared with the admin and the API."""
+def export_response(
+    contacts, *, fmt: exporting.ExportFormat, filters: Mapping[str, Any] | None = None
+) -> HttpResponse:
+    """A download of the contacts; shared with the admin and the API. The audit log
+    records who took it, in what format, under which filters."""
     name = f"contacts-{timezone.localdate().isoformat()}.{fmt.extension}"
+    audit(
+        AuditEvent.Action.EXPORTED,
+        object_repr=name,
+        format=fmt.key,
+        filters=audit_filters(filters or {}),
+    )
     custom_fields = list(CustomField.objects.all())
     response = StreamingHttpResponse(
         exporting.stream_export(contacts, fmt=fmt, custom_fields=custom_fields),

@@ -1,0 +1,104 @@
+"""How the audit log reads: object types and details in the reader's language.
+
+Events store what code knows (a model label, field names, detail keys); the page turns
+them into words: "Рассылка" for campaigns.Campaign, "текст, начало" for the fields a
+change touched, "Получатели: 3" for a launch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.audit_signals import AUDITED
+
+# What `audit(..., **details)` callers pass, by key; an unknown key shows as it is.
+DETAIL_LABELS = {
+    "fields": gettext_lazy("Changed fields"),
+    "recipients": gettext_lazy("Recipients"),
+    "estimated_cost": gettext_lazy("Estimated cost"),
+    "start_at": gettext_lazy("Start"),
+    "withdrawn": gettext_lazy("Withdrawn before sending"),
+    "at_gateway": gettext_lazy("Withdrawn at the gateway"),
+    "phones": gettext_lazy("Numbers"),
+    "format": gettext_lazy("Format"),
+    "filters": gettext_lazy("Filters"),
+    "kind": gettext_lazy("Import of"),
+    "groups": gettext_lazy("Into groups"),
+    "update": gettext_lazy("Update existing contacts"),
+}
+
+
+def _model(label: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_type_label(label: str) -> str:
+    """ "Рассылка" for "campaigns.Campaign"; the label itself for a model gone since."""
+    model = _model(label)
+    return capfirst(model._meta.verbose_name) if model else label
+
+
+def object_type_choices() -> list[tuple[str, str]]:
+    """The types the log records events of, by name."""
+    labels = {*AUDITED, settings.AUTH_USER_MODEL, "contacts.ImportJob"}
+    return sorted(((lb, object_type_label(lb)) for lb in labels), key=lambda c: c[1])
+
+
+def _field_names(model: type[models.Model] | None, names: list[str]) -> str:
+    words = []
+    for name in names:
+        try:
+            field = model._meta.get_field(name.removesuffix("_id")) if model else None
+        except FieldDoesNotExist:
+            field = None
+        words.append(str(field.verbose_name) if field is not None else name)
+    return ", ".join(words)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value) or "—"
+    return str(value)
+
+
+def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | None:
+    """The label of `value` when `key` names a field of the object with choices, such
+    as an import's kind: "Стоп-лист" for "stoplist"."""
+    if not isinstance(value, str | int):
+        return None
+    try:
+        field = model._meta.get_field(key) if model else None
+    except FieldDoesNotExist:
+        return None
+    labels = dict(field.flatchoices) if field is not None and field.choices else {}
+    return str(labels[value]) if value in labels else None
+
+
+def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs of an event's details; unset values left out."""
+    model = _model(object_type)
+    lines = []
+    for key, value in (details or {}).items():
+        if value is None or value == [] or value == {}:
+            continue
+        if key == "fields" and isinstance(value, list):
+            text = _field_names(model, value)
+        else:
+            text = _choice(model, key, value) or _value(value)
+        lines.append((str(DETAIL_LABELS.get(key, key)), text))
+    return lines
