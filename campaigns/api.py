@@ -63,6 +63,9 @@ class CampaignIn(Schema):
     viber_button_url: str | None = None
     viber_image_url: str | None = None
     voice_options: VoiceOptionsSchema | None = None
+    to_whole_book: bool | None = Field(
+        None, description="Every contact in the book; include_groups is then ignored"
+    )
     include_groups: list[int] | None = None
     exclude_groups: list[int] | None = None
     extra_numbers: str | None = None
@@ -103,6 +106,7 @@ class CampaignOut(Schema):
     viber_button_url: str
     viber_image_url: str
     voice_options: dict[str, Any]
+    to_whole_book: bool
     include_groups: list[int]
     exclude_groups: list[int]
     extra_numbers: str

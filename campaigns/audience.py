@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
@@ -33,12 +34,14 @@ class GroupChoice:
 
     include: tuple[int, ...]
     exclude: tuple[int, ...] = ()
+    whole_book: bool = False  # every contact; `include` is then not consulted
 
     @classmethod
     def of(cls, campaign: Campaign) -> GroupChoice:
         return cls(
             include=tuple(campaign.include_groups.values_list("id", flat=True)),
             exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
+            whole_book=campaign.to_whole_book,
         )
 
 
@@ -84,13 +87,13 @@ def audience_contacts(
     *,
     id_range: tuple[int, int] | None = None,
 ) -> QuerySet[Contact]:
-    """Contacts in the included groups and in none of the excluded ones (stop list
-    kept); `groups` instead of the saved ones for a composer's unsaved choice;
-    `id_range` (from, to) for the contacts with ids from <= id < to."""
+    """Contacts in the included groups (or the whole book) and in none of the excluded
+    ones (stop list kept); `groups` instead of the saved ones for a composer's unsaved
+    choice; `id_range` (from, to) for the contacts with ids from <= id < to."""
     if groups is None:
         groups = GroupChoice.of(campaign)
     include, exclude = list(groups.include), list(groups.exclude)
-    if not include:
+    if not include and not groups.whole_book:
         return Contact.objects.none()
     members = GroupMembership.objects.filter(contact=OuterRef("pk"))
     queryset = Contact.objects.all()
@@ -100,7 +103,8 @@ def audience_contacts(
         low, high = id_range
         members = members.filter(contact_id__gte=low, contact_id__lt=high)
         queryset = queryset.filter(id__gte=low, id__lt=high)
-    queryset = queryset.filter(Exists(members.filter(group_id__in=include)))
+    if not groups.whole_book:
+        queryset = queryset.filter(Exists(members.filter(group_id__in=include)))
     if exclude:
         queryset = queryset.exclude(Exists(members.filter(group_id__in=exclude)))
     return queryset
@@ -118,6 +122,17 @@ def audience_members(
         return set()
     members = audience_contacts(campaign, groups).filter(phone__in=phones)
     return set(members.values_list("phone", flat=True))
+
+
+def audience_summary(campaign: Campaign) -> dict[str, Any]:
+    """Who the campaign goes to, for its page: group names and how many numbers were
+    pasted, as written (counted without parsing them: there may be thousands)."""
+    pasted = campaign.extra_numbers.replace(";", ",").replace("\n", ",").split(",")
+    return {
+        "include_groups": [g.name for g in campaign.include_groups.order_by("name")],
+        "exclude_groups": [g.name for g in campaign.exclude_groups.order_by("name")],
+        "extra_count": sum(1 for raw in pasted if raw.strip()),
+    }
 
 
 def failures_to_resend(campaign_id: int) -> QuerySet[Message]:
@@ -153,10 +168,12 @@ def is_stopped_q(field_name: str = "phone") -> Exists:
 def require_audience(campaign: Campaign) -> None:
     """Raise when the campaign has nobody to send to at all."""
     if (
-        not campaign.include_groups.exists()
+        not campaign.to_whole_book
+        and not campaign.include_groups.exists()
         and not campaign.extra_numbers.strip()
         and campaign.parent_id is None
     ):
         raise ApplicationError(
-            _("Choose at least one group or paste numbers."), where="include_groups"
+            _("Choose the whole contact book, at least one group, or paste numbers."),
+            where="include_groups",
         )

@@ -97,7 +97,8 @@ class CampaignForm(forms.ModelForm):
         fields = [
             "name", "account", "sender", "channel", "text", "viber_text",
             "viber_button_text", "viber_button_url", "viber_image_url",
-            "include_groups", "exclude_groups", "extra_numbers", "time_zone",
+            "to_whole_book", "include_groups", "exclude_groups", "extra_numbers",
+            "time_zone",
             "respect_quiet_hours", "window_start", "window_end", "validity_hours",
             "translit", "spread_hours",
         ]  # fmt: skip
@@ -273,6 +274,9 @@ class CampaignForm(forms.ModelForm):
             self._check_account_choices(account, data)
         self._check_viber(data)
         self._check_window(data)
+        if data.get("to_whole_book"):
+            # Groups picked before ticking the whole book would only mislead later.
+            data["include_groups"] = ContactGroup.objects.none()
         data["start_at"] = self._start_at(data)
         return data
 

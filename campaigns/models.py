@@ -64,6 +64,15 @@ class Campaign(models.Model):
     viber_button_url = models.URLField(_("Viber button link"), blank=True)
     viber_image_url = models.URLField(_("Viber image link"), blank=True)
     voice_options = models.JSONField(_("voice settings"), default=dict, blank=True)
+    # Everyone in the book (the stop list and exclude_groups still apply): a book
+    # imported without groups can be messaged without first grouping it whole.
+    to_whole_book = models.BooleanField(
+        _("send to the whole contact book"),
+        default=False,
+        help_text=_(
+            "Every contact but those on the stop list and in the groups left out."
+        ),
+    )
     include_groups = models.ManyToManyField(
         ContactGroup, related_name="+", blank=True, verbose_name=_("send to groups")
     )

@@ -24,7 +24,7 @@ from django.views.generic import CreateView, UpdateView
 
 from accounts.permissions import PermissionRequired
 from campaigns import services
-from campaigns.audience import GroupChoice
+from campaigns.audience import GroupChoice, audience_summary
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
     VIBER_CHANNELS,
@@ -204,6 +204,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, campaign)
     context["in_doubt"] = campaign_in_doubt(campaign=campaign)[:200]
     context["test_form"] = TestSendForm()
+    context.update(audience_summary(campaign))
     return render(request, "campaigns/campaign_detail.html", context)
 
 
@@ -265,6 +266,7 @@ def campaign_compose_preview(
         groups = GroupChoice(
             include=tuple(g.pk for g in form.cleaned_data["include_groups"]),
             exclude=tuple(g.pk for g in form.cleaned_data["exclude_groups"]),
+            whole_book=form.cleaned_data["to_whole_book"],
         )
         context["campaign"] = campaign
         try:

@@ -1,8 +1,8 @@
 /*
- * Campaign pages: placeholder buttons, fields shown per channel and start mode, the
- * live counter following the chosen account and the previewed audience, and
- * confirmations for destructive buttons. Delegated from the document so parts
- * swapped in by htmx keep working; no inline scripts (strict CSP).
+ * Campaign pages: placeholder buttons, fields shown per channel, start mode and
+ * audience, the live counter following the chosen account and the previewed
+ * audience, and confirmations for destructive buttons. Delegated from the document
+ * so parts swapped in by htmx keep working; no inline scripts (strict CSP).
  */
 (function () {
   "use strict";
@@ -33,6 +33,14 @@
     });
   }
 
+  // The whole book makes the groups to send to moot; the server ignores them too.
+  function showIncludeGroups(root) {
+    var whole = root.querySelector('input[name="to_whole_book"]');
+    root.querySelectorAll("[data-include-groups]").forEach(function (el) {
+      el.hidden = !!(whole && whole.checked);
+    });
+  }
+
   function followAccount(form) {
     var account = form.querySelector('select[name="account"]');
     var counter = document.querySelector("[data-segment-counter]");
@@ -59,6 +67,7 @@
     if (!form) return;
     if (event.target.matches(".js-campaign-channel")) showForChannel(form);
     if (event.target.name === "start_mode") showStartAt(form);
+    if (event.target.name === "to_whole_book") showIncludeGroups(form);
     if (event.target.name === "account") followAccount(form);
   });
 
@@ -83,6 +92,7 @@
     if (!form) return;
     showForChannel(form);
     showStartAt(form);
+    showIncludeGroups(form);
     followAccount(form);
   });
 })();

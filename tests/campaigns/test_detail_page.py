@@ -44,7 +44,9 @@ def test_launch_says_why_it_is_disabled_without_groups(manager_client, make_camp
     assert "disabled" in launch_button(body)
     assert "data-launch-refusal" in form
     # The service's own words, the ones the API and a refused launch give.
-    assert "Choose at least one group or paste numbers." in form
+    assert (
+        "Choose the whole contact book, at least one group, or paste numbers." in form
+    )
 
 
 def test_launch_says_why_when_the_same_group_is_included_and_excluded(
@@ -81,7 +83,10 @@ def test_the_reason_is_translated(manager_client, make_campaign, settings):
 
     body = manager_client.get(url("preview", campaign)).content.decode()
 
-    assert "Выберите хотя бы одну группу или вставьте номера." in launch_form(body)
+    assert (
+        "Выберите всю книгу контактов, хотя бы одну группу или вставьте номера."
+        in launch_form(body)
+    )
 
 
 # Launch confirmation -------------------------------------------------------------

@@ -593,7 +593,10 @@ def test_launch_of_an_empty_audience_names_the_problem(manager_client, make_camp
 
     response = manager_client.post(url("launch", campaign), follow=True)
 
-    assert "Choose at least one group or paste numbers" in response.content.decode()
+    assert (
+        "Choose the whole contact book, at least one group, or paste numbers"
+        in response.content.decode()
+    )
 
 
 def test_pause_and_resume(manager_client, make_campaign):

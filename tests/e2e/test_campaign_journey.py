@@ -239,3 +239,24 @@ def test_a_draft_sent_back_with_an_error_previews_what_the_form_holds(
     live = page.locator("#campaign-preview [data-preview-live]")
     expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE) + 1))
     browser_problems.assert_none("on the composer sent back")
+
+
+def test_the_whole_book_hides_the_groups_to_send_to_and_counts_everyone(
+    admin_page, gateway_account, audience, browser_problems
+):
+    Contact.objects.create(phone="+79120003001", first_name="Без группы")
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.fill("#id_text", "Hello {first_name}")
+    groups = page.locator("[data-include-groups]")
+    expect(groups).to_be_visible()
+
+    page.check("#id_to_whole_book")
+
+    expect(groups).to_be_hidden()
+    live = page.locator("#campaign-preview [data-preview-live]")
+    # The group's members and the contact in no group.
+    expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE) + 1))
+    page.uncheck("#id_to_whole_book")
+    expect(groups).to_be_visible()
+    browser_problems.assert_none("on the composer with the whole book")
