@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Q
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from contacts.filters import search_contacts
 from contacts.models import Contact, StopListEntry
 from contacts.phone_search import looks_like_phone, phone_query
@@ -138,3 +139,6 @@ def test_admin_stop_list_search_and_removal(superuser_client):
     assert response.status_code == 200
     assert set(StopListEntry.objects.values_list("phone", flat=True)) == {OTHER}
     assert str(list(response.context["messages"])[0]).startswith("2 ")
+    # Each number taken off is in the audit log, as when taken off one at a time.
+    removed = AuditEvent.objects.filter(action="unstop_listed")
+    assert set(removed.values_list("object_repr", flat=True)) == {IVAN, ANNA}
