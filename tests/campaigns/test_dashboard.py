@@ -67,7 +67,8 @@ def test_balances_with_when_they_were_read(viewer_client, account):
     response = viewer_client.get("/")
     content = response.content.decode()
     assert list(response.context["balances"]) == [account]
-    assert "1234,50" in content or "1234.50" in content
+    # Grouped as Russian writes money: a no-break space between thousands.
+    assert "1\xa0234,50 RUB" in content
     with translation.override(response["Content-Language"]):
         assert timesince(account.balance_checked_at) in content
 

@@ -100,3 +100,22 @@ def test_russian_words_agree_with_what_they_describe():
             translation.pgettext("import: rows that became new records", "Created")
             == "Создано"
         )
+
+
+def test_large_counts_and_sums_are_grouped_as_the_reader_writes_them(
+    manager_client, manager_user
+):
+    from contacts.models import ImportJob
+
+    job = ImportJob.objects.create(
+        original_name="book.csv",
+        status=ImportJob.Status.DONE,
+        created_by=manager_user,
+        report={"rows": 1050000, "created": 1000000, "invalid": 50000},
+    )
+    url = reverse("contacts:import_detail", args=[job.pk])
+    russian = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    english = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<td>1\xa0050\xa0000</td>" in russian
+    assert "<td>50\xa0000</td>" in russian
+    assert "<td>1,050,000</td>" in english
