@@ -119,3 +119,13 @@ def test_large_counts_and_sums_are_grouped_as_the_reader_writes_them(
     assert "<td>1\xa0050\xa0000</td>" in russian
     assert "<td>50\xa0000</td>" in russian
     assert "<td>1,050,000</td>" in english
+
+
+def test_the_book_size_is_grouped_and_agrees_with_its_number(manager_client):
+    from contacts.models import Contact
+
+    Contact.objects.bulk_create(Contact(phone=f"+7912{i:07d}") for i in range(1234))
+    page = manager_client.get(
+        reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    assert "в книге 1\xa0234 контакта" in page
