@@ -10,6 +10,7 @@ from campaigns.models import Campaign, Message
 from campaigns.services import campaign_preview
 from contacts.models import Contact, StopListEntry
 from tests.campaigns.test_api import API, draft_body, post
+from tests.campaigns.test_expansion import python_only  # noqa: F401 (fixture)
 from tests.campaigns.test_views import composer_data
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,12 @@ def book(make_group):
     return clients, left_out
 
 
-def test_the_whole_book_reaches_contacts_in_no_group(make_campaign, book):
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_the_whole_book_reaches_contacts_in_no_group(
+    request, make_campaign, book, path
+):
+    if path == "python":
+        request.getfixturevalue("python_only")  # SQLite's way of expanding
     clients, left_out = book
     campaign = make_campaign([], to_whole_book=True)
     campaign.exclude_groups.set([left_out])
