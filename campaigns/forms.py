@@ -342,8 +342,9 @@ class CampaignForm(forms.ModelForm):
             self.add_error(
                 "validity_hours", _("Give at least 1 hour, or leave it empty.")
             )
-        elif longest is not None and timedelta(hours=hours) > longest:
-            # The gateway would cut a longer period silently.
+        elif longest is not None and hours > longest // timedelta(hours=1):
+            # The gateway would cut a longer period silently. Compared in hours:
+            # timedelta() of a typed 10**20 hours overflowed.
             self.add_error(
                 "validity_hours",
                 _("%(gateway)s keeps a message for at most %(max)d hours.")

@@ -227,6 +227,8 @@ def test_many_garbage_lines_are_summed_up(account):
         ("websms", "25", "WEBSMS keeps a message for at most 24 hours."),
         ("webcom", "72", None),
         ("smsc", "0", "Give at least 1 hour, or leave it empty."),
+        # Typed past any timedelta: an answer, not an OverflowError.
+        ("smsc", "99999999999999999999", "SMSC keeps a message for at most 24 hours."),
     ],
 )
 def test_validity_is_refused_beyond_what_the_gateway_keeps(kind, hours, error):
