@@ -1,10 +1,10 @@
 import django_filters
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit_display import object_type_choices
 from accounts.models import AuditEvent
+from smsportal.form_style import style_fields
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -30,10 +30,4 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            for widget in getattr(field.widget, "widgets", [field.widget]):
-                widget.attrs["class"] = (
-                    "form-select form-select-sm"
-                    if isinstance(widget, forms.Select)
-                    else "form-control form-control-sm"
-                )
+        style_fields(self.form.fields)

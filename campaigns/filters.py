@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from providers.models import ProviderAccount
+from smsportal.form_style import style_fields
 
 
 class CampaignFilterSet(django_filters.FilterSet):
@@ -29,10 +30,4 @@ class CampaignFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            css = (
-                "form-select"
-                if isinstance(field.widget, forms.Select)
-                else "form-control"
-            )
-            field.widget.attrs.setdefault("class", f"{css} {css}-sm")
+        style_fields(self.form.fields)

@@ -10,16 +10,8 @@ from campaigns.models import Message, Reply
 from contacts.phone_search import phone_query
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
+from smsportal.form_style import style_fields
 from smsportal.lib.textcheck import without_nul
-
-
-def _bootstrap(filterset: django_filters.FilterSet) -> None:
-    for field in filterset.form.fields.values():
-        field.widget.attrs["class"] = (
-            "form-select form-select-sm"
-            if isinstance(field.widget, forms.Select)
-            else "form-control form-control-sm"
-        )
 
 
 class MessageFilterSet(django_filters.FilterSet):
@@ -38,7 +30,7 @@ class MessageFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        _bootstrap(self)
+        style_fields(self.form.fields)
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(phone_query(value))
@@ -71,7 +63,7 @@ class ReplyFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        _bootstrap(self)
+        style_fields(self.form.fields)
 
     def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "unread":

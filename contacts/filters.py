@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from contacts.phone_search import looks_like_phone, phone_query
+from smsportal.form_style import style_fields
 from smsportal.lib.textcheck import without_nul
 
 
@@ -55,14 +56,7 @@ class ContactFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            widget = field.widget
-            for sub in getattr(widget, "widgets", [widget]):
-                sub.attrs["class"] = (
-                    "form-select form-select-sm"
-                    if isinstance(sub, forms.Select)
-                    else "form-control form-control-sm"
-                )
+        style_fields(self.form.fields)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search_contacts(queryset, value)

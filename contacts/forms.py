@@ -9,6 +9,7 @@ from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
 from contacts.services import TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
+from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
 
 TIME_ZONE_BLANK = _("By the number (none for a mobile)")
@@ -26,21 +27,6 @@ DELIMITER_LABELS = {
     ";": _("Semicolon"),
     "tab": _("Tab"),
 }
-
-
-def style_fields(fields: dict[str, forms.Field]) -> None:
-    """Bootstrap classes on the widgets, so templates can render fields as they are."""
-    for field in fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple):
-            continue
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select form-select-sm"
-        else:
-            css = "form-control form-control-sm"
-        widget.attrs["class"] = css
 
 
 class StyledForm(forms.Form):
