@@ -331,6 +331,23 @@ def stoplist(
     return {"items": items, "next_cursor": next_cursor}
 
 
+@router.get("/stoplist/export")
+def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> Any:
+    """The stop list as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
+    from contacts.views import stoplist_export_response
+
+    require_perm(request, "contacts.view_stoplistentry")
+    if format not in exporting.FORMATS:
+        raise HttpError(
+            400,
+            _("format must be one of %(formats)s")
+            % {"formats": ", ".join(exporting.FORMATS)},
+        )
+    return stoplist_export_response(
+        search=q, fmt=exporting.FORMATS[format], filters={"q": q}
+    )
+
+
 @router.post("/stoplist", response={201: StopListOut})
 def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
     require_perm(request, "contacts.add_stoplistentry")

@@ -114,14 +114,23 @@ def stream_csv(
     queryset: QuerySet, *, custom_fields: Sequence[CustomField], fmt: ExportFormat
 ) -> Iterator[bytes]:
     """The CSV file as byte chunks, for a StreamingHttpResponse or a file."""
+    return csv_chunks(
+        export_headers(custom_fields), export_rows(queryset, custom_fields), fmt=fmt
+    )
+
+
+def csv_chunks(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, fmt: ExportFormat
+) -> Iterator[bytes]:
+    """Any table as CSV byte chunks in `fmt`, formulas neutralised."""
     writer = csv.writer(_Echo(), delimiter=fmt.delimiter)
     encoding = fmt.encoding
     # cp1251 has no emoji and the like; they become "?" rather than stopping the export.
-    yield writer.writerow(
-        [neutralize(h) for h in export_headers(custom_fields)]
-    ).encode(encoding, errors="replace")
+    yield writer.writerow([neutralize(h) for h in headers]).encode(
+        encoding, errors="replace"
+    )
     batch: list[str] = []
-    for row in export_rows(queryset, custom_fields):
+    for row in rows:
         batch.append(writer.writerow([_text(v, fmt) for v in row]))
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch).encode(encoding.replace("-sig", ""), errors="replace")
@@ -134,10 +143,21 @@ def stream_xlsx(
     queryset: QuerySet, *, custom_fields: Sequence[CustomField]
 ) -> Iterator[bytes]:
     """The XLSX workbook as byte chunks, written row by row as the rows are read."""
-    return xlsx_stream.stream_xlsx(
+    return xlsx_chunks(
         _("Contacts"),
-        [neutralize(h) for h in export_headers(custom_fields)],
-        ([_xlsx_cell(v) for v in row] for row in export_rows(queryset, custom_fields)),
+        export_headers(custom_fields),
+        export_rows(queryset, custom_fields),
+    )
+
+
+def xlsx_chunks(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]
+) -> Iterator[bytes]:
+    """Any table as a streamed XLSX workbook, formulas neutralised."""
+    return xlsx_stream.stream_xlsx(
+        title,
+        [neutralize(h) for h in headers],
+        ([_xlsx_cell(v) for v in row] for row in rows),
     )
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("groups/<int:pk>/delete/", views.group_delete, name="group_delete"),
     path("stop-list/", views.stoplist, name="stoplist"),
     path("stop-list/remove/", views.stoplist_remove, name="stoplist_remove"),
+    path("stop-list/export/", views.stoplist_export, name="stoplist_export"),
     path(
         "stop-list/import/",
         views.import_upload,
