@@ -7,20 +7,21 @@ from datetime import datetime, tzinfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from contacts.exporting import ExportFormat, csv_chunks, xlsx_chunks
-from contacts.importing.fields import STOPLIST_FIELDS
 from contacts.models import StopListEntry
+
+COLUMNS = ("phone", "reason", "source", "created_at", "created_by")
 
 
 def stoplist_headers() -> list[str]:
+    """The stop-list page's column names ("Телефон", "Причина" are also what the
+    importer recognises)."""
     return [
-        str(STOPLIST_FIELDS["phone"]),
-        str(STOPLIST_FIELDS["reason"]),
-        _("Source"),
-        _("Added"),
-        _("Added by"),
+        capfirst(str(StopListEntry._meta.get_field(name).verbose_name))
+        for name in COLUMNS
     ]
 
 

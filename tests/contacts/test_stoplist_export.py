@@ -43,7 +43,7 @@ def test_csv_for_russian_excel(manager_client, stop_list, settings):
     settings.TIME_ZONE = "Europe/Moscow"
     text = download(manager_client, format="csv-1251").decode("cp1251")
     lines = text.splitlines()
-    assert lines[0] == "Телефон;Причина;Источник;Дата добавления;Кем добавлен"
+    assert lines[0] == "Телефон;Причина;Источник;Добавлен;Кто добавил"
     # A reason Excel would run as a formula gets its apostrophe; Moscow time.
     assert lines[1] == (
         '+79123456789;"\'=жалоба; «стоп»";Добавлен вручную;2026-03-08 09:30:00;'
