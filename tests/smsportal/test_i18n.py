@@ -95,6 +95,9 @@ def test_russian_words_agree_with_what_they_describe():
         # A campaign (рассылка) is feminine, a contact masculine, a count of new rows
         # neuter: one English "Created", three Russian words.
         assert translation.pgettext("campaign", "Created") == "Создана"
+        from campaigns.tables import CampaignTable
+
+        assert str(CampaignTable.base_columns["created_at"].verbose_name) == "Создана"
         assert translation.gettext("Created") == "Создан"
         assert (
             translation.pgettext("import: rows that became new records", "Created")
