@@ -35,7 +35,7 @@ def stoplist_rows(
         "phone", "reason", "source", "created_at", "created_by__username"
     )
     for phone, reason, source, created_at, username in values.iterator(2000):
-        local = created_at.astimezone(zone).replace(tzinfo=None)
+        local = created_at.astimezone(zone).replace(tzinfo=None, microsecond=0)
         added: datetime | str = local.isoformat(" ", "seconds") if as_text else local
         yield [phone, reason, str(sources.get(source, source)), added, username or ""]
 
