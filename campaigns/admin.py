@@ -54,8 +54,14 @@ class CampaignAdmin(admin.ModelAdmin):
             kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def _shown_read_only(self, request: HttpRequest, obj: Campaign | None) -> bool:
+        """Launched campaigns, and any campaign for a user who may only view: shown
+        field by field, without the composer form (whose fields a read-only page
+        leaves out: building it failed with KeyError for a Viewer on a draft)."""
+        return obj is not None and not self.has_change_permission(request, obj)
+
     def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list:
-        if obj is not None and not obj.is_editable:
+        if self._shown_read_only(request, obj):
             shown = {"pause_reason": "pause_message"}  # translated for the reader
             return [
                 shown.get(f.name, f.name)
@@ -77,8 +83,7 @@ class CampaignAdmin(admin.ModelAdmin):
         ]
 
     def get_form(self, request: HttpRequest, obj: Campaign | None = None, **kwargs):
-        # Read-only pages of launched campaigns need no composer form.
-        if obj is not None and not obj.is_editable:
+        if self._shown_read_only(request, obj):
             kwargs["form"] = admin.ModelAdmin.form
         return super().get_form(request, obj, **kwargs)
 

@@ -87,6 +87,21 @@ def test_launched_campaign_is_read_only(manager_client, make_campaign, account):
     assert campaign.name == "Test campaign"
 
 
+def test_a_viewer_sees_a_draft_read_only(viewer_client, make_campaign, account):
+    # The composer form was built for a page that shows no field to edit: KeyError.
+    campaign = make_campaign(name="Viewer's look")
+    change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    page = viewer_client.get(change_url)
+    viewer_client.post(change_url, admin_data(account, name="Changed"))
+
+    assert page.status_code == 200
+    assert "Viewer&#x27;s look" in page.content.decode()
+    assert 'name="name"' not in page.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.name == "Viewer's look"
+
+
 def test_actions_pause_resume_and_cancel_through_services(
     manager_client, make_campaign
 ):
