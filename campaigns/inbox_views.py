@@ -7,20 +7,26 @@ from django_tables2.paginators import LazyPaginator
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.audit import audit, audit_filters
+from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from campaigns.inbox import incoming_fetch
+from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import MAX_REPLY_LENGTH, replies_mark, reply_send
 from campaigns.models import Reply
 from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable
+from contacts import exporting
 from providers.base import Capability
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -58,6 +64,27 @@ class InboxView(PermissionRequired, SingleTableMixin, FilterView):
         context["unread"] = unread_replies_count()
         context["query"] = self.request.GET.urlencode()
         return context
+
+
+@permission_required("campaigns.view_campaign", raise_exception=True)
+def inbox_export(request: HttpRequest) -> HttpResponse:
+    """The replies under the inbox's filters as CSV or XLSX, streamed; audited."""
+    fmt = exporting.FORMATS.get(
+        request.GET.get("format", "csv"), exporting.FORMATS["csv"]
+    )
+    replies = ReplyFilterSet(request.GET, queryset=reply_list()).qs
+    name = f"inbox-{timezone.localdate().isoformat()}.{fmt.extension}"
+    audit(
+        AuditEvent.Action.EXPORTED,
+        object_repr=name,
+        format=fmt.key,
+        filters=audit_filters(request.GET),
+    )
+    response = StreamingHttpResponse(
+        stream_inbox_export(replies, fmt=fmt), content_type=fmt.content_type
+    )
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 @permission_required("campaigns.view_campaign", raise_exception=True)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
     path("inbox/mark/", inbox_views.inbox_mark, name="inbox_mark"),
     path("inbox/fetch/", inbox_views.inbox_fetch, name="inbox_fetch"),
+    path("inbox/export/", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/<int:pk>/", inbox_views.reply_detail, name="reply"),
     path("inbox/<int:pk>/answer/", inbox_views.reply_answer, name="reply_answer"),
     path("stop-list-sync/", report_views.stoplist_sync_page, name="stoplist_sync"),
