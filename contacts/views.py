@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -371,11 +371,7 @@ def stoplist(request: HttpRequest) -> HttpResponse:
             "table": table,
             "form": form,
             "search": search,
-            "export_formats": [
-                ("csv", _("CSV (UTF-8, for Excel)")),
-                ("csv-1251", _("CSV (Windows-1251, semicolons)")),
-                ("xlsx", _("Excel (.xlsx)")),
-            ],
+            "export_query": urlencode({"q": search}) if search else "",
         },
     )
 
