@@ -44,10 +44,11 @@
   }
 
   function formatMoney(amount, currency) {
-    // As the server writes money beside it (floatformat:2 and the code): "14,00 RUB",
-    // not "14,00 ₽" in the counter and "14,00 RUB" in the preview next to it.
-    var plain = { minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: false };
-    return new Intl.NumberFormat(locale(), plain).format(amount) + " " + currency;
+    // As the server writes money beside it (floatformat:"2g" and the code):
+    // "1 234,00 RUB", not "1 234,00 ₽" in the counter and "1 234,00 RUB" in the
+    // preview next to it.
+    var money = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+    return new Intl.NumberFormat(locale(), money).format(amount) + " " + currency;
   }
 
   function renderNonGsm(root, chars) {
