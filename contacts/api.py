@@ -239,6 +239,17 @@ def _contact(pk: int) -> Contact:
     )
 
 
+def _export_format(key: str) -> exporting.ExportFormat:
+    """The download format `key` names; 400 naming the ones there are."""
+    if key not in exporting.FORMATS:
+        raise HttpError(
+            400,
+            _("format must be one of %(formats)s")
+            % {"formats": ", ".join(exporting.FORMATS)},
+        )
+    return exporting.FORMATS[key]
+
+
 @router.get("/contacts/export")
 def contact_export(
     request: HttpRequest,
@@ -250,16 +261,10 @@ def contact_export(
     from contacts.views import export_response
 
     require_perm(request, "contacts.view_contact")
-    if format not in exporting.FORMATS:
-        raise HttpError(
-            400,
-            _("format must be one of %(formats)s")
-            % {"formats": ", ".join(exporting.FORMATS)},
-        )
     filters = {k: v for k, v in {"group": group, "q": q}.items() if v is not None}
     return export_response(
         selectors.contact_list(filters=filters),
-        fmt=exporting.FORMATS[format],
+        fmt=_export_format(format),
         filters=filters,
     )
 
@@ -337,14 +342,8 @@ def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> 
     from contacts.views import stoplist_export_response
 
     require_perm(request, "contacts.view_stoplistentry")
-    if format not in exporting.FORMATS:
-        raise HttpError(
-            400,
-            _("format must be one of %(formats)s")
-            % {"formats": ", ".join(exporting.FORMATS)},
-        )
     return stoplist_export_response(
-        search=q, fmt=exporting.FORMATS[format], filters={"q": q}
+        search=q, fmt=_export_format(format), filters={"q": q}
     )
 
 
