@@ -2,14 +2,12 @@
 through in a spreadsheet or hand to whoever answers them."""
 
 from collections.abc import Iterator
-from datetime import datetime, tzinfo
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Reply
-from contacts.exporting import ExportFormat, csv_chunks, xlsx_chunks
+from contacts.exporting import ExportFormat, table_export
 
 
 def inbox_headers() -> list[str]:
@@ -26,11 +24,8 @@ def inbox_headers() -> list[str]:
     ]
 
 
-def inbox_rows(
-    replies: QuerySet[Reply], *, zone: tzinfo, as_text: bool
-) -> Iterator[list[object]]:
-    """One row per reply, newest first; the time in `zone` (text for CSV, a naive
-    datetime for Excel, which has no time zones)."""
+def inbox_rows(replies: QuerySet[Reply]) -> Iterator[list[object]]:
+    """One row per reply, newest first."""
     yes, no = _("yes"), _("no")
     values = replies.order_by("-received_at", "-id").values_list(
         "received_at", "phone", "contact__last_name", "contact__first_name",
@@ -39,11 +34,9 @@ def inbox_rows(
     )  # fmt: skip
     for row in values.iterator(2000):
         received, phone, last, first, middle, text, account, campaign, stop, read = row
-        local = received.astimezone(zone).replace(tzinfo=None, microsecond=0)
-        when: datetime | str = local.isoformat(" ", "seconds") if as_text else local
         name = " ".join(part for part in (last, first, middle) if part)
         yield [
-            when, phone, name, text, account, campaign or "",
+            received, phone, name, text, account, campaign or "",
             yes if stop else no, yes if read else no,
         ]  # fmt: skip
 
@@ -52,10 +45,4 @@ def stream_inbox_export(
     replies: QuerySet[Reply], *, fmt: ExportFormat
 ) -> Iterator[bytes]:
     """The export in `fmt` as byte chunks; times in the current time zone."""
-    zone = timezone.get_current_timezone()
-    if fmt.key == "xlsx":
-        rows = inbox_rows(replies, zone=zone, as_text=False)
-        return xlsx_chunks(_("Inbox"), inbox_headers(), rows)
-    return csv_chunks(
-        inbox_headers(), inbox_rows(replies, zone=zone, as_text=True), fmt=fmt
-    )
+    return table_export(_("Inbox"), inbox_headers(), inbox_rows(replies), fmt=fmt)

@@ -13,11 +13,12 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import IO
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import CONTACT_FIELDS
@@ -93,10 +94,12 @@ def export_rows(
         yield cells + [(attributes or {}).get(key) for key in keys]
 
 
-def _text(value: object, fmt: ExportFormat) -> str:
+def _text(value: object, fmt: ExportFormat, zone: tzinfo) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
+        if isinstance(value, datetime):
+            return _local(value, zone).isoformat(" ", "seconds")
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -105,24 +108,50 @@ def _text(value: object, fmt: ExportFormat) -> str:
     return neutralize(str(value))
 
 
+def _xlsx_cell(value: object, zone: tzinfo) -> object:
+    if isinstance(value, datetime):
+        return _local(value, zone)  # Excel has no time zones: local, no offset
+    if value is None or isinstance(value, date | int | float):
+        return value
+    return neutralize(str(value))
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    """An aware time as the reader's clock shows it, to the second."""
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
-def stream_csv(
-    queryset: QuerySet, *, custom_fields: Sequence[CustomField], fmt: ExportFormat
+def table_export(
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    fmt: ExportFormat,
 ) -> Iterator[bytes]:
-    """The CSV file as byte chunks, for a StreamingHttpResponse or a file."""
-    return csv_chunks(
-        export_headers(custom_fields), export_rows(queryset, custom_fields), fmt=fmt
-    )
+    """Any table as byte chunks in `fmt`, streamed as the rows are read: formulas
+    neutralised, aware times in the current time zone (the zone looked up once)."""
+    zone = timezone.get_current_timezone()
+    if fmt.key == "xlsx":
+        return xlsx_stream.stream_xlsx(
+            title,
+            [neutralize(h) for h in headers],
+            ([_xlsx_cell(v, zone) for v in row] for row in rows),
+        )
+    return _csv_chunks(headers, rows, fmt=fmt, zone=zone)
 
 
-def csv_chunks(
-    headers: Sequence[str], rows: Iterable[Sequence[object]], *, fmt: ExportFormat
+def _csv_chunks(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    fmt: ExportFormat,
+    zone: tzinfo,
 ) -> Iterator[bytes]:
-    """Any table as CSV byte chunks in `fmt`, formulas neutralised."""
     writer = csv.writer(_Echo(), delimiter=fmt.delimiter)
     encoding = fmt.encoding
     # cp1251 has no emoji and the like; they become "?" rather than stopping the export.
@@ -131,7 +160,7 @@ def csv_chunks(
     )
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow([_text(v, fmt) for v in row]))
+        batch.append(writer.writerow([_text(v, fmt, zone) for v in row]))
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch).encode(encoding.replace("-sig", ""), errors="replace")
             batch = []
@@ -139,41 +168,16 @@ def csv_chunks(
         yield "".join(batch).encode(encoding.replace("-sig", ""), errors="replace")
 
 
-def stream_xlsx(
-    queryset: QuerySet, *, custom_fields: Sequence[CustomField]
-) -> Iterator[bytes]:
-    """The XLSX workbook as byte chunks, written row by row as the rows are read."""
-    return xlsx_chunks(
-        _("Contacts"),
-        export_headers(custom_fields),
-        export_rows(queryset, custom_fields),
-    )
-
-
-def xlsx_chunks(
-    title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]
-) -> Iterator[bytes]:
-    """Any table as a streamed XLSX workbook, formulas neutralised."""
-    return xlsx_stream.stream_xlsx(
-        title,
-        [neutralize(h) for h in headers],
-        ([_xlsx_cell(v) for v in row] for row in rows),
-    )
-
-
-def _xlsx_cell(value: object) -> object:
-    if value is None or isinstance(value, date | int | float):
-        return value
-    return neutralize(str(value))
-
-
 def stream_export(
     queryset: QuerySet, *, fmt: ExportFormat, custom_fields: Sequence[CustomField]
 ) -> Iterator[bytes]:
-    """The export in `fmt` as byte chunks (a download streams them as they come)."""
-    if fmt.key == "xlsx":
-        return stream_xlsx(queryset, custom_fields=custom_fields)
-    return stream_csv(queryset, custom_fields=custom_fields, fmt=fmt)
+    """The contacts in `fmt` as byte chunks (a download streams them as they come)."""
+    return table_export(
+        _("Contacts"),
+        export_headers(custom_fields),
+        export_rows(queryset, custom_fields),
+        fmt=fmt,
+    )
 
 
 def export_to_file(

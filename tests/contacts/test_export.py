@@ -123,3 +123,23 @@ def test_export_then_import_changes_nothing(
         3,
     )
     assert list(Contact.objects.order_by("id").values()) == before
+
+
+def test_any_table_writes_aware_times_on_the_readers_clock_to_the_second(settings):
+    import datetime as dt
+
+    settings.TIME_ZONE = "Asia/Vladivostok"
+    moment = dt.datetime(2026, 3, 8, 6, 30, 15, 987654, tzinfo=dt.UTC)
+    rows = [["+79120000001", moment, date(1990, 5, 3)]]
+
+    def export(key: str) -> bytes:
+        return b"".join(
+            exporting.table_export(
+                "T", ["phone", "at", "day"], rows, fmt=exporting.FORMATS[key]
+            )
+        )
+
+    line = export("csv").decode("utf-8-sig").splitlines()[1]
+    assert line == "+79120000001,2026-03-08 16:30:15,1990-05-03"
+    sheet = openpyxl.load_workbook(io.BytesIO(export("xlsx"))).active
+    assert list(sheet.values)[1][1] == dt.datetime(2026, 3, 8, 16, 30, 15)  # noqa: DTZ001
