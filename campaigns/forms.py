@@ -35,6 +35,7 @@ from providers.models import ProviderAccount
 from providers.registry import gateway_class
 from providers.selectors import account_capabilities
 from smsportal.exceptions import ApplicationError
+from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
@@ -199,15 +200,7 @@ class CampaignForm(forms.ModelForm):
             self.initial.setdefault(f"voice_{key}", value)
 
     def _style_widgets(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
+        style_fields(self.fields, small=False)
         self.fields["channel"].widget.attrs["class"] += " js-campaign-channel"
         self.fields["text"].widget.attrs["class"] += " font-monospace"
 

@@ -16,21 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from providers.models import ProviderAccount
 from providers.selectors import gateway_info, gateway_infos
 from providers.services import sender_name_marks
+from smsportal.form_style import style_fields
 from smsportal.lib.crypto import mask
 from smsportal.textguard import guard_fields
-
-
-def bootstrap(form: forms.BaseForm) -> None:
-    """Bootstrap 5 classes on every widget (kept beside classes already set)."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
 
 
 class SecretFieldsMixin(forms.Form):
@@ -182,7 +170,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
         self.fields["base_url"].widget.attrs["class"] = "js-gateway-base-url"
         self._secret_hints(self.instance if self.instance.pk else None)
         guard_fields(self.fields, ["default_sender"])
-        bootstrap(self)
+        style_fields(self.fields, small=False)
 
 
 class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
@@ -233,4 +221,4 @@ class SenderNameRequestForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, ["name", "comment"], multiline=["comment"])
-        bootstrap(self)
+        style_fields(self.fields, small=False)

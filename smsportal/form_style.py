@@ -5,16 +5,21 @@ from collections.abc import Mapping
 from django import forms
 
 
-def style_fields(fields: Mapping[str, forms.Field]) -> None:
-    """Small Bootstrap controls: selects, inputs (each part of a range), checkboxes."""
+def style_fields(fields: Mapping[str, forms.Field], *, small: bool = True) -> None:
+    """Bootstrap's classes on every widget (each part of a range too), put before
+    any the widget has (a js- hook, say); small controls for filters and compact
+    forms, full-size ones for the composer and the account form. Idempotent."""
     for field in fields.values():
         for widget in getattr(field.widget, "widgets", [field.widget]):
             if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
+                continue  # a list of boxes the template lays out itself
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                classes = ["form-check-input"]
             elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm"
+                classes = ["form-select", "form-select-sm"][: 2 if small else 1]
             else:
-                css = "form-control form-control-sm"
-            widget.attrs["class"] = css
+                classes = ["form-control", "form-control-sm"][: 2 if small else 1]
+            kept = [
+                c for c in widget.attrs.get("class", "").split() if c not in classes
+            ]
+            widget.attrs["class"] = " ".join(classes + kept)
