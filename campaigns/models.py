@@ -121,7 +121,10 @@ class Campaign(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A campaign (рассылка) is "создана"; the plain "created" reads "создан".
+    created_at = models.DateTimeField(
+        pgettext_lazy("campaign", "created"), default=timezone.now
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from campaigns.progress_bar import progress_bar_html
@@ -28,9 +27,6 @@ class CampaignTable(BaseTable):
     progress = tables.Column(
         verbose_name=_("Progress"), accessor=tables.A("pk"), orderable=False
     )
-    # The model's "created" is shared with contacts and reads "создан"; a campaign
-    # (рассылка) is "создана", as its page says.
-    created_at = tables.Column(verbose_name=pgettext_lazy("campaign", "Created"))
 
     class Meta(BaseTable.Meta):
         model = Campaign
