@@ -7,17 +7,14 @@ from django_tables2.paginators import LazyPaginator
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.audit import audit, audit_filters
-from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_export import stream_inbox_export
@@ -69,22 +66,14 @@ class InboxView(PermissionRequired, SingleTableMixin, FilterView):
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def inbox_export(request: HttpRequest) -> HttpResponse:
     """The replies under the inbox's filters as CSV or XLSX, streamed; audited."""
-    fmt = exporting.FORMATS.get(
-        request.GET.get("format", "csv"), exporting.FORMATS["csv"]
-    )
+    fmt = exporting.format_from(request.GET)
     replies = ReplyFilterSet(request.GET, queryset=reply_list()).qs
-    name = f"inbox-{timezone.localdate().isoformat()}.{fmt.extension}"
-    audit(
-        AuditEvent.Action.EXPORTED,
-        object_repr=name,
-        format=fmt.key,
-        filters=audit_filters(request.GET),
+    return exporting.audited_download(
+        stream_inbox_export(replies, fmt=fmt),
+        name=f"inbox-{timezone.localdate().isoformat()}",
+        fmt=fmt,
+        filters=request.GET,
     )
-    response = StreamingHttpResponse(
-        stream_inbox_export(replies, fmt=fmt), content_type=fmt.content_type
-    )
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
 
 
 @permission_required("campaigns.view_campaign", raise_exception=True)

@@ -9,15 +9,11 @@ from django.contrib.auth.decorators import permission_required
 from django.http import (
     HttpRequest,
     HttpResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.audit import audit, audit_filters
-from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from campaigns import report_export
 from campaigns.models import Campaign
@@ -35,6 +31,7 @@ from campaigns.stoplist_sync import (
     stoplist_sync,
     stoplist_sync_supported,
 )
+from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
 
 PAGE_SIZE = 25  # keeps the page within its 50 ms budget at 95th percentile
@@ -107,24 +104,17 @@ def campaign_report_live(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The campaign's messages (the table's filters apply) as CSV or XLSX."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    fmt = report_export.FORMATS.get(
-        request.GET.get("format", "csv"), report_export.FORMATS["csv"]
-    )
+    fmt = format_from(request.GET)
     queryset = MessageFilterSet(
         request.GET, queryset=campaign_messages(campaign=campaign)
     ).qs
-    name = f"campaign-{campaign.pk}-messages.{fmt.extension}"
-    audit(
-        AuditEvent.Action.EXPORTED,
-        campaign,
-        format=fmt.key,
-        filters=audit_filters(request.GET),
+    return audited_download(
+        report_export.stream_export(queryset, fmt=fmt),
+        name=f"campaign-{campaign.pk}-messages",
+        fmt=fmt,
+        filters=request.GET,
+        obj=campaign,
     )
-    response = StreamingHttpResponse(
-        report_export.stream_export(queryset, fmt=fmt), content_type=fmt.content_type
-    )
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
 
 
 @permission_required("campaigns.view_campaign", raise_exception=True)

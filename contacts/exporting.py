@@ -11,16 +11,21 @@ fractions get a decimal comma, which the importer reads back (smsportal.lib.deci
 import csv
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
+from django.db import models
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit, audit_filters
+from accounts.models import AuditEvent
 from contacts.importing.fields import CONTACT_FIELDS
 from contacts.models import CustomField
 from smsportal.lib import xlsx_stream
@@ -189,6 +194,35 @@ def stream_export(
         export_rows(queryset, custom_fields),
         fmt=fmt,
     )
+
+
+def format_from(params: Mapping[str, str]) -> ExportFormat:
+    """The format a download's `?format=` asks for; CSV for none or an unknown one."""
+    return FORMATS.get(params.get("format", "csv"), FORMATS["csv"])
+
+
+def audited_download(
+    chunks: Iterator[bytes],
+    *,
+    name: str,
+    fmt: ExportFormat,
+    filters: Mapping[str, Any],
+    obj: models.Model | None = None,
+) -> StreamingHttpResponse:
+    """`chunks` as a streamed attachment `name`.`extension`, recorded in the audit log
+    first: who took it, of what (`obj`, else the file name), in which format, under
+    which filters."""
+    filename = f"{name}.{fmt.extension}"
+    audit(
+        AuditEvent.Action.EXPORTED,
+        obj,
+        object_repr="" if obj is not None else filename,
+        format=fmt.key,
+        filters=audit_filters(filters),
+    )
+    response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 def export_to_file(

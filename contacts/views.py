@@ -17,7 +17,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -26,12 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.audit import audit, audit_filters
-from accounts.models import AuditEvent
 from accounts.permissions import PermissionRequired
 from contacts import exporting, numbering_jobs, selectors, services
 from contacts.filters import ContactFilterSet
@@ -215,11 +212,10 @@ def _bulk_apply(request: HttpRequest, data: dict, contacts) -> int:
 @permission_required("contacts.view_contact", raise_exception=True)
 def contacts_export(request: HttpRequest) -> HttpResponse:
     """The filtered contacts as CSV (streamed) or XLSX."""
-    fmt = exporting.FORMATS.get(
-        request.GET.get("format", "csv"), exporting.FORMATS["csv"]
-    )
     contacts = selectors.contact_list(filters=request.GET)
-    return export_response(contacts, fmt=fmt, filters=request.GET)
+    return export_response(
+        contacts, fmt=exporting.format_from(request.GET), filters=request.GET
+    )
 
 
 def export_response(
@@ -227,30 +223,22 @@ def export_response(
 ) -> HttpResponse:
     """A download of the contacts; shared with the admin and the API. The audit log
     records who took it, in what format, under which filters."""
-    name = f"contacts-{timezone.localdate().isoformat()}.{fmt.extension}"
-    audit(
-        AuditEvent.Action.EXPORTED,
-        object_repr=name,
-        format=fmt.key,
-        filters=audit_filters(filters or {}),
-    )
     custom_fields = list(CustomField.objects.all())
-    response = StreamingHttpResponse(
+    return exporting.audited_download(
         exporting.stream_export(contacts, fmt=fmt, custom_fields=custom_fields),
-        content_type=fmt.content_type,
+        name=f"contacts-{timezone.localdate().isoformat()}",
+        fmt=fmt,
+        filters=filters or {},
     )
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
 
 
 @permission_required("contacts.view_stoplistentry", raise_exception=True)
 def stoplist_export(request: HttpRequest) -> HttpResponse:
     """The stop list (the search applies) as CSV or XLSX, streamed."""
-    fmt = exporting.FORMATS.get(
-        request.GET.get("format", "csv"), exporting.FORMATS["csv"]
-    )
     return stoplist_export_response(
-        search=request.GET.get("q", ""), fmt=fmt, filters=request.GET
+        search=request.GET.get("q", ""),
+        fmt=exporting.format_from(request.GET),
+        filters=request.GET,
     )
 
 
@@ -258,19 +246,12 @@ def stoplist_export_response(
     *, search: str, fmt: exporting.ExportFormat, filters: Mapping[str, Any]
 ) -> HttpResponse:
     """A download of the stop list; shared with the API. Audited like the contacts'."""
-    name = f"stop-list-{timezone.localdate().isoformat()}.{fmt.extension}"
-    audit(
-        AuditEvent.Action.EXPORTED,
-        object_repr=name,
-        format=fmt.key,
-        filters=audit_filters(filters),
-    )
-    response = StreamingHttpResponse(
+    return exporting.audited_download(
         stream_stoplist_export(selectors.stoplist_list(search=search), fmt=fmt),
-        content_type=fmt.content_type,
+        name=f"stop-list-{timezone.localdate().isoformat()}",
+        fmt=fmt,
+        filters=filters,
     )
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
 
 
 @permission_required("contacts.view_contactgroup", raise_exception=True)
