@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
@@ -11,6 +12,7 @@ class AuditEventTable(BaseTable):
     details = tables.Column(orderable=False, empty_values=())
 
     class Meta(BaseTable.Meta):
+        empty_text = _("No events found.")
         model = AuditEvent
         fields = (
             "at",

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -142,8 +143,8 @@ class ContactGroupAdmin(admin.ModelAdmin):
         return selectors.contact_groups_with_counts(super().get_queryset(request))
 
     @admin.display(description=_("Contacts"), ordering="member_count")
-    def member_count(self, group: ContactGroup) -> int:
-        return group.member_count
+    def member_count(self, group: ContactGroup) -> str:
+        return intcomma(group.member_count)
 
 
 class StopListEntryAdminForm(PhoneAdminForm):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from smsportal.fields import PhoneField
 
@@ -26,7 +27,10 @@ class ContactGroup(models.Model):
         error_messages={"unique": _("A group with this name already exists.")},
     )
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A group (группа) is "создана"; the plain "created" reads "создан".
+    created_at = models.DateTimeField(
+        pgettext_lazy("group", "created"), default=timezone.now
+    )
 
     class Meta:
         verbose_name = _("group")

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,7 @@ class ContactTable(BaseTable):
     created_at = tables.DateTimeColumn(verbose_name=_("Created"), order_by=("id",))
 
     class Meta(BaseTable.Meta):
+        empty_text = _("No contacts found.")
         model = Contact
         fields = ("selection", "phone", "name", "email", "is_stopped", "created_at")
 
@@ -57,8 +59,12 @@ class ContactGroupTable(BaseTable):
     )
 
     class Meta(BaseTable.Meta):
+        empty_text = _("No groups yet.")
         model = ContactGroup
         fields = ("name", "description", "member_count", "created_at", "members")
+
+    def render_member_count(self, value: int) -> str:
+        return intcomma(value)  # "1 000 000" in Russian, "1,000,000" in English
 
     def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +85,7 @@ class StopListTable(BaseTable):
     )
 
     class Meta(BaseTable.Meta):
+        empty_text = _("No numbers found.")
         model = StopListEntry
         fields = ("phone", "reason", "source", "created_by", "created_at", "remove")
 
@@ -89,5 +96,6 @@ class ImportJobTable(BaseTable):
     )
 
     class Meta(BaseTable.Meta):
+        empty_text = _("No imports yet.")
         model = ImportJob
         fields = ("created_at", "original_name", "kind", "status", "created_by")

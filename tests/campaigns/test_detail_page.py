@@ -302,3 +302,14 @@ def test_the_page_names_spread_validity_and_transliteration_when_set(
     assert setting(body, "spread") == "равномерно в течение 5 часов"
     assert setting(body, "validity") == "21 час после отправки"
     assert setting(body, "translit") == "кириллица уходит латиницей"
+
+
+def test_the_segments_histogram_groups_its_counts(
+    manager_client, make_group, make_campaign
+):
+    campaign = make_campaign([make_group("Clients", people(1234))])
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    histogram = body[body.index('data-preview="histogram"') :].split("</table>")[0]
+    assert '<td class="text-end">1,234</td>' in histogram

@@ -133,3 +133,27 @@ def test_the_book_size_is_grouped_and_agrees_with_its_number(manager_client):
         reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
     assert "в книге 1\xa0234 контакта" in page
+
+
+def test_a_group_is_created_feminine_and_its_size_is_grouped(admin_client):
+    from contacts.models import Contact, ContactGroup, GroupMembership
+
+    group = ContactGroup.objects.create(name="Клиенты")
+    contacts = Contact.objects.bulk_create(
+        Contact(phone=f"+7912{i:07d}") for i in range(1234)
+    )
+    GroupMembership.objects.bulk_create(
+        GroupMembership(contact=c, group=group) for c in contacts
+    )
+
+    page = admin_client.get(
+        reverse("contacts:group_list"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    admin = admin_client.get(
+        reverse("admin:contacts_contactgroup_changelist"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "Создана" in page
+    assert "Создан<" not in page
+    assert "<td >1\xa0234</td>" in page.replace('class="member_count"', "")
+    assert "1\xa0234" in admin
