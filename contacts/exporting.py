@@ -220,6 +220,13 @@ def audited_download(
         format=fmt.key,
         filters=audit_filters(filters),
     )
+    return attachment(chunks, filename=filename, fmt=fmt)
+
+
+def attachment(
+    chunks: Iterator[bytes], *, filename: str, fmt: ExportFormat
+) -> StreamingHttpResponse:
+    """`chunks` streamed as a download named `filename`."""
     response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

@@ -25,6 +25,12 @@ urlpatterns = [
         {"kind": "stoplist"},
         name="stoplist_import",
     ),
+    path(
+        "stop-list/import/sample/",
+        views.import_sample,
+        {"kind": "stoplist"},
+        name="stoplist_import_sample",
+    ),
     path("fields/", views.custom_fields, name="custom_fields"),
     path("numbering-plan/", views.numbering_plan, name="numbering_plan"),
     path(
@@ -33,6 +39,12 @@ urlpatterns = [
         name="numbering_plan_load_status",
     ),
     path("import/", views.import_upload, {"kind": "contacts"}, name="import"),
+    path(
+        "import/sample/",
+        views.import_sample,
+        {"kind": "contacts"},
+        name="import_sample",
+    ),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/columns/", views.import_mapping, name="import_mapping"),
     path("import/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),

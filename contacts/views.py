@@ -42,6 +42,7 @@ from contacts.forms import (
     NumberingPlanUploadForm,
     StopListAddForm,
 )
+from contacts.import_samples import sample_table
 from contacts.importing.preview import preview_job
 from contacts.importing.rejects import rejects_charset
 from contacts.importing.runner import ImportOptions
@@ -408,6 +409,20 @@ def import_upload(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
         request,
         "contacts/import_upload.html",
         {"form": form, "kind": kind, "jobs": jobs},
+    )
+
+
+def import_sample(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
+    """A file to start an import from, in the format asked for (?format=)."""
+    if not request.user.has_perm(IMPORT_PERMISSIONS[kind]):
+        raise PermissionDenied
+    fmt = exporting.format_from(request.GET)
+    headers, rows = sample_table(kind, list(CustomField.objects.all()))
+    title = _("Stop list") if kind == "stoplist" else _("Contacts")
+    return exporting.attachment(
+        exporting.table_export(title, headers, rows, fmt=fmt),
+        filename=f"{kind}-import-sample.{fmt.extension}",
+        fmt=fmt,
     )
 
 
