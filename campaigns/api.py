@@ -1,4 +1,5 @@
-"""Campaigns in the REST API: drafts, preview, launch, pause, resume, cancel, test send.
+"""Campaigns in the REST API: drafts, preview, launch, pause, resume, cancel, test send,
+resend to the failed, copy.
 
 Drafts are validated by the composer's CampaignForm, so the API and the page refuse
 the same things with the same words.
@@ -324,6 +325,24 @@ def campaign_cancel_api(request: HttpRequest, campaign_id: int) -> dict[str, Any
     require_perm(request, CHANGE_PERM)
     result = services.campaign_cancel(campaign=_get(campaign_id))
     return _detail(_get(campaign_id)) | result
+
+
+@router.post("/{campaign_id}/resend-failed", response={201: CampaignOut})
+def campaign_resend_failed_api(request: HttpRequest, campaign_id: int) -> Status:
+    """A draft follow-up to this campaign's failed recipients (one per campaign)."""
+    require_perm(request, CHANGE_PERM)
+    followup = services.campaign_resend_failed(
+        campaign=_get(campaign_id), created_by=request.user
+    )
+    return Status(201, _detail(_get(followup.pk)))
+
+
+@router.post("/{campaign_id}/copy", response={201: CampaignOut})
+def campaign_copy_api(request: HttpRequest, campaign_id: int) -> Status:
+    """A new draft with the campaign's text, sender, audience and hours."""
+    require_perm(request, ADD_PERM)
+    copy = services.campaign_copy(campaign=_get(campaign_id), created_by=request.user)
+    return Status(201, _detail(_get(copy.pk)))
 
 
 @router.post("/{campaign_id}/test-send", response=list[TestMessageOut])

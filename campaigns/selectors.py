@@ -247,6 +247,7 @@ class CampaignActions:
     resume: bool = False
     cancel: bool = False
     resend: bool = False
+    copy: bool = False
     delete: bool = False
     test_send: bool = False
 
@@ -261,6 +262,7 @@ def campaign_actions(
     """The actions `user` may take on `campaign` in its current state."""
     can_change = user.has_perm("campaigns.change_campaign")
     can_delete = user.has_perm("campaigns.delete_campaign")
+    can_add = user.has_perm("campaigns.add_campaign")
     state = campaign.state
     has_failures = progress is not None and progress.failed > 0
     # A completed campaign may still have messages waiting at the gateway for their
@@ -284,6 +286,7 @@ def campaign_actions(
         resend=can_change
         and has_failures
         and state in (State.COMPLETED, State.CANCELLED),
+        copy=can_add,
         delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
         test_send=can_change and state != State.CANCELLED,
     )

@@ -1,4 +1,5 @@
-"""Campaign operations: preview, launch, start, pause, resume, cancel, test send, resend."""
+"""Campaign operations: preview, launch, start, pause, resume, cancel, test send,
+resend, copy."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -635,26 +637,54 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
             where="campaign",
         )
     followup = Campaign.objects.create(
-        name=_("%(name)s — resend") % {"name": campaign.name},
-        account=campaign.account,
-        sender=campaign.sender,
-        channel=campaign.channel,
-        text=campaign.text,
-        viber_text=campaign.viber_text,
-        viber_button_text=campaign.viber_button_text,
-        viber_button_url=campaign.viber_button_url,
-        viber_image_url=campaign.viber_image_url,
-        voice_options=campaign.voice_options,
-        time_zone=campaign.time_zone,
-        respect_quiet_hours=campaign.respect_quiet_hours,
-        window_start=campaign.window_start,
-        window_end=campaign.window_end,
-        validity_hours=campaign.validity_hours,
-        translit=campaign.translit,
+        name=_derived_name(_("%(name)s — resend"), campaign.name),
+        **_message_settings(campaign),
         parent=campaign,
         created_by=created_by,
     )
     return followup
+
+
+# What a follow-up or a copy takes over: what is sent, through what, and in which
+# hours; not whom to (each decides) nor anything of the sending itself.
+MESSAGE_SETTINGS = (
+    "account", "sender", "channel", "text", "viber_text", "viber_button_text",
+    "viber_button_url", "viber_image_url", "voice_options", "time_zone",
+    "respect_quiet_hours", "window_start", "window_end", "validity_hours", "translit",
+)  # fmt: skip
+
+
+def _message_settings(campaign: Campaign) -> dict[str, Any]:
+    return {attr: getattr(campaign, attr) for attr in MESSAGE_SETTINGS}
+
+
+def _derived_name(pattern: str, name: str) -> str:
+    """`pattern` % name, the name shortened so the whole fits the name field."""
+    room = Campaign._meta.get_field("name").max_length - len(pattern % {"name": ""})
+    if len(name) > room:
+        name = name[: room - 1].rstrip() + "…"
+    return pattern % {"name": name}
+
+
+def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
+    """A new draft with this campaign's message, audience and timing, in any state.
+
+    The copy starts on launch (a start time of the original has most likely passed)
+    and is not a follow-up: the copy of a follow-up gets its settings and an empty
+    audience, because the failures of the parent belong to the follow-up alone.
+    """
+    with transaction.atomic():
+        copy = Campaign.objects.create(
+            name=_derived_name(_("%(name)s (copy)"), campaign.name),
+            **_message_settings(campaign),
+            spread_hours=campaign.spread_hours,
+            to_whole_book=campaign.to_whole_book,
+            extra_numbers=campaign.extra_numbers,
+            created_by=created_by,
+        )
+        copy.include_groups.set(campaign.include_groups.all())
+        copy.exclude_groups.set(campaign.exclude_groups.all())
+    return copy
 
 
 def campaign_undeletable_because(

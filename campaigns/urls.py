@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/resend-failed/", views.campaign_resend, name="resend"),
+    path("<int:pk>/copy/", views.campaign_copy, name="copy"),
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="test_send"),
     path("<int:pk>/in-doubt/", views.messages_decide, name="decide"),

@@ -370,6 +370,17 @@ def campaign_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@permission_required(ADD_PERM, raise_exception=True)
+def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_copy(campaign=c, created_by=request.user),
+        lambda c, r: _("A copy of the campaign was created: check it and launch."),
+    )
+
+
+@require_POST
 @permission_required(DELETE_PERM, raise_exception=True)
 def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaign_list(), pk=pk)
