@@ -21,6 +21,7 @@ from campaigns.models import Campaign, Message, Reply
 from campaigns.report_views import PAGE_SIZE
 from campaigns.services import campaign_launch
 from contacts.models import Contact
+from providers.models import ProviderAccount
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import MIX, make_reply, seed_messages
 from tests.providers.contract import wait_for
@@ -378,3 +379,16 @@ def test_table_rows_show_status_reason_and_gateway_words(viewer_client, campaign
     assert "<code>7</code> Неверный номер" in body
     empty = viewer_client.get(report_url(campaign, "?phone=%2B79990000000"))
     assert str(empty.context["table"].empty_text) in empty.content.decode()
+
+
+def test_spending_is_in_the_accounts_currency(viewer_client, campaign):
+    ProviderAccount.objects.filter(pk=campaign.account_id).update(
+        balance_currency="RUB"
+    )
+    Message.objects.filter(campaign=campaign).update(cost=Decimal("1234.5"))
+
+    content = viewer_client.get(report_url(campaign)).content.decode()
+
+    total = re.search(r'data-spent="total">([^<]*)<', content).group(1)
+    assert total.endswith(" RUB")
+    assert re.search(r'data-spent="cost">[^<]* RUB<', content)
