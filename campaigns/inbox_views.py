@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import PermissionRequired
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_export import stream_inbox_export
-from campaigns.inbox_reply import MAX_REPLY_LENGTH, replies_mark, reply_send
+from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Reply
+from campaigns.one_off import MAX_LENGTH as MAX_REPLY_LENGTH
 from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import contact_message, views
 
 app_name = "campaigns"
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.CampaignListView.as_view(), name="list"),
     path("new/", views.CampaignCreateView.as_view(), name="create"),
     path("account-fields/", views.account_fields, name="account_fields"),
+    path(
+        "to-contact/<int:contact_pk>/",
+        contact_message.contact_message,
+        name="contact_message",
+    ),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.CampaignUpdateView.as_view(), name="edit"),
     path("<int:pk>/progress/", views.campaign_progress_partial, name="progress"),

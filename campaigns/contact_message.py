@@ -1,0 +1,93 @@
+"""Writing to one contact from its page: the form and the view. Thin: the sending is
+campaigns.one_off's."""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.one_off import MAX_LENGTH, one_off_send
+from campaigns.planning import segment_table_for
+from campaigns.selectors import composer_account_info, composer_accounts
+from contacts.models import Contact
+from contacts.selectors import is_stop_listed
+from providers.models import ProviderAccount
+from smsportal.exceptions import ApplicationError
+from smsportal.form_style import style_fields
+
+
+class ContactMessageForm(forms.Form):
+    account = forms.ModelChoiceField(
+        label=gettext_lazy("Provider account"),
+        queryset=ProviderAccount.objects.none(),
+        empty_label=None,
+    )
+    text = forms.CharField(
+        label=gettext_lazy("Text"),
+        max_length=MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            "Placeholders such as {first_name} are filled from the contact."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = composer_accounts()
+        style_fields(self.fields, small=False)
+
+    @property
+    def chosen_account(self) -> ProviderAccount | None:
+        """The account chosen, else the one the select shows first."""
+        accounts = self.fields["account"].queryset
+        chosen = self["account"].value()
+        found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
+        return found or accounts.first()
+
+
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    """A one-off message to the contact, sent now; its outcome joins the history."""
+    contact = get_object_or_404(Contact, pk=contact_pk)
+    form = ContactMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = one_off_send(
+                account=form.cleaned_data["account"],
+                phone=contact.phone,
+                text=form.cleaned_data["text"],
+                contact_id=contact.pk,
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.where if exc.where in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Message sent to %(phone)s (%(status)s).")
+                % {"phone": message.phone, "status": message.get_status_display()},
+            )
+            return redirect("contacts:detail", pk=contact.pk)
+    account = form.chosen_account
+    context = {
+        "contact": contact,
+        "form": form,
+        "stopped": is_stop_listed(phone=contact.phone),
+        "account_info_json": json.dumps(
+            composer_account_info(form.fields["account"].queryset)
+        ),
+        "segment_table": segment_table_for(account.kind).name
+        if account
+        else "standard",
+        "price_per_segment": account.tariff if account else None,
+    }
+    return render(
+        request,
+        "campaigns/contact_message.html",
+        context,
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,114 @@
+"""One message to one number outside any campaign: an answer from the inbox, or a
+message written on a contact's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Message
+from campaigns.planning import (
+    CONTACT_EXPRESSIONS,
+    CONTACT_VALUES,
+    count,
+    segment_table_for,
+    template_values,
+)
+from campaigns.selectors import custom_field_keys
+from campaigns.sending import claim_ids, raise_unless_sent, submit
+from campaigns.templating import empty_fields, has_fields, parse_template, render
+from contacts.models import Contact
+from contacts.selectors import is_stop_listed
+from providers.base import MessageChannel
+from providers.models import ProviderAccount
+from smsportal.exceptions import ApplicationError
+from smsportal.textguard import check_sendable
+
+MAX_LENGTH = 1000
+
+
+def one_off_send(
+    *,
+    account: ProviderAccount,
+    phone: str,
+    text: str,
+    sender: str = "",
+    contact_id: int | None = None,
+    label: str = "",
+) -> Message:
+    """Send `text`, its placeholders filled from the number's contact, to `phone`
+    through `account` under `sender` (else the account's default) now.
+
+    Like a test send: one Message with campaign=None, claimed and submitted at once,
+    so the exactly-once guard and the stop list re-check of campaigns.sending apply.
+    `label` names the text field in what the user is told.
+    """
+    text = text.strip()
+    # Also refuses NUL, which PostgreSQL text cannot hold.
+    check_sendable(text, where="text", label=label or _("Text"), multiline=True)
+    if not text:
+        raise ApplicationError(_("The text is empty."), where="text")
+    if len(text) > MAX_LENGTH:
+        raise ApplicationError(
+            _("The text is longer than %(n)d characters.") % {"n": MAX_LENGTH},
+            where="text",
+        )
+    text = personalised(text, phone)
+    if not account.is_active:
+        raise ApplicationError(
+            _("The provider account is not active."), where="account"
+        )
+    if is_stop_listed(phone=phone):
+        raise ApplicationError(
+            _("%(phone)s is on the stop list: no message is sent.") % {"phone": phone},
+            where="phone",
+        )
+    info = count(text, segment_table_for(account.kind))
+    message = Message.objects.create(
+        campaign=None,
+        account=account,
+        contact_id=contact_id,
+        phone=phone,
+        text=text,
+        sender=sender or account.default_sender,
+        channel=MessageChannel.SMS,
+        segments=info.segments,
+        encoding=info.encoding,
+        estimated_cost=(
+            account.tariff * info.segments if account.tariff is not None else None
+        ),
+        planned_at=timezone.now(),
+    )
+    outcome = submit(
+        account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
+    )
+    raise_unless_sent(outcome, message_ids=[message.pk])
+    message.refresh_from_db()
+    return message
+
+
+def personalised(text: str, phone: str) -> str:
+    """`text` with its placeholders filled from the contact of `phone`, as a campaign
+    fills them. One person reads it, so a placeholder without a value is refused
+    rather than sent empty ("Hello, !")."""
+    parts = parse_template(text, custom_fields=custom_field_keys())
+    if not has_fields(parts):
+        return render(parts, {})  # doubled braces become single ones
+    row = (
+        Contact.objects.filter(phone=phone)
+        .values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)
+        .first()
+    )
+    values: dict[str, Any] = template_values(row) if row else {"phone": phone}
+    if empty := empty_fields(parts, values):
+        raise ApplicationError(
+            _(
+                "%(phone)s has no value for {%(name)s}: write the text in its place. "
+                "To send braces as text, double them: {{%(name)s}}."
+            )
+            % {"phone": phone, "name": empty[0]},
+            where="text",
+        )
+    return render(parts, values)

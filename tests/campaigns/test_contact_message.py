@@ -1,0 +1,123 @@
+"""Writing one SMS to a contact from its page: sent at once through the simulator,
+outside any campaign, and refused with a reason where it cannot go."""
+
+import pytest
+
+from django.urls import reverse
+
+from campaigns.models import Message
+from contacts.models import Contact, StopListEntry
+from providers.models import ProviderAccount
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def maria(db):
+    return Contact.objects.create(phone="+79120000042", first_name="Мария")
+
+
+def write_url(contact) -> str:
+    return reverse("campaigns:contact_message", args=[contact.pk])
+
+
+def test_the_message_reaches_the_gateway_once_and_joins_the_history(
+    manager_client, simulator, maria
+):
+    account = simulated_account(simulator, "webcom")
+    detail = manager_client.get(reverse("contacts:detail", args=[maria.pk]))
+
+    response = manager_client.post(
+        write_url(maria),
+        {"account": account.pk, "text": "{first_name}, заказ готов"},
+        follow=True,
+    )
+
+    assert write_url(maria) in detail.content.decode()
+    assert response.redirect_chain == [
+        (reverse("contacts:detail", args=[maria.pk]), 302)
+    ]
+    message = Message.objects.get()
+    assert (message.campaign, message.contact, message.account) == (
+        None,
+        maria,
+        account,
+    )
+    assert message.sender == account.default_sender
+    assert message.gateway_message_id
+    submitted = [(s.phone, s.text) for s in simulator.state.submissions]
+    assert submitted == [("79120000042", "Мария, заказ готов")]
+    page = response.content.decode()
+    assert "Message sent to +79120000042" in page
+    assert "one-off" in page
+    assert "Мария, заказ готов" in page
+
+
+def test_a_stop_listed_contact_is_not_offered_the_form_and_is_refused(
+    manager_client, simulator, maria
+):
+    account = simulated_account(simulator, "smsc")
+    StopListEntry.objects.create(phone=maria.phone, source="manual")
+
+    detail = manager_client.get(reverse("contacts:detail", args=[maria.pk]))
+    page = manager_client.get(write_url(maria)).content.decode()
+    response = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": "Hello"}
+    )
+
+    assert write_url(maria) not in detail.content.decode()
+    assert "data-stopped" in page
+    assert response.status_code == 400
+    assert "+79120000042 is on the stop list: no message is sent." in (
+        response.content.decode()
+    )
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_a_placeholder_the_contact_has_no_value_for_is_refused_on_the_text(
+    manager_client, simulator, maria
+):
+    account = simulated_account(simulator, "webcom")
+
+    response = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": "Hi {nickname}"}
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "has no value for {nickname}" in errors["text"][0]
+    assert not Message.objects.exists()
+
+
+def test_only_active_accounts_are_offered_and_the_counter_follows_the_gateway(
+    manager_client, simulator, maria
+):
+    websms = simulated_account(simulator, "websms")
+    webcom = simulated_account(simulator, "webcom")
+    ProviderAccount.objects.filter(pk=webcom.pk).update(is_active=False)
+
+    response = manager_client.get(write_url(maria))
+
+    offered = list(response.context["form"].fields["account"].queryset)
+    assert offered == [websms]
+    assert 'data-table="websms"' in response.content.decode()
+
+
+def test_a_viewer_can_neither_see_nor_send(viewer_client, simulator, maria):
+    account = simulated_account(simulator, "webcom")
+
+    detail = viewer_client.get(reverse("contacts:detail", args=[maria.pk]))
+    response = viewer_client.post(
+        write_url(maria), {"account": account.pk, "text": "x"}
+    )
+
+    assert write_url(maria) not in detail.content.decode()
+    assert response.status_code == 403
+    assert simulator.state.submissions == []
