@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
+import zoneinfo
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -94,12 +96,36 @@ def _iana_names() -> dict[str, str]:
 
 @functools.cache
 def offered_zones() -> frozenset[str]:
-    """The zones a select offers: Area/City names of OFFERED_AREAS, and UTC."""
+    """The zones a select offers: Area/City names of OFFERED_AREAS, and UTC; where the
+    time zone database's own list of zones is at hand, without the old names kept as
+    aliases (Europe/Kiev beside Europe/Kyiv, Asia/Calcutta beside Asia/Kolkata)."""
+    current = _zone_tab_names()
     return frozenset(
         name
         for name in available_timezones()
-        if "/" in name and name.split("/", 1)[0] in OFFERED_AREAS
+        if "/" in name
+        and name.split("/", 1)[0] in OFFERED_AREAS
+        and (current is None or name in current)
     ) | {"UTC"}
+
+
+def _zone_tab_names() -> frozenset[str] | None:
+    """The zones zone.tab lists (one or more per country, current names only), read
+    from the first zoneinfo directory that has it; None where none has (Windows with
+    the tzdata package only), and then every Area/City name is offered."""
+    for directory in zoneinfo.TZPATH:
+        path = Path(directory) / "zone.tab"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        names = {
+            line.split("\t")[2]
+            for line in lines
+            if line and not line.startswith("#") and line.count("\t") >= 2
+        }
+        return frozenset(names) or None
+    return None
 
 
 @functools.cache

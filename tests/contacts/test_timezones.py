@@ -1,5 +1,8 @@
 """Time zones as people write them in contact books."""
 
+import zoneinfo
+from pathlib import Path
+
 import pytest
 
 from contacts.timezones import UnknownTimeZone, parse_time_zone
@@ -48,6 +51,23 @@ def test_selects_offer_geographic_zones_and_utc_only():
         assert name not in offered
     assert not [name for name in offered if name.startswith("Etc/")]
     assert len(offered) == len(set(offered))
+
+
+@pytest.mark.skipif(
+    not any((Path(d) / "zone.tab").exists() for d in zoneinfo.TZPATH),
+    reason="no zone.tab: every Area/City name is offered",
+)
+def test_old_names_kept_as_aliases_are_not_offered_beside_the_current_ones():
+    from contacts.timezones import time_zone_choices
+
+    offered = _offered(time_zone_choices())
+    assert "Europe/Kyiv" in offered
+    assert "Asia/Kolkata" in offered
+    assert "Europe/Kiev" not in offered
+    assert "Asia/Calcutta" not in offered
+    # Still read where people write them, and kept where stored.
+    assert parse_time_zone("Europe/Kiev") == "Europe/Kiev"
+    assert "Europe/Kiev" in _offered(time_zone_choices(keep="Europe/Kiev"))
 
 
 def test_a_stored_zone_no_longer_offered_is_kept_only_where_stored():
