@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.signals import (
     user_logged_in,
     user_logged_out,
@@ -79,18 +80,37 @@ def audit(
 _NOT_FILTERS = frozenset({"format", "page", "per_page", "sort", "cursor", "limit"})
 
 
+# Filters that take a record's id: the log keeps its name beside the id, as it was
+# when the file was taken (a group may be renamed or deleted since).
+_ID_FILTERS = {"group": "contacts.ContactGroup", "account": "providers.ProviderAccount"}
+
+
 def audit_filters(params: Mapping[str, Any]) -> dict[str, Any]:
     """The filters a download was taken under, as the log keeps them: set ones only,
-    each value cut to 200 characters and without NUL (jsonb cannot hold it)."""
+    ids named ("Клиенты (#5)"), each value cut to 200 characters and without NUL
+    (jsonb cannot hold it)."""
     kept: dict[str, Any] = {}
     for key in params:
         if key in _NOT_FILTERS:
             continue
         values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
         values = [without_nul(str(v))[:200] for v in values if v not in ("", None)]
+        if key in _ID_FILTERS:
+            values = named_ids(_ID_FILTERS[key], values)
         if values:
             kept[without_nul(str(key))[:60]] = values[0] if len(values) == 1 else values
     return kept
+
+
+def named_ids(model_label: str, ids: list[str]) -> list[str]:
+    """ "Name (#id)" for each id of an existing record; anything else as it is."""
+    model = apps.get_model(model_label)
+    known = [int(v) for v in ids if v.isdigit() and len(v) < 19]
+    names = dict(model.objects.filter(pk__in=known).values_list("pk", "name"))
+    return [
+        f"{names[int(v)]} (#{v})"[:200] if v.isdigit() and int(v) in names else v
+        for v in ids
+    ]
 
 
 @receiver(user_logged_in)

@@ -36,6 +36,21 @@ DETAIL_LABELS = {
 }
 
 
+# The query-string keys of the filters an export records, by the page's own labels.
+FILTER_LABELS = {
+    "q": gettext_lazy("Search"),
+    "group": gettext_lazy("Group"),
+    "account": gettext_lazy("Provider account"),
+    "stopped": gettext_lazy("On the stop list"),
+    "created_after": gettext_lazy("Created from"),
+    "created_before": gettext_lazy("Created until"),
+    "status": gettext_lazy("Status"),
+    "state": gettext_lazy("State"),
+    "phone": gettext_lazy("Phone"),
+    "selected": gettext_lazy("Selected"),
+}
+
+
 def _model(label: str) -> type[models.Model] | None:
     try:
         return apps.get_model(label)
@@ -98,6 +113,10 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
             continue
         if key == "fields" and isinstance(value, list):
             text = _field_names(model, value)
+        elif key == "filters" and isinstance(value, dict):
+            text = "; ".join(
+                f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in value.items()
+            )
         else:
             text = _choice(model, key, value) or _value(value)
         lines.append((str(DETAIL_LABELS.get(key, key)), text))

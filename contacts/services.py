@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from accounts.audit import audit
+from accounts.audit import audit, named_ids
 from accounts.models import AuditEvent
 from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
@@ -390,7 +390,7 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
         job,
         object_repr=job.original_name,
         kind=job.kind,
-        groups=options.group_ids,
+        groups=named_ids("contacts.ContactGroup", [str(i) for i in options.group_ids]),
         update=options.update,
     )
     language = translation.get_language()  # the uploader's, for the report

@@ -84,7 +84,42 @@ def test_starting_an_import_is_recorded(
     import_job_start(job=job, options=ImportOptions(group_ids=[group.pk]))
     event = AuditEvent.objects.get(action="imported")
     assert (event.object_type, event.object_repr) == ("contacts.ImportJob", "база.csv")
-    assert event.details == {"kind": "contacts", "groups": [group.pk], "update": False}
+    assert event.details == {
+        "kind": "contacts",
+        "groups": [f"VIP (#{group.pk})"],
+        "update": False,
+    }
+
+
+def test_filters_by_a_record_keep_its_name_and_read_by_their_labels(
+    manager_client, book
+):
+    from django.utils import translation
+
+    group = ContactGroup.objects.create(name="Клиенты")
+    account = ProviderAccount.objects.create(
+        name="Основной", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    manager_client.get(reverse("contacts:export"), {"format": "csv", "group": group.pk})
+    manager_client.get(
+        reverse("reports:inbox_export"), {"account": account.pk, "q": "стоп"}
+    )
+    manager_client.get(reverse("contacts:export"), {"group": "999999", "q": "x"})
+    group_id = group.pk
+    group.delete()  # the log still says which group it was
+
+    first, second, third = exports()
+    assert first.details["filters"] == {"group": f"Клиенты (#{group_id})"}
+    assert second.details["filters"] == {
+        "account": f"Основной (#{account.pk})",
+        "q": "стоп",
+    }
+    assert third.details["filters"] == {"group": "999999", "q": "x"}
+    with translation.override("ru"):
+        lines = dict(detail_lines("", second.details))
+    assert (
+        lines["Фильтры"] == f"Поиск: стоп; Аккаунт провайдера: Основной (#{account.pk})"
+    )
 
 
 def test_the_log_reads_types_fields_and_choices_in_the_readers_language(admin_client):
