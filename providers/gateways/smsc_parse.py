@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -338,13 +339,26 @@ def is_incoming(fields: Mapping[str, str]) -> bool:
     return "mes" in fields
 
 
+# The last request decoded in this thread and its fields: verifying, telling a reply
+# from a status and parsing each read the same callback.
+_decoded = threading.local()
+
+
 def callback_form(request: InboundRequest) -> tuple[dict[str, str], str]:
-    """The callback's fields decoded from the bytes sent, and their charset.
+    """The callback's fields decoded from the bytes sent, and their charset (decoded
+    once per request; each caller gets its own copy of the fields).
 
     Assumption: like every SMSC answer, a callback is in windows-1251 unless the
     account is set to UTF-8; whichever decodes is taken, so a reply in Cyrillic (a
     СТОП) arrives readable and its checksum matches.
     """
+    last = getattr(_decoded, "last", None)
+    if last is None or last[0] is not request:
+        last = _decoded.last = (request, *_decode_callback(request))
+    return dict(last[1]), last[2]
+
+
+def _decode_callback(request: InboundRequest) -> tuple[dict[str, str], str]:
     query, charset = url_encoded_fields(request.query_string)
     if not request.query_string:
         query = dict(request.query)

@@ -784,3 +784,27 @@ def test_a_cancel_that_fails_at_once_raises():
         )
         with pytest.raises(AuthenticationFailed):
             odd_gateway().cancel_scheduled(["1:79120000001"])
+
+
+def test_a_callback_is_decoded_once_however_often_it_is_read(
+    gateway, account, monkeypatch
+):
+    from providers.gateways import smsc_parse
+
+    decoded = []
+    decode = smsc_parse._decode_callback
+    monkeypatch.setattr(
+        smsc_parse, "_decode_callback", lambda r: decoded.append(r) or decode(r)
+    )
+    signed = f"7:79612242243:СТОП:79001234567:{PASSWORD}".encode("cp1251")
+    md5 = hashlib.md5(signed).hexdigest()  # noqa: S324
+    body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
+    request, other = posted(body + md5.encode()), posted(body + md5.encode())
+
+    gateway.verify_callback(request)
+    assert gateway.is_incoming_callback(request)
+    [message] = gateway.parse_incoming_callback(request)
+    gateway.verify_callback(other)
+
+    assert message.text == "СТОП"
+    assert decoded == [request, other]
