@@ -162,3 +162,16 @@ def test_a_scheduled_campaign_in_flight_says_when_it_starts(
     content = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en").content
     assert "Starts " in content.decode()
     assert "0 of 0 sent" not in content.decode()  # not expanded: nothing to count
+
+
+def test_the_next_step_is_one_click_away_for_those_who_may_take_it(
+    manager_client, viewer_user, client
+):
+    page = manager_client.get("/").content.decode()
+    assert 'href="/campaigns/new/" data-action="new-campaign"' in page
+    assert 'href="/contacts/import/" data-action="import"' in page
+
+    client.force_login(viewer_user)
+    page = client.get("/").content.decode()
+    assert 'data-action="new-campaign"' not in page
+    assert 'data-action="import"' not in page
