@@ -233,6 +233,12 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     polled_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # An API client's idempotency key for a one-off message: a request repeated with
+    # the same key gets the message sent the first time, not a second one. A default
+    # kept by the database too: the expansion and the benches insert in raw SQL.
+    client_key = models.CharField(
+        _("client key"), max_length=64, blank=True, default="", db_default=""
+    )
     # The pending index's condition, kept by the database. Were the condition on
     # `status` itself, every status change would be written to every index (a status
     # column in any index rules out PostgreSQL's heap-only updates); on this column a
@@ -250,7 +256,13 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "phone"], name="message_phone_once_per_campaign"
-            )
+            ),
+            # Only one-off messages carry a key: campaign rows skip this index.
+            models.UniqueConstraint(
+                fields=["client_key"],
+                name="message_client_key_once",
+                condition=~models.Q(client_key=""),
+            ),
         ]
         # Every index is paid for by each of the million rows an expansion writes and
         # by every status change, so each serves a hot query and partial ones skip the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from campaigns.planning import (
     segment_table_for,
     template_values,
 )
-from campaigns.selectors import custom_field_keys
+from campaigns.selectors import custom_field_keys, sender_choices
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
@@ -29,6 +30,13 @@ from smsportal.textguard import check_sendable
 MAX_LENGTH = 1000
 
 
+def message_for_client_key(client_key: str) -> Message | None:
+    """The one-off message an API client sent with this idempotency key, if any."""
+    if not client_key:
+        return None
+    return Message.objects.filter(client_key=client_key).first()
+
+
 def one_off_send(
     *,
     account: ProviderAccount,
@@ -37,13 +45,17 @@ def one_off_send(
     sender: str = "",
     contact_id: int | None = None,
     label: str = "",
+    client_key: str = "",
 ) -> Message:
     """Send `text`, its placeholders filled from the number's contact, to `phone`
-    through `account` under `sender` (else the account's default) now.
+    through `account` under `sender` (one of the account's usable names; empty: its
+    default) now.
 
     Like a test send: one Message with campaign=None, claimed and submitted at once,
     so the exactly-once guard and the stop list re-check of campaigns.sending apply.
-    `label` names the text field in what the user is told.
+    `label` names the text field in what the user is told. With a `client_key` the
+    message is stored under it first: a second request with the key, even one racing
+    this one, gets this message and sends nothing.
     """
     text = text.strip()
     # Also refuses NUL, which PostgreSQL text cannot hold.
@@ -65,28 +77,55 @@ def one_off_send(
             _("%(phone)s is on the stop list: no message is sent.") % {"phone": phone},
             where="phone",
         )
+    _check_sender(account, sender)
+    if contact_id is None:  # linked, so the contact's history shows it
+        contact_id = (
+            Contact.objects.filter(phone=phone).values_list("pk", flat=True).first()
+        )
     info = count(text, segment_table_for(account.kind))
-    message = Message.objects.create(
-        campaign=None,
-        account=account,
-        contact_id=contact_id,
-        phone=phone,
-        text=text,
-        sender=sender or account.default_sender,
-        channel=MessageChannel.SMS,
-        segments=info.segments,
-        encoding=info.encoding,
-        estimated_cost=(
-            account.tariff * info.segments if account.tariff is not None else None
-        ),
-        planned_at=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                campaign=None,
+                account=account,
+                contact_id=contact_id,
+                phone=phone,
+                text=text,
+                sender=sender or account.default_sender,
+                channel=MessageChannel.SMS,
+                segments=info.segments,
+                encoding=info.encoding,
+                estimated_cost=(
+                    account.tariff * info.segments
+                    if account.tariff is not None
+                    else None
+                ),
+                planned_at=timezone.now(),
+                client_key=client_key,
+            )
+    except IntegrityError:
+        earlier = message_for_client_key(client_key)
+        if earlier is None:
+            raise
+        return earlier  # a request with the same key got there first
     outcome = submit(
         account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
     )
     raise_unless_sent(outcome, message_ids=[message.pk])
     message.refresh_from_db()
     return message
+
+
+def _check_sender(account: ProviderAccount, sender: str) -> None:
+    if not sender:
+        return
+    names = sender_choices(account=account)
+    if names and sender not in names:
+        raise ApplicationError(
+            _("“%(sender)s” is not a usable sender name of this account.")
+            % {"sender": sender},
+            where="sender",
+        )
 
 
 def personalised(text: str, phone: str) -> str:

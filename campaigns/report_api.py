@@ -1,4 +1,5 @@
-"""Delivery data in the REST API: messages, inbound messages, campaign report counters.
+"""Delivery data in the REST API: messages (and sending one), inbound messages,
+campaign report counters.
 
 Lists use keyset (cursor) pagination on the id, newest first: `next_cursor` is passed
 back as `cursor`; no page ever counts or skips rows with OFFSET.
@@ -9,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from django.db.models import F, QuerySet
@@ -21,12 +22,15 @@ from campaigns.by_phone import sent_to
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
+from campaigns.one_off import message_for_client_key, one_off_send
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
+from contacts.phone import InvalidPhone, normalize_phone
 from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
+from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
 
 # Mounted at the API root: paths below are /messages, /inbound, /campaigns/{id}/report.
@@ -43,6 +47,7 @@ Id = Field(None, ge=1, le=MAX_ID)
 class MessageOut(Schema):
     id: int
     campaign_id: int | None
+    client_key: str
     account_id: int
     contact_id: int | None
     phone: str
@@ -127,6 +132,21 @@ class MarkIn(Schema):
     read: bool = True
 
 
+class SendIn(Schema):
+    """One SMS now, outside campaigns."""
+
+    account: int = Field(..., ge=1, le=MAX_ID, description="Provider account id")
+    phone: str = Field(..., max_length=64, description="Any common writing of it")
+    text: str = Field(..., description="Placeholders come from the number's contact")
+    sender: str = Field("", max_length=20, description="Empty: the account's default")
+    client_key: str = Field(
+        "",
+        max_length=64,
+        description="Idempotency key (or the Idempotency-Key header): the same key "
+        "again returns the first message and sends nothing.",
+    )
+
+
 class MessageFilters(Schema):
     campaign: int | None = Id
     status: DeliveryStatus | None = None
@@ -186,6 +206,46 @@ def message_list(
         filters.limit,
         by_campaign=filters.campaign is not None,
     )
+
+
+@router.post("/messages", response={200: MessageOut, 201: MessageOut})
+def message_send(request: HttpRequest, payload: SendIn) -> Status:
+    """Send one SMS now through an account, outside campaigns: 201 with the message
+    and the gateway's answer; 200 with the earlier message when its key was used."""
+    require_perm(request, CHANGE_PERM)
+    key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
+    earlier = message_for_client_key(key)
+    if earlier is not None:
+        return Status(200, earlier)
+    account = get_object_or_404(ProviderAccount, pk=payload.account)
+    phone = without_nul(payload.phone)
+    try:
+        number = normalize_phone(phone).e164
+    except InvalidPhone as exc:
+        raise ApplicationError(f"{phone}: {exc.reason}", where="phone") from None
+    message = one_off_send(
+        account=account,
+        phone=number,
+        text=payload.text,
+        sender=without_nul(payload.sender).strip(),
+        client_key=key,
+    )
+    return Status(201, message)
+
+
+def _client_key(in_body: str, in_header: str) -> str:
+    body, header = without_nul(in_body).strip(), without_nul(in_header).strip()
+    if body and header and body != header:
+        raise ApplicationError(
+            _("The client_key field and the Idempotency-Key header differ."),
+            where="client_key",
+        )
+    key = body or header
+    if len(key) > 64:
+        raise ApplicationError(
+            _("The idempotency key is longer than 64 characters."), where="client_key"
+        )
+    return key
 
 
 @router.get("/inbound", response=ReplyPage)

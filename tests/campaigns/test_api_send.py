@@ -1,0 +1,153 @@
+"""POST /api/v1/messages: one SMS now, outside campaigns, through the simulator; an
+idempotency key makes a repeated request return the first message and send nothing."""
+
+import pytest
+
+from campaigns.models import Message
+from campaigns.one_off import one_off_send
+from contacts.models import Contact, StopListEntry
+from providers.models import ProviderAccount, SenderName
+from tests.campaigns.gateway_accounts import simulated_account
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/messages"
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def account(simulator):
+    return simulated_account(simulator, "webcom")
+
+
+def send(client, headers=None, **body):
+    return client.post(URL, body, content_type="application/json", headers=headers)
+
+
+def test_a_message_is_sent_once_and_linked_to_its_contact(
+    manager_client, simulator, account
+):
+    contact = Contact.objects.create(phone="+79120000042", first_name="Мария")
+
+    response = send(manager_client, account=account.pk, phone="8 (912) 000-00-42",
+                    text="{first_name}, заказ готов")  # fmt: skip
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["phone"], body["text"]) == ("+79120000042", "Мария, заказ готов")
+    assert (body["campaign_id"], body["contact_id"]) == (None, contact.pk)
+    assert body["status"] == "queued"
+    assert body["gateway_message_id"]
+    assert body["sender"] == account.default_sender
+    assert [(s.phone, s.text) for s in simulator.state.submissions] == [
+        ("79120000042", "Мария, заказ готов")
+    ]
+    listed = manager_client.get(URL, {"phone": "+79120000042"}).json()["items"]
+    assert [m["id"] for m in listed] == [body["id"]]
+
+
+@pytest.mark.parametrize("where", ["body", "header"])
+def test_the_same_key_again_returns_the_first_message_and_sends_nothing(
+    manager_client, simulator, account, where
+):
+    def request():
+        if where == "body":
+            return send(manager_client, account=account.pk, phone="+79120000042",
+                        text="Код 1234", client_key="order-77")  # fmt: skip
+        return send(manager_client, {"Idempotency-Key": "order-77"},
+                    account=account.pk, phone="+79120000042", text="Код 1234")  # fmt: skip
+
+    first, again = request(), request()
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert first.json()["client_key"] == "order-77"
+    assert Message.objects.count() == 1
+    assert len(simulator.state.submissions) == 1
+
+
+def test_a_request_racing_one_with_the_same_key_sends_nothing(simulator, account):
+    # The other request stored its message between this one's check and its insert.
+    racer = one_off_send(account=account, phone="+79120000042", text="Код",
+                         client_key="k-1")  # fmt: skip
+    simulator.state.reset()
+
+    message = one_off_send(account=account, phone="+79120000042", text="Код",
+                           client_key="k-1")  # fmt: skip
+
+    assert message.pk == racer.pk
+    assert simulator.state.submissions == []
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "says"),
+    [
+        ({"phone": "12345"}, "phone", "12345:"),
+        ({"sender": "NOBODY"}, "sender", "“NOBODY” is not a usable sender name"),
+        ({"text": "Hi {nickname}"}, "text", "has no value for {nickname}"),
+        ({"text": "   "}, "text", "The text is empty."),
+        ({"client_key": "a", "_header": "b"}, "client_key", "differ"),
+        ({"client_key": "x" * 65}, None, ""),  # the schema's limit: 422
+    ],
+)
+def test_what_cannot_be_sent_says_why_and_where(
+    manager_client, simulator, account, body, where, says
+):
+    SenderName.objects.create(account=account, name="SHOP", usable=True)
+    Contact.objects.create(phone="+79120000042")
+    payload = {"account": account.pk, "phone": "+79120000042", "text": "Hi"}
+    header = body.pop("_header", None)
+    payload.update(body)
+
+    response = send(manager_client, {"Idempotency-Key": header} if header else None,
+                    **payload)  # fmt: skip
+
+    if where is None:
+        assert response.status_code == 422
+    else:
+        assert response.status_code == 400
+        assert response.json()["where"] == where
+        assert says in response.json()["detail"]
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_a_usable_sender_name_is_used(manager_client, simulator, account):
+    SenderName.objects.create(account=account, name="SHOP", usable=True)
+    sim_account = simulator.state.accounts[("webcom", account.login)]
+    sim_account.senders["SHOP"] = "completed"  # approved at the gateway too
+
+    response = send(manager_client, account=account.pk, phone="+79120000042",
+                    text="Hi", sender="SHOP")  # fmt: skip
+
+    assert response.status_code == 201
+    assert response.json()["sender"] == "SHOP"
+    [sent] = simulator.state.messages["webcom"].values()
+    assert sent.sender == "SHOP"
+
+
+def test_stop_list_inactive_and_unknown_accounts_refuse(
+    manager_client, simulator, account
+):
+    StopListEntry.objects.create(phone="+79120000042", source="manual")
+    stopped = send(manager_client, account=account.pk, phone="+79120000042", text="x")
+    other = simulated_account(simulator, "smsc")
+    ProviderAccount.objects.filter(pk=other.pk).update(is_active=False)
+    inactive = send(manager_client, account=other.pk, phone="+79120000043", text="x")
+    unknown = send(manager_client, account=999999, phone="+79120000043", text="x")
+
+    assert (stopped.status_code, stopped.json()["where"]) == (400, "phone")
+    assert (inactive.status_code, inactive.json()["where"]) == (400, "account")
+    assert unknown.status_code == 404
+    assert simulator.state.submissions == []
+
+
+def test_a_viewer_cannot_send(viewer_client, simulator, account):
+    response = send(viewer_client, account=account.pk, phone="+79120000042", text="x")
+
+    assert response.status_code == 403
+    assert simulator.state.submissions == []
