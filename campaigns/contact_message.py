@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.one_off import MAX_LENGTH, one_off_send
 from campaigns.planning import segment_table_for
-from campaigns.selectors import composer_account_info, composer_accounts
+from campaigns.selectors import (
+    composer_account_info,
+    composer_accounts,
+    sender_choices,
+)
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.models import ProviderAccount
@@ -26,6 +30,14 @@ class ContactMessageForm(forms.Form):
         label=gettext_lazy("Provider account"),
         queryset=ProviderAccount.objects.none(),
         empty_label=None,
+    )
+    # The chosen account's usable names (campaigns.js follows the account); the
+    # sending checks the name against the account it goes through.
+    sender = forms.CharField(
+        label=gettext_lazy("Sender name"),
+        max_length=20,
+        required=False,
+        widget=forms.Select(attrs={"data-senders-follow-account": ""}),
     )
     text = forms.CharField(
         label=gettext_lazy("Text"),
@@ -40,6 +52,10 @@ class ContactMessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = composer_accounts()
         style_fields(self.fields, small=False)
+
+    def offer_senders(self, account: ProviderAccount | None) -> None:
+        names = sender_choices(account=account) if account else []
+        self.fields["sender"].widget.choices = [(name, name) for name in names]
 
     @property
     def chosen_account(self) -> ProviderAccount | None:
@@ -61,6 +77,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 account=form.cleaned_data["account"],
                 phone=contact.phone,
                 text=form.cleaned_data["text"],
+                sender=form.cleaned_data["sender"],
                 contact_id=contact.pk,
             )
         except ApplicationError as exc:
@@ -73,6 +90,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
             )
             return redirect("contacts:detail", pk=contact.pk)
     account = form.chosen_account
+    form.offer_senders(account)
     context = {
         "contact": contact,
         "form": form,

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
@@ -342,12 +343,14 @@ def custom_field_keys() -> list[str]:
 
 def composer_account_info(
     accounts: Iterable[ProviderAccount],
-) -> dict[str, dict[str, str]]:
-    """Per account, what the live counter needs: segment table and price per segment."""
+) -> dict[str, dict[str, Any]]:
+    """Per account, what a page follows when the account changes: the live counter's
+    segment table and price per segment, and the usable sender names."""
     return {
         str(account.pk): {
             "table": segment_table_for(account.kind).name,
             "price": "" if account.tariff is None else str(Decimal(account.tariff)),
+            "senders": sender_choices(account=account),
         }
         for account in accounts
     }

@@ -53,6 +53,24 @@
     } else {
       delete counter.dataset.pricePerSegment;
     }
+    offerSenders(form, info.senders || []);
+  }
+
+  // A sender select that lists the chosen account's names (the contact page's; the
+  // composer's comes from the server with the account's other fields).
+  function offerSenders(form, names) {
+    var select = form.querySelector("select[data-senders-follow-account]");
+    if (!select) return;
+    var chosen = select.value;
+    select.replaceChildren.apply(
+      select,
+      names.map(function (name) {
+        var option = document.createElement("option");
+        option.value = option.textContent = name;
+        option.selected = name === chosen;
+        return option;
+      })
+    );
   }
 
   document.addEventListener("click", function (event) {

@@ -121,3 +121,29 @@ def test_a_viewer_can_neither_see_nor_send(viewer_client, simulator, maria):
     assert write_url(maria) not in detail.content.decode()
     assert response.status_code == 403
     assert simulator.state.submissions == []
+
+
+def test_the_sender_is_one_of_the_accounts_usable_names(
+    manager_client, simulator, maria
+):
+    from providers.models import SenderName
+
+    account = simulated_account(simulator, "webcom")
+    SenderName.objects.create(account=account, name="SHOP", usable=True)
+    SenderName.objects.create(account=account, name="OLD", usable=False)
+    simulator.state.accounts[("webcom", account.login)].senders["SHOP"] = "completed"
+
+    page = manager_client.get(write_url(maria))
+    refused = manager_client.post(
+        write_url(maria), {"account": account.pk, "sender": "OLD", "text": "Hi"}
+    )
+    sent = manager_client.post(
+        write_url(maria), {"account": account.pk, "sender": "SHOP", "text": "Hi"}
+    )
+
+    options = page.context["form"]["sender"].field.widget.choices
+    assert [name for name, _label in options] == [account.default_sender, "SHOP"]
+    assert refused.status_code == 400
+    assert "is not a usable sender name" in refused.context["form"].errors["sender"][0]
+    assert sent.status_code == 302
+    assert Message.objects.get().sender == "SHOP"

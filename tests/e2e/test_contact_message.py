@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from campaigns.models import Message
 from contacts.models import Contact
+from providers.models import SenderName
 from tests.campaigns.gateway_accounts import simulated_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,8 +22,12 @@ def test_write_to_a_contact_from_its_page(admin_page, simulator, browser_problem
     page.locator("[data-action=write]").click()
     counter = page.locator("[data-segment-counter]")
     expect(counter).to_have_attribute("data-table", "standard")
+    SenderName.objects.create(account=websms, name="B-SHOP", usable=True)
+    page.reload()
+    expect(page.locator("#id_sender option")).to_have_text(["SMSPORTAL"])
     page.select_option("#id_account", label="B WEBSMS")
     expect(counter).to_have_attribute("data-table", "websms")
+    expect(page.locator("#id_sender option")).to_have_text(["SMSPORTAL", "B-SHOP"])
     page.locator("#id_text").press_sequentially("{first_name}, заказ готов")
     expect(counter.locator("[data-sc-encoding=ucs2]")).to_be_visible()
     page.get_by_role("button", name="Send").click()
