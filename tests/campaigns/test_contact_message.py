@@ -147,3 +147,10 @@ def test_the_sender_is_one_of_the_accounts_usable_names(
     assert "is not a usable sender name" in refused.context["form"].errors["sender"][0]
     assert sent.status_code == 302
     assert Message.objects.get().sender == "SHOP"
+
+
+def test_without_an_active_account_the_page_says_so(admin_client, maria):
+    page = admin_client.get(write_url(maria)).content.decode()
+
+    assert "data-no-accounts" in page
+    assert 'href="/providers/new/"' in page
