@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
 from campaigns.forms import CampaignForm
-from campaigns.models import Campaign, Message
+from campaigns.message_templates import MessageTemplateForm
+from campaigns.models import Campaign, Message, MessageTemplate
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from smsportal.exceptions import ApplicationError
@@ -214,3 +215,18 @@ class MessageAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Message | None = None
     ) -> bool:
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Saved texts; checked as the templates page checks them."""
+
+    form = MessageTemplateForm
+    list_display = ["name", "updated_at", "created_by"]
+    search_fields = ["name", "text"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    def save_model(self, request: HttpRequest, obj: MessageTemplate, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -6,6 +6,7 @@ The REST API validates through the same CampaignForm, so both say the same thing
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -251,14 +252,7 @@ class CampaignForm(forms.ModelForm):
         raise forms.ValidationError(errors)
 
     def _check_placeholders(self, text: str) -> None:
-        try:
-            parse_template(text, custom_fields=self.custom_keys)
-        except ApplicationError as exc:
-            known = ", ".join(f"{{{k}}}" for k in self.placeholders)
-            raise forms.ValidationError(
-                _("%(problem)s Known placeholders: %(known)s.")
-                % {"problem": exc.message, "known": known}
-            ) from exc
+        check_placeholders(text, self.custom_keys)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -426,6 +420,19 @@ class CampaignForm(forms.ModelForm):
     @property
     def placeholders(self) -> list[str]:
         return [*CONTACT_FIELDS, *self.custom_keys]
+
+
+def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:
+    """A ValidationError for a placeholder no contact field fills (or a stray brace),
+    listing the ones there are."""
+    try:
+        parse_template(text, custom_fields=custom_keys)
+    except ApplicationError as exc:
+        known = ", ".join(f"{{{k}}}" for k in [*CONTACT_FIELDS, *custom_keys])
+        raise forms.ValidationError(
+            _("%(problem)s Known placeholders: %(known)s.")
+            % {"problem": exc.message, "known": known}
+        ) from exc
 
 
 def campaign_draft_save(*, form: CampaignForm) -> Campaign:

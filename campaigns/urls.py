@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import contact_message, views
+from campaigns import contact_message, message_templates, views
 
 app_name = "campaigns"
 
@@ -8,6 +8,14 @@ urlpatterns = [
     path("", views.CampaignListView.as_view(), name="list"),
     path("new/", views.CampaignCreateView.as_view(), name="create"),
     path("account-fields/", views.account_fields, name="account_fields"),
+    path("templates/", message_templates.template_list, name="templates"),
+    path("templates/new/", message_templates.template_create, name="template_create"),
+    path("templates/<int:pk>/", message_templates.template_edit, name="template_edit"),
+    path(
+        "templates/<int:pk>/delete/",
+        message_templates.template_delete,
+        name="template_delete",
+    ),
     path(
         "to-contact/<int:contact_pk>/",
         contact_message.contact_message,

@@ -33,6 +33,7 @@ from campaigns.forms import (
     TestSendForm,
     campaign_draft_save,
 )
+from campaigns.message_templates import composer_templates
 from campaigns.models import Campaign
 from campaigns.planning import segment_table_for
 from campaigns.progress_bar import progress_bar_html
@@ -113,6 +114,8 @@ class CampaignFormMixin(PermissionRequired):
             segment_table_for(form.account.kind).name if form.account else "standard"
         )
         context["price_per_segment"] = form.account.tariff if form.account else None
+        if self.request.user.has_perm("campaigns.view_messagetemplate"):
+            context["message_templates"] = composer_templates()
         return context
 
     def get_success_url(self) -> str:

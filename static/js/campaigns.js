@@ -80,7 +80,31 @@
     if (textarea) insertAtCursor(textarea, "{" + button.dataset.insertPlaceholder + "}");
   });
 
+  // A saved template replaces the text (after asking, when there is text to lose).
+  function insertTemplate(select) {
+    var option = select.selectedOptions[0];
+    var textarea = document.getElementById(select.dataset.target);
+    select.value = "";
+    if (!option || !option.value || !textarea) return;
+    var text = option.dataset.text || "";
+    if (textarea.value.trim() && textarea.value !== text &&
+        !window.confirm(select.dataset.confirmReplace)) return;
+    textarea.value = text;
+    textarea.focus();
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // "Save as a template" opens the template form with the text typed so far.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".js-save-template");
+    if (!link) return;
+    var textarea = document.getElementById(link.dataset.source);
+    var base = link.getAttribute("href").split("?")[0];
+    link.setAttribute("href", base + "?text=" + encodeURIComponent(textarea ? textarea.value : ""));
+  });
+
   document.addEventListener("change", function (event) {
+    if (event.target.matches(".js-insert-template")) insertTemplate(event.target);
     var form = event.target.closest(".js-campaign-form");
     if (!form) return;
     if (event.target.matches(".js-campaign-channel")) showForChannel(form);

@@ -1,0 +1,131 @@
+"""Saved message texts: their form, table and pages (list, create, edit, delete). The
+composer offers them to start a campaign's text from."""
+
+from typing import Any
+
+import django_tables2 as tables
+from django_tables2 import RequestConfig
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from campaigns.forms import check_placeholders
+from campaigns.models import MessageTemplate
+from campaigns.planning import normalize_newlines
+from campaigns.selectors import custom_field_keys
+from smsportal.form_style import style_fields
+from smsportal.tables import BaseTable
+from smsportal.textguard import guard_fields
+
+PAGE_SIZE = 50
+# The composer lists this many, by name: a select, not a catalogue.
+COMPOSER_LIMIT = 200
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.custom_keys = custom_field_keys()
+        # Refused as the composer refuses them: a template is a campaign's text to be.
+        guard_fields(self.fields, ["text"], multiline=["text"])
+        style_fields(self.fields, small=False)
+        self.fields["text"].widget.attrs["class"] += " font-monospace"
+        self.fields["text"].help_text = _(
+            "Placeholders such as {first_name} are filled per recipient when a "
+            "campaign sends it."
+        )
+
+    def clean_text(self) -> str:
+        text = normalize_newlines(self.cleaned_data["text"])
+        check_placeholders(text, self.custom_keys)
+        return text
+
+
+class MessageTemplateTable(BaseTable):
+    name = tables.Column(verbose_name=gettext_lazy("Name"))
+    text = tables.Column(verbose_name=gettext_lazy("Text"), orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = MessageTemplate
+        fields = ("name", "text", "updated_at")
+        empty_text = gettext_lazy("No templates yet.")
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_edit = can_edit
+
+    def render_name(self, value: str, record: MessageTemplate) -> str:
+        # The name opens the edit page, so it is a link only for those who may edit.
+        if not self.can_edit:
+            return value
+        url = reverse("campaigns:template_edit", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_text(self, value: str) -> str:
+        return value if len(value) <= 120 else value[:119] + "…"
+
+
+def composer_templates() -> list[dict[str, Any]]:
+    """The templates the composer offers: id, name and text, by name."""
+    return list(
+        MessageTemplate.objects.order_by("name").values("id", "name", "text")[
+            :COMPOSER_LIMIT
+        ]
+    )
+
+
+@permission_required("campaigns.view_messagetemplate", raise_exception=True)
+def template_list(request: HttpRequest) -> HttpResponse:
+    table = MessageTemplateTable(
+        MessageTemplate.objects.all(),
+        can_edit=request.user.has_perm("campaigns.change_messagetemplate"),
+    )
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "campaigns/template_list.html", {"table": table})
+
+
+@permission_required("campaigns.add_messagetemplate", raise_exception=True)
+def template_create(request: HttpRequest) -> HttpResponse:
+    return _template_form(request, MessageTemplate(created_by=request.user))
+
+
+@permission_required("campaigns.change_messagetemplate", raise_exception=True)
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _template_form(request, get_object_or_404(MessageTemplate, pk=pk))
+
+
+def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpResponse:
+    initial = {"text": request.GET.get("text", "")} if template.pk is None else None
+    form = MessageTemplateForm(request.POST or None, instance=template, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
+        return redirect("campaigns:templates")
+    return render(
+        request,
+        "campaigns/template_form.html",
+        {"form": form, "template": template},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@permission_required("campaigns.delete_messagetemplate", raise_exception=True)
+def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    template = get_object_or_404(MessageTemplate, pk=pk)
+    template.delete()
+    messages.success(request, _("Template “%(name)s” deleted.") % {"name": template})
+    return redirect("campaigns:templates")

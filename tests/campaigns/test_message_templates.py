@@ -1,0 +1,129 @@
+"""Message templates: saved texts, checked as a campaign's text is, offered by the
+composer; managed on their own pages and in the admin."""
+
+import pytest
+
+from django.urls import reverse
+
+from campaigns.models import MessageTemplate
+from contacts.models import CustomField
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("campaigns:templates")
+NEW = reverse("campaigns:template_create")
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def edit_url(template) -> str:
+    return reverse("campaigns:template_edit", args=[template.pk])
+
+
+def test_a_manager_saves_edits_and_deletes_a_template(manager_client, manager_user):
+    CustomField.objects.create(key="city", label="Город", kind="text")
+
+    created = manager_client.post(
+        NEW, {"name": "Скидка", "text": "{first_name}, скидка в {city}\r\nдо пятницы"}
+    )
+    template = MessageTemplate.objects.get()
+    edited = manager_client.post(
+        edit_url(template), {"name": "Скидка 20%", "text": "Скидка 20%"}
+    )
+    listed = manager_client.get(LIST).content.decode()
+    deleted = manager_client.post(
+        reverse("campaigns:template_delete", args=[template.pk])
+    )
+
+    assert (created.status_code, created.url) == (302, LIST)
+    assert template.created_by == manager_user
+    assert template.text == "{first_name}, скидка в {city}\nдо пятницы"
+    assert edited.status_code == 302
+    assert "Скидка 20%" in listed
+    assert f'href="{edit_url(template)}"' in listed
+    assert deleted.status_code == 302
+    assert not MessageTemplate.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "says"),
+    [
+        ({"text": "Hi {frist_name}"}, "text", "Known placeholders: {first_name}"),
+        ({"text": "Hi {first_name"}, "text", "Known placeholders"),
+        ({"text": "Bell\x07"}, "text", "Line 1, column 5"),
+        ({"name": "Taken"}, "name", "A template with this name already exists."),
+        ({"text": ""}, "text", "This field is required."),
+    ],
+)
+def test_what_a_campaign_would_refuse_is_refused_on_its_field(
+    manager_client, data, field, says
+):
+    MessageTemplate.objects.create(name="Taken", text="x")
+    response = manager_client.post(NEW, {"name": "New", "text": "ok", **data})
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors[field]
+    assert says in " ".join(errors)
+    assert MessageTemplate.objects.count() == 1
+
+
+def test_save_as_a_template_starts_the_form_with_the_text(manager_client):
+    response = manager_client.get(NEW, {"text": "Hello {first_name}"})
+
+    assert response.context["form"]["text"].value() == "Hello {first_name}"
+
+
+def test_a_viewer_reads_the_list_but_cannot_change_it(viewer_client):
+    template = MessageTemplate.objects.create(name="Read me", text="x")
+
+    listed = viewer_client.get(LIST)
+    creating = viewer_client.post(NEW, {"name": "No", "text": "x"})
+    editing = viewer_client.get(edit_url(template))
+    deleting = viewer_client.post(
+        reverse("campaigns:template_delete", args=[template.pk])
+    )
+
+    assert listed.status_code == 200
+    assert "Read me" in listed.content.decode()
+    assert f'href="{edit_url(template)}"' not in listed.content.decode()
+    assert (creating.status_code, editing.status_code, deleting.status_code) == (
+        403, 403, 403,
+    )  # fmt: skip
+    assert MessageTemplate.objects.count() == 1
+
+
+def test_the_composer_offers_the_templates_by_name(manager_client):
+    MessageTemplate.objects.create(name="Б второй", text='He said "hi" <b>')
+    MessageTemplate.objects.create(name="А первый", text="Hello {first_name}")
+
+    page = manager_client.get(reverse("campaigns:create")).content.decode()
+
+    start = page.index("js-insert-template")
+    select = page[start : page.index("</select>", start)]
+    assert select.index("А первый") < select.index("Б второй")
+    assert 'data-text="Hello {first_name}"' in select
+    assert 'data-text="He said &quot;hi&quot; &lt;b&gt;"' in select
+    assert "js-save-template" in page
+
+
+def test_the_campaign_list_links_the_templates(viewer_client):
+    assert (
+        f'href="{LIST}"'
+        in viewer_client.get(reverse("campaigns:list")).content.decode()
+    )
+
+
+def test_the_admin_checks_a_template_as_the_page_does(admin_client, django_user_model):
+    django_user_model.objects.filter(username="alice-admin").update(is_superuser=True)
+
+    response = admin_client.post(
+        reverse("admin:campaigns_messagetemplate_add"),
+        {"name": "Admin", "text": "Hi {nope}"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Known placeholders" in response.content.decode()
+    assert not MessageTemplate.objects.exists()

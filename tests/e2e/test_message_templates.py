@@ -1,0 +1,45 @@
+"""Templates in the browser: the composer starts a text from one (asking before it
+replaces typed text), and "Save as a template" carries the typed text to the form."""
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns.models import MessageTemplate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_start_a_text_from_a_template_and_save_one(
+    admin_page, gateway_account, browser_problems
+):
+    page = admin_page
+    MessageTemplate.objects.create(name="Скидка", text="{first_name}, скидка 20%!")
+
+    page.goto("/campaigns/new/")
+    text = page.locator("#id_text")
+    counter = page.locator("[data-segment-counter]")
+    page.locator(".js-insert-template").select_option(label="Скидка")
+    expect(text).to_have_value("{first_name}, скидка 20%!")
+    expect(counter.locator("[data-sc-encoding=ucs2]")).to_be_visible()
+
+    # Typed text is replaced only once the user agrees (the page's confirm() says
+    # no, then yes: the fixture's dialog handler would always say yes).
+    text.fill("Hello")
+    page.evaluate("window.confirm = () => false")
+    page.locator(".js-insert-template").select_option(label="Скидка")
+    expect(text).to_have_value("Hello")
+    page.evaluate("window.confirm = () => true")
+    page.locator(".js-insert-template").select_option(label="Скидка")
+    expect(text).to_have_value("{first_name}, скидка 20%!")
+
+    text.fill("Код {first_name}")
+    with page.context.expect_page() as opened:
+        page.locator(".js-save-template").click()
+    form = opened.value
+    form.wait_for_load_state()
+    expect(form.locator("#id_text")).to_have_value("Код {first_name}")
+    form.fill("#id_name", "Код")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_text("Template “Код” saved.")).to_be_visible()
+    assert MessageTemplate.objects.get(name="Код").text == "Код {first_name}"
+    browser_problems.assert_none("using templates")
