@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.message_templates import composer_templates
 from campaigns.one_off import MAX_LENGTH, one_off_send
 from campaigns.planning import segment_table_for
 from campaigns.selectors import (
@@ -103,6 +104,8 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
         else "standard",
         "price_per_segment": account.tariff if account else None,
     }
+    if request.user.has_perm("campaigns.view_messagetemplate"):
+        context["message_templates"] = composer_templates()
     return render(
         request,
         "campaigns/contact_message.html",

@@ -154,3 +154,14 @@ def test_without_an_active_account_the_page_says_so(admin_client, maria):
 
     assert "data-no-accounts" in page
     assert 'href="/providers/new/"' in page
+
+
+def test_the_page_offers_the_message_templates(manager_client, maria):
+    from campaigns.models import MessageTemplate
+
+    MessageTemplate.objects.create(name="Готово", text="{first_name}, заказ готов")
+
+    page = manager_client.get(write_url(maria)).content.decode()
+
+    assert 'data-target="id_text"' in page
+    assert 'data-text="{first_name}, заказ готов"' in page
