@@ -98,6 +98,7 @@ def _register_routers() -> None:
         "contacts.api",
         "campaigns.api",
         "campaigns.report_api",
+        "campaigns.templates_api",
     ):
         try:
             module = import_module(name)

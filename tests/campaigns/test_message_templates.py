@@ -127,3 +127,41 @@ def test_the_admin_checks_a_template_as_the_page_does(admin_client, django_user_
     assert response.status_code == 200  # the form again, with the error
     assert "Known placeholders" in response.content.decode()
     assert not MessageTemplate.objects.exists()
+
+
+def test_the_api_manages_templates_with_the_pages_checks(manager_client):
+    api = "/api/v1/templates"
+    created = manager_client.post(
+        api, {"name": "Код", "text": "Код: {phone}"}, content_type="application/json"
+    )
+    template_id = created.json()["id"]
+    refused = manager_client.patch(
+        f"{api}/{template_id}", {"text": "Hi {nope}"}, content_type="application/json"
+    )
+    renamed = manager_client.patch(
+        f"{api}/{template_id}", {"name": "Код входа"}, content_type="application/json"
+    )
+    listed = manager_client.get(api).json()
+    deleted = manager_client.delete(f"{api}/{template_id}")
+
+    assert created.status_code == 201
+    assert (refused.status_code, refused.json()["where"]) == (400, "text")
+    assert "Known placeholders" in refused.json()["detail"]
+    assert (renamed.json()["name"], renamed.json()["text"]) == (
+        "Код входа",
+        "Код: {phone}",
+    )
+    assert [t["name"] for t in listed] == ["Код входа"]
+    assert deleted.status_code == 204
+    assert not MessageTemplate.objects.exists()
+
+
+def test_a_viewer_reads_templates_in_the_api_but_cannot_write(viewer_client):
+    MessageTemplate.objects.create(name="R", text="x")
+    api = "/api/v1/templates"
+
+    assert viewer_client.get(api).status_code == 200
+    refused = viewer_client.post(
+        api, {"name": "W", "text": "x"}, content_type="application/json"
+    )
+    assert refused.status_code == 403

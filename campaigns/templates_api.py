@@ -1,0 +1,79 @@
+"""Message templates in the REST API, validated by the templates page's own form."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Router, Schema, Status
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from campaigns.message_templates import MessageTemplateForm
+from campaigns.models import MessageTemplate
+from smsportal.api import require_perm
+from smsportal.exceptions import ApplicationError
+
+PREFIX = "templates"
+router = Router(tags=["templates"])
+
+
+class TemplateIn(Schema):
+    """On update, only the fields given change."""
+
+    name: str | None = None
+    text: str | None = None
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    text: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _saved(template: MessageTemplate, payload: TemplateIn) -> MessageTemplate:
+    data = {"name": template.name, "text": template.text}
+    data.update(payload.dict(exclude_unset=True, exclude_none=True))
+    form = MessageTemplateForm(data, instance=template)
+    if not form.is_valid():
+        field, problems = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ApplicationError(
+            f"{label}: {problems[0]}" if label else problems[0], where=field
+        )
+    return form.save()
+
+
+@router.get("", response=list[TemplateOut])
+def template_list_api(request: HttpRequest) -> Any:
+    """Every template, by name."""
+    require_perm(request, "campaigns.view_messagetemplate")
+    return MessageTemplate.objects.order_by("name")
+
+
+@router.post("", response={201: TemplateOut})
+def template_create_api(request: HttpRequest, payload: TemplateIn) -> Status:
+    require_perm(request, "campaigns.add_messagetemplate")
+    return Status(201, _saved(MessageTemplate(created_by=request.user), payload))
+
+
+@router.get("/{template_id}", response=TemplateOut)
+def template_get_api(request: HttpRequest, template_id: int) -> MessageTemplate:
+    require_perm(request, "campaigns.view_messagetemplate")
+    return get_object_or_404(MessageTemplate, pk=template_id)
+
+
+@router.patch("/{template_id}", response=TemplateOut)
+def template_update_api(
+    request: HttpRequest, template_id: int, payload: TemplateIn
+) -> MessageTemplate:
+    require_perm(request, "campaigns.change_messagetemplate")
+    return _saved(get_object_or_404(MessageTemplate, pk=template_id), payload)
+
+
+@router.delete("/{template_id}", response={204: None})
+def template_delete_api(request: HttpRequest, template_id: int) -> Status:
+    require_perm(request, "campaigns.delete_messagetemplate")
+    get_object_or_404(MessageTemplate, pk=template_id).delete()
+    return Status(204, None)
