@@ -165,3 +165,20 @@ def test_a_viewer_reads_templates_in_the_api_but_cannot_write(viewer_client):
         api, {"name": "W", "text": "x"}, content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+def test_the_demo_has_templates_that_a_composer_would_accept():
+    import io
+
+    from campaigns.demo import DEMO_TEMPLATES, load
+    from campaigns.message_templates import MessageTemplateForm
+
+    load(stdout=io.StringIO())
+    load(stdout=io.StringIO())  # again: nothing new
+
+    assert MessageTemplate.objects.count() == len(DEMO_TEMPLATES)
+    for template in MessageTemplate.objects.all():
+        form = MessageTemplateForm(
+            {"name": template.name + " 2", "text": template.text}
+        )
+        assert form.is_valid(), form.errors
