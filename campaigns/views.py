@@ -52,6 +52,7 @@ from campaigns.selectors import (
     poll_seconds,
 )
 from campaigns.tables import CampaignTable
+from contacts.models import ContactGroup
 from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
 
@@ -125,6 +126,15 @@ class CampaignFormMixin(PermissionRequired):
 
 class CampaignCreateView(CampaignFormMixin, CreateView):
     permission_required = ADD_PERM
+
+    def get_initial(self) -> dict[str, Any]:
+        # "New campaign" from a group (the groups page): that group, chosen already.
+        initial = super().get_initial()
+        ids = [v for v in self.request.GET.getlist("group") if v.isdigit()][:100]
+        if ids:
+            groups = ContactGroup.objects.filter(pk__in=[int(v) for v in ids])
+            initial["include_groups"] = list(groups.values_list("pk", flat=True))
+        return initial
 
     def form_valid(self, form: CampaignForm) -> HttpResponse:
         form.instance.created_by = self.request.user
@@ -254,8 +264,13 @@ def campaign_compose_preview(
     data = request.POST.copy()
     if not data.get("name", "").strip():
         data["name"] = "-"  # saving needs a name; counting the audience does not
+    # Nor a text: the audience is counted before one is written (chosen first, or
+    # given by the groups page); segments, cost and samples wait for the text.
+    no_text = not data.get("text", "").strip()
+    if no_text:
+        data["text"] = "-"
     form = CampaignForm(data, instance=instance)
-    context: dict[str, Any] = {"live": True, "campaign": instance}
+    context: dict[str, Any] = {"live": True, "campaign": instance, "no_text": no_text}
     if not instance.is_editable:
         context["preview_error"] = _("Only a draft can be changed.")
     elif not form.is_valid():

@@ -896,3 +896,36 @@ def test_composer_in_a_browser(live_server, client, django_user_model, account):
             expect(counter).to_have_attribute("data-table", "websms")
         finally:
             browser.close()
+
+
+def test_a_new_campaign_from_the_groups_page_has_its_group_chosen(
+    manager_client, viewer_user, client, make_group
+):
+    group = make_group("Clients", people(2))
+    groups_page = manager_client.get(reverse("contacts:group_list")).content.decode()
+    composer = manager_client.get(url("create"), {"group": [group.pk, "x", 999999]})
+
+    assert f'href="/campaigns/new/?group={group.pk}"' in groups_page
+    assert composer.context["form"].initial["include_groups"] == [group.pk]
+    assert f'<option value="{group.pk}" selected>' in composer.content.decode()
+    # The preview counts the group at once, not only after the first change.
+    assert 'hx-trigger="load, input' in composer.content.decode()
+
+    client.force_login(viewer_user)
+    viewer_page = client.get(reverse("contacts:group_list")).content.decode()
+    assert 'data-action="new-campaign"' not in viewer_page
+
+
+def test_the_live_preview_counts_the_audience_before_any_text(
+    manager_client, account, make_group
+):
+    group = make_group("Clients", people(3))
+    data = composer_data(account, text="", extra_numbers="", include_groups=[group.pk])
+
+    body = manager_client.post(url("compose_preview"), data).content.decode()
+
+    assert 'data-preview="total">3<' in body
+    assert 'data-preview="no-text"' in body
+    assert 'data-preview="histogram"' not in body
+    assert 'data-preview="cost"' not in body
+    assert "data-preview-error" not in body
