@@ -19,6 +19,7 @@ from accounts.permissions import PermissionRequired
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import replies_mark, reply_send
+from campaigns.message_templates import composer_templates
 from campaigns.models import Reply
 from campaigns.one_off import MAX_LENGTH as MAX_REPLY_LENGTH
 from campaigns.report_filters import ReplyFilterSet
@@ -96,6 +97,8 @@ def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
         "form": form,
         "conversation": conversation(reply=reply),
     }
+    if request.user.has_perm("campaigns.change_campaign"):  # who may answer
+        context["message_templates"] = composer_templates()
     return render(request, "campaigns/inbox_detail.html", context, status=status)
 
 

@@ -282,3 +282,17 @@ def test_fetch_now_stores_new_replies(manager_client, simulator, kind):
     assert response.status_code == 200
     assert list(Reply.objects.values_list("phone", "text")) == [("+79120000055", "Да")]
     assert "Да" in response.content.decode()
+
+
+def test_an_answer_can_start_from_a_message_template(manager_client, account):
+    from campaigns.models import MessageTemplate
+
+    MessageTemplate.objects.create(name="Ответ", text="{first_name}, спасибо!")
+    reply = make_reply(account)
+
+    page = manager_client.get(
+        reverse("reports:reply", args=[reply.pk])
+    ).content.decode()
+
+    assert 'data-text="{first_name}, спасибо!"' in page
+    assert "js/campaigns.js" in page
