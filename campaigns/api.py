@@ -25,7 +25,7 @@ from campaigns.forms import (
     campaign_form_data,
     start_fields,
 )
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign, Message, MessageTemplate
 from campaigns.selectors import (
     Progress,
     campaign_list,
@@ -59,6 +59,9 @@ class CampaignIn(Schema):
     sender: str | None = None
     channel: str | None = None
     text: str | None = None
+    template: int | None = Field(
+        None, description="A message template's id: its text, when text is not given"
+    )
     viber_text: str | None = None
     viber_button_text: str | None = None
     viber_button_url: str | None = None
@@ -200,6 +203,9 @@ def _form_data(
     payload: CampaignIn, base: dict[str, Any], *, start_at: datetime | None = None
 ) -> dict[str, Any]:
     given = payload.dict(exclude_unset=True)
+    template = given.pop("template", None)
+    if template is not None and given.get("text") is None:
+        given["text"] = _template_text(template)
     if "time_zone" in given and "start_at" not in given and start_at is not None:
         # The stored start is an instant: a new zone re-reads it, never moves it.
         given["start_at"] = start_at
@@ -222,6 +228,20 @@ def _form_data(
             )
         data[key] = "" if value is None else value
     return data
+
+
+def _template_text(template_id: int) -> str:
+    text = (
+        MessageTemplate.objects.filter(pk=template_id)
+        .values_list("text", flat=True)
+        .first()
+    )
+    if text is None:
+        raise ApplicationError(
+            _("There is no message template %(id)s.") % {"id": template_id},
+            where="template",
+        )
+    return text
 
 
 def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:

@@ -517,3 +517,20 @@ def test_a_nul_byte_in_a_filter_is_a_400_and_the_next_request_works(viewer_clien
     assert response.status_code == 400
     assert "cannot be stored" in response.json()["detail"]
     assert viewer_client.get(API).status_code == 200
+
+
+def test_a_draft_takes_its_text_from_a_template(manager_client, account):
+    from campaigns.models import MessageTemplate
+
+    template = MessageTemplate.objects.create(name="T", text="Hi {first_name}")
+    body = draft_body(account, template=template.pk)
+    del body["text"]
+
+    created = post(manager_client, API, body)
+    missing = post(manager_client, API, {**body, "template": 999999})
+    own_text = post(manager_client, API, {**body, "text": "Mine", "name": "B"})
+
+    assert created.status_code == 201
+    assert created.json()["text"] == "Hi {first_name}"
+    assert (missing.status_code, missing.json()["where"]) == (400, "template")
+    assert own_text.json()["text"] == "Mine"
