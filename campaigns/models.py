@@ -257,9 +257,10 @@ class Message(models.Model):
             models.UniqueConstraint(
                 fields=["campaign", "phone"], name="message_phone_once_per_campaign"
             ),
-            # Only one-off messages carry a key: campaign rows skip this index.
+            # Only one-off messages carry a key (campaign rows skip this index); a key
+            # is an account's, so two integrations on two accounts never collide.
             models.UniqueConstraint(
-                fields=["client_key"],
+                fields=["account", "client_key"],
                 name="message_client_key_once",
                 condition=~models.Q(client_key=""),
             ),

@@ -30,11 +30,12 @@ from smsportal.textguard import check_sendable
 MAX_LENGTH = 1000
 
 
-def message_for_client_key(client_key: str) -> Message | None:
-    """The one-off message an API client sent with this idempotency key, if any."""
+def message_for_client_key(account_id: int, client_key: str) -> Message | None:
+    """The one-off message an API client sent through the account with this
+    idempotency key, if any."""
     if not client_key:
         return None
-    return Message.objects.filter(client_key=client_key).first()
+    return Message.objects.filter(account_id=account_id, client_key=client_key).first()
 
 
 def one_off_send(
@@ -104,7 +105,7 @@ def one_off_send(
                 client_key=client_key,
             )
     except IntegrityError:
-        earlier = message_for_client_key(client_key)
+        earlier = message_for_client_key(account.pk, client_key)
         if earlier is None:
             raise
         return earlier  # a request with the same key got there first

@@ -143,7 +143,7 @@ class SendIn(Schema):
         "",
         max_length=64,
         description="Idempotency key (or the Idempotency-Key header): the same key "
-        "again returns the first message and sends nothing.",
+        "again, on the same account, returns the first message and sends nothing.",
     )
 
 
@@ -214,10 +214,10 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
     and the gateway's answer; 200 with the earlier message when its key was used."""
     require_perm(request, CHANGE_PERM)
     key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
-    earlier = message_for_client_key(key)
+    account = get_object_or_404(ProviderAccount, pk=payload.account)
+    earlier = message_for_client_key(account.pk, key)
     if earlier is not None:
         return Status(200, earlier)
-    account = get_object_or_404(ProviderAccount, pk=payload.account)
     phone = without_nul(payload.phone)
     try:
         number = normalize_phone(phone).e164

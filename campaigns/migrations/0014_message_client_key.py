@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
             model_name="message",
             constraint=models.UniqueConstraint(
                 condition=models.Q(("client_key", ""), _negated=True),
-                fields=("client_key",),
+                fields=("account", "client_key"),
                 name="message_client_key_once",
             ),
         ),

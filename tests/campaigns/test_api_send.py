@@ -151,3 +151,16 @@ def test_a_viewer_cannot_send(viewer_client, simulator, account):
 
     assert response.status_code == 403
     assert simulator.state.submissions == []
+
+
+def test_a_key_belongs_to_its_account(manager_client, simulator, account):
+    other = simulated_account(simulator, "smsc")
+
+    first = send(manager_client, account=account.pk, phone="+79120000042", text="A",
+                 client_key="same")  # fmt: skip
+    second = send(manager_client, account=other.pk, phone="+79120000042", text="B",
+                  client_key="same")  # fmt: skip
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert len(simulator.state.submissions) == 2
