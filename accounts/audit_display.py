@@ -42,8 +42,8 @@ FILTER_LABELS = {
     "group": gettext_lazy("Group"),
     "account": gettext_lazy("Provider account"),
     "stopped": gettext_lazy("On the stop list"),
-    "created_after": gettext_lazy("Created from"),
-    "created_before": gettext_lazy("Created until"),
+    "created_min": gettext_lazy("Created from"),
+    "created_max": gettext_lazy("Created until"),
     "status": gettext_lazy("Status"),
     "state": gettext_lazy("State"),
     "phone": gettext_lazy("Phone"),
@@ -114,8 +114,14 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
         if key == "fields" and isinstance(value, list):
             text = _field_names(model, value)
         elif key == "filters" and isinstance(value, dict):
+            # In the order the pages show their filters, whatever the URL's order.
+            order = list(FILTER_LABELS)
+            ranked = sorted(
+                value.items(),
+                key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order),
+            )
             text = "; ".join(
-                f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in value.items()
+                f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in ranked
             )
         else:
             text = _choice(model, key, value) or _value(value)

@@ -157,3 +157,16 @@ def test_the_log_page_filters_by_object_type_by_name(admin_client):
     assert "Sale" in html
     assert ">ann<" not in html
     assert "Получатели:</span> 3" in html
+
+
+def test_a_date_range_of_the_contact_page_reads_by_its_labels(manager_client, book):
+    from django.utils import translation
+
+    manager_client.get(
+        reverse("contacts:export"),
+        {"created_min": "2026-01-01", "created_max": "2026-02-01"},
+    )
+    (event,) = exports()
+    with translation.override("ru"):
+        lines = dict(detail_lines("", event.details))
+    assert lines["Фильтры"] == "Создан с: 2026-01-01; Создан по: 2026-02-01"
