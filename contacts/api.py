@@ -2,7 +2,7 @@
 
 import base64
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -128,6 +128,7 @@ class ContactFilters(Schema):
     q: Text | None = None
     group: int | None = None
     stopped: bool | None = None
+    birthday: Literal["today", "tomorrow", "week", "month"] | None = None
     created_after: date | None = None
     created_before: date | None = None
     cursor: Text | None = None
@@ -216,7 +217,8 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
     """Contacts, newest first; pass next_cursor back as cursor for the next page."""
     require_perm(request, "contacts.view_contact")
     params = {"q": filters.q, "group": filters.group, "stopped": filters.stopped,
-              "created_min": filters.created_after, "created_max": filters.created_before}  # fmt: skip
+              "birthday": filters.birthday, "created_min": filters.created_after,
+              "created_max": filters.created_before}  # fmt: skip
     queryset = selectors.contact_list(
         filters={k: v for k, v in params.items() if v is not None}
     ).prefetch_related("groups")
