@@ -136,6 +136,13 @@ class CampaignCreateView(CampaignFormMixin, CreateView):
             initial["include_groups"] = list(groups.values_list("pk", flat=True))
         return initial
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Groups given by the link: the live preview counts them at once. (Only here:
+        # a saved draft's page shows the saved preview, with its launch button.)
+        context["groups_given"] = bool(context["form"].initial.get("include_groups"))
+        return context
+
     def form_valid(self, form: CampaignForm) -> HttpResponse:
         form.instance.created_by = self.request.user
         response = super().form_valid(form)

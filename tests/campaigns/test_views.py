@@ -929,3 +929,16 @@ def test_the_live_preview_counts_the_audience_before_any_text(
     assert 'data-preview="histogram"' not in body
     assert 'data-preview="cost"' not in body
     assert "data-preview-error" not in body
+
+
+def test_a_saved_draft_with_groups_shows_its_saved_preview_with_launch(
+    manager_client, make_group, make_campaign
+):
+    # Its form's initial holds the groups too: that must not turn on the live
+    # preview at load, which has no launch button and would replace the saved one.
+    campaign = make_campaign([make_group("Clients", people(2))])
+
+    page = manager_client.get(url("edit", campaign)).content.decode()
+
+    assert 'hx-trigger="load, input' not in page
+    assert f'hx-get="{url("preview", campaign)}"' in page
