@@ -11,8 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,7 +20,7 @@ from campaigns.models import MessageTemplate
 from campaigns.planning import normalize_newlines
 from campaigns.selectors import custom_field_keys
 from smsportal.form_style import style_fields
-from smsportal.tables import BaseTable
+from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
 
 PAGE_SIZE = 50
@@ -54,7 +52,8 @@ class MessageTemplateForm(forms.ModelForm):
         return text
 
 
-class MessageTemplateTable(BaseTable):
+class MessageTemplateTable(NameLinksToEdit, BaseTable):
+    edit_url = "campaigns:template_edit"
     name = tables.Column(verbose_name=gettext_lazy("Name"))
     text = tables.Column(verbose_name=gettext_lazy("Text"), orderable=False)
 
@@ -62,17 +61,6 @@ class MessageTemplateTable(BaseTable):
         model = MessageTemplate
         fields = ("name", "text", "updated_at")
         empty_text = gettext_lazy("No templates yet.")
-
-    def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.can_edit = can_edit
-
-    def render_name(self, value: str, record: MessageTemplate) -> str:
-        # The name opens the edit page, so it is a link only for those who may edit.
-        if not self.can_edit:
-            return value
-        url = reverse("campaigns:template_edit", args=[record.pk])
-        return format_html('<a href="{}">{}</a>', url, value)
 
     def render_text(self, value: str) -> str:
         return value if len(value) <= 120 else value[:119] + "…"

@@ -1,12 +1,11 @@
 import django_tables2 as tables
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
-from smsportal.tables import BaseTable
+from smsportal.tables import BaseTable, NameLinksToEdit
 
 
 class ContactTable(BaseTable):
@@ -51,7 +50,9 @@ class ContactTable(BaseTable):
         return ""
 
 
-class ContactGroupTable(BaseTable):
+class ContactGroupTable(NameLinksToEdit, BaseTable):
+    # A viewer reaches the members by the "Contacts" button instead.
+    edit_url = "contacts:group_edit"
     name = tables.Column(verbose_name=_("Name"))
     member_count = tables.Column(verbose_name=_("Contacts"))
     members = tables.TemplateColumn(
@@ -65,18 +66,6 @@ class ContactGroupTable(BaseTable):
 
     def render_member_count(self, value: int) -> str:
         return intcomma(value)  # "1 000 000" in Russian, "1,000,000" in English
-
-    def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.can_edit = can_edit
-
-    def render_name(self, value: str, record: ContactGroup) -> str:
-        # The name opens the group's edit page, so it is a link only for those who
-        # may edit it; a viewer reaches the members by the "Contacts" button.
-        if not self.can_edit:
-            return value
-        url = reverse("contacts:group_edit", args=[record.pk])
-        return format_html('<a href="{}">{}</a>', url, value)
 
 
 class StopListTable(BaseTable):

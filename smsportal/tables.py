@@ -1,6 +1,9 @@
 import django_tables2 as tables
 
 from django.core.paginator import Paginator
+from django.db.models import Model
+from django.urls import reverse
+from django.utils.html import format_html
 
 # The page and the page size come from the query string (django-tables2 reads "page"
 # and "per_page"), so a typed or stale URL can ask for anything: per_page=-5 failed
@@ -28,3 +31,21 @@ class BaseTable(tables.Table):
         if isinstance(page, int):
             page = min(page, MAX_PAGE)
         return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+
+
+class NameLinksToEdit:
+    """Table mixin: the `name` column opens the record's edit page (the URL name in
+    `edit_url`, taking the pk), a link only for those who may edit (`can_edit`);
+    others read it as text."""
+
+    edit_url = ""
+
+    def __init__(self, *args, can_edit: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.can_edit = can_edit
+
+    def render_name(self, value: str, record: Model) -> str:
+        if not self.can_edit:
+            return value
+        url = reverse(self.edit_url, args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, value)
