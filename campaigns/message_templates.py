@@ -96,9 +96,14 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpResponse:
-    initial = {"text": request.GET.get("text", "")} if template.pk is None else None
-    form = MessageTemplateForm(request.POST or None, instance=template, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.POST.get("prefill"):
+        # The composer's "Save as a template": the typed text, posted (it may be
+        # longer than a URL takes), shown in a new form for a name to be given.
+        initial = {"text": request.POST.get("text", "")}
+        form = MessageTemplateForm(instance=template, initial=initial)
+    else:
+        form = MessageTemplateForm(request.POST or None, instance=template)
+    if form.is_bound and form.is_valid():
         form.save()
         messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
         return redirect("campaigns:templates")

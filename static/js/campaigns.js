@@ -94,13 +94,29 @@
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
-  // "Save as a template" opens the template form with the text typed so far.
+  // "Save as a template" opens the template form, in a new tab, with the text typed
+  // so far: posted, since a long Cyrillic text overflows a URL.
   document.addEventListener("click", function (event) {
     var link = event.target.closest(".js-save-template");
-    if (!link) return;
+    var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!link || !token) return;
+    event.preventDefault();
     var textarea = document.getElementById(link.dataset.source);
-    var base = link.getAttribute("href").split("?")[0];
-    link.setAttribute("href", base + "?text=" + encodeURIComponent(textarea ? textarea.value : ""));
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = link.getAttribute("href");
+    form.target = "_blank";
+    [["csrfmiddlewaretoken", token.value], ["prefill", "1"],
+     ["text", textarea ? textarea.value : ""]].forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
+    form.remove();
   });
 
   document.addEventListener("change", function (event) {

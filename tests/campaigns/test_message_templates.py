@@ -71,9 +71,13 @@ def test_what_a_campaign_would_refuse_is_refused_on_its_field(
 
 
 def test_save_as_a_template_starts_the_form_with_the_text(manager_client):
-    response = manager_client.get(NEW, {"text": "Hello {first_name}"})
+    text = "Здравствуйте, {first_name}! " * 60  # longer than a URL takes
+    response = manager_client.post(NEW, {"prefill": "1", "text": text})
 
-    assert response.context["form"]["text"].value() == "Hello {first_name}"
+    assert response.status_code == 200
+    assert response.context["form"]["text"].value() == text
+    assert not response.context["form"].errors
+    assert not MessageTemplate.objects.exists()
 
 
 def test_a_viewer_reads_the_list_but_cannot_change_it(viewer_client):
