@@ -20,7 +20,7 @@ from campaigns.reconcile import messages_in_doubt
 from contacts.models import CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
-from providers.models import ProviderAccount
+from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class, gateway_for
 
 State = Campaign.State
@@ -325,16 +325,28 @@ def account_channels(*, account: ProviderAccount) -> list[MessageChannel]:
 
 def sender_choices(*, account: ProviderAccount) -> list[str]:
     """The account's usable sender names, its default sender first."""
-    names = list(
-        account.sender_names.filter(usable=True)
+    return senders_by_account([account])[account.pk]
+
+
+def senders_by_account(accounts: Iterable[ProviderAccount]) -> dict[int, list[str]]:
+    """sender_choices for several accounts in one query."""
+    accounts = list(accounts)
+    usable: dict[int, list[str]] = {account.pk: [] for account in accounts}
+    rows = (
+        SenderName.objects.filter(account__in=accounts, usable=True)
         .order_by("name")
-        .values_list("name", flat=True)
+        .values_list("account_id", "name")
     )
-    if account.default_sender:
-        names = [account.default_sender] + [
-            n for n in names if n != account.default_sender
-        ]
-    return names
+    for account_id, name in rows:
+        usable[account_id].append(name)
+    return {
+        account.pk: _default_first(account.default_sender, usable[account.pk])
+        for account in accounts
+    }
+
+
+def _default_first(default: str, names: list[str]) -> list[str]:
+    return [default, *(n for n in names if n != default)] if default else names
 
 
 def custom_field_keys() -> list[str]:
@@ -346,11 +358,13 @@ def composer_account_info(
 ) -> dict[str, dict[str, Any]]:
     """Per account, what a page follows when the account changes: the live counter's
     segment table and price per segment, and the usable sender names."""
+    accounts = list(accounts)
+    senders = senders_by_account(accounts)
     return {
         str(account.pk): {
             "table": segment_table_for(account.kind).name,
             "price": "" if account.tariff is None else str(Decimal(account.tariff)),
-            "senders": sender_choices(account=account),
+            "senders": senders[account.pk],
         }
         for account in accounts
     }

@@ -165,3 +165,19 @@ def test_the_page_offers_the_message_templates(manager_client, maria):
 
     assert 'data-target="id_text"' in page
     assert 'data-text="{first_name}, заказ готов"' in page
+
+
+def test_the_accounts_sender_names_are_read_in_one_query(
+    manager_client, simulator, maria, django_assert_max_num_queries
+):
+    from campaigns.selectors import composer_account_info
+    from providers.models import SenderName
+
+    accounts = [simulated_account(simulator, kind) for kind in ("webcom", "smsc")]
+    for account in accounts:
+        SenderName.objects.create(account=account, name="SHOP", usable=True)
+
+    with django_assert_max_num_queries(1):
+        info = composer_account_info(accounts)
+
+    assert [info[str(a.pk)]["senders"] for a in accounts] == [["SMSPORTAL", "SHOP"]] * 2
