@@ -146,6 +146,33 @@ def test_stop_word_reply_pushed_by_smsc_opts_the_number_out(live_server, simulat
     assert entry.source == StopListEntry.Source.KEYWORD
 
 
+@pytest.mark.django_db(transaction=True)
+def test_after_a_stop_reply_the_next_campaign_skips_the_number(
+    live_server, simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "smsc", callbacks_to=live_server.url)
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    url, body, content_type = _smsc_incoming_callback(
+        simulator, sim_account, phone="79120000001", text="СТОП"
+    )
+    assert httpx.post(
+        url, content=body, headers={"Content-Type": content_type}
+    ).is_success
+    simulator.state.reset()
+
+    campaign = make_campaign([make_group("G", phones(3))], account=account)
+    campaign_launch(campaign=campaign)  # commits: the start task runs (eager)
+
+    def sent():
+        phones_sent = sorted(s.phone for s in simulator.state.submissions)
+        return phones_sent if len(phones_sent) == 2 else None
+
+    assert wait_for(sent, timeout=15, interval=0.2) == ["79120000000", "79120000002"]
+    campaign.refresh_from_db()
+    assert campaign.audience_stats["stop_listed"] == 1
+    assert not Message.objects.filter(campaign=campaign, phone="+79120000001").exists()
+
+
 def _smsc_incoming_callback(simulator, sim_account, *, phone, text):
     from providers.simulator import smsc as smsc_protocol
 
