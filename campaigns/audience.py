@@ -6,7 +6,7 @@ applied here and again right before each batch is submitted (campaigns.sending).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,25 +59,30 @@ class ExtraNumbers:
     duplicates: int = 0
 
 
-def parse_extra_numbers(text: str) -> ExtraNumbers:
-    """Pasted numbers, one per line (commas and semicolons also separate)."""
-    result = ExtraNumbers()
-    seen: set[str] = set()
+def pasted_items(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each item of a pasted list of numbers: one per line,
+    commas and semicolons also separating; blanks left out."""
     for line_no, line in enumerate(text.splitlines(), start=1):
         for raw in line.replace(";", ",").split(","):
-            raw = raw.strip()
-            if not raw:
-                continue
-            try:
-                number = normalize_phone(raw)
-            except InvalidPhone as exc:
-                result.invalid.append((line_no, raw, str(exc)))
-                continue
-            if number.e164 in seen:
-                result.duplicates += 1
-                continue
-            seen.add(number.e164)
-            result.valid.append(ExtraNumber(number.e164, number.time_zone, line_no))
+            if raw := raw.strip():
+                yield line_no, raw
+
+
+def parse_extra_numbers(text: str) -> ExtraNumbers:
+    """Pasted numbers (pasted_items), normalised; the invalid named by line."""
+    result = ExtraNumbers()
+    seen: set[str] = set()
+    for line_no, raw in pasted_items(text):
+        try:
+            number = normalize_phone(raw)
+        except InvalidPhone as exc:
+            result.invalid.append((line_no, raw, str(exc)))
+            continue
+        if number.e164 in seen:
+            result.duplicates += 1
+            continue
+        seen.add(number.e164)
+        result.valid.append(ExtraNumber(number.e164, number.time_zone, line_no))
     return result
 
 
@@ -127,11 +132,10 @@ def audience_members(
 def audience_summary(campaign: Campaign) -> dict[str, Any]:
     """Who the campaign goes to, for its page: group names and how many numbers were
     pasted, as written (counted without parsing them: there may be thousands)."""
-    pasted = campaign.extra_numbers.replace(";", ",").replace("\n", ",").split(",")
     return {
         "include_groups": [g.name for g in campaign.include_groups.order_by("name")],
         "exclude_groups": [g.name for g in campaign.exclude_groups.order_by("name")],
-        "extra_count": sum(1 for raw in pasted if raw.strip()),
+        "extra_count": sum(1 for _item in pasted_items(campaign.extra_numbers)),
     }
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.audience import parse_extra_numbers
+from campaigns.audience import parse_extra_numbers, pasted_items
 from campaigns.models import MULTILINE_TEXT_FIELDS, SENT_TEXT_FIELDS, Campaign
 from campaigns.planning import normalize_newlines, segment_table_for, zone
 from campaigns.segments import count_segments, transliterate
@@ -495,8 +495,7 @@ class TestSendForm(forms.Form):
     )
 
     def clean_phones(self) -> list[str]:
-        raw = self.cleaned_data["phones"].replace(";", ",").replace("\n", ",")
-        phones = [p.strip() for p in raw.split(",") if p.strip()]
+        phones = [raw for _line, raw in pasted_items(self.cleaned_data["phones"])]
         if not phones:
             raise forms.ValidationError(_("Give at least one number."))
         if len(phones) > MAX_TEST_PHONES:

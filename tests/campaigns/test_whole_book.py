@@ -104,3 +104,21 @@ def test_the_api_creates_and_launches_a_whole_book_draft(manager_client, account
     assert (body["to_whole_book"], body["include_groups"]) == (True, [])
     preview = post(manager_client, f"{API}/{body['id']}/preview").json()
     assert preview["total"] == 4
+
+
+def test_pasted_numbers_are_split_the_same_everywhere():
+    from campaigns.audience import parse_extra_numbers, pasted_items
+    from campaigns.forms import TestSendForm
+
+    text = "+79990000001; +79990000002\r\n\r\n , 8 999 000-00-03,\nnonsense"
+
+    assert list(pasted_items(text)) == [
+        (1, "+79990000001"), (1, "+79990000002"), (3, "8 999 000-00-03"),
+        (4, "nonsense"),
+    ]  # fmt: skip
+    parsed = parse_extra_numbers(text)
+    assert [n.line for n in parsed.valid] == [1, 1, 3]
+    assert [line for line, _raw, _why in parsed.invalid] == [4]
+    form = TestSendForm({"phones": text})
+    assert form.is_valid()
+    assert form.cleaned_data["phones"] == [raw for _line, raw in pasted_items(text)]
