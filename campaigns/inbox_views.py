@@ -21,7 +21,7 @@ from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.message_templates import composer_templates
 from campaigns.models import Reply
-from campaigns.one_off import MAX_LENGTH as MAX_REPLY_LENGTH
+from campaigns.one_off import MAX_LENGTH
 from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable
@@ -39,7 +39,7 @@ PAGE_SIZE = 50
 class ReplyForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Answer"),
-        max_length=MAX_REPLY_LENGTH,
+        max_length=MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 

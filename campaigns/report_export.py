@@ -15,10 +15,8 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Message
 from campaigns.report_selectors import message_export_rows
-from contacts.exporting import FORMATS, ExportFormat, table_export
+from contacts.exporting import ExportFormat, table_export
 from providers.base import DeliveryStatus, FailureReason
-
-__all__ = ["FORMATS", "ExportFormat", "export_headers", "stream_export"]
 
 
 def export_headers() -> list[str]:
