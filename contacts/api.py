@@ -124,13 +124,25 @@ class ContactPage(Schema):
     next_cursor: str | None
 
 
-class ContactFilters(Schema):
+class ContactQuery(Schema):
+    """Which contacts: the contact page's filters, for the list and the export."""
+
     q: Text | None = None
     group: int | None = None
     stopped: bool | None = None
     birthday: Literal["today", "tomorrow", "week", "month"] | None = None
     created_after: date | None = None
     created_before: date | None = None
+
+    def as_filters(self) -> dict[str, Any]:
+        """The set ones, keyed as ContactFilterSet reads them."""
+        params = {"q": self.q, "group": self.group, "stopped": self.stopped,
+                  "birthday": self.birthday, "created_min": self.created_after,
+                  "created_max": self.created_before}  # fmt: skip
+        return {k: v for k, v in params.items() if v is not None}
+
+
+class ContactFilters(ContactQuery):
     cursor: Text | None = None
     limit: int = 100
 
@@ -216,12 +228,9 @@ def _page(
 def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
     """Contacts, newest first; pass next_cursor back as cursor for the next page."""
     require_perm(request, "contacts.view_contact")
-    params = {"q": filters.q, "group": filters.group, "stopped": filters.stopped,
-              "birthday": filters.birthday, "created_min": filters.created_after,
-              "created_max": filters.created_before}  # fmt: skip
-    queryset = selectors.contact_list(
-        filters={k: v for k, v in params.items() if v is not None}
-    ).prefetch_related("groups")
+    queryset = selectors.contact_list(filters=filters.as_filters()).prefetch_related(
+        "groups"
+    )
     items, next_cursor = _page(queryset, cursor=filters.cursor, limit=filters.limit)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -254,16 +263,14 @@ def _export_format(key: str) -> exporting.ExportFormat:
 
 @router.get("/contacts/export")
 def contact_export(
-    request: HttpRequest,
-    format: str = "csv",
-    group: int | None = None,
-    q: Text | None = None,
+    request: HttpRequest, query: Query[ContactQuery], format: str = "csv"
 ) -> HttpResponse:
-    """Contacts as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
+    """Contacts as CSV (format=csv or csv-1251) or XLSX (format=xlsx), under the same
+    filters as the list."""
     from contacts.views import export_response
 
     require_perm(request, "contacts.view_contact")
-    filters = {k: v for k, v in {"group": group, "q": q}.items() if v is not None}
+    filters = query.as_filters()
     return export_response(
         selectors.contact_list(filters=filters),
         fmt=_export_format(format),

@@ -67,3 +67,21 @@ def test_the_page_and_the_api_filter_by_birthday(manager_client, settings):
         today.replace(year=1992)
     ]
     assert [c["phone"] for c in api.json()["items"]] == ["+79120000000"]
+
+
+def test_the_api_export_takes_the_lists_filters(manager_client):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    born(
+        today.replace(year=1992),
+        date(1990, 1, 1) if today.month != 1 else date(1990, 7, 1),
+    )
+
+    export = manager_client.get(
+        "/api/v1/contacts/export", {"format": "csv", "birthday": "today"}
+    )
+
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 2  # the header and today's one
+    assert lines[1].startswith("+79120000000,")
