@@ -15,7 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.audit_signals import AUDITED
 
@@ -42,6 +42,7 @@ FILTER_LABELS = {
     "group": gettext_lazy("Group"),
     "account": gettext_lazy("Provider account"),
     "stopped": gettext_lazy("On the stop list"),
+    "birthday": pgettext_lazy("contact filter", "Birthday"),
     "created_min": gettext_lazy("Created from"),
     "created_max": gettext_lazy("Created until"),
     "status": gettext_lazy("Status"),

@@ -164,9 +164,11 @@ def test_a_date_range_of_the_contact_page_reads_by_its_labels(manager_client, bo
 
     manager_client.get(
         reverse("contacts:export"),
-        {"created_min": "2026-01-01", "created_max": "2026-02-01"},
+        {"created_min": "2026-01-01", "created_max": "2026-02-01", "birthday": "week"},
     )
     (event,) = exports()
     with translation.override("ru"):
         lines = dict(detail_lines("", event.details))
-    assert lines["Фильтры"] == "Создан с: 2026-01-01; Создан по: 2026-02-01"
+    assert lines["Фильтры"] == (
+        "День рождения: week; Создан с: 2026-01-01; Создан по: 2026-02-01"
+    )
