@@ -78,10 +78,15 @@ def test_the_copy_is_a_draft_with_what_is_sent_to_whom_and_when(
 
 
 def test_a_long_name_is_shortened_to_fit(make_campaign):
-    copy = campaign_copy(campaign=make_campaign(name="x" * 200))
+    long = make_campaign(name="x" * 200, state=State.COMPLETED)
+    add_messages(long, ["failed"])
 
-    assert len(copy.name) == 200
+    copy = campaign_copy(campaign=long)
+    followup = campaign_resend_failed(campaign=long)
+
+    assert len(copy.name) == len(followup.name) == 200
     assert copy.name.endswith("… (copy)")
+    assert followup.name.endswith("… — resend")
 
 
 def test_the_copy_of_a_follow_up_does_not_resend_its_parents_failures(

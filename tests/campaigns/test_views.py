@@ -942,3 +942,13 @@ def test_a_saved_draft_with_groups_shows_its_saved_preview_with_launch(
 
     assert 'hx-trigger="load, input' not in page
     assert f'hx-get="{url("preview", campaign)}"' in page
+
+
+def test_the_campaign_list_filters_like_the_other_tables(manager_client):
+    page = manager_client.get(url("list"), {"q": "x"}).content.decode()
+
+    bar = page[
+        page.index('role="search"') : page.index("</form>", page.index('role="search"'))
+    ]
+    assert f'href="{url("list")}"' in bar  # Reset
+    assert "form-control form-control-sm" in bar
