@@ -8,17 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
 from campaigns.forms import CampaignForm
+from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.message_templates import MessageTemplateForm
-from campaigns.models import Campaign, Message, MessageTemplate
+from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplate
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
 CAMPAIGN_SYSTEM_FIELDS = [
-    "state", "pause_message", "parent", "price_per_segment", "audience_stats",
-    "created_by", "created_at", "updated_at", "launched_by", "launched_at",
-    "expanded_at", "finished_at",
+    "state", "pause_message", "parent", "greeting", "price_per_segment",
+    "audience_stats", "created_by", "created_at", "updated_at", "launched_by",
+    "launched_at", "expanded_at", "finished_at",
 ]  # fmt: skip
 
 
@@ -227,6 +228,25 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
     def save_model(self, request: HttpRequest, obj: MessageTemplate, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(BirthdayGreeting)
+class BirthdayGreetingAdmin(admin.ModelAdmin):
+    """Automatic greetings; checked as their page checks them."""
+
+    form = BirthdayGreetingForm
+    list_display = ["name", "is_active", "account", "send_time", "last_run_on"]
+    list_filter = ["is_active", "account"]
+    search_fields = ["name", "text"]
+    list_select_related = ["account"]
+    filter_horizontal = ["include_groups", "exclude_groups"]
+    readonly_fields = ["last_run_on", "last_error", "created_by", "created_at",
+                       "updated_at"]  # fmt: skip
+
+    def save_model(self, request: HttpRequest, obj: BirthdayGreeting, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)

@@ -7,7 +7,7 @@ the same things with the same words.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -72,6 +72,11 @@ class CampaignIn(Schema):
     )
     include_groups: list[int] | None = None
     exclude_groups: list[int] | None = None
+    birthday_on: date | None = Field(
+        None,
+        description="Only the groups' contacts whose birthday falls on this day "
+        "(any year; 29 February counts on 28 February in other years)",
+    )
     extra_numbers: str | None = None
     start_at: datetime | None = Field(
         None, description="Empty: start on launch. Without an offset: in time_zone."
@@ -113,6 +118,7 @@ class CampaignOut(Schema):
     to_whole_book: bool
     include_groups: list[int]
     exclude_groups: list[int]
+    birthday_on: date | None
     extra_numbers: str
     start_at: datetime | None
     time_zone: str
@@ -123,6 +129,7 @@ class CampaignOut(Schema):
     translit: bool
     spread_hours: int
     parent: int | None
+    greeting: int | None = Field(description="The birthday greeting that made it")
     price_per_segment: Decimal | None
     audience_stats: dict[str, Any]
     created_at: datetime
@@ -173,13 +180,14 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
     data = {
         field: getattr(campaign, field)
         for field in CampaignOut.model_fields
-        if field not in ("account", "account_name", "parent", "counts")
+        if field not in ("account", "account_name", "parent", "greeting", "counts")
         and field not in ("include_groups", "exclude_groups")
     }
     data.update(
         account=campaign.account_id,
         account_name=campaign.account.name,
         parent=campaign.parent_id,
+        greeting=campaign.greeting_id,
         pause_reason=campaign.pause_message,  # in the request's language
         include_groups=[g.pk for g in campaign.include_groups.all()],
         exclude_groups=[g.pk for g in campaign.exclude_groups.all()],

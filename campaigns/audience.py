@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, Message
+from contacts.filters import birthdays_on
 from contacts.models import Contact, GroupMembership, StopListEntry
 from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
@@ -35,6 +37,7 @@ class GroupChoice:
     include: tuple[int, ...]
     exclude: tuple[int, ...] = ()
     whole_book: bool = False  # every contact; `include` is then not consulted
+    birthday_on: date | None = None  # only the contacts whose birthday falls then
 
     @classmethod
     def of(cls, campaign: Campaign) -> GroupChoice:
@@ -42,6 +45,7 @@ class GroupChoice:
             include=tuple(campaign.include_groups.values_list("id", flat=True)),
             exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
             whole_book=campaign.to_whole_book,
+            birthday_on=campaign.birthday_on,
         )
 
 
@@ -112,6 +116,8 @@ def audience_contacts(
         queryset = queryset.filter(Exists(members.filter(group_id__in=include)))
     if exclude:
         queryset = queryset.exclude(Exists(members.filter(group_id__in=exclude)))
+    if groups.birthday_on is not None:
+        queryset = queryset.filter(birthdays_on([groups.birthday_on]))
     return queryset
 
 

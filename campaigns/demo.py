@@ -1,8 +1,11 @@
-"""Demo message templates for `make run`, so the composer has some to offer. Idempotent."""
+"""Demo message templates and a birthday greeting for `make run`, so the composer has
+texts to offer and the greetings page an example. Idempotent."""
 
 from typing import Any
 
-from campaigns.models import MessageTemplate
+from campaigns.models import BirthdayGreeting, MessageTemplate
+from contacts.models import ContactGroup
+from providers.models import ProviderAccount
 
 DEMO_TEMPLATES = {
     "Скидка недели": (
@@ -13,9 +16,34 @@ DEMO_TEMPLATES = {
 }
 
 
+DEMO_GREETING = "С днём рождения"
+DEMO_GREETING_TEXT = (
+    "{first_name}, с днём рождения! Дарим скидку 15% на любую покупку до конца недели."
+)
+
+
 def load(*, stdout: Any) -> None:
     created = sum(
         MessageTemplate.objects.get_or_create(name=name, defaults={"text": text})[1]
         for name, text in DEMO_TEMPLATES.items()
     )
     stdout.write(f"Demo message templates: {created} created.")
+    _load_greeting(stdout)
+
+
+def _load_greeting(stdout: Any) -> None:
+    account = ProviderAccount.objects.filter(kind="webcom").order_by("pk").first()
+    group = ContactGroup.objects.filter(name="Клиенты").first()
+    if account is None or group is None:
+        return
+    greeting, created = BirthdayGreeting.objects.get_or_create(
+        name=DEMO_GREETING,
+        defaults={
+            "account": account,
+            "sender": account.default_sender,
+            "text": DEMO_GREETING_TEXT,
+        },
+    )
+    if created:
+        greeting.include_groups.add(group)
+    stdout.write(f"Demo birthday greeting: {'created' if created else 'kept'}.")

@@ -99,8 +99,8 @@ class CampaignForm(forms.ModelForm):
         fields = [
             "name", "account", "sender", "channel", "text", "viber_text",
             "viber_button_text", "viber_button_url", "viber_image_url",
-            "to_whole_book", "include_groups", "exclude_groups", "extra_numbers",
-            "time_zone",
+            "to_whole_book", "include_groups", "exclude_groups", "birthday_on",
+            "extra_numbers", "time_zone",
             "respect_quiet_hours", "window_start", "window_end", "validity_hours",
             "translit", "spread_hours",
         ]  # fmt: skip
@@ -113,6 +113,7 @@ class CampaignForm(forms.ModelForm):
             "exclude_groups": forms.SelectMultiple(attrs={"size": 6}),
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "birthday_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
             "spread_hours": _(
@@ -264,6 +265,7 @@ class CampaignForm(forms.ModelForm):
         if data.get("to_whole_book"):
             # Groups picked before ticking the whole book would only mislead later.
             data["include_groups"] = ContactGroup.objects.none()
+        self._check_birthday_audience(data)
         data["start_at"] = self._start_at(data)
         return data
 
@@ -288,32 +290,14 @@ class CampaignForm(forms.ModelForm):
 
     def _check_length(self, account: ProviderAccount, data: dict[str, Any]) -> None:
         """Refuse what the live counter calls too long for the gateway."""
-        table = segment_table_for(account.kind)
         text = data.get("text")
-        if (
-            table.max_parts is None
-            or not text
-            or data.get("channel") not in SMS_CHANNELS
-        ):
+        if not text or data.get("channel") not in SMS_CHANNELS:
             return
-        # With every placeholder empty: the shortest text any recipient can get.
-        shortest = render(parse_template(text, custom_fields=self.custom_keys), {})
-        if data.get("translit"):
-            shortest = transliterate(shortest)
-        info = count_segments(shortest, table=table)
-        if info.too_long:
-            self.add_error(
-                "text",
-                _(
-                    "Too long: %(gateway)s accepts at most %(max)d segments; this "
-                    "text takes %(segments)d."
-                )
-                % {
-                    "gateway": account.get_kind_display(),
-                    "max": table.max_parts,
-                    "segments": info.segments,
-                },
-            )
+        problem = text_length_problem(
+            account, text, custom_keys=self.custom_keys, translit=data.get("translit")
+        )
+        if problem:
+            self.add_error("text", problem)
 
     def _check_validity(self, account: ProviderAccount, hours: int | None) -> None:
         if hours is None:
@@ -365,6 +349,19 @@ class CampaignForm(forms.ModelForm):
                 if data.get("viber_button_text")
                 else "viber_button_text",
                 _("A Viber button needs both its text and its link."),
+            )
+
+    def _check_birthday_audience(self, data: dict[str, Any]) -> None:
+        if data.get("birthday_on") is None or "include_groups" in self.errors:
+            return
+        if not data.get("to_whole_book") and not data.get("include_groups"):
+            # Pasted numbers have no birthday: the filter would pick nobody.
+            self.add_error(
+                "birthday_on",
+                _(
+                    "Birthdays are looked up among the groups' contacts: choose "
+                    "groups or the whole contact book."
+                ),
             )
 
     def _check_window(self, data: dict[str, Any]) -> None:
@@ -420,6 +417,35 @@ class CampaignForm(forms.ModelForm):
     @property
     def placeholders(self) -> list[str]:
         return [*CONTACT_FIELDS, *self.custom_keys]
+
+
+def text_length_problem(
+    account: ProviderAccount,
+    text: str,
+    *,
+    custom_keys: Sequence[str],
+    translit: bool = False,
+) -> str:
+    """Why the gateway would refuse an SMS text as too long ("" when it would not),
+    judged, as the live counter judges it, with every placeholder empty: the shortest
+    text any recipient can get."""
+    table = segment_table_for(account.kind)
+    if table.max_parts is None:
+        return ""
+    shortest = render(parse_template(text, custom_fields=custom_keys), {})
+    if translit:
+        shortest = transliterate(shortest)
+    info = count_segments(shortest, table=table)
+    if not info.too_long:
+        return ""
+    return _(
+        "Too long: %(gateway)s accepts at most %(max)d segments; this text takes "
+        "%(segments)d."
+    ) % {
+        "gateway": account.get_kind_display(),
+        "max": table.max_parts,
+        "segments": info.segments,
+    }
 
 
 def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:

@@ -82,6 +82,17 @@ class Campaign(models.Model):
     extra_numbers = models.TextField(
         _("extra numbers"), blank=True, help_text=_("One number per line.")
     )
+    # A birthday greeting: only the groups' contacts born on this day and month.
+    birthday_on = models.DateField(
+        _("only birthdays on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only the contacts of the groups (or of the whole book) whose birthday "
+            "falls on this day; 29 February birthdays count on 28 February in other "
+            "years. Pasted numbers are sent to as they are."
+        ),
+    )
     start_at = models.DateTimeField(
         _("start at"), null=True, blank=True, help_text=_("Empty: start on launch.")
     )
@@ -110,6 +121,15 @@ class Campaign(models.Model):
         blank=True,
         related_name="followups",
         verbose_name=_("resend of"),
+    )
+    # The automatic greeting that made this campaign, for the day in birthday_on.
+    greeting = models.ForeignKey(
+        "BirthdayGreeting",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("birthday greeting"),
     )
     price_per_segment = models.DecimalField(
         max_digits=10, decimal_places=4, null=True, blank=True
@@ -145,6 +165,14 @@ class Campaign(models.Model):
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "start_at"])]
+        constraints = [
+            # A greeting sends once a day, whichever worker's tick gets there first.
+            models.UniqueConstraint(
+                fields=["greeting", "birthday_on"],
+                condition=models.Q(greeting__isnull=False),
+                name="campaign_greeting_once_a_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -457,6 +485,70 @@ class MessageTemplate(models.Model):
     class Meta:
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BirthdayGreeting(models.Model):
+    """A campaign sent every day to the contacts whose birthday it is (an automatic
+    greeting): campaigns.greetings makes and launches it at the send time."""
+
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        error_messages={"unique": _("A greeting with this name already exists.")},
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Send every day. Turn off to stop greetings without losing them."),
+    )
+    account = models.ForeignKey(
+        ProviderAccount,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("provider account"),
+    )
+    sender = models.CharField(_("sender name"), max_length=20, blank=True)
+    text = models.TextField(_("text"))
+    to_whole_book = models.BooleanField(_("the whole contact book"), default=False)
+    include_groups = models.ManyToManyField(
+        ContactGroup, related_name="+", blank=True, verbose_name=_("send to groups")
+    )
+    exclude_groups = models.ManyToManyField(
+        ContactGroup, related_name="+", blank=True, verbose_name=_("except groups")
+    )
+    send_time = models.TimeField(
+        _("send at"),
+        default=time(10, 0),
+        help_text=_(
+            "Each day's campaign starts at this time of the greeting's time zone; "
+            "quiet hours still hold each message to the recipient's daytime."
+        ),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE
+    )
+    # The last day a campaign was made for (or found nobody to greet): the day's claim.
+    last_run_on = models.DateField(_("last run"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("birthday greeting")
+        verbose_name_plural = _("birthday greetings")
         ordering = ["name"]
 
     def __str__(self) -> str:

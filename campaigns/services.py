@@ -679,6 +679,7 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
             **_message_settings(campaign),
             spread_hours=campaign.spread_hours,
             to_whole_book=campaign.to_whole_book,
+            birthday_on=campaign.birthday_on,
             extra_numbers=campaign.extra_numbers,
             created_by=created_by,
         )

@@ -102,3 +102,11 @@ def incoming_fetch_all() -> int:
     from campaigns.inbox import incoming_fetch_all as fetch
 
     return fetch()
+
+
+@shared_task(name="campaigns.birthday_greetings_run")
+def birthday_greetings_run() -> int:
+    """Launch the day's campaign of each birthday greeting whose send time has come."""
+    from campaigns.greetings import greetings_run
+
+    return greetings_run()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import contact_message, message_templates, views
+from campaigns import contact_message, greeting_views, message_templates, views
 
 app_name = "campaigns"
 
@@ -15,6 +15,14 @@ urlpatterns = [
         "templates/<int:pk>/delete/",
         message_templates.template_delete,
         name="template_delete",
+    ),
+    path("greetings/", greeting_views.greeting_list, name="greetings"),
+    path("greetings/new/", greeting_views.greeting_create, name="greeting_create"),
+    path("greetings/<int:pk>/", greeting_views.greeting_edit, name="greeting_edit"),
+    path(
+        "greetings/<int:pk>/delete/",
+        greeting_views.greeting_delete,
+        name="greeting_delete",
     ),
     path(
         "to-contact/<int:contact_pk>/",

@@ -292,6 +292,7 @@ def campaign_compose_preview(
             include=tuple(g.pk for g in form.cleaned_data["include_groups"]),
             exclude=tuple(g.pk for g in form.cleaned_data["exclude_groups"]),
             whole_book=form.cleaned_data["to_whole_book"],
+            birthday_on=form.cleaned_data["birthday_on"],
         )
         context["campaign"] = campaign
         try:

@@ -1,6 +1,9 @@
 """Demo contact book for `make run`: a few people, two groups, one opt-out. Idempotent."""
 
+from datetime import date
 from typing import Any
+
+from django.utils import timezone
 
 from contacts.models import Contact, ContactGroup, StopListEntry
 from contacts.phone import normalize_phone
@@ -18,6 +21,8 @@ GROUP_DESCRIPTIONS = {
     "Сотрудники": "Внутренние уведомления",
 }
 STOPPED = ("8 999 000-11-22", "Отписался ответом STOP")
+# Born on the day the demo is loaded, so the demo's birthday greeting has someone.
+BIRTHDAY_TODAY = "8 912 345-67-89"
 
 
 def load(*, stdout: Any) -> None:
@@ -39,6 +44,7 @@ def load(*, stdout: Any) -> None:
                 "is_mobile": phone.is_mobile,
                 "time_zone": phone.time_zone,
                 "consent_source": "demo",
+                "birthday": _birthday_today() if raw == BIRTHDAY_TODAY else None,
             },
         )
         created += is_new
@@ -48,3 +54,11 @@ def load(*, stdout: Any) -> None:
         defaults={"reason": STOPPED[1], "source": StopListEntry.Source.KEYWORD},
     )
     stdout.write(f"Demo contacts: {created} created, {len(DEMO_CONTACTS)} in the book.")
+
+
+def _birthday_today() -> date:
+    today = timezone.localdate()
+    year = today.year - 35
+    if (today.month, today.day) == (2, 29):
+        return date(year - year % 4, 2, 29)  # a leap year 32-35 years back
+    return today.replace(year=year)

@@ -62,6 +62,8 @@ PAGES = [
     ("/contacts/fields/", "custom-fields", "field"),
     ("/campaigns/", "campaigns", "Campaigns"),
     ("/campaigns/new/", "composer-empty", "New campaign"),
+    ("/campaigns/greetings/", "greetings-empty", "Birthday greetings"),
+    ("/campaigns/greetings/new/", "greeting-form", "New greeting"),
     ("/campaigns/inbox/", "inbox-empty", "Inbox"),
     ("/campaigns/stop-list-sync/", "stop-list-sync", "Stop list"),
     ("/providers/", "providers", "Provider"),

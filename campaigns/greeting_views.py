@@ -1,0 +1,242 @@
+"""Birthday greetings' pages: the form, the table, list, create, edit and delete. Thin:
+making and launching each day's campaign is campaigns.greetings'."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django_tables2 as tables
+from django_tables2 import RequestConfig
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from campaigns.forms import check_placeholders, text_length_problem
+from campaigns.greetings import LAST_START, greeting_count
+from campaigns.message_templates import composer_templates
+from campaigns.models import BirthdayGreeting
+from campaigns.planning import normalize_newlines, segment_table_for, zone
+from campaigns.selectors import (
+    composer_account_info,
+    composer_accounts,
+    custom_field_keys,
+    sender_choices,
+)
+from contacts.models import ContactGroup
+from contacts.timezones import time_zone_choices
+from providers.models import ProviderAccount
+from smsportal.form_style import style_fields
+from smsportal.tables import BaseTable, NameLinksToEdit
+from smsportal.textguard import guard_fields
+
+PAGE_SIZE = 50
+RECENT_CAMPAIGNS = 10
+
+
+class BirthdayGreetingForm(forms.ModelForm):
+    class Meta:
+        model = BirthdayGreeting
+        fields = [
+            "name", "is_active", "account", "sender", "text", "to_whole_book",
+            "include_groups", "exclude_groups", "send_time", "time_zone",
+        ]  # fmt: skip
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 5}),
+            "include_groups": forms.SelectMultiple(attrs={"size": 6}),
+            "exclude_groups": forms.SelectMultiple(attrs={"size": 6}),
+            "send_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            # The chosen account's usable names (campaigns.js follows the account).
+            "sender": forms.Select(attrs={"data-senders-follow-account": ""}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = composer_accounts()
+        self.fields["account"].empty_label = None
+        groups = ContactGroup.objects.order_by("name")
+        self.fields["include_groups"].queryset = groups
+        self.fields["exclude_groups"].queryset = groups
+        self.fields["time_zone"].widget = forms.Select()
+        self.fields["time_zone"].widget.choices = time_zone_choices(
+            keep=self.instance.time_zone
+        )
+        self.fields["text"].help_text = _(
+            "Placeholders such as {first_name} are filled per recipient."
+        )
+        self.custom_keys = custom_field_keys()
+        guard_fields(self.fields, ["sender", "text"], multiline=["text"])
+        style_fields(self.fields, small=False)
+        self.fields["text"].widget.attrs["class"] += " font-monospace"
+        self.offer_senders(self.chosen_account)
+
+    @property
+    def chosen_account(self) -> ProviderAccount | None:
+        """The account chosen, else the one the select shows first."""
+        accounts = self.fields["account"].queryset
+        chosen = self["account"].value()
+        found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
+        return found or accounts.first()
+
+    def offer_senders(self, account: ProviderAccount | None) -> None:
+        self.sender_names = sender_choices(account=account) if account else []
+        choices = [(name, name) for name in self.sender_names]
+        current = self["sender"].value()
+        if current and current not in self.sender_names:
+            choices.append((current, current))  # kept visible; clean() says why not
+        self.fields["sender"].widget.choices = choices
+
+    def clean_text(self) -> str:
+        text = normalize_newlines(self.cleaned_data["text"])
+        check_placeholders(text, self.custom_keys)
+        return text
+
+    def clean_send_time(self) -> Any:
+        send_time = self.cleaned_data["send_time"]
+        if send_time is not None and send_time >= LAST_START:
+            raise forms.ValidationError(
+                _("Choose a time before %(time)s: later greetings would wait for the "
+                  "morning, a day late.") % {"time": time_format(LAST_START, "H:i")}
+            )  # fmt: skip
+        return send_time
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"]
+        if zone(name) is None:
+            raise forms.ValidationError(
+                _("Unknown time zone: %(zone)s") % {"zone": name}
+            )
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("to_whole_book"):
+            data["include_groups"] = ContactGroup.objects.none()
+        elif "include_groups" not in self.errors and not data.get("include_groups"):
+            self.add_error(
+                "include_groups",
+                _("Choose the groups to greet, or the whole contact book."),
+            )
+        account = data.get("account")
+        if account is not None:
+            self._check_sender(account, data.get("sender", ""))
+            if data.get("text"):
+                problem = text_length_problem(
+                    account, data["text"], custom_keys=self.custom_keys
+                )
+                if problem:
+                    self.add_error("text", problem)
+        return data
+
+    def _check_sender(self, account: ProviderAccount, sender: str) -> None:
+        if "sender" in self.errors:
+            return
+        names = sender_choices(account=account)
+        if names and sender not in names:
+            self.add_error(
+                "sender",
+                _("“%(sender)s” is not a usable sender name of this account.")
+                % {"sender": sender},
+            )
+        elif not names and not (sender or account.default_sender):
+            self.add_error(
+                "sender",
+                _("This account has no sender names: add one on the account's page."),
+            )
+
+
+class BirthdayGreetingTable(NameLinksToEdit, BaseTable):
+    edit_url = "campaigns:greeting_edit"
+    name = tables.Column(verbose_name=gettext_lazy("Name"))
+    is_active = tables.BooleanColumn(verbose_name=gettext_lazy("Active"))
+    account = tables.Column(verbose_name=gettext_lazy("Provider account"))
+    send_time = tables.Column(verbose_name=gettext_lazy("Send at"))
+    last_run_on = tables.DateColumn(verbose_name=gettext_lazy("Last run"))
+    last_error = tables.Column(
+        verbose_name=gettext_lazy("Last error"), orderable=False, default=""
+    )
+
+    class Meta(BaseTable.Meta):
+        model = BirthdayGreeting
+        fields = ("name", "is_active", "account", "send_time", "time_zone",
+                  "last_run_on", "last_error")  # fmt: skip
+        empty_text = gettext_lazy("No birthday greetings yet.")
+
+    def render_send_time(self, value: Any) -> str:
+        return time_format(value, "H:i")
+
+    def render_last_error(self, value: str) -> str:
+        return format_html('<span class="text-danger">{}</span>', value)
+
+
+@permission_required("campaigns.view_birthdaygreeting", raise_exception=True)
+def greeting_list(request: HttpRequest) -> HttpResponse:
+    table = BirthdayGreetingTable(
+        BirthdayGreeting.objects.select_related("account"),
+        can_edit=request.user.has_perm("campaigns.change_birthdaygreeting"),
+    )
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "campaigns/greeting_list.html", {"table": table})
+
+
+@permission_required("campaigns.add_birthdaygreeting", raise_exception=True)
+def greeting_create(request: HttpRequest) -> HttpResponse:
+    return _greeting_form(request, BirthdayGreeting(created_by=request.user))
+
+
+@permission_required("campaigns.change_birthdaygreeting", raise_exception=True)
+def greeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _greeting_form(request, get_object_or_404(BirthdayGreeting, pk=pk))
+
+
+def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResponse:
+    form = BirthdayGreetingForm(request.POST or None, instance=greeting)
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, _("Greeting “%(name)s” saved.") % {"name": greeting})
+        return redirect("campaigns:greetings")
+    account = form.chosen_account
+    context: dict[str, Any] = {
+        "form": form,
+        "greeting": greeting,
+        "account_info_json": json.dumps(
+            composer_account_info(form.fields["account"].queryset)
+        ),
+        "segment_table": segment_table_for(account.kind).name
+        if account
+        else "standard",
+        "price_per_segment": account.tariff if account else None,
+    }
+    if greeting.pk:
+        today = timezone.now().astimezone(zone(greeting.time_zone)).date()
+        context["today"] = today
+        context["today_count"] = greeting_count(greeting, today)
+        context["recent_campaigns"] = greeting.campaigns.order_by("-birthday_on")[
+            :RECENT_CAMPAIGNS
+        ]
+    if request.user.has_perm("campaigns.view_messagetemplate"):
+        context["message_templates"] = composer_templates()
+    return render(
+        request,
+        "campaigns/greeting_form.html",
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@permission_required("campaigns.delete_birthdaygreeting", raise_exception=True)
+def greeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    greeting = get_object_or_404(BirthdayGreeting, pk=pk)
+    greeting.delete()
+    messages.success(request, _("Greeting “%(name)s” deleted.") % {"name": greeting})
+    return redirect("campaigns:greetings")
