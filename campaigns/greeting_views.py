@@ -102,6 +102,9 @@ class BirthdayGreetingForm(forms.ModelForm):
 
     def clean_send_time(self) -> Any:
         send_time = self.cleaned_data["send_time"]
+        if send_time is not None and send_time.tzinfo is not None:
+            # Through the API: the greeting's own zone says which 10:00 it is.
+            raise forms.ValidationError(_("Give the time without a time zone offset."))
         if send_time is not None and send_time >= LAST_START:
             raise forms.ValidationError(
                 _("Choose a time before %(time)s: later greetings would wait for the "
@@ -138,7 +141,15 @@ class BirthdayGreetingForm(forms.ModelForm):
         return data
 
     def _check_sender(self, account: ProviderAccount, sender: str) -> None:
+        """A name the account may use; none means the account's default sender."""
         if "sender" in self.errors:
+            return
+        if not sender:
+            if not account.default_sender:
+                self.add_error(
+                    "sender",
+                    _("Choose a sender name: the account has no default one."),
+                )
             return
         names = sender_choices(account=account)
         if names and sender not in names:
@@ -146,11 +157,6 @@ class BirthdayGreetingForm(forms.ModelForm):
                 "sender",
                 _("“%(sender)s” is not a usable sender name of this account.")
                 % {"sender": sender},
-            )
-        elif not names and not (sender or account.default_sender):
-            self.add_error(
-                "sender",
-                _("This account has no sender names: add one on the account's page."),
             )
 
 

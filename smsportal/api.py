@@ -99,6 +99,7 @@ def _register_routers() -> None:
         "campaigns.api",
         "campaigns.report_api",
         "campaigns.templates_api",
+        "campaigns.greetings_api",
     ):
         try:
             module = import_module(name)

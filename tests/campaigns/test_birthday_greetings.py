@@ -465,3 +465,82 @@ def test_the_demo_greets_a_contact_born_on_the_day_it_was_loaded(settings, tmp_p
     assert form.is_valid(), form.errors
     assert greeting.is_active
     assert greeting_count(greeting, timezone.localdate()) == 1
+
+
+def test_greetings_through_the_api(manager_client, account):
+    group = ContactGroup.objects.create(name="Clients")
+    api = "/api/v1/greetings"
+
+    created = manager_client.post(
+        api,
+        {"name": "Birthdays", "account": account.pk, "text": "{first_name}, hi!",
+         "include_groups": [group.pk], "send_time": "09:15"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    greeting_id = created.json()["id"]
+    turned_off = manager_client.patch(
+        f"{api}/{greeting_id}", {"is_active": False}, content_type="application/json"
+    )
+    refused = manager_client.patch(
+        f"{api}/{greeting_id}", {"send_time": "22:00"}, content_type="application/json"
+    )
+    listed = manager_client.get(api).json()
+    deleted = manager_client.delete(f"{api}/{greeting_id}")
+
+    assert created.status_code == 201, created.content
+    assert created.json()["include_groups"] == [group.pk]
+    assert created.json()["send_time"] == "09:15:00"
+    assert created.json()["account"] == account.pk
+    assert turned_off.json()["is_active"] is False
+    assert turned_off.json()["include_groups"] == [group.pk]
+    assert refused.status_code == 400
+    assert refused.json()["where"] == "send_time"
+    assert [g["name"] for g in listed] == ["Birthdays"]
+    assert deleted.status_code == 204
+    assert not BirthdayGreeting.objects.exists()
+
+
+def test_a_viewer_reads_greetings_in_the_api_but_cannot_make_one(
+    viewer_client, account
+):
+    make_greeting(account)
+
+    listed = viewer_client.get("/api/v1/greetings")
+    refused = viewer_client.post(
+        "/api/v1/greetings", {"name": "X"}, content_type="application/json"
+    )
+
+    assert listed.status_code == 200
+    assert refused.status_code == 403
+
+
+def test_without_a_sender_the_account_needs_a_default_one(manager_client, account):
+    group = ContactGroup.objects.create(name="Clients")
+    with_default = manager_client.post(NEW, form_data(account, group, sender=""))
+    account.default_sender = ""
+    account.save()
+
+    without = manager_client.post(NEW, form_data(account, group, name="B", sender=""))
+
+    assert with_default.status_code == 302
+    assert BirthdayGreeting.objects.get().sender == ""
+    assert without.status_code == 400
+    assert (
+        "the account has no default one" in without.context["form"].errors["sender"][0]
+    )
+
+
+def test_the_api_refuses_a_send_time_with_an_offset(manager_client, account):
+    group = ContactGroup.objects.create(name="Clients")
+
+    refused = manager_client.post(
+        "/api/v1/greetings",
+        {"name": "B", "account": account.pk, "text": "Hi", "include_groups": [group.pk],
+         "send_time": "10:00+03:00"},
+        content_type="application/json",
+    )  # fmt: skip
+
+    assert refused.status_code == 400
+    assert refused.json()["where"] == "send_time"
+    assert "without a time zone offset" in refused.json()["detail"]

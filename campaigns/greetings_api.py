@@ -1,0 +1,124 @@
+"""Birthday greetings in the REST API, validated by the greetings page's own form."""
+
+from datetime import date, datetime, time
+from typing import Any
+
+from ninja import Field, Router, Schema, Status
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from campaigns.greeting_views import BirthdayGreetingForm
+from campaigns.models import BirthdayGreeting
+from smsportal.api import require_perm
+from smsportal.exceptions import ApplicationError
+
+PREFIX = "greetings"
+router = Router(tags=["greetings"])
+
+
+class GreetingIn(Schema):
+    """On update, only the fields given change."""
+
+    name: str | None = None
+    is_active: bool | None = None
+    account: int | None = Field(None, description="Provider account id")
+    sender: str | None = Field(None, description="Empty: the account's default")
+    text: str | None = None
+    to_whole_book: bool | None = None
+    include_groups: list[int] | None = None
+    exclude_groups: list[int] | None = None
+    send_time: time | None = Field(
+        None, description="When each day's campaign starts, before 21:00"
+    )
+    time_zone: str | None = None
+
+
+class GreetingOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    account: int = Field(alias="account_id")
+    sender: str
+    text: str
+    to_whole_book: bool
+    include_groups: list[int]
+    exclude_groups: list[int]
+    send_time: time
+    time_zone: str
+    last_run_on: date | None
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_include_groups(greeting: BirthdayGreeting) -> list[int]:
+        return [group.pk for group in greeting.include_groups.all()]
+
+    @staticmethod
+    def resolve_exclude_groups(greeting: BirthdayGreeting) -> list[int]:
+        return [group.pk for group in greeting.exclude_groups.all()]
+
+
+def _form_data(greeting: BirthdayGreeting) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        name: getattr(greeting, name)
+        for name in BirthdayGreetingForm._meta.fields
+        if name not in ("account", "include_groups", "exclude_groups")
+    }
+    data["account"] = greeting.account_id
+    if greeting.pk:
+        data["include_groups"] = [g.pk for g in greeting.include_groups.all()]
+        data["exclude_groups"] = [g.pk for g in greeting.exclude_groups.all()]
+    return data
+
+
+def _saved(greeting: BirthdayGreeting, payload: GreetingIn) -> BirthdayGreeting:
+    data = _form_data(greeting)
+    data.update(payload.dict(exclude_unset=True, exclude_none=True))
+    form = BirthdayGreetingForm(data, instance=greeting)
+    if not form.is_valid():
+        field, problems = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ApplicationError(
+            f"{label}: {problems[0]}" if label else problems[0], where=field
+        )
+    return form.save()
+
+
+def _greetings():
+    return BirthdayGreeting.objects.prefetch_related("include_groups", "exclude_groups")
+
+
+@router.get("", response=list[GreetingOut])
+def greeting_list_api(request: HttpRequest) -> Any:
+    """Every greeting, by name."""
+    require_perm(request, "campaigns.view_birthdaygreeting")
+    return _greetings().order_by("name")
+
+
+@router.post("", response={201: GreetingOut})
+def greeting_create_api(request: HttpRequest, payload: GreetingIn) -> Status:
+    require_perm(request, "campaigns.add_birthdaygreeting")
+    return Status(201, _saved(BirthdayGreeting(created_by=request.user), payload))
+
+
+@router.get("/{greeting_id}", response=GreetingOut)
+def greeting_get_api(request: HttpRequest, greeting_id: int) -> BirthdayGreeting:
+    require_perm(request, "campaigns.view_birthdaygreeting")
+    return get_object_or_404(_greetings(), pk=greeting_id)
+
+
+@router.patch("/{greeting_id}", response=GreetingOut)
+def greeting_update_api(
+    request: HttpRequest, greeting_id: int, payload: GreetingIn
+) -> BirthdayGreeting:
+    require_perm(request, "campaigns.change_birthdaygreeting")
+    return _saved(get_object_or_404(BirthdayGreeting, pk=greeting_id), payload)
+
+
+@router.delete("/{greeting_id}", response={204: None})
+def greeting_delete_api(request: HttpRequest, greeting_id: int) -> Status:
+    require_perm(request, "campaigns.delete_birthdaygreeting")
+    get_object_or_404(BirthdayGreeting, pk=greeting_id).delete()
+    return Status(204, None)
