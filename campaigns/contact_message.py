@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.forms import FollowsAccount
 from campaigns.message_templates import composer_templates
 from campaigns.one_off import MAX_LENGTH, one_off_send
 from campaigns.planning import segment_table_for
 from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
-    sender_choices,
 )
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
@@ -26,7 +26,7 @@ from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 
 
-class ContactMessageForm(forms.Form):
+class ContactMessageForm(FollowsAccount, forms.Form):
     account = forms.ModelChoiceField(
         label=gettext_lazy("Provider account"),
         queryset=ProviderAccount.objects.none(),
@@ -53,18 +53,6 @@ class ContactMessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = composer_accounts()
         style_fields(self.fields, small=False)
-
-    def offer_senders(self, account: ProviderAccount | None) -> None:
-        names = sender_choices(account=account) if account else []
-        self.fields["sender"].widget.choices = [(name, name) for name in names]
-
-    @property
-    def chosen_account(self) -> ProviderAccount | None:
-        """The account chosen, else the one the select shows first."""
-        accounts = self.fields["account"].queryset
-        chosen = self["account"].value()
-        found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
-        return found or accounts.first()
 
 
 @permission_required("campaigns.change_campaign", raise_exception=True)

@@ -419,6 +419,28 @@ class CampaignForm(forms.ModelForm):
         return [*CONTACT_FIELDS, *self.custom_keys]
 
 
+class FollowsAccount:
+    """Form mixin: an `account` select and a `sender` select of the chosen account's
+    usable names, which campaigns.js refills when the account changes (the contact
+    page's message and the birthday greeting; the composer reloads its fields)."""
+
+    @property
+    def chosen_account(self) -> ProviderAccount | None:
+        """The account chosen, else the one the select shows first."""
+        accounts = self.fields["account"].queryset
+        chosen = self["account"].value()
+        found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
+        return found or accounts.first()
+
+    def offer_senders(self, account: ProviderAccount | None) -> None:
+        names = sender_choices(account=account) if account else []
+        choices = [(name, name) for name in names]
+        current = self["sender"].value()
+        if current and current not in names:
+            choices.append((current, current))  # kept visible; the check says why
+        self.fields["sender"].widget.choices = choices
+
+
 def text_length_problem(
     account: ProviderAccount,
     text: str,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import check_placeholders, text_length_problem
+from campaigns.forms import FollowsAccount, check_placeholders, text_length_problem
 from campaigns.greetings import LAST_START, greeting_count
 from campaigns.message_templates import composer_templates
 from campaigns.models import BirthdayGreeting
@@ -43,7 +43,7 @@ PAGE_SIZE = 50
 RECENT_CAMPAIGNS = 10
 
 
-class BirthdayGreetingForm(forms.ModelForm):
+class BirthdayGreetingForm(FollowsAccount, forms.ModelForm):
     class Meta:
         model = BirthdayGreeting
         fields = [
@@ -78,22 +78,6 @@ class BirthdayGreetingForm(forms.ModelForm):
         style_fields(self.fields, small=False)
         self.fields["text"].widget.attrs["class"] += " font-monospace"
         self.offer_senders(self.chosen_account)
-
-    @property
-    def chosen_account(self) -> ProviderAccount | None:
-        """The account chosen, else the one the select shows first."""
-        accounts = self.fields["account"].queryset
-        chosen = self["account"].value()
-        found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
-        return found or accounts.first()
-
-    def offer_senders(self, account: ProviderAccount | None) -> None:
-        self.sender_names = sender_choices(account=account) if account else []
-        choices = [(name, name) for name in self.sender_names]
-        current = self["sender"].value()
-        if current and current not in self.sender_names:
-            choices.append((current, current))  # kept visible; clean() says why not
-        self.fields["sender"].widget.choices = choices
 
     def clean_text(self) -> str:
         text = normalize_newlines(self.cleaned_data["text"])
