@@ -42,7 +42,13 @@ def greetings_run(*, now: datetime | None = None) -> int:
         day = greeting_day(greeting, now)
         if day is None or greeting.last_run_on == day:
             continue
-        campaign = greeting_run(greeting=greeting, day=day)
+        try:
+            campaign = greeting_run(greeting=greeting, day=day)
+        except Exception:
+            # One greeting's failure (its day rolled back, tried again next tick)
+            # must not keep the others from their day.
+            logger.exception("greeting %s failed on %s", greeting.pk, day)
+            continue
         if campaign is not None and campaign.state != Campaign.State.DRAFT:
             launched += 1
     return launched

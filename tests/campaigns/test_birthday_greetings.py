@@ -544,3 +544,31 @@ def test_the_api_refuses_a_send_time_with_an_offset(manager_client, account):
     assert refused.status_code == 400
     assert refused.json()["where"] == "send_time"
     assert "without a time zone offset" in refused.json()["detail"]
+
+
+def test_one_greeting_failing_keeps_neither_the_others_nor_its_next_try_away(
+    account, monkeypatch
+):
+    from campaigns import greetings
+
+    group = ContactGroup.objects.create(name="Clients")
+    people(group, {"+79120000001": date(1990, 3, 15)})
+    broken = make_greeting(account, [group], name="A broken")
+    working = make_greeting(account, [group], name="B working")
+    real_campaign = greetings._day_campaign
+
+    def failing_for_broken(greeting, day):
+        if greeting.pk == broken.pk:
+            raise RuntimeError("database hiccup")
+        return real_campaign(greeting, day)
+
+    monkeypatch.setattr(greetings, "_day_campaign", failing_for_broken)
+    launched = greetings_run(now=at(DAY, 11))
+    monkeypatch.setattr(greetings, "_day_campaign", real_campaign)
+    retried = greetings_run(now=at(DAY, 11, 1))
+
+    assert (launched, retried) == (1, 1)
+    assert set(Campaign.objects.values_list("greeting", flat=True)) == {
+        broken.pk,
+        working.pk,
+    }
