@@ -1,14 +1,17 @@
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contacts import services
 from contacts.importing.fields import field_choices, field_label
 from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
 from contacts.services import TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
+from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
 
@@ -39,6 +42,13 @@ class StyledModelForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         style_fields(self.fields)
+
+
+def _raise_as_field_error(check: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        check(*args, **kwargs)
+    except ApplicationError as exc:
+        raise forms.ValidationError(exc.message) from None
 
 
 class ContactForm(StyledForm):
@@ -89,6 +99,18 @@ class ContactForm(StyledForm):
         texts = [f"cf_{f.key}" for f in self.custom_fields if f.kind == f.Kind.TEXT]
         guard_fields(self.fields, [*TEXT_FIELDS, *texts])
         style_fields(self.fields)
+
+    # The services check these again; checked here too, every problem of the form is
+    # said at once, not the first the services meet.
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        _raise_as_field_error(services.phone_normalize_or_error, phone=phone)
+        return phone
+
+    def clean_birthday(self) -> Any:
+        birthday = self.cleaned_data["birthday"]
+        _raise_as_field_error(services.birthday_check, birthday)
+        return birthday
 
     @classmethod
     def initial_for(cls, contact: Contact) -> dict:

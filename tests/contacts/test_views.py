@@ -184,6 +184,19 @@ def test_invalid_or_taken_phone_is_a_form_error(manager_client):
     assert "already in the book" in response.content.decode()
 
 
+def test_every_problem_of_the_contact_form_is_said_at_once(manager_client):
+    response = manager_client.post(
+        reverse("contacts:create"),
+        {"phone": "12abc", "email": "a@b", "birthday": "2099-01-01"},
+    )
+
+    errors = response.context["form"].errors
+    assert set(errors) == {"phone", "email", "birthday"}
+    assert "not a valid phone number" in errors["phone"][0]
+    assert "is in the future" in errors["birthday"][0]
+    assert not Contact.objects.exists()
+
+
 def test_a_name_no_gateway_can_carry_is_a_form_error_naming_the_place(
     manager_client, custom_fields
 ):
@@ -304,6 +317,18 @@ def test_stoplist_page_adds_and_removes(manager_client):
     )
     manager_client.post(reverse("contacts:stoplist_remove"), {"phone": "+79123456789"})
     assert not StopListEntry.objects.exists()
+
+
+def test_a_stop_list_reason_too_long_is_refused_where_it_was_typed(manager_client):
+    response = manager_client.post(
+        reverse("contacts:stoplist"), {"phone": "+79161234567", "reason": "ж" * 300}
+    )
+
+    page = response.content.decode()
+    assert not StopListEntry.objects.exists()
+    assert 'data-error-for="reason"' in page
+    assert "ж" * 300 in page  # what was typed is kept
+    assert 'maxlength="255"' in page
 
 
 def test_adding_a_number_already_stopped_says_since_when(manager_client):
