@@ -25,7 +25,7 @@ from campaigns.report_selectors import (
     campaign_report,
 )
 from campaigns.report_tables import MessageTable
-from campaigns.selectors import poll_seconds
+from campaigns.selectors import STATE_CLASSES, poll_seconds
 from campaigns.stoplist_sync import (
     stoplist_last_sync,
     stoplist_sync,
@@ -61,6 +61,7 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
         chart = report.chart
         context.update(
             campaign=self.campaign,
+            state_class=STATE_CLASSES.get(self.campaign.state, ""),
             report=report,
             funnel=report.funnel,
             live_every=_poll_every(self.campaign, report.funnel),

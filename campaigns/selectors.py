@@ -258,9 +258,15 @@ class CampaignActions:
 
 
 def campaign_actions(
-    *, campaign: Campaign, user, progress: Progress | None = None
+    *,
+    campaign: Campaign,
+    user,
+    progress: Progress | None = None,
+    waiting_at_gateway: bool | None = None,
 ) -> CampaignActions:
-    """The actions `user` may take on `campaign` in its current state."""
+    """The actions `user` may take on `campaign` in its current state;
+    `waiting_at_gateway`, when the caller knows it, is whether messages wait at the
+    gateway for their send time (else guessed from the queued count)."""
     can_change = user.has_perm("campaigns.change_campaign")
     can_delete = user.has_perm("campaigns.delete_campaign")
     can_add = user.has_perm("campaigns.add_campaign")
@@ -275,6 +281,8 @@ def campaign_actions(
         and campaign.finished_at is not None
         and campaign.finished_at > timezone.now() - SCHEDULE_AHEAD
         and _cancels_scheduled(campaign.account.kind)
+        # Queued for now, not held for later: nothing to withdraw, only to await.
+        and waiting_at_gateway is not False
     )
     return CampaignActions(
         edit=can_change and state == State.DRAFT,

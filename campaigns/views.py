@@ -200,7 +200,12 @@ def account_fields(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     progress = campaign_progress(campaign=campaign)
     gateway_wait = campaign_gateway_wait(campaign=campaign, progress=progress)
-    actions = campaign_actions(campaign=campaign, user=request.user, progress=progress)
+    actions = campaign_actions(
+        campaign=campaign,
+        user=request.user,
+        progress=progress,
+        waiting_at_gateway=gateway_wait is not None,
+    )
     # Delete is offered only when the service would not refuse it.
     if actions.delete and services.campaign_undeletable_because(
         campaign=campaign, waiting_at_gateway=gateway_wait is not None

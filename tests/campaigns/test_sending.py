@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.counts import campaign_counts, counts_mismatches
@@ -509,6 +510,36 @@ def test_a_completed_campaign_with_nothing_held_cannot_be_cancelled(
         campaign_cancel(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.COMPLETED
+
+
+def test_a_completed_campaigns_page_awaits_reports_and_offers_cancel_only_if_held(
+    simulator, make_group, make_campaign, manager_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "webcom")
+    sent_now = launch(make_campaign([make_group("G", phones(2))], account=account))
+    held = launch(
+        make_campaign(
+            [make_group("H", phones(2, "+7913"))], account=account,
+            **window_hours_ahead(),
+        )
+    )  # fmt: skip
+
+    def page(campaign) -> str:
+        return manager_client.get(
+            reverse("campaigns:detail", args=[campaign.pk])
+        ).content.decode()
+
+    now_page, held_page = page(sent_now), page(held)
+    report = manager_client.get(reverse("reports:campaign_report", args=[sent_now.pk]))
+
+    assert (sent_now.state, held.state) == (Campaign.State.COMPLETED,) * 2
+    assert 'data-awaiting-reports="2"' in now_page
+    assert "the delivery reports of 2 messages are still awaited" in now_page
+    assert 'data-action="cancel"' not in now_page  # queued for now: nothing to withdraw
+    assert 'data-action="cancel"' in held_page
+    # The report's state badge has the detail page's colour.
+    assert 'class="badge text-bg-success' in report.content.decode()
 
 
 def sending_with_a_batch_claimed(simulator, kind, make_group, make_campaign, n=6):
