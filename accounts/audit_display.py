@@ -7,12 +7,14 @@ change touched, "Получатели: 3" for a launch.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -34,6 +36,18 @@ DETAIL_LABELS = {
     "groups": gettext_lazy("Into groups"),
     "update": gettext_lazy("Update existing contacts"),
 }
+
+
+# Values stored as codes, by detail key: the words the pages use for them.
+VALUE_LABELS = {
+    "format": {
+        "csv": gettext_lazy("CSV (UTF-8, for Excel)"),
+        "csv-1251": gettext_lazy("CSV (Windows-1251, semicolons)"),
+        "xlsx": gettext_lazy("Excel (.xlsx)"),
+    },
+}
+# Details that are amounts, stored as text ("7.00"): shown as the reader writes them.
+NUMBER_DETAILS = frozenset({"estimated_cost"})
 
 
 # The query-string keys of the filters an export records, by the page's own labels.
@@ -92,6 +106,14 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> str:
+    """ "7,00" in Russian for a stored "7.00"; "—" for no amount ("None")."""
+    try:
+        return number_format(Decimal(str(value)), use_l10n=True)
+    except InvalidOperation:
+        return "—"
+
+
 def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | None:
     """The label of `value` when `key` names a field of the object with choices, such
     as an import's kind: "Стоп-лист" for "stoplist"."""
@@ -124,6 +146,10 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
             text = "; ".join(
                 f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in ranked
             )
+        elif key in NUMBER_DETAILS:
+            text = _number(value)
+        elif str(value) in VALUE_LABELS.get(key, {}):
+            text = str(VALUE_LABELS[key][str(value)])
         else:
             text = _choice(model, key, value) or _value(value)
         lines.append((str(DETAIL_LABELS.get(key, key)), text))

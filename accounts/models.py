@@ -109,4 +109,7 @@ class AuditEvent(models.Model):
         default_permissions = ("view",)
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+        action = self.get_action_display()
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {action} {self.object_repr}"
+        )

@@ -8,11 +8,19 @@ migrate, because permissions of later apps do not exist yet when the migration r
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.utils.translation import pgettext_lazy
 
 ADMIN = "Admin"
 MANAGER = "Manager"
 VIEWER = "Viewer"
 ROLES = (ADMIN, MANAGER, VIEWER)
+# The groups keep their English names (code and data migrations refer to them); people
+# read them in their language.
+ROLE_LABELS = {
+    ADMIN: pgettext_lazy("role", "Admin"),
+    MANAGER: pgettext_lazy("role", "Manager"),
+    VIEWER: pgettext_lazy("role", "Viewer"),
+}
 
 # Apps whose data Managers and Viewers read; accounts (tokens, audit log) is Admin-only.
 READABLE_APPS = ("contacts", "campaigns", "providers")
@@ -38,6 +46,10 @@ def roles_sync_permissions(**kwargs: Any) -> None:
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_permissions(role))
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
 
 
 def user_roles(user: Any) -> list[str]:

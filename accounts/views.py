@@ -15,7 +15,7 @@ from accounts.filters import AuditEventFilterSet
 from accounts.forms import ApiTokenForm
 from accounts.models import ApiToken, AuditEvent
 from accounts.permissions import PermissionRequired
-from accounts.roles import user_roles
+from accounts.roles import role_label, user_roles
 from accounts.services import api_token_create, api_token_revoke
 from accounts.tables import AuditEventTable
 from accounts.throttle import (
@@ -39,7 +39,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "form": form,
         "new_token": new_token,
         "tokens": request.user.api_tokens.all(),
-        "roles": user_roles(request.user),
+        "roles": [role_label(role) for role in user_roles(request.user)],
     }
     return render(request, "accounts/profile.html", context)
 

@@ -132,7 +132,7 @@ class Campaign(models.Model):
         verbose_name=_("birthday greeting"),
     )
     price_per_segment = models.DecimalField(
-        max_digits=10, decimal_places=4, null=True, blank=True
+        _("price per segment"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -157,7 +157,7 @@ class Campaign(models.Model):
     launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
     expanded_at = models.DateTimeField(_("audience built"), null=True, blank=True)
     # Counts from the expansion: created, stop_listed, invalid, duplicates.
-    audience_stats = models.JSONField(default=dict, blank=True)
+    audience_stats = models.JSONField(_("audience counts"), default=dict, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
@@ -232,7 +232,9 @@ class Message(models.Model):
     phone = PhoneField(_("phone"))
     text = models.TextField(_("text"))
     sender = models.CharField(_("sender"), max_length=20, blank=True)
-    channel = models.CharField(max_length=12, choices=MessageChannel.choices)
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=MessageChannel.choices
+    )
     segments = models.PositiveSmallIntegerField(_("segments"), default=1)
     encoding = models.CharField(max_length=4, choices=Encoding.choices, default="gsm7")
     estimated_cost = models.DecimalField(
@@ -350,6 +352,8 @@ class CampaignStatusCount(models.Model):
     is_squashed = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("campaign status count")
+        verbose_name_plural = _("campaign status counts")
         indexes = [models.Index(fields=["campaign", "status"])]
 
     def __str__(self) -> str:
@@ -377,6 +381,8 @@ class OrphanStatusReport(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("early status report")
+        verbose_name_plural = _("early status reports")
         indexes = [models.Index(fields=["account", "gateway_message_id"])]
 
     def __str__(self) -> str:
@@ -455,6 +461,8 @@ class HourlyTraffic(models.Model):
     is_squashed = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("hourly traffic")
+        verbose_name_plural = _("hourly traffic")
         indexes = [models.Index(fields=["hour", "status"], name="traffic_hour_status")]
 
     def __str__(self) -> str:

@@ -25,6 +25,9 @@ from campaigns.templatetags.report_tags import status_badge
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.tables import BaseTable
 
+WENT_WELL = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.SENT,
+                       DeliveryStatus.DELIVERED, DeliveryStatus.READ})  # fmt: skip
+
 # Model.get_FOO_display() rebuilds the choices dict on every call: once per cell adds up.
 STATUS_LABELS = dict(DeliveryStatus.choices)
 REASON_LABELS = dict(FailureReason.choices)
@@ -147,11 +150,16 @@ class MessageTable(BaseTable):
                 html,
                 REASON_LABELS.get(record.reason, record.reason),
             )
-        if record.vendor_code or record.vendor_text:
+        # The gateway's own words explain a failure; on a message that went well its
+        # status code ("1" for delivered) only puzzles the reader.
+        if (record.vendor_code or record.vendor_text) and (
+            record.reason or record.status not in WENT_WELL
+        ):
             code = format_html("<code>{}</code> ", record.vendor_code)
             html = format_html(
-                '{}<div class="small">{}{}</div>',
+                '{}<div class="small" title="{}">{}{}</div>',
                 html,
+                _("The gateway's code and words"),
                 code if record.vendor_code else "",
                 Truncator(record.vendor_text).chars(120),
             )

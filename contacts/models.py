@@ -111,10 +111,17 @@ class GroupMembership(models.Model):
 
     # The unique constraint's index starts with contact, so no separate one is needed.
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, db_index=False, db_constraint=False
+        Contact,
+        on_delete=models.CASCADE,
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("contact"),
     )
     group = models.ForeignKey(
-        ContactGroup, on_delete=models.CASCADE, db_constraint=False
+        ContactGroup,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        verbose_name=_("group"),
     )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
 

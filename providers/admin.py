@@ -96,6 +96,15 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     inlines = [SenderNameInline]
     actions = ["check_connection", "sync_sender_names"]
 
+    # The account's own properties, under labels a reader's language has.
+    @admin.display(description=_("status callback URL"))
+    def callback_url(self, obj: ProviderAccount) -> str:
+        return obj.callback_url
+
+    @admin.display(description=_("incoming messages URL"))
+    def incoming_url(self, obj: ProviderAccount) -> str:
+        return obj.incoming_url
+
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:
         return obj.last_error[:80]

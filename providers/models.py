@@ -67,7 +67,7 @@ class ProviderAccount(models.Model):
     balance = models.DecimalField(
         _("balance"), max_digits=14, decimal_places=4, null=True, blank=True
     )
-    balance_currency = models.CharField(max_length=8, blank=True)
+    balance_currency = models.CharField(_("balance currency"), max_length=8, blank=True)
     balance_checked_at = models.DateTimeField(
         _("balance read at"), null=True, blank=True
     )

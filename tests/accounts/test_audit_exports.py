@@ -5,6 +5,7 @@ import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
@@ -172,3 +173,22 @@ def test_a_date_range_of_the_contact_page_reads_by_its_labels(manager_client, bo
     assert lines["Фильтры"] == (
         "День рождения: week; Создан с: 2026-01-01; Создан по: 2026-02-01"
     )
+
+
+def test_formats_and_amounts_read_as_the_pages_write_them():
+    from django.utils import translation
+
+    from accounts.models import AuditEvent
+
+    with translation.override("ru"):
+        export = dict(detail_lines("", {"format": "csv-1251"}))
+        launch = dict(detail_lines("campaigns.Campaign", {"estimated_cost": "7.00"}))
+        unknown = dict(detail_lines("campaigns.Campaign", {"estimated_cost": "None"}))
+        event = AuditEvent(action="login", object_repr="admin", actor_name="admin")
+        event.at = timezone.now()
+        text = str(event)
+
+    assert export == {"Формат": "CSV (Windows-1251, точка с запятой)"}
+    assert launch == {"Ориентировочная стоимость": "7,00"}
+    assert unknown == {"Ориентировочная стоимость": "—"}
+    assert text.endswith("admin: Вход в систему admin")

@@ -381,6 +381,18 @@ def test_table_rows_show_status_reason_and_gateway_words(viewer_client, campaign
     assert str(empty.context["table"].empty_text) in empty.content.decode()
 
 
+def test_a_delivered_message_shows_no_bare_gateway_code(viewer_client, campaign):
+    Message.objects.filter(campaign=campaign, status="delivered").update(
+        vendor_code="1", vendor_text=""
+    )
+
+    response = viewer_client.get(report_url(campaign, "?status=delivered"))
+
+    body = response.content.decode().rsplit("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert "text-bg-success" in body
+    assert "<code>1</code>" not in body
+
+
 def test_spending_is_in_the_accounts_currency(viewer_client, campaign):
     ProviderAccount.objects.filter(pk=campaign.account_id).update(
         balance_currency="RUB"

@@ -1,5 +1,7 @@
 import pytest
 
+from django.utils import translation
+
 from providers.base import Capability, SenderNameInfo
 from providers.exceptions import AuthenticationFailed, GatewayUnavailable
 from providers.models import ProviderAccount, SenderName
@@ -8,6 +10,7 @@ from providers.services import (
     SENDER_NAME_RE,
     _store_sender_names,
     balance_refresh,
+    error_message,
     provider_account_check,
     provider_account_save,
     sender_name_request,
@@ -87,6 +90,13 @@ def test_check_records_an_unreachable_gateway(simulator, kind):
     account.refresh_from_db()
     assert account.last_error
     assert account.balance is None
+    with translation.override("ru"):
+        said = error_message(GatewayUnavailable(kind, "cannot connect: ConnectError"))
+    # In the reader's words, the technical cause kept in brackets.
+    assert said == (
+        "Не удалось связаться со шлюзом: нет соединения с его адресом; проверьте "
+        "адрес и сеть (cannot connect: ConnectError)"
+    )
 
 
 def test_check_records_a_server_error(simulator):
