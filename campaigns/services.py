@@ -764,6 +764,8 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
         messages.append(
             Message(
                 campaign=None, account=campaign.account, phone=phone, text=text,
+                # Linked, so the test shows in the contact's history as one-off.
+                contact_id=contacts.get(phone, {}).get("id"),
                 sender=campaign.sender or campaign.account.default_sender,
                 channel=campaign.channel, segments=info.segments, encoding=info.encoding,
                 planned_at=timezone.now(),

@@ -179,7 +179,8 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
     back = reverse("contacts:list") + "?" + request.POST.get("query", "")
     if not form.is_valid():
-        for error in form.errors.get("__all__", []) or [_("Choose an action.")]:
+        missing = [_("Choose an action.")] if "action" in form.errors else []
+        for error in missing + form.errors.get("__all__", []):
             messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data

@@ -150,6 +150,7 @@ def account_check(request: HttpRequest, pk: int) -> HttpResponse:
     check = provider_account_check(account=account)
     context = account_page_context(request, account, check)
     if request.headers.get("HX-Request"):
+        context["balance_too"] = True  # the balance it read replaces the page's
         return render(request, "providers/_check_result.html", context)
     return render(request, "providers/provideraccount_detail.html", context)
 

@@ -13,9 +13,21 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// A bulk action with nothing chosen goes straight to the server, which says what is
+// missing: asking "Apply this action to the selected contacts?" first would mislead.
+function bulkIsIncomplete(button) {
+  const form = button.form;
+  if (!form || form.id !== "bulk-form") return false;
+  const action = form.querySelector('[name="action"]');
+  const everyMatching = form.querySelector('[name="select_all"]');
+  const picked = document.querySelectorAll(".js-select-row:checked").length > 0;
+  return !(action && action.value) || !(picked || (everyMatching && everyMatching.checked));
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".js-confirm");
-  if (button && !window.confirm(button.dataset.confirm)) {
+  if (!button || bulkIsIncomplete(button)) return;
+  if (!window.confirm(button.dataset.confirm)) {
     event.preventDefault();
   }
 });

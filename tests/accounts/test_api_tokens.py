@@ -67,3 +67,14 @@ def test_openapi_schema_is_served(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/me" in response.json()["paths"]
+
+
+def test_a_refused_token_name_stays_in_the_form(client, manager_user):
+    client.force_login(manager_user)
+
+    response = client.post(reverse("accounts:profile"), {"name": "т" * 300})
+
+    page = response.content.decode()
+    assert "т" * 300 in page  # what was typed, to shorten rather than retype
+    assert 'maxlength="100"' in page
+    assert not manager_user.api_tokens.exists()

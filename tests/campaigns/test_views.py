@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
-from contacts.models import StopListEntry
+from contacts.models import Contact, StopListEntry
 from providers.models import ProviderAccount
 from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
@@ -690,6 +690,21 @@ def test_test_send_shows_each_message_status(manager_client, simulator, make_cam
     assert 'data-status="queued"' in body
     assert len(simulator.state.submissions) == 2
     assert not Message.objects.filter(campaign=campaign).exists()
+
+
+def test_a_test_message_to_a_contact_shows_in_its_history(
+    manager_client, simulator, make_campaign
+):
+    account = simulated_account(simulator, "webcom")
+    contact = Contact.objects.create(phone="+79120000001", first_name="Anna")
+    campaign = make_campaign(account=account, text="Test {first_name}")
+
+    manager_client.post(url("test_send", campaign), {"phones": "+79120000001"})
+    page = manager_client.get(reverse("contacts:detail", args=[contact.pk]))
+
+    message = Message.objects.get(phone="+79120000001")
+    assert message.contact == contact
+    assert "Test Anna" in page.content.decode()
 
 
 def test_test_send_with_a_bad_number_says_which(manager_client, make_campaign):

@@ -272,6 +272,9 @@ def test_check_button_shows_balance(admin_client, simulator, kind):
     assert "321.50" in html or "321,50" in html
     if Capability.SENDER_NAMES in gateway_class(kind).capabilities:
         assert all(name in html for name in SIM_SENDERS)
+    # The page's own balance line is replaced too, out of band.
+    balance = html.split('id="account-balance" hx-swap-oob="true">', 1)[1]
+    assert "321" in balance.split("</dd>", 1)[0]
 
 
 def test_check_button_shows_the_gateways_error(admin_client, simulator):

@@ -1,0 +1,33 @@
+"""The contact list's bulk actions: nothing chosen goes straight to the server's
+message, without first asking to confirm an action on nobody."""
+
+import pytest
+from playwright.sync_api import expect
+
+from contacts.models import Contact
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_apply_with_nothing_chosen_asks_nothing(admin_page, browser_problems):
+    page = admin_page
+    Contact.objects.create(phone="+79161234567", last_name="Иванов")
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))
+
+    page.goto("/contacts/")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".alert")).to_have_text(
+        ["Choose an action.", "Select at least one contact."]
+    )
+    page.select_option("select[name=action]", "opt_out")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".alert")).to_contain_text("Select at least one contact.")
+    assert asked == []
+
+    page.select_option("select[name=action]", "opt_out")
+    page.locator(".js-select-row").first.check()
+    page.get_by_role("button", name="Apply").click()  # now it asks (and is told yes)
+    expect(page.locator(".alert")).to_contain_text("Done: 1 contacts.")
+    assert asked == ["Apply this action to the selected contacts?"]
+    browser_problems.assert_none("applying bulk actions")
