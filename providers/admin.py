@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.forms import ProviderAccountAdminForm
 from providers.models import ProviderAccount, SenderName
+from providers.sender_states import sender_state_label
 from providers.services import (
     provider_account_check,
     provider_account_save,
@@ -164,8 +165,13 @@ class ProviderAccountAdmin(admin.ModelAdmin):
 
 @admin.register(SenderName)
 class SenderNameAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "state", "usable", "synced_at"]
+    list_display = ["name", "account", "state_label", "usable", "synced_at"]
     list_filter = ["usable", "account__kind", "account"]
     search_fields = ["name", "account__name", "state"]
     list_select_related = ["account"]
     readonly_fields = ["synced_at"]
+
+    @admin.display(description=_("state at the gateway"), ordering="state")
+    def state_label(self, obj: SenderName) -> str:
+        """The gateway's word in the reader's language, as the account page shows it."""
+        return sender_state_label(obj.state)

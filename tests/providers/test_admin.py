@@ -118,11 +118,12 @@ def test_sender_name_admin_lists_names(admin_client, simulator):
     SenderName.objects.create(account=account, name="SHOPNEWS", state="active")
 
     html = admin_client.get(
-        reverse("admin:providers_sendername_changelist")
+        reverse("admin:providers_sendername_changelist"), HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
 
     assert "SHOPNEWS" in html
     assert account.name in html
+    assert '<td class="field-state_label">Одобрено</td>' in html
 
 
 @pytest.mark.parametrize(
