@@ -4,6 +4,7 @@ in their own box, header buttons wrap under the heading, and words stay whole.""
 import pytest
 
 from accounts.services import api_token_create
+from campaigns.models import MessageTemplate
 from contacts.models import Contact, StopListEntry
 from providers.models import SenderName
 
@@ -32,6 +33,10 @@ def test_pages_fit_a_phone_screen(admin_page, gateway_account, e2e_admin):
     for name in ("SMSPORTAL", "ANOTHERNAME"):
         SenderName.objects.create(account=gateway_account, name=name, usable=True)
     api_token_create(user=e2e_admin, name="Интеграция с CRM")
+    # Every letter forces Unicode: the counter marks each one.
+    template = MessageTemplate.objects.create(
+        name="Скидка", text="Скидка на всё до воскресенья, дорогие покупатели!"
+    )
 
     wide = []
     for path in (
@@ -41,6 +46,7 @@ def test_pages_fit_a_phone_screen(admin_page, gateway_account, e2e_admin):
         "/campaigns/stop-list-sync/",
         "/campaigns/",
         "/contacts/",
+        f"/campaigns/templates/{template.pk}/",
     ):
         page.goto(path)
         if (extra := _overflow(page)) > 0:
