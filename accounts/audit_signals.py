@@ -20,6 +20,14 @@ AUDITED = {
         "translit", "spread_hours",
     ),
     "contacts.StopListEntry": ("phone", "reason"),
+    # Groups decide who campaigns reach; templates and greetings what they say. Not
+    # contacts: a signal per row would cost a million-row delete its fast path.
+    "contacts.ContactGroup": ("name", "description"),
+    "campaigns.MessageTemplate": ("name", "text"),
+    "campaigns.BirthdayGreeting": (
+        "name", "is_active", "account_id", "sender", "text", "to_whole_book",
+        "send_time", "time_zone",
+    ),
 }  # fmt: skip
 _BEFORE = "_audit_before"
 

@@ -66,3 +66,54 @@ def test_audit_log_filters_by_action(admin_client):
     html = admin_client.get(reverse("accounts:audit_log") + "?action=launched").content
     assert b"Sale" in html
     assert b"ann" not in html
+
+
+def test_groups_templates_and_greetings_are_audited_by_who_and_what(
+    manager_client, manager_user
+):
+    from django.urls import reverse
+
+    from campaigns.models import MessageTemplate
+    from contacts.models import ContactGroup
+
+    manager_client.post(reverse("contacts:group_create"), {"name": "VIP"})
+    group = ContactGroup.objects.get(name="VIP")
+    manager_client.post(
+        reverse("contacts:group_edit", args=[group.pk]),
+        {"name": "VIP", "description": "Лучшие клиенты"},
+    )
+    manager_client.post(reverse("contacts:group_delete", args=[group.pk]))
+    manager_client.post(
+        reverse("campaigns:template_create"), {"name": "Скидка", "text": "Скидка!"}
+    )
+
+    events = (
+        AuditEvent.objects.exclude(action="login")
+        .order_by("id")
+        .values_list("object_type", "action", "object_repr", "actor_id", "details")
+    )
+    assert list(events) == [
+        ("contacts.ContactGroup", "created", "VIP", manager_user.pk, {}),
+        ("contacts.ContactGroup", "changed", "VIP", manager_user.pk,
+         {"fields": ["description"]}),
+        ("contacts.ContactGroup", "deleted", "VIP", manager_user.pk, {}),
+        ("campaigns.MessageTemplate", "created", "Скидка", manager_user.pk, {}),
+    ]  # fmt: skip
+    assert MessageTemplate.objects.filter(name="Скидка").exists()
+
+
+def test_turning_a_greeting_off_is_audited():
+    from campaigns.models import BirthdayGreeting
+
+    account = ProviderAccount.objects.create(
+        name="A", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    greeting = BirthdayGreeting.objects.create(name="ДР", account=account, text="!")
+    greeting.is_active = False
+    greeting.save()
+
+    events = AuditEvent.objects.filter(object_type="campaigns.BirthdayGreeting")
+    assert list(events.order_by("id").values_list("action", "details")) == [
+        ("created", {}),
+        ("changed", {"fields": ["is_active"]}),
+    ]
