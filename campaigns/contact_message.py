@@ -1,8 +1,6 @@
 """Writing to one contact from its page: the form and the view. Thin: the sending is
 campaigns.one_off's."""
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -14,9 +12,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.forms import FollowsAccount
 from campaigns.message_templates import composer_templates
 from campaigns.one_off import MAX_LENGTH, one_off_send
-from campaigns.planning import segment_table_for
 from campaigns.selectors import (
-    composer_account_info,
     composer_accounts,
 )
 from contacts.models import Contact
@@ -78,19 +74,12 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 % {"phone": message.phone, "status": message.get_status_display()},
             )
             return redirect("contacts:detail", pk=contact.pk)
-    account = form.chosen_account
-    form.offer_senders(account)
+    form.offer_senders(form.chosen_account)
     context = {
         "contact": contact,
         "form": form,
         "stopped": is_stop_listed(phone=contact.phone),
-        "account_info_json": json.dumps(
-            composer_account_info(form.fields["account"].queryset)
-        ),
-        "segment_table": segment_table_for(account.kind).name
-        if account
-        else "standard",
-        "price_per_segment": account.tariff if account else None,
+        **form.account_context(),
     }
     if request.user.has_perm("campaigns.view_messagetemplate"):
         context["message_templates"] = composer_templates()

@@ -5,6 +5,7 @@ The REST API validates through the same CampaignForm, so both say the same thing
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from campaigns.planning import normalize_newlines, segment_table_for, zone
 from campaigns.segments import count_segments, transliterate
 from campaigns.selectors import (
     account_channels,
+    composer_account_info,
     composer_accounts,
     custom_field_keys,
     sender_choices,
@@ -125,11 +127,7 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = composer_accounts()
-        self.fields["account"].empty_label = None
-        groups = ContactGroup.objects.order_by("name")
-        self.fields["include_groups"].queryset = groups
-        self.fields["exclude_groups"].queryset = groups
+        offer_accounts_and_groups(self.fields)
         # The campaign's own zone stays a valid choice, offered or not (timezones.py).
         self.fields["time_zone"].choices = time_zone_choices(
             keep=self.instance.time_zone
@@ -419,6 +417,16 @@ class CampaignForm(forms.ModelForm):
         return [*CONTACT_FIELDS, *self.custom_keys]
 
 
+def offer_accounts_and_groups(fields: dict[str, forms.Field]) -> None:
+    """The active accounts (no empty choice) and every group, by name: the choices
+    of a form that sends to groups (the composer, a birthday greeting)."""
+    fields["account"].queryset = composer_accounts()
+    fields["account"].empty_label = None
+    groups = ContactGroup.objects.order_by("name")
+    fields["include_groups"].queryset = groups
+    fields["exclude_groups"].queryset = groups
+
+
 class FollowsAccount:
     """Form mixin: an `account` select and a `sender` select of the chosen account's
     usable names, which campaigns.js refills when the account changes (the contact
@@ -439,6 +447,20 @@ class FollowsAccount:
         if current and current not in names:
             choices.append((current, current))  # kept visible; the check says why
         self.fields["sender"].widget.choices = choices
+
+    def account_context(self) -> dict[str, Any]:
+        """What the page's live counter and sender select follow: every offered
+        account's table, price and names, and the chosen account's at first."""
+        account = self.chosen_account
+        return {
+            "account_info_json": json.dumps(
+                composer_account_info(self.fields["account"].queryset)
+            ),
+            "segment_table": segment_table_for(account.kind).name
+            if account
+            else "standard",
+            "price_per_segment": account.tariff if account else None,
+        }
 
 
 def text_length_problem(

@@ -3,7 +3,6 @@ making and launching each day's campaign is campaigns.greetings'."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import django_tables2 as tables
@@ -21,14 +20,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import FollowsAccount, check_placeholders, text_length_problem
+from campaigns.forms import (
+    FollowsAccount,
+    check_placeholders,
+    offer_accounts_and_groups,
+    text_length_problem,
+)
 from campaigns.greetings import LAST_START, greeting_count
 from campaigns.message_templates import composer_templates
 from campaigns.models import BirthdayGreeting
-from campaigns.planning import normalize_newlines, segment_table_for, zone
+from campaigns.planning import normalize_newlines, zone
 from campaigns.selectors import (
-    composer_account_info,
-    composer_accounts,
     custom_field_keys,
     sender_choices,
 )
@@ -61,11 +63,7 @@ class BirthdayGreetingForm(FollowsAccount, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = composer_accounts()
-        self.fields["account"].empty_label = None
-        groups = ContactGroup.objects.order_by("name")
-        self.fields["include_groups"].queryset = groups
-        self.fields["exclude_groups"].queryset = groups
+        offer_accounts_and_groups(self.fields)
         self.fields["time_zone"].widget = forms.Select()
         self.fields["time_zone"].widget.choices = time_zone_choices(
             keep=self.instance.time_zone
@@ -194,17 +192,10 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         form.save()
         messages.success(request, _("Greeting “%(name)s” saved.") % {"name": greeting})
         return redirect("campaigns:greetings")
-    account = form.chosen_account
     context: dict[str, Any] = {
         "form": form,
         "greeting": greeting,
-        "account_info_json": json.dumps(
-            composer_account_info(form.fields["account"].queryset)
-        ),
-        "segment_table": segment_table_for(account.kind).name
-        if account
-        else "standard",
-        "price_per_segment": account.tariff if account else None,
+        **form.account_context(),
     }
     if greeting.pk:
         today = timezone.now().astimezone(zone(greeting.time_zone)).date()

@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.models import BirthdayGreeting
-from smsportal.api import require_perm
-from smsportal.exceptions import ApplicationError
+from smsportal.api import form_saved, require_perm
 
 PREFIX = "greetings"
 router = Router(tags=["greetings"])
@@ -76,14 +75,7 @@ def _form_data(greeting: BirthdayGreeting) -> dict[str, Any]:
 def _saved(greeting: BirthdayGreeting, payload: GreetingIn) -> BirthdayGreeting:
     data = _form_data(greeting)
     data.update(payload.dict(exclude_unset=True, exclude_none=True))
-    form = BirthdayGreetingForm(data, instance=greeting)
-    if not form.is_valid():
-        field, problems = next(iter(form.errors.items()))
-        label = form.fields[field].label if field in form.fields else ""
-        raise ApplicationError(
-            f"{label}: {problems[0]}" if label else problems[0], where=field
-        )
-    return form.save()
+    return form_saved(BirthdayGreetingForm(data, instance=greeting))
 
 
 def _greetings():

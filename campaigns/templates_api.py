@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
-from smsportal.api import require_perm
-from smsportal.exceptions import ApplicationError
+from smsportal.api import form_saved, require_perm
 
 PREFIX = "templates"
 router = Router(tags=["templates"])
@@ -35,14 +34,7 @@ class TemplateOut(Schema):
 def _saved(template: MessageTemplate, payload: TemplateIn) -> MessageTemplate:
     data = {"name": template.name, "text": template.text}
     data.update(payload.dict(exclude_unset=True, exclude_none=True))
-    form = MessageTemplateForm(data, instance=template)
-    if not form.is_valid():
-        field, problems = next(iter(form.errors.items()))
-        label = form.fields[field].label if field in form.fields else ""
-        raise ApplicationError(
-            f"{label}: {problems[0]}" if label else problems[0], where=field
-        )
-    return form.save()
+    return form_saved(MessageTemplateForm(data, instance=template))
 
 
 @router.get("", response=list[TemplateOut])

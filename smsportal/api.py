@@ -40,6 +40,18 @@ def require_perm(request: HttpRequest, *perms: str) -> None:
         raise HttpError(403, _("You do not have permission to do this."))
 
 
+def form_saved(form: Any) -> Any:
+    """Save a bound ModelForm, or refuse with its first error, named by the field's
+    label, as a 400 (`where` the field): the API says what the page would."""
+    if not form.is_valid():
+        field, problems = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ApplicationError(
+            f"{label}: {problems[0]}" if label else problems[0], where=field
+        )
+    return form.save()
+
+
 @api.exception_handler(ApplicationError)
 def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
     return api.create_response(
