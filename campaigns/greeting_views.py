@@ -26,7 +26,7 @@ from campaigns.forms import (
     offer_accounts_and_groups,
     text_length_problem,
 )
-from campaigns.greetings import LAST_START, greeting_count
+from campaigns.greetings import LAST_START, greeting_count, greeting_local
 from campaigns.message_templates import composer_templates
 from campaigns.models import BirthdayGreeting
 from campaigns.planning import normalize_newlines, zone
@@ -198,7 +198,7 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         **form.account_context(),
     }
     if greeting.pk:
-        today = timezone.now().astimezone(zone(greeting.time_zone)).date()
+        today = greeting_local(greeting, timezone.now()).date()
         context["today"] = today
         context["today_count"] = greeting_count(greeting, today)
         context["recent_campaigns"] = greeting.campaigns.order_by("-birthday_on")[

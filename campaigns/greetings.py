@@ -56,10 +56,15 @@ def greetings_run(*, now: datetime | None = None) -> int:
 
 def greeting_day(greeting: BirthdayGreeting, now: datetime) -> date | None:
     """The greeting's local date if `now` falls between its send time and LAST_START."""
-    local = now.astimezone(zone(greeting.time_zone) or zone(settings.TIME_ZONE))
+    local = greeting_local(greeting, now)
     if not greeting.send_time <= local.time().replace(tzinfo=None) < LAST_START:
         return None
     return local.date()
+
+
+def greeting_local(greeting: BirthdayGreeting, now: datetime) -> datetime:
+    """`now` in the greeting's zone (the server's, for a zone no longer known)."""
+    return now.astimezone(zone(greeting.time_zone) or zone(settings.TIME_ZONE))
 
 
 def greeting_audience(greeting: BirthdayGreeting, day: date) -> GroupChoice:
