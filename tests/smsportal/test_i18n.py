@@ -26,6 +26,19 @@ def test_language_follows_the_browser(client, viewer_user):
     assert "Dashboard" in html
 
 
+def test_labels_a_screen_reader_reads_are_in_the_readers_language(client, manager_user):
+    client.force_login(manager_user)
+    page = client.post(
+        reverse("contacts:stoplist"),
+        {"phone": "+79161234567"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+        follow=True,
+    ).content.decode()
+
+    assert 'aria-label="Закрыть"' in page  # the message's close button
+    assert 'aria-label="Close"' not in page
+
+
 def test_language_switcher_sets_the_language(client, viewer_user):
     client.force_login(viewer_user)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
