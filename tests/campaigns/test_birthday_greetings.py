@@ -409,14 +409,22 @@ def test_the_greetings_page_shows_todays_count_and_its_campaigns(
 
 
 def test_a_viewer_reads_greetings_but_cannot_make_them(viewer_client, account):
-    make_greeting(account)
+    greeting = make_greeting(account)
+    campaign = Campaign.objects.create(
+        name="B", account=account, text="x", greeting=greeting, birthday_on=DAY
+    )
 
     listed = viewer_client.get(LIST)
     refused = viewer_client.get(NEW)
+    detail = viewer_client.get(reverse("campaigns:detail", args=[campaign.pk]))
 
     assert listed.status_code == 200
     assert "Birthdays" in listed.content.decode()
     assert refused.status_code == 403
+    # The campaign names its greeting, without a link to a form the viewer may not open.
+    assert ": Birthdays</div>" in detail.content.decode()
+    edit = reverse("campaigns:greeting_edit", args=[greeting.pk])
+    assert edit not in detail.content.decode()
 
 
 def test_the_api_takes_the_birthday_filter_and_names_the_greeting(
