@@ -80,9 +80,8 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
         "form": form,
         "stopped": is_stop_listed(phone=contact.phone),
         **form.account_context(),
+        "message_templates": composer_templates(request.user),
     }
-    if request.user.has_perm("campaigns.view_messagetemplate"):
-        context["message_templates"] = composer_templates()
     return render(
         request,
         "campaigns/contact_message.html",

@@ -204,8 +204,7 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         context["recent_campaigns"] = greeting.campaigns.order_by("-birthday_on")[
             :RECENT_CAMPAIGNS
         ]
-    if request.user.has_perm("campaigns.view_messagetemplate"):
-        context["message_templates"] = composer_templates()
+    context["message_templates"] = composer_templates(request.user)
     return render(
         request,
         "campaigns/greeting_form.html",

@@ -96,9 +96,8 @@ def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
         "reply": reply,
         "form": form,
         "conversation": conversation(reply=reply),
+        "message_templates": composer_templates(request.user),
     }
-    if request.user.has_perm("campaigns.change_campaign"):  # who may answer
-        context["message_templates"] = composer_templates()
     return render(request, "campaigns/inbox_detail.html", context, status=status)
 
 

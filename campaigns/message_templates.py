@@ -66,8 +66,11 @@ class MessageTemplateTable(NameLinksToEdit, BaseTable):
         return value if len(value) <= 120 else value[:119] + "…"
 
 
-def composer_templates() -> list[dict[str, Any]]:
-    """The templates the composer offers: id, name and text, by name."""
+def composer_templates(user) -> list[dict[str, Any]]:
+    """The templates a text field offers `user` (none to one who may not read them):
+    id, name and text, by name."""
+    if not user.has_perm("campaigns.view_messagetemplate"):
+        return []
     return list(
         MessageTemplate.objects.order_by("name").values("id", "name", "text")[
             :COMPOSER_LIMIT

@@ -21,12 +21,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
+from campaigns.sending import HANDED_OVER
 from campaigns.templatetags.report_tags import status_badge
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.tables import BaseTable
-
-WENT_WELL = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.SENT,
-                       DeliveryStatus.DELIVERED, DeliveryStatus.READ})  # fmt: skip
 
 # Model.get_FOO_display() rebuilds the choices dict on every call: once per cell adds up.
 STATUS_LABELS = dict(DeliveryStatus.choices)
@@ -153,7 +151,7 @@ class MessageTable(BaseTable):
         # The gateway's own words explain a failure; on a message that went well its
         # status code ("1" for delivered) only puzzles the reader.
         if (record.vendor_code or record.vendor_text) and (
-            record.reason or record.status not in WENT_WELL
+            record.reason or record.status not in HANDED_OVER
         ):
             code = format_html("<code>{}</code> ", record.vendor_code)
             html = format_html(

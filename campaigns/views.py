@@ -115,8 +115,7 @@ class CampaignFormMixin(PermissionRequired):
             segment_table_for(form.account.kind).name if form.account else "standard"
         )
         context["price_per_segment"] = form.account.tariff if form.account else None
-        if self.request.user.has_perm("campaigns.view_messagetemplate"):
-            context["message_templates"] = composer_templates()
+        context["message_templates"] = composer_templates(self.request.user)
         return context
 
     def get_success_url(self) -> str:
