@@ -91,15 +91,18 @@ def parse_extra_numbers(text: str) -> ExtraNumbers:
 
 
 def audience_contacts(
-    campaign: Campaign,
+    campaign: Campaign | None,
     groups: GroupChoice | None = None,
     *,
     id_range: tuple[int, int] | None = None,
 ) -> QuerySet[Contact]:
     """Contacts in the included groups (or the whole book) and in none of the excluded
     ones (stop list kept); `groups` instead of the saved ones for a composer's unsaved
-    choice; `id_range` (from, to) for the contacts with ids from <= id < to."""
+    choice or a greeting's (no campaign then); `id_range` (from, to) for the contacts
+    with ids from <= id < to."""
     if groups is None:
+        if campaign is None:
+            raise ValueError("audience_contacts needs a campaign or its groups")
         groups = GroupChoice.of(campaign)
     include, exclude = list(groups.include), list(groups.exclude)
     if not include and not groups.whole_book:

@@ -5,6 +5,7 @@ The REST API validates through the same CampaignForm, so both say the same thing
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -432,9 +433,10 @@ class FollowsAccount:
     usable names, which campaigns.js refills when the account changes (the contact
     page's message and the birthday greeting; the composer reloads its fields)."""
 
-    @property
+    @functools.cached_property
     def chosen_account(self) -> ProviderAccount | None:
-        """The account chosen, else the one the select shows first."""
+        """The account chosen, else the one the select shows first (one query: the
+        sender select and the page's counter both ask)."""
         accounts = self.fields["account"].queryset
         chosen = self["account"].value()
         found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None

@@ -78,8 +78,7 @@ def greeting_audience(greeting: BirthdayGreeting, day: date) -> GroupChoice:
 
 def greeting_count(greeting: BirthdayGreeting, day: date) -> int:
     """Contacts the greeting would greet on `day` (the stop list left out)."""
-    campaign = Campaign(account_id=greeting.account_id)
-    contacts = audience_contacts(campaign, greeting_audience(greeting, day))
+    contacts = audience_contacts(None, greeting_audience(greeting, day))
     return contacts.exclude(is_stopped_q()).count()
 
 
@@ -96,9 +95,9 @@ def greeting_run(*, greeting: BirthdayGreeting, day: date) -> Campaign | None:
         if not claimed:
             return None
         audience = greeting_audience(greeting, day)
-        campaign = _day_campaign(greeting, day)
-        if not audience_contacts(campaign, audience).exclude(is_stopped_q()).exists():
+        if not audience_contacts(None, audience).exclude(is_stopped_q()).exists():
             return None  # the day is done: nobody to greet
+        campaign = _day_campaign(greeting, day)
         campaign.save()
         campaign.include_groups.set(audience.include)
         campaign.exclude_groups.set(audience.exclude)
