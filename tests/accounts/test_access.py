@@ -66,3 +66,13 @@ def test_password_change(admin_client, admin_user):
     assert response.status_code == 302
     admin_user.refresh_from_db()
     assert admin_user.check_password("Another-Secret-42")
+
+
+def test_the_profile_names_the_role_in_the_readers_language(client, manager_user):
+    client.force_login(manager_user)
+
+    page = client.get(reverse("accounts:profile"), HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert (
+        '<span class="badge text-bg-secondary">Менеджер</span>' in page.content.decode()
+    )

@@ -60,3 +60,21 @@ def test_a_greeting_is_saved_through_the_admin(admin_client, admin_user, some_re
     saved = BirthdayGreeting.objects.get(name="Именинники")
     assert saved.created_by == admin_user
     assert list(saved.include_groups.all()) == [group]
+
+
+def test_admin_labels_are_in_the_readers_language(admin_client, some_records):
+    account, _group, _greeting = some_records
+
+    page = admin_client.get(
+        reverse("admin:providers_provideraccount_change", args=[account.pk]),
+        HTTP_ACCEPT_LANGUAGE="ru",
+    ).content.decode()
+    index = admin_client.get(
+        reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    for label in ("Валюта баланса", "Адрес для отчётов о статусе",
+                  "Адрес для входящих сообщений"):  # fmt: skip
+        assert label in page
+    assert "Поздравления с днём рождения" in index
+    assert "Callback url" not in page
