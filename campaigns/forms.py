@@ -28,6 +28,7 @@ from campaigns.selectors import (
     account_channels,
     composer_account_info,
     composer_accounts,
+    counter_settings,
     custom_field_keys,
     sender_choices,
 )
@@ -453,15 +454,11 @@ class FollowsAccount:
     def account_context(self) -> dict[str, Any]:
         """What the page's live counter and sender select follow: every offered
         account's table, price and names, and the chosen account's at first."""
-        account = self.chosen_account
         return {
             "account_info_json": json.dumps(
                 composer_account_info(self.fields["account"].queryset)
             ),
-            "segment_table": segment_table_for(account.kind).name
-            if account
-            else "standard",
-            "price_per_segment": account.tariff if account else None,
+            **counter_settings(self.chosen_account),
         }
 
 

@@ -361,6 +361,16 @@ def custom_field_keys() -> list[str]:
     return list(CustomField.objects.order_by("key").values_list("key", flat=True))
 
 
+def counter_settings(account: ProviderAccount | None) -> dict[str, Any]:
+    """The live segment counter's table and price for the account shown first."""
+    return {
+        "segment_table": segment_table_for(account.kind).name
+        if account
+        else "standard",
+        "price_per_segment": account.tariff if account else None,
+    }
+
+
 def composer_account_info(
     accounts: Iterable[ProviderAccount],
 ) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,6 @@ from campaigns.forms import (
 )
 from campaigns.message_templates import composer_templates
 from campaigns.models import Campaign
-from campaigns.planning import segment_table_for
 from campaigns.progress_bar import progress_bar_html
 from campaigns.reconcile import message_decide
 from campaigns.selectors import (
@@ -48,6 +47,7 @@ from campaigns.selectors import (
     campaign_progress,
     composer_account_info,
     composer_accounts,
+    counter_settings,
     in_flight_poll_seconds,
     poll_seconds,
 )
@@ -111,10 +111,7 @@ class CampaignFormMixin(PermissionRequired):
         channel = form["channel"].value()
         context["show_viber"] = channel in VIBER_CHANNELS
         context["show_voice"] = channel == MessageChannel.VOICE
-        context["segment_table"] = (
-            segment_table_for(form.account.kind).name if form.account else "standard"
-        )
-        context["price_per_segment"] = form.account.tariff if form.account else None
+        context.update(counter_settings(form.account))
         context["message_templates"] = composer_templates(self.request.user)
         return context
 
