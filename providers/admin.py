@@ -71,6 +71,7 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                     "default_sender",
                     "rate_limit",
                     "tariff",
+                    "balance_alert",
                     "options",
                 ]
             },

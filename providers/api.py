@@ -43,6 +43,8 @@ class ProviderOut(Schema):
     balance: Decimal | None
     balance_currency: str
     balance_checked_at: datetime | None
+    balance_alert: Decimal | None
+    balance_low: bool
     last_error: str
     last_error_at: datetime | None
 
@@ -100,6 +102,8 @@ def _provider_out(account: ProviderAccount) -> dict[str, Any]:
         "balance": account.balance,
         "balance_currency": account.balance_currency,
         "balance_checked_at": account.balance_checked_at,
+        "balance_alert": account.balance_alert,
+        "balance_low": account.balance_low,
         "last_error": account.last_error,
         "last_error_at": account.last_error_at,
     }

@@ -90,6 +90,9 @@ def _demo_account(kind: str, stdout: TextIO) -> ProviderAccount | None:
         default_sender=DEMO_SENDER,
         # The composer's cost estimate works from the start, as the simulator bills.
         tariff=PRICE_PER_PART,
+        # A tenth of what the simulator starts with: the banner shows once a demo
+        # account has sent most of its balance away.
+        balance_alert=DEMO_BALANCE / 10,
     )
     return provider_account_save(
         account=account,

@@ -142,6 +142,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
             "default_sender",
             "rate_limit",
             "tariff",
+            "balance_alert",
             "is_active",
         ]
 
@@ -189,6 +190,7 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
             "default_sender",
             "rate_limit",
             "tariff",
+            "balance_alert",
             "options",
         ]
 

@@ -2,6 +2,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +72,19 @@ class ProviderAccount(models.Model):
     balance_checked_at = models.DateTimeField(
         _("balance read at"), null=True, blank=True
     )
+    balance_alert = models.DecimalField(
+        _("warn below balance"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "Every page warns when the balance read from the gateway falls below "
+            "this, in the balance's own unit (roubles, or messages where the gateway "
+            "counts them). Empty: never."
+        ),
+    )
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -83,6 +97,15 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def balance_low(self) -> bool:
+        """The last balance read is below the level the user asked to be warned at."""
+        return (
+            self.balance is not None
+            and self.balance_alert is not None
+            and self.balance < self.balance_alert
+        )
 
     @property
     def gateway_class(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from providers.base import Capability
@@ -123,3 +123,12 @@ def capability_labels(capabilities: frozenset[Capability]) -> list[tuple[str, st
         for cap in Capability
         if cap in capabilities
     ]
+
+
+def low_balance_accounts() -> list[ProviderAccount]:
+    """Active accounts whose last balance read is below their warning level."""
+    return list(
+        ProviderAccount.objects.filter(
+            is_active=True, balance_alert__isnull=False, balance__lt=F("balance_alert")
+        ).only("pk", "name", "balance", "balance_currency", "balance_alert")
+    )

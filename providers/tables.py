@@ -40,6 +40,12 @@ class ProviderAccountTable(BaseTable):
 
     def render_balance(self, value, record: ProviderAccount) -> str:
         amount = f"{floatformat(value, 2)} {record.balance_currency}".strip()
+        if record.balance_low:
+            amount = format_html(
+                '{} <span class="badge text-bg-warning" data-balance-low>{}</span>',
+                amount,
+                _("low"),
+            )
         if record.balance_checked_at is None:
             return amount
         return format_html(

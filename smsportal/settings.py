@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "smsportal.context_processors.navigation",
+                "providers.context_processors.low_balances",
             ],
         },
     },

@@ -83,6 +83,9 @@ def test_simulator_loaded_from_the_file_answers_every_demo_account(
         assert result.ok, (account.kind, result.error)
         account.refresh_from_db()
         assert account.balance == demo.DEMO_BALANCE
+        # A warning level is set, and a fresh demo is not below it.
+        assert account.balance_alert == demo.DEMO_BALANCE / 10
+        assert not account.balance_low
 
 
 def test_demo_tariffs_are_what_the_simulator_bills(demo_settings, tmp_path, simulator):
