@@ -419,13 +419,17 @@ class FileStage:
             )
         Contact.objects.bulk_create(new)
         changed = []
-        if self.plan.update and chunk.existing:
+        # As on PostgreSQL: only the fields the file fills change (a zone the number
+        # implies does not replace one set by hand), and with none of them mapped the
+        # runner stages no values at all.
+        updatable = self.plan.updatable if self.plan.update else []
+        if updatable and chunk.existing:
             staged = {pk: self._fields(values) for pk, values in chunk.existing}
             for contact in Contact.objects.filter(pk__in=list(staged)):
-                if self._merge(contact, staged[contact.pk]):
+                if self._merge(contact, staged[contact.pk], updatable):
                     contact.updated_at = now
                     changed.append(contact)
-            Contact.objects.bulk_update(changed, [*UPDATABLE, "updated_at"])
+            Contact.objects.bulk_update(changed, [*updatable, "updated_at"])
         if self.plan.group_ids:
             ids = [c.pk for c in new]
             if new and new[0].pk is None:  # a backend that does not return ids
@@ -462,20 +466,23 @@ class FileStage:
         return fields
 
     @staticmethod
-    def _merge(contact: Contact, fields: dict) -> bool:
-        """Copy the file's non-empty values onto the contact; True when any differed."""
+    def _merge(contact: Contact, fields: dict, updatable: list[str]) -> bool:
+        """Copy the file's non-empty values of the `updatable` fields onto the contact;
+        True when any differed."""
         changed = False
-        for name in UPDATABLE[:-1]:
+        for name in updatable:
+            if name == "attributes":
+                merged = {**contact.attributes, **fields["attributes"]}
+                if merged != contact.attributes:
+                    contact.attributes = merged
+                    changed = True
+                continue
             value = fields.get(name)
             if name == "time_zone" and not value:
                 continue  # an empty cell leaves the zone alone, as on PostgreSQL
             if value is not None and getattr(contact, name) != value:
                 setattr(contact, name, value)
                 changed = True
-        merged = {**contact.attributes, **fields["attributes"]}
-        if merged != contact.attributes:
-            contact.attributes = merged
-            changed = True
         return changed
 
 

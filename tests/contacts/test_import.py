@@ -208,6 +208,34 @@ def test_update_fills_an_empty_birthday(do_import, stage_kind):
     assert Contact.objects.get().birthday == date(1990, 3, 4)
 
 
+def test_update_with_only_a_phone_column_adds_to_groups_and_changes_nothing(
+    do_import, stage_kind, group
+):
+    """Nothing to update but the groups: existing numbers join them, unchanged."""
+    make_contact("+79123456789", first_name="Иван")
+    report, _ = do_import(
+        "Телефон\n89123456789\n89123456780\n".encode(),
+        update=True, group_ids=[group.pk],
+    )  # fmt: skip
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    assert Contact.objects.get(phone="+79123456789").first_name == "Иван"
+    assert set(group.contacts.values_list("phone", flat=True)) == {
+        "+79123456789",
+        "+79123456780",
+    }
+
+
+def test_update_keeps_a_zone_set_by_hand_when_the_file_has_no_zone(
+    do_import, stage_kind
+):
+    """A Moscow landline implies Europe/Moscow; the zone chosen for the contact wins."""
+    make_contact("+74951234567", time_zone="Asia/Yekaterinburg")
+    report, _ = do_import("Телефон;Имя\n+74951234567;Иван\n".encode(), update=True)
+    contact = Contact.objects.get()
+    assert report.updated == 1
+    assert (contact.first_name, contact.time_zone) == ("Иван", "Asia/Yekaterinburg")
+
+
 def test_groups_are_filled_for_new_and_existing_contacts(do_import, stage_kind, group):
     make_contact("+79123456789")
     data = b"phone\n89123456789\n89123456780\n"
