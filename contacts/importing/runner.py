@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
@@ -343,5 +344,13 @@ def _rejects_writer(
     if rejects is None:
         return None
     writer = csv.writer(rejects, delimiter=delimiter)
-    writer.writerow([_("Row"), _("Reason"), *(neutralize(h) for h in headers)])
+    # Not "Reason": a corrected file goes back in as it is, and in a stop list import
+    # that header would map onto the entries' reason in place of the file's own.
+    writer.writerow(
+        [
+            _("Row"),
+            pgettext("rejected rows", "Error"),
+            *(neutralize(h) for h in headers),
+        ]
+    )
     return writer

@@ -92,22 +92,21 @@ def file_error(exc: csvio.UnreadableFile, name: str) -> ImportFileError:
             "Could not tell the file's encoding: it is neither UTF-8 nor "
             "windows-1251. Save it as “CSV UTF-8” and upload it again."
         ),
+        # The row goes in `where`; Python's own detail (English) stays out.
         "malformed": _(
-            "Row %(row)s: a quoted cell is followed by other characters before the "
-            "next delimiter (%(detail)s). Check the quotes in that row."
+            "a quoted cell is followed by other characters before the next "
+            "delimiter. Check the quotes in that row: a quote inside a quoted cell "
+            'is written twice ("ООО ""Ромашка""").'
         ),
         "unclosed_quote": _(
-            "Row %(row)s: a quoted cell is never closed, so the rest of the file "
-            "would end up in one cell. Check the quotes in that row."
+            "a quoted cell is never closed, so the rest of the file would end up in "
+            "one cell. Check the quotes in that row."
         ),
     }
     message = messages.get(exc.code, _("The file cannot be read."))
     row = exc.params.get("row")
-    return ImportFileError(
-        message % exc.params if exc.params else message,
-        where=f"{name}, row {row}" if row else name,
-        extra={"code": exc.code},
-    )
+    where = _("%(file)s, row %(row)s") % {"file": name, "row": row} if row else name
+    return ImportFileError(message, where=where, extra={"code": exc.code})
 
 
 def _csv_records(

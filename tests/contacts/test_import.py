@@ -85,7 +85,7 @@ def test_rejected_rows_name_row_column_and_reason(do_import, stage_kind):
     rows = list(csv.reader(io.StringIO(rejects), delimiter=";"))
     assert rows[0] == [
         "Row",
-        "Reason",
+        "Error",
         "Телефон",
         "Фамилия",
         "Имя",
@@ -307,7 +307,11 @@ def test_undecodable_bytes_reject_the_row_naming_the_column(do_import, stage_kin
         ("Телефон;Имя\r\n".encode("cp1251"), "header row but no data rows"),
         (
             'Телефон;Имя\n89123456789;"Иван\n89123456780;Пётр\n'.encode(),
-            "Row 2: a quoted cell is never closed",
+            "contacts.csv, row 2: a quoted cell is never closed",
+        ),
+        (
+            'Телефон;Имя;Компания\n79169990021;Иван;"ООО "Ромашка""\n'.encode(),
+            "contacts.csv, row 2: a quoted cell is followed by other characters",
         ),
         (
             "Имя;Фамилия\nИван;Иванов\n".encode(),
@@ -320,6 +324,7 @@ def test_unreadable_files_get_a_clear_message(do_import, data, message):
     with pytest.raises(ImportFileError) as caught:
         do_import(data)
     assert message in str(caught.value)
+    assert "expected" not in str(caught.value)  # no English detail from Python's csv
     assert Contact.objects.count() == 0
 
 
@@ -458,6 +463,20 @@ def test_stoplist_import_cleans_the_number_and_the_reason(do_import, stage_kind)
     assert (report.created, report.cleaned) == (1, 1)
     entry = StopListEntry.objects.get()
     assert (entry.phone, entry.reason) == ("+79123456789", "жалоба")
+
+
+def test_a_corrected_stoplist_rejects_file_goes_back_in_with_its_reasons(
+    do_import, stage_kind
+):
+    """The rejects file's own column of errors is not taken for the entries' reason."""
+    data = "Телефон;Причина\n+79176660001;Жалоба\n+7917666000;Просил не писать\n"
+    _report, rejects = do_import(data.encode(), kind="stoplist", encoding="utf-8")
+    corrected = rejects.replace("+7917666000;", "+79176660002;")
+
+    report, _ = do_import(corrected.encode(), kind="stoplist", encoding="utf-8")
+
+    assert report.created == 1
+    assert StopListEntry.objects.get(phone="+79176660002").reason == "Просил не писать"
 
 
 def _with_dimension(workbook: openpyxl.Workbook, ref: str) -> bytes:

@@ -521,7 +521,7 @@ def test_failed_job_shows_its_error(manager_client, django_capture_on_commit_cal
         manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
     job.refresh_from_db()
     assert job.status == "failed"
-    assert "Row 22: a quoted cell is never closed" in job.error
+    assert "b.csv, row 22: a quoted cell is never closed" in job.error
     assert not Contact.objects.exists()
     page = manager_client.get(
         reverse("contacts:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true"
