@@ -32,8 +32,11 @@ EMAIL_MAX = 254
 # Export prefixes these with an apostrophe against CSV injection; import takes it off.
 FORMULA_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
-_DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
+# Assumption: a time after the date ("01.02.1990 0:00:00" from 1C, a date-time cell of
+# Excel) is what programs add to a date; the date is kept and the time dropped.
+_TIME = r"(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?"
+_DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})" + _TIME)
+_DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
 # ASCII digits only: "١٢" is a number to Decimal but not to JSON, where it goes as is.
 _SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?", re.ASCII)
 # Far beyond any real value, and within what a jsonb number can hold.
@@ -81,7 +84,8 @@ def clean_cell(value: str) -> str:
 
 
 def parse_date(value: str) -> date:
-    """DD.MM.YYYY (also with / or -) or YYYY-MM-DD; ValueError otherwise."""
+    """DD.MM.YYYY (also with / or -) or YYYY-MM-DD, either perhaps with a time of day
+    after it; ValueError otherwise."""
     if len(value) == 10 and value[2] == "." and value[5] == ".":
         day, month, year = value[:2], value[3:5], value[6:]
         if day.isdigit() and month.isdigit() and year.isdigit():

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -145,6 +145,42 @@ def test_xlsx_with_numbers_and_dates_in_cells(do_import, stage_kind, custom_fiel
     # A workbook's rejects are split on ";", as Russian Excel does.
     rejected = list(csv.reader(io.StringIO(rejects), delimiter=";"))[1:]
     assert [(r[0], r[1].split(":")[0]) for r in rejected] == [("5", "column “Телефон”")]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "01.02.1990 0:00:00",  # 1C's export
+        "01.02.1990 00:00",
+        "1990-02-01 00:00:00",
+        "1990-02-01T12:30",
+        "1.2.1990 23:59:59.5",
+    ],
+)
+def test_a_date_with_a_time_of_day_keeps_its_date(do_import, written):
+    report, rejects = do_import(
+        f"Телефон;Дата рождения\n89123456789;{written}\n".encode()
+    )
+    assert report.created == 1, rejects
+    assert Contact.objects.get().birthday == date(1990, 2, 1)
+
+
+def test_a_date_time_cell_of_a_workbook_keeps_its_date(do_import):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Дата рождения"])
+    workbook.active.append(["89123456789", datetime(1990, 2, 1, 12, 30)])  # noqa: DTZ001 - Excel has no zones
+    report, rejects = do_import(saved(workbook), name="book.xlsx")
+    assert report.created == 1, rejects
+    assert Contact.objects.get().birthday == date(1990, 2, 1)
+
+
+@pytest.mark.parametrize("written", ["01.02.1990 25:00", "01.02.1990 полдень"])
+def test_a_date_with_something_else_after_it_is_rejected(do_import, written):
+    report, rejects = do_import(
+        f"Телефон;Дата рождения\n89123456789;{written}\n".encode()
+    )
+    assert report.invalid == 1
+    assert "not a date" in rejects
 
 
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
