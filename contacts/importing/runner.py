@@ -77,6 +77,8 @@ class ImportReport:
     # the first of them as {"row", "reason"}.
     cleaned: int = 0
     cleaned_examples: list[dict] = field(default_factory=list)
+    # Workbook sheets not imported (hidden, or not under the first sheet's header).
+    skipped_sheets: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -156,6 +158,7 @@ def run_import(
         applied.created, applied.updated, applied.unchanged,
     )  # fmt: skip
     report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
+    report.skipped_sheets = table.skipped_sheets
     if options.kind == "contacts" and applied.created + applied.updated:
         # Mobiles without a zone get their range's, if the registry is loaded; only
         # this import's rows (a minute's margin for the database's clock).

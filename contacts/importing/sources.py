@@ -34,6 +34,9 @@ class Table:
     size: int
     records: Iterator[tuple[int, list[str]]]
     _position: object = field(repr=False)
+    # Workbook sheets left out (hidden, or not continuing the first under its header),
+    # known once the records are read.
+    skipped_sheets: list[str] = field(default_factory=list)
 
     def fraction_read(self) -> float:
         return min(1.0, self._position() / self.size) if self.size else 0.0
@@ -135,7 +138,10 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
 
     try:
         workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-        sheets = workbook.worksheets
+        # Assumption: a hidden sheet is the workbook's own machinery (lookups, codes),
+        # never the list the user means; the report names it as left out.
+        hidden = [s.title for s in workbook.worksheets if s.sheet_state != "visible"]
+        sheets = [s for s in workbook.worksheets if s.sheet_state == "visible"]
         # The stated sizes serve only as progress estimates: read-only mode stops at a
         # sheet's stated size (its <dimension>), and some programs write a wrong one
         # ("A1:A1"), so rows and columns past it would vanish without a word.
@@ -180,8 +186,13 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
                         yield number, cells
                     continue
                 first = next(rows, None)
-                if first is None or _without_trailing_blanks(first[1]) != header:
-                    return
+                if first is None:
+                    continue
+                if _header_key(first[1]) != _header_key(header):
+                    # Not a continuation: said in the report, never read silently
+                    # under the first sheet's header.
+                    table.skipped_sheets.append(sheet.title)
+                    continue
                 base = last - first[0]
                 for number, cells in rows:
                     last = base + number
@@ -200,7 +211,13 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
         except (OSError, ValueError):  # closed once the reading is done
             return size
 
-    return Table("xlsx", "", "", size, records(), position)
+    table = Table("xlsx", "", "", size, records(), position, list(hidden))
+    return table
+
+
+def _header_key(cells: list[str]) -> list[str]:
+    """A header as compared across sheets: "Имя " and "имя" are the same column."""
+    return [cell.strip().casefold() for cell in _without_trailing_blanks(cells)]
 
 
 def _without_trailing_blanks(cells: list[str]) -> list[str]:

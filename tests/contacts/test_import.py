@@ -183,6 +183,45 @@ def test_a_date_with_something_else_after_it_is_rejected(do_import, written):
     assert "not a date" in rejects
 
 
+def test_a_hidden_sheet_is_left_out_and_named_in_the_report(do_import):
+    workbook = openpyxl.Workbook()
+    service = workbook.active
+    service.title = "Служебный"
+    service.append(["Код", "Значение"])
+    service.append(["79161234567", "старый номер"])
+    service.sheet_state = "hidden"
+    clients = workbook.create_sheet("Клиенты")
+    clients.append(["Телефон", "Имя"])
+    clients.append(["89123456789", "Иван"])
+    clients.append(["89123456780", "Анна"])
+    workbook.active = 1
+
+    report, _ = do_import(saved(workbook), name="book.xlsx")
+
+    assert (report.rows, report.created) == (2, 2)
+    assert set(Contact.objects.values_list("first_name", flat=True)) == {"Иван", "Анна"}
+    assert report.skipped_sheets == ["Служебный"]
+
+
+def test_a_sheet_under_another_header_is_named_not_dropped_silently(do_import):
+    workbook = openpyxl.Workbook()
+    january = workbook.active
+    january.title = "Январь"
+    january.append(["Телефон", "Имя"])
+    january.append(["89123456789", "Иван"])
+    notes = workbook.create_sheet("Заметки")
+    notes.append(["Что", "Когда"])
+    notes.append(["позвонить", "завтра"])
+    february = workbook.create_sheet("Февраль")
+    february.append(["телефон ", "Имя"])  # the same header, as typed by a person
+    february.append(["89123456780", "Анна"])
+
+    report, _ = do_import(saved(workbook), name="book.xlsx")
+
+    assert (report.rows, report.created) == (2, 2)
+    assert report.skipped_sheets == ["Заметки"]
+
+
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     data = (
         "Телефон;Город;Баланс;Визит\n"

@@ -626,3 +626,33 @@ def test_an_import_reports_in_the_uploaders_language_whatever_the_workers(
     rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
     body = b"".join(rejects.streaming_content).decode("utf-8-sig")
     assert "столбец «Телефон»: слишком мало цифр" in body
+
+
+def test_the_import_page_names_the_sheets_it_left_out(manager_client, settings):
+    from contacts.importing.runner import ImportOptions
+    from contacts.services import contacts_import, import_job_create
+
+    settings.LANGUAGE_CODE = "en"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "Иван"])
+    notes = workbook.create_sheet("Заметки")
+    notes.append(["Что", "Когда"])
+    notes.append(["позвонить", "завтра"])
+    out = io.BytesIO()
+    workbook.save(out)
+    job = import_job_create(
+        upload=SimpleUploadedFile("book.xlsx", out.getvalue()), kind="contacts"
+    )
+    job.options = ImportOptions().as_dict()
+    job.status = ImportJob.Status.QUEUED
+    job.save()
+    contacts_import(job_id=job.pk)
+
+    page = manager_client.get(reverse("contacts:import_detail", args=[job.pk]))
+
+    html = page.content.decode()
+    warning = html.split("data-skipped-sheets>", 1)[1].split("</div>", 1)[0]
+    assert "Sheets not imported" in warning
+    assert "Заметки" in warning
+    assert Contact.objects.get().first_name == "Иван"
