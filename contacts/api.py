@@ -11,13 +11,14 @@ from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
+from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
@@ -190,9 +191,9 @@ class ImportJobOut(Schema):
 
     @staticmethod
     def resolve_rejects_url(job: ImportJob) -> str | None:
-        return (
-            reverse("contacts:import_rejects", args=[job.pk]) if job.rejects else None
-        )
+        # The API's own download, which takes the token (the page's link needs a
+        # session).
+        return reverse("api:import_rejects", args=[job.pk]) if job.rejects else None
 
 
 def _encode_cursor(value: int) -> str:
@@ -443,3 +444,14 @@ def import_get(request: HttpRequest, job_id: int) -> ImportJob:
     """Progress and, once done, the report of an import."""
     require_perm(request, "contacts.view_importjob")
     return get_object_or_404(ImportJob, pk=job_id)
+
+
+@router.get("/imports/{int:job_id}/rejected.csv", url_name="import_rejects")
+def import_rejects(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The rows not imported, each with its row number and why, in the file's own
+    encoding and delimiter; 404 when there were none."""
+    require_perm(request, "contacts.view_importjob")
+    job = get_object_or_404(ImportJob, pk=job_id)
+    if not job.rejects:
+        raise Http404
+    return rejects_response(job)

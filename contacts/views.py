@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -44,7 +43,7 @@ from contacts.forms import (
 )
 from contacts.import_samples import sample_table
 from contacts.importing.preview import preview_job
-from contacts.importing.rejects import rejects_charset
+from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
     Contact,
@@ -518,14 +517,7 @@ def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for(request, pk)
     if not job.rejects:
         raise Http404
-    name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
-    charset = rejects_charset(job.report.get("encoding", ""))
-    return FileResponse(
-        job.rejects.open("rb"),
-        as_attachment=True,
-        filename=name,
-        content_type=f"text/csv; charset={charset}",
-    )
+    return rejects_response(job)
 
 
 # Numbering plan ------------------------------------------------------------------------

@@ -8,7 +8,12 @@ a workbook, the one Russian Excel splits on.
 """
 
 import codecs
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from django.http import FileResponse
+
+if TYPE_CHECKING:
+    from contacts.models import ImportJob
 
 DEFAULT_DELIMITER = ";"
 _ENCODINGS = {"": "utf-8-sig", "utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig"}
@@ -36,3 +41,15 @@ def rejects_transcode(text: TextIO, out: BinaryIO, *, file_encoding: str) -> Non
         # hold a character the file's encoding lacks: "?" rather than no file.
         out.write(encoder.encode(chunk))
     out.write(encoder.encode("", final=True))
+
+
+def rejects_response(job: "ImportJob") -> FileResponse:
+    """The job's rejected rows as a download (the page's link and the API's)."""
+    name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
+    charset = rejects_charset(job.report.get("encoding", ""))
+    return FileResponse(
+        job.rejects.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=f"text/csv; charset={charset}",
+    )

@@ -150,7 +150,13 @@ def test_import_job_and_export(api, django_capture_on_commit_callbacks):
     status = api.get(f"/api/v1/imports/{job['id']}").json()
     assert status["status"] == "done"
     assert (status["report"]["created"], status["report"]["invalid"]) == (1, 1)
-    assert status["rejects_url"].endswith("rejected.csv")
+    assert status["rejects_url"] == f"/api/v1/imports/{job['id']}/rejected.csv"
+    # The token that started the import downloads its rejected rows (no session).
+    rejects = api.get(status["rejects_url"])
+    assert rejects.status_code == 200, rejects.content
+    assert rejects["Content-Type"] == "text/csv; charset=windows-1251"
+    body = b"".join(rejects.streaming_content).decode("cp1251")
+    assert "bad;x" in body
     export = api.get("/api/v1/contacts/export", {"format": "csv"})
     assert export.status_code == 200
     assert "+79123456789" in b"".join(export.streaming_content).decode("utf-8-sig")
@@ -349,3 +355,17 @@ def test_errors_follow_the_requests_language(client, api, viewer_user):
     anonymous = client.get("/api/v1/contacts", **ru)
     assert anonymous.status_code == 401
     assert anonymous.json()["detail"].startswith("Передайте действующий API-токен")
+
+
+def test_an_import_without_rejected_rows_has_no_rejects_to_download(
+    api, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("c.csv", "Телефон\n89123456789\n".encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        job = api.post("/api/v1/contacts/import", {"file": upload}).json()
+
+    assert api.get(f"/api/v1/imports/{job['id']}").json()["rejects_url"] is None
+    missing = api.get(f"/api/v1/imports/{job['id']}/rejected.csv")
+    assert missing.status_code == 404
