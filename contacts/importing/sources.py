@@ -68,7 +68,7 @@ def open_table(
         return _open_xlsx(raw, name=name, size=size)
     try:
         if encoding == "auto":
-            encoding = csvio.detect_encoding(sample)
+            encoding = csvio.detect_file_encoding(raw, sample)
         if delimiter == "auto":
             delimiter = csvio.detect_delimiter(_decode_sample(sample, encoding))
     except csvio.UnreadableFile as exc:

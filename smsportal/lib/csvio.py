@@ -7,6 +7,7 @@ message in the user's language.
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "utf-16")
 MAX_CELL_CHARS = 1024 * 1024
 
 ZIP_MAGIC = b"PK\x03\x04"
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 
 
@@ -29,6 +31,31 @@ class UnreadableFile(ValueError):
         super().__init__(code, params)
         self.code = code
         self.params = params
+
+
+def detect_file_encoding(raw: BinaryIO, sample: bytes) -> str:
+    """detect_encoding for a whole file whose first bytes are `sample`.
+
+    A sample of ASCII alone tells nothing: an export of Latin names with the Cyrillic
+    ones at the end would be read as UTF-8 and its windows-1251 rows garbled. The first
+    stretch of the file holding any other byte decides then (the file is read once
+    more, at memory speed; the position is left where it was).
+    """
+    encoding = detect_encoding(sample)
+    if encoding != "utf-8" or not sample.isascii():
+        return encoding
+    start = raw.tell()
+    try:
+        raw.seek(len(sample))
+        while chunk := raw.read(SAMPLE_BYTES):
+            if not chunk.isascii():
+                # From the start of the line of the first such byte: a chunk may begin
+                # inside a UTF-8 letter, and no letter spans a newline.
+                first = _NON_ASCII.search(chunk).start()
+                return detect_encoding(chunk[chunk.rfind(b"\n", 0, first) + 1 :])
+    finally:
+        raw.seek(start)
+    return encoding
 
 
 def detect_encoding(sample: bytes) -> str:

@@ -222,6 +222,16 @@ def test_a_sheet_under_another_header_is_named_not_dropped_silently(do_import):
     assert report.skipped_sheets == ["Заметки"]
 
 
+def test_windows_1251_rows_after_a_long_latin_start_keep_their_letters(do_import):
+    latin = "".join(f"+7912{i:07d};Ivan\n" for i in range(15_000))
+    data = ("phone;name\n" + latin + "+79990000001;Пётр\n").encode("cp1251")
+
+    report, rejects = do_import(data)
+
+    assert (report.encoding, report.created, report.invalid) == ("cp1251", 15_001, 0)
+    assert Contact.objects.get(phone="+79990000001").first_name == "Пётр"
+
+
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     data = (
         "Телефон;Город;Баланс;Визит\n"

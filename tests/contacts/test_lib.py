@@ -24,6 +24,23 @@ def test_encoding_is_detected(data, encoding):
     assert csvio.detect_encoding(data) == encoding
 
 
+@pytest.mark.parametrize(
+    ("late", "encoding"), [("cp1251", "cp1251"), ("utf-8", "utf-8"), (None, "utf-8")]
+)
+def test_a_file_ascii_at_first_is_told_by_its_first_other_bytes(late, encoding):
+    """Latin names for the whole sample, Cyrillic ones after it."""
+    head = b"".join(b"+7912%07d;Ivan Petrov\n" % i for i in range(20_000))
+    assert len(head) > csvio.SAMPLE_BYTES
+    tail = "+79990000000;Пётр Сидоров\n".encode(late) if late else b""
+    raw = io.BytesIO(head + tail)
+    raw.seek(0)
+
+    found = csvio.detect_file_encoding(raw, raw.read(csvio.SAMPLE_BYTES))
+
+    assert found == encoding
+    assert raw.tell() == csvio.SAMPLE_BYTES  # left where the caller had it
+
+
 def test_utf8_cut_in_the_middle_of_a_letter_is_still_utf8():
     data = "Иван;+79123456789\n".encode() * 10
     assert csvio.detect_encoding(data[:-1] + "Ж".encode()[:1]) == "utf-8"
