@@ -186,13 +186,24 @@ def campaigns_progress(*, campaign_ids: Iterable[int]) -> dict[int, Progress]:
     return {cid: Progress(counts.get(cid, CampaignCounts())) for cid in ids}
 
 
+# Handed over and not yet final. Sent too: Webcom has no word for "held for its time"
+# and reports such a message as `send`, so a status poll turns it SENT hours before it
+# leaves; its planned time, still ahead, says it waits.
+HELD_AT_GATEWAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
+
+
 def messages_waiting_at_gateway(*, campaign: Campaign) -> QuerySet[Message]:
     """Messages the gateway holds for their planned time (quiet hours, spreading)."""
     return Message.objects.filter(
         campaign=campaign,
-        status=DeliveryStatus.QUEUED,
+        status__in=HELD_AT_GATEWAY,
         planned_at__gt=timezone.now(),
     ).exclude(gateway_message_id="")
+
+
+def _maybe_held(progress: Progress) -> bool:
+    """Whether any message could still wait at the gateway (the kept counts, no query)."""
+    return any(progress.counts.get(status) for status in HELD_AT_GATEWAY)
 
 
 @dataclass(frozen=True)
@@ -216,7 +227,7 @@ def campaign_gateway_wait(
     finished = campaign.finished_at
     if (
         campaign.state != Campaign.State.COMPLETED
-        or not progress.counts.get(DeliveryStatus.QUEUED)
+        or not _maybe_held(progress)
         # Nothing is handed over further ahead than this: none can still wait.
         or (finished is not None and finished < timezone.now() - SCHEDULE_AHEAD)
     ):
@@ -277,7 +288,7 @@ def campaign_actions(
     scheduled_left = (
         state == State.COMPLETED
         and progress is not None
-        and progress.counts.get(DeliveryStatus.QUEUED) > 0
+        and _maybe_held(progress)
         and campaign.finished_at is not None
         and campaign.finished_at > timezone.now() - SCHEDULE_AHEAD
         and _cancels_scheduled(campaign.account.kind)

@@ -44,7 +44,7 @@ from campaigns.planning import (
     template_values,
     zone,
 )
-from campaigns.selectors import messages_waiting_at_gateway
+from campaigns.selectors import HELD_AT_GATEWAY, messages_waiting_at_gateway
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
 from contacts.models import Contact, StopListEntry
@@ -599,7 +599,7 @@ def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
         Message.objects.filter(
             account=campaign.account,
             gateway_message_id__in=cancelled,
-            status=DeliveryStatus.QUEUED,
+            status__in=HELD_AT_GATEWAY,
         )
         .exclude(gateway_message_id="")
         .update(

@@ -474,6 +474,42 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
     assert at_gateway == {"cancelled"}
 
 
+def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled(
+    simulator, make_group, make_campaign, manager_user, monkeypatch
+):
+    """Webcom answers `send` for a message it holds for its time: polled, the messages
+    read SENT hours before they leave, and the campaign must stay cancellable."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+
+    import campaigns.polling as polling
+    from campaigns.selectors import campaign_actions, campaign_progress
+    from campaigns.services import campaign_cancel
+
+    monkeypatch.setattr(polling, "poll_delay", lambda gateway: timedelta(0))
+    account = simulated_account(simulator, "webcom")
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(3))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    cache.clear()
+    statuses_poll()
+    assert Counter(Message.objects.values_list("status", flat=True)) == {"sent": 3}
+    progress = campaign_progress(campaign=campaign)
+    assert campaign_actions(
+        campaign=campaign, user=manager_user, progress=progress
+    ).cancel
+
+    result = campaign_cancel(campaign=campaign)
+
+    assert result["cancelled_at_gateway"] == 3
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 3}
+    at_gateway = {m.state for m in simulator.state.messages["webcom"].values()}
+    assert at_gateway == {"cancelled"}
+
+
 def test_a_campaign_held_at_the_gateway_is_cancelled_before_it_is_deleted(
     simulator, make_group, make_campaign, settings
 ):
