@@ -52,7 +52,8 @@ class VoiceOptionsSchema(Schema):
 
 
 class CampaignIn(Schema):
-    """A draft; on update, only the fields given change."""
+    """A draft; on update, only the fields given change. A switch or a list given as
+    null is left as it is (the default, on create)."""
 
     name: str | None = None
     account: int | None = Field(None, description="Provider account id")
@@ -207,6 +208,13 @@ def _detail(campaign: Campaign) -> dict[str, Any]:
     return _campaign_out(campaign, campaign_progress(campaign=campaign))
 
 
+# Read as a form, null would be unticked or none: quiet hours off, no groups.
+KEPT_ON_NULL = frozenset(
+    {"to_whole_book", "include_groups", "exclude_groups", "respect_quiet_hours",
+     "translit"}
+)  # fmt: skip
+
+
 def _form_data(
     payload: CampaignIn, base: dict[str, Any], *, start_at: datetime | None = None
 ) -> dict[str, Any]:
@@ -234,6 +242,8 @@ def _form_data(
             raise ApplicationError(
                 _("Give the time without a time zone offset."), where=key
             )
+        if value is None and key in KEPT_ON_NULL:
+            continue  # a switch or a list has no empty value: null leaves it as it is
         data[key] = "" if value is None else value
     return data
 

@@ -154,6 +154,29 @@ def test_update_changes_only_the_given_fields(manager_client, make_campaign):
     assert campaign.extra_numbers == "+79120000001"
 
 
+def test_null_leaves_a_switch_or_a_list_as_it_is(manager_client, account, make_group):
+    """Read as a form, null would turn quiet hours off and empty the audience."""
+    group = make_group("G", people(1))
+    body = draft_body(
+        account, include_groups=[group.pk], respect_quiet_hours=None, translit=None
+    )
+    created = post(manager_client, API, body)
+    assert created.status_code == 201, created.json()
+    campaign = Campaign.objects.get(pk=created.json()["id"])
+    assert campaign.respect_quiet_hours is True  # the default, as when left out
+
+    response = manager_client.patch(
+        f"{API}/{campaign.pk}",
+        {"respect_quiet_hours": None, "include_groups": None, "to_whole_book": None},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.json()
+    campaign.refresh_from_db()
+    assert campaign.respect_quiet_hours is True
+    assert list(campaign.include_groups.values_list("pk", flat=True)) == [group.pk]
+
+
 def test_update_of_the_time_zone_alone_keeps_the_start_time(
     manager_client, make_campaign
 ):
