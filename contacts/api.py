@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
@@ -23,6 +24,7 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
+from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_sendable
 
 PREFIX = ""
@@ -240,9 +242,25 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
 def contact_create(request: HttpRequest, payload: ContactIn) -> Status:
     require_perm(request, "contacts.add_contact")
     data = payload.dict()
-    groups = list(ContactGroup.objects.filter(pk__in=data.pop("groups")))
+    groups = _existing_groups(data.pop("groups"))
     contact = services.contact_create(groups=groups, **data)
     return Status(201, _contact(contact.pk))
+
+
+def _existing_groups(ids: list[int]) -> list[ContactGroup]:
+    """The groups of these ids; a 400 naming the ids that are no group's, rather than
+    a contact quietly left out of (or taken out of) its groups."""
+    groups = list(ContactGroup.objects.filter(pk__in=ids))
+    missing = sorted(set(ids) - {group.pk for group in groups})
+    if missing:
+        raise ApplicationError(
+            ngettext(
+                "There is no group %(ids)s.", "There are no groups %(ids)s.",
+                len(missing),
+            ) % {"ids": ", ".join(map(str, missing))},
+            where="groups",
+        )  # fmt: skip
+    return groups
 
 
 def _contact(pk: int) -> Contact:
@@ -302,7 +320,7 @@ def contact_update(
                 data[name] = {} if name == "attributes" else ""
     groups = data.pop("groups", None)
     if groups is not None:
-        groups = list(ContactGroup.objects.filter(pk__in=groups))
+        groups = _existing_groups(groups)
     services.contact_update(contact=contact, groups=groups, **data)
     return _contact(contact.pk)
 
@@ -420,17 +438,14 @@ def contact_import(
         request,
         "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
     )
+    group_ids = [group.pk for group in _existing_groups(groups or [])]
     job = services.import_job_create(upload=file, kind=kind, user=request.user)
     options = ImportOptions(
         kind=kind,
         encoding=encoding,
         delimiter=DELIMITER_CHOICES[delimiter],
         mapping=columns,
-        group_ids=list(
-            ContactGroup.objects.filter(pk__in=groups or []).values_list(
-                "pk", flat=True
-            )
-        ),
+        group_ids=group_ids,
         update=update,
     )
     with transaction.atomic():

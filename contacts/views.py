@@ -187,7 +187,11 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("You do not have permission to do this."))
         return redirect(back)
     if data["select_all"]:
-        contacts = selectors.contact_list(filters=QueryDict(data["query"]))
+        try:
+            contacts = selectors.contact_list(filters=QueryDict(data["query"]))
+        except ApplicationError as exc:  # never the whole book for a broken filter
+            messages.error(request, str(exc))
+            return redirect(back)
     else:
         contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
     done = _bulk_apply(request, data, contacts)
@@ -213,7 +217,11 @@ def _bulk_apply(request: HttpRequest, data: dict, contacts) -> int:
 @permission_required("contacts.view_contact", raise_exception=True)
 def contacts_export(request: HttpRequest) -> HttpResponse:
     """The filtered contacts as CSV (streamed) or XLSX."""
-    contacts = selectors.contact_list(filters=request.GET)
+    try:
+        contacts = selectors.contact_list(filters=request.GET)
+    except ApplicationError as exc:  # never the whole book for a broken filter
+        messages.error(request, str(exc))
+        return redirect(f"{reverse('contacts:list')}?{request.GET.urlencode()}")
     return export_response(
         contacts, fmt=exporting.format_from(request.GET), filters=request.GET
     )

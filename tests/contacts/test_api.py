@@ -369,3 +369,47 @@ def test_an_import_without_rejected_rows_has_no_rejects_to_download(
     assert api.get(f"/api/v1/imports/{job['id']}").json()["rejects_url"] is None
     missing = api.get(f"/api/v1/imports/{job['id']}/rejected.csv")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/contacts", "/api/v1/contacts/export"])
+def test_a_group_that_does_not_exist_is_a_400_not_the_whole_book(api, path, settings):
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456789")
+
+    response = api.get(path, {"group": 999999})
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "group"
+    assert response.json()["detail"].startswith("Group: Select a valid choice.")
+
+
+def test_groups_that_do_not_exist_are_a_400_not_dropped(api, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.LANGUAGE_CODE = "en"
+    kept = ContactGroup.objects.create(name="Клиенты")
+    contact = make_contact("+79123456789")
+    contact.groups.add(kept)
+
+    created = api.post(
+        "/api/v1/contacts",
+        {"phone": "+79123456780", "groups": [kept.pk, 99999]},
+        content_type="application/json",
+    )
+    updated = api.patch(
+        f"/api/v1/contacts/{contact.pk}",
+        {"groups": [99998, 99999]},
+        content_type="application/json",
+    )
+    upload = SimpleUploadedFile("c.csv", "Телефон\n89123456781\n".encode())
+    imported = api.post("/api/v1/contacts/import", {"file": upload, "groups": 99999})
+
+    assert created.status_code == 400
+    assert created.json()["detail"] == "There is no group 99999."
+    assert created.json()["where"] == "groups"
+    assert updated.status_code == 400
+    assert updated.json()["detail"] == "There are no groups 99998, 99999."
+    assert imported.status_code == 400
+    assert list(contact.groups.all()) == [kept]  # not taken out of its group
+    assert Contact.objects.count() == 1
+    assert not ImportJob.objects.exists()  # no job left behind, stuck at "uploaded"

@@ -256,6 +256,28 @@ def test_bulk_actions(manager_client, group):
     assert list(Contact.objects.all()) == [two]
 
 
+def test_a_filter_on_a_group_that_is_gone_never_reaches_the_whole_book(
+    manager_client, settings
+):
+    """A bulk action on "all matching" and an export under an unreadable filter are
+    refused with the reason; before, the filter was dropped and all contacts matched."""
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456789")
+    make_contact("+79123456780")
+
+    bulk = manager_client.post(
+        reverse("contacts:bulk"),
+        {"action": "delete", "select_all": "on", "query": "group=999999"},
+        follow=True,
+    )
+    export = manager_client.get(reverse("contacts:export"), {"group": 999999})
+
+    assert Contact.objects.count() == 2
+    assert "Group: Select a valid choice." in bulk.content.decode()
+    assert export.status_code == 302
+    assert export.url.endswith("?group=999999")
+
+
 def test_groups_pages(manager_client):
     response = manager_client.post(
         reverse("contacts:group_create"), {"name": "VIP", "description": ""}
