@@ -4,6 +4,7 @@ from typing import Any
 
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from django.db import DataError
@@ -26,11 +27,46 @@ class BearerToken(HttpBearer):
         return api_token.user
 
 
+class WholeTextParser(Parser):
+    """JSON bodies, noting the first string that holds half of a UTF-16 surrogate pair
+    ("\\ud800"): valid JSON that no database or file can encode. The fields that
+    check their text refuse it with the place; any other fails where it is first
+    written, and _broken_text names the field then."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        request.broken_text_at = _broken_text_at(data)
+        return data
+
+
+def _broken_text_at(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string holding a lone surrogate, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "body"
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _broken_text_at(key, path) if isinstance(key, str) else None
+        found = found or _broken_text_at(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 api = NinjaAPI(
     title="smsportal API",
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), SessionAuth()],
+    parser=WholeTextParser(),
 )
 
 
@@ -65,6 +101,33 @@ def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
     return api.create_response(
         request,
         {"detail": _("The request contains a value that cannot be stored.")},
+        status=400,
+    )
+
+
+@api.exception_handler(UnicodeEncodeError)
+def _broken_text(request: HttpRequest, exc: UnicodeEncodeError) -> Any:
+    where = getattr(request, "broken_text_at", None)
+    if where is None:
+        detail = _(
+            "A text in the request holds half of a UTF-16 surrogate pair (\\ud800 to "
+            "\\udfff alone), which is no character and cannot be stored."
+        )
+    else:
+        detail = f"{where}: " + _(
+            "holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which "
+            "is no character and cannot be stored."
+        )
+    return api.create_response(request, {"detail": detail, "where": where}, status=400)
+
+
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
+    # A number past what the database holds (SQLite says so with OverflowError), or
+    # a date that leaves the calendar once moved to UTC (year 1 or 9999).
+    return api.create_response(
+        request,
+        {"detail": _("A number or a date in the request is out of range.")},
         status=400,
     )
 

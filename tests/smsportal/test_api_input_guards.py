@@ -1,0 +1,86 @@
+"""What the API refuses before any app sees it: broken text, out-of-range values."""
+
+import json
+
+import pytest
+
+from accounts.services import api_token_create
+from campaigns.models import Campaign
+from contacts.models import ContactGroup
+from providers.models import ProviderAccount
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, manager_user, settings):
+    settings.LANGUAGE_CODE = "en"
+    _token, raw = api_token_create(user=manager_user, name="test")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client
+
+
+@pytest.fixture
+def account():
+    return ProviderAccount.objects.create(
+        name="Webcom", kind="webcom", base_url="http://127.0.0.1:9/webcom",
+        default_sender="SMSPORTAL",
+    )  # fmt: skip
+
+
+def post(api, path: str, body: str):
+    return api.post(path, body, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/api/v1/groups", '{"name": "\\ud800"}', "name"),
+        ("/api/v1/templates", '{"name": "a\\udfffb", "text": "x"}', "name"),
+        (
+            "/api/v1/campaigns",
+            '{"name": "\\ud83d", "text": "x", "sender": "SMSPORTAL"}',
+            "name",
+        ),
+    ],
+)
+def test_half_a_surrogate_pair_in_a_name_is_a_400_naming_the_field(
+    api, path, body, where, account
+):
+    """Names have no text check of their own: the write fails, and the API says
+    which field (the fields that check their text say more: line and column)."""
+    if path.endswith("campaigns"):
+        body = body[:-1] + f', "account": {account.pk}}}'
+
+    response = post(api, path, body)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["where"] == where
+    assert response.json()["detail"].startswith(f"{where}: holds half of a UTF-16")
+    assert not ContactGroup.objects.exists()
+    assert not Campaign.objects.exists()
+
+
+def test_a_whole_surrogate_pair_is_an_emoji_and_goes_in(api):
+    # "\ud83d\ude00" is 😀 written as JSON escapes: valid, and stored.
+    response = post(api, "/api/v1/groups", json.dumps({"name": "Друзья 😀"}))
+
+    assert response.status_code == 201, response.json()
+    assert ContactGroup.objects.get().name == "Друзья 😀"
+
+
+def test_a_date_that_leaves_the_calendar_is_a_400(api, account):
+    # The last second of 9999 in UTC is in the year 10000 in Moscow, the campaign's
+    # zone: reading the start there is Python's OverflowError, before any database.
+    body = json.dumps(
+        {"name": "Late", "account": account.pk, "sender": "SMSPORTAL", "text": "x",
+         "start_at": "9999-12-31T23:59:59+00:00"}
+    )  # fmt: skip
+
+    response = post(api, "/api/v1/campaigns", body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "A number or a date in the request is out of range."
+    )
+    assert not Campaign.objects.exists()
