@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from pydantic import AfterValidator, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from django.db import transaction
@@ -55,7 +55,8 @@ def _at_most(limit: int) -> tuple[AfterValidator, WithJsonSchema]:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-Name = Annotated[str, AfterValidator(_no_nul), StringConstraints(max_length=100)]
+# Checked by the services like a contact's text (below): NUL and the like get a 400.
+Name = Annotated[str, *_at_most(100)]
 # A contact's text is checked by the services instead: NUL, like every character no
 # gateway can carry, comes back as their 400 naming the field and the place. The length
 # is counted in Python: pydantic-core would read the string as UTF-8 and answer a lone

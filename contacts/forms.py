@@ -161,6 +161,10 @@ class ContactGroupForm(StyledModelForm):
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["name", "description"], multiline=["description"])
+
 
 class CustomFieldForm(StyledModelForm):
     class Meta:

@@ -322,8 +322,18 @@ def stoplist_remove_entries(*, entries: QuerySet[StopListEntry]) -> int:
     return deleted
 
 
-def group_create(*, name: str, description: str = "") -> ContactGroup:
+def _group_fields(name: str, description: str) -> tuple[str, str]:
+    """The name stripped and required, both free of characters no text should hold."""
     name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the group a name."), where="name")
+    check_field_sendable(ContactGroup, "name", name)
+    check_field_sendable(ContactGroup, "description", description, multiline=True)
+    return name, description
+
+
+def group_create(*, name: str, description: str = "") -> ContactGroup:
+    name, description = _group_fields(name, description)
     if ContactGroup.objects.filter(name__iexact=name).exists():
         raise ApplicationError(
             _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
@@ -334,7 +344,7 @@ def group_create(*, name: str, description: str = "") -> ContactGroup:
 def group_update(
     *, group: ContactGroup, name: str, description: str = ""
 ) -> ContactGroup:
-    name = name.strip()
+    name, description = _group_fields(name, description)
     if ContactGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
         raise ApplicationError(
             _("A group named “%(name)s” already exists.") % {"name": name}, where="name"

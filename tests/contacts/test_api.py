@@ -413,3 +413,25 @@ def test_groups_that_do_not_exist_are_a_400_not_dropped(api, settings):
     assert list(contact.groups.all()) == [kept]  # not taken out of its group
     assert Contact.objects.count() == 1
     assert not ImportJob.objects.exists()  # no job left behind, stuck at "uploaded"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "detail"),
+    [
+        ("", 400, "Give the group a name."),
+        ("   ", 400, "Give the group a name."),
+        ("a\u0006b", 400, "Name: Character 2:"),
+        ("a\x00b", 400, "Name: Character 2:"),
+        ("g" * 101, 422, "String should have at most 100 characters"),
+    ],
+)
+def test_a_group_name_is_required_and_checked(api, settings, name, status, detail):
+    settings.LANGUAGE_CODE = "en"
+
+    response = api.post(
+        "/api/v1/groups", {"name": name}, content_type="application/json"
+    )
+
+    assert response.status_code == status
+    assert detail in str(response.json()["detail"])
+    assert not ContactGroup.objects.exists()

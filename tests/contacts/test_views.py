@@ -678,3 +678,17 @@ def test_the_import_page_names_the_sheets_it_left_out(manager_client, settings):
     assert "Sheets not imported" in warning
     assert "Заметки" in warning
     assert Contact.objects.get().first_name == "Иван"
+
+
+def test_the_group_form_refuses_a_control_character_with_its_place(
+    manager_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+
+    response = manager_client.post(
+        reverse("contacts:group_create"), {"name": "VIP\x06", "description": ""}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"][0].startswith("Character 4:")
+    assert not ContactGroup.objects.exists()
