@@ -32,6 +32,7 @@ from providers.models import ProviderAccount
 from smsportal.api import require_perm
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
+from smsportal.textguard import check_sendable
 
 # Mounted at the API root: paths below are /messages, /inbound, /campaigns/{id}/report.
 PREFIX = ""
@@ -218,7 +219,10 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
     earlier = message_for_client_key(account.pk, key)
     if earlier is not None:
         return Status(200, earlier)
-    phone = without_nul(payload.phone)
+    # Refused with the place, never quietly cleaned: what goes out is what was asked.
+    check_sendable(payload.phone, where="phone", label=_("Phone"))
+    check_sendable(payload.sender, where="sender", label=_("Sender name"))
+    phone = payload.phone
     try:
         number = normalize_phone(phone).e164
     except InvalidPhone as exc:
@@ -227,7 +231,7 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
         account=account,
         phone=number,
         text=payload.text,
-        sender=without_nul(payload.sender).strip(),
+        sender=payload.sender.strip(),
         client_key=key,
     )
     return Status(201, message)

@@ -35,6 +35,7 @@ from providers.registry import gateway_for
 from providers.selectors import account_capabilities, gateway_info
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import has_unsendable, without_nul
+from smsportal.textguard import check_sendable
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,11 @@ def sender_name_request(
     acceptable, or the gateway refuses it (with the gateway's own words).
     """
     name = name.strip()
+    # The comment goes to the gateway as it is: a character no text holds would come
+    # back as the gateway's error (or be sent on), so it is refused here with its place.
+    check_sendable(
+        comment, where="comment", label=_("Comment for the gateway"), multiline=True
+    )
     if Capability.SENDER_NAME_ADD not in account_capabilities(account):
         raise ApplicationError(
             _(

@@ -88,6 +88,9 @@ def test_a_request_racing_one_with_the_same_key_sends_nothing(simulator, account
     [
         ({"phone": "12345"}, "phone", "12345:"),
         ({"sender": "NOBODY"}, "sender", "“NOBODY” is not a usable sender name"),
+        # Refused, not quietly cleaned into the account's default sender.
+        ({"sender": "\x00"}, "sender", "Sender name: Character 1:"),
+        ({"phone": "+7912000\x000042"}, "phone", "Phone: Character 9:"),
         ({"text": "Hi {nickname}"}, "text", "has no value for {nickname}"),
         ({"text": "   "}, "text", "The text is empty."),
         ({"client_key": "a", "_header": "b"}, "client_key", "differ"),

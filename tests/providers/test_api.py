@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -110,6 +111,32 @@ def test_sender_request_creates_the_name(admin_client, simulator, kind):
     assert response.status_code == 201
     assert response.json()["name"] == "NEWBRAND"
     assert account.sender_names.filter(name="NEWBRAND").exists()
+
+
+@pytest.mark.parametrize(
+    ("comment", "says"),
+    [("promo\x00", "Line 1, column 6:"), ('{"comment": "\\ud800"}', "U+D800")],
+)
+def test_a_sender_request_comment_no_text_holds_is_a_400_naming_it(
+    admin_client, simulator, settings, comment, says
+):
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kinds_with(Capability.SENDER_NAME_ADD)[0])
+    body = (
+        '{"name": "NEWBRAND", ' + comment[1:]
+        if comment.startswith("{")
+        else json.dumps({"name": "NEWBRAND", "comment": comment})
+    )
+
+    response = admin_client.post(
+        f"{API}/{account.pk}/senders", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "comment"
+    assert says in response.json()["detail"]
+    assert not account.sender_names.filter(name="NEWBRAND").exists()
+    assert simulator.state.submissions == []
 
 
 @pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAME_ADD))
