@@ -83,7 +83,10 @@
     var textarea = document.getElementById(root.dataset.textareaId);
     if (!textarea || !window.SmsSegments) return;
     var table = tableFor(root);
-    var text = textarea.value;
+    // Counted as sent: "{{" and "}}" go out as one brace each (campaigns.templating).
+    var text = textarea.value.replace(/\{\{|\}\}/g, function (pair) {
+      return pair[0];
+    });
     var info = window.SmsSegments.count(text, table);
     var number = new Intl.NumberFormat(locale());
     setField(root, "units", number.format(info.units));
@@ -94,7 +97,7 @@
       el.hidden = el.dataset.scEncoding !== info.encoding;
     });
     // {{ and }} are literal braces, not placeholders.
-    var templated = PLACEHOLDER.test(text.replace(/\{\{|\}\}/g, ""));
+    var templated = PLACEHOLDER.test(textarea.value.replace(/\{\{|\}\}/g, ""));
     show(root, "placeholders", templated);
     show(root, "too-long", info.tooLong);
     setField(root, "max-parts", table.maxParts === null ? "" : number.format(table.maxParts));

@@ -172,5 +172,11 @@ def test_counter_in_a_browser():
             page.fill("#id_text", "Hi {{first_name}}")  # literal braces
             expect(shown("placeholders")).to_be_hidden()
             expect(shown("cost")).to_be_visible()
+            # Counted as they go out, one brace each: 154 + "{X}" (a brace is an
+            # extension character, two units) = 159 units, one part.
+            page.eval_on_selector(counter, "el => el.dataset.table = 'standard'")
+            page.fill("#id_text", "a" * 154 + "{{X}}")
+            expect(field("units")).to_have_text("159")
+            expect(field("segments")).to_have_text("1")
         finally:
             browser.close()
