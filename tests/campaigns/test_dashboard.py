@@ -1,7 +1,7 @@
 """The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -157,10 +157,12 @@ def test_the_traffic_chart_is_live_and_reads_no_messages(viewer_client, make_cam
 def test_a_scheduled_campaign_in_flight_says_when_it_starts(
     viewer_client, make_campaign
 ):
-    start = timezone.now() + timedelta(days=1)
-    make_campaign(name="Tomorrow", state=Campaign.State.SCHEDULED, start_at=start)
+    start = datetime(2031, 5, 1, 0, 0, tzinfo=UTC)  # 10:00 in Vladivostok
+    make_campaign(name="Tomorrow", state=Campaign.State.SCHEDULED, start_at=start,
+                  time_zone="Asia/Vladivostok")  # fmt: skip
     content = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en").content
-    assert "Starts " in content.decode()
+    # In the campaign's zone, named, as its own page says it (not the site's 03:00).
+    assert "Starts 05/01/2031 10 a.m. (Asia/Vladivostok)" in content.decode()
     assert "0 of 0 sent" not in content.decode()  # not expanded: nothing to count
 
 
