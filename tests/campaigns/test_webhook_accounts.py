@@ -1,6 +1,7 @@
 """The callback views remember accounts per process, yet never serve a stale one."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -207,3 +208,17 @@ def test_a_status_callback_commits_without_waiting_for_disk_and_only_itself(
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        datetime(2026, 12, 5, 1, 18, 55, 128700),  # noqa: DTZ001 - SQLite: naive UTC
+        "2026-12-05 01:18:55.128700",  # SQLite without a converter: text
+        datetime(2026, 12, 5, 1, 18, 55, 128700, tzinfo=UTC),  # PostgreSQL
+    ],
+)
+def test_the_account_version_is_read_as_an_aware_utc_time(raw):
+    """A naive updated_at never matched the row where the report is applied: every
+    callback reloaded its account, warning of a naive datetime (embedded mode)."""
+    assert webhooks._aware(raw) == datetime(2026, 12, 5, 1, 18, 55, 128700, tzinfo=UTC)
