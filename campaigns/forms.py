@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -56,6 +58,23 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Invalid pasted numbers named one by one; the rest are counted.
 MAX_LISTED_INVALID = 5
 PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
+
+# Assumption: the gateways' documents give no limit; Viber's own for a business
+# message is 1,000 characters, and a longer one is refused at the gateway, per message.
+VIBER_TEXT_MAX = 1000
+_WEB_LINK = URLValidator(schemes=["http", "https"])
+
+
+def _web_link(value: str) -> str:
+    """A link Viber opens or shows: http or https only (a URLField takes ftp too)."""
+    if value:
+        try:
+            _WEB_LINK(value)
+        except ValidationError:
+            raise forms.ValidationError(
+                _("Give a link that starts with https:// or http://.")
+            ) from None
+    return value
 
 
 def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -338,9 +357,27 @@ class CampaignForm(forms.ModelForm):
         elif not names and not sender:
             self.add_error("sender", _("Type the sender name."))
 
+    def clean_viber_button_url(self) -> str:
+        return _web_link(self.cleaned_data.get("viber_button_url", ""))
+
+    def clean_viber_image_url(self) -> str:
+        return _web_link(self.cleaned_data.get("viber_image_url", ""))
+
     def _check_viber(self, data: dict[str, Any]) -> None:
         if data.get("channel") not in VIBER_CHANNELS:
             return
+        # The Viber message is its own text, or the SMS text when that is empty.
+        field = "viber_text" if data.get("viber_text") else "text"
+        length = len(data.get(field) or "")
+        if field not in self.errors and length > VIBER_TEXT_MAX:
+            self.add_error(
+                field,
+                _(
+                    "A Viber message holds at most %(max)s characters; this one has "
+                    "%(count)s."
+                )
+                % {"max": VIBER_TEXT_MAX, "count": length},
+            )
         if "viber_button_text" in self.errors or "viber_button_url" in self.errors:
             return  # a refused value is missing from data, not left out
         if bool(data.get("viber_button_text")) != bool(data.get("viber_button_url")):

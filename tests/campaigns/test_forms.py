@@ -283,6 +283,39 @@ def test_viber_button_needs_text_and_link(account):
     assert "viber_button_url" in form.errors
 
 
+@pytest.mark.parametrize(
+    ("extra", "field", "error"),
+    [
+        ({"viber_text": "я" * 1001}, "viber_text",
+         "A Viber message holds at most 1000 characters; this one has 1001."),
+        # An empty Viber text sends the SMS text to Viber: that one is held to it.
+        ({"text": "a" * 1001}, "text",
+         "A Viber message holds at most 1000 characters; this one has 1001."),
+        ({"viber_image_url": "ftp://example.com/a.png"}, "viber_image_url",
+         "Give a link that starts with https:// or http://."),
+        ({"viber_button_text": "Open", "viber_button_url": "ftp://example.com/"},
+         "viber_button_url", "Give a link that starts with https:// or http://."),
+    ],
+)  # fmt: skip
+def test_viber_content_is_held_to_what_viber_takes(
+    account, settings, extra, field, error
+):
+    settings.LANGUAGE_CODE = "en"
+    form = CampaignForm(form_data(account, channel="viber", **extra))
+
+    assert not form.is_valid()
+    assert form.errors[field] == [error]
+
+
+def test_a_long_sms_text_is_fine_beside_a_viber_text_of_its_own(account):
+    form = CampaignForm(
+        form_data(account, channel="viber_sms", text="a" * 1500, viber_text="Hi",
+                  viber_image_url="https://example.com/a.png")
+    )  # fmt: skip
+
+    assert form.is_valid(), form.errors
+
+
 def test_form_data_of_a_draft_validates_unchanged(make_campaign, make_group):
     group = make_group("G", [("+79120000003", "Bo", "Europe/Moscow")])
     campaign = make_campaign([group])
