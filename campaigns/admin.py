@@ -13,6 +13,7 @@ from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplate
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
+from providers.base import MessageChannel
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -28,6 +29,15 @@ class CampaignAdminForm(CampaignForm):
 
     class Meta(CampaignForm.Meta):
         pass
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # No script here follows the chosen account, so the list is every channel
+        # (the composer's follows the account); saving says which gateway lacks one.
+        self.fields["channel"].widget.choices = MessageChannel.choices
+        self.fields["channel"].help_text = _(
+            "Saving checks that the chosen account's gateway has this channel."
+        )
 
 
 @admin.register(Campaign)

@@ -74,6 +74,30 @@ def test_draft_is_editable_with_the_composer_rules(manager_client, account):
     assert campaign.state == State.DRAFT
 
 
+def test_the_add_form_offers_every_channel_and_saving_checks_the_account(
+    manager_client, account
+):
+    """The first account's channels were offered whatever account was chosen."""
+    from providers.models import ProviderAccount
+
+    ProviderAccount.objects.create(
+        name="AAA SMSC", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )  # first by name: its channels were the list
+    add_url = reverse("admin:campaigns_campaign_add")
+
+    page = manager_client.get(add_url).context["adminform"].form
+    cascade = manager_client.post(add_url, admin_data(account, channel="viber_sms",
+                                                      viber_text="Hi"))  # fmt: skip
+    voice = manager_client.post(add_url, admin_data(account, channel="voice"))
+
+    offered = {value for value, _label in page.fields["channel"].widget.choices}
+    assert {"sms", "flash", "viber", "viber_sms", "voice"} <= offered
+    assert cascade.status_code == 302  # Webcom has the cascade
+    assert Campaign.objects.get().channel == "viber_sms"
+    assert voice.status_code == 200
+    assert "cannot send" in voice.content.decode()
+
+
 def test_launched_campaign_is_read_only(manager_client, make_campaign, account):
     campaign = make_campaign(state=State.COMPLETED)
     change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
