@@ -69,8 +69,9 @@ WHERE_LABELS = {
 
 
 def error_text(exc: ApplicationError) -> str:
-    """The error with the field or place it is about, as the user knows it."""
-    if not exc.where:
+    """The error with the field or place it is about, as the user knows it (a refusal
+    for the campaign's state says so itself: "State: ..." read oddly)."""
+    if not exc.where or exc.where == "state":
         return exc.message
     try:
         label = Campaign._meta.get_field(exc.where).verbose_name

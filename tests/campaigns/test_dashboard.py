@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign, Message, Reply
 from tests.campaigns.report_data import MIX, make_reply, seed_messages
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +130,15 @@ def test_unread_replies_and_the_latest_few(viewer_client, account):
     assert len(response.context["replies"]) == 5
     assert "reply 6" in response.content.decode()
     assert "reply 0" not in response.content.decode()
+    # The word agrees with the number in Russian: 5 непрочитанных, 1 непрочитанный.
+    ru = viewer_client.get("/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'id="unread-replies">5</span>' in ru
+    assert 'text-secondary">непрочитанных</span>' in ru
+    unread = Reply.objects.filter(is_read=False).order_by("pk")
+    Reply.objects.filter(pk__in=list(unread.values_list("pk", flat=True)[:4])).delete()
+    ru = viewer_client.get("/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert 'id="unread-replies">1</span>' in ru
+    assert 'text-secondary">непрочитанный</span>' in ru
 
 
 def test_users_without_campaign_rights_see_no_campaign_blocks(
