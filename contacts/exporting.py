@@ -17,6 +17,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any
 
+from django.core.exceptions import BadRequest
 from django.db import models
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -197,8 +198,15 @@ def stream_export(
 
 
 def format_from(params: Mapping[str, str]) -> ExportFormat:
-    """The format a download's `?format=` asks for; CSV for none or an unknown one."""
-    return FORMATS.get(params.get("format", "csv"), FORMATS["csv"])
+    """The format a download's `?format=` asks for (CSV for none); BadRequest (a 400)
+    for one there is not, rather than a CSV the caller did not ask for."""
+    key = params.get("format") or "csv"
+    if key not in FORMATS:
+        raise BadRequest(
+            _("There is no export format “%(format)s”; the formats are %(known)s.")
+            % {"format": key, "known": ", ".join(FORMATS)}
+        )
+    return FORMATS[key]
 
 
 def audited_download(

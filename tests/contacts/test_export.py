@@ -6,6 +6,7 @@ from datetime import date
 import openpyxl
 import pytest
 
+from django.urls import reverse
 from django.utils import translation
 
 from contacts import exporting
@@ -143,3 +144,15 @@ def test_any_table_writes_aware_times_on_the_readers_clock_to_the_second(setting
     assert line == "+79120000001,2026-03-08 16:30:15,1990-05-03"
     sheet = openpyxl.load_workbook(io.BytesIO(export("xlsx"))).active
     assert list(sheet.values)[1][1] == dt.datetime(2026, 3, 8, 16, 30, 15)  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    "url_name", ["contacts:export", "contacts:stoplist_export", "reports:inbox_export"]
+)
+def test_a_format_there_is_not_is_a_400_not_a_csv(manager_client, settings, url_name):
+    settings.LANGUAGE_CODE = "en"
+
+    response = manager_client.get(reverse(url_name), {"format": "pdf"})
+
+    assert response.status_code == 400
+    assert "Content-Disposition" not in response
