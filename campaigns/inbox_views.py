@@ -26,6 +26,7 @@ from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable
 from contacts import exporting
+from contacts.models import StopListEntry
 from providers.base import Capability
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
@@ -95,6 +96,8 @@ def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
     context = {
         "reply": reply,
         "form": form,
+        # Nothing can be sent to it: the page says so instead of a form that fails.
+        "stop_listed": StopListEntry.objects.filter(phone=reply.phone).exists(),
         "conversation": conversation(reply=reply),
         "message_templates": composer_templates(request.user),
     }

@@ -129,6 +129,23 @@ def test_opening_a_reply_reads_it_and_shows_the_opt_out(manager_client, replies)
     assert reply.is_read
 
 
+def test_a_stop_listed_number_gets_a_note_instead_of_an_answer_form(
+    manager_client, replies
+):
+    StopListEntry.objects.create(phone=replies["stop"].phone)
+
+    stopped = manager_client.get(reverse("reports:reply", args=[replies["stop"].pk]))
+    other = manager_client.get(reverse("reports:reply", args=[replies["thanks"].pk]))
+
+    answer = reverse("reports:reply_answer", args=[replies["stop"].pk])
+    assert 'id="answer-stop-listed"' in stopped.content.decode()
+    assert answer not in stopped.content.decode()
+    assert 'id="answer-stop-listed"' not in other.content.decode()
+    assert reverse("reports:reply_answer", args=[replies["thanks"].pk]) in (
+        other.content.decode()
+    )
+
+
 def test_answer_reaches_the_gateway_as_a_one_off_message(manager_client, simulator):
     account = simulated_account(simulator, "webcom")
     reply = make_reply(account, phone="+79120000042", text="Когда доставка?")
