@@ -14,7 +14,11 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
+        from campaigns.selectors import group_users
+        from contacts.services import group_users_register
+
         post_migrate.connect(_sqlite_message_triggers, sender=self)
+        group_users_register(group_users)
 
 
 def _sqlite_message_triggers(using: str = "default", **kwargs: object) -> None:

@@ -9,15 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
-from campaigns.models import Campaign, Message
+from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import messages_in_doubt
-from contacts.models import CustomField
+from contacts.models import ContactGroup, CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount, SenderName
@@ -397,3 +398,32 @@ def composer_account_info(
         }
         for account in accounts
     }
+
+
+def group_users(group: ContactGroup) -> list[str]:
+    """What still reads the group's members, named for the user: campaigns that have
+    not built their audience yet (scheduled, or sending or paused before it), and
+    active birthday greetings (they build one every day)."""
+    waiting = (
+        Campaign.objects.filter(
+            state__in=[
+                Campaign.State.SCHEDULED,
+                Campaign.State.SENDING,
+                Campaign.State.PAUSED,
+            ],
+            expanded_at__isnull=True,
+        )
+        .filter(Q(include_groups=group) | Q(exclude_groups=group))
+        .distinct()
+        .order_by("name")
+    )
+    greetings = (
+        BirthdayGreeting.objects.filter(is_active=True)
+        .filter(Q(include_groups=group) | Q(exclude_groups=group))
+        .distinct()
+        .order_by("name")
+    )
+    return [
+        *(_("campaign “%(name)s”") % {"name": c.name} for c in waiting),
+        *(_("birthday greeting “%(name)s”") % {"name": g.name} for g in greetings),
+    ]

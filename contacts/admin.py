@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from contacts import exporting, selectors, services
@@ -145,6 +146,24 @@ class ContactGroupAdmin(admin.ModelAdmin):
     @admin.display(description=_("Contacts"), ordering="member_count")
     def member_count(self, group: ContactGroup) -> str:
         return intcomma(group.member_count)
+
+    # The admin deletes without the service: the same refusal, said as a message.
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        group = self.get_object(request, object_id)
+        if group is not None and self._refused(request, group):
+            return redirect("admin:contacts_contactgroup_changelist")
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        refused = [group.pk for group in queryset if self._refused(request, group)]
+        super().delete_queryset(request, queryset.exclude(pk__in=refused))
+
+    def _refused(self, request: HttpRequest, group: ContactGroup) -> bool:
+        users = services.group_in_use(group)
+        if users:
+            message = services.group_in_use_message(group, users)
+            self.message_user(request, message, messages.ERROR)
+        return bool(users)
 
 
 class StopListEntryAdminForm(PhoneAdminForm):

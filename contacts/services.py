@@ -3,7 +3,7 @@
 import contextlib
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TextIO
 
@@ -354,9 +354,37 @@ def group_update(
     return group
 
 
+# Who still reads a group's members: other apps register a check that names them
+# (campaigns: those yet to build their audience, and greetings); contacts knows none.
+GroupUsers = Callable[[ContactGroup], list[str]]
+_group_users: list[GroupUsers] = []
+
+
+def group_users_register(check: GroupUsers) -> None:
+    if check not in _group_users:
+        _group_users.append(check)
+
+
+def group_in_use(group: ContactGroup) -> list[str]:
+    """What still reads the group's members, named for the user (none: deletable)."""
+    return [user for check in _group_users for user in check(group)]
+
+
 def group_delete(*, group: ContactGroup) -> None:
-    """Delete the group; its contacts stay in the book."""
+    """Delete the group; its contacts stay in the book. ApplicationError while
+    something still reads its members: gone, a campaign it was to exclude would send
+    to them, and one it was the audience of would send to nobody."""
+    users = group_in_use(group)
+    if users:
+        raise ApplicationError(group_in_use_message(group, users), where="group")
     group.delete()
+
+
+def group_in_use_message(group: ContactGroup, users: list[str]) -> str:
+    return _(
+        "The group “%(name)s” is still used by %(users)s: take it out of their "
+        "audience (or let them finish) before deleting it."
+    ) % {"name": group.name, "users": ", ".join(users)}
 
 
 def import_job_create(

@@ -308,7 +308,11 @@ def _group_form(request: HttpRequest, group: ContactGroup | None) -> HttpRespons
 @permission_required("contacts.delete_contactgroup", raise_exception=True)
 def group_delete(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(ContactGroup, pk=pk)
-    services.group_delete(group=group)
+    try:
+        services.group_delete(group=group)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("contacts:group_edit", pk=group.pk)
     messages.success(
         request,
         _("Group “%(name)s” deleted; its contacts stay.") % {"name": group.name},
