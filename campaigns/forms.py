@@ -62,6 +62,9 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
 # Assumption: the gateways' documents give no limit; Viber's own for a business
 # message is 1,000 characters, and a longer one is refused at the gateway, per message.
 VIBER_TEXT_MAX = 1000
+# Gateways that schedule per recipient take messages a week ahead at most (dispatch.
+# SCHEDULE_AHEAD); a spread past that is a typing slip (10000 for 100).
+MAX_SPREAD_HOURS = 7 * 24
 _WEB_LINK = URLValidator(schemes=["http", "https"])
 
 
@@ -356,6 +359,18 @@ class CampaignForm(forms.ModelForm):
             )
         elif not names and not sender:
             self.add_error("sender", _("Type the sender name."))
+
+    def clean_spread_hours(self) -> int:
+        hours = self.cleaned_data.get("spread_hours") or 0
+        if hours > MAX_SPREAD_HOURS:
+            raise forms.ValidationError(
+                _(
+                    "Spread a campaign over at most %(max)s hours (a week); for longer, "
+                    "schedule several."
+                )
+                % {"max": MAX_SPREAD_HOURS}
+            )
+        return hours
 
     def clean_viber_button_url(self) -> str:
         return _web_link(self.cleaned_data.get("viber_button_url", ""))

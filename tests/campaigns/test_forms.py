@@ -316,6 +316,18 @@ def test_a_long_sms_text_is_fine_beside_a_viber_text_of_its_own(account):
     assert form.is_valid(), form.errors
 
 
+@pytest.mark.parametrize(("hours", "valid"), [("168", True), ("169", False)])
+def test_a_spread_is_at_most_a_week(account, settings, hours, valid):
+    settings.LANGUAGE_CODE = "en"
+    form = CampaignForm(form_data(account, spread_hours=hours))
+
+    assert form.is_valid() is valid, form.errors
+    if not valid:
+        assert form.errors["spread_hours"][0].startswith(
+            "Spread a campaign over at most 168 hours"
+        )
+
+
 def test_form_data_of_a_draft_validates_unchanged(make_campaign, make_group):
     group = make_group("G", [("+79120000003", "Bo", "Europe/Moscow")])
     campaign = make_campaign([group])
