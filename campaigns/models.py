@@ -178,6 +178,11 @@ class Campaign(models.Model):
         return self.name
 
     @property
+    def start_passed(self) -> bool:
+        """A set start that has come: launching now sends at once, not later."""
+        return self.start_at is not None and self.start_at <= timezone.now()
+
+    @property
     def pause_message(self) -> str:
         """The pause reason in the reader's language (reasons written before it was
         stored untranslated come back as they were written)."""

@@ -114,6 +114,23 @@ def test_a_scheduled_launch_asks_to_schedule_at_its_local_time(
     assert "Launch this campaign now" not in form
 
 
+def test_a_start_that_has_passed_offers_to_launch_now_and_says_so(
+    manager_client, make_group, make_campaign
+):
+    """Not "Schedule for" a time gone by: launching then sends at once."""
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    campaign = make_campaign(
+        [make_group("Clients", people(2))], start_at=start, time_zone="Europe/Moscow"
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    form = launch_form(body)
+    assert "has passed. Launch this campaign now?" in form.replace("&#x27;", "'")
+    assert "Schedule this campaign" not in form
+    assert "Launch now" in form.split('data-action="launch"', 1)[1]
+
+
 def test_a_launch_now_asks_to_send_now(manager_client, make_group, make_campaign):
     campaign = make_campaign([make_group("Clients", people(2))])
 
