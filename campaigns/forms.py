@@ -104,7 +104,7 @@ class CampaignForm(forms.ModelForm):
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
         ),
-        help_text=_("In the time zone chosen below."),
+        help_text=_("In the campaign's time zone (the field beside it)."),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
     voice_language = forms.CharField(label=_("Language"), required=False, max_length=10)
