@@ -61,7 +61,47 @@ def _broken_text_at(value: Any, path: str = "") -> str | None:
     return None
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, for a person"},
+        "where": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": "The field, line or place it is about, when there is one",
+        },
+    },
+    "required": ["detail"],
+}
+# The answers every operation may give besides its own (a 422 is ninja's: the body
+# did not match the schema, one entry per problem).
+ERROR_RESPONSES = {
+    "400": "The request was read but refused: `detail` says why, `where` where",
+    "401": "No valid API token and no session",
+    "403": "The user's role does not allow this",
+    "404": "No such object",
+}
+
+
+class SmsportalAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document lists the error answers of every operation."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = (
+            ERROR_SCHEMA
+        )
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(
+                        status, {"description": description, "content": error}
+                    )
+        return schema
+
+
+api = SmsportalAPI(
     title="smsportal API",
     version="1",
     urls_namespace="api",

@@ -1,11 +1,12 @@
 """The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
 
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
+from django.views.defaults import page_not_found
 
 from campaigns.report_selectors import (
     campaigns_in_flight,
@@ -60,3 +61,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
     # A temporary (302) redirect: the static name carries a hash that changes with
     # the icon, so browsers must not remember where it pointed.
     return HttpResponseRedirect(static("img/favicon.svg"))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page, but JSON under /api/: an API client that gets a path wrong
+    (an id that is not a number) reads the answer as it reads the API's own 404s."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

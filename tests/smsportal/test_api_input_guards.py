@@ -83,3 +83,23 @@ def test_a_date_that_leaves_the_calendar_is_a_400(api, account):
         "A number or a date in the request is out of range."
     )
     assert not Campaign.objects.exists()
+
+
+def test_every_operation_documents_its_error_answers(api):
+    spec = api.get("/api/v1/openapi.json").json()
+
+    assert spec["components"]["schemas"]["Error"]["required"] == ["detail"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            assert {"400", "401", "403", "404"} <= documented, (method, path)
+
+
+def test_a_path_the_api_does_not_have_is_a_json_404(api):
+    wrong_id = api.get("/api/v1/contacts/not-a-number")
+    page = api.get("/contacts/not-a-number/")
+
+    assert wrong_id.status_code == 404
+    assert wrong_id.json() == {"detail": "Not found."}
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
