@@ -149,15 +149,11 @@ def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
 def _broken_text(request: HttpRequest, exc: UnicodeEncodeError) -> Any:
     where = getattr(request, "broken_text_at", None)
     if where is None:
-        detail = _(
-            "A text in the request holds half of a UTF-16 surrogate pair (\\ud800 to "
-            "\\udfff alone), which is no character and cannot be stored."
-        )
-    else:
-        detail = f"{where}: " + _(
-            "holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which "
-            "is no character and cannot be stored."
-        )
+        raise exc  # not the request's text: our own fault, a 500 to fix
+    detail = f"{where}: " + _(
+        "holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which "
+        "is no character and cannot be stored."
+    )
     return api.create_response(request, {"detail": detail, "where": where}, status=400)
 
 
