@@ -41,7 +41,7 @@ DETAIL_LABELS = {
 # Values stored as codes, by detail key: the words the pages use for them.
 VALUE_LABELS = {
     "format": {
-        "csv": gettext_lazy("CSV (UTF-8, for Excel)"),
+        "csv": gettext_lazy("CSV (UTF-8, commas)"),
         "csv-1251": gettext_lazy("CSV (Windows-1251, semicolons)"),
         "xlsx": gettext_lazy("Excel (.xlsx)"),
     },

@@ -163,7 +163,7 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     # Export the messages ---------------------------------------------------------------
     page.get_by_role("button", name="Export messages").click()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV (UTF-8, for Excel)").click()
+        page.get_by_role("link", name="CSV (UTF-8, commas)").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     body = download.path().read_bytes()
