@@ -22,7 +22,7 @@ from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
 from contacts.importing.rejects import DEFAULT_DELIMITER
 from contacts.importing.rows import RowParser, RowRejected
-from contacts.importing.sources import ImportFileError, open_table
+from contacts.importing.sources import ImportFileError, Table, open_table
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
 from contacts.models import Contact, CustomField, StopListEntry
 from contacts.numbering import contacts_fill_zones
@@ -280,16 +280,16 @@ def _checked_chunks(
                     values = parse_rest(row_no, fitted, phone_values)
             except RowRejected as exc:
                 report.invalid += 1
-                _reject(report, writer, row_no, cells, exc.reason)
+                _reject(report, writer, table, row_no, cells, exc.reason)
                 continue
             if earlier is not None and earlier > 0:
                 report.duplicates += 1
-                reason = _duplicate_reason(parser, earlier)
-                _reject(report, writer, row_no, cells, reason)
+                reason = _duplicate_reason(parser, table.place_of(earlier) or earlier)
+                _reject(report, writer, table, row_no, cells, reason)
                 continue
             if phone in stopped:
                 report.stop_listed += 1
-                _reject(report, writer, row_no, cells, _stop_reason(parser))
+                _reject(report, writer, table, row_no, cells, _stop_reason(parser))
                 continue
             known[key] = row_no
             if earlier is None:
@@ -315,7 +315,11 @@ def _prepend(firsts, records):
     yield from records
 
 
-def _duplicate_reason(parser: RowParser, earlier: int) -> str:
+def _duplicate_reason(parser: RowParser, earlier: int | str) -> str:
+    """`earlier`: the row number, or its place on a later sheet (Table.place_of)."""
+    if isinstance(earlier, str):
+        template = _("the same number is already in %(place)s")
+        return parser.reason(parser.phone, template % {"place": earlier})
     # gettext once per file: a file can hold a hundred thousand duplicates.
     template = parser.memo.get(("duplicate",))
     if template is None:
@@ -333,8 +337,18 @@ def _stop_reason(parser: RowParser) -> str:
 
 
 def _reject(
-    report: ImportReport, writer, row_no: int, cells: list[str], reason: str
+    report: ImportReport,
+    writer,
+    table: Table,
+    row_no: int,
+    cells: list[str],
+    reason: str,
 ) -> None:
+    # A row of a later sheet is numbered on from the first; its own sheet and row
+    # say where it is.
+    place = table.place_of(row_no)
+    if place is not None:
+        reason = f"{place}: {reason}"
     if len(report.errors) < REPORT_ERRORS:
         report.errors.append({"row": row_no, "reason": reason})
     if writer is not None:

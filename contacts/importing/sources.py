@@ -37,9 +37,23 @@ class Table:
     # Workbook sheets left out (hidden, or not continuing the first under its header),
     # known once the records are read.
     skipped_sheets: list[str] = field(default_factory=list)
+    # Sheets read on under the first one's header: (first row number handed out,
+    # what to subtract for the sheet's own row number, the sheet's name).
+    continuations: list[tuple[int, int, str]] = field(default_factory=list)
 
     def fraction_read(self) -> float:
         return min(1.0, self._position() / self.size) if self.size else 0.0
+
+    def place_of(self, row: int) -> str | None:
+        """Where a row handed out on a later sheet is in the workbook ("sheet “Feb”,
+        row 2"), for the user to find it; None for the first sheet and a CSV file."""
+        for start, base, title in reversed(self.continuations):
+            if row >= start:
+                return _("sheet “%(sheet)s”, row %(row)s") % {
+                    "sheet": title,
+                    "row": row - base,
+                }
+        return None
 
 
 def max_import_bytes() -> int:
@@ -193,7 +207,9 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
                     # under the first sheet's header.
                     table.skipped_sheets.append(sheet.title)
                     continue
+                # Its header row is not handed out: its first data row follows on.
                 base = last - first[0]
+                table.continuations.append((last + 1, base, sheet.title))
                 for number, cells in rows:
                     last = base + number
                     yield last, cells

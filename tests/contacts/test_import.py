@@ -232,6 +232,30 @@ def test_windows_1251_rows_after_a_long_latin_start_keep_their_letters(do_import
     assert Contact.objects.get(phone="+79990000001").first_name == "Пётр"
 
 
+def test_a_duplicate_on_a_later_sheet_names_both_places(do_import):
+    workbook = openpyxl.Workbook()
+    january = workbook.active
+    january.title = "Январь"
+    january.append(["Телефон", "Имя"])
+    january.append(["89123456789", "Иван"])
+    february = workbook.create_sheet("Февраль")
+    february.append(["Телефон", "Имя"])
+    february.append(["89123456780", "Анна"])
+    february.append(["89123456780", "Анна снова"])
+    february.append(["89123456789", "Иван снова"])
+
+    report, rejects = do_import(saved(workbook), name="book.xlsx")
+
+    assert (report.created, report.duplicates) == (2, 2)
+    reasons = [row[1] for row in csv.reader(io.StringIO(rejects), delimiter=";")][1:]
+    assert reasons == [
+        "sheet “Февраль”, row 3: column “Телефон”: the same number is already in "
+        "sheet “Февраль”, row 2",
+        "sheet “Февраль”, row 4: column “Телефон”: the same number is already in "
+        "row 2",
+    ]
+
+
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     data = (
         "Телефон;Город;Баланс;Визит\n"
@@ -799,6 +823,9 @@ def test_xlsx_sheets_continuing_the_first_under_its_header_are_read_on(
     bad = [line for line in rejects.splitlines() if "12345" in line]
     assert len(bad) == 1
     assert bad[0].startswith("5;")  # the header is row 1: the fourth contact is row 5
+    # ... and the reason says where it is in the workbook: the second sheet's row 2.
+    second = book.sheetnames[1]
+    assert f"sheet “{second}”, row 2: column “Телефон”" in bad[0]
 
 
 def test_progress_of_a_streamed_workbook_follows_the_file():
