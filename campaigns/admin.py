@@ -19,7 +19,7 @@ from smsportal.exceptions import ApplicationError
 # Engine-kept fields: never typed in by a person.
 CAMPAIGN_SYSTEM_FIELDS = [
     "state", "pause_message", "parent", "greeting", "price_per_segment",
-    "audience_stats", "created_by", "created_at", "updated_at", "launched_by",
+    "audience_counts", "created_by", "created_at", "updated_at", "launched_by",
     "launched_at", "expanded_at", "finished_at",
 ]  # fmt: skip
 
@@ -66,6 +66,21 @@ class CampaignAdmin(admin.ModelAdmin):
             kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    @admin.display(description=_("audience counts"))
+    def audience_counts(self, campaign: Campaign) -> str:
+        stats = campaign.audience_stats or {}
+        if not stats:
+            return "—"
+        labels = {
+            "created": _("messages made"), "stop_listed": _("on the stop list"),
+            "invalid": _("invalid numbers"), "duplicates": _("duplicates"),
+        }  # fmt: skip
+        # In this order: jsonb keeps its keys sorted by length.
+        keys = [key for key in labels if key in stats] + sorted(
+            set(stats) - set(labels)
+        )
+        return "; ".join(f"{labels.get(key, key)}: {stats[key]}" for key in keys)
+
     def _shown_read_only(self, request: HttpRequest, obj: Campaign | None) -> bool:
         """Launched campaigns, and any campaign for a user who may only view: shown
         field by field, without the composer form (whose fields a read-only page
@@ -74,7 +89,11 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list:
         if self._shown_read_only(request, obj):
-            shown = {"pause_reason": "pause_message"}  # translated for the reader
+            # Translated for the reader; the counts in words, not as JSON.
+            shown = {
+                "pause_reason": "pause_message",
+                "audience_stats": "audience_counts",
+            }
             return [
                 shown.get(f.name, f.name)
                 for f in Campaign._meta.fields

@@ -111,6 +111,25 @@ def test_launched_campaign_is_read_only(manager_client, make_campaign, account):
     assert campaign.name == "Test campaign"
 
 
+def test_a_sent_campaign_shows_its_audience_counts_in_words(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(
+        state=State.COMPLETED,
+        audience_stats={"created": 2, "stop_listed": 1, "invalid": 0, "duplicates": 3},
+    )
+
+    page = manager_client.get(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    ).content.decode()
+
+    assert (
+        "messages made: 2; on the stop list: 1; invalid numbers: 0; duplicates: 3"
+        in page
+    )
+    assert '{"created": 2' not in page
+
+
 def test_a_viewer_sees_a_draft_read_only(viewer_client, make_campaign, account):
     # The composer form was built for a page that shows no field to edit: KeyError.
     campaign = make_campaign(name="Viewer's look")

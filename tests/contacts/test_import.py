@@ -251,8 +251,7 @@ def test_a_duplicate_on_a_later_sheet_names_both_places(do_import):
     assert reasons == [
         "sheet “Февраль”, row 3: column “Телефон”: the same number is already in "
         "sheet “Февраль”, row 2",
-        "sheet “Февраль”, row 4: column “Телефон”: the same number is already in "
-        "row 2",
+        "sheet “Февраль”, row 4: column “Телефон”: the same number is already in row 2",
     ]
 
 
