@@ -32,6 +32,7 @@ from campaigns.selectors import (
     campaign_progress,
     campaigns_progress,
 )
+from providers.models import ProviderAccount
 from smsportal.api import require_perm
 from smsportal.exceptions import ApplicationError
 
@@ -53,7 +54,8 @@ class VoiceOptionsSchema(Schema):
 
 class CampaignIn(Schema):
     """A draft; on update, only the fields given change. A switch or a list given as
-    null is left as it is (the default, on create)."""
+    null is left as it is (the default, on create); no sender on create is the
+    account's default sender."""
 
     name: str | None = None
     account: int | None = Field(None, description="Provider account id")
@@ -303,7 +305,16 @@ def campaign_create_api(request: HttpRequest, payload: CampaignIn) -> Status:
     require_perm(request, ADD_PERM)
     base = campaign_form_data(Campaign())
     base.pop("account", None)
-    campaign = _save_draft(_form_data(payload, base), Campaign(created_by=request.user))
+    data = _form_data(payload, base)
+    if not data.get("sender") and payload.account is not None:
+        # As greetings, test sends and one-off messages do: the account's default.
+        data["sender"] = (
+            ProviderAccount.objects.filter(pk=payload.account)
+            .values_list("default_sender", flat=True)
+            .first()
+            or ""
+        )
+    campaign = _save_draft(data, Campaign(created_by=request.user))
     return Status(201, _detail(_get(campaign.pk)))
 
 

@@ -177,6 +177,16 @@ def test_null_leaves_a_switch_or_a_list_as_it_is(manager_client, account, make_g
     assert list(campaign.include_groups.values_list("pk", flat=True)) == [group.pk]
 
 
+def test_a_draft_without_a_sender_takes_the_accounts_default(manager_client, account):
+    body = draft_body(account)
+    del body["sender"]
+
+    response = post(manager_client, API, body)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["sender"] == account.default_sender == "SMSPORTAL"
+
+
 def test_update_of_the_time_zone_alone_keeps_the_start_time(
     manager_client, make_campaign
 ):
