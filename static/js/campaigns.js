@@ -134,15 +134,19 @@
     if (message && !window.confirm(message)) event.preventDefault();
   });
 
+  // The counter's estimate is for the audience the preview counted: none chosen yet
+  // (or all left out) is 0 recipients, not 1.
+  function syncRecipients() {
+    var preview = document.querySelector("[data-preview-total]");
+    var counter = document.querySelector("[data-segment-counter]");
+    if (preview && counter) counter.dataset.recipients = preview.dataset.previewTotal;
+  }
+
   // After htmx swaps: the channel select may be new, the preview knows the audience.
   document.addEventListener("htmx:afterSwap", function () {
     var form = document.querySelector(".js-campaign-form");
     if (form) showForChannel(form);
-    var preview = document.querySelector("[data-preview-total]");
-    var counter = document.querySelector("[data-segment-counter]");
-    if (preview && counter && Number(preview.dataset.previewTotal) > 0) {
-      counter.dataset.recipients = preview.dataset.previewTotal;
-    }
+    syncRecipients();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -152,5 +156,6 @@
     showStartAt(form);
     showIncludeGroups(form);
     followAccount(form);
+    syncRecipients();
   });
 })();

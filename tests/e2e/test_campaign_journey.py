@@ -102,6 +102,13 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
     expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
     expect(live.locator("[data-preview=samples]")).to_contain_text("Hello Анна")
     expect(page.locator("[data-action=launch]")).to_have_count(0)
+    # The counter's estimate is for the audience counted, down to none at all.
+    expect(counter).to_have_attribute("data-recipients", str(len(AUDIENCE)))
+    page.select_option("#id_include_groups", [])
+    expect(live.locator("[data-preview=total]")).to_have_text("0")
+    expect(counter).to_have_attribute("data-recipients", "0")
+    page.select_option("#id_include_groups", label="E2E audience")
+    expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
     shoot(page, "campaign-composer")
     browser_problems.assert_none("on the composer")
     page.get_by_role("button", name="Save draft").click()
