@@ -250,6 +250,20 @@ def test_a_scheduled_campaign_without_messages_says_so(manager_client, make_camp
     assert 'data-action="cancel"' in body
 
 
+def test_a_scheduled_campaign_says_when_it_was_scheduled_not_launched(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(
+        state=State.SCHEDULED, start_at=timezone.now() + timedelta(days=1),
+        launched_at=timezone.now(),
+    )  # fmt: skip
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert '<dt class="col-sm-4">Scheduled</dt>' in body
+    assert '<dt class="col-sm-4">Launched</dt>' not in body
+
+
 def test_pausing_a_scheduled_campaign_says_it_will_not_start(
     manager_client, make_campaign
 ):
