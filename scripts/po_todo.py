@@ -63,8 +63,10 @@ def apply(po: polib.POFile, translations: dict[str, object]) -> int:
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
             entry.previous_msgid = None
-            # A lone "#| msgid_plural" left behind is a syntax error for msgfmt.
+            # A lone "#| msgid_plural" or "#| msgctxt" left behind is a syntax error
+            # for msgfmt.
             entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
         done += 1
     po.save()
     po.save_as_mofile(str(PO.with_suffix(".mo")))
