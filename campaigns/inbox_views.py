@@ -32,6 +32,7 @@ from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
+from smsportal.filtering import filtered
 from smsportal.textguard import guard_fields
 
 PAGE_SIZE = 50
@@ -70,7 +71,11 @@ class InboxView(PermissionRequired, SingleTableMixin, FilterView):
 def inbox_export(request: HttpRequest) -> HttpResponse:
     """The replies under the inbox's filters as CSV or XLSX, streamed; audited."""
     fmt = exporting.format_from(request.GET)
-    replies = ReplyFilterSet(request.GET, queryset=reply_list()).qs
+    try:
+        replies = filtered(ReplyFilterSet(request.GET, queryset=reply_list()))
+    except ApplicationError as exc:  # never every reply for a filter it cannot read
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('reports:inbox')}?{request.GET.urlencode()}")
     return exporting.audited_download(
         stream_inbox_export(replies, fmt=fmt),
         name=f"inbox-{timezone.localdate().isoformat()}",

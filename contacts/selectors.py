@@ -10,26 +10,16 @@ from django.db.models import Exists, Func, OuterRef, QuerySet, Subquery
 from contacts.filters import ContactFilterSet
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from contacts.phone_search import looks_like_phone, phone_query
-from smsportal.exceptions import ApplicationError
+from smsportal.filtering import filtered
 from smsportal.lib.textcheck import without_nul
 
 
 def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
     """Contacts with `is_stopped`, narrowed by ContactFilterSet's filters;
-    ApplicationError naming the filter when one is invalid.
-
-    A filter the form cannot read would be left out, not applied: a group that does
-    not exist would export, or bulk-delete, the whole book.
-    """
+    ApplicationError naming the filter when one is invalid (smsportal.filtering)."""
     queryset = Contact.objects.with_stop_flag()
     if filters:
-        filterset = ContactFilterSet(filters, queryset=queryset)
-        if not filterset.is_valid():
-            name, problems = next(iter(filterset.errors.items()))
-            field = filterset.form.fields.get(name)
-            label = field.label if field is not None and field.label else name
-            raise ApplicationError(f"{label}: {problems[0]}", where=name)
-        queryset = filterset.qs
+        queryset = filtered(ContactFilterSet(filters, queryset=queryset))
     return queryset
 
 

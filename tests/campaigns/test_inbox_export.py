@@ -64,3 +64,13 @@ def test_xlsx_under_the_inbox_filter(viewer_client, replies):
 def test_the_inbox_offers_the_export_of_what_it_shows(viewer_client, replies):
     page = viewer_client.get(reverse("reports:inbox"), {"state": "unread"}).content
     assert b"/campaigns/inbox/export/?state=unread&format=xlsx" in page
+
+
+def test_an_export_under_an_account_that_is_gone_is_refused(viewer_client, replies):
+    """The filter was dropped and every reply of every account exported."""
+    response = viewer_client.get(
+        reverse("reports:inbox_export"), {"account": 999999}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("reports:inbox") + "?account=999999"

@@ -404,3 +404,17 @@ def test_spending_is_in_the_accounts_currency(viewer_client, campaign):
     total = re.search(r'data-spent="total">([^<]*)<', content).group(1)
     assert total.endswith(" RUB")
     assert re.search(r'data-spent="cost">[^<]* RUB<', content)
+
+
+def test_an_export_under_a_filter_it_cannot_read_is_refused(
+    viewer_client, campaign, settings
+):
+    """A status there is not matched every message: the export held them all."""
+    settings.LANGUAGE_CODE = "en"
+    url = reverse("reports:campaign_export", args=[campaign.pk])
+
+    response = viewer_client.get(url, {"status": "bogus"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == report_url(campaign, "?status=bogus")
+    assert "Status: Select a valid choice." in response.content.decode()
+    assert "Content-Disposition" not in response

@@ -435,3 +435,18 @@ def test_a_group_name_is_required_and_checked(api, settings, name, status, detai
     assert response.status_code == status
     assert detail in str(response.json()["detail"])
     assert not ContactGroup.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/contacts", "/api/v1/contacts/export"])
+def test_a_creation_date_off_the_calendar_is_a_400_not_an_empty_export(
+    api, path, settings
+):
+    """Year 1 in Moscow is before year 1 in UTC: the export failed mid-stream."""
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456789")
+
+    response = api.get(path, {"created_after": "0001-01-01"})
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "created"
+    assert "1900-01-01" in response.json()["detail"]
