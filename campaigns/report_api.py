@@ -196,6 +196,7 @@ def message_list(
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.phone:
+        _require_digits(filters.phone)
         number = whole_number(filters.phone)
         if number and filters.campaign is None:
             queryset = queryset.filter(sent_to(number))  # any campaign: see by_phone
@@ -237,6 +238,15 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
     return Status(201, message)
 
 
+def _require_digits(phone: str) -> None:
+    """A phone filter without a digit would match every message: refuse it."""
+    if not any(ch.isdigit() for ch in phone):
+        raise ApplicationError(
+            _("Give the number, or some of its digits, to filter by phone."),
+            where="phone",
+        )
+
+
 def _client_key(in_body: str, in_header: str) -> str:
     body, header = without_nul(in_body).strip(), without_nul(in_header).strip()
     if body and header and body != header:
@@ -266,6 +276,7 @@ def inbound_list(request: HttpRequest, filters: Query[ReplyFilters]) -> dict[str
     elif filters.state == "opt_out":
         queryset = queryset.filter(is_opt_out=True)
     if filters.phone:
+        _require_digits(filters.phone)
         queryset = queryset.filter(phone_query(without_nul(filters.phone)))
     if filters.q:
         queryset = queryset.filter(text__icontains=without_nul(filters.q))

@@ -33,6 +33,8 @@ class MessageFilterSet(django_filters.FilterSet):
         style_fields(self.form.fields)
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not any(ch.isdigit() for ch in value):
+            return queryset.none()  # no digit is no number: not every message
         return queryset.filter(phone_query(value))
 
 

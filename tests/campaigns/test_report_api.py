@@ -207,7 +207,10 @@ def test_answer_with_a_control_character_is_a_400_naming_the_place(
         ("/messages?cursor=18446744073709551617", 400),
         ("/messages?campaign=18446744073709551617", 422),
         ("/messages?status=nonsense", 422),
-        ("/messages?phone=%00", 200),
+        # No digit is no number: refused, where it matched every message.
+        ("/messages?phone=%00", 400),
+        ("/messages?phone=abc", 400),
+        ("/inbound?phone=abc", 400),
         ("/inbound?q=%00abc", 200),
         ("/inbound?state=maybe", 422),
         ("/campaigns/18446744073709551617/report", 422),

@@ -183,6 +183,8 @@ def test_table_filters_by_status_and_phone(viewer_client, campaign):
     assert [m.phone for m in records(response)] == [phone]
     response = viewer_client.get(report_url(campaign, f"?phone=8{phone[2:]}"))
     assert [m.phone for m in records(response)] == [phone]
+    # Letters are no number: nothing matches (it matched every message).
+    assert records(viewer_client.get(report_url(campaign, "?phone=abc"))) == []
 
 
 def test_pages_do_not_count_the_messages(viewer_client, make_campaign):
