@@ -281,7 +281,7 @@ def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:
 @router.get("", response=list[CampaignOut])
 def campaign_list_api(
     request: HttpRequest,
-    state: str = "",
+    state: Campaign.State | None = None,
     account: int | None = None,
     limit: int = 100,
     offset: int = 0,

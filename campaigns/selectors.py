@@ -153,7 +153,7 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
     filters = filters or {}
     if filters.get("state"):
         queryset = queryset.filter(state=filters["state"])
-    if filters.get("account"):
+    if filters.get("account") is not None:  # 0 is an account no campaign has
         queryset = queryset.filter(account_id=filters["account"])
     return queryset
 

@@ -187,6 +187,20 @@ def test_a_draft_without_a_sender_takes_the_accounts_default(manager_client, acc
     assert response.json()["sender"] == account.default_sender == "SMSPORTAL"
 
 
+def test_the_list_refuses_a_state_there_is_not_and_filters_by_any_account(
+    viewer_client, make_campaign
+):
+    make_campaign(name="A")
+
+    bogus = viewer_client.get(API, {"state": "bogus"})
+    no_account = viewer_client.get(API, {"account": 0})
+    drafts = viewer_client.get(API, {"state": "draft"})
+
+    assert bogus.status_code == 422  # it answered an empty list
+    assert no_account.json() == []  # it answered every campaign
+    assert [c["name"] for c in drafts.json()] == ["A"]
+
+
 def test_update_of_the_time_zone_alone_keeps_the_start_time(
     manager_client, make_campaign
 ):
@@ -544,11 +558,13 @@ def test_test_send_to_a_contact_whose_name_cannot_be_sent_reports_why(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_nul_byte_in_a_filter_is_a_400_and_the_next_request_works(viewer_client):
-    """PostgreSQL refuses NUL in text: the client's error, and nothing stays broken."""
+def test_a_nul_byte_in_a_filter_is_a_client_error_and_the_next_request_works(
+    viewer_client,
+):
+    """Refused as no state there is, before PostgreSQL (which cannot hold NUL) sees
+    it; nothing stays broken."""
     response = viewer_client.get(API, {"state": "sending\x00"})
-    assert response.status_code == 400
-    assert "cannot be stored" in response.json()["detail"]
+    assert response.status_code == 422
     assert viewer_client.get(API).status_code == 200
 
 
