@@ -38,7 +38,12 @@ def message_for_client_key(account_id: int, client_key: str) -> Message | None:
     return Message.objects.filter(account_id=account_id, client_key=client_key).first()
 
 
-def one_off_send(
+def one_off_send(**kwargs: Any) -> Message:
+    """one_off_send_keyed's message alone (the pages and the inbox need no more)."""
+    return one_off_send_keyed(**kwargs)[0]
+
+
+def one_off_send_keyed(
     *,
     account: ProviderAccount,
     phone: str,
@@ -47,7 +52,7 @@ def one_off_send(
     contact_id: int | None = None,
     label: str = "",
     client_key: str = "",
-) -> Message:
+) -> tuple[Message, bool]:
     """Send `text`, its placeholders filled from the number's contact, to `phone`
     through `account` under `sender` (one of the account's usable names; empty: its
     default) now.
@@ -56,7 +61,8 @@ def one_off_send(
     so the exactly-once guard and the stop list re-check of campaigns.sending apply.
     `label` names the text field in what the user is told. With a `client_key` the
     message is stored under it first: a second request with the key, even one racing
-    this one, gets this message and sends nothing.
+    this one, gets this message and sends nothing. Returns the message and whether
+    this call made it (False: a request with the same key got there first).
     """
     text = text.strip()
     # Also refuses NUL, which PostgreSQL text cannot hold.
@@ -108,13 +114,13 @@ def one_off_send(
         earlier = message_for_client_key(account.pk, client_key)
         if earlier is None:
             raise
-        return earlier  # a request with the same key got there first
+        return earlier, False  # a request with the same key got there first
     outcome = submit(
         account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
     )
     raise_unless_sent(outcome, message_ids=[message.pk])
     message.refresh_from_db()
-    return message
+    return message, True
 
 
 def _check_sender(account: ProviderAccount, sender: str) -> None:
