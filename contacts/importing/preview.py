@@ -24,6 +24,7 @@ class Preview:
     rows: list[list[str]]
     mapping: list[str]
     custom_fields: list[CustomField] = field(default_factory=list)
+    title_rows: int = 0  # rows above the header taken for a title (left out)
 
     @property
     def width(self) -> int:
@@ -86,4 +87,5 @@ def preview_job(
         rows=rows[:PREVIEW_ROWS],
         mapping=mapping + [""] * (width - len(mapping)),
         custom_fields=custom_fields,
+        title_rows=table.title_rows,
     )

@@ -79,6 +79,8 @@ class ImportReport:
     cleaned_examples: list[dict] = field(default_factory=list)
     # Workbook sheets not imported (hidden, or not under the first sheet's header).
     skipped_sheets: list[str] = field(default_factory=list)
+    # Rows above the header taken for the file's title (sources._without_title_rows).
+    title_rows: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -159,6 +161,7 @@ def run_import(
     )  # fmt: skip
     report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
     report.skipped_sheets = table.skipped_sheets
+    report.title_rows = table.title_rows
     if options.kind == "contacts" and applied.created + applied.updated:
         # Mobiles without a zone get their range's, if the registry is loaded; only
         # this import's rows (a minute's margin for the database's clock).

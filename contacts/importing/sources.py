@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
 
@@ -37,6 +38,8 @@ class Table:
     # Workbook sheets left out (hidden, or not continuing the first under its header),
     # known once the records are read.
     skipped_sheets: list[str] = field(default_factory=list)
+    # Rows above the header taken for the file's title and left out.
+    title_rows: int = 0
     # Sheets read on under the first one's header: (first row number handed out,
     # what to subtract for the sheet's own row number, the sheet's name).
     continuations: list[tuple[int, int, str]] = field(default_factory=list)
@@ -54,6 +57,10 @@ class Table:
                     "row": row - base,
                 }
         return None
+
+
+# A report's title takes a row or two above its header; more is a table of one column.
+TITLE_ROWS_MAX = 3
 
 
 def max_import_bytes() -> int:
@@ -89,8 +96,9 @@ def open_table(
         raise file_error(exc, name) from None
     delimiter = DELIMITER_CHOICES.get(delimiter, delimiter)
     text = csvio.open_text(raw, encoding)
-    records = _csv_records(text, delimiter, name)
-    return Table("csv", encoding, delimiter, size, records, raw.tell)
+    table = Table("csv", encoding, delimiter, size, iter(()), raw.tell)
+    table.records = _without_title_rows(_csv_records(text, delimiter, name), table)
+    return table
 
 
 def file_error(exc: csvio.UnreadableFile, name: str) -> ImportFileError:
@@ -194,7 +202,7 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
                 before = sum(totals[:index])
                 rows = rows_of(sheet, before)
                 if header is None:
-                    for number, cells in rows:
+                    for number, cells in _without_title_rows(rows, table):
                         header = header or _without_trailing_blanks(cells)
                         last = number
                         yield number, cells
@@ -229,6 +237,33 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
 
     table = Table("xlsx", "", "", size, records(), position, list(hidden))
     return table
+
+
+def _without_title_rows(
+    records: Iterator[tuple[int, list[str]]], table: Table
+) -> Iterator[tuple[int, list[str]]]:
+    """The records without the title a report puts above its table ("Клиенты на
+    01.12.2026"): up to TITLE_ROWS_MAX first rows of one text that is no phone number,
+    when the row after them has several cells (the header). Counted in the table, so
+    the import says it left them out; a file of one column keeps all its rows."""
+    held: list[tuple[int, list[str]]] = []
+    for record in records:
+        filled = [cell for cell in record[1] if cell.strip()]
+        if (
+            len(held) < TITLE_ROWS_MAX
+            and len(filled) == 1
+            and not looks_like_phone(filled[0])
+        ):
+            held.append(record)
+            continue
+        if held and len(filled) >= 2:
+            table.title_rows = len(held)
+        else:
+            yield from held
+        yield record
+        yield from records
+        return
+    yield from held
 
 
 def _header_key(cells: list[str]) -> list[str]:

@@ -133,11 +133,12 @@ def detect_delimiter(text: str) -> str:
             ]
         except csv.Error:
             continue
-        if not widths:
+        # Records of one cell say nothing of the delimiter: a title above the header,
+        # an empty line's leftovers. The widest regular split of the rest decides.
+        split = Counter(w for w in widths if w >= 2)
+        if not split:
             continue
-        width, count = Counter(widths).most_common(1)[0]
-        if width < 2:
-            continue
+        width, count = split.most_common(1)[0]
         score = (count / len(widths), width)
         if score > best_score:
             best, best_score = delimiter, score

@@ -255,6 +255,39 @@ def test_a_duplicate_on_a_later_sheet_names_both_places(do_import):
     ]
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Список клиентов на 01.12.2026;;\n",  # Excel's CSV: empty cells kept
+        "Клиенты\n\nВыгрузка из 1С\n",  # two title rows and a blank one
+    ],
+)
+def test_a_title_above_the_header_is_left_out_and_counted(do_import, title):
+    data = title + "Телефон;Имя;Фамилия\n89123456789;Иван;Петров\n"
+
+    report, rejects = do_import(data.encode("cp1251"))
+
+    assert (report.rows, report.created, report.invalid) == (1, 1, 0), rejects
+    assert report.title_rows == title.count("\n") - title.count("\n\n")
+    assert Contact.objects.get().last_name == "Петров"
+
+
+def test_a_one_column_file_keeps_every_row(do_import):
+    report, _ = do_import("Телефон\n89123456789\n89123456780\n".encode())
+    assert (report.created, report.title_rows) == (2, 0)
+
+
+def test_a_title_in_a_workbook_is_left_out_too(do_import):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Клиенты на 01.12.2026"])
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "Иван"])
+
+    report, rejects = do_import(saved(workbook), name="book.xlsx")
+
+    assert (report.created, report.title_rows, report.invalid) == (1, 1, 0), rejects
+
+
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     data = (
         "Телефон;Город;Баланс;Визит\n"

@@ -70,6 +70,8 @@ def test_unreadable_files_are_named(data, code):
         ("a\tb\tc\n1\t2\t3\n", "\t"),
         ('name;amount\n"Ivanov, Ivan";"408,71"\n', ";"),
         ("+79123456789\n+79123456780\n", ","),
+        # A title above the header: its lines of one cell do not outvote the table.
+        ("Клиенты\nВыгрузка из 1С\nТелефон;Имя\n89123456789;Иван\n", ";"),
     ],
 )
 def test_delimiter_is_detected(text, delimiter):

@@ -692,3 +692,18 @@ def test_the_group_form_refuses_a_control_character_with_its_place(
     assert response.status_code == 200
     assert response.context["form"].errors["name"][0].startswith("Character 4:")
     assert not ContactGroup.objects.exists()
+
+
+def test_the_mapping_page_says_a_title_row_was_left_out(manager_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    data = "Клиенты на 01.12.2026;;\nТелефон;Имя;Фамилия\n89123456789;Иван;Петров\n"
+    upload = SimpleUploadedFile("book.csv", data.encode("cp1251"))
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    page = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    html = page.content.decode()
+    assert "data-title-rows" in html
+    assert "a title: it was left out" in html
+    assert page.context["preview"].columns == ["Телефон", "Имя", "Фамилия"]
