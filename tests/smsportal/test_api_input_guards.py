@@ -103,3 +103,19 @@ def test_a_path_the_api_does_not_have_is_a_json_404(api):
     assert wrong_id.json() == {"detail": "Not found."}
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/html")
+
+
+def test_input_the_database_refuses_is_a_400_naming_no_internals(rf, settings):
+    """What PostgreSQL refuses (NUL in text, a number out of its range) past every
+    check before it: the client's error, not a 500."""
+    from django.db import DataError
+
+    from smsportal.api import api
+
+    settings.LANGUAGE_CODE = "en"
+    response = api.on_exception(rf.get("/api/v1/contacts"), DataError("boom"))
+
+    assert response.status_code == 400
+    assert json.loads(response.content) == {
+        "detail": "The request contains a value that cannot be stored."
+    }
