@@ -12,7 +12,8 @@ from accounts.models import AuditEvent
 AUDITED = {
     "providers.ProviderAccount": (
         "name", "kind", "dialect", "base_url", "login", "password", "token",
-        "test_mode", "default_sender", "rate_limit", "tariff", "is_active",
+        "test_mode", "default_sender", "rate_limit", "tariff", "balance_alert",
+        "is_active",
     ),
     "campaigns.Campaign": (
         "name", "account_id", "sender", "channel", "text", "start_at", "extra_numbers",

@@ -27,6 +27,7 @@ def test_provider_account_changes_name_fields_but_never_values(
     )
     account.password = "new-secret-value"
     account.rate_limit = 10
+    account.balance_alert = 500  # the warning level is a setting like the others
     account.save()
     events = AuditEvent.objects.filter(object_type="providers.ProviderAccount")
     assert list(events.order_by("id").values_list("action", flat=True)) == [
@@ -34,7 +35,7 @@ def test_provider_account_changes_name_fields_but_never_values(
         "changed",
     ]
     changed = events.get(action="changed")
-    assert changed.details == {"fields": ["password", "rate_limit"]}
+    assert changed.details == {"fields": ["password", "rate_limit", "balance_alert"]}
     assert "secret" not in str(list(events.values()))
 
 
