@@ -231,6 +231,23 @@ def sender_name_request(
             % {"name": name, "marks": sender_name_marks()},
             where="name",
         )
+    # Asked again, the gateway puts an approved name back into moderation (SMSC) or
+    # forgets its operators (Webcom): refused here, in any case of its letters. One
+    # waiting or refused may be asked for again.
+    approved = (
+        SenderName.objects.filter(account=account, name__iexact=name, usable=True)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if approved is not None:
+        raise ApplicationError(
+            _(
+                "The account already has the sender name “%(name)s”, approved: "
+                "choose it in a campaign, nothing to request."
+            )
+            % {"name": approved},
+            where="name",
+        )
     try:
         with _gateway(account) as gateway:
             info = gateway.sender_name_add(name, comment=comment.strip())

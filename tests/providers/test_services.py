@@ -217,6 +217,42 @@ def test_sender_name_request_reaches_the_gateway(simulator, kind):
 
 
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+@pytest.mark.parametrize("asked", ["SMSPORTAL", "smsportal"])
+def test_an_approved_name_is_not_requested_again(simulator, kind, asked, settings):
+    """Asked again, SMSC put it back into moderation and Webcom forgot its operators:
+    the account's default sender stopped working."""
+    settings.LANGUAGE_CODE = "en"
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+    SenderName.objects.create(
+        account=account, name="SMSPORTAL", state="active", usable=True,
+        operators="MTS (250/01)",
+    )  # fmt: skip
+    before = dict(sim_account.senders)
+
+    with pytest.raises(ApplicationError) as caught:
+        sender_name_request(account=account, name=asked)
+
+    assert caught.value.where == "name"
+    assert "already has the sender name “SMSPORTAL”, approved" in caught.value.message
+    assert sim_account.senders == before  # the gateway was not asked
+    row = account.sender_names.get()
+    assert (row.usable, row.operators) == (True, "MTS (250/01)")
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_a_name_waiting_or_refused_may_be_asked_for_again(simulator, kind):
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+    SenderName.objects.create(account=account, name="NEWBRAND", usable=False)
+
+    row = sender_name_request(account=account, name="NEWBRAND")
+
+    assert row.name == "NEWBRAND"
+    assert "NEWBRAND" in sim_account.senders
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
 @pytest.mark.parametrize(
     "name", ["", "WAY-TOO-LONG-NAME", "Привет", "1234567890123456"]
 )
