@@ -118,3 +118,14 @@ def test_turning_a_greeting_off_is_audited():
         ("created", {}),
         ("changed", {"fields": ["is_active"]}),
     ]
+
+
+def test_a_date_filter_the_log_cannot_read_says_why(admin_client, settings):
+    settings.LANGUAGE_CODE = "en"
+
+    html = admin_client.get(
+        reverse("accounts:audit_log"), {"at_min": "2026-13-45"}
+    ).content.decode()
+
+    assert 'data-filter-error="at"' in html
+    assert "Enter a valid date." in html

@@ -420,3 +420,15 @@ def test_an_export_under_a_filter_it_cannot_read_is_refused(
     assert response.redirect_chain[-1][0] == report_url(campaign, "?status=bogus")
     assert "Status: Select a valid choice." in response.content.decode()
     assert "Content-Disposition" not in response
+
+
+def test_a_filter_the_table_cannot_read_says_why_on_the_page(
+    viewer_client, campaign, settings
+):
+    """The table showed "no matching messages" and nothing more."""
+    settings.LANGUAGE_CODE = "en"
+
+    html = viewer_client.get(report_url(campaign, "?status=bogus")).content.decode()
+
+    error = html.split('data-filter-error="status">', 1)[1].split("</div>", 1)[0]
+    assert error.startswith("Select a valid choice.")
