@@ -81,7 +81,12 @@ def object_type_label(label: str) -> str:
 
 def object_type_choices() -> list[tuple[str, str]]:
     """The types the log records events of, by name."""
-    labels = {*AUDITED, settings.AUTH_USER_MODEL, "contacts.ImportJob"}
+    labels = {
+        *AUDITED,
+        settings.AUTH_USER_MODEL,
+        "contacts.ImportJob",
+        "accounts.ApiToken",
+    }
     return sorted(((lb, object_type_label(lb)) for lb in labels), key=lambda c: c[1])
 
 

@@ -82,6 +82,11 @@ class AuditEvent(models.Model):
             "unstop_listed",
             pgettext_lazy("audit action", "Removed from the stop list"),
         )
+        PASSWORD_CHANGED = (
+            "password_changed",
+            pgettext_lazy("audit action", "Password change"),
+        )
+        REVOKED = "revoked", pgettext_lazy("audit action", "Revocation")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from accounts.models import ApiToken, token_digest
+from accounts.audit import audit
+from accounts.models import ApiToken, AuditEvent, token_digest
 
 
 def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
@@ -10,6 +11,8 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     token = ApiToken.objects.create(
         user=user, name=name, hint=raw[:10], digest=token_digest(raw)
     )
+    # Who may act through the API is the audit log's business; the raw value never is.
+    audit(AuditEvent.Action.CREATED, token, object_repr=token.name)
     return token, raw
 
 
@@ -18,6 +21,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit(AuditEvent.Action.REVOKED, token, object_repr=token.name)
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:

@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.audit import audit
 from accounts.filters import AuditEventFilterSet
 from accounts.forms import ApiTokenForm
 from accounts.models import ApiToken, AuditEvent
@@ -129,3 +131,15 @@ class AuditLogView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return AuditEvent.objects.select_related("actor")
+
+
+class AuditedPasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, recorded in the audit log (never the password)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit(AuditEvent.Action.PASSWORD_CHANGED, self.request.user)
+        return response

@@ -66,6 +66,12 @@ def test_password_change(admin_client, admin_user):
     assert response.status_code == 302
     admin_user.refresh_from_db()
     assert admin_user.check_password("Another-Secret-42")
+    # Recorded, without the password.
+    from accounts.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="password_changed")
+    assert event.actor_name == admin_user.username
+    assert "Another-Secret-42" not in str(event.details)
 
 
 def test_the_profile_names_the_role_in_the_readers_language(client, manager_user):

@@ -78,3 +78,20 @@ def test_a_refused_token_name_stays_in_the_form(client, manager_user):
     assert "т" * 300 in page  # what was typed, to shorten rather than retype
     assert 'maxlength="100"' in page
     assert not manager_user.api_tokens.exists()
+
+
+def test_creating_and_revoking_a_token_is_in_the_audit_log(client, manager_user):
+    """Who may act through the API is the log's business; the token never is."""
+    from accounts.models import AuditEvent
+
+    client.force_login(manager_user)
+    client.post(reverse("accounts:profile"), {"name": "CRM"})
+    token = ApiToken.objects.get()
+    client.post(reverse("accounts:token_revoke", args=[token.pk]))
+
+    events = AuditEvent.objects.filter(object_type="accounts.ApiToken").order_by("id")
+    assert [(e.action, e.actor_name, e.object_repr) for e in events] == [
+        ("created", manager_user.username, "CRM"),
+        ("revoked", manager_user.username, "CRM"),
+    ]
+    assert token.hint not in str(list(events.values()))
