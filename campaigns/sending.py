@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -50,7 +49,7 @@ from providers.exceptions import (
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
-from smsportal.lib.sqlutil import is_postgres, placeholders, rows_table
+from smsportal.lib.sqlutil import aware_utc, is_postgres, placeholders, rows_table
 from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.sending")
@@ -191,12 +190,7 @@ def _db_time(moment: datetime) -> datetime:
 def _aware_row(row: Sequence) -> list:
     """SQLite hands raw-SQL datetimes back as naive UTC text; make them aware."""
     row = list(row)
-    planned = row[5]
-    if isinstance(planned, str):
-        planned = parse_datetime(planned)
-    if planned is not None and timezone.is_naive(planned):
-        planned = planned.replace(tzinfo=UTC)
-    row[5] = planned
+    row[5] = aware_utc(row[5])
     row[7] = bool(row[7])
     return row
 

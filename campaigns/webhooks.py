@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +25,7 @@ from providers.exceptions import CallbackRejected, GatewayProtocolError, NotSupp
 from providers.models import ProviderAccount
 from providers.parsing import BodyError
 from providers.registry import gateway_for
+from smsportal.lib.sqlutil import aware_utc
 
 logger = logging.getLogger("campaigns.webhooks")
 
@@ -63,7 +61,9 @@ def _checked(token: str) -> _Known:
     if row is None:
         _accounts.pop(token, None)
         raise Http404
-    version = AccountVersion(row[0], token, _aware(row[1]))
+    # SQLite's naive updated_at never matched the row where a report is applied:
+    # every callback reloaded the account, with a naive-datetime warning.
+    version = AccountVersion(row[0], token, aware_utc(row[1]))
     known = _accounts.get(token)
     if known is None or known.version != version:
         account = ProviderAccount.objects.filter(callback_token=token).first()
@@ -73,15 +73,6 @@ def _checked(token: str) -> _Known:
         known = _Known(version, account, gateway_for(account))
         _accounts[token] = known
     return known
-
-
-def _aware(moment: datetime | str) -> datetime:
-    """SQLite hands raw-SQL datetimes back naive (UTC, as stored): compared with a
-    naive value, updated_at never matched and every callback reloaded the account,
-    with a warning in the log."""
-    if isinstance(moment, str):
-        moment = parse_datetime(moment)
-    return moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment
 
 
 # The account as a cached request read it, to be checked where the report is applied;

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 
 def placeholders(count: int) -> str:
@@ -16,6 +17,16 @@ def placeholders(count: int) -> str:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def aware_utc(value: datetime | str | None) -> datetime | None:
+    """A datetime read by raw SQL, aware: SQLite hands them back naive (UTC, as
+    Django stores them) or as text; PostgreSQL's are aware already."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def rows_table(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from campaigns import webhooks
+from smsportal.lib.sqlutil import aware_utc
 from campaigns.models import OrphanStatusReport
 from providers.models import ProviderAccount
 from providers.simulator import smsc as smsc_sim
@@ -221,4 +222,4 @@ def test_a_status_callback_commits_without_waiting_for_disk_and_only_itself(
 def test_the_account_version_is_read_as_an_aware_utc_time(raw):
     """A naive updated_at never matched the row where the report is applied: every
     callback reloaded its account, warning of a naive datetime (embedded mode)."""
-    assert webhooks._aware(raw) == datetime(2026, 12, 5, 1, 18, 55, 128700, tzinfo=UTC)
+    assert aware_utc(raw) == datetime(2026, 12, 5, 1, 18, 55, 128700, tzinfo=UTC)
