@@ -58,7 +58,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
     form = ContactMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            message = one_off_send(
+            message, _made = one_off_send(
                 account=form.cleaned_data["account"],
                 phone=contact.phone,
                 text=form.cleaned_data["text"],

@@ -19,7 +19,7 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
     """Send `text` to the reply's number through the same account, outside campaigns,
     under the sender name the recipient saw when the reply answers a campaign."""
     sender = reply.campaign.sender if reply.campaign_id else ""
-    message = one_off_send(
+    message, _made = one_off_send(
         account=reply.account,
         phone=reply.phone,
         text=text,

@@ -38,12 +38,7 @@ def message_for_client_key(account_id: int, client_key: str) -> Message | None:
     return Message.objects.filter(account_id=account_id, client_key=client_key).first()
 
 
-def one_off_send(**kwargs: Any) -> Message:
-    """one_off_send_keyed's message alone (the pages and the inbox need no more)."""
-    return one_off_send_keyed(**kwargs)[0]
-
-
-def one_off_send_keyed(
+def one_off_send(
     *,
     account: ProviderAccount,
     phone: str,

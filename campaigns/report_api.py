@@ -22,7 +22,7 @@ from campaigns.by_phone import sent_to
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
-from campaigns.one_off import message_for_client_key, one_off_send_keyed
+from campaigns.one_off import message_for_client_key, one_off_send
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
 from contacts.phone import InvalidPhone, normalize_phone
@@ -228,7 +228,7 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
         number = normalize_phone(phone).e164
     except InvalidPhone as exc:
         raise ApplicationError(f"{phone}: {exc.reason}", where="phone") from None
-    message, made = one_off_send_keyed(
+    message, made = one_off_send(
         account=account,
         phone=number,
         text=payload.text,

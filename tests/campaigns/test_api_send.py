@@ -72,14 +72,15 @@ def test_the_same_key_again_returns_the_first_message_and_sends_nothing(
 
 def test_a_request_racing_one_with_the_same_key_sends_nothing(simulator, account):
     # The other request stored its message between this one's check and its insert.
-    racer = one_off_send(account=account, phone="+79120000042", text="Код",
+    racer, _made = one_off_send(account=account, phone="+79120000042", text="Код",
                          client_key="k-1")  # fmt: skip
     simulator.state.reset()
 
-    message = one_off_send(account=account, phone="+79120000042", text="Код",
+    message, made = one_off_send(account=account, phone="+79120000042", text="Код",
                            client_key="k-1")  # fmt: skip
 
     assert message.pk == racer.pk
+    assert not made  # the racer made it
     assert simulator.state.submissions == []
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import pytest
 
 from campaigns import webhooks
-from smsportal.lib.sqlutil import aware_utc
 from campaigns.models import OrphanStatusReport
 from providers.models import ProviderAccount
 from providers.simulator import smsc as smsc_sim
 from providers.simulator.state import DELIVERED, SimAccount, SimMessage
+from smsportal.lib.sqlutil import aware_utc
 
 
 def smsc_status_callback(account: ProviderAccount, *, signed_with: str) -> tuple:
