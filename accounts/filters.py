@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit_display import object_type_choices
 from accounts.models import AuditEvent
+from smsportal.filtering import DayRangeFilter
 from smsportal.form_style import style_fields
 
 
@@ -19,10 +20,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
     )
     actor_name = django_filters.CharFilter(label=_("User"), lookup_expr="icontains")
     object_repr = django_filters.CharFilter(label=_("Object"), lookup_expr="icontains")
-    at = django_filters.DateFromToRangeFilter(
-        label=_("Date"),
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
-    )
+    at = DayRangeFilter(label=_("Date"))
 
     class Meta:
         model = AuditEvent

@@ -129,3 +129,17 @@ def test_a_date_filter_the_log_cannot_read_says_why(admin_client, settings):
 
     assert 'data-filter-error="at"' in html
     assert "Enter a valid date." in html
+
+
+def test_a_reversed_date_range_in_the_log_says_so(admin_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    AuditEvent.objects.create(action="login", object_repr="vera-viewer")
+
+    response = admin_client.get(
+        reverse("accounts:audit_log"), {"at_min": "2026-12-05", "at_max": "2026-12-01"}
+    )
+
+    html = response.content.decode()
+    assert 'data-filter-error="at"' in html
+    assert "The first day (12/05/2026) is after the last (12/01/2026)." in html
+    assert "vera-viewer" not in html

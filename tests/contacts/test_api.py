@@ -450,3 +450,17 @@ def test_a_creation_date_off_the_calendar_is_a_400_not_an_empty_export(
     assert response.status_code == 400
     assert response.json()["where"] == "created"
     assert "1900-01-01" in response.json()["detail"]
+
+
+def test_a_reversed_creation_range_is_a_400_naming_both_days(api, settings):
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456789")
+
+    response = api.get(
+        "/api/v1/contacts/export",
+        {"created_after": "2026-12-01", "created_before": "2026-01-31"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "created"
+    assert "(12/01/2026) is after the last (01/31/2026)" in response.json()["detail"]

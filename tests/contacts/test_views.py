@@ -278,6 +278,28 @@ def test_a_filter_on_a_group_that_is_gone_never_reaches_the_whole_book(
     assert export.url.endswith("?group=999999")
 
 
+def test_a_reversed_creation_range_is_refused_with_both_days(manager_client, settings):
+    """From December to January matched nothing and said nothing: an empty export."""
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456789")
+
+    export = manager_client.get(
+        reverse("contacts:export"),
+        {"created_min": "2026-12-01", "created_max": "2026-01-31"},
+        follow=True,
+    )
+    listing = manager_client.get(
+        reverse("contacts:list"),
+        {"created_min": "2026-12-01", "created_max": "2026-01-31"},
+    ).content.decode()
+
+    assert "Created: The first day (12/01/2026) is after the last (01/31/2026)." in (
+        export.content.decode()
+    )
+    assert export.redirect_chain  # back to the list, no file
+    assert 'data-filter-error="created"' in listing
+
+
 def test_groups_pages(manager_client):
     response = manager_client.post(
         reverse("contacts:group_create"), {"name": "VIP", "description": ""}
