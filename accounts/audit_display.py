@@ -86,6 +86,7 @@ def object_type_choices() -> list[tuple[str, str]]:
         settings.AUTH_USER_MODEL,
         "contacts.ImportJob",
         "accounts.ApiToken",
+        "providers.SenderName",
     }
     return sorted(((lb, object_type_label(lb)) for lb in labels), key=lambda c: c[1])
 

@@ -87,6 +87,8 @@ class AuditEvent(models.Model):
             pgettext_lazy("audit action", "Password change"),
         )
         REVOKED = "revoked", pgettext_lazy("audit action", "Revocation")
+        # A sender name asked of the gateway: its moderation follows there.
+        REQUESTED = "requested", pgettext_lazy("audit action", "Request")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit
+from accounts.models import AuditEvent
 from providers.base import Balance, Capability, SenderNameInfo, SmsGateway
 from providers.exceptions import (
     AuthenticationFailed,
@@ -262,7 +264,15 @@ def sender_name_request(
     if not rows:  # the gateway echoed no name we can store: keep the one asked for
         info = SenderNameInfo(name, info.state, info.usable, comment=comment.strip())
         rows = _upsert_sender_names(account, [info])
-    return rows[0]
+    row = rows[0]
+    # Who asked for which name, on which account: the gateway's moderation (and
+    # some gateways' fee) follows the request, the page shows only the outcome.
+    audit(
+        AuditEvent.Action.REQUESTED, row,
+        object_repr=f"{row.name} ({account.name})", account=account.name,
+        state=row.state,
+    )  # fmt: skip
+    return row
 
 
 # Saving accounts --------------------------------------------------------------------

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import AuditEvent
 from providers.base import Capability
 from providers.models import ProviderAccount
 from providers.services import sender_names_sync
@@ -111,6 +112,10 @@ def test_sender_request_creates_the_name(admin_client, simulator, kind):
     assert response.status_code == 201
     assert response.json()["name"] == "NEWBRAND"
     assert account.sender_names.filter(name="NEWBRAND").exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.REQUESTED)
+    assert (event.actor_name, event.object_repr) == (
+        "alice-admin", f"NEWBRAND ({account.name})"
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ import pytest
 
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from providers.base import Capability
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class
@@ -319,7 +320,26 @@ def test_request_a_new_sender_name(admin_client, simulator, kind):
     response = admin_client.post(url, {"name": "NEWBRAND", "comment": "promo"})
 
     assert response.status_code == 302
-    assert SenderName.objects.filter(account=account, name="NEWBRAND").exists()
+    row = SenderName.objects.get(account=account, name="NEWBRAND")
+    # Who asked for it, in the log: the gateway's moderation follows the request.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.REQUESTED)
+    assert (event.actor_name, event.object_type, event.object_id) == (
+        "alice-admin", "providers.SenderName", str(row.pk)
+    )  # fmt: skip
+    assert event.object_repr == f"NEWBRAND ({account.name})"
+    assert event.details == {"account": account.name, "state": row.state}
+    log = page(admin_client, "accounts:audit_log", HTTP_ACCEPT_LANGUAGE="ru")
+    assert "Заявка" in log
+    assert f"NEWBRAND ({account.name})" in log
+
+
+def test_a_refused_sender_name_request_is_not_logged(admin_client, simulator):
+    account = account_at_simulator(simulator, kinds_with(Capability.SENDER_NAME_ADD)[0])
+    url = reverse("providers:sender_request", args=[account.pk])
+
+    admin_client.post(url, {"name": "Привет"})
+
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REQUESTED).exists()
 
 
 def test_sender_name_states_are_translated_with_the_gateways_word_kept(
