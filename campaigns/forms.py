@@ -23,7 +23,12 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.audience import parse_extra_numbers, pasted_items
-from campaigns.models import MULTILINE_TEXT_FIELDS, SENT_TEXT_FIELDS, Campaign
+from campaigns.models import (
+    MULTILINE_TEXT_FIELDS,
+    PER_SEGMENT_CHANNELS,
+    SENT_TEXT_FIELDS,
+    Campaign,
+)
 from campaigns.planning import normalize_newlines, segment_table_for, zone
 from campaigns.segments import count_segments, transliterate
 from campaigns.selectors import (
@@ -225,7 +230,10 @@ class CampaignForm(forms.ModelForm):
 
     def _style_widgets(self) -> None:
         style_fields(self.fields, small=False)
-        self.fields["channel"].widget.attrs["class"] += " js-campaign-channel"
+        channel = self.fields["channel"].widget.attrs
+        channel["class"] += " js-campaign-channel"
+        # The live counter prices only these (campaigns.js), as the preview does.
+        channel["data-per-segment"] = " ".join(sorted(PER_SEGMENT_CHANNELS))
         self.fields["text"].widget.attrs["class"] += " font-monospace"
 
     # Validation -------------------------------------------------------------------

@@ -25,6 +25,13 @@ from smsportal.fields import PhoneField
 SENT_TEXT_FIELDS = ("text", "viber_text", "viber_button_text", "viber_button_url",
                     "viber_image_url")  # fmt: skip
 MULTILINE_TEXT_FIELDS = ("text", "viber_text")
+# Channels billed per SMS part, the unit of the account's tariff and of the gateways'
+# cost estimates.
+# Assumption: Viber messages are billed per message and voice calls per second at the
+# gateway's own tariffs, which no document gives a way to read; a cascade's SMS goes
+# only to those Viber did not reach. Their cost is therefore not estimated at all,
+# rather than shown as if each part were an SMS.
+PER_SEGMENT_CHANNELS = frozenset({MessageChannel.SMS, MessageChannel.FLASH})
 
 
 class Campaign(models.Model):
@@ -181,6 +188,11 @@ class Campaign(models.Model):
     def start_passed(self) -> bool:
         """A set start that has come: launching now sends at once, not later."""
         return self.start_at is not None and self.start_at <= timezone.now()
+
+    @property
+    def billed_per_segment(self) -> bool:
+        """Whether the cost is its SMS parts at the account's price (see above)."""
+        return self.channel in PER_SEGMENT_CHANNELS
 
     @property
     def pause_message(self) -> str:

@@ -99,12 +99,15 @@ class Preview:
 
 
 def campaign_price(campaign: Campaign) -> Decimal | None:
-    """Price per segment: the admin's tariff, else the gateway's own estimate.
+    """Price per segment: the admin's tariff, else the gateway's own estimate; None
+    for a channel not billed per SMS part.
 
     The estimate is remembered for a while: the composer's live preview asks on every
     pause in typing, and SMSC refuses a sixth identical cost request within a minute
     (error 9; repeated errors get the account's IP blocked, sending included).
     """
+    if not campaign.billed_per_segment:
+        return None  # Viber and voice: see campaigns.models.PER_SEGMENT_CHANNELS
     account = campaign.account
     if account.tariff is not None:
         return Decimal(account.tariff)

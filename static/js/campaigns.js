@@ -41,19 +41,34 @@
     });
   }
 
-  function followAccount(form) {
+  function accountInfo(form) {
     var account = form.querySelector('select[name="account"]');
+    return account && JSON.parse(form.dataset.accountInfo || "{}")[account.value];
+  }
+
+  function followAccount(form) {
     var counter = document.querySelector("[data-segment-counter]");
-    if (!account || !counter) return;
-    var info = JSON.parse(form.dataset.accountInfo || "{}")[account.value];
-    if (!info) return;
+    var info = accountInfo(form);
+    if (!info || !counter) return;
     counter.dataset.table = info.table;
-    if (info.price) {
+    followPrice(form);
+    offerSenders(form, info.senders || []);
+  }
+
+  // The counter prices SMS parts: a channel not billed per part (Viber, voice; the
+  // select lists those that are) shows no cost, as the server's preview shows none.
+  function followPrice(form) {
+    var counter = document.querySelector("[data-segment-counter]");
+    var info = accountInfo(form);
+    if (!info || !counter) return;
+    var channel = form.querySelector(".js-campaign-channel");
+    var perSegment = !channel ||
+      (channel.dataset.perSegment || "").split(" ").indexOf(channel.value) !== -1;
+    if (info.price && perSegment) {
       counter.dataset.pricePerSegment = info.price;
     } else {
       delete counter.dataset.pricePerSegment;
     }
-    offerSenders(form, info.senders || []);
   }
 
   // A sender select that lists the chosen account's names (the contact page's; the
@@ -123,7 +138,10 @@
     if (event.target.matches(".js-insert-template")) insertTemplate(event.target);
     var form = event.target.closest(".js-campaign-form");
     if (!form) return;
-    if (event.target.matches(".js-campaign-channel")) showForChannel(form);
+    if (event.target.matches(".js-campaign-channel")) {
+      showForChannel(form);
+      followPrice(form);
+    }
     if (event.target.name === "start_mode") showStartAt(form);
     if (event.target.name === "to_whole_book") showIncludeGroups(form);
     if (event.target.name === "account") followAccount(form);
@@ -145,7 +163,10 @@
   // After htmx swaps: the channel select may be new, the preview knows the audience.
   document.addEventListener("htmx:afterSwap", function () {
     var form = document.querySelector(".js-campaign-form");
-    if (form) showForChannel(form);
+    if (form) {
+      showForChannel(form);
+      followPrice(form);
+    }
     syncRecipients();
   });
 

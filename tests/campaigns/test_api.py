@@ -318,6 +318,28 @@ def test_launch_beyond_the_balance_is_a_400(
     assert campaign.state == State.DRAFT
 
 
+@pytest.mark.parametrize("channel", ["viber", "viber_sms"])
+def test_a_viber_campaign_is_not_priced_as_sms_parts_nor_held_to_the_balance(
+    manager_client, account, make_group, make_campaign, channel
+):
+    """A long Viber text is one message, not eight SMS parts at the SMS tariff."""
+    account.balance = Decimal("1.00")
+    account.save(update_fields=["balance"])
+    campaign = make_campaign(
+        [make_group("G", people(3))], channel=channel, text="Длинный текст. " * 40,
+        viber_text="Длинный текст. " * 40,
+    )  # fmt: skip
+
+    preview = post(manager_client, f"{API}/{campaign.pk}/preview").json()
+    launch = post(manager_client, f"{API}/{campaign.pk}/launch")
+
+    assert preview["estimated_cost"] is None
+    assert preview["can_afford"] is True
+    assert launch.status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.price_per_segment is None  # the messages carry no estimate
+
+
 def test_pause_resume_and_cancel(manager_client, make_campaign):
     campaign = make_campaign(state=State.SENDING)
     add_messages(campaign, ["pending", "queued"])

@@ -405,6 +405,29 @@ def test_live_preview_asks_the_gateway_for_its_price_once(
     assert len(cost_requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("channel", "note"),
+    [("sms", None), ("viber", "billed at the gateway's own tariff")],
+)
+def test_live_preview_prices_sms_parts_only(
+    manager_client, make_group, account, settings, channel, note
+):
+    settings.LANGUAGE_CODE = "en"
+    group = make_group("Clients", people(2))
+    data = composer_data(account, channel=channel, include_groups=[group.pk])
+
+    response = manager_client.post(reverse("campaigns:compose_preview"), data)
+
+    cost = response.context["preview"].estimated_cost
+    body = response.content.decode()
+    if note is None:
+        assert cost == Decimal("5.00")  # 2 recipients x 1 part x 2.50
+        assert 'data-preview="cost-unknown"' not in body
+    else:
+        assert cost is None
+        assert note in body.replace("&#x27;", "'")
+
+
 def test_live_preview_of_a_draft_follows_the_edit_not_the_saved_text(
     manager_client, make_group, make_campaign, account
 ):

@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from campaigns.models import Campaign, Message
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from providers.models import ProviderAccount
 from tests.campaigns.gateway_accounts import LOGIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -267,3 +268,33 @@ def test_the_whole_book_hides_the_groups_to_send_to_and_counts_everyone(
     page.uncheck("#id_to_whole_book")
     expect(groups).to_be_visible()
     browser_problems.assert_none("on the composer with the whole book")
+
+
+def test_the_counter_prices_sms_parts_only(admin_page, audience, browser_problems):
+    """Viber and voice are billed at the gateway's own tariff: the live counter and
+    the preview show no SMS-part cost for them, and show it again for SMS."""
+    ProviderAccount.objects.create(
+        name="Webcom e2e", kind="webcom", base_url="http://127.0.0.1:9/webcom",
+        login="e2e", password="e2e", default_sender="SMSPORTAL", tariff="2.50",
+    )  # fmt: skip
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.select_option("#id_account", label="Webcom e2e")
+    page.fill("#id_text", "Привет")
+    page.select_option("#id_include_groups", label="E2E audience")
+    counter = page.locator("[data-segment-counter]")
+    cost = counter.locator("[data-sc-show=cost]")
+    live = page.locator("#campaign-preview [data-preview-live]")
+    expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
+    expect(cost).to_be_visible()
+    expect(counter.locator("[data-sc-field=cost]")).to_contain_text("10.00")
+
+    page.select_option("#id_channel", "viber")
+
+    expect(cost).to_be_hidden()
+    expect(live.locator("[data-preview=cost]")).to_have_text("—")
+    expect(live.locator("[data-preview=cost-unknown]")).to_contain_text("Viber")
+    page.select_option("#id_channel", "sms")
+    expect(cost).to_be_visible()
+    expect(live.locator("[data-preview=cost]")).to_contain_text("10.00")
+    browser_problems.assert_none("on the composer switching channels")
