@@ -436,7 +436,7 @@ class WebcomGateway(SmsGateway):
         """
         results: dict[int, SendResult] = {}
         failure: GatewayError | None = None
-        for _fields, recipients in wp.group_messages(batch):
+        for recipients in wp.get_send_groups(batch):
             smses = [sms for _number, sms in recipients]
             if failure is None:
                 try:

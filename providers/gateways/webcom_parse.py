@@ -273,6 +273,11 @@ def group_messages(
     ]
 
 
+def written_order(batch: Sequence[OutgoingSms]) -> list[int]:
+    """The recipients' batch numbers (1-based) in the order a request lists them."""
+    return [number for group in _grouped(batch).values() for number, _sms in group]
+
+
 def _grouped(
     batch: Sequence[OutgoingSms],
 ) -> dict[tuple, list[tuple[int, OutgoingSms]]]:
@@ -437,6 +442,20 @@ def json_send_request(
 def json_bytes(data: object) -> bytes:
     # ensure_ascii=False keeps Cyrillic readable and secrets redactable in the log.
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def get_send_groups(
+    batch: Sequence[OutgoingSms],
+) -> list[list[tuple[int, OutgoingSms]]]:
+    """The recipients of each sendsms.php request: one message, and one validity, as
+    the request has one `validity_period` for all its recipients."""
+    requests: list[list[tuple[int, OutgoingSms]]] = []
+    for _fields, recipients in group_messages(batch):
+        by_validity: dict[datetime | None, list[tuple[int, OutgoingSms]]] = {}
+        for number, sms in recipients:
+            by_validity.setdefault(sms.valid_until, []).append((number, sms))
+        requests.extend(by_validity.values())
+    return requests
 
 
 def get_send_params(
@@ -894,11 +913,13 @@ def send_result(sms: OutgoingSms, info: Information) -> SendResult:
 def match_results(
     batch: Sequence[OutgoingSms], infos: Sequence[Information]
 ) -> list[SendResult]:
-    """One result per recipient, by echoed number_sms, else by position (JSON, GET)."""
+    """One result per recipient: by the echoed number_sms (XML), else by position
+    (JSON) in the request as written, message by message (group_messages), which is
+    not the batch's order once a batch has two texts."""
     if all(info.number for info in infos):
         by_number = {info.number: info for info in infos}
     else:
-        by_number = dict(enumerate(infos, start=1))
+        by_number = dict(zip(written_order(batch), infos, strict=False))
     results = []
     for number, sms in enumerate(batch, start=1):
         info = by_number.get(number)

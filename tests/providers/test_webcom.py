@@ -1066,3 +1066,64 @@ def test_an_unreadable_answer_after_the_request_left_is_a_protocol_error():
         with pytest.raises(GatewayProtocolError) as unreadable:
             respx_gateway().send([sms("+79120000001", "1")])
     assert not isinstance(unreadable.value, RequestNotSent)
+
+
+@pytest.mark.parametrize("dialect", ["xml", "json", "get"])
+def test_each_result_is_its_own_recipients_when_texts_interleave(
+    dialect, simulator, sim_account
+):
+    """The request lists recipients message by message; the JSON answer echoes no
+    number_sms: read by the batch's order, results went to the wrong recipients."""
+    sim_account.stop_list.add("79120000002")
+    batch = [
+        sms("+79120000001", "501", "Здравствуйте, Анна"),
+        sms("+79120000002", "502", "Здравствуйте, Борис"),
+        sms("+79120000003", "503", "Здравствуйте, Анна"),
+        sms("+79120000004", "504", "Hello"),
+        sms("+79120000005", "505", "Здравствуйте, Борис"),
+    ]
+
+    results = make(simulator, dialect).send(batch)
+
+    by_phone = {
+        "+" + m.phone: m.id for m in simulator.state.messages["webcom"].values()
+    }
+    assert [r.reference for r in results] == ["501", "502", "503", "504", "505"]
+    assert [r.status for r in results] == [
+        DeliveryStatus.QUEUED, DeliveryStatus.REJECTED, DeliveryStatus.QUEUED,
+        DeliveryStatus.QUEUED, DeliveryStatus.QUEUED,
+    ]  # fmt: skip
+    assert results[1].reason == FailureReason.STOP_LIST
+    for result, message in zip(results, batch, strict=True):
+        assert result.gateway_message_id == by_phone.get(message.phone, "")
+
+
+def test_get_sends_each_validity_in_a_request_of_its_own(simulator, sim_account):
+    """sendsms.php has one validity_period for all its recipients: the first one's
+    went to all of a text's recipients."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    batch = [
+        sms("+79120000001", "601", valid_until=now + timedelta(hours=1)),
+        sms("+79120000002", "602", valid_until=now + timedelta(hours=20)),
+        sms("+79120000003", "603"),
+        sms("+79120000004", "604", valid_until=now + timedelta(hours=1)),
+    ]
+
+    results = make(simulator, "get").send(batch)
+
+    validity = {
+        "+" + m.phone: m.extra["validity_period"]
+        for m in simulator.state.messages["webcom"].values()
+    }
+    in_an_hour = wp.vendor_time(now + timedelta(hours=1), seconds=False)
+    assert [r.status for r in results] == [DeliveryStatus.QUEUED] * 4
+    assert validity == {
+        "+79120000001": in_an_hour,
+        "+79120000002": wp.vendor_time(now + timedelta(hours=20), seconds=False),
+        "+79120000003": "",
+        "+79120000004": in_an_hour,
+    }
+    paths = [
+        p for _g, p, _t in simulator.state.request_log if p.endswith("sendsms.php")
+    ]
+    assert len(paths) == 3
