@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -446,7 +446,30 @@ def stops_sending(answer: Answer) -> bool:
         return stops_sending(answer.cause)
     if isinstance(answer, GatewayUnavailable):
         return not answer.outcome_unknown
+    if isinstance(answer, list):
+        return any(_out_of_funds(result) for result in answer)
     return isinstance(answer, (*PAUSING, NotSupported))
+
+
+def _out_of_funds(result: SendResult) -> bool:
+    """A recipient refused because the account's money ran out at it (Webcom answers
+    so per recipient, part way through a batch): the account's state, not the
+    recipient's, so not a final refusal."""
+    return (
+        result.reason == FailureReason.INSUFFICIENT_BALANCE
+        and result.status == DeliveryStatus.REJECTED
+    )
+
+
+def _unsent_for_funds(results: list[SendResult]) -> list[SendResult]:
+    """The results with those refused for funds turned back into not taken: they
+    wait, pending, for the top-up and the resume."""
+    return [
+        replace(result, status=DeliveryStatus.PENDING)
+        if _out_of_funds(result)
+        else result
+        for result in results
+    ]
 
 
 def settle(
@@ -509,6 +532,13 @@ def settle(
         return
     if isinstance(answer, GatewayError):
         raise answer  # a kind this ledger does not know: the task fails loudly
+    if stops_sending(answer):  # the money ran out part way: pause, keep the rest
+        refusal = next(r for r in answer if _out_of_funds(r))
+        cause = InsufficientBalance(account.kind, refusal.vendor_text)
+        outcome.pause_reason = pause_reason_for(cause)
+        outcome.pause_cause = cause
+        _note_account_error(account, cause)
+        answer = _unsent_for_funds(answer)
     record_results(account=account, claimed=chunk, results=answer)
     outcome.results.extend(answer)
     for result in answer:

@@ -89,12 +89,14 @@ ERROR_MAP: Mapping[str, type[GatewayRefused]] = {
     "закончились SMS": InsufficientBalance,
     "закончились СМС": InsufficientBalance,
     "No sender": SenderNotAllowed,
+    "The sender must not exceed": SenderNotAllowed,
     "There is no such sender": SenderNotAllowed,
     "The sender has not been moderated": SenderNotAllowed,
     # Assumption: Russian wording of the sender texts (only the EN ones are published).
     "Не указан отправитель": SenderNotAllowed,
     "Такого отправителя не существует": SenderNotAllowed,
     "Отправитель не прошел модерацию": SenderNotAllowed,
+    "Имя отправителя не должно превышать": SenderNotAllowed,
     "Неправильный формат XML документа": GatewayRefused,
     "Incorrect XML document format": GatewayRefused,
     "Неправильный формат JSON документа": GatewayRefused,
@@ -133,12 +135,6 @@ RECIPIENT_ERRORS: Mapping[str, FailureReason] = {
     "Provide the contact name": FailureReason.OTHER,
 }
 
-# Refusal reasons that, when they hit every recipient, mean the account itself is
-# stuck: raise so the caller pauses the campaign instead of rejecting the messages.
-ESCALATE: Mapping[FailureReason, type[GatewayRefused]] = {
-    FailureReason.INSUFFICIENT_BALANCE: InsufficientBalance,
-    FailureReason.SENDER_NOT_ALLOWED: SenderNotAllowed,
-}
 UNLIMITED_WORDS = frozenset({"unlim", "безлимит", "unlimited"})
 
 

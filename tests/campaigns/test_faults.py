@@ -160,12 +160,14 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     assert not messages.filter(claimed_at__isnull=False, submitted_at__isnull=True)
 
 
-@pytest.mark.parametrize("kind", ["smsc", "websms"])
+@pytest.mark.parametrize("kind", ["smsc", "websms", "webcom"])
 def test_money_running_out_mid_batch_pauses_and_the_resume_sends_the_rest_once(
     kind, simulator, make_group, make_campaign, monkeypatch
 ):
-    """SMSC and WEBSMS take one request per message: the refusal of the sixth keeps
-    the five sent, pauses the campaign, and leaves the other seven to the resume."""
+    """SMSC and WEBSMS take one request per message, Webcom one for the batch and
+    refuses the recipients past the money one by one ("Out of SMS"): either way the
+    five sent are kept, the campaign pauses, and the other seven wait for the resume
+    (before, Webcom's seven were rejected for good)."""
     from decimal import Decimal
 
     from campaigns.services import campaign_resume

@@ -1127,3 +1127,16 @@ def test_get_sends_each_validity_in_a_request_of_its_own(simulator, sim_account)
         p for _g, p, _t in simulator.state.request_log if p.endswith("sendsms.php")
     ]
     assert len(paths) == 3
+
+
+def test_a_sender_too_long_for_everyone_raises_sender_not_allowed(any_gateway):
+    """Seed 004's per-recipient "The sender must not exceed 15 characters ..." for the
+    whole batch is the account's sender, not the recipients: the campaign pauses."""
+    batch = [
+        OutgoingSms(reference=str(n), phone=f"+7912000000{n}", text="x",
+                    sender="VeryLongSenderName")
+        for n in (1, 2)
+    ]  # fmt: skip
+
+    with pytest.raises(SenderNotAllowed):
+        any_gateway.send(batch)
