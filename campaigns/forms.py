@@ -38,6 +38,7 @@ from campaigns.selectors import (
     counter_settings,
     custom_field_keys,
     sender_choices,
+    sender_problem,
 )
 from campaigns.templating import CONTACT_FIELDS, parse_template, render
 from contacts.models import ContactGroup
@@ -358,15 +359,12 @@ class CampaignForm(forms.ModelForm):
     def _check_sender(self, account: ProviderAccount, sender: str) -> None:
         if "sender" in self.errors:
             return  # the field already said what is wrong with the value itself
-        names = sender_choices(account=account)
-        if names and sender not in names:
-            self.add_error(
-                "sender",
-                _("“%(sender)s” is not a usable sender name of this account.")
-                % {"sender": sender},
-            )
-        elif not names and not sender:
-            self.add_error("sender", _("Type the sender name."))
+        if not sender:
+            if not sender_choices(account=account):
+                self.add_error("sender", _("Type the sender name."))
+            return
+        if problem := sender_problem(account, sender):
+            self.add_error("sender", problem)
 
     def clean_spread_hours(self) -> int:
         hours = self.cleaned_data.get("spread_hours") or 0

@@ -32,7 +32,7 @@ from campaigns.models import BirthdayGreeting
 from campaigns.planning import normalize_newlines, zone
 from campaigns.selectors import (
     custom_field_keys,
-    sender_choices,
+    sender_problem,
 )
 from contacts.models import ContactGroup
 from contacts.timezones import time_zone_choices
@@ -133,13 +133,8 @@ class BirthdayGreetingForm(FollowsAccount, forms.ModelForm):
                     _("Choose a sender name: the account has no default one."),
                 )
             return
-        names = sender_choices(account=account)
-        if names and sender not in names:
-            self.add_error(
-                "sender",
-                _("“%(sender)s” is not a usable sender name of this account.")
-                % {"sender": sender},
-            )
+        if problem := sender_problem(account, sender):
+            self.add_error("sender", problem)
 
 
 class BirthdayGreetingTable(NameLinksToEdit, BaseTable):

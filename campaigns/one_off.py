@@ -17,7 +17,7 @@ from campaigns.planning import (
     segment_table_for,
     template_values,
 )
-from campaigns.selectors import custom_field_keys, sender_choices
+from campaigns.selectors import custom_field_keys, sender_problem
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
@@ -119,15 +119,8 @@ def one_off_send(
 
 
 def _check_sender(account: ProviderAccount, sender: str) -> None:
-    if not sender:
-        return
-    names = sender_choices(account=account)
-    if names and sender not in names:
-        raise ApplicationError(
-            _("“%(sender)s” is not a usable sender name of this account.")
-            % {"sender": sender},
-            where="sender",
-        )
+    if sender and (problem := sender_problem(account, sender)):
+        raise ApplicationError(problem, where="sender")
 
 
 def personalised(text: str, phone: str) -> str:

@@ -23,6 +23,7 @@ from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class, gateway_for
+from providers.selectors import sender_rule_problem
 
 State = Campaign.State
 
@@ -346,6 +347,20 @@ def account_channels(*, account: ProviderAccount) -> list[MessageChannel]:
 def sender_choices(*, account: ProviderAccount) -> list[str]:
     """The account's usable sender names, its default sender first."""
     return senders_by_account([account])[account.pk]
+
+
+def sender_problem(account: ProviderAccount, sender: str) -> str:
+    """Why `sender` cannot go out from this account ("" when it can): not one of the
+    account's usable names where the gateway lists them, else against the gateway's
+    documented rule, which it would answer with a refusal only after the launch."""
+    names = sender_choices(account=account)
+    if not names:
+        return sender_rule_problem(account.kind, sender)
+    if sender in names:
+        return ""
+    return _("“%(sender)s” is not a usable sender name of this account.") % {
+        "sender": sender
+    }
 
 
 def senders_by_account(accounts: Iterable[ProviderAccount]) -> dict[int, list[str]]:

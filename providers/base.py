@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -440,6 +441,10 @@ class SmsGateway(ABC):
     max_validity: ClassVar[timedelta | None] = None
     default_base_url: ClassVar[str]
     status_map: ClassVar[Mapping[str, DeliveryStatus]] = {}
+    # A sender name the gateway's document allows (None: any its cabinet knows), and
+    # the rule in words, for the form that refuses a name before a launch fails.
+    sender_pattern: ClassVar[re.Pattern[str] | None] = None
+    sender_rule: ClassVar[str] = ""
 
     def __init__(self, config: AccountConfig, *, http: GatewayHttp | None = None):
         from providers.http import GatewayHttp

@@ -14,7 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import ProviderAccount
-from providers.selectors import gateway_info, gateway_infos
+from providers.selectors import gateway_info, gateway_infos, sender_rule_problem
 from providers.services import sender_name_marks
 from smsportal.form_style import style_fields
 from smsportal.lib.crypto import mask
@@ -122,6 +122,9 @@ class GatewayFieldsMixin(forms.Form):
             )
         if not base_url and not info.default_base_url:
             self.add_error("base_url", _("Enter the gateway's API address."))
+        sender = cleaned.get("default_sender") or ""
+        if sender and (problem := sender_rule_problem(kind, sender)):
+            self.add_error("default_sender", problem)
         return cleaned
 
 

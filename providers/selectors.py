@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db.models import Count, F, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from providers.base import Capability
@@ -93,6 +94,22 @@ def gateway_info(kind: str) -> GatewayInfo:
         capabilities=frozenset(cls.capabilities),
         available=True,
     )
+
+
+def sender_rule_problem(kind: str, sender: str) -> str:
+    """Why the gateway's document refuses `sender` as a sender name ("" when it does
+    not, or states no rule): said before a launch, not by the gateway after it."""
+    try:
+        gateway = gateway_class(kind)
+    except KeyError:
+        return ""
+    if gateway.sender_pattern is None or gateway.sender_pattern.match(sender):
+        return ""
+    return gettext("“%(sender)s” cannot be a sender name at %(gateway)s: %(rule)s.") % {
+        "sender": sender,
+        "gateway": gateway.label,
+        "rule": gateway.sender_rule,
+    }
 
 
 def gateway_infos() -> list[GatewayInfo]:

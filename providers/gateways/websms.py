@@ -17,12 +17,15 @@ request's error_num. Our numeric reference goes out as both `packet_id` and
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import ClassVar
 from urllib.parse import urlencode
+
+from django.utils.translation import gettext_lazy as _
 
 from providers.base import (
     Balance,
@@ -97,6 +100,10 @@ class WebsmsGateway(SmsGateway):
     max_validity = wp.MAX_VALIDITY
     max_batch = 50
     max_status_batch = 50  # http_out5 takes one message_id per request
+    # Seed 002, fromPhone: "only Latin letters and digits, at most 11 characters";
+    # anything else is error 23 (Invalid FromPhone).
+    sender_pattern = re.compile(r"[A-Za-z0-9]{1,11}\Z")
+    sender_rule = _("only Latin letters and digits, at most 11")
     default_base_url = "https://cab.websms.ru"
     # The docs forbid polling earlier than a minute after sending: the campaigns
     # layer schedules fetch_statuses no earlier than sent_at + min_poll_delay.

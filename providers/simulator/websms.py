@@ -36,6 +36,7 @@ GATEWAY = "websms"
 SAMPLES = Path(__file__).parent / "samples" / GATEWAY
 MOSCOW = ZoneInfo("Europe/Moscow")
 CP1251, UTF8 = "cp1251", "utf-8"
+SENDER_RULE = re.compile(r"[A-Za-z0-9]{1,11}")
 TEST_SENDERS = frozenset({"TESTSMS", "79021100083", "70000000000"})
 ERRORS = {
     1: "error login, password",
@@ -149,10 +150,10 @@ def _send(request, state, params, reply, page) -> SimResponse:
         state, account, params, refuse=bool(request.headers.get("X-Sim-Refuse"))
     )
     sender = params.get("fromphone", "")
-    if (
-        sender
-        and sender not in TEST_SENDERS
-        and account.senders.get(sender) != "active"
+    if sender and (
+        # Seed 002: "only Latin letters and digits, at most 11", and in the archive.
+        not SENDER_RULE.fullmatch(sender)
+        or (sender not in TEST_SENDERS and account.senders.get(sender) != "active")
     ):
         raise Refusal(23)
     send_at = _send_on(params.get("send_on", ""))

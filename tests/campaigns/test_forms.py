@@ -150,6 +150,35 @@ def test_sender_must_be_a_usable_name_of_the_account(account):
     assert accepted.is_valid(), accepted.errors
 
 
+@pytest.mark.parametrize(
+    ("sender", "error"),
+    [
+        ("SHOP2026", None),
+        ("79021100083", None),
+        ("Shop Name", "“Shop Name” cannot be a sender name at WEBSMS: only Latin "
+                      "letters and digits, at most 11."),
+        ("Магазин", "“Магазин” cannot be a sender name at WEBSMS"),
+        ("SHOPSHOPSHOP", "at most 11"),
+    ],
+)  # fmt: skip
+def test_a_typed_sender_is_held_to_the_gateways_documented_rule(sender, error):
+    """WEBSMS lists no names to choose from (an account without a default sender
+    has the name typed); its document allows Latin letters and digits, at most 11:
+    anything else was refused (error 23) only after the launch."""
+    account = make_account("WEBSMS", "websms", default_sender="")
+
+    form = CampaignForm(form_data(account, sender=sender))
+
+    if error is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert not form.is_valid()
+        assert (
+            form.errors["sender"][0].startswith(error)
+            or error in (form.errors["sender"][0])
+        )
+
+
 def test_start_time_is_read_in_the_chosen_time_zone(account):
     form = CampaignForm(
         form_data(

@@ -119,6 +119,27 @@ def test_a_default_sender_no_gateway_can_carry_is_a_form_error(admin_client, set
     assert not ProviderAccount.objects.exists()
 
 
+@pytest.mark.parametrize(("kind", "refused"), [("websms", True), ("smsc", False)])
+def test_a_default_sender_against_the_gateways_rule_is_a_form_error(
+    admin_client, settings, kind, refused
+):
+    settings.LANGUAGE_CODE = "en"
+    response = admin_client.post(
+        reverse("providers:account_create"),
+        {"name": "Main", "kind": kind, "login": LOGIN, "new_password": PASSWORD,
+         "rate_limit": 0, "is_active": "on", "default_sender": "Shop Name"},
+    )  # fmt: skip
+
+    if refused:
+        assert response.context["form"].errors["default_sender"] == [
+            "“Shop Name” cannot be a sender name at WEBSMS: only Latin letters and "
+            "digits, at most 11."
+        ]
+        assert not ProviderAccount.objects.exists()
+    else:
+        assert response.status_code == 302
+
+
 def test_edit_form_never_renders_stored_secrets_but_hints_them(admin_client, simulator):
     account = make_account(simulator, KINDS[0])
 

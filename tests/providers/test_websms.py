@@ -453,6 +453,19 @@ def test_unknown_sender_raises_sender_not_allowed(simulator):
         gateway.send([OutgoingSms("1", "+79120000001", "Hi", sender="NOPE")])
 
 
+@pytest.mark.parametrize("sender", ["Shop Name", "Магазин", "SHOPSHOPSHOP"])
+def test_a_sender_against_the_documents_rule_is_refused_even_in_the_archive(
+    simulator, sender
+):
+    """Seed 002, fromPhone: only Latin letters and digits, at most 11 (error 23)."""
+    gateway = make(simulator)
+    simulator.state.accounts[("websms", LOGIN)].senders[sender] = "active"
+
+    with pytest.raises(SenderNotAllowed):
+        gateway.send([OutgoingSms("1", "+79120000001", "Hi", sender=sender)])
+    assert simulator.state.submissions == []
+
+
 def test_test_mode_sends_nothing(simulator):
     gateway = make(simulator)
     gateway = WebsmsGateway(
