@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Message, OrphanStatusReport
@@ -270,7 +271,11 @@ def _apply_portable(account: ProviderAccount, reports: list[StatusReport]) -> se
         if r.operator:
             fields["operator"] = r.operator
         if r.status in DELIVERED_STATES:
-            fields["delivered_at"] = r.occurred_at or now
+            # The first delivery's time, as on PostgreSQL: a read receipt after it
+            # must not move the delivery to the reading.
+            fields["delivered_at"] = Coalesce(
+                F("delivered_at"), Value(r.occurred_at or now)
+            )
         count = (
             Message.objects.filter(
                 account=account, gateway_message_id=r.gateway_message_id

@@ -58,18 +58,22 @@ class DeliveryStatus(models.TextChoices):
 
 
 # Updates never move a message backwards: a report applies only when its rank is higher.
-# UNKNOWN ranks with QUEUED so a later real status replaces it, and it never erases one.
+# UNKNOWN ranks below QUEUED so a later real status replaces it, and it never erases one.
+# A refusal, failure or withdrawal ends a message that was on its way, but never one
+# the handset had: a late or older "rejected" after "delivered" (REFERENCE §4: never
+# downgrade a final state) would fail a delivered message and send it again with the
+# failed. A delivery report after a withdrawal is the truth: it went before the cancel.
 STATUS_RANK: Mapping[str, int] = {
     DeliveryStatus.PENDING: 0,
     DeliveryStatus.UNKNOWN: 1,
     DeliveryStatus.QUEUED: 2,
     DeliveryStatus.SENT: 3,
+    DeliveryStatus.REJECTED: 4,
+    DeliveryStatus.FAILED: 4,
+    DeliveryStatus.CANCELLED: 4,
     DeliveryStatus.DELIVERED: 5,
     DeliveryStatus.UNDELIVERED: 5,
     DeliveryStatus.READ: 6,
-    DeliveryStatus.REJECTED: 7,
-    DeliveryStatus.FAILED: 7,
-    DeliveryStatus.CANCELLED: 7,
 }
 
 # DELIVERED is final for SMS; a Viber message may still move on to READ.

@@ -29,6 +29,8 @@ def reports_for(gid: str, when) -> list[StatusReport]:
         ),  # fmt: skip
         StatusReport(gid, DeliveryStatus.SENT),  # late: changes nothing
         # No vendor time, code or cost: NULLs and blanks must not erase anything.
+        StatusReport(gid, DeliveryStatus.READ),
+        # A failure after delivery (late, or older and delayed): the handset has it.
         StatusReport(gid, DeliveryStatus.FAILED, reason=FailureReason.INVALID_NUMBER),
     ]
 
@@ -62,12 +64,12 @@ def test_one_report_per_call_lands_as_in_a_batch(make_campaign):
             account=account,
             reports=[in_batch, StatusReport("g-unknown", DeliveryStatus.SENT)],
         )
-    assert [r.updated for r in results] == [1, 1, 0, 1]
-    assert results[2].unchanged == 1
+    assert [r.updated for r in results] == [1, 1, 0, 1, 0]
+    assert (results[2].unchanged, results[4].unchanged) == (1, 1)
     single.refresh_from_db()
     batched.refresh_from_db()
-    assert single.status == DeliveryStatus.FAILED
-    assert single.reason == FailureReason.INVALID_NUMBER
+    assert single.status == DeliveryStatus.READ
+    assert single.reason == ""
     assert (single.vendor_code, single.cost, single.operator) == (
         "deliver", Decimal("2.5000"), "MTS")  # fmt: skip
     assert single.delivered_at == when + timedelta(minutes=1)
@@ -104,3 +106,37 @@ def test_a_nul_in_a_vendor_text_is_dropped_not_fatal(make_campaign, batched):
         "delivered", "ok", "Доставлено", "MTS",
     )  # fmt: skip
     assert result.orphaned == (1 if batched else 0)
+
+
+@pytest.mark.django_db
+def test_the_portable_path_keeps_the_first_delivery_and_never_fails_it(make_campaign):
+    """The embedded (SQLite) path, run here on PostgreSQL: a read receipt moved the
+    delivery time to the reading, and a late refusal failed a delivered message."""
+    from campaigns.statuses import _apply_portable
+
+    campaign = make_campaign()
+    message = Message.objects.create(
+        campaign=campaign, account=campaign.account, phone="+79120000003", text="x",
+        channel="viber", planned_at=timezone.now(), gateway_message_id="g-portable",
+        status=DeliveryStatus.SENT,
+    )  # fmt: skip
+    delivered = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    read = delivered + timedelta(seconds=3)
+
+    _apply_portable(
+        campaign.account,
+        [StatusReport("g-portable", DeliveryStatus.DELIVERED, occurred_at=delivered)],
+    )
+    _apply_portable(
+        campaign.account,
+        [StatusReport("g-portable", DeliveryStatus.READ, occurred_at=read)],
+    )
+    moved = _apply_portable(
+        campaign.account,
+        [StatusReport("g-portable", DeliveryStatus.REJECTED, vendor_code="24")],
+    )
+
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == (DeliveryStatus.READ, delivered)
+    assert message.status_changed_at == read
+    assert moved == set()
