@@ -97,6 +97,30 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     ]
     inlines = [SenderNameInline]
     actions = ["check_connection", "sync_sender_names"]
+    # Shown only to those who may change the account, as on its page: the callback
+    # URLs' token is all that tells a Webcom or WEBSMS report from a forged one, and
+    # the login is half of acting as the account.
+    KEPT_FROM_READERS = frozenset(
+        {"login", "new_password", "clear_password", "new_token", "clear_token",
+         "callback_url", "incoming_url"}
+    )  # fmt: skip
+
+    def get_fieldsets(self, request: HttpRequest, obj=None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            fields = [f for f in options["fields"] if f not in self.KEPT_FROM_READERS]
+            if fields:
+                kept.append((name, {**options, "fields": fields}))
+        return kept
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        fields = list(super().get_search_fields(request))
+        if self.has_change_permission(request):
+            return fields
+        return [f for f in fields if f not in self.KEPT_FROM_READERS]
 
     # The account's own properties, under labels a reader's language has.
     @admin.display(description=_("status callback URL"))

@@ -47,6 +47,28 @@ def test_changelist_and_change_form_never_show_secrets(admin_client, simulator):
         assert TOKEN not in html
 
 
+@pytest.mark.parametrize("role_client", ["manager_client", "viewer_client"])
+def test_readers_never_see_the_callback_urls_or_the_login(
+    request, simulator, role_client
+):
+    """The token in the callback URLs is all that tells a Webcom or WEBSMS report from
+    a forged one: a viewer copied it from the admin and failed a sent message."""
+    client = request.getfixturevalue(role_client)
+    account = make_account(simulator, "webcom")
+    change_url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    form = client.get(change_url)
+    by_login = client.get(reverse(CHANGELIST), {"q": account.login})
+
+    html = form.content.decode()
+    assert form.status_code == 200
+    assert account.name in html
+    assert account.callback_token not in html
+    assert account.login not in html
+    assert "None" not in html.split('id="content-main"', 1)[1]  # no blank secrets
+    assert account.name not in by_login.content.decode()  # no probing the login
+
+
 def test_saving_with_blank_secrets_keeps_them(admin_client, simulator):
     account = make_account(simulator, KINDS[0])
     url = reverse("admin:providers_provideraccount_change", args=[account.pk])
