@@ -14,6 +14,7 @@ from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplat
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from providers.base import MessageChannel
+from smsportal.admin_forms import ViewOnlyPlainForm
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -248,7 +249,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
     """Saved texts; checked as the templates page checks them."""
 
     form = MessageTemplateForm
@@ -263,7 +264,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(BirthdayGreeting)
-class BirthdayGreetingAdmin(admin.ModelAdmin):
+class BirthdayGreetingAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
     """Automatic greetings; checked as their page checks them."""
 
     form = BirthdayGreetingForm
