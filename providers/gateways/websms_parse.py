@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from providers.base import (
@@ -34,6 +33,7 @@ from providers.parsing import (
     sniff,
     to_decimal,
     to_int,
+    url_encoded_fields,
 )
 
 # Assumption: vendor times without an offset are Moscow time (the doc's account
@@ -448,7 +448,11 @@ def callback_xml(request: InboundRequest) -> str:
     raw = request.body.lstrip()
     if raw.startswith(b"<"):
         return decode_body(raw, None)
-    fields = [*request.form.values(), *request.query.values()]
-    if not fields and raw:
-        fields = [v for _k, v in parse_qsl(raw.decode("latin-1"), encoding=UTF8)]
+    # Seed 002 §2: every parameter is windows-1251; a form field is decoded in the
+    # charset its bytes are in (Django's form took UTF-8 and garbled the error text).
+    url_encoded = request.content_type == "application/x-www-form-urlencoded"
+    form = request.form
+    if raw and (url_encoded or not form):
+        form = url_encoded_fields(raw)[0]
+    fields = [*form.values(), *request.query.values()]
     return next((v for v in fields if "<status" in v), decode_body(raw, None))

@@ -208,6 +208,34 @@ def test_smsc_incoming_message_at_the_status_url_is_stored_as_a_reply(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("url", ["incoming", "status"])
+def test_a_form_declaring_windows_1251_is_read_not_refused(client, simulator, url):
+    """A form body whose Content-Type says charset=windows-1251 (what SMSC sends by
+    default) was refused by Django before any parser ran: a 500 under `make run`, a
+    400 in production, and the STOP in it was lost."""
+    from providers.simulator import smsc as smsc_protocol
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/{url}/"
+    item = simulator.state.add_incoming(
+        "smsc", account.login, phone="79120000045", text="СТОП"
+    )
+    path, body, _type = smsc_protocol.build_incoming_callback(item, sim_account)
+
+    response = client.post(
+        path, data=body,
+        content_type="application/x-www-form-urlencoded; charset=windows-1251",
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.content == b"OK"
+    reply = Reply.objects.get()
+    assert (reply.phone, reply.text) == ("+79120000045", "СТОП")
+    assert StopListEntry.objects.filter(phone="+79120000045").exists()
+
+
+@pytest.mark.django_db
 def test_smsc_incoming_message_as_a_windows_1251_query_string_reads_right(
     client, simulator
 ):

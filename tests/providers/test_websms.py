@@ -234,6 +234,20 @@ def test_b10_callback_as_a_form_field_or_query(field):
         assert report.gateway_message_id == "7710258"
 
 
+def test_b10_a_windows_1251_form_field_keeps_its_russian_error_text():
+    """Seed 002 §2: every parameter is windows-1251. The form, decoded as UTF-8 as
+    Django decodes it, turned the error text into replacement characters."""
+    xml = vendor_sample("websms", "callback_undeliverable.xml").decode("utf-8")
+    body = urlencode({"xml": xml}, encoding="cp1251").encode()
+    garbled = {"xml": body.decode("latin-1")}  # what a UTF-8 reading leaves
+
+    [report] = offline().parse_status_callback(
+        callback(body, form=garbled, content_type="application/x-www-form-urlencoded")
+    )
+
+    assert report.vendor_text == "Абонент недоступен"
+
+
 def test_b10_ack_is_exactly_accepted():
     gateway = offline()
     request = callback(vendor_sample("websms", "callback_delivered.xml"))
