@@ -178,21 +178,33 @@ class StatusCallbackView(CallbackView):
             if unless_changed is not None:
                 raise AccountChanged  # stored only with the account as it is now
             return _incoming_stored(known, inbound)
-        reports = known.gateway.parse_status_callback(inbound)
-        # Together with the reports of concurrent callbacks, committed without waiting
-        # for the disk: reports a database crash might lose come back by polling.
-        # Reports for ids not stored yet are kept and logged there.
-        status_batcher.apply(
-            account=known.account, reports=reports, unless_changed=unless_changed
-        )
-        return known.gateway.status_callback_ack(inbound, reports)
+        return _statuses_applied(known, inbound, unless_changed=unless_changed)
 
 
 class IncomingCallbackView(CallbackView):
     def handle(
         self, known: _Known, inbound: InboundRequest, *, unless_changed: Guard
     ) -> CallbackAck:
+        gateway = known.gateway
+        if gateway.one_callback_url and not gateway.is_incoming_callback(inbound):
+            # Its cabinet takes one handler URL for both (SMSC), and either of ours
+            # may be the one pasted there: a delivery report here is applied, not
+            # stored as an empty reply from the recipient.
+            return _statuses_applied(known, inbound, unless_changed=unless_changed)
         return _incoming_stored(known, inbound)
+
+
+def _statuses_applied(
+    known: _Known, inbound: InboundRequest, *, unless_changed: Guard
+) -> CallbackAck:
+    reports = known.gateway.parse_status_callback(inbound)
+    # Together with the reports of concurrent callbacks, committed without waiting
+    # for the disk: reports a database crash might lose come back by polling.
+    # Reports for ids not stored yet are kept and logged there.
+    status_batcher.apply(
+        account=known.account, reports=reports, unless_changed=unless_changed
+    )
+    return known.gateway.status_callback_ack(inbound, reports)
 
 
 def _incoming_stored(known: _Known, inbound: InboundRequest) -> CallbackAck:

@@ -556,6 +556,10 @@ class SmsGateway(ABC):
         """
         return
 
+    # One handler URL for delivery reports and incoming messages (SMSC's cabinet):
+    # each of our two URLs then takes both, is_incoming_callback telling them apart.
+    one_callback_url: ClassVar[bool] = False
+
     def is_incoming_callback(self, request: InboundRequest) -> bool:
         """True when a request at the status URL carries an incoming message: a gateway
         with one handler URL for both (SMSC) says which one it sent."""

@@ -179,6 +179,8 @@ class SmscGateway(SmsGateway):
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise CallbackRejected(self.kind, "callback checksum does not match")
 
+    one_callback_url = True
+
     def is_incoming_callback(self, request: InboundRequest) -> bool:
         """An incoming message (it has a text), whichever URL it reached: the cabinet's
         handler URL may serve both (REFERENCE §2.6)."""

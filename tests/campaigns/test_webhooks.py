@@ -236,6 +236,40 @@ def test_a_form_declaring_windows_1251_is_read_not_refused(client, simulator, ur
 
 
 @pytest.mark.django_db
+def test_a_smsc_delivery_report_at_the_incoming_url_is_applied_not_a_reply(
+    client, simulator, make_campaign
+):
+    """SMSC's cabinet has one handler URL: pasted from the incoming field, it brought
+    delivery reports stored as empty replies, and the statuses were never applied."""
+    from providers.simulator import smsc as smsc_protocol
+    from providers.simulator.state import DELIVERED, SimMessage
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.status_callback_url = f"/callbacks/{account.callback_token}/incoming/"
+    campaign = make_campaign(account=account)
+    message = Message.objects.create(
+        campaign=campaign, account=account, phone="+79005550000", text="x",
+        channel="sms", planned_at=campaign.created_at, status=DeliveryStatus.SENT,
+        gateway_message_id="41:79005550000",
+    )  # fmt: skip
+    delivered = SimMessage(
+        id="41", gateway="smsc", login=account.login, phone="79005550000", text="x",
+        sender="SMSPORTAL", packet="41", state=DELIVERED, changed_at=1764900000.0,
+    )  # fmt: skip
+    path, body, content_type = smsc_protocol.build_status_callback(
+        delivered, sim_account
+    )
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert (response.status_code, response.content) == (200, b"OK")
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    assert not Reply.objects.exists()
+
+
+@pytest.mark.django_db
 def test_smsc_incoming_message_as_a_windows_1251_query_string_reads_right(
     client, simulator
 ):
