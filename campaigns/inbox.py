@@ -72,7 +72,8 @@ def replies_store(
                 to=m.to,
                 received_at=m.received_at or now,
                 contact_id=contacts.get(phone),
-                is_opt_out=is_opt_out(m.text),
+                # A stop word from a sender name opts nothing out: no number.
+                is_opt_out=phone in valid and is_opt_out(m.text),
             )
         )
     with transaction.atomic():

@@ -463,6 +463,12 @@ class Reply(models.Model):
     def __str__(self) -> str:
         return f"{self.phone}: {self.text[:30]}"
 
+    @property
+    def from_number(self) -> bool:
+        """From a phone number, not a sender name ("MEGAFON"), which nothing can be
+        sent to nor put on the stop list."""
+        return self.phone.startswith("+") and self.phone[1:].isdigit()
+
 
 class HourlyTraffic(models.Model):
     """Messages per hour of submission (UTC) and status, kept by database triggers.

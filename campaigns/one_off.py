@@ -21,6 +21,7 @@ from campaigns.selectors import custom_field_keys, sender_problem
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
+from contacts.phone import vendor_e164
 from contacts.selectors import is_stop_listed
 from providers.base import MessageChannel
 from providers.models import ProviderAccount
@@ -68,6 +69,14 @@ def one_off_send(
         raise ApplicationError(
             _("The text is longer than %(n)d characters.") % {"n": MAX_LENGTH},
             where="text",
+        )
+    if not phone or vendor_e164(phone) != phone:
+        # A reply's sender name ("MEGAFON") or nothing at all: the gateway would be
+        # asked to send to it, and count it sent.
+        raise ApplicationError(
+            _("“%(phone)s” is not a phone number: nothing can be sent to it.")
+            % {"phone": phone},
+            where="phone",
         )
     text = personalised(text, phone)
     if not account.is_active:

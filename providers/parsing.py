@@ -194,6 +194,17 @@ def e164(phone: str) -> str:
     return f"+{only}" if only else ""
 
 
+def sender_address(value: str) -> str:
+    """Who an incoming message is from: a number as e164() gives it, or a sender name
+    ("MEGAFON", "Tele2-Info") as written. Stripped of its letters, a name read "" (or
+    its digits, "+2" for "Tele2"): a reply from nobody, or from a number not its own.
+    Assumption: a letter in the field means a name; the field holds at most 16."""
+    text = value.strip()
+    if any(char.isalpha() for char in text):
+        return text[:16]
+    return e164(text)
+
+
 def first(items: Iterable[Any], default: Any = None) -> Any:
     return next(iter(items), default)
 

@@ -35,6 +35,7 @@ from providers.parsing import (
     e164,
     parse_json,
     parse_xml,
+    sender_address,
     sniff,
     to_decimal,
     to_int,
@@ -377,7 +378,7 @@ def incoming_message(
         received = unix_time(item.get("ts")) or moscow_time(item.get("sent"))
     return IncomingMessage(
         gateway_message_id=str(item.get("id", "")),
-        phone=e164(str(item.get("phone", ""))),
+        phone=sender_address(str(item.get("phone", ""))),
         text=str(item.get(text_key) or ""),
         received_at=received,
         to=str(item.get(to_key) or ""),

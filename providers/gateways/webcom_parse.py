@@ -49,6 +49,7 @@ from providers.parsing import (
     e164,
     match_text,
     parse_xml,
+    sender_address,
     to_decimal,
     to_int,
 )
@@ -769,7 +770,7 @@ def parse_incoming(root: etree._Element) -> list[IncomingMessage]:
             continue
         seen[id_sms] = IncomingMessage(
             gateway_message_id=id_sms,
-            phone=e164(item.get("originator") or ""),
+            phone=sender_address(item.get("originator") or ""),
             text=item.text or "",
             received_at=parse_time(item.get("date_receive")),
             to=(item.get("phone") or "").strip(),

@@ -291,3 +291,36 @@ def test_smsc_incoming_message_as_a_windows_1251_query_string_reads_right(
     assert response.status_code == 200
     reply = Reply.objects.get()
     assert (reply.text, reply.is_opt_out) == ("Отписаться", True)
+
+
+@pytest.mark.django_db
+def test_a_reply_from_a_sender_name_keeps_it_and_claims_no_opt_out(
+    client, manager_client, simulator
+):
+    """ "MEGAFON" read as a phone lost its letters: a reply from "", marked as put on
+    the stop list (nothing was), and an answer form that sent to "" and counted it."""
+    from providers.simulator import smsc as smsc_protocol
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/incoming/"
+    item = simulator.state.add_incoming(
+        "smsc", account.login, phone="MEGAFON", text="СТОП"
+    )
+    path, body, content_type = smsc_protocol.build_incoming_callback(item, sim_account)
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert response.status_code == 200
+    reply = Reply.objects.get()
+    assert (reply.phone, reply.is_opt_out) == ("MEGAFON", False)
+    assert not StopListEntry.objects.exists()
+    page = manager_client.get(f"/campaigns/inbox/{reply.pk}/").content.decode()
+    assert 'id="answer-not-a-number"' in page
+    assert 'id="opt-out-notice"' not in page
+    answer = manager_client.post(
+        f"/campaigns/inbox/{reply.pk}/answer/", {"text": "Hello"}
+    )
+    assert answer.status_code == 400
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
