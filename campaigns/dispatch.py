@@ -117,6 +117,11 @@ def campaign_pump(
             sending.settle(account=account, chunk=flight.chunk,
                            answer=flight.future.result(), outcome=outcome)  # fmt: skip
     result.sent = outcome.sent
+    if outcome.sent and account.last_error:
+        # The gateway takes messages again: its error (a retry's, a check's) is over.
+        ProviderAccount.objects.filter(
+            pk=account.pk, last_error_at=account.last_error_at
+        ).update(last_error="", last_error_at=None)
     if outcome.pause_reason:
         campaign_pause_for(campaign_id=campaign_id, reason=outcome.pause_reason)
         result.stopped = Campaign.State.PAUSED

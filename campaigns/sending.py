@@ -48,6 +48,7 @@ from providers.exceptions import (
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from providers.services import error_message
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.sqlutil import aware_utc, is_postgres, placeholders, rows_table
 from smsportal.lib.textcheck import without_nul
@@ -299,9 +300,7 @@ def _one_off_refusal(outcome: BatchOutcome) -> tuple[str, str]:
             "again in a minute."
         ), FailureReason.OTHER
     if outcome.retry:
-        return _("The gateway is unavailable: %(error)s") % {
-            "error": outcome.retry
-        }, FailureReason.GATEWAY_ERROR
+        return error_message(outcome.retry), FailureReason.GATEWAY_ERROR
     return "", ""
 
 
@@ -507,6 +506,8 @@ def settle(
         else:
             outcome.released += release(ids)
             outcome.retry = answer
+            # On the campaign's page while the task retries: why nothing moves.
+            _note_account_error(account, answer)
         return
     if isinstance(answer, GatewayProtocolError):
         # The gateway answered but we could not read it: it may have accepted them.
@@ -573,9 +574,10 @@ def pause_reason_for(exc: Exception) -> str:
     )
 
 
-def _note_account_error(account: ProviderAccount, exc: Exception) -> None:
+def _note_account_error(account: ProviderAccount, exc: GatewayError) -> None:
+    """The refusal on the account's page, in words as a connection check puts it."""
     ProviderAccount.objects.filter(pk=account.pk).update(
-        last_error=_storable(str(exc), 2000), last_error_at=timezone.now()
+        last_error=_storable(error_message(exc), 2000), last_error_at=timezone.now()
     )
 
 

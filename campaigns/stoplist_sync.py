@@ -32,6 +32,7 @@ from providers.base import Capability
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from providers.services import error_message
 
 logger = logging.getLogger("campaigns.stoplist_sync")
 
@@ -123,7 +124,7 @@ def stoplist_sync(*, account: ProviderAccount) -> SyncResult:
             result.pushed = _push(gateway, missing[:MAX_PUSH_PER_RUN], theirs)
     except GatewayError as exc:
         logger.warning("stop list sync with %s failed: %s", account, exc)
-        result.error = str(exc)[:500]
+        result.error = error_message(exc)[:500]  # shown on the page, in words
     result.synced_at = timezone.now().isoformat()
     _save(account.pk, _Snapshot(phones=theirs, last=asdict(result)))
     return result

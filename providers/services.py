@@ -107,13 +107,13 @@ def error_message(exc: GatewayFailure) -> str:
     elif isinstance(exc, GatewayUnavailable):
         template = _("The gateway could not be reached: %(detail)s")
         if exc.status is None:
-            # No HTTP answer at all: say what that means, the cause in brackets.
-            what = (
+            # No HTTP answer at all: what that means, in the reader's words. The
+            # transport's own ("cannot connect: ConnectError") is in the log.
+            detail = (
                 _("its answer broke off or never came")
                 if exc.outcome_unknown
                 else _("no connection to its address; check the address and network")
             )
-            detail = f"{what} ({detail})"
     elif isinstance(exc, GatewayProtocolError):
         template = _("The gateway answered something unreadable: %(detail)s")
     else:

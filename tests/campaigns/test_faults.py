@@ -351,3 +351,37 @@ def test_a_channel_the_gateway_lacks_pauses_with_a_banner_and_sends_nothing(
         .exclude(status="pending", claimed_at__isnull=True)
         .exists()
     )
+
+
+def test_an_unreachable_gateway_says_why_on_the_campaign_until_it_answers(
+    simulator, make_group, make_campaign, manager_client, settings
+):
+    """The task retried for minutes while the page showed only "waiting to be sent";
+    the reason is the account's error, in words, gone once a batch goes through."""
+    settings.LANGUAGE_CODE = "ru"
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    account = campaign.account
+    reachable = account.base_url
+    account.base_url = "http://127.0.0.1:9/smsc"  # nothing listens there
+    account.save(update_fields=["base_url"])
+    campaign.launched_at = campaign.created_at
+    campaign.save(update_fields=["launched_at"])
+
+    with pytest.raises(GatewayUnavailable):
+        campaign_pump(campaign_id=campaign.pk)
+    page = manager_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+    account.refresh_from_db()
+    assert account.last_error.startswith("Не удалось связаться со шлюзом")
+    assert "ConnectError" not in page
+    assert "data-gateway-error" in page
+    assert account.last_error in page
+
+    account.base_url = reachable
+    account.save(update_fields=["base_url"])
+    pump_until_done(campaign)
+    account.refresh_from_db()
+    assert account.last_error == ""
+    page = manager_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "data-gateway-error" not in page
+    assert_exactly_once(simulator, campaign)

@@ -92,10 +92,10 @@ def test_check_records_an_unreachable_gateway(simulator, kind):
     assert account.balance is None
     with translation.override("ru"):
         said = error_message(GatewayUnavailable(kind, "cannot connect: ConnectError"))
-    # In the reader's words, the technical cause kept in brackets.
+    # In the reader's words only: the transport's English is for the log.
     assert said == (
         "Не удалось связаться со шлюзом: нет соединения с его адресом; проверьте "
-        "адрес и сеть (cannot connect: ConnectError)"
+        "адрес и сеть"
     )
 
 
