@@ -1,6 +1,7 @@
 """Contact books: contacts, groups, the stop list, custom fields and import jobs."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -181,6 +182,24 @@ class StopListEntry(models.Model):
         return self.phone
 
 
+# A contact's own fields and what imports and placeholders call them: a custom field
+# under one of these names was listed twice everywhere and never used in texts.
+RESERVED_FIELD_KEYS = frozenset(
+    {"phone", "first_name", "last_name", "middle_name", "full_name", "nickname",
+     "birthday", "email", "time_zone", "attributes", "consent_source", "consent_at",
+     "id", "groups", "created_at", "updated_at"}
+)  # fmt: skip
+
+
+def validate_field_key(key: str) -> None:
+    if key.lower() in RESERVED_FIELD_KEYS:
+        raise ValidationError(
+            _("“%(key)s” is a contact's own field: choose another key."),
+            code="reserved",
+            params={"key": key},
+        )
+
+
 class CustomField(models.Model):
     """A typed extra field; values live in Contact.attributes under `key`."""
 
@@ -195,6 +214,7 @@ class CustomField(models.Model):
         unique=True,
         help_text=_("Used in placeholders and the API; letters, digits, _ and -."),
         error_messages={"unique": _("A custom field with this key already exists.")},
+        validators=[validate_field_key],
     )
     label = models.CharField(_("label"), max_length=100)
     kind = models.CharField(

@@ -9,7 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    CustomField,
+    ImportJob,
+    StopListEntry,
+)
 from tests.contacts.conftest import make_contact, stop
 
 pytestmark = pytest.mark.django_db
@@ -729,3 +735,22 @@ def test_the_mapping_page_says_a_title_row_was_left_out(manager_client, settings
     assert "data-title-rows" in html
     assert "a title: it was left out" in html
     assert page.context["preview"].columns == ["Телефон", "Имя", "Фамилия"]
+
+
+@pytest.mark.parametrize("key", ["first_name", "Phone", "full_name", "time_zone"])
+def test_a_custom_field_under_a_contacts_own_name_is_refused(
+    manager_client, settings, key
+):
+    """A custom "first_name" was listed twice in the contact form, the composer and
+    the import mapping, and never used in texts: the contact's own field won."""
+    settings.LANGUAGE_CODE = "en"
+
+    response = manager_client.post(
+        reverse("contacts:custom_fields"), {"label": "Имя", "key": key, "kind": "text"}
+    )
+
+    assert response.status_code == 200
+    assert f"“{key}” is a contact's own field: choose another key." in (
+        response.content.decode().replace("&#x27;", "'")
+    )
+    assert not CustomField.objects.exists()
