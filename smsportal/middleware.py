@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as _DjangoLocale
 from django.utils import translation
 
+from smsportal.views import method_not_allowed
+
 # Paths that authenticate on their own (API tokens, callback tokens) or must stay open.
 OPEN_PREFIXES = ("/api/", "/callbacks/", "/healthz", "/static/", "/i18n/")
 # Gateway callbacks: machine to machine, authenticated by the token in the URL.
@@ -71,3 +73,22 @@ class LocaleMiddleware(_DjangoLocale):
             request.LANGUAGE_CODE = translation.get_language()
             return self.get_response(request)
         return super().__call__(request)
+
+
+class MethodNotAllowedPageMiddleware:
+    """Django answers a GET on a POST-only view (require_POST) with an empty 405:
+    a blank page for a user who opened the address. Pages get one that says why."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.content
+            and request.method == "GET"
+            and not request.path.startswith(OPEN_PREFIXES)
+        ):
+            return method_not_allowed(request, response)
+        return response

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "smsportal.middleware.LoginRequiredMiddleware",
     "accounts.audit.AuditMiddleware",
     "smsportal.middleware.MessageMiddleware",
+    "smsportal.middleware.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -69,3 +69,12 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+def method_not_allowed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A page for Django's empty 405 (an action's address opened by a GET), keeping
+    the Allow header; the API and callbacks keep theirs as they are."""
+    page = render(request, "405.html", status=405)
+    if response.has_header("Allow"):
+        page["Allow"] = response["Allow"]
+    return page
