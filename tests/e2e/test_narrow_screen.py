@@ -3,6 +3,8 @@ in their own box, header buttons wrap under the heading, and words stay whole.""
 
 import pytest
 
+from django.conf import settings
+
 from accounts.services import api_token_create
 from campaigns.models import MessageTemplate
 from contacts.models import Contact, StopListEntry
@@ -57,3 +59,23 @@ def test_pages_fit_a_phone_screen(admin_page, gateway_account, e2e_admin):
     assert _lines(page, "main h1") == 1  # "Рассылки" is not broken in two
     page.goto("/contacts/")
     assert _lines(page, "main table tbody td:has-text('Проверкин')") == 1
+
+
+def test_the_menu_fits_a_small_laptop_in_russian(admin_page, gateway_account):
+    """At 1024 px the Russian menu ran 120 px off the side: "Стоп-лист" broke in two
+    and the user menu left the screen. It collapses below 1200 px now."""
+    page = admin_page
+    # The context speaks English; Django's language cookie makes the pages Russian.
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "ru", "url": page.url}]
+    )
+    for width in (1024, 1200, 1440):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto("/campaigns/")
+        assert page.locator("html").get_attribute("lang") == "ru"
+        assert _overflow(page) <= 0, f"{width}px: {_overflow(page)}px too wide"
+        menu = page.locator("#main-nav")
+        if menu.is_visible():
+            # The user's own menu is on the screen, its label on one line.
+            right = page.locator("#main-nav .nav-link").last.bounding_box()
+            assert right["x"] + right["width"] <= width
