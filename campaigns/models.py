@@ -235,6 +235,7 @@ class Message(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("provider account"),
     )
     # A contact's history is found by phone; deleting contacts sets this to NULL.
     contact = models.ForeignKey(
@@ -245,6 +246,7 @@ class Message(models.Model):
         related_name="messages",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("contact"),
     )
     phone = PhoneField(_("phone"))
     text = models.TextField(_("text"))
@@ -253,9 +255,11 @@ class Message(models.Model):
         _("channel"), max_length=12, choices=MessageChannel.choices
     )
     segments = models.PositiveSmallIntegerField(_("segments"), default=1)
-    encoding = models.CharField(max_length=4, choices=Encoding.choices, default="gsm7")
+    encoding = models.CharField(
+        _("encoding"), max_length=4, choices=Encoding.choices, default="gsm7"
+    )
     estimated_cost = models.DecimalField(
-        max_digits=10, decimal_places=4, null=True, blank=True
+        _("estimated cost"), max_digits=10, decimal_places=4, null=True, blank=True
     )
     cost = models.DecimalField(
         _("cost"), max_digits=10, decimal_places=4, null=True, blank=True
@@ -274,12 +278,12 @@ class Message(models.Model):
     vendor_text = models.TextField(_("gateway text"), blank=True)
     operator = models.CharField(_("operator"), max_length=100, blank=True)
     planned_at = models.DateTimeField(_("planned for"))
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed for sending"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    polled_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    polled_at = models.DateTimeField(_("status asked"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # An API client's idempotency key for a one-off message: a request repeated with
     # the same key gets the message sent the first time, not a second one. A default
     # kept by the database too: the expansion and the benches insert in raw SQL.
@@ -339,7 +343,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.phone} ({self.status})"
+        return f"{self.phone} ({self.get_status_display()})"
 
     @property
     def reference(self) -> str:

@@ -59,3 +59,16 @@ def test_a_viewer_is_not_offered_imports_it_may_not_run(viewer_client, one_of_ea
     assert reverse("contacts:import") not in contacts.content.decode()
     assert reverse("contacts:export") in contacts.content.decode()
     assert reverse("contacts:stoplist_import") not in stop_list.content.decode()
+
+
+def test_a_message_reads_in_russian_in_the_admin(manager_client, one_of_each):
+    message = Message.objects.first()
+
+    html = manager_client.get(
+        reverse("admin:campaigns_message_change", args=[message.pk]),
+        HTTP_ACCEPT_LANGUAGE="ru",
+    ).content.decode()
+
+    for label in ("Кодировка", "Ориентировочная стоимость", "Попытки", "Контакт"):
+        assert f"{label}:" in html
+    assert f"{message.phone} (Отправлено)" in html  # the status in words
