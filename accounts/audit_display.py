@@ -7,6 +7,7 @@ change touched, "Получатели: 3" for a launch.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -48,6 +50,8 @@ VALUE_LABELS = {
 }
 # Details that are amounts, stored as text ("7.00"): shown as the reader writes them.
 NUMBER_DETAILS = frozenset({"estimated_cost"})
+# Kept as ISO text in UTC (jsonb has no time type); shown in the reader's zone.
+TIME_DETAILS = frozenset({"start_at"})
 
 
 # The query-string keys of the filters an export records, by the page's own labels.
@@ -120,6 +124,17 @@ def _number(value: Any) -> str:
         return "—"
 
 
+def _moment(value: Any) -> str:
+    """ "07.12.2026 12:00" in Moscow for a stored "2026-12-07T09:00:00+00:00"."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
 def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | None:
     """The label of `value` when `key` names a field of the object with choices, such
     as an import's kind: "Стоп-лист" for "stoplist"."""
@@ -152,8 +167,14 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
             text = "; ".join(
                 f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in ranked
             )
+        elif key == "currency":
+            continue  # said with the amount
         elif key in NUMBER_DETAILS:
             text = _number(value)
+            if details.get("currency") and text != "—":
+                text = f"{text} {details['currency']}"
+        elif key in TIME_DETAILS:
+            text = _moment(value)
         elif str(value) in VALUE_LABELS.get(key, {}):
             text = str(VALUE_LABELS[key][str(value)])
         else:

@@ -117,6 +117,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         action = self.get_action_display()
-        return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {action} {self.object_repr}"
-        )
+        # In the reader's zone, as the log's table shows it: not UTC.
+        at = timezone.localtime(self.at) if timezone.is_aware(self.at) else self.at
+        return f"{at:%Y-%m-%d %H:%M} {self.actor_name}: {action} {self.object_repr}"

@@ -405,6 +405,7 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
         actor=launched_by,
         recipients=preview.total,
         estimated_cost=str(preview.estimated_cost),
+        currency=campaign.account.balance_currency or None,
         start_at=campaign.start_at.isoformat() if scheduled else None,
     )
     if not scheduled:

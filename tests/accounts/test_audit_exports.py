@@ -1,11 +1,12 @@
 """Who took the contact book or a campaign's messages away, and who loaded a file in:
 the audit log records exports and imports, and reads them in the reader's language."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
@@ -187,11 +188,23 @@ def test_formats_and_amounts_read_as_the_pages_write_them():
         export = dict(detail_lines("", {"format": "csv-1251"}))
         launch = dict(detail_lines("campaigns.Campaign", {"estimated_cost": "7.00"}))
         unknown = dict(detail_lines("campaigns.Campaign", {"estimated_cost": "None"}))
+        scheduled = dict(
+            detail_lines(
+                "campaigns.Campaign",
+                {"estimated_cost": "14.00", "currency": "RUB",
+                 "start_at": "2026-12-07T09:00:00+00:00"},
+            )
+        )  # fmt: skip
         event = AuditEvent(action="login", object_repr="admin", actor_name="admin")
-        event.at = timezone.now()
+        event.at = datetime(2026, 12, 5, 3, 45, tzinfo=UTC)
         text = str(event)
 
     assert export == {"Формат": "CSV (Windows-1251, точка с запятой)"}
     assert launch == {"Ориентировочная стоимость": "7,00"}
     assert unknown == {"Ориентировочная стоимость": "—"}
-    assert text.endswith("admin: Вход в систему admin")
+    # The time zone's wall clock (Moscow), as the pages write it, not UTC's.
+    assert scheduled == {
+        "Ориентировочная стоимость": "14,00 RUB",
+        "Начало": "07.12.2026 12:00",
+    }
+    assert text == "2026-12-05 06:45 admin: Вход в систему admin"
