@@ -42,6 +42,7 @@ from providers.exceptions import (
     GatewayRefused,
     GatewayUnavailable,
     InsufficientBalance,
+    MessageDenied,
     NotSupported,
     PartlySent,
     SenderNotAllowed,
@@ -563,6 +564,11 @@ def pause_reason_for(exc: Exception) -> str:
     if isinstance(exc, AuthenticationFailed):
         return gettext_noop(
             "The gateway refused the account's credentials: fix them, then resume."
+        )
+    if isinstance(exc, MessageDenied):
+        return gettext_noop(
+            "The gateway denied the message for its text or its sender name: change "
+            "them (or ask the gateway which), then resume."
         )
     if isinstance(exc, NotSupported):
         return gettext_noop(

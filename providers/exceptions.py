@@ -90,6 +90,11 @@ class SenderNotAllowed(GatewayRefused):
     """The sender name is unknown to the gateway or not approved."""
 
 
+class MessageDenied(SenderNotAllowed):
+    """The gateway denied the message for its text or its sender name without saying
+    which (SMSC error 6): paused like a sender refusal, but not said to be one."""
+
+
 class PartlySent(GatewayError):
     """A batch sent one request per message stopped part way.
 

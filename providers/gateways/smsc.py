@@ -59,9 +59,9 @@ from providers.exceptions import (
     GatewayRefused,
     GatewayUnavailable,
     InsufficientBalance,
+    MessageDenied,
     NotSupported,
     RateLimited,
-    SenderNotAllowed,
 )
 from providers.gateways import smsc_parse as p
 from providers.parsing import BodyError, digits, e164, to_decimal, to_int
@@ -126,7 +126,7 @@ class SmscGateway(SmsGateway):
         "3": InsufficientBalance,
         "4": RateLimited,  # IP temporarily blocked after frequent errors
         "5": GatewayRefused,  # date format (send) / cannot delete (status del=1)
-        "6": SenderNotAllowed,  # message denied by text or sender name
+        "6": MessageDenied,  # message denied by text or sender name
         "7": GatewayRefused,  # phone format (per recipient on send)
         "8": GatewayRefused,  # cannot deliver (per recipient on send)
         "9": RateLimited,  # identical/too frequent requests

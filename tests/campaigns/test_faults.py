@@ -385,3 +385,21 @@ def test_an_unreachable_gateway_says_why_on_the_campaign_until_it_answers(
     page = manager_client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "data-gateway-error" not in page
     assert_exactly_once(simulator, campaign)
+
+
+def test_smsc_denying_a_message_pauses_without_blaming_the_sender(
+    simulator, make_group, make_campaign
+):
+    """SMSC error 6 is "message denied" for its text or its sender: the banner said
+    the sender name was refused, sending the user to fix what may be the text."""
+    from providers.exceptions import MessageDenied
+
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    campaign.messages.update(sender="NOPE")  # refused by the simulator with error 6
+
+    campaign_pump(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    assert campaign.pause_reason == pause_reason_for(MessageDenied("smsc", "x"))
+    assert "text or its sender name" in campaign.pause_reason

@@ -31,6 +31,7 @@ from providers.exceptions import (
     GatewayRefused,
     GatewayUnavailable,
     InsufficientBalance,
+    MessageDenied,
     NotSupported,
     PartlySent,
     RateLimited,
@@ -380,6 +381,8 @@ def test_error_6_unknown_sender_raises_sender_not_allowed(gateway):
     with pytest.raises(SenderNotAllowed) as caught:
         gateway.send([message])
     assert caught.value.vendor_code == "6"
+    # "Message is denied" names no cause: its text or its sender (REFERENCE §2.2).
+    assert isinstance(caught.value, MessageDenied)
 
 
 def test_error_9_after_an_accepted_send_returns_that_send(gateway, simulator):
