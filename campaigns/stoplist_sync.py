@@ -107,27 +107,39 @@ def stoplist_sync(*, account: ProviderAccount) -> SyncResult:
         return result
     previous = _load(account.pk)
     theirs = set(previous.phones) if previous else set()
+    read = False
     try:
         if can_read:
             theirs = _their_phones(gateway.stop_list())
+            read = True
+    except GatewayError as exc:
+        # Still push: a failed read (Webcom's is an assumed route) must not keep our
+        # opt-outs from the gateway; without its list nothing is pulled or unlisted.
+        _failed(account, exc, result)
+    try:
         ours = set(StopListEntry.objects.values_list("phone", flat=True))
-        if can_read:
+        if read:
             pulled = theirs - (previous.phones if previous else set()) - ours
             result.pulled = _pull(account, pulled)
             ours |= pulled
         if can_write:
-            unlisted = ((previous.phones & theirs) - ours) if previous else set()
-            result.unlisted = _unlist(gateway, unlisted)
-            theirs -= unlisted
+            if read or not can_read:
+                unlisted = ((previous.phones & theirs) - ours) if previous else set()
+                result.unlisted = _unlist(gateway, unlisted)
+                theirs -= unlisted
             missing = sorted(ours - theirs)
             result.remaining = max(0, len(missing) - MAX_PUSH_PER_RUN)
             result.pushed = _push(gateway, missing[:MAX_PUSH_PER_RUN], theirs)
     except GatewayError as exc:
-        logger.warning("stop list sync with %s failed: %s", account, exc)
-        result.error = error_message(exc)[:500]  # shown on the page, in words
+        _failed(account, exc, result)
     result.synced_at = timezone.now().isoformat()
     _save(account.pk, _Snapshot(phones=theirs, last=asdict(result)))
     return result
+
+
+def _failed(account: ProviderAccount, exc: GatewayError, result: SyncResult) -> None:
+    logger.warning("stop list sync with %s failed: %s", account, exc)
+    result.error = error_message(exc)[:500]  # shown on the page, in words
 
 
 def stoplist_sync_all() -> list[SyncResult]:

@@ -128,6 +128,22 @@ def test_gateway_failure_is_reported_and_retried_next_time(simulator):
     assert stoplist_sync(account=account).pushed == 1
 
 
+def test_a_failed_read_still_pushes_our_opt_outs(simulator):
+    """Webcom's list route is an assumption: when reading it failed, the documented
+    stop.php push was skipped too, and our opt-outs never reached the gateway."""
+    account = simulated_account(simulator, "webcom")
+    ours("+79160000077")
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http500", count=-1, path="list_stop")
+    )
+
+    result = stoplist_sync(account=account)
+
+    assert result.error  # the read's failure is still reported
+    assert (result.pushed, result.pulled, result.unlisted) == (1, 0, 0)
+    assert sim_stop_list(simulator, account) == {"79160000077"}
+
+
 def test_sync_all_covers_active_accounts_with_a_stop_list(simulator):
     webcom = simulated_account(simulator, "webcom")
     smsc = simulated_account(simulator, "smsc")
