@@ -453,6 +453,16 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             header=_header_choice(source),
         )
     except ApplicationError as exc:
+        if "encoding" not in source:
+            # Read as it came, with nothing on the page to read it otherwise: the
+            # job is over, not left "waiting for column mapping" among the imports.
+            ImportJob.objects.filter(
+                pk=job.pk, status=ImportJob.Status.UPLOADED
+            ).update(
+                status=ImportJob.Status.FAILED,
+                error=str(exc),
+                finished_at=timezone.now(),
+            )
         return render(
             request,
             "contacts/import_failed.html",

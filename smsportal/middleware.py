@@ -11,9 +11,8 @@ from django.contrib.messages.middleware import MessageMiddleware as _DjangoMessa
 from django.contrib.sessions.middleware import SessionMiddleware as _DjangoSessions
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as _DjangoLocale
+from django.shortcuts import render
 from django.utils import translation
-
-from smsportal.views import method_not_allowed
 
 # Paths that authenticate on their own (API tokens, callback tokens) or must stay open.
 OPEN_PREFIXES = ("/api/", "/callbacks/", "/healthz", "/static/", "/i18n/")
@@ -90,5 +89,8 @@ class MethodNotAllowedPageMiddleware:
             and request.method == "GET"
             and not request.path.startswith(OPEN_PREFIXES)
         ):
-            return method_not_allowed(request, response)
+            page = render(request, "405.html", status=405)
+            if response.has_header("Allow"):
+                page["Allow"] = response["Allow"]
+            return page
         return response

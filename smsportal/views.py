@@ -1,7 +1,13 @@
 """The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
 
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
@@ -16,6 +22,7 @@ from campaigns.report_selectors import (
     unread_replies_count,
 )
 from campaigns.selectors import in_flight_poll_seconds
+from smsportal.middleware import is_callback
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -68,13 +75,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     (an id that is not a number) reads the answer as it reads the API's own 404s."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
+    if is_callback(request):
+        # A gateway (or someone guessing tokens) gets two words, not a page that
+        # would echo the token it tried.
+        return HttpResponseNotFound(b"Not found", content_type="text/plain")
     return page_not_found(request, exception)
-
-
-def method_not_allowed(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """A page for Django's empty 405 (an action's address opened by a GET), keeping
-    the Allow header; the API and callbacks keep theirs as they are."""
-    page = render(request, "405.html", status=405)
-    if response.has_header("Allow"):
-        page["Allow"] = response["Allow"]
-    return page

@@ -1,6 +1,7 @@
 """Open an uploaded CSV or XLSX file as numbered records, with clear errors for bad files."""
 
 import io
+import logging
 import os
 import zipfile
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
+
+logger = logging.getLogger("contacts.importing")
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 ENCODING_CHOICES = ("auto", "utf-8", "utf-8-sig", "cp1251", "utf-16")
@@ -87,6 +90,16 @@ def open_table(
     raw.seek(0)
     if sample.startswith(csvio.ZIP_MAGIC):
         return _open_xlsx(raw, name=name, size=size)
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        # Read as text it would be one odd column or nothing ("a header and no
+        # rows"): say what it is not.
+        raise ImportFileError(
+            _(
+                "The file is named .xlsx but is not an Excel workbook. Open it in the "
+                "program that made it and save it as .xlsx or CSV."
+            ),
+            where=name,
+        )
     try:
         if encoding == "auto":
             encoding = csvio.detect_file_encoding(raw, sample)
@@ -147,6 +160,29 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
     return sample.decode(encoding, errors="replace")
 
 
+def _not_a_workbook(raw: BinaryIO) -> str:
+    """Why a ZIP file is no workbook: another kind of file (a Word document, an
+    archive), or a workbook damaged past opening."""
+    try:
+        raw.seek(0)
+        with zipfile.ZipFile(raw) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        names = set()
+    if names and "xl/workbook.xml" not in names:
+        kind = (
+            _("a Word document") if "word/document.xml" in names else _("a ZIP archive")
+        )
+        return _(
+            "The file is %(kind)s, not an Excel workbook (.xlsx). Save the table "
+            "from Excel as .xlsx or CSV and upload that."
+        ) % {"kind": kind}
+    return _(
+        "The Excel workbook is damaged and cannot be opened. Open it in Excel, save "
+        "it again (or as CSV) and upload that."
+    )
+
+
 def _size_of(raw: BinaryIO) -> int:
     size = getattr(raw, "size", None)
     if size is None:
@@ -171,13 +207,9 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
         for sheet in sheets:
             sheet.reset_dimensions()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
-        raise ImportFileError(
-            _(
-                "The file looks like an Excel workbook but cannot be opened (%(detail)s)."
-            )
-            % {"detail": exc},
-            where=name,
-        ) from None
+        # In the reader's words; openpyxl's own (English) goes to the log.
+        logger.info("%s: not an openable workbook: %s", name, exc)
+        raise ImportFileError(_not_a_workbook(raw), where=name) from None
     read = {"done": 0, "total": 0}
 
     def rows_of(sheet, before: int) -> Iterator[tuple[int, list[str]]]:

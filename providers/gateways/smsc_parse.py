@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from providers.base import (
     DeliveryStatus,
@@ -64,23 +66,25 @@ STATUS_TABLE: dict[str, tuple[DeliveryStatus, FailureReason | None]] = {
     "25": (DeliveryStatus.UNDELIVERED, FailureReason.UNREACHABLE),
 }
 
-# `err` codes in status answers (REFERENCE §2.5), verbatim meanings for vendor_text.
-ERR_TEXTS: dict[str, str] = {
-    "1": "subscriber does not exist", "2": "mailbox full", "3": "mail server not found",
-    "4": "mailbox blocked", "6": "subscriber offline", "11": "no SMS service",
-    "12": "subscriber's phone error", "13": "subscriber blocked",
-    "21": "service not supported by handset", "200": "virtual sending (test mode)",
-    "219": "SIM card replaced", "220": "operator queue overflow",
-    "237": "subscriber did not answer", "238": "no template",
-    "239": "forbidden IP address", "240": "subscriber busy", "241": "conversion error",
-    "242": "answering machine detected", "243": "no contract",
-    "244": "mailing prohibited for client", "245": "status not received within 24 h",
-    "246": "time restriction", "247": "daily message limit exceeded",
-    "248": "no route", "249": "invalid number format",
-    "250": "number forbidden by account settings",
-    "251": "per-number daily limit exceeded", "252": "number forbidden",
-    "253": "blocked by spam filter", "254": "unregistered sender id",
-    "255": "rejected by operator",
+# `err` codes in status answers (REFERENCE §2.5), their meanings for vendor_text in
+# the site's language (callbacks and workers run in it): the gateway sends only the
+# number, and an English phrase beside its Russian status name read as neither.
+ERR_TEXTS: dict[str, Promise] = {
+    "1": _("subscriber does not exist"), "2": _("mailbox full"), "3": _("mail server not found"),
+    "4": _("mailbox blocked"), "6": _("subscriber offline"), "11": _("no SMS service"),
+    "12": _("subscriber's phone error"), "13": _("subscriber blocked"),
+    "21": _("service not supported by handset"), "200": _("virtual sending (test mode)"),
+    "219": _("SIM card replaced"), "220": _("operator queue overflow"),
+    "237": _("subscriber did not answer"), "238": _("no template"),
+    "239": _("forbidden IP address"), "240": _("subscriber busy"), "241": _("conversion error"),
+    "242": _("answering machine detected"), "243": _("no contract"),
+    "244": _("mailing prohibited for client"), "245": _("status not received within 24 h"),
+    "246": _("time restriction"), "247": _("daily message limit exceeded"),
+    "248": _("no route"), "249": _("invalid number format"),
+    "250": _("number forbidden by account settings"),
+    "251": _("per-number daily limit exceeded"), "252": _("number forbidden"),
+    "253": _("blocked by spam filter"), "254": _("unregistered sender id"),
+    "255": _("rejected by operator"),
 }  # fmt: skip
 
 # `err` codes that say more precisely why than the status code does.
@@ -404,7 +408,7 @@ def refused_result(
         status=DeliveryStatus.REJECTED,
         reason=reason,
         vendor_code="/".join(c for c in (error[0], err) if c),
-        vendor_text="; ".join(t for t in (error[1], ERR_TEXTS.get(err, "")) if t),
+        vendor_text="; ".join(t for t in (error[1], str(ERR_TEXTS.get(err, ""))) if t),
     )
 
 

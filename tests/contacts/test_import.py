@@ -458,7 +458,7 @@ def test_undecodable_bytes_reject_the_row_naming_the_column(do_import, stage_kin
             "Имя;Фамилия\nИван;Иванов\n".encode(),
             "No column is mapped to the phone number",
         ),
-        (b"PK\x03\x04garbage", "cannot be opened"),
+        (b"PK\x03\x04garbage", "The Excel workbook is damaged and cannot be opened"),
     ],
 )
 def test_unreadable_files_get_a_clear_message(do_import, data, message):
@@ -467,6 +467,39 @@ def test_unreadable_files_get_a_clear_message(do_import, data, message):
     assert message in str(caught.value)
     assert "expected" not in str(caught.value)  # no English detail from Python's csv
     assert Contact.objects.count() == 0
+
+
+def _zip_with(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (
+            _zip_with("[Content_Types].xml", "word/document.xml"),
+            "contacts.docx",
+            "The file is a Word document, not an Excel workbook (.xlsx).",
+        ),
+        (_zip_with("photo.jpg"), "contacts.zip", "The file is a ZIP archive, not an"),
+        (
+            "Телефон;Имя\r\n".encode(),
+            "contacts.xlsx",
+            "The file is named .xlsx but is not an Excel workbook.",
+        ),
+    ],
+)
+def test_a_file_that_is_no_workbook_says_what_it_is(do_import, data, name, message):
+    """openpyxl's English ("There is no item named '[Content_Types].xml'") for a Word
+    file, and "a header row but no data rows" for a text file named .xlsx."""
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data, name=name)
+    assert message in str(caught.value)
+    assert "Content_Types" not in str(caught.value)
 
 
 def test_an_error_late_in_the_file_imports_nothing(do_import, stage_kind):

@@ -754,3 +754,20 @@ def test_a_custom_field_under_a_contacts_own_name_is_refused(
         response.content.decode().replace("&#x27;", "'")
     )
     assert not CustomField.objects.exists()
+
+
+def test_a_file_no_setting_can_read_ends_its_import_as_failed(manager_client, settings):
+    """Refused on the mapping page, it stayed among the recent imports "waiting for
+    column mapping" for ever."""
+    settings.LANGUAGE_CODE = "en"
+    upload = SimpleUploadedFile("photo.xlsx", b"\x89PNG not a table")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert response.status_code == 400
+    assert job.status == ImportJob.Status.FAILED
+    assert "The file is named .xlsx but is not an Excel workbook." in job.error
+    assert job.finished_at is not None

@@ -13,6 +13,8 @@ import httpx
 import pytest
 import respx
 
+from django.utils import translation
+
 from providers.base import (
     AccountConfig,
     Capability,
@@ -213,11 +215,16 @@ def test_s12_status_as_string_and_unknown_code():
 def test_s13_not_found_and_failed_with_err():
     missing = p.status_report(p.read_answer(sample("status_not_found.json")), "a:1")
     assert missing.vendor_code == "-3"
-    failed = p.status_report(p.read_answer(sample("status_failed.json")), "a:1")
+    with translation.override("en"):
+        failed = p.status_report(p.read_answer(sample("status_failed.json")), "a:1")
+    with translation.override("ru"):  # the site's language, as callbacks run in
+        in_russian = p.status_report(p.read_answer(sample("status_failed.json")), "a:1")
     assert failed.status == DeliveryStatus.UNDELIVERED
     assert failed.reason == FailureReason.UNREACHABLE
     assert failed.vendor_code == "20/6"
-    assert "subscriber offline" in failed.vendor_text
+    assert "err 6: subscriber offline" in failed.vendor_text
+    # The gateway sends only the number: its meaning reads in the site's language.
+    assert "err 6: абонент не в сети" in in_russian.vendor_text
     assert failed.occurred_at == datetime(2024, 2, 1, 9, 0, tzinfo=MSK)
 
 
