@@ -67,7 +67,10 @@ class ContactFilterSet(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"placeholder": _("Phone or name")}),
     )
     group = django_filters.ModelChoiceFilter(
-        label=_("Group"), queryset=ContactGroup.objects.all(), method="filter_group"
+        label=_("Group"),
+        queryset=ContactGroup.objects.all(),
+        method="filter_group",
+        empty_label=_("Any"),
     )
     stopped = django_filters.BooleanFilter(
         label=_("On the stop list"),

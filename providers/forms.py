@@ -14,6 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import ProviderAccount
+from providers.registry import KIND_CHOICES
 from providers.selectors import gateway_info, gateway_infos, sender_rule_problem
 from providers.services import sender_name_marks
 from smsportal.form_style import style_fields
@@ -152,6 +153,8 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         infos = gateway_infos()
+        # "Choose the gateway" rather than Django's "---------".
+        self.fields["kind"].choices = [("", _("Choose the gateway")), *KIND_CHOICES]
         dialects = sorted({d for info in infos for d in info.dialects})
         self.fields["dialect"].choices = [("", "—")] + [
             (d, d.upper()) for d in dialects

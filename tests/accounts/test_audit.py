@@ -143,3 +143,18 @@ def test_a_reversed_date_range_in_the_log_says_so(admin_client, settings):
     assert 'data-filter-error="at"' in html
     assert "The first day (12/05/2026) is after the last (12/01/2026)." in html
     assert "vera-viewer" not in html
+
+
+@pytest.mark.parametrize(
+    ("role_client", "shown"), [("admin_client", True), ("manager_client", False)]
+)
+def test_the_log_is_in_the_user_menu_of_those_who_may_read_it(
+    request, role_client, shown
+):
+    """Nothing in the app led to the log: only its address did."""
+    client = request.getfixturevalue(role_client)  # one client: one role per test
+    url = reverse("accounts:audit_log")
+
+    html = client.get(reverse("dashboard")).content.decode()
+
+    assert (f'href="{url}"' in html) is shown

@@ -771,3 +771,15 @@ def test_a_file_no_setting_can_read_ends_its_import_as_failed(manager_client, se
     assert job.status == ImportJob.Status.FAILED
     assert "The file is named .xlsx but is not an Excel workbook." in job.error
     assert job.finished_at is not None
+
+
+def test_choice_filters_and_the_gateway_select_offer_words_not_dashes(
+    admin_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    contacts = admin_client.get(reverse("contacts:list")).content.decode()
+    account = admin_client.get(reverse("providers:account_create")).content.decode()
+
+    assert "---------" not in contacts
+    assert "---------" not in account
+    assert '<option value="" selected>Choose the gateway</option>' in account
