@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncDay, TruncHour, TruncMinute
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from campaigns.by_phone import latest_sent_to
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
 from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
+from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
 
@@ -454,8 +455,13 @@ def latest_replies(*, limit: int = 5) -> list[Reply]:
 
 
 def reply_list() -> QuerySet[Reply]:
-    return Reply.objects.select_related("account", "contact", "campaign").order_by(
-        "-received_at", "-id"
+    """The inbox, newest first; `stop_listed` says whether the number is on the stop
+    list now (an opt-out may have been taken off it since)."""
+    on_stop_list = StopListEntry.objects.filter(phone=OuterRef("phone"))
+    return (
+        Reply.objects.select_related("account", "contact", "campaign")
+        .annotate(stop_listed=Exists(on_stop_list))
+        .order_by("-received_at", "-id")
     )
 
 
@@ -463,13 +469,15 @@ def conversation(*, reply: Reply, limit: int = 50) -> list[Message | Reply]:
     """Messages to and replies from the reply's number, oldest first."""
     messages = latest_sent_to(reply.phone, limit=limit)
     replies = list(Reply.objects.filter(phone=reply.phone).order_by("-id")[:limit])
-    return sorted(messages + replies, key=_when)
+    return sorted(messages + replies, key=_order)
 
 
-def _when(item: Message | Reply) -> datetime:
+def _order(item: Message | Reply) -> tuple[datetime, bool, int]:
+    """By time; in the same second a message before the replies to it, and replies
+    in the order they came (read newest first, four in one second ran backwards)."""
     if isinstance(item, Reply):
-        return item.received_at
-    return item.submitted_at or item.planned_at
+        return item.received_at, True, item.pk
+    return item.submitted_at or item.planned_at, False, item.pk
 
 
 def contact_messages(*, phone: str, limit: int = 50) -> list[Message]:

@@ -243,13 +243,20 @@ class ReplyTable(BaseTable):
             stop_list = (
                 reverse("contacts:stoplist") + "?" + urlencode({"q": record.phone})
             )
+            # Said as it is now: the number may have been taken off the list since.
+            still = getattr(record, "stop_listed", True)
             parts.append(
                 format_html(
-                    '<a class="badge text-bg-danger text-decoration-none" href="{}" '
+                    '<a class="badge {} text-decoration-none" href="{}" '
                     'title="{}">{}</a>',
+                    "text-bg-danger" if still else "text-bg-secondary",
                     stop_list,
-                    _("The number is on the stop list"),
-                    _("opt-out: on the stop list"),
+                    _("The number is on the stop list")
+                    if still
+                    else _("The number has been taken off the stop list since"),
+                    _("opt-out: on the stop list")
+                    if still
+                    else _("opt-out: taken off the stop list since"),
                 )
             )
         if not record.is_read:

@@ -313,3 +313,38 @@ def test_an_answer_can_start_from_a_message_template(manager_client, account):
 
     assert 'data-text="{first_name}, спасибо!"' in page
     assert "js/campaigns.js" in page
+
+
+def test_replies_in_the_same_second_read_in_the_order_they_came(account):
+    """Four replies in one second showed ОТПИСКА above the Стоп sent before it."""
+    from django.utils import timezone
+
+    from campaigns.report_selectors import conversation
+
+    second = timezone.now().replace(microsecond=0)
+    replies = [
+        make_reply(account, phone="+79120000070", text=text, received_at=second)
+        for text in ("Стоп", "СТОП", "стоп!", "ОТПИСКА")
+    ]
+
+    shown = conversation(reply=replies[-1])
+
+    assert [item.text for item in shown] == ["Стоп", "СТОП", "стоп!", "ОТПИСКА"]
+
+
+def test_an_opt_out_taken_off_the_stop_list_since_says_so(
+    manager_client, account, settings
+):
+    """The badge and the notice said "on the stop list" for ever, whatever became of
+    the entry since."""
+    settings.LANGUAGE_CODE = "en"
+    kept = make_reply(account, phone="+79120000080", text="СТОП", is_opt_out=True)
+    taken_off = make_reply(account, phone="+79120000081", text="СТОП", is_opt_out=True)
+    StopListEntry.objects.create(phone=kept.phone)
+
+    inbox = manager_client.get(INBOX).content.decode()
+    detail = manager_client.get(f"{INBOX}{taken_off.pk}/").content.decode()
+
+    assert inbox.count("opt-out: on the stop list") == 1
+    assert inbox.count("opt-out: taken off the stop list since") == 1
+    assert "and has been taken off it since" in detail
