@@ -58,6 +58,7 @@ SKIPPED_MIDDLEWARE = frozenset(
         "smsportal.middleware.AuthenticationMiddleware",
         "smsportal.middleware.LoginRequiredMiddleware",
         "smsportal.middleware.MessageMiddleware",
+        "smsportal.middleware.MethodNotAllowedPageMiddleware",  # pages only
     }
 )
 logger = logging.getLogger("campaigns.webhooks")
