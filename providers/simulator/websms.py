@@ -235,8 +235,11 @@ def _packet(state: SimulatorState, login: str, user_packet: str) -> list[SimMess
 
 
 def _parts(text: str, translit: bool, nosplit: bool) -> int:
-    latin = translit or all(ord(ch) < 128 for ch in text)
-    single, multi = (160, 153) if latin else (70, 67)
+    """Seed 002's splitting table, which it charges by: parts of 156 Latin or 66
+    Cyrillic characters, and Cyrillic past 594 characters transliterated (so 156
+    again); at most 10 parts (the prose)."""
+    latin = translit or all(ord(ch) < 128 for ch in text) or len(text) > 594
+    single, multi = (160, 156) if latin else (70, 66)
     if nosplit or len(text) <= single:
         return 1
     return min(10, math.ceil(len(text) / multi))
