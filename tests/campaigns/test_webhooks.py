@@ -182,6 +182,17 @@ def _smsc_incoming_callback(simulator, sim_account, *, phone, text):
     return smsc_protocol.build_incoming_callback(item, sim_account)
 
 
+def _smsc_incoming_at(simulator, url: str, *, phone: str, text: str):
+    """An SMSC account at the simulator whose incoming messages go to our `url`
+    ("incoming" or "status"), and the signed callback of one sent from `phone`."""
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/{url}/"
+    return account, *_smsc_incoming_callback(
+        simulator, sim_account, phone=phone, text=text
+    )
+
+
 @pytest.mark.django_db
 def test_smsc_incoming_message_at_the_status_url_is_stored_as_a_reply(
     client, simulator
@@ -189,15 +200,9 @@ def test_smsc_incoming_message_at_the_status_url_is_stored_as_a_reply(
     """SMSC's cabinet has one handler URL for statuses and incoming messages (REFERENCE
     §2.6): an incoming STOP posted there was taken for a status report of an unknown
     message, kept as an orphan, and the reply with its opt-out was lost."""
-    from providers.simulator import smsc as smsc_protocol
-
-    account = simulated_account(simulator, "smsc")
-    sim_account = simulator.state.accounts[("smsc", account.login)]
-    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/status/"
-    item = simulator.state.add_incoming(
-        "smsc", account.login, phone="79120000043", text="СТОП"
+    _account, path, body, content_type = _smsc_incoming_at(
+        simulator, "status", phone="79120000043", text="СТОП"
     )
-    path, body, content_type = smsc_protocol.build_incoming_callback(item, sim_account)
 
     response = client.post(path, data=body, content_type=content_type)
 
@@ -213,15 +218,9 @@ def test_a_form_declaring_windows_1251_is_read_not_refused(client, simulator, ur
     """A form body whose Content-Type says charset=windows-1251 (what SMSC sends by
     default) was refused by Django before any parser ran: a 500 under `make run`, a
     400 in production, and the STOP in it was lost."""
-    from providers.simulator import smsc as smsc_protocol
-
-    account = simulated_account(simulator, "smsc")
-    sim_account = simulator.state.accounts[("smsc", account.login)]
-    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/{url}/"
-    item = simulator.state.add_incoming(
-        "smsc", account.login, phone="79120000045", text="СТОП"
+    _account, path, body, _type = _smsc_incoming_at(
+        simulator, url, phone="79120000045", text="СТОП"
     )
-    path, body, _type = smsc_protocol.build_incoming_callback(item, sim_account)
 
     response = client.post(
         path, data=body,
@@ -275,15 +274,9 @@ def test_smsc_incoming_message_as_a_windows_1251_query_string_reads_right(
 ):
     """SMSC may call the handler with GET; the query string is then percent-encoded
     windows-1251, which Django's own request.GET would read as UTF-8 and garble."""
-    from providers.simulator import smsc as smsc_protocol
-
-    account = simulated_account(simulator, "smsc")
-    sim_account = simulator.state.accounts[("smsc", account.login)]
-    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/incoming/"
-    item = simulator.state.add_incoming(
-        "smsc", account.login, phone="79120000044", text="Отписаться"
+    _account, path, body, _type = _smsc_incoming_at(
+        simulator, "incoming", phone="79120000044", text="Отписаться"
     )
-    path, body, _type = smsc_protocol.build_incoming_callback(item, sim_account)
     assert b"%CE%F2%EF" in body  # «Отп» in windows-1251
 
     response = client.get(f"{path}?{body.decode('ascii')}")
@@ -299,15 +292,9 @@ def test_a_reply_from_a_sender_name_keeps_it_and_claims_no_opt_out(
 ):
     """ "MEGAFON" read as a phone lost its letters: a reply from "", marked as put on
     the stop list (nothing was), and an answer form that sent to "" and counted it."""
-    from providers.simulator import smsc as smsc_protocol
-
-    account = simulated_account(simulator, "smsc")
-    sim_account = simulator.state.accounts[("smsc", account.login)]
-    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/incoming/"
-    item = simulator.state.add_incoming(
-        "smsc", account.login, phone="MEGAFON", text="СТОП"
+    _account, path, body, content_type = _smsc_incoming_at(
+        simulator, "incoming", phone="MEGAFON", text="СТОП"
     )
-    path, body, content_type = smsc_protocol.build_incoming_callback(item, sim_account)
 
     response = client.post(path, data=body, content_type=content_type)
 
