@@ -68,6 +68,13 @@ from providers.parsing import BodyError, digits, e164, to_decimal, to_int
 
 logger = logging.getLogger("providers.smsc")
 
+# get_answers, a page at a time. Assumption: `cnt` caps the list (REFERENCE §2.9 infers
+# it from seed 001's "first 10 / 15 / 20"); asking for a page keeps us reading on
+# after_id whatever the gateway's own cap, and a gateway that ignores `cnt` answers
+# all at once, followed by one empty page.
+INCOMING_PAGE = 200
+INCOMING_PAGES_MAX = 50  # a runaway after_id must not loop for ever
+
 SEND, STATUS, BALANCE = "/sys/send.php", "/sys/status.php", "/sys/balance.php"
 GET, SENDERS, PHONES = "/sys/get.php", "/sys/senders.php", "/sys/phones.php"
 DUPLICATE_WAIT = 60.0  # error 9: identical requests are refused for a minute
@@ -229,6 +236,17 @@ class SmscGateway(SmsGateway):
                 found[pairs[key]] = p.submitted_result(pairs[key], report)
         return found
 
+    def _incoming_page(self, answer: Any) -> list[IncomingMessage]:
+        if not isinstance(answer, list):
+            raise self._protocol_error("get_answers answer is not a list")
+        try:
+            return [
+                p.incoming_message(item, text_key="message", to_key="to_phone")
+                for item in answer
+            ]
+        except BodyError as exc:
+            raise self._protocol_error(str(exc)) from exc
+
     def incoming(
         self, *, since: datetime, until: datetime | None = None
     ) -> list[IncomingMessage]:
@@ -238,21 +256,32 @@ class SmscGateway(SmsGateway):
         hours = max(1, math.ceil((timezone.now() - since).total_seconds() / 3600))
         if hours == getattr(self, "_last_hours", None):
             hours += 1
+        window = {"get_answers": "1", "hour": str(hours), "cnt": str(INCOMING_PAGE)}
         try:
-            answer = self._call(GET, {"get_answers": "1", "hour": str(hours)})
+            answer = self._call(GET, window)
         except RateLimited:
             hours += 1
-            answer = self._call(GET, {"get_answers": "1", "hour": str(hours)})
+            window["hour"] = str(hours)
+            answer = self._call(GET, window)
         self._last_hours = hours
-        if not isinstance(answer, list):
-            raise self._protocol_error("get_answers answer is not a list")
-        try:
-            messages = [
-                p.incoming_message(item, text_key="message", to_key="to_phone")
-                for item in answer
-            ]
-        except BodyError as exc:
-            raise self._protocol_error(str(exc)) from exc
+        messages = self._incoming_page(answer)
+        # Seed 001 reads lists capped ("the first 10 ... with ids after 1234567"): the
+        # rest of the window is asked for after the last id, until a page is empty.
+        for _page in range(INCOMING_PAGES_MAX):
+            last_id = max((to_int(m.gateway_message_id) or 0 for m in messages),
+                          default=0)  # fmt: skip
+            if not answer or not last_id:
+                break
+            try:
+                answer = self._call(GET, {**window, "after_id": str(last_id)})
+            except RateLimited:
+                break  # the next fetch's window covers the rest
+            page = self._incoming_page(answer)
+            if not {m.gateway_message_id for m in page} - {
+                m.gateway_message_id for m in messages
+            }:
+                break  # `after_id` not honoured: nothing new
+            messages += page
         return [
             m
             for m in messages

@@ -519,6 +519,22 @@ def test_incoming_messages_and_changing_windows(gateway, simulator):
         assert len(fresh.incoming(since=since)) == 1
 
 
+def test_incoming_reads_every_page_of_a_capped_list(gateway, simulator):
+    """get_answers answers a capped list (seed 001: "the first 10 ..."): one request
+    read only its first page, and the replies past it (a STOP among them) were lost."""
+    for n in range(450):
+        simulator.state.add_incoming("smsc", LOGIN, phone=f"7961{n:07d}", text=f"{n}")
+    since = datetime.now(UTC) - timedelta(minutes=10)
+    simulator.state.request_log.clear()
+
+    messages = gateway.incoming(since=since)
+
+    assert len(messages) == 450
+    assert len({m.gateway_message_id for m in messages}) == 450
+    reads = [p for _g, p, _t in simulator.state.request_log if "get.php" in p]
+    assert len(reads) == 4  # pages of 200, 200 and 50, then an empty one
+
+
 def test_sender_names_list_and_add(gateway, account):
     assert [s.name for s in gateway.sender_names()] == ["SMSPORTAL"]
     added = gateway.sender_name_add("NEWNAME", comment="shop")
