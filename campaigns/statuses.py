@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
@@ -319,3 +319,18 @@ def orphans_apply(*, account: ProviderAccount, gateway_ids: Sequence[str]) -> in
     )
     OrphanStatusReport.objects.filter(pk__in=[o.pk for o in orphans]).delete()
     return result.updated
+
+
+# An early report waits for its send result, which comes within seconds, or within
+# the reconciler's hours after a crash. Past this it belongs to no message of ours
+# (another system's id, a guessed one) and would only wait to land on a reused id.
+ORPHAN_KEEP = timedelta(days=3)
+
+
+def orphans_expire(*, now: datetime | None = None) -> int:
+    """Delete early reports older than ORPHAN_KEEP; returns how many."""
+    cutoff = (now or timezone.now()) - ORPHAN_KEEP
+    deleted, _ = OrphanStatusReport.objects.filter(received_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("deleted %d early status reports no message claimed", deleted)
+    return deleted

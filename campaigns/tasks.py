@@ -96,6 +96,14 @@ def counts_squash() -> int:
     return squash()
 
 
+@shared_task(name="campaigns.orphans_expire")
+def orphans_expire() -> int:
+    """Forget early status reports that no message claimed in days."""
+    from campaigns.statuses import orphans_expire as expire
+
+    return expire()
+
+
 @shared_task(name="campaigns.incoming_fetch_all")
 def incoming_fetch_all() -> int:
     """Fetch incoming messages from every gateway that offers them."""

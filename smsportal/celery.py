@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "schedule": 60,
     },
     "campaigns-counts-squash": {"task": "campaigns.counts_squash", "schedule": 5 * 60},
+    "campaigns-orphans-expire": {
+        "task": "campaigns.orphans_expire",
+        "schedule": 6 * 60 * 60,
+    },
     "campaigns-incoming-fetch": {
         "task": "campaigns.incoming_fetch_all",
         "schedule": 60,

@@ -140,3 +140,30 @@ def test_the_portable_path_keeps_the_first_delivery_and_never_fails_it(make_camp
     assert (message.status, message.delivered_at) == (DeliveryStatus.READ, delivered)
     assert message.status_changed_at == read
     assert moved == set()
+
+
+@pytest.mark.django_db
+def test_early_reports_no_message_claimed_are_forgotten_after_three_days(
+    make_campaign,
+):
+    """They were kept for ever: every foreign or guessed id added a row that could
+    later land on a message given the same id."""
+    from campaigns.models import OrphanStatusReport
+    from campaigns.statuses import orphans_expire
+    from campaigns.tasks import orphans_expire as expire_task
+    from smsportal.celery import app
+
+    account = make_campaign().account
+    now = timezone.now()
+    for gid, age in (("old", timedelta(days=4)), ("recent", timedelta(hours=2))):
+        OrphanStatusReport.objects.create(
+            account=account, gateway_message_id=gid, status=DeliveryStatus.DELIVERED,
+            received_at=now - age,
+        )  # fmt: skip
+
+    assert orphans_expire(now=now) == 1
+
+    kept = OrphanStatusReport.objects.values_list("gateway_message_id", flat=True)
+    assert list(kept) == ["recent"]
+    entry = app.conf.beat_schedule["campaigns-orphans-expire"]
+    assert entry["task"] == expire_task.name == "campaigns.orphans_expire"
