@@ -23,6 +23,7 @@ from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
 from campaigns.one_off import message_for_client_key, one_off_send
+from campaigns.report_filters import PHONE_NEEDS_DIGITS
 from campaigns.report_selectors import campaign_report, reply_list
 from campaigns.stoplist_sync import stoplist_sync
 from contacts.phone import InvalidPhone, normalize_phone
@@ -242,10 +243,7 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
 def _require_digits(phone: str) -> None:
     """A phone filter without a digit would match every message: refuse it."""
     if not any(ch.isdigit() for ch in phone):
-        raise ApplicationError(
-            _("Give the number, or some of its digits, to filter by phone."),
-            where="phone",
-        )
+        raise ApplicationError(str(PHONE_NEEDS_DIGITS), where="phone")
 
 
 def _client_key(in_body: str, in_header: str) -> str:

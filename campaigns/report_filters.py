@@ -3,6 +3,7 @@
 import django_filters
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,15 @@ from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.lib.textcheck import without_nul
+
+# A phone filter without a digit would match every message, or (as it was) none
+# without a word: said under the field, and by the API.
+PHONE_NEEDS_DIGITS = _("Give the number, or some of its digits, to filter by phone.")
+
+
+def require_digits(value: str) -> None:
+    if value and not any(ch.isdigit() for ch in value):
+        raise ValidationError(PHONE_NEEDS_DIGITS, code="no_digits")
 
 
 class MessageFilterSet(django_filters.FilterSet):
@@ -30,6 +40,7 @@ class MessageFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.form.fields["phone"].validators.append(require_digits)
         style_fields(self.form.fields)
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

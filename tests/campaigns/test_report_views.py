@@ -183,8 +183,16 @@ def test_table_filters_by_status_and_phone(viewer_client, campaign):
     assert [m.phone for m in records(response)] == [phone]
     response = viewer_client.get(report_url(campaign, f"?phone=8{phone[2:]}"))
     assert [m.phone for m in records(response)] == [phone]
-    # Letters are no number: nothing matches (it matched every message).
-    assert records(viewer_client.get(report_url(campaign, "?phone=abc"))) == []
+    # Letters are no number: nothing matches (it matched every message), and the
+    # field says why (it said nothing).
+    lettered = viewer_client.get(report_url(campaign, "?phone=abc"))
+    assert records(lettered) == []
+    html = lettered.content.decode()
+    error = html.split('data-filter-error="phone">', 1)[1].split("</div>", 1)[0]
+    assert (
+        error.strip()
+        == "Чтобы отобрать по телефону, укажите номер или несколько его цифр."
+    )
 
 
 def test_pages_do_not_count_the_messages(viewer_client, make_campaign):
