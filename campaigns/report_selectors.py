@@ -406,7 +406,8 @@ def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
 
 
 def daily_traffic(*, days: int = DAILY_DAYS) -> list[DailyPoint]:
-    """Sent and delivered per day of sending (by submission time), last `days` days.
+    """Sent (handed over, not refused) and delivered per day of sending (by
+    submission time), last `days` days.
 
     Summed from the trigger-kept hourly rollup (campaigns.models.HourlyTraffic): at
     most days x 24 x statuses rows however many messages were sent, so it is read
@@ -422,7 +423,9 @@ def daily_traffic(*, days: int = DAILY_DAYS) -> list[DailyPoint]:
         .annotate(day=TruncDate("hour"))
         .values("day")
         .annotate(
-            sent=Sum("count"),
+            # Handed to the gateway and not refused, as a campaign's report counts
+            # them: a message refused at submit never left.
+            sent=Sum("count", filter=Q(status__in=BILLABLE_STATUSES)),
             delivered=Sum("count", filter=Q(status__in=DELIVERED_STATUSES)),
         )
     )
