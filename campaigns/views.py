@@ -70,8 +70,9 @@ WHERE_LABELS = {
 
 def error_text(exc: ApplicationError) -> str:
     """The error with the field or place it is about, as the user knows it (a refusal
-    for the campaign's state says so itself: "State: ..." read oddly)."""
-    if not exc.where or exc.where == "state":
+    for the campaign's state, or about the campaign as a whole, says so itself:
+    "State: ..." or "Campaign: ..." on the campaign's own page read oddly)."""
+    if not exc.where or exc.where in ("state", "campaign"):
         return exc.message
     try:
         label = Campaign._meta.get_field(exc.where).verbose_name

@@ -680,6 +680,24 @@ def test_resend_to_failed_creates_a_follow_up_draft(
     assert response.url == url("edit", follow_up)
 
 
+def test_a_second_resend_says_why_without_naming_the_page_it_is_on(
+    manager_client, make_campaign, settings
+):
+    """'Campaign: These failed recipients already have a follow-up' on the
+    campaign's own page read oddly: the refusal says what it is about itself."""
+    settings.LANGUAGE_CODE = "en"
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["failed"])
+    manager_client.post(url("resend", campaign))
+
+    again = manager_client.post(url("resend", campaign), follow=True)
+
+    shown = [str(m) for m in again.context["messages"]]
+    refusal = [m for m in shown if "already have a follow-up" in m]
+    assert refusal
+    assert refusal[0].startswith("These failed recipients already have a follow-up")
+
+
 def test_delete_a_draft(manager_client, make_campaign):
     campaign = make_campaign()
 
