@@ -51,18 +51,29 @@
     return new Intl.NumberFormat(locale(), money).format(amount) + " " + currency;
   }
 
+  // Cyrillic letters are said once, as a group: a Russian text listed every one of
+  // them, burying what the user can change (typographic quotes, no-break spaces).
+  var CYRILLIC = /\p{Script=Cyrillic}/u;
+
   function renderNonGsm(root, chars) {
     root.querySelectorAll('[data-sc-field="non-gsm"]').forEach(function (el) {
-      el.replaceChildren.apply(
-        el,
-        chars.map(function (ch) {
-          var mark = document.createElement("mark");
-          mark.className = "px-1 me-1";
-          mark.textContent = INVISIBLE.test(ch) ? codePoint(ch) : ch;
-          mark.title = codePoint(ch);
-          return mark;
-        }),
-      );
+      var cyrillic = chars.filter(function (ch) { return CYRILLIC.test(ch); });
+      var others = chars.filter(function (ch) { return !CYRILLIC.test(ch); });
+      var marks = others.map(function (ch) {
+        var mark = document.createElement("mark");
+        mark.className = "px-1 me-1";
+        mark.textContent = INVISIBLE.test(ch) ? codePoint(ch) : ch;
+        mark.title = codePoint(ch);
+        return mark;
+      });
+      if (cyrillic.length) {
+        var group = document.createElement("mark");
+        group.className = "px-1 me-1";
+        group.textContent = el.dataset.cyrillicLabel || cyrillic.join("");
+        group.title = cyrillic.join(" ");
+        marks.unshift(group);
+      }
+      el.replaceChildren.apply(el, marks);
     });
   }
 
