@@ -108,6 +108,8 @@ class FailureReason(models.TextChoices):
     RETRY_LIMIT = "retry_limit", _("Retries exhausted")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Submit outcome unknown")
     CANCELLED = "cancelled", _("Cancelled")
+    # The account is in the gateway's test mode: it answered, and sent nothing.
+    TEST_MODE = "test_mode", _("Test mode: not sent")
     OTHER = "other", _("Other")
 
 

@@ -403,3 +403,21 @@ def test_smsc_denying_a_message_pauses_without_blaming_the_sender(
     assert campaign.state == Campaign.State.PAUSED
     assert campaign.pause_reason == pause_reason_for(MessageDenied("smsc", "x"))
     assert "text or its sender name" in campaign.pause_reason
+
+
+def test_a_campaign_through_a_websms_account_in_test_mode_completes(
+    simulator, make_group, make_campaign
+):
+    """Test mode sends nothing and answers id "0": the messages stayed queued for
+    the poller's three-day give-up, the campaign "sending" all that time."""
+    campaign = sending_campaign(
+        simulator, "websms", make_group, make_campaign, test_mode=True
+    )
+
+    pump_until_done(campaign)
+
+    campaign.refresh_from_db()
+    reasons = set(campaign.messages.values_list("status", "reason"))
+    assert reasons == {("cancelled", "test_mode")}
+    assert campaign.state == Campaign.State.COMPLETED
+    assert simulator.state.submissions == []
