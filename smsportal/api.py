@@ -3,7 +3,7 @@
 from typing import Any
 
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
+from smsportal.api_errors import explained
 from smsportal.exceptions import ApplicationError
 
 
@@ -73,7 +74,8 @@ ERROR_SCHEMA = {
     "required": ["detail"],
 }
 # The answers every operation may give besides its own (a 422 is ninja's: the body
-# did not match the schema, one entry per problem).
+# did not match the schema, one entry per problem, each with its `message` in words:
+# smsportal.api_errors).
 ERROR_RESPONSES = {
     "400": "The request was read but refused: `detail` says why, `where` where",
     "401": "No valid API token and no session",
@@ -166,6 +168,12 @@ def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
         {"detail": _("A number or a date in the request is out of range.")},
         status=400,
     )
+
+
+@api.exception_handler(ValidationError)
+def _schema_mismatch(request: HttpRequest, exc: ValidationError) -> Any:
+    # Still ninja's 422 list for programs, each entry with the problem in words.
+    return api.create_response(request, explained(exc.errors), status=422)
 
 
 # Ninja's own answers to these are English whatever the request's language.

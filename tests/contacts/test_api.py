@@ -316,7 +316,24 @@ def test_other_schema_errors_stay_a_422_naming_the_field(api):
     assert error["loc"][-1] == "first_name"
     assert error["ctx"]["max_length"] == 100
     assert error["msg"] == "String should have at most 100 characters"
+    # In words too, in the request's language (pydantic's `msg` is English always).
+    assert error["message"] == "first_name: at most 100 characters"
+    assert response.json()["message"] == error["message"]
     assert not Contact.objects.exists()
+
+
+def test_a_schema_mismatch_reads_in_russian(api):
+    response = api.post(
+        "/api/v1/contacts",
+        {"first_name": "Иван", "birthday": "вчера"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+
+    assert response.status_code == 422
+    messages = {e["message"] for e in response.json()["detail"]}
+    assert "phone: обязательное поле" in messages
+    assert "birthday: нужна дата в виде ГГГГ-ММ-ДД" in messages
 
 
 def test_a_mobile_contact_takes_a_time_zone_as_people_write_it(api):
