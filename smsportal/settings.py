@@ -119,6 +119,8 @@ LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [Path(env.str("SMSPORTAL_LOCALE_DIR", default=str(BASE_DIR / "locale")))]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
+# Where Django's formats for a language differ from what the pages need.
+FORMAT_MODULE_PATH = ["smsportal.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
