@@ -79,3 +79,28 @@ def test_the_menu_fits_a_small_laptop_in_russian(admin_page, gateway_account):
             # The user's own menu is on the screen, its label on one line.
             right = page.locator("#main-nav .nav-link").last.bounding_box()
             assert right["x"] + right["width"] <= width
+
+
+def test_a_long_word_in_a_contacts_history_wraps_inside_the_table(
+    admin_page, gateway_account
+):
+    """A link of 80 characters ran the history table past its box."""
+    from django.utils import timezone
+
+    from campaigns.models import Message
+
+    contact = Contact.objects.create(phone="+79161234500", first_name="Длинный")
+    Message.objects.create(
+        account=gateway_account, contact=contact, phone=contact.phone,
+        text="https://example.ru/" + "x" * 70, channel="sms", status="delivered",
+        planned_at=timezone.now(), submitted_at=timezone.now(),
+    )  # fmt: skip
+    page = admin_page
+    page.set_viewport_size({"width": 1024, "height": 800})
+
+    page.goto(f"/contacts/{contact.pk}/")
+
+    cell = page.locator("td", has_text="https://example.ru/").first
+    box = cell.locator("xpath=ancestor::div[1]")
+    assert box.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
+    assert _overflow(page) <= 0
