@@ -39,7 +39,7 @@ class ProviderAccountTable(BaseTable):
         return value.upper()
 
     def render_balance(self, value, record: ProviderAccount) -> str:
-        amount = f"{floatformat(value, 2)} {record.balance_currency}".strip()
+        amount = f"{floatformat(value, '2g')} {record.balance_currency}".strip()
         if record.balance_low:
             amount = format_html(
                 '{} <span class="badge text-bg-warning" data-balance-low>{}</span>',

@@ -162,3 +162,17 @@ def test_the_api_gives_the_level_and_whether_the_balance_is_below_it(
     assert listed[low.pk]["balance_low"] is True
     assert listed[unset.pk]["balance_alert"] is None
     assert listed[unset.pk]["balance_low"] is False
+
+
+def test_the_account_list_groups_money_as_the_dashboard_does(admin_client):
+    """The dashboard said "1 000,00 RUB", the account list "1000,00 RUB"."""
+    ProviderAccount.objects.create(
+        name="Big", kind="smsc", base_url="http://127.0.0.1:9/smsc",
+        balance=Decimal("1234567.5"), balance_currency="RUB",
+    )  # fmt: skip
+
+    html = admin_client.get(
+        reverse("providers:list"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "1\xa0234\xa0567,50 RUB" in html
