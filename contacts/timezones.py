@@ -133,10 +133,34 @@ def _other_zones() -> tuple[str, ...]:
     return tuple(sorted(offered_zones() - set(RUSSIAN_ZONES)))
 
 
+# Russia's zones by the city people name them after ("по владивостокскому времени").
+RUSSIAN_ZONE_CITIES = {
+    "Europe/Kaliningrad": gettext_lazy("Kaliningrad"),
+    "Europe/Moscow": gettext_lazy("Moscow"),
+    "Europe/Samara": gettext_lazy("Samara"),
+    "Asia/Yekaterinburg": gettext_lazy("Yekaterinburg"),
+    "Asia/Omsk": gettext_lazy("Omsk"),
+    "Asia/Novosibirsk": gettext_lazy("Novosibirsk"),
+    "Asia/Krasnoyarsk": gettext_lazy("Krasnoyarsk"),
+    "Asia/Irkutsk": gettext_lazy("Irkutsk"),
+    "Asia/Yakutsk": gettext_lazy("Yakutsk"),
+    "Asia/Vladivostok": gettext_lazy("Vladivostok"),
+    "Asia/Magadan": gettext_lazy("Magadan"),
+    "Asia/Kamchatka": gettext_lazy("Kamchatka"),
+}
+
+
+def zone_name(name: str) -> str:
+    """ "Владивосток" for Asia/Vladivostok: Russia's zones by their city, in the
+    reader's language; any other zone by its IANA name, which is what it is known by."""
+    city = RUSSIAN_ZONE_CITIES.get(name)
+    return str(city) if city is not None else name
+
+
 def zone_label(name: str, *, now: datetime | None = None) -> str:
-    """ "Asia/Vladivostok (UTC+10:00)": the name with its offset now."""
+    """ "Владивосток (UTC+10:00)": the zone's name with its offset now."""
     offset = (now or timezone.now()).astimezone(ZoneInfo(name)).strftime("%z")
-    return f"{name} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{zone_name(name)} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def time_zone_choices(*, blank: Any = None, keep: str = "") -> list[tuple[Any, Any]]:

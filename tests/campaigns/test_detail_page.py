@@ -107,9 +107,8 @@ def test_a_scheduled_launch_asks_to_schedule_at_its_local_time(
     form = launch_form(body)
     local = start.astimezone(ZoneInfo("Asia/Yekaterinburg"))
     when = formats.date_format(local, "DATETIME_FORMAT")
-    assert (
-        f'data-confirm="Schedule this campaign for {when} (Asia/Yekaterinburg)?"'
-        in (form.replace("&#x27;", "'"))
+    assert f'data-confirm="Schedule this campaign for {when} (Yekaterinburg)?"' in (
+        form.replace("&#x27;", "'")
     )
     assert "Launch this campaign now" not in form
 

@@ -108,3 +108,20 @@ def test_editing_a_contact_keeps_a_zone_the_select_no_longer_offers(
     )
     assert response.status_code == 200
     assert "time_zone" in response.context["form"].errors
+
+
+def test_russias_zones_are_named_by_their_city_in_the_readers_language():
+    """Pages said "Asia/Vladivostok" to a Russian reader; others keep IANA's name."""
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from contacts.timezones import zone_label, zone_name
+
+    winter = datetime(2026, 12, 5, tzinfo=UTC)
+    with translation.override("ru"):
+        assert zone_label("Asia/Vladivostok", now=winter) == "Владивосток (UTC+10:00)"
+        assert zone_name("Europe/Moscow") == "Москва"
+        assert zone_label("Europe/Berlin", now=winter) == "Europe/Berlin (UTC+01:00)"
+    with translation.override("en"):
+        assert zone_name("Asia/Vladivostok") == "Vladivostok"

@@ -240,7 +240,7 @@ def test_contact_detail_says_whose_zone_quiet_hours_follow(manager_client):
     assert f'href="{reverse("contacts:numbering_plan")}"' in body
     landline = make_contact("+74232223344", time_zone="Asia/Vladivostok")
     page = manager_client.get(reverse("contacts:detail", args=[landline.pk]))
-    assert "Asia/Vladivostok" in page.content.decode()
+    assert "Vladivostok" in page.content.decode()  # by its city
 
 
 def test_bulk_actions(manager_client, group):
