@@ -36,6 +36,17 @@ def saved(workbook: openpyxl.Workbook) -> bytes:
     return out.getvalue()
 
 
+def book(sheets: dict[str, list[list]]) -> bytes:
+    """An .xlsx of these sheets, in order, each with its rows."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    return saved(workbook)
+
+
 def report_counts(report):
     return {
         k: getattr(report, k)
@@ -204,19 +215,14 @@ def test_a_hidden_sheet_is_left_out_and_named_in_the_report(do_import):
 
 
 def test_a_sheet_under_another_header_is_named_not_dropped_silently(do_import):
-    workbook = openpyxl.Workbook()
-    january = workbook.active
-    january.title = "Январь"
-    january.append(["Телефон", "Имя"])
-    january.append(["89123456789", "Иван"])
-    notes = workbook.create_sheet("Заметки")
-    notes.append(["Что", "Когда"])
-    notes.append(["позвонить", "завтра"])
-    february = workbook.create_sheet("Февраль")
-    february.append(["телефон ", "Имя"])  # the same header, as typed by a person
-    february.append(["89123456780", "Анна"])
+    data = book({
+        "Январь": [["Телефон", "Имя"], ["89123456789", "Иван"]],
+        "Заметки": [["Что", "Когда"], ["позвонить", "завтра"]],
+        # The same header, as typed by a person.
+        "Февраль": [["телефон ", "Имя"], ["89123456780", "Анна"]],
+    })  # fmt: skip
 
-    report, _ = do_import(saved(workbook), name="book.xlsx")
+    report, _ = do_import(data, name="book.xlsx")
 
     assert (report.rows, report.created) == (2, 2)
     assert report.skipped_sheets == ["Заметки"]
@@ -233,18 +239,13 @@ def test_windows_1251_rows_after_a_long_latin_start_keep_their_letters(do_import
 
 
 def test_a_duplicate_on_a_later_sheet_names_both_places(do_import):
-    workbook = openpyxl.Workbook()
-    january = workbook.active
-    january.title = "Январь"
-    january.append(["Телефон", "Имя"])
-    january.append(["89123456789", "Иван"])
-    february = workbook.create_sheet("Февраль")
-    february.append(["Телефон", "Имя"])
-    february.append(["89123456780", "Анна"])
-    february.append(["89123456780", "Анна снова"])
-    february.append(["89123456789", "Иван снова"])
+    data = book({
+        "Январь": [["Телефон", "Имя"], ["89123456789", "Иван"]],
+        "Февраль": [["Телефон", "Имя"], ["89123456780", "Анна"],
+                    ["89123456780", "Анна снова"], ["89123456789", "Иван снова"]],
+    })  # fmt: skip
 
-    report, rejects = do_import(saved(workbook), name="book.xlsx")
+    report, rejects = do_import(data, name="book.xlsx")
 
     assert (report.created, report.duplicates) == (2, 2)
     reasons = [row[1] for row in csv.reader(io.StringIO(rejects), delimiter=";")][1:]
