@@ -638,30 +638,44 @@ def record_results(
         _mark_unknown(in_doubt, "no definite answer from the gateway")
     if not rows:
         return
-    _update_results(rows, now)
-    from campaigns.statuses import orphans_apply
+    if _update_results(rows, now, account.pk):
+        from campaigns.statuses import orphans_apply
 
-    orphans_apply(account=account, gateway_ids=[r[2] for r in rows if r[2]])
+        orphans_apply(account=account, gateway_ids=[r[2] for r in rows if r[2]])
 
 
-def _update_results(rows: list[tuple], now: datetime) -> None:
+def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
+    """Store the rows; whether an early status report waits for one of their
+    gateway ids (on SQLite: perhaps; orphans_apply looks)."""
     if is_postgres():
         # The time is one parameter, not a column: formatting it for each of a
-        # batch's rows cost more than the rest of the row.
+        # batch's rows cost more than the rest of the row. The probe for early
+        # reports rides on the same statement, a round trip fewer for each batch;
+        # orphans are rare, so the join runs only when the account has any.
         casts = ("bigint", "text", "text", "text", "text", "text", "int", "numeric")
         values_sql, params = rows_table(rows, casts)
         sql = f"""
-            UPDATE campaigns_message m SET
-                status = v.status, gateway_message_id = v.gid, reason = v.reason,
-                vendor_code = v.code, vendor_text = v.vtext,
-                segments = coalesce(v.segments, m.segments), cost = v.cost,
-                submitted_at = %s, status_changed_at = %s
-            FROM {values_sql} AS v(id, status, gid, reason, code, vtext, segments, cost)
-            WHERE m.id = v.id AND m.status = 'pending'
+            WITH stored AS (
+                UPDATE campaigns_message m SET
+                    status = v.status, gateway_message_id = v.gid, reason = v.reason,
+                    vendor_code = v.code, vendor_text = v.vtext,
+                    segments = coalesce(v.segments, m.segments), cost = v.cost,
+                    submitted_at = %s, status_changed_at = %s
+                FROM {values_sql}
+                    AS v(id, status, gid, reason, code, vtext, segments, cost)
+                WHERE m.id = v.id AND m.status = 'pending'
+                RETURNING m.gateway_message_id AS gid
+            )
+            SELECT CASE WHEN EXISTS (
+                SELECT 1 FROM campaigns_orphanstatusreport WHERE account_id = %s
+            ) THEN EXISTS (
+                SELECT 1 FROM campaigns_orphanstatusreport o JOIN stored s
+                ON o.gateway_message_id = s.gid WHERE o.account_id = %s
+            ) ELSE false END
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [now, now, *params])
-        return
+            cursor.execute(sql, [now, now, *params, account_id, account_id])
+            return cursor.fetchone()[0]
     for mid, status, gid, reason, code, vtext, segments, cost in rows:
         update = {
             "status": status, "gateway_message_id": gid, "reason": reason,
@@ -671,6 +685,7 @@ def _update_results(rows: list[tuple], now: datetime) -> None:
         if segments:
             update["segments"] = segments
         Message.objects.filter(id=mid, status=DeliveryStatus.PENDING).update(**update)
+    return True
 
 
 def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
