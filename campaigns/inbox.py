@@ -28,10 +28,18 @@ from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.inbox")
 
-DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ")
+DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ", "ОТПИШИТЕ")
+# Assumption: people write "Отписаться, пожалуйста", "Отпишите меня от рассылки",
+# "STOP ALL": a stop word first, then only such words, is as plain as the word alone.
+# Anything else ("Не стоп", "стоп-кран", "Стоп, а скидка ещё действует?") is a reply
+# for a person to read, not an opt-out.
+COURTESY_WORDS = frozenset(
+    {"пожалуйста", "плиз", "спасибо", "please", "pls", "all", "меня", "мне", "от",
+     "из", "рассылки", "рассылок", "рассылку", "смс", "sms"}
+)  # fmt: skip
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+_WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 def opt_out_words() -> frozenset[str]:
@@ -40,9 +48,12 @@ def opt_out_words() -> frozenset[str]:
 
 
 def is_opt_out(text: str) -> bool:
-    """The whole reply is a stop word, in any case, punctuation around it ignored."""
-    word = _EDGES.sub("", text.strip()).casefold().replace("ё", "е")
-    return word in opt_out_words()
+    """The reply is a stop word, in any case, punctuation ignored, followed by
+    nothing but courtesy words."""
+    words = _WORDS.findall(text.casefold().replace("ё", "е"))
+    if not words or words[0] not in opt_out_words():
+        return False
+    return all(word in COURTESY_WORDS for word in words[1:])
 
 
 def replies_store(
