@@ -29,6 +29,12 @@ RESEND_STATUSES = (
     DeliveryStatus.REJECTED,
 )
 
+NOT_RESENT = (
+    FailureReason.STOP_LIST,
+    FailureReason.INVALID_NUMBER,
+    FailureReason.OUTCOME_UNKNOWN,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class GroupChoice:
@@ -149,11 +155,12 @@ def audience_summary(campaign: Campaign) -> dict[str, Any]:
 
 
 def failures_to_resend(campaign_id: int) -> QuerySet[Message]:
-    """A campaign's messages a follow-up resends: not stop-list refusals, nor messages
-    a person gave up on while in doubt (they may have arrived)."""
+    """A campaign's messages a follow-up resends: not stop-list refusals, nor numbers
+    the gateway called invalid (they would only fail again), nor messages a person
+    gave up on while in doubt (they may have arrived)."""
     return Message.objects.filter(
         campaign_id=campaign_id, status__in=RESEND_STATUSES
-    ).exclude(reason__in=[FailureReason.STOP_LIST, FailureReason.OUTCOME_UNKNOWN])
+    ).exclude(reason__in=NOT_RESENT)
 
 
 def parent_failures(campaign: Campaign) -> QuerySet[Message]:

@@ -618,7 +618,11 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     """A draft follow-up campaign whose audience is this campaign's failed recipients."""
     if not failures_to_resend(campaign.pk).exists():
         raise ApplicationError(
-            _("No failed recipients to resend to."), where="campaign"
+            _(
+                "No failed recipients to resend to: stop-listed and invalid numbers "
+                "are not resent."
+            ),
+            where="campaign",
         )
     # A follow-up's audience is this campaign's failures, whatever became of them since:
     # a second one would send again to everyone the first one reached.

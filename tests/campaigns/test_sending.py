@@ -145,11 +145,32 @@ def test_resend_to_failed_sends_only_the_failed_recipients(
     simulator, make_group, make_campaign
 ):
     account = simulated_account(simulator, "webcom")
-    group = make_group("G", [*phones(3), ("+79120009999", "Invalid", "Europe/Moscow")])
+    group = make_group("G", phones(3))
+    campaign = launch(make_campaign([group], account=account))
+    unreached = phones(3)[1][0]
+    undelivered(campaign, unreached)
+    assert resent_to(campaign, simulator) == [unreached]
+
+
+def undelivered(campaign, phone: str) -> None:
+    """The delivery report of `phone`'s message said it never arrived."""
+    Message.objects.filter(campaign=campaign, phone=phone).update(
+        status="undelivered", reason="unreachable", status_changed_at=timezone.now()
+    )
+
+
+def test_resend_to_failed_leaves_out_numbers_the_gateway_called_invalid(
+    simulator, make_group, make_campaign
+):
+    # They would only be refused again.
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
     campaign = launch(make_campaign([group], account=account))
     rejected = Message.objects.get(campaign=campaign, phone="+79120009999")
-    assert rejected.status == "rejected"
-    assert resent_to(campaign, simulator) == ["+79120009999"]
+    assert (rejected.status, rejected.reason) == ("rejected", "invalid_number")
+    undelivered(campaign, phones(2)[0][0])
+
+    assert resent_to(campaign, simulator) == [phones(2)[0][0]]
 
 
 def resent_to(campaign, simulator) -> list[str]:
@@ -171,8 +192,9 @@ def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
     from campaigns.reconcile import message_decide
 
     account = simulated_account(simulator, "webcom")
-    group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
+    group = make_group("G", phones(3))
     campaign = launch(make_campaign([group], account=account))
+    undelivered(campaign, phones(3)[2][0])
     doubtful = Message.objects.get(campaign=campaign, phone=phones(1)[0][0])
     Message.objects.filter(pk=doubtful.pk).update(
         status="pending", gateway_message_id="", submitted_at=None,
@@ -181,7 +203,7 @@ def test_resend_to_failed_leaves_out_what_a_person_gave_up_on(
     message_decide(message_ids=[doubtful.pk], resend=False)
     assert Message.objects.get(pk=doubtful.pk).status == "failed"
 
-    assert resent_to(campaign, simulator) == ["+79120009999"]
+    assert resent_to(campaign, simulator) == [phones(3)[2][0]]
 
 
 BELL = "+79120000002"  # the recipient whose first name holds U+0007
@@ -760,19 +782,22 @@ def test_resend_to_failed_twice_is_refused_and_the_follow_up_resends_its_own(
     from smsportal.exceptions import ApplicationError
 
     account = simulated_account(simulator, "webcom")
-    group = make_group("G", [*phones(2), ("+79120009999", "Invalid", "Europe/Moscow")])
+    group = make_group("G", phones(2))
     campaign = launch(make_campaign([group], account=account))
+    unreached = phones(2)[1][0]
+    undelivered(campaign, unreached)
     draft = campaign_resend_failed(campaign=campaign)
     campaign_cancel(campaign=draft)  # a draft cancelled unsent is no follow-up
     followup = launch(campaign_resend_failed(campaign=campaign))
+    undelivered(followup, unreached)
 
     with pytest.raises(ApplicationError, match="already have a follow-up"):
         campaign_resend_failed(campaign=campaign)
-    # The number is still refused: the follow-up's own resend is the way on.
+    # Still not reached: the follow-up's own resend is the way on.
     again = launch(campaign_resend_failed(campaign=followup))
     assert list(
         Message.objects.filter(campaign=again).values_list("phone", flat=True)
-    ) == ["+79120009999"]
+    ) == [unreached]
 
 
 def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(

@@ -680,6 +680,20 @@ def test_resend_to_failed_creates_a_follow_up_draft(
     assert response.url == url("edit", follow_up)
 
 
+def test_a_resend_with_only_invalid_numbers_failed_says_why_nothing_is_resent(
+    manager_client, make_campaign, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["rejected"], reason="invalid_number")
+
+    response = manager_client.post(url("resend", campaign), follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("invalid numbers are not resent" in m for m in shown)
+    assert not Campaign.objects.filter(parent=campaign).exists()
+
+
 def test_a_second_resend_says_why_without_naming_the_page_it_is_on(
     manager_client, make_campaign, settings
 ):
