@@ -37,6 +37,7 @@ from campaigns.selectors import (
     composer_accounts,
     counter_settings,
     custom_field_keys,
+    length_problem,
     sender_choices,
     sender_problem,
 )
@@ -531,22 +532,12 @@ def text_length_problem(
     judged, as the live counter judges it, with every placeholder empty: the shortest
     text any recipient can get."""
     table = segment_table_for(account.kind)
-    if table.max_parts is None:
+    if table.max_parts is None and table.max_characters is None:
         return ""
     shortest = render(parse_template(text, custom_fields=custom_keys), {})
     if translit:
         shortest = transliterate(shortest)
-    info = count_segments(shortest, table=table)
-    if not info.too_long:
-        return ""
-    return _(
-        "Too long: %(gateway)s accepts at most %(max)d segments; this text takes "
-        "%(segments)d."
-    ) % {
-        "gateway": account.get_kind_display(),
-        "max": table.max_parts,
-        "segments": info.segments,
-    }
+    return length_problem(account, count_segments(shortest, table=table))
 
 
 def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:

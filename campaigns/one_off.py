@@ -17,7 +17,7 @@ from campaigns.planning import (
     segment_table_for,
     template_values,
 )
-from campaigns.selectors import custom_field_keys, sender_problem
+from campaigns.selectors import custom_field_keys, length_problem, sender_problem
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
@@ -94,6 +94,8 @@ def one_off_send(
             Contact.objects.filter(phone=phone).values_list("pk", flat=True).first()
         )
     info = count(text, segment_table_for(account.kind))
+    if problem := length_problem(account, info):  # as the gateway counts it
+        raise ApplicationError(problem, where="text")
     try:
         with transaction.atomic():
             message = Message.objects.create(

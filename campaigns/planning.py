@@ -26,7 +26,8 @@ from contacts.models import CustomField
 
 # Gateways whose documents give their own segment table.
 GATEWAY_SEGMENT_TABLES: Mapping[str, segments.SegmentTable] = {
-    "websms": segments.WEBSMS
+    "websms": segments.WEBSMS,
+    "smsc": segments.SMSC,
 }
 
 

@@ -93,6 +93,7 @@ class SegmentTable:
     single_ucs2: int = 70
     multi_ucs2: int = 67
     max_parts: int | None = None  # None: the gateway documents no limit
+    max_characters: int | None = None  # a limit on the text's length as typed
 
 
 STANDARD = SegmentTable(name="standard")
@@ -116,7 +117,14 @@ WEBSMS = SegmentTable(
 # Assumption: the WEBSMS document counts "characters" and is silent on the GSM
 # extension table and on emoji; we count septets and UTF-16 units as every SMSC does.
 
-TABLES: dict[str, SegmentTable] = {table.name: table for table in (STANDARD, WEBSMS)}
+# SMSC (REFERENCE.md, send: `mes` "≤1000 chars"): standard parts, the text capped.
+# Assumption: characters as a person counts them (code points), the counter's unit for
+# everything typed; an emoji is one.
+SMSC = SegmentTable(name="smsc", max_characters=1000)
+
+TABLES: dict[str, SegmentTable] = {
+    table.name: table for table in (STANDARD, WEBSMS, SMSC)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +139,8 @@ class SegmentInfo:
     # The distinct characters that force UCS-2, in order of first appearance.
     non_gsm_chars: tuple[str, ...]
     too_long: bool  # more parts than the table's max_parts
+    characters: int = 0  # code points, as typed
+    too_many_characters: bool = False  # more than the table's max_characters
 
 
 def gsm_units(char: str) -> int | None:
@@ -189,6 +199,9 @@ def count_segments(text: str, *, table: SegmentTable = STANDARD) -> SegmentInfo:
         remaining=remaining,
         non_gsm_chars=non_gsm,
         too_long=table.max_parts is not None and segments > table.max_parts,
+        characters=len(costs),
+        too_many_characters=table.max_characters is not None
+        and len(costs) > table.max_characters,
     )
 
 
@@ -275,6 +288,7 @@ def js_rules() -> dict[str, object]:
                 "singleUcs2": t.single_ucs2,
                 "multiUcs2": t.multi_ucs2,
                 "maxParts": t.max_parts,
+                "maxCharacters": t.max_characters,
             }
             for name, t in TABLES.items()
         },

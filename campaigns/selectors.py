@@ -11,6 +11,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
@@ -18,6 +19,7 @@ from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import messages_in_doubt
+from campaigns.segments import SegmentInfo
 from contacts.models import ContactGroup, CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
@@ -361,6 +363,31 @@ def sender_problem(account: ProviderAccount, sender: str) -> str:
     return _("“%(sender)s” is not a usable sender name of this account.") % {
         "sender": sender
     }
+
+
+def length_problem(account: ProviderAccount, info: SegmentInfo) -> str:
+    """Why the account's gateway would refuse a text counted as `info` for its
+    length ("" when it would not)."""
+    table = segment_table_for(account.kind)
+    if info.too_many_characters:
+        return _(
+            "Too long: %(gateway)s accepts at most %(max)s characters; this text has "
+            "%(characters)s."
+        ) % {
+            "gateway": account.get_kind_display(),
+            "max": number_format(table.max_characters, force_grouping=True),
+            "characters": number_format(info.characters, force_grouping=True),
+        }
+    if info.too_long:
+        return _(
+            "Too long: %(gateway)s accepts at most %(max)d segments; this text takes "
+            "%(segments)d."
+        ) % {
+            "gateway": account.get_kind_display(),
+            "max": table.max_parts,
+            "segments": info.segments,
+        }
+    return ""
 
 
 def senders_by_account(accounts: Iterable[ProviderAccount]) -> dict[int, list[str]]:

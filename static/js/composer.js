@@ -112,6 +112,9 @@
     show(root, "placeholders", templated);
     show(root, "too-long", info.tooLong);
     setField(root, "max-parts", table.maxParts === null ? "" : number.format(table.maxParts));
+    show(root, "too-many-characters", info.tooManyCharacters);
+    setField(root, "max-characters",
+      typeof table.maxCharacters === "number" ? number.format(table.maxCharacters) : "");
     show(root, "non-gsm", info.nonGsmChars.length > 0);
     renderNonGsm(root, info.nonGsmChars);
     // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.

@@ -189,3 +189,16 @@ def test_a_key_belongs_to_its_account(manager_client, simulator, account):
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] != second.json()["id"]
     assert len(simulator.state.submissions) == 2
+
+
+def test_a_text_longer_than_the_gateway_takes_is_refused_before_sending(
+    manager_client, simulator
+):
+    websms = simulated_account(simulator, "websms")
+    response = send(manager_client, account=websms.pk, phone="+79120000042",
+                    text="ж" * 600)  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "text"
+    assert "at most 9 segments" in response.json()["detail"]
+    assert simulator.state.submissions == []

@@ -288,6 +288,18 @@ def test_text_longer_than_the_gateway_takes_is_refused_as_the_counter_says():
     assert "text" in too_long_alone.errors
 
 
+def test_text_longer_than_smsc_takes_is_refused_in_characters():
+    smsc = make_account("SMSC", "smsc")
+    fits = CampaignForm(form_data(smsc, text="ж" * 1000))
+    too_long = CampaignForm(form_data(smsc, text="ж" * 1200))
+
+    assert fits.is_valid(), fits.errors
+    assert not too_long.is_valid()
+    assert too_long.errors["text"] == [
+        "Too long: SMSC accepts at most 1,000 characters; this text has 1,200."
+    ]
+
+
 def test_long_text_is_fine_where_the_gateway_states_no_limit(account):
     form = CampaignForm(form_data(account, text="a" * 2000))
 

@@ -164,6 +164,16 @@ def test_counter_in_a_browser():
             expect(shown("too-long")).to_be_visible()
             expect(field("max-parts")).to_have_text("9")
 
+            # SMSC caps the text itself: 1,000 characters, whatever the parts.
+            page.eval_on_selector(counter, "el => el.dataset.table = 'smsc'")
+            expect(shown("too-long")).to_be_hidden()
+            expect(shown("too-many-characters")).to_be_visible()
+            expect(field("max-characters")).to_have_text("1,000")
+            page.fill("#id_text", "ж" * 1000)
+            expect(shown("too-many-characters")).to_be_hidden()
+            page.fill("#id_text", "a" * 1405)
+            page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
+
             page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
             expect(field("cost")).to_have_text("50.00 RUB")
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from campaigns.segments import (
     GSM_BASIC,
     GSM_EXTENDED,
+    SMSC,
     STANDARD,
     TABLES,
     TRANSLIT_MAP,
@@ -256,6 +257,17 @@ def test_websms_part_limit(text, segments, too_long):
     info = count_segments(text, table=WEBSMS)
     assert (info.segments, info.too_long) == (segments, too_long)
     assert count_segments(text).too_long is False
+
+
+@pytest.mark.parametrize(
+    ("text", "too_many"),
+    [("a" * 1000, False), ("a" * 1001, True), ("\U0001f600" * 1000, False)],
+)
+def test_smsc_caps_the_text_in_characters(text, too_many):
+    info = count_segments(text, table=SMSC)
+    assert (info.too_many_characters, info.too_long) == (too_many, False)
+    assert info.characters == len(text)
+    assert count_segments(text).too_many_characters is False
 
 
 def test_websms_keeps_extension_characters_whole():

@@ -76,6 +76,7 @@ def _cases() -> list[tuple[str, str]]:
         texts.append("ж" * k + "\U0001f600" + "ж" * (134 - k))
         texts.append("ж" * k + "\U0001f600" + "ж" * (70 - k))
     texts += ["a" * 1404, "a" * 1405, "ж" * 594, "ж" * 595, "ж" * 660]
+    texts += ["a" * 1000, "ж" * 1001, "\U0001f600" * 1000, "\U0001f600" * 1001]
     pools = [
         GSM_BASIC,
         GSM_BASIC + GSM_EXTENDED,
@@ -106,6 +107,8 @@ def _as_js(info: SegmentInfo) -> dict:
         "remaining": info.remaining,
         "nonGsmChars": list(info.non_gsm_chars),
         "tooLong": info.too_long,
+        "characters": info.characters,
+        "tooManyCharacters": info.too_many_characters,
     }
 
 
@@ -149,7 +152,9 @@ def test_generated_rules_carry_every_table_and_character_set():
         "singleUcs2": 70,
         "multiUcs2": 66,
         "maxParts": 9,
+        "maxCharacters": None,
     }
+    assert rules["tables"]["smsc"]["maxCharacters"] == 1000
     assert rules == json.loads(json.dumps(js_rules()))
 
 
