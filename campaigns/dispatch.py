@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from campaigns import sending
 from campaigns.models import Campaign, Message
@@ -33,6 +34,11 @@ PUMP_SECONDS = 50.0  # then the pump hands over to a fresh task
 PUMP_LEASE_SECONDS = 120
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
+# The banner of a campaign whose account was deactivated (stored untranslated, as
+# sending.pause_reason_for's are).
+INACTIVE_ACCOUNT = gettext_noop(
+    "The provider account is not active: activate it, or cancel the campaign."
+)
 
 
 @dataclass
@@ -64,6 +70,12 @@ def campaign_pump(
     deadline = time.monotonic() + budget
     campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
     account = campaign.account
+    if not account.is_active:
+        # Deactivated after the launch (a scheduled start, a resume, mid-campaign):
+        # nothing goes out through it until a person decides.
+        campaign_pause_for(campaign_id=campaign_id, reason=INACTIVE_ACCOUNT)
+        result.stopped = Campaign.State.PAUSED
+        return result
     gateway = gateway_for(account)
     horizon_ahead = (
         SCHEDULE_AHEAD if gateway.supports(Capability.SCHEDULED_SEND) else timedelta(0)

@@ -44,7 +44,11 @@ from campaigns.planning import (
     template_values,
     zone,
 )
-from campaigns.selectors import HELD_AT_GATEWAY, messages_waiting_at_gateway
+from campaigns.selectors import (
+    HELD_AT_GATEWAY,
+    messages_waiting_at_gateway,
+    sender_problem,
+)
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
 from contacts.models import Contact, StopListEntry
@@ -298,10 +302,7 @@ def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:
 def _check_launchable(campaign: Campaign) -> None:
     if campaign.state != Campaign.State.DRAFT:
         raise ApplicationError(_("Only a draft can be launched."), where="state")
-    if not campaign.account.is_active:
-        raise ApplicationError(
-            _("The provider account is not active."), where="account"
-        )
+    _require_active_account(campaign)
     if not (campaign.sender or campaign.account.default_sender):
         raise ApplicationError(_("Choose a sender name."), where="sender")
     if not campaign.text.strip():
@@ -312,8 +313,21 @@ def _check_launchable(campaign: Campaign) -> None:
             _("This gateway cannot send this channel."), where="channel"
         )
     _check_sendable(campaign)
+    # The name may have been refused or withdrawn at the gateway since the draft was
+    # saved: a paused campaign could not be given another one.
+    if problem := sender_problem(
+        campaign.account, campaign.sender or campaign.account.default_sender
+    ):
+        raise ApplicationError(problem, where="sender")
     _check_start(campaign)
     require_audience(campaign)
+
+
+def _require_active_account(campaign: Campaign) -> None:
+    if not campaign.account.is_active:
+        raise ApplicationError(
+            _("The provider account is not active."), where="account"
+        )
 
 
 def _check_start(campaign: Campaign) -> None:
@@ -499,6 +513,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     # starts it then): resuming it is not an order to send a day early.
     waiting = campaign.start_at is not None and campaign.start_at > timezone.now()
     state = Campaign.State.SCHEDULED if waiting else Campaign.State.SENDING
+    _require_active_account(campaign)
     # Conditional: a cancel that came in meanwhile is not undone.
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
         state=state, pause_reason=""
@@ -616,6 +631,21 @@ def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
 
 def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     """A draft follow-up campaign whose audience is this campaign's failed recipients."""
+    with transaction.atomic():
+        # Locked: two requests at once (a retried API call, a script) would each see
+        # no follow-up yet and make one, and both would be sent.
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        return _resend_failed(campaign, created_by)
+
+
+def _resend_failed(campaign: Campaign, created_by) -> Campaign:
+    if campaign.state not in (Campaign.State.COMPLETED, Campaign.State.CANCELLED):
+        # While it still sends, more may fail after the follow-up is made, and those
+        # could never get one (a campaign has one follow-up).
+        raise ApplicationError(
+            _("Resend to the failed once the campaign has finished or is cancelled."),
+            where="state",
+        )
     if not failures_to_resend(campaign.pk).exists():
         raise ApplicationError(
             _(
@@ -738,6 +768,11 @@ def campaign_delete(*, campaign: Campaign) -> None:
 
 def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Message]:
     """Send the campaign's text to a few numbers now (not part of the campaign)."""
+    if campaign.state == Campaign.State.CANCELLED:
+        raise ApplicationError(
+            _("A cancelled campaign sends nothing, not even a test."), where="state"
+        )
+    _require_active_account(campaign)
     normalized = []
     problems = []  # every bad number at once, not one per attempt
     for index, raw in enumerate(phones, start=1):

@@ -1,0 +1,129 @@
+"""What stops a campaign from going out through an account or under a name that no
+longer may send, and what keeps "resend to the failed" to one follow-up."""
+
+import threading
+
+import pytest
+
+from django.db import connection
+
+from campaigns.dispatch import campaign_pump
+from campaigns.expansion import campaign_expand
+from campaigns.models import Campaign, Message
+from campaigns.services import (
+    campaign_launch,
+    campaign_resend_failed,
+    campaign_resume,
+    campaign_test_send,
+)
+from providers.models import ProviderAccount, SenderName
+from smsportal.exceptions import ApplicationError
+from tests.campaigns.conftest import add_messages
+from tests.campaigns.gateway_accounts import simulated_account
+
+State = Campaign.State
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def phones(n: int) -> list[tuple[str, str, str]]:
+    return [(f"+7912{i:07d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
+
+
+@pytest.mark.django_db
+def test_a_campaign_whose_account_was_deactivated_pauses_with_a_banner(
+    simulator, make_group, make_campaign
+):
+    # A scheduled start, or a campaign sending when someone switched the account off.
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(3))], account=account,
+                             state=State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+    ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert (result.stopped, result.sent) == (State.PAUSED, 0)
+    assert campaign.state == State.PAUSED
+    assert "not active" in campaign.pause_message
+    assert simulator.state.submissions == []
+    with pytest.raises(ApplicationError, match="not active"):
+        campaign_resume(campaign=campaign)
+    assert Campaign.objects.get(pk=campaign.pk).state == State.PAUSED
+
+
+@pytest.mark.django_db
+def test_launch_refuses_a_sender_name_the_gateway_no_longer_allows(
+    simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "smsc")
+    SenderName.objects.create(account=account, name="SHOP", usable=True)
+    campaign = make_campaign([make_group("G", phones(2))], account=account,
+                             sender="SHOP")  # fmt: skip
+    SenderName.objects.filter(account=account, name="SHOP").update(usable=False)
+
+    with pytest.raises(ApplicationError, match="not a usable sender name") as refused:
+        campaign_launch(campaign=campaign)
+
+    assert refused.value.where == "sender"
+    assert Campaign.objects.get(pk=campaign.pk).state == State.DRAFT
+
+
+@pytest.mark.django_db
+def test_no_test_send_from_a_cancelled_campaign_or_an_inactive_account(
+    simulator, make_campaign
+):
+    account = simulated_account(simulator, "webcom")
+    cancelled = make_campaign(account=account, state=State.CANCELLED)
+    with pytest.raises(ApplicationError, match="cancelled campaign"):
+        campaign_test_send(campaign=cancelled, phones=["+79120000001"])
+
+    draft = make_campaign(account=account)
+    ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
+    draft.account.refresh_from_db()
+    with pytest.raises(ApplicationError, match="not active"):
+        campaign_test_send(campaign=draft, phones=["+79120000001"])
+    assert simulator.state.submissions == []
+    assert not Message.objects.filter(campaign=None).exists()
+
+
+@pytest.mark.django_db
+def test_resend_waits_for_the_campaign_to_finish(make_campaign):
+    campaign = make_campaign(state=State.PAUSED)
+    add_messages(campaign, ["failed", "delivered"])
+
+    with pytest.raises(ApplicationError, match="once the campaign has finished"):
+        campaign_resend_failed(campaign=campaign)
+    assert not Campaign.objects.filter(parent=campaign).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resend_requests_at_the_same_moment_make_one_follow_up(make_campaign):
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["failed", "undelivered", "delivered"])
+    requests = 4
+    start = threading.Barrier(requests)
+    outcomes: list[str] = []
+
+    def resend() -> None:
+        try:
+            start.wait(timeout=10)
+            campaign_resend_failed(campaign=campaign)
+            outcomes.append("made")
+        except ApplicationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resend) for _ in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["made"] + ["refused"] * (requests - 1)
+    assert Campaign.objects.filter(parent=campaign).count() == 1
