@@ -219,20 +219,28 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
     """The filtered contacts as CSV (streamed) or XLSX."""
     try:
         contacts = selectors.contact_list(filters=request.GET)
+        return export_response(
+            contacts, fmt=exporting.format_from(request.GET), filters=request.GET
+        )
     except ApplicationError as exc:  # never the whole book for a broken filter
-        messages.error(request, str(exc))
-        return redirect(f"{reverse('contacts:list')}?{request.GET.urlencode()}")
-    return export_response(
-        contacts, fmt=exporting.format_from(request.GET), filters=request.GET
-    )
+        # The format's refusal names its own field; a filter's needs its name.
+        messages.error(request, exc.message if exc.where == "format" else str(exc))
+        shown = request.GET.copy()
+        shown.pop("format", None)
+        return redirect(f"{reverse('contacts:list')}?{shown.urlencode()}")
 
 
 def export_response(
     contacts, *, fmt: exporting.ExportFormat, filters: Mapping[str, Any] | None = None
 ) -> HttpResponse:
     """A download of the contacts; shared with the admin and the API. The audit log
-    records who took it, in what format, under which filters."""
+    records who took it, in what format, under which filters. A Windows-1251 export
+    that would lose characters is refused (ApplicationError, where "format")."""
     custom_fields = list(CustomField.objects.all())
+    if fmt.key == "csv-1251" and (
+        problem := exporting.cp1251_problem(contacts, custom_fields)
+    ):
+        raise ApplicationError(problem, where="format")
     return exporting.audited_download(
         exporting.stream_export(contacts, fmt=fmt, custom_fields=custom_fields),
         name=f"contacts-{timezone.localdate().isoformat()}",

@@ -481,3 +481,14 @@ def test_a_reversed_creation_range_is_a_400_naming_both_days(api, settings):
     assert response.status_code == 400
     assert response.json()["where"] == "created"
     assert "(12/01/2026) is after the last (01/31/2026)" in response.json()["detail"]
+
+
+def test_a_cp1251_export_that_would_lose_letters_is_a_400(api, settings):
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+493012345690", first_name="Jürgen")
+
+    response = api.get("/api/v1/contacts/export", {"format": "csv-1251"})
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "format"
+    assert "Windows-1251 has no “ü”" in response.json()["detail"]

@@ -156,3 +156,42 @@ def test_a_format_there_is_not_is_a_400_not_a_csv(manager_client, settings, url_
 
     assert response.status_code == 400
     assert "Content-Disposition" not in response
+
+
+@translation.override("en")
+def test_a_cp1251_export_that_would_lose_letters_is_refused_saying_where(
+    manager_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    make_contact("+79123456780", first_name="Иван", last_name="«Петров» №5")
+    make_contact("+493012345690", last_name="Müller")
+    url = reverse("contacts:export")
+
+    response = manager_client.get(url, {"format": "csv-1251", "q": ""}, follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "Windows-1251 has no “ü” (Last name of +493012345690, and perhaps of other "
+        "contacts): it would be exported as “?”. Export as CSV (UTF-8) or XLSX, which "
+        "keep every character."
+    ]
+    assert response.redirect_chain[-1][0].startswith(reverse("contacts:list"))
+    assert "format=" not in response.redirect_chain[-1][0]
+    # The same contacts in UTF-8, and the Cyrillic ones alone in Windows-1251, go out.
+    assert manager_client.get(url, {"format": "csv"}).status_code == 200
+    cyrillic = manager_client.get(url, {"format": "csv-1251", "q": "Иван"})
+    assert cyrillic.status_code == 200
+    assert "«Петров» №5" in b"".join(cyrillic.streaming_content).decode("cp1251")
+
+
+def test_a_cp1251_export_names_the_custom_field_that_would_lose_letters(
+    custom_fields,
+):
+    make_contact("+79123456781", attributes={"city": "Алматы", "balance": 5})
+    make_contact("+79123456782", attributes={"city": "Әлия"})
+
+    problem = exporting.cp1251_problem(Contact.objects.all(), custom_fields)
+
+    assert "“Ә”" in problem
+    assert "Город" in problem
+    assert "+79123456782" in problem
