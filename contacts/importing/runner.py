@@ -29,6 +29,7 @@ from contacts.numbering import contacts_fill_zones
 from contacts.phone import SEPARATORS, normalize_phone_fast
 
 CHUNK_ROWS = 20_000
+PROGRESS_ROWS = 20_000  # rows read between two progress reports
 REPORT_ERRORS = 50
 _NUMBER_SEPARATORS = str.maketrans("", "", SEPARATORS)
 
@@ -273,6 +274,9 @@ def _checked_chunks(
         parse_phone, parse_rest = parser.parse_phone, parser.parse_rest
         for row_no, cells in records:
             report.rows += 1
+            if progress and not report.rows % PROGRESS_ROWS:
+                # Rows read, not rows taken: a file of rejects moves the bar too.
+                progress(table.fraction_read(), report.rows)
             try:
                 fitted, phone_values = parse_phone(cells)
                 phone = phone_values[0]
@@ -290,7 +294,9 @@ def _checked_chunks(
                 reason = _duplicate_reason(parser, table.place_of(earlier) or earlier)
                 _reject(report, writer, table, row_no, cells, reason)
                 continue
-            if phone in stopped:
+            # A contact already in the book is updated like any other (the stop list
+            # keeps it from campaigns); only a new one is refused.
+            if earlier is None and phone in stopped:
                 report.stop_listed += 1
                 _reject(report, writer, table, row_no, cells, _stop_reason(parser))
                 continue
@@ -302,8 +308,6 @@ def _checked_chunks(
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
                 chunk = Chunk()
-                if progress:
-                    progress(table.fraction_read(), report.rows)
         if chunk:
             yield chunk
         if progress:

@@ -317,6 +317,34 @@ def test_stop_listed_numbers_are_reported_not_imported(do_import, stage_kind):
     assert "the number is on the stop list" in rejects
 
 
+def test_a_stop_listed_contact_already_in_the_book_is_updated(do_import, stage_kind):
+    # An export imported back with "update": the opted-out contact's name changes,
+    # and the stop list still keeps the number from every campaign.
+    make_contact("+79123456789", first_name="Старое")
+    stop("+79123456789")
+    report, rejects = do_import("phone;name\n89123456789;Новое\n".encode(), update=True)
+    assert (report.updated, report.stop_listed) == (1, 0)
+    assert Contact.objects.get(phone="+79123456789").first_name == "Новое"
+    assert rejects.count("\n") <= 1  # the header at most
+
+
+def test_progress_follows_rows_read_even_when_all_are_refused(db):
+    from contacts.importing.runner import PROGRESS_ROWS, ImportOptions, run_import
+
+    rows = "".join(f"{n};Имя\n" for n in range(PROGRESS_ROWS * 2 + 5))
+    seen: list[int] = []
+    report = run_import(
+        io.BytesIO(("Телефон;Имя\n" + rows).encode("cp1251")),
+        name="contacts.csv",
+        options=ImportOptions(),
+        rejects=io.StringIO(),
+        progress=lambda _fraction, read: seen.append(read),
+    )
+    assert report.invalid == PROGRESS_ROWS * 2 + 5
+    assert seen[:2] == [PROGRESS_ROWS, PROGRESS_ROWS * 2]
+    assert seen[-1] == report.rows
+
+
 def test_existing_contacts_are_left_alone_unless_update(
     do_import, stage_kind, custom_fields
 ):
