@@ -98,6 +98,11 @@
     var text = textarea.value.replace(/\{\{|\}\}/g, function (pair) {
       return pair[0];
     });
+    // With the form's "transliterate" ticked the server sends the Latin text.
+    var box = translitBox(root);
+    var translitOn = Boolean(box && box.checked);
+    if (translitOn) text = window.SmsSegments.transliterate(text);
+    show(root, "translit-on", translitOn);
     var info = window.SmsSegments.count(text, table);
     var number = new Intl.NumberFormat(locale());
     setField(root, "units", number.format(info.units));
@@ -120,7 +125,7 @@
     // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.
     // With an emoji left the text would stay UCS-2 and merely read worse.
     var after = null;
-    if (info.encoding === "ucs2") {
+    if (info.encoding === "ucs2" && !translitOn) {
       after = window.SmsSegments.count(window.SmsSegments.transliterate(text), table);
     }
     var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
@@ -131,6 +136,11 @@
     // With placeholders the count is of the template, not of what recipients get:
     // the cost is left to the audience preview, which renders each text.
     renderCost(root, info, templated);
+  }
+
+  function translitBox(root) {
+    var id = root.dataset.translitId;
+    return id ? document.getElementById(id) : null;
   }
 
   function countersFor(textarea) {
@@ -162,12 +172,28 @@
     var button = event.target.closest('[data-sc-action="transliterate"]');
     if (!button) return;
     var root = button.closest(COUNTER);
+    var box = root && translitBox(root);
+    if (box) {
+      // The form's option: it also transliterates what the placeholders bring
+      // (names, cities), which rewriting the template alone would leave Cyrillic.
+      box.checked = true;
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+      return;
+    }
     var textarea = root && document.getElementById(root.dataset.textareaId);
     if (!textarea) return;
     textarea.value = window.SmsSegments.transliterate(textarea.value);
     // Other listeners (validation, previews) learn about the change like from typing.
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
     textarea.focus();
+  });
+
+  document.addEventListener("change", function (event) {
+    var id = event.target.id;
+    if (!id) return;
+    document.querySelectorAll(COUNTER).forEach(function (root) {
+      if (root.dataset.translitId === id) update(root);
+    });
   });
 
   // A textarea swapped in by htmx keeps its id; recount whatever htmx loaded.

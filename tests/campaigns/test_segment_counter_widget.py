@@ -193,3 +193,53 @@ def test_counter_in_a_browser():
             expect(field("segments")).to_have_text("1")
         finally:
             browser.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_counter_follows_the_forms_transliterate_option():
+    """Ticked, the server sends the Latin text: the counter counts that, and its
+    offer ticks the option, which also transliterates what placeholders bring."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html",
+        {"textarea_id": "id_text", "table": "standard", "translit_id": "id_translit"},
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body><textarea id="id_text"></textarea>'
+        f'<input type="checkbox" id="id_translit">{partial}</body></html>'
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            page.add_script_tag(path=str(SEGMENTS_JS))
+            page.add_script_tag(path=str(COMPOSER_JS))
+            segments = page.locator('[data-sc-field="segments"]').first
+
+            def shown(name):
+                return page.locator(f'[data-sc-show="{name}"]')
+
+            page.fill("#id_text", "Привет! " * 12 + "{first_name}")
+            expect(segments).to_have_text("2")
+            expect(shown("translit-on")).to_be_hidden()
+            page.click('[data-sc-action="transliterate"]')
+
+            expect(page.locator("#id_translit")).to_be_checked()
+            # The template is left as written: the option transliterates on sending.
+            assert page.input_value("#id_text").startswith("Привет!")
+            expect(segments).to_have_text("1")
+            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
+            expect(shown("translit-on")).to_be_visible()
+            expect(shown("transliterate")).to_be_hidden()
+
+            page.uncheck("#id_translit")
+            expect(segments).to_have_text("2")
+            expect(shown("translit-on")).to_be_hidden()
+        finally:
+            browser.close()
