@@ -155,6 +155,7 @@ class PreviewOut(Schema):
     zone_unknown: int
     empty_placeholders: dict[str, int]
     segments_histogram: dict[int, int]
+    too_long: int
     estimated_segments: int
     estimated_cost: Decimal | None
     balance: Decimal | None

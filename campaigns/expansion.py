@@ -24,7 +24,9 @@ from django.db import (
     transaction,
 )
 from django.db.models import Max, Min
+from django.db.models.functions import Length
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns import segments, sqlsegments
 from campaigns.audience import (
@@ -44,6 +46,7 @@ from campaigns.planning import (
 )
 from campaigns.templating import render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
+from providers.base import DeliveryStatus, FailureReason
 
 BATCH = 2000
 
@@ -108,12 +111,53 @@ def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
             )
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
+        _reject_too_long(campaign, plan.table)
         expanded_at = timezone.now()
         if not Campaign.objects.filter(pk=campaign.pk).update(expanded_at=expanded_at):
             # What the parts split off committed stays: the caller discards it.
             raise CampaignGone(campaign.pk)
         campaign.expanded_at = expanded_at
     return stats
+
+
+def _reject_too_long(campaign: Campaign, table: segments.SegmentTable) -> int:
+    """Reject the messages longer than the account's gateway takes, saying so.
+
+    The composer refuses a template too long by itself; what the placeholders bring
+    (a long name, a city) can still push a recipient's text over. Cut or refused at
+    the gateway, or transliterated by it, that recipient would get something else or
+    nothing, and nobody would know why. Two statements at most, and none for a
+    gateway without a limit.
+    """
+    pending = Message.objects.filter(
+        campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=True
+    )
+    gateway = campaign.account.get_kind_display()
+    rejected = 0
+    if table.max_parts is not None:
+        rejected += _reject(
+            pending.filter(segments__gt=table.max_parts),
+            _("Longer than %(gateway)s takes: at most %(max)s segments.")
+            % {"gateway": gateway, "max": table.max_parts},
+        )
+    if table.max_characters is not None:
+        rejected += _reject(
+            pending.alias(length=Length("text")).filter(
+                length__gt=table.max_characters
+            ),
+            _("Longer than %(gateway)s takes: at most %(max)s characters.")
+            % {"gateway": gateway, "max": table.max_characters},
+        )
+    return rejected
+
+
+def _reject(messages, why: str) -> int:
+    return messages.update(
+        status=DeliveryStatus.REJECTED,
+        reason=FailureReason.CONTENT_REJECTED,
+        vendor_text=why,
+        status_changed_at=timezone.now(),
+    )
 
 
 def _reachable(campaign: Campaign, *, id_range: tuple[int, int] | None = None):

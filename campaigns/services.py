@@ -4,6 +4,7 @@ resend, copy."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -94,6 +95,9 @@ class Preview:
     # Recipients who would get an empty placeholder ("Hello, !"), by its name.
     empty_placeholders: dict[str, int] = field(default_factory=dict)
     segments_histogram: dict[int, int] = field(default_factory=dict)
+    # Recipients whose text, with their values in it, is longer than the gateway
+    # takes: the expansion rejects those messages.
+    too_long: int = 0
     estimated_segments: int = 0
     estimated_cost: Decimal | None = None
     balance: Decimal | None = None
@@ -240,12 +244,18 @@ def _fill_segments(
         for row in rows
     ] or [(plan.text_for({}), total)]
     histogram: dict[int, float] = {}
+    too_long = 0.0
     for text, weight in weighted:
         info = count(text, plan.table)
         histogram[info.segments] = histogram.get(info.segments, 0) + weight
         if info.encoding == "ucs2":
             preview.encoding = "ucs2"
+        if info.too_long or info.too_many_characters:
+            too_long += weight
     preview.segments_histogram = {k: round(v) for k, v in sorted(histogram.items())}
+    # One sampled text too long stands for at least one recipient, however many
+    # others it stands for.
+    preview.too_long = math.ceil(too_long) if too_long else 0
     preview.estimated_segments = round(sum(k * v for k, v in histogram.items()))
     rows = [row for sample, _count in groups for row in sample]
     preview.samples = [

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
+from providers.models import ProviderAccount
 from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
 
@@ -280,6 +281,25 @@ def test_preview_returns_counts_segments_and_cost(
     assert Decimal(body["estimated_cost"]) == Decimal("7.50")
     assert body["samples"][0]["text"] == "Hello Name0!"
     assert body["empty_placeholders"] == {}  # every contact has a first name
+
+
+def test_preview_counts_the_texts_too_long_for_the_gateway(
+    manager_client, make_campaign, make_group, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    websms = ProviderAccount.objects.create(
+        name="W", kind="websms", base_url="http://127.0.0.1:9/x", default_sender="SHOP"
+    )
+    group = make_group("G", [("+79120000001", "Александра", "Europe/Moscow"),
+                             ("+79120000002", "Ян", "Europe/Moscow")])  # fmt: skip
+    campaign = make_campaign([group], account=websms, text="я" * 590 + "{first_name}")
+
+    body = post(manager_client, f"{API}/{campaign.pk}/preview").json()
+    page = manager_client.get(f"/campaigns/{campaign.pk}/preview/").content.decode()
+
+    assert body["too_long"] == 1
+    assert body["segments_histogram"] == {"9": 1, "10": 1}
+    assert "longer than WEBSMS takes" in page
 
 
 # Actions -----------------------------------------------------------------------

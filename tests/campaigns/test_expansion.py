@@ -282,3 +282,39 @@ def test_custom_fields_read_the_same_on_both_paths(
     campaign_expand(campaign=campaign)
 
     assert Message.objects.get().text == "1234.50|true|0.00001|Омск|"
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+@pytest.mark.parametrize(
+    ("kind", "text", "why"),
+    [
+        ("websms", "я" * 590 + "{first_name}", "at most 9 segments"),
+        ("smsc", "a" * 995 + "{first_name}", "at most 1000 characters"),
+    ],
+)
+def test_a_text_made_too_long_by_its_values_is_rejected_saying_why(
+    request, path, kind, text, why, make_group, make_campaign, settings
+):
+    # The template alone fits; a long first name pushes one recipient over.
+    from providers.models import ProviderAccount
+
+    settings.LANGUAGE_CODE = "en"
+    if path == "python":
+        request.getfixturevalue("python_only")
+    account = ProviderAccount.objects.create(
+        name=kind, kind=kind, base_url="http://127.0.0.1:9/x", default_sender="SHOP"
+    )
+    group = make_group(
+        "G", [("+79120000001", "Александра", MOSCOW), ("+79120000002", "Ян", MOSCOW)]
+    )
+    campaign = make_campaign([group], account=account, text=text)
+
+    campaign_expand(campaign=campaign)
+
+    long, short = Message.objects.order_by("phone")
+    assert (long.status, long.reason) == ("rejected", "content_rejected")
+    assert why in long.vendor_text
+    assert (short.status, short.reason) == ("pending", "")
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {
+        "rejected": 1, "pending": 1,
+    }  # fmt: skip
