@@ -35,7 +35,7 @@ from campaigns.selectors import (
     sender_problem,
 )
 from contacts.models import ContactGroup
-from contacts.timezones import time_zone_choices
+from contacts.timezones import time_zone_choices, zone_name
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
@@ -156,6 +156,9 @@ class BirthdayGreetingTable(NameLinksToEdit, BaseTable):
 
     def render_send_time(self, value: Any) -> str:
         return time_format(value, "H:i")
+
+    def render_time_zone(self, value: str) -> str:
+        return zone_name(value)  # "Москва", as the form's select names it
 
     def render_last_error(self, value: str) -> str:
         return format_html('<span class="text-danger">{}</span>', value)

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit
@@ -54,6 +55,7 @@ from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
+from contacts.timezones import zone_name
 from providers.base import (
     Capability,
     DeliveryStatus,
@@ -349,7 +351,7 @@ def _check_start(campaign: Campaign) -> None:
             "The start time (%(start)s) has passed: set a new one, or choose to send "
             "at launch."
         )
-        % {"start": f"{local:%d.%m.%Y %H:%M} {campaign.time_zone or 'UTC'}"},
+        % {"start": f"{local:%d.%m.%Y %H:%M} {zone_name(campaign.time_zone or 'UTC')}"},
         where="start_at",
     )
 
@@ -371,7 +373,12 @@ def _check_sendable(campaign: Campaign) -> None:
         check_sendable(str(value), where="voice_options", label=key)
 
 
-def _check_preview(preview: Preview) -> None:
+def _money(amount: Decimal | None, currency: str) -> str:
+    """As the pages write money: "1 234,50 RUB" in Russian."""
+    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} {currency}"
+
+
+def _check_preview(preview: Preview, currency: str) -> None:
     if preview.total == 0:
         raise ApplicationError(
             _("Nobody to send to: the audience is empty."), where="audience"
@@ -379,7 +386,10 @@ def _check_preview(preview: Preview) -> None:
     if not preview.can_afford:
         raise ApplicationError(
             _("The balance (%(balance)s) does not cover the estimated cost (%(cost)s).")
-            % {"balance": preview.balance, "cost": preview.estimated_cost},
+            % {
+                "balance": _money(preview.balance, currency),
+                "cost": _money(preview.estimated_cost, currency),
+            },
             where="account",
         )
 
@@ -391,7 +401,7 @@ def campaign_launch_refusal(
     the page to say next to a disabled Launch button; `preview` is the one it shows."""
     try:
         _check_launchable(campaign)
-        _check_preview(preview)
+        _check_preview(preview, campaign.account.balance_currency)
     except ApplicationError as exc:
         return exc
     return None
@@ -407,7 +417,7 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
     )
     _check_launchable(campaign)
     preview = campaign_preview(campaign=campaign)
-    _check_preview(preview)
+    _check_preview(preview, campaign.account.balance_currency)
     campaign.price_per_segment = campaign_price(campaign)
     campaign.launched_by = launched_by
     campaign.launched_at = timezone.now()

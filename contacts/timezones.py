@@ -21,10 +21,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 # Russia's zones from west to east, offered first; the other Area/City zones follow.
+# Every zone of Russia in IANA's zone.tab, by offset: the numbering plan gives the
+# regional ones (Volgograd, Tomsk, Chita ...), and a reader knows them by their city.
 RUSSIAN_ZONES = (
-    "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
-    "Asia/Omsk", "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk",
-    "Asia/Yakutsk", "Asia/Vladivostok", "Asia/Magadan", "Asia/Kamchatka",
+    "Europe/Kaliningrad",
+    "Europe/Moscow", "Europe/Kirov", "Europe/Volgograd",
+    "Europe/Samara", "Europe/Astrakhan", "Europe/Saratov", "Europe/Ulyanovsk",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk", "Asia/Barnaul", "Asia/Tomsk", "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk", "Asia/Chita", "Asia/Khandyga",
+    "Asia/Vladivostok", "Asia/Ust-Nera",
+    "Asia/Magadan", "Asia/Sakhalin", "Asia/Srednekolymsk",
+    "Asia/Kamchatka", "Asia/Anadyr",
 )  # fmt: skip
 # Russia keeps no summer time, so an offset names one of its zones for good; the city
 # is the one Russians name the zone by ("МСК+7" is Vladivostok time).
@@ -137,16 +148,30 @@ def _other_zones() -> tuple[str, ...]:
 RUSSIAN_ZONE_CITIES = {
     "Europe/Kaliningrad": gettext_lazy("Kaliningrad"),
     "Europe/Moscow": gettext_lazy("Moscow"),
+    "Europe/Kirov": gettext_lazy("Kirov"),
+    "Europe/Volgograd": gettext_lazy("Volgograd"),
     "Europe/Samara": gettext_lazy("Samara"),
+    "Europe/Astrakhan": gettext_lazy("Astrakhan"),
+    "Europe/Saratov": gettext_lazy("Saratov"),
+    "Europe/Ulyanovsk": gettext_lazy("Ulyanovsk"),
     "Asia/Yekaterinburg": gettext_lazy("Yekaterinburg"),
     "Asia/Omsk": gettext_lazy("Omsk"),
     "Asia/Novosibirsk": gettext_lazy("Novosibirsk"),
+    "Asia/Barnaul": gettext_lazy("Barnaul"),
+    "Asia/Tomsk": gettext_lazy("Tomsk"),
+    "Asia/Novokuznetsk": gettext_lazy("Novokuznetsk"),
     "Asia/Krasnoyarsk": gettext_lazy("Krasnoyarsk"),
     "Asia/Irkutsk": gettext_lazy("Irkutsk"),
     "Asia/Yakutsk": gettext_lazy("Yakutsk"),
+    "Asia/Chita": gettext_lazy("Chita"),
+    "Asia/Khandyga": gettext_lazy("Khandyga"),
     "Asia/Vladivostok": gettext_lazy("Vladivostok"),
+    "Asia/Ust-Nera": gettext_lazy("Ust-Nera"),
     "Asia/Magadan": gettext_lazy("Magadan"),
+    "Asia/Sakhalin": gettext_lazy("Sakhalin"),
+    "Asia/Srednekolymsk": gettext_lazy("Srednekolymsk"),
     "Asia/Kamchatka": gettext_lazy("Kamchatka"),
+    "Asia/Anadyr": gettext_lazy("Anadyr"),
 }
 
 

@@ -127,3 +127,49 @@ def test_resend_requests_at_the_same_moment_make_one_follow_up(make_campaign):
 
     assert sorted(outcomes) == ["made"] + ["refused"] * (requests - 1)
     assert Campaign.objects.filter(parent=campaign).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_passed_start_time_is_told_with_the_zones_city(make_group, make_campaign):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    campaign = make_campaign(
+        [make_group("G", phones(1))],
+        start_at=timezone.now() - timedelta(days=2),
+        time_zone="Asia/Yekaterinburg",
+    )
+    with pytest.raises(ApplicationError, match="has passed") as refused:
+        campaign_launch(campaign=campaign)
+    assert "Yekaterinburg)" in refused.value.message
+    assert "Asia/" not in refused.value.message
+
+
+@pytest.mark.django_db
+def test_a_cancelled_campaign_says_when_it_was_cancelled(manager_client, make_campaign):
+    from django.utils import timezone
+
+    campaign = make_campaign(state=State.CANCELLED, finished_at=timezone.now())
+
+    page = manager_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+
+    assert ">Cancelled</dt>" in page
+    assert ">Finished</dt>" not in page
+
+
+@pytest.mark.django_db
+def test_the_greetings_list_names_the_zone_by_its_city(manager_client, account):
+    from datetime import time
+
+    from campaigns.models import BirthdayGreeting
+
+    BirthdayGreeting.objects.create(
+        name="ДР", account=account, text="С днём рождения!", send_time=time(10),
+        time_zone="Asia/Tomsk",
+    )  # fmt: skip
+
+    page = manager_client.get("/campaigns/greetings/").content.decode()
+
+    assert "Tomsk" in page
+    assert "Asia/Tomsk" not in page

@@ -125,3 +125,33 @@ def test_russias_zones_are_named_by_their_city_in_the_readers_language():
         assert zone_label("Europe/Berlin", now=winter) == "Europe/Berlin (UTC+01:00)"
     with translation.override("en"):
         assert zone_name("Asia/Vladivostok") == "Vladivostok"
+
+
+def test_every_zone_of_russia_is_offered_first_by_its_city_and_offset():
+    """The numbering plan gives regional zones (Volgograd, Tomsk, Chita): they were
+    listed under "Other" by their IANA name."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+
+    from contacts.timezones import RUSSIAN_ZONES, time_zone_choices, zone_name
+
+    zone_tab = Path("/usr/share/zoneinfo/zone.tab")
+    if not zone_tab.exists():
+        pytest.skip("the system's tzdata (zone.tab) is not installed")
+    russia = {
+        line.split("\t")[2]
+        for line in zone_tab.read_text().splitlines()
+        if line.startswith("RU\t")
+    }
+    assert russia <= set(RUSSIAN_ZONES)
+    winter = datetime(2026, 12, 5, tzinfo=UTC)
+    offsets = [winter.astimezone(ZoneInfo(z)).utcoffset() for z in RUSSIAN_ZONES]
+    assert offsets == sorted(offsets)
+    with translation.override("ru"):
+        assert zone_name("Europe/Volgograd") == "Волгоград"
+        assert zone_name("Asia/Tomsk") == "Томск"
+    (_russia, first), (_other, rest) = time_zone_choices()
+    assert [name for name, _label in first] == list(RUSSIAN_ZONES)
+    assert not set(RUSSIAN_ZONES) & {name for name, _label in rest}
