@@ -206,6 +206,19 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
         guard_fields(self.fields, ["default_sender"])
 
 
+class SenderNameRecordForm(forms.Form):
+    name = forms.CharField(
+        label=_("Sender name"),
+        max_length=15,
+        help_text=_("Exactly as the gateway's cabinet shows it approved."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        guard_fields(self.fields, ["name"])
+        style_fields(self.fields, small=False)
+
+
 class SenderNameRequestForm(forms.Form):
     name = forms.CharField(
         label=_("Sender name"),

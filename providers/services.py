@@ -34,7 +34,11 @@ from providers.exceptions import (
 from providers.http import GatewayHttp, build_client
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_for
-from providers.selectors import account_capabilities, gateway_info
+from providers.selectors import (
+    account_capabilities,
+    gateway_info,
+    sender_rule_problem,
+)
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import has_unsendable, without_nul
 from smsportal.textguard import check_sendable
@@ -271,6 +275,41 @@ def sender_name_request(
         AuditEvent.Action.REQUESTED, row,
         object_repr=f"{row.name} ({account.name})", account=account.name,
         state=row.state,
+    )  # fmt: skip
+    return row
+
+
+def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
+    """Record a sender name the gateway approved in its cabinet, for a gateway whose
+    API lists none (WEBSMS): campaigns then offer it beside the default sender.
+
+    Where the gateway lists its names, a sync is the record, not a person's word.
+    """
+    name = name.strip()
+    if Capability.SENDER_NAMES in account_capabilities(account):
+        raise ApplicationError(
+            _("%(gateway)s lists its sender names: sync them instead.")
+            % {"gateway": gateway_info(account.kind).label},
+            where="name",
+        )
+    if not SENDER_NAME_RE.match(name):
+        raise ApplicationError(
+            _(
+                "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
+                "digits, spaces and the marks %(marks)s (at least one letter), or up "
+                "to 15 digits."
+            )
+            % {"name": name, "marks": sender_name_marks()},
+            where="name",
+        )
+    if problem := sender_rule_problem(account.kind, name):
+        raise ApplicationError(problem, where="name")
+    row, created = SenderName.objects.update_or_create(
+        account=account, name=name, defaults={"usable": True, "synced_at": None}
+    )
+    audit(
+        AuditEvent.Action.CREATED if created else AuditEvent.Action.CHANGED, row,
+        object_repr=f"{row.name} ({account.name})", account=account.name,
     )  # fmt: skip
     return row
 

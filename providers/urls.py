@@ -18,4 +18,9 @@ urlpatterns = [
         views.SenderNameRequestView.as_view(),
         name="sender_request",
     ),
+    path(
+        "<int:pk>/senders/record/",
+        views.SenderNameRecordView.as_view(),
+        name="sender_record",
+    ),
 ]

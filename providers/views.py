@@ -14,7 +14,11 @@ from django.views.generic import DetailView, FormView
 from accounts.permissions import PermissionRequired
 from providers.base import Capability
 from providers.exceptions import GatewayConfigurationError, GatewayError
-from providers.forms import ProviderAccountForm, SenderNameRequestForm
+from providers.forms import (
+    ProviderAccountForm,
+    SenderNameRecordForm,
+    SenderNameRequestForm,
+)
 from providers.models import ProviderAccount
 from providers.selectors import (
     account_capabilities,
@@ -28,6 +32,7 @@ from providers.services import (
     CheckResult,
     provider_account_check,
     provider_account_save,
+    sender_name_record,
     sender_name_request,
 )
 from providers.services import sender_names_sync as sender_names_sync_service
@@ -91,6 +96,9 @@ def account_page_context(
         "can_change": can_change,
         "can_sync": can_change and Capability.SENDER_NAMES in capabilities,
         "can_request": can_change and Capability.SENDER_NAME_ADD in capabilities,
+        # A gateway that lists no names: the ones approved in its cabinet are
+        # recorded by hand, or campaigns could only use the default sender.
+        "can_record": can_change and Capability.SENDER_NAMES not in capabilities,
         "callback_help": CALLBACK_HELP.get(account.kind, ""),
         "shows_incoming_url": bool(
             {Capability.INCOMING_CALLBACK, Capability.INCOMING} & capabilities
@@ -173,6 +181,32 @@ def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
             _("Sender names synced: %(count)d at the gateway.") % {"count": len(rows)},
         )
     return redirect("providers:detail", pk=account.pk)
+
+
+class SenderNameRecordView(PermissionRequired, FormView):
+    permission_required = CHANGE_PERM
+    form_class = SenderNameRecordForm
+    template_name = "providers/sendername_record.html"
+
+    @cached_property
+    def account(self) -> ProviderAccount:
+        return get_object_or_404(ProviderAccount, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"account": self.account}
+
+    def form_valid(self, form: SenderNameRecordForm) -> HttpResponse:
+        try:
+            row = sender_name_record(account=self.account, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error("name" if exc.where == "name" else None, exc.message)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Sender name “%(name)s” recorded: campaigns of this account offer it.")
+            % {"name": row.name},
+        )
+        return redirect(reverse("providers:detail", args=[self.account.pk]))
 
 
 class SenderNameRequestView(PermissionRequired, FormView):

@@ -332,6 +332,57 @@ def test_sync_button_is_hidden_without_the_capability(admin_client, simulator, k
     assert reverse("providers:sender_sync", args=[account.pk]) not in html
 
 
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
+def test_a_name_approved_in_the_cabinet_is_recorded_and_offered_to_campaigns(
+    admin_client, simulator, kind, settings
+):
+    """WEBSMS's API lists no sender names: campaigns could only use the default."""
+    from campaigns.selectors import sender_choices, sender_problem
+
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_record", args=[account.pk])
+    assert url in page(admin_client, "providers:detail", account.pk)
+
+    refused = admin_client.post(url, {"name": "Shop!!"})
+    response = admin_client.post(url, {"name": "Shop"})
+
+    assert "cannot be a sender name" in refused.content.decode()
+    assert response.status_code == 302
+    row = SenderName.objects.get(account=account)
+    assert (row.name, row.usable) == ("Shop", True)
+    assert sender_choices(account=account) == [account.default_sender, "Shop"]
+    assert sender_problem(account, "Shop") == ""
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATED, object_type="providers.SenderName"
+    )
+    assert (event.actor_name, event.object_repr) == (
+        "alice-admin", f"Shop ({account.name})"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
+def test_a_gateway_that_lists_its_names_is_synced_not_recorded_by_hand(
+    admin_client, simulator, kind
+):
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_record", args=[account.pk])
+    assert url not in page(admin_client, "providers:detail", account.pk)
+
+    response = admin_client.post(url, {"name": "Shop"})
+
+    assert response.status_code == 200  # the form, with the refusal
+    assert not SenderName.objects.filter(account=account, name="Shop").exists()
+
+
+def test_a_manager_cannot_record_a_sender_name(manager_client, simulator):
+    account = account_at_simulator(simulator, "websms")
+    url = reverse("providers:sender_record", args=[account.pk])
+
+    assert manager_client.post(url, {"name": "Shop"}).status_code == 403
+    assert not SenderName.objects.exists()
+
+
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
 def test_request_a_new_sender_name(admin_client, simulator, kind):
     account = account_at_simulator(simulator, kind)
