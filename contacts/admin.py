@@ -24,6 +24,11 @@ from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import CODE, guard_fields
 
+KEY_FIXED_HELP = _(
+    "The key cannot be changed: contacts' values are stored under it and message "
+    "texts use it as a placeholder. Change the label instead, or add a new field."
+)
+
 
 class PhoneAdminForm(forms.ModelForm):
     """Normalises the phone to E.164 before uniqueness is checked."""
@@ -224,6 +229,19 @@ class StopListEntryAdmin(admin.ModelAdmin):
 class CustomFieldAdmin(admin.ModelAdmin):
     list_display = ("label", "key", "kind")
     search_fields = ("label", "key")
+
+    # The key is fixed once the field exists: contacts' values are stored under it
+    # and message texts, greetings, templates, import mappings and API clients name
+    # it ({city}). Renamed, every value and placeholder would point at nothing; the
+    # label, which is what people read, stays editable.
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "key") if obj is not None else readonly
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["help_texts"] = {"key": KEY_FIXED_HELP}
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(ImportJob)

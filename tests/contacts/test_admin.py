@@ -2,7 +2,7 @@ import pytest
 
 from django.urls import reverse
 
-from contacts.models import Contact, ContactGroup, StopListEntry
+from contacts.models import Contact, ContactGroup, CustomField, StopListEntry
 from tests.contacts.conftest import make_contact
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +210,34 @@ def test_admin_refuses_a_birthday_in_the_future(superuser_client):
     assert list(errors) == ["birthday"]
     assert "future" in errors["birthday"][0]
     assert not Contact.objects.exists()
+
+
+def test_a_custom_field_keeps_its_key_so_stored_values_stay_found(
+    superuser_client, custom_fields
+):
+    city = custom_fields[0]
+    contact = make_contact(attributes={"city": "Тверь"})
+    url = reverse("admin:contacts_customfield_change", args=[city.pk])
+
+    page = superuser_client.get(url).content.decode()
+    response = superuser_client.post(
+        url, {"label": "Населённый пункт", "key": "town", "kind": "text"}
+    )
+
+    assert "The key cannot be changed" in page
+    assert 'name="key"' not in page
+    assert response.status_code == 302
+    city.refresh_from_db()
+    assert (city.key, city.label) == ("city", "Населённый пункт")
+    contact.refresh_from_db()
+    assert contact.attributes == {"city": "Тверь"}
+
+
+def test_a_new_custom_field_gets_its_key_in_the_admin(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:contacts_customfield_add"),
+        {"label": "Город", "key": "city", "kind": "text"},
+    )
+
+    assert response.status_code == 302
+    assert CustomField.objects.get().key == "city"
