@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts import exporting, selectors, services
 from contacts.filters import search_contacts
+from contacts.forms import attributes_clean
 from contacts.models import (
     Contact,
     ContactGroup,
@@ -65,7 +66,12 @@ class ContactAdminForm(PhoneAdminForm):
             services.attributes_check_sendable(attributes=attributes)
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message, code=CODE) from None
-        return attributes
+        # The contact page's rules for each field's kind (a Number takes a number).
+        return attributes_clean(
+            attributes,
+            custom_fields=list(CustomField.objects.all()),
+            previous=self.instance.attributes if self.instance.pk else None,
+        )
 
 
 class MembershipInline(admin.TabularInline):

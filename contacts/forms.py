@@ -1,4 +1,5 @@
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -135,14 +136,8 @@ class ContactForm(StyledForm):
             value = data.pop(f"cf_{field.key}", None)
             if value in (None, ""):
                 attributes.pop(field.key, None)
-            elif field.kind == CustomField.Kind.DATE:
-                attributes[field.key] = value.isoformat()
-            elif field.kind == CustomField.Kind.NUMBER:
-                attributes[field.key] = (
-                    int(value) if value == value.to_integral_value() else float(value)
-                )
             else:
-                attributes[field.key] = value
+                attributes[field.key] = _stored_value(field, value)
         data["attributes"] = attributes
         return data
 
@@ -153,6 +148,83 @@ def _custom_form_field(field: CustomField) -> forms.Field:
     if field.kind == CustomField.Kind.DATE:
         return forms.DateField(label=field.label, required=False, widget=DATE_INPUT)
     return forms.CharField(label=field.label, required=False, max_length=1000)
+
+
+def _stored_value(field: CustomField, value: Any) -> Any:
+    """A cleaned custom field value as Contact.attributes holds it: a JSON number,
+    an ISO date or text."""
+    if field.kind == CustomField.Kind.DATE:
+        return value.isoformat()
+    if field.kind == CustomField.Kind.NUMBER:
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def attributes_clean(
+    attributes: Any,
+    *,
+    custom_fields: Sequence[CustomField],
+    previous: dict | None = None,
+) -> dict:
+    """Custom field values written as JSON (the admin's contact form) checked by the
+    contact page's rules (its form fields), and stored as that page stores them;
+    ValidationError naming each wrong field and value. A key that is no custom field
+    is refused unless the contact already held it as it is (a field deleted since:
+    the contact page keeps those too); an empty value removes the key, as there."""
+    if not isinstance(attributes, dict):
+        raise forms.ValidationError(
+            _('Write the custom fields as a JSON object: {"key": value}.')
+        )
+    fields = {f.key: f for f in custom_fields}
+    previous = previous or {}
+    cleaned, errors = {}, []
+    for key, value in attributes.items():
+        field = fields.get(key)
+        if field is None:
+            if key in previous and previous[key] == value:
+                cleaned[key] = value
+            else:
+                errors.append(
+                    _("“%(key)s” is not a custom field: add it under Custom fields "
+                      "first, or remove it.") % {"key": key}
+                )  # fmt: skip
+            continue
+        try:
+            value = _custom_value_clean(field, value)
+        except forms.ValidationError as exc:
+            shown = value if isinstance(value, str) else json.dumps(value)
+            errors.append(
+                _("%(field)s (%(key)s): “%(value)s”: %(error)s")
+                % {
+                    "field": field.label,
+                    "key": key,
+                    "value": shown[:60],
+                    "error": " ".join(exc.messages),
+                }
+            )
+            continue
+        if value not in (None, ""):
+            cleaned[key] = _stored_value(field, value)
+    if errors:
+        raise forms.ValidationError(errors)
+    return cleaned
+
+
+def _custom_value_clean(field: CustomField, value: Any) -> Any:
+    """One JSON value through the contact page's form field of its kind."""
+    form_field = _custom_form_field(field)
+    # Form fields take what a browser sends: text. JSON can say more, and a text
+    # field's 5 or a date's 20240501 would be stored as a number.
+    if value is None:
+        return None
+    if field.kind == CustomField.Kind.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise forms.ValidationError(form_field.error_messages["invalid"])
+    elif not isinstance(value, str):
+        if field.kind == CustomField.Kind.DATE:
+            raise forms.ValidationError(form_field.error_messages["invalid"])
+        raise forms.ValidationError(_("Write the text in quotes."))
+    return form_field.clean(value)
 
 
 class ContactGroupForm(StyledModelForm):

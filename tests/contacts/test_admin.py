@@ -241,3 +241,59 @@ def test_a_new_custom_field_gets_its_key_in_the_admin(superuser_client):
 
     assert response.status_code == 302
     assert CustomField.objects.get().key == "city"
+
+
+def test_admin_refuses_custom_values_of_the_wrong_kind(superuser_client, custom_fields):
+    attributes = '{"balance": "много", "visit": "вчера", "city": 5, "vip": true}'
+
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"), contact_data(attributes=attributes)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "attributes": [
+            "Баланс (balance): “много”: Enter a number.",
+            "Визит (visit): “вчера”: Enter a valid date.",
+            "Город (city): “5”: Write the text in quotes.",
+            "“vip” is not a custom field: add it under Custom fields first, or "
+            "remove it.",
+        ]
+    }
+    assert not Contact.objects.exists()
+
+
+def test_admin_stores_custom_values_as_the_contact_page_does(
+    superuser_client, custom_fields
+):
+    attributes = '{"balance": "1500", "visit": "2024-05-01", "city": " Тверь "}'
+
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"), contact_data(attributes=attributes)
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Contact.objects.get().attributes == {
+        "balance": 1500,
+        "visit": "2024-05-01",
+        "city": "Тверь",
+    }
+
+
+def test_admin_keeps_a_value_of_a_deleted_custom_field_it_already_had(
+    superuser_client, custom_fields
+):
+    contact = make_contact(attributes={"old": "x", "balance": 7})
+    url = reverse("admin:contacts_contact_change", args=[contact.pk])
+
+    kept = superuser_client.post(
+        url, contact_data(phone=contact.phone, attributes='{"old": "x", "balance": 8}')
+    )
+    changed = superuser_client.post(
+        url, contact_data(phone=contact.phone, attributes='{"old": "y"}')
+    )
+
+    assert kept.status_code == 302
+    assert changed.status_code == 200
+    contact.refresh_from_db()
+    assert contact.attributes == {"old": "x", "balance": 8}
