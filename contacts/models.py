@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from smsportal.fields import PhoneField
 
@@ -138,7 +138,12 @@ class GroupMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contact_id} in {self.group_id}"
+        # Reads the contact and the group: lists of memberships select_related both
+        # (the admin's inline), and the delete pages count them instead of listing.
+        return gettext("%(contact)s in the group “%(group)s”") % {
+            "contact": self.contact,
+            "group": self.group,
+        }
 
 
 class StopListEntry(models.Model):

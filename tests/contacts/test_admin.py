@@ -297,3 +297,107 @@ def test_admin_keeps_a_value_of_a_deleted_custom_field_it_already_had(
     assert changed.status_code == 200
     contact.refresh_from_db()
     assert contact.attributes == {"old": "x", "balance": 8}
+
+
+def _book(group, count: int, start: int = 0) -> list[Contact]:
+    contacts = [
+        make_contact(f"+7912000{index:04d}", first_name=f"N{index}")
+        for index in range(start, start + count)
+    ]
+    for contact in contacts:
+        contact.groups.add(group)
+    return contacts
+
+
+def test_admin_delete_action_confirms_with_counts_across_a_filtered_list(
+    superuser_client, group
+):
+    members = _book(group, 3)
+    members[0].groups.add(ContactGroup.objects.create(name="VIP"))
+    outsider = make_contact("+79990000000")
+    url = (
+        reverse("admin:contacts_contact_changelist") + f"?groups__id__exact={group.pk}"
+    )
+    chosen = {"action": "delete_contacts", "select_across": "1",
+              "_selected_action": [members[0].pk]}  # fmt: skip
+
+    confirm = superuser_client.post(url, {**chosen, "index": "0"})
+
+    page = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "Delete 3 contacts?" in page
+    assert "4 group memberships are deleted with them." in page
+    assert members[1].phone not in page  # counted, not listed
+    assert Contact.objects.count() == 4
+    done = superuser_client.post(url, {**chosen, "post": "yes"})
+    assert done.status_code == 302
+    assert list(Contact.objects.all()) == [outsider]
+    assert not Contact.groups.through.objects.exists()
+
+
+def test_admin_offers_its_own_delete_action_and_only_with_the_right_to_delete(
+    client, superuser_client, django_user_model
+):
+    from django.contrib.auth.models import Permission
+
+    contact = make_contact()
+    changelist = reverse("admin:contacts_contact_changelist")
+    choices = superuser_client.get(changelist).context["action_form"]
+    assert "delete_contacts" in dict(choices.fields["action"].choices)
+    assert "delete_selected" not in dict(choices.fields["action"].choices)
+
+    editor = django_user_model.objects.create_user("ed", password="x", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_contact", "change_contact"])
+    )
+    client.force_login(editor)
+    choices = client.get(changelist).context["action_form"].fields["action"].choices
+    client.post(
+        changelist,
+        {"action": "delete_contacts", "_selected_action": [contact.pk], "post": "yes"},
+    )
+
+    assert "delete_contacts" not in dict(choices)
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_a_membership_reads_as_the_contact_in_the_group(group):
+    contact = make_contact(first_name="Иван", last_name="Петров")
+    contact.groups.add(group)
+
+    membership = Contact.groups.through.objects.get()
+
+    assert str(membership) == "Петров Иван +79123456789 in the group “Клиенты”"
+
+
+def _queries(client, url: str) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).content.decode()
+    return len(queries), page
+
+
+def test_admin_pages_name_memberships_without_a_query_each(superuser_client, group):
+    contact = make_contact(first_name="Иван", last_name="Петров")
+    groups = [ContactGroup.objects.create(name=f"G{n}") for n in range(5)]
+    change = reverse("admin:contacts_contact_change", args=[contact.pk])
+    delete = reverse("admin:contacts_contact_delete", args=[contact.pk])
+    group_delete = reverse("admin:contacts_contactgroup_delete", args=[group.pk])
+    contact.groups.add(group)
+    _book(group, 1)
+    before = [_queries(superuser_client, u)[0] for u in (change, delete, group_delete)]
+
+    contact.groups.add(*groups)
+    _book(group, 6, start=1)
+    after = [_queries(superuser_client, u) for u in (change, delete, group_delete)]
+
+    counts = [count for count, _page in after]
+    # The change page: Django's autocomplete widget reads each row's group (its own
+    # query, one per row as before); the rows' names add none.
+    assert counts == [before[0] + len(groups), before[1], before[2]]
+    assert "in the group “G4”" in after[0][1]
+    assert "Group memberships: 6" in after[1][1]
+    assert "Group memberships: 8" in after[2][1]
+    assert "+79120000003" not in after[2][1]  # counted, not listed
