@@ -7,7 +7,9 @@ book of N contacts (default 200,000 each), then downloads each export through Dj
 as a browser would and prints, for each, when its first byte came, how long the whole
 took and its size. Both formats stream: the first byte must not wait for the last row
 (a proxy in front gives up on a silent response after a minute; nginx's default).
-XLSX workbooks are checked to open (every ZIP entry's CRC).
+XLSX workbooks are checked to open (every ZIP entry's CRC). Last, the whole book is
+deleted as the contact list's bulk action deletes it, each contact with a message
+whose link is cleared.
 """
 
 import argparse
@@ -49,26 +51,6 @@ def seed(rows: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO campaigns_message (campaign_id, account_id, phone, text, sender,
-                channel, segments, encoding, estimated_cost, cost, gateway_message_id,
-                status, reason, vendor_code, vendor_text, operator, planned_at,
-                submitted_at, status_changed_at, delivered_at, attempts)
-            SELECT %(campaign)s, %(account)s, '+7915' || lpad(g::text, 7, '0'),
-                   'Здравствуйте, Анна! Ваш заказ ' || g || ' готов к выдаче.', 'SHOP',
-                   'sms', 1, 'ucs2', 3.50, CASE WHEN g %% 10 = 0 THEN NULL ELSE 3.50 END,
-                   (700000000 + g)::text,
-                   CASE WHEN g %% 10 = 0 THEN 'undelivered' ELSE 'delivered' END,
-                   CASE WHEN g %% 10 = 0 THEN 'expired' ELSE '' END,
-                   CASE WHEN g %% 10 = 0 THEN 'expired' ELSE 'deliver' END,
-                   CASE WHEN g %% 10 = 0 THEN 'Срок жизни истёк' ELSE '' END,
-                   (ARRAY['МТС', 'Билайн', 'МегаФон', 'Tele2'])[1 + g %% 4],
-                   now(), now(), now(), CASE WHEN g %% 10 = 0 THEN NULL ELSE now() END, 1
-            FROM generate_series(1, %(rows)s) g
-            """,
-            {"campaign": campaign.pk, "account": account.pk, "rows": rows},
-        )
-        cursor.execute(
-            """
             INSERT INTO contacts_contact (phone, first_name, last_name, middle_name,
                 nickname, email, time_zone, birthday, attributes, consent_source,
                 created_at, updated_at)
@@ -79,6 +61,36 @@ def seed(rows: int) -> int:
             FROM generate_series(1, %(rows)s) g
             """,
             {"rows": rows},
+        )
+        cursor.execute("SELECT min(id) FROM contacts_contact")
+        first_contact = cursor.fetchone()[0]
+        # Each message linked to a contact, as a campaign's are: deleting the
+        # contacts then clears every message's link.
+        cursor.execute(
+            """
+            INSERT INTO campaigns_message (campaign_id, account_id, phone, text, sender,
+                channel, segments, encoding, estimated_cost, cost, gateway_message_id,
+                status, reason, vendor_code, vendor_text, operator, planned_at,
+                submitted_at, status_changed_at, delivered_at, attempts, contact_id)
+            SELECT %(campaign)s, %(account)s, '+7915' || lpad(g::text, 7, '0'),
+                   'Здравствуйте, Анна! Ваш заказ ' || g || ' готов к выдаче.', 'SHOP',
+                   'sms', 1, 'ucs2', 3.50, CASE WHEN g %% 10 = 0 THEN NULL ELSE 3.50 END,
+                   (700000000 + g)::text,
+                   CASE WHEN g %% 10 = 0 THEN 'undelivered' ELSE 'delivered' END,
+                   CASE WHEN g %% 10 = 0 THEN 'expired' ELSE '' END,
+                   CASE WHEN g %% 10 = 0 THEN 'expired' ELSE 'deliver' END,
+                   CASE WHEN g %% 10 = 0 THEN 'Срок жизни истёк' ELSE '' END,
+                   (ARRAY['МТС', 'Билайн', 'МегаФон', 'Tele2'])[1 + g %% 4],
+                   now(), now(), now(), CASE WHEN g %% 10 = 0 THEN NULL ELSE now() END, 1,
+                   %(first_contact)s + g - 1
+            FROM generate_series(1, %(rows)s) g
+            """,
+            {
+                "campaign": campaign.pk,
+                "account": account.pk,
+                "rows": rows,
+                "first_contact": first_contact,
+            },
         )
         cursor.execute("ANALYZE campaigns_message, contacts_contact")
     return campaign.pk
@@ -137,6 +149,19 @@ def main() -> None:
             )
         print(f"{label}: first byte after {first:.2f} s, all {len(body) / 1e6:.1f} MB "
               f"in {total:.1f} s ({args.rows / total:,.0f} rows/s){check}")  # fmt: skip
+    time_contacts_delete(args.rows)
+
+
+def time_contacts_delete(rows: int) -> None:
+    """The whole book deleted as the contact list's bulk action deletes it."""
+    from contacts.models import Contact
+    from contacts.services import contacts_delete
+
+    started = time.perf_counter()
+    deleted = contacts_delete(contacts=Contact.objects.all())
+    took = time.perf_counter() - started
+    print(f"contacts delete: {deleted:,} contacts (each with a message to unlink) "
+          f"in {took:.1f} s ({rows / took:,.0f} contacts/s)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -219,9 +219,74 @@ def contact_update(
 
 
 def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
-    """Delete the contacts (their memberships go with them); the number deleted."""
-    deleted, per_model = contacts.delete()
-    return per_model.get(Contact._meta.label, 0)
+    """Delete the contacts (their memberships go with them; messages and replies
+    keep their history, unlinked); the number deleted.
+
+    Set-based, whatever the selection's size: Django's delete loaded every contact
+    and cleared the messages' link 100 contacts at a time, each a scan of the
+    message table (that column has no index), which for a book of a million took
+    hours. On PostgreSQL one statement, so the rows unlinked are exactly those of
+    the contacts deleted.
+    """
+    ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
+    cascaded, unlinked = _contact_relations()
+    if connection.vendor == "postgresql":
+        steps = [
+            *(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM gone)"
+              for table, column in cascaded),
+            *(f"UPDATE {table} SET {column} = NULL"
+              f" WHERE {column} IN (SELECT id FROM gone)"
+              for table, column in unlinked),
+        ]  # fmt: skip
+        ctes = ", ".join(f"step{n} AS ({sql})" for n, sql in enumerate(steps))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {Contact._meta.db_table}"
+                f" WHERE id IN ({ids_sql}) RETURNING id), {ctes}"
+                " SELECT count(*) FROM gone",
+                params,
+            )
+            return cursor.fetchone()[0]
+    with transaction.atomic():  # SQLite (the demo): the ids, then each table
+        ids = list(contacts.order_by().values_list("id", flat=True))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            with connection.cursor() as cursor:
+                for table, column in cascaded:
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk
+                    )
+                for table, column in unlinked:
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = NULL WHERE {column} IN ({marks})",
+                        chunk,
+                    )
+                cursor.execute(
+                    f"DELETE FROM {Contact._meta.db_table} WHERE id IN ({marks})", chunk
+                )
+        return len(ids)
+
+
+def _contact_relations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The tables that point at a contact: (table, column) deleted with it, and
+    (table, column) whose link is cleared. Read from the models, so a relation
+    added later is not forgotten; one this cannot handle fails loudly."""
+    cascaded, unlinked = [], []
+    for relation in Contact._meta.related_objects:
+        if relation.many_to_many:
+            continue  # its through table is a relation of its own
+        table = relation.related_model._meta.db_table
+        column = relation.field.column
+        if relation.on_delete is models.CASCADE and not (
+            relation.related_model._meta.related_objects
+        ):
+            cascaded.append((table, column))
+        elif relation.on_delete is models.SET_NULL:
+            unlinked.append((table, column))
+        else:
+            raise NotImplementedError(f"deleting contacts: {relation} not handled")
+    return cascaded, unlinked
 
 
 def contacts_add_to_group(*, contacts: QuerySet[Contact], group: ContactGroup) -> int:

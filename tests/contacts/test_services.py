@@ -75,6 +75,43 @@ def test_bulk_services_are_set_based(django_assert_num_queries):
     assert GroupMembership.objects.count() == 0
 
 
+def test_deleting_contacts_keeps_their_messages_and_replies_unlinked(
+    django_assert_num_queries,
+):
+    from django.utils import timezone
+
+    from campaigns.models import Message, Reply
+    from providers.models import ProviderAccount
+
+    account = ProviderAccount.objects.create(name="A", kind="webcom", login="x")
+    group = ContactGroup.objects.create(name="g")
+    gone, kept = make_contact("+79123450001"), make_contact("+79123450002")
+    for contact in (gone, kept):
+        GroupMembership.objects.create(contact=contact, group=group)
+        Message.objects.create(
+            account=account, contact=contact, phone=contact.phone, text="x",
+            channel="sms", planned_at=timezone.now(),
+        )  # fmt: skip
+        Reply.objects.create(
+            account=account, contact=contact, phone=contact.phone, text="СТОП"
+        )
+
+    with django_assert_num_queries(1):  # one statement, however many contacts
+        deleted = services.contacts_delete(
+            contacts=Contact.objects.filter(phone=gone.phone)
+        )
+
+    assert deleted == 1
+    assert list(Contact.objects.values_list("phone", flat=True)) == [kept.phone]
+    assert list(GroupMembership.objects.values_list("contact_id", flat=True)) == [
+        kept.pk
+    ]
+    assert Message.objects.count() == Reply.objects.count() == 2
+    assert Message.objects.get(phone=gone.phone).contact_id is None
+    assert Reply.objects.get(phone=gone.phone).contact_id is None
+    assert Message.objects.get(phone=kept.phone).contact_id == kept.pk
+
+
 def test_demo_is_idempotent():
     demo.load(stdout=StringIO())
     demo.load(stdout=StringIO())
