@@ -273,10 +273,24 @@ def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:
         label = form.fields[field].label if field in form.fields else ""
         raise ApplicationError(
             f"{label}: {problems[0]['message']}" if label else problems[0]["message"],
-            where="start_at" if field == "start_local" else field,
-            extra={"errors": {k: [p["message"] for p in v] for k, v in errors.items()}},
+            where=_api_field(field),
+            extra={
+                "errors": {
+                    _api_field(k): [p["message"] for p in v] for k, v in errors.items()
+                }
+            },
         )
     return campaign_draft_save(form=form)
+
+
+def _api_field(form_field: str) -> str:
+    """The field as the API's schema names it: the composer's `start_local` is
+    `start_at`, its `voice_voice` is `voice_options.voice`."""
+    if form_field == "start_local":
+        return "start_at"
+    if form_field.startswith("voice_") and form_field[6:] in VOICE_FIELDS:
+        return f"voice_options.{form_field[6:]}"
+    return form_field
 
 
 @router.get("", response=list[CampaignOut])

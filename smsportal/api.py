@@ -1,5 +1,6 @@
 """The REST API (django-ninja) under /api/v1/; apps add their routers here."""
 
+import json
 from typing import Any
 
 from ninja import NinjaAPI, Schema
@@ -35,7 +36,16 @@ class WholeTextParser(Parser):
     written, and _broken_text names the field then."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        data = super().parse_body(request)
+        try:
+            data = super().parse_body(request)
+        except json.JSONDecodeError as exc:
+            # Ninja turns this into an English "Cannot parse request body": the
+            # place is kept for _unparsable_body to say in the request's language.
+            request.unparsable_at = (exc.lineno, exc.colno)
+            raise
+        except UnicodeDecodeError:
+            request.unparsable_at = None  # not UTF-8: no line to point at
+            raise
         request.broken_text_at = _broken_text_at(data)
         return data
 
@@ -174,6 +184,22 @@ def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
 def _schema_mismatch(request: HttpRequest, exc: ValidationError) -> Any:
     # Still ninja's 422 list for programs, each entry with the problem in words.
     return api.create_response(request, explained(exc.errors), status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> Any:
+    if hasattr(request, "unparsable_at") and exc.status_code == 400:
+        place = request.unparsable_at
+        detail = (
+            _("The request body is not UTF-8 text.")
+            if place is None
+            else _(
+                "The request body is not valid JSON (line %(line)s, column %(column)s)."
+            )
+            % {"line": place[0], "column": place[1]}
+        )
+        return api.create_response(request, {"detail": detail}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 # Ninja's own answers to these are English whatever the request's language.

@@ -75,6 +75,8 @@ def explained(errors: list[dict[str, Any]]) -> dict[str, Any]:
             text = str(error.get("msg", ""))
         else:
             context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+            if "expected" in context:  # pydantic's "'a', 'b' or 'c'": English "or"
+                context["expected"] = context["expected"].replace("' or '", "', '")
             try:
                 text %= context
             except (KeyError, TypeError, ValueError):

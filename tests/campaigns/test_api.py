@@ -302,6 +302,21 @@ def test_preview_counts_the_texts_too_long_for_the_gateway(
     assert "longer than WEBSMS takes" in page
 
 
+def test_a_refused_draft_names_fields_as_the_api_does(manager_client, settings):
+    """The composer's own names ('start_local', 'voice_voice') are not the API's."""
+    settings.LANGUAGE_CODE = "en"
+    websms = ProviderAccount.objects.create(
+        name="W", kind="websms", base_url="http://127.0.0.1:9/x", default_sender="SHOP"
+    )
+    body = draft_body(websms, channel="voice", voice_options={"voice": "a\u0007"})
+
+    response = post(manager_client, API, body)
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "voice_options.voice"
+    assert list(response.json()["errors"]) == ["voice_options.voice"]
+
+
 # Actions -----------------------------------------------------------------------
 
 

@@ -119,3 +119,32 @@ def test_input_the_database_refuses_is_a_400_naming_no_internals(rf, settings):
     assert json.loads(response.content) == {
         "detail": "The request contains a value that cannot be stored."
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"name": "x",\n "text" "y"}', "The request body is not valid JSON (line 2, column 9)."),
+        (b'{"name": "\xcf\xf0\xe8"}', "The request body is not UTF-8 text."),
+    ],
+)  # fmt: skip
+def test_a_body_that_is_not_json_is_a_400_in_words_with_the_place(api, body, detail):
+    response = api.post("/api/v1/templates", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+
+
+def test_a_value_outside_an_enum_lists_the_choices_without_an_english_or(
+    client, manager_user
+):
+    _token, raw = api_token_create(user=manager_user, name="test")
+    response = client.get(
+        "/api/v1/campaigns", {"state": "nope"},
+        HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="ru",
+    )  # fmt: skip
+
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "'draft'" in message
+    assert " or " not in message
