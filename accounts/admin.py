@@ -1,7 +1,25 @@
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import ApiToken, AuditEvent, token_digest
+from smsportal.admin_forms import AccusativeTitles
+
+# Django's own user and group admins, with their titles in the right case.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(AccusativeTitles, auth_admin.UserAdmin):
+    accusative_name = pgettext_lazy("accusative", "user")
+
+
+@admin.register(Group)
+class GroupAdmin(AccusativeTitles, auth_admin.GroupAdmin):
+    accusative_name = pgettext_lazy("accusative", "group")
 
 
 @admin.register(ApiToken)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns import services
 from campaigns.forms import CampaignForm
@@ -14,7 +15,7 @@ from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplat
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from providers.base import MessageChannel
-from smsportal.admin_forms import ViewOnlyPlainForm
+from smsportal.admin_forms import AccusativeTitles, ViewOnlyPlainForm
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -42,7 +43,8 @@ class CampaignAdminForm(CampaignForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
+    accusative_name = pgettext_lazy("accusative", "campaign")
     form = CampaignAdminForm
     list_display = [
         "name",

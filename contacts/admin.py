@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts import admin_deletion, exporting, selectors, services
 from contacts.filters import search_contacts
@@ -22,6 +23,7 @@ from contacts.models import (
     StopListEntry,
 )
 from contacts.phone import InvalidPhone, normalize_phone
+from smsportal.admin_forms import AccusativeTitles
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import CODE, guard_fields
 
@@ -170,7 +172,8 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactGroup)
-class ContactGroupAdmin(admin.ModelAdmin):
+class ContactGroupAdmin(AccusativeTitles, admin.ModelAdmin):
+    accusative_name = pgettext_lazy("accusative", "group")
     list_display = ("name", "description", "member_count", "created_at")
     search_fields = ("name",)
 

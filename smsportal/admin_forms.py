@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 
 class ViewOnlyPlainForm:
@@ -15,3 +16,44 @@ class ViewOnlyPlainForm:
         if obj is not None and not self.has_change_permission(request, obj):
             kwargs["form"] = forms.ModelForm
         return super().get_form(request, obj, change, **kwargs)
+
+
+class AccusativeTitles:
+    """Russian puts what "Выберите ..." and "Добавить ..." act on in the accusative;
+    Django's admin writes the model's verbose name as it is: "Выберите группа для
+    изменения", "Добавить рассылка". A ModelAdmin that names `accusative_name`
+    (pgettext_lazy("accusative", ...)) gets its titles and its Add button from it.
+    """
+
+    accusative_name = None
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if self.accusative_name is not None and "_popup" not in request.GET:
+            title = (
+                _("Select %s to change")
+                if self.has_change_permission(request)
+                else _("Select %s to view")
+            )
+            extra_context = {
+                "title": title % self.accusative_name,
+                "add_name": self.accusative_name,
+                **(extra_context or {}),
+            }
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id=None, form_url="", extra_context=None
+    ):
+        if self.accusative_name is not None:
+            if object_id is None:
+                title = _("Add %s")
+            elif self.has_change_permission(request):
+                title = _("Change %s")
+            else:
+                title = _("View %s")
+            extra_context = {
+                "title": title % self.accusative_name,
+                "add_name": self.accusative_name,
+                **(extra_context or {}),
+            }
+        return super().changeform_view(request, object_id, form_url, extra_context)
