@@ -13,6 +13,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from contacts.importing.fields import HEADER_ALIASES, normalize_header
 from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
@@ -276,19 +277,20 @@ def _without_title_rows(
 ) -> Iterator[tuple[int, list[str]]]:
     """The records without the title a report puts above its table ("Клиенты на
     01.12.2026"): up to TITLE_ROWS_MAX first rows of one text that is no phone number,
-    when the row after them has several cells (the header). Counted in the table, so
+    when the row after them has several cells (the header). Also a row of group
+    captions over the header ("Контакт" merged over three columns, "Доп"), when the
+    row after it names the phone column and it names none. Counted in the table, so
     the import says it left them out; a file of one column keeps all its rows."""
     held: list[tuple[int, list[str]]] = []
     for record in records:
         filled = [cell for cell in record[1] if cell.strip()]
-        if (
-            len(held) < TITLE_ROWS_MAX
-            and len(filled) == 1
-            and not looks_like_phone(filled[0])
-        ):
+        if len(held) < TITLE_ROWS_MAX and _maybe_title(filled):
             held.append(record)
             continue
-        if held and len(filled) >= 2:
+        single_texts = all(len([c for c in r[1] if c.strip()]) == 1 for r in held)
+        if held and (
+            (single_texts and len(filled) >= 2) or _names_the_phone_column(filled)
+        ):
             table.title_rows = len(held)
         else:
             yield from held
@@ -296,6 +298,21 @@ def _without_title_rows(
         yield from records
         return
     yield from held
+
+
+def _maybe_title(filled: list[str]) -> bool:
+    """A row that may sit above the header: no phone number in it, nor a phone
+    column's name (the header itself names one)."""
+    return (
+        bool(filled)
+        and not any(looks_like_phone(cell) for cell in filled)
+        and not _names_the_phone_column(filled)
+    )
+
+
+def _names_the_phone_column(filled: list[str]) -> bool:
+    aliases = HEADER_ALIASES["phone"]
+    return any(normalize_header(cell) in aliases for cell in filled)
 
 
 def _header_key(cells: list[str]) -> list[str]:

@@ -289,6 +289,29 @@ def test_a_title_in_a_workbook_is_left_out_too(do_import):
     assert (report.created, report.title_rows, report.invalid) == (1, 1, 0), rejects
 
 
+def test_group_captions_over_the_header_are_left_out_too(do_import, custom_fields):
+    # "Контакт" merged over three columns and "Доп" over the fourth, the real
+    # header below: the captions were taken for the header, and no phone column.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Контакт", None, None, "Доп"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(["Телефон", "Имя", "Фамилия", "Город"])
+    sheet.append(["89123456789", "Иван", "Петров", "Тверь"])
+
+    report, rejects = do_import(saved(workbook), name="book.xlsx")
+
+    assert (report.created, report.title_rows, report.invalid) == (1, 1, 0), rejects
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.attributes) == ("Иван", {"city": "Тверь"})
+
+
+def test_a_header_without_a_known_phone_name_is_still_the_header(do_import):
+    report, rejects = do_import("Абонент;Имя\n89123456789;Иван\n".encode())
+    # The first column is guessed as the phone from its values, as before.
+    assert (report.created, report.title_rows) == (1, 0), rejects
+
+
 def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     data = (
         "Телефон;Город;Баланс;Визит\n"
