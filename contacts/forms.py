@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from contacts import services
@@ -353,6 +354,22 @@ class ImportMappingForm(StyledForm):
 
     def column_fields(self) -> list[forms.BoundField]:
         return [self[f"col_{index}"] for index in range(self.width)]
+
+    def keep_choices(self, data: QueryDict, *, columns: bool) -> None:
+        """Show on this unbound form what `data` (this page as submitted) chose: the
+        groups, update and reason options, and the columns too when `columns` (the file
+        was read the same way; read otherwise, its columns are proposed afresh)."""
+        names = ["groups", "update", "consent_source", "stop_reason"]
+        if columns:
+            names += [f"col_{index}" for index in range(self.width)]
+        for name in names:
+            if name not in self.fields:
+                continue
+            value = self.fields[name].widget.value_from_datadict(
+                data, self.files, self.add_prefix(name)
+            )
+            if value is not None:
+                self.initial[name] = value
 
     def clean(self) -> dict:
         data = super().clean()

@@ -42,7 +42,7 @@ from contacts.forms import (
     StopListAddForm,
 )
 from contacts.import_samples import sample_table
-from contacts.importing.preview import preview_job
+from contacts.importing.preview import Preview, preview_job
 from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
@@ -452,7 +452,8 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if job.status != ImportJob.Status.UPLOADED:
         return redirect("contacts:import_detail", pk=job.pk)
-    source = request.POST if request.method == "POST" else request.GET
+    posted = request.method == "POST"
+    source = request.POST if posted else request.GET
     try:
         preview = preview_job(
             job,
@@ -477,42 +478,68 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             {"job": job, "error": str(exc)},
             status=400,
         )
+    # The columns were chosen on a preview read with other settings than those now on
+    # the page: show the file as now read instead of importing it so.
+    changed = posted and _reading_changed(source)
+    reread = changed or (posted and "reread" in source)
     form = ImportMappingForm(
-        request.POST if request.method == "POST" else None,
+        source if posted and not reread else None,
         initial=preview.initial,
         kind=job.kind,
         width=preview.width,
         custom_fields=preview.custom_fields,
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        options = ImportOptions(
-            kind=job.kind,
-            encoding=preview.encoding or "auto",
-            delimiter=preview.delimiter or "auto",
-            header=data["header"],
-            mapping=data["mapping"],
-            group_ids=[g.pk for g in data.get("groups") or []],
-            update=data.get("update", False),
-            consent_source=data.get("consent_source", ""),
-            stop_reason=data.get("stop_reason", ""),
-        )
-        with transaction.atomic():
-            services.import_job_start(job=job, options=options)
-        return redirect("contacts:import_detail", pk=job.pk)
+    if reread:
+        form.keep_choices(source, columns=not changed)
+    elif posted and form.is_valid():
+        return _import_start(job, preview, form.cleaned_data)
     context = {
         "job": job,
         "preview": preview,
         "form": form,
         "columns": list(zip(form.column_fields(), preview.columns, strict=True)),
+        "read_again": changed and "reread" not in source,
     }
     return render(request, "contacts/import_mapping.html", context)
+
+
+def _import_start(job: ImportJob, preview: Preview, data: dict) -> HttpResponse:
+    options = ImportOptions(
+        kind=job.kind,
+        encoding=preview.encoding or "auto",
+        delimiter=preview.delimiter or "auto",
+        header=data["header"],
+        mapping=data["mapping"],
+        group_ids=[g.pk for g in data.get("groups") or []],
+        update=data.get("update", False),
+        consent_source=data.get("consent_source", ""),
+        stop_reason=data.get("stop_reason", ""),
+    )
+    with transaction.atomic():
+        services.import_job_start(job=job, options=options)
+    return redirect("contacts:import_detail", pk=job.pk)
 
 
 def _header_choice(source) -> bool | None:
     if "encoding" not in source:
         return None
-    return source.get("header") in ("on", "true", "1")
+    return _checked(source.get("header"))
+
+
+def _checked(value: str | None) -> bool:
+    return value in ("on", "true", "1")
+
+
+def _reading_changed(data: QueryDict) -> bool:
+    """Whether the reading settings submitted differ from those the page's preview was
+    read with (its read_* fields); a form without them is taken as it comes."""
+    if "read_encoding" not in data:
+        return False
+    return (
+        data.get("encoding") != data.get("read_encoding")
+        or data.get("delimiter") != data.get("read_delimiter")
+        or _checked(data.get("header")) != _checked(data.get("read_header"))
+    )
 
 
 # An import's result is read by whoever may read what it imported (a viewer too);

@@ -783,3 +783,73 @@ def test_choice_filters_and_the_gateway_select_offer_words_not_dashes(
     assert "---------" not in contacts
     assert "---------" not in account
     assert '<option value="" selected>Choose the gateway</option>' in account
+
+
+def _mapping_post_form(page: str) -> str:
+    """The mapping page's form that starts the import."""
+    start = page.index('<form method="post" id="import-mapping"')
+    return page[start : page.index("</form>", start)]
+
+
+def test_the_import_uses_the_reading_settings_on_screen_not_the_previews(
+    manager_client, group, django_capture_on_commit_callbacks
+):
+    """The encoding, delimiter and header selectors sat in a form of their own; "Start
+    the import" sent hidden copies of the old ones, so a setting changed without "Read
+    again" was ignored and the file imported as first read."""
+    data = "Телефон;Имя\r\n89123456789;Иван\r\n".encode("cp1251")
+    upload = SimpleUploadedFile("book.csv", data)
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_mapping", args=[job.pk])
+    form = _mapping_post_form(manager_client.get(url).content.decode())
+    assert '<select name="encoding"' in form
+    assert '<select name="delimiter"' in form
+    assert 'name="header"' in form
+    assert 'type="hidden" name="encoding"' not in form
+
+    # Encoding switched to UTF-8 on screen, then "Start the import" straight away.
+    read = {"read_encoding": "cp1251", "read_delimiter": ";", "read_header": "on"}
+    chosen = {"delimiter": ";", "header": "on", "col_0": "phone",
+              "col_1": "first_name", "groups": [group.pk]}  # fmt: skip
+    response = manager_client.post(url, {**read, **chosen, "encoding": "utf-8"})
+
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UPLOADED
+    assert "Nothing has been imported yet" in response.content.decode()
+    shown = response.context["form"]
+    assert not shown.is_bound
+    assert shown["encoding"].value() == "utf-8"
+    assert shown["groups"].value() == [str(group.pk)]  # the options stay chosen
+    assert 'name="read_encoding" value="utf-8"' in response.content.decode()
+
+    # Started again as now shown: imported with UTF-8, the letters lost as it shows.
+    read["read_encoding"] = "utf-8"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(url, {**read, **chosen, "encoding": "utf-8"})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.options["encoding"] == "utf-8"
+    assert job.report["invalid"] == 1  # the name is not UTF-8: its row is refused
+
+
+def test_read_again_keeps_the_columns_chosen_when_the_settings_are_the_same(
+    manager_client,
+):
+    upload = SimpleUploadedFile("book.csv", "a;b\r\n89123456789;Иван\r\n".encode())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    post = {"read_encoding": "utf-8", "read_delimiter": ";", "encoding": "utf-8",
+            "delimiter": ";", "col_0": "phone", "col_1": "last_name",
+            "update": "on", "reread": "1"}  # fmt: skip
+    response = manager_client.post(
+        reverse("contacts:import_mapping", args=[job.pk]), post
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert [form[f"col_{i}"].value() for i in range(2)] == ["phone", "last_name"]
+    assert form["update"].value() is True
+    assert "Nothing has been imported yet" not in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UPLOADED
