@@ -455,12 +455,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     posted = request.method == "POST"
     source = request.POST if posted else request.GET
     try:
-        preview = preview_job(
-            job,
-            encoding=source.get("encoding", "auto"),
-            delimiter=source.get("delimiter", "auto"),
-            header=_header_choice(source),
-        )
+        preview, encoding_problem = _read_preview(job, source)
     except ApplicationError as exc:
         if "encoding" not in source:
             # Read as it came, with nothing on the page to read it otherwise: the
@@ -499,8 +494,34 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "columns": list(zip(form.column_fields(), preview.columns, strict=True)),
         "read_again": changed and "reread" not in source,
+        "encoding_problem": encoding_problem,
     }
     return render(request, "contacts/import_mapping.html", context)
+
+
+def _read_preview(job: ImportJob, source: QueryDict) -> tuple[Preview, str]:
+    """The preview read as `source` asks, and what to warn of how it was read. A file
+    that is neither UTF-8 nor windows-1251 throughout (pasted together from two) is
+    read as UTF-8 for the user to choose otherwise: UTF-8 names each row it cannot
+    decode, where windows-1251 would garble the UTF-8 letters without a word."""
+    asked = {
+        "encoding": source.get("encoding", "auto"),
+        "delimiter": source.get("delimiter", "auto"),
+        "header": _header_choice(source),
+    }
+    try:
+        return preview_job(job, **asked), ""
+    except ApplicationError as exc:
+        if exc.extra.get("code") != "encoding":
+            raise
+    problem = _(
+        "Could not tell the file's encoding: it is neither UTF-8 nor windows-1251 "
+        "throughout (parts of it may have been saved in different encodings). It is "
+        "shown below as UTF-8: rows with bytes that are not valid UTF-8 will not be "
+        "imported and will be listed among the rejected rows. If most letters look "
+        "wrong, choose another encoding and read the file again."
+    )
+    return preview_job(job, **{**asked, "encoding": "utf-8"}), problem
 
 
 def _import_start(job: ImportJob, preview: Preview, data: dict) -> HttpResponse:

@@ -853,3 +853,45 @@ def test_read_again_keeps_the_columns_chosen_when_the_settings_are_the_same(
     assert "Nothing has been imported yet" not in response.content.decode()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.UPLOADED
+
+
+def test_a_file_of_mixed_encodings_lets_the_user_choose_the_encoding(
+    manager_client, django_capture_on_commit_callbacks
+):
+    """Neither UTF-8 nor windows-1251 throughout, the file failed its import before the
+    mapping page, the one place to choose an encoding by hand."""
+    data = "Телефон;Имя\r\n89123456781;Пётр\r\n89123456782;Анна\r\n".encode("cp1251")
+    data += "89123456783;Иван\r\n".encode()  # "И" is D0 98; 0x98 is no windows-1251
+    upload = SimpleUploadedFile("mixed.csv", data)
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_mapping", args=[job.pk])
+
+    response = manager_client.get(url)
+
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UPLOADED
+    page = response.content.decode()
+    assert "Could not tell the file&#x27;s encoding" in page
+    assert response.context["form"]["encoding"].value() == "utf-8"
+    assert '<select name="encoding"' in _mapping_post_form(page)
+
+    chosen = {"delimiter": ";", "header": "on", "col_0": "phone", "col_1": "first_name",
+              "read_delimiter": ";", "read_header": "on"}  # fmt: skip
+    response = manager_client.post(
+        url, {**chosen, "read_encoding": "utf-8", "encoding": "cp1251"}
+    )
+    assert response.status_code == 200
+    assert "Could not tell the file&#x27;s encoding" not in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(
+            url, {**chosen, "read_encoding": "cp1251", "encoding": "cp1251"}
+        )
+    job.refresh_from_db()
+    assert (job.status, job.options["encoding"]) == ("done", "cp1251")
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == [
+        "Анна",
+        "Пётр",
+    ]
+    assert job.report["invalid"] == 1  # the UTF-8 row, named among the rejected
