@@ -1,7 +1,7 @@
 """One import from start to end: read, check each row, stage, apply, report.
 
-Every data row ends up in exactly one count of the report (created, updated, unchanged,
-duplicates, invalid, stop-listed), and every row that did not go in is written to the
+Every data row ends up in exactly one count of the report (created, updated, added to
+groups, unchanged, duplicates, invalid, stop-listed), and every row that did not go in is written to the
 rejects CSV with its row number and the reason naming the column.
 """
 
@@ -65,6 +65,8 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    # In the book already, not updated, but added to a group of the import's.
+    added_to_groups: int = 0
     unchanged: int = 0
     duplicates: int = 0
     invalid: int = 0
@@ -157,9 +159,8 @@ def run_import(
         existing_values=bool(plan.update and plan.updatable),
     )  # fmt: skip
     applied = apply_rows(plan, chunks)
-    report.created, report.updated, report.unchanged = (
-        applied.created, applied.updated, applied.unchanged,
-    )  # fmt: skip
+    report.created, report.updated = applied.created, applied.updated
+    report.added_to_groups, report.unchanged = applied.grouped, applied.unchanged
     report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
     report.skipped_sheets = table.skipped_sheets
     report.title_rows = table.title_rows

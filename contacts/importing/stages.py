@@ -24,6 +24,7 @@ import queue
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,11 +89,14 @@ class ApplyPlan:
 class Applied:
     created: int = 0
     updated: int = 0
+    # Contacts already in the book whose only change was joining a group.
+    grouped: int = 0
     unchanged: int = 0
 
     def add(self, other: "Applied") -> None:
         self.created += other.created
         self.updated += other.updated
+        self.grouped += other.grouped
         self.unchanged += other.unchanged
 
 
@@ -236,7 +240,10 @@ class PostgresStage:
             return Applied(unchanged=count)
         columns = ["id", *EXISTING_COLUMNS] if updatable else ["id"]
         self._stage(cursor, text.existing, ", ".join(columns))
-        updated = 0
+        updated = grouped = 0
+        if self.plan.group_ids:
+            # Before the update, which it looks at to leave out the contacts it changes.
+            grouped = self._add_to_groups(cursor, updatable)
         if updatable:
             # A chunk is a few thousand rows of a table of millions: look each one up by
             # its primary key. Left to itself the planner, knowing nothing of the
@@ -247,34 +254,49 @@ class PostgresStage:
             updated = cursor.rowcount
             cursor.execute("RESET enable_hashjoin")
             cursor.execute("RESET enable_mergejoin")
-        if self.plan.group_ids:
-            cursor.execute(
-                f"""
-                INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
+        return Applied(
+            updated=updated, grouped=grouped, unchanged=count - updated - grouped
+        )
+
+    def _add_to_groups(self, cursor, updatable: list[str]) -> int:
+        """Add the staged contacts to the plan's groups; how many joined one and will
+        not be updated (those count as updated)."""
+        not_updated = ""
+        if updatable:
+            not_updated = f"""
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM {Contact._meta.db_table} AS c
+                    JOIN {self.table} AS s ON s.id = c.id
+                    WHERE c.id = added.contact_id AND ({_changed_sql(updatable)})
+                )"""
+        cursor.execute(
+            f"""
+            WITH added AS (
+                INSERT INTO {GroupMembership._meta.db_table}
+                    (contact_id, group_id, added_at)
                 SELECT s.id, g.id, now() FROM {self.table} AS s,
                     unnest(%s::bigint[]) AS g(id)
                 ON CONFLICT (contact_id, group_id) DO NOTHING
-                """,
-                [list(self.plan.group_ids)],
+                RETURNING contact_id
             )
-        return Applied(updated=updated, unchanged=count - updated)
+            SELECT count(DISTINCT contact_id) FROM added{not_updated}
+            """,
+            [list(self.plan.group_ids)],
+        )
+        return cursor.fetchone()[0]
 
     def _update_sql(self, updatable: list[str]) -> str:
-        sets, changed = [], []
+        sets = []
         for name in updatable:
             if name == "attributes":
                 sets.append("attributes = c.attributes || s.attributes")
-                changed.append("NOT c.attributes @> s.attributes")
             else:
                 sets.append(f"{name} = COALESCE(s.{name}, c.{name})")
-                changed.append(
-                    f"(s.{name} IS NOT NULL AND s.{name} IS DISTINCT FROM c.{name})"
-                )
         return f"""
             UPDATE {Contact._meta.db_table} AS c
             SET {", ".join(sets)}, updated_at = now()
             FROM {self.table} AS s
-            WHERE c.id = s.id AND ({" OR ".join(changed)})
+            WHERE c.id = s.id AND ({_changed_sql(updatable)})
         """
 
     def _apply_stoplist(self, cursor, text: CopyText) -> Applied:
@@ -294,6 +316,20 @@ class PostgresStage:
         )
         created = cursor.rowcount
         return Applied(created=created, unchanged=count - created + text.existing_count)
+
+
+def _changed_sql(updatable: list[str]) -> str:
+    """Whether the staged row `s` would change the contact `c` (an empty cell never
+    erases, so it changes nothing)."""
+    changed = []
+    for name in updatable:
+        if name == "attributes":
+            changed.append("NOT c.attributes @> s.attributes")
+        else:
+            changed.append(
+                f"(s.{name} IS NOT NULL AND s.{name} IS DISTINCT FROM c.{name})"
+            )
+    return " OR ".join(changed)
 
 
 def _escape(text: str) -> str:
@@ -430,25 +466,38 @@ class FileStage:
                     contact.updated_at = now
                     changed.append(contact)
             Contact.objects.bulk_update(changed, [*updatable, "updated_at"])
-        if self.plan.group_ids:
-            ids = [c.pk for c in new]
-            if new and new[0].pk is None:  # a backend that does not return ids
-                phones = [c.phone for c in new]
-                ids = list(
-                    Contact.objects.filter(phone__in=phones).values_list(
-                        "pk", flat=True
-                    )
-                )
-            ids += [pk for pk, _values in chunk.existing]
-            GroupMembership.objects.bulk_create(
-                [
-                    GroupMembership(contact_id=i, group_id=g)
-                    for i in ids
-                    for g in self.plan.group_ids
-                ],
-                ignore_conflicts=True,
+        joined = self._add_to_groups(new, [pk for pk, _values in chunk.existing])
+        grouped = len(joined - {contact.pk for contact in changed})
+        return Applied(
+            created=len(new),
+            updated=len(changed),
+            grouped=grouped,
+            unchanged=len(chunk.existing) - len(changed) - grouped,
+        )
+
+    def _add_to_groups(self, new: list[Contact], existing: list[int]) -> set[int]:
+        """Add the new and existing contacts to the plan's groups; the existing ones
+        that joined a group they were not in."""
+        group_ids = self.plan.group_ids
+        if not group_ids:
+            return set()
+        ids = [c.pk for c in new]
+        if new and new[0].pk is None:  # a backend that does not return ids
+            phones = [c.phone for c in new]
+            ids = list(
+                Contact.objects.filter(phone__in=phones).values_list("pk", flat=True)
             )
-        return Applied(len(new), len(changed), len(chunk.existing) - len(changed))
+        memberships = Counter(
+            GroupMembership.objects.filter(
+                contact_id__in=existing, group_id__in=group_ids
+            ).values_list("contact_id", flat=True)
+        )
+        GroupMembership.objects.bulk_create(
+            [GroupMembership(contact_id=i, group_id=g) for i in ids + existing
+             for g in group_ids],
+            ignore_conflicts=True,
+        )  # fmt: skip
+        return {pk for pk in existing if memberships[pk] < len(group_ids)}
 
     @staticmethod
     def _fields(values: Values) -> dict:

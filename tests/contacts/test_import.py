@@ -54,6 +54,7 @@ def report_counts(report):
             "rows",
             "created",
             "updated",
+            "added_to_groups",
             "unchanged",
             "duplicates",
             "invalid",
@@ -66,12 +67,12 @@ def test_windows_1251_excel_export_with_russian_headers(do_import, stage_kind):
     report, rejects = do_import(EXCEL_RU.encode("cp1251"))
     assert (report.encoding, report.delimiter) == ("cp1251", ";")
     assert report_counts(report) == {
-        "rows": 7, "created": 3, "updated": 0, "unchanged": 0,
+        "rows": 7, "created": 3, "updated": 0, "added_to_groups": 0, "unchanged": 0,
         "duplicates": 1, "invalid": 3, "stop_listed": 0,
     }  # fmt: skip
     assert (
-        report.created + report.updated + report.unchanged + report.duplicates
-        + report.invalid + report.stop_listed
+        report.created + report.updated + report.added_to_groups + report.unchanged
+        + report.duplicates + report.invalid + report.stop_listed
     ) == report.rows  # fmt: skip
     ivan = Contact.objects.get(phone="+79123456789")
     assert (ivan.last_name, ivan.first_name, ivan.middle_name) == (
@@ -404,18 +405,41 @@ def test_update_fills_an_empty_birthday(do_import, stage_kind):
 def test_update_with_only_a_phone_column_adds_to_groups_and_changes_nothing(
     do_import, stage_kind, group
 ):
-    """Nothing to update but the groups: existing numbers join them, unchanged."""
+    """Nothing to update but the groups: existing numbers join them, otherwise
+    unchanged."""
     make_contact("+79123456789", first_name="Иван")
     report, _ = do_import(
         "Телефон\n89123456789\n89123456780\n".encode(),
         update=True, group_ids=[group.pk],
     )  # fmt: skip
-    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    assert (report.created, report.updated, report.added_to_groups) == (1, 0, 1)
+    assert report.unchanged == 0
     assert Contact.objects.get(phone="+79123456789").first_name == "Иван"
     assert set(group.contacts.values_list("phone", flat=True)) == {
         "+79123456789",
         "+79123456780",
     }
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_existing_contacts_added_to_a_group_are_reported_apart_from_unchanged(
+    do_import, stage_kind, group, update
+):
+    """Numbers already in the book went into the group, yet the report called them
+    "already there, unchanged"."""
+    make_contact("+79123456789", first_name="Иван")
+    make_contact("+79123456780", first_name="Пётр").groups.add(group)
+    make_contact("+79123456781", first_name="Анна")
+    data = "Телефон;Имя\n89123456789;Иван\n89123456780;Пётр\n89123456781;Аня\n"
+
+    report, _ = do_import(data.encode(), group_ids=[group.pk], update=update)
+
+    # Анна, renamed and grouped, counts once: as updated when the import updates.
+    expected = (1, 1, 1) if update else (0, 2, 1)
+    assert (report.updated, report.added_to_groups, report.unchanged) == expected
+    assert group.contacts.count() == 3
+    report, _ = do_import(data.encode(), group_ids=[group.pk], update=update)
+    assert (report.updated, report.added_to_groups, report.unchanged) == (0, 0, 3)
 
 
 def test_update_keeps_a_zone_set_by_hand_when_the_file_has_no_zone(
@@ -576,7 +600,7 @@ def test_stoplist_import(do_import, stage_kind):
     data = "Телефон;Причина\n89123456789;x\n89123456780;жалоба\n89123456781;\n89123456781;\nbad;\n".encode()
     report, _ = do_import(data, kind="stoplist", stop_reason="по умолчанию")
     assert report_counts(report) == {
-        "rows": 5, "created": 2, "updated": 0, "unchanged": 1,
+        "rows": 5, "created": 2, "updated": 0, "added_to_groups": 0, "unchanged": 1,
         "duplicates": 1, "invalid": 1, "stop_listed": 0,
     }  # fmt: skip
     reasons = dict(StopListEntry.objects.values_list("phone", "reason"))
@@ -635,7 +659,7 @@ def test_characters_no_gateway_can_carry_are_removed_and_reported(
     report, rejects = do_import(data, mapping=mapping, header=True, encoding="utf-8")
 
     assert report_counts(report) == {
-        "rows": 5, "created": 4, "updated": 0, "unchanged": 0,
+        "rows": 5, "created": 4, "updated": 0, "added_to_groups": 0, "unchanged": 0,
         "duplicates": 0, "invalid": 1, "stop_listed": 0,
     }  # fmt: skip
     people = {

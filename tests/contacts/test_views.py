@@ -1,14 +1,17 @@
 import codecs
 import io
+import re
 
 import openpyxl
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.services import api_token_create
 from contacts.models import (
     Contact,
     ContactGroup,
@@ -895,3 +898,30 @@ def test_a_file_of_mixed_encodings_lets_the_user_choose_the_encoding(
         "Пётр",
     ]
     assert job.report["invalid"] == 1  # the UTF-8 row, named among the rejected
+
+
+def test_the_import_report_names_existing_contacts_added_to_groups(
+    manager_client, manager_user, group, django_capture_on_commit_callbacks
+):
+    """With "add to groups" and no update, the numbers already in the book joined the
+    group while the report (page and API) called them "already there, unchanged"."""
+    make_contact("+79123456789")
+    make_contact("+79123456780")
+    upload = SimpleUploadedFile("b.csv", b"phone\n89123456789\n89123456780\n")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    post = {"encoding": "utf-8", "delimiter": ",", "header": "on", "col_0": "phone",
+            "groups": [group.pk]}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    rows = dict(re.findall(r"<th>([^<]+)</th>\s*<td>([^<]*)</td>", page))
+    assert rows["Already there, added to groups"] == "2"
+    assert rows["Already there, unchanged"] == "0"
+    _token, raw = api_token_create(user=manager_user, name="test")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    report = api.get(f"/api/v1/imports/{job.pk}").json()["report"]
+    assert (report["added_to_groups"], report["unchanged"]) == (2, 0)

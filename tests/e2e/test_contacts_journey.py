@@ -20,7 +20,7 @@ CSV_ROWS = [
     "8 (912) 000-10-01;Иванов;Иван;",  # duplicate of the first row
     "12345;Ошибкин;Номер;",  # invalid phone
     "+79120001004;Стопов;Стоп;",  # on the stop list already
-    "+79120001005;Старый;Контакт;",  # in the book already, left unchanged
+    "+79120001005;Старый;Контакт;",  # in the book already, only added to the group
 ]
 CSV_BYTES = ("\r\n".join(CSV_ROWS) + "\r\n").encode("cp1251")
 
@@ -77,7 +77,9 @@ def test_create_a_group_and_import_a_windows_1251_csv(
         "Data rows in the file": "7",
         "Created": "3",
         "Updated": "0",
-        "Already there, unchanged": "1",
+        # The contact in the book already joined the group, and is counted so.
+        "Already there, added to groups": "1",
+        "Already there, unchanged": "0",
         "Duplicates within the file": "1",
         "Invalid": "1",
         "Already on the stop list": "1",

@@ -59,6 +59,7 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
     lines = [("rows", report.rows), ("created", report.created)]
     if kind == "contacts":
         lines.append(("updated", report.updated))
+        lines.append(("added to groups", report.added_to_groups))
     lines += [
         ("unchanged", report.unchanged),
         ("duplicates in file", report.duplicates),
