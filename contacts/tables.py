@@ -88,3 +88,5 @@ class ImportJobTable(BaseTable):
         empty_text = _("No imports yet.")
         model = ImportJob
         fields = ("created_at", "original_name", "kind", "status", "created_by")
+        # The latest few, newest first: headers that sort would only promise sorting.
+        orderable = False

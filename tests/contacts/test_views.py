@@ -925,3 +925,19 @@ def test_the_import_report_names_existing_contacts_added_to_groups(
     api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     report = api.get(f"/api/v1/imports/{job.pk}").json()["report"]
     assert (report["added_to_groups"], report["unchanged"]) == (2, 0)
+
+
+def test_recent_imports_have_no_sort_links_that_do_nothing(manager_client):
+    """The table of the latest imports offered sortable headers; a click only added
+    ?sort= to the address, the rows stayed in their order."""
+    for name in ("old.csv", "new.csv"):
+        upload = SimpleUploadedFile(name, b"phone\n89123456789\n")
+        manager_client.post(reverse("contacts:import"), {"file": upload})
+
+    response = manager_client.get(reverse("contacts:import"), {"sort": "original_name"})
+
+    page = response.content.decode()
+    table = page[page.index("<table") : page.index("</table>")]
+    assert "sort=" not in table
+    assert "orderable" not in table  # django-tables2's class on a sortable header
+    assert page.index("new.csv") < page.index("old.csv")  # newest first, as ever
