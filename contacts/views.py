@@ -9,6 +9,7 @@ from django_tables2.paginators import LazyPaginator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
@@ -195,7 +196,10 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
     else:
         contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
     done = _bulk_apply(request, data, contacts)
-    messages.success(request, _("Done: %(count)s contacts.") % {"count": done})
+    # Grouped as the list shows its counts: "109 959" in Russian, "109,959" in English.
+    messages.success(
+        request, _("Done: %(count)s contacts.") % {"count": intcomma(done)}
+    )
     return redirect(back)
 
 

@@ -941,3 +941,21 @@ def test_recent_imports_have_no_sort_links_that_do_nothing(manager_client):
     assert "sort=" not in table
     assert "orderable" not in table  # django-tables2's class on a sortable header
     assert page.index("new.csv") < page.index("old.csv")  # newest first, as ever
+
+
+def test_a_bulk_action_says_how_many_as_the_list_writes_numbers(manager_client, group):
+    """ "Готово, контактов: 109959." while the list wrote its counts as "109 959"."""
+    Contact.objects.bulk_create([Contact(phone=f"+7912{i:07d}") for i in range(1000)])
+    response = manager_client.post(
+        reverse("contacts:bulk"),
+        {"action": "add_to_group", "group": group.pk, "select_all": "on", "query": ""},
+        follow=True,
+    )
+    assert "Done: 1,000 contacts." in response.content.decode()
+    response = manager_client.post(
+        reverse("contacts:bulk"),
+        {"action": "remove_from_group", "group": group.pk, "select_all": "on"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert "Готово, контактов: 1\xa0000." in response.content.decode()
