@@ -1,6 +1,8 @@
 """Contact book pages. Thin: forms in, one service or selector call, a template out."""
 
+import contextlib
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from django_filters.views import FilterView
@@ -101,7 +103,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.with_stop_flag(), pk=pk)
     fields = {f.key: f for f in CustomField.objects.all()}
     attributes = [
-        (fields[key].label if key in fields else key, value)
+        (fields[key].label if key in fields else key, _shown(fields.get(key), value))
         for key, value in (contact.attributes or {}).items()
     ]
     context = {
@@ -111,6 +113,15 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history_template": _optional_template(CONTACT_HISTORY_TEMPLATE),
     }
     return render(request, "contacts/contact_detail.html", context)
+
+
+def _shown(field: CustomField | None, value: Any) -> Any:
+    """A custom field's value as the page shows it: a date (kept as ISO text) in the
+    language's short form, 01.11.2026 in Russian."""
+    if field is not None and field.kind == CustomField.Kind.DATE:
+        with contextlib.suppress(TypeError, ValueError):
+            return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    return value
 
 
 def _optional_template(name: str) -> str | None:

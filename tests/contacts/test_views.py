@@ -959,3 +959,19 @@ def test_a_bulk_action_says_how_many_as_the_list_writes_numbers(manager_client, 
         HTTP_ACCEPT_LANGUAGE="ru",
     )
     assert "Готово, контактов: 1\xa0000." in response.content.decode()
+
+
+def test_a_date_field_shows_as_the_languages_date_on_the_contact_page(
+    manager_client,
+):
+    """A Date custom field read 2026-11-01 on the Russian contact page."""
+    CustomField.objects.create(key="visit", label="Визит", kind="date")
+    CustomField.objects.create(key="code", label="Код", kind="text")
+    contact = make_contact(attributes={"visit": "2026-11-01", "code": "2026-11-02"})
+    url = reverse("contacts:detail", args=[contact.pk])
+
+    page = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert "01.11.2026" in page
+    assert "2026-11-01" not in page
+    assert "2026-11-02" in page  # a text field's text stays as typed
