@@ -8,6 +8,7 @@ The Windows-1251 variant is for Russian Excel, which reads "3.5" as a date (3 Ma
 fractions get a decimal comma, which the importer reads back (smsportal.lib.decimals).
 """
 
+import contextlib
 import csv
 import re
 import tempfile
@@ -23,6 +24,7 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -208,8 +210,22 @@ def table_export(
             title,
             [neutralize(h) for h in headers],
             ([_xlsx_cell(v, zone) for v in row] for row in rows),
+            date_format=excel_date_format(),
         )
     return _csv_chunks(headers, rows, fmt=fmt, zone=zone)
+
+
+# Django's date format characters and Excel's number format codes for them.
+_EXCEL_DATE_CODES = {"d": "dd", "j": "d", "m": "mm", "n": "m", "Y": "yyyy", "y": "yy"}
+
+
+def excel_date_format() -> str:
+    """The language's short date as an Excel number format: "d.m.Y" (Russian) is
+    "dd.mm.yyyy". ISO for a form made of more than day, month, year and separators."""
+    short = get_format("SHORT_DATE_FORMAT")
+    if not all(c in _EXCEL_DATE_CODES or c in "./- " for c in short):
+        return xlsx_stream.DATE_FORMAT
+    return "".join(_EXCEL_DATE_CODES.get(c, c) for c in short)
 
 
 def _csv_chunks(
@@ -239,12 +255,31 @@ def stream_export(
     queryset: QuerySet, *, fmt: ExportFormat, custom_fields: Sequence[CustomField]
 ) -> Iterator[bytes]:
     """The contacts in `fmt` as byte chunks (a download streams them as they come)."""
-    return table_export(
-        _("Contacts"),
-        export_headers(custom_fields),
-        export_rows(queryset, custom_fields),
-        fmt=fmt,
-    )
+    rows = export_rows(queryset, custom_fields)
+    if fmt.key == "xlsx":
+        rows = _with_dates(rows, custom_fields)
+    return table_export(_("Contacts"), export_headers(custom_fields), rows, fmt=fmt)
+
+
+def _with_dates(
+    rows: Iterator[list], custom_fields: Sequence[CustomField]
+) -> Iterator[list]:
+    """The rows with the Date fields' values (ISO text in the attributes) as dates: a
+    workbook's date cells, which sort and filter as dates. A value that is no date
+    stays text."""
+    dated = [
+        len(BUILT_IN) + index
+        for index, field in enumerate(custom_fields)
+        if field.kind == CustomField.Kind.DATE
+    ]
+    if not dated:
+        yield from rows
+        return
+    for row in rows:
+        for index in dated:
+            with contextlib.suppress(TypeError, ValueError):
+                row[index] = date.fromisoformat(row[index])
+        yield row
 
 
 def format_from(params: Mapping[str, str]) -> ExportFormat:

@@ -7,7 +7,8 @@ by hand into a ZIP whose entries are streamed (with data descriptors, so nothing
 sought back), a row at a time, and the bytes are handed out as they come.
 
 Cells: text inline (no shared-strings table held in memory), numbers as numbers, dates
-and naive datetimes as Excel serial numbers with a date format, None as no cell. A
+and naive datetimes as Excel serial numbers with a date format (the dates' one chosen
+by the caller, ISO unless told), None as no cell. A
 sheet holds at most 1,048,576 rows (Excel's limit); the rows go on in a next sheet,
 "<title> (2)", under the header again.
 """
@@ -33,7 +34,8 @@ _EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's day 0; its times are n
 # (openpyxl raised IllegalCharacterError for a vendor text holding one).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-DATETIME_STYLE, DATE_STYLE = 1, 2  # cellXfs indexes in STYLES
+DATETIME_STYLE, DATE_STYLE = 1, 2  # cellXfs indexes in _styles()
+DATE_FORMAT = "yyyy-mm-dd"
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # The relationships namespace of the document (r:id) and the base of its relationship
@@ -43,25 +45,31 @@ _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
 SHEET_END = b"</sheetData></worksheet>"
-STYLES = (
-    f'{_XML}<styleSheet xmlns="{_MAIN}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-    "</borders>"
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    "</cellStyleXfs>"
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
-    'applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
-    'applyNumberFormat="1"/></cellXfs>'
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-    "</cellStyles></styleSheet>"
-)
+
+
+def _styles(date_format: str) -> str:
+    """The styles part: cellXfs 0 plain, 1 a date and time, 2 a date in `date_format`
+    (an Excel number format code)."""
+    code = escape(date_format, {'"': "&quot;"})
+    return (
+        f'{_XML}<styleSheet xmlns="{_MAIN}">'
+        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss"/>'
+        f'<numFmt numFmtId="165" formatCode="{code}"/></numFmts>'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        "</borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        "</cellStyleXfs>"
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/>'
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+        "</cellStyles></styleSheet>"
+    )
 
 
 class _Sink:
@@ -101,8 +109,10 @@ def stream_xlsx(
     rows: Iterable[Sequence[object]],
     *,
     max_rows: int = EXCEL_MAX_ROWS,
+    date_format: str = DATE_FORMAT,
 ) -> Iterator[bytes]:
-    """The workbook's bytes, in pieces, reading `rows` as it goes."""
+    """The workbook's bytes, in pieces, reading `rows` as it goes; date cells shown
+    in `date_format` (an Excel number format code, "dd.mm.yyyy")."""
     columns = [_column_letter(index) for index in range(len(header))]
     sink = _Sink()
     titles: list[str] = []
@@ -112,7 +122,7 @@ def stream_xlsx(
     ) as package:
         # The parts known before the rows, first: [Content_Types].xml leads, as file
         # type sniffers expect of an Office document.
-        for name, text in _leading_parts():
+        for name, text in _leading_parts(date_format):
             package.writestr(name, text)
         upcoming = next(rows, None)
         while True:
@@ -193,7 +203,7 @@ def _sheet_name(title: str, number: int) -> str:
     return name[: 31 - len(suffix)] + suffix
 
 
-def _leading_parts() -> list[tuple[str, str]]:
+def _leading_parts(date_format: str) -> list[tuple[str, str]]:
     """The parts that do not depend on how many sheets there will be. Every .xml part
     not named otherwise is a worksheet: so the content types need no sheet count."""
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -214,7 +224,7 @@ def _leading_parts() -> list[tuple[str, str]]:
     return [
         ("[Content_Types].xml", content_types),
         ("_rels/.rels", root_rels),
-        ("xl/styles.xml", STYLES),
+        ("xl/styles.xml", _styles(date_format)),
     ]
 
 

@@ -96,6 +96,29 @@ def test_xlsx_export_keeps_dates_and_neutralises_formulas():
     assert rows[1][5].date() == date(1990, 1, 2)
 
 
+def test_xlsx_export_writes_date_fields_as_dates_shown_as_the_language_writes_them(
+    custom_fields,
+):
+    """A Date custom field went into the workbook as text, and every date cell
+    showed as 1990-01-02 to a Russian reader."""
+    make_contact(
+        "+79123456789",
+        birthday=date(1990, 1, 2),
+        attributes={"city": "2024-01-01", "visit": "2026-11-01"},
+    )
+    with translation.override("ru"):
+        data = export_bytes("xlsx", custom_fields=custom_fields)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    header = [cell.value for cell in sheet[1]]
+    birthday = sheet.cell(2, header.index("Дата рождения") + 1)
+    visit = sheet.cell(2, header.index("Визит") + 1)
+    city = sheet.cell(2, header.index("Город") + 1)
+    assert visit.is_date
+    assert visit.value.date() == date(2026, 11, 1)
+    assert (visit.number_format, birthday.number_format) == ("dd.mm.yyyy",) * 2
+    assert city.value == "2024-01-01"  # a text field's text stays text
+
+
 @pytest.mark.parametrize("fmt_key", ["csv", "csv-1251", "xlsx"])
 def test_export_then_import_changes_nothing(
     do_import, custom_fields, fmt_key, stage_kind
