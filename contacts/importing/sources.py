@@ -4,6 +4,7 @@ import io
 import logging
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -23,6 +24,7 @@ logger = logging.getLogger("contacts.importing")
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 ENCODING_CHOICES = ("auto", "utf-8", "utf-8-sig", "cp1251", "utf-16")
 DELIMITER_CHOICES = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
 class ImportFileError(ApplicationError):
@@ -162,14 +164,25 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
 
 
 def _not_a_workbook(raw: BinaryIO) -> str:
-    """Why a ZIP file is no workbook: another kind of file (a Word document, an
-    archive), or a workbook damaged past opening."""
+    """Why a ZIP file is no workbook: another kind of file (a LibreOffice spreadsheet,
+    a Word document, an archive), or a workbook damaged past opening."""
     try:
         raw.seek(0)
         with zipfile.ZipFile(raw) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        names = set()
+            # An OpenDocument file names its kind in this first, stored entry.
+            mimetype = b""
+            if "mimetype" in names:
+                with archive.open("mimetype") as entry:
+                    mimetype = entry.read(100)
+    except (zipfile.BadZipFile, OSError, zlib.error):
+        names, mimetype = set(), b""
+    if mimetype.startswith(ODS_MIMETYPE):
+        return _(
+            "The file is an OpenDocument spreadsheet (.ods, from LibreOffice or "
+            "OpenOffice), which cannot be imported. Open it in LibreOffice Calc, save "
+            "it as Excel 2007-365 (.xlsx) or CSV and upload that."
+        )
     if names and "xl/workbook.xml" not in names:
         kind = (
             _("a Word document") if "word/document.xml" in names else _("a ZIP archive")

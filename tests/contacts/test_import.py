@@ -553,9 +553,25 @@ def _zip_with(*names: str) -> bytes:
     return buffer.getvalue()
 
 
+def _ods() -> bytes:
+    """A LibreOffice spreadsheet's package: its kind in the "mimetype" entry."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<x/>")
+        archive.writestr("META-INF/manifest.xml", "<x/>")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
+        (
+            _ods(),
+            "contacts.ods",
+            "The file is an OpenDocument spreadsheet (.ods, from LibreOffice or "
+            "OpenOffice), which cannot be imported.",
+        ),
         (
             _zip_with("[Content_Types].xml", "word/document.xml"),
             "contacts.docx",
