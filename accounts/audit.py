@@ -22,6 +22,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import AuditEvent
+from smsportal.client_address import client_address
 from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("accounts.audit")
@@ -45,7 +46,7 @@ class AuditMiddleware:
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_address(request) if request is not None else None
 
 
 def audit(

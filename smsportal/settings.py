@@ -151,6 +151,10 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Reverse proxies in front that append the client's address to X-Forwarded-For
+# (nginx: proxy_add_x_forwarded_for): the login throttle and the audit log take the
+# client's address from there instead of the proxy's, which every visitor shares.
+SMSPORTAL_TRUSTED_PROXIES = env.int("SMSPORTAL_TRUSTED_PROXIES", default=0)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

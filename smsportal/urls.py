@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
-from accounts.views import ThrottledLoginView, healthz
+from accounts.views import ThrottledLoginView, admin_login, healthz
 from smsportal import views
 from smsportal.api import api
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.report_urls")),
     path("campaigns/", include("campaigns.urls")),
     path("providers/", include("providers.urls")),
+    # Before the admin's own: its login page knew no throttle.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

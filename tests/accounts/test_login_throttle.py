@@ -32,3 +32,73 @@ def test_a_few_failures_do_not_lock(client, viewer_user):
         reverse("login"), {"username": "vera-viewer", "password": "secret-pass-123"}
     )
     assert response.status_code == 302
+
+
+def login(client, username: str, password: str, **extra):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, **extra
+    )
+
+
+def test_failures_under_other_names_do_not_lock_a_colleague_out(client, viewer_user):
+    """Behind a proxy every visitor shares one address: five typos by anyone, or
+    junk names, locked the whole team out for a quarter of an hour."""
+    for n in range(5):
+        login(client, f"nobody-{n}", "nope")
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 302
+
+
+def test_a_name_tried_from_many_addresses_is_locked_too(client, viewer_user):
+    for n in range(20):
+        login(client, "vera-viewer", "nope", REMOTE_ADDR=f"10.0.0.{n}")
+    response = login(client, "vera-viewer", "secret-pass-123", REMOTE_ADDR="10.0.1.1")
+    assert response.status_code == 429
+
+
+def test_an_address_trying_many_names_is_locked(client, viewer_user):
+    for n in range(50):
+        login(client, f"name-{n}", "nope")
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 429
+    # Another address is not.
+    other = login(client, "vera-viewer", "secret-pass-123", REMOTE_ADDR="10.9.9.9")
+    assert other.status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_clients_address_counts(
+    client, viewer_user, settings
+):
+    settings.SMSPORTAL_TRUSTED_PROXIES = 1
+    for n in range(50):
+        login(client, f"name-{n}", "nope", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    locked = login(client, "vera-viewer", "secret-pass-123",
+                   HTTP_X_FORWARDED_FOR="203.0.113.7")  # fmt: skip
+    # Same proxy (REMOTE_ADDR), another client behind it.
+    other = login(client, "vera-viewer", "secret-pass-123",
+                  HTTP_X_FORWARDED_FOR="203.0.113.8")  # fmt: skip
+    assert (locked.status_code, other.status_code) == (429, 302)
+
+
+def test_the_admins_login_page_is_the_throttled_one(client, viewer_user):
+    for _ in range(5):
+        login(client, "vera-viewer", "nope")
+
+    posted = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "vera-viewer", "password": "secret-pass-123"},
+    )
+    shown = client.get("/admin/", follow=True)
+
+    assert posted.status_code == 302
+    assert posted.url.startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+    assert shown.redirect_chain[-1][0] == f"{reverse('login')}?next=/admin/"
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 429
+
+
+def test_a_signed_in_user_who_may_not_use_the_admin_is_told_so(client):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("plain", password="pw-123-456-789")
+    client.force_login(user)
+
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
