@@ -298,8 +298,10 @@ def gunicorn_start(port: int, workers: int, threads: int, log) -> subprocess.Pop
                "-w", str(workers), "-b", f"127.0.0.1:{port}"]  # fmt: skip
     if threads:
         command += ["-k", "gthread", "--threads", str(threads)]
+    # Production settings refuse the public development key (smsportal.wsgi).
+    env = {"SECRET_KEY": secrets.token_urlsafe(40), **os.environ}
     return subprocess.Popen(
-        command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
 
 

@@ -20,9 +20,11 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="insecure-dev-key-change-me-in-production-0123456789abcdef"
-)
+# The development key is public (it is in this file): smsportal.wsgi refuses to serve
+# with it when DEBUG is off, as credentials at rest are encrypted with a key derived
+# from it (SMSPORTAL_FIELD_KEY unset) and sessions signed with it.
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
