@@ -18,11 +18,13 @@ from campaigns.selectors import (
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.models import ProviderAccount
+from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 
 
 class ContactMessageForm(FollowsAccount, forms.Form):
+    submission = once.submission_field()
     account = forms.ModelChoiceField(
         label=gettext_lazy("Provider account"),
         queryset=ProviderAccount.objects.none(),
@@ -57,6 +59,12 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_pk)
     form = ContactMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["submission"]
+        if not once.claim(token):
+            messages.info(
+                request, _("This message was sent already: the form came twice.")
+            )
+            return redirect("contacts:detail", pk=contact.pk)
         try:
             message, _made = one_off_send(
                 account=form.cleaned_data["account"],
@@ -66,6 +74,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 contact_id=contact.pk,
             )
         except ApplicationError as exc:
+            once.release(token)  # refused before sending: the corrected form may go
             form.add_error(exc.where if exc.where in form.fields else None, exc.message)
         else:
             messages.success(

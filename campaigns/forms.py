@@ -48,6 +48,7 @@ from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
 from providers.registry import gateway_class
 from providers.selectors import account_capabilities
+from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
@@ -606,6 +607,7 @@ def start_fields(start_at: datetime | None, time_zone: str) -> dict[str, Any]:
 class TestSendForm(forms.Form):
     __test__ = False  # not a pytest class, despite the name
 
+    submission = once.submission_field()
     phones = forms.CharField(
         label=_("Test numbers"),
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "+7 912 345-67-89"}),

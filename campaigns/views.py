@@ -54,6 +54,7 @@ from campaigns.selectors import (
 from campaigns.tables import CampaignTable
 from contacts.models import ContactGroup
 from providers.base import MessageChannel
+from smsportal import once
 from smsportal.exceptions import ApplicationError
 
 VIEW_PERM = "campaigns.view_campaign"
@@ -430,12 +431,22 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     form = TestSendForm(request.POST or None)
     sent = None
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["submission"]
+        if not once.claim(token):
+            messages.info(
+                request, _("This test was sent already: the form came twice.")
+            )
+            return redirect("campaigns:test_send", pk=pk)
         try:
             sent = services.campaign_test_send(
                 campaign=campaign, phones=form.cleaned_data["phones"]
             )
         except ApplicationError as exc:
+            once.release(token)  # nothing was sent: the corrected form may go
             form.add_error("phones" if exc.where == "phones" else None, exc.message)
+        else:
+            # The numbers stay for another test, under a token of its own.
+            form = TestSendForm(initial={"phones": request.POST.get("phones", "")})
     return render(
         request,
         "campaigns/campaign_test_send.html",

@@ -181,3 +181,42 @@ def test_the_accounts_sender_names_are_read_in_one_query(
         info = composer_account_info(accounts)
 
     assert [info[str(a.pk)]["senders"] for a in accounts] == [["SMSPORTAL", "SHOP"]] * 2
+
+
+def token_of(page: str) -> str:
+    import re
+
+    return re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+
+
+def test_a_form_sent_twice_sends_one_message(manager_client, simulator, maria):
+    # A double click, or the browser sending the POST again.
+    account = simulated_account(simulator, "webcom")
+    token = token_of(manager_client.get(write_url(maria)).content.decode())
+    form = {"account": account.pk, "text": "Заказ готов", "submission": token}
+
+    first = manager_client.post(write_url(maria), form)
+    again = manager_client.post(write_url(maria), form, follow=True)
+
+    assert first.status_code == 302
+    assert Message.objects.count() == 1
+    assert len(simulator.state.submissions) == 1
+    assert "sent already: the form came twice" in again.content.decode()
+
+
+def test_a_form_refused_before_sending_can_be_sent_again(
+    manager_client, simulator, maria
+):
+    account = simulated_account(simulator, "webcom")
+    token = token_of(manager_client.get(write_url(maria)).content.decode())
+    refused = manager_client.post(
+        write_url(maria),
+        {"account": account.pk, "text": "x", "sender": "NOPE!", "submission": token},
+    )
+    sent = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": "x", "submission": token}
+    )
+
+    assert refused.status_code == 400
+    assert sent.status_code == 302
+    assert len(simulator.state.submissions) == 1

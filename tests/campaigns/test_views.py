@@ -747,6 +747,30 @@ def test_test_send_shows_each_message_status(manager_client, simulator, make_cam
     assert not Message.objects.filter(campaign=campaign).exists()
 
 
+def test_a_test_send_form_sent_twice_sends_once_and_the_next_test_goes(
+    manager_client, simulator, make_campaign
+):
+    import re
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account, text="Test")
+    page = manager_client.get(url("test_send", campaign)).content.decode()
+    token = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    form = {"phones": "+79120000001", "submission": token}
+
+    first = manager_client.post(url("test_send", campaign), form).content.decode()
+    again = manager_client.post(url("test_send", campaign), form, follow=True)
+    fresh = re.search(r'name="submission" value="([0-9a-f]{32})"', first).group(1)
+    next_test = manager_client.post(
+        url("test_send", campaign), {"phones": "+79120000001", "submission": fresh}
+    )
+
+    assert "sent already: the form came twice" in again.content.decode()
+    assert fresh != token
+    assert next_test.status_code == 200
+    assert len(simulator.state.submissions) == 2
+
+
 def test_a_test_message_to_a_contact_shows_in_its_history(
     manager_client, simulator, make_campaign
 ):
