@@ -22,6 +22,7 @@ from campaigns.selectors import custom_field_keys
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
+from smsportal.unique import save_unique
 
 PAGE_SIZE = 50
 # The composer lists this many, by name: a select, not a catalogue.
@@ -106,8 +107,7 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         form = MessageTemplateForm(instance=template, initial=initial)
     else:
         form = MessageTemplateForm(request.POST or None, instance=template)
-    if form.is_bound and form.is_valid():
-        form.save()
+    if form.is_bound and form.is_valid() and save_unique(form) is not None:
         messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
         return redirect("campaigns:templates")
     return render(

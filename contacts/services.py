@@ -403,7 +403,13 @@ def group_create(*, name: str, description: str = "") -> ContactGroup:
         raise ApplicationError(
             _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
         )
-    return ContactGroup.objects.create(name=name, description=description)
+    try:
+        with transaction.atomic():
+            return ContactGroup.objects.create(name=name, description=description)
+    except IntegrityError:  # a twin request created it since the check above
+        raise ApplicationError(
+            _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
+        ) from None
 
 
 def group_update(

@@ -63,6 +63,7 @@ from contacts.tables import (
     StopListTable,
 )
 from smsportal.exceptions import ApplicationError
+from smsportal.unique import save_unique
 
 # The campaigns app provides this partial once it exists; until then the block is empty.
 CONTACT_HISTORY_TEMPLATE = "campaigns/_contact_history.html"
@@ -410,8 +411,7 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not request.user.has_perm("contacts.add_customfield"):
             raise PermissionDenied
-        if form.is_valid():
-            form.save()
+        if form.is_valid() and save_unique(form) is not None:
             messages.success(request, _("Custom field added."))
             return redirect("contacts:custom_fields")
     context = {"form": form, "fields": CustomField.objects.all()}

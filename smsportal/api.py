@@ -16,6 +16,7 @@ from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
 from smsportal.api_errors import explained
 from smsportal.exceptions import ApplicationError
+from smsportal.unique import save_unique
 
 
 class BearerToken(HttpBearer):
@@ -131,13 +132,14 @@ def require_perm(request: HttpRequest, *perms: str) -> None:
 def form_saved(form: Any) -> Any:
     """Save a bound ModelForm, or refuse with its first error, named by the field's
     label, as a 400 (`where` the field): the API says what the page would."""
-    if not form.is_valid():
+    saved = save_unique(form) if form.is_valid() else None
+    if saved is None:
         field, problems = next(iter(form.errors.items()))
         label = form.fields[field].label if field in form.fields else ""
         raise ApplicationError(
             f"{label}: {problems[0]}" if label else problems[0], where=field
         )
-    return form.save()
+    return saved
 
 
 @api.exception_handler(ApplicationError)
