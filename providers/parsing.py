@@ -102,6 +102,8 @@ def parse_json(body: bytes | str) -> Any:
         return json.loads(body.decode("utf-8-sig") if isinstance(body, bytes) else body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BodyError(f"malformed JSON: {exc}") from exc
+    except RecursionError:  # '[' nested a hundred thousand deep: no gateway's answer
+        raise BodyError("malformed JSON: nested too deep") from None
 
 
 def parse_ini(text: str) -> dict[str, dict[str, str]]:

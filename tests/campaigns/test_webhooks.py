@@ -311,3 +311,16 @@ def test_a_reply_from_a_sender_name_keeps_it_and_claims_no_opt_out(
     assert answer.status_code == 400
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
+
+
+@pytest.mark.django_db
+def test_a_json_body_nested_past_pythons_limit_gets_400_not_500(client, simulator):
+    # A 500 tells the gateway to retry: it would post the same body again and again.
+    account = simulated_account(simulator, "webcom")
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(
+        f"/callbacks/{account.callback_token}/status/",
+        data=body.encode(),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
