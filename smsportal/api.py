@@ -8,8 +8,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.roles import user_roles
@@ -186,6 +189,15 @@ def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
 def _schema_mismatch(request: HttpRequest, exc: ValidationError) -> Any:
     # Still ninja's 422 list for programs, each entry with the problem in words.
     return api.create_response(request, explained(exc.errors), status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> Any:
+    # Django answers it with its HTML 400 page: a program expects JSON.
+    detail = _("The request body is larger than the %(limit)s this API takes.") % {
+        "limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    }
+    return api.create_response(request, {"detail": detail}, status=413)
 
 
 @api.exception_handler(HttpError)

@@ -148,3 +148,13 @@ def test_a_value_outside_an_enum_lists_the_choices_without_an_english_or(
     message = response.json()["message"]
     assert "'draft'" in message
     assert " or " not in message
+
+
+def test_a_body_over_the_size_limit_is_a_json_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"name": "' + "x" * 2000 + '", "text": "y"}'
+
+    response = post(api, "/api/v1/templates", body)
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("The request body is larger than")
