@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -70,6 +70,11 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
 # Assumption: the gateways' documents give no limit; Viber's own for a business
 # message is 1,000 characters, and a longer one is refused at the gateway, per message.
 VIBER_TEXT_MAX = 1000
+# Assumption: no gateway here documents a cap for every channel (SMSC's is 1,000,
+# WEBSMS's nine parts, Webcom's none), and no SMS campaign is 75 parts long: a text
+# past this is a paste gone wrong, and a megabyte of it reached the preview and the
+# API's lists. Gateways with their own limit say so first (text_length_problem).
+SMS_TEXT_MAX = 5000
 # Gateways that schedule per recipient take messages a week ahead at most (dispatch.
 # SCHEDULE_AHEAD); a spread past that is a typing slip (10000 for 100).
 MAX_SPREAD_HOURS = 7 * 24
@@ -238,6 +243,7 @@ class CampaignForm(forms.ModelForm):
         # The live counter prices only these (campaigns.js), as the preview does.
         channel["data-per-segment"] = " ".join(sorted(PER_SEGMENT_CHANNELS))
         self.fields["text"].widget.attrs["class"] += " font-monospace"
+        cap_text(self.fields["text"])
 
     # Validation -------------------------------------------------------------------
 
@@ -520,6 +526,14 @@ class FollowsAccount:
             ),
             **counter_settings(self.chosen_account),
         }
+
+
+def cap_text(field: forms.CharField) -> None:
+    """An SMS text field takes at most SMS_TEXT_MAX characters (the browser stops
+    typing there too)."""
+    field.max_length = SMS_TEXT_MAX
+    field.validators.append(MaxLengthValidator(SMS_TEXT_MAX))
+    field.widget.attrs["maxlength"] = str(SMS_TEXT_MAX)
 
 
 def text_length_problem(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.forms import (
     FollowsAccount,
+    cap_text,
     check_placeholders,
     offer_accounts_and_groups,
     text_length_problem,
@@ -72,6 +73,7 @@ class BirthdayGreetingForm(FollowsAccount, forms.ModelForm):
             "Placeholders such as {first_name} are filled per recipient."
         )
         self.custom_keys = custom_field_keys()
+        cap_text(self.fields["text"])
         guard_fields(self.fields, ["sender", "text"], multiline=["text"])
         style_fields(self.fields, small=False)
         self.fields["text"].widget.attrs["class"] += " font-monospace"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import check_placeholders
+from campaigns.forms import cap_text, check_placeholders
 from campaigns.models import MessageTemplate
 from campaigns.planning import normalize_newlines
 from campaigns.selectors import custom_field_keys
@@ -42,6 +42,7 @@ class MessageTemplateForm(forms.ModelForm):
         guard_fields(self.fields, ["text"], multiline=["text"])
         style_fields(self.fields, small=False)
         self.fields["text"].widget.attrs["class"] += " font-monospace"
+        cap_text(self.fields["text"])
         self.fields["text"].help_text = _(
             "Placeholders such as {first_name} are filled per recipient when a "
             "campaign sends it."

@@ -302,6 +302,25 @@ def test_preview_counts_the_texts_too_long_for_the_gateway(
     assert "longer than WEBSMS takes" in page
 
 
+def test_a_text_past_the_cap_is_refused_for_a_gateway_without_its_own(
+    manager_client, account, settings
+):
+    # A megabyte of pasted text reached the preview (6,854 segments) and the lists.
+    settings.LANGUAGE_CODE = "en"
+    response = post(manager_client, API, draft_body(account, text="a" * 5001))
+    template = post(
+        manager_client, "/api/v1/templates", {"name": "T", "text": "a" * 5001}
+    )
+
+    assert response.status_code == template.status_code == 400
+    assert response.json()["where"] == "text"
+    assert "at most 5000 characters" in response.json()["detail"]
+    assert (
+        post(manager_client, API, draft_body(account, text="a" * 5000)).status_code
+        == 201
+    )
+
+
 def test_a_refused_draft_names_fields_as_the_api_does(manager_client, settings):
     """The composer's own names ('start_local', 'voice_voice') are not the API's."""
     settings.LANGUAGE_CODE = "en"
