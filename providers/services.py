@@ -227,16 +227,7 @@ def sender_name_request(
             % {"gateway": gateway_info(account.kind).label},
             where="name",
         )
-    if not SENDER_NAME_RE.match(name):
-        raise ApplicationError(
-            _(
-                "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
-                "digits, spaces and the marks %(marks)s (at least one letter), or up "
-                "to 15 digits."
-            )
-            % {"name": name, "marks": sender_name_marks()},
-            where="name",
-        )
+    _require_valid_sender_name(name)
     # Asked again, the gateway puts an approved name back into moderation (SMSC) or
     # forgets its operators (Webcom): refused here, in any case of its letters. One
     # waiting or refused may be asked for again.
@@ -279,6 +270,19 @@ def sender_name_request(
     return row
 
 
+def _require_valid_sender_name(name: str) -> None:
+    if not SENDER_NAME_RE.match(name):
+        raise ApplicationError(
+            _(
+                "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
+                "digits, spaces and the marks %(marks)s (at least one letter), or up "
+                "to 15 digits."
+            )
+            % {"name": name, "marks": sender_name_marks()},
+            where="name",
+        )
+
+
 def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
     """Record a sender name the gateway approved in its cabinet, for a gateway whose
     API lists none (WEBSMS): campaigns then offer it beside the default sender.
@@ -292,16 +296,7 @@ def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
             % {"gateway": gateway_info(account.kind).label},
             where="name",
         )
-    if not SENDER_NAME_RE.match(name):
-        raise ApplicationError(
-            _(
-                "“%(name)s” is not a valid sender name: use up to 11 Latin letters, "
-                "digits, spaces and the marks %(marks)s (at least one letter), or up "
-                "to 15 digits."
-            )
-            % {"name": name, "marks": sender_name_marks()},
-            where="name",
-        )
+    _require_valid_sender_name(name)
     if problem := sender_rule_problem(account.kind, name):
         raise ApplicationError(problem, where="name")
     row, created = SenderName.objects.update_or_create(

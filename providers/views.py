@@ -183,10 +183,10 @@ def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("providers:detail", pk=account.pk)
 
 
-class SenderNameRecordView(PermissionRequired, FormView):
+class _AccountSenderNameView(PermissionRequired, FormView):
+    """A form about one account's sender names."""
+
     permission_required = CHANGE_PERM
-    form_class = SenderNameRecordForm
-    template_name = "providers/sendername_record.html"
 
     @cached_property
     def account(self) -> ProviderAccount:
@@ -194,6 +194,11 @@ class SenderNameRecordView(PermissionRequired, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {"account": self.account}
+
+
+class SenderNameRecordView(_AccountSenderNameView):
+    form_class = SenderNameRecordForm
+    template_name = "providers/sendername_record.html"
 
     def form_valid(self, form: SenderNameRecordForm) -> HttpResponse:
         try:
@@ -209,18 +214,12 @@ class SenderNameRecordView(PermissionRequired, FormView):
         return redirect(reverse("providers:detail", args=[self.account.pk]))
 
 
-class SenderNameRequestView(PermissionRequired, FormView):
-    permission_required = CHANGE_PERM
+class SenderNameRequestView(_AccountSenderNameView):
     form_class = SenderNameRequestForm
     template_name = "providers/sendername_request.html"
 
-    @cached_property
-    def account(self) -> ProviderAccount:
-        return get_object_or_404(ProviderAccount, pk=self.kwargs["pk"])
-
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {
-            "account": self.account,
             "supported": Capability.SENDER_NAME_ADD
             in account_capabilities(self.account),
         }

@@ -1,6 +1,7 @@
 """The composer's counter partial renders, and composer.js drives it in a browser."""
 
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -80,6 +81,25 @@ def test_scripts_partial_loads_segments_before_composer():
     assert sources == ["/static/js/segments.js", "/static/js/composer.js"]
 
 
+@contextmanager
+def counter_page(page_html: str):
+    """Chromium showing `page_html` with the counter's scripts loaded."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            page.add_script_tag(path=str(SEGMENTS_JS))
+            page.add_script_tag(path=str(COMPOSER_JS))
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_counter_in_a_browser():
@@ -98,101 +118,90 @@ def test_counter_in_a_browser():
         '<!doctype html><html lang="en"><body>'
         f'<textarea id="id_text"></textarea>{partial}</body></html>'
     )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    with counter_page(page_html) as page:
+
+        def field(name):
+            return page.locator(f'[data-sc-field="{name}"]').first
+
+        def shown(name):
+            return page.locator(f'[data-sc-show="{name}"]')
+
+        expect(field("segments")).to_have_text("0")
+        expect(field("cost")).to_have_text("0.00 RUB")
+
+        page.fill("#id_text", "Привет,\u00a0«мир»")
+        expect(field("units")).to_have_text("13")
+        expect(page.locator('[data-sc-encoding="ucs2"]')).to_be_visible()
+        expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_hidden()
+        marks = page.locator('[data-sc-field="non-gsm"] mark')
+        # The letters once, as a group; what the user may change, one by one.
+        cyrillic = page.get_attribute(
+            '[data-sc-field="non-gsm"]', "data-cyrillic-label"
         )
-        try:
-            page = browser.new_page()
-            page.set_content(page_html)
-            page.add_script_tag(path=str(SEGMENTS_JS))
-            page.add_script_tag(path=str(COMPOSER_JS))
+        expect(marks).to_have_text([cyrillic, "U+00A0", "«", "»"])
+        assert marks.first.get_attribute("title") == "П р и в е т м"
+        expect(shown("transliterate")).to_be_visible()
+        expect(field("translit-segments")).to_have_text("1")
+        expect(shown("translit-room")).to_be_visible()  # 1 segment either way
+        expect(shown("translit-fewer")).to_be_hidden()
+        page.fill("#id_text", "Привет " * 12)  # 84 characters: 2 in UCS-2, 1 after
+        expect(shown("translit-fewer")).to_be_visible()
+        expect(shown("translit-room")).to_be_hidden()
+        page.fill("#id_text", "Привет,\u00a0«мир»")
 
-            def field(name):
-                return page.locator(f'[data-sc-field="{name}"]').first
+        page.fill("#id_text", "Привет \U0001f600")  # stays UCS-2: nothing to gain
+        expect(shown("transliterate")).to_be_hidden()
+        page.fill("#id_text", "Привет,\u00a0«мир»")
+        expect(shown("transliterate")).to_be_visible()
+        page.click('[data-sc-action="transliterate"]')
+        assert page.input_value("#id_text") == 'Privet, "mir"'
+        expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
+        expect(shown("non-gsm")).to_be_hidden()
+        expect(shown("transliterate")).to_be_hidden()
 
-            def shown(name):
-                return page.locator(f'[data-sc-show="{name}"]')
+        page.fill("#id_text", "a" * 161)
+        expect(field("segments")).to_have_text("2")
+        expect(field("remaining")).to_have_text("145")
+        expect(field("per-segment")).to_have_text("153")
+        # Grouped as the server groups money in the preview beside it.
+        expect(field("cost")).to_have_text("1,000.00 RUB")
 
-            expect(field("segments")).to_have_text("0")
-            expect(field("cost")).to_have_text("0.00 RUB")
+        counter = "[data-segment-counter]"
+        page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
+        expect(field("per-segment")).to_have_text("156")
+        expect(field("remaining")).to_have_text("151")
+        expect(shown("too-long")).to_be_hidden()
+        page.fill("#id_text", "a" * 1405)
+        expect(shown("too-long")).to_be_visible()
+        expect(field("max-parts")).to_have_text("9")
 
-            page.fill("#id_text", "Привет,\u00a0«мир»")
-            expect(field("units")).to_have_text("13")
-            expect(page.locator('[data-sc-encoding="ucs2"]')).to_be_visible()
-            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_hidden()
-            marks = page.locator('[data-sc-field="non-gsm"] mark')
-            # The letters once, as a group; what the user may change, one by one.
-            cyrillic = page.get_attribute(
-                '[data-sc-field="non-gsm"]', "data-cyrillic-label"
-            )
-            expect(marks).to_have_text([cyrillic, "U+00A0", "«", "»"])
-            assert marks.first.get_attribute("title") == "П р и в е т м"
-            expect(shown("transliterate")).to_be_visible()
-            expect(field("translit-segments")).to_have_text("1")
-            expect(shown("translit-room")).to_be_visible()  # 1 segment either way
-            expect(shown("translit-fewer")).to_be_hidden()
-            page.fill("#id_text", "Привет " * 12)  # 84 characters: 2 in UCS-2, 1 after
-            expect(shown("translit-fewer")).to_be_visible()
-            expect(shown("translit-room")).to_be_hidden()
-            page.fill("#id_text", "Привет,\u00a0«мир»")
+        # SMSC caps the text itself: 1,000 characters, whatever the parts.
+        page.eval_on_selector(counter, "el => el.dataset.table = 'smsc'")
+        expect(shown("too-long")).to_be_hidden()
+        expect(shown("too-many-characters")).to_be_visible()
+        expect(field("max-characters")).to_have_text("1,000")
+        page.fill("#id_text", "ж" * 1000)
+        expect(shown("too-many-characters")).to_be_hidden()
+        page.fill("#id_text", "a" * 1405)
+        page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
 
-            page.fill("#id_text", "Привет \U0001f600")  # stays UCS-2: nothing to gain
-            expect(shown("transliterate")).to_be_hidden()
-            page.fill("#id_text", "Привет,\u00a0«мир»")
-            expect(shown("transliterate")).to_be_visible()
-            page.click('[data-sc-action="transliterate"]')
-            assert page.input_value("#id_text") == 'Privet, "mir"'
-            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
-            expect(shown("non-gsm")).to_be_hidden()
-            expect(shown("transliterate")).to_be_hidden()
+        page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
+        expect(field("cost")).to_have_text("50.00 RUB")
 
-            page.fill("#id_text", "a" * 161)
-            expect(field("segments")).to_have_text("2")
-            expect(field("remaining")).to_have_text("145")
-            expect(field("per-segment")).to_have_text("153")
-            # Grouped as the server groups money in the preview beside it.
-            expect(field("cost")).to_have_text("1,000.00 RUB")
-
-            counter = "[data-segment-counter]"
-            page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
-            expect(field("per-segment")).to_have_text("156")
-            expect(field("remaining")).to_have_text("151")
-            expect(shown("too-long")).to_be_hidden()
-            page.fill("#id_text", "a" * 1405)
-            expect(shown("too-long")).to_be_visible()
-            expect(field("max-parts")).to_have_text("9")
-
-            # SMSC caps the text itself: 1,000 characters, whatever the parts.
-            page.eval_on_selector(counter, "el => el.dataset.table = 'smsc'")
-            expect(shown("too-long")).to_be_hidden()
-            expect(shown("too-many-characters")).to_be_visible()
-            expect(field("max-characters")).to_have_text("1,000")
-            page.fill("#id_text", "ж" * 1000)
-            expect(shown("too-many-characters")).to_be_hidden()
-            page.fill("#id_text", "a" * 1405)
-            page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
-
-            page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
-            expect(field("cost")).to_have_text("50.00 RUB")
-
-            # The count of a template is not what recipients get: say so, no cost.
-            expect(shown("placeholders")).to_be_hidden()
-            page.fill("#id_text", "Hi {first_name}")
-            expect(shown("placeholders")).to_be_visible()
-            expect(shown("cost")).to_be_hidden()
-            page.fill("#id_text", "Hi {{first_name}}")  # literal braces
-            expect(shown("placeholders")).to_be_hidden()
-            expect(shown("cost")).to_be_visible()
-            # Counted as they go out, one brace each: 154 + "{X}" (a brace is an
-            # extension character, two units) = 159 units, one part.
-            page.eval_on_selector(counter, "el => el.dataset.table = 'standard'")
-            page.fill("#id_text", "a" * 154 + "{{X}}")
-            expect(field("units")).to_have_text("159")
-            expect(field("segments")).to_have_text("1")
-        finally:
-            browser.close()
+        # The count of a template is not what recipients get: say so, no cost.
+        expect(shown("placeholders")).to_be_hidden()
+        page.fill("#id_text", "Hi {first_name}")
+        expect(shown("placeholders")).to_be_visible()
+        expect(shown("cost")).to_be_hidden()
+        page.fill("#id_text", "Hi {{first_name}}")  # literal braces
+        expect(shown("placeholders")).to_be_hidden()
+        expect(shown("cost")).to_be_visible()
+        # Counted as they go out, one brace each: 154 + "{X}" (a brace is an
+        # extension character, two units) = 159 units, one part.
+        page.eval_on_selector(counter, "el => el.dataset.table = 'standard'")
+        page.fill("#id_text", "a" * 154 + "{{X}}")
+        expect(field("units")).to_have_text("159")
+        expect(field("segments")).to_have_text("1")
 
 
 @pytest.mark.e2e
@@ -210,36 +219,25 @@ def test_counter_follows_the_forms_transliterate_option():
         '<!doctype html><html lang="en"><body><textarea id="id_text"></textarea>'
         f'<input type="checkbox" id="id_translit">{partial}</body></html>'
     )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.set_content(page_html)
-            page.add_script_tag(path=str(SEGMENTS_JS))
-            page.add_script_tag(path=str(COMPOSER_JS))
-            segments = page.locator('[data-sc-field="segments"]').first
+    with counter_page(page_html) as page:
+        segments = page.locator('[data-sc-field="segments"]').first
 
-            def shown(name):
-                return page.locator(f'[data-sc-show="{name}"]')
+        def shown(name):
+            return page.locator(f'[data-sc-show="{name}"]')
 
-            page.fill("#id_text", "Привет! " * 12 + "{first_name}")
-            expect(segments).to_have_text("2")
-            expect(shown("translit-on")).to_be_hidden()
-            page.click('[data-sc-action="transliterate"]')
+        page.fill("#id_text", "Привет! " * 12 + "{first_name}")
+        expect(segments).to_have_text("2")
+        expect(shown("translit-on")).to_be_hidden()
+        page.click('[data-sc-action="transliterate"]')
 
-            expect(page.locator("#id_translit")).to_be_checked()
-            # The template is left as written: the option transliterates on sending.
-            assert page.input_value("#id_text").startswith("Привет!")
-            expect(segments).to_have_text("1")
-            expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
-            expect(shown("translit-on")).to_be_visible()
-            expect(shown("transliterate")).to_be_hidden()
+        expect(page.locator("#id_translit")).to_be_checked()
+        # The template is left as written: the option transliterates on sending.
+        assert page.input_value("#id_text").startswith("Привет!")
+        expect(segments).to_have_text("1")
+        expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
+        expect(shown("translit-on")).to_be_visible()
+        expect(shown("transliterate")).to_be_hidden()
 
-            page.uncheck("#id_translit")
-            expect(segments).to_have_text("2")
-            expect(shown("translit-on")).to_be_hidden()
-        finally:
-            browser.close()
+        page.uncheck("#id_translit")
+        expect(segments).to_have_text("2")
+        expect(shown("translit-on")).to_be_hidden()

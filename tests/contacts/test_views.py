@@ -736,7 +736,7 @@ def test_the_mapping_page_says_a_title_row_was_left_out(manager_client, settings
 
     html = page.content.decode()
     assert "data-title-rows" in html
-    assert "a title: it was left out" in html
+    assert "held a title or column group captions: it was left out" in html
     assert page.context["preview"].columns == ["Телефон", "Имя", "Фамилия"]
 
 
