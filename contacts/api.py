@@ -75,6 +75,8 @@ class ContactIn(Schema):
     nickname: ContactName = ""
     birthday: date | None = None
     email: ContactEmail = ""
+    # Custom field values by key (Settings: Custom fields), checked as the contact
+    # page checks them: a Number is a number, a Date "YYYY-MM-DD", no unknown keys.
     attributes: dict[str, Any] = {}
     consent_source: ContactConsent = ""
     consent_at: datetime | None = None

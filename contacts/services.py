@@ -26,6 +26,7 @@ from contacts.importing.sources import max_import_bytes
 from contacts.models import (
     Contact,
     ContactGroup,
+    CustomField,
     GroupMembership,
     ImportJob,
     StopListEntry,
@@ -123,6 +124,24 @@ def _check_sendable(fields: dict[str, Any]) -> None:
         attributes_check_sendable(attributes=attributes)
 
 
+def _check_attributes(fields: dict[str, Any], *, previous: dict) -> None:
+    """Custom field values as the contact page takes them (a Number field's "много"
+    came in through the API and was stored), stored as that page stores them;
+    ApplicationError naming each wrong field and value."""
+    if fields.get("attributes") is None:
+        return
+    from contacts.forms import attributes_clean  # the page's rules, one place
+
+    try:
+        fields["attributes"] = attributes_clean(
+            fields["attributes"],
+            custom_fields=list(CustomField.objects.all()),
+            previous=previous,
+        )
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), where="attributes") from exc
+
+
 def attributes_check_sendable(*, attributes: Any) -> None:
     """Custom field values (and keys, at any depth) hold only characters a gateway can
     carry; ApplicationError naming the key and the place."""
@@ -151,6 +170,7 @@ def contact_create(
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
     _check_birthday(fields)
+    _check_attributes(fields, previous={})
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
     zone = time_zone_or_error(stated) if stated.strip() else plan_zone(normalized)
@@ -187,6 +207,7 @@ def contact_update(
     phone = fields.pop("phone", None)
     _check_email(fields)
     _check_birthday(fields)
+    _check_attributes(fields, previous=contact.attributes or {})
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)

@@ -1,7 +1,13 @@
 import pytest
 
 from accounts.services import api_token_create
-from contacts.models import Contact, ContactGroup, ImportJob, StopListEntry
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    CustomField,
+    ImportJob,
+    StopListEntry,
+)
 from tests.contacts.conftest import make_contact, stop
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +72,7 @@ def test_list_with_filters_and_cursor_pages(api):
 
 def test_create_update_delete(api):
     group = ContactGroup.objects.create(name="VIP")
+    CustomField.objects.create(key="city", label="Город", kind="text")
     response = api.post(
         "/api/v1/contacts",
         {
@@ -492,3 +499,26 @@ def test_a_cp1251_export_that_would_lose_letters_is_a_400(api, settings):
     assert response.status_code == 400
     assert response.json()["where"] == "format"
     assert "Windows-1251 has no “ü”" in response.json()["detail"]
+
+
+def test_custom_values_are_checked_against_their_fields_kind(api, settings):
+    """The API stored a Number field's "много": the contact page would refuse it."""
+    settings.LANGUAGE_CODE = "en"
+    CustomField.objects.create(key="balance", label="Баланс", kind="number")
+    refused = api.post(
+        "/api/v1/contacts",
+        {"phone": "+79123456789", "attributes": {"balance": "много", "town": "x"}},
+        content_type="application/json",
+    )
+    stored = api.post(
+        "/api/v1/contacts",
+        {"phone": "+79123456789", "attributes": {"balance": "1500"}},
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["where"] == "attributes"
+    assert "Баланс (balance): “много”" in refused.json()["detail"]
+    assert "“town” is not a custom field" in refused.json()["detail"]
+    assert stored.status_code == 201, stored.content
+    assert Contact.objects.get().attributes == {"balance": 1500}
