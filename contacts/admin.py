@@ -31,6 +31,10 @@ KEY_FIXED_HELP = _(
     "The key cannot be changed: contacts' values are stored under it and message "
     "texts use it as a placeholder. Change the label instead, or add a new field."
 )
+KIND_FIXED_HELP = _(
+    "The kind cannot be changed while contacts hold values of this field: they were "
+    "checked as this kind. Add a new field of the other kind instead."
+)
 
 
 class PhoneAdminForm(forms.ModelForm):
@@ -264,14 +268,22 @@ class CustomFieldAdmin(admin.ModelAdmin):
     # and message texts, greetings, templates, import mappings and API clients name
     # it ({city}). Renamed, every value and placeholder would point at nothing; the
     # label, which is what people read, stays editable.
+    # The kind too, once values are stored: "Москва" under a field turned Number
+    # would be a number nobody can read, in exports and messages.
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return (*readonly, "key") if obj is not None else readonly
+        if obj is None:
+            return readonly
+        return (*readonly, "key", *(("kind",) if _has_values(obj) else ()))
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         if obj is not None:
-            kwargs["help_texts"] = {"key": KEY_FIXED_HELP}
+            kwargs["help_texts"] = {"key": KEY_FIXED_HELP, "kind": KIND_FIXED_HELP}
         return super().get_form(request, obj, change, **kwargs)
+
+
+def _has_values(field: CustomField) -> bool:
+    return Contact.objects.filter(attributes__has_key=field.key).exists()
 
 
 @admin.register(ImportJob)

@@ -233,6 +233,22 @@ def test_a_custom_field_keeps_its_key_so_stored_values_stay_found(
     assert contact.attributes == {"city": "Тверь"}
 
 
+def test_a_custom_fields_kind_is_fixed_once_contacts_hold_values(
+    superuser_client, custom_fields
+):
+    city, balance = custom_fields[0], custom_fields[1]
+    make_contact(attributes={"city": "Тверь"})
+    city_url = reverse("admin:contacts_customfield_change", args=[city.pk])
+    balance_url = reverse("admin:contacts_customfield_change", args=[balance.pk])
+
+    superuser_client.post(city_url, {"label": "Город", "kind": "number"})
+    unused = superuser_client.get(balance_url).content.decode()
+
+    city.refresh_from_db()
+    assert city.kind == "text"  # "Тверь" stays a text
+    assert 'name="kind"' in unused  # no contact holds a balance: still free
+
+
 def test_a_new_custom_field_gets_its_key_in_the_admin(superuser_client):
     response = superuser_client.post(
         reverse("admin:contacts_customfield_add"),
