@@ -321,6 +321,14 @@ def test_a_text_past_the_cap_is_refused_for_a_gateway_without_its_own(
     )
 
 
+def test_an_offset_past_everything_is_an_empty_page(manager_client, make_campaign):
+    make_campaign()
+    response = manager_client.get(API, {"offset": "99999999999999999999999"})
+
+    assert response.status_code == 200
+    assert response.json() == []
+
+
 def test_a_refused_draft_names_fields_as_the_api_does(manager_client, settings):
     """The composer's own names ('start_local', 'voice_voice') are not the API's."""
     settings.LANGUAGE_CODE = "en"
