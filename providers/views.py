@@ -19,7 +19,7 @@ from providers.forms import (
     SenderNameRecordForm,
     SenderNameRequestForm,
 )
-from providers.models import ProviderAccount
+from providers.models import ProviderAccount, SenderName
 from providers.selectors import (
     account_capabilities,
     capability_labels,
@@ -184,7 +184,8 @@ def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class _AccountSenderNameView(PermissionRequired, FormView):
-    """A form about one account's sender names."""
+    """A form about one account's sender names: `act` does it (ApplicationError names
+    the field), `done` says what became of the name; back to the account page."""
 
     permission_required = CHANGE_PERM
 
@@ -195,23 +196,33 @@ class _AccountSenderNameView(PermissionRequired, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {"account": self.account}
 
+    def act(self, data: dict) -> SenderName:
+        raise NotImplementedError
+
+    def done(self, row: SenderName) -> str:
+        raise NotImplementedError
+
+    def form_valid(self, form) -> HttpResponse:
+        try:
+            row = self.act(form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error("name" if exc.where == "name" else None, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, self.done(row))
+        return redirect(reverse("providers:detail", args=[self.account.pk]))
+
 
 class SenderNameRecordView(_AccountSenderNameView):
     form_class = SenderNameRecordForm
     template_name = "providers/sendername_record.html"
 
-    def form_valid(self, form: SenderNameRecordForm) -> HttpResponse:
-        try:
-            row = sender_name_record(account=self.account, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error("name" if exc.where == "name" else None, exc.message)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Sender name “%(name)s” recorded: campaigns of this account offer it.")
-            % {"name": row.name},
-        )
-        return redirect(reverse("providers:detail", args=[self.account.pk]))
+    def act(self, data: dict) -> SenderName:
+        return sender_name_record(account=self.account, **data)
+
+    def done(self, row: SenderName) -> str:
+        return _(
+            "Sender name “%(name)s” recorded: campaigns of this account offer it."
+        ) % {"name": row.name}
 
 
 class SenderNameRequestView(_AccountSenderNameView):
@@ -224,15 +235,11 @@ class SenderNameRequestView(_AccountSenderNameView):
             in account_capabilities(self.account),
         }
 
-    def form_valid(self, form: SenderNameRequestForm) -> HttpResponse:
-        try:
-            row = sender_name_request(account=self.account, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error("name" if exc.where == "name" else None, exc.message)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Sender name “%(name)s” requested; the gateway says: %(state)s.")
-            % {"name": row.name, "state": sender_state_label(row.state) or "—"},
-        )
-        return redirect(reverse("providers:detail", args=[self.account.pk]))
+    def act(self, data: dict) -> SenderName:
+        return sender_name_request(account=self.account, **data)
+
+    def done(self, row: SenderName) -> str:
+        return _("Sender name “%(name)s” requested; the gateway says: %(state)s.") % {
+            "name": row.name,
+            "state": sender_state_label(row.state) or "—",
+        }
