@@ -59,28 +59,28 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_pk)
     form = ContactMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token = form.cleaned_data["submission"]
-        if not once.claim(token):
-            messages.info(
-                request, _("This message was sent already: the form came twice.")
-            )
-            return redirect("contacts:detail", pk=contact.pk)
         try:
-            message, _made = one_off_send(
+            # The form's one-time token is the message's idempotency key, as an API
+            # client's is: sent twice (a double click), the second finds the first.
+            message, made = one_off_send(
                 account=form.cleaned_data["account"],
                 phone=contact.phone,
                 text=form.cleaned_data["text"],
                 sender=form.cleaned_data["sender"],
                 contact_id=contact.pk,
+                client_key=once.key(form.cleaned_data["submission"]),
             )
         except ApplicationError as exc:
-            once.release(token)  # refused before sending: the corrected form may go
             form.add_error(exc.where if exc.where in form.fields else None, exc.message)
         else:
+            text = (
+                _("Message sent to %(phone)s (%(status)s).")
+                if made
+                else _("This form was sent already: message to %(phone)s (%(status)s).")
+            )
             messages.success(
                 request,
-                _("Message sent to %(phone)s (%(status)s).")
-                % {"phone": message.phone, "status": message.get_status_display()},
+                text % {"phone": message.phone, "status": message.get_status_display()},
             )
             return redirect("contacts:detail", pk=contact.pk)
     form.offer_senders(form.chosen_account)

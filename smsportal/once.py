@@ -1,9 +1,11 @@
 """A form that sends something acts once per rendering: a double click, a second tab's
 resubmission or a browser's repeated POST finds its token used and sends nothing.
 
-The form carries a hidden random token (submission_field); the view claims it right
-before sending (cache.add: atomic in Redis and in the process-local cache) and gives
-it back if nothing was sent, so a corrected form can be sent again.
+The form carries a hidden random token (submission_field). Where what is sent is
+stored under an idempotency key (a one-off message's client_key), the token is that
+key (`key`); otherwise the view claims it right before sending (cache.add: atomic in
+Redis and in the process-local cache) and gives it back if nothing was sent, so a
+corrected form can be sent again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ def submission_field() -> forms.CharField:
     return forms.CharField(
         widget=forms.HiddenInput, required=False, initial=lambda: uuid.uuid4().hex
     )
+
+
+def key(token: str) -> str:
+    """The token as an idempotency key ("" for a form without one of ours); prefixed,
+    so it cannot meet an API client's own keys."""
+    return f"form:{token}" if _TOKEN.fullmatch(token or "") else ""
 
 
 def claim(token: str) -> bool:
