@@ -102,3 +102,16 @@ def test_a_signed_in_user_who_may_not_use_the_admin_is_told_so(client):
     client.force_login(user)
 
     assert client.get("/admin/login/?next=/admin/").status_code == 403
+
+
+def test_a_forwarded_address_that_is_no_address_is_not_trusted(rf, settings):
+    from smsportal.client_address import client_address
+
+    settings.SMSPORTAL_TRUSTED_PROXIES = 1
+    forged = rf.get("/", HTTP_X_FORWARDED_FOR="<script>", REMOTE_ADDR="10.0.0.1")
+    short = rf.get("/", REMOTE_ADDR="10.0.0.2")  # no header: the proxy was bypassed
+    two = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+
+    assert client_address(forged) == "10.0.0.1"
+    assert client_address(short) == "10.0.0.2"
+    assert client_address(two) == "203.0.113.7"  # the one our proxy appended
