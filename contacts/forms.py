@@ -311,6 +311,10 @@ class ImportMappingForm(StyledForm):
         queryset=ContactGroup.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Every contact of the file joins these. A column set to “Groups” adds "
+            "each row's own: names separated by “;”, a new name makes a new group."
+        ),
     )
     update = forms.BooleanField(
         label=_("Update contacts that are already in the book"),

@@ -11,13 +11,13 @@ from contacts.models import CustomField
 # The built-in columns of the contact sample, each recognised by its own label.
 # "Full name" is left out: it fills the same fields as the three name columns.
 _CONTACT_COLUMNS = ("phone", "last_name", "first_name", "middle_name", "nickname",
-                    "birthday", "email", "time_zone")  # fmt: skip
+                    "birthday", "email", "time_zone", "groups")  # fmt: skip
 # Two people, the first written in full, the second as a typical export leaves it:
 # a trunk-prefixed number with brackets and dashes and most of the fields empty.
 _CONTACT_ROWS = (
     ("+79000000001", "Иванова", "Мария", "Петровна", "Маша", "15.03.1990",
-     "maria@example.ru", "Europe/Moscow"),
-    ("8 (900) 000-00-02", "Смирнов", "Алексей", "", "", "", "", ""),
+     "maria@example.ru", "Europe/Moscow", "Клиенты; VIP"),
+    ("8 (900) 000-00-02", "Смирнов", "Алексей", "", "", "", "", "", ""),
 )  # fmt: skip
 _CUSTOM_EXAMPLES = {
     CustomField.Kind.TEXT: "",

@@ -20,6 +20,8 @@ CONTACT_FIELDS = {
     "birthday": _("Birthday"),
     "email": _("Email"),
     "time_zone": _("Time zone"),
+    # The groups a row's contact joins (contacts.importing.groups).
+    "groups": _("Groups"),
 }
 STOPLIST_FIELDS = {"phone": _("Phone"), "reason": _("Reason")}
 
@@ -48,6 +50,7 @@ HEADER_ALIASES = {
         "часовойпояс", "пояс", "таймзона", "часовойпоясклиента", "timezone", "tz",
         "zone",
     ),
+    "groups": ("группы", "группа", "groups", "group", "сегмент", "сегменты"),
     "reason": ("причина", "комментарий", "reason", "comment", "note"),
 }  # fmt: skip
 _ALIAS_TO_FIELD = {

@@ -10,7 +10,7 @@ fields "" when empty, dates ISO, booleans "t"/"f", custom fields as JSON text.
 import contextlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import ATTR_PREFIX
+from contacts.importing.groups import JOINED, split_group_cell
+from contacts.importing.groups import NAME_MAX as GROUP_NAME_MAX
 from contacts.models import CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
@@ -151,6 +153,7 @@ class RowParser:
         headers: Sequence[str] | None,
         custom_fields: Sequence[CustomField],
         region: str,
+        group_names: Mapping[str, str] | None = None,
     ) -> None:
         self.kind = kind
         self.region = region
@@ -165,7 +168,13 @@ class RowParser:
             for f, column in self.by_field.items()
             if f.startswith(ATTR_PREFIX) and f[len(ATTR_PREFIX) :] in kinds
         ]
-        self.staged_fields = {f for f in self.by_field if not f.startswith(ATTR_PREFIX)}
+        self.staged_fields = {
+            f for f in self.by_field if not f.startswith(ATTR_PREFIX) and f != "groups"
+        }
+        # The "Groups" column, if mapped: names of groups each row's contact joins.
+        self.groups = self.by_field.get("groups") if kind == "contacts" else None
+        self._group_names = group_names or {}
+        self._group_cells: dict[str, str | RowRejected] = {}
         if "full_name" in self.staged_fields:
             self.staged_fields |= {"last_name", "first_name", "middle_name"}
         self._name_columns = [self.by_field.get(name) for name in NAME_FIELDS]
@@ -310,6 +319,37 @@ class RowParser:
             if len(self.cleaned_examples) < CLEANED_EXAMPLES:
                 self.cleaned_examples.append({"row": row_no, "reason": cleaned})
         return values
+
+    def parse_groups(self, cells: list[str]) -> str:
+        """The row's group names joined by groups.JOINED ("" for none); a file repeats
+        a few cells, each parsed once."""
+        column = self.groups
+        assert column is not None  # noqa: S101 - only called when mapped
+        raw = cells[column.index]
+        known = self._group_cells.get(raw)
+        if known is None:
+            try:
+                known = JOINED.join(self._group_list(column, raw))
+            except RowRejected as exc:
+                known = exc
+            if len(self._group_cells) < MEMO_SIZE:
+                self._group_cells[raw] = known
+        if isinstance(known, RowRejected):
+            raise known
+        return known
+
+    def _group_list(self, column: Column, raw: str) -> list[str]:
+        value = remove_unsendable(clean_cell(raw))
+        if "\ufffd" in value or "\x00" in value:
+            self._reject_garbled([raw if c is column else "" for c in self.columns])
+        names = split_group_cell(value, self._group_names)
+        for name in names:
+            if len(name) > GROUP_NAME_MAX:
+                problem = _("a group name longer than %(max)s characters") % {
+                    "max": GROUP_NAME_MAX
+                }
+                raise RowRejected(self.reason(column, problem, name))
+        return names
 
     def _zone(self, value: str) -> str:
         """The IANA name of a stated zone; a file repeats a few, each parsed once."""

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 
 from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
+from contacts.importing.groups import known_group_names
 from contacts.importing.rejects import DEFAULT_DELIMITER
 from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import ImportFileError, Table, open_table
@@ -84,6 +85,8 @@ class ImportReport:
     skipped_sheets: list[str] = field(default_factory=list)
     # Rows above the header taken for the file's title (sources._without_title_rows).
     title_rows: int = 0
+    # Groups a "Groups" column named that the book did not have: created.
+    groups_created: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -143,6 +146,7 @@ def run_import(
         headers=headers,
         custom_fields=custom_fields,
         region=region,
+        group_names=known_group_names() if "groups" in mapping else None,
     )
     # The rejects in the file's own delimiter: Russian Excel opens a comma CSV as one
     # column, and the user fixes the rows in the program that wrote the file.
@@ -164,6 +168,7 @@ def run_import(
     report.cleaned, report.cleaned_examples = parser.cleaned, parser.cleaned_examples
     report.skipped_sheets = table.skipped_sheets
     report.title_rows = table.title_rows
+    report.groups_created = applied.groups_created
     if options.kind == "contacts" and applied.created + applied.updated:
         # Mobiles without a zone get their range's, if the registry is loaded; only
         # this import's rows (a minute's margin for the database's clock).
@@ -227,6 +232,7 @@ def _plan(options: ImportOptions, parser: RowParser) -> ApplyPlan:
         attributes=tuple((key, kind) for key, kind, _column in parser.attributes),
         update=options.update,
         group_ids=tuple(options.group_ids),
+        group_column=parser.groups is not None,
         consent_source=options.consent_source,
         stop_source=options.stop_source,
         stop_reason=options.stop_reason,
@@ -273,6 +279,7 @@ def _checked_chunks(
     try:
         chunk = Chunk()
         parse_phone, parse_rest = parser.parse_phone, parser.parse_rest
+        parse_groups = parser.parse_groups if parser.groups is not None else None
         for row_no, cells in records:
             report.rows += 1
             if progress and not report.rows % PROGRESS_ROWS:
@@ -286,6 +293,7 @@ def _checked_chunks(
                 values = None
                 if earlier is None or (earlier < 0 and existing_values):
                     values = parse_rest(row_no, fitted, phone_values)
+                groups = parse_groups(fitted) if parse_groups else ""
             except RowRejected as exc:
                 report.invalid += 1
                 _reject(report, writer, table, row_no, cells, exc.reason)
@@ -306,6 +314,10 @@ def _checked_chunks(
                 chunk.new.append(values)
             else:
                 chunk.existing.append((-earlier, values))
+            if parse_groups:
+                (chunk.new_groups if earlier is None else chunk.existing_groups).append(
+                    groups
+                )
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
                 chunk = Chunk()

@@ -24,7 +24,6 @@ import queue
 import sys
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +32,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contacts.importing.groups import GroupResolver
 from contacts.importing.rows import CONTACT_COLUMNS, NAME_FIELDS, NULL
 from contacts.models import Contact, GroupMembership, StopListEntry
 from smsportal.exceptions import ApplicationError
@@ -57,6 +57,10 @@ class Chunk:
     new: list[Values] = field(default_factory=list)
     # (contact or stop list entry id, staged values)
     existing: list[tuple[int, Values]] = field(default_factory=list)
+    # With a "Groups" column: each row's group names (groups.JOINED between them),
+    # in the order of `new` and of `existing`.
+    new_groups: list[str] = field(default_factory=list)
+    existing_groups: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.new) + len(self.existing)
@@ -73,6 +77,8 @@ class ApplyPlan:
     attributes: tuple[tuple[str, str], ...] = ()
     update: bool = False
     group_ids: tuple[int, ...] = ()
+    # Rows name groups of their own (Chunk.new_groups, existing_groups).
+    group_column: bool = False
     consent_source: str = ""
     stop_source: str = StopListEntry.Source.IMPORT
     stop_reason: str = ""
@@ -92,6 +98,7 @@ class Applied:
     # Contacts already in the book whose only change was joining a group.
     grouped: int = 0
     unchanged: int = 0
+    groups_created: list[str] = field(default_factory=list)
 
     def add(self, other: "Applied") -> None:
         self.created += other.created
@@ -114,6 +121,8 @@ class CopyText:
     new: list[str]
     existing: str
     existing_count: int
+    new_groups: list[str] = field(default_factory=list)
+    existing_groups: list[tuple[int, str]] = field(default_factory=list)
 
 
 class PostgresStage:
@@ -126,20 +135,29 @@ class PostgresStage:
         consent = _escape(plan.consent_source)
         # Columns after the staged ones, the same for every new contact.
         self.new_suffix = f"\t{consent}\t{consent_at}\t{now}\t{now}\n"
+        self.now = now
         self.membership_suffixes = [f"\t{g}\t{now}\n" for g in plan.group_ids]
 
     def run(self, chunks: Iterable[Chunk]) -> Applied:
         applied = Applied()
         with transaction.atomic(), connection.cursor() as cursor:
+            self.groups = GroupResolver() if self.plan.group_column else None
             cursor.execute(self._create_stage_sql())
             for text in in_background(self._copy_texts(chunks)):
                 if self.plan.kind == "stoplist":
                     applied.add(self._apply_stoplist(cursor, text))
                 else:
-                    applied.add(self._apply_new(cursor, text.new))
+                    applied.add(self._apply_new(cursor, text))
                     applied.add(self._apply_existing(cursor, text))
             cursor.execute(f"DROP TABLE {self.table}")
+        if self.groups is not None:
+            applied.groups_created = self.groups.created
         return applied
+
+    def _row_group_ids(self, joined: str) -> list[int]:
+        """A row's own groups, without those the whole import adds it to."""
+        assert self.groups is not None  # noqa: S101 - only with a "Groups" column
+        return [g for g in self.groups.ids_of(joined) if g not in self.plan.group_ids]
 
     def _create_stage_sql(self) -> str:
         if self.plan.kind == "stoplist":
@@ -178,9 +196,21 @@ class PostgresStage:
                 )
             elif self.plan.group_ids:
                 existing = "".join([f"{pk}\n" for pk, _values in chunk.existing])
-            yield CopyText(new, existing, len(chunk.existing))
+            existing_groups = []
+            if chunk.existing_groups:
+                existing_groups = [
+                    (pk, joined)
+                    for (pk, _values), joined in zip(
+                        chunk.existing, chunk.existing_groups, strict=True
+                    )
+                    if joined
+                ]
+            yield CopyText(
+                new, existing, len(chunk.existing), chunk.new_groups, existing_groups
+            )
 
-    def _apply_new(self, cursor, lines: list[str]) -> Applied:
+    def _apply_new(self, cursor, text: CopyText) -> Applied:
+        lines = text.new
         if not lines:
             return Applied()
         contacts = Contact._meta.db_table
@@ -206,8 +236,8 @@ class PostgresStage:
                             ]
                         )
                     )
-                if self.plan.group_ids:
-                    self._copy_memberships(cursor, ids)
+                if self.plan.group_ids or text.new_groups:
+                    self._copy_memberships(cursor, ids, text.new_groups)
         except IntegrityError:
             raise ApplicationError(
                 _(
@@ -218,12 +248,25 @@ class PostgresStage:
             ) from None
         return Applied(created=len(lines))
 
-    def _copy_memberships(self, cursor, ids: list[str]) -> None:
+    def _copy_memberships(self, cursor, ids: list[str], row_groups: list[str]) -> None:
         table = GroupMembership._meta.db_table
+        # The rows' groups first: a group they create cannot wait for the COPY's end.
+        now = self.now
+        own = "".join(
+            [
+                f"{pk}\t{group}\t{now}\n"
+                for pk, joined in zip(ids, row_groups, strict=True)
+                if joined
+                for group in self._row_group_ids(joined)
+            ]
+            if row_groups
+            else []
+        )
         sql = f"COPY {table} (contact_id, group_id, added_at) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for suffix in self.membership_suffixes:
                 copy.write("".join([pk + suffix for pk in ids]))
+            copy.write(own)
 
     def _stage(self, cursor, text: str, columns: str) -> None:
         cursor.execute(f"TRUNCATE {self.table}")
@@ -236,14 +279,20 @@ class PostgresStage:
         if not count:
             return Applied()
         updatable = self.plan.updatable if self.plan.update else []
-        if not updatable and not self.plan.group_ids:
+        pairs = [
+            (pk, group)
+            for pk, joined in text.existing_groups
+            for group in self._row_group_ids(joined)
+        ]
+        if not updatable and not self.plan.group_ids and not pairs:
             return Applied(unchanged=count)
-        columns = ["id", *EXISTING_COLUMNS] if updatable else ["id"]
-        self._stage(cursor, text.existing, ", ".join(columns))
+        if updatable or self.plan.group_ids:
+            columns = ["id", *EXISTING_COLUMNS] if updatable else ["id"]
+            self._stage(cursor, text.existing, ", ".join(columns))
         updated = grouped = 0
-        if self.plan.group_ids:
+        if self.plan.group_ids or pairs:
             # Before the update, which it looks at to leave out the contacts it changes.
-            grouped = self._add_to_groups(cursor, updatable)
+            grouped = self._add_to_groups(cursor, updatable, pairs)
         if updatable:
             # A chunk is a few thousand rows of a table of millions: look each one up by
             # its primary key. Left to itself the planner, knowing nothing of the
@@ -258,9 +307,12 @@ class PostgresStage:
             updated=updated, grouped=grouped, unchanged=count - updated - grouped
         )
 
-    def _add_to_groups(self, cursor, updatable: list[str]) -> int:
-        """Add the staged contacts to the plan's groups; how many joined one and will
-        not be updated (those count as updated)."""
+    def _add_to_groups(
+        self, cursor, updatable: list[str], pairs: list[tuple[int, int]]
+    ) -> int:
+        """Add the staged contacts to the plan's groups, and each contact of `pairs`
+        (contact id, group id) to its row's; how many joined one and will not be
+        updated (those count as updated)."""
         not_updated = ""
         if updatable:
             not_updated = f"""
@@ -276,12 +328,19 @@ class PostgresStage:
                     (contact_id, group_id, added_at)
                 SELECT s.id, g.id, now() FROM {self.table} AS s,
                     unnest(%s::bigint[]) AS g(id)
+                UNION ALL
+                SELECT p.contact_id, p.group_id, now()
+                FROM unnest(%s::bigint[], %s::bigint[]) AS p(contact_id, group_id)
                 ON CONFLICT (contact_id, group_id) DO NOTHING
                 RETURNING contact_id
             )
             SELECT count(DISTINCT contact_id) FROM added{not_updated}
             """,
-            [list(self.plan.group_ids)],
+            [
+                list(self.plan.group_ids),
+                [pk for pk, _group in pairs],
+                [group for _pk, group in pairs],
+            ],
         )
         return cursor.fetchone()[0]
 
@@ -408,18 +467,24 @@ class FileStage:
                 pickle.dump(chunk, spool)
             spool.seek(0)
             with transaction.atomic():
+                self.groups = GroupResolver() if self.plan.group_column else None
                 for chunk in _unpickled(spool):
                     for start in range(
                         0, max(len(chunk.new), len(chunk.existing)), ORM_CHUNK
                     ):
+                        end = start + ORM_CHUNK
                         part = Chunk(
-                            chunk.new[start : start + ORM_CHUNK],
-                            chunk.existing[start : start + ORM_CHUNK],
+                            chunk.new[start:end],
+                            chunk.existing[start:end],
+                            chunk.new_groups[start:end],
+                            chunk.existing_groups[start:end],
                         )
                         if self.plan.kind == "stoplist":
                             applied.add(self._stoplist(part))
                         else:
                             applied.add(self._contacts(part))
+        if self.groups is not None:
+            applied.groups_created = self.groups.created
         return applied
 
     def _stoplist(self, chunk: Chunk) -> Applied:
@@ -466,7 +531,7 @@ class FileStage:
                     contact.updated_at = now
                     changed.append(contact)
             Contact.objects.bulk_update(changed, [*updatable, "updated_at"])
-        joined = self._add_to_groups(new, [pk for pk, _values in chunk.existing])
+        joined = self._add_to_groups(new, chunk)
         grouped = len(joined - {contact.pk for contact in changed})
         return Applied(
             created=len(new),
@@ -475,29 +540,43 @@ class FileStage:
             unchanged=len(chunk.existing) - len(changed) - grouped,
         )
 
-    def _add_to_groups(self, new: list[Contact], existing: list[int]) -> set[int]:
-        """Add the new and existing contacts to the plan's groups; the existing ones
-        that joined a group they were not in."""
-        group_ids = self.plan.group_ids
-        if not group_ids:
+    def _add_to_groups(self, new: list[Contact], chunk: Chunk) -> set[int]:
+        """Add the new and existing contacts to the plan's groups and to their rows'
+        own; the existing ones that joined a group they were not in."""
+        plan_groups = set(self.plan.group_ids)
+        if not plan_groups and not self.plan.group_column:
             return set()
         ids = [c.pk for c in new]
         if new and new[0].pk is None:  # a backend that does not return ids
-            phones = [c.phone for c in new]
-            ids = list(
-                Contact.objects.filter(phone__in=phones).values_list("pk", flat=True)
+            by_phone = dict(
+                Contact.objects.filter(phone__in=[c.phone for c in new]).values_list(
+                    "phone", "pk"
+                )
             )
-        memberships = Counter(
-            GroupMembership.objects.filter(
-                contact_id__in=existing, group_id__in=group_ids
-            ).values_list("contact_id", flat=True)
-        )
+            ids = [by_phone[c.phone] for c in new]
+        existing = [pk for pk, _values in chunk.existing]
+        wanted = {pk: set(plan_groups) for pk in ids + existing}
+        if self.groups is not None:
+            rows = zip(ids, chunk.new_groups, strict=True)
+            for pk, joined in [
+                *rows,
+                *zip(existing, chunk.existing_groups, strict=True),
+            ]:
+                wanted[pk].update(self.groups.ids_of(joined))
+        had: dict[int, set[int]] = {}
+        for pk, group in GroupMembership.objects.filter(
+            contact_id__in=existing
+        ).values_list("contact_id", "group_id"):
+            had.setdefault(pk, set()).add(group)
         GroupMembership.objects.bulk_create(
-            [GroupMembership(contact_id=i, group_id=g) for i in ids + existing
-             for g in group_ids],
+            [
+                GroupMembership(contact_id=pk, group_id=group)
+                for pk, groups in wanted.items()
+                for group in groups
+            ],
             ignore_conflicts=True,
-        )  # fmt: skip
-        return {pk for pk in existing if memberships[pk] < len(group_ids)}
+        )
+        return {pk for pk in existing if wanted[pk] - had.get(pk, set())}
 
     @staticmethod
     def _fields(values: Values) -> dict:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from contacts import exporting
-from contacts.models import Contact
+from contacts.models import Contact, ContactGroup
 from tests.contacts.conftest import make_contact
 
 pytestmark = pytest.mark.django_db
@@ -48,28 +48,34 @@ def test_cells_that_would_run_as_formulas_are_neutralised(value, expected):
 
 @translation.override("en")
 def test_csv_export_is_utf8_with_bom_and_neutralised(custom_fields):
-    make_contact(
+    ivan = make_contact(
         "+79123456789", first_name="=cmd()", last_name="Иванов", birthday=date(1990, 1, 2),
         attributes={"city": "@Москва", "balance": 408.71},
     )  # fmt: skip
+    for name in ("VIP", "=Опт", "Клиенты"):
+        ivan.groups.add(ContactGroup.objects.create(name=name))
     data = export_bytes("csv", custom_fields=custom_fields)
     assert data.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == [
         "Phone", "Last name", "First name", "Middle name", "Nickname", "Birthday", "Email",
-        "Time zone", "Город", "Баланс", "Визит",
+        "Time zone", "Groups", "Город", "Баланс", "Визит",
     ]  # fmt: skip
+    groups = rows[1].pop(8)
     assert rows[1] == [
         "+79123456789", "Иванов", "'=cmd()", "", "", "1990-01-02", "", "", "'@Москва",
         "408.71", "",
     ]  # fmt: skip
+    # In the database's order of names; the cell is guarded as a whole.
+    assert groups.startswith("'=")
+    assert sorted(groups[1:].split("; ")) == ["=Опт", "VIP", "Клиенты"]
 
 
 def test_cp1251_export_uses_semicolons_and_replaces_what_it_cannot_encode():
     make_contact("+79123456789", first_name="Иван 🙂")
     data = export_bytes("csv-1251")
     text = data.decode("cp1251")
-    assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;;"
+    assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;;;"
 
 
 def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
@@ -79,7 +85,7 @@ def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
     make_contact("+79123456781", attributes={"balance": 12})
     data = export_bytes("csv-1251", custom_fields=custom_fields)
     rows = list(csv.reader(io.StringIO(data.decode("cp1251")), delimiter=";"))
-    balances = {row[0]: row[9] for row in rows[1:]}
+    balances = {row[0]: row[10] for row in rows[1:]}
     assert balances == {
         "+79123456789": "408,71",
         "+79123456780": "-3,5",

@@ -1,5 +1,6 @@
 """The import pages offer a sample file, and the sample imports cleanly as it is."""
 
+import csv
 import io
 
 import openpyxl
@@ -34,13 +35,16 @@ def test_the_contact_sample_names_every_column_in_russian_excel_form(
 ):
     data = sample(manager_client, "contacts", "csv-1251")
 
-    header, first, second = data.decode("cp1251").splitlines()
-    assert header.split(";") == [
+    header, first, second = csv.reader(
+        io.StringIO(data.decode("cp1251")), delimiter=";"
+    )
+    assert header == [
         "Телефон", "Фамилия", "Имя", "Отчество", "Псевдоним", "Дата рождения",
-        "Эл. почта", "Часовой пояс", "Баланс", "Визит", "Город",
+        "Эл. почта", "Часовой пояс", "Группы", "Баланс", "Визит", "Город",
     ]  # fmt: skip
-    assert first.split(";")[-3:] == ["1500", "01.12.2026", ""]
-    assert second.startswith("8 (900) 000-00-02;Смирнов;Алексей;")
+    # Two groups in one cell, the cell quoted around the delimiter between them.
+    assert first[-4:] == ["Клиенты; VIP", "1500", "01.12.2026", ""]
+    assert second[:3] == ["8 (900) 000-00-02", "Смирнов", "Алексей"]
     # A sample is not the company's data: it is not recorded as an export.
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).exists()
 
@@ -92,7 +96,12 @@ def test_the_sample_imports_as_it_is(
         )  # fmt: skip
         assert str(maria.birthday) == "1990-03-15"
         assert maria.attributes == {"balance": 1500, "visit": "2026-12-01"}
-        assert Contact.objects.get(phone="+79000000002").first_name == "Алексей"
+        assert sorted(maria.groups.values_list("name", flat=True)) == [
+            "VIP", "Клиенты",
+        ]  # fmt: skip
+        assert job.report["groups_created"] == ["Клиенты", "VIP"]
+        alexey = Contact.objects.get(phone="+79000000002")
+        assert (alexey.first_name, alexey.groups.count()) == ("Алексей", 0)
 
 
 def test_without_the_right_to_import_there_is_no_sample(client, viewer_user):

@@ -69,6 +69,8 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
         lines.append(("on the stop list", report.stop_listed))
     for label, value in lines:
         stdout.write(f"  {label:20s} {value}")
+    if report.groups_created:
+        stdout.write(f"  new groups: {', '.join(report.groups_created)}")
     for error in report.errors[:10]:
         stdout.write(f"  row {error['row']}: {error['reason']}")
     if len(report.errors) > 10 or report.rejected > len(report.errors):
