@@ -11,11 +11,12 @@ import logging
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.models import Message
 from campaigns.statuses import message_statuses_apply
-from providers.base import Capability, DeliveryStatus
+from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -32,6 +33,7 @@ OPEN_STATUSES = [
     DeliveryStatus.UNKNOWN,
     DeliveryStatus.DELIVERED,
 ]  # fmt: skip  (delivered Viber may be read)
+READABLE_CHANNELS = [MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS]
 
 
 def statuses_poll(*, now=None) -> int:
@@ -64,8 +66,11 @@ def _poll_account(account, gateway, now) -> int:
             submitted_at__gte=now - GIVE_UP_AFTER,
         )
         .exclude(gateway_message_id="")
-        .exclude(status=DeliveryStatus.DELIVERED, channel="sms")
-        .order_by("polled_at", "id")
+        # Delivered is final but for Viber, whose messages may be read later.
+        .exclude(Q(status=DeliveryStatus.DELIVERED) & ~Q(channel__in=READABLE_CHANNELS))
+        # Never asked first: PostgreSQL sorts NULL last, and messages once asked and
+        # still open would take every run's places for the three days.
+        .order_by(F("polled_at").asc(nulls_first=True), "id")
     )
     applied = 0
     # A gateway may cap its status requests per poll run (SMSC: one mass request a

@@ -41,3 +41,55 @@ def test_smsc_is_asked_one_mass_status_request_a_minute(simulator, make_campaign
     assert len(status_requests) == 1
     # Those not asked about are asked first next time, not a minute later still.
     assert Message.objects.filter(polled_at__isnull=False).count() == 100
+
+
+def _open_messages(campaign, account, count: int, *, channel="sms", status="sent"):
+    sent = timezone.now() - timedelta(minutes=5)
+    Message.objects.bulk_create(
+        Message(
+            campaign=campaign, account=account, phone=f"+7912{i:07d}", text="x",
+            channel=channel, planned_at=sent, submitted_at=sent, status=status,
+            gateway_message_id=f"{i}:7912{i:07d}",
+        )
+        for i in range(count)
+    )  # fmt: skip
+
+
+def test_messages_never_asked_about_are_asked_before_those_asked_already(
+    simulator, make_campaign
+):
+    """The gateway holds these (quiet hours): they stay open run after run. The runs
+    must still come round to the rest, on PostgreSQL too, which sorts NULL last."""
+    account = simulated_account(simulator, "smsc")
+    _open_messages(make_campaign(account=account), account, 250)
+    start = timezone.now()
+    polled = []
+
+    for run in range(4):
+        cache.clear()
+        statuses_poll(now=start + timedelta(seconds=61 * run))
+        polled.append(Message.objects.filter(polled_at__isnull=False).count())
+
+    assert polled == [100, 200, 250, 250]
+    # Then round and round, those asked longest ago first: none was left behind.
+    assert not Message.objects.filter(polled_at=start).exists()
+
+
+@pytest.mark.parametrize(
+    ("channel", "asked"),
+    [("sms", False), ("flash", False), ("voice", False), ("viber", True),
+     ("viber_sms", True)],
+)  # fmt: skip
+def test_only_delivered_viber_messages_are_asked_about_again(
+    simulator, make_campaign, channel, asked
+):
+    """Delivered is final, but a Viber message may still be read."""
+    account = simulated_account(simulator, "webcom")
+    _open_messages(
+        make_campaign(account=account), account, 1, channel=channel, status="delivered"
+    )
+    cache.clear()
+
+    statuses_poll()
+
+    assert Message.objects.filter(polled_at__isnull=False).exists() is asked
