@@ -9,6 +9,7 @@ as the JSON answer: `{"error": ..., "error_code": ...}` or the operation's own k
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ from providers.parsing import (
     to_int,
     url_encoded_fields,
 )
+
+logger = logging.getLogger("providers.smsc")
 
 # Assumption: SMSC dates carry no zone and are Moscow time (public source: otetz
 # responses.py parses them so; seed 001 gives only the format). Unix timestamps win.
@@ -215,6 +218,20 @@ def moscow_time(value: Any) -> datetime | None:
     raise BodyError(f"not an SMSC date: {text!r}")
 
 
+def moscow_time_if_readable(value: Any) -> datetime | None:
+    """moscow_time, or None for a time written otherwise.
+
+    A report or a reply is still worth taking without its time (the time it arrives
+    stands in): refusing the callback for it makes the gateway retry the same body
+    for ever, and a STOP in it would never reach the stop list.
+    """
+    try:
+        return moscow_time(value)
+    except BodyError:
+        logger.warning("SMSC: time %r not understood; the arrival time is used", value)
+        return None
+
+
 def unix_time(value: Any) -> datetime | None:
     """Unix seconds -> aware UTC datetime; 0 or blank -> None."""
     seconds = to_int(value, 0)
@@ -235,7 +252,7 @@ def status_report(item: dict[str, Any], gateway_message_id: str) -> StatusReport
         text = f"{text}; err {err}: {ERR_TEXTS.get(err, '')}".lstrip("; ")
     occurred = unix_time(item.get("last_timestamp") or item.get("ts"))
     if occurred is None:
-        occurred = moscow_time(item.get("last_date") or item.get("time"))
+        occurred = moscow_time_if_readable(item.get("last_date") or item.get("time"))
     return StatusReport(
         gateway_message_id=gateway_message_id,
         status=status,
@@ -377,9 +394,11 @@ def _decode_callback(request: InboundRequest) -> tuple[dict[str, str], str]:
 def incoming_message(
     item: Mapping[str, Any], *, text_key: str, to_key: str
 ) -> IncomingMessage:
-    received = moscow_time(item.get("received") or item.get("time"))
+    received = moscow_time_if_readable(item.get("received") or item.get("time"))
     if received is None:
-        received = unix_time(item.get("ts")) or moscow_time(item.get("sent"))
+        received = unix_time(item.get("ts")) or moscow_time_if_readable(
+            item.get("sent")
+        )
     return IncomingMessage(
         gateway_message_id=str(item.get("id", "")),
         phone=sender_address(str(item.get("phone", ""))),

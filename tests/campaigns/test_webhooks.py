@@ -324,3 +324,26 @@ def test_a_json_body_nested_past_pythons_limit_gets_400_not_500(client, simulato
         content_type="application/json",
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_smsc_reply_with_a_time_written_otherwise_is_taken_with_its_unix_time(
+    client, simulator
+):
+    """An unreadable `time` got the callback a 400, as a bad signature does: SMSC sent
+    the same body again and again, and the STOP in it never reached the stop list."""
+    import re
+    from datetime import UTC, datetime
+
+    _account, path, body, content_type = _smsc_incoming_at(
+        simulator, "incoming", phone="79031112233", text="СТОП"
+    )
+    ts = int(re.search(rb"ts=(\d+)", body).group(1))
+    body = re.sub(rb"(^|&)time=[^&]*", rb"\1time=2026-12-06+03%3A01%3A02", body)
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert (response.status_code, response.content) == (200, b"OK")
+    reply = Reply.objects.get()
+    assert reply.received_at == datetime.fromtimestamp(ts, tz=UTC)
+    assert StopListEntry.objects.filter(phone="+79031112233").exists()

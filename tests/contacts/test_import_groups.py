@@ -115,9 +115,7 @@ def test_an_updated_contact_that_also_joins_a_group_counts_once_as_updated(
     assert groups_of("+79123456789") == groups_of("+79123456780") == ["Опт"]
 
 
-def test_a_group_name_too_long_rejects_the_row_naming_the_column(
-    do_import, stage_kind
-):
+def test_a_group_name_too_long_rejects_the_row_naming_the_column(do_import, stage_kind):
     long_name = "Г" * 101
     data = f"Телефон;Группы\n+79123456789;{long_name}\n+79123456780;Опт\n".encode()
 

@@ -834,3 +834,11 @@ def test_a_callback_is_decoded_once_however_often_it_is_read(
 
     assert message.text == "СТОП"
     assert decoded == [request, other]
+
+
+def test_a_status_report_with_a_time_written_otherwise_keeps_its_status():
+    report = p.status_report(
+        {"status": "1", "err": "0", "time": "2026-12-06 03:00:00"}, "4:79031112233"
+    )
+
+    assert (report.status, report.occurred_at) == (DeliveryStatus.DELIVERED, None)
