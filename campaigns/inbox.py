@@ -31,11 +31,13 @@ logger = logging.getLogger("campaigns.inbox")
 DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ", "ОТПИШИТЕ")
 # Assumption: people write "Отписаться, пожалуйста", "Отпишите меня от рассылки",
 # "STOP ALL": a stop word first, then only such words, is as plain as the word alone.
-# Anything else ("Не стоп", "стоп-кран", "Стоп, а скидка ещё действует?") is a reply
-# for a person to read, not an opt-out.
+# The stop word said twice ("СТОП СТОП", "стоп-стоп") is as plain. Anything else
+# ("Не стоп", "стоп-кран", "Стоп, а скидка ещё действует?") is a reply for a person to
+# read, not an opt-out.
 COURTESY_WORDS = frozenset(
     {"пожалуйста", "плиз", "спасибо", "please", "pls", "all", "меня", "мне", "от",
-     "из", "рассылки", "рассылок", "рассылку", "смс", "sms"}
+     "из", "рассылка", "рассылки", "рассылке", "рассылок", "рассылку", "рассылкой",
+     "сообщения", "сообщений", "смс", "sms"}
 )  # fmt: skip
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
@@ -50,10 +52,18 @@ def opt_out_words() -> frozenset[str]:
 def is_opt_out(text: str) -> bool:
     """The reply is a stop word, in any case, punctuation ignored, followed by
     nothing but courtesy words."""
+    stop_words = opt_out_words()
     words = _WORDS.findall(text.casefold().replace("ё", "е"))
-    if not words or words[0] not in opt_out_words():
+    if not words or not _is_stop_word(words[0], stop_words):
         return False
-    return all(word in COURTESY_WORDS for word in words[1:])
+    return all(
+        word in COURTESY_WORDS or _is_stop_word(word, stop_words) for word in words[1:]
+    )
+
+
+def _is_stop_word(word: str, stop_words: frozenset[str]) -> bool:
+    """A stop word, or stop words joined by hyphens ("стоп-стоп", not "стоп-кран")."""
+    return all(part in stop_words for part in word.split("-"))
 
 
 def replies_store(

@@ -23,7 +23,8 @@ def test_stop_words_in_any_case_with_punctuation(text):
 @pytest.mark.parametrize(
     "text",
     ["Отписаться, пожалуйста", "Отпишите меня от рассылки!", "STOP ALL",
-     "Стоп, спасибо", "отписаться от смс"],
+     "Стоп, спасибо", "отписаться от смс", "СТОП СТОП", "stop stop", "СТОП-СТОП",
+     "Стоп рассылка", "Стоп рассылке", "Стоп сообщения"],
 )  # fmt: skip
 def test_a_stop_word_with_courtesy_words_after_it_opts_out(text):
     assert is_opt_out(text)
@@ -32,7 +33,8 @@ def test_a_stop_word_with_courtesy_words_after_it_opts_out(text):
 @pytest.mark.parametrize(
     "text",
     ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо", "Пожалуйста, стоп",
-     "Стоп, а скидка ещё действует?", "Отпишите маму от рассылки"],
+     "Стоп, а скидка ещё действует?", "Отпишите маму от рассылки", "стоп-стоп-кран",
+     "Стоп стоп, а скидка?"],
 )  # fmt: skip
 def test_other_replies_are_not_opt_outs(text):
     assert not is_opt_out(text)
