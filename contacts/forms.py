@@ -13,6 +13,7 @@ from contacts.importing.sources import ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField
 from contacts.services import TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
+from smsportal.decimal_input import TypedDecimalField
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
@@ -145,7 +146,7 @@ class ContactForm(StyledForm):
 
 def _custom_form_field(field: CustomField) -> forms.Field:
     if field.kind == CustomField.Kind.NUMBER:
-        return forms.DecimalField(label=field.label, required=False)
+        return TypedDecimalField(label=field.label, required=False)
     if field.kind == CustomField.Kind.DATE:
         return forms.DateField(label=field.label, required=False, widget=DATE_INPUT)
     return forms.CharField(label=field.label, required=False, max_length=1000)

@@ -17,6 +17,7 @@ from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES
 from providers.selectors import gateway_info, gateway_infos, sender_rule_problem
 from providers.services import sender_name_marks
+from smsportal.decimal_input import MoneyField
 from smsportal.form_style import style_fields
 from smsportal.lib.crypto import mask
 from smsportal.textguard import guard_fields
@@ -149,6 +150,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
             "balance_alert",
             "is_active",
         ]
+        field_classes = {"tariff": MoneyField, "balance_alert": MoneyField}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -199,6 +201,7 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
             "balance_alert",
             "options",
         ]
+        field_classes = {"tariff": MoneyField, "balance_alert": MoneyField}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -975,3 +975,20 @@ def test_a_date_field_shows_as_the_languages_date_on_the_contact_page(
     assert "01.11.2026" in page
     assert "2026-11-01" not in page
     assert "2026-11-02" in page  # a text field's text stays as typed
+
+
+def test_a_custom_number_typed_with_a_decimal_comma_is_kept_as_written(
+    manager_client, custom_fields
+):
+    """The field was a number input: Chromium dropped the comma, 408,71 became 40871."""
+    manager_client.post(
+        reverse("contacts:create"), {"phone": "+79123456789", "cf_balance": "408,71"}
+    )
+    contact = Contact.objects.get()
+    assert contact.attributes == {"balance": 408.71}
+
+    html = manager_client.get(
+        reverse("contacts:edit", args=[contact.pk]), headers={"accept-language": "ru"}
+    ).content.decode()
+    assert 'lang="ru"' in html
+    assert 'value="408,71"' in html
