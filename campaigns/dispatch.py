@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -23,7 +23,7 @@ from campaigns import sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
-from providers.base import Capability, SmsGateway
+from providers.base import Capability, DeliveryStatus, SmsGateway
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from providers.tasks import balance_refresh
@@ -34,6 +34,8 @@ PUMP_SECONDS = 50.0  # then the pump hands over to a fresh task
 PUMP_LEASE_SECONDS = 120
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
+# A campaign all of whose messages ended so failed, the gateway having taken none.
+NOT_ACCEPTED = (DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 # The banner of a campaign whose account was deactivated (stored untranslated, as
 # sending.pause_reason_for's are).
 INACTIVE_ACCOUNT = gettext_noop(
@@ -231,7 +233,9 @@ def campaign_pause_for(*, campaign_id: int, reason: str) -> None:
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
     """Mark a sending campaign completed when its audience is built and no message is
-    pending any more.
+    pending any more; failed when the gateway took none of its messages (every one
+    refused or failed: a wrong sender name per recipient, invalid numbers, a text
+    refused), so the list does not say "Completed" of a campaign nobody received.
 
     One statement: a pump started while the audience is still being built (beat's
     tick restarts the pumps of every sending campaign) saw no pending message, as
@@ -239,11 +243,23 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
     were never sent. The expansion sets `expanded_at` after all of them are in, so a
     statement that sees it sees the messages too.
     """
-    pending = Message.objects.filter(campaign_id=OuterRef("pk"), is_pending=True)
+    messages = Message.objects.filter(campaign_id=OuterRef("pk"))
+    pending = messages.filter(is_pending=True)
+    # Stops at the first accepted message: a whole scan only for a failed campaign.
+    accepted = messages.exclude(status__in=NOT_ACCEPTED)
     return bool(
         Campaign.objects.filter(
             pk=campaign_id, state=Campaign.State.SENDING, expanded_at__isnull=False
         )
         .exclude(Exists(pending))
-        .update(state=Campaign.State.COMPLETED, finished_at=timezone.now())
+        .update(
+            state=Case(
+                When(
+                    Exists(messages) & ~Exists(accepted),
+                    then=Value(Campaign.State.FAILED),
+                ),
+                default=Value(Campaign.State.COMPLETED),
+            ),
+            finished_at=timezone.now(),
+        )
     )

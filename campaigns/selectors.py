@@ -44,6 +44,8 @@ LIVE_STATES = frozenset({State.SENDING, State.SCHEDULED})
 # Scheduled, sending or paused: the dashboard's campaigns in flight.
 IN_FLIGHT_STATES = frozenset({*LIVE_STATES, State.PAUSED})
 FINISHED_STATES = frozenset({State.COMPLETED, State.CANCELLED, State.FAILED})
+# Finished: no more of its messages can fail, so a follow-up takes all that did.
+RESENDABLE_STATES = FINISHED_STATES
 DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 FAILED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 IN_FLIGHT = (DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.UNKNOWN)
@@ -307,9 +309,7 @@ def campaign_actions(
         # A draft is edited or deleted, not cancelled (that would only end it unsent).
         cancel=can_change
         and (state in (State.SCHEDULED, State.SENDING, State.PAUSED) or scheduled_left),
-        resend=can_change
-        and has_failures
-        and state in (State.COMPLETED, State.CANCELLED),
+        resend=can_change and has_failures and state in RESENDABLE_STATES,
         copy=can_add,
         delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
         test_send=can_change and state != State.CANCELLED,

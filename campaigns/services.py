@@ -48,6 +48,7 @@ from campaigns.planning import (
 )
 from campaigns.selectors import (
     HELD_AT_GATEWAY,
+    RESENDABLE_STATES,
     messages_waiting_at_gateway,
     sender_problem,
 )
@@ -659,7 +660,7 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
 
 
 def _resend_failed(campaign: Campaign, created_by) -> Campaign:
-    if campaign.state not in (Campaign.State.COMPLETED, Campaign.State.CANCELLED):
+    if campaign.state not in RESENDABLE_STATES:
         # While it still sends, more may fail after the follow-up is made, and those
         # could never get one (a campaign has one follow-up).
         raise ApplicationError(

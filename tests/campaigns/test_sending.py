@@ -318,7 +318,7 @@ def test_a_request_we_cannot_build_fails_its_messages_without_sending(
         ("failed", "gateway_error",
          "could not build the request: ValueError: no such field", None),
     }  # fmt: skip
-    assert campaign.state == Campaign.State.COMPLETED
+    assert campaign.state == Campaign.State.FAILED  # none of it reached the gateway
 
 
 def test_one_request_per_message_fails_only_the_message_we_cannot_build(
@@ -819,3 +819,35 @@ def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
     message_decide(message_ids=[m.id for m in chunk], resend=False)
     campaign_delete(campaign=campaign)
     assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_a_campaign_the_gateway_took_none_of_fails_and_says_why(
+    simulator, make_group, make_campaign, manager_client
+):
+    """It said "Completed" of a campaign that reached nobody."""
+    account = simulated_account(simulator, "webcom")
+    group = make_group(
+        "G", [("+79120009999", "A", "Europe/Moscow"), ("+79130009999", "B", "")]
+    )
+
+    campaign = launch(make_campaign([group], account=account))
+
+    assert campaign.state == Campaign.State.FAILED
+    assert campaign.finished_at is not None
+    page = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk])
+    ).content.decode()
+    assert "data-failed" in page
+    assert reverse("reports:campaign_report", args=[campaign.pk]) in page
+    assert 'data-action="resend"' in page
+
+
+def test_a_campaign_with_one_message_taken_completes(
+    simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", [("+79120009999", "A", ""), ("+79120000001", "B", "")])
+
+    campaign = launch(make_campaign([group], account=account))
+
+    assert campaign.state == Campaign.State.COMPLETED
