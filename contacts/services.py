@@ -35,9 +35,11 @@ from contacts.numbering import zone_for_phone
 from contacts.phone import InvalidPhone, NormalizedPhone, normalize_phone
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.textcheck import remove_invisible
 from smsportal.textguard import check_field_sendable, check_sendable
 
 logger = logging.getLogger(__name__)
+INVISIBLE_CHECKED = ("first_name", "last_name", "middle_name", "nickname")
 CONTACT_FIELDS = (
     "first_name", "last_name", "middle_name", "nickname", "birthday", "email",
     "attributes", "consent_source", "consent_at",
@@ -142,6 +144,20 @@ def _check_attributes(fields: dict[str, Any], *, previous: dict) -> None:
         raise ApplicationError(" ".join(exc.messages), where="attributes") from exc
 
 
+def _remove_invisible(fields: dict[str, Any]) -> None:
+    """Names and custom text values without invisible formatting characters (a
+    zero-width space pasted with a name made its every message UCS-2)."""
+    for name in INVISIBLE_CHECKED:
+        if isinstance(fields.get(name), str):
+            fields[name] = remove_invisible(fields[name]).strip()
+    attributes = fields.get("attributes")
+    if isinstance(attributes, dict):
+        fields["attributes"] = {
+            key: remove_invisible(value).strip() if isinstance(value, str) else value
+            for key, value in attributes.items()
+        }
+
+
 def attributes_check_sendable(*, attributes: Any) -> None:
     """Custom field values (and keys, at any depth) hold only characters a gateway can
     carry; ApplicationError naming the key and the place."""
@@ -171,6 +187,7 @@ def contact_create(
     _check_email(fields)
     _check_birthday(fields)
     _check_attributes(fields, previous={})
+    _remove_invisible(fields)
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
     zone = time_zone_or_error(stated) if stated.strip() else plan_zone(normalized)
@@ -208,6 +225,7 @@ def contact_update(
     _check_email(fields)
     _check_birthday(fields)
     _check_attributes(fields, previous=contact.attributes or {})
+    _remove_invisible(fields)
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)

@@ -25,7 +25,12 @@ from contacts.models import CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.lib.decimals import parse_decimal
-from smsportal.lib.textcheck import UNSENDABLE, first_unsendable, remove_unsendable
+from smsportal.lib.textcheck import (
+    UNSENDABLE,
+    first_unsendable,
+    remove_invisible,
+    remove_unsendable,
+)
 from smsportal.textguard import describe
 
 NAME_MAX = 100
@@ -463,13 +468,13 @@ class RowParser:
             if column is None:
                 names.append("")
                 continue
-            value = clean(cells[column.index])
+            value = remove_invisible(clean(cells[column.index]))
             if len(value) > NAME_MAX:
                 raise RowRejected(self._too_long(column, NAME_MAX))
             names.append(value)
         full = self._full_name
         if full is not None:
-            parts = clean(cells[full.index]).split(" ", 2)
+            parts = remove_invisible(clean(cells[full.index])).split(" ", 2)
             if any(len(part) > NAME_MAX for part in parts):
                 raise RowRejected(self._too_long(full, NAME_MAX))
             for position, part in enumerate(parts):
@@ -525,6 +530,7 @@ class RowParser:
         self, column: Column, limit: int, *, cut: bool = False
     ) -> Callable[[str], str]:
         def convert(value: str) -> str:
+            value = remove_invisible(value)
             if len(value) > limit:
                 if cut:
                     return value[:limit]

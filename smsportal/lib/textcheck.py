@@ -26,6 +26,15 @@ from dataclasses import dataclass
 # - U+FFFE, U+FFFF: noncharacters that XML 1.0 excludes.
 UNSENDABLE_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
 UNSENDABLE = re.compile(f"[{UNSENDABLE_CHARS}]")
+# Invisible formatting characters: zero-width spaces and joiners, direction marks,
+# embeddings, overrides and isolates, the word joiner, the soft hyphen, a stray BOM.
+# In a contact's name or a custom field they are debris from web pages and messengers:
+# nobody sees them, yet one turns a Latin text into UCS-2 (half the characters per
+# part, twice the price) and a direction override shows the name reversed on a page.
+# Message texts keep them: a joiner is part of an emoji, a mark part of Hebrew text.
+INVISIBLE = re.compile(
+    "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 # Controls that separate (vertical tab, form feed, the file/group/record/unit
 # separators, next line): removing them would glue words together, so they become a
 # space.
@@ -75,6 +84,14 @@ def first_unsendable(text: str) -> BadChar | None:
 def count_unsendable(text: str) -> int:
     """How many such characters `text` holds."""
     return sum(1 for _ in UNSENDABLE.finditer(text))
+
+
+def remove_invisible(text: str) -> str:
+    """`text` without invisible formatting characters (INVISIBLE); one fast test for
+    the common text that has none."""
+    if text.isprintable():
+        return text
+    return INVISIBLE.sub("", text)
 
 
 def without_nul(text: str) -> str:

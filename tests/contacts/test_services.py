@@ -150,3 +150,36 @@ def test_a_birthday_in_the_future_is_refused_everywhere(db, do_import):
     report, rejects = do_import(data)
     assert (report.created, report.invalid) == (0, 1)
     assert "column “Дата рождения”: in the future" in rejects
+
+
+def test_invisible_characters_pasted_with_a_name_are_left_out(custom_fields):
+    """A zero-width space made every message to "Ivan" UCS-2 (twice the price), and a
+    direction override showed a name reversed on the pages."""
+    contact = services.contact_create(
+        phone="+79123456789",
+        first_name="Ivan\u200b",
+        last_name="\u202eвонавИ",
+        nickname="\ufeffVanya\u00ad",
+        attributes={"city": "Moscow\u200d"},
+    )
+
+    assert (contact.first_name, contact.last_name, contact.nickname) == (
+        "Ivan", "вонавИ", "Vanya",
+    )  # fmt: skip
+    assert contact.attributes == {"city": "Moscow"}
+    services.contact_update(contact=contact, first_name="\u200eIvan \u2060")
+    contact.refresh_from_db()
+    assert contact.first_name == "Ivan"
+
+
+def test_an_import_leaves_invisible_characters_out_of_names_and_texts(
+    do_import, custom_fields, stage_kind
+):
+    data = "Телефон;ФИО;Город\n+79123456789;Иванов\u200b Иван;Moscow\u200b\n"
+
+    report, _rejects = do_import(data.encode())
+
+    contact = Contact.objects.get()
+    assert (contact.last_name, contact.first_name) == ("Иванов", "Иван")
+    assert contact.attributes == {"city": "Moscow"}
+    assert report.invalid == 0
