@@ -147,6 +147,15 @@ def _memoized(convert: Callable[[str], str]) -> Callable[[str], str]:
     return remembered
 
 
+def _visible(clean: Callable[[str], str]) -> Callable[[str], str]:
+    """`clean`, then without invisible formatting characters (textcheck.INVISIBLE)."""
+
+    def visible(value: str) -> str:
+        return remove_invisible(clean(value)).strip()
+
+    return visible
+
+
 class RowParser:
     """Cells of one record -> staged row; RowRejected with the reason otherwise."""
 
@@ -290,7 +299,8 @@ class RowParser:
         cleaned = None
         # isprintable() is one fast pass; only rows it flags (tabs, no-break spaces,
         # controls) pay for the regex search.
-        if not joined.isprintable() and UNSENDABLE.search(joined):
+        printable = joined.isprintable()
+        if not printable and UNSENDABLE.search(joined):
             cells, cleaned = self._without_unsendable(cells)
             joined = "".join(cells)
         # Rows without these characters need only strip(): the common, fast case.
@@ -305,7 +315,8 @@ class RowParser:
             if stated:
                 values[3] = self._zone(stated)
         if self.kind == "contacts":
-            values += self._names(cells, clean)
+            # Only a row with something unprintable can hold invisible characters.
+            values += self._names(cells, clean if printable else _visible(clean))
         for index, convert, empty in self._converters:
             if index is None:
                 values.append(empty)
@@ -468,13 +479,13 @@ class RowParser:
             if column is None:
                 names.append("")
                 continue
-            value = remove_invisible(clean(cells[column.index]))
+            value = clean(cells[column.index])
             if len(value) > NAME_MAX:
                 raise RowRejected(self._too_long(column, NAME_MAX))
             names.append(value)
         full = self._full_name
         if full is not None:
-            parts = remove_invisible(clean(cells[full.index])).split(" ", 2)
+            parts = clean(cells[full.index]).split(" ", 2)
             if any(len(part) > NAME_MAX for part in parts):
                 raise RowRejected(self._too_long(full, NAME_MAX))
             for position, part in enumerate(parts):
