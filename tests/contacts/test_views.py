@@ -1,6 +1,7 @@
 import codecs
 import io
 import re
+from datetime import date
 
 import openpyxl
 import pytest
@@ -992,3 +993,15 @@ def test_a_custom_number_typed_with_a_decimal_comma_is_kept_as_written(
     ).content.decode()
     assert 'lang="ru"' in html
     assert 'value="408,71"' in html
+
+
+def test_a_birthday_is_written_as_the_custom_dates_are(manager_client):
+    """ "4 марта 1990 г." stood beside custom dates written 01.12.2026."""
+    contact = Contact.objects.create(phone="+79123456789", birthday=date(1990, 3, 4))
+
+    html = manager_client.get(
+        reverse("contacts:detail", args=[contact.pk]), headers={"accept-language": "ru"}
+    ).content.decode()
+
+    assert "04.03.1990" in html
+    assert "1990 г." not in html
