@@ -1,12 +1,13 @@
 """Import benchmark: a million-row Russian Excel-style CSV into an empty contact book.
 
-    python bench/bench_import.py [--rows N] [--keep DIR]
+    python bench/bench_import.py [--rows N] [--keep DIR] [--group] [--groups-column]
 
 Works in its own PostgreSQL database (`smsportal_bench` on the server of DATABASE_URL,
 see bench/benchdb.py), which it creates, migrates, empties and in the end drops (unless
 --keep-db): it never touches another database. Each import runs in a child process
 so its peak RSS is its own. Prints wall time, peak memory, the time of a plain psycopg
-COPY of the same file, the ratio, and the re-import times.
+COPY of the same file, the ratio, and the re-import times. --group imports into a
+group; --groups-column adds a "Группы" column naming each row's own groups.
 Goal (issue 4): <= 20 s and <= 300 MB for the import and for the re-import.
 """
 
@@ -42,6 +43,8 @@ LAST = [
 FIRST = ["Иван", "Пётр", "Сергей", "Анна", "Мария", "Елена", "Дмитрий", "Ольга", "Юлия"]
 MIDDLE = ["Иванович", "Петровна", "Сергеевич", "Алексеевна", "", ""]
 CITIES = ["Москва", "Санкт-Петербург", "Владивосток", "Казань", "Екатеринбург", "Омск"]
+# The "Группы" column's cells: none, one, two; the names new to the book.
+GROUP_CELLS = ["", "Клиенты", "Клиенты; VIP", "Опт", "опт, VIP"]
 
 
 def psycopg_dsn(url: str) -> str:
@@ -62,14 +65,15 @@ def format_phone(national: str, style: int) -> str:
     )[style]
 
 
-def generate(path: Path, rows: int, seed: int = 4) -> None:
-    """cp1251, ';', Russian headers, 10 % repeated numbers, three custom fields."""
+def generate(path: Path, rows: int, seed: int = 4, groups: bool = False) -> None:
+    """cp1251, ';', Russian headers, 10 % repeated numbers, three custom fields (and
+    with `groups` a column of group names)."""
     rnd = random.Random(seed)
     repeated = set(rnd.sample(range(1, rows), rows // 10)) if rows > 10 else set()
     numbers: list[str] = []
     issued: set[str] = set()
     with path.open("w", encoding="cp1251", newline="") as out:
-        out.write(";".join(HEADERS) + "\r\n")
+        out.write(";".join(headers(groups)) + "\r\n")
         for i in range(rows):
             if i in repeated:
                 national = rnd.choice(numbers)
@@ -96,10 +100,16 @@ def generate(path: Path, rows: int, seed: int = 4) -> None:
                         rnd.choice(CITIES),
                         balance,
                         visit,
+                        # Quoted: the delimiter is between the names.
+                        *([f'"{rnd.choice(GROUP_CELLS)}"'] if groups else []),
                     ]
                 )  # fmt: skip
                 + "\r\n"
             )
+
+
+def headers(groups: bool) -> list[str]:
+    return [*HEADERS, "Группы"] if groups else HEADERS
 
 
 def _new_mobile(rnd: random.Random, issued: set[str]) -> str:
@@ -164,10 +174,10 @@ def prepare_book() -> None:
         CustomField.objects.create(key=key, label=label, kind=kind)
 
 
-def plain_copy_seconds(path: Path, url: str) -> float:
+def plain_copy_seconds(path: Path, url: str, groups: bool) -> float:
     import psycopg
 
-    columns = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
+    columns = ", ".join(f"c{i} text" for i in range(len(headers(groups))))
     with psycopg.connect(psycopg_dsn(url)) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE plain_copy ({columns})")
         started = time.perf_counter()
@@ -197,6 +207,9 @@ def main() -> None:
     parser.add_argument("--update", action="store_true")
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("--group", action="store_true", help="import into a group")
+    parser.add_argument(
+        "--groups-column", action="store_true", help="a column of each row's groups"
+    )
     args = parser.parse_args()
     if args.prepare:
         prepare_book()
@@ -208,15 +221,16 @@ def main() -> None:
     benchdb.announce_machine()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"contacts-{args.rows}.csv"
+    suffix = "-groups" if args.groups_column else ""
+    path = folder / f"contacts-{args.rows}{suffix}.csv"
     started = time.perf_counter()
     if not path.exists():
-        generate(path, args.rows)
+        generate(path, args.rows, groups=args.groups_column)
     print(f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB "
           f"in {time.perf_counter() - started:.1f} s: {path}")  # fmt: skip
     subprocess.run([sys.executable, __file__, "--prepare"], check=True)
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    copy_s = plain_copy_seconds(path, url)
+    copy_s = plain_copy_seconds(path, url, args.groups_column)
     first = run_child(path, update=False, group=args.group)
     again = run_child(path, update=False, group=args.group)
     again_update = run_child(path, update=True, group=args.group)
@@ -224,6 +238,7 @@ def main() -> None:
     print(json.dumps(report | {"errors": report["errors"][:3]}, ensure_ascii=False))
     print(f"{'plain psycopg COPY of the same file':48s} {copy_s:6.2f} s")
     into = " (into a group)" if args.group else ""
+    into += " (groups column)" if args.groups_column else ""
     print(f"load average before: {load_before}; machine: {os.cpu_count()} cores")
     for label, result in (
         ("import into an empty book" + into, first),
