@@ -151,6 +151,7 @@ class PreviewOut(Schema):
     stop_listed: int
     invalid: int
     duplicates: int
+    excluded: int
     deferred: int
     zone_unknown: int
     empty_placeholders: dict[str, int]

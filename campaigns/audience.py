@@ -144,6 +144,22 @@ def audience_members(
     return set(members.values_list("phone", flat=True))
 
 
+def excluded_members(
+    campaign: Campaign, phones: Collection[str], groups: GroupChoice | None = None
+) -> set[str]:
+    """Those of `phones` that are contacts of an excluded group: a pasted number is
+    left out too, as the exclusion says ("employees", "complained")."""
+    # Assumption: an excluded group wins over a number pasted by hand; the preview and
+    # the campaign's page count them apart, so nobody wonders where one went.
+    exclude = (groups or GroupChoice.of(campaign)).exclude
+    if not phones or not exclude:
+        return set()
+    members = Contact.objects.filter(
+        phone__in=list(phones), groups__id__in=list(exclude)
+    ).values_list("phone", flat=True)
+    return set(members)
+
+
 def audience_summary(campaign: Campaign) -> dict[str, Any]:
     """Who the campaign goes to, for its page: group names and how many numbers were
     pasted, as written (counted without parsing them: there may be thousands)."""

@@ -32,6 +32,7 @@ from campaigns import segments, sqlsegments
 from campaigns.audience import (
     audience_contacts,
     audience_members,
+    excluded_members,
     extra_phone_zones,
     is_stopped_q,
     parse_extra_numbers,
@@ -62,6 +63,7 @@ class ExpansionStats:
     stop_listed: int = 0
     invalid: int = 0
     duplicates: int = 0
+    excluded: int = 0  # pasted numbers of contacts in an excluded group
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -69,6 +71,7 @@ class ExpansionStats:
             "stop_listed": self.stop_listed,
             "invalid": self.invalid,
             "duplicates": self.duplicates,
+            "excluded": self.excluded,
         }
 
 
@@ -416,6 +419,8 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     stopped_members = audience_members(campaign, stopped)
     stats.stop_listed += len(stopped - stopped_members)
     stats.duplicates += len(stopped_members)
+    excluded = excluded_members(campaign, set(phones) - stopped)
+    stats.excluded += len(excluded)
     contacts = {
         row["phone"]: row
         for row in Contact.objects.filter(phone__in=phones).values(
@@ -424,7 +429,7 @@ def _extra_recipients(campaign: Campaign, stats: ExpansionStats) -> list[Recipie
     }
     recipients = []
     for phone, time_zone in phones.items():
-        if phone in stopped:
+        if phone in stopped or phone in excluded:
             continue
         row = contacts.get(phone)
         values = template_values(row) if row else {"phone": phone}

@@ -24,6 +24,7 @@ from campaigns.audience import (
     GroupChoice,
     audience_contacts,
     audience_members,
+    excluded_members,
     extra_phone_zones,
     failures_to_resend,
     is_stopped_q,
@@ -91,6 +92,8 @@ class Preview:
     stop_listed: int = 0
     invalid: int = 0
     duplicates: int = 0
+    # Pasted numbers of contacts in an excluded group: left out.
+    excluded: int = 0
     deferred: int = 0
     # Recipients whose local time is not known (a mobile number with no zone on the
     # contact and no numbering plan loaded): quiet hours use the campaign's zone.
@@ -176,6 +179,9 @@ def campaign_preview(
     stopped_members = audience_members(campaign, stopped, groups)
     preview.stop_listed += len(stopped - stopped_members)
     extra_phones = [phone for phone in extra_phones if phone not in stopped]
+    excluded = excluded_members(campaign, extra_phones, groups)
+    preview.excluded = len(excluded)
+    extra_phones = [phone for phone in extra_phones if phone not in excluded]
     overlap = (
         set(reachable.filter(phone__in=extra_phones).values_list("phone", flat=True))
         if extra_phones

@@ -37,7 +37,7 @@ def test_expansion_creates_one_message_per_reachable_contact(make_group, make_ca
     campaign = make_campaign([group], extra_numbers="8 912 000-00-03\nnot a number")
     stats = campaign_expand(campaign=campaign)
     assert stats.as_dict() == {
-        "created": 2, "stop_listed": 1, "invalid": 1, "duplicates": 0,
+        "created": 2, "stop_listed": 1, "invalid": 1, "duplicates": 0, "excluded": 0,
     }  # fmt: skip
     texts = dict(Message.objects.values_list("phone", "text"))
     assert texts == {"+79120000001": "Hello Анна!", "+79120000003": "Hello !"}
@@ -53,7 +53,7 @@ def test_a_stop_listed_member_pasted_again_is_stop_listed_once(
     stats = campaign_expand(campaign=campaign)
 
     assert stats.as_dict() == {
-        "created": 0, "stop_listed": 1, "invalid": 0, "duplicates": 1,
+        "created": 0, "stop_listed": 1, "invalid": 0, "duplicates": 1, "excluded": 0,
     }  # fmt: skip
 
 
@@ -77,6 +77,34 @@ def test_excluded_groups_are_left_out(make_group, make_campaign):
     campaign.exclude_groups.set([vip])
     campaign_expand(campaign=campaign)
     assert list(Message.objects.values_list("phone", flat=True)) == ["+79120000001"]
+
+
+def test_a_pasted_number_of_an_excluded_groups_contact_is_left_out(
+    make_group, make_campaign, manager_client
+):
+    """The exclusion ("staff", "complained") said nothing of pasted numbers: a
+    contact pasted by hand was sent to all the same."""
+    from django.urls import reverse
+
+    from campaigns.services import campaign_preview
+
+    clients = make_group("Clients", [("+79120000001", "A", "")])
+    staff = make_group("Staff", [("+79120000002", "B", "")])
+    campaign = make_campaign([clients], extra_numbers="+7 912 000-00-02\n+79120000003")
+    campaign.exclude_groups.set([staff])
+
+    preview = campaign_preview(campaign=campaign)
+    stats = campaign_expand(campaign=campaign)
+
+    assert (preview.total, preview.excluded) == (2, 1)
+    assert (stats.created, stats.excluded) == (2, 1)
+    assert set(Message.objects.values_list("phone", flat=True)) == {
+        "+79120000001", "+79120000003",
+    }  # fmt: skip
+    campaign.audience_stats = stats.as_dict()
+    campaign.save(update_fields=["audience_stats"])
+    page = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]))
+    assert "1 pasted number in an excluded group" in page.content.decode()
 
 
 @pytest.mark.parametrize("path", ["sql", "python"])
