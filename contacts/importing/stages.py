@@ -137,6 +137,7 @@ class PostgresStage:
         self.new_suffix = f"\t{consent}\t{consent_at}\t{now}\t{now}\n"
         self.now = now
         self.membership_suffixes = [f"\t{g}\t{now}\n" for g in plan.group_ids]
+        self.groups: GroupResolver | None = None  # made in the transaction
 
     def run(self, chunks: Iterable[Chunk]) -> Applied:
         applied = Applied()
@@ -250,7 +251,8 @@ class PostgresStage:
 
     def _copy_memberships(self, cursor, ids: list[str], row_groups: list[str]) -> None:
         table = GroupMembership._meta.db_table
-        # The rows' groups first: a group they create cannot wait for the COPY's end.
+        # Resolved before the COPY opens: creating a group the book lacks is a
+        # statement of its own, and none can run while a COPY is open.
         now = self.now
         own = "".join(
             [
@@ -459,6 +461,7 @@ class FileStage:
 
     def __init__(self, plan: ApplyPlan) -> None:
         self.plan = plan
+        self.groups: GroupResolver | None = None  # made in the transaction
 
     def run(self, chunks: Iterable[Chunk]) -> Applied:
         applied = Applied()
