@@ -17,11 +17,12 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncDay, TruncHour, TruncMinute
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from campaigns.by_phone import latest_sent_to
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
+from campaigns.delivery_chart import ChartSeries, campaign_delivery_chart
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
 from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
 from contacts.models import StopListEntry
@@ -173,13 +174,6 @@ class Spending:
 
 
 @dataclass(frozen=True)
-class ChartSeries:
-    unit: str  # minute, hour or day
-    labels: list[str]
-    values: list[int]
-
-
-@dataclass(frozen=True)
 class CampaignReport:
     funnel: Funnel
     spending: Spending
@@ -310,46 +304,6 @@ def campaign_failure_reasons(
         )
         for r in rows
     ]
-
-
-def chart_unit(start: datetime, end: datetime) -> str:
-    span = end - start
-    if span <= timedelta(hours=3):
-        return "minute"
-    if span <= timedelta(days=7):
-        return "hour"
-    return "day"
-
-
-_TRUNC = {"minute": TruncMinute, "hour": TruncHour, "day": TruncDay}
-_LABEL_FORMAT = {"minute": "%d.%m %H:%M", "hour": "%d.%m %H:00", "day": "%d.%m.%Y"}
-
-
-def campaign_delivery_chart(*, campaign: Campaign) -> ChartSeries | None:
-    """Messages delivered per minute, hour or day, by the campaign's length."""
-    start = campaign.launched_at or campaign.start_at
-    if start is None:
-        return None
-    end = campaign.finished_at or timezone.now()
-    unit = chart_unit(start, end)
-    rows = (
-        Message.objects.filter(
-            campaign=campaign,
-            status__in=DELIVERED_STATUSES,
-            delivered_at__isnull=False,
-        )
-        .order_by()
-        .annotate(bucket=_TRUNC[unit]("delivered_at"))
-        .values("bucket")
-        .annotate(n=Count("id"))
-        .order_by("bucket")
-    )
-    fmt = _LABEL_FORMAT[unit]
-    labels, values = [], []
-    for row in rows:
-        labels.append(timezone.localtime(row["bucket"]).strftime(fmt))
-        values.append(row["n"])
-    return ChartSeries(unit=unit, labels=labels, values=values)
 
 
 # Messages ---------------------------------------------------------------------------
