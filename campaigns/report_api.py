@@ -24,7 +24,11 @@ from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
 from campaigns.one_off import message_for_client_key, one_off_send
 from campaigns.report_filters import PHONE_NEEDS_DIGITS
-from campaigns.report_selectors import campaign_report, reply_list
+from campaigns.report_selectors import (
+    campaign_report,
+    message_status_query,
+    reply_list,
+)
 from campaigns.stoplist_sync import stoplist_sync
 from contacts.phone import InvalidPhone, normalize_phone
 from contacts.phone_search import phone_query, whole_number
@@ -114,7 +118,13 @@ class ReportOut(Schema):
     campaign_id: int
     state: str
     total: int
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(
+        description="Messages per current status, each once: they add up to total"
+    )
+    delivered: int = Field(
+        description="Delivered or read (a read message was delivered), as the "
+        "report page's Delivered card and the delivered status filter count"
+    )
     segments: int
     cost: Decimal
     estimated_cost: Decimal
@@ -151,7 +161,9 @@ class SendIn(Schema):
 
 class MessageFilters(Schema):
     campaign: int | None = Id
-    status: DeliveryStatus | None = None
+    status: DeliveryStatus | None = Field(
+        None, description="delivered takes in read: a read message was delivered"
+    )
     phone: str | None = None
     cursor: str | None = None
     limit: int = 100
@@ -195,7 +207,7 @@ def message_list(
     if filters.campaign is not None:
         queryset = queryset.filter(campaign_id=filters.campaign)
     if filters.status:
-        queryset = queryset.filter(status=filters.status)
+        queryset = queryset.filter(message_status_query(filters.status))
     if filters.phone:
         _require_digits(filters.phone)
         number = whole_number(filters.phone)
@@ -329,7 +341,8 @@ def report(
         "campaign_id": campaign.pk,
         "state": campaign.state,
         "total": funnel.total,
-        "counts": {step.status: step.count for step in funnel.steps},
+        "counts": funnel.by_status,
+        "delivered": funnel.delivered,
         "segments": funnel.segments,
         "cost": data.spending.cost,
         "estimated_cost": data.spending.estimated,

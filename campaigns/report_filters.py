@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
+from campaigns.report_selectors import message_status_query
 from contacts.phone_search import phone_query
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
@@ -25,8 +26,12 @@ def require_digits(value: str) -> None:
 
 
 class MessageFilterSet(django_filters.FilterSet):
+    # "Delivered" is what the report's Delivered card counts: the read ones too.
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=DeliveryStatus.choices, empty_label=_("Any status")
+        label=_("Status"),
+        choices=DeliveryStatus.choices,
+        empty_label=_("Any status"),
+        method="filter_status",
     )
     phone = django_filters.CharFilter(
         label=_("Phone"),
@@ -42,6 +47,9 @@ class MessageFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.form.fields["phone"].validators.append(require_digits)
         style_fields(self.form.fields)
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(message_status_query(value))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not any(ch.isdigit() for ch in value):

@@ -65,12 +65,20 @@ TOP_REASONS = 10
 # Funnel -----------------------------------------------------------------------------
 
 
+# A read message was delivered first: the Delivered step counts it, and Read is the
+# part of Delivered that was also read (Viber). A step that is part of another is left
+# out of any sum over the steps, which then adds up to the total.
+PART_OF = {DeliveryStatus.READ: DeliveryStatus.DELIVERED}
+
+
 @dataclass(frozen=True)
 class FunnelStep:
     status: str
     label: str
     count: int
-    percent: float
+    percent: float  # of all the campaign's messages
+    part_of: str = ""  # the step whose messages these are a part of (read: delivered)
+    percent_of_part: float = 0.0  # of that step's count
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,11 @@ class Funnel:
     total: int
     segments: int
     steps: list[FunnelStep]
-    delivered: int
+    delivered: int  # delivered or read
     handed_over: int  # everything past pending: the sending progress
     in_flight: int  # handed over, no final status yet: reports to come
+    # Messages per current status, each message once: they add up to the total.
+    by_status: dict[str, int] = field(default_factory=dict)
 
     @property
     def delivery_rate(self) -> float:
@@ -95,23 +105,44 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def message_status_query(status: str) -> Q:
+    """Messages "in" a status as the report counts them: delivered takes in read."""
+    if status == DeliveryStatus.DELIVERED:
+        return Q(status__in=DELIVERED_STATUSES)
+    return Q(status=status)
+
+
 def funnel_from_counts(counts: CampaignCounts) -> Funnel:
+    """The report's funnel: one step per status, Delivered counting the read too."""
     labels = dict(DeliveryStatus.choices)
     statuses = [
         *FUNNEL_STATUSES,
         *(s for s in OPTIONAL_STATUSES if counts.get(s)),
     ]
-    steps = [
-        FunnelStep(s, str(labels[s]), counts.get(s), _percent(counts.get(s), counts.total))
-        for s in statuses
-    ]  # fmt: skip
+    delivered = sum(counts.get(s) for s in DELIVERED_STATUSES)
+    # What each step's card shows: Delivered with the read ones in it.
+    shown = {s: counts.get(s) for s in statuses} | {DeliveryStatus.DELIVERED: delivered}
+    steps = []
+    for s in statuses:
+        part_of = PART_OF.get(s, "")
+        steps.append(
+            FunnelStep(
+                s,
+                str(labels[s]),
+                shown[s],
+                _percent(shown[s], counts.total),
+                part_of=part_of,
+                percent_of_part=_percent(shown[s], shown[part_of]) if part_of else 0.0,
+            )
+        )
     return Funnel(
         total=counts.total,
         segments=counts.segments,
         steps=steps,
-        delivered=sum(counts.get(s) for s in DELIVERED_STATUSES),
+        delivered=delivered,
         handed_over=counts.total - counts.get(DeliveryStatus.PENDING),
         in_flight=sum(counts.get(s) for s in IN_FLIGHT),
+        by_status={s: counts.get(s) for s in statuses},
     )
 
 
