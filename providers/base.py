@@ -468,6 +468,10 @@ class SmsGateway(ABC):
     # the rule in words, for the form that refuses a name before a launch fails.
     sender_pattern: ClassVar[re.Pattern[str] | None] = None
     sender_rule: ClassVar[str] = ""
+    # Whether sender_names() lists names in every state (waiting, approved, refused).
+    # A gateway that lists only approved ones leaves a request in moderation out, so a
+    # sync must not take its absence for the gateway having dropped it.
+    sender_list_complete: ClassVar[bool] = True
 
     def __init__(self, config: AccountConfig, *, http: GatewayHttp | None = None):
         from providers.http import GatewayHttp

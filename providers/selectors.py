@@ -57,6 +57,8 @@ class GatewayInfo:
     default_base_url: str
     capabilities: frozenset[Capability]
     available: bool  # False when the gateway module cannot be imported
+    # The gateway lists its sender names in every state (see SmsGateway).
+    sender_list_complete: bool = True
 
 
 def provider_account_list() -> QuerySet[ProviderAccount]:
@@ -76,6 +78,17 @@ def sender_name_list(*, account: ProviderAccount) -> QuerySet[SenderName]:
     return account.sender_names.order_by("-usable", "name")
 
 
+def sender_names_awaiting_listing(*, account: ProviderAccount) -> QuerySet[SenderName]:
+    """Requested names a gateway that lists only approved ones has not listed yet.
+
+    A sync keeps them (they are in moderation, or refused: the gateway does not say
+    which), until the gateway lists them or a person removes them.
+    """
+    if gateway_info(account.kind).sender_list_complete:
+        return account.sender_names.none()
+    return account.sender_names.filter(usable=False)
+
+
 def gateway_info(kind: str) -> GatewayInfo:
     """Label, dialects, default base URL and capabilities of a gateway kind."""
     label = GATEWAYS[kind][0] if kind in GATEWAYS else kind
@@ -93,6 +106,7 @@ def gateway_info(kind: str) -> GatewayInfo:
         default_base_url=getattr(cls, "default_base_url", ""),
         capabilities=frozenset(cls.capabilities),
         available=True,
+        sender_list_complete=cls.sender_list_complete,
     )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 import httpx
 
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -184,8 +186,9 @@ def sender_names_sync(*, account: ProviderAccount) -> list[SenderName]:
     """Mirror the gateway's sender names into SenderName rows.
 
     SenderName mirrors the gateway: a name the gateway no longer lists is deleted,
-    because it can no longer be sent from. Messages keep the sender as text, so no
-    history is lost. On a gateway error the error is recorded and re-raised.
+    because it can no longer be sent from (a request the gateway does not list until
+    approved is kept: see _store_sender_names). Messages keep the sender as text, so
+    no history is lost. On a gateway error the error is recorded and re-raised.
     """
     if Capability.SENDER_NAMES not in account_capabilities(account):
         raise ApplicationError(
@@ -385,9 +388,21 @@ def _store_balance(account: ProviderAccount, balance: Balance) -> None:
 def _store_sender_names(
     account: ProviderAccount, names: Sequence[SenderNameInfo]
 ) -> list[SenderName]:
+    """Store the gateway's list; delete the names it no longer lists.
+
+    Where the gateway lists only approved names (SMSC), an unlisted name not yet
+    usable is a request still in moderation: kept, unless the gateway now lists it
+    in other letters (operators take names in any case).
+    """
     with transaction.atomic():
         rows = _upsert_sender_names(account, names)
-        account.sender_names.exclude(name__in=[row.name for row in rows]).delete()
+        gone = account.sender_names.exclude(name__in=[row.name for row in rows])
+        if not gateway_info(account.kind).sender_list_complete:
+            listed = [row.name.lower() for row in rows]
+            gone = gone.alias(lower_name=Lower("name")).exclude(
+                Q(usable=False) & ~Q(lower_name__in=listed)
+            )
+        gone.delete()
     return rows
 
 

@@ -26,6 +26,7 @@ from providers.selectors import (
     gateway_info,
     provider_account_list,
     sender_name_list,
+    sender_names_awaiting_listing,
 )
 from providers.sender_states import sender_state_label
 from providers.services import (
@@ -93,6 +94,9 @@ def account_page_context(
         "gateway": gateway_info(account.kind),
         "capability_labels": capability_labels(capabilities),
         "sender_names": sender_name_list(account=account),
+        "awaiting_listing": set(
+            sender_names_awaiting_listing(account=account).values_list("pk", flat=True)
+        ),
         "can_change": can_change,
         "can_sync": can_change and Capability.SENDER_NAMES in capabilities,
         "can_request": can_change and Capability.SENDER_NAME_ADD in capabilities,

@@ -85,6 +85,8 @@ class SmscGateway(SmsGateway):
     kind = "smsc"
     label = "SMSC"
     default_base_url = "https://smsc.ru"
+    # senders.php?get=1 lists registered and approved names only (REFERENCE §2.10).
+    sender_list_complete = False
     capabilities = frozenset(
         {
             Capability.SEND,

@@ -163,6 +163,93 @@ def test_sync_upserts_names_and_deletes_those_gone_at_the_gateway(simulator, kin
     assert kept.synced_at is not None
 
 
+PARTIAL_LISTS = [
+    k for k in kinds_with(Capability.SENDER_NAME_ADD)
+    if not gateway_class(k).sender_list_complete
+]  # fmt: skip
+COMPLETE_LISTS = [
+    k for k in kinds_with(Capability.SENDER_NAMES)
+    if gateway_class(k).sender_list_complete
+]  # fmt: skip
+
+
+def test_smsc_lists_only_approved_sender_names():
+    """REFERENCE §2.10: senders.php?get=1 lists registered and approved names."""
+    assert "smsc" in PARTIAL_LISTS
+    assert "webcom" in COMPLETE_LISTS
+
+
+@pytest.mark.parametrize("kind", PARTIAL_LISTS)
+def test_a_requested_name_outlives_syncs_until_the_gateway_lists_it(simulator, kind):
+    """The gateway lists only approved names: a request in moderation is not in its
+    list, and a sync (or a check, or the periodic job) used to delete it."""
+    from providers.tasks import sender_names_sync as sync_task
+
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+    requested = sender_name_request(account=account, name="MyShop")
+    assert not requested.usable
+
+    rows = sender_names_sync(account=account)
+    provider_account_check(account=account)
+    sync_task(account.pk)
+
+    assert "MyShop" not in {row.name for row in rows}  # the gateway did not list it
+    kept = account.sender_names.get(name="MyShop")
+    assert (kept.pk, kept.state, kept.usable) == (
+        requested.pk, requested.state, False
+    )  # fmt: skip
+
+    sim_account.senders["MyShop"] = "active"  # approved at the gateway
+    sender_names_sync(account=account)
+
+    approved = account.sender_names.get(name="MyShop")
+    assert approved.pk == requested.pk
+    assert approved.usable
+
+
+@pytest.mark.parametrize("kind", PARTIAL_LISTS)
+def test_an_approved_name_the_gateway_stops_listing_is_deleted(simulator, kind):
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+    sender_names_sync(account=account)
+    assert account.sender_names.filter(name="SHOPNEWS", usable=True).exists()
+
+    del sim_account.senders["SHOPNEWS"]
+    sender_names_sync(account=account)
+
+    assert not account.sender_names.filter(name="SHOPNEWS").exists()
+
+
+@pytest.mark.parametrize("kind", PARTIAL_LISTS)
+def test_a_request_approved_in_other_letters_leaves_one_row(simulator, kind):
+    sim_account = register(simulator, kind)
+    account = make_account(simulator, kind)
+    sender_name_request(account=account, name="MyShop")
+    del sim_account.senders["MyShop"]
+    sim_account.senders["MYSHOP"] = "active"
+
+    sender_names_sync(account=account)
+
+    assert list(
+        account.sender_names.filter(name__iexact="myshop").values_list("name", "usable")
+    ) == [("MYSHOP", True)]
+
+
+@pytest.mark.parametrize("kind", COMPLETE_LISTS)
+def test_where_the_list_is_complete_an_unlisted_waiting_name_is_deleted(
+    simulator, kind
+):
+    """Webcom lists names in every state: one it no longer lists is gone for good."""
+    account = account_at_simulator(simulator, kind)
+    SenderName.objects.create(account=account, name="DROPPED", state="order")
+
+    sender_names_sync(account=account)
+
+    assert not account.sender_names.filter(name="DROPPED").exists()
+    assert set(account.sender_names.values_list("name", flat=True)) == set(SIM_SENDERS)
+
+
 @pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
 def test_sync_is_refused_where_the_gateway_lists_no_names(simulator, kind):
     account = account_at_simulator(simulator, kind)

@@ -405,6 +405,30 @@ def test_request_a_new_sender_name(admin_client, simulator, kind):
     assert f"NEWBRAND ({account.name})" in log
 
 
+def test_a_request_the_gateway_does_not_list_yet_is_kept_and_explained(
+    admin_client, simulator, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    kind = next(
+        k for k in kinds_with(Capability.SENDER_NAME_ADD)
+        if not gateway_class(k).sender_list_complete
+    )  # fmt: skip
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(
+        reverse("providers:sender_request", args=[account.pk]), {"name": "MyShop"}
+    )
+
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+    html = page(admin_client, "providers:detail", account.pk)
+
+    row = html.split(">MyShop<", 1)[1].split("</tr>", 1)[0]
+    assert "data-awaiting-listing" in row
+    assert f"{gateway_class(kind).label} lists approved names only" in row
+    # The names the gateway listed carry no such note.
+    approved = html.split(">SMSPORTAL<", 1)[1].split("</tr>", 1)[0]
+    assert "data-awaiting-listing" not in approved
+
+
 def test_a_refused_sender_name_request_is_not_logged(admin_client, simulator):
     account = account_at_simulator(simulator, kinds_with(Capability.SENDER_NAME_ADD)[0])
     url = reverse("providers:sender_request", args=[account.pk])
