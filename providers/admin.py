@@ -15,6 +15,8 @@ from providers.services import (
 )
 from smsportal.exceptions import ApplicationError
 
+ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.")
+
 
 class SenderNameInline(admin.TabularInline):
     model = SenderName
@@ -122,14 +124,16 @@ class ProviderAccountAdmin(admin.ModelAdmin):
             return fields
         return [f for f in fields if f not in self.KEPT_FROM_READERS]
 
-    # The account's own properties, under labels a reader's language has.
+    # The account's own properties, under labels a reader's language has. An unsaved
+    # account's token is drawn anew on every page load and again on saving: an
+    # address shown before then would be dead once copied.
     @admin.display(description=_("status callback URL"))
     def callback_url(self, obj: ProviderAccount) -> str:
-        return obj.callback_url
+        return obj.callback_url if obj.pk else ADDRESSES_AFTER_SAVING
 
     @admin.display(description=_("incoming messages URL"))
     def incoming_url(self, obj: ProviderAccount) -> str:
-        return obj.incoming_url
+        return obj.incoming_url if obj.pk else ADDRESSES_AFTER_SAVING
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:

@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from providers.base import Capability
-from providers.models import SenderName
+from providers.models import ProviderAccount, SenderName
 from tests.providers.sim_accounts import (
     KINDS,
     PASSWORD,
@@ -45,6 +45,31 @@ def test_changelist_and_change_form_never_show_secrets(admin_client, simulator):
     for html in (listing, form):
         assert PASSWORD not in html
         assert TOKEN not in html
+
+
+def test_the_add_form_shows_no_callback_url_before_the_account_exists(
+    admin_client, simulator, settings
+):
+    """Its token was drawn per page load and the saved account got another one: an
+    address copied from the add form was dead."""
+    settings.LANGUAGE_CODE = "en"
+    add_url = reverse("admin:providers_provideraccount_add")
+
+    form = admin_client.get(add_url).content.decode()
+    response = admin_client.post(
+        add_url,
+        change_data(make_account(simulator, KINDS[0]), name="Second account"),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    saved = ProviderAccount.objects.get(name="Second account")
+    assert "/callbacks/" not in form
+    assert "The addresses appear here once the account is saved." in form
+    change = admin_client.get(
+        reverse("admin:providers_provideraccount_change", args=[saved.pk])
+    ).content.decode()
+    assert saved.callback_url in change
+    assert saved.incoming_url in change
 
 
 @pytest.mark.parametrize("role_client", ["manager_client", "viewer_client"])
