@@ -11,7 +11,8 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
 
 import httpx
 
@@ -77,6 +78,46 @@ class CheckResult:
     sender_names: list[SenderNameInfo] = field(default_factory=list)
     error: str = ""
     error_kind: str = ""  # see error_kind(): auth, refused, unavailable, ...
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-safe, to carry the result over a redirect (the session)."""
+        balance = self.balance
+        return {
+            "ok": self.ok,
+            "capabilities": sorted(c.value for c in self.capabilities),
+            "balance": None
+            if balance is None
+            else {
+                "amount": str(balance.amount),
+                "currency": balance.currency,
+                "messages_left": balance.messages_left,
+            },
+            "sender_names": [asdict(info) for info in self.sender_names],
+            "error": self.error,
+            "error_kind": self.error_kind,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CheckResult:
+        """The result as_dict() wrote; capabilities this version lacks are left out."""
+        known = {c.value for c in Capability}
+        balance = data.get("balance")
+        return cls(
+            ok=bool(data["ok"]),
+            capabilities=frozenset(
+                Capability(c) for c in data.get("capabilities", []) if c in known
+            ),
+            balance=None
+            if balance is None
+            else Balance(
+                amount=Decimal(balance["amount"]),
+                currency=balance["currency"],
+                messages_left=balance["messages_left"],
+            ),
+            sender_names=[SenderNameInfo(**n) for n in data.get("sender_names", [])],
+            error=data.get("error", ""),
+            error_kind=data.get("error_kind", ""),
+        )
 
 
 def error_kind(exc: GatewayFailure) -> str:

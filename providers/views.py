@@ -79,8 +79,32 @@ class ProviderAccountDetailView(PermissionRequired, DetailView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | account_page_context(
-            self.request, self.object
+            self.request, self.object, check_result_take(self.request, self.object)
         )
+
+
+# A check made by a POST is shown on the account page it redirects to (so reloading
+# that page does not post again), once: the result waits in the session meanwhile.
+CHECK_SESSION_KEY = "providers_check_results"
+
+
+def check_result_keep(
+    request: HttpRequest, account: ProviderAccount, check: CheckResult
+) -> None:
+    kept = request.session.get(CHECK_SESSION_KEY, {})
+    kept[str(account.pk)] = check.as_dict()
+    request.session[CHECK_SESSION_KEY] = kept
+
+
+def check_result_take(
+    request: HttpRequest, account: ProviderAccount
+) -> CheckResult | None:
+    kept = request.session.get(CHECK_SESSION_KEY)
+    if not kept or str(account.pk) not in kept:
+        return None
+    data = kept.pop(str(account.pk))
+    request.session[CHECK_SESSION_KEY] = kept
+    return CheckResult.from_dict(data)
 
 
 def account_page_context(
@@ -127,11 +151,8 @@ class ProviderAccountFormMixin(PermissionRequired):
             self.request, _("Account “%(name)s” saved.") % {"name": account}
         )
         if "save_and_check" in self.request.POST:
-            check = provider_account_check(account=account)
-            return render(
-                self.request,
-                "providers/provideraccount_detail.html",
-                account_page_context(self.request, account, check),
+            check_result_keep(
+                self.request, account, provider_account_check(account=account)
             )
         return redirect("providers:detail", pk=account.pk)
 
@@ -157,14 +178,16 @@ class ProviderAccountUpdateView(ProviderAccountFormMixin, FormView):
 @require_POST
 @permission_required(CHANGE_PERM, raise_exception=True)
 def account_check(request: HttpRequest, pk: int) -> HttpResponse:
-    """Check the connection now; htmx gets the result panel, others the whole page."""
+    """Check the connection now; htmx gets the result panel, others the account page
+    (through a redirect, so a reload does not post again)."""
     account = get_object_or_404(ProviderAccount, pk=pk)
     check = provider_account_check(account=account)
+    if not request.headers.get("HX-Request"):
+        check_result_keep(request, account, check)
+        return redirect("providers:detail", pk=account.pk)
     context = account_page_context(request, account, check)
-    if request.headers.get("HX-Request"):
-        context["balance_too"] = True  # the balance it read replaces the page's
-        return render(request, "providers/_check_result.html", context)
-    return render(request, "providers/provideraccount_detail.html", context)
+    context["balance_too"] = True  # the balance it read replaces the page's
+    return render(request, "providers/_check_result.html", context)
 
 
 @require_POST

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from django.utils import translation
@@ -8,6 +10,7 @@ from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class
 from providers.services import (
     SENDER_NAME_RE,
+    CheckResult,
     _store_sender_names,
     balance_refresh,
     error_message,
@@ -121,6 +124,27 @@ def test_successful_check_clears_the_previous_error(simulator):
 
 
 # balance_refresh ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_check_result_survives_a_trip_through_json(simulator, kind):
+    """It waits in the session across the redirect after "save and check"."""
+    import json
+
+    account = account_at_simulator(simulator, kind)
+    result = provider_account_check(account=account)
+    refused = provider_account_check(
+        account=make_account(simulator, kind, name="Refused", password="x", token="x")
+    )
+
+    for check in (result, refused):
+        again = CheckResult.from_dict(json.loads(json.dumps(check.as_dict())))
+        assert again == replace(
+            check,
+            balance=check.balance and replace(check.balance, raw=""),
+        )
+    assert result.ok
+    assert not refused.ok
 
 
 def test_balance_refresh_stores_the_balance(simulator):

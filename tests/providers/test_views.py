@@ -245,8 +245,12 @@ def test_form_offers_each_gateways_dialects_and_base_url_to_the_script(admin_cli
         assert gateway_class(kind).default_base_url in html
 
 
-def test_save_and_check_shows_the_balance_read(admin_client, simulator):
-    kind = KINDS[0]
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
+def test_save_and_check_redirects_to_the_account_page_with_the_result(
+    admin_client, simulator, kind
+):
+    """The page was rendered by the POST itself: a reload posted the form again
+    ("An account with this name already exists")."""
     register(simulator, kind)
     response = admin_client.post(
         reverse("providers:account_create"),
@@ -255,9 +259,49 @@ def test_save_and_check_shows_the_balance_read(admin_client, simulator):
          "rate_limit": 0, "is_active": "on", "save_and_check": "1"},
     )  # fmt: skip
 
-    assert response.status_code == 200
-    assert response.context["check"].ok
-    assert "data-balance" in response.content.decode()
+    account = ProviderAccount.objects.get(name="Checked")
+    detail_url = reverse("providers:detail", args=[account.pk])
+    assert (response.status_code, response["Location"]) == (302, detail_url)
+    shown = admin_client.get(detail_url)
+    reloaded = admin_client.get(detail_url)
+
+    check = shown.context["check"]
+    assert check.ok
+    assert check.balance.amount == SIM_BALANCE
+    assert {info.name for info in check.sender_names} == set(SIM_SENDERS)
+    html = shown.content.decode()
+    assert "data-balance" in html
+    assert all(name in html.split('id="check-result"', 1)[1] for name in SIM_SENDERS)
+    assert any(
+        "saved" in str(m) or "сохран" in str(m) for m in shown.context["messages"]
+    )
+    # Shown once: a reload is a plain view of the page.
+    assert reloaded.context["check"] is None
+    assert "data-balance" not in reloaded.content.decode()
+
+
+def test_edit_and_check_with_refused_credentials_redirects_with_the_error(
+    admin_client, simulator
+):
+    kind = KINDS[0]
+    register(simulator, kind)
+    account = make_account(simulator, kind)
+    url = reverse("providers:account_edit", args=[account.pk])
+
+    response = admin_client.post(
+        url,
+        {"name": account.name, "kind": kind, "dialect": account.dialect,
+         "base_url": account.base_url, "login": LOGIN, "new_password": "wrong",
+         "new_token": "wrong",
+         "rate_limit": 0, "is_active": "on", "save_and_check": "1"},
+        follow=True,
+    )  # fmt: skip
+
+    assert response.redirect_chain == [
+        (reverse("providers:detail", args=[account.pk]), 302)
+    ]
+    assert response.context["check"].error_kind == "auth"
+    assert 'data-error-kind="auth"' in response.content.decode()
 
 
 # detail, check, sender names -----------------------------------------------------------
@@ -303,10 +347,14 @@ def test_check_button_shows_the_gateways_error(admin_client, simulator):
     register(simulator, KINDS[0])
     account = make_account(simulator, KINDS[0], password="bad", token="bad")
 
-    response = admin_client.post(reverse("providers:account_check", args=[account.pk]))
+    url = reverse("providers:account_check", args=[account.pk])
+    response = admin_client.post(url, follow=True)
 
+    # Without htmx: the account page, through a redirect (a reload posts nothing).
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.redirect_chain == [
+        (reverse("providers:detail", args=[account.pk]), 302)
+    ]
     assert 'data-error-kind="auth"' in html
     assert "<html" in html
 
