@@ -4,6 +4,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import floatformat, truncatechars
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from providers.models import ProviderAccount
 from providers.selectors import account_capabilities, capability_labels
@@ -57,10 +58,23 @@ class ProviderAccountTable(BaseTable):
 
     def render_capabilities(self, record: ProviderAccount) -> str:
         labels = capability_labels(account_capabilities(record))
-        return format_html_join(
+        badges = format_html_join(
             " ",
             '<span class="badge text-bg-light border" data-capability="{}">{}</span>',
             labels,
+        )
+        # Some twenty badges made each row ~400 px tall on a phone: there they fold
+        # into a count that opens on a tap; wider screens show them all.
+        count = ngettext(
+            "%(count)d capability", "%(count)d capabilities", len(labels)
+        ) % {"count": len(labels)}
+        return format_html(
+            '<span class="d-none d-lg-inline">{}</span>'
+            '<details class="d-lg-none" data-capability-summary>'
+            '<summary class="text-nowrap">{}</summary>{}</details>',
+            badges,
+            count,
+            badges,
         )
 
     def render_last_error(self, value: str, record: ProviderAccount) -> str:

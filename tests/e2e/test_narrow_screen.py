@@ -104,3 +104,72 @@ def test_a_long_word_in_a_contacts_history_wraps_inside_the_table(
     box = cell.locator("xpath=ancestor::div[1]")
     assert box.evaluate("el => el.scrollWidth - el.clientWidth") <= 0
     assert _overflow(page) <= 0
+
+
+def _in_russian(page) -> None:
+    # The context speaks English; Django's language cookie makes the pages Russian.
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "ru", "url": page.url}]
+    )
+
+
+def test_an_account_page_fits_375_px_in_russian(admin_page, gateway_account):
+    """The "Имена отправителя" header row did not wrap: the page was 406 px wide and
+    "Заказать новое имя" half off the screen."""
+    page = admin_page
+    _in_russian(page)
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    page.goto(f"/providers/{gateway_account.pk}/")
+
+    assert page.locator("html").get_attribute("lang") == "ru"
+    assert _overflow(page) <= 0, f"{_overflow(page)}px too wide"
+    width = page.evaluate("document.documentElement.clientWidth")
+    for button in ("sender_sync", "sender_request"):
+        box = page.locator(f"[data-sender-action={button}]").bounding_box()
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= width, f"{button} runs off the screen"
+
+
+# How tall the capabilities cell's visible content is (not the cell: every cell of a
+# row is as tall as the row), in lines of the cell's text.
+CAPABILITY_LINES = """row => {
+    const cell = [...row.cells].find(c => c.querySelector("[data-capability]"));
+    const boxes = [...cell.children]
+        .filter(e => e.checkVisibility())
+        .map(e => e.getBoundingClientRect());
+    const top = Math.min(...boxes.map(b => b.top));
+    const bottom = Math.max(...boxes.map(b => b.bottom));
+    return (bottom - top) / parseFloat(getComputedStyle(cell).lineHeight);
+}"""
+
+
+def test_account_list_folds_capabilities_on_a_phone_only(admin_page, gateway_account):
+    """Each account's ~20 capability badges made a row ~400 px tall at 375 px."""
+    from providers.selectors import account_capabilities
+
+    page = admin_page
+    _in_russian(page)
+    count = len(account_capabilities(gateway_account))
+    row = page.locator("main table tbody tr", has_text=gateway_account.name)
+    badges = row.locator("[data-capability]:visible")
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/providers/")
+    lines = row.evaluate(CAPABILITY_LINES)
+    assert lines <= 1.5, f"the capabilities take {lines:.1f} lines"
+    folded_badges = badges.count()
+    summary = row.locator("[data-capability-summary] summary")
+    assert str(count) in summary.inner_text()
+    summary.click()
+    opened = badges.count()
+
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.goto("/providers/")
+    wide = badges.count()
+
+    assert _overflow(page) <= 0
+    assert folded_badges == 0
+    assert opened == count  # a tap shows them all
+    assert wide == count  # a wide screen shows them without a tap
+    assert not row.locator("[data-capability-summary]").is_visible()
