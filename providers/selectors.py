@@ -89,6 +89,15 @@ def sender_names_awaiting_listing(*, account: ProviderAccount) -> QuerySet[Sende
     return account.sender_names.filter(usable=False)
 
 
+def sender_names_kept_by_hand(*, account: ProviderAccount) -> QuerySet[SenderName]:
+    """The names stored on a person's word, which a person may remove: all of them
+    where the gateway lists none (recorded by hand, WEBSMS), else the requests it does
+    not list yet. The others mirror the gateway: a sync would bring them back."""
+    if Capability.SENDER_NAMES not in account_capabilities(account):
+        return account.sender_names.all()
+    return sender_names_awaiting_listing(account=account)
+
+
 def gateway_info(kind: str) -> GatewayInfo:
     """Label, dialects, default base URL and capabilities of a gateway kind."""
     label = GATEWAYS[kind][0] if kind in GATEWAYS else kind

@@ -40,6 +40,7 @@ from providers.registry import gateway_for
 from providers.selectors import (
     account_capabilities,
     gateway_info,
+    sender_names_kept_by_hand,
     sender_rule_problem,
 )
 from smsportal.exceptions import ApplicationError
@@ -343,13 +344,58 @@ def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
     _require_valid_sender_name(name)
     if problem := sender_rule_problem(account.kind, name):
         raise ApplicationError(problem, where="name")
-    row, created = SenderName.objects.update_or_create(
-        account=account, name=name, defaults={"usable": True, "synced_at": None}
-    )
-    audit(
-        AuditEvent.Action.CREATED if created else AuditEvent.Action.CHANGED, row,
-        object_repr=f"{row.name} ({account.name})", account=account.name,
-    )  # fmt: skip
+    with transaction.atomic():
+        # One record at a time per account, so two people adding "MyShop" and
+        # "myshop" at once cannot both pass the check below.
+        ProviderAccount.objects.select_for_update().filter(pk=account.pk).first()
+        # Assumption: WEBSMS matches fromPhone against its name archive whatever the
+        # case of the letters, as operators register names (REFERENCE §3.2 is
+        # silent): "MyShop" and "myshop" are one name, recorded once.
+        recorded = SenderName.objects.filter(account=account, name__iexact=name).first()
+        if recorded is not None:
+            raise ApplicationError(
+                _("The sender name “%(name)s” is already recorded for this account.")
+                % {"name": recorded.name},
+                where="name",
+            )
+        row = SenderName.objects.create(account=account, name=name, usable=True)
+        audit(
+            AuditEvent.Action.CREATED, row,
+            object_repr=f"{row.name} ({account.name})", account=account.name,
+        )  # fmt: skip
+    return row
+
+
+def sender_name_remove(*, account: ProviderAccount, sender_name_id: int) -> SenderName:
+    """Remove a name stored on a person's word (see sender_names_kept_by_hand): one
+    recorded by mistake, or a request the gateway refused without saying so.
+
+    The names a gateway lists are not removed here: the next sync would bring them
+    back. Returns the removed row (without its pk).
+    """
+    with transaction.atomic():
+        row = account.sender_names.select_for_update().filter(pk=sender_name_id).first()
+        if row is None:
+            raise ApplicationError(
+                _("This sender name is no longer stored for the account."),
+                where="sender_name",
+            )
+        if not sender_names_kept_by_hand(account=account).filter(pk=row.pk).exists():
+            raise ApplicationError(
+                _(
+                    "%(gateway)s lists the sender name “%(name)s”: a sync would bring "
+                    "it back. Remove it in the gateway's cabinet."
+                )
+                % {"gateway": gateway_info(account.kind).label, "name": row.name},
+                where="sender_name",
+            )
+        # Logged before the row goes, while it still has its id.
+        audit(
+            AuditEvent.Action.DELETED, row,
+            object_repr=f"{row.name} ({account.name})", account=account.name,
+            state=row.state,
+        )  # fmt: skip
+        row.delete()
     return row
 
 

@@ -23,4 +23,9 @@ urlpatterns = [
         views.SenderNameRecordView.as_view(),
         name="sender_record",
     ),
+    path(
+        "<int:pk>/senders/<int:sender_pk>/remove/",
+        views.sender_name_remove,
+        name="sender_remove",
+    ),
 ]

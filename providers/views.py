@@ -27,6 +27,7 @@ from providers.selectors import (
     provider_account_list,
     sender_name_list,
     sender_names_awaiting_listing,
+    sender_names_kept_by_hand,
 )
 from providers.sender_states import sender_state_label
 from providers.services import (
@@ -36,6 +37,7 @@ from providers.services import (
     sender_name_record,
     sender_name_request,
 )
+from providers.services import sender_name_remove as sender_name_remove_service
 from providers.services import sender_names_sync as sender_names_sync_service
 from providers.tables import ProviderAccountTable
 from smsportal.exceptions import ApplicationError
@@ -121,6 +123,12 @@ def account_page_context(
         "awaiting_listing": set(
             sender_names_awaiting_listing(account=account).values_list("pk", flat=True)
         ),
+        # Names kept on a person's word, which a person may take back.
+        "removable": set(
+            sender_names_kept_by_hand(account=account).values_list("pk", flat=True)
+        )
+        if can_change
+        else set(),
         "can_change": can_change,
         "can_sync": can_change and Capability.SENDER_NAMES in capabilities,
         "can_request": can_change and Capability.SENDER_NAME_ADD in capabilities,
@@ -206,6 +214,25 @@ def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _("Sender names synced: %(count)d at the gateway.") % {"count": len(rows)},
+        )
+    return redirect("providers:detail", pk=account.pk)
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def sender_name_remove(request: HttpRequest, pk: int, sender_pk: int) -> HttpResponse:
+    """Remove a recorded name, or a request the gateway does not list (the page asks
+    for a confirmation first)."""
+    account = get_object_or_404(ProviderAccount, pk=pk)
+    try:
+        row = sender_name_remove_service(account=account, sender_name_id=sender_pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Sender name “%(name)s” removed: campaigns no longer offer it.")
+            % {"name": row.name},
         )
     return redirect("providers:detail", pk=account.pk)
 

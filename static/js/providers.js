@@ -1,5 +1,13 @@
-// Provider account form: offer only the chosen gateway's dialects and show its
-// default API address as the base URL placeholder.
+// Provider pages. The account form offers only the chosen gateway's dialects and
+// shows its default API address as the base URL placeholder; a form with
+// data-confirm (removing a sender name) asks before it posts.
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const kind = document.querySelector(".js-gateway-kind");
   const dialect = document.querySelector(".js-gateway-dialect");

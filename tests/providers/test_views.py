@@ -409,6 +409,162 @@ def test_a_name_approved_in_the_cabinet_is_recorded_and_offered_to_campaigns(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
+@pytest.mark.parametrize("again", ["MyShop", "myshop", " MYSHOP "])
+def test_a_recorded_name_is_not_recorded_twice_in_any_case(
+    admin_client, simulator, kind, again, settings
+):
+    """ "MyShop" twice said "recorded" both times, and "myshop" made a second row."""
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_record", args=[account.pk])
+
+    first = admin_client.post(url, {"name": "MyShop"})
+    second = admin_client.post(url, {"name": again})
+
+    assert first.status_code == 302
+    assert second.status_code == 200  # the form again, with the answer on the name
+    assert second.context["form"].errors["name"] == [
+        "The sender name “MyShop” is already recorded for this account."
+    ]
+    assert list(account.sender_names.values_list("name", flat=True)) == ["MyShop"]
+    assert AuditEvent.objects.filter(object_type="providers.SenderName").count() == 1
+
+
+def _remove(client, account, row, **extra):
+    url = reverse("providers:sender_remove", args=[account.pk, row.pk])
+    return client.post(url, **extra)
+
+
+@pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
+def test_a_name_recorded_by_mistake_is_removed_from_the_account_page(
+    admin_client, simulator, kind, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(
+        reverse("providers:sender_record", args=[account.pk]), {"name": "MyShp"}
+    )
+    row = account.sender_names.get()
+    remove_url = reverse("providers:sender_remove", args=[account.pk, row.pk])
+    html = page(admin_client, "providers:detail", account.pk)
+    form = html.split(f'action="{remove_url}"', 1)[1].split("</form>", 1)[0]
+
+    response = admin_client.post(remove_url, follow=True)
+
+    # The page asks first (providers.js reads data-confirm) and posts with a token.
+    assert "data-confirm=" in form
+    assert "MyShp" in form.split("data-confirm=", 1)[1].split(">", 1)[0]
+    assert "csrfmiddlewaretoken" in form
+    assert "js/providers.js" in html
+    assert response.redirect_chain == [
+        (reverse("providers:detail", args=[account.pk]), 302)
+    ]
+    assert not account.sender_names.exists()
+    assert [str(m) for m in response.context["messages"]] == [
+        "Sender name “MyShp” removed: campaigns no longer offer it."
+    ]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.DELETED)
+    assert (event.actor_name, event.object_type, event.object_id) == (
+        "alice-admin", "providers.SenderName", str(row.pk)
+    )  # fmt: skip
+    assert event.object_repr == f"MyShp ({account.name})"
+    assert event.details["account"] == account.name
+    # Recorded the right way now.
+    admin_client.post(
+        reverse("providers:sender_record", args=[account.pk]), {"name": "MyShop"}
+    )
+    assert list(account.sender_names.values_list("name", flat=True)) == ["MyShop"]
+
+
+def test_removing_needs_the_role_that_records_a_post_and_its_token(
+    client, manager_user, admin_user, simulator
+):
+    from django.test import Client
+
+    account = account_at_simulator(simulator, "websms")
+    row = SenderName.objects.create(account=account, name="MyShop", usable=True)
+    client.force_login(manager_user)
+    manager_html = page(client, "providers:detail", account.pk)
+    by_manager = _remove(client, account, row)
+    client.force_login(admin_user)
+    by_get = client.get(reverse("providers:sender_remove", args=[account.pk, row.pk]))
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_user)
+    without_token = _remove(strict, account, row)
+
+    # The same as recording: a manager may neither record nor remove.
+    record_url = reverse("providers:sender_record", args=[account.pk])
+    assert client.post(record_url, {"name": "Other"}).status_code == 302
+    client.force_login(manager_user)
+    assert client.post(record_url, {"name": "Other2"}).status_code == 403
+    assert by_manager.status_code == 403
+    assert "sender_remove" not in manager_html
+    assert 'data-action="remove-sender"' not in manager_html
+    assert by_get.status_code == 405
+    assert without_token.status_code == 403
+    assert account.sender_names.filter(name="MyShop").exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).exists()
+
+
+def test_a_request_the_gateway_does_not_list_may_be_removed_not_a_listed_name(
+    admin_client, simulator, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    kind = next(
+        k for k in kinds_with(Capability.SENDER_NAME_ADD)
+        if not gateway_class(k).sender_list_complete
+    )  # fmt: skip
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(
+        reverse("providers:sender_request", args=[account.pk]), {"name": "MyShop"}
+    )
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+    pending = account.sender_names.get(name="MyShop")
+    listed = account.sender_names.get(name="SMSPORTAL")
+    html = page(admin_client, "providers:detail", account.pk)
+
+    refused = _remove(admin_client, account, listed, follow=True)
+    removed = _remove(admin_client, account, pending, follow=True)
+    again = _remove(admin_client, account, pending, follow=True)
+
+    remove = reverse("providers:sender_remove", args=[account.pk, pending.pk])
+    assert remove in html
+    assert reverse("providers:sender_remove", args=[account.pk, listed.pk]) not in html
+    assert [str(m) for m in refused.context["messages"]] == [
+        f"{gateway_class(kind).label} lists the sender name “SMSPORTAL”: a sync "
+        "would bring it back. Remove it in the gateway's cabinet."
+    ]
+    assert account.sender_names.filter(pk=listed.pk).exists()
+    assert not account.sender_names.filter(pk=pending.pk).exists()
+    assert "removed" in str(list(removed.context["messages"])[0])
+    assert [str(m) for m in again.context["messages"]] == [
+        "This sender name is no longer stored for the account."
+    ]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).count() == 1
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [k for k in kinds_with(Capability.SENDER_NAMES)
+     if gateway_class(k).sender_list_complete],
+)  # fmt: skip
+def test_names_a_complete_list_mirrors_are_not_removed_here(
+    admin_client, simulator, kind
+):
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+    waiting = SenderName.objects.create(account=account, name="WAITING", state="order")
+    html = page(admin_client, "providers:detail", account.pk)
+
+    for row in account.sender_names.all():
+        _remove(admin_client, account, row)
+
+    assert 'data-action="remove-sender"' not in html
+    assert account.sender_names.count() == len(SIM_SENDERS) + 1
+    assert account.sender_names.filter(pk=waiting.pk).exists()
+
+
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
 def test_a_gateway_that_lists_its_names_is_synced_not_recorded_by_hand(
     admin_client, simulator, kind
