@@ -178,6 +178,16 @@ class AccountConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewayOption:
+    """One key of an account's `options` that a gateway reads: its values as the
+    gateway's code compares them (strings, lower case), its default, what it does."""
+
+    choices: tuple[str, ...]
+    default: str
+    help: str  # lazily translated
+
+
+@dataclass(frozen=True, slots=True)
 class VoiceOptions:
     """WEBSMS voice message settings."""
 
@@ -472,6 +482,9 @@ class SmsGateway(ABC):
     # A gateway that lists only approved ones leaves a request in moderation out, so a
     # sync must not take its absence for the gateway having dropped it.
     sender_list_complete: ClassVar[bool] = True
+    # The keys of AccountConfig.options the gateway reads; the admin form accepts
+    # only these, with their choices.
+    account_options: ClassVar[Mapping[str, GatewayOption]] = {}
 
     def __init__(self, config: AccountConfig, *, http: GatewayHttp | None = None):
         from providers.http import GatewayHttp

@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES
-from providers.selectors import gateway_info, gateway_infos, sender_rule_problem
+from providers.selectors import (
+    account_options_help,
+    account_options_problems,
+    gateway_info,
+    gateway_infos,
+    sender_rule_problem,
+)
 from providers.services import sender_name_marks
 from smsportal.decimal_input import MoneyField
 from smsportal.form_style import style_fields
@@ -182,8 +188,18 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
         style_fields(self.fields, small=False)
 
 
+def dialect_choices() -> list[tuple[str, str]]:
+    """Every gateway's dialects, named upper-case as the pages show them."""
+    dialects = sorted({d for info in gateway_infos() for d in info.dialects})
+    return [("", "—")] + [(d, d.upper()) for d in dialects]
+
+
 class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
-    """The Django admin form: the same write-only secrets."""
+    """The Django admin form: the same write-only secrets, the same dialect list as
+    the account form (free text refused "HTTP_IN6"), options as the gateway reads
+    them."""
+
+    dialect = forms.ChoiceField(label=_("Protocol dialect"), required=False)
 
     class Meta:
         model = ProviderAccount
@@ -205,8 +221,32 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Readers get the account read-only: a form without the fields.
+        if "dialect" in self.fields:
+            self.fields["dialect"].choices = dialect_choices()
+            self.fields["dialect"].help_text = self._meta.model._meta.get_field(
+                "dialect"
+            ).help_text
+        if "options" in self.fields:
+            self.fields["options"].help_text = account_options_help()
         self._secret_hints(self.instance if self.instance.pk else None)
         guard_fields(self.fields, ["default_sender"])
+
+    def clean_options(self) -> object:
+        # An emptied box means no options, not JSON null.
+        options = self.cleaned_data.get("options")
+        return {} if options is None else options
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind and "options" in cleaned:
+            options, problems = account_options_problems(kind, cleaned["options"])
+            for problem in problems:
+                self.add_error("options", problem)
+            if not problems:
+                cleaned["options"] = options
+        return cleaned
 
 
 class SenderNameRecordForm(forms.Form):

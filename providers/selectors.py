@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -133,6 +134,80 @@ def sender_rule_problem(kind: str, sender: str) -> str:
         "gateway": gateway.label,
         "rule": gateway.sender_rule,
     }
+
+
+def account_options_problems(kind: str, options: object) -> tuple[dict, list[str]]:
+    """An account's `options` as its gateway reads them (values as the strings it
+    compares), and what is wrong with them: a key it does not read, a value outside
+    its choices. A kind whose module is gone is not checked."""
+    if not isinstance(options, dict):
+        return {}, [
+            gettext('Enter a JSON object ({"name": "value", …}), or {} for none.')
+        ]
+    try:
+        gateway = gateway_class(kind)
+    except (KeyError, ImportError):
+        return options, []
+    known = gateway.account_options
+    if options and not known:
+        return {}, [
+            gettext("%(gateway)s reads no options: leave {}.")
+            % {"gateway": gateway.label}
+        ]
+    cleaned: dict[str, str] = {}
+    problems: list[str] = []
+    for key, value in options.items():
+        option = known.get(key)
+        if option is None:
+            problems.append(
+                gettext(
+                    "%(gateway)s reads no option “%(option)s”; it reads: %(known)s."
+                )
+                % {"gateway": gateway.label, "option": key, "known": ", ".join(known)}
+            )
+            continue
+        # The gateway compares str(value), lower-cased: 2 and "2", "XML" and "xml"
+        # are read alike; true, 2.0 or a list are not.
+        text = str(value).lower() if isinstance(value, str | int) else None
+        if isinstance(value, bool) or text not in option.choices:
+            problems.append(
+                gettext("Option “%(option)s” takes %(choices)s, not %(value)s.")
+                % {
+                    "option": key,
+                    "choices": ", ".join(option.choices),
+                    "value": json.dumps(value, ensure_ascii=False),
+                }
+            )
+            continue
+        cleaned[key] = text
+    return cleaned, problems
+
+
+def account_options_help() -> str:
+    """What each gateway reads from `options`, for the admin form's help text."""
+    parts = []
+    silent = []
+    for kind in GATEWAYS:
+        try:
+            gateway = gateway_class(kind)
+        except (KeyError, ImportError):
+            continue
+        if not gateway.account_options:
+            silent.append(str(gateway.label))
+            continue
+        described = "; ".join(
+            gettext("%(option)s, %(help)s (default %(default)s)")
+            % {"option": key, "help": option.help, "default": option.default}
+            for key, option in gateway.account_options.items()
+        )
+        parts.append(f"{gateway.label}: {described}.")
+    if silent:
+        parts.append(
+            gettext("%(gateways)s read none.") % {"gateways": ", ".join(silent)}
+        )
+    return " ".join(
+        [gettext("Gateway settings as a JSON object; {} for none."), *parts]
+    )
 
 
 def gateway_infos() -> list[GatewayInfo]:

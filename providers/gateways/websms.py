@@ -34,6 +34,7 @@ from providers.base import (
     CostEstimate,
     DeliveryStatus,
     FailureReason,
+    GatewayOption,
     InboundRequest,
     MessageChannel,
     OutgoingSms,
@@ -105,6 +106,25 @@ class WebsmsGateway(SmsGateway):
     sender_pattern = re.compile(r"[A-Za-z0-9]{1,11}\Z")
     sender_rule = _("only Latin letters and digits, at most 11")
     default_base_url = "https://cab.websms.ru"
+    # What `options` may hold (read by _format and websms_parse.send_params).
+    account_options: ClassVar[Mapping[str, GatewayOption]] = {
+        "format": GatewayOption(
+            ("txt", "xml"), "txt", _("the reply format of its HTTP pages: txt or xml")
+        ),
+        "viber_to_sms": GatewayOption(
+            ("1", "2", "3"),
+            wp.VIBER_TO_SMS_EITHER,
+            _(
+                "when a Viber-then-SMS message falls back to SMS: 1 no Viber "
+                "installed, 2 subscriber unavailable, 3 either"
+            ),
+        ),
+        "personal_link_chat": GatewayOption(
+            ("0", "1", "2", "3"),
+            "0",
+            _("the feedback of a personal link: 0 none, 1 chat, 2 comment, 3 poll"),
+        ),
+    }
     # The docs forbid polling earlier than a minute after sending: the campaigns
     # layer schedules fetch_statuses no earlier than sent_at + min_poll_delay.
     min_poll_delay: ClassVar[timedelta] = timedelta(minutes=1)
@@ -336,7 +356,8 @@ class WebsmsGateway(SmsGateway):
 
     @property
     def _format(self) -> str:
-        return str(self.config.options.get("format", "txt")).lower()
+        default = self.account_options["format"].default
+        return str(self.config.options.get("format", default)).lower()
 
     def _send_one(self, sms: OutgoingSms) -> SendResult:
         params = self._params(sms, with_reference=True)

@@ -196,3 +196,99 @@ def test_default_sender_no_gateway_can_carry_is_refused_on_its_field(
     assert error in response.content.decode()
     account.refresh_from_db()
     assert account.default_sender == "SMSPORTAL"
+
+
+# dialect and options ------------------------------------------------------------
+
+
+def test_the_dialect_is_chosen_from_the_list_the_account_form_offers(
+    admin_client, simulator
+):
+    """It was free text, and case-sensitive: "HTTP_IN6", as the pages show it, was
+    refused."""
+    from providers.forms import ProviderAccountForm
+
+    account = make_account(simulator, "websms", dialect="http_in5")
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    html = admin_client.get(url).content.decode()
+    response = admin_client.post(url, change_data(account, dialect="http_in6"))
+
+    select = html.split('<select name="dialect"', 1)[1].split("</select>", 1)[0]
+    offered = ProviderAccountForm().fields["dialect"].choices
+    for value, label in offered:
+        assert f'value="{value}"' in select
+        assert f">{label}</option>" in select
+    assert '<option value="http_in5" selected>HTTP_IN5</option>' in select
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert account.dialect == "http_in6"
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "error"),
+    [
+        ("websms", "[]", 'Enter a JSON object ({"name": "value", …}), or {} for none.'),
+        ("websms", '{"foo": 1}', "WEBSMS reads no option “foo”; it reads: "),
+        ("websms", '{"format": "json"}', "Option “format” takes txt, xml, not "),
+        ("websms", '{"viber_to_sms": true}', "Option “viber_to_sms” takes 1, 2, 3,"),
+        ("smsc", '{"format": "xml"}', "SMSC reads no options: leave {}."),
+    ],
+)  # fmt: skip
+def test_options_the_gateway_would_not_read_are_refused(
+    admin_client, simulator, settings, kind, options, error
+):
+    settings.LANGUAGE_CODE = "en"
+    account = make_account(simulator, kind, options={"keep": "me"})
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    response = admin_client.post(url, change_data(account, options=options))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["options"]
+    assert len(errors) == 1
+    assert errors[0].startswith(error)
+    account.refresh_from_db()
+    assert account.options == {"keep": "me"}
+
+
+@pytest.mark.parametrize(
+    ("options", "stored"),
+    [
+        ('{"format": "XML", "viber_to_sms": 2}', {"format": "xml", "viber_to_sms": "2"}),
+        ('{"personal_link_chat": "3"}', {"personal_link_chat": "3"}),
+        ("{}", {}),
+        ("", {}),
+    ],
+)  # fmt: skip
+def test_options_are_stored_as_the_gateway_reads_them(
+    admin_client, simulator, options, stored
+):
+    account = make_account(simulator, "websms")
+    url = reverse("admin:providers_provideraccount_change", args=[account.pk])
+
+    response = admin_client.post(url, change_data(account, options=options))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    account.refresh_from_db()
+    assert account.options == stored
+    gateway = account.gateway_class(account.config())
+    if "format" in stored:
+        assert gateway._format == stored["format"]
+
+
+def test_the_options_field_says_what_each_gateway_reads(admin_client, settings):
+    from providers.registry import GATEWAYS, gateway_class
+
+    settings.LANGUAGE_CODE = "en"
+    html = admin_client.get(
+        reverse("admin:providers_provideraccount_add")
+    ).content.decode()
+
+    help_text = html.split('id="id_options_helptext"', 1)[1].split("</div>", 1)[0]
+    for kind in GATEWAYS:
+        gateway = gateway_class(kind)
+        assert str(gateway.label) in help_text
+        for key, option in gateway.account_options.items():
+            assert key in help_text
+            assert str(option.help) in help_text
