@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -149,8 +150,10 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         for account in queryset:
             result = provider_account_check(account=account)
             if result.ok:
+                # As the account page writes it ("1 000,00 RUB"), not "1000.00 RUB".
                 balance = (
-                    f"{result.balance.amount} {result.balance.currency}"
+                    f"{floatformat(result.balance.amount, '2g')} "
+                    f"{result.balance.currency}"
                     if result.balance
                     else "—"
                 )

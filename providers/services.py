@@ -148,9 +148,11 @@ def error_message(exc: GatewayFailure) -> str:
     if exc.status is not None:
         detail += f" (HTTP {exc.status})"
     if isinstance(exc, AuthenticationFailed):
+        # Shown on the account page itself too (its last error): "on the account
+        # page" read wrong there; its settings are one click away everywhere.
         template = _(
             "Authentication failed: the gateway refused the login, password or "
-            "token. Check them on the account page. Gateway said: %(detail)s"
+            "token. Check them in the account's settings. Gateway said: %(detail)s"
         )
     elif isinstance(exc, GatewayUnavailable):
         template = _("The gateway could not be reached: %(detail)s")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from django.urls import reverse
@@ -13,6 +15,7 @@ from tests.providers.sim_accounts import (
     account_at_simulator,
     kinds_with,
     make_account,
+    register,
 )
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +134,34 @@ def test_check_connection_action_reads_the_balance(admin_client, simulator):
     assert response.status_code == 200
     account.refresh_from_db()
     assert account.balance == SIM_BALANCE
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_connection_action_writes_the_balance_as_the_account_page_does(
+    admin_client, simulator, kind
+):
+    """It wrote "1000.00 RUB"; the account page writes "1 000,00 RUB" in Russian."""
+    register(simulator, kind, balance=Decimal("1234567.50"))
+    account = make_account(simulator, kind)
+    panel = admin_client.post(
+        reverse("providers:account_check", args=[account.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    ).content.decode()
+    shown = panel.split("<span data-balance>", 1)[1].split("</span>", 1)[0]
+
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "check_connection", "_selected_action": [account.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+
+    [message] = [str(m) for m in response.context["messages"]]
+    assert shown.startswith("1")
+    assert "1234567" not in shown  # grouped, as the page writes it
+    assert message.endswith(f"{shown}.")
+    assert "1234567.50" not in message
 
 
 def test_check_connection_action_reports_errors(admin_client, simulator):

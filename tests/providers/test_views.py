@@ -1,6 +1,7 @@
 import pytest
 
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import AuditEvent
 from providers.base import Capability
@@ -357,6 +358,86 @@ def test_check_button_shows_the_gateways_error(admin_client, simulator):
     ]
     assert 'data-error-kind="auth"' in html
     assert "<html" in html
+
+
+def _oob(html: str, element_id: str) -> str:
+    """The out-of-band element with that id in an htmx answer ("" when absent)."""
+    marker = f'id="{element_id}" hx-swap-oob="true"'
+    if marker not in html:
+        return ""
+    start = html.rfind("<", 0, html.index(marker))
+    return html[start:].split("</d", 1)[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_check_by_htmx_refreshes_the_last_error_row(
+    admin_client, simulator, kind, settings
+):
+    """The "Last error" row stayed as it was until a reload."""
+    settings.LANGUAGE_CODE = "en"
+    register(simulator, kind)
+    account = make_account(simulator, kind, password="bad", token="bad")
+    check_url = reverse("providers:account_check", args=[account.pk])
+    before = page(admin_client, "providers:detail", account.pk)
+
+    failed = admin_client.post(check_url, HTTP_HX_REQUEST="true").content.decode()
+    account.refresh_from_db()
+    error_row = _oob(failed, "account-last-error")
+    account.password, account.token = PASSWORD, TOKEN  # put right
+    account.save(update_fields=["password", "token"])
+    passed = admin_client.post(check_url, HTTP_HX_REQUEST="true").content.decode()
+
+    # The page has the row (hidden) before any error, for the swap to find.
+    assert 'id="account-last-error"' in before
+    assert 'id="account-last-error-label"' in before
+    assert account.last_error
+    assert escape(account.last_error) in error_row
+    assert " hidden" not in error_row.split(">", 1)[0]
+    assert " hidden" not in _oob(failed, "account-last-error-label").split(">", 1)[0]
+    cleared = _oob(passed, "account-last-error")
+    assert cleared
+    assert " hidden" in cleared.split(">", 1)[0]
+    assert escape(account.last_error) not in cleared
+    assert " hidden" in _oob(passed, "account-last-error-label").split(">", 1)[0]
+
+
+def test_a_refused_login_is_explained_in_words_right_on_the_account_page(
+    admin_client, simulator, settings
+):
+    """ "Check them on the account page" was shown on the account page itself."""
+    settings.LANGUAGE_CODE = "en"
+    register(simulator, KINDS[0])
+    account = make_account(simulator, KINDS[0], password="bad", token="bad")
+
+    admin_client.post(reverse("providers:account_check", args=[account.pk]))
+    html = page(admin_client, "providers:detail", account.pk)
+
+    account.refresh_from_db()
+    assert escape(account.last_error) in html
+    assert "Check them in the account's settings." in account.last_error
+    assert "account page" not in account.last_error
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_callback_note_agrees_with_the_number_of_urls(
+    admin_client, simulator, kind, settings
+):
+    """WEBSMS shows one address, and the page said "Each URL carries a token"."""
+    settings.LANGUAGE_CODE = "en"
+    account = make_account(simulator, kind)
+
+    html = page(admin_client, "providers:detail", account.pk)
+
+    urls = sum(url in html for url in (account.callback_url, account.incoming_url))
+    note = html.split("data-token-note>", 1)[1].split("</p>", 1)[0].strip()
+    heading = html.split('<h2 class="h5">', 1)[1].split("</h2>", 1)[0].strip()
+    if urls == 1:
+        assert note.startswith("The URL carries a secret token")
+        assert heading == "Callback URL"
+    else:
+        assert urls == 2
+        assert note.startswith("Each URL carries a secret token")
+        assert heading == "Callback URLs"
 
 
 @pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAMES))
