@@ -103,8 +103,11 @@ def test_a_pasted_number_of_an_excluded_groups_contact_is_left_out(
     }  # fmt: skip
     campaign.audience_stats = stats.as_dict()
     campaign.save(update_fields=["audience_stats"])
-    page = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]))
-    assert "1 pasted number in an excluded group" in page.content.decode()
+    page = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk]),
+        headers={"accept-language": "ru"},
+    )
+    assert "1 вставленный номер из исключённой группы" in page.content.decode()
 
 
 @pytest.mark.parametrize("path", ["sql", "python"])
