@@ -7,21 +7,28 @@ change touched, "Получатели: 3" for a launch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
+
+import django_filters
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import formats, timezone
+from django.utils.choices import flatten_choices
 from django.utils.formats import number_format
+from django.utils.module_loading import import_string
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.audit_signals import AUDITED
+from providers.sender_states import sender_state_label
 
 # What `audit(..., **details)` callers pass, by key; an unknown key shows as it is.
 DETAIL_LABELS = {
@@ -37,6 +44,14 @@ DETAIL_LABELS = {
     "kind": gettext_lazy("Import of"),
     "groups": gettext_lazy("Into groups"),
     "update": gettext_lazy("Update existing contacts"),
+    "account": gettext_lazy("Account"),
+    "state": gettext_lazy("State"),
+}
+
+# Values stored as a gateway's or the code's word, by object type and detail key:
+# how the pages word them ("moderation" is "На модерации" on the account page).
+VALUE_READERS: dict[tuple[str, str], Callable[[str], str]] = {
+    ("providers.SenderName", "state"): sender_state_label,
 }
 
 
@@ -68,6 +83,14 @@ FILTER_LABELS = {
     "phone": gettext_lazy("Phone"),
     "selected": gettext_lazy("Selected"),
 }
+
+# The filter sets of the pages whose exports the log records: a filter's values are
+# read by the choices its page offers, not by a copy of them kept here.
+EXPORT_FILTER_SETS = (
+    "contacts.filters.ContactFilterSet",
+    "campaigns.report_filters.MessageFilterSet",
+    "campaigns.report_filters.ReplyFilterSet",
+)
 
 
 def _model(label: str) -> type[models.Model] | None:
@@ -148,6 +171,39 @@ def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | Non
     return str(labels[value]) if value in labels else None
 
 
+@cache
+def _export_filters() -> dict[str, list[Any]]:
+    """The export pages' filters by query-string key (filter sets loaded on first
+    use: the apps that own them import the log, not the other way round)."""
+    found: dict[str, list[Any]] = {}
+    for path in EXPORT_FILTER_SETS:
+        for name, flt in import_string(path).base_filters.items():
+            found.setdefault(name, []).append(flt)
+    return found
+
+
+def _filter_word(key: str, value: Any) -> str | None:
+    """One stored filter value as its filter's page words it: "да" for a yes/no
+    filter's "true", "в ближайшие 7 дней" for the birthday filter's "week"; None
+    when no export filter of that key knows the value."""
+    for flt in _export_filters().get(key, []):
+        if isinstance(flt, django_filters.BooleanFilter):
+            answer = flt.field.to_python(value)
+            if answer is not None:
+                return _value(answer)
+        # A record's filter (a group, an account) is stored by its name already.
+        elif (choices := flt.extra.get("choices")) is not None:
+            labels = dict(flatten_choices(choices() if callable(choices) else choices))
+            if value in labels:
+                return str(labels[value])
+    return None
+
+
+def _filter_value(key: str, value: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(_filter_word(key, v) or _value(v) for v in values) or "—"
+
+
 def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs of an event's details; unset values left out."""
     model = _model(object_type)
@@ -165,7 +221,7 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
                 key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order),
             )
             text = "; ".join(
-                f"{FILTER_LABELS.get(k, k)}: {_value(v)}" for k, v in ranked
+                f"{FILTER_LABELS.get(k, k)}: {_filter_value(k, v)}" for k, v in ranked
             )
         elif key == "currency":
             continue  # said with the amount
@@ -175,6 +231,8 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
                 text = f"{text} {details['currency']}"
         elif key in TIME_DETAILS:
             text = _moment(value)
+        elif (object_type, key) in VALUE_READERS and isinstance(value, str):
+            text = VALUE_READERS[object_type, key](value)
         elif str(value) in VALUE_LABELS.get(key, {}):
             text = str(VALUE_LABELS[key][str(value)])
         else:

@@ -158,3 +158,27 @@ def test_the_log_is_in_the_user_menu_of_those_who_may_read_it(
     html = client.get(reverse("dashboard")).content.decode()
 
     assert (f'href="{url}"' in html) is shown
+
+
+@pytest.mark.parametrize(
+    ("state", "label"),
+    [("moderation", "На модерации"), ("order", "На модерации"), ("odd", "odd")],
+)
+def test_a_sender_name_request_reads_its_account_and_state_in_russian(
+    admin_client, state, label
+):
+    """The request's details name the gateway's state word as the account page does;
+    a word no gateway documents stays as it came."""
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.REQUESTED, object_type="providers.SenderName",
+        object_repr="NEWBRAND (Demo SMSC)",
+        details={"account": "Demo SMSC", "state": state},
+    )  # fmt: skip
+    html = admin_client.get(
+        reverse("accounts:audit_log"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "Аккаунт:</span> Demo SMSC" in html
+    assert f"Состояние:</span> {label}" in html
+    assert "account:" not in html
+    assert "state:" not in html

@@ -175,8 +175,44 @@ def test_a_date_range_of_the_contact_page_reads_by_its_labels(manager_client, bo
     with translation.override("ru"):
         lines = dict(detail_lines("", event.details))
     assert lines["Фильтры"] == (
-        "День рождения: week; Создан с: 2026-01-01; Создан по: 2026-02-01"
+        "День рождения: в ближайшие 7 дней; Создан с: 2026-01-01; Создан по: 2026-02-01"
     )
+
+
+def test_filter_values_read_by_the_filters_own_choices(manager_client, book):
+    """A yes/no filter reads "да"/"нет", a choice its label as the page offers it,
+    whichever export recorded it; a value no filter offers is shown as it is."""
+    from django.utils import translation
+
+    manager_client.get(reverse("contacts:export"), {"stopped": "true"})
+    manager_client.get(reverse("contacts:export"), {"stopped": "false"})
+    manager_client.get(reverse("reports:inbox_export"), {"state": "opt_out"})
+    with translation.override("ru"):
+        filters = [dict(detail_lines("", e.details))["Фильтры"] for e in exports()]
+        odd = dict(detail_lines("", {"filters": {"birthday": "someday"}}))
+        several = dict(detail_lines("", {"filters": {"status": ["failed", "sent"]}}))
+    assert filters == ["В стоп-листе: да", "В стоп-листе: нет", "Состояние: Отписки"]
+    assert odd == {"Фильтры": "День рождения: someday"}
+    assert several == {"Фильтры": "Статус: Ошибка, Отправлено"}
+
+
+def test_a_campaign_message_export_reads_its_status_by_label(manager_client):
+    from django.utils import translation
+
+    account = ProviderAccount.objects.create(
+        name="A", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    campaign = Campaign.objects.create(name="Sale", account=account, text="Hi")
+    b"".join(
+        manager_client.get(
+            reverse("reports:campaign_export", args=[campaign.pk]),
+            {"format": "csv", "status": "delivered"},
+        ).streaming_content
+    )
+    (event,) = exports()
+    with translation.override("ru"):
+        lines = dict(detail_lines(event.object_type, event.details))
+    assert lines["Фильтры"] == "Статус: Доставлено"
 
 
 def test_formats_and_amounts_read_as_the_pages_write_them():
