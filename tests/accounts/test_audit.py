@@ -182,3 +182,27 @@ def test_a_sender_name_request_reads_its_account_and_state_in_russian(
     assert f"Состояние:</span> {label}" in html
     assert "account:" not in html
     assert "state:" not in html
+
+
+def test_the_admin_log_names_object_types_as_the_dashboard_does(admin_client):
+    """The admin's column and filter say "Имя отправителя", not providers.SenderName."""
+    AuditEvent.objects.create(action="requested", object_type="providers.SenderName",
+                              object_repr="NEWBRAND (A)")  # fmt: skip
+    AuditEvent.objects.create(
+        action="login", object_type="auth.User", object_repr="ann"
+    )
+    url = reverse("admin:accounts_auditevent_changelist")
+
+    html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    filtered = admin_client.get(
+        url, {"object_type": "auth.User"}, HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "Тип объекта" in html
+    assert '<td class="field-object_type_name">Имя отправителя</td>' in html
+    assert '<td class="field-object_type_name">Пользователь</td>' in html
+    assert 'href="?object_type=providers.SenderName">Имя отправителя</a>' in html
+    assert ">providers.SenderName<" not in html
+    assert ">auth.User<" not in html
+    assert "ann" in filtered
+    assert "NEWBRAND" not in filtered
