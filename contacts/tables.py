@@ -12,14 +12,19 @@ class ContactTable(BaseTable):
     selection = tables.CheckBoxColumn(
         accessor="pk",
         attrs={
+            # The page's rows only: "all under the filter" is a box of its own.
             "th__input": {
                 "class": "form-check-input js-select-all",
-                "aria-label": _("Select all"),
+                "aria-label": _("Select all contacts on this page"),
             },
+            # Named by the contact's number: a row of unnamed boxes says nothing.
             "td__input": {
                 "class": "form-check-input js-select-row",
                 "form": "bulk-form",
                 "name": "ids",
+                "aria-label": lambda record: (
+                    _("Select %(phone)s") % {"phone": record.phone}
+                ),
             },
         },
         orderable=False,

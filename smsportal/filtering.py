@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from smsportal.exceptions import ApplicationError
 
@@ -53,11 +54,30 @@ class DayRangeField(DateRangeField):
         return super().compress(data_list)
 
 
+class DayRangeWidget(RangeWidget):
+    """Two date pickers that each say which end of the range they are: the filter's
+    label names the pair (a legend: see _partials/filter_form.html), and a screen
+    reader heard two unnamed dates under it."""
+
+    ends = (
+        pgettext_lazy("date range", "from"),
+        pgettext_lazy("date range", "until"),
+    )
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for subwidget, end in zip(
+            context["widget"]["subwidgets"], self.ends, strict=True
+        ):
+            subwidget["attrs"]["aria-label"] = str(end)
+        return context
+
+
 class DayRangeFilter(DateFromToRangeFilter):
     """A from–to filter of days with a date picker each (see DayRangeField)."""
 
     field_class = DayRangeField
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", RangeWidget(attrs={"type": "date"}))
+        kwargs.setdefault("widget", DayRangeWidget(attrs={"type": "date"}))
         super().__init__(*args, **kwargs)
