@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -47,7 +49,9 @@ class AccusativeTitles:
         if self.accusative_name is not None:
             if object_id is None:
                 title = _("Add %s")
-            elif self.has_change_permission(request):
+            elif self.has_change_permission(
+                request, self._shown_object(request, object_id)
+            ):
                 title = _("Change %s")
             else:
                 title = _("View %s")
@@ -57,3 +61,12 @@ class AccusativeTitles:
                 **(extra_context or {}),
             }
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _shown_object(self, request: HttpRequest, object_id: str):
+        """The object the page shows, as Django's own view finds it: whether it may be
+        changed is the object's to say (a launched campaign is read-only, and its
+        page has no Save button), not the model's."""
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.to_field_allowed(request, to_field):
+            return None  # Django's view refuses it, whatever the title
+        return self.get_object(request, unquote(object_id), to_field)

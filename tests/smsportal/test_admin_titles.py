@@ -48,3 +48,29 @@ def test_a_reader_sees_the_view_title(viewer_client):
     assert page.status_code == 200
     assert "<title>Выберите рассылку для просмотра" in page.content.decode()
     assert Campaign.objects.count() == 0
+
+
+def test_a_launched_campaign_is_titled_as_a_view(admin_client):
+    """A launched campaign is history: its page has no Save button, and says so in
+    its title, as Django titles what one may only view ("Просмотреть …")."""
+    from providers.models import ProviderAccount
+
+    account = ProviderAccount.objects.create(
+        name="A", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    done = Campaign.objects.create(
+        name="Sale", account=account, text="Hi", state=Campaign.State.COMPLETED
+    )
+    draft = Campaign.objects.create(name="Draft", account=account, text="Hi")
+
+    launched = admin_client.get(
+        f"/admin/campaigns/campaign/{done.pk}/change/", **RU
+    ).content.decode()
+    editable = admin_client.get(
+        f"/admin/campaigns/campaign/{draft.pk}/change/", **RU
+    ).content.decode()
+
+    assert "<title>Sale | Просмотреть рассылку" in launched
+    assert 'name="_save"' not in launched
+    assert "<title>Draft | Изменить рассылку" in editable
+    assert 'name="_save"' in editable
