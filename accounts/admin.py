@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.audit_display import object_type_choices, object_type_label
 from accounts.models import ApiToken, AuditEvent, token_digest
@@ -45,12 +45,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
             )
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Revoke selected tokens"))
-    def revoke(self, request, queryset):
+    # Lazy: read when the page is drawn, in the reader's language (an eager one was
+    # fixed at start-up in the server's).
+    @admin.action(description=gettext_lazy("Revoke selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         from accounts.services import api_token_revoke
 
-        for token in queryset:
-            api_token_revoke(token=token)
+        revoked = [api_token_revoke(token=token) for token in queryset]
+        done, already = revoked.count(True), revoked.count(False)
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if already:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d token was already revoked.",
+                    "%(count)d tokens were already revoked.",
+                    already,
+                )
+                % {"count": already},
+                messages.INFO,
+            )
 
 
 class ObjectTypeFilter(admin.SimpleListFilter):

@@ -16,12 +16,15 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     return token, raw
 
 
-def api_token_revoke(*, token: ApiToken) -> None:
-    """Revoke a token; revoked tokens stay listed for the record."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit(AuditEvent.Action.REVOKED, token, object_repr=token.name)
+def api_token_revoke(*, token: ApiToken) -> bool:
+    """Revoke a token; revoked tokens stay listed for the record. False when it
+    already was revoked (nothing changes, nothing is logged)."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit(AuditEvent.Action.REVOKED, token, object_repr=token.name)
+    return True
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:

@@ -95,3 +95,30 @@ def test_creating_and_revoking_a_token_is_in_the_audit_log(client, manager_user)
         ("revoked", manager_user.username, "CRM"),
     ]
     assert token.hint not in str(list(events.values()))
+
+
+def test_the_admin_action_says_what_it_revoked(admin_client, admin_user, manager_user):
+    """Revoking from the admin reports how many were revoked and how many already
+    were; its name follows the reader's language, not the server's."""
+    tokens = [api_token_create(user=manager_user, name=f"t{n}")[0] for n in range(4)]
+    api_token_revoke(token=tokens[3])
+    url = reverse("admin:accounts_apitoken_changelist")
+
+    def revoke(*chosen, lang="en"):
+        response = admin_client.post(
+            url,
+            {"action": "revoke", "_selected_action": [t.pk for t in chosen]},
+            HTTP_ACCEPT_LANGUAGE=lang,
+            follow=True,
+        )
+        return [str(m) for m in response.context["messages"]]
+
+    listing = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Revoke selected tokens<" in listing
+    assert revoke(tokens[0]) == ["1 token revoked."]
+    assert revoke(tokens[1], tokens[2], tokens[3]) == [
+        "2 tokens revoked.",
+        "1 token was already revoked.",
+    ]
+    assert revoke(*tokens) == ["4 tokens were already revoked."]
+    assert ApiToken.objects.active().count() == 0
