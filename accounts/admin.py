@@ -18,6 +18,7 @@ admin.site.unregister(Group)
 @admin.register(User)
 class UserAdmin(AccusativeTitles, auth_admin.UserAdmin):
     accusative_name = pgettext_lazy("accusative", "user")
+    delete_selected_description = pgettext_lazy("accusative", "Delete selected users")
 
 
 @admin.register(Group)

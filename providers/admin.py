@@ -5,6 +5,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from providers.admin_deletion import AccountDeletion
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.forms import ProviderAccountAdminForm
 from providers.models import ProviderAccount, SenderName
@@ -14,6 +15,7 @@ from providers.services import (
     provider_account_save,
     sender_names_sync,
 )
+from smsportal.admin_forms import AccusativeTitles
 from smsportal.exceptions import ApplicationError
 
 ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.")
@@ -27,7 +29,7 @@ class SenderNameInline(admin.TabularInline):
 
 
 @admin.register(ProviderAccount)
-class ProviderAccountAdmin(admin.ModelAdmin):
+class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
     form = ProviderAccountAdminForm
     list_display = [
         "name",

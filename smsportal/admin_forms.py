@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
@@ -20,14 +22,30 @@ class ViewOnlyPlainForm:
         return super().get_form(request, obj, change, **kwargs)
 
 
+class ProtectedObjects(list):
+    """What keeps records from being deleted, as a delete page lists it, with a `note`
+    saying why and what to do instead (the page shows it under the list). A
+    ModelAdmin's get_deleted_objects returns it as its `protected` part."""
+
+    def __init__(self, items: Iterable[str], note: str = "") -> None:
+        super().__init__(items)
+        self.note = note
+
+
 class AccusativeTitles:
-    """Russian puts what "Выберите ..." and "Добавить ..." act on in the accusative;
-    Django's admin writes the model's verbose name as it is: "Выберите группа для
-    изменения", "Добавить рассылка". A ModelAdmin that names `accusative_name`
-    (pgettext_lazy("accusative", ...)) gets its titles and its Add button from it.
+    """Russian puts what "Выберите ...", "Добавить ..." and "удалить ..." act on in the
+    accusative; Django's admin writes the model's verbose name as it is: "Выберите
+    группа для изменения", "Добавить рассылка", "удалить пользователь". A ModelAdmin
+    that names `accusative_name` (pgettext_lazy("accusative", ...)) gets its titles,
+    its Add button and its delete page's sentences (templates/admin/
+    delete_confirmation.html) from it; without one, the verbose name is the
+    accusative too (as for "аккаунт провайдера").
     """
 
     accusative_name = None
+    # Django's "Удалить выбранные %(verbose_name_plural)s" is right for things
+    # ("выбранные группы"), not for people: "Удалить выбранных пользователей".
+    delete_selected_description = None
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         if self.accusative_name is not None and "_popup" not in request.GET:
@@ -61,6 +79,20 @@ class AccusativeTitles:
                 **(extra_context or {}),
             }
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if self.delete_selected_description and "delete_selected" in actions:
+            func, name, _description = actions["delete_selected"]
+            actions[name] = (func, name, self.delete_selected_description)
+        return actions
+
+    def render_delete_form(self, request: HttpRequest, context: dict):
+        name = self.accusative_name or self.opts.verbose_name
+        context["delete_name"] = name
+        if context.get("perms_lacking") or context.get("protected"):
+            context["title"] = _("Cannot delete %s") % name
+        return super().render_delete_form(request, context)
 
     def _shown_object(self, request: HttpRequest, object_id: str):
         """The object the page shows, as Django's own view finds it: whether it may be
