@@ -58,6 +58,12 @@ class ContactAdminForm(PhoneAdminForm):
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, services.TEXT_FIELDS)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # As the page and the API store them: no invisible characters in names.
+        services.remove_invisible_characters(data)
+        return data
+
     def clean_birthday(self) -> Any:
         birthday = self.cleaned_data["birthday"]
         try:

@@ -144,7 +144,7 @@ def _check_attributes(fields: dict[str, Any], *, previous: dict) -> None:
         raise ApplicationError(" ".join(exc.messages), where="attributes") from exc
 
 
-def _remove_invisible(fields: dict[str, Any]) -> None:
+def remove_invisible_characters(fields: dict[str, Any]) -> None:
     """Names and custom text values without invisible formatting characters (a
     zero-width space pasted with a name made its every message UCS-2)."""
     for name in INVISIBLE_CHECKED:
@@ -187,7 +187,7 @@ def contact_create(
     _check_email(fields)
     _check_birthday(fields)
     _check_attributes(fields, previous={})
-    _remove_invisible(fields)
+    remove_invisible_characters(fields)
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
     stated = fields.pop("time_zone", "") or ""
     zone = time_zone_or_error(stated) if stated.strip() else plan_zone(normalized)
@@ -225,7 +225,7 @@ def contact_update(
     _check_email(fields)
     _check_birthday(fields)
     _check_attributes(fields, previous=contact.attributes or {})
-    _remove_invisible(fields)
+    remove_invisible_characters(fields)
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)

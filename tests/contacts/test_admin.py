@@ -417,3 +417,14 @@ def test_admin_pages_name_memberships_without_a_query_each(superuser_client, gro
     assert "Group memberships: 6" in after[1][1]
     assert "Group memberships: 8" in after[2][1]
     assert "+79120000003" not in after[2][1]  # counted, not listed
+
+
+def test_admin_add_leaves_invisible_characters_out_of_the_name(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_add"),
+        contact_data(first_name="Ivan\u200b", last_name="\u202eвонавИ"),
+    )
+
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("Ivan", "вонавИ")
