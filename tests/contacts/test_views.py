@@ -1005,3 +1005,22 @@ def test_a_birthday_is_written_as_the_custom_dates_are(manager_client):
 
     assert "04.03.1990" in html
     assert "1990 г." not in html
+
+
+def test_each_column_select_on_the_mapping_page_is_named_by_its_header(
+    manager_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    upload = SimpleUploadedFile("book.csv", "Телефон;Имя\n89123456789;Иван\n".encode())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    html = manager_client.get(
+        reverse("contacts:import_mapping", args=[job.pk])
+    ).content.decode()
+
+    assert (
+        '<label class="visually-hidden" for="id_col_0">Column 1: Телефон</label>'
+        in html
+    )
+    assert '<label class="visually-hidden" for="id_col_1">Column 2: Имя</label>' in html
