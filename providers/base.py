@@ -142,6 +142,7 @@ class Capability(enum.StrEnum):
     INCOMING_CALLBACK = "incoming_callback"
     SENDER_NAMES = "sender_names"
     SENDER_NAME_ADD = "sender_name_add"
+    SENDER_NAME_DELETE = "sender_name_delete"  # withdraw a request or an approved name
     STOP_LIST_READ = "stop_list_read"
     STOP_LIST_WRITE = "stop_list_write"
     SCHEDULED_LIST = "scheduled_list"
@@ -626,6 +627,10 @@ class SmsGateway(ABC):
 
     def sender_name_add(self, name: str, *, comment: str = "") -> SenderNameInfo:
         raise NotSupported(self.kind, "sender name request")
+
+    def sender_name_delete(self, name: str) -> None:
+        """Delete a sender name at the gateway: a request or an approved name."""
+        raise NotSupported(self.kind, "sender name delete")
 
     def stop_list(self) -> list[str]:
         raise NotSupported(self.kind, "stop list")

@@ -36,6 +36,7 @@ CAPABILITY_LABELS = {
     Capability.INCOMING_CALLBACK: _("Incoming callbacks"),
     Capability.SENDER_NAMES: _("Sender names"),
     Capability.SENDER_NAME_ADD: _("Sender name requests"),
+    Capability.SENDER_NAME_DELETE: _("Sender name removal"),
     Capability.STOP_LIST_READ: _("Stop list (read)"),
     Capability.STOP_LIST_WRITE: _("Stop list (write)"),
     Capability.SCHEDULED_LIST: _("Scheduled list"),
@@ -88,6 +89,14 @@ def sender_names_awaiting_listing(*, account: ProviderAccount) -> QuerySet[Sende
     if gateway_info(account.kind).sender_list_complete:
         return account.sender_names.none()
     return account.sender_names.filter(usable=False)
+
+
+def sender_names_removable(*, account: ProviderAccount) -> QuerySet[SenderName]:
+    """The names a person may remove: every one where the gateway deletes names
+    (SMSC: the removal goes to it), else those kept on a person's word."""
+    if Capability.SENDER_NAME_DELETE in account_capabilities(account):
+        return account.sender_names.all()
+    return sender_names_kept_by_hand(account=account)
 
 
 def sender_names_kept_by_hand(*, account: ProviderAccount) -> QuerySet[SenderName]:

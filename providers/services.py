@@ -40,6 +40,7 @@ from providers.registry import gateway_for
 from providers.selectors import (
     account_capabilities,
     gateway_info,
+    sender_names_awaiting_listing,
     sender_names_kept_by_hand,
     sender_rule_problem,
 )
@@ -369,11 +370,13 @@ def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
 
 
 def sender_name_remove(*, account: ProviderAccount, sender_name_id: int) -> SenderName:
-    """Remove a name stored on a person's word (see sender_names_kept_by_hand): one
-    recorded by mistake, or a request the gateway refused without saying so.
+    """Remove a sender name of the account. Where the gateway deletes names (SMSC),
+    it is deleted there first, a request or an approved name alike; elsewhere only a
+    name stored on a person's word (see sender_names_kept_by_hand): one recorded by
+    mistake, or a request the gateway refused without saying so.
 
-    The names a gateway lists are not removed here: the next sync would bring them
-    back. Returns the removed row (without its pk).
+    The names such a gateway lists are not removed here: the next sync would bring
+    them back. Returns the removed row (without its pk).
     """
     with transaction.atomic():
         row = account.sender_names.select_for_update().filter(pk=sender_name_id).first()
@@ -382,7 +385,13 @@ def sender_name_remove(*, account: ProviderAccount, sender_name_id: int) -> Send
                 _("This sender name is no longer stored for the account."),
                 where="sender_name",
             )
-        if not sender_names_kept_by_hand(account=account).filter(pk=row.pk).exists():
+        deletes = Capability.SENDER_NAME_DELETE in account_capabilities(account)
+        if deletes:
+            # A request the gateway never listed may be gone there already (refused,
+            # never approved): its refusal to delete it then takes nothing away.
+            pending = sender_names_awaiting_listing(account=account).filter(pk=row.pk)
+            _delete_at_gateway(account, row.name, gone_is_fine=pending.exists())
+        elif not sender_names_kept_by_hand(account=account).filter(pk=row.pk).exists():
             raise ApplicationError(
                 _(
                     "%(gateway)s lists the sender name “%(name)s”: a sync would bring "
@@ -399,6 +408,22 @@ def sender_name_remove(*, account: ProviderAccount, sender_name_id: int) -> Send
         )  # fmt: skip
         row.delete()
     return row
+
+
+def _delete_at_gateway(
+    account: ProviderAccount, name: str, *, gone_is_fine: bool
+) -> None:
+    try:
+        gateway_for(account).sender_name_delete(name)
+    except GatewayError as exc:
+        if gone_is_fine and not isinstance(exc, GatewayUnavailable):
+            logger.info("%s: %s not deleted at the gateway: %s", account, name, exc)
+            return
+        raise ApplicationError(
+            _("The gateway did not delete the sender name “%(name)s”: %(error)s")
+            % {"name": name, "error": error_message(exc)},
+            where="sender_name",
+        ) from exc
 
 
 # Saving accounts --------------------------------------------------------------------

@@ -27,7 +27,7 @@ from providers.selectors import (
     provider_account_list,
     sender_name_list,
     sender_names_awaiting_listing,
-    sender_names_kept_by_hand,
+    sender_names_removable,
 )
 from providers.sender_states import sender_state_label
 from providers.services import (
@@ -123,13 +123,15 @@ def account_page_context(
         "awaiting_listing": set(
             sender_names_awaiting_listing(account=account).values_list("pk", flat=True)
         ),
-        # Names kept on a person's word, which a person may take back.
+        # Names a person may take back: all where the gateway deletes them, else
+        # those kept on a person's word.
         "removable": set(
-            sender_names_kept_by_hand(account=account).values_list("pk", flat=True)
+            sender_names_removable(account=account).values_list("pk", flat=True)
         )
         if can_change
         else set(),
         "can_change": can_change,
+        "deletes_at_gateway": Capability.SENDER_NAME_DELETE in capabilities,
         "can_sync": can_change and Capability.SENDER_NAMES in capabilities,
         "can_request": can_change and Capability.SENDER_NAME_ADD in capabilities,
         # A gateway that lists no names: the ones approved in its cabinet are

@@ -103,6 +103,7 @@ class SmscGateway(SmsGateway):
             Capability.INCOMING_CALLBACK,
             Capability.SENDER_NAMES,
             Capability.SENDER_NAME_ADD,
+            Capability.SENDER_NAME_DELETE,
             Capability.STOP_LIST_WRITE,
             Capability.SCHEDULED_CANCEL,
             Capability.PHONE_BOOK,
@@ -314,6 +315,11 @@ class SmscGateway(SmsGateway):
         return SenderNameInfo(
             name=name, state="moderation", usable=False, comment=comment
         )
+
+    def sender_name_delete(self, name: str) -> None:
+        # REFERENCE §2.10: senders.php?del=1&sender=<name>. Assumption: an answer
+        # without "error" is success (its body is not documented).
+        self._call(SENDERS, {"del": "1", "sender": name})
 
     def stop_list_add(self, phones: Sequence[str]) -> None:
         # type=0: block every kind of message (1 mass only, 2 single only).

@@ -84,6 +84,8 @@ class WebcomGateway(SmsGateway):
         Capability.INCOMING_CALLBACK,
         Capability.STATISTICS,
         Capability.RESOLVE_REFERENCE,
+        # originator.php lists and add_originator.php requests; nothing deletes.
+        Capability.SENDER_NAME_DELETE,
     }
     # The GET spec has no client_id_sms, time_send or flash type: a resend through it
     # is a second message, so GET accounts do not claim server-side idempotency.

@@ -7,6 +7,7 @@ from accounts.models import AuditEvent
 from providers.base import Capability
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class
+from providers.simulator import Fault
 from tests.providers.sim_accounts import (
     KINDS,
     LOGIN,
@@ -588,41 +589,60 @@ def test_removing_needs_the_role_that_records_a_post_and_its_token(
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).exists()
 
 
-def test_a_request_the_gateway_does_not_list_may_be_removed_not_a_listed_name(
-    admin_client, simulator, settings
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_DELETE))
+def test_a_sender_name_is_removed_at_the_gateway_too(
+    admin_client, simulator, settings, kind
 ):
+    """SMSC deletes names (senders.php?del=1): a listed name removed only here came
+    back with the next sync, and a request stayed in moderation at the gateway."""
     settings.LANGUAGE_CODE = "en"
-    kind = next(
-        k for k in kinds_with(Capability.SENDER_NAME_ADD)
-        if not gateway_class(k).sender_list_complete
-    )  # fmt: skip
     account = account_at_simulator(simulator, kind)
+    at_gateway = simulator.state.accounts[(kind, account.login)].senders
     admin_client.post(
         reverse("providers:sender_request", args=[account.pk]), {"name": "MyShop"}
     )
     admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
     pending = account.sender_names.get(name="MyShop")
     listed = account.sender_names.get(name="SMSPORTAL")
+    # Refused and dropped by the gateway meanwhile: it knows the name no more.
+    dropped = SenderName.objects.create(
+        account=account, name="OLDNAME", state="moderation"
+    )
     html = page(admin_client, "providers:detail", account.pk)
 
-    refused = _remove(admin_client, account, listed, follow=True)
-    removed = _remove(admin_client, account, pending, follow=True)
+    assert "Delete the sender name “SMSPORTAL” at SMSC and from this account?" in html
+    for row in (listed, pending, dropped):
+        assert reverse("providers:sender_remove", args=[account.pk, row.pk]) in html
+        response = _remove(admin_client, account, row, follow=True)
+        assert "removed" in str(list(response.context["messages"])[0])
     again = _remove(admin_client, account, pending, follow=True)
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
 
-    remove = reverse("providers:sender_remove", args=[account.pk, pending.pk])
-    assert remove in html
-    assert reverse("providers:sender_remove", args=[account.pk, listed.pk]) not in html
-    assert [str(m) for m in refused.context["messages"]] == [
-        f"{gateway_class(kind).label} lists the sender name “SMSPORTAL”: a sync "
-        "would bring it back. Remove it in the gateway's cabinet."
-    ]
-    assert account.sender_names.filter(pk=listed.pk).exists()
-    assert not account.sender_names.filter(pk=pending.pk).exists()
-    assert "removed" in str(list(removed.context["messages"])[0])
+    assert "SMSPORTAL" not in at_gateway
+    assert "MyShop" not in at_gateway
+    assert set(account.sender_names.values_list("name", flat=True)) == {"SHOPNEWS"}
     assert [str(m) for m in again.context["messages"]] == [
         "This sender name is no longer stored for the account."
     ]
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).count() == 3
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_DELETE))
+def test_a_listed_name_the_gateway_will_not_delete_stays_and_says_why(
+    admin_client, simulator, settings, kind
+):
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+    listed = account.sender_names.get(name="SMSPORTAL")
+    simulator.state.add_fault(kind, Fault(mode="http500", count=-1))
+
+    response = _remove(admin_client, account, listed, follow=True)
+
+    message = str(list(response.context["messages"])[-1])
+    assert message.startswith("The gateway did not delete the sender name “SMSPORTAL”:")
+    assert account.sender_names.filter(pk=listed.pk).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).exists()
 
 
 @pytest.mark.parametrize(
