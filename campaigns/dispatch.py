@@ -34,7 +34,7 @@ PUMP_SECONDS = 50.0  # then the pump hands over to a fresh task
 PUMP_LEASE_SECONDS = 120
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
-# A campaign all of whose messages ended so failed, the gateway having taken none.
+# Messages the gateway never took: a campaign with only these has failed.
 NOT_ACCEPTED = (DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 # The banner of a campaign whose account was deactivated (stored untranslated, as
 # sending.pause_reason_for's are).
