@@ -18,6 +18,20 @@ class ContactQuerySet(models.QuerySet):
         return self.annotate(is_stopped=Exists(stopped))
 
 
+def validate_group_name(value: str) -> None:
+    """No ";" in a group name: the "Groups" column of an import and an export
+    separates names with it (contacts.importing.groups), so such a name would come
+    back as two groups."""
+    if ";" in value:
+        raise ValidationError(
+            _(
+                "A group name cannot hold “;”: the “Groups” column of imports and "
+                "exports separates names with it."
+            ),
+            code="separator",
+        )
+
+
 class ContactGroup(models.Model):
     # Django's default reads "Группа с таким Название уже существует." in Russian: it
     # pastes the field's label into the sentence uninflected.
@@ -26,6 +40,7 @@ class ContactGroup(models.Model):
         max_length=100,
         unique=True,
         error_messages={"unique": _("A group with this name already exists.")},
+        validators=[validate_group_name],
     )
     description = models.TextField(_("description"), blank=True)
     # A group (группа) is "создана"; the plain "created" reads "создан".

@@ -30,6 +30,7 @@ from contacts.models import (
     GroupMembership,
     ImportJob,
     StopListEntry,
+    validate_group_name,
 )
 from contacts.numbering import zone_for_phone
 from contacts.phone import InvalidPhone, NormalizedPhone, normalize_phone
@@ -432,6 +433,10 @@ def _group_fields(name: str, description: str) -> tuple[str, str]:
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the group a name."), where="name")
+    try:
+        validate_group_name(name)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], where="name") from None
     check_field_sendable(ContactGroup, "name", name)
     check_field_sendable(ContactGroup, "description", description, multiline=True)
     return name, description

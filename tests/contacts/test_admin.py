@@ -428,3 +428,17 @@ def test_admin_add_leaves_invisible_characters_out_of_the_name(superuser_client)
     assert response.status_code == 302
     contact = Contact.objects.get()
     assert (contact.first_name, contact.last_name) == ("Ivan", "вонавИ")
+
+
+def test_admin_refuses_a_group_name_with_the_groups_columns_separator(
+    superuser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+
+    response = superuser_client.post(
+        reverse("admin:contacts_contactgroup_add"), {"name": "Опт; розница"}
+    )
+
+    assert response.status_code == 200
+    assert "A group name cannot hold “;”" in response.content.decode()
+    assert not ContactGroup.objects.exists()

@@ -159,3 +159,25 @@ def test_a_cp1251_export_is_refused_for_a_group_name_it_cannot_write(
 
     assert "“ü”" in problem
     assert "Kunden Müller" in problem
+
+
+def test_a_group_name_may_not_hold_the_columns_separator(manager_client, settings):
+    """ "Опт; розница" would come back from an export as two groups."""
+    from django.urls import reverse
+
+    from contacts.services import group_create
+    from smsportal.exceptions import ApplicationError
+
+    settings.LANGUAGE_CODE = "en"
+    refusal = "A group name cannot hold “;”"
+
+    page = manager_client.post(
+        reverse("contacts:group_create"), {"name": "Опт; розница"}
+    )
+    with pytest.raises(ApplicationError) as by_service:  # the API's way in
+        group_create(name="Опт; розница")
+
+    assert refusal in page.content.decode()
+    assert refusal in by_service.value.message
+    assert by_service.value.where == "name"
+    assert not ContactGroup.objects.exists()
