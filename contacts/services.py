@@ -40,7 +40,6 @@ from smsportal.lib.textcheck import remove_invisible
 from smsportal.textguard import check_field_sendable, check_sendable
 
 logger = logging.getLogger(__name__)
-INVISIBLE_CHECKED = ("first_name", "last_name", "middle_name", "nickname")
 CONTACT_FIELDS = (
     "first_name", "last_name", "middle_name", "nickname", "birthday", "email",
     "attributes", "consent_source", "consent_at",
@@ -148,7 +147,7 @@ def _check_attributes(fields: dict[str, Any], *, previous: dict) -> None:
 def remove_invisible_characters(fields: dict[str, Any]) -> None:
     """Names and custom text values without invisible formatting characters (a
     zero-width space pasted with a name made its every message UCS-2)."""
-    for name in INVISIBLE_CHECKED:
+    for name in PLACEHOLDER_FIELDS:
         if isinstance(fields.get(name), str):
             fields[name] = remove_invisible(fields[name]).strip()
     attributes = fields.get("attributes")

@@ -7,9 +7,8 @@ new group, inside the import's transaction (an import that fails creates none).
 
 from collections.abc import Mapping
 
-from django.db import IntegrityError, transaction
-
 from contacts.models import ContactGroup
+from smsportal.exceptions import ApplicationError
 
 # What the export writes between names; the import also reads "," between names that
 # are not a group's whole name (people type "Клиенты, VIP" by hand).
@@ -74,11 +73,16 @@ class GroupResolver:
         return ids
 
     def _create(self, name: str) -> int:
+        # The groups page's own rules and refusals; imported here, as the service
+        # module imports the importer.
+        from contacts.services import group_create
+
         try:
-            with transaction.atomic():
-                group = ContactGroup.objects.create(name=name)
-            self.created.append(name)
-        except IntegrityError:  # created by someone else meanwhile
-            group = ContactGroup.objects.get(name=name)
+            group = group_create(name=name)
+            self.created.append(group.name)
+        except ApplicationError:  # created by someone else meanwhile, in any case
+            group = ContactGroup.objects.filter(name__iexact=name).first()
+            if group is None:  # refused for the name itself: say so, import nothing
+                raise
         self.ids[name.casefold()] = group.pk
         return group.pk

@@ -355,7 +355,7 @@ class RowParser:
         return known
 
     def _group_list(self, column: Column, raw: str) -> list[str]:
-        value = remove_unsendable(clean_cell(raw))
+        value = remove_invisible(remove_unsendable(clean_cell(raw)))
         if "\ufffd" in value or "\x00" in value:
             self._reject_garbled([raw if c is column else "" for c in self.columns])
         names = split_group_cell(value, self._group_names)

@@ -181,3 +181,15 @@ def test_a_group_name_may_not_hold_the_columns_separator(manager_client, setting
     assert refusal in by_service.value.message
     assert by_service.value.where == "name"
     assert not ContactGroup.objects.exists()
+
+
+def test_a_group_name_is_taken_without_invisible_characters(do_import, stage_kind):
+    """ "Опт" pasted from a web page with a zero-width space made a second "Опт"."""
+    ContactGroup.objects.create(name="Опт")
+    data = "Телефон;Группы\n+79123456789;Опт\u200b\n+79123456780;\u200bVIP\n"
+
+    report, _rejects = do_import(data.encode())
+
+    assert groups_of("+79123456789") == ["Опт"]
+    assert groups_of("+79123456780") == ["VIP"]
+    assert report.groups_created == ["VIP"]
