@@ -7,7 +7,6 @@ change touched, "Получатели: 3" for a launch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -28,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.audit_signals import AUDITED
-from providers.sender_states import sender_state_label
 
 # What `audit(..., **details)` callers pass, by key; an unknown key shows as it is.
 DETAIL_LABELS = {
@@ -49,9 +47,10 @@ DETAIL_LABELS = {
 }
 
 # Values stored as a gateway's or the code's word, by object type and detail key:
-# how the pages word them ("moderation" is "На модерации" on the account page).
-VALUE_READERS: dict[tuple[str, str], Callable[[str], str]] = {
-    ("providers.SenderName", "state"): sender_state_label,
+# how the pages word them ("moderation" is "На модерации" on the account page). By
+# dotted path, as EXPORT_FILTER_SETS: the apps that own them import the log.
+VALUE_READERS: dict[tuple[str, str], str] = {
+    ("providers.SenderName", "state"): "providers.sender_states.sender_state_label",
 }
 
 
@@ -232,7 +231,7 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
         elif key in TIME_DETAILS:
             text = _moment(value)
         elif (object_type, key) in VALUE_READERS and isinstance(value, str):
-            text = VALUE_READERS[object_type, key](value)
+            text = import_string(VALUE_READERS[object_type, key])(value)
         elif str(value) in VALUE_LABELS.get(key, {}):
             text = str(VALUE_LABELS[key][str(value)])
         else:
