@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,6 +14,7 @@ from providers.sender_states import sender_state_label
 from providers.services import (
     provider_account_check,
     provider_account_save,
+    sender_name_remove,
     sender_names_sync,
 )
 from smsportal.admin_forms import AccusativeTitles
@@ -24,6 +26,9 @@ ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.
 class SenderNameInline(admin.TabularInline):
     model = SenderName
     extra = 0
+    # Removed through the sender names' own admin or the account page: both delete
+    # at the gateway where it deletes names, and log who did it.
+    can_delete = False
     fields = ["name", "state", "usable", "operators", "synced_at"]
     readonly_fields = ["synced_at"]
 
@@ -209,3 +214,24 @@ class SenderNameAdmin(admin.ModelAdmin):
     def state_label(self, obj: SenderName) -> str:
         """The gateway's word in the reader's language, as the account page shows it."""
         return sender_state_label(obj.state)
+
+    # Removal goes through the service, as on the account page: deleted at the
+    # gateway where it deletes names (else the next sync brings the name back and the
+    # request stays in moderation there), refused for a name a complete list
+    # mirrors, and logged.
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return redirect("admin:providers_sendername_change", object_id)
+
+    def delete_model(self, request: HttpRequest, obj: SenderName) -> None:
+        sender_name_remove(account=obj.account, sender_name_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for row in queryset.select_related("account"):
+            try:
+                sender_name_remove(account=row.account, sender_name_id=row.pk)
+            except ApplicationError as exc:
+                self.message_user(request, f"{row}: {exc.message}", messages.ERROR)

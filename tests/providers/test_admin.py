@@ -323,3 +323,82 @@ def test_the_options_field_says_what_each_gateway_reads(admin_client, settings):
         for key, option in gateway.account_options.items():
             assert key in help_text
             assert str(option.help) in help_text
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_DELETE))
+def test_a_sender_name_deleted_in_the_admin_is_deleted_at_the_gateway_and_logged(
+    admin_client, simulator, kind
+):
+    """Deleted only here, the name came back with the next sync (and a request stayed
+    in moderation at the gateway), and nobody knew who had removed it."""
+    from accounts.models import AuditEvent
+
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "sync_sender_names", "_selected_action": [account.pk]},
+    )
+    at_gateway = simulator.state.accounts[(kind, account.login)].senders
+    one, other = account.sender_names.order_by("name")[:2]
+
+    admin_client.post(
+        reverse("admin:providers_sendername_delete", args=[one.pk]), {"post": "yes"}
+    )
+    admin_client.post(
+        reverse("admin:providers_sendername_changelist"),
+        {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"},
+    )
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "sync_sender_names", "_selected_action": [account.pk]},
+    )
+
+    assert one.name not in at_gateway
+    assert other.name not in at_gateway
+    assert not account.sender_names.filter(name__in=[one.name, other.name]).exists()
+    logged = AuditEvent.objects.filter(action=AuditEvent.Action.DELETED)
+    assert sorted(logged.values_list("object_repr", flat=True)) == sorted(
+        f"{row.name} ({account.name})" for row in (one, other)
+    )
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [k for k in kinds_with(Capability.SENDER_NAMES)
+     if k not in kinds_with(Capability.SENDER_NAME_DELETE)],
+)  # fmt: skip
+def test_the_admin_will_not_delete_a_name_the_gateway_lists(
+    admin_client, simulator, settings, kind
+):
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, kind)
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "sync_sender_names", "_selected_action": [account.pk]},
+    )
+    listed = account.sender_names.order_by("name").first()
+
+    response = admin_client.post(
+        reverse("admin:providers_sendername_delete", args=[listed.pk]),
+        {"post": "yes"},
+        follow=True,
+    )
+
+    assert account.sender_names.filter(pk=listed.pk).exists()
+    message = str(list(response.context["messages"])[-1])
+    assert f"lists the sender name “{listed.name}”" in message
+    assert "Remove it in the gateway's cabinet." in message
+
+
+def test_the_account_page_in_the_admin_offers_no_sender_name_deletion(
+    admin_client, simulator
+):
+    account = make_account(simulator, KINDS[0])
+    SenderName.objects.create(account=account, name="SHOPNEWS", state="active")
+
+    html = admin_client.get(
+        reverse("admin:providers_provideraccount_change", args=[account.pk])
+    ).content.decode()
+
+    assert "SHOPNEWS" in html
+    assert 'name="sender_names-0-DELETE"' not in html
