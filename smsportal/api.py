@@ -1,6 +1,8 @@
 """The REST API (django-ninja) under /api/v1/; apps add their routers here."""
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from ninja import NinjaAPI, Schema
@@ -9,9 +11,10 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -31,6 +34,25 @@ class BearerToken(HttpBearer):
             return None
         request.user = api_token.user
         return api_token.user
+
+
+def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The schema and its docs page for users only, as every operation is: a
+    session (the docs page's own requests carry it) or an API token (a client
+    generator's). Others go to the login page, or get a 401 for the schema."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated or BearerToken()(request) is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            detail = _(
+                "Send a valid API token (Authorization: Bearer <token>) or log in."
+            )
+            return JsonResponse({"detail": detail}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return guarded
 
 
 class WholeTextParser(Parser):
@@ -123,6 +145,7 @@ api = SmsportalAPI(
     urls_namespace="api",
     auth=[BearerToken(), SessionAuth()],
     parser=WholeTextParser(),
+    docs_decorator=signed_in_only,
 )
 
 

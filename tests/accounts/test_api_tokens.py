@@ -63,10 +63,31 @@ def test_user_cannot_revoke_another_users_token(admin_client, manager_user):
     assert response.status_code == 404
 
 
-def test_openapi_schema_is_served(client):
-    response = client.get("/api/v1/openapi.json")
-    assert response.status_code == 200
-    assert "/api/v1/me" in response.json()["paths"]
+def test_openapi_schema_and_docs_are_served_to_users_only(client, viewer_user):
+    """Every operation needs a user: the schema and its docs page too, as a map of
+    the installation is of no use to anyone else."""
+    _token, raw = api_token_create(user=viewer_user, name="generator")
+    anonymous_schema = client.get("/api/v1/openapi.json")
+    anonymous_docs = client.get("/api/v1/docs")
+    wrong_token = client.get(
+        "/api/v1/openapi.json", headers={"authorization": "Bearer nonsense"}
+    )
+    by_token = client.get(
+        "/api/v1/openapi.json", headers={"authorization": f"Bearer {raw}"}
+    )
+    client.force_login(viewer_user)
+    by_session = client.get("/api/v1/openapi.json")
+    docs = client.get("/api/v1/docs")
+
+    assert anonymous_schema.status_code == 401
+    assert "Bearer" in anonymous_schema.json()["detail"]
+    assert wrong_token.status_code == 401
+    assert anonymous_docs.status_code == 302
+    assert anonymous_docs["Location"] == "/login/?next=/api/v1/docs"
+    assert "/api/v1/me" in by_token.json()["paths"]
+    assert "/api/v1/me" in by_session.json()["paths"]
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
 
 
 def test_a_refused_token_name_stays_in_the_form(client, manager_user):
