@@ -79,6 +79,10 @@ def test_forms_with_errors_point_at_their_help_and_errors(manager_client, admin_
         "account": admin_client.post(
             reverse("providers:account_create"), {"name": "", "kind": "smsc"}
         ),
+        "stop list": manager_client.post(
+            reverse("contacts:stoplist"), {"phone": "123", "reason": ""}
+        ),
+        "token": manager_client.post(reverse("accounts:profile"), {"name": "т" * 300}),
         "filter": manager_client.get(
             reverse("contacts:list"),
             {"created_min": "2026-02-01", "created_max": "2026-01-01"},
@@ -89,6 +93,8 @@ def test_forms_with_errors_point_at_their_help_and_errors(manager_client, admin_
     for name, page in pages.items():
         assert b'aria-invalid="true"' in page, name  # each really has an error
     assert b'id="id_phone_error"' in pages["contact"]
+    assert b'aria-describedby="id_phone_error"' in pages["stop list"]
+    assert b'aria-describedby="id_name_error"' in pages["token"]
     assert b'aria-describedby="id_new_password1_helptext' in pages["password"]
     assert {name: dangling(page) for name, page in pages.items()} == {
         name: [] for name in pages
