@@ -351,7 +351,13 @@ def _duplicate_reason(parser: RowParser, earlier: int | str) -> str:
 def _stop_reason(parser: RowParser) -> str:
     reason = parser.memo.get(("stop",))
     if reason is None:
-        reason = parser.reason(parser.phone, _("the number is on the stop list"))
+        reason = parser.reason(
+            parser.phone,
+            _(
+                "the number is on the stop list: an import adds no new contact for "
+                "it (take it off the stop list first to add it)"
+            ),
+        )
         parser.memo[("stop",)] = reason
     return reason
 

@@ -117,3 +117,30 @@ def test_create_a_group_and_import_a_windows_1251_csv(
         "Иван",
         "ivan@example.ru",
     )
+
+
+def test_a_number_leaves_the_stop_list_only_when_the_user_confirms(
+    admin_page, browser_problems
+):
+    """One click took a number off the stop list: the next campaign messaged it."""
+    page = admin_page
+    StopListEntry.objects.create(phone="+79120001004", reason="asked by phone")
+    page.goto("/contacts/stop-list/")
+    name = "Remove +79120001004 from the stop list"
+
+    # The user answers "Cancel" (the page's other dialogs are accepted).
+    page.evaluate("window.confirm = (m) => { window.asked = m; return false; }")
+    page.get_by_role("button", name=name).click()
+    page.wait_for_timeout(300)  # a dismissed confirm posts nothing
+    asked = page.evaluate("window.asked")
+    kept = StopListEntry.objects.filter(phone="+79120001004").exists()
+    page.reload()
+    page.get_by_role("button", name=name).click()  # and now "OK"
+    expect(page.get_by_role("button", name=name)).to_have_count(0)
+
+    assert asked == (
+        "Take +79120001004 off the stop list? Campaigns will message this number again."
+    )
+    assert kept
+    assert not StopListEntry.objects.exists()
+    browser_problems.assert_none("on the stop list")
