@@ -1024,3 +1024,29 @@ def test_each_column_select_on_the_mapping_page_is_named_by_its_header(
         in html
     )
     assert '<label class="visually-hidden" for="id_col_1">Column 2: Имя</label>' in html
+
+
+def test_a_running_import_says_when_it_has_read_everything_and_is_saving(
+    manager_client,
+):
+    """The bar stood at 99 % with "100 000 rows read" for a third of a large import,
+    as if it had hung: the last step, saving, says so."""
+    upload = SimpleUploadedFile("b.csv", b"phone\n89123456789\n")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_detail", args=[job.pk])
+    running = {"status": ImportJob.Status.RUNNING, "bytes_total": 1000}
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        **running, bytes_done=400, rows_done=40_000
+    )
+    reading = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en")
+    ImportJob.objects.filter(pk=job.pk).update(
+        **running, bytes_done=1000, rows_done=100_000
+    )
+    saving = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="ru")
+
+    assert 'data-phase="reading"' in reading.content.decode()
+    assert "40,000 rows read" in reading.content.decode()
+    assert 'data-phase="saving"' in saving.content.decode()
+    assert "Прочитаны все строки (100\xa0000); сохраняем их…" in saving.content.decode()
