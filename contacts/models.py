@@ -232,7 +232,9 @@ class CustomField(models.Model):
         _("key"),
         max_length=50,
         unique=True,
-        help_text=_("Used in placeholders and the API; letters, digits, _ and -."),
+        help_text=_(
+            "Used in placeholders and the API; Latin letters, digits, _ and -."
+        ),
         error_messages={"unique": _("A custom field with this key already exists.")},
         validators=[validate_field_key],
     )

@@ -90,13 +90,17 @@ def clean_cell(value: str) -> str:
     return value
 
 
+class NoSuchDate(ValueError):
+    """Written as a date, but the calendar has no such day (31.02.1990)."""
+
+
 def parse_date(value: str) -> date:
     """DD.MM.YYYY (also with / or -) or YYYY-MM-DD, either perhaps with a time of day
-    after it; ValueError otherwise."""
+    after it; NoSuchDate for such a form naming no day, ValueError for another."""
     if len(value) == 10 and value[2] == "." and value[5] == ".":
         day, month, year = value[:2], value[3:5], value[6:]
         if day.isdigit() and month.isdigit() and year.isdigit():
-            return date(int(year), int(month), int(day))
+            return _calendar_date(year, month, day)
     match = _DATE_DMY.fullmatch(value)
     if match:
         day, month, year = match.groups()
@@ -105,7 +109,14 @@ def parse_date(value: str) -> date:
         if not match:
             raise ValueError(value)
         year, month, day = match.groups()
-    return date(int(year), int(month), int(day))
+    return _calendar_date(year, month, day)
+
+
+def _calendar_date(year: str, month: str, day: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise NoSuchDate(f"{day}.{month}.{year}") from None
 
 
 def number_text(value: str) -> str:
@@ -500,6 +511,10 @@ class RowParser:
         def convert(value: str) -> str:
             try:
                 return parse_date(value).isoformat()
+            except NoSuchDate:
+                # Written right, so "write DD.MM.YYYY" would not help: say why.
+                problem = _("no such date in the calendar")
+                raise RowRejected(self.reason(column, problem, value)) from None
             except ValueError:
                 problem = _("not a date (write DD.MM.YYYY or YYYY-MM-DD)")
                 raise RowRejected(self.reason(column, problem, value)) from None

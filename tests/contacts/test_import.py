@@ -110,7 +110,9 @@ def test_rejected_rows_name_row_column_and_reason(do_import, stage_kind):
     assert by_row[4][1] == "column “Телефон”: the same number is already in row 3"
     assert by_row[5][1].startswith("column “Телефон”: too few digits")
     assert "“12345”" in by_row[5][1]
-    assert by_row[6][1].startswith("column “Дата рождения”: not a date")
+    assert by_row[6][1].startswith(
+        "column “Дата рождения”: no such date in the calendar"
+    )
     assert by_row[7][1] == "column “E-mail”: not an email address: “not-an-email”"
     assert by_row[6][2:] == ["9161234567", "Ёлкина", "Жанна", "", "31.02.1990", ""]
     assert [e["row"] for e in report.errors] == [4, 5, 6, 7]
@@ -328,7 +330,7 @@ def test_custom_fields_are_typed(do_import, stage_kind, custom_fields):
     }  # fmt: skip
     assert Contact.objects.get(phone="+79123456780").attributes == {"balance": 12}
     assert "column “Баланс”: not a number: “много”" in rejects
-    assert "column “Визит”: not a date" in rejects
+    assert "column “Визит”: no such date in the calendar" in rejects
 
 
 def test_stop_listed_numbers_are_reported_not_imported(do_import, stage_kind):
@@ -647,7 +649,27 @@ def test_rows_of_existing_numbers_are_checked_only_when_they_update(
     assert (report.unchanged, report.invalid) == (1, 0)
     report, rejects = do_import(data, update=True)
     assert (report.unchanged, report.invalid) == (0, 1)
-    assert "column “Дата рождения”: not a date" in rejects
+    assert "column “Дата рождения”: no such date in the calendar" in rejects
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("31.02.1990", "no such date in the calendar"),
+        ("1990-13-01", "no such date in the calendar"),
+        ("31/04/1990", "no such date in the calendar"),
+        ("вчера", "not a date (write DD.MM.YYYY or YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_written_right_but_not_in_the_calendar_says_so(
+    do_import, written, problem
+):
+    """ "31.02.1990" is written as asked: "write DD.MM.YYYY" told its writer nothing."""
+    _report, rejects = do_import(
+        f"Телефон;Дата рождения\n89123456789;{written}\n".encode()
+    )
+
+    assert f"column “Дата рождения”: {problem}" in rejects
 
 
 def test_reasons_are_in_the_users_language(do_import):

@@ -1050,3 +1050,12 @@ def test_a_running_import_says_when_it_has_read_everything_and_is_saving(
     assert "40,000 rows read" in reading.content.decode()
     assert 'data-phase="saving"' in saving.content.decode()
     assert "Прочитаны все строки (100\xa0000); сохраняем их…" in saving.content.decode()
+
+
+def test_the_custom_field_key_help_says_latin_letters(manager_client):
+    """It said "letters", and a Cyrillic key was then refused as not Latin."""
+    page = manager_client.get(
+        reverse("contacts:custom_fields"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "латинские буквы, цифры, _ и -" in page
