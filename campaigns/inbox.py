@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from campaigns.by_phone import sent_to
+from campaigns.gateway_values import storable_reply
 from campaigns.models import Campaign, Message, Reply
 from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
@@ -24,7 +24,6 @@ from providers.base import Capability, IncomingMessage
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
-from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.inbox")
 
@@ -76,11 +75,11 @@ def replies_store(
     """
     if not messages:
         return []
-    messages = _first_of_each_id([_storable(m) for m in messages])
+    now = timezone.now()
+    messages = _first_of_each_id([storable_reply(m, now=now) for m in messages])
     numbers = {m.phone: vendor_e164(m.phone) for m in messages}
     valid = {e164 for e164 in numbers.values() if e164}
     contacts = dict(Contact.objects.filter(phone__in=valid).values_list("phone", "id"))
-    now = timezone.now()
     replies = []
     for m in messages:
         phone = numbers[m.phone] or m.phone
@@ -169,18 +168,6 @@ def _opt_out(replies: list[Reply], valid: set[str]) -> None:
             continue
         reasons.setdefault(reply.phone, f"«{reply.text.strip()[:100]}»")
     phones_opt_out(reasons=reasons, source=StopListEntry.Source.KEYWORD)
-
-
-def _storable(message: IncomingMessage) -> IncomingMessage:
-    """The message without NUL, which PostgreSQL text cannot hold: one such reply would
-    fail the whole fetch (or push) every time, its opt-out included. The rest is kept
-    as sent: it is what the person wrote."""
-    fields = ("gateway_message_id", "phone", "text", "to", "reply_to_gateway_id")
-    if not any("\x00" in getattr(message, name) for name in fields):
-        return message
-    return replace(
-        message, **{name: without_nul(getattr(message, name)) for name in fields}
-    )
 
 
 def _answered_campaign(account: ProviderAccount) -> QuerySet:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -18,11 +18,11 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from campaigns.gateway_values import storable_report
 from campaigns.models import Message, OrphanStatusReport
 from providers.base import STATUS_RANK, DeliveryStatus, StatusReport
 from providers.models import ProviderAccount
 from smsportal.lib.sqlutil import is_postgres, rows_table
-from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.statuses")
 
@@ -57,36 +57,18 @@ def _rank_sql(column: str) -> str:
 
 
 def _strongest(reports: Iterable[StatusReport]) -> list[StatusReport]:
-    """One report per gateway id: the furthest along (latest wins on a tie), its texts
-    without NUL."""
+    """One report per gateway id: the furthest along (latest wins on a tie), each as
+    a message row holds it (see gateway_values)."""
+    now = timezone.now()
     best: dict[str, StatusReport] = {}
     for report in reports:
-        if (
-            "\x00" in report.vendor_text
-            or "\x00" in report.vendor_code
-            or "\x00" in report.operator
-            or "\x00" in report.gateway_message_id
-        ):
-            report = _without_nul(report)
-        if not report.gateway_message_id:
+        report = storable_report(report, now=now)
+        if report is None or not report.gateway_message_id:
             continue
         current = best.get(report.gateway_message_id)
         if current is None or STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
             best[report.gateway_message_id] = report
     return list(best.values())
-
-
-def _without_nul(report: StatusReport) -> StatusReport:
-    """PostgreSQL text and jsonb cannot hold NUL: one report with it (a vendor text from
-    a form post or JSON) failed its whole statement every time, and every report polled
-    or grouped with it."""
-    return replace(
-        report,
-        gateway_message_id=without_nul(report.gateway_message_id),
-        vendor_code=without_nul(report.vendor_code),
-        vendor_text=without_nul(report.vendor_text),
-        operator=without_nul(report.operator),
-    )
 
 
 def message_statuses_apply(

@@ -242,3 +242,26 @@ def test_an_opt_out_keeps_an_existing_stop_list_entry(simulator):
 
     entry = StopListEntry.objects.get()
     assert (entry.reason, entry.source) == ("asked by phone", "manual")
+
+
+def test_a_reply_no_row_can_hold_is_fitted_and_the_stop_beside_it_kept(simulator):
+    """A 300-digit sender, an id past its column, a text of 200,000 characters, a
+    time in the year 1: one such reply failed the whole batch's insert, at every
+    fetch and every retry of the push, and the STOP beside it was never applied."""
+    account = simulated_account(simulator, "webcom")
+    year_one = timezone.datetime(1, 1, 1, tzinfo=timezone.get_fixed_timezone(180))
+    messages = [
+        IncomingMessage("x" * 100, "+" + "7" * 300, "ж" * 200_000, year_one,
+                        to="9" * 50),
+        IncomingMessage("s1", "+79120000063", "СТОП", None),
+    ]  # fmt: skip
+
+    stored = replies_store(account=account, messages=messages)
+    again = replies_store(account=account, messages=messages)
+
+    assert len(stored) == 2
+    assert again == []  # the fitted id still tells a repeat
+    odd = Reply.objects.get(gateway_message_id="x" * 64)
+    assert (len(odd.phone), len(odd.text), len(odd.to)) == (16, 40_000, 32)
+    assert odd.received_at.year == timezone.now().year
+    assert StopListEntry.objects.filter(phone="+79120000063").exists()

@@ -167,3 +167,55 @@ def test_early_reports_no_message_claimed_are_forgotten_after_three_days(
     assert list(kept) == ["recent"]
     entry = app.conf.beat_schedule["campaigns-orphans-expire"]
     assert entry["task"] == expire_task.name == "campaigns.orphans_expire"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batched", [False, True])
+def test_values_no_row_can_hold_are_fitted_not_fatal(make_campaign, batched):
+    """A code past its column, a price of NaN or Infinity, a time in the year 1 or
+    9999: one such report failed its statement, and every report polled or grouped
+    beside it, at each retry of the callback."""
+    campaign = make_campaign()
+    message = Message.objects.create(
+        campaign=campaign, account=campaign.account, phone="+79120000004", text="x",
+        channel="sms", planned_at=timezone.now(), gateway_message_id="g-odd",
+        status=DeliveryStatus.QUEUED,
+    )  # fmt: skip
+    year_one = timezone.datetime(1, 1, 1, tzinfo=timezone.get_fixed_timezone(180))
+    reports = [
+        StatusReport(
+            "g-odd", DeliveryStatus.DELIVERED, vendor_code="c" * 100,
+            vendor_text="т" * 5_000_000, operator="o" * 300,
+            cost=Decimal("Infinity"), occurred_at=year_one,
+        ),
+    ]  # fmt: skip
+    if batched:  # beside it: a NaN price, an id no row of ours has, a far future
+        reports += [
+            StatusReport("g-other", DeliveryStatus.SENT, cost=Decimal("NaN")),
+            StatusReport("g" * 65, DeliveryStatus.DELIVERED),
+            StatusReport(
+                "g-later", DeliveryStatus.SENT, cost=Decimal("12345678"),
+                occurred_at=timezone.datetime(9999, 12, 31, tzinfo=timezone.get_fixed_timezone(-720)),
+            ),
+        ]  # fmt: skip
+    before = timezone.now()
+
+    result = message_statuses_apply(account=campaign.account, reports=reports)
+
+    assert result.updated == 1
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    assert (len(message.vendor_code), len(message.vendor_text), len(message.operator)) == (
+        64, 1000, 100,
+    )  # fmt: skip
+    assert message.cost is None
+    assert message.delivered_at >= before  # the arrival stood in for the year 1
+    assert result.orphaned == (2 if batched else 0)  # the 65-character id: none
+    if batched:
+        from campaigns.models import OrphanStatusReport
+
+        kept = {o.gateway_message_id: o for o in OrphanStatusReport.objects.all()}
+        assert set(kept) == {"g-other", "g-later"}
+        assert kept["g-other"].cost is None
+        assert kept["g-later"].cost is None
+        assert kept["g-later"].occurred_at is None

@@ -347,3 +347,46 @@ def test_a_smsc_reply_with_a_time_written_otherwise_is_taken_with_its_unix_time(
     reply = Reply.objects.get()
     assert reply.received_at == datetime.fromtimestamp(ts, tz=UTC)
     assert StopListEntry.objects.filter(phone="+79031112233").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "content_type", "body"),
+    [
+        ("webcom", "application/json",
+         b'[{"id_sms":"g-7","state":"deliver","price":"NaN","num_parts":"2"},'
+         b'{"id_sms":"g-new","state":"deliver","price":"Infinity"}]'),
+        ("webcom", "application/json",
+         b'[{"id_sms":"g-7","state":"deliver","time":"0001-01-01 00:00:00"},'
+         b'{"id_sms":"g-new","state":"deliver","time":"0001-01-01 00:00:00"}]'),
+        ("websms", "text/xml",
+         b'<status id="g-7" date="Fri, 31 Dec 9999 23:59:59 -1200">'
+         b"<state>Delivered</state></status>"),
+    ],
+)  # fmt: skip
+def test_a_report_with_an_impossible_price_or_time_is_taken_without_it(
+    client, simulator, make_campaign, kind, content_type, body
+):
+    """Answered 500, the gateway posts the same body again and again, and the
+    message never moves."""
+    from django.utils import timezone
+
+    account = simulated_account(simulator, kind)
+    campaign = make_campaign(account=account)
+    message = Message.objects.create(
+        campaign=campaign, account=account, phone="+79120000001", text="x",
+        channel="sms", planned_at=timezone.now(), gateway_message_id="g-7",
+        status=DeliveryStatus.SENT,
+    )  # fmt: skip
+
+    response = client.post(
+        f"/callbacks/{account.callback_token}/status/",
+        data=body,
+        content_type=content_type,
+    )
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED
+    assert message.cost is None
+    assert abs(message.delivered_at - timezone.now()) < timezone.timedelta(minutes=1)
