@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -27,17 +28,28 @@ from providers.registry import gateway_for
 
 logger = logging.getLogger("campaigns.inbox")
 
-DEFAULT_OPT_OUT_WORDS = ("STOP", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ", "ОТПИШИТЕ")
-# Assumption: people write "Отписаться, пожалуйста", "Отпишите меня от рассылки",
-# "STOP ALL": a stop word first, then only such words, is as plain as the word alone.
-# The stop word said twice ("СТОП СТОП", "стоп-стоп") is as plain. Anything else
-# ("Не стоп", "стоп-кран", "Стоп, а скидка ещё действует?") is a reply for a person to
-# read, not an opt-out.
+DEFAULT_OPT_OUT_WORDS = (
+    "STOP",
+    "СТОП",
+    "ОТПИСКА",
+    "ОТПИСАТЬСЯ",
+    "ОТПИШИТЕ",
+    "ОТПИШИТЕСЬ",
+)
+# Assumption: people write "Отписаться, пожалуйста", "Спасибо, стоп", "Отпишите меня
+# от рассылки", "STOP ALL": stop words and such words only, at least one stop word, is
+# as plain as the word alone; so is the stop word said twice ("СТОП СТОП",
+# "стоп-стоп"). Anything else ("Не стоп", "стоп-кран", "Стоп, а скидка ещё
+# действует?") is a reply for a person to read, not an opt-out.
 COURTESY_WORDS = frozenset(
-    {"пожалуйста", "плиз", "спасибо", "please", "pls", "all", "меня", "мне", "от",
-     "из", "рассылка", "рассылки", "рассылке", "рассылок", "рассылку", "рассылкой",
-     "сообщения", "сообщений", "смс", "sms"}
+    {"пожалуйста", "плиз", "спасибо", "please", "pls", "thanks", "thank", "you",
+     "all", "меня", "мне", "от", "из", "рассылка", "рассылки", "рассылке", "рассылок",
+     "рассылку", "рассылкой", "сообщения", "сообщений", "смс", "sms"}
 )  # fmt: skip
+# Latin letters that look like Cyrillic ones (after casefold): a phone keyboard or a
+# copied word mixes them in ("cтоп" with a Latin c), and the word reads as Cyrillic.
+_LATIN_LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
+_CYRILLIC = re.compile(r"[а-яё]")
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
 _WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
@@ -49,15 +61,20 @@ def opt_out_words() -> frozenset[str]:
 
 
 def is_opt_out(text: str) -> bool:
-    """The reply is a stop word, in any case, punctuation ignored, followed by
-    nothing but courtesy words."""
+    """The reply holds a stop word and nothing but stop words and courtesy words, in
+    any case and any width ("ＳＴＯＰ"), punctuation ignored."""
     stop_words = opt_out_words()
-    words = _WORDS.findall(text.casefold().replace("ё", "е"))
-    if not words or not _is_stop_word(words[0], stop_words):
-        return False
-    return all(
-        word in COURTESY_WORDS or _is_stop_word(word, stop_words) for word in words[1:]
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    words = [_as_cyrillic(word) for word in _WORDS.findall(folded)]
+    stops = [_is_stop_word(word, stop_words) for word in words]
+    return any(stops) and all(
+        stop or word in COURTESY_WORDS for word, stop in zip(words, stops, strict=True)
     )
+
+
+def _as_cyrillic(word: str) -> str:
+    """A word with a Cyrillic letter, its Latin look-alikes read as Cyrillic too."""
+    return word.translate(_LATIN_LOOKALIKES) if _CYRILLIC.search(word) else word
 
 
 def _is_stop_word(word: str, stop_words: frozenset[str]) -> bool:

@@ -32,9 +32,21 @@ def test_a_stop_word_with_courtesy_words_after_it_opts_out(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо", "Пожалуйста, стоп",
+    ["Пожалуйста, стоп", "Спасибо, стоп", "Stop. Thanks", "Stop, thank you",
+     "Отпишитесь", "cтоп", "СТOП", "ＳＴＯＰ", "ｓｔｏｐ", "отпиcка"],
+)  # fmt: skip
+def test_courtesy_first_latin_look_alikes_and_full_width_letters_still_opt_out(text):
+    """A courtesy word before the stop word, a Latin "c" in "cтоп" (a phone keyboard
+    mixes them), full-width letters: each was kept as a reply, and the number was
+    messaged again by the next campaign."""
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо", "Спасибо, не стоп",
      "Стоп, а скидка ещё действует?", "Отпишите маму от рассылки", "стоп-стоп-кран",
-     "Стоп стоп, а скидка?"],
+     "Стоп стоп, а скидка?", "copy", "сору", "Стоп? Почему?"],
 )  # fmt: skip
 def test_other_replies_are_not_opt_outs(text):
     assert not is_opt_out(text)
