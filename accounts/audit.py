@@ -56,9 +56,11 @@ def audit(
     actor: Any = None,
     request: HttpRequest | None = None,
     object_repr: str = "",
+    model: type[models.Model] | None = None,
     **details: Any,
 ) -> AuditEvent:
-    """Record one event; secrets in details are never stored."""
+    """Record one event; secrets in details are never stored. `model` names the kind
+    of record an event about many of them (a bulk delete) concerns, where no `obj` is."""
     request = request or _request.get()
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
@@ -69,7 +71,7 @@ def audit(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "",
         action=action,
-        object_type=obj._meta.label if obj is not None else "",
+        object_type=(obj or model)._meta.label if (obj or model) is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
         details=clean,

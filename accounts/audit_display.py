@@ -44,6 +44,7 @@ DETAIL_LABELS = {
     "update": gettext_lazy("Update existing contacts"),
     "account": gettext_lazy("Account"),
     "state": gettext_lazy("State"),
+    "count": gettext_lazy("How many"),
 }
 
 # Values stored as a gateway's or the code's word, by object type and detail key:

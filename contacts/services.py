@@ -282,13 +282,20 @@ def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH gone AS (DELETE FROM {Contact._meta.db_table}"
-                f" WHERE id IN ({ids_sql}) RETURNING id), {ctes}"
-                " SELECT count(*) FROM gone",
+                f" WHERE id IN ({ids_sql}) RETURNING id, phone), {ctes}"
+                " SELECT count(*), min(phone) FROM gone",
                 params,
             )
-            return cursor.fetchone()[0]
+            count, phone = cursor.fetchone()
+        _audit_contacts_deleted(count, phone)
+        return count
     with transaction.atomic():  # SQLite (the demo): the ids, then each table
         ids = list(contacts.order_by().values_list("id", flat=True))
+        phone = (
+            Contact.objects.filter(pk=ids[0]).values_list("phone", flat=True).first()
+            if len(ids) == 1
+            else None
+        )
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join(["%s"] * len(chunk))
@@ -305,7 +312,21 @@ def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
                 cursor.execute(
                     f"DELETE FROM {Contact._meta.db_table} WHERE id IN ({marks})", chunk
                 )
+        _audit_contacts_deleted(len(ids), phone)
         return len(ids)
+
+
+def _audit_contacts_deleted(count: int, phone: str | None) -> None:
+    """One event for a delete of any size: a contact by its number, many by their
+    count (a whole book deleted at once left no trace)."""
+    if not count:
+        return
+    audit(
+        AuditEvent.Action.DELETED,
+        model=Contact,
+        object_repr=phone if count == 1 else "",
+        count=count,
+    )
 
 
 def _contact_relations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -1059,3 +1059,31 @@ def test_the_custom_field_key_help_says_latin_letters(manager_client):
     ).content.decode()
 
     assert "латинские буквы, цифры, _ и -" in page
+
+
+def test_deleting_contacts_is_in_the_audit_log_by_number_or_by_count(
+    manager_client, manager_user
+):
+    """A manager's "all matching" delete took a whole book and left no trace."""
+    from django.utils import translation
+
+    from accounts.audit_display import detail_lines
+    from accounts.models import AuditEvent
+
+    make_contact("+79123456781")
+    make_contact("+79123456782")
+    single = make_contact("+79123456789")
+    url = reverse("contacts:bulk")
+
+    manager_client.post(url, {"action": "delete", "ids": [single.pk]})
+    manager_client.post(url, {"action": "delete", "select_all": "on", "query": ""})
+
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.DELETED).order_by("pk")
+    assert [(e.object_type, e.object_repr, e.details) for e in events] == [
+        ("contacts.Contact", "+79123456789", {"count": 1}),
+        ("contacts.Contact", "", {"count": 2}),
+    ]
+    assert {e.actor_id for e in events} == {manager_user.pk}
+    assert not Contact.objects.exists()
+    with translation.override("ru"):
+        assert detail_lines("contacts.Contact", {"count": 2}) == [("Сколько", "2")]
