@@ -11,9 +11,12 @@ def style_fields(fields: Mapping[str, forms.Field], *, small: bool = True) -> No
     forms, full-size ones for the composer and the account form. Idempotent."""
     for field in fields.values():
         for widget in getattr(field.widget, "widgets", [field.widget]):
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue  # a list of boxes the template lays out itself
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+            # A list of boxes (a contact's groups) gets the class on each box; app.css
+            # lays out their labels.
+            if isinstance(
+                widget,
+                forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple,
+            ):
                 classes = ["form-check-input"]
             elif isinstance(widget, forms.Select):
                 classes = ["form-select", "form-select-sm"][: 2 if small else 1]

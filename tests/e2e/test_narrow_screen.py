@@ -178,3 +178,25 @@ def test_account_list_folds_capabilities_on_a_phone_only(admin_page, gateway_acc
     assert opened == count  # a tap shows them all
     assert wide == count  # a wide screen shows them without a tap
     assert not row.locator("[data-capability-summary]").is_visible()
+
+
+def test_a_long_group_name_wraps_on_the_contact_form(admin_page):
+    """A group name without spaces widened the contact's edit page to 959 px on a
+    375 px screen; the boxes had no Bootstrap look either."""
+    from contacts.models import ContactGroup
+
+    ContactGroup.objects.create(name="Клиенты" * 12)
+    ContactGroup.objects.create(name="VIP")
+    contact = Contact.objects.create(phone="+79161234568")
+    page = admin_page
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    page.goto(f"/contacts/{contact.pk}/edit/")
+    boxes = page.locator("input[name=groups]")
+
+    assert _overflow(page) <= 0
+    assert boxes.count() == 2
+    assert all(
+        "form-check-input" in (boxes.nth(i).get_attribute("class") or "")
+        for i in range(2)
+    )
