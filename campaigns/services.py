@@ -486,22 +486,30 @@ def campaign_start(*, campaign_id: int) -> None:
             campaign.refresh_from_db()
         if campaign.state != Campaign.State.SENDING:
             return
-        try:
-            stats = campaign_expand(campaign=campaign)
-        except CampaignGone:
-            _discard_build(campaign_id)
-            return
-        Campaign.objects.filter(pk=campaign_id).update(audience_stats=stats.as_dict())
-        # A cancel that came while the audience was being built withdrew only the
-        # messages committed by then: the rest would stay pending for ever.
-        if Campaign.objects.filter(
-            pk=campaign_id, state=Campaign.State.CANCELLED
-        ).exists():
-            _withdraw_unclaimed(campaign_id)
+        # Built already (a resume, a repeated task): the audience stays the one the
+        # launch confirmed. Built again, it took in contacts added to its groups
+        # since, and its counts were overwritten with the rebuild's "duplicates".
+        if campaign.expanded_at is None and not _audience_built(campaign):
             return
     finally:
         cache.delete(start_lease_key(campaign_id))
     campaign_pumps_ensure(campaign_id=campaign_id)
+
+
+def _audience_built(campaign: Campaign) -> bool:
+    """Build the audience; whether the campaign is still there to send it."""
+    try:
+        stats = campaign_expand(campaign=campaign)
+    except CampaignGone:
+        _discard_build(campaign.pk)
+        return False
+    Campaign.objects.filter(pk=campaign.pk).update(audience_stats=stats.as_dict())
+    # A cancel that came while the audience was being built withdrew only the
+    # messages committed by then: the rest would stay pending for ever.
+    if Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.CANCELLED).exists():
+        _withdraw_unclaimed(campaign.pk)
+        return False
+    return True
 
 
 def campaign_pumps_ensure(*, campaign_id: int, pumps: int = 2) -> int:

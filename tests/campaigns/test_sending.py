@@ -851,3 +851,43 @@ def test_a_campaign_with_one_message_taken_completes(
     campaign = launch(make_campaign([group], account=account))
 
     assert campaign.state == Campaign.State.COMPLETED
+
+
+def test_a_resume_sends_to_the_audience_the_launch_built_and_keeps_its_counts(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks,
+    monkeypatch,
+):  # fmt: skip
+    """The resume queued the start again, which built the audience anew: a contact
+    added to the group during the pause got the message (unpriced, unconfirmed), and
+    the counts read "0 messages, 30 duplicates"."""
+    from campaigns import services
+    from campaigns.services import campaign_pause, campaign_resume
+    from campaigns.tasks import campaigns_tick
+    from contacts.models import GroupMembership
+
+    account = simulated_account(simulator, "webcom")
+    group = make_group("G", phones(3))
+    campaign = make_campaign([group], account=account, state=Campaign.State.SENDING)
+    with monkeypatch.context() as paused_before_a_pump_ran:
+        paused_before_a_pump_ran.setattr(
+            services, "campaign_pumps_ensure", lambda **kwargs: 0
+        )
+        campaign_start(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    built = dict(campaign.audience_stats)
+    campaign_pause(campaign=campaign)
+    late = Contact.objects.create(phone="+79129999999", first_name="Late")
+    GroupMembership.objects.create(contact=late, group=group)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_resume(campaign=campaign)
+    campaigns_tick()
+    campaign.refresh_from_db()
+
+    assert built["created"] == 3
+    assert campaign.audience_stats == built
+    assert sorted(s.phone for s in simulator.state.submissions) == [
+        p.lstrip("+") for p, _name, _tz in phones(3)
+    ]
+    assert not Message.objects.filter(campaign=campaign, phone=late.phone).exists()
+    assert campaign.state == Campaign.State.COMPLETED
