@@ -35,6 +35,11 @@ def commands() -> dict[str, list[str]]:
             "worker",
             "--loglevel",
             "INFO",
+            # Threads of one process: the embedded cache (local memory) is the
+            # process's own, and the account's rate limit and the pumps' leases
+            # live in it; two worker processes each let the full rate through.
+            "--pool",
+            "threads",
             "--concurrency",
             "2",
         ],
