@@ -87,7 +87,8 @@ class Funnel:
     segments: int
     steps: list[FunnelStep]
     delivered: int  # delivered or read
-    handed_over: int  # everything past pending: the sending progress
+    # Taken by the gateway (billable): not the rejected, cancelled or failed.
+    handed_over: int
     in_flight: int  # handed over, no final status yet: reports to come
     # Messages per current status, each message once: they add up to the total.
     by_status: dict[str, int] = field(default_factory=dict)
@@ -97,7 +98,16 @@ class Funnel:
         return _percent(self.delivered, self.total)
 
     @property
+    def processed(self) -> int:
+        """Everything past pending, taken or not: how far the sending has got."""
+        return self.total - self.by_status.get(DeliveryStatus.PENDING, 0)
+
+    @property
     def progress(self) -> float:
+        return _percent(self.processed, self.total)
+
+    @property
+    def handed_over_rate(self) -> float:
         return _percent(self.handed_over, self.total)
 
 
@@ -140,7 +150,7 @@ def funnel_from_counts(counts: CampaignCounts) -> Funnel:
         segments=counts.segments,
         steps=steps,
         delivered=delivered,
-        handed_over=counts.total - counts.get(DeliveryStatus.PENDING),
+        handed_over=sum(counts.get(s) for s in BILLABLE_STATUSES),
         in_flight=sum(counts.get(s) for s in IN_FLIGHT),
         by_status={s: counts.get(s) for s in statuses},
     )

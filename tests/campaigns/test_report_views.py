@@ -75,7 +75,8 @@ def test_users_without_the_campaign_permission_get_403(
     assert client.get(report_url(campaign)).status_code == 403
 
 
-def test_funnel_equals_a_group_by_over_the_messages(viewer_client, campaign):
+def test_funnel_equals_a_group_by_over_the_messages(viewer_client, campaign, settings):
+    settings.LANGUAGE_CODE = "en"
     response = viewer_client.get(report_url(campaign))
     assert response.status_code == 200
     funnel = response.context["funnel"]
@@ -95,6 +96,14 @@ def test_funnel_equals_a_group_by_over_the_messages(viewer_client, campaign):
     assert funnel.delivered == grouped["delivered"] + grouped["read"]
     content = response.content.decode()
     assert f'data-funnel="total">{len(MIX)}<' in content
+    # Handed to the gateway: what it took, not the rejected or failed ones.
+    taken = sum(
+        grouped[s]
+        for s in ("queued", "sent", "delivered", "read", "undelivered", "unknown")
+    )
+    rate = round(100 * taken / len(MIX), 1)
+    assert grouped["rejected"]
+    assert f"handed to the gateway: {rate}%" in content
 
 
 def test_spending_reasons_and_operators_equal_group_bys(viewer_client, campaign):
