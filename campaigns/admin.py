@@ -15,7 +15,7 @@ from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplat
 from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from providers.base import MessageChannel
-from smsportal.admin_forms import AccusativeTitles, ViewOnlyPlainForm
+from smsportal.admin_forms import AccusativeTitles, ProtectedObjects, ViewOnlyPlainForm
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -129,15 +129,6 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Campaign | None = None
-    ) -> bool:
-        # What services.campaign_delete refuses (sending, in doubt, held at the
-        # gateway): asked here, the page says 403 instead of failing in delete_model.
-        if obj is not None and services.campaign_undeletable_because(campaign=obj):
-            return False
-        return super().has_delete_permission(request, obj)
-
     @admin.display(description=_("pause reason"))
     def pause_message(self, obj: Campaign) -> str:
         return obj.pause_message
@@ -151,6 +142,17 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
         # Messages go with their campaign; listing (and permission-checking) each of
         # a million rows on the confirmation page helps nobody.
         campaigns = list(objs)
+        # What services.campaign_delete refuses (sending, in doubt, held at the
+        # gateway) is listed with its reason, and the page deletes nothing: a 403
+        # blamed the user's role, and the bulk action said "deleted" beside the
+        # refusal of each one it kept.
+        kept = [
+            f"{campaign}: {reason}"
+            for campaign in campaigns
+            if (reason := services.campaign_undeletable_because(campaign=campaign))
+        ]
+        if kept:
+            return [], {}, set(), ProtectedObjects(kept)
         progress = campaigns_progress(campaign_ids=[c.pk for c in campaigns])
         model_count = {
             Campaign._meta.verbose_name_plural: len(campaigns),

@@ -10,6 +10,7 @@ from providers.admin_deletion import AccountDeletion
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.forms import ProviderAccountAdminForm
 from providers.models import ProviderAccount, SenderName
+from providers.selectors import sender_names_removable
 from providers.sender_states import sender_state_label
 from providers.services import (
     provider_account_check,
@@ -17,7 +18,7 @@ from providers.services import (
     sender_name_remove,
     sender_names_sync,
 )
-from smsportal.admin_forms import AccusativeTitles
+from smsportal.admin_forms import AccusativeTitles, ProtectedObjects
 from smsportal.exceptions import ApplicationError
 
 ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.")
@@ -202,6 +203,10 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
                 )
 
 
+def _removable(row: SenderName) -> bool:
+    return sender_names_removable(account=row.account).filter(pk=row.pk).exists()
+
+
 @admin.register(SenderName)
 class SenderNameAdmin(admin.ModelAdmin):
     list_display = ["name", "account", "state_label", "usable", "synced_at"]
@@ -219,6 +224,17 @@ class SenderNameAdmin(admin.ModelAdmin):
     # gateway where it deletes names (else the next sync brings the name back and the
     # request stays in moderation there), refused for a name a complete list
     # mirrors, and logged.
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # A name the gateway lists (and does not delete) is listed with the reason
+        # and nothing is deleted: the bulk action said "deleted" beside each refusal.
+        rows = list(objs)
+        kept = [row for row in rows if not _removable(row)]
+        if kept:
+            note = _("The gateway lists these names: a sync would bring them back. "
+                     "Remove them in the gateway's cabinet.")  # fmt: skip
+            return [], {}, set(), ProtectedObjects([str(r) for r in kept], note=note)
+        return super().get_deleted_objects(rows, request)
+
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
         try:
             return super().delete_view(request, object_id, extra_context)

@@ -2,7 +2,9 @@ import pytest
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
+from campaigns import services
 from campaigns.models import Campaign, CampaignStatusCount, Message
 from tests.campaigns.conftest import add_messages
 
@@ -194,14 +196,42 @@ def test_delete_removes_messages_and_counts(manager_client, make_campaign):
     assert not CampaignStatusCount.objects.filter(campaign_id=campaign.pk).exists()
 
 
-def test_sending_campaign_cannot_be_deleted(manager_client, make_campaign):
+def test_sending_campaign_cannot_be_deleted_and_the_page_says_why(
+    manager_client, make_campaign, settings
+):
+    """It answered 403 "your role does not give access", blaming the user's role."""
+    settings.LANGUAGE_CODE = "en"
     campaign = make_campaign(state=State.SENDING)
     delete_url = reverse("admin:campaigns_campaign_delete", args=[campaign.pk])
+    reason = services.campaign_undeletable_because(campaign=campaign)
 
     response = manager_client.post(delete_url, {"post": "yes"})
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert reason
+    assert escape(reason) in response.content.decode()
     assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_the_bulk_delete_keeps_what_cannot_go_and_never_says_it_deleted(
+    manager_client, make_campaign, settings
+):
+    """It said "Successfully deleted 1 campaign" beside the refusal, deleting none."""
+    settings.LANGUAGE_CODE = "en"
+    sending = make_campaign(name="Live", state=State.SENDING)
+    done = make_campaign(name="Done", state=State.COMPLETED)
+
+    response = manager_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "delete_selected", "_selected_action": [sending.pk, done.pk],
+         "post": "yes"},
+        follow=True,
+    )  # fmt: skip
+
+    page = response.content.decode()
+    assert "Successfully deleted" not in page
+    assert escape(services.campaign_undeletable_because(campaign=sending)) in page
+    assert Campaign.objects.count() == 2
 
 
 def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
@@ -213,7 +243,7 @@ def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
 
     response = manager_client.post(delete_url, {"post": "yes"})
 
-    assert response.status_code == 403
+    assert response.status_code == 200  # the page, with the reason
     assert Message.objects.filter(campaign=campaign).count() == 2
 
 
