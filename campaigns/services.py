@@ -77,6 +77,7 @@ from smsportal.textguard import (
 logger = logging.getLogger("campaigns.services")
 
 PREVIEW_SAMPLE = 5
+MAX_TEST_PHONES = 10  # numbers a test send goes to at most
 # A start time this far in the past when launching is a mistake to ask about, not an
 # order to send at once: the manager meant another moment.
 STALE_START = timedelta(minutes=5)
@@ -823,10 +824,17 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
                 _("Test number %(n)d (%(raw)s): %(why)s")
                 % {"n": index, "raw": raw, "why": exc}
             )
-    if problems:
-        raise ApplicationError(" ".join(problems), where="phones")
-    if not normalized or len(normalized) > 10:
+    if problems:  # one after another, each ending where the next begins
+        raise ApplicationError("; ".join(problems), where="phones")
+    normalized = list(dict.fromkeys(normalized))  # a number written twice is one
+    if not normalized:
         raise ApplicationError(_("Give one to ten test numbers."), where="phones")
+    if len(normalized) > MAX_TEST_PHONES:
+        raise ApplicationError(
+            _("At most %(max)d test numbers at a time; you gave %(count)d.")
+            % {"max": MAX_TEST_PHONES, "count": len(normalized)},
+            where="phones",
+        )
     _check_sendable(campaign)
     plan = SendPlan.for_campaign(campaign)
     contacts = {
@@ -836,7 +844,7 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
         )
     }
     messages = []
-    for phone in dict.fromkeys(normalized):
+    for phone in normalized:
         text = plan.text_for(template_values(contacts.get(phone, {"phone": phone})))
         info = count(text, plan.table)
         messages.append(
@@ -859,7 +867,7 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
             .values_list("id", flat=True)[: len(messages)]
         )
     )
-    audit(AuditEvent.Action.TEST_SENT, campaign, phones=list(dict.fromkeys(normalized)))
+    audit(AuditEvent.Action.TEST_SENT, campaign, phones=normalized)
     outcome = submit(
         account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
     )

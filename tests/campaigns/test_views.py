@@ -795,6 +795,22 @@ def test_test_send_with_a_bad_number_says_which(manager_client, make_campaign):
     assert 'data-error-for="phones"' in body
     assert "Test number 1 (+7912)" in body
     assert "Test number 2 (12)" in body  # every bad number at once
+    # Each ends where the next begins ("…too few digits Test number 2…" ran on).
+    assert re.search(r"Test number 1 \(\+7912\): [^<]*; Test number 2 \(12\)", body)
+
+
+def test_a_number_written_twice_counts_once_towards_the_ten(
+    manager_client, make_campaign, simulator
+):
+    campaign = make_campaign(account=simulated_account(simulator, "webcom"))
+    numbers = [f"+7912000000{i}" for i in range(10)] + ["8 912 000-00-00"]
+
+    response = manager_client.post(
+        url("test_send", campaign), {"phones": ", ".join(numbers)}
+    )
+
+    assert "Give one to ten test numbers." not in response.content.decode()
+    assert len(simulator.state.submissions) == 10
 
 
 def test_test_send_names_a_control_character_in_a_number_by_its_code(
