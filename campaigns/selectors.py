@@ -26,6 +26,7 @@ from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount, SenderName
 from providers.registry import gateway_class, gateway_for
 from providers.selectors import sender_rule_problem
+from providers.sender_states import sender_state_label
 
 State = Campaign.State
 
@@ -360,6 +361,16 @@ def sender_problem(account: ProviderAccount, sender: str) -> str:
         return sender_rule_problem(account.kind, sender)
     if sender in names:
         return ""
+    state = (
+        SenderName.objects.filter(account=account, name=sender, usable=False)
+        .values_list("state", flat=True)
+        .first()
+    )
+    if state:  # requested, not approved (yet): say so, not "unknown"
+        return _(
+            "The gateway has not approved the sender name “%(sender)s” (%(state)s): "
+            "choose an approved one, or wait for the approval."
+        ) % {"sender": sender, "state": sender_state_label(state)}
     return _("“%(sender)s” is not a usable sender name of this account.") % {
         "sender": sender
     }

@@ -138,15 +138,23 @@ def test_inactive_accounts_are_not_offered(account):
 
 def test_sender_must_be_a_usable_name_of_the_account(account):
     SenderName.objects.create(account=account, name="SHOP", usable=True)
-    SenderName.objects.create(account=account, name="PENDING", usable=False)
+    SenderName.objects.create(
+        account=account, name="PENDING", usable=False, state="moderation"
+    )
 
     choices = [c for c, _ in CampaignForm().fields["sender"].widget.choices]
     refused = CampaignForm(form_data(account, sender="PENDING"))
+    unknown = CampaignForm(form_data(account, sender="NOBODY"))
     accepted = CampaignForm(form_data(account, sender="SHOP"))
 
     assert choices == ["SMSPORTAL", "SHOP"]
     assert not refused.is_valid()
-    assert "sender" in refused.errors
+    # A name awaiting approval says so: "not a usable name" read as a typo.
+    assert refused.errors["sender"] == [
+        "The gateway has not approved the sender name “PENDING” (In moderation): choose "
+        "an approved one, or wait for the approval."
+    ]
+    assert "is not a usable sender name" in unknown.errors["sender"][0]
     assert accepted.is_valid(), accepted.errors
 
 
@@ -384,7 +392,9 @@ def test_form_data_of_a_draft_validates_unchanged(make_campaign, make_group):
         ("+79120000001", True),
         ("+79120000001, 89120000002\n+79120000003", True),
         ("", False),
-        (",".join(f"+7912000000{i}" for i in range(10)) + ",+79120000011", False),
+        # Ten numbers are counted by the service once read ("8 912…" and "+7912…"
+        # are one); the form stops only a paste far past any test.
+        (",".join(f"+791200{i:05d}" for i in range(101)), False),
     ],
 )
 def test_test_send_takes_one_to_ten_numbers(raw, valid):

@@ -809,8 +809,13 @@ def test_a_number_written_twice_counts_once_towards_the_ten(
         url("test_send", campaign), {"phones": ", ".join(numbers)}
     )
 
+    eleven = manager_client.post(
+        url("test_send", campaign), {"phones": ", ".join([*numbers, "+79120000011"])}
+    )
+
     assert "Give one to ten test numbers." not in response.content.decode()
     assert len(simulator.state.submissions) == 10
+    assert "At most 10 test numbers at a time; you gave 11." in eleven.content.decode()
 
 
 def test_test_send_names_a_control_character_in_a_number_by_its_code(
