@@ -675,21 +675,38 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
 
 
 def _resend_failed(campaign: Campaign, created_by) -> Campaign:
+    reason, where = _resend_refusal(campaign)
+    if reason:
+        raise ApplicationError(reason, where=where)
+    followup = Campaign.objects.create(
+        name=_derived_name(_("%(name)s — resend"), campaign.name),
+        **_message_settings(campaign),
+        parent=campaign,
+        created_by=created_by,
+    )
+    return followup
+
+
+def campaign_resend_refused_because(*, campaign: Campaign) -> str:
+    """Why "resend to the failed" would be refused now ("" when it would not): the
+    detail page offers it only when it would work."""
+    return _resend_refusal(campaign)[0]
+
+
+def _resend_refusal(campaign: Campaign) -> tuple[str, str]:
+    """(why a follow-up cannot be made, the place it is about), or ("", "")."""
     if campaign.state not in RESENDABLE_STATES:
         # While it still sends, more may fail after the follow-up is made, and those
         # could never get one (a campaign has one follow-up).
-        raise ApplicationError(
-            _("Resend to the failed once the campaign has finished or is cancelled."),
-            where="state",
-        )
+        return _(
+            "Resend to the failed once the campaign has finished or is cancelled."
+        ), "state"
     if not failures_to_resend(campaign.pk).exists():
-        raise ApplicationError(
-            _(
-                "No failed recipients to resend to: stop-listed and invalid numbers "
-                "are not resent."
-            ),
-            where="campaign",
-        )
+        return _(
+            "No failed recipients to resend to: stop-listed and invalid numbers are "
+            "not resent, nor messages withdrawn by a cancel (copy the campaign to "
+            "send those)."
+        ), "campaign"
     # A follow-up's audience is this campaign's failures, whatever became of them since:
     # a second one would send again to everyone the first one reached.
     earlier = (
@@ -701,22 +718,11 @@ def _resend_failed(campaign: Campaign, created_by) -> Campaign:
         .first()
     )
     if earlier is not None:
-        raise ApplicationError(
-            _(
-                "These failed recipients already have a follow-up, “%(name)s”: "
-                "resend to its failed recipients instead, so nobody gets the "
-                "message twice."
-            )
-            % {"name": earlier.name},
-            where="campaign",
-        )
-    followup = Campaign.objects.create(
-        name=_derived_name(_("%(name)s — resend"), campaign.name),
-        **_message_settings(campaign),
-        parent=campaign,
-        created_by=created_by,
-    )
-    return followup
+        return _(
+            "These failed recipients already have a follow-up, “%(name)s”: resend to "
+            "its failed recipients instead, so nobody gets the message twice."
+        ) % {"name": earlier.name}, "campaign"
+    return "", ""
 
 
 # What a follow-up or a copy takes over: what is sent, through what, and in which

@@ -205,11 +205,13 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         progress=progress,
         waiting_at_gateway=gateway_wait is not None,
     )
-    # Delete is offered only when the service would not refuse it.
+    # Delete and resend are offered only when the service would not refuse them.
     if actions.delete and services.campaign_undeletable_because(
         campaign=campaign, waiting_at_gateway=gateway_wait is not None
     ):
         actions = replace(actions, delete=False)
+    if actions.resend and services.campaign_resend_refused_because(campaign=campaign):
+        actions = replace(actions, resend=False)
     return {
         "campaign": campaign,
         "progress": progress,

@@ -712,6 +712,33 @@ def test_a_second_resend_says_why_without_naming_the_page_it_is_on(
     assert refusal[0].startswith("These failed recipients already have a follow-up")
 
 
+def test_resend_is_offered_only_when_it_would_be_made(
+    manager_client, make_campaign, settings
+):
+    """The button stayed after the follow-up was made, and on a campaign whose only
+    unreached were withdrawn by its cancel; each click only told why not."""
+    settings.LANGUAGE_CODE = "en"
+    failed = make_campaign(name="Failed", state=State.COMPLETED)
+    add_messages(failed, ["failed"])
+    cancelled = make_campaign(name="Cancelled", state=State.CANCELLED)
+    add_messages(cancelled, ["cancelled", "delivered"])
+    resend = 'action="{}"'
+
+    before = manager_client.get(url("detail", failed)).content.decode()
+    manager_client.post(url("resend", failed))
+    after = manager_client.get(url("detail", failed)).content.decode()
+    withdrawn = manager_client.get(url("detail", cancelled)).content.decode()
+    refused = manager_client.post(url("resend", cancelled), follow=True)
+
+    assert resend.format(url("resend", failed)) in before
+    assert resend.format(url("resend", failed)) not in after
+    assert resend.format(url("resend", cancelled)) not in withdrawn
+    assert any(
+        "nor messages withdrawn by a cancel" in str(m)
+        for m in refused.context["messages"]
+    )
+
+
 def test_delete_a_draft(manager_client, make_campaign):
     campaign = make_campaign()
 
