@@ -839,7 +839,8 @@ def test_a_campaign_the_gateway_took_none_of_fails_and_says_why(
     ).content.decode()
     assert "data-failed" in page
     assert reverse("reports:campaign_report", args=[campaign.pk]) in page
-    assert 'data-action="resend"' in page
+    # Both refused as invalid numbers, which a follow-up would not resend.
+    assert 'data-action="resend"' not in page
 
 
 def test_a_campaign_with_one_message_taken_completes(
