@@ -527,8 +527,15 @@ def _read_preview(job: ImportJob, source: QueryDict) -> tuple[Preview, str]:
     try:
         return preview_job(job, **asked), ""
     except ApplicationError as exc:
-        if exc.extra.get("code") != "encoding":
+        code = exc.extra.get("code")
+        if code not in ENCODING_MISFITS and code != "encoding":
             raise
+        if code in ENCODING_MISFITS:
+            # The encoding chosen cannot read the file at all: shown as detected, for
+            # the user to see why and choose again.
+            preview, problem = _read_preview(job, _detected(source))
+            shown = problem or _("Below, it is read in the encoding detected.")
+            return preview, f"{exc.message} {shown}"
     problem = _(
         "Could not tell the file's encoding: it is neither UTF-8 nor windows-1251 "
         "throughout (parts of it may have been saved in different encodings). It is "
@@ -537,6 +544,17 @@ def _read_preview(job: ImportJob, source: QueryDict) -> tuple[Preview, str]:
         "wrong, choose another encoding and read the file again."
     )
     return preview_job(job, **{**asked, "encoding": "utf-8"}), problem
+
+
+# csvio codes of an encoding chosen by hand that does not fit the file.
+ENCODING_MISFITS = ("not_utf16",)
+
+
+def _detected(source: QueryDict) -> QueryDict:
+    """`source` with the encoding left to detection."""
+    detected = source.copy()
+    detected["encoding"] = "auto"
+    return detected
 
 
 def _import_start(job: ImportJob, preview: Preview, data: dict) -> HttpResponse:

@@ -106,12 +106,13 @@ def open_table(
     try:
         if encoding == "auto":
             encoding = csvio.detect_file_encoding(raw, sample)
+        codec = csvio.text_codec(encoding, sample)
         if delimiter == "auto":
-            delimiter = csvio.detect_delimiter(_decode_sample(sample, encoding))
+            delimiter = csvio.detect_delimiter(_decode_sample(sample, codec))
     except csvio.UnreadableFile as exc:
         raise file_error(exc, name) from None
     delimiter = DELIMITER_CHOICES.get(delimiter, delimiter)
-    text = csvio.open_text(raw, encoding)
+    text = csvio.open_text(raw, codec)
     table = Table("csv", encoding, delimiter, size, iter(()), raw.tell)
     table.records = _without_title_rows(_csv_records(text, delimiter, name), table)
     return table
@@ -132,6 +133,11 @@ def file_error(exc: csvio.UnreadableFile, name: str) -> ImportFileError:
         "encoding": _(
             "Could not tell the file's encoding: it is neither UTF-8 nor "
             "windows-1251. Save it as “CSV UTF-8” and upload it again."
+        ),
+        "not_utf16": _(
+            "The file is not in UTF-16, the encoding chosen for it. Choose "
+            "“Detect” (“auto” through the API) to have its encoding recognised, or "
+            "the encoding it was saved in."
         ),
         # The row goes in `where`; Python's own detail (English) stays out.
         "malformed": _(

@@ -69,6 +69,8 @@ def detect_encoding(sample: bytes) -> str:
     if sample.startswith(OLE2_MAGIC):
         raise UnreadableFile("legacy_excel")
     if b"\x00" in sample:
+        if utf16_byte_order(sample):
+            return "utf-16"
         raise UnreadableFile("binary")
     if _mostly_utf8(sample):
         encoding = "utf-8"
@@ -102,6 +104,50 @@ def _mostly_utf8(sample: bytes) -> bool:
     # Decoding it as windows-1251 would garble every letter without a word; as UTF-8,
     # only the rows with the broken bytes are rejected, each named.
     return valid >= UTF8_DAMAGE_RATIO * invalid
+
+
+# The least share of two-byte units with a zero byte in UTF-16 text: a table's digits,
+# delimiters and line ends are ASCII, a zero byte each; Cyrillic letters have none.
+UTF16_MIN_ZERO_SHARE = 0.2
+
+
+def utf16_byte_order(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for a sample that is plainly UTF-16 text without a
+    byte order mark (the zero bytes of its ASCII characters all on one side), else None.
+    """
+    units = len(sample) // 2
+    if not units:
+        return None
+    # "7" is 37 00 in little-endian UTF-16 (Excel's "Unicode text"), 00 37 in big-endian.
+    second, first = sample[1::2].count(0), sample[0::2].count(0)
+    if second >= units * UTF16_MIN_ZERO_SHARE and first * 10 <= second:
+        codec = "utf-16-le"
+    elif first >= units * UTF16_MIN_ZERO_SHARE and second * 10 <= first:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    return codec if looks_like_text(text) else None
+
+
+def text_codec(encoding: str, sample: bytes) -> str:
+    """The codec that reads in `encoding` a file whose first bytes are `sample`.
+
+    Python's utf-16 reader raises on a file without a byte order mark, whatever
+    `errors` says: such a file is read in the byte order its zero bytes show, and a
+    file that is plainly not UTF-16 is UnreadableFile("not_utf16").
+    """
+    if encoding != "utf-16" or sample.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    ):
+        return encoding
+    codec = utf16_byte_order(sample)
+    if codec is None:
+        raise UnreadableFile("not_utf16")
+    return codec
 
 
 def looks_like_text(text: str) -> bool:
@@ -146,7 +192,11 @@ def detect_delimiter(text: str) -> str:
 
 
 def open_text(raw: BinaryIO, encoding: str) -> io.TextIOWrapper:
-    """A text view of the binary file; undecodable bytes become U+FFFD, never a crash."""
+    """A text view of the binary file; undecodable bytes become U+FFFD, never a crash.
+
+    `encoding` is a codec text_codec() chose: plain "utf-16" raises on a file without
+    a byte order mark.
+    """
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
 
 

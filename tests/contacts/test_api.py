@@ -1,3 +1,5 @@
+import codecs
+
 import pytest
 
 from accounts.services import api_token_create
@@ -168,6 +170,25 @@ def test_import_job_and_export(api, django_capture_on_commit_callbacks):
     assert export.status_code == 200
     assert "+79123456789" in b"".join(export.streaming_content).decode("utf-8-sig")
     assert api.get("/api/v1/contacts/export", {"format": "pdf"}).status_code == 400
+
+
+def test_an_import_in_utf16_of_a_file_that_is_not_fails_saying_why(
+    api, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = codecs.BOM_UTF8 + "Телефон;Имя\n89123456789;Иван\n".encode()
+    upload = SimpleUploadedFile("bom.csv", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/contacts/import", {"file": upload, "encoding": "utf-16"}
+        )
+    status = api.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert status["status"] == "failed"
+    assert status["error"].startswith(
+        "bom.csv: The file is not in UTF-16, the encoding chosen for it."
+    )
+    assert not Contact.objects.exists()
 
 
 def test_viewer_reads_but_cannot_write(viewer_api):

@@ -134,6 +134,24 @@ def test_tab_delimited_utf16_from_excel_unicode_text(do_import, stage_kind):
     assert (report.encoding, report.delimiter, report.created) == ("utf-16", "\t", 1)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "auto"])
+def test_utf16_without_a_byte_order_mark_is_imported(do_import, encoding):
+    data = "Мобильный\tИмя\n+79123456789\tИван\n".encode("utf-16-le")
+    report, _ = do_import(data, encoding=encoding)
+    assert (report.encoding, report.delimiter, report.created) == ("utf-16", "\t", 1)
+    assert Contact.objects.get().first_name == "Иван"
+
+
+def test_a_file_chosen_as_utf16_that_is_not_says_so(do_import):
+    data = codecs.BOM_UTF8 + "Телефон;Имя\n89123456789;Иван\n".encode()
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data, encoding="utf-16")
+    assert str(caught.value).startswith(
+        "contacts.csv: The file is not in UTF-16, the encoding chosen for it."
+    )
+    assert not Contact.objects.exists()
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()

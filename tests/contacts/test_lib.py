@@ -149,3 +149,39 @@ def test_windows_1251_with_a_valid_utf8_pair_is_still_windows_1251():
     # UTF-8 by chance, the rest does not.
     data = "Ёлка;Телефон\nИван;+79123456789\n".encode("cp1251") * 20
     assert csvio.detect_encoding(data) == "cp1251"
+
+
+UNICODE_TEXT = "Мобильный\tИмя\r\n+79123456789\tИван\r\n+79123456780\tПётр\r\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_in_its_byte_order(codec):
+    data = UNICODE_TEXT.encode(codec)
+    assert csvio.text_codec("utf-16", data) == codec
+    assert csvio.detect_encoding(data) == "utf-16"
+    text = csvio.open_text(io.BytesIO(data), csvio.text_codec("utf-16", data))
+    assert [cells for _n, cells in csvio.iter_records(text, "\t")][1] == [
+        "+79123456789",
+        "Иван",
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF8 + UNICODE_TEXT.encode(),
+        UNICODE_TEXT.encode("cp1251"),
+        b"\x00\x01\x02\x03binary" * 10,
+    ],
+    ids=["utf-8 with BOM", "windows-1251", "binary"],
+)
+def test_a_file_that_is_not_utf16_read_as_utf16_is_named_not_a_crash(data):
+    with pytest.raises(csvio.UnreadableFile) as caught:
+        csvio.text_codec("utf-16", data)
+    assert caught.value.code == "not_utf16"
+
+
+def test_a_utf16_file_with_its_byte_order_mark_keeps_the_plain_codec():
+    data = UNICODE_TEXT.encode("utf-16")
+    assert csvio.text_codec("utf-16", data) == "utf-16"
+    assert csvio.text_codec("cp1251", data) == "cp1251"

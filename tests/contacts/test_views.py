@@ -901,6 +901,28 @@ def test_a_file_of_mixed_encodings_lets_the_user_choose_the_encoding(
     assert job.report["invalid"] == 1  # the UTF-8 row, named among the rejected
 
 
+def test_utf16_chosen_for_a_file_that_is_not_shows_why_not_a_500(manager_client):
+    data = codecs.BOM_UTF8 + "Телефон;Имя\r\n89123456789;Иван\r\n".encode()
+    manager_client.post(
+        reverse("contacts:import"), {"file": SimpleUploadedFile("bom.csv", data)}
+    )
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_mapping", args=[job.pk])
+    post = {"encoding": "utf-16", "delimiter": ";", "header": "on", "col_0": "phone",
+            "read_encoding": "utf-8-sig", "read_delimiter": ";", "read_header": "on"}  # fmt: skip
+
+    response = manager_client.post(url, post)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The file is not in UTF-16, the encoding chosen for it." in page
+    assert "Below, it is read in the encoding detected." in page
+    assert response.context["form"]["encoding"].value() == "utf-8-sig"
+    assert "Иван" in page
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UPLOADED
+
+
 def test_the_import_report_names_existing_contacts_added_to_groups(
     manager_client, manager_user, group, django_capture_on_commit_callbacks
 ):
