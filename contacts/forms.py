@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts import services
 from contacts.importing.fields import field_choices, field_label
-from contacts.importing.sources import ENCODING_CHOICES
+from contacts.importing.sources import ENCODING_CHOICES, ENCODING_LABELS
 from contacts.models import Contact, ContactGroup, CustomField
 from contacts.services import TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
@@ -20,13 +20,6 @@ from smsportal.textguard import guard_fields
 
 TIME_ZONE_BLANK = _("By the number (none for a mobile)")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-ENCODING_LABELS = {
-    "auto": _("Detect"),
-    "utf-8": "UTF-8",
-    "utf-8-sig": _("UTF-8 with BOM"),
-    "cp1251": "Windows-1251",
-    "utf-16": "UTF-16",
-}
 DELIMITER_LABELS = {
     "auto": _("Detect"),
     ",": _("Comma"),

@@ -501,7 +501,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if reread:
         form.keep_choices(source, columns=not changed)
-    elif posted and form.is_valid():
+    elif posted and form.is_valid() and not preview.header_problem:
         return _import_start(job, preview, form.cleaned_data)
     context = {
         "job": job,

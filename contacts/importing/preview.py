@@ -8,7 +8,11 @@ from django.utils.translation import gettext as _
 
 from contacts.importing.fields import auto_mapping
 from contacts.importing.runner import fit_mapping, has_header
-from contacts.importing.sources import ImportFileError, open_table
+from contacts.importing.sources import (
+    ImportFileError,
+    garbled_header_error,
+    open_table,
+)
 from contacts.models import CustomField, ImportJob
 
 PREVIEW_ROWS = 8
@@ -25,6 +29,8 @@ class Preview:
     mapping: list[str]
     custom_fields: list[CustomField] = field(default_factory=list)
     title_rows: int = 0  # rows above the header taken for a title (left out)
+    # Why the import cannot start as read: the header is garbled (wrong encoding).
+    header_problem: str = ""
 
     @property
     def width(self) -> int:
@@ -56,7 +62,8 @@ def preview_job(
         table = open_table(
             raw, name=job.original_name, encoding=encoding, delimiter=delimiter
         )
-        records = [cells for _number, cells in islice(table.records, PREVIEW_ROWS + 1)]
+        numbered = list(islice(table.records, PREVIEW_ROWS + 1))
+    records = [cells for _number, cells in numbered]
     if not records:
         raise ImportFileError(_("The file has no rows."), where=job.original_name)
     if header is None:
@@ -66,6 +73,12 @@ def preview_job(
         raise ImportFileError(
             _("The file has a header row but no data rows."), where=job.original_name
         )
+    header_problem = ""
+    if header and table.garbled(records[0]):
+        error = garbled_header_error(
+            table, name=job.original_name, row=numbered[0][0], chosen=encoding != "auto"
+        )
+        header_problem = str(error)
     width = max(len(cells) for cells in records)
     headers = records[0] if header else []
     columns = [
@@ -88,4 +101,5 @@ def preview_job(
         mapping=mapping + [""] * (width - len(mapping)),
         custom_fields=custom_fields,
         title_rows=table.title_rows,
+        header_problem=header_problem,
     )

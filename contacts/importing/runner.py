@@ -23,7 +23,12 @@ from contacts.importing.fields import auto_mapping
 from contacts.importing.groups import known_group_names
 from contacts.importing.rejects import DEFAULT_DELIMITER
 from contacts.importing.rows import RowParser, RowRejected
-from contacts.importing.sources import ImportFileError, Table, open_table
+from contacts.importing.sources import (
+    ImportFileError,
+    Table,
+    garbled_header_error,
+    open_table,
+)
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
 from contacts.models import Contact, CustomField, StopListEntry
 from contacts.numbering import contacts_fill_zones
@@ -127,6 +132,11 @@ def run_import(
         following = second[1] if second else None
         header = has_header(first[1], region, following=following)
     headers = first[1] if header else None
+    if headers is not None and table.garbled(headers):
+        # Its columns would be mapped by content alone, the names dropped unseen.
+        raise garbled_header_error(
+            table, name=name, row=first[0], chosen=options.encoding != "auto"
+        )
     # The first data rows, read ahead to guess the phone column; put back below.
     ahead = [record for record in ([second] if header else [first, second]) if record]
     if not ahead:

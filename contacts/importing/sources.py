@@ -5,7 +5,7 @@ import logging
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import BinaryIO
@@ -13,6 +13,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts.importing.fields import HEADER_ALIASES, normalize_header
 from contacts.phone_search import looks_like_phone
@@ -23,6 +24,13 @@ logger = logging.getLogger("contacts.importing")
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 ENCODING_CHOICES = ("auto", "utf-8", "utf-8-sig", "cp1251", "utf-16")
+ENCODING_LABELS = {
+    "auto": gettext_lazy("Detect"),
+    "utf-8": "UTF-8",
+    "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
+    "cp1251": "Windows-1251",
+    "utf-16": "UTF-16",
+}
 DELIMITER_CHOICES = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "\t": "\t"}
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
@@ -49,6 +57,18 @@ class Table:
     # Sheets read on under the first one's header: (first row number handed out,
     # what to subtract for the sheet's own row number, the sheet's name).
     continuations: list[tuple[int, int, str]] = field(default_factory=list)
+    # U+FFFD characters the start of a CSV file holds as written (a UTF-8 file may),
+    # not put in for bytes its encoding cannot decode; None for a workbook.
+    written_replacements: int | None = None
+
+    def garbled(self, cells: Sequence[str]) -> bool:
+        """Whether cells from the start of the file (its header) hold characters the
+        encoding could not decode: U+FFFD the bytes do not hold as written, or NUL
+        (UTF-16 read as an encoding of one byte a letter)."""
+        if self.written_replacements is None:
+            return False
+        text = "".join(cells)
+        return "\x00" in text or text.count("\ufffd") > self.written_replacements
 
     def fraction_read(self) -> float:
         return min(1.0, self._position() / self.size) if self.size else 0.0
@@ -114,6 +134,8 @@ def open_table(
     delimiter = DELIMITER_CHOICES.get(delimiter, delimiter)
     text = csvio.open_text(raw, codec)
     table = Table("csv", encoding, delimiter, size, iter(()), raw.tell)
+    # errors="ignore" drops what cannot be decoded: what U+FFFD is left was written.
+    table.written_replacements = sample.decode(codec, errors="ignore").count("\ufffd")
     table.records = _without_title_rows(_csv_records(text, delimiter, name), table)
     return table
 
@@ -154,6 +176,32 @@ def file_error(exc: csvio.UnreadableFile, name: str) -> ImportFileError:
     row = exc.params.get("row")
     where = _("%(file)s, row %(row)s") % {"file": name, "row": row} if row else name
     return ImportFileError(message, where=where, extra={"code": exc.code})
+
+
+def garbled_header_error(
+    table: Table, *, name: str, row: int, chosen: bool
+) -> ImportFileError:
+    """The message for a header that Table.garbled() finds read in the wrong encoding;
+    `chosen` when the encoding was chosen by hand rather than detected."""
+    values = {"encoding": ENCODING_LABELS.get(table.encoding, table.encoding)}
+    if chosen:
+        message = _(
+            "The column names, read as %(encoding)s, the encoding chosen for the "
+            "file, hold characters that are not valid in it (shown as “�”): the file "
+            "is in another encoding. Choose “Detect” (“auto” through the API) to "
+            "have its encoding recognised, or the encoding it was saved in."
+        )
+    else:
+        message = _(
+            "The column names, read as %(encoding)s, the encoding detected for the "
+            "file, hold characters that are not valid in it (shown as “�”): the "
+            "file, or a part of it, is in another encoding. Choose the encoding it "
+            "was saved in."
+        )
+    where = _("%(file)s, row %(row)s") % {"file": name, "row": row}
+    return ImportFileError(
+        message % values, where=where, extra={"code": "garbled_header"}
+    )
 
 
 def _csv_records(

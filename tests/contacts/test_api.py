@@ -191,6 +191,26 @@ def test_an_import_in_utf16_of_a_file_that_is_not_fails_saying_why(
     assert not Contact.objects.exists()
 
 
+def test_an_import_in_an_encoding_that_garbles_the_header_fails_saying_why(
+    api, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "Телефон;Имя;Фамилия\n89123456789;Иван;Петров\n".encode("cp1251")
+    upload = SimpleUploadedFile("win.csv", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/contacts/import", {"file": upload, "encoding": "utf-8"}
+        )
+    status = api.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert status["status"] == "failed"
+    assert status["error"].startswith(
+        "win.csv, row 1: The column names, read as UTF-8, the encoding chosen for "
+        "the file, hold characters that are not valid in it"
+    )
+    assert not Contact.objects.exists()
+
+
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200

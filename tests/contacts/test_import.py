@@ -535,6 +535,57 @@ def test_undecodable_bytes_reject_the_row_naming_the_column(do_import, stage_kin
     assert "column “Имя”: holds bytes that are not valid" in rejects
 
 
+CYRILLIC_HEADER = "Телефон;Имя;Фамилия\r\n89123456789;Иван;Петров\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "read_as"),
+    [
+        (CYRILLIC_HEADER.encode("cp1251"), "utf-8", "UTF-8"),
+        (CYRILLIC_HEADER.encode("utf-16"), "cp1251", "Windows-1251"),
+        (CYRILLIC_HEADER.encode("cp1251"), "cp1251", None),  # the right one: fine
+    ],
+    ids=["windows-1251 as UTF-8", "UTF-16 as windows-1251", "windows-1251"],
+)
+def test_a_header_garbled_by_the_encoding_chosen_stops_the_import(
+    do_import, data, encoding, read_as
+):
+    """Read in the wrong encoding, the Cyrillic names became U+FFFD: only the phone
+    column was found (by content) and the names were dropped without a word."""
+    if read_as is None:
+        do_import(data, encoding=encoding)
+        assert Contact.objects.count() == 1
+        return
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data, encoding=encoding)
+    assert str(caught.value).startswith(
+        f"contacts.csv, row 1: The column names, read as {read_as}, the encoding "
+        "chosen for the file, hold characters that are not valid in it"
+    )
+    assert not Contact.objects.exists()
+
+
+def test_a_header_garbled_in_the_encoding_detected_asks_for_the_right_one(do_import):
+    """UTF-8 throughout but for a column name cut mid-letter."""
+    rows = "".join(f"8912345678{i};Иван Петров\n" for i in range(10)).encode()
+    data = "Телефон;Имя".encode() + "Ж".encode()[:1] + b"\n" + rows
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data)
+    assert str(caught.value).startswith(
+        "contacts.csv, row 1: The column names, read as UTF-8, the encoding detected "
+        "for the file, hold characters that are not valid in it"
+    )
+
+
+def test_a_header_with_a_replacement_character_written_in_it_is_imported(do_import):
+    """U+FFFD the file holds as written (a name mangled before it was exported) is
+    no sign of the wrong encoding."""
+    data = "Телефон;Имя;Заметка \ufffd\n89123456789;Иван;x\n".encode()
+    report, _ = do_import(data, encoding="utf-8")
+    assert (report.created, report.invalid) == (1, 0)
+    assert Contact.objects.get().first_name == "Иван"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -801,7 +801,8 @@ def test_the_import_uses_the_reading_settings_on_screen_not_the_previews(
     """The encoding, delimiter and header selectors sat in a form of their own; "Start
     the import" sent hidden copies of the old ones, so a setting changed without "Read
     again" was ignored and the file imported as first read."""
-    data = "Телефон;Имя\r\n89123456789;Иван\r\n".encode("cp1251")
+    # Latin column names: a header garbled by the encoding would stop the import.
+    data = "Phone;Name\r\n89123456789;Иван\r\n".encode("cp1251")
     upload = SimpleUploadedFile("book.csv", data)
     manager_client.post(reverse("contacts:import"), {"file": upload})
     job = ImportJob.objects.get()
@@ -921,6 +922,37 @@ def test_utf16_chosen_for_a_file_that_is_not_shows_why_not_a_500(manager_client)
     assert "Иван" in page
     job.refresh_from_db()
     assert job.status == ImportJob.Status.UPLOADED
+
+
+def test_a_header_garbled_by_the_encoding_chosen_is_warned_of_and_not_imported(
+    manager_client,
+):
+    data = "Телефон;Имя;Фамилия\r\n89123456789;Иван;Петров\r\n".encode("cp1251")
+    manager_client.post(
+        reverse("contacts:import"), {"file": SimpleUploadedFile("win.csv", data)}
+    )
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_mapping", args=[job.pk])
+    post = {"encoding": "utf-8", "delimiter": ";", "header": "on", "col_0": "phone",
+            "read_delimiter": ";", "read_header": "on"}  # fmt: skip
+
+    shown = manager_client.post(url, {**post, "read_encoding": "cp1251"})
+    started = manager_client.post(url, {**post, "read_encoding": "utf-8"})
+
+    for response in (shown, started):
+        assert response.status_code == 200
+        page = response.content.decode()
+        warning = page.index("data-header-problem")
+        assert warning < page.index("<table")
+        assert (
+            "win.csv, row 1: The column names, read as UTF-8, the encoding chosen "
+            "for the file, hold characters that are not valid in it"
+        ) in page
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UPLOADED
+
+    fine = manager_client.get(url)
+    assert "data-header-problem" not in fine.content.decode()
 
 
 def test_the_import_report_names_existing_contacts_added_to_groups(
