@@ -211,6 +211,26 @@ def test_an_import_in_an_encoding_that_garbles_the_header_fails_saying_why(
     assert not Contact.objects.exists()
 
 
+def test_an_import_in_koi8r_keeps_its_letters_and_its_rejects_encoding(
+    api, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "Телефон;Имя\n89123456789;Иван\nплохой;Пётр\n".encode("koi8-r")
+    upload = SimpleUploadedFile("koi.csv", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/contacts/import", {"file": upload, "encoding": "koi8-r"}
+        )
+    assert response.status_code == 202, response.content
+    status = api.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert (status["status"], status["report"]["encoding"]) == ("done", "koi8-r")
+    assert Contact.objects.get().first_name == "Иван"
+    rejects = api.get(status["rejects_url"])
+    assert rejects["Content-Type"] == "text/csv; charset=koi8-r"
+    assert "плохой;Пётр" in b"".join(rejects.streaming_content).decode("koi8-r")
+
+
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200

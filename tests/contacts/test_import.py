@@ -152,6 +152,14 @@ def test_a_file_chosen_as_utf16_that_is_not_says_so(do_import):
     assert not Contact.objects.exists()
 
 
+@pytest.mark.parametrize("encoding", ["auto", "koi8-r"])
+def test_koi8r_file_keeps_its_letters(do_import, encoding):
+    report, _ = do_import(EXCEL_RU.encode("koi8-r"), encoding=encoding)
+    assert (report.encoding, report.created) == ("koi8-r", 3)
+    ivan = Contact.objects.get(phone="+79123456789")
+    assert (ivan.last_name, ivan.first_name) == ("Иванов", "Иван")
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()

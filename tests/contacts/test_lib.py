@@ -185,3 +185,32 @@ def test_a_utf16_file_with_its_byte_order_mark_keeps_the_plain_codec():
     data = UNICODE_TEXT.encode("utf-16")
     assert csvio.text_codec("utf-16", data) == "utf-16"
     assert csvio.text_codec("cp1251", data) == "cp1251"
+
+
+KOI8R_SAMPLES = {
+    "an Excel export": (
+        "Телефон;Фамилия;Имя;Отчество\r\n"
+        "8 (912) 345-67-89;Иванов;Иван;Иванович\r\n"
+        "+7 903 111-22-33;Петрова;Анна;Сергеевна\r\n"
+    ),
+    "a database export in capitals": (
+        "ТЕЛЕФОН;ФИО\r\n79161234567;ИВАНОВ ИВАН ИВАНОВИЧ\r\n"
+        "79161234568;ПЕТРОВА АННА СЕРГЕЕВНА\r\n79161234569;СИДОРОВ ПЁТР\r\n"
+    ),
+    "small letters only": "телефон;имя\n79161234567;ёлкина жанна\n79161234568;щукин олег\n",
+    "a header alone": "Имя;Телефон\n",
+}
+
+
+@pytest.mark.parametrize("text", KOI8R_SAMPLES.values(), ids=KOI8R_SAMPLES.keys())
+def test_koi8r_is_told_from_windows_1251_by_its_letters(text):
+    """KOI8-R read as windows-1251 came in as «фЕМЕЖПО» without a word."""
+    assert csvio.detect_encoding(text.encode("koi8-r")) == "koi8-r"
+    assert csvio.detect_encoding(text.encode("cp1251")) == "cp1251"
+
+
+def test_a_few_letters_that_tell_neither_way_stay_windows_1251():
+    """The commoner encoding by far wins when the letters are too few to tell."""
+    assert csvio.detect_encoding("phone;name\n79161234567;Цой\n".encode("koi8-r")) == (
+        "cp1251"
+    )

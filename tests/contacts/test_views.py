@@ -955,6 +955,22 @@ def test_a_header_garbled_by_the_encoding_chosen_is_warned_of_and_not_imported(
     assert "data-header-problem" not in fine.content.decode()
 
 
+def test_a_koi8r_file_is_shown_as_koi8r_which_the_page_offers(manager_client):
+    data = "Телефон;Имя;Фамилия\r\n89123456789;Иван;Петров\r\n".encode("koi8-r")
+    manager_client.post(
+        reverse("contacts:import"), {"file": SimpleUploadedFile("koi.csv", data)}
+    )
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    assert ("koi8-r", "KOI8-R") in response.context["form"].fields["encoding"].choices
+    assert response.context["form"]["encoding"].value() == "koi8-r"
+    page = response.content.decode()
+    assert "Петров" in page
+    assert "фЕМЕЖПО" not in page
+
+
 def test_the_import_report_names_existing_contacts_added_to_groups(
     manager_client, manager_user, group, django_capture_on_commit_callbacks
 ):
