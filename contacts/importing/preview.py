@@ -13,6 +13,7 @@ from contacts.importing.sources import (
     garbled_header_error,
     open_table,
 )
+from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import CustomField, ImportJob
 
 PREVIEW_ROWS = 8
@@ -63,7 +64,11 @@ def preview_job(
             raw, name=job.original_name, encoding=encoding, delimiter=delimiter
         )
         numbered = list(islice(table.records, PREVIEW_ROWS + 1))
-    records = [cells for _number, cells in numbered]
+    # A formula without a value shown as written, "=1+1" (workbook.UNCOMPUTED).
+    records = [
+        [cell[1:] if cell.startswith(UNCOMPUTED) else cell for cell in cells]
+        for _number, cells in numbered
+    ]
     if not records:
         raise ImportFileError(_("The file has no rows."), where=job.original_name)
     if header is None:

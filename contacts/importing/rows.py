@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from contacts.importing.fields import ATTR_PREFIX
 from contacts.importing.groups import JOINED, split_group_cell
 from contacts.importing.groups import NAME_MAX as GROUP_NAME_MAX
+from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
@@ -566,8 +567,17 @@ class RowParser:
         return convert
 
     def _reject_garbled(self, cells: list[str]) -> None:
+        """Refuse a row with a NUL or U+FFFD in an imported column (the file read in
+        the wrong encoding), or a workbook's formula without a value (workbook.py)."""
         for column in self.mapped:
             value = cells[column.index]
+            if value.startswith(UNCOMPUTED):
+                problem = _(
+                    "a formula without a computed value, “%(formula)s” (the program "
+                    "that wrote the file left it to Excel): open the file in Excel, "
+                    "save it and upload it again"
+                ) % {"formula": value[1:61]}
+                raise RowRejected(self.reason(column, problem))
             if "\x00" in value:
                 raise RowRejected(self.reason(column, _("contains a NUL character")))
             if "\ufffd" in value:

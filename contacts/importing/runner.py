@@ -30,6 +30,7 @@ from contacts.importing.sources import (
     open_table,
 )
 from contacts.importing.stages import ApplyPlan, Chunk, apply_rows
+from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import Contact, CustomField, StopListEntry
 from contacts.numbering import contacts_fill_zones
 from contacts.phone import SEPARATORS, normalize_phone_fast
@@ -388,7 +389,14 @@ def _reject(
     if len(report.errors) < REPORT_ERRORS:
         report.errors.append({"row": row_no, "reason": reason})
     if writer is not None:
-        writer.writerow([row_no, reason, *(neutralize(c) for c in cells)])
+        writer.writerow([row_no, reason, *(_rejected_cell(c) for c in cells)])
+
+
+def _rejected_cell(cell: str) -> str:
+    """The cell as the rejects file holds it: a formula without a value as written."""
+    if cell.startswith(UNCOMPUTED):
+        cell = cell[1:]
+    return neutralize(cell)
 
 
 def _rejects_writer(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts.importing.fields import HEADER_ALIASES, normalize_header
+from contacts.importing.workbook import sheet_rows
 from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
@@ -269,12 +270,9 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
         # never the list the user means; the report names it as left out.
         hidden = [s.title for s in workbook.worksheets if s.sheet_state != "visible"]
         sheets = [s for s in workbook.worksheets if s.sheet_state == "visible"]
-        # The stated sizes serve only as progress estimates: read-only mode stops at a
-        # sheet's stated size (its <dimension>), and some programs write a wrong one
-        # ("A1:A1"), so rows and columns past it would vanish without a word.
+        # The stated sizes serve only as progress estimates: some programs write a
+        # wrong one ("A1:A1"), and workbook.sheet_rows reads past it.
         totals = [sheet.max_row or 0 for sheet in sheets]
-        for sheet in sheets:
-            sheet.reset_dimensions()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
         # In the reader's words; openpyxl's own (English) goes to the log.
         logger.info("%s: not an openable workbook: %s", name, exc)
@@ -282,9 +280,7 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
     read = {"done": 0, "total": 0}
 
     def rows_of(sheet, before: int) -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(
-            sheet.iter_rows(min_row=1, values_only=True), 1
-        ):
+        for number, values in sheet_rows(sheet):
             read["done"] = before + number
             cells = [_cell_text(v) for v in values]
             if any(cells):

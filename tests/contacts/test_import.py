@@ -223,6 +223,58 @@ def test_a_date_with_something_else_after_it_is_rejected(do_import, written):
     assert "not a date" in rejects
 
 
+def _with_cached_value(data: bytes, cell: str, value: str) -> bytes:
+    """The workbook as Excel saves it: the formula in `cell` with its computed value
+    (openpyxl writes a formula alone, as programs do)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                body = re.sub(
+                    rf'<c r="{cell}"([^>]*)>(.*?)<v></v>'.encode(),
+                    rf'<c r="{cell}" t="str"\1>\2<v>{value}</v>'.encode(),
+                    body,
+                )
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+def test_a_formula_without_a_computed_value_rejects_its_row_naming_it(
+    do_import, stage_kind
+):
+    """A workbook a program wrote holds "=1+1" with no value: read as empty, the name
+    was lost without a word."""
+    data = book({"Лист1": [
+        ["Телефон", "Имя", "Заметка"],
+        ["89123456789", "=1+1", "x"],
+        ["89123456780", "Пётр", "=A3&B3"],  # an ignored column: no matter
+        ["89123456781", "Анна", "y"],
+    ]})  # fmt: skip
+    report, rejects = do_import(data, name="book.xlsx", mapping=["phone", "first_name"])
+    assert (report.created, report.invalid) == (2, 1)
+    assert report.errors == [
+        {
+            "row": 2,
+            "reason": "column “Имя”: a formula without a computed value, “=1+1” (the "
+            "program that wrote the file left it to Excel): open the file in Excel, "
+            "save it and upload it again",
+        }
+    ]
+    assert "89123456789;'=1+1;x" in rejects  # as written, guarded against running
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == [
+        "Анна",
+        "Пётр",
+    ]
+
+
+def test_a_formula_with_its_computed_value_imports_the_value(do_import):
+    data = book({"Лист1": [["Телефон", "Имя"], ["89123456789", '="Ив"&"ан"']]})
+    report, _ = do_import(_with_cached_value(data, "B2", "Иван"), name="book.xlsx")
+    assert (report.created, report.invalid) == (1, 0)
+    assert Contact.objects.get().first_name == "Иван"
+
+
 def test_a_hidden_sheet_is_left_out_and_named_in_the_report(do_import):
     workbook = openpyxl.Workbook()
     service = workbook.active

@@ -971,6 +971,23 @@ def test_a_koi8r_file_is_shown_as_koi8r_which_the_page_offers(manager_client):
     assert "фЕМЕЖПО" not in page
 
 
+def test_the_preview_shows_a_formula_without_a_value_not_an_empty_cell(
+    manager_client,
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "=1+1"])
+    data = io.BytesIO()
+    workbook.save(data)
+    upload = SimpleUploadedFile("book.xlsx", data.getvalue())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    assert response.context["preview"].rows == [["89123456789", "=1+1"]]
+
+
 def test_the_import_report_names_existing_contacts_added_to_groups(
     manager_client, manager_user, group, django_capture_on_commit_callbacks
 ):
