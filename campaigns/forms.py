@@ -154,6 +154,13 @@ class CampaignForm(forms.ModelForm):
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "birthday_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+        # A negative period was refused in other words than 0 ("greater than or
+        # equal to 0"), though both are refused for the same reason.
+        error_messages = {
+            "validity_hours": {
+                "min_value": _("Give at least 1 hour, or leave it empty."),
+            },
+        }
         help_texts = {
             "spread_hours": _(
                 "Messages go out evenly over this many hours; 0 sends them at once. "

@@ -264,6 +264,7 @@ def test_many_garbage_lines_are_summed_up(account):
         ("websms", "25", "WEBSMS keeps a message for at most 24 hours."),
         ("webcom", "72", None),
         ("smsc", "0", "Give at least 1 hour, or leave it empty."),
+        ("smsc", "-5", "Give at least 1 hour, or leave it empty."),  # said alike
         # Typed past any timedelta: an answer, not an OverflowError.
         ("smsc", "99999999999999999999", "SMSC keeps a message for at most 24 hours."),
     ],
