@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit_display import object_type_choices
 from accounts.models import AuditEvent
-from smsportal.filtering import DayRangeFilter
+from smsportal.filtering import DayRangeFilter, TextSearchFilter
 from smsportal.form_style import style_fields
 
 
@@ -18,8 +18,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     object_type = django_filters.ChoiceFilter(
         label=_("Object type"), choices=object_type_choices, empty_label=_("Any")
     )
-    actor_name = django_filters.CharFilter(label=_("User"), lookup_expr="icontains")
-    object_repr = django_filters.CharFilter(label=_("Object"), lookup_expr="icontains")
+    actor_name = TextSearchFilter(label=_("User"))
+    object_repr = TextSearchFilter(label=_("Object"))
     at = DayRangeFilter(label=_("Date"))
 
     class Meta:

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from providers.models import ProviderAccount
+from smsportal.filtering import TextSearchFilter
 from smsportal.form_style import style_fields
 
 
 class CampaignFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = TextSearchFilter(
         label=_("Search"),
         field_name="name",
-        lookup_expr="icontains",
         widget=forms.TextInput(attrs={"placeholder": _("Campaign name")}),
     )
     state = django_filters.ChoiceFilter(

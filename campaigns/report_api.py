@@ -37,6 +37,7 @@ from providers.models import ProviderAccount
 from smsportal.api import require_perm
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
+from smsportal.text_search import contains_text
 from smsportal.textguard import check_sendable
 
 # Mounted at the API root: paths below are /messages, /inbound, /campaigns/{id}/report.
@@ -290,7 +291,7 @@ def inbound_list(request: HttpRequest, filters: Query[ReplyFilters]) -> dict[str
         _require_digits(filters.phone)
         queryset = queryset.filter(phone_query(without_nul(filters.phone)))
     if filters.q:
-        queryset = queryset.filter(text__icontains=without_nul(filters.q))
+        queryset = queryset.filter(contains_text("text", without_nul(filters.q)))
     return _page(queryset, filters.cursor, filters.limit)
 
 

@@ -4,7 +4,7 @@ import django_filters
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
@@ -14,6 +14,7 @@ from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.lib.textcheck import without_nul
+from smsportal.text_search import contains_text
 
 # A phone filter without a digit would match every message, or (as it was) none
 # without a word: said under the field, and by the API.
@@ -99,4 +100,4 @@ class ReplyFilterSet(django_filters.FilterSet):
         value = without_nul(value).strip()
         if not value:
             return queryset
-        return queryset.filter(phone_query(value) | Q(text__icontains=value))
+        return queryset.filter(phone_query(value) | contains_text("text", value))

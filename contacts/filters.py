@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from contacts.phone_search import looks_like_phone, phone_query
+from contacts.search import contact_words_query
 from smsportal.filtering import DayRangeFilter
 from smsportal.form_style import style_fields
 from smsportal.lib.textcheck import without_nul
@@ -19,20 +20,11 @@ from smsportal.lib.textcheck import without_nul
 
 def search_contacts(queryset: QuerySet, text: str) -> QuerySet:
     """Contacts whose phone `text` names (see contacts.phone_search), or, for other
-    text, whose names or e-mail hold every word of it."""
+    text, whose names or e-mail hold every word of it, «е» and «ё» alike."""
     text = without_nul(text).strip()
     if looks_like_phone(text):
         return queryset.filter(phone_query(text))
-    query = Q()
-    for word in text.split():
-        query &= (
-            Q(last_name__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(middle_name__icontains=word)
-            | Q(nickname__icontains=word)
-            | Q(email__icontains=word)
-        )
-    return queryset.filter(query)
+    return queryset.filter(contact_words_query(text.split()))
 
 
 # The days from today each birthday choice spans (from, to), "month" aside.

@@ -12,6 +12,7 @@ from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntr
 from contacts.phone_search import looks_like_phone, phone_query
 from smsportal.filtering import filtered
 from smsportal.lib.textcheck import without_nul
+from smsportal.text_search import contains_text
 
 
 def contact_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
@@ -79,12 +80,12 @@ def search_stoplist(
     queryset: QuerySet[StopListEntry], text: str
 ) -> QuerySet[StopListEntry]:
     """Entries whose phone `text` names (see contacts.phone_search), or, for other
-    text, whose reason holds it."""
+    text, whose reason holds it («е» and «ё» alike)."""
     text = without_nul(text).strip()
     if looks_like_phone(text):
         return queryset.filter(phone_query(text))
     if text:
-        return queryset.filter(reason__icontains=text)
+        return queryset.filter(contains_text("reason", text))
     return queryset
 
 

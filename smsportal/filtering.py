@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django_filters import DateFromToRangeFilter, FilterSet
+from django_filters import CharFilter, DateFromToRangeFilter, FilterSet
 from django_filters.fields import DateRangeField
 from django_filters.widgets import RangeWidget
 
@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.textcheck import without_nul
+from smsportal.text_search import contains_text
 
 
 def filtered(filterset: FilterSet) -> QuerySet:
@@ -81,3 +83,14 @@ class DayRangeFilter(DateFromToRangeFilter):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("widget", DayRangeWidget(attrs={"type": "date"}))
         super().__init__(*args, **kwargs)
+
+
+class TextSearchFilter(CharFilter):
+    """A search box over one text field: holds the typed text, ignoring case and
+    reading «е» and «ё» as one letter (see smsportal.text_search)."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        value = without_nul(value or "").strip()
+        if not value:
+            return qs
+        return qs.filter(contains_text(self.field_name, value))

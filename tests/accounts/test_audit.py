@@ -206,3 +206,12 @@ def test_the_admin_log_names_object_types_as_the_dashboard_does(admin_client):
     assert ">auth.User<" not in html
     assert "ann" in filtered
     assert "NEWBRAND" not in filtered
+
+
+def test_audit_log_object_and_user_search_reads_ye_as_yo(admin_client):
+    AuditEvent.objects.create(action="launched", actor_name="Алёна", object_repr="Ёлки")
+    AuditEvent.objects.create(action="launched", actor_name="bob", object_repr="Sale")
+    url = reverse("accounts:audit_log")
+    for query in ({"object_repr": "елки"}, {"actor_name": "АЛЕНА"}):
+        events = admin_client.get(url, query).context["table"].page.object_list
+        assert [row.record.object_repr for row in events] == ["Ёлки"]
