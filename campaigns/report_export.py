@@ -2,8 +2,8 @@
 
 The writer is the contact exporter's (contacts.exporting.table_export), so every
 download behaves the same in Excel: UTF-8 with a BOM and commas, or Windows-1251 with
-semicolons and decimal commas; a cell a spreadsheet would run as a formula gets an
-apostrophe; times are the reader's.
+semicolons and decimal commas; in a CSV, a cell a spreadsheet would run as a formula
+gets an apostrophe (a workbook's text cells are never run); times are the reader's.
 """
 
 from __future__ import annotations

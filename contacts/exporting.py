@@ -1,8 +1,10 @@
 """Contacts out to CSV or XLSX (both streamed), in a shape the importer reads back unchanged.
 
-Cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) get an
-apostrophe in front; the importer takes it off again. Plain numbers and E.164 phones are
-left alone: they cannot carry a formula.
+In a CSV, cells that a spreadsheet would run as a formula (starting with = + - @, tab or
+CR) get an apostrophe in front; the importer takes it off again. Plain numbers and E.164
+phones are left alone: they cannot carry a formula. A workbook needs no such guard: its
+text cells are text (inlineStr), which Excel shows and never runs, so they keep the value
+as it is, for Excel and every other program alike.
 
 The Windows-1251 variant is for Russian Excel, which reads "3.5" as a date (3 May): its
 fractions get a decimal comma, which the importer reads back (smsportal.lib.decimals).
@@ -244,14 +246,14 @@ def _text(value: object, fmt: ExportFormat, zone: tzinfo) -> str:
 
 def _xlsx_cell(value: object, zone: tzinfo) -> object:
     if type(value) is str:
-        return neutralize(value)
+        return value
     if isinstance(value, datetime):
         return _local(value, zone)  # Excel has no time zones: local, no offset
     if value is None or isinstance(value, date | int | float):
         return value
     if isinstance(value, Decimal):
         return float(value)
-    return neutralize(str(value))
+    return str(value)
 
 
 def _local(moment: datetime, zone: tzinfo) -> datetime:
@@ -273,13 +275,13 @@ def table_export(
     *,
     fmt: ExportFormat,
 ) -> Iterator[bytes]:
-    """Any table as byte chunks in `fmt`, streamed as the rows are read: formulas
-    neutralised, aware times in the current time zone (the zone looked up once)."""
+    """Any table as byte chunks in `fmt`, streamed as the rows are read: a CSV's
+    formulas neutralised, aware times in the current time zone (looked up once)."""
     zone = timezone.get_current_timezone()
     if fmt.key == "xlsx":
         return xlsx_stream.stream_xlsx(
             title,
-            [neutralize(h) for h in headers],
+            list(headers),
             ([_xlsx_cell(v, zone) for v in row] for row in rows),
             date_format=excel_date_format(),
         )

@@ -37,7 +37,8 @@ from smsportal.textguard import describe
 NAME_MAX = 100
 TEXT_MAX = 1000
 EMAIL_MAX = 254
-# Export prefixes these with an apostrophe against CSV injection; import takes it off.
+# A CSV export prefixes these with an apostrophe against formula injection (and so
+# did earlier workbook exports); import takes it off.
 FORMULA_STARTS = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Assumption: a time after the date ("01.02.1990 0:00:00" from 1C, a date-time cell of

@@ -57,6 +57,7 @@ def test_xlsx_under_the_inbox_filter(viewer_client, replies):
     data = download(viewer_client, format="xlsx", state="opt_out")
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.values)
     assert [row[1] for row in rows[1:]] == ["+79120000001"]
+    assert rows[1][3] == "=СТОП"  # text cells are never run: no apostrophe
     event = AuditEvent.objects.get(action="exported")
     assert event.details == {"format": "xlsx", "filters": {"state": "opt_out"}}
 

@@ -1,4 +1,5 @@
 import io
+import zipfile
 from collections.abc import Callable
 
 import pytest
@@ -65,3 +66,14 @@ def make_contact(phone: str = "+79123456789", **fields) -> Contact:
 
 def stop(phone: str) -> StopListEntry:
     return StopListEntry.objects.create(phone=phone, reason="test")
+
+
+def assert_no_formulas(workbook: bytes) -> None:
+    """Every text cell of every sheet is an inline string; none is a formula."""
+    package = zipfile.ZipFile(io.BytesIO(workbook))
+    for name in package.namelist():
+        if name.startswith("xl/worksheets/"):
+            xml = package.read(name).decode()
+            assert "<f>" not in xml
+            assert "<f " not in xml
+            assert 't="str"' not in xml

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from contacts import exporting
 from contacts.models import Contact, ContactGroup
-from tests.contacts.conftest import make_contact
+from tests.contacts.conftest import assert_no_formulas, make_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -93,13 +93,21 @@ def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
     }
 
 
-def test_xlsx_export_keeps_dates_and_neutralises_formulas():
-    make_contact("+79123456789", first_name="=1+1", birthday=date(1990, 1, 2))
-    sheet = openpyxl.load_workbook(io.BytesIO(export_bytes("xlsx"))).active
+def test_xlsx_export_keeps_dates_and_text_as_it_is():
+    """A workbook's text cells are text, which Excel never runs: the CSV's apostrophe
+    guard only changed the data ("'+Плюс") for every reader."""
+    make_contact(
+        "+79123456789", first_name="=1+1", last_name="+Плюс", nickname="@ник",
+        middle_name='=HYPERLINK("http://x")', birthday=date(1990, 1, 2),
+    )  # fmt: skip
+    data = export_bytes("xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][0] == "+79123456789"
-    assert rows[1][2] == "'=1+1"
+    assert rows[1][:5] == (
+        "+79123456789", "+Плюс", "=1+1", '=HYPERLINK("http://x")', "@ник"
+    )  # fmt: skip
     assert rows[1][5].date() == date(1990, 1, 2)
+    assert_no_formulas(data)
 
 
 def test_xlsx_export_writes_date_fields_as_dates_shown_as_the_language_writes_them(

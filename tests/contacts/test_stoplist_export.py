@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from contacts.models import ImportJob, StopListEntry
+from tests.contacts.conftest import assert_no_formulas
 
 pytestmark = pytest.mark.django_db
 
@@ -70,14 +71,24 @@ def test_xlsx_and_the_search_applies(manager_client, stop_list, settings):
     assert event.details == {"format": "xlsx", "filters": {"q": "8 903"}}
 
 
-def test_the_export_imports_back(
-    manager_client, stop_list, django_capture_on_commit_callbacks
+def test_xlsx_keeps_a_reason_that_looks_like_a_formula_as_it_is(
+    manager_client, stop_list
 ):
-    data = download(manager_client, format="csv")
+    data = download(manager_client, format="xlsx", q="8 912")
+    rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.values)
+    assert rows[1][:2] == ("+79123456789", "=жалоба; «стоп»")
+    assert_no_formulas(data)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_export_imports_back(
+    manager_client, stop_list, django_capture_on_commit_callbacks, fmt
+):
+    data = download(manager_client, format=fmt)
     StopListEntry.objects.all().delete()
     manager_client.post(
         reverse("contacts:stoplist_import"),
-        {"file": SimpleUploadedFile("stop-list.csv", data)},
+        {"file": SimpleUploadedFile(f"stop-list.{fmt}", data)},
     )
     job = ImportJob.objects.get()
     mapping = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
