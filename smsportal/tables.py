@@ -1,6 +1,8 @@
+import math
+
 import django_tables2 as tables
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Model
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,7 +15,10 @@ MAX_PAGE = 10**9
 
 
 class BaseTable(tables.Table):
-    """Project table: Bootstrap 5 markup, compact rows."""
+    """Project table: Bootstrap 5 markup, compact rows; a page past the end shows the
+    last page, saying so (page_past_end: the number asked for)."""
+
+    page_past_end: int | None = None
 
     class Meta:
         attrs = {"class": "table table-sm table-hover align-middle"}
@@ -30,7 +35,18 @@ class BaseTable(tables.Table):
         per_page = min(max(per_page or self._meta.per_page, 1), MAX_PER_PAGE)
         if isinstance(page, int):
             page = min(page, MAX_PAGE)
-        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        try:
+            return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+        except EmptyPage:
+            if int(page) < 1:
+                raise  # django-tables2's RequestConfig shows the first page
+        # django-tables2 would show the paginator's last page, but LazyPaginator (the
+        # big lists') knows none past the end, so "page=1998" of 1,997 showed page 1
+        # under a URL still saying 1998. One count, only on this rare path.
+        self.page_past_end = int(page)
+        last = max(1, math.ceil(len(self.data) / per_page))
+        self.page = self.paginator.page(last)
+        return self
 
 
 class NameLinksToEdit:

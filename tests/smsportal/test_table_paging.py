@@ -54,3 +54,27 @@ def test_the_page_size_a_url_asks_for_is_capped(admin_client, book):
     assert len(response.context["table"].page.object_list) == MAX_PER_PAGE
     response = admin_client.get(reverse("contacts:list"), {"per_page": "7"})
     assert len(response.context["table"].page.object_list) == 7
+
+
+@pytest.mark.parametrize("name", LIST_PAGES)
+def test_a_page_past_the_end_shows_the_last_page_and_says_so(admin_client, book, name):
+    """ "page=1998" of 1,997 pages showed page 1 on the lists that count no rows
+    (LazyPaginator), under a URL still saying 1998."""
+    response = admin_client.get(
+        reverse(name), {"page": "1998", "per_page": "50"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    shown = response.context["table"].page
+    expected = 5 if name == "contacts:list" else 1  # 205 contacts; one row elsewhere
+    assert shown.number == expected
+    assert (
+        f"There is no page 1998: this is the last page, {expected}."
+        in response.content.decode()
+    )
+
+
+def test_a_page_within_the_list_has_no_notice(admin_client, book):
+    response = admin_client.get(reverse("contacts:list"), {"page": "5"})
+    assert response.context["table"].page.number == 5
+    assert response.context["table"].page_past_end is None
+    assert 'class="alert alert-info" role="status"' not in response.content.decode()
