@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
 from contacts import exporting, numbering_jobs, selectors, services
+from contacts.bulk_confirm import bulk_confirmations
 from contacts.filters import ContactFilterSet
 from contacts.forms import (
     BulkActionForm,
@@ -93,10 +94,25 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["book_size"] = selectors.contact_book_size()
         context["bulk_actions"] = self.bulk_actions
+        if self.bulk_actions:
+            context["bulk_confirmations"] = self._bulk_confirmations(
+                context["book_size"]
+            )
         context["groups"] = ContactGroup.objects.all()
         context["query"] = self.request.GET.urlencode()
         context["export_formats"] = exporting.FORMATS
         return context
+
+    def _bulk_confirmations(self, book_size: selectors.BookSize) -> list:
+        form = self.filterset.form
+        filtered = form.is_valid() and any(
+            value not in (None, "") for value in form.cleaned_data.values()
+        )
+        # Only a filtered book is counted: the whole one's size is already known.
+        matching = self.object_list.count() if filtered else book_size.count
+        return bulk_confirmations(
+            self.bulk_actions, matching=matching, filtered=filtered
+        )
 
 
 @permission_required("contacts.view_contact", raise_exception=True)

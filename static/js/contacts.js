@@ -24,10 +24,23 @@ function bulkIsIncomplete(button) {
   return !(action && action.value) || !(picked || (everyMatching && everyMatching.checked));
 }
 
+// The chosen action's own question, naming how many contacts it takes: the ticked
+// rows, or (rendered by the server, contacts/bulk_confirm.py) every one matching.
+function bulkQuestion(button) {
+  const form = button.form;
+  if (!form || form.id !== "bulk-form") return button.dataset.confirm;
+  const option = form.querySelector('[name="action"]').selectedOptions[0];
+  if (form.querySelector('[name="select_all"]').checked) {
+    return option.dataset.confirmMatching;
+  }
+  const ticked = document.querySelectorAll(".js-select-row:checked").length;
+  return option.dataset.confirmSelected.replace("__COUNT__", String(ticked));
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".js-confirm");
   if (!button || bulkIsIncomplete(button)) return;
-  if (!window.confirm(button.dataset.confirm)) {
+  if (!window.confirm(bulkQuestion(button))) {
     event.preventDefault();
   }
 });

@@ -1174,3 +1174,29 @@ def test_deleting_contacts_is_in_the_audit_log_by_number_or_by_count(
     assert not Contact.objects.exists()
     with translation.override("ru"):
         assert detail_lines("contacts.Contact", {"count": 2}) == [("Сколько", "2")]
+
+
+def test_bulk_actions_ask_naming_the_action_and_the_count(manager_client):
+    for n, name in enumerate(["Иванов", "Иванова", "Петров"]):
+        make_contact(f"+7916123456{n}", last_name=name)
+
+    def page(**params) -> str:
+        response = manager_client.get(
+            reverse("contacts:list"), params, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        return response.content.decode()
+
+    filtered = page(q="иванов")
+    assert (
+        'data-confirm-matching="Delete 2 contacts, every one matching the filter?"'
+        in filtered
+    )
+    assert (
+        'data-confirm-selected="Delete the selected contacts (__COUNT__)?"' in filtered
+    )
+    whole = page()
+    assert 'data-confirm-matching="Delete the whole book, 3 contacts?"' in whole
+    assert (
+        'data-confirm-matching="Add the whole book, 3 contacts, to the stop list?"'
+        in whole
+    )
