@@ -1,10 +1,13 @@
 """What the contact book's search box searches for words: names, nickname, e-mail.
 
 The five fields are searched as one text, joined by spaces (a typed word holds no
-space, so it never matches across two fields). On PostgreSQL one trigram index
-serves every such search: migration 0009 builds it on the very SQL Django writes
-for contains_text(contact_search_text(), ...), and tests/contacts/test_search.py
-checks the planner still picks it, so a change here needs a new index.
+space, so it never matches across two fields).
+
+No index serves it: a trigram index on this expression made a search of a million
+contacts take milliseconds instead of about 1.3 s, but every imported contact had
+to enter it, and a 1,000,000-row import took 62 s instead of 23.5 s
+(bench/bench_import.py; its goal is 20 s). bench/bench_contact_search.py prints
+the search's times.
 """
 
 from django.db.models import F, Func, Q, TextField
@@ -12,12 +15,10 @@ from django.db.models import F, Func, Q, TextField
 from smsportal.text_search import contains_text
 
 SEARCHED_FIELDS = ("last_name", "first_name", "middle_name", "nickname", "email")
-SEARCH_INDEX = "contact_search_trgm"
 
 
 class _JoinedWithSpaces(Func):
-    # Plain || without Concat's COALESCE: the fields are NOT NULL, and the index
-    # expression stays short enough to read (and to write by hand in 0009).
+    # Plain || without Concat's COALESCE: the fields are NOT NULL.
     template = "(%(expressions)s)"
     arg_joiner = " || ' ' || "
     output_field = TextField()

@@ -3,8 +3,7 @@
 Most people type «Елкин» for «Ёлкин» and some the other way round, so both the
 searched text and the words typed are folded (ё -> е, Ё -> Е) before the usual
 case-insensitive containment. The fold is two nested REPLACE() calls, which
-PostgreSQL and SQLite both have and PostgreSQL can index (contacts' trigram index
-is on exactly this expression: see contacts.search).
+PostgreSQL and SQLite both have.
 """
 
 from django.db.models import Expression, F, Q, TextField, Value
