@@ -34,6 +34,7 @@ from campaigns.selectors import (
 )
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
+from smsportal.api_input import InputSchema, Offset, PageSize
 from smsportal.exceptions import ApplicationError
 
 PREFIX = "campaigns"
@@ -42,55 +43,15 @@ router = Router(tags=["campaigns"])
 VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
-MAX_LIST = 500
 
 
-class VoiceOptionsSchema(Schema):
+class VoiceOptionsSchema(InputSchema):
+    nested_in = "voice_options"
+
     language: str = ""
     voice: str = ""
     speed: str = ""
     tone: str = ""
-
-
-class CampaignIn(Schema):
-    """A draft; on update, only the fields given change. A switch or a list given as
-    null is left as it is (the default, on create); no sender on create is the
-    account's default sender."""
-
-    name: str | None = None
-    account: int | None = Field(None, description="Provider account id")
-    sender: str | None = None
-    channel: str | None = None
-    text: str | None = None
-    template: int | None = Field(
-        None, description="A message template's id: its text, when text is not given"
-    )
-    viber_text: str | None = None
-    viber_button_text: str | None = None
-    viber_button_url: str | None = None
-    viber_image_url: str | None = None
-    voice_options: VoiceOptionsSchema | None = None
-    to_whole_book: bool | None = Field(
-        None, description="Every contact in the book; include_groups is then ignored"
-    )
-    include_groups: list[int] | None = None
-    exclude_groups: list[int] | None = None
-    birthday_on: date | None = Field(
-        None,
-        description="Only the groups' contacts whose birthday falls on this day "
-        "(any year; 29 February counts on 28 February in other years)",
-    )
-    extra_numbers: str | None = None
-    start_at: datetime | None = Field(
-        None, description="Empty: start on launch. Without an offset: in time_zone."
-    )
-    time_zone: str | None = None
-    respect_quiet_hours: bool | None = None
-    window_start: time | None = None
-    window_end: time | None = None
-    validity_hours: int | None = None
-    translit: bool | None = None
-    spread_hours: int | None = None
 
 
 class CountsOut(Schema):
@@ -146,6 +107,49 @@ class CancelOut(CampaignOut):
     cancelled_at_gateway: int
 
 
+class CampaignIn(InputSchema):
+    """A draft; on update, only the fields given change. A switch or a list given as
+    null is left as it is (the default, on create); no sender on create is the
+    account's default sender."""
+
+    name: str | None = None
+    account: int | None = Field(None, description="Provider account id")
+    sender: str | None = None
+    channel: str | None = None
+    text: str | None = None
+    template: int | None = Field(
+        None, description="A message template's id: its text, when text is not given"
+    )
+    viber_text: str | None = None
+    viber_button_text: str | None = None
+    viber_button_url: str | None = None
+    viber_image_url: str | None = None
+    voice_options: VoiceOptionsSchema | None = None
+    to_whole_book: bool | None = Field(
+        None, description="Every contact in the book; include_groups is then ignored"
+    )
+    include_groups: list[int] | None = None
+    exclude_groups: list[int] | None = None
+    birthday_on: date | None = Field(
+        None,
+        description="Only the groups' contacts whose birthday falls on this day "
+        "(any year; 29 February counts on 28 February in other years)",
+    )
+    extra_numbers: str | None = None
+    start_at: datetime | None = Field(
+        None, description="Empty: start on launch. Without an offset: in time_zone."
+    )
+    time_zone: str | None = None
+    respect_quiet_hours: bool | None = None
+    window_start: time | None = None
+    window_end: time | None = None
+    validity_hours: int | None = None
+    translit: bool | None = None
+    spread_hours: int | None = None
+
+    answer_schema = CampaignOut
+
+
 class PreviewOut(Schema):
     total: int
     stop_listed: int
@@ -165,7 +169,7 @@ class PreviewOut(Schema):
     samples: list[dict[str, str]]
 
 
-class TestSendIn(Schema):
+class TestSendIn(InputSchema):
     phones: list[str]
 
 
@@ -299,14 +303,11 @@ def campaign_list_api(
     request: HttpRequest,
     state: Campaign.State | None = None,
     account: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: PageSize = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Campaigns, newest first, with their counters."""
     require_perm(request, VIEW_PERM)
-    limit = max(1, min(limit, MAX_LIST))
-    # Past any table, and within what SQLite's OFFSET takes (a 500 there).
-    offset = max(0, min(offset, 2**62))
     campaigns = list(
         campaign_list(filters={"state": state, "account": account}).prefetch_related(
             "include_groups", "exclude_groups"

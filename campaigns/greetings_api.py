@@ -11,26 +11,10 @@ from django.shortcuts import get_object_or_404
 from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.models import BirthdayGreeting
 from smsportal.api import form_saved, require_perm
+from smsportal.api_input import InputSchema
 
 PREFIX = "greetings"
 router = Router(tags=["greetings"])
-
-
-class GreetingIn(Schema):
-    """On update, only the fields given change."""
-
-    name: str | None = None
-    is_active: bool | None = None
-    account: int | None = Field(None, description="Provider account id")
-    sender: str | None = Field(None, description="Empty: the account's default")
-    text: str | None = None
-    to_whole_book: bool | None = None
-    include_groups: list[int] | None = None
-    exclude_groups: list[int] | None = None
-    send_time: time | None = Field(
-        None, description="When each day's campaign starts, before 21:00"
-    )
-    time_zone: str | None = None
 
 
 class GreetingOut(Schema):
@@ -57,6 +41,25 @@ class GreetingOut(Schema):
     @staticmethod
     def resolve_exclude_groups(greeting: BirthdayGreeting) -> list[int]:
         return [group.pk for group in greeting.exclude_groups.all()]
+
+
+class GreetingIn(InputSchema):
+    """On update, only the fields given change."""
+
+    answer_schema = GreetingOut
+
+    name: str | None = None
+    is_active: bool | None = None
+    account: int | None = Field(None, description="Provider account id")
+    sender: str | None = Field(None, description="Empty: the account's default")
+    text: str | None = None
+    to_whole_book: bool | None = None
+    include_groups: list[int] | None = None
+    exclude_groups: list[int] | None = None
+    send_time: time | None = Field(
+        None, description="When each day's campaign starts, before 21:00"
+    )
+    time_zone: str | None = None
 
 
 def _form_data(greeting: BirthdayGreeting) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
+from smsportal.api_input import InputSchema, PageSize
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
 from smsportal.text_search import contains_text
@@ -46,7 +47,6 @@ router = Router(tags=["reports"])
 
 VIEW_PERM = "campaigns.view_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
-MAX_LIMIT = 500
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids are a 422, not a database error
 Id = Field(None, ge=1, le=MAX_ID)
 
@@ -136,17 +136,19 @@ class ReportOut(Schema):
     operators: list[OperatorOut]
 
 
-class AnswerIn(Schema):
+class AnswerIn(InputSchema):
     text: str
 
 
-class MarkIn(Schema):
+class MarkIn(InputSchema):
     ids: list[int] = Field(..., max_length=1000)
     read: bool = True
 
 
-class SendIn(Schema):
+class SendIn(InputSchema):
     """One SMS now, outside campaigns."""
+
+    answer_schema = MessageOut
 
     account: int = Field(..., ge=1, le=MAX_ID, description="Provider account id")
     phone: str = Field(..., max_length=64, description="Any common writing of it")
@@ -167,7 +169,7 @@ class MessageFilters(Schema):
     )
     phone: str | None = None
     cursor: str | None = None
-    limit: int = 100
+    limit: PageSize = 100
 
 
 class ReplyFilters(Schema):
@@ -176,13 +178,12 @@ class ReplyFilters(Schema):
     phone: str | None = None
     q: str | None = None
     cursor: str | None = None
-    limit: int = 100
+    limit: PageSize = 100
 
 
 def _page(
     queryset: QuerySet, cursor: str | None, limit: int, *, by_campaign: bool = False
 ) -> dict[str, Any]:
-    limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
             raise HttpError(400, _("cursor is not one this API gave out"))

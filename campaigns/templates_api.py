@@ -11,16 +11,10 @@ from django.shortcuts import get_object_or_404
 from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
 from smsportal.api import form_saved, require_perm
+from smsportal.api_input import InputSchema
 
 PREFIX = "templates"
 router = Router(tags=["templates"])
-
-
-class TemplateIn(Schema):
-    """On update, only the fields given change."""
-
-    name: str | None = None
-    text: str | None = None
 
 
 class TemplateOut(Schema):
@@ -29,6 +23,15 @@ class TemplateOut(Schema):
     text: str
     created_at: datetime
     updated_at: datetime
+
+
+class TemplateIn(InputSchema):
+    """On update, only the fields given change."""
+
+    answer_schema = TemplateOut
+
+    name: str | None = None
+    text: str | None = None
 
 
 def _saved(template: MessageTemplate, payload: TemplateIn) -> MessageTemplate:

@@ -24,12 +24,12 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
+from smsportal.api_input import InputSchema, PageSize
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_sendable
 
 PREFIX = ""
 router = Router(tags=["contacts"])
-MAX_LIMIT = 500
 
 
 def _no_nul(value: str) -> str:
@@ -67,40 +67,6 @@ ContactConsent = Annotated[str, *_at_most(200)]
 ContactPhone = Annotated[str, *_at_most(40)]
 
 
-class ContactIn(Schema):
-    phone: ContactPhone
-    first_name: ContactName = ""
-    last_name: ContactName = ""
-    middle_name: ContactName = ""
-    nickname: ContactName = ""
-    birthday: date | None = None
-    email: ContactEmail = ""
-    # Custom field values by key (Settings: Custom fields), checked as the contact
-    # page checks them: a Number is a number, a Date "YYYY-MM-DD", no unknown keys.
-    attributes: dict[str, Any] = {}
-    consent_source: ContactConsent = ""
-    consent_at: datetime | None = None
-    # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (a mobile's
-    # once the registry is loaded, see contacts.numbering).
-    time_zone: str = ""
-    groups: list[int] = []
-
-
-class ContactPatch(Schema):
-    phone: ContactPhone | None = None
-    first_name: ContactName | None = None
-    last_name: ContactName | None = None
-    middle_name: ContactName | None = None
-    nickname: ContactName | None = None
-    birthday: date | None = None
-    email: ContactEmail | None = None
-    attributes: dict[str, Any] | None = None
-    consent_source: ContactConsent | None = None
-    consent_at: datetime | None = None
-    time_zone: str | None = None  # "": back to the numbering plan's
-    groups: list[int] | None = None
-
-
 class ContactOut(Schema):
     id: int
     phone: str
@@ -123,6 +89,44 @@ class ContactOut(Schema):
     @staticmethod
     def resolve_groups(contact: Contact) -> list[int]:
         return [group.pk for group in contact.groups.all()]
+
+
+class ContactIn(InputSchema):
+    answer_schema = ContactOut
+
+    phone: ContactPhone
+    first_name: ContactName = ""
+    last_name: ContactName = ""
+    middle_name: ContactName = ""
+    nickname: ContactName = ""
+    birthday: date | None = None
+    email: ContactEmail = ""
+    # Custom field values by key (Settings: Custom fields), checked as the contact
+    # page checks them: a Number is a number, a Date "YYYY-MM-DD", no unknown keys.
+    attributes: dict[str, Any] = {}
+    consent_source: ContactConsent = ""
+    consent_at: datetime | None = None
+    # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (a mobile's
+    # once the registry is loaded, see contacts.numbering).
+    time_zone: str = ""
+    groups: list[int] = []
+
+
+class ContactPatch(InputSchema):
+    answer_schema = ContactOut
+
+    phone: ContactPhone | None = None
+    first_name: ContactName | None = None
+    last_name: ContactName | None = None
+    middle_name: ContactName | None = None
+    nickname: ContactName | None = None
+    birthday: date | None = None
+    email: ContactEmail | None = None
+    attributes: dict[str, Any] | None = None
+    consent_source: ContactConsent | None = None
+    consent_at: datetime | None = None
+    time_zone: str | None = None  # "": back to the numbering plan's
+    groups: list[int] | None = None
 
 
 class ContactPage(Schema):
@@ -150,12 +154,7 @@ class ContactQuery(Schema):
 
 class ContactFilters(ContactQuery):
     cursor: Text | None = None
-    limit: int = 100
-
-
-class GroupIn(Schema):
-    name: Name
-    description: Text = ""
+    limit: PageSize = 100
 
 
 class GroupOut(Schema):
@@ -165,10 +164,11 @@ class GroupOut(Schema):
     member_count: int = 0
 
 
-class StopListIn(Schema):
-    # Checked in stoplist_add, as a contact's texts are: a 400 naming the place.
-    phone: ContactPhone
-    reason: Annotated[str, *_at_most(255)] = ""
+class GroupIn(InputSchema):
+    answer_schema = GroupOut
+
+    name: Name
+    description: Text = ""
 
 
 class StopListOut(Schema):
@@ -176,6 +176,14 @@ class StopListOut(Schema):
     reason: str
     source: str
     created_at: datetime
+
+
+class StopListIn(InputSchema):
+    answer_schema = StopListOut
+
+    # Checked in stoplist_add, as a contact's texts are: a 400 naming the place.
+    phone: ContactPhone
+    reason: Annotated[str, *_at_most(255)] = ""
 
 
 class StopListPage(Schema):
@@ -220,7 +228,6 @@ def _page(
     queryset, *, cursor: str | None, limit: int, key: str = "id"
 ) -> tuple[list, str | None]:
     """Keyset pagination on `key` descending: stable under inserts, no COUNT."""
-    limit = max(1, min(limit, MAX_LIMIT))
     after = _decode_cursor(cursor)
     if after is not None:
         queryset = queryset.filter(**{f"{key}__lt": after})
@@ -358,7 +365,10 @@ def group_delete(request: HttpRequest, group_id: int) -> Status:
 
 @router.get("/stoplist", response=StopListPage)
 def stoplist(
-    request: HttpRequest, q: Text = "", cursor: Text | None = None, limit: int = 100
+    request: HttpRequest,
+    q: Text = "",
+    cursor: Text | None = None,
+    limit: PageSize = 100,
 ) -> dict:
     require_perm(request, "contacts.view_stoplistentry")
     items, next_cursor = _page(

@@ -22,6 +22,7 @@ from providers.selectors import (
 )
 from providers.services import provider_account_check, sender_name_request
 from smsportal.api import require_perm
+from smsportal.api_input import InputSchema
 
 router = Router(tags=["providers"])
 
@@ -82,7 +83,9 @@ class SenderNameOut(Schema):
     synced_at: datetime | None
 
 
-class SenderNameIn(Schema):
+class SenderNameIn(InputSchema):
+    answer_schema = SenderNameOut
+
     name: str
     comment: str = ""
 

@@ -1,0 +1,104 @@
+"""What every API request body and list parameter must be, refused in words.
+
+A body field an operation does not know is refused, not ignored: a misspelt field
+("stat" for "read") would otherwise do nothing, or the default, and answer 200.
+"""
+
+from typing import Annotated, Any, ClassVar
+
+from ninja import Schema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    WithJsonSchema,
+    model_validator,
+)
+
+from django.utils.translation import gettext as _
+
+from smsportal.exceptions import ApplicationError
+
+
+class InputSchema(Schema):
+    """A request body: every field it is sent must be one of its own."""
+
+    # Also in the OpenAPI document, as additionalProperties: false.
+    model_config = ConfigDict(extra="forbid")
+
+    # The answer the operation returns: a field of it that is not also one of these
+    # (id, state, created_at) is refused as one the server sets, not as unknown.
+    answer_schema: ClassVar[type[BaseModel] | None] = None
+    # Where the schema sits in its parent's body ("voice_options"), for `where`.
+    nested_in: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_only(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields) | {
+                f.alias for f in cls.model_fields.values() if f.alias
+            }
+            for name in data:
+                if name not in known:
+                    raise _unknown_field(cls, str(name), known)
+        return data
+
+
+def _unknown_field(
+    schema: type[InputSchema], name: str, known: set[str]
+) -> ApplicationError:
+    where = f"{schema.nested_in}.{name}" if schema.nested_in else name
+    answer = schema.answer_schema
+    if answer is not None and name in answer.model_fields:
+        message = _("%(field)s cannot be set here: the server sets it.")
+    else:
+        message = _(
+            "%(field)s: there is no such field here. The fields are: %(fields)s."
+        )
+    return ApplicationError(
+        message % {"field": where, "fields": ", ".join(sorted(known))}, where=where
+    )
+
+
+def number_in_range(value: int, *, name: str, low: int, high: int) -> int:
+    """`value` when low <= value <= high; else a 400 naming the parameter and the
+    range, rather than a quiet clamp into it."""
+    if not low <= value <= high:
+        raise ApplicationError(
+            _("%(name)s must be from %(low)s to %(high)s.")
+            % {"name": name, "low": low, "high": high},
+            where=name,
+        )
+    return value
+
+
+MAX_PAGE = 500
+# Past any table, and within what SQLite's OFFSET takes (a 500 there).
+MAX_OFFSET = 2**62
+
+
+def _page_size(value: int) -> int:
+    return number_in_range(value, name="limit", low=1, high=MAX_PAGE)
+
+
+def _offset(value: int) -> int:
+    if value < 0:
+        raise ApplicationError(
+            _("%(name)s must be 0 or more.") % {"name": "offset"}, where="offset"
+        )
+    # Any offset past the last row is the same empty page.
+    return min(value, MAX_OFFSET)
+
+
+# List parameters: the range in the OpenAPI document, a 400 in words outside it.
+PageSize = Annotated[
+    int,
+    AfterValidator(_page_size),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+]
+Offset = Annotated[
+    int,
+    AfterValidator(_offset),
+    WithJsonSchema({"type": "integer", "minimum": 0}),
+]
