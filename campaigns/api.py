@@ -34,7 +34,7 @@ from campaigns.selectors import (
 )
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
-from smsportal.api_input import InputSchema, Offset, PageSize
+from smsportal.api_input import InputSchema, ObjectId, Offset, PageSize
 from smsportal.exceptions import ApplicationError
 
 PREFIX = "campaigns"
@@ -337,7 +337,7 @@ def campaign_create_api(request: HttpRequest, payload: CampaignIn) -> Status:
 
 
 @router.get("/{campaign_id}", response=CampaignOut)
-def campaign_get_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_get_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     """One campaign with its counters."""
     require_perm(request, VIEW_PERM)
     return _detail(_get(campaign_id))
@@ -345,7 +345,7 @@ def campaign_get_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
 
 @router.patch("/{campaign_id}", response=CampaignOut)
 def campaign_update_api(
-    request: HttpRequest, campaign_id: int, payload: CampaignIn
+    request: HttpRequest, campaign_id: ObjectId, payload: CampaignIn
 ) -> dict[str, Any]:
     """Change a draft; fields left out keep their values."""
     require_perm(request, CHANGE_PERM)
@@ -358,14 +358,14 @@ def campaign_update_api(
 
 
 @router.post("/{campaign_id}/preview", response=PreviewOut)
-def campaign_preview_api(request: HttpRequest, campaign_id: int) -> Any:
+def campaign_preview_api(request: HttpRequest, campaign_id: ObjectId) -> Any:
     """What launching would do: counts, segments, cost against the balance, samples."""
     require_perm(request, VIEW_PERM)
     return services.campaign_preview(campaign=_get(campaign_id))
 
 
 @router.post("/{campaign_id}/launch", response=CampaignOut)
-def campaign_launch_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_launch_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     """Launch a draft now, or schedule it for its start time."""
     require_perm(request, CHANGE_PERM)
     services.campaign_launch(campaign=_get(campaign_id), launched_by=request.user)
@@ -373,21 +373,21 @@ def campaign_launch_api(request: HttpRequest, campaign_id: int) -> dict[str, Any
 
 
 @router.post("/{campaign_id}/pause", response=CampaignOut)
-def campaign_pause_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_pause_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     require_perm(request, CHANGE_PERM)
     services.campaign_pause(campaign=_get(campaign_id))
     return _detail(_get(campaign_id))
 
 
 @router.post("/{campaign_id}/resume", response=CampaignOut)
-def campaign_resume_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_resume_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     require_perm(request, CHANGE_PERM)
     services.campaign_resume(campaign=_get(campaign_id))
     return _detail(_get(campaign_id))
 
 
 @router.post("/{campaign_id}/cancel", response=CancelOut)
-def campaign_cancel_api(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_cancel_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     """Cancel; pending messages are withdrawn here, scheduled ones at the gateway."""
     require_perm(request, CHANGE_PERM)
     result = services.campaign_cancel(campaign=_get(campaign_id))
@@ -395,7 +395,7 @@ def campaign_cancel_api(request: HttpRequest, campaign_id: int) -> dict[str, Any
 
 
 @router.post("/{campaign_id}/resend-failed", response={201: CampaignOut})
-def campaign_resend_failed_api(request: HttpRequest, campaign_id: int) -> Status:
+def campaign_resend_failed_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     """A draft follow-up to this campaign's failed recipients (one per campaign)."""
     require_perm(request, CHANGE_PERM)
     followup = services.campaign_resend_failed(
@@ -405,7 +405,7 @@ def campaign_resend_failed_api(request: HttpRequest, campaign_id: int) -> Status
 
 
 @router.post("/{campaign_id}/copy", response={201: CampaignOut})
-def campaign_copy_api(request: HttpRequest, campaign_id: int) -> Status:
+def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     """A new draft with the campaign's text, sender, audience and hours."""
     require_perm(request, ADD_PERM)
     copy = services.campaign_copy(campaign=_get(campaign_id), created_by=request.user)
@@ -414,7 +414,7 @@ def campaign_copy_api(request: HttpRequest, campaign_id: int) -> Status:
 
 @router.post("/{campaign_id}/test-send", response=list[TestMessageOut])
 def campaign_test_send_api(
-    request: HttpRequest, campaign_id: int, payload: TestSendIn
+    request: HttpRequest, campaign_id: ObjectId, payload: TestSendIn
 ) -> list[Message]:
     """Send the text to one to ten numbers now; returns each message's outcome."""
     require_perm(request, CHANGE_PERM)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.models import BirthdayGreeting
 from smsportal.api import form_saved, require_perm
-from smsportal.api_input import InputSchema
+from smsportal.api_input import InputSchema, ObjectId
 
 PREFIX = "greetings"
 router = Router(tags=["greetings"])
@@ -99,21 +99,21 @@ def greeting_create_api(request: HttpRequest, payload: GreetingIn) -> Status:
 
 
 @router.get("/{greeting_id}", response=GreetingOut)
-def greeting_get_api(request: HttpRequest, greeting_id: int) -> BirthdayGreeting:
+def greeting_get_api(request: HttpRequest, greeting_id: ObjectId) -> BirthdayGreeting:
     require_perm(request, "campaigns.view_birthdaygreeting")
     return get_object_or_404(_greetings(), pk=greeting_id)
 
 
 @router.patch("/{greeting_id}", response=GreetingOut)
 def greeting_update_api(
-    request: HttpRequest, greeting_id: int, payload: GreetingIn
+    request: HttpRequest, greeting_id: ObjectId, payload: GreetingIn
 ) -> BirthdayGreeting:
     require_perm(request, "campaigns.change_birthdaygreeting")
     return _saved(get_object_or_404(BirthdayGreeting, pk=greeting_id), payload)
 
 
 @router.delete("/{greeting_id}", response={204: None})
-def greeting_delete_api(request: HttpRequest, greeting_id: int) -> Status:
+def greeting_delete_api(request: HttpRequest, greeting_id: ObjectId) -> Status:
     require_perm(request, "campaigns.delete_birthdaygreeting")
     get_object_or_404(BirthdayGreeting, pk=greeting_id).delete()
     return Status(204, None)

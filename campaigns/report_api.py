@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from django.db.models import F, QuerySet
@@ -35,7 +35,7 @@ from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
-from smsportal.api_input import InputSchema, PageSize
+from smsportal.api_input import MAX_ID, InputSchema, ObjectId, PageSize
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
 from smsportal.text_search import contains_text
@@ -47,7 +47,6 @@ router = Router(tags=["reports"])
 
 VIEW_PERM = "campaigns.view_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
-MAX_ID = 2**63 - 1  # PostgreSQL bigint: larger ids are a 422, not a database error
 Id = Field(None, ge=1, le=MAX_ID)
 
 
@@ -322,7 +321,7 @@ def inbound_fetch(request: HttpRequest) -> dict[str, int]:
 
 @router.post("/inbound/{reply_id}/answer", response=MessageOut)
 def inbound_answer(
-    request: HttpRequest, payload: AnswerIn, reply_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: AnswerIn, reply_id: ObjectId
 ) -> Message:
     """Answer a reply with a one-off message through the same account."""
     require_perm(request, CHANGE_PERM)
@@ -331,9 +330,7 @@ def inbound_answer(
 
 
 @router.get("/campaigns/{campaign_id}/report", response=ReportOut)
-def report(
-    request: HttpRequest, campaign_id: int = Path(..., ge=1, le=MAX_ID)
-) -> dict[str, Any]:
+def report(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     """Funnel counters (from the counts table), cost, segments, failure reasons."""
     require_perm(request, VIEW_PERM)
     campaign = get_object_or_404(Campaign, pk=campaign_id)
@@ -356,9 +353,7 @@ def report(
 
 
 @router.post("/stop-list/sync/{account_id}", response=dict[str, Any])
-def stop_list_sync(
-    request: HttpRequest, account_id: int = Path(..., ge=1, le=MAX_ID)
-) -> dict[str, Any]:
+def stop_list_sync(request: HttpRequest, account_id: ObjectId) -> dict[str, Any]:
     """Sync the stop list with one account's gateway now."""
     require_perm(request, CHANGE_PERM)
     account = get_object_or_404(ProviderAccount, pk=account_id, is_active=True)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
 from smsportal.api import form_saved, require_perm
-from smsportal.api_input import InputSchema
+from smsportal.api_input import InputSchema, ObjectId
 
 PREFIX = "templates"
 router = Router(tags=["templates"])
@@ -54,21 +54,21 @@ def template_create_api(request: HttpRequest, payload: TemplateIn) -> Status:
 
 
 @router.get("/{template_id}", response=TemplateOut)
-def template_get_api(request: HttpRequest, template_id: int) -> MessageTemplate:
+def template_get_api(request: HttpRequest, template_id: ObjectId) -> MessageTemplate:
     require_perm(request, "campaigns.view_messagetemplate")
     return get_object_or_404(MessageTemplate, pk=template_id)
 
 
 @router.patch("/{template_id}", response=TemplateOut)
 def template_update_api(
-    request: HttpRequest, template_id: int, payload: TemplateIn
+    request: HttpRequest, template_id: ObjectId, payload: TemplateIn
 ) -> MessageTemplate:
     require_perm(request, "campaigns.change_messagetemplate")
     return _saved(get_object_or_404(MessageTemplate, pk=template_id), payload)
 
 
 @router.delete("/{template_id}", response={204: None})
-def template_delete_api(request: HttpRequest, template_id: int) -> Status:
+def template_delete_api(request: HttpRequest, template_id: ObjectId) -> Status:
     require_perm(request, "campaigns.delete_messagetemplate")
     get_object_or_404(MessageTemplate, pk=template_id).delete()
     return Status(204, None)

@@ -24,7 +24,7 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
-from smsportal.api_input import InputSchema, PageSize
+from smsportal.api_input import InputSchema, ObjectId, PageSize
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_sendable
 
@@ -307,106 +307,7 @@ def contact_export(
     )
 
 
-@router.get("/contacts/{int:contact_id}", response=ContactOut)
-def contact_get(request: HttpRequest, contact_id: int) -> Contact:
-    require_perm(request, "contacts.view_contact")
-    return _contact(contact_id)
-
-
-@router.patch("/contacts/{int:contact_id}", response=ContactOut)
-def contact_update(
-    request: HttpRequest, contact_id: int, payload: ContactPatch
-) -> Contact:
-    require_perm(request, "contacts.change_contact")
-    contact = get_object_or_404(Contact, pk=contact_id)
-    data = payload.dict(exclude_unset=True)
-    for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
-                 "consent_source", "attributes", "time_zone"):  # fmt: skip
-        if name in data and data[name] is None:
-            # null on a field that cannot be null: "" (or {}), except the phone.
-            if name == "phone":
-                del data[name]
-            else:
-                data[name] = {} if name == "attributes" else ""
-    groups = data.pop("groups", None)
-    if groups is not None:
-        groups = _existing_groups(groups)
-    services.contact_update(contact=contact, groups=groups, **data)
-    return _contact(contact.pk)
-
-
-@router.delete("/contacts/{int:contact_id}", response={204: None})
-def contact_delete(request: HttpRequest, contact_id: int) -> Status:
-    require_perm(request, "contacts.delete_contact")
-    contact = get_object_or_404(Contact, pk=contact_id)
-    services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
-    return Status(204, None)
-
-
-@router.get("/groups", response=list[GroupOut])
-def group_list(request: HttpRequest) -> Any:
-    require_perm(request, "contacts.view_contactgroup")
-    return selectors.contact_groups_with_counts()
-
-
-@router.post("/groups", response={201: GroupOut})
-def group_create(request: HttpRequest, payload: GroupIn) -> Status:
-    require_perm(request, "contacts.add_contactgroup")
-    group = services.group_create(name=payload.name, description=payload.description)
-    return Status(201, group)
-
-
-@router.delete("/groups/{int:group_id}", response={204: None})
-def group_delete(request: HttpRequest, group_id: int) -> Status:
-    require_perm(request, "contacts.delete_contactgroup")
-    services.group_delete(group=get_object_or_404(ContactGroup, pk=group_id))
-    return Status(204, None)
-
-
-@router.get("/stoplist", response=StopListPage)
-def stoplist(
-    request: HttpRequest,
-    q: Text = "",
-    cursor: Text | None = None,
-    limit: PageSize = 100,
-) -> dict:
-    require_perm(request, "contacts.view_stoplistentry")
-    items, next_cursor = _page(
-        selectors.stoplist_list(search=q), cursor=cursor, limit=limit
-    )
-    return {"items": items, "next_cursor": next_cursor}
-
-
-@router.get("/stoplist/export")
-def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> Any:
-    """The stop list as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
-    from contacts.views import stoplist_export_response
-
-    require_perm(request, "contacts.view_stoplistentry")
-    return stoplist_export_response(
-        search=q, fmt=_export_format(format), filters={"q": q}
-    )
-
-
-@router.post("/stoplist", response={201: StopListOut})
-def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
-    require_perm(request, "contacts.add_stoplistentry")
-    check_sendable(payload.phone, where="phone", label=_("Phone"))
-    check_sendable(payload.reason, where="reason", label=_("Reason"))
-    entry = services.contact_opt_out(
-        phone=payload.phone, reason=payload.reason, user=request.user
-    )
-    return Status(201, entry)
-
-
-@router.delete("/stoplist/{phone}", response={204: None})
-def stoplist_remove(request: HttpRequest, phone: Text) -> Status:
-    require_perm(request, "contacts.delete_stoplistentry")
-    if not services.stoplist_remove(phone=phone):
-        raise HttpError(404, _("This number is not on the stop list."))
-    return Status(204, None)
-
-
+# Before /contacts/{contact_id}, which would take "import" for an id (a 404).
 @router.post("/contacts/import", response={202: ImportJobOut})
 def contact_import(
     request: HttpRequest,
@@ -467,15 +368,115 @@ def contact_import(
     return Status(202, job)
 
 
-@router.get("/imports/{int:job_id}", response=ImportJobOut)
-def import_get(request: HttpRequest, job_id: int) -> ImportJob:
+@router.get("/contacts/{contact_id}", response=ContactOut)
+def contact_get(request: HttpRequest, contact_id: ObjectId) -> Contact:
+    require_perm(request, "contacts.view_contact")
+    return _contact(contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response=ContactOut)
+def contact_update(
+    request: HttpRequest, contact_id: ObjectId, payload: ContactPatch
+) -> Contact:
+    require_perm(request, "contacts.change_contact")
+    contact = get_object_or_404(Contact, pk=contact_id)
+    data = payload.dict(exclude_unset=True)
+    for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
+                 "consent_source", "attributes", "time_zone"):  # fmt: skip
+        if name in data and data[name] is None:
+            # null on a field that cannot be null: "" (or {}), except the phone.
+            if name == "phone":
+                del data[name]
+            else:
+                data[name] = {} if name == "attributes" else ""
+    groups = data.pop("groups", None)
+    if groups is not None:
+        groups = _existing_groups(groups)
+    services.contact_update(contact=contact, groups=groups, **data)
+    return _contact(contact.pk)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None})
+def contact_delete(request: HttpRequest, contact_id: ObjectId) -> Status:
+    require_perm(request, "contacts.delete_contact")
+    contact = get_object_or_404(Contact, pk=contact_id)
+    services.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk))
+    return Status(204, None)
+
+
+@router.get("/groups", response=list[GroupOut])
+def group_list(request: HttpRequest) -> Any:
+    require_perm(request, "contacts.view_contactgroup")
+    return selectors.contact_groups_with_counts()
+
+
+@router.post("/groups", response={201: GroupOut})
+def group_create(request: HttpRequest, payload: GroupIn) -> Status:
+    require_perm(request, "contacts.add_contactgroup")
+    group = services.group_create(name=payload.name, description=payload.description)
+    return Status(201, group)
+
+
+@router.delete("/groups/{group_id}", response={204: None})
+def group_delete(request: HttpRequest, group_id: ObjectId) -> Status:
+    require_perm(request, "contacts.delete_contactgroup")
+    services.group_delete(group=get_object_or_404(ContactGroup, pk=group_id))
+    return Status(204, None)
+
+
+@router.get("/stoplist", response=StopListPage)
+def stoplist(
+    request: HttpRequest,
+    q: Text = "",
+    cursor: Text | None = None,
+    limit: PageSize = 100,
+) -> dict:
+    require_perm(request, "contacts.view_stoplistentry")
+    items, next_cursor = _page(
+        selectors.stoplist_list(search=q), cursor=cursor, limit=limit
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/stoplist/export")
+def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> Any:
+    """The stop list as CSV (format=csv or csv-1251) or XLSX (format=xlsx)."""
+    from contacts.views import stoplist_export_response
+
+    require_perm(request, "contacts.view_stoplistentry")
+    return stoplist_export_response(
+        search=q, fmt=_export_format(format), filters={"q": q}
+    )
+
+
+@router.post("/stoplist", response={201: StopListOut})
+def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
+    require_perm(request, "contacts.add_stoplistentry")
+    check_sendable(payload.phone, where="phone", label=_("Phone"))
+    check_sendable(payload.reason, where="reason", label=_("Reason"))
+    entry = services.contact_opt_out(
+        phone=payload.phone, reason=payload.reason, user=request.user
+    )
+    return Status(201, entry)
+
+
+@router.delete("/stoplist/{phone}", response={204: None})
+def stoplist_remove(request: HttpRequest, phone: Text) -> Status:
+    require_perm(request, "contacts.delete_stoplistentry")
+    if not services.stoplist_remove(phone=phone):
+        raise HttpError(404, _("This number is not on the stop list."))
+    return Status(204, None)
+
+
+@router.get("/imports/{job_id}", response=ImportJobOut)
+def import_get(request: HttpRequest, job_id: ObjectId) -> ImportJob:
     """Progress and, once done, the report of an import."""
     require_perm(request, "contacts.view_importjob")
     return get_object_or_404(ImportJob, pk=job_id)
 
 
-@router.get("/imports/{int:job_id}/rejected.csv", url_name="import_rejects")
-def import_rejects(request: HttpRequest, job_id: int) -> HttpResponse:
+@router.get("/imports/{job_id}/rejected.csv", url_name="import_rejects")
+def import_rejects(request: HttpRequest, job_id: ObjectId) -> HttpResponse:
     """The rows not imported, each with its row number and why, in the file's own
     encoding and delimiter; 404 when there were none."""
     require_perm(request, "contacts.view_importjob")

@@ -22,7 +22,7 @@ from providers.selectors import (
 )
 from providers.services import provider_account_check, sender_name_request
 from smsportal.api import require_perm
-from smsportal.api_input import InputSchema
+from smsportal.api_input import InputSchema, ObjectId
 
 router = Router(tags=["providers"])
 
@@ -120,7 +120,7 @@ def provider_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/{account_id}/check", response=CheckOut)
-def provider_check(request: HttpRequest, account_id: int) -> dict[str, Any]:
+def provider_check(request: HttpRequest, account_id: ObjectId) -> dict[str, Any]:
     """Read balance and sender names now; a gateway error is `ok: false`, not a 5xx."""
     require_perm(request, CHANGE_PERM)
     account = get_object_or_404(ProviderAccount, pk=account_id)
@@ -136,7 +136,7 @@ def provider_check(request: HttpRequest, account_id: int) -> dict[str, Any]:
 
 
 @router.get("/{account_id}/senders", response=list[SenderNameOut])
-def provider_senders(request: HttpRequest, account_id: int) -> Any:
+def provider_senders(request: HttpRequest, account_id: ObjectId) -> Any:
     """Sender names stored for the account (as of the last sync)."""
     require_perm(request, VIEW_PERM)
     account = get_object_or_404(ProviderAccount, pk=account_id)
@@ -147,7 +147,7 @@ def provider_senders(request: HttpRequest, account_id: int) -> Any:
 def provider_sender_request(
     request: HttpRequest,
     response: HttpResponse,
-    account_id: int,
+    account_id: ObjectId,
     payload: SenderNameIn,
 ) -> SenderName:
     """Ask the gateway for a new sender name; 400 when it cannot take requests."""

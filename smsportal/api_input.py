@@ -10,11 +10,13 @@ from ninja import Schema
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     WithJsonSchema,
     model_validator,
 )
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from smsportal.exceptions import ApplicationError
@@ -101,4 +103,25 @@ Offset = Annotated[
     int,
     AfterValidator(_offset),
     WithJsonSchema({"type": "integer", "minimum": 0}),
+]
+
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+def _existing_id(value: Any) -> int:
+    # Text that is no whole number, or one no row can have (0, -1, past bigint), is
+    # no such object, as a free id is: the same JSON 404 on every path, never a 422
+    # on one and a database error on another.
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise Http404
+    return int(text)
+
+
+# An object's id in a path.
+ObjectId = Annotated[
+    int,
+    BeforeValidator(_existing_id),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]

@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts.views import ThrottledLoginView, admin_login, healthz
 from smsportal import views
@@ -31,6 +31,8 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Last under the prefix: any other path there is the API's JSON 404.
+    re_path(r"^api/", views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (admin, raw files).

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 
 from campaigns.report_selectors import (
@@ -68,6 +69,14 @@ def favicon(request: HttpRequest) -> HttpResponse:
     # A temporary (302) redirect: the static name carries a hash that changes with
     # the icon, so browsers must not remember where it pointed.
     return HttpResponseRedirect(static("img/favicon.svg"))
+
+
+@login_not_required
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """A path under /api/ the API does not have: its JSON 404, also with DEBUG on
+    (Django's HTML debug page would answer instead of not_found below)."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -213,7 +213,7 @@ def test_answer_with_a_control_character_is_a_400_naming_the_place(
         ("/inbound?phone=abc", 400),
         ("/inbound?q=%00abc", 200),
         ("/inbound?state=maybe", 422),
-        ("/campaigns/18446744073709551617/report", 422),
+        ("/campaigns/18446744073709551617/report", 404),
     ],
 )
 def test_odd_input_is_a_client_error_not_a_crash(viewer_client, path, status):
