@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -35,7 +34,13 @@ from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import require_perm
-from smsportal.api_input import MAX_ID, InputSchema, ObjectId, PageSize
+from smsportal.api_input import (
+    MAX_ID,
+    InputSchema,
+    ObjectId,
+    PageSize,
+    cursor_refused,
+)
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import without_nul
 from smsportal.text_search import contains_text
@@ -185,7 +190,7 @@ def _page(
 ) -> dict[str, Any]:
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
-            raise HttpError(400, _("cursor is not one this API gave out"))
+            raise cursor_refused()
         queryset = queryset.filter(id__lt=int(cursor))
     # Within one campaign, "id + 0" keeps PostgreSQL off a backward walk of the whole
     # primary key (13 s for an old campaign at ten million rows): it reads the

@@ -24,7 +24,7 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
-from smsportal.api_input import InputSchema, ObjectId, PageSize
+from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_sendable
 
@@ -35,7 +35,8 @@ router = Router(tags=["contacts"])
 def _no_nul(value: str) -> str:
     """PostgreSQL text cannot hold NUL: refuse it with a 422, not a 500."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        # Said in the reader's language by smsportal.api_errors.
+        raise PydanticCustomError("nul_character", "must not contain NUL characters")
     return value
 
 
@@ -219,9 +220,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
     try:
         return int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except ValueError:
-        raise HttpError(
-            400, _("The cursor is not valid; start again without one.")
-        ) from None
+        raise cursor_refused() from None
 
 
 def _page(

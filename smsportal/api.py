@@ -45,6 +45,24 @@ class BearerToken(HttpBearer):
         return api_token.user
 
 
+class SessionWithCsrf(SessionAuth):
+    """The dashboard's session, its CSRF refusal said in the request's language."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        try:
+            return super().__call__(request)
+        except HttpError as exc:
+            if exc.status_code != 403:
+                raise
+            raise HttpError(
+                403,
+                _(
+                    "The CSRF check failed: with a session, send the csrftoken "
+                    "cookie's value in the X-CSRFToken header, or use an API token."
+                ),
+            ) from None
+
+
 def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The schema and its docs page for users only, as every operation is: a
     session (the docs page's own requests carry it) or an API token (a client
@@ -81,8 +99,15 @@ class WholeTextParser(Parser):
         except UnicodeDecodeError:
             request.unparsable_at = None  # not UTF-8: no line to point at
             raise
+        except RecursionError:
+            request.unparsable_at = TOO_DEEP
+            raise
         request.broken_text_at = _broken_text_at(data)
         return data
+
+
+# Arrays or objects nested past what the JSON reader follows ("[" * 100000).
+TOO_DEEP = "too deep"
 
 
 def _broken_text_at(value: Any, path: str = "") -> str | None:
@@ -152,7 +177,7 @@ api = SmsportalAPI(
     title="smsportal API",
     version="1",
     urls_namespace="api",
-    auth=[BearerToken(), SessionAuth()],
+    auth=[BearerToken(), SessionWithCsrf()],
     parser=WholeTextParser(),
     docs_decorator=signed_in_only,
 )
@@ -236,14 +261,14 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> Any:
 def _http_error(request: HttpRequest, exc: HttpError) -> Any:
     if hasattr(request, "unparsable_at") and exc.status_code == 400:
         place = request.unparsable_at
-        detail = (
-            _("The request body is not UTF-8 text.")
-            if place is None
-            else _(
+        if place is None:
+            detail = _("The request body is not UTF-8 text.")
+        elif place == TOO_DEEP:
+            detail = _("The request body nests arrays or objects too deeply.")
+        else:
+            detail = _(
                 "The request body is not valid JSON (line %(line)s, column %(column)s)."
-            )
-            % {"line": place[0], "column": place[1]}
-        )
+            ) % {"line": place[0], "column": place[1]}
         return api.create_response(request, {"detail": detail}, status=400)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 

@@ -34,6 +34,7 @@ def _texts() -> Mapping[str, str]:
         "date_parsing": _("must be a date, YYYY-MM-DD"),
         "date_from_datetime_parsing": _("must be a date, YYYY-MM-DD"),
         "date_type": _("must be a date, YYYY-MM-DD"),
+        "date_from_datetime_inexact": _("must be a date, YYYY-MM-DD"),
         "datetime_parsing": _(
             "must be a date and time, such as 2026-12-31T09:00+03:00"
         ),
@@ -55,6 +56,7 @@ def _texts() -> Mapping[str, str]:
         "json_invalid": _("the body is not valid JSON"),
         "extra_forbidden": _("no such field"),
         "too_long": _("at most %(max_length)s items"),
+        "nul_character": _("must not contain NUL characters"),
     }
 
 
@@ -65,22 +67,25 @@ def _where(loc: Any) -> str:
     return ".".join(parts)
 
 
+def _in_words(error: Mapping[str, Any], texts: Mapping[str, str]) -> str:
+    # A problem without words of its own here still speaks the reader's language.
+    fallback = _("is not a valid value")
+    text = texts.get(str(error.get("type", "")), fallback)
+    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if "expected" in context:  # pydantic's "'a', 'b' or 'c'": English "or"
+        context["expected"] = context["expected"].replace("' or '", "', '")
+    try:
+        return text % context
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
 def explained(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The 422's body: pydantic's entries, each with its `message` in words."""
     texts = _texts()
     entries, messages = [], []
     for error in errors:
-        text = texts.get(str(error.get("type", "")))
-        if text is None:
-            text = str(error.get("msg", ""))
-        else:
-            context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
-            if "expected" in context:  # pydantic's "'a', 'b' or 'c'": English "or"
-                context["expected"] = context["expected"].replace("' or '", "', '")
-            try:
-                text %= context
-            except (KeyError, TypeError, ValueError):
-                text = str(error.get("msg", ""))
+        text = _in_words(error, texts)
         where = _where(error.get("loc"))
         message = f"{where}: {text}" if where else text
         entries.append({**error, "message": message})

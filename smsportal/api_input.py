@@ -75,6 +75,14 @@ def number_in_range(value: int, *, name: str, low: int, high: int) -> int:
     return value
 
 
+def cursor_refused() -> ApplicationError:
+    """The one answer to a `cursor` that no list of this API gave out."""
+    return ApplicationError(
+        _("The cursor is not one this API gave out; start again without it."),
+        where="cursor",
+    )
+
+
 MAX_PAGE = 500
 # Past any table, and within what SQLite's OFFSET takes (a 500 there).
 MAX_OFFSET = 2**62
