@@ -39,6 +39,22 @@ def message_for_client_key(account_id: int, client_key: str) -> Message | None:
     return Message.objects.filter(account_id=account_id, client_key=client_key).first()
 
 
+def is_same_message(message: Message, *, phone: str, text: str, sender: str) -> bool:
+    """Whether `message` is what one_off_send would make of this phone (E.164), text
+    and sender: a retried request, not another message under a reused key."""
+    if message.phone != phone:
+        return False
+    if (sender or message.account.default_sender) != message.sender:
+        return False
+    text = text.strip()
+    if text == message.text:
+        return True
+    try:
+        return personalised(text, phone) == message.text
+    except ApplicationError:  # a placeholder now empty: not what was sent
+        return False
+
+
 def one_off_send(
     *,
     account: ProviderAccount,

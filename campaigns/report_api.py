@@ -21,7 +21,7 @@ from campaigns.by_phone import sent_to
 from campaigns.inbox import incoming_fetch
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
-from campaigns.one_off import message_for_client_key, one_off_send
+from campaigns.one_off import is_same_message, message_for_client_key, one_off_send
 from campaigns.report_filters import PHONE_NEEDS_DIGITS
 from campaigns.report_selectors import (
     campaign_report,
@@ -41,7 +41,7 @@ from smsportal.api_input import (
     PageSize,
     cursor_refused,
 )
-from smsportal.exceptions import ApplicationError
+from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.lib.textcheck import without_nul
 from smsportal.text_search import contains_text
 from smsportal.textguard import check_sendable
@@ -162,7 +162,8 @@ class SendIn(InputSchema):
         "",
         max_length=64,
         description="Idempotency key (or the Idempotency-Key header): the same key "
-        "again, on the same account, returns the first message and sends nothing.",
+        "again, on the same account, with the same phone, text and sender returns the "
+        "first message and sends nothing; with another message it is a 409.",
     )
 
 
@@ -229,16 +230,23 @@ def message_list(
     )
 
 
-@router.post("/messages", response={200: MessageOut, 201: MessageOut})
+@router.post(
+    "/messages",
+    response={200: MessageOut, 201: MessageOut},
+    openapi_extra={"responses": {"409": {
+        "description": "The idempotency key was used for another message",
+        "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}
+        }},
+    }}},
+)  # fmt: skip
 def message_send(request: HttpRequest, payload: SendIn) -> Status:
     """Send one SMS now through an account, outside campaigns: 201 with the message
-    and the gateway's answer; 200 with the earlier message when its key was used."""
+    and the gateway's answer; 200 with the earlier message when its key was used for
+    the same phone, text and sender; 409 when it was used for another message."""
     require_perm(request, CHANGE_PERM)
     key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
     account = get_object_or_404(ProviderAccount, pk=payload.account)
-    earlier = message_for_client_key(account.pk, key)
-    if earlier is not None:
-        return Status(200, earlier)
     # Refused with the place, never quietly cleaned: what goes out is what was asked.
     check_sendable(payload.phone, where="phone", label=_("Phone"))
     check_sendable(payload.sender, where="sender", label=_("Sender name"))
@@ -247,15 +255,33 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
         number = normalize_phone(phone).e164
     except InvalidPhone as exc:
         raise ApplicationError(f"{phone}: {exc.reason}", where="phone") from None
+    sender = payload.sender.strip()
+    earlier = message_for_client_key(account.pk, key)
+    if earlier is not None:
+        return Status(200, _repeated(earlier, payload, number, sender))
     message, made = one_off_send(
-        account=account,
-        phone=number,
-        text=payload.text,
-        sender=payload.sender.strip(),
+        account=account, phone=number, text=payload.text, sender=sender,
         client_key=key,
-    )
+    )  # fmt: skip
     # A request racing one with the same key gets its message, as a repeat does.
-    return Status(201 if made else 200, message)
+    if made:
+        return Status(201, message)
+    return Status(200, _repeated(message, payload, number, sender))
+
+
+def _repeated(earlier: Message, payload: SendIn, phone: str, sender: str) -> Message:
+    """The message sent under the request's key, when the request asks for it again;
+    a 409 when the key was used for another message, which would go unsent."""
+    if is_same_message(earlier, phone=phone, text=payload.text, sender=sender):
+        return earlier
+    raise Conflict(
+        _(
+            "The idempotency key “%(key)s” was already used for another message "
+            "(another number, text or sender); give this message a key of its own."
+        )
+        % {"key": earlier.client_key},
+        where="client_key" if payload.client_key.strip() else "Idempotency-Key",
+    )
 
 
 def _require_digits(phone: str) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
 from smsportal.api_errors import explained
-from smsportal.exceptions import ApplicationError
+from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.unique import save_unique
 
 
@@ -206,6 +206,13 @@ def form_saved(form: Any) -> Any:
 def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
     return api.create_response(
         request, {"detail": exc.message, "where": exc.where, **exc.extra}, status=400
+    )
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> Any:
+    return api.create_response(
+        request, {"detail": exc.message, "where": exc.where}, status=409
     )
 
 

@@ -20,3 +20,8 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class Conflict(ApplicationError):
+    """The request repeats an earlier one's key for something else (an idempotency
+    key reused for another message); the API answers 409."""

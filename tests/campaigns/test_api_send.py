@@ -70,6 +70,53 @@ def test_the_same_key_again_returns_the_first_message_and_sends_nothing(
     assert len(simulator.state.submissions) == 1
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"phone": "+79120000043"}, "client_key"),
+        ({"text": "Код 9999"}, "client_key"),
+        ({"sender": "OTHER"}, "client_key"),
+        ({"text": "Код 9999", "_header": True}, "Idempotency-Key"),
+    ],
+)
+def test_the_same_key_for_another_message_is_a_409_and_sends_nothing(
+    manager_client, simulator, account, change, where
+):
+    SenderName.objects.create(account=account, name="OTHER", usable=True)
+    first_body = {"account": account.pk, "phone": "+79120000042", "text": "Код 1234"}
+    headers, key = None, {"client_key": "order-78"}
+    if change.pop("_header", False):
+        headers, key = {"Idempotency-Key": "order-78"}, {}
+
+    first = send(manager_client, headers, **first_body, **key)
+    other = send(manager_client, headers, **{**first_body, **change}, **key)
+
+    assert first.status_code == 201
+    assert other.status_code == 409, other.content
+    assert other.json() == {
+        "detail": "The idempotency key “order-78” was already used for another "
+        "message (another number, text or sender); give this message a key of "
+        "its own.",
+        "where": where,
+    }
+    assert Message.objects.count() == 1
+    assert len(simulator.state.submissions) == 1
+
+
+def test_a_retried_text_with_placeholders_is_the_same_message(
+    manager_client, simulator, account
+):
+    Contact.objects.create(phone="+79120000042", first_name="Мария")
+    body = {"account": account.pk, "phone": "8 912 000-00-42",
+            "text": "{first_name}, заказ готов", "client_key": "order-79"}  # fmt: skip
+
+    first, again = send(manager_client, **body), send(manager_client, **body)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert len(simulator.state.submissions) == 1
+
+
 def test_a_request_racing_one_with_the_same_key_sends_nothing(simulator, account):
     # The other request stored its message between this one's check and its insert.
     racer, _made = one_off_send(account=account, phone="+79120000042", text="Код",
