@@ -154,23 +154,68 @@ ERROR_RESPONSES = {
 }
 
 
+# The 422: pydantic's entries, each with its `message` in words (api_errors).
+SCHEMA_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "loc": {"type": "array", "items": {}},
+                    "msg": {"type": "string"},
+                    "message": {
+                        "type": "string",
+                        "description": "The problem in words, with its field",
+                    },
+                },
+                "required": ["type", "loc", "msg", "message"],
+            },
+        },
+        "message": {"type": "string", "description": "Every problem, in words"},
+    },
+    "required": ["detail", "message"],
+}
+# Only operations that read input can answer these.
+INPUT_RESPONSES = {
+    "422": ("SchemaError", "A parameter or the body does not match the schema"),
+}
+BODY_RESPONSES = {
+    "413": ("Error", "The request body is larger than the API takes"),
+}
+
+
 class SmsportalAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document lists the error answers of every operation."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = (
-            ERROR_SCHEMA
-        )
-        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ERROR_SCHEMA
+        components["SchemaError"] = SCHEMA_ERROR_SCHEMA
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for status, description in ERROR_RESPONSES.items():
-                    responses.setdefault(
-                        status, {"description": description, "content": error}
-                    )
+                answers = {k: ("Error", v) for k, v in ERROR_RESPONSES.items()}
+                if operation.get("parameters") or "requestBody" in operation:
+                    answers.update(INPUT_RESPONSES)
+                if "requestBody" in operation:
+                    answers.update(BODY_RESPONSES)
+                _document(operation.setdefault("responses", {}), answers)
         return schema
+
+
+def _document(responses: dict[str, Any], answers: dict[str, tuple[str, str]]) -> None:
+    for status, (name, description) in answers.items():
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        responses.setdefault(
+            status,
+            {
+                "description": description,
+                "content": {"application/json": {"schema": ref}},
+            },
+        )
 
 
 api = SmsportalAPI(

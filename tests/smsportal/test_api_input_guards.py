@@ -93,6 +93,10 @@ def test_every_operation_documents_its_error_answers(api):
         for method, operation in operations.items():
             documented = set(operation["responses"])
             assert {"400", "401", "403", "404"} <= documented, (method, path)
+            if operation.get("parameters") or "requestBody" in operation:
+                assert "422" in documented, (method, path)
+            if "requestBody" in operation:
+                assert "413" in documented, (method, path)
 
 
 def test_a_path_the_api_does_not_have_is_a_json_404(api):
