@@ -29,7 +29,13 @@ from campaigns.models import (
     SENT_TEXT_FIELDS,
     Campaign,
 )
-from campaigns.planning import normalize_newlines, segment_table_for, zone
+from campaigns.planning import (
+    normalize_newlines,
+    segment_table_for,
+    translit_channels,
+    translit_problem,
+    zone,
+)
 from campaigns.segments import count_segments, transliterate
 from campaigns.selectors import (
     account_channels,
@@ -249,6 +255,11 @@ class CampaignForm(forms.ModelForm):
         channel["class"] += " js-campaign-channel"
         # The live counter prices only these (campaigns.js), as the preview does.
         channel["data-per-segment"] = " ".join(sorted(PER_SEGMENT_CHANNELS))
+        # The counter counts SMS parts, and offers transliteration, only for these.
+        channel["data-sms"] = " ".join(sorted(SMS_CHANNELS))
+        channel["data-translit"] = " ".join(
+            sorted(translit_channels(self.account.kind) if self.account else ())
+        )
         self.fields["text"].widget.attrs["class"] += " font-monospace"
         cap_text(self.fields["text"])
 
@@ -332,7 +343,20 @@ class CampaignForm(forms.ModelForm):
             )
         self._check_sender(account, data.get("sender", ""))
         self._check_validity(account, data.get("validity_hours"))
+        self._check_translit(account, data)
         self._check_length(account, data)
+
+    def _check_translit(self, account: ProviderAccount, data: dict[str, Any]) -> None:
+        # The page offers the option only where it applies; the API is told why not.
+        if not data.get("translit") or not data.get("channel"):
+            return
+        problem = translit_problem(
+            kind=account.kind,
+            channel=data["channel"],
+            viber_text=data.get("viber_text", ""),
+        )
+        if problem:
+            self.add_error("translit", problem)
 
     def _check_length(self, account: ProviderAccount, data: dict[str, Any]) -> None:
         """Refuse what the live counter calls too long for the gateway."""

@@ -18,11 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns import segments
 from campaigns.models import Campaign
 from campaigns.templating import Part, parse_template, render
 from contacts.models import CustomField
+from providers.base import MessageChannel
+from providers.registry import gateway_class
 
 # Gateways whose documents give their own segment table.
 GATEWAY_SEGMENT_TABLES: Mapping[str, segments.SegmentTable] = {
@@ -33,6 +36,40 @@ GATEWAY_SEGMENT_TABLES: Mapping[str, segments.SegmentTable] = {
 
 def segment_table_for(kind: str) -> segments.SegmentTable:
     return GATEWAY_SEGMENT_TABLES.get(kind, segments.STANDARD)
+
+
+def translit_channels(kind: str) -> frozenset[MessageChannel]:
+    """The channels whose text leaves as an SMS of its own: only there does
+    transliteration save parts. A voice would read the Latin letters out as nonsense,
+    and Viber shows Cyrillic at no cost."""
+    channels = {MessageChannel.SMS, MessageChannel.FLASH}
+    if gateway_class(kind).cascade_has_sms_text:
+        channels.add(MessageChannel.VIBER_THEN_SMS)
+    return frozenset(channels)
+
+
+def translit_problem(*, kind: str, channel: str, viber_text: str) -> str:
+    """Why transliteration cannot apply to such a campaign ("" when it can)."""
+    if channel == MessageChannel.VIBER_THEN_SMS:
+        if MessageChannel.VIBER_THEN_SMS not in translit_channels(kind):
+            return _(
+                "This gateway sends the Viber message's text again as the SMS, so "
+                "transliteration would turn the Viber message into Latin letters too. "
+                "Untick it."
+            )
+        if not viber_text:
+            # The Viber message is the SMS text when its own is empty.
+            return _(
+                "Transliteration turns only the SMS into Latin letters: write the "
+                "Viber text, or the Viber message goes in Latin letters too."
+            )
+        return ""
+    if channel in translit_channels(kind):
+        return ""
+    return _(
+        "Transliteration is for text sent as SMS; a message sent as “%(channel)s” "
+        "goes as written. Untick it."
+    ) % {"channel": MessageChannel(channel).label}
 
 
 @functools.lru_cache(maxsize=512)
@@ -77,7 +114,14 @@ class SendPlan:
             window_start=campaign.window_start,
             window_end=campaign.window_end,
             spread=timedelta(hours=campaign.spread_hours),
-            translit=campaign.translit,
+            # A draft saved before the rule, or a copy moved to another channel,
+            # keeps the flag: it must not reach a voice or a Viber message.
+            translit=campaign.translit
+            and not translit_problem(
+                kind=campaign.account.kind,
+                channel=campaign.channel,
+                viber_text=campaign.viber_text,
+            ),
         )
 
     def text_for(self, values: Mapping[str, object]) -> str:

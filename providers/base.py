@@ -473,6 +473,9 @@ class SmsGateway(ABC):
     status_requests_per_poll: ClassVar[int | None] = None
     # The longest validity the gateway takes (None: no limit stated); send clamps to it.
     max_validity: ClassVar[timedelta | None] = None
+    # Whether the Viber-then-SMS cascade carries an SMS text of its own (else the SMS
+    # repeats the Viber message's text).
+    cascade_has_sms_text: ClassVar[bool] = False
     default_base_url: ClassVar[str]
     status_map: ClassVar[Mapping[str, DeliveryStatus]] = {}
     # A sender name the gateway's document allows (None: any its cabinet knows), and

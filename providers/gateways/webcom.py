@@ -93,6 +93,7 @@ class WebcomGateway(SmsGateway):
         {Capability.CLIENT_REFERENCE, Capability.SCHEDULED_SEND, Capability.FLASH}
     )
     channels = frozenset(MessageChannel) - {MessageChannel.VOICE}
+    cascade_has_sms_text = True  # text_viber for Viber, <text> for the SMS
     # Assumption: no limits are documented. 500 recipients make a ~80 KB document,
     # well within what the white-label engines of this platform accept; ids per
     # status request stay at 100.

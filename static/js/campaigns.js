@@ -71,6 +71,29 @@
     }
   }
 
+  // Voice and Viber are not SMS: the counter then counts characters, and the
+  // transliterate option is neither offered nor sent (a disabled box is not posted).
+  // The select lists, per account, the channels each applies to.
+  function followChannel(form) {
+    var counter = document.querySelector("[data-segment-counter]");
+    var channel = form.querySelector(".js-campaign-channel");
+    if (!channel) return;
+    function listed(name) {
+      return (channel.dataset[name] || "").split(" ").indexOf(channel.value) !== -1;
+    }
+    var translit = listed("translit");
+    if (counter) {
+      counter.dataset.sms = String(listed("sms"));
+      counter.dataset.translit = String(translit);
+    }
+    form.querySelectorAll("[data-translit-field]").forEach(function (el) {
+      el.hidden = !translit;
+      el.querySelectorAll("input").forEach(function (input) {
+        input.disabled = !translit;
+      });
+    });
+  }
+
   // A sender select that lists the chosen account's names (the contact page's; the
   // composer's comes from the server with the account's other fields).
   function offerSenders(form, names) {
@@ -141,6 +164,7 @@
     if (event.target.matches(".js-campaign-channel")) {
       showForChannel(form);
       followPrice(form);
+      followChannel(form);
     }
     if (event.target.name === "start_mode") showStartAt(form);
     if (event.target.name === "to_whole_book") showIncludeGroups(form);
@@ -166,6 +190,7 @@
     if (form) {
       showForChannel(form);
       followPrice(form);
+      followChannel(form);
     }
     syncRecipients();
   });
@@ -174,6 +199,7 @@
     var form = document.querySelector(".js-campaign-form");
     if (!form) return;
     showForChannel(form);
+    followChannel(form);
     showStartAt(form);
     showIncludeGroups(form);
     followAccount(form);

@@ -11,7 +11,10 @@
   "use strict";
 
   var COUNTER = "[data-segment-counter]";
-  var WATCHED = ["data-table", "data-recipients", "data-price-per-segment", "data-currency"];
+  var WATCHED = [
+    "data-table", "data-recipients", "data-price-per-segment", "data-currency",
+    "data-sms", "data-translit",
+  ];
   var PLACEHOLDER = /\{[^{}]+\}/;
   // Invisible or blank characters are shown by code point, or the user sees nothing.
   var INVISIBLE = /[\s\p{C}]/u;
@@ -98,9 +101,18 @@
     var text = textarea.value.replace(/\{\{|\}\}/g, function (pair) {
       return pair[0];
     });
+    // Voice and Viber go as written, not as SMS parts: their length is all that
+    // matters, and transliteration neither applies nor is offered.
+    var sms = root.dataset.sms !== "false";
+    var translitAllowed = sms && root.dataset.translit !== "false";
+    root.querySelectorAll("[data-sc-sms]").forEach(function (el) {
+      el.hidden = !sms;
+    });
+    show(root, "characters", !sms);
+    setField(root, "characters", new Intl.NumberFormat(locale()).format(Array.from(text).length));
     // With the form's "transliterate" ticked the server sends the Latin text.
     var box = translitBox(root);
-    var translitOn = Boolean(box && box.checked);
+    var translitOn = Boolean(translitAllowed && box && box.checked);
     if (translitOn) text = window.SmsSegments.transliterate(text);
     show(root, "translit-on", translitOn);
     var info = window.SmsSegments.count(text, table);
@@ -125,7 +137,7 @@
     // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.
     // With an emoji left the text would stay UCS-2 and merely read worse.
     var after = null;
-    if (info.encoding === "ucs2" && !translitOn) {
+    if (translitAllowed && info.encoding === "ucs2" && !translitOn) {
       after = window.SmsSegments.count(window.SmsSegments.transliterate(text), table);
     }
     var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);

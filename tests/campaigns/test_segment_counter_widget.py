@@ -241,3 +241,41 @@ def test_counter_follows_the_forms_transliterate_option():
         page.uncheck("#id_translit")
         expect(segments).to_have_text("2")
         expect(shown("translit-on")).to_be_hidden()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_counter_counts_characters_only_for_text_not_sent_as_sms():
+    """Voice and Viber: no encoding, parts or transliteration, just the length."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html",
+        {"textarea_id": "id_text", "table": "websms", "translit_id": "id_translit"},
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body><textarea id="id_text"></textarea>'
+        f'<input type="checkbox" id="id_translit" checked>{partial}</body></html>'
+    )
+    with counter_page(page_html) as page:
+        counter = page.locator("[data-segment-counter]")
+
+        def shown(name):
+            return page.locator(f'[data-sc-show="{name}"]')
+
+        page.fill("#id_text", "Ваш заказ готов")
+        expect(shown("translit-on")).to_be_visible()
+        counter.evaluate("el => el.dataset.sms = 'false'")
+        expect(page.locator("[data-sc-sms]")).to_be_hidden()
+        expect(shown("characters")).to_be_visible()
+        expect(page.locator('[data-sc-field="characters"]')).to_have_text("15")
+
+        # SMS again, where the gateway's channel takes no transliteration.
+        counter.evaluate(
+            "el => { el.dataset.sms = 'true'; el.dataset.translit = 'false'; }"
+        )
+        expect(shown("characters")).to_be_hidden()
+        expect(page.locator('[data-sc-encoding="ucs2"]')).to_be_visible()
+        expect(shown("translit-on")).to_be_hidden()
+        page.uncheck("#id_translit")
+        expect(shown("transliterate")).to_be_hidden()

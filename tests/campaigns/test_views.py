@@ -1036,6 +1036,25 @@ def test_composer_in_a_browser(live_server, client, django_user_model, account):
             expect(page.locator('#id_channel option[value="voice"]')).to_have_count(1)
             expect(page.locator('#id_sender option[value="WEB"]')).to_have_count(1)
             expect(counter).to_have_attribute("data-table", "websms")
+
+            # A voice reads the text aloud: no SMS count, no transliteration.
+            translit = page.locator("#id_translit")
+            offer = counter.locator('[data-sc-show="transliterate"]')
+            page.fill("#id_text", "Ваш заказ готов")
+            # WEBSMS's cascade repeats the Viber text as the SMS: nothing to offer.
+            expect(page.locator("#id_channel")).to_have_value("viber_sms")
+            expect(offer).to_be_hidden()
+            page.select_option("#id_channel", "sms")
+            expect(offer).to_be_visible()
+            page.select_option("#id_channel", "voice")
+            expect(offer).to_be_hidden()
+            expect(counter.locator("[data-sc-sms]")).to_be_hidden()
+            expect(counter.locator('[data-sc-field="characters"]')).to_have_text("15")
+            expect(translit).to_be_hidden()
+            expect(translit).to_be_disabled()  # not posted either
+            page.select_option("#id_channel", "sms")
+            expect(offer).to_be_visible()
+            expect(translit).to_be_enabled()
         finally:
             browser.close()
 
