@@ -105,6 +105,7 @@ class Preview:
     # Recipients whose text, with their values in it, is longer than the gateway
     # takes: the expansion rejects those messages.
     too_long: int = 0
+    # Segments, and so the cost, of the messages that will go: the too long left out.
     estimated_segments: int = 0
     estimated_cost: Decimal | None = None
     balance: Decimal | None = None
@@ -254,19 +255,21 @@ def _fill_segments(
         for row in rows
     ] or [(plan.text_for({}), total)]
     histogram: dict[int, float] = {}
-    too_long = 0.0
+    too_long = sent_segments = 0.0
     for text, weight in weighted:
         info = count(text, plan.table)
         histogram[info.segments] = histogram.get(info.segments, 0) + weight
         if info.encoding == "ucs2":
             preview.encoding = "ucs2"
         if info.too_long or info.too_many_characters:
-            too_long += weight
+            too_long += weight  # rejected at expansion: never sent, never paid for
+        else:
+            sent_segments += info.segments * weight
     preview.segments_histogram = {k: round(v) for k, v in sorted(histogram.items())}
     # One sampled text too long stands for at least one recipient, however many
     # others it stands for.
     preview.too_long = math.ceil(too_long) if too_long else 0
-    preview.estimated_segments = round(sum(k * v for k, v in histogram.items()))
+    preview.estimated_segments = round(sent_segments)
     rows = [row for sample, _count in groups for row in sample]
     preview.samples = [
         {"phone": row["phone"], "text": text}
