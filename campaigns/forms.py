@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,7 @@ from campaigns.selectors import (
 )
 from campaigns.services import MAX_TEST_PHONES
 from campaigns.templating import CONTACT_FIELDS, parse_template, render
+from campaigns.voice_options import VoiceRules, voice_rules
 from contacts.models import ContactGroup
 from contacts.timezones import time_zone_choices
 from providers.base import Capability, MessageChannel
@@ -126,18 +128,35 @@ class CampaignForm(forms.ModelForm):
         help_text=_("In the campaign's time zone (the field beside it)."),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
-    voice_language = forms.CharField(label=_("Language"), required=False, max_length=10)
-    voice_voice = forms.ChoiceField(
+    # Selects offering the chosen gateway's values (_set_voice_fields); checked in
+    # clean() for a voice message only, so a hidden leftover never blocks an SMS.
+    voice_language = forms.CharField(
+        label=_("Language"),
+        required=False,
+        max_length=10,
+        widget=forms.Select,
+        help_text=_("The language the text is read out in."),
+    )
+    voice_voice = forms.CharField(
         label=_("Voice"),
         required=False,
-        choices=[
-            ("", _("Gateway default")),
-            ("male", _("Male")),
-            ("female", _("Female")),
-        ],
+        max_length=20,
+        widget=forms.Select,
+        help_text=_("Who reads the text out."),
     )
-    voice_speed = forms.CharField(label=_("Speed"), required=False, max_length=10)
-    voice_tone = forms.CharField(label=_("Tone"), required=False, max_length=10)
+    voice_speed = forms.CharField(
+        label=_("Speed"),
+        required=False,
+        max_length=10,
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+    )
+    voice_tone = forms.CharField(
+        label=_("Tone"),
+        required=False,
+        max_length=10,
+        widget=forms.Select,
+        help_text=_("How the voice sounds: friendly, neutral or stern."),
+    )
 
     class Meta:
         model = Campaign
@@ -186,6 +205,7 @@ class CampaignForm(forms.ModelForm):
         self.account = self._chosen_account()
         self._set_sender_field()
         self._set_channel_field()
+        self._set_voice_fields()
         guard_fields(self.fields, SENT_FIELDS, multiline=MULTILINE_TEXT_FIELDS)
         if not self.is_bound:
             self._set_initial_from_instance()
@@ -237,6 +257,26 @@ class CampaignForm(forms.ModelForm):
                 (c.value, c.label) for c in channels
             ]
 
+    def _set_voice_fields(self) -> None:
+        rules = voice_rules(self.account.kind if self.account else "")
+        default = [("", _("Gateway default"))]
+        for key, choices in (
+            ("language", rules.languages),
+            ("voice", rules.voices),
+            ("tone", rules.tones),
+        ):
+            self.fields[f"voice_{key}"].widget.choices = default + choices
+        speed = self.fields["voice_speed"]
+        if rules.speed is None:
+            speed.help_text = _("This gateway takes no speed; leave it empty.")
+            return
+        low, high = rules.speed
+        speed.widget.attrs.update(min=str(low), max=str(high))
+        speed.help_text = _(
+            "From %(min)s (slow) to %(max)s (fast); 1 is the usual pace. Empty: the "
+            "gateway's default."
+        ) % {"min": low, "max": high}
+
     def _set_initial_from_instance(self) -> None:
         campaign = self.instance
         tz_name = campaign.time_zone or settings.TIME_ZONE
@@ -245,8 +285,11 @@ class CampaignForm(forms.ModelForm):
             local = campaign.start_at.astimezone(zone(tz_name) or ZoneInfo("UTC"))
             self.initial["start_mode"] = self.START_AT
             self.initial["start_local"] = local.replace(tzinfo=None)
+        aliases = voice_rules(self.account.kind if self.account else "").voice_aliases
         for key in VOICE_FIELDS:
             value = (campaign.voice_options or {}).get(key, "")
+            if key == "voice":  # saved before the selects: "female", "Алиса"
+                value = aliases.get(str(value).lower(), value)
             self.initial.setdefault(f"voice_{key}", value)
 
     def _style_widgets(self) -> None:
@@ -318,6 +361,8 @@ class CampaignForm(forms.ModelForm):
         if account is not None:
             self._check_account_choices(account, data)
         self._check_viber(data)
+        if account is not None and data.get("channel") == MessageChannel.VOICE:
+            self._check_voice(account, data)
         self._check_window(data)
         if data.get("to_whole_book"):
             # Groups picked before ticking the whole book would only mislead later.
@@ -448,6 +493,58 @@ class CampaignForm(forms.ModelForm):
                 _("A Viber button needs both its text and its link."),
             )
 
+    def _check_voice(self, account: ProviderAccount, data: dict[str, Any]) -> None:
+        """Only what the gateway's document allows, written as it takes it."""
+        rules = voice_rules(account.kind)
+        gateway = account.get_kind_display()
+        for key, choices, aliases in (
+            ("language", rules.languages, {}),
+            ("voice", rules.voices, rules.voice_aliases),
+            ("tone", rules.tones, {}),
+        ):
+            name = f"voice_{key}"
+            typed = (data.get(name) or "").strip()
+            if not typed or name in self.errors:
+                continue
+            value = aliases.get(typed.lower(), typed.lower())
+            if value in dict(choices):
+                data[name] = value
+            elif choices:
+                self.add_error(
+                    name,
+                    _("%(gateway)s takes one of: %(choices)s.")
+                    % {
+                        "gateway": gateway,
+                        "choices": ", ".join(f"{label} ({v})" for v, label in choices),
+                    },
+                )
+            else:
+                self.add_error(name, _not_taken(gateway))
+        self._check_voice_speed(rules, gateway, data)
+
+    def _check_voice_speed(
+        self, rules: VoiceRules, gateway: str, data: dict[str, Any]
+    ) -> None:
+        typed = (data.get("voice_speed") or "").strip()
+        if not typed or "voice_speed" in self.errors:
+            return
+        if rules.speed is None:
+            self.add_error("voice_speed", _not_taken(gateway))
+            return
+        low, high = rules.speed
+        try:
+            speed = Decimal(typed.replace(",", "."))
+        except InvalidOperation:
+            speed = None
+        if speed is None or not speed.is_finite() or not low <= speed <= high:
+            self.add_error(
+                "voice_speed",
+                _("Give a number from %(min)s to %(max)s, such as 1.5.")
+                % {"min": low, "max": high},
+            )
+            return
+        data["voice_speed"] = str(speed.normalize())
+
     def _check_birthday_audience(self, data: dict[str, Any]) -> None:
         if data.get("birthday_on") is None or "include_groups" in self.errors:
             return
@@ -557,6 +654,12 @@ class FollowsAccount:
             ),
             **counter_settings(self.chosen_account),
         }
+
+
+def _not_taken(gateway: str) -> str:
+    return _(
+        "%(gateway)s takes no such setting for a voice message; leave it empty."
+    ) % {"gateway": gateway}
 
 
 def cap_text(field: forms.CharField) -> None:

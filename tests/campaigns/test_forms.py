@@ -123,7 +123,8 @@ def test_voice_settings_are_kept_for_a_voice_campaign():
     )
 
     assert form.is_valid(), form.errors
-    assert form.save().voice_options == {"language": "ru", "voice": "female"}
+    # "female" is stored as the document's voice it means: 3, Алиса.
+    assert form.save().voice_options == {"language": "ru", "voice": "3"}
 
 
 def test_inactive_accounts_are_not_offered(account):
