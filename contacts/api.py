@@ -323,10 +323,16 @@ def contact_import(
     `mapping` is optional: one field name per column, comma-separated ("" to ignore a
     column); without it columns are mapped by their header names.
     """
-    if "\x00" in kind + encoding + delimiter + mapping:
-        raise HttpError(400, _("form fields must not contain NUL characters"))
     if kind not in ("contacts", "stoplist"):
         raise HttpError(400, _("kind must be contacts or stoplist"))
+    # Before the form is checked: a reader is told it may not import, not what to
+    # change in a request it may not make.
+    require_perm(
+        request,
+        "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
+    )
+    if "\x00" in encoding + delimiter + mapping:
+        raise HttpError(400, _("form fields must not contain NUL characters"))
     if encoding not in ENCODING_CHOICES:
         raise HttpError(
             400,
@@ -347,10 +353,6 @@ def contact_import(
                 _("mapping names unknown fields: %(fields)s")
                 % {"fields": ", ".join(unknown)},
             )
-    require_perm(
-        request,
-        "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
-    )
     group_ids = [group.pk for group in _existing_groups(groups or [])]
     job = services.import_job_create(upload=file, kind=kind, user=request.user)
     options = ImportOptions(

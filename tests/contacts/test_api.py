@@ -257,6 +257,24 @@ def test_viewer_reads_but_cannot_write(viewer_api):
     assert not ImportJob.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["contacts", "stoplist"])
+def test_a_viewers_import_is_refused_for_the_role_before_its_form_is_read(
+    viewer_api, kind
+):
+    """A reader was told to fix the encoding of a request it may not make."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("book.csv", b"phone\n+79120000001\n")
+
+    response = viewer_api.post(
+        "/api/v1/contacts/import",
+        {"file": upload, "kind": kind, "encoding": "no-such-encoding"},
+    )
+
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
 def test_bad_input_is_a_4xx_never_a_500(api):
     bad = [
         ("post", "/api/v1/contacts", {"phone": "89123456789", "first_name": "x" * 101}),
