@@ -389,13 +389,3 @@ class NumberingPlanLoad(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def is_saving(self) -> bool:
-        """Every row read, the last step (merging them into the book) still running:
-        on a large file a third of the time, with the bar at its 99 %."""
-        return (
-            self.status == self.Status.RUNNING
-            and self.bytes_total > 0
-            and self.bytes_done >= self.bytes_total
-        )
