@@ -51,6 +51,33 @@ def _matching(action: str, count: int) -> str:
     return questions[action] % {"count": intcomma(count)}
 
 
+# Counting a filtered book stops here: a word search reads the whole table to count
+# its matches, and a page that shows fifty of a quarter of a million would pay a
+# second for the number in a question nobody may ask.
+COUNT_LIMIT = 10_000
+
+
+def _more_than(action: str, count: int) -> str:
+    questions = {
+        "add_to_group": gettext(
+            "Add more than %(count)s contacts, every one matching the filter, to the "
+            "group?"
+        ),
+        "remove_from_group": gettext(
+            "Remove more than %(count)s contacts, every one matching the filter, from "
+            "the group?"
+        ),
+        "opt_out": gettext(
+            "Add more than %(count)s contacts, every one matching the filter, to the "
+            "stop list?"
+        ),
+        "delete": gettext(
+            "Delete more than %(count)s contacts, every one matching the filter?"
+        ),
+    }
+    return questions[action] % {"count": intcomma(count)}
+
+
 def _whole_book(action: str, count: int) -> str:
     questions = {
         "add_to_group": ngettext(
@@ -81,9 +108,14 @@ def bulk_confirmations(
     actions: list[tuple[str, str]], *, matching: int, filtered: bool
 ) -> list[tuple[str, str, str, str]]:
     """(value, label, question for the ticked rows, question for every match) for
-    each of `actions`; `matching` contacts match the filter, the whole book when it
-    is not `filtered`."""
-    every = _matching if filtered else _whole_book
+    each of `actions`; `matching` contacts match the filter (counted up to one past
+    COUNT_LIMIT), the whole book when it is not `filtered`."""
+    if not filtered:
+        every = _whole_book
+    elif matching > COUNT_LIMIT:
+        every, matching = _more_than, COUNT_LIMIT
+    else:
+        every = _matching
     return [
         (value, label, _selected(value), every(value, matching))
         for value, label in actions

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
 from contacts import exporting, numbering_jobs, selectors, services
-from contacts.bulk_confirm import bulk_confirmations
+from contacts.bulk_confirm import COUNT_LIMIT, bulk_confirmations
 from contacts.filters import ContactFilterSet
 from contacts.forms import (
     BulkActionForm,
@@ -108,8 +108,13 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
         filtered = form.is_valid() and any(
             value not in (None, "") for value in form.cleaned_data.values()
         )
-        # Only a filtered book is counted: the whole one's size is already known.
-        matching = self.object_list.count() if filtered else book_size.count
+        # Only a filtered book is counted, and only so far: the whole one's size is
+        # already known.
+        matching = (
+            self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+            if filtered
+            else book_size.count
+        )
         return bulk_confirmations(
             self.bulk_actions, matching=matching, filtered=filtered
         )

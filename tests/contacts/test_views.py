@@ -1200,3 +1200,23 @@ def test_bulk_actions_ask_naming_the_action_and_the_count(manager_client):
         'data-confirm-matching="Add the whole book, 3 contacts, to the stop list?"'
         in whole
     )
+
+
+def test_a_filter_matching_many_is_counted_only_so_far(manager_client, monkeypatch):
+    """A word search counts its matches by reading the whole book: the list's page
+    paid that second for every search. Past the limit the question says "more than"."""
+    from contacts import bulk_confirm, views
+
+    monkeypatch.setattr(bulk_confirm, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(views, "COUNT_LIMIT", 2)
+    for n in range(4):
+        make_contact(f"+7916123457{n}", last_name="Иванов")
+
+    page = manager_client.get(
+        reverse("contacts:list"), {"q": "иванов"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert (
+        'data-confirm-matching="Delete more than 2 contacts, every one matching the '
+        'filter?"' in page
+    )
