@@ -14,7 +14,7 @@ import os
 import re
 import time
 
-from benchdb import setup
+from benchdb import best_ms, setup
 
 BENCH_DB = "smsportal_bench_search"
 SEARCHES = ["елкин", "Ёлкин Анна", "иван", "user123456", "zz-no-such-name"]
@@ -51,15 +51,6 @@ def seed(rows: int) -> None:
             {"rows": rows},
         )
         cursor.execute("VACUUM ANALYZE contacts_contact")
-
-
-def best_ms(run) -> float:
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times) * 1000
 
 
 def main() -> None:

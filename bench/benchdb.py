@@ -57,26 +57,28 @@ def announce_machine() -> None:
         print(os.environ["SMSPORTAL_BENCH_MACHINE"], flush=True)
 
 
+def best_ms(run, times: int = 3) -> float:
+    """The fastest of `times` runs of `run`, in milliseconds."""
+    spent = []
+    for _ in range(times):
+        started = time.perf_counter()
+        run()
+        spent.append(time.perf_counter() - started)
+    return min(spent) * 1000
+
+
 def machine_reference() -> str:
     """Two fixed workloads, timed: figures taken on different days (the same kind of
     machine has run the same code two to three times slower) compare through them."""
     import psycopg
 
-    def best(run) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - started)
-        return min(times) * 1000
-
-    python_ms = best(lambda: sum(i * i for i in range(1_000_000)))
+    python_ms = best_ms(lambda: sum(i * i for i in range(1_000_000)))
     server = urlsplit(
         database_url("postgres").replace("postgres://", "postgresql://", 1)
     )
     with psycopg.connect(urlunsplit(server)) as conn:
         query = "SELECT sum(g) FROM generate_series(1, 3000000) AS g"
-        server_ms = best(lambda: conn.execute(query).fetchone())
+        server_ms = best_ms(lambda: conn.execute(query).fetchone())
     return (
         f"machine: {os.cpu_count()} cores; reference Python loop {python_ms:.0f} ms, "
         f"reference PostgreSQL query {server_ms:.0f} ms (compare runs by these)"

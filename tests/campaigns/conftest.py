@@ -53,6 +53,15 @@ def smsc_account(db):
 
 
 @pytest.fixture
+def websms(db):
+    """A WEBSMS account no request reaches (forms, previews, the API's checks)."""
+    return ProviderAccount.objects.create(
+        name="WEBSMS", kind="websms", base_url="http://127.0.0.1:9/x",
+        default_sender="SHOP",
+    )  # fmt: skip
+
+
+@pytest.fixture
 def make_group(db):
     def make(name: str, phones_and_names: list[tuple[str, str, str]] = ()):
         group = ContactGroup.objects.create(name=name)

@@ -6,7 +6,6 @@ from django.utils import translation
 
 from campaigns.forms import CampaignForm
 from campaigns.planning import SendPlan
-from providers.models import ProviderAccount
 from tests.campaigns.test_api import API, draft_body, post
 from tests.campaigns.test_forms import form_data
 
@@ -20,14 +19,6 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def websms(db):
-    return ProviderAccount.objects.create(
-        name="WEBSMS", kind="websms", base_url="http://127.0.0.1:9/x",
-        default_sender="SHOP",
-    )  # fmt: skip
 
 
 def test_the_api_refuses_translit_for_a_voice_message(manager_client, websms):

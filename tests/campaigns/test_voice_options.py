@@ -20,14 +20,6 @@ def english(settings):
         yield
 
 
-@pytest.fixture
-def websms(db):
-    return ProviderAccount.objects.create(
-        name="WEBSMS", kind="websms", base_url="http://127.0.0.1:9/x",
-        default_sender="SHOP",
-    )  # fmt: skip
-
-
 def voice_form(account, **voice):
     fields = {f"voice_{key}": value for key, value in voice.items()}
     return CampaignForm(form_data(account, channel="voice", **fields))
