@@ -1,4 +1,4 @@
-"""A gateway's reports and replies as our rows can hold them.
+"""A gateway's answers, reports and replies as our rows can hold them.
 
 What a gateway posts or answers is not ours to vouch for: a code longer than its
 column, a price of "NaN", a time in the year 1 or 9999, a NUL, five megabytes of
@@ -33,6 +33,8 @@ TO_MAX = 32  # Reply.to
 # than this is not one, and a page showing it would not load.
 REPLY_TEXT_MAX = 40_000
 COST_LIMIT = Decimal("1000000")  # numeric(10, 4): below a million
+SEGMENTS_MAX = 32767  # Message.segments, a small integer
+LAST_ERROR_MAX = 2000  # ProviderAccount.last_error: an error message, whole
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SLACK = timedelta(days=1)  # a gateway's clock (or zone) a little ahead of ours
 
@@ -45,6 +47,18 @@ def plausible_time(moment: datetime | None, *, now: datetime) -> datetime | None
         return moment if EARLIEST <= moment <= now + CLOCK_SLACK else None
     except OverflowError:  # an offset that takes the year past 1 or 9999
         return None
+
+
+def fitted(text: str, limit: int) -> str:
+    """The text without NUL, cut to `limit` characters."""
+    return without_nul(text)[:limit]
+
+
+def storable_segments(segments: int | None) -> int | None:
+    """The gateway's count of parts, or None (the estimate stays) past any SMS."""
+    if segments is None or 0 <= segments <= SEGMENTS_MAX:
+        return segments
+    return None
 
 
 def storable_cost(cost: Decimal | None) -> Decimal | None:
@@ -74,9 +88,9 @@ def storable_report(report: StatusReport, *, now: datetime) -> StatusReport | No
     return replace(
         report,
         gateway_message_id=without_nul(report.gateway_message_id),
-        vendor_code=without_nul(report.vendor_code)[:CODE_MAX],
-        vendor_text=without_nul(report.vendor_text)[:VENDOR_TEXT_MAX],
-        operator=without_nul(report.operator)[:OPERATOR_MAX],
+        vendor_code=fitted(report.vendor_code, CODE_MAX),
+        vendor_text=fitted(report.vendor_text, VENDOR_TEXT_MAX),
+        operator=fitted(report.operator, OPERATOR_MAX),
         occurred_at=occurred_at,
         cost=cost,
     )
@@ -102,7 +116,7 @@ def storable_reply(message: IncomingMessage, *, now: datetime) -> IncomingMessag
         message,
         received_at=received_at,
         **{
-            name: without_nul(getattr(message, name))[:limit]
+            name: fitted(getattr(message, name), limit)
             for name, limit in limits.items()
         },
     )

@@ -20,6 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from campaigns.gateway_values import (
+    CODE_MAX,
+    GATEWAY_ID_MAX,
+    LAST_ERROR_MAX,
+    VENDOR_TEXT_MAX,
+    fitted,
+    storable_cost,
+    storable_segments,
+)
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from campaigns.screening import Outgoing, Screened, reject_unsendable, screen
@@ -52,7 +61,6 @@ from providers.registry import gateway_for
 from providers.services import error_message
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.sqlutil import aware_utc, is_postgres, placeholders, rows_table
-from smsportal.lib.textcheck import without_nul
 
 logger = logging.getLogger("campaigns.sending")
 
@@ -583,13 +591,9 @@ def pause_reason_for(exc: Exception) -> str:
 def _note_account_error(account: ProviderAccount, exc: GatewayError) -> None:
     """The refusal on the account's page, in words as a connection check puts it."""
     ProviderAccount.objects.filter(pk=account.pk).update(
-        last_error=_storable(error_message(exc), 2000), last_error_at=timezone.now()
+        last_error=fitted(error_message(exc), LAST_ERROR_MAX),
+        last_error_at=timezone.now(),
     )
-
-
-def _storable(text: str, limit: int = 1000) -> str:
-    """A gateway's words as a text column takes them: no NUL, at most `limit`."""
-    return without_nul(text)[:limit]
 
 
 # Recording -----------------------------------------------------------------------------
@@ -619,18 +623,19 @@ def record_results(
         if result.reason == FailureReason.OUTCOME_UNKNOWN:
             in_doubt.append(message.id)
             continue
-        # No NUL (PostgreSQL text and jsonb cannot hold it): a vendor text with one
-        # would fail the batch's record, and its reconciliation, every time.
+        # As the row holds it (gateway_values): a NUL, a code past its column or a
+        # price of NaN would fail the batch's record, and its reconciliation, every
+        # time.
         rows.append(
             (
                 message.id,
                 result.status,
-                without_nul(result.gateway_message_id),
+                fitted(result.gateway_message_id, GATEWAY_ID_MAX),
                 result.reason or "",
-                without_nul(result.vendor_code),
-                without_nul(result.vendor_text),
-                result.segments,
-                result.cost,
+                fitted(result.vendor_code, CODE_MAX),
+                fitted(result.vendor_text, VENDOR_TEXT_MAX),
+                storable_segments(result.segments),
+                storable_cost(result.cost),
             )
         )
     release(not_sent)
@@ -691,7 +696,8 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
 def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
     logger.warning("submit outcome unknown for %d messages: %s", len(ids), exc)
     Message.objects.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
-        reason=FailureReason.OUTCOME_UNKNOWN, vendor_text=_storable(str(exc))
+        reason=FailureReason.OUTCOME_UNKNOWN,
+        vendor_text=fitted(str(exc), VENDOR_TEXT_MAX),
     )
 
 
@@ -707,7 +713,7 @@ def _fail(
     messages.filter(id__in=list(ids), status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED,
         reason=reason,
-        vendor_code=_storable(getattr(cause, "vendor_code", "") or "", 64),
-        vendor_text=_storable(text),
+        vendor_code=fitted(getattr(cause, "vendor_code", "") or "", CODE_MAX),
+        vendor_text=fitted(text, VENDOR_TEXT_MAX),
         status_changed_at=timezone.now(),
     )

@@ -399,6 +399,46 @@ def test_a_nul_in_the_gateways_words_is_dropped_not_fatal(
     assert Message.objects.get(id=first.id).vendor_text == "ok"
 
 
+def test_a_send_answer_no_row_can_hold_is_fitted_not_fatal(
+    simulator, make_group, make_campaign
+):
+    """A code past its column, a price of NaN, a count of parts no SMS has: one such
+    answer failed the batch's record, and its reconciliation, every time."""
+    from decimal import Decimal
+
+    from campaigns.expansion import campaign_expand
+    from campaigns.sending import claim_ids, record_results
+    from providers.base import DeliveryStatus as S
+    from providers.base import SendResult
+
+    account = simulated_account(simulator, "smsc")
+    campaign = make_campaign([make_group("Clients", phones(2))], account=account)
+    campaign_expand(campaign=campaign)
+    odd, plain = claim_ids(
+        message_ids=list(
+            Message.objects.filter(campaign=campaign).values_list("id", flat=True)
+        )
+    )
+    before = Message.objects.get(id=odd.id).segments
+
+    record_results(
+        account=account,
+        claimed=[odd, plain],
+        results=[
+            SendResult(str(odd.id), "g" * 100, S.QUEUED, vendor_code="c" * 100,
+                       vendor_text="т" * 5000, segments=10**6, cost=Decimal("NaN")),
+            SendResult(str(plain.id), "g-plain", S.QUEUED, cost=Decimal("2.50")),
+        ],
+    )  # fmt: skip
+
+    stored = Message.objects.get(id=odd.id)
+    assert stored.status == S.QUEUED
+    assert (len(stored.gateway_message_id), len(stored.vendor_code)) == (64, 64)
+    assert len(stored.vendor_text) == 1000
+    assert (stored.segments, stored.cost) == (before, None)
+    assert Message.objects.get(id=plain.id).cost == Decimal("2.50")
+
+
 def test_a_pump_of_a_paused_campaign_claims_nothing_and_says_so(
     simulator, make_group, make_campaign
 ):
