@@ -12,9 +12,11 @@ import re
 import string
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -33,6 +35,10 @@ _PARSER_OPTIONS = {
 # A parser per thread: lxml lets one parser parse in one thread at a time, and the
 # threads of a web worker, each reading a gateway's callback, queued for a shared one.
 _parsers = threading.local()
+
+
+# The gateways' wall clock: send times go and report times come on Moscow time.
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def _parser(*, recover: bool) -> etree.XMLParser:
@@ -121,6 +127,15 @@ def parse_ini(text: str) -> dict[str, dict[str, str]]:
             key, _, value = line.partition("=")
             current[normalize_key(key)] = value.strip()
     return sections
+
+
+def moscow_minute(moment: datetime) -> datetime:
+    """`moment` on Moscow time, rounded up to the minute: the gateways take send times
+    to the minute, and one rounded down would leave up to 59 s before it is due."""
+    local = moment.astimezone(MOSCOW)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return local
 
 
 def normalize_key(key: str) -> str:

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -33,9 +32,11 @@ from providers.base import (
     StatusReport,
 )
 from providers.parsing import (
+    MOSCOW,
     BodyError,
     digits,
     e164,
+    moscow_minute,
     parse_json,
     parse_xml,
     sender_address,
@@ -49,7 +50,6 @@ logger = logging.getLogger("providers.smsc")
 
 # Assumption: SMSC dates carry no zone and are Moscow time (public source: otetz
 # responses.py parses them so; seed 001 gives only the format). Unix timestamps win.
-MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_VALIDITY = timedelta(hours=24)  # `valid`: 1 minute .. 24 h
 
 # Status codes (REFERENCE §2.5) -> (our status, failure reason).
@@ -330,10 +330,10 @@ def message_params(sms: OutgoingSms) -> dict[str, str]:
     if sms.send_at:
         # DD.MM.YY hh:mm with tz=0: Moscow time, stated so the account's own zone
         # setting cannot shift it.
-        params["time"] = sms.send_at.astimezone(MOSCOW).strftime("%d.%m.%y %H:%M")
+        params["time"] = moscow_minute(sms.send_at).strftime("%d.%m.%y %H:%M")
         params["tz"] = "0"
     if sms.valid_until:
-        start = sms.send_at or timezone.now()
+        start = moscow_minute(sms.send_at) if sms.send_at else timezone.now()
         minutes = int((sms.valid_until - start) / timedelta(minutes=1))
         minutes = min(max(minutes, 1), MAX_VALIDITY // timedelta(minutes=1))
         params["valid"] = f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -14,11 +14,10 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -44,10 +43,12 @@ from providers.exceptions import (
     SenderNotAllowed,
 )
 from providers.parsing import (
+    MOSCOW,
     BodyError,
     digits,
     e164,
     match_text,
+    moscow_minute,
     parse_xml,
     sender_address,
     to_decimal,
@@ -55,7 +56,6 @@ from providers.parsing import (
 )
 
 # Assumption: the platform's clock is Moscow time (the docs give bare local times).
-MOSCOW = ZoneInfo("Europe/Moscow")
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>'
 
 STATUS_MAP: Mapping[str, DeliveryStatus] = {
@@ -188,11 +188,8 @@ def vendor_time(moment: datetime, *, seconds: bool = True) -> str:
 
 
 def send_time(moment: datetime) -> str:
-    """`time_send` has minute precision: round up so nothing leaves before it is due."""
-    local = moment.astimezone(MOSCOW)
-    if local.second or local.microsecond:
-        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return vendor_time(local, seconds=False)
+    """`time_send` has minute precision: rounded up so nothing leaves before it is due."""
+    return vendor_time(moscow_minute(moment), seconds=False)
 
 
 # Our side of the request -----------------------------------------------------------

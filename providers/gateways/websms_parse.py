@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
 from providers.base import (
     InboundRequest,
@@ -23,9 +22,11 @@ from providers.base import (
     VoiceOptions,
 )
 from providers.parsing import (
+    MOSCOW,
     BodyError,
     e164,
     match_text,
+    moscow_minute,
     normalize_key,
     parse_ini,
     parse_json,
@@ -38,7 +39,6 @@ from providers.parsing import (
 
 # Assumption: vendor times without an offset are Moscow time (the doc's account
 # default zone is "+4 (Moscow)", the pre-2014 Moscow offset; Moscow is UTC+3 today).
-MOSCOW = ZoneInfo("Europe/Moscow")
 MAX_VALIDITY = timedelta(minutes=1440)  # `valid_period`: 10 .. 1440 minutes
 
 # error_num texts (txt replies carry the text, xml/json the number); seed 002 §5.5.
@@ -345,9 +345,9 @@ def send_params(
         params["packet_id"] = params["message_id"] = sms.reference
     if sms.send_at:
         # Assumption: send_on is read in the account's zone, Moscow by default.
-        params["send_on"] = sms.send_at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M")
+        params["send_on"] = moscow_minute(sms.send_at).strftime("%d.%m.%Y %H:%M")
     if sms.valid_until:
-        start = sms.send_at or datetime.now(UTC)
+        start = moscow_minute(sms.send_at) if sms.send_at else datetime.now(UTC)
         minutes = math.ceil((sms.valid_until - start).total_seconds() / 60)
         longest = MAX_VALIDITY // timedelta(minutes=1)
         params["valid_period"] = str(min(longest, max(10, minutes)))

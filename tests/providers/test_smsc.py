@@ -372,6 +372,14 @@ def test_scheduled_send_validity_translit_then_cancel(gateway, simulator):
     assert gateway.fetch_statuses([result.gateway_message_id]) == []  # deleted
 
 
+def test_scheduled_time_is_rounded_up_to_the_minute(gateway, simulator):
+    # `time` takes minutes: a time cut to the minute would leave up to 59 s early.
+    send_at = datetime(2031, 5, 6, 7, 8, 30, tzinfo=UTC)
+    gateway.send([sms(send_at=send_at)])
+    assert form(gateway.http.last_exchange)["time"] == "06.05.31 10:09"
+    assert only_message(simulator).send_at == send_at.timestamp() + 30
+
+
 def test_cancel_of_a_message_already_sent_is_not_reported(gateway):
     [result] = gateway.send([sms()])
     assert gateway.cancel_scheduled([result.gateway_message_id, "bogus"]) == []

@@ -403,6 +403,15 @@ def test_schedule_validity_translit_nosplit_and_link(simulator):
     )
 
 
+def test_send_on_is_rounded_up_to_the_minute(simulator):
+    # send_on takes minutes: 10:08:30 cut to 10:08 would leave 30 s early.
+    gateway = make(simulator)
+    send_at = datetime(2031, 5, 6, 7, 8, 30, tzinfo=UTC)
+    gateway.send([sms(send_at=send_at)])
+    [message] = messages(simulator)
+    assert message.extra["send_on"] == "06.05.2031 10:09"  # Moscow time
+
+
 def test_numeric_reference_dedupes_and_resolves(simulator):
     gateway = make(simulator)
     [first] = gateway.send([sms(ref="4242")])
