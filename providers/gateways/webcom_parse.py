@@ -307,9 +307,11 @@ def xml_request(
 ) -> bytes:
     """A <request> document as the platform wants it.
 
-    Assumption (white-label doc of the same engine): no raw line breaks in the posted
-    XML. The body is serialised on one line and line breaks inside texts become
-    character references, which every XML parser reads back as line breaks.
+    The white-label doc of the same engine (REFERENCE §1.1): no raw line breaks in
+    the posted XML, and a line break inside data is sent as `\\n`. The body is one
+    line; a line break in a text goes as those two characters, as WEBSMS wants it
+    too. Assumption: the platform reads them back as a line break (the doc says no
+    more); attributes, which never hold message text, keep lxml's `&#10;`.
     """
     root = etree.Element("request")
     if security_first:
@@ -318,7 +320,8 @@ def xml_request(
     if not security_first:
         root.append(security_element(credentials))
     body = etree.tostring(root, encoding="utf-8").replace(b"\r", b"&#13;")
-    return XML_DECLARATION.encode() + body.replace(b"\n", b"&#10;")
+    # lxml writes a line break in an attribute as &#10;: a raw one is in a text.
+    return XML_DECLARATION.encode() + body.replace(b"\n", b"\\n")
 
 
 def xml_send_request(
@@ -382,11 +385,12 @@ def _abonent(sms: OutgoingSms, number: int) -> str:
 # once for all the messages that differ only in their text).
 MESSAGE_ELEMENTS = ("sender_viber", "text_viber", "button_viber", "action_viber",
                     "image_viber", "sender", "text")  # fmt: skip
-# What lxml writes for these characters (a line break inside text becomes a character
-# reference too, as xml_request does: no raw line breaks in the posted XML).
-_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"),
-                 ("\n", "&#10;"))  # fmt: skip
-_ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\t", "&#9;"))
+# What xml_request writes for these characters: lxml's escapes, and a line break in
+# a text as the two characters \n (no raw line breaks in the posted XML).
+_MARKUP_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+_TEXT_ESCAPES = (*_MARKUP_ESCAPES, ("\n", "\\n"))
+_ATTRIBUTE_ESCAPES = (*_MARKUP_ESCAPES, ("\n", "&#10;"), ('"', "&quot;"),
+                      ("\t", "&#9;"))  # fmt: skip
 # Characters XML 1.0 cannot carry at all; lxml refuses them with a ValueError.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Most values have none of the above: one search, and they go as they are.

@@ -202,7 +202,8 @@ def _xml_send(root, account, state, request, english) -> list[str]:
     lines = []
     for message in root.iter("message"):
         fields = {
-            child.tag: (child.text or "")
+            # A line break in a text comes as the two characters \n, as the doc asks.
+            child.tag: (child.text or "").replace("\\n", "\n")
             for child in message
             if isinstance(child.tag, str)
         }

@@ -463,7 +463,8 @@ def test_xml_send_request_groups_messages_and_has_no_raw_line_breaks():
     doc = wp.read_xml(body)
     messages = doc.findall("message")
     assert len(messages) == 2
-    assert messages[0].findtext("text") == "Строка 1\nСтрока 2"
+    # A line break goes as the two characters \n (REFERENCE §1.1).
+    assert messages[0].findtext("text") == "Строка 1\\nСтрока 2"
     first = messages[0].findall("abonent")
     assert [a.get("number_sms") for a in first] == ["1", "3"]
     assert first[0].get("time_send") == "2026-03-01 10:00"
@@ -885,6 +886,9 @@ def test_cyrillic_and_line_breaks_reach_the_simulator(any_gateway, simulator):
     text = "Первая строка\nВторая — «ёлка» & <b>"
     any_gateway.send([sms("+79120000001", "c1", text)])
     assert simulator.state.submissions[0].text == text
+    if any_gateway.dialect == "xml":  # no raw line break; \n as REFERENCE §1.1 asks
+        body = any_gateway.http.last_exchange.request_body
+        assert "<text>Первая строка\\nВторая — «ёлка» &amp; &lt;b&gt;</text>" in body
 
 
 # Hazards, odd responses, redaction -----------------------------------------------------

@@ -1,7 +1,7 @@
 """The send document is built as text; it must be exactly what lxml would write.
 
 The oracle below is the element-by-element construction the builder replaced (lxml
-escapes, one line, line breaks as character references); random batches with every
+escapes, one line, line breaks in texts as \\n); random batches with every
 character XML treats specially, Viber fields, schedules and validity must serialise
 to the same bytes, and characters XML cannot carry are refused the same way.
 """
