@@ -390,3 +390,56 @@ def test_a_report_with_an_impossible_price_or_time_is_taken_without_it(
     assert message.status == DeliveryStatus.DELIVERED
     assert message.cost is None
     assert abs(message.delivered_at - timezone.now()) < timezone.timedelta(minutes=1)
+
+
+@pytest.mark.django_db
+def test_an_unsigned_smsc_delivery_report_is_confirmed_by_status_php(
+    client, simulator, make_campaign
+):
+    """SMSC's callback signature is not documented (REFERENCE §2.6): a report without
+    the checksum we guess is answered OK, and its final status is taken from
+    status.php by the next poll, not from the callback and not lost."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from campaigns.polling import statuses_poll
+    from providers.base import OutgoingSms
+    from providers.registry import gateway_for
+    from providers.simulator import smsc as smsc_protocol
+    from providers.simulator.state import DELIVERED
+
+    account = simulated_account(simulator, "smsc")
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.status_callback_url = f"/callbacks/{account.callback_token}/status/"
+    [sent] = gateway_for(account).send(
+        [
+            OutgoingSms(
+                reference="77", phone="+79005550077", text="x", sender="SMSPORTAL"
+            )
+        ]
+    )
+    five_minutes_ago = timezone.now() - timedelta(minutes=5)
+    message = Message.objects.create(
+        campaign=make_campaign(account=account), account=account, text="x",
+        phone="+79005550077", channel="sms", planned_at=five_minutes_ago,
+        submitted_at=five_minutes_ago, status=DeliveryStatus.SENT,
+        gateway_message_id=sent.gateway_message_id,
+    )  # fmt: skip
+    [at_gateway] = simulator.state.messages["smsc"].values()
+    at_gateway.state = DELIVERED
+    path, body, content_type = smsc_protocol.build_status_callback(
+        at_gateway, sim_account
+    )
+    unsigned = b"&".join(f for f in body.split(b"&") if not f.startswith(b"md5="))
+
+    response = client.post(path, data=unsigned, content_type=content_type)
+
+    assert (response.status_code, response.content) == (200, b"OK")
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT  # not trusted from the callback
+    cache.clear()  # the poll interval's lock
+    assert statuses_poll() == 1
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.DELIVERED

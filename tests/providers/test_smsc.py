@@ -639,8 +639,9 @@ def test_status_callback_checksum_and_fields(gateway, simulator, account):
     fields = status_callback(simulator, gateway, account)
     expected = f"{fields['id']}:{fields['phone']}:{fields['status']}:{PASSWORD}"
     assert fields["md5"] == hashlib.md5(expected.encode()).hexdigest()  # noqa: S324
-    gateway.verify_callback(inbound(fields))
-    gateway.verify_callback(inbound(fields, method="GET"))  # query string works too
+    assert gateway.callback_signed(inbound(fields))
+    # The query string works too.
+    assert gateway.callback_signed(inbound(fields, method="GET"))
     [report] = gateway.parse_status_callback(inbound(fields, method="GET"))
     assert report.gateway_message_id == "cb-1:79120000001"
     assert report.status == DeliveryStatus.QUEUED
@@ -649,16 +650,31 @@ def test_status_callback_checksum_and_fields(gateway, simulator, account):
     assert (ack.status, ack.body) == (200, b"OK")
 
 
-def test_status_callback_with_wrong_or_missing_checksum_is_rejected(
+def test_a_final_status_without_our_checksum_waits_for_status_php(
     gateway, simulator, account
 ):
+    # REFERENCE §2.6: the signature is unknown; with none to check, a final status is
+    # re-verified through status.php (polling) before it counts. The URL token
+    # authenticated the caller, so the callback is answered, never refused.
     fields = status_callback(simulator, gateway, account)
-    with pytest.raises(CallbackRejected):
-        gateway.verify_callback(inbound({**fields, "status": "1"}))  # tampered
-    with pytest.raises(CallbackRejected):
-        gateway.verify_callback(inbound({k: v for k, v in fields.items() if k != "md5"}))  # fmt: skip
+    unsigned = {k: v for k, v in fields.items() if k != "md5"}
+    for final in ("1", "20"):  # delivered, undelivered
+        assert not gateway.callback_signed(inbound({**fields, "status": final}))
+        waits = gateway.parse_status_callback(inbound({**unsigned, "status": final}))
+        assert waits == []
+        [signed] = gateway.parse_status_callback(
+            inbound({**fields, "status": final, "md5": signed_md5(fields, final)})
+        )
+        assert signed.status in (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED)
+    [on_its_way] = gateway.parse_status_callback(inbound(unsigned))  # not final
+    assert on_its_way.status == DeliveryStatus.QUEUED
     with pytest.raises(CallbackRejected):
         gateway.parse_status_callback(inbound({"status": "1"}))
+
+
+def signed_md5(fields: dict, status: str) -> str:
+    joined = f"{fields['id']}:{fields['phone']}:{status}:{PASSWORD}"
+    return hashlib.md5(joined.encode()).hexdigest()  # noqa: S324
 
 
 def posted(body: bytes) -> InboundRequest:
@@ -692,7 +708,7 @@ def test_incoming_callback_in_either_charset(
     _url, body, _type = sim.build_incoming_callback(item, account)
     assert ("%D1%F2%EE%EF" in body.decode()) == (charset == "cp1251")
     request = as_request(body)
-    gateway.verify_callback(request)
+    assert gateway.callback_signed(request)
     assert gateway.is_incoming_callback(request)
     [message] = gateway.parse_incoming_callback(request)
     assert (message.phone, message.text, message.gateway_message_id) == (
@@ -705,8 +721,7 @@ def test_incoming_callback_in_either_charset(
     tampered = body.replace(b"%D1%F2%EE%EF" if charset == "cp1251" else
                             b"%D0%A1%D1%82%D0%BE%D0%BF", b"%" + other.encode())  # fmt: skip
     assert tampered != body
-    with pytest.raises(CallbackRejected):
-        gateway.verify_callback(as_request(tampered))
+    assert not gateway.callback_signed(as_request(tampered))
 
 
 def test_incoming_callback_with_unescaped_windows_1251_bytes(gateway, account):
@@ -715,7 +730,7 @@ def test_incoming_callback_with_unescaped_windows_1251_bytes(gateway, account):
     md5 = hashlib.md5(signed).hexdigest()  # noqa: S324
     body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
     request = posted(body + md5.encode())
-    gateway.verify_callback(request)
+    assert gateway.callback_signed(request)
     [message] = gateway.parse_incoming_callback(request)
     assert message.text == "СТОП"
 
@@ -835,10 +850,10 @@ def test_a_callback_is_decoded_once_however_often_it_is_read(
     body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
     request, other = posted(body + md5.encode()), posted(body + md5.encode())
 
-    gateway.verify_callback(request)
+    assert gateway.callback_signed(request)
     assert gateway.is_incoming_callback(request)
     [message] = gateway.parse_incoming_callback(request)
-    gateway.verify_callback(other)
+    assert gateway.callback_signed(other)
 
     assert message.text == "СТОП"
     assert decoded == [request, other]
