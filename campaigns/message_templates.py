@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import cap_text, check_placeholders
+from campaigns.forms import cap_text, check_placeholders, text_length_problem
 from campaigns.models import MessageTemplate
 from campaigns.planning import normalize_newlines
 from campaigns.selectors import custom_field_keys
+from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
@@ -110,6 +111,12 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         form = MessageTemplateForm(request.POST or None, instance=template)
     if form.is_bound and form.is_valid() and save_unique(form) is not None:
         messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
+        if problems := gateway_length_problems(template.text, form.custom_keys):
+            messages.warning(
+                request,
+                _("A campaign cannot send it as it is through every account: %s")
+                % " ".join(problems),
+            )
         return redirect("campaigns:templates")
     return render(
         request,
@@ -117,6 +124,20 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         {"form": form, "template": template},
         status=400 if form.errors else 200,
     )
+
+
+def gateway_length_problems(text: str, custom_keys: list[str]) -> list[str]:
+    """Why the gateways of the active accounts would refuse `text` as too long, one
+    line per gateway. A template serves any account, so it is saved regardless; the
+    composer refuses it only for an account whose gateway cannot take it."""
+    kinds = ProviderAccount.objects.filter(is_active=True).values_list(
+        "kind", flat=True
+    )
+    problems = (
+        text_length_problem(ProviderAccount(kind=kind), text, custom_keys=custom_keys)
+        for kind in sorted(set(kinds))
+    )
+    return [problem for problem in problems if problem]
 
 
 @require_POST

@@ -53,6 +53,12 @@ def test_a_manager_saves_edits_and_deletes_a_template(manager_client, manager_us
     [
         ({"text": "Hi {frist_name}"}, "text", "Known placeholders: {first_name}"),
         ({"text": "Hi {first_name"}, "text", "Known placeholders"),
+        (
+            {"text": "Hi {promo} {bogus}"},
+            "text",
+            "Unknown placeholder {promo}. To send braces as text, double them: "
+            "{{promo}}. Unknown placeholder {bogus}.",
+        ),
         ({"text": "Bell\x07"}, "text", "Line 1, column 5"),
         ({"name": "Taken"}, "name", "A template with this name already exists."),
         ({"text": ""}, "text", "This field is required."),
@@ -68,6 +74,33 @@ def test_what_a_campaign_would_refuse_is_refused_on_its_field(
     errors = response.context["form"].errors[field]
     assert says in " ".join(errors)
     assert MessageTemplate.objects.count() == 1
+
+
+def test_a_template_too_long_for_a_gateway_in_use_is_saved_with_a_warning(
+    manager_client,
+):
+    from providers.models import ProviderAccount
+
+    for kind in ("smsc", "webcom"):
+        ProviderAccount.objects.create(name=kind, kind=kind, login="l", password="p")
+    ProviderAccount.objects.create(
+        name="off", kind="websms", login="l", password="p", is_active=False
+    )
+
+    response = manager_client.post(
+        NEW, {"name": "Long", "text": "Ы" * 1200}, follow=True
+    )
+
+    assert MessageTemplate.objects.get().text == "Ы" * 1200
+    [saved, warning] = [str(m) for m in response.context["messages"]]
+    assert saved == "Template “Long” saved."
+    # SMSC's limit only: Webcom takes it, and the inactive WEBSMS account sends nothing.
+    assert warning == (
+        "A campaign cannot send it as it is through every account: Too long: SMSC "
+        "accepts at most 1,000 characters; this text has 1,200."
+    )
+    short = manager_client.post(NEW, {"name": "Short", "text": "Ы" * 10}, follow=True)
+    assert [str(m) for m in short.context["messages"]] == ["Template “Short” saved."]
 
 
 def test_save_as_a_template_starts_the_form_with_the_text(manager_client):
