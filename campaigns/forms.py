@@ -49,7 +49,12 @@ from campaigns.selectors import (
     sender_problem,
 )
 from campaigns.services import MAX_TEST_PHONES
-from campaigns.templating import CONTACT_FIELDS, parse_template, render
+from campaigns.templating import (
+    CONTACT_FIELDS,
+    parse_template,
+    render,
+    template_problems,
+)
 from campaigns.voice_options import VoiceRules, voice_rules
 from contacts.models import ContactGroup
 from contacts.timezones import time_zone_choices
@@ -692,14 +697,12 @@ def text_length_problem(
 def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:
     """A ValidationError for a placeholder no contact field fills (or a stray brace),
     listing the ones there are."""
-    try:
-        parse_template(text, custom_fields=custom_keys)
-    except ApplicationError as exc:
+    if problems := template_problems(text, custom_fields=custom_keys):
         known = ", ".join(f"{{{k}}}" for k in [*CONTACT_FIELDS, *custom_keys])
         raise forms.ValidationError(
             _("%(problem)s Known placeholders: %(known)s.")
-            % {"problem": exc.message, "known": known}
-        ) from exc
+            % {"problem": " ".join(problems), "known": known}
+        )
 
 
 def campaign_draft_save(*, form: CampaignForm) -> Campaign:

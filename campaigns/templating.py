@@ -38,8 +38,21 @@ Part = str | Field
 
 def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part]:
     """Split a template into literal strings and fields; raise on unknown names."""
-    custom = set(custom_fields)
+    parts, problems = _scan(text, set(custom_fields))
+    if problems:
+        raise problems[0]
+    return _merge_literals(parts)
+
+
+def template_problems(text: str, *, custom_fields: Iterable[str] = ()) -> list[str]:
+    """Every unknown placeholder and stray brace in `text`, in order: a form says them
+    all at once, not one per save."""
+    return [problem.message for problem in _scan(text, set(custom_fields))[1]]
+
+
+def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationError]]:
     parts: list[Part] = []
+    problems: list[ApplicationError] = []
     position = 0
     for match in _TOKEN.finditer(text):
         parts.append(text[position : match.start()])
@@ -47,13 +60,15 @@ def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part
         if token in ("{{", "}}"):
             parts.append(token[0])
         elif match.group(1) is None:
-            raise ApplicationError(
-                _(
-                    "Unmatched brace at character %(pos)d. To send a brace as text, "
-                    "double it: {{ or }}."
+            problems.append(
+                ApplicationError(
+                    _(
+                        "Unmatched brace at character %(pos)d. To send a brace as "
+                        "text, double it: {{ or }}."
+                    )
+                    % {"pos": match.start() + 1},
+                    where="text",
                 )
-                % {"pos": match.start() + 1},
-                where="text",
             )
         else:
             name = match.group(1).strip()
@@ -62,18 +77,20 @@ def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part
             elif name in custom:
                 parts.append(Field(name, custom=True))
             else:
-                raise ApplicationError(
-                    _(
-                        "Unknown placeholder {%(name)s}. To send braces as text, "
-                        "double them: {{%(name)s}}."
+                problems.append(
+                    ApplicationError(
+                        _(
+                            "Unknown placeholder {%(name)s}. To send braces as text, "
+                            "double them: {{%(name)s}}."
+                        )
+                        % {"name": name},
+                        where="text",
+                        extra={"placeholder": name},
                     )
-                    % {"name": name},
-                    where="text",
-                    extra={"placeholder": name},
                 )
         position = match.end()
     parts.append(text[position:])
-    return _merge_literals(parts)
+    return parts, problems
 
 
 def _merge_literals(parts: list[Part]) -> list[Part]:

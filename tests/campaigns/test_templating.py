@@ -11,6 +11,7 @@ from campaigns.templating import (
     parse_template,
     render,
     render_sql,
+    template_problems,
 )
 from smsportal.exceptions import ApplicationError
 
@@ -53,6 +54,20 @@ def test_a_brace_that_is_not_a_placeholder_says_how_to_send_it(text, message):
     with translation.override("en"), pytest.raises(ApplicationError) as refused:
         parse_template(text)
     assert refused.value.message == message
+
+
+def test_every_problem_is_named_at_once_in_the_texts_order():
+    with translation.override("en"):
+        problems = template_problems(
+            "{first_name}, {promo} и {bogus} } {city}", custom_fields=["city"]
+        )
+    assert problems == [
+        "Unknown placeholder {promo}. To send braces as text, double them: {{promo}}.",
+        "Unknown placeholder {bogus}. To send braces as text, double them: {{bogus}}.",
+        "Unmatched brace at character 33. To send a brace as text, double it: "
+        "{{ or }}.",
+    ]
+    assert template_problems("{first_name} {{ok}}") == []
 
 
 def test_empty_fields_names_each_gap_once_in_the_texts_order():
