@@ -44,6 +44,10 @@ class GroupChoice:
     exclude: tuple[int, ...] = ()
     whole_book: bool = False  # every contact; `include` is then not consulted
     birthday_on: date | None = None  # only the contacts whose birthday falls then
+    # An automatic greeting's: a number that another greeting of the same birthday
+    # reached already is left out; two greetings over one group (staff, clients)
+    # greeted a contact in both twice.
+    once_a_day: bool = False
 
     @classmethod
     def of(cls, campaign: Campaign) -> GroupChoice:
@@ -52,6 +56,7 @@ class GroupChoice:
             exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
             whole_book=campaign.to_whole_book,
             birthday_on=campaign.birthday_on,
+            once_a_day=campaign.greeting_id is not None,
         )
 
 
@@ -127,7 +132,20 @@ def audience_contacts(
         queryset = queryset.exclude(Exists(members.filter(group_id__in=exclude)))
     if groups.birthday_on is not None:
         queryset = queryset.filter(birthdays_on([groups.birthday_on]))
+        if groups.once_a_day:
+            queryset = queryset.exclude(
+                Exists(_greeted(groups.birthday_on, but=campaign))
+            )
     return queryset
+
+
+def _greeted(day: date, *, but: Campaign | None) -> QuerySet[Message]:
+    """Messages to the outer contact's phone from the greetings' campaigns of the
+    birthday `day`, but `but`'s own (found by the (campaign, phone) index)."""
+    greetings = Campaign.objects.filter(greeting__isnull=False, birthday_on=day)
+    if but is not None and but.pk:
+        greetings = greetings.exclude(pk=but.pk)
+    return Message.objects.filter(campaign__in=greetings, phone=OuterRef("phone"))
 
 
 def audience_members(

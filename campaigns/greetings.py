@@ -73,6 +73,7 @@ def greeting_audience(greeting: BirthdayGreeting, day: date) -> GroupChoice:
         exclude=tuple(greeting.exclude_groups.values_list("id", flat=True)),
         whole_book=greeting.to_whole_book,
         birthday_on=day,
+        once_a_day=True,
     )
 
 

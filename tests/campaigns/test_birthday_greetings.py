@@ -182,6 +182,30 @@ def test_a_greeting_greets_the_days_birthdays_once_and_the_next_days_next(simula
     assert greeting.last_run_on == date(2027, 3, 16)
 
 
+def test_two_greetings_over_one_contact_greet_it_once_a_day(simulator):
+    # Staff and clients greetings: a colleague who is a client too got both.
+    account = simulated_account(simulator, "webcom")
+    staff = ContactGroup.objects.create(name="Staff")
+    clients = ContactGroup.objects.create(name="Clients")
+    [both] = people(staff, {"+79120000001": DAY})
+    people(clients, {"+79120000002": DAY})
+    GroupMembership.objects.create(contact=both, group=clients)
+    make_greeting(account, [staff], name="Staff", send_time=time(8))
+    later = make_greeting(account, [clients], name="Clients", send_time=time(10))
+
+    greetings_run(now=at(DAY, 8, 5))
+    campaign_start(campaign_id=Campaign.objects.get().pk)
+    count_after_the_first = greeting_count(later, DAY)
+    greetings_run(now=at(DAY, 10, 5))
+    campaign_start(campaign_id=Campaign.objects.get(greeting=later).pk)
+
+    sent = Counter(s.phone for s in simulator.state.submissions)
+    assert sent == Counter({"79120000001": 1, "79120000002": 1})
+    assert count_after_the_first == 1  # the greetings page counts them so too
+    # Another day the colleague is greeted again, once.
+    assert greeting_count(later, date(2028, 3, 15)) == 2
+
+
 @pytest.mark.parametrize(
     ("moment", "expected"),
     [
