@@ -32,18 +32,21 @@ DEFAULT_OPT_OUT_WORDS = (
     "STOP",
     "СТОП",
     "ОТПИСКА",
+    "ОТПИСАТЬ",
     "ОТПИСАТЬСЯ",
     "ОТПИШИТЕ",
     "ОТПИШИТЕСЬ",
+    "UNSUBSCRIBE",
 )
 # Assumption: people write "Отписаться, пожалуйста", "Спасибо, стоп", "Отпишите меня
-# от рассылки", "STOP ALL": stop words and such words only, at least one stop word, is
-# as plain as the word alone; so is the stop word said twice ("СТОП СТОП",
-# "стоп-стоп"). Anything else ("Не стоп", "стоп-кран", "Стоп, а скидка ещё
-# действует?") is a reply for a person to read, not an opt-out.
+# от рассылки", "Прошу отписать меня", "Хочу отписаться", "STOP ALL": stop words and
+# such words only, at least one stop word, is as plain as the word alone; so is the
+# stop word said twice ("СТОП СТОП", "стоп-стоп"). Anything else ("Не стоп",
+# "стоп-кран", "Стоп, а скидка ещё действует?") is a reply for a person to read, not
+# an opt-out.
 COURTESY_WORDS = frozenset(
-    {"пожалуйста", "плиз", "спасибо", "please", "pls", "thanks", "thank", "you",
-     "all", "меня", "мне", "от", "из", "рассылка", "рассылки", "рассылке", "рассылок",
+    {"пожалуйста", "плиз", "спасибо", "прошу", "просьба", "хочу", "please", "pls",
+     "thanks", "thank", "you", "all", "меня", "мне", "от", "из", "рассылка", "рассылки", "рассылке", "рассылок",
      "рассылку", "рассылкой", "сообщения", "сообщений", "смс", "sms"}
 )  # fmt: skip
 # Latin letters that look like Cyrillic ones (after casefold): a phone keyboard or a

@@ -33,7 +33,9 @@ def test_a_stop_word_with_courtesy_words_after_it_opts_out(text):
 @pytest.mark.parametrize(
     "text",
     ["Пожалуйста, стоп", "Спасибо, стоп", "Stop. Thanks", "Stop, thank you",
-     "Отпишитесь", "cтоп", "СТOП", "ＳＴＯＰ", "ｓｔｏｐ", "отпиcка"],
+     "Отпишитесь", "cтоп", "СТOП", "ＳＴＯＰ", "ｓｔｏｐ", "отпиcка",
+     "Прошу отписать меня", "Хочу отписаться от рассылки", "Unsubscribe, please",
+     "Просьба отписать"],
 )  # fmt: skip
 def test_courtesy_first_latin_look_alikes_and_full_width_letters_still_opt_out(text):
     """A courtesy word before the stop word, a Latin "c" in "cтоп" (a phone keyboard
@@ -46,7 +48,8 @@ def test_courtesy_first_latin_look_alikes_and_full_width_letters_still_opt_out(t
     "text",
     ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо", "Спасибо, не стоп",
      "Стоп, а скидка ещё действует?", "Отпишите маму от рассылки", "стоп-стоп-кран",
-     "Стоп стоп, а скидка?", "copy", "сору", "Стоп? Почему?"],
+     "Стоп стоп, а скидка?", "copy", "сору", "Стоп? Почему?", "Не хочу отписываться",
+     "Прошу не отписывать", "Хочу скидку"],
 )  # fmt: skip
 def test_other_replies_are_not_opt_outs(text):
     assert not is_opt_out(text)
