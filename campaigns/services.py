@@ -48,13 +48,13 @@ from campaigns.planning import (
     zone,
 )
 from campaigns.selectors import (
-    HELD_AT_GATEWAY,
     RESENDABLE_STATES,
     messages_waiting_at_gateway,
     sender_problem,
 )
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
+from campaigns.withdrawal import gateway_withdraw
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from contacts.timezones import zone_name
@@ -640,32 +640,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
 def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
     scheduled = messages_waiting_at_gateway(campaign=campaign)
     ids = list(scheduled.values_list("gateway_message_id", flat=True))
-    if not ids:
-        return 0
-    gateway = gateway_for(campaign.account)
-    if not gateway.supports(Capability.SCHEDULED_CANCEL):
-        return 0
-    cancelled: list[str] = []
-    for start in range(0, len(ids), gateway.max_status_batch):
-        try:
-            cancelled += gateway.cancel_scheduled(
-                ids[start : start + gateway.max_status_batch]
-            )
-        except GatewayError as exc:
-            logger.warning("cancel at %s failed: %s", campaign.account, exc)
-    return (
-        Message.objects.filter(
-            account=campaign.account,
-            gateway_message_id__in=cancelled,
-            status__in=HELD_AT_GATEWAY,
-        )
-        .exclude(gateway_message_id="")
-        .update(
-            status=DeliveryStatus.CANCELLED,
-            reason=FailureReason.CANCELLED,
-            status_changed_at=timezone.now(),
-        )
-    )
+    return gateway_withdraw(campaign.account, ids, reason=FailureReason.CANCELLED)
 
 
 def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:

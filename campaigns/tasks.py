@@ -118,3 +118,11 @@ def birthday_greetings_run() -> int:
     from campaigns.greetings import greetings_run
 
     return greetings_run()
+
+
+@shared_task(name="campaigns.withdraw_for_opt_outs", acks_late=True)
+def withdraw_for_opt_outs(phones: list[str]) -> int:
+    """Withdraw at the gateways what they hold for numbers that opted out by reply."""
+    from campaigns.withdrawal import withdraw_for_opt_outs as withdraw
+
+    return withdraw(phones)

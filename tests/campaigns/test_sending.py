@@ -536,6 +536,37 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
     assert at_gateway == {"cancelled"}
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stop_reply_withdraws_what_the_gateway_holds_for_that_number(
+    kind, simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    """Handed over with a send time hours ahead (quiet hours, a greeting before its
+    hour), a message to a number that replies STOP meanwhile must not go out."""
+    from campaigns.inbox import replies_store
+    from providers.base import IncomingMessage
+
+    account = simulated_account(simulator, kind)
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(3))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    assert Counter(Message.objects.values_list("status", flat=True)) == {"queued": 3}
+    stop = IncomingMessage("in-1", "+79120000001", "СТОП", timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        replies_store(account=account, messages=[stop])
+
+    statuses = dict(Message.objects.values_list("phone", "status"))
+    assert statuses == {"+79120000000": "queued", "+79120000001": "cancelled",
+                        "+79120000002": "queued"}  # fmt: skip
+    assert Message.objects.get(phone="+79120000001").reason == "stop_list"
+    at_gateway = Counter(m.state for m in simulator.state.messages[kind].values())
+    assert at_gateway["cancelled"] == 1
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {
+        "queued": 2, "cancelled": 1}  # fmt: skip
+
+
 def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled(
     simulator, make_group, make_campaign, manager_user, monkeypatch
 ):

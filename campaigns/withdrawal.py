@@ -1,0 +1,95 @@
+"""Withdrawing messages the gateway holds for a later send time (quiet hours, spread,
+a greeting handed over before its hour): a cancelled campaign's, and those to a number
+that opted out by reply meanwhile.
+
+A message handed over with a send time hours ahead is "queued" here and waits at the
+gateway; a STOP sent before that time must still keep it from going out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from campaigns.dispatch import SCHEDULE_AHEAD
+from campaigns.models import Campaign, Message
+from campaigns.selectors import HELD_AT_GATEWAY
+from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.exceptions import GatewayError
+from providers.models import ProviderAccount
+from providers.registry import gateway_for
+
+logger = logging.getLogger("campaigns.withdrawal")
+
+
+def gateway_withdraw(
+    account: ProviderAccount, gateway_ids: Sequence[str], *, reason: str
+) -> int:
+    """Cancel these held messages at the account's gateway, in its batch size, and
+    mark those it withdrew cancelled for `reason`; how many. A batch the gateway
+    fails stays as it is (logged): it may still go out, and a report will say."""
+    if not gateway_ids:
+        return 0
+    gateway = gateway_for(account)
+    if not gateway.supports(Capability.SCHEDULED_CANCEL):
+        return 0
+    cancelled: list[str] = []
+    for start in range(0, len(gateway_ids), gateway.max_status_batch):
+        try:
+            cancelled += gateway.cancel_scheduled(
+                list(gateway_ids[start : start + gateway.max_status_batch])
+            )
+        except GatewayError as exc:
+            logger.warning("cancel at %s failed: %s", account, exc)
+    return (
+        Message.objects.filter(
+            account=account,
+            gateway_message_id__in=cancelled,
+            status__in=HELD_AT_GATEWAY,
+        )
+        .exclude(gateway_message_id="")
+        .update(
+            status=DeliveryStatus.CANCELLED,
+            reason=reason,
+            status_changed_at=timezone.now(),
+        )
+    )
+
+
+def held_for_phones(phones: Collection[str]) -> QuerySet[Message]:
+    """Messages to `phones` the gateway holds for a later time. Only campaigns that
+    can have such messages are looked into, by the (campaign, phone) index, and one-off
+    messages by theirs: a scan of every message ever sent for a reply would not do."""
+    now = timezone.now()
+    # The pump hands messages over at most SCHEDULE_AHEAD before their time.
+    recent = Campaign.objects.filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gte=now - SCHEDULE_AHEAD),
+        state__in=[Campaign.State.SENDING, Campaign.State.PAUSED,
+                   Campaign.State.COMPLETED],
+    )  # fmt: skip
+    held = Message.objects.filter(
+        phone__in=list(phones), status__in=HELD_AT_GATEWAY, planned_at__gt=now
+    ).exclude(gateway_message_id="")
+    in_campaigns = held.filter(campaign__in=recent).values("pk")
+    one_off = held.filter(campaign__isnull=True).values("pk")
+    return Message.objects.filter(Q(pk__in=in_campaigns) | Q(pk__in=one_off))
+
+
+def withdraw_for_opt_outs(phones: Collection[str]) -> int:
+    """Withdraw at their gateways the held messages to numbers that just opted out;
+    how many were withdrawn."""
+    by_account: dict[int, list[str]] = defaultdict(list)
+    for account_id, gateway_id in held_for_phones(phones).values_list(
+        "account_id", "gateway_message_id"
+    ):
+        by_account[account_id].append(gateway_id)
+    withdrawn = 0
+    for account in ProviderAccount.objects.filter(pk__in=by_account):
+        withdrawn += gateway_withdraw(
+            account, by_account[account.pk], reason=FailureReason.STOP_LIST
+        )
+    return withdrawn
