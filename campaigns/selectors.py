@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
-from campaigns.reconcile import messages_in_doubt
+from campaigns.reconcile import GRACE, messages_in_doubt
 from campaigns.segments import SegmentInfo
 from contacts.models import ContactGroup, CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
@@ -251,9 +251,34 @@ def campaign_gateway_wait(
     return GatewayWait(row["count"], row["last_at"]) if row["count"] else None
 
 
+# A gateway that can be asked about a submit (or ignores a repeated one) has its
+# messages in doubt settled by the reconciler within minutes; a person is asked only
+# when that has not happened this long (the gateway could not be asked meanwhile).
+SETTLED_BY_RECONCILER_WITHIN = timedelta(minutes=15)
+
+
+def in_doubt_settles_itself(account: ProviderAccount) -> bool:
+    """Whether the reconciler settles this account's messages in doubt by itself."""
+    gateway = gateway_for(account)
+    return gateway.supports(Capability.RESOLVE_REFERENCE) or gateway.supports(
+        Capability.CLIENT_REFERENCE
+    )
+
+
 def campaign_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
-    """This campaign's messages whose submit outcome is unknown, for a person to decide."""
-    return messages_in_doubt().filter(campaign=campaign).order_by("id")
+    """This campaign's messages whose submit outcome is unknown, for a person to
+    decide: never while the reconciler may still settle them on its own, where a
+    "send again" could send them twice."""
+    older_than = (
+        SETTLED_BY_RECONCILER_WITHIN
+        if in_doubt_settles_itself(campaign.account)
+        else GRACE
+    )
+    return (
+        messages_in_doubt(older_than=older_than)
+        .filter(campaign=campaign)
+        .order_by("id")
+    )
 
 
 @dataclass(frozen=True)

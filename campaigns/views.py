@@ -48,6 +48,7 @@ from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
     counter_settings,
+    in_doubt_settles_itself,
     in_flight_poll_seconds,
     poll_seconds,
 )
@@ -229,6 +230,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaign_list(), pk=pk)
     context = _detail_context(request, campaign)
     context["in_doubt"] = campaign_in_doubt(campaign=campaign)[:200]
+    context["in_doubt_askable"] = in_doubt_settles_itself(campaign.account)
     context["test_form"] = TestSendForm()
     context.update(audience_summary(campaign))
     return render(request, "campaigns/campaign_detail.html", context)

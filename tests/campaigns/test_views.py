@@ -961,6 +961,27 @@ def test_messages_in_doubt_can_be_sent_again(manager_client, make_campaign):
     assert not Message.objects.filter(claimed_at__isnull=False).exists()
 
 
+@pytest.mark.parametrize(("dialect", "shown"), [("xml", False), ("get", True)])
+def test_a_person_is_asked_only_about_what_the_reconciler_cannot_settle(
+    manager_client, make_campaign, account, dialect, shown
+):
+    """Webcom's XML ignores a repeated client_id_sms: the reconciler releases such
+    messages at its next run, and a "send again" offered before that could send them
+    twice. Its GET dialect cannot be asked: a person decides after the grace time."""
+    account.dialect = dialect
+    account.save(update_fields=["dialect"])
+    campaign = make_campaign(state=State.SENDING)
+    five_minutes_ago = timezone.now() - timedelta(minutes=5)
+    add_messages(campaign, ["pending"], claimed_at=five_minutes_ago)
+
+    page = manager_client.get(url("detail", campaign)).content.decode()
+    manager_client.post(url("decide", campaign), {"decision": "resend"})
+
+    assert ("data-in-doubt" in page) is shown
+    released = not Message.objects.filter(claimed_at__isnull=False).exists()
+    assert released is shown
+
+
 # In a browser ---------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
