@@ -448,6 +448,18 @@ def _guarded(method):
     return wrapper
 
 
+# Webcom (seed 004: "≤11 alphanumeric or ≤15 digits"; add_originator lists the marks)
+# and SMSC (REFERENCE §2.2): a name of at most 11 Latin letters, digits, spaces and
+# marks, or a number of at most 15 digits. A longer or Cyrillic name is refused only
+# after the launch ("The sender must not exceed…"), pausing the campaign.
+LATIN_OR_NUMERIC_SENDER = re.compile(
+    r"(?:[A-Za-z0-9 \"'?><,.\-_=+/!@#$%^&*()]{1,11}|\d{1,15})\Z"
+)
+LATIN_OR_NUMERIC_SENDER_RULE = _(
+    "at most 11 Latin letters, digits, spaces and marks, or at most 15 digits"
+)
+
+
 class SmsGateway(ABC):
     """One vendor's protocol. Optional operations raise NotSupported unless declared.
 

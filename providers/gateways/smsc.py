@@ -36,6 +36,8 @@ from typing import Any, ClassVar
 from django.utils import timezone
 
 from providers.base import (
+    LATIN_OR_NUMERIC_SENDER,
+    LATIN_OR_NUMERIC_SENDER_RULE,
     SETTLED,
     Balance,
     Capability,
@@ -86,6 +88,8 @@ class SmscGateway(SmsGateway):
     kind = "smsc"
     label = "SMSC"
     default_base_url = "https://smsc.ru"
+    sender_pattern = LATIN_OR_NUMERIC_SENDER
+    sender_rule = LATIN_OR_NUMERIC_SENDER_RULE
     # senders.php?get=1 lists registered and approved names only (REFERENCE §2.10).
     sender_list_complete = False
     capabilities = frozenset(

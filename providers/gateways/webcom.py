@@ -21,6 +21,8 @@ import httpx
 from lxml import etree
 
 from providers.base import (
+    LATIN_OR_NUMERIC_SENDER,
+    LATIN_OR_NUMERIC_SENDER_RULE,
     AccountConfig,
     Balance,
     CallbackAck,
@@ -73,6 +75,8 @@ class WebcomGateway(SmsGateway):
     label = "Webcom Mobi / mysmpp"
     dialects = ("xml", "json", "get")
     default_base_url = "https://my3.webcom.mobi"
+    sender_pattern = LATIN_OR_NUMERIC_SENDER
+    sender_rule = LATIN_OR_NUMERIC_SENDER_RULE
     # Everything but what the platform has no API for (REFERENCE §0.1, §1.15):
     # no voice, transliteration, no-split flag, personal links, statistics or pushed
     # incoming messages; resolve_references: see the note above incoming().
