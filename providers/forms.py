@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES
 from providers.selectors import (
+    account_has_sent,
     account_options_help,
     account_options_problems,
     gateway_info,
@@ -100,6 +101,23 @@ class GatewayFieldsMixin(forms.Form):
         if not kind:
             return cleaned
         info = gateway_info(kind)
+        # clean() runs before the form's values reach the instance: it is as stored.
+        before = getattr(self, "instance", None)
+        if (
+            before is not None
+            and before.pk
+            and kind != before.kind
+            and (account_has_sent(before))
+        ):
+            self.add_error(
+                "kind",
+                _(
+                    "Messages went through this account: their delivery reports and "
+                    "replies are read in %(gateway)s's protocol, so its gateway cannot "
+                    "change. Add a new account for %(new)s instead."
+                )
+                % {"gateway": before.get_kind_display(), "new": info.label},
+            )
         dialect = cleaned.get("dialect") or ""
         if info.dialects and dialect and dialect not in info.dialects:
             self.add_error(

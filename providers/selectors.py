@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +107,21 @@ def sender_names_kept_by_hand(*, account: ProviderAccount) -> QuerySet[SenderNam
     if Capability.SENDER_NAMES not in account_capabilities(account):
         return account.sender_names.all()
     return sender_names_awaiting_listing(account=account)
+
+
+def account_has_sent(account: ProviderAccount) -> bool:
+    """Whether messages went through the account: their status reports and replies
+    are read with its gateway's protocol, so it may not change gateway. Two indexed
+    lookups (the campaigns by account; the messages by gateway id)."""
+    # campaigns builds on providers: its models are looked up, not imported.
+    campaign_model = apps.get_model("campaigns", "Campaign")
+    message_model = apps.get_model("campaigns", "Message")
+    return (
+        campaign_model.objects.filter(account=account).exists()
+        or message_model.objects.filter(account=account)
+        .exclude(gateway_message_id="")
+        .exists()
+    )
 
 
 def gateway_info(kind: str) -> GatewayInfo:

@@ -195,6 +195,38 @@ def test_edit_with_blank_secrets_keeps_them(admin_client, simulator):
     assert (account.password, account.token) == (PASSWORD, TOKEN)
 
 
+def test_an_account_that_sent_messages_keeps_its_gateway(
+    admin_client, simulator, settings
+):
+    """Its messages' reports and replies are read in its gateway's protocol: switched
+    to another, polling and callbacks would read them with the wrong one."""
+    from campaigns.models import Campaign
+
+    settings.LANGUAGE_CODE = "en"
+    account = make_account(simulator, "websms")
+    fresh = make_account(simulator, "websms", name="Fresh")
+    Campaign.objects.create(name="Sent", account=account, text="x")
+
+    def switched(to_edit):
+        return admin_client.post(
+            reverse("providers:account_edit", args=[to_edit.pk]),
+            {"name": to_edit.name, "kind": "smsc", "login": "l", "rate_limit": 0,
+             "is_active": "on", "new_password": "", "new_token": ""},
+        )  # fmt: skip
+
+    refused, allowed = switched(account), switched(fresh)
+
+    assert refused.context["form"].errors["kind"] == [
+        "Messages went through this account: their delivery reports and replies are "
+        "read in WEBSMS's protocol, so its gateway cannot change. Add a new account "
+        "for SMSC instead."
+    ]
+    account.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (account.kind, fresh.kind) == ("websms", "smsc")
+    assert allowed.status_code == 302
+
+
 def test_a_dialect_of_another_gateway_is_a_form_error(admin_client, simulator):
     with_dialects = [k for k in KINDS if gateway_class(k).dialects]
     if len(with_dialects) < 2:
