@@ -448,6 +448,10 @@ def _guarded(method):
     return wrapper
 
 
+# Webcom and SMSC sign in with an API token (SMSC: apikey) or a login and password.
+TOKEN_OR_LOGIN_AND_PASSWORD = (frozenset({"token"}), frozenset({"login", "password"}))
+
+
 # Webcom (seed 004: "≤11 alphanumeric or ≤15 digits"; add_originator lists the marks)
 # and SMSC (REFERENCE §2.2): a name of at most 11 Latin letters, digits, spaces and
 # marks, or a number of at most 15 digits. A longer or Cyrillic name is refused only
@@ -494,6 +498,12 @@ class SmsGateway(ABC):
     # the rule in words, for the form that refuses a name before a launch fails.
     sender_pattern: ClassVar[re.Pattern[str] | None] = None
     sender_rule: ClassVar[str] = ""
+    # The account settings it signs in with, any one set of them ("login", "password",
+    # "token"), and the rule in words: an account saved without them fails every call.
+    credential_sets: ClassVar[tuple[frozenset[str], ...]] = (
+        frozenset({"login", "password"}),
+    )
+    credentials_rule: ClassVar[str] = _("a login and a password")
     # Whether sender_names() lists names in every state (waiting, approved, refused).
     # A gateway that lists only approved ones leaves a request in moderation out, so a
     # sync must not take its absence for the gateway having dropped it.

@@ -14,7 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import ProviderAccount
-from providers.registry import KIND_CHOICES
+from providers.registry import KIND_CHOICES, gateway_class
 from providers.selectors import (
     account_has_sent,
     account_options_help,
@@ -80,6 +80,27 @@ VENDOR_PATH_END = re.compile(r"(\.(php|asp)|/(xml|json|sys))/*$", re.IGNORECASE)
 
 def _same_url(first: str, second: str) -> bool:
     return first.rstrip("/").lower() == second.rstrip("/").lower()
+
+
+# The form field that sets each credential a gateway may need.
+CREDENTIAL_FIELDS = {"login": "login", "password": "new_password", "token": "new_token"}
+
+
+def credentials_given(cleaned: dict, instance: ProviderAccount | None) -> set[str]:
+    """The credentials the account will have once saved: typed, or stored and not
+    erased."""
+    stored = instance if instance is not None and instance.pk else None
+
+    def kept(name: str) -> str:
+        if cleaned.get(f"new_{name}"):
+            return cleaned[f"new_{name}"]
+        if cleaned.get(f"clear_{name}") or stored is None:
+            return ""
+        return getattr(stored, name)
+
+    values = {"login": cleaned.get("login"), "password": kept("password"),
+              "token": kept("token")}  # fmt: skip
+    return {name for name, value in values.items() if value}
 
 
 class GatewayFieldsMixin(forms.Form):
@@ -151,7 +172,28 @@ class GatewayFieldsMixin(forms.Form):
         sender = cleaned.get("default_sender") or ""
         if sender and (problem := sender_rule_problem(kind, sender)):
             self.add_error("default_sender", problem)
+        self._check_credentials(kind, cleaned)
         return cleaned
+
+    def _check_credentials(self, kind: str, cleaned: dict) -> None:
+        """Refuse an account without a set of credentials its gateway signs in with:
+        saved, every call of it failed, the reply fetch of every account with it."""
+        gateway = gateway_class(kind)
+        given = credentials_given(cleaned, getattr(self, "instance", None))
+        if any(needed <= given for needed in gateway.credential_sets):
+            return
+        # Said at the fields of the set that lacks the fewest (of two as close, the
+        # one begun: a login typed asks for its password, not for a token).
+        closest = min(
+            gateway.credential_sets,
+            key=lambda needed: (len(needed - given), -len(needed & given)),
+        )
+        message = _("%(gateway)s needs %(rule)s.") % {
+            "gateway": gateway.label,
+            "rule": gateway.credentials_rule,
+        }
+        for name in sorted(closest - given):
+            self.add_error(CREDENTIAL_FIELDS[name], message)
 
 
 class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):

@@ -34,11 +34,13 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from providers.base import (
     LATIN_OR_NUMERIC_SENDER,
     LATIN_OR_NUMERIC_SENDER_RULE,
     SETTLED,
+    TOKEN_OR_LOGIN_AND_PASSWORD,
     Balance,
     Capability,
     CostEstimate,
@@ -90,6 +92,10 @@ class SmscGateway(SmsGateway):
     default_base_url = "https://smsc.ru"
     sender_pattern = LATIN_OR_NUMERIC_SENDER
     sender_rule = LATIN_OR_NUMERIC_SENDER_RULE
+    credential_sets = TOKEN_OR_LOGIN_AND_PASSWORD
+    credentials_rule = _(
+        "an API key (in the API token field), or a login and a password"
+    )
     # senders.php?get=1 lists registered and approved names only (REFERENCE §2.10).
     sender_list_complete = False
     capabilities = frozenset(

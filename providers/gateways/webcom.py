@@ -20,9 +20,12 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from django.utils.translation import gettext_lazy as _
+
 from providers.base import (
     LATIN_OR_NUMERIC_SENDER,
     LATIN_OR_NUMERIC_SENDER_RULE,
+    TOKEN_OR_LOGIN_AND_PASSWORD,
     AccountConfig,
     Balance,
     CallbackAck,
@@ -77,6 +80,8 @@ class WebcomGateway(SmsGateway):
     default_base_url = "https://my3.webcom.mobi"
     sender_pattern = LATIN_OR_NUMERIC_SENDER
     sender_rule = LATIN_OR_NUMERIC_SENDER_RULE
+    credential_sets = TOKEN_OR_LOGIN_AND_PASSWORD
+    credentials_rule = _("an API token, or a login and a password")
     # Everything but what the platform has no API for (REFERENCE §0.1, §1.15):
     # no voice, transliteration, no-split flag, personal links, statistics or pushed
     # incoming messages; resolve_references: see the note above incoming().

@@ -105,6 +105,9 @@ class WebsmsGateway(SmsGateway):
     # anything else is error 23 (Invalid FromPhone).
     sender_pattern = re.compile(r"[A-Za-z0-9]{1,11}\Z")
     sender_rule = _("only Latin letters and digits, at most 11")
+    credentials_rule = _(
+        "a login and a password (its HTTP password; it takes no API token)"
+    )
     default_base_url = "https://cab.websms.ru"
     # What `options` may hold (read by _format and websms_parse.send_params).
     account_options: ClassVar[Mapping[str, GatewayOption]] = {

@@ -61,7 +61,9 @@ def test_the_add_form_shows_no_callback_url_before_the_account_exists(
     form = admin_client.get(add_url).content.decode()
     response = admin_client.post(
         add_url,
-        change_data(make_account(simulator, KINDS[0]), name="Second account"),
+        change_data(
+            make_account(simulator, KINDS[0]), name="Second account", new_password="pw"
+        ),
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors

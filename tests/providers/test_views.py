@@ -195,6 +195,43 @@ def test_edit_with_blank_secrets_keeps_them(admin_client, simulator):
     assert (account.password, account.token) == (PASSWORD, TOKEN)
 
 
+@pytest.mark.parametrize(
+    ("kind", "given", "refused_at"),
+    [
+        ("webcom", {"login": "l"}, ["new_password"]),
+        ("webcom", {}, ["new_token"]),
+        ("webcom", {"new_token": "t"}, []),
+        ("smsc", {"new_token": "k"}, []),
+        # WEBSMS signs in with the HTTP password: a token alone fails every call.
+        ("websms", {"login": "l", "new_token": "t"}, ["new_password"]),
+        ("websms", {"new_token": "t"}, ["login", "new_password"]),
+    ],
+)
+def test_an_account_needs_the_credentials_its_gateway_signs_in_with(
+    admin_client, settings, kind, given, refused_at
+):
+    """Saved without them, every call failed, and the reply fetch of every account
+    stopped at it."""
+    settings.LANGUAGE_CODE = "en"
+    data = {"name": "Main", "kind": kind, "rate_limit": 0, "is_active": "on",
+            "login": "", "new_password": "", "new_token": "", **given}  # fmt: skip
+
+    response = admin_client.post(reverse("providers:account_create"), data)
+
+    if refused_at:
+        errors = response.context["form"].errors
+        assert sorted(errors) == refused_at
+        rules = {
+            "webcom": "Webcom Mobi / mysmpp needs an API token, or a login and a "
+            "password.",
+            "websms": "WEBSMS needs a login and a password (its HTTP password; it "
+            "takes no API token).",
+        }
+        assert {error for name in refused_at for error in errors[name]} == {rules[kind]}
+    else:
+        assert response.status_code == 302
+
+
 def test_an_account_that_sent_messages_keeps_its_gateway(
     admin_client, simulator, settings
 ):
