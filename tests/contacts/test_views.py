@@ -1209,6 +1209,11 @@ def test_a_filter_matching_many_is_counted_only_so_far(manager_client, monkeypat
 
     monkeypatch.setattr(bulk_confirm, "COUNT_LIMIT", 2)
     monkeypatch.setattr(views, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(
+        views.ContactListView,
+        "table_pagination",
+        {**views.ContactListView.table_pagination, "per_page": 3},
+    )
     for n in range(4):
         make_contact(f"+7916123457{n}", last_name="Иванов")
 
@@ -1220,3 +1225,25 @@ def test_a_filter_matching_many_is_counted_only_so_far(manager_client, monkeypat
         'data-confirm-matching="Delete more than 2 contacts, every one matching the '
         'filter?"' in page
     )
+
+
+def test_a_search_that_ends_on_its_page_is_not_counted_again(manager_client):
+    """A rare name's few matches were found by reading the whole book, then counted
+    by reading it again for the bulk question: the page says how many it lists."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n, name in enumerate(["Ёлкин", "Елкина", "Петров"]):
+        make_contact(f"+7916123458{n}", last_name=name)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = manager_client.get(
+            reverse("contacts:list"), {"q": "елкин"}, HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+
+    assert (
+        'data-confirm-matching="Delete 2 contacts, every one matching the filter?"'
+        in page
+    )
+    searches = [q["sql"] for q in queries if "LIKE" in q["sql"]]
+    assert len(searches) == 1, searches
