@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
@@ -213,6 +214,26 @@ def extra_phone_zones(campaign: Campaign, extra: ExtraNumbers) -> dict[str, str]
         zones.setdefault(phone, "")
     zones.update(zones_for_phones(p for p, zone in zones.items() if not zone))
     return zones
+
+
+def audience_and_stopped_counts(contacts: QuerySet[Contact]) -> tuple[int, int]:
+    """How many `contacts` there are, and how many of them are on the stop list, in
+    one pass: the composer's live counter asks after every change. A join (the stop
+    list's phone is unique), not EXISTS: counted by a FILTER, EXISTS ran once per
+    contact, three times slower than the two counts it replaces."""
+    query = contacts.order_by().values("phone").query
+    if query.is_empty():  # no groups chosen: Contact.objects.none()
+        return 0, 0
+    sql, params = query.sql_with_params()
+    stop_list = StopListEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COUNT(s.phone) FROM ({sql}) AS a "
+            f"LEFT JOIN {stop_list} s ON s.phone = a.phone",
+            params,
+        )
+        total, stopped = cursor.fetchone()
+    return total, stopped
 
 
 def is_stopped_q(field_name: str = "phone") -> Exists:

@@ -22,6 +22,7 @@ from accounts.audit import audit
 from accounts.models import AuditEvent
 from campaigns.audience import (
     GroupChoice,
+    audience_and_stopped_counts,
     audience_contacts,
     audience_members,
     excluded_members,
@@ -164,11 +165,11 @@ def campaign_preview(
     plan = SendPlan.for_campaign(campaign)
     preview = Preview()
     contacts = audience_contacts(campaign, groups)
-    preview.stop_listed = contacts.filter(is_stopped_q()).count()
     reachable = contacts.exclude(is_stopped_q())
+    total, preview.stop_listed = audience_and_stopped_counts(contacts)
+    contact_total = total - preview.stop_listed
     extra = parse_extra_numbers(campaign.extra_numbers)
     preview.invalid = len(extra.invalid)
-    contact_total = reachable.count()
     # Pasted numbers and, for a follow-up, the parent's failed recipients; the zone
     # is the numbering plan's, as the expansion uses it.
     extra_zones = extra_phone_zones(campaign, extra)
