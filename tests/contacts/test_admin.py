@@ -331,9 +331,7 @@ def test_admin_delete_action_confirms_with_counts_across_a_filtered_list(
     members = _book(group, 3)
     members[0].groups.add(ContactGroup.objects.create(name="VIP"))
     outsider = make_contact("+79990000000")
-    url = (
-        reverse("admin:contacts_contact_changelist") + f"?groups__id__exact={group.pk}"
-    )
+    url = reverse("admin:contacts_contact_changelist") + f"?group={group.pk}"
     chosen = {"action": "delete_contacts", "select_across": "1",
               "_selected_action": [members[0].pk]}  # fmt: skip
 
@@ -442,3 +440,25 @@ def test_admin_refuses_a_group_name_with_the_groups_columns_separator(
     assert response.status_code == 200
     assert "A group name cannot hold “;”" in response.content.decode()
     assert not ContactGroup.objects.exists()
+
+
+def test_the_group_filter_lists_a_groups_contacts_without_a_join(
+    superuser_client, group
+):
+    """Django's filter over the many-to-many joined the memberships and made every
+    row DISTINCT: 0.8 s for a 50,000-contact group of a million-contact book."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    members = _book(group, 2)
+    members[0].groups.add(ContactGroup.objects.create(name="VIP"))
+    outsider = make_contact("+79990000000")
+    url = reverse("admin:contacts_contact_changelist") + f"?group={group.pk}"
+
+    with CaptureQueriesContext(connection) as queries:
+        page = superuser_client.get(url).content.decode()
+
+    assert members[0].phone in page
+    assert members[1].phone in page
+    assert outsider.phone not in page
+    assert not [q for q in queries if "DISTINCT" in q["sql"]]
