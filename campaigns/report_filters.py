@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.counts import CampaignCounts
 from campaigns.models import Message, Reply
-from campaigns.report_selectors import message_status_query
+from campaigns.report_selectors import message_status_query, status_is_empty
 from contacts.phone_search import phone_query
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
@@ -44,12 +45,18 @@ class MessageFilterSet(django_filters.FilterSet):
         model = Message
         fields = ["status", "phone"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, counts: CampaignCounts | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The campaign's kept counts, when the queryset is one campaign's messages.
+        self.counts = counts
         self.form.fields["phone"].validators.append(require_digits)
         style_fields(self.form.fields)
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if self.counts is not None and status_is_empty(self.counts, value):
+            # None "rejected" of a million: the counts say so, where the filter
+            # read the whole campaign to find nothing (about 0.35 s).
+            return queryset.none()
         return queryset.filter(message_status_query(value))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

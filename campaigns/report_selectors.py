@@ -122,6 +122,13 @@ def message_status_query(status: str) -> Q:
     return Q(status=status)
 
 
+def status_is_empty(counts: CampaignCounts, status: str) -> bool:
+    """Whether the kept counts hold no message "in" `status` (as
+    message_status_query reads it): its filter then needs no scan of the campaign."""
+    statuses = DELIVERED_STATUSES if status == DeliveryStatus.DELIVERED else (status,)
+    return not any(counts.get(s) for s in statuses)
+
+
 def funnel_from_counts(counts: CampaignCounts) -> Funnel:
     """The report's funnel: one step per status, Delivered counting the read too."""
     labels = dict(DeliveryStatus.choices)

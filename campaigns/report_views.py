@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
 from campaigns import report_export
+from campaigns.counts import campaign_counts
 from campaigns.models import Campaign
 from campaigns.report_filters import MessageFilterSet
 from campaigns.report_selectors import (
@@ -57,6 +58,11 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return campaign_messages(campaign=self.campaign)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["counts"] = campaign_counts(campaign_id=self.campaign.pk)
+        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -111,7 +117,11 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
     fmt = format_from(request.GET)
     try:
         queryset = filtered(
-            MessageFilterSet(request.GET, queryset=campaign_messages(campaign=campaign))
+            MessageFilterSet(
+                request.GET,
+                queryset=campaign_messages(campaign=campaign),
+                counts=campaign_counts(campaign_id=campaign.pk),
+            )
         )
     except ApplicationError as exc:  # never every message for a filter it cannot read
         messages.error(request, exc.message)
