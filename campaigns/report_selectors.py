@@ -464,7 +464,11 @@ def reply_list() -> QuerySet[Reply]:
     list now (an opt-out may have been taken off it since)."""
     on_stop_list = StopListEntry.objects.filter(phone=OuterRef("phone"))
     return (
-        Reply.objects.select_related("account", "contact", "campaign")
+        # The contacts of a page are read apart: joined, a deep page (an offset of
+        # tens of thousands) made the planner hash the whole million-contact book,
+        # about a second, where the reply_latest index serves the page alone.
+        Reply.objects.select_related("account", "campaign")
+        .prefetch_related("contact")
         .annotate(stop_listed=Exists(on_stop_list))
         .order_by("-received_at", "-id")
     )
