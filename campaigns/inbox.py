@@ -6,6 +6,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from campaigns.by_phone import sent_to
 from campaigns.gateway_values import storable_reply
@@ -21,10 +23,11 @@ from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
-from providers.base import Capability, IncomingMessage
-from providers.exceptions import GatewayError
+from providers.base import Capability, IncomingMessage, SmsGateway
+from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from providers.services import error_message
 
 logger = logging.getLogger("campaigns.inbox")
 
@@ -219,30 +222,56 @@ def _answered_campaign(account: ProviderAccount) -> QuerySet:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    """What asking one account for new incoming messages came to."""
+
+    account: ProviderAccount
+    new: int = 0
+    error: str = ""  # why the gateway could not be asked, in words; "" if it answered
+
+
 def incoming_fetch(*, account: ProviderAccount) -> int:
-    """Ask the gateway for new incoming messages; returns how many were new."""
+    """Ask the gateway for new incoming messages; returns how many were new. Raises
+    GatewayError when the gateway could not be asked."""
     gateway = gateway_for(account)
     if not gateway.supports(Capability.INCOMING):
         return 0
+    return _fetch(account, gateway)
+
+
+def _fetch(account: ProviderAccount, gateway: SmsGateway) -> int:
     last = Reply.objects.filter(account=account).aggregate(last=Max("received_at"))[
         "last"
     ]
     # Overlap the window: repeats are ignored, and the moving start keeps SMSC from
     # seeing three identical requests in a minute.
     since = (last - FETCH_OVERLAP) if last else timezone.now() - FIRST_FETCH_WINDOW
-    try:
-        messages = gateway.incoming(since=since)
-    except GatewayError as exc:
-        logger.warning("incoming fetch at %s failed: %s", account, exc)
-        return 0
+    messages = gateway.incoming(since=since)
     return len(replies_store(account=account, messages=messages))
 
 
+def incoming_fetch_accounts() -> list[FetchOutcome]:
+    """Ask every active account whose gateway keeps incoming messages. One that fails
+    is logged and reported with its reason, and the others are still asked."""
+    outcomes = []
+    for account in ProviderAccount.objects.filter(is_active=True).order_by("name"):
+        try:
+            gateway = gateway_for(account)
+            if not gateway.supports(Capability.INCOMING):
+                continue
+            outcomes.append(FetchOutcome(account, new=_fetch(account, gateway)))
+        except (GatewayError, GatewayConfigurationError) as exc:
+            logger.warning("incoming fetch at %s failed: %s", account, exc)
+            # A vendor's error page can be long; the log keeps all of it.
+            why = Truncator(error_message(exc)).chars(200)
+            outcomes.append(FetchOutcome(account, error=why))
+    return outcomes
+
+
 def incoming_fetch_all() -> int:
-    return sum(
-        incoming_fetch(account=account)
-        for account in ProviderAccount.objects.filter(is_active=True)
-    )
+    """Fetch from every account that keeps incoming messages; how many were new."""
+    return sum(outcome.new for outcome in incoming_fetch_accounts())
 
 
 def reply_mark_read(*, replies) -> int:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
-from campaigns.inbox import incoming_fetch
+from campaigns.inbox import incoming_fetch_accounts
 from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.message_templates import composer_templates
@@ -27,10 +27,6 @@ from campaigns.report_selectors import conversation, reply_list, unread_replies_
 from campaigns.report_tables import ReplyTable
 from contacts import exporting
 from contacts.models import StopListEntry
-from providers.base import Capability
-from providers.exceptions import GatewayError
-from providers.models import ProviderAccount
-from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
 from smsportal.textguard import guard_fields
@@ -164,22 +160,26 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def inbox_fetch(request: HttpRequest) -> HttpResponse:
     """Ask every active account that keeps incoming messages for new ones, now."""
-    fetched, asked = 0, 0
-    for account in ProviderAccount.objects.filter(is_active=True):
-        try:
-            if not gateway_for(account).supports(Capability.INCOMING):
-                continue
-        except GatewayError:
-            continue
-        asked += 1
-        fetched += incoming_fetch(account=account)
-    messages.success(
-        request,
-        ngettext(
-            "%(n)d new reply (accounts asked: %(accounts)d).",
-            "%(n)d new replies (accounts asked: %(accounts)d).",
-            fetched,
+    outcomes = incoming_fetch_accounts()
+    answered = [outcome for outcome in outcomes if not outcome.error]
+    for outcome in outcomes:
+        if outcome.error:
+            messages.warning(
+                request,
+                _("%(account)s: replies were not fetched. %(error)s")
+                % {"account": outcome.account.name, "error": outcome.error},
+            )
+    if not outcomes:
+        messages.info(request, _("No active account can fetch replies."))
+    elif answered:
+        fetched = sum(outcome.new for outcome in answered)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d new reply (accounts that answered: %(accounts)d).",
+                "%(n)d new replies (accounts that answered: %(accounts)d).",
+                fetched,
+            )
+            % {"n": fetched, "accounts": len(answered)},
         )
-        % {"n": fetched, "accounts": asked},
-    )
     return _back_to_inbox(request)

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from campaigns.by_phone import sent_to
-from campaigns.inbox import incoming_fetch
+from campaigns.inbox import incoming_fetch_all
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
 from campaigns.one_off import is_same_message, message_for_client_key, one_off_send
@@ -343,11 +343,7 @@ def inbound_mark(request: HttpRequest, payload: MarkIn) -> dict[str, int]:
 def inbound_fetch(request: HttpRequest) -> dict[str, int]:
     """Ask every active account's gateway for new incoming messages now."""
     require_perm(request, CHANGE_PERM)
-    fetched = sum(
-        incoming_fetch(account=account)
-        for account in ProviderAccount.objects.filter(is_active=True)
-    )
-    return {"fetched": fetched}
+    return {"fetched": incoming_fetch_all()}
 
 
 @router.post("/inbound/{reply_id}/answer", response=MessageOut)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Message, Reply
 from contacts.models import Contact, CustomField, StopListEntry
+from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import make_reply
 
@@ -299,6 +300,50 @@ def test_fetch_now_stores_new_replies(manager_client, simulator, kind):
     assert response.status_code == 200
     assert list(Reply.objects.values_list("phone", "text")) == [("+79120000055", "Да")]
     assert "Да" in response.content.decode()
+
+
+def test_fetch_now_warns_of_an_account_it_could_not_reach(manager_client, simulator):
+    """A gateway answering 500 was counted as asked, under a green "0 new replies"."""
+    webcom = simulated_account(simulator, "webcom")
+    simulated_account(simulator, "smsc")
+    simulator.state.add_incoming("webcom", webcom.login, phone="79120000056", text="Да")
+    simulator.state.add_fault("smsc", Fault(mode="http500", count=3, path="get.php"))
+
+    response = manager_client.post(
+        reverse("reports:inbox_fetch"), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    said = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert said == [
+        (
+            "warning",
+            "smsc simulated: replies were not fetched. The gateway could not be "
+            "reached: server error (HTTP 500)",
+        ),
+        ("success", "1 new reply (accounts that answered: 1)."),
+    ]
+    assert list(Reply.objects.values_list("phone", flat=True)) == ["+79120000056"]
+
+
+def test_fetch_now_with_every_account_down_says_nothing_went_well(
+    manager_client, simulator
+):
+    simulated_account(simulator, "smsc")
+    simulator.state.add_fault("smsc", Fault(mode="http500", count=3, path="get.php"))
+
+    response = manager_client.post(reverse("reports:inbox_fetch"), follow=True)
+
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
+    assert "smsc simulated" in response.content.decode()
+
+
+def test_fetch_now_without_an_account_to_ask_is_not_a_success(manager_client, db):
+    response = manager_client.post(
+        reverse("reports:inbox_fetch"), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    said = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert said == [("info", "No active account can fetch replies.")]
 
 
 def test_an_answer_can_start_from_a_message_template(manager_client, account):
