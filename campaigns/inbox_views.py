@@ -25,6 +25,7 @@ from campaigns.one_off import MAX_LENGTH
 from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable
+from campaigns.selectors import counter_settings
 from contacts import exporting
 from contacts.models import StopListEntry
 from smsportal.exceptions import ApplicationError
@@ -39,11 +40,20 @@ class ReplyForm(forms.Form):
         label=gettext_lazy("Answer"),
         max_length=MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={
+            "max_length": gettext_lazy(
+                "Too long: the answer has %(show_value)d characters, at most "
+                "%(limit_value)d can be sent. Shorten it."
+            )
+        },
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, ["text"], multiline=["text"])
+        # The browser cut a pasted longer text without a word; the counter warns
+        # instead, and the form refuses it saying why.
+        self.fields["text"].widget.attrs.pop("maxlength", None)
 
 
 class InboxView(PermissionRequired, SingleTableMixin, FilterView):
@@ -101,6 +111,8 @@ def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
         "stop_listed": StopListEntry.objects.filter(phone=reply.phone).exists(),
         "conversation": conversation(reply=reply),
         "message_templates": composer_templates(request.user),
+        "max_length": MAX_LENGTH,
+        **counter_settings(reply.account),
     }
     return render(request, "campaigns/inbox_detail.html", context, status=status)
 

@@ -13,7 +13,7 @@
   var COUNTER = "[data-segment-counter]";
   var WATCHED = [
     "data-table", "data-recipients", "data-price-per-segment", "data-currency",
-    "data-sms", "data-translit",
+    "data-sms", "data-translit", "data-max-characters",
   ];
   var PLACEHOLDER = /\{[^{}]+\}/;
   // Invisible or blank characters are shown by code point, or the user sees nothing.
@@ -132,6 +132,12 @@
     show(root, "too-many-characters", info.tooManyCharacters);
     setField(root, "max-characters",
       typeof table.maxCharacters === "number" ? number.format(table.maxCharacters) : "");
+    // The page's own cap (a one-off message), said once: the gateway's, when it is
+    // as strict, already says it.
+    var pageMax = parseInt(root.dataset.maxCharacters, 10);
+    var overPage = Number.isFinite(pageMax) && info.characters > pageMax;
+    show(root, "over-page-limit", overPage && !info.tooManyCharacters);
+    setField(root, "page-max-characters", Number.isFinite(pageMax) ? number.format(pageMax) : "");
     show(root, "non-gsm", info.nonGsmChars.length > 0);
     renderNonGsm(root, info.nonGsmChars);
     // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.

@@ -1,5 +1,8 @@
 """The inbox: listing, filters, marking read, fetching now and answering by SMS."""
 
+from decimal import Decimal
+
+import lxml.html
 import pytest
 
 from django.urls import reverse
@@ -179,6 +182,46 @@ def test_answer_to_a_stop_listed_number_is_refused(manager_client, simulator):
     )
     assert response.status_code == 400
     assert "stop list" in response.content.decode()
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+
+
+def test_the_answer_form_counts_parts_and_cost_as_the_contact_form_does(
+    manager_client, simulator
+):
+    """No counter, and maxlength="1000" cut a pasted longer text without a word."""
+    account = simulated_account(simulator, "smsc")
+    reply = make_reply(account, phone="+79120000042")
+
+    page = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+
+    html = lxml.html.fromstring(page.content)
+    (textarea,) = html.xpath('//textarea[@name="text"]')
+    assert textarea.get("maxlength") is None
+    (counter,) = html.xpath("//*[@data-segment-counter]")
+    assert counter.get("data-textarea-id") == textarea.get("id")
+    assert counter.get("data-table") == "smsc"
+    assert Decimal(counter.get("data-price-per-segment")) == account.tariff
+    assert counter.get("data-max-characters") == "1000"
+    assert "js/composer.js" in page.content.decode()
+
+
+def test_a_too_long_answer_is_refused_saying_so(manager_client, simulator):
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000042")
+
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "ж" * 1200},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == [
+        "Too long: the answer has 1200 characters, at most 1000 can be sent. "
+        "Shorten it."
+    ]
+    assert "ж" * 1200 in response.content.decode()  # kept for shortening
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
 

@@ -1,10 +1,12 @@
 """The reply page in a browser: long texts wrap, the answer form counts its parts."""
 
 import pytest
+from playwright.sync_api import expect
 
 from django.utils import timezone
 
 from campaigns.models import Message
+from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import make_reply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,3 +44,35 @@ def test_a_long_word_wraps_in_the_conversation(admin_page, gateway_account, widt
     # Line breaks stay line breaks.
     assert bubbles.nth(0).locator("br").count() == 1
     assert bubbles.nth(1).locator("br").count() == 1
+
+
+def test_the_answer_counter_warns_of_a_text_too_long_to_send(
+    admin_page, simulator, browser_problems
+):
+    """The answer had no counter, and a pasted longer text was cut at 1000 without a
+    word (maxlength)."""
+    page = admin_page
+    account = simulated_account(simulator, "webcom", name="Webcom e2e")
+    reply = make_reply(account, phone=PHONE, text="Когда доставка?")
+    page.goto(f"/campaigns/inbox/{reply.pk}/")
+    counter = page.locator("[data-segment-counter]")
+    segments = counter.locator('[data-sc-field="segments"]').first
+
+    page.fill("#id_text", "Завтра")
+    expect(segments).to_have_text("1")
+    expect(counter.locator('[data-sc-field="cost"]')).to_have_text("2.00 RUB")
+    page.fill("#id_text", ONE_WORD + "ж" * 200)
+
+    assert len(page.input_value("#id_text")) == 1200  # not cut
+    expect(segments).to_have_text("18")
+    expect(counter.locator('[data-sc-show="over-page-limit"]')).to_have_text(
+        "Too long: a one-off message takes at most 1,000 characters."
+    )
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_text("Too long: the answer has 1200 characters")).to_be_visible()
+    assert len(page.input_value("#id_text")) == 1200  # kept, to be shortened
+    assert not Message.objects.exists()
+    assert simulator.state.submissions == []
+    # The refusal's 400 is what Chromium logs; nothing else went wrong.
+    problems = browser_problems.take()
+    assert all("status of 400" in p for p in problems), problems
