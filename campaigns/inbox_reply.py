@@ -1,5 +1,5 @@
 """Answering from the inbox: a one-off message through the account the reply came to,
-and marking replies read or unread."""
+putting the number on the stop list, and marking replies read or unread."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import logging
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from campaigns.models import Message, Reply
 from campaigns.one_off import one_off_send
+from contacts.models import StopListEntry
+from contacts.services import contact_opt_out
 
 logger = logging.getLogger("campaigns.inbox")
 
@@ -34,6 +38,22 @@ def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
         Reply.objects.filter(pk=reply.pk).update(is_read=True)
         reply.is_read = True
     return message
+
+
+def reply_opt_out(*, reply: Reply, user: Any = None) -> tuple[StopListEntry, bool]:
+    """Put the reply's number on the stop list by hand, as the stop list page does
+    (source "manual", the user kept, the audit log told); the entry and whether it is
+    new (False: the number was there already and keeps its entry)."""
+    text = Truncator(" ".join(reply.text.split())).chars(100)
+    # Says where the entry came from, and what the person wrote.
+    reason = (
+        _("From the inbox: “%(text)s”") % {"text": text}
+        if text
+        else _("From the inbox")
+    )
+    asked_at = timezone.now()
+    entry = contact_opt_out(phone=reply.phone, reason=reason, user=user)
+    return entry, entry.created_at >= asked_at
 
 
 def replies_mark(*, replies: QuerySet[Reply], read: bool) -> int:

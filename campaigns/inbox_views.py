@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import PermissionRequired
 from campaigns.inbox import incoming_fetch_accounts
 from campaigns.inbox_export import stream_inbox_export
-from campaigns.inbox_reply import replies_mark, reply_send
+from campaigns.inbox_reply import replies_mark, reply_opt_out, reply_send
 from campaigns.message_templates import composer_templates
 from campaigns.models import Reply
 from campaigns.one_off import MAX_LENGTH
@@ -139,6 +140,32 @@ def reply_answer(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("reports:reply", pk=reply.pk)
     return _detail(request, reply, form, status=400)
+
+
+@require_POST
+@permission_required("contacts.add_stoplistentry", raise_exception=True)
+def reply_stop_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put the reply's number on the stop list, then show the reply again."""
+    reply = get_object_or_404(Reply, pk=pk)
+    try:
+        entry, added = reply_opt_out(reply=reply, user=request.user)
+    except ApplicationError as exc:  # a sender name, not a number
+        messages.error(request, exc.message)
+    else:
+        if added:
+            messages.success(
+                request, _("%(phone)s is on the stop list.") % {"phone": entry.phone}
+            )
+        else:
+            since = date_format(
+                timezone.localtime(entry.created_at), "SHORT_DATETIME_FORMAT"
+            )
+            messages.info(
+                request,
+                _("%(phone)s has been on the stop list since %(date)s.")
+                % {"phone": entry.phone, "date": since},
+            )
+    return redirect("reports:reply", pk=reply.pk)
 
 
 @require_POST

@@ -26,6 +26,11 @@ urlpatterns = [
     path("inbox/export/", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/<int:pk>/", inbox_views.reply_detail, name="reply"),
     path("inbox/<int:pk>/answer/", inbox_views.reply_answer, name="reply_answer"),
+    path(
+        "inbox/<int:pk>/stop-list/",
+        inbox_views.reply_stop_list,
+        name="reply_stop_list",
+    ),
     path("stop-list-sync/", report_views.stoplist_sync_page, name="stoplist_sync"),
     path(
         "stop-list-sync/<int:pk>/",

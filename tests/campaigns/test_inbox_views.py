@@ -7,6 +7,7 @@ import pytest
 
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from campaigns.models import Campaign, Message, Reply
 from contacts.models import Contact, CustomField, StopListEntry
 from providers.simulator import Fault
@@ -455,3 +456,67 @@ def test_the_inbox_page_reads_its_contacts_apart_from_the_replies(
     named = [r for r in listed(response) if r.contact_id]
     assert named
     assert all(r.contact.phone == r.phone for r in named)
+
+
+def test_a_reply_puts_its_number_on_the_stop_list_from_its_page(
+    manager_client, manager_user, account
+):
+    reply = make_reply(account, phone="+79120000090", text="Хватит  мне\nписать")
+    url = reverse("reports:reply", args=[reply.pk])
+    stop_list = reverse("reports:reply_stop_list", args=[reply.pk])
+    assert stop_list in manager_client.get(url).content.decode()
+
+    response = manager_client.post(stop_list, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    assert response.redirect_chain == [(url, 302)]
+    entry = StopListEntry.objects.get()
+    assert (entry.phone, entry.source, entry.created_by) == (
+        "+79120000090",
+        StopListEntry.Source.MANUAL,
+        manager_user,
+    )
+    assert entry.reason == "From the inbox: “Хватит мне писать”"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.STOP_LISTED)
+    assert (event.actor, event.object_repr) == (manager_user, "+79120000090")
+    page = response.content.decode()
+    assert "+79120000090 is on the stop list." in page
+    assert 'id="stop-listed"' in page  # the state, where the button was
+    assert stop_list not in page
+    assert 'id="answer-stop-listed"' in page
+
+
+def test_a_number_already_on_the_stop_list_keeps_its_entry(manager_client, account):
+    reply = make_reply(account, phone="+79120000091", text="Стоп")
+    StopListEntry.objects.create(phone=reply.phone, reason="по телефону")
+    page = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+    stop_list = reverse("reports:reply_stop_list", args=[reply.pk])
+    assert stop_list not in page.content.decode()
+    assert 'id="stop-listed"' in page.content.decode()
+
+    response = manager_client.post(stop_list, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    assert "+79120000091 has been on the stop list since" in response.content.decode()
+    assert StopListEntry.objects.get().reason == "по телефону"
+
+
+def test_a_sender_name_is_offered_no_stop_list_button(manager_client, account):
+    reply = make_reply(account, phone="MEGAFON", text="Баланс")
+    stop_list = reverse("reports:reply_stop_list", args=[reply.pk])
+    page = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+    assert stop_list not in page.content.decode()
+
+    manager_client.post(stop_list)
+
+    assert not StopListEntry.objects.exists()
+
+
+def test_a_viewer_can_neither_see_nor_use_the_stop_list_button(viewer_client, account):
+    reply = make_reply(account, phone="+79120000092", text="Стоп")
+    stop_list = reverse("reports:reply_stop_list", args=[reply.pk])
+    page = viewer_client.get(reverse("reports:reply", args=[reply.pk]))
+    assert page.status_code == 200
+    assert stop_list not in page.content.decode()
+    assert 'id="stop-list-add"' not in page.content.decode()
+
+    assert viewer_client.post(stop_list).status_code == 403
+    assert not StopListEntry.objects.exists()

@@ -1,4 +1,5 @@
-"""The reply page in a browser: long texts wrap, the answer form counts its parts."""
+"""The reply page in a browser: long texts wrap, the answer form counts its parts, the
+number goes on the stop list with one button."""
 
 import pytest
 from playwright.sync_api import expect
@@ -6,6 +7,7 @@ from playwright.sync_api import expect
 from django.utils import timezone
 
 from campaigns.models import Message
+from contacts.models import StopListEntry
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import make_reply
 
@@ -76,3 +78,24 @@ def test_the_answer_counter_warns_of_a_text_too_long_to_send(
     # The refusal's 400 is what Chromium logs; nothing else went wrong.
     problems = browser_problems.take()
     assert all("status of 400" in p for p in problems), problems
+
+
+def test_the_number_goes_on_the_stop_list_from_the_reply_page(
+    admin_page, gateway_account
+):
+    page = admin_page
+    dialogs = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    reply = make_reply(gateway_account, phone=PHONE, text="Не пишите мне больше")
+    page.goto(f"/campaigns/inbox/{reply.pk}/")
+
+    page.get_by_role("button", name="Put the number on the stop list").click()
+
+    expect(page.locator("#stop-listed")).to_have_text("On the stop list")
+    expect(page.get_by_text(f"{PHONE} is on the stop list.")).to_be_visible()
+    expect(page.locator("#stop-list-add")).to_have_count(0)
+    assert dialogs == [
+        f"Put {PHONE} on the stop list? Campaigns and answers will no longer be sent "
+        "to it."
+    ]
+    assert StopListEntry.objects.get().phone == PHONE
