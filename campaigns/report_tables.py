@@ -232,11 +232,20 @@ class ReplyTable(BaseTable):
         return link
 
     def render_text(self, record: Reply) -> SafeString:
+        # An empty text left a link with nothing to click.
+        shown = (
+            Truncator(record.text).chars(160)
+            if record.text.strip()
+            else format_html(
+                '<span class="fst-italic text-secondary">{}</span>',
+                _("(empty message)"),
+            )
+        )
         parts = [
             format_html(
                 '<a href="{}" class="text-decoration-none text-body">{}</a>',
                 reverse("reports:reply", args=[record.pk]),
-                Truncator(record.text).chars(160),
+                shown,
             )
         ]
         if record.is_opt_out:

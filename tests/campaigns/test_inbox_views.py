@@ -520,3 +520,27 @@ def test_a_viewer_can_neither_see_nor_use_the_stop_list_button(viewer_client, ac
 
     assert viewer_client.post(stop_list).status_code == 403
     assert not StopListEntry.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["", " \n "])
+def test_an_empty_reply_says_so_where_its_text_would_be(manager_client, account, text):
+    """The inbox (the dashboard, the contact's page) showed an empty link, nothing to
+    click; the reply page nothing."""
+    contact = Contact.objects.create(phone="+79120000093")
+    reply = make_reply(account, phone=contact.phone, text=text, contact=contact)
+    url = reverse("reports:reply", args=[reply.pk])
+
+    inbox = manager_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="en")
+    detail = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    dashboard = manager_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en")
+    history = manager_client.get(
+        reverse("contacts:detail", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    for page in (inbox, dashboard, history):
+        (link,) = lxml.html.fromstring(page.content).xpath(f'//a[@href="{url}"]')
+        assert link.text_content().strip() == "(empty message)"
+    (bubble,) = lxml.html.fromstring(detail.content).xpath(
+        '//*[@id="conversation"]/div'
+    )
+    assert "(empty message)" in bubble.text_content()
