@@ -11,6 +11,7 @@ from campaigns.counts import CampaignCounts
 from campaigns.models import Message, Reply
 from campaigns.report_selectors import message_status_query, status_is_empty
 from contacts.phone_search import phone_query
+from contacts.search import contact_name_query
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
@@ -83,7 +84,7 @@ class ReplyFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="filter_search",
-        widget=forms.TextInput(attrs={"placeholder": _("Phone or text")}),
+        widget=forms.TextInput(attrs={"placeholder": _("Phone, name or text")}),
     )
 
     class Meta:
@@ -107,4 +108,9 @@ class ReplyFilterSet(django_filters.FilterSet):
         value = without_nul(value).strip()
         if not value:
             return queryset
-        return queryset.filter(phone_query(value) | contains_text("text", value))
+        # One query: the name comes through the join reply_list makes anyway.
+        return queryset.filter(
+            phone_query(value)
+            | contains_text("text", value)
+            | contact_name_query(value.split(), via="contact__")
+        )

@@ -15,6 +15,7 @@ from django.db.models import F, Func, Q, TextField
 from smsportal.text_search import contains_text
 
 SEARCHED_FIELDS = ("last_name", "first_name", "middle_name", "nickname", "email")
+NAME_FIELDS = ("last_name", "first_name", "middle_name")
 
 
 class _JoinedWithSpaces(Func):
@@ -34,4 +35,15 @@ def contact_words_query(words: list[str]) -> Q:
     query = Q()
     for word in words:
         query &= contains_text(contact_search_text(), word)
+    return query
+
+
+def contact_name_query(words: list[str], *, via: str) -> Q:
+    """Rows whose linked contact (`via` the relation, "contact__") has every one of
+    `words` in its last, first or middle name, case and е/ё aside: the name other
+    pages show for a number. No contact linked is no match."""
+    name = _JoinedWithSpaces(*(F(f"{via}{field}") for field in NAME_FIELDS))
+    query = Q()
+    for word in words:
+        query &= contains_text(name, word)
     return query

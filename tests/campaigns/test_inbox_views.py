@@ -104,6 +104,43 @@ def test_filters(viewer_client, replies, query, expected):
     assert {names[r.pk] for r in listed(response)} == expected
 
 
+def test_search_finds_the_sender_by_the_contact_name_e_and_yo_alike(
+    viewer_client, account, django_assert_num_queries
+):
+    """The «From» column shows the contact's name, but ?q= looked at phone and text
+    only."""
+    from campaigns.report_filters import ReplyFilterSet
+    from campaigns.report_selectors import reply_list
+
+    anna = Contact.objects.create(
+        phone="+79120000101", last_name="Ёлкина", first_name="Анна",
+        middle_name="Петровна",
+    )  # fmt: skip
+    other = Contact.objects.create(phone="+79120000102", last_name="Иванова")
+    named = make_reply(account, phone=anna.phone, text="Да", contact=anna)
+    make_reply(account, phone=other.phone, text="Нет", contact=other)
+    said = make_reply(account, phone="+79120000103", text="Анна? Это вы?")
+
+    for query, expected in [
+        ("елкина", {named}),
+        ("ЁЛКИНА", {named}),
+        ("Анна Елкина", {named}),
+        ("петровна", {named}),
+        ("анна", {named, said}),
+        ("Иванова Ёлкина", set()),
+    ]:
+        response = viewer_client.get(INBOX, {"q": query})
+        assert set(listed(response)) == expected, query
+    with django_assert_num_queries(1):  # set-based: one query, whatever the rows
+        list(ReplyFilterSet({"q": "анна"}, queryset=reply_list()).qs)
+
+
+def test_the_search_box_says_what_it_searches(viewer_client):
+    page = viewer_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="en")
+    (box,) = lxml.html.fromstring(page.content).xpath('//input[@name="q"]')
+    assert box.get("placeholder") == "Phone, name or text"
+
+
 def test_filter_by_account(viewer_client, replies, simulator):
     other = simulated_account(simulator, "smsc")
     mine = make_reply(other, phone="+79120000099", text="from smsc")
