@@ -18,7 +18,7 @@ def inbox_headers() -> list[str]:
         _("Contact"),
         _("Text"),
         _("Account"),
-        _("Answers"),  # the campaign the reply most likely answers
+        _("In reply to"),  # the campaign the reply most likely answers
         _("Opt-out"),
         _("Read"),
     ]

@@ -182,7 +182,7 @@ class ReplyTable(BaseTable):
     received_at = LocalTimeColumn(verbose_name=_("Received"))
     phone = tables.Column(verbose_name=_("From"))
     text = tables.Column(verbose_name=_("Text"))
-    campaign = tables.Column(verbose_name=_("Answers"))
+    campaign = tables.Column(verbose_name=_("In reply to"))
     account = tables.Column(verbose_name=_("Account"))
 
     class Meta(BaseTable.Meta):

@@ -581,3 +581,22 @@ def test_an_empty_reply_says_so_where_its_text_would_be(manager_client, account,
         '//*[@id="conversation"]/div'
     )
     assert "(empty message)" in bubble.text_content()
+
+
+def test_the_campaign_a_reply_answers_is_said_in_reply_to(viewer_client, replies):
+    """English said "Answers" above the campaign's name, a verb read as a noun."""
+    reply = replies["thanks"]
+    inbox = viewer_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="en")
+    detail = viewer_client.get(
+        reverse("reports:reply", args=[reply.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    export = viewer_client.get(
+        reverse("reports:inbox_export"), {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    headers = lxml.html.fromstring(inbox.content).xpath("//thead//th")
+    assert "In reply to" in [th.text_content().strip() for th in headers]
+    report = reverse("reports:campaign_report", args=[reply.campaign_id])
+    assert f'In reply to: <a href="{report}">' in detail.content.decode()
+    first_line = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()[0]
+    assert "In reply to" in first_line.split(",")
