@@ -600,3 +600,23 @@ def test_the_campaign_a_reply_answers_is_said_in_reply_to(viewer_client, replies
     assert f'In reply to: <a href="{report}">' in detail.content.decode()
     first_line = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()[0]
     assert "In reply to" in first_line.split(",")
+
+
+@pytest.mark.parametrize(
+    ("unread", "word"),
+    [(1, "непрочитанный"), (3, "непрочитанных"), (5, "непрочитанных")],
+)
+def test_the_unread_count_agrees_with_replies_as_on_the_dashboard(
+    viewer_client, account, unread, word
+):
+    """The inbox said «1 непрочитанное» (a message), the dashboard «1 непрочитанный»
+    (a reply) of the same replies."""
+    for i in range(unread):
+        make_reply(account, phone=f"+7912000011{i}")
+
+    inbox = viewer_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="ru")
+    dashboard = viewer_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="ru")
+
+    (header,) = lxml.html.fromstring(inbox.content).xpath('//*[@id="unread-count"]')
+    assert header.text_content() == f"{unread} {word}"
+    assert f'text-secondary">{word}</span>' in dashboard.content.decode()
