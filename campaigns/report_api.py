@@ -12,12 +12,13 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from campaigns.by_phone import sent_to
+from campaigns.counts import campaign_counts
 from campaigns.inbox import incoming_fetch_all
 from campaigns.inbox_reply import replies_mark, reply_send
 from campaigns.models import Campaign, Message, Reply
@@ -27,6 +28,7 @@ from campaigns.report_selectors import (
     campaign_report,
     message_status_query,
     reply_list,
+    status_is_empty,
 )
 from campaigns.stoplist_sync import stoplist_sync
 from contacts.phone import InvalidPhone, normalize_phone
@@ -186,33 +188,54 @@ class ReplyFilters(Schema):
     limit: PageSize = 100
 
 
-def _page(
-    queryset: QuerySet, cursor: str | None, limit: int, *, by_campaign: bool = False
-) -> dict[str, Any]:
+def _page(queryset: QuerySet, cursor: str | None, limit: int) -> dict[str, Any]:
+    """Newest first, the cursor the last id given."""
     if cursor:
         if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
             raise cursor_refused()
         queryset = queryset.filter(id__lt=int(cursor))
-    # Within one campaign, "id + 0" keeps PostgreSQL off a backward walk of the whole
-    # primary key (13 s for an old campaign at ten million rows): it reads the
-    # campaign's rows by its index and keeps the top ones. An index on
-    # (campaign_id, id) would make this O(page); see the issue note.
-    order = (F("id") + 0).desc() if by_campaign else F("id").desc()
-    rows = list(queryset.order_by(order)[: limit + 1])
+    rows = list(queryset.order_by("-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": rows, "next_cursor": str(rows[-1].id) if more else None}
+
+
+# A campaign's messages in the order of its (campaign, phone) index: each page is a
+# walk of that index from the cursor. Newest first read all of a million-message
+# campaign for every page (0.8 s; 10,000 pages), since no index keeps its ids.
+PHONE_CURSOR = "p"
+
+
+def _page_by_phone(queryset: QuerySet, cursor: str | None, limit: int) -> dict:
+    """One campaign's messages by phone; the cursor is "p" and the last phone's
+    digits (a "+" would read as a space in a query string)."""
+    if cursor:
+        digits = cursor.removeprefix(PHONE_CURSOR)
+        if not (cursor.startswith(PHONE_CURSOR) and digits.isascii()
+                and digits.isdigit() and len(digits) <= 20):  # fmt: skip
+            raise cursor_refused()
+        queryset = queryset.filter(phone__gt=f"+{digits}")
+    rows = list(queryset.order_by("phone")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = PHONE_CURSOR + rows[-1].phone.lstrip("+") if more else None
+    return {"items": rows, "next_cursor": last}
 
 
 @router.get("/messages", response=MessagePage)
 def message_list(
     request: HttpRequest, filters: Query[MessageFilters]
 ) -> dict[str, Any]:
-    """Messages, newest first; filter by campaign, status and phone."""
+    """Messages, newest first; filter by campaign, status and phone. One campaign's
+    come in the order of their phone numbers (its index's), `next_cursor` then
+    being "p" and a phone's digits."""
     require_perm(request, VIEW_PERM)
     queryset = Message.objects.all()
     if filters.campaign is not None:
         queryset = queryset.filter(campaign_id=filters.campaign)
+        counts = campaign_counts(campaign_id=filters.campaign)
+        if filters.status and status_is_empty(counts, filters.status):
+            return {"items": [], "next_cursor": None}  # the counts hold none
     if filters.status:
         queryset = queryset.filter(message_status_query(filters.status))
     if filters.phone:
@@ -222,12 +245,9 @@ def message_list(
             queryset = queryset.filter(sent_to(number))  # any campaign: see by_phone
         else:
             queryset = queryset.filter(phone_query(filters.phone))
-    return _page(
-        queryset,
-        filters.cursor,
-        filters.limit,
-        by_campaign=filters.campaign is not None,
-    )
+    if filters.campaign is not None:
+        return _page_by_phone(queryset, filters.cursor, filters.limit)
+    return _page(queryset, filters.cursor, filters.limit)
 
 
 @router.post(
