@@ -103,6 +103,15 @@ def credentials_given(cleaned: dict, instance: ProviderAccount | None) -> set[st
     return {name for name, value in values.items() if value}
 
 
+def credentials_note(kind: str) -> str:
+    """What the gateway signs in with, said above the login field."""
+    gateway = gateway_class(kind)
+    return str(
+        _("%(gateway)s signs in with %(rule)s.")
+        % {"gateway": gateway.label, "rule": gateway.credentials_rule}
+    )
+
+
 class GatewayFieldsMixin(forms.Form):
     """Dialect and base URL checked against the chosen gateway kind."""
 
@@ -236,6 +245,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
                 info.kind: {
                     "dialects": list(info.dialects),
                     "base_url": info.default_base_url,
+                    "credentials": credentials_note(info.kind),
                 }
                 for info in infos
             }

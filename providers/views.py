@@ -18,8 +18,10 @@ from providers.forms import (
     ProviderAccountForm,
     SenderNameRecordForm,
     SenderNameRequestForm,
+    credentials_note,
 )
 from providers.models import ProviderAccount, SenderName
+from providers.registry import GATEWAYS
 from providers.selectors import (
     account_capabilities,
     capability_labels,
@@ -148,6 +150,13 @@ def account_page_context(
 class ProviderAccountFormMixin(PermissionRequired):
     form_class = ProviderAccountForm
     template_name = "providers/provideraccount_form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Said without JavaScript too; providers.js says it again for another kind.
+        kind = context["form"]["kind"].value()
+        context["credentials_note"] = credentials_note(kind) if kind in GATEWAYS else ""
+        return context
 
     def form_valid(self, form: ProviderAccountForm) -> HttpResponse:
         try:

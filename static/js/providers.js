@@ -1,5 +1,5 @@
-// Provider pages. The account form offers only the chosen gateway's dialects and
-// shows its default API address as the base URL placeholder; a form with
+// Provider pages. The account form offers only the chosen gateway's dialects, shows
+// its default API address as the base URL placeholder and what it signs in with; a form with
 // data-confirm (removing a sender name) asks before it posts.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
@@ -34,6 +34,11 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     if (baseUrl) {
       baseUrl.placeholder = gateway.base_url;
+    }
+    // What this gateway signs in with (a token, a login and password, or either).
+    const credentials = document.querySelector(".js-gateway-credentials");
+    if (credentials) {
+      credentials.textContent = gateway.credentials || "";
     }
   }
 

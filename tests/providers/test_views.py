@@ -232,6 +232,22 @@ def test_an_account_needs_the_credentials_its_gateway_signs_in_with(
         assert response.status_code == 302
 
 
+def test_the_account_form_says_what_the_gateway_signs_in_with(admin_client, settings):
+    settings.LANGUAGE_CODE = "en"
+    new = admin_client.get(reverse("providers:account_create")).content.decode()
+    chosen = admin_client.post(
+        reverse("providers:account_create"), {"name": "W", "kind": "websms"}
+    ).content.decode()
+
+    # Each kind's note travels to providers.js; the chosen one's is on the page.
+    assert "signs in with a login and a password (its HTTP password" in new
+    note = chosen.split('js-gateway-credentials" aria-live="polite">', 1)[1]
+    assert note.startswith(
+        "WEBSMS signs in with a login and a password (its HTTP password; it takes no "
+        "API token).</p>"
+    )
+
+
 def test_an_account_that_sent_messages_keeps_its_gateway(
     admin_client, simulator, settings
 ):
