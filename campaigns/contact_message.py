@@ -45,12 +45,21 @@ class ContactMessageForm(FollowsAccount, forms.Form):
         help_text=gettext_lazy(
             "Placeholders such as {first_name} are filled from the contact."
         ),
+        error_messages={
+            "max_length": gettext_lazy(
+                "Too long: the text has %(show_value)d characters, at most "
+                "%(limit_value)d can be sent. Shorten it."
+            )
+        },
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = composer_accounts()
         style_fields(self.fields, small=False)
+        # As on the reply page: the browser cut a pasted longer text without a word;
+        # the counter warns instead, and the form refuses it saying why.
+        self.fields["text"].widget.attrs.pop("maxlength", None)
 
 
 @permission_required("campaigns.change_campaign", raise_exception=True)
@@ -89,6 +98,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
         "form": form,
         "stopped": is_stop_listed(phone=contact.phone),
         **form.account_context(),
+        "max_length": MAX_LENGTH,
         "message_templates": composer_templates(request.user),
     }
     return render(

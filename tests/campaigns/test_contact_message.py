@@ -96,6 +96,27 @@ def test_a_placeholder_the_contact_has_no_value_for_is_refused_on_the_text(
     assert not Message.objects.exists()
 
 
+def test_a_text_past_the_limit_is_refused_saying_so_not_cut_by_the_browser(
+    manager_client, simulator, maria, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "webcom")
+
+    page = manager_client.get(write_url(maria)).content.decode()
+    response = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": "Ы" * 1001}
+    )
+
+    textarea = page.split('<textarea name="text"', 1)[1].split(">", 1)[0]
+    assert "maxlength" not in textarea  # a pasted longer text was cut silently
+    assert 'data-sc-field="page-max-characters"' in page  # the counter warns
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == [
+        "Too long: the text has 1001 characters, at most 1000 can be sent. Shorten it."
+    ]
+    assert not Message.objects.exists()
+
+
 def test_only_active_accounts_are_offered_and_the_counter_follows_the_gateway(
     manager_client, simulator, maria
 ):
