@@ -3,7 +3,11 @@
 The writer is the contact exporter's (contacts.exporting.table_export), so every
 download behaves the same in Excel: UTF-8 with a BOM and commas, or Windows-1251 with
 semicolons and decimal commas; in a CSV, a cell a spreadsheet would run as a formula
-gets an apostrophe (a workbook's text cells are never run); times are the reader's.
+gets an apostrophe (a workbook's text cells are never run); times are in the current
+time zone, as the report page shows them, and their headers name it.
+
+The estimated cost is written only where the report's spending counts it (a billable
+message with no cost from the gateway), so the column adds up to the page's estimate.
 """
 
 from __future__ import annotations
@@ -11,20 +15,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Message
-from campaigns.report_selectors import message_export_rows
+from campaigns.report_selectors import estimate_counted, message_export_rows
 from contacts.exporting import ExportFormat, table_export
+from contacts.timezones import zone_caption
 from providers.base import DeliveryStatus, FailureReason
+
+COST, ESTIMATED = 7, 8  # positions in the export's row (EXPORT_FIELDS)
 
 
 def export_headers() -> list[str]:
+    zone = zone_caption(timezone.get_current_timezone_name())
     return [
         _("Phone"), _("Status"), _("Failure reason"), _("Gateway code"),
         _("Gateway text"), _("Operator"), _("Segments"), _("Cost"),
-        _("Estimated cost"), _("Gateway id"), _("Submitted"), _("Status changed"),
-        _("Delivered"), _("Text"),
+        _("Estimated cost"), _("Gateway id"),
+        *(
+            # Excel has no time zones: the header says which clock the times are on.
+            _("%(column)s (%(zone)s)") % {"column": column, "zone": zone}
+            for column in (_("Submitted"), _("Status changed"), _("Delivered"))
+        ),
+        _("Text"),
     ]  # fmt: skip
 
 
@@ -32,13 +46,13 @@ def _cells(messages: QuerySet[Message]) -> Iterator[list[object]]:
     statuses = dict(DeliveryStatus.choices)
     reasons = dict(FailureReason.choices)
     for row in message_export_rows(messages=messages):
-        phone, status, reason, *rest = row
-        yield [
-            phone,
-            str(statuses.get(status, status)),
-            str(reasons.get(reason, reason)) if reason else "",
-            *rest,
-        ]
+        cells = list(row)
+        status, reason = cells[1], cells[2]
+        if not estimate_counted(status=status, cost=cells[COST]):
+            cells[ESTIMATED] = None
+        cells[1] = str(statuses.get(status, status))
+        cells[2] = str(reasons.get(reason, reason)) if reason else ""
+        yield cells
 
 
 def stream_export(messages: QuerySet[Message], *, fmt: ExportFormat) -> Iterator[bytes]:

@@ -299,6 +299,12 @@ def _breakdown_queries(campaign: Campaign, counts: CampaignCounts) -> tuple:
     )
 
 
+def estimate_counted(*, status: str, cost: Decimal | None) -> bool:
+    """Whether a message's estimated cost is part of the spending's estimate: billable
+    and not priced by the gateway (what campaign_operator_rows and Spending sum)."""
+    return cost is None and status in BILLABLE_STATUSES
+
+
 def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
     """One scan of the campaign: messages, cost and estimate per (operator, status)."""
     return list(

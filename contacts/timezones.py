@@ -182,6 +182,20 @@ def zone_name(name: str) -> str:
     return str(city) if city is not None else name
 
 
+def zone_caption(name: str) -> str:
+    """ "Москва, UTC+03:00" for a zone whose offset is the same all year (all of
+    Russia's); the name alone for one with summer time, whose offset depends on the
+    date (a column of times may span both)."""
+    zone = ZoneInfo(name)
+    year = timezone.now().year
+    winter, summer = (
+        datetime(year, month, 1, tzinfo=zone).strftime("%z") for month in (1, 7)
+    )
+    if winter != summer:
+        return zone_name(name)
+    return f"{zone_name(name)}, UTC{winter[:3]}:{winter[3:]}"
+
+
 def zone_label(name: str, *, now: datetime | None = None) -> str:
     """ "Владивосток (UTC+10:00)": the zone's name with its offset now."""
     offset = (now or timezone.now()).astimezone(ZoneInfo(name)).strftime("%z")

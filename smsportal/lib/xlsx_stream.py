@@ -11,10 +11,16 @@ and naive datetimes as Excel serial numbers with a date format (the dates' one c
 by the caller, ISO unless told), None as no cell. A
 sheet holds at most 1,048,576 rows (Excel's limit); the rows go on in a next sheet,
 "<title> (2)", under the header again.
+
+Every sheet opens ready to read: the header row frozen and filterable (an autoFilter
+over the sheet's rows), and columns as wide as the header and the first rows' values
+need. The widths must precede the rows in the sheet's XML, so they are taken from a
+sample of the first rows rather than from all of them.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +42,13 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 DATETIME_STYLE, DATE_STYLE = 1, 2  # cellXfs indexes in _styles()
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+# Column widths, in characters: read off the header and this many first rows, kept
+# within bounds so a long SMS text does not push every other column off screen.
+WIDTH_SAMPLE_ROWS = 200
+MIN_WIDTH, MAX_WIDTH = 6, 60
+# Excel's autofilter range is this hidden name, one per filtered sheet.
+_FILTER_NAME = "_xlnm._FilterDatabase"
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # The relationships namespace of the document (r:id) and the base of its relationship
@@ -43,8 +56,14 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-SHEET_START = f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
-SHEET_END = b"</sheetData></worksheet>"
+_WORKSHEET = f'{_XML}<worksheet xmlns="{_MAIN}">'
+# The header row stays in view while scrolling (a pane frozen below row 1).
+_FROZEN_HEADER = (
+    '<sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+    "</sheetView></sheetViews>"
+)
 
 
 def _styles(date_format: str) -> str:
@@ -53,7 +72,7 @@ def _styles(date_format: str) -> str:
     code = escape(date_format, {'"': "&quot;"})
     return (
         f'{_XML}<styleSheet xmlns="{_MAIN}">'
-        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss"/>'
+        f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{DATETIME_FORMAT}"/>'
         f'<numFmt numFmtId="165" formatCode="{code}"/></numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
@@ -115,8 +134,11 @@ def stream_xlsx(
     in `date_format` (an Excel number format code, "dd.mm.yyyy")."""
     columns = [_column_letter(index) for index in range(len(header))]
     sink = _Sink()
-    titles: list[str] = []
+    sheets: list[tuple[str, int]] = []  # (name, rows written with the header)
     rows = iter(rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
+    sheet_start = _sheet_start(_widths(header, sample, date_format))
+    rows = itertools.chain(sample, rows)
     with zipfile.ZipFile(
         sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
     ) as package:
@@ -126,10 +148,10 @@ def stream_xlsx(
             package.writestr(name, text)
         upcoming = next(rows, None)
         while True:
-            titles.append(_sheet_name(title, len(titles) + 1))
-            path = f"xl/worksheets/sheet{len(titles)}.xml"
+            name = _sheet_name(title, len(sheets) + 1)
+            path = f"xl/worksheets/sheet{len(sheets) + 1}.xml"
             with package.open(path, "w") as sheet:
-                sheet.write(SHEET_START)
+                sheet.write(sheet_start)
                 sheet.write(_row(1, header, columns).encode())
                 number, written = 1, []
                 while upcoming is not None and number < max_rows:
@@ -142,12 +164,59 @@ def stream_xlsx(
                         if sink.waiting >= CHUNK_BYTES:
                             yield sink.take()
                 sheet.write("".join(written).encode())
-                sheet.write(SHEET_END)
+                sheet.write(_sheet_end(_filter_range(columns, number)).encode())
+            sheets.append((name, number))
             if upcoming is None:
                 break
-        for name, text in _workbook_parts(titles):
+        for name, text in _workbook_parts(sheets, columns):
             package.writestr(name, text)
     yield sink.take()
+
+
+def _sheet_start(widths: Sequence[float]) -> bytes:
+    cols = "".join(
+        f'<col min="{n}" max="{n}" width="{width:g}" customWidth="1"/>'
+        for n, width in enumerate(widths, start=1)
+    )
+    return (
+        _WORKSHEET + _FROZEN_HEADER + (f"<cols>{cols}</cols>" if cols else "")
+    ).encode() + b"<sheetData>"
+
+
+def _sheet_end(filter_range: str) -> str:
+    # The autoFilter follows the rows in the schema's order: its last row is known.
+    autofilter = f'<autoFilter ref="{filter_range}"/>' if filter_range else ""
+    return f"</sheetData>{autofilter}</worksheet>"
+
+
+def _filter_range(columns: Sequence[str], last_row: int) -> str:
+    return f"A1:{columns[-1]}{last_row}" if columns else ""
+
+
+def _widths(
+    header: Sequence[object], sample: Sequence[Sequence[object]], date_format: str
+) -> list[float]:
+    """Each column's width in characters: its longest header or sampled value, plus
+    room for the filter button beside the header."""
+    widths = [len(str(h)) + 3 if h is not None else 0 for h in header]
+    for row in sample:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _shown_length(value, date_format) + 1)
+    return [float(min(max(width, MIN_WIDTH), MAX_WIDTH)) for width in widths]
+
+
+def _shown_length(value: object, date_format: str) -> int:
+    """About how many characters Excel shows for the value."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len(DATETIME_FORMAT)
+    if isinstance(value, date):
+        return len(date_format)
+    if isinstance(value, str):
+        # A multi-line text is as wide as its longest line.
+        return max(len(line) for line in value.splitlines() or [""])
+    return len(str(value))
 
 
 def _row(number: int, values: Sequence[object], columns: Sequence[str]) -> str:
@@ -228,24 +297,34 @@ def _leading_parts(date_format: str) -> list[tuple[str, str]]:
     ]
 
 
-def _workbook_parts(titles: Sequence[str]) -> list[tuple[str, str]]:
-    """The workbook and its relationships: written last, once the sheets are known."""
-    sheets = "".join(
-        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{n}" '
-        f'r:id="rId{n}"/>'
-        for n, name in enumerate(titles, start=1)
+def _workbook_parts(
+    sheets: Sequence[tuple[str, int]], columns: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The workbook and its relationships: written last, once the sheets are known.
+    Each sheet's filter range is named as Excel names it, so Excel treats the filter
+    as its own (sorting and clearing it work)."""
+    entries = "".join(
+        f'<sheet name="{_attribute(name)}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, (name, _rows) in enumerate(sheets, start=1)
+    )
+    names = "".join(
+        f'<definedName name="{_FILTER_NAME}" localSheetId="{index}" hidden="1">'
+        f"{escape(_quoted_sheet(name))}!$A$1:${columns[-1]}${last}</definedName>"
+        for index, (name, last) in enumerate(sheets)
+        if columns
     )
     workbook = (
-        f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets>'
-        "</workbook>"
+        f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}</sheets>'
+        + (f"<definedNames>{names}</definedNames>" if names else "")
+        + "</workbook>"
     )
-    styles_id = len(titles) + 1
+    styles_id = len(sheets) + 1
     workbook_rels = (
         f'{_XML}<Relationships xmlns="{_PKG_REL}">'
         + "".join(
             f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" '
             f'Target="worksheets/sheet{n}.xml"/>'
-            for n in range(1, len(titles) + 1)
+            for n in range(1, len(sheets) + 1)
         )
         + f'<Relationship Id="rId{styles_id}" Type="{_REL}/styles" '
         'Target="styles.xml"/></Relationships>'
@@ -254,3 +333,12 @@ def _workbook_parts(titles: Sequence[str]) -> list[tuple[str, str]]:
         ("xl/workbook.xml", workbook),
         ("xl/_rels/workbook.xml.rels", workbook_rels),
     ]
+
+
+def _attribute(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def _quoted_sheet(name: str) -> str:
+    """A sheet's name as a formula refers to it: 'Сообщения (2)'."""
+    return "'" + name.replace("'", "''") + "'"

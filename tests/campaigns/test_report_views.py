@@ -302,9 +302,9 @@ def test_csv_1251_export_writes_decimal_commas(viewer_client, campaign):
     _response, body = export(viewer_client, campaign, "csv-1251")
     rows = list(csv.reader(io.StringIO(body.decode("cp1251")), delimiter=";"))
     costs = {row[7] for row in rows[1:] if row[7]}
-    estimates = {row[8] for row in rows[1:]}
+    estimates = {row[8] for row in rows[1:] if row[8]}
     assert costs == {"2,1", "4,2", "1"}
-    assert estimates == {"2,5", "5"}
+    assert estimates == {"2,5"}
     _response, body = export(viewer_client, campaign, "csv")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert {row[7] for row in rows[1:] if row[7]} == {"2.1", "4.2", "1"}
@@ -324,6 +324,66 @@ def test_xlsx_export_rows_and_injection_safety(viewer_client, campaign):
     assert_no_formulas(body)
     costs = [row[7] for row in rows[1:] if row[7] is not None]
     assert Decimal(str(sum(costs))).quantize(Decimal("0.01")) == Decimal("9.40")
+
+
+def test_exported_estimates_add_up_to_the_report_s_estimate(viewer_client, campaign):
+    """A rejected message carried its 2.50 estimate: the column summed to more than
+    the page's "estimated, not yet reported"."""
+    spending = viewer_client.get(report_url(campaign)).context["report"].spending
+    _response, body = export(viewer_client, campaign, "csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    header, *rows = rows
+    assert header[8] == "Ориентировочная стоимость"
+    estimates = {row[0]: row[8] for row in rows}
+    assert sum(Decimal(v) for v in estimates.values() if v) == spending.estimated
+    messages = Message.objects.filter(campaign=campaign)
+    for status in ("rejected", "failed", "cancelled", "pending"):
+        phone = messages.filter(status=status).values_list("phone", flat=True)[0]
+        assert estimates[phone] == ""
+    # A message the gateway priced shows its cost, not an estimate beside it.
+    priced = messages.filter(cost__isnull=False).values_list("phone", flat=True)
+    assert all(estimates[phone] == "" for phone in priced)
+
+    _response, body = export(viewer_client, campaign, "xlsx")
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    cells = [row[8] for row in list(sheet.iter_rows(values_only=True))[1:]]
+    assert Decimal(str(sum(c for c in cells if c is not None))) == spending.estimated
+
+
+def test_exported_time_headers_name_the_page_s_time_zone(
+    viewer_client, campaign, settings
+):
+    """Excel has no time zones: the header says which clock the times are on, the
+    one the report page shows them on."""
+    settings.TIME_ZONE = "Asia/Vladivostok"
+    _response, body = export(viewer_client, campaign, "csv")
+    header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header[10:13] == [
+        "Отправлено в шлюз (Владивосток, UTC+10:00)",
+        "Статус изменён (Владивосток, UTC+10:00)",
+        "Доставлено (Владивосток, UTC+10:00)",
+    ]
+    message = Message.objects.filter(campaign=campaign, status="delivered").first()
+    [row] = [row for row in rows if row[0] == message.phone]
+    local = timezone.localtime(message.submitted_at)
+    assert row[10].startswith(local.strftime("%Y-%m-%d %H:%M"))
+    page = viewer_client.get(report_url(campaign)).content.decode()
+    assert local.strftime("%d.%m.%Y %H:%M") in page
+
+
+def test_xlsx_export_freezes_and_filters_the_header_and_sizes_columns(
+    viewer_client, campaign
+):
+    _response, body = export(viewer_client, campaign, "xlsx")
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:N{len(MIX) + 1}"
+    widths = {
+        letter: sheet.column_dimensions[letter].width for letter in ("A", "K", "N")
+    }
+    assert widths["A"] >= len("+79120000000")  # a phone is not cut
+    assert widths["K"] >= len("2026-12-05 09:30:05")
+    assert widths["N"] <= 60  # a long text does not push the rest off screen
 
 
 def test_exported_times_are_the_site_s_local_time(viewer_client, campaign, settings):

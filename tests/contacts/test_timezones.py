@@ -127,6 +127,19 @@ def test_russias_zones_are_named_by_their_city_in_the_readers_language():
         assert zone_name("Asia/Vladivostok") == "Vladivostok"
 
 
+def test_a_zone_caption_gives_the_offset_only_where_it_holds_all_year():
+    from django.utils import translation
+
+    from contacts.timezones import zone_caption
+
+    with translation.override("ru"):
+        assert zone_caption("Europe/Moscow") == "Москва, UTC+03:00"
+    with translation.override("en"):
+        assert zone_caption("Asia/Vladivostok") == "Vladivostok, UTC+10:00"
+        # Summer time: an offset would be wrong for half the year's times.
+        assert zone_caption("Europe/Berlin") == "Europe/Berlin"
+
+
 def test_every_zone_of_russia_is_offered_first_by_its_city_and_offset():
     """The numbering plan gives regional zones (Volgograd, Tomsk, Chita): they were
     listed under "Other" by their IANA name."""

@@ -145,3 +145,33 @@ def test_a_failure_mid_export_leaves_no_workbook_that_looks_complete():
     assert received  # some bytes had left
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(b"".join(received)))
+
+
+def test_every_sheet_has_a_frozen_filtered_header_and_sized_columns():
+    import zipfile
+
+    from lxml import etree
+
+    rows = [[f"+7912{n:07d}", "x" * (5 + n * 40), AT] for n in range(5)]
+    data = b"".join(stream_xlsx("Messages", ["Phone", "Text", "At"], rows, max_rows=3))
+    book = read([data])
+    first, *_rest, last = book.worksheets
+    assert [sheet.freeze_panes for sheet in book.worksheets] == ["A2"] * 3
+    assert first.auto_filter.ref == "A1:C3"
+    assert last.auto_filter.ref == "A1:C2"
+    widths = [first.column_dimensions[c].width for c in "ABC"]
+    assert widths[0] >= len("+79120000000")
+    assert widths[1] == xlsx_stream.MAX_WIDTH  # the longest text, capped
+    assert widths[2] >= len("yyyy-mm-dd h:mm:ss")
+    # Excel's own name for each sheet's filter range (openpyxl reads it as the
+    # filter and hides it), as openpyxl and Excel write it.
+    workbook = etree.fromstring(
+        zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+    )
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    names = workbook.findall("m:definedNames/m:definedName", ns)
+    assert [(n.get("name"), n.get("localSheetId"), n.text) for n in names] == [
+        ("_xlnm._FilterDatabase", "0", "'Messages'!$A$1:$C$3"),
+        ("_xlnm._FilterDatabase", "1", "'Messages (2)'!$A$1:$C$3"),
+        ("_xlnm._FilterDatabase", "2", "'Messages (3)'!$A$1:$C$2"),
+    ]
