@@ -34,6 +34,7 @@ _STEP = {
     "day": timedelta(days=1),
     "week": timedelta(weeks=1),
 }
+# As both languages' short dates and times (smsportal/formats), without the year.
 _LABEL_FORMAT = {
     "minute": "%d.%m %H:%M",
     "hour": "%d.%m %H:00",

@@ -442,6 +442,7 @@ def daily_traffic(*, days: int = DAILY_DAYS) -> list[DailyPoint]:
     for offset in range(days):
         day = first + timedelta(days=offset)
         row = by_day.get(day) or {}
+        # Day first, as both languages' short dates (smsportal/formats): "06.12".
         points.append(
             DailyPoint(
                 day.strftime("%d.%m"), row.get("sent") or 0, row.get("delivered") or 0

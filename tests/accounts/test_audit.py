@@ -141,7 +141,7 @@ def test_a_reversed_date_range_in_the_log_says_so(admin_client, settings):
 
     html = response.content.decode()
     assert 'data-filter-error="at"' in html
-    assert "The first day (12/05/2026) is after the last (12/01/2026)." in html
+    assert "The first day (05.12.2026) is after the last (01.12.2026)." in html
     assert "vera-viewer" not in html
 
 

@@ -180,7 +180,7 @@ def test_a_scheduled_campaign_in_flight_says_when_it_starts(
                   time_zone="Asia/Vladivostok")  # fmt: skip
     content = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en").content
     # In the campaign's zone, named, as its own page says it (not the site's 03:00).
-    assert "Starts 05/01/2031 10 a.m. (Vladivostok)" in content.decode()
+    assert "Starts 01.05.2031 10:00 (Vladivostok)" in content.decode()
     assert "0 of 0 sent" not in content.decode()  # not expanded: nothing to count
 
 

@@ -566,7 +566,7 @@ def test_a_reversed_creation_range_is_a_400_naming_both_days(api, settings):
 
     assert response.status_code == 400
     assert response.json()["where"] == "created"
-    assert "(12/01/2026) is after the last (01/31/2026)" in response.json()["detail"]
+    assert "(01.12.2026) is after the last (31.01.2026)" in response.json()["detail"]
 
 
 def test_a_cp1251_export_that_would_lose_letters_is_a_400(api, settings):

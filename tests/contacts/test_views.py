@@ -303,7 +303,7 @@ def test_a_reversed_creation_range_is_refused_with_both_days(manager_client, set
         {"created_min": "2026-12-01", "created_max": "2026-01-31"},
     ).content.decode()
 
-    assert "Created: The first day (12/01/2026) is after the last (01/31/2026)." in (
+    assert "Created: The first day (01.12.2026) is after the last (31.01.2026)." in (
         export.content.decode()
     )
     assert export.redirect_chain  # back to the list, no file
