@@ -94,6 +94,20 @@ def test_the_banner_reads_in_russian(manager_client, simulator):
     assert "предупреждать ниже 100,00" in alert
 
 
+def test_the_banner_asks_to_top_up_one_account_or_several(manager_client, simulator):
+    """Two accounts listed, and it still said "top it up"."""
+    with_balance(simulator, Decimal("12.5"), Decimal("100"), name="Shop one")
+    page = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    one = banner(manager_client.get(reverse("dashboard"), **page).content.decode())
+    with_balance(simulator, Decimal("7"), Decimal("100"), name="Shop two")
+    two = banner(manager_client.get(reverse("dashboard"), **page).content.decode())
+
+    assert "Top it up at the gateway" in one
+    assert "Top them up at their gateways" in two
+    assert "Top it up" not in two
+
+
 def test_account_pages_and_dashboard_mark_the_low_balance(admin_client, simulator):
     low = with_balance(simulator, Decimal("12.5"), Decimal("100"), name="Shop low")
     fine = with_balance(simulator, Decimal("500"), Decimal("100"), name="Shop fine")
