@@ -3,6 +3,10 @@ Django wrote its name as it is ("Выберите группа для измен
 
 import pytest
 
+from django.contrib import admin
+from django.utils import translation
+from django.utils.text import capfirst
+
 from campaigns.models import Campaign
 from contacts.models import ContactGroup
 
@@ -74,3 +78,35 @@ def test_a_launched_campaign_is_titled_as_a_view(admin_client):
     assert 'name="_save"' not in launched
     assert "<title>Draft | Изменить рассылку" in editable
     assert 'name="_save"' in editable
+
+
+def test_the_list_footer_counts_without_a_wrong_plural(admin_client, django_user_model):
+    """The footer said "3 пользователи": Django takes the singular for 1 and the
+    plural otherwise, which is not how Russian counts."""
+    for name in ("anna", "boris"):
+        django_user_model.objects.create_user(username=name, password="x")
+    ContactGroup.objects.bulk_create(ContactGroup(name=f"G{n}") for n in range(5))
+
+    users = admin_client.get("/admin/auth/user/", **RU).content.decode()
+    groups = admin_client.get("/admin/contacts/contactgroup/", **RU).content.decode()
+
+    assert "<span data-result-count>Пользователи: 3</span>" in users
+    assert "3 пользователи" not in users
+    assert "<span data-result-count>Группы: 5</span>" in groups
+    assert "5 группы" not in groups
+
+
+@pytest.mark.parametrize(
+    "model",
+    sorted(admin.site._registry, key=lambda model: model._meta.label),
+    ids=lambda model: model._meta.label,
+)
+def test_every_list_footer_counts_the_same_way(admin_client, model):
+    page = admin_client.get(
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/", **RU
+    ).content.decode()
+
+    with translation.override("ru"):
+        name = capfirst(str(model._meta.verbose_name_plural))
+    count = model._default_manager.count()
+    assert f"<span data-result-count>{name}: {count}</span>" in page
