@@ -28,11 +28,7 @@ from campaigns.report_selectors import (
 )
 from campaigns.report_tables import MessageTable
 from campaigns.selectors import STATE_CLASSES, poll_seconds
-from campaigns.stoplist_sync import (
-    stoplist_last_sync,
-    stoplist_sync,
-    stoplist_sync_supported,
-)
+from campaigns.stoplist_sync import stoplist_sync, stoplist_sync_rows
 from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
 from smsportal.exceptions import ApplicationError
@@ -138,12 +134,8 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def stoplist_sync_page(request: HttpRequest) -> HttpResponse:
-    accounts = [
-        {"account": account, "last": stoplist_last_sync(account=account)}
-        for account in ProviderAccount.objects.filter(is_active=True).order_by("name")
-        if stoplist_sync_supported(account)
-    ]
-    return render(request, "campaigns/report_stoplist_sync.html", {"rows": accounts})
+    rows = stoplist_sync_rows()
+    return render(request, "campaigns/report_stoplist_sync.html", {"rows": rows})
 
 
 @require_POST
@@ -154,7 +146,9 @@ def stoplist_sync_run(request: HttpRequest, pk: int) -> HttpResponse:
     if result.error:
         messages.error(
             request,
-            _("Stop list sync with %(account)s failed: %(error)s")
+            # The error is a sentence of its own ("The gateway could not be
+            # reached: ..."): after a colon its capital read wrong.
+            _("Stop list sync with %(account)s failed. %(error)s")
             % {"account": account.name, "error": result.error},
         )
     else:

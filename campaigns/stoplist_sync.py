@@ -86,6 +86,32 @@ def stoplist_sync_supported(account: ProviderAccount) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class SyncRow:
+    """An account's line on the sync page: what its gateway can do, and the last run."""
+
+    account: ProviderAccount
+    last: dict
+    can_read: bool  # its list can be read: numbers are received from it
+    can_write: bool  # numbers can be sent to it
+
+
+def stoplist_sync_rows() -> list[SyncRow]:
+    """Active accounts whose gateway keeps a stop list, by name."""
+    rows = []
+    for account in ProviderAccount.objects.filter(is_active=True).order_by("name"):
+        gateway = gateway_for(account)
+        can_read = gateway.supports(Capability.STOP_LIST_READ)
+        can_write = gateway.supports(Capability.STOP_LIST_WRITE)
+        if can_read or can_write:
+            rows.append(
+                SyncRow(
+                    account, stoplist_last_sync(account=account), can_read, can_write
+                )
+            )
+    return rows
+
+
 def stoplist_last_sync(*, account: ProviderAccount) -> dict:
     """The outcome of the account's last sync ({} when never synced)."""
     snapshot = _load(account.pk)

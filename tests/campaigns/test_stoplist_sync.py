@@ -180,3 +180,47 @@ def test_page_lists_accounts_and_runs_for_managers_only(
     assert response.status_code == 200
     assert sim_stop_list(simulator, account) == {"79120000001"}
     assert "never" not in response.content.decode()
+
+
+def sync_cells(html: str, account) -> dict[str, str]:
+    """The account's row's counts: cell name -> its text."""
+    import re
+
+    row = html.split(f"{account.name} <span", 1)[1].split("</tr>", 1)[0]
+    return dict(re.findall(r'data-sync="(\w+)">(.*?)</td>', row))
+
+
+def test_page_shows_a_zero_as_0_and_a_dash_only_for_what_the_gateway_cannot_do(
+    manager_client, simulator
+):
+    """«Получено —» read as "not supported" for a sync that received nothing."""
+    webcom = simulated_account(simulator, "webcom")
+    smsc = simulated_account(simulator, "smsc")  # writes its list, cannot read it
+    stoplist_sync(account=webcom)
+    stoplist_sync(account=smsc)
+
+    html = manager_client.get(
+        reverse("reports:stoplist_sync"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert sync_cells(html, webcom) == {"pulled": "0", "pushed": "0", "remaining": "0"}
+    smsc_cells = sync_cells(html, smsc)
+    assert "—" in smsc_cells["pulled"]
+    assert "The gateway does not do this" in smsc_cells["pulled"]
+    assert (smsc_cells["pushed"], smsc_cells["remaining"]) == ("0", "0")
+
+
+def test_a_failed_sync_says_so_in_two_sentences(client, manager_user, simulator):
+    """«…не удалась: Не удалось связаться…»: a capital after a colon."""
+    account = simulated_account(simulator, "webcom")
+    simulator.state.add_fault("webcom", Fault(mode="http503", count=-1))
+    client.force_login(manager_user)
+
+    response = client.post(
+        reverse("reports:stoplist_sync_run", args=[account.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    page = response.content.decode()
+    assert f"Stop list sync with {account.name} failed. The gateway could not" in page
