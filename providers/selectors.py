@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -272,3 +275,17 @@ def low_balance_accounts() -> list[ProviderAccount]:
             is_active=True, balance_alert__isnull=False, balance__lt=F("balance_alert")
         ).only("pk", "name", "balance", "balance_currency", "balance_alert")
     )
+
+
+def callback_base_unreachable_host() -> str:
+    """The host of SMSPORTAL_CALLBACK_BASE_URL when it names this machine itself
+    (127.0.0.1, localhost, ::1, 0.0.0.0), which no real gateway can reach: only
+    the built-in simulator can. "" for any other address."""
+    host = (urlsplit(settings.SMSPORTAL_CALLBACK_BASE_URL).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    return host if address.is_loopback or address.is_unspecified else ""

@@ -24,6 +24,7 @@ from providers.models import ProviderAccount, SenderName
 from providers.registry import GATEWAYS
 from providers.selectors import (
     account_capabilities,
+    callback_base_unreachable_host,
     capability_labels,
     gateway_info,
     provider_account_list,
@@ -140,6 +141,7 @@ def account_page_context(
         # recorded by hand, or campaigns could only use the default sender.
         "can_record": can_change and Capability.SENDER_NAMES not in capabilities,
         "callback_help": CALLBACK_HELP.get(account.kind, ""),
+        "callback_unreachable_host": callback_base_unreachable_host(),
         "shows_incoming_url": bool(
             {Capability.INCOMING_CALLBACK, Capability.INCOMING} & capabilities
         ),

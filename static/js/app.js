@@ -4,3 +4,78 @@ document.addEventListener("change", (event) => {
     event.target.form.submit();
   }
 });
+
+// A form with data-confirm (revoking a token, deleting, cancelling) asks first.
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+});
+
+// Copy buttons (_partials/copy_button.html) copy the text of the element named by
+// data-copy-from. They are hidden in the HTML: shown here, where a script runs.
+function showCopyButtons(root) {
+  root.querySelectorAll(".js-copy").forEach((button) => {
+    button.hidden = false;
+  });
+}
+
+function selectText(source) {
+  if (typeof source.select === "function") {
+    source.select();
+    return;
+  }
+  const range = document.createRange();
+  range.selectNodeContents(source);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+async function copyText(source) {
+  const text = ("value" in source ? source.value : source.textContent).trim();
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // Refused (no permission): the older way below.
+    }
+  }
+  // Plain http on a company network has no clipboard API.
+  selectText(source);
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  }
+}
+
+function sayOnButton(button, text) {
+  const label = button.querySelector(".js-copy-label");
+  if (!label.dataset.label) {
+    label.dataset.label = label.textContent;
+  }
+  label.textContent = text;
+  clearTimeout(button.copyTimer);
+  button.copyTimer = setTimeout(() => {
+    label.textContent = label.dataset.label;
+  }, 2000);
+}
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest(".js-copy");
+  const source = button && document.getElementById(button.dataset.copyFrom);
+  if (!source) {
+    return;
+  }
+  const copied = await copyText(source);
+  if (!copied) {
+    selectText(source); // left selected for Ctrl+C
+  }
+  sayOnButton(button, copied ? button.dataset.copied : button.dataset.copyFailed);
+});
+
+showCopyButtons(document);
+document.addEventListener("htmx:load", (event) => showCopyButtons(event.detail.elt));

@@ -1,7 +1,7 @@
 /*
  * Campaign pages: placeholder buttons, fields shown per channel, start mode and
  * audience, the live counter following the chosen account and the previewed
- * audience, and confirmations for destructive buttons. Delegated from the document
+ * audience (forms' data-confirm questions are asked by app.js). Delegated from the document
  * so parts swapped in by htmx keep working; no inline scripts (strict CSP).
  */
 (function () {
@@ -169,11 +169,6 @@
     if (event.target.name === "start_mode") showStartAt(form);
     if (event.target.name === "to_whole_book") showIncludeGroups(form);
     if (event.target.name === "account") followAccount(form);
-  });
-
-  document.addEventListener("submit", function (event) {
-    var message = event.target.dataset && event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
   });
 
   // The counter's estimate is for the audience the preview counted: none chosen yet

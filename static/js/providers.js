@@ -1,12 +1,6 @@
 // Provider pages. The account form offers only the chosen gateway's dialects, shows
-// its default API address as the base URL placeholder and what it signs in with; a form with
-// data-confirm (removing a sender name) asks before it posts.
-document.addEventListener("submit", (event) => {
-  const message = event.target.dataset && event.target.dataset.confirm;
-  if (message && !window.confirm(message)) {
-    event.preventDefault();
-  }
-});
+// its default API address as the base URL placeholder and what it signs in with. (A
+// form with data-confirm, removing a sender name, asks before it posts: app.js.)
 
 document.addEventListener("DOMContentLoaded", () => {
   const kind = document.querySelector(".js-gateway-kind");

@@ -57,6 +57,21 @@ def test_profile_page_creates_shows_once_and_revokes(admin_client, admin_user):
     assert token.revoked_at is not None
 
 
+def test_revoking_asks_first_and_a_new_token_has_a_copy_button(admin_client):
+    """«Отозвать» revoked at once, with no question, unlike every other button that
+    cannot be undone."""
+    response = admin_client.post(
+        reverse("accounts:profile"), {"name": "1С обмен"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+
+    form = html.split('action="/account/profile/tokens/', 1)[1].split(">", 1)[0]
+    assert 'data-confirm="Revoke the token “1С обмен”?' in form
+    assert 'id="new-token">' in html
+    assert 'data-copy-from="new-token"' in html
+    assert "js/app.js" in html  # which asks the question and copies
+
+
 def test_user_cannot_revoke_another_users_token(admin_client, manager_user):
     token, _raw = api_token_create(user=manager_user, name="crm")
     response = admin_client.post(reverse("accounts:token_revoke", args=[token.pk]))

@@ -431,6 +431,50 @@ def test_detail_shows_callback_urls_to_admins_only(
     assert_no_secrets(viewer_html)
 
 
+@pytest.mark.parametrize(
+    ("base", "unreachable"),
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1"),
+        ("http://127.0.0.53:8000/", "127.0.0.53"),
+        ("http://localhost:8000", "localhost"),
+        ("http://[::1]:8000", "::1"),
+        ("http://0.0.0.0:8000", "0.0.0.0"),
+        ("https://sms.example.ru", ""),
+        ("http://10.0.0.5:8000", ""),  # a company network: a gateway may get there
+    ],
+)
+def test_a_loopback_callback_base_is_named_as_unreachable(settings, base, unreachable):
+    from providers.selectors import callback_base_unreachable_host
+
+    settings.SMSPORTAL_CALLBACK_BASE_URL = base
+    assert callback_base_unreachable_host() == unreachable
+
+
+def test_callback_urls_wrap_have_copy_buttons_and_warn_of_a_loopback_base(
+    admin_client, simulator, settings
+):
+    """The read-only inputs cut the URL and its token at 1280 px, and nothing said
+    that a gateway cannot call 127.0.0.1."""
+    settings.SMSPORTAL_CALLBACK_BASE_URL = "http://127.0.0.1:8000"
+    account = make_account(simulator, "smsc")
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    html = page(admin_client, "providers:detail", account.pk, **en)
+
+    for field, url in (("status-url", account.callback_url),
+                       ("incoming-url", account.incoming_url)):  # fmt: skip
+        assert f'id="{field}" rows="2" readonly>{url}</textarea>' in html
+        button = html.split(f'data-copy-from="{field}"', 1)[1].split("</button>", 1)[0]
+        assert "hidden" in button.split(">", 1)[0]  # shown by app.js, where it runs
+    warning = html.split("data-callback-unreachable>", 1)[1].split("</div>", 1)[0]
+    assert "A real gateway cannot reach 127.0.0.1" in warning
+    assert "SMSPORTAL_CALLBACK_BASE_URL" in warning
+
+    settings.SMSPORTAL_CALLBACK_BASE_URL = "https://sms.example.ru"
+    html = page(admin_client, "providers:detail", account.pk, **en)
+    assert "data-callback-unreachable" not in html
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_check_button_shows_balance(admin_client, simulator, kind):
     account = account_at_simulator(simulator, kind)
@@ -640,7 +684,7 @@ def test_a_name_recorded_by_mistake_is_removed_from_the_account_page(
 
     response = admin_client.post(remove_url, follow=True)
 
-    # The page asks first (providers.js reads data-confirm) and posts with a token.
+    # The page asks first (app.js reads data-confirm) and posts with a token.
     assert "data-confirm=" in form
     assert "MyShp" in form.split("data-confirm=", 1)[1].split(">", 1)[0]
     assert "csrfmiddlewaretoken" in form
