@@ -6,7 +6,7 @@ conditional UPDATE before it is submitted, and a claimed message whose submit ou
 never recorded is reconciled with the gateway, never resent blindly.
 """
 
-from datetime import time
+from datetime import datetime, time
 
 from django.conf import settings
 from django.db import models
@@ -188,6 +188,24 @@ class Campaign(models.Model):
     def start_passed(self) -> bool:
         """A set start that has come: launching now sends at once, not later."""
         return self.start_at is not None and self.start_at <= timezone.now()
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When sending began: at the launch, or at the set start the campaign waited
+        for. None while it has not begun: a draft, a scheduled campaign, or one paused
+        or cancelled before its start (its launched_at is when it was scheduled)."""
+        if self.launched_at is None or self.state in (
+            self.State.DRAFT,
+            self.State.SCHEDULED,
+        ):
+            return None
+        if self.start_at is None or self.start_at <= self.launched_at:
+            return self.launched_at
+        # It waited for its start: the audience is built then (expanded_at), and
+        # the beat tick moves it to sending.
+        if self.expanded_at is not None or self.state == self.State.SENDING:
+            return self.start_at
+        return None
 
     @property
     def billed_per_segment(self) -> bool:

@@ -167,6 +167,7 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
 # What a row of the campaign list shows (campaigns.tables.CampaignTable).
 LIST_ROW_FIELDS = (
     "id", "name", "state", "channel", "created_at", "launched_at", "account__name",
+    "start_at", "time_zone", "expanded_at",  # when it started, or is to start
 )  # fmt: skip
 
 

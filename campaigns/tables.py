@@ -1,14 +1,19 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import django_tables2 as tables
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from campaigns.progress_bar import progress_bar_html
-from campaigns.report_tables import local_time
+from campaigns.report_tables import EMPTY, local_time
 from campaigns.selectors import STATE_CLASSES, campaigns_progress
+from contacts.timezones import zone_name
 from providers.base import MessageChannel
 from smsportal.tables import BaseTable
 
@@ -27,6 +32,9 @@ class CampaignTable(BaseTable):
     progress = tables.Column(
         verbose_name=_("Progress"), accessor=tables.A("pk"), orderable=False
     )
+    # launched_at is when the Launch button was pressed, which for a campaign with a
+    # start time is when it was scheduled: the column says when sending began.
+    launched_at = tables.Column(verbose_name=_("Started"))
 
     class Meta(BaseTable.Meta):
         model = Campaign
@@ -69,11 +77,33 @@ class CampaignTable(BaseTable):
                     CHANNEL_LABELS.get(r.channel, r.channel),
                     progress_bar_html(progress.get(r.pk), compact=True),
                     local_time(r.created_at),
-                    local_time(r.launched_at),
+                    self.started(r),
                 )
                 for r in records
             ),
         )
+
+    @staticmethod
+    def started(record: Campaign) -> str:
+        """When sending began; for a scheduled campaign its planned start, said so,
+        in the campaign's zone as its own page gives it."""
+        if record.started_at is not None:
+            return local_time(record.started_at)
+        if record.state == Campaign.State.SCHEDULED and record.start_at is not None:
+            try:
+                zone = ZoneInfo(record.time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = timezone.get_current_timezone()  # a zone since dropped
+            when = timezone.localtime(record.start_at, zone)
+            return format_html(
+                '<span class="text-secondary" data-planned-start>{}</span>',
+                _("planned for %(when)s (%(zone)s)")
+                % {
+                    "when": date_format(when, "SHORT_DATETIME_FORMAT"),
+                    "zone": zone_name(record.time_zone),
+                },
+            )
+        return EMPTY
 
     @staticmethod
     def state_badge(record: Campaign) -> SafeString:

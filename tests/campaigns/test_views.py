@@ -1134,3 +1134,50 @@ def test_the_campaign_list_filters_like_the_other_tables(manager_client):
     ]
     assert f'href="{url("list")}"' in bar  # Reset
     assert "form-control form-control-sm" in bar
+
+
+def test_list_says_when_a_campaign_started_not_when_it_was_scheduled(
+    manager_client, make_campaign
+):
+    """The «Запущена» column showed, for a campaign only scheduled, the moment it
+    was scheduled; its own page calls that «Запланирована»."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    scheduled_at = datetime(2031, 4, 30, 9, 15, tzinfo=UTC)
+    start = datetime(2031, 5, 1, 0, 0, tzinfo=UTC)  # 10:00 in Vladivostok
+    make_campaign(
+        name="Tomorrow", state=State.SCHEDULED, launched_at=scheduled_at,
+        start_at=start, time_zone="Asia/Vladivostok",
+    )  # fmt: skip
+    waited = make_campaign(
+        name="Waited", state=State.COMPLETED, launched_at=scheduled_at,
+        start_at=start, expanded_at=start, time_zone="Asia/Vladivostok",
+    )  # fmt: skip
+    at_once = make_campaign(
+        name="At once", state=State.COMPLETED, launched_at=scheduled_at
+    )
+    make_campaign(
+        name="Cancelled before its start", state=State.CANCELLED,
+        launched_at=scheduled_at, start_at=start, finished_at=scheduled_at,
+    )  # fmt: skip
+
+    response = manager_client.get(url("list"), HTTP_ACCEPT_LANGUAGE="en")
+    rows = {
+        row.split("</a>", 1)[0].rsplit(">", 1)[1]: row.rsplit("<td>", 1)[1]
+        for row in response.content.decode().split("<tr>")[2:]
+    }
+
+    def shown(moment):
+        return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+    assert "Started" in response.content.decode()
+    assert rows["Tomorrow"].startswith(
+        '<span class="text-secondary" data-planned-start>'
+        "planned for 01.05.2031 10:00 (Vladivostok)</span>"
+    )
+    assert shown(scheduled_at) not in rows["Tomorrow"]
+    assert rows["Waited"].startswith(shown(waited.start_at))
+    assert rows["At once"].startswith(shown(at_once.launched_at))
+    assert rows["Cancelled before its start"].startswith("—")
