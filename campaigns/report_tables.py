@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
 from campaigns.sending import HANDED_OVER
-from campaigns.templatetags.report_tags import status_badge
+from campaigns.templatetags.report_tags import gateway_words, status_badge
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.tables import BaseTable
 
@@ -153,13 +153,13 @@ class MessageTable(BaseTable):
         if (record.vendor_code or record.vendor_text) and (
             record.reason or record.status not in HANDED_OVER
         ):
-            code = format_html("<code>{}</code> ", record.vendor_code)
             html = format_html(
-                '{}<div class="small" title="{}">{}{}</div>',
+                '{}<div class="small" title="{}">{}</div>',
                 html,
                 _("The gateway's code and words"),
-                code if record.vendor_code else "",
-                Truncator(record.vendor_text).chars(120),
+                gateway_words(
+                    record.vendor_code, Truncator(record.vendor_text).chars(120)
+                ),
             )
         return html
 

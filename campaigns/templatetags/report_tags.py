@@ -1,6 +1,10 @@
-"""Template helpers of the report pages: status badges and the contact history block."""
+"""Template helpers of the report pages: status badges, the gateway's words and the
+contact history block."""
 
 from django import template
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from campaigns.report_selectors import contact_messages, contact_replies
 from providers.base import DeliveryStatus
@@ -25,6 +29,20 @@ BADGE_CLASSES = {
 def status_badge(status: str) -> str:
     """The Bootstrap badge class for a delivery status."""
     return BADGE_CLASSES.get(status, "text-bg-light")
+
+
+@register.simple_tag
+def gateway_words(code: str, text: str) -> SafeString:
+    """The gateway's code and text beside a status: "<code>3</code> Expired"; a code
+    that came without a text is said to be the gateway's ("gateway code 3"), as a
+    bare "3" beside «Истёк срок доставки» read as a count or a footnote."""
+    if code and text:
+        return format_html("<code>{}</code> {}", code, text)
+    if code:
+        # Both parts escaped: the translated sentence and the code in it.
+        template = conditional_escape(_("gateway code %(code)s"))
+        return mark_safe(template % {"code": format_html("<code>{}</code>", code)})
+    return conditional_escape(text)
 
 
 @register.inclusion_tag("campaigns/_contact_history_block.html", takes_context=True)

@@ -499,6 +499,39 @@ def test_a_delivered_message_shows_no_bare_gateway_code(viewer_client, campaign)
     assert "<code>1</code>" not in body
 
 
+def test_a_gateway_code_without_a_text_is_said_to_be_the_gateway_s(
+    viewer_client, campaign
+):
+    """«Истёк срок доставки» stood beside a bare «3»."""
+    Message.objects.filter(campaign=campaign, status="undelivered").update(
+        reason="expired", vendor_code="3", vendor_text=""
+    )
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+    page = viewer_client.get(report_url(campaign, "?status=undelivered"), **en)
+
+    html = page.content.decode()
+    reasons = html.split('id="failure-reasons"', 1)[1].split("</table>", 1)[0]
+    assert '<td class="small">gateway code <code>3</code></td>' in reasons
+    body = html.rsplit("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("gateway code <code>3</code>") == 3
+
+
+def test_gateway_words_give_the_code_with_its_text_or_name_it():
+    from django.utils import translation
+
+    from campaigns.templatetags.report_tags import gateway_words
+
+    with translation.override("en"):
+        assert gateway_words("3", "") == "gateway code <code>3</code>"
+        assert gateway_words("7", "Неверный <номер>") == (
+            "<code>7</code> Неверный &lt;номер&gt;"
+        )
+        assert gateway_words("", "Абонент недоступен") == "Абонент недоступен"
+        assert gateway_words("<b>", "") == "gateway code <code>&lt;b&gt;</code>"
+        assert gateway_words("", "") == ""
+
+
 def test_spending_is_in_the_accounts_currency(viewer_client, campaign):
     ProviderAccount.objects.filter(pk=campaign.account_id).update(
         balance_currency="RUB"
