@@ -9,12 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.forms import FollowsAccount
+from campaigns.forms import FollowsAccount, offer_accounts
 from campaigns.message_templates import composer_templates
 from campaigns.one_off import MAX_LENGTH, one_off_send
-from campaigns.selectors import (
-    composer_accounts,
-)
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.models import ProviderAccount
@@ -55,7 +52,7 @@ class ContactMessageForm(FollowsAccount, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = composer_accounts()
+        offer_accounts(self.fields["account"])
         style_fields(self.fields, small=False)
         # As on the reply page: the browser cut a pasted longer text without a word;
         # the counter warns instead, and the form refuses it saying why.

@@ -61,7 +61,7 @@ from contacts.timezones import time_zone_choices
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
 from providers.registry import gateway_class
-from providers.selectors import account_capabilities
+from providers.selectors import account_capabilities, account_error_head
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
@@ -618,11 +618,27 @@ class CampaignForm(forms.ModelForm):
         return [*CONTACT_FIELDS, *self.custom_keys]
 
 
+def offer_accounts(field: forms.ModelChoiceField) -> None:
+    """The active accounts, by name, no empty choice; one whose last check or send
+    failed says so in its label, from what the account stores."""
+    field.queryset = composer_accounts()
+    field.empty_label = None
+    field.label_from_instance = account_option_label
+
+
+def account_option_label(account: ProviderAccount) -> str:
+    """ "SMSC down — не удалось связаться со шлюзом" for an account whose gateway
+    failed it last time: chosen anyway, a campaign would stall."""
+    head = account_error_head(account)
+    if not head:
+        return account.name
+    return gettext("%(name)s — %(error)s") % {"name": account.name, "error": head}
+
+
 def offer_accounts_and_groups(fields: dict[str, forms.Field]) -> None:
     """The active accounts (no empty choice) and every group, by name: the choices
     of a form that sends to groups (the composer, a birthday greeting)."""
-    fields["account"].queryset = composer_accounts()
-    fields["account"].empty_label = None
+    offer_accounts(fields["account"])
     groups = ContactGroup.objects.order_by("name")
     fields["include_groups"].queryset = groups
     fields["exclude_groups"].queryset = groups

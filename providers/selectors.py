@@ -289,3 +289,24 @@ def callback_base_unreachable_host() -> str:
     except ValueError:
         return ""
     return host if address.is_loopback or address.is_unspecified else ""
+
+
+# An error shown beside an account's name in a select: its first clause is enough.
+ERROR_HEAD_MAX = 60
+
+
+def account_error_head(account: ProviderAccount) -> str:
+    """What went wrong the last time the account met its gateway, in a few words:
+    the first clause of the stored error ("Не удалось связаться со шлюзом: нет
+    связи…" gives "не удалось связаться со шлюзом"), lower-cased to follow a dash.
+    "" when its last check or send went well. Reads the account only: no request."""
+    error = (account.last_error or "").strip()
+    if not error:
+        return ""
+    head = error.split(": ", 1)[0].strip()
+    if len(head) > ERROR_HEAD_MAX:
+        head = head[: ERROR_HEAD_MAX - 1].rstrip() + "…"
+    # An initialism stays as it is ("SMSC …"); a sentence's first word does not.
+    if head[:1].isupper() and not head[1:2].isupper():
+        head = head[0].lower() + head[1:]
+    return head

@@ -1181,3 +1181,53 @@ def test_list_says_when_a_campaign_started_not_when_it_was_scheduled(
     assert rows["Waited"].startswith(shown(waited.start_at))
     assert rows["At once"].startswith(shown(at_once.launched_at))
     assert rows["Cancelled before its start"].startswith("—")
+
+
+def test_composer_marks_accounts_whose_gateway_failed_them_last_time(
+    manager_client, account
+):
+    """«Аккаунт провайдера» listed an account that could not reach its gateway like
+    any other."""
+    import respx
+
+    ProviderAccount.objects.create(
+        name="SMSC down", kind="smsc", base_url="http://127.0.0.1:9/smsc",
+        last_error="The gateway could not be reached: no connection to its address; "
+        "check the address and network",
+        last_error_at=timezone.now(),
+    )  # fmt: skip
+    ProviderAccount.objects.create(
+        name="Wrong password", kind="smsc", base_url="http://127.0.0.1:9/smsc",
+        last_error="Ошибка авторизации: шлюз не принял логин, пароль или токен.",
+        last_error_at=timezone.now(),
+    )  # fmt: skip
+
+    with respx.mock(assert_all_called=False) as gateway:  # no route: any call fails
+        html = manager_client.get(url("create"), HTTP_ACCEPT_LANGUAGE="en")
+    assert not gateway.calls
+
+    options = dict(
+        re.findall(
+            r'<option value="(\d+)"[^>]*>([^<]*)</option>', html.content.decode()
+        )
+    )
+    by_name = {a.name: str(a.pk) for a in ProviderAccount.objects.all()}
+    assert options[by_name["SMSC down"]] == (
+        "SMSC down — the gateway could not be reached"
+    )
+    assert options[by_name["Wrong password"]] == (
+        "Wrong password — ошибка авторизации"  # as the error was stored
+    )
+    assert options[by_name[account.name]] == account.name
+
+
+def test_an_error_head_is_short_and_keeps_an_initialism():
+    from providers.selectors import account_error_head
+
+    def head(error: str) -> str:
+        return account_error_head(ProviderAccount(last_error=error))
+
+    assert head("") == ""
+    assert head("Шлюз отклонил запрос: ERR_BALANCE (код 3)") == "шлюз отклонил запрос"
+    assert head("SMSC refused: no") == "SMSC refused"
+    assert len(head("Очень " * 40)) == 60
