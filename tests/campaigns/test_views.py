@@ -1136,6 +1136,37 @@ def test_the_campaign_list_filters_like_the_other_tables(manager_client):
     assert "form-control form-control-sm" in bar
 
 
+def test_the_page_of_a_campaign_that_waited_says_when_it_was_scheduled_and_started(
+    manager_client, make_campaign
+):
+    scheduled_at = datetime(2031, 4, 30, 9, 15, tzinfo=UTC)
+    start = datetime(2031, 5, 1, 0, 0, tzinfo=UTC)
+    waited = make_campaign(
+        name="Waited", state=State.COMPLETED, launched_at=scheduled_at,
+        start_at=start, expanded_at=start,
+    )  # fmt: skip
+    at_once = make_campaign(name="At once", state=State.COMPLETED,
+                            launched_at=scheduled_at)  # fmt: skip
+
+    def facts(campaign) -> dict[str, str]:
+        html = manager_client.get(
+            url("detail", campaign), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+        pairs = re.findall(
+            r'<dt class="col-sm-4">([^<]+)</dt>\s*<dd[^>]*>([^<·]+)', html
+        )
+        return {label.strip(): value.strip() for label, value in pairs}
+
+    waited_facts, at_once_facts = facts(waited), facts(at_once)
+
+    # It said "Launched" at the moment it was scheduled, a day before it began.
+    assert "Launched" not in waited_facts
+    assert waited_facts["Scheduled"].startswith("30.04.2031")
+    assert waited_facts["Started"].startswith("01.05.2031")
+    assert at_once_facts["Launched"].startswith("30.04.2031")
+    assert "Started" not in at_once_facts
+
+
 def test_list_says_when_a_campaign_started_not_when_it_was_scheduled(
     manager_client, make_campaign
 ):
