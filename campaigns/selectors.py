@@ -260,7 +260,10 @@ SETTLED_BY_RECONCILER_WITHIN = timedelta(minutes=15)
 
 def in_doubt_settles_itself(account: ProviderAccount) -> bool:
     """Whether the reconciler settles this account's messages in doubt by itself."""
-    gateway = gateway_for(account)
+    try:
+        gateway = gateway_for(account)
+    except GatewayConfigurationError:
+        return False  # nor can it be asked: a person decides (the page must show)
     return gateway.supports(Capability.RESOLVE_REFERENCE) or gateway.supports(
         Capability.CLIENT_REFERENCE
     )

@@ -982,6 +982,21 @@ def test_a_person_is_asked_only_about_what_the_reconciler_cannot_settle(
     assert released is shown
 
 
+def test_an_account_the_gateway_cannot_be_built_for_still_shows_its_doubts(
+    manager_client, make_campaign, account
+):
+    ProviderAccount.objects.filter(pk=account.pk).update(dialect="smpp")  # none such
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(
+        campaign, ["pending"], claimed_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    response = manager_client.get(url("detail", campaign))
+
+    assert response.status_code == 200
+    assert "data-in-doubt" in response.content.decode()
+
+
 # In a browser ---------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
