@@ -49,8 +49,9 @@ DEFAULT_OPT_OUT_WORDS = (
 # an opt-out.
 COURTESY_WORDS = frozenset(
     {"пожалуйста", "плиз", "спасибо", "прошу", "просьба", "хочу", "please", "pls",
-     "thanks", "thank", "you", "all", "меня", "мне", "от", "из", "рассылка", "рассылки", "рассылке", "рассылок",
-     "рассылку", "рассылкой", "сообщения", "сообщений", "смс", "sms"}
+     "thanks", "thank", "you", "all", "меня", "мне", "от", "из", "рассылка",
+     "рассылки", "рассылке", "рассылок", "рассылку", "рассылкой", "сообщения",
+     "сообщений", "смс", "sms"}
 )  # fmt: skip
 # Latin letters that look like Cyrillic ones (after casefold): a phone keyboard or a
 # copied word mixes them in ("cтоп" with a Latin c), and the word reads as Cyrillic.
