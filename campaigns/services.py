@@ -568,6 +568,35 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     return campaign
 
 
+def campaign_sender_change(*, campaign: Campaign, sender: str) -> int:
+    """Give a paused campaign another sender name, for it and for its messages not
+    sent yet; how many messages took it. A gateway that refused the name paused the
+    campaign, and its page asked for an approved one: before, only a cancel and a
+    copy could give it one."""
+    sender = sender.strip()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state != Campaign.State.PAUSED:
+            raise ApplicationError(
+                _("The sender name can change while the campaign is paused."),
+                where="state",
+            )
+        if not sender:
+            raise ApplicationError(_("Choose the sender name."), where="sender")
+        if problem := sender_problem(locked.account, sender):
+            raise ApplicationError(problem, where="sender")
+        before = locked.sender
+        Campaign.objects.filter(pk=locked.pk).update(sender=sender)
+        # Claimed ones are on their way (or in doubt) with the name they had.
+        changed = Message.objects.filter(
+            campaign=locked, is_pending=True, claimed_at__isnull=True
+        ).update(sender=sender)
+    campaign.refresh_from_db()
+    audit(AuditEvent.Action.CHANGED, campaign, sender=[before, sender],
+          messages=changed)  # fmt: skip
+    return changed
+
+
 def _resume_start(campaign_id: int) -> None:
     from campaigns.tasks import campaign_start as campaign_start_task
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
     path("<int:pk>/pause/", views.campaign_pause, name="pause"),
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
+    path("<int:pk>/sender/", views.campaign_sender, name="sender"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/resend-failed/", views.campaign_resend, name="resend"),
     path("<int:pk>/copy/", views.campaign_copy, name="copy"),

@@ -51,6 +51,7 @@ from campaigns.selectors import (
     in_doubt_settles_itself,
     in_flight_poll_seconds,
     poll_seconds,
+    sender_choices,
 )
 from campaigns.tables import CampaignTable
 from contacts.models import ContactGroup
@@ -221,6 +222,10 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "poll_every": poll_seconds(state=campaign.state, in_flight=progress.in_flight),
         "actions": actions,
         "gateway_wait": gateway_wait,
+        # A paused campaign may take another sender name (one the gateway refused).
+        "sender_options": (
+            sender_choices(account=campaign.account) if actions.resume else []
+        ),
     }
 
 
@@ -372,6 +377,27 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda c: services.campaign_resume(campaign=c),
         lambda c, r: _("Campaign resumed."),
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_sender(request: HttpRequest, pk: int) -> HttpResponse:
+    sender = request.POST.get("sender", "")
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_sender_change(campaign=c, sender=sender),
+        lambda c, changed: (
+            ngettext(
+                "The sender name is now “%(sender)s”, for %(count)d message not sent "
+                "yet. Resume the campaign to send it.",
+                "The sender name is now “%(sender)s”, for %(count)d messages not sent "
+                "yet. Resume the campaign to send them.",
+                changed,
+            )
+            % {"sender": sender.strip(), "count": changed}
+        ),
     )
 
 

@@ -421,3 +421,60 @@ def test_a_campaign_through_a_websms_account_in_test_mode_completes(
     assert reasons == {("cancelled", "test_mode")}
     assert campaign.state == Campaign.State.COMPLETED
     assert simulator.state.submissions == []
+
+
+def test_a_paused_campaign_takes_another_sender_name_and_sends_with_it(
+    simulator, make_group, make_campaign, manager_client, settings
+):
+    """The gateway refused the sender: the page asked for an approved one, then
+    Resume, but a paused campaign could not change it (only cancel and copy)."""
+    settings.LANGUAGE_CODE = "en"
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(sender="NOPE")
+    campaign.messages.update(sender="NOPE")  # refused by the simulator
+    campaign_pump(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED
+    page = manager_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "data-sender-change" in page
+
+    refused = manager_client.post(
+        f"/campaigns/{campaign.pk}/sender/", {"sender": "Other"}, follow=True
+    )
+    changed = manager_client.post(
+        f"/campaigns/{campaign.pk}/sender/", {"sender": "SMSPORTAL"}, follow=True
+    )
+    manager_client.post(f"/campaigns/{campaign.pk}/resume/")
+    pump_until_done(campaign)
+
+    assert "“Other” is not a usable sender name" in refused.content.decode()
+    assert (
+        f"The sender name is now “SMSPORTAL”, for {SIZE} messages not sent yet."
+        in changed.content.decode()
+    )
+    campaign.refresh_from_db()
+    assert campaign.sender == "SMSPORTAL"
+    assert {m.sender for m in simulator.state.messages["smsc"].values()} == {
+        "SMSPORTAL"
+    }
+    assert_exactly_once(simulator, campaign)
+    # Only while paused: a sending or finished campaign keeps its name.
+    late = manager_client.post(
+        f"/campaigns/{campaign.pk}/sender/", {"sender": "SMSPORTAL"}, follow=True
+    )
+    assert "can change while the campaign is paused" in late.content.decode()
+
+
+def test_a_viewer_cannot_change_a_paused_campaigns_sender(
+    simulator, make_group, make_campaign, viewer_client
+):
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.PAUSED)
+
+    page = viewer_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    response = viewer_client.post(
+        f"/campaigns/{campaign.pk}/sender/", {"sender": "SMSPORTAL"}
+    )
+
+    assert "data-sender-change" not in page
+    assert response.status_code == 403
