@@ -1,5 +1,5 @@
-"""Campaigns in the REST API: drafts, preview, launch, pause, resume, cancel, test send,
-resend to the failed, copy.
+"""Campaigns in the REST API: drafts, preview, launch, pause, resume (another sender
+name while paused), cancel, test send, resend to the failed, copy.
 
 Drafts are validated by the composer's CampaignForm, so the API and the page refuse
 the same things with the same words.
@@ -171,6 +171,10 @@ class PreviewOut(Schema):
 
 class TestSendIn(InputSchema):
     phones: list[str]
+
+
+class SenderIn(InputSchema):
+    sender: str = Field(..., max_length=20, description="One of the account's names")
 
 
 class TestMessageOut(Schema):
@@ -383,6 +387,17 @@ def campaign_pause_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str,
 def campaign_resume_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
     require_perm(request, CHANGE_PERM)
     services.campaign_resume(campaign=_get(campaign_id))
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/sender", response=CampaignOut)
+def campaign_sender_api(
+    request: HttpRequest, campaign_id: ObjectId, payload: SenderIn
+) -> dict[str, Any]:
+    """A paused campaign's new sender name (one the gateway refused paused it), for
+    it and its messages not sent yet; resume it then."""
+    require_perm(request, CHANGE_PERM)
+    services.campaign_sender_change(campaign=_get(campaign_id), sender=payload.sender)
     return _detail(_get(campaign_id))
 
 

@@ -422,6 +422,39 @@ def test_pause_resume_and_cancel(manager_client, make_campaign):
     assert again.json()["where"] == "state"
 
 
+def test_a_paused_campaign_takes_another_sender_name(manager_client, make_campaign):
+    campaign = make_campaign(state=State.PAUSED, sender="OLD")
+    pending, claimed = add_messages(campaign, ["pending", "pending"])
+    Message.objects.filter(pk=claimed.pk).update(claimed_at=timezone.now())
+    url = f"{API}/{campaign.pk}/sender"
+
+    refused = post(manager_client, url, {"sender": "Nobody"})
+    changed = post(manager_client, url, {"sender": "SMSPORTAL"})
+    Campaign.objects.filter(pk=campaign.pk).update(state=State.SENDING)
+    too_late = post(manager_client, url, {"sender": "SMSPORTAL"})
+
+    assert refused.status_code == 400
+    assert refused.json()["where"] == "sender"
+    assert changed.status_code == 200
+    assert changed.json()["sender"] == "SMSPORTAL"
+    senders = dict(Message.objects.values_list("pk", "sender"))
+    # A claimed message is on its way (or in doubt) with the name it had.
+    assert senders[pending.pk] == "SMSPORTAL"
+    assert senders[claimed.pk] != "SMSPORTAL"
+    assert too_late.status_code == 400
+    assert too_late.json()["where"] == "state"
+
+
+def test_a_viewer_cannot_change_the_sender_name(viewer_client, make_campaign):
+    campaign = make_campaign(state=State.PAUSED, sender="OLD")
+
+    response = post(viewer_client, f"{API}/{campaign.pk}/sender", {"sender": "X"})
+
+    assert response.status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.sender == "OLD"
+
+
 def test_test_send_reports_each_message(manager_client, simulator, make_campaign):
     account = simulated_account(simulator, "websms")
     campaign = make_campaign(account=account)
