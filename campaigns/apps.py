@@ -16,9 +16,20 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.selectors import group_users
         from contacts.services import group_users_register
+        from contacts.stop_listed import stop_listed_register
 
         post_migrate.connect(_sqlite_message_triggers, sender=self)
         group_users_register(group_users)
+        stop_listed_register(_withdraw_held_later)
+
+
+def _withdraw_held_later(phones: list[str]) -> None:
+    """Numbers went on the stop list (a STOP reply, the stop list page, an import):
+    what a gateway holds for them for later is withdrawn, by a task, as it asks the
+    gateways over HTTP."""
+    from campaigns.tasks import withdraw_for_opt_outs
+
+    withdraw_for_opt_outs.delay(phones)
 
 
 def _sqlite_message_triggers(using: str = "default", **kwargs: object) -> None:

@@ -191,14 +191,8 @@ def _opt_out(replies: list[Reply], valid: set[str]) -> None:
             logger.warning("opt-out from %r is not a phone number", reply.phone)
             continue
         reasons.setdefault(reply.phone, f"«{reply.text.strip()[:100]}»")
+    # What a gateway holds for them for later is withdrawn (contacts.stop_listed).
     phones_opt_out(reasons=reasons, source=StopListEntry.Source.KEYWORD)
-    if reasons:
-        # What the gateway holds for a later time (a greeting before its hour, quiet
-        # hours) is withdrawn there; a task, as it asks the gateways over HTTP.
-        from campaigns.tasks import withdraw_for_opt_outs
-
-        phones = sorted(reasons)
-        transaction.on_commit(lambda: withdraw_for_opt_outs.delay(phones))
 
 
 def _answered_campaign(account: ProviderAccount) -> QuerySet:

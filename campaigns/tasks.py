@@ -122,7 +122,7 @@ def birthday_greetings_run() -> int:
 
 @shared_task(name="campaigns.withdraw_for_opt_outs", acks_late=True)
 def withdraw_for_opt_outs(phones: list[str]) -> int:
-    """Withdraw at the gateways what they hold for numbers that opted out by reply."""
+    """Withdraw at the gateways what they hold for numbers put on the stop list."""
     from campaigns.withdrawal import withdraw_for_opt_outs as withdraw
 
     return withdraw(phones)

@@ -1,6 +1,7 @@
 """Withdrawing messages the gateway holds for a later send time (quiet hours, spread,
 a greeting handed over before its hour): a cancelled campaign's, and those to a number
-that opted out by reply meanwhile.
+that went on the stop list meanwhile (a STOP reply, the stop list page, a bulk action,
+an import: contacts.stop_listed).
 
 A message handed over with a send time hours ahead is "queued" here and waits at the
 gateway; a STOP sent before that time must still keep it from going out.
@@ -80,8 +81,8 @@ def held_for_phones(phones: Collection[str]) -> QuerySet[Message]:
 
 
 def withdraw_for_opt_outs(phones: Collection[str]) -> int:
-    """Withdraw at their gateways the held messages to numbers that just opted out;
-    how many were withdrawn."""
+    """Withdraw at their gateways the held messages to numbers just put on the stop
+    list; how many were withdrawn."""
     by_account: dict[int, list[str]] = defaultdict(list)
     for account_id, gateway_id in held_for_phones(phones).values_list(
         "account_id", "gateway_message_id"

@@ -34,6 +34,7 @@ from contacts.models import (
 )
 from contacts.numbering import zone_for_phone
 from contacts.phone import InvalidPhone, NormalizedPhone, normalize_phone
+from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import remove_invisible
@@ -392,10 +393,13 @@ def contacts_opt_out(
             SELECT phones.phone, %s, %s, %s, %s FROM ({phones_sql}) AS phones
             WHERE true
             ON CONFLICT (phone) DO NOTHING
+            RETURNING phone
             """,
             [reason, source, getattr(user, "pk", None), timezone.now(), *params],
         )
-        return cursor.rowcount
+        added = [phone for (phone,) in cursor.fetchall()]
+    stop_listed_announce(added)
+    return len(added)
 
 
 def contact_opt_out(
@@ -407,7 +411,7 @@ def contact_opt_out(
 ) -> StopListEntry:
     """Put a phone on the stop list (idempotent); the contact, if any, stays in the book."""
     normalized = phone_normalize_or_error(phone=phone)
-    entry, _created = StopListEntry.objects.get_or_create(
+    entry, created = StopListEntry.objects.get_or_create(
         phone=normalized.e164,
         defaults={
             "reason": reason[:255],
@@ -415,6 +419,8 @@ def contact_opt_out(
             "created_by": user if getattr(user, "is_authenticated", False) else None,
         },
     )
+    if created:
+        stop_listed_announce([entry.phone])
     return entry
 
 
@@ -428,6 +434,8 @@ def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> None:
         ],
         ignore_conflicts=True,
     )
+    # Those already there too: what followed them then may have missed a later send.
+    stop_listed_announce(list(reasons))
 
 
 def stoplist_remove(*, phone: str) -> int:

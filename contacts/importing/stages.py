@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from contacts.importing.groups import GroupResolver
 from contacts.importing.rows import CONTACT_COLUMNS, NAME_FIELDS, NULL
 from contacts.models import Contact, GroupMembership, StopListEntry
+from contacts.stop_listed import stop_listed_announce
 from smsportal.exceptions import ApplicationError
 
 ORM_CHUNK = 500
@@ -375,10 +376,13 @@ class PostgresStage:
                 (phone, reason, source, created_by_id, created_at)
             SELECT phone, COALESCE(reason, %s), %s, %s, now() FROM {self.table}
             ON CONFLICT (phone) DO NOTHING
+            RETURNING phone
             """,
             [plan.stop_reason, plan.stop_source, plan.created_by_id],
         )
-        created = cursor.rowcount
+        added = [phone for (phone,) in cursor.fetchall()]
+        stop_listed_announce(added)
+        created = len(added)
         return Applied(created=created, unchanged=count - created + text.existing_count)
 
 
@@ -505,6 +509,7 @@ class FileStage:
             for values in chunk.new
         ]
         StopListEntry.objects.bulk_create(entries)
+        stop_listed_announce([entry.phone for entry in entries])
         return Applied(created=len(entries), unchanged=len(chunk.existing))
 
     def _contacts(self, chunk: Chunk) -> Applied:

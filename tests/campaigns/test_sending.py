@@ -567,6 +567,41 @@ def test_a_stop_reply_withdraws_what_the_gateway_holds_for_that_number(
         "queued": 2, "cancelled": 1}  # fmt: skip
 
 
+@pytest.mark.parametrize("way", ["stop_list_page", "bulk_action", "import"])
+def test_any_way_onto_the_stop_list_withdraws_what_the_gateway_holds(
+    way, simulator, make_group, make_campaign, django_capture_on_commit_callbacks,
+    manager_user,
+):  # fmt: skip
+    """Only a STOP reply withdrew held messages; a number put on the stop list by hand,
+    by a bulk action or by an import still got its message at the gateway's time."""
+    import io
+
+    from contacts import services as contacts
+    from contacts.importing.runner import ImportOptions, run_import
+
+    account = simulated_account(simulator, "webcom")
+    launch(make_campaign([make_group("G", phones(2))], account=account,
+                         **window_hours_ahead()))  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        if way == "stop_list_page":
+            contacts.contact_opt_out(phone="+79120000001", user=manager_user)
+        elif way == "bulk_action":
+            chosen = Contact.objects.filter(phone="+79120000001")
+            assert contacts.contacts_opt_out(contacts=chosen, reason="bulk") == 1
+        else:
+            report = run_import(
+                io.BytesIO("Телефон\n+79120000001\n".encode()),
+                name="stop.csv",
+                options=ImportOptions(kind="stoplist"),
+                rejects=io.StringIO(),
+            )
+            assert report.created == 1, report
+
+    statuses = dict(Message.objects.values_list("phone", "status"))
+    assert statuses == {"+79120000000": "queued", "+79120000001": "cancelled"}
+    assert Message.objects.get(phone="+79120000001").reason == "stop_list"
+
+
 def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled(
     simulator, make_group, make_campaign, manager_user, monkeypatch
 ):
