@@ -57,6 +57,14 @@ def messages_reconcile(
     return result
 
 
+def settles_by_itself(gateway) -> bool:
+    """Whether _reconcile_account settles this gateway's messages in doubt without a
+    person: it can be asked about them, or it ignores a repeated reference."""
+    return gateway.supports(Capability.RESOLVE_REFERENCE) or gateway.supports(
+        Capability.CLIENT_REFERENCE
+    )
+
+
 def _reconcile_account(account: ProviderAccount, rows: list[Message], result) -> None:
     gateway = gateway_for(account)
     ids = [m.id for m in rows]

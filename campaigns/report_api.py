@@ -194,10 +194,14 @@ def _page(queryset: QuerySet, cursor: str | None, limit: int) -> dict[str, Any]:
         if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
             raise cursor_refused()
         queryset = queryset.filter(id__lt=int(cursor))
-    rows = list(queryset.order_by("-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = _one_page(queryset.order_by("-id"), limit)
     return {"items": rows, "next_cursor": str(rows[-1].id) if more else None}
+
+
+def _one_page(ordered: QuerySet, limit: int) -> tuple[list, bool]:
+    """A page's rows, and whether more follow (one row past it is read)."""
+    rows = list(ordered[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 # A campaign's messages in the order of its (campaign, phone) index: each page is a
@@ -215,9 +219,7 @@ def _page_by_phone(queryset: QuerySet, cursor: str | None, limit: int) -> dict:
                 and digits.isdigit() and len(digits) <= 20):  # fmt: skip
             raise cursor_refused()
         queryset = queryset.filter(phone__gt=f"+{digits}")
-    rows = list(queryset.order_by("phone")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = _one_page(queryset.order_by("phone"), limit)
     last = PHONE_CURSOR + rows[-1].phone.lstrip("+") if more else None
     return {"items": rows, "next_cursor": last}
 

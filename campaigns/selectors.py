@@ -18,7 +18,7 @@ from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
-from campaigns.reconcile import GRACE, messages_in_doubt
+from campaigns.reconcile import GRACE, messages_in_doubt, settles_by_itself
 from campaigns.segments import SegmentInfo
 from contacts.models import ContactGroup, CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
@@ -264,9 +264,7 @@ def in_doubt_settles_itself(account: ProviderAccount) -> bool:
         gateway = gateway_for(account)
     except GatewayConfigurationError:
         return False  # nor can it be asked: a person decides (the page must show)
-    return gateway.supports(Capability.RESOLVE_REFERENCE) or gateway.supports(
-        Capability.CLIENT_REFERENCE
-    )
+    return settles_by_itself(gateway)
 
 
 def campaign_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
