@@ -1,8 +1,6 @@
 """Our own infrastructure failing mid-campaign: the database connection, then Redis."""
 
-import shutil
 import signal
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -10,7 +8,6 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from celery import Celery
 
 from django.db import connection
 
@@ -20,8 +17,9 @@ from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, Message
 from campaigns.reconcile import messages_reconcile
 from tests.campaigns.gateway_accounts import simulated_account
-from tests.campaigns.test_worker_crash import BROKER, make_audience, start_worker, stop
+from tests.campaigns.test_worker_crash import make_audience, start_worker, stop
 from tests.providers.contract import wait_for
+from tests.redis_servers import celery_client, private_redis, redis_server_available
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,51 +70,36 @@ def test_database_connection_dropped_after_the_gateway_accepted(simulator, monke
 
 
 @pytest.mark.worker
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server missing")
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server missing")
 def test_redis_restarted_mid_campaign(simulator):
     size = 3000
     # A rate limit stretches the campaign over a few seconds so Redis dies mid-way.
     campaign = new_campaign(simulator, size, rate_limit=1000)
     queue = f"redis-restart-{uuid.uuid4().hex[:8]}"
-    worker = start_worker(queue, extra_env={"CACHE_URL": "redis://127.0.0.1:6379/3"})
-    try:
-        Celery(broker=BROKER, set_as_current=False).send_task("campaigns.campaign_pump", args=[campaign.pk, 0],
-                                        queue=queue)  # fmt: skip
-        assert wait_for(lambda: len(simulator.state.submissions) >= 500, timeout=60)
-        restart_redis()
-        # This Celery/kombu version's worker exits on a lost Redis connection
-        # ("Unrecoverable error ... 'hostname'"); a supervisor (systemd) restarts it.
-        time.sleep(2)
-        if worker.poll() is not None:
-            worker = start_worker(
-                queue, extra_env={"CACHE_URL": "redis://127.0.0.1:6379/3"}
+    # A Redis of the test's own: the machine's serves others (a `make run`) too.
+    with private_redis() as redis:
+        on_it = {"CELERY_BROKER_URL": redis.url(0), "CACHE_URL": redis.url(3)}
+        broker = celery_client(redis.url(0))
+        worker = start_worker(queue, extra_env=on_it)
+        try:
+            broker.send_task("campaigns.campaign_pump", args=[campaign.pk, 0],
+                             queue=queue)  # fmt: skip
+            assert wait_for(lambda: len(simulator.state.submissions) >= 500, timeout=60)
+            redis.restart()
+            # This Celery/kombu version's worker exits on a lost Redis connection
+            # ("Unrecoverable error ... 'hostname'"); a supervisor (systemd) restarts
+            # it.
+            time.sleep(2)
+            if worker.poll() is not None:
+                worker = start_worker(queue, extra_env=on_it)
+            # Redis kept nothing (no persistence): beat's tick restarts the pumps.
+            broker.send_task("campaigns.campaigns_tick", queue=queue)
+            unclaimed = Message.objects.filter(
+                campaign=campaign, claimed_at__isnull=True
             )
-        # Redis kept nothing (no persistence): beat's tick restarts the pumps.
-        Celery(broker=BROKER, set_as_current=False).send_task(
-            "campaigns.campaigns_tick", queue=queue
-        )
-        unclaimed = Message.objects.filter(campaign=campaign, claimed_at__isnull=True)
-        assert wait_for(lambda: not unclaimed.exists(), timeout=120, interval=0.5)
-    finally:
-        stop(worker, signal.SIGTERM)
+            assert wait_for(lambda: not unclaimed.exists(), timeout=120, interval=0.5)
+        finally:
+            stop(worker, signal.SIGTERM)
     messages_reconcile(older_than=timedelta(0))
     campaign_pump(campaign_id=campaign.pk)
     assert_each_once(simulator, campaign, size)
-
-
-def restart_redis() -> None:
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False,
-                   capture_output=True)  # fmt: skip
-    time.sleep(0.5)
-    subprocess.run(
-        ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
-         "--save", "", "--appendonly", "no"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    assert wait_for(
-        lambda: (
-            subprocess.run(["redis-cli", "ping"], capture_output=True).stdout.strip()
-            == b"PONG"
-        ),
-        timeout=20,
-    )

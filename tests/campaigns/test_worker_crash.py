@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from celery import Celery
 
 from django.conf import settings
 from django.db import connection
@@ -30,9 +29,9 @@ from contacts.models import Contact, ContactGroup, GroupMembership
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.providers.contract import wait_for
+from tests.redis_servers import broker_url, celery_client
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/0"
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +42,7 @@ def start_worker(queue: str, extra_env: dict | None = None) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smsportal.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
+        "CELERY_BROKER_URL": broker_url(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_VISIBILITY_TIMEOUT": "5",
         "SECRET_KEY": settings.SECRET_KEY,
@@ -87,7 +86,7 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     campaign.include_groups.set([make_audience(size)])
     campaign_expand(campaign=campaign)
     queue = f"crash-{uuid.uuid4().hex[:8]}"
-    client = Celery(broker=BROKER, set_as_current=False)
+    client = celery_client(broker_url())
     submissions = simulator.state.submissions
 
     worker = start_worker(queue)

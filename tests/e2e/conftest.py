@@ -30,6 +30,7 @@ from django.test import override_settings
 
 from accounts.roles import ADMIN
 from tests.campaigns.gateway_accounts import simulated_account
+from tests.redis_servers import broker_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +42,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-BROKER = "redis://127.0.0.1:6379/0"
 PASSWORD = "e2e-secret-pass-2026"
 # Playwright's own waits; the worker and the simulator answer within seconds.
 DEFAULT_TIMEOUT_MS = 15_000
@@ -257,7 +257,7 @@ def worker_process(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smsportal.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
+        "CELERY_BROKER_URL": broker_url(),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "SECRET_KEY": settings.SECRET_KEY,
@@ -292,7 +292,8 @@ def real_worker(worker_process) -> Iterator[Worker]:
     saved = {key: app.conf.get(key) for key in keys}
     app.conf.task_always_eager = False
     app.conf.task_default_queue = worker_process.queue
-    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = BROKER
+    broker = broker_url()
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = broker
     try:
         yield worker_process
     finally:

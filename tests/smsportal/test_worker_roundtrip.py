@@ -7,28 +7,35 @@ import uuid
 from pathlib import Path
 
 import pytest
-from celery import Celery
 
-BROKER = "redis://127.0.0.1:6379/0"
-BACKEND = "redis://127.0.0.1:6379/1"
+from tests.redis_servers import (
+    broker_database,
+    broker_url,
+    celery_client,
+    sibling_url,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def worker_queue():
     queue = f"test-roundtrip-{uuid.uuid4().hex[:8]}"
+    broker = broker_url()
+    # Results on the broker's server, in the database after its own.
+    backend = sibling_url(broker, (broker_database(broker) + 1) % 16)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smsportal.settings",
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": BACKEND,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": backend,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     cmd = [sys.executable, "-m", "celery", "-A", "smsportal", "worker", "-Q", queue,
            "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
            "--without-gossip", "--without-mingle"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    yield queue
+    yield queue, broker, backend
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -38,7 +45,8 @@ def worker_queue():
 
 @pytest.mark.worker
 def test_task_round_trips_through_a_real_worker(worker_queue):
-    client = Celery(broker=BROKER, backend=BACKEND, set_as_current=False)
+    queue, broker, backend = worker_queue
+    client = celery_client(broker, backend=backend)
     token = uuid.uuid4().hex
-    result = client.send_task("smsportal.ping", args=[token], queue=worker_queue)
+    result = client.send_task("smsportal.ping", args=[token], queue=queue)
     assert result.get(timeout=60) == token
