@@ -135,7 +135,7 @@ def campaign_pump(
         # The gateway takes messages again: its error (a retry's, a check's) is over.
         ProviderAccount.objects.filter(
             pk=account.pk, last_error_at=account.last_error_at
-        ).update(last_error="", last_error_at=None)
+        ).update(last_error="", last_error_record={}, last_error_at=None)
     if outcome.pause_reason:
         campaign_pause_for(campaign_id=campaign_id, reason=outcome.pause_reason)
         result.stopped = Campaign.State.PAUSED

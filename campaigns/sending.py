@@ -44,6 +44,7 @@ from providers.base import (
     ViberContent,
     VoiceOptions,
 )
+from providers.error_text import error_record, error_text
 from providers.exceptions import (
     AuthenticationFailed,
     GatewayError,
@@ -590,8 +591,10 @@ def pause_reason_for(exc: Exception) -> str:
 
 def _note_account_error(account: ProviderAccount, exc: GatewayError) -> None:
     """The refusal on the account's page, in words as a connection check puts it."""
+    record = error_record(exc)
     ProviderAccount.objects.filter(pk=account.pk).update(
-        last_error=fitted(error_message(exc), LAST_ERROR_MAX),
+        last_error=fitted(error_text(record), LAST_ERROR_MAX),
+        last_error_record=record,
         last_error_at=timezone.now(),
     )
 

@@ -55,7 +55,7 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
         "balance",
         "balance_currency",
         "balance_checked_at",
-        "last_error",
+        "last_error_message",
         "last_error_at",
         "created_at",
         "updated_at",
@@ -98,7 +98,7 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
                     "balance",
                     "balance_currency",
                     "balance_checked_at",
-                    "last_error",
+                    "last_error_message",
                     "last_error_at",
                     "created_at",
                     "updated_at",
@@ -146,7 +146,11 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:
-        return obj.last_error[:80]
+        return obj.last_error_message[:80]
+
+    @admin.display(description=_("last error"))
+    def last_error_message(self, obj: ProviderAccount) -> str:
+        return obj.last_error_message
 
     def save_model(self, request, obj, form, change) -> None:
         provider_account_save(account=obj, **form.secrets())
@@ -186,9 +190,9 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
                     request, f"{account}: {exc.message}", messages.WARNING
                 )
             except (GatewayError, GatewayConfigurationError):
-                account.refresh_from_db(fields=["last_error"])
+                account.refresh_from_db(fields=["last_error", "last_error_record"])
                 self.message_user(
-                    request, f"{account}: {account.last_error}", messages.ERROR
+                    request, f"{account}: {account.last_error_message}", messages.ERROR
                 )
             else:
                 self.message_user(

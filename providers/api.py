@@ -107,7 +107,7 @@ def _provider_out(account: ProviderAccount) -> dict[str, Any]:
         "balance_checked_at": account.balance_checked_at,
         "balance_alert": account.balance_alert,
         "balance_low": account.balance_low,
-        "last_error": account.last_error,
+        "last_error": account.last_error_message,
         "last_error_at": account.last_error_at,
     }
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from providers.base import AccountConfig
+from providers.error_text import error_text
 from providers.registry import KIND_CHOICES, gateway_class
 from smsportal.fields import EncryptedTextField
 
@@ -85,7 +86,12 @@ class ProviderAccount(models.Model):
             "counts them). Empty: never."
         ),
     )
+    # The text in the language of whoever met the error (for search and the log);
+    # pages show last_error_message, put together from the record in the reader's.
     last_error = models.TextField(_("last error"), blank=True)
+    last_error_record = models.JSONField(
+        _("last error record"), default=dict, blank=True, editable=False
+    )
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -106,6 +112,14 @@ class ProviderAccount(models.Model):
             and self.balance_alert is not None
             and self.balance < self.balance_alert
         )
+
+    @property
+    def last_error_message(self) -> str:
+        """The last error in the reader's language; the stored text for an error
+        recorded without a record (before there were records)."""
+        if self.last_error_record:
+            return error_text(self.last_error_record)
+        return self.last_error
 
     @property
     def gateway_class(self):

@@ -300,7 +300,7 @@ def account_error_head(account: ProviderAccount) -> str:
     the first clause of the stored error ("Не удалось связаться со шлюзом: нет
     связи…" gives "не удалось связаться со шлюзом"), lower-cased to follow a dash.
     "" when its last check or send went well. Reads the account only: no request."""
-    error = (account.last_error or "").strip()
+    error = account.last_error_message.strip()
     if not error:
         return ""
     head = error.split(": ", 1)[0].strip()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit
 from accounts.models import AuditEvent
 from providers.base import Balance, Capability, SenderNameInfo, SmsGateway
+from providers.error_text import GatewayFailure, error_message, error_record, error_text
 from providers.exceptions import (
     AuthenticationFailed,
     GatewayConfigurationError,
@@ -61,8 +62,6 @@ SENDER_NAME_MARKS = ".-_!&'"
 SENDER_NAME_RE = re.compile(
     rf"^(?=.*[A-Za-z])[A-Za-z0-9 {re.escape(SENDER_NAME_MARKS)}]{{1,11}}$|^\d{{1,15}}$"
 )
-
-GatewayFailure = GatewayError | GatewayConfigurationError
 
 
 def sender_name_marks() -> str:
@@ -139,39 +138,6 @@ def error_kind(exc: GatewayFailure) -> str:
     return "error"
 
 
-def error_message(exc: GatewayFailure) -> str:
-    """A person-readable description; the gateway's text is already redacted."""
-    if isinstance(exc, GatewayConfigurationError):
-        return _("Account settings are incomplete: %(error)s") % {"error": exc}
-    detail = exc.message
-    if exc.vendor_code:
-        detail += " (" + _("code %(code)s") % {"code": exc.vendor_code} + ")"
-    if exc.status is not None:
-        detail += f" (HTTP {exc.status})"
-    if isinstance(exc, AuthenticationFailed):
-        # Shown on the account page itself too (its last error): "on the account
-        # page" read wrong there; its settings are one click away everywhere.
-        template = _(
-            "Authentication failed: the gateway refused the login, password or "
-            "token. Check them in the account's settings. Gateway said: %(detail)s"
-        )
-    elif isinstance(exc, GatewayUnavailable):
-        template = _("The gateway could not be reached: %(detail)s")
-        if exc.status is None:
-            # No HTTP answer at all: what that means, in the reader's words. The
-            # transport's own ("cannot connect: ConnectError") is in the log.
-            detail = (
-                _("its answer broke off or never came")
-                if exc.outcome_unknown
-                else _("no connection to its address; check the address and network")
-            )
-    elif isinstance(exc, GatewayProtocolError):
-        template = _("The gateway answered something unreadable: %(detail)s")
-    else:
-        template = _("The gateway refused the request: %(detail)s")
-    return template % {"detail": detail}
-
-
 # Connection check -------------------------------------------------------------------
 
 
@@ -202,7 +168,7 @@ def provider_account_check(
             capabilities=capabilities,
             balance=balance,
             sender_names=names,
-            error=account.last_error,
+            error=account.last_error_message,
             error_kind=error_kind(exc),
         )
     _clear_error(account)
@@ -566,14 +532,17 @@ def _upsert_sender_names(
 
 def _record_error(account: ProviderAccount, exc: GatewayFailure) -> None:
     logger.warning("provider account %s (%s): %s", account.pk, account.kind, exc)
-    account.last_error = without_nul(error_message(exc))
+    record = error_record(exc)
+    account.last_error_record = record
+    account.last_error = without_nul(error_text(record))
     account.last_error_at = timezone.now()
-    account.save(update_fields=["last_error", "last_error_at"])
+    account.save(update_fields=["last_error", "last_error_record", "last_error_at"])
 
 
 def _clear_error(account: ProviderAccount) -> None:
     if not account.last_error and account.last_error_at is None:
         return
     account.last_error = ""
+    account.last_error_record = {}
     account.last_error_at = None
-    account.save(update_fields=["last_error", "last_error_at"])
+    account.save(update_fields=["last_error", "last_error_record", "last_error_at"])

@@ -21,7 +21,9 @@ class ProviderAccountTable(BaseTable):
         empty_values=(),
         accessor=tables.A("pk"),
     )
-    last_error = tables.Column(verbose_name=_("Last error"))
+    last_error = tables.Column(
+        verbose_name=_("Last error"), accessor=tables.A("last_error_message")
+    )
 
     class Meta(BaseTable.Meta):
         model = ProviderAccount

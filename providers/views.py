@@ -221,8 +221,10 @@ def sender_names_sync(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     except (GatewayError, GatewayConfigurationError):
         # The service recorded a readable description on the account.
-        account.refresh_from_db(fields=["last_error"])
-        messages.error(request, account.last_error or _("Sender name sync failed."))
+        account.refresh_from_db(fields=["last_error", "last_error_record"])
+        messages.error(
+            request, account.last_error_message or _("Sender name sync failed.")
+        )
     else:
         messages.success(
             request,
