@@ -682,7 +682,11 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
             ) ELSE false END
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [now, now, *params, account_id, account_id])
+            cursor.execute(
+                _commit_unflushed(sql), [now, now, *params, account_id, account_id]
+            )
+            if not connection.in_atomic_block:
+                cursor.nextset()  # past the SET's empty result
             return cursor.fetchone()[0]
     for mid, status, gid, reason, code, vtext, segments, cost in rows:
         update = {
@@ -694,6 +698,23 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
             update["segments"] = segments
         Message.objects.filter(id=mid, status=DeliveryStatus.PENDING).update(**update)
     return True
+
+
+def _commit_unflushed(sql: str) -> str:
+    """The statement committed without waiting for the disk (outside a transaction;
+    inside one, as that one commits).
+
+    A recorded result is the one write of a batch that may be lost to a crash of the
+    database server: the messages then stay claimed without their gateway ids, and
+    campaigns.reconcile settles them with the gateway, as after a worker killed between
+    the answer and this record. Nothing is sent twice. The claim is never so: one lost
+    after its batch left would let the batch leave again. Waiting for the disk here cost
+    the pump a flush per batch (5 ms on a virtual disk); the next claim's flush writes
+    this one's too. One round trip: a multi-statement query runs as one transaction.
+    """
+    if connection.in_atomic_block:
+        return sql
+    return "SET LOCAL synchronous_commit TO off; " + sql
 
 
 def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:

@@ -998,3 +998,33 @@ def test_a_resume_sends_to_the_audience_the_launch_built_and_keeps_its_counts(
     ]
     assert not Message.objects.filter(campaign=campaign, phone=late.phone).exists()
     assert campaign.state == Campaign.State.COMPLETED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_results_commit_without_the_disk_and_claims_with_it(
+    simulator, make_group, make_campaign
+):
+    """Outside a transaction (as a worker runs the pump) a batch's results commit
+    without waiting for the disk; its claim waits, and the connection stays so."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(30))], account=account)
+    with CaptureQueriesContext(connection) as queries:
+        # The on-commit start and its pump run here (eager tasks): no transaction.
+        campaign_launch(campaign=campaign)
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    claims = [s for s in statements if "SET claimed_at" in s]
+    records = [s for s in statements if "status = v.status" in s]
+    assert claims
+    assert records
+    assert not any("synchronous_commit" in s for s in claims)
+    assert all(s.startswith("SET LOCAL synchronous_commit TO off;") for s in records)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    stored = Message.objects.filter(campaign=campaign)
+    assert stored.filter(status="queued").exclude(gateway_message_id="").count() == 30
+    assert len(simulator.state.submissions) == 30
