@@ -682,10 +682,11 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
             ) ELSE false END
         """
         with connection.cursor() as cursor:
-            cursor.execute(
-                _commit_unflushed(sql), [now, now, *params, account_id, account_id]
-            )
-            if not connection.in_atomic_block:
+            unflushed = _may_commit_unflushed()
+            if unflushed:
+                sql = "SET LOCAL synchronous_commit TO off; " + sql
+            cursor.execute(sql, [now, now, *params, account_id, account_id])
+            if unflushed:
                 cursor.nextset()  # past the SET's empty result
             return cursor.fetchone()[0]
     for mid, status, gid, reason, code, vtext, segments, cost in rows:
@@ -700,9 +701,10 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
     return True
 
 
-def _commit_unflushed(sql: str) -> str:
-    """The statement committed without waiting for the disk (outside a transaction;
-    inside one, as that one commits).
+def _may_commit_unflushed() -> bool:
+    """Whether the record may commit without waiting for the disk: outside a
+    transaction (inside one, it commits as that one does), and with the client-side
+    binding that sends it with its SET as one multi-statement query.
 
     A recorded result is the one write of a batch that may be lost to a crash of the
     database server: the messages then stay claimed without their gateway ids, and
@@ -712,9 +714,8 @@ def _commit_unflushed(sql: str) -> str:
     the pump a flush per batch (5 ms on a virtual disk); the next claim's flush writes
     this one's too. One round trip: a multi-statement query runs as one transaction.
     """
-    if connection.in_atomic_block:
-        return sql
-    return "SET LOCAL synchronous_commit TO off; " + sql
+    options = connection.settings_dict.get("OPTIONS", {})
+    return not connection.in_atomic_block and not options.get("server_side_binding")
 
 
 def _mark_unknown(ids: Sequence[int], exc: Exception | str) -> None:
