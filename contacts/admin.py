@@ -73,6 +73,14 @@ class ContactAdminForm(PhoneAdminForm):
             raise forms.ValidationError(exc.message) from None
         return birthday
 
+    def clean_consent_at(self) -> Any:
+        consent_at = self.cleaned_data.get("consent_at")
+        try:
+            services.consent_at_check(consent_at)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return consent_at
+
     def clean_attributes(self) -> Any:
         attributes = self.cleaned_data["attributes"]
         try:

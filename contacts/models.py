@@ -1,5 +1,7 @@
 """Contact books: contacts, groups, the stop list, custom fields and import jobs."""
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -55,6 +57,11 @@ class ContactGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The earliest day a contact's dates may name: older is a typing slip, and year 1 or
+# 9999 leaves the calendar once moved to UTC or to a reader's zone (every read failed).
+EARLIEST_DAY = date(1900, 1, 1)
 
 
 class Contact(models.Model):

@@ -4,7 +4,7 @@ import contextlib
 import logging
 import tempfile
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
 from contacts.models import (
+    EARLIEST_DAY,
     Contact,
     ContactGroup,
     CustomField,
@@ -100,14 +101,60 @@ def _check_birthday(fields: dict[str, Any]) -> None:
     birthday_check(fields.get("birthday"))
 
 
+# How far ahead of our clock a client's may run before "now" is in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _earliest_text() -> str:
+    return date_format(EARLIEST_DAY, "SHORT_DATE_FORMAT")
+
+
 def birthday_check(birthday: object) -> None:
-    """ApplicationError for a birthday that has not happened yet."""
-    if isinstance(birthday, date) and birthday > timezone.localdate():
+    """ApplicationError for a birthday that has not happened yet, or before 1900."""
+    if not isinstance(birthday, date):
+        return
+    if birthday > timezone.localdate():
         raise ApplicationError(
             _("The birthday %(date)s is in the future.")
             % {"date": date_format(birthday, "SHORT_DATE_FORMAT")},
             where="birthday",
         )
+    if birthday < EARLIEST_DAY:
+        raise ApplicationError(
+            _("The birthday cannot be earlier than %(date)s.")
+            % {"date": _earliest_text()},
+            where="birthday",
+        )
+
+
+def consent_at_check(consent_at: object) -> None:
+    """ApplicationError for a consent time in the future (consent is given before it
+    is recorded), before 1900, or past what a date can hold in UTC."""
+    if not isinstance(consent_at, datetime):
+        return
+    future = ApplicationError(
+        _("The consent time is in the future: give the moment the person agreed."),
+        where="consent_at",
+    )
+    early = ApplicationError(
+        _("The consent time cannot be earlier than %(date)s.")
+        % {"date": _earliest_text()},
+        where="consent_at",
+    )
+    if timezone.is_naive(consent_at):
+        consent_at = consent_at.replace(tzinfo=timezone.get_current_timezone())
+    try:
+        instant = consent_at.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar
+        raise (early if consent_at.year < 1900 else future) from None
+    if instant > timezone.now() + CLOCK_SKEW:
+        raise future
+    if instant < datetime.combine(EARLIEST_DAY, datetime.min.time(), tzinfo=UTC):
+        raise early
+
+
+def _check_consent_at(fields: dict[str, Any]) -> None:
+    consent_at_check(fields.get("consent_at"))
 
 
 # Fields that placeholders put into messages (with the custom fields): they must hold
@@ -187,6 +234,7 @@ def contact_create(
     normalized = phone_normalize_or_error(phone=phone)
     _check_email(fields)
     _check_birthday(fields)
+    _check_consent_at(fields)
     _check_attributes(fields, previous={})
     remove_invisible_characters(fields)
     # A zone given by hand wins; else the numbering plan's (a mobile's: its range's).
@@ -225,6 +273,7 @@ def contact_update(
     phone = fields.pop("phone", None)
     _check_email(fields)
     _check_birthday(fields)
+    _check_consent_at(fields)
     _check_attributes(fields, previous=contact.attributes or {})
     remove_invisible_characters(fields)
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's

@@ -16,13 +16,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import ATTR_PREFIX
 from contacts.importing.groups import JOINED, split_group_cell
 from contacts.importing.groups import NAME_MAX as GROUP_NAME_MAX
 from contacts.importing.workbook import UNCOMPUTED
-from contacts.models import CustomField
+from contacts.models import EARLIEST_DAY, CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.lib.decimals import parse_decimal
@@ -526,11 +527,16 @@ class RowParser:
     def _birthday(self, column: Column) -> Callable[[str], str]:
         as_date = self._date(column)
         today = timezone.localdate().isoformat()
+        earliest = EARLIEST_DAY.isoformat()
+        earliest_text = date_format(EARLIEST_DAY, "SHORT_DATE_FORMAT")
 
         def convert(value: str) -> str:
             iso = as_date(value)
             if iso > today:  # ISO dates order as text
                 raise RowRejected(self.reason(column, _("in the future"), value))
+            if iso < earliest:  # as the contact page and the API refuse it
+                problem = _("earlier than %(date)s") % {"date": earliest_text}
+                raise RowRejected(self.reason(column, problem, value))
             return iso
 
         return convert
