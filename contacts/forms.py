@@ -56,7 +56,8 @@ class ContactForm(StyledForm):
     )
     nickname = forms.CharField(label=_("Nickname"), max_length=100, required=False)
     birthday = forms.DateField(label=_("Birthday"), required=False, widget=DATE_INPUT)
-    email = forms.EmailField(label=_("Email"), required=False)
+    # The column is varchar(254): a longer address was a 500.
+    email = forms.EmailField(label=_("Email"), max_length=254, required=False)
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
