@@ -11,6 +11,7 @@ from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -26,6 +27,7 @@ from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import require_perm
 from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
 from smsportal.exceptions import ApplicationError
+from smsportal.filtering import FIRST_DAY, LAST_DAY
 from smsportal.textguard import check_sendable
 
 PREFIX = ""
@@ -152,6 +154,27 @@ class ContactQuery(Schema):
                   "created_max": self.created_before}  # fmt: skip
         return {k: v for k, v in params.items() if v is not None}
 
+    def refused_param(self, where: str | None) -> str | None:
+        """The parameter a refusal of the filterset's `where` is about: its one
+        `created` range is two parameters here."""
+        if where != "created":
+            return where
+        if self.created_after is None:
+            return "created_before"
+        before = self.created_before
+        if before is not None and not FIRST_DAY <= before <= LAST_DAY:
+            return "created_before"
+        return "created_after"  # off the calendar, or after created_before
+
+
+def _contacts_under(query: ContactQuery) -> QuerySet[Contact]:
+    """selectors.contact_list under the query, a refusal naming its parameter."""
+    try:
+        return selectors.contact_list(filters=query.as_filters())
+    except ApplicationError as exc:
+        exc.where = query.refused_param(exc.where)
+        raise
+
 
 class ContactFilters(ContactQuery):
     cursor: Text | None = None
@@ -240,9 +263,7 @@ def _page(
 def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
     """Contacts, newest first; pass next_cursor back as cursor for the next page."""
     require_perm(request, "contacts.view_contact")
-    queryset = selectors.contact_list(filters=filters.as_filters()).prefetch_related(
-        "groups"
-    )
+    queryset = _contacts_under(filters).prefetch_related("groups")
     items, next_cursor = _page(queryset, cursor=filters.cursor, limit=filters.limit)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -301,11 +322,11 @@ def contact_export(
     from contacts.views import export_response
 
     require_perm(request, "contacts.view_contact")
-    filters = query.as_filters()
+    contacts = _contacts_under(query)
     return export_response(
-        selectors.contact_list(filters=filters),
+        contacts,
         fmt=_export_format(format),
-        filters=filters,
+        filters=query.as_filters(),
     )
 
 

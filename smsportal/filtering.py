@@ -31,6 +31,10 @@ def filtered(filterset: FilterSet) -> QuerySet:
     return filterset.qs
 
 
+# The days a DayRangeField takes (see there).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 class DayRangeField(DateRangeField):
     """Two days, first to last, each within the years a datetime survives in any
     time zone: year 1 or 9999 leaves the calendar once the day's start is moved to
@@ -40,8 +44,8 @@ class DayRangeField(DateRangeField):
         super().__init__(*args, **kwargs)
         for day in self.fields:
             day.validators += [
-                MinValueValidator(date(1900, 1, 1)),
-                MaxValueValidator(date(2999, 12, 31)),
+                MinValueValidator(FIRST_DAY),
+                MaxValueValidator(LAST_DAY),
             ]
 
     def compress(self, data_list):

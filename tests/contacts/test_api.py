@@ -551,8 +551,27 @@ def test_a_creation_date_off_the_calendar_is_a_400_not_an_empty_export(
     response = api.get(path, {"created_after": "0001-01-01"})
 
     assert response.status_code == 400
-    assert response.json()["where"] == "created"
+    assert response.json()["where"] == "created_after"
     assert "1900-01-01" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_before": "0001-01-01"},
+        {"created_after": "2026-01-01", "created_before": "9999-12-31"},
+    ],
+)
+def test_a_refused_end_of_the_creation_range_is_named_as_the_api_names_it(
+    api, params, settings
+):
+    """Not "created", the contact page's filter both ends are one field of."""
+    settings.LANGUAGE_CODE = "en"
+
+    response = api.get("/api/v1/contacts", params)
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "created_before"
 
 
 def test_a_reversed_creation_range_is_a_400_naming_both_days(api, settings):
@@ -565,7 +584,7 @@ def test_a_reversed_creation_range_is_a_400_naming_both_days(api, settings):
     )
 
     assert response.status_code == 400
-    assert response.json()["where"] == "created"
+    assert response.json()["where"] == "created_after"
     assert "(01.12.2026) is after the last (31.01.2026)" in response.json()["detail"]
 
 
