@@ -305,10 +305,10 @@ def _contact(pk: int) -> Contact:
 def _export_format(key: str) -> exporting.ExportFormat:
     """The download format `key` names; 400 naming the ones there are."""
     if key not in exporting.FORMATS:
-        raise HttpError(
-            400,
+        raise ApplicationError(
             _("format must be one of %(formats)s")
             % {"formats": ", ".join(exporting.FORMATS)},
+            where="format",
         )
     return exporting.FORMATS[key]
 
@@ -348,23 +348,29 @@ def contact_import(
     column); without it columns are mapped by their header names.
     """
     if kind not in ("contacts", "stoplist"):
-        raise HttpError(400, _("kind must be contacts or stoplist"))
+        raise ApplicationError(_("kind must be contacts or stoplist"), where="kind")
     # Before the form is checked: a reader is told it may not import, not what to
     # change in a request it may not make.
     require_perm(
         request,
         "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
     )
-    if "\x00" in encoding + delimiter + mapping:
-        raise HttpError(400, _("form fields must not contain NUL characters"))
+    for name, value in (("encoding", encoding), ("delimiter", delimiter),
+                        ("mapping", mapping)):  # fmt: skip
+        if "\x00" in value:
+            raise ApplicationError(
+                _("form fields must not contain NUL characters"), where=name
+            )
     if encoding not in ENCODING_CHOICES:
-        raise HttpError(
-            400,
+        raise ApplicationError(
             _("encoding must be one of %(encodings)s")
             % {"encodings": ", ".join(ENCODING_CHOICES)},
+            where="encoding",
         )
     if delimiter not in DELIMITER_CHOICES:
-        raise HttpError(400, _("delimiter must be auto, ',', ';' or tab"))
+        raise ApplicationError(
+            _("delimiter must be auto, ',', ';' or tab"), where="delimiter"
+        )
     columns = [m.strip() for m in mapping.split(",")] if mapping else None
     if columns is not None:
         allowed = {value for value, _label in field_choices(
@@ -372,10 +378,10 @@ def contact_import(
         )}  # fmt: skip
         unknown = sorted({c for c in columns if c not in allowed})
         if unknown:
-            raise HttpError(
-                400,
+            raise ApplicationError(
                 _("mapping names unknown fields: %(fields)s")
                 % {"fields": ", ".join(unknown)},
+                where="mapping",
             )
     group_ids = [group.pk for group in _existing_groups(groups or [])]
     job = services.import_job_create(upload=file, kind=kind, user=request.user)

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -103,6 +104,7 @@ class WholeTextParser(Parser):
             request.unparsable_at = TOO_DEEP
             raise
         request.broken_text_at = _broken_text_at(data)
+        request.parsed_body = data  # for the handlers that name a refused value
         return data
 
 
@@ -130,6 +132,53 @@ def _broken_text_at(value: Any, path: str = "") -> str | None:
         if found is not None:
             return found
     return None
+
+
+def _first_at(value: Any, found: Callable[[Any], bool], path: str = "") -> str | None:
+    """The dotted path of the first value `found` holds for, or None."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return (path or None) if found(value) else None
+    for key, item in items:
+        at = _first_at(item, found, f"{path}.{key}" if path else str(key))
+        if at is not None:
+            return at
+    return None
+
+
+def _request_value_at(request: HttpRequest, found: Callable[[Any], bool]) -> str | None:
+    """Which field of the body, else which query parameter, holds a value `found`
+    holds for: the database and Python name no field when they refuse one."""
+    at = _first_at(getattr(request, "parsed_body", None), found)
+    if at is None:
+        at = _first_at({k: v for k, v in request.GET.items()}, found)
+    return at
+
+
+def _unstorable(value: Any) -> bool:
+    # What PostgreSQL refuses: NUL in text, a number past its integer or bigint.
+    if isinstance(value, str):
+        return "\x00" in value
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and (abs(value) >= 2**31)
+    )
+
+
+def _off_the_calendar(value: Any) -> bool:
+    # A number past 64 bits (SQLite), or a date in year 1 or 9999 (once moved to
+    # UTC or a zone it leaves the calendar).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) >= 2**63
+    if isinstance(value, str) and value[:4] in ("0001", "9999"):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return False
 
 
 ERROR_SCHEMA = {
@@ -264,11 +313,11 @@ def _conflict(request: HttpRequest, exc: Conflict) -> Any:
 @api.exception_handler(DataError)
 def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
     # Input the database refuses (NUL bytes, out-of-range numbers) is the client's error.
-    return api.create_response(
-        request,
-        {"detail": _("The request contains a value that cannot be stored.")},
-        status=400,
-    )
+    # The database names no column: `where` is the first such value of the request,
+    # null when none is seen (a value the app derived from it).
+    detail = _("The request contains a value that cannot be stored.")
+    where = _request_value_at(request, _unstorable)
+    return api.create_response(request, {"detail": detail, "where": where}, status=400)
 
 
 @api.exception_handler(UnicodeEncodeError)
@@ -287,11 +336,11 @@ def _broken_text(request: HttpRequest, exc: UnicodeEncodeError) -> Any:
 def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
     # A number past what the database holds (SQLite says so with OverflowError), or
     # a date that leaves the calendar once moved to UTC (year 1 or 9999).
-    return api.create_response(
-        request,
-        {"detail": _("A number or a date in the request is out of range.")},
-        status=400,
-    )
+    # Python names no field: `where` is the first such value of the request, null
+    # when none is seen.
+    detail = _("A number or a date in the request is out of range.")
+    where = _request_value_at(request, _off_the_calendar)
+    return api.create_response(request, {"detail": detail, "where": where}, status=400)
 
 
 @api.exception_handler(ValidationError)

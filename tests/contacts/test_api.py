@@ -620,3 +620,33 @@ def test_custom_values_are_checked_against_their_fields_kind(api, settings):
     assert "“town” is not a custom field" in refused.json()["detail"]
     assert stored.status_code == 201, stored.content
     assert Contact.objects.get().attributes == {"balance": 1500}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/contacts/export", "/api/v1/stoplist/export"])
+def test_an_unknown_export_format_is_a_400_naming_the_parameter(api, path):
+    response = api.get(path, {"format": "pdf"})
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "format"
+
+
+@pytest.mark.parametrize(
+    ("form", "where"),
+    [
+        ({"kind": "people"}, "kind"),
+        ({"encoding": "ebcdic"}, "encoding"),
+        ({"encoding": "utf-8\x00"}, "encoding"),
+        ({"delimiter": "|"}, "delimiter"),
+        ({"mapping": "phone,shoe_size"}, "mapping"),
+    ],
+)
+def test_a_refused_import_form_field_is_named(api, form, where):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("c.csv", b"phone\n+79123456789\n", "text/csv")
+
+    response = api.post("/api/v1/contacts/import", {"file": upload, **form})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["where"] == where
+    assert not ImportJob.objects.exists()

@@ -79,9 +79,10 @@ def test_a_date_that_leaves_the_calendar_is_a_400(api, account):
     response = post(api, "/api/v1/campaigns", body)
 
     assert response.status_code == 400
-    assert response.json()["detail"] == (
-        "A number or a date in the request is out of range."
-    )
+    assert response.json() == {
+        "detail": "A number or a date in the request is out of range.",
+        "where": "start_at",
+    }
     assert not Campaign.objects.exists()
 
 
@@ -121,8 +122,23 @@ def test_input_the_database_refuses_is_a_400_naming_no_internals(rf, settings):
 
     assert response.status_code == 400
     assert json.loads(response.content) == {
-        "detail": "The request contains a value that cannot be stored."
+        "detail": "The request contains a value that cannot be stored.",
+        "where": None,  # no value of the request is one the database refuses
     }
+
+
+def test_input_the_database_refuses_is_named_by_its_field(rf, settings):
+    from django.db import DataError
+
+    from smsportal.api import api
+
+    settings.LANGUAGE_CODE = "en"
+    request = rf.post("/api/v1/groups")
+    request.parsed_body = {"name": "ok", "limits": [1, 2**40]}
+    response = api.on_exception(request, DataError("integer out of range"))
+
+    assert response.status_code == 400
+    assert json.loads(response.content)["where"] == "limits.1"
 
 
 @pytest.mark.parametrize(
