@@ -60,10 +60,20 @@ def _texts() -> Mapping[str, str]:
     }
 
 
+# The first part of a 422's `loc`: where ninja read the value. Only the first: a
+# multipart file's is ("file", "file"), the second the parameter's name.
+SOURCES = frozenset({"body", "query", "path", "form", "file", "header", "cookie"})
+
+
 def _where(loc: Any) -> str:
-    """ "body.contact.phone" -> "phone": the field a person reads the problem of."""
-    parts = [str(p) for p in loc or () if str(p) not in ("body", "query", "path")]
+    """ "body.contact.phone" -> "phone", "form.groups.0" -> "groups.0": the field a
+    person reads the problem of, without where ninja read it from."""
+    parts = [str(p) for p in loc or ()]
+    source = parts.pop(0) if parts and parts[0] in SOURCES else ""
     parts = [p for p in parts if not p.startswith("payload")]
+    if source == "form":
+        # A form field given more than once: its place among them tells nothing.
+        parts = [p for p in parts if not p.isdigit()]
     return ".".join(parts)
 
 

@@ -81,3 +81,37 @@ def test_a_cursor_no_list_gave_out_is_the_same_400_everywhere(manager_client, pa
 
     assert response.status_code == 400
     assert response.json() == {"detail": CURSOR_REFUSED, "where": "cursor"}
+
+
+@pytest.mark.parametrize(
+    ("loc", "where"),
+    [
+        (["form", "groups", 0], "groups"),
+        (["form", "update"], "update"),
+        (["file", "file"], "file"),
+        (["body", "payload", "include_groups", 1], "include_groups.1"),
+        (["query", "limit"], "limit"),
+    ],
+)
+def test_a_schema_problem_names_the_field_not_where_it_was_read(loc, where):
+    answer = explained([{"type": "missing", "loc": loc, "msg": "Field required"}])
+
+    assert answer["detail"][0]["message"].startswith(f"{where}: ")
+
+
+def test_a_multipart_import_names_its_form_fields(client, manager_user, settings):
+    from accounts.services import api_token_create
+
+    settings.LANGUAGE_CODE = "en"
+    _token, raw = api_token_create(user=manager_user, name="test")
+    response = client.post(
+        "/api/v1/contacts/import",
+        {"groups": ["x"], "update": "maybe"},
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+
+    assert response.status_code == 422
+    messages = [entry["message"] for entry in response.json()["detail"]]
+    assert "file: required" in messages
+    assert "groups: must be a whole number" in messages
+    assert "update: must be true or false" in messages
