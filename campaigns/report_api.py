@@ -268,7 +268,7 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
     the same phone, text and sender; 409 when it was used for another message."""
     require_perm(request, CHANGE_PERM)
     key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
-    account = get_object_or_404(ProviderAccount, pk=payload.account)
+    account = _account(payload.account)
     # Refused with the place, never quietly cleaned: what goes out is what was asked.
     check_sendable(payload.phone, where="phone", label=_("Phone"))
     check_sendable(payload.sender, where="sender", label=_("Sender name"))
@@ -289,6 +289,18 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
     if made:
         return Status(201, message)
     return Status(200, _repeated(message, payload, number, sender))
+
+
+def _account(account_id: int) -> ProviderAccount:
+    """The body's account; a 400 naming the field when there is none: the request
+    is wrong, not its address (a 404 would say the operation is not there)."""
+    account = ProviderAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        raise ApplicationError(
+            _("There is no provider account %(id)s.") % {"id": account_id},
+            where="account",
+        )
+    return account
 
 
 def _repeated(earlier: Message, payload: SendIn, phone: str, sender: str) -> Message:

@@ -214,7 +214,13 @@ def test_stop_list_inactive_and_unknown_accounts_refuse(
 
     assert (stopped.status_code, stopped.json()["where"]) == (400, "phone")
     assert (inactive.status_code, inactive.json()["where"]) == (400, "account")
-    assert unknown.status_code == 404
+    # A wrong id in the body is a wrong request (a 400 naming the field), as
+    # POST /campaigns answers it; a 404 would say the operation is not there.
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "detail": "There is no provider account 999999.",
+        "where": "account",
+    }
     assert simulator.state.submissions == []
 
 
