@@ -189,6 +189,14 @@ ERROR_SCHEMA = {
             "anyOf": [{"type": "string"}, {"type": "null"}],
             "description": "The field, line or place it is about, when there is one",
         },
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": (
+                "Every problem by field, when a form-backed write (a campaign's) "
+                "finds more than one; `detail` and `where` are the first of them"
+            ),
+        },
     },
     "required": ["detail"],
 }

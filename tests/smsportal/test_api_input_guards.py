@@ -178,3 +178,22 @@ def test_a_body_over_the_size_limit_is_a_json_413(api, settings):
 
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The request body is larger than")
+
+
+def test_the_error_schema_documents_every_field_an_error_carries(api, account):
+    """A campaign's 400 lists every problem by field: the schema says so."""
+    spec = api.get("/api/v1/openapi.json").json()
+    documented = set(spec["components"]["schemas"]["Error"]["properties"])
+    response = post(
+        api, "/api/v1/campaigns", json.dumps({"account": account.pk, "name": ""})
+    )
+
+    assert response.status_code == 400
+    assert "errors" in response.json()
+    assert set(response.json()) <= documented
+    errors = spec["components"]["schemas"]["Error"]["properties"]["errors"]
+    assert errors["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    assert "errors" not in spec["components"]["schemas"]["Error"]["required"]
