@@ -118,7 +118,9 @@ class CampaignIn(InputSchema):
     channel: str | None = None
     text: str | None = None
     template: int | None = Field(
-        None, description="A message template's id: its text, when text is not given"
+        None,
+        description="A message template's id (it must exist): its text, when text "
+        "is not given",
     )
     viber_text: str | None = None
     viber_button_text: str | None = None
@@ -232,8 +234,12 @@ def _form_data(
 ) -> dict[str, Any]:
     given = payload.dict(exclude_unset=True)
     template = given.pop("template", None)
-    if template is not None and given.get("text") is None:
-        given["text"] = _template_text(template)
+    if template is not None:
+        # Looked up even when the text is given: an id that is no template's is a
+        # mistake to say, not to pass over.
+        template_text = _template_text(template)
+        if given.get("text") is None:
+            given["text"] = template_text
     if "time_zone" in given and "start_at" not in given and start_at is not None:
         # The stored start is an instant: a new zone re-reads it, never moves it.
         given["start_at"] = start_at

@@ -703,3 +703,15 @@ def test_a_draft_takes_its_text_from_a_template(manager_client, account):
     assert created.json()["text"] == "Hi {first_name}"
     assert (missing.status_code, missing.json()["where"]) == (400, "template")
     assert own_text.json()["text"] == "Mine"
+
+
+def test_a_template_that_is_not_there_is_refused_even_with_a_text(
+    manager_client, account
+):
+    body = draft_body(account, template=999999, text="Mine")
+
+    response = post(manager_client, API, body)
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "template"
+    assert not Campaign.objects.exists()
