@@ -33,7 +33,7 @@ from campaigns.selectors import (
     campaigns_progress,
 )
 from providers.models import ProviderAccount
-from smsportal.api import require_perm
+from smsportal.api import permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId, Offset, PageSize
 from smsportal.exceptions import ApplicationError
 
@@ -328,9 +328,9 @@ def campaign_list_api(
 
 
 @router.post("", response={201: CampaignOut})
+@permission_required(ADD_PERM)
 def campaign_create_api(request: HttpRequest, payload: CampaignIn) -> Status:
     """Create a draft."""
-    require_perm(request, ADD_PERM)
     base = campaign_form_data(Campaign())
     base.pop("account", None)
     data = _form_data(payload, base)
@@ -354,11 +354,11 @@ def campaign_get_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, A
 
 
 @router.patch("/{campaign_id}", response=CampaignOut)
+@permission_required(CHANGE_PERM)
 def campaign_update_api(
     request: HttpRequest, campaign_id: ObjectId, payload: CampaignIn
 ) -> dict[str, Any]:
     """Change a draft; fields left out keep their values."""
-    require_perm(request, CHANGE_PERM)
     campaign = _get(campaign_id)
     if not campaign.is_editable:
         raise ApplicationError(_("Only a draft can be changed."), where="state")
@@ -397,12 +397,12 @@ def campaign_resume_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str
 
 
 @router.post("/{campaign_id}/sender", response=CampaignOut)
+@permission_required(CHANGE_PERM)
 def campaign_sender_api(
     request: HttpRequest, campaign_id: ObjectId, payload: SenderIn
 ) -> dict[str, Any]:
     """A paused campaign's new sender name (one the gateway refused paused it), for
     it and its messages not sent yet; resume it then."""
-    require_perm(request, CHANGE_PERM)
     services.campaign_sender_change(campaign=_get(campaign_id), sender=payload.sender)
     return _detail(_get(campaign_id))
 
@@ -434,11 +434,11 @@ def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
 
 
 @router.post("/{campaign_id}/test-send", response=list[TestMessageOut])
+@permission_required(CHANGE_PERM)
 def campaign_test_send_api(
     request: HttpRequest, campaign_id: ObjectId, payload: TestSendIn
 ) -> list[Message]:
     """Send the text to one to ten numbers now; returns each message's outcome."""
-    require_perm(request, CHANGE_PERM)
     return services.campaign_test_send(
         campaign=_get(campaign_id), phones=payload.phones
     )

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.models import BirthdayGreeting
-from smsportal.api import form_saved, require_perm
+from smsportal.api import form_saved, permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId
 
 PREFIX = "greetings"
@@ -93,8 +93,8 @@ def greeting_list_api(request: HttpRequest) -> Any:
 
 
 @router.post("", response={201: GreetingOut})
+@permission_required("campaigns.add_birthdaygreeting")
 def greeting_create_api(request: HttpRequest, payload: GreetingIn) -> Status:
-    require_perm(request, "campaigns.add_birthdaygreeting")
     return Status(201, _saved(BirthdayGreeting(created_by=request.user), payload))
 
 
@@ -105,10 +105,10 @@ def greeting_get_api(request: HttpRequest, greeting_id: ObjectId) -> BirthdayGre
 
 
 @router.patch("/{greeting_id}", response=GreetingOut)
+@permission_required("campaigns.change_birthdaygreeting")
 def greeting_update_api(
     request: HttpRequest, greeting_id: ObjectId, payload: GreetingIn
 ) -> BirthdayGreeting:
-    require_perm(request, "campaigns.change_birthdaygreeting")
     return _saved(get_object_or_404(BirthdayGreeting, pk=greeting_id), payload)
 
 

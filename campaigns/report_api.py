@@ -35,7 +35,7 @@ from contacts.phone import InvalidPhone, normalize_phone
 from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
-from smsportal.api import require_perm
+from smsportal.api import permission_required, require_perm
 from smsportal.api_input import (
     MAX_ID,
     InputSchema,
@@ -262,11 +262,11 @@ def message_list(
         }},
     }}},
 )  # fmt: skip
+@permission_required(CHANGE_PERM)
 def message_send(request: HttpRequest, payload: SendIn) -> Status:
     """Send one SMS now through an account, outside campaigns: 201 with the message
     and the gateway's answer; 200 with the earlier message when its key was used for
     the same phone, text and sender; 409 when it was used for another message."""
-    require_perm(request, CHANGE_PERM)
     key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
     account = _account(payload.account)
     # Refused with the place, never quietly cleaned: what goes out is what was asked.
@@ -361,9 +361,9 @@ def inbound_list(request: HttpRequest, filters: Query[ReplyFilters]) -> dict[str
 
 
 @router.post("/inbound/mark", response=dict[str, int])
+@permission_required(CHANGE_PERM)
 def inbound_mark(request: HttpRequest, payload: MarkIn) -> dict[str, int]:
     """Mark replies read (or unread with `read: false`)."""
-    require_perm(request, CHANGE_PERM)
     changed = replies_mark(
         replies=Reply.objects.filter(
             pk__in=[i for i in payload.ids if 0 < i <= MAX_ID]
@@ -381,11 +381,11 @@ def inbound_fetch(request: HttpRequest) -> dict[str, int]:
 
 
 @router.post("/inbound/{reply_id}/answer", response=MessageOut)
+@permission_required(CHANGE_PERM)
 def inbound_answer(
     request: HttpRequest, payload: AnswerIn, reply_id: ObjectId
 ) -> Message:
     """Answer a reply with a one-off message through the same account."""
-    require_perm(request, CHANGE_PERM)
     reply = get_object_or_404(Reply.objects.select_related("account"), pk=reply_id)
     return reply_send(reply=reply, text=payload.text, user=request.user)
 

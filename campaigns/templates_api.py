@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
-from smsportal.api import form_saved, require_perm
+from smsportal.api import form_saved, permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId
 
 PREFIX = "templates"
@@ -48,8 +48,8 @@ def template_list_api(request: HttpRequest) -> Any:
 
 
 @router.post("", response={201: TemplateOut})
+@permission_required("campaigns.add_messagetemplate")
 def template_create_api(request: HttpRequest, payload: TemplateIn) -> Status:
-    require_perm(request, "campaigns.add_messagetemplate")
     return Status(201, _saved(MessageTemplate(created_by=request.user), payload))
 
 
@@ -60,10 +60,10 @@ def template_get_api(request: HttpRequest, template_id: ObjectId) -> MessageTemp
 
 
 @router.patch("/{template_id}", response=TemplateOut)
+@permission_required("campaigns.change_messagetemplate")
 def template_update_api(
     request: HttpRequest, template_id: ObjectId, payload: TemplateIn
 ) -> MessageTemplate:
-    require_perm(request, "campaigns.change_messagetemplate")
     return _saved(get_object_or_404(MessageTemplate, pk=template_id), payload)
 
 

@@ -24,7 +24,7 @@ from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
-from smsportal.api import require_perm
+from smsportal.api import permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
@@ -271,9 +271,9 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> dict:
 # Atomic with the answer's read: a contact stored but unreadable (a value the
 # checks missed) is not left behind an error answer.
 @router.post("/contacts", response={201: ContactOut})
+@permission_required("contacts.add_contact")
 @transaction.atomic
 def contact_create(request: HttpRequest, payload: ContactIn) -> Status:
-    require_perm(request, "contacts.add_contact")
     data = payload.dict()
     groups = _existing_groups(data.pop("groups"))
     contact = services.contact_create(groups=groups, **data)
@@ -406,11 +406,11 @@ def contact_get(request: HttpRequest, contact_id: ObjectId) -> Contact:
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut)
+@permission_required("contacts.change_contact")
 @transaction.atomic  # as contact_create
 def contact_update(
     request: HttpRequest, contact_id: ObjectId, payload: ContactPatch
 ) -> Contact:
-    require_perm(request, "contacts.change_contact")
     contact = get_object_or_404(Contact, pk=contact_id)
     data = payload.dict(exclude_unset=True)
     for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
@@ -443,8 +443,8 @@ def group_list(request: HttpRequest) -> Any:
 
 
 @router.post("/groups", response={201: GroupOut})
+@permission_required("contacts.add_contactgroup")
 def group_create(request: HttpRequest, payload: GroupIn) -> Status:
-    require_perm(request, "contacts.add_contactgroup")
     group = services.group_create(name=payload.name, description=payload.description)
     return Status(201, group)
 
@@ -482,8 +482,8 @@ def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> 
 
 
 @router.post("/stoplist", response={201: StopListOut})
+@permission_required("contacts.add_stoplistentry")
 def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
-    require_perm(request, "contacts.add_stoplistentry")
     check_sendable(payload.phone, where="phone", label=_("Phone"))
     check_sendable(payload.reason, where="reason", label=_("Reason"))
     entry = services.contact_opt_out(

@@ -21,7 +21,7 @@ from providers.selectors import (
     sender_name_list,
 )
 from providers.services import provider_account_check, sender_name_request
-from smsportal.api import require_perm
+from smsportal.api import permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId
 
 router = Router(tags=["providers"])
@@ -144,6 +144,7 @@ def provider_senders(request: HttpRequest, account_id: ObjectId) -> Any:
 
 
 @router.post("/{account_id}/senders", response={201: SenderNameOut})
+@permission_required(CHANGE_PERM)
 def provider_sender_request(
     request: HttpRequest,
     response: HttpResponse,
@@ -151,7 +152,6 @@ def provider_sender_request(
     payload: SenderNameIn,
 ) -> SenderName:
     """Ask the gateway for a new sender name; 400 when it cannot take requests."""
-    require_perm(request, CHANGE_PERM)
     account = get_object_or_404(ProviderAccount, pk=account_id)
     row = sender_name_request(
         account=account, name=payload.name, comment=payload.comment
