@@ -518,6 +518,31 @@ def test_groups_that_do_not_exist_are_a_400_not_dropped(api, settings):
     assert not ImportJob.objects.exists()  # no job left behind, stuck at "uploaded"
 
 
+def test_a_nul_is_refused_alike_in_every_field(api, settings):
+    """A group's description as a contact's name: a 400 naming the field."""
+    settings.LANGUAGE_CODE = "en"
+
+    group = api.post(
+        "/api/v1/groups",
+        {"name": "G", "description": "a\x00b"},
+        content_type="application/json",
+    )
+    contact = api.post(
+        "/api/v1/contacts",
+        {"phone": "+79123456789", "first_name": "a\x00b"},
+        content_type="application/json",
+    )
+
+    assert group.status_code == contact.status_code == 400
+    assert group.json()["where"] == "description"
+    assert contact.json()["where"] == "first_name"
+    assert group.json()["detail"].startswith("Description: Line 1, column 2:")
+    assert contact.json()["detail"].startswith("First name: Character 2:")
+    assert "U+0000" in group.json()["detail"]
+    assert "U+0000" in contact.json()["detail"]
+    assert not ContactGroup.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "status", "detail"),
     [

@@ -61,11 +61,13 @@ def test_a_date_parameter_given_a_time_names_it_in_russian(manager_client):
     assert response.json()["message"] == expected
 
 
-def test_a_nul_in_a_search_is_a_422_in_words(manager_client):
+def test_a_nul_in_a_search_is_a_400_naming_the_parameter(manager_client):
+    # As a NUL anywhere in a body: one answer, with `where` (contacts.api._no_nul).
     response = manager_client.get("/api/v1/contacts", {"q": "\x00"})
 
-    assert response.status_code == 422
-    assert response.json()["message"] == "q: must not contain NUL characters"
+    assert response.status_code == 400
+    assert response.json()["where"] == "q"
+    assert response.json()["detail"].startswith("q: Character 1:")
 
 
 def test_a_problem_without_words_of_its_own_is_still_not_pydantics_english():
