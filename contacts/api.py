@@ -483,15 +483,28 @@ def stoplist_export(request: HttpRequest, format: str = "csv", q: Text = "") -> 
     )
 
 
-@router.post("/stoplist", response={201: StopListOut})
+def _entry_answer(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/StopListOut"}
+    return {"description": description,
+            "content": {"application/json": {"schema": schema}}}  # fmt: skip
+
+
+@router.post(
+    "/stoplist",
+    response={200: StopListOut, 201: StopListOut},
+    openapi_extra={"responses": {
+        "200": _entry_answer("The number was already listed: its entry, unchanged"),
+        "201": _entry_answer("The number is now on the stop list"),
+    }},
+)  # fmt: skip
 @permission_required("contacts.add_stoplistentry")
 def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
     check_sendable(payload.phone, where="phone", label=_("Phone"))
     check_sendable(payload.reason, where="reason", label=_("Reason"))
-    entry = services.contact_opt_out(
+    entry, created = services.stoplist_add(
         phone=payload.phone, reason=payload.reason, user=request.user
     )
-    return Status(201, entry)
+    return Status(201 if created else 200, entry)
 
 
 @router.delete("/stoplist/{phone}", response={204: None})

@@ -459,6 +459,19 @@ def contact_opt_out(
     user: Any = None,
 ) -> StopListEntry:
     """Put a phone on the stop list (idempotent); the contact, if any, stays in the book."""
+    entry, _created = stoplist_add(phone=phone, reason=reason, source=source, user=user)
+    return entry
+
+
+def stoplist_add(
+    *,
+    phone: str,
+    reason: str = "",
+    source: str = StopListEntry.Source.MANUAL,
+    user: Any = None,
+) -> tuple[StopListEntry, bool]:
+    """contact_opt_out, saying whether the entry is new (False: the number was
+    already listed, its entry unchanged)."""
     normalized = phone_normalize_or_error(phone=phone)
     entry, created = StopListEntry.objects.get_or_create(
         phone=normalized.e164,
@@ -470,7 +483,7 @@ def contact_opt_out(
     )
     if created:
         stop_listed_announce([entry.phone])
-    return entry
+    return entry, created
 
 
 def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> None:

@@ -675,3 +675,32 @@ def test_a_refused_import_form_field_is_named(api, form, where):
     assert response.status_code == 400, response.content
     assert response.json()["where"] == where
     assert not ImportJob.objects.exists()
+
+
+def test_listing_a_listed_number_again_is_a_200_with_the_entry_unchanged(api):
+    first = api.post(
+        "/api/v1/stoplist",
+        {"phone": "+79123456789", "reason": "asked"},
+        content_type="application/json",
+    )
+    again = api.post(
+        "/api/v1/stoplist",
+        {"phone": "8 912 345-67-89", "reason": "other"},
+        content_type="application/json",
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["reason"] == "asked"
+    assert StopListEntry.objects.count() == 1
+
+
+def test_the_stop_list_post_documents_both_answers(api):
+    spec = api.get("/api/v1/openapi.json").json()
+    responses = spec["paths"]["/api/v1/stoplist"]["post"]["responses"]
+
+    assert "already listed" in responses["200"]["description"]
+    assert "now on the stop list" in responses["201"]["description"]
+    for status in ("200", "201"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/StopListOut"}
