@@ -26,7 +26,7 @@ from contacts.models import (
 from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.admin_forms import AccusativeTitles
 from smsportal.exceptions import ApplicationError
-from smsportal.textguard import CODE, guard_fields
+from smsportal.textguard import CODE, guard_fields, one_line_fields
 
 KEY_FIXED_HELP = _(
     "The key cannot be changed: contacts' values are stored under it and message "
@@ -58,6 +58,7 @@ class ContactAdminForm(PhoneAdminForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, services.TEXT_FIELDS)
+        one_line_fields(self.fields, services.PLACEHOLDER_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

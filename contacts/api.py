@@ -28,7 +28,7 @@ from smsportal.api import permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
-from smsportal.textguard import check_sendable
+from smsportal.textguard import check_one_line, check_sendable
 
 PREFIX = ""
 router = Router(tags=["contacts"])
@@ -501,6 +501,7 @@ def _entry_answer(description: str) -> dict[str, Any]:
 def stoplist_add(request: HttpRequest, payload: StopListIn) -> Status:
     check_sendable(payload.phone, where="phone", label=_("Phone"))
     check_sendable(payload.reason, where="reason", label=_("Reason"))
+    check_one_line(payload.reason.strip(), where="reason", label=_("Reason"))
     entry, created = services.stoplist_add(
         phone=payload.phone, reason=payload.reason, user=request.user
     )

@@ -11,12 +11,12 @@ from contacts import services
 from contacts.importing.fields import field_choices, field_label
 from contacts.importing.sources import ENCODING_CHOICES, ENCODING_LABELS
 from contacts.models import Contact, ContactGroup, CustomField
-from contacts.services import TEXT_FIELDS, plan_time_zone
+from contacts.services import PLACEHOLDER_FIELDS, TEXT_FIELDS, plan_time_zone
 from contacts.timezones import time_zone_choices
 from smsportal.decimal_input import TypedDecimalField
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
-from smsportal.textguard import guard_fields
+from smsportal.textguard import guard_fields, one_line_fields
 
 TIME_ZONE_BLANK = _("By the number (none for a mobile)")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -95,6 +95,7 @@ class ContactForm(StyledForm):
         # form says which character and where, as the services and the API do.
         texts = [f"cf_{f.key}" for f in self.custom_fields if f.kind == f.Kind.TEXT]
         guard_fields(self.fields, [*TEXT_FIELDS, *texts])
+        one_line_fields(self.fields, PLACEHOLDER_FIELDS)
         style_fields(self.fields)
 
     # The services check these again; checked here too, every problem of the form is
@@ -232,6 +233,7 @@ class ContactGroupForm(StyledModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, ["name", "description"], multiline=["description"])
+        one_line_fields(self.fields, ["name"])
 
 
 class CustomFieldForm(StyledModelForm):
@@ -247,6 +249,7 @@ class StopListAddForm(StyledForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields, ["phone", "reason"])
+        one_line_fields(self.fields, ["reason"])
 
 
 class ImportUploadForm(StyledForm):

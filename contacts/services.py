@@ -39,7 +39,11 @@ from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import remove_invisible
-from smsportal.textguard import check_field_sendable, check_sendable
+from smsportal.textguard import (
+    check_field_sendable,
+    check_one_line,
+    check_sendable,
+)
 
 logger = logging.getLogger(__name__)
 CONTACT_FIELDS = (
@@ -170,6 +174,11 @@ def _check_sendable(fields: dict[str, Any]) -> None:
     for name in TEXT_FIELDS:
         if value := fields.get(name):
             check_field_sendable(Contact, name, value)
+    for name in PLACEHOLDER_FIELDS:
+        # Taken in before the names are stripped: an inner line break only.
+        if value := (fields.get(name) or "").strip():
+            label = capfirst(Contact._meta.get_field(name).verbose_name)
+            check_one_line(value, where=name, label=label)
     if attributes := fields.get("attributes"):
         attributes_check_sendable(attributes=attributes)
 
@@ -528,6 +537,8 @@ def _group_fields(name: str, description: str) -> tuple[str, str]:
     except ValidationError as exc:
         raise ApplicationError(exc.messages[0], where="name") from None
     check_field_sendable(ContactGroup, "name", name)
+    label = capfirst(ContactGroup._meta.get_field("name").verbose_name)
+    check_one_line(name, where="name", label=label)
     check_field_sendable(ContactGroup, "description", description, multiline=True)
     return name, description
 

@@ -8,6 +8,7 @@ U+XXXX and its line and column (its position in a one-line value), for form fiel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from django import forms
@@ -105,6 +106,48 @@ def guard_fields(
         # First: what is wrong with a character comes before what it spoils (an
         # e-mail address with a NUL is "not valid" too, which says less).
         field.validators.insert(0, SendableText(multiline=name in multiline))
+
+
+# Line breaks of every kind, Unicode's own separators among them.
+LINE_BREAK = re.compile("[\r\n\u2028\u2029]")
+
+
+def line_break_message(text: str) -> str | None:
+    """What is wrong with a line break in a one-line value (a name lands in a
+    message's placeholder, a reason in a table cell), or None when there is none."""
+    found = LINE_BREAK.search(text)
+    if found is None:
+        return None
+    return _(
+        "Character %(position)d: a line break. This field takes a single line."
+    ) % {"position": found.start() + 1}
+
+
+@deconstructible
+class OneLine:
+    """Form or model field validator: no line break (see line_break_message)."""
+
+    def __call__(self, value: object) -> None:
+        if isinstance(value, str) and (message := line_break_message(value)):
+            raise ValidationError(message, code="line_break")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OneLine)
+
+
+def one_line_fields(fields: Mapping[str, forms.Field], names: Iterable[str]) -> None:
+    """Put OneLine on these form fields (those present)."""
+    for name in names:
+        field = fields.get(name)
+        if field is not None and OneLine() not in field.validators:
+            field.validators.append(OneLine())
+
+
+def check_one_line(value: str, *, where: str, label: str = "") -> None:
+    """ApplicationError naming the field (`label`, else `where`) and the line break."""
+    message = line_break_message(value)
+    if message is not None:
+        raise ApplicationError(f"{label or where}: {message}", where=where)
 
 
 def check_sendable(
