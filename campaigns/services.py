@@ -578,7 +578,7 @@ def campaign_sender_change(*, campaign: Campaign, sender: str) -> int:
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.state != Campaign.State.PAUSED:
             raise ApplicationError(
-                _("The sender name can change while the campaign is paused."),
+                _("The sender name can change only while the campaign is paused."),
                 where="state",
             )
         if not sender:

@@ -715,3 +715,18 @@ def test_a_template_that_is_not_there_is_refused_even_with_a_text(
     assert response.status_code == 400
     assert response.json()["where"] == "template"
     assert not Campaign.objects.exists()
+
+
+def test_the_sender_of_a_campaign_not_paused_stays_saying_when_it_can_change(
+    manager_client, account, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    draft = post(manager_client, API, draft_body(account)).json()
+
+    response = post(manager_client, f"{API}/{draft['id']}/sender", {"sender": "X"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The sender name can change only while the campaign is paused.",
+        "where": "state",
+    }

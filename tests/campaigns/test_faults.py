@@ -462,7 +462,7 @@ def test_a_paused_campaign_takes_another_sender_name_and_sends_with_it(
     late = manager_client.post(
         f"/campaigns/{campaign.pk}/sender/", {"sender": "SMSPORTAL"}, follow=True
     )
-    assert "can change while the campaign is paused" in late.content.decode()
+    assert "can change only while the campaign is paused" in late.content.decode()
 
 
 def test_a_viewer_cannot_change_a_paused_campaigns_sender(
