@@ -608,21 +608,36 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
               Campaign.State.PAUSED]  # fmt: skip
     # The system's pause reason goes too: its banner asks for a Resume.
-    if not Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
-        state=Campaign.State.CANCELLED, finished_at=timezone.now(), pause_reason=""
-    ) and not _cancel_completed_with_scheduled(campaign):
-        raise ApplicationError(
-            _("This campaign can no longer be cancelled."), where="state"
+    cancelled_now = bool(
+        Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
+            state=Campaign.State.CANCELLED, finished_at=timezone.now(), pause_reason=""
         )
+    )
+    if not cancelled_now:
+        ended = _cancel_completed_with_scheduled(campaign)
+        if ended is None:
+            # As a second pause or resume is: a 400 saying the state, nothing done.
+            already = Campaign.objects.filter(
+                pk=campaign.pk, state=Campaign.State.CANCELLED
+            ).exists()
+            raise ApplicationError(
+                _("This campaign is already cancelled.")
+                if already
+                else _("This campaign can no longer be cancelled."),
+                where="state",
+            )
+        cancelled_now = ended == Campaign.State.COMPLETED
     withdrawn = _withdraw_unclaimed(campaign.pk)
     at_gateway = _cancel_scheduled_at_gateway(campaign)
     campaign.refresh_from_db()
-    audit(
-        AuditEvent.Action.CANCELLED,
-        campaign,
-        withdrawn=withdrawn,
-        at_gateway=at_gateway,
-    )
+    if cancelled_now:
+        # Once: a repeat only retries the withdrawal of what the gateway holds.
+        audit(
+            AuditEvent.Action.CANCELLED,
+            campaign,
+            withdrawn=withdrawn,
+            at_gateway=at_gateway,
+        )
     return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
 
 
@@ -647,24 +662,32 @@ def _withdraw_unclaimed(campaign_id: int) -> int:
     )
 
 
-def _cancel_completed_with_scheduled(campaign: Campaign) -> bool:
-    """Cancel a campaign that completed while some of its messages wait at the gateway.
+def _cancel_completed_with_scheduled(campaign: Campaign) -> str | None:
+    """Cancel a campaign that completed while some of its messages wait at the gateway;
+    the state it ended in (completed, or cancelled already), None when there is
+    nothing to withdraw.
 
     Such a campaign completes as soon as the last message is handed over, maybe hours
     before the gateway sends it; cancelling it must still withdraw those. A cancelled
     one may be cancelled again: a withdrawal that failed is tried once more.
     """
     ended = [Campaign.State.COMPLETED, Campaign.State.CANCELLED]
-    if not Campaign.objects.filter(pk=campaign.pk, state__in=ended).exists():
-        return False
-    if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
-        return False
-    if not messages_waiting_at_gateway(campaign=campaign).exists():
-        return False
-    Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.COMPLETED).update(
-        state=Campaign.State.CANCELLED
+    state = (
+        Campaign.objects.filter(pk=campaign.pk, state__in=ended)
+        .values_list("state", flat=True)
+        .first()
     )
-    return True
+    if state is None:
+        return None
+    if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
+        return None
+    if not messages_waiting_at_gateway(campaign=campaign).exists():
+        return None
+    if not Campaign.objects.filter(
+        pk=campaign.pk, state=Campaign.State.COMPLETED
+    ).update(state=Campaign.State.CANCELLED):
+        return Campaign.State.CANCELLED  # cancelled by an earlier (or a twin) request
+    return Campaign.State.COMPLETED
 
 
 def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:

@@ -419,7 +419,10 @@ def test_pause_resume_and_cancel(manager_client, make_campaign):
     assert cancelled["state"] == "cancelled"
     assert cancelled["withdrawn"] == 1
     assert again.status_code == 400
-    assert again.json()["where"] == "state"
+    assert again.json() == {
+        "detail": "This campaign is already cancelled.",
+        "where": "state",
+    }
 
 
 def test_a_paused_campaign_takes_another_sender_name(manager_client, make_campaign):

@@ -536,6 +536,41 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
     assert at_gateway == {"cancelled"}
 
 
+def test_only_the_first_cancellation_is_audited(
+    simulator, make_group, make_campaign, settings
+):
+    """A repeat retries the withdrawal of what the gateway still holds (one that
+    failed), and is no cancellation of its own; with nothing left it is a 400, as a
+    second pause is."""
+    from accounts.models import AuditEvent
+    from campaigns.services import campaign_cancel
+    from smsportal.exceptions import ApplicationError
+
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "smsc")
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(2))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    cancelled = AuditEvent.objects.filter(action=AuditEvent.Action.CANCELLED)
+
+    campaign_cancel(campaign=campaign)
+    # As if the gateway had not answered for one of them: it still waits there.
+    Message.objects.filter(pk=Message.objects.first().pk).update(status="queued")
+    retried = campaign_cancel(campaign=campaign)
+    Message.objects.update(status="cancelled")  # nothing waits any more
+    with pytest.raises(ApplicationError) as repeat:
+        campaign_cancel(campaign=campaign)
+
+    assert cancelled.count() == 1
+    assert set(retried) == {"withdrawn", "cancelled_at_gateway"}
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.CANCELLED
+    assert repeat.value.message == "This campaign is already cancelled."
+    assert repeat.value.where == "state"
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_stop_reply_withdraws_what_the_gateway_holds_for_that_number(
     kind, simulator, make_group, make_campaign, django_capture_on_commit_callbacks
