@@ -186,7 +186,12 @@ class GroupOut(Schema):
     id: int
     name: str
     description: str
-    member_count: int = 0
+    member_count: int  # always answered: required in the schema, no default
+
+    @staticmethod
+    def resolve_member_count(group: ContactGroup) -> int:
+        # The list's groups carry the count; a group just created has no members.
+        return getattr(group, "member_count", 0)
 
 
 class GroupIn(InputSchema):

@@ -704,3 +704,15 @@ def test_the_stop_list_post_documents_both_answers(api):
     for status in ("200", "201"):
         schema = responses[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/StopListOut"}
+
+
+def test_a_groups_member_count_is_required_in_the_schema_and_always_answered(api):
+    spec = api.get("/api/v1/openapi.json").json()
+    created = api.post(
+        "/api/v1/groups", {"name": "VIP"}, content_type="application/json"
+    )
+    listed = api.get("/api/v1/groups")
+
+    assert "member_count" in spec["components"]["schemas"]["GroupOut"]["required"]
+    assert created.json()["member_count"] == 0
+    assert listed.json()[0]["member_count"] == 0
