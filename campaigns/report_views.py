@@ -83,7 +83,10 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
 
 def _poll_every(campaign: Campaign, funnel: Funnel) -> int | None:
     return poll_seconds(
-        state=campaign.state, in_flight=funnel.in_flight, sending=LIVE_EVERY_SECONDS
+        state=campaign.state,
+        in_flight=funnel.in_flight,
+        sending=LIVE_EVERY_SECONDS,
+        start_at=campaign.start_at,
     )
 
 

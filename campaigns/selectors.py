@@ -55,14 +55,26 @@ IN_DOUBT_SHOWN = 200
 # more slowly, while delivery reports for messages already handed over keep coming in.
 POLL_SENDING_SECONDS = 2
 POLL_REPORTS_SECONDS = 10
+# A scheduled campaign changes only when it starts: slowly until its start is near.
+POLL_SCHEDULED_SECONDS = 30
 GATEWAY_WAIT_SECONDS = 60  # campaign_gateway_wait's answer is remembered this long
 
 
 def poll_seconds(
-    *, state: str, in_flight: int, sending: int = POLL_SENDING_SECONDS
+    *,
+    state: str,
+    in_flight: int,
+    sending: int = POLL_SENDING_SECONDS,
+    start_at: datetime | None = None,
 ) -> int | None:
     """Seconds between refreshes of a campaign's numbers on an open page, or None when
     they can no longer change (not sending, and no report awaited)."""
+    if (
+        state == State.SCHEDULED
+        and start_at is not None
+        and start_at - timezone.now() > timedelta(seconds=POLL_SCHEDULED_SECONDS)
+    ):
+        return POLL_SCHEDULED_SECONDS
     if state in LIVE_STATES:
         return sending
     return POLL_REPORTS_SECONDS if in_flight else None

@@ -67,9 +67,11 @@ class CampaignTable(BaseTable):
             "<td>{}</td><td>{}</td></tr>",
             (
                 (
+                    # The id lets the page's refresh give focus back to the link.
                     format_html(
-                        '<a href="{}">{}</a>',
+                        '<a href="{}" id="campaign-link-{}">{}</a>',
                         reverse("campaigns:detail", args=[r.pk]),
+                        r.pk,
                         r.name,
                     ),
                     self.state_badge(r),

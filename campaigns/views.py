@@ -219,7 +219,11 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "progress": progress,
         "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),
-        "poll_every": poll_seconds(state=campaign.state, in_flight=progress.in_flight),
+        "poll_every": poll_seconds(
+            state=campaign.state,
+            in_flight=progress.in_flight,
+            start_at=campaign.start_at,
+        ),
         "actions": actions,
         "gateway_wait": gateway_wait,
         # A paused campaign may take another sender name (one the gateway refused).

@@ -79,3 +79,28 @@ document.addEventListener("click", async (event) => {
 
 showCopyButtons(document);
 document.addEventListener("htmx:load", (event) => showCopyButtons(event.detail.elt));
+
+// Polled regions are swapped whole. htmx gives focus back to the new copy of the
+// focused control when it has an id; sort and page links have none, so they are
+// found again by their href (else focus would fall to the top of the page).
+let focusedLink = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const active = document.activeElement;
+  const inside = active && event.detail.target.contains(active);
+  focusedLink = inside && !active.id && active.matches("a[href]")
+    ? active.getAttribute("href")
+    : null;
+});
+document.addEventListener("htmx:afterSwap", () => {
+  const href = focusedLink;
+  focusedLink = null;
+  if (!href || (document.activeElement && document.activeElement !== document.body)) {
+    return;
+  }
+  const again = [...document.querySelectorAll("a[href]")].find(
+    (link) => link.getAttribute("href") === href,
+  );
+  if (again) {
+    again.focus({ preventScroll: true });
+  }
+});

@@ -878,6 +878,36 @@ def test_progress_partial_polls_while_sending(manager_client, make_campaign):
     assert 'data-progress-percent="50"' in body
 
 
+def test_a_campaign_scheduled_for_tomorrow_is_polled_slowly(
+    manager_client, make_campaign
+):
+    tomorrow = make_campaign(
+        state=State.SCHEDULED, start_at=timezone.now() + timedelta(days=1)
+    )
+    imminent = make_campaign(
+        state=State.SCHEDULED, start_at=timezone.now() + timedelta(seconds=5)
+    )
+
+    slow = manager_client.get(url("progress", tomorrow)).content.decode()
+    fast = manager_client.get(url("progress", imminent)).content.decode()
+
+    assert 'hx-trigger="every 30s"' in slow
+    assert 'hx-trigger="every 2s"' in fast  # about to start: sending comes next
+
+
+def test_progress_controls_keep_their_ids_across_refreshes(
+    manager_client, make_campaign
+):
+    """htmx gives focus back to a swapped control by its id."""
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["pending"])
+
+    body = manager_client.get(url("progress", campaign)).content.decode()
+
+    assert 'id="campaign-action-pause" data-action="pause"' in body
+    assert 'id="campaign-action-cancel" data-action="cancel"' in body
+
+
 def test_progress_partial_stops_polling_when_finished(manager_client, make_campaign):
     campaign = make_campaign(state=State.COMPLETED)
     add_messages(campaign, ["delivered", "undelivered", "rejected"])
