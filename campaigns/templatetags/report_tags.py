@@ -26,6 +26,16 @@ BADGE_CLASSES = {
 
 
 @register.filter
+def tens(value) -> int:
+    """A percent rounded down to a multiple of ten: a live line read out at each
+    step, not at every refresh."""
+    try:
+        return int(float(value)) // 10 * 10
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
 def status_badge(status: str) -> str:
     """The Bootstrap badge class for a delivery status."""
     return BADGE_CLASSES.get(status, "text-bg-light")

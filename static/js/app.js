@@ -104,3 +104,48 @@ document.addEventListener("htmx:afterSwap", () => {
     again.focus({ preventScroll: true });
   }
 });
+
+// Polled blocks are replaced whole, and a replaced live region is not read out. Each
+// block's short summary ([data-announce="<id>"]) is copied into the lasting live region
+// <id> (_partials/live_status.html) when it has changed since the page was opened.
+const lastSaid = new Map();
+
+function summaries(root) {
+  const found = [...root.querySelectorAll("[data-announce]")];
+  return root.matches && root.matches("[data-announce]") ? [root, ...found] : found;
+}
+
+function summaryKey(line) {
+  const block = line.parentElement && line.parentElement.closest("[id]");
+  return `${line.dataset.announce}|${block ? block.id : ""}`;
+}
+
+function summaryText(line) {
+  return line.textContent.replace(/\s+/g, " ").trim();
+}
+
+summaries(document).forEach((line) => lastSaid.set(summaryKey(line), summaryText(line)));
+
+document.addEventListener("htmx:load", (event) => {
+  summaries(event.detail.elt).forEach((line) => {
+    const key = summaryKey(line);
+    const text = summaryText(line);
+    const region = document.getElementById(line.dataset.announce);
+    if (region && lastSaid.get(key) !== text) {
+      region.textContent = text;
+    }
+    lastSaid.set(key, text);
+  });
+});
+
+// The composer's preview says it is being recounted.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.target.matches("[data-busy-while-loading]")) {
+    event.detail.target.setAttribute("aria-busy", "true");
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.target) {
+    event.detail.target.removeAttribute("aria-busy");
+  }
+});

@@ -1,5 +1,5 @@
 """Keyboard and screen reader behaviour of the live pages: a refresh keeps focus where
-the user left it."""
+the user left it, and what changed is announced in one short line."""
 
 import re
 from decimal import Decimal
@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
+from contacts.models import Contact, ContactGroup, GroupMembership
 from providers.models import ProviderAccount
 from tests.campaigns.conftest import add_messages
 
@@ -75,3 +76,35 @@ def test_focus_stays_on_the_dashboard_in_flight_link(admin_page, sending_campaig
         pass
     page.wait_for_timeout(300)
     expect(page.locator("#in-flight-block a").first).to_be_focused()
+
+
+def test_a_change_of_state_is_announced_in_one_line(admin_page, sending_campaign):
+    page = admin_page
+    page.goto(f"/campaigns/{sending_campaign.pk}/")
+    status = page.locator("#campaign-progress-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    page.wait_for_timeout(2500)  # a refresh with nothing new says nothing
+    expect(status).to_have_text("")
+
+    Campaign.objects.filter(pk=sending_campaign.pk).update(state=Campaign.State.PAUSED)
+    expect(status).to_have_text("Paused. 40% processed")
+    # Only the line is live, not the block with its table.
+    expect(page.locator("#campaign-progress")).not_to_have_attribute(
+        "aria-live", "polite"
+    )
+
+
+def test_the_composer_announces_the_audience_it_counted(admin_page, gateway_account):
+    group = ContactGroup.objects.create(name="Постоянные")
+    contacts = Contact.objects.bulk_create(
+        Contact(phone=f"+7912000{i:04d}", first_name=f"Имя{i}") for i in range(3)
+    )
+    GroupMembership.objects.bulk_create(
+        GroupMembership(contact=c, group=group) for c in contacts
+    )
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.fill("#id_text", "Привет")
+    page.select_option("#id_include_groups", label="Постоянные")
+    expect(page.locator("#campaign-preview-status")).to_contain_text("3 recipients")
+    expect(page.locator("#campaign-preview")).not_to_have_attribute("aria-busy", "true")
