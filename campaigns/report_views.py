@@ -77,6 +77,11 @@ class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
                 "label": _("Delivered"),
             },
             chart_unit=chart.unit if chart else "",
+            # The chart's figures as a table and a summary, for who cannot see it.
+            chart_rows=list(zip(chart.labels, chart.values, strict=True))
+            if chart
+            else [],
+            chart_total=sum(chart.values) if chart else 0,
         )
         return context
 

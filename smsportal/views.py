@@ -44,6 +44,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "sent_label": _("Sent"),
                 "delivered_label": _("Delivered"),
             },
+            # The chart's figures as a table and a summary, for who cannot see it.
+            traffic_points=points,
+            traffic_sent=sum(p.sent for p in points),
+            traffic_delivered=sum(p.delivered for p in points),
         )
     return render(request, "dashboard.html", context)
 

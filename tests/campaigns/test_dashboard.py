@@ -1,5 +1,6 @@
 """The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -128,6 +129,23 @@ def test_daily_traffic_equals_a_group_by_per_day(viewer_client, make_campaign):
     )
     assert traffic["labels"][-1] == timezone.localdate().strftime("%d.%m")
     assert 'id="traffic-data"' in response.content.decode()
+
+
+def test_the_traffic_chart_has_a_text_alternative(viewer_client, make_campaign):
+    campaign = make_campaign(state=Campaign.State.COMPLETED)
+    seed_messages(campaign)
+    response = viewer_client.get("/")
+    content = response.content.decode()
+    traffic = response.context["traffic"]
+    canvas = re.search(r'<canvas id="traffic-chart"[^>]*>', content).group(0)
+    assert 'role="img"' in canvas
+    assert (
+        f"{sum(traffic['sent'])} sent and {sum(traffic['delivered'])} delivered"
+        in canvas
+    )
+    table = content.split('data-chart-data="traffic-chart"')[1].split("</details>")[0]
+    assert table.count('<th scope="row"') == 30
+    assert f">{traffic['labels'][-1]}</th>" in table
 
 
 def test_unread_replies_and_the_latest_few(viewer_client, account):

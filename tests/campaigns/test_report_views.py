@@ -188,6 +188,22 @@ def test_report_page_shows_vendor_texts_and_the_chart_data(viewer_client, campai
     assert "<script>" not in content.replace('<script id="delivery-chart-data"', "")
 
 
+def test_the_delivery_chart_has_a_text_alternative(viewer_client, campaign):
+    response = viewer_client.get(report_url(campaign))
+    content = response.content.decode()
+    delivered = Message.objects.filter(
+        campaign=campaign, status__in=["delivered", "read"]
+    ).count()
+    canvas = re.search(r'<canvas id="delivery-chart"[^>]*>', content).group(0)
+    assert 'role="img"' in canvas
+    assert f"Bar chart of messages delivered, {delivered} in all" in canvas
+    # The same figures as a table, rendered on the server.
+    table = content.split('data-chart-data="delivery-chart"')[1].split("</details>")[0]
+    chart = response.context["chart_data"]
+    assert table.count('<th scope="row"') == len(chart["labels"])
+    assert f">{chart['labels'][0]}</th>" in table
+
+
 def test_table_filters_by_status_and_phone(viewer_client, campaign):
     response = viewer_client.get(report_url(campaign, "?status=undelivered"))
     rows = records(response)
