@@ -13,6 +13,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
@@ -180,6 +181,7 @@ def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
 LIST_ROW_FIELDS = (
     "id", "name", "state", "channel", "created_at", "launched_at", "account__name",
     "start_at", "time_zone", "expanded_at",  # when it started, or is to start
+    "finished_at", "account__kind",  # messages it left waiting at the gateway
 )  # fmt: skip
 
 
@@ -262,6 +264,73 @@ def campaign_gateway_wait(
         )
         cache.set(key, row, GATEWAY_WAIT_SECONDS)
     return GatewayWait(row["count"], row["last_at"]) if row["count"] else None
+
+
+def campaigns_waiting_at_gateway(
+    *, campaigns: Iterable[Campaign], progress: dict[int, Progress]
+) -> dict[int, int]:
+    """Per completed campaign of a list page, how many of its messages the gateway
+    holds for a later send time; one query, for the rows that may have any."""
+    horizon = timezone.now() - SCHEDULE_AHEAD
+    ids = [
+        c.pk
+        for c in campaigns
+        if c.state == State.COMPLETED
+        and c.pk in progress
+        and _maybe_held(progress[c.pk])
+        and c.finished_at is not None
+        and c.finished_at > horizon
+    ]
+    if not ids:
+        return {}
+    rows = (
+        Message.objects.filter(
+            campaign_id__in=ids,
+            status__in=HELD_AT_GATEWAY,
+            planned_at__gt=timezone.now(),
+        )
+        .exclude(gateway_message_id="")
+        .values("campaign_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["campaign_id"]: row["count"] for row in rows}
+
+
+def gateway_withdraws_held(kind: str) -> bool:
+    """Whether cancelling a campaign withdraws what this kind of gateway holds."""
+    return _cancels_scheduled(kind)
+
+
+def campaign_handed_over_at_once(campaign: Campaign) -> bool:
+    """Whether the gateway gets a spread campaign whole, each message with its send
+    time (dispatch.SCHEDULE_AHEAD), so it completes at once and cannot be paused."""
+    if not campaign.spread_hours or not campaign.account_id:
+        return False
+    try:
+        capabilities = gateway_class(campaign.account.kind).capabilities
+    except KeyError:
+        return False
+    return Capability.SCHEDULED_SEND in capabilities
+
+
+def held_label(waiting: int) -> str:
+    """A completed campaign's state while the gateway holds messages for later: it
+    finished handing them over, not sending them."""
+    return ngettext(
+        "Handed to the gateway, %(n)s waits for its send time",
+        "Handed to the gateway, %(n)s wait for their send time",
+        waiting,
+    ) % {"n": waiting}
+
+
+def held_hint(kind: str) -> str:
+    """What can still be done about messages the gateway holds."""
+    if gateway_withdraws_held(kind):
+        return _(
+            "They can still be withdrawn: cancelling the campaign withdraws them at "
+            "the gateway. It cannot be paused."
+        )
+    return _("This gateway cannot withdraw them: they will go out at their time.")
 
 
 # A gateway that can be asked about a submit (or ignores a repeated one) has its

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Campaign
 from campaigns.progress_bar import progress_bar_html
 from campaigns.report_tables import EMPTY, local_time
-from campaigns.selectors import STATE_CLASSES, campaigns_progress
+from campaigns.selectors import (
+    STATE_CLASSES,
+    campaigns_progress,
+    campaigns_waiting_at_gateway,
+    held_hint,
+    held_label,
+)
 from contacts.timezones import zone_name
 from providers.base import MessageChannel
 from smsportal.tables import BaseTable
@@ -61,6 +67,7 @@ class CampaignTable(BaseTable):
                 '<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text
             )
         progress = campaigns_progress(campaign_ids=[r.pk for r in records])
+        waiting = campaigns_waiting_at_gateway(campaigns=records, progress=progress)
         return format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
@@ -74,7 +81,7 @@ class CampaignTable(BaseTable):
                         r.pk,
                         r.name,
                     ),
-                    self.state_badge(r),
+                    self.state_badge(r, waiting=waiting.get(r.pk, 0)),
                     r.account,
                     CHANNEL_LABELS.get(r.channel, r.channel),
                     progress_bar_html(progress.get(r.pk), compact=True),
@@ -108,10 +115,26 @@ class CampaignTable(BaseTable):
         return EMPTY
 
     @staticmethod
-    def state_badge(record: Campaign) -> SafeString:
+    def state_badge(record: Campaign, *, waiting: int = 0) -> SafeString:
+        if waiting:
+            return held_badge(record, waiting)
         return format_html(
             '<span class="badge {}" data-state="{}">{}</span>',
             STATE_CLASSES.get(record.state, "text-bg-light"),
             record.state,
             STATE_LABELS.get(record.state, record.state),
         )
+
+
+def held_badge(record: Campaign, waiting: int) -> SafeString:
+    hint = held_hint(record.account.kind)
+    return format_html(
+        '<span class="badge text-bg-info text-wrap" data-state="{}" '
+        'data-waiting-at-gateway="{}" title="{}">{}</span>'
+        '<span class="visually-hidden"> {}</span>',
+        record.state,
+        waiting,
+        hint,
+        held_label(waiting),
+        hint,
+    )

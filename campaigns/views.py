@@ -48,6 +48,8 @@ from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
     counter_settings,
+    held_hint,
+    held_label,
     in_doubt_settles_itself,
     in_flight_poll_seconds,
     poll_seconds,
@@ -226,6 +228,9 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         ),
         "actions": actions,
         "gateway_wait": gateway_wait,
+        # Completed, but the gateway still holds messages: the badge says so.
+        "held_label": held_label(gateway_wait.count) if gateway_wait else "",
+        "held_hint": held_hint(campaign.account.kind) if gateway_wait else "",
         # A paused campaign may take another sender name (one the gateway refused).
         "sender_options": (
             sender_choices(account=campaign.account) if actions.resume else []

@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from django.urls import reverse
 from django.utils import formats, timezone
 
 from campaigns.models import Campaign, Message
 from tests.campaigns.conftest import add_messages
-from tests.campaigns.test_views import people, url
+from tests.campaigns.test_views import composer_data, people, url
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +166,49 @@ def test_a_completed_campaign_says_what_waits_at_the_gateway_and_offers_no_delet
     assert "the last goes out at" in body
     # Deleting would be refused (services.campaign_undeletable_because): not offered.
     assert 'data-action="delete"' not in body
+
+
+def _held_campaign(make_campaign, account, waiting: int):
+    campaign = make_campaign(
+        state=State.COMPLETED, finished_at=timezone.now(), account=account
+    )
+    held = add_messages(campaign, ["queued"] * waiting, gateway_message_id="g")
+    Message.objects.filter(pk__in=[m.pk for m in held]).update(
+        planned_at=timezone.now() + timedelta(hours=3)
+    )
+    add_messages(campaign, ["delivered"], phone_prefix="+7914")
+    return campaign
+
+
+def test_a_completed_campaign_with_messages_held_says_so_in_the_list_and_page(
+    manager_client, make_campaign, smsc_account
+):
+    campaign = _held_campaign(make_campaign, smsc_account, waiting=4)
+
+    listed = manager_client.get(reverse("campaigns:list")).content.decode()
+    page = manager_client.get(url("detail", campaign)).content.decode()
+
+    for body in (listed, page):
+        assert "Handed to the gateway, 4 wait for their send time" in body
+        assert "cancelling the campaign withdraws them at the gateway" in body
+    assert ">Completed<" not in page
+    assert 'data-action="cancel"' in page  # and the page offers it
+
+
+def test_the_composer_says_a_spread_campaign_is_handed_over_at_once(
+    manager_client, make_group, account
+):
+    group = make_group("Clients", people(2))
+    preview = reverse("campaigns:compose_preview")
+
+    spread = composer_data(account, include_groups=[group.pk], spread_hours=3)
+    body = manager_client.post(preview, spread).content.decode()
+    at_once = composer_data(account, include_groups=[group.pk], spread_hours=0)
+    unspread = manager_client.post(preview, at_once).content.decode()
+
+    assert 'data-preview="handed-over-at-once"' in body
+    assert "cannot be paused, only cancelled" in body
+    assert "handed-over-at-once" not in unspread
 
 
 def test_the_gateway_wait_costs_one_query_and_none_without_queued_messages(
