@@ -192,6 +192,11 @@ class CampaignForm(forms.ModelForm):
             },
         }
         help_texts = {
+            "viber_text": _(
+                "What Viber sends. Left empty, Viber sends the SMS “Text” above; "
+                "with “Viber, then SMS” the SMS “Text” also goes by SMS to whoever "
+                "Viber does not reach."
+            ),
             "spread_hours": _(
                 "Messages go out evenly over this many hours; 0 sends them at once. "
                 "With quiet hours only sending hours count: what does not fit before "

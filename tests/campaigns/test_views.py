@@ -368,6 +368,22 @@ def test_preview_counts_the_audience(manager_client, make_group, make_campaign):
     assert 'data-action="launch"' in body
 
 
+def test_a_viber_campaign_without_text_is_sent_back_with_a_linked_summary(
+    manager_client, account
+):
+    data = composer_data(account, channel="viber", text="")
+
+    response = manager_client.post(reverse("campaigns:create"), data)
+
+    body = response.content.decode()
+    summary = body.split("data-error-summary")[1].split("</div>")[0]
+    assert 'role="alert"' in body.split("data-error-summary")[0][-200:]
+    assert '<a href="#id_text"' in summary
+    # Which text Viber sends is said beside both texts.
+    assert "Viber sends the “Viber text” below" in body
+    assert "Left empty, Viber sends the SMS “Text” above" in body
+
+
 def test_live_preview_counts_the_unsaved_form(manager_client, make_group, account):
     group = make_group("Clients", people(3))
     StopListEntry.objects.create(phone="+79120000002")

@@ -108,3 +108,17 @@ def test_the_composer_announces_the_audience_it_counted(admin_page, gateway_acco
     page.select_option("#id_include_groups", label="Постоянные")
     expect(page.locator("#campaign-preview-status")).to_contain_text("3 recipients")
     expect(page.locator("#campaign-preview")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_a_form_sent_back_with_errors_focuses_its_summary(admin_page, gateway_account):
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.fill("#id_name", "")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_have_attribute("role", "alert")
+    summary.locator("[data-error-link=text]").click()
+    expect(page.locator("#id_text")).to_be_focused()
