@@ -583,6 +583,9 @@ def test_preview_blocks_launch_when_the_balance_is_short(
     assert "does not cover the estimated cost" in body
     launch_button = body[body.index('data-action="launch"') :].split(">", 1)[0]
     assert "disabled" in launch_button
+    # The button is described by the balance alert, which is on the page.
+    described_by = re.search(r'aria-describedby="([^"]+)"', launch_button).group(1)
+    assert f'id="{described_by}"' in body
 
 
 def test_launch_is_refused_with_the_balance_message(
