@@ -574,13 +574,15 @@ def test_preview_blocks_launch_when_the_balance_is_short(
     manager_client, make_group, make_campaign, account
 ):
     account.balance = Decimal("1.00")
-    account.save(update_fields=["balance"])
+    account.balance_currency = "RUB"
+    account.save(update_fields=["balance", "balance_currency"])
     campaign = make_campaign([make_group("G", people(3))])
 
     body = manager_client.get(url("preview", campaign)).content.decode()
 
     assert 'data-preview="cannot-afford"' in body
-    assert "does not cover the estimated cost" in body
+    # Both sums with their currency, as the rest of the page writes money.
+    assert "The balance (1.00 RUB) does not cover the estimated cost (7.50 RUB)" in body
     launch_button = body[body.index('data-action="launch"') :].split(">", 1)[0]
     assert "disabled" in launch_button
     # The button is described by the balance alert, which is on the page.
@@ -592,7 +594,8 @@ def test_launch_is_refused_with_the_balance_message(
     manager_client, make_group, make_campaign, account
 ):
     account.balance = Decimal("1.00")
-    account.save(update_fields=["balance"])
+    account.balance_currency = "RUB"
+    account.save(update_fields=["balance", "balance_currency"])
     campaign = make_campaign([make_group("G", people(3))])
 
     response = manager_client.post(url("launch", campaign), follow=True)
@@ -601,6 +604,7 @@ def test_launch_is_refused_with_the_balance_message(
     assert campaign.state == State.DRAFT
     body = response.content.decode()
     assert "does not cover the estimated cost" in body
+    assert "(1.00 RUB)" in body
     assert "Provider account:" in body  # the flash names where the problem is
 
 
