@@ -226,5 +226,24 @@ def time_zone_choices(*, blank: Any = None, keep: str = "") -> list[tuple[Any, A
     return [
         *choices,
         (gettext_lazy("Russia"), [(name, label(name)) for name in RUSSIAN_ZONES]),
-        (gettext_lazy("Other"), [(name, name) for name in others]),
+        (gettext_lazy("Other"), _by_offset(others, now)),
+    ]
+
+
+def _utc_offset(name: str, now: datetime) -> tuple[int, str]:
+    """The zone's offset now, in seconds and as "UTC+05:30"."""
+    offset = now.astimezone(ZoneInfo(name))
+    text = offset.strftime("%z")
+    return int(offset.utcoffset().total_seconds()), f"UTC{text[:3]}:{text[3:]}"
+
+
+def _by_offset(names: tuple[str, ...], now: datetime) -> list[tuple[str, str]]:
+    """ "UTC+01:00 — Europe/Berlin", west to east: some four hundred IANA names in
+    alphabetical order left a reader to know each city's offset. Assumption: no
+    translation of the names is at hand (neither Django nor zoneinfo has one), and
+    they are what other software shows, so they stay as IANA writes them."""
+    offsets = {name: _utc_offset(name, now) for name in names}
+    ordered = sorted(names, key=lambda name: (offsets[name][0], name))
+    return [
+        (name, f"{offsets[name][1]} — {name.replace('_', ' ')}") for name in ordered
     ]

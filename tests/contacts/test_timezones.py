@@ -70,6 +70,31 @@ def test_old_names_kept_as_aliases_are_not_offered_beside_the_current_ones():
     assert "Europe/Kiev" in _offered(time_zone_choices(keep="Europe/Kiev"))
 
 
+def test_other_zones_are_labelled_and_sorted_by_their_offset():
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from contacts.timezones import time_zone_choices
+
+    winter = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: winter)
+        others = dict(time_zone_choices()[-1][1])
+    labels = list(others.values())
+    assert others["Europe/Berlin"] == "UTC+01:00 — Europe/Berlin"
+    assert others["Asia/Kolkata"] == "UTC+05:30 — Asia/Kolkata"
+    assert (
+        others["America/Argentina/Buenos_Aires"]
+        == "UTC-03:00 — America/Argentina/Buenos Aires"
+    )
+    # West to east: the offsets never go down along the list.
+    offsets = [label.split(" — ")[0].removeprefix("UTC") for label in labels]
+    minutes = [int(o[:3]) * 60 + int(o[0] + o[4:]) for o in offsets]
+    assert minutes == sorted(minutes)
+    assert labels[0].startswith("UTC-1")
+
+
 def test_a_stored_zone_no_longer_offered_is_kept_only_where_stored():
     from contacts.timezones import time_zone_choices
 
