@@ -2,6 +2,8 @@ import django_tables2 as tables
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import floatformat, truncatechars
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -54,7 +56,10 @@ class ProviderAccountTable(BaseTable):
         return format_html(
             '{}<br><small class="text-secondary" title="{}">{}</small>',
             amount,
-            record.balance_checked_at.isoformat(),
+            # In the site's time and format, as the page writes times.
+            date_format(
+                timezone.localtime(record.balance_checked_at), "DATETIME_FORMAT"
+            ),
             naturaltime(record.balance_checked_at),
         )
 

@@ -1,6 +1,7 @@
 import pytest
 
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from accounts.models import AuditEvent
@@ -54,6 +55,22 @@ def test_list_shows_accounts_with_balance_capabilities_and_error(
     assert "Gateway said no" in html
     assert reverse("providers:account_create") in html
     assert_no_secrets(html)
+
+
+def test_the_balance_time_tooltip_is_in_the_site_time(admin_client, simulator):
+    from datetime import UTC, datetime
+
+    account = make_account(simulator, KINDS[0])
+    checked = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)  # 12:30 in Moscow
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        balance=SIM_BALANCE, balance_checked_at=checked
+    )
+
+    with translation.override("ru"):
+        html = page(admin_client, "providers:list")
+
+    assert checked.isoformat() not in html
+    assert 'title="05.03.2026 12:30"' in html
 
 
 def test_viewer_sees_the_list_but_cannot_add_edit_or_check(viewer_client, simulator):
