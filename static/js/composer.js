@@ -82,11 +82,20 @@
 
   function renderCost(root, info, templated) {
     var price = parseFloat(root.dataset.pricePerSegment);
-    var recipients = parseInt(root.dataset.recipients || "1", 10);
+    // Empty until the page has counted its audience: one message's cost till then,
+    // not a guess of one recipient.
+    var pending = root.dataset.recipients === "";
+    var recipients = pending ? 1 : parseInt(root.dataset.recipients || "1", 10);
     var known = !templated && Number.isFinite(price) && Number.isFinite(recipients);
-    show(root, "cost", known);
+    show(root, "cost", known && !pending);
+    show(root, "cost-per-message", known && pending);
     if (!known) return;
     var currency = root.dataset.currency || "RUB";
+    if (pending) {
+      setField(root, "cost-per-message",
+        formatMoney(window.SmsSegments.estimateCost(info.segments, 1, price), currency));
+      return;
+    }
     var cost = window.SmsSegments.estimateCost(info.segments, recipients, price);
     setField(root, "cost", formatMoney(cost, currency));
     setField(root, "recipients", new Intl.NumberFormat(locale()).format(recipients));
@@ -148,12 +157,19 @@
     }
     var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
     show(root, "transliterate", offer);
+    show(root, "translit-undo", canUndo(root, textarea, box));
     show(root, "translit-fewer", offer && after.segments < info.segments);
     show(root, "translit-room", offer && after.segments >= info.segments);
     setField(root, "translit-segments", after === null ? "" : number.format(after.segments));
     // With placeholders the count is of the template, not of what recipients get:
     // the cost is left to the audience preview, which renders each text.
     renderCost(root, info, templated);
+  }
+
+  // An undo stays offered while what the offer did still stands.
+  function canUndo(root, textarea, box) {
+    if (root.dataset.translitTicked) return Boolean(box && box.checked);
+    return Boolean(root.translitUndo && textarea.value === root.translitUndo.after);
   }
 
   function translitBox(root) {
@@ -195,15 +211,44 @@
       // The form's option: it also transliterates what the placeholders bring
       // (names, cities), which rewriting the template alone would leave Cyrillic.
       box.checked = true;
+      root.dataset.translitTicked = "true";
       box.dispatchEvent(new Event("change", { bubbles: true }));
+      // The pressed button is hidden now: focus goes to the undo in its place.
+      root.querySelector('[data-sc-action="translit-undo"]').focus();
       return;
     }
     var textarea = root && document.getElementById(root.dataset.textareaId);
     if (!textarea) return;
+    var before = textarea.value;
     textarea.value = window.SmsSegments.transliterate(textarea.value);
+    root.translitUndo = { before: before, after: textarea.value };
     // Other listeners (validation, previews) learn about the change like from typing.
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
     textarea.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest('[data-sc-action="translit-undo"]');
+    if (!button) return;
+    var root = button.closest(COUNTER);
+    var box = translitBox(root);
+    var textarea = document.getElementById(root.dataset.textareaId);
+    var offer = root.querySelector('[data-sc-action="transliterate"]');
+    if (root.dataset.translitTicked) {
+      delete root.dataset.translitTicked;
+      if (box) {
+        box.checked = false;
+        box.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      offer.focus();
+      return;
+    }
+    if (root.translitUndo && textarea) {
+      textarea.value = root.translitUndo.before;
+      root.translitUndo = null;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+      textarea.focus();
+    }
   });
 
   document.addEventListener("change", function (event) {

@@ -279,3 +279,70 @@ def test_counter_counts_characters_only_for_text_not_sent_as_sms():
         expect(shown("translit-on")).to_be_hidden()
         page.uncheck("#id_translit")
         expect(shown("transliterate")).to_be_hidden()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_before_the_audience_is_counted_the_cost_is_of_one_message():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html",
+        {
+            "textarea_id": "id_text",
+            "price_per_segment": Decimal("2.5"),
+            "audience_pending": True,
+        },
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+    with counter_page(page_html) as page:
+        page.fill("#id_text", "a" * 161)  # 2 segments
+        expect(page.locator('[data-sc-show="cost"]')).to_be_hidden()
+        expect(page.locator('[data-sc-show="cost-per-message"]')).to_be_visible()
+        expect(page.locator('[data-sc-field="cost-per-message"]')).to_have_text(
+            "5.00 RUB"
+        )
+        # The preview counted 3 recipients (campaigns.js sets it).
+        page.eval_on_selector(
+            "[data-segment-counter]", "el => el.dataset.recipients = '3'"
+        )
+        expect(page.locator('[data-sc-field="cost"]')).to_have_text("15.00 RUB")
+        expect(page.locator('[data-sc-show="cost-per-message"]')).to_be_hidden()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+@pytest.mark.parametrize("with_option", [True, False])
+def test_transliterating_can_be_undone_where_it_was_offered(with_option):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    context = {"textarea_id": "id_text"}
+    box = ""
+    if with_option:
+        context["translit_id"] = "id_translit"
+        box = '<input type="checkbox" id="id_translit">'
+    partial = render_to_string("campaigns/_segment_counter.html", context)
+    page_html = (
+        '<!doctype html><html lang="en"><body><textarea id="id_text"></textarea>'
+        f"{box}{partial}</body></html>"
+    )
+    with counter_page(page_html) as page:
+        undo = page.locator('[data-sc-action="translit-undo"]')
+        page.fill("#id_text", "Привет, мир")
+        expect(undo).to_be_hidden()
+        page.click('[data-sc-action="transliterate"]')
+
+        expect(undo).to_be_visible()
+        if with_option:
+            expect(page.locator("#id_translit")).to_be_checked()
+            expect(undo).to_be_focused()  # the pressed button is gone
+        undo.click()
+
+        expect(undo).to_be_hidden()
+        assert page.input_value("#id_text") == "Привет, мир"
+        if with_option:
+            expect(page.locator("#id_translit")).not_to_be_checked()
+        expect(page.locator('[data-sc-action="transliterate"]')).to_be_visible()
