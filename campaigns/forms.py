@@ -647,6 +647,13 @@ def offer_accounts_and_groups(fields: dict[str, forms.Field]) -> None:
     groups = ContactGroup.objects.order_by("name")
     fields["include_groups"].queryset = groups
     fields["exclude_groups"].queryset = groups
+    # A list box takes one group per click unless told otherwise; books may have
+    # hundreds of groups, too many for a list of checkboxes.
+    for name in ("include_groups", "exclude_groups"):
+        fields[name].help_text = gettext(
+            "To choose several, hold Ctrl (⌘ on a Mac) while clicking; "
+            "from the keyboard, move with Ctrl+arrows and pick with Ctrl+Space."
+        )
 
 
 class FollowsAccount:

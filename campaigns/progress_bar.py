@@ -18,6 +18,16 @@ from campaigns.selectors import Progress
 COMPACT_STYLE = ' style="min-width: 8rem; height: .6rem"'
 
 
+def _part_labels() -> dict[str, str]:
+    """What each coloured part counts, for its tooltip and for screen readers."""
+    return {
+        "delivered": _("Delivered: %(count)s"),
+        "in_flight": _("Awaiting a report: %(count)s"),
+        "failed": _("Failed: %(count)s"),
+        "cancelled": _("Cancelled: %(count)s"),
+    }
+
+
 def progress_bar_html(progress: Progress | None, *, compact: bool) -> SafeString:
     """A stacked bar of delivered / in flight / failed / cancelled with its caption.
 
@@ -27,11 +37,18 @@ def progress_bar_html(progress: Progress | None, *, compact: bool) -> SafeString
     if progress is None or not progress.total:
         return mark_safe('<small class="text-body-secondary">—</small>')
     percent = progress.percent
+    labels = _part_labels()
+    said = [
+        (kind, css, share, escape(labels[kind] % {"count": localize(count)}))
+        for kind, css, count, share in progress.bar()
+    ]
     parts = "".join(
         f'<div class="progress" style="width: {share:d}%" data-bar="{kind}" '
-        f'title="{count:d}"><div class="progress-bar {css}"></div></div>'
-        for kind, css, count, share in progress.bar()
+        f'title="{label}"><div class="progress-bar {css}"></div></div>'
+        for kind, css, share, label in said
     )
+    # The colours alone say nothing to a screen reader: the counts, in words.
+    counts = ", ".join(label for _kind, _css, _share, label in said)
     caption = _("%(done)s of %(total)s processed (%(percent)s%%)") % {
         "done": localize(progress.processed),
         "total": localize(progress.total),
@@ -43,5 +60,6 @@ def progress_bar_html(progress: Progress | None, *, compact: bool) -> SafeString
         f'aria-valuemin="0" aria-valuemax="100" data-progress-percent="{percent:d}"'
         f"{COMPACT_STYLE if compact else ''}>{parts}</div>"
         f'<small class="text-body-secondary" data-progress-text>{escape(caption)}'
+        f'<span class="visually-hidden" data-progress-counts>: {counts}</span>'
         "</small>"
     )

@@ -5,6 +5,25 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// A select that applies itself when picked with the pointer: arrow keys on a closed
+// select change it too, and must not leave the page at the first press (the form's
+// button applies a keyboard choice).
+document.addEventListener("pointerdown", (event) => {
+  if (event.target.matches && event.target.matches(".js-submit-on-pick")) {
+    event.target.dataset.picking = "true";
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.target.matches && event.target.matches(".js-submit-on-pick")) {
+    delete event.target.dataset.picking;
+  }
+});
+document.addEventListener("change", (event) => {
+  if (event.target.matches(".js-submit-on-pick") && event.target.dataset.picking) {
+    event.target.form.submit();
+  }
+});
+
 // A form with data-confirm (revoking a token, deleting, cancelling) asks first.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;

@@ -384,6 +384,29 @@ def test_a_viber_campaign_without_text_is_sent_back_with_a_linked_summary(
     assert "Left empty, Viber sends the SMS “Text” above" in body
 
 
+def test_the_composer_names_its_groups_and_says_what_opens_a_new_tab(
+    manager_client, account
+):
+    body = manager_client.get(reverse("campaigns:create")).content.decode()
+
+    placeholders = re.search(r"<div[^>]*Insert a placeholder[^>]*>", body).group(0)
+    assert 'role="group"' in placeholders
+    template_link = body.split("js-save-template")[1].split("</a>")[0]
+    assert "(opens in a new tab)" in template_link
+    assert body.count("hold Ctrl (⌘ on a Mac) while clicking") == 2  # in and out
+
+
+def test_the_list_bar_says_its_counts_in_words(manager_client, make_campaign):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["delivered", "delivered", "queued", "rejected"])
+
+    body = manager_client.get(reverse("campaigns:list")).content.decode()
+
+    counts = body.split("data-progress-counts>")[1].split("</span>")[0]
+    assert counts == ": Delivered: 2, Awaiting a report: 1, Failed: 1"
+    assert 'title="Delivered: 2"' in body
+
+
 def test_live_preview_counts_the_unsaved_form(manager_client, make_group, account):
     group = make_group("Clients", people(3))
     StopListEntry.objects.create(phone="+79120000002")

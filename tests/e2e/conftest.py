@@ -195,7 +195,7 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")  # not the language switcher's
     page.wait_for_url(lambda url: "/login/" not in url)
 
 

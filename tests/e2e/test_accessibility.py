@@ -122,3 +122,34 @@ def test_a_form_sent_back_with_errors_focuses_its_summary(admin_page, gateway_ac
     expect(summary).to_have_attribute("role", "alert")
     summary.locator("[data-error-link=text]").click()
     expect(page.locator("#id_text")).to_be_focused()
+
+
+def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(admin_page):
+    page = admin_page
+    page.goto("/campaigns/")
+    page.keyboard.press("Tab")
+    skip = page.locator("[data-skip-link]")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main-content")).to_be_focused()
+
+
+def test_arrow_keys_on_the_language_select_do_not_leave_the_page(admin_page):
+    page = admin_page
+    page.goto("/campaigns/")
+    select = page.locator(".language-switcher select")
+    select.focus()
+    before = select.input_value()
+    page.keyboard.press("ArrowUp" if before == "en" else "ArrowDown")
+    page.wait_for_timeout(500)
+    expect(select).not_to_have_value(before)  # changed, and still here
+    expect(page).to_have_url(re.compile(r"/campaigns/$"))
+    expect(select).to_be_focused()
+    # The button beside it applies the choice.
+    page.keyboard.press("Tab")
+    apply = page.locator("[data-language-apply]")
+    expect(apply).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("html")).not_to_have_attribute("lang", before)
