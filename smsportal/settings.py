@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own widget templates for the project's form renderer (below).
+    "django.forms",
     "django_tables2",
     "django_filters",
     "ninja",
@@ -85,6 +87,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/_widgets/ can give a
+# list of checkboxes Bootstrap's markup (smsportal/form_style.py).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 EMBEDDED_DATABASE_URL = f"sqlite:///{VAR_DIR / 'smsportal.sqlite3'}"
 # An empty DATABASE_URL (a blank line in .env) means the default, not "no engine".
