@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from contacts import admin_deletion, exporting, selectors, services
+from contacts.admin_export import admin_export_query
 from contacts.filters import search_contacts
 from contacts.forms import attributes_clean
 from contacts.models import (
@@ -166,8 +168,25 @@ class ContactAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         links = self.get_changelist_links(request)
-        extra = {**(extra_context or {}), "contacts_links": links}
+        # The export links take the list's search and filters: they exported the
+        # whole book under a filtered list.
+        export = admin_export_query(request.GET)
+        extra = {
+            **(extra_context or {}),
+            "contacts_links": links,
+            "export_query": export.query,
+            "export_unsupported": [self._filter_title(n) for n in export.unsupported],
+        }
         return super().changelist_view(request, extra)
+
+    @staticmethod
+    def _filter_title(param: str) -> str:
+        """A filter's name as the list's sidebar shows it ("is_mobile__exact")."""
+        name = param.split("__", 1)[0]
+        try:
+            return str(Contact._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return param
 
     def save_model(self, request, obj, form, change) -> None:
         # A new number brings the plan's zone; other edits keep the one it has (set

@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from django.http import QueryDict
 from django.urls import reverse
 
 from contacts.models import Contact, ContactGroup, CustomField, StopListEntry
@@ -462,3 +465,51 @@ def test_the_group_filter_lists_a_groups_contacts_without_a_join(
     assert members[1].phone in page
     assert outsider.phone not in page
     assert not [q for q in queries if "DISTINCT" in q["sql"]]
+
+
+def _export_links(html: str) -> list[str]:
+    export = reverse("contacts:export")
+    return [
+        link.replace("&amp;", "&")
+        for link in re.findall(rf'href="({re.escape(export)}\?[^"]*)"', html)
+    ]
+
+
+def test_admin_export_links_carry_the_search_and_filters(superuser_client, group):
+    members = _book(group, 2)
+    make_contact("+79990000000")
+    changelist = reverse("admin:contacts_contact_changelist")
+    since = "2000-01-01 00:00:00+03:00"
+    until = "2100-01-01 00:00:00+03:00"
+    html = superuser_client.get(
+        changelist,
+        {"q": members[0].phone, "group": group.pk, "created_at__gte": since,
+         "created_at__lt": until, "o": "2", "p": "0"},
+    ).content.decode()  # fmt: skip
+
+    links = _export_links(html)
+    assert len(links) == 2
+    query = QueryDict(links[0].split("?", 1)[1])
+    assert query.dict() == {
+        "q": members[0].phone,
+        "group": str(group.pk),
+        "created_min": "2000-01-01",
+        "created_max": "2099-12-31",
+        "format": "csv",
+    }
+    # The export applies them: the one contact the list shows.
+    export = b"".join(superuser_client.get(links[0]).streaming_content).decode()
+    assert members[0].phone in export
+    assert members[1].phone not in export
+    assert "+79990000000" not in export
+
+
+def test_admin_export_is_not_offered_under_a_filter_it_cannot_apply(
+    superuser_client,
+):
+    html = superuser_client.get(
+        reverse("admin:contacts_contact_changelist"), {"is_mobile__exact": "1"}
+    ).content.decode()
+    assert _export_links(html) == []
+    assert "data-export-unavailable" in html
+    assert "No export with the filter “mobile”" in html
