@@ -104,14 +104,69 @@ def _whole_book(action: str, count: int) -> str:
     return questions[action] % {"count": intcomma(count)}
 
 
+def _whole_book_about(action: str, count: int) -> str:
+    questions = {
+        "add_to_group": ngettext(
+            "Add the whole book, about %(count)s contact, to the group?",
+            "Add the whole book, about %(count)s contacts, to the group?",
+            count,
+        ),
+        "remove_from_group": ngettext(
+            "Remove the whole book, about %(count)s contact, from the group?",
+            "Remove the whole book, about %(count)s contacts, from the group?",
+            count,
+        ),
+        "opt_out": ngettext(
+            "Add the whole book, about %(count)s contact, to the stop list?",
+            "Add the whole book, about %(count)s contacts, to the stop list?",
+            count,
+        ),
+        "delete": ngettext(
+            "Delete the whole book, about %(count)s contact?",
+            "Delete the whole book, about %(count)s contacts?",
+            count,
+        ),
+    }
+    return questions[action] % {"count": intcomma(count)}
+
+
+def _whole_book_more_than(action: str, count: int) -> str:
+    questions = {
+        "add_to_group": gettext(
+            "Add the whole book, more than %(count)s contacts, to the group?"
+        ),
+        "remove_from_group": gettext(
+            "Remove the whole book, more than %(count)s contacts, from the group?"
+        ),
+        "opt_out": gettext(
+            "Add the whole book, more than %(count)s contacts, to the stop list?"
+        ),
+        "delete": gettext("Delete the whole book, more than %(count)s contacts?"),
+    }
+    return questions[action] % {"count": intcomma(count)}
+
+
 def bulk_confirmations(
-    actions: list[tuple[str, str]], *, matching: int, filtered: bool
+    actions: list[tuple[str, str]],
+    *,
+    matching: int,
+    filtered: bool,
+    exact: bool = True,
+    at_least: bool = False,
 ) -> list[tuple[str, str, str, str]]:
     """(value, label, question for the ticked rows, question for every match) for
     each of `actions`; `matching` contacts match the filter (counted up to one past
-    COUNT_LIMIT), the whole book when it is not `filtered`."""
+    COUNT_LIMIT), the whole book when it is not `filtered`: then `exact` False says
+    it is PostgreSQL's estimate, `at_least` that the book holds more than it."""
     if not filtered:
-        every = _whole_book
+        # An estimate is asked as one: "100 001 contacts" named a number nobody
+        # counted (contacts.selectors.contact_book_size).
+        if at_least:
+            every = _whole_book_more_than
+        elif not exact:
+            every = _whole_book_about
+        else:
+            every = _whole_book
     elif matching > COUNT_LIMIT:
         every, matching = _more_than, COUNT_LIMIT
     else:

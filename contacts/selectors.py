@@ -97,6 +97,9 @@ def is_stop_listed(*, phone: str) -> bool:
 class BookSize:
     count: int
     exact: bool  # False: PostgreSQL's estimate, so the page says "about"
+    # True: no estimate to trust (never analysed, or behind the count), only that the
+    # book holds more than `count`; the page says "more than", never a made-up size.
+    at_least: bool = False
 
 
 # Counting this many rows takes milliseconds; a million-row book is estimated instead.
@@ -118,5 +121,9 @@ def contact_book_size() -> BookSize:
             [Contact._meta.db_table],
         )
         row = cursor.fetchone()
-    # Never analysed (-1) or stale: the book holds at least what was just counted.
-    return BookSize(max(int(row[0]) if row else -1, counted), exact=False)
+    estimate = int(row[0]) if row else -1
+    if estimate < counted:
+        # Never analysed (-1) or stale: the book holds more than the limit, and that
+        # is all that is known (an import analyses what it grew: runner.py).
+        return BookSize(EXACT_COUNT_LIMIT, exact=False, at_least=True)
+    return BookSize(estimate, exact=False)

@@ -117,7 +117,11 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
                 self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
             )
         return bulk_confirmations(
-            self.bulk_actions, matching=matching, filtered=filtered
+            self.bulk_actions,
+            matching=matching,
+            filtered=filtered,
+            exact=filtered or book_size.exact,
+            at_least=not filtered and book_size.at_least,
         )
 
 

@@ -1151,3 +1151,40 @@ def test_progress_of_a_streamed_workbook_follows_the_file():
             seen.append(table.fraction_read())
     assert len(seen) == 4
     assert 0 < seen[0] < seen[1] < seen[2] < seen[3] <= 1
+
+
+def _reltuples(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_an_import_that_grows_the_book_much_analyses_it(do_import, monkeypatch):
+    """After a large import the book's size was read from statistics never refreshed:
+    "about 100 001" for half a million contacts."""
+    from django.db import connection
+
+    from contacts.importing import runner
+
+    # ANALYZE writes pg_class in place, past the test's rollback: start from empty.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    rows = "".join(f"8912{n:07d};Имя{n}\n" for n in range(40))
+    report, _ = do_import(rows.encode())
+    assert report.created == 40
+    assert _reltuples("contacts_contact") == 40
+
+    # Five more rows are an eighth of the table: analysed again.
+    do_import("".join(f"8913{n:07d}\n" for n in range(5)).encode())
+    assert _reltuples("contacts_contact") == 45
+    # One more row of 45 is not many: the statistics are left to autovacuum.
+    do_import(b"89140000000\n")
+    assert _reltuples("contacts_contact") == 45
+    # Many rows by count alone.
+    monkeypatch.setattr(runner, "ANALYZE_ROWS", 1)
+    do_import(b"89140000001\n")
+    assert _reltuples("contacts_contact") == 47

@@ -135,8 +135,41 @@ def test_contact_list_counts_a_small_book_exactly(manager_client):
 def test_contact_list_says_about_when_the_size_is_an_estimate(
     manager_client, monkeypatch
 ):
+    from django.db import connection
+
     from contacts import selectors
 
+    for i in range(3):
+        make_contact(f"+7912000{i:04d}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 2)
+    size = selectors.contact_book_size()
+    html = manager_client.get(
+        reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    # Above the limit the statistics answer, and the questions say "about".
+    assert (size.exact, size.at_least, size.count) == (False, False, 3)
+    assert "about 3 contacts in the book" in html
+    assert (
+        'data-confirm-matching="Add the whole book, about 3 contacts, to the stop '
+        'list?"' in html
+    )
+
+
+def test_an_unanalysed_book_above_the_count_says_more_than_never_a_number(
+    manager_client, monkeypatch
+):
+    """Never analysed, the size was "about 100 001" (the count's limit plus one), and
+    the whole-book question named "100 001 contacts" as if counted."""
+    from django.db import connection
+
+    from contacts import selectors
+
+    # Statistics behind the book: taken empty (ANALYZE writes pg_class in place, so
+    # a test cannot count on a table never analysed).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
     for i in range(3):
         make_contact(f"+7912000{i:04d}")
     monkeypatch.setattr(selectors, "EXACT_COUNT_LIMIT", 2)
@@ -144,9 +177,12 @@ def test_contact_list_says_about_when_the_size_is_an_estimate(
     html = manager_client.get(
         reverse("contacts:list"), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    # Above the limit the statistics answer; never below what was counted.
-    assert (size.exact, size.count >= 3) == (False, True)
-    assert f"about {size.count} contacts in the book" in html
+    assert (size.exact, size.at_least, size.count) == (False, True, 2)
+    assert "more than 2 contacts in the book" in html
+    assert 'data-confirm-matching="Delete the whole book, more than 2 contacts?"' in (
+        html
+    )
+    assert "3 contacts" not in html
 
 
 def test_create_edit_and_delete_a_contact(manager_client, group, custom_fields):
