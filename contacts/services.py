@@ -628,6 +628,9 @@ def import_job_create(
     )
     job.file.save(upload.name, upload, save=False)
     job.save()
+    from contacts.importing.preview import preview_store  # imports the runner's peers
+
+    preview_store(job)
     return job
 
 

@@ -1,5 +1,6 @@
 """The first rows of an uploaded file and a proposed column mapping, for the wizard."""
 
+import contextlib
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -10,11 +11,13 @@ from contacts.importing.fields import auto_mapping
 from contacts.importing.runner import fit_mapping, has_header
 from contacts.importing.sources import (
     ImportFileError,
+    Table,
     garbled_header_error,
     open_table,
 )
 from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import CustomField, ImportJob
+from smsportal.exceptions import ApplicationError
 
 PREVIEW_ROWS = 8
 
@@ -49,6 +52,72 @@ class Preview:
         return initial
 
 
+@dataclass
+class FirstRows:
+    """The first records of a file as read, and how it was read."""
+
+    format: str
+    encoding: str
+    delimiter: str
+    numbered: list[tuple[int, list[str]]]
+    title_rows: int = 0
+    table: Table | None = None  # None: from the stored workbook preview
+
+    def garbled(self, cells: list[str]) -> bool:
+        return self.table.garbled(cells) if self.table else False
+
+
+def first_rows(
+    job: ImportJob, *, encoding: str = "auto", delimiter: str = "auto"
+) -> FirstRows:
+    """The job's first records: a workbook's from its stored preview, read and stored
+    on the first call (a workbook has no encoding or delimiter to read it with, so
+    one reading serves every setting); a CSV file's read each time (cheap)."""
+    stored = job.preview or {}
+    if stored.get("format") == "xlsx":
+        return FirstRows(
+            "xlsx", "", "",
+            [(number, cells) for number, cells in stored["records"]],
+            title_rows=stored.get("title_rows", 0),
+        )  # fmt: skip
+    with job.file.open("rb") as raw:
+        table = open_table(
+            raw, name=job.original_name, encoding=encoding, delimiter=delimiter
+        )
+        numbered = list(islice(table.records, PREVIEW_ROWS + 1))
+    if table.format == "xlsx" and job.pk:
+        job.preview = {
+            "format": "xlsx",
+            "records": [[number, _storable(cells)] for number, cells in numbered],
+            "title_rows": table.title_rows,
+        }
+        ImportJob.objects.filter(pk=job.pk).update(preview=job.preview)
+    return FirstRows(
+        table.format,
+        table.encoding,
+        table.delimiter,
+        numbered,
+        title_rows=table.title_rows,
+        table=table,
+    )
+
+
+def _storable(cells: list[str]) -> list[str]:
+    """Cells as the preview shows them (a formula without a value as written), without
+    the NUL of workbook.UNCOMPUTED, which PostgreSQL's JSON cannot hold."""
+    return [
+        (cell[1:] if cell.startswith(UNCOMPUTED) else cell).replace("\x00", "")
+        for cell in cells
+    ]
+
+
+def preview_store(job: ImportJob) -> None:
+    """Read and store a workbook's first rows at upload; a file that cannot be read
+    is said so by the column page, which reads it again."""
+    with contextlib.suppress(ApplicationError):
+        first_rows(job)
+
+
 def preview_job(
     job: ImportJob,
     *,
@@ -59,11 +128,8 @@ def preview_job(
     """Read the first rows of the job's file; ImportFileError when it cannot be read."""
     custom_fields = list(CustomField.objects.all())
     region = settings.SMSPORTAL_DEFAULT_REGION
-    with job.file.open("rb") as raw:
-        table = open_table(
-            raw, name=job.original_name, encoding=encoding, delimiter=delimiter
-        )
-        numbered = list(islice(table.records, PREVIEW_ROWS + 1))
+    table = first_rows(job, encoding=encoding, delimiter=delimiter)
+    numbered = table.numbered
     # A formula without a value shown as written, "=1+1" (workbook.UNCOMPUTED).
     records = [
         [cell[1:] if cell.startswith(UNCOMPUTED) else cell for cell in cells]
