@@ -47,6 +47,17 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TIME = r"(?:[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?"
 _DATE_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})" + _TIME)
 _DATE_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME)
+_DATE_DMY_SHORT = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2})" + _TIME)
+# "15 марта 1990", "15 мар. 1990 г.", "1 сент 85".
+_DATE_WORDS = re.compile(
+    r"(\d{1,2})\s+([а-яё]{3,8})\.?\s+(\d{4}|\d{2})(?:\s*г\.?)?" + _TIME, re.I
+)
+_RU_MONTHS = (
+    ("января", "январь"), ("февраля", "февраль"), ("марта", "март"),
+    ("апреля", "апрель"), ("мая", "май"), ("июня", "июнь"), ("июля", "июль"),
+    ("августа", "август"), ("сентября", "сентябрь"), ("октября", "октябрь"),
+    ("ноября", "ноябрь"), ("декабря", "декабрь"),
+)  # fmt: skip
 # ASCII digits only: "١٢" is a number to Decimal but not to JSON, where it goes as is.
 _SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:[.,]\d{1,10})?", re.ASCII)
 # Far beyond any real value, and within what a jsonb number can hold.
@@ -97,9 +108,12 @@ class NoSuchDate(ValueError):
     """Written as a date, but the calendar has no such day (31.02.1990)."""
 
 
-def parse_date(value: str) -> date:
+def parse_date(value: str, *, past: bool = False) -> date:
     """DD.MM.YYYY (also with / or -) or YYYY-MM-DD, either perhaps with a time of day
-    after it; NoSuchDate for such a form naming no day, ValueError for another."""
+    after it; also DD.MM.YY and a Russian month's name, "15 марта 1990", "15 мар
+    1990". `past`: the date cannot be later than today (a birthday), which settles
+    a two-digit year's century. NoSuchDate for such a form naming no day,
+    ValueError for another."""
     if len(value) == 10 and value[2] == "." and value[5] == ".":
         day, month, year = value[:2], value[3:5], value[6:]
         if day.isdigit() and month.isdigit() and year.isdigit():
@@ -107,12 +121,51 @@ def parse_date(value: str) -> date:
     match = _DATE_DMY.fullmatch(value)
     if match:
         day, month, year = match.groups()
-    else:
-        match = _DATE_YMD.fullmatch(value)
-        if not match:
-            raise ValueError(value)
+        return _calendar_date(year, month, day)
+    match = _DATE_YMD.fullmatch(value)
+    if match:
         year, month, day = match.groups()
-    return _calendar_date(year, month, day)
+        return _calendar_date(year, month, day)
+    match = _DATE_DMY_SHORT.fullmatch(value)
+    if match:
+        day, month, year = match.groups()
+        return _calendar_date(_full_year(year, past=past), month, day)
+    match = _DATE_WORDS.fullmatch(value)
+    if match:
+        day, name, year = match.groups()
+        month = _month_number(name)
+        if month is not None:
+            if len(year) == 2:
+                year = _full_year(year, past=past)
+            return _calendar_date(year, str(month), day)
+    raise ValueError(value)
+
+
+def _full_year(year: str, *, past: bool) -> str:
+    """The four-digit year of a two-digit one."""
+    # Assumption: a birthday (`past`) is never after this year: "85" is 1985, "05"
+    # 2005, and "30" 1930 until 2030. Another date (a visit, a contract) is taken in
+    # the century that puts it nearest to today: within 50 years either way.
+    this_year = timezone.localdate().year
+    two = int(year)
+    full = this_year - this_year % 100 + two
+    if past:
+        return str(full if full <= this_year else full - 100)
+    if full > this_year + 50:
+        full -= 100
+    elif full <= this_year - 50:
+        full += 100
+    return str(full)
+
+
+def _month_number(name: str) -> int | None:
+    """1..12 for a Russian month's name, in the genitive ("марта"), the nominative
+    ("март") or cut short ("мар", "сент"); None for another word."""
+    name = name.lower().replace("ё", "е")
+    for number, forms in enumerate(_RU_MONTHS, start=1):
+        if len(name) >= 3 and any(form.startswith(name) for form in forms):
+            return number
+    return None
 
 
 def _calendar_date(year: str, month: str, day: str) -> date:
@@ -306,7 +359,45 @@ class RowParser:
         return cells, self._phone(raw)
 
     def parse_rest(self, row_no: int, cells: list[str], phone: list[str]) -> list[str]:
-        """The second step: all staged values of the row."""
+        """The second step: all staged values of the row; RowRejected naming every
+        column at fault, not only the first."""
+        try:
+            values, cleaned = self._staged(row_no, cells, phone)
+        except RowRejected as exc:
+            raise RowRejected(self._every_problem(row_no, cells, phone, exc)) from None
+        if cleaned is not None:  # noted once the row is known to be good
+            self.cleaned += 1
+            if len(self.cleaned_examples) < CLEANED_EXAMPLES:
+                self.cleaned_examples.append({"row": row_no, "reason": cleaned})
+        return values
+
+    def _every_problem(
+        self, row_no: int, cells: list[str], phone: list[str], first: RowRejected
+    ) -> str:
+        """The reasons of every column at fault, in the file's order: the row's first
+        problem alone sent the user back to the file once for each. Each column is
+        checked on its own (the others blank); only a rejected row pays for it."""
+        problems: list[str] = []
+        for column in self.columns:
+            if column is self.phone or not cells[column.index].strip():
+                continue
+            alone = [""] * len(cells)
+            alone[column.index] = cells[column.index]
+            try:
+                self._staged(row_no, alone, phone)
+                if column is self.groups:
+                    self.parse_groups(alone)
+            except RowRejected as exc:
+                if exc.reason not in problems:
+                    problems.append(exc.reason)
+        if first.reason not in problems:  # a problem of no one column
+            problems.insert(0, first.reason)
+        return "; ".join(problems)
+
+    def _staged(
+        self, row_no: int, cells: list[str], phone: list[str]
+    ) -> tuple[list[str], str | None]:
+        """The row's staged values and what was cleaned out of it (None: nothing)."""
         joined = "".join(cells)
         if "\ufffd" in joined or "\x00" in joined:
             self._reject_garbled(cells)
@@ -344,11 +435,7 @@ class RowParser:
             escape = escape or "\\" in attributes
         if escape:
             values = [v if v == NULL else v.replace("\\", "\\\\") for v in values]
-        if cleaned is not None:  # noted once the row is known to be good
-            self.cleaned += 1
-            if len(self.cleaned_examples) < CLEANED_EXAMPLES:
-                self.cleaned_examples.append({"row": row_no, "reason": cleaned})
-        return values
+        return values, cleaned
 
     def parse_groups(self, cells: list[str]) -> str:
         """The row's group names joined by groups.JOINED ("" for none); a file repeats
@@ -510,10 +597,10 @@ class RowParser:
     def _too_long(self, column: Column, limit: int) -> str:
         return self.reason(column, _("longer than %(max)s characters") % {"max": limit})
 
-    def _date(self, column: Column) -> Callable[[str], str]:
+    def _date(self, column: Column, *, past: bool = False) -> Callable[[str], str]:
         def convert(value: str) -> str:
             try:
-                return parse_date(value).isoformat()
+                return parse_date(value, past=past).isoformat()
             except NoSuchDate:
                 # Written right, so "write DD.MM.YYYY" would not help: say why.
                 problem = _("no such date in the calendar")
@@ -525,7 +612,7 @@ class RowParser:
         return _memoized(convert)
 
     def _birthday(self, column: Column) -> Callable[[str], str]:
-        as_date = self._date(column)
+        as_date = self._date(column, past=True)
         today = timezone.localdate().isoformat()
         earliest = EARLIEST_DAY.isoformat()
         earliest_text = date_format(EARLIEST_DAY, "SHORT_DATE_FORMAT")

@@ -10,10 +10,10 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from django.utils import translation
+from django.utils import timezone, translation
 
 from contacts.importing.sources import ImportFileError
-from contacts.models import Contact, GroupMembership, StopListEntry
+from contacts.models import Contact, CustomField, GroupMembership, StopListEntry
 from tests.contacts.conftest import make_contact, stop
 
 pytestmark = pytest.mark.django_db
@@ -1188,3 +1188,67 @@ def test_an_import_that_grows_the_book_much_analyses_it(do_import, monkeypatch):
     monkeypatch.setattr(runner, "ANALYZE_ROWS", 1)
     do_import(b"89140000001\n")
     assert _reltuples("contacts_contact") == 47
+
+
+def test_a_rejected_row_names_every_column_at_fault(do_import, stage_kind):
+    """Only the first problem was named: the user fixed it, imported again, and met
+    the next one."""
+    CustomField.objects.create(key="spent", label="Сумма покупок", kind="number")
+    CustomField.objects.create(key="visit", label="Дата визита", kind="date")
+    data = (
+        "Телефон;ФИО;Дата рождения;Сумма покупок;Дата визита;E-mail\n"
+        "89161000003;Кузнецов;31.12.1985;abc;32.13.2026;bad-email\n"
+        "89161000004;Петров;01.01.1990;12,50;01.02.2026;p@example.ru\n"
+    )
+    report, rejects = do_import(data.encode())
+
+    assert (report.created, report.invalid) == (1, 1)
+    reason = list(csv.reader(io.StringIO(rejects), delimiter=";"))[1][1]
+    assert reason == (
+        "column “Сумма покупок”: not a number: “abc”; "
+        "column “Дата визита”: no such date in the calendar: “32.13.2026”; "
+        "column “E-mail”: not an email address: “bad-email”"
+    )
+    assert not report.cleaned
+
+
+@pytest.mark.parametrize(
+    ("written", "birthday"),
+    [
+        ("31.12.85", date(1985, 12, 31)),
+        ("01.02.05", date(2005, 2, 1)),
+        ("15 марта 1990", date(1990, 3, 15)),
+        ("15 мар 1990", date(1990, 3, 15)),
+        ("15 мар. 1990 г.", date(1990, 3, 15)),
+        ("1 Сентября 1985", date(1985, 9, 1)),
+        ("3 май 85", date(1985, 5, 3)),
+    ],
+)
+def test_two_digit_years_and_russian_month_names_are_dates(
+    do_import, written, birthday
+):
+    report, rejects = do_import(
+        f"Телефон;Дата рождения\n89123456789;{written}\n".encode()
+    )
+    assert report.created == 1, rejects
+    assert Contact.objects.get().birthday == birthday
+
+
+def test_a_two_digit_year_of_another_date_is_the_nearest_century(
+    do_import, custom_fields
+):
+    this_year = timezone.localdate().year
+    ahead = (this_year + 1) % 100
+    report, rejects = do_import(
+        f"Телефон;Визит\n89123456789;01.02.{ahead:02d}\n".encode()
+    )
+    assert report.created == 1, rejects
+    assert Contact.objects.get().attributes["visit"] == f"{this_year + 1}-02-01"
+
+
+def test_a_word_that_is_no_month_is_not_a_date(do_import):
+    report, rejects = do_import(
+        "Телефон;Дата рождения\n89123456789;15 мартобря 1990\n".encode()
+    )
+    assert report.invalid == 1
+    assert "not a date" in rejects
