@@ -77,7 +77,10 @@ class ImportReport:
     unchanged: int = 0
     duplicates: int = 0
     invalid: int = 0
-    stop_listed: int = 0
+    stop_listed: int = 0  # new numbers on the stop list: not imported
+    # Numbers on the stop list already in the book: updated, added to groups or left
+    # alone like any other, and still on the stop list (the page counts both).
+    stop_listed_in_book: int = 0
     format: str = ""
     encoding: str = ""
     delimiter: str = ""
@@ -352,6 +355,8 @@ def _checked_chunks(
                 report.stop_listed += 1
                 _reject(report, writer, table, row_no, cells, _stop_reason(parser))
                 continue
+            if earlier is not None and phone in stopped:
+                report.stop_listed_in_book += 1
             known[key] = row_no
             if earlier is None:
                 chunk.new.append(values)

@@ -1327,3 +1327,34 @@ def test_a_workbook_is_opened_once_for_the_column_page_however_often_shown(
     assert preview.rows[0] == ["89123450000", "Имя 0"]
     # Read again without a header: the header row is a row of the table now.
     assert reread.context["preview"].rows[0] == ["Телефон", "Имя"]
+
+
+def test_the_import_report_counts_every_stop_listed_number_of_the_file(
+    manager_client, django_capture_on_commit_callbacks
+):
+    """Two stop-listed contacts of the file were updated and the report said "Already
+    on the stop list: 0"."""
+    for phone in ("+79123456789", "+79123456780"):
+        make_contact(phone)
+        stop(phone)
+    stop("+79123456781")
+    data = b"phone\n89123456789\n89123456780\n89123456781\n89123456782\n"
+    upload = SimpleUploadedFile("b.csv", data)
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    post = {"encoding": "utf-8", "delimiter": ",", "header": "on", "col_0": "phone",
+            "update": "on"}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(reverse("contacts:import_mapping", args=[job.pk]), post)
+
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    row = page.split("data-stop-listed>", 1)[1].split("</tr>", 1)[0]
+    assert "Number on the stop list" in row
+    assert re.search(r"<td>\s*3\s*</td>", row)
+    assert "New ones not imported: 1. Already in the book: 2," in row
+    job.refresh_from_db()
+    assert (job.report["stop_listed"], job.report["stop_listed_in_book"]) == (1, 2)

@@ -66,7 +66,8 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
         ("invalid", report.invalid),
     ]
     if kind == "contacts":
-        lines.append(("on the stop list", report.stop_listed))
+        lines.append(("stop-listed, new", report.stop_listed))
+        lines.append(("stop-listed, in book", report.stop_listed_in_book))
     for label, value in lines:
         stdout.write(f"  {label:20s} {value}")
     if report.groups_created:
