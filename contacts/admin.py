@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from contacts import admin_deletion, exporting, selectors, services
 from contacts.admin_export import admin_export_query
+from contacts.admin_imports import import_options_html, import_report_html
 from contacts.filters import search_contacts
 from contacts.forms import attributes_clean
 from contacts.models import (
@@ -353,7 +354,26 @@ class ImportJobAdmin(admin.ModelAdmin):
         "finished_at",
     )
     list_filter = ("kind", "status")
-    readonly_fields = [f.name for f in ImportJob._meta.fields]
+    # The options and the report read as labelled rows, not as their stored JSON;
+    # the stored first rows of a workbook (preview) are the wizard's, not shown.
+    fields = [
+        *(
+            f.name
+            for f in ImportJob._meta.fields
+            if f.name not in ("id", "options", "report", "preview")
+        ),
+        "options_shown",
+        "report_shown",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Options"))
+    def options_shown(self, job: ImportJob) -> str:
+        return import_options_html(job.options)
+
+    @admin.display(description=_("Report"))
+    def report_shown(self, job: ImportJob) -> str:
+        return import_report_html(job.report)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -513,3 +513,41 @@ def test_admin_export_is_not_offered_under_a_filter_it_cannot_apply(
     assert _export_links(html) == []
     assert "data-export-unavailable" in html
     assert "No export with the filter “mobile”" in html
+
+
+def test_an_imports_admin_page_shows_options_and_report_as_labelled_rows(
+    superuser_client, group
+):
+    """ "Параметры" and "Отчёт" were the stored JSON, English keys and all, editable."""
+    from contacts.models import ImportJob
+
+    job = ImportJob.objects.create(
+        original_name="book.csv",
+        status=ImportJob.Status.DONE,
+        options={"kind": "contacts", "encoding": "cp1251", "delimiter": ";",
+                 "header": True, "mapping": ["phone", "first_name", ""],
+                 "group_ids": [group.pk], "update": False, "created_by_id": None},
+        report={"rows": 1200, "created": 1000, "invalid": 1,
+                "errors": [{"row": 7, "reason": "column “Телефон”: too short"}]},
+    )  # fmt: skip
+
+    html = superuser_client.get(
+        reverse("admin:contacts_importjob_change", args=[job.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    rows = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td></tr>", html))
+    assert rows["Encoding"] == "Windows-1251"
+    assert rows["Delimiter"] == "Semicolon"
+    assert rows["The first row holds column names"] == "Yes"
+    assert rows["Columns"] == (
+        "column 1: Phone; column 2: First name; column 3: ignored"
+    )
+    assert rows["Add to groups"] == group.name
+    assert rows["Rows read"] == "1,200"
+    assert rows["The first rows not imported"] == ("row 7: column “Телефон”: too short")
+    assert "group_ids" not in html
+    assert "created_by_id" not in html
+    # Read-only: no field to edit the stored JSON.
+    assert 'name="options"' not in html
+    assert 'name="report"' not in html
