@@ -4,6 +4,7 @@ import contextlib
 import logging
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
@@ -409,20 +410,42 @@ def _contact_relations() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return cascaded, unlinked
 
 
-def contacts_add_to_group(*, contacts: QuerySet[Contact], group: ContactGroup) -> int:
-    """Add every contact of the queryset to the group in one INSERT ... SELECT."""
+@dataclass(frozen=True)
+class GroupAddition:
+    added: int  # memberships made
+    already: int  # contacts chosen that were in the group already
+
+
+def contacts_add_to_group(
+    *, contacts: QuerySet[Contact], group: ContactGroup
+) -> GroupAddition:
+    """Add every contact of the queryset to the group in one INSERT ... SELECT, and
+    count those already in it: "108 done" of 111 chosen left the user to guess."""
     ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
+    insert = f"""
+        INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
+        SELECT ids.id, %s, %s FROM ({ids_sql}) AS ids
+        WHERE true
+        ON CONFLICT (contact_id, group_id) DO NOTHING
+    """
+    insert_params = [group.pk, timezone.now(), *params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
-            SELECT ids.id, %s, %s FROM ({ids_sql}) AS ids
-            WHERE true
-            ON CONFLICT (contact_id, group_id) DO NOTHING
-            """,
-            [group.pk, timezone.now(), *params],
-        )
-        return cursor.rowcount
+        if connection.vendor == "postgresql":
+            # One statement: the chosen ids counted as they are inserted.
+            cursor.execute(
+                f"""
+                WITH chosen AS ({ids_sql}),
+                added AS ({insert.replace(f"({ids_sql})", "chosen")} RETURNING 1)
+                SELECT (SELECT count(*) FROM chosen), (SELECT count(*) FROM added)
+                """,
+                [*params, *insert_params[:2]],
+            )
+            chosen, added = cursor.fetchone()
+        else:  # SQLite (the embedded demo): no INSERT within WITH
+            chosen = contacts.order_by().count()
+            cursor.execute(insert, insert_params)
+            added = cursor.rowcount
+    return GroupAddition(added=added, already=chosen - added)
 
 
 def contacts_remove_from_group(

@@ -244,13 +244,23 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
         contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
     done = _bulk_apply(request, data, contacts)
     # Grouped as the list shows its counts: "109 959" in Russian, "109,959" in English.
-    messages.success(
-        request, _("Done: %(count)s contacts.") % {"count": intcomma(done)}
-    )
+    if isinstance(done, services.GroupAddition):
+        if done.already:
+            message = _(
+                "Done: %(count)s contacts added to the group, %(already)s were in it "
+                "already."
+            ) % {"count": intcomma(done.added), "already": intcomma(done.already)}
+        else:
+            message = _("Done: %(count)s contacts.") % {"count": intcomma(done.added)}
+    else:
+        message = _("Done: %(count)s contacts.") % {"count": intcomma(done)}
+    messages.success(request, message)
     return redirect(back)
 
 
-def _bulk_apply(request: HttpRequest, data: dict, contacts) -> int:
+def _bulk_apply(
+    request: HttpRequest, data: dict, contacts
+) -> "int | services.GroupAddition":
     action, group = data["action"], data.get("group")
     if action == "add_to_group":
         return services.contacts_add_to_group(contacts=contacts, group=group)

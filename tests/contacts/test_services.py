@@ -64,8 +64,11 @@ def test_bulk_services_are_set_based(django_assert_num_queries):
         make_contact(f"+7912345{i:04d}")
     contacts = Contact.objects.filter(phone__startswith="+7912345000")
     with django_assert_num_queries(1):
-        assert services.contacts_add_to_group(contacts=contacts, group=group) == 10
-    assert services.contacts_add_to_group(contacts=contacts, group=group) == 0
+        assert services.contacts_add_to_group(
+            contacts=contacts, group=group
+        ) == services.GroupAddition(added=10, already=0)
+    again = services.contacts_add_to_group(contacts=contacts, group=group)
+    assert (again.added, again.already) == (0, 10)
     with django_assert_num_queries(1):
         assert (
             services.contacts_opt_out(contacts=Contact.objects.all(), reason="x") == 30

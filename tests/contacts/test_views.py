@@ -17,6 +17,7 @@ from contacts.models import (
     Contact,
     ContactGroup,
     CustomField,
+    GroupMembership,
     ImportJob,
     StopListEntry,
 )
@@ -1358,3 +1359,21 @@ def test_the_import_report_counts_every_stop_listed_number_of_the_file(
     assert "New ones not imported: 1. Already in the book: 2," in row
     job.refresh_from_db()
     assert (job.report["stop_listed"], job.report["stop_listed_in_book"]) == (1, 2)
+
+
+def test_adding_to_a_group_says_how_many_were_in_it_already(manager_client, group):
+    """111 chosen, 3 of them members: "Done: 108 contacts." left the user to guess."""
+    contacts = [make_contact(f"+7912{i:07d}") for i in range(111)]
+    for contact in contacts[:3]:
+        contact.groups.add(group)
+    response = manager_client.post(
+        reverse("contacts:bulk"),
+        {"action": "add_to_group", "group": group.pk, "select_all": "on", "query": ""},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert (
+        "Done: 108 contacts added to the group, 3 were in it already."
+        in response.content.decode()
+    )
+    assert GroupMembership.objects.filter(group=group).count() == 111
