@@ -657,6 +657,42 @@ def import_job_create(
     return job
 
 
+# An upload whose columns nobody chose within this long was left: its file goes.
+UPLOAD_ABANDONED_AFTER = timedelta(days=1)
+
+
+def import_job_discard(*, job: ImportJob) -> bool:
+    """Delete an upload still waiting for its columns, and its stored file; False
+    when it has started (or gone) meanwhile."""
+    with transaction.atomic():
+        locked = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job.pk, status=ImportJob.Status.UPLOADED)
+            .first()
+        )
+        if locked is None:
+            return False
+        name = locked.file.name
+        locked.delete()
+    if name:
+        # After the commit: a rolled-back delete keeps a job with its file.
+        transaction.on_commit(
+            lambda: ImportJob._meta.get_field("file").storage.delete(name)
+        )
+    return True
+
+
+def import_uploads_expire(*, now: datetime | None = None) -> int:
+    """Discard uploads left at the column step for longer than
+    UPLOAD_ABANDONED_AFTER (the beat runs it hourly); how many went. They stayed in
+    "Recent imports" as "waiting for column mapping" for ever, their files too."""
+    cutoff = (now or timezone.now()) - UPLOAD_ABANDONED_AFTER
+    stale = ImportJob.objects.filter(
+        status=ImportJob.Status.UPLOADED, created_at__lt=cutoff
+    )
+    return sum(import_job_discard(job=job) for job in stale.only("pk").iterator())
+
+
 def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
     """Save the chosen options and queue the import once this transaction commits."""
     from contacts.tasks import contacts_import as contacts_import_task

@@ -89,6 +89,12 @@ class ImportJobTable(BaseTable):
         verbose_name=_("File"), linkify=("contacts:import_detail", [tables.A("pk")])
     )
 
+    # An upload left at the column step can be dropped here (uploads a day old go
+    # by themselves: contacts.tasks.import_uploads_expire).
+    discard = tables.TemplateColumn(
+        template_name="contacts/_import_discard.html", verbose_name="", orderable=False
+    )
+
     class Meta(BaseTable.Meta):
         empty_text = _("No imports yet.")
         model = ImportJob

@@ -23,3 +23,11 @@ def numbering_plan_load(job_id: int, language: str | None = None) -> None:
 
     with translation.override(language or settings.LANGUAGE_CODE):
         numbering_plan_job_run(job_id=job_id)
+
+
+@shared_task(name="contacts.import_uploads_expire")
+def import_uploads_expire() -> int:
+    """Discard uploads left at the column step for a day (smsportal/celery.py)."""
+    from contacts.services import import_uploads_expire as expire
+
+    return expire()

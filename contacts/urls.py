@@ -47,5 +47,6 @@ urlpatterns = [
     ),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/columns/", views.import_mapping, name="import_mapping"),
+    path("import/<int:pk>/discard/", views.import_discard, name="import_discard"),
     path("import/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
 ]

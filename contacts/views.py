@@ -467,6 +467,7 @@ IMPORT_PERMISSIONS = {
     "contacts": "contacts.add_contact",
     "stoplist": "contacts.add_stoplistentry",
 }
+IMPORT_PAGES = {"contacts": "contacts:import", "stoplist": "contacts:stoplist_import"}
 
 
 def import_upload(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
@@ -657,6 +658,26 @@ def _job_for(request: HttpRequest, pk: int) -> ImportJob:
     ):
         raise PermissionDenied
     return job
+
+
+@require_POST
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Drop an upload that waits for its columns, file and all."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not request.user.has_perm(IMPORT_PERMISSIONS[job.kind]):
+        raise PermissionDenied
+    if services.import_job_discard(job=job):
+        messages.success(
+            request,
+            _("The upload “%(name)s” was discarded.") % {"name": job.original_name},
+        )
+    else:
+        messages.error(
+            request,
+            _("The import of “%(name)s” has started: it can no longer be discarded.")
+            % {"name": job.original_name},
+        )
+    return redirect(IMPORT_PAGES[job.kind])
 
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -40,6 +40,10 @@ app.conf.beat_schedule = {
         "task": "campaigns.stoplist_sync_all",
         "schedule": 60 * 60,
     },
+    "contacts-import-uploads-expire": {
+        "task": "contacts.import_uploads_expire",
+        "schedule": 60 * 60,
+    },
     "campaigns-birthday-greetings": {
         "task": "campaigns.birthday_greetings_run",
         "schedule": 60,

@@ -1377,3 +1377,76 @@ def test_adding_to_a_group_says_how_many_were_in_it_already(manager_client, grou
         in response.content.decode()
     )
     assert GroupMembership.objects.filter(group=group).count() == 111
+
+
+def _uploaded(manager_client, name: str = "left.csv") -> ImportJob:
+    upload = SimpleUploadedFile(name, b"phone\n89123456789\n")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    return ImportJob.objects.get(original_name=name)
+
+
+def test_uploads_left_at_the_column_step_expire_after_a_day(
+    manager_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """They stayed in "Recent imports" as "waiting for column mapping" for ever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contacts.tasks import import_uploads_expire
+    from smsportal.celery import app
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    old, fresh, started = (
+        _uploaded(manager_client, name) for name in ("old.csv", "new.csv", "run.csv")
+    )
+    day_ago = timezone.now() - timedelta(days=1, minutes=1)
+    ImportJob.objects.filter(pk__in=[old.pk, started.pk]).update(created_at=day_ago)
+    ImportJob.objects.filter(pk=started.pk).update(status=ImportJob.Status.QUEUED)
+    old_file = tmp_path / old.file.name
+
+    assert old_file.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_uploads_expire() == 1
+
+    assert set(ImportJob.objects.values_list("original_name", flat=True)) == {
+        "new.csv",
+        "run.csv",
+    }
+    assert not old_file.exists()
+    assert (tmp_path / fresh.file.name).exists()
+    schedule = {e["task"]: e["schedule"] for e in app.conf.beat_schedule.values()}
+    assert schedule["contacts.import_uploads_expire"] == 60 * 60
+
+
+def test_an_upload_waiting_for_its_columns_can_be_discarded_from_the_list(
+    manager_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    job = _uploaded(manager_client)
+    discard = reverse("contacts:import_discard", args=[job.pk])
+    listing = manager_client.get(reverse("contacts:import"), HTTP_ACCEPT_LANGUAGE="en")
+    assert f'action="{discard}"' in listing.content.decode()
+    mapping = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+    assert f'action="{discard}"' in mapping.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(discard, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "The upload “left.csv” was discarded." in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert not (tmp_path / job.file.name).exists()
+
+
+def test_a_started_import_is_not_discarded(manager_client, viewer_user):
+    job = _uploaded(manager_client)
+    discard = reverse("contacts:import_discard", args=[job.pk])
+    viewer = Client()
+    viewer.force_login(viewer_user)
+    assert viewer.post(discard).status_code == 403
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    response = manager_client.post(discard, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "it can no longer be discarded" in response.content.decode()
+    assert ImportJob.objects.filter(pk=job.pk).exists()
+    listing = manager_client.get(reverse("contacts:import")).content.decode()
+    assert discard not in listing
