@@ -284,6 +284,9 @@ def table_export(
             list(headers),
             ([_xlsx_cell(v, zone) for v in row] for row in rows),
             date_format=excel_date_format(),
+            # The day as the dates are, then the time: the stop list's times read
+            # "2026-03-01 9:05:00" beside the contacts' "01.03.2026".
+            datetime_format=excel_date_format() + " hh:mm",
         )
     return _csv_chunks(headers, rows, fmt=fmt, zone=zone)
 

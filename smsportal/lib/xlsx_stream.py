@@ -66,13 +66,14 @@ _FROZEN_HEADER = (
 )
 
 
-def _styles(date_format: str) -> str:
-    """The styles part: cellXfs 0 plain, 1 a date and time, 2 a date in `date_format`
-    (an Excel number format code)."""
+def _styles(date_format: str, datetime_format: str = DATETIME_FORMAT) -> str:
+    """The styles part: cellXfs 0 plain, 1 a date and time in `datetime_format`, 2 a
+    date in `date_format` (Excel number format codes)."""
     code = escape(date_format, {'"': "&quot;"})
+    time_code = escape(datetime_format, {'"': "&quot;"})
     return (
         f'{_XML}<styleSheet xmlns="{_MAIN}">'
-        f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{DATETIME_FORMAT}"/>'
+        f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{time_code}"/>'
         f'<numFmt numFmtId="165" formatCode="{code}"/></numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
@@ -129,22 +130,24 @@ def stream_xlsx(
     *,
     max_rows: int = EXCEL_MAX_ROWS,
     date_format: str = DATE_FORMAT,
+    datetime_format: str = DATETIME_FORMAT,
 ) -> Iterator[bytes]:
     """The workbook's bytes, in pieces, reading `rows` as it goes; date cells shown
-    in `date_format` (an Excel number format code, "dd.mm.yyyy")."""
+    in `date_format` (an Excel number format code, "dd.mm.yyyy"), date-and-time
+    cells in `datetime_format` ("dd.mm.yyyy hh:mm")."""
     columns = [_column_letter(index) for index in range(len(header))]
     sink = _Sink()
     sheets: list[tuple[str, int]] = []  # (name, rows written with the header)
     rows = iter(rows)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
-    sheet_start = _sheet_start(_widths(header, sample, date_format))
+    sheet_start = _sheet_start(_widths(header, sample, date_format, datetime_format))
     rows = itertools.chain(sample, rows)
     with zipfile.ZipFile(
         sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
     ) as package:
         # The parts known before the rows, first: [Content_Types].xml leads, as file
         # type sniffers expect of an Office document.
-        for name, text in _leading_parts(date_format):
+        for name, text in _leading_parts(date_format, datetime_format):
             package.writestr(name, text)
         upcoming = next(rows, None)
         while True:
@@ -194,23 +197,30 @@ def _filter_range(columns: Sequence[str], last_row: int) -> str:
 
 
 def _widths(
-    header: Sequence[object], sample: Sequence[Sequence[object]], date_format: str
+    header: Sequence[object],
+    sample: Sequence[Sequence[object]],
+    date_format: str,
+    datetime_format: str = DATETIME_FORMAT,
 ) -> list[float]:
     """Each column's width in characters: its longest header or sampled value, plus
     room for the filter button beside the header."""
     widths = [len(str(h)) + 3 if h is not None else 0 for h in header]
     for row in sample:
         for index, value in enumerate(row[: len(widths)]):
-            widths[index] = max(widths[index], _shown_length(value, date_format) + 1)
+            widths[index] = max(
+                widths[index], _shown_length(value, date_format, datetime_format) + 1
+            )
     return [float(min(max(width, MIN_WIDTH), MAX_WIDTH)) for width in widths]
 
 
-def _shown_length(value: object, date_format: str) -> int:
+def _shown_length(
+    value: object, date_format: str, datetime_format: str = DATETIME_FORMAT
+) -> int:
     """About how many characters Excel shows for the value."""
     if value is None:
         return 0
     if isinstance(value, datetime):
-        return len(DATETIME_FORMAT)
+        return len(datetime_format)
     if isinstance(value, date):
         return len(date_format)
     if isinstance(value, str):
@@ -272,7 +282,9 @@ def _sheet_name(title: str, number: int) -> str:
     return name[: 31 - len(suffix)] + suffix
 
 
-def _leading_parts(date_format: str) -> list[tuple[str, str]]:
+def _leading_parts(
+    date_format: str, datetime_format: str = DATETIME_FORMAT
+) -> list[tuple[str, str]]:
     """The parts that do not depend on how many sheets there will be. Every .xml part
     not named otherwise is a worksheet: so the content types need no sheet count."""
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -293,7 +305,7 @@ def _leading_parts(date_format: str) -> list[tuple[str, str]]:
     return [
         ("[Content_Types].xml", content_types),
         ("_rels/.rels", root_rels),
-        ("xl/styles.xml", _styles(date_format)),
+        ("xl/styles.xml", _styles(date_format, datetime_format)),
     ]
 
 

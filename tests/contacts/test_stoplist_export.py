@@ -132,3 +132,13 @@ def test_the_api_exports_the_stop_list_too(manager_client, stop_list):
     assert len(body.splitlines()) == 2
     bad = manager_client.get("/api/v1/stoplist/export?format=pdf")
     assert bad.status_code == 400
+
+
+def test_xlsx_times_read_as_the_contacts_dates_do(manager_client, stop_list):
+    """The stop list's times showed as 2026-03-08 9:30:00 beside the contacts' dates
+    in 08.03.2026."""
+    data = download(manager_client, format="xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    added = sheet.cell(2, 4)
+    assert added.is_date
+    assert added.number_format == "dd.mm.yyyy hh:mm"

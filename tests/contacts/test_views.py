@@ -1450,3 +1450,11 @@ def test_a_started_import_is_not_discarded(manager_client, viewer_user):
     assert ImportJob.objects.filter(pk=job.pk).exists()
     listing = manager_client.get(reverse("contacts:import")).content.decode()
     assert discard not in listing
+
+
+def test_the_group_list_offers_the_contact_lists_export_formats(manager_client, group):
+    """Only UTF-8 with commas, which Russian Excel opens as one column."""
+    html = manager_client.get(reverse("contacts:group_list")).content.decode()
+    export = reverse("contacts:export")
+    for fmt in ("csv", "csv-1251", "xlsx"):
+        assert f'href="{export}?group={group.pk}&format={fmt}"' in html
