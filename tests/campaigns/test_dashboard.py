@@ -134,7 +134,7 @@ def test_daily_traffic_equals_a_group_by_per_day(viewer_client, make_campaign):
 def test_the_traffic_chart_has_a_text_alternative(viewer_client, make_campaign):
     campaign = make_campaign(state=Campaign.State.COMPLETED)
     seed_messages(campaign)
-    response = viewer_client.get("/")
+    response = viewer_client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     content = response.content.decode()
     traffic = response.context["traffic"]
     canvas = re.search(r'<canvas id="traffic-chart"[^>]*>', content).group(0)

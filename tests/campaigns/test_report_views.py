@@ -189,7 +189,7 @@ def test_report_page_shows_vendor_texts_and_the_chart_data(viewer_client, campai
 
 
 def test_the_delivery_chart_has_a_text_alternative(viewer_client, campaign):
-    response = viewer_client.get(report_url(campaign))
+    response = viewer_client.get(report_url(campaign), HTTP_ACCEPT_LANGUAGE="en")
     content = response.content.decode()
     delivered = Message.objects.filter(
         campaign=campaign, status__in=["delivered", "read"]
