@@ -17,7 +17,9 @@ from providers.exceptions import (
     GatewayConfigurationError,
     GatewayError,
     GatewayProtocolError,
+    GatewayRefused,
     GatewayUnavailable,
+    NotSupported,
 )
 
 GatewayFailure = GatewayError | GatewayConfigurationError
@@ -26,7 +28,7 @@ GatewayFailure = GatewayError | GatewayConfigurationError
 class ErrorRecord(TypedDict, total=False):
     """What `error_text` needs, JSON-storable (ProviderAccount.last_error_record)."""
 
-    kind: str  # configuration, auth, unavailable, protocol or refused
+    kind: str  # error_kind's: configuration, auth, unavailable, protocol, refused...
     detail: str  # the gateway's (or the gateway layer's) own text
     code: str  # the gateway's error code
     status: int | None  # the HTTP status, if one came
@@ -43,7 +45,7 @@ def error_record(exc: GatewayFailure) -> ErrorRecord:
     if isinstance(exc, GatewayConfigurationError):
         return {"kind": "configuration", "detail": _storable(str(exc))}
     record: ErrorRecord = {
-        "kind": _kind(exc),
+        "kind": error_kind(exc),
         "detail": _storable(exc.message),
         "code": _storable(exc.vendor_code or "")[:100],
         "status": exc.status,
@@ -62,14 +64,21 @@ def _storable(text: str) -> str:
     return cleaned[:DETAIL_MAX]
 
 
-def _kind(exc: GatewayError) -> str:
+def error_kind(exc: GatewayFailure) -> str:
+    """A short code for the kind of failure, stable for the API and templates."""
     if isinstance(exc, AuthenticationFailed):
         return "auth"
     if isinstance(exc, GatewayUnavailable):
         return "unavailable"
+    if isinstance(exc, GatewayRefused):
+        return "refused"
     if isinstance(exc, GatewayProtocolError):
         return "protocol"
-    return "refused"
+    if isinstance(exc, NotSupported):
+        return "not_supported"
+    if isinstance(exc, GatewayConfigurationError):
+        return "configuration"
+    return "error"
 
 
 def error_text(record: ErrorRecord) -> str:

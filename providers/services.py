@@ -25,15 +25,18 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit
 from accounts.models import AuditEvent
 from providers.base import Balance, Capability, SenderNameInfo, SmsGateway
-from providers.error_text import GatewayFailure, error_message, error_record, error_text
+from providers.error_text import (
+    GatewayFailure,
+    error_kind,
+    error_message,
+    error_record,
+    error_text,
+)
 from providers.exceptions import (
     AuthenticationFailed,
     GatewayConfigurationError,
     GatewayError,
-    GatewayProtocolError,
-    GatewayRefused,
     GatewayUnavailable,
-    NotSupported,
 )
 from providers.http import GatewayHttp, build_client
 from providers.models import ProviderAccount, SenderName
@@ -119,23 +122,6 @@ class CheckResult:
             error=data.get("error", ""),
             error_kind=data.get("error_kind", ""),
         )
-
-
-def error_kind(exc: GatewayFailure) -> str:
-    """A short code for the kind of failure, stable for the API and templates."""
-    if isinstance(exc, AuthenticationFailed):
-        return "auth"
-    if isinstance(exc, GatewayUnavailable):
-        return "unavailable"
-    if isinstance(exc, GatewayRefused):
-        return "refused"
-    if isinstance(exc, GatewayProtocolError):
-        return "protocol"
-    if isinstance(exc, NotSupported):
-        return "not_supported"
-    if isinstance(exc, GatewayConfigurationError):
-        return "configuration"
-    return "error"
 
 
 # Connection check -------------------------------------------------------------------
