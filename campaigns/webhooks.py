@@ -125,14 +125,17 @@ class CallbackView(View):
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
         _skip_ping()
-        inbound = inbound_request(request)
         cached = cached_account(token) if self.checks_account else None
+        # An unknown token is a 404 before its body is read: anyone may post up to
+        # DATA_UPLOAD_MAX_MEMORY_SIZE to a made-up address.
+        current = _checked(token) if cached is None else None
+        inbound = inbound_request(request)
         if cached is not None:
             try:
                 return self.answer_cached(cached, inbound)
             except STALE_ACCOUNT_ERRORS:
                 pass  # the cached account may be stale: decide on the current one
-        return self.answer(_checked(token), inbound, unless_changed=None)
+        return self.answer(current or _checked(token), inbound, unless_changed=None)
 
     def answer_cached(self, known: _Known, inbound: InboundRequest) -> HttpResponse:
         """Answer with a remembered account, checked where the report is applied;

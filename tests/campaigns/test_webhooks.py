@@ -5,6 +5,10 @@ from collections import Counter
 import httpx
 import pytest
 
+from django.http import Http404
+from django.test import RequestFactory
+from django.urls import resolve
+
 from campaigns.counts import campaign_counts, counts_mismatches
 from campaigns.models import Campaign, Message, OrphanStatusReport, Reply
 from campaigns.services import campaign_launch
@@ -64,6 +68,26 @@ def test_unknown_token_gets_a_plain_404(client):
                            content_type="text/xml")  # fmt: skip
     assert response.status_code == 404
     assert b"no-such-token" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["status", "incoming"])
+def test_an_unknown_token_is_refused_before_its_body_is_read(kind):
+    class Unreadable:
+        """A request body that must not be read (a client posting megabytes)."""
+
+        def read(self, *args):
+            raise AssertionError("the body was read for an unknown token")
+
+        readline = read
+
+    request = RequestFactory().post(
+        f"/callbacks/no-such-token/{kind}/", data=b"x" * 100, content_type="text/xml"
+    )
+    request._stream = Unreadable()
+    match = resolve(f"/callbacks/no-such-token/{kind}/")
+    with pytest.raises(Http404):
+        match.func(request, **match.kwargs)
 
 
 @pytest.mark.django_db
