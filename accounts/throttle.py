@@ -8,47 +8,102 @@ Behind a reverse proxy every visitor shares the proxy's address: one person's ty
 locked the whole team out. The pair counter locks only that name from that address,
 and the address is the client's (smsportal.client_address) when the proxy is
 trusted.
+
+The name-from-anywhere counter let anyone lock anyone out (the admin included) with a
+burst of wrong passwords from a few addresses. A browser that has signed in as a name
+before carries a device cookie for it (signed, so it cannot be made up): its attempts
+count on the device's own counter instead, with the same limit, so a burst from
+elsewhere does not lock it out, and a stolen cookie guesses no faster than the name's
+counter allowed (OWASP's "device cookies").
 """
 
 from __future__ import annotations
 
+import json
+import secrets
+
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 
 WINDOW_SECONDS = 15 * 60
+DEVICE_COOKIE = "smsportal_login_device"
+DEVICE_COOKIE_SALT = "accounts.throttle.device"
+DEVICE_COOKIE_DAYS = 180
 
 
 def _limits() -> dict[str, int]:
     pair = getattr(settings, "SMSPORTAL_LOGIN_ATTEMPTS", 5)
-    return {"pair": pair, "user": pair * 4, "ip": pair * 10}
+    return {"pair": pair, "user": pair * 4, "device": pair * 4, "ip": pair * 10}
 
 
-def _keys(username: str, ip: str | None) -> dict[str, str]:
-    name = username.strip().lower()
-    keys = {"user": f"login-fail:user:{name}"}
+def _name(username: str) -> str:
+    return username.strip().lower()
+
+
+def _keys(username: str, ip: str | None, device: str | None) -> dict[str, str]:
+    name = _name(username)
+    keys = (
+        {"device": f"login-fail:device:{device}"}
+        if device
+        else {"user": f"login-fail:user:{name}"}
+    )
     if ip:
         keys["pair"] = f"login-fail:pair:{ip}:{name}"
         keys["ip"] = f"login-fail:ip:{ip}"
     return keys
 
 
-def login_blocked(*, username: str, ip: str | None) -> bool:
+def login_device(request: HttpRequest, username: str) -> str | None:
+    """The device id of this browser's cookie when it signed in as `username`."""
+    try:
+        data = request.get_signed_cookie(
+            DEVICE_COOKIE,
+            salt=DEVICE_COOKIE_SALT,
+            max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        )
+        user, device = json.loads(data)
+    except (KeyError, ValueError, TypeError, signing.BadSignature):
+        return None
+    return device if user == _name(username) and isinstance(device, str) else None
+
+
+def device_cookie_set(
+    response: HttpResponse, *, username: str, device: str | None
+) -> None:
+    """Mark the browser that signed in as `username` (keeping its device id)."""
+    value = json.dumps([_name(username), device or secrets.token_urlsafe(16)])
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        value,
+        salt=DEVICE_COOKIE_SALT,
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def login_blocked(*, username: str, ip: str | None, device: str | None = None) -> bool:
     """True when a counter this attempt falls under has used up its attempts."""
     limits = _limits()
     return any(
         (cache.get(key) or 0) >= limits[kind]
-        for kind, key in _keys(username, ip).items()
+        for kind, key in _keys(username, ip, device).items()
     )
 
 
-def login_failed(*, username: str, ip: str | None) -> None:
-    for key in _keys(username, ip).values():
+def login_failed(*, username: str, ip: str | None, device: str | None = None) -> None:
+    for key in _keys(username, ip, device).values():
         cache.add(key, 0, timeout=WINDOW_SECONDS)
         cache.incr(key)
 
 
-def login_succeeded(*, username: str, ip: str | None) -> None:
+def login_succeeded(
+    *, username: str, ip: str | None, device: str | None = None
+) -> None:
     """The right password: the name's own counters start again (the address's
     stays: others' failures from it are not forgiven by this success)."""
-    keys = _keys(username, ip)
+    keys = {**_keys(username, ip, device), **_keys(username, ip, None)}
     cache.delete_many([key for kind, key in keys.items() if kind != "ip"])

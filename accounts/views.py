@@ -25,7 +25,9 @@ from accounts.services import api_token_create, api_token_revoke
 from accounts.tables import AuditEventTable
 from accounts.throttle import (
     WINDOW_SECONDS,
+    device_cookie_set,
     login_blocked,
+    login_device,
     login_failed,
     login_succeeded,
 )
@@ -98,7 +100,8 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         username = request.POST.get("username", "")
         ip = client_address(request)
-        if login_blocked(username=username, ip=ip):
+        device = login_device(request, username)
+        if login_blocked(username=username, ip=ip, device=device):
             form = self.get_form()
             form.errors.clear()
             form.add_error(
@@ -110,18 +113,25 @@ class ThrottledLoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
+        username = self.request.POST.get("username", "")
         login_failed(
-            username=self.request.POST.get("username", ""),
+            username=username,
             ip=client_address(self.request),
+            device=login_device(self.request, username),
         )
         return super().form_invalid(form)
 
     def form_valid(self, form):
+        username = form.get_user().get_username()
+        device = login_device(self.request, username)
         login_succeeded(
-            username=form.get_user().get_username(),
-            ip=client_address(self.request),
+            username=username, ip=client_address(self.request), device=device
         )
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        # This browser may sign in as this name while a burst from elsewhere has
+        # locked the name (accounts.throttle).
+        device_cookie_set(response, username=username, device=device)
+        return response
 
 
 @login_not_required

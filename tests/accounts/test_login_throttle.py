@@ -115,3 +115,66 @@ def test_a_forwarded_address_that_is_no_address_is_not_trusted(rf, settings):
     assert client_address(forged) == "10.0.0.1"
     assert client_address(short) == "10.0.0.2"
     assert client_address(two) == "203.0.113.7"  # the one our proxy appended
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_a_burst_elsewhere(
+    client, viewer_user
+):
+    """Twenty wrong passwords from other addresses lock the name for strangers, not
+    for the browser that has signed in as it before (its device cookie)."""
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 302
+    signed_out(client)
+    attacker = client_class_with_no_cookies()
+    for n in range(20):
+        login(attacker, "vera-viewer", "nope", REMOTE_ADDR=f"10.0.0.{n}")
+    assert login(attacker, "vera-viewer", "secret-pass-123").status_code == 429
+
+    response = login(client, "vera-viewer", "secret-pass-123", REMOTE_ADDR="10.0.1.1")
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_device_cookie_guesses_no_faster_than_the_name_counter(client, viewer_user):
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 302
+    signed_out(client)
+    for n in range(20):  # the cookie taken to twenty addresses
+        login(client, "vera-viewer", "nope", REMOTE_ADDR=f"10.0.2.{n}")
+
+    response = login(client, "vera-viewer", "secret-pass-123", REMOTE_ADDR="10.0.3.1")
+
+    assert response.status_code == 429
+
+
+def test_a_device_cookie_is_for_its_own_name_and_cannot_be_made_up(
+    client, viewer_user, manager_user
+):
+    from accounts.throttle import DEVICE_COOKIE
+
+    assert login(client, "vera-viewer", "secret-pass-123").status_code == 302
+    signed_out(client)
+    attacker = client_class_with_no_cookies()
+    for n in range(20):
+        login(attacker, manager_user.username, "nope", REMOTE_ADDR=f"10.0.4.{n}")
+    # Vera's browser is no device of the manager's.
+    locked = login(client, manager_user.username, "x", REMOTE_ADDR="10.0.5.1")
+    assert locked.status_code == 429
+    forged = client_class_with_no_cookies()
+    forged.cookies[DEVICE_COOKIE] = f'["{manager_user.username}", "made-up"]'
+    assert login(forged, manager_user.username, "x").status_code == 429
+
+
+def signed_out(client) -> None:
+    """Sign out as a browser does: the session goes, the device cookie stays (the
+    test client's logout() drops every cookie)."""
+    from accounts.throttle import DEVICE_COOKIE
+
+    device = client.cookies[DEVICE_COOKIE]
+    client.logout()
+    client.cookies[DEVICE_COOKIE] = device.value
+
+
+def client_class_with_no_cookies():
+    from django.test import Client
+
+    return Client()
