@@ -65,6 +65,7 @@ from contacts.tables import (
 )
 from smsportal.exceptions import ApplicationError
 from smsportal.unique import save_unique
+from smsportal.uploads import refused_upload_shown
 
 # The campaigns app provides this partial once it exists; until then the block is empty.
 CONTACT_HISTORY_TEMPLATE = "campaigns/_contact_history.html"
@@ -474,7 +475,9 @@ def import_upload(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
     if not request.user.has_perm(IMPORT_PERMISSIONS[kind]):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if refused_upload_shown(request, form, "file"):
+        pass  # stopped at the limit as it arrived: the form says so
+    elif request.method == "POST" and form.is_valid():
         try:
             job = services.import_job_create(
                 upload=form.cleaned_data["file"], kind=kind, user=request.user
@@ -711,7 +714,9 @@ def numbering_plan(request: HttpRequest) -> HttpResponse:
     if posted:
         if not can_load:
             raise PermissionDenied
-        if form.is_valid():
+        if refused_upload_shown(request, form, "files"):
+            pass  # stopped at the limit as it arrived: the form says so
+        elif form.is_valid():
             try:
                 numbering_jobs.numbering_plan_upload(
                     uploads=form.cleaned_data["files"], user=request.user

@@ -25,6 +25,7 @@ from accounts.services import api_token_authenticate
 from smsportal.api_errors import explained
 from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.unique import save_unique
+from smsportal.uploads import upload_refusal
 
 
 class BearerToken(HttpBearer):
@@ -379,6 +380,11 @@ def _out_of_range(request: HttpRequest, exc: OverflowError) -> Any:
 
 @api.exception_handler(ValidationError)
 def _schema_mismatch(request: HttpRequest, exc: ValidationError) -> Any:
+    if (why := upload_refusal(request)) is not None:
+        # The file was stopped at the limit as it arrived: that, not "required".
+        return api.create_response(
+            request, {"detail": why, "where": "file"}, status=400
+        )
     # Still ninja's 422 list for programs, each entry with the problem in words.
     return api.create_response(request, explained(exc.errors), status=422)
 

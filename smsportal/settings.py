@@ -145,6 +145,12 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A file past the import limit stops being stored as it arrives (smsportal.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "smsportal.uploads.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Security: strict by default when DEBUG is off; behind a TLS proxy set SECURE_PROXY_SSL_HEADER.
