@@ -60,6 +60,10 @@ def progress_bar_html(progress: Progress | None, *, compact: bool) -> SafeString
         f'aria-valuemin="0" aria-valuemax="100" data-progress-percent="{percent:d}"'
         f"{COMPACT_STYLE if compact else ''}>{parts}</div>"
         f'<small class="text-body-secondary" data-progress-text>{escape(caption)}'
-        f'<span class="visually-hidden" data-progress-counts>: {counts}</span>'
-        "</small>"
+        + (
+            f'<span class="visually-hidden" data-progress-counts>. {escape(counts)}</span>'
+            if counts
+            else ""
+        )
+        + "</small>"
     )

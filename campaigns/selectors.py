@@ -244,56 +244,77 @@ def campaign_gateway_wait(
     A campaign completes once its last message is handed over, maybe hours before the
     gateway sends it; the page says so. The trigger-kept counts spare the query when
     nothing is queued; otherwise one aggregate over the campaign's rows (its
-    (campaign, phone) index), for the detail page of a completed campaign only.
+    (campaign, phone) index), remembered for a minute (see _gateway_waits).
     """
-    finished = campaign.finished_at
-    if (
-        campaign.state != Campaign.State.COMPLETED
-        or not _maybe_held(progress)
-        # Nothing is handed over further ahead than this: none can still wait.
-        or (finished is not None and finished < timezone.now() - SCHEDULE_AHEAD)
-    ):
+    if not _may_wait_at_gateway(campaign, progress, timezone.now()):
         return None
-    # The aggregate reads every row of the campaign, and the page polls for reports
-    # every POLL_REPORTS_SECONDS: a minute-old answer serves a hint well enough.
-    key = f"campaigns:gateway-wait:{campaign.pk}"
-    row = cache.get(key)
-    if row is None:
-        row = messages_waiting_at_gateway(campaign=campaign).aggregate(
-            count=Count("id"), last_at=Max("planned_at")
-        )
-        cache.set(key, row, GATEWAY_WAIT_SECONDS)
-    return GatewayWait(row["count"], row["last_at"]) if row["count"] else None
+    return _gateway_waits([campaign.pk]).get(campaign.pk)
 
 
 def campaigns_waiting_at_gateway(
     *, campaigns: Iterable[Campaign], progress: dict[int, Progress]
 ) -> dict[int, int]:
     """Per completed campaign of a list page, how many of its messages the gateway
-    holds for a later send time; one query, for the rows that may have any."""
-    horizon = timezone.now() - SCHEDULE_AHEAD
+    holds for a later send time: the detail page's remembered answers, and one query
+    for the rows that may have some and have none remembered."""
+    now = timezone.now()
     ids = [
         c.pk
         for c in campaigns
-        if c.state == State.COMPLETED
-        and c.pk in progress
-        and _maybe_held(progress[c.pk])
-        and c.finished_at is not None
-        and c.finished_at > horizon
+        if c.pk in progress and _may_wait_at_gateway(c, progress[c.pk], now)
     ]
-    if not ids:
-        return {}
-    rows = (
-        Message.objects.filter(
-            campaign_id__in=ids,
-            status__in=HELD_AT_GATEWAY,
-            planned_at__gt=timezone.now(),
-        )
-        .exclude(gateway_message_id="")
-        .values("campaign_id")
-        .annotate(count=Count("id"))
+    return {pk: wait.count for pk, wait in _gateway_waits(ids).items()}
+
+
+def _may_wait_at_gateway(campaign: Campaign, progress: Progress, now: datetime) -> bool:
+    """Whether a completed campaign may still have messages at the gateway (no query):
+    some are queued or sent by the kept counts, and it finished within the furthest
+    any is handed over ahead of its time."""
+    finished = campaign.finished_at
+    return (
+        campaign.state == Campaign.State.COMPLETED
+        and _maybe_held(progress)
+        and (finished is None or finished >= now - SCHEDULE_AHEAD)
     )
-    return {row["campaign_id"]: row["count"] for row in rows}
+
+
+def _gateway_key(campaign_id: int) -> str:
+    return f"campaigns:gateway-wait:{campaign_id}"
+
+
+def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
+    """The held messages of these campaigns (only those with any). The aggregate reads
+    every queued or sent row of a campaign (a second at a million), and the list page
+    polls every few seconds: an answer a minute old serves a hint well enough, and the
+    list and the detail page share it, so they say the same."""
+    if not campaign_ids:
+        return {}
+    keys = {_gateway_key(pk): pk for pk in campaign_ids}
+    remembered = cache.get_many(list(keys))
+    rows = {keys[key]: row for key, row in remembered.items()}
+    missing = [pk for pk in campaign_ids if pk not in rows]
+    if missing:
+        counted = {
+            row["campaign_id"]: row
+            for row in Message.objects.filter(
+                campaign_id__in=missing,
+                status__in=HELD_AT_GATEWAY,
+                planned_at__gt=timezone.now(),
+            )
+            .exclude(gateway_message_id="")
+            .values("campaign_id")
+            .annotate(count=Count("id"), last_at=Max("planned_at"))
+        }
+        fresh = {pk: counted.get(pk, {"count": 0, "last_at": None}) for pk in missing}
+        cache.set_many(
+            {_gateway_key(pk): row for pk, row in fresh.items()}, GATEWAY_WAIT_SECONDS
+        )
+        rows.update(fresh)
+    return {
+        pk: GatewayWait(row["count"], row["last_at"])
+        for pk, row in rows.items()
+        if row["count"]
+    }
 
 
 def gateway_withdraws_held(kind: str) -> bool:

@@ -195,6 +195,31 @@ def test_a_completed_campaign_with_messages_held_says_so_in_the_list_and_page(
     assert 'data-action="cancel"' in page  # and the page offers it
 
 
+def test_the_list_counts_held_messages_once_a_minute_and_shares_it_with_the_page(
+    manager_client, make_campaign, smsc_account
+):
+    """The list refreshes every few seconds while a campaign sends; the count reads
+    every queued row of a campaign (a second at a million): remembered for a minute,
+    and the same answer on the campaign's page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = _held_campaign(make_campaign, smsc_account, waiting=3)
+
+    def held_counts(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            body = manager_client.get(path).content.decode()
+        assert "Handed to the gateway, 3 wait for their send time" in body
+        return sum(
+            '"planned_at" >' in q["sql"] and "COUNT(" in q["sql"]
+            for q in queries.captured_queries
+        )
+
+    assert held_counts(reverse("campaigns:list")) == 1
+    assert held_counts(reverse("campaigns:list")) == 0
+    assert held_counts(url("detail", campaign)) == 0
+
+
 def test_the_composer_says_a_spread_campaign_is_handed_over_at_once(
     manager_client, make_group, account
 ):

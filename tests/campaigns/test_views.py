@@ -403,8 +403,17 @@ def test_the_list_bar_says_its_counts_in_words(manager_client, make_campaign):
     body = manager_client.get(reverse("campaigns:list")).content.decode()
 
     counts = body.split("data-progress-counts>")[1].split("</span>")[0]
-    assert counts == ": Delivered: 2, Awaiting a report: 1, Failed: 1"
+    # Read on from the caption "4 of 4 processed (100%)": a sentence of its own.
+    assert counts == ". Delivered: 2, Awaiting a report: 1, Failed: 1"
     assert 'title="Delivered: 2"' in body
+
+
+def test_an_empty_bar_says_no_counts(manager_client, make_campaign):
+    make_campaign(state=State.SENDING)
+
+    body = manager_client.get(reverse("campaigns:list")).content.decode()
+
+    assert "data-progress-counts" not in body
 
 
 def test_live_preview_counts_the_unsaved_form(manager_client, make_group, account):
