@@ -66,6 +66,11 @@ class ExportFormat:
     encoding: str = ""
     delimiter: str = ","
     decimal_mark: str = "."
+    # Told apart in the downloads folder from the same export in another encoding.
+    name_suffix: str = ""
+
+    def filename(self, name: str) -> str:
+        return f"{name}{self.name_suffix}.{self.extension}"
 
     def number(self, text: str) -> str:
         """A number written with "." as this format's decimal mark."""
@@ -75,7 +80,13 @@ class ExportFormat:
 FORMATS = {
     "csv": ExportFormat("csv", "csv", "text/csv; charset=utf-8", "utf-8-sig", ","),
     "csv-1251": ExportFormat(
-        "csv-1251", "csv", "text/csv; charset=windows-1251", "cp1251", ";", ","
+        "csv-1251",
+        "csv",
+        "text/csv; charset=windows-1251",
+        "cp1251",
+        ";",
+        ",",
+        name_suffix="-1251",
     ),
     "xlsx": ExportFormat(
         "xlsx",
@@ -381,7 +392,7 @@ def audited_download(
     """`chunks` as a streamed attachment `name`.`extension`, recorded in the audit log
     first: who took it, of what (`obj`, else the file name), in which format, under
     which filters."""
-    filename = f"{name}.{fmt.extension}"
+    filename = fmt.filename(name)
     audit(
         AuditEvent.Action.EXPORTED,
         obj,

@@ -36,6 +36,7 @@ from contacts.models import (
 )
 from contacts.numbering import zone_for_phone
 from contacts.phone import InvalidPhone, NormalizedPhone, normalize_phone
+from contacts.statistics import statistics_refresh
 from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
@@ -445,6 +446,7 @@ def contacts_add_to_group(
             chosen = contacts.order_by().count()
             cursor.execute(insert, insert_params)
             added = cursor.rowcount
+    statistics_refresh(tables=[GroupMembership], changed=added)
     return GroupAddition(added=added, already=chosen - added)
 
 
@@ -454,6 +456,7 @@ def contacts_remove_from_group(
     deleted, _per_model = GroupMembership.objects.filter(
         group=group, contact__in=contacts.order_by().values("id")
     ).delete()
+    statistics_refresh(tables=[GroupMembership], changed=deleted)
     return deleted
 
 

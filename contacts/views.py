@@ -505,7 +505,7 @@ def import_sample(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
     title = _("Stop list") if kind == "stoplist" else _("Contacts")
     return exporting.attachment(
         exporting.table_export(title, headers, rows, fmt=fmt),
-        filename=f"{kind}-import-sample.{fmt.extension}",
+        filename=fmt.filename(f"{kind}-import-sample"),
         fmt=fmt,
     )
 

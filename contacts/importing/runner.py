@@ -34,6 +34,7 @@ from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import Contact, CustomField, GroupMembership, StopListEntry
 from contacts.numbering import contacts_fill_zones
 from contacts.phone import SEPARATORS, normalize_phone_fast
+from contacts.statistics import statistics_refresh
 
 CHUNK_ROWS = 20_000
 PROGRESS_ROWS = 20_000  # rows read between two progress reports
@@ -183,43 +184,19 @@ def run_import(
     report.skipped_sheets = table.skipped_sheets
     report.title_rows = table.title_rows
     report.groups_created = applied.groups_created
-    statistics_refresh(kind=options.kind, added=applied.created)
+    statistics_refresh(
+        tables=(
+            [Contact, GroupMembership]
+            if options.kind == "contacts"
+            else [StopListEntry]
+        ),
+        changed=applied.created,
+    )
     if options.kind == "contacts" and applied.created + applied.updated:
         # Mobiles without a zone get their range's, if the registry is loaded; only
         # this import's rows (a minute's margin for the database's clock).
         contacts_fill_zones(changed_since=started - timedelta(minutes=1))
     return report
-
-
-# An import that adds this many rows, or this share of the table, analyses it: the
-# book's size above the exact count and the planner read statistics that autovacuum
-# may refresh only minutes later ("about 100 001" after a 500,000-row import).
-ANALYZE_ROWS = 50_000
-ANALYZE_SHARE = 0.1
-
-
-def statistics_refresh(*, kind: str, added: int) -> bool:
-    """ANALYZE the tables an import of `kind` grew by `added` rows, when that is many
-    (see ANALYZE_ROWS); True when it ran. PostgreSQL only."""
-    if added <= 0 or connection.vendor != "postgresql":
-        return False
-    if kind == "contacts":
-        tables = [Contact._meta.db_table, GroupMembership._meta.db_table]
-    else:
-        tables = [StopListEntry._meta.db_table]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-            [tables[0]],
-        )
-        row = cursor.fetchone()
-        # The table as last analysed, before these rows (never analysed: -1).
-        before = max(int(row[0]) if row else -1, 0)
-        if added < ANALYZE_ROWS and added <= ANALYZE_SHARE * before:
-            return False
-        for table in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-    return True
 
 
 def has_header(

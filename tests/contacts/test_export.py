@@ -186,6 +186,21 @@ def test_any_table_writes_aware_times_on_the_readers_clock_to_the_second(setting
 @pytest.mark.parametrize(
     "url_name", ["contacts:export", "contacts:stoplist_export", "reports:inbox_export"]
 )
+def test_the_two_csv_encodings_download_under_two_names(manager_client, url_name):
+    names = {
+        fmt: manager_client.get(reverse(url_name), {"format": fmt})[
+            "Content-Disposition"
+        ]
+        for fmt in ("csv", "csv-1251")
+    }
+
+    assert names["csv"] != names["csv-1251"]
+    assert names["csv-1251"].endswith('-1251.csv"')
+
+
+@pytest.mark.parametrize(
+    "url_name", ["contacts:export", "contacts:stoplist_export", "reports:inbox_export"]
+)
 def test_a_format_there_is_not_is_a_400_not_a_csv(manager_client, settings, url_name):
     settings.LANGUAGE_CODE = "en"
 

@@ -23,10 +23,10 @@ def sample(client, kind: str, fmt: str) -> bytes:
     response = client.get(reverse(SAMPLE[kind]), {"format": fmt},
                           HTTP_ACCEPT_LANGUAGE="ru")  # fmt: skip
     assert response.status_code == 200
-    extension = "xlsx" if fmt == "xlsx" else "csv"
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="{kind}-import-sample.{extension}"'
+    name = {"xlsx": "import-sample.xlsx", "csv-1251": "import-sample-1251.csv"}.get(
+        fmt, "import-sample.csv"
     )
+    assert response["Content-Disposition"] == f'attachment; filename="{kind}-{name}"'
     return b"".join(response.streaming_content)
 
 
