@@ -6,6 +6,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts.importing.fields import auto_mapping
 from contacts.importing.runner import fit_mapping, has_header
@@ -35,6 +36,9 @@ class Preview:
     title_rows: int = 0  # rows above the header taken for a title (left out)
     # Why the import cannot start as read: the header is garbled (wrong encoding).
     header_problem: str = ""
+    # Rows with cells past the header's last name: most often a value holding the
+    # delimiter written without quotes ("Клиенты; VIP" in a ;-separated file).
+    beyond_header: str = ""
 
     @property
     def width(self) -> int:
@@ -157,6 +161,9 @@ def preview_job(
         or _("Column %(number)s") % {"number": i + 1}
         for i in range(width)
     ]
+    beyond_header = (
+        _beyond_header(records[1:], len(headers), table.delimiter) if header else ""
+    )
     mapping = auto_mapping(headers, kind=job.kind, custom_fields=custom_fields)
     mapping = fit_mapping(mapping, records[1 if header else 0 :], region)[:width]
     rows = [
@@ -173,4 +180,23 @@ def preview_job(
         custom_fields=custom_fields,
         title_rows=table.title_rows,
         header_problem=header_problem,
+        beyond_header=beyond_header,
     )
+
+
+def _beyond_header(rows: list[list[str]], named: int, delimiter: str) -> str:
+    """A warning when some of the first rows have values past the header's columns."""
+    past = [row for row in rows if any(cell.strip() for cell in row[named:])]
+    if not past or not named:
+        return ""
+    return ngettext(
+        "%(count)s of the first rows has more values than the header has column "
+        "names. A value holding the delimiter “%(delimiter)s” must be in quotes "
+        '("Клиенты%(delimiter)s VIP"), or its part after the delimiter lands in a '
+        "column of its own.",
+        "%(count)s of the first rows have more values than the header has column "
+        "names. A value holding the delimiter “%(delimiter)s” must be in quotes "
+        '("Клиенты%(delimiter)s VIP"), or its part after the delimiter lands in a '
+        "column of its own.",
+        len(past),
+    ) % {"count": len(past), "delimiter": delimiter}

@@ -779,6 +779,32 @@ def test_the_mapping_page_says_a_title_row_was_left_out(manager_client, settings
     assert page.context["preview"].columns == ["Телефон", "Имя", "Фамилия"]
 
 
+@pytest.mark.parametrize(
+    ("groups_cell", "warned"), [("Клиенты; VIP", True), ('"Клиенты; VIP"', False)]
+)
+def test_the_mapping_page_warns_of_values_past_the_header(
+    manager_client, settings, groups_cell, warned
+):
+    """An unquoted "Клиенты; VIP" in a ;-separated file split into an unnamed column
+    the mapping ignored: the VIP group was lost without a word."""
+    settings.LANGUAGE_CODE = "en"
+    data = (
+        f"Телефон;Имя;Группы\n89123456789;Иван;{groups_cell}\n89123456780;Ольга;VIP\n"
+    )
+    upload = SimpleUploadedFile("book.csv", data.encode("cp1251"))
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    html = manager_client.get(
+        reverse("contacts:import_mapping", args=[job.pk])
+    ).content.decode()
+
+    assert ("data-beyond-header" in html) is warned
+    if warned:
+        assert "1 of the first rows has more values than the header" in html
+        assert "must be in quotes" in html
+
+
 @pytest.mark.parametrize("key", ["first_name", "Phone", "full_name", "time_zone"])
 def test_a_custom_field_under_a_contacts_own_name_is_refused(
     manager_client, settings, key
