@@ -17,6 +17,7 @@ PYTHON = sys.executable
 HOST = os.environ.get("SMSPORTAL_HOST", "127.0.0.1")
 PORT = os.environ.get("SMSPORTAL_PORT", "8000")
 SIMULATOR_PORT = os.environ.get("SMSPORTAL_SIMULATOR_PORT", "8025")
+WORKER_THREADS = os.environ.get("SMSPORTAL_WORKER_THREADS", "8")
 ROOT = Path(__file__).resolve().parent.parent
 # Same rule as smsportal.settings.VAR_DIR; `load_demo` writes the accounts file there.
 VAR_DIR = Path(os.environ.get("SMSPORTAL_VAR_DIR", str(ROOT / "var")))
@@ -40,8 +41,11 @@ def commands() -> dict[str, list[str]]:
             # live in it; two worker processes each let the full rate through.
             "--pool",
             "threads",
+            # A campaign's pump holds a thread for up to 50 s (dispatch.PUMP_SECONDS):
+            # with 2, three campaigns, status polling and beat's tick queued behind
+            # one another, and a pause or a scheduled start was minutes late.
             "--concurrency",
-            "2",
+            WORKER_THREADS,
         ],
         "beat": [
             PYTHON,
@@ -65,6 +69,15 @@ def commands() -> dict[str, list[str]]:
             str(SIMULATOR_ACCOUNTS),
         ]
     return procs
+
+
+def environment(name: str) -> dict[str, str]:
+    """The process's environment. The development server serves each request in a
+    thread of its own: a connection kept for CONN_MAX_AGE stays with a thread that has
+    ended, and PostgreSQL ran out of connections under the simulator's callbacks."""
+    if name == "web":
+        return {**os.environ, "CONN_MAX_AGE": "0"}
+    return dict(os.environ)
 
 
 def read_balances_when_simulator_is_up(timeout: float = 30.0) -> None:
@@ -93,7 +106,7 @@ def read_balances_when_simulator_is_up(timeout: float = 30.0) -> None:
 def main() -> int:
     running: dict[str, subprocess.Popen] = {}
     for name, cmd in commands().items():
-        running[name] = subprocess.Popen(cmd)
+        running[name] = subprocess.Popen(cmd, env=environment(name))
         sys.stderr.write(f"[run] started {name} (pid {running[name].pid})\n")
     sys.stderr.write(f"[run] dashboard: http://{HOST}:{PORT}/  (Ctrl-C stops all)\n")
     if "simulator" in running:
