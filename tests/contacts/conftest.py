@@ -77,3 +77,13 @@ def assert_no_formulas(workbook: bytes) -> None:
             assert "<f>" not in xml
             assert "<f " not in xml
             assert 't="str"' not in xml
+
+
+@pytest.fixture
+def api(client, manager_user):
+    """The test client with a manager's API token."""
+    from accounts.services import api_token_create
+
+    _token, raw = api_token_create(user=manager_user, name="test")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client, manager_user):
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
-
-
-@pytest.fixture
 def viewer_api(client, viewer_user):
     _token, raw = api_token_create(user=viewer_user, name="test")
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"

@@ -7,20 +7,12 @@ import pytest
 from django.utils import timezone
 
 import smsportal.api  # noqa: F401 - registers contacts.api first, as urls do
-from accounts.services import api_token_create
 from contacts import api as contacts_api
 from contacts.forms import ContactForm
 from contacts.models import Contact
 from tests.contacts.conftest import make_contact
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(client, manager_user):
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
 
 
 OFF_THE_CALENDAR = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"]

@@ -5,20 +5,12 @@ import pytest
 
 from django.urls import reverse
 
-from accounts.services import api_token_create
 from contacts.forms import ContactForm, ContactGroupForm, StopListAddForm
 from contacts.models import Contact, ContactGroup, StopListEntry
 
 pytestmark = pytest.mark.django_db
 
 MESSAGE = "Character 3: a line break. This field takes a single line."
-
-
-@pytest.fixture
-def api(client, manager_user):
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
 
 
 @pytest.mark.parametrize("name", ["first_name", "last_name", "middle_name", "nickname"])
