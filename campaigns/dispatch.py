@@ -111,6 +111,12 @@ def campaign_pump(
                                    answer=answer, outcome=outcome)  # fmt: skip
                     flight = None
                     break
+                if chunk and _stopped_meanwhile(campaign.pk, result):
+                    # Claimed while the last request was out, before a pause or a
+                    # cancel committed: it goes back, and only the batch that was
+                    # already with the gateway left after the click.
+                    outcome.released += sending.release([m.id for m in chunk])
+                    chunk = []
             next_flight = None
             if chunk and not _rate_acquired(account, chunk):
                 # The account is busy elsewhere (other pumps, campaigns): the batch
@@ -184,18 +190,24 @@ def _next_chunk(
             while_sending=True,
         )
         if not claimed:  # nothing due, or the campaign no longer sends: which?
-            state = (
-                Campaign.objects.filter(pk=campaign.pk)
-                .values_list("state", flat=True)
-                .first()
-            )
-            if state != Campaign.State.SENDING:
-                result.stopped = state or "deleted"
+            _stopped_meanwhile(campaign.pk, result)
             return []
         stopped = sending.reject_stop_listed(claimed)
         chunk = [m for m in claimed if m.id not in stopped]
         if chunk:
             return chunk
+
+
+def _stopped_meanwhile(campaign_id: int, result: PumpResult) -> bool:
+    """Whether the campaign stopped sending (paused, cancelled) since the last claim;
+    if so, the state goes to `result.stopped`. One query by primary key."""
+    state = (
+        Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
+    )
+    if state == Campaign.State.SENDING:
+        return False
+    result.stopped = state or "deleted"
+    return True
 
 
 def _rate_acquired(account: ProviderAccount, chunk: list[ClaimedMessage]) -> bool:

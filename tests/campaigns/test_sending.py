@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import sending
 from campaigns.counts import campaign_counts, counts_mismatches
 from campaigns.dispatch import campaign_pump
 from campaigns.models import Campaign, Message
@@ -1063,3 +1064,55 @@ def test_results_commit_without_the_disk_and_claims_with_it(
     stored = Message.objects.filter(campaign=campaign)
     assert stored.filter(status="queued").exclude(gateway_message_id="").count() == 30
     assert len(simulator.state.submissions) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pause_while_a_batch_is_out_stops_the_batch_claimed_meanwhile(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """The pump claims the next batch while one is with the gateway: paused in that
+    moment, the next one went out too, two batches after the click, not one."""
+    import threading
+
+    from django.db import connections
+
+    from campaigns import dispatch
+    from campaigns.expansion import campaign_expand
+
+    account = simulated_account(simulator, "webcom", rate_limit=10)  # batches of 10
+    campaign = make_campaign([make_group("Clients", phones(50))], account=account)
+    campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    second_claimed = threading.Event()
+    claims = []
+    claim_due = sending.claim_due
+
+    def counted_claim(**kwargs):
+        claimed = claim_due(**kwargs)
+        claims.append(len(claimed))
+        if len(claims) == 2:
+            second_claimed.set()
+        return claimed
+
+    send = dispatch._send_when_built
+    paused = []
+
+    def pause_while_out(gateway, request):
+        # The first request is out; the person pauses once the next batch is claimed.
+        if not paused:
+            assert second_claimed.wait(10)
+            Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.PAUSED)
+            connections.close_all()  # this thread's own connection
+            paused.append(True)
+        return send(gateway, request)
+
+    monkeypatch.setattr(sending, "claim_due", counted_claim)
+    monkeypatch.setattr(dispatch, "_send_when_built", pause_while_out)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert claims[:2] == [10, 10]
+    assert result.stopped == Campaign.State.PAUSED
+    assert len(simulator.state.submissions) == 10  # the batch that was out, only
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 40
