@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import django_tables2 as tables
 
 from django.urls import reverse
@@ -10,6 +8,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
+from campaigns.planning import zone
 from campaigns.progress_bar import progress_bar_html
 from campaigns.report_tables import EMPTY, local_time
 from campaigns.selectors import (
@@ -99,11 +98,9 @@ class CampaignTable(BaseTable):
         if record.started_at is not None:
             return local_time(record.started_at)
         if record.state == Campaign.State.SCHEDULED and record.start_at is not None:
-            try:
-                zone = ZoneInfo(record.time_zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                zone = timezone.get_current_timezone()  # a zone since dropped
-            when = timezone.localtime(record.start_at, zone)
+            # A zone since dropped: the site's.
+            where = zone(record.time_zone) or timezone.get_current_timezone()
+            when = timezone.localtime(record.start_at, where)
             return format_html(
                 '<span class="text-secondary" data-planned-start>{}</span>',
                 _("planned for %(when)s (%(zone)s)")

@@ -84,7 +84,7 @@ OPTIONS: dict[str, tuple[Any, Callable[[Any], str]]] = {
 }
 SKIPPED_OPTIONS = {"created_by_id"}  # the job's own "uploaded by" shows it
 REPORT: dict[str, tuple[Any, Callable[[Any], str]]] = {
-    "rows": (gettext_lazy("Rows read"), _count),
+    "rows": (gettext_lazy("Data rows in the file"), _count),  # as the import page says
     "created": (
         pgettext_lazy("import: rows that became new records", "Created"),
         _count,

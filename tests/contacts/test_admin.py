@@ -544,7 +544,7 @@ def test_an_imports_admin_page_shows_options_and_report_as_labelled_rows(
         "column 1: Phone; column 2: First name; column 3: ignored"
     )
     assert rows["Add to groups"] == group.name
-    assert rows["Rows read"] == "1,200"
+    assert rows["Data rows in the file"] == "1,200"
     assert rows["The first rows not imported"] == ("row 7: column “Телефон”: too short")
     assert "group_ids" not in html
     assert "created_by_id" not in html
