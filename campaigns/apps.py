@@ -23,13 +23,19 @@ class CampaignsConfig(AppConfig):
         stop_listed_register(_withdraw_held_later)
 
 
+# Numbers per withdrawal task: a whole book put on the stop list (a bulk action, an
+# import) went as one task message of a million numbers through the broker.
+WITHDRAW_CHUNK = 10_000
+
+
 def _withdraw_held_later(phones: list[str]) -> None:
     """Numbers went on the stop list (a STOP reply, the stop list page, an import):
-    what a gateway holds for them for later is withdrawn, by a task, as it asks the
+    what a gateway holds for them for later is withdrawn, by tasks, as it asks the
     gateways over HTTP."""
     from campaigns.tasks import withdraw_for_opt_outs
 
-    withdraw_for_opt_outs.delay(phones)
+    for start in range(0, len(phones), WITHDRAW_CHUNK):
+        withdraw_for_opt_outs.delay(phones[start : start + WITHDRAW_CHUNK])
 
 
 def _sqlite_message_triggers(using: str = "default", **kwargs: object) -> None:

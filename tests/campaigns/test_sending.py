@@ -638,6 +638,37 @@ def test_any_way_onto_the_stop_list_withdraws_what_the_gateway_holds(
     assert Message.objects.get(phone="+79120000001").reason == "stop_list"
 
 
+def test_a_large_opt_out_is_withdrawn_in_tasks_of_a_bounded_size(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks,
+    monkeypatch,
+):  # fmt: skip
+    """A whole book put on the stop list went as one task message holding every
+    number; now in chunks, and a held message in any chunk is withdrawn."""
+    from campaigns import apps, tasks
+    from contacts import services as contacts
+
+    monkeypatch.setattr(apps, "WITHDRAW_CHUNK", 2)
+    sizes = []
+    withdraw = tasks.withdraw_for_opt_outs.run
+
+    def counted(phones):
+        sizes.append(len(phones))
+        return withdraw(phones)
+
+    monkeypatch.setattr(tasks.withdraw_for_opt_outs, "run", counted)
+    account = simulated_account(simulator, "webcom")
+    launch(make_campaign([make_group("G", phones(5))], account=account,
+                         **window_hours_ahead()))  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            contacts.contacts_opt_out(contacts=Contact.objects.all(), reason="x") == 5
+        )
+
+    assert sizes == [2, 2, 1]
+    assert set(Message.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
 def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled(
     simulator, make_group, make_campaign, manager_user, monkeypatch
 ):
