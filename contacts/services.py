@@ -423,28 +423,31 @@ def contacts_add_to_group(
     """Add every contact of the queryset to the group in one INSERT ... SELECT, and
     count those already in it: "108 done" of 111 chosen left the user to guess."""
     ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
-    insert = f"""
-        INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
-        SELECT ids.id, %s, %s FROM ({ids_sql}) AS ids
-        WHERE true
-        ON CONFLICT (contact_id, group_id) DO NOTHING
-    """
-    insert_params = [group.pk, timezone.now(), *params]
+
+    def insert_from(ids: str) -> str:
+        return f"""
+            INSERT INTO {GroupMembership._meta.db_table} (contact_id, group_id, added_at)
+            SELECT ids.id, %s, %s FROM {ids} AS ids
+            WHERE true
+            ON CONFLICT (contact_id, group_id) DO NOTHING
+        """
+
+    made = [group.pk, timezone.now()]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement: the chosen ids counted as they are inserted.
             cursor.execute(
                 f"""
                 WITH chosen AS ({ids_sql}),
-                added AS ({insert.replace(f"({ids_sql})", "chosen")} RETURNING 1)
+                added AS ({insert_from("chosen")} RETURNING 1)
                 SELECT (SELECT count(*) FROM chosen), (SELECT count(*) FROM added)
                 """,
-                [*params, *insert_params[:2]],
+                [*params, *made],
             )
             chosen, added = cursor.fetchone()
         else:  # SQLite (the embedded demo): no INSERT within WITH
             chosen = contacts.order_by().count()
-            cursor.execute(insert, insert_params)
+            cursor.execute(insert_from(f"({ids_sql})"), [*made, *params])
             added = cursor.rowcount
     statistics_refresh(tables=[GroupMembership], changed=added)
     return GroupAddition(added=added, already=chosen - added)
