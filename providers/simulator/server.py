@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from socketserver import ThreadingMixIn
+from wsgiref.handlers import BaseHandler
 from wsgiref.simple_server import (
     ServerHandler,
     WSGIRequestHandler,
@@ -35,6 +36,14 @@ class _ServerHandler(ServerHandler):
         if isinstance(sys.exc_info()[1], DropConnection):
             raise DropConnection
         super().handle_error()
+
+    def close(self) -> None:
+        # A dropped request has no status line: wsgiref's access log would fail on it
+        # (an AttributeError traceback in place of the intended silent drop).
+        if self.status is None:
+            BaseHandler.close(self)
+            return
+        super().close()
 
 
 class _Handler(WSGIRequestHandler):

@@ -313,9 +313,20 @@ class SimulatorState:
                 return fault
             return None
 
-    def clear_faults(self) -> None:
+    def clear_faults(self, gateway: str = "") -> int:
+        """Drop the faults still armed (of one gateway, or all); how many."""
         with self.lock:
-            self.faults.clear()
+            gateways = [gateway] if gateway else list(self.faults)
+            return sum(len(self.faults.pop(name, [])) for name in gateways)
+
+    def armed_faults(self) -> list[dict]:
+        """The faults still armed, as the control API lists them."""
+        with self.lock:
+            return [
+                {"gateway": gateway, **vars(fault)}
+                for gateway, faults in sorted(self.faults.items())
+                for fault in faults
+            ]
 
     # callbacks ----------------------------------------------------------------
 

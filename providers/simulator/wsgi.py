@@ -195,16 +195,26 @@ def control(request: SimRequest, state: SimulatorState) -> SimResponse:
         state.add_account(account)
         return SimResponse.json({"ok": True})
     if action == "fault" and request.method == "POST":
-        state.add_fault(
-            data["gateway"],
-            Fault(
-                mode=data["mode"],
-                count=int(data.get("count", 1)),
-                path=data.get("path", ""),
-                delay=float(data.get("delay", 3.0)),
-            ),
-        )
+        try:
+            state.add_fault(
+                data["gateway"],
+                Fault(
+                    mode=data["mode"],
+                    count=int(data.get("count", 1)),
+                    path=data.get("path", ""),
+                    delay=float(data.get("delay", 3.0)),
+                ),
+            )
+        except (KeyError, ValueError) as exc:  # a harness's typo: say which
+            return SimResponse.json({"ok": False, "error": repr(exc)}, status=400)
         return SimResponse.json({"ok": True})
+    if action == "fault" and request.method == "GET":
+        return SimResponse.json(state.armed_faults())
+    if action == "fault" and request.method == "DELETE":
+        # A fault armed "until cleared" (count -1), or one never hit, goes without a
+        # reset that would also forget the messages, accounts and callbacks.
+        gateway = dict(parse_qsl(request.query_string)).get("gateway", "")
+        return SimResponse.json({"ok": True, "cleared": state.clear_faults(gateway)})
     if action == "incoming" and request.method == "POST":
         item = state.add_incoming(
             data["gateway"],

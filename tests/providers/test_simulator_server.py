@@ -83,3 +83,41 @@ def test_callbacks_collected_before_a_reset_are_not_posted_after_it(monkeypatch)
         assert posted == ["http://127.0.0.1:9/callback"]
     finally:
         simulator.httpd.server_close()
+
+
+@pytest.mark.parametrize("mode", ["drop_before", "drop_after"])
+def test_a_dropped_request_is_silent_on_the_server(simulator, mode, capsys):
+    """wsgiref's access log used to fail on the answerless request: a traceback on
+    the simulator's stderr for every drop, as if the simulator itself had broken."""
+    simulator.state.add_fault("webcom", Fault(mode=mode))
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(f"{simulator.url}/webcom/xml", content=b"<request/>")
+    # The next request is served, so the dropped one's handler has finished.
+    assert httpx.get(f"{simulator.url}/_control/health").json() == {"ok": True}
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_armed_faults_are_listed_and_cleared_per_gateway(simulator):
+    control = f"{simulator.url}/_control/fault"
+    httpx.post(control, json={"gateway": "smsc", "mode": "http503", "count": -1})
+    httpx.post(control, json={"gateway": "webcom", "mode": "http500", "count": 2})
+    armed = httpx.get(control).json()
+    assert [(f["gateway"], f["mode"], f["count"]) for f in armed] == [
+        ("smsc", "http503", -1),
+        ("webcom", "http500", 2),
+    ]
+
+    assert httpx.delete(control, params={"gateway": "smsc"}).json()["cleared"] == 1
+    assert httpx.get(f"{simulator.url}/smsc/sys/balance.php").status_code != 503
+    assert [f["gateway"] for f in httpx.get(control).json()] == ["webcom"]
+    assert httpx.delete(control).json()["cleared"] == 1
+    assert httpx.get(control).json() == []
+
+
+def test_a_fault_of_an_unknown_mode_is_refused_with_its_reason(simulator):
+    answer = httpx.post(
+        f"{simulator.url}/_control/fault", json={"gateway": "smsc", "mode": "drop"}
+    )
+    assert answer.status_code == 400
+    assert "unknown fault mode 'drop'" in answer.json()["error"]
+    assert httpx.get(f"{simulator.url}/_control/fault").json() == []
