@@ -199,14 +199,22 @@ def _next_chunk(
 
 
 def _stopped_meanwhile(campaign_id: int, result: PumpResult) -> bool:
-    """Whether the campaign stopped sending (paused, cancelled) since the last claim;
-    if so, the state goes to `result.stopped`. One query by primary key."""
-    state = (
-        Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
+    """Whether the campaign stopped sending (paused, cancelled) since the last claim,
+    or its account was deactivated (the campaign pauses with the banner, as at the
+    pump's start: a pump runs for up to PUMP_SECONDS, thousands of messages); if so,
+    the state goes to `result.stopped`. One query by primary keys."""
+    row = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values_list("state", "account__is_active")
+        .first()
     )
+    state, account_active = row or ("deleted", False)
+    if state == Campaign.State.SENDING and not account_active:
+        campaign_pause_for(campaign_id=campaign_id, reason=INACTIVE_ACCOUNT)
+        state = Campaign.State.PAUSED
     if state == Campaign.State.SENDING:
         return False
-    result.stopped = state or "deleted"
+    result.stopped = state
     return True
 
 

@@ -173,3 +173,40 @@ def test_the_greetings_list_names_the_zone_by_its_city(manager_client, account):
 
     assert "Tomsk" in page
     assert "Asia/Tomsk" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deactivated_while_its_campaign_sends_stops_it_at_the_next_batch(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """The pump looked at the account only when it started: switched off mid-run,
+    the account kept sending until the run's 50 seconds were over."""
+    from campaigns import dispatch
+
+    account = simulated_account(simulator, "webcom", rate_limit=10)  # batches of 10
+    campaign = make_campaign([make_group("G", phones(40))], account=account,
+                             state=State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+    send = dispatch._send_when_built
+
+    def deactivated_during_the_first_request(gateway, request):
+        from django.db import connections
+
+        answer = send(gateway, request)
+        ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
+        connections.close_all()  # this thread's own connection
+        return answer
+
+    monkeypatch.setattr(dispatch, "_send_when_built",
+                        deactivated_during_the_first_request)  # fmt: skip
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert (result.stopped, result.sent) == (State.PAUSED, 10)
+    assert campaign.state == State.PAUSED
+    assert "not active" in campaign.pause_message
+    assert len(simulator.state.submissions) == 10
+    left = Message.objects.filter(campaign=campaign, status="pending")
+    assert left.count() == 30
+    assert not left.filter(claimed_at__isnull=False).exists()  # released, not stuck
