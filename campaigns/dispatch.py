@@ -190,7 +190,8 @@ def _next_chunk(
             while_sending=True,
         )
         if not claimed:  # nothing due, or the campaign no longer sends: which?
-            _stopped_meanwhile(campaign.pk, result)
+            # Nothing to send: a campaign sent to its end completes, account or not.
+            _stopped_meanwhile(campaign.pk, result, about_to_send=False)
             return []
         stopped = sending.reject_stop_listed(claimed)
         chunk = [m for m in claimed if m.id not in stopped]
@@ -198,18 +199,21 @@ def _next_chunk(
             return chunk
 
 
-def _stopped_meanwhile(campaign_id: int, result: PumpResult) -> bool:
+def _stopped_meanwhile(
+    campaign_id: int, result: PumpResult, *, about_to_send: bool = True
+) -> bool:
     """Whether the campaign stopped sending (paused, cancelled) since the last claim,
-    or its account was deactivated (the campaign pauses with the banner, as at the
-    pump's start: a pump runs for up to PUMP_SECONDS, thousands of messages); if so,
-    the state goes to `result.stopped`. One query by primary keys."""
+    or, `about_to_send` a batch, its account was deactivated (the campaign pauses
+    with the banner, as at the pump's start: a pump runs for up to PUMP_SECONDS,
+    thousands of messages); if so, the state goes to `result.stopped`. One query by
+    primary keys."""
     row = (
         Campaign.objects.filter(pk=campaign_id)
         .values_list("state", "account__is_active")
         .first()
     )
     state, account_active = row or ("deleted", False)
-    if state == Campaign.State.SENDING and not account_active:
+    if state == Campaign.State.SENDING and about_to_send and not account_active:
         campaign_pause_for(campaign_id=campaign_id, reason=INACTIVE_ACCOUNT)
         state = Campaign.State.PAUSED
     if state == Campaign.State.SENDING:

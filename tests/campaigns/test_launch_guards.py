@@ -210,3 +210,43 @@ def test_an_account_deactivated_while_its_campaign_sends_stops_it_at_the_next_ba
     left = Message.objects.filter(campaign=campaign, status="pending")
     assert left.count() == 30
     assert not left.filter(claimed_at__isnull=False).exists()  # released, not stuck
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deactivated_after_the_last_batch_left_lets_the_campaign_complete(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Nothing was left to send through it: completed, not paused with a banner
+    asking to activate the account."""
+    from campaigns import dispatch, sending
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign([make_group("G", phones(3))], account=account,
+                             state=State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+    deactivated = threading.Event()
+    send, claim_due = dispatch._send_when_built, sending.claim_due
+
+    def deactivated_during_the_only_request(gateway, request):
+        from django.db import connections
+
+        answer = send(gateway, request)
+        ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
+        connections.close_all()  # this thread's own connection
+        deactivated.set()
+        return answer
+
+    def next_claim_after_it(**kwargs):
+        claimed = claim_due(**kwargs)
+        if not claimed:  # the claim that finds nothing left comes after the switch
+            assert deactivated.wait(10)
+        return claimed
+
+    monkeypatch.setattr(dispatch, "_send_when_built",
+                        deactivated_during_the_only_request)  # fmt: skip
+    monkeypatch.setattr(sending, "claim_due", next_claim_after_it)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert (result.stopped, result.sent, result.finished) == ("", 3, True)
+    assert Campaign.objects.get(pk=campaign.pk).state == State.COMPLETED
