@@ -19,7 +19,7 @@ from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from campaigns import sending
+from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
@@ -195,6 +195,11 @@ def _next_chunk(
             return []
         stopped = sending.reject_stop_listed(claimed)
         chunk = [m for m in claimed if m.id not in stopped]
+        late = quiet_hours.late_for_window(chunk, campaign, now=timezone.now())
+        if late:  # due late (a backlog, a resume): not at night all the same
+            chunk = quiet_hours.hold_for_window(
+                chunk, late, schedules=horizon_ahead > timedelta(0)
+            )
         if chunk:
             return chunk
 

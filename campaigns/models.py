@@ -296,6 +296,13 @@ class Message(models.Model):
     vendor_text = models.TextField(_("gateway text"), blank=True)
     operator = models.CharField(_("operator"), max_length=100, blank=True)
     planned_at = models.DateTimeField(_("planned for"))
+    # The recipient's zone the quiet hours were applied in (empty: the campaign sends
+    # at any hour, or the row predates the column and the campaign's zone stands in):
+    # a message that falls due late, after a backlog or a resume, is held for the
+    # next morning in it (campaigns.quiet_hours).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, default="", db_default=""
+    )
     claimed_at = models.DateTimeField(_("claimed for sending"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)

@@ -147,7 +147,7 @@ class SendPlan:
         """
         if not self.respect_window:
             return base
-        tz = zone(time_zone) or zone(self.time_zone) or timezone.get_current_timezone()
+        tz = zone(self.zone_name(time_zone)) or timezone.get_current_timezone()
         start = self.start.astimezone(tz).replace(tzinfo=None)  # wall clock
         day, moment = start.date(), start.time()
         if moment < self.window_start:
@@ -163,6 +163,11 @@ class SendPlan:
             next_day = start.date() + timedelta(days=1 + days)
             local = datetime.combine(next_day, self.window_start) + within
         return local.replace(tzinfo=tz)
+
+    def zone_name(self, time_zone: str) -> str:
+        """The zone a recipient's quiet hours are kept in: theirs, if it is one, else
+        the campaign's."""
+        return time_zone if zone(time_zone) else self.time_zone
 
     @property
     def window_length(self) -> timedelta:
