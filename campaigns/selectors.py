@@ -261,20 +261,25 @@ def campaigns_waiting_at_gateway(
     ids = [
         c.pk
         for c in campaigns
-        if c.pk in progress and _may_wait_at_gateway(c, progress[c.pk], now)
+        if c.state == Campaign.State.COMPLETED  # the others show their state
+        and c.pk in progress
+        and _may_wait_at_gateway(c, progress[c.pk], now)
     ]
     return {pk: wait.count for pk, wait in _gateway_waits(ids).items()}
 
 
 def _may_wait_at_gateway(campaign: Campaign, progress: Progress, now: datetime) -> bool:
-    """Whether a completed campaign may still have messages at the gateway (no query):
-    some are queued or sent by the kept counts, and it finished within the furthest
-    any is handed over ahead of its time."""
+    """Whether a campaign may have messages at the gateway for a later time (no
+    query): some are queued or sent by the kept counts, and it is sending or paused
+    with send times put ahead (quiet hours, spreading; a pause does not stop those),
+    or it finished within the furthest any is handed over ahead of its time."""
+    if not _maybe_held(progress):
+        return False
+    if campaign.state in (Campaign.State.SENDING, Campaign.State.PAUSED):
+        return campaign.respect_quiet_hours or bool(campaign.spread_hours)
     finished = campaign.finished_at
-    return (
-        campaign.state == Campaign.State.COMPLETED
-        and _maybe_held(progress)
-        and (finished is None or finished >= now - SCHEDULE_AHEAD)
+    return campaign.state == Campaign.State.COMPLETED and (
+        finished is None or finished >= now - SCHEDULE_AHEAD
     )
 
 
@@ -352,6 +357,19 @@ def held_hint(kind: str) -> str:
             "the gateway. It cannot be paused."
         )
     return _("This gateway cannot withdraw them: they will go out at their time.")
+
+
+def held_despite_pause(kind: str) -> str:
+    """What a pause leaves of the messages the gateway holds for a later time."""
+    if gateway_withdraws_held(kind):
+        return _(
+            "Pausing does not stop them: they go out at their time. Cancelling the "
+            "campaign withdraws them at the gateway."
+        )
+    return _(
+        "Pausing does not stop them, and this gateway cannot withdraw them: they go "
+        "out at their time."
+    )
 
 
 # A gateway that can be asked about a submit (or ignores a repeated one) has its

@@ -48,6 +48,7 @@ from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
     counter_settings,
+    held_despite_pause,
     held_hint,
     held_label,
     in_doubt_settles_itself,
@@ -216,6 +217,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         actions = replace(actions, delete=False)
     if actions.resend and services.campaign_resend_refused_because(campaign=campaign):
         actions = replace(actions, resend=False)
+    completed_held = bool(gateway_wait) and campaign.state == Campaign.State.COMPLETED
     return {
         "campaign": campaign,
         "progress": progress,
@@ -229,8 +231,15 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "actions": actions,
         "gateway_wait": gateway_wait,
         # Completed, but the gateway still holds messages: the badge says so.
-        "held_label": held_label(gateway_wait.count) if gateway_wait else "",
-        "held_hint": held_hint(campaign.account.kind) if gateway_wait else "",
+        "held_label": held_label(gateway_wait.count) if completed_held else "",
+        "held_hint": held_hint(campaign.account.kind) if completed_held else "",
+        # Sending or paused: a pause leaves them to go out; the page says so, and the
+        # pause button asks first.
+        "held_despite_pause": (
+            held_despite_pause(campaign.account.kind)
+            if gateway_wait and not completed_held
+            else ""
+        ),
         # A paused campaign may take another sender name (one the gateway refused).
         "sender_options": (
             sender_choices(account=campaign.account) if actions.resume else []

@@ -412,3 +412,48 @@ def test_the_segments_histogram_groups_its_counts(
 
     histogram = body[body.index('data-preview="histogram"') :].split("</table>")[0]
     assert '<td class="text-end">1,234</td>' in histogram
+
+
+@pytest.mark.parametrize("state", [State.SENDING, State.PAUSED])
+def test_a_pause_says_it_leaves_what_the_gateway_holds_for_later(
+    manager_client, make_campaign, smsc_account, state
+):
+    """Handed over with later send times (quiet hours, spreading), messages go out
+    whatever the campaign's state: the pause button and the page said nothing."""
+    campaign = make_campaign(state=state, account=smsc_account,
+                             respect_quiet_hours=True)  # fmt: skip
+    held = add_messages(campaign, ["queued"] * 2, gateway_message_id="g")
+    Message.objects.filter(pk__in=[m.pk for m in held]).update(
+        planned_at=timezone.now() + timedelta(hours=3)
+    )
+    add_messages(campaign, ["pending"], phone_prefix="+7914")
+
+    page = manager_client.get(url("detail", campaign)).content.decode()
+    listed = manager_client.get(reverse("campaigns:list")).content.decode()
+
+    assert 'data-gateway-wait="2"' in page
+    assert "Pausing does not stop them" in page
+    assert "Cancelling the campaign withdraws them at the gateway." in page
+    # The state stays the badge: the held label is a completed campaign's.
+    assert f">{campaign.get_state_display()}<" in page
+    assert "wait for their send time" not in listed
+    if state == State.SENDING:
+        pause_form = page[page.rindex("<form", 0, page.index('data-action="pause"')) :]
+        question = pause_form.split("data-confirm=", 1)[1].split('"')[1]
+        assert question.startswith("2 messages are already at the gateway")
+        assert question.endswith("Pause the campaign?")
+
+
+def test_a_sending_campaign_without_later_send_times_is_not_asked_about(
+    manager_client, make_campaign, smsc_account
+):
+    """Queued now is sent now: no question about held messages."""
+    campaign = make_campaign(state=State.SENDING, account=smsc_account,
+                             respect_quiet_hours=False)  # fmt: skip
+    add_messages(campaign, ["queued"] * 2, gateway_message_id="g")
+
+    page = manager_client.get(url("detail", campaign)).content.decode()
+
+    assert "data-gateway-wait" not in page
+    pause_form = page[page.rindex("<form", 0, page.index('data-action="pause"')) :]
+    assert "data-confirm" not in pause_form.split(">", 1)[0]
