@@ -19,8 +19,8 @@ from phonenumbers import timezone as phone_timezone
 from phonenumbers.phonenumberutil import ValidationResult
 
 from django.conf import settings
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 
 # Characters people put between digits; phonenumbers ignores them too.
 SEPARATORS = " \t-().\u00a0/"
@@ -49,17 +49,18 @@ class NormalizedPhone:
 class InvalidPhone(ValueError):
     """The text is not a valid phone number; `reason` says why, for people.
 
-    The reason is kept lazy and rendered in the language active when it is read: the
-    fast path caches these exceptions across requests in different languages.
+    What is kept is the English msgid, translated in the language active when it is
+    read: the fast path caches these exceptions across requests in different
+    languages, and an import stores the msgid itself (contacts.importing.reasons).
     """
 
-    def __init__(self, reason: "str | Promise") -> None:
-        super().__init__(reason)
-        self._reason = reason
+    def __init__(self, msgid: str) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
 
     @property
     def reason(self) -> str:
-        return str(self._reason)
+        return gettext(self.msgid)
 
     def __str__(self) -> str:
         return self.reason
@@ -113,7 +114,7 @@ def phone_fields_fast(raw: str, *, region: str) -> tuple[str, bool | None, str]:
     if shape is None:
         shape = _SHAPES[national[:6]] = _russian_mobile_shape(fast_prefix(national))
     if shape.__class__ is InvalidPhone:
-        raise InvalidPhone(shape._reason)
+        raise InvalidPhone(shape.msgid)
     return ("+7" + national, *shape)
 
 
@@ -180,7 +181,7 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     return NormalizedPhone(e164, is_mobile, zone)
 
 
-def _parse_error_reason(exc: phonenumbers.NumberParseException) -> Promise:
+def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:
     reasons = {
         phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: _(
             "unknown country code"
@@ -192,7 +193,7 @@ def _parse_error_reason(exc: phonenumbers.NumberParseException) -> Promise:
     return reasons.get(exc.error_type, _("not a phone number"))
 
 
-def _invalid_reason(number: phonenumbers.PhoneNumber) -> Promise:
+def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
     result = phonenumbers.is_possible_number_with_reason(number)
     reasons = {
         ValidationResult.TOO_SHORT: _("too few digits"),

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 # Russia's zones from west to east, offered first; the other Area/City zones follow.
 # Every zone of Russia in IANA's zone.tab, by offset: the numbering plan gives the
@@ -62,7 +62,15 @@ _UTC_OFFSET = re.compile(
 
 
 class UnknownTimeZone(ValueError):
-    """The text names no time zone; str() says what was expected, translated."""
+    """The text names no time zone; str() says what was expected, translated when
+    it is read (an import stores `msgid` itself, contacts.importing.reasons)."""
+
+    def __init__(self, msgid: str) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+
+    def __str__(self) -> str:
+        return _(self.msgid)
 
 
 def parse_time_zone(text: str) -> str:
@@ -82,14 +90,18 @@ def parse_time_zone(text: str) -> str:
         total = int(hours) * (-1 if sign in ("-", "−") else 1)
         return _by_utc_hours(total, int(minutes or 0), value)
     raise UnknownTimeZone(
-        _("not a time zone; write a name such as Asia/Vladivostok, or МСК+7 or UTC+10")
+        gettext_noop(
+            "not a time zone; write a name such as Asia/Vladivostok, or МСК+7 or UTC+10"
+        )
     )
 
 
 def _by_utc_hours(hours: int, minutes: int, value: str) -> str:
     if minutes:
         raise UnknownTimeZone(
-            _("an offset with minutes; write the zone's name, such as Asia/Kolkata")
+            gettext_noop(
+                "an offset with minutes; write the zone's name, such as Asia/Kolkata"
+            )
         )
     russian = RUSSIAN_ZONE_BY_UTC_HOURS.get(hours)
     if russian:
@@ -97,7 +109,7 @@ def _by_utc_hours(hours: int, minutes: int, value: str) -> str:
     if -12 <= hours <= 14:
         # Etc/GMT's sign is inverted by POSIX convention: Etc/GMT-5 is UTC+5.
         return f"Etc/GMT{-hours:+d}" if hours else "Etc/UTC"
-    raise UnknownTimeZone(_("no time zone is that far from UTC"))
+    raise UnknownTimeZone(gettext_noop("no time zone is that far from UTC"))
 
 
 @functools.cache

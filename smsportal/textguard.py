@@ -18,7 +18,7 @@ from django.db.models import Model
 from django.utils.deconstruct import deconstructible
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import BadChar, count_unsendable, first_unsendable
@@ -28,9 +28,15 @@ CODE = "unsendable"
 
 def describe(bad: BadChar) -> str:
     """ "the control character U+0007" and the like, translated."""
+    return _(describe_msgid(bad)) % {"code": bad.code}
+
+
+def describe_msgid(bad: BadChar) -> str:
+    """describe()'s msgid, untranslated, for text put into words later; its one
+    parameter is `code` (bad.code)."""
     if ord(bad.char) < 0x20 or 0x7F <= ord(bad.char) <= 0x9F:
-        return _("the control character %(code)s") % {"code": bad.code}
-    return _("the invalid character %(code)s") % {"code": bad.code}
+        return gettext_noop("the control character %(code)s")
+    return gettext_noop("the invalid character %(code)s")
 
 
 def unsendable_message(
