@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from contacts.forms import DELIMITER_LABELS
 from contacts.importing.fields import ATTR_PREFIX, CONTACT_FIELDS, STOPLIST_FIELDS
+from contacts.importing.reasons import reason_text
 from contacts.importing.sources import ENCODING_LABELS
 from contacts.models import ContactGroup, CustomField, StopListEntry
 
@@ -59,7 +60,10 @@ def _count(value: Any) -> str:
 
 def _lines(items: list) -> str:
     return "; ".join(
-        _("row %(row)s: %(reason)s") % item if isinstance(item, dict) else str(item)
+        _("row %(row)s: %(reason)s")
+        % {"row": item.get("row"), "reason": reason_text(item.get("reason"))}
+        if isinstance(item, dict)
+        else str(item)
         for item in items
     )
 
@@ -137,5 +141,9 @@ def import_options_html(options: dict) -> SafeString:
     return _table(options, OPTIONS, SKIPPED_OPTIONS)
 
 
+# How the reasons are stored, not something the import did.
+SKIPPED_REPORT = {"reason_records"}
+
+
 def import_report_html(report: dict) -> SafeString:
-    return _table(report, REPORT)
+    return _table(report, REPORT, SKIPPED_REPORT)

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
+from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
@@ -232,6 +233,13 @@ class ImportJobOut(Schema):
     report: dict[str, Any]
     error: str
     rejects_url: str | None
+
+    @staticmethod
+    def resolve_report(job: ImportJob) -> dict[str, Any]:
+        # Reasons in the request's language, with their problems' stable codes.
+        report = report_for_reader(job.report, codes=True)
+        report.pop("reason_records", None)
+        return report
 
     @staticmethod
     def resolve_rejects_url(job: ImportJob) -> str | None:

@@ -47,6 +47,7 @@ from contacts.forms import (
 )
 from contacts.import_samples import sample_table
 from contacts.importing.preview import Preview, preview_job
+from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
@@ -690,7 +691,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "contacts/import_detail.html"
     )
-    return render(request, template, {"job": job, "report": job.report})
+    # The reasons in the reader's language (stored as records, reasons.py).
+    report = report_for_reader(job.report)
+    return render(request, template, {"job": job, "report": report})
 
 
 def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:

@@ -14,26 +14,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contacts.importing.fields import ATTR_PREFIX
 from contacts.importing.groups import JOINED, split_group_cell
 from contacts.importing.groups import NAME_MAX as GROUP_NAME_MAX
+from contacts.importing.reasons import Problem, RowReason, problem
 from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import EARLIEST_DAY, CustomField
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.lib.decimals import parse_decimal
+from smsportal.lib.deferred import deferred
 from smsportal.lib.textcheck import (
     UNSENDABLE,
     first_unsendable,
     remove_invisible,
     remove_unsendable,
 )
-from smsportal.textguard import describe
+from smsportal.textguard import describe_msgid
 
 NAME_MAX = 100
 TEXT_MAX = 1000
@@ -83,9 +86,15 @@ NAME_FIELDS = ("last_name", "first_name", "middle_name", "nickname")
 
 
 class RowRejected(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """The row is not imported; `problems` say why (contacts.importing.reasons)."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__(*problems)
+        self.problems = list(problems)
+
+    @property
+    def reason(self) -> RowReason:
+        return {"problems": self.problems}
 
 
 @dataclass(frozen=True)
@@ -265,8 +274,8 @@ class RowParser:
         self._zones: dict[str, str | RowRejected] = {}
         self._converters = self._prepare()
         self._attribute_converters = self._prepare_attributes()
-        # Texts the runner builds once per file (reasons for duplicates and the like).
-        self.memo: dict[tuple[str, ...], str] = {}
+        # Records the runner builds once per file (reasons for duplicates and the like).
+        self.memo: dict[tuple[str, ...], Any] = {}
         # Rows whose values lost characters no gateway can carry, and the first few
         # of them as {"row", "reason"} for the report.
         self.cleaned = 0
@@ -277,20 +286,13 @@ class RowParser:
         """The column's header; blank when it has none (reason() then numbers it)."""
         return (headers[index] if headers and index < len(headers) else "").strip()
 
-    def reason(self, column: Column, problem: str, value: str = "") -> str:
-        where = self.memo.get(("where", column.index))
-        if where is None:
-            if column.label:
-                where = _("column “%(column)s”") % {"column": column.label}
-            else:
-                where = _("column %(number)s") % {"number": column.index + 1}
-            self.memo[("where", column.index)] = where
-        if value:
-            quoted = self.memo.get(("quoted",))
-            if quoted is None:  # the language's quotes: «» in Russian
-                quoted = self.memo[("quoted",)] = _("“%(value)s”")
-            return f"{where}: {problem}: " + quoted % {"value": value[:60]}
-        return f"{where}: {problem}"
+    def reason(
+        self, column: Column, code: str, msgid: str, value: str = "", **args: Any
+    ) -> Problem:
+        """The problem in `column`: `msgid` (gettext_noop) with its parameters, put
+        into words when it is read (contacts.importing.reasons)."""
+        where = column.label or column.index + 1
+        return problem(code, msgid, column=where, value=value, **args)
 
     def _prepare(self) -> list[tuple[int | None, Callable[[str], str] | None, str]]:
         """(cell index, converter, value when empty) for every staged value after the
@@ -346,11 +348,15 @@ class RowParser:
         if len(cells) != width:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raise RowRejected(
-                    _(
-                        "the row has %(cells)s cells but the header has %(columns)s; "
-                        "check the delimiter and the quotes"
+                    problem(
+                        "cell_count",
+                        gettext_noop(
+                            "the row has %(cells)s cells but the header has "
+                            "%(columns)s; check the delimiter and the quotes"
+                        ),
+                        cells=len(cells),
+                        columns=width,
                     )
-                    % {"cells": len(cells), "columns": width}
                 )
             cells = (cells + [""] * width)[:width]
         raw = cells[self.phone.index]
@@ -364,7 +370,7 @@ class RowParser:
         try:
             values, cleaned = self._staged(row_no, cells, phone)
         except RowRejected as exc:
-            raise RowRejected(self._every_problem(row_no, cells, phone, exc)) from None
+            raise RowRejected(*self._every_problem(row_no, cells, phone, exc)) from None
         if cleaned is not None:  # noted once the row is known to be good
             self.cleaned += 1
             if len(self.cleaned_examples) < CLEANED_EXAMPLES:
@@ -373,11 +379,11 @@ class RowParser:
 
     def _every_problem(
         self, row_no: int, cells: list[str], phone: list[str], first: RowRejected
-    ) -> str:
+    ) -> list[Problem]:
         """The reasons of every column at fault, in the file's order: the row's first
         problem alone sent the user back to the file once for each. Each column is
         checked on its own (the others blank); only a rejected row pays for it."""
-        problems: list[str] = []
+        problems: list[Problem] = []
         for column in self.columns:
             if column is self.phone or not cells[column.index].strip():
                 continue
@@ -388,15 +394,14 @@ class RowParser:
                 if column is self.groups:
                     self.parse_groups(alone)
             except RowRejected as exc:
-                if exc.reason not in problems:
-                    problems.append(exc.reason)
-        if first.reason not in problems:  # a problem of no one column
-            problems.insert(0, first.reason)
-        return "; ".join(problems)
+                problems += [p for p in exc.problems if p not in problems]
+        # A problem of no one column comes first.
+        problems[:0] = [p for p in first.problems if p not in problems]
+        return problems
 
     def _staged(
         self, row_no: int, cells: list[str], phone: list[str]
-    ) -> tuple[list[str], str | None]:
+    ) -> tuple[list[str], RowReason | None]:
         """The row's staged values and what was cleaned out of it (None: nothing)."""
         joined = "".join(cells)
         if "\ufffd" in joined or "\x00" in joined:
@@ -462,10 +467,15 @@ class RowParser:
         names = split_group_cell(value, self._group_names)
         for name in names:
             if len(name) > GROUP_NAME_MAX:
-                problem = _("a group name longer than %(max)s characters") % {
-                    "max": GROUP_NAME_MAX
-                }
-                raise RowRejected(self.reason(column, problem, name))
+                raise RowRejected(
+                    self.reason(
+                        column,
+                        "group_name_too_long",
+                        gettext_noop("a group name longer than %(max)s characters"),
+                        name,
+                        max=GROUP_NAME_MAX,
+                    )
+                )
         return names
 
     def _zone(self, value: str) -> str:
@@ -477,14 +487,18 @@ class RowParser:
             except UnknownTimeZone as exc:
                 column = self._time_zone
                 assert column is not None  # noqa: S101 - only called when mapped
-                known = RowRejected(self.reason(column, str(exc), value))
+                known = RowRejected(
+                    self.reason(column, "time_zone_invalid", exc.msgid, value)
+                )
             if len(self._zones) < MEMO_SIZE:
                 self._zones[value] = known
         if isinstance(known, RowRejected):
             raise known
         return known
 
-    def _without_unsendable(self, cells: list[str]) -> tuple[list[str], str | None]:
+    def _without_unsendable(
+        self, cells: list[str]
+    ) -> tuple[list[str], RowReason | None]:
         """The cells without characters no gateway can carry, and what was removed
         first (None when only ignored columns had any: those are never used)."""
         # Assumption: such characters in a contacts file are debris (exports of old
@@ -502,11 +516,14 @@ class RowParser:
             if bad is None:
                 continue
             if note is None:
-                problem = _("removed %(what)s at character %(position)d") % {
-                    "what": describe(bad),
-                    "position": bad.position,
-                }
-                note = self.reason(column, problem)
+                removed = self.reason(
+                    column,
+                    "unsendable_removed",
+                    gettext_noop("removed %(what)s at character %(position)d"),
+                    what=deferred(describe_msgid(bad), code=bad.code),
+                    position=bad.position,
+                )
+                note = {"problems": [removed]}
             cells[column.index] = remove_unsendable(value)
         return cells, note
 
@@ -532,7 +549,11 @@ class RowParser:
         if value.startswith("'"):
             value = value[1:]
         if not value:
-            raise RowRejected(self.reason(self.phone, _("the phone number is empty")))
+            raise RowRejected(
+                self.reason(
+                    self.phone, "phone_empty", gettext_noop("the phone number is empty")
+                )
+            )
         try:
             e164, is_mobile, time_zone = phone_fields_fast(value, region=self.region)
         except InvalidPhone as exc:
@@ -545,7 +566,9 @@ class RowParser:
                     return self._phone(whole)
             cleaned = remove_unsendable(value).strip()
             if cleaned == value:
-                raise RowRejected(self.reason(self.phone, exc.reason, value)) from None
+                raise RowRejected(
+                    self.reason(self.phone, "phone_invalid", exc.msgid, value)
+                ) from None
             return self._phone(cleaned)
         if self.kind == "stoplist":
             return [e164]
@@ -566,12 +589,12 @@ class RowParser:
         if number != number.to_integral_value():
             return None
         if number.as_tuple().exponent > 0:
-            problem = _(
+            msgid = gettext_noop(
                 "the number is in exponent form and may have lost its last digits; "
                 "format the column as Text or as a Number without decimals and save "
                 "the file again"
             )
-            raise RowRejected(self.reason(self.phone, problem, value))
+            raise RowRejected(self.reason(self.phone, "phone_exponent", msgid, value))
         return str(int(number))
 
     def _names(self, cells: list[str], clean: Callable[[str], str]) -> list[str]:
@@ -594,8 +617,9 @@ class RowParser:
                     names[position] = part
         return names
 
-    def _too_long(self, column: Column, limit: int) -> str:
-        return self.reason(column, _("longer than %(max)s characters") % {"max": limit})
+    def _too_long(self, column: Column, limit: int) -> Problem:
+        msgid = gettext_noop("longer than %(max)s characters")
+        return self.reason(column, "too_long", msgid, max=limit)
 
     def _date(self, column: Column, *, past: bool = False) -> Callable[[str], str]:
         def convert(value: str) -> str:
@@ -603,11 +627,15 @@ class RowParser:
                 return parse_date(value, past=past).isoformat()
             except NoSuchDate:
                 # Written right, so "write DD.MM.YYYY" would not help: say why.
-                problem = _("no such date in the calendar")
-                raise RowRejected(self.reason(column, problem, value)) from None
+                msgid = gettext_noop("no such date in the calendar")
+                raise RowRejected(
+                    self.reason(column, "date_not_in_calendar", msgid, value)
+                ) from None
             except ValueError:
-                problem = _("not a date (write DD.MM.YYYY or YYYY-MM-DD)")
-                raise RowRejected(self.reason(column, problem, value)) from None
+                msgid = gettext_noop("not a date (write DD.MM.YYYY or YYYY-MM-DD)")
+                raise RowRejected(
+                    self.reason(column, "date_invalid", msgid, value)
+                ) from None
 
         return _memoized(convert)
 
@@ -620,10 +648,15 @@ class RowParser:
         def convert(value: str) -> str:
             iso = as_date(value)
             if iso > today:  # ISO dates order as text
-                raise RowRejected(self.reason(column, _("in the future"), value))
+                msgid = gettext_noop("in the future")
+                raise RowRejected(self.reason(column, "date_future", msgid, value))
             if iso < earliest:  # as the contact page and the API refuse it
-                problem = _("earlier than %(date)s") % {"date": earliest_text}
-                raise RowRejected(self.reason(column, problem, value))
+                msgid = gettext_noop("earlier than %(date)s")
+                raise RowRejected(
+                    self.reason(
+                        column, "date_too_early", msgid, value, date=earliest_text
+                    )
+                )
             return iso
 
         return convert
@@ -631,7 +664,8 @@ class RowParser:
     def _email(self, column: Column) -> Callable[[str], str]:
         def convert(value: str) -> str:
             if len(value) > EMAIL_MAX or not _EMAIL.fullmatch(value):
-                raise RowRejected(self.reason(column, _("not an email address"), value))
+                msgid = gettext_noop("not an email address")
+                raise RowRejected(self.reason(column, "email_invalid", msgid, value))
             return value
 
         return convert
@@ -641,8 +675,9 @@ class RowParser:
             try:
                 return number_text(value)
             except ValueError:
+                msgid = gettext_noop("not a number")
                 raise RowRejected(
-                    self.reason(column, _("not a number"), value)
+                    self.reason(column, "number_invalid", msgid, value)
                 ) from None
 
         return convert
@@ -666,17 +701,20 @@ class RowParser:
         for column in self.mapped:
             value = cells[column.index]
             if value.startswith(UNCOMPUTED):
-                problem = _(
+                msgid = gettext_noop(
                     "a formula without a computed value, “%(formula)s” (the program "
                     "that wrote the file left it to Excel): open the file in Excel, "
                     "save it and upload it again"
-                ) % {"formula": value[1:61]}
-                raise RowRejected(self.reason(column, problem))
+                )
+                raise RowRejected(
+                    self.reason(column, "formula", msgid, formula=value[1:61])
+                )
             if "\x00" in value:
-                raise RowRejected(self.reason(column, _("contains a NUL character")))
+                msgid = gettext_noop("contains a NUL character")
+                raise RowRejected(self.reason(column, "nul_character", msgid))
             if "\ufffd" in value:
-                problem = _(
+                msgid = gettext_noop(
                     "holds bytes that are not valid in the file's encoding; "
                     "choose the encoding by hand"
                 )
-                raise RowRejected(self.reason(column, problem))
+                raise RowRejected(self.reason(column, "wrong_encoding", msgid))

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop
 
 from contacts.exporting import neutralize
 from contacts.importing.fields import auto_mapping
 from contacts.importing.groups import known_group_names
-from contacts.importing.rejects import DEFAULT_DELIMITER
+from contacts.importing.reasons import Problem, RowReason, reason_cell
+from contacts.importing.rejects import DEFAULT_DELIMITER, rejects_header
 from contacts.importing.rows import RowParser, RowRejected
 from contacts.importing.sources import (
     ImportFileError,
@@ -85,7 +86,8 @@ class ImportReport:
     format: str = ""
     encoding: str = ""
     delimiter: str = ""
-    # The first problems, for the report page: {"row", "reason"}.
+    # The first problems, for the report page: {"row", "reason"}, the reason a
+    # record (contacts.importing.reasons) worded when it is shown.
     errors: list[dict] = field(default_factory=list)
     # Rows imported without the characters no gateway can carry (see RowParser), and
     # the first of them as {"row", "reason"}.
@@ -97,6 +99,9 @@ class ImportReport:
     title_rows: int = 0
     # Groups a "Groups" column named that the book did not have: created.
     groups_created: list[str] = field(default_factory=list)
+    # The reasons, here and in the rejects file, are records; reports written before
+    # (without this key) hold text, and their rejects file is served as it is.
+    reason_records: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -319,18 +324,18 @@ def _checked_chunks(
                 groups = parse_groups(fitted) if parse_groups else ""
             except RowRejected as exc:
                 report.invalid += 1
-                _reject(report, writer, table, row_no, cells, exc.reason)
+                _reject(report, writer, table, row_no, cells, exc.problems)
                 continue
             if earlier is not None and earlier > 0:
                 report.duplicates += 1
                 reason = _duplicate_reason(parser, table.place_of(earlier) or earlier)
-                _reject(report, writer, table, row_no, cells, reason)
+                _reject(report, writer, table, row_no, cells, [reason])
                 continue
             # A contact already in the book is updated like any other (the stop list
             # keeps it from campaigns); only a new one is refused.
             if earlier is None and phone in stopped:
                 report.stop_listed += 1
-                _reject(report, writer, table, row_no, cells, _stop_reason(parser))
+                _reject(report, writer, table, row_no, cells, [_stop_reason(parser)])
                 continue
             if earlier is not None and phone in stopped:
                 report.stop_listed_in_book += 1
@@ -360,25 +365,22 @@ def _prepend(firsts, records):
     yield from records
 
 
-def _duplicate_reason(parser: RowParser, earlier: int | str) -> str:
+def _duplicate_reason(parser: RowParser, earlier: int | dict) -> Problem:
     """`earlier`: the row number, or its place on a later sheet (Table.place_of)."""
-    if isinstance(earlier, str):
-        template = _("the same number is already in %(place)s")
-        return parser.reason(parser.phone, template % {"place": earlier})
-    # gettext once per file: a file can hold a hundred thousand duplicates.
-    template = parser.memo.get(("duplicate",))
-    if template is None:
-        template = _("the same number is already in row %(row)s")
-        parser.memo[("duplicate",)] = template
-    return parser.reason(parser.phone, template % {"row": earlier})
+    if isinstance(earlier, dict):
+        msgid = gettext_noop("the same number is already in %(place)s")
+        return parser.reason(parser.phone, "duplicate", msgid, place=earlier)
+    msgid = gettext_noop("the same number is already in row %(row)s")
+    return parser.reason(parser.phone, "duplicate", msgid, row=earlier)
 
 
-def _stop_reason(parser: RowParser) -> str:
+def _stop_reason(parser: RowParser) -> Problem:
     reason = parser.memo.get(("stop",))
     if reason is None:
         reason = parser.reason(
             parser.phone,
-            _(
+            "stop_listed",
+            gettext_noop(
                 "the number is on the stop list: an import adds no new contact for "
                 "it (take it off the stop list first to add it)"
             ),
@@ -393,17 +395,21 @@ def _reject(
     table: Table,
     row_no: int,
     cells: list[str],
-    reason: str,
+    problems: list[Problem],
 ) -> None:
+    reason: RowReason = {"problems": problems}
     # A row of a later sheet is numbered on from the first; its own sheet and row
     # say where it is.
     place = table.place_of(row_no)
     if place is not None:
-        reason = f"{place}: {reason}"
+        reason["place"] = place
     if len(report.errors) < REPORT_ERRORS:
         report.errors.append({"row": row_no, "reason": reason})
     if writer is not None:
-        writer.writerow([row_no, reason, *(_rejected_cell(c) for c in cells)])
+        # A record, worded when the file is downloaded (rejects.rejects_lines).
+        writer.writerow(
+            [row_no, reason_cell(reason), *(_rejected_cell(c) for c in cells)]
+        )
 
 
 def _rejected_cell(cell: str) -> str:
@@ -419,13 +425,5 @@ def _rejects_writer(
     if rejects is None:
         return None
     writer = csv.writer(rejects, delimiter=delimiter)
-    # Not "Reason": a corrected file goes back in as it is, and in a stop list import
-    # that header would map onto the entries' reason in place of the file's own.
-    writer.writerow(
-        [
-            _("Row"),
-            pgettext("rejected rows", "Error"),
-            *(neutralize(h) for h in headers),
-        ]
-    )
+    writer.writerow([*rejects_header(), *(neutralize(h) for h in headers)])
     return writer

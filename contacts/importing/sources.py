@@ -13,13 +13,14 @@ from typing import BinaryIO
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from contacts.importing.fields import HEADER_ALIASES, normalize_header
 from contacts.importing.workbook import sheet_rows
 from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
+from smsportal.lib.deferred import Deferred, deferred
 
 logger = logging.getLogger("contacts.importing")
 
@@ -75,15 +76,17 @@ class Table:
     def fraction_read(self) -> float:
         return min(1.0, self._position() / self.size) if self.size else 0.0
 
-    def place_of(self, row: int) -> str | None:
+    def place_of(self, row: int) -> Deferred | None:
         """Where a row handed out on a later sheet is in the workbook ("sheet “Feb”,
-        row 2"), for the user to find it; None for the first sheet and a CSV file."""
+        row 2"), for the user to find it; None for the first sheet and a CSV file.
+        A record, put into words when it is read (contacts.importing.reasons)."""
         for start, base, title in reversed(self.continuations):
             if row >= start:
-                return _("sheet “%(sheet)s”, row %(row)s") % {
-                    "sheet": title,
-                    "row": row - base,
-                }
+                return deferred(
+                    gettext_noop("sheet “%(sheet)s”, row %(row)s"),
+                    sheet=title,
+                    row=row - base,
+                )
         return None
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import translation
 
 from contacts.importing import stages
+from contacts.importing.rejects import DEFAULT_DELIMITER, rejects_lines
 from contacts.importing.runner import ImportOptions, ImportReport, run_import
 from contacts.models import Contact, ContactGroup, CustomField, StopListEntry
 
@@ -29,7 +30,8 @@ def stage_kind(request, monkeypatch):
 
 @pytest.fixture
 def do_import(db) -> Callable[..., tuple[ImportReport, str]]:
-    """Import bytes; return the report and the rejects CSV text."""
+    """Import bytes; return the report and the rejects CSV text as a download has it
+    (the reasons in the active language)."""
 
     def run(
         data: bytes, name: str = "contacts.csv", **options
@@ -41,7 +43,9 @@ def do_import(db) -> Callable[..., tuple[ImportReport, str]]:
             options=ImportOptions(**options),
             rejects=rejects,
         )
-        return report, rejects.getvalue()
+        rejects.seek(0)
+        delimiter = report.delimiter or DEFAULT_DELIMITER
+        return report, "".join(rejects_lines(rejects, delimiter=delimiter))
 
     return run
 

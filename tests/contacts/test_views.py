@@ -687,11 +687,11 @@ def test_a_landline_zone_shows_as_by_the_number_and_follows_a_new_number(
     assert contact.time_zone == "Asia/Vladivostok"
 
 
-def test_an_import_reports_in_the_uploaders_language_whatever_the_workers(
+def test_an_imports_reasons_are_in_each_readers_language_whatever_the_uploaders(
     manager_client, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """The worker runs in the site's language; the reasons, the rejected rows' header
-    and the errors are read by the person who uploaded the file."""
+    """A Russian uploader's import, run by a worker in English: the rejected rows'
+    file and the report page speak the language of whoever opens them."""
     from django.utils import translation
 
     from contacts import tasks
@@ -715,9 +715,25 @@ def test_an_import_reports_in_the_uploaders_language_whatever_the_workers(
 
     with translation.override("en"):  # the worker's own language
         tasks.contacts_import(*queued[0][0], **queued[0][1])
-    rejects = manager_client.get(reverse("contacts:import_rejects", args=[job.pk]))
-    body = b"".join(rejects.streaming_content).decode("utf-8-sig")
-    assert "столбец «Телефон»: слишком мало цифр" in body
+    url = reverse("contacts:import_rejects", args=[job.pk])
+    russian = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
+    body = b"".join(russian.streaming_content).decode("utf-8-sig")
+    assert body.startswith("Строка;Ошибка;Телефон;Имя\r\n")
+    assert "2;столбец «Телефон»: слишком мало цифр: «123»;123;Пётр" in body
+
+    english = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    body = b"".join(english.streaming_content).decode("utf-8-sig")
+    assert body == (
+        "Row;Error;Телефон;Имя\r\n2;column “Телефон”: too few digits: “123”;123;Пётр\r\n"
+    )
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Row 2: column “Телефон”: too few digits: “123”" in page.content.decode()
+    page = manager_client.get(
+        reverse("contacts:import_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert "столбец «Телефон»: слишком мало цифр: «123»" in page.content.decode()
 
 
 def test_the_import_page_names_the_sheets_it_left_out(manager_client, settings):

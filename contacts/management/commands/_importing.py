@@ -2,10 +2,14 @@
 
 import contextlib
 import sys
+import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from django.core.management.base import CommandError
 
+from contacts.importing.reasons import reason_text
+from contacts.importing.rejects import DEFAULT_DELIMITER, rejects_lines
 from contacts.importing.runner import ImportOptions, ImportReport, run_import
 from contacts.importing.sources import ENCODING_CHOICES
 from smsportal.exceptions import ApplicationError
@@ -30,22 +34,32 @@ def run(
     if not source.is_file():
         raise CommandError(f"{path}: no such file")
     with contextlib.ExitStack() as stack:
-        rejects_file = None
+        stored = None
         if rejects:
-            rejects_file = stack.enter_context(
-                open(rejects, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            # The reasons are records (contacts.importing.reasons): worded below.
+            stored = stack.enter_context(
+                tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
             )
         try:
             with source.open("rb") as raw:
                 report = run_import(
-                    raw, name=source.name, options=options, rejects=rejects_file
+                    raw, name=source.name, options=options, rejects=stored
                 )
         except ApplicationError as exc:
             raise CommandError(str(exc)) from None
+        if rejects:
+            _write_rejects(stored, rejects, delimiter=report.delimiter)
     print_report(stdout, report, kind=options.kind)
     if rejects and report.rejected:
         stdout.write(f"Rows not imported: {rejects}")
     return report
+
+
+def _write_rejects(stored: TextIO, path: str, *, delimiter: str) -> None:
+    stored.seek(0)
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        for piece in rejects_lines(stored, delimiter=delimiter or DEFAULT_DELIMITER):
+            out.write(piece)
 
 
 def print_report(stdout, report: ImportReport, *, kind: str) -> None:
@@ -73,11 +87,11 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
     if report.groups_created:
         stdout.write(f"  new groups: {', '.join(report.groups_created)}")
     for error in report.errors[:10]:
-        stdout.write(f"  row {error['row']}: {error['reason']}")
+        stdout.write(f"  row {error['row']}: {reason_text(error['reason'])}")
     if len(report.errors) > 10 or report.rejected > len(report.errors):
         stdout.write(f"  ... {report.rejected} rows not imported in all")
     if report.cleaned:
         stdout.write(f"  {report.cleaned} rows imported without control characters:")
         for note in report.cleaned_examples[:10]:
-            stdout.write(f"  row {note['row']}: {note['reason']}")
+            stdout.write(f"  row {note['row']}: {reason_text(note['reason'])}")
     sys.stdout.flush()
