@@ -277,8 +277,12 @@ class BirthdayGreetingAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
     search_fields = ["name", "text"]
     list_select_related = ["account"]
     filter_horizontal = ["include_groups", "exclude_groups"]
-    readonly_fields = ["last_run_on", "last_error", "created_by", "created_at",
+    readonly_fields = ["last_run_on", "last_error_shown", "created_by", "created_at",
                        "updated_at"]  # fmt: skip
+
+    @admin.display(description=_("last error"))
+    def last_error_shown(self, obj: BirthdayGreeting) -> str:
+        return obj.last_error_message or "—"  # in the reader's language
 
     def save_model(self, request: HttpRequest, obj: BirthdayGreeting, form, change):
         if not change:

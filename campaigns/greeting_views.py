@@ -162,8 +162,10 @@ class BirthdayGreetingTable(NameLinksToEdit, BaseTable):
     def render_time_zone(self, value: str) -> str:
         return zone_name(value)  # "Москва", as the form's select names it
 
-    def render_last_error(self, value: str) -> str:
-        return format_html('<span class="text-danger">{}</span>', value)
+    def render_last_error(self, record: BirthdayGreeting) -> str:
+        # In the reader's language, not the beat worker's it was met in.
+        message = record.last_error_message
+        return format_html('<span class="text-danger">{}</span>', message)
 
 
 @permission_required("campaigns.view_birthdaygreeting", raise_exception=True)

@@ -15,14 +15,19 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from campaigns.audience import GroupChoice, audience_contacts, is_stopped_q
 from campaigns.models import BirthdayGreeting, Campaign
 from campaigns.planning import zone
-from campaigns.services import campaign_launch
+from campaigns.services import (
+    campaign_launch,
+    campaign_launch_refusal,
+    campaign_preview,
+)
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.deferred import Deferred, deferred, deferred_text
 
 logger = logging.getLogger("campaigns.greetings")
 
@@ -91,7 +96,7 @@ def greeting_run(*, greeting: BirthdayGreeting, day: date) -> Campaign | None:
         claimed = (
             BirthdayGreeting.objects.filter(pk=greeting.pk, is_active=True)
             .filter(Q(last_run_on__isnull=True) | Q(last_run_on__lt=day))
-            .update(last_run_on=day, last_error="")
+            .update(last_run_on=day, last_error="", last_error_record={})
         )
         if not claimed:
             return None
@@ -106,12 +111,48 @@ def greeting_run(*, greeting: BirthdayGreeting, day: date) -> Campaign | None:
         return campaign_launch(campaign=campaign)
     except ApplicationError as exc:
         logger.warning("greeting %s: launch refused: %s", greeting.pk, exc.message)
-        error = _("%(campaign)s was not launched: %(why)s") % {
-            "campaign": campaign.name,
-            "why": exc.message,
-        }
-        BirthdayGreeting.objects.filter(pk=greeting.pk).update(last_error=error)
+        record = deferred(
+            gettext_noop("%(campaign)s was not launched: %(why)s"),
+            campaign=campaign.name,
+            why=_refusal_in_every_language(campaign, exc),
+        )
+        BirthdayGreeting.objects.filter(pk=greeting.pk).update(
+            last_error=deferred_text(record), last_error_record=record
+        )
         return campaign
+
+
+def _refusal_in_every_language(
+    campaign: Campaign, refused: ApplicationError
+) -> Deferred:
+    """The refusal as each language of the site words it, for whoever reads it.
+
+    A refusal is worded by the check that makes it, one of a dozen across the apps
+    (sender names and the gateways' rules for them, characters no gateway carries,
+    the balance in the reader's number format): the checks are asked again in each
+    other language rather than each made to return a record. They only read.
+    """
+    current = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    texts = {current: refused.message}
+    for code, _name in settings.LANGUAGES:
+        if code in texts:
+            continue
+        with translation.override(code):
+            again = _launch_refusal(campaign)
+        # Changed meanwhile (the balance read again): the words there are.
+        same = again is not None and again.where == refused.where
+        texts[code] = again.message if same else refused.message
+    return {"texts": texts}
+
+
+def _launch_refusal(campaign: Campaign) -> ApplicationError | None:
+    """Why campaign_launch refuses the draft, asked again (None: it would not)."""
+    campaign = Campaign.objects.select_related("account").get(pk=campaign.pk)
+    try:
+        preview = campaign_preview(campaign=campaign)
+    except ApplicationError as exc:
+        return exc
+    return campaign_launch_refusal(campaign=campaign, preview=preview)
 
 
 def _day_campaign(greeting: BirthdayGreeting, day: date) -> Campaign:

@@ -35,6 +35,10 @@ class GreetingOut(Schema):
     updated_at: datetime
 
     @staticmethod
+    def resolve_last_error(greeting: BirthdayGreeting) -> str:
+        return greeting.last_error_message  # in the request's language
+
+    @staticmethod
     def resolve_include_groups(greeting: BirthdayGreeting) -> list[int]:
         return [group.pk for group in greeting.include_groups.all()]
 

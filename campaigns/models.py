@@ -18,6 +18,7 @@ from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
+from smsportal.lib.deferred import deferred_text
 
 # A campaign's texts that go to the gateway as stored (the sender aside, which may come
 # from the account): none may hold a character a gateway cannot carry. The first two
@@ -594,7 +595,12 @@ class BirthdayGreeting(models.Model):
     )
     # The last day a campaign was made for (or found nobody to greet): the day's claim.
     last_run_on = models.DateField(_("last run"), null=True, blank=True)
+    # Beat's worker meets the error and anyone reads it: pages show
+    # last_error_message, worded from the record in the reader's language.
     last_error = models.TextField(_("last error"), blank=True)
+    last_error_record = models.JSONField(
+        _("last error record"), default=dict, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -613,3 +619,11 @@ class BirthdayGreeting(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def last_error_message(self) -> str:
+        """The last error in the reader's language; the stored text for an error
+        recorded before there were records."""
+        if self.last_error_record:
+            return deferred_text(self.last_error_record)
+        return self.last_error
