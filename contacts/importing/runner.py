@@ -328,14 +328,17 @@ def _checked_chunks(
                 continue
             if earlier is not None and earlier > 0:
                 report.duplicates += 1
-                reason = _duplicate_reason(parser, table.place_of(earlier) or earlier)
-                _reject(report, writer, table, row_no, cells, [reason])
+                place = table.place_of(earlier)
+                reason = _duplicate_reason(parser, place or earlier)
+                cell = None if place else _duplicate_cell(parser, earlier)
+                _reject(report, writer, table, row_no, cells, [reason], cell=cell)
                 continue
             # A contact already in the book is updated like any other (the stop list
             # keeps it from campaigns); only a new one is refused.
             if earlier is None and phone in stopped:
                 report.stop_listed += 1
-                _reject(report, writer, table, row_no, cells, [_stop_reason(parser)])
+                reason, cell = _stop_reason(parser)
+                _reject(report, writer, table, row_no, cells, [reason], cell=cell)
                 continue
             if earlier is not None and phone in stopped:
                 report.stop_listed_in_book += 1
@@ -374,9 +377,20 @@ def _duplicate_reason(parser: RowParser, earlier: int | dict) -> Problem:
     return parser.reason(parser.phone, "duplicate", msgid, row=earlier)
 
 
-def _stop_reason(parser: RowParser) -> Problem:
-    reason = parser.memo.get(("stop",))
-    if reason is None:
+def _duplicate_cell(parser: RowParser, earlier: int) -> str:
+    """reason_cell() of a duplicate of row `earlier`, from a template made once per
+    file: a file can hold a hundred thousand duplicates, and JSON costs ~10 µs each."""
+    template = parser.memo.get(("duplicate cell",))
+    if template is None:
+        cell = reason_cell({"problems": [_duplicate_reason(parser, 0)]})
+        template = parser.memo[("duplicate cell",)] = cell.split('"row":0', 1)
+    return f'{template[0]}"row":{earlier}{template[1]}'
+
+
+def _stop_reason(parser: RowParser) -> tuple[Problem, str]:
+    """The problem of a new number on the stop list, and its reason_cell()."""
+    known = parser.memo.get(("stop",))
+    if known is None:
         reason = parser.reason(
             parser.phone,
             "stop_listed",
@@ -385,8 +399,8 @@ def _stop_reason(parser: RowParser) -> Problem:
                 "it (take it off the stop list first to add it)"
             ),
         )
-        parser.memo[("stop",)] = reason
-    return reason
+        known = parser.memo[("stop",)] = (reason, reason_cell({"problems": [reason]}))
+    return known
 
 
 def _reject(
@@ -396,20 +410,23 @@ def _reject(
     row_no: int,
     cells: list[str],
     problems: list[Problem],
+    *,
+    cell: str | None = None,
 ) -> None:
+    """Count the row out; `cell`: reason_cell() of `problems`, if made already."""
     reason: RowReason = {"problems": problems}
     # A row of a later sheet is numbered on from the first; its own sheet and row
     # say where it is.
     place = table.place_of(row_no)
     if place is not None:
         reason["place"] = place
+        cell = None
     if len(report.errors) < REPORT_ERRORS:
         report.errors.append({"row": row_no, "reason": reason})
     if writer is not None:
         # A record, worded when the file is downloaded (rejects.rejects_lines).
-        writer.writerow(
-            [row_no, reason_cell(reason), *(_rejected_cell(c) for c in cells)]
-        )
+        cell = cell or reason_cell(reason)
+        writer.writerow([row_no, cell, *(_rejected_cell(c) for c in cells)])
 
 
 def _rejected_cell(cell: str) -> str:

@@ -129,3 +129,25 @@ def test_a_report_and_rejects_stored_as_text_show_as_they_were(manager_client, a
     assert f"Row 2: {legacy}" in page
     assert status["report"]["errors"] == [{"row": 2, "reason": legacy, "codes": []}]
     assert b"".join(rejects.streaming_content) == stored
+
+
+def test_a_duplicates_stored_cell_is_its_reasons_record(db):
+    """The rejects file's cells for duplicates come from a template: the same JSON
+    as the record the report holds."""
+    import csv
+    import json
+
+    from contacts.importing.runner import run_import
+
+    data = "Телефон;Имя\n89123456789;Иван\n89123456789;Иван\n89123456789;Пётр\n"
+    stored = io.StringIO()
+    report = run_import(
+        io.BytesIO(data.encode()), name="b.csv", options=ImportOptions(),
+        rejects=stored,
+    )  # fmt: skip
+
+    rows = list(csv.reader(io.StringIO(stored.getvalue()), delimiter=";"))[1:]
+    assert [json.loads(row[1]) for row in rows] == [
+        error["reason"] for error in report.errors
+    ]
+    assert report.errors[1]["reason"]["problems"][0]["args"] == {"row": 2}
