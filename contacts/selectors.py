@@ -1,6 +1,6 @@
 """Read side of contact books: querysets for pages, the API and campaigns."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,3 +127,25 @@ def contact_book_size() -> BookSize:
         # is all that is known (an import analyses what it grew: runner.py).
         return BookSize(EXACT_COUNT_LIMIT, exact=False, at_least=True)
     return BookSize(estimate, exact=False)
+
+
+def contact_id_chunks(
+    contacts: QuerySet[Contact], *, after: int = 0, size: int
+) -> Iterator[tuple[QuerySet[Contact], int, int]]:
+    """The contacts in consecutive ranges of ids past `after`, each of at most `size`
+    contacts: (the range as a queryset, how many it holds, its last id). Each range is
+    found when the one before has been used, so a range's work may change what the
+    queryset selects (deleting its contacts, say) without skipping any."""
+    while True:
+        ids_sql, params = (
+            contacts.filter(pk__gt=after).order_by("pk").values("id")[:size]
+        ).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), max(chunk.id) FROM ({ids_sql}) AS chunk", params
+            )
+            count, last = cursor.fetchone()
+        if not count:
+            return
+        yield contacts.filter(pk__gt=after, pk__lte=last), count, last
+        after = last

@@ -318,9 +318,10 @@ def contact_update(
     return contact
 
 
-def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
+def contacts_delete(*, contacts: QuerySet[Contact], audited: bool = True) -> int:
     """Delete the contacts (their memberships go with them; messages and replies
-    keep their history, unlinked); the number deleted.
+    keep their history, unlinked); the number deleted. Not `audited`: the caller
+    records the event (a worker deleting a book in chunks records one, at the end).
 
     Set-based, whatever the selection's size: Django's delete loaded every contact
     and its relations into memory first (200,000 contacts: 13.2 s and 480 MB; a
@@ -348,7 +349,8 @@ def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
                 params,
             )
             count, phone = cursor.fetchone()
-        _audit_contacts_deleted(count, phone)
+        if audited:
+            contacts_delete_audit(count, phone)
         return count
     with transaction.atomic():  # SQLite (the demo): the ids, then each table
         ids = list(contacts.order_by().values_list("id", flat=True))
@@ -373,17 +375,19 @@ def contacts_delete(*, contacts: QuerySet[Contact]) -> int:
                 cursor.execute(
                     f"DELETE FROM {Contact._meta.db_table} WHERE id IN ({marks})", chunk
                 )
-        _audit_contacts_deleted(len(ids), phone)
+        if audited:
+            contacts_delete_audit(len(ids), phone)
         return len(ids)
 
 
-def _audit_contacts_deleted(count: int, phone: str | None) -> None:
+def contacts_delete_audit(count: int, phone: str | None, *, actor: Any = None) -> None:
     """One event for a delete of any size: a contact by its number, many by their
     count (a whole book deleted at once left no trace)."""
     if not count:
         return
     audit(
         AuditEvent.Action.DELETED,
+        actor=actor,
         model=Contact,
         object_repr=phone if count == 1 else "",
         count=count,
@@ -418,10 +422,11 @@ class GroupAddition:
 
 
 def contacts_add_to_group(
-    *, contacts: QuerySet[Contact], group: ContactGroup
+    *, contacts: QuerySet[Contact], group: ContactGroup, analyze: bool = True
 ) -> GroupAddition:
     """Add every contact of the queryset to the group in one INSERT ... SELECT, and
-    count those already in it: "108 done" of 111 chosen left the user to guess."""
+    count those already in it: "108 done" of 111 chosen left the user to guess.
+    Not `analyze`: the caller refreshes the statistics (once, after its chunks)."""
     ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
 
     def insert_from(ids: str) -> str:
@@ -449,17 +454,20 @@ def contacts_add_to_group(
             chosen = contacts.order_by().count()
             cursor.execute(insert_from(f"({ids_sql})"), [*made, *params])
             added = cursor.rowcount
-    statistics_refresh(tables=[GroupMembership], changed=added)
+    if analyze:
+        statistics_refresh(tables=[GroupMembership], changed=added)
     return GroupAddition(added=added, already=chosen - added)
 
 
 def contacts_remove_from_group(
-    *, contacts: QuerySet[Contact], group: ContactGroup
+    *, contacts: QuerySet[Contact], group: ContactGroup, analyze: bool = True
 ) -> int:
+    """Take the contacts out of the group; how many were in it."""
     deleted, _per_model = GroupMembership.objects.filter(
         group=group, contact__in=contacts.order_by().values("id")
     ).delete()
-    statistics_refresh(tables=[GroupMembership], changed=deleted)
+    if analyze:
+        statistics_refresh(tables=[GroupMembership], changed=deleted)
     return deleted
 
 
