@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Contact books")
+
+    def ready(self) -> None:
+        from contacts.bulk_jobs import group_bulk_users
+        from contacts.services import group_users_register
+
+        group_users_register(group_bulk_users)

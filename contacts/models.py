@@ -399,3 +399,114 @@ class NumberingPlanLoad(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ContactBulkJob(models.Model):
+    """A bulk action of the contact list over more contacts than one request should
+    take (contacts.bulk_jobs): a worker applies it in chunks while the list shows how
+    far it has gone, then its result or why it failed."""
+
+    class Action(models.TextChoices):
+        ADD_TO_GROUP = "add_to_group", _("Add to group")
+        REMOVE_FROM_GROUP = "remove_from_group", _("Remove from group")
+        OPT_OUT = "opt_out", _("Add to stop list")
+        DELETE = "delete", _("Delete")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    group = models.ForeignKey(
+        ContactGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    # The group's name when the action was chosen: it may be renamed or deleted since.
+    group_name = models.CharField(_("group name"), max_length=100, blank=True)
+    # The contact list's filters (its query string): the worker selects by them.
+    query = models.TextField(_("filters"), blank=True)
+    # The stop list's reason, written in the language of whoever chose the action.
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    # The action, group and filters: a second submit of the same one while it runs
+    # is refused by the unique constraint below, whatever the timing.
+    key = models.CharField(_("key"), max_length=64, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("contacts chosen"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("contacts gone through"), default=0)
+    # The last contact id gone through: a worker that died resumes after it.
+    last_id = models.BigIntegerField(default=0, editable=False)
+    # {"count": contacts changed, "already": (adding) in the group already}
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="contacts_bulkjob_once_at_a_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_action_display()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def description(self) -> str:
+        """The action as the list names it: "Add to the group “Клиенты”"."""
+        texts = {
+            self.Action.ADD_TO_GROUP: gettext("Add to the group “%(group)s”"),
+            self.Action.REMOVE_FROM_GROUP: gettext("Remove from the group “%(group)s”"),
+            self.Action.OPT_OUT: gettext("Add to the stop list"),
+            self.Action.DELETE: gettext("Delete"),
+        }
+        return texts[self.action] % {"group": self.group_name}
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether the job took the contacts matching filters, not the whole book."""
+        from contacts.bulk_jobs import filters_of
+
+        return bool(filters_of(self.query))
+
+    @property
+    def result_message(self) -> str:
+        from contacts.bulk_jobs import bulk_result_message
+
+        return bulk_result_message(
+            count=self.result.get("count", 0), already=self.result.get("already")
+        )
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(self.done * 100 / self.total))

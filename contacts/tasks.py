@@ -31,3 +31,12 @@ def import_uploads_expire() -> int:
     from contacts.services import import_uploads_expire as expire
 
     return expire()
+
+
+@shared_task(name="contacts.contacts_bulk_run", acks_late=True)
+def contacts_bulk_run(job_id: int, language: str | None = None) -> None:
+    """Apply one queued bulk action of the contact list (contacts.bulk_jobs)."""
+    from contacts.bulk_jobs import contacts_bulk_job_run
+
+    with translation.override(language or settings.LANGUAGE_CODE):
+        contacts_bulk_job_run(job_id=job_id)

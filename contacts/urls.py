@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.ContactListView.as_view(), name="list"),
     path("new/", views.contact_create, name="create"),
     path("bulk/", views.contacts_bulk, name="bulk"),
+    path("bulk/<int:pk>/", views.contacts_bulk_job, name="bulk_job"),
     path("export/", views.contacts_export, name="export"),
     path("<int:pk>/", views.contact_detail, name="detail"),
     path("<int:pk>/edit/", views.contact_edit, name="edit"),

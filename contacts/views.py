@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
-from contacts import exporting, numbering_jobs, selectors, services
+from contacts import bulk_jobs, exporting, numbering_jobs, selectors, services
 from contacts.bulk_confirm import COUNT_LIMIT, bulk_confirmations
 from contacts.filters import ContactFilterSet
 from contacts.forms import (
@@ -52,6 +52,7 @@ from contacts.importing.rejects import rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
     Contact,
+    ContactBulkJob,
     ContactGroup,
     CustomField,
     ImportJob,
@@ -101,6 +102,7 @@ class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
                 context["book_size"], context["table"]
             )
         context["groups"] = ContactGroup.objects.all()
+        context["bulk_jobs"] = bulk_jobs.contacts_bulk_jobs_shown()
         context["query"] = self.request.GET.urlencode()
         context["export_formats"] = exporting.FORMATS
         return context
@@ -242,22 +244,53 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:  # never the whole book for a broken filter
             messages.error(request, str(exc))
             return redirect(back)
+        if bulk_jobs.is_large(contacts):
+            _bulk_queue(request, data)
+            return redirect(back)
     else:
         contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
     done = _bulk_apply(request, data, contacts)
     # Grouped as the list shows its counts: "109 959" in Russian, "109,959" in English.
     if isinstance(done, services.GroupAddition):
-        if done.already:
-            message = _(
-                "Done: %(count)s contacts added to the group, %(already)s were in it "
-                "already."
-            ) % {"count": intcomma(done.added), "already": intcomma(done.already)}
-        else:
-            message = _("Done: %(count)s contacts.") % {"count": intcomma(done.added)}
+        message = bulk_jobs.bulk_result_message(count=done.added, already=done.already)
     else:
-        message = _("Done: %(count)s contacts.") % {"count": intcomma(done)}
+        message = bulk_jobs.bulk_result_message(count=done)
     messages.success(request, message)
     return redirect(back)
+
+
+def _bulk_queue(request: HttpRequest, data: dict) -> None:
+    """Hand a selection too large for the request to a worker and say so; refused
+    while the same action on the same contacts still runs (a double submit)."""
+    try:
+        job = bulk_jobs.contacts_bulk_job_start(
+            action=data["action"],
+            query=data["query"],
+            group=data.get("group"),
+            reason=_("Added from the contact list"),
+            user=request.user,
+        )
+    except ApplicationError as exc:
+        messages.warning(request, exc.message)
+        return
+    messages.info(
+        request,
+        _(
+            "%(action)s: more than %(count)s contacts, so it runs in the background. "
+            "Its progress and result are shown above the list; you may leave the "
+            "page meanwhile."
+        )
+        % {"action": job.description, "count": intcomma(bulk_jobs.in_request_max())},
+    )
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contacts_bulk_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One bulk action's progress and result (the contact list polls it)."""
+    job = get_object_or_404(ContactBulkJob.objects.select_related("created_by"), pk=pk)
+    if not request.headers.get("HX-Request"):
+        return redirect("contacts:list")
+    return render(request, "contacts/_bulk_job.html", {"job": job})
 
 
 def _bulk_apply(

@@ -214,6 +214,9 @@ SMSPORTAL_DEFAULT_REGION = env.str("SMSPORTAL_DEFAULT_REGION", default="RU")
 SMSPORTAL_IMPORT_MAX_BYTES = env.int(
     "SMSPORTAL_IMPORT_MAX_BYTES", default=256 * 1024 * 1024
 )
+# A bulk action of the contact list over more contacts than this runs in a worker
+# (contacts.bulk_jobs): a million took 5-30 s in the request, past a proxy's patience.
+SMSPORTAL_BULK_IN_REQUEST_MAX = env.int("SMSPORTAL_BULK_IN_REQUEST_MAX", default=10_000)
 # Extra opt-out words besides STOP, СТОП, ОТПИСКА, ОТПИСАТЬСЯ (comma-separated).
 SMSPORTAL_OPT_OUT_WORDS = env.list("SMSPORTAL_OPT_OUT_WORDS", default=[])
 # Key for credentials at rest; derived from SECRET_KEY when not given.

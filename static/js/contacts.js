@@ -44,3 +44,21 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// One submit per bulk action: a double click sent it twice (the server also refuses
+// a second background run of the same action, contacts/bulk_jobs.py).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.id !== "bulk-form" || event.defaultPrevented) return;
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "1";
+});
+
+// A page brought back by the browser's back button may submit again.
+window.addEventListener("pageshow", () => {
+  const form = document.getElementById("bulk-form");
+  if (form) delete form.dataset.sent;
+});
