@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from contacts import admin_deletion, exporting, selectors, services
+from contacts.admin_bulk import queued_for_worker
 from contacts.admin_export import admin_export_query
 from contacts.admin_imports import import_options_html, import_report_html
 from contacts.filters import search_contacts
@@ -212,6 +213,8 @@ class ContactAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Add to the stop list"), permissions=["change"])
     def opt_out(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if queued_for_worker(self, request, queryset, action="opt_out"):
+            return
         count = services.contacts_opt_out(
             contacts=queryset, reason=str(_("Added in the admin")), user=request.user
         )

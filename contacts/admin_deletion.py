@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contacts import services
+from contacts.admin_bulk import queued_for_worker
 from contacts.models import Contact, GroupMembership
 
 
@@ -43,6 +44,8 @@ def delete_contacts(modeladmin: Any, request: HttpRequest, queryset: QuerySet):
     if not modeladmin.has_delete_permission(request):
         raise PermissionDenied
     if request.POST.get("post") == "yes":
+        if queued_for_worker(modeladmin, request, queryset, action="delete"):
+            return None  # back to the list, which says it runs
         deleted = services.contacts_delete(contacts=queryset)
         modeladmin.message_user(
             request,
