@@ -24,6 +24,13 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.audience import parse_extra_numbers, pasted_items
+from campaigns.channel_content import (
+    VIBER_FORM_FIELDS,
+    one_text,
+    sent_template,
+    text_problems,
+    viber_field_problems,
+)
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
     PER_SEGMENT_CHANNELS,
@@ -370,7 +377,9 @@ class CampaignForm(forms.ModelForm):
         account = data.get("account")
         if account is not None:
             self._check_account_choices(account, data)
-        self._check_viber(data)
+        if account is not None:
+            self._check_texts(account, data)
+        self._check_viber(account, data)
         if account is not None and data.get("channel") == MessageChannel.VOICE:
             self._check_voice(account, data)
         self._check_window(data)
@@ -414,15 +423,28 @@ class CampaignForm(forms.ModelForm):
             self.add_error("translit", problem)
 
     def _check_length(self, account: ProviderAccount, data: dict[str, Any]) -> None:
-        """Refuse what the live counter calls too long for the gateway."""
-        text = data.get("text")
-        if not text or data.get("channel") not in SMS_CHANNELS:
+        """Refuse what the live counter calls too long for the gateway: the text that
+        goes as the SMS (a WEBSMS cascade's SMS repeats its Viber text)."""
+        channel = data.get("channel")
+        if channel not in SMS_CHANNELS:
+            return
+        text, templated = sent_template(
+            kind=account.kind,
+            channel=channel,
+            text=data.get("text") or "",
+            viber_text=data.get("viber_text") or "",
+        )
+        field = "text" if templated else "viber_text"
+        if not text or field in self.errors:
             return
         problem = text_length_problem(
-            account, text, custom_keys=self.custom_keys, translit=data.get("translit")
+            account,
+            text if templated else text.replace("{", "{{").replace("}", "}}"),
+            custom_keys=self.custom_keys,
+            translit=data.get("translit"),
         )
         if problem:
-            self.add_error("text", problem)
+            self.add_error(field, problem)
 
     def _check_validity(self, account: ProviderAccount, hours: int | None) -> None:
         if hours is None:
@@ -478,7 +500,23 @@ class CampaignForm(forms.ModelForm):
     def clean_viber_image_url(self) -> str:
         return _web_link(self.cleaned_data.get("viber_image_url", ""))
 
-    def _check_viber(self, data: dict[str, Any]) -> None:
+    def _check_texts(self, account: ProviderAccount, data: dict[str, Any]) -> None:
+        """The text the channel needs is there, and none would be sent nowhere."""
+        if not data.get("channel") or "text" in self.errors:
+            return
+        problems = text_problems(
+            kind=account.kind,
+            channel=data["channel"],
+            text=data.get("text") or "",
+            viber_text=data.get("viber_text") or "",
+        )
+        for field, problem in problems.items():
+            if field not in self.errors:
+                self.add_error(field, problem)
+
+    def _check_viber(
+        self, account: ProviderAccount | None, data: dict[str, Any]
+    ) -> None:
         if data.get("channel") not in VIBER_CHANNELS:
             return
         # The Viber message is its own text, or the SMS text when that is empty.
@@ -493,15 +531,13 @@ class CampaignForm(forms.ModelForm):
                 )
                 % {"max": VIBER_TEXT_MAX, "count": length},
             )
-        if "viber_button_text" in self.errors or "viber_button_url" in self.errors:
-            return  # a refused value is missing from data, not left out
-        if bool(data.get("viber_button_text")) != bool(data.get("viber_button_url")):
-            self.add_error(
-                "viber_button_url"
-                if data.get("viber_button_text")
-                else "viber_button_text",
-                _("A Viber button needs both its text and its link."),
-            )
+        if account is None:
+            return
+        # What the account's gateway cannot carry is refused, never dropped.
+        problems = viber_field_problems(account.kind, data)
+        for name, problem in problems.items():
+            if name not in self.errors:  # a refused value is missing from data
+                self.add_error(name, problem)
 
     def _check_voice(self, account: ProviderAccount, data: dict[str, Any]) -> None:
         """Only what the gateway's document allows, written as it takes it."""
@@ -621,6 +657,72 @@ class CampaignForm(forms.ModelForm):
     @property
     def placeholders(self) -> list[str]:
         return [*CONTACT_FIELDS, *self.custom_keys]
+
+    def _holds(self, name: str) -> bool:
+        """Whether the field has a value or an error to show."""
+        return bool(self[name].value()) or name in self.errors
+
+    @property
+    def viber_parts(self) -> list[forms.BoundField]:
+        """The Viber parts the account's gateway carries; one it cannot carry is shown
+        only while it holds something, with the reason it is refused."""
+        carried = gateway_class(self.account.kind).viber_fields if self.account else ()
+        return [
+            self[name]
+            for part, name in VIBER_FORM_FIELDS.items()
+            if part in carried or self._holds(name)
+        ]
+
+    @property
+    def viber_not_carried(self) -> str:
+        """The Viber parts left out of the form for this account's gateway, in words."""
+        if self.account is None:
+            return ""
+        gateway = gateway_class(self.account.kind)
+        shown = {field.name for field in self.viber_parts}
+        missing = [
+            str(self.fields[name].label)
+            for part, name in VIBER_FORM_FIELDS.items()
+            if part not in gateway.viber_fields and name not in shown
+        ]
+        if not missing:
+            return ""
+        return gettext(
+            "%(gateway)s cannot carry these in a Viber message, so they are not "
+            "offered: %(fields)s."
+        ) % {"gateway": gateway.label, "fields": ", ".join(missing)}
+
+    @property
+    def viber_text_channels(self) -> str:
+        """The channels the Viber text is offered for: a cascade whose SMS repeats
+        the Viber text has one text, the one above."""
+        kind = self.account.kind if self.account else ""
+        if kind and one_text(kind, MessageChannel.VIBER_THEN_SMS):
+            return "viber viber_sms" if self._holds("viber_text") else "viber"
+        return "viber viber_sms"
+
+    @property
+    def gateway_label(self) -> str:
+        return gateway_class(self.account.kind).label if self.account else ""
+
+    @property
+    def cascade_one_text(self) -> bool:
+        return bool(self.account) and one_text(
+            self.account.kind, MessageChannel.VIBER_THEN_SMS
+        )
+
+    @property
+    def voice_parts(self) -> list[forms.BoundField]:
+        """The voice settings the account's gateway takes (one it does not take only
+        while it has an error to show): another gateway's settings are no choice."""
+        rules = voice_rules(self.account.kind if self.account else "")
+        taken = {
+            "voice_language": bool(rules.languages),
+            "voice_voice": bool(rules.voices),
+            "voice_speed": rules.speed is not None,
+            "voice_tone": bool(rules.tones),
+        }
+        return [self[name] for name, ok in taken.items() if ok or name in self.errors]
 
 
 def offer_accounts(field: forms.ModelChoiceField) -> None:

@@ -61,8 +61,11 @@ class Campaign(models.Model):
         choices=MessageChannel.choices,
         default=MessageChannel.SMS,
     )
+    # Blank for a Viber message written only as its Viber text; the composer asks
+    # for what the channel needs (campaigns.channel_content.text_problems).
     text = models.TextField(
         _("text"),
+        blank=True,
         help_text=_("Placeholders such as {first_name} are replaced per recipient."),
     )
     viber_text = models.TextField(_("Viber text"), blank=True)

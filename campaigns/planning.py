@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import segments
+from campaigns.channel_content import sent_template
 from campaigns.models import Campaign
 from campaigns.templating import Part, parse_template, render
 from contacts.models import CustomField
@@ -102,10 +103,16 @@ class SendPlan:
         start = (
             campaign.start_at if campaign.start_at and campaign.start_at > now else now
         )
+        # What goes out: the Viber text, as typed, where a Viber message's one text
+        # is its own; else the SMS text with its placeholders.
+        text, templated = sent_template(
+            kind=campaign.account.kind,
+            channel=campaign.channel,
+            text=normalize_newlines(campaign.text),
+            viber_text=normalize_newlines(campaign.viber_text),
+        )
         return cls(
-            parts=parse_template(
-                normalize_newlines(campaign.text), custom_fields=custom
-            ),
+            parts=parse_template(text, custom_fields=custom) if templated else [text],
             table=segment_table_for(campaign.account.kind),
             price=campaign.price_per_segment,
             start=start,

@@ -32,6 +32,13 @@ from campaigns.audience import (
     parse_extra_numbers,
     require_audience,
 )
+from campaigns.channel_content import (
+    VIBER_CHANNELS,
+    VIBER_FORM_FIELDS,
+    sent_template,
+    text_problems,
+    viber_field_problems,
+)
 from campaigns.expansion import CampaignGone, campaign_expand
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
@@ -329,13 +336,12 @@ def _check_launchable(campaign: Campaign) -> None:
     _require_active_account(campaign)
     if not (campaign.sender or campaign.account.default_sender):
         raise ApplicationError(_("Choose a sender name."), where="sender")
-    if not campaign.text.strip():
-        raise ApplicationError(_("The text is empty."), where="text")
     channels = gateway_for(campaign.account).channels
     if campaign.channel not in channels:
         raise ApplicationError(
             _("This gateway cannot send this channel."), where="channel"
         )
+    _check_content(campaign)
     _check_sendable(campaign)
     # The name may have been refused or withdrawn at the gateway since the draft was
     # saved: a paused campaign could not be given another one.
@@ -345,6 +351,27 @@ def _check_launchable(campaign: Campaign) -> None:
         raise ApplicationError(problem, where="sender")
     _check_start(campaign)
     require_audience(campaign)
+
+
+def _check_content(campaign: Campaign) -> None:
+    """The texts and Viber parts the composer checks, again: a draft saved before
+    those checks, or moved to another account in the admin, may hold what its
+    gateway would be sent without (or not sent at all)."""
+    kind = campaign.account.kind
+    texts = {"text": campaign.text, "viber_text": campaign.viber_text}
+    sent, _templated = sent_template(kind=kind, channel=campaign.channel, **texts)
+    if not sent.strip():
+        raise ApplicationError(_("The text is empty."), where="text")
+    problems = text_problems(kind=kind, channel=campaign.channel, **texts)
+    if campaign.channel in VIBER_CHANNELS:
+        problems.update(
+            viber_field_problems(
+                kind,
+                {name: getattr(campaign, name) for name in VIBER_FORM_FIELDS.values()},
+            )
+        )
+    for where, problem in problems.items():
+        raise ApplicationError(problem, where=where)
 
 
 def _require_active_account(campaign: Campaign) -> None:

@@ -198,6 +198,14 @@ class VoiceOptions:
     tone: str = ""
 
 
+class ViberField(enum.StrEnum):
+    """The optional parts of a Viber message; a gateway declares those it carries."""
+
+    BUTTON_TEXT = "button_text"
+    BUTTON_URL = "button_url"
+    IMAGE_URL = "image_url"
+
+
 @dataclass(frozen=True, slots=True)
 class ViberContent:
     text: str
@@ -508,6 +516,14 @@ class SmsGateway(ABC):
     # A gateway that lists only approved ones leaves a request in moderation out, so a
     # sync must not take its absence for the gateway having dropped it.
     sender_list_complete: ClassVar[bool] = True
+    # The optional Viber parts its send request carries (the text always goes): the
+    # composer and the API refuse the others rather than let them be dropped, saying
+    # why in `viber_refusals`' words.
+    viber_fields: ClassVar[frozenset[ViberField]] = frozenset()
+    viber_refusals: ClassVar[Mapping[ViberField, str]] = {}
+    # Assumption: no gateway document names image formats; Viber's business messages
+    # show JPEG and PNG pictures, so an image link must end in one of these.
+    viber_image_types: ClassVar[tuple[str, ...]] = ("jpg", "jpeg", "png")
     # The keys of AccountConfig.options the gateway reads; the admin form accepts
     # only these, with their choices.
     account_options: ClassVar[Mapping[str, GatewayOption]] = {}

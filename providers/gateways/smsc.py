@@ -55,6 +55,7 @@ from providers.base import (
     SendResult,
     SmsGateway,
     StatusReport,
+    ViberField,
 )
 from providers.exceptions import (
     AuthenticationFailed,
@@ -131,6 +132,19 @@ class SmscGateway(SmsGateway):
             MessageChannel.VOICE,
         }
     )
+    # REFERENCE §2.3: send.php takes a Viber image as `fileurl`; no parameter for a
+    # button is known (the list of sections only names a Viber page).
+    viber_fields = frozenset({ViberField.IMAGE_URL})
+    viber_refusals: ClassVar[Mapping[ViberField, str]] = {
+        ViberField.BUTTON_TEXT: _(
+            "SMSC's sending API has no parameter for a Viber button, so it would be "
+            "dropped. Leave it empty."
+        ),
+        ViberField.BUTTON_URL: _(
+            "SMSC's sending API has no parameter for a Viber button, so it would be "
+            "dropped. Leave it empty."
+        ),
+    }
     max_validity = p.MAX_VALIDITY
     max_batch = 20  # messages per send() call; one send.php request each (see above)
     max_status_batch = 100

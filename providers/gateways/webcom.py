@@ -43,6 +43,7 @@ from providers.base import (
     SendResult,
     SmsGateway,
     StatusReport,
+    ViberField,
 )
 from providers.exceptions import (
     CallbackRejected,
@@ -103,6 +104,8 @@ class WebcomGateway(SmsGateway):
     )
     channels = frozenset(MessageChannel) - {MessageChannel.VOICE}
     cascade_has_sms_text = True  # text_viber for Viber, <text> for the SMS
+    # Seed 004: button_viber, action_viber and image_viber (an image's address).
+    viber_fields = frozenset(ViberField)
     # Assumption: no limits are documented. 500 recipients make a ~80 KB document,
     # well within what the white-label engines of this platform accept; ids per
     # status request stay at 100.

@@ -43,6 +43,7 @@ from providers.base import (
     SmsGateway,
     StatisticsRow,
     StatusReport,
+    ViberField,
 )
 from providers.exceptions import (
     AuthenticationFailed,
@@ -96,6 +97,21 @@ class WebsmsGateway(SmsGateway):
             MessageChannel.VOICE,
         }
     )
+    # Seed 002: `button` is the button's caption and nothing gives its link;
+    # `id_fileid` is a picture of the cabinet's gallery, by number, never a link.
+    # Assumption: a button with a caption alone is what WEBSMS sends (the link set
+    # with the button in its cabinet, or none); we refuse a link rather than drop it.
+    viber_fields = frozenset({ViberField.BUTTON_TEXT})
+    viber_refusals: ClassVar[Mapping[ViberField, str]] = {
+        ViberField.BUTTON_URL: _(
+            "WEBSMS's sending API takes a Viber button's caption but no link for it, "
+            "so the link would be dropped. Leave it empty."
+        ),
+        ViberField.IMAGE_URL: _(
+            "WEBSMS takes a Viber image only from the gallery of its cabinet, by "
+            "number, not by a link, so the link would be dropped. Leave it empty."
+        ),
+    }
     # Assumption: no documented limit; one request per message, so this only bounds
     # how long one call runs.
     max_validity = wp.MAX_VALIDITY

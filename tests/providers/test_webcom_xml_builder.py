@@ -6,6 +6,7 @@ character XML treats specially, Viber fields, schedules and validity must serial
 to the same bytes, and characters XML cannot carry are refused the same way.
 """
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -80,3 +81,22 @@ def test_characters_xml_cannot_carry_are_refused_like_lxml_does(bad):
         lxml_send_request(batch, {"login": "l", "password": "p"})
     with pytest.raises(ValueError, match="XML compatible"):
         wp.xml_send_request(batch, {"login": "l", "password": "p"})
+
+
+def test_a_viber_only_message_carries_no_sms_text_of_its_own():
+    """<text> of a Viber-only message repeats the Viber text (seed 004 marks it
+    required), so an SMS text left in the message never travels."""
+    sms = OutgoingSms(reference="1", phone="+79120000001", text="SMS text, unused",
+                      sender="S", channel=MessageChannel.VIBER,
+                      viber=ViberContent(text="Viber text", sender="S"))  # fmt: skip
+    message = wp.read_xml(wp.xml_send_request([sms], {"token": "t"})).find("message")
+    json_message = json.loads(wp.json_send_request([sms], {"token": "t"}))["message"]
+    get = wp.get_send_params([sms], {"token": "t"})
+
+    assert (message.findtext("text"), message.findtext("text_viber")) == (
+        "Viber text", "Viber text",
+    )  # fmt: skip
+    assert (json_message["text"], json_message["text_viber"]) == (
+        "Viber text", "Viber text",
+    )  # fmt: skip
+    assert (get["text"], get["text_viber"]) == ("Viber text", "Viber text")
