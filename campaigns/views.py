@@ -195,10 +195,26 @@ def _not_editable(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @require_GET
 @permission_required(CHANGE_PERM, raise_exception=True)
 def account_fields(request: HttpRequest) -> HttpResponse:
-    """htmx: sender and channel fields for the account just chosen in the composer."""
-    initial = {k: request.GET.get(k) for k in ("account", "sender", "channel")}
+    """htmx: the fields that follow the account just chosen in the composer: sender
+    and channel, and (out of band) the Viber parts and the voice settings its
+    gateway takes, keeping what was typed in them."""
+    names = ("account", "sender", "channel", *ACCOUNT_FOLLOWING_FIELDS)
+    initial = {k: request.GET.get(k) for k in names}
     form = CampaignForm(initial={k: v for k, v in initial.items() if v})
-    return render(request, "campaigns/_campaign_account_fields.html", {"form": form})
+    channel = form["channel"].value()
+    context = {
+        "form": form,
+        "show_viber": channel in VIBER_CHANNELS,
+        "show_voice": channel == MessageChannel.VOICE,
+    }
+    return render(request, "campaigns/_campaign_account_swap.html", context)
+
+
+# Composer fields re-rendered with the account (their values are carried over).
+ACCOUNT_FOLLOWING_FIELDS = (
+    "viber_text", "viber_button_text", "viber_button_url", "viber_image_url",
+    "voice_language", "voice_voice", "voice_speed", "voice_tone",
+)  # fmt: skip
 
 
 def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
@@ -304,7 +320,10 @@ def campaign_compose_preview(
         data["name"] = "-"  # saving needs a name; counting the audience does not
     # Nor a text: the audience is counted before one is written (chosen first, or
     # given by the groups page); segments, cost and samples wait for the text.
-    no_text = not data.get("text", "").strip()
+    no_text = not data.get("text", "").strip() and not (
+        # A Viber message may be written as its Viber text alone.
+        data.get("channel") in VIBER_CHANNELS and data.get("viber_text", "").strip()
+    )
     if no_text:
         data["text"] = "-"
     form = CampaignForm(data, instance=instance)
