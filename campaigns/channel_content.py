@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
+from campaigns.models import Campaign
+from campaigns.voice_options import voice_rules
 from providers.base import MessageChannel, ViberField
 from providers.registry import gateway_class
 
@@ -131,3 +133,46 @@ def image_problem(url: str, types: tuple[str, ...]) -> str:
         "Give a link to a picture: its address must end in %(types)s (Viber shows no "
         "other kind, and a web page is not a picture)."
     ) % {"types": ", ".join(f".{t}" for t in types)}
+
+
+def channel_settings(campaign: Campaign) -> list[tuple[str, str, str]]:
+    """What the campaign's channel sends besides its text, for its page: (label,
+    value, link) rows; the Viber parts of a Viber message, the voice settings of a
+    voice message (the gateway's default named where one is left empty)."""
+    rows: list[tuple[str, str, str]] = []
+    if campaign.channel in VIBER_CHANNELS:
+        if campaign.viber_button_text or campaign.viber_button_url:
+            rows.append(
+                (
+                    _("Viber button"),
+                    campaign.viber_button_text or campaign.viber_button_url,
+                    campaign.viber_button_url,
+                )
+            )
+        if campaign.viber_image_url:
+            rows.append(
+                (_("Viber image"), campaign.viber_image_url, campaign.viber_image_url)
+            )
+    elif campaign.channel == MessageChannel.VOICE:
+        rules = voice_rules(campaign.account.kind)
+        options = campaign.voice_options or {}
+        default = _("Gateway default")
+        for key, label, choices, taken in (
+            ("voice", _("Voice"), rules.voices, True),
+            ("language", _("Language"), rules.languages, bool(rules.languages)),
+            ("speed", _("Speed"), None, rules.speed is not None),
+            ("tone", _("Tone"), rules.tones, bool(rules.tones)),
+        ):
+            value = str(options.get(key, ""))
+            if not taken and not value:
+                continue  # a setting this gateway has not
+            if choices is not None:
+                # Saved before the selects: "female", "Алиса" name their choice.
+                value = (
+                    rules.voice_aliases.get(value.lower(), value)
+                    if key == "voice"
+                    else value
+                )
+                value = str(dict(choices).get(value, value))
+            rows.append((str(label), value or str(default), ""))
+    return rows

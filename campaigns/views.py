@@ -25,6 +25,7 @@ from django.views.generic import CreateView, UpdateView
 from accounts.permissions import PermissionRequired
 from campaigns import services
 from campaigns.audience import GroupChoice, audience_summary
+from campaigns.channel_content import channel_settings
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
     VIBER_CHANNELS,
@@ -236,6 +237,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     completed_held = bool(gateway_wait) and campaign.state == Campaign.State.COMPLETED
     return {
         "campaign": campaign,
+        "channel_settings": channel_settings(campaign),
         "progress": progress,
         "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),
