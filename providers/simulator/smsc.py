@@ -102,6 +102,8 @@ def send(request, state, account, params, out) -> SimResponse:
     if send_at is False:
         return out.error(5)
     channel = _channel(params)
+    if channel == "voice" and params.get("voice", "m") not in VOICES:
+        return out.error(1)  # error in parameters
     sender = params.get("sender", "")
     if sender and account.senders.get(sender) != "active" and channel != "hlr":
         return out.error(6, message_id=params.get("id") or "0")
@@ -136,6 +138,7 @@ def send(request, state, account, params, out) -> SimResponse:
                 phone=number, text=text, sender=sender, channel=channel,
                 reference=message_id, packet=message_id, parts=parts, cost=cost,
                 send_at=send_at or None,
+                extra={k: params[k] for k in KIND_PARAMS if k in params},
             )
         )  # fmt: skip
     answer: dict = {"id": _number_or_text(message_id), "cnt": parts * len(accepted)}
@@ -401,6 +404,13 @@ def _too_frequent(state, account, path, params, limit: int) -> bool:
             return True
         memory[fingerprint] = [*times, now]
         return False
+
+
+# The voices send.php takes (REFERENCE §2.2: smsc-sql's enum).
+VOICES = frozenset({"m", "m2", "w", "w2", "w3"})
+# The message-kind parameters kept per message, for tests of what reached us.
+KIND_PARAMS = ("flash", "viber", "call", "voice", "param", "fileurl", "translit",
+               "valid", "time", "tz")  # fmt: skip
 
 
 def _refusal(account: SimAccount, number: str, refuse_all: bool) -> str:

@@ -126,6 +126,11 @@ class Submission:
     reference: str
     text: str
     at: float
+    # What else the request said of it (the protocol's own field names), for tests
+    # of what reached the gateway: Viber parts, voice settings, cascade flags.
+    channel: str = "sms"
+    sender: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 CallbackBuilder = Callable[
@@ -206,7 +211,8 @@ class SimulatorState:
                 self.by_reference[key] = message
             self.submissions.append(
                 Submission(message.gateway, message.login, message.phone,
-                           message.reference, message.text, now)
+                           message.reference, message.text, now, message.channel,
+                           message.sender, dict(message.extra))
             )  # fmt: skip
             account = self.accounts.get((message.gateway, message.login))
             if charge and account is not None:

@@ -631,6 +631,9 @@ def submit(
         else fields.get("sender_viber", "")
     )
     error = _refusal(state, account, phone, sender, body, refuse)
+    if error is None and not fields.get("text", ""):
+        # Seed 004 marks <text> required, whatever the channel.
+        error = "no_text"
     parts = _parts(body) if channel != "viber" else 1
     cost = account.price_per_part * parts
     if error is None and account.balance < cost:
@@ -645,10 +648,17 @@ def submit(
             "dialect": dialect, "type": fields.get("type", "sms") or "sms",
             "validity_period": recipient.get("validity_period", ""),
             "validity_period_viber": recipient.get("validity_period_viber", ""),
+            # The message's fields as they came, for tests of what reached us.
+            **{name: fields[name] for name in MESSAGE_FIELDS if name in fields},
         },
     )  # fmt: skip
     state.submit(message)
     return message.id, parts, "send"
+
+
+# Seed 004's message fields (the SMS's and the Viber message's), kept per message.
+MESSAGE_FIELDS = ("sender", "text", "type_send_1", "type_send_2", "sender_viber",
+                  "text_viber", "button_viber", "action_viber", "image_viber")  # fmt: skip
 
 
 def _refusal(state, account, phone, sender, body, refuse) -> str | None:

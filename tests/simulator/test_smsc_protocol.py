@@ -256,3 +256,15 @@ def test_status_callback_format(simulator, account, call):
 
 def test_unknown_path_is_404(simulator):
     assert httpx.get(f"{simulator.url}/smsc/sys/nothing.php").status_code == 404
+
+
+def test_a_call_takes_only_the_documented_voices_and_is_recorded(call, simulator):
+    refused = call("send.php", phones="79031234567", mes="Привет", call="1",
+                   voice="robot", fmt="3", **UTF8).json()  # fmt: skip
+    sent = call("send.php", phones="79031234568", mes="Привет", call="1",
+                voice="w2", fmt="3", **UTF8).json()  # fmt: skip
+
+    assert refused["error_code"] == 1
+    assert "id" in sent
+    [submitted] = simulator.state.submissions
+    assert (submitted.channel, submitted.extra["voice"]) == ("voice", "w2")

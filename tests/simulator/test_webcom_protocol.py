@@ -382,3 +382,30 @@ def test_bases_and_phones(simulator, account):
     assert '<phone phone="79612242243" number_phone="1">insert</phone>' in answer
     assert '<phone phone="79612242245" number_phone="2">not_found</phone>' in answer
     assert account.phone_book["1234"] == {"79612242243": {"name": "Анна"}}
+
+
+def test_a_viber_message_without_text_is_refused_and_its_fields_are_recorded(
+    simulator, account
+):
+    """Seed 004 marks <text> required whatever the channel; what a Viber message
+    carries is kept for the tests of what reached the gateway."""
+    viber = (
+        "<sender_viber>ShopName</sender_viber><text_viber>Скидка</text_viber>"
+        "<button_viber>Open</button_viber><action_viber>https://e.ru/1</action_viber>"
+        "<image_viber>https://e.ru/i.png</image_viber><sender>ShopName</sender>"
+    )
+    for text, number in (("", 1), ("<text>Скидка</text>", 2)):
+        message = (
+            f'<message type_send_1="viber">{viber}{text}'
+            f"{abonent(f'7903325669{number}', number)}</message>"
+        )
+        answer = post(simulator, "/xml", request_doc(message, security())).text
+        if not text:
+            assert "No message text" in answer or "Нет текста" in answer
+    [sent] = simulator.state.submissions
+    assert {k: sent.extra[k] for k in ("text", "button_viber", "action_viber",
+                                       "image_viber")} == {
+        "text": "Скидка", "button_viber": "Open", "action_viber": "https://e.ru/1",
+        "image_viber": "https://e.ru/i.png",
+    }  # fmt: skip
+    assert sent.channel == "viber"
