@@ -5,6 +5,7 @@ stores the text that goes out; Viber parts a gateway cannot carry are refused
 
 import pytest
 
+from django.urls import reverse
 from django.utils import translation
 
 from campaigns.expansion import campaign_expand
@@ -251,3 +252,18 @@ def test_the_viber_image_link_must_end_in_a_picture_type(account, url, valid):
                 ".png (Viber shows no other kind, and a web page is not a picture)."
             ]
         }
+
+
+def test_the_live_preview_shows_a_viber_message_written_as_its_viber_text(
+    manager_client, account
+):
+    data = form_data(account, channel="viber", text="", viber_text="Скидка в Viber")
+
+    response = manager_client.post(
+        reverse("campaigns:compose_preview"), data, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    body = response.content.decode()
+    assert 'data-preview="no-text"' not in body
+    assert 'data-preview="samples"' in body
+    assert "Скидка в Viber" in body
