@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0019_failure_reason_test_mode"),
+        ("campaigns", "0021_greeting_last_error_record"),
     ]
 
     operations = [
