@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
-from campaigns.ratelimit import rate_limit_acquire
+from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
 from providers.base import Capability, DeliveryStatus, SmsGateway
 from providers.models import ProviderAccount
@@ -232,6 +232,9 @@ def _rate_acquired(account: ProviderAccount, chunk: list[ClaimedMessage]) -> boo
         rate_limit_acquire(account_id=account.pk, count=len(chunk),
                            per_second=account.rate_limit)  # fmt: skip
     except TimeoutError:
+        return False
+    except RateLimiterUnavailable:
+        logger.warning("rate limiter unavailable: %s's batch goes back", account)
         return False
     return True
 

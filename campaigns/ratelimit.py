@@ -10,6 +10,12 @@ import time
 
 from django.core.cache import cache
 
+
+class RateLimiterUnavailable(Exception):
+    """The cache that counts the windows did not answer (Redis down): the limit cannot
+    be kept across workers, so nothing is sent until it answers again."""
+
+
 # Well under campaigns.reconcile.GRACE: a batch waits here claimed, and one claimed
 # and unsent for longer would be taken for a lost submit. The pump gives a batch
 # that waited this long back to the queue.
@@ -17,9 +23,19 @@ MAX_WAIT_SECONDS = 30.0
 
 
 def rate_limit_acquire(*, account_id: int, count: int, per_second: int) -> float:
-    """Block until `count` messages may go out; returns the seconds waited."""
+    """Block until `count` messages may go out; returns the seconds waited. Raises
+    TimeoutError past MAX_WAIT_SECONDS, RateLimiterUnavailable when the cache fails."""
     if per_second <= 0 or count <= 0:
         return 0.0
+    try:
+        return _acquire(account_id, count, per_second)
+    except (TimeoutError, RateLimiterUnavailable):
+        raise
+    except Exception as exc:  # the cache backend's own errors (redis, file system)
+        raise RateLimiterUnavailable(str(exc)) from exc
+
+
+def _acquire(account_id: int, count: int, per_second: int) -> float:
     waited = 0.0
     remaining = count
     while remaining > 0:

@@ -6,6 +6,8 @@ gateway. Never resend it blindly:
   result; not found -> release the message so it is sent normally;
 - where the gateway itself ignores a repeated reference (Webcom client_id_sms), a
   resend cannot double-send: release it;
+- a released one-off message (an API send, an inbox reply), which no pump claims, is
+  sent here, or failed with the reason it cannot go;
 - otherwise leave it for a person (reason "outcome unknown"), who may resend or give up.
 """
 
@@ -18,11 +20,19 @@ from datetime import timedelta
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.sending import ClaimedMessage, record_results, release
+from campaigns.sending import (
+    ClaimedMessage,
+    claim_ids,
+    raise_unless_sent,
+    record_results,
+    release,
+    submit,
+)
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from smsportal.exceptions import ApplicationError
 
 logger = logging.getLogger("campaigns.reconcile")
 
@@ -85,14 +95,40 @@ def _reconcile_account(account: ProviderAccount, rows: list[Message], result) ->
         ]
         record_results(account=account, claimed=claimed, results=list(found.values()))
         result.found += len(claimed)
-        result.released += release([i for i in ids if str(i) not in found])
+        result.released += _release([m for m in rows if str(m.id) not in found])
         return
     if gateway.supports(Capability.CLIENT_REFERENCE):
-        result.released += release(ids)
+        result.released += _release(rows)
         return
     result.needs_decision += Message.objects.filter(id__in=ids).update(
         reason=FailureReason.OUTCOME_UNKNOWN
     )
+
+
+def _release(rows: list[Message]) -> int:
+    """Back to be sent: a campaign's pump takes its own; the one-off messages among
+    them are sent here (_send_one_offs)."""
+    released = release([m.id for m in rows])
+    _send_one_offs(rows)
+    return released
+
+
+def _send_one_offs(rows: list[Message]) -> None:
+    """Send the one-off messages (API sends, inbox replies, test sends) among these
+    released rows: no pump claims a message outside a campaign, so released they
+    stayed pending for ever. One that cannot go now is failed with the reason."""
+    by_account: dict[int, list[int]] = {}
+    for message in rows:
+        if message.campaign_id is None:
+            by_account.setdefault(message.account_id, []).append(message.id)
+    for account_id, ids in by_account.items():
+        account = ProviderAccount.objects.get(pk=account_id)
+        claimed = claim_ids(message_ids=ids)
+        outcome = submit(account=account, campaign=None, claimed=claimed)
+        try:
+            raise_unless_sent(outcome, message_ids=ids)
+        except ApplicationError as exc:
+            logger.warning("one-off messages %s not sent: %s", ids, exc.message)
 
 
 def message_decide(*, message_ids: list[int], resend: bool) -> int:
@@ -105,7 +141,10 @@ def message_decide(*, message_ids: list[int], resend: bool) -> int:
     )
     if resend:
         # Through release: one of a campaign cancelled meanwhile is withdrawn instead.
-        return release(list(doubtful.values_list("id", flat=True)), reason="")
+        rows = list(doubtful)
+        released = release([m.id for m in rows], reason="")
+        _send_one_offs(rows)
+        return released
     return doubtful.update(
         status=DeliveryStatus.FAILED,
         reason=FailureReason.OUTCOME_UNKNOWN,

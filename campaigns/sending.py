@@ -30,7 +30,7 @@ from campaigns.gateway_values import (
     storable_segments,
 )
 from campaigns.models import Campaign, Message
-from campaigns.ratelimit import rate_limit_acquire
+from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.screening import Outgoing, Screened, reject_unsendable, screen
 from providers.base import (
     Capability,
@@ -106,6 +106,7 @@ class BatchOutcome:
     retry: GatewayUnavailable | None = None
     pause_cause: GatewayError | None = None  # the refusal behind pause_reason
     busy: bool = False  # the rate limit kept it waiting too long: handed back unsent
+    limiter_down: bool = False  # busy because the rate limiter's cache failed
     results: list[SendResult] = field(default_factory=list)
 
 
@@ -305,6 +306,11 @@ def _one_off_refusal(outcome: BatchOutcome) -> tuple[str, str]:
             if isinstance(outcome.pause_cause, SenderNotAllowed)
             else FailureReason.GATEWAY_ERROR
         )
+    if outcome.busy and outcome.limiter_down:
+        return _(
+            "The rate limiter (the cache, Redis) does not answer: nothing was sent. "
+            "Try again once it is back."
+        ), FailureReason.OTHER
     if outcome.busy:
         return _(
             "The account is sending at its rate limit for other campaigns: try "
@@ -320,10 +326,11 @@ def _submit_chunk(account, campaign, gateway, chunk, outcome: BatchOutcome) -> N
         rate_limit_acquire(
             account_id=account.pk, count=len(chunk), per_second=account.rate_limit
         )
-    except TimeoutError:
+    except (TimeoutError, RateLimiterUnavailable) as exc:
         # Claimed but never sent: back to pending, never left claimed for ever.
         outcome.released += release([m.id for m in chunk])
         outcome.busy = True
+        outcome.limiter_down = isinstance(exc, RateLimiterUnavailable)
         return
     answer = send_request(gateway, prepare_request(gateway, chunk, campaign, account))
     settle(account=account, chunk=chunk, answer=answer, outcome=outcome)

@@ -255,3 +255,54 @@ def test_a_text_longer_than_the_gateway_takes_is_refused_before_sending(
     assert response.json()["where"] == "text"
     assert "at most 9 segments" in response.json()["detail"]
     assert simulator.state.submissions == []
+
+
+def test_a_send_while_the_rate_limiter_is_down_fails_with_the_reason(
+    manager_client, simulator, monkeypatch
+):
+    """Redis down: the message was left claimed without an answer (a 500), and a
+    retry with the key reported it pending for ever."""
+    from django.core.cache import cache
+
+    account = simulated_account(simulator, "webcom", rate_limit=10)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(cache, "add", down)
+    response = send(manager_client, account=account.pk, phone="+79120000042",
+                    text="Код 5555", client_key="k-redis")  # fmt: skip
+    monkeypatch.undo()
+
+    assert response.status_code == 400
+    assert "rate limiter" in response.json()["detail"]
+    message = Message.objects.get(client_key="k-redis")
+    assert (message.status, message.claimed_at) == ("failed", None)
+    assert simulator.state.submissions == []
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc"])
+def test_a_one_off_left_claimed_by_a_dead_process_is_sent_by_the_reconciler(
+    simulator, kind
+):
+    """Released as a campaign's message is, it waited for a pump that never claims
+    a message outside a campaign: pending for ever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.reconcile import messages_reconcile
+
+    account = simulated_account(simulator, kind)
+    message = Message.objects.create(
+        account=account, phone="+79120000042", text="Код 5555", sender="SMSPORTAL",
+        channel="sms", planned_at=timezone.now(),
+        claimed_at=timezone.now() - timedelta(minutes=5), client_key="k-dead",
+    )  # fmt: skip
+
+    messages_reconcile()
+
+    message.refresh_from_db()
+    assert message.status == "queued"
+    assert message.gateway_message_id
+    assert [s.phone for s in simulator.state.submissions] == ["79120000042"]

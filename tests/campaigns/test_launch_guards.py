@@ -250,3 +250,29 @@ def test_an_account_deactivated_after_the_last_batch_left_lets_the_campaign_comp
 
     assert (result.stopped, result.sent, result.finished) == ("", 3, True)
     assert Campaign.objects.get(pk=campaign.pk).state == State.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_pump_whose_rate_limiter_is_down_hands_its_batch_back(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Redis down: the limit cannot hold across workers, so nothing leaves, and the
+    batch is not left claimed (the pump's task failed with it claimed before)."""
+    from django.core.cache import cache
+
+    account = simulated_account(simulator, "webcom", rate_limit=10)
+    campaign = make_campaign([make_group("G", phones(5))], account=account,
+                             state=State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(cache, "add", down)
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert result.sent == 0
+    assert simulator.state.submissions == []
+    pending = Message.objects.filter(campaign=campaign, status="pending")
+    assert pending.count() == 5
+    assert not pending.filter(claimed_at__isnull=False).exists()
