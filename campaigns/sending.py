@@ -56,6 +56,7 @@ from providers.exceptions import (
     NotSupported,
     PartlySent,
     SenderNotAllowed,
+    TestModeUnavailable,
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -586,6 +587,11 @@ def pause_reason_for(exc: Exception) -> str:
         return gettext_noop(
             "The gateway denied the message for its text or its sender name: change "
             "them (or ask the gateway which), then resume."
+        )
+    if isinstance(exc, TestModeUnavailable):
+        return gettext_noop(
+            "The account is in test mode, but its gateway has none: nothing was "
+            "sent. Untick test mode on the account to send for real, then resume."
         )
     if isinstance(exc, NotSupported):
         return gettext_noop(

@@ -75,6 +75,7 @@ from providers.base import (
 )
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
+from providers.selectors import test_mode_problem
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import (
     check_field_sendable,
@@ -379,6 +380,8 @@ def _require_active_account(campaign: Campaign) -> None:
         raise ApplicationError(
             _("The provider account is not active."), where="account"
         )
+    if problem := test_mode_problem(campaign.account):
+        raise ApplicationError(problem, where="account")
 
 
 def _check_start(campaign: Campaign) -> None:

@@ -19,6 +19,7 @@ from providers.selectors import (
     gateway_info,
     provider_account_list,
     sender_name_list,
+    test_mode_problem,
 )
 from providers.services import provider_account_check, sender_name_request
 from smsportal.api import permission_required, require_perm
@@ -39,6 +40,9 @@ class ProviderOut(Schema):
     base_url: str
     is_active: bool
     test_mode: bool
+    # Set when test mode is on at a gateway without one: nothing is sent through the
+    # account (an account saved so before the forms refused it).
+    test_mode_problem: str
     default_sender: str
     capabilities: list[str]
     balance: Decimal | None
@@ -100,6 +104,7 @@ def _provider_out(account: ProviderAccount) -> dict[str, Any]:
         "base_url": account.base_url,
         "is_active": account.is_active,
         "test_mode": account.test_mode,
+        "test_mode_problem": test_mode_problem(account),
         "default_sender": account.default_sender,
         "capabilities": sorted(account_capabilities(account)),
         "balance": account.balance,

@@ -30,6 +30,7 @@ from providers.exceptions import (
     NotSupported,
     PartlySent,
     RequestNotSent,
+    TestModeUnavailable,
 )
 
 if TYPE_CHECKING:
@@ -152,6 +153,9 @@ class Capability(enum.StrEnum):
     COST_ESTIMATE = "cost_estimate"
     NUMBER_LOOKUP = "number_lookup"
     RESOLVE_REFERENCE = "resolve_reference"  # find a submit by our reference
+    # A send that the gateway answers as usual and does not deliver (nor charge): an
+    # account's test mode. Without it, test mode is refused (it would send for real).
+    TEST_MODE = "test_mode"
 
 
 # Value objects ------------------------------------------------------------------------
@@ -442,6 +446,15 @@ def _guarded(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        if (
+            submitting
+            and self.config.test_mode
+            and not self.supports(Capability.TEST_MODE)
+        ):
+            # Whoever ticked test mode meant nothing to go out: without a test mode
+            # at the gateway, a send would be real and paid for (accounts saved so
+            # before the forms refused it), so it never leaves.
+            raise TestModeUnavailable(self.kind)
         before = requests_started()
         try:
             return method(self, *args, **kwargs)

@@ -127,6 +127,14 @@ class NotSupported(GatewayError):
         self.operation = operation
 
 
+class TestModeUnavailable(NotSupported):
+    """The account is in test mode and its gateway has none: a send would go out for
+    real and be paid for, so nothing is sent at all."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind, "test mode")
+
+
 class CallbackRejected(GatewayError, SuspiciousOperation):
     """A callback failed authentication; Django answers 400."""
 

@@ -13,6 +13,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from providers.base import Capability
 from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES, gateway_class
 from providers.selectors import (
@@ -22,6 +23,7 @@ from providers.selectors import (
     gateway_info,
     gateway_infos,
     sender_rule_problem,
+    test_mode_refusal,
 )
 from providers.services import sender_name_marks
 from smsportal.decimal_input import MoneyField
@@ -103,6 +105,22 @@ def credentials_given(cleaned: dict, instance: ProviderAccount | None) -> set[st
     return {name for name, value in values.items() if value}
 
 
+def test_mode_help() -> str:
+    """The test mode box's help, naming the gateways that have one."""
+    having = [
+        info.label
+        for info in gateway_infos()
+        if Capability.TEST_MODE in info.capabilities
+    ]
+    return str(
+        _(
+            "Only %(gateways)s have a test mode: the gateway checks and prices each "
+            "message without sending it. Other gateways refuse it."
+        )
+        % {"gateways": ", ".join(having) or "—"}
+    )
+
+
 def credentials_note(kind: str) -> str:
     """What the gateway signs in with, said above the login field."""
     gateway = gateway_class(kind)
@@ -178,6 +196,8 @@ class GatewayFieldsMixin(forms.Form):
             )
         if not base_url and not info.default_base_url:
             self.add_error("base_url", _("Enter the gateway's API address."))
+        if cleaned.get("test_mode") and (refusal := test_mode_refusal(kind)):
+            self.add_error("test_mode", refusal)
         sender = cleaned.get("default_sender") or ""
         if sender and (problem := sender_rule_problem(kind, sender)):
             self.add_error("default_sender", problem)
@@ -253,6 +273,7 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
         self.fields["kind"].widget.attrs["class"] = "js-gateway-kind"
         self.fields["dialect"].widget.attrs["class"] = "js-gateway-dialect"
         self.fields["base_url"].widget.attrs["class"] = "js-gateway-base-url"
+        self.fields["test_mode"].help_text = test_mode_help()
         self._secret_hints(self.instance if self.instance.pk else None)
         guard_fields(self.fields, ["default_sender"])
         style_fields(self.fields, small=False)
@@ -299,6 +320,8 @@ class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.Mode
             ).help_text
         if "options" in self.fields:
             self.fields["options"].help_text = account_options_help()
+        if "test_mode" in self.fields:
+            self.fields["test_mode"].help_text = test_mode_help()
         self._secret_hints(self.instance if self.instance.pk else None)
         guard_fields(self.fields, ["default_sender"])
 

@@ -50,6 +50,7 @@ CAPABILITY_LABELS = {
     Capability.COST_ESTIMATE: _("Cost estimate"),
     Capability.NUMBER_LOOKUP: _("Number lookup"),
     Capability.RESOLVE_REFERENCE: _("Find by our id"),
+    Capability.TEST_MODE: _("Test mode"),
 }
 
 
@@ -146,6 +147,32 @@ def gateway_info(kind: str) -> GatewayInfo:
         available=True,
         sender_list_complete=cls.sender_list_complete,
     )
+
+
+def test_mode_refusal(kind: str) -> str:
+    """Why test mode cannot be ticked for the gateway kind ("" when it can)."""
+    info = gateway_info(kind)
+    if not info.available or Capability.TEST_MODE in info.capabilities:
+        return ""
+    return gettext(
+        "%(gateway)s has no test mode: messages through this account would be sent "
+        "and paid for. Untick “Test mode”."
+    ) % {"gateway": info.label}
+
+
+def test_mode_problem(account: ProviderAccount) -> str:
+    """Why an account saved in test mode on a gateway without one sends nothing ("" for
+    any other account): its messages are refused, not sent for real (see
+    providers.base._guarded), until a person unticks test mode."""
+    if not account.test_mode:
+        return ""
+    info = gateway_info(account.kind)
+    if not info.available or Capability.TEST_MODE in account_capabilities(account):
+        return ""
+    return gettext(
+        "Test mode is ticked, but %(gateway)s has no test mode: nothing is sent "
+        "through this account. Untick test mode to send for real."
+    ) % {"gateway": info.label}
 
 
 def sender_rule_problem(kind: str, sender: str) -> str:

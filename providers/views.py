@@ -31,6 +31,7 @@ from providers.selectors import (
     sender_name_list,
     sender_names_awaiting_listing,
     sender_names_removable,
+    test_mode_problem,
 )
 from providers.sender_states import sender_state_label
 from providers.services import (
@@ -146,6 +147,7 @@ def account_page_context(
             {Capability.INCOMING_CALLBACK, Capability.INCOMING} & capabilities
         ),
         "check": check,
+        "test_mode_problem": test_mode_problem(account),
     }
 
 

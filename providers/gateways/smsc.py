@@ -45,6 +45,7 @@ from providers.base import (
     Capability,
     CostEstimate,
     DeliveryStatus,
+    FailureReason,
     InboundRequest,
     IncomingMessage,
     MessageChannel,
@@ -122,6 +123,7 @@ class SmscGateway(SmsGateway):
             Capability.COST_ESTIMATE,
             Capability.NUMBER_LOOKUP,
             Capability.RESOLVE_REFERENCE,
+            Capability.TEST_MODE,  # cost=1 on send: priced, not sent (_send_test)
         }
     )
     channels = frozenset(
@@ -456,6 +458,8 @@ class SmscGateway(SmsGateway):
     # Helpers ------------------------------------------------------------------
 
     def _send_one(self, sms: OutgoingSms) -> SendResult:
+        if self.config.test_mode:
+            return self._send_test(sms)
         params = p.message_params(sms)
         params.update(cost="3", op="1", err="1")
         message_id, phone = params["id"], digits(sms.phone)
@@ -489,6 +493,34 @@ class SmscGateway(SmsGateway):
             status=DeliveryStatus.QUEUED,
             segments=to_int(answer.get("cnt"), None),
             cost=to_decimal((entry or answer).get("cost")),
+        )
+
+    def _send_test(self, sms: OutgoingSms) -> SendResult:
+        """Test mode: the same send.php request with cost=1, which SMSC answers with
+        the price and the parts and does not send (REFERENCE §2.4, §0.1).
+
+        Assumption: a cost request is checked as a send is (credentials, sender name,
+        numbers), so a test meets what the real send would. SMSC's own "virtual
+        sending (test mode)" page (seed 001's contents; status 200) is not among our
+        documents, while cost=1 is documented to send nothing: it is the one used.
+        Nothing left, so no id to poll: the message ends cancelled, as WEBSMS's.
+        """
+        params = p.message_params(sms)
+        params.pop("id", None)  # no message is made: nothing to find it by later
+        params["cost"] = "1"
+        answer = self._call(SEND, params, operation="cost", check=False)
+        error = p.error_of(answer)
+        if error and error[0] in ("7", "8"):  # this recipient would be refused
+            return p.refused_result(sms, error, None)
+        if error:
+            self.raise_for_answer(answer)  # nothing was sent: no outcome in doubt
+        return SendResult(
+            reference=sms.reference,
+            gateway_message_id="",
+            status=DeliveryStatus.CANCELLED,
+            reason=FailureReason.TEST_MODE,
+            segments=to_int(answer.get("cnt"), None),
+            cost=to_decimal(answer.get("cost")),
         )
 
     def _lookup_submitted(

@@ -96,6 +96,9 @@ class WebcomGateway(SmsGateway):
         Capability.RESOLVE_REFERENCE,
         # originator.php lists and add_originator.php requests; nothing deletes.
         Capability.SENDER_NAME_DELETE,
+        # No test or no-send flag in any of its APIs (seeds 003, 004): every send
+        # is delivered and paid for.
+        Capability.TEST_MODE,
     }
     # The GET spec has no client_id_sms, time_send or flash type: a resend through it
     # is a second message, so GET accounts do not claim server-side idempotency.

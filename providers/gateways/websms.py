@@ -87,6 +87,7 @@ class WebsmsGateway(SmsGateway):
             Capability.PHONE_BOOK,
             Capability.STATISTICS,
             Capability.COST_ESTIMATE,
+            Capability.TEST_MODE,  # test=1 on send (seed 002): priced, not sent
         }
     )
     channels = frozenset(
