@@ -24,7 +24,7 @@ from campaigns.segments import SegmentInfo
 from contacts.models import ContactGroup, CustomField
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError
-from providers.models import ProviderAccount, SenderName
+from providers.models import ProviderAccount, RemovedSenderName, SenderName
 from providers.registry import gateway_class, gateway_for
 from providers.selectors import sender_rule_problem
 from providers.sender_states import sender_state_label
@@ -182,6 +182,7 @@ LIST_ROW_FIELDS = (
     "id", "name", "state", "channel", "created_at", "launched_at", "account__name",
     "start_at", "time_zone", "expanded_at",  # when it started, or is to start
     "finished_at", "account__kind",  # messages it left waiting at the gateway
+    "sender", "account__default_sender",  # a removed sender name is flagged
 )  # fmt: skip
 
 
@@ -504,10 +505,16 @@ def sender_problem(account: ProviderAccount, sender: str) -> str:
     account's usable names where the gateway lists them, else against the gateway's
     documented rule, which it would answer with a refusal only after the launch."""
     names = sender_choices(account=account)
-    if not names:
-        return sender_rule_problem(account.kind, sender)
     if sender in names:
         return ""
+    if RemovedSenderName.objects.filter(account=account, name=sender).exists():
+        # Checked before "no names": the one removed may have been the last.
+        return _(
+            "The sender name “%(sender)s” was removed from this account: choose "
+            "another."
+        ) % {"sender": sender}
+    if not names:
+        return sender_rule_problem(account.kind, sender)
     state = (
         SenderName.objects.filter(account=account, name=sender, usable=False)
         .values_list("state", flat=True)
@@ -521,6 +528,43 @@ def sender_problem(account: ProviderAccount, sender: str) -> str:
     return _("“%(sender)s” is not a usable sender name of this account.") % {
         "sender": sender
     }
+
+
+# The states in which a campaign's sender name has yet to go out.
+SENDER_PENDING_STATES = (
+    Campaign.State.DRAFT,
+    Campaign.State.SCHEDULED,
+    Campaign.State.PAUSED,
+)
+
+
+def campaign_sender_problem(*, campaign: Campaign) -> str:
+    """Why the campaign cannot go out with its sender name ("" when it can, or when
+    nothing is left to send): removed from the account, refused or withdrawn at the
+    gateway since the campaign was saved."""
+    if campaign.state not in SENDER_PENDING_STATES:
+        return ""
+    sender = campaign.sender or campaign.account.default_sender
+    return sender_problem(campaign.account, sender) if sender else ""
+
+
+def campaigns_sender_removed(campaigns: Iterable[Campaign]) -> set[int]:
+    """Of these campaigns, those yet to send whose sender name a person removed from
+    the account (one query, for a list page)."""
+    waiting = {
+        c.pk: (c.account_id, c.sender or c.account.default_sender)
+        for c in campaigns
+        if c.state in SENDER_PENDING_STATES
+    }
+    if not waiting:
+        return set()
+    removed = set(
+        RemovedSenderName.objects.filter(
+            account_id__in={account for account, _name in waiting.values()},
+            name__in={name for _account, name in waiting.values()},
+        ).values_list("account_id", "name")
+    )
+    return {pk for pk, pair in waiting.items() if pair in removed}
 
 
 def length_problem(account: ProviderAccount, info: SegmentInfo) -> str:

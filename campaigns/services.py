@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.audit import audit
 from accounts.models import AuditEvent
@@ -57,6 +58,7 @@ from campaigns.planning import (
 )
 from campaigns.selectors import (
     RESENDABLE_STATES,
+    campaign_sender_problem,
     messages_waiting_at_gateway,
     sender_problem,
 )
@@ -510,10 +512,25 @@ def campaign_start_enqueue(campaign_id: int) -> bool:
     return True
 
 
+# A scheduled campaign's name removed (or refused) since its launch: it waits, paused,
+# for another one rather than meeting the gateway's refusal message by message.
+SENDER_GONE = gettext_noop(
+    "The campaign's sender name is no longer usable on the account (removed, or not "
+    "approved by the gateway): choose another, then resume."
+)
+
+
 def campaign_start(*, campaign_id: int) -> None:
     """Build the audience (idempotent) and start the pumps."""
     try:
         campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
+        if campaign.state == Campaign.State.SCHEDULED and campaign_sender_problem(
+            campaign=campaign
+        ):
+            Campaign.objects.filter(
+                pk=campaign_id, state=Campaign.State.SCHEDULED
+            ).update(state=Campaign.State.PAUSED, pause_reason=SENDER_GONE)
+            return
         if campaign.state == Campaign.State.SCHEDULED:
             Campaign.objects.filter(
                 pk=campaign_id, state=Campaign.State.SCHEDULED
@@ -584,6 +601,8 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     waiting = campaign.start_at is not None and campaign.start_at > timezone.now()
     state = Campaign.State.SCHEDULED if waiting else Campaign.State.SENDING
     _require_active_account(campaign)
+    if problem := campaign_sender_problem(campaign=campaign):
+        raise ApplicationError(problem, where="sender")
     # Conditional: a cancel that came in meanwhile is not undone.
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
         state=state, pause_reason=""

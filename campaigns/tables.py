@@ -14,6 +14,7 @@ from campaigns.report_tables import EMPTY, local_time
 from campaigns.selectors import (
     STATE_CLASSES,
     campaigns_progress,
+    campaigns_sender_removed,
     campaigns_waiting_at_gateway,
     held_hint,
     held_label,
@@ -67,6 +68,7 @@ class CampaignTable(BaseTable):
             )
         progress = campaigns_progress(campaign_ids=[r.pk for r in records])
         waiting = campaigns_waiting_at_gateway(campaigns=records, progress=progress)
+        removed = campaigns_sender_removed(records)
         return format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
@@ -80,7 +82,9 @@ class CampaignTable(BaseTable):
                         r.pk,
                         r.name,
                     ),
-                    self.state_badge(r, waiting=waiting.get(r.pk, 0)),
+                    self.state_badge(
+                        r, waiting=waiting.get(r.pk, 0), sender_removed=r.pk in removed
+                    ),
                     r.account,
                     CHANNEL_LABELS.get(r.channel, r.channel),
                     progress_bar_html(progress.get(r.pk), compact=True),
@@ -112,14 +116,24 @@ class CampaignTable(BaseTable):
         return EMPTY
 
     @staticmethod
-    def state_badge(record: Campaign, *, waiting: int = 0) -> SafeString:
+    def state_badge(
+        record: Campaign, *, waiting: int = 0, sender_removed: bool = False
+    ) -> SafeString:
         if waiting:
             return held_badge(record, waiting)
-        return format_html(
+        badge = format_html(
             '<span class="badge {}" data-state="{}">{}</span>',
             STATE_CLASSES.get(record.state, "text-bg-light"),
             record.state,
             STATE_LABELS.get(record.state, record.state),
+        )
+        if not sender_removed:
+            return badge
+        # It would fail at its start: said in the list, not only on its page.
+        return format_html(
+            '{} <span class="badge text-bg-danger" data-sender-removed>{}</span>',
+            badge,
+            _("sender name removed"),
         )
 
 

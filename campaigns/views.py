@@ -46,6 +46,7 @@ from campaigns.selectors import (
     campaign_list,
     campaign_list_rows,
     campaign_progress,
+    campaign_sender_problem,
     composer_account_info,
     composer_accounts,
     counter_settings,
@@ -258,6 +259,8 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
             if gateway_wait and not completed_held
             else ""
         ),
+        # Its name removed (or refused) since it was saved: said before it fails.
+        "sender_problem": campaign_sender_problem(campaign=campaign),
         # A paused campaign may take another sender name (one the gateway refused).
         "sender_options": (
             sender_choices(account=campaign.account) if actions.resume else []

@@ -183,3 +183,30 @@ class SenderName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RemovedSenderName(models.Model):
+    """A sender name a person removed from an account, until the gateway lists it or
+    it is recorded again: campaigns that still hold it are refused and flagged by
+    name, where an unknown name could otherwise pass as one never synced."""
+
+    account = models.ForeignKey(
+        ProviderAccount,
+        on_delete=models.CASCADE,
+        related_name="removed_sender_names",
+        verbose_name=_("account"),
+    )
+    name = models.CharField(_("sender name"), max_length=20)
+    removed_at = models.DateTimeField(_("removed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("removed sender name")
+        verbose_name_plural = _("removed sender names")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="removedsendername_unique_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -113,6 +113,50 @@ def sender_names_kept_by_hand(*, account: ProviderAccount) -> QuerySet[SenderNam
     return sender_names_awaiting_listing(account=account)
 
 
+# The campaigns a sender name's removal concerns: those that will still send with it.
+UNFINISHED_CAMPAIGN_STATES = ("draft", "scheduled", "paused", "sending")
+
+
+def sender_name_removal_warnings(*, account: ProviderAccount) -> dict[str, str]:
+    """Per sender name of the account, what removing it does besides (for the
+    confirmation): the unfinished campaigns that use it, named with their state, and
+    whether it is the default sender. One query; names with nothing to say are left
+    out."""
+    # campaigns builds on providers: its models are looked up, not imported.
+    campaign_model = apps.get_model("campaigns", "Campaign")
+    users: dict[str, list[str]] = {}
+    campaigns = campaign_model.objects.filter(
+        account=account, state__in=UNFINISHED_CAMPAIGN_STATES
+    ).order_by("name")
+    for campaign in campaigns.only("name", "state", "sender"):
+        # A campaign without a sender of its own sends with the default one.
+        sender = campaign.sender or account.default_sender
+        users.setdefault(sender, []).append(
+            gettext("“%(name)s” (%(state)s)")
+            % {"name": campaign.name, "state": campaign.get_state_display().lower()}
+        )
+    warnings: dict[str, str] = {}
+    for row in account.sender_names.only("name"):
+        parts = []
+        if named := users.get(row.name):
+            parts.append(
+                gettext(
+                    "Campaigns using it: %(campaigns)s. They cannot be launched, "
+                    "started or resumed with it until given another name."
+                )
+                % {"campaigns": ", ".join(named)}
+            )
+        if row.name == account.default_sender:
+            parts.append(
+                gettext(
+                    "It is the account's default sender: the account will have none."
+                )
+            )
+        if parts:
+            warnings[row.name] = " ".join(parts)
+    return warnings
+
+
 def account_has_sent(account: ProviderAccount) -> bool:
     """Whether messages went through the account: their status reports and replies
     are read with its gateway's protocol, so it may not change gateway. Two indexed

@@ -39,7 +39,7 @@ from providers.exceptions import (
     GatewayUnavailable,
 )
 from providers.http import GatewayHttp, build_client
-from providers.models import ProviderAccount, SenderName
+from providers.models import ProviderAccount, RemovedSenderName, SenderName
 from providers.registry import gateway_for
 from providers.selectors import (
     account_capabilities,
@@ -314,6 +314,7 @@ def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
                 where="name",
             )
         row = SenderName.objects.create(account=account, name=name, usable=True)
+        RemovedSenderName.objects.filter(account=account, name=name).delete()
         audit(
             AuditEvent.Action.CREATED, row,
             object_repr=f"{row.name} ({account.name})", account=account.name,
@@ -359,6 +360,16 @@ def sender_name_remove(*, account: ProviderAccount, sender_name_id: int) -> Send
             state=row.state,
         )  # fmt: skip
         row.delete()
+        # Remembered: a campaign still holding the name is refused and flagged by
+        # name (with no names left, an unknown one would pass as never synced).
+        RemovedSenderName.objects.update_or_create(
+            account=account, name=row.name, defaults={"removed_at": timezone.now()}
+        )
+        if account.default_sender == row.name:
+            # Campaigns fall back to the default sender: left as it was, it kept
+            # offering (and accepting) the name just removed.
+            account.default_sender = ""
+            account.save(update_fields=["default_sender", "updated_at"])
     return row
 
 
@@ -508,6 +519,8 @@ def _upsert_sender_names(
         row.operators = ", ".join(filter(None, [row.operators, info.operators]))
         if info.usable:
             row.state = info.state[:100]
+    # Listed (or requested) again: no longer a removed name.
+    RemovedSenderName.objects.filter(account=account, name__in=list(merged)).delete()
     return SenderName.objects.bulk_create(
         list(merged.values()),
         update_conflicts=True,

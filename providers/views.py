@@ -29,6 +29,7 @@ from providers.selectors import (
     gateway_info,
     provider_account_list,
     sender_name_list,
+    sender_name_removal_warnings,
     sender_names_awaiting_listing,
     sender_names_removable,
     test_mode_problem,
@@ -123,7 +124,7 @@ def account_page_context(
         "account": account,
         "gateway": gateway_info(account.kind),
         "capability_labels": capability_labels(capabilities),
-        "sender_names": sender_name_list(account=account),
+        "sender_names": _with_removal_warnings(account, can_change),
         "awaiting_listing": set(
             sender_names_awaiting_listing(account=account).values_list("pk", flat=True)
         ),
@@ -149,6 +150,16 @@ def account_page_context(
         "check": check,
         "test_mode_problem": test_mode_problem(account),
     }
+
+
+def _with_removal_warnings(account: ProviderAccount, can_change: bool) -> list:
+    """The account's sender names, each with what its removal's confirmation adds:
+    the campaigns it leaves without their name, the default sender it clears."""
+    rows = list(sender_name_list(account=account))
+    warnings = sender_name_removal_warnings(account=account) if can_change else {}
+    for row in rows:
+        row.removal_warning = warnings.get(row.name, "")
+    return rows
 
 
 class ProviderAccountFormMixin(PermissionRequired):
@@ -241,6 +252,7 @@ def sender_name_remove(request: HttpRequest, pk: int, sender_pk: int) -> HttpRes
     """Remove a recorded name, or a request the gateway does not list (the page asks
     for a confirmation first)."""
     account = get_object_or_404(ProviderAccount, pk=pk)
+    default_before = account.default_sender
     try:
         row = sender_name_remove_service(account=account, sender_name_id=sender_pk)
     except ApplicationError as exc:
@@ -251,6 +263,14 @@ def sender_name_remove(request: HttpRequest, pk: int, sender_pk: int) -> HttpRes
             _("Sender name “%(name)s” removed: campaigns no longer offer it.")
             % {"name": row.name},
         )
+        if default_before and default_before == row.name:
+            messages.warning(
+                request,
+                _(
+                    "It was the account's default sender: the account has none now. "
+                    "Choose another in its settings."
+                ),
+            )
     return redirect("providers:detail", pk=account.pk)
 
 
