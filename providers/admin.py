@@ -24,14 +24,29 @@ from smsportal.exceptions import ApplicationError
 ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.")
 
 
+# A sender name's state and usability are the gateway's verdict (a sync's), or a
+# person's word recorded through the account page's service (WEBSMS): ticked here, a
+# name in moderation (or made up) passed as approved and campaigns sent from it.
+SENDER_NAME_FIELDS = ["account", "name", "state", "usable", "operators", "comment",
+                      "synced_at"]  # fmt: skip
+
+
 class SenderNameInline(admin.TabularInline):
+    """The account's names, read-only: requested, recorded and removed on the
+    account page (or removed in the sender names' admin), through the services that
+    ask the gateway and log who did it."""
+
     model = SenderName
     extra = 0
-    # Removed through the sender names' own admin or the account page: both delete
-    # at the gateway where it deletes names, and log who did it.
     can_delete = False
     fields = ["name", "state", "usable", "operators", "synced_at"]
-    readonly_fields = ["synced_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(ProviderAccount)
@@ -217,7 +232,15 @@ class SenderNameAdmin(admin.ModelAdmin):
     list_filter = ["usable", "account__kind", "account"]
     search_fields = ["name", "account__name", "state"]
     list_select_related = ["account"]
-    readonly_fields = ["synced_at"]
+    readonly_fields = SENDER_NAME_FIELDS
+
+    # Added through the account page (a request to the gateway, or a name recorded
+    # as approved in a cabinet that lists none), never typed in with a verdict.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
     @admin.display(description=_("state at the gateway"), ordering="state")
     def state_label(self, obj: SenderName) -> str:
