@@ -52,6 +52,7 @@ from campaigns.selectors import (
     counter_settings,
     custom_field_keys,
     length_problem,
+    preferred_account,
     sender_choices,
     sender_problem,
 )
@@ -240,9 +241,9 @@ class CampaignForm(forms.ModelForm):
         if isinstance(raw, ProviderAccount):
             raw = raw.pk
         try:
-            return accounts.get(pk=raw) if raw else accounts.first()
+            return accounts.get(pk=raw) if raw else preferred_account(accounts)
         except (ProviderAccount.DoesNotExist, ValueError, TypeError):
-            return accounts.first()
+            return preferred_account(accounts)
 
     def _set_sender_field(self) -> None:
         names = sender_choices(account=self.account) if self.account else []
@@ -731,6 +732,9 @@ def offer_accounts(field: forms.ModelChoiceField) -> None:
     field.queryset = composer_accounts()
     field.empty_label = None
     field.label_from_instance = account_option_label
+    # Shown chosen on a new form (a saved one's own account wins: form initial).
+    preferred = preferred_account(field.queryset)
+    field.initial = preferred.pk if preferred else None
 
 
 def account_option_label(account: ProviderAccount) -> str:
@@ -770,7 +774,7 @@ class FollowsAccount:
         accounts = self.fields["account"].queryset
         chosen = self["account"].value()
         found = accounts.filter(pk=chosen).first() if str(chosen).isdigit() else None
-        return found or accounts.first()
+        return found or preferred_account(accounts)
 
     def offer_senders(self, account: ProviderAccount | None) -> None:
         names = sender_choices(account=account) if account else []

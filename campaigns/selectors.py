@@ -481,6 +481,14 @@ def composer_accounts() -> QuerySet[ProviderAccount]:
     return ProviderAccount.objects.filter(is_active=True).order_by("name")
 
 
+def preferred_account(accounts: QuerySet[ProviderAccount]) -> ProviderAccount | None:
+    """The account a new form shows chosen: the first whose last check or send went
+    well, else the first. Chosen by its name's order alone, a failing account ("Bad
+    SMSC") was preselected and a campaign sent through it stalled; failing ones stay
+    offered, labelled with their error."""
+    return accounts.filter(last_error="").first() or accounts.first()
+
+
 def account_channels(*, account: ProviderAccount) -> list[MessageChannel]:
     """The channels the account's gateway can send, in the enum's order.
 
