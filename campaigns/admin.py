@@ -26,6 +26,15 @@ CAMPAIGN_SYSTEM_FIELDS = [
 ]  # fmt: skip
 
 
+# One per key of campaigns.expansion.ExpansionStats.as_dict(): a key without one
+# showed untranslated ("excluded: 0") on a Russian page.
+AUDIENCE_COUNT_LABELS = {
+    "created": _("messages made"), "stop_listed": _("on the stop list"),
+    "invalid": _("invalid numbers"), "duplicates": _("duplicates"),
+    "excluded": _("pasted numbers in an excluded group"),
+}  # fmt: skip
+
+
 class CampaignAdminForm(CampaignForm):
     """The composer's validation (channels, sender, placeholders) in the admin too."""
 
@@ -74,10 +83,7 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
         stats = campaign.audience_stats or {}
         if not stats:
             return "—"
-        labels = {
-            "created": _("messages made"), "stop_listed": _("on the stop list"),
-            "invalid": _("invalid numbers"), "duplicates": _("duplicates"),
-        }  # fmt: skip
+        labels = AUDIENCE_COUNT_LABELS
         # In this order: jsonb keeps its keys sorted by length.
         keys = [key for key in labels if key in stats] + sorted(
             set(stats) - set(labels)

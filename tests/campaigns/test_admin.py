@@ -132,6 +132,22 @@ def test_a_sent_campaign_shows_its_audience_counts_in_words(
     assert '{"created": 2' not in page
 
 
+def test_every_audience_count_has_a_label(manager_client, make_campaign):
+    """ "excluded" had none: a Russian page read "…; дубликатов: 0; excluded: 0"."""
+    from campaigns.expansion import ExpansionStats
+
+    stats = ExpansionStats(created=2, excluded=4).as_dict()
+    campaign = make_campaign(state=State.COMPLETED, audience_stats=stats)
+
+    page = manager_client.get(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert "duplicates: 0; pasted numbers in an excluded group: 4" in page
+    assert "excluded: " not in page
+
+
 def test_a_viewer_sees_a_draft_read_only(viewer_client, make_campaign, account):
     # The composer form was built for a page that shows no field to edit: KeyError.
     campaign = make_campaign(name="Viewer's look")
