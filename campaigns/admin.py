@@ -1,9 +1,13 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -64,6 +68,7 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
         "created_at",
         "launched_at",
         "finished_at",
+        "messages_link",
     ]
     list_filter = ["state", "channel", "account"]
     search_fields = ["name", "text", "sender"]
@@ -77,6 +82,14 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
         if isinstance(db_field, models.URLField):
             kwargs.setdefault("assume_scheme", "https")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description=_("messages"))
+    def messages_link(self, campaign: Campaign) -> str:
+        """The way to its messages in the ledger (filtered by the campaign's id)."""
+        url = reverse("admin:campaigns_message_changelist")
+        return format_html(
+            '<a href="{}?campaign={}">{}</a>', url, campaign.pk, _("messages")
+        )
 
     @admin.display(description=_("audience counts"))
     def audience_counts(self, campaign: Campaign) -> str:
@@ -208,6 +221,45 @@ class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
         self._apply(request, queryset, services.campaign_cancel, _("cancelled"))
 
 
+class CampaignFilter(admin.SimpleListFilter):
+    """One campaign's messages, by its id (?campaign=<id>), named in the sidebar.
+
+    A list of every campaign there (list_filter "campaign") read them all on every
+    page, unusable with thousands of them: the campaign's admin links here instead.
+    """
+
+    title = _("campaign")
+    parameter_name = "campaign"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        value = self.value()
+        if not value or not value.isdigit():
+            return []  # nothing chosen: the filter is not shown
+        name = Campaign.objects.filter(pk=int(value)).values_list("name", flat=True)
+        return [(value, name.first() or f"#{value}")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(campaign_id=int(value))
+        return queryset
+
+
+# The most the message list counts: beyond it the list says this many and its pages
+# stop there (a search or a filter narrows it).
+MESSAGE_COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most MESSAGE_COUNT_CAP rows (COUNT over a LIMIT subquery): the
+    paginator counts the filtered list on every page, millions of rows unfiltered,
+    which show_full_result_count = False alone does not spare."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[:MESSAGE_COUNT_CAP].count()
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     """The ledger, read-only: a message changes only through sending and reports."""
@@ -224,9 +276,10 @@ class MessageAdmin(admin.ModelAdmin):
         "submitted_at",
         "status_changed_at",
     ]
-    list_filter = ["status", "reason", "channel", "campaign"]
+    list_filter = ["status", "reason", "channel", CampaignFilter]
     search_fields = ["=phone", "=gateway_message_id"]
     list_select_related = ["campaign"]
+    paginator = CappedCountPaginator
     # No COUNT(*) over a million messages for every page.
     show_full_result_count = False
     # is_pending is the pending index's condition, the status again.

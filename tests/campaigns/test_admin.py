@@ -300,6 +300,58 @@ def test_messages_filter_by_status_and_search_by_phone(manager_client, make_camp
     assert "+79130000001" not in typed.content.decode()
 
 
+def test_the_message_list_filters_by_campaign_without_listing_every_one(
+    manager_client, make_campaign
+):
+    chosen = make_campaign(name="Chosen one", state=State.COMPLETED)
+    others = [
+        make_campaign(name=f"Other {i}", state=State.COMPLETED) for i in range(30)
+    ]
+    add_messages(chosen, ["delivered"])
+    add_messages(others[0], ["failed"], phone_prefix="+7914")
+    changelist = reverse("admin:campaigns_message_changelist")
+
+    every = manager_client.get(changelist, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    one = manager_client.get(
+        changelist, {"campaign": chosen.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    campaigns = manager_client.get(
+        reverse("admin:campaigns_campaign_changelist")
+    ).content.decode()
+
+    assert "Other 29" not in every  # no sidebar entry per campaign
+    assert "+79140000000" in every
+    assert "+79130000000" in one
+    assert "+79140000000" not in one
+    sidebar = one.split('id="changelist-filter"', 1)[1]
+    assert "Chosen one" in sidebar
+    assert "Other 0" not in sidebar
+    assert f"{changelist}?campaign={chosen.pk}" in campaigns
+
+
+def test_the_message_list_counts_a_bounded_number_of_rows(
+    manager_client, make_campaign, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns import admin as campaigns_admin
+
+    monkeypatch.setattr(campaigns_admin, "MESSAGE_COUNT_CAP", 3)
+    campaign = make_campaign(state=State.COMPLETED)
+    add_messages(campaign, ["delivered"] * 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = manager_client.get(
+            reverse("admin:campaigns_message_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts
+    assert all("LIMIT 3" in sql for sql in counts), counts
+    assert "<span data-result-count>Messages: 3</span>" in page
+
+
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
