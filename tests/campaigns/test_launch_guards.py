@@ -200,32 +200,6 @@ def test_an_account_deactivated_while_its_campaign_sends_stops_it_at_the_next_ba
     monkeypatch.setattr(dispatch, "_send_when_built",
                         deactivated_during_the_first_request)  # fmt: skip
 
-
-@pytest.mark.django_db
-def test_launch_refuses_an_account_in_a_test_mode_its_gateway_lacks(
-    simulator, make_group, make_campaign
-):
-    account = simulated_account(simulator, "webcom", test_mode=True)
-    campaign = make_campaign([make_group("G", phones(2))], account=account)
-
-    with pytest.raises(ApplicationError, match="has no test mode") as refused:
-        campaign_launch(campaign=campaign)
-
-    assert refused.value.where == "account"
-    assert Campaign.objects.get(pk=campaign.pk).state == State.DRAFT
-
-
-@pytest.mark.django_db
-def test_a_sending_campaign_through_such_an_account_pauses_sending_nothing(
-    simulator, make_group, make_campaign
-):
-    """Launched before the check (or the account saved so since): nothing leaves,
-    and the banner says why, not "sent" nor "test mode: not sent"."""
-    account = simulated_account(simulator, "webcom", test_mode=True)
-    campaign = make_campaign([make_group("G", phones(3))], account=account,
-                             state=State.SENDING)  # fmt: skip
-    campaign_expand(campaign=campaign)
-
     result = campaign_pump(campaign_id=campaign.pk)
 
     campaign.refresh_from_db()
@@ -303,6 +277,35 @@ def test_a_pump_whose_rate_limiter_is_down_hands_its_batch_back(
     assert pending.count() == 5
     assert not pending.filter(claimed_at__isnull=False).exists()
 
+
+@pytest.mark.django_db
+def test_launch_refuses_an_account_in_a_test_mode_its_gateway_lacks(
+    simulator, make_group, make_campaign
+):
+    account = simulated_account(simulator, "webcom", test_mode=True)
+    campaign = make_campaign([make_group("G", phones(2))], account=account)
+
+    with pytest.raises(ApplicationError, match="has no test mode") as refused:
+        campaign_launch(campaign=campaign)
+
+    assert refused.value.where == "account"
+    assert Campaign.objects.get(pk=campaign.pk).state == State.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_sending_campaign_through_such_an_account_pauses_sending_nothing(
+    simulator, make_group, make_campaign
+):
+    """Launched before the check (or the account saved so since): nothing leaves,
+    and the banner says why, not "sent" nor "test mode: not sent"."""
+    account = simulated_account(simulator, "webcom", test_mode=True)
+    campaign = make_campaign([make_group("G", phones(3))], account=account,
+                             state=State.SENDING)  # fmt: skip
+    campaign_expand(campaign=campaign)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
     assert (result.stopped, result.sent) == (State.PAUSED, 0)
     assert "in test mode, but its gateway has none" in campaign.pause_message
     assert set(campaign.messages.values_list("status", flat=True)) == {"pending"}
