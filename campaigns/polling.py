@@ -37,10 +37,12 @@ READABLE_CHANNELS = [MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS]
 
 
 def statuses_poll(*, now=None) -> int:
-    """Poll every active account that can be polled; returns reports applied."""
+    """Poll every account that can be polled; returns reports applied. Inactive ones
+    too: deactivating stops new sends (the page recommends it over deleting, which
+    keeps the history), while what was sent before still gets its final status."""
     now = now or timezone.now()
     applied = 0
-    for account in ProviderAccount.objects.filter(is_active=True):
+    for account in ProviderAccount.objects.all():
         gateway = gateway_for(account)
         if not gateway.supports(Capability.STATUS_POLL):
             continue

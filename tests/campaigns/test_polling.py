@@ -93,3 +93,30 @@ def test_only_delivered_viber_messages_are_asked_about_again(
     statuses_poll()
 
     assert Message.objects.filter(polled_at__isnull=False).exists() is asked
+
+
+def test_a_deactivated_accounts_sent_messages_still_get_their_status(
+    simulator, make_campaign, make_group
+):
+    """Deactivated right after a campaign, its messages stayed «queued» for good."""
+    import time
+
+    from campaigns.dispatch import campaign_pump
+    from campaigns.expansion import campaign_expand
+    from campaigns.models import Campaign
+    from providers.models import ProviderAccount
+
+    account = simulated_account(simulator, "smsc")
+    group = make_group(
+        "G", [(f"+7912000000{i}", "N", "Europe/Moscow") for i in range(3)]
+    )
+    campaign = make_campaign([group], account=account, state=Campaign.State.SENDING)
+    campaign_expand(campaign=campaign)
+    assert campaign_pump(campaign_id=campaign.pk).sent == 3
+    ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
+    time.sleep(1)  # the simulator delivers them meanwhile
+    cache.clear()
+
+    statuses_poll(now=timezone.now() + timedelta(minutes=10))
+
+    assert set(Message.objects.values_list("status", flat=True)) == {"delivered"}
