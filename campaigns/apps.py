@@ -14,13 +14,22 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
+        from campaigns.contact_follow import (
+            waiting_messages_follow_new_number,
+            waiting_messages_of_deleted_contacts,
+        )
         from campaigns.selectors import group_users
+        from contacts.contact_changes import contact_changes_register
         from contacts.services import group_users_register
         from contacts.stop_listed import stop_listed_register
 
         post_migrate.connect(_sqlite_message_triggers, sender=self)
         group_users_register(group_users)
         stop_listed_register(_withdraw_held_later)
+        contact_changes_register(
+            leaving=waiting_messages_of_deleted_contacts,
+            renumbered=waiting_messages_follow_new_number,
+        )
 
 
 # Numbers per withdrawal task: a whole book put on the stop list (a bulk action, an

@@ -53,13 +53,19 @@ def sent_to(
     return _in_campaigns(phone, Campaign.objects.all()) | _one_off(phone)
 
 
-def latest_sent_to(phone: str, *, limit: int = 50) -> list[Message]:
-    """The latest `limit` messages to `phone`, with their campaigns.
+def latest_sent_to(
+    phone: str, *, limit: int = 50, contact_id: int | None = None
+) -> list[Message]:
+    """The latest `limit` messages to `phone`, with their campaigns; with
+    `contact_id`, only those sent to that contact or to no contact (a pasted number,
+    a contact since deleted), not those to another person who had the number.
 
     Two queries, each one index's plain condition: PostgreSQL may answer a single
     `(in campaigns) OR (no campaign)` condition by reading the whole unique index.
     """
     latest = Message.objects.select_related("campaign").order_by("-id")
+    if contact_id is not None:
+        latest = latest.filter(Q(contact_id=contact_id) | Q(contact_id__isnull=True))
     if connection.vendor != "postgresql":
         return list(latest.filter(phone=phone)[:limit])
     in_campaigns = latest.filter(_in_campaigns(phone, Campaign.objects.all()))

@@ -498,15 +498,19 @@ def _order(item: Message | Reply) -> tuple[datetime, bool, int]:
     return item.submitted_at or item.planned_at, False, item.pk
 
 
-def contact_messages(*, phone: str, limit: int = 50) -> list[Message]:
-    """The latest messages to a number (by phone, so those sent before the contact
-    was created or re-created count too)."""
-    return latest_sent_to(phone, limit=limit)
+def contact_messages(*, contact, limit: int = 50) -> list[Message]:
+    """The latest messages to a contact's number (by phone, so those sent before the
+    contact was created or re-created count too), but not those sent to another
+    contact who had the number before: a person's messages are theirs to see."""
+    return latest_sent_to(contact.phone, limit=limit, contact_id=contact.pk)
 
 
 def contact_replies(*, contact, limit: int = 50) -> list[Reply]:
+    """Replies linked to the contact, and those from its number linked to nobody."""
     return list(
-        Reply.objects.filter(Q(contact=contact) | Q(phone=contact.phone))
+        Reply.objects.filter(
+            Q(contact=contact) | Q(phone=contact.phone, contact__isnull=True)
+        )
         .select_related("campaign", "account")
         .order_by("-received_at", "-id")[:limit]
     )

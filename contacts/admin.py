@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,6 +17,7 @@ from contacts import admin_deletion, exporting, selectors, services
 from contacts.admin_bulk import queued_for_worker
 from contacts.admin_export import admin_export_query
 from contacts.admin_imports import import_options_html, import_report_html
+from contacts.contact_changes import contact_renumbered
 from contacts.filters import search_contacts
 from contacts.forms import attributes_clean
 from contacts.models import (
@@ -196,7 +198,11 @@ class ContactAdmin(admin.ModelAdmin):
         if not change or "phone" in form.changed_data:
             obj.is_mobile = form.normalized.is_mobile
             obj.time_zone = services.plan_zone(form.normalized)
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "phone" in form.changed_data:
+                # Messages waiting for the old number follow the contact's new one.
+                contact_renumbered(obj.pk, form.initial["phone"], obj.phone)
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Django's own lists every contact and membership before deleting them.

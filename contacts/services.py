@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit, named_ids
 from accounts.models import AuditEvent
+from contacts.contact_changes import contact_renumbered, contacts_leaving
 from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
@@ -288,6 +289,7 @@ def contact_update(
     _check_attributes(fields, previous=contact.attributes or {})
     remove_invisible_characters(fields)
     stated = fields.pop("time_zone", None)  # None: not given; "": the plan's
+    renumbered_from = ""
     if phone is not None and phone != contact.phone:
         normalized = phone_normalize_or_error(phone=phone)
         if (
@@ -299,6 +301,7 @@ def contact_update(
                 _("%(phone)s is already in the book.") % {"phone": normalized.e164},
                 where="phone",
             )
+        renumbered_from = contact.phone
         contact.phone = normalized.e164
         contact.is_mobile = normalized.is_mobile
         contact.time_zone = plan_zone(normalized)
@@ -312,9 +315,12 @@ def contact_update(
         if name in CONTACT_FIELDS:
             setattr(contact, name, value)
     contact.updated_at = timezone.now()
-    contact.save()
-    if groups is not None:
-        contact.groups.set(groups)
+    with transaction.atomic():
+        contact.save()
+        if renumbered_from:
+            contact_renumbered(contact.pk, renumbered_from, contact.phone)
+        if groups is not None:
+            contact.groups.set(groups)
     return contact
 
 
@@ -323,6 +329,9 @@ def contacts_delete(*, contacts: QuerySet[Contact], audited: bool = True) -> int
     keep their history, unlinked); the number deleted. Not `audited`: the caller
     records the event (a worker deleting a book in chunks records one, at the end).
 
+    Messages still waiting to be sent to them are not sent (one UPDATE over the
+    waiting messages, in the same transaction: campaigns.contact_follow).
+
     Set-based, whatever the selection's size: Django's delete loaded every contact
     and its relations into memory first (200,000 contacts: 13.2 s and 480 MB; a
     million would take gigabytes). On PostgreSQL one statement, so the rows
@@ -330,6 +339,13 @@ def contacts_delete(*, contacts: QuerySet[Contact], audited: bool = True) -> int
     The foreign keys are checked at the statement's end (Django makes them
     DEFERRABLE INITIALLY DEFERRED), when the memberships are gone too.
     """
+    with transaction.atomic():
+        # What waits to be sent to them is not sent (campaigns.contact_follow).
+        contacts_leaving(contacts)
+        return _contacts_delete(contacts, audited=audited)
+
+
+def _contacts_delete(contacts: QuerySet[Contact], *, audited: bool) -> int:
     ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
     cascaded, unlinked = _contact_relations()
     if connection.vendor == "postgresql":

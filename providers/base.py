@@ -109,6 +109,9 @@ class FailureReason(models.TextChoices):
     RETRY_LIMIT = "retry_limit", _("Retries exhausted")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Submit outcome unknown")
     CANCELLED = "cancelled", _("Cancelled")
+    # Not sent: the contact was deleted, or its number changed to one the campaign
+    # already has, before the message left.
+    CONTACT_REMOVED = "contact_removed", _("Contact deleted or number changed")
     # The account is in the gateway's test mode: it answered, and sent nothing.
     TEST_MODE = "test_mode", _("Test mode: not sent")
     OTHER = "other", _("Other")

@@ -60,7 +60,7 @@ def contact_history(context: template.Context, contact) -> dict:
     """The latest messages to and replies from a contact."""
     return {
         "contact": contact,
-        "history_messages": contact_messages(phone=contact.phone),
+        "history_messages": contact_messages(contact=contact),
         "replies": contact_replies(contact=contact),
         "perms": context.get("perms"),
     }

@@ -1,0 +1,36 @@
+"""What must follow a contact that is deleted, or whose number changes, while
+messages to it wait to leave.
+
+Contacts knows nothing that follows it; campaigns registers (campaigns.contact_follow):
+a deleted contact's waiting messages are not sent, and a changed number's follow it
+instead of going to the old one, which may be somebody else's by then.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+
+Leaving = Callable[[QuerySet], None]  # the contacts about to be deleted
+Renumbered = Callable[[int, str, str], None]  # contact id, old phone, new phone
+_leaving: list[Leaving] = []
+_renumbered: list[Renumbered] = []
+
+
+def contact_changes_register(*, leaving: Leaving, renumbered: Renumbered) -> None:
+    if leaving not in _leaving:
+        _leaving.append(leaving)
+    if renumbered not in _renumbered:
+        _renumbered.append(renumbered)
+
+
+def contacts_leaving(contacts: QuerySet) -> None:
+    """Called in the deleting transaction, before the rows go (then the messages
+    still name their contact)."""
+    for follow in _leaving:
+        follow(contacts)
+
+
+def contact_renumbered(contact_id: int, old: str, new: str) -> None:
+    """Called in the transaction that saves the new number."""
+    for follow in _renumbered:
+        follow(contact_id, old, new)
