@@ -255,7 +255,7 @@ def message_list(
 @router.post(
     "/messages",
     response={200: MessageOut, 201: MessageOut},
-    openapi_extra={"responses": {"409": {
+    openapi_extra={"responses": {409: {
         "description": "The idempotency key was used for another message",
         "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}

@@ -506,8 +506,9 @@ def _entry_answer(description: str) -> dict[str, Any]:
     "/stoplist",
     response={200: StopListOut, 201: StopListOut},
     openapi_extra={"responses": {
-        "200": _entry_answer("The number was already listed: its entry, unchanged"),
-        "201": _entry_answer("The number is now on the stop list"),
+        # Int keys, as django-ninja's own: "200" beside 200 was a second key.
+        200: _entry_answer("The number was already listed: its entry, unchanged"),
+        201: _entry_answer("The number is now on the stop list"),
     }},
 )  # fmt: skip
 @permission_required("contacts.add_stoplistentry")

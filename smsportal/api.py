@@ -286,8 +286,24 @@ class SmsportalAPI(NinjaAPI):
                     answers.update(INPUT_RESPONSES)
                 if "requestBody" in operation:
                     answers.update(BODY_RESPONSES)
-                _document(operation.setdefault("responses", {}), answers)
+                responses = _by_status_text(operation.setdefault("responses", {}))
+                operation["responses"] = responses
+                _document(responses, answers)
         return schema
+
+
+def _by_status_text(responses: dict[Any, Any]) -> dict[str, Any]:
+    """The answers keyed by text only: django-ninja keys them by int, and an
+    openapi_extra or _document by text, which JSON wrote as the same key twice
+    (Swagger UI then refuses the document)."""
+    merged: dict[str, Any] = {}
+    for status, answer in responses.items():
+        key = str(status)
+        if isinstance(merged.get(key), dict) and isinstance(answer, dict):
+            merged[key] = {**merged[key], **answer}
+        else:
+            merged[key] = answer
+    return merged
 
 
 def _document(responses: dict[str, Any], answers: dict[str, tuple[str, str]]) -> None:
