@@ -50,9 +50,10 @@ from smsportal.exceptions import ApplicationError
 # Where each gateway takes our callback URLs (REFERENCE.md 1.7, 2.6, 3.4).
 CALLBACK_HELP = {
     "webcom": gettext_lazy(
-        "Webcom has no setting for it in the cabinet: send both URLs to your Webcom "
-        "manager and ask them to deliver status reports (XML or JSON, matching the "
-        "account's dialect) and incoming messages to them."
+        "Webcom has no setting for it in the cabinet: send the status URL to your "
+        "Webcom manager and ask them to deliver status reports (XML or JSON, matching "
+        "the account's dialect) to it. Webcom does not push incoming messages: the "
+        "dashboard fetches them every minute."
     ),
     "smsc": gettext_lazy(
         "In the SMSC cabinet open “User settings” and enter the status URL as the "
@@ -144,9 +145,11 @@ def account_page_context(
         "can_record": can_change and Capability.SENDER_NAMES not in capabilities,
         "callback_help": CALLBACK_HELP.get(account.kind, ""),
         "callback_unreachable_host": callback_base_unreachable_host(),
-        "shows_incoming_url": bool(
-            {Capability.INCOMING_CALLBACK, Capability.INCOMING} & capabilities
-        ),
+        # Only a gateway that pushes replies has a use for the incoming URL: for
+        # the others it answers 404, and replies come by the minutely fetch.
+        "shows_incoming_url": Capability.INCOMING_CALLBACK in capabilities,
+        "fetches_incoming": Capability.INCOMING in capabilities
+        and Capability.INCOMING_CALLBACK not in capabilities,
         "check": check,
         "test_mode_problem": test_mode_problem(account),
     }
