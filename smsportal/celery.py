@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
 
@@ -11,6 +12,16 @@ app = Celery("smsportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.imports = ("smsportal.tasks", "campaigns.report_tasks")
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_times_with_offset(logger: object, **kwargs: object) -> None:
+    # Celery formats the worker's and beat's lines itself: the same times as Django's.
+    from smsportal.logs import celery_formatters_with_offset
+
+    celery_formatters_with_offset(logger, **kwargs)  # type: ignore[arg-type]
+
 
 app.conf.beat_schedule = {
     "providers-balances-refresh": {

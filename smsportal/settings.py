@@ -226,11 +226,28 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        # Times with their UTC offset (smsportal.logs): gunicorn's master logs in the
+        # machine's zone, Django and Celery in TIME_ZONE.
+        "plain": {
+            "()": "smsportal.logs.OffsetFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "filters": {
+        "callback_tokens": {"()": "smsportal.logs.CallbackTokenFilter"},
+        "permission_denied": {"()": "smsportal.logs.PermissionDeniedFilter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Both log request paths, and a callback's path holds its account's token.
+        "django.request": {"filters": ["callback_tokens", "permission_denied"]},
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["callback_tokens"],
+            "level": "INFO",
+            "propagate": False,
+        },
         "django.db.backends": {"level": "WARNING"},
         # httpx logs request URLs at INFO; some gateways put credentials in the query.
         "httpx": {"level": "WARNING"},
