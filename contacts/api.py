@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from contacts import exporting, selectors, services
 from contacts.importing.fields import field_choices
 from contacts.importing.reasons import report_for_reader
-from contacts.importing.rejects import rejects_response
+from contacts.importing.rejects import rejects_missing, rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
@@ -29,6 +29,7 @@ from smsportal.api import permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
+from smsportal.shared_files import rejects_unreachable_message
 from smsportal.textguard import check_one_line, check_sendable
 
 PREFIX = ""
@@ -545,4 +546,6 @@ def import_rejects(request: HttpRequest, job_id: ObjectId) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=job_id)
     if not job.rejects:
         raise Http404
+    if rejects_missing(job):
+        raise HttpError(404, rejects_unreachable_message())
     return rejects_response(job)

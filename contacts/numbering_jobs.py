@@ -24,6 +24,7 @@ from contacts.models import NumberingPlanLoad, NumberRange
 from contacts.numbering import numbering_plan_load
 from contacts.timezones import zone_label
 from smsportal.exceptions import ApplicationError
+from smsportal.shared_files import stored_file_missing, upload_unreachable_message
 
 logger = logging.getLogger("contacts.numbering")
 UPLOAD_DIR = "numbering"
@@ -67,6 +68,19 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
     # is one transaction, so running it again is safe.
     job.status = NumberingPlanLoad.Status.RUNNING
     job.save(update_fields=["status"])
+    missing = [
+        f["name"]
+        for f in job.files
+        if stored_file_missing(
+            storage=default_storage, name=f["path"], what=f"numbering plan {job.pk}"
+        )
+    ]
+    if missing:
+        job.status = NumberingPlanLoad.Status.FAILED
+        job.error = upload_unreachable_message(file_name=", ".join(missing))
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return job
     try:
         with ExitStack() as stack:
             opened = [

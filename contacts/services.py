@@ -42,6 +42,7 @@ from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import remove_invisible
+from smsportal.shared_files import stored_file_missing, upload_unreachable_message
 from smsportal.textguard import (
     check_field_sendable,
     check_one_line,
@@ -759,6 +760,13 @@ def contacts_import(*, job_id: int) -> ImportJob:
             bytes_done=int(job.bytes_total * fraction), rows_done=rows
         )
 
+    if stored_file_missing(
+        storage=job.file.storage, name=job.file.name, what=f"upload of import {job.pk}"
+    ):
+        # Retrying here cannot help: the file is on another machine's disk.
+        return _import_job_fail(
+            job, upload_unreachable_message(file_name=job.original_name)
+        )
     options = ImportOptions.from_dict(job.options)
     with tempfile.NamedTemporaryFile(
         "w+", encoding="utf-8", newline="", suffix=".csv"

@@ -48,7 +48,7 @@ from contacts.forms import (
 from contacts.import_samples import sample_table
 from contacts.importing.preview import Preview, preview_job
 from contacts.importing.reasons import report_for_reader
-from contacts.importing.rejects import rejects_response
+from contacts.importing.rejects import rejects_missing, rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.models import (
     Contact,
@@ -66,6 +66,7 @@ from contacts.tables import (
     StopListTable,
 )
 from smsportal.exceptions import ApplicationError
+from smsportal.shared_files import rejects_unreachable_message
 from smsportal.unique import save_unique
 from smsportal.uploads import refused_upload_shown
 
@@ -733,6 +734,9 @@ def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for(request, pk)
     if not job.rejects:
         raise Http404
+    if rejects_missing(job):
+        messages.error(request, rejects_unreachable_message())
+        return redirect("contacts:import_detail", pk=job.pk)
     return rejects_response(job)
 
 

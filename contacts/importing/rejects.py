@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from contacts.importing.reasons import cell_reason_text
+from smsportal.shared_files import stored_file_missing
 
 if TYPE_CHECKING:
     from contacts.models import ImportJob
@@ -82,6 +83,15 @@ def rejects_lines(stored: TextIO, *, delimiter: str) -> Iterator[str]:
             out.truncate()
     if out.tell():
         yield out.getvalue()
+
+
+def rejects_missing(job: "ImportJob") -> bool:
+    """The worker that ran the import wrote the file on a disk this machine lacks."""
+    return stored_file_missing(
+        storage=job.rejects.storage,
+        name=job.rejects.name,
+        what=f"rejected rows of import {job.pk}",
+    )
 
 
 def rejects_response(job: "ImportJob") -> FileResponse | StreamingHttpResponse:
