@@ -217,7 +217,7 @@ SMSPORTAL_IMPORT_MAX_BYTES = env.int(
 # A bulk action of the contact list over more contacts than this runs in a worker
 # (contacts.bulk_jobs): a million took 5-30 s in the request, past a proxy's patience.
 SMSPORTAL_BULK_IN_REQUEST_MAX = env.int("SMSPORTAL_BULK_IN_REQUEST_MAX", default=10_000)
-# Extra opt-out words besides STOP, СТОП, ОТПИСКА, ОТПИСАТЬСЯ (comma-separated).
+# Extra opt-out words besides campaigns.inbox.DEFAULT_OPT_OUT_WORDS (comma-separated).
 SMSPORTAL_OPT_OUT_WORDS = env.list("SMSPORTAL_OPT_OUT_WORDS", default=[])
 # Key for credentials at rest; derived from SECRET_KEY when not given.
 SMSPORTAL_FIELD_KEY = env.str("SMSPORTAL_FIELD_KEY", default="")
