@@ -12,12 +12,21 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("SMSPORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-# SQLite file, embedded broker folders and collected static files live here.
-(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+# First: SMSPORTAL_VAR_DIR set in .env was read before it and had no effect.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _path(name: str, default: Path) -> Path:
+    """A directory from the environment; empty means the default, not the current
+    directory (as an empty DATABASE_URL means the embedded database)."""
+    return Path(env.str(name, default="") or default)
+
+
+# SQLite file, embedded broker folders and collected static files live here.
+VAR_DIR = _path("SMSPORTAL_VAR_DIR", BASE_DIR / "var")
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 # The development key is public (it is in this file): smsportal.wsgi refuses to serve
@@ -124,7 +133,7 @@ LOGOUT_REDIRECT_URL = "login"
 # Language follows the browser (LocaleMiddleware) and falls back to Russian.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [Path(env.str("SMSPORTAL_LOCALE_DIR", default=str(BASE_DIR / "locale")))]
+LOCALE_PATHS = [_path("SMSPORTAL_LOCALE_DIR", BASE_DIR / "locale")]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 # Where Django's formats for a language differ from what the pages need.
@@ -134,7 +143,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_ROOT = _path("MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

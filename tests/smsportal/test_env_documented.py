@@ -11,9 +11,9 @@ EXAMPLE_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
 def _is_env(node: ast.expr) -> bool:
-    """`env`, or `environ.Env()` as settings.py uses it before `env` exists."""
+    """`env`, settings.py's `_path` (a directory read with env), or `environ.Env()`."""
     if isinstance(node, ast.Name):
-        return node.id == "env"
+        return node.id in ("env", "_path")
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -90,3 +90,13 @@ def test_the_documented_opt_out_words_are_the_codes():
     for text in ("\n".join(comment), readme_row):
         listed = set(re.findall(r"\b[A-ZА-ЯЁ]{4,}\b", text))
         assert listed == set(DEFAULT_OPT_OUT_WORDS), text
+
+
+def test_an_empty_directory_variable_means_its_default(monkeypatch):
+    """MEDIA_ROOT= (or SMSPORTAL_VAR_DIR=) in .env meant the current directory."""
+    from smsportal.settings import _path
+
+    monkeypatch.setenv("SMSPORTAL_TEST_DIR", "")
+    assert _path("SMSPORTAL_TEST_DIR", Path("/srv/default")) == Path("/srv/default")
+    monkeypatch.setenv("SMSPORTAL_TEST_DIR", "/srv/shared")
+    assert _path("SMSPORTAL_TEST_DIR", Path("/srv/default")) == Path("/srv/shared")
