@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from providers.admin_deletion import AccountDeletion
+from providers.base import Capability
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.forms import ProviderAccountAdminForm
 from providers.models import ProviderAccount, SenderName
+from providers.registry import gateway_class
 from providers.selectors import sender_names_removable
 from providers.sender_states import sender_state_label
 from providers.services import (
@@ -157,7 +159,17 @@ class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
 
     @admin.display(description=_("incoming messages URL"))
     def incoming_url(self, obj: ProviderAccount) -> str:
-        return obj.incoming_url if obj.pk else ADDRESSES_AFTER_SAVING
+        if not obj.pk:
+            return ADDRESSES_AFTER_SAVING
+        try:
+            pushes = (
+                Capability.INCOMING_CALLBACK in gateway_class(obj.kind).capabilities
+            )
+        except KeyError:
+            pushes = False
+        # A gateway that does not push replies would answer 404 there (Webcom's are
+        # fetched every minute): no address to hand to its manager.
+        return obj.incoming_url if pushes else "—"
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:

@@ -74,7 +74,31 @@ def test_the_add_form_shows_no_callback_url_before_the_account_exists(
         reverse("admin:providers_provideraccount_change", args=[saved.pk])
     ).content.decode()
     assert saved.callback_url in change
-    assert saved.incoming_url in change
+    # The replies' address only where the gateway pushes replies (Webcom's are
+    # fetched: its address answered 404).
+    from providers.base import Capability
+    from providers.registry import gateway_class
+
+    pushes = Capability.INCOMING_CALLBACK in gateway_class(saved.kind).capabilities
+    assert (saved.incoming_url in change) == pushes
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc"])
+def test_the_admin_shows_the_replies_address_only_where_replies_are_pushed(
+    admin_client, simulator, settings, kind
+):
+    from providers.base import Capability
+    from providers.registry import gateway_class
+
+    settings.LANGUAGE_CODE = "en"
+    account = make_account(simulator, kind)
+    change = admin_client.get(
+        reverse("admin:providers_provideraccount_change", args=[account.pk])
+    ).content.decode()
+
+    pushes = Capability.INCOMING_CALLBACK in gateway_class(kind).capabilities
+    assert pushes == (kind == "smsc")
+    assert (account.incoming_url in change) == pushes
 
 
 @pytest.mark.parametrize("role_client", ["manager_client", "viewer_client"])
