@@ -13,6 +13,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema, Status
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -281,6 +282,8 @@ def _template_text(template_id: int) -> str:
 
 
 def _save_draft(data: dict[str, Any], instance: Campaign) -> Campaign:
+    """Validate and save. Callers read the answer back in the same transaction: a
+    failure there (a value saved that cannot be read) then commits nothing."""
     form = CampaignForm(data, instance=instance)
     if not form.is_valid():
         errors = form.errors.get_json_data()
@@ -342,8 +345,9 @@ def campaign_create_api(request: HttpRequest, payload: CampaignIn) -> Status:
             .first()
             or ""
         )
-    campaign = _save_draft(data, Campaign(created_by=request.user))
-    return Status(201, _detail(_get(campaign.pk)))
+    with transaction.atomic():
+        campaign = _save_draft(data, Campaign(created_by=request.user))
+        return Status(201, _detail(_get(campaign.pk)))
 
 
 @router.get("/{campaign_id}", response=CampaignOut)
@@ -363,8 +367,9 @@ def campaign_update_api(
     if not campaign.is_editable:
         raise ApplicationError(_("Only a draft can be changed."), where="state")
     data = _form_data(payload, campaign_form_data(campaign), start_at=campaign.start_at)
-    _save_draft(data, campaign)
-    return _detail(_get(campaign_id))
+    with transaction.atomic():
+        _save_draft(data, campaign)
+        return _detail(_get(campaign_id))
 
 
 @router.post("/{campaign_id}/preview", response=PreviewOut)

@@ -56,7 +56,7 @@ from campaigns.selectors import (
     sender_choices,
     sender_problem,
 )
-from campaigns.services import MAX_TEST_PHONES
+from campaigns.services import MAX_TEST_PHONES, START_AHEAD_MAX
 from campaigns.templating import (
     CONTACT_FIELDS,
     parse_template,
@@ -65,7 +65,7 @@ from campaigns.templating import (
 )
 from campaigns.voice_options import VoiceRules, voice_rules
 from contacts.models import ContactGroup
-from contacts.timezones import time_zone_choices
+from contacts.timezones import time_zone_choices, zone_name
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
 from providers.registry import gateway_class
@@ -630,8 +630,20 @@ class CampaignForm(forms.ModelForm):
         )
         tz = zone(data.get("time_zone", "")) or timezone.get_current_timezone()
         start_at = naive.replace(tzinfo=tz)
-        if start_at <= timezone.now():
+        now = timezone.now()
+        if start_at <= now:
             self.add_error("start_local", _("The start time is in the past."))
+        elif start_at > now + START_AHEAD_MAX:
+            latest = (now + START_AHEAD_MAX).astimezone(tz)
+            self.add_error(
+                "start_local",
+                _(
+                    "The start time is too far ahead: set one within a year from "
+                    "now (by %(latest)s)."
+                )
+                % {"latest": f"{latest:%d.%m.%Y %H:%M} {zone_name(str(tz))}"},
+            )
+            return None
         return start_at
 
     # Saving -----------------------------------------------------------------------

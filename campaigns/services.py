@@ -92,6 +92,9 @@ MAX_TEST_PHONES = 10  # numbers a test send goes to at most
 # A start time this far in the past when launching is a mistake to ask about, not an
 # order to send at once: the manager meant another moment.
 STALE_START = timedelta(minutes=5)
+# The furthest ahead a start may be set: later is a slip of the year, and 31.12.9999
+# in a zone west of UTC is past what the database and Python can read back.
+START_AHEAD_MAX = timedelta(days=365)
 HISTOGRAM_SAMPLE = 2000
 # How long a gateway's price per segment is remembered, and its refusal to give one.
 PRICE_SECONDS = 600
@@ -387,15 +390,29 @@ def _require_active_account(campaign: Campaign) -> None:
 
 
 def _check_start(campaign: Campaign) -> None:
-    if campaign.start_at is None or campaign.start_at > timezone.now() - STALE_START:
+    if campaign.start_at is None:
         return
+    now = timezone.now()
     local = campaign.start_at.astimezone(zone(campaign.time_zone) or UTC)
+    start = f"{local:%d.%m.%Y %H:%M} {zone_name(campaign.time_zone or 'UTC')}"
+    if campaign.start_at > now + START_AHEAD_MAX:
+        # Saved before the composer had a limit.
+        raise ApplicationError(
+            _(
+                "The start time (%(start)s) is too far ahead: set one within a year "
+                "from now."
+            )
+            % {"start": start},
+            where="start_at",
+        )
+    if campaign.start_at > now - STALE_START:
+        return
     raise ApplicationError(
         _(
             "The start time (%(start)s) has passed: set a new one, or choose to send "
             "at launch."
         )
-        % {"start": f"{local:%d.%m.%Y %H:%M} {zone_name(campaign.time_zone or 'UTC')}"},
+        % {"start": start},
         where="start_at",
     )
 

@@ -121,20 +121,19 @@ def test_channel_the_gateway_lacks_is_a_400(manager_client, account):
 def test_start_at_is_kept_with_its_offset_or_read_in_the_time_zone(
     manager_client, account
 ):
+    day = f"{(timezone.now() + timedelta(days=60)).date():%Y-%m-%d}"
     with_offset = post(
         manager_client,
         API,
-        draft_body(account, start_at="2031-05-01T12:00:00+03:00"),
+        draft_body(account, start_at=f"{day}T12:00:00+03:00"),
     ).json()
     naive = post(
         manager_client,
         API,
-        draft_body(
-            account, start_at="2031-05-01T19:00:00", time_zone="Asia/Vladivostok"
-        ),
+        draft_body(account, start_at=f"{day}T19:00:00", time_zone="Asia/Vladivostok"),
     ).json()
 
-    expected = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
+    expected = datetime.fromisoformat(f"{day}T09:00:00+00:00")
     assert Campaign.objects.get(pk=with_offset["id"]).start_at == expected
     assert Campaign.objects.get(pk=naive["id"]).start_at == expected
 
@@ -205,7 +204,7 @@ def test_the_list_refuses_a_state_there_is_not_and_filters_by_any_account(
 def test_update_of_the_time_zone_alone_keeps_the_start_time(
     manager_client, make_campaign
 ):
-    start = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(days=60)
     campaign = make_campaign(start_at=start, time_zone="Europe/Moscow")
 
     response = manager_client.patch(
