@@ -32,6 +32,7 @@ from campaigns.selectors import (
     campaign_list,
     campaign_progress,
     campaigns_progress,
+    waits_for_start,
 )
 from providers.models import ProviderAccount
 from smsportal.api import permission_required, require_perm
@@ -365,7 +366,15 @@ def campaign_update_api(
     """Change a draft; fields left out keep their values."""
     campaign = _get(campaign_id)
     if not campaign.is_editable:
-        raise ApplicationError(_("Only a draft can be changed."), where="state")
+        raise ApplicationError(
+            _(
+                "Only a draft can be changed; return the campaign to draft first "
+                "(POST …/unschedule)."
+            )
+            if waits_for_start(campaign)
+            else _("Only a draft can be changed."),
+            where="state",
+        )
     data = _form_data(payload, campaign_form_data(campaign), start_at=campaign.start_at)
     with transaction.atomic():
         _save_draft(data, campaign)
@@ -384,6 +393,17 @@ def campaign_launch_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str
     """Launch a draft now, or schedule it for its start time."""
     require_perm(request, CHANGE_PERM)
     services.campaign_launch(campaign=_get(campaign_id), launched_by=request.user)
+    return _detail(_get(campaign_id))
+
+
+@router.post("/{campaign_id}/unschedule", response=CampaignOut)
+def campaign_unschedule_api(
+    request: HttpRequest, campaign_id: ObjectId
+) -> dict[str, Any]:
+    """Take a campaign waiting for its start time back to a draft, to change it and
+    launch it again."""
+    require_perm(request, CHANGE_PERM)
+    services.campaign_unschedule(campaign=_get(campaign_id))
     return _detail(_get(campaign_id))
 
 

@@ -410,6 +410,7 @@ class CampaignActions:
 
     edit: bool = False
     launch: bool = False
+    unschedule: bool = False
     pause: bool = False
     resume: bool = False
     cancel: bool = False
@@ -453,6 +454,7 @@ def campaign_actions(
     return CampaignActions(
         edit=can_change and state == State.DRAFT,
         launch=can_change and state == State.DRAFT,
+        unschedule=can_change and waits_for_start(campaign, progress),
         pause=can_change and state in (State.SENDING, State.SCHEDULED),
         resume=can_change and state == State.PAUSED,
         # A draft is edited or deleted, not cancelled (that would only end it unsent).
@@ -462,6 +464,21 @@ def campaign_actions(
         copy=can_add,
         delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
         test_send=can_change and state != State.CANCELLED,
+    )
+
+
+def waits_for_start(campaign: Campaign, progress: Progress | None = None) -> bool:
+    """Launched for a later start that has not come: scheduled, or paused while it
+    waited, and nothing built yet (services.campaign_unschedule decides for sure)."""
+    waiting = campaign.state == State.SCHEDULED or (
+        campaign.state == State.PAUSED
+        and campaign.start_at is not None
+        and campaign.start_at > timezone.now()
+    )
+    return (
+        waiting
+        and campaign.expanded_at is None
+        and (progress is None or progress.total == 0)
     )
 
 

@@ -634,6 +634,39 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     return campaign
 
 
+def campaign_unschedule(*, campaign: Campaign) -> Campaign:
+    """Take a campaign waiting for its start back to a draft, to be changed and
+    launched again; refused once its audience is being built (it has started)."""
+    # Conditional, as campaign_start's own move to sending is: whichever comes first
+    # wins, and a start already under way is never undone.
+    waiting = Q(state=Campaign.State.SCHEDULED) | Q(
+        state=Campaign.State.PAUSED, start_at__gt=timezone.now()
+    )
+    was = campaign.state
+    returned = (
+        Campaign.objects.filter(waiting, pk=campaign.pk, expanded_at__isnull=True)
+        .exclude(Exists(Message.objects.filter(campaign=OuterRef("pk"))))
+        .update(
+            state=Campaign.State.DRAFT,
+            launched_at=None,
+            launched_by=None,
+            price_per_segment=None,
+            pause_reason="",
+        )
+    )
+    if not returned:
+        raise ApplicationError(
+            _(
+                "Only a campaign waiting for its start time can return to draft; "
+                "this one has started or was never scheduled."
+            ),
+            where="state",
+        )
+    campaign.refresh_from_db()
+    audit(AuditEvent.Action.CHANGED, campaign, state=[was, Campaign.State.DRAFT])
+    return campaign
+
+
 def campaign_sender_change(*, campaign: Campaign, sender: str) -> int:
     """Give a paused campaign another sender name, for it and for its messages not
     sent yet; how many messages took it. A gateway that refused the name paused the
@@ -846,14 +879,19 @@ def _derived_name(pattern: str, name: str) -> str:
 def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
     """A new draft with this campaign's message, audience and timing, in any state.
 
-    The copy starts on launch (a start time of the original has most likely passed)
-    and is not a follow-up: the copy of a follow-up gets its settings and an empty
+    The copy keeps a start time still ahead (a scheduled campaign copied to be
+    changed must not go at once on launch); one passed, it starts on launch. It is
+    not a follow-up: the copy of a follow-up gets its settings and an empty
     audience, because the failures of the parent belong to the follow-up alone.
     """
+    start_at = campaign.start_at
+    if start_at is not None and start_at <= timezone.now():
+        start_at = None
     with transaction.atomic():
         copy = Campaign.objects.create(
             name=_derived_name(_("%(name)s (copy)"), campaign.name),
             **_message_settings(campaign),
+            start_at=start_at,
             spread_hours=campaign.spread_hours,
             to_whole_book=campaign.to_whole_book,
             birthday_on=campaign.birthday_on,

@@ -41,6 +41,7 @@ urlpatterns = [
         name="compose_preview",
     ),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
+    path("<int:pk>/unschedule/", views.campaign_unschedule, name="unschedule"),
     path("<int:pk>/pause/", views.campaign_pause, name="pause"),
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
     path("<int:pk>/sender/", views.campaign_sender, name="sender"),

@@ -57,6 +57,7 @@ from campaigns.selectors import (
     in_flight_poll_seconds,
     poll_seconds,
     sender_choices,
+    waits_for_start,
 )
 from campaigns.tables import CampaignTable
 from contacts.models import ContactGroup
@@ -186,11 +187,15 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
 
 
 def _not_editable(request: HttpRequest, campaign: Campaign) -> HttpResponse:
-    messages.error(
-        request,
-        _("Only a draft can be edited; this campaign is %(state)s.")
-        % {"state": campaign.get_state_display().lower()},
-    )
+    if waits_for_start(campaign):
+        text = _(
+            "This campaign waits for its start time: return it to draft to change it."
+        )
+    else:
+        text = _("Only a draft can be edited; this campaign is %(state)s.") % {
+            "state": campaign.get_state_display().lower()
+        }
+    messages.error(request, text)
     return redirect("campaigns:detail", pk=campaign.pk)
 
 
@@ -395,6 +400,20 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_unschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_unschedule(campaign=c),
+        lambda c, r: _(
+            "The campaign is a draft again and will not start by itself: change it, "
+            "then launch it."
+        ),
+    )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     def pause(campaign: Campaign) -> str:
         was = campaign.state  # the service refreshes `campaign`
@@ -478,8 +497,18 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda c: services.campaign_copy(campaign=c, created_by=request.user),
-        lambda c, r: _("A copy of the campaign was created: check it and launch."),
+        _copied_text,
     )
+
+
+def _copied_text(campaign: Campaign, copy: Campaign) -> str:
+    if campaign.start_at is not None and copy.start_at is None:
+        # Launched as it is, the copy would send at once.
+        return _(
+            "A copy of the campaign was created. Its start time has passed, so the "
+            "copy starts on launch: set a new start time if it should wait."
+        )
+    return _("A copy of the campaign was created: check it and launch.")
 
 
 @require_POST
