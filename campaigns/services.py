@@ -855,12 +855,15 @@ def _resend_refusal(campaign: Campaign) -> tuple[str, str]:
     return "", ""
 
 
-# What a follow-up or a copy takes over: what is sent, through what, and in which
-# hours; not whom to (each decides) nor anything of the sending itself.
+# What a follow-up or a copy takes over: what is sent, through what, in which hours
+# and at what pace (a follow-up sent at once, where its campaign was spread, flooded
+# whoever answers the replies); not whom to (each decides), nor when it starts, nor
+# anything of the sending itself.
 MESSAGE_SETTINGS = (
     "account", "sender", "channel", "text", "viber_text", "viber_button_text",
     "viber_button_url", "viber_image_url", "voice_options", "time_zone",
     "respect_quiet_hours", "window_start", "window_end", "validity_hours", "translit",
+    "spread_hours",
 )  # fmt: skip
 
 
@@ -892,7 +895,6 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
             name=_derived_name(_("%(name)s (copy)"), campaign.name),
             **_message_settings(campaign),
             start_at=start_at,
-            spread_hours=campaign.spread_hours,
             to_whole_book=campaign.to_whole_book,
             birthday_on=campaign.birthday_on,
             extra_numbers=campaign.extra_numbers,

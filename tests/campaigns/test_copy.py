@@ -77,6 +77,25 @@ def test_the_copy_is_a_draft_with_what_is_sent_to_whom_and_when(
     ).exists()
 
 
+def test_the_follow_up_keeps_the_hours_and_pace_the_campaign_was_sent_in(
+    sent_campaign,
+):
+    """It dropped the spread: the failed recipients all went at once, where the
+    campaign had been paced (for a call centre answering the replies, say)."""
+    followup = campaign_resend_failed(campaign=sent_campaign)
+
+    assert followup.spread_hours == 2
+    assert followup.time_zone == "Asia/Vladivostok"
+    assert followup.respect_quiet_hours
+    assert (followup.window_start, followup.window_end) == (time(10), time(20, 30))
+    assert followup.validity_hours == 6
+    assert followup.translit
+    # Its audience is the parent's failures, sent on launch.
+    assert followup.start_at is None
+    assert followup.extra_numbers == ""
+    assert not followup.include_groups.exists()
+
+
 def test_a_long_name_is_shortened_to_fit(make_campaign):
     long = make_campaign(name="x" * 200, state=State.COMPLETED)
     add_messages(long, ["failed"])
