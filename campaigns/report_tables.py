@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Message, Reply
 from campaigns.sending import HANDED_OVER
 from campaigns.templatetags.report_tags import gateway_words, status_badge
+from contacts.timezones import zoned_header
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.tables import BaseTable
 
@@ -60,10 +61,15 @@ def _formatted(value: datetime, zone_name: str, language: str | None) -> str:
 
 
 class LocalTimeColumn(tables.Column):
-    """Date and time in the current time zone, formatted in Python.
+    """Date and time in the current time zone, formatted in Python; the heading
+    names the zone (a campaign's own zone may be another one).
 
     django-tables2's DateTimeColumn renders a template per cell; this does not.
     """
+
+    @property
+    def header(self) -> str:
+        return zoned_header(super().header)
 
     def render(self, value: datetime) -> str:
         return local_time(value)

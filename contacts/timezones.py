@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -212,6 +213,35 @@ def zone_label(name: str, *, now: datetime | None = None) -> str:
     """ "Владивосток (UTC+10:00)": the zone's name with its offset now."""
     offset = (now or timezone.now()).astimezone(ZoneInfo(name)).strftime("%z")
     return f"{zone_name(name)} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def zoned(moment: datetime, name: str = "") -> str:
+    """ "06.12.2026 20:13 (Владивосток)": `moment` in zone `name`, or in the current
+    zone when it is empty or unknown, with the zone's name. A page that shows times
+    in a campaign's zone and in the reader's says of each which it is."""
+    tz = _zone_or_none(name) or timezone.get_current_timezone()
+    try:
+        local = moment.astimezone(tz)
+    except OverflowError:
+        # A moment a day from the calendar's end has no date in every zone.
+        tz, local = ZoneInfo("UTC"), moment.astimezone(ZoneInfo("UTC"))
+    return f"{date_format(local, 'DATETIME_FORMAT')} ({zone_name(str(tz))})"
+
+
+def zoned_header(label: str) -> str:
+    """ "Delivered (Москва, UTC+03:00)": a column of times in the current zone says
+    which it is, as the exports' headers do."""
+    return _("%(column)s (%(zone)s)") % {
+        "column": label,
+        "zone": zone_caption(timezone.get_current_timezone_name()),
+    }
+
+
+def _zone_or_none(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def time_zone_choices(*, blank: Any = None, keep: str = "") -> list[tuple[Any, Any]]:

@@ -1,6 +1,9 @@
+from datetime import datetime
+
 from django import template
 
 from contacts.timezones import zone_name as _zone_name
+from contacts.timezones import zoned, zoned_header
 
 register = template.Library()
 
@@ -9,3 +12,16 @@ register = template.Library()
 def zone_name(name: str) -> str:
     """A time zone as people name it: "Владивосток", not "Asia/Vladivostok"."""
     return _zone_name(name) if name else ""
+
+
+@register.filter(name="zoned")
+def zoned_filter(value: datetime | None, name: str = "") -> str:
+    """ "06.12.2026 20:13 (Владивосток)": the time in zone `name` (the current zone
+    when none is given), which the text names."""
+    return zoned(value, name) if isinstance(value, datetime) else ""
+
+
+@register.filter(name="zoned_header")
+def zoned_header_filter(label: str) -> str:
+    """A column heading that names the current zone its times are in."""
+    return zoned_header(label)
