@@ -36,7 +36,9 @@ def export_headers() -> list[str]:
         *(
             # Excel has no time zones: the header says which clock the times are on.
             _("%(column)s (%(zone)s)") % {"column": column, "zone": zone}
-            for column in (_("Submitted"), _("Status changed"), _("Delivered"))
+            for column in (
+                _("Planned"), _("Submitted"), _("Status changed"), _("Delivered")
+            )
         ),
         _("Text"),
     ]  # fmt: skip

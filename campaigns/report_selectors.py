@@ -376,8 +376,8 @@ def message_export_rows(*, messages: QuerySet[Message]) -> Iterable[tuple]:
 
 EXPORT_FIELDS = (
     "phone", "status", "reason", "vendor_code", "vendor_text", "operator", "segments",
-    "cost", "estimated_cost", "gateway_message_id", "submitted_at", "status_changed_at",
-    "delivered_at", "text",
+    "cost", "estimated_cost", "gateway_message_id", "planned_at", "submitted_at",
+    "status_changed_at", "delivered_at", "text",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
+from campaigns.selectors import HELD_AT_GATEWAY
 from campaigns.sending import HANDED_OVER
 from campaigns.templatetags.report_tags import gateway_words, status_badge
 from contacts.timezones import zoned_header
@@ -92,6 +93,8 @@ class MessageTable(BaseTable):
     # Status, failure reason and the gateway's own words in one cell: each cell costs
     # django-tables2 a signature inspection, and the page must stay fast.
     status = tables.Column(verbose_name=_("Status"))
+    # When it is to go: a message the gateway holds for later looks sent otherwise.
+    planned_at = LocalTimeColumn(verbose_name=_("Planned"))
     submitted_at = LocalTimeColumn(verbose_name=_("Submitted"))
     delivered_at = LocalTimeColumn(verbose_name=_("Delivered"))
 
@@ -103,6 +106,7 @@ class MessageTable(BaseTable):
             "operator",
             "segments",
             "cost",
+            "planned_at",
             "submitted_at",
             "delivered_at",
         )
@@ -124,7 +128,7 @@ class MessageTable(BaseTable):
         return format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
             (self._cells(record) for record in records),
         )
 
@@ -135,12 +139,23 @@ class MessageTable(BaseTable):
             record.operator or EMPTY,
             localize(record.segments),
             money(record.cost) if record.cost is not None else EMPTY,
+            self.render_planned_at(record),
             local_time(record.submitted_at),
             local_time(record.delivered_at),
         )
 
     def render_phone(self, record: Message) -> SafeString:
         return _contact_link(record, record.phone)
+
+    def render_planned_at(self, record: Message) -> SafeString:
+        planned = local_time(record.planned_at)
+        if record.status in HELD_AT_GATEWAY and record.planned_at > timezone.now():
+            return format_html(
+                '{}<div class="small text-secondary" data-held>{}</div>',
+                planned,
+                _("waits at the gateway"),
+            )
+        return format_html("{}", planned)
 
     def render_status(self, record: Message) -> SafeString:
         html = format_html(

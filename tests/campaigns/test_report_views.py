@@ -375,7 +375,7 @@ def test_exported_time_headers_name_the_page_s_time_zone(
     settings.TIME_ZONE = "Asia/Vladivostok"
     _response, body = export(viewer_client, campaign, "csv")
     header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert header[10:13] == [
+    assert header[11:14] == [
         "Отправлено в шлюз (Владивосток, UTC+10:00)",
         "Статус изменён (Владивосток, UTC+10:00)",
         "Доставлено (Владивосток, UTC+10:00)",
@@ -383,7 +383,7 @@ def test_exported_time_headers_name_the_page_s_time_zone(
     message = Message.objects.filter(campaign=campaign, status="delivered").first()
     [row] = [row for row in rows if row[0] == message.phone]
     local = timezone.localtime(message.submitted_at)
-    assert row[10].startswith(local.strftime("%Y-%m-%d %H:%M"))
+    assert row[11].startswith(local.strftime("%Y-%m-%d %H:%M"))
     page = viewer_client.get(report_url(campaign)).content.decode()
     assert local.strftime("%d.%m.%Y %H:%M") in page
 
@@ -394,13 +394,13 @@ def test_xlsx_export_freezes_and_filters_the_header_and_sizes_columns(
     _response, body = export(viewer_client, campaign, "xlsx")
     sheet = load_workbook(io.BytesIO(body)).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:N{len(MIX) + 1}"
+    assert sheet.auto_filter.ref == f"A1:O{len(MIX) + 1}"
     widths = {
-        letter: sheet.column_dimensions[letter].width for letter in ("A", "K", "N")
+        letter: sheet.column_dimensions[letter].width for letter in ("A", "L", "O")
     }
     assert widths["A"] >= len("+79120000000")  # a phone is not cut
-    assert widths["K"] >= len("2026-12-05 09:30:05")
-    assert widths["N"] <= 60  # a long text does not push the rest off screen
+    assert widths["L"] >= len("2026-12-05 09:30:05")
+    assert widths["O"] <= 60  # a long text does not push the rest off screen
 
 
 def test_exported_times_are_the_site_s_local_time(viewer_client, campaign, settings):
@@ -415,13 +415,13 @@ def test_exported_times_are_the_site_s_local_time(viewer_client, campaign, setti
     _response, body = export(viewer_client, campaign, "csv")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     [row] = [row for row in rows[1:] if row[0] == message.phone]
-    assert row[10] == "2026-12-05 09:30:05"  # the next morning there, no fraction
+    assert row[11] == "2026-12-05 09:30:05"  # the next morning there, no fraction
 
     _response, body = export(viewer_client, campaign, "xlsx")
     sheet = load_workbook(io.BytesIO(body), read_only=True).active
     [cells] = [r for r in sheet.iter_rows(values_only=True) if r[0] == message.phone]
     # Excel keeps milliseconds at best.
-    assert cells[10].replace(microsecond=0) == datetime(2026, 12, 5, 9, 30, 5)  # noqa: DTZ001
+    assert cells[11].replace(microsecond=0) == datetime(2026, 12, 5, 9, 30, 5)  # noqa: DTZ001
 
 
 def test_contact_page_shows_the_history_block(viewer_client, campaign, account):

@@ -1,6 +1,8 @@
 """Every time a campaign's pages show names its zone, and a message's planned time is
 shown wherever its other times are."""
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message
+from contacts.models import Contact
 from tests.campaigns.conftest import add_messages
 from tests.campaigns.test_views import url
 
@@ -52,6 +55,63 @@ def held(make_campaign):
     planned = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     Message.objects.filter(pk=message.pk).update(planned_at=planned)
     return campaign, planned
+
+
+# The planned time (item: held messages looked sent) ------------------------------
+
+
+def test_the_report_table_shows_the_planned_time_in_a_named_zone(manager_client, held):
+    campaign, planned = held
+
+    page = manager_client.get(
+        reverse("reports:campaign_report", args=[campaign.pk]), **EN
+    ).content.decode()
+
+    assert f"Planned {MOSCOW}" in page
+    assert f"Submitted {MOSCOW}" in page
+    assert f"Delivered {MOSCOW}" in page
+    row = page[page.index("+79130000000") :].split("</tr>", 1)[0]
+    assert moscow(planned) in row
+    assert "waits at the gateway" in row
+
+
+def test_the_export_has_the_planned_time(manager_client, held):
+    campaign, planned = held
+
+    response = manager_client.get(
+        reverse("reports:campaign_export", args=[campaign.pk]) + "?format=csv", **EN
+    )
+
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(body)))
+    assert header[10:12] == [f"Planned {MOSCOW}", f"Submitted {MOSCOW}"]
+    assert row[10] == timezone.localtime(planned).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_the_contact_history_tells_planned_from_sent(manager_client, held):
+    campaign, planned = held
+    contact = Contact.objects.create(phone="+79130000000")
+    [waiting] = add_messages(campaign, ["pending"], phone_prefix="+7914")
+    later = planned + timedelta(hours=1)
+    Message.objects.filter(pk=waiting.pk).update(
+        phone=contact.phone, campaign=None, planned_at=later
+    )
+
+    page = manager_client.get(
+        reverse("contacts:detail", args=[contact.pk]), **EN
+    ).content.decode()
+
+    assert f"Sent {MOSCOW}" in page
+    rows = page[page.index('id="contact-messages"') :].split("<tr>")[2:]
+    cells = [
+        " ".join(row.split("data-sent>")[1].split("</td>")[0].split()) for row in rows
+    ]
+    submitted = moscow(campaign.messages.get().submitted_at)
+    # The one-off message not sent yet showed its planned time as its sending time;
+    # the one the gateway holds showed only when it was handed over.
+    assert sorted(re.sub("<[^>]+>", "", cell) for cell in cells) == sorted(
+        [f"— planned for {moscow(later)}", f"{submitted} planned for {moscow(planned)}"]
+    )
 
 
 # Zones named on the campaign's pages ----------------------------------------------
