@@ -153,7 +153,7 @@ def test_starts_stored_out_of_range_are_brought_back_and_every_page_reads_them(
             [unreadable.pk],
         )
     migration = importlib.import_module(
-        "campaigns.migrations.0020_campaign_start_in_range"
+        "campaigns.migrations.0024_campaign_start_in_range"
     )
 
     migration.bring_starts_into_range(apps, None)

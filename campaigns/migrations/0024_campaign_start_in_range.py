@@ -19,7 +19,7 @@ def bring_starts_into_range(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0019_failure_reason_test_mode"),
+        ("campaigns", "0023_failure_reason_contact_removed"),
     ]
 
     operations = [
