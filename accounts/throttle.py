@@ -15,22 +15,51 @@ before carries a device cookie for it (signed, so it cannot be made up): its att
 count on the device's own counter instead, with the same limit, so a burst from
 elsewhere does not lock it out, and a stolen cookie guesses no faster than the name's
 counter allowed (OWASP's "device cookies").
+
+The counters live in the shared cache (Redis in production). While it does not
+answer, each web process counts in its own memory instead (`_LOCAL`). Failing open
+(no counting) would let anyone guess passwords at full speed for as long as Redis is
+down; failing closed locked everyone out (a 500 on every sign-in). A database table
+would keep exact counts, but would turn each failed attempt into a write anyone can
+cause, on the one service still up. Counted per process, every limit still holds
+within each process: with P web processes a name takes at most P times its attempts
+(gunicorn -w 2: ten from one address instead of five), and a restarted process
+forgets its counts. A bounded weakening for the outage alone, which is logged and
+shown on every page (smsportal.outage).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
+
+from smsportal.outage import CACHE, CACHE_ERRORS, note_down
 
 WINDOW_SECONDS = 15 * 60
 DEVICE_COOKIE = "smsportal_login_device"
 DEVICE_COOKIE_SALT = "accounts.throttle.device"
 DEVICE_COOKIE_DAYS = 180
+# This process's own counters, used only while the shared cache does not answer.
+_LOCAL = LocMemCache("accounts.throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+T = TypeVar("T")
+
+
+def _counted(operation: Callable[[BaseCache], T]) -> T:
+    """`operation` on the shared cache, or on this process's own when it is down."""
+    try:
+        return operation(cache)
+    except CACHE_ERRORS as exc:
+        note_down(CACHE, exc)
+        return operation(_LOCAL)
 
 
 def _limits() -> dict[str, int]:
@@ -88,16 +117,18 @@ def device_cookie_set(
 def login_blocked(*, username: str, ip: str | None, device: str | None = None) -> bool:
     """True when a counter this attempt falls under has used up its attempts."""
     limits = _limits()
-    return any(
-        (cache.get(key) or 0) >= limits[kind]
-        for kind, key in _keys(username, ip, device).items()
-    )
+    keys = _keys(username, ip, device)
+    counts = _counted(lambda counters: counters.get_many(list(keys.values())))
+    return any((counts.get(key) or 0) >= limits[kind] for kind, key in keys.items())
 
 
 def login_failed(*, username: str, ip: str | None, device: str | None = None) -> None:
-    for key in _keys(username, ip, device).values():
-        cache.add(key, 0, timeout=WINDOW_SECONDS)
-        cache.incr(key)
+    def count(counters: BaseCache) -> None:
+        for key in _keys(username, ip, device).values():
+            counters.add(key, 0, timeout=WINDOW_SECONDS)
+            counters.incr(key)
+
+    _counted(count)
 
 
 def login_succeeded(
@@ -106,4 +137,5 @@ def login_succeeded(
     """The right password: the name's own counters start again (the address's
     stays: others' failures from it are not forgiven by this success)."""
     keys = {**_keys(username, ip, device), **_keys(username, ip, None)}
-    cache.delete_many([key for kind, key in keys.items() if kind != "ip"])
+    names = [key for kind, key in keys.items() if kind != "ip"]
+    _counted(lambda counters: counters.delete_many(names))

@@ -59,6 +59,7 @@ SKIPPED_MIDDLEWARE = frozenset(
         "smsportal.middleware.LoginRequiredMiddleware",
         "smsportal.middleware.MessageMiddleware",
         "smsportal.middleware.MethodNotAllowedPageMiddleware",  # pages only
+        "smsportal.middleware.OutagePageMiddleware",  # pages only
     }
 )
 logger = logging.getLogger("campaigns.webhooks")

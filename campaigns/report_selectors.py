@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -28,6 +27,7 @@ from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
 from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
+from smsportal.outage import soft_get, soft_set
 
 # The funnel in the order the page shows it; pending and unknown only when non-zero.
 FUNNEL_STATUSES = (
@@ -244,10 +244,10 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
             f"reports:campaign:{campaign.pk}:{_fingerprint(counts)}",
             BREAKDOWN_TTL,
         )
-    breakdown = cache.get(key)
+    breakdown = soft_get(key)
     if breakdown is None:
         breakdown = _breakdown(campaign, counts)
-        cache.set(key, breakdown, ttl)
+        soft_set(key, breakdown, ttl)
     spending, operators, reasons, chart = breakdown
     return CampaignReport(
         funnel=funnel,

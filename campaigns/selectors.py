@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -28,6 +27,7 @@ from providers.models import ProviderAccount, RemovedSenderName, SenderName
 from providers.registry import gateway_class, gateway_for
 from providers.selectors import sender_rule_problem
 from providers.sender_states import sender_state_label
+from smsportal.outage import soft_get_many, soft_set_many
 
 State = Campaign.State
 
@@ -296,7 +296,7 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
     if not campaign_ids:
         return {}
     keys = {_gateway_key(pk): pk for pk in campaign_ids}
-    remembered = cache.get_many(list(keys))
+    remembered = soft_get_many(keys)
     rows = {keys[key]: row for key, row in remembered.items()}
     missing = [pk for pk in campaign_ids if pk not in rows]
     if missing:
@@ -312,7 +312,7 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
             .annotate(count=Count("id"), last_at=Max("planned_at"))
         }
         fresh = {pk: counted.get(pk, {"count": 0, "last_at": None}) for pk in missing}
-        cache.set_many(
+        soft_set_many(
             {_gateway_key(pk): row for pk, row in fresh.items()}, GATEWAY_WAIT_SECONDS
         )
         rows.update(fresh)

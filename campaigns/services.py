@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -79,6 +79,18 @@ from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from providers.selectors import test_mode_problem
 from smsportal.exceptions import ApplicationError
+from smsportal.outage import (
+    BROKER,
+    BROKER_ERRORS,
+    CACHE,
+    CACHE_ERRORS,
+    note_down,
+    queue_required,
+    queue_unavailable,
+    soft_delete,
+    soft_get,
+    soft_set,
+)
 from smsportal.textguard import (
     check_field_sendable,
     check_sendable,
@@ -135,6 +147,8 @@ def campaign_price(campaign: Campaign) -> Decimal | None:
     The estimate is remembered for a while: the composer's live preview asks on every
     pause in typing, and SMSC refuses a sixth identical cost request within a minute
     (error 9; repeated errors get the account's IP blocked, sending included).
+    With the cache down the gateway is asked each time: the estimate is shown all
+    the same, and a launch does not fail for a speed-up.
     """
     if not campaign.billed_per_segment:
         return None  # Viber and voice: see campaigns.models.PER_SEGMENT_CHANNELS
@@ -145,14 +159,14 @@ def campaign_price(campaign: Campaign) -> Decimal | None:
     if not gateway.supports(Capability.COST_ESTIMATE):
         return None
     key = f"campaigns:price:{account.pk}:{campaign.sender}"
-    remembered = cache.get(key)
+    remembered = soft_get(key)
     if remembered is not None:
         return Decimal(remembered) if remembered else None
     price = _gateway_price(campaign, gateway)
     if price is None:
-        cache.set(key, "", NO_PRICE_SECONDS)
+        soft_set(key, "", NO_PRICE_SECONDS)
     else:
-        cache.set(key, str(price), PRICE_SECONDS)
+        soft_set(key, str(price), PRICE_SECONDS)
     return price
 
 
@@ -479,10 +493,15 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
     _check_launchable(campaign)
     preview = campaign_preview(campaign=campaign)
     _check_preview(preview, campaign.account.balance_currency)
+    scheduled = campaign.start_at and campaign.start_at > timezone.now()
+    if not scheduled:
+        # Refused before anything changes: a campaign "sending" with nothing queued
+        # would stand still until beat's tick, after the queue is back.
+        queue_required()
+    undo = _launch_undo(campaign, launched_by)
     campaign.price_per_segment = campaign_price(campaign)
     campaign.launched_by = launched_by
     campaign.launched_at = timezone.now()
-    scheduled = campaign.start_at and campaign.start_at > timezone.now()
     campaign.state = Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING
     campaign.pause_reason = ""
     campaign.save(
@@ -504,8 +523,36 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
         start_at=campaign.start_at.isoformat() if scheduled else None,
     )
     if not scheduled:
-        campaign_start_enqueue(campaign.pk)
+        campaign_start_enqueue(campaign.pk, undo=undo)
     return campaign
+
+
+def _launch_undo(campaign: Campaign, launched_by) -> Callable[[], None]:
+    """What puts the draft back as it was, for a launch whose audience build could
+    not be queued after the commit (the broker went away since queue_required)."""
+    before = {
+        "state": campaign.state,
+        "price_per_segment": campaign.price_per_segment,
+        "launched_by": campaign.launched_by,
+        "launched_at": campaign.launched_at,
+        "pause_reason": campaign.pause_reason,
+    }
+
+    def undo() -> None:
+        # Only the launch this was: not once a build started (expanded_at), nor
+        # after a cancel or another launch.
+        undone = Campaign.objects.filter(
+            pk=campaign.pk,
+            state=Campaign.State.SENDING,
+            expanded_at__isnull=True,
+            launched_at=campaign.launched_at,
+        ).update(**before)
+        if undone:
+            audit(AuditEvent.Action.CHANGED, campaign, actor=launched_by,
+                  state=[Campaign.State.SENDING, before["state"]],
+                  reason="task queue unavailable")  # fmt: skip
+
+    return undo
 
 
 # Longer than building the largest audience takes: while it is held, no second build
@@ -517,15 +564,38 @@ def start_lease_key(campaign_id: int) -> str:
     return f"campaign-start:{campaign_id}"
 
 
-def campaign_start_enqueue(campaign_id: int) -> bool:
+def campaign_start_enqueue(
+    campaign_id: int, *, undo: Callable[[], None] | None = None
+) -> bool:
     """Queue the building of a campaign's audience, unless a build is queued or under
     way (a lease, given back when the build ends). A build lost with its worker lets
-    the lease run out, and beat's tick queues it again."""
+    the lease run out, and beat's tick queues it again.
+
+    When the broker refuses the task after the commit, the lease is given back (or
+    the tick would wait 15 minutes once the queue is back) and `undo` runs, then
+    QueueUnavailable is raised; without `undo` the broker's error is."""
     from campaigns.tasks import campaign_start as campaign_start_task
 
-    if not cache.add(start_lease_key(campaign_id), 1, timeout=START_LEASE_SECONDS):
-        return False
-    transaction.on_commit(lambda: campaign_start_task.delay(campaign_id))
+    key = start_lease_key(campaign_id)
+    try:
+        if not cache.add(key, 1, timeout=START_LEASE_SECONDS):
+            return False
+    except CACHE_ERRORS as exc:
+        note_down(CACHE, exc)
+        raise queue_unavailable() from exc
+
+    def enqueue() -> None:
+        try:
+            campaign_start_task.delay(campaign_id)
+        except BROKER_ERRORS as exc:
+            note_down(BROKER, exc)
+            soft_delete(key)
+            if undo is None:
+                raise
+            undo()
+            raise queue_unavailable() from exc
+
+    transaction.on_commit(enqueue)
     return True
 
 
@@ -620,6 +690,8 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     _require_active_account(campaign)
     if problem := campaign_sender_problem(campaign=campaign):
         raise ApplicationError(problem, where="sender")
+    if not waiting:
+        queue_required()
     # Conditional: a cancel that came in meanwhile is not undone.
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
         state=state, pause_reason=""
@@ -630,7 +702,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     campaign.refresh_from_db()
     audit(AuditEvent.Action.RESUMED, campaign)
     if not waiting:
-        transaction.on_commit(lambda: _resume_start(campaign.pk))
+        transaction.on_commit(lambda: _resume_start(campaign.pk, state))
     return campaign
 
 
@@ -696,10 +768,18 @@ def campaign_sender_change(*, campaign: Campaign, sender: str) -> int:
     return changed
 
 
-def _resume_start(campaign_id: int) -> None:
+def _resume_start(campaign_id: int, state: str) -> None:
     from campaigns.tasks import campaign_start as campaign_start_task
 
-    campaign_start_task.delay(campaign_id)
+    try:
+        campaign_start_task.delay(campaign_id)
+    except BROKER_ERRORS as exc:
+        # Paused again, as it was: "sending" with nothing queued would say otherwise.
+        note_down(BROKER, exc)
+        Campaign.objects.filter(pk=campaign_id, state=state).update(
+            state=Campaign.State.PAUSED
+        )
+        raise queue_unavailable() from exc
 
 
 def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:

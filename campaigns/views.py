@@ -16,6 +16,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -64,6 +65,7 @@ from contacts.models import ContactGroup
 from providers.base import MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
+from smsportal.outage import BROKER, services_down
 
 VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
@@ -313,6 +315,10 @@ def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
         # The button says why it is disabled, in the words a launch would refuse with.
         refusal = services.campaign_launch_refusal(campaign=campaign, preview=preview)
         context["launch_refusal"] = error_text(refusal) if refusal else ""
+        # A launch now would be refused while the queue is down; a schedule would not.
+        context["queue_down"] = BROKER in services_down() and not (
+            campaign.start_at and campaign.start_at > timezone.now()
+        )
     return render(request, "campaigns/_campaign_preview.html", context)
 
 

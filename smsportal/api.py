@@ -1,6 +1,7 @@
 """The REST API (django-ninja) under /api/v1/; apps add their routers here."""
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -24,8 +25,12 @@ from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
 from smsportal.api_errors import explained
 from smsportal.exceptions import ApplicationError, Conflict
+from smsportal.outage import QueueUnavailable, outage_message, outage_noted
 from smsportal.unique import save_unique
 from smsportal.uploads import upload_refusal
+
+# Where Django logs its own 500s, so the API's reach the same handlers.
+request_logger = logging.getLogger("django.request")
 
 
 class BearerToken(HttpBearer):
@@ -235,6 +240,8 @@ ERROR_RESPONSES = {
     "401": "No valid API token and no session",
     "403": "The user's role does not allow this",
     "404": "No such object",
+    "500": "An error of the server's own, logged there; `detail` says no more",
+    "503": "The task queue or the shared cache is unavailable: try again later",
 }
 
 
@@ -354,6 +361,13 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
     )
 
 
+@api.exception_handler(QueueUnavailable)
+def _queue_unavailable(request: HttpRequest, exc: QueueUnavailable) -> Any:
+    return api.create_response(
+        request, {"detail": exc.message, "where": exc.where}, status=503
+    )
+
+
 @api.exception_handler(Conflict)
 def _conflict(request: HttpRequest, exc: Conflict) -> Any:
     return api.create_response(
@@ -374,8 +388,8 @@ def _unstorable_input(request: HttpRequest, exc: DataError) -> Any:
 @api.exception_handler(UnicodeEncodeError)
 def _broken_text(request: HttpRequest, exc: UnicodeEncodeError) -> Any:
     where = getattr(request, "broken_text_at", None)
-    if where is None:
-        raise exc  # not the request's text: our own fault, a 500 to fix
+    if where is None:  # not the request's text: our own fault, a 500 to fix
+        return _unexpected(request, exc)
     detail = f"{where}: " + _(
         "holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), which "
         "is no character and cannot be stored."
@@ -440,6 +454,23 @@ def _not_found(request: HttpRequest, exc: Http404) -> Any:
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
     detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
     return api.create_response(request, {"detail": detail}, status=401)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> Any:
+    """Anything else: JSON all the same (Django's page is HTML), logged as Django
+    logs a 500, and nothing of the error in the answer."""
+    if outage_noted(exc):  # the cache or the broker went away under it
+        detail = outage_message()
+        return api.create_response(
+            request, {"detail": detail, "where": None}, status=503
+        )
+    request_logger.error(
+        "Internal Server Error: %s", request.path, exc_info=exc,
+        extra={"status_code": 500, "request": request},
+    )  # fmt: skip
+    detail = _("The server could not complete this request; the error has been logged.")
+    return api.create_response(request, {"detail": detail, "where": None}, status=500)
 
 
 class MeOut(Schema):

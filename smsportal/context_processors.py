@@ -2,8 +2,10 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+
+from smsportal.outage import services_down
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if item.permission is None or user.has_perm(item.permission)
     ]
     return {"nav_items": items, "nav_show_admin": user.is_staff}
+
+
+def outage(request: HttpRequest) -> dict[str, object]:
+    """The services this process last saw down, for the notice on every page
+    (smsportal.outage: no connection attempt here). Lazy, as a partial renders none."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"services_down": SimpleLazyObject(services_down)}

@@ -14,6 +14,8 @@ from django.middleware.locale import LocaleMiddleware as _DjangoLocale
 from django.shortcuts import render
 from django.utils import translation
 
+from smsportal.outage import outage_message, outage_noted
+
 # Paths that authenticate on their own (API tokens, callback tokens) or must stay open.
 OPEN_PREFIXES = ("/api/", "/callbacks/", "/healthz", "/static/", "/i18n/")
 # Gateway callbacks: machine to machine, authenticated by the token in the URL.
@@ -94,3 +96,21 @@ class MethodNotAllowedPageMiddleware:
                 page["Allow"] = response["Allow"]
             return page
         return response
+
+
+class OutagePageMiddleware:
+    """A page whose work needed the task queue or the shared cache while it was down
+    says so (503) instead of "something went wrong"; the API answers for itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if request.path.startswith(OPEN_PREFIXES) or not outage_noted(exception):
+            return None
+        return render(request, "503.html", {"reason": outage_message()}, status=503)

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "accounts.audit.AuditMiddleware",
     "smsportal.middleware.MessageMiddleware",
     "smsportal.middleware.MethodNotAllowedPageMiddleware",
+    "smsportal.middleware.OutagePageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -91,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "smsportal.context_processors.navigation",
+                "smsportal.context_processors.outage",
                 "providers.context_processors.low_balances",
             ],
         },
@@ -117,6 +119,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis without timeouts waits for ever on a server that stopped answering (a host
+# gone, packets dropped): every page and sign-in hung with it. A refused connection
+# fails at once either way; these bound the silent case (smsportal.outage).
+REDIS_CONNECT_TIMEOUT = env.float("SMSPORTAL_REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_TIMEOUT = env.float("SMSPORTAL_REDIS_TIMEOUT", default=5.0)
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -195,7 +206,20 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+# Publishing to a broker that is down: two quick retries, then the error (a launch
+# says the task queue is unavailable instead of hanging the request).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

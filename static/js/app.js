@@ -157,6 +157,24 @@ document.addEventListener("htmx:load", (event) => {
   });
 });
 
+// A region that failed to load (a 500, no answer) says so, instead of its
+// placeholder ("Counting the audience…") staying for ever.
+function sayLoadFailed(event) {
+  const target = event.detail.target;
+  const text = target && target.dataset.failText;
+  if (!text) {
+    return;
+  }
+  const alert = document.createElement("div");
+  alert.className = "alert alert-warning";
+  alert.setAttribute("role", "alert");
+  alert.dataset.loadFailed = "";
+  alert.textContent = text;
+  target.replaceChildren(alert);
+}
+document.addEventListener("htmx:responseError", sayLoadFailed);
+document.addEventListener("htmx:sendError", sayLoadFailed);
+
 // The composer's preview says it is being recounted.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.target.matches("[data-busy-while-loading]")) {
