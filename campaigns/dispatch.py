@@ -23,6 +23,7 @@ from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
+from campaigns.workers import lease_owner
 from providers.base import Capability, DeliveryStatus, SmsGateway
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -31,6 +32,8 @@ from providers.tasks import balance_refresh
 logger = logging.getLogger("campaigns.dispatch")
 
 PUMP_SECONDS = 50.0  # then the pump hands over to a fresh task
+# A slot's lease, refreshed each batch and naming the pump's worker: a lease of a
+# worker taken for dead is taken over sooner (campaigns.services.campaign_pumps_ensure).
 PUMP_LEASE_SECONDS = 120
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
@@ -181,7 +184,8 @@ def _next_chunk(
 ) -> list[ClaimedMessage]:
     """Claim the next batch (stop-listed phones rejected), unless the campaign stopped."""
     # A stopped pump's task deletes the lease, so refreshing it first is harmless.
-    cache.set(pump_lease_key(campaign.pk, slot), 1, timeout=PUMP_LEASE_SECONDS)
+    cache.set(pump_lease_key(campaign.pk, slot), lease_owner(),
+              timeout=PUMP_LEASE_SECONDS)  # fmt: skip
     while True:
         claimed = sending.claim_due(
             campaign_id=campaign.pk,

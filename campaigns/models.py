@@ -630,3 +630,22 @@ class BirthdayGreeting(models.Model):
         if self.last_error_record:
             return deferred_text(self.last_error_record)
         return self.last_error
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker process's last sign of life, written every few seconds by a
+    thread of its own (campaigns.workers): pages and /healthz tell when none is
+    alive while work waits, and a pump lease held by a dead worker is taken over."""
+
+    # hostname:pid:random, new at each start (a restarted worker is another one).
+    instance = models.CharField(_("instance"), max_length=255, unique=True)
+    hostname = models.CharField(_("host name"), max_length=255)
+    started_at = models.DateTimeField(_("worker started"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.instance

@@ -65,6 +65,7 @@ from campaigns.selectors import (
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
 from campaigns.withdrawal import gateway_withdraw
+from campaigns.workers import lease_abandoned
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, normalize_phone
 from contacts.timezones import zone_name
@@ -653,17 +654,24 @@ def _audience_built(campaign: Campaign) -> bool:
 
 def campaign_pumps_ensure(*, campaign_id: int, pumps: int = 2) -> int:
     """Start a pump for each free slot of a sending campaign; returns pumps started."""
-    from django.core.cache import cache
-
-    from campaigns.dispatch import pump_lease_key
+    from campaigns.dispatch import PUMP_LEASE_SECONDS, pump_lease_key
     from campaigns.tasks import campaign_pump as campaign_pump_task
 
     started = 0
     for slot in range(pumps):
+        key = pump_lease_key(campaign_id, slot)
         # Claim the slot before enqueueing so a concurrent tick starts no twin.
-        if cache.add(pump_lease_key(campaign_id, slot), 1, timeout=120):
-            campaign_pump_task.delay(campaign_id, slot)
-            started += 1
+        if not cache.add(key, 1, timeout=PUMP_LEASE_SECONDS):
+            # A pump whose worker died (kill -9, a lost machine) holds its slot
+            # until the lease runs out (2 min); once the worker is taken for dead
+            # the slot is taken over at once. Two pumps in one slot, if the worker
+            # was only frozen, send nothing twice: claims are in the database.
+            if not lease_abandoned(cache.get(key)):
+                continue
+            logger.info("pump %s:%s: its worker is gone, restarted", campaign_id, slot)
+            cache.set(key, 1, timeout=PUMP_LEASE_SECONDS)
+        campaign_pump_task.delay(campaign_id, slot)
+        started += 1
     return started
 
 

@@ -61,6 +61,7 @@ from campaigns.selectors import (
     waits_for_start,
 )
 from campaigns.tables import CampaignTable
+from campaigns.workers import worker_status
 from contacts.models import ContactGroup
 from providers.base import MessageChannel
 from smsportal import once
@@ -71,6 +72,7 @@ VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
 DELETE_PERM = "campaigns.delete_campaign"
+WORKER_STATES = (Campaign.State.SENDING, Campaign.State.SCHEDULED)
 # Names for ApplicationError.where values that are not Campaign fields.
 WHERE_LABELS = {
     "audience": gettext_lazy("Audience"),
@@ -272,6 +274,8 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         "sender_options": (
             sender_choices(account=campaign.account) if actions.resume else []
         ),
+        # Only a campaign a worker should be moving can be held up by none running.
+        "workers": worker_status() if campaign.state in WORKER_STATES else None,
     }
 
 

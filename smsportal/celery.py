@@ -6,12 +6,16 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger
 
+from campaigns.workers import Heartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
 
 app = Celery("smsportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.imports = ("smsportal.tasks", "campaigns.report_tasks")
+# Every worker writes a heartbeat (pages and /healthz tell when none is alive).
+app.steps["worker"].add(Heartbeat)
 
 
 @after_setup_logger.connect

@@ -250,6 +250,9 @@ SMSPORTAL_IMPORT_MAX_BYTES = env.int(
 # A bulk action of the contact list over more contacts than this runs in a worker
 # (contacts.bulk_jobs): a million took 5-30 s in the request, past a proxy's patience.
 SMSPORTAL_BULK_IN_REQUEST_MAX = env.int("SMSPORTAL_BULK_IN_REQUEST_MAX", default=10_000)
+# A worker whose heartbeat (written every 10 s) is older than this is taken for dead:
+# pages warn while work waits, /healthz says so, and its pumps' slots are taken over.
+SMSPORTAL_WORKER_STALE_SECONDS = env.int("SMSPORTAL_WORKER_STALE_SECONDS", default=60)
 # Extra opt-out words besides campaigns.inbox.DEFAULT_OPT_OUT_WORDS (comma-separated).
 SMSPORTAL_OPT_OUT_WORDS = env.list("SMSPORTAL_OPT_OUT_WORDS", default=[])
 # Key for credentials at rest; derived from SECRET_KEY when not given.

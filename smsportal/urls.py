@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
-from accounts.views import ThrottledLoginView, admin_login, healthz
+from accounts.views import ThrottledLoginView, admin_login
 from smsportal import views
 from smsportal.api import api
 
@@ -34,7 +34,7 @@ urlpatterns = [
     # Last under the prefix: any other path there is the API's JSON 404.
     re_path(r"^api/", views.api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (admin, raw files).
     path("favicon.ico", views.favicon, name="favicon"),
 ]

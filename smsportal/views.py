@@ -1,6 +1,8 @@
-"""The dashboard: balances, campaigns in flight, 30 days of traffic, unread replies."""
+"""The dashboard (balances, campaigns in flight, 30 days of traffic, unread replies)
+and /healthz."""
 
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.db import connection
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -10,9 +12,11 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
 from campaigns.report_selectors import (
@@ -23,7 +27,10 @@ from campaigns.report_selectors import (
     unread_replies_count,
 )
 from campaigns.selectors import in_flight_poll_seconds
+from campaigns.workers import worker_status
+from smsportal.celery import app as celery_app
 from smsportal.middleware import is_callback
+from smsportal.outage import cache_answers
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -63,6 +70,7 @@ def _in_flight_context() -> dict[str, object]:
     return {
         "in_flight": in_flight,
         "in_flight_poll": in_flight_poll_seconds(i.campaign.state for i in in_flight),
+        "workers": worker_status(),
     }
 
 
@@ -93,3 +101,57 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         # would echo the token it tried.
         return HttpResponseNotFound(b"Not found", content_type="text/plain")
     return page_not_found(request, exception)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, broker, cache and workers: 200 when the three answer and a worker is
+    alive or nothing waits for one, 503 otherwise (README, Production)."""
+    checks = {
+        "database": _check_database(),
+        "broker": _check_broker(),
+        "cache": "ok" if cache_answers() else "error",
+    }
+    body: dict[str, object] = {**checks, **_check_workers(checks["database"])}
+    healthy = all(v == "ok" for v in checks.values()) and not body.pop("alarming")
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **body},
+        status=200 if healthy else 503,
+    )
+
+
+def _check_workers(database: str) -> dict[str, object]:
+    """ "workers": ok, stale (seen, not lately) or none (never seen), with how long
+    ago the last heartbeat was; alarming when none is alive and work waits."""
+    if database != "ok":
+        return {"workers": "unknown", "alarming": False}
+    status = worker_status()
+    seen = status.last_seen
+    return {
+        "workers": status.state,
+        "workers_seen_seconds_ago": (
+            None if seen is None else int((timezone.now() - seen).total_seconds())
+        ),
+        "work_waiting": status.work_waiting,
+        "alarming": status.alarming,
+    }
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_broker() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {type(exc).__name__}"
+    return "ok"

@@ -1,0 +1,177 @@
+"""Worker heartbeats: whether any Celery worker is alive, in the database.
+
+Each worker process starts a thread (a bootstep, registered in smsportal.celery) that
+writes its WorkerHeartbeat row every HEARTBEAT_SECONDS. The database, not the cache or
+Celery's broadcast ping: it is shared by web and workers in both modes (the embedded
+one's cache is each process's own, and its file-system broker has no broadcast), it
+needs no round trip to the workers, and a page reads it with one indexed query. The
+thread runs beside the pool, so a worker busy with long pumps still shows as alive; a
+worker killed (kill -9, a lost machine) stops writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import bootsteps
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Max
+from django.utils import timezone
+
+logger = logging.getLogger("campaigns.workers")
+
+HEARTBEAT_SECONDS = 10
+# A pump lease whose worker missed three heartbeats is taken over (lease_abandoned);
+# pages wait longer (stale_after) before they warn, so a slow moment does not flash.
+LEASE_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+# Rows of workers gone this long are deleted by the others' heartbeats.
+FORGET_AFTER = timedelta(days=1)
+
+# The heartbeat instance of this worker process (and of its forked pool processes,
+# which inherit it): pump leases name it. None outside a worker (web, tests).
+current_instance: str | None = None
+
+
+def stale_after() -> timedelta:
+    """No heartbeat for this long: the worker is taken for dead."""
+    return timedelta(seconds=getattr(settings, "SMSPORTAL_WORKER_STALE_SECONDS", 60))
+
+
+def heartbeat(instance: str, hostname: str, started_at: datetime) -> None:
+    """Write one heartbeat of `instance`."""
+    from campaigns.models import WorkerHeartbeat
+
+    now = timezone.now()
+    if not WorkerHeartbeat.objects.filter(instance=instance).update(seen_at=now):
+        WorkerHeartbeat.objects.create(
+            instance=instance, hostname=hostname, started_at=started_at, seen_at=now
+        )
+        WorkerHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
+
+
+def heartbeat_remove(instance: str) -> None:
+    """A worker stopping on purpose says so at once, not after stale_after()."""
+    from campaigns.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.filter(instance=instance).delete()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """The worker's heartbeat thread (smsportal.celery adds it to every worker)."""
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        global current_instance
+        super().__init__(worker, **kwargs)
+        hostname = getattr(worker, "hostname", None) or socket.gethostname()
+        # Set before the pool forks, so pool processes name the same instance.
+        current_instance = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.instance = current_instance
+        self.hostname = hostname
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, worker: Any) -> None:
+        self.thread = threading.Thread(
+            target=self._run, name="smsportal-heartbeat", daemon=True
+        )
+        self.thread.start()
+
+    def stop(self, worker: Any) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=HEARTBEAT_SECONDS)
+        try:
+            heartbeat_remove(self.instance)
+        except Exception:  # noqa: BLE001 - stopping must not fail on it
+            logger.warning("could not remove heartbeat %s", self.instance)
+
+    def _run(self) -> None:
+        started_at = timezone.now()
+        while True:
+            close_old_connections()
+            try:
+                heartbeat(self.instance, self.hostname, started_at)
+            except Exception:  # noqa: BLE001 - a database hiccup; try again next time
+                logger.warning("heartbeat not written", exc_info=True)
+            if self.stopping.wait(HEARTBEAT_SECONDS):
+                return
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """The freshest heartbeat, and whether anything waits for a worker."""
+
+    last_seen: datetime | None
+    work_waiting: bool
+
+    @property
+    def state(self) -> str:
+        """ "ok", "stale" (seen, not lately) or "none" (no heartbeat at all)."""
+        if self.last_seen is None:
+            return "none"
+        return "ok" if timezone.now() - self.last_seen < stale_after() else "stale"
+
+    @property
+    def alarming(self) -> bool:
+        """No live worker while work waits: what the pages warn of."""
+        return self.work_waiting and self.state != "ok"
+
+
+def worker_status() -> WorkerStatus:
+    """Two or three small indexed queries: the last heartbeat, and (when no worker is
+    alive) whether campaigns are sending or scheduled or jobs are queued."""
+    from campaigns.models import WorkerHeartbeat
+
+    last_seen = WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    alive = last_seen is not None and timezone.now() - last_seen < stale_after()
+    return WorkerStatus(last_seen=last_seen, work_waiting=not alive and work_waiting())
+
+
+def work_waiting() -> bool:
+    """Campaigns sending or scheduled, or imports and bulk jobs queued or running."""
+    from campaigns.models import Campaign
+    from contacts.models import ContactBulkJob, ImportJob, NumberingPlanLoad
+
+    live = [Campaign.State.SENDING, Campaign.State.SCHEDULED]
+    queued = ["queued", "running"]
+    return (
+        Campaign.objects.filter(state__in=live).exists()
+        or ImportJob.objects.filter(status__in=queued).exists()
+        or ContactBulkJob.objects.filter(status__in=queued).exists()
+        or NumberingPlanLoad.objects.filter(status__in=queued).exists()
+    )
+
+
+def lease_owner() -> str | int:
+    """What a pump writes into its lease: its worker's instance (1 outside one)."""
+    return current_instance or 1
+
+
+def lease_abandoned(owner: object) -> bool:
+    """Whether a pump lease held by `owner` belongs to a worker taken for dead.
+
+    Only a lease that names a worker can be judged: one written when the pump was
+    queued (1) runs out by itself. A worker stopped on purpose removed its row.
+    Taking a lease over is safe even when the judgement is wrong (a worker frozen,
+    not dead): the lease only keeps a slot to one pump, while every message is
+    claimed in the database before it is sent, so two pumps never send one twice.
+    """
+    from campaigns.models import WorkerHeartbeat
+
+    if not isinstance(owner, str) or not owner:
+        return False
+    seen = (
+        WorkerHeartbeat.objects.filter(instance=owner)
+        .values_list("seen_at", flat=True)
+        .first()
+    )
+    return seen is None or timezone.now() - seen >= LEASE_DEAD_AFTER

@@ -1,0 +1,173 @@
+"""Worker heartbeats: the warning when none is alive, and dead pumps' slots."""
+
+import signal
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns import services, workers
+from campaigns.dispatch import campaign_pump, pump_lease_key
+from campaigns.expansion import campaign_expand
+from campaigns.models import Campaign, WorkerHeartbeat
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.test_worker_crash import start_worker, stop
+from tests.providers.contract import wait_for
+
+pytestmark = pytest.mark.django_db
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def beat(instance: str = "celery@a:1:x", *, seconds_ago: int = 0) -> WorkerHeartbeat:
+    seen = timezone.now() - timedelta(seconds=seconds_ago)
+    return WorkerHeartbeat.objects.create(
+        instance=instance, hostname="celery@a", started_at=seen, seen_at=seen
+    )
+
+
+def test_a_heartbeat_is_written_once_then_refreshed():
+    started = timezone.now()
+    workers.heartbeat("celery@a:1:x", "celery@a", started)
+    first = WorkerHeartbeat.objects.get().seen_at
+    workers.heartbeat("celery@a:1:x", "celery@a", started)
+    row = WorkerHeartbeat.objects.get()
+    assert row.seen_at >= first
+    assert row.started_at == started
+
+
+def test_the_dashboard_warns_when_no_worker_runs_while_a_campaign_sends(
+    manager_client, make_campaign
+):
+    make_campaign(state=Campaign.State.SENDING)
+    page = manager_client.get(reverse("dashboard"), **EN).content.decode()
+    assert 'data-workers-notice="none"' in page
+    assert "No worker is running." in page
+
+
+def test_the_dashboard_says_nothing_of_workers_while_one_beats(
+    manager_client, make_campaign
+):
+    make_campaign(state=Campaign.State.SENDING)
+    beat(seconds_ago=5)
+    page = manager_client.get(reverse("dashboard"), **EN).content.decode()
+    assert "data-workers-notice" not in page
+    assert "Test campaign" in page  # the block is there, without the warning
+
+
+def test_no_warning_when_no_work_waits(manager_client):
+    page = manager_client.get(reverse("dashboard"), **EN).content.decode()
+    assert "data-workers-notice" not in page
+    assert "No campaign is scheduled or sending." in page
+
+
+def test_a_sending_campaigns_page_says_since_when_no_worker_was_seen(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=Campaign.State.SENDING)
+    beat(seconds_ago=600)
+    for url in ("campaigns:detail", "campaigns:progress"):
+        page = manager_client.get(reverse(url, args=[campaign.pk]), **EN)
+        html = page.content.decode()
+        assert 'data-workers-notice="stale"' in html
+        assert "No worker has been seen for 10" in html  # "10 minutes"
+
+
+def test_a_drafts_page_does_not_warn(manager_client, make_campaign):
+    campaign = make_campaign()
+    page = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]), **EN)
+    assert "data-workers-notice" not in page.content.decode()
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The pumps campaign_pumps_ensure queues, instead of running them eagerly."""
+    from campaigns import tasks
+
+    started: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        tasks.campaign_pump, "delay", lambda *args: started.append(args)
+    )
+    return started
+
+
+def test_a_slot_held_by_a_dead_workers_pump_is_taken_over(enqueued, make_campaign):
+    campaign = make_campaign(state=Campaign.State.SENDING)
+    beat("celery@a:1:dead", seconds_ago=45)  # three heartbeats missed
+    for slot in (0, 1):
+        cache.set(pump_lease_key(campaign.pk, slot), "celery@a:1:dead", 120)
+    assert services.campaign_pumps_ensure(campaign_id=campaign.pk) == 2
+    assert enqueued == [(campaign.pk, 0), (campaign.pk, 1)]
+
+
+def test_a_slot_of_a_worker_that_stopped_on_purpose_is_taken_over(
+    enqueued, make_campaign
+):
+    campaign = make_campaign(state=Campaign.State.SENDING)
+    # Its row removed on the way out: no heartbeat at all.
+    cache.set(pump_lease_key(campaign.pk, 0), "celery@a:1:gone", 120)
+    cache.set(pump_lease_key(campaign.pk, 1), "celery@a:1:gone", 120)
+    assert services.campaign_pumps_ensure(campaign_id=campaign.pk) == 2
+
+
+def test_a_slot_held_by_a_live_workers_pump_or_a_queued_one_is_left(
+    enqueued, make_campaign
+):
+    campaign = make_campaign(state=Campaign.State.SENDING)
+    beat("celery@a:1:alive", seconds_ago=5)
+    cache.set(pump_lease_key(campaign.pk, 0), "celery@a:1:alive", 120)
+    cache.set(pump_lease_key(campaign.pk, 1), 1, 120)  # queued, no worker yet
+    assert services.campaign_pumps_ensure(campaign_id=campaign.pk) == 0
+    assert enqueued == []
+
+
+def test_a_pump_names_its_worker_in_its_lease(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    monkeypatch.setattr(workers, "current_instance", "celery@b:7:abcd")
+    account = simulated_account(simulator, "websms")
+    group = make_group("G", [("+79120000001", "A", "Europe/Moscow")])
+    campaign = make_campaign([group], account=account, state=Campaign.State.SENDING)
+    campaign_expand(campaign=campaign)
+    campaign_pump(campaign_id=campaign.pk, slot=1)
+    assert cache.get(pump_lease_key(campaign.pk, 1)) == "celery@b:7:abcd"
+    assert len(simulator.state.submissions) == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_beats_and_leaves_no_heartbeat_when_stopped():
+    queue = f"heartbeat-{uuid.uuid4().hex[:8]}"
+    worker = start_worker(queue)
+    try:
+        assert wait_for(WorkerHeartbeat.objects.exists, timeout=60, interval=0.2)
+        assert workers.worker_status().state == "ok"
+    finally:
+        stop(worker, signal.SIGTERM)
+    assert not WorkerHeartbeat.objects.exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_leaves_its_last_heartbeat_behind():
+    queue = f"heartbeat-{uuid.uuid4().hex[:8]}"
+    worker = start_worker(queue)
+    try:
+        assert wait_for(WorkerHeartbeat.objects.exists, timeout=60, interval=0.2)
+    finally:
+        stop(worker, signal.SIGKILL)
+    # Nothing said goodbye: the row ages until pages and /healthz call it stale.
+    row = WorkerHeartbeat.objects.get()
+    assert not workers.lease_abandoned(row.instance)
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=40))
+    assert workers.lease_abandoned(row.instance)
