@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0022_campaign_text_blank_for_viber"),
+        ("campaigns", "0024_campaign_start_in_range"),
     ]
 
     operations = [
