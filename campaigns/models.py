@@ -6,6 +6,7 @@ conditional UPDATE before it is submitted, and a claimed message whose submit ou
 never recorded is reconciled with the gateway, never resent blindly.
 """
 
+import json
 from datetime import datetime, time
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
-from smsportal.lib.deferred import deferred_text
+from smsportal.lib.deferred import Deferred, deferred_text
 
 # A campaign's texts that go to the gateway as stored (the sender aside, which may come
 # from the account): none may hold a character a gateway cannot carry. The first two
@@ -123,7 +124,8 @@ class Campaign(models.Model):
         _("state"), max_length=12, choices=State.choices, default=State.DRAFT
     )
     # Why the campaign was paused by the system, shown as a banner ("top up", ...):
-    # the untranslated text (campaigns.sending.pause_reason_for), see pause_message.
+    # the untranslated text (campaigns.sending.pause_reason_for), or a record of one
+    # with parameters (pause_reason_of), see pause_message.
     pause_reason = models.TextField(_("pause reason"), blank=True)
     parent = models.ForeignKey(
         "self",
@@ -220,7 +222,18 @@ class Campaign(models.Model):
     def pause_message(self) -> str:
         """The pause reason in the reader's language (reasons written before it was
         stored untranslated come back as they were written)."""
+        if self.pause_reason.startswith("{"):
+            try:
+                return deferred_text(json.loads(self.pause_reason))
+            except ValueError:
+                return self.pause_reason
         return gettext(self.pause_reason) if self.pause_reason else ""
+
+    @staticmethod
+    def pause_reason_of(record: Deferred) -> str:
+        """A reason with parameters, stored as its record: no gettext msgid starts
+        with "{", so pause_message tells the two apart (and no column is added)."""
+        return json.dumps(record, ensure_ascii=False)
 
     @property
     def is_editable(self) -> bool:

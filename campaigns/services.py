@@ -48,6 +48,7 @@ from campaigns.models import (
     CampaignStatusCount,
     Message,
 )
+from campaigns.plan_problems import campaign_pause_for_plan, plan_problem_text
 from campaigns.planning import (
     CONTACT_EXPRESSIONS,
     CONTACT_VALUES,
@@ -643,6 +644,11 @@ def _audience_built(campaign: Campaign) -> bool:
     except CampaignGone:
         _discard_build(campaign.pk)
         return False
+    except ApplicationError as refused:
+        # Raised again on every beat tick, it kept the campaign "sending" for ever.
+        logger.warning("campaign %s: audience not built: %s", campaign.pk, refused)
+        campaign_pause_for_plan(campaign.pk, refused)
+        return False
     Campaign.objects.filter(pk=campaign.pk).update(audience_stats=stats.as_dict())
     # A cancel that came while the audience was being built withdrew only the
     # messages committed by then: the rest would stay pending for ever.
@@ -698,6 +704,8 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     _require_active_account(campaign)
     if problem := campaign_sender_problem(campaign=campaign):
         raise ApplicationError(problem, where="sender")
+    if problem := plan_problem_text(campaign):
+        raise ApplicationError(problem, where="text")
     if not waiting:
         queue_required()
     # Conditional: a cancel that came in meanwhile is not undone.
