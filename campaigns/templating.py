@@ -50,6 +50,15 @@ def template_problems(text: str, *, custom_fields: Iterable[str] = ()) -> list[s
     return [problem.message for problem in _scan(text, set(custom_fields))[1]]
 
 
+def placeholder_names(text: str) -> set[str]:
+    """The names the text's placeholders give, known or not."""
+    return {
+        match.group(1).strip()
+        for match in _TOKEN.finditer(text)
+        if match.group(1) is not None
+    }
+
+
 def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationError]]:
     parts: list[Part] = []
     problems: list[ApplicationError] = []

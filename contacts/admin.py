@@ -18,6 +18,10 @@ from contacts.admin_bulk import queued_for_worker
 from contacts.admin_export import admin_export_query
 from contacts.admin_imports import import_options_html, import_report_html
 from contacts.contact_changes import contact_renumbered
+from contacts.custom_field_users import (
+    custom_field_in_use,
+    custom_field_in_use_message,
+)
 from contacts.filters import search_contacts
 from contacts.forms import attributes_clean
 from contacts.models import (
@@ -346,6 +350,24 @@ class CustomFieldAdmin(admin.ModelAdmin):
         if obj is not None:
             kwargs["help_texts"] = {"key": KEY_FIXED_HELP, "kind": KIND_FIXED_HELP}
         return super().get_form(request, obj, change, **kwargs)
+
+    # Deleted, the field would leave {key} naming nothing in the texts that use it.
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        field = self.get_object(request, object_id)
+        if field is not None and self._refused(request, field):
+            return redirect("admin:contacts_customfield_changelist")
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        refused = [field.pk for field in queryset if self._refused(request, field)]
+        super().delete_queryset(request, queryset.exclude(pk__in=refused))
+
+    def _refused(self, request: HttpRequest, field: CustomField) -> bool:
+        users = custom_field_in_use(field)
+        if users:
+            message = custom_field_in_use_message(field, users)
+            self.message_user(request, message, messages.ERROR)
+        return bool(users)
 
 
 def _has_values(field: CustomField) -> bool:
