@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from campaigns.models import BirthdayGreeting, Campaign, MessageTemplate
+from campaigns.models import BirthdayGreeting, MessageTemplate
+from campaigns.selectors import campaign_named, campaigns_unmade
 from campaigns.templating import placeholder_names
 from contacts.models import CustomField
 
@@ -14,15 +14,7 @@ def custom_field_users(field: CustomField) -> list[str]:
     """Drafts, campaigns yet to make their texts, message templates and birthday
     greetings (active or not) whose text has {key}. Campaigns whose messages are
     made keep their texts as sent."""
-    unmade = Q(state=Campaign.State.DRAFT) | Q(
-        state__in=[
-            Campaign.State.SCHEDULED,
-            Campaign.State.SENDING,
-            Campaign.State.PAUSED,
-        ],
-        expanded_at__isnull=True,
-    )
-    campaigns = _using(Campaign.objects.filter(unmade), field.key)
+    campaigns = _using(campaigns_unmade(), field.key)
     templates = _using(MessageTemplate.objects.all(), field.key)
     greetings = _using(BirthdayGreeting.objects.all(), field.key)
     return [
@@ -30,12 +22,6 @@ def custom_field_users(field: CustomField) -> list[str]:
         *(_("message template “%(name)s”") % {"name": t.name} for t in templates),
         *(_("birthday greeting “%(name)s”") % {"name": g.name} for g in greetings),
     ]
-
-
-def campaign_named(campaign: Campaign) -> str:
-    if campaign.state == Campaign.State.DRAFT:
-        return _("draft “%(name)s”") % {"name": campaign.name}
-    return _("campaign “%(name)s”") % {"name": campaign.name}
 
 
 def _using(queryset, key: str) -> list:

@@ -669,12 +669,13 @@ def composer_account_info(
     }
 
 
-def group_users(group: ContactGroup) -> list[str]:
-    """What still reads the group's members, named for the user: campaigns that have
-    not built their audience yet (scheduled, or sending or paused before it), and
-    active birthday greetings (they build one every day)."""
-    waiting = (
-        Campaign.objects.filter(
+def campaigns_unmade() -> QuerySet:
+    """Campaigns whose messages are not made yet: drafts, and those launched that
+    have not built their audience (scheduled, or sending or paused before it). Their
+    groups and placeholders are still to be read."""
+    return Campaign.objects.filter(
+        Q(state=Campaign.State.DRAFT)
+        | Q(
             state__in=[
                 Campaign.State.SCHEDULED,
                 Campaign.State.SENDING,
@@ -682,17 +683,36 @@ def group_users(group: ContactGroup) -> list[str]:
             ],
             expanded_at__isnull=True,
         )
+    )
+
+
+def campaign_named(campaign: Campaign) -> str:
+    """ "draft “Autumn”" or "campaign “Autumn”", in a list of what uses something."""
+    if campaign.state == Campaign.State.DRAFT:
+        return _("draft “%(name)s”") % {"name": campaign.name}
+    return _("campaign “%(name)s”") % {"name": campaign.name}
+
+
+def group_users(group: ContactGroup) -> list[str]:
+    """What still reads the group's members, named for the user: campaigns that have
+    not built their audience yet, drafts included, and birthday greetings, inactive
+    ones too. Dropped from a draft's or a greeting's exclusions, a group's members
+    would be sent to ("the whole book except Staff" becoming the whole book); dropped
+    from its audience, it would go to others than meant, or to nobody."""
+    waiting = (
+        campaigns_unmade()
         .filter(Q(include_groups=group) | Q(exclude_groups=group))
         .distinct()
         .order_by("name")
     )
     greetings = (
-        BirthdayGreeting.objects.filter(is_active=True)
-        .filter(Q(include_groups=group) | Q(exclude_groups=group))
+        BirthdayGreeting.objects.filter(
+            Q(include_groups=group) | Q(exclude_groups=group)
+        )
         .distinct()
         .order_by("name")
     )
     return [
-        *(_("campaign “%(name)s”") % {"name": c.name} for c in waiting),
+        *(campaign_named(c) for c in waiting),
         *(_("birthday greeting “%(name)s”") % {"name": g.name} for g in greetings),
     ]

@@ -52,7 +52,6 @@ def test_a_campaign_yet_to_build_its_audience_keeps_its_groups(
 @pytest.mark.parametrize(
     "fields",
     [
-        {"state": State.DRAFT},  # edited before launch: the group just drops out
         {"state": State.SENDING, "expanded_at": timezone.now()},  # audience built
         {"state": State.COMPLETED},
     ],
@@ -68,7 +67,10 @@ def test_a_group_nothing_reads_any_more_is_deleted(
     assert not ContactGroup.objects.exists()
 
 
-def test_an_active_birthday_greeting_keeps_its_groups(manager_client, account, group):
+def test_a_birthday_greeting_keeps_its_groups_active_or_not(
+    manager_client, account, group
+):
+    """An inactive greeting may be switched on again, with the audience it shows."""
     greeting = BirthdayGreeting.objects.create(
         name="С днём рождения", account=account, text="Поздравляем!"
     )
@@ -76,11 +78,39 @@ def test_an_active_birthday_greeting_keeps_its_groups(manager_client, account, g
 
     refused = delete_by_api(manager_client, group)
     BirthdayGreeting.objects.update(is_active=False)
+    refused_inactive = delete_by_api(manager_client, group)
+    greeting.delete()
     deleted = delete_by_api(manager_client, group)
 
     assert refused.status_code == 400
     assert "birthday greeting “С днём рождения”" in refused.json()["detail"]
+    assert refused_inactive.status_code == 400
+    assert "birthday greeting “С днём рождения”" in refused_inactive.json()["detail"]
     assert deleted.status_code == 204
+
+
+def test_a_draft_keeps_the_groups_it_includes_and_excludes(
+    manager_client, make_campaign, group
+):
+    """Dropped from a draft's exclusions, "the whole book except Staff" would become
+    the whole book, and its launch would message the staff."""
+    staff = ContactGroup.objects.create(name="Staff")
+    make_campaign(name="Everyone but staff", to_whole_book=True).exclude_groups.set(
+        [staff]
+    )
+    make_campaign([group], name="VIP offer")
+
+    excluded = delete_by_api(manager_client, staff)
+    included = delete_by_api(manager_client, group)
+
+    assert excluded.status_code == 400
+    assert excluded.json()["detail"] == (
+        "The group “Staff” is still used by draft “Everyone but staff”: take it out "
+        "of their audience (or let them finish) before deleting it."
+    )
+    assert included.status_code == 400
+    assert "draft “VIP offer”" in included.json()["detail"]
+    assert ContactGroup.objects.count() == 2
 
 
 def test_the_page_says_why_the_group_stays(manager_client, make_campaign, group):
