@@ -455,8 +455,13 @@ class OrphanStatusReport(models.Model):
 class Reply(models.Model):
     """An incoming message from a recipient."""
 
+    # History, as messages are (opt-outs among them): the account stays while it has
+    # any (providers.admin_deletion says to deactivate it instead).
     account = models.ForeignKey(
-        ProviderAccount, on_delete=models.CASCADE, related_name="replies"
+        ProviderAccount,
+        on_delete=models.PROTECT,
+        related_name="replies",
+        verbose_name=_("provider account"),
     )
     gateway_message_id = models.CharField(max_length=64, blank=True)
     phone = PhoneField(_("phone"))

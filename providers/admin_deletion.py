@@ -1,11 +1,12 @@
 """Deleting provider accounts in the admin: an account in use says why it stays.
 
-Campaigns, their messages and birthday greetings keep their account (PROTECT): the
-messages' history and reports name it. Django's delete page loaded and listed every
-such message (a million for a busy account) and, as the message admin deletes
-nothing, blamed the superuser's rights ("не имеет прав для удаления ... сообщение").
-Here they are counted, and the page says what to do instead: deactivate the account,
-as the dashboard does (it deletes no account; "active" takes one out of use).
+Campaigns, their messages, replies and birthday greetings keep their account
+(PROTECT): the messages' history, the inbox and reports name it. Django's delete page
+loaded and listed every such message (a million for a busy account) and, as the
+message admin deletes nothing, blamed the superuser's rights ("не имеет прав для
+удаления ... сообщение"). Here they are counted, and the page says what to do
+instead: deactivate the account, as the dashboard does (it deletes no account;
+"active" takes one out of use).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def account_uses(accounts: list[ProviderAccount]) -> dict[type[models.Model], in
 
 def refusal_note(uses: dict[type[models.Model], int]) -> str:
     """Why the accounts stay, and that deactivating one takes it out of use."""
-    from campaigns.models import Message  # campaigns builds on providers
+    from campaigns.models import Message, Reply  # campaigns builds on providers
 
     active = capfirst(ProviderAccount._meta.get_field("is_active").verbose_name)
     if Message in uses:
@@ -55,6 +56,13 @@ def refusal_note(uses: dict[type[models.Model], int]) -> str:
             "reports refer to it, so it stays. To stop using it, deactivate it "
             "instead: untick “%(active)s” on its page. No new campaign can use it "
             "then, and its history is kept."
+        ) % {"active": active}
+    if Reply in uses:
+        return _(
+            "Replies came in through this provider account: the inbox keeps them, "
+            "opt-outs among them, so it stays. To stop using it, deactivate it "
+            "instead: untick “%(active)s” on its page. No new campaign can use it "
+            "then, and its replies are kept."
         ) % {"active": active}
     return _(
         "Campaigns or birthday greetings use this provider account: delete them "

@@ -6,9 +6,10 @@ said to be kept by them, not by a lack of rights."""
 import pytest
 
 from django.contrib.auth.models import User
+from django.db.models import ProtectedError
 from django.urls import reverse
 
-from campaigns.models import BirthdayGreeting, Campaign
+from campaigns.models import BirthdayGreeting, Campaign, Reply
 from contacts.models import ContactGroup
 from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
@@ -153,3 +154,28 @@ def test_the_delete_action_names_users_in_the_accusative(root):
         in page
     )
     assert "Удалить выбранные пользователи" not in page
+
+
+def test_an_account_with_replies_only_keeps_them_and_says_so(root):
+    """Replies are history (opt-outs among them): they cascaded away with an account
+    that had sent nothing, and the page offered "Replies: 1" for deletion."""
+    account = ProviderAccount.objects.create(
+        name="Входящий", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    Reply.objects.create(
+        account=account, phone="+79161234567", text="СТОП", is_opt_out=True
+    )
+    url = reverse("admin:providers_provideraccount_delete", args=[account.pk])
+
+    page = root.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    root.post(url, {"post": "yes"})
+
+    assert "<li>Replies: 1</li>" in page
+    assert (
+        "Replies came in through this provider account: the inbox keeps them, "
+        "opt-outs among them, so it stays."
+    ) in page
+    assert 'name="post"' not in page
+    assert Reply.objects.filter(account=account).exists()
+    with pytest.raises(ProtectedError):
+        account.delete()
