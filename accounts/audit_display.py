@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.audit_signals import AUDITED
+from accounts.roles import role_label
 
 # What `audit(..., **details)` callers pass, by key; an unknown key shows as it is.
 DETAIL_LABELS = {
@@ -45,7 +46,11 @@ DETAIL_LABELS = {
     "account": gettext_lazy("Account"),
     "state": gettext_lazy("State"),
     "count": gettext_lazy("How many"),
+    "roles_added": gettext_lazy("Roles given"),
+    "roles_removed": gettext_lazy("Roles taken away"),
 }
+# Role (Django group) names, shown as the pages name roles.
+ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
 
 # Values stored as a gateway's or the code's word, by object type and detail key:
 # how the pages word them ("moderation" is "На модерации" on the account page). By
@@ -231,6 +236,8 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
                 text = f"{text} {details['currency']}"
         elif key in TIME_DETAILS:
             text = _moment(value)
+        elif key in ROLE_DETAILS and isinstance(value, list):
+            text = ", ".join(role_label(str(name)) for name in value)
         elif (object_type, key) in VALUE_READERS and isinstance(value, str):
             text = import_string(VALUE_READERS[object_type, key])(value)
         elif str(value) in VALUE_LABELS.get(key, {}):
