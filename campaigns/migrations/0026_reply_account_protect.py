@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0022_campaign_text_blank_for_viber"),
+        ("campaigns", "0025_worker_heartbeat"),
         ("providers", "0006_removed_sender_name"),
     ]
 
