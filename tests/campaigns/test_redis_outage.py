@@ -196,7 +196,9 @@ def test_a_broker_lost_after_the_commit_undoes_the_launch(
         services.campaign_launch(campaign=draft)
     draft.refresh_from_db()
     assert (draft.state, draft.launched_at) == (Campaign.State.DRAFT, None)
-    undone = AuditEvent.objects.filter(action=AuditEvent.Action.CHANGED).last()
+    undone = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CHANGED, object_id=str(draft.pk)
+    ).first()
     assert undone.details["state"] == ["sending", "draft"]
 
 

@@ -56,7 +56,10 @@ def test_a_scheduled_campaign_returns_to_a_draft_and_can_be_launched_again(
     assert campaign.is_editable
     assert (campaign.launched_at, campaign.launched_by) == (None, None)
     assert campaign.start_at is not None  # kept, to be changed or launched again
-    event = AuditEvent.objects.filter(action=AuditEvent.Action.CHANGED).last()
+    # The latest change of this campaign (the fixtures' users are audited too).
+    event = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CHANGED, object_id=str(campaign.pk)
+    ).first()
     assert event.details["state"] == ["scheduled", "draft"]
     again = campaign_launch(campaign=campaign, launched_by=manager_user)
     assert again.state == State.SCHEDULED
