@@ -199,7 +199,16 @@ def _next_chunk(
             return []
         stopped = sending.reject_stop_listed(claimed)
         chunk = [m for m in claimed if m.id not in stopped]
-        late = quiet_hours.late_for_window(chunk, campaign, now=timezone.now())
+        late = (
+            quiet_hours.late_for_window(
+                chunk,
+                campaign,
+                now=timezone.now(),
+                zones=quiet_hours.recipient_zones(chunk),
+            )
+            if campaign.respect_quiet_hours and chunk
+            else {}
+        )
         if late:  # due late (a backlog, a resume): not at night all the same
             chunk = quiet_hours.hold_for_window(
                 chunk, late, schedules=horizon_ahead > timedelta(0)

@@ -268,8 +268,6 @@ def _insert_contacts_sql(
     )
     spread_seconds = plan.spread.total_seconds()
     planned_sql, planned_params = _planned_sql(plan)
-    # The zone only where quiet hours apply: nothing else reads it.
-    zone_sql = "r.tz" if plan.respect_window else "''"
     # Running again: skip the phones that have a message (ON CONFLICT would catch
     # them too, but only after rendering each text and probing the index). The first
     # run `alone` needs neither: contacts' phones are unique and the lock keeps out a
@@ -289,10 +287,9 @@ def _insert_contacts_sql(
     INSERT INTO campaigns_message (
         campaign_id, account_id, contact_id, phone, text, sender, channel, segments,
         encoding, estimated_cost, gateway_message_id, status, reason, vendor_code,
-        vendor_text, operator, planned_at, time_zone, attempts)
+        vendor_text, operator, planned_at, attempts)
     SELECT %s, %s, r.id, r.phone, r.text, %s, %s, r.segments, r.encoding,
-        r.segments * %s::numeric, '', 'pending', '', '', '', '', {planned_sql},
-        {zone_sql}, 0
+        r.segments * %s::numeric, '', 'pending', '', '', '', '', {planned_sql}, 0
     FROM (
         SELECT s.id, s.phone, s.text, s.tz, s.base, {seg.segments("s")} AS segments,
             {seg.encoding("s")} AS encoding, (s.base AT TIME ZONE s.tz) AS local
@@ -479,5 +476,11 @@ def _message(campaign, plan: SendPlan, recipient: Recipient, position: int, tota
         encoding=info.encoding,
         estimated_cost=plan.price * info.segments if plan.price is not None else None,
         planned_at=plan.planned_at(base, recipient.time_zone),
-        time_zone=plan.zone_name(recipient.time_zone) if plan.respect_window else "",
+        # A contact's zone is read from the contact when it matters (quiet hours at
+        # send time); a pasted number's, from the numbering plan, only here.
+        time_zone=(
+            plan.zone_name(recipient.time_zone)
+            if plan.respect_window and recipient.contact_id is None
+            else ""
+        ),
     )

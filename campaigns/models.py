@@ -313,10 +313,10 @@ class Message(models.Model):
     vendor_text = models.TextField(_("gateway text"), blank=True)
     operator = models.CharField(_("operator"), max_length=100, blank=True)
     planned_at = models.DateTimeField(_("planned for"))
-    # The recipient's zone the quiet hours were applied in (empty: the campaign sends
-    # at any hour, or the row predates the column and the campaign's zone stands in):
-    # a message that falls due late, after a backlog or a resume, is held for the
-    # next morning in it (campaigns.quiet_hours).
+    # A pasted number's zone (from the numbering plan) where the campaign keeps quiet
+    # hours: a message that falls due late, after a backlog or a resume, is held for
+    # the next morning in it (campaigns.quiet_hours). A contact's zone is read from
+    # the contact then: written on each of a million rows, it cost the expansion 1.5 s.
     time_zone = models.CharField(
         _("time zone"), max_length=64, blank=True, default="", db_default=""
     )

@@ -24,12 +24,27 @@ from campaigns.sending import ClaimedMessage
 from providers.base import DeliveryStatus
 
 
+def recipient_zones(chunk: Sequence[ClaimedMessage]) -> dict[int, str]:
+    """{message id: its recipient's zone name}: the contact's as it is now, else the
+    one stored for a pasted number, else "" (the campaign's). One query a batch, for
+    campaigns that keep quiet hours only."""
+    rows = Message.objects.filter(id__in=[m.id for m in chunk]).values_list(
+        "id", "contact__time_zone", "time_zone"
+    )
+    return {mid: contact_zone or own_zone or "" for mid, contact_zone, own_zone in rows}
+
+
 def late_for_window(
-    chunk: Sequence[ClaimedMessage], campaign: Campaign, *, now: datetime
+    chunk: Sequence[ClaimedMessage],
+    campaign: Campaign,
+    *,
+    now: datetime,
+    zones: dict[int, str],
 ) -> dict[int, datetime]:
     """{message id: its window's next opening} for the messages of `chunk` that
-    would leave now, outside their recipient's window. Those planned ahead go with
-    their send time, which the expansion put inside the window."""
+    would leave now, outside their recipient's window (`zones`: recipient_zones).
+    Those planned ahead go with their send time, which the expansion put inside the
+    window."""
     if not campaign.respect_quiet_hours:
         return {}
     openings: dict[str, datetime | None] = {}  # per zone: a batch has a few
@@ -37,7 +52,7 @@ def late_for_window(
     for message in chunk:
         if message.planned_at is not None:
             continue
-        name = message.time_zone
+        name = zones.get(message.id, "")
         if name not in openings:
             # As the expansion planned it: the recipient's zone, else the campaign's.
             tz = zone(name) or zone(campaign.time_zone)

@@ -72,7 +72,7 @@ logger = logging.getLogger("campaigns.sending")
 CLAIM_COLUMNS = """id, phone, text, sender, channel,
     CASE WHEN planned_at > %s THEN planned_at END AS planned_at, campaign_id,
     EXISTS (SELECT 1 FROM contacts_stoplistentry s
-            WHERE s.phone = campaigns_message.phone) AS stopped, time_zone"""
+            WHERE s.phone = campaigns_message.phone) AS stopped"""
 HANDED_OVER = frozenset(
     {
         DeliveryStatus.QUEUED,
@@ -93,7 +93,6 @@ class ClaimedMessage:
     planned_at: datetime | None  # None when due within a minute of the claim
     campaign_id: int | None
     stopped: bool = False  # the phone is on the stop list now
-    time_zone: str = ""  # the recipient's, where the campaign keeps quiet hours
 
 
 @dataclass
