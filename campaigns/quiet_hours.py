@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message
@@ -95,7 +94,7 @@ def hold_for_window(
         if schedules:
             messages.update(planned_at=opening)
         else:
-            messages.filter(Q(submitted_at__isnull=True)).update(
+            messages.filter(submitted_at__isnull=True).update(
                 planned_at=opening, claimed_at=None
             )
     if schedules:

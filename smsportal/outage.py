@@ -154,8 +154,9 @@ def cache_answers() -> bool:
     return True
 
 
-def broker_answers() -> bool:
-    """One connection attempt to the broker, bounded by the configured timeouts."""
+def broker_problem() -> str:
+    """One connection attempt to the broker, bounded by the configured timeouts: ""
+    when it answers, else the name of what the transport raised (/healthz shows it)."""
     from smsportal.celery import app
 
     timeout = float(app.conf.broker_connection_timeout or 1.0)
@@ -164,9 +165,13 @@ def broker_answers() -> bool:
             conn.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=timeout
             )
-    except Exception:  # noqa: BLE001 - whatever the transport raises, it is down
-        return False
-    return True
+    except Exception as exc:  # noqa: BLE001 - whatever the transport raises, it is down
+        return type(exc).__name__
+    return ""
+
+
+def broker_answers() -> bool:
+    return not broker_problem()
 
 
 def queue_required() -> None:

@@ -28,9 +28,8 @@ from campaigns.report_selectors import (
 )
 from campaigns.selectors import in_flight_poll_seconds
 from campaigns.workers import worker_status
-from smsportal.celery import app as celery_app
 from smsportal.middleware import is_callback
-from smsportal.outage import cache_answers
+from smsportal.outage import broker_problem, cache_answers
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -149,9 +148,5 @@ def _check_database() -> str:
 
 
 def _check_broker() -> str:
-    try:
-        with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:  # noqa: BLE001
-        return f"error: {type(exc).__name__}"
-    return "ok"
+    problem = broker_problem()
+    return f"error: {problem}" if problem else "ok"
