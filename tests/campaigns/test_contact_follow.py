@@ -100,3 +100,28 @@ def test_a_contact_page_does_not_show_the_previous_holders_messages(
 
     assert "Hello N1!" not in page
     assert pasted.text in page  # to the number, linked to nobody: shown
+
+
+def test_a_number_changed_in_the_admin_takes_the_waiting_message_along(
+    simulator, make_group, make_campaign, rf, django_user_model
+):
+    from types import SimpleNamespace
+
+    from django.contrib.admin.sites import site
+
+    from contacts.phone import normalize_phone
+
+    campaign = paused_campaign(simulator, make_group, make_campaign, ["+79120000001"])
+    contact = Contact.objects.get(phone="+79120000001")
+    contact.phone = "+79120000009"
+    form = SimpleNamespace(
+        changed_data=["phone"], initial={"phone": "+79120000001"},
+        normalized=normalize_phone("+79120000009"), save_m2m=lambda: None,
+    )  # fmt: skip
+    request = rf.post("/")
+    request.user = django_user_model.objects.create_superuser("root", password="x")
+
+    site._registry[Contact].save_model(request, contact, form, change=True)
+    resume_and_send(campaign)
+
+    assert [s.phone for s in simulator.state.submissions] == ["79120000009"]
