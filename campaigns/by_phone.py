@@ -14,6 +14,8 @@ messages (test sends, inbox answers: no campaign) through a small partial index
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import connection
 from django.db.models import Expression, Lookup, Q, QuerySet
 
@@ -54,31 +56,56 @@ def sent_to(
 
 
 def latest_sent_to(
-    phone: str, *, limit: int = 50, contact_id: int | None = None
+    phone: str,
+    *,
+    limit: int = 50,
+    contact_id: int | None = None,
+    former_phones: Sequence[str] = (),
 ) -> list[Message]:
     """The latest `limit` messages to `phone`, with their campaigns; with
     `contact_id`, only those sent to that contact or to no contact (a pasted number,
-    a contact since deleted), not those to another person who had the number.
+    a contact since deleted), not those to another person who had the number, and
+    also those sent to that contact at its `former_phones`.
 
-    Two queries, each one index's plain condition: PostgreSQL may answer a single
+    Each query is one index's plain condition: PostgreSQL may answer a single
     `(in campaigns) OR (no campaign)` condition by reading the whole unique index.
     """
     latest = Message.objects.select_related("campaign").order_by("-id")
+    current = latest
     if contact_id is not None:
-        latest = latest.filter(Q(contact_id=contact_id) | Q(contact_id__isnull=True))
-    if connection.vendor != "postgresql":
-        return list(latest.filter(phone=phone)[:limit])
-    in_campaigns = latest.filter(_in_campaigns(phone, Campaign.objects.all()))
-    one_off = latest.filter(_one_off(phone))
-    merged = [*in_campaigns[:limit], *one_off[:limit]]
+        current = latest.filter(Q(contact_id=contact_id) | Q(contact_id__isnull=True))
+    queries = _to_numbers(current, [phone])
+    if contact_id is not None and former_phones:
+        # Whoever has a former number now, only this contact's messages are its.
+        queries += _to_numbers(latest.filter(contact_id=contact_id), former_phones)
+    merged = [message for query in queries for message in query[:limit]]
     return sorted(merged, key=lambda message: message.pk, reverse=True)[:limit]
 
 
-def _in_campaigns(phone: str | Expression, campaigns: QuerySet[Campaign]) -> Q:
+def _to_numbers(messages: QuerySet[Message], phones: Sequence[str]) -> list[QuerySet]:
+    """`messages` to these numbers, as queries that each use one index's plain
+    condition (on PostgreSQL, one for those in campaigns, one for the others)."""
+    if connection.vendor != "postgresql":
+        # The embedded demo's table is small enough to scan.
+        return [messages.filter(phone__in=list(phones))]
+    return [
+        messages.filter(_in_campaigns(list(phones), Campaign.objects.all())),
+        messages.filter(_one_off(list(phones))),
+    ]
+
+
+def _in_campaigns(
+    phone: str | Expression | Sequence[str], campaigns: QuerySet[Campaign]
+) -> Q:
     """Served by the unique (campaign, phone) index."""
-    return Q(campaign__in_array=campaigns.order_by().values("pk"), phone=phone)
+    in_array = campaigns.order_by().values("pk")
+    if isinstance(phone, list | tuple):
+        return Q(campaign__in_array=in_array, phone__in=list(phone))
+    return Q(campaign__in_array=in_array, phone=phone)
 
 
-def _one_off(phone: str | Expression) -> Q:
+def _one_off(phone: str | Expression | Sequence[str]) -> Q:
     """Served by the partial index message_one_off_phone."""
+    if isinstance(phone, list | tuple):
+        return Q(campaign__isnull=True, phone__in=list(phone))
     return Q(campaign__isnull=True, phone=phone)

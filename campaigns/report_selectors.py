@@ -498,11 +498,23 @@ def _order(item: Message | Reply) -> tuple[datetime, bool, int]:
     return item.submitted_at or item.planned_at, False, item.pk
 
 
+# Former numbers looked up for a contact's history: one index descent each per
+# campaign; a contact renumbered more often than this shows the latest ones'.
+FORMER_PHONES_SHOWN = 20
+
+
 def contact_messages(*, contact, limit: int = 50) -> list[Message]:
     """The latest messages to a contact's number (by phone, so those sent before the
     contact was created or re-created count too), but not those sent to another
-    contact who had the number before: a person's messages are theirs to see."""
-    return latest_sent_to(contact.phone, limit=limit, contact_id=contact.pk)
+    contact who had the number before: a person's messages are theirs to see. Those
+    sent to the contact at a number it had before are its too."""
+    former = contact.former_phones.values_list("phone", flat=True)
+    return latest_sent_to(
+        contact.phone,
+        limit=limit,
+        contact_id=contact.pk,
+        former_phones=list(former[:FORMER_PHONES_SHOWN]),
+    )
 
 
 def contact_replies(*, contact, limit: int = 50) -> list[Reply]:

@@ -152,7 +152,9 @@ class ContactAdmin(admin.ModelAdmin):
     )
     list_filter = (GroupListFilter, "is_mobile", "created_at")
     search_fields = ("phone", "last_name", "first_name", "email")
-    readonly_fields = ("is_mobile", "time_zone", "created_at", "updated_at")
+    readonly_fields = (
+        "is_mobile", "time_zone", "former_numbers", "created_at", "updated_at"
+    )  # fmt: skip
     inlines = [MembershipInline]
     actions = ["opt_out", "export_csv", "delete_contacts"]
     # A million contacts: no exact count of the unfiltered table on every page.
@@ -207,6 +209,11 @@ class ContactAdmin(admin.ModelAdmin):
             if change and "phone" in form.changed_data:
                 # Messages waiting for the old number follow the contact's new one.
                 contact_renumbered(obj.pk, form.initial["phone"], obj.phone)
+
+    @admin.display(description=_("former numbers"))
+    def former_numbers(self, contact: Contact) -> str:
+        """Numbers the contact had (kept by a number change, for its history)."""
+        return ", ".join(contact.former_phones.values_list("phone", flat=True)) or "—"
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Django's own lists every contact and membership before deleting them.

@@ -9,6 +9,9 @@ instead of going to the old one, which may be somebody else's by then.
 from collections.abc import Callable
 
 from django.db.models import QuerySet
+from django.utils import timezone
+
+from contacts.models import FormerPhone
 
 Leaving = Callable[[QuerySet], None]  # the contacts about to be deleted
 Renumbered = Callable[[int, str, str], None]  # contact id, old phone, new phone
@@ -31,6 +34,11 @@ def contacts_leaving(contacts: QuerySet) -> None:
 
 
 def contact_renumbered(contact_id: int, old: str, new: str) -> None:
-    """Called in the transaction that saves the new number."""
+    """Called in the transaction that saves the new number. The old one is kept:
+    what was sent to the contact there is still the contact's history."""
+    FormerPhone.objects.filter(contact_id=contact_id, phone=new).delete()
+    FormerPhone.objects.update_or_create(
+        contact_id=contact_id, phone=old, defaults={"replaced_at": timezone.now()}
+    )
     for follow in _renumbered:
         follow(contact_id, old, new)

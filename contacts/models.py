@@ -123,6 +123,32 @@ class Contact(models.Model):
         return " ".join(part for part in parts if part)
 
 
+class FormerPhone(models.Model):
+    """A number a contact had before it changed: the messages sent to the contact at
+    that number are still its history (campaigns.report_selectors.contact_messages),
+    found through the message table's (campaign, phone) index, which has no
+    contact column."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="former_phones"
+    )
+    phone = PhoneField(_("phone"))
+    replaced_at = models.DateTimeField(_("replaced"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("former number")
+        verbose_name_plural = _("former numbers")
+        ordering = ["-replaced_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "phone"], name="contacts_former_phone_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
 class GroupMembership(models.Model):
     """A contact in a group; imports insert these by the million.
 

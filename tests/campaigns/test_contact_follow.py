@@ -125,3 +125,60 @@ def test_a_number_changed_in_the_admin_takes_the_waiting_message_along(
     resume_and_send(campaign)
 
     assert [s.phone for s in simulator.state.submissions] == ["79120000009"]
+
+
+def test_a_renumbered_contact_still_sees_what_it_got_at_its_former_number(
+    manager_client, simulator, make_group, make_campaign
+):
+    campaign = paused_campaign(simulator, make_group, make_campaign, ["+79120000001"])
+    resume_and_send(campaign)
+    contact = Contact.objects.get(phone="+79120000001")
+    contacts.contact_update(contact=contact, phone="+79120000009")
+    # Whoever has the old number now: neither their messages nor a pasted number's
+    # sent there since are the renumbered contact's.
+    newcomer = contacts.contact_create(phone="+79120000001", first_name="Другой")
+    for text, to in (("Чужое 1", newcomer.pk), ("Чужое 2", None)):
+        Message.objects.create(
+            account=campaign.account, contact_id=to, phone="+79120000001", text=text,
+            channel="sms", planned_at=campaign.created_at, status="queued",
+        )  # fmt: skip
+
+    page = manager_client.get(
+        reverse("contacts:detail", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "Hello N1!" in page
+    assert "to the former number +79120000001" in page
+    assert "Чужое" not in page
+    assert list(contact.former_phones.values_list("phone", flat=True)) == [
+        "+79120000001"
+    ]
+
+
+def test_a_number_given_back_is_no_longer_a_former_one(simulator):
+    contact = contacts.contact_create(phone="+79120000001")
+    contacts.contact_update(contact=contact, phone="+79120000009")
+    contacts.contact_update(contact=contact, phone="+79120000001")
+
+    assert list(contact.former_phones.values_list("phone", flat=True)) == [
+        "+79120000009"
+    ]
+
+
+def test_a_renumbered_contact_can_be_deleted(simulator):
+    contact = contacts.contact_create(phone="+79120000001")
+    contacts.contact_update(contact=contact, phone="+79120000009")
+
+    assert contacts.contacts_delete(contacts=Contact.objects.filter(pk=contact.pk)) == 1
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_the_admin_shows_a_contacts_former_numbers(admin_client, simulator):
+    contact = contacts.contact_create(phone="+79120000001")
+    contacts.contact_update(contact=contact, phone="+79120000009")
+
+    page = admin_client.get(
+        reverse("admin:contacts_contact_change", args=[contact.pk])
+    ).content.decode()
+
+    assert "+79120000001" in page
