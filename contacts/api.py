@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from pydantic import AfterValidator, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from contacts import exporting, selectors, services
+from contacts import bulk_jobs, exporting, selectors, services
 from contacts.importing.fields import field_choices
 from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_missing, rejects_response
@@ -26,7 +27,13 @@ from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import permission_required, require_perm
-from smsportal.api_input import InputSchema, ObjectId, PageSize, cursor_refused
+from smsportal.api_input import (
+    MAX_ID,
+    InputSchema,
+    ObjectId,
+    PageSize,
+    cursor_refused,
+)
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
 from smsportal.shared_files import rejects_unreachable_message
@@ -463,6 +470,113 @@ def group_list(request: HttpRequest) -> Any:
 def group_create(request: HttpRequest, payload: GroupIn) -> Status:
     group = services.group_create(name=payload.name, description=payload.description)
     return Status(201, group)
+
+
+class GroupPatch(InputSchema):
+    answer_schema = GroupOut
+
+    name: Name | None = None
+    description: str | None = None
+
+
+class MembersIn(InputSchema):
+    """Contacts by id, by phone (written any common way), or both."""
+
+    contact_ids: list[int] = []
+    phones: list[ContactPhone] = []
+
+
+class MembersAdded(Schema):
+    added: int  # put in the group now
+    already: int  # were in it
+    not_found: list[str]  # ids and numbers of no contact in the book
+
+
+class MembersRemoved(Schema):
+    removed: int  # taken out of the group
+    not_found: list[str]
+
+
+def _group(pk: int) -> ContactGroup:
+    return get_object_or_404(selectors.contact_groups_with_counts(), pk=pk)
+
+
+@router.get("/groups/{group_id}", response=GroupOut)
+def group_get(request: HttpRequest, group_id: ObjectId) -> ContactGroup:
+    require_perm(request, "contacts.view_contactgroup")
+    return _group(group_id)
+
+
+@router.patch("/groups/{group_id}", response=GroupOut)
+def group_update(request: HttpRequest, group_id: ObjectId, payload: GroupPatch) -> Any:
+    require_perm(request, "contacts.change_contactgroup")
+    group = get_object_or_404(ContactGroup, pk=group_id)
+    services.group_update(
+        group=group,
+        name=group.name if payload.name is None else payload.name,
+        description=(
+            group.description if payload.description is None else payload.description
+        ),
+    )
+    return _group(group.pk)
+
+
+@router.post("/groups/{group_id}/members", response=MembersAdded)
+def group_members_add(
+    request: HttpRequest, group_id: ObjectId, payload: MembersIn
+) -> dict[str, Any]:
+    """Put contacts in the group (those already in it stay, counted as such)."""
+    require_perm(request, "contacts.change_contact")
+    group = get_object_or_404(ContactGroup, pk=group_id)
+    contacts, not_found = _members(payload)
+    addition = services.contacts_add_to_group(contacts=contacts, group=group)
+    return {"added": addition.added, "already": addition.already,
+            "not_found": not_found}  # fmt: skip
+
+
+@router.post("/groups/{group_id}/members/remove", response=MembersRemoved)
+def group_members_remove(
+    request: HttpRequest, group_id: ObjectId, payload: MembersIn
+) -> dict[str, Any]:
+    """Take contacts out of the group (they stay in the book)."""
+    require_perm(request, "contacts.change_contact")
+    group = get_object_or_404(ContactGroup, pk=group_id)
+    contacts, not_found = _members(payload)
+    removed = services.contacts_remove_from_group(contacts=contacts, group=group)
+    return {"removed": removed, "not_found": not_found}
+
+
+def _members(payload: MembersIn) -> tuple[QuerySet[Contact], list[str]]:
+    """The contacts named by id or phone, and the ids and numbers of none (an
+    unreadable number is a 400 naming it: its contact cannot be told)."""
+    limit = bulk_jobs.in_request_max()
+    if len(payload.contact_ids) + len(payload.phones) > limit:
+        raise ApplicationError(
+            _("At most %(limit)s contacts per request; send the rest in another.")
+            % {"limit": intcomma(limit)},
+            where="contact_ids" if payload.contact_ids else "phones",
+        )
+    phones = []
+    for index, raw in enumerate(payload.phones):
+        check_sendable(raw, where=f"phones[{index}]", label=_("Phone"))
+        phones.append(
+            services.phone_normalize_or_error(phone=raw, where=f"phones[{index}]").e164
+        )
+    ids = set(payload.contact_ids)
+    # An id no row can have (0, past bigint) is simply no contact's.
+    found = Contact.objects.filter(
+        pk__in=[pk for pk in ids if 1 <= pk <= MAX_ID]
+    ) | Contact.objects.filter(phone__in=phones)
+    known = set(found.values_list("pk", "phone"))
+    known_ids = {pk for pk, _phone in known}
+    known_phones = {phone for _pk, phone in known}
+    not_found = [str(pk) for pk in sorted(ids - known_ids)]
+    not_found += [
+        raw
+        for raw, phone in zip(payload.phones, phones, strict=True)
+        if phone not in known_phones
+    ]
+    return Contact.objects.filter(pk__in=known_ids), not_found
 
 
 @router.delete("/groups/{group_id}", response={204: None})
