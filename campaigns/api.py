@@ -145,8 +145,16 @@ class CampaignIn(InputSchema):
     )
     time_zone: str | None = None
     respect_quiet_hours: bool | None = None
-    window_start: time | None = None
-    window_end: time | None = None
+    window_start: time | None = Field(
+        None,
+        description="Quiet hours: sending starts at this time of each recipient's "
+        "local time",
+    )
+    window_end: time | None = Field(
+        None,
+        description="Quiet hours: sending stops at this time; one before "
+        "window_start runs overnight (22:00 to 06:00), one equal to it is refused",
+    )
     validity_hours: int | None = None
     translit: bool | None = None
     spread_hours: int | None = None

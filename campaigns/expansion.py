@@ -357,34 +357,44 @@ def _base_sql(spread_seconds: float) -> str:
 
 
 def _planned_sql(plan: SendPlan) -> tuple[str, list]:
-    """SendPlan.planned_at in SQL, on each row's base and time zone."""
-    ws, we = plan.window_start, plan.window_end
+    """SendPlan.planned_at in SQL, on each row's base and time zone; a window that
+    crosses midnight only changes the SQL text, never the work per row."""
+    window = plan.window
+    ws = window.start
     if not plan.respect_window:
         return "r.base", []
+    inside_sql, inside_params = window.sql_contains("r.local")
     if not plan.spread:
         # Every base is the start: in the window it stays, else the window's opening.
-        return """CASE
-            WHEN r.local::time >= %s::time AND r.local::time < %s::time THEN r.base
-            WHEN r.local::time < %s::time THEN (r.local::date + %s::time) AT TIME ZONE r.tz
+        return f"""CASE
+            WHEN {inside_sql} THEN r.base
+            WHEN r.local::time <= %s::time THEN (r.local::date + %s::time) AT TIME ZONE r.tz
             ELSE (r.local::date + 1 + %s::time) AT TIME ZONE r.tz END""", [
-            ws, we, ws, ws, ws,
+            *inside_params, ws, ws, ws,
         ]  # fmt: skip
     # Spread time counts sending hours only: the start (s, wall clock) moved into the
-    # window; the row's share of the spread (off, seconds) runs on in the window and
-    # what today's window has no room for goes on in the next days' windows.
-    length = plan.window_length.total_seconds()
-    return """(SELECT (CASE WHEN w.off < w.room THEN w.s + make_interval(secs => w.off)
-            ELSE w.s::date + 1 + floor((w.off - w.room) / %s)::int + %s::time
+    # window; the row's share of the spread (off, seconds) runs on in the window until
+    # it closes (c), and what it has no room for goes on from the next openings: the
+    # same day's for a window that crosses midnight, else the next day's.
+    length = window.length.total_seconds()
+    reopens = 0 if window.crosses_midnight else 1
+    start_inside_sql, start_inside_params = window.sql_contains("l.t")
+    return f"""(SELECT (CASE WHEN w.off < w.room THEN w.s + make_interval(secs => w.off)
+            ELSE w.c::date + {reopens} + floor((w.off - w.room) / %s)::int + %s::time
                 + make_interval(secs => (w.off - w.room)
                                         - floor((w.off - w.room) / %s) * %s)
             END) AT TIME ZONE r.tz
-        FROM (SELECT v.s, extract(epoch FROM r.base - %s::timestamptz) AS off,
-                     extract(epoch FROM (v.s::date + %s::time) - v.s) AS room
-              FROM (SELECT CASE WHEN l.t::time < %s::time THEN l.t::date + %s::time
-                                WHEN l.t::time >= %s::time THEN l.t::date + 1 + %s::time
-                                ELSE l.t END AS s
-                    FROM (SELECT %s::timestamptz AT TIME ZONE r.tz AS t) l) v) w)""", [
-        length, ws, length, length, plan.start, we, ws, ws, we, ws, plan.start,
+        FROM (SELECT u.s, u.c, extract(epoch FROM r.base - %s::timestamptz) AS off,
+                     extract(epoch FROM u.c - u.s) AS room
+              FROM (SELECT v.s, CASE WHEN v.s::time < %s::time THEN v.s::date + %s::time
+                                     ELSE v.s::date + 1 + %s::time END AS c
+                    FROM (SELECT CASE WHEN {start_inside_sql} THEN l.t
+                                      WHEN l.t::time <= %s::time THEN l.t::date + %s::time
+                                      ELSE l.t::date + 1 + %s::time END AS s
+                          FROM (SELECT %s::timestamptz AT TIME ZONE r.tz AS t) l) v) u) w)""", [
+        length, ws, length, length, plan.start,
+        window.end, window.end, window.end,
+        *start_inside_params, ws, ws, ws, plan.start,
     ]  # fmt: skip
 
 

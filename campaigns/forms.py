@@ -208,7 +208,7 @@ class CampaignForm(forms.ModelForm):
             "spread_hours": _(
                 "Messages go out evenly over this many hours; 0 sends them at once. "
                 "With quiet hours only sending hours count: what does not fit before "
-                "the window closes goes on next morning at the same pace."
+                "the window closes goes on when it next opens, at the same pace."
             ),
         }
 
@@ -606,11 +606,21 @@ class CampaignForm(forms.ModelForm):
             )
 
     def _check_window(self, data: dict[str, Any]) -> None:
+        """A window may cross midnight (22:00–06:00 sends overnight); one that ends
+        when it starts would send never, or always: refused, as neither is meant."""
         start, end = data.get("window_start"), data.get("window_end")
-        if data.get("respect_quiet_hours") and start and end and start >= end:
+        if data.get("respect_quiet_hours") and start and end and start == end:
             self.add_error(
                 "window_end",
-                _("The send window must end after it starts (the same day)."),
+                _(
+                    "The send window is empty: it ends at %(time)s, when it starts. "
+                    "Give another end (before the start for a window overnight), or "
+                    "untick “%(quiet_hours)s” to send at any hour."
+                )
+                % {
+                    "time": start.strftime("%H:%M"),
+                    "quiet_hours": self.fields["respect_quiet_hours"].label,
+                },
             )
 
     def _start_at(self, data: dict[str, Any]) -> datetime | None:

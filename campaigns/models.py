@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.send_window import SendWindow
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
@@ -212,6 +213,11 @@ class Campaign(models.Model):
         if self.expanded_at is not None or self.state == self.State.SENDING:
             return self.start_at
         return None
+
+    @property
+    def send_window(self) -> SendWindow:
+        """Quiet hours' other side: when messages may reach a recipient."""
+        return SendWindow(self.window_start, self.window_end)
 
     @property
     def billed_per_segment(self) -> bool:

@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from campaigns import segments
 from campaigns.channel_content import sent_template
 from campaigns.models import Campaign
+from campaigns.send_window import SendWindow
 from campaigns.templating import Part, parse_template, render
 from contacts.models import CustomField
 from providers.base import MessageChannel
@@ -117,7 +118,10 @@ class SendPlan:
             price=campaign.price_per_segment,
             start=start,
             time_zone=campaign.time_zone,
-            respect_window=campaign.respect_quiet_hours,
+            # An empty window cannot be saved (the forms refuse it): one stored
+            # all the same keeps none, rather than holding every message forever.
+            respect_window=campaign.respect_quiet_hours
+            and not campaign.send_window.is_empty,
             window_start=campaign.window_start,
             window_end=campaign.window_end,
             spread=timedelta(hours=campaign.spread_hours),
@@ -146,29 +150,27 @@ class SendPlan:
 
         Spread time counts sending hours only: the start is moved into the window,
         and the recipient's share of the spread (`base` - start) runs on in the
-        window, carried over to the next day's window where today's ends. So what
-        spreading pushes past the evening goes out next morning in the same order
-        and spacing, not all at the window's first minute. Without spreading every
-        base is the start: it goes out when the window opens.
+        window, carried over to the window's next opening where this one closes. So
+        what spreading pushes past the closing goes out at the next opening in the
+        same order and spacing, not all at its first minute. Without spreading every
+        base is the start: it goes out when the window opens. A window that crosses
+        midnight (22:00–06:00) closes the next day (campaigns.send_window).
         The SQL expansion (campaigns.expansion) computes the same on wall-clock time.
         """
         if not self.respect_window:
             return base
         tz = zone(self.zone_name(time_zone)) or timezone.get_current_timezone()
-        start = self.start.astimezone(tz).replace(tzinfo=None)  # wall clock
-        day, moment = start.date(), start.time()
-        if moment < self.window_start:
-            start = datetime.combine(day, self.window_start)
-        elif moment >= self.window_end:
-            start = datetime.combine(day + timedelta(days=1), self.window_start)
+        window = self.window
+        wall_clock = self.start.astimezone(tz).replace(tzinfo=None)
+        start = window.moved_in(wall_clock)
         offset = base - self.start
-        room = datetime.combine(start.date(), self.window_end) - start
+        closing = window.closing_after(start)
+        room = closing - start
         if offset < room:
             local = start + offset
         else:
-            days, within = divmod(offset - room, self.window_length)
-            next_day = start.date() + timedelta(days=1 + days)
-            local = datetime.combine(next_day, self.window_start) + within
+            days, within = divmod(offset - room, window.length)
+            local = window.opening_after(closing) + timedelta(days=days) + within
         return local.replace(tzinfo=tz)
 
     def zone_name(self, time_zone: str) -> str:
@@ -177,12 +179,8 @@ class SendPlan:
         return time_zone if zone(time_zone) else self.time_zone
 
     @property
-    def window_length(self) -> timedelta:
-        """The send window's length (forms keep its end after its start)."""
-        day = date(2000, 1, 1)
-        return datetime.combine(day, self.window_end) - datetime.combine(
-            day, self.window_start
-        )
+    def window(self) -> SendWindow:
+        return SendWindow(self.window_start, self.window_end)
 
 
 # Contact columns a template can use; read them with

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message
 from campaigns.planning import zone
+from campaigns.send_window import SendWindow
 from campaigns.sending import ClaimedMessage
 from providers.base import DeliveryStatus
 
@@ -44,7 +45,8 @@ def late_for_window(
     would leave now, outside their recipient's window (`zones`: recipient_zones).
     Those planned ahead go with their send time, which the expansion put inside the
     window."""
-    if not campaign.respect_quiet_hours:
+    window = campaign.send_window
+    if not campaign.respect_quiet_hours or window.is_empty:
         return {}
     openings: dict[str, datetime | None] = {}  # per zone: a batch has a few
     late = {}
@@ -58,8 +60,8 @@ def late_for_window(
             openings[name] = next_opening(
                 now,
                 tz or timezone.get_current_timezone(),
-                start=campaign.window_start,
-                end=campaign.window_end,
+                start=window.start,
+                end=window.end,
             )
         opening = openings[name]
         if opening is not None:
@@ -71,12 +73,13 @@ def next_opening(
     moment: datetime, tz: ZoneInfo, *, start: time, end: time
 ) -> datetime | None:
     """None if `moment` is inside the daily window [start, end) on the wall clock of
-    `tz`; otherwise when the window next opens (the forms keep end after start)."""
+    `tz` (one that ends before it starts runs overnight); otherwise when the window
+    next opens."""
+    window = SendWindow(start, end)
     local = moment.astimezone(tz)
-    if start <= local.time() < end:
+    if window.contains(local.time()):
         return None
-    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
-    return datetime.combine(day, start, tzinfo=tz)
+    return window.opening_after(local.replace(tzinfo=None)).replace(tzinfo=tz)
 
 
 def hold_for_window(

@@ -111,6 +111,34 @@ def test_unknown_placeholder_is_a_400_naming_the_field(manager_client, account):
     assert not Campaign.objects.exists()
 
 
+def test_a_draft_sends_overnight_through_the_api(manager_client, account):
+    response = post(
+        manager_client,
+        API,
+        draft_body(account, respect_quiet_hours=True, window_start="22:00",
+                   window_end="06:00"),
+    )  # fmt: skip
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["window_start"], body["window_end"]) == ("22:00:00", "06:00:00")
+
+
+def test_an_empty_send_window_is_a_400_naming_its_end(manager_client, account):
+    response = post(
+        manager_client,
+        API,
+        draft_body(account, respect_quiet_hours=True, window_start="09:00",
+                   window_end="09:00"),
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["where"] == "window_end"
+    assert body["detail"].startswith("Send until: The send window is empty")
+    assert not Campaign.objects.exists()
+
+
 def test_channel_the_gateway_lacks_is_a_400(manager_client, account):
     response = post(manager_client, API, draft_body(account, channel="voice"))
 

@@ -221,11 +221,30 @@ def test_start_time_in_the_past_or_missing_is_refused(account):
     assert "start_local" in missing.errors
 
 
-def test_send_window_must_end_after_it_starts(account):
-    form = CampaignForm(form_data(account, window_start="21:00", window_end="09:00"))
+def test_a_send_window_may_run_overnight(account):
+    form = CampaignForm(form_data(account, window_start="22:00", window_end="06:00"))
+
+    assert form.is_valid(), form.errors
+    campaign = form.save()
+    assert (campaign.window_start, campaign.window_end) == (time(22), time(6))
+
+
+def test_an_empty_send_window_is_refused_on_its_end(account):
+    form = CampaignForm(form_data(account, window_start="09:00", window_end="09:00"))
 
     assert not form.is_valid()
-    assert "window_end" in form.errors
+    assert form.errors["window_end"] == [
+        "The send window is empty: it ends at 09:00, when it starts. Give another "
+        "end (before the start for a window overnight), or untick “Respect quiet "
+        "hours” to send at any hour."
+    ]
+
+
+def test_an_empty_send_window_is_no_matter_without_quiet_hours(account):
+    data = form_data(account, window_start="09:00", window_end="09:00")
+    data.pop("respect_quiet_hours")
+
+    assert CampaignForm(data).is_valid()
 
 
 def test_pasted_numbers_in_common_formats_are_accepted(account):
