@@ -6,11 +6,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from campaigns.planning import zone
 from campaigns.progress_bar import progress_bar_html
-from campaigns.report_tables import EMPTY, local_time
+from campaigns.report_tables import EMPTY, LocalTimeColumn, local_time
 from campaigns.selectors import (
     STATE_CLASSES,
     campaigns_progress,
@@ -38,9 +39,12 @@ class CampaignTable(BaseTable):
     progress = tables.Column(
         verbose_name=_("Progress"), accessor=tables.A("pk"), orderable=False
     )
+    # Both headings name the zone their times are in, as the report's tables do; a
+    # scheduled start names its own (the campaign's) in the cell.
+    created_at = LocalTimeColumn(verbose_name=pgettext_lazy("campaign", "Created"))
     # launched_at is when the Launch button was pressed, which for a campaign with a
     # start time is when it was scheduled: the column says when sending began.
-    launched_at = tables.Column(verbose_name=_("Started"))
+    launched_at = LocalTimeColumn(verbose_name=_("Started"))
 
     class Meta(BaseTable.Meta):
         model = Campaign

@@ -174,3 +174,20 @@ def test_a_time_no_zone_can_show_is_shown_in_utc_not_a_crash():
 
     assert zoned(last, "Asia/Vladivostok") == "31.12.9999 20:00 (UTC)"
     assert zoned(last, "Europe/Moscow") == "31.12.9999 23:00 (Moscow)"
+
+
+def test_the_campaign_list_names_the_zone_of_its_times(manager_client, make_campaign):
+    launched = datetime(2026, 4, 30, 9, 15, tzinfo=UTC)
+    make_campaign(state=State.COMPLETED, launched_at=launched, expanded_at=launched,
+                  time_zone="Asia/Vladivostok")  # fmt: skip
+
+    page = manager_client.get(reverse("campaigns:list"), **EN).content.decode()
+
+    headers = [
+        " ".join(h.split()) for h in re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
+    ]
+    headers = [re.sub(r"<[^>]+>", "", h).strip() for h in headers]
+    assert f"Created {MOSCOW}" in headers
+    assert f"Started {MOSCOW}" in headers
+    row = page[page.index("campaign-link-") :].split("</tr>", 1)[0]
+    assert "30.04.2026 12:15" in row  # in Moscow, as the heading says
