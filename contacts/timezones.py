@@ -21,6 +21,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from contacts.zone_names import foreign_zone_name
+
 # Russia's zones from west to east, offered first; the other Area/City zones follow.
 # Every zone of Russia in IANA's zone.tab, by offset: the numbering plan gives the
 # regional ones (Volgograd, Tomsk, Chita ...), and a reader knows them by their city.
@@ -190,9 +192,9 @@ RUSSIAN_ZONE_CITIES = {
 
 def zone_name(name: str) -> str:
     """ "Владивосток" for Asia/Vladivostok: Russia's zones by their city, in the
-    reader's language; any other zone by its IANA name, which is what it is known by."""
+    reader's language; the others by city and country (contacts.zone_names)."""
     city = RUSSIAN_ZONE_CITIES.get(name)
-    return str(city) if city is not None else name
+    return str(city) if city is not None else foreign_zone_name(name)
 
 
 def zone_caption(name: str) -> str:
@@ -280,12 +282,11 @@ def _utc_offset(name: str, now: datetime) -> tuple[int, str]:
 
 
 def _by_offset(names: tuple[str, ...], now: datetime) -> list[tuple[str, str]]:
-    """ "UTC+01:00 — Europe/Berlin", west to east: some four hundred IANA names in
-    alphabetical order left a reader to know each city's offset. Assumption: no
-    translation of the names is at hand (neither Django nor zoneinfo has one), and
-    they are what other software shows, so they stay as IANA writes them."""
+    """ "UTC+05:00 — Алматы, Казахстан", west to east: some four hundred IANA names
+    in alphabetical order left a reader to know each city's offset. Assumption: only
+    the neighbours' cities are translated (neither Django nor zoneinfo has the
+    names); the others keep IANA's city, with the country in the reader's language."""
     offsets = {name: _utc_offset(name, now) for name in names}
-    ordered = sorted(names, key=lambda name: (offsets[name][0], name))
-    return [
-        (name, f"{offsets[name][1]} — {name.replace('_', ' ')}") for name in ordered
-    ]
+    labels = {name: zone_name(name) for name in names}
+    ordered = sorted(names, key=lambda name: (offsets[name][0], labels[name]))
+    return [(name, f"{offsets[name][1]} — {labels[name]}") for name in ordered]

@@ -73,20 +73,21 @@ def test_old_names_kept_as_aliases_are_not_offered_beside_the_current_ones():
 def test_other_zones_are_labelled_and_sorted_by_their_offset():
     from datetime import UTC, datetime
 
-    from django.utils import timezone
+    from django.utils import timezone, translation
 
     from contacts.timezones import time_zone_choices
 
     winter = datetime(2026, 1, 15, 12, tzinfo=UTC)
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, translation.override("en"):
         patch.setattr(timezone, "now", lambda: winter)
         others = dict(time_zone_choices()[-1][1])
     labels = list(others.values())
-    assert others["Europe/Berlin"] == "UTC+01:00 — Europe/Berlin"
-    assert others["Asia/Kolkata"] == "UTC+05:30 — Asia/Kolkata"
+    assert others["Europe/Berlin"] == "UTC+01:00 — Berlin, Germany"
+    assert others["Asia/Kolkata"] == "UTC+05:30 — Kolkata, India"
+    assert others["Asia/Almaty"] == "UTC+05:00 — Almaty, Kazakhstan"
     assert (
         others["America/Argentina/Buenos_Aires"]
-        == "UTC-03:00 — America/Argentina/Buenos Aires"
+        == "UTC-03:00 — Buenos Aires, Argentina"
     )
     # West to east: the offsets never go down along the list.
     offsets = [label.split(" — ")[0].removeprefix("UTC") for label in labels]
@@ -104,9 +105,11 @@ def test_a_stored_zone_no_longer_offered_is_kept_only_where_stored():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("stored", ["W-SU", "Etc/GMT-5"])
+@pytest.mark.parametrize(
+    ("stored", "shown"), [("W-SU", "W-SU"), ("Etc/GMT-5", "UTC+5")]
+)
 def test_editing_a_contact_keeps_a_zone_the_select_no_longer_offers(
-    manager_client, stored
+    manager_client, stored, shown
 ):
     from django.urls import reverse
 
@@ -117,7 +120,7 @@ def test_editing_a_contact_keeps_a_zone_the_select_no_longer_offers(
     page = manager_client.get(edit).content.decode()
     assert f'<option value="{stored}" selected>' in page
     detail = reverse("contacts:detail", args=[contact.pk])
-    assert stored in manager_client.get(detail).content.decode()
+    assert shown in manager_client.get(detail).content.decode()
 
     response = manager_client.post(
         edit, {"phone": contact.phone, "first_name": "Пётр", "time_zone": stored}
@@ -136,7 +139,7 @@ def test_editing_a_contact_keeps_a_zone_the_select_no_longer_offers(
 
 
 def test_russias_zones_are_named_by_their_city_in_the_readers_language():
-    """Pages said "Asia/Vladivostok" to a Russian reader; others keep IANA's name."""
+    """Pages said "Asia/Vladivostok" to a Russian reader."""
     from datetime import UTC, datetime
 
     from django.utils import translation
@@ -147,9 +150,63 @@ def test_russias_zones_are_named_by_their_city_in_the_readers_language():
     with translation.override("ru"):
         assert zone_label("Asia/Vladivostok", now=winter) == "Владивосток (UTC+10:00)"
         assert zone_name("Europe/Moscow") == "Москва"
-        assert zone_label("Europe/Berlin", now=winter) == "Europe/Berlin (UTC+01:00)"
     with translation.override("en"):
         assert zone_name("Asia/Vladivostok") == "Vladivostok"
+
+
+def test_the_neighbours_zones_are_named_by_city_and_country():
+    """ "Asia/Almaty" and "Europe/Minsk" were shown as IANA writes them."""
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from contacts.timezones import zone_caption, zone_label, zone_name, zoned
+
+    winter = datetime(2026, 12, 5, tzinfo=UTC)
+    with translation.override("en"):
+        assert zone_name("Asia/Almaty") == "Almaty, Kazakhstan"
+        assert zone_label("Europe/Minsk", now=winter) == "Minsk, Belarus (UTC+03:00)"
+        assert zone_caption("Asia/Yerevan") == "Yerevan, Armenia, UTC+04:00"
+        assert zoned(winter, "Asia/Bishkek").endswith(" (Bishkek, Kyrgyzstan)")
+        assert zone_name("Asia/Tashkent") == "Tashkent, Uzbekistan"
+
+
+@pytest.mark.parametrize(
+    "country", ["KZ", "BY", "AM", "KG", "UZ", "TJ", "TM", "AZ", "GE", "MD", "UA"]
+)
+def test_every_zone_of_a_cis_country_has_a_translated_name(country):
+    from contacts.zone_names import NEIGHBOUR_ZONE_NAMES
+
+    zone_tab = Path("/usr/share/zoneinfo/zone.tab")
+    if not zone_tab.exists():
+        pytest.skip("the system's tzdata (zone.tab) is not installed")
+    zones = {
+        line.split("\t")[2]
+        for line in zone_tab.read_text().splitlines()
+        if line.startswith(f"{country}\t")
+    }
+    assert zones
+    assert zones <= set(NEIGHBOUR_ZONE_NAMES)
+
+
+def test_other_zones_are_named_by_their_city_and_a_translated_country():
+    from django.utils import translation
+
+    from contacts.timezones import zone_caption, zone_name
+
+    with translation.override("ru"):
+        assert zone_name("Europe/Berlin") == "Berlin, Германия"
+        assert zone_name("America/Argentina/Buenos_Aires") == "Buenos Aires, Аргентина"
+        assert zone_name("Asia/Singapore") == "Сингапур"  # not "Singapore, Сингапур"
+        # Summer time: no offset, as for any zone whose offset changes.
+        assert zone_caption("Europe/Berlin") == "Berlin, Германия"
+    with translation.override("en"):
+        assert zone_name("Europe/Berlin") == "Berlin, Germany"
+        # Names without a country: as an offset, or as they are.
+        assert zone_name("Etc/GMT-5") == "UTC+5"
+        assert zone_name("Etc/GMT+3") == "UTC-3"
+        assert zone_name("UTC") == "UTC"
+        assert zone_name("W-SU") == "W-SU"
 
 
 def test_a_zone_caption_gives_the_offset_only_where_it_holds_all_year():
@@ -162,7 +219,7 @@ def test_a_zone_caption_gives_the_offset_only_where_it_holds_all_year():
     with translation.override("en"):
         assert zone_caption("Asia/Vladivostok") == "Vladivostok, UTC+10:00"
         # Summer time: an offset would be wrong for half the year's times.
-        assert zone_caption("Europe/Berlin") == "Europe/Berlin"
+        assert zone_caption("Europe/Berlin") == "Berlin, Germany"
 
 
 def test_every_zone_of_russia_is_offered_first_by_its_city_and_offset():
