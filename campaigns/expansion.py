@@ -375,7 +375,9 @@ def _planned_sql(plan: SendPlan) -> tuple[str, list]:
     # Spread time counts sending hours only: the start (s, wall clock) moved into the
     # window; the row's share of the spread (off, seconds) runs on in the window until
     # it closes (c), and what it has no room for goes on from the next openings: the
-    # same day's for a window that crosses midnight, else the next day's.
+    # same day's for a window that crosses midnight, else the next day's. OFFSET 0
+    # keeps each step computed once a row: inlined, the moved start was computed again
+    # for every reference (300,000 rows: 3.3 s before, 0.85 s with it).
     length = window.length.total_seconds()
     reopens = 0 if window.crosses_midnight else 1
     start_inside_sql, start_inside_params = window.sql_contains("l.t")
@@ -391,7 +393,9 @@ def _planned_sql(plan: SendPlan) -> tuple[str, list]:
                     FROM (SELECT CASE WHEN {start_inside_sql} THEN l.t
                                       WHEN l.t::time <= %s::time THEN l.t::date + %s::time
                                       ELSE l.t::date + 1 + %s::time END AS s
-                          FROM (SELECT %s::timestamptz AT TIME ZONE r.tz AS t) l) v) u) w)""", [
+                          FROM (SELECT %s::timestamptz AT TIME ZONE r.tz AS t) l
+                          OFFSET 0) v
+                    OFFSET 0) u) w)""", [
         length, ws, length, length, plan.start,
         window.end, window.end, window.end,
         *start_inside_params, ws, ws, ws, plan.start,
