@@ -673,3 +673,21 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.instance
+
+
+class BeatHeartbeat(models.Model):
+    """Celery beat's last sign of life, written by its scheduler loop
+    (campaigns.beat): pages and /healthz tell when beat has stopped."""
+
+    # beat@hostname:pid:random, new at each start.
+    instance = models.CharField(_("instance"), max_length=255, unique=True)
+    hostname = models.CharField(_("host name"), max_length=255)
+    started_at = models.DateTimeField(_("beat started"))
+    seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        verbose_name = _("beat heartbeat")
+        verbose_name_plural = _("beat heartbeats")
+
+    def __str__(self) -> str:
+        return self.instance

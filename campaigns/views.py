@@ -26,6 +26,7 @@ from django.views.generic import CreateView, UpdateView
 from accounts.permissions import PermissionRequired
 from campaigns import services
 from campaigns.audience import GroupChoice, audience_summary
+from campaigns.beat import beat_status
 from campaigns.channel_content import channel_settings
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
@@ -276,6 +277,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         ),
         # Only a campaign a worker should be moving can be held up by none running.
         "workers": worker_status() if campaign.state in WORKER_STATES else None,
+        "beat": beat_status() if campaign.state in WORKER_STATES else None,
     }
 
 

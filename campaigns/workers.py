@@ -24,8 +24,10 @@ from celery import bootsteps
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
+
+from smsportal import worker_instance
 
 logger = logging.getLogger("campaigns.workers")
 
@@ -35,10 +37,6 @@ HEARTBEAT_SECONDS = 10
 LEASE_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
 # Rows of workers gone this long are deleted by the others' heartbeats.
 FORGET_AFTER = timedelta(days=1)
-
-# The heartbeat instance of this worker process (and of its forked pool processes,
-# which inherit it): pump leases name it. None outside a worker (web, tests).
-current_instance: str | None = None
 
 
 def stale_after() -> timedelta:
@@ -69,12 +67,11 @@ class Heartbeat(bootsteps.StartStopStep):
     """The worker's heartbeat thread (smsportal.celery adds it to every worker)."""
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
-        global current_instance
         super().__init__(worker, **kwargs)
         hostname = getattr(worker, "hostname", None) or socket.gethostname()
         # Set before the pool forks, so pool processes name the same instance.
-        current_instance = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.instance = current_instance
+        self.instance = f"{hostname}:{os.getpid()}:{secrets.token_hex(4)}"
+        worker_instance.current = self.instance
         self.hostname = hostname
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
@@ -136,6 +133,15 @@ def worker_status() -> WorkerStatus:
     return WorkerStatus(last_seen=last_seen, work_waiting=not alive and work_waiting())
 
 
+def live_instances() -> QuerySet[Any]:
+    """The instance names of the workers alive now (a subquery: a sweep compares
+    a job's worker with them in the same statement)."""
+    from campaigns.models import WorkerHeartbeat
+
+    fresh = timezone.now() - stale_after()
+    return WorkerHeartbeat.objects.filter(seen_at__gte=fresh).values("instance")
+
+
 def work_waiting() -> bool:
     """Campaigns sending or scheduled, or imports and bulk jobs queued or running."""
     from campaigns.models import Campaign
@@ -153,7 +159,7 @@ def work_waiting() -> bool:
 
 def lease_owner() -> str | int:
     """What a pump writes into its lease: its worker's instance (1 outside one)."""
-    return current_instance or 1
+    return worker_instance.name() or 1
 
 
 def lease_abandoned(owner: object) -> bool:

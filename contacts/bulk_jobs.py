@@ -27,9 +27,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contacts import selectors, services
+from contacts.job_claim import job_claim
 from contacts.models import Contact, ContactBulkJob, ContactGroup, GroupMembership
 from contacts.statistics import statistics_refresh
 from smsportal.exceptions import ApplicationError
+from smsportal.outage import send_or_leave_queued
 
 logger = logging.getLogger("contacts.bulk")
 
@@ -95,21 +97,59 @@ def contacts_bulk_job_start(
         reason=reason[:255],
         key=job_key(action=action, group=group, query=query),
         created_by=user if getattr(user, "is_authenticated", False) else None,
+        language=translation.get_language() or "",  # the requester's, for failures
+        enqueued_at=timezone.now(),
     )
     try:
         with transaction.atomic():
             job.save()
     except IntegrityError:  # the unique constraint on unfinished jobs' keys
-        raise ApplicationError(
-            _(
-                "This action is already running on these contacts: its progress is "
-                "shown above the list. Wait for it to finish before starting it again."
-            ),
-            where="action",
-        ) from None
-    language = translation.get_language()  # the requester's, for failures
-    transaction.on_commit(lambda: contacts_bulk_run.delay(job.pk, language=language))
+        raise _already_running() from None
+    language = job.language or None
+    transaction.on_commit(
+        lambda: send_or_leave_queued(contacts_bulk_run, job.pk, language=language)
+    )
     return job
+
+
+def contacts_bulk_job_retry(*, job: ContactBulkJob) -> bool:
+    """Queue a failed job again, once this commits: it goes on after the last
+    contacts it went through. False when it is not failed (any more: a double
+    click); ApplicationError while the same action on the same contacts is queued or
+    running again."""
+    from contacts.tasks import contacts_bulk_run
+
+    language = translation.get_language() or ""
+    try:
+        with transaction.atomic():
+            retried = ContactBulkJob.objects.filter(
+                pk=job.pk, status=ContactBulkJob.Status.FAILED
+            ).update(
+                status=ContactBulkJob.Status.QUEUED,
+                error="",
+                finished_at=None,
+                language=language,
+                enqueued_at=timezone.now(),
+            )
+    except IntegrityError:  # the unique constraint on unfinished jobs' keys
+        raise _already_running() from None
+    if retried:
+        transaction.on_commit(
+            lambda: send_or_leave_queued(
+                contacts_bulk_run, job.pk, language=language or None
+            )
+        )
+    return bool(retried)
+
+
+def _already_running() -> ApplicationError:
+    return ApplicationError(
+        _(
+            "This action is already running on these contacts: its progress is "
+            "shown above the list. Wait for it to finish before starting it again."
+        ),
+        where="action",
+    )
 
 
 def contacts_bulk_jobs_shown() -> list[ContactBulkJob]:
@@ -129,9 +169,10 @@ def contacts_bulk_job_run(*, job_id: int) -> ContactBulkJob | None:
     job = ContactBulkJob.objects.filter(pk=job_id).first()
     if job is None or job.is_finished:
         return job  # delivered again after it ran: nothing to do
-    if job.status == ContactBulkJob.Status.QUEUED:
-        job.status, job.started_at = ContactBulkJob.Status.RUNNING, timezone.now()
-        job.save(update_fields=["status", "started_at"])
+    # From running too: the task delivered again after its worker died (acks_late)
+    # goes on after the last chunk; each chunk below is taken under a lock.
+    if not job_claim(job, startable=UNFINISHED):
+        return job  # another delivery took it meanwhile
     try:
         contacts = selectors.contact_list(filters=QueryDict(job.query))
         if job.total is None:
@@ -222,6 +263,18 @@ def _fail(job: ContactBulkJob, message: str) -> ContactBulkJob:
             job.result.get("count", 0), None, actor=job.created_by
         )
     return job
+
+
+def contacts_bulk_jobs_failed(ids: list[int]) -> None:
+    """Jobs failed from outside (smsportal.job_sweep): the contacts a delete took
+    before it stopped are gone, and the log says how many, as _fail does."""
+    deletes = ContactBulkJob.objects.filter(
+        pk__in=ids, action=ContactBulkJob.Action.DELETE
+    ).select_related("created_by")
+    for job in deletes:
+        services.contacts_delete_audit(
+            job.result.get("count", 0), None, actor=job.created_by
+        )
 
 
 def group_bulk_users(group: ContactGroup) -> list[str]:

@@ -285,7 +285,29 @@ class CustomField(models.Model):
         return self.label
 
 
-class ImportJob(models.Model):
+class WorkerJob(models.Model):
+    """What a job a worker runs needs so that none is lost or run twice: when it was
+    last sent to the task queue, which worker took it and how many times one did
+    (contacts.job_claim), and its requester's language, for its texts and for sending
+    it again (smsportal.job_sweep)."""
+
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    enqueued_at = models.DateTimeField(_("sent to the workers"), null=True, blank=True)
+    # The heartbeat instance of the worker running it (campaigns.workers).
+    worker = models.CharField(_("worker"), max_length=255, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("runs started"), default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def ran_before(self) -> bool:
+        """Queued again after a run that did not finish: its worker stopped
+        (smsportal.job_sweep) or it failed and was retried."""
+        return self.status == "queued" and self.attempts > 0
+
+
+class ImportJob(WorkerJob):
     """One upload of a contacts or stop-list file and what became of it."""
 
     class Kind(models.TextChoices):
@@ -385,7 +407,7 @@ class NumberRange(models.Model):
         return f"{self.code} {self.first:07d}-{self.last:07d} {self.region}"
 
 
-class NumberingPlanLoad(models.Model):
+class NumberingPlanLoad(WorkerJob):
     """One upload of the numbering plan registry's files and what the load did."""
 
     class Status(models.TextChoices):
@@ -412,6 +434,7 @@ class NumberingPlanLoad(models.Model):
         verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
@@ -427,7 +450,7 @@ class NumberingPlanLoad(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
-class ContactBulkJob(models.Model):
+class ContactBulkJob(WorkerJob):
     """A bulk action of the contact list over more contacts than one request should
     take (contacts.bulk_jobs): a worker applies it in chunks while the list shows how
     far it has gone, then its result or why it failed."""

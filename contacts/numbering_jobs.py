@@ -20,10 +20,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contacts.importing.sources import max_import_bytes
+from contacts.job_claim import job_claim
 from contacts.models import NumberingPlanLoad, NumberRange
 from contacts.numbering import numbering_plan_load
 from contacts.timezones import zone_label
 from smsportal.exceptions import ApplicationError
+from smsportal.outage import send_or_leave_queued
 from smsportal.shared_files import stored_file_missing, upload_unreachable_message
 
 logger = logging.getLogger("contacts.numbering")
@@ -53,9 +55,13 @@ def numbering_plan_upload(
     job = NumberingPlanLoad.objects.create(
         files=files,
         created_by=user if getattr(user, "is_authenticated", False) else None,
+        language=translation.get_language() or "",  # the uploader's, for the report
+        enqueued_at=timezone.now(),
     )
-    language = translation.get_language()  # the uploader's, for the report
-    transaction.on_commit(lambda: load_task.delay(job.pk, language=language))
+    language = job.language or None
+    transaction.on_commit(
+        lambda: send_or_leave_queued(load_task, job.pk, language=language)
+    )
     return job
 
 
@@ -66,8 +72,9 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
         return job  # delivered again after it ran: nothing to do
     # Running: a worker died mid-load and the task came back (acks_late); the load
     # is one transaction, so running it again is safe.
-    job.status = NumberingPlanLoad.Status.RUNNING
-    job.save(update_fields=["status"])
+    startable = (NumberingPlanLoad.Status.QUEUED, NumberingPlanLoad.Status.RUNNING)
+    if not job_claim(job, startable=startable):
+        return job  # another delivery took it meanwhile
     missing = [
         f["name"]
         for f in job.files

@@ -25,6 +25,7 @@ from contacts.contact_changes import contact_renumbered, contacts_leaving
 from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
+from contacts.job_claim import job_claim
 from contacts.models import (
     EARLIEST_DAY,
     Contact,
@@ -42,6 +43,7 @@ from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.textcheck import remove_invisible
+from smsportal.outage import send_or_leave_queued
 from smsportal.shared_files import stored_file_missing, upload_unreachable_message
 from smsportal.textguard import (
     check_field_sendable,
@@ -732,7 +734,9 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
     job.options = options.as_dict()
     job.status = ImportJob.Status.QUEUED
     job.error = ""
-    job.save(update_fields=["options", "status", "error"])
+    job.language = translation.get_language() or ""  # the uploader's, for the report
+    job.enqueued_at = timezone.now()
+    job.save(update_fields=["options", "status", "error", "language", "enqueued_at"])
     audit(
         AuditEvent.Action.IMPORTED,
         job,
@@ -741,19 +745,22 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
         groups=named_ids("contacts.ContactGroup", [str(i) for i in options.group_ids]),
         update=options.update,
     )
-    language = translation.get_language()  # the uploader's, for the report
-    transaction.on_commit(lambda: contacts_import_task.delay(job.pk, language=language))
+    language = job.language or None
+    transaction.on_commit(
+        lambda: send_or_leave_queued(contacts_import_task, job.pk, language=language)
+    )
     return job
 
 
 def contacts_import(*, job_id: int) -> ImportJob:
     """Run a queued import job: report, rejects file, status. Called by the task."""
     job = ImportJob.objects.get(pk=job_id)
-    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.UPLOADED):
+    # Not from running: a worker that stopped mid-import leaves it to the sweep
+    # (smsportal.job_sweep), which fails it for a person to run again.
+    if not job_claim(
+        job, startable=(ImportJob.Status.QUEUED, ImportJob.Status.UPLOADED)
+    ):
         return job
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
-    )
 
     def progress(fraction: float, rows: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(
@@ -797,6 +804,45 @@ def contacts_import(*, job_id: int) -> ImportJob:
     job.rows_done = report.rows
     job.save()
     return job
+
+
+def import_job_retry(*, job: ImportJob) -> bool:
+    """Queue a failed import again, with the columns chosen for it, once this
+    commits; False when it is not failed (any more: a double click) or never got as
+    far as its columns (nothing to run again)."""
+    from contacts.tasks import contacts_import as contacts_import_task
+
+    language = translation.get_language() or ""
+    retried = (
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED)
+        .exclude(options={})
+        .update(
+            status=ImportJob.Status.QUEUED,
+            error="",
+            report={},
+            bytes_done=0,
+            rows_done=0,
+            started_at=None,
+            finished_at=None,
+            language=language,
+            enqueued_at=timezone.now(),
+        )
+    )
+    if not retried:
+        return False
+    audit(
+        AuditEvent.Action.IMPORTED,
+        job,
+        object_repr=job.original_name,
+        kind=job.kind,
+        retry=True,
+    )
+    transaction.on_commit(
+        lambda: send_or_leave_queued(
+            contacts_import_task, job.pk, language=language or None
+        )
+    )
+    return True
 
 
 def _import_job_save_rejects(

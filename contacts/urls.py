@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.contact_create, name="create"),
     path("bulk/", views.contacts_bulk, name="bulk"),
     path("bulk/<int:pk>/", views.contacts_bulk_job, name="bulk_job"),
+    path("bulk/<int:pk>/retry/", views.contacts_bulk_job_retry, name="bulk_job_retry"),
     path("export/", views.contacts_export, name="export"),
     path("<int:pk>/", views.contact_detail, name="detail"),
     path("<int:pk>/edit/", views.contact_edit, name="edit"),
@@ -49,5 +50,6 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/columns/", views.import_mapping, name="import_mapping"),
     path("import/<int:pk>/discard/", views.import_discard, name="import_discard"),
+    path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("import/<int:pk>/rejected.csv", views.import_rejects, name="import_rejects"),
 ]

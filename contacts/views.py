@@ -294,6 +294,28 @@ def contacts_bulk_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/_bulk_job.html", {"job": job})
 
 
+@require_POST
+def contacts_bulk_job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Continue a failed bulk action after the contacts it went through."""
+    job = get_object_or_404(ContactBulkJob, pk=pk)
+    if not request.user.has_perm(BulkActionForm.PERMISSIONS[job.action]):
+        raise PermissionDenied
+    back = reverse("contacts:list") + "?" + job.query
+    try:
+        with transaction.atomic():
+            retried = bulk_jobs.contacts_bulk_job_retry(job=job)
+    except ApplicationError as exc:
+        messages.warning(request, exc.message)
+        return redirect(back)
+    if retried:
+        messages.info(
+            request,
+            _("%(action)s goes on after the contacts it went through.")
+            % {"action": job.description},
+        )
+    return redirect(back)
+
+
 def _bulk_apply(
     request: HttpRequest, data: dict, contacts
 ) -> "int | services.GroupAddition":
@@ -728,6 +750,21 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The reasons in the reader's language (stored as records, reasons.py).
     report = report_for_reader(job.report)
     return render(request, template, {"job": job, "report": report})
+
+
+@require_POST
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a failed import again with the columns chosen for it."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not request.user.has_perm(IMPORT_PERMISSIONS[job.kind]):
+        raise PermissionDenied
+    with transaction.atomic():
+        retried = services.import_job_retry(job=job)
+    if not retried:
+        messages.warning(
+            request, _("Only a failed import whose columns were chosen can run again.")
+        )
+    return redirect("contacts:import_detail", pk=job.pk)
 
 
 def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:

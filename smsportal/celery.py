@@ -14,8 +14,10 @@ app = Celery("smsportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.imports = ("smsportal.tasks", "campaigns.report_tasks")
-# Every worker writes a heartbeat (pages and /healthz tell when none is alive).
+# Every worker writes a heartbeat (pages and /healthz tell when none is alive), and
+# so does beat's scheduler loop (when beat stops).
 app.steps["worker"].add(Heartbeat)
+app.conf.beat_scheduler = "campaigns.beat:HeartbeatScheduler"
 
 
 @after_setup_logger.connect
@@ -63,6 +65,7 @@ app.conf.beat_schedule = {
         "task": "campaigns.birthday_greetings_run",
         "schedule": 60,
     },
+    "smsportal-jobs-sweep": {"task": "smsportal.jobs_sweep", "schedule": 60},
 }
 
 

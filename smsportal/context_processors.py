@@ -49,3 +49,19 @@ def outage(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     return {"services_down": SimpleLazyObject(services_down)}
+
+
+def background(request: HttpRequest) -> dict[str, object]:
+    """Whether a worker and beat are alive, for _partials/workers_notice.html on the
+    pages of contacts jobs (contacts knows nothing of campaigns, where heartbeats
+    are). Lazy: a page that shows no notice queries nothing."""
+    from campaigns.beat import beat_status
+    from campaigns.workers import worker_status
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "workers": SimpleLazyObject(worker_status),
+        "beat": SimpleLazyObject(beat_status),
+    }

@@ -183,6 +183,18 @@ def queue_required() -> None:
     _seen.down.pop(BROKER, None)
 
 
+def send_or_leave_queued(task: Any, *args: Any, **kwargs: Any) -> bool:
+    """Send `task` for a job already saved as queued (after its commit); a broker
+    that does not answer leaves the job queued, for the sweep to send once it is
+    back (smsportal.job_sweep), instead of an error page for work that was saved."""
+    try:
+        task.delay(*args, **kwargs)
+    except BROKER_ERRORS as exc:
+        note_down(BROKER, exc)
+        return False
+    return True
+
+
 # The cache as a speed-up: a miss when it is down, and nothing kept.
 
 

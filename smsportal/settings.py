@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "smsportal.context_processors.navigation",
                 "smsportal.context_processors.outage",
+                "smsportal.context_processors.background",
                 "providers.context_processors.low_balances",
             ],
         },
@@ -253,6 +254,12 @@ SMSPORTAL_BULK_IN_REQUEST_MAX = env.int("SMSPORTAL_BULK_IN_REQUEST_MAX", default
 # A worker whose heartbeat (written every 10 s) is older than this is taken for dead:
 # pages warn while work waits, /healthz says so, and its pumps' slots are taken over.
 SMSPORTAL_WORKER_STALE_SECONDS = env.int("SMSPORTAL_WORKER_STALE_SECONDS", default=60)
+# Celery beat writes a heartbeat every 10 s (campaigns.beat); older than this, beat is
+# taken for dead: /healthz answers 503 and the pages that warn of workers say so.
+SMSPORTAL_BEAT_STALE_SECONDS = env.int("SMSPORTAL_BEAT_STALE_SECONDS", default=60)
+# A contacts job still queued this long after it was sent to the workers is sent
+# again (smsportal.job_sweep): the broker was down when it was queued, or lost it.
+SMSPORTAL_JOB_REQUEUE_SECONDS = env.int("SMSPORTAL_JOB_REQUEUE_SECONDS", default=300)
 # Extra opt-out words besides campaigns.inbox.DEFAULT_OPT_OUT_WORDS (comma-separated).
 SMSPORTAL_OPT_OUT_WORDS = env.list("SMSPORTAL_OPT_OUT_WORDS", default=[])
 # Key for credentials at rest; derived from SECRET_KEY when not given.

@@ -5,3 +5,13 @@ from celery import shared_task
 def ping(value: str = "pong") -> str:
     """Echo a value; used by health checks and the worker round-trip test."""
     return value
+
+
+@shared_task(name="smsportal.jobs_sweep")
+def jobs_sweep() -> dict:
+    """Send lost contacts jobs again; settle those whose worker is gone."""
+    from dataclasses import asdict
+
+    from smsportal.job_sweep import jobs_sweep as sweep
+
+    return asdict(sweep())

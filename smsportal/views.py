@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
+from campaigns.beat import beat_status
 from campaigns.report_selectors import (
     campaigns_in_flight,
     daily_traffic,
@@ -70,6 +71,7 @@ def _in_flight_context() -> dict[str, object]:
         "in_flight": in_flight,
         "in_flight_poll": in_flight_poll_seconds(i.campaign.state for i in in_flight),
         "workers": worker_status(),
+        "beat": beat_status(),
     }
 
 
@@ -106,15 +108,19 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database, broker, cache and workers: 200 when the three answer and a worker is
-    alive or nothing waits for one, 503 otherwise (README, Production)."""
+    """Database, broker, cache, workers and beat: 200 when the three answer, a worker
+    is alive or nothing waits for one, and beat is alive (or was never seen while
+    nothing waits for it); 503 otherwise (README, Production)."""
     checks = {
         "database": _check_database(),
         "broker": _check_broker(),
         "cache": "ok" if cache_answers() else "error",
     }
-    body: dict[str, object] = {**checks, **_check_workers(checks["database"])}
-    healthy = all(v == "ok" for v in checks.values()) and not body.pop("alarming")
+    workers = _check_workers(checks["database"])
+    beat = _check_beat(checks["database"])
+    alarming = [workers.pop("alarming"), beat.pop("alarming")]
+    body: dict[str, object] = {**checks, **workers, **beat}
+    healthy = all(v == "ok" for v in checks.values()) and not any(alarming)
     return JsonResponse(
         {"status": "ok" if healthy else "error", **body},
         status=200 if healthy else 503,
@@ -134,6 +140,22 @@ def _check_workers(database: str) -> dict[str, object]:
             None if seen is None else int((timezone.now() - seen).total_seconds())
         ),
         "work_waiting": status.work_waiting,
+        "alarming": status.alarming,
+    }
+
+
+def _check_beat(database: str) -> dict[str, object]:
+    """ "beat": ok, stale (seen, not lately) or never, with how long ago its last
+    heartbeat was; alarming when stale, or never seen while work waits."""
+    if database != "ok":
+        return {"beat": "unknown", "alarming": False}
+    status = beat_status()
+    seen = status.last_seen
+    return {
+        "beat": status.state,
+        "beat_seen_seconds_ago": (
+            None if seen is None else int((timezone.now() - seen).total_seconds())
+        ),
         "alarming": status.alarming,
     }
 

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from django import template
 
@@ -25,3 +26,21 @@ def zoned_filter(value: datetime | None, name: str = "") -> str:
 def zoned_header_filter(label: str) -> str:
     """A column heading that names the current zone its times are in."""
     return zoned_header(label)
+
+
+@register.filter
+def may_run_again(job: Any, user: Any) -> bool:
+    """Whether `user` may retry this failed contacts job (an import or a bulk
+    action): the right its kind needs to be started at all."""
+    from contacts.forms import BulkActionForm
+    from contacts.models import ContactBulkJob, ImportJob
+
+    if job.status != "failed":
+        return False
+    if isinstance(job, ImportJob):
+        from contacts.views import IMPORT_PERMISSIONS
+
+        return bool(job.options) and user.has_perm(IMPORT_PERMISSIONS[job.kind])
+    if isinstance(job, ContactBulkJob):
+        return user.has_perm(BulkActionForm.PERMISSIONS[job.action])
+    return False

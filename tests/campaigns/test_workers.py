@@ -14,6 +14,7 @@ from campaigns import services, workers
 from campaigns.dispatch import campaign_pump, pump_lease_key
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, WorkerHeartbeat
+from smsportal import worker_instance
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.test_worker_crash import start_worker, stop
 from tests.providers.contract import wait_for
@@ -134,7 +135,7 @@ def test_a_slot_held_by_a_live_workers_pump_or_a_queued_one_is_left(
 def test_a_pump_names_its_worker_in_its_lease(
     simulator, make_group, make_campaign, monkeypatch
 ):
-    monkeypatch.setattr(workers, "current_instance", "celery@b:7:abcd")
+    monkeypatch.setattr(worker_instance, "current", "celery@b:7:abcd")
     account = simulated_account(simulator, "websms")
     group = make_group("G", [("+79120000001", "A", "Europe/Moscow")])
     campaign = make_campaign([group], account=account, state=Campaign.State.SENDING)

@@ -4,7 +4,7 @@ import pytest
 
 from django.utils import timezone
 
-from campaigns.models import Campaign, WorkerHeartbeat
+from campaigns.models import BeatHeartbeat, Campaign, WorkerHeartbeat
 from contacts.models import ImportJob
 from providers.models import ProviderAccount
 from smsportal.celery import app as celery_app
@@ -37,6 +37,7 @@ def test_healthz_is_ok_when_everything_answers_and_nothing_waits(client):
     assert response.json() == {
         "status": "ok", "database": "ok", "broker": "ok", "cache": "ok",
         "workers": "none", "workers_seen_seconds_ago": None, "work_waiting": False,
+        "beat": "never", "beat_seen_seconds_ago": None,
     }  # fmt: skip
 
 
@@ -95,6 +96,49 @@ def test_healthz_counts_a_queued_import_as_work(client):
 def test_healthz_is_ok_while_a_worker_beats(client):
     sending_campaign()
     heartbeat(seconds_ago=5)
+    beat_heartbeat(seconds_ago=5)
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["workers"] == "ok"
+
+
+def beat_heartbeat(seconds_ago: int) -> BeatHeartbeat:
+    seen = timezone.now() - timedelta(seconds=seconds_ago)
+    return BeatHeartbeat.objects.create(
+        instance=f"beat@test:{seconds_ago}", hostname="test",
+        started_at=seen, seen_at=seen,
+    )  # fmt: skip
+
+
+def test_healthz_says_beat_is_ok_while_it_beats(client):
+    beat_heartbeat(seconds_ago=5)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["beat"] == "ok"
+    assert response.json()["beat_seen_seconds_ago"] in (4, 5, 6)
+
+
+def test_healthz_is_503_when_beat_stopped_even_with_nothing_waiting(client, settings):
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 60
+    beat_heartbeat(seconds_ago=61)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["beat"], body["work_waiting"]) == (
+        "error", "stale", False,
+    )  # fmt: skip
+    assert body["beat_seen_seconds_ago"] >= 61
+
+
+def test_the_beat_staleness_follows_its_setting(client, settings):
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 300
+    beat_heartbeat(seconds_ago=120)
+    assert client.get("/healthz").json()["beat"] == "ok"
+
+
+def test_healthz_is_503_when_beat_never_ran_while_a_campaign_is_scheduled(client):
+    sending_campaign(Campaign.State.SCHEDULED)
+    heartbeat(seconds_ago=5)  # a worker is alive: only beat is missing
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert (response.json()["workers"], response.json()["beat"]) == ("ok", "never")
