@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0011_contact_bulk_jobs"),
+        ("contacts", "0012_contact_former_phone"),
     ]
 
     operations = [
