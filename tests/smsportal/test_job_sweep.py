@@ -105,6 +105,9 @@ def _queued_import(language: str = "ru") -> ImportJob:
 def test_a_job_queued_while_the_broker_was_down_stays_queued_and_is_sent_later(
     queue, django_capture_on_commit_callbacks
 ):
+    # Outside a request: an earlier test's request may have left its language
+    # active in this thread (LocaleMiddleware does not undo it).
+    translation.deactivate()
     _book(3)
     group = ContactGroup.objects.create(name="G")
     original = celery_app.conf.broker_write_url
