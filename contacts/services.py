@@ -731,12 +731,22 @@ def import_job_start(*, job: ImportJob, options: ImportOptions) -> ImportJob:
     from contacts.tasks import contacts_import as contacts_import_task
 
     options.created_by_id = job.created_by_id
-    job.options = options.as_dict()
-    job.status = ImportJob.Status.QUEUED
-    job.error = ""
-    job.language = translation.get_language() or ""  # the uploader's, for the report
-    job.enqueued_at = timezone.now()
-    job.save(update_fields=["options", "status", "error", "language", "enqueued_at"])
+    started = {
+        "options": options.as_dict(),
+        "status": ImportJob.Status.QUEUED,
+        "error": "",
+        "language": translation.get_language() or "",  # the uploader's, for the report
+        "enqueued_at": timezone.now(),
+    }
+    # Only an upload waiting for its columns starts: the same mapping sent twice (two
+    # tabs, a retried request) queued the import twice and audited it twice.
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.UPLOADED).update(
+        **started
+    ):
+        job.refresh_from_db()
+        return job
+    for name, value in started.items():
+        setattr(job, name, value)
     audit(
         AuditEvent.Action.IMPORTED,
         job,

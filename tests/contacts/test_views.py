@@ -1501,3 +1501,28 @@ def test_the_group_list_offers_the_contact_lists_export_formats(manager_client, 
     export = reverse("contacts:export")
     for fmt in ("csv", "csv-1251", "xlsx"):
         assert f'href="{export}?group={group.pk}&format={fmt}"' in html
+
+
+def test_an_import_started_twice_at_once_runs_and_is_audited_once(
+    manager_user, django_capture_on_commit_callbacks
+):
+    """Two tabs (or a retried request) sent the same mapping: both read the upload
+    as waiting for its columns before either saved."""
+    from accounts.models import AuditEvent
+    from contacts import services
+    from contacts.importing.runner import ImportOptions
+
+    upload = SimpleUploadedFile("book.csv", b"phone\r\n+79123456789\r\n")
+    job = services.import_job_create(upload=upload, kind="contacts", user=manager_user)
+    first, second = ImportJob.objects.get(pk=job.pk), ImportJob.objects.get(pk=job.pk)
+    options = ImportOptions(kind="contacts", mapping=["phone"])
+
+    with django_capture_on_commit_callbacks() as queued:
+        services.import_job_start(job=first, options=options)
+        again = services.import_job_start(job=second, options=options)
+
+    assert len(queued) == 1
+    assert again.status == "queued"
+    assert (
+        AuditEvent.objects.filter(action="imported", object_id=str(job.pk)).count() == 1
+    )
