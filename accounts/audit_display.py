@@ -48,6 +48,7 @@ DETAIL_LABELS = {
     "count": gettext_lazy("How many"),
     "roles_added": gettext_lazy("Roles given"),
     "roles_removed": gettext_lazy("Roles taken away"),
+    "source": gettext_lazy("Sent from"),
 }
 # Role (Django group) names, shown as the pages name roles.
 ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
@@ -62,6 +63,12 @@ VALUE_READERS: dict[tuple[str, str], str] = {
 
 # Values stored as codes, by detail key: the words the pages use for them.
 VALUE_LABELS = {
+    # Where a one-off message was sent from (campaigns.one_off).
+    "source": {
+        "inbox": gettext_lazy("an answer in the inbox"),
+        "contact": gettext_lazy("a contact's page"),
+        "api": gettext_lazy("the API"),
+    },
     "format": {
         "csv": gettext_lazy("CSV (UTF-8, commas)"),
         "csv-1251": gettext_lazy("CSV (Windows-1251, semicolons)"),

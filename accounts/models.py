@@ -72,6 +72,8 @@ class AuditEvent(models.Model):
         RESUMED = "resumed", pgettext_lazy("audit action", "Resumed")
         CANCELLED = "cancelled", pgettext_lazy("audit action", "Cancelled")
         TEST_SENT = "test_sent", pgettext_lazy("audit action", "Test sent")
+        # A one-off message: an inbox answer, from a contact's page, by the API.
+        SENT = "sent", pgettext_lazy("audit action", "Sending")
         IMPORTED = "imported", pgettext_lazy("audit action", "Imported")
         EXPORTED = "exported", pgettext_lazy("audit action", "Exported")
         STOP_LISTED = (

@@ -75,6 +75,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 sender=form.cleaned_data["sender"],
                 contact_id=contact.pk,
                 client_key=once.key(form.cleaned_data["submission"]),
+                source="contact",
             )
         except ApplicationError as exc:
             form.add_error(exc.where if exc.where in form.fields else None, exc.message)

@@ -19,25 +19,33 @@ from contacts.services import contact_opt_out
 logger = logging.getLogger("campaigns.inbox")
 
 
-def reply_send(*, reply: Reply, text: str, user: Any = None) -> Message:
+def reply_send(
+    *, reply: Reply, text: str, user: Any = None, client_key: str = ""
+) -> tuple[Message, bool]:
     """Send `text` to the reply's number through the same account, outside campaigns,
-    under the sender name the recipient saw when the reply answers a campaign."""
+    under the sender name the recipient saw when the reply answers a campaign. With
+    a `client_key`, a second request with it (a double click, a retry) gets the
+    first answer and sends nothing; returns the message and whether this call sent
+    it."""
     sender = reply.campaign.sender if reply.campaign_id else ""
-    message, _made = one_off_send(
+    message, made = one_off_send(
         account=reply.account,
         phone=reply.phone,
         text=text,
         sender=sender,
         contact_id=reply.contact_id,
         label=_("Answer"),
+        client_key=client_key,
+        source="inbox",
     )
-    logger.info(
-        "answer to reply %s sent as message %s by %s", reply.pk, message.pk, user
-    )
+    if made:
+        logger.info(
+            "answer to reply %s sent as message %s by %s", reply.pk, message.pk, user
+        )
     if not reply.is_read:
         Reply.objects.filter(pk=reply.pk).update(is_read=True)
         reply.is_read = True
-    return message
+    return message, made
 
 
 def reply_opt_out(*, reply: Reply, user: Any = None) -> tuple[StopListEntry, bool]:

@@ -29,6 +29,7 @@ from campaigns.report_tables import ReplyTable
 from campaigns.selectors import counter_settings
 from contacts import exporting
 from contacts.models import StopListEntry
+from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
 from smsportal.textguard import guard_fields
@@ -48,6 +49,10 @@ class ReplyForm(forms.Form):
             )
         },
     )
+
+    # The answer's idempotency key: sent twice (a double click, a second tab), the
+    # second finds the first and sends nothing.
+    submission = once.submission_field()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -127,16 +132,23 @@ def reply_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
-            message = reply_send(
-                reply=reply, text=form.cleaned_data["text"], user=request.user
+            message, made = reply_send(
+                reply=reply,
+                text=form.cleaned_data["text"],
+                user=request.user,
+                client_key=once.key(form.cleaned_data["submission"]),
             )
         except ApplicationError as exc:
             form.add_error("text" if exc.where == "text" else None, exc.message)
         else:
+            text = (
+                _("Answer sent to %(phone)s (%(status)s).")
+                if made
+                else _("This form was sent already: answer to %(phone)s (%(status)s).")
+            )
             messages.success(
                 request,
-                _("Answer sent to %(phone)s (%(status)s).")
-                % {"phone": message.phone, "status": message.get_status_display()},
+                text % {"phone": message.phone, "status": message.get_status_display()},
             )
             return redirect("reports:reply", pk=reply.pk)
     return _detail(request, reply, form, status=400)

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit
+from accounts.models import AuditEvent
 from campaigns.models import Message
 from campaigns.planning import (
     CONTACT_EXPRESSIONS,
@@ -64,6 +66,7 @@ def one_off_send(
     contact_id: int | None = None,
     label: str = "",
     client_key: str = "",
+    source: str = "",
 ) -> tuple[Message, bool]:
     """Send `text`, its placeholders filled from the number's contact, to `phone`
     through `account` under `sender` (one of the account's usable names; empty: its
@@ -75,6 +78,8 @@ def one_off_send(
     message is stored under it first: a second request with the key, even one racing
     this one, gets this message and sends nothing. Returns the message and whether
     this call made it (False: a request with the same key got there first).
+    The audit log names who sent it and from where (`source`: one of
+    accounts.audit_display's SEND_SOURCES).
     """
     text = text.strip()
     # Also refuses NUL, which PostgreSQL text cannot hold.
@@ -137,6 +142,14 @@ def one_off_send(
         if earlier is None:
             raise
         return earlier, False  # a request with the same key got there first
+    # Before it leaves: a send that fails still went out of someone's hands.
+    audit(
+        AuditEvent.Action.SENT,
+        message,
+        object_repr=phone,
+        account=f"{account.name} (#{account.pk})",
+        source=source,
+    )
     outcome = submit(
         account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
     )

@@ -144,6 +144,7 @@ class ReportOut(Schema):
 
 class AnswerIn(InputSchema):
     text: str
+    client_key: str = ""  # or the Idempotency-Key header: a retry sends nothing
 
 
 class MarkIn(InputSchema):
@@ -283,7 +284,7 @@ def message_send(request: HttpRequest, payload: SendIn) -> Status:
         return Status(200, _repeated(earlier, payload, number, sender))
     message, made = one_off_send(
         account=account, phone=number, text=payload.text, sender=sender,
-        client_key=key,
+        client_key=key, source="api",
     )  # fmt: skip
     # A request racing one with the same key gets its message, as a repeat does.
     if made:
@@ -385,9 +386,15 @@ def inbound_fetch(request: HttpRequest) -> dict[str, int]:
 def inbound_answer(
     request: HttpRequest, payload: AnswerIn, reply_id: ObjectId
 ) -> Message:
-    """Answer a reply with a one-off message through the same account."""
+    """Answer a reply with a one-off message through the same account. With an
+    `Idempotency-Key` header (or `client_key`), a repeated request gets the first
+    answer and sends nothing."""
+    key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
     reply = get_object_or_404(Reply.objects.select_related("account"), pk=reply_id)
-    return reply_send(reply=reply, text=payload.text, user=request.user)
+    message, _made = reply_send(
+        reply=reply, text=payload.text, user=request.user, client_key=key
+    )
+    return message
 
 
 @router.get("/campaigns/{campaign_id}/report", response=ReportOut)

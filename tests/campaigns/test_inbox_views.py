@@ -621,3 +621,26 @@ def test_the_unread_count_agrees_with_replies_as_on_the_dashboard(
     (header,) = lxml.html.fromstring(inbox.content).xpath('//*[@id="unread-count"]')
     assert header.text_content() == f"{unread} {word}"
     assert f'text-secondary">{word}</span>' in dashboard.content.decode()
+
+
+def test_an_answer_sent_twice_from_one_form_goes_out_once_and_is_audited(
+    manager_client, manager_user, simulator
+):
+    """A double click, a second tab, a browser's repeated POST: one SMS."""
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000042", text="Когда доставка?")
+    page = manager_client.get(reverse("reports:reply", args=[reply.pk]))
+    token = page.context["form"]["submission"].value()
+    post = {"text": "Завтра до 18:00", "submission": token}
+    url = reverse("reports:reply_answer", args=[reply.pk])
+
+    manager_client.post(url, post)
+    again = manager_client.post(url, post, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+    assert len(simulator.state.submissions) == 1
+    assert "This form was sent already" in again.content.decode()
+    message = Message.objects.get()
+    event = AuditEvent.objects.get(action="sent")
+    assert (event.actor, event.object_id, event.object_repr) == (
+        manager_user, str(message.pk), "+79120000042")  # fmt: skip
+    assert event.details["source"] == "inbox"

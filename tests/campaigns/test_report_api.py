@@ -249,3 +249,29 @@ def test_answer_with_a_control_character_is_a_400_naming_the_place(
 )
 def test_odd_input_is_a_client_error_not_a_crash(viewer_client, path, status):
     assert viewer_client.get(API + path).status_code == status
+
+
+def test_an_answer_retried_with_its_idempotency_key_goes_out_once(
+    manager_client, simulator
+):
+    account = simulated_account(simulator, "smsc")
+    reply = make_reply(account, phone="+79120000077", text="Цена?")
+
+    answers = [
+        manager_client.post(
+            f"{API}/inbound/{reply.pk}/answer",
+            data={"text": "100 ₽"},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="answer-1",
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert len(simulator.state.submissions) == 1
+    from accounts.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="sent")  # one, for the one message sent
+    assert (event.object_id, event.details["source"]) == (
+        str(answers[0].json()["id"]), "inbox")  # fmt: skip
