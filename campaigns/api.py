@@ -36,7 +36,14 @@ from campaigns.selectors import (
 )
 from providers.models import ProviderAccount
 from smsportal.api import permission_required, require_perm
-from smsportal.api_input import InputSchema, ObjectId, Offset, PageSize
+from smsportal.api_input import (
+    KEY_REUSED,
+    InputSchema,
+    ObjectId,
+    Offset,
+    PageSize,
+    idempotency_key,
+)
 from smsportal.exceptions import ApplicationError
 
 PREFIX = "campaigns"
@@ -183,6 +190,8 @@ class PreviewOut(Schema):
 
 class TestSendIn(InputSchema):
     phones: list[str]
+    # Or the Idempotency-Key header: a repeated request gets the first messages.
+    client_key: str = ""
 
 
 class SenderIn(InputSchema):
@@ -466,12 +475,22 @@ def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     return Status(201, _detail(_get(copy.pk)))
 
 
-@router.post("/{campaign_id}/test-send", response=list[TestMessageOut])
+@router.post(
+    "/{campaign_id}/test-send",
+    response=list[TestMessageOut],
+    openapi_extra=KEY_REUSED,
+)
 @permission_required(CHANGE_PERM)
 def campaign_test_send_api(
     request: HttpRequest, campaign_id: ObjectId, payload: TestSendIn
 ) -> list[Message]:
-    """Send the text to one to ten numbers now; returns each message's outcome."""
+    """Send the text to one to ten numbers now; returns each message's outcome. With
+    an `Idempotency-Key` header (or `client_key`), a repeated request gets the first
+    messages and sends nothing; the key used for other numbers is a 409."""
     return services.campaign_test_send(
-        campaign=_get(campaign_id), phones=payload.phones
+        campaign=_get(campaign_id),
+        phones=payload.phones,
+        client_key=idempotency_key(
+            payload.client_key, request.headers.get("Idempotency-Key", "")
+        ),
     )

@@ -37,11 +37,13 @@ from providers.base import DeliveryStatus
 from providers.models import ProviderAccount
 from smsportal.api import permission_required, require_perm
 from smsportal.api_input import (
+    KEY_REUSED,
     MAX_ID,
     InputSchema,
     ObjectId,
     PageSize,
     cursor_refused,
+    idempotency_key,
 )
 from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.lib.textcheck import without_nul
@@ -256,19 +258,16 @@ def message_list(
 @router.post(
     "/messages",
     response={200: MessageOut, 201: MessageOut},
-    openapi_extra={"responses": {409: {
-        "description": "The idempotency key was used for another message",
-        "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"}
-        }},
-    }}},
+    openapi_extra=KEY_REUSED,
 )  # fmt: skip
 @permission_required(CHANGE_PERM)
 def message_send(request: HttpRequest, payload: SendIn) -> Status:
     """Send one SMS now through an account, outside campaigns: 201 with the message
     and the gateway's answer; 200 with the earlier message when its key was used for
     the same phone, text and sender; 409 when it was used for another message."""
-    key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
+    key = idempotency_key(
+        payload.client_key, request.headers.get("Idempotency-Key", "")
+    )
     account = _account(payload.account)
     # Refused with the place, never quietly cleaned: what goes out is what was asked.
     check_sendable(payload.phone, where="phone", label=_("Phone"))
@@ -304,7 +303,9 @@ def _account(account_id: int) -> ProviderAccount:
     return account
 
 
-def _repeated(earlier: Message, payload: SendIn, phone: str, sender: str) -> Message:
+def _repeated(
+    earlier: Message, payload: SendIn | AnswerIn, phone: str, sender: str
+) -> Message:
     """The message sent under the request's key, when the request asks for it again;
     a 409 when the key was used for another message, which would go unsent."""
     if is_same_message(earlier, phone=phone, text=payload.text, sender=sender):
@@ -323,21 +324,6 @@ def _require_digits(phone: str) -> None:
     """A phone filter without a digit would match every message: refuse it."""
     if not any(ch.isdigit() for ch in phone):
         raise ApplicationError(str(PHONE_NEEDS_DIGITS), where="phone")
-
-
-def _client_key(in_body: str, in_header: str) -> str:
-    body, header = without_nul(in_body).strip(), without_nul(in_header).strip()
-    if body and header and body != header:
-        raise ApplicationError(
-            _("The client_key field and the Idempotency-Key header differ."),
-            where="client_key",
-        )
-    key = body or header
-    if len(key) > 64:
-        raise ApplicationError(
-            _("The idempotency key is longer than 64 characters."), where="client_key"
-        )
-    return key
 
 
 @router.get("/inbound", response=ReplyPage)
@@ -381,7 +367,11 @@ def inbound_fetch(request: HttpRequest) -> dict[str, int]:
     return {"fetched": incoming_fetch_all()}
 
 
-@router.post("/inbound/{reply_id}/answer", response=MessageOut)
+@router.post(
+    "/inbound/{reply_id}/answer",
+    response=MessageOut,
+    openapi_extra=KEY_REUSED,
+)  # fmt: skip
 @permission_required(CHANGE_PERM)
 def inbound_answer(
     request: HttpRequest, payload: AnswerIn, reply_id: ObjectId
@@ -389,12 +379,18 @@ def inbound_answer(
     """Answer a reply with a one-off message through the same account. With an
     `Idempotency-Key` header (or `client_key`), a repeated request gets the first
     answer and sends nothing."""
-    key = _client_key(payload.client_key, request.headers.get("Idempotency-Key", ""))
+    key = idempotency_key(
+        payload.client_key, request.headers.get("Idempotency-Key", "")
+    )
     reply = get_object_or_404(Reply.objects.select_related("account"), pk=reply_id)
-    message, _made = reply_send(
+    earlier = message_for_client_key(reply.account_id, key)
+    if earlier is not None:  # a retry: what was sent, even if it could not go now
+        return _repeated(earlier, payload, reply.phone, earlier.sender)
+    message, made = reply_send(
         reply=reply, text=payload.text, user=request.user, client_key=key
     )
-    return message
+    # A key used before for another answer (another reply, another text): a 409.
+    return message if made else _repeated(message, payload, reply.phone, message.sender)
 
 
 @router.get("/campaigns/{campaign_id}/report", response=ReportOut)

@@ -3,6 +3,7 @@ resend, copy."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -80,7 +81,7 @@ from providers.base import (
 from providers.exceptions import GatewayError, NotSupported
 from providers.registry import gateway_for
 from providers.selectors import test_mode_problem
-from smsportal.exceptions import ApplicationError
+from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.outage import (
     BROKER,
     BROKER_ERRORS,
@@ -1041,8 +1042,14 @@ def campaign_delete(*, campaign: Campaign) -> None:
         CampaignStatusCount.objects.filter(campaign_id=campaign_id).delete()
 
 
-def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Message]:
-    """Send the campaign's text to a few numbers now (not part of the campaign)."""
+def campaign_test_send(
+    *, campaign: Campaign, phones: Sequence[str], client_key: str = ""
+) -> list[Message]:
+    """Send the campaign's text to a few numbers now (not part of the campaign).
+
+    With a `client_key` (an API client's idempotency key), a repeated request, even
+    one racing this one, gets the messages sent the first time and sends nothing; the
+    key used for other numbers is a Conflict."""
     if campaign.state == Campaign.State.CANCELLED:
         raise ApplicationError(
             _("A cancelled campaign sends nothing, not even a test."), where="state"
@@ -1074,6 +1081,10 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
             % {"max": MAX_TEST_PHONES, "count": len(normalized)},
             where="phones",
         )
+    keys = {phone: _test_send_key(campaign, client_key, phone) for phone in normalized}
+    earlier = _test_sent_under(campaign, client_key, keys)
+    if earlier is not None:
+        return earlier
     _check_sendable(campaign)
     plan = SendPlan.for_campaign(campaign)
     contacts = {
@@ -1093,10 +1104,17 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
                 contact_id=contacts.get(phone, {}).get("id"),
                 sender=campaign.sender or campaign.account.default_sender,
                 channel=campaign.channel, segments=info.segments, encoding=info.encoding,
-                planned_at=timezone.now(),
+                planned_at=timezone.now(), client_key=keys[phone],
             )
         )  # fmt: skip
-    created = Message.objects.bulk_create(messages)
+    try:
+        with transaction.atomic():
+            created = Message.objects.bulk_create(messages)
+    except IntegrityError:
+        # A request with the same key stored its messages first: they are the answer.
+        if (earlier := _test_sent_under(campaign, client_key, keys)) is None:
+            raise
+        return earlier
     ids = (
         [m.pk for m in created]
         if created[0].pk
@@ -1112,3 +1130,46 @@ def campaign_test_send(*, campaign: Campaign, phones: Sequence[str]) -> list[Mes
     )
     raise_unless_sent(outcome, message_ids=ids)
     return list(Message.objects.filter(pk__in=ids).order_by("id"))
+
+
+def _test_send_key(campaign: Campaign, client_key: str, phone: str) -> str:
+    """A test message's own key ("" without one): the request's part, shared by its
+    numbers (_test_sent_under finds them all by it), then the number's; within a
+    message's 64 characters whatever the client's key."""
+    if not client_key:
+        return ""
+    return f"{_test_send_prefix(campaign, client_key)}{_digest(phone)[:16]}"
+
+
+def _test_send_prefix(campaign: Campaign, client_key: str) -> str:
+    return f"test:{_digest(f'{campaign.pk}:{client_key}')[:40]}:"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _test_sent_under(
+    campaign: Campaign, client_key: str, keys: dict[str, str]
+) -> list[Message] | None:
+    """The test messages sent under the request's key before (None: none were); a
+    Conflict when the key went with other numbers, which would go untested."""
+    if not client_key:
+        return None
+    earlier = list(
+        Message.objects.filter(
+            account=campaign.account,
+            client_key__startswith=_test_send_prefix(campaign, client_key),
+        ).order_by("id")
+    )
+    if not earlier:
+        return None
+    if {message.client_key for message in earlier} != set(keys.values()):
+        raise Conflict(
+            _(
+                "This idempotency key was already used for a test send to other "
+                "numbers; give this one a key of its own."
+            ),
+            where="client_key",
+        )
+    return earlier

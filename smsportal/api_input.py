@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.textcheck import without_nul
 
 
 class InputSchema(Schema):
@@ -133,3 +134,30 @@ ObjectId = Annotated[
     BeforeValidator(_existing_id),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
+
+
+def idempotency_key(in_body: str, in_header: str) -> str:
+    """A request's idempotency key: its `client_key` field or its Idempotency-Key
+    header ("" for neither); a 400 when both are given and differ, or it is longer
+    than a message keeps (64 characters)."""
+    body, header = without_nul(in_body).strip(), without_nul(in_header).strip()
+    if body and header and body != header:
+        raise ApplicationError(
+            _("The client_key field and the Idempotency-Key header differ."),
+            where="client_key",
+        )
+    key = body or header
+    if len(key) > 64:
+        raise ApplicationError(
+            _("The idempotency key is longer than 64 characters."), where="client_key"
+        )
+    return key
+
+
+# The 409 of an operation that takes an idempotency key, for its OpenAPI entry.
+KEY_REUSED = {"responses": {409: {
+    "description": "The idempotency key was used for another request",
+    "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}
+    }},
+}}}  # fmt: skip

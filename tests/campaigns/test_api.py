@@ -760,3 +760,25 @@ def test_the_sender_of_a_campaign_not_paused_stays_saying_when_it_can_change(
         "detail": "The sender name can change only while the campaign is paused.",
         "where": "state",
     }
+
+
+def test_a_test_send_repeated_with_its_idempotency_key_sends_once(
+    manager_client, simulator, make_campaign
+):
+    account = simulated_account(simulator, "websms")
+    campaign = make_campaign(account=account)
+    url = f"{API}/{campaign.pk}/test-send"
+    phones = {"phones": ["+79120000001", "+79120000002"]}
+
+    first, again = (
+        manager_client.post(
+            url, phones, content_type="application/json", HTTP_IDEMPOTENCY_KEY="t-1"
+        )  # fmt: skip
+        for _ in range(2)
+    )
+    other = post(manager_client, url, {"phones": ["+79120000003"], "client_key": "t-1"})
+
+    assert [r["id"] for r in again.json()] == [r["id"] for r in first.json()]
+    assert len(simulator.state.submissions) == 2
+    assert other.status_code == 409
+    assert other.json()["where"] == "client_key"

@@ -275,3 +275,18 @@ def test_an_answer_retried_with_its_idempotency_key_goes_out_once(
     event = AuditEvent.objects.get(action="sent")  # one, for the one message sent
     assert (event.object_id, event.details["source"]) == (
         str(answers[0].json()["id"]), "inbox")  # fmt: skip
+
+
+def test_an_answer_key_used_for_another_text_is_a_409(manager_client, simulator):
+    account = simulated_account(simulator, "smsc")
+    reply = make_reply(account, phone="+79120000077", text="Цена?")
+    url = f"{API}/inbound/{reply.pk}/answer"
+
+    manager_client.post(url, data={"text": "100 ₽", "client_key": "k-1"},
+                        content_type="application/json")  # fmt: skip
+    other = manager_client.post(url, data={"text": "200 ₽", "client_key": "k-1"},
+                                content_type="application/json")  # fmt: skip
+
+    assert other.status_code == 409
+    assert other.json()["where"] == "client_key"
+    assert [s.text for s in simulator.state.submissions] == ["100 ₽"]
