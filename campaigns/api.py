@@ -52,6 +52,7 @@ router = Router(tags=["campaigns"])
 VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
+DELETE_PERM = "campaigns.delete_campaign"
 
 
 class VoiceOptionsSchema(InputSchema):
@@ -373,6 +374,15 @@ def campaign_get_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, A
     """One campaign with its counters."""
     require_perm(request, VIEW_PERM)
     return _detail(_get(campaign_id))
+
+
+@router.delete("/{campaign_id}", response={204: None})
+def campaign_delete_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
+    """Delete a draft or finished campaign with its messages, as its page does; a
+    400 saying why for one that is sending, paused or scheduled."""
+    require_perm(request, DELETE_PERM)
+    services.campaign_delete(campaign=_get(campaign_id))
+    return Status(204, None)
 
 
 @router.patch("/{campaign_id}", response=CampaignOut)

@@ -782,3 +782,25 @@ def test_a_test_send_repeated_with_its_idempotency_key_sends_once(
     assert len(simulator.state.submissions) == 2
     assert other.status_code == 409
     assert other.json()["where"] == "client_key"
+
+
+def test_a_finished_campaign_is_deleted_but_a_sending_one_is_not(
+    manager_client, viewer_user, make_campaign
+):
+    from django.test import Client
+
+    finished = make_campaign(state=Campaign.State.COMPLETED)
+    sending = make_campaign(state=Campaign.State.SENDING)
+    viewer = Client()
+    viewer.force_login(viewer_user)
+
+    refused = viewer.delete(f"{API}/{finished.pk}")
+    deleted = manager_client.delete(f"{API}/{finished.pk}")
+    kept = manager_client.delete(f"{API}/{sending.pk}", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert (refused.status_code, deleted.status_code) == (403, 204)
+    assert not Campaign.objects.filter(pk=finished.pk).exists()
+    assert kept.status_code == 400
+    assert kept.json()["where"] == "state"
+    assert Campaign.objects.filter(pk=sending.pk).exists()
+    assert manager_client.delete(f"{API}/{finished.pk}").status_code == 404
