@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from accounts.audit_display import object_type_choices, object_type_label
 from accounts.models import ApiToken, AuditEvent, token_digest
 from smsportal.admin_forms import AccusativeTitles
+from smsportal.admin_lookups import SecretLookupsRefused
 
 # Django's own user and group admins, with their titles in the right case.
 admin.site.unregister(User)
@@ -16,7 +17,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(AccusativeTitles, auth_admin.UserAdmin):
+class UserAdmin(SecretLookupsRefused, AccusativeTitles, auth_admin.UserAdmin):
     accusative_name = pgettext_lazy("accusative", "user")
     delete_selected_description = pgettext_lazy("accusative", "Delete selected users")
 
@@ -27,7 +28,7 @@ class GroupAdmin(AccusativeTitles, auth_admin.GroupAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(SecretLookupsRefused, admin.ModelAdmin):
     list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "hint"]
@@ -91,7 +92,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Read only: the log is never edited."""
 
     list_display = [

@@ -20,6 +20,7 @@ from campaigns.selectors import campaigns_progress
 from campaigns.views import error_text
 from providers.base import MessageChannel
 from smsportal.admin_forms import AccusativeTitles, ProtectedObjects, ViewOnlyPlainForm
+from smsportal.admin_lookups import SecretLookupsRefused
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -56,7 +57,7 @@ class CampaignAdminForm(CampaignForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AccusativeTitles, admin.ModelAdmin):
+class CampaignAdmin(SecretLookupsRefused, AccusativeTitles, admin.ModelAdmin):
     accusative_name = pgettext_lazy("accusative", "campaign")
     form = CampaignAdminForm
     list_display = [
@@ -327,7 +328,7 @@ class MessageTemplateAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
 
 
 @admin.register(BirthdayGreeting)
-class BirthdayGreetingAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
+class BirthdayGreetingAdmin(SecretLookupsRefused, ViewOnlyPlainForm, admin.ModelAdmin):
     """Automatic greetings; checked as their page checks them."""
 
     form = BirthdayGreetingForm

@@ -21,6 +21,7 @@ from providers.services import (
     sender_names_sync,
 )
 from smsportal.admin_forms import AccusativeTitles, ProtectedObjects
+from smsportal.admin_lookups import SecretLookupsRefused
 from smsportal.exceptions import ApplicationError
 
 ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.")
@@ -52,7 +53,9 @@ class SenderNameInline(admin.TabularInline):
 
 
 @admin.register(ProviderAccount)
-class ProviderAccountAdmin(AccountDeletion, AccusativeTitles, admin.ModelAdmin):
+class ProviderAccountAdmin(
+    SecretLookupsRefused, AccountDeletion, AccusativeTitles, admin.ModelAdmin
+):
     form = ProviderAccountAdminForm
     list_display = [
         "name",
@@ -239,7 +242,7 @@ def _removable(row: SenderName) -> bool:
 
 
 @admin.register(SenderName)
-class SenderNameAdmin(admin.ModelAdmin):
+class SenderNameAdmin(SecretLookupsRefused, admin.ModelAdmin):
     list_display = ["name", "account", "state_label", "usable", "synced_at"]
     list_filter = ["usable", "account__kind", "account"]
     search_fields = ["name", "account__name", "state"]
