@@ -321,6 +321,15 @@ class StopListEntryAdmin(admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         return selectors.search_stoplist(queryset, search_term), False
 
+    # An entry is added or removed, never renumbered: a number edited here left the
+    # stop list as silently as "changed phone" in the log says, and the new one got
+    # on it with the old one's reason, date and author. Removal (the delete page,
+    # the actions) is logged as "removed from the stop list", as on the stop list
+    # page (accounts.audit_signals).
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else ("phone", *readonly)
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.created_by = request.user
