@@ -3,11 +3,10 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.audit_display import object_type_choices, object_type_label
-from accounts.models import ApiToken, AuditEvent, token_digest
+from accounts.models import ApiToken, AuditEvent
 from smsportal.admin_forms import AccusativeTitles
 from smsportal.admin_lookups import SecretLookupsRefused
 
@@ -29,27 +28,31 @@ class GroupAdmin(AccusativeTitles, auth_admin.GroupAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(SecretLookupsRefused, admin.ModelAdmin):
+    """Tokens are listed, renamed and revoked here; never made or handed over.
+
+    No adding: each person makes their own on the profile page (audited, the raw
+    value shown once on their own screen). A token made here for someone else let
+    its maker act through the API under that person's name, and its raw value went
+    through the messages cookie. Whose it is and when it was revoked are fixed: a
+    revoked token was brought back under another user by editing them. Revoking is
+    the action below, which logs it.
+    """
+
     list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "hint"]
-    readonly_fields = ["hint", "created_at", "last_used_at"]
     fields = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "hint", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            raw = ApiToken.generate()
-            obj.hint, obj.digest = raw[:10], token_digest(raw)
-            messages.warning(
-                request,
-                _("Copy the token now, it is not shown again: %(token)s")
-                % {"token": raw},
-            )
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     # Lazy: read when the page is drawn, in the reader's language (an eager one was
     # fixed at start-up in the server's).
-    @admin.action(description=gettext_lazy("Revoke selected tokens"))
+    @admin.action(
+        description=gettext_lazy("Revoke selected tokens"), permissions=["change"]
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         from accounts.services import api_token_revoke
 

@@ -16,8 +16,9 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(
             roles_sync_permissions, dispatch_uid="roles_sync_permissions"
         )
-        # Signal receivers: logins and audited model changes.
-        from accounts import audit, audit_signals  # noqa: F401
+        # Signal receivers: logins, audited model changes, a deactivated user's
+        # tokens revoked.
+        from accounts import audit, audit_signals, deactivation  # noqa: F401
 
         through_names_translate()
 

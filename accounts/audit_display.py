@@ -49,6 +49,7 @@ DETAIL_LABELS = {
     "roles_added": gettext_lazy("Roles given"),
     "roles_removed": gettext_lazy("Roles taken away"),
     "source": gettext_lazy("Sent from"),
+    "because": gettext_lazy("Why"),
 }
 # Role (Django group) names, shown as the pages name roles.
 ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
@@ -69,6 +70,7 @@ VALUE_LABELS = {
         "contact": gettext_lazy("a contact's page"),
         "api": gettext_lazy("the API"),
     },
+    "because": {"user_deactivated": gettext_lazy("Its user was deactivated")},
     "format": {
         "csv": gettext_lazy("CSV (UTF-8, commas)"),
         "csv-1251": gettext_lazy("CSV (Windows-1251, semicolons)"),

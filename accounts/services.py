@@ -4,6 +4,9 @@ from django.utils import timezone
 from accounts.audit import audit
 from accounts.models import ApiToken, AuditEvent, token_digest
 
+# The audit detail `because` of a token revoked as its user was deactivated.
+REVOKED_WITH_USER = "user_deactivated"
+
 
 def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
@@ -25,6 +28,28 @@ def api_token_revoke(*, token: ApiToken) -> bool:
     token.save(update_fields=["revoked_at"])
     audit(AuditEvent.Action.REVOKED, token, object_repr=token.name)
     return True
+
+
+def api_tokens_revoke_for_user(*, user: AbstractBaseUser) -> int:
+    """Revoke every token of the user still valid, each logged; how many.
+
+    For a deactivated user: their tokens stopped working with the account, but only
+    because authentication looked at the user too, and reactivating the account
+    brought every old token back, those lost or handed out long ago included."""
+    tokens = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+    if not tokens:
+        return 0
+    ApiToken.objects.filter(
+        pk__in=[token.pk for token in tokens], revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    for token in tokens:
+        audit(
+            AuditEvent.Action.REVOKED,
+            token,
+            object_repr=token.name,
+            because=REVOKED_WITH_USER,
+        )
+    return len(tokens)
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:
