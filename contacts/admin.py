@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -402,15 +404,19 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "status")
     # The options and the report read as labelled rows, not as their stored JSON;
-    # the stored first rows of a workbook (preview) are the wizard's, not shown.
+    # the stored first rows of a workbook (preview) are the wizard's, not shown. The
+    # files are no links to /media/, which nothing serves: the uploaded one is named
+    # (original_name), the rejected rows are the import page's download, which
+    # checks who may read them.
     fields = [
         *(
             f.name
             for f in ImportJob._meta.fields
-            if f.name not in ("id", "options", "report", "preview")
+            if f.name not in ("id", "options", "report", "preview", "file", "rejects")
         ),
         "options_shown",
         "report_shown",
+        "rejects_shown",
     ]
     readonly_fields = fields
 
@@ -421,6 +427,16 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("Report"))
     def report_shown(self, job: ImportJob) -> str:
         return import_report_html(job.report)
+
+    @admin.display(description=ImportJob._meta.get_field("rejects").verbose_name)
+    def rejects_shown(self, job: ImportJob) -> str:
+        if not job.rejects:
+            return self.get_empty_value_display()
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("contacts:import_rejects", args=[job.pk]),
+            _("Download the rows that were not imported (CSV)"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
