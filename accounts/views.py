@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,22 +32,32 @@ from accounts.throttle import (
 )
 from smsportal.client_address import client_address
 
+# The raw value of a token just made, kept in the session (stored on the server,
+# not in a cookie) from the POST to the page it redirects to, which shows it once.
+NEW_TOKEN_SESSION_KEY = "accounts_new_api_token"
+
 
 def profile(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
-    new_token = None
     if request.method == "POST" and form.is_valid():
-        _token, new_token = api_token_create(
+        _token, raw = api_token_create(
             user=request.user, name=form.cleaned_data["name"]
         )
-        form = ApiTokenForm()
+        # Redirected: answered with the page itself, F5 posted the form again and
+        # made a second token.
+        request.session[NEW_TOKEN_SESSION_KEY] = raw
+        return redirect("accounts:profile")
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     context = {
         "form": form,
         "new_token": new_token,
         "tokens": request.user.api_tokens.all(),
         "roles": [role_label(role) for role in user_roles(request.user)],
     }
-    return render(request, "accounts/profile.html", context)
+    response = render(request, "accounts/profile.html", context)
+    if new_token:
+        add_never_cache_headers(response)  # no copy of it in a cache or history
+    return response
 
 
 @require_POST

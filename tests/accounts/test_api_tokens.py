@@ -46,7 +46,9 @@ def test_token_of_inactive_user_is_refused(client, manager_user):
 
 
 def test_profile_page_creates_shows_once_and_revokes(admin_client, admin_user):
-    response = admin_client.post(reverse("accounts:profile"), {"name": "script"})
+    response = admin_client.post(
+        reverse("accounts:profile"), {"name": "script"}, follow=True
+    )
     raw = response.context["new_token"]
     assert raw.startswith("sp_")
     assert raw in response.content.decode()
@@ -61,7 +63,10 @@ def test_revoking_asks_first_and_a_new_token_has_a_copy_button(admin_client):
     """«Отозвать» revoked at once, with no question, unlike every other button that
     cannot be undone."""
     response = admin_client.post(
-        reverse("accounts:profile"), {"name": "1С обмен"}, HTTP_ACCEPT_LANGUAGE="en"
+        reverse("accounts:profile"),
+        {"name": "1С обмен"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
     )
     html = response.content.decode()
 
@@ -158,3 +163,24 @@ def test_the_admin_action_says_what_it_revoked(admin_client, admin_user, manager
     ]
     assert revoke(*tokens) == ["4 tokens were already revoked."]
     assert ApiToken.objects.active().count() == 0
+
+
+def test_making_a_token_redirects_and_a_reload_makes_no_second(client, manager_user):
+    """The page answered the POST itself: F5 sent the form again, a second token."""
+    client.force_login(manager_user)
+    url = reverse("accounts:profile")
+
+    posted = client.post(url, {"name": "CRM"})
+    shown = client.get(url)
+    reloaded = client.get(url)
+
+    assert posted.status_code == 302
+    assert posted["Location"] == url
+    raw = shown.context["new_token"]
+    assert raw.startswith("sp_")
+    assert raw in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    assert reloaded.context["new_token"] is None  # shown once
+    assert raw not in reloaded.content.decode()
+    assert raw not in posted.cookies.output()  # not in the messages cookie
+    assert manager_user.api_tokens.count() == 1
