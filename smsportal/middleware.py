@@ -9,13 +9,15 @@ from django.contrib.auth.middleware import (
 )
 from django.contrib.messages.middleware import MessageMiddleware as _DjangoMessages
 from django.contrib.sessions.middleware import SessionMiddleware as _DjangoSessions
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware as _DjangoLocale
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from smsportal.outage import outage_message, outage_noted
 
+API_PREFIX = "/api/"
 # Paths that authenticate on their own (API tokens, callback tokens) or must stay open.
 OPEN_PREFIXES = ("/api/", "/callbacks/", "/healthz", "/static/", "/i18n/")
 # Gateway callbacks: machine to machine, authenticated by the token in the URL.
@@ -78,13 +80,21 @@ class LocaleMiddleware(_DjangoLocale):
 
 class MethodNotAllowedPageMiddleware:
     """Django answers a GET on a POST-only view (require_POST) with an empty 405:
-    a blank page for a user who opened the address. Pages get one that says why."""
+    a blank page for a user who opened the address. Pages get one that says why.
+    The API's (django-ninja's "Method not allowed", text/html and English) is its
+    JSON `detail` in the request's language, as its other errors are."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith(API_PREFIX)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return _api_method_not_allowed(request, response)
         if (
             response.status_code == 405
             and not response.content
@@ -96,6 +106,21 @@ class MethodNotAllowedPageMiddleware:
                 page["Allow"] = response["Allow"]
             return page
         return response
+
+
+def _api_method_not_allowed(
+    request: HttpRequest, refused: HttpResponse
+) -> HttpResponse:
+    allowed = refused.get("Allow", "")
+    detail = _("The method %(method)s is not allowed here.") % {
+        "method": request.method
+    }
+    if allowed:
+        detail += " " + _("Allowed: %(methods)s.") % {"methods": allowed}
+    response = JsonResponse({"detail": detail}, status=405)
+    if allowed:
+        response["Allow"] = allowed
+    return response
 
 
 class OutagePageMiddleware:
