@@ -31,6 +31,7 @@ from accounts.throttle import (
     login_succeeded,
 )
 from smsportal.client_address import client_address
+from smsportal.signed_out import SESSION_ENDED_PARAM, SESSION_ENDED_VALUE
 
 # The raw value of a token just made, kept in the session (stored on the server,
 # not in a cookie) from the POST to the page it redirects to, which shows it once.
@@ -88,6 +89,14 @@ class ThrottledLoginView(auth_views.LoginView):
             )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Sent here by smsportal.signed_out: the page says why.
+        context["session_ended"] = (
+            self.request.GET.get(SESSION_ENDED_PARAM) == SESSION_ENDED_VALUE
+        )
+        return context
 
     def form_invalid(self, form):
         username = self.request.POST.get("username", "")

@@ -11,11 +11,16 @@ from django.contrib.messages.middleware import MessageMiddleware as _DjangoMessa
 from django.contrib.sessions.middleware import SessionMiddleware as _DjangoSessions
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware as _DjangoLocale
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from smsportal.outage import outage_message, outage_noted
+from smsportal.signed_out import (
+    is_htmx_fragment,
+    signed_out_fragment,
+    signed_out_redirect,
+)
 
 API_PREFIX = "/api/"
 # Paths that authenticate on their own (API tokens, callback tokens) or must stay open.
@@ -36,6 +41,13 @@ class LoginRequiredMiddleware(_DjangoLoginRequired):
         if request.path.startswith(OPEN_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
+        # A fragment must never get the login page to draw inside its box
+        # (smsportal/signed_out.py).
+        if is_htmx_fragment(request):
+            return signed_out_fragment()
+        return signed_out_redirect(request, resolve_url(self.get_login_url(view_func)))
 
 
 # Callbacks have no session, user or flash messages, and a gateway negotiates no
