@@ -158,11 +158,12 @@ document.addEventListener("htmx:load", (event) => {
 });
 
 // A region that failed to load (a 500, no answer) says so, instead of its
-// placeholder ("Counting the audience…") staying for ever.
+// placeholder ("Counting the audience…") staying for ever. A 401 is not a failure
+// of the region: the session has ended (below).
 function sayLoadFailed(event) {
   const target = event.detail.target;
   const text = target && target.dataset.failText;
-  if (!text) {
+  if (!text || (event.detail.xhr && event.detail.xhr.status === 401)) {
     return;
   }
   const alert = document.createElement("div");
@@ -200,5 +201,70 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
     field.scrollIntoView({ block: "center" });
     field.focus();
+  }
+});
+
+// The session ended under the page (expired, or logged out in another tab): an htmx
+// request gets a bare 401 (smsportal/signed_out.py), never the login page to draw
+// inside a fragment. One banner says so; polled regions stop asking (their requests
+// are dropped) and keep what they showed. A later request that succeeds (signed in
+// again in another tab) takes the banner away and polling resumes.
+let sessionEnded = false;
+
+function isPolled(element) {
+  return /(^|,)\s*every\s/.test(element.getAttribute("hx-trigger") || "");
+}
+
+function sessionEndedBanner(show) {
+  const banner = document.querySelector("[data-session-ended-alert]");
+  if (banner) {
+    banner.hidden = !show;
+  }
+}
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (sessionEnded && isPolled(event.detail.elt)) {
+    event.preventDefault();
+  }
+});
+// Answered here, so neither swapped nor reported as an error by htmx.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 401) {
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const status = event.detail.xhr ? event.detail.xhr.status : 0;
+  if (status === 401 && !sessionEnded) {
+    sessionEnded = true;
+    sessionEndedBanner(true);
+  } else if (sessionEnded && status >= 200 && status < 300) {
+    sessionEnded = false;
+    sessionEndedBanner(false);
+  }
+});
+
+// Django gives a new CSRF token at every sign-in, so a page still open from before
+// sends a stale one after the user signs in again in another tab, and its form
+// would be refused. The cookie always holds the current token (Django accepts it
+// unmasked): forms and htmx requests send that one.
+// "csrftoken" is Django's default cookie name, which settings.py keeps.
+function currentCsrfToken() {
+  const found = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return found ? decodeURIComponent(found[1]) : null;
+}
+
+document.addEventListener("htmx:configRequest", (event) => {
+  const token = currentCsrfToken();
+  if (token) {
+    event.detail.headers["X-CSRFToken"] = token;
+  }
+});
+document.addEventListener("submit", (event) => {
+  const field = event.target.querySelector("input[name=csrfmiddlewaretoken]");
+  const token = currentCsrfToken();
+  if (field && token) {
+    field.value = token;
   }
 });
