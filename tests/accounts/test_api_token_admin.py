@@ -117,7 +117,7 @@ def test_deactivating_a_user_in_the_admin_revokes_their_tokens(
     events = _revocations(active)
     assert [e.actor_name for e in events] == [admin_user.username]
     assert detail_lines("accounts.ApiToken", events[0].details) == [
-        ("Why", "Its user was deactivated")
+        ("Причина", "Пользователь отключён")
     ]
     assert len(_revocations(already)) == 1  # its own revocation only, not again
 
