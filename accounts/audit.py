@@ -45,6 +45,13 @@ class AuditMiddleware:
             _request.reset(token)
 
 
+def current_actor() -> Any:
+    """The signed-in user of the request being served; None in a task or a shell."""
+    request = _request.get()
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def _client_ip(request: HttpRequest | None) -> str | None:
     return client_address(request) if request is not None else None
 

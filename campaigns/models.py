@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import current_actor
 from campaigns.send_window import SendWindow
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
 from smsportal.lib.deferred import Deferred, deferred_text
+from smsportal.versioning import Versioned
 
 # A campaign's texts that go to the gateway as stored (the sender aside, which may come
 # from the account): none may hold a character a gateway cannot carry. The first two
@@ -37,7 +39,7 @@ MULTILINE_TEXT_FIELDS = ("text", "viber_text")
 PER_SEGMENT_CHANNELS = frozenset({MessageChannel.SMS, MessageChannel.FLASH})
 
 
-class Campaign(models.Model):
+class Campaign(Versioned):
     class State(models.TextChoices):
         # In their own context: Russian says them of a рассылка (feminine, "Отменена"),
         # while the same English words label messages' statuses (neuter, "Отменено").
@@ -160,6 +162,17 @@ class Campaign(models.Model):
         pgettext_lazy("campaign", "created"), default=timezone.now
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Who saved the draft last (a page, the API or the admin), for "changed by ...
+    # after you opened it" (smsportal.versioning); None when a task or a shell did.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+        editable=False,
+    )
     launched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -190,6 +203,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def note_change(self) -> tuple[str, ...]:
+        self.changed_by = current_actor()
+        return ("changed_by",)
 
     @property
     def start_passed(self) -> bool:
@@ -549,7 +566,7 @@ class HourlyTraffic(models.Model):
         return f"{self.hour:%Y-%m-%d %H}:00/{self.status}: {self.count}"
 
 
-class MessageTemplate(models.Model):
+class MessageTemplate(Versioned):
     """A saved text a composer starts from: placeholders as in a campaign's text."""
 
     name = models.CharField(
@@ -579,7 +596,7 @@ class MessageTemplate(models.Model):
         return self.name
 
 
-class BirthdayGreeting(models.Model):
+class BirthdayGreeting(Versioned):
     """A campaign sent every day to the contacts whose birthday it is (an automatic
     greeting): campaigns.greetings makes and launches it at the send time."""
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.fields import PhoneField
+from smsportal.versioning import Versioned
 
 
 class ContactQuerySet(models.QuerySet):
@@ -34,7 +35,7 @@ def validate_group_name(value: str) -> None:
         )
 
 
-class ContactGroup(models.Model):
+class ContactGroup(Versioned):
     # Django's default reads "Группа с таким Название уже существует." in Russian: it
     # pastes the field's label into the sentence uninflected.
     name = models.CharField(
@@ -64,7 +65,7 @@ class ContactGroup(models.Model):
 EARLIEST_DAY = date(1900, 1, 1)
 
 
-class Contact(models.Model):
+class Contact(Versioned):
     """One person in the book, keyed by the phone in E.164.
 
     A contact whose phone is on the stop list stays here and is shown as stopped;

@@ -359,7 +359,7 @@ class PostgresStage:
                 sets.append(f"{name} = COALESCE(s.{name}, c.{name})")
         return f"""
             UPDATE {Contact._meta.db_table} AS c
-            SET {", ".join(sets)}, updated_at = now()
+            SET {", ".join(sets)}, updated_at = now(), version = c.version + 1
             FROM {self.table} AS s
             WHERE c.id = s.id AND ({_changed_sql(updatable)})
         """
@@ -540,8 +540,9 @@ class FileStage:
             for contact in Contact.objects.filter(pk__in=list(staged)):
                 if self._merge(contact, staged[contact.pk], updatable):
                     contact.updated_at = now
+                    contact.version += 1  # a page opened before it saves no more
                     changed.append(contact)
-            Contact.objects.bulk_update(changed, [*updatable, "updated_at"])
+            Contact.objects.bulk_update(changed, [*updatable, "updated_at", "version"])
         joined = self._add_to_groups(new, chunk)
         grouped = len(joined - {contact.pk for contact in changed})
         return Applied(
