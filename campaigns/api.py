@@ -37,7 +37,6 @@ from campaigns.selectors import (
 from providers.models import ProviderAccount
 from smsportal.api import permission_required, require_perm
 from smsportal.api_input import (
-    KEY_REUSED,
     InputSchema,
     ObjectId,
     Offset,
@@ -45,6 +44,7 @@ from smsportal.api_input import (
     idempotency_key,
 )
 from smsportal.exceptions import ApplicationError
+from smsportal.versioning import parse_version
 
 PREFIX = "campaigns"
 router = Router(tags=["campaigns"])
@@ -107,6 +107,10 @@ class CampaignOut(Schema):
     price_per_segment: Decimal | None
     audience_stats: dict[str, Any]
     created_at: datetime
+    version: int = Field(
+        description="Raised by every change of the draft: give it to launch or "
+        "test-send as expected_version to refuse a draft changed since you read it"
+    )
     launched_at: datetime | None
     finished_at: datetime | None
     counts: CountsOut
@@ -193,6 +197,20 @@ class TestSendIn(InputSchema):
     phones: list[str]
     # Or the Idempotency-Key header: a repeated request gets the first messages.
     client_key: str = ""
+    expected_version: int | None = Field(
+        None,
+        description="The campaign's version you checked (its `version`): a draft "
+        "changed since is refused with 409; left out, none is compared",
+    )
+
+
+class LaunchIn(InputSchema):
+    expected_version: int | None = Field(
+        None,
+        description="The campaign's version you previewed (its `version`): a draft "
+        "changed since is refused with 409; left out, none is compared. An If-Match "
+        "header with the version does the same",
+    )
 
 
 class SenderIn(InputSchema):
@@ -391,19 +409,26 @@ def campaign_update_api(
     request: HttpRequest, campaign_id: ObjectId, payload: CampaignIn
 ) -> dict[str, Any]:
     """Change a draft; fields left out keep their values."""
-    campaign = _get(campaign_id)
-    if not campaign.is_editable:
-        raise ApplicationError(
-            _(
-                "Only a draft can be changed; return the campaign to draft first "
-                "(POST …/unschedule)."
-            )
-            if waits_for_start(campaign)
-            else _("Only a draft can be changed."),
-            where="state",
-        )
-    data = _form_data(payload, campaign_form_data(campaign), start_at=campaign.start_at)
     with transaction.atomic():
+        # Read under the lock the save holds: a PATCH of other fields at the same
+        # time is saved first or after this one, never overwritten by it.
+        campaign = get_object_or_404(
+            Campaign.objects.select_for_update().select_related("account"),
+            pk=campaign_id,
+        )
+        if not campaign.is_editable:
+            raise ApplicationError(
+                _(
+                    "Only a draft can be changed; return the campaign to draft first "
+                    "(POST …/unschedule)."
+                )
+                if waits_for_start(campaign)
+                else _("Only a draft can be changed."),
+                where="state",
+            )
+        data = _form_data(
+            payload, campaign_form_data(campaign), start_at=campaign.start_at
+        )
         _save_draft(data, campaign)
         return _detail(_get(campaign_id))
 
@@ -415,12 +440,54 @@ def campaign_preview_api(request: HttpRequest, campaign_id: ObjectId) -> Any:
     return services.campaign_preview(campaign=_get(campaign_id))
 
 
-@router.post("/{campaign_id}/launch", response=CampaignOut)
-def campaign_launch_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
-    """Launch a draft now, or schedule it for its start time."""
+def _stale_answer(what: str) -> dict[str, Any]:
+    """The OpenAPI entry of a 409 for an expected_version the draft has moved past."""
+    return {
+        "409": {
+            "description": f"expected_version is not the draft's version: it was "
+            f"changed since, and {what}. `detail` names who changed it and when.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            },
+        }
+    }
+
+
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The campaign's version, as expected_version (a body's wins)",
+}
+
+
+@router.post(
+    "/{campaign_id}/launch",
+    response=CampaignOut,
+    openapi_extra={
+        "parameters": [IF_MATCH],
+        "responses": _stale_answer("nothing was launched"),
+    },
+)
+def campaign_launch_api(
+    request: HttpRequest, campaign_id: ObjectId, payload: LaunchIn | None = None
+) -> dict[str, Any]:
+    """Launch a draft now, or schedule it for its start time. With expected_version
+    (or If-Match), a draft changed since that version is refused with 409."""
     require_perm(request, CHANGE_PERM)
-    services.campaign_launch(campaign=_get(campaign_id), launched_by=request.user)
+    services.campaign_launch(
+        campaign=_get(campaign_id),
+        launched_by=request.user,
+        expected_version=_expected_version(request, payload),
+    )
     return _detail(_get(campaign_id))
+
+
+def _expected_version(request: HttpRequest, payload: LaunchIn | None) -> int | None:
+    if payload is not None and payload.expected_version is not None:
+        return payload.expected_version
+    return parse_version(request.headers.get("If-Match"))
 
 
 @router.post("/{campaign_id}/unschedule", response=CampaignOut)
@@ -488,7 +555,12 @@ def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
 @router.post(
     "/{campaign_id}/test-send",
     response=list[TestMessageOut],
-    openapi_extra=KEY_REUSED,
+    openapi_extra={
+        "responses": _stale_answer(
+            "nothing was sent (also when the idempotency key was used for a test send "
+            "to other numbers)"
+        )
+    },  # fmt: skip
 )
 @permission_required(CHANGE_PERM)
 def campaign_test_send_api(
@@ -503,4 +575,5 @@ def campaign_test_send_api(
         client_key=idempotency_key(
             payload.client_key, request.headers.get("Idempotency-Key", "")
         ),
+        expected_version=payload.expected_version,
     )

@@ -74,6 +74,7 @@ from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields
+from smsportal.versioning import VersionedForm, keep_unedited, require_version
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
 # Channels whose text goes out as SMS parts, so a gateway's part limit applies.
@@ -120,7 +121,7 @@ def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
     return db_field.formfield(**kwargs)
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(VersionedForm, forms.ModelForm):
     """Create or edit a draft; the choices follow the chosen account's gateway."""
 
     START_NOW, START_AT = "now", "at"
@@ -862,19 +863,22 @@ def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:
 
 
 def campaign_draft_save(*, form: CampaignForm) -> Campaign:
-    """Save a valid composer form, unless the campaign stopped being a draft meanwhile.
+    """Save a valid composer form, unless the campaign stopped being a draft meanwhile
+    or changed since the page's version (StaleVersion).
 
     campaign_launch locks the row too, so an edit and a launch never interleave.
     """
     with transaction.atomic():
-        if form.instance.pk and not (
-            Campaign.objects.select_for_update()
-            .filter(pk=form.instance.pk, state=Campaign.State.DRAFT)
-            .exists()
-        ):
-            raise ApplicationError(
-                gettext("Only a draft can be changed."), where="state"
+        if form.instance.pk:
+            current = (
+                Campaign.objects.select_for_update().filter(pk=form.instance.pk).first()
             )
+            if current is None or current.state != Campaign.State.DRAFT:
+                raise ApplicationError(
+                    gettext("Only a draft can be changed."), where="state"
+                )
+            require_version(current, form.opened_version)
+            keep_unedited(form.instance, current, edited=form._meta.fields)
         return form.save()
 
 
@@ -911,7 +915,10 @@ def start_fields(start_at: datetime | None, time_zone: str) -> dict[str, Any]:
     }
 
 
-class TestSendForm(forms.Form):
+class TestSendForm(VersionedForm, forms.Form):
+    """Numbers for a test send, and (hidden) the campaign's version the page showed:
+    a test of a text someone changed since is refused."""
+
     __test__ = False  # not a pytest class, despite the name
 
     submission = once.submission_field()

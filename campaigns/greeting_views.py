@@ -41,12 +41,13 @@ from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
+from smsportal.versioning import VersionedForm, save_current
 
 PAGE_SIZE = 50
 RECENT_CAMPAIGNS = 10
 
 
-class BirthdayGreetingForm(FollowsAccount, forms.ModelForm):
+class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
     class Meta:
         model = BirthdayGreeting
         fields = [
@@ -190,8 +191,7 @@ def greeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResponse:
     form = BirthdayGreetingForm(request.POST or None, instance=greeting)
-    if form.is_bound and form.is_valid():
-        form.save()
+    if form.is_bound and form.is_valid() and save_current(form) is not None:
         messages.success(request, _("Greeting “%(name)s” saved.") % {"name": greeting})
         return redirect("campaigns:greetings")
     context: dict[str, Any] = {

@@ -5,6 +5,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema, Status
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -113,7 +114,13 @@ def greeting_get_api(request: HttpRequest, greeting_id: ObjectId) -> BirthdayGre
 def greeting_update_api(
     request: HttpRequest, greeting_id: ObjectId, payload: GreetingIn
 ) -> BirthdayGreeting:
-    return _saved(get_object_or_404(BirthdayGreeting, pk=greeting_id), payload)
+    with transaction.atomic():
+        # Read under the lock the save holds: a PATCH of other fields at the same
+        # time is not overwritten with the values read before it.
+        greeting = get_object_or_404(
+            BirthdayGreeting.objects.select_for_update(), pk=greeting_id
+        )
+        return _saved(greeting, payload)
 
 
 @router.delete("/{greeting_id}", response={204: None})

@@ -24,13 +24,14 @@ from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
 from smsportal.unique import save_unique
+from smsportal.versioning import VersionedForm, save_current
 
 PAGE_SIZE = 50
 # The composer lists this many, by name: a select, not a catalogue.
 COMPOSER_LIMIT = 200
 
 
-class MessageTemplateForm(forms.ModelForm):
+class MessageTemplateForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["name", "text"]
@@ -109,7 +110,11 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         form = MessageTemplateForm(instance=template, initial=initial)
     else:
         form = MessageTemplateForm(request.POST or None, instance=template)
-    if form.is_bound and form.is_valid() and save_unique(form) is not None:
+    if (
+        form.is_bound
+        and form.is_valid()
+        and save_current(form, lambda: save_unique(form)) is not None
+    ):
         messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
         if problems := gateway_length_problems(template.text, form.custom_keys):
             messages.warning(

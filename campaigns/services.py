@@ -99,6 +99,7 @@ from smsportal.textguard import (
     check_sendable,
     unsendable_message,
 )
+from smsportal.versioning import require_version, stale_since
 
 logger = logging.getLogger("campaigns.services")
 
@@ -486,13 +487,19 @@ def campaign_launch_refusal(
 
 
 @transaction.atomic
-def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
-    """Launch a draft now or at its start time; refuse what cannot be paid for."""
+def campaign_launch(
+    *, campaign: Campaign, launched_by=None, expected_version: int | None = None
+) -> Campaign:
+    """Launch a draft now or at its start time; refuse what cannot be paid for, and
+    (given `expected_version`, the version whose preview was shown) a draft changed
+    since: StaleVersion, compared under the lock the launch holds to its commit."""
     campaign = (
         Campaign.objects.select_for_update()
         .select_related("account")
         .get(pk=campaign.pk)
     )
+    if campaign.state == Campaign.State.DRAFT:
+        require_version(campaign, expected_version, message=_stale_launch_message)
     _check_launchable(campaign)
     preview = campaign_preview(campaign=campaign)
     _check_preview(preview, campaign.account.balance_currency)
@@ -521,6 +528,7 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
         campaign,
         actor=launched_by,
         recipients=preview.total,
+        version=campaign.version,
         estimated_cost=str(preview.estimated_cost),
         currency=campaign.account.balance_currency or None,
         start_at=campaign.start_at.isoformat() if scheduled else None,
@@ -528,6 +536,38 @@ def campaign_launch(*, campaign: Campaign, launched_by=None) -> Campaign:
     if not scheduled:
         campaign_start_enqueue(campaign.pk, undo=undo)
     return campaign
+
+
+def _stale_launch_message(campaign: Campaign) -> str:
+    since = stale_since(campaign)
+    if since["who"]:
+        changed = _(
+            "Nothing was launched: %(who)s changed the campaign (%(when)s) after the "
+            "preview you launched from was shown."
+        )
+    else:
+        changed = _(
+            "Nothing was launched: the campaign was changed (%(when)s) after the "
+            "preview you launched from was shown."
+        )
+    return " ".join([changed % since, _("Check the new preview, then launch again.")])
+
+
+def _stale_test_message(campaign: Campaign) -> str:
+    since = stale_since(campaign)
+    if since["who"]:
+        changed = _(
+            "Nothing was sent: %(who)s changed the campaign (%(when)s) after this "
+            "page was opened."
+        )
+    else:
+        changed = _(
+            "Nothing was sent: the campaign was changed (%(when)s) after this page "
+            "was opened."
+        )
+    return " ".join(
+        [changed % since, _("Check the text it sends now, then send again.")]
+    )
 
 
 def _launch_undo(campaign: Campaign, launched_by) -> Callable[[], None]:
@@ -1043,13 +1083,20 @@ def campaign_delete(*, campaign: Campaign) -> None:
 
 
 def campaign_test_send(
-    *, campaign: Campaign, phones: Sequence[str], client_key: str = ""
+    *,
+    campaign: Campaign,
+    phones: Sequence[str],
+    client_key: str = "",
+    expected_version: int | None = None,
 ) -> list[Message]:
     """Send the campaign's text to a few numbers now (not part of the campaign).
 
+    Given `expected_version` (the one the page showed), `campaign` must still be it:
+    what is sent is this object's text, so no lock is held over the gateway call.
     With a `client_key` (an API client's idempotency key), a repeated request, even
     one racing this one, gets the messages sent the first time and sends nothing; the
     key used for other numbers is a Conflict."""
+    require_version(campaign, expected_version, message=_stale_test_message)
     if campaign.state == Campaign.State.CANCELLED:
         raise ApplicationError(
             _("A cancelled campaign sends nothing, not even a test."), where="state"

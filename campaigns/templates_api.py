@@ -5,6 +5,7 @@ from typing import Any
 
 from ninja import Router, Schema, Status
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -64,7 +65,13 @@ def template_get_api(request: HttpRequest, template_id: ObjectId) -> MessageTemp
 def template_update_api(
     request: HttpRequest, template_id: ObjectId, payload: TemplateIn
 ) -> MessageTemplate:
-    return _saved(get_object_or_404(MessageTemplate, pk=template_id), payload)
+    with transaction.atomic():
+        # Read under the lock the save holds: a PATCH of the other field at the same
+        # time is not overwritten with the value read before it.
+        template = get_object_or_404(
+            MessageTemplate.objects.select_for_update(), pk=template_id
+        )
+        return _saved(template, payload)
 
 
 @router.delete("/{template_id}", response={204: None})

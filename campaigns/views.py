@@ -27,7 +27,7 @@ from accounts.permissions import PermissionRequired
 from campaigns import services
 from campaigns.audience import GroupChoice, audience_summary
 from campaigns.beat import beat_status
-from campaigns.channel_content import channel_settings
+from campaigns.channel_content import channel_settings, sent_template
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
     VIBER_CHANNELS,
@@ -68,6 +68,7 @@ from providers.base import MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.outage import BROKER, services_down
+from smsportal.versioning import StaleVersion, parse_version
 
 VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
@@ -185,6 +186,9 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
     def form_valid(self, form: CampaignForm) -> HttpResponse:
         try:
             self.object = campaign_draft_save(form=form)
+        except StaleVersion as exc:
+            form.add_error(None, exc.message)  # what was typed stays in the form
+            return self.form_invalid(form)
         except ApplicationError:
             return _not_editable(self.request, self.object)
         messages.success(self.request, _("Draft saved."))
@@ -385,6 +389,8 @@ def _campaign_action(
     campaign = get_object_or_404(campaign_list(), pk=pk)
     try:
         result = call(campaign)
+    except StaleVersion:
+        raise  # the caller's to answer: it knows where a fresh look is
     except ApplicationError as exc:
         messages.error(request, error_text(exc))
         return redirect("campaigns:detail", pk=campaign.pk)
@@ -402,12 +408,21 @@ def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
             return _("Campaign scheduled.")
         return _("Campaign launched.")
 
-    return _campaign_action(
-        request,
-        pk,
-        lambda c: services.campaign_launch(campaign=c, launched_by=request.user),
-        success,
-    )
+    # The version whose preview was shown: a draft changed since is not launched.
+    version = parse_version(request.POST.get("version"))
+    try:
+        return _campaign_action(
+            request,
+            pk,
+            lambda c: services.campaign_launch(
+                campaign=c, launched_by=request.user, expected_version=version
+            ),
+            success,
+        )
+    except StaleVersion as exc:
+        # To the composer: the draft as it is now, with a fresh preview to check.
+        messages.error(request, exc.message)
+        return redirect("campaigns:edit", pk=pk)
 
 
 @require_POST
@@ -540,8 +555,8 @@ def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(CHANGE_PERM, raise_exception=True)
 def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the campaign's text to a few numbers now and show what became of them."""
-    campaign = get_object_or_404(campaign_list(), pk=pk)
-    form = TestSendForm(request.POST or None)
+    campaign = get_object_or_404(campaign_list().select_related("changed_by"), pk=pk)
+    form = TestSendForm(request.POST or None, initial={"version": campaign.version})
     sent = None
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["submission"]
@@ -552,18 +567,39 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("campaigns:test_send", pk=pk)
         try:
             sent = services.campaign_test_send(
-                campaign=campaign, phones=form.cleaned_data["phones"]
+                campaign=campaign,
+                phones=form.cleaned_data["phones"],
+                expected_version=form.opened_version,
             )
+        except StaleVersion as exc:
+            once.release(token)
+            # The page shows the text as it is now: the numbers stay, with it.
+            messages.error(request, exc.message)
+            form = _next_test_form(request, campaign)
         except ApplicationError as exc:
             once.release(token)  # nothing was sent: the corrected form may go
             form.add_error("phones" if exc.where == "phones" else None, exc.message)
         else:
-            # The numbers stay for another test, under a token of its own.
-            form = TestSendForm(initial={"phones": request.POST.get("phones", "")})
+            form = _next_test_form(request, campaign)
+    # What the test sends, as saved now: the version the form carries.
+    text, _templated = sent_template(
+        kind=campaign.account.kind,
+        channel=campaign.channel,
+        text=campaign.text,
+        viber_text=campaign.viber_text,
+    )
     return render(
         request,
         "campaigns/campaign_test_send.html",
-        {"campaign": campaign, "form": form, "sent": sent},
+        {"campaign": campaign, "form": form, "sent": sent, "text": text},
+    )
+
+
+def _next_test_form(request: HttpRequest, campaign: Campaign) -> TestSendForm:
+    """The numbers kept for another test, under a token of its own and the campaign's
+    version now."""
+    return TestSendForm(
+        initial={"phones": request.POST.get("phones", ""), "version": campaign.version}
     )
 
 

@@ -511,12 +511,9 @@ def group_get(request: HttpRequest, group_id: ObjectId) -> ContactGroup:
 def group_update(request: HttpRequest, group_id: ObjectId, payload: GroupPatch) -> Any:
     require_perm(request, "contacts.change_contactgroup")
     group = get_object_or_404(ContactGroup, pk=group_id)
+    # What is left out keeps the value the row holds under the update's lock.
     services.group_update(
-        group=group,
-        name=group.name if payload.name is None else payload.name,
-        description=(
-            group.description if payload.description is None else payload.description
-        ),
+        group=group, name=payload.name, description=payload.description
     )
     return _group(group.pk)
 

@@ -17,6 +17,7 @@ from smsportal.decimal_input import TypedDecimalField
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields, one_line_fields
+from smsportal.versioning import VersionedForm
 
 TIME_ZONE_BLANK = _("By the number (none for a mobile)")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -47,7 +48,7 @@ def _raise_as_field_error(check: Callable[..., Any], *args: Any, **kwargs: Any) 
         raise forms.ValidationError(exc.message) from None
 
 
-class ContactForm(StyledForm):
+class ContactForm(VersionedForm, StyledForm):
     phone = forms.CharField(label=_("Phone"), max_length=40)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
@@ -121,13 +122,16 @@ class ContactForm(StyledForm):
         by_plan = contact.time_zone == plan_time_zone(contact.phone)
         initial["time_zone"] = "" if by_plan else contact.time_zone
         initial["groups"] = list(contact.groups.all())
+        initial["version"] = contact.version
         for key, value in (contact.attributes or {}).items():
             initial[f"cf_{key}"] = value
         return initial
 
     def service_fields(self, *, previous: dict | None = None) -> dict:
-        """Cleaned data as contact_create / contact_update take it."""
+        """Cleaned data as contact_create / contact_update take it (the version the
+        page was opened at is the view's to give)."""
         data = dict(self.cleaned_data)
+        data.pop("version", None)
         attributes = dict(previous or {})
         for field in self.custom_fields:
             value = data.pop(f"cf_{field.key}", None)
@@ -224,7 +228,7 @@ def _custom_value_clean(field: CustomField, value: Any) -> Any:
     return form_field.clean(value)
 
 
-class ContactGroupForm(StyledModelForm):
+class ContactGroupForm(VersionedForm, StyledModelForm):
     class Meta:
         model = ContactGroup
         fields = ["name", "description"]

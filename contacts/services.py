@@ -50,6 +50,7 @@ from smsportal.textguard import (
     check_one_line,
     check_sendable,
 )
+from smsportal.versioning import require_version
 
 logger = logging.getLogger(__name__)
 CONTACT_FIELDS = (
@@ -281,9 +282,21 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(
-    *, contact: Contact, groups: list[ContactGroup] | None = None, **fields: Any
+    *,
+    contact: Contact,
+    groups: list[ContactGroup] | None = None,
+    expected_version: int | None = None,
+    **fields: Any,
 ) -> Contact:
-    """Change a contact; a new phone is normalised and must not belong to another."""
+    """Change a contact; a new phone is normalised and must not belong to another.
+
+    The fields given are applied to the row as it is now, read under a lock held to
+    the commit: a change of other fields at the same time is kept. Given
+    `expected_version` (the one a page was opened at), a contact changed since is
+    refused (StaleVersion).
+    """
+    contact.refresh_from_db(from_queryset=Contact.objects.select_for_update())
+    require_version(contact, expected_version)
     _check_sendable(fields)
     phone = fields.pop("phone", None)
     _check_email(fields)
@@ -614,16 +627,29 @@ def group_create(*, name: str, description: str = "") -> ContactGroup:
         ) from None
 
 
+@transaction.atomic
 def group_update(
-    *, group: ContactGroup, name: str, description: str = ""
+    *,
+    group: ContactGroup,
+    name: str | None = None,
+    description: str | None = None,
+    expected_version: int | None = None,
 ) -> ContactGroup:
-    name, description = _group_fields(name, description)
+    """Rename or describe a group; None keeps the value the row holds now (read under
+    a lock held to the commit). Given `expected_version`, a group changed since is
+    refused (StaleVersion)."""
+    group.refresh_from_db(from_queryset=ContactGroup.objects.select_for_update())
+    require_version(group, expected_version)
+    name, description = _group_fields(
+        group.name if name is None else name,
+        group.description if description is None else description,
+    )
     if ContactGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
         raise ApplicationError(
             _("A group named “%(name)s” already exists.") % {"name": name}, where="name"
         )
     group.name, group.description = name, description
-    group.save(update_fields=["name", "description"])
+    group.save(update_fields=["name", "description", "version"])
     return group
 
 

@@ -202,7 +202,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_update(
-                contact=contact, **form.service_fields(previous=contact.attributes)
+                contact=contact,
+                expected_version=form.opened_version,
+                **form.service_fields(previous=contact.attributes),
             )
         except ApplicationError as exc:
             form.add_error(exc.where if exc.where in form.fields else None, exc.message)
@@ -421,10 +423,13 @@ def _group_form(request: HttpRequest, group: ContactGroup | None) -> HttpRespons
                 )
             else:
                 services.group_update(
-                    group=group, name=data["name"], description=data["description"]
+                    group=group,
+                    name=data["name"],
+                    description=data["description"],
+                    expected_version=form.opened_version,
                 )
         except ApplicationError as exc:
-            form.add_error("name", exc.message)
+            form.add_error(None if exc.where == "version" else "name", exc.message)
         else:
             messages.success(request, _("Group saved."))
             return redirect("contacts:group_list")

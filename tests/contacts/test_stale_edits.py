@@ -1,0 +1,115 @@
+"""A contact or group page saved over a newer version is refused, keeping what was
+typed; two API updates of different fields at once both stay."""
+
+import pytest
+
+from django.test import Client
+from django.urls import reverse
+
+from accounts.roles import MANAGER
+from contacts.models import Contact, ContactGroup
+from tests.concurrency import both_at_once
+from tests.conftest import _user_with_role
+from tests.page_forms import form_values
+
+API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def patch(client, path: str, body: dict):
+    return client.patch(f"{API}{path}", body, content_type="application/json")
+
+
+def signed_in(django_user_model, username: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(_user_with_role(django_user_model, username, MANAGER))
+    return client
+
+
+@pytest.mark.django_db
+def test_contact_and_group_pages_refuse_a_save_over_a_newer_version(
+    django_user_model,
+):
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    contact = Contact.objects.create(phone="+79120000001", first_name="Ivan")
+    group = ContactGroup.objects.create(name="Clients", description="")
+    cases = [
+        (reverse("contacts:edit", args=[contact.pk]), contact, "last_name",
+         f"/contacts/{contact.pk}", "first_name"),
+        (reverse("contacts:group_edit", args=[group.pk]), group, "name",
+         f"/groups/{group.pk}", "description"),
+    ]  # fmt: skip
+    for url, record, typed, api_path, changed in cases:
+        data = form_values(
+            a.get(url).content.decode(), having=typed, replace={typed: "typed by A"}
+        )
+        assert patch(b, api_path, {changed: "changed by B"}).status_code == 200
+
+        response = a.post(url, data)
+
+        body = response.content.decode()
+        assert response.status_code == 200, url
+        assert "Someone else changed this record" in body, url
+        assert "Reload the page to see their change" in body
+        assert 'value="typed by A"' in body, url
+        record.refresh_from_db()
+        assert getattr(record, changed) == "changed by B", url
+        assert getattr(record, typed) != "typed by A", url
+        # Opened again, the page saves.
+        fresh = form_values(
+            a.get(url).content.decode(), having=typed, replace={typed: "typed by A"}
+        )
+        assert a.post(url, fresh).status_code == 302, url
+        record.refresh_from_db()
+        assert getattr(record, typed) == "typed by A"
+        assert getattr(record, changed) == "changed by B"
+
+
+def test_an_import_adds_contacts_at_version_one_and_counts_those_it_updates(
+    do_import, stage_kind
+):
+    existing = Contact.objects.create(phone="+79120000001", first_name="Old")
+    data = b"phone;first_name\n+79120000001;New\n+79120000002;Added\n"
+
+    do_import(data, update=True, encoding="utf-8")
+
+    versions = dict(Contact.objects.values_list("phone", "version"))
+    assert versions == {existing.phone: 2, "+79120000002": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_updates_of_different_fields_at_once_both_stay(
+    monkeypatch, django_user_model
+):
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    contact = Contact.objects.create(phone="+79120000001")
+    group = ContactGroup.objects.create(name="Clients")
+    cases = [
+        # Held after the record was read, before it is saved.
+        ("contacts.services", "remove_invisible_characters", f"/contacts/{contact.pk}",
+         contact, ("first_name", "last_name")),
+        ("contacts.services", "check_one_line", f"/groups/{group.pk}", group,
+         ("name", "description")),
+    ]  # fmt: skip
+    for module, hook, path, record, (field_a, field_b) in cases:
+        codes = both_at_once(
+            monkeypatch,
+            module,
+            hook,
+            [
+                lambda path=path, f=field_a: patch(a, path, {f: "set by A"}),
+                lambda path=path, f=field_b: patch(b, path, {f: "set by B"}),
+            ],
+        )
+
+        assert codes == [200, 200], path
+        record.refresh_from_db()
+        assert getattr(record, field_a) == "set by A", path
+        assert getattr(record, field_b) == "set by B", path
+        assert record.version == 3, path

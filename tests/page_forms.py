@@ -1,0 +1,18 @@
+"""What a browser would post: a page's form read back with its current values."""
+
+from __future__ import annotations
+
+import lxml.html
+
+
+def form_values(html: str, *, having: str, replace: dict | None = None) -> dict:
+    """The values of the page's form holding a field named `having` (lists for names
+    given more than once), with `replace` put over them."""
+    document = lxml.html.fromstring(html)
+    form = next(f for f in document.forms if f.xpath(f'.//*[@name="{having}"]'))
+    values: dict = {}
+    for name, value in form.form_values():
+        values.setdefault(name, []).append(value)
+    data = {k: v[0] if len(v) == 1 else v for k, v in values.items()}
+    data.update(replace or {})
+    return data
