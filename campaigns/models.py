@@ -673,38 +673,39 @@ class BirthdayGreeting(Versioned):
         return self.last_error
 
 
-class WorkerHeartbeat(models.Model):
-    """A Celery worker process's last sign of life, written every few seconds by a
-    thread of its own (campaigns.workers): pages and /healthz tell when none is
-    alive while work waits, and a pump lease held by a dead worker is taken over."""
+class Heartbeat(models.Model):
+    """A process's last sign of life, one row per process run."""
 
-    # hostname:pid:random, new at each start (a restarted worker is another one).
+    # hostname:pid:random, new at each start (a restarted process is another one).
     instance = models.CharField(_("instance"), max_length=255, unique=True)
     hostname = models.CharField(_("host name"), max_length=255)
-    started_at = models.DateTimeField(_("worker started"))
     seen_at = models.DateTimeField(_("last seen"), db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.instance
+
+
+class WorkerHeartbeat(Heartbeat):
+    """A Celery worker process's, written every few seconds by a thread of its own
+    (campaigns.workers): pages and /healthz tell when none is alive while work
+    waits, and a pump lease held by a dead worker is taken over."""
+
+    started_at = models.DateTimeField(_("worker started"))
 
     class Meta:
         verbose_name = _("worker heartbeat")
         verbose_name_plural = _("worker heartbeats")
 
-    def __str__(self) -> str:
-        return self.instance
 
+class BeatHeartbeat(Heartbeat):
+    """Celery beat's, written by its scheduler loop (campaigns.beat; its instance
+    begins "beat@"): pages and /healthz tell when beat has stopped."""
 
-class BeatHeartbeat(models.Model):
-    """Celery beat's last sign of life, written by its scheduler loop
-    (campaigns.beat): pages and /healthz tell when beat has stopped."""
-
-    # beat@hostname:pid:random, new at each start.
-    instance = models.CharField(_("instance"), max_length=255, unique=True)
-    hostname = models.CharField(_("host name"), max_length=255)
     started_at = models.DateTimeField(_("beat started"))
-    seen_at = models.DateTimeField(_("last seen"), db_index=True)
 
     class Meta:
         verbose_name = _("beat heartbeat")
         verbose_name_plural = _("beat heartbeats")
-
-    def __str__(self) -> str:
-        return self.instance
