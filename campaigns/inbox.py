@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -236,14 +236,39 @@ def incoming_fetch(*, account: ProviderAccount) -> int:
 
 
 def _fetch(account: ProviderAccount, gateway: SmsGateway) -> int:
-    last = Reply.objects.filter(account=account).aggregate(last=Max("received_at"))[
-        "last"
-    ]
-    # Overlap the window: repeats are ignored, and the moving start keeps SMSC from
-    # seeing three identical requests in a minute.
-    since = (last - FETCH_OVERLAP) if last else timezone.now() - FIRST_FETCH_WINDOW
-    messages = gateway.incoming(since=since)
-    return len(replies_store(account=account, messages=messages))
+    cursor = (
+        ProviderAccount.objects.filter(pk=account.pk)
+        .values_list("incoming_cursor", flat=True)
+        .first()
+        or ""
+    )
+    batch = gateway.incoming_after(cursor=cursor, since=_fetch_since(account, cursor))
+    with transaction.atomic():
+        new = replies_store(account=account, messages=batch.messages)
+        if batch.cursor != cursor:
+            # Only from the cursor this fetch read: a twin fetch that moved it on
+            # meanwhile keeps its own (the replies are stored either way, once).
+            ProviderAccount.objects.filter(
+                pk=account.pk, incoming_cursor=cursor
+            ).update(incoming_cursor=batch.cursor)
+    account.incoming_cursor = batch.cursor
+    return len(new)
+
+
+def _fetch_since(account: ProviderAccount, cursor: str) -> datetime:
+    """Where a fetch's time window starts: a little before the reply the cursor points
+    at (what follows it arrived later), else before the latest reply stored, else a
+    day back. The overlap is harmless (repeats are ignored), and the moving start
+    keeps SMSC from seeing three identical requests in a minute."""
+    replies = Reply.objects.filter(account=account)
+    if cursor:
+        replies = replies.filter(gateway_message_id=cursor)
+    last = replies.aggregate(last=Max("received_at"))["last"]
+    if last is None and cursor:
+        last = Reply.objects.filter(account=account).aggregate(last=Max("received_at"))[
+            "last"
+        ]
+    return (last - FETCH_OVERLAP) if last else timezone.now() - FIRST_FETCH_WINDOW
 
 
 def incoming_fetch_accounts() -> list[FetchOutcome]:

@@ -303,6 +303,14 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingBatch:
+    """One fetch of incoming messages and where the next fetch goes on from."""
+
+    messages: list[IncomingMessage]
+    cursor: str = ""  # the gateway's position after these; "" where it reads by time
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduledMessage:
     gateway_message_id: str
     phone: str
@@ -678,6 +686,14 @@ class SmsGateway(ABC):
         self, *, since: datetime, until: datetime | None = None
     ) -> list[IncomingMessage]:
         raise NotSupported(self.kind, "incoming messages")
+
+    def incoming_after(self, *, cursor: str, since: datetime) -> IncomingBatch:
+        """The messages after `cursor` (an earlier batch's), or since `since` when it is
+        "". A gateway that lists its messages by id pages on from the cursor, and one
+        fetch may stop at a page cap: the next goes on from the batch's cursor, so a
+        backlog of any size is read in full, each message once. One that reads by
+        time only answers everything since `since`."""
+        return IncomingBatch(self.incoming(since=since))
 
     def sender_names(self) -> list[SenderNameInfo]:
         raise NotSupported(self.kind, "sender names")

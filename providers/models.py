@@ -93,6 +93,12 @@ class ProviderAccount(models.Model):
         _("last error record"), default=dict, blank=True, editable=False
     )
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # Where the next fetch of incoming messages goes on: the gateway's position after
+    # the last reply a fetch stored (SMSC: its last message id). Only fetches move it:
+    # a pushed reply may be newer than a backlog not fetched yet.
+    incoming_cursor = models.CharField(
+        _("incoming messages read up to"), max_length=64, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -47,6 +47,7 @@ from providers.base import (
     DeliveryStatus,
     FailureReason,
     InboundRequest,
+    IncomingBatch,
     IncomingMessage,
     MessageChannel,
     NumberInfo,
@@ -80,7 +81,9 @@ logger = logging.getLogger("providers.smsc")
 # after_id whatever the gateway's own cap, and a gateway that ignores `cnt` answers
 # all at once, followed by one empty page.
 INCOMING_PAGE = 200
-INCOMING_PAGES_MAX = 50  # a runaway after_id must not loop for ever
+# Pages read by one fetch (10,000 messages): a runaway after_id must not loop for ever,
+# and a fetch must end; the next one goes on after the last id this one read.
+INCOMING_PAGES_MAX = 50
 
 SEND, STATUS, BALANCE = "/sys/send.php", "/sys/status.php", "/sys/balance.php"
 GET, SENDERS, PHONES = "/sys/get.php", "/sys/senders.php", "/sys/phones.php"
@@ -293,44 +296,51 @@ class SmscGateway(SmsGateway):
     def incoming(
         self, *, since: datetime, until: datetime | None = None
     ) -> list[IncomingMessage]:
-        # get_answers refuses a 4th identical request within a minute (seed 001, error
-        # 9): look back whole hours, never repeat the last window from this instance,
-        # and on error 9 widen the window once. Extra messages are filtered out here.
-        hours = max(1, math.ceil((timezone.now() - since).total_seconds() / 3600))
-        if hours == getattr(self, "_last_hours", None):
-            hours += 1
-        window = {"get_answers": "1", "hour": str(hours), "cnt": str(INCOMING_PAGE)}
-        try:
-            answer = self._call(GET, window)
-        except RateLimited:
-            hours += 1
-            window["hour"] = str(hours)
-            answer = self._call(GET, window)
-        self._last_hours = hours
-        messages = self._incoming_page(answer)
-        # Seed 001 reads lists capped ("the first 10 ... with ids after 1234567"): the
-        # rest of the window is asked for after the last id, until a page is empty.
-        for _page in range(INCOMING_PAGES_MAX):
-            last_id = max((to_int(m.gateway_message_id) or 0 for m in messages),
-                          default=0)  # fmt: skip
-            if not answer or not last_id:
-                break
-            try:
-                answer = self._call(GET, {**window, "after_id": str(last_id)})
-            except RateLimited:
-                break  # the next fetch's window covers the rest
-            page = self._incoming_page(answer)
-            if not {m.gateway_message_id for m in page} - {
-                m.gateway_message_id for m in messages
-            }:
-                break  # `after_id` not honoured: nothing new
-            messages += page
+        """Every message received in [since, until), read from the window's first."""
+        messages = self.incoming_after(cursor="", since=since).messages
         return [
             m
             for m in messages
             if m.received_at is None
             or (m.received_at >= since and (until is None or m.received_at < until))
         ]
+
+    def incoming_after(self, *, cursor: str, since: datetime) -> IncomingBatch:
+        # Seed 001 lists "the first N" messages "with ids larger than" after_id: read
+        # on page by page after the last id seen, from the cursor (the last id an
+        # earlier fetch stored) or from the window's first message. INCOMING_PAGES_MAX
+        # bounds one fetch only; the batch's cursor is where the next one goes on.
+        # get_answers refuses a 4th identical request within a minute (seed 001, error
+        # 9): look back whole hours, never repeat the last window from this instance,
+        # and on error 9 widen the window once.
+        hours = max(1, math.ceil((timezone.now() - since).total_seconds() / 3600))
+        if hours == getattr(self, "_last_hours", None):
+            hours += 1
+        window = {"get_answers": "1", "hour": str(hours), "cnt": str(INCOMING_PAGE)}
+        after = to_int(cursor) or 0
+        messages: list[IncomingMessage] = []
+        for page_number in range(INCOMING_PAGES_MAX):
+            params = {**window, "after_id": str(after)} if after else window
+            try:
+                answer = self._call(GET, params)
+            except RateLimited:
+                if page_number:
+                    break  # the next fetch goes on from the cursor
+                window["hour"] = str(hours := hours + 1)
+                answer = self._call(GET, {**params, "hour": window["hour"]})
+            self._last_hours = hours
+            page = [
+                m for m in self._incoming_page(answer) if not after or _id(m) > after
+            ]
+            if not page:
+                break  # the end, or a gateway that ignores after_id: nothing new
+            messages += page
+            after = max(_id(m) for m in page)
+            if len(answer) != INCOMING_PAGE:
+                # A short page is the list's end; a longer one, a gateway that
+                # ignores `cnt` and answered all at once.
+                break
+        return IncomingBatch(messages, cursor=str(after) if after else cursor)
 
     def sender_names(self) -> list[SenderNameInfo]:
         answer = self._call(SENDERS, {"get": "1"})
@@ -616,3 +626,8 @@ class SmscGateway(SmsGateway):
     def _protocol_error(self, message, text="", status=None) -> GatewayProtocolError:
         raw = self.http.redact(text) if text else ""
         return GatewayProtocolError(self.kind, message, raw=raw, status=status)
+
+
+def _id(message: IncomingMessage) -> int:
+    """A get_answers id as a number (ids grow in the order SMSC received them)."""
+    return to_int(message.gateway_message_id) or 0

@@ -280,3 +280,63 @@ def test_a_reply_no_row_can_hold_is_fitted_and_the_stop_beside_it_kept(simulator
     assert (len(odd.phone), len(odd.text), len(odd.to)) == (16, 40_000, 32)
     assert odd.received_at.year == timezone.now().year
     assert StopListEntry.objects.filter(phone="+79120000063").exists()
+
+
+def _queue_backlog(simulator, account, count: int) -> set[str]:
+    """`count` replies waiting at SMSC, every tenth a STOP; the STOP senders."""
+    stops = set()
+    for n in range(count):
+        phone = f"7977{n:07d}"
+        text = "Стоп" if n % 10 == 0 else "ок"
+        simulator.state.add_incoming("smsc", account.login, phone=phone, text=text)
+        if text == "Стоп":
+            stops.add(f"+{phone}")
+    return stops
+
+
+def test_an_smsc_backlog_past_one_fetchs_page_cap_is_read_by_the_next_fetches(
+    simulator, monkeypatch
+):
+    """A backlog larger than one fetch reads (QA: 12,500 replies, 200 × 51 pages) was
+    stored up to the cap and then never again: every fetch restarted from the oldest
+    reply of its window, and the STOPs past the cap were lost. Pages shrunk here so
+    that 150 replies are three fetches' worth."""
+    monkeypatch.setattr("providers.gateways.smsc.INCOMING_PAGE", 20)
+    monkeypatch.setattr("providers.gateways.smsc.INCOMING_PAGES_MAX", 3)
+    account = simulated_account(simulator, "smsc")
+    stops = _queue_backlog(simulator, account, 150)
+
+    fetched = [incoming_fetch(account=account) for _ in range(4)]
+
+    assert fetched == [60, 60, 30, 0]
+    assert Reply.objects.filter(account=account).count() == 150
+    assert (
+        Reply.objects.values("gateway_message_id").distinct().count() == 150
+    )  # each once
+    assert set(StopListEntry.objects.values_list("phone", flat=True)) == stops
+    account.refresh_from_db()
+    assert account.incoming_cursor == max(
+        Reply.objects.values_list("gateway_message_id", flat=True), key=int
+    )
+
+
+def test_a_fetch_goes_on_after_its_cursor_not_after_a_pushed_reply(
+    simulator, monkeypatch
+):
+    """A reply pushed by SMSC's callback may be newer than a backlog not fetched yet:
+    the fetch goes on from where the last fetch stopped, not from the newest reply."""
+    monkeypatch.setattr("providers.gateways.smsc.INCOMING_PAGE", 20)
+    monkeypatch.setattr("providers.gateways.smsc.INCOMING_PAGES_MAX", 1)
+    account = simulated_account(simulator, "smsc")
+    _queue_backlog(simulator, account, 50)
+    assert incoming_fetch(account=account) == 20
+    newest = simulator.state.add_incoming(
+        "smsc", account.login, phone="79120000070", text="pushed"
+    )
+    replies_store(
+        account=account,
+        messages=[IncomingMessage(newest.id, "+79120000070", "pushed", None)],
+    )
+
+    assert [incoming_fetch(account=account) for _ in range(3)] == [20, 10, 0]
+    assert Reply.objects.filter(account=account).count() == 51

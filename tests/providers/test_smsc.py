@@ -540,7 +540,29 @@ def test_incoming_reads_every_page_of_a_capped_list(gateway, simulator):
     assert len(messages) == 450
     assert len({m.gateway_message_id for m in messages}) == 450
     reads = [p for _g, p, _t in simulator.state.request_log if "get.php" in p]
-    assert len(reads) == 4  # pages of 200, 200 and 50, then an empty one
+    assert len(reads) == 3  # pages of 200, 200 and 50: a short page is the end
+
+
+def test_incoming_after_a_cursor_goes_on_where_the_last_batch_stopped(
+    gateway, simulator, monkeypatch
+):
+    """One fetch reads at most INCOMING_PAGES_MAX pages; its cursor (the last id read)
+    is where the next one goes on, so a backlog of any size is read once, in full."""
+    monkeypatch.setattr("providers.gateways.smsc.INCOMING_PAGES_MAX", 2)
+    for n in range(450):
+        simulator.state.add_incoming("smsc", LOGIN, phone=f"7961{n:07d}", text=f"{n}")
+    since = datetime.now(UTC) - timedelta(minutes=10)
+
+    first = gateway.incoming_after(cursor="", since=since)
+    second = gateway.incoming_after(cursor=first.cursor, since=since)
+    third = gateway.incoming_after(cursor=second.cursor, since=since)
+
+    assert [len(b.messages) for b in (first, second, third)] == [400, 50, 0]
+    ids = [m.gateway_message_id for b in (first, second) for m in b.messages]
+    assert len(set(ids)) == 450
+    assert first.cursor == first.messages[-1].gateway_message_id
+    assert third.cursor == second.cursor == ids[-1]
+    assert form(gateway.http.last_exchange)["after_id"] == second.cursor
 
 
 def test_sender_names_list_and_add(gateway, account):
