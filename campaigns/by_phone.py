@@ -74,22 +74,33 @@ def latest_sent_to(
     current = latest
     if contact_id is not None:
         current = latest.filter(Q(contact_id=contact_id) | Q(contact_id__isnull=True))
-    queries = _to_numbers(current, [phone])
+    queries = to_numbers(current, [phone])
     if contact_id is not None and former_phones:
         # Whoever has a former number now, only this contact's messages are its.
-        queries += _to_numbers(latest.filter(contact_id=contact_id), former_phones)
+        queries += to_numbers(latest.filter(contact_id=contact_id), former_phones)
     merged = [message for query in queries for message in query[:limit]]
     return sorted(merged, key=lambda message: message.pk, reverse=True)[:limit]
 
 
-def _to_numbers(messages: QuerySet[Message], phones: Sequence[str]) -> list[QuerySet]:
-    """`messages` to these numbers, as queries that each use one index's plain
-    condition (on PostgreSQL, one for those in campaigns, one for the others)."""
+def to_numbers(
+    messages: QuerySet[Message],
+    phones: Sequence[str],
+    *,
+    campaigns: QuerySet[Campaign] | None = None,
+) -> list[QuerySet]:
+    """`messages` to these numbers (in `campaigns` if given, else in any) and the
+    one-off messages to them, as queries that each use one index's plain condition
+    (on PostgreSQL, one for those in campaigns, one for the others). Never join them
+    with OR: `Q(pk__in=...) | Q(pk__in=...)` is planned as a scan of the table."""
+    campaigns = Campaign.objects.all() if campaigns is None else campaigns
     if connection.vendor != "postgresql":
         # The embedded demo's table is small enough to scan.
-        return [messages.filter(phone__in=list(phones))]
+        return [
+            messages.filter(phone__in=list(phones), campaign__in=campaigns),
+            messages.filter(phone__in=list(phones), campaign__isnull=True),
+        ]
     return [
-        messages.filter(_in_campaigns(list(phones), Campaign.objects.all())),
+        messages.filter(_in_campaigns(list(phones), campaigns)),
         messages.filter(_one_off(list(phones))),
     ]
 

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from campaigns.by_phone import to_numbers
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import Campaign, Message
 from campaigns.selectors import HELD_AT_GATEWAY
@@ -61,10 +62,12 @@ def gateway_withdraw(
     )
 
 
-def held_for_phones(phones: Collection[str]) -> QuerySet[Message]:
-    """Messages to `phones` the gateway holds for a later time. Only campaigns that
-    can have such messages are looked into, by the (campaign, phone) index, and one-off
-    messages by theirs: a scan of every message ever sent for a reply would not do."""
+def held_for_phones(phones: Collection[str]) -> list[QuerySet[Message]]:
+    """Messages to `phones` the gateway holds for a later time, as queries each served
+    by one index: those of campaigns that can have such messages by the (campaign,
+    phone) index, one-off messages by theirs (campaigns.by_phone). A scan of every
+    message ever sent for a reply would not do: one OR of the two took 0.9 s a STOP
+    at a million messages."""
     now = timezone.now()
     # The pump hands messages over at most SCHEDULE_AHEAD before their time.
     recent = Campaign.objects.filter(
@@ -73,21 +76,20 @@ def held_for_phones(phones: Collection[str]) -> QuerySet[Message]:
                    Campaign.State.COMPLETED],
     )  # fmt: skip
     held = Message.objects.filter(
-        phone__in=list(phones), status__in=HELD_AT_GATEWAY, planned_at__gt=now
+        status__in=HELD_AT_GATEWAY, planned_at__gt=now
     ).exclude(gateway_message_id="")
-    in_campaigns = held.filter(campaign__in=recent).values("pk")
-    one_off = held.filter(campaign__isnull=True).values("pk")
-    return Message.objects.filter(Q(pk__in=in_campaigns) | Q(pk__in=one_off))
+    return to_numbers(held, sorted(set(phones)), campaigns=recent)
 
 
 def withdraw_for_opt_outs(phones: Collection[str]) -> int:
     """Withdraw at their gateways the held messages to numbers just put on the stop
     list; how many were withdrawn."""
     by_account: dict[int, list[str]] = defaultdict(list)
-    for account_id, gateway_id in held_for_phones(phones).values_list(
-        "account_id", "gateway_message_id"
-    ):
-        by_account[account_id].append(gateway_id)
+    for query in held_for_phones(phones):
+        for account_id, gateway_id in query.values_list(
+            "account_id", "gateway_message_id"
+        ):
+            by_account[account_id].append(gateway_id)
     withdrawn = 0
     for account in ProviderAccount.objects.filter(pk__in=by_account):
         withdrawn += gateway_withdraw(

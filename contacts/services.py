@@ -564,18 +564,39 @@ def stoplist_add(
     return entry, created
 
 
-def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> None:
-    """Put E.164 phones on the stop list, each with its reason, in one INSERT; a phone
-    already there keeps its entry (reason, source, date)."""
-    StopListEntry.objects.bulk_create(
-        [
-            StopListEntry(phone=phone, reason=reason[:255], source=source)
-            for phone, reason in sorted(reasons.items())
-        ],
-        ignore_conflicts=True,
-    )
-    # Those already there too: what followed them then may have missed a later send.
-    stop_listed_announce(list(reasons))
+# Rows per INSERT: two parameters a row, well inside SQLite's and PostgreSQL's limits.
+OPT_OUT_CHUNK = 1000
+
+
+def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> list[str]:
+    """Put E.164 phones on the stop list, each with its reason, in one INSERT a
+    thousand; a phone already there keeps its entry (reason, source, date). Only the
+    phones newly listed are announced (and returned): a STOP sent again, or a reply
+    fetched twice, must not queue the withdrawal of the number's messages again."""
+    rows = sorted(reasons.items())
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    added: list[str] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), OPT_OUT_CHUNK):
+            chunk = rows[start : start + OPT_OUT_CHUNK]
+            values = ", ".join(["(%s, %s, %s, NULL, %s)"] * len(chunk))
+            cursor.execute(
+                f"""
+                INSERT INTO {StopListEntry._meta.db_table}
+                    (phone, reason, source, created_by_id, created_at)
+                VALUES {values}
+                ON CONFLICT (phone) DO NOTHING
+                RETURNING phone
+                """,
+                [
+                    value
+                    for phone, reason in chunk
+                    for value in (phone, reason[:255], source, now)
+                ],
+            )
+            added += [phone for (phone,) in cursor.fetchall()]
+    stop_listed_announce(added)
+    return added
 
 
 def stoplist_remove(*, phone: str) -> int:
