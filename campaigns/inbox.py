@@ -53,10 +53,14 @@ COURTESY_WORDS = frozenset(
      "рассылки", "рассылке", "рассылок", "рассылку", "рассылкой", "сообщения",
      "сообщений", "смс", "sms"}
 )  # fmt: skip
-# Latin letters that look like Cyrillic ones (after casefold): a phone keyboard or a
-# copied word mixes them in ("cтоп" with a Latin c), and the word reads as Cyrillic.
+# Letters that look alike in the two alphabets (after casefold): a phone keyboard or a
+# copied word mixes them in ("cтоп" with a Latin c, "STОP" with a Cyrillic О, "oT" in
+# "Отписаться oT рассылки" all Latin). Each word is read as written, with its Latin
+# look-alikes read as Cyrillic, and with its Cyrillic ones read as Latin. No Russian
+# word reads as a Latin stop word nor the other way round (each has a letter with no
+# look-alike: п, u, n...), so the readings find only what was meant.
 _LATIN_LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
-_CYRILLIC = re.compile(r"[а-яё]")
+_CYRILLIC_LOOKALIKES = str.maketrans("асеорхукмтнвѕіј", "aceopxykmthbsij")
 FETCH_OVERLAP = timedelta(minutes=10)
 FIRST_FETCH_WINDOW = timedelta(days=1)
 _WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
@@ -69,19 +73,23 @@ def opt_out_words() -> frozenset[str]:
 
 def is_opt_out(text: str) -> bool:
     """The reply holds a stop word and nothing but stop words and courtesy words, in
-    any case and any width ("ＳＴＯＰ"), punctuation ignored."""
+    any case and any width ("ＳＴＯＰ"), punctuation ignored, letters of either alphabet
+    that look alike read as the other's."""
     stop_words = opt_out_words()
     folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    words = [_as_cyrillic(word) for word in _WORDS.findall(folded)]
-    stops = [_is_stop_word(word, stop_words) for word in words]
+    words = [_readings(word) for word in _WORDS.findall(folded)]
+    stops = [any(_is_stop_word(r, stop_words) for r in word) for word in words]
     return any(stops) and all(
-        stop or word in COURTESY_WORDS for word, stop in zip(words, stops, strict=True)
+        stop or not word.isdisjoint(COURTESY_WORDS)
+        for word, stop in zip(words, stops, strict=True)
     )
 
 
-def _as_cyrillic(word: str) -> str:
-    """A word with a Cyrillic letter, its Latin look-alikes read as Cyrillic too."""
-    return word.translate(_LATIN_LOOKALIKES) if _CYRILLIC.search(word) else word
+def _readings(word: str) -> frozenset[str]:
+    """A word as written, read as Cyrillic and read as Latin (see _LATIN_LOOKALIKES)."""
+    return frozenset(
+        {word, word.translate(_LATIN_LOOKALIKES), word.translate(_CYRILLIC_LOOKALIKES)}
+    )
 
 
 def _is_stop_word(word: str, stop_words: frozenset[str]) -> bool:

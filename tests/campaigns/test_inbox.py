@@ -46,6 +46,33 @@ def test_courtesy_first_latin_look_alikes_and_full_width_letters_still_opt_out(t
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "ST\u041eP",  # a Cyrillic О in a Latin STOP
+        "S\u0422O\u0420",  # Cyrillic Т and Р
+        "s\u0442o\u0440",  # sтoр
+        "\u0405\u0422\u041e\u0420",  # all Cyrillic look-alikes, Ѕ (dze) first
+        "Отписаться o\u0054 рассылки",  # an all-Latin "oT" in a Cyrillic phrase
+        "STОP, please",
+    ],
+)
+def test_a_latin_stop_word_typed_with_cyrillic_letters_opts_out(text):
+    """Only Latin letters in a Cyrillic word were read as Cyrillic, never the other way
+    round: 2,889 replies such as "STОP" (a Cyrillic О) were kept as replies, and
+    "Отписаться oT рассылки" (Latin "oT") was not an opt-out either."""
+    assert is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["STOPPED the car", "Don't stop", "STOP123", "S\u0422OPPED", "CTO\u0420 the car",
+     "не с\u0442оп"],
+)  # fmt: skip
+def test_look_alike_readings_add_no_opt_outs(text):
+    assert not is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
     ["Не стоп", "STOPPED", "стоп-кран", "", "Спасибо", "Спасибо, не стоп",
      "Стоп, а скидка ещё действует?", "Отпишите маму от рассылки", "стоп-стоп-кран",
      "Стоп стоп, а скидка?", "copy", "сору", "Стоп? Почему?", "Не хочу отписываться",
