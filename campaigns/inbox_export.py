@@ -7,13 +7,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from campaigns.models import Reply
+from campaigns.report_export import zoned_header
 from contacts.exporting import ExportFormat, table_export
 
 
 def inbox_headers() -> list[str]:
     """The inbox page's column names, and what it shows as badges."""
     return [
-        _("Received"),
+        zoned_header(_("Received")),
         _("From"),
         _("Contact"),
         _("Text"),

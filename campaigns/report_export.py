@@ -27,15 +27,20 @@ from providers.base import DeliveryStatus, FailureReason
 COST, ESTIMATED = 7, 8  # positions in the export's row (EXPORT_FIELDS)
 
 
-def export_headers() -> list[str]:
+def zoned_header(column: str) -> str:
+    """A time column's header naming the clock its times are on (the current time
+    zone): Excel has no time zones."""
     zone = zone_caption(timezone.get_current_timezone_name())
+    return _("%(column)s (%(zone)s)") % {"column": column, "zone": zone}
+
+
+def export_headers() -> list[str]:
     return [
         _("Phone"), _("Status"), _("Failure reason"), _("Gateway code"),
         _("Gateway text"), _("Operator"), _("Segments"), _("Cost"),
         _("Estimated cost"), _("Gateway id"),
         *(
-            # Excel has no time zones: the header says which clock the times are on.
-            _("%(column)s (%(zone)s)") % {"column": column, "zone": zone}
+            zoned_header(column)
             for column in (
                 _("Planned"), _("Submitted"), _("Status changed"), _("Delivered")
             )

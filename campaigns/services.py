@@ -453,8 +453,10 @@ def _check_sendable(campaign: Campaign) -> None:
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
-    """As the pages write money: "1 234,50 RUB" in Russian."""
-    return f"{number_format(amount, decimal_pos=2, force_grouping=True)} {currency}"
+    """As the pages write money: "1 234,50 RUB" in Russian; an account whose gateway
+    named no currency gets the number alone, not a dangling space."""
+    number = number_format(amount, decimal_pos=2, force_grouping=True)
+    return f"{number} {currency}" if currency else number
 
 
 def _check_preview(preview: Preview, currency: str) -> None:

@@ -46,7 +46,9 @@ def test_csv_for_russian_excel_newest_first(viewer_client, replies, settings):
     settings.TIME_ZONE = "Europe/Moscow"
     lines = download(viewer_client, format="csv-1251").decode("cp1251").splitlines()
     assert lines == [
-        "Получено;От кого;Контакт;Текст;Аккаунт;Ответ на;Отписка;Прочитано",
+        # The times' clock named, as in the message export: Excel has no time zones.
+        "Получено (Москва, UTC+03:00);От кого;Контакт;Текст;Аккаунт;Ответ на;Отписка;"
+        "Прочитано",
         "2026-03-08 10:30:00;+79990000002;;Когда доставка?;Webcom test;;нет;да",
         # A text Excel would run as a formula keeps its apostrophe.
         "2026-03-08 09:30:00;+79120000001;Иванова Анна;'=СТОП;Webcom test;Весна;да;нет",

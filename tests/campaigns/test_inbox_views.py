@@ -1,6 +1,7 @@
 """The inbox: listing, filters, marking read, fetching now and answering by SMS."""
 
 from decimal import Decimal
+from unittest.mock import patch
 
 import lxml.html
 import pytest
@@ -621,6 +622,16 @@ def test_the_unread_count_agrees_with_replies_as_on_the_dashboard(
     (header,) = lxml.html.fromstring(inbox.content).xpath('//*[@id="unread-count"]')
     assert header.text_content() == f"{unread} {word}"
     assert f'text-secondary">{word}</span>' in dashboard.content.decode()
+
+
+def test_the_unread_count_is_grouped_as_the_rest_of_the_ui(viewer_client, account):
+    """«109269 непрочитанных»: the header alone wrote a large count ungrouped."""
+    make_reply(account, phone="+79120000111")
+    with patch("campaigns.inbox_views.unread_replies_count", return_value=109_269):
+        inbox = viewer_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="ru")
+
+    (header,) = lxml.html.fromstring(inbox.content).xpath('//*[@id="unread-count"]')
+    assert header.text_content() == "109\xa0269 непрочитанных"
 
 
 def test_an_answer_sent_twice_from_one_form_goes_out_once_and_is_audited(

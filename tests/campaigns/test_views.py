@@ -622,6 +622,24 @@ def test_preview_blocks_launch_when_the_balance_is_short(
     assert f'id="{described_by}"' in body
 
 
+def test_a_balance_refusal_without_a_currency_has_no_empty_one(
+    manager_client, make_group, make_campaign, account
+):
+    """An account whose gateway named no currency read «(100 000,00 )»: the sums stand
+    alone now, on the preview and in the launch refusal."""
+    account.balance = Decimal("1.00")
+    account.balance_currency = ""
+    account.save(update_fields=["balance", "balance_currency"])
+    campaign = make_campaign([make_group("G", people(3))])
+
+    preview = manager_client.get(url("preview", campaign)).content.decode()
+    refusal = manager_client.post(url("launch", campaign), follow=True)
+
+    expected = "The balance (1.00) does not cover the estimated cost (7.50)"
+    assert expected in " ".join(preview.split())
+    assert expected in refusal.content.decode()
+
+
 def test_launch_is_refused_with_the_balance_message(
     manager_client, make_group, make_campaign, account
 ):
