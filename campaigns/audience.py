@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, Message
+from campaigns.models import Campaign, GreetedBirthday, Message
 from contacts.filters import birthdays_on
 from contacts.models import Contact, GroupMembership, StopListEntry
 from contacts.numbering import zones_for_phones
@@ -45,10 +45,12 @@ class GroupChoice:
     exclude: tuple[int, ...] = ()
     whole_book: bool = False  # every contact; `include` is then not consulted
     birthday_on: date | None = None  # only the contacts whose birthday falls then
-    # An automatic greeting's: a number that another greeting of the same birthday
-    # reached already is left out; two greetings over one group (staff, clients)
-    # greeted a contact in both twice.
+    # Who an automatic greeting would still greet: a number greeted already on that
+    # birthday (GreetedBirthday) is left out, whichever greeting greeted it.
     once_a_day: bool = False
+    # An automatic greeting's campaign: exactly the numbers it claimed in
+    # GreetedBirthday (campaigns.greetings), not its groups read again.
+    greeted_by: int | None = None
 
     @classmethod
     def of(cls, campaign: Campaign) -> GroupChoice:
@@ -57,7 +59,7 @@ class GroupChoice:
             exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
             whole_book=campaign.to_whole_book,
             birthday_on=campaign.birthday_on,
-            once_a_day=campaign.greeting_id is not None,
+            greeted_by=campaign.pk if campaign.greeting_id is not None else None,
         )
 
 
@@ -117,6 +119,8 @@ def audience_contacts(
             raise ValueError("audience_contacts needs a campaign or its groups")
         groups = GroupChoice.of(campaign)
     include, exclude = list(groups.include), list(groups.exclude)
+    if groups.greeted_by is not None:
+        return _greeted_by(groups.greeted_by, groups.birthday_on, id_range)
     if not include and not groups.whole_book:
         return Contact.objects.none()
     members = GroupMembership.objects.filter(contact=OuterRef("pk"))
@@ -134,19 +138,25 @@ def audience_contacts(
     if groups.birthday_on is not None:
         queryset = queryset.filter(birthdays_on([groups.birthday_on]))
         if groups.once_a_day:
-            queryset = queryset.exclude(
-                Exists(_greeted(groups.birthday_on, but=campaign))
+            greeted = GreetedBirthday.objects.filter(
+                day=groups.birthday_on, phone=OuterRef("phone")
             )
+            queryset = queryset.exclude(Exists(greeted))
     return queryset
 
 
-def _greeted(day: date, *, but: Campaign | None) -> QuerySet[Message]:
-    """Messages to the outer contact's phone from the greetings' campaigns of the
-    birthday `day`, but `but`'s own (found by the (campaign, phone) index)."""
-    greetings = Campaign.objects.filter(greeting__isnull=False, birthday_on=day)
-    if but is not None and but.pk:
-        greetings = greetings.exclude(pk=but.pk)
-    return Message.objects.filter(campaign__in=greetings, phone=OuterRef("phone"))
+def _greeted_by(
+    campaign_id: int, day: date | None, id_range: tuple[int, int] | None
+) -> QuerySet[Contact]:
+    """The contacts a greeting's campaign claimed: the day's birthdays (by their
+    index) whose (phone, day) row names the campaign (by its key)."""
+    claimed = GreetedBirthday.objects.filter(
+        phone=OuterRef("phone"), day=day, campaign_id=campaign_id
+    )
+    queryset = Contact.objects.filter(birthdays_on([day]), Exists(claimed))
+    if id_range is not None:
+        queryset = queryset.filter(id__gte=id_range[0], id__lt=id_range[1])
+    return queryset
 
 
 def audience_members(

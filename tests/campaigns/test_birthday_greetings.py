@@ -20,7 +20,7 @@ from campaigns.greetings import (
     greeting_run,
     greetings_run,
 )
-from campaigns.models import BirthdayGreeting, Campaign, Message
+from campaigns.models import BirthdayGreeting, Campaign, GreetedBirthday, Message
 from campaigns.services import campaign_preview, campaign_start
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from providers.models import ProviderAccount, SenderName
@@ -263,7 +263,7 @@ def test_a_turned_off_greeting_sends_nothing(account):
     greeting = make_greeting(account, [group], is_active=False)
 
     assert greetings_run(now=at(DAY, 11)) == 0
-    assert greeting_run(greeting=greeting, day=DAY) is None
+    assert greeting_run(greeting=greeting, now=at(DAY, 11)) == []
     assert not Campaign.objects.exists()
 
 
@@ -288,20 +288,18 @@ def test_a_refused_launch_leaves_a_draft_and_the_greeting_says_why(account):
     assert Campaign.objects.count() == 1
 
 
-def test_a_day_is_claimed_once_and_the_database_refuses_a_second_campaign(account):
+def test_a_birthday_is_claimed_once_and_the_database_refuses_a_second_claim(account):
     group = ContactGroup.objects.create(name="Clients")
     people(group, {"+79120000001": date(1990, 3, 15)})
     greeting = make_greeting(account, [group])
 
-    first = greeting_run(greeting=greeting, day=DAY)
-    second = greeting_run(greeting=greeting, day=DAY)
+    first = greeting_run(greeting=greeting, now=at(DAY, 10))
+    second = greeting_run(greeting=greeting, now=at(DAY, 10, 1))
 
-    assert first is not None
-    assert second is None
+    assert len(first) == 1
+    assert second == []
     with pytest.raises(IntegrityError), transaction.atomic():
-        Campaign.objects.create(
-            name="Twin", account=account, text="x", greeting=greeting, birthday_on=DAY
-        )
+        GreetedBirthday.objects.create(phone="+79120000001", day=DAY)
 
 
 def test_beat_runs_the_greetings_every_minute():
@@ -457,7 +455,7 @@ def test_the_api_takes_the_birthday_filter_and_names_the_greeting(
     group = ContactGroup.objects.create(name="Clients")
     people(group, {"+79120000001": date(1990, 3, 15), "+79120000002": None})
     greeting = make_greeting(account, [group])
-    made = greeting_run(greeting=greeting, day=DAY)
+    [made] = greeting_run(greeting=greeting, now=at(DAY, 10))
 
     created = manager_client.post(
         "/api/v1/campaigns",
@@ -584,9 +582,11 @@ def test_one_greeting_failing_keeps_neither_the_others_nor_its_next_try_away(
     from campaigns import greetings
 
     group = ContactGroup.objects.create(name="Clients")
+    staff = ContactGroup.objects.create(name="Staff")
     people(group, {"+79120000001": date(1990, 3, 15)})
+    people(staff, {"+79120000002": date(1990, 3, 15)})
     broken = make_greeting(account, [group], name="A broken")
-    working = make_greeting(account, [group], name="B working")
+    working = make_greeting(account, [staff], name="B working")
     real_campaign = greetings._day_campaign
 
     def failing_for_broken(greeting, day):
