@@ -25,7 +25,7 @@ def greeted_already(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0027_beat_heartbeat"),
+        ("campaigns", "0028_edit_versions"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0013_job_worker_claims"),
+        ("contacts", "0014_edit_versions"),
     ]
 
     operations = [
