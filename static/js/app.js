@@ -217,8 +217,15 @@ function isPolled(element) {
 
 function sessionEndedBanner(show) {
   const banner = document.querySelector("[data-session-ended-alert]");
-  if (banner) {
-    banner.hidden = !show;
+  if (!show) {
+    if (banner) {
+      banner.remove();
+    }
+    return;
+  }
+  const template = document.querySelector("template[data-session-ended-template]");
+  if (!banner && template) {
+    document.body.appendChild(template.content.cloneNode(true));
   }
 }
 
