@@ -63,6 +63,11 @@ class AuditEvent(models.Model):
         # campaigns, contacts and accounts alike, so no participle agrees with all.
         LOGIN = "login", pgettext_lazy("audit action", "Logged in")
         LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Failed login")
+        # The first of an address in a throttle window (accounts.api_token_failures).
+        API_TOKEN_FAILED = (
+            "api_token_failed",
+            pgettext_lazy("audit action", "Invalid API token"),
+        )
         LOGOUT = "logout", pgettext_lazy("audit action", "Logged out")
         CREATED = "created", pgettext_lazy("audit action", "Created")
         CHANGED = "changed", pgettext_lazy("audit action", "Changed")

@@ -26,6 +26,11 @@ within each process: with P web processes a name takes at most P times its attem
 (gunicorn -w 2: ten from one address instead of five), and a restarted process
 forgets its counts. A bounded weakening for the outage alone, which is logged and
 shown on every page (smsportal.outage).
+
+API tokens have a counter of their own: failed Bearer tokens from one address
+(`api_token_blocked`, `api_token_failed`), in the same cache and window. A token is
+no guess (256 random bits), but a flood of them is a probe, or a script left
+running with a revoked token: each is a database lookup anyone can cause.
 """
 
 from __future__ import annotations
@@ -139,3 +144,33 @@ def login_succeeded(
     keys = {**_keys(username, ip, device), **_keys(username, ip, None)}
     names = [key for kind, key in keys.items() if kind != "ip"]
     _counted(lambda counters: counters.delete_many(names))
+
+
+def _api_token_limit() -> int:
+    # As many as one address may fail logins under all names: the same setting.
+    return getattr(settings, "SMSPORTAL_API_TOKEN_ATTEMPTS", _limits()["ip"])
+
+
+def _api_token_key(ip: str | None) -> str:
+    # No address known (a Unix socket without a trusted proxy): one shared counter.
+    return f"api-token-fail:ip:{ip or '-'}"
+
+
+def api_token_blocked(*, ip: str | None) -> bool:
+    """True when this address has used up its failed API token attempts."""
+    key = _api_token_key(ip)
+    count = _counted(lambda counters: counters.get(key))
+    return (count or 0) >= _api_token_limit()
+
+
+def api_token_failed(*, ip: str | None) -> tuple[int, int]:
+    """Count a Bearer token that is no active token: (failures of this address in
+    the window so far, its limit). The first and the one reaching the limit are what
+    the log and the audit log take (smsportal.api_token_failures)."""
+    key = _api_token_key(ip)
+
+    def count(counters: BaseCache) -> int:
+        counters.add(key, 0, timeout=WINDOW_SECONDS)
+        return counters.incr(key)
+
+    return _counted(count), _api_token_limit()

@@ -21,6 +21,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from accounts.api_token_failures import (
+    ApiTokenAttemptsExceeded,
+    api_token_attempt_allowed,
+    api_token_failure_noted,
+)
 from accounts.roles import user_roles
 from accounts.services import api_token_authenticate
 from smsportal.api_errors import explained
@@ -46,8 +51,10 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        api_token_attempt_allowed(request)  # a locked address: 429, nothing looked up
         api_token = api_token_authenticate(raw=token)
         if api_token is None:
+            api_token_failure_noted(request)
             return None
         request.user = api_token.user
         _check_required_perms(request)
@@ -103,8 +110,11 @@ def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated or BearerToken()(request) is not None:
-            return view(request, *args, **kwargs)
+        try:
+            if request.user.is_authenticated or BearerToken()(request) is not None:
+                return view(request, *args, **kwargs)
+        except ApiTokenAttemptsExceeded as exc:
+            return _too_many_token_failures_response(exc)
         if request.path.endswith(".json"):
             detail = _(
                 "Send a valid API token (Authorization: Bearer <token>) or log in."
@@ -454,6 +464,20 @@ def _not_found(request: HttpRequest, exc: Http404) -> Any:
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
     detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
     return api.create_response(request, {"detail": detail}, status=401)
+
+
+def _too_many_token_failures_response(exc: ApiTokenAttemptsExceeded) -> JsonResponse:
+    """429 as the login page answers a locked address, with when to come back."""
+    response = JsonResponse({"detail": exc.message}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(ApiTokenAttemptsExceeded)
+def _too_many_token_failures(
+    request: HttpRequest, exc: ApiTokenAttemptsExceeded
+) -> Any:
+    return _too_many_token_failures_response(exc)
 
 
 @api.exception_handler(Exception)

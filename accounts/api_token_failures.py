@@ -1,0 +1,64 @@
+"""Failed API tokens: a Bearer token that is no active token, throttled per client
+address as failed logins are (accounts.throttle), logged, and audited.
+
+The log and the audit log take only the first failure of an address in a window and
+the one that locks it: a flood of 300 tokens writes two log lines, not 300, and
+never the token (nor its first characters: a typo of a real one tells half of it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit
+from accounts.models import AuditEvent
+from accounts.throttle import WINDOW_SECONDS, api_token_blocked, api_token_failed
+from smsportal.client_address import client_address
+
+logger = logging.getLogger("accounts.api_tokens")
+
+
+class ApiTokenAttemptsExceeded(Exception):
+    """This address has failed too many API tokens: answered 429 with Retry-After."""
+
+    retry_after = WINDOW_SECONDS
+
+    @property
+    def message(self) -> str:
+        return _(
+            "Too many invalid API tokens from this address. "
+            "Try again in %(minutes)d minutes."
+        ) % {"minutes": WINDOW_SECONDS // 60}
+
+
+def api_token_attempt_allowed(request: HttpRequest) -> None:
+    """Raise ApiTokenAttemptsExceeded when the address is locked: as the login page,
+    before the token is looked up, so a locked address costs no query."""
+    if api_token_blocked(ip=client_address(request)):
+        raise ApiTokenAttemptsExceeded
+
+
+def api_token_failure_noted(request: HttpRequest) -> None:
+    """Count, log and audit a Bearer token that is no active token."""
+    ip = client_address(request)
+    failures, limit = api_token_failed(ip=ip)
+    if failures == 1:
+        logger.warning(
+            "Invalid API token from %s on %s %s: further failures from this address "
+            "are counted, not logged, for %d minutes (locked at %d).",
+            ip or "an unknown address", request.method, request.path,
+            WINDOW_SECONDS // 60, limit,
+        )  # fmt: skip
+        # Audited once a window, unlike LOGIN_FAILED's event per attempt: a failed
+        # login names the user tried, which is the news; a failed token names nothing
+        # (never its value), so every further event would repeat the first and be a
+        # write anyone can cause (the throttle's own reason to keep off the database).
+        audit(AuditEvent.Action.API_TOKEN_FAILED, request=request)
+    elif failures == limit:
+        logger.warning(
+            "API tokens locked for %s after %d invalid ones in %d minutes.",
+            ip or "an unknown address", failures, WINDOW_SECONDS // 60,
+        )  # fmt: skip
