@@ -56,6 +56,18 @@ def _client_ip(request: HttpRequest | None) -> str | None:
     return client_address(request) if request is not None else None
 
 
+# The detail naming the API token an action was done through. Not "token": that
+# key is a secret's and never stored; this one holds the token's id and name only.
+API_TOKEN_DETAIL = "api_token"
+
+
+def _api_token_detail(request: HttpRequest | None) -> dict[str, Any] | None:
+    """The token the request authenticated with (smsportal.api.BearerToken sets it);
+    None for a page, a session's API call or a task."""
+    token = getattr(request, "api_token", None)
+    return {"id": token.pk, "name": token.name} if token is not None else None
+
+
 def audit(
     action: str,
     obj: models.Model | None = None,
@@ -67,13 +79,16 @@ def audit(
     **details: Any,
 ) -> AuditEvent:
     """Record one event; secrets in details are never stored. `model` names the kind
-    of record an event about many of them (a bulk delete) concerns, where no `obj` is."""
+    of record an event about many of them (a bulk delete) concerns, where no `obj` is.
+    An action done through the API names its token in the details (API_TOKEN_DETAIL)."""
     request = request or _request.get()
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     clean = {k: v for k, v in details.items() if k.lower() not in SECRET_FIELDS}
+    if (channel := _api_token_detail(request)) is not None:
+        clean.setdefault(API_TOKEN_DETAIL, channel)
     return AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "",

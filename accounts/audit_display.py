@@ -50,6 +50,7 @@ DETAIL_LABELS = {
     "roles_removed": gettext_lazy("Roles taken away"),
     "source": gettext_lazy("Sent from"),
     "because": gettext_lazy("Why"),
+    "api_token": gettext_lazy("Through API token"),
 }
 # Role (Django group) names, shown as the pages name roles.
 ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
@@ -245,6 +246,9 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
                 text = f"{text} {details['currency']}"
         elif key in TIME_DETAILS:
             text = _moment(value)
+        elif key == "api_token" and isinstance(value, dict):
+            # Its name as it was then (a token may be renamed or revoked since).
+            text = f"{value.get('name', '')} (#{value.get('id', '?')})"
         elif key in ROLE_DETAILS and isinstance(value, list):
             text = ", ".join(role_label(str(name)) for name in value)
         elif (object_type, key) in VALUE_READERS and isinstance(value, str):

@@ -57,6 +57,8 @@ class BearerToken(HttpBearer):
             api_token_failure_noted(request)
             return None
         request.user = api_token.user
+        # The channel, for the audit log (accounts.audit): which token acted.
+        request.api_token = api_token
         _check_required_perms(request)
         return api_token.user
 
