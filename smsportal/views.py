@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
+from accounts.roles import ADMIN, MANAGER, VIEWER, role_label, user_roles
 from campaigns.beat import beat_status
 from campaigns.report_selectors import (
     campaigns_in_flight,
@@ -35,7 +36,7 @@ from smsportal.outage import broker_problem, cache_answers
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context: dict[str, object] = {}
+    context: dict[str, object] = {"no_role_notice": _no_role_notice(user)}
     if user.has_perm("providers.view_provideraccount"):
         context["balances"] = dashboard_balances()
     if user.has_perm("campaigns.view_campaign"):
@@ -57,6 +58,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             traffic_delivered=sum(p.delivered for p in points),
         )
     return render(request, "dashboard.html", context)
+
+
+def _no_role_notice(user: object) -> str:
+    """For a person without a role (no group), who sees only the dashboard link: why,
+    and whom to ask. "" for everyone else."""
+    if user_roles(user):
+        return ""
+    return _(
+        "Your account has no role yet: ask an administrator to give you one "
+        "(%(admin)s, %(manager)s or %(viewer)s)."
+    ) % {
+        "admin": role_label(ADMIN),
+        "manager": role_label(MANAGER),
+        "viewer": role_label(VIEWER),
+    }
 
 
 @permission_required("campaigns.view_campaign", raise_exception=True)
