@@ -266,6 +266,11 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = currentCsrfToken();
   if (token) {
     event.detail.headers["X-CSRFToken"] = token;
+    // Django reads a posted csrfmiddlewaretoken before the header: a form's stale
+    // one (hx-post on a form sends its fields) would win.
+    if (event.detail.parameters.has("csrfmiddlewaretoken")) {
+      event.detail.parameters.set("csrfmiddlewaretoken", token);
+    }
   }
 });
 document.addEventListener("submit", (event) => {

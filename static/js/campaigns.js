@@ -153,7 +153,9 @@
       form.appendChild(input);
     });
     document.body.appendChild(form);
-    form.submit();
+    // requestSubmit, not submit(): it fires the submit event, where app.js puts the
+    // current CSRF token in (the page's is stale after a sign-in in another tab).
+    form.requestSubmit();
     form.remove();
   });
 

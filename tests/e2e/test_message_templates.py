@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from campaigns.models import MessageTemplate
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,3 +44,28 @@ def test_start_a_text_from_a_template_and_save_one(
     expect(form.get_by_text("Template “Код” saved.")).to_be_visible()
     assert MessageTemplate.objects.get(name="Код").text == "Код {first_name}"
     browser_problems.assert_none("using templates")
+
+
+def test_save_as_a_template_after_signing_in_again_in_another_tab(
+    admin_page, e2e_admin, gateway_account, browser_problems
+):
+    """A sign-in elsewhere gives a new CSRF token: the composer opened before it
+    still carries its text to the template form (sending the cookie's current token,
+    as every other form does), not Django's 403."""
+    page = admin_page
+    page.goto("/campaigns/new/")
+
+    other = page.context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name=e2e_admin.username).click()
+    other.get_by_role("button", name="Log out").click()
+    other.wait_for_url(lambda url: "/login/" in url)
+    log_in(other, e2e_admin.username)
+    other.close()
+    page.locator("#id_text").fill("Код {first_name}")
+    with page.context.expect_page() as opened:
+        page.locator(".js-save-template").click()
+    form = opened.value
+    form.wait_for_load_state()
+    expect(form.locator("#id_text")).to_have_value("Код {first_name}")
+    browser_problems.assert_none("saving a template after a new sign-in")
