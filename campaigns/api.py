@@ -43,6 +43,11 @@ from smsportal.api_input import (
     PageSize,
     idempotency_key,
 )
+from smsportal.api_versions import (
+    expected_version_field,
+    if_match_openapi,
+    require_api_version,
+)
 from smsportal.exceptions import ApplicationError
 from smsportal.versioning import parse_version
 
@@ -174,6 +179,10 @@ class CampaignIn(InputSchema):
     answer_schema = CampaignOut
 
 
+class CampaignPatch(CampaignIn):
+    expected_version: int | None = expected_version_field()
+
+
 class PreviewOut(Schema):
     total: int
     stop_listed: int
@@ -271,6 +280,7 @@ def _form_data(
     payload: CampaignIn, base: dict[str, Any], *, start_at: datetime | None = None
 ) -> dict[str, Any]:
     given = payload.dict(exclude_unset=True)
+    given.pop("expected_version", None)  # compared by the caller, not a draft's field
     template = given.pop("template", None)
     if template is not None:
         # Looked up even when the text is given: an id that is no template's is a
@@ -403,12 +413,15 @@ def campaign_delete_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     return Status(204, None)
 
 
-@router.patch("/{campaign_id}", response=CampaignOut)
+@router.patch(
+    "/{campaign_id}", response=CampaignOut, openapi_extra=if_match_openapi("campaign")
+)
 @permission_required(CHANGE_PERM)
 def campaign_update_api(
-    request: HttpRequest, campaign_id: ObjectId, payload: CampaignIn
+    request: HttpRequest, campaign_id: ObjectId, payload: CampaignPatch
 ) -> dict[str, Any]:
-    """Change a draft; fields left out keep their values."""
+    """Change a draft; fields left out keep their values. With expected_version (or
+    If-Match), a draft changed since that version is refused with 409."""
     with transaction.atomic():
         # Read under the lock the save holds: a PATCH of other fields at the same
         # time is saved first or after this one, never overwritten by it.
@@ -426,6 +439,7 @@ def campaign_update_api(
                 else _("Only a draft can be changed."),
                 where="state",
             )
+        require_api_version(campaign, request, payload.expected_version)
         data = _form_data(
             payload, campaign_form_data(campaign), start_at=campaign.start_at
         )

@@ -13,6 +13,11 @@ from campaigns.greeting_views import BirthdayGreetingForm
 from campaigns.models import BirthdayGreeting
 from smsportal.api import form_saved, permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId
+from smsportal.api_versions import (
+    expected_version_field,
+    if_match_openapi,
+    require_api_version,
+)
 
 PREFIX = "greetings"
 router = Router(tags=["greetings"])
@@ -34,6 +39,9 @@ class GreetingOut(Schema):
     last_error: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(
+        description="Raised by every change: give it to PATCH as expected_version"
+    )
 
     @staticmethod
     def resolve_last_error(greeting: BirthdayGreeting) -> str:
@@ -67,6 +75,10 @@ class GreetingIn(InputSchema):
     time_zone: str | None = None
 
 
+class GreetingPatch(GreetingIn):
+    expected_version: int | None = expected_version_field()
+
+
 def _form_data(greeting: BirthdayGreeting) -> dict[str, Any]:
     data: dict[str, Any] = {
         name: getattr(greeting, name)
@@ -82,7 +94,11 @@ def _form_data(greeting: BirthdayGreeting) -> dict[str, Any]:
 
 def _saved(greeting: BirthdayGreeting, payload: GreetingIn) -> BirthdayGreeting:
     data = _form_data(greeting)
-    data.update(payload.dict(exclude_unset=True, exclude_none=True))
+    data.update(
+        payload.dict(
+            exclude_unset=True, exclude_none=True, exclude={"expected_version"}
+        )
+    )
     return form_saved(BirthdayGreetingForm(data, instance=greeting))
 
 
@@ -109,17 +125,22 @@ def greeting_get_api(request: HttpRequest, greeting_id: ObjectId) -> BirthdayGre
     return get_object_or_404(_greetings(), pk=greeting_id)
 
 
-@router.patch("/{greeting_id}", response=GreetingOut)
+@router.patch(
+    "/{greeting_id}", response=GreetingOut, openapi_extra=if_match_openapi("greeting")
+)
 @permission_required("campaigns.change_birthdaygreeting")
 def greeting_update_api(
-    request: HttpRequest, greeting_id: ObjectId, payload: GreetingIn
+    request: HttpRequest, greeting_id: ObjectId, payload: GreetingPatch
 ) -> BirthdayGreeting:
+    """Change a greeting; fields left out keep their values. With expected_version
+    (or If-Match), a greeting changed since that version is refused with 409."""
     with transaction.atomic():
         # Read under the lock the save holds: a PATCH of other fields at the same
         # time is not overwritten with the values read before it.
         greeting = get_object_or_404(
             BirthdayGreeting.objects.select_for_update(), pk=greeting_id
         )
+        require_api_version(greeting, request, payload.expected_version)
         return _saved(greeting, payload)
 
 

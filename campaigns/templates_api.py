@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -13,6 +13,11 @@ from campaigns.message_templates import MessageTemplateForm
 from campaigns.models import MessageTemplate
 from smsportal.api import form_saved, permission_required, require_perm
 from smsportal.api_input import InputSchema, ObjectId
+from smsportal.api_versions import (
+    expected_version_field,
+    if_match_openapi,
+    require_api_version,
+)
 
 PREFIX = "templates"
 router = Router(tags=["templates"])
@@ -24,6 +29,9 @@ class TemplateOut(Schema):
     text: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(
+        description="Raised by every change: give it to PATCH as expected_version"
+    )
 
 
 class TemplateIn(InputSchema):
@@ -35,9 +43,17 @@ class TemplateIn(InputSchema):
     text: str | None = None
 
 
+class TemplatePatch(TemplateIn):
+    expected_version: int | None = expected_version_field()
+
+
 def _saved(template: MessageTemplate, payload: TemplateIn) -> MessageTemplate:
     data = {"name": template.name, "text": template.text}
-    data.update(payload.dict(exclude_unset=True, exclude_none=True))
+    data.update(
+        payload.dict(
+            exclude_unset=True, exclude_none=True, exclude={"expected_version"}
+        )
+    )
     return form_saved(MessageTemplateForm(data, instance=template))
 
 
@@ -60,17 +76,22 @@ def template_get_api(request: HttpRequest, template_id: ObjectId) -> MessageTemp
     return get_object_or_404(MessageTemplate, pk=template_id)
 
 
-@router.patch("/{template_id}", response=TemplateOut)
+@router.patch(
+    "/{template_id}", response=TemplateOut, openapi_extra=if_match_openapi("template")
+)
 @permission_required("campaigns.change_messagetemplate")
 def template_update_api(
-    request: HttpRequest, template_id: ObjectId, payload: TemplateIn
+    request: HttpRequest, template_id: ObjectId, payload: TemplatePatch
 ) -> MessageTemplate:
+    """Change a template; fields left out keep their values. With expected_version
+    (or If-Match), a template changed since that version is refused with 409."""
     with transaction.atomic():
         # Read under the lock the save holds: a PATCH of the other field at the same
         # time is not overwritten with the value read before it.
         template = get_object_or_404(
             MessageTemplate.objects.select_for_update(), pk=template_id
         )
+        require_api_version(template, request, payload.expected_version)
         return _saved(template, payload)
 
 

@@ -4,7 +4,7 @@ import base64
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import AfterValidator, ValidationInfo, WithJsonSchema
@@ -33,6 +33,11 @@ from smsportal.api_input import (
     ObjectId,
     PageSize,
     cursor_refused,
+)
+from smsportal.api_versions import (
+    expected_version_field,
+    if_match_openapi,
+    require_api_version,
 )
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
@@ -98,6 +103,9 @@ class ContactOut(Schema):
     groups: list[int]
     created_at: datetime
     updated_at: datetime
+    version: int = Field(
+        description="Raised by every change: give it to PATCH as expected_version"
+    )
 
     @staticmethod
     def resolve_groups(contact: Contact) -> list[int]:
@@ -140,6 +148,7 @@ class ContactPatch(InputSchema):
     consent_at: datetime | None = None
     time_zone: str | None = None  # "": back to the numbering plan's
     groups: list[int] | None = None
+    expected_version: int | None = expected_version_field()
 
 
 class ContactPage(Schema):
@@ -196,6 +205,9 @@ class GroupOut(Schema):
     name: str
     description: str
     member_count: int  # always answered: required in the schema, no default
+    version: int = Field(
+        description="Raised by every change: give it to PATCH as expected_version"
+    )
 
     @staticmethod
     def resolve_member_count(group: ContactGroup) -> int:
@@ -428,14 +440,21 @@ def contact_get(request: HttpRequest, contact_id: ObjectId) -> Contact:
     return _contact(contact_id)
 
 
-@router.patch("/contacts/{contact_id}", response=ContactOut)
+@router.patch(
+    "/contacts/{contact_id}",
+    response=ContactOut,
+    openapi_extra=if_match_openapi("contact"),
+)
 @permission_required("contacts.change_contact")
 @transaction.atomic  # as contact_create
 def contact_update(
     request: HttpRequest, contact_id: ObjectId, payload: ContactPatch
 ) -> Contact:
-    contact = get_object_or_404(Contact, pk=contact_id)
-    data = payload.dict(exclude_unset=True)
+    """Change a contact; fields left out keep their values. With expected_version
+    (or If-Match), a contact changed since that version is refused with 409."""
+    contact = get_object_or_404(Contact.objects.select_for_update(), pk=contact_id)
+    require_api_version(contact, request, payload.expected_version)
+    data = payload.dict(exclude_unset=True, exclude={"expected_version"})
     for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
                  "consent_source", "attributes", "time_zone"):  # fmt: skip
         if name in data and data[name] is None:
@@ -477,6 +496,7 @@ class GroupPatch(InputSchema):
 
     name: Name | None = None
     description: str | None = None
+    expected_version: int | None = expected_version_field()
 
 
 class MembersIn(InputSchema):
@@ -507,14 +527,20 @@ def group_get(request: HttpRequest, group_id: ObjectId) -> ContactGroup:
     return _group(group_id)
 
 
-@router.patch("/groups/{group_id}", response=GroupOut)
+@router.patch(
+    "/groups/{group_id}", response=GroupOut, openapi_extra=if_match_openapi("group")
+)
 def group_update(request: HttpRequest, group_id: ObjectId, payload: GroupPatch) -> Any:
+    """Rename or describe a group. With expected_version (or If-Match), a group
+    changed since that version is refused with 409."""
     require_perm(request, "contacts.change_contactgroup")
-    group = get_object_or_404(ContactGroup, pk=group_id)
-    # What is left out keeps the value the row holds under the update's lock.
-    services.group_update(
-        group=group, name=payload.name, description=payload.description
-    )
+    with transaction.atomic():
+        group = get_object_or_404(ContactGroup.objects.select_for_update(), pk=group_id)
+        require_api_version(group, request, payload.expected_version)
+        # What is left out keeps the value the row holds under the update's lock.
+        services.group_update(
+            group=group, name=payload.name, description=payload.description
+        )
     return _group(group.pk)
 
 

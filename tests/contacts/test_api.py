@@ -124,8 +124,9 @@ def test_groups_and_stoplist(api):
     )
     groups = api.get("/api/v1/groups").json()
     assert groups == [
-        {"id": groups[0]["id"], "name": "VIP", "description": "", "member_count": 0}
-    ]
+        {"id": groups[0]["id"], "name": "VIP", "description": "", "member_count": 0,
+         "version": 1}
+    ]  # fmt: skip
     response = api.post(
         "/api/v1/stoplist",
         {"phone": "89123456789", "reason": "STOP"},

@@ -24,7 +24,7 @@ def test_a_group_is_read_with_its_member_count(api):
     answer = api.get(f"/api/v1/groups/{group.pk}").json()
 
     assert answer == {"id": group.pk, "name": "VIP", "description": "Лучшие",
-                      "member_count": 1}  # fmt: skip
+                      "member_count": 1, "version": 1}  # fmt: skip
     assert api.get("/api/v1/groups/999999").status_code == 404
 
 

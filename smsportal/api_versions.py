@@ -1,0 +1,102 @@
+"""Versioned records in the REST API: a PATCH refused when made on an older version.
+
+A client that read a record (its `version`) and sends a change later gives that
+version back, as `expected_version` in the body or an If-Match header; a record
+changed since is refused with 409, as a page's save is (smsportal.versioning),
+nothing saved. Without it a PATCH saves as it always did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Field
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from smsportal.versioning import parse_version, require_version, stale_since
+
+EXPECTED_VERSION_DESCRIPTION = (
+    "The record's `version` as you read it: a change made since is refused with 409 "
+    "(`detail` names who changed it and when, if known) and nothing is saved; left "
+    "out, none is compared. An If-Match header with the version does the same (the "
+    "body's wins)."
+)
+
+
+def expected_version_field() -> Any:
+    """The optional `expected_version` of a PATCH body."""
+    return Field(None, description=EXPECTED_VERSION_DESCRIPTION)
+
+
+def if_match_openapi(what: str) -> dict[str, Any]:
+    """A PATCH's openapi_extra: the If-Match header and its 409 answer."""
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": "If-Match",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": f"The {what}'s version, as expected_version (a "
+                "body's wins)",
+            }
+        ],
+        "responses": {
+            "409": {
+                "description": f"The {what} was changed since the version given "
+                "(expected_version or If-Match): nothing was saved. `detail` names "
+                "who changed it and when.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}
+                    }
+                },
+            }
+        },
+    }
+
+
+def expected_version(request: HttpRequest, given: int | None) -> int | None:
+    """The version a client expects: the body's, else its If-Match header's."""
+    if given is not None:
+        return given
+    return parse_version(request.headers.get("If-Match"))
+
+
+def require_api_version(
+    record: models.Model, request: HttpRequest, given: int | None
+) -> None:
+    """StaleVersion (a 409) unless no version was given or it is `record`'s. Call
+    with `record` read under the lock the save holds."""
+    require_version(record, expected_version(request, given), message=_stale_message)
+
+
+def _stale_message(record: Any) -> str:
+    since = stale_since(record)
+    if since["who"] and since["when"]:
+        changed = _(
+            "Nothing was saved: %(who)s changed this record (%(when)s) after the "
+            "version you sent."
+        )
+    elif since["when"]:
+        changed = _(
+            "Nothing was saved: this record was changed (%(when)s) after the version "
+            "you sent."
+        )
+    else:
+        changed = _(
+            "Nothing was saved: this record was changed after the version you sent."
+        )
+    return " ".join(
+        [
+            changed % since,
+            _(
+                "Read it again (its version is now %(version)s), then send your "
+                "change with that version."
+            )
+            % {"version": record.version},
+        ]
+    )
