@@ -1,10 +1,22 @@
 import pytest
+from celery._state import _set_task_join_will_block
 
 from django.contrib.auth.models import Group
 
 from accounts.roles import ADMIN, MANAGER, VIEWER
 
 pytest_plugins = ["tests.fixtures.simulator"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_may_wait_for_results():
+    """Celery keeps "a task is running here, do not wait for results" in one flag of
+    the process, set and restored around each eager task: two eager tasks ending out
+    of order in two threads (a test racing two launches) left it set, and a later
+    test waiting for a real worker's result was refused ("Never call result.get()
+    within a task")."""
+    yield
+    _set_task_join_will_block(False)
 
 
 def _user_with_role(django_user_model, username: str, role: str):
