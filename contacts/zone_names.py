@@ -3,21 +3,15 @@
 Russia's own zones go by their city (contacts.timezones.RUSSIAN_ZONE_CITIES). The
 countries whose numbers are sent to most from here, Russia's neighbours in the CIS
 (Kazakhstan shares +7; Belarus, Armenia, Kyrgyzstan, Uzbekistan ...), go by city and
-country in the reader's language. Any other Area/City zone goes by IANA's city and its
-country's name in the reader's language, which libphonenumber carries.
+country in the reader's language. Any other Area/City zone goes by IANA's city alone:
+libphonenumber carries country names in every language, but loading them (its
+geocoder) costs each web and worker process about 100 MB.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
-from pathlib import Path
 
-import phonenumbers
-from phonenumbers import geocoder
-
-from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 NEIGHBOUR_ZONE_NAMES = {
@@ -48,9 +42,9 @@ _ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
 
 
 def foreign_zone_name(name: str) -> str:
-    """ "Алматы, Казахстан" for Asia/Almaty; "Berlin, Германия" for a zone no
-    translation names (its city as IANA writes it, the country translated); "UTC+5"
-    for Etc/GMT-5; any other name as it is."""
+    """ "Алматы, Казахстан" for Asia/Almaty; "Berlin" for a zone no translation
+    names (its city as IANA writes it); "UTC+5" for Etc/GMT-5; any other name as
+    it is."""
     neighbour = NEIGHBOUR_ZONE_NAMES.get(name)
     if neighbour is not None:
         return str(neighbour)
@@ -63,40 +57,4 @@ def foreign_zone_name(name: str) -> str:
         return f"UTC{'+' if sign == '-' else '-'}{int(hours)}"
     if "/" not in name:
         return name  # an old alias such as W-SU: nothing to read a city from
-    city = name.rsplit("/", 1)[1].replace("_", " ")
-    region = _zone_countries().get(name, "")
-    country = _country_name(region, _language())
-    if not country:
-        return city
-    if city == _country_name(region, "en"):
-        return country  # a city state: "Сингапур", not "Singapore, Сингапур"
-    return f"{city}, {country}"
-
-
-def _language() -> str:
-    return (translation.get_language() or "en").split("-")[0]
-
-
-@functools.lru_cache(maxsize=1024)
-def _country_name(region: str, language: str) -> str:
-    """The country's name in `language` from libphonenumber's data ("" if unknown)."""
-    example = phonenumbers.example_number(region) if region else None
-    if example is None:
-        return ""
-    return geocoder.country_name_for_number(example, language)
-
-
-@functools.cache
-def _zone_countries() -> dict[str, str]:
-    """{zone: its country's ISO code} from zone.tab, where the system has it."""
-    for directory in zoneinfo.TZPATH:
-        try:
-            lines = (Path(directory) / "zone.tab").read_text(encoding="utf-8")
-        except OSError:
-            continue
-        return {
-            fields[2]: fields[0]
-            for fields in (line.split("\t") for line in lines.splitlines())
-            if len(fields) >= 3 and not fields[0].startswith("#")
-        }
-    return {}
+    return name.rsplit("/", 1)[1].replace("_", " ")
