@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
-from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -113,16 +112,6 @@ class Contact(Versioned):
         constraints = [
             models.UniqueConstraint(
                 fields=["phone"], name="contacts_contact_phone_unique"
-            )
-        ]
-        indexes = [
-            # The day's birthdays (contacts.filters.birthdays_on): the greetings look
-            # for new ones every minute, and its statistics tell the planner how
-            # many there are (it guessed 8 for 100,000, and probed them one by one).
-            models.Index(
-                ExtractMonth("birthday"),
-                ExtractDay("birthday"),
-                name="contact_birthday_month_day",
             )
         ]
 
