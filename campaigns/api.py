@@ -44,12 +44,13 @@ from smsportal.api_input import (
     idempotency_key,
 )
 from smsportal.api_versions import (
+    expected_version,
     expected_version_field,
     if_match_openapi,
     require_api_version,
+    stale_response,
 )
 from smsportal.exceptions import ApplicationError
-from smsportal.versioning import parse_version
 
 PREFIX = "campaigns"
 router = Router(tags=["campaigns"])
@@ -454,35 +455,10 @@ def campaign_preview_api(request: HttpRequest, campaign_id: ObjectId) -> Any:
     return services.campaign_preview(campaign=_get(campaign_id))
 
 
-def _stale_answer(what: str) -> dict[str, Any]:
-    """The OpenAPI entry of a 409 for an expected_version the draft has moved past."""
-    return {
-        "409": {
-            "description": f"expected_version is not the draft's version: it was "
-            f"changed since, and {what}. `detail` names who changed it and when.",
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-            },
-        }
-    }
-
-
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The campaign's version, as expected_version (a body's wins)",
-}
-
-
 @router.post(
     "/{campaign_id}/launch",
     response=CampaignOut,
-    openapi_extra={
-        "parameters": [IF_MATCH],
-        "responses": _stale_answer("nothing was launched"),
-    },
+    openapi_extra=if_match_openapi("campaign", "nothing was launched"),
 )
 def campaign_launch_api(
     request: HttpRequest, campaign_id: ObjectId, payload: LaunchIn | None = None
@@ -493,15 +469,11 @@ def campaign_launch_api(
     services.campaign_launch(
         campaign=_get(campaign_id),
         launched_by=request.user,
-        expected_version=_expected_version(request, payload),
+        expected_version=expected_version(
+            request, payload.expected_version if payload is not None else None
+        ),
     )
     return _detail(_get(campaign_id))
-
-
-def _expected_version(request: HttpRequest, payload: LaunchIn | None) -> int | None:
-    if payload is not None and payload.expected_version is not None:
-        return payload.expected_version
-    return parse_version(request.headers.get("If-Match"))
 
 
 @router.post("/{campaign_id}/unschedule", response=CampaignOut)
@@ -570,9 +542,10 @@ def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     "/{campaign_id}/test-send",
     response=list[TestMessageOut],
     openapi_extra={
-        "responses": _stale_answer(
+        "responses": stale_response(
+            "campaign",
             "nothing was sent (also when the idempotency key was used for a test send "
-            "to other numbers)"
+            "to other numbers)",
         )
     },  # fmt: skip
 )

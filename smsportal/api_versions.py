@@ -31,8 +31,8 @@ def expected_version_field() -> Any:
     return Field(None, description=EXPECTED_VERSION_DESCRIPTION)
 
 
-def if_match_openapi(what: str) -> dict[str, Any]:
-    """A PATCH's openapi_extra: the If-Match header and its 409 answer."""
+def if_match_openapi(what: str, outcome: str = "nothing was saved") -> dict[str, Any]:
+    """An operation's openapi_extra: the If-Match header and its 409 answer."""
     return {
         "parameters": [
             {
@@ -44,18 +44,20 @@ def if_match_openapi(what: str) -> dict[str, Any]:
                 "body's wins)",
             }
         ],
-        "responses": {
-            "409": {
-                "description": f"The {what} was changed since the version given "
-                "(expected_version or If-Match): nothing was saved. `detail` names "
-                "who changed it and when.",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/Error"}
-                    }
-                },
-            }
-        },
+        "responses": stale_response(what, outcome),
+    }
+
+
+def stale_response(what: str, outcome: str) -> dict[str, Any]:
+    """The OpenAPI entry of the 409 for a version the record has moved past."""
+    return {
+        "409": {
+            "description": f"The {what} was changed since the version given: "
+            f"{outcome}. `detail` names who changed it and when.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            },
+        }
     }
 
 
