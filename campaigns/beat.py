@@ -27,14 +27,11 @@ from celery.beat import PersistentScheduler
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Max
 from django.utils import timezone
 
 logger = logging.getLogger("campaigns.beat")
 
 HEARTBEAT_SECONDS = 10
-# Rows of beats gone this long are deleted by the next beat's heartbeat.
-FORGET_AFTER = timedelta(days=1)
 
 
 def stale_after() -> timedelta:
@@ -46,12 +43,7 @@ def beat_heartbeat(instance: str, hostname: str, started_at: datetime) -> None:
     """Write one heartbeat of the beat `instance`."""
     from campaigns.models import BeatHeartbeat
 
-    now = timezone.now()
-    if not BeatHeartbeat.objects.filter(instance=instance).update(seen_at=now):
-        BeatHeartbeat.objects.create(
-            instance=instance, hostname=hostname, started_at=started_at, seen_at=now
-        )
-        BeatHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
+    BeatHeartbeat.write(instance, hostname, started_at)
 
 
 class HeartbeatScheduler(PersistentScheduler):
@@ -112,7 +104,7 @@ def beat_status() -> BeatStatus:
     from campaigns.models import BeatHeartbeat
     from campaigns.workers import work_waiting
 
-    last_seen = BeatHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    last_seen = BeatHeartbeat.last_seen()
     return BeatStatus(
         last_seen=last_seen, work_waiting=last_seen is None and work_waiting()
     )

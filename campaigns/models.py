@@ -7,7 +7,7 @@ never recorded is reconciled with the gateway, never resent blindly.
 """
 
 import json
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -721,11 +721,28 @@ class Heartbeat(models.Model):
     hostname = models.CharField(_("host name"), max_length=255)
     seen_at = models.DateTimeField(_("last seen"), db_index=True)
 
+    # Rows of processes gone this long are deleted by the next one's first beat.
+    FORGET_AFTER = timedelta(days=1)
+
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return self.instance
+
+    @classmethod
+    def write(cls, instance: str, hostname: str, started_at: datetime) -> None:
+        """One heartbeat of `instance` (its row made at the first)."""
+        now = timezone.now()
+        if not cls.objects.filter(instance=instance).update(seen_at=now):
+            cls.objects.create(
+                instance=instance, hostname=hostname, started_at=started_at, seen_at=now
+            )
+            cls.objects.filter(seen_at__lt=now - cls.FORGET_AFTER).delete()
+
+    @classmethod
+    def last_seen(cls) -> datetime | None:
+        return cls.objects.aggregate(last=models.Max("seen_at"))["last"]
 
 
 class WorkerHeartbeat(Heartbeat):

@@ -24,7 +24,7 @@ from celery import bootsteps
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from smsportal import worker_instance
@@ -35,8 +35,6 @@ HEARTBEAT_SECONDS = 10
 # A pump lease whose worker missed three heartbeats is taken over (lease_abandoned);
 # pages wait longer (stale_after) before they warn, so a slow moment does not flash.
 LEASE_DEAD_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
-# Rows of workers gone this long are deleted by the others' heartbeats.
-FORGET_AFTER = timedelta(days=1)
 
 
 def stale_after() -> timedelta:
@@ -48,12 +46,7 @@ def heartbeat(instance: str, hostname: str, started_at: datetime) -> None:
     """Write one heartbeat of `instance`."""
     from campaigns.models import WorkerHeartbeat
 
-    now = timezone.now()
-    if not WorkerHeartbeat.objects.filter(instance=instance).update(seen_at=now):
-        WorkerHeartbeat.objects.create(
-            instance=instance, hostname=hostname, started_at=started_at, seen_at=now
-        )
-        WorkerHeartbeat.objects.filter(seen_at__lt=now - FORGET_AFTER).delete()
+    WorkerHeartbeat.write(instance, hostname, started_at)
 
 
 def heartbeat_remove(instance: str) -> None:
@@ -128,7 +121,7 @@ def worker_status() -> WorkerStatus:
     alive) whether campaigns are sending or scheduled or jobs are queued."""
     from campaigns.models import WorkerHeartbeat
 
-    last_seen = WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
+    last_seen = WorkerHeartbeat.last_seen()
     alive = last_seen is not None and timezone.now() - last_seen < stale_after()
     return WorkerStatus(last_seen=last_seen, work_waiting=not alive and work_waiting())
 
