@@ -37,7 +37,7 @@ from contacts.numbering import contacts_fill_zones
 from contacts.phone import SEPARATORS, normalize_phone_fast
 from contacts.statistics import statistics_refresh
 
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 10_000
 PROGRESS_ROWS = 20_000  # rows read between two progress reports
 REPORT_ERRORS = 50
 _NUMBER_SEPARATORS = str.maketrans("", "", SEPARATORS)

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from contacts.importing.fields import HEADER_ALIASES, normalize_header
-from contacts.importing.workbook import sheet_rows
 from contacts.phone_search import looks_like_phone
 from smsportal.exceptions import ApplicationError
 from smsportal.lib import csvio
@@ -265,7 +264,11 @@ def _size_of(raw: BinaryIO) -> int:
 
 
 def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
+    # Here, not at the top: openpyxl costs every process that reads no workbook
+    # (the web, a CSV import) about 9 MB.
     import openpyxl
+
+    from contacts.importing.workbook import sheet_rows
 
     try:
         workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
