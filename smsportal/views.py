@@ -132,10 +132,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "broker": _check_broker(),
         "cache": "ok" if cache_answers() else "error",
     }
-    workers = _check_workers(checks["database"])
-    beat = _check_beat(checks["database"])
-    alarming = [workers.pop("alarming"), beat.pop("alarming")]
-    body: dict[str, object] = {**checks, **workers, **beat}
+    database_ok = checks["database"] == "ok"
+    workers = worker_status() if database_ok else None
+    beat = beat_status() if database_ok else None
+    body: dict[str, object] = {
+        **checks,
+        **_heartbeat("workers", workers),
+        **({"work_waiting": workers.work_waiting} if workers else {}),
+        **_heartbeat("beat", beat),
+    }
+    alarming = [status.alarming for status in (workers, beat) if status]
     healthy = all(v == "ok" for v in checks.values()) and not any(alarming)
     return JsonResponse(
         {"status": "ok" if healthy else "error", **body},
@@ -143,36 +149,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _check_workers(database: str) -> dict[str, object]:
-    """ "workers": ok, stale (seen, not lately) or none (never seen), with how long
-    ago the last heartbeat was; alarming when none is alive and work waits."""
-    if database != "ok":
-        return {"workers": "unknown", "alarming": False}
-    status = worker_status()
+def _heartbeat(name: str, status) -> dict[str, object]:
+    """`name` ("workers", "beat"): ok, stale (seen, not lately) or none/never, with how
+    long ago its last heartbeat was; unknown without the database (`status` None)."""
+    if status is None:
+        return {name: "unknown"}
     seen = status.last_seen
     return {
-        "workers": status.state,
-        "workers_seen_seconds_ago": (
+        name: status.state,
+        f"{name}_seen_seconds_ago": (
             None if seen is None else int((timezone.now() - seen).total_seconds())
         ),
-        "work_waiting": status.work_waiting,
-        "alarming": status.alarming,
-    }
-
-
-def _check_beat(database: str) -> dict[str, object]:
-    """ "beat": ok, stale (seen, not lately) or never, with how long ago its last
-    heartbeat was; alarming when stale, or never seen while work waits."""
-    if database != "ok":
-        return {"beat": "unknown", "alarming": False}
-    status = beat_status()
-    seen = status.last_seen
-    return {
-        "beat": status.state,
-        "beat_seen_seconds_ago": (
-            None if seen is None else int((timezone.now() - seen).total_seconds())
-        ),
-        "alarming": status.alarming,
     }
 
 

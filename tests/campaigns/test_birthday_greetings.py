@@ -306,6 +306,9 @@ def test_beat_runs_the_greetings_every_minute():
     entry = app.conf.beat_schedule["campaigns-birthday-greetings"]
 
     assert entry == {"task": "campaigns.birthday_greetings_run", "schedule": 60}
+    # As a worker does at start (autodiscovery is lazy): alone, this test would
+    # otherwise see only the tasks other tests happened to import.
+    app.loader.import_default_modules()
     assert "campaigns.birthday_greetings_run" in app.tasks
 
 
