@@ -12,18 +12,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts.models import FormerPhone
+from smsportal.lib.hooks import Hooks
 
 Leaving = Callable[[QuerySet], None]  # the contacts about to be deleted
 Renumbered = Callable[[int, str, str], None]  # contact id, old phone, new phone
-_leaving: list[Leaving] = []
-_renumbered: list[Renumbered] = []
+_leaving: Hooks[Leaving] = Hooks()
+_renumbered: Hooks[Renumbered] = Hooks()
 
 
 def contact_changes_register(*, leaving: Leaving, renumbered: Renumbered) -> None:
-    if leaving not in _leaving:
-        _leaving.append(leaving)
-    if renumbered not in _renumbered:
-        _renumbered.append(renumbered)
+    _leaving.register(leaving)
+    _renumbered.register(renumbered)
 
 
 def contacts_leaving(contacts: QuerySet) -> None:

@@ -13,14 +13,11 @@ from collections.abc import Callable
 from django.utils.translation import gettext as _
 
 from contacts.models import CustomField
+from smsportal.lib.hooks import Hooks
 
 CustomFieldUsers = Callable[[CustomField], list[str]]
-_checks: list[CustomFieldUsers] = []
-
-
-def custom_field_users_register(check: CustomFieldUsers) -> None:
-    if check not in _checks:
-        _checks.append(check)
+_checks: Hooks[CustomFieldUsers] = Hooks()
+custom_field_users_register = _checks.register
 
 
 def custom_field_in_use(field: CustomField) -> list[str]:

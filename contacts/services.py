@@ -42,6 +42,7 @@ from contacts.statistics import statistics_refresh
 from contacts.stop_listed import stop_listed_announce
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.hooks import Hooks
 from smsportal.lib.textcheck import remove_invisible
 from smsportal.outage import send_or_leave_queued
 from smsportal.shared_files import stored_file_missing, upload_unreachable_message
@@ -677,12 +678,8 @@ def group_update(
 # Who still reads a group's members: other apps register a check that names them
 # (campaigns: those yet to build their audience, and greetings); contacts knows none.
 GroupUsers = Callable[[ContactGroup], list[str]]
-_group_users: list[GroupUsers] = []
-
-
-def group_users_register(check: GroupUsers) -> None:
-    if check not in _group_users:
-        _group_users.append(check)
+_group_users: Hooks[GroupUsers] = Hooks()
+group_users_register = _group_users.register
 
 
 def group_in_use(group: ContactGroup) -> list[str]:

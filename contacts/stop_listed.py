@@ -9,13 +9,11 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from smsportal.lib.hooks import Hooks
+
 StopListed = Callable[[list[str]], None]
-_stop_listed: list[StopListed] = []
-
-
-def stop_listed_register(follow: StopListed) -> None:
-    if follow not in _stop_listed:
-        _stop_listed.append(follow)
+_stop_listed: Hooks[StopListed] = Hooks()
+stop_listed_register = _stop_listed.register
 
 
 def stop_listed_announce(phones: list[str]) -> None:
