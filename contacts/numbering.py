@@ -136,6 +136,7 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
     try:
         tables = [_table(name, raw) for name, raw in files]
         with transaction.atomic():
+            _one_load_at_a_time()
             # The old ranges stay until the contacts they zoned have followed the new
             # ones: ids up to this one are the old load's.
             previous = NumberRange.objects.aggregate(last=Max("id"))["last"] or 0
@@ -149,6 +150,18 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
     except ImportFileError as exc:  # the reader's: its file and row go in the text
         raise ApplicationError(f"{exc.where}: {exc.message}", where="file") from None
     return load
+
+
+def _one_load_at_a_time() -> None:
+    """Wait for a load running meanwhile (a worker thought gone and the one that took
+    its job over, two uploads) to commit. Two at once each kept the ranges the other
+    added, as they read the last old id before either committed: every range twice.
+    Readers (zone lookups) are not held up. SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {NumberRange._meta.db_table} IN SHARE ROW EXCLUSIVE MODE"
+            )
 
 
 @dataclass

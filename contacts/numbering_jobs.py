@@ -112,11 +112,31 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
             "contacts_rezoned": load.contacts_rezoned,
         }
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "report", "finished_at"])
-    # The files are public data and the report is kept: they need not fill the disk.
+    # Only while the job is still this run's: a worker thought gone, whose job the
+    # sweep gave to another, must not write over that run's outcome nor take its
+    # files away (its ranges waited for the other's, see numbering_plan_load).
+    still_ours = NumberingPlanLoad.objects.filter(pk=job.pk, attempts=job.attempts)
+    if not still_ours.update(
+        status=job.status, error=job.error, report=job.report,
+        finished_at=job.finished_at,
+    ):  # fmt: skip
+        logger.warning("numbering plan load %s: taken over, outcome left", job.pk)
+        return job
+    numbering_plan_files_delete(job)
+    return job
+
+
+def numbering_plan_files_delete(job: NumberingPlanLoad) -> None:
+    """The files are public data and the report is kept: they need not fill the disk."""
     for stored in job.files:
         default_storage.delete(stored["path"])
-    return job
+
+
+def numbering_plan_loads_failed(ids: list[int]) -> None:
+    """Loads failed for good (smsportal.job_sweep): nobody loads their files again.
+    They go once the failure commits."""
+    jobs = list(NumberingPlanLoad.objects.filter(pk__in=ids))
+    transaction.on_commit(lambda: [numbering_plan_files_delete(job) for job in jobs])
 
 
 def numbering_plan_summary() -> dict[str, Any]:

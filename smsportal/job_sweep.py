@@ -77,6 +77,12 @@ def _bulk_jobs_failed(ids: list[int]) -> None:
     contacts_bulk_jobs_failed(ids)
 
 
+def _loads_failed(ids: list[int]) -> None:
+    from contacts.numbering_jobs import numbering_plan_loads_failed
+
+    numbering_plan_loads_failed(ids)
+
+
 # What becomes of a job running on a worker that is gone. Run again, none of the
 # three does its work twice; what differs is whether running it again by itself is
 # wise, so none is left for a person to untangle:
@@ -89,7 +95,8 @@ def _bulk_jobs_failed(ids: list[int]) -> None:
 #   with the job's progress under the job's row lock, so no chunk is applied twice
 #   and its memory is bounded (CHUNK), which makes it an unlikely killer.
 # - A numbering-plan load runs again from the start: it is one transaction, so a
-#   dead worker's load left nothing behind, and its files stay until it ends.
+#   dead worker's load left nothing behind, and its files stay until it ends
+#   (failed for good, they go: the reason asks for them to be uploaded again).
 # Both are failed after MAX_RUNS, with a reason saying so.
 KINDS = (
     SweptKind(ImportJob, "contacts.tasks.contacts_import", FAIL, IMPORT_WORKER_GONE),
@@ -105,6 +112,7 @@ KINDS = (
         "contacts.tasks.numbering_plan_load",
         RESUME,
         LOAD_WORKERS_GONE,
+        after_fail=_loads_failed,
     ),
 )
 

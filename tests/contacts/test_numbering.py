@@ -311,3 +311,49 @@ def test_a_follow_up_defers_a_parent_failure_found_by_its_range(make_campaign_he
     campaign_expand(campaign=follow_up)
     planned = Message.objects.get(campaign=follow_up).planned_at
     assert planned == datetime(2030, 3, 1, 23, 0, tzinfo=UTC)  # 09:00 in Vladivostok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_loads_at_once_keep_one_set_of_ranges(monkeypatch):
+    """A worker thought gone and the one that took its job over load at once: the
+    second waits for the first to commit, then replaces its ranges (each kept the
+    other's before: every range twice)."""
+    import threading
+
+    from django.db import connection
+
+    from contacts import numbering
+
+    load()  # the ranges in place before
+    first_inserted, first_may_go_on = threading.Event(), threading.Event()
+    follow = numbering._contacts_follow_new_ranges
+
+    def first_pauses(previous: int) -> int:
+        if threading.current_thread().name == "first":
+            first_inserted.set()
+            first_may_go_on.wait(10)
+        return follow(previous)
+
+    monkeypatch.setattr(numbering, "_contacts_follow_new_ranges", first_pauses)
+    errors = []
+
+    def run() -> None:
+        try:
+            load()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, name="first")
+    second = threading.Thread(target=run, name="second")
+    first.start()
+    assert first_inserted.wait(10)
+    second.start()
+    second.join(1)  # it would have finished by now without waiting for the first
+    first_may_go_on.set()
+    first.join(10)
+    second.join(10)
+
+    assert errors == []
+    assert NumberRange.objects.count() == EXTRACT.count("\n") - 1

@@ -315,6 +315,56 @@ def test_a_numbering_load_whose_worker_died_runs_again(queue):
     assert queue() == [("contacts.numbering_plan_load", [job.pk], {"language": None})]
 
 
+def test_a_numbering_load_failed_for_good_leaves_no_files(
+    queue, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    path = default_storage.save("numbering/test/DEF-9xx.csv", ContentFile(b"x"))
+    job = NumberingPlanLoad.objects.create(
+        files=[{"name": "DEF-9xx.csv", "path": path}],
+        status="running",
+        worker="celery@a:1:dead",
+        attempts=job_sweep.MAX_RUNS,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job_sweep.jobs_sweep()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert not default_storage.exists(path)
+
+
+def test_a_numbering_load_taken_over_leaves_the_outcome_to_the_new_run(monkeypatch):
+    """A worker thought gone finishes after the sweep gave its job to another: it
+    neither writes over that run's outcome nor takes its files away."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from contacts.numbering_jobs import numbering_plan_job_run
+
+    path = default_storage.save("numbering/test/DEF-9xx.csv", ContentFile(b"x"))
+    job = NumberingPlanLoad.objects.create(
+        files=[{"name": "DEF-9xx.csv", "path": path}], status="queued"
+    )
+    original_claim = job_claim
+
+    def claim_then_taken_over(job, *, startable):
+        claimed = original_claim(job, startable=startable)
+        # Meanwhile the sweep queued it again and another worker claimed it.
+        NumberingPlanLoad.objects.filter(pk=job.pk).update(
+            status="running", attempts=job.attempts + 1, worker="celery@b:1:x"
+        )
+        return claimed
+
+    monkeypatch.setattr("contacts.numbering_jobs.job_claim", claim_then_taken_over)
+    numbering_plan_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.worker) == ("running", "celery@b:1:x")
+    assert default_storage.exists(path)
+    default_storage.delete(path)
+
+
 def test_a_worker_claims_with_its_instance_name(monkeypatch):
     monkeypatch.setattr(worker_instance, "current", "celery@b:7:abcd")
     job = _queued_import()
