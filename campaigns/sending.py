@@ -32,6 +32,7 @@ from campaigns.gateway_values import (
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.screening import Outgoing, Screened, reject_unsendable, screen
+from contacts.models import StopListEntry
 from providers.base import (
     Capability,
     DeliveryStatus,
@@ -663,6 +664,28 @@ def record_results(
         from campaigns.statuses import orphans_apply
 
         orphans_apply(account=account, gateway_ids=[r[2] for r in rows if r[2]])
+    held = [m.id for m in claimed if m.planned_at is not None]
+    if held:
+        _withdraw_stopped_meanwhile(account, held)
+
+
+def _withdraw_stopped_meanwhile(account: ProviderAccount, held: list[int]) -> None:
+    """Messages just handed over for a later time whose number went on the stop list
+    after the claim checked it: that opt-out's withdrawal ran before this record and
+    found nothing held (campaigns.withdrawal). Only batches sent ahead pay for the
+    look, one index probe a message; the one sent now has gone anyway."""
+    from campaigns.selectors import HELD_AT_GATEWAY
+    from campaigns.withdrawal import gateway_withdraw
+
+    stopped = StopListEntry.objects.filter(phone=OuterRef("phone"))
+    gateway_ids = list(
+        Message.objects.filter(id__in=held, status__in=HELD_AT_GATEWAY)
+        .exclude(gateway_message_id="")
+        .filter(Exists(stopped))
+        .values_list("gateway_message_id", flat=True)
+    )
+    if gateway_ids:
+        gateway_withdraw(account, gateway_ids, reason=FailureReason.STOP_LIST)
 
 
 def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:

@@ -603,6 +603,40 @@ def test_a_stop_reply_withdraws_what_the_gateway_holds_for_that_number(
         "queued": 2, "cancelled": 1}  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stop_while_the_batch_is_on_its_way_withdraws_what_it_left_held(
+    kind, simulator, make_group, make_campaign, monkeypatch
+):
+    """The number passed the claim's stop-list check; its STOP came, and its
+    withdrawal ran, before the gateway's answer was recorded, so the withdrawal found
+    nothing held yet. The pump looks again once the batch is recorded."""
+    from campaigns.withdrawal import withdraw_for_opt_outs
+
+    account = simulated_account(simulator, kind)
+    real_settle = sending.settle
+
+    def stop_before_the_record(**kwargs):
+        StopListEntry.objects.get_or_create(phone="+79120000001")
+        assert withdraw_for_opt_outs(["+79120000001"]) == 0  # not recorded yet
+        return real_settle(**kwargs)
+
+    monkeypatch.setattr(sending, "settle", stop_before_the_record)
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(3))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+
+    statuses = dict(Message.objects.values_list("phone", "status"))
+    assert statuses == {"+79120000000": "queued", "+79120000001": "cancelled",
+                        "+79120000002": "queued"}  # fmt: skip
+    assert Message.objects.get(phone="+79120000001").reason == "stop_list"
+    at_gateway = Counter(m.state for m in simulator.state.messages[kind].values())
+    assert at_gateway["cancelled"] == 1
+    assert campaign_counts(campaign_id=campaign.pk).by_status == {
+        "queued": 2, "cancelled": 1}  # fmt: skip
+
+
 @pytest.mark.parametrize("way", ["stop_list_page", "bulk_action", "import"])
 def test_any_way_onto_the_stop_list_withdraws_what_the_gateway_holds(
     way, simulator, make_group, make_campaign, django_capture_on_commit_callbacks,
