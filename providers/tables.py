@@ -24,7 +24,10 @@ class ProviderAccountTable(BaseTable):
         accessor=tables.A("pk"),
     )
     last_error = tables.Column(
-        verbose_name=_("Last error"), accessor=tables.A("last_error_message")
+        verbose_name=_("Last error"),
+        accessor=tables.A("last_error_message"),
+        # The message is a property; the latest error sorts first when descending.
+        order_by=("last_error_at",),
     )
 
     class Meta(BaseTable.Meta):
