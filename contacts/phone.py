@@ -168,6 +168,8 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
         raise InvalidPhone(_("the phone number is empty"))
     if not any(ch.isdigit() for ch in text):
         raise InvalidPhone(_("no digits in the phone number"))
+    if _letters_among_digits(text):
+        raise InvalidPhone(_("letters among the digits of the phone number"))
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -179,6 +181,15 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     is_mobile = _MOBILE_TYPES.get(phonenumbers.number_type(number), False)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(e164, is_mobile, zone)
+
+
+def _letters_among_digits(text: str) -> bool:
+    """Letters after the first digit. phonenumbers reads them as a keypad's
+    (8-800-ABC-1234 is 8-800-222-1234) or as an extension, and a typo or a note in
+    the cell would become somebody's number. A label before it ("тел. 8 912 …")
+    is left to phonenumbers, which skips it."""
+    first_digit = next(i for i, ch in enumerate(text) if ch.isdigit())
+    return any(ch.isalpha() for ch in text[first_digit:])
 
 
 def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:

@@ -63,6 +63,10 @@ def test_region_defaults_to_the_setting_and_can_be_given(settings):
         ("+7 912 345 67 89 12345", "too many digits"),
         ("+999 123 456 789", "unknown country code"),
         ("+7 000 000 00 00", "no such number"),
+        # A keypad's letters would be read as digits: somebody else's number.
+        ("8-800-ABC-1234", "letters among the digits"),
+        ("8 912 345-67-8О", "letters among the digits"),  # a Cyrillic О for a zero
+        ("+7 912 345 67 89 доб. 12", "letters among the digits"),
     ],
 )
 def test_invalid_numbers_raise_with_a_reason(raw, reason):
@@ -70,6 +74,10 @@ def test_invalid_numbers_raise_with_a_reason(raw, reason):
         normalize_phone(raw)
     assert reason in caught.value.reason
     assert isinstance(caught.value, ValueError)
+
+
+def test_a_label_before_the_number_is_skipped():
+    assert normalize_phone("тел. 8 (912) 345-67-89").e164 == "+79123456789"
 
 
 def test_bulk_function_returns_results_and_reasons_in_order():
