@@ -24,19 +24,20 @@ from typing import IO, Any
 
 from django.core.exceptions import BadRequest
 from django.db import models
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.audit import audit, audit_filters
 from accounts.models import AuditEvent
 from contacts.importing.fields import CONTACT_FIELDS
 from contacts.importing.groups import EXPORT_SEPARATOR
-from contacts.models import ContactGroup, CustomField, GroupMembership
+from contacts.models import ContactGroup, CustomField, GroupMembership, StopListEntry
 from smsportal.lib import xlsx_stream
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -108,9 +109,21 @@ def neutralize(value: str) -> str:
 
 
 def export_headers(custom_fields: Sequence[CustomField]) -> list[str]:
-    return [str(CONTACT_FIELDS[name]) for name in (*BUILT_IN, "groups")] + [
-        f.label for f in custom_fields
-    ]
+    return (
+        [str(CONTACT_FIELDS[name]) for name in (*BUILT_IN, "groups")]
+        + [f.label for f in custom_fields]
+        + [str(label) for label in OPT_IN_OUT_HEADERS]
+    )
+
+
+# Last, after the columns an import maps: whether the number opted out, and the
+# consent on record. A file handed to another tool must not lose the opt-outs; an
+# import leaves these columns alone (the stop list is imported on its own).
+OPT_IN_OUT_HEADERS = (
+    _lazy("On the stop list"),
+    _lazy("Consent source"),
+    _lazy("Consent given"),
+)
 
 
 # Every character Windows-1251 has; the others would be written as "?", and a file
@@ -186,16 +199,27 @@ def export_rows(
 ) -> Iterator[list]:
     """One list of cell values per contact, read in chunks from a server-side cursor."""
     keys = [f.key for f in custom_fields]
-    values = queryset.order_by("id").values_list("id", *BUILT_IN, "attributes")
+    stopped = StopListEntry.objects.filter(phone=OuterRef("phone"))
+    values = (
+        queryset.order_by("id")
+        .annotate(stop_listed=Exists(stopped))
+        .values_list(
+            "id", *BUILT_IN, "attributes", "stop_listed", "consent_source", "consent_at"
+        )
+    )
+    yes = _("yes")
     groups_cell = _GroupsCell()
     memberships = _memberships_by_contact(queryset)
     member, group_ids = next(memberships, (None, []))
-    for pk, *cells, attributes in values.iterator(chunk_size=2000):
+    for pk, *cells, attributes, stop_listed, consent, consent_at in values.iterator(
+        chunk_size=2000
+    ):
         # Both in contact order: the contact's groups are the memberships' next ones.
         while member is not None and member < pk:
             member, group_ids = next(memberships, (None, []))
         cells.append(groups_cell(group_ids) if member == pk else "")
-        yield cells + [(attributes or {}).get(key) for key in keys]
+        cells += [(attributes or {}).get(key) for key in keys]
+        yield [*cells, yes if stop_listed else "", consent, consent_at]
 
 
 def _memberships_by_contact(queryset: QuerySet) -> Iterator[tuple[int, list[int]]]:

@@ -1,7 +1,7 @@
 import codecs
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -59,12 +59,13 @@ def test_csv_export_is_utf8_with_bom_and_neutralised(custom_fields):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == [
         "Phone", "Last name", "First name", "Middle name", "Nickname", "Birthday", "Email",
-        "Time zone", "Groups", "Город", "Баланс", "Визит",
+        "Time zone", "Groups", "Город", "Баланс", "Визит", "On the stop list",
+        "Consent source", "Consent given",
     ]  # fmt: skip
     groups = rows[1].pop(8)
     assert rows[1] == [
         "+79123456789", "Иванов", "'=cmd()", "", "", "1990-01-02", "", "", "'@Москва",
-        "408.71", "",
+        "408.71", "", "", "", "",
     ]  # fmt: skip
     # In the database's order of names; the cell is guarded as a whole.
     assert groups.startswith("'=")
@@ -75,7 +76,27 @@ def test_cp1251_export_uses_semicolons_and_replaces_what_it_cannot_encode():
     make_contact("+79123456789", first_name="Иван 🙂")
     data = export_bytes("csv-1251")
     text = data.decode("cp1251")
-    assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;;;"
+    assert text.splitlines()[1] == "+79123456789;;Иван ?;;;;;;;;;"
+
+
+@translation.override("en")
+def test_the_export_says_who_opted_out_and_the_consent_on_record():
+    """A file handed to another tool must not lose the opt-outs."""
+    from contacts.models import StopListEntry
+
+    make_contact(
+        "+79120000001", consent_source="web form",
+        consent_at=datetime(2026, 3, 1, 9, 5, tzinfo=UTC),
+    )  # fmt: skip
+    make_contact("+79120000002")
+    StopListEntry.objects.create(phone="+79120000002", reason="STOP")
+    rows = list(csv.reader(io.StringIO(export_bytes("csv").decode("utf-8-sig"))))
+
+    assert rows[0][-3:] == ["On the stop list", "Consent source", "Consent given"]
+    cells = {row[0]: row[-3:] for row in rows[1:]}
+    assert cells["+79120000002"] == ["yes", "", ""]
+    assert cells["+79120000001"][:2] == ["", "web form"]
+    assert cells["+79120000001"][2].startswith("2026-03-01 ")
 
 
 def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
