@@ -2,7 +2,6 @@
 property, not a field, answered a header click with a server error)."""
 
 import pytest
-
 from django_tables2 import Table
 
 from accounts.tables import AuditEventTable
