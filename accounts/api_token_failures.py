@@ -35,8 +35,12 @@ class ApiTokenAttemptsExceeded(Exception):
 
 
 def api_token_attempt_allowed(request: HttpRequest) -> None:
-    """Raise ApiTokenAttemptsExceeded when the address is locked: as the login page,
-    before the token is looked up, so a locked address costs no query."""
+    """Raise ApiTokenAttemptsExceeded when the address is locked. Asked once the
+    token was looked up and found no active one: the lock stops guessing, and a
+    valid token is no guess, so it is never refused by its address's lock (a
+    wrong SMSPORTAL_TRUSTED_PROXIES puts every client at the proxy's address, and
+    one client's bad token locked out all the others). A locked address's invalid
+    tokens cost one indexed lookup each, and are neither counted nor logged again."""
     if api_token_blocked(ip=client_address(request)):
         raise ApiTokenAttemptsExceeded
 

@@ -30,7 +30,10 @@ shown on every page (smsportal.outage).
 API tokens have a counter of their own: failed Bearer tokens from one address
 (`api_token_blocked`, `api_token_failed`), in the same cache and window. A token is
 no guess (256 random bits), but a flood of them is a probe, or a script left
-running with a revoked token: each is a database lookup anyone can cause.
+running with a revoked token: each is a database lookup anyone can cause. The lock
+refuses the invalid tokens of the address only: a valid one is looked up and taken
+(smsportal.api.BearerToken), so a wrong SMSPORTAL_TRUSTED_PROXIES, which puts every
+client behind the proxy at the proxy's address, locks out the guessing, not the team.
 """
 
 from __future__ import annotations

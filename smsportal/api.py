@@ -51,9 +51,11 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        api_token_attempt_allowed(request)  # a locked address: 429, nothing looked up
+        # Looked up before the address's lock is asked: a valid token is never
+        # refused by it (accounts.api_token_failures).
         api_token = api_token_authenticate(raw=token)
         if api_token is None:
+            api_token_attempt_allowed(request)  # a locked address: 429, not counted
             api_token_failure_noted(request)
             return None
         request.user = api_token.user

@@ -32,16 +32,11 @@ def get_me(client, raw: str, **extra):
     )
 
 
-def test_an_address_failing_tokens_is_locked_with_429_and_retry_after(
-    client, manager_user
-):
-    _token, raw = api_token_create(user=manager_user, name="crm")
+def test_an_address_failing_tokens_is_locked_with_429_and_retry_after(client):
     statuses = [get_me(client, INVALID).status_code for _ in range(5)]
 
     locked = get_me(client, INVALID)
-    # As the login page: the right secret too, from the locked address.
-    right = get_me(client, raw)
-    other = get_me(client, raw, REMOTE_ADDR="10.9.9.9")
+    other = get_me(client, INVALID, REMOTE_ADDR="10.9.9.9")
 
     assert statuses == [401] * 5
     assert locked.status_code == 429
@@ -50,8 +45,67 @@ def test_an_address_failing_tokens_is_locked_with_429_and_retry_after(
         "detail": "Too many invalid API tokens from this address. "
         "Try again in 15 minutes."
     }
-    assert right.status_code == 429
-    assert other.status_code == 200
+    assert other.status_code == 401
+
+
+def test_a_valid_token_is_never_refused_by_its_addresss_lock(client, manager_user):
+    """The lock stops guessing, and a valid token is no guess: as the login page,
+    the right secret was refused too, from the locked address."""
+    _token, raw = api_token_create(user=manager_user, name="crm")
+    for _ in range(5):
+        get_me(client, INVALID)
+
+    right = get_me(client, raw)
+    written = client.post(
+        "/api/v1/groups",
+        {"name": "From a locked address"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    schema = client.get("/api/v1/openapi.json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    still_locked = get_me(client, INVALID)  # the valid ones forgave nothing
+
+    assert right.status_code == 200
+    assert right.json()["username"] == manager_user.username
+    assert written.status_code == 201
+    assert schema.status_code == 200
+    assert still_locked.status_code == 429
+
+
+def test_a_wrong_trusted_proxies_setting_locks_out_only_the_bad_tokens(
+    client, manager_user, viewer_user, settings
+):
+    """SMSPORTAL_TRUSTED_PROXIES left at 0 behind nginx: every client is the proxy's
+    address, and one client's stale token locked out all the others."""
+    settings.SMSPORTAL_TRUSTED_PROXIES = 0
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    _token, crm = api_token_create(user=manager_user, name="crm")
+    _token, reports = api_token_create(user=viewer_user, name="reports")
+    for _ in range(6):
+        get_me(client, INVALID, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy)
+
+    statuses = {
+        "crm": get_me(client, crm, HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy),
+        "reports": get_me(client, reports, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy),
+        "stale": get_me(client, INVALID, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxy),
+    }
+
+    assert {name: r.status_code for name, r in statuses.items()} == {
+        "crm": 200,
+        "reports": 200,
+        "stale": 429,
+    }
+
+
+def test_a_locked_address_is_counted_and_audited_no_more(client):
+    for _ in range(5):
+        get_me(client, INVALID)
+
+    for _ in range(20):
+        assert get_me(client, INVALID).status_code == 429
+
+    assert cache.get("api-token-fail:ip:127.0.0.1") == 5
+    assert AuditEvent.objects.filter(action="api_token_failed").count() == 1
 
 
 def test_a_revoked_token_counts_as_a_failure(client, manager_user):
@@ -72,18 +126,15 @@ def test_valid_tokens_and_other_schemes_are_not_counted(client, manager_user):
     assert get_me(client, raw).status_code == 200
 
 
-def test_behind_a_trusted_proxy_the_clients_address_is_locked(
-    client, manager_user, settings
-):
+def test_behind_a_trusted_proxy_the_clients_address_is_locked(client, settings):
     settings.SMSPORTAL_TRUSTED_PROXIES = 1
-    _token, raw = api_token_create(user=manager_user, name="crm")
     for _ in range(5):
         get_me(client, INVALID, HTTP_X_FORWARDED_FOR="203.0.113.7")
 
-    locked = get_me(client, raw, HTTP_X_FORWARDED_FOR="203.0.113.7")
-    other = get_me(client, raw, HTTP_X_FORWARDED_FOR="203.0.113.8")
+    locked = get_me(client, INVALID, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = get_me(client, INVALID, HTTP_X_FORWARDED_FOR="203.0.113.8")
 
-    assert (locked.status_code, other.status_code) == (429, 200)
+    assert (locked.status_code, other.status_code) == (429, 401)
 
 
 def test_the_schema_answers_a_locked_address_with_429(client):
