@@ -13,6 +13,7 @@ import logging
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from accounts.api_refusals import INVALID_TOKEN
 from accounts.audit import audit
 from accounts.models import AuditEvent
 from accounts.throttle import WINDOW_SECONDS, api_token_blocked, api_token_failed
@@ -49,12 +50,13 @@ def api_token_failure_noted(request: HttpRequest) -> None:
     """Count, log and audit a Bearer token that is no active token."""
     ip = client_address(request)
     failures, limit = api_token_failed(ip=ip)
+    fields = {"client_address": ip, "reason": INVALID_TOKEN}
     if failures == 1:
         logger.warning(
             "Invalid API token from %s on %s %s: further failures from this address "
             "are counted, not logged, for %d minutes (locked at %d).",
             ip or "an unknown address", request.method, request.path,
-            WINDOW_SECONDS // 60, limit,
+            WINDOW_SECONDS // 60, limit, extra=fields,
         )  # fmt: skip
         # Audited once a window, unlike LOGIN_FAILED's event per attempt: a failed
         # login names the user tried, which is the news; a failed token names nothing
@@ -65,4 +67,5 @@ def api_token_failure_noted(request: HttpRequest) -> None:
         logger.warning(
             "API tokens locked for %s after %d invalid ones in %d minutes.",
             ip or "an unknown address", failures, WINDOW_SECONDS // 60,
+            extra=fields,
         )  # fmt: skip

@@ -177,3 +177,9 @@ def api_token_failed(*, ip: str | None) -> tuple[int, int]:
         return counters.incr(key)
 
     return _counted(count), _api_token_limit()
+
+
+def first_in_window(key: str, seconds: int = WINDOW_SECONDS) -> bool:
+    """True for the first call with `key` in `seconds`, False for the others until
+    they lapse: what a log writes once a window (accounts.api_refusals)."""
+    return bool(_counted(lambda counters: counters.add(key, 1, timeout=seconds)))

@@ -21,6 +21,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from accounts.api_refusals import (
+    INVALID_TOKEN,
+    LOCKED_ADDRESS,
+    NO_CREDENTIALS,
+    REFUSAL_ATTRIBUTE,
+    api_refusal_logged,
+)
 from accounts.api_token_failures import (
     ApiTokenAttemptsExceeded,
     api_token_attempt_allowed,
@@ -57,6 +64,7 @@ class BearerToken(HttpBearer):
         if api_token is None:
             api_token_attempt_allowed(request)  # a locked address: 429, not counted
             api_token_failure_noted(request)
+            setattr(request, REFUSAL_ATTRIBUTE, INVALID_TOKEN)  # for the 401's log
             return None
         request.user = api_token.user
         # The channel, for the audit log (accounts.audit): which token acted.
@@ -118,12 +126,9 @@ def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             if request.user.is_authenticated or BearerToken()(request) is not None:
                 return view(request, *args, **kwargs)
         except ApiTokenAttemptsExceeded as exc:
-            return _too_many_token_failures_response(exc)
+            return _too_many_token_failures_response(request, exc)
         if request.path.endswith(".json"):
-            detail = _(
-                "Send a valid API token (Authorization: Bearer <token>) or log in."
-            )
-            return JsonResponse({"detail": detail}, status=401)
+            return _unauthenticated_response(request)
         return redirect_to_login(request.get_full_path())
 
     return guarded
@@ -464,24 +469,34 @@ def _not_found(request: HttpRequest, exc: Http404) -> Any:
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
+# The 401s and 429s are logged once per address and reason a window, in the
+# security log, not each by django.request (accounts.api_refusals).
+def _unauthenticated_response(request: HttpRequest) -> HttpResponse:
+    detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
+    reason = getattr(request, REFUSAL_ATTRIBUTE, NO_CREDENTIALS)
+    response = api.create_response(request, {"detail": detail}, status=401)
+    return api_refusal_logged(request, response, reason=reason)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
-    detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
-    return api.create_response(request, {"detail": detail}, status=401)
+    return _unauthenticated_response(request)
 
 
-def _too_many_token_failures_response(exc: ApiTokenAttemptsExceeded) -> JsonResponse:
+def _too_many_token_failures_response(
+    request: HttpRequest, exc: ApiTokenAttemptsExceeded
+) -> JsonResponse:
     """429 as the login page answers a locked address, with when to come back."""
     response = JsonResponse({"detail": exc.message}, status=429)
     response["Retry-After"] = str(exc.retry_after)
-    return response
+    return api_refusal_logged(request, response, reason=LOCKED_ADDRESS)
 
 
 @api.exception_handler(ApiTokenAttemptsExceeded)
 def _too_many_token_failures(
     request: HttpRequest, exc: ApiTokenAttemptsExceeded
 ) -> Any:
-    return _too_many_token_failures_response(exc)
+    return _too_many_token_failures_response(request, exc)
 
 
 @api.exception_handler(Exception)
@@ -498,7 +513,12 @@ def _unexpected(request: HttpRequest, exc: Exception) -> Any:
         extra={"status_code": 500, "request": request},
     )  # fmt: skip
     detail = _("The server could not complete this request; the error has been logged.")
-    return api.create_response(request, {"detail": detail, "where": None}, status=500)
+    response = api.create_response(
+        request, {"detail": detail, "where": None}, status=500
+    )
+    # Logged above with its traceback: Django's handler would log it again, bare.
+    response._has_been_logged = True
+    return response
 
 
 class MeOut(Schema):

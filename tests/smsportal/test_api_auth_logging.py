@@ -4,6 +4,8 @@ import logging
 
 import pytest
 
+from django.core.cache import cache
+
 from accounts.services import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +42,101 @@ def test_a_bearer_token_with_a_lowercase_scheme_still_authenticates(
 
     assert response.status_code == 200
     assert response.json()["username"] == manager_user.username
+
+
+# django.request wrote every 401 and 429 of the API at WARNING: a guessing attack or
+# a client with a stale token filled the log. They are the security log's now, once
+# per address and reason a window (accounts.api_refusals).
+@pytest.fixture
+def refusals(caplog):
+    cache.clear()  # the refusal log's windows and the failed-token counters
+    caplog.set_level(logging.INFO)
+    yield caplog
+    cache.clear()
+
+
+def request_lines(caplog, *statuses: int) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "django.request" and getattr(r, "status_code", None) in statuses
+    ]
+
+
+def security_lines(caplog, reason: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "accounts.api_tokens" and getattr(r, "reason", None) == reason
+    ]
+
+
+def test_401s_without_a_token_are_logged_once_per_address(client, refusals):
+    for _ in range(10):
+        assert client.get("/api/v1/me").status_code == 401
+    client.get("/api/v1/openapi.json", REMOTE_ADDR="10.0.0.2")
+    client.get("/api/v1/me", HTTP_AUTHORIZATION="Basic YWRtaW46eA==")
+
+    lines = security_lines(refusals, "no_credentials")
+
+    assert request_lines(refusals, 401) == []
+    assert [(r.levelno, r.client_address, r.token_hint) for r in lines] == [
+        (logging.INFO, "127.0.0.1", None),
+        (logging.INFO, "10.0.0.2", None),
+    ]
+    assert (
+        lines[0]
+        .getMessage()
+        .startswith(
+            "API refused GET /api/v1/me from 127.0.0.1 with 401 (no_credentials): "
+        )
+    )
+
+
+def test_a_locked_addresss_429s_are_logged_once(client, refusals, settings):
+    settings.SMSPORTAL_API_TOKEN_ATTEMPTS = 3
+    bad = {"HTTP_AUTHORIZATION": "Bearer sp_not-a-token-0123456789"}
+    statuses = [client.get("/api/v1/me", **bad).status_code for _ in range(12)]
+    client.get("/api/v1/openapi.json", **bad)
+
+    assert statuses == [401] * 3 + [429] * 9
+    assert request_lines(refusals, 401, 429) == []
+    (locked,) = security_lines(refusals, "locked_address")
+    assert (locked.levelno, locked.client_address) == (logging.INFO, "127.0.0.1")
+    # The invalid tokens themselves: the first and the lock, as before, never the token.
+    failures = security_lines(refusals, "invalid_token")
+    assert [r.levelno for r in failures] == [logging.WARNING, logging.WARNING]
+    assert "not-a-token" not in refusals.text
+
+
+def test_a_refusal_is_logged_again_in_the_next_window(client, refusals):
+    client.get("/api/v1/me")
+    cache.clear()  # the window lapsed
+    client.get("/api/v1/me")
+
+    assert len(security_lines(refusals, "no_credentials")) == 2
+
+
+def test_other_api_errors_are_still_djangos_warnings_and_errors(
+    client, refusals, admin_user, viewer_user, monkeypatch
+):
+    _token, raw = api_token_create(user=viewer_user, name="viewer")
+    _token, raw_rw = api_token_create(user=admin_user, name="rw")
+    viewer = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    client.get("/api/v1/contacts/999999", **viewer)
+    client.post("/api/v1/groups", {}, content_type="application/json", **viewer)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("smsportal.api.user_roles", broken)
+    client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw_rw}")
+
+    assert [(r.levelno, r.status_code) for r in request_lines(refusals, 403, 404)] == [
+        (logging.WARNING, 404),
+        (logging.WARNING, 403),
+    ]
+    # Once, with its traceback (Django's handler logged it a second time, bare).
+    (error,) = request_lines(refusals, 500)
+    assert (error.levelno, error.exc_info is not None) == (logging.ERROR, True)
