@@ -3,7 +3,8 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 
 from accounts.audit_display import object_type_choices, object_type_label
 from accounts.models import ApiToken, AuditEvent
@@ -38,15 +39,53 @@ class ApiTokenAdmin(SecretLookupsRefused, admin.ModelAdmin):
     the action below, which logs it.
     """
 
-    list_display = ["name", "user", "hint", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "hint",
+        "scope",
+        "created_at",
+        "expiry",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["scope", "revoked_at"]
     search_fields = ["name", "user__username", "hint"]
-    fields = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["user", "hint", "created_at", "last_used_at", "revoked_at"]
+    fields = [
+        "user",
+        "name",
+        "hint",
+        "scope",
+        "created_at",
+        "expiry",
+        "last_used_at",
+        "revoked_at",
+    ]
+    # What a token may do and until when are its maker's choice, fixed when it was
+    # made: widened here, a token handed out to read could write, or live forever.
+    readonly_fields = [
+        "user",
+        "hint",
+        "scope",
+        "created_at",
+        "expiry",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(
+        description=ApiToken._meta.get_field("expires_at").verbose_name,
+        ordering="expires_at",
+    )
+    def expiry(self, obj: ApiToken) -> str:
+        """The date, or "never" rather than the admin's dash for no date."""
+        if obj.expires_at is None:
+            return gettext("never")
+        return formats.localize(timezone.localtime(obj.expires_at))
 
     # Lazy: read when the page is drawn, in the reader's language (an eager one was
     # fixed at start-up in the server's).

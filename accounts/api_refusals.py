@@ -27,6 +27,7 @@ logger = logging.getLogger("accounts.api_tokens")
 # Why the API refused a request (the log's `reason` field).
 NO_CREDENTIALS = "no_credentials"  # no Bearer token and no session
 INVALID_TOKEN = "invalid_token"  # a Bearer token that is none of ours, or revoked
+EXPIRED_TOKEN = "expired_token"  # one of ours, past its expiry
 LOCKED_ADDRESS = "locked_address"  # 429: the address failed too many tokens
 
 # Where smsportal.api.BearerToken notes that the token it was given is no token of

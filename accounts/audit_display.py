@@ -51,6 +51,9 @@ DETAIL_LABELS = {
     "source": gettext_lazy("Sent from"),
     "because": gettext_lazy("Why"),
     "api_token": gettext_lazy("Through API token"),
+    # An API token's, as it was made.
+    "scope": gettext_lazy("Access"),
+    "expires_at": gettext_lazy("Expires"),
 }
 # Role (Django group) names, shown as the pages name roles.
 ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
@@ -81,7 +84,7 @@ VALUE_LABELS = {
 # Details that are amounts, stored as text ("7.00"): shown as the reader writes them.
 NUMBER_DETAILS = frozenset({"estimated_cost"})
 # Kept as ISO text in UTC (jsonb has no time type); shown in the reader's zone.
-TIME_DETAILS = frozenset({"start_at"})
+TIME_DETAILS = frozenset({"start_at", "expires_at"})
 
 
 # The query-string keys of the filters an export records, by the page's own labels.

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 TOKEN_PREFIX = "sp_"
+# How long a new token may live, in days, as the profile page offers it (None: until
+# revoked). The common choices of other services' tokens (GitHub, GitLab).
+TOKEN_LIFETIMES_DAYS = (30, 90, 365)
+# What a read-only token may do: read. HEAD and OPTIONS change nothing either.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def token_digest(raw: str) -> str:
@@ -15,12 +21,29 @@ def token_digest(raw: str) -> str:
 
 
 class ApiTokenQuerySet(models.QuerySet):
-    def active(self) -> "ApiTokenQuerySet":
+    def unrevoked(self) -> "ApiTokenQuerySet":
+        """Not revoked, of an active user: expired ones included, for the API to
+        say so rather than call them unknown."""
         return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+    def active(self) -> "ApiTokenQuerySet":
+        """What the API takes: unrevoked and not expired."""
+        return self.unrevoked().filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
 
 
 class ApiToken(models.Model):
-    """A personal API token; only its SHA-256 digest is stored."""
+    """A personal API token; only its SHA-256 digest is stored.
+
+    It acts as its user, within its scope (read only, or whatever the user's role
+    allows) until it expires or is revoked. Tokens made before scopes and expiry
+    existed read and write and never expire: what they did then.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -35,6 +58,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    scope = models.CharField(
+        _("access"), max_length=10, choices=Scope.choices, default=Scope.READ_WRITE
+    )
+    # None: never expires (until revoked).
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -48,7 +76,22 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        """Neither revoked nor expired: the API takes it."""
+        return self.revoked_at is None and not self.is_expired()
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (
+            now or timezone.now()
+        )
+
+    def allows(self, method: str) -> bool:
+        """Whether this token may make a request of this HTTP method."""
+        return self.scope == self.Scope.READ_WRITE or method.upper() in READ_METHODS
+
+    @staticmethod
+    def expiry(days: int | None, now: datetime | None = None) -> datetime | None:
+        """When a token made now to live `days` days expires (None: never)."""
+        return None if days is None else (now or timezone.now()) + timedelta(days=days)
 
     @staticmethod
     def generate() -> str:

@@ -42,7 +42,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         _token, raw = api_token_create(
-            user=request.user, name=form.cleaned_data["name"]
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            lifetime_days=form.cleaned_data["lifetime"],
         )
         # Redirected: answered with the page itself, F5 posted the form again and
         # made a second token.

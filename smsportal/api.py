@@ -19,9 +19,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.api_refusals import (
+    EXPIRED_TOKEN,
     INVALID_TOKEN,
     LOCKED_ADDRESS,
     NO_CREDENTIALS,
@@ -34,7 +36,7 @@ from accounts.api_token_failures import (
     api_token_failure_noted,
 )
 from accounts.roles import user_roles
-from accounts.services import api_token_authenticate
+from accounts.services import ApiTokenExpired, api_token_authenticate
 from smsportal.api_errors import explained
 from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.outage import QueueUnavailable, outage_message, outage_noted
@@ -59,7 +61,8 @@ class BearerToken(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         # Looked up before the address's lock is asked: a valid token is never
-        # refused by it (accounts.api_token_failures).
+        # refused by it (accounts.api_token_failures). An expired one raises
+        # ApiTokenExpired: a 401 that says so.
         api_token = api_token_authenticate(raw=token)
         if api_token is None:
             api_token_attempt_allowed(request)  # a locked address: 429, not counted
@@ -69,8 +72,18 @@ class BearerToken(HttpBearer):
         request.user = api_token.user
         # The channel, for the audit log (accounts.audit): which token acted.
         request.api_token = api_token
+        if not api_token.allows(request.method):
+            raise HttpError(403, read_only_refusal(request.method))
         _check_required_perms(request)
         return api_token.user
+
+
+def read_only_refusal(method: str | None) -> str:
+    """The 403 of a read-only token asked to write: what it may do, and how to."""
+    return _(
+        "This API token is read-only: it may make GET requests only, not "
+        "%(method)s. To change data, create a read-write token on your profile page."
+    ) % {"method": method}
 
 
 class SessionWithCsrf(SessionAuth):
@@ -127,6 +140,8 @@ def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
                 return view(request, *args, **kwargs)
         except ApiTokenAttemptsExceeded as exc:
             return _too_many_token_failures_response(request, exc)
+        except ApiTokenExpired as exc:
+            return _token_expired_response(request, exc)
         if request.path.endswith(".json"):
             return _unauthenticated_response(request)
         return redirect_to_login(request.get_full_path())
@@ -256,8 +271,11 @@ ERROR_SCHEMA = {
 # smsportal.api_errors).
 ERROR_RESPONSES = {
     "400": "The request was read but refused: `detail` says why, `where` where",
-    "401": "No valid API token and no session",
-    "403": "The user's role does not allow this",
+    "401": (
+        "No valid API token and no session, or the token expired (then "
+        "`expired_at` says when)"
+    ),
+    "403": "The user's role does not allow this, or the token is read-only",
     "404": "No such object",
     "500": "An error of the server's own, logged there; `detail` says no more",
     "503": "The task queue or the shared cache is unavailable: try again later",
@@ -481,6 +499,29 @@ def _unauthenticated_response(request: HttpRequest) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
     return _unauthenticated_response(request)
+
+
+def _token_expired_response(request: HttpRequest, exc: ApiTokenExpired) -> HttpResponse:
+    """401 naming the expiry: only the token's holder can send it, so saying that it
+    existed tells nobody else anything (an unknown token gets the plain 401)."""
+    expired_at = timezone.localtime(exc.expired_at)
+    detail = _(
+        "This API token expired on %(date)s. Create a new token on your profile page."
+    ) % {"date": f"{expired_at:%Y-%m-%d %H:%M %z}"}
+    body = {"detail": detail, "expired_at": expired_at.isoformat()}
+    response = api.create_response(request, body, status=401)
+    # RFC 6750's way of telling a client to get a new token rather than retry.
+    response["WWW-Authenticate"] = (
+        'Bearer error="invalid_token", error_description="The token expired"'
+    )
+    return api_refusal_logged(
+        request, response, reason=EXPIRED_TOKEN, token_hint=exc.token.hint
+    )
+
+
+@api.exception_handler(ApiTokenExpired)
+def _token_expired(request: HttpRequest, exc: ApiTokenExpired) -> Any:
+    return _token_expired_response(request, exc)
 
 
 def _too_many_token_failures_response(

@@ -8,6 +8,10 @@ from accounts.services import api_token_create, api_token_revoke
 pytestmark = pytest.mark.django_db
 
 
+# What the profile page's form sends besides the name: its two choices.
+CHOICES = {"scope": "read_write", "lifetime": "never"}
+
+
 def bearer(raw: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
@@ -47,7 +51,7 @@ def test_token_of_inactive_user_is_refused(client, manager_user):
 
 def test_profile_page_creates_shows_once_and_revokes(admin_client, admin_user):
     response = admin_client.post(
-        reverse("accounts:profile"), {"name": "script"}, follow=True
+        reverse("accounts:profile"), {"name": "script", **CHOICES}, follow=True
     )
     raw = response.context["new_token"]
     assert raw.startswith("sp_")
@@ -64,7 +68,7 @@ def test_revoking_asks_first_and_a_new_token_has_a_copy_button(admin_client):
     cannot be undone."""
     response = admin_client.post(
         reverse("accounts:profile"),
-        {"name": "1С обмен"},
+        {"name": "1С обмен", **CHOICES},
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
@@ -113,7 +117,7 @@ def test_openapi_schema_and_docs_are_served_to_users_only(client, viewer_user):
 def test_a_refused_token_name_stays_in_the_form(client, manager_user):
     client.force_login(manager_user)
 
-    response = client.post(reverse("accounts:profile"), {"name": "т" * 300})
+    response = client.post(reverse("accounts:profile"), {"name": "т" * 300, **CHOICES})
 
     page = response.content.decode()
     assert "т" * 300 in page  # what was typed, to shorten rather than retype
@@ -126,7 +130,7 @@ def test_creating_and_revoking_a_token_is_in_the_audit_log(client, manager_user)
     from accounts.models import AuditEvent
 
     client.force_login(manager_user)
-    client.post(reverse("accounts:profile"), {"name": "CRM"})
+    client.post(reverse("accounts:profile"), {"name": "CRM", **CHOICES})
     token = ApiToken.objects.get()
     client.post(reverse("accounts:token_revoke", args=[token.pk]))
 
@@ -170,7 +174,7 @@ def test_making_a_token_redirects_and_a_reload_makes_no_second(client, manager_u
     client.force_login(manager_user)
     url = reverse("accounts:profile")
 
-    posted = client.post(url, {"name": "CRM"})
+    posted = client.post(url, {"name": "CRM", **CHOICES})
     shown = client.get(url)
     reloaded = client.get(url)
 

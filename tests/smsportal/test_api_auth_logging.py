@@ -5,7 +5,9 @@ import logging
 import pytest
 
 from django.core.cache import cache
+from django.utils import timezone
 
+from accounts.models import ApiToken
 from accounts.services import api_token_create
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,27 @@ def test_401s_without_a_token_are_logged_once_per_address(client, refusals):
     )
 
 
+def test_an_expired_tokens_401s_are_logged_once_with_its_hint(
+    client, refusals, manager_user
+):
+    token, raw = api_token_create(user=manager_user, name="crm", lifetime_days=30)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+
+    for _ in range(5):
+        assert (
+            client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+            == 401
+        )
+
+    (line,) = security_lines(refusals, "expired_token")
+    assert request_lines(refusals, 401) == []
+    assert (line.levelno, line.client_address, line.token_hint) == (
+        logging.INFO, "127.0.0.1", token.hint,
+    )  # fmt: skip
+    assert f"token {token.hint}…" in line.getMessage()
+    assert raw[len(token.hint) :] not in refusals.text
+
+
 def test_a_locked_addresss_429s_are_logged_once(client, refusals, settings):
     settings.SMSPORTAL_API_TOKEN_ATTEMPTS = 3
     bad = {"HTTP_AUTHORIZATION": "Bearer sp_not-a-token-0123456789"}
@@ -118,14 +141,14 @@ def test_a_refusal_is_logged_again_in_the_next_window(client, refusals):
 
 
 def test_other_api_errors_are_still_djangos_warnings_and_errors(
-    client, refusals, admin_user, viewer_user, monkeypatch
+    client, refusals, admin_user, monkeypatch
 ):
-    _token, raw = api_token_create(user=viewer_user, name="viewer")
+    _token, raw = api_token_create(user=admin_user, name="r", scope="read")
     _token, raw_rw = api_token_create(user=admin_user, name="rw")
-    viewer = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    read_only = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
-    client.get("/api/v1/contacts/999999", **viewer)
-    client.post("/api/v1/groups", {}, content_type="application/json", **viewer)
+    client.get("/api/v1/contacts/999999", **read_only)
+    client.post("/api/v1/groups", {}, content_type="application/json", **read_only)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
