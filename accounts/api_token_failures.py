@@ -15,8 +15,13 @@ from django.utils.translation import gettext as _
 
 from accounts.api_refusals import INVALID_TOKEN
 from accounts.audit import audit
-from accounts.models import AuditEvent
-from accounts.throttle import WINDOW_SECONDS, api_token_blocked, api_token_failed
+from accounts.models import AuditEvent, token_digest
+from accounts.throttle import (
+    WINDOW_SECONDS,
+    api_token_failed,
+    api_token_lock_state,
+    api_token_refused_while_locked,
+)
 from smsportal.client_address import client_address
 
 logger = logging.getLogger("accounts.api_tokens")
@@ -35,15 +40,28 @@ class ApiTokenAttemptsExceeded(Exception):
         ) % {"minutes": WINDOW_SECONDS // 60}
 
 
-def api_token_attempt_allowed(request: HttpRequest) -> None:
-    """Raise ApiTokenAttemptsExceeded when the address is locked. Asked once the
-    token was looked up and found no active one: the lock stops guessing, and a
-    valid token is no guess, so it is never refused by its address's lock (a
-    wrong SMSPORTAL_TRUSTED_PROXIES puts every client at the proxy's address, and
-    one client's bad token locked out all the others). A locked address's invalid
-    tokens cost one indexed lookup each, and are neither counted nor logged again."""
-    if api_token_blocked(ip=client_address(request)):
+def api_token_lock_checked(request: HttpRequest, raw: str) -> bool:
+    """Whether the client's address is locked for failing API tokens. Raises
+    ApiTokenAttemptsExceeded at once when it is and this very token was the last
+    refused there: a script left running with a revoked token costs no query.
+
+    Any other token is looked up, the lock notwithstanding: the lock stops
+    guessing, and a valid token is no guess, so it is never refused by its
+    address's lock (a wrong SMSPORTAL_TRUSTED_PROXIES puts every client at the
+    proxy's address, and one client's bad token locked out all the others)."""
+    locked, refused_before = api_token_lock_state(
+        ip=client_address(request), digest=token_digest(raw)
+    )
+    if refused_before:
         raise ApiTokenAttemptsExceeded
+    return locked
+
+
+def api_token_refused_at_lock(request: HttpRequest, raw: str) -> None:
+    """A token that is no active token from a locked address: 429, neither counted
+    nor logged again, and remembered (api_token_lock_checked)."""
+    api_token_refused_while_locked(ip=client_address(request), digest=token_digest(raw))
+    raise ApiTokenAttemptsExceeded
 
 
 def api_token_failure_noted(request: HttpRequest) -> None:

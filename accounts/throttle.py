@@ -28,7 +28,7 @@ forgets its counts. A bounded weakening for the outage alone, which is logged an
 shown on every page (smsportal.outage).
 
 API tokens have a counter of their own: failed Bearer tokens from one address
-(`api_token_blocked`, `api_token_failed`), in the same cache and window. A token is
+(`api_token_lock_state`, `api_token_failed`), in the same cache and window. A token is
 no guess (256 random bits), but a flood of them is a probe, or a script left
 running with a revoked token: each is a database lookup anyone can cause. The lock
 refuses the invalid tokens of the address only: a valid one is looked up and taken
@@ -159,11 +159,26 @@ def _api_token_key(ip: str | None) -> str:
     return f"api-token-fail:ip:{ip or '-'}"
 
 
-def api_token_blocked(*, ip: str | None) -> bool:
-    """True when this address has used up its failed API token attempts."""
-    key = _api_token_key(ip)
-    count = _counted(lambda counters: counters.get(key))
-    return (count or 0) >= _api_token_limit()
+def _api_token_refused_key(ip: str | None) -> str:
+    # The last token refused at this locked address: one key an address, whatever
+    # it sends (a key a token let a flood of random ones fill the cache).
+    return f"api-token-refused:ip:{ip or '-'}"
+
+
+def api_token_lock_state(*, ip: str | None, digest: str) -> tuple[bool, bool]:
+    """(this address has used up its failed API token attempts, and the token of
+    this digest is the last one refused there since): one cache round trip."""
+    lock_key, refused_key = _api_token_key(ip), _api_token_refused_key(ip)
+    found = _counted(lambda counters: counters.get_many([lock_key, refused_key]))
+    locked = (found.get(lock_key) or 0) >= _api_token_limit()
+    return locked, locked and found.get(refused_key) == digest
+
+
+def api_token_refused_while_locked(*, ip: str | None, digest: str) -> None:
+    """Remember the token refused at this locked address, so that the same one
+    again is refused without a lookup (api_token_lock_state)."""
+    key = _api_token_refused_key(ip)
+    _counted(lambda counters: counters.set(key, digest, timeout=WINDOW_SECONDS))
 
 
 def api_token_failed(*, ip: str | None) -> tuple[int, int]:

@@ -32,8 +32,9 @@ from accounts.api_refusals import (
 )
 from accounts.api_token_failures import (
     ApiTokenAttemptsExceeded,
-    api_token_attempt_allowed,
     api_token_failure_noted,
+    api_token_lock_checked,
+    api_token_refused_at_lock,
 )
 from accounts.roles import user_roles
 from accounts.services import ApiTokenExpired, api_token_authenticate
@@ -60,12 +61,14 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        # Looked up before the address's lock is asked: a valid token is never
-        # refused by it (accounts.api_token_failures). An expired one raises
+        # A locked address's tokens are looked up all the same: a valid one is never
+        # refused by the lock (accounts.api_token_failures). An expired one raises
         # ApiTokenExpired: a 401 that says so.
+        locked = api_token_lock_checked(request, token)
         api_token = api_token_authenticate(raw=token)
         if api_token is None:
-            api_token_attempt_allowed(request)  # a locked address: 429, not counted
+            if locked:
+                api_token_refused_at_lock(request, token)  # 429, not counted
             api_token_failure_noted(request)
             setattr(request, REFUSAL_ATTRIBUTE, INVALID_TOKEN)  # for the 401's log
             return None

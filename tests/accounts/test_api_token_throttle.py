@@ -97,6 +97,26 @@ def test_a_wrong_trusted_proxies_setting_locks_out_only_the_bad_tokens(
     }
 
 
+def test_a_locked_address_sending_one_token_again_costs_no_query(
+    client, manager_user, django_assert_num_queries
+):
+    """Looking every token up at a locked address (for the valid ones' sake) gave a
+    script left running with a revoked token a query a request again: the last one
+    refused there is refused without one."""
+    _token, raw = api_token_create(user=manager_user, name="crm")
+    for _ in range(5):
+        get_me(client, INVALID)
+    assert get_me(client, INVALID).status_code == 429  # looked up, remembered
+
+    with django_assert_num_queries(0):
+        again = [get_me(client, INVALID).status_code for _ in range(20)]
+    other = get_me(client, "sp_another-unknown-0000000000")
+
+    assert again == [429] * 20
+    assert other.status_code == 429
+    assert get_me(client, raw).status_code == 200
+
+
 def test_a_locked_address_is_counted_and_audited_no_more(client):
     for _ in range(5):
         get_me(client, INVALID)
