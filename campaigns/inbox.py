@@ -23,7 +23,7 @@ from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
-from providers.base import Capability, IncomingMessage, SmsGateway
+from providers.base import Capability, IncomingMessage, MessageChannel, SmsGateway
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -207,7 +207,9 @@ def _answered_campaign(account: ProviderAccount) -> QuerySet:
     """The campaign a reply (the outer row) most likely answers: the latest one that
     reached the phone before the reply arrived. Replies are fetched late, so a later
     campaign is not it; nor is one the gateway still holds for its send time (spread,
-    quiet hours: submitted, planned later), nor one the gateway refused."""
+    quiet hours: submitted, planned later), nor one the gateway refused. Nor is a
+    voice message: a call cannot be answered by SMS, so a reply after it answers the
+    text sent before it (or nothing)."""
     received_at = OuterRef("received_at")
     return (
         Message.objects.filter(
@@ -220,6 +222,7 @@ def _answered_campaign(account: ProviderAccount) -> QuerySet:
             submitted_at__lte=received_at,
             planned_at__lte=received_at,
         )
+        .exclude(channel=MessageChannel.VOICE)
         .order_by(Greatest("submitted_at", "planned_at").desc(), "-id")
         .values("campaign_id")[:1]
     )

@@ -367,3 +367,26 @@ def test_a_fetch_goes_on_after_its_cursor_not_after_a_pushed_reply(
 
     assert [incoming_fetch(account=account) for _ in range(3)] == [20, 10, 0]
     assert Reply.objects.filter(account=account).count() == 51
+
+
+def test_a_reply_is_not_linked_to_a_voice_call(simulator, make_campaign):
+    """A call cannot be answered by SMS: a reply after a voice message answers the
+    text sent before it, not «Голос: напоминание»."""
+    account = simulated_account(simulator, "webcom")
+    texted, called = make_campaign(account=account), make_campaign(account=account)
+    now = timezone.now()
+    for campaign, channel, sent in (
+        (texted, "sms", now - timedelta(hours=3)),
+        (called, "voice", now - timedelta(hours=1)),
+    ):
+        Message.objects.create(
+            campaign=campaign, account=account, phone="+79120000066", text="x",
+            channel=channel, planned_at=sent, submitted_at=sent, status="delivered",
+            gateway_message_id=f"g{campaign.pk}",
+        )  # fmt: skip
+    replies_store(
+        account=account,
+        messages=[IncomingMessage("r6", "+79120000066", "Да", now)],
+    )
+
+    assert Reply.objects.get().campaign_id == texted.pk
