@@ -15,7 +15,7 @@ CONTACT_FIELDS = {
     "last_name": _("Last name"),
     "first_name": _("First name"),
     "middle_name": _("Middle name"),
-    "full_name": _("Full name (last, first, middle)"),
+    "full_name": _("Full name (last, first, middle; a nickname in quotes)"),
     "nickname": _("Nickname"),
     "birthday": _("Birthday"),
     "email": _("Email"),

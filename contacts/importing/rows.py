@@ -26,6 +26,7 @@ from contacts.importing.groups import NAME_MAX as GROUP_NAME_MAX
 from contacts.importing.reasons import Problem, RowReason, problem
 from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import EARLIEST_DAY, CustomField
+from contacts.names import full_name_split
 from contacts.phone import InvalidPhone, phone_fields_fast
 from contacts.timezones import UnknownTimeZone, parse_time_zone
 from smsportal.lib.decimals import parse_decimal
@@ -609,7 +610,8 @@ class RowParser:
             names.append(value)
         full = self._full_name
         if full is not None:
-            parts = clean(cells[full.index]).split(" ", 2)
+            # In NAME_FIELDS' order: last, first, middle, nickname.
+            parts = full_name_split(clean(cells[full.index]))
             if any(len(part) > NAME_MAX for part in parts):
                 raise RowRejected(self._too_long(full, NAME_MAX))
             for position, part in enumerate(parts):

@@ -561,6 +561,28 @@ def test_full_name_column_is_split(do_import, stage_kind):
     )
 
 
+@pytest.mark.parametrize(
+    ("cell", "names"),
+    [
+        ("Ульянова Вера «Верочка»", ("Ульянова", "Вера", "", "Верочка")),
+        ('Иванов "Ваня" Иван Иванович', ("Иванов", "Иван", "Иванович", "Ваня")),
+        ("Петров Пётр Петрович (Петя)", ("Петров", "Пётр", "Петрович", "Петя")),
+    ],
+)
+def test_a_quoted_word_of_a_full_name_is_the_nickname(
+    do_import, stage_kind, cell, names
+):
+    """«Верочка» used to be stored as the patronymic, quotes and all."""
+    do_import(f"ФИО;Телефон\n{cell};89123456789\n".encode())
+    contact = Contact.objects.get()
+    assert (
+        contact.last_name,
+        contact.first_name,
+        contact.middle_name,
+        contact.nickname,
+    ) == names
+
+
 def test_explicit_mapping_and_ignored_columns(do_import, stage_kind):
     data = "a;b;c\nИван;x;89123456789\n".encode()
     report, _ = do_import(data, header=True, mapping=["first_name", "", "phone"])
