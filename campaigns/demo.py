@@ -1,5 +1,9 @@
 """Demo message templates and a birthday greeting for `make run`, so the composer has
-texts to offer and the greetings page an example. Idempotent."""
+texts to offer and the greetings page an example. Idempotent.
+
+The greeting is made turned off: turned on, it would send (and spend the demo
+balance) as soon as the demo is loaded, a campaign nobody asked for; the greetings
+page says how to turn it on."""
 
 from typing import Any
 
@@ -42,6 +46,7 @@ def _load_greeting(stdout: Any) -> None:
             "account": account,
             "sender": account.default_sender,
             "text": DEMO_GREETING_TEXT,
+            "is_active": False,
         },
     )
     if created:

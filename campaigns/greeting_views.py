@@ -176,7 +176,12 @@ def greeting_list(request: HttpRequest) -> HttpResponse:
         can_edit=request.user.has_perm("campaigns.change_birthdaygreeting"),
     )
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "campaigns/greeting_list.html", {"table": table})
+    has_inactive = BirthdayGreeting.objects.filter(is_active=False).exists()
+    return render(
+        request,
+        "campaigns/greeting_list.html",
+        {"table": table, "has_inactive": has_inactive},
+    )
 
 
 @permission_required("campaigns.add_birthdaygreeting", raise_exception=True)

@@ -479,6 +479,30 @@ def test_the_api_takes_the_birthday_filter_and_names_the_greeting(
     assert (shown["greeting"], shown["birthday_on"]) == (greeting.pk, "2027-03-15")
 
 
+def test_the_demo_greeting_is_off_until_turned_on(settings, tmp_path, manager_client):
+    """It used to send right after load_demo: a campaign and a lower balance the
+    newcomer never asked for."""
+    import io
+
+    from campaigns import demo as campaigns_demo
+    from contacts import demo as contacts_demo
+    from providers import demo as providers_demo
+
+    settings.VAR_DIR = tmp_path
+    for module in (providers_demo, contacts_demo, campaigns_demo):
+        module.load(stdout=io.StringIO())
+    greeting = BirthdayGreeting.objects.get()
+    noon = datetime.combine(
+        timezone.localdate(), time(12), ZoneInfo(greeting.time_zone)
+    )
+
+    assert not greeting.is_active
+    assert greetings_run(now=noon) == 0
+    assert not Campaign.objects.exists()
+    page = manager_client.get(reverse("campaigns:greetings"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "tick «Active» and save" in page.content.decode()
+
+
 def test_the_demo_greets_a_contact_born_on_the_day_it_was_loaded(settings, tmp_path):
     import io
 
@@ -496,7 +520,6 @@ def test_the_demo_greets_a_contact_born_on_the_day_it_was_loaded(settings, tmp_p
          "name": "Demo 2", "sender": greeting.sender, "text": greeting.text},
     )  # fmt: skip
     assert form.is_valid(), form.errors
-    assert greeting.is_active
     assert greeting_count(greeting, timezone.localdate()) == 1
 
 
