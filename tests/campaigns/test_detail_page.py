@@ -233,6 +233,10 @@ def test_the_composer_says_a_spread_campaign_is_handed_over_at_once(
 
     assert 'data-preview="handed-over-at-once"' in body
     assert "cannot be paused, only cancelled" in body
+    # Paused it can be, before its start: the note used to say otherwise.
+    assert (
+        "Until then (a scheduled campaign, before its start) it can be paused" in body
+    )
     assert "handed-over-at-once" not in unspread
 
 
@@ -344,6 +348,22 @@ def test_pausing_a_scheduled_campaign_says_it_will_not_start(
     body = response.content.decode()
     assert "it will not start until you resume it" in body
     assert "the batch in progress finishes" not in body
+
+
+def test_a_campaign_paused_before_its_start_still_shows_the_planned_start(
+    manager_client, make_campaign
+):
+    start = timezone.now() + timedelta(days=1)
+    campaign = make_campaign(state=State.SCHEDULED, start_at=start)
+    manager_client.post(url("pause", campaign))
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    when = formats.date_format(
+        timezone.localtime(start, ZoneInfo(campaign.time_zone)), "DATETIME_FORMAT"
+    )
+    assert "data-planned-start" in body
+    assert f"planned start {when}" in body
 
 
 def test_pausing_a_sending_campaign_says_the_batch_finishes(
