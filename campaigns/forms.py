@@ -202,9 +202,10 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         }
         help_texts = {
             "viber_text": _(
-                "What Viber sends. Left empty, Viber sends the SMS “Text” above; "
-                "with “Viber, then SMS” the SMS “Text” also goes by SMS to whoever "
-                "Viber does not reach."
+                "What Viber sends, as typed: placeholders such as {first_name} are "
+                "not filled here, only in the “Text” above. Left empty, Viber sends "
+                "the SMS “Text” above; with “Viber, then SMS” the SMS “Text” also "
+                "goes by SMS to whoever Viber does not reach."
             ),
             "spread_hours": _(
                 "Messages go out evenly over this many hours; 0 sends them at once. "
@@ -334,13 +335,19 @@ class CampaignForm(VersionedForm, forms.ModelForm):
 
     def clean_viber_text(self) -> str:
         text = normalize_newlines(self.cleaned_data.get("viber_text", ""))
-        if PLACEHOLDER.search(text):
+        if found := PLACEHOLDER.search(text):
             # The Viber text goes out as typed; only the SMS text is personalised.
             raise forms.ValidationError(
                 _(
-                    "Placeholders are not filled in the Viber text. Leave it empty to "
-                    "send the personalised text above."
+                    "«%(field)s» goes out as typed, so %(placeholder)s would reach "
+                    "everyone as it stands. Remove it, or leave «%(field)s» empty and "
+                    "write the personalised text in «%(text)s» above."
                 )
+                % {
+                    "field": self.fields["viber_text"].label,
+                    "placeholder": found.group(0),
+                    "text": self.fields["text"].label,
+                }
             )
         return text
 
@@ -504,7 +511,9 @@ class CampaignForm(VersionedForm, forms.ModelForm):
 
     def _check_texts(self, account: ProviderAccount, data: dict[str, Any]) -> None:
         """The text the channel needs is there, and none would be sent nowhere."""
-        if not data.get("channel") or "text" in self.errors:
+        # A refused Viber text was given: "write the text, or the Viber text" would
+        # be a second, wrong error beside the one that names it.
+        if not data.get("channel") or self.errors.keys() & {"text", "viber_text"}:
             return
         problems = text_problems(
             kind=account.kind,

@@ -345,6 +345,25 @@ def test_viber_text_cannot_hold_placeholders(account):
     assert "viber_text" in form.errors
 
 
+def test_a_viber_text_with_a_placeholder_gets_one_error_naming_the_field(account):
+    """With the SMS text empty, a second error («write the text, or the Viber
+    text») came with it, though the Viber text had been written."""
+    form = CampaignForm(
+        form_data(account, channel="viber", text="", viber_text="{first_name}, hi")
+    )
+
+    assert not form.is_valid()
+    assert list(form.errors) == ["viber_text"]
+    assert form.errors["viber_text"] == [
+        "«Viber text» goes out as typed, so {first_name} would reach everyone as it "
+        "stands. Remove it, or leave «Viber text» empty and write the personalised "
+        "text in «Text» above."
+    ]
+    assert "placeholders such as {first_name} are not filled here" in str(
+        form.fields["viber_text"].help_text
+    )
+
+
 def test_viber_button_needs_text_and_link(account):
     form = CampaignForm(
         form_data(account, channel="viber", viber_button_text="Open", viber_text="Hi")
