@@ -50,5 +50,10 @@ urlpatterns = [
     path("<int:pk>/copy/", views.campaign_copy, name="copy"),
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     path("<int:pk>/test-send/", views.campaign_test_send, name="test_send"),
+    path(
+        "<int:pk>/test-send/results/",
+        views.campaign_test_send_results,
+        name="test_send_results",
+    ),
     path("<int:pk>/in-doubt/", views.messages_decide, name="decide"),
 ]

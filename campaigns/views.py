@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -37,7 +38,7 @@ from campaigns.forms import (
     campaign_draft_save,
 )
 from campaigns.message_templates import composer_templates
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Message
 from campaigns.progress_bar import progress_bar_html
 from campaigns.reconcile import message_decide
 from campaigns.selectors import (
@@ -64,7 +65,7 @@ from campaigns.selectors import (
 from campaigns.tables import CampaignTable
 from campaigns.workers import worker_status
 from contacts.models import ContactGroup
-from providers.base import MessageChannel
+from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.outage import BROKER, services_down
@@ -75,6 +76,13 @@ ADD_PERM = "campaigns.add_campaign"
 CHANGE_PERM = "campaigns.change_campaign"
 DELETE_PERM = "campaigns.delete_campaign"
 WORKER_STATES = (Campaign.State.SENDING, Campaign.State.SCHEDULED)
+# A test message's result page refreshes while one of these may still change; a
+# delivered test is done (a Viber "read" may follow, but the test has its answer).
+TEST_AWAITED = frozenset(
+    {DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.SENT,
+     DeliveryStatus.UNKNOWN}
+)  # fmt: skip
+TEST_POLL_SECONDS = 3
 # Names for ApplicationError.where values that are not Campaign fields.
 WHERE_LABELS = {
     "audience": gettext_lazy("Audience"),
@@ -588,11 +596,38 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
         text=campaign.text,
         viber_text=campaign.viber_text,
     )
+    context = {"campaign": campaign, "form": form, "text": text}
+    if sent is not None:
+        context.update(_test_results_context(sent))
+    return render(request, "campaigns/campaign_test_send.html", context)
+
+
+@require_GET
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_test_send_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the test messages' statuses, polled while one may still change."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()]
+    # Only messages sent outside a campaign through this campaign's account.
+    sent = Message.objects.filter(
+        pk__in=ids[: services.MAX_TEST_PHONES],
+        campaign=None,
+        account_id=campaign.account_id,
+    ).order_by("id")
     return render(
         request,
-        "campaigns/campaign_test_send.html",
-        {"campaign": campaign, "form": form, "sent": sent, "text": text},
+        "campaigns/_test_send_results.html",
+        {"campaign": campaign, **_test_results_context(list(sent))},
     )
+
+
+def _test_results_context(sent: list[Message]) -> dict[str, Any]:
+    waiting = any(m.status in TEST_AWAITED for m in sent)
+    return {
+        "sent": sent,
+        "poll_every": TEST_POLL_SECONDS if waiting else None,
+        "ids_query": urlencode([("id", m.pk) for m in sent]),
+    }
 
 
 def _next_test_form(request: HttpRequest, campaign: Campaign) -> TestSendForm:

@@ -847,6 +847,44 @@ def test_test_send_shows_each_message_status(manager_client, simulator, make_cam
     assert not Message.objects.filter(campaign=campaign).exists()
 
 
+def test_test_send_results_poll_until_delivered_and_name_the_gateway_id(
+    manager_client, simulator, make_campaign
+):
+    """The result stayed «Queued» with a bare «— id …» though the message was
+    delivered: it now refreshes itself until each message has its outcome."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account, text="Test")
+
+    first = manager_client.post(
+        url("test_send", campaign), {"phones": "+79120000001"}
+    ).content.decode()
+    message = Message.objects.get(phone="+79120000001")
+    results = reverse("campaigns:test_send_results", args=[campaign.pk])
+    assert f'hx-get="{results}?id={message.pk}"' in first
+    assert "Message id at the gateway:" in first
+    assert "—\n" not in first.split("data-gateway-says>")[1].split("</td>")[0]
+
+    Message.objects.filter(pk=message.pk).update(status="delivered")
+    polled = manager_client.get(results, {"id": message.pk}).content.decode()
+
+    assert 'data-status="delivered"' in polled
+    assert "hx-get" not in polled  # done: no more polling
+
+
+def test_test_send_results_show_no_campaigns_messages(manager_client, make_campaign):
+    campaign = make_campaign()
+    other = Message.objects.create(
+        campaign=campaign, account=campaign.account, phone="+79120000003", text="x",
+        channel="sms", planned_at=timezone.now(),
+    )  # fmt: skip
+
+    polled = manager_client.get(
+        reverse("campaigns:test_send_results", args=[campaign.pk]), {"id": other.pk}
+    ).content.decode()
+
+    assert "+79120000003" not in polled
+
+
 def test_a_test_send_form_sent_twice_sends_once_and_the_next_test_goes(
     manager_client, simulator, make_campaign
 ):
