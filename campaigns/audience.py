@@ -215,6 +215,22 @@ def parent_failures(campaign: Campaign) -> QuerySet[Message]:
     return failures_to_resend(campaign.parent_id)
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUpAudience:
+    """Whom a follow-up ("resend to failed") goes to besides its own groups and
+    numbers: its parent's failed recipients."""
+
+    parent: Campaign
+    count: int
+
+
+def follow_up_audience(campaign: Campaign) -> FollowUpAudience | None:
+    """The follow-up's inherited audience, or None for a campaign that is none."""
+    if campaign.parent_id is None:
+        return None
+    return FollowUpAudience(campaign.parent, parent_failures(campaign).count())
+
+
 def extra_phone_zones(campaign: Campaign, extra: ExtraNumbers) -> dict[str, str]:
     """Pasted numbers and a parent's failures with their numbering plan zone (a
     landline code's, else the loaded registry's range; "" when unknown), in the order

@@ -26,7 +26,7 @@ from django.views.generic import CreateView, UpdateView
 
 from accounts.permissions import PermissionRequired
 from campaigns import services
-from campaigns.audience import GroupChoice, audience_summary
+from campaigns.audience import GroupChoice, audience_summary, follow_up_audience
 from campaigns.beat import beat_status
 from campaigns.channel_content import channel_settings, sent_template
 from campaigns.filters import CampaignFilterSet
@@ -190,6 +190,12 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
         if not self.object.is_editable:
             return _not_editable(request, self.object)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # A follow-up's audience is its parent's failures, which no field shows.
+        context["follow_up"] = follow_up_audience(self.object)
+        return context
 
     def form_valid(self, form: CampaignForm) -> HttpResponse:
         try:

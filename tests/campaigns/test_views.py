@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import services
 from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
 from contacts.models import Contact, StopListEntry
@@ -751,6 +752,35 @@ def test_resend_to_failed_creates_a_follow_up_draft(
     assert follow_up.state == State.DRAFT
     assert follow_up.created_by == manager_user
     assert response.url == url("edit", follow_up)
+
+
+def test_a_follow_up_draft_says_who_it_goes_to_and_keeps_them_when_saved(
+    manager_client, make_campaign, settings
+):
+    """The follow-up's composer showed no groups nor numbers, though its preview
+    counted the parent's failed recipients."""
+    settings.LANGUAGE_CODE = "en"
+    campaign = make_campaign(name="Winter sale", state=State.COMPLETED)
+    add_messages(campaign, ["failed", "undelivered", "delivered"])
+    follow_up = services.campaign_resend_failed(campaign=campaign)
+
+    page = manager_client.get(url("edit", follow_up)).content.decode()
+    saved = manager_client.post(
+        url("edit", follow_up),
+        composer_data(
+            campaign.account, name="Winter sale again", extra_numbers="",
+            version=follow_up.version,
+        ),
+    )  # fmt: skip
+
+    note = page.split("data-follow-up-audience")[1].split("</div>")[0]
+    assert "the 2 recipients of" in note
+    assert "whose messages failed" in note
+    assert f'href="{url("detail", campaign)}"' in note
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    follow_up.refresh_from_db()
+    assert follow_up.parent_id == campaign.pk
+    assert services.campaign_preview(campaign=follow_up).total == 2
 
 
 def test_a_resend_with_only_invalid_numbers_failed_says_why_nothing_is_resent(
