@@ -87,7 +87,7 @@ SENT_FIELDS = (
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Invalid pasted numbers named one by one; the rest are counted.
 MAX_LISTED_INVALID = 5
-PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*\}(?!\})")
+PLACEHOLDER = re.compile(r"(?<!\{)\{\s*[\w-]+\s*(?:\|[^{}]*)?\}(?!\})")
 
 # Assumption: the gateways' documents give no limit; Viber's own for a business
 # message is 1,000 characters, and a longer one is refused at the gateway, per message.
@@ -854,7 +854,8 @@ def text_length_problem(
     table = segment_table_for(account.kind)
     if table.max_parts is None and table.max_characters is None:
         return ""
-    shortest = render(parse_template(text, custom_fields=custom_keys), {})
+    parts = parse_template(text, custom_fields=custom_keys)
+    shortest = render(parts, {}, fallbacks=False)
     if translit:
         shortest = transliterate(shortest)
     return length_problem(account, count_segments(shortest, table=table))

@@ -71,7 +71,8 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
             keep=self.instance.time_zone
         )
         self.fields["text"].help_text = _(
-            "Placeholders such as {first_name} are filled per recipient."
+            "Placeholders such as {first_name} are filled per recipient; "
+            "{first_name|Customer} gives «Customer» where the value is empty."
         )
         self.custom_keys = custom_field_keys()
         cap_text(self.fields["text"])

@@ -2,7 +2,10 @@
 
 `{first_name}`, `{last_name}`, `{middle_name}`, `{nickname}`, `{phone}`, `{email}` and
 the keys of custom fields; `{{` and `}}` stand for literal braces. A recipient without a
-value gets an empty string, so a pasted number without a contact still gets the text.
+value gets an empty string, so a pasted number without a contact still gets the text,
+or the placeholder's fallback: `{first_name|Клиент}` gives «Клиент» where the first
+name is empty. The bar cannot clash with texts saved before it: `{first_name|...}`
+was an unknown placeholder, refused, and `{{...|...}}` stays literal text.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ CONTACT_FIELDS = (
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
+FALLBACK_SEPARATOR = "|"
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
     custom: bool
+    fallback: str = ""  # what a recipient without a value gets instead of ""
 
 
 Part = str | Field
@@ -53,10 +60,16 @@ def template_problems(text: str, *, custom_fields: Iterable[str] = ()) -> list[s
 def placeholder_names(text: str) -> set[str]:
     """The names the text's placeholders give, known or not."""
     return {
-        match.group(1).strip()
+        _split_token(match.group(1))[0]
         for match in _TOKEN.finditer(text)
         if match.group(1) is not None
     }
+
+
+def _split_token(inside: str) -> tuple[str, str]:
+    """A placeholder's name and fallback: "first_name|Клиент" -> both, trimmed."""
+    name, _bar, fallback = inside.partition(FALLBACK_SEPARATOR)
+    return name.strip(), fallback.strip()
 
 
 def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationError]]:
@@ -80,11 +93,11 @@ def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationErro
                 )
             )
         else:
-            name = match.group(1).strip()
+            name, fallback = _split_token(match.group(1))
             if name in CONTACT_FIELDS:
-                parts.append(Field(name, custom=False))
+                parts.append(Field(name, custom=False, fallback=fallback))
             elif name in custom:
-                parts.append(Field(name, custom=True))
+                parts.append(Field(name, custom=True, fallback=fallback))
             else:
                 problems.append(
                     ApplicationError(
@@ -118,20 +131,26 @@ def has_fields(parts: list[Part]) -> bool:
 
 def empty_fields(parts: list[Part], values: Mapping[str, object]) -> list[str]:
     """The template's placeholders `values` has nothing for, once each, in order:
-    rendered, they would leave a gap ("Hello, !")."""
-    names = dict.fromkeys(part.name for part in parts if isinstance(part, Field))
+    rendered, they would leave a gap ("Hello, !"). One with a fallback leaves none."""
+    names = dict.fromkeys(
+        part.name for part in parts if isinstance(part, Field) and not part.fallback
+    )
     return [name for name in names if values.get(name) in (None, "")]
 
 
-def render(parts: list[Part], values: Mapping[str, object]) -> str:
-    """The text for one recipient; `values` holds contact fields and custom keys."""
+def render(
+    parts: list[Part], values: Mapping[str, object], *, fallbacks: bool = True
+) -> str:
+    """The text for one recipient; `values` holds contact fields and custom keys.
+    An empty value gives the placeholder's fallback (none with `fallbacks=False`)."""
     out = []
     for part in parts:
         if isinstance(part, str):
             out.append(part)
         else:
             value = values.get(part.name)
-            out.append("" if value is None else str(value))
+            value = "" if value is None else str(value)
+            out.append(value or (part.fallback if fallbacks else ""))
     return "".join(out)
 
 
@@ -155,10 +174,18 @@ def sql_pieces(parts: list[Part], *, alias: str) -> list[Piece]:
             pieces.append(Piece(literal=part))
         elif part.custom:
             pieces.append(
-                Piece(
-                    sql=f"coalesce({alias}.attributes ->> %s, '')", params=(part.name,)
-                )
+                _with_fallback(f"{alias}.attributes ->> %s", (part.name,), part)
             )
         else:
-            pieces.append(Piece(sql=f"coalesce({alias}.{part.name}, '')"))
+            pieces.append(_with_fallback(f"{alias}.{part.name}", (), part))
     return pieces
+
+
+def _with_fallback(sql: str, params: tuple, part: Field) -> Piece:
+    """The value's expression: "" or the fallback where it is NULL or empty, as
+    render() gives it."""
+    if not part.fallback:
+        return Piece(sql=f"coalesce({sql}, '')", params=params)
+    return Piece(
+        sql=f"coalesce(nullif({sql}, ''), %s::text)", params=(*params, part.fallback)
+    )

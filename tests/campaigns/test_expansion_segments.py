@@ -40,6 +40,15 @@ def templates(rng: random.Random) -> list[str]:
             cut = rng.randrange(len(literal) + 1)
             head, tail = (escape(literal[:cut]), escape(literal[cut:]))
             out.append(head + "{first_name}" + tail + "{city}")
+    # Fallbacks (for the many recipients with an empty name or city): their
+    # characters are counted in SQL with the values'.
+    for alphabet in ALPHABETS:
+        plain = alphabet.replace("{", "").replace("}", "")
+        for length in (0, 140, 150, 290):
+            literal = escape(random_text(rng, alphabet, length))
+            first = random_text(rng, plain, rng.randrange(1, 12)).strip() or "x"
+            city = random_text(rng, plain, rng.randrange(1, 12)).strip() or "y"
+            out.append(f"{{first_name|{first}}}{literal}{{city|{city}}}")
     out.append("{first_name}{first_name}{city}")
     return out
 

@@ -364,6 +364,15 @@ def test_a_viber_text_with_a_placeholder_gets_one_error_naming_the_field(account
     )
 
 
+def test_a_placeholder_with_a_fallback_is_refused_in_the_viber_text_too(account):
+    form = CampaignForm(
+        form_data(account, channel="viber", viber_text="{first_name|Клиент}, hi")
+    )
+
+    assert not form.is_valid()
+    assert "{first_name|Клиент}" in form.errors["viber_text"][0]
+
+
 def test_viber_button_needs_text_and_link(account):
     form = CampaignForm(
         form_data(account, channel="viber", viber_button_text="Open", viber_text="Hi")

@@ -1,5 +1,7 @@
 """Message templates: placeholders, and braces meant as text."""
 
+import json
+
 import pytest
 
 from django.db import connection
@@ -9,6 +11,7 @@ from campaigns.templating import (
     Field,
     empty_fields,
     parse_template,
+    placeholder_names,
     render,
     render_sql,
     template_problems,
@@ -77,3 +80,55 @@ def test_empty_fields_names_each_gap_once_in_the_texts_order():
         "first_name",
     ]
     assert empty_fields(parse_template("Без подстановок"), {}) == []
+
+
+def test_a_fallback_fills_an_empty_value():
+    """«, напоминаем об оплате» went to recipients without a first name."""
+    parts = parse_template("{first_name|Клиент}, напоминаем об оплате")
+
+    assert parts == [
+        Field("first_name", custom=False, fallback="Клиент"),
+        ", напоминаем об оплате",
+    ]
+    assert render(parts, {"first_name": "Анна"}) == "Анна, напоминаем об оплате"
+    assert render(parts, {"first_name": ""}) == "Клиент, напоминаем об оплате"
+    assert render(parts, {}) == "Клиент, напоминаем об оплате"
+    assert render(parts, {}, fallbacks=False) == ", напоминаем об оплате"
+    assert empty_fields(parts, {}) == []  # no gap to warn of
+
+
+def test_a_fallback_is_trimmed_and_its_name_checked_like_any_placeholder():
+    assert parse_template("{ first_name | дорогой клиент }") == [
+        Field("first_name", custom=False, fallback="дорогой клиент")
+    ]
+    assert parse_template("{{first_name|x}}") == ["{first_name|x}"]  # literal
+    assert placeholder_names("{city|Москва} {first_name}") == {"city", "first_name"}
+    with translation.override("en"):
+        assert template_problems("{promo|нет}") == [
+            "Unknown placeholder {promo}. To send braces as text, double them: "
+            "{{promo}}."
+        ]
+
+
+@pytest.mark.django_db
+def test_sql_renders_a_fallback_as_python_does():
+    parts = parse_template(
+        "{first_name|Клиент}/{last_name|—}/{city|Тверь}/{nickname}",
+        custom_fields=["city"],
+    )
+    sql, params = render_sql(parts, alias="c")
+    rows = [
+        ("Анна", None, {"city": "Омск"}),
+        ("", "Ким", {}),
+        (None, "", {"city": ""}),
+    ]
+    with connection.cursor() as cursor:
+        for first, last, attributes in rows:
+            cursor.execute(
+                f"SELECT {sql} FROM (SELECT %s::text AS first_name, "
+                "%s::text AS last_name, NULL::text AS nickname, "
+                "%s::jsonb AS attributes) c",
+                [*params, first, last, json.dumps(attributes)],
+            )
+            values = {"first_name": first, "last_name": last, **attributes}
+            assert cursor.fetchone()[0] == render(parts, values)
