@@ -193,6 +193,10 @@ def test_counter_in_a_browser():
         page.fill("#id_text", "Hi {first_name}")
         expect(shown("placeholders")).to_be_visible()
         expect(shown("cost")).to_be_hidden()
+        # A fallback is a placeholder too: the server renders it per recipient.
+        page.fill("#id_text", "Hi {first_name|Клиент}")
+        expect(shown("placeholders")).to_be_visible()
+        expect(shown("cost")).to_be_hidden()
         page.fill("#id_text", "Hi {{first_name}}")  # literal braces
         expect(shown("placeholders")).to_be_hidden()
         expect(shown("cost")).to_be_visible()
