@@ -47,7 +47,7 @@ from smsportal.api_versions import (
     expected_version,
     expected_version_field,
     if_match_openapi,
-    require_api_version,
+    locked_for_patch,
     stale_response,
 )
 from smsportal.exceptions import ApplicationError
@@ -423,29 +423,31 @@ def campaign_update_api(
 ) -> dict[str, Any]:
     """Change a draft; fields left out keep their values. With expected_version (or
     If-Match), a draft changed since that version is refused with 409."""
-    with transaction.atomic():
-        # Read under the lock the save holds: a PATCH of other fields at the same
-        # time is saved first or after this one, never overwritten by it.
-        campaign = get_object_or_404(
-            Campaign.objects.select_for_update().select_related("account"),
-            pk=campaign_id,
-        )
-        if not campaign.is_editable:
-            raise ApplicationError(
-                _(
-                    "Only a draft can be changed; return the campaign to draft first "
-                    "(POST …/unschedule)."
-                )
-                if waits_for_start(campaign)
-                else _("Only a draft can be changed."),
-                where="state",
-            )
-        require_api_version(campaign, request, payload.expected_version)
+    with locked_for_patch(
+        request,
+        Campaign.objects.select_related("account"),
+        campaign_id,
+        payload.expected_version,
+        check=_require_draft,
+    ) as campaign:
         data = _form_data(
             payload, campaign_form_data(campaign), start_at=campaign.start_at
         )
         _save_draft(data, campaign)
         return _detail(_get(campaign_id))
+
+
+def _require_draft(campaign: Campaign) -> None:
+    if not campaign.is_editable:
+        raise ApplicationError(
+            _(
+                "Only a draft can be changed; return the campaign to draft first "
+                "(POST …/unschedule)."
+            )
+            if waits_for_start(campaign)
+            else _("Only a draft can be changed."),
+            where="state",
+        )
 
 
 @router.post("/{campaign_id}/preview", response=PreviewOut)

@@ -5,7 +5,6 @@ from typing import Any
 
 from ninja import Field, Router, Schema, Status
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -16,7 +15,7 @@ from smsportal.api_input import InputSchema, ObjectId
 from smsportal.api_versions import (
     expected_version_field,
     if_match_openapi,
-    require_api_version,
+    locked_for_patch,
 )
 
 PREFIX = "greetings"
@@ -134,13 +133,9 @@ def greeting_update_api(
 ) -> BirthdayGreeting:
     """Change a greeting; fields left out keep their values. With expected_version
     (or If-Match), a greeting changed since that version is refused with 409."""
-    with transaction.atomic():
-        # Read under the lock the save holds: a PATCH of other fields at the same
-        # time is not overwritten with the values read before it.
-        greeting = get_object_or_404(
-            BirthdayGreeting.objects.select_for_update(), pk=greeting_id
-        )
-        require_api_version(greeting, request, payload.expected_version)
+    with locked_for_patch(
+        request, BirthdayGreeting.objects, greeting_id, payload.expected_version
+    ) as greeting:
         return _saved(greeting, payload)
 
 

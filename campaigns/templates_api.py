@@ -5,7 +5,6 @@ from typing import Any
 
 from ninja import Field, Router, Schema, Status
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -16,7 +15,7 @@ from smsportal.api_input import InputSchema, ObjectId
 from smsportal.api_versions import (
     expected_version_field,
     if_match_openapi,
-    require_api_version,
+    locked_for_patch,
 )
 
 PREFIX = "templates"
@@ -85,13 +84,9 @@ def template_update_api(
 ) -> MessageTemplate:
     """Change a template; fields left out keep their values. With expected_version
     (or If-Match), a template changed since that version is refused with 409."""
-    with transaction.atomic():
-        # Read under the lock the save holds: a PATCH of the other field at the same
-        # time is not overwritten with the value read before it.
-        template = get_object_or_404(
-            MessageTemplate.objects.select_for_update(), pk=template_id
-        )
-        require_api_version(template, request, payload.expected_version)
+    with locked_for_patch(
+        request, MessageTemplate.objects, template_id, payload.expected_version
+    ) as template:
         return _saved(template, payload)
 
 

@@ -37,7 +37,7 @@ from smsportal.api_input import (
 from smsportal.api_versions import (
     expected_version_field,
     if_match_openapi,
-    require_api_version,
+    locked_for_patch,
 )
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import FIRST_DAY, LAST_DAY
@@ -446,28 +446,28 @@ def contact_get(request: HttpRequest, contact_id: ObjectId) -> Contact:
     openapi_extra=if_match_openapi("contact"),
 )
 @permission_required("contacts.change_contact")
-@transaction.atomic  # as contact_create
 def contact_update(
     request: HttpRequest, contact_id: ObjectId, payload: ContactPatch
 ) -> Contact:
     """Change a contact; fields left out keep their values. With expected_version
     (or If-Match), a contact changed since that version is refused with 409."""
-    contact = get_object_or_404(Contact.objects.select_for_update(), pk=contact_id)
-    require_api_version(contact, request, payload.expected_version)
-    data = payload.dict(exclude_unset=True, exclude={"expected_version"})
-    for name in ("phone", "first_name", "last_name", "middle_name", "nickname", "email",
-                 "consent_source", "attributes", "time_zone"):  # fmt: skip
-        if name in data and data[name] is None:
-            # null on a field that cannot be null: "" (or {}), except the phone.
-            if name == "phone":
-                del data[name]
-            else:
-                data[name] = {} if name == "attributes" else ""
-    groups = data.pop("groups", None)
-    if groups is not None:
-        groups = _existing_groups(groups)
-    services.contact_update(contact=contact, groups=groups, **data)
-    return _contact(contact.pk)
+    with locked_for_patch(
+        request, Contact.objects, contact_id, payload.expected_version
+    ) as contact:
+        data = payload.dict(exclude_unset=True, exclude={"expected_version"})
+        for name in ("phone", "first_name", "last_name", "middle_name", "nickname",
+                     "email", "consent_source", "attributes", "time_zone"):  # fmt: skip
+            if name in data and data[name] is None:
+                # null on a field that cannot be null: "" (or {}), except the phone.
+                if name == "phone":
+                    del data[name]
+                else:
+                    data[name] = {} if name == "attributes" else ""
+        groups = data.pop("groups", None)
+        if groups is not None:
+            groups = _existing_groups(groups)
+        services.contact_update(contact=contact, groups=groups, **data)
+        return _contact(contact.pk)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None})
@@ -534,9 +534,9 @@ def group_update(request: HttpRequest, group_id: ObjectId, payload: GroupPatch) 
     """Rename or describe a group. With expected_version (or If-Match), a group
     changed since that version is refused with 409."""
     require_perm(request, "contacts.change_contactgroup")
-    with transaction.atomic():
-        group = get_object_or_404(ContactGroup.objects.select_for_update(), pk=group_id)
-        require_api_version(group, request, payload.expected_version)
+    with locked_for_patch(
+        request, ContactGroup.objects, group_id, payload.expected_version
+    ) as group:
         # What is left out keeps the value the row holds under the update's lock.
         services.group_update(
             group=group, name=payload.name, description=payload.description

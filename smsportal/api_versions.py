@@ -8,15 +8,20 @@ nothing saved. Without it a PATCH saves as it always did.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from ninja import Field
 
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from smsportal.versioning import parse_version, require_version, stale_since
+
+M = TypeVar("M", bound=models.Model)
 
 EXPECTED_VERSION_DESCRIPTION = (
     "The record's `version` as you read it: a change made since is refused with 409 "
@@ -68,12 +73,28 @@ def expected_version(request: HttpRequest, given: int | None) -> int | None:
     return parse_version(request.headers.get("If-Match"))
 
 
-def require_api_version(
-    record: models.Model, request: HttpRequest, given: int | None
-) -> None:
-    """StaleVersion (a 409) unless no version was given or it is `record`'s. Call
-    with `record` read under the lock the save holds."""
-    require_version(record, expected_version(request, given), message=_stale_message)
+@contextmanager
+def locked_for_patch(
+    request: HttpRequest,
+    queryset: models.QuerySet[M] | models.Manager[M],
+    pk: Any,
+    given: int | None,
+    *,
+    check: Callable[[M], None] | None = None,
+) -> Iterator[M]:
+    """The record a PATCH changes, in a transaction: read (404 if there is none)
+    under a lock held to the commit, so a PATCH of other fields at the same time is
+    saved before or after this one, never overwritten with what was read before it.
+    `check` (say, "only a draft") is asked first; then StaleVersion (a 409) when the
+    version given (`given`, else If-Match) is not the record's."""
+    with transaction.atomic():
+        record = get_object_or_404(queryset.select_for_update(), pk=pk)
+        if check is not None:
+            check(record)
+        require_version(
+            record, expected_version(request, given), message=_stale_message
+        )
+        yield record
 
 
 def _stale_message(record: Any) -> str:
