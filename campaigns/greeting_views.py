@@ -41,7 +41,12 @@ from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
-from smsportal.versioning import VersionedForm, save_current
+from smsportal.versioning import (
+    VersionedForm,
+    form_reloaded,
+    reload_asked,
+    save_current,
+)
 
 PAGE_SIZE = 50
 RECENT_CAMPAIGNS = 10
@@ -197,7 +202,9 @@ def greeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResponse:
     form = BirthdayGreetingForm(request.POST or None, instance=greeting)
-    if form.is_bound and form.is_valid() and save_current(form) is not None:
+    if greeting.pk and reload_asked(request):
+        form = form_reloaded(form)
+    elif form.is_bound and form.is_valid() and save_current(form) is not None:
         messages.success(request, _("Greeting “%(name)s” saved.") % {"name": greeting})
         return redirect("campaigns:greetings")
     context: dict[str, Any] = {

@@ -24,7 +24,12 @@ from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
 from smsportal.textguard import guard_fields
 from smsportal.unique import save_unique
-from smsportal.versioning import VersionedForm, save_current
+from smsportal.versioning import (
+    VersionedForm,
+    form_reloaded,
+    reload_asked,
+    save_current,
+)
 
 PAGE_SIZE = 50
 # The composer lists this many, by name: a select, not a catalogue.
@@ -111,7 +116,9 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         form = MessageTemplateForm(instance=template, initial=initial)
     else:
         form = MessageTemplateForm(request.POST or None, instance=template)
-    if (
+    if template.pk and reload_asked(request):
+        form = form_reloaded(form)
+    elif (
         form.is_bound
         and form.is_valid()
         and save_current(form, lambda: save_unique(form)) is not None

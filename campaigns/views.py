@@ -69,7 +69,13 @@ from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.outage import BROKER, services_down
-from smsportal.versioning import StaleVersion, parse_version
+from smsportal.versioning import (
+    StaleVersion,
+    form_reloaded,
+    parse_version,
+    refuse_stale,
+    reload_asked,
+)
 
 VIEW_PERM = "campaigns.view_campaign"
 ADD_PERM = "campaigns.add_campaign"
@@ -189,6 +195,9 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
         self.object = self.get_object()
         if not self.object.is_editable:
             return _not_editable(request, self.object)
+        if reload_asked(request):
+            form = form_reloaded(self.get_form())
+            return self.render_to_response(self.get_context_data(form=form))
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -201,7 +210,7 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
         try:
             self.object = campaign_draft_save(form=form)
         except StaleVersion as exc:
-            form.add_error(None, exc.message)  # what was typed stays in the form
+            refuse_stale(form, exc)  # what was typed stays in the form
             return self.form_invalid(form)
         except ApplicationError:
             return _not_editable(self.request, self.object)

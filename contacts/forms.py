@@ -82,9 +82,17 @@ class ContactForm(VersionedForm, StyledForm):
     )
 
     def __init__(
-        self, *args, custom_fields: Sequence[CustomField] = (), **kwargs
+        self,
+        *args,
+        contact: Contact | None = None,
+        custom_fields: Sequence[CustomField] = (),
+        **kwargs,
     ) -> None:
+        """`contact`: the one edited (its values are the form's initial ones)."""
+        if contact is not None:
+            kwargs.setdefault("initial", self.initial_for(contact))
         super().__init__(*args, **kwargs)
+        self.contact = contact
         self.custom_fields = list(custom_fields)
         # The contact's own zone stays a valid choice, offered or not (timezones.py).
         self.fields["time_zone"].choices = time_zone_choices(
@@ -126,6 +134,11 @@ class ContactForm(VersionedForm, StyledForm):
         for key, value in (contact.attributes or {}).items():
             initial[f"cf_{key}"] = value
         return initial
+
+    def current_form(self, data: Any = None) -> "ContactForm":
+        assert self.contact is not None, "only an edited contact has a current form"
+        contact = Contact.objects.get(pk=self.contact.pk)
+        return type(self)(data, contact=contact, custom_fields=self.custom_fields)
 
     def service_fields(self, *, previous: dict | None = None) -> dict:
         """Cleaned data as contact_create / contact_update take it (the version the

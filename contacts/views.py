@@ -69,6 +69,7 @@ from smsportal.exceptions import ApplicationError
 from smsportal.shared_files import rejects_unreachable_message
 from smsportal.unique import save_unique
 from smsportal.uploads import refused_upload_shown
+from smsportal.versioning import StaleVersion, form_reloaded, refuse_stale, reload_asked
 
 # The campaigns app provides this partial once it exists; until then the block is empty.
 CONTACT_HISTORY_TEMPLATE = "campaigns/_contact_history.html"
@@ -195,17 +196,19 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     custom_fields = list(CustomField.objects.all())
     form = ContactForm(
-        request.POST or None,
-        initial=ContactForm.initial_for(contact),
-        custom_fields=custom_fields,
+        request.POST or None, contact=contact, custom_fields=custom_fields
     )
-    if request.method == "POST" and form.is_valid():
+    if reload_asked(request):
+        form = form_reloaded(form)
+    elif request.method == "POST" and form.is_valid():
         try:
             services.contact_update(
                 contact=contact,
                 expected_version=form.opened_version,
                 **form.service_fields(previous=contact.attributes),
             )
+        except StaleVersion as exc:
+            refuse_stale(form, exc)
         except ApplicationError as exc:
             form.add_error(exc.where if exc.where in form.fields else None, exc.message)
         else:
@@ -414,7 +417,9 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _group_form(request: HttpRequest, group: ContactGroup | None) -> HttpResponse:
     form = ContactGroupForm(request.POST or None, instance=group)
-    if request.method == "POST" and form.is_valid():
+    if group is not None and reload_asked(request):
+        form = form_reloaded(form)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if group is None:
@@ -428,8 +433,10 @@ def _group_form(request: HttpRequest, group: ContactGroup | None) -> HttpRespons
                     description=data["description"],
                     expected_version=form.opened_version,
                 )
+        except StaleVersion as exc:
+            refuse_stale(form, exc)
         except ApplicationError as exc:
-            form.add_error(None if exc.where == "version" else "name", exc.message)
+            form.add_error("name", exc.message)
         else:
             messages.success(request, _("Group saved."))
             return redirect("contacts:group_list")

@@ -11,19 +11,30 @@ the clock's resolution would look like one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from smsportal.exceptions import Conflict
+from smsportal.version_conflicts import (
+    RELOAD,
+    VersionConflict,
+    opened_inputs,
+    reloaded_data,
+    version_conflict,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
@@ -101,8 +112,8 @@ def stale_edit_message(record: models.Model) -> str:
         [
             changed % since,
             _(
-                "Reload the page to see their change, then make yours again: what "
-                "you typed is kept below."
+                "What they changed is listed below: “Load the current values” puts "
+                "it in the form and keeps what you typed."
             ),
         ]
     )
@@ -146,8 +157,11 @@ def parse_version(raw: Any) -> int | None:
 
 class VersionedForm:
     """Form mixin: a hidden `version`, the version of the record the page was opened
-    at (a ModelForm's instance, or `initial["version"]`). Not required: a form posted
-    without it (an older page) saves as it did before."""
+    at (a ModelForm's instance, or `initial["version"]`), and the values it was
+    opened with (`opened_inputs`, for smsportal.version_conflicts). Not required: a
+    form posted without them (an older page) saves as it did before."""
+
+    conflict: VersionConflict | None = None  # set when its save was refused
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +174,17 @@ class VersionedForm:
     def add_error(self, field: str | None, error: Any) -> None:
         # Said at the top of the form: the hidden field has no place to show it.
         super().add_error(None if field == "version" else field, error)
+
+    @property
+    def opened_inputs(self) -> SafeString:
+        """Hidden inputs: the version and the values the page was opened with."""
+        return opened_inputs(self)
+
+    def current_form(self, data: Any = None) -> Any:
+        """This form for the record as it is now (bound to `data` if given); a
+        ModelForm's by default, other forms say how."""
+        instance = type(self.instance)._default_manager.get(pk=self.instance.pk)
+        return type(self)(data, instance=instance, prefix=self.prefix)
 
     @property
     def opened_version(self) -> int | None:
@@ -189,8 +214,31 @@ def save_current(form: Any, save: Callable[[], T] | None = None) -> T | None:
                 keep_unedited(instance, current, edited=form._meta.fields or ())
             return save()
     except StaleVersion as exc:
-        form.add_error(None, exc.message)
+        refuse_stale(form, exc)
         return None
+
+
+def refuse_stale(form: Any, exc: StaleVersion) -> None:
+    """The refusal as the form's error, with what changed since it was opened."""
+    form.add_error(None, exc.message)
+    # Deleted meanwhile: the message says enough.
+    with contextlib.suppress(ObjectDoesNotExist):
+        form.conflict = version_conflict(form, form.current_form())
+
+
+def reload_asked(request: HttpRequest) -> bool:
+    """The refused form's "Load the current values" was pressed."""
+    return request.method == "POST" and RELOAD in request.POST
+
+
+def form_reloaded(form: Any) -> Any:
+    """The form of the record as it is now with what the user changed in `form`
+    kept, bound (so what was typed shows) and telling what was taken from whom."""
+    current = form.current_form()
+    conflict = version_conflict(form, current, reloaded=True)
+    reloaded = form.current_form(reloaded_data(form, current))
+    reloaded.conflict = conflict
+    return reloaded
 
 
 def keep_unedited(instance: M, current: M, *, edited: Iterable[str]) -> None:

@@ -16,3 +16,12 @@ def form_values(html: str, *, having: str, replace: dict | None = None) -> dict:
     data = {k: v[0] if len(v) == 1 else v for k, v in values.items()}
     data.update(replace or {})
     return data
+
+
+def conflict_rows(html: str) -> list[list[str]]:
+    """A refused form's table of what changed: field, as opened, now, yours."""
+    document = lxml.html.fromstring(html)
+    rows = document.xpath("//*[@data-version-conflict]//table/tbody/tr")
+    return [
+        [cell.text_content().strip() for cell in row.xpath("./th|./td")] for row in rows
+    ]

@@ -14,7 +14,7 @@ from campaigns.models import BirthdayGreeting, Campaign, Message, MessageTemplat
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.concurrency import both_at_once
 from tests.conftest import _user_with_role
-from tests.page_forms import form_values
+from tests.page_forms import conflict_rows, form_values
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -238,7 +238,7 @@ def test_saving_the_composer_over_a_newer_draft_is_refused_keeping_the_typing(
     body = response.content.decode()
     assert response.status_code == 200
     assert "bob-manager changed this record" in body
-    assert "Reload the page to see their change" in body
+    assert "“Load the current values” puts it in the form" in body
     assert 'value="Renamed by A"' in body
     draft.refresh_from_db()
     assert (draft.name, draft.text) == ("Test campaign", "B's new text")
@@ -336,3 +336,67 @@ def test_api_updates_of_different_fields_at_once_both_stay(
         record.refresh_from_db()
         assert (record.name, record.text) == ("name by A", "text by B"), path
         assert record.version == 3, path
+
+
+# After a refusal -----------------------------------------------------------------
+
+
+def test_a_refused_composer_says_what_changed_and_loads_it_keeping_the_typing(
+    manager_client, other_client, draft, make_group
+):
+    url = reverse("campaigns:edit", args=[draft.pk])
+    first, second, third = (make_group(n, []) for n in ("First", "Second", "Third"))
+    draft.include_groups.set([first])
+    data = form_values(
+        manager_client.get(url).content.decode(),
+        having="name",
+        replace={"name": "Renamed by A", "include_groups": [str(first.pk),
+                                                             str(third.pk)]},
+    )  # fmt: skip
+    body = {"text": "B's new text", "include_groups": [first.pk, second.pk]}
+    assert patch(other_client, f"/campaigns/{draft.pk}", body).status_code == 200
+
+    refused = manager_client.post(url, data).content.decode()
+
+    assert conflict_rows(refused) == [
+        ["Text", "Sale 10% for {first_name}", "B's new text", "—"],
+        ["Send to groups", "First", "First, Second", "First, Third"],
+    ]
+    page = manager_client.post(url, {**data, "reload_current": "1"}).content.decode()
+    again = form_values(page, having="name")
+    assert (again["name"], again["text"].strip()) == ("Renamed by A", "B's new text")
+    # A list gets both people's additions.
+    assert sorted(again["include_groups"]) == sorted(
+        str(g.pk) for g in (first, second, third)
+    )
+    assert manager_client.post(url, again).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.name, draft.text) == ("Renamed by A", "B's new text")
+    assert set(draft.include_groups.all()) == {first, second, third}
+
+
+def test_refused_template_and_greeting_pages_load_the_current_values(
+    manager_client, other_client, draft
+):
+    template = MessageTemplate.objects.create(name="T", text="Hello")
+    greeting = BirthdayGreeting.objects.create(
+        name="G", account=draft.account, text="Happy birthday", to_whole_book=True
+    )
+    for record, path, url in (
+        (template, f"/templates/{template.pk}",
+         reverse("campaigns:template_edit", args=[template.pk])),
+        (greeting, f"/greetings/{greeting.pk}",
+         reverse("campaigns:greeting_edit", args=[greeting.pk])),
+    ):  # fmt: skip
+        page = manager_client.get(url).content.decode()
+        data = form_values(page, having="name", replace={"name": "A's name"})
+        assert patch(other_client, path, {"text": "B's text"}).status_code == 200
+        refused = manager_client.post(url, data).content.decode()
+        assert conflict_rows(refused)[0][1:] == [record.text, "B's text", "—"], url
+
+        page = manager_client.post(url, {**data, "reload_current": "1"})
+        again = form_values(page.content.decode(), having="name")
+
+        assert manager_client.post(url, again).status_code == 302, url
+        record.refresh_from_db()
+        assert (record.name, record.text) == ("A's name", "B's text"), url

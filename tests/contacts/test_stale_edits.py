@@ -10,7 +10,7 @@ from accounts.roles import MANAGER
 from contacts.models import Contact, ContactGroup
 from tests.concurrency import both_at_once
 from tests.conftest import _user_with_role
-from tests.page_forms import form_values
+from tests.page_forms import conflict_rows, form_values
 
 API = "/api/v1"
 
@@ -55,7 +55,7 @@ def test_contact_and_group_pages_refuse_a_save_over_a_newer_version(
         body = response.content.decode()
         assert response.status_code == 200, url
         assert "Someone else changed this record" in body, url
-        assert "Reload the page to see their change" in body
+        assert "“Load the current values” puts it in the form" in body
         assert 'value="typed by A"' in body, url
         record.refresh_from_db()
         assert getattr(record, changed) == "changed by B", url
@@ -113,3 +113,55 @@ def test_api_updates_of_different_fields_at_once_both_stay(
         assert getattr(record, field_a) == "set by A", path
         assert getattr(record, field_b) == "set by B", path
         assert record.version == 3, path
+
+
+# After a refusal ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_refused_contact_save_says_what_changed_and_loads_it_keeping_the_typing(
+    django_user_model,
+):
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    contact = Contact.objects.create(
+        phone="+79120000001", first_name="Ivan", nickname="Vanya"
+    )
+    url = reverse("contacts:edit", args=[contact.pk])
+    data = form_values(
+        a.get(url).content.decode(),
+        having="last_name",
+        replace={"last_name": "Typed by A", "nickname": "Nick by A"},
+    )
+    body = {"first_name": "Pyotr", "nickname": "Nick by B"}
+    assert patch(b, f"/contacts/{contact.pk}", body).status_code == 200
+
+    refused = a.post(url, data).content.decode()
+
+    assert conflict_rows(refused) == [
+        ["First name", "Ivan", "Pyotr", "—"],
+        ["Nickname", "Vanya", "Nick by B", "Nick by A"],
+    ]
+    assert "Load the current values" in refused
+
+    reloaded = a.post(url, {**data, "reload_current": "1"})
+
+    page = reloaded.content.decode()
+    assert reloaded.status_code == 200
+    assert "The form now holds the record as it is" in page
+    again = form_values(page, having="last_name")
+    # Theirs where only they changed, the typing where A changed it (both: A's).
+    assert (again["first_name"], again["last_name"], again["nickname"]) == (
+        "Pyotr",
+        "Typed by A",
+        "Nick by A",
+    )
+    contact.refresh_from_db()
+    assert again["version"] == str(contact.version)
+    assert a.post(url, again).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.last_name, contact.nickname) == (
+        "Pyotr",
+        "Typed by A",
+        "Nick by A",
+    )
