@@ -147,7 +147,13 @@ class ContactPatch(InputSchema):
     consent_source: ContactConsent | None = None
     consent_at: datetime | None = None
     time_zone: str | None = None  # "": back to the numbering plan's
-    groups: list[int] | None = None
+    groups: list[int] | None = Field(
+        None,
+        description="The contact's groups as a whole: those left out are left. "
+        "Memberships are no part of the version (bulk actions and imports change "
+        "them without raising it): to add or take out a contact without undoing "
+        "a change made meanwhile, use /groups/{id}/members.",
+    )
     expected_version: int | None = expected_version_field()
 
 

@@ -17,6 +17,7 @@ from smsportal.decimal_input import TypedDecimalField
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
 from smsportal.textguard import guard_fields, one_line_fields
+from smsportal.version_conflicts import opened_value
 from smsportal.versioning import VersionedForm
 
 TIME_ZONE_BLANK = _("By the number (none for a mobile)")
@@ -145,6 +146,7 @@ class ContactForm(VersionedForm, StyledForm):
         page was opened at is the view's to give)."""
         data = dict(self.cleaned_data)
         data.pop("version", None)
+        data.update(self._groups_change(data.pop("groups", None)))
         attributes = dict(previous or {})
         for field in self.custom_fields:
             value = data.pop(f"cf_{field.key}", None)
@@ -154,6 +156,27 @@ class ContactForm(VersionedForm, StyledForm):
                 attributes[field.key] = _stored_value(field, value)
         data["attributes"] = attributes
         return data
+
+    # Membership is not part of a contact's version: bulk actions, imports into a
+    # group and the group API change it a million contacts at a time, and raising
+    # each one's version would rewrite every row of the book for it (and refuse
+    # every contact page open meanwhile, for a change the person did not make).
+    # The page says what the person changed instead: the groups they ticked and
+    # unticked since it was opened. Anyone else's additions and removals stay.
+    def _groups_change(self, chosen: Any) -> dict[str, Any]:
+        """The groups as contact_create / contact_update take them: the ones ticked
+        and unticked since the page was opened, or (a new contact, a page from
+        before it carried what it was opened with) the whole list."""
+        chosen = list(chosen or [])
+        opened = opened_value(self, "groups") if self.contact is not None else None
+        if opened is None:
+            return {"groups": chosen}
+        opened_ids = {int(pk) for pk in opened if str(pk).isdigit()}
+        chosen_ids = {group.pk for group in chosen}
+        return {
+            "add_to_groups": [g for g in chosen if g.pk not in opened_ids],
+            "remove_from_groups": sorted(opened_ids - chosen_ids),
+        }
 
 
 def _custom_form_field(field: CustomField) -> forms.Field:

@@ -3,7 +3,7 @@
 import contextlib
 import logging
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
@@ -286,6 +286,8 @@ def contact_update(
     *,
     contact: Contact,
     groups: list[ContactGroup] | None = None,
+    add_to_groups: Iterable[ContactGroup] = (),
+    remove_from_groups: Iterable[int] = (),
     expected_version: int | None = None,
     **fields: Any,
 ) -> Contact:
@@ -294,7 +296,9 @@ def contact_update(
     The fields given are applied to the row as it is now, read under a lock held to
     the commit: a change of other fields at the same time is kept. Given
     `expected_version` (the one a page was opened at), a contact changed since is
-    refused (StaleVersion).
+    refused (StaleVersion). `groups` replaces the contact's groups; the page gives
+    `add_to_groups` and `remove_from_groups` (ids) instead, what its user changed:
+    memberships are not versioned (contacts.forms.ContactForm._groups_change).
     """
     contact.refresh_from_db(from_queryset=Contact.objects.select_for_update())
     require_version(contact, expected_version)
@@ -338,6 +342,10 @@ def contact_update(
             contact_renumbered(contact.pk, renumbered_from, contact.phone)
         if groups is not None:
             contact.groups.set(groups)
+        if add_to_groups:
+            contact.groups.add(*add_to_groups)
+        if remove_from_groups:
+            contact.groups.remove(*remove_from_groups)
     return contact
 
 

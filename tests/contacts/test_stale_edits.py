@@ -165,3 +165,93 @@ def test_a_refused_contact_save_says_what_changed_and_loads_it_keeping_the_typin
         "Typed by A",
         "Nick by A",
     )
+
+
+def membership_changes(contact: Contact, group: ContactGroup, other: ContactGroup):
+    """Every way groups change outside the contact's page: each puts the contact in
+    `group` and (where it can) takes it out of `other`."""
+    from contacts import services
+
+    def group_api(client):
+        path = f"{API}/groups/{{}}/members"
+        body = {"contact_ids": [contact.pk]}
+        for url, pk in ((path, group.pk), (path + "/remove", other.pk)):
+            response = client.post(
+                url.format(pk), body, content_type="application/json"
+            )
+            assert response.status_code == 200
+
+    def bulk_action(client):
+        for action, pk in (("add_to_group", group.pk), ("remove_from_group", other.pk)):
+            client.post(
+                reverse("contacts:bulk"),
+                {"action": action, "group": pk, "ids": [contact.pk]},
+            )
+
+    def service(client):
+        chosen = Contact.objects.filter(pk=contact.pk)
+        services.contacts_add_to_group(contacts=chosen, group=group)
+        services.contacts_remove_from_group(contacts=chosen, group=other)
+
+    return {"group API": group_api, "bulk action": bulk_action, "service": service}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("way", ["group API", "bulk action", "service"])
+def test_a_contact_page_opened_before_a_membership_change_does_not_undo_it(
+    django_user_model, way
+):
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    kept, added, removed, ticked = (
+        ContactGroup.objects.create(name=name)
+        for name in ("Kept", "Added", "Removed", "Ticked")
+    )
+    contact = Contact.objects.create(phone="+79120000001")
+    contact.groups.set([kept, removed])
+    url = reverse("contacts:edit", args=[contact.pk])
+    data = form_values(a.get(url).content.decode(), having="last_name")
+    membership_changes(contact, added, removed)[way](b)
+    assert set(contact.groups.all()) == {kept, added}
+
+    # A ticks a group and gives a name; the groups A did not touch are as B left them.
+    data.update(last_name="Typed by A", groups=[str(kept.pk), str(removed.pk),
+                                                 str(ticked.pk)])  # fmt: skip
+    assert a.post(url, data).status_code == 302
+
+    contact.refresh_from_db()
+    assert contact.last_name == "Typed by A"
+    assert set(contact.groups.all()) == {kept, added, ticked}
+
+
+def test_an_import_into_a_group_is_not_undone_by_a_contact_page_opened_before(
+    do_import, stage_kind, django_user_model
+):
+    a = signed_in(django_user_model, "amy-manager")
+    contact = Contact.objects.create(phone="+79120000001")
+    group = ContactGroup.objects.create(name="Imported")
+    url = reverse("contacts:edit", args=[contact.pk])
+    data = form_values(a.get(url).content.decode(), having="last_name")
+
+    do_import(b"phone\n+79120000001\n", group_ids=[group.pk], encoding="utf-8")
+
+    assert a.post(url, {**data, "last_name": "Typed"}).status_code == 302
+    assert list(contact.groups.all()) == [group]
+
+
+@pytest.mark.django_db
+def test_unticking_a_group_takes_the_contact_out_of_it_alone(django_user_model):
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    first, second = (ContactGroup.objects.create(name=n) for n in ("One", "Two"))
+    contact = Contact.objects.create(phone="+79120000001")
+    contact.groups.set([first])
+    url = reverse("contacts:edit", args=[contact.pk])
+    data = form_values(a.get(url).content.decode(), having="last_name")
+    membership_changes(contact, second, first)["service"](b)
+    contact.groups.add(first)  # back in One, and now in Two too
+
+    data.pop("groups")  # A unticks One
+    assert a.post(url, data).status_code == 302
+
+    assert list(contact.groups.all()) == [second]
