@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import models
@@ -8,8 +9,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from campaigns import services
 from campaigns.forms import CampaignForm
@@ -21,6 +22,7 @@ from campaigns.views import error_text
 from providers.base import MessageChannel
 from smsportal.admin_forms import AccusativeTitles, ProtectedObjects, ViewOnlyPlainForm
 from smsportal.admin_lookups import SecretLookupsRefused
+from smsportal.admin_versions import VersionedAdmin
 from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
@@ -55,9 +57,16 @@ class CampaignAdminForm(CampaignForm):
             "Saving checks that the chosen account's gateway has this channel."
         )
 
+    def check_current(self, current: Campaign) -> None:
+        # Launched since the page was opened (smsportal.admin_versions).
+        if not current.is_editable:
+            raise forms.ValidationError(gettext("Only a draft can be changed."))
+
 
 @admin.register(Campaign)
-class CampaignAdmin(SecretLookupsRefused, AccusativeTitles, admin.ModelAdmin):
+class CampaignAdmin(
+    VersionedAdmin, SecretLookupsRefused, AccusativeTitles, admin.ModelAdmin
+):
     accusative_name = pgettext_lazy("accusative", "campaign")
     form = CampaignAdminForm
     list_display = [
@@ -313,7 +322,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
+class MessageTemplateAdmin(VersionedAdmin, ViewOnlyPlainForm, admin.ModelAdmin):
     """Saved texts; checked as the templates page checks them."""
 
     form = MessageTemplateForm
@@ -328,7 +337,9 @@ class MessageTemplateAdmin(ViewOnlyPlainForm, admin.ModelAdmin):
 
 
 @admin.register(BirthdayGreeting)
-class BirthdayGreetingAdmin(SecretLookupsRefused, ViewOnlyPlainForm, admin.ModelAdmin):
+class BirthdayGreetingAdmin(
+    VersionedAdmin, SecretLookupsRefused, ViewOnlyPlainForm, admin.ModelAdmin
+):
     """Automatic greetings; checked as their page checks them."""
 
     form = BirthdayGreetingForm

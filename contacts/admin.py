@@ -37,6 +37,7 @@ from contacts.models import (
 )
 from contacts.phone import InvalidPhone, normalize_phone
 from smsportal.admin_forms import AccusativeTitles
+from smsportal.admin_versions import VersionedAdmin
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import CODE, guard_fields, one_line_fields
 
@@ -142,7 +143,7 @@ class GroupListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "phone",
@@ -255,7 +256,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactGroup)
-class ContactGroupAdmin(AccusativeTitles, admin.ModelAdmin):
+class ContactGroupAdmin(VersionedAdmin, AccusativeTitles, admin.ModelAdmin):
     accusative_name = pgettext_lazy("accusative", "group")
     list_display = ("name", "description", "member_count", "created_at")
     search_fields = ("name",)

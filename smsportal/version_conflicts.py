@@ -194,6 +194,9 @@ def _merged(
 def as_posted(bound: forms.BoundField) -> list[str]:
     """What a browser posts for an unbound field as the page shows it."""
     widget = bound.field.widget
+    # The admin's wrapper (the "+" beside a select) formats nothing itself.
+    inner = getattr(widget, "widget", None)
+    widget = inner if isinstance(inner, forms.Widget) else widget
     value = bound.value()
     if isinstance(widget, forms.CheckboxInput):
         return ["on"] if widget.check_test(value) else []
@@ -210,12 +213,16 @@ def shown(field: forms.Field, value: Any) -> str:
     their names, dates in the language's form."""
     if value in (None, "") or (isinstance(value, list | tuple) and not value):
         return _("(empty)")
-    if isinstance(field, forms.ModelMultipleChoiceField):
-        keys = [getattr(item, "pk", item) for item in value]
-        return ", ".join(sorted(str(o) for o in field.queryset.filter(pk__in=keys)))
-    if isinstance(field, forms.ModelChoiceField):
-        key = getattr(value, "pk", value)
-        return str(field.queryset.filter(pk=key).first() or value)
+    try:
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            keys = [getattr(item, "pk", item) for item in value]
+            names = (str(o) for o in field.queryset.filter(pk__in=keys))
+            return ", ".join(sorted(names))
+        if isinstance(field, forms.ModelChoiceField):
+            key = getattr(value, "pk", value)
+            return str(field.queryset.filter(pk=key).first() or value)
+    except (TypeError, ValueError, ValidationError):
+        return str(value)  # not a key (a value typed into the post by hand)
     if isinstance(field, forms.BooleanField):
         return _("Yes") if value else _("No")
     labels = _choice_labels(field)
