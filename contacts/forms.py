@@ -137,7 +137,8 @@ class ContactForm(VersionedForm, StyledForm):
         return initial
 
     def current_form(self, data: Any = None) -> "ContactForm":
-        assert self.contact is not None, "only an edited contact has a current form"
+        if self.contact is None:
+            raise ValueError("only an edited contact has a current form")
         contact = Contact.objects.get(pk=self.contact.pk)
         return type(self)(data, contact=contact, custom_fields=self.custom_fields)
 

@@ -5,8 +5,10 @@ was when their page opened, undoing the first one's change without a word. A
 versioned record's `version` goes up with every save; a page carries the version it
 was opened at (a hidden field, `VersionedForm`) and its save compares it under the
 row's lock (`lock_current`, `save_current`), refusing one made on an older version
-with what was typed kept in the form. A counter, not updated_at: two saves within
-the clock's resolution would look like one.
+with what was typed kept in the form, what changed since, and a way to load the
+current values keeping the typing (`refuse_stale`, `form_reloaded`; the details in
+smsportal.version_conflicts). A counter, not updated_at: two saves within the
+clock's resolution would look like one.
 """
 
 from __future__ import annotations
