@@ -4,6 +4,7 @@ message templates and birthday greetings, said in the composer's help."""
 import pytest
 
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns.expansion import campaign_expand
 from campaigns.forms import CampaignForm
@@ -39,6 +40,7 @@ def test_recipients_without_a_first_name_get_the_fallback(make_group, make_campa
     assert preview.empty_placeholders == {}  # nobody gets a gap
 
 
+@translation.override("en")  # the forms word their help when made
 def test_campaigns_templates_and_greetings_take_a_fallback(account):
     group = ContactGroup.objects.create(name="Clients")
     forms = [
