@@ -12,13 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from contacts import admin_deletion, exporting, selectors, services
 from contacts.admin_bulk import queued_for_worker
 from contacts.admin_export import admin_export_query
 from contacts.admin_imports import import_options_html, import_report_html
+from contacts.admin_paging import FirstRowsChangeList, FirstRowsPaginator
 from contacts.contact_changes import contact_renumbered
 from contacts.custom_field_users import (
     custom_field_in_use,
@@ -160,8 +161,10 @@ class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
     )  # fmt: skip
     inlines = [MembershipInline]
     actions = ["opt_out", "export_csv", "delete_contacts"]
-    # A million contacts: no exact count of the unfiltered table on every page.
+    # A million contacts: no count of the whole book on a search's page, and the
+    # list itself read once and counted only as far as it pages (admin_paging).
     show_full_result_count = False
+    paginator = FirstRowsPaginator
     change_list_template = "contacts/admin/change_list.html"
 
     def get_changelist_links(self, request: HttpRequest) -> dict:
@@ -179,6 +182,9 @@ class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
         # Django's would look for each of its words in every field.
         return search_contacts(queryset, search_term), False
 
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type:
+        return FirstRowsChangeList
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         links = self.get_changelist_links(request)
         # The export links take the list's search and filters: they exported the
@@ -190,7 +196,16 @@ class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
             "export_query": export.query,
             "export_unsupported": [self._filter_title(n) for n in export.unsupported],
         }
-        return super().changelist_view(request, extra)
+        response = super().changelist_view(request, extra)
+        context = getattr(response, "context_data", None) or {}
+        changelist = context.get("cl")
+        if getattr(changelist, "count_capped", False):
+            # "All 10000 selected" would be wrong: selecting across the pages takes
+            # every contact found, however many there are.
+            context["selection_note_all"] = gettext(
+                "All contacts found selected (more than %(count)s)"
+            ) % {"count": intcomma(changelist.result_count)}
+        return response
 
     @staticmethod
     def _filter_title(param: str) -> str:
