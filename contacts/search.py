@@ -6,8 +6,10 @@ space, so it never matches across two fields).
 No index serves it: a trigram index on this expression made a search of a million
 contacts take milliseconds instead of about 1.3 s, but every imported contact had
 to enter it, and a 1,000,000-row import took 62 s instead of 23.5 s
-(bench/bench_import.py; its goal is 20 s). bench/bench_contact_search.py prints
-the search's times.
+(bench/bench_import.py; its goal is 20 s). Statistics on the expression (contacts
+0016, an import pays only its ANALYZE's sample) tell the planner how common a word
+is: a common one is found by walking the primary key until a page is full, a rare
+one by one scan of the book. bench/bench_contact_search.py prints the search's times.
 """
 
 from django.db.models import F, Func, Q, TextField
