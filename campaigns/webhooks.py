@@ -2,7 +2,7 @@
 
 The URL carries the account's unguessable token: an unknown token gets a plain 404
 that reveals nothing. Only a failed authenticity check (and a body we cannot read at
-all) gets 400; unknown message ids and unmapped statuses are logged and acknowledged;
+all) gets 400, a signature that does not match the account's secret 403; unknown message ids and unmapped statuses are logged and acknowledged;
 our own failures answer 500 so the gateway tries again.
 """
 
@@ -154,8 +154,15 @@ class CallbackView(View):
         except CallbackRejected as exc:
             if not final:
                 raise
-            logger.warning("rejected callback for %s: %s", known.account, exc)
-            return HttpResponse("rejected", status=400, content_type="text/plain")
+            # Names the account and what did not match (CallbackForged: the fields
+            # signed, never the secret), so a wrong secret is found from the log.
+            logger.warning(
+                "rejected callback for account %r (id %s): %s",
+                known.account.name, known.account.pk, exc,
+            )  # fmt: skip
+            return HttpResponse(
+                "rejected", status=exc.http_status, content_type="text/plain"
+            )
         except NotSupported:
             if not final:
                 raise

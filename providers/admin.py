@@ -109,7 +109,14 @@ class ProviderAccountAdmin(
         ),
         (
             _("Callbacks"),
-            {"fields": ["callback_url", "incoming_url"]},
+            {
+                "fields": [
+                    "callback_url",
+                    "incoming_url",
+                    "new_callback_secret",
+                    "clear_callback_secret",
+                ]
+            },
         ),
         (
             _("State"),
@@ -133,7 +140,8 @@ class ProviderAccountAdmin(
     # the login is half of acting as the account.
     KEPT_FROM_READERS = frozenset(
         {"login", "new_password", "clear_password", "new_token", "clear_token",
-         "callback_url", "incoming_url"}
+         "callback_url", "incoming_url", "new_callback_secret",
+         "clear_callback_secret"}
     )  # fmt: skip
 
     def get_fieldsets(self, request: HttpRequest, obj=None) -> list:

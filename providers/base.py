@@ -173,6 +173,8 @@ class AccountConfig:
     login: str = ""
     password: str = ""  # or the API token, for gateways that use one
     token: str = ""
+    # What the gateway signs its callbacks with, as set in its cabinet ("" = none).
+    callback_secret: str = ""
     dialect: str = ""
     test_mode: bool = False
     default_sender: str = ""
@@ -182,7 +184,8 @@ class AccountConfig:
     options: Mapping[str, object] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
-        return [s for s in (self.login, self.password, self.token) if s]
+        values = (self.login, self.password, self.token, self.callback_secret)
+        return [s for s in values if s]
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,6 +539,9 @@ class SmsGateway(ABC):
         frozenset({"login", "password"}),
     )
     credentials_rule: ClassVar[str] = _("a login and a password")
+    # Where the gateway signs its callbacks with a secret the user sets in its cabinet,
+    # what that secret is, in words (the account form offers the field only then).
+    callback_secret_rule: ClassVar[str] = ""
     # Whether sender_names() lists names in every state (waiting, approved, refused).
     # A gateway that lists only approved ones leaves a request in moderation out, so a
     # sync must not take its absence for the gateway having dropped it.

@@ -12,6 +12,7 @@ GatewayError                      .kind, .message, .vendor_code, .raw (redacted)
 │                                 .results of those sent, .cause for the next one
 ├── NotSupported                  capability missing for this gateway
 └── CallbackRejected              a callback that is not authentic -> HTTP 400
+    └── CallbackForged            its signature does not match -> HTTP 403
 GatewayConfigurationError         missing/invalid account settings
 """
 
@@ -137,6 +138,15 @@ class TestModeUnavailable(NotSupported):
 
 class CallbackRejected(GatewayError, SuspiciousOperation):
     """A callback failed authentication; Django answers 400."""
+
+    http_status = 400
+
+
+class CallbackForged(CallbackRejected):
+    """A callback whose signature does not match the account's secret: answered 403,
+    its message naming what did not match (never the secret)."""
+
+    http_status = 403
 
 
 class GatewayConfigurationError(ImproperlyConfigured):

@@ -53,11 +53,21 @@ class SecretFieldsMixin(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     clear_token = forms.BooleanField(label=_("Erase the stored token"), required=False)
+    new_callback_secret = forms.CharField(
+        label=_("Callback signing secret"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    clear_callback_secret = forms.BooleanField(
+        label=_("Erase the stored signing secret"), required=False
+    )
 
     def _secret_hints(self, instance: ProviderAccount | None) -> None:
         for field_name, value in (
             ("new_password", instance.password if instance else ""),
             ("new_token", instance.token if instance else ""),
+            ("new_callback_secret", instance.callback_secret if instance else ""),
         ):
             if value:
                 self.fields[field_name].help_text = _(
@@ -65,13 +75,21 @@ class SecretFieldsMixin(forms.Form):
                 ) % {"mask": mask(value)}
             else:
                 self.fields[field_name].help_text = _("Nothing stored yet.")
+        self.fields["new_callback_secret"].help_text = format_lazy(
+            "{rule} {stored}",
+            rule=callback_secret_help(),
+            stored=self.fields["new_callback_secret"].help_text,
+        )
 
     def secrets(self) -> dict[str, object]:
         """Keyword arguments for provider_account_save."""
         return {
             key: self.cleaned_data.get(key)
-            for key in ("new_password", "new_token", "clear_password", "clear_token")
-        }
+            for key in (
+                "new_password", "new_token", "new_callback_secret",
+                "clear_password", "clear_token", "clear_callback_secret",
+            )
+        }  # fmt: skip
 
 
 # The last segment of a vendor request path: "/sys/send.php", "/http_in6.asp", Webcom's
@@ -118,6 +136,24 @@ def test_mode_help() -> str:
             "message without sending it. Other gateways refuse it."
         )
         % {"gateways": ", ".join(having) or "—"}
+    )
+
+
+def callback_secret_help() -> str:
+    """The signing secret's help: which gateways sign callbacks, with what, and what
+    happens with the secret left empty."""
+    signing = [
+        f"{info.label}: {gateway_class(info.kind).callback_secret_rule}"
+        for info in gateway_infos()
+        if info.available and gateway_class(info.kind).callback_secret_rule
+    ]
+    return str(
+        _(
+            "Only for gateways that sign their callbacks (%(gateways)s). Set, a "
+            "callback whose signature does not match is refused; empty, callbacks "
+            "are taken on the strength of their address alone."
+        )
+        % {"gateways": "; ".join(signing) or "—"}
     )
 
 
@@ -196,6 +232,17 @@ class GatewayFieldsMixin(forms.Form):
             )
         if not base_url and not info.default_base_url:
             self.add_error("base_url", _("Enter the gateway's API address."))
+        if cleaned.get("new_callback_secret") and not (
+            info.available and gateway_class(kind).callback_secret_rule
+        ):
+            self.add_error(
+                "new_callback_secret",
+                _(
+                    "%(gateway)s does not sign its callbacks, so the secret would be "
+                    "used nowhere. Leave it empty."
+                )
+                % {"gateway": info.label},
+            )
         if cleaned.get("test_mode") and (refusal := test_mode_refusal(kind)):
             self.add_error("test_mode", refusal)
         sender = cleaned.get("default_sender") or ""
@@ -266,6 +313,9 @@ class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
                     "dialects": list(info.dialects),
                     "base_url": info.default_base_url,
                     "credentials": credentials_note(info.kind),
+                    "signs_callbacks": bool(
+                        info.available and gateway_class(info.kind).callback_secret_rule
+                    ),
                 }
                 for info in infos
             }

@@ -42,6 +42,9 @@ class ProviderAccount(models.Model):
     login = models.CharField(_("login"), max_length=150, blank=True)
     password = EncryptedTextField(_("password"), blank=True)
     token = EncryptedTextField(_("API token"), blank=True)
+    # The secret a gateway signs its callbacks with, where the user sets one in the
+    # gateway's cabinet (SMSC); blank: callbacks are not checked for a signature.
+    callback_secret = EncryptedTextField(_("callback signing secret"), blank=True)
     test_mode = models.BooleanField(
         _("test mode"),
         default=False,
@@ -149,6 +152,7 @@ class ProviderAccount(models.Model):
             login=self.login,
             password=self.password,
             token=self.token,
+            callback_secret=self.callback_secret,
             dialect=self.dialect,
             test_mode=self.test_mode,
             default_sender=self.default_sender,

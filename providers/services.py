@@ -397,8 +397,10 @@ def provider_account_save(
     account: ProviderAccount,
     new_password: str = "",
     new_token: str = "",
+    new_callback_secret: str = "",
     clear_password: bool = False,
     clear_token: bool = False,
+    clear_callback_secret: bool = False,
 ) -> ProviderAccount:
     """Create or update an account whose plain fields are already set.
 
@@ -414,6 +416,10 @@ def provider_account_save(
         account.token = ""
     elif new_token:
         account.token = new_token
+    if clear_callback_secret:
+        account.callback_secret = ""
+    elif new_callback_secret:
+        account.callback_secret = new_callback_secret
     info = gateway_info(account.kind)
     if not account.dialect and info.dialects:
         account.dialect = info.dialects[0]

@@ -21,7 +21,7 @@ from providers.forms import (
     credentials_note,
 )
 from providers.models import ProviderAccount, SenderName
-from providers.registry import GATEWAYS
+from providers.registry import GATEWAYS, gateway_class
 from providers.selectors import (
     account_capabilities,
     callback_base_unreachable_host,
@@ -152,6 +152,11 @@ def account_page_context(
         and Capability.INCOMING_CALLBACK not in capabilities,
         "check": check,
         "test_mode_problem": test_mode_problem(account),
+        # Whether the gateway signs its callbacks with a secret set in its cabinet.
+        "signs_callbacks": bool(
+            gateway_info(account.kind).available
+            and gateway_class(account.kind).callback_secret_rule
+        ),
     }
 
 

@@ -24,9 +24,10 @@ SECRET_FIELDS: dict[str, frozenset[str]] = {
     "auth.User": frozenset({"password"}),
     "accounts.ApiToken": frozenset({"digest"}),
     # The login is kept from readers on purpose (ProviderAccountAdmin); the password
-    # and token are stored encrypted and the callback token authenticates gateways.
+    # and token are stored encrypted and the callback token (and SMSC's signing
+    # secret) authenticates gateways.
     "providers.ProviderAccount": frozenset(
-        {"login", "password", "token", "callback_token"}
+        {"login", "password", "token", "callback_token", "callback_secret"}
     ),
 }
 

@@ -266,25 +266,37 @@ def status_report(item: dict[str, Any], gateway_message_id: str) -> StatusReport
     )
 
 
-def callback_checksum(fields: list[str], password: str, charset: str = "utf-8") -> str:
-    """Assumption (REFERENCE §2.6): md5 of the fields and the password joined by ':',
-    in the charset the callback came in."""
-    joined = ":".join([*fields, password]).encode(charset, "replace")
-    return hashlib.md5(joined).hexdigest()  # noqa: S324
+# The fields each callback signs, in order, before the secret (REFERENCE §2.6).
+STATUS_SIGNED = ("id", "phone", "status")
+# Assumption: the page gives the status report's string; an incoming message is
+# signed over its own fields the same way.
+INCOMING_SIGNED = ("id", "phone", "mes", "to")
 
 
-def status_checksum(form: dict[str, str], password: str, charset: str = "utf-8") -> str:
-    # Assumption: status callbacks sign id, phone and status.
-    fields = [form.get("id", ""), form.get("phone", ""), form.get("status", "")]
-    return callback_checksum(fields, password, charset)
+# The charsets SMSC writes in (the account's setting; REFERENCE §2.1).
+CHARSETS = ("utf-8", "cp1251", "koi8-r")
 
 
-def incoming_checksum(
-    form: dict[str, str], password: str, charset: str = "utf-8"
-) -> str:
-    # Assumption: incoming-SMS callbacks sign id, phone, mes and to.
-    fields = [form.get(k, "") for k in ("id", "phone", "mes", "to")]
-    return callback_checksum(fields, password, charset)
+def callback_checksums(
+    form: Mapping[str, str], secret: str, charset: str = "utf-8"
+) -> tuple[tuple[str, ...], list[str]]:
+    """The fields a callback signs and the md5 it may carry: its values and the
+    secret joined by ':', in the charset the callback came in.
+
+    Assumption: a secret in Cyrillic is hashed in the account's charset too; a
+    callback whose values are all ASCII does not tell which that is, so then each
+    charset SMSC writes in gives a digest it may carry.
+    """
+    signed = INCOMING_SIGNED if is_incoming(form) else STATUS_SIGNED
+    joined = ":".join([*(form.get(key, "") for key in signed), secret])
+    charsets = [charset]
+    if not joined.isascii() and all(form.get(k, "").isascii() for k in signed):
+        charsets += [other for other in CHARSETS if other != charset]
+    digests = [
+        hashlib.md5(joined.encode(name, "replace")).hexdigest()  # noqa: S324
+        for name in charsets
+    ]
+    return signed, digests
 
 
 # Identity and request building ---------------------------------------------------

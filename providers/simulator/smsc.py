@@ -6,8 +6,8 @@ Parameters arrive as query string or form body in windows-1251 unless `charset=u
 0 text, 1 comma numbers, 2 XML, 3 JSON. Identical requests are refused with error 9 as
 SMSC does (send: 2nd within a minute; cost=1: 6th; get_answers: 4th; balance: 11th).
 status.php's own limits (5 polls per message per minute) are not enforced, so tests
-may poll; status callbacks use the assumed format of REFERENCE §2.6 (see
-providers/gateways/smsc.py).
+may poll; callbacks are signed as REFERENCE §2.6 and providers/gateways/smsc.py
+describe, with the secret set in the account's cabinet (`callback_secret`).
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def build_status_callback(
         "time": _moscow(message.changed_at), "cnt": str(message.parts),
         "type": str(TYPE_FLAGS.get(message.channel, 0)),
     }  # fmt: skip
-    signed = [fields["id"], fields["phone"], fields["status"], account.password]
+    signed = [fields["id"], fields["phone"], fields["status"]]
     return account.status_callback_url, *_signed_form(fields, signed, account)
 
 
@@ -285,16 +285,20 @@ def build_incoming_callback(
         "sent": _moscow(item.received_at - 2), "time": _moscow(item.received_at),
         "ts": str(int(item.received_at)),
     }  # fmt: skip
-    signed = [item.id, item.phone, item.text, item.to, account.password]
+    signed = [item.id, item.phone, item.text, item.to]
     return account.incoming_callback_url, *_signed_form(fields, signed, account)
 
 
 def _signed_form(
     fields: dict[str, str], signed: list[str], account: SimAccount
 ) -> tuple[bytes, str]:
-    """The form in the account's charset, md5 over the signed values in it too."""
-    joined = ":".join(signed).encode(account.charset, "replace")
-    fields["md5"] = hashlib.md5(joined).hexdigest()  # noqa: S324
+    """The form in the account's charset; with a secret set in the cabinet, md5 of
+    the signed values and the secret joined by ':', in that charset too (REFERENCE
+    §2.6; providers/gateways/smsc.py). Without one, no md5 (an assumption)."""
+    if account.callback_secret:
+        joined = ":".join([*signed, account.callback_secret])
+        digest = hashlib.md5(joined.encode(account.charset, "replace"))  # noqa: S324
+        fields["md5"] = digest.hexdigest()
     body = urlencode(fields, encoding=account.charset, errors="replace")
     return body.encode("ascii"), "application/x-www-form-urlencoded"
 

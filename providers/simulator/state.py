@@ -68,6 +68,8 @@ class SimAccount:
     # Assumption (SMSC): callbacks come in the account's charset, windows-1251 unless
     # the cabinet says otherwise, like every answer of that gateway.
     charset: str = "cp1251"
+    # The secret SMSC's cabinet signs callbacks with ("" = none set: no md5 is sent).
+    callback_secret: str = ""
 
     @classmethod
     def from_row(cls, row: dict) -> SimAccount:
@@ -81,6 +83,7 @@ class SimAccount:
             status_callback_url=row.get("status_callback_url", ""),
             incoming_callback_url=row.get("incoming_callback_url", ""),
             charset=row.get("charset", "cp1251"),
+            callback_secret=row.get("callback_secret", ""),
         )
 
 

@@ -34,6 +34,14 @@ document.addEventListener("DOMContentLoaded", () => {
     if (credentials) {
       credentials.textContent = gateway.credentials || "";
     }
+    // The signing secret only for a gateway that signs its callbacks (SMSC), and
+    // never hidden while it holds something or an error.
+    const secret = document.querySelector(".js-gateway-callback-secret");
+    if (secret) {
+      const holds = secret.querySelector("input[type=password]")?.value
+        || secret.querySelector(".invalid-feedback, .is-invalid, input[type=checkbox]");
+      secret.hidden = !gateway.signs_callbacks && !holds;
+    }
   }
 
   kind.addEventListener("change", update);

@@ -45,10 +45,10 @@ def account(db):
 
 @pytest.fixture
 def smsc_account(db):
-    """An SMSC account whose callbacks are signed with its password."""
+    """An SMSC account whose callbacks are signed with the secret set for it."""
     return ProviderAccount.objects.create(
         name="SMSC callbacks", kind="smsc", base_url="http://127.0.0.1:9/smsc",
-        login="u", password="first-secret",
+        login="u", password="p", callback_secret="first-secret",
     )  # fmt: skip
 
 

@@ -10,7 +10,13 @@ PASSWORD = "campaign-secret"
 
 
 def simulated_account(
-    simulator, kind: str, *, balance: str = "1000.00", callbacks_to: str = "", **fields
+    simulator,
+    kind: str,
+    *,
+    balance: str = "1000.00",
+    callbacks_to: str = "",
+    sim_callback_secret: str = "",
+    **fields,
 ):
     """A ProviderAccount at the simulator; `callbacks_to` (a live server URL) makes the
     simulator push delivery reports and incoming messages to our callback views."""
@@ -34,6 +40,11 @@ def simulated_account(
     defaults.update(fields)
     account, _ = ProviderAccount.objects.update_or_create(
         name=defaults.pop("name"), defaults=defaults
+    )
+    # The gateway's cabinet holds the same signing secret as the account, unless a
+    # test sets another (`sim_callback_secret`).
+    sim_account.callback_secret = sim_callback_secret or fields.get(
+        "callback_secret", ""
     )
     if callbacks_to:
         base = callbacks_to.rstrip("/")

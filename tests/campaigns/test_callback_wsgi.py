@@ -91,13 +91,14 @@ def test_an_unknown_token_is_django_s_404(shortcut):
     assert django.served == 1
 
 
-def test_a_changed_password_sends_the_request_to_django(smsc_account, shortcut):
-    """A remembered account whose password changed: the signature check fails on the
-    short way, and Django decides with the current account (as the view does)."""
+def test_a_changed_secret_sends_the_request_to_django(smsc_account, shortcut):
+    """A remembered account whose signing secret changed: the signature check fails
+    on the short way, and Django decides with the current account (as the view
+    does)."""
     app, django = shortcut
     message = queued_message(smsc_account, "501:79120000001")
     call(app, smsc_status_callback(smsc_account, signed_with="first-secret"))
-    smsc_account.password = "second-secret"
+    smsc_account.callback_secret = "second-secret"
     smsc_account.save()
     requeue(message)
 
@@ -213,7 +214,7 @@ def test_an_incoming_message_at_the_status_url_is_stored_once_on_either_way(
     smsc_account, shortcut
 ):
     app, _django = shortcut
-    sim_account = SimAccount("smsc", "u", password="first-secret")
+    sim_account = SimAccount("smsc", "u", callback_secret="first-secret")
     path = f"/callbacks/{smsc_account.callback_token}/status/"
     sim_account.incoming_callback_url = path
     for n in ("1", "2"):  # the second with the account remembered

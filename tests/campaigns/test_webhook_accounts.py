@@ -21,7 +21,7 @@ def smsc_status_callback(account: ProviderAccount, *, signed_with: str) -> tuple
         packet="501", state=DELIVERED, changed_at=time.time(),
     )  # fmt: skip
     sim_account = SimAccount(
-        "smsc", "u", password=signed_with, status_callback_url=path
+        "smsc", "u", callback_secret=signed_with, status_callback_url=path
     )
     return smsc_sim.build_status_callback(message, sim_account)
 
@@ -32,18 +32,18 @@ def post(client, built):
 
 
 @pytest.mark.django_db
-def test_a_new_password_checks_the_very_next_callback(client, smsc_account):
+def test_a_new_signing_secret_checks_the_very_next_callback(client, smsc_account):
     assert post(client, smsc_status_callback(smsc_account, signed_with="first-secret")
                 ).status_code == 200  # fmt: skip
     assert smsc_account.callback_token in webhooks._accounts  # remembered
 
-    smsc_account.password = "second-secret"
+    smsc_account.callback_secret = "second-secret"
     smsc_account.save()
 
     old = smsc_status_callback(smsc_account, signed_with="first-secret")
     new = smsc_status_callback(smsc_account, signed_with="second-secret")
-    # Not signed with the password as it is now: the delivery waits for status.php.
-    assert post(client, old).status_code == 200
+    # Not signed with the secret as it is now: refused.
+    assert post(client, old).status_code == 403
     assert OrphanStatusReport.objects.count() == 1
     assert post(client, new).status_code == 200
     assert OrphanStatusReport.objects.count() == 2  # the two signed reports
@@ -107,21 +107,20 @@ def test_a_remembered_account_costs_a_status_callback_one_query(
 def test_a_callback_for_an_edited_account_applies_nothing_with_the_old_one(
     client, smsc_account
 ):
-    """The guard is in the UPDATE itself: a report checked against an old password
+    """The guard is in the UPDATE itself: a report checked against an old secret
     must not move the message."""
     message = queued_message(smsc_account, "501:79120000001")
     built = smsc_status_callback(smsc_account, signed_with="first-secret")
     assert post(client, built).status_code == 200
     message.status = "queued"
     message.save(update_fields=["status"])
-    smsc_account.password = "second-secret"
+    smsc_account.callback_secret = "second-secret"
     smsc_account.save()
-    assert post(client, built).status_code == 200  # answered, but not trusted
+    assert post(client, built).status_code == 403  # signed with the old secret
     message.refresh_from_db()
     assert message.status == "queued"
-    assert webhooks._accounts[smsc_account.callback_token].account.password == (
-        "second-secret"
-    )
+    known = webhooks._accounts[smsc_account.callback_token]
+    assert known.account.callback_secret == "second-secret"
 
 
 @pytest.mark.django_db

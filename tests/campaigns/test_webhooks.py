@@ -26,11 +26,14 @@ def phones(n: int) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("kind", KINDS_THAT_PUSH)
+@pytest.mark.parametrize("kind", [*KINDS_THAT_PUSH, "smsc+secret"])
 def test_pushed_reports_settle_a_campaign_and_counts_equal_group_by(
     kind, live_server, simulator, make_group, make_campaign
 ):
-    account = simulated_account(simulator, kind, callbacks_to=live_server.url)
+    # "+secret": the simulator signs each report with the secret set for the account.
+    kind, _plus, signed = kind.partition("+")
+    secret = {"callback_secret": "Секрет кабинета"} if signed else {}
+    account = simulated_account(simulator, kind, callbacks_to=live_server.url, **secret)
     group = make_group("G", [*phones(6), ("+79120009990", "Lost", "Europe/Moscow")])
     campaign = make_campaign([group], account=account)
     campaign_launch(campaign=campaign)  # commits: the start task runs (eager)
@@ -45,13 +48,15 @@ def test_pushed_reports_settle_a_campaign_and_counts_equal_group_by(
         Message.objects.values_list("phone", "status")
     )
     # This account's callbacks only: an earlier test's may be posted late.
-    acks = [
-        status
-        for url, _body, status in list(simulator.state.callbacks_sent)
+    ours = [
+        (body, status)
+        for url, body, status in list(simulator.state.callbacks_sent)
         if account.callback_token in url
     ]
-    assert acks
-    assert set(acks) == {200}
+    assert ours
+    assert {status for _body, status in ours} == {200}
+    if kind == "smsc":  # signed only with a secret set in the cabinet
+        assert all(("md5=" in body) == bool(signed) for body, _status in ours)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.COMPLETED
     counts = campaign_counts(campaign_id=campaign.pk)
@@ -416,25 +421,19 @@ def test_a_report_with_an_impossible_price_or_time_is_taken_without_it(
     assert abs(message.delivered_at - timezone.now()) < timezone.timedelta(minutes=1)
 
 
-@pytest.mark.django_db
-def test_an_unsigned_smsc_delivery_report_is_confirmed_by_status_php(
-    client, simulator, make_campaign
-):
-    """SMSC's callback signature is not documented (REFERENCE §2.6): a report without
-    the checksum we guess is answered OK, and its final status is taken from
-    status.php by the next poll, not from the callback and not lost."""
+def _smsc_delivered(simulator, make_campaign, **account_fields):
+    """An SMSC account, a message of it sent to the simulator and delivered there,
+    and the simulator's (path, body, content type) of that report to us."""
     from datetime import timedelta
 
-    from django.core.cache import cache
     from django.utils import timezone
 
-    from campaigns.polling import statuses_poll
     from providers.base import OutgoingSms
     from providers.registry import gateway_for
     from providers.simulator import smsc as smsc_protocol
     from providers.simulator.state import DELIVERED
 
-    account = simulated_account(simulator, "smsc")
+    account = simulated_account(simulator, "smsc", **account_fields)
     sim_account = simulator.state.accounts[("smsc", account.login)]
     sim_account.status_callback_url = f"/callbacks/{account.callback_token}/status/"
     [sent] = gateway_for(account).send(
@@ -453,17 +452,90 @@ def test_an_unsigned_smsc_delivery_report_is_confirmed_by_status_php(
     )  # fmt: skip
     [at_gateway] = simulator.state.messages["smsc"].values()
     at_gateway.state = DELIVERED
-    path, body, content_type = smsc_protocol.build_status_callback(
-        at_gateway, sim_account
-    )
-    unsigned = b"&".join(f for f in body.split(b"&") if not f.startswith(b"md5="))
+    built = smsc_protocol.build_status_callback(at_gateway, sim_account)
+    return account, message, built
 
-    response = client.post(path, data=unsigned, content_type=content_type)
+
+@pytest.mark.django_db
+def test_an_unsigned_smsc_delivery_report_is_taken_when_no_secret_is_set(
+    client, simulator, make_campaign
+):
+    """No signing secret set: there is no signature to check, and the report is
+    applied at once (it waited for the next status.php poll before)."""
+    _account, message, (path, body, content_type) = _smsc_delivered(
+        simulator, make_campaign
+    )
+    assert b"md5=" not in body  # no secret in the cabinet either
+
+    response = client.post(path, data=body, content_type=content_type)
 
     assert (response.status_code, response.content) == (200, b"OK")
     message.refresh_from_db()
-    assert message.status == DeliveryStatus.SENT  # not trusted from the callback
-    cache.clear()  # the poll interval's lock
-    assert statuses_poll() == 1
+    assert message.status == DeliveryStatus.DELIVERED
+
+
+@pytest.mark.django_db
+def test_a_smsc_report_signed_with_the_accounts_secret_is_applied(
+    client, simulator, make_campaign
+):
+    _account, message, (path, body, content_type) = _smsc_delivered(
+        simulator, make_campaign, callback_secret="Ключ-из-кабинета"
+    )
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert (response.status_code, response.content) == (200, b"OK")
     message.refresh_from_db()
     assert message.status == DeliveryStatus.DELIVERED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forgery", ["other secret", "no md5"])
+def test_a_forged_smsc_report_is_refused_403_and_the_log_names_account_and_fields(
+    client, simulator, make_campaign, caplog, forgery
+):
+    import logging
+
+    account, message, (path, body, content_type) = _smsc_delivered(
+        simulator,
+        make_campaign,
+        callback_secret="the-real-secret",
+        sim_callback_secret="guessed-secret",
+    )
+    if forgery == "no md5":
+        body = b"&".join(f for f in body.split(b"&") if not f.startswith(b"md5="))
+    caplog.set_level(logging.WARNING, logger="campaigns.webhooks")
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT
+    [record] = [r for r in caplog.records if r.name == "campaigns.webhooks"]
+    logged = record.getMessage()
+    assert f"account 'smsc simulated' (id {account.pk})" in logged
+    if forgery == "no md5":
+        assert "no md5 in the callback" in logged
+    else:
+        assert "does not match md5(id:phone:status:<secret>)" in logged
+        assert "phone='79005550077'" in logged
+    assert "the-real-secret" not in caplog.text
+    assert account.callback_token not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_forged_smsc_stop_reply_is_refused_and_stops_nobody(client, simulator):
+    account = simulated_account(
+        simulator, "smsc", callback_secret="real", sim_callback_secret="forged"
+    )
+    sim_account = simulator.state.accounts[("smsc", account.login)]
+    sim_account.incoming_callback_url = f"/callbacks/{account.callback_token}/incoming/"
+    path, body, content_type = _smsc_incoming_callback(
+        simulator, sim_account, phone="79031112233", text="СТОП"
+    )
+
+    response = client.post(path, data=body, content_type=content_type)
+
+    assert response.status_code == 403
+    assert not Reply.objects.exists()
+    assert not StopListEntry.objects.filter(phone="+79031112233").exists()

@@ -28,6 +28,7 @@ from providers.base import (
 )
 from providers.exceptions import (
     AuthenticationFailed,
+    CallbackForged,
     CallbackRejected,
     GatewayProtocolError,
     GatewayRefused,
@@ -48,10 +49,18 @@ from tests.providers.contract import LOGIN, PASSWORD, GatewayContract, wait_for
 from tests.providers.samples import vendor_sample
 
 MSK = p.MOSCOW
+# The secret set in the cabinet (and here) that SMSC signs its callbacks with.
+SECRET = "cabinet-signing-secret"
 
 
 class TestSmscContract(GatewayContract):
     kind = "smsc"
+
+    def account_kwargs(self) -> dict:
+        return {**super().account_kwargs(), "callback_secret": SECRET}
+
+    def register_account(self, simulator, **kwargs):
+        return super().register_account(simulator, callback_secret=SECRET, **kwargs)
 
     def assert_callback_ack(self, ack, reports) -> None:
         # Assumption (REFERENCE §2.6): SMSC wants a quick HTTP 200; we answer "OK".
@@ -659,11 +668,11 @@ def inbound(fields, *, method="POST") -> InboundRequest:
 
 def test_status_callback_checksum_and_fields(gateway, simulator, account):
     fields = status_callback(simulator, gateway, account)
-    expected = f"{fields['id']}:{fields['phone']}:{fields['status']}:{PASSWORD}"
+    expected = f"{fields['id']}:{fields['phone']}:{fields['status']}:{SECRET}"
     assert fields["md5"] == hashlib.md5(expected.encode()).hexdigest()  # noqa: S324
-    assert gateway.callback_signed(inbound(fields))
+    gateway.verify_callback(inbound(fields))
     # The query string works too.
-    assert gateway.callback_signed(inbound(fields, method="GET"))
+    gateway.verify_callback(inbound(fields, method="GET"))
     [report] = gateway.parse_status_callback(inbound(fields, method="GET"))
     assert report.gateway_message_id == "cb-1:79120000001"
     assert report.status == DeliveryStatus.QUEUED
@@ -672,31 +681,49 @@ def test_status_callback_checksum_and_fields(gateway, simulator, account):
     assert (ack.status, ack.body) == (200, b"OK")
 
 
-def test_a_final_status_without_our_checksum_waits_for_status_php(
-    gateway, simulator, account
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"status": "1"}, "does not match md5(id:phone:status:<secret>)"),
+        ({"md5": "0" * 32}, "'00000000000000000000000000000000' does not match"),
+        ({"md5": ""}, "no md5 in the callback"),
+    ],
+)
+def test_a_callback_not_signed_with_the_secret_is_refused_saying_what_differs(
+    gateway, simulator, account, change, said
 ):
-    # REFERENCE §2.6: the signature is unknown; with none to check, a final status is
-    # re-verified through status.php (polling) before it counts. The URL token
-    # authenticated the caller, so the callback is answered, never refused.
+    """A forged delivery (its status changed, or a made-up md5) or one without any
+    signature: refused, naming the fields signed and never the secret."""
     fields = status_callback(simulator, gateway, account)
-    unsigned = {k: v for k, v in fields.items() if k != "md5"}
-    for final in ("1", "20"):  # delivered, undelivered
-        assert not gateway.callback_signed(inbound({**fields, "status": final}))
-        waits = gateway.parse_status_callback(inbound({**unsigned, "status": final}))
-        assert waits == []
-        [signed] = gateway.parse_status_callback(
-            inbound({**fields, "status": final, "md5": signed_md5(fields, final)})
-        )
-        assert signed.status in (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED)
-    [on_its_way] = gateway.parse_status_callback(inbound(unsigned))  # not final
-    assert on_its_way.status == DeliveryStatus.QUEUED
+    with pytest.raises(CallbackForged) as refused:
+        gateway.verify_callback(inbound({**fields, **change}))
+    assert said in str(refused.value)
+    assert f"phone='{fields['phone']}'" in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+def test_the_password_is_not_the_signing_secret(gateway, simulator, account):
+    fields = status_callback(simulator, gateway, account)
+    with_password = f"{fields['id']}:{fields['phone']}:{fields['status']}:{PASSWORD}"
+    md5 = hashlib.md5(with_password.encode()).hexdigest()  # noqa: S324
+    with pytest.raises(CallbackForged):
+        gateway.verify_callback(inbound({**fields, "md5": md5}))
+
+
+def test_without_a_secret_a_callback_is_taken_as_it_comes(simulator, account):
+    """No secret set: nothing to check a signature against, so an unsigned report is
+    taken, a final status as any other (it waited for status.php before)."""
+    unsigned = TestSmscContract().make_gateway(simulator, callback_secret="")
+    fields = status_callback(simulator, unsigned, account)
+    fields = {k: v for k, v in fields.items() if k != "md5"}
+    for final, status in (("1", DeliveryStatus.DELIVERED),
+                          ("20", DeliveryStatus.UNDELIVERED)):  # fmt: skip
+        request = inbound({**fields, "status": final})
+        unsigned.verify_callback(request)
+        [report] = unsigned.parse_status_callback(request)
+        assert report.status == status
     with pytest.raises(CallbackRejected):
-        gateway.parse_status_callback(inbound({"status": "1"}))
-
-
-def signed_md5(fields: dict, status: str) -> str:
-    joined = f"{fields['id']}:{fields['phone']}:{status}:{PASSWORD}"
-    return hashlib.md5(joined.encode()).hexdigest()  # noqa: S324
+        unsigned.parse_status_callback(inbound({"status": "1"}))
 
 
 def posted(body: bytes) -> InboundRequest:
@@ -730,7 +757,7 @@ def test_incoming_callback_in_either_charset(
     _url, body, _type = sim.build_incoming_callback(item, account)
     assert ("%D1%F2%EE%EF" in body.decode()) == (charset == "cp1251")
     request = as_request(body)
-    assert gateway.callback_signed(request)
+    gateway.verify_callback(request)
     assert gateway.is_incoming_callback(request)
     [message] = gateway.parse_incoming_callback(request)
     assert (message.phone, message.text, message.gateway_message_id) == (
@@ -743,16 +770,17 @@ def test_incoming_callback_in_either_charset(
     tampered = body.replace(b"%D1%F2%EE%EF" if charset == "cp1251" else
                             b"%D0%A1%D1%82%D0%BE%D0%BF", b"%" + other.encode())  # fmt: skip
     assert tampered != body
-    assert not gateway.callback_signed(as_request(tampered))
+    with pytest.raises(CallbackForged, match="mes:to:<secret>"):
+        gateway.verify_callback(as_request(tampered))
 
 
 def test_incoming_callback_with_unescaped_windows_1251_bytes(gateway, account):
     # Some senders put 8-bit bytes in a form body as they are: read like their %XX.
-    signed = f"7:79612242243:СТОП:79001234567:{PASSWORD}".encode("cp1251")
+    signed = f"7:79612242243:СТОП:79001234567:{SECRET}".encode("cp1251")
     md5 = hashlib.md5(signed).hexdigest()  # noqa: S324
     body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
     request = posted(body + md5.encode())
-    assert gateway.callback_signed(request)
+    gateway.verify_callback(request)
     [message] = gateway.parse_incoming_callback(request)
     assert message.text == "СТОП"
 
@@ -867,15 +895,15 @@ def test_a_callback_is_decoded_once_however_often_it_is_read(
     monkeypatch.setattr(
         smsc_parse, "_decode_callback", lambda r: decoded.append(r) or decode(r)
     )
-    signed = f"7:79612242243:СТОП:79001234567:{PASSWORD}".encode("cp1251")
+    signed = f"7:79612242243:СТОП:79001234567:{SECRET}".encode("cp1251")
     md5 = hashlib.md5(signed).hexdigest()  # noqa: S324
     body = "id=7&phone=79612242243&mes=СТОП&to=79001234567&md5=".encode("cp1251")
     request, other = posted(body + md5.encode()), posted(body + md5.encode())
 
-    assert gateway.callback_signed(request)
+    gateway.verify_callback(request)
     assert gateway.is_incoming_callback(request)
     [message] = gateway.parse_incoming_callback(request)
-    assert gateway.callback_signed(other)
+    gateway.verify_callback(other)
 
     assert message.text == "СТОП"
     assert decoded == [request, other]

@@ -248,10 +248,30 @@ def test_status_callback_format(simulator, account, call):
     url, body, content_type = sim.build_status_callback(message, account)
     fields = dict(parse_qsl(body.decode()))
     assert url == "http://127.0.0.1:9/cb"
-    assert set(fields) == {"id", "phone", "status", "err", "ts", "time", "cnt", "type", "md5"}  # fmt: skip
+    # No secret set in the cabinet: nothing to sign with (an assumption).
+    assert set(fields) == {"id", "phone", "status", "err", "ts", "time", "cnt", "type"}  # fmt: skip
     assert (fields["id"], fields["phone"], fields["status"]) == ("cb", "79120000001", "-1")  # fmt: skip
-    signed = f"cb:79120000001:-1:{PASSWORD}".encode()
+
+    account.callback_secret = "Секрет-1"  # set in the cabinet
+    _url, body, _type = sim.build_status_callback(message, account)
+    fields = dict(parse_qsl(body.decode()))
+    signed = "cb:79120000001:-1:Секрет-1".encode("cp1251")  # the account's charset
     assert fields["md5"] == hashlib.md5(signed).hexdigest()  # noqa: S324
+
+
+def test_callbacks_are_signed_with_the_cabinet_secret_not_the_password(
+    simulator, account
+):
+    account.callback_secret = "s3cret"
+    item = simulator.state.add_incoming(
+        "smsc", LOGIN, phone="79612242243", text="Стоп", to="79001234567"
+    )
+    account.incoming_callback_url = "http://127.0.0.1:9/in"
+    _url, body, _type = sim.build_incoming_callback(item, account)
+    fields = dict(parse_qsl(body.decode("ascii"), encoding="cp1251"))
+    signed = f"{item.id}:79612242243:Стоп:79001234567:s3cret".encode("cp1251")
+    assert fields["md5"] == hashlib.md5(signed).hexdigest()  # noqa: S324
+    assert PASSWORD not in body.decode("ascii")
 
 
 def test_unknown_path_is_404(simulator):
