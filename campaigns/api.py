@@ -94,6 +94,10 @@ class CampaignOut(Schema):
     viber_button_text: str
     viber_button_url: str
     viber_image_url: str
+    viber_image_id: int | None = Field(
+        description="A picture of the gallery in the gateway's cabinet, by its "
+        "number (WEBSMS)"
+    )
     voice_options: dict[str, Any]
     to_whole_book: bool
     include_groups: list[int]
@@ -146,6 +150,11 @@ class CampaignIn(InputSchema):
     viber_button_text: str | None = None
     viber_button_url: str | None = None
     viber_image_url: str | None = None
+    viber_image_id: int | None = Field(
+        None,
+        description="A Viber picture of the gallery in the gateway's cabinet, by its "
+        "number (WEBSMS, which takes no picture link); null clears it",
+    )
     voice_options: VoiceOptionsSchema | None = None
     to_whole_book: bool | None = Field(
         None, description="Every contact in the book; include_groups is then ignored"

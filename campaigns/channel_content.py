@@ -24,6 +24,7 @@ VIBER_FORM_FIELDS: Mapping[ViberField, str] = {
     ViberField.BUTTON_TEXT: "viber_button_text",
     ViberField.BUTTON_URL: "viber_button_url",
     ViberField.IMAGE_URL: "viber_image_url",
+    ViberField.IMAGE_ID: "viber_image_id",
 }
 
 
@@ -152,6 +153,15 @@ def channel_settings(campaign: Campaign) -> list[tuple[str, str, str]]:
         if campaign.viber_image_url:
             rows.append(
                 (_("Viber image"), campaign.viber_image_url, campaign.viber_image_url)
+            )
+        if campaign.viber_image_id:
+            rows.append(
+                (
+                    _("Viber image"),
+                    _("picture no. %(number)s of the gateway's gallery")
+                    % {"number": campaign.viber_image_id},
+                    "",
+                )
             )
     elif campaign.channel == MessageChannel.VOICE:
         rules = voice_rules(campaign.account.kind)

@@ -177,7 +177,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         fields = [
             "name", "account", "sender", "channel", "text", "viber_text",
             "viber_button_text", "viber_button_url", "viber_image_url",
-            "to_whole_book", "include_groups", "exclude_groups", "birthday_on",
+            "viber_image_id", "to_whole_book", "include_groups", "exclude_groups", "birthday_on",
             "extra_numbers", "time_zone",
             "respect_quiet_hours", "window_start", "window_end", "validity_hours",
             "translit", "spread_hours",

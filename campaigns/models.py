@@ -10,6 +10,7 @@ import json
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
@@ -78,6 +79,17 @@ class Campaign(Versioned):
     )
     viber_button_url = models.URLField(_("Viber button link"), blank=True)
     viber_image_url = models.URLField(_("Viber image link"), blank=True)
+    # WEBSMS takes a Viber picture only from its cabinet's gallery, by its number
+    # (seed 002: `id_fileid`, an integer), never by a link.
+    viber_image_id = models.PositiveIntegerField(
+        _("Viber gallery picture number"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "The number of the picture in the gallery of the gateway's cabinet."
+        ),
+    )
     voice_options = models.JSONField(_("voice settings"), default=dict, blank=True)
     # Everyone in the book (the stop list and exclude_groups still apply): a book
     # imported without groups can be messaged without first grouping it whole.

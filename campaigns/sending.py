@@ -411,6 +411,7 @@ class _Shape:
             button_text=campaign.viber_button_text,
             button_url=campaign.viber_button_url,
             image_url=campaign.viber_image_url,
+            image_id=str(campaign.viber_image_id or ""),
         )
 
 

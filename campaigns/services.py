@@ -1000,7 +1000,8 @@ def _resend_refusal(campaign: Campaign) -> tuple[str, str]:
 # anything of the sending itself.
 MESSAGE_SETTINGS = (
     "account", "sender", "channel", "text", "viber_text", "viber_button_text",
-    "viber_button_url", "viber_image_url", "voice_options", "time_zone",
+    "viber_button_url", "viber_image_url", "viber_image_id", "voice_options",
+    "time_zone",
     "respect_quiet_hours", "window_start", "window_end", "validity_hours", "translit",
     "spread_hours",
 )  # fmt: skip

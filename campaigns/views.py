@@ -252,7 +252,7 @@ def account_fields(request: HttpRequest) -> HttpResponse:
 # Composer fields re-rendered with the account (their values are carried over).
 ACCOUNT_FOLLOWING_FIELDS = (
     "viber_text", "viber_button_text", "viber_button_url", "viber_image_url",
-    "voice_language", "voice_voice", "voice_speed", "voice_tone",
+    "viber_image_id", "voice_language", "voice_voice", "voice_speed", "voice_tone",
 )  # fmt: skip
 
 

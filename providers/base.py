@@ -214,6 +214,8 @@ class ViberField(enum.StrEnum):
     BUTTON_TEXT = "button_text"
     BUTTON_URL = "button_url"
     IMAGE_URL = "image_url"
+    # A picture of the gateway's own gallery, by its number (WEBSMS's `id_fileid`).
+    IMAGE_ID = "image_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,9 @@ class ViberContent:
     button_text: str = ""
     button_url: str = ""
     image_url: str = ""
+    image_id: str = (
+        ""  # digits: a picture of the gateway's gallery (ViberField.IMAGE_ID)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,11 @@ class SmscGateway(SmsGateway):
             "SMSC's sending API has no parameter for a Viber button, so it would be "
             "dropped. Leave it empty."
         ),
+        ViberField.IMAGE_ID: _(
+            "SMSC takes a Viber picture by its link (fileurl), not by a number of a "
+            "gallery, so the number would be dropped. Give the picture's link "
+            "instead."
+        ),
     }
     max_validity = p.MAX_VALIDITY
     max_batch = 20  # messages per send() call; one send.php request each (see above)

@@ -13,9 +13,9 @@ Guesses are marked "Assumption:"; quirks are commented where they bite.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from lxml import etree
@@ -108,7 +108,16 @@ class WebcomGateway(SmsGateway):
     channels = frozenset(MessageChannel) - {MessageChannel.VOICE}
     cascade_has_sms_text = True  # text_viber for Viber, <text> for the SMS
     # Seed 004: button_viber, action_viber and image_viber (an image's address).
-    viber_fields = frozenset(ViberField)
+    viber_fields = frozenset(
+        {ViberField.BUTTON_TEXT, ViberField.BUTTON_URL, ViberField.IMAGE_URL}
+    )
+    viber_refusals: ClassVar[Mapping[ViberField, str]] = {
+        ViberField.IMAGE_ID: _(
+            "Webcom takes a Viber picture by its link (image_viber), not by a number "
+            "of a gallery, so the number would be dropped. Give the picture's link "
+            "instead."
+        ),
+    }
     # Assumption: no limits are documented. 500 recipients make a ~80 KB document,
     # well within what the white-label engines of this platform accept; ids per
     # status request stay at 100.

@@ -98,19 +98,22 @@ class WebsmsGateway(SmsGateway):
             MessageChannel.VOICE,
         }
     )
-    # Seed 002: `button` is the button's caption and nothing gives its link;
-    # `id_fileid` is a picture of the cabinet's gallery, by number, never a link.
+    # Seed 002 (http_in5/http_in6, §5): `button` is the button's caption and nothing
+    # gives its link; `id_fileid` ("integer, only for Viber and voice messages: the
+    # id of a picture or sound file of the gallery in the personal cabinet") is a
+    # picture of the cabinet's gallery, by its number: no parameter takes a link.
     # Assumption: a button with a caption alone is what WEBSMS sends (the link set
     # with the button in its cabinet, or none); we refuse a link rather than drop it.
-    viber_fields = frozenset({ViberField.BUTTON_TEXT})
+    viber_fields = frozenset({ViberField.BUTTON_TEXT, ViberField.IMAGE_ID})
     viber_refusals: ClassVar[Mapping[ViberField, str]] = {
         ViberField.BUTTON_URL: _(
             "WEBSMS's sending API takes a Viber button's caption but no link for it, "
             "so the link would be dropped. Leave it empty."
         ),
         ViberField.IMAGE_URL: _(
-            "WEBSMS takes a Viber image only from the gallery of its cabinet, by "
-            "number, not by a link, so the link would be dropped. Leave it empty."
+            "WEBSMS takes a Viber picture only from the gallery of its cabinet, by "
+            "its number, not by a link, so the link would be dropped. Give the "
+            "picture's number in the gallery instead."
         ),
     }
     # Assumption: no documented limit; one request per message, so this only bounds

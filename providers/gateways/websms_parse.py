@@ -344,8 +344,13 @@ def send_params(
     if with_reference and numeric(sms.reference):
         params["packet_id"] = params["message_id"] = sms.reference
     if sms.send_at:
-        # Assumption: send_on is read in the account's zone, Moscow by default.
-        params["send_on"] = moscow_minute(sms.send_at).strftime("%d.%m.%Y %H:%M")
+        # Seed 002: send_on is read in the zone `gmt` names, "+12..-12"; `gmt=0` or
+        # none is the zone of the cabinet's settings ("+4 (Moscow)" by default, which
+        # a user may have changed). The time goes in Moscow time with Moscow's own
+        # offset, so it is the moment meant whatever the cabinet says.
+        when = moscow_minute(sms.send_at)
+        params["send_on"] = when.strftime("%d.%m.%Y %H:%M")
+        params["gmt"] = gmt_offset(when)
     if sms.valid_until:
         start = moscow_minute(sms.send_at) if sms.send_at else datetime.now(UTC)
         minutes = math.ceil((sms.valid_until - start).total_seconds() / 60)
@@ -365,6 +370,17 @@ def send_params(
     return params
 
 
+def gmt_offset(when: datetime) -> str:
+    """`gmt` for a time written in `when`'s zone: its whole-hour offset from UTC, as
+    an integer ("3" for Moscow). Never "0", which means the cabinet's zone instead:
+    a UTC time would need an offset WEBSMS cannot be given, so times go in Moscow's."""
+    offset = when.utcoffset()
+    hours, rest = divmod(int(offset.total_seconds()) if offset else 0, 3600)
+    if rest or not hours or not -12 <= hours <= 12:
+        raise ValueError(f"WEBSMS cannot be given the offset of {when.isoformat()}")
+    return str(hours)
+
+
 def _line_breaks(text: str) -> str:
     # A line break inside the SMS is the two characters "\n" (doc §11).
     return text.replace("\r\n", "\n").replace("\n", "\\n")
@@ -379,10 +395,10 @@ def _viber_params(sms: OutgoingSms, options: Mapping[str, object]) -> dict[str, 
         params["message"] = _line_breaks(viber.text or sms.text)
         if viber.button_text:
             params["button"] = viber.button_text
-        # Assumption: the API takes a gallery file id, not an image URL, so a
-        # numeric image_url is that id; a button URL has no parameter at all.
-        if viber.image_url.isdigit():
-            params["id_fileid"] = viber.image_url
+        # Seed 002: the picture is the cabinet gallery's file, by its integer id;
+        # a link (image_url) and a button URL have no parameter at all.
+        if viber.image_id:
+            params["id_fileid"] = viber.image_id
     return params
 
 

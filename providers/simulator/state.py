@@ -70,6 +70,9 @@ class SimAccount:
     charset: str = "cp1251"
     # The secret SMSC's cabinet signs callbacks with ("" = none set: no md5 is sent).
     callback_secret: str = ""
+    # The time zone of the cabinet's settings, hours east of UTC (WEBSMS reads a
+    # send_on without `gmt`, or with gmt=0, in it): Moscow today.
+    utc_offset_hours: int = 3
 
     @classmethod
     def from_row(cls, row: dict) -> SimAccount:
@@ -84,6 +87,7 @@ class SimAccount:
             incoming_callback_url=row.get("incoming_callback_url", ""),
             charset=row.get("charset", "cp1251"),
             callback_secret=row.get("callback_secret", ""),
+            utc_offset_hours=int(row.get("utc_offset_hours", 3)),
         )
 
 

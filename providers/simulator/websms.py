@@ -156,7 +156,7 @@ def _send(request, state, params, reply, page) -> SimResponse:
         or (sender not in TEST_SENDERS and account.senders.get(sender) != "active")
     ):
         raise Refusal(23)
-    send_at = _send_on(params.get("send_on", ""))
+    send_at = _send_on(params.get("send_on", ""), params.get("gmt", ""), account)
     replay = _packet(state, account.login, params.get("packet_id", ""))
     if replay:
         # Assumption: a repeated user packet_id (uniqueness check on) answers the
@@ -212,11 +212,18 @@ def _recipients(state, account, params, *, refuse: bool) -> list[str]:
     return phones
 
 
-def _send_on(value: str) -> float | None:
+def _send_on(value: str, gmt: str, account: SimAccount) -> float | None:
+    """Seed 002: send_on `dd.mm.yyyy hh:nn` in the zone `gmt` gives (+12..-12), or
+    with gmt=0 or none in the zone of the cabinet's settings. Assumption: a gmt
+    outside that range, or no number, is a time that cannot be read: error 14."""
     if not value:
         return None
     try:
-        when = datetime.strptime(value.strip() + " +0300", "%d.%m.%Y %H:%M %z")
+        hours = int(gmt.strip() or "0")
+        if not -12 <= hours <= 12:
+            raise ValueError(gmt)
+        stamp = f"{value.strip()} {hours or account.utc_offset_hours:+03d}00"
+        when = datetime.strptime(stamp, "%d.%m.%Y %H:%M %z")
     except ValueError:
         raise Refusal(14) from None
     return when.timestamp()
@@ -256,7 +263,7 @@ def _extra(params: dict[str, str], page: str, request: SimRequest) -> dict[str, 
     names = (
         "button", "id_fileid", "to_sms", "lang", "voice", "temp", "emotion",
         "fulltext", "chat", "translit", "nosplit", "valid_period", "send_on",
-        "test", "fromphone",
+        "gmt", "test", "fromphone",
     )  # fmt: skip
     extra = {name: params[name] for name in names if name in params}
     extra["user_packet_id"] = params.get("packet_id", "")

@@ -175,9 +175,62 @@ def test_websms_takes_a_button_caption_alone_and_refuses_its_link_and_an_image(
     assert found["viber_button_url"][0].startswith(
         "WEBSMS's sending API takes a Viber button's caption but no link for it"
     )
-    assert found["viber_image_url"][0].startswith(
-        "WEBSMS takes a Viber image only from the gallery of its cabinet"
+    assert found["viber_image_url"][0] == (
+        "WEBSMS takes a Viber picture only from the gallery of its cabinet, by its "
+        "number, not by a link, so the link would be dropped. Give the picture's "
+        "number in the gallery instead."
     )
+
+
+@pytest.mark.parametrize("channel", ["viber", "viber_sms"])
+def test_websms_takes_a_picture_of_its_gallery_by_number(websms, channel):
+    """Seed 002: `id_fileid`, the integer id of a picture of the cabinet's gallery,
+    for Viber messages; it was refused as an image the gateway cannot carry."""
+    base = {"channel": channel, "viber_text": "Hi", "text": ""}
+
+    assert errors(websms, **base, viber_image_id="17") == {}
+    assert errors(websms, **base, viber_image_id="17", viber_button_text="Go") == {}
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [("abc", "Enter a whole number."), ("0", "greater than or equal to 1"),
+     ("-3", "greater than or equal to")],
+)  # fmt: skip
+def test_a_gallery_number_must_be_a_whole_number_from_1(websms, number, said):
+    found = errors(websms, channel="viber", viber_text="Hi", text="",
+                   viber_image_id=number)  # fmt: skip
+
+    assert set(found) == {"viber_image_id"}
+    assert said in found["viber_image_id"][0]
+
+
+@pytest.mark.parametrize(
+    ("gateway", "said"),
+    [("smsc", "SMSC takes a Viber picture by its link (fileurl)"),
+     ("webcom", "Webcom takes a Viber picture by its link (image_viber)")],
+)  # fmt: skip
+def test_the_gateways_that_take_a_picture_link_refuse_a_gallery_number(
+    smsc, account, gateway, said
+):
+    chosen = smsc if gateway == "smsc" else account
+    found = errors(chosen, channel="viber", viber_text="Hi", text="",
+                   viber_image_id="17")  # fmt: skip
+
+    assert set(found) == {"viber_image_id"}
+    assert found["viber_image_id"][0].startswith(said)
+
+
+def test_the_composer_offers_websms_the_gallery_number_and_not_a_link(websms, smsc):
+    websms_form = CampaignForm(form_data(websms, channel="viber"))
+    smsc_form = CampaignForm(form_data(smsc, channel="viber"))
+
+    assert [f.name for f in websms_form.viber_parts] == [
+        "viber_button_text", "viber_image_id",
+    ]  # fmt: skip
+    assert "Viber image link" in websms_form.viber_not_carried
+    assert [f.name for f in smsc_form.viber_parts] == ["viber_image_url"]
+    assert "Viber gallery picture number" in smsc_form.viber_not_carried
 
 
 def test_viber_parts_left_in_an_sms_campaign_are_not_judged(smsc):
@@ -205,6 +258,35 @@ def test_the_api_names_the_viber_part_the_gateway_cannot_carry(manager_client, s
         in (response.json()["detail"])
     )
     assert not Campaign.objects.exists()
+
+
+def test_the_api_takes_a_websms_gallery_picture_and_clears_it_with_null(
+    manager_client, websms
+):
+    body = {
+        "name": "API", "account": websms.pk, "sender": "SHOP", "channel": "viber",
+        "viber_text": "Hi", "viber_image_id": 17, "extra_numbers": "+79120000001",
+        "time_zone": "Europe/Moscow",
+    }  # fmt: skip
+
+    created = manager_client.post(
+        "/api/v1/campaigns", body, content_type="application/json"
+    )
+
+    assert created.status_code == 201, created.content
+    assert created.json()["viber_image_id"] == 17
+    campaign = Campaign.objects.get()
+    assert campaign.viber_image_id == 17
+    page = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "picture no. 17 of the gateway&#x27;s gallery" in page
+    cleared = manager_client.patch(
+        f"/api/v1/campaigns/{campaign.pk}", {"viber_image_id": None},
+        content_type="application/json",
+    )  # fmt: skip
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["viber_image_id"] is None
 
 
 def test_a_draft_moved_to_a_gateway_without_buttons_is_not_launched(

@@ -127,3 +127,15 @@ def test_websms_voice_carries_voice_language_speed_and_tone(simulator):
         "voice": "5", "lang": "2", "temp": "1.5", "emotion": "good",
     }  # fmt: skip
     assert sent.text == message.text == "Ваш заказ готов"
+
+
+def test_websms_viber_carries_a_picture_of_the_cabinets_gallery(simulator):
+    sent, message = compose_and_send(
+        simulator, "websms", channel="viber", text="", viber_text="Скидка 10%",
+        viber_button_text="Купить", viber_image_id="17",
+    )  # fmt: skip
+
+    assert (sent.channel, sent.extra["id_fileid"]) == ("viber", "17")
+    assert "&id_fileid=17&" in sent.extra["raw_body"]
+    assert sent.text == message.text == "Скидка 10%"
+    assert message.campaign.viber_image_id == 17

@@ -90,8 +90,11 @@ def test_viber_parts_a_gateway_cannot_carry_are_not_offered(manager_client):
     assert 'name="viber_button_url"' not in body
     assert (
         "SMSC cannot carry these in a Viber message, so they are not offered: "
-        "Viber button text, Viber button link." in body
+        "Viber button text, Viber button link, Viber gallery picture number." in body
     )
+    websms = fields_for(manager_client, make("websms"), channel="viber")
+    assert 'name="viber_image_id"' in websms
+    assert 'name="viber_image_url"' not in websms
 
 
 def test_a_viber_part_typed_before_the_switch_stays_to_be_refused(manager_client):

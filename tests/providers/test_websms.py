@@ -351,7 +351,7 @@ def test_declared_capabilities_match_the_document():
 
 def test_viber_cascade_parameters_reach_the_gateway(simulator):
     gateway = make(simulator)
-    viber = ViberContent(text="Скидка 10%", button_text="Купить", image_url="77")
+    viber = ViberContent(text="Скидка 10%", button_text="Купить", image_id="77")
     gateway.send([sms(channel=MessageChannel.VIBER_THEN_SMS, viber=viber)])
     [message] = messages(simulator)
     assert (message.channel, message.text) == ("viber_sms", "Скидка 10%")

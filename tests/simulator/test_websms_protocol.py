@@ -180,6 +180,8 @@ def test_json_reply_uses_err_num_and_string_numbers(simulator, account):
         ({"phone_list": "7912abc"}, 10, "error manual phone list"),
         ({"phone_list": "79120009999"}, 10, "error manual phone list"),
         ({"send_on": "31/12/2030"}, 14, "error format date"),
+        ({"send_on": "01.01.2031 10:00", "gmt": "13"}, 14, "error format date"),
+        ({"send_on": "01.01.2031 10:00", "gmt": "Москва"}, 14, "error format date"),
         ({"fromPhone": "UNKNOWN"}, 23, "Invalid FromPhone"),
         ({"group": "404"}, 20, "Incorrect Group"),
     ],
@@ -381,3 +383,32 @@ def test_status_callback_bodies_follow_both_documented_shapes(simulator, account
 
 def test_unknown_page_is_404(simulator):
     assert httpx.get(f"{simulator.url}/websms/http_in4.asp").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("gmt", "utc_hour"),
+    [("", 5), ("0", 5), ("3", 7), ("+3", 7), ("-2", 12), ("12", -2)],
+)
+def test_send_on_is_read_in_the_zone_gmt_names_else_the_cabinets(
+    simulator, account, gmt, utc_hour
+):
+    """Seed 002: `gmt` 0 (or none) is the zone of the cabinet's settings, here +5;
+    +12..-12 the zone the time is written in."""
+    from datetime import UTC, datetime, timedelta
+
+    account.utc_offset_hours = 5
+    fields = form(send_on="01.01.2031 10:00", **({"gmt": gmt} if gmt else {}))
+    assert "error_num=OK" in post(simulator, "http_in6.asp", fields).text
+
+    [message] = simulator.state.messages["websms"].values()
+    expected = datetime(2031, 1, 1, tzinfo=UTC) + timedelta(hours=utc_hour)
+    assert message.send_at == expected.timestamp()
+
+
+def test_a_viber_message_takes_a_gallery_picture_by_number(simulator, account):
+    fields = form(mode="viber", id_fileid="17", button="Купить")
+    assert "error_num=OK" in post(simulator, "http_in6.asp", fields).text
+
+    [message] = simulator.state.messages["websms"].values()
+    assert (message.channel, message.extra["id_fileid"]) == ("viber", "17")
+    assert message.extra["button"] == "Купить"
