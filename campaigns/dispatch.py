@@ -191,6 +191,7 @@ def _next_chunk(
             campaign_id=campaign.pk,
             limit=_batch_size(gateway, campaign.account),
             horizon=timezone.now() + horizon_ahead,
+            login_generation=campaign.account.login_generation,
             while_sending=True,
         )
         if not claimed:  # nothing due, or the campaign no longer sends: which?

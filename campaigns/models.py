@@ -356,6 +356,13 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     polled_at = models.DateTimeField(_("status asked"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The account's login generation its claim was made under, the one whose
+    # credentials sent it: asked about and withdrawn with those, should the login
+    # change meanwhile (providers.logins). Kept by the database for raw inserts; no
+    # CHECK (a positive field's), which adding would have to verify on every row.
+    login_generation = models.IntegerField(
+        _("login generation"), default=0, db_default=0, editable=False
+    )
     # An API client's idempotency key for a one-off message: a request repeated with
     # the same key gets the message sent the first time, not a second one. A default
     # kept by the database too: the expansion and the benches insert in raw SQL.

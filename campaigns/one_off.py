@@ -150,9 +150,10 @@ def one_off_send(
         account=f"{account.name} (#{account.pk})",
         source=source,
     )
-    outcome = submit(
-        account=account, campaign=None, claimed=claim_ids(message_ids=[message.pk])
+    claimed = claim_ids(
+        message_ids=[message.pk], login_generation=account.login_generation
     )
+    outcome = submit(account=account, campaign=None, claimed=claimed)
     raise_unless_sent(outcome, message_ids=[message.pk])
     message.refresh_from_db()
     return message, True

@@ -18,6 +18,7 @@ from campaigns.models import Message
 from campaigns.statuses import message_statuses_apply
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayError
+from providers.logins import login_gateways
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 
@@ -40,16 +41,24 @@ def statuses_poll(*, now=None) -> int:
     """Poll every account that can be polled; returns reports applied. Inactive ones
     too: deactivating stops new sends (the page recommends it over deleting, which
     keeps the history), while what was sent before still gets its final status."""
+    from campaigns.logins import retired_logins_forget
+
     now = now or timezone.now()
     applied = 0
-    for account in ProviderAccount.objects.all():
+    for account in ProviderAccount.objects.prefetch_related("retired_logins"):
         gateway = gateway_for(account)
         if not gateway.supports(Capability.STATUS_POLL):
             continue
         interval = getattr(gateway, "poll_interval", DEFAULT_POLL_INTERVAL)
         if not cache.add(f"poll:{account.pk}", 1, timeout=interval.total_seconds()):
             continue
-        applied += _poll_account(account, gateway, now)
+        # The messages of each login the account had, asked with that login (each
+        # is a cabinet of its own at the gateway, with its own request limits): a
+        # replaced login's are unknown to the new one (providers.logins).
+        for generation, login in login_gateways(account, current=gateway):
+            applied += _poll_account(account, login, now, generation=generation)
+        if account.retired_logins.all():
+            retired_logins_forget(account, now=now)
     return applied
 
 
@@ -58,11 +67,12 @@ def poll_delay(gateway) -> timedelta:
     return max(getattr(gateway, "min_poll_delay", timedelta(0)), DEFAULT_POLL_DELAY)
 
 
-def _poll_account(account, gateway, now) -> int:
+def _poll_account(account, gateway, now, *, generation: int) -> int:
     delay = poll_delay(gateway)
     candidates = (
         Message.objects.filter(
             account=account,
+            login_generation=generation,
             status__in=OPEN_STATUSES,
             submitted_at__lte=now - delay,
             submitted_at__gte=now - GIVE_UP_AFTER,

@@ -30,8 +30,8 @@ from campaigns.sending import (
 )
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
+from providers.logins import gateway_for_login
 from providers.models import ProviderAccount
-from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
 
 logger = logging.getLogger("campaigns.reconcile")
@@ -76,7 +76,22 @@ def settles_by_itself(gateway) -> bool:
 
 
 def _reconcile_account(account: ProviderAccount, rows: list[Message], result) -> None:
-    gateway = gateway_for(account)
+    """Each message asked about with the login that sent it (providers.logins)."""
+    by_login: dict[int, list[Message]] = {}
+    for message in rows:
+        by_login.setdefault(message.login_generation, []).append(message)
+    for generation, sent in by_login.items():
+        gateway = gateway_for_login(account, generation)
+        if gateway is None:
+            logger.warning("messages in doubt at %s under login no. %s: its "
+                           "credentials are gone", account, generation)  # fmt: skip
+            continue
+        _reconcile_login(account, gateway, sent, result)
+
+
+def _reconcile_login(
+    account: ProviderAccount, gateway, rows: list[Message], result
+) -> None:
     ids = [m.id for m in rows]
     if gateway.supports(Capability.RESOLVE_REFERENCE):
         try:
@@ -123,7 +138,7 @@ def _send_one_offs(rows: list[Message]) -> None:
             by_account.setdefault(message.account_id, []).append(message.id)
     for account_id, ids in by_account.items():
         account = ProviderAccount.objects.get(pk=account_id)
-        claimed = claim_ids(message_ids=ids)
+        claimed = claim_ids(message_ids=ids, login_generation=account.login_generation)
         outcome = submit(account=account, campaign=None, claimed=claimed)
         try:
             raise_unless_sent(outcome, message_ids=ids)

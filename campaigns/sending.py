@@ -127,11 +127,20 @@ Answer = list[SendResult] | GatewayError | Screened
 
 
 def claim_due(
-    *, campaign_id: int, limit: int, horizon: datetime, while_sending: bool = False
+    *,
+    campaign_id: int,
+    limit: int,
+    horizon: datetime,
+    login_generation: int,
+    while_sending: bool = False,
 ) -> list[ClaimedMessage]:
     """Claim up to `limit` pending messages of a campaign planned before `horizon`;
     with `while_sending`, only if the campaign is sending at that moment (a pause
-    or cancel is seen by the claim itself, without a query of its own)."""
+    or cancel is seen by the claim itself, without a query of its own).
+
+    `login_generation` is that of the account whose credentials will send them
+    (providers.logins): stamped on each, so what the gateway holds under a login
+    later replaced is still asked about with that login."""
     lock = "FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     # Not correlated with the row: PostgreSQL checks it once per statement.
     sending = (
@@ -151,28 +160,34 @@ def claim_due(
     # messages for each claim.
     among = f"= ANY(ARRAY({due}))" if is_postgres() else f"IN ({due})"
     sql = f"""
-        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
+        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1,
+               login_generation = %s
         WHERE id {among}
         RETURNING {CLAIM_COLUMNS}
     """
     now = timezone.now()
-    params = [_db_time(now), campaign_id, _db_time(horizon)]
+    params = [_db_time(now), login_generation, campaign_id, _db_time(horizon)]
     params += [campaign_id] if while_sending else []
     return _claim(sql, [*params, limit, _ahead(now)])
 
 
-def claim_ids(*, message_ids: Sequence[int]) -> list[ClaimedMessage]:
-    """Claim these messages if they are still pending and unclaimed."""
+def claim_ids(
+    *, message_ids: Sequence[int], login_generation: int
+) -> list[ClaimedMessage]:
+    """Claim these messages if they are still pending and unclaimed, stamped with the
+    login generation that will send them (see claim_due)."""
     if not message_ids:
         return []
     sql = f"""
-        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1
+        UPDATE campaigns_message SET claimed_at = %s, attempts = attempts + 1,
+               login_generation = %s
         WHERE id IN ({placeholders(len(message_ids))})
           AND status = 'pending' AND claimed_at IS NULL
         RETURNING {CLAIM_COLUMNS}
     """
     now = timezone.now()
-    return _claim(sql, [_db_time(now), *message_ids, _ahead(now)])
+    params = [_db_time(now), login_generation, *message_ids, _ahead(now)]
+    return _claim(sql, params)
 
 
 def _claim(sql: str, params: list) -> list[ClaimedMessage]:

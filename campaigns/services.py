@@ -1175,9 +1175,9 @@ def campaign_test_send(
         )
     )
     audit(AuditEvent.Action.TEST_SENT, campaign, phones=normalized)
-    outcome = submit(
-        account=campaign.account, campaign=campaign, claimed=claim_ids(message_ids=ids)
-    )
+    account = campaign.account
+    claimed = claim_ids(message_ids=ids, login_generation=account.login_generation)
+    outcome = submit(account=account, campaign=campaign, claimed=claimed)
     raise_unless_sent(outcome, message_ids=ids)
     return list(Message.objects.filter(pk__in=ids).order_by("id"))
 

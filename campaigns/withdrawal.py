@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from campaigns.by_phone import to_numbers
 from campaigns.dispatch import SCHEDULE_AHEAD
+from campaigns.logins import by_generation
 from campaigns.models import Campaign, Message
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError
-from providers.models import ProviderAccount
+from providers.logins import gateway_for_login
+from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_for
 
 logger = logging.getLogger("campaigns.withdrawal")
@@ -40,13 +42,23 @@ def gateway_withdraw(
     if not gateway.supports(Capability.SCHEDULED_CANCEL):
         return 0
     cancelled: list[str] = []
-    for start in range(0, len(gateway_ids), gateway.max_status_batch):
-        try:
-            cancelled += gateway.cancel_scheduled(
-                list(gateway_ids[start : start + gateway.max_status_batch])
-            )
-        except GatewayError as exc:
-            logger.warning("cancel at %s failed: %s", account, exc)
+    for generation, ids in _by_login(account, gateway_ids).items():
+        # Withdrawn with the login that sent them (providers.logins).
+        login = (
+            gateway
+            if generation == account.login_generation
+            else gateway_for_login(account, generation)
+        )
+        if login is None:
+            logger.warning("cancel at %s: login no. %s forgotten", account, generation)
+            continue
+        for start in range(0, len(ids), login.max_status_batch):
+            try:
+                cancelled += login.cancel_scheduled(
+                    ids[start : start + login.max_status_batch]
+                )
+            except GatewayError as exc:
+                logger.warning("cancel at %s failed: %s", account, exc)
     return (
         Message.objects.filter(
             account=account,
@@ -60,6 +72,23 @@ def gateway_withdraw(
             status_changed_at=timezone.now(),
         )
     )
+
+
+def _by_login(
+    account: ProviderAccount, gateway_ids: Sequence[str]
+) -> dict[int, list[str]]:
+    """The ids by the login generation that sent them; all the current one's (no
+    query) while the account never changed its login."""
+    if not RetiredLogin.objects.filter(account=account).exists():
+        return {account.login_generation: list(gateway_ids)}
+    rows = Message.objects.filter(
+        account=account, gateway_message_id__in=list(gateway_ids)
+    ).values_list("gateway_message_id", "login_generation")
+    grouped = by_generation(rows)
+    known = {gid for ids in grouped.values() for gid in ids}
+    # An id no message holds (none should be): asked with the current login.
+    grouped[account.login_generation] += [g for g in gateway_ids if g not in known]
+    return {generation: ids for generation, ids in grouped.items() if ids}
 
 
 def held_for_phones(phones: Collection[str]) -> list[QuerySet[Message]]:

@@ -87,6 +87,7 @@ class ProviderAccountAdmin(
             {
                 "fields": [
                     "login",
+                    "confirm_login_change",
                     "new_password",
                     "clear_password",
                     "new_token",
@@ -141,7 +142,7 @@ class ProviderAccountAdmin(
     KEPT_FROM_READERS = frozenset(
         {"login", "new_password", "clear_password", "new_token", "clear_token",
          "callback_url", "incoming_url", "new_callback_secret",
-         "clear_callback_secret"}
+         "clear_callback_secret", "confirm_login_change"}
     )  # fmt: skip
 
     def get_fieldsets(self, request: HttpRequest, obj=None) -> list:

@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from providers.base import Capability
+from providers.logins import LoginInUse, login_in_use
 from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES, gateway_class
 from providers.selectors import (
@@ -272,7 +274,73 @@ class GatewayFieldsMixin(forms.Form):
             self.add_error(CREDENTIAL_FIELDS[name], message)
 
 
-class ProviderAccountForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
+class LoginChangeMixin(forms.Form):
+    """A login changed while the gateway holds messages sent under the stored one:
+    saved only once the box is ticked, after the numbers and what will happen to
+    those messages are said (providers.logins)."""
+
+    confirm_login_change = forms.BooleanField(
+        label=_("Change the login all the same"),
+        required=False,
+        help_text=_(
+            "Asked for only when the gateway still holds messages sent under the "
+            "login as it is stored."
+        ),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # clean() runs before the form's values reach the instance: it is as stored.
+        before = getattr(self, "instance", None)
+        login = cleaned.get("login")
+        if before is None or not before.pk or login is None or login == before.login:
+            return cleaned
+        in_use = login_in_use(before)
+        if in_use.open and not cleaned.get("confirm_login_change"):
+            self.add_error(
+                "confirm_login_change",
+                login_change_warning(before.login, login, in_use),
+            )
+        return cleaned
+
+
+def login_change_warning(old: str, new: str, in_use: LoginInUse) -> str:
+    """What happens to the messages the gateway holds under the old login, in words."""
+    parts = [
+        ngettext(
+            "%(count)s message sent under the login “%(old)s” is not finished at the "
+            "gateway yet.",
+            "%(count)s messages sent under the login “%(old)s” are not finished at the "
+            "gateway yet.",
+            in_use.open,
+        )
+        % {"count": in_use.open, "old": old}
+    ]
+    if in_use.held:
+        parts.append(
+            ngettext(
+                "%(count)s of them waits there for its send time.",
+                "%(count)s of them wait there for their send time.",
+                in_use.held,
+            )
+            % {"count": in_use.held}
+        )
+    parts.append(
+        gettext(
+            "They stay that login's at the gateway: their statuses will still be read, "
+            "and the waiting ones withdrawn if their campaign is cancelled or a "
+            "recipient opts out, with the old login and password until they finish. "
+            "Only new messages go out under “%(new)s”. Tick the box to save the new "
+            "login."
+        )
+        % {"new": new}
+    )
+    return " ".join(parts)
+
+
+class ProviderAccountForm(
+    LoginChangeMixin, GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
+):
     """The account form: dialect limited to the chosen gateway's dialects."""
 
     dialect = forms.ChoiceField(label=_("Protocol dialect"), required=False)
@@ -335,7 +403,9 @@ def dialect_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(d, d.upper()) for d in dialects]
 
 
-class ProviderAccountAdminForm(GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm):
+class ProviderAccountAdminForm(
+    LoginChangeMixin, GatewayFieldsMixin, SecretFieldsMixin, forms.ModelForm
+):
     """The Django admin form: the same write-only secrets, the same dialect list as
     the account form (free text refused "HTTP_IN6"), options as the gateway reads
     them."""

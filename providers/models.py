@@ -40,6 +40,10 @@ class ProviderAccount(models.Model):
         help_text=_("Request paths are appended to it; leave the vendor's host."),
     )
     login = models.CharField(_("login"), max_length=150, blank=True)
+    # Raised by every change of the login (providers.logins): each message is stamped
+    # with the generation whose credentials sent it, so the messages a gateway still
+    # holds under an old login are asked about and withdrawn with that login.
+    login_generation = models.PositiveIntegerField(default=0, editable=False)
     password = EncryptedTextField(_("password"), blank=True)
     token = EncryptedTextField(_("API token"), blank=True)
     # The secret a gateway signs its callbacks with, where the user sets one in the
@@ -161,6 +165,37 @@ class ProviderAccount(models.Model):
             tariff=Decimal(self.tariff) if self.tariff is not None else None,
             options=dict(self.options or {}),
         )
+
+
+class RetiredLogin(models.Model):
+    """The credentials an account signed in with before its login changed, kept while
+    the gateway still holds messages sent under them: their statuses are asked for,
+    and they are withdrawn or reconciled, with these (providers.logins). Deleted,
+    secrets and all, once none of those messages is open."""
+
+    account = models.ForeignKey(
+        ProviderAccount,
+        on_delete=models.CASCADE,
+        related_name="retired_logins",
+        verbose_name=_("account"),
+    )
+    generation = models.PositiveIntegerField()
+    login = models.CharField(_("login"), max_length=150, blank=True)
+    password = EncryptedTextField(_("password"), blank=True)
+    token = EncryptedTextField(_("API token"), blank=True)
+    retired_at = models.DateTimeField(_("replaced"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("replaced login")
+        verbose_name_plural = _("replaced logins")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "generation"], name="retiredlogin_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.login
 
 
 class SenderName(models.Model):

@@ -39,6 +39,7 @@ from providers.exceptions import (
     GatewayUnavailable,
 )
 from providers.http import GatewayHttp, build_client
+from providers.logins import login_retire_if_changed
 from providers.models import ProviderAccount, RemovedSenderName, SenderName
 from providers.registry import gateway_for
 from providers.selectors import (
@@ -406,7 +407,8 @@ def provider_account_save(
 
     A blank new password or token keeps the stored one (forms never show secrets
     back, so an unchanged form submits them blank); `clear_*` erases it. Gateway
-    defaults fill an empty dialect and base URL.
+    defaults fill an empty dialect and base URL. A changed login keeps the old
+    credentials for the messages sent under it (providers.logins).
     """
     if clear_password:
         account.password = ""
@@ -437,7 +439,11 @@ def provider_account_save(
         )
     if not info.dialects:
         account.dialect = ""
-    account.save()
+    with transaction.atomic():
+        # A new login: the old one's credentials stay for what the gateway still
+        # holds under it (providers.logins).
+        login_retire_if_changed(account)
+        account.save()
     return account
 
 

@@ -214,6 +214,7 @@ def test_a_batch_that_stopped_on_an_unknown_outcome_is_settled_message_by_messag
         campaign_id=campaign.pk,
         limit=SIZE,
         horizon=campaign.created_at + timedelta(days=1),
+        login_generation=account.login_generation,
     )
     outgoing = sending.outgoing_for(chunk, campaign, account, gateway)
     sent = gateway.send(outgoing[:3])  # really at the simulator

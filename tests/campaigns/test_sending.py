@@ -375,7 +375,8 @@ def test_a_nul_in_the_gateways_words_is_dropped_not_fatal(
     first, second = claim_ids(
         message_ids=list(
             Message.objects.filter(campaign=campaign).values_list("id", flat=True)
-        )
+        ),
+        login_generation=0,
     )
 
     record_results(
@@ -418,7 +419,8 @@ def test_a_send_answer_no_row_can_hold_is_fitted_not_fatal(
     odd, plain = claim_ids(
         message_ids=list(
             Message.objects.filter(campaign=campaign).values_list("id", flat=True)
-        )
+        ),
+        login_generation=0,
     )
     before = Message.objects.get(id=odd.id).segments
 
@@ -817,7 +819,7 @@ def sending_with_a_batch_claimed(simulator, kind, make_group, make_campaign, n=6
                              state=Campaign.State.SENDING)  # fmt: skip
     campaign_expand(campaign=campaign)
     chunk = claim_due(campaign_id=campaign.pk, limit=n // 2, horizon=timezone.now(),
-                      while_sending=True)  # fmt: skip
+                      login_generation=0, while_sending=True)  # fmt: skip
     return campaign, chunk
 
 

@@ -61,7 +61,8 @@ second = Campaign.objects.create(name="C", account=account, sender="SMSPORTAL",
     text="x", respect_quiet_hours=False, state="sending")
 second.include_groups.set([group])
 campaign_expand(campaign=second)
-print("CLAIMED", len(claim_due(campaign_id=second.pk, limit=10, horizon=timezone.now())))
+print("CLAIMED", len(claim_due(campaign_id=second.pk, limit=10, horizon=timezone.now(),
+                              login_generation=0)))
 """
 
 

@@ -1,0 +1,114 @@
+"""An account's login changed while the gateway still holds messages sent under the
+old one (scheduled for later, or not settled yet).
+
+What a user expects: the messages already handed over stay the old login's at the
+gateway (a new login is another cabinet there, which knows nothing of them), so
+their statuses are still read, and they are still withdrawn (a cancelled campaign,
+an opt-out) and reconciled, with the old login and password, until none is open;
+only new messages go out under the new login. Refusing the change until they finish
+would block an account for up to a week (messages are handed over up to 7 days
+ahead), and asking with the new login would lose their statuses and leave them
+impossible to withdraw.
+
+How: the account's `login_generation` goes up with each login change, the old
+credentials are kept as a RetiredLogin of the old generation, and each message is
+stamped with the generation its claim was made under (campaigns.sending), which is
+the one whose credentials sent it, even for a pump that started before the change.
+The account forms warn, with the numbers, before such a change is saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from providers.base import SmsGateway
+from providers.models import ProviderAccount, RetiredLogin
+from providers.registry import gateway_class, gateway_for
+
+
+@dataclass(frozen=True, slots=True)
+class LoginInUse:
+    """What the gateway still holds under an account's current login."""
+
+    open: int = 0  # not settled: statuses still asked for (or the outcome in doubt)
+    held: int = 0  # of those, waiting at the gateway for their send time
+
+
+# Told by campaigns (which owns the messages) at start-up: providers knows none.
+_in_use: list[Callable[[ProviderAccount], LoginInUse]] = []
+
+
+def login_in_use_register(count: Callable[[ProviderAccount], LoginInUse]) -> None:
+    if count not in _in_use:
+        _in_use.append(count)
+
+
+def login_in_use(account: ProviderAccount) -> LoginInUse:
+    """The messages the gateway holds under the account's login as it is stored."""
+    found = [count(account) for count in _in_use]
+    return LoginInUse(open=sum(f.open for f in found), held=sum(f.held for f in found))
+
+
+def login_retire_if_changed(account: ProviderAccount) -> RetiredLogin | None:
+    """Before `account` (its new login set, not saved yet) is saved: if its login
+    changed, keep the stored credentials as the retired generation and raise the
+    account's. Call inside the transaction that saves it: the row stays locked until
+    then, so claims made meanwhile all carry one generation or the other."""
+    if account.pk is None:
+        return None
+    assert transaction.get_connection().in_atomic_block, "call it inside atomic()"
+    stored = ProviderAccount.objects.select_for_update().get(pk=account.pk)
+    account.login_generation = stored.login_generation
+    if stored.login == account.login:
+        return None
+    retired = RetiredLogin.objects.create(
+        account=account,
+        generation=stored.login_generation,
+        login=stored.login,
+        password=stored.password,
+        token=stored.token,
+    )
+    account.login_generation = stored.login_generation + 1
+    return retired
+
+
+def gateway_for_login(
+    account: ProviderAccount, generation: int, *, retired: RetiredLogin | None = None
+) -> SmsGateway | None:
+    """The account's gateway signed in as it was at that login generation; None when
+    those credentials are gone (nothing of that login was open any longer)."""
+    if generation == account.login_generation:
+        return gateway_for(account)
+    if retired is None:
+        retired = RetiredLogin.objects.filter(
+            account=account, generation=generation
+        ).first()
+    if retired is None:
+        return None
+    config = dataclasses.replace(
+        account.config(),
+        login=retired.login,
+        password=retired.password,
+        token=retired.token,
+    )
+    return gateway_class(account.kind)(config)
+
+
+def login_gateways(
+    account: ProviderAccount, *, current: SmsGateway | None = None
+) -> list[tuple[int, SmsGateway]]:
+    """(generation, gateway) for the current login (`current`, if built already),
+    then each retired one kept (prefetch `retired_logins` to read them with the
+    accounts)."""
+    gateways: list[tuple[int, SmsGateway]] = [
+        (account.login_generation, current or gateway_for(account))
+    ]
+    for retired in sorted(account.retired_logins.all(), key=lambda r: r.generation):
+        gateway = gateway_for_login(account, retired.generation, retired=retired)
+        if gateway is not None:
+            gateways.append((retired.generation, gateway))
+    return gateways
