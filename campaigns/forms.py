@@ -908,6 +908,7 @@ def campaign_form_data(campaign: Campaign) -> dict[str, Any]:
             campaign.exclude_groups.values_list("pk", flat=True)
         )
     data["validity_hours"] = campaign.validity_hours or ""
+    data["viber_image_id"] = campaign.viber_image_id or ""
     for key in VOICE_FIELDS:
         data[f"voice_{key}"] = (campaign.voice_options or {}).get(key, "")
     data.update(start_fields(campaign.start_at, campaign.time_zone))

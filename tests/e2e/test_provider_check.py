@@ -37,3 +37,20 @@ def test_a_check_shows_and_clears_the_last_error_without_a_reload(
     expect(page.locator("#account-last-error-label")).to_be_hidden()
 
     assert page.evaluate("window.notReloaded === true")
+
+
+def test_the_signing_secret_is_offered_only_for_a_gateway_that_signs(admin_page):
+    page = admin_page
+    page.goto("/providers/new/")
+    secret = page.locator(".js-gateway-callback-secret")
+    kind = page.locator(".js-gateway-kind")
+
+    expect(secret).to_be_hidden()  # no gateway chosen yet
+    kind.select_option("smsc")
+    expect(secret).to_be_visible()
+    kind.select_option("websms")
+    expect(secret).to_be_hidden()
+    kind.select_option("smsc")
+    page.locator("#id_new_callback_secret").fill("typed")
+    kind.select_option("webcom")
+    expect(secret).to_be_visible()  # never hidden while it holds something
