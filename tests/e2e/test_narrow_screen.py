@@ -61,6 +61,30 @@ def test_pages_fit_a_phone_screen(admin_page, gateway_account, e2e_admin):
     assert _lines(page, "main table tbody td:has-text('Проверкин')") == 1
 
 
+def test_list_tables_scroll_in_their_own_box_on_a_phone(admin_page, gateway_account):
+    """The campaign list's progress bars carry screen-reader text (absolutely placed):
+    in the columns scrolled out of the table's box it widened the page to 417 px."""
+    from decimal import Decimal
+
+    from campaigns.models import Campaign
+    from tests.campaigns.conftest import add_messages
+
+    for i in range(3):
+        campaign = Campaign.objects.create(
+            name=f"Акция выходного дня {i}", account=gateway_account, sender="SHOP",
+            text="Hi", state=Campaign.State.SENDING, price_per_segment=Decimal("2.50"),
+        )  # fmt: skip
+        add_messages(campaign, ["pending"] * 3 + ["delivered"] * 2)
+    page = admin_page
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto("/campaigns/")
+
+    box = page.locator("#campaign-table .table-responsive")
+    assert box.evaluate("el => el.scrollWidth - el.clientWidth") > 0  # it scrolls
+    assert _overflow(page) <= 0, f"{_overflow(page)}px too wide"
+
+
 def test_the_menu_fits_a_small_laptop_in_russian(admin_page, gateway_account):
     """At 1024 px the Russian menu ran 120 px off the side: "Стоп-лист" broke in two
     and the user menu left the screen. It collapses below 1200 px now."""
