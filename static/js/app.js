@@ -126,7 +126,9 @@ document.addEventListener("htmx:afterSwap", () => {
 
 // Polled blocks are replaced whole, and a replaced live region is not read out. Each
 // block's short summary ([data-announce="<id>"]) is copied into the lasting live region
-// <id> (_partials/live_status.html) when it has changed since the page was opened.
+// <id> (_partials/live_status.html) when it has changed since the page was opened. A
+// summary with data-announce-step is read when that step changes (a percent's tens),
+// not at every refresh, and then says the exact figures the page shows.
 const lastSaid = new Map();
 
 function summaries(root) {
@@ -143,17 +145,21 @@ function summaryText(line) {
   return line.textContent.replace(/\s+/g, " ").trim();
 }
 
-summaries(document).forEach((line) => lastSaid.set(summaryKey(line), summaryText(line)));
+function summaryStep(line) {
+  return line.dataset.announceStep ?? summaryText(line);
+}
+
+summaries(document).forEach((line) => lastSaid.set(summaryKey(line), summaryStep(line)));
 
 document.addEventListener("htmx:load", (event) => {
   summaries(event.detail.elt).forEach((line) => {
     const key = summaryKey(line);
-    const text = summaryText(line);
+    const step = summaryStep(line);
     const region = document.getElementById(line.dataset.announce);
-    if (region && lastSaid.get(key) !== text) {
-      region.textContent = text;
+    if (region && lastSaid.get(key) !== step) {
+      region.textContent = summaryText(line);
     }
-    lastSaid.set(key, text);
+    lastSaid.set(key, step);
   });
 });
 
