@@ -224,7 +224,6 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         request,
         "campaigns/greeting_form.html",
         context,
-        status=400 if form.errors else 200,
     )
 
 

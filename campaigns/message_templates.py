@@ -135,7 +135,6 @@ def _template_form(request: HttpRequest, template: MessageTemplate) -> HttpRespo
         request,
         "campaigns/template_form.html",
         {"form": form, "template": template},
-        status=400 if form.errors else 200,
     )
 
 
