@@ -40,7 +40,7 @@ class CampaignTable(BaseTable):
         verbose_name=_("Progress"), accessor=tables.A("pk"), orderable=False
     )
     # Both headings name the zone their times are in, as the report's tables do; a
-    # scheduled start names its own (the campaign's) in the cell.
+    # scheduled start is in it too, its own zone's time in a tooltip.
     created_at = LocalTimeColumn(verbose_name=pgettext_lazy("campaign", "Created"))
     # launched_at is when the Launch button was pressed, which for a campaign with a
     # start time is when it was scheduled: the column says when sending began.
@@ -102,20 +102,26 @@ class CampaignTable(BaseTable):
     @staticmethod
     def started(record: Campaign) -> str:
         """When sending began; for a scheduled campaign its planned start, said so,
-        in the campaign's zone as its own page gives it."""
+        in the column's zone like every time in it (the campaign's own zone, where
+        it is another, in the tooltip)."""
         if record.started_at is not None:
             return local_time(record.started_at)
         if record.state == Campaign.State.SCHEDULED and record.start_at is not None:
-            # A zone since dropped: the site's.
-            where = zone(record.time_zone) or timezone.get_current_timezone()
-            when = timezone.localtime(record.start_at, where)
+            planned = _("planned for %(when)s") % {"when": local_time(record.start_at)}
+            own = zone(record.time_zone)
+            if own is None or own.key == timezone.get_current_timezone_name():
+                return format_html(
+                    '<span class="text-secondary" data-planned-start>{}</span>', planned
+                )
+            when = timezone.localtime(record.start_at, own)
             return format_html(
-                '<span class="text-secondary" data-planned-start>{}</span>',
-                _("planned for %(when)s (%(zone)s)")
+                '<span class="text-secondary" data-planned-start title="{}">{}</span>',
+                _("%(when)s in the campaign's zone (%(zone)s)")
                 % {
                     "when": date_format(when, "SHORT_DATETIME_FORMAT"),
                     "zone": zone_name(record.time_zone),
                 },
+                planned,
             )
         return EMPTY
 

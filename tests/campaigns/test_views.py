@@ -1390,9 +1390,11 @@ def test_list_says_when_a_campaign_started_not_when_it_was_scheduled(
         return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
 
     assert "Started" in response.content.decode()
+    # In the column's zone (Moscow) as every time in it; the campaign's own in the
+    # tooltip. It said "01.05.2031 10:00 (Vladivostok)" under a Moscow heading.
     assert rows["Tomorrow"].startswith(
-        '<span class="text-secondary" data-planned-start>'
-        "planned for 01.05.2031 10:00 (Vladivostok)</span>"
+        '<span class="text-secondary" data-planned-start title="01.05.2031 10:00 '
+        'in the campaign&#x27;s zone (Vladivostok)">planned for 01.05.2031 03:00</span>'
     )
     assert shown(scheduled_at) not in rows["Tomorrow"]
     assert rows["Waited"].startswith(shown(waited.start_at))
