@@ -32,6 +32,7 @@ from contacts.models import StopListEntry
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
+from smsportal.tables import NothingMatchesMixin
 from smsportal.textguard import guard_fields
 
 PAGE_SIZE = 50
@@ -62,7 +63,7 @@ class ReplyForm(forms.Form):
         self.fields["text"].widget.attrs.pop("maxlength", None)
 
 
-class InboxView(PermissionRequired, SingleTableMixin, FilterView):
+class InboxView(PermissionRequired, NothingMatchesMixin, SingleTableMixin, FilterView):
     permission_required = "campaigns.view_campaign"
     table_class = ReplyTable
     filterset_class = ReplyFilterSet

@@ -33,12 +33,15 @@ from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
+from smsportal.tables import NothingMatchesMixin
 
 PAGE_SIZE = 25  # keeps the page within its 50 ms budget at 95th percentile
 LIVE_EVERY_SECONDS = 5
 
 
-class CampaignReportView(PermissionRequired, SingleTableMixin, FilterView):
+class CampaignReportView(
+    PermissionRequired, NothingMatchesMixin, SingleTableMixin, FilterView
+):
     permission_required = "campaigns.view_campaign"
     table_class = MessageTable
     filterset_class = MessageFilterSet

@@ -69,6 +69,7 @@ from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.outage import BROKER, services_down
+from smsportal.tables import NothingMatchesMixin
 from smsportal.versioning import (
     StaleVersion,
     form_reloaded,
@@ -110,7 +111,9 @@ def error_text(exc: ApplicationError) -> str:
     return f"{capfirst(label)}: {exc.message}"
 
 
-class CampaignListView(PermissionRequired, SingleTableMixin, FilterView):
+class CampaignListView(
+    PermissionRequired, NothingMatchesMixin, SingleTableMixin, FilterView
+):
     permission_required = VIEW_PERM
     table_class = CampaignTable
     filterset_class = CampaignFilterSet

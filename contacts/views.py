@@ -67,6 +67,7 @@ from contacts.tables import (
 )
 from smsportal.exceptions import ApplicationError
 from smsportal.shared_files import rejects_unreachable_message
+from smsportal.tables import NothingMatchesMixin, nothing_matches_text
 from smsportal.unique import save_unique
 from smsportal.uploads import refused_upload_shown
 from smsportal.versioning import StaleVersion, form_reloaded, refuse_stale, reload_asked
@@ -76,7 +77,9 @@ CONTACT_HISTORY_TEMPLATE = "campaigns/_contact_history.html"
 PAGE_SIZE = 50
 
 
-class ContactListView(PermissionRequired, SingleTableMixin, FilterView):
+class ContactListView(
+    PermissionRequired, NothingMatchesMixin, SingleTableMixin, FilterView
+):
     permission_required = "contacts.view_contact"
     table_class = ContactTable
     filterset_class = ContactFilterSet
@@ -496,6 +499,8 @@ def stoplist(request: HttpRequest) -> HttpResponse:
                 return redirect("contacts:stoplist")
     search = request.GET.get("q", "")
     table = StopListTable(selectors.stoplist_list(search=search))
+    if search.strip():
+        table.empty_text = nothing_matches_text(request.path)
     RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
     return render(
         request,

@@ -4,8 +4,11 @@ import django_tables2 as tables
 
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Model
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 # The page and the page size come from the query string (django-tables2 reads "page"
 # and "per_page"), so a typed or stale URL can ask for anything: per_page=-5 failed
@@ -47,6 +50,42 @@ class BaseTable(tables.Table):
         last = max(1, math.ceil(len(self.data) / per_page))
         self.page = self.paginator.page(last)
         return self
+
+
+# Query parameters that page or sort a list without narrowing it.
+NOT_FILTERS = frozenset({"page", "per_page", "sort"})
+
+
+def list_is_filtered(query: QueryDict) -> bool:
+    """Whether a list's query string narrows it (a search or a filter with a value)."""
+    return any(
+        value.strip()
+        for key, values in query.lists()
+        if key not in NOT_FILTERS
+        for value in values
+    )
+
+
+def nothing_matches_text(reset_url: str) -> SafeString:
+    """What an empty filtered list says: not "nothing yet", which reads as if the
+    list itself were empty, but that the filter matched nothing, and how to clear it."""
+    return format_html(
+        '<span data-nothing-matches>{} <a href="{}">{}</a></span>',
+        _("Nothing matches the filter."),
+        reset_url,
+        _("Clear the filter"),
+    )
+
+
+class NothingMatchesMixin:
+    """For a SingleTableMixin view: under a filter, an empty table says that nothing
+    matches it (with a link to the unfiltered list) instead of its "none yet"."""
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if list_is_filtered(self.request.GET):
+            table.empty_text = nothing_matches_text(self.request.path)
+        return table
 
 
 class NameLinksToEdit:
