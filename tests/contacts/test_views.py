@@ -273,6 +273,26 @@ def test_contact_detail_shows_stop_flag_and_history_slot(manager_client):
     assert "history_template" in response.context
 
 
+def test_contact_page_asks_before_it_puts_the_number_on_the_stop_list(manager_client):
+    """It acted at once; the inbox's button asks first. Both say what follows."""
+    import re
+
+    contact = make_contact(first_name="Иван")
+
+    response = manager_client.get(
+        reverse("contacts:detail", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    form = re.search(r"<form[^>]*data-stop-list-add[^>]*>", response.content.decode())
+    assert form, "no stop-list form"
+    asks = re.search(r'data-confirm="([^"]*)"', form.group(0))
+    assert asks, "the form acts without asking"
+    assert asks.group(1) == (
+        f"Put {contact.phone} on the stop list? No campaign or answer will be sent to "
+        "it, and messages waiting at a gateway for a later send time are withdrawn."
+    )
+
+
 def test_contact_detail_says_whose_zone_quiet_hours_follow(manager_client):
     mobile = make_contact("+79240000001")
     page = manager_client.get(reverse("contacts:detail", args=[mobile.pk]))

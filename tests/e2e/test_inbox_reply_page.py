@@ -95,7 +95,7 @@ def test_the_number_goes_on_the_stop_list_from_the_reply_page(
     expect(page.get_by_text(f"{PHONE} is on the stop list.")).to_be_visible()
     expect(page.locator("#stop-list-add")).to_have_count(0)
     assert dialogs == [
-        f"Put {PHONE} on the stop list? Campaigns and answers will no longer be sent "
-        "to it."
+        f"Put {PHONE} on the stop list? No campaign or answer will be sent to it, "
+        "and messages waiting at a gateway for a later send time are withdrawn."
     ]
     assert StopListEntry.objects.get().phone == PHONE
