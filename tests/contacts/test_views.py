@@ -1088,6 +1088,52 @@ def test_the_preview_shows_a_formula_without_a_value_not_an_empty_cell(
     assert response.context["preview"].rows == [["89123456789", "=1+1"]]
 
 
+def test_a_workbooks_mapping_page_has_no_csv_only_controls(
+    manager_client, django_capture_on_commit_callbacks
+):
+    """«Кодировка» and «Разделитель» were offered for an .xlsx, where they mean
+    nothing; the form still carries them (hidden), so the import starts as read."""
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "Анна"])
+    data = io.BytesIO()
+    workbook.save(data)
+    upload = SimpleUploadedFile("book.xlsx", data.getvalue())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    url = reverse("contacts:import_mapping", args=[job.pk])
+
+    page = manager_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'for="id_encoding"' not in page
+    assert 'for="id_delimiter"' not in page
+    assert "<select" not in page.split('id="id_encoding"')[0].rsplit("<", 1)[-1]
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page)
+    )
+    assert hidden["encoding"] == hidden["read_encoding"]
+    assert hidden["delimiter"] == hidden["read_delimiter"]
+    with django_capture_on_commit_callbacks(execute=True):
+        started = manager_client.post(
+            url, {**hidden, "header": "on", "col_0": "phone", "col_1": "first_name"}
+        )
+    assert started.status_code == 302
+    assert Contact.objects.get().first_name == "Анна"
+
+
+def test_a_csvs_mapping_page_offers_encoding_and_delimiter(manager_client):
+    upload = SimpleUploadedFile("book.csv", b"phone;name\n89123456789;Anna\n")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    page = manager_client.get(
+        reverse("contacts:import_mapping", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert 'for="id_encoding"' in page
+    assert 'for="id_delimiter"' in page
+
+
 def test_the_import_report_names_existing_contacts_added_to_groups(
     manager_client, manager_user, group, django_capture_on_commit_callbacks
 ):
