@@ -462,10 +462,16 @@ class ProviderAccountAdminForm(
         return cleaned
 
 
+# What the sender name inputs let a person type: more than any gateway takes (15), so a
+# name one character too long is refused saying so, not cut silently by the browser
+# ("МагазинЦветы2026" became "МагазинЦветы202", and the error quoted the cut name).
+SENDER_NAME_TYPED_MAX = 100
+
+
 class SenderNameRecordForm(forms.Form):
     name = forms.CharField(
         label=_("Sender name"),
-        max_length=15,
+        max_length=SENDER_NAME_TYPED_MAX,
         help_text=_("Exactly as the gateway's cabinet shows it approved."),
     )
 
@@ -478,7 +484,7 @@ class SenderNameRecordForm(forms.Form):
 class SenderNameRequestForm(forms.Form):
     name = forms.CharField(
         label=_("Sender name"),
-        max_length=15,
+        max_length=SENDER_NAME_TYPED_MAX,
         help_text=format_lazy(
             _(
                 "Up to 11 Latin letters, digits, spaces and the marks {marks} (at "

@@ -219,6 +219,42 @@ def test_mode_problem(account: ProviderAccount) -> str:
     ) % {"gateway": info.label}
 
 
+# A name of letters (with digits, spaces, marks) and a numeric one: the lengths every
+# gateway of ours takes at most (REFERENCE.md: Webcom seed 004, SMSC, WEBSMS seed 002).
+SENDER_LETTERS_MAX = 11
+SENDER_DIGITS_MAX = 15
+
+
+def sender_length_problem(kind: str, sender: str) -> str:
+    """Why `sender` is too long for a sender name, counting its characters and naming
+    the gateway's rule ("" when it is not too long): the form no longer cuts it."""
+    length = len(sender)
+    if sender.isdigit() and sender.isascii():
+        if length <= SENDER_DIGITS_MAX:
+            return ""
+        return gettext(
+            "“%(sender)s” is too long: %(length)d digits, and a numeric sender name "
+            "has at most %(most)d."
+        ) % {"sender": sender, "length": length, "most": SENDER_DIGITS_MAX}
+    if length <= SENDER_LETTERS_MAX:
+        return ""
+    problem = gettext(
+        "“%(sender)s” is too long: %(length)d characters, and a sender name with "
+        "letters has at most %(most)d."
+    ) % {"sender": sender, "length": length, "most": SENDER_LETTERS_MAX}
+    try:
+        gateway = gateway_class(kind)
+    except KeyError:
+        return problem
+    if not gateway.sender_rule:
+        return problem
+    return gettext("%(problem)s %(gateway)s takes %(rule)s.") % {
+        "problem": problem,
+        "gateway": gateway.label,
+        "rule": gateway.sender_rule,
+    }
+
+
 def sender_rule_problem(kind: str, sender: str) -> str:
     """Why the gateway's document refuses `sender` as a sender name ("" when it does
     not, or states no rule): said before a launch, not by the gateway after it."""

@@ -45,6 +45,7 @@ from providers.registry import gateway_for
 from providers.selectors import (
     account_capabilities,
     gateway_info,
+    sender_length_problem,
     sender_names_awaiting_listing,
     sender_names_kept_by_hand,
     sender_rule_problem,
@@ -228,7 +229,7 @@ def sender_name_request(
             % {"gateway": gateway_info(account.kind).label},
             where="name",
         )
-    _require_valid_sender_name(name)
+    _require_valid_sender_name(name, kind=account.kind)
     # Asked again, the gateway puts an approved name back into moderation (SMSC) or
     # forgets its operators (Webcom): refused here, in any case of its letters. One
     # waiting or refused may be asked for again.
@@ -271,7 +272,9 @@ def sender_name_request(
     return row
 
 
-def _require_valid_sender_name(name: str) -> None:
+def _require_valid_sender_name(name: str, *, kind: str) -> None:
+    if problem := sender_length_problem(kind, name):
+        raise ApplicationError(problem, where="name")
     if not SENDER_NAME_RE.match(name):
         raise ApplicationError(
             _(
@@ -297,7 +300,7 @@ def sender_name_record(*, account: ProviderAccount, name: str) -> SenderName:
             % {"gateway": gateway_info(account.kind).label},
             where="name",
         )
-    _require_valid_sender_name(name)
+    _require_valid_sender_name(name, kind=account.kind)
     if problem := sender_rule_problem(account.kind, name):
         raise ApplicationError(problem, where="name")
     with transaction.atomic():

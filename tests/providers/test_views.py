@@ -1011,3 +1011,43 @@ def test_an_account_of_a_retired_gateway_kind_still_lists(admin_client):
 
     assert "Legacy" in html
     assert reverse("providers:sender_sync", args=[account.pk]) not in detail
+
+
+@pytest.mark.parametrize("kind", kinds_with(Capability.SENDER_NAME_ADD))
+def test_a_sender_name_too_long_is_refused_whole_saying_how_long_it_may_be(
+    admin_client, simulator, kind
+):
+    """The input had maxlength 15: «МагазинЦветы2026» was cut to «МагазинЦветы202»
+    as it was typed, and the error quoted the cut name."""
+    account = account_at_simulator(simulator, kind)
+    url = reverse("providers:sender_request", args=[account.pk])
+
+    form = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    answer = admin_client.post(
+        url, {"name": "МагазинЦветы2026"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert 'maxlength="15"' not in form
+    assert answer.status_code == 200
+    assert answer.context["form"].errors["name"] == [
+        "“МагазинЦветы2026” is too long: 16 characters, and a sender name with "
+        f"letters has at most 11. {gateway_class(kind).label} takes at most 11 Latin "
+        "letters, digits, spaces and marks, or at most 15 digits."
+    ]
+    assert not account.sender_names.exists()
+
+
+def test_a_numeric_sender_name_may_have_15_digits_not_more(admin_client, simulator):
+    from providers.selectors import sender_length_problem
+
+    with translation.override("en"):
+        assert sender_length_problem("webcom", "7" * 15) == ""
+        assert sender_length_problem("webcom", "7" * 16) == (
+            f"“{'7' * 16}” is too long: 16 digits, and a numeric sender name has at "
+            "most 15."
+        )
+        assert sender_length_problem("websms", "MyShopMyShop") == (
+            "“MyShopMyShop” is too long: 12 characters, and a sender name with "
+            "letters has at most 11. WEBSMS takes only Latin letters and digits, at "
+            "most 11."
+        )
