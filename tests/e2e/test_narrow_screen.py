@@ -85,6 +85,37 @@ def test_list_tables_scroll_in_their_own_box_on_a_phone(admin_page, gateway_acco
     assert _overflow(page) <= 0, f"{_overflow(page)}px too wide"
 
 
+def test_dashboard_balances_keep_name_and_amount_apart(admin_page, gateway_account):
+    """«Demo Webcom Mobi / mysmpp1 000,00 RUB»: the two spans of a balance row had no
+    gap between them, and touched when the name was long."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    gateway_account.name = "Demo Webcom Mobi / mysmpp"
+    gateway_account.balance = Decimal("1000.00")
+    gateway_account.balance_currency = "RUB"
+    gateway_account.balance_checked_at = timezone.now()
+    gateway_account.save()
+    page = admin_page
+    _in_russian(page)
+    row = page.locator("#balances li", has_text="mysmpp").first
+
+    for width in (390, 1200, 1366):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto("/")
+        spans = row.locator("div").first.locator(":scope > span")
+        name, amount = spans.nth(0).bounding_box(), spans.nth(1).bounding_box()
+        same_line = abs(name["y"] - amount["y"]) < name["height"] / 2
+        if same_line:
+            gap = amount["x"] - (name["x"] + name["width"])
+            assert gap >= 12, f"{width}px: {gap:.0f}px between name and amount"
+        else:  # wrapped under the name, as a whole
+            assert amount["y"] >= name["y"] + name["height"] - 1
+        assert "1 000,00" in spans.nth(1).inner_text().replace("\xa0", " ")
+        assert _overflow(page) <= 0
+
+
 def test_the_menu_fits_a_small_laptop_in_russian(admin_page, gateway_account):
     """At 1024 px the Russian menu ran 120 px off the side: "Стоп-лист" broke in two
     and the user menu left the screen. It collapses below 1200 px now."""
