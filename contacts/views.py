@@ -101,10 +101,12 @@ class ContactListView(
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["book_size"] = selectors.contact_book_size()
+        context["matching"] = self._matching(context["table"])
+        context["matching_limit"] = COUNT_LIMIT
         context["bulk_actions"] = self.bulk_actions
         if self.bulk_actions:
             context["bulk_confirmations"] = self._bulk_confirmations(
-                context["book_size"], context["table"]
+                context["book_size"], context["matching"]
             )
         context["groups"] = ContactGroup.objects.all()
         context["bulk_jobs"] = bulk_jobs.contacts_bulk_jobs_shown()
@@ -112,22 +114,33 @@ class ContactListView(
         context["export_formats"] = exporting.FORMATS
         return context
 
-    def _bulk_confirmations(self, book_size: selectors.BookSize, table) -> list:
+    def _matching(self, table) -> int | None:
+        """How many contacts the filter matches, counted up to one past COUNT_LIMIT
+        (more is said as "more than"); None when the list is not filtered, where the
+        book's size (exact, or estimated for a big book) says it. The heading and
+        the bulk questions share this one count."""
         form = self.filterset.form
         filtered = form.is_valid() and any(
             value not in (None, "") for value in form.cleaned_data.values()
         )
-        # Only a filtered book is counted, and only so far: the whole one's size is
-        # already known, and so is a filtered one's that ends on this page. A search
-        # for a rare name (a few matches, the whole book read) was read twice.
-        matching = _total_if_last_page(table) if filtered else book_size.count
+        if not filtered:
+            return None
+        # A filtered list that ends on this page needs no count: a search for a rare
+        # name (a few matches, the whole book read) would be read twice.
+        matching = _total_if_last_page(table)
         if matching is None:
             matching = (
                 self.object_list.order_by().values("pk")[: COUNT_LIMIT + 1].count()
             )
+        return matching
+
+    def _bulk_confirmations(
+        self, book_size: selectors.BookSize, matching: int | None
+    ) -> list:
+        filtered = matching is not None
         return bulk_confirmations(
             self.bulk_actions,
-            matching=matching,
+            matching=matching if filtered else book_size.count,
             filtered=filtered,
             exact=filtered or book_size.exact,
             at_least=not filtered and book_size.at_least,

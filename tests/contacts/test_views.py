@@ -1373,6 +1373,37 @@ def test_a_filter_matching_many_is_counted_only_so_far(manager_client, monkeypat
     )
 
 
+def test_the_heading_says_how_many_contacts_the_filter_matches(
+    viewer_client, monkeypatch
+):
+    """It said only «в книге 18 контактов», whatever the filter or search."""
+    from contacts import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(
+        views.ContactListView,
+        "table_pagination",
+        {**views.ContactListView.table_pagination, "per_page": 2},
+    )
+    for n in range(6):
+        make_contact(f"+7916123459{n}", last_name="Иванов" if n < 3 else "Петров")
+
+    def heading(query: dict) -> str:
+        page = viewer_client.get(
+            reverse("contacts:list"), query, HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+        shown = re.sub(r"<[^>]+>", " ", page.split("<h1", 1)[1].split("</h1>", 1)[0])
+        return " ".join(shown.split())
+
+    # Counted past the page (2 a page), up to the limit, then "more than".
+    assert "6 contacts in the book · 3 contacts match the filter" in heading(
+        {"q": "иванов"}
+    )
+    assert "1 contact matches the filter" in heading({"q": "+79161234590"})
+    assert "more than 4 contacts match the filter" in heading({"q": "+7916"})
+    assert "match" not in heading({})  # the whole book: its size says it
+
+
 def test_a_search_that_ends_on_its_page_is_not_counted_again(manager_client):
     """A rare name's few matches were found by reading the whole book, then counted
     by reading it again for the bulk question: the page says how many it lists."""
