@@ -10,9 +10,10 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("page", "query", "text"),
     [
-        ("contacts:list", "?q=nobody", "Контакты не найдены."),
+        # Searched or filtered: nothing matches it (tests/campaigns/test_nothing_matches).
+        ("contacts:list", "?q=nobody", "Под фильтр ничего не подходит."),
         ("contacts:group_list", "", "Групп пока нет."),
-        ("contacts:stoplist", "?q=79990000000", "Номера не найдены."),
+        ("contacts:stoplist", "?q=79990000000", "Под фильтр ничего не подходит."),
         ("contacts:import", "", "Импортов пока нет."),
         ("accounts:audit_log", "?object_repr=nothing-like-this", "События не найдены."),
     ],
