@@ -83,6 +83,8 @@ def seed(count: int, base_url: str):
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
+                       "campaigns_campaignoperatorcount, campaigns_campaignfailurecount, "
+                       "campaigns_campaigndeliverycount, "
                        "campaigns_campaign CASCADE")  # fmt: skip
     account, _ = ProviderAccount.objects.update_or_create(
         name="Bench webcom",

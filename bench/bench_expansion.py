@@ -26,6 +26,8 @@ def seed(contacts: int, stopped: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE campaigns_message, campaigns_campaignstatuscount, campaigns_campaign,"
+            " campaigns_campaignoperatorcount, campaigns_campaignfailurecount,"
+            " campaigns_campaigndeliverycount,"
             " contacts_groupmembership, contacts_contact, contacts_contactgroup,"
             " contacts_stoplistentry CASCADE"
         )
@@ -86,6 +88,8 @@ def empty_messages() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE campaigns_message, campaigns_campaignstatuscount,"
+            " campaigns_campaignoperatorcount, campaigns_campaignfailurecount,"
+            " campaigns_campaigndeliverycount,"
             " campaigns_hourlytraffic"
         )
         cursor.execute("CHECKPOINT")

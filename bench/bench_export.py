@@ -37,6 +37,8 @@ def seed(rows: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE campaigns_message, campaigns_campaignstatuscount,"
+            " campaigns_campaignoperatorcount, campaigns_campaignfailurecount,"
+            " campaigns_campaigndeliverycount,"
             " campaigns_hourlytraffic, campaigns_campaign, contacts_groupmembership,"
             " contacts_contact CASCADE"
         )

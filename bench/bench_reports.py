@@ -1,16 +1,18 @@
 """Report pages benchmark: dashboard, campaign list and one campaign report at scale.
 
-    python bench/bench_reports.py [--messages N] [--campaigns N] [--requests N] [--reseed]
+    python bench/bench_reports.py [--messages N] [--campaigns N] [--big N]
+                                  [--requests N] [--reseed]
 
 Works in its own PostgreSQL database (`smsportal_bench_reports` on the server of
 DATABASE_URL), which bench/benchdb.py creates and migrates when missing. Seeds N
 messages (default 10,000,000; about 11 minutes on the 2-core machine) across the
-campaigns set-based (INSERT ... SELECT generate_series, one statement per campaign, so
-the count triggers fire as they do in production), unless the database already holds
-that many. Then
+campaigns, and one more campaign of `--big` messages (default 1,000,000), set-based
+(INSERT ... SELECT generate_series, one statement per campaign, so the count triggers
+fire as they do in production), unless the database already holds that many. Then
 times each page with Django's test client (server time, in process): the first request
 alone (cold caches) and `--requests` more, printing p50/p95 in ms.
-Goal (issue 6): <= 50 ms at the 95th percentile for each page.
+Goal (issue 6): <= 50 ms at the 95th percentile for each page; the big campaign's
+report's first (cold) view well under a second.
 """
 
 import argparse
@@ -22,7 +24,9 @@ import time
 from benchdb import setup
 
 BENCH_DB = "smsportal_bench_reports"
+BIG_NAME = "Bench big campaign"
 GOAL_MS = 50.0
+BIG_COLD_GOAL_MS = 300.0
 
 
 # Seeding ----------------------------------------------------------------------------
@@ -86,7 +90,7 @@ FROM generate_series(1, %(rows)s) AS g,
 """
 
 
-def seed(messages: int, campaigns: int) -> None:
+def seed(messages: int, campaigns: int, big: int) -> None:
     from datetime import timedelta
     from decimal import Decimal
 
@@ -98,11 +102,16 @@ def seed(messages: int, campaigns: int) -> None:
     from campaigns.models import Campaign, Message, Reply
     from providers.models import ProviderAccount
 
-    print(f"seeding {messages:,} messages across {campaigns} campaigns ...")
+    print(
+        f"seeding {messages:,} messages across {campaigns} campaigns "
+        f"and {big:,} in one more ..."
+    )
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
+            "campaigns_campaignoperatorcount, campaigns_campaignfailurecount, "
+            "campaigns_campaigndeliverycount, "
             "campaigns_hourlytraffic, campaigns_reply, campaigns_campaign CASCADE"
         )
     accounts = [
@@ -116,16 +125,19 @@ def seed(messages: int, campaigns: int) -> None:
     ]  # fmt: skip
     now = timezone.now()
     per_campaign = messages // campaigns
-    for index in range(campaigns):
+    for index in range(campaigns + (1 if big else 0)):
         # Spread over the last 30 days; the last two are still sending.
         start = now - timedelta(days=30) + timedelta(hours=14.4 * index)
+        if index == campaigns:
+            start = now - timedelta(days=1)  # the big one sent yesterday
+        # The big one (last) has finished, its reports mostly in.
         state = (
             Campaign.State.SENDING
-            if index >= campaigns - 2
+            if campaigns - 2 <= index < campaigns
             else Campaign.State.COMPLETED
         )
         campaign = Campaign.objects.create(
-            name=f"Bench campaign {index + 1}",
+            name=f"Bench campaign {index + 1}" if index < campaigns else BIG_NAME,
             account=accounts[index % 2],
             sender="SHOP",
             text="Скидка 20% по промокоду ЛЕТО до конца недели",
@@ -134,6 +146,7 @@ def seed(messages: int, campaigns: int) -> None:
             price_per_segment=Decimal("2.50"),
         )
         rows = per_campaign + (messages % campaigns if index == campaigns - 1 else 0)
+        rows = big if index == campaigns else rows
         # Spread each campaign's sending over 6 hours.
         spread = max(1, int(6 * 3600 * 1000 / max(rows, 1)))
         with connection.cursor() as cursor:
@@ -144,7 +157,7 @@ def seed(messages: int, campaigns: int) -> None:
                  "rows": rows},
             )  # fmt: skip
         print(
-            f"  campaign {index + 1}/{campaigns}: {rows:,} rows, "
+            f"  campaign {campaign.name}: {rows:,} rows, "
             f"{time.perf_counter() - started:.0f} s",
             flush=True,
         )
@@ -204,6 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--campaigns", type=int, default=50)
+    parser.add_argument("--big", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--seed-only", action="store_true")
@@ -221,10 +235,10 @@ def main() -> None:
 
     from campaigns.models import Campaign
 
-    if args.reseed or seeded_rows() != args.messages:
-        seed(args.messages, args.campaigns)
+    if args.reseed or seeded_rows() != args.messages + args.big:
+        seed(args.messages, args.campaigns, args.big)
     else:
-        print(f"reusing {args.messages:,} seeded messages")
+        print(f"reusing {args.messages + args.big:,} seeded messages")
     if args.seed_only:
         return
 
@@ -233,7 +247,8 @@ def main() -> None:
     )
     client = Client()
     client.force_login(user)
-    campaign = Campaign.objects.order_by("id").first()
+    campaign = Campaign.objects.exclude(name=BIG_NAME).order_by("id").first()
+    big = Campaign.objects.filter(name=BIG_NAME).first()
     pages = [
         ("dashboard", reverse("dashboard")),
         ("campaign list", reverse("campaigns:list")),
@@ -243,17 +258,33 @@ def main() -> None:
             reverse("reports:campaign_report", args=[campaign.pk]) + "?page=2",
         ),
     ]
+    if big:
+        # Its first view is the one no cache helps: the breakdowns' figures.
+        pages.append(
+            (
+                f"report of {args.big // 1000:,}k msgs",
+                reverse("reports:campaign_report", args=[big.pk]),
+            )
+        )
     print(
         f"{'page':<24} {'cold':>8} {'p50':>8} {'p95':>8}   (ms, {args.requests} runs)"
     )
-    worst = 0.0
+    worst, colds = 0.0, {}
     for name, page_url in pages:
         cold, runs = time_page(client, page_url, args.requests)
+        colds[page_url] = cold
         p50, p95 = statistics.median(runs), percentile(runs, 0.95)
         worst = max(worst, p95)
         print(f"{name:<24} {cold:8.1f} {p50:8.1f} {p95:8.1f}")
     verdict = "met" if worst <= GOAL_MS else "NOT met"
     print(f"goal p95 <= {GOAL_MS:.0f} ms: {verdict} (worst p95 {worst:.1f} ms)")
+    if big:
+        cold = colds[pages[-1][1]]
+        verdict = "met" if cold <= BIG_COLD_GOAL_MS else "NOT met"
+        print(
+            f"goal: the {args.big:,}-message report's first view <= "
+            f"{BIG_COLD_GOAL_MS:.0f} ms: {verdict} ({cold:.1f} ms)"
+        )
 
 
 if __name__ == "__main__":

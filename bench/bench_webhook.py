@@ -75,6 +75,8 @@ def seed(count: int):
     with connection.cursor() as cursor:
         # Accounts too: their credentials were encrypted with an earlier run's key.
         cursor.execute("TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
+                       "campaigns_campaignoperatorcount, campaigns_campaignfailurecount, "
+                       "campaigns_campaigndeliverycount, "
                        "campaigns_orphanstatusreport, campaigns_campaign, "
                        "providers_provideraccount CASCADE")  # fmt: skip
     account = ProviderAccount.objects.create(

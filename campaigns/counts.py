@@ -12,7 +12,15 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncHour
 
-from campaigns.models import CampaignStatusCount, HourlyTraffic, Message
+from campaigns.models import (
+    CampaignDeliveryCount,
+    CampaignFailureCount,
+    CampaignOperatorCount,
+    CampaignStatusCount,
+    HourlyTraffic,
+    Message,
+)
+from campaigns.report_tallies import tallies_squash
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,22 @@ def campaigns_counts(*, campaign_ids: Iterable[int]) -> dict[int, CampaignCounts
     return {cid: CampaignCounts(a, b) for cid, (a, b) in result.items()}
 
 
+def campaign_counts_delete(*, campaign_id: int) -> None:
+    """Remove a deleted campaign's counts and report tallies (after its messages:
+    their delete trigger writes rows of its own)."""
+    for model in (
+        CampaignStatusCount,
+        CampaignOperatorCount,
+        CampaignFailureCount,
+        CampaignDeliveryCount,
+    ):
+        model.objects.filter(campaign_id=campaign_id).delete()
+
+
 def counts_squash() -> int:
-    """Fold the delta rows into one row per key of both trigger-kept tables: per
-    (campaign, status) and per (hour, status); returns rows folded."""
+    """Fold the delta rows into one row per key of the trigger-kept tables: per
+    (campaign, status), per (hour, status) and the report's tallies
+    (campaigns.report_tallies); returns rows folded."""
     if connection.vendor != "postgresql":
         return _squash_portable()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -68,7 +89,7 @@ def counts_squash() -> int:
         cursor.execute(_COUNTS_SQUASH)
         folded = cursor.rowcount
         cursor.execute(_TRAFFIC_SQUASH)
-        return folded + cursor.rowcount
+        return folded + cursor.rowcount + tallies_squash()
 
 
 _COUNTS_SQUASH = """

@@ -580,6 +580,86 @@ class HourlyTraffic(models.Model):
         return f"{self.hour:%Y-%m-%d %H}:00/{self.status}: {self.count}"
 
 
+# The report's breakdowns, kept like CampaignStatusCount (deltas appended by the
+# message table's statement triggers, folded by counts_squash) on PostgreSQL, so a
+# campaign's report reads a few rows instead of scanning its million messages. SQLite
+# (the embedded demo) has no triggers for them: its reports scan the messages.
+
+
+class CampaignOperatorCount(models.Model):
+    """A campaign's messages and their money per status and operator."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
+    )
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    operator = models.CharField(max_length=100, blank=True)
+    count = models.BigIntegerField(default=0)
+    # Sums of numeric(10,4) values: room for a hundred million messages at the
+    # largest price a message may carry.
+    cost = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    # Estimates of the messages without a reported cost.
+    estimated = models.DecimalField(max_digits=24, decimal_places=4, default=0)
+    unpriced = models.BigIntegerField(default=0)  # neither a cost nor an estimate
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("campaign operator count")
+        verbose_name_plural = _("campaign operator counts")
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="operator_count_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.status}/{self.operator}: {self.count}"
+
+
+class CampaignFailureCount(models.Model):
+    """A campaign's failed messages per status, reason and the gateway's words."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
+    )
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    reason = models.CharField(max_length=24, blank=True)
+    vendor_code = models.CharField(max_length=64, blank=True)
+    vendor_text = models.TextField(blank=True)
+    count = models.BigIntegerField(default=0)
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("campaign failure count")
+        verbose_name_plural = _("campaign failure counts")
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="failure_count_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.status}/{self.reason}: {self.count}"
+
+
+class CampaignDeliveryCount(models.Model):
+    """A campaign's messages delivered (or read) per UTC minute of delivery: every
+    time zone's minutes are whole minutes of UTC, so the chart cuts them into any."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
+    )
+    minute = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("campaign delivery count")
+        verbose_name_plural = _("campaign delivery counts")
+        indexes = [
+            models.Index(fields=["campaign", "minute"], name="delivery_count_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.minute:%Y-%m-%d %H:%M}: {self.count}"
+
+
 class MessageTemplate(Versioned):
     """A saved text a composer starts from: placeholders as in a campaign's text."""
 

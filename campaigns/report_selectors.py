@@ -1,21 +1,19 @@
 """Read side of delivery reporting: funnels, breakdowns, charts, message and reply lists.
 
 Totals come from the trigger-kept counts table (campaigns.counts), never from a COUNT
-over the messages. Breakdowns that must read one campaign's rows (cost, operators,
-failure reasons, the delivery chart) are cached under a fingerprint of that campaign's
-counts, so a report is recomputed only after its messages moved.
+over the messages; the breakdowns (cost, operators, failure reasons, the delivery
+chart) from the report tallies kept beside it (campaigns.report_tallies), so a
+report's first view reads a few rows however many messages the campaign has.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,11 +21,11 @@ from campaigns.by_phone import latest_sent_to
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.delivery_chart import ChartSeries, campaign_delivery_chart
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
-from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, LIVE_STATES
+from campaigns.report_tallies import failure_rows, operator_rows
+from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES
 from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
-from smsportal.outage import soft_get, soft_set
 
 # The funnel in the order the page shows it; pending and unknown only when non-zero.
 FUNNEL_STATUSES = (
@@ -56,8 +54,6 @@ BILLABLE_STATUSES = (
     DeliveryStatus.UNDELIVERED,
     DeliveryStatus.UNKNOWN,
 )
-BREAKDOWN_TTL = 10 * 60
-LIVE_BREAKDOWN_TTL = 30
 DAILY_DAYS = 30
 TOP_REASONS = 10
 
@@ -233,71 +229,24 @@ class CampaignReport:
 def campaign_report(*, campaign: Campaign) -> CampaignReport:
     """Funnel, spending, operators, failure reasons and the delivery chart."""
     counts = campaign_counts(campaign_id=campaign.pk)
-    funnel = funnel_from_counts(counts)
-    if campaign.state in LIVE_STATES or funnel.in_flight:
-        # Counts move every second while sending, and while reports come in after
-        # it (for hours): a short-lived key instead, so reloads do not rescan the
-        # campaign each time (3.6-4.1 s at a million messages).
-        key, ttl = f"reports:campaign:{campaign.pk}:live", LIVE_BREAKDOWN_TTL
-    else:
-        key, ttl = (
-            f"reports:campaign:{campaign.pk}:{_fingerprint(counts)}",
-            BREAKDOWN_TTL,
-        )
-    breakdown = soft_get(key)
-    if breakdown is None:
-        breakdown = _breakdown(campaign, counts)
-        soft_set(key, breakdown, ttl)
-    spending, operators, reasons, chart = breakdown
-    return CampaignReport(
-        funnel=funnel,
-        spending=spending,
-        operators=operators,
-        reasons=reasons,
-        chart=chart,
-    )
-
-
-def _fingerprint(counts: CampaignCounts) -> str:
-    parts = sorted(
-        (s, n, counts.segments_by_status.get(s, 0)) for s, n in counts.by_status.items()
-    )
-    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
-
-
-def _breakdown(campaign: Campaign, counts: CampaignCounts) -> tuple:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # These one-pass scans of a campaign finish in about the time PostgreSQL's
-            # JIT takes to compile them (~100 ms each at 200,000 messages).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        return _breakdown_queries(campaign, counts)
-
-
-def _breakdown_queries(campaign: Campaign, counts: CampaignCounts) -> tuple:
     by_operator = campaign_operator_rows(campaign=campaign)
-    spending = Spending(
-        cost=sum((r["reported"] or Decimal(0) for r in by_operator), Decimal(0)),
-        estimated=sum(
-            (
-                r["estimated"] or Decimal(0)
-                for r in by_operator
-                if r["status"] in BILLABLE_STATUSES
-            ),
-            Decimal(0),
-        ),
-        segments=sum(counts.segments_by_status.get(s, 0) for s in BILLABLE_STATUSES),
-        unpriced=sum(
-            r["unpriced"] for r in by_operator if r["status"] in BILLABLE_STATUSES
-        ),
-        billable=sum(r["n"] for r in by_operator if r["status"] in BILLABLE_STATUSES),
+    return CampaignReport(
+        funnel=funnel_from_counts(counts),
+        spending=_spending(by_operator, counts),
+        operators=_operators(by_operator),
+        reasons=campaign_failure_reasons(campaign=campaign),
+        chart=campaign_delivery_chart(campaign=campaign),
     )
-    return (
-        spending,
-        _operators(by_operator),
-        campaign_failure_reasons(campaign=campaign),
-        campaign_delivery_chart(campaign=campaign),
+
+
+def _spending(by_operator: list[dict], counts: CampaignCounts) -> Spending:
+    billable = [r for r in by_operator if r["status"] in BILLABLE_STATUSES]
+    return Spending(
+        cost=sum((r["reported"] or Decimal(0) for r in by_operator), Decimal(0)),
+        estimated=sum((r["estimated"] or Decimal(0) for r in billable), Decimal(0)),
+        segments=sum(counts.segments_by_status.get(s, 0) for s in BILLABLE_STATUSES),
+        unpriced=sum(r["unpriced"] for r in billable),
+        billable=sum(r["n"] for r in billable),
     )
 
 
@@ -308,20 +257,8 @@ def estimate_counted(*, status: str, cost: Decimal | None) -> bool:
 
 
 def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
-    """One scan of the campaign: messages, cost and estimate per (operator, status)."""
-    return list(
-        Message.objects.filter(campaign=campaign)
-        .order_by()
-        .values("operator", "status")
-        .annotate(
-            n=Count("id"),
-            reported=Sum("cost"),
-            estimated=Sum("estimated_cost", filter=Q(cost__isnull=True)),
-            unpriced=Count(
-                "id", filter=Q(cost__isnull=True, estimated_cost__isnull=True)
-            ),
-        )
-    )
+    """Messages, cost and estimate per (operator, status), from the kept tallies."""
+    return operator_rows(campaign_id=campaign.pk)
 
 
 def _operators(rows: Iterable[dict]) -> list[OperatorRow]:
@@ -343,13 +280,6 @@ def campaign_failure_reasons(
     *, campaign: Campaign, limit: int = TOP_REASONS
 ) -> list[ReasonRow]:
     """The commonest failures with the gateway's own code and text."""
-    rows = (
-        Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
-        .order_by()
-        .values("status", "reason", "vendor_code", "vendor_text")
-        .annotate(n=Count("id"))
-        .order_by("-n", "status", "reason", "vendor_code")[:limit]
-    )
     return [
         ReasonRow(
             status=r["status"],
@@ -358,7 +288,7 @@ def campaign_failure_reasons(
             vendor_text=r["vendor_text"],
             count=r["n"],
         )
-        for r in rows
+        for r in failure_rows(campaign_id=campaign.pk, limit=limit)
     ]
 
 

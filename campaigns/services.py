@@ -41,12 +41,12 @@ from campaigns.channel_content import (
     text_problems,
     viber_field_problems,
 )
+from campaigns.counts import campaign_counts_delete
 from campaigns.expansion import CampaignGone, campaign_expand
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
     SENT_TEXT_FIELDS,
     Campaign,
-    CampaignStatusCount,
     Message,
 )
 from campaigns.plan_problems import campaign_pause_for_plan, plan_problem_text
@@ -885,7 +885,7 @@ def _discard_build(campaign_id: int) -> None:
     with transaction.atomic():
         Message.objects.filter(campaign_id=campaign_id).delete()
         # After the messages: their delete trigger writes counts of its own.
-        CampaignStatusCount.objects.filter(campaign_id=campaign_id).delete()
+        campaign_counts_delete(campaign_id=campaign_id)
     logger.warning("campaign %s was deleted while its audience was built", campaign_id)
 
 
@@ -1082,7 +1082,7 @@ def campaign_delete(*, campaign: Campaign) -> None:
     campaign_id = campaign.pk
     with transaction.atomic():
         campaign.delete()
-        CampaignStatusCount.objects.filter(campaign_id=campaign_id).delete()
+        campaign_counts_delete(campaign_id=campaign_id)
 
 
 def campaign_test_send(

@@ -22,7 +22,6 @@ from campaigns.report_views import PAGE_SIZE
 from campaigns.services import campaign_launch
 from contacts.models import Contact
 from providers.models import ProviderAccount
-from tests.campaigns.conftest import add_messages
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.report_data import MIX, make_reply, seed_messages
 from tests.contacts.conftest import assert_no_formulas
@@ -588,50 +587,42 @@ def test_a_filter_the_table_cannot_read_says_why_on_the_page(
     assert error.startswith("Select a valid choice.")
 
 
-def test_a_finished_campaign_awaiting_reports_reuses_its_breakdown(
-    campaign, monkeypatch
+def test_the_report_page_reads_only_its_table_page_of_the_messages(
+    viewer_client, campaign
 ):
-    """Reports keep coming for hours after the last message is handed over: keyed
-    by the counts, every reload after one of them rescanned a million messages."""
+    """Spending, operators, failures and the chart come from the kept tallies: the
+    first view of a million-message campaign's report scanned it three times."""
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_client.get(report_url(campaign))
+    assert response.status_code == 200
+    assert response.context["report"].operators
+    assert response.context["report"].reasons
+    assert sum(response.context["chart_data"]["values"]) == 4
+    reading = [q["sql"] for q in queries if "campaigns_message" in q["sql"]]
+    # The table's page alone, through the (campaign, phone) index.
+    assert len(reading) == 1
+    assert "LIMIT" in reading[0]
+    assert '"campaigns_message"."phone" ASC' in reading[0]
+
+
+def test_a_report_shows_each_status_report_at_once(campaign):
+    """Reports keep coming for hours after the last message is handed over: the
+    breakdown follows each one (it was cached, then recomputed by a scan)."""
     from campaigns import report_selectors
 
-    computed = []
-    breakdown = report_selectors._breakdown
-
-    def counted(*args, **kwargs):
-        computed.append(1)
-        return breakdown(*args, **kwargs)
-
-    monkeypatch.setattr(report_selectors, "_breakdown", counted)
-    assert report_selectors.campaign_report(campaign=campaign).funnel.in_flight
-
-    first = campaign.messages.filter(status="queued").first()
-    Message.objects.filter(pk=first.pk).update(status="delivered")  # a report came
-    report = report_selectors.campaign_report(campaign=campaign)
-
-    assert len(computed) == 1
-    assert (
-        report.funnel.delivered
-        == campaign.messages.filter(status__in=["delivered", "read"]).count()
-    )  # the funnel is the counts' own, fresh
-
-
-def test_a_settled_campaign_keeps_its_breakdown_until_its_counts_change(
-    make_campaign, monkeypatch
-):
-    from campaigns import report_selectors
-
-    settled = make_campaign(state=Campaign.State.COMPLETED, finished_at=timezone.now())
-    add_messages(settled, ["delivered", "undelivered"])
-    computed = []
-    breakdown = report_selectors._breakdown
-    monkeypatch.setattr(
-        report_selectors,
-        "_breakdown",
-        lambda *a, **k: computed.append(1) or breakdown(*a, **k),
+    before = report_selectors.campaign_report(campaign=campaign)
+    assert before.funnel.in_flight
+    queued = campaign.messages.filter(status="queued").get()
+    Message.objects.filter(pk=queued.pk).update(
+        status="delivered",
+        operator="Tele2",
+        cost=Decimal("3.30"),
+        delivered_at=timezone.now(),
     )
+    after = report_selectors.campaign_report(campaign=campaign)
 
-    report_selectors.campaign_report(campaign=settled)
-    report_selectors.campaign_report(campaign=settled)
-    assert not report_selectors.campaign_report(campaign=settled).funnel.in_flight
-    assert len(computed) == 1
+    messages = Message.objects.filter(campaign=campaign)
+    assert after.spending.cost == messages.aggregate(s=Sum("cost"))["s"]
+    assert after.spending.cost == before.spending.cost + Decimal("3.30")
+    assert sum(after.chart.values) == sum(before.chart.values) + 1
+    assert {r.operator: r.total for r in after.operators}["Tele2"] == 1

@@ -3,13 +3,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.counts import counts_mismatches, counts_squash, traffic_mismatches
+from campaigns.report_tallies import tallies_mismatches
 
 
 class Command(BaseCommand):
     help = (
-        "Squash the campaign status counts and the hourly traffic, then compare both "
-        "with a GROUP BY over the messages table; exits non-zero and lists every "
-        "mismatch."
+        "Squash the campaign status counts, the hourly traffic and the report "
+        "tallies, then compare each with a GROUP BY over the messages table; exits "
+        "non-zero and lists every mismatch."
     )
 
     def add_arguments(self, parser) -> None:
@@ -25,7 +26,8 @@ class Command(BaseCommand):
             self.stdout.write(f"squashed: {folded} count rows")
         mismatches = counts_mismatches()
         traffic = traffic_mismatches()
-        if not mismatches and not traffic:
+        tallies = tallies_mismatches()
+        if not mismatches and not traffic and not tallies:
             self.stdout.write(self.style.SUCCESS("counts match the messages table"))
             return
         if mismatches:
@@ -40,6 +42,10 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"{hour:%Y-%m-%d %H:%M}           {status:<12} {counted:>8} {kept:>10}"
             )
-        raise CommandError(
-            f"{len(mismatches) + len(traffic)} count(s) differ from the messages table"
-        )
+        if tallies:
+            self.stderr.write("tally       key / counted / kept")
+        for tally, key, counted, kept in tallies:
+            shown = " ".join(str(part) for part in key)
+            self.stderr.write(f"{tally:<11} {shown} / {counted} / {kept}")
+        differing = len(mismatches) + len(traffic) + len(tallies)
+        raise CommandError(f"{differing} count(s) differ from the messages table")
