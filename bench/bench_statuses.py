@@ -16,7 +16,7 @@ import argparse
 import multiprocessing
 import time
 
-from benchdb import setup
+from benchdb import cpu_seconds, setup
 
 
 def seed(count: int):
@@ -27,6 +27,8 @@ def seed(count: int):
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE campaigns_message, campaigns_campaignstatuscount, "
+                       "campaigns_campaignoperatorcount, campaigns_campaignfailurecount, "
+                       "campaigns_campaigndeliverycount, "
                        "campaigns_orphanstatusreport, campaigns_campaign CASCADE")  # fmt: skip
     account, _ = ProviderAccount.objects.get_or_create(
         name="Bench",
@@ -53,8 +55,12 @@ def seed(count: int):
     return account, campaign
 
 
-def apply_share(account_id: int, starts: list[int], batch: int, last: int) -> int:
-    """Apply DELIVERED reports for the batches beginning at `starts`."""
+def apply_share(
+    account_id: int, starts: list[int], batch: int, last: int
+) -> tuple[int, float]:
+    """Apply DELIVERED reports for the batches beginning at `starts`; returns the
+    updates and the CPU seconds their server backend spent (its own process, so
+    other work on a shared machine's server is not counted)."""
     from django.db import connection
     from django.utils import timezone
 
@@ -63,6 +69,10 @@ def apply_share(account_id: int, starts: list[int], batch: int, last: int) -> in
     from providers.models import ProviderAccount
 
     account = ProviderAccount.objects.get(pk=account_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu_before = cpu_seconds(backend)
     now = timezone.now()
     applied = 0
     for start in starts:
@@ -76,29 +86,30 @@ def apply_share(account_id: int, starts: list[int], batch: int, last: int) -> in
             for i in range(start, min(start + batch, last + 1))
         ]
         applied += message_statuses_apply(account=account, reports=reports).updated
+    cpu = cpu_seconds(backend) - cpu_before
     connection.close()
-    return applied
+    return applied, cpu
 
 
 def timed_apply(account_id: int, messages: int, batch: int, appliers: int):
-    """(applied, seconds) with the batches dealt round-robin to `appliers` processes."""
+    """(applied, seconds, server backends' CPU seconds) with the batches dealt
+    round-robin to `appliers` processes."""
     from django.db import connection
 
     starts = list(range(1, messages + 1, batch))
     started = time.perf_counter()
     if appliers == 1:
-        applied = apply_share(account_id, starts, batch, messages)
+        applied, cpu = apply_share(account_id, starts, batch, messages)
     else:
         connection.close()  # each process opens its own
         context = multiprocessing.get_context("fork")
         with context.Pool(appliers) as pool:
             shares = [starts[k::appliers] for k in range(appliers)]
-            applied = sum(
-                pool.starmap(
-                    apply_share, [(account_id, s, batch, messages) for s in shares]
-                )
+            results = pool.starmap(
+                apply_share, [(account_id, s, batch, messages) for s in shares]
             )
-    return applied, time.perf_counter() - started
+        applied, cpu = sum(r[0] for r in results), sum(r[1] for r in results)
+    return applied, time.perf_counter() - started, cpu
 
 
 def message_updates() -> tuple[int, int]:
@@ -139,11 +150,14 @@ def main() -> None:
     for appliers in sorted({1, args.appliers}):
         account, campaign = seed(args.messages)
         before = message_updates()
-        applied, elapsed = timed_apply(account.pk, args.messages, args.batch, appliers)
+        applied, elapsed, cpu = timed_apply(
+            account.pk, args.messages, args.batch, appliers
+        )
         hot = heap_only_share(before, applied)
         counts = campaign_counts(campaign_id=campaign.pk).by_status
         print(f"{appliers} applier(s): {applied:,} updates in {elapsed:.2f} s "
-              f"({applied / elapsed:,.0f}/s), batches of {args.batch:,}, "
+              f"({applied / elapsed:,.0f}/s), server CPU {cpu:.2f} s "
+              f"({cpu * 1_000_000 / max(applied, 1):.2f} s per 1M), batches of {args.batch:,}, "
               f"{hot:.0%} heap-only; counts {counts}; "
               f"goal <= 15 s: {'met' if elapsed <= 15 else 'NOT met'}")  # fmt: skip
     started = time.perf_counter()
