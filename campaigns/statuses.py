@@ -174,13 +174,9 @@ def _apply_postgres(
         "numeric",
         "text",
     )
-    if len(rows) == 1:
-        # One report (a callback): plain scalars cost the planner less than a
-        # one-row table parameter.
-        values_sql = "(VALUES (" + ", ".join(f"%s::{c}" for c in casts) + "))"
-        params = list(rows[0])
-    else:
-        values_sql, params = rows_table(rows, casts)
+    # One report (a callback) goes as plain scalars, which cost the planner less
+    # than a one-row table parameter; a batch's shared values go once.
+    values_sql, params = rows_table(rows, casts)
     delivered = ", ".join(f"'{s}'" for s in DELIVERED_STATES)
     sql = f"""
         UPDATE campaigns_message m SET
