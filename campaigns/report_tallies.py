@@ -2,7 +2,7 @@
 commonest failures, deliveries per minute.
 
 On PostgreSQL they are read from the tallies the message table's triggers keep
-(campaigns 0030: CampaignOperatorCount, CampaignFailureCount, CampaignDeliveryCount),
+(campaigns 0032: CampaignOperatorCount, CampaignFailureCount, CampaignDeliveryCount),
 a few rows per campaign however many messages it has: scanning a million messages
 for them made a report's first view take seconds. The `scanned_*` functions compute
 the same from the messages: SQLite (the embedded demo) has no triggers for the

@@ -155,7 +155,7 @@ def test_the_migration_tallies_the_messages_already_there(two):
     for model in TALLIES:
         model.objects.all().delete()
     assert tallies_mismatches()
-    migration = importlib.import_module("campaigns.migrations.0030_report_tallies")
+    migration = importlib.import_module("campaigns.migrations.0032_report_tallies")
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
     assert_tallies_match(first, second)

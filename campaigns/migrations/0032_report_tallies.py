@@ -154,7 +154,7 @@ def restore(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0029_greeted_birthday_ledger"),
+        ("campaigns", "0031_message_login_generation"),
     ]
 
     operations = [
