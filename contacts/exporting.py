@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit, audit_filters
 from accounts.models import AuditEvent
@@ -120,9 +120,9 @@ def export_headers(custom_fields: Sequence[CustomField]) -> list[str]:
 # consent on record. A file handed to another tool must not lose the opt-outs; an
 # import leaves these columns alone (the stop list is imported on its own).
 OPT_IN_OUT_HEADERS = (
-    _lazy("On the stop list"),
-    _lazy("Consent source"),
-    _lazy("Consent given"),
+    gettext_lazy("On the stop list"),
+    gettext_lazy("Consent source"),
+    gettext_lazy("Consent given"),
 )
 
 

@@ -268,3 +268,11 @@ def test_a_cp1251_export_names_the_custom_field_that_would_lose_letters(
     assert "“Ә”" in problem
     assert "Город" in problem
     assert "+79123456782" in problem
+
+
+@translation.override("ru")
+def test_the_opt_out_columns_are_named_in_the_readers_language():
+    make_contact("+79120000001")
+    rows = list(csv.reader(io.StringIO(export_bytes("csv").decode("utf-8-sig"))))
+
+    assert rows[0][-3:] == ["В стоп-листе", "Источник согласия", "Согласие дано"]
