@@ -28,6 +28,7 @@ from django.db import transaction
 from providers.base import SmsGateway
 from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_class, gateway_for
+from smsportal.lib.hooks import Hooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +40,8 @@ class LoginInUse:
 
 
 # Told by campaigns (which owns the messages) at start-up: providers knows none.
-_in_use: list[Callable[[ProviderAccount], LoginInUse]] = []
-
-
-def login_in_use_register(count: Callable[[ProviderAccount], LoginInUse]) -> None:
-    if count not in _in_use:
-        _in_use.append(count)
+_in_use: Hooks[Callable[[ProviderAccount], LoginInUse]] = Hooks()
+login_in_use_register = _in_use.register
 
 
 def login_in_use(account: ProviderAccount) -> LoginInUse:
