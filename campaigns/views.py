@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -90,6 +91,9 @@ TEST_AWAITED = frozenset(
      DeliveryStatus.UNKNOWN}
 )  # fmt: skip
 TEST_POLL_SECONDS = 3
+# A test not settled after this gets no report any more worth a page polling for it
+# (a gateway that reports nothing, a closed account): the page stops asking.
+TEST_POLL_FOR = timedelta(hours=1)
 # Names for ApplicationError.where values that are not Campaign fields.
 WHERE_LABELS = {
     "audience": gettext_lazy("Audience"),
@@ -625,7 +629,7 @@ def campaign_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_test_send_results(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: the test messages' statuses, polled while one may still change."""
     campaign = get_object_or_404(campaign_list(), pk=pk)
-    ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()]
+    ids = [int(i) for i in request.GET.getlist("id") if i.isascii() and i.isdigit()]
     # Only messages sent outside a campaign through this campaign's account.
     sent = Message.objects.filter(
         pk__in=ids[: services.MAX_TEST_PHONES],
@@ -640,7 +644,11 @@ def campaign_test_send_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _test_results_context(sent: list[Message]) -> dict[str, Any]:
-    waiting = any(m.status in TEST_AWAITED for m in sent)
+    since = timezone.now() - TEST_POLL_FOR
+    waiting = any(
+        m.status in TEST_AWAITED and (m.submitted_at or m.planned_at) > since
+        for m in sent
+    )
     return {
         "sent": sent,
         "poll_every": TEST_POLL_SECONDS if waiting else None,

@@ -901,6 +901,31 @@ def test_test_send_results_poll_until_delivered_and_name_the_gateway_id(
     assert "hx-get" not in polled  # done: no more polling
 
 
+def test_test_send_results_stop_polling_an_old_test_and_ignore_odd_ids(
+    manager_client, simulator, make_campaign
+):
+    """A test the gateway never reports on does not keep an open page asking every
+    3 s for ever; an id that is no number (a "²") is left out, not a server error."""
+    from datetime import timedelta
+
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account, text="Test")
+    manager_client.post(url("test_send", campaign), {"phones": "+79120000001"})
+    message = Message.objects.get(phone="+79120000001")
+    results = reverse("campaigns:test_send_results", args=[campaign.pk])
+
+    fresh = manager_client.get(results, {"id": [message.pk, "²"]})
+    Message.objects.filter(pk=message.pk).update(
+        submitted_at=timezone.now() - timedelta(hours=2)
+    )
+    old = manager_client.get(results, {"id": message.pk}).content.decode()
+
+    assert fresh.status_code == 200
+    assert "hx-get" in fresh.content.decode()
+    assert 'data-status="queued"' in old
+    assert "hx-get" not in old
+
+
 def test_test_send_results_show_no_campaigns_messages(manager_client, make_campaign):
     campaign = make_campaign()
     other = Message.objects.create(
