@@ -20,7 +20,7 @@ from campaigns.models import (
     HourlyTraffic,
     Message,
 )
-from campaigns.report_tallies import tallies_squash
+from campaigns.report_tallies import REPORT_TALLIES
 
 
 @dataclass(frozen=True)
@@ -86,37 +86,37 @@ def counts_squash() -> int:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext('campaigns_count_squash'))"
         )
-        cursor.execute(_COUNTS_SQUASH)
-        folded = cursor.rowcount
-        cursor.execute(_TRAFFIC_SQUASH)
-        return folded + cursor.rowcount + tallies_squash()
+        folded = 0
+        for model, keys, sums in (*_KEPT, *REPORT_TALLIES):
+            cursor.execute(_fold_sql(model._meta.db_table, keys, sums))
+            folded += cursor.rowcount
+        return folded
 
 
-_COUNTS_SQUASH = """
-    WITH pending AS (
-        SELECT DISTINCT campaign_id, status FROM campaigns_campaignstatuscount
-        WHERE NOT is_squashed
-    ), removed AS (
-        DELETE FROM campaigns_campaignstatuscount c USING pending p
-        WHERE c.campaign_id = p.campaign_id AND c.status = p.status
-        RETURNING c.campaign_id, c.status, c.count, c.segments
-    )
-    INSERT INTO campaigns_campaignstatuscount
-        (campaign_id, status, count, segments, is_squashed)
-    SELECT campaign_id, status, sum(count), sum(segments), TRUE
-    FROM removed GROUP BY campaign_id, status
-"""
-_TRAFFIC_SQUASH = """
-    WITH pending AS (
-        SELECT DISTINCT hour, status FROM campaigns_hourlytraffic WHERE NOT is_squashed
-    ), removed AS (
-        DELETE FROM campaigns_hourlytraffic c USING pending p
-        WHERE c.hour = p.hour AND c.status = p.status
-        RETURNING c.hour, c.status, c.count
-    )
-    INSERT INTO campaigns_hourlytraffic (hour, status, count, is_squashed)
-    SELECT hour, status, sum(count), TRUE FROM removed GROUP BY hour, status
-"""
+# The trigger-kept tables: each one's key and summed columns.
+_KEPT = (
+    (CampaignStatusCount, ("campaign_id", "status"), ("count", "segments")),
+    (HourlyTraffic, ("hour", "status"), ("count",)),
+)
+
+
+def _fold_sql(table: str, keys: tuple[str, ...], sums: tuple[str, ...]) -> str:
+    """The rows of the keys that have deltas, taken out and put back summed, one row
+    a key (a key whose sums are all zero goes)."""
+    key_list = ", ".join(keys)
+    return f"""
+        WITH pending AS (
+            SELECT DISTINCT {key_list} FROM {table} WHERE NOT is_squashed
+        ), removed AS (
+            DELETE FROM {table} t USING pending p
+            WHERE {" AND ".join(f"t.{k} = p.{k}" for k in keys)}
+            RETURNING {", ".join(f"t.{c}" for c in (*keys, *sums))}
+        )
+        INSERT INTO {table} ({key_list}, {", ".join(sums)}, is_squashed)
+        SELECT {key_list}, {", ".join(f"sum({c})" for c in sums)}, TRUE
+        FROM removed GROUP BY {key_list}
+        HAVING {" OR ".join(f"sum({c}) <> 0" for c in sums)}
+    """
 
 
 def _squash_portable() -> int:

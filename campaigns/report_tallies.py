@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMinute
 
@@ -143,21 +142,8 @@ def scanned_delivered_minutes(*, campaign_id: int) -> dict[datetime, int]:
 
 # Squashing and checking --------------------------------------------------------------
 
-# Fold each tally's delta rows into one row per key, as counts_squash does for the
-# status counts: the rows of the keys that have deltas are taken out and put back
-# summed (a key whose sum is zero everywhere goes).
-_SQUASH = """
-    WITH pending AS (
-        SELECT DISTINCT {keys} FROM {table} WHERE NOT is_squashed
-    ), removed AS (
-        DELETE FROM {table} t USING pending p WHERE {join}
-        RETURNING {returned}
-    )
-    INSERT INTO {table} ({keys}, {sums}, is_squashed)
-    SELECT {keys}, {summed}, TRUE FROM removed GROUP BY {keys}
-    HAVING {nonzero}
-"""
-_TALLIES = (
+# Each tally's key and summed columns, for counts_squash to fold.
+REPORT_TALLIES = (
     (
         CampaignOperatorCount,
         ("campaign_id", "status", "operator"),
@@ -170,29 +156,6 @@ _TALLIES = (
     ),
     (CampaignDeliveryCount, ("campaign_id", "minute"), ("count",)),
 )
-
-
-def tallies_squash() -> int:
-    """Fold the report tallies' delta rows (inside counts_squash's transaction and
-    lock); returns the rows written."""
-    if connection.vendor != "postgresql":
-        return 0
-    folded = 0
-    with connection.cursor() as cursor:
-        for model, keys, sums in _TALLIES:
-            cursor.execute(
-                _SQUASH.format(
-                    table=model._meta.db_table,
-                    keys=", ".join(keys),
-                    join=" AND ".join(f"t.{k} = p.{k}" for k in keys),
-                    returned=", ".join(f"t.{c}" for c in (*keys, *sums)),
-                    sums=", ".join(sums),
-                    summed=", ".join(f"sum({c})" for c in sums),
-                    nonzero=" OR ".join(f"sum({c}) <> 0" for c in sums),
-                )
-            )
-            folded += cursor.rowcount
-    return folded
 
 
 def tallies_mismatches() -> list[tuple[str, tuple, tuple, tuple]]:
