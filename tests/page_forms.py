@@ -25,3 +25,17 @@ def conflict_rows(html: str) -> list[list[str]]:
     return [
         [cell.text_content().strip() for cell in row.xpath("./th|./td")] for row in rows
     ]
+
+
+def default_submit(html: str, *, having: str) -> str:
+    """The name ("" for none) of the button Enter in a field presses in the page's form
+    holding a field named `having`: its first submit button in document order (HTML's
+    "default button"), hidden or not."""
+    document = lxml.html.fromstring(html)
+    form = next(f for f in document.forms if f.xpath(f'.//*[@name="{having}"]'))
+    buttons = form.xpath(
+        './/button[not(@type) or @type="submit"]'
+        '|.//input[@type="submit" or @type="image"]'
+    )
+    assert buttons, "the form has no submit button"
+    return buttons[0].get("name") or ""

@@ -62,3 +62,27 @@ def test_a_refused_admin_save_loads_their_change_keeping_the_typing(
     group.refresh_from_db()
     assert (group.name, group.description) == ("Clients by A", "B")
     browser_problems.assert_none("a refused admin save")
+
+
+def test_enter_in_a_refused_form_saves_as_everywhere(admin_page, browser_problems):
+    page = admin_page
+    contact = Contact.objects.create(phone="+79120000002", first_name="Ivan")
+    page.goto(f"/contacts/{contact.pk}/edit/")
+    page.fill("#id_last_name", "Typed in the browser")
+    services.contact_update(
+        contact=Contact.objects.get(pk=contact.pk), first_name="Pyotr"
+    )
+    page.locator("main").get_by_role("button", name="Save").click()
+    expect(page.locator("[data-version-conflict]")).to_be_visible()
+
+    # Enter in a field of the refused form: the form's Save, not "Load the current
+    # values" (the first visible button in it).
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.locator("#id_last_name").press("Enter")
+    assert "reload_current" not in (posted.value.post_data or "")
+    page.wait_for_load_state()
+    # Saved at the version it was opened at: refused again, their change not loaded.
+    expect(page.get_by_role("button", name="Load the current values")).to_be_visible()
+    expect(page.get_by_text("The form now holds the record as it is")).to_have_count(0)
+    expect(page.locator("#id_first_name")).to_have_value("Ivan")
+    browser_problems.assert_none("Enter in a refused form")

@@ -12,7 +12,7 @@ from campaigns.models import BirthdayGreeting, Campaign, MessageTemplate
 from contacts.models import Contact, ContactGroup
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.conftest import _user_with_role
-from tests.page_forms import conflict_rows, form_values
+from tests.page_forms import conflict_rows, default_submit, form_values
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -97,6 +97,9 @@ def test_an_admin_save_over_a_newer_version_is_refused_then_saves_loaded_again(
     assert refused.status_code == 200
     assert "changed this record" in html
     assert [row[2:] for row in conflict_rows(html)] == [[value, "—"]]
+    # Enter in a field saves, as it does on any change form, not "Load the current
+    # values" (the first button in the form otherwise).
+    assert default_submit(html, having=typed) == "_save"
     record.refresh_from_db()
     assert getattr(record, changed) == value
     assert getattr(record, typed) != "By A"
