@@ -99,9 +99,6 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
         "max_length": MAX_LENGTH,
         "message_templates": composer_templates(request.user),
     }
-    return render(
-        request,
-        "campaigns/contact_message.html",
-        context,
-        status=400 if form.errors else 200,
-    )
+    # 200 with the errors shown, as every page form answers (a plain post: the
+    # browser shows the page whatever the status).
+    return render(request, "campaigns/contact_message.html", context)

@@ -110,7 +110,7 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, reply, ReplyForm())
 
 
-def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
+def _detail(request: HttpRequest, reply: Reply, form: ReplyForm) -> HttpResponse:
     context = {
         "reply": reply,
         "form": form,
@@ -121,7 +121,7 @@ def _detail(request: HttpRequest, reply: Reply, form: ReplyForm, status=200):
         "max_length": MAX_LENGTH,
         **counter_settings(reply.account),
     }
-    return render(request, "campaigns/inbox_detail.html", context, status=status)
+    return render(request, "campaigns/inbox_detail.html", context)
 
 
 @require_POST
@@ -152,7 +152,8 @@ def reply_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 text % {"phone": message.phone, "status": message.get_status_display()},
             )
             return redirect("reports:reply", pk=reply.pk)
-    return _detail(request, reply, form, status=400)
+    # 200 with the errors shown, as every page form answers.
+    return _detail(request, reply, form)
 
 
 @require_POST

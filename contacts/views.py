@@ -839,8 +839,8 @@ def numbering_plan(request: HttpRequest) -> HttpResponse:
         "loads": NumberingPlanLoad.objects.all()[:5],
         "summary": numbering_jobs.numbering_plan_summary(),
     }
-    status = 400 if form.errors else 200
-    return render(request, "contacts/numbering_plan.html", context, status=status)
+    # 200 with the errors shown, as every page form answers.
+    return render(request, "contacts/numbering_plan.html", context)
 
 
 @permission_required("contacts.view_numberrange", raise_exception=True)
