@@ -1,4 +1,5 @@
-"""The API's 401 and 429 answers, logged once per address and reason a window.
+"""The API's 401, 429 and scope or role 403 answers, logged once per address and
+reason a window.
 
 Django's request logger wrote every one of them at WARNING ("Unauthorized:
 /api/v1/me"): a guessing attack, or a client left running with a revoked or expired
@@ -7,7 +8,9 @@ address. They go to the security log (`accounts.api_tokens`) instead, with what
 helps: the address, the reason, and the token's hint when the token is one of ours
 (an unknown token's first characters are never written: a typo of a real one tells
 half of it). The response is marked as logged, Django's own flag, so django.request
-skips it; every other 4xx and every 5xx it logs as before.
+skips it; every other 4xx and every 5xx it logs as before. A read-only token's
+write and a role's forbidden operation (403) are as everyday: a script run with the
+wrong token or user repeats them each run.
 
 An invalid token's 401 is logged by accounts.api_token_failures, which counts it:
 the first of an address in a window and the one that locks it, at WARNING.
@@ -29,6 +32,8 @@ NO_CREDENTIALS = "no_credentials"  # no Bearer token and no session
 INVALID_TOKEN = "invalid_token"  # a Bearer token that is none of ours, or revoked
 EXPIRED_TOKEN = "expired_token"  # one of ours, past its expiry
 LOCKED_ADDRESS = "locked_address"  # 429: the address failed too many tokens
+READ_ONLY_TOKEN = "read_only_token"  # 403: a read-only token asked to write
+NOT_PERMITTED = "not_permitted"  # 403: the user's role does not allow the operation
 
 # Where smsportal.api.BearerToken notes that the token it was given is no token of
 # ours, for the 401 that follows when no session authenticates either.
@@ -42,7 +47,7 @@ def api_refusal_logged(
     reason: str,
     token_hint: str | None = None,
 ) -> HttpResponse:
-    """Log `response` (a 401 or 429 of the API) once per address, reason and token
+    """Log `response` (a 401, 403 or 429 of the API) once per address, reason and token
     a window at INFO, and mark it so that django.request does not log it again."""
     response._has_been_logged = True  # type: ignore[attr-defined]  # Django's flag
     if reason == INVALID_TOKEN:

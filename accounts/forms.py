@@ -27,7 +27,8 @@ class ApiTokenForm(forms.Form):
         choices=ApiToken.Scope.choices,
         initial=ApiToken.Scope.READ,
         help_text=_(
-            "Read only: GET requests only. Read and write: whatever your role allows."
+            "Read only: GET requests, and requests that only compute (a campaign's "
+            "preview). Read and write: whatever your role allows."
         ),
     )
     lifetime = forms.TypedChoiceField(

@@ -35,7 +35,7 @@ from campaigns.selectors import (
     waits_for_start,
 )
 from providers.models import ProviderAccount
-from smsportal.api import permission_required, require_perm
+from smsportal.api import computes_only, permission_required, require_perm
 from smsportal.api_input import (
     InputSchema,
     ObjectId,
@@ -460,8 +460,10 @@ def _require_draft(campaign: Campaign) -> None:
 
 
 @router.post("/{campaign_id}/preview", response=PreviewOut)
+@computes_only  # a read-only token may ask it: it writes nothing
 def campaign_preview_api(request: HttpRequest, campaign_id: ObjectId) -> Any:
-    """What launching would do: counts, segments, cost against the balance, samples."""
+    """What launching would do: counts, segments, cost against the balance, samples.
+    Writes nothing: read-only tokens may call it."""
     require_perm(request, VIEW_PERM)
     return services.campaign_preview(campaign=_get(campaign_id))
 

@@ -12,6 +12,7 @@ from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import contribute_operation_callback
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -27,6 +28,8 @@ from accounts.api_refusals import (
     INVALID_TOKEN,
     LOCKED_ADDRESS,
     NO_CREDENTIALS,
+    NOT_PERMITTED,
+    READ_ONLY_TOKEN,
     REFUSAL_ATTRIBUTE,
     api_refusal_logged,
 )
@@ -75,8 +78,10 @@ class BearerToken(HttpBearer):
         request.user = api_token.user
         # The channel, for the audit log (accounts.audit): which token acted.
         request.api_token = api_token
-        if not api_token.allows(request.method):
-            raise HttpError(403, read_only_refusal(request.method))
+        if not (
+            api_token.allows(request.method) or getattr(request, COMPUTES_ONLY, False)
+        ):
+            raise ApiForbidden(read_only_refusal(request.method), READ_ONLY_TOKEN)
         _check_required_perms(request)
         return api_token.user
 
@@ -84,9 +89,47 @@ class BearerToken(HttpBearer):
 def read_only_refusal(method: str | None) -> str:
     """The 403 of a read-only token asked to write: what it may do, and how to."""
     return _(
-        "This API token is read-only: it may make GET requests only, not "
-        "%(method)s. To change data, create a read-write token on your profile page."
+        "This API token is read-only: it may make GET requests and the few requests "
+        "that only compute (such as a campaign's preview), not this %(method)s. To "
+        "change data, create a read-write token on your profile page."
     ) % {"method": method}
+
+
+class ApiForbidden(HttpError):
+    """A 403 of the token's scope or the user's role: logged once per address and
+    reason a window (accounts.api_refusals), not each by django.request."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(403, message)
+        self.reason = reason
+
+
+# Set on the request by @computes_only before the auth classes run.
+COMPUTES_ONLY = "api_computes_only"
+# The operation's mark in the OpenAPI document, for clients holding read-only tokens.
+COMPUTES_ONLY_EXTENSION = "x-read-only-token-allowed"
+
+
+def computes_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An operation that is no GET (its input is a body) but only computes: it
+    writes nothing, so a read-only token may call it. Marked by hand on each such
+    operation, under the router's decorator; never guessed from a path or a name."""
+
+    def mark_request(run: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(run)
+        def marked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            setattr(request, COMPUTES_ONLY, True)
+            return run(request, *args, **kwargs)
+
+        return marked
+
+    def mark_schema(operation: Any) -> None:
+        extra = dict(operation.openapi_extra or {})
+        extra[COMPUTES_ONLY_EXTENSION] = True
+        operation.openapi_extra = extra
+
+    contribute_operation_callback(view, mark_schema)
+    return decorate_view(mark_request)(view)
 
 
 class SessionWithCsrf(SessionAuth):
@@ -378,7 +421,7 @@ api = SmsportalAPI(
 def require_perm(request: HttpRequest, *perms: str) -> None:
     """Raise 403 unless the authenticated user holds every permission."""
     if not request.user.has_perms(perms):
-        raise HttpError(403, _("You do not have permission to do this."))
+        raise ApiForbidden(_("You do not have permission to do this."), NOT_PERMITTED)
 
 
 def form_saved(form: Any) -> Any:
@@ -481,7 +524,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> Any:
                 "The request body is not valid JSON (line %(line)s, column %(column)s)."
             ) % {"line": place[0], "column": place[1]}
         return api.create_response(request, {"detail": detail}, status=400)
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    response = api.create_response(
+        request, {"detail": str(exc)}, status=exc.status_code
+    )
+    if isinstance(exc, ApiForbidden):
+        # Everyday refusals of a scope or a role, repeated by a client script: once
+        # per address and reason a window (accounts.api_refusals).
+        token = getattr(request, "api_token", None)
+        return api_refusal_logged(
+            request,
+            response,
+            reason=exc.reason,
+            token_hint=token.hint if token is not None else None,
+        )
+    return response
 
 
 # Ninja's own answers to these are English whatever the request's language.

@@ -32,14 +32,17 @@ def api_client(raw: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}", **EN)
 
 
-def operations(client: Client) -> list[tuple[str, str]]:
+def operations(client: Client, *, computing: bool = False) -> list[tuple[str, str]]:
     """(method, path) of every operation the OpenAPI document lists, path
-    parameters filled with 1: a scope refusal comes before any lookup."""
+    parameters filled with 1: a scope refusal comes before any lookup. Those
+    marked as only computing (smsportal.api.computes_only) left out, or, with
+    `computing`, alone."""
     spec = client.get("/api/v1/openapi.json").json()
     return [
         (method, re.sub(r"\{[^}]+\}", "1", path))
         for path, item in spec["paths"].items()
-        for method in item
+        for method, operation in item.items()
+        if bool(operation.get("x-read-only-token-allowed")) == computing
     ]
 
 
@@ -73,10 +76,20 @@ def test_a_read_only_token_is_refused_every_write_with_a_clear_403(read_only):
     }
     for (method, _path), response in answers.items():
         assert response.json() == {
-            "detail": "This API token is read-only: it may make GET requests only, "
-            f"not {method.upper()}. To change data, create a read-write token on "
-            "your profile page."
+            "detail": "This API token is read-only: it may make GET requests and the "
+            "few requests that only compute (such as a campaign's preview), not this "
+            f"{method.upper()}. To change data, create a read-write token on your "
+            "profile page."
         }
+
+
+def test_only_a_campaigns_preview_is_marked_as_only_computing(read_only):
+    """Marked by hand (smsportal.api.computes_only), and said in the schema for
+    clients: the POSTs a read-only token may make (tests/campaigns/test_api.py
+    calls it)."""
+    assert operations(read_only, computing=True) == [
+        ("post", "/api/v1/campaigns/1/preview")
+    ]
 
 
 def test_a_read_only_token_reads_everything(read_only):

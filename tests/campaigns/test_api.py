@@ -3,8 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from django.test import Client
 from django.utils import timezone
 
+from accounts.services import api_token_create
 from campaigns.models import Campaign, Message
 from campaigns.services import campaign_start
 from providers.models import ProviderAccount
@@ -288,6 +290,25 @@ def test_list_and_detail_carry_the_counters(viewer_client, make_campaign):
     assert counts["total"] == 4
     assert counts["percent"] == 75
     assert detail["counts"] == counts
+
+
+def test_a_read_only_token_may_preview_a_campaign_which_changes_nothing(
+    admin_user, make_campaign, make_group
+):
+    """A preview is a POST that writes nothing: a read-only token (a reporting tool
+    checking a draft's cost) was refused it as a write."""
+    campaign = make_campaign([make_group("G", people(2))])
+    version = campaign.version
+    _token, raw = api_token_create(user=admin_user, name="reports", scope="read")
+
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
+        f"{API}/{campaign.pk}/preview"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["total"] == 2
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.version) == (Campaign.State.DRAFT, version)
 
 
 def test_preview_returns_counts_segments_and_cost(

@@ -148,7 +148,7 @@ def test_other_api_errors_are_still_djangos_warnings_and_errors(
     read_only = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     client.get("/api/v1/contacts/999999", **read_only)
-    client.post("/api/v1/groups", {}, content_type="application/json", **read_only)
+    client.post("/api/v1/groups", "{", content_type="application/json", **read_only)
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -158,8 +158,49 @@ def test_other_api_errors_are_still_djangos_warnings_and_errors(
 
     assert [(r.levelno, r.status_code) for r in request_lines(refusals, 403, 404)] == [
         (logging.WARNING, 404),
-        (logging.WARNING, 403),
     ]
     # Once, with its traceback (Django's handler logged it a second time, bare).
     (error,) = request_lines(refusals, 500)
     assert (error.levelno, error.exc_info is not None) == (logging.ERROR, True)
+
+
+def test_a_read_only_tokens_and_a_roles_403s_are_logged_once_per_address(
+    client, refusals, admin_user, viewer_user
+):
+    """A script run with a read-only token, or by a Viewer, repeats its refused
+    writes every run: django.request wrote each at WARNING."""
+    token, raw = api_token_create(user=admin_user, name="reports", scope="read")
+    viewer, raw_viewer = api_token_create(user=viewer_user, name="crm")
+    for _ in range(5):
+        for auth in (raw, raw_viewer):
+            response = client.post(
+                "/api/v1/groups",
+                {"name": "X"},
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {auth}",
+            )
+            assert response.status_code == 403
+    client.post(
+        "/api/v1/groups",
+        {"name": "X"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        REMOTE_ADDR="10.0.0.2",
+    )
+
+    assert request_lines(refusals, 403) == []
+    read_only = security_lines(refusals, "read_only_token")
+    assert [(r.levelno, r.client_address, r.token_hint) for r in read_only] == [
+        (logging.INFO, "127.0.0.1", token.hint),
+        (logging.INFO, "10.0.0.2", token.hint),
+    ]
+    assert (
+        read_only[0]
+        .getMessage()
+        .startswith(
+            "API refused POST /api/v1/groups from 127.0.0.1 with 403 (read_only_token, "
+            f"token {token.hint}…)"
+        )
+    )
+    (role,) = security_lines(refusals, "not_permitted")
+    assert (role.client_address, role.token_hint) == ("127.0.0.1", viewer.hint)
