@@ -18,20 +18,24 @@ class CampaignsConfig(AppConfig):
             waiting_messages_follow_new_number,
             waiting_messages_of_deleted_contacts,
         )
-        from campaigns.logins import login_in_use
+        from campaigns.logins import login_in_use, retired_logins_open
         from campaigns.placeholder_users import custom_field_users
         from campaigns.selectors import group_users
         from contacts.contact_changes import contact_changes_register
         from contacts.custom_field_users import custom_field_users_register
         from contacts.services import group_users_register
         from contacts.stop_listed import stop_listed_register
-        from providers.logins import login_in_use_register
+        from providers.logins import (
+            login_in_use_register,
+            retired_logins_in_use_register,
+        )
 
         post_migrate.connect(_sqlite_message_triggers, sender=self)
         group_users_register(group_users)
         custom_field_users_register(custom_field_users)
         stop_listed_register(_withdraw_held_later)
         login_in_use_register(login_in_use)
+        retired_logins_in_use_register(retired_logins_open)
         contact_changes_register(
             leaving=waiting_messages_of_deleted_contacts,
             renumbered=waiting_messages_follow_new_number,

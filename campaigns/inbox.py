@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from campaigns.by_phone import sent_to
 from campaigns.gateway_values import storable_reply
+from campaigns.logins import reply_logins
 from campaigns.models import Campaign, Message, Reply
 from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
@@ -25,7 +26,8 @@ from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
 from providers.base import Capability, IncomingMessage, MessageChannel, SmsGateway
 from providers.exceptions import GatewayConfigurationError, GatewayError
-from providers.models import ProviderAccount
+from providers.logins import gateway_for_login
+from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_for
 from providers.services import error_message
 
@@ -238,32 +240,61 @@ class FetchOutcome:
 
 
 def incoming_fetch(*, account: ProviderAccount) -> int:
-    """Ask the gateway for new incoming messages; returns how many were new. Raises
-    GatewayError when the gateway could not be asked."""
+    """Ask the gateway for new incoming messages, with the account's login and with
+    its replaced ones that may still get replies; returns how many were new. Raises
+    GatewayError when the gateway could not be asked with the current login."""
     gateway = gateway_for(account)
     if not gateway.supports(Capability.INCOMING):
         return 0
-    return _fetch(account, gateway)
+    new = _fetch(account, gateway)
+    retired = reply_logins(timezone.now()).filter(account=account)
+    return new + _fetch_retired(account, list(retired))
 
 
-def _fetch(account: ProviderAccount, gateway: SmsGateway) -> int:
-    cursor = (
-        ProviderAccount.objects.filter(pk=account.pk)
-        .values_list("incoming_cursor", flat=True)
-        .first()
-        or ""
+def _fetch(
+    account: ProviderAccount,
+    gateway: SmsGateway,
+    *,
+    retired: RetiredLogin | None = None,
+) -> int:
+    """One login's new replies: the account's current one, or `retired` (`gateway`
+    signed in with it), each read on from its own cursor."""
+    holder = (
+        RetiredLogin.objects.filter(pk=retired.pk)
+        if retired is not None
+        else ProviderAccount.objects.filter(pk=account.pk)
     )
+    cursor = holder.values_list("incoming_cursor", flat=True).first() or ""
     batch = gateway.incoming_after(cursor=cursor, since=_fetch_since(account, cursor))
     with transaction.atomic():
         new = replies_store(account=account, messages=batch.messages)
         if batch.cursor != cursor:
             # Only from the cursor this fetch read: a twin fetch that moved it on
             # meanwhile keeps its own (the replies are stored either way, once).
-            ProviderAccount.objects.filter(
-                pk=account.pk, incoming_cursor=cursor
-            ).update(incoming_cursor=batch.cursor)
-    account.incoming_cursor = batch.cursor
+            holder.filter(incoming_cursor=cursor).update(incoming_cursor=batch.cursor)
+    (retired or account).incoming_cursor = batch.cursor
     return len(new)
+
+
+def _fetch_retired(account: ProviderAccount, retired_logins: list[RetiredLogin]) -> int:
+    """Replies the gateway keeps under the account's replaced logins: a recipient
+    answers a message sent under the old login, and the gateway files the answer in
+    that login's cabinet, which the new login cannot read. A failure is logged and
+    is not the account's (the inbox reports the current login's fetch): an old
+    cabinet may be closed already."""
+    new = 0
+    for retired in retired_logins:
+        gateway = gateway_for_login(account, retired.generation, retired=retired)
+        if gateway is None:
+            continue
+        try:
+            new += _fetch(account, gateway, retired=retired)
+        except (GatewayError, GatewayConfigurationError) as exc:
+            logger.warning(
+                "incoming fetch at %s with the login replaced on %s failed: %s",
+                account, f"{retired.retired_at:%Y-%m-%d %H:%M}", exc,
+            )  # fmt: skip
+    return new
 
 
 def _fetch_since(account: ProviderAccount, cursor: str) -> datetime:
@@ -284,19 +315,34 @@ def _fetch_since(account: ProviderAccount, cursor: str) -> datetime:
 
 def incoming_fetch_accounts() -> list[FetchOutcome]:
     """Ask every active account whose gateway keeps incoming messages. One that fails
-    is logged and reported with its reason, and the others are still asked."""
+    is logged and reported with its reason, and the others are still asked. The
+    replaced logins that may still get replies are read for all accounts in one
+    query: an account without any costs no request more."""
     outcomes = []
-    for account in ProviderAccount.objects.filter(is_active=True).order_by("name"):
+    accounts = (
+        ProviderAccount.objects.filter(is_active=True)
+        .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "retired_logins",
+                queryset=reply_logins(timezone.now()),
+                to_attr="reply_logins",
+            )
+        )
+    )
+    for account in accounts:
+        new, why = 0, ""
         try:
             gateway = gateway_for(account)
             if not gateway.supports(Capability.INCOMING):
                 continue
-            outcomes.append(FetchOutcome(account, new=_fetch(account, gateway)))
+            new = _fetch(account, gateway)
         except (GatewayError, GatewayConfigurationError) as exc:
             logger.warning("incoming fetch at %s failed: %s", account, exc)
             # A vendor's error page can be long; the log keeps all of it.
             why = Truncator(error_message(exc)).chars(200)
-            outcomes.append(FetchOutcome(account, error=why))
+        new += _fetch_retired(account, account.reply_logins)
+        outcomes.append(FetchOutcome(account, new=new, error=why))
     return outcomes
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.dispatch import SCHEDULE_AHEAD
@@ -17,40 +17,44 @@ from campaigns.models import Message
 from campaigns.polling import GIVE_UP_AFTER, OPEN_STATUSES, READABLE_CHANNELS
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import DeliveryStatus
-from providers.logins import LoginInUse
+from providers.logins import REPLIES_AFTER_RETIREMENT, LoginInUse
 from providers.models import ProviderAccount, RetiredLogin
 
 # Retired credentials are kept at least this long: a pump that loaded the account
-# before the change still sends under the old login for up to a minute.
-KEEP_RETIRED_AT_LEAST = timedelta(hours=1)
+# before the change still sends under the old login for up to a minute, and the
+# replies to its last messages are fetched with it.
+KEEP_RETIRED_AT_LEAST = max(timedelta(hours=1), REPLIES_AFTER_RETIREMENT)
 
 
-def _open_sent(account_id: int, generation: int, now: datetime) -> QuerySet[Message]:
+def _open_sent(
+    account_id: int, generation: int | Iterable[int], now: datetime
+) -> QuerySet[Message]:
     """Handed over and not settled: polling still asks about these (the rule of
     campaigns.polling), and a withdrawal still reaches the held ones."""
+    generations = [generation] if isinstance(generation, int) else list(generation)
     return (
-        Message.objects.filter(account_id=account_id, login_generation=generation)
+        Message.objects.filter(account_id=account_id, login_generation__in=generations)
         .exclude(gateway_message_id="")
-        .filter(
-            Q(status__in=HELD_AT_GATEWAY, planned_at__gt=now)
-            | (
-                Q(status__in=OPEN_STATUSES, submitted_at__gte=now - GIVE_UP_AFTER)
-                # Delivered is final but for Viber, whose messages may be read later.
-                & (
-                    ~Q(status=DeliveryStatus.DELIVERED)
-                    | Q(channel__in=READABLE_CHANNELS)
-                )
-            )
-        )
+        .filter(_open_at_gateway(now))
     )
 
 
-def _in_doubt(account_id: int, generation: int) -> QuerySet[Message]:
+def _open_at_gateway(now: datetime) -> Q:
+    """A handed-over message the gateway still holds or has not settled."""
+    return Q(status__in=HELD_AT_GATEWAY, planned_at__gt=now) | (
+        Q(status__in=OPEN_STATUSES, submitted_at__gte=now - GIVE_UP_AFTER)
+        # Delivered is final but for Viber, whose messages may be read later.
+        & (~Q(status=DeliveryStatus.DELIVERED) | Q(channel__in=READABLE_CHANNELS))
+    )
+
+
+def _in_doubt(account_id: int, generation: int | Iterable[int]) -> QuerySet[Message]:
     """Claimed and never recorded (a request in flight, or its outcome unknown):
     the reconciler asks the gateway about these by reference."""
+    generations = [generation] if isinstance(generation, int) else list(generation)
     return Message.objects.filter(
         account_id=account_id,
-        login_generation=generation,
+        login_generation__in=generations,
         is_pending=True,
         claimed_at__isnull=False,
         submitted_at__isnull=True,
@@ -67,6 +71,49 @@ def login_in_use(account: ProviderAccount) -> LoginInUse:
     held = sent.filter(status__in=HELD_AT_GATEWAY, planned_at__gt=now).count()
     doubt = _in_doubt(account.pk, account.login_generation).count()
     return LoginInUse(open=sent.count() + doubt, held=held)
+
+
+def retired_logins_open(
+    account: ProviderAccount, generations: list[int]
+) -> dict[int, LoginInUse]:
+    """What the gateway holds under each of the account's replaced logins (the
+    generations given), counted in two grouped queries whatever their number
+    (registered with providers.logins for the account page)."""
+    now = timezone.now()
+    held_now = Q(status__in=HELD_AT_GATEWAY, planned_at__gt=now)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for generation, open_, held in (
+        _open_sent(account.pk, generations, now)
+        .values("login_generation")
+        .annotate(open=Count("id"), held=Count("id", filter=held_now))
+        .values_list("login_generation", "open", "held")
+    ):
+        counts[generation][0] += open_
+        counts[generation][1] += held
+    for generation, doubt in (
+        _in_doubt(account.pk, generations)
+        .values("login_generation")
+        .annotate(n=Count("id"))
+        .values_list("login_generation", "n")
+    ):
+        counts[generation][0] += doubt
+    return {g: LoginInUse(open=o, held=h) for g, (o, h) in counts.items()}
+
+
+def reply_logins(now: datetime) -> QuerySet[RetiredLogin]:
+    """The replaced logins whose cabinets may still get replies to what was sent
+    under them: replaced less than REPLIES_AFTER_RETIREMENT ago, or with messages
+    still open (one statement for every account; campaigns.inbox fetches with
+    them)."""
+    account, generation = OuterRef("account_id"), OuterRef("generation")
+    open_sent = (
+        Message.objects.filter(account_id=account, login_generation=generation)
+        .exclude(gateway_message_id="")
+        .filter(_open_at_gateway(now))
+    )
+    return RetiredLogin.objects.filter(
+        Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(open_sent)
+    ).order_by("generation")
 
 
 def by_generation(rows: Iterable[tuple[str, int]]) -> dict[int, list[str]]:

@@ -14,7 +14,10 @@ How: the account's `login_generation` goes up with each login change, the old
 credentials are kept as a RetiredLogin of the old generation, and each message is
 stamped with the generation its claim was made under (campaigns.sending), which is
 the one whose credentials sent it, even for a pump that started before the change.
-The account forms warn, with the numbers, before such a change is saved.
+The account forms warn, with the numbers, before such a change is saved, and the
+account page lists the replaced logins still kept and what they are still used for.
+Replies too are fetched with a replaced login (campaigns.inbox): the gateway files
+an answer in the cabinet of the login that sent what it answers.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from providers.base import SmsGateway
 from providers.models import ProviderAccount, RetiredLogin
@@ -50,6 +55,70 @@ def login_in_use(account: ProviderAccount) -> LoginInUse:
     return LoginInUse(open=sum(f.open for f in found), held=sum(f.held for f in found))
 
 
+# Replies to the messages a replaced login sent are fetched with it this long after
+# the change (campaigns.inbox), and longer while any of them is open: the gateway
+# files a reply in the cabinet of the login that sent what it answers.
+# Assumption: no gateway document says how long after a message its reply may come
+# or how long a cabinet keeps it; 3 days, as long as polling asks for a message's
+# status (campaigns.polling.GIVE_UP_AFTER): by then a recipient has long seen what
+# was sent just before the change.
+REPLIES_AFTER_RETIREMENT = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredLoginInUse:
+    """A replaced login still kept, and what the gateway still holds under it."""
+
+    login: str
+    retired_at: datetime
+    in_use: LoginInUse
+
+    @property
+    def replies_until(self) -> datetime:
+        """Replies are fetched with it until then, and later while anything is open."""
+        return self.retired_at + REPLIES_AFTER_RETIREMENT
+
+    @property
+    def replies_fetched(self) -> bool:
+        """Whether replies are still fetched with it (the rule of campaigns.logins'
+        reply_logins), where the gateway keeps incoming messages."""
+        return bool(self.in_use.open) or self.replies_until > timezone.now()
+
+
+# Told by campaigns too: {generation: what is open under it} for the generations
+# given, counted in one go.
+_retired_in_use: Hooks[
+    Callable[[ProviderAccount, list[int]], dict[int, LoginInUse]]
+] = Hooks()
+retired_logins_in_use_register = _retired_in_use.register
+
+
+def retired_logins_in_use(account: ProviderAccount) -> list[RetiredLoginInUse]:
+    """The account's replaced logins still kept (their credentials are forgotten
+    once nothing is open under them: campaigns.logins), newest first, each with the
+    messages the gateway still holds under it."""
+    retired = list(
+        RetiredLogin.objects.filter(account=account)
+        .order_by("-generation")
+        .only("login", "generation", "retired_at")
+    )
+    if not retired:
+        return []
+    generations = [r.generation for r in retired]
+    found = [count(account, generations) for count in _retired_in_use]
+    return [
+        RetiredLoginInUse(
+            login=r.login,
+            retired_at=r.retired_at,
+            in_use=LoginInUse(
+                open=sum(f.get(r.generation, LoginInUse()).open for f in found),
+                held=sum(f.get(r.generation, LoginInUse()).held for f in found),
+            ),
+        )
+        for r in retired
+    ]
+
+
 def login_retire_if_changed(account: ProviderAccount) -> RetiredLogin | None:
     """Before `account` (its new login set, not saved yet) is saved: if its login
     changed, keep the stored credentials as the retired generation and raise the
@@ -68,8 +137,12 @@ def login_retire_if_changed(account: ProviderAccount) -> RetiredLogin | None:
         login=stored.login,
         password=stored.password,
         token=stored.token,
+        # The old cabinet's replies are read on from where they were; the new one's
+        # from its own start (its ids are not the old cabinet's).
+        incoming_cursor=stored.incoming_cursor,
     )
     account.login_generation = stored.login_generation + 1
+    account.incoming_cursor = ""
     return retired
 
 

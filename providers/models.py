@@ -170,8 +170,9 @@ class ProviderAccount(models.Model):
 class RetiredLogin(models.Model):
     """The credentials an account signed in with before its login changed, kept while
     the gateway still holds messages sent under them: their statuses are asked for,
-    and they are withdrawn or reconciled, with these (providers.logins). Deleted,
-    secrets and all, once none of those messages is open."""
+    and they are withdrawn or reconciled, and their replies fetched, with these
+    (providers.logins). Deleted, secrets and all, once none of those messages is
+    open and the replies' days passed."""
 
     account = models.ForeignKey(
         ProviderAccount,
@@ -184,6 +185,12 @@ class RetiredLogin(models.Model):
     password = EncryptedTextField(_("password"), blank=True)
     token = EncryptedTextField(_("API token"), blank=True)
     retired_at = models.DateTimeField(_("replaced"), default=timezone.now)
+    # Where the next fetch of replies under this login goes on (as the account's
+    # own incoming_cursor was for it while it was current): the gateway keeps the
+    # replies to this login's messages in its cabinet (campaigns.inbox).
+    incoming_cursor = models.CharField(
+        _("incoming messages read up to"), max_length=64, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("replaced login")

@@ -20,6 +20,7 @@ from providers.forms import (
     SenderNameRequestForm,
     credentials_note,
 )
+from providers.logins import retired_logins_in_use
 from providers.models import ProviderAccount, SenderName
 from providers.registry import GATEWAYS, gateway_class
 from providers.selectors import (
@@ -151,6 +152,11 @@ def account_page_context(
         "fetches_incoming": Capability.INCOMING in capabilities
         and Capability.INCOMING_CALLBACK not in capabilities,
         "check": check,
+        # Replaced logins the gateway still holds messages under, or whose cabinets
+        # may still get replies: what they are still used for (providers.logins).
+        "retired_logins": retired_logins_in_use(account),
+        "polls_statuses": Capability.STATUS_POLL in capabilities,
+        "fetches_replies": Capability.INCOMING in capabilities,
         "test_mode_problem": test_mode_problem(account),
         # Whether the gateway signs its callbacks with a secret set in its cabinet.
         "signs_callbacks": bool(

@@ -1,0 +1,150 @@
+"""A replaced login on the account page, and the replies the gateway files in its
+cabinet: a recipient answers a message sent under the old login, and only that
+login can read the answer (providers.logins, campaigns.inbox)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.inbox import incoming_fetch, incoming_fetch_accounts
+from campaigns.models import Message, Reply
+from providers.base import DeliveryStatus
+from providers.models import ProviderAccount, RetiredLogin
+from providers.simulator import SimAccount
+from tests.campaigns.test_login_change import (
+    NEW,
+    NEW_PASSWORD,
+    OLD,
+    OLD_PASSWORD,
+    login_changed,
+    sent,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def cabinets(simulator, kind: str) -> ProviderAccount:
+    """An account of `kind` signed in as OLD; the gateway has a cabinet per login."""
+    for login, password in ((OLD, OLD_PASSWORD), (NEW, NEW_PASSWORD)):
+        simulator.state.add_account(
+            SimAccount(gateway=kind, login=login, password=password,
+                       balance=Decimal("100"))
+        )  # fmt: skip
+    return ProviderAccount.objects.create(
+        name=f"{kind} shop", kind=kind, base_url=f"{simulator.url}/{kind}",
+        login=OLD, password=OLD_PASSWORD, default_sender="SMSPORTAL",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def smsc(simulator) -> ProviderAccount:
+    return cabinets(simulator, "smsc")
+
+
+def fetches(simulator, kind: str) -> int:
+    """Requests for incoming messages the gateway got so far."""
+    return sum(
+        1 for gateway, path, _t in simulator.state.request_log if gateway == kind
+    )
+
+
+def test_a_reply_kept_under_the_old_login_is_fetched_with_it(smsc, simulator):
+    sent(smsc, "+79120000001")
+    login_changed(smsc)
+    # The recipient answers what the old login sent: the gateway files it there.
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Спасибо")
+    simulator.state.add_incoming("smsc", NEW, phone="79120000002", text="Привет")
+
+    [outcome] = incoming_fetch_accounts()
+
+    assert (outcome.new, outcome.error) == (2, "")
+    assert set(Reply.objects.values_list("phone", "text")) == {
+        ("+79120000001", "Спасибо"),
+        ("+79120000002", "Привет"),
+    }
+    # Each login reads on from its own place: nothing twice.
+    assert [o.new for o in incoming_fetch_accounts()] == [0]
+    assert incoming_fetch(account=ProviderAccount.objects.get()) == 0
+    assert Reply.objects.count() == 2
+
+
+def test_a_login_replaced_days_ago_with_nothing_open_is_not_asked(smsc, simulator):
+    message = sent(smsc, "+79120000001")
+    login_changed(smsc)
+    Message.objects.filter(pk=message.pk).update(status=DeliveryStatus.DELIVERED)
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Поздно")
+    before = fetches(simulator, "smsc")
+    incoming_fetch_accounts()
+    asked_with_both = fetches(simulator, "smsc") - before
+    assert Reply.objects.filter(text="Поздно").exists()
+
+    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Ещё позже")
+    before = fetches(simulator, "smsc")
+    incoming_fetch_accounts()
+
+    # One request fewer: the current login's alone, as for an account that never
+    # had another.
+    assert fetches(simulator, "smsc") - before == asked_with_both - 1
+    assert not Reply.objects.filter(text="Ещё позже").exists()
+
+
+def test_a_login_replaced_days_ago_is_still_asked_while_its_messages_are_open(
+    smsc, simulator
+):
+    sent(smsc, "+79120000001")
+    login_changed(smsc)
+    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Жду")
+
+    incoming_fetch_accounts()
+
+    assert Reply.objects.filter(text="Жду").exists()
+
+
+def test_the_account_page_shows_the_replaced_logins_still_in_use(
+    admin_client, smsc, simulator
+):
+    sent(smsc, "+79120000001")
+    sent(smsc, "+79120000002", later=True)
+    login_changed(smsc)
+    sent(ProviderAccount.objects.get(pk=smsc.pk), "+79120000003")  # the new login's
+
+    page = admin_client.get(
+        reverse("providers:detail", args=[smsc.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "Replaced logins still in use" in page
+    row = page.split(f'data-retired-login="{OLD}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-open="2"' in row
+    assert "of them 1 waiting for its send time" in row
+    assert "Statuses of its messages are still fetched with it." in row
+    assert "Replies are fetched with it while any of its messages is open." in row
+    assert f'data-retired-login="{NEW}"' not in page
+
+
+def test_the_account_page_says_when_a_replaced_login_is_done_with(admin_client, smsc):
+    message = sent(smsc, "+79120000001")
+    login_changed(smsc)
+    Message.objects.filter(pk=message.pk).update(status=DeliveryStatus.DELIVERED)
+    url = reverse("providers:detail", args=[smsc.pk])
+
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-open="0"' in page
+    assert "Replies are fetched with it until" in page
+
+    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nothing any more: its credentials will be deleted." in page
+
+
+def test_an_account_that_never_changed_its_login_shows_no_such_list(admin_client, smsc):
+    page = admin_client.get(
+        reverse("providers:detail", args=[smsc.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "data-retired-logins" not in page
