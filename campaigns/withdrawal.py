@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns.by_phone import to_numbers
@@ -26,6 +28,7 @@ from providers.exceptions import GatewayError
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_for
+from providers.tasks import balance_refresh
 
 logger = logging.getLogger("campaigns.withdrawal")
 
@@ -59,19 +62,30 @@ def gateway_withdraw(
                 )
             except GatewayError as exc:
                 logger.warning("cancel at %s failed: %s", account, exc)
-    return (
-        Message.objects.filter(
-            account=account,
-            gateway_message_id__in=cancelled,
-            status__in=HELD_AT_GATEWAY,
-        )
-        .exclude(gateway_message_id="")
-        .update(
+    withdrawn = Message.objects.filter(
+        account=account, gateway_message_id__in=cancelled, status__in=HELD_AT_GATEWAY
+    ).exclude(gateway_message_id="")
+    with transaction.atomic():
+        refunded = withdrawn.aggregate(total=Sum("cost"))["total"] or Decimal(0)
+        # Withdrawn at the gateway costs nothing: WEBSMS says so (MONEYBACK, REFERENCE
+        # §3.6) and the report's «Spent» sums `cost`. The row keeps its segments,
+        # estimate and gateway id, and the refund is logged.
+        # Assumption: Webcom and SMSC, whose documents are silent, refund a deleted
+        # scheduled message too (it never left; their simulators do).
+        count = withdrawn.update(
             status=DeliveryStatus.CANCELLED,
             reason=reason,
             status_changed_at=timezone.now(),
+            cost=Decimal(0),
         )
-    )
+    if count:
+        logger.info(
+            "withdrew %s messages at %s (%s), %s refunded", count, account, reason,
+            refunded,
+        )  # fmt: skip
+        # The refund shows in the account's balance now, not at the next refresh.
+        transaction.on_commit(lambda: balance_refresh.delay(account.pk))
+    return count
 
 
 def _by_login(

@@ -1,0 +1,134 @@
+"""A message withdrawn at the gateway costs nothing: the gateway gave the money back,
+so the report's «Spent», the API's `cost`, the exports' Cost column and the kept
+tallies leave it out, whether a cancellation or an opt-out withdrew it."""
+
+import csv
+import io
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, Message
+from campaigns.report_selectors import campaign_report
+from campaigns.report_tallies import tallies_mismatches
+from campaigns.services import campaign_cancel
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.test_sending import KINDS, launch, phones, window_hours_ahead
+
+pytestmark = pytest.mark.django_db
+
+
+def held_campaign(simulator, kind, make_group, make_campaign, n=3):
+    account = simulated_account(simulator, kind)
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(n))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    assert Counter(Message.objects.values_list("status", flat=True)) == {"queued": n}
+    # As a gateway that prices its answer (WEBSMS) leaves them: charged.
+    Message.objects.filter(campaign=campaign).update(cost=Decimal("7.00"))
+    return account, campaign
+
+
+def exported_cost(client, campaign) -> Decimal:
+    url = reverse("reports:campaign_export", args=[campaign.pk])
+    response = client.get(f"{url}?format=csv", HTTP_ACCEPT_LANGUAGE="en")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    return sum((Decimal(r["Cost"]) for r in rows if r["Cost"]), Decimal(0))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cancelling_refunds_what_the_gateway_held(
+    kind, simulator, make_group, make_campaign, manager_client
+):
+    account, campaign = held_campaign(simulator, kind, make_group, make_campaign)
+    assert campaign_report(campaign=campaign).spending.cost == Decimal("21.00")
+
+    assert campaign_cancel(campaign=campaign)["cancelled_at_gateway"] == 3
+
+    costs = set(Message.objects.values_list("status", "cost"))
+    assert costs == {("cancelled", Decimal(0))}
+    # What is needed to see what was withdrawn stays.
+    kept = Message.objects.filter(campaign=campaign).exclude(gateway_message_id="")
+    assert kept.count() == 3
+    assert campaign_report(campaign=campaign).spending.cost == 0
+    assert tallies_mismatches() == []
+    api = manager_client.get(f"/api/v1/campaigns/{campaign.pk}/report").json()
+    assert Decimal(str(api["cost"])) == 0
+    assert exported_cost(manager_client, campaign) == 0
+
+
+@pytest.mark.parametrize("kind", ["smsc", "websms"])
+def test_a_stop_reply_refunds_the_withdrawn_message_only(
+    kind, simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from campaigns.inbox import replies_store
+    from providers.base import IncomingMessage
+
+    account, campaign = held_campaign(simulator, kind, make_group, make_campaign)
+    stop = IncomingMessage("in-1", "+79120000001", "СТОП", timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        replies_store(account=account, messages=[stop])
+
+    assert dict(Message.objects.values_list("phone", "cost")) == {
+        "+79120000000": Decimal("7.00"),
+        "+79120000001": Decimal(0),
+        "+79120000002": Decimal("7.00"),
+    }
+    assert campaign_report(campaign=campaign).spending.cost == Decimal("14.00")
+    assert tallies_mismatches() == []
+
+
+def test_the_balance_is_read_again_after_a_refund(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    """The provider page's balance shows the refund at once (as after a campaign
+    ends), so it agrees with the report's «Spent»."""
+    from providers.tasks import balance_refresh
+
+    account, campaign = held_campaign(simulator, "websms", make_group, make_campaign)
+    balance_refresh(account.pk)
+    account.refresh_from_db()
+    before = account.balance
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_cancel(campaign=campaign)
+
+    account.refresh_from_db()
+    assert account.balance > before
+    assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.CANCELLED
+
+
+def test_messages_withdrawn_before_this_release_are_refunded_too(
+    simulator, make_group, make_campaign
+):
+    """campaigns 0033 sets the cost of those already withdrawn to 0, the tallies
+    following; a message cancelled before it left had no cost and keeps none."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("campaigns.migrations.0033_withdrawn_cost_nothing")
+    account, campaign = held_campaign(simulator, "smsc", make_group, make_campaign)
+    Message.objects.filter(phone="+79120000000").update(status="cancelled")
+    Message.objects.filter(phone="+79120000001").update(
+        status="cancelled", gateway_message_id="", cost=None
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FORWARD)
+
+    assert dict(Message.objects.values_list("phone", "cost")) == {
+        "+79120000000": Decimal(0),
+        "+79120000001": None,
+        "+79120000002": Decimal("7.00"),
+    }
+    assert campaign_report(campaign=campaign).spending.cost == Decimal("7.00")
+    assert tallies_mismatches() == []
