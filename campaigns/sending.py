@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -720,6 +720,12 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
                     status = v.status, gateway_message_id = v.gid, reason = v.reason,
                     vendor_code = v.code, vendor_text = v.vtext,
                     segments = coalesce(v.segments, m.segments), cost = v.cost,
+                    -- The estimate follows the gateway's part count: per-part price
+                    -- (ours: estimate / our count) times its parts.
+                    estimated_cost = CASE WHEN v.segments IS NOT NULL
+                        AND m.segments > 0 AND v.segments <> m.segments
+                        THEN m.estimated_cost * v.segments / m.segments
+                        ELSE m.estimated_cost END,
                     submitted_at = %s, status_changed_at = %s
                 FROM {values_sql}
                     AS v(id, status, gid, reason, code, vtext, segments, cost)
@@ -749,6 +755,15 @@ def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
         }  # fmt: skip
         if segments:
             update["segments"] = segments
+            # As on PostgreSQL: the estimate at the gateway's part count.
+            update["estimated_cost"] = Case(
+                When(
+                    segments__gt=0,
+                    then=F("estimated_cost") * Value(segments) / F("segments"),
+                ),
+                default=F("estimated_cost"),
+                output_field=DecimalField(max_digits=10, decimal_places=4),
+            )
         Message.objects.filter(id=mid, status=DeliveryStatus.PENDING).update(**update)
     return True
 
