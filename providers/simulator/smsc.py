@@ -20,6 +20,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from providers.simulator.parts import sms_parts
 from providers.simulator.state import (
     ACCEPTED,
     CANCELLED,
@@ -108,7 +109,7 @@ def send(request, state, account, params, out) -> SimResponse:
     if sender and account.senders.get(sender) != "active" and channel != "hlr":
         return out.error(6, message_id=params.get("id") or "0")
     message_id = params.get("id") or state.next_id()
-    parts = 1 if channel in ("viber", "voice", "hlr") else _parts(text)
+    parts = 1 if channel in ("viber", "voice", "hlr") else sms_parts(text)
     refuse_all = request.headers.get("X-Sim-Refuse") == "1"
     rows, accepted = [], []
     for phone in phones:
@@ -430,11 +431,6 @@ def _channel(params: dict) -> str:
         if params.get(flag) == "1":
             return channel
     return "sms"
-
-
-def _parts(text: str) -> int:
-    single, multi = (160, 153) if all(ord(c) < 128 for c in text) else (70, 67)
-    return 1 if len(text) <= single else -(-len(text) // multi)
 
 
 def _parse_time(value: str, now: float) -> float | None | bool:

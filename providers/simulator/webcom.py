@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from providers.simulator.parts import sms_parts
 from providers.simulator.state import (
     ACCEPTED,
     CANCELLED,
@@ -634,7 +635,7 @@ def submit(
     if error is None and not fields.get("text", ""):
         # Seed 004 marks <text> required, whatever the channel.
         error = "no_text"
-    parts = _parts(body) if channel != "viber" else 1
+    parts = sms_parts(body) if channel != "viber" else 1
     cost = account.price_per_part * parts
     if error is None and account.balance < cost:
         error = "out_of_sms"
@@ -732,11 +733,6 @@ def _messages_left(account: SimAccount) -> int:
     if account.price_per_part <= 0:
         return 0
     return int(account.balance // account.price_per_part)
-
-
-def _parts(body: str) -> int:
-    single, multi = (160, 153) if all(ord(c) < 128 for c in body) else (70, 67)
-    return 1 if len(body) <= single else -(-len(body) // multi)
 
 
 def _digits(value: str) -> str:

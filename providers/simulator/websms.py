@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 from zoneinfo import ZoneInfo
 
+from providers.simulator.parts import is_gsm7, sms_parts
 from providers.simulator.state import (
     ACCEPTED,
     CANCELLED,
@@ -242,14 +243,19 @@ def _packet(state: SimulatorState, login: str, user_packet: str) -> list[SimMess
 
 
 def _parts(text: str, translit: bool, nosplit: bool) -> int:
-    """Seed 002's splitting table, which it charges by: parts of 156 Latin or 66
-    Cyrillic characters, and Cyrillic past 594 characters transliterated (so 156
+    """Seed 002's splitting table, which it charges by: parts of 156 GSM-7 septets
+    or 66 UCS-2 units, and Cyrillic past 594 characters transliterated (so 156
     again); at most 10 parts (the prose)."""
-    latin = translit or all(ord(ch) < 128 for ch in text) or len(text) > 594
-    single, multi = (160, 156) if latin else (70, 66)
-    if nosplit or len(text) <= single:
+    if nosplit:
         return 1
-    return min(10, math.ceil(len(text) / multi))
+    if (translit or len(text) > 594) and not is_gsm7(text):
+        # Transliterated by the gateway: counted as Latin letters.
+        parts = 1 if len(text) <= 160 else math.ceil(len(text) / 156)
+    else:
+        # Assumption: as the composer counts it (campaigns.segments.WEBSMS): the
+        # seed counts "characters" and is silent on the GSM extension table.
+        parts = sms_parts(text, multi_gsm=156, multi_ucs2=66)
+    return min(10, parts)
 
 
 def _channel(params: dict[str, str]) -> str:

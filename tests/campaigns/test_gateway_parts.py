@@ -80,3 +80,20 @@ def test_a_message_with_no_estimate_gets_none(simulator, make_group, make_campai
     )
 
     assert Message.objects.values_list("segments", "estimated_cost").get() == (2, None)
+
+
+@pytest.mark.parametrize("kind", ["webcom", "smsc", "websms"])
+@pytest.mark.parametrize("text", ["€" + "A" * 158, "é" * 160, "£ " * 80])
+def test_a_gsm7_text_the_composer_calls_one_sms_is_billed_as_one(
+    kind, text, simulator, make_group, make_campaign
+):
+    """€ (GSM-7 extension) and é £ (GSM-7 basic) are no reason for UCS-2: the
+    simulators billed them as 3 parts while the composer promised one."""
+    from tests.campaigns.test_sending import launch
+
+    account = simulated_account(simulator, kind)
+    launch(make_campaign([make_group("G", phones(1))], account=account, text=text))
+
+    assert Message.objects.values_list("status", "segments").get() == ("queued", 1)
+    (billed,) = simulator.state.messages[kind].values()
+    assert billed.parts == 1
