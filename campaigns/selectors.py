@@ -141,12 +141,29 @@ class Progress:
         ]
         return [(kind, css, n, _percent(n, self.total)) for kind, css, n in parts if n]
 
-    def rows(self) -> list[tuple[str, str, int]]:
-        """(status, label, count) for every status, in the state machine's order."""
-        return [
-            (status.value, str(status.label), self.counts.get(status))
-            for status in DeliveryStatus
-        ]
+    def rows(self) -> list[tuple[str, str, int, str]]:
+        """(status, label, count, part_of) for every status, in the state machine's
+        order. As the report's funnel: Delivered counts the read too, and Read is
+        the part of Delivered that was also read (part_of names it), so the caption's
+        «Delivered» and the table agree."""
+        rows = []
+        for status in DeliveryStatus:
+            if status == DeliveryStatus.DELIVERED:
+                rows.append((status.value, str(status.label), self.delivered, ""))
+            elif status == DeliveryStatus.READ:
+                rows.append(
+                    (
+                        status.value,
+                        _("of these, read"),
+                        self.counts.get(status),
+                        DeliveryStatus.DELIVERED.value,
+                    )
+                )
+            else:
+                rows.append(
+                    (status.value, str(status.label), self.counts.get(status), "")
+                )
+        return rows
 
     def as_dict(self) -> dict[str, object]:
         return {
