@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, GreetedBirthday, Message
 from contacts.filters import birthdays_on
@@ -218,17 +219,73 @@ def parent_failures(campaign: Campaign) -> QuerySet[Message]:
 @dataclass(frozen=True, slots=True)
 class FollowUpAudience:
     """Whom a follow-up ("resend to failed") goes to besides its own groups and
-    numbers: its parent's failed recipients."""
+    numbers: its parent's failed recipients, and those of them it does not resend
+    (NOT_RESENT) by reason, in NOT_RESENT's order."""
 
     parent: Campaign
     count: int
+    not_resent: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def not_resent_count(self) -> int:
+        return sum(n for _reason, n in self.not_resent)
+
+    @property
+    def not_resent_text(self) -> str:
+        """«2 failed messages of the original campaign were not resent: 2 invalid
+        numbers.» ("" when every failure is resent): the audience's own «left out»
+        counts say nothing of these, which never became messages."""
+        if not self.not_resent:
+            return ""
+        reasons = ", ".join(
+            _NOT_RESENT_WORDS[reason](n) for reason, n in self.not_resent
+        )
+        return ngettext(
+            "%(count)s failed message of the original campaign was not resent: "
+            "%(reasons)s.",
+            "%(count)s failed messages of the original campaign were not resent: "
+            "%(reasons)s.",
+            self.not_resent_count,
+        ) % {"count": self.not_resent_count, "reasons": reasons}
+
+
+_NOT_RESENT_WORDS = {
+    FailureReason.STOP_LIST: lambda n: ngettext(
+        "%(n)s on the stop list", "%(n)s on the stop list", n
+    ) % {"n": n},
+    FailureReason.INVALID_NUMBER: lambda n: ngettext(
+        "%(n)s invalid number (it would fail again)",
+        "%(n)s invalid numbers (they would fail again)",
+        n,
+    ) % {"n": n},
+    FailureReason.OUTCOME_UNKNOWN: lambda n: ngettext(
+        "%(n)s given up on while in doubt (it may have arrived)",
+        "%(n)s given up on while in doubt (they may have arrived)",
+        n,
+    ) % {"n": n},
+}  # fmt: skip
 
 
 def follow_up_audience(campaign: Campaign) -> FollowUpAudience | None:
     """The follow-up's inherited audience, or None for a campaign that is none."""
     if campaign.parent_id is None:
         return None
-    return FollowUpAudience(campaign.parent, parent_failures(campaign).count())
+    left = dict(
+        Message.objects.filter(
+            campaign_id=campaign.parent_id,
+            status__in=RESEND_STATUSES,
+            reason__in=NOT_RESENT,
+        )
+        .order_by()
+        .values("reason")
+        .annotate(n=Count("id"))
+        .values_list("reason", "n")
+    )
+    return FollowUpAudience(
+        campaign.parent,
+        parent_failures(campaign).count(),
+        tuple((r.value, left[r]) for r in NOT_RESENT if left.get(r)),
+    )
 
 
 def extra_phone_zones(campaign: Campaign, extra: ExtraNumbers) -> dict[str, str]:

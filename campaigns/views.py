@@ -324,6 +324,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["in_doubt_askable"] = in_doubt_settles_itself(campaign.account)
     context["test_form"] = TestSendForm()
     context.update(audience_summary(campaign))
+    # What a follow-up left out of its parent's failures, which its audience's own
+    # «left out» counts cannot say.
+    context["follow_up"] = follow_up_audience(campaign)
     return render(request, "campaigns/campaign_detail.html", context)
 
 

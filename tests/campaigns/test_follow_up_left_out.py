@@ -1,0 +1,60 @@
+"""A «Resend to failed» follow-up says which of its parent's failures it left out and
+why: its own «left out» counts (stop list, invalid, duplicates) are of its audience,
+and said 0 while 2 invalid numbers of the parent were not resent."""
+
+import pytest
+
+from campaigns import services
+from campaigns.audience import follow_up_audience
+from campaigns.models import Campaign
+from tests.campaigns.conftest import add_messages
+from tests.campaigns.test_views import url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def follow_up(make_campaign):
+    parent = make_campaign(name="C1", state=Campaign.State.COMPLETED)
+    add_messages(parent, ["failed"] * 5 + ["delivered"] * 3)
+    add_messages(
+        parent, ["rejected"] * 2, reason="invalid_number", phone_prefix="+7914"
+    )
+    add_messages(parent, ["failed"], reason="stop_list", phone_prefix="+7915")
+    return services.campaign_resend_failed(campaign=parent)
+
+
+def test_the_follow_up_counts_what_it_left_out_by_reason(follow_up):
+    audience = follow_up_audience(follow_up)
+
+    assert audience.count == 5
+    assert audience.not_resent == (("stop_list", 1), ("invalid_number", 2))
+    assert audience.not_resent_count == 3
+
+
+def test_its_pages_say_the_failures_not_resent_and_why(
+    manager_client, follow_up, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    said = (
+        "3 failed messages of the original campaign were not resent: 1 on the stop "
+        "list, 2 invalid numbers (they would fail again)."
+    )
+
+    detail = manager_client.get(url("detail", follow_up)).content.decode()
+    edit = manager_client.get(url("edit", follow_up)).content.decode()
+
+    for page in (detail, edit):
+        note = page.split('data-not-resent="3">')[1].split("<")[0]
+        assert note == said
+
+
+def test_nothing_is_said_when_every_failure_is_resent(manager_client, make_campaign):
+    parent = make_campaign(state=Campaign.State.COMPLETED)
+    add_messages(parent, ["failed", "undelivered"])
+    follow_up = services.campaign_resend_failed(campaign=parent)
+
+    page = manager_client.get(url("detail", follow_up)).content.decode()
+
+    assert follow_up_audience(follow_up).not_resent == ()
+    assert "data-not-resent" not in page
