@@ -22,7 +22,7 @@ from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.delivery_chart import ChartSeries, campaign_delivery_chart
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
 from campaigns.report_tallies import failure_rows, operator_rows
-from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES
+from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, floored_percent
 from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
@@ -108,7 +108,8 @@ class Funnel:
 
 
 def _percent(part: int, whole: int) -> float:
-    return round(100.0 * part / whole, 1) if whole else 0.0
+    # One decimal, by the campaign page's rule: 1,999 of 2,000 is 99.9, not 100.0.
+    return floored_percent(part, whole, places=1)
 
 
 def message_status_query(status: str) -> Q:

@@ -178,7 +178,24 @@ class Progress:
 
 
 def _percent(part: int, whole: int) -> int:
-    return min(100, round(100 * part / whole)) if whole else 0
+    """Whole percent, rounded down: 199 of 200 is 99, since «100%» says all are done;
+    and at least 1 when any is, since «0%» says none is."""
+    return floored_percent(part, whole, places=0)
+
+
+def floored_percent(part: int, whole: int, *, places: int = 0) -> Any:
+    """`part` of `whole` in percent with `places` decimals, rounded down, never 100
+    before part reaches whole nor 0 once part is above 0 (an int for 0 places, a
+    float otherwise; integer arithmetic, so 100 * 3 / 3 is no 99.99)."""
+    if not whole or part <= 0:
+        return 0 if places == 0 else 0.0
+    scale = 10**places
+    steps = 100 * scale
+    if part >= whole:
+        shown = steps
+    else:
+        shown = min(steps - 1, max(1, steps * part // whole))
+    return shown if places == 0 else shown / scale
 
 
 def campaign_list(*, filters: dict | None = None) -> QuerySet[Campaign]:
