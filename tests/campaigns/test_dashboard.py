@@ -213,3 +213,21 @@ def test_the_next_step_is_one_click_away_for_those_who_may_take_it(
     page = client.get("/").content.decode()
     assert 'data-action="new-campaign"' not in page
     assert 'data-action="import"' not in page
+
+
+def test_the_traffic_says_it_counts_one_off_and_test_sends(viewer_client, account):
+    """A one-off message (campaign_id null) is in the chart and in no campaign's
+    report: the dashboard says so, so the figures can be reconciled."""
+    now = timezone.now()
+    Message.objects.create(
+        account=account, phone="+79120000001", text="Hi", channel="sms",
+        status="delivered", planned_at=now, submitted_at=now,
+    )  # fmt: skip
+
+    response = viewer_client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert sum(response.context["traffic"]["sent"]) == 1
+    note = response.content.decode().split("data-traffic-one-off>")[1].split("<")[0]
+    assert note == (
+        "Includes one-off messages and test sends, which no campaign report shows."
+    )
