@@ -187,7 +187,10 @@ def _apply_postgres(
             status_changed_at = coalesce(v.at, %s),
             delivered_at = CASE WHEN v.status IN ({delivered})
                 THEN coalesce(m.delivered_at, v.at, %s) ELSE m.delivered_at END,
-            cost = coalesce(v.cost, m.cost),
+            -- A report after a withdrawal (it did not take: the message left after
+            -- all) charges it again, at the estimate unless the report prices it.
+            cost = coalesce(v.cost, CASE WHEN m.status = 'cancelled' AND m.cost = 0
+                THEN m.estimated_cost ELSE m.cost END),
             operator = CASE WHEN v.operator <> '' THEN v.operator ELSE m.operator END
         FROM {values_sql} AS v(gid, status, rank, reason, code, vtext, at, cost, operator)
         WHERE m.account_id = %s AND m.gateway_message_id = v.gid
@@ -246,6 +249,15 @@ def _apply_portable(account: ProviderAccount, reports: list[StatusReport]) -> se
             fields["vendor_text"] = r.vendor_text
         if r.cost is not None:
             fields["cost"] = r.cost
+        else:  # a withdrawal that did not take is charged again, as on PostgreSQL
+            fields["cost"] = Case(
+                When(
+                    status=DeliveryStatus.CANCELLED,
+                    cost=0,
+                    then=F("estimated_cost"),
+                ),
+                default=F("cost"),
+            )
         if r.operator:
             fields["operator"] = r.operator
         if r.status in DELIVERED_STATES:

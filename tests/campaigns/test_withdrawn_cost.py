@@ -132,3 +132,37 @@ def test_messages_withdrawn_before_this_release_are_refunded_too(
     }
     assert campaign_report(campaign=campaign).spending.cost == Decimal("7.00")
     assert tallies_mismatches() == []
+
+
+@pytest.mark.parametrize("path", ["postgres", "portable"])
+def test_a_report_after_a_withdrawal_that_did_not_take_charges_again(
+    path, simulator, make_group, make_campaign
+):
+    """A gateway that delivers what it said it withdrew charged it after all: the
+    message costs its estimate again, or what the report says."""
+    from campaigns import statuses
+    from providers.base import DeliveryStatus, StatusReport
+
+    account, campaign = held_campaign(simulator, "smsc", make_group, make_campaign)
+    Message.objects.filter(campaign=campaign).update(estimated_cost=Decimal("3.50"))
+    campaign_cancel(campaign=campaign)
+    first, second, third = Message.objects.filter(campaign=campaign).order_by("phone")
+    reports = [
+        StatusReport(first.gateway_message_id, DeliveryStatus.DELIVERED),
+        StatusReport(
+            second.gateway_message_id, DeliveryStatus.DELIVERED, cost=Decimal("4.20")
+        ),
+    ]
+    if path == "postgres":
+        statuses.message_statuses_apply(account=account, reports=reports)
+    else:
+        statuses._apply_portable(account, reports)
+
+    costs = dict(Message.objects.values_list("phone", "cost"))
+    assert costs == {
+        first.phone: Decimal("3.50"),
+        second.phone: Decimal("4.20"),
+        third.phone: Decimal(0),
+    }
+    assert campaign_report(campaign=campaign).spending.cost == Decimal("7.70")
+    assert tallies_mismatches() == []
