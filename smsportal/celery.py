@@ -66,6 +66,10 @@ app.conf.beat_schedule = {
         "schedule": 60,
     },
     "smsportal-jobs-sweep": {"task": "smsportal.jobs_sweep", "schedule": 60},
+    "smsportal-sessions-clear": {
+        "task": "smsportal.sessions_clear",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 
