@@ -75,27 +75,80 @@ class HeartbeatScheduler(PersistentScheduler):
             logger.warning("beat heartbeat not written", exc_info=True)
 
 
+# How many of the latest heartbeat rows a status reads: one per beat started within
+# the last day is kept (Heartbeat.FORGET_AFTER), and only the fresh ones matter.
+LATEST_ROWS = 10
+
+
+@dataclass(frozen=True)
+class BeatProcess:
+    """One beat process as its heartbeat row tells it."""
+
+    instance: str  # beat@host:pid:random (HeartbeatScheduler)
+    started_at: datetime
+    seen_at: datetime
+
+    @property
+    def label(self) -> str:
+        """host:pid, what a person looks for on the machines."""
+        return self.instance.removeprefix("beat@").rsplit(":", 1)[0]
+
+
+def beats_overlapping(processes: list[BeatProcess]) -> list[BeatProcess]:
+    """The processes that ran beside another one: a beat that went on writing its
+    heartbeat for at least a heartbeat's interval after a later one had started.
+
+    Not merely two fresh rows: a restarted beat leaves its predecessor's row fresh
+    for up to the stale window, and a supervisor may start the new one a moment
+    before the old one has stopped (one last heartbeat of the old one then falls
+    after the new one's start, within HEARTBEAT_SECONDS of it). Start and last-seen
+    times are each written by the beat's own clock; hosts whose clocks differ by
+    more than that interval could be misjudged when beat moves between them."""
+    overlap = timedelta(seconds=HEARTBEAT_SECONDS)
+    ordered = sorted(processes, key=lambda p: p.started_at)
+    found: dict[str, BeatProcess] = {}
+    for i, earlier in enumerate(ordered):
+        for later in ordered[i + 1 :]:
+            if earlier.seen_at - later.started_at >= overlap:
+                found[earlier.instance] = earlier
+                found[later.instance] = later
+    return sorted(found.values(), key=lambda p: p.started_at)
+
+
 @dataclass(frozen=True)
 class BeatStatus:
-    """The freshest beat heartbeat, and whether anything waits for beat."""
+    """The freshest beat heartbeat, whether anything waits for beat, and the beats
+    running at once when more than one is."""
 
     last_seen: datetime | None
     work_waiting: bool
+    duplicates: tuple[BeatProcess, ...] = ()
 
     @property
     def state(self) -> str:
-        """ "ok", "stale" (seen, not lately) or "never" (no heartbeat at all)."""
+        """ "ok", "stale" (seen, not lately), "never" (no heartbeat at all) or
+        "duplicate" (two or more beats running at once)."""
         if self.last_seen is None:
             return "never"
-        return "ok" if timezone.now() - self.last_seen < stale_after() else "stale"
+        if timezone.now() - self.last_seen >= stale_after():
+            return "stale"
+        return "duplicate" if self.duplicates else "ok"
 
     @property
     def alarming(self) -> bool:
         """A beat that ran and stopped always is (replies, balances and polling stop
         with it); one never seen only while work waits, so a setup still being made
-        (a first runserver, the tests) is not called broken."""
+        (a first runserver, the tests) is not called broken. Two beats always are:
+        every periodic task runs twice (twice the polling, balance and reply requests
+        to the gateways) and it never heals by itself. Nothing is sent twice (a
+        scheduled campaign is started by a conditional update, greetings claim
+        their contacts in GreetedBirthday, the sweep locks its rows), so it is a
+        misconfiguration for a person to put right, which a monitor reading
+        /healthz's status code alone would otherwise not see."""
         state = self.state
-        return state == "stale" or (state == "never" and self.work_waiting)
+        return state in ("stale", "duplicate") or (
+            state == "never" and self.work_waiting
+        )
 
 
 def beat_status() -> BeatStatus:
@@ -104,7 +157,15 @@ def beat_status() -> BeatStatus:
     from campaigns.models import BeatHeartbeat
     from campaigns.workers import work_waiting
 
-    last_seen = BeatHeartbeat.last_seen()
+    rows = BeatHeartbeat.objects.order_by("-seen_at").values_list(
+        "instance", "started_at", "seen_at"
+    )[:LATEST_ROWS]
+    processes = [BeatProcess(*row) for row in rows]
+    last_seen = processes[0].seen_at if processes else None
+    fresh_since = timezone.now() - stale_after()
+    fresh = [p for p in processes if p.seen_at >= fresh_since]
     return BeatStatus(
-        last_seen=last_seen, work_waiting=last_seen is None and work_waiting()
+        last_seen=last_seen,
+        work_waiting=last_seen is None and work_waiting(),
+        duplicates=tuple(beats_overlapping(fresh)),
     )

@@ -141,6 +141,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         **({"work_waiting": workers.work_waiting} if workers else {}),
         **_heartbeat("beat", beat),
     }
+    if beat and beat.duplicates:
+        # Which machines and processes to look at (host:pid).
+        body["beat_processes"] = [process.label for process in beat.duplicates]
     alarming = [status.alarming for status in (workers, beat) if status]
     healthy = all(v == "ok" for v in checks.values()) and not any(alarming)
     return JsonResponse(

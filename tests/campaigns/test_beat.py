@@ -91,6 +91,60 @@ def test_the_status_reads_the_freshest_beat(settings):
     assert (beat.beat_status().state, beat.beat_status().alarming) == ("ok", False)
 
 
+def beat_running(instance: str, started_ago: int, seen_ago: int) -> BeatHeartbeat:
+    now = timezone.now()
+    return BeatHeartbeat.objects.create(
+        instance=instance, hostname=instance.split("@")[1].split(":")[0],
+        started_at=now - timedelta(seconds=started_ago),
+        seen_at=now - timedelta(seconds=seen_ago),
+    )  # fmt: skip
+
+
+def test_two_beats_running_at_once_are_a_duplicate(settings):
+    """Two `celery beat` processes both kept the heartbeat fresh and /healthz said
+    beat ok, while every periodic task ran twice."""
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 60
+    beat_running("beat@a:11:x", started_ago=3600, seen_ago=2)
+    beat_running("beat@b:22:y", started_ago=30, seen_ago=5)
+
+    status = beat.beat_status()
+    assert (status.state, status.alarming) == ("duplicate", True)
+    assert [p.label for p in status.duplicates] == ["a:11", "b:22"]
+
+
+def test_a_restarted_beat_is_no_duplicate(settings):
+    """The one it replaced stays fresh for up to the stale window; even one last
+    heartbeat of the old one just after the new one started is no second beat."""
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 60
+    beat_running("beat@a:11:x", started_ago=3600, seen_ago=25)
+    beat_running("beat@a:12:y", started_ago=30, seen_ago=3)  # started 5 s earlier
+    assert beat.beat_status().state == "ok"
+
+
+def test_a_second_beat_stopped_long_ago_is_no_duplicate(settings):
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 60
+    beat_running("beat@a:11:x", started_ago=3600, seen_ago=2)
+    beat_running("beat@b:22:y", started_ago=1800, seen_ago=600)
+    assert beat.beat_status().state == "ok"
+
+
+def test_healthz_and_the_dashboard_say_two_beats_run(client, manager_client):
+    worker_seen(5)
+    beat_running("beat@a:11:x", started_ago=3600, seen_ago=2)
+    beat_running("beat@b:22:y", started_ago=30, seen_ago=5)
+
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["beat"] == "duplicate"
+    assert health.json()["beat_processes"] == ["a:11", "b:22"]
+    page = manager_client.get(reverse("dashboard"), **EN).content.decode()
+    assert 'data-beat-notice="duplicate"' in page
+    assert "2 schedulers (Celery beat) are running at once:" in page
+    assert "a:11, b:22." in page
+    assert "Stop all of them but one" in page
+    assert "Scheduled campaigns do not start" not in page
+
+
 def test_the_dashboard_says_beat_stopped(manager_client, make_campaign):
     make_campaign(state=Campaign.State.SCHEDULED)
     worker_seen(5)
