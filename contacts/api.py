@@ -259,6 +259,9 @@ class ImportJobOut(Schema):
     report: dict[str, Any]
     error: str
     rejects_url: str | None
+    # Rows were rejected, but their file was removed SMSPORTAL_IMPORT_FILES_DAYS
+    # after the import (contacts.job_files).
+    rejects_removed: bool
 
     @staticmethod
     def resolve_report(job: ImportJob) -> dict[str, Any]:

@@ -8,6 +8,8 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         from contacts.bulk_jobs import group_bulk_users
+        from contacts.job_files import job_files_signals_connect
         from contacts.services import group_users_register
 
         group_users_register(group_bulk_users)
+        job_files_signals_connect()

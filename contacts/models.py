@@ -376,6 +376,25 @@ class ImportJob(WorkerJob):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def rejects_removed(self) -> bool:
+        """Rows were rejected, but their file is gone: kept only
+        SMSPORTAL_IMPORT_FILES_DAYS after the import (contacts.job_files)."""
+        rejected = ("duplicates", "invalid", "stop_listed")  # ImportReport.rejected
+        return (
+            self.status == self.Status.DONE
+            and not self.rejects
+            and any(self.report.get(key) for key in rejected)
+        )
+
+    @property
+    def upload_removed(self) -> bool:
+        """A failed import that could run again but for its upload, removed
+        SMSPORTAL_IMPORT_FILES_DAYS after it failed (contacts.job_files)."""
+        return (
+            self.status == self.Status.FAILED and bool(self.options) and not self.file
+        )
+
+    @property
     def is_saving(self) -> bool:
         """Every row read, the last step (merging them into the book) still running:
         on a large file a third of the time, with the bar at its 99 %."""

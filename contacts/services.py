@@ -26,6 +26,7 @@ from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
 from contacts.job_claim import job_claim
+from contacts.job_files import import_upload_release
 from contacts.models import (
     EARLIEST_DAY,
     Contact,
@@ -757,13 +758,8 @@ def import_job_discard(*, job: ImportJob) -> bool:
         )
         if locked is None:
             return False
-        name = locked.file.name
+        # Its file goes after the commit (contacts.job_files, on every delete).
         locked.delete()
-    if name:
-        # After the commit: a rolled-back delete keeps a job with its file.
-        transaction.on_commit(
-            lambda: ImportJob._meta.get_field("file").storage.delete(name)
-        )
     return True
 
 
@@ -864,6 +860,8 @@ def contacts_import(*, job_id: int) -> ImportJob:
     job.finished_at = timezone.now()
     job.bytes_done = job.bytes_total
     job.rows_done = report.rows
+    # Its rows are in the book now: the whole file, personal data, need not stay.
+    import_upload_release(job)
     job.save()
     return job
 
@@ -878,6 +876,7 @@ def import_job_retry(*, job: ImportJob) -> bool:
     retried = (
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED)
         .exclude(options={})
+        .exclude(file="")  # removed after SMSPORTAL_IMPORT_FILES_DAYS
         .update(
             status=ImportJob.Status.QUEUED,
             error="",

@@ -27,10 +27,13 @@ def numbering_plan_load(job_id: int, language: str | None = None) -> None:
 
 @shared_task(name="contacts.import_uploads_expire")
 def import_uploads_expire() -> int:
-    """Discard uploads left at the column step for a day (smsportal/celery.py)."""
+    """Discard uploads left at the column step for a day, and remove the files of
+    finished imports that are not kept any more (contacts.job_files); hourly
+    (smsportal/celery.py). How many imports went or lost a file."""
+    from contacts.job_files import import_files_expire
     from contacts.services import import_uploads_expire as expire
 
-    return expire()
+    return expire() + import_files_expire()
 
 
 @shared_task(name="contacts.contacts_bulk_run", acks_late=True)

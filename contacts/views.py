@@ -9,6 +9,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -29,6 +30,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
@@ -790,7 +792,19 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     with transaction.atomic():
         retried = services.import_job_retry(job=job)
-    if not retried:
+    if not retried and job.upload_removed:
+        messages.warning(
+            request,
+            ngettext(
+                "The uploaded file has been removed (an import's files are kept "
+                "%(days)s day): upload it again.",
+                "The uploaded file has been removed (an import's files are kept "
+                "%(days)s days): upload it again.",
+                settings.SMSPORTAL_IMPORT_FILES_DAYS,
+            )
+            % {"days": settings.SMSPORTAL_IMPORT_FILES_DAYS},
+        )
+    elif not retried:
         messages.warning(
             request, _("Only a failed import whose columns were chosen can run again.")
         )

@@ -248,6 +248,10 @@ SMSPORTAL_DEFAULT_REGION = env.str("SMSPORTAL_DEFAULT_REGION", default="RU")
 SMSPORTAL_IMPORT_MAX_BYTES = env.int(
     "SMSPORTAL_IMPORT_MAX_BYTES", default=256 * 1024 * 1024
 )
+# Days an import's files are kept after it finished (contacts.job_files): its rejected
+# rows, and the upload of a failed one (to run it again). A finished import's upload
+# goes at once: it holds personal data, and the rejected rows are what is needed.
+SMSPORTAL_IMPORT_FILES_DAYS = env.int("SMSPORTAL_IMPORT_FILES_DAYS", default=30)
 # A bulk action of the contact list over more contacts than this runs in a worker
 # (contacts.bulk_jobs): a million took 5-30 s in the request, past a proxy's patience.
 SMSPORTAL_BULK_IN_REQUEST_MAX = env.int("SMSPORTAL_BULK_IN_REQUEST_MAX", default=10_000)

@@ -40,7 +40,19 @@ def may_run_again(job: Any, user: Any) -> bool:
     if isinstance(job, ImportJob):
         from contacts.views import IMPORT_PERMISSIONS
 
-        return bool(job.options) and user.has_perm(IMPORT_PERMISSIONS[job.kind])
+        return (
+            bool(job.options)
+            and bool(job.file)  # removed after SMSPORTAL_IMPORT_FILES_DAYS
+            and user.has_perm(IMPORT_PERMISSIONS[job.kind])
+        )
     if isinstance(job, ContactBulkJob):
         return user.has_perm(BulkActionForm.PERMISSIONS[job.action])
     return False
+
+
+@register.simple_tag
+def import_files_days() -> int:
+    """Days an import's files are kept after it finished (contacts.job_files)."""
+    from contacts.job_files import import_files_days as days
+
+    return days()
