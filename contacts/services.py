@@ -26,7 +26,7 @@ from contacts.importing.rejects import rejects_transcode
 from contacts.importing.runner import ImportOptions, run_import
 from contacts.importing.sources import max_import_bytes
 from contacts.job_claim import job_claim
-from contacts.job_files import import_upload_release
+from contacts.job_files import import_upload_release, stored_files_delete_on_commit
 from contacts.models import (
     EARLIEST_DAY,
     Contact,
@@ -860,10 +860,24 @@ def contacts_import(*, job_id: int) -> ImportJob:
     job.finished_at = timezone.now()
     job.bytes_done = job.bytes_total
     job.rows_done = report.rows
+    if not _import_job_still_ours(job).update(
+        status=job.status, finished_at=job.finished_at, bytes_done=job.bytes_done,
+        rows_done=job.rows_done, report=job.report, rejects=job.rejects.name or "",
+    ):  # fmt: skip
+        # The sweep gave the job to another run while this worker was thought gone:
+        # that run's outcome and its upload stay; this run's rejected rows go.
+        logger.warning("import job %s: taken over, outcome left", job.pk)
+        stored_files_delete_on_commit(job.rejects.storage, [job.rejects.name])
+        return job
     # Its rows are in the book now: the whole file, personal data, need not stay.
     import_upload_release(job)
-    job.save()
+    ImportJob.objects.filter(pk=job.pk).update(file="")
     return job
+
+
+def _import_job_still_ours(job: ImportJob) -> QuerySet[ImportJob]:
+    """The job while no later run has claimed it (`attempts` counts the claims)."""
+    return ImportJob.objects.filter(pk=job.pk, attempts=job.attempts)
 
 
 def import_job_retry(*, job: ImportJob) -> bool:
@@ -923,5 +937,8 @@ def _import_job_fail(job: ImportJob, message: str) -> ImportJob:
     job.status = ImportJob.Status.FAILED
     job.error = message
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
+    if not _import_job_still_ours(job).update(
+        status=job.status, error=job.error, finished_at=job.finished_at
+    ):
+        logger.warning("import job %s: taken over, failure left", job.pk)
     return job

@@ -365,6 +365,56 @@ def test_a_numbering_load_taken_over_leaves_the_outcome_to_the_new_run(monkeypat
     default_storage.delete(path)
 
 
+@pytest.mark.parametrize("ending", ["done", "failed"])
+def test_an_import_taken_over_leaves_the_outcome_and_upload_to_the_new_run(
+    ending, monkeypatch, django_capture_on_commit_callbacks
+):
+    """As a numbering load: a worker thought gone finishes after the sweep gave its
+    import to another run; that run's upload (which it reads) and outcome stay, and
+    the old run's rejected rows go."""
+    from contacts import services
+
+    job = import_job_create(
+        upload=SimpleUploadedFile("book.csv", b"phone\n+79120000001\nnot a phone\n"),
+        kind="contacts",
+    )
+    import_job_start(job=job, options=ImportOptions())
+    upload = job.file.name
+    rejects_dir = ImportJob._meta.get_field("rejects").generate_filename(job, "x")
+    rejects_dir = rejects_dir.rsplit("/", 1)[0]
+    rejects_before = set(job.file.storage.listdir(rejects_dir)[1]) if (
+        job.file.storage.exists(rejects_dir)
+    ) else set()  # fmt: skip
+    original_claim = services.job_claim
+
+    def claim_then_taken_over(job, *, startable):
+        claimed = original_claim(job, startable=startable)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="running", attempts=job.attempts + 1, worker="celery@b:1:x"
+        )
+        return claimed
+
+    monkeypatch.setattr(services, "job_claim", claim_then_taken_over)
+    if ending == "failed":
+        monkeypatch.setattr(
+            services, "run_import", lambda *a, **k: (_ for _ in ()).throw(
+                services.ApplicationError("broken")
+            ),
+        )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_import(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.worker, job.error) == ("running", "celery@b:1:x", "")
+    assert job.file.name == upload
+    assert job.file.storage.exists(upload)
+    assert not job.rejects
+    rejects_after = set(job.file.storage.listdir(rejects_dir)[1]) if (
+        job.file.storage.exists(rejects_dir)
+    ) else set()  # fmt: skip
+    assert rejects_after == rejects_before  # the old run's rejected rows went
+
+
 def test_a_worker_claims_with_its_instance_name(monkeypatch):
     monkeypatch.setattr(worker_instance, "current", "celery@b:7:abcd")
     job = _queued_import()
