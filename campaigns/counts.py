@@ -15,6 +15,7 @@ from django.db.models.functions import TruncHour
 from campaigns.models import (
     CampaignDeliveryCount,
     CampaignFailureCount,
+    CampaignHeldCount,
     CampaignOperatorCount,
     CampaignStatusCount,
     HourlyTraffic,
@@ -72,6 +73,7 @@ def campaign_counts_delete(*, campaign_id: int) -> None:
         CampaignOperatorCount,
         CampaignFailureCount,
         CampaignDeliveryCount,
+        CampaignHeldCount,
     ):
         model.objects.filter(campaign_id=campaign_id).delete()
 
@@ -79,7 +81,8 @@ def campaign_counts_delete(*, campaign_id: int) -> None:
 def counts_squash() -> int:
     """Fold the delta rows into one row per key of the trigger-kept tables: per
     (campaign, status), per (hour, status) and the report's tallies
-    (campaigns.report_tallies); returns rows folded."""
+    (campaigns.report_tallies) and the held messages (campaigns.held_tally);
+    returns rows folded."""
     if connection.vendor != "postgresql":
         return _squash_portable()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -97,6 +100,7 @@ def counts_squash() -> int:
 _KEPT = (
     (CampaignStatusCount, ("campaign_id", "status"), ("count", "segments")),
     (HourlyTraffic, ("hour", "status"), ("count",)),
+    (CampaignHeldCount, ("campaign_id", "minute"), ("count",)),
 )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
+from campaigns.held_tally import HELD_AT_GATEWAY, held_waits
 from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import GRACE, messages_in_doubt, settles_by_itself
@@ -243,12 +244,6 @@ def campaigns_progress(*, campaign_ids: Iterable[int]) -> dict[int, Progress]:
     return {cid: Progress(counts.get(cid, CampaignCounts())) for cid in ids}
 
 
-# Handed over and not yet final. Sent too: Webcom has no word for "held for its time"
-# and reports such a message as `send`, so a status poll turns it SENT hours before it
-# leaves; its planned time, still ahead, says it waits.
-HELD_AT_GATEWAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
-
-
 def messages_waiting_at_gateway(*, campaign: Campaign) -> QuerySet[Message]:
     """Messages the gateway holds for their planned time (quiet hours, spreading)."""
     return Message.objects.filter(
@@ -278,8 +273,9 @@ def campaign_gateway_wait(
 
     A campaign completes once its last message is handed over, maybe hours before the
     gateway sends it; the page says so. The trigger-kept counts spare the query when
-    nothing is queued; otherwise one aggregate over the campaign's rows (its
-    (campaign, phone) index), remembered for a minute (see _gateway_waits).
+    nothing is queued; otherwise the held tally's minutes ahead and the current
+    minute's messages (campaigns.held_tally), remembered for a minute (see
+    _gateway_waits).
     """
     if not _may_wait_at_gateway(campaign, progress, timezone.now()):
         return None
@@ -323,10 +319,10 @@ def _gateway_key(campaign_id: int) -> str:
 
 
 def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
-    """The held messages of these campaigns (only those with any). The aggregate reads
-    every queued or sent row of a campaign (a second at a million), and the list page
-    polls every few seconds: an answer a minute old serves a hint well enough, and the
-    list and the detail page share it, so they say the same."""
+    """The held messages of these campaigns (only those with any), from the trigger-
+    kept tally (campaigns.held_tally). The list page polls every few seconds: an
+    answer a minute old serves a hint well enough, and the list and the detail page
+    share it, so they say the same."""
     if not campaign_ids:
         return {}
     keys = {_gateway_key(pk): pk for pk in campaign_ids}
@@ -335,15 +331,8 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
     missing = [pk for pk in campaign_ids if pk not in rows]
     if missing:
         counted = {
-            row["campaign_id"]: row
-            for row in Message.objects.filter(
-                campaign_id__in=missing,
-                status__in=HELD_AT_GATEWAY,
-                planned_at__gt=timezone.now(),
-            )
-            .exclude(gateway_message_id="")
-            .values("campaign_id")
-            .annotate(count=Count("id"), last_at=Max("planned_at"))
+            pk: {"count": count, "last_at": last_at}
+            for pk, (count, last_at) in held_waits(missing, timezone.now()).items()
         }
         fresh = {pk: counted.get(pk, {"count": 0, "last_at": None}) for pk in missing}
         soft_set_many(

@@ -3,13 +3,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.counts import counts_mismatches, counts_squash, traffic_mismatches
+from campaigns.held_tally import held_mismatches
 from campaigns.report_tallies import tallies_mismatches
 
 
 class Command(BaseCommand):
     help = (
-        "Squash the campaign status counts, the hourly traffic and the report "
-        "tallies, then compare each with a GROUP BY over the messages table; exits "
+        "Squash the campaign status counts, the hourly traffic, the report "
+        "tallies and the held messages' tally, then compare each with a GROUP BY over the messages table; exits "
         "non-zero and lists every mismatch."
     )
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         mismatches = counts_mismatches()
         traffic = traffic_mismatches()
         tallies = tallies_mismatches()
-        if not mismatches and not traffic and not tallies:
+        held = held_mismatches()
+        if not mismatches and not traffic and not tallies and not held:
             self.stdout.write(self.style.SUCCESS("counts match the messages table"))
             return
         if mismatches:
@@ -47,5 +49,11 @@ class Command(BaseCommand):
         for tally, key, counted, kept in tallies:
             shown = " ".join(str(part) for part in key)
             self.stderr.write(f"{tally:<11} {shown} / {counted} / {kept}")
-        differing = len(mismatches) + len(traffic) + len(tallies)
+        if held:
+            self.stderr.write("held at the gateway: campaign minute / counted / kept")
+        for (campaign_id, minute), counted, kept in held:
+            self.stderr.write(
+                f"{campaign_id:>8} {minute:%Y-%m-%d %H:%M} / {counted} / {kept}"
+            )
+        differing = len(mismatches) + len(traffic) + len(tallies) + len(held)
         raise CommandError(f"{differing} count(s) differ from the messages table")
