@@ -8,7 +8,8 @@ phone numbers and fragments as people type them) prints how long the list's coun
 and its first page (50 newest) take, best of three, and the plan's top node (a seq
 scan reads the whole book: see contacts/search.py for why no index serves a word),
 then the admin's contact list with that search through Django's test client, best
-of three, and how many of its statements read the book with the search.
+of three, and how many of its statements read the book with the search, and the
+contact page (its heading's count of matches too), best of three.
 """
 
 import argparse
@@ -90,9 +91,11 @@ def main() -> None:
         plan = found.explain(analyze=True)
         top = re.search(r"(Seq Scan|Bitmap Heap Scan|Index Scan)", plan)
         admin_ms, reads = admin_search(admin, text)
+        list_ms = contact_list_search(admin, text)
         print(f"{text!r:20} {found.count():>8,} found; count {count_ms:7.1f} ms,"
               f" first page {page_ms:7.1f} ms; {top.group(1) if top else plan[:40]};"
-              f" admin list {admin_ms:7.1f} ms, {reads} searched")  # fmt: skip
+              f" admin list {admin_ms:7.1f} ms, {reads} searched;"
+              f" contact page {list_ms:7.1f} ms")  # fmt: skip
 
 
 def admin_client():
@@ -106,6 +109,20 @@ def admin_client():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
+
+
+def contact_list_search(client, text: str) -> float:
+    """The contact page (contacts:list) searched for `text`, its heading's count of
+    matches too: best of three in ms."""
+    from django.urls import reverse
+
+    url = reverse("contacts:list")
+
+    def get():
+        response = client.get(url, {"q": text})
+        assert response.status_code == 200, response.status_code
+
+    return best_ms(get)
 
 
 def admin_search(client, text: str) -> tuple[float, int]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from contacts.search import contact_search_folded
 from smsportal.fields import PhoneField
 from smsportal.versioning import Versioned
 
@@ -95,6 +96,14 @@ class Contact(Versioned):
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # What the search box's words are looked for in (contacts.search), folded and
+    # upper-cased once when the row is written, not for every row of every search.
+    search_text = models.GeneratedField(
+        expression=contact_search_folded(),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("search text"),
+    )
     groups = models.ManyToManyField(
         ContactGroup,
         through="GroupMembership",
