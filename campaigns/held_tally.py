@@ -3,9 +3,9 @@ over (a gateway id), queued or sent, planned after now.
 
 On PostgreSQL the minutes after the current one are summed from the tally the
 message table's triggers keep per (campaign, UTC minute of the planned time)
-(campaigns 0034, CampaignHeldCount), and the rest of the current minute is counted
+(campaigns 0035, CampaignHeldCount), and the rest of the current minute is counted
 through the index of handed-over messages by (campaign, planned minute, planned
-time) (campaigns 0033): a spread campaign handed over whole holds all of its million messages for
+time) (campaigns 0034): a spread campaign handed over whole holds all of its million messages for
 hours, and reading them for their status took a second. The answer is exact: the
 tally's minutes after the current one hold only times after now. SQLite (the
 embedded demo) has no triggers for the tally and counts the messages.
@@ -27,7 +27,7 @@ from smsportal.lib.sqlutil import is_postgres
 # Handed over and not yet final. Sent too: Webcom has no word for "held for its time"
 # and reports such a message as `send`, so a status poll turns it SENT hours before it
 # leaves; its planned time, still ahead, says it waits. The tally's trigger (campaigns
-# 0034) writes the same condition in SQL.
+# 0035) writes the same condition in SQL.
 HELD_AT_GATEWAY = (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
 
 MINUTE = timedelta(minutes=1)
@@ -69,7 +69,7 @@ def held_waits(
     return {pk: (n, last_at[pk]) for pk, n in counts.items() if n}
 
 
-# 0033's index's minute expression, word for word; the queries below write out its
+# 0034's index's minute expression, word for word; the queries below write out its
 # condition too (a gateway id, a campaign) and HELD_AT_GATEWAY's statuses.
 HELD_MINUTE_SQL = "date_bin('1 minute', planned_at, timestamptz '2000-01-01 00:00+00')"
 

@@ -398,7 +398,7 @@ class Message(models.Model):
         # Every index is paid for by each of the million rows an expansion writes and
         # by every status change, so each serves a hot query and partial ones skip the
         # rows that query never looks at. One more, in SQL (PostgreSQL only): the
-        # handed-over messages by campaign and planned minute (campaigns 0033).
+        # handed-over messages by campaign and planned minute (campaigns 0034).
         indexes = [
             # Callbacks and polling: (account, gateway id), once the gateway gave one.
             models.Index(

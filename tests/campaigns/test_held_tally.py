@@ -1,5 +1,5 @@
 """The messages a campaign leaves held at the gateway for a later time, counted from
-the trigger-kept tally per planned minute (campaigns 0034) and the current minute's
+the trigger-kept tally per planned minute (campaigns 0035) and the current minute's
 messages, equal a count of the messages themselves at any moment: before, inside and
 after the current minute, through handing over, reports, edits, deletes, squashes."""
 
@@ -105,7 +105,7 @@ def test_the_migration_tallies_the_messages_already_there(campaigns):
     first, second = campaigns
     CampaignHeldCount.objects.all().delete()
     assert held_mismatches()
-    migration = importlib.import_module("campaigns.migrations.0034_held_counts")
+    migration = importlib.import_module("campaigns.migrations.0035_held_counts")
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
     assert_exact(first, second)

@@ -8,7 +8,7 @@ over whole holds all of its million for hours, a second for the list's first vie
 0032's trigger functions now also tally them, from the same grouping of each
 statement's transition tables, by the UTC minute of their planned time; the pages sum
 the minutes after the current one and count the rest of the current minute through
-0033's index.
+0034's index.
 
 The rows are tallied in the transaction that replaces the functions, with the
 message table locked against writers until it commits (one scan of it).
@@ -20,7 +20,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 TALLIES = importlib.import_module("campaigns.migrations.0032_report_tallies")
-INDEXED = importlib.import_module("campaigns.migrations.0033_message_handed_over_index")
+INDEXED = importlib.import_module("campaigns.migrations.0034_message_handed_over_index")
 TABLE, COUNTS, TRAFFIC = TALLIES.TABLE, TALLIES.COUNTS, TALLIES.TRAFFIC
 OPERATORS, FAILURES = TALLIES.OPERATORS, TALLIES.FAILURES
 DELIVERIES, EPOCH, HOUR = TALLIES.DELIVERIES, TALLIES.EPOCH, TALLIES.HOUR
@@ -29,7 +29,7 @@ COST, ESTIMATED, UNPRICED = TALLIES.COST, TALLIES.ESTIMATED, TALLIES.UNPRICED
 HELD_TABLE = "campaigns_campaignheldcount"
 # As campaigns.held_tally.HELD_AT_GATEWAY with handed_over_held()'s gateway id.
 HELD = "status IN ('queued', 'sent') AND gateway_message_id <> ''"
-# The held messages' planned minute, as 0033's index has it; NULL for every message
+# The held messages' planned minute, as 0034's index has it; NULL for every message
 # not held: an expansion's pending rows add no group.
 HELD_MINUTE = f"CASE WHEN {HELD} THEN {INDEXED.MINUTE} END"
 
@@ -127,7 +127,7 @@ def restore(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0033_message_handed_over_index"),
+        ("campaigns", "0034_message_handed_over_index"),
     ]
 
     operations = [

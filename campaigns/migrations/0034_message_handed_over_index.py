@@ -4,7 +4,7 @@ The campaign list and the detail page count a completed campaign's messages hand
 over (a gateway id), queued or sent, planned after now (campaigns.held_tally).
 Through the (campaign, phone) index that read every message of the campaign: 0.5 to
 1.9 s for the list's first view with a million-message campaign among three million
-messages. The tally of 0034 answers for the minutes after the current one; this
+messages. The tally of 0035 answers for the minutes after the current one; this
 index holds the handed-over messages by (UTC minute of the planned time, campaign,
 planned time), the tally's key, so the rest of the current minute and the last
 message's exact time in its minute are a range of one minute's messages.
@@ -22,7 +22,7 @@ Built CONCURRENTLY on PostgreSQL, so sending and reports go on while it builds.
 
 from django.db import migrations
 
-# The tally's minute (campaigns 0034, campaigns.held_tally.HELD_MINUTE_SQL).
+# The tally's minute (campaigns 0035, campaigns.held_tally.HELD_MINUTE_SQL).
 MINUTE = "date_bin('1 minute', planned_at, timestamptz '2000-01-01 00:00+00')"
 CREATE = f"""
     CREATE INDEX CONCURRENTLY IF NOT EXISTS message_held_minute
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY runs outside a transaction
 
     dependencies = [
-        ("campaigns", "0032_report_tallies"),
+        ("campaigns", "0033_withdrawn_cost_nothing"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
