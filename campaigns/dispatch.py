@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -218,6 +218,14 @@ def _next_chunk(
             return chunk
 
 
+_STATE_SQL = f"""
+    SELECT c.state, a.is_active
+    FROM {Campaign._meta.db_table} c
+    JOIN {ProviderAccount._meta.db_table} a ON a.id = c.account_id
+    WHERE c.id = %s
+"""
+
+
 def _stopped_meanwhile(
     campaign_id: int, result: PumpResult, *, about_to_send: bool = True
 ) -> bool:
@@ -225,12 +233,11 @@ def _stopped_meanwhile(
     or, `about_to_send` a batch, its account was deactivated (the campaign pauses
     with the banner, as at the pump's start: a pump runs for up to PUMP_SECONDS,
     thousands of messages); if so, the state goes to `result.stopped`. One query by
-    primary keys."""
-    row = (
-        Campaign.objects.filter(pk=campaign_id)
-        .values_list("state", "account__is_active")
-        .first()
-    )
+    primary keys, in SQL: asked before every batch, the ORM's building of it cost the
+    pump more CPU (about 1 ms) than the database spent answering."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [campaign_id])
+        row = cursor.fetchone()
     state, account_active = row or ("deleted", False)
     if state == Campaign.State.SENDING and about_to_send and not account_active:
         campaign_pause_for(campaign_id=campaign_id, reason=INACTIVE_ACCOUNT)
