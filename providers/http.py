@@ -34,6 +34,10 @@ LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=20)
 # 503 and 429 mean the server turned the request away; other 5xx may hide a processed one.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 REDACTED = "***"
+# Statuses _classify raises for (besides 5xx).
+_REFUSALS = frozenset({401, 403, 429})
+# What an exchange keeps of each body (characters).
+EXCHANGE_KEPT = 4000
 
 
 @functools.cache
@@ -61,6 +65,34 @@ def join_url(base_url: str, path: str) -> str:
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Mask every secret, raw, JSON-escaped or URL-encoded (UTF-8 or windows-1251)."""
+    for variant in _secret_forms(tuple(secrets)):
+        text = text.replace(variant, REDACTED)
+    return text
+
+
+def redacted_prefix(text: str, secrets: Iterable[str], length: int) -> str:
+    """`redact(text, secrets)[:length]` without redacting all of a long text: a
+    batch's request runs to 80 KB, of which an exchange keeps 4,000 characters.
+
+    A prefix longer by the longest written form of a secret is redacted; a secret cut
+    at the prefix's end can have left a piece only in that many last characters, so
+    those are never kept (when redactions shortened the prefix, more is read)."""
+    secrets = tuple(secrets)
+    forms = _secret_forms(secrets)
+    longest = max(map(len, forms), default=0)
+    end = length + longest
+    while True:
+        kept = redact(text[:end], secrets)
+        if end >= len(text) or len(kept) - longest >= length:
+            return kept[:length]
+        end += length
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """Every written form of each secret, each secret's longest first (worked out
+    once per account's secrets, not for each of its requests' three texts)."""
+    ordered: list[str] = []
     for secret in secrets:
         if not secret:
             continue
@@ -74,9 +106,8 @@ def redact(text: str, secrets: Iterable[str]) -> str:
             variants |= {form, quote(form, safe=""), quote_plus(form)}
             with contextlib.suppress(UnicodeEncodeError):
                 variants.add(quote_plus(form, encoding="cp1251"))
-        for variant in sorted(variants, key=len, reverse=True):
-            text = text.replace(variant, REDACTED)
-    return text
+        ordered += sorted(variants, key=len, reverse=True)
+    return tuple(ordered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +179,8 @@ class GatewayHttp:
 
     def _classify(self, response: httpx.Response, body: str) -> None:
         status = response.status_code
+        if status < 500 and status not in _REFUSALS:
+            return  # the usual answer: its body is not redacted for nothing
         raw = self.redact(body)
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
@@ -185,12 +218,13 @@ class GatewayHttp:
             request_body = str(httpx.QueryParams(data))
         else:
             request_body = ""
+        secrets = self.config.secrets()
         self.last_exchange = Exchange(
             method=method,
-            url=self.redact(request_url),
-            request_body=self.redact(request_body)[:4000],
+            url=redact(request_url, secrets),
+            request_body=redacted_prefix(request_body, secrets, EXCHANGE_KEPT),
             status=status,
-            response_body=self.redact(body)[:4000],
+            response_body=redacted_prefix(body, secrets, EXCHANGE_KEPT),
         )
         logger.debug(
             "%s %s -> %s %s",
