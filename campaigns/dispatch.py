@@ -44,6 +44,15 @@ NOT_ACCEPTED = (DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 INACTIVE_ACCOUNT = gettext_noop(
     "The provider account is not active: activate it, or cancel the campaign."
 )
+# The banner of a campaign whose account's credentials the current key cannot read.
+CREDENTIALS_UNREADABLE = gettext_noop(
+    "The provider account's credentials cannot be read with the current key "
+    "(SECRET_KEY or SMSPORTAL_FIELD_KEY changed, or this worker has other keys than "
+    "the web server): set SMSPORTAL_FIELD_KEY to the key of the old SECRET_KEY "
+    "(manage.py field_key --from-secret-key OLD_SECRET_KEY prints it) on every "
+    "machine and restart web, worker and beat, or enter the account's credentials "
+    "again; then resume the campaign."
+)
 
 
 @dataclass
@@ -79,6 +88,12 @@ def campaign_pump(
         # Deactivated after the launch (a scheduled start, a resume, mid-campaign):
         # nothing goes out through it until a person decides.
         campaign_pause_for(campaign_id=campaign_id, reason=INACTIVE_ACCOUNT)
+        result.stopped = Campaign.State.PAUSED
+        return result
+    if account.credentials_unreadable:
+        # Retrying cannot help until a person sets the key: the campaign waits,
+        # saying so, instead of the task failing over and over unseen.
+        campaign_pause_for(campaign_id=campaign_id, reason=CREDENTIALS_UNREADABLE)
         result.stopped = Campaign.State.PAUSED
         return result
     gateway = gateway_for(account)

@@ -14,9 +14,19 @@ GatewayError                      .kind, .message, .vendor_code, .raw (redacted)
 └── CallbackRejected              a callback that is not authentic -> HTTP 400
     └── CallbackForged            its signature does not match -> HTTP 403
 GatewayConfigurationError         missing/invalid account settings
+└── CredentialsUnreadable         stored credentials the current key cannot decrypt
 """
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.utils.translation import gettext_lazy as _
+
+# What to do about credentials the key cannot read; the deploy check says it too.
+UNREADABLE_CREDENTIALS_FIX = _(
+    "the credentials cannot be read with the current key (SECRET_KEY or "
+    "SMSPORTAL_FIELD_KEY changed). Set SMSPORTAL_FIELD_KEY to the key of the old "
+    "SECRET_KEY (manage.py field_key --from-secret-key OLD_SECRET_KEY prints it) and "
+    "restart, or enter the account's password and token again."
+)
 
 
 class GatewayError(Exception):
@@ -151,3 +161,13 @@ class CallbackForged(CallbackRejected):
 
 class GatewayConfigurationError(ImproperlyConfigured):
     """The provider account lacks a setting the gateway needs."""
+
+
+class CredentialsUnreadable(GatewayConfigurationError):
+    """The account's stored credentials are not readable with the current key: the
+    account cannot talk to its gateway until the key is set back or they are
+    entered again (smsportal.fields.Unreadable)."""
+
+    def __init__(self, account_name: str = "") -> None:
+        super().__init__(str(UNREADABLE_CREDENTIALS_FIX))
+        self.account_name = account_name

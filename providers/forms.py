@@ -29,6 +29,7 @@ from providers.selectors import (
 )
 from providers.services import sender_name_marks
 from smsportal.decimal_input import MoneyField
+from smsportal.fields import unreadable
 from smsportal.form_style import style_fields
 from smsportal.lib.crypto import mask
 from smsportal.textguard import guard_fields
@@ -71,7 +72,12 @@ class SecretFieldsMixin(forms.Form):
             ("new_token", instance.token if instance else ""),
             ("new_callback_secret", instance.callback_secret if instance else ""),
         ):
-            if value:
+            if unreadable(value):
+                self.fields[field_name].help_text = _(
+                    "Stored, but the credentials cannot be read with the current "
+                    "key: enter it again, or set the old key (see the account page)."
+                )
+            elif value:
                 self.fields[field_name].help_text = _(
                     "Stored: %(mask)s. Leave blank to keep it."
                 ) % {"mask": mask(value)}

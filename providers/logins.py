@@ -31,8 +31,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers.base import SmsGateway
+from providers.exceptions import CredentialsUnreadable
 from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_class, gateway_for
+from smsportal.fields import unreadable
 from smsportal.lib.hooks import Hooks
 
 
@@ -159,6 +161,8 @@ def gateway_for_login(
         ).first()
     if retired is None:
         return None
+    if unreadable(retired.password) or unreadable(retired.token):
+        raise CredentialsUnreadable(account.name)
     config = dataclasses.replace(
         account.config(),
         login=retired.login,

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.base import AccountConfig
 from providers.error_text import error_text
+from providers.exceptions import CredentialsUnreadable
 from providers.registry import KIND_CHOICES, gateway_class
-from smsportal.fields import EncryptedTextField
+from smsportal.fields import EncryptedTextField, unreadable
 
 
 def new_callback_token() -> str:
@@ -148,8 +149,19 @@ class ProviderAccount(models.Model):
         base = settings.SMSPORTAL_CALLBACK_BASE_URL.rstrip("/")
         return f"{base}/callbacks/{self.callback_token}/incoming/"
 
+    @property
+    def credentials_unreadable(self) -> bool:
+        """A stored secret the current key cannot decrypt (smsportal.fields)."""
+        return any(
+            unreadable(value)
+            for value in (self.password, self.token, self.callback_secret)
+        )
+
     def config(self) -> AccountConfig:
-        """What the gateway needs, detached from the database."""
+        """What the gateway needs, detached from the database; CredentialsUnreadable
+        when the current key cannot read its secrets."""
+        if self.credentials_unreadable:
+            raise CredentialsUnreadable(self.name)
         return AccountConfig(
             kind=self.kind,
             base_url=self.base_url,

@@ -13,7 +13,11 @@ from django.views.generic import DetailView, FormView
 
 from accounts.permissions import PermissionRequired
 from providers.base import Capability
-from providers.exceptions import GatewayConfigurationError, GatewayError
+from providers.exceptions import (
+    UNREADABLE_CREDENTIALS_FIX,
+    GatewayConfigurationError,
+    GatewayError,
+)
 from providers.forms import (
     ProviderAccountForm,
     SenderNameRecordForm,
@@ -157,6 +161,7 @@ def account_page_context(
         "retired_logins": retired_logins_in_use(account),
         "polls_statuses": Capability.STATUS_POLL in capabilities,
         "fetches_replies": Capability.INCOMING in capabilities,
+        "credentials_fix": UNREADABLE_CREDENTIALS_FIX,
         "test_mode_problem": test_mode_problem(account),
         # Whether the gateway signs its callbacks with a secret set in its cabinet.
         "signs_callbacks": bool(

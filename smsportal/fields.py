@@ -1,15 +1,44 @@
 from django.db import models
 
-from smsportal.lib.crypto import decrypt, encrypt
+from smsportal.lib.crypto import FieldKeyError, FieldKeyInvalid, decrypt, encrypt
+
+
+class Unreadable(str):
+    """A stored secret the current key cannot decrypt (SECRET_KEY or
+    SMSPORTAL_FIELD_KEY changed). Empty as a string, so nothing shows or sends it;
+    it keeps the stored value, which a save writes back unchanged, so the secret is
+    readable again once the right key is set. Where credentials are used, the
+    owner raises its own error for it (providers: CredentialsUnreadable)."""
+
+    stored: str
+
+    def __new__(cls, stored: str) -> "Unreadable":
+        value = super().__new__(cls, "")
+        value.stored = stored
+        return value
+
+
+def unreadable(value: object) -> bool:
+    return isinstance(value, Unreadable)
 
 
 class EncryptedTextField(models.TextField):
-    """A text field stored encrypted (Fernet); Python code sees the plain value."""
+    """A text field stored encrypted (Fernet); Python code sees the plain value.
+
+    A value no key decrypts loads as `Unreadable` instead of raising: loading a row
+    raised before, and every page listing provider accounts answered 500."""
 
     def from_db_value(self, value, expression, connection):
-        return decrypt(value) if value else value
+        if not value:
+            return value
+        try:
+            return decrypt(value)
+        except (FieldKeyError, FieldKeyInvalid):
+            return Unreadable(value)
 
     def get_prep_value(self, value):
+        if isinstance(value, Unreadable):
+            return value.stored  # written back as it was read
         value = super().get_prep_value(value)
         return encrypt(value) if value else value
 

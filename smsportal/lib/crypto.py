@@ -15,14 +15,47 @@ from django.conf import settings
 PREFIX = "fernet:"
 
 
-def _derive(secret: str) -> bytes:
-    return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
+class FieldKeyError(ValueError):
+    """A stored value none of the configured keys decrypts: the key changed (a new
+    SECRET_KEY with SMSPORTAL_FIELD_KEY unset, or a field key dropped too early)."""
+
+
+class FieldKeyInvalid(ValueError):
+    """SMSPORTAL_FIELD_KEY holds something that is no Fernet key."""
+
+
+def derive(secret: str) -> str:
+    """The field key used when SMSPORTAL_FIELD_KEY is unset, from a SECRET_KEY."""
+    return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode()
+
+
+def field_keys(field_key: str) -> list[str]:
+    """The keys SMSPORTAL_FIELD_KEY lists, first the one new values get."""
+    return [k.strip() for k in field_key.split(",") if k.strip()]
+
+
+def field_key_problems(field_key: str) -> list[str]:
+    """What is wrong with each key listed (by position), for the system check."""
+    problems = []
+    for place, key in enumerate(field_keys(field_key), start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            problems.append(
+                f"key {place} of SMSPORTAL_FIELD_KEY is no Fernet key (32 bytes in "
+                "URL-safe base64, 44 characters)"
+            )
+    return problems
 
 
 @functools.cache
 def _cipher(field_key: str, secret_key: str) -> MultiFernet:
-    keys = [k.strip().encode() for k in field_key.split(",") if k.strip()]
-    return MultiFernet([Fernet(k) for k in keys] or [Fernet(_derive(secret_key))])
+    keys = field_keys(field_key)
+    if keys:
+        if problems := field_key_problems(field_key):
+            raise FieldKeyInvalid("; ".join(problems))
+        return MultiFernet([Fernet(k.encode()) for k in keys])
+    return MultiFernet([Fernet(derive(secret_key).encode())])
 
 
 def cipher() -> MultiFernet:
@@ -36,7 +69,7 @@ def encrypt(plain: str) -> str:
 
 
 def decrypt(stored: str) -> str:
-    """Decrypt a stored value; raise ValueError when the key does not fit."""
+    """Decrypt a stored value; raise FieldKeyError when no key fits."""
     if not stored:
         return ""
     if not stored.startswith(PREFIX):
@@ -44,7 +77,7 @@ def decrypt(stored: str) -> str:
     try:
         return cipher().decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
-        raise ValueError("cannot decrypt: wrong SMSPORTAL_FIELD_KEY?") from exc
+        raise FieldKeyError("cannot decrypt: wrong SMSPORTAL_FIELD_KEY?") from exc
 
 
 def mask(plain: str, *, visible: int = 2) -> str:

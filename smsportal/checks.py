@@ -1,0 +1,106 @@
+"""System checks for the keys that protect stored secrets (run by `manage.py check`,
+migrate and runserver; registered in ProvidersConfig.ready)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError, models
+from django.db.models.functions import Cast
+
+from smsportal.fields import EncryptedTextField
+from smsportal.lib.crypto import FieldKeyError, decrypt, field_key_problems
+
+FIELD_KEY_HINT = (
+    "Set SMSPORTAL_FIELD_KEY to comma-separated Fernet keys, the newest first "
+    "(`manage.py field_key` prints a new one), or leave it unset to derive the key "
+    "from SECRET_KEY (README: Production, Keys)."
+)
+
+
+def encrypted_fields() -> Iterator[tuple[type[models.Model], EncryptedTextField]]:
+    """Every encrypted field of every model, found by its class."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedTextField):
+                yield model, field
+
+
+def stored_sample(model: type[models.Model], field: EncryptedTextField) -> str | None:
+    """One stored (encrypted) value of the field, as the database holds it."""
+    raw = (
+        model._default_manager.exclude(**{field.attname: ""})
+        .annotate(_raw=Cast(field.attname, models.TextField()))
+        .values_list("_raw", flat=True)
+        .first()
+    )
+    return raw or None
+
+
+@register(Tags.security)
+def field_key_check(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """A malformed SMSPORTAL_FIELD_KEY encrypts and decrypts nothing."""
+    problems = field_key_problems(settings.SMSPORTAL_FIELD_KEY)
+    if not problems:
+        return []
+    return [
+        Error(
+            "SMSPORTAL_FIELD_KEY is not usable: " + "; ".join(problems) + ".",
+            hint=FIELD_KEY_HINT,
+            id="smsportal.E100",
+        )
+    ]
+
+
+@register(Tags.security)
+def stored_values_check(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Decrypt one stored value of each encrypted field: a SECRET_KEY changed while
+    SMSPORTAL_FIELD_KEY is unset leaves every credential unreadable, which pages
+    and sending only find out one account at a time.
+
+    It reads the database, which a check tagged "database" would only do when asked
+    for (`check --database`): this one must speak at `check` and migrate. With no
+    database (yet) it says nothing."""
+    if field_key_problems(settings.SMSPORTAL_FIELD_KEY):
+        return []  # field_key_check says so
+    for model, field in encrypted_fields():
+        try:
+            stored = stored_sample(model, field)
+        except DatabaseError:
+            return []  # no database or no table yet: nothing stored to read
+        if stored is None:
+            continue
+        try:
+            decrypt(stored)
+        except FieldKeyError:
+            return [_unreadable_warning(f"{model._meta.label}.{field.name}")]
+    return []
+
+
+def _unreadable_warning(where: str) -> Warning:
+    if settings.SMSPORTAL_FIELD_KEY:
+        return Warning(
+            f"Stored secrets ({where}) cannot be decrypted with any key of "
+            "SMSPORTAL_FIELD_KEY: the key they were saved with is missing from it.",
+            hint=(
+                "Put the old key back after the new one (SMSPORTAL_FIELD_KEY=NEW,OLD); "
+                "if they were saved while SMSPORTAL_FIELD_KEY was unset, add the key "
+                "of that SECRET_KEY (`manage.py field_key --from-secret-key "
+                "'OLD_SECRET_KEY'` prints it). Then `manage.py reencrypt_fields`."
+            ),
+            id="smsportal.W101",
+        )
+    return Warning(
+        f"Stored secrets ({where}) cannot be decrypted with the key derived from "
+        "SECRET_KEY: SECRET_KEY changed since they were saved, and SMSPORTAL_FIELD_KEY "
+        "is unset. Provider accounts cannot send until this is fixed.",
+        hint=(
+            "Set SMSPORTAL_FIELD_KEY to the key of the old SECRET_KEY, which "
+            "`manage.py field_key --from-secret-key 'OLD_SECRET_KEY'` prints, and "
+            "restart web, worker and beat; or enter the accounts' credentials again."
+        ),
+        id="smsportal.W101",
+    )
