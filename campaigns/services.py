@@ -42,6 +42,7 @@ from campaigns.channel_content import (
     viber_field_problems,
 )
 from campaigns.counts import campaign_counts_delete
+from campaigns.dispatch import CREDENTIALS_UNREADABLE, campaign_pause_for
 from campaigns.expansion import CampaignGone, campaign_expand
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
@@ -669,6 +670,12 @@ def campaign_start(*, campaign_id: int) -> None:
             ).update(state=Campaign.State.SENDING)
             campaign.refresh_from_db()
         if campaign.state != Campaign.State.SENDING:
+            return
+        if campaign.account.credentials_unreadable:
+            # This process's keys read no credentials of the account (another
+            # SECRET_KEY on this worker's machine, a key changed): retries cannot
+            # help, so the campaign waits with the banner saying what to fix.
+            campaign_pause_for(campaign_id=campaign_id, reason=CREDENTIALS_UNREADABLE)
             return
         # Built already (a resume, a repeated task): the audience stays the one the
         # launch confirmed. Built again, it took in contacts added to its groups

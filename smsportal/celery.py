@@ -4,7 +4,12 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    worker_init,
+)
 
 from campaigns.workers import Heartbeat
 
@@ -18,6 +23,19 @@ app.conf.imports = ("smsportal.tasks", "campaigns.report_tasks")
 # so does beat's scheduler loop (when beat stops).
 app.steps["worker"].add(Heartbeat)
 app.conf.beat_scheduler = "campaigns.beat:HeartbeatScheduler"
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_unsafe_settings(**kwargs: object) -> None:
+    # As the web process does (smsportal.wsgi): a worker on the public development
+    # key (DEBUG off) decrypts no credentials and fails every campaign unseen.
+    # SystemExit, not the web's ImproperlyConfigured: Celery logs an exception in a
+    # signal's receiver and goes on starting.
+    from smsportal.production import start_refusal
+
+    if (reason := start_refusal()) is not None:
+        raise SystemExit(f"Refusing to start: {reason}")
 
 
 @after_setup_logger.connect

@@ -5,14 +5,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
 django_application = get_wsgi_application()
 
-from django.conf import settings  # noqa: E402
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from smsportal.production import refuse_unsafe_start  # noqa: E402
 
-if not settings.DEBUG and settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set: production (DEBUG off) must not run on the public "
-        "development key. Set SECRET_KEY to a long random value (README, Settings)."
-    )
+# The same refusal as Celery's worker and beat (smsportal.celery).
+refuse_unsafe_start()
 
 # Needs the apps loaded (above). Status callbacks of accounts this process knows skip
 # most of Django's request handling; every other request is Django's as usual.

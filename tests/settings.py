@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/smsportal")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+# Not the development key: the workers and beat the tests start (DEBUG off, in the
+# environment this sets for them) refuse that one, as production does.
+os.environ.setdefault(
+    "SECRET_KEY", "test-suite-secret-key-not-for-production-0123456789"
+)
 
 from smsportal.settings import *  # noqa: E402,F403
 

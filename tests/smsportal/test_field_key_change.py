@@ -147,3 +147,29 @@ def test_sending_with_unreadable_credentials_pauses_with_a_banner(
     ).content.decode()
     assert "credentials cannot be read with the current key" in page
     assert "field_key --from-secret-key" in page
+
+
+def test_a_start_on_unreadable_credentials_pauses_before_building(
+    account_of_old_key, new_key
+):
+    """A worker whose keys read no credentials (another SECRET_KEY on its machine)
+    pauses the campaign with the banner at once: the start task failed four times
+    with the decrypt error before, and the page said «Sending — No messages yet»."""
+    from campaigns.dispatch import CREDENTIALS_UNREADABLE
+    from campaigns.models import Message
+    from campaigns.services import campaign_start
+
+    campaign = Campaign.objects.create(
+        name="Autumn", account=account_of_old_key, sender="SHOP", text="Hi",
+        state=Campaign.State.SENDING, extra_numbers="+79161234567",
+        respect_quiet_hours=False,
+    )  # fmt: skip
+
+    campaign_start(campaign_id=campaign.pk)
+
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.pause_reason) == (
+        Campaign.State.PAUSED,
+        CREDENTIALS_UNREADABLE,
+    )
+    assert not Message.objects.filter(campaign=campaign).exists()
