@@ -98,9 +98,10 @@ def _unreadable_warning(where: str) -> Warning:
         "SECRET_KEY: SECRET_KEY changed since they were saved, and SMSPORTAL_FIELD_KEY "
         "is unset. Provider accounts cannot send until this is fixed.",
         hint=(
-            "Set SMSPORTAL_FIELD_KEY to the key of the old SECRET_KEY, which "
-            "`manage.py field_key --from-secret-key 'OLD_SECRET_KEY'` prints, and "
-            "restart web, worker and beat; or enter the accounts' credentials again."
+            "Put the old SECRET_KEY in SECRET_KEY_FALLBACKS, or set "
+            "SMSPORTAL_FIELD_KEY to its key, which `manage.py field_key "
+            "--from-secret-key 'OLD_SECRET_KEY'` prints; restart web, worker and "
+            "beat; or enter the accounts' credentials again."
         ),
         id="smsportal.W101",
     )

@@ -34,6 +34,10 @@ DEBUG = env.bool("DEBUG", default=False)
 # from it (SMSPORTAL_FIELD_KEY unset) and sessions signed with it.
 DEVELOPMENT_SECRET_KEY = "insecure-dev-key-change-me-in-production-0123456789abcdef"
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Earlier SECRET_KEYs, comma-separated, while they are rotated out: signed cookies
+# and sessions made with them still verify (Django signs with SECRET_KEY alone), and
+# with SMSPORTAL_FIELD_KEY unset, credentials saved under them still decrypt.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

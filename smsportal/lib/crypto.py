@@ -1,7 +1,9 @@
 """Symmetric encryption for secrets at rest (gateway passwords and tokens).
 
-The key is SMSPORTAL_FIELD_KEY (a Fernet key) or, when unset, derived from SECRET_KEY.
-Rotate by putting the new key first and old ones after it, separated by commas.
+The key is SMSPORTAL_FIELD_KEY (a Fernet key) or, when unset, derived from SECRET_KEY
+(and from SECRET_KEY_FALLBACKS, for reading). Rotate by putting the new key first and
+old ones after it, separated by commas; `manage.py reencrypt_fields` then moves every
+stored value to the first key, after which the old ones can go.
 """
 
 import base64
@@ -48,18 +50,28 @@ def field_key_problems(field_key: str) -> list[str]:
     return problems
 
 
+def keys_in_use(
+    field_key: str, secret_key: str, fallbacks: tuple[str, ...] = ()
+) -> list[str]:
+    """SMSPORTAL_FIELD_KEY's keys, or the keys of SECRET_KEY and its fallbacks (a
+    rotated SECRET_KEY keeps the credentials saved under the old one readable)."""
+    return field_keys(field_key) or [derive(k) for k in (secret_key, *fallbacks)]
+
+
 @functools.cache
-def _cipher(field_key: str, secret_key: str) -> MultiFernet:
-    keys = field_keys(field_key)
-    if keys:
-        if problems := field_key_problems(field_key):
-            raise FieldKeyInvalid("; ".join(problems))
-        return MultiFernet([Fernet(k.encode()) for k in keys])
-    return MultiFernet([Fernet(derive(secret_key).encode())])
+def _cipher(field_key: str, secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
+    if problems := field_key_problems(field_key):
+        raise FieldKeyInvalid("; ".join(problems))
+    keys = keys_in_use(field_key, secret_key, fallbacks)
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def cipher() -> MultiFernet:
-    return _cipher(settings.SMSPORTAL_FIELD_KEY, settings.SECRET_KEY)
+    return _cipher(
+        settings.SMSPORTAL_FIELD_KEY,
+        settings.SECRET_KEY,
+        tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())),
+    )
 
 
 def encrypt(plain: str) -> str:
