@@ -66,12 +66,24 @@ def _cipher(field_key: str, secret_key: str, fallbacks: tuple[str, ...]) -> Mult
     return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
-def cipher() -> MultiFernet:
-    return _cipher(
+def _settings_keys() -> tuple[str, str, tuple[str, ...]]:
+    return (
         settings.SMSPORTAL_FIELD_KEY,
         settings.SECRET_KEY,
         tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ())),
     )
+
+
+def cipher() -> MultiFernet:
+    return _cipher(*_settings_keys())
+
+
+def primary_cipher() -> Fernet:
+    """The first key alone: the one new values are encrypted with."""
+    field_key, secret_key, fallbacks = _settings_keys()
+    if problems := field_key_problems(field_key):
+        raise FieldKeyInvalid("; ".join(problems))
+    return Fernet(keys_in_use(field_key, secret_key, fallbacks)[0].encode())
 
 
 def encrypt(plain: str) -> str:
