@@ -15,6 +15,7 @@ from providers.registry import gateway_class
 from providers.selectors import sender_names_removable
 from providers.sender_states import sender_state_label
 from providers.services import (
+    provider_account_callback_urls_renew,
     provider_account_check,
     provider_account_save,
     sender_name_remove,
@@ -135,7 +136,7 @@ class ProviderAccountAdmin(
         ),
     ]
     inlines = [SenderNameInline]
-    actions = ["check_connection", "sync_sender_names"]
+    actions = ["check_connection", "sync_sender_names", "renew_callback_urls"]
     # Shown only to those who may change the account, as on its page: the callback
     # URLs' token is all that tells a Webcom or WEBSMS report from a forged one, and
     # the login is half of acting as the account.
@@ -216,6 +217,25 @@ class ProviderAccountAdmin(
                 )
             else:
                 self.message_user(request, f"{account}: {result.error}", messages.ERROR)
+
+    @admin.action(
+        description=_("Issue new callback URLs (the old ones stop working)"),
+        permissions=["change"],
+    )
+    def renew_callback_urls(
+        self, request: HttpRequest, queryset: QuerySet[ProviderAccount]
+    ) -> None:
+        for account in queryset:
+            provider_account_callback_urls_renew(account=account)
+            self.message_user(
+                request,
+                _(
+                    "%(account)s: new callback URLs issued; the old ones no longer "
+                    "work. Paste the new ones into the gateway's cabinet."
+                )
+                % {"account": account},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Sync sender names"), permissions=["change"])
     def sync_sender_names(

@@ -40,7 +40,12 @@ from providers.exceptions import (
 )
 from providers.http import GatewayHttp, build_client
 from providers.logins import login_retire_if_changed
-from providers.models import ProviderAccount, RemovedSenderName, SenderName
+from providers.models import (
+    ProviderAccount,
+    RemovedSenderName,
+    SenderName,
+    new_callback_token,
+)
 from providers.registry import gateway_for
 from providers.selectors import (
     account_capabilities,
@@ -448,6 +453,18 @@ def provider_account_save(
         login_retire_if_changed(account)
         account.save()
     return account
+
+
+def provider_account_callback_urls_renew(*, account: ProviderAccount) -> str:
+    """Give the account a new callback token: its callback URLs change, and the old
+    ones answer 404 at once (each callback looks its token up in the database, the
+    per-process cache included). For a token seen where it should not be: the
+    URLs appear in proxies' access logs. Audited; returns the new token."""
+    account.callback_token = new_callback_token()
+    # updated_at moves too: a callback answered from a process's cache checks it.
+    account.save(update_fields=["callback_token", "updated_at"])
+    audit(AuditEvent.Action.CHANGED, account, fields=["callback_urls"])
+    return account.callback_token
 
 
 # internals --------------------------------------------------------------------------

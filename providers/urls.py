@@ -12,6 +12,11 @@ urlpatterns = [
         "<int:pk>/edit/", views.ProviderAccountUpdateView.as_view(), name="account_edit"
     ),
     path("<int:pk>/check/", views.account_check, name="account_check"),
+    path(
+        "<int:pk>/callback-urls/renew/",
+        views.callback_urls_renew,
+        name="callback_urls_renew",
+    ),
     path("<int:pk>/senders/sync/", views.sender_names_sync, name="sender_sync"),
     path(
         "<int:pk>/senders/request/",

@@ -42,6 +42,7 @@ from providers.selectors import (
 from providers.sender_states import sender_state_label
 from providers.services import (
     CheckResult,
+    provider_account_callback_urls_renew,
     provider_account_check,
     provider_account_save,
     sender_name_record,
@@ -241,6 +242,23 @@ def account_check(request: HttpRequest, pk: int) -> HttpResponse:
     context = account_page_context(request, account, check)
     context["balance_too"] = True  # the balance it read replaces the page's
     return render(request, "providers/_check_result.html", context)
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def callback_urls_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    """New callback URLs for the account; the old ones stop working at once."""
+    account = get_object_or_404(ProviderAccount, pk=pk)
+    provider_account_callback_urls_renew(account=account)
+    messages.success(
+        request,
+        _(
+            "New callback URLs issued; the old ones no longer work. Paste the new "
+            "ones into the gateway's cabinet now: until then its reports and "
+            "replies are refused."
+        ),
+    )
+    return redirect("providers:detail", pk=account.pk)
 
 
 @require_POST
