@@ -105,3 +105,69 @@ def _unreadable_warning(where: str) -> Warning:
         ),
         id="smsportal.W101",
     )
+
+
+# Deploy checks: settings that run, but not safely, in production -------------------
+
+PROCESS_LOCAL_CACHES = ("LocMemCache", "DummyCache")
+
+
+@register(Tags.security, deploy=True)
+def production_settings_check(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """The embedded defaults (`make run`) where DEBUG is off: each works on one
+    machine in one process, and silently breaks guarantees beyond that."""
+    if settings.DEBUG:
+        return []
+    found: list[CheckMessage] = []
+    if settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
+        # Django's security.W009 misses it: it has no "django-insecure-" prefix.
+        found.append(
+            Error(
+                "SECRET_KEY is the public development key: sessions can be forged "
+                "and, with SMSPORTAL_FIELD_KEY unset, the stored gateway credentials "
+                "decrypted by anyone with this source.",
+                hint=(
+                    "Set SECRET_KEY to a long random value, the same for web, worker "
+                    "and beat (python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(50))'). They refuse to start on "
+                    "this one. README: Production, Keys."
+                ),
+                id="smsportal.E110",
+            )
+        )
+    if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+        found.append(
+            Warning(
+                "The database is SQLite (the embedded default): one machine only, "
+                "every writer waits for the others' locks, and large campaigns and "
+                "imports take the set-based PostgreSQL paths only on PostgreSQL.",
+                hint="Set DATABASE_URL=postgres://user:password@host:5432/name.",
+                id="smsportal.W111",
+            )
+        )
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        found.append(
+            Warning(
+                "CELERY_BROKER_URL is the embedded file-system broker: workers can run "
+                "only on this machine, and a task whose worker dies is not handed to "
+                "another.",
+                hint="Set CELERY_BROKER_URL=redis://host:6379/0.",
+                id="smsportal.W112",
+            )
+        )
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(PROCESS_LOCAL_CACHES):
+        found.append(
+            Error(
+                "The cache is each process's own memory (CACHE_URL unset): with "
+                "more than one web process (gunicorn -w 2) or worker process, the "
+                "once-only guard of sending forms (smsportal.once; a test send posted "
+                "8 times sent 2 messages), the login throttle, the send rate limits "
+                "and the pumps' leases are counted per process.",
+                hint=(
+                    "Set CACHE_URL=redis://host:6379/2 for web, worker and beat alike."
+                ),
+                id="smsportal.E113",
+            )
+        )
+    return found
