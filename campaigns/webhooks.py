@@ -21,7 +21,12 @@ from campaigns.inbox import replies_store
 from campaigns.status_batching import status_batcher
 from campaigns.statuses import AccountChanged, AccountVersion
 from providers.base import CallbackAck, InboundRequest, SmsGateway
-from providers.exceptions import CallbackRejected, GatewayProtocolError, NotSupported
+from providers.exceptions import (
+    CallbackRejected,
+    CredentialsUnreadable,
+    GatewayProtocolError,
+    NotSupported,
+)
 from providers.models import ProviderAccount
 from providers.parsing import BodyError
 from providers.registry import gateway_for
@@ -125,6 +130,20 @@ class CallbackView(View):
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request)
         _skip_ping()
+        try:
+            return self._dispatch(request, token)
+        except CredentialsUnreadable as exc:
+            # The key changed under the account (its secret checks signatures):
+            # a 503 makes the gateway retry later, when the key is set back,
+            # instead of a 500 per report.
+            logger.error(
+                "callback for account %r not handled: %s", exc.account_name, exc
+            )
+            return HttpResponse(
+                "temporarily unavailable", status=503, content_type="text/plain"
+            )
+
+    def _dispatch(self, request: HttpRequest, token: str) -> HttpResponse:
         cached = cached_account(token) if self.checks_account else None
         # An unknown token is a 404 before its body is read: anyone may post up to
         # DATA_UPLOAD_MAX_MEMORY_SIZE to a made-up address.

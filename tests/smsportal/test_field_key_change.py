@@ -173,3 +173,15 @@ def test_a_start_on_unreadable_credentials_pauses_before_building(
         CREDENTIALS_UNREADABLE,
     )
     assert not Message.objects.filter(campaign=campaign).exists()
+
+
+def test_a_callback_of_an_unreadable_account_asks_the_gateway_to_retry(
+    account_of_old_key, new_key, client
+):
+    response = client.post(
+        f"/callbacks/{account_of_old_key.callback_token}/status/",
+        data=b"<x/>",
+        content_type="text/xml",
+    )
+
+    assert response.status_code == 503
