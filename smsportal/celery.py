@@ -9,6 +9,7 @@ from celery.signals import (
     after_setup_task_logger,
     beat_init,
     worker_init,
+    worker_ready,
 )
 
 from campaigns.workers import Heartbeat
@@ -36,6 +37,15 @@ def _refuse_unsafe_settings(**kwargs: object) -> None:
 
     if (reason := start_refusal()) is not None:
         raise SystemExit(f"Refusing to start: {reason}")
+
+
+@worker_ready.connect
+@beat_init.connect
+def _log_key_warnings(**kwargs: object) -> None:
+    # Once Django and the logging are set up (worker_init comes before both).
+    from smsportal.production import key_warnings_log
+
+    key_warnings_log()
 
 
 @after_setup_logger.connect

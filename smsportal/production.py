@@ -5,10 +5,14 @@ One function for all three: a worker on another machine left on the development 
 campaign start, while the web said all was well.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from smsportal.lib.crypto import field_key_problems
+
+logger = logging.getLogger("smsportal.keys")
 
 
 def start_refusal() -> str | None:
@@ -31,3 +35,23 @@ def refuse_unsafe_start() -> None:
     """Raise ImproperlyConfigured when start_refusal has a reason."""
     if (reason := start_refusal()) is not None:
         raise ImproperlyConfigured(reason)
+
+
+def key_warnings_log() -> int:
+    """Log the stored-secrets check (smsportal.checks) at start: gunicorn and Celery
+    run no system checks, and a key changed under the credentials was otherwise
+    found one account at a time. Returns how many it logged."""
+    from django.db import connections
+
+    from smsportal.checks import stored_values_check
+
+    try:
+        found = stored_values_check()
+    finally:
+        # Not handed on: gunicorn --preload forks its workers after this.
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close()
+    for message in found:
+        logger.warning("%s: %s %s", message.id, message.msg, message.hint)
+    return len(found)

@@ -185,3 +185,14 @@ def test_a_callback_of_an_unreadable_account_asks_the_gateway_to_retry(
     )
 
     assert response.status_code == 503
+
+
+def test_web_and_workers_log_the_warning_at_start(account_of_old_key, new_key, caplog):
+    """gunicorn and Celery run no system checks: smsportal.wsgi and the worker's and
+    beat's start log the stored-secrets warning themselves."""
+    from smsportal.production import key_warnings_log
+
+    with caplog.at_level("WARNING", logger="smsportal.keys"):
+        assert key_warnings_log() == 1
+    assert "smsportal.W101" in caplog.text
+    assert "field_key --from-secret-key" in caplog.text
