@@ -29,9 +29,18 @@ COST, ESTIMATED, UNPRICED = TALLIES.COST, TALLIES.ESTIMATED, TALLIES.UNPRICED
 HELD_TABLE = "campaigns_campaignheldcount"
 # As campaigns.held_tally.HELD_AT_GATEWAY with handed_over_held()'s gateway id.
 HELD = "status IN ('queued', 'sent') AND gateway_message_id <> ''"
+# The minute a statement runs in (its transaction's start).
+NOW_MINUTE = "date_bin('1 minute', now(), timestamptz '2000-01-01 00:00+00')"
 # The held messages' planned minute, as 0034's index has it; NULL for every message
-# not held: an expansion's pending rows add no group.
-HELD_MINUTE = f"CASE WHEN {HELD} THEN {INDEXED.MINUTE} END"
+# not held: an expansion's pending rows add no group. Nor do minutes already past:
+# the pages read only minutes after the current one, so a minute is kept while it is
+# ahead and left once it has passed (counts_squash deletes what stays in it). Most
+# status reports come for messages whose time has passed: they add no group to the
+# grouping every tally shares (a million reports on held messages cost the applier
+# about 4 % more server CPU otherwise).
+HELD_MINUTE = (
+    f"CASE WHEN {HELD} AND {INDEXED.MINUTE} >= {NOW_MINUTE} THEN {INDEXED.MINUTE} END"
+)
 
 
 def _grouped(rows: str, sign: str) -> str:
@@ -105,6 +114,7 @@ BACKFILL = f"""
 INSERT INTO {HELD_TABLE} (campaign_id, minute, count, is_squashed)
 SELECT campaign_id, {INDEXED.MINUTE}, count(*), true
 FROM {TABLE} WHERE campaign_id IS NOT NULL AND {HELD}
+  AND {INDEXED.MINUTE} >= {NOW_MINUTE}
 GROUP BY 1, 2;
 """
 

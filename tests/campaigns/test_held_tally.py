@@ -138,3 +138,40 @@ def test_the_list_says_what_the_tally_counts(manager_client, make_campaign, acco
     ).content.decode()
     # Planned 15 and 5 minutes ago: gone out; 5, 15 and 25 minutes ahead: waiting.
     assert "Handed to the gateway, 3 wait for their send time" in body
+
+
+def test_a_minute_is_kept_while_ahead_and_left_once_past(make_campaign, account):
+    """Reports for messages whose time has passed (most of them) add nothing to the
+    held tally; what a passed minute keeps is never read and the squash removes it."""
+    campaign = make_campaign(state=Campaign.State.COMPLETED, account=account)
+    past, ahead = add_messages(campaign, ["queued", "queued"])
+    now = timezone.now()
+    for message, minutes in ((past, -10), (ahead, 10)):
+        Message.objects.filter(pk=message.pk).update(
+            planned_at=now + timedelta(minutes=minutes),
+            gateway_message_id=f"g{minutes}",
+        )
+    message_statuses_apply(
+        account=account,
+        reports=[StatusReport("g-10", DeliveryStatus.DELIVERED, occurred_at=now)],
+    )
+    current = now.astimezone(UTC).replace(second=0, microsecond=0)
+    assert not CampaignHeldCount.objects.filter(
+        minute__lt=current - timedelta(minutes=1)
+    ).exists()
+    assert held_waits([campaign.pk], now) == {
+        campaign.pk: (1, now + timedelta(minutes=10))
+    }
+
+    # Left in a minute after it passed (a message counted while ahead, reported on
+    # later): not compared, not read, and gone after the squash.
+    stale = CampaignHeldCount.objects.create(
+        campaign=campaign, minute=current - timedelta(hours=2), count=3
+    )
+    assert held_mismatches() == []
+    assert held_waits([campaign.pk], now) == scanned_held_waits([campaign.pk], now)
+    counts_squash()
+    assert not CampaignHeldCount.objects.filter(pk=stale.pk).exists()
+    assert held_waits([campaign.pk], now) == {
+        campaign.pk: (1, now + timedelta(minutes=10))
+    }
