@@ -267,23 +267,38 @@ _NOT_RESENT_WORDS = {
 
 
 def follow_up_audience(campaign: Campaign) -> FollowUpAudience | None:
-    """The follow-up's inherited audience, or None for a campaign that is none."""
+    """The follow-up's inherited audience, or None for a campaign that is none.
+
+    A failure whose number went on the stop list after the parent was sent is not
+    resent either (the expansion leaves it out): it is counted with the stop list,
+    not with those it goes to, unless it already became one of this follow-up's
+    messages (a number stop-listed after the launch was resent all the same).
+    """
     if campaign.parent_id is None:
         return None
-    left = dict(
+    resent = Message.objects.filter(campaign_id=campaign.pk, phone=OuterRef("phone"))
+    rows = (
         Message.objects.filter(
-            campaign_id=campaign.parent_id,
-            status__in=RESEND_STATUSES,
-            reason__in=NOT_RESENT,
+            campaign_id=campaign.parent_id, status__in=RESEND_STATUSES
         )
+        .annotate(stopped=is_stopped_q(), resent=Exists(resent))
         .order_by()
-        .values("reason")
+        .values("reason", "stopped", "resent")
         .annotate(n=Count("id"))
-        .values_list("reason", "n")
+        .values_list("reason", "stopped", "resent", "n")
     )
+    count = 0
+    left: dict[str, int] = {}
+    for reason, stopped, was_resent, n in rows:
+        if reason in NOT_RESENT:
+            left[reason] = left.get(reason, 0) + n
+        elif stopped and not was_resent:
+            left[FailureReason.STOP_LIST] = left.get(FailureReason.STOP_LIST, 0) + n
+        else:
+            count += n
     return FollowUpAudience(
         campaign.parent,
-        parent_failures(campaign).count(),
+        count,
         tuple((r.value, left[r]) for r in NOT_RESENT if left.get(r)),
     )
 

@@ -58,3 +58,37 @@ def test_nothing_is_said_when_every_failure_is_resent(manager_client, make_campa
 
     assert follow_up_audience(follow_up).not_resent == ()
     assert "data-not-resent" not in page
+
+
+def test_a_failure_stop_listed_since_is_counted_with_the_stop_list(make_campaign):
+    """QA: a failed number put on the stop list after the parent was sent was said
+    to be resent («goes to 3») while the preview and the expansion left it out."""
+    from campaigns.expansion import campaign_expand
+    from contacts.services import stoplist_add
+
+    parent = make_campaign(state=Campaign.State.COMPLETED)
+    add_messages(parent, ["delivered"] * 2 + ["undelivered"] * 3)
+    add_messages(parent, ["rejected"], reason="invalid_number", phone_prefix="+7914")
+    stoplist_add(phone="+79130000002")  # the first undelivered one
+    follow_up = services.campaign_resend_failed(campaign=parent)
+
+    before = follow_up_audience(follow_up)
+    stats = campaign_expand(campaign=follow_up)
+    after = follow_up_audience(follow_up)
+
+    assert before.count == 2 == stats.created
+    assert before.not_resent == (("stop_list", 1), ("invalid_number", 1))
+    assert after.not_resent == before.not_resent
+
+
+def test_a_number_stop_listed_after_the_launch_was_resent(make_campaign):
+    from campaigns.expansion import campaign_expand
+    from contacts.services import stoplist_add
+
+    parent = make_campaign(state=Campaign.State.COMPLETED)
+    add_messages(parent, ["undelivered"] * 2)
+    follow_up = services.campaign_resend_failed(campaign=parent)
+    campaign_expand(campaign=follow_up)
+    stoplist_add(phone="+79130000000")
+
+    assert follow_up_audience(follow_up).not_resent == ()
