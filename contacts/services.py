@@ -46,7 +46,11 @@ from smsportal.exceptions import ApplicationError
 from smsportal.lib.hooks import Hooks
 from smsportal.lib.textcheck import remove_invisible
 from smsportal.outage import send_or_leave_queued
-from smsportal.shared_files import stored_file_missing, upload_unreachable_message
+from smsportal.shared_files import (
+    stored_file_missing,
+    upload_missing_here_message,
+    upload_unreachable_message,
+)
 from smsportal.textguard import (
     check_field_sendable,
     check_one_line,
@@ -931,6 +935,21 @@ def _import_job_save_rejects(
         encoded.seek(0)
         # Bytes, so the storage writes them as they are (a text file is re-encoded).
         job.rejects.save(f"rejected-{job.pk}.csv", File(encoded), save=False)
+
+
+def import_upload_missing(*, job: ImportJob) -> str:
+    """Why an uploaded job's file cannot be read on this machine ("" when it can);
+    the job is then over (failed with that message), for the user to upload again,
+    not left waiting for its columns."""
+    if not stored_file_missing(
+        storage=job.file.storage, name=job.file.name, what=f"upload of import {job.pk}"
+    ):
+        return ""
+    message = upload_missing_here_message(file_name=job.original_name)
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.UPLOADED).update(
+        status=ImportJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+    return message
 
 
 def _import_job_fail(job: ImportJob, message: str) -> ImportJob:

@@ -605,6 +605,13 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if job.status != ImportJob.Status.UPLOADED:
         return redirect("contacts:import_detail", pk=job.pk)
+    if missing := services.import_upload_missing(job=job):
+        return render(
+            request,
+            "contacts/import_failed.html",
+            {"job": job, "error": missing},
+            status=400,
+        )
     posted = request.method == "POST"
     source = request.POST if posted else request.GET
     try:

@@ -48,6 +48,17 @@ def upload_unreachable_message(*, file_name: str) -> str:
     ) % {"file": file_name, "host": this_host()}
 
 
+def upload_missing_here_message(*, file_name: str) -> str:
+    """Why a web server could not read an upload another one stored (several web
+    machines, MEDIA_ROOT not shared), and where to fix it."""
+    return _(
+        "The uploaded file %(file)s is not on host %(host)s: uploads are kept in "
+        "MEDIA_ROOT, and several web servers or workers need MEDIA_ROOT on storage "
+        "they share (README, “Production”). Ask your administrator, then upload the "
+        "file again."
+    ) % {"file": file_name, "host": this_host()}
+
+
 def rejects_unreachable_message() -> str:
     """Why the rejected rows cannot be downloaded from this machine."""
     return _(

@@ -1623,3 +1623,23 @@ def test_an_import_started_twice_at_once_runs_and_is_audited_once(
     assert (
         AuditEvent.objects.filter(action="imported", object_id=str(job.pk)).count() == 1
     )
+
+
+def test_an_upload_missing_from_media_root_says_so_not_500(manager_client, settings):
+    """QA: the columns page answered 500 (FileNotFoundError) when the upload was not
+    in this machine's MEDIA_ROOT (another web server stored it)."""
+    settings.LANGUAGE_CODE = "en"
+    upload = SimpleUploadedFile("book.csv", b"phone\r\n89123456789\r\n")
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    job.file.storage.delete(job.file.name)
+
+    response = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    job.refresh_from_db()
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The uploaded file book.csv is not on host" in page
+    assert reverse("contacts:import") in page  # «Choose another file»
+    assert job.status == ImportJob.Status.FAILED
+    assert job.error.startswith("The uploaded file book.csv is not on host")
