@@ -27,7 +27,7 @@ from campaigns.report_selectors import (
     campaign_report,
 )
 from campaigns.report_tables import MessageTable
-from campaigns.selectors import STATE_CLASSES, poll_seconds
+from campaigns.selectors import STATE_CLASSES, campaign_end, poll_seconds
 from campaigns.stoplist_sync import stoplist_sync, stoplist_sync_rows
 from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
@@ -69,6 +69,7 @@ class CampaignReportView(
         chart = report.chart
         context.update(
             campaign=self.campaign,
+            end=campaign_end(campaign=self.campaign),
             state_class=STATE_CLASSES.get(self.campaign.state, ""),
             report=report,
             funnel=report.funnel,

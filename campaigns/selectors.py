@@ -14,6 +14,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import AuditEvent
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.held_tally import HELD_AT_GATEWAY, held_waits
@@ -739,3 +740,38 @@ def group_users(group: ContactGroup) -> list[str]:
         *(campaign_named(c) for c in waiting),
         *(_("birthday greeting “%(name)s”") % {"name": g.name} for g in greetings),
     ]
+
+
+# A cancellation this long after finished_at cancelled a campaign that had completed
+# (its messages held at the gateway), rather than ending it.
+_COMPLETED_BEFORE_CANCEL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEnd:
+    """When a campaign finished and when it was cancelled, each as it happened."""
+
+    finished_at: datetime | None
+    cancelled_at: datetime | None = None
+
+
+def campaign_end(*, campaign: Campaign) -> CampaignEnd:
+    """A completed campaign cancelled later (to withdraw what the gateway holds)
+    keeps finished_at of its completion: its cancellation's own time is the audit
+    log's (no field holds it), finished_at for one cancelled before the log knew."""
+    if campaign.state != Campaign.State.CANCELLED:
+        return CampaignEnd(campaign.finished_at)
+    cancelled_at = (
+        AuditEvent.objects.filter(
+            object_type=Campaign._meta.label,
+            object_id=str(campaign.pk),
+            action=AuditEvent.Action.CANCELLED,
+        )
+        .order_by("at")
+        .values_list("at", flat=True)
+        .first()
+    ) or campaign.finished_at
+    finished = campaign.finished_at
+    if finished and cancelled_at and cancelled_at - finished > _COMPLETED_BEFORE_CANCEL:
+        return CampaignEnd(finished, cancelled_at)
+    return CampaignEnd(None, cancelled_at)

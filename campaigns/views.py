@@ -45,6 +45,7 @@ from campaigns.reconcile import message_decide
 from campaigns.selectors import (
     STATE_CLASSES,
     campaign_actions,
+    campaign_end,
     campaign_gateway_wait,
     campaign_in_doubt,
     campaign_list,
@@ -312,6 +313,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         # Only a campaign a worker should be moving can be held up by none running.
         "workers": worker_status() if campaign.state in WORKER_STATES else None,
         "beat": beat_status() if campaign.state in WORKER_STATES else None,
+        "end": campaign_end(campaign=campaign),
     }
 
 

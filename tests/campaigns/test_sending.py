@@ -1248,3 +1248,37 @@ def test_held_messages_of_a_number_are_found_through_indexes(
         assert " on campaigns_message " in top, plan
         assert "Index Cond" in condition, plan
         assert "phone" in condition, plan
+
+
+def test_a_completed_campaign_cancelled_later_shows_when_it_was_cancelled(
+    simulator, make_group, make_campaign, manager_client, settings
+):
+    """QA: «Cancelled <when it completed>»: the cancellation had no time of its own."""
+    from datetime import timedelta
+
+    from accounts.models import AuditEvent
+    from campaigns.services import campaign_cancel
+    from contacts.timezones import zoned
+
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "webcom")
+    campaign = launch(
+        make_campaign(
+            [make_group("G", phones(2))], account=account, **window_hours_ahead()
+        )  # fmt: skip
+    )
+    completed = timezone.now() - timedelta(hours=3)
+    Campaign.objects.filter(pk=campaign.pk).update(finished_at=completed)
+    campaign_cancel(campaign=Campaign.objects.get(pk=campaign.pk))
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.CANCELLED
+    cancelled = zoned(AuditEvent.objects.get(action="cancelled").at)
+
+    detail = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]))
+    report = manager_client.get(reverse("reports:campaign_report", args=[campaign.pk]))
+
+    page = detail.content.decode()
+    assert page.split("data-cancelled>")[1].split("<")[0] == cancelled
+    assert page.split("data-finished>")[1].split("<")[0] == zoned(completed)
+    header = report.content.decode().split("data-cancelled>")[1].split("<")[0]
+    assert header == f"cancelled {cancelled}"
