@@ -108,7 +108,10 @@ class FailureReason(models.TextChoices):
     GATEWAY_ERROR = "gateway_error", _("Gateway error")
     RETRY_LIMIT = "retry_limit", _("Retries exhausted")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Submit outcome unknown")
-    CANCELLED = "cancelled", _("Cancelled")
+    # Withdrawn because its campaign was cancelled (here or at the gateway): said so,
+    # not "Cancelled" again beside the status. A withdrawal for an opt-out has
+    # STOP_LIST instead.
+    CANCELLED = "cancelled", _("Campaign cancelled")
     # Not sent: the contact was deleted, or its number changed to one the campaign
     # already has, before the message left.
     CONTACT_REMOVED = "contact_removed", _("Contact deleted or number changed")

@@ -178,6 +178,8 @@ class WebsmsGateway(SmsGateway):
     reason_map: ClassVar[Mapping[str, FailureReason]] = {
         "5": FailureReason.GATEWAY_ERROR,
         "7": FailureReason.UNREACHABLE,
+        # Assumption: DELETED ("deleted by user") is our own del=1 of a cancelled
+        # campaign; deleted in the cabinet by hand, it was withdrawn all the same.
         "9": FailureReason.CANCELLED,
         "10": FailureReason.GATEWAY_ERROR,
         "11": FailureReason.EXPIRED,

@@ -626,3 +626,21 @@ def test_a_report_shows_each_status_report_at_once(campaign):
     assert after.spending.cost == before.spending.cost + Decimal("3.30")
     assert sum(after.chart.values) == sum(before.chart.values) + 1
     assert {r.operator: r.total for r in after.operators}["Tele2"] == 1
+
+
+def test_a_withdrawn_message_says_why_not_cancelled_twice(
+    viewer_client, campaign, settings
+):
+    """QA: «Отменено Отменено» in the table and «Статус: Отменено, Причина ошибки:
+    Отменено» in the exports: the reason repeated the status."""
+    settings.LANGUAGE_CODE = "en"
+    phone = Message.objects.get(campaign=campaign, status="cancelled").phone
+
+    page = viewer_client.get(report_url(campaign, "?status=cancelled"))
+    _response, body = export(viewer_client, campaign, "csv")
+
+    html = page.content.decode()
+    assert "Campaign cancelled" in html
+    rows = {r[0]: r for r in csv.reader(io.StringIO(body.decode("utf-8-sig")))}
+    assert "Campaign cancelled" in rows[phone]
+    assert "Cancelled" in rows[phone]  # the status, with its reason beside it
