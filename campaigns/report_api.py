@@ -25,6 +25,7 @@ from campaigns.models import Campaign, Message, Reply
 from campaigns.one_off import is_same_message, message_for_client_key, one_off_send
 from campaigns.report_filters import PHONE_NEEDS_DIGITS
 from campaigns.report_selectors import (
+    UNBILLED_STATUSES,
     campaign_report,
     message_status_query,
     reply_list,
@@ -83,6 +84,13 @@ class MessageOut(Schema):
     submitted_at: datetime | None
     status_changed_at: datetime | None
     delivered_at: datetime | None
+
+    @staticmethod
+    def resolve_estimated_cost(obj: Message) -> Decimal | None:
+        """None for a message never billed (refused, failed, withdrawn): the estimate
+        made before it left no longer says what it will cost, and the exports and
+        the report's estimate leave it out too."""
+        return None if obj.status in UNBILLED_STATUSES else obj.estimated_cost
 
 
 class MessagePage(Schema):
@@ -407,13 +415,22 @@ def report(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
         "counts": funnel.by_status,
         "delivered": funnel.delivered,
         "segments": funnel.segments,
-        "cost": data.spending.cost,
-        "estimated_cost": data.spending.estimated,
+        "cost": _money(data.spending.cost),
+        "estimated_cost": _money(data.spending.estimated),
         "unpriced_messages": data.spending.unpriced,
         "segments_spent": data.spending.segments,
         "failure_reasons": [asdict(r) for r in data.reasons],
         "operators": [asdict(o) for o in data.operators],
     }
+
+
+# As every money field of the API is written: four places (a message's "0.0000"),
+# also for a sum of no rows (Decimal 0, which read "0").
+MONEY_PLACES = Decimal("0.0001")
+
+
+def _money(amount: Decimal) -> Decimal:
+    return amount.quantize(MONEY_PLACES)
 
 
 @router.post("/stop-list/sync/{account_id}", response=dict[str, Any])

@@ -54,6 +54,13 @@ BILLABLE_STATUSES = (
     DeliveryStatus.UNDELIVERED,
     DeliveryStatus.UNKNOWN,
 )
+# Messages refused, failed or withdrawn: never billed, so no estimate stands for them
+# (withdrawn at the gateway, the charge comes back: their cost reads 0).
+UNBILLED_STATUSES = (
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.CANCELLED,
+)
 DAILY_DAYS = 30
 TOP_REASONS = 10
 

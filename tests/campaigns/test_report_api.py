@@ -290,3 +290,20 @@ def test_an_answer_key_used_for_another_text_is_a_409(manager_client, simulator)
     assert other.status_code == 409
     assert other.json()["where"] == "client_key"
     assert [s.text for s in simulator.state.submissions] == ["100 ₽"]
+
+
+def test_a_withdrawn_message_has_no_estimate_and_money_reads_alike(
+    viewer_client, make_campaign
+):
+    """QA: a withdrawn message read cost "0.0000", estimated_cost "3.5000" in
+    /messages, while the exports left its estimate blank and the report said
+    estimated_cost "0" (written unlike every other money field)."""
+    campaign = make_campaign(state=Campaign.State.CANCELLED)
+    seed_messages(campaign, [("cancelled", "cancelled", "", "", "", None, 1)])
+    Message.objects.filter(campaign=campaign).update(cost=0)
+
+    items = viewer_client.get(f"{API}/messages?campaign={campaign.pk}").json()["items"]
+    report = viewer_client.get(f"{API}/campaigns/{campaign.pk}/report").json()
+
+    assert (items[0]["cost"], items[0]["estimated_cost"]) == ("0.0000", None)
+    assert (report["cost"], report["estimated_cost"]) == ("0.0000", "0.0000")
