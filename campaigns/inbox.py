@@ -283,7 +283,13 @@ def _fetch_retired(account: ProviderAccount, retired_logins: list[RetiredLogin])
     is not the account's (the inbox reports the current login's fetch): an old
     cabinet may be closed already."""
     new = 0
-    for retired in retired_logins:
+    asked: set[str] = set()
+    # Once per cabinet, with its newest row: a login replaced twice (a -> b -> a -> b)
+    # keeps two rows, and asking both would read the same replies twice.
+    for retired in sorted(retired_logins, key=lambda r: -r.generation):
+        if retired.login in asked:
+            continue
+        asked.add(retired.login)
         gateway = gateway_for_login(account, retired.generation, retired=retired)
         if gateway is None:
             continue

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.dispatch import SCHEDULE_AHEAD
@@ -111,9 +111,15 @@ def reply_logins(now: datetime) -> QuerySet[RetiredLogin]:
         .exclude(gateway_message_id="")
         .filter(_open_at_gateway(now))
     )
-    return RetiredLogin.objects.filter(
-        Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(open_sent)
-    ).order_by("generation")
+    # A login changed back to (a -> b -> a) is the current cabinet, whose replies the
+    # current login's fetch reads already.
+    return (
+        RetiredLogin.objects.filter(
+            Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(open_sent)
+        )
+        .exclude(login=F("account__login"))
+        .order_by("generation")
+    )
 
 
 def by_generation(rows: Iterable[tuple[str, int]]) -> dict[int, list[str]]:

@@ -99,8 +99,11 @@ def retired_logins_in_use(account: ProviderAccount) -> list[RetiredLoginInUse]:
     """The account's replaced logins still kept (their credentials are forgotten
     once nothing is open under them: campaigns.logins), newest first, each with the
     messages the gateway still holds under it."""
+    # Changed and changed back (a -> b -> a): the first a is the current cabinet,
+    # not a replaced one; what it still holds is the current login's.
     retired = list(
         RetiredLogin.objects.filter(account=account)
+        .exclude(login=account.login)
         .order_by("-generation")
         .only("login", "generation", "retired_at")
     )

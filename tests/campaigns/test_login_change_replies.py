@@ -148,3 +148,24 @@ def test_an_account_that_never_changed_its_login_shows_no_such_list(admin_client
     ).content.decode()
 
     assert "data-retired-logins" not in page
+
+
+def test_a_login_changed_back_is_not_a_replaced_one(smsc, simulator):
+    """QA: demo-smsc -> demo-smsc-new -> demo-smsc listed the current login among
+    the replaced ones, and its cabinet's replies were fetched twice."""
+    from providers.logins import retired_logins_in_use
+    from providers.services import provider_account_save
+
+    sent(smsc, "+79120000001")
+    login_changed(smsc)
+    sent(smsc, "+79120000002")
+    smsc.login = OLD
+    provider_account_save(account=smsc, new_password=OLD_PASSWORD)
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Спасибо")
+    before = fetches(simulator, "smsc")
+
+    [outcome] = incoming_fetch_accounts()
+
+    assert [r.login for r in retired_logins_in_use(smsc)] == [NEW]
+    assert outcome.new == 1
+    assert fetches(simulator, "smsc") - before == 2  # the current cabinet, then NEW's
