@@ -19,6 +19,7 @@ from providers.logins import LoginInUse, login_in_use
 from providers.models import ProviderAccount
 from providers.registry import KIND_CHOICES, gateway_class
 from providers.selectors import (
+    account_capabilities,
     account_has_sent,
     account_options_help,
     account_options_problems,
@@ -305,13 +306,21 @@ class LoginChangeMixin(forms.Form):
         if in_use.open and not cleaned.get("confirm_login_change"):
             self.add_error(
                 "confirm_login_change",
-                login_change_warning(before.login, login, in_use),
+                login_change_warning(
+                    before.login,
+                    login,
+                    in_use,
+                    replies=Capability.INCOMING in account_capabilities(before),
+                ),
             )
         return cleaned
 
 
-def login_change_warning(old: str, new: str, in_use: LoginInUse) -> str:
-    """What happens to the messages the gateway holds under the old login, in words."""
+def login_change_warning(
+    old: str, new: str, in_use: LoginInUse, *, replies: bool = False
+) -> str:
+    """What happens to the messages the gateway holds under the old login, in words;
+    `replies` for a gateway whose replies are fetched (filed in the old cabinet)."""
     parts = [
         ngettext(
             "%(count)s message sent under the login “%(old)s” is not finished at the "
@@ -341,6 +350,15 @@ def login_change_warning(old: str, new: str, in_use: LoginInUse) -> str:
         )
         % {"new": new}
     )
+    if replies:
+        parts.insert(
+            -1,
+            gettext(
+                "Replies to them will still be fetched with the old login, as the "
+                "gateway files them in its cabinet: for three days after the change, "
+                "and longer while any of them is not finished."
+            ),
+        )
     return " ".join(parts)
 
 

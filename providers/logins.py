@@ -81,10 +81,15 @@ class RetiredLoginInUse:
         return self.retired_at + REPLIES_AFTER_RETIREMENT
 
     @property
+    def replies_window_open(self) -> bool:
+        """Still within REPLIES_AFTER_RETIREMENT of the change."""
+        return self.replies_until > timezone.now()
+
+    @property
     def replies_fetched(self) -> bool:
         """Whether replies are still fetched with it (the rule of campaigns.logins'
         reply_logins), where the gateway keeps incoming messages."""
-        return bool(self.in_use.open) or self.replies_until > timezone.now()
+        return bool(self.in_use.open) or self.replies_window_open
 
 
 # Told by campaigns too: {generation: what is open under it} for the generations

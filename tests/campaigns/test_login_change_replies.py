@@ -123,8 +123,35 @@ def test_the_account_page_shows_the_replaced_logins_still_in_use(
     assert 'data-open="2"' in row
     assert "of them 1 waiting for its send time" in row
     assert "Statuses of its messages are still fetched with it." in row
-    assert "Replies are fetched with it while any of its messages is open." in row
+    # Within three days of the change, then while open: as the intro says.
+    assert "Replies are fetched with it until " in row
+    assert ", and after that while any of its messages is open." in row
     assert f'data-retired-login="{NEW}"' not in page
+    assert "for replies for three days after the change and longer while" in page
+
+    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    page = admin_client.get(
+        reverse("providers:detail", args=[smsc.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Replies are fetched with it while any of its messages is open." in page
+
+
+def test_the_login_change_warning_says_replies_are_still_fetched(
+    admin_client, smsc, simulator
+):
+    from tests.campaigns.test_login_change import edit_data
+
+    sent(smsc, "+79120000001")
+
+    asked = admin_client.post(
+        reverse("providers:account_edit", args=[smsc.pk]),
+        edit_data(smsc, login=NEW),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert "Replies to them will still be fetched with the old login" in (
+        asked.content.decode()
+    )
 
 
 def test_the_account_page_says_when_a_replaced_login_is_done_with(admin_client, smsc):
