@@ -47,13 +47,15 @@ def api_refusal_logged(
     reason: str,
     token_hint: str | None = None,
 ) -> HttpResponse:
-    """Log `response` (a 401, 403 or 429 of the API) once per address, reason and token
-    a window at INFO, and mark it so that django.request does not log it again."""
+    """Log `response` (a 401, 403 or 429 of the API) once per address and reason a
+    window at INFO (the first one's token hint said), and mark it so that
+    django.request does not log it again. Not per token: an address cycling through
+    tokens would write a line each, which the window is there to stop."""
     response._has_been_logged = True  # type: ignore[attr-defined]  # Django's flag
     if reason == INVALID_TOKEN:
         return response  # counted and logged by accounts.api_token_failures
     ip = client_address(request)
-    key = f"api-refusal-log:{reason}:{ip or '-'}:{token_hint or '-'}"
+    key = f"api-refusal-log:{reason}:{ip or '-'}"
     if first_in_window(key, WINDOW_SECONDS):
         # As Django escapes what it logs of a request: a path is the client's text,
         # and a %0A in it must not start a line of its own.

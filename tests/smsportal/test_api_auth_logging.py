@@ -204,3 +204,23 @@ def test_a_read_only_tokens_and_a_roles_403s_are_logged_once_per_address(
     )
     (role,) = security_lines(refusals, "not_permitted")
     assert (role.client_address, role.token_hint) == ("127.0.0.1", viewer.hint)
+
+
+def test_expired_tokens_of_one_address_are_logged_once_not_once_each(
+    client, refusals, manager_user
+):
+    """The docs say once per address and reason; the window was kept per token too,
+    so an address going through expired tokens wrote a line for each."""
+    raws = []
+    for n in range(3):
+        token, raw = api_token_create(user=manager_user, name=f"crm{n}")
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+        raws.append(raw)
+
+    for raw in raws:
+        assert (
+            client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+            == 401
+        )
+
+    assert len(security_lines(refusals, "expired_token")) == 1
