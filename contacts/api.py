@@ -25,6 +25,7 @@ from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_missing, rejects_response
 from contacts.importing.runner import ImportOptions
 from contacts.importing.sources import DELIMITER_CHOICES, ENCODING_CHOICES
+from contacts.job_files import rejects_removed_message
 from contacts.models import Contact, ContactGroup, CustomField, ImportJob
 from smsportal.api import permission_required, require_perm
 from smsportal.api_input import (
@@ -687,9 +688,12 @@ def import_get(request: HttpRequest, job_id: ObjectId) -> ImportJob:
 @router.get("/imports/{job_id}/rejected.csv", url_name="import_rejects")
 def import_rejects(request: HttpRequest, job_id: ObjectId) -> HttpResponse:
     """The rows not imported, each with its row number and why, in the file's own
-    encoding and delimiter; 404 when there were none."""
+    encoding and delimiter; 404 when there were none, 410 once their file was
+    removed (SMSPORTAL_IMPORT_FILES_DAYS after the import)."""
     require_perm(request, "contacts.view_importjob")
     job = get_object_or_404(ImportJob, pk=job_id)
+    if job.rejects_removed:
+        raise HttpError(410, rejects_removed_message())
     if not job.rejects:
         raise Http404
     if rejects_missing(job):

@@ -26,12 +26,25 @@ from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from contacts.models import ImportJob, NumberingPlanLoad
 
 
 def import_files_days() -> int:
     return settings.SMSPORTAL_IMPORT_FILES_DAYS
+
+
+def rejects_removed_message() -> str:
+    """Why an import's rejected rows cannot be downloaded any more."""
+    days = import_files_days()
+    return ngettext(
+        "The file of the rows that were not imported was kept for %(days)s day "
+        "after the import and has been removed.",
+        "The file of the rows that were not imported was kept for %(days)s days "
+        "after the import and has been removed.",
+        days,
+    ) % {"days": days}
 
 
 def stored_files_delete_on_commit(storage: Storage, names: Iterable[str]) -> None:

@@ -1,6 +1,6 @@
 """Contact books: contacts, groups, the stop list, custom fields and import jobs."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -383,6 +383,14 @@ class ImportJob(WorkerJob):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def files_kept_until(self) -> datetime | None:
+        """When its files (the rejected rows, a failed import's upload) are removed:
+        SMSPORTAL_IMPORT_FILES_DAYS after it finished (contacts.job_files, hourly)."""
+        if self.finished_at is None:
+            return None
+        return self.finished_at + timedelta(days=settings.SMSPORTAL_IMPORT_FILES_DAYS)
 
     @property
     def rejects_removed(self) -> bool:

@@ -52,6 +52,7 @@ from contacts.importing.preview import Preview, preview_job
 from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_missing, rejects_response
 from contacts.importing.runner import ImportOptions
+from contacts.job_files import rejects_removed_message
 from contacts.models import (
     Contact,
     ContactBulkJob,
@@ -820,6 +821,9 @@ def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 def import_rejects(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for(request, pk)
+    if job.rejects_removed:  # an old link: its page says so too
+        messages.warning(request, rejects_removed_message())
+        return redirect("contacts:import_detail", pk=job.pk)
     if not job.rejects:
         raise Http404
     if rejects_missing(job):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from contacts.job_files import import_files_expire
 from contacts.models import ImportJob, NumberingPlanLoad
 from contacts.tasks import import_uploads_expire
+from contacts.timezones import zoned
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -103,12 +104,19 @@ def test_rejected_rows_are_removed_after_the_days_kept_and_the_page_says_so(
     )
     answer = manager_client.get(f"/api/v1/imports/{old.pk}").json()
     assert (answer["rejects_url"], answer["rejects_removed"]) == (None, True)
-    assert (
-        manager_client.get(
-            reverse("contacts:import_rejects", args=[old.pk])
-        ).status_code
-        == 404
+    # An old link: the page, which says why; the API's 410 says it too (it said
+    # 404 "Not found").
+    link = manager_client.get(reverse("contacts:import_rejects", args=[old.pk]))
+    assert link.url == reverse("contacts:import_detail", args=[old.pk])
+    gone = manager_client.get(f"/api/v1/imports/{old.pk}/rejected.csv", **EN)
+    assert gone.status_code == 410
+    assert gone.json()["detail"] == (
+        "The file of the rows that were not imported was kept for 30 days after "
+        "the import and has been removed."
     )
+    # Said in advance while it is there.
+    until = zoned(kept.finished_at + timedelta(days=30))
+    assert f"The file is kept until {until}." in _page(manager_client, kept)
 
 
 def test_a_done_imports_upload_left_from_before_goes_at_the_next_sweep(
@@ -142,7 +150,14 @@ def test_a_failed_imports_upload_is_kept_to_run_again_then_removed(
     with django_capture_on_commit_callbacks(execute=True):
         assert import_files_expire() == 0
     assert (media / name).exists()
-    assert 'data-action="retry"' in _page(manager_client, job)
+    page = _page(manager_client, job)
+    assert 'data-action="retry"' in page
+    job.refresh_from_db()
+    until = zoned(job.finished_at + timedelta(days=30))
+    assert (
+        f"The uploaded file is kept until {until}; after that, upload it again."
+        in html.unescape(page)
+    )
 
     _finished_days_ago(job, 31)
     with django_capture_on_commit_callbacks(execute=True):
