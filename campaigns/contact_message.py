@@ -18,6 +18,7 @@ from providers.models import ProviderAccount
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.form_style import style_fields
+from smsportal.lengths import formatted_max_length
 
 
 class ContactMessageForm(FollowsAccount, forms.Form):
@@ -35,19 +36,22 @@ class ContactMessageForm(FollowsAccount, forms.Form):
         required=False,
         widget=forms.Select(attrs={"data-senders-follow-account": ""}),
     )
-    text = forms.CharField(
-        label=gettext_lazy("Text"),
-        max_length=MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy(
-            "Placeholders such as {first_name} are filled from the contact."
-        ),
-        error_messages={
-            "max_length": gettext_lazy(
-                "Too long: the text has %(show_value)d characters, at most "
-                "%(limit_value)d can be sent. Shorten it."
-            )
-        },
+    # Its figures as the counter writes them («5 000», not «5000»).
+    text = formatted_max_length(
+        forms.CharField(
+            label=gettext_lazy("Text"),
+            max_length=MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 4}),
+            help_text=gettext_lazy(
+                "Placeholders such as {first_name} are filled from the contact."
+            ),
+            error_messages={
+                "max_length": gettext_lazy(
+                    "Too long: the text has %(show_value)s characters, at most "
+                    "%(limit_value)s can be sent. Shorten it."
+                )
+            },
+        )
     )
 
     def __init__(self, *args, **kwargs) -> None:

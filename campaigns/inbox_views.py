@@ -32,6 +32,7 @@ from contacts.models import StopListEntry
 from smsportal import once
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
+from smsportal.lengths import formatted_max_length
 from smsportal.tables import NothingMatchesMixin
 from smsportal.textguard import guard_fields
 
@@ -39,16 +40,19 @@ PAGE_SIZE = 50
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(
-        label=gettext_lazy("Answer"),
-        max_length=MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
-        error_messages={
-            "max_length": gettext_lazy(
-                "Too long: the answer has %(show_value)d characters, at most "
-                "%(limit_value)d can be sent. Shorten it."
-            )
-        },
+    # Its figures as the counter writes them («5 000», not «5000»).
+    text = formatted_max_length(
+        forms.CharField(
+            label=gettext_lazy("Answer"),
+            max_length=MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+            error_messages={
+                "max_length": gettext_lazy(
+                    "Too long: the answer has %(show_value)s characters, at most "
+                    "%(limit_value)s can be sent. Shorten it."
+                )
+            },
+        )
     )
 
     # The answer's idempotency key: sent twice (a double click, a second tab), the

@@ -112,7 +112,8 @@ def test_a_text_past_the_limit_is_refused_saying_so_not_cut_by_the_browser(
     assert 'data-sc-field="page-max-characters"' in page  # the counter warns
     assert response.status_code == 200
     assert response.context["form"].errors["text"] == [
-        "Too long: the text has 1001 characters, at most 1000 can be sent. Shorten it."
+        "Too long: the text has 1,001 characters, at most 1,000 can be sent. "
+        "Shorten it."
     ]
     assert not Message.objects.exists()
 

@@ -258,12 +258,30 @@ def test_a_too_long_answer_is_refused_saying_so(manager_client, simulator):
 
     assert response.status_code == 200
     assert response.context["form"].errors["text"] == [
-        "Too long: the answer has 1200 characters, at most 1000 can be sent. "
+        "Too long: the answer has 1,200 characters, at most 1,000 can be sent. "
         "Shorten it."
     ]
     assert "ж" * 1200 in response.content.decode()  # kept for shortening
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
+
+
+def test_a_too_long_answers_figures_read_as_the_counter_writes_them(
+    manager_client, simulator
+):
+    """QA: «символов в нём — 5000» beside a counter that says «5 000»."""
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000042")
+
+    response = manager_client.post(
+        reverse("reports:reply_answer", args=[reply.pk]),
+        {"text": "ж" * 5000},
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+
+    [error] = response.context["form"].errors["text"]
+    assert "5\xa0000" in error
+    assert "1\xa0000" in error
 
 
 @pytest.mark.parametrize(
