@@ -7,6 +7,7 @@ change touched, "Получатели: 3" for a launch.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -118,14 +119,22 @@ def _model(label: str) -> type[models.Model] | None:
         return None
 
 
+# Django's groups are what the pages call roles (accounts.roles): named «Группа»,
+# they read as the contact groups, listed twice in the filter.
+OBJECT_TYPE_NAMES = {"auth.Group": gettext_lazy("Role")}
+
+
 def object_type_label(label: str) -> str:
     """ "Рассылка" for "campaigns.Campaign"; the label itself for a model gone since."""
+    if label in OBJECT_TYPE_NAMES:
+        return str(OBJECT_TYPE_NAMES[label])
     model = _model(label)
     return capfirst(model._meta.verbose_name) if model else label
 
 
 def object_type_choices() -> list[tuple[str, str]]:
-    """The types the log records events of, by name."""
+    """The types the log records events of, by name; two of one name (models of two
+    apps) each with its app's name, so the filter tells them apart."""
     labels = {
         *AUDITED,
         settings.AUTH_USER_MODEL,
@@ -133,7 +142,20 @@ def object_type_choices() -> list[tuple[str, str]]:
         "accounts.ApiToken",
         "providers.SenderName",
     }
-    return sorted(((lb, object_type_label(lb)) for lb in labels), key=lambda c: c[1])
+    named = [(lb, object_type_label(lb)) for lb in labels]
+    seen = Counter(name for _lb, name in named)
+    choices = [
+        (lb, f"{name} ({_app_name(lb)})" if seen[name] > 1 else name)
+        for lb, name in named
+    ]
+    return sorted(choices, key=lambda c: c[1])
+
+
+def _app_name(label: str) -> str:
+    try:
+        return str(apps.get_app_config(label.split(".", 1)[0]).verbose_name)
+    except LookupError:
+        return label
 
 
 def _field_names(model: type[models.Model] | None, names: list[str]) -> str:
