@@ -72,6 +72,26 @@ def held_waits(
     return {pk: (n, last_at[pk]) for pk, n in counts.items() if n}
 
 
+def held_after_this_minute(campaign_ids: list[int], now: datetime) -> set[int]:
+    """Those of `campaign_ids` whose messages the gateway holds for a minute after the
+    current one: from the tally alone, no message read (the dashboard). A campaign
+    whose last held messages are due within the current minute is not among them."""
+    if not campaign_ids:
+        return set()
+    if not is_postgres():
+        return set(scanned_held_waits(campaign_ids, now))
+    boundary = now.astimezone(UTC).replace(second=0, microsecond=0) + MINUTE
+    return set(
+        CampaignHeldCount.objects.filter(
+            campaign_id__in=campaign_ids, minute__gte=boundary
+        )
+        .values("campaign_id")
+        .annotate(n=Sum("count"))
+        .filter(n__gt=0)
+        .values_list("campaign_id", flat=True)
+    )
+
+
 # 0034's index's minute expression, word for word; the queries below write out its
 # condition too (a gateway id, a campaign) and HELD_AT_GATEWAY's statuses.
 HELD_MINUTE_SQL = "date_bin('1 minute', planned_at, timestamptz '2000-01-01 00:00+00')"

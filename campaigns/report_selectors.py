@@ -22,7 +22,12 @@ from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.delivery_chart import ChartSeries, campaign_delivery_chart
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
 from campaigns.report_tallies import failure_rows, operator_rows
-from campaigns.selectors import IN_FLIGHT, IN_FLIGHT_STATES, floored_percent
+from campaigns.selectors import (
+    IN_FLIGHT,
+    IN_FLIGHT_STATES,
+    completed_campaigns_held,
+    floored_percent,
+)
 from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
 from providers.models import ProviderAccount
@@ -326,6 +331,8 @@ EXPORT_FIELDS = (
 class InFlight:
     campaign: Campaign
     funnel: Funnel
+    # Completed, but the gateway holds messages of it for a later send time.
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -340,16 +347,21 @@ def dashboard_balances() -> QuerySet[ProviderAccount]:
 
 
 def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
-    """Scheduled, sending and paused campaigns with their progress from the counts."""
+    """Scheduled, sending and paused campaigns, then completed ones whose messages
+    the gateway still holds for a later send time, with their progress from the
+    counts."""
     campaigns = list(
         Campaign.objects.filter(state__in=IN_FLIGHT_STATES)
         .select_related("account")
         .order_by("-launched_at", "-id")[:limit]
     )
-    counts = campaigns_counts(campaign_ids=[c.pk for c in campaigns])
+    held = completed_campaigns_held(limit=limit - len(campaigns))
+    counts = campaigns_counts(campaign_ids=[c.pk for c in (*campaigns, *held)])
     return [
-        InFlight(c, funnel_from_counts(counts.get(c.pk, CampaignCounts())))
-        for c in campaigns
+        InFlight(
+            c, funnel_from_counts(counts.get(c.pk, CampaignCounts())), held=c in held
+        )
+        for c in (*campaigns, *held)
     ]
 
 

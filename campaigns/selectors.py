@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from accounts.models import AuditEvent
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
-from campaigns.held_tally import HELD_AT_GATEWAY, held_waits
+from campaigns.held_tally import HELD_AT_GATEWAY, held_after_this_minute, held_waits
 from campaigns.models import BirthdayGreeting, Campaign, Message
 from campaigns.planning import segment_table_for
 from campaigns.reconcile import GRACE, messages_in_doubt, settles_by_itself
@@ -345,6 +345,28 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
         for pk, row in rows.items()
         if row["count"]
     }
+
+
+def completed_campaigns_held(*, limit: int) -> list[Campaign]:
+    """Completed campaigns whose messages the gateway still holds for a later send
+    time (handed over whole: spreading, quiet hours), newest first: they are not done
+    for whoever waits for them. From the held tally alone (held_after_this_minute)."""
+    if limit <= 0:
+        return []
+    now = timezone.now()
+    recent = list(
+        Campaign.objects.filter(
+            state=Campaign.State.COMPLETED, finished_at__gte=now - SCHEDULE_AHEAD
+        )
+        .select_related("account")
+        .order_by("-finished_at", "-id")[:RECENT_COMPLETED]
+    )
+    held = held_after_this_minute([c.pk for c in recent], now)
+    return [c for c in recent if c.pk in held][:limit]
+
+
+# How many of the latest completed campaigns the dashboard looks at for held ones.
+RECENT_COMPLETED = 200
 
 
 def gateway_withdraws_held(kind: str) -> bool:

@@ -231,3 +231,39 @@ def test_the_traffic_says_it_counts_one_off_and_test_sends(viewer_client, accoun
     assert note == (
         "Includes one-off messages and test sends, which no campaign report shows."
     )
+
+
+def test_a_completed_campaign_the_gateway_still_holds_is_in_flight(
+    viewer_client, make_campaign
+):
+    """Handed over whole (spread, quiet hours) it completes hours before its messages
+    leave: the dashboard keeps it among those in flight until they are due, without
+    reading the messages; one completed with nothing held is not there."""
+    from tests.campaigns.conftest import add_messages
+
+    now = timezone.now()
+    held = make_campaign(
+        name="Spread sale", state=Campaign.State.COMPLETED, finished_at=now
+    )
+    for i, message in enumerate(add_messages(held, ["queued"] * 3)):
+        Message.objects.filter(pk=message.pk).update(
+            gateway_message_id=f"g{i}", planned_at=now + timedelta(hours=i + 1)
+        )
+    done = make_campaign(
+        name="Old news", state=Campaign.State.COMPLETED, finished_at=now
+    )
+    add_messages(done, ["delivered"], phone_prefix="+7915", gateway_message_id="d")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [(i.campaign, i.held) for i in response.context["in_flight"]] == [
+        (held, True)
+    ]
+    content = response.content.decode()
+    assert "Handed to the gateway, messages wait for their send time" in content
+    assert "Old news" not in content
+    assert not [q for q in queries if "campaigns_message" in q["sql"]]
+
+    # Once their time has come, it is done.
+    Message.objects.filter(campaign=held).update(planned_at=now - timedelta(hours=1))
+    assert viewer_client.get("/in-flight/").context["in_flight"] == []
