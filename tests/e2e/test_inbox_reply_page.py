@@ -71,7 +71,9 @@ def test_the_answer_counter_warns_of_a_text_too_long_to_send(
         "Too long: a one-off message takes at most 1,000 characters."
     )
     page.get_by_role("button", name="Send answer").click()
-    expect(page.get_by_text("Too long: the answer has 1,200 characters")).to_be_visible()
+    expect(
+        page.get_by_text("Too long: the answer has 1,200 characters")
+    ).to_be_visible()
     assert len(page.input_value("#id_text")) == 1200  # kept, to be shortened
     assert not Message.objects.exists()
     assert simulator.state.submissions == []
