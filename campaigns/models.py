@@ -587,22 +587,45 @@ class HourlyTraffic(models.Model):
 # (the embedded demo) has no triggers for them: its reports scan the messages.
 
 
-class CampaignOperatorCount(models.Model):
-    """A campaign's messages and their money per status and operator."""
+class CampaignTally(models.Model):
+    """What every kept tally of a campaign has: its campaign (no constraint: a
+    campaign's delete removes its rows itself, campaigns.counts), a count and
+    whether the row is a folded sum or a trigger's delta."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
     )
+    count = models.BigIntegerField(default=0)
+    is_squashed = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class CampaignMinuteTally(CampaignTally):
+    """A campaign's messages per UTC minute of some time: every time zone's minutes
+    are whole minutes of UTC."""
+
+    minute = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.minute:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class CampaignOperatorCount(CampaignTally):
+    """A campaign's messages and their money per status and operator."""
+
     status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
     operator = models.CharField(max_length=100, blank=True)
-    count = models.BigIntegerField(default=0)
     # Sums of numeric(10,4) values: room for a hundred million messages at the
     # largest price a message may carry.
     cost = models.DecimalField(max_digits=24, decimal_places=4, default=0)
     # Estimates of the messages without a reported cost.
     estimated = models.DecimalField(max_digits=24, decimal_places=4, default=0)
     unpriced = models.BigIntegerField(default=0)  # neither a cost nor an estimate
-    is_squashed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("campaign operator count")
@@ -615,18 +638,13 @@ class CampaignOperatorCount(models.Model):
         return f"{self.campaign_id}/{self.status}/{self.operator}: {self.count}"
 
 
-class CampaignFailureCount(models.Model):
+class CampaignFailureCount(CampaignTally):
     """A campaign's failed messages per status, reason and the gateway's words."""
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
-    )
     status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
     reason = models.CharField(max_length=24, blank=True)
     vendor_code = models.CharField(max_length=64, blank=True)
     vendor_text = models.TextField(blank=True)
-    count = models.BigIntegerField(default=0)
-    is_squashed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("campaign failure count")
@@ -639,16 +657,9 @@ class CampaignFailureCount(models.Model):
         return f"{self.campaign_id}/{self.status}/{self.reason}: {self.count}"
 
 
-class CampaignDeliveryCount(models.Model):
-    """A campaign's messages delivered (or read) per UTC minute of delivery: every
-    time zone's minutes are whole minutes of UTC, so the chart cuts them into any."""
-
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
-    )
-    minute = models.DateTimeField()
-    count = models.BigIntegerField(default=0)
-    is_squashed = models.BooleanField(default=False)
+class CampaignDeliveryCount(CampaignMinuteTally):
+    """A campaign's messages delivered (or read) per UTC minute of delivery, so the
+    chart cuts them into the days and hours of any time zone."""
 
     class Meta:
         verbose_name = _("campaign delivery count")
@@ -657,21 +668,11 @@ class CampaignDeliveryCount(models.Model):
             models.Index(fields=["campaign", "minute"], name="delivery_count_campaign")
         ]
 
-    def __str__(self) -> str:
-        return f"{self.campaign_id}/{self.minute:%Y-%m-%d %H:%M}: {self.count}"
 
-
-class CampaignHeldCount(models.Model):
+class CampaignHeldCount(CampaignMinuteTally):
     """A campaign's messages held at the gateway (handed over, queued or sent) per UTC
     minute of their planned time: the list and detail pages sum the minutes still
     ahead (campaigns.selectors._gateway_waits) instead of reading the messages."""
-
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
-    )
-    minute = models.DateTimeField()
-    count = models.BigIntegerField(default=0)
-    is_squashed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("campaign held count")
@@ -679,9 +680,6 @@ class CampaignHeldCount(models.Model):
         indexes = [
             models.Index(fields=["campaign", "minute"], name="held_count_campaign")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.campaign_id}/{self.minute:%Y-%m-%d %H:%M}: {self.count}"
 
 
 class MessageTemplate(Versioned):
