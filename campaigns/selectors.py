@@ -347,6 +347,10 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
     }
 
 
+# How many of the latest completed campaigns the dashboard looks at for held ones.
+RECENT_COMPLETED = 200
+
+
 def completed_campaigns_held(*, limit: int) -> list[Campaign]:
     """Completed campaigns whose messages the gateway still holds for a later send
     time (handed over whole: spreading, quiet hours), newest first: they are not done
@@ -363,10 +367,6 @@ def completed_campaigns_held(*, limit: int) -> list[Campaign]:
     )
     held = held_after_this_minute([c.pk for c in recent], now)
     return [c for c in recent if c.pk in held][:limit]
-
-
-# How many of the latest completed campaigns the dashboard looks at for held ones.
-RECENT_COMPLETED = 200
 
 
 def gateway_withdraws_held(kind: str) -> bool:
