@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.by_phone import to_numbers
@@ -62,27 +62,27 @@ def gateway_withdraw(
                 )
             except GatewayError as exc:
                 logger.warning("cancel at %s failed: %s", account, exc)
-    withdrawn = Message.objects.filter(
-        account=account, gateway_message_id__in=cancelled, status__in=HELD_AT_GATEWAY
-    ).exclude(gateway_message_id="")
-    with transaction.atomic():
-        refunded = withdrawn.aggregate(total=Sum("cost"))["total"] or Decimal(0)
-        # Withdrawn at the gateway costs nothing: WEBSMS says so (MONEYBACK, REFERENCE
-        # §3.6) and the report's «Spent» sums `cost`. The row keeps its segments,
-        # estimate and gateway id, and the refund is logged.
-        # Assumption: Webcom and SMSC, whose documents are silent, refund a deleted
-        # scheduled message too (it never left; their simulators do).
-        count = withdrawn.update(
+    # Withdrawn at the gateway costs nothing: WEBSMS says so (MONEYBACK, REFERENCE
+    # §3.6) and the report's «Spent» sums `cost`. The row keeps its segments,
+    # estimate and gateway id.
+    # Assumption: Webcom and SMSC, whose documents are silent, refund a deleted
+    # scheduled message too (it never left; their simulators do).
+    count = (
+        Message.objects.filter(
+            account=account,
+            gateway_message_id__in=cancelled,
+            status__in=HELD_AT_GATEWAY,
+        )
+        .exclude(gateway_message_id="")
+        .update(
             status=DeliveryStatus.CANCELLED,
             reason=reason,
             status_changed_at=timezone.now(),
             cost=Decimal(0),
         )
+    )
     if count:
-        logger.info(
-            "withdrew %s messages at %s (%s), %s refunded", count, account, reason,
-            refunded,
-        )  # fmt: skip
+        logger.info("withdrew %s messages at %s (%s)", count, account, reason)
         # The refund shows in the account's balance now, not at the next refresh.
         transaction.on_commit(lambda: balance_refresh.delay(account.pk))
     return count
