@@ -185,7 +185,7 @@ def _percent(part: int, whole: int) -> int:
     return floored_percent(part, whole, places=0)
 
 
-def floored_percent(part: int, whole: int, *, places: int = 0) -> Any:
+def floored_percent(part: int, whole: int, *, places: int = 0) -> int | float:
     """`part` of `whole` in percent with `places` decimals, rounded down, never 100
     before part reaches whole nor 0 once part is above 0 (an int for 0 places, a
     float otherwise; integer arithmetic, so 100 * 3 / 3 is no 99.99)."""
