@@ -8,6 +8,7 @@ remain. Several pumps may run for one campaign on several workers: claims never 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ PUMP_SECONDS = 50.0  # then the pump hands over to a fresh task
 # A slot's lease, refreshed each batch and naming the pump's worker: a lease of a
 # worker taken for dead is taken over sooner (campaigns.services.campaign_pumps_ensure).
 PUMP_LEASE_SECONDS = 120
+# How long the pump waits for its HTTP thread to start a batch's request before it
+# records the last one: a moment when that thread is free, as it is between batches.
+HANDOVER_WAIT = 1.0
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
 # Messages the gateway never took: a campaign with only these has failed.
@@ -142,7 +146,13 @@ def campaign_pump(
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
-                sent = wire.submit(_send_when_built, gateway, request)
+                leaving = threading.Event()
+                sent = wire.submit(_on_wire, leaving, gateway, request)
+                # Let the HTTP thread take it up before this one records: it would
+                # otherwise wait for the interpreter's lock for as long as the
+                # record's Python runs (up to the 5 ms switch interval), and the
+                # gateway would wait for the request as long.
+                leaving.wait(timeout=HANDOVER_WAIT)
                 next_flight = _Flight(chunk, sent)
                 result.batches += 1
             if flight is not None:  # recorded while the next request is out
@@ -188,6 +198,14 @@ class _Flight:
 
     chunk: list[ClaimedMessage]
     future: Future
+
+
+def _on_wire(
+    leaving: threading.Event, gateway: SmsGateway, request: Future
+) -> sending.Answer:
+    """The HTTP thread's part of a batch, saying first that it has started."""
+    leaving.set()
+    return _send_when_built(gateway, request)
 
 
 def _send_when_built(gateway: SmsGateway, request: Future) -> sending.Answer:
