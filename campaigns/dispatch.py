@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,13 @@ from campaigns.models import Campaign, Message
 from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
 from campaigns.workers import lease_owner
-from providers.base import Capability, DeliveryStatus, SmsGateway
+from providers.base import (
+    Capability,
+    DeliveryStatus,
+    PreparedSend,
+    SmsGateway,
+    answers_signal,
+)
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from providers.tasks import balance_refresh
@@ -125,6 +132,13 @@ def campaign_pump(
                 else None
             )
             if flight is not None:
+                stopped = False
+                if chunk:
+                    # Asked once the last batch's answer is in, while the HTTP thread
+                    # reads it: a pause committed before the answer came is seen, and
+                    # the next request does not wait for the query too.
+                    flight.answered.wait()
+                    stopped = _stopped_meanwhile(campaign.pk, result)
                 answer = flight.future.result()
                 if sending.stops_sending(answer):
                     if chunk:
@@ -133,7 +147,7 @@ def campaign_pump(
                                    answer=answer, outcome=outcome)  # fmt: skip
                     flight = None
                     break
-                if chunk and _stopped_meanwhile(campaign.pk, result):
+                if stopped:
                     # Claimed while the last request was out, before a pause or a
                     # cancel committed: it goes back, and only the batch that was
                     # already with the gateway left after the click.
@@ -146,14 +160,14 @@ def campaign_pump(
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
-                leaving = threading.Event()
-                sent = wire.submit(_on_wire, leaving, gateway, request)
+                leaving, answered = threading.Event(), threading.Event()
+                sent = wire.submit(_on_wire, leaving, answered, gateway, request)
                 # Let the HTTP thread take it up before this one records: it would
                 # otherwise wait for the interpreter's lock for as long as the
                 # record's Python runs (up to the 5 ms switch interval), and the
                 # gateway would wait for the request as long.
                 leaving.wait(timeout=HANDOVER_WAIT)
-                next_flight = _Flight(chunk, sent)
+                next_flight = _Flight(chunk, sent, answered)
                 result.batches += 1
             if flight is not None:  # recorded while the next request is out
                 sending.settle(account=account, chunk=flight.chunk,
@@ -198,14 +212,28 @@ class _Flight:
 
     chunk: list[ClaimedMessage]
     future: Future
+    answered: threading.Event  # its answer is in (being read), or it failed
 
 
 def _on_wire(
-    leaving: threading.Event, gateway: SmsGateway, request: Future
+    leaving: threading.Event,
+    answered: threading.Event,
+    gateway: SmsGateway,
+    request: Future,
 ) -> sending.Answer:
-    """The HTTP thread's part of a batch, saying first that it has started."""
+    """The HTTP thread's part of a batch, saying when it has started and when the
+    gateway has answered. Early only for a batch sent as one request: a gateway taking
+    a request per message answers the first long before the batch has left."""
     leaving.set()
-    return _send_when_built(gateway, request)
+    try:
+        built = request.result()
+        one_request = (
+            isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
+        )
+        with answers_signal(answered) if one_request else nullcontext():
+            return _send_when_built(gateway, request)
+    finally:
+        answered.set()
 
 
 def _send_when_built(gateway: SmsGateway, request: Future) -> sending.Answer:

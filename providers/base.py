@@ -14,7 +14,8 @@ import functools
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -449,6 +450,25 @@ def request_started() -> None:
 def requests_started() -> int:
     """Requests this thread has sent so far."""
     return getattr(_wire, "count", 0)
+
+
+def answer_received() -> None:
+    """Called by providers.http as each answer (or its failure) comes in: wakes the
+    waiter this thread was given (answers_signal), if any."""
+    event = getattr(_wire, "answered", None)
+    if event is not None:
+        event.set()
+
+
+@contextmanager
+def answers_signal(event: threading.Event) -> Iterator[None]:
+    """Set `event` when the first answer to this thread's requests comes in, before
+    it is read: the campaign pump checks the campaign's state meanwhile."""
+    _wire.answered = event
+    try:
+        yield
+    finally:
+        _wire.answered = None
 
 
 def unexpected_error(

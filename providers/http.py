@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import httpx
 
-from providers.base import AccountConfig, request_started
+from providers.base import AccountConfig, answer_received, request_started
 from providers.exceptions import (
     AuthenticationFailed,
     GatewayUnavailable,
@@ -167,6 +167,7 @@ class GatewayHttp:
                 f"no answer: {type(exc).__name__}",
                 outcome_unknown=True,
             ) from exc
+        answer_received()  # before it is read: see providers.base.answers_signal
         body = self._body_text(response)
         self._remember(method, url, params, data, content, response.status_code, body)
         self._classify(response, body)

@@ -192,10 +192,11 @@ def test_an_account_deactivated_while_its_campaign_sends_stops_it_at_the_next_ba
     def deactivated_during_the_first_request(gateway, request):
         from django.db import connections
 
-        answer = send(gateway, request)
+        # Committed before the gateway's answer comes in: the pump's check between
+        # batches runs as soon as it has (while the answer is read).
         ProviderAccount.objects.filter(pk=account.pk).update(is_active=False)
         connections.close_all()  # this thread's own connection
-        return answer
+        return send(gateway, request)
 
     monkeypatch.setattr(dispatch, "_send_when_built",
                         deactivated_during_the_first_request)  # fmt: skip

@@ -1184,6 +1184,48 @@ def test_a_pause_while_a_batch_is_out_stops_the_batch_claimed_meanwhile(
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 40
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["webcom", "smsc"])
+def test_a_pause_committed_before_an_answer_comes_in_stops_the_next_batch(
+    kind, simulator, make_group, make_campaign, monkeypatch
+):
+    """The check between batches runs as soon as the last batch's answer is in, while
+    it is read (so the next request does not wait for the query too): a pause
+    committed before that answer came is still seen. SMSC takes a request per
+    message: its check waits for the whole batch, not the first message's answer."""
+    from django.db import connections
+
+    from campaigns.expansion import campaign_expand
+    from providers import http
+
+    account = simulated_account(simulator, kind, rate_limit=10)  # batches of 10
+    campaign = make_campaign([make_group("Clients", phones(50))], account=account)
+    campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    answered = http.answer_received
+    answers = []
+
+    def paused_just_before(*args):
+        answers.append(True)
+        if len(answers) == 2:  # the first batch's second answer: SMSC's 2nd message
+            Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.PAUSED)
+            connections.close_all()  # this thread's own connection
+        return answered(*args)
+
+    monkeypatch.setattr(http, "answer_received", paused_just_before)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    # Webcom: the pause came with the second batch's answer, SMSC's in the first's.
+    sent = 20 if kind == "webcom" else 10
+    assert result.stopped == Campaign.State.PAUSED
+    assert len(simulator.state.submissions) == sent
+    messages = Message.objects.filter(campaign=campaign)
+    assert (
+        messages.filter(status="pending", claimed_at__isnull=True).count() == 50 - sent
+    )
+
+
 def test_a_stop_sent_again_does_not_queue_the_withdrawal_again(
     simulator, django_capture_on_commit_callbacks, monkeypatch
 ):
