@@ -1,6 +1,6 @@
 """Dispatch: a 100,000-recipient campaign through real HTTP to the simulator on loopback.
 
-    python bench/bench_dispatch.py [--messages N] [--pumps N] [--rounds N]
+    python bench/bench_dispatch.py [--messages N] [--pumps N] [--rounds N] [--slice S]
 
 Starts the gateway simulator as its own process, seeds a Webcom campaign of N pending
 messages in its own database (smsportal_bench_dispatch), and times (with --pumps N > 1
@@ -12,8 +12,13 @@ and for each the CPU of this process, the simulator and the database: on a small
 machine their sum over the cores, the least wall time possible, says how far
 overlapping the work can go. The database's CPU is the whole server's (its WAL
 writer and checkpointer too) and, apart, that of the pump's own backends: on a
-machine shared with other work only the latter is the pump's alone. Both are timed in several rounds, alternately; the
-median of the rounds' overheads is the figure.
+machine shared with other work only the latter is the pump's alone.
+With one pump the two sides take turns: the pump for --slice seconds (2), then the
+bare loop for as many batches, to the end of the campaign; each side's time is the
+sum of its turns. Timed one side after the other, the two saw the machine at speeds
+a third apart (the same simulator's work cost 6.3 s of CPU in one and 8.2 s in the
+next). With --slice 0, or several pumps, each side runs whole, one after the other.
+Several rounds; the median of the rounds' overheads is the figure.
 Goal (issue 5): >= 5,000 msg/s and <= 20 % overhead, rate limiting off.
 """
 
@@ -114,10 +119,8 @@ def seed(count: int, base_url: str):
     return account, campaign
 
 
-def bare_loop(account, campaign, batch: int) -> float:
-    """Post the same batches with httpx only; bodies are built before the clock runs."""
-    import httpx
-
+def bare_bodies(account, campaign, batch: int) -> list[bytes]:
+    """The request bodies of the campaign's batches, as the pump would send them."""
     from campaigns.models import Message
     from providers.base import OutgoingSms
     from providers.gateways import webcom_parse as wp
@@ -136,14 +139,26 @@ def bare_loop(account, campaign, batch: int) -> float:
             for mid, phone, text in rows[start : start + batch]
         ]
         bodies.append(wp.xml_send_request(chunk, gateway._credentials()))
-    url = account.base_url.rstrip("/") + "/xml"
+    return bodies
+
+
+def bare_post(client, url: str, bodies: list[bytes]) -> float:
+    """Post the bodies one after the other with httpx only; the time it took."""
     headers = {"Content-Type": "text/xml; charset=utf-8"}
+    started = time.perf_counter()
+    for body in bodies:
+        response = client.post(url, content=body, headers=headers)
+        response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def bare_loop(account, campaign, batch: int) -> float:
+    """Post the same batches with httpx only; bodies are built before the clock runs."""
+    import httpx
+
+    bodies = bare_bodies(account, campaign, batch)
     with httpx.Client(timeout=60) as client:
-        started = time.perf_counter()
-        for body in bodies:
-            response = client.post(url, content=body, headers=headers)
-            response.raise_for_status()
-        return time.perf_counter() - started
+        return bare_post(client, account.base_url.rstrip("/") + "/xml", bodies)
 
 
 def pumped(campaign, pumps: int, meter: "CpuMeter") -> float:
@@ -215,13 +230,14 @@ def backend_pid() -> int:
 
 class CpuMeter:
     """CPU seconds spent by this process, the simulator and the database server
-    between laps: with two cores, their sum says how short the wall time can be."""
+    while `running`: with two cores, their sum says how short the wall time can be."""
 
     def __init__(self, simulator_pid: int) -> None:
         self.simulator_pid = simulator_pid
         self.pump_processes = 0.0  # CPU the pump processes spent pumping
         self.pump_backends = 0.0  # CPU the pumps' own database backends spent
-        self.last = self._read()
+        self.spent = (0.0, 0.0, 0.0)  # this process, the simulator, the server
+        self.backends = 0.0
 
     def _read(self) -> tuple[float, float, float]:
         return (
@@ -230,15 +246,27 @@ class CpuMeter:
             server_cpu_seconds(),
         )
 
-    def lap(self) -> tuple[str, float]:
-        """The lap's CPU as text, and its floors: the least wall time it allowed, with
+    @contextmanager
+    def running(self):
+        before = self._read()
+        try:
+            yield
+        finally:
+            after = self._read()
+            self.spent = tuple(
+                total + b - a
+                for total, a, b in zip(self.spent, before, after, strict=True)
+            )
+            self.backends += self.pump_backends
+            self.pump_backends = 0.0
+
+    def report(self) -> tuple[str, tuple[float, float]]:
+        """The CPU spent as text, and its floors: the least wall time it allowed, with
         the whole database server's CPU and with only the pump's backends'."""
-        now = self._read()
-        own, sim, server = (b - a for a, b in zip(self.last, now, strict=True))
-        self.last = now
-        backends, self.pump_backends = self.pump_backends, 0.0
+        own, sim, server = self.spent
+        backends = self.backends
         # All three share the machine's cores: their sum over the cores is the least
-        # wall time the lap could have taken, however well the work overlaps.
+        # wall time the work could have taken, however well it overlaps.
         floor = (own + sim + server) / (os.cpu_count() or 1)
         floor_own = (own + sim + backends) / (os.cpu_count() or 1)
         mine = f" (the pump's backends {backends:.2f} s)" if backends else ""
@@ -256,6 +284,10 @@ def main() -> None:
         "--rounds", type=int, default=3,
         help="bare loop and pump this many times, alternately; the median counts",
     )  # fmt: skip
+    parser.add_argument(
+        "--slice", type=float, default=2.0,
+        help="with one pump, seconds of pumping per turn (0: each side whole)",
+    )  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("CACHE_URL", "locmemcache://")
     setup("smsportal_bench_dispatch")
@@ -263,13 +295,15 @@ def main() -> None:
 
     n = args.messages
     batch = gateway_class("webcom").max_batch
+    turns = args.pumps == 1 and args.slice > 0
     print(f"batch size {batch}, {n:,} messages, {args.pumps} pump(s), "
-          f"{args.rounds} round(s)")  # fmt: skip
+          f"{args.rounds} round(s), "
+          f"{f'by turns of {args.slice:g} s' if turns else 'each side whole'}")  # fmt: skip
     # This machine's speed drifts by a third within minutes: the two sides are timed
-    # alternately and compared round by round.
+    # by turns (by_turns) and compared round by round.
     overheads, bares, pumps, floors, own_floors = [], [], [], [], []
     for number in range(1, args.rounds + 1):
-        bare, ours, (floor, floor_own) = one_round(n, batch, args.pumps)
+        bare, ours, (floor, floor_own) = one_round(n, batch, args.pumps, args.slice)
         overheads.append((ours - bare) / bare * 100)
         bares.append(bare)
         pumps.append(ours)
@@ -295,29 +329,82 @@ def main() -> None:
 
 
 def one_round(
-    n: int, batch: int, pump_count: int
+    n: int, batch: int, pump_count: int, slice_seconds: float
 ) -> tuple[float, float, tuple[float, float]]:
     """The bare loop's and the pump's wall times, and the pump's CPU floors."""
     from campaigns.counts import campaign_counts
     from campaigns.models import Message
 
     account, campaign = seed(n, "")
-    # Each side gets a simulator of its own, started empty: one that already holds
-    # the other side's 100,000 messages spends twice the CPU on each request.
-    with simulator_for(account) as simulator:
-        meter = CpuMeter(simulator.pid)
-        bare = bare_loop(account, campaign, batch)
-        bare_cpu, _floors = meter.lap()
-    with simulator_for(account) as simulator:
-        meter = CpuMeter(simulator.pid)
-        ours = pumped(campaign, pump_count, meter)
-        ours_cpu, floors = meter.lap()
+    if pump_count == 1 and slice_seconds > 0:
+        bare, ours, bare_meter, pump_meter = by_turns(
+            account, campaign, batch, slice_seconds
+        )
+    else:
+        # Each side gets a simulator of its own, started empty: one that already
+        # holds the other side's 100,000 messages spends twice the CPU on a request.
+        with simulator_for(account) as simulator:
+            bare_meter = CpuMeter(simulator.pid)
+            with bare_meter.running():
+                bare = bare_loop(account, campaign, batch)
+        with simulator_for(account) as simulator:
+            pump_meter = CpuMeter(simulator.pid)
+            with pump_meter.running():
+                ours = pumped(campaign, pump_count, pump_meter)
+    bare_cpu, _floors = bare_meter.report()
+    ours_cpu, floors = pump_meter.report()
     left = Message.objects.filter(campaign=campaign, status="pending").count()
     counts = campaign_counts(campaign_id=campaign.pk).by_status
     print(f"bare httpx loop: {bare:.2f} s = {n / bare:,.0f} msg/s  ({bare_cpu})")
     print(f"smsportal pump : {ours:.2f} s = {n / ours:,.0f} msg/s  ({ours_cpu})")
     print(f"  still pending: {left}; counts {counts}")
     return bare, ours, floors
+
+
+def by_turns(
+    account, campaign, batch: int, slice_seconds: float
+) -> tuple[float, float, CpuMeter, CpuMeter]:
+    """The pump and the bare loop by turns: the pump for `slice_seconds`, then the
+    bare loop posts as many batches, and so on to the end. Each side's time is the
+    sum of its turns, so both are timed at the same speed of the machine (which
+    drifts by a third within minutes); each turn starts the pump's pipeline afresh,
+    which costs the pump a batch's claim and build a turn."""
+    import httpx
+
+    from campaigns.dispatch import campaign_pump
+
+    bodies = bare_bodies(account, campaign, batch)
+    # Each side has a simulator of its own, started empty: one that already holds
+    # the other side's 100,000 messages spends twice the CPU on each request.
+    bare_port = free_port()
+    bare_simulator = start_simulator(bare_port)
+    url = f"http://127.0.0.1:{bare_port}/webcom/xml"
+    bare = ours = 0.0
+    posted = 0
+    try:
+        with simulator_for(account) as simulator, httpx.Client(timeout=60) as client:
+            bare_meter = CpuMeter(bare_simulator.pid)
+            pump_meter = CpuMeter(simulator.pid)
+            backend = backend_pid()
+            while True:
+                with pump_meter.running():
+                    backend_before = cpu_seconds(backend)
+                    started = time.perf_counter()
+                    batches = campaign_pump(
+                        campaign_id=campaign.pk, budget=slice_seconds
+                    ).batches
+                    ours += time.perf_counter() - started
+                    pump_meter.pump_backends += cpu_seconds(backend) - backend_before
+                # The last turn posts what the pump's batches left over, if any.
+                upto = posted + batches if batches else len(bodies)
+                with bare_meter.running():
+                    bare += bare_post(client, url, bodies[posted:upto])
+                posted = upto
+                if not batches:
+                    return bare, ours, bare_meter, pump_meter
+    finally:
+        bare_simulator.terminate()
+        bare_simulator.wait()
 
 
 if __name__ == "__main__":
