@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from campaigns.dispatch import SCHEDULE_AHEAD
@@ -48,6 +49,27 @@ def _open_at_gateway(now: datetime) -> Q:
     )
 
 
+def _replies_may_come(now: datetime) -> Q:
+    """A handed-over message a recipient may still answer: open at the gateway, or
+    gone out (its send time or, held for later, its planned time) within
+    REPLIES_AFTER_RETIREMENT. A message held past the change is answered once it goes
+    out, maybe days later, into the cabinet of the login that sent it."""
+    since = now - REPLIES_AFTER_RETIREMENT
+    return _open_at_gateway(now) | Q(submitted_at__gte=since) | Q(planned_at__gte=since)
+
+
+def _replied_to(
+    account_id: int, generation: int | Iterable[int], now: datetime
+) -> QuerySet[Message]:
+    """The messages sent under these generations replies may still come to."""
+    generations = [generation] if isinstance(generation, int) else list(generation)
+    return (
+        Message.objects.filter(account_id=account_id, login_generation__in=generations)
+        .exclude(gateway_message_id="")
+        .filter(_replies_may_come(now))
+    )
+
+
 def _in_doubt(account_id: int, generation: int | Iterable[int]) -> QuerySet[Message]:
     """Claimed and never recorded (a request in flight, or its outcome unknown):
     the reconciler asks the gateway about these by reference."""
@@ -77,19 +99,27 @@ def retired_logins_open(
     account: ProviderAccount, generations: list[int]
 ) -> dict[int, LoginInUse]:
     """What the gateway holds under each of the account's replaced logins (the
-    generations given), counted in two grouped queries whatever their number
-    (registered with providers.logins for the account page)."""
+    generations given), and when the last message sent under it went or goes out,
+    counted in two grouped queries whatever their number (registered with
+    providers.logins for the account page)."""
     now = timezone.now()
     held_now = Q(status__in=HELD_AT_GATEWAY, planned_at__gt=now)
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for generation, open_, held in (
-        _open_sent(account.pk, generations, now)
+    last_out: dict[int, datetime] = {}
+    for generation, open_, held, last in (
+        _replied_to(account.pk, generations, now)
         .values("login_generation")
-        .annotate(open=Count("id"), held=Count("id", filter=held_now))
-        .values_list("login_generation", "open", "held")
+        .annotate(
+            open=Count("id", filter=_open_at_gateway(now)),
+            held=Count("id", filter=held_now),
+            last=Max(Greatest("submitted_at", "planned_at")),
+        )
+        .values_list("login_generation", "open", "held", "last")
     ):
         counts[generation][0] += open_
         counts[generation][1] += held
+        if last is not None:
+            last_out[generation] = last
     for generation, doubt in (
         _in_doubt(account.pk, generations)
         .values("login_generation")
@@ -97,25 +127,28 @@ def retired_logins_open(
         .values_list("login_generation", "n")
     ):
         counts[generation][0] += doubt
-    return {g: LoginInUse(open=o, held=h) for g, (o, h) in counts.items()}
+    return {
+        g: LoginInUse(open=counts[g][0], held=counts[g][1], last_out=last_out.get(g))
+        for g in set(counts) | set(last_out)
+    }
 
 
 def reply_logins(now: datetime) -> QuerySet[RetiredLogin]:
     """The replaced logins whose cabinets may still get replies to what was sent
     under them: replaced less than REPLIES_AFTER_RETIREMENT ago, or with messages
-    still open (one statement for every account; campaigns.inbox fetches with
-    them)."""
+    still open or gone out less than that ago (one statement for every account;
+    campaigns.inbox fetches with them)."""
     account, generation = OuterRef("account_id"), OuterRef("generation")
-    open_sent = (
+    replied_to = (
         Message.objects.filter(account_id=account, login_generation=generation)
         .exclude(gateway_message_id="")
-        .filter(_open_at_gateway(now))
+        .filter(_replies_may_come(now))
     )
     # A login changed back to (a -> b -> a) is the current cabinet, whose replies the
     # current login's fetch reads already.
     return (
         RetiredLogin.objects.filter(
-            Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(open_sent)
+            Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(replied_to)
         )
         .exclude(login=F("account__login"))
         .order_by("generation")
@@ -131,16 +164,19 @@ def by_generation(rows: Iterable[tuple[str, int]]) -> dict[int, list[str]]:
 
 
 def retired_logins_forget(account: ProviderAccount, *, now: datetime) -> int:
-    """Delete the account's retired credentials nothing open was sent under any
-    more (kept at least KEEP_RETIRED_AT_LEAST; after a withdrawal's horizon and
-    polling's give-up both passed, nothing would ask with them); how many."""
+    """Delete the account's retired credentials nothing open, nor anything replies
+    may still come to, was sent under any more (kept at least KEEP_RETIRED_AT_LEAST;
+    after a withdrawal's horizon and then the replies' time both passed, nothing
+    would ask with them); how many."""
     forgotten = 0
     for retired in RetiredLogin.objects.filter(
         account=account, retired_at__lt=now - KEEP_RETIRED_AT_LEAST
     ):
-        past_all = retired.retired_at < now - SCHEDULE_AHEAD - GIVE_UP_AFTER
+        past_all = retired.retired_at < now - SCHEDULE_AHEAD - max(
+            GIVE_UP_AFTER, REPLIES_AFTER_RETIREMENT
+        )
         if past_all or not (
-            _open_sent(account.pk, retired.generation, now).exists()
+            _replied_to(account.pk, retired.generation, now).exists()
             or _in_doubt(account.pk, retired.generation).exists()
         ):
             retired.delete()

@@ -355,8 +355,9 @@ def login_change_warning(
             -1,
             gettext(
                 "Replies to them will still be fetched with the old login, as the "
-                "gateway files them in its cabinet: for three days after the change, "
-                "and longer while any of them is not finished."
+                "gateway files them in its cabinet: for three days after the change "
+                "or after the last of them goes out, and longer while any of them is "
+                "not finished."
             ),
         )
     return " ".join(parts)

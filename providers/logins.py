@@ -44,6 +44,9 @@ class LoginInUse:
 
     open: int = 0  # not settled: statuses still asked for (or the outcome in doubt)
     held: int = 0  # of those, waiting at the gateway for their send time
+    # When the last of its messages replies may still come to went (or goes) out:
+    # known for replaced logins only.
+    last_out: datetime | None = None
 
 
 # Told by campaigns (which owns the messages) at start-up: providers knows none.
@@ -77,8 +80,12 @@ class RetiredLoginInUse:
 
     @property
     def replies_until(self) -> datetime:
-        """Replies are fetched with it until then, and later while anything is open."""
-        return self.retired_at + REPLIES_AFTER_RETIREMENT
+        """Replies are fetched with it until then (REPLIES_AFTER_RETIREMENT after the
+        change, or after its last message went out or goes out, held for later), and
+        later while anything is open."""
+        last_out = self.in_use.last_out
+        latest = max(self.retired_at, last_out) if last_out else self.retired_at
+        return latest + REPLIES_AFTER_RETIREMENT
 
     @property
     def replies_window_open(self) -> bool:
@@ -123,6 +130,14 @@ def retired_logins_in_use(account: ProviderAccount) -> list[RetiredLoginInUse]:
             in_use=LoginInUse(
                 open=sum(f.get(r.generation, LoginInUse()).open for f in found),
                 held=sum(f.get(r.generation, LoginInUse()).held for f in found),
+                last_out=max(
+                    (
+                        f[r.generation].last_out
+                        for f in found
+                        if r.generation in f and f[r.generation].last_out
+                    ),
+                    default=None,
+                ),  # fmt: skip
             ),
         )
         for r in retired

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.inbox import incoming_fetch, incoming_fetch_accounts
 from campaigns.models import Message, Reply
 from providers.base import DeliveryStatus
+from providers.logins import retired_logins_in_use
 from providers.models import ProviderAccount, RetiredLogin
 from providers.simulator import SimAccount
 from tests.campaigns.test_login_change import (
@@ -43,6 +45,15 @@ def cabinets(simulator, kind: str) -> ProviderAccount:
 @pytest.fixture
 def smsc(simulator) -> ProviderAccount:
     return cabinets(simulator, "smsc")
+
+
+def all_days_ago(days: int) -> None:
+    """The login change, and every message sent so far, happened `days` ago."""
+    back = timedelta(days=days)
+    RetiredLogin.objects.update(retired_at=F("retired_at") - back)
+    Message.objects.update(
+        submitted_at=F("submitted_at") - back, planned_at=F("planned_at") - back
+    )
 
 
 def fetches(simulator, kind: str) -> int:
@@ -82,7 +93,7 @@ def test_a_login_replaced_days_ago_with_nothing_open_is_not_asked(smsc, simulato
     asked_with_both = fetches(simulator, "smsc") - before
     assert Reply.objects.filter(text="Поздно").exists()
 
-    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    all_days_ago(4)
     simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Ещё позже")
     before = fetches(simulator, "smsc")
     incoming_fetch_accounts()
@@ -106,6 +117,42 @@ def test_a_login_replaced_days_ago_is_still_asked_while_its_messages_are_open(
     assert Reply.objects.filter(text="Жду").exists()
 
 
+def test_a_message_held_past_the_change_is_answered_under_the_old_login(
+    smsc, simulator
+):
+    """Handed over before the change for a time days later: its recipient answers
+    once it goes out, into the old login's cabinet. Replies are fetched with that
+    login for three days after the message went out, not only three days after the
+    change; then it is no longer asked, and its credentials go."""
+    from campaigns.logins import retired_logins_forget
+
+    held = sent(smsc, "+79120000001", later=True)
+    login_changed(smsc)
+    # Four days on, the message went out a day ago and was delivered.
+    RetiredLogin.objects.update(retired_at=F("retired_at") - timedelta(days=4))
+    Message.objects.filter(pk=held.pk).update(
+        submitted_at=F("submitted_at") - timedelta(days=4),
+        planned_at=timezone.now() - timedelta(days=1),
+        status=DeliveryStatus.DELIVERED,
+    )
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Получил")
+
+    incoming_fetch_accounts()
+
+    assert Reply.objects.filter(text="Получил").exists()
+    account = ProviderAccount.objects.get(pk=smsc.pk)
+    assert retired_logins_forget(account, now=timezone.now()) == 0
+
+    # Three days after it went out: done with.
+    Message.objects.filter(pk=held.pk).update(
+        planned_at=timezone.now() - timedelta(days=3, minutes=1)
+    )
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Опоздал")
+    incoming_fetch_accounts()
+    assert not Reply.objects.filter(text="Опоздал").exists()
+    assert retired_logins_forget(account, now=timezone.now()) == 1
+
+
 def test_the_account_page_shows_the_replaced_logins_still_in_use(
     admin_client, smsc, simulator
 ):
@@ -127,13 +174,24 @@ def test_the_account_page_shows_the_replaced_logins_still_in_use(
     assert "Replies are fetched with it until " in row
     assert ", and after that while any of its messages is open." in row
     assert f'data-retired-login="{NEW}"' not in page
-    assert "for replies for three days after the change and longer while" in page
+    assert "for replies for three days after the change, or after the last of" in page
 
-    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    # Four days on, the one held for its time has not gone out yet: replies to it
+    # are fetched for three days after it does.
+    all_days_ago(4)
+    held = Message.objects.get(phone="+79120000002")
+    Message.objects.filter(pk=held.pk).update(
+        planned_at=timezone.now() + timedelta(hours=1)
+    )
     page = admin_client.get(
         reverse("providers:detail", args=[smsc.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    assert "Replies are fetched with it while any of its messages is open." in page
+    row = page.split(f'data-retired-login="{OLD}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-open="1"' in row
+    assert ", and after that while any of its messages is open." in row
+    [retired] = retired_logins_in_use(ProviderAccount.objects.get(pk=smsc.pk))
+    held.refresh_from_db()
+    assert retired.replies_until == held.planned_at + timedelta(days=3)
 
 
 def test_the_login_change_warning_says_replies_are_still_fetched(
@@ -164,7 +222,7 @@ def test_the_account_page_says_when_a_replaced_login_is_done_with(admin_client, 
     assert 'data-open="0"' in page
     assert "Replies are fetched with it until" in page
 
-    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    all_days_ago(4)
     page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Nothing any more: its credentials will be deleted." in page
 
