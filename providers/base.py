@@ -453,8 +453,8 @@ def requests_started() -> int:
 
 
 def answer_received() -> None:
-    """Called by providers.http as each answer (or its failure) comes in: wakes the
-    waiter this thread was given (answers_signal), if any."""
+    """Called by providers.http as each answer comes in, before it is read: wakes
+    the waiter this thread was given (answers_signal), if any."""
     event = getattr(_wire, "answered", None)
     if event is not None:
         event.set()

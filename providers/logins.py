@@ -137,7 +137,7 @@ def retired_logins_in_use(account: ProviderAccount) -> list[RetiredLoginInUse]:
                         if r.generation in f and f[r.generation].last_out
                     ),
                     default=None,
-                ),  # fmt: skip
+                ),
             ),
         )
         for r in retired
