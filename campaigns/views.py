@@ -347,7 +347,11 @@ def campaign_progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: what launching the saved draft would do, and the launch button."""
     campaign = get_object_or_404(campaign_list(), pk=pk)
-    context: dict[str, Any] = {"campaign": campaign}
+    # Asked by the composer too, which has a line for the sum by its Save button.
+    context: dict[str, Any] = {
+        "campaign": campaign,
+        "cost_summary": request.GET.get("in_form") == "1",
+    }
     try:
         context["preview"] = preview = services.campaign_preview(campaign=campaign)
     except ApplicationError as exc:
@@ -388,7 +392,12 @@ def campaign_compose_preview(
     if no_text:
         data["text"] = "-"
     form = CampaignForm(data, instance=instance)
-    context: dict[str, Any] = {"live": True, "campaign": instance, "no_text": no_text}
+    context: dict[str, Any] = {
+        "live": True,
+        "campaign": instance,
+        "no_text": no_text,
+        "cost_summary": True,
+    }
     if not instance.is_editable:
         context["preview_error"] = _("Only a draft can be changed.")
     elif not form.is_valid():

@@ -436,6 +436,67 @@ def test_live_preview_counts_the_unsaved_form(manager_client, make_group, accoun
     assert not Campaign.objects.exists()
 
 
+def cost_summary(body: str) -> str:
+    """The composer's line by its Save button, as a preview answers it (out of band)."""
+    found = re.search(
+        r'<p id="campaign-cost-summary" hx-swap-oob="true".*?</p>', body, re.S
+    )
+    assert found, "no summary in the answer"
+    return " ".join(found.group(0).split())
+
+
+def test_the_live_preview_puts_the_sum_by_the_save_button(
+    manager_client, make_group, account, settings
+):
+    """QA: on a phone the preview comes below the whole form, so the cost was seen
+    only after Save. Each preview now also fills a line by the button, shown below
+    the wide layout, that says when the balance does not cover it."""
+    settings.LANGUAGE_CODE = "en"
+    group = make_group("Clients", people(2))
+    data = composer_data(account, include_groups=[group.pk])
+    page = manager_client.get(reverse("campaigns:create")).content.decode()
+    assert '<p id="campaign-cost-summary" class="d-xl-none small"' in page
+
+    line = cost_summary(
+        manager_client.post(reverse("campaigns:compose_preview"), data).content.decode()
+    )
+    assert "2 recipients, estimated cost 5.00" in line
+    assert 'href="#campaign-preview"' in line
+    assert "cannot-afford" not in line
+
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        balance=Decimal("1.00"), balance_currency="RUB"
+    )
+    line = cost_summary(
+        manager_client.post(reverse("campaigns:compose_preview"), data).content.decode()
+    )
+    assert "estimated cost 5.00 RUB" in line
+    assert "The balance does not cover it." in line
+
+    # A text the preview cannot count empties the line rather than keep an old sum.
+    data["text"] = "Hello {nobody}"
+    line = cost_summary(
+        manager_client.post(reverse("campaigns:compose_preview"), data).content.decode()
+    )
+    assert "recipients" not in line
+
+
+def test_the_saved_drafts_preview_fills_the_line_only_in_the_composer(
+    manager_client, make_group, make_campaign, account
+):
+    """The detail page has no such line: an out-of-band part without its place would
+    be an error in the browser's console."""
+    campaign = make_campaign([make_group("Clients", people(2))], account=account)
+    url = reverse("campaigns:preview", args=[campaign.pk])
+    edit = manager_client.get(reverse("campaigns:edit", args=[campaign.pk]))
+    assert f"{url}?in_form=1" in edit.content.decode()
+
+    assert "2 recipients" in cost_summary(
+        manager_client.get(url, {"in_form": "1"}).content.decode()
+    )
+    assert "campaign-cost-summary" not in manager_client.get(url).content.decode()
+
+
 def test_live_preview_asks_the_gateway_for_its_price_once(
     manager_client, simulator, make_group
 ):
@@ -1334,7 +1395,7 @@ def test_a_saved_draft_with_groups_shows_its_saved_preview_with_launch(
     page = manager_client.get(url("edit", campaign)).content.decode()
 
     assert 'hx-trigger="load, input' not in page
-    assert f'hx-get="{url("preview", campaign)}"' in page
+    assert f'hx-get="{url("preview", campaign)}?in_form=1"' in page
 
 
 def test_the_campaign_list_filters_like_the_other_tables(manager_client):
