@@ -27,17 +27,24 @@ from providers.models import ProviderAccount, RetiredLogin
 KEEP_RETIRED_AT_LEAST = max(timedelta(hours=1), REPLIES_AFTER_RETIREMENT)
 
 
+def _handed_over(account_id, generation) -> QuerySet[Message]:
+    """The messages handed over (a gateway id) under these login generations: one,
+    several, or an outer query's (OuterRef)."""
+    if isinstance(generation, Iterable):
+        by_generation = {"login_generation__in": list(generation)}
+    else:
+        by_generation = {"login_generation": generation}
+    return Message.objects.filter(account_id=account_id, **by_generation).exclude(
+        gateway_message_id=""
+    )
+
+
 def _open_sent(
     account_id: int, generation: int | Iterable[int], now: datetime
 ) -> QuerySet[Message]:
     """Handed over and not settled: polling still asks about these (the rule of
     campaigns.polling), and a withdrawal still reaches the held ones."""
-    generations = [generation] if isinstance(generation, int) else list(generation)
-    return (
-        Message.objects.filter(account_id=account_id, login_generation__in=generations)
-        .exclude(gateway_message_id="")
-        .filter(_open_at_gateway(now))
-    )
+    return _handed_over(account_id, generation).filter(_open_at_gateway(now))
 
 
 def _open_at_gateway(now: datetime) -> Q:
@@ -58,16 +65,9 @@ def _replies_may_come(now: datetime) -> Q:
     return _open_at_gateway(now) | Q(submitted_at__gte=since) | Q(planned_at__gte=since)
 
 
-def _replied_to(
-    account_id: int, generation: int | Iterable[int], now: datetime
-) -> QuerySet[Message]:
+def _replied_to(account_id, generation, now: datetime) -> QuerySet[Message]:
     """The messages sent under these generations replies may still come to."""
-    generations = [generation] if isinstance(generation, int) else list(generation)
-    return (
-        Message.objects.filter(account_id=account_id, login_generation__in=generations)
-        .exclude(gateway_message_id="")
-        .filter(_replies_may_come(now))
-    )
+    return _handed_over(account_id, generation).filter(_replies_may_come(now))
 
 
 def _in_doubt(account_id: int, generation: int | Iterable[int]) -> QuerySet[Message]:
@@ -138,12 +138,7 @@ def reply_logins(now: datetime) -> QuerySet[RetiredLogin]:
     under them: replaced less than REPLIES_AFTER_RETIREMENT ago, or with messages
     still open or gone out less than that ago (one statement for every account;
     campaigns.inbox fetches with them)."""
-    account, generation = OuterRef("account_id"), OuterRef("generation")
-    replied_to = (
-        Message.objects.filter(account_id=account, login_generation=generation)
-        .exclude(gateway_message_id="")
-        .filter(_replies_may_come(now))
-    )
+    replied_to = _replied_to(OuterRef("account_id"), OuterRef("generation"), now)
     # A login changed back to (a -> b -> a) is the current cabinet, whose replies the
     # current login's fetch reads already.
     return (

@@ -56,8 +56,7 @@ login_in_use_register = _in_use.register
 
 def login_in_use(account: ProviderAccount) -> LoginInUse:
     """The messages the gateway holds under the account's login as it is stored."""
-    found = [count(account) for count in _in_use]
-    return LoginInUse(open=sum(f.open for f in found), held=sum(f.held for f in found))
+    return _together([count(account) for count in _in_use])
 
 
 # Replies to the messages a replaced login sent are fetched with it this long after
@@ -127,21 +126,20 @@ def retired_logins_in_use(account: ProviderAccount) -> list[RetiredLoginInUse]:
         RetiredLoginInUse(
             login=r.login,
             retired_at=r.retired_at,
-            in_use=LoginInUse(
-                open=sum(f.get(r.generation, LoginInUse()).open for f in found),
-                held=sum(f.get(r.generation, LoginInUse()).held for f in found),
-                last_out=max(
-                    (
-                        f[r.generation].last_out
-                        for f in found
-                        if r.generation in f and f[r.generation].last_out
-                    ),
-                    default=None,
-                ),
-            ),
+            in_use=_together([f[r.generation] for f in found if r.generation in f]),
         )
         for r in retired
     ]
+
+
+def _together(parts: list[LoginInUse]) -> LoginInUse:
+    """What several counters found under one login, as one."""
+    outs = [part.last_out for part in parts if part.last_out]
+    return LoginInUse(
+        open=sum(part.open for part in parts),
+        held=sum(part.held for part in parts),
+        last_out=max(outs, default=None),
+    )
 
 
 def login_retire_if_changed(account: ProviderAccount) -> RetiredLogin | None:
