@@ -165,17 +165,14 @@ def pumped(campaign, pumps: int, meter: "CpuMeter") -> float:
     """The pump's wall time: in this process, or with `pumps` > 1 one process per pump
     (each slot a Celery task on a worker process of its own, as in production), whose
     CPU from the start signal on goes to `meter`."""
-    from campaigns.dispatch import campaign_pump
 
     if pumps == 1:
-        backend = backend_pid()
-        before = cpu_seconds(backend)
-        started = time.perf_counter()
-        while campaign_pump(campaign_id=campaign.pk, budget=600).batches:
-            pass
-        elapsed = time.perf_counter() - started
-        meter.pump_backends += cpu_seconds(backend) - before
-        return elapsed
+        backend, elapsed = backend_pid(), 0.0
+        while True:
+            spent, batches = pump_once(campaign, meter, backend, budget=600)
+            elapsed += spent
+            if not batches:
+                return elapsed
     context = multiprocessing.get_context("spawn")
     ready, go = context.Barrier(pumps + 1), context.Event()
     spent, backends = context.Array("d", pumps), context.Array("d", pumps)
@@ -201,6 +198,19 @@ def pumped(campaign, pumps: int, meter: "CpuMeter") -> float:
     meter.pump_processes += sum(spent)
     meter.pump_backends += sum(backends)
     return elapsed
+
+
+def pump_once(campaign, meter: "CpuMeter", backend: int, *, budget: float):
+    """One pump task in this process for up to `budget` seconds: its wall time and
+    batches; the CPU of its database backend (`backend`) goes to `meter`."""
+    from campaigns.dispatch import campaign_pump
+
+    backend_before = cpu_seconds(backend)
+    started = time.perf_counter()
+    batches = campaign_pump(campaign_id=campaign.pk, budget=budget).batches
+    elapsed = time.perf_counter() - started
+    meter.pump_backends += cpu_seconds(backend) - backend_before
+    return elapsed, batches
 
 
 def pump_process(campaign_id: int, slot: int, ready, go, spent, backends) -> None:
@@ -371,8 +381,6 @@ def by_turns(
     which costs the pump a batch's claim and build a turn."""
     import httpx
 
-    from campaigns.dispatch import campaign_pump
-
     bodies = bare_bodies(account, campaign, batch)
     # Each side has a simulator of its own, started empty: one that already holds
     # the other side's 100,000 messages spends twice the CPU on each request.
@@ -388,13 +396,10 @@ def by_turns(
             backend = backend_pid()
             while True:
                 with pump_meter.running():
-                    backend_before = cpu_seconds(backend)
-                    started = time.perf_counter()
-                    batches = campaign_pump(
-                        campaign_id=campaign.pk, budget=slice_seconds
-                    ).batches
-                    ours += time.perf_counter() - started
-                    pump_meter.pump_backends += cpu_seconds(backend) - backend_before
+                    spent, batches = pump_once(
+                        campaign, pump_meter, backend, budget=slice_seconds
+                    )
+                ours += spent
                 # The last turn posts what the pump's batches left over, if any.
                 upto = posted + batches if batches else len(bodies)
                 with bare_meter.running():
