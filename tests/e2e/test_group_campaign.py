@@ -9,15 +9,21 @@ from contacts.models import Contact, ContactGroup, GroupMembership
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_new_campaign_from_a_group(admin_page, gateway_account, browser_problems):
-    page = admin_page
-    group = ContactGroup.objects.create(name="Постоянные")
+def group_of(name: str, size: int, prefix: str) -> ContactGroup:
+    """A group of `size` contacts whose numbers start with `prefix`."""
+    group = ContactGroup.objects.create(name=name)
     contacts = Contact.objects.bulk_create(
-        Contact(phone=f"+7912000{i:04d}", first_name=f"Имя{i}") for i in range(3)
+        Contact(phone=f"{prefix}{i:04d}", first_name=f"Имя{i}") for i in range(size)
     )
     GroupMembership.objects.bulk_create(
         GroupMembership(contact=c, group=group) for c in contacts
     )
+    return group
+
+
+def test_new_campaign_from_a_group(admin_page, gateway_account, browser_problems):
+    page = admin_page
+    group_of("Постоянные", 3, "+7912000")
 
     page.goto("/contacts/groups/")
     page.get_by_role("row", name="Постоянные").locator(
@@ -36,13 +42,7 @@ def test_on_a_phone_the_sum_shows_by_the_save_button(
     """The preview comes below the whole form on a narrow screen: its line by the
     Save button says the count and the cost, and a wide screen does not repeat it."""
     page = admin_page
-    group = ContactGroup.objects.create(name="Телефон")
-    contacts = Contact.objects.bulk_create(
-        Contact(phone=f"+7912100{i:04d}", first_name=f"Имя{i}") for i in range(2)
-    )
-    GroupMembership.objects.bulk_create(
-        GroupMembership(contact=c, group=group) for c in contacts
-    )
+    group = group_of("Телефон", 2, "+7912100")
     page.set_viewport_size({"width": 390, "height": 844})
 
     page.goto(f"/campaigns/new/?group={group.pk}")
