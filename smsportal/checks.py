@@ -12,7 +12,7 @@ from django.db import DatabaseError, models
 from django.db.models.functions import Cast
 
 from smsportal.fields import EncryptedTextField
-from smsportal.lib.crypto import FieldKeyError, decrypt, field_key_problems
+from smsportal.lib.crypto import PREFIX, FieldKeyError, decrypt, field_key_problems
 
 FIELD_KEY_HINT = (
     "Set SMSPORTAL_FIELD_KEY to comma-separated Fernet keys, the newest first "
@@ -29,15 +29,27 @@ def encrypted_fields() -> Iterator[tuple[type[models.Model], EncryptedTextField]
                 yield model, field
 
 
+def _stored(model: type[models.Model], field: EncryptedTextField) -> models.QuerySet:
+    """The field's non-empty values as the database holds them (`_raw`)."""
+    return model._default_manager.exclude(**{field.attname: ""}).annotate(
+        _raw=Cast(field.attname, models.TextField())
+    )
+
+
 def stored_sample(model: type[models.Model], field: EncryptedTextField) -> str | None:
-    """One stored (encrypted) value of the field, as the database holds it."""
+    """One stored encrypted value of the field, as the database holds it."""
     raw = (
-        model._default_manager.exclude(**{field.attname: ""})
-        .annotate(_raw=Cast(field.attname, models.TextField()))
+        _stored(model, field)
+        .filter(_raw__startswith=PREFIX)
         .values_list("_raw", flat=True)
         .first()
     )
     return raw or None
+
+
+def stored_plain(model: type[models.Model], field: EncryptedTextField) -> int:
+    """How many of the field's values are stored in plain text (typed in by hand)."""
+    return _stored(model, field).exclude(_raw__startswith=PREFIX).count()
 
 
 @register(Tags.security)
@@ -63,21 +75,36 @@ def stored_values_check(app_configs=None, **kwargs) -> list[CheckMessage]:
 
     It reads the database, which a check tagged "database" would only do when asked
     for (`check --database`): this one must speak at `check` and migrate. With no
-    database (yet) it says nothing."""
+    database (yet) it says nothing. Values stored in plain text are read as they are
+    (smsportal.fields), and it says so: they should not stay so."""
     if field_key_problems(settings.SMSPORTAL_FIELD_KEY):
         return []  # field_key_check says so
+    found: list[CheckMessage] = []
     for model, field in encrypted_fields():
+        where = f"{model._meta.label}.{field.name}"
         try:
             stored = stored_sample(model, field)
+            plain = stored_plain(model, field)
         except DatabaseError:
             return []  # no database or no table yet: nothing stored to read
+        if plain:
+            found.append(_plain_warning(where, plain))
         if stored is None:
             continue
         try:
             decrypt(stored)
         except FieldKeyError:
-            return [_unreadable_warning(f"{model._meta.label}.{field.name}")]
-    return []
+            return [_unreadable_warning(where), *found]
+    return found
+
+
+def _plain_warning(where: str, count: int) -> Warning:
+    return Warning(
+        f"{count} stored secret(s) of {where} are in plain text: they were written "
+        "to the database by hand, not saved through smsportal.",
+        hint="`manage.py reencrypt_fields` encrypts them with the first key.",
+        id="smsportal.W102",
+    )
 
 
 def _unreadable_warning(where: str) -> Warning:

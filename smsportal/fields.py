@@ -1,6 +1,12 @@
 from django.db import models
 
-from smsportal.lib.crypto import FieldKeyError, FieldKeyInvalid, decrypt, encrypt
+from smsportal.lib.crypto import (
+    FieldKeyError,
+    FieldKeyInvalid,
+    decrypt,
+    encrypt,
+    is_encrypted,
+)
 
 
 class Unreadable(str):
@@ -30,6 +36,12 @@ class EncryptedTextField(models.TextField):
 
     def from_db_value(self, value, expression, connection):
         if not value:
+            return value
+        if not is_encrypted(value):
+            # Assumption: a value without the prefix was written in plain text by
+            # hand (SQL, a restored dump): read as it is, as its owner meant it. The
+            # next save, or `manage.py reencrypt_fields`, encrypts it; the system
+            # check warns meanwhile.
             return value
         try:
             return decrypt(value)

@@ -1,6 +1,7 @@
 """Rewrite every encrypted value with the first key (`manage.py reencrypt_fields`):
 after it, the keys after the first in SMSPORTAL_FIELD_KEY (or SECRET_KEY_FALLBACKS,
-with SMSPORTAL_FIELD_KEY unset) decrypt nothing any more and can be dropped."""
+with SMSPORTAL_FIELD_KEY unset) decrypt nothing any more and can be dropped. Values
+written to the database in plain text by hand are encrypted on the way."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ BATCH = 500
 class ReencryptResult:
     rewritten: Counter = field(default_factory=Counter)  # "app.Model.field" -> n
     current: int = 0  # already under the first key
+    plain: int = 0  # of the rewritten, those that were in plain text
     unreadable: Counter = field(default_factory=Counter)  # no key decrypts them
 
     @property
@@ -47,20 +49,23 @@ def fields_reencrypt() -> ReencryptResult:
         )
         changes: list[tuple[object, str, str]] = []
         for pk, raw in rows.iterator(chunk_size=BATCH):
-            token = raw[len(PREFIX) :].encode() if raw.startswith(PREFIX) else None
-            if token is None:
-                result.unreadable[where] += 1
-                continue
-            try:
-                primary.decrypt(token)
-                result.current += 1
-                continue
-            except InvalidToken:
-                pass
-            try:
-                changes.append((pk, raw, PREFIX + keys.rotate(token).decode()))
-            except InvalidToken:
-                result.unreadable[where] += 1
+            if raw.startswith(PREFIX):
+                token = raw[len(PREFIX) :].encode()
+                try:
+                    primary.decrypt(token)
+                    result.current += 1
+                    continue
+                except InvalidToken:
+                    pass
+                try:
+                    rewritten = keys.rotate(token)
+                except InvalidToken:
+                    result.unreadable[where] += 1
+                    continue
+            else:  # written in plain text by hand
+                rewritten = primary.encrypt(raw.encode())
+                result.plain += 1
+            changes.append((pk, raw, PREFIX + rewritten.decode()))
             if len(changes) >= BATCH:
                 result.rewritten[where] += _write(model, enc_field, changes)
                 changes = []

@@ -92,6 +92,11 @@ def encrypt(plain: str) -> str:
     return PREFIX + cipher().encrypt(plain.encode()).decode()
 
 
+def is_encrypted(stored: str) -> bool:
+    """Whether a stored value was written encrypted (not typed into the database)."""
+    return stored.startswith(PREFIX)
+
+
 def decrypt(stored: str) -> str:
     """Decrypt a stored value; raise FieldKeyError when no key fits."""
     if not stored:

@@ -22,6 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Rewrote {result.rewritten_total} value(s) with the first key; "
             f"{result.current} already used it."
+            + (f" {result.plain} of them were in plain text." if result.plain else "")
         )
         if result.unreadable:
             listed = ", ".join(
