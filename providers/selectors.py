@@ -80,6 +80,13 @@ def active_accounts() -> QuerySet[ProviderAccount]:
     return ProviderAccount.objects.filter(is_active=True).order_by("pk")
 
 
+def unreadable_active_account_count() -> int:
+    """Active accounts whose secrets the current key cannot decrypt: they cannot send
+    (campaigns through them pause), so monitoring should hear of it (/healthz)."""
+    accounts = active_accounts().only("password", "token", "callback_secret")
+    return sum(account.credentials_unreadable for account in accounts)
+
+
 def sender_name_list(*, account: ProviderAccount) -> QuerySet[SenderName]:
     """The sender names of one account, usable ones first."""
     return account.sender_names.order_by("-usable", "name")

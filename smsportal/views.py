@@ -30,6 +30,7 @@ from campaigns.report_selectors import (
 )
 from campaigns.selectors import in_flight_poll_seconds
 from campaigns.workers import worker_status
+from providers.selectors import unreadable_active_account_count
 from smsportal.middleware import is_callback
 from smsportal.outage import broker_problem, cache_answers
 
@@ -124,9 +125,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database, broker, cache, workers and beat: 200 when the three answer, a worker
-    is alive or nothing waits for one, and beat is alive (or was never seen while
-    nothing waits for it); 503 otherwise (README, Production)."""
+    """Database, broker, cache, workers, beat and the accounts' credentials: 200 when
+    the three answer, a worker is alive or nothing waits for one, beat is alive (or
+    was never seen while nothing waits for it) and the current key reads every active
+    account's secrets; 503 otherwise (README, Production)."""
     checks = {
         "database": _check_database(),
         "broker": _check_broker(),
@@ -135,17 +137,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     database_ok = checks["database"] == "ok"
     workers = worker_status() if database_ok else None
     beat = beat_status() if database_ok else None
+    # A key changed by mistake at a deploy: the pages keep working and say so, but
+    # nothing sends through those accounts.
+    unreadable = unreadable_active_account_count() if database_ok else 0
     body: dict[str, object] = {
         **checks,
         **_heartbeat("workers", workers),
         **({"work_waiting": workers.work_waiting} if workers else {}),
         **_heartbeat("beat", beat),
+        "credentials": (
+            "unknown" if not database_ok else "unreadable" if unreadable else "ok"
+        ),
     }
     if beat and beat.duplicates:
         # Which machines and processes to look at (host:pid).
         body["beat_processes"] = [process.label for process in beat.duplicates]
     alarming = [status.alarming for status in (workers, beat) if status]
-    healthy = all(v == "ok" for v in checks.values()) and not any(alarming)
+    if unreadable:
+        body["credentials_unreadable"] = unreadable  # how many active accounts
+    healthy = (
+        all(v == "ok" for v in checks.values()) and not any(alarming) and not unreadable
+    )
     return JsonResponse(
         {"status": "ok" if healthy else "error", **body},
         status=200 if healthy else 503,

@@ -96,6 +96,23 @@ def test_the_system_check_is_quiet_with_the_old_key_as_field_key(
         assert account.password == "secret-pass"
 
 
+def test_healthz_is_503_while_an_active_account_cannot_be_read(
+    account_of_old_key, new_key, client
+):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["database"]) == ("error", "ok")
+    assert (body["credentials"], body["credentials_unreadable"]) == ("unreadable", 1)
+
+    # A deactivated account sends nothing: nothing to alarm about.
+    ProviderAccount.objects.filter(pk=account_of_old_key.pk).update(is_active=False)
+    body = client.get("/healthz").json()
+    assert body["credentials"] == "ok"
+    assert "credentials_unreadable" not in body
+
+
 def test_field_key_command_prints_the_key_of_an_old_secret_key(capsys):
     call_command("field_key", "--from-secret-key", OLD_SECRET)
 

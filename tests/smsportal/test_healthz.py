@@ -37,7 +37,7 @@ def test_healthz_is_ok_when_everything_answers_and_nothing_waits(client):
     assert response.json() == {
         "status": "ok", "database": "ok", "broker": "ok", "cache": "ok",
         "workers": "none", "workers_seen_seconds_ago": None, "work_waiting": False,
-        "beat": "never", "beat_seen_seconds_ago": None,
+        "beat": "never", "beat_seen_seconds_ago": None, "credentials": "ok",
     }  # fmt: skip
 
 
