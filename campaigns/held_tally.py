@@ -72,23 +72,25 @@ def held_waits(
     return {pk: (n, last_at[pk]) for pk, n in counts.items() if n}
 
 
-def held_after_this_minute(campaign_ids: list[int], now: datetime) -> set[int]:
-    """Those of `campaign_ids` whose messages the gateway holds for a minute after the
-    current one: from the tally alone, no message read (the dashboard). A campaign
-    whose last held messages are due within the current minute is not among them."""
+def held_after_this_minute(campaign_ids: list[int], now: datetime) -> dict[int, int]:
+    """{campaign: messages the gateway holds for a minute after the current one} for
+    those of `campaign_ids` with any: from the tally alone, no message read (the
+    dashboard). A campaign whose last held messages are due within the current minute
+    is not among them."""
     if not campaign_ids:
-        return set()
+        return {}
     if not is_postgres():
-        return set(scanned_held_waits(campaign_ids, now))
+        waits = scanned_held_waits(campaign_ids, now)
+        return {pk: count for pk, (count, _) in waits.items()}
     boundary = now.astimezone(UTC).replace(second=0, microsecond=0) + MINUTE
-    return set(
+    return dict(
         CampaignHeldCount.objects.filter(
             campaign_id__in=campaign_ids, minute__gte=boundary
         )
         .values("campaign_id")
         .annotate(n=Sum("count"))
         .filter(n__gt=0)
-        .values_list("campaign_id", flat=True)
+        .values_list("campaign_id", "n")
     )
 
 

@@ -27,6 +27,7 @@ from campaigns.selectors import (
     IN_FLIGHT_STATES,
     completed_campaigns_held,
     floored_percent,
+    held_label,
 )
 from contacts.models import StopListEntry
 from providers.base import DeliveryStatus, FailureReason
@@ -331,8 +332,14 @@ EXPORT_FIELDS = (
 class InFlight:
     campaign: Campaign
     funnel: Funnel
-    # Completed, but the gateway holds messages of it for a later send time.
-    held: bool = False
+    # Completed, but the gateway holds this many of its messages for a later send
+    # time (after the current minute).
+    held: int = 0
+
+    @property
+    def held_label(self) -> str:
+        """Its state while held, in the words of its own page."""
+        return held_label(self.held)
 
 
 @dataclass(frozen=True)
@@ -355,11 +362,13 @@ def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
         .select_related("account")
         .order_by("-launched_at", "-id")[:limit]
     )
-    held = completed_campaigns_held(limit=limit - len(campaigns))
+    held = dict(completed_campaigns_held(limit=limit - len(campaigns)))
     counts = campaigns_counts(campaign_ids=[c.pk for c in (*campaigns, *held)])
     return [
         InFlight(
-            c, funnel_from_counts(counts.get(c.pk, CampaignCounts())), held=c in held
+            c,
+            funnel_from_counts(counts.get(c.pk, CampaignCounts())),
+            held=held.get(c, 0),
         )
         for c in (*campaigns, *held)
     ]

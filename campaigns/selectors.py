@@ -351,10 +351,11 @@ def _gateway_waits(campaign_ids: list[int]) -> dict[int, GatewayWait]:
 RECENT_COMPLETED = 200
 
 
-def completed_campaigns_held(*, limit: int) -> list[Campaign]:
+def completed_campaigns_held(*, limit: int) -> list[tuple[Campaign, int]]:
     """Completed campaigns whose messages the gateway still holds for a later send
-    time (handed over whole: spreading, quiet hours), newest first: they are not done
-    for whoever waits for them. From the held tally alone (held_after_this_minute)."""
+    time (handed over whole: spreading, quiet hours), newest first, with how many it
+    holds for after the current minute: they are not done for whoever waits for them.
+    From the held tally alone (held_after_this_minute)."""
     if limit <= 0:
         return []
     now = timezone.now()
@@ -366,7 +367,7 @@ def completed_campaigns_held(*, limit: int) -> list[Campaign]:
         .order_by("-finished_at", "-id")[:RECENT_COMPLETED]
     )
     held = held_after_this_minute([c.pk for c in recent], now)
-    return [c for c in recent if c.pk in held][:limit]
+    return [(c, held[c.pk]) for c in recent if c.pk in held][:limit]
 
 
 def gateway_withdraws_held(kind: str) -> bool:

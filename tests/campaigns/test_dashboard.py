@@ -256,14 +256,18 @@ def test_a_completed_campaign_the_gateway_still_holds_is_in_flight(
 
     with CaptureQueriesContext(connection) as queries:
         response = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en")
-    assert [(i.campaign, i.held) for i in response.context["in_flight"]] == [
-        (held, True)
-    ]
+    assert [(i.campaign, i.held) for i in response.context["in_flight"]] == [(held, 3)]
     content = response.content.decode()
-    assert "Handed to the gateway, messages wait for their send time" in content
+    assert "Handed to the gateway, 3 wait for their send time" in content
     assert "Old news" not in content
     assert not [q for q in queries if "campaigns_message" in q["sql"]]
 
-    # Once their time has come, it is done.
+    # As their times come, fewer wait; once the last has come, it is done.
+    first = Message.objects.filter(campaign=held).order_by("planned_at").first()
+    Message.objects.filter(pk=first.pk).update(planned_at=now - timedelta(minutes=5))
+    in_flight = viewer_client.get("/in-flight/", HTTP_ACCEPT_LANGUAGE="en")
+    assert [i.held for i in in_flight.context["in_flight"]] == [2]
+    assert "Handed to the gateway, 2 wait" in in_flight.content.decode()
+
     Message.objects.filter(campaign=held).update(planned_at=now - timedelta(hours=1))
     assert viewer_client.get("/in-flight/").context["in_flight"] == []
