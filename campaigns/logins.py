@@ -30,13 +30,9 @@ KEEP_RETIRED_AT_LEAST = max(timedelta(hours=1), REPLIES_AFTER_RETIREMENT)
 def _handed_over(account_id, generation) -> QuerySet[Message]:
     """The messages handed over (a gateway id) under these login generations: one,
     several, or an outer query's (OuterRef)."""
-    if isinstance(generation, Iterable):
-        by_generation = {"login_generation__in": list(generation)}
-    else:
-        by_generation = {"login_generation": generation}
-    return Message.objects.filter(account_id=account_id, **by_generation).exclude(
-        gateway_message_id=""
-    )
+    return Message.objects.filter(
+        account_id=account_id, **_by_generation(generation)
+    ).exclude(gateway_message_id="")
 
 
 def _open_sent(
@@ -70,16 +66,32 @@ def _replied_to(account_id, generation, now: datetime) -> QuerySet[Message]:
     return _handed_over(account_id, generation).filter(_replies_may_come(now))
 
 
-def _in_doubt(account_id: int, generation: int | Iterable[int]) -> QuerySet[Message]:
+def _by_generation(generation) -> dict[str, object]:
+    """The filter on one login generation, several, or an outer query's (OuterRef)."""
+    if isinstance(generation, Iterable):
+        return {"login_generation__in": list(generation)}
+    return {"login_generation": generation}
+
+
+def _in_doubt(account_id, generation) -> QuerySet[Message]:
     """Claimed and never recorded (a request in flight, or its outcome unknown):
-    the reconciler asks the gateway about these by reference."""
-    generations = [generation] if isinstance(generation, int) else list(generation)
+    the reconciler asks the gateway about these by reference. Under these login
+    generations: one, several, or an outer query's (OuterRef)."""
     return Message.objects.filter(
         account_id=account_id,
-        login_generation__in=generations,
+        **_by_generation(generation),
         is_pending=True,
         claimed_at__isnull=False,
         submitted_at__isnull=True,
+    )
+
+
+def _in_doubt_answerable(account_id, generation, now: datetime) -> QuerySet[Message]:
+    """In doubt and, if the gateway has it, gone out (its claim or, held for later,
+    its planned time) recently enough for replies to come (as _replies_may_come)."""
+    since = now - REPLIES_AFTER_RETIREMENT
+    return _in_doubt(account_id, generation).filter(
+        Q(claimed_at__gte=since) | Q(planned_at__gte=since)
     )
 
 
@@ -120,13 +132,17 @@ def retired_logins_open(
         counts[generation][1] += held
         if last is not None:
             last_out[generation] = last
-    for generation, doubt in (
+    for generation, doubt, last in (
         _in_doubt(account.pk, generations)
         .values("login_generation")
-        .annotate(n=Count("id"))
-        .values_list("login_generation", "n")
+        # If the gateway has them, they went out at their claim (or, held for
+        # later, go at their planned time): replies may come to them as well.
+        .annotate(n=Count("id"), last=Max(Greatest("claimed_at", "planned_at")))
+        .values_list("login_generation", "n", "last")
     ):
         counts[generation][0] += doubt
+        if last is not None:
+            last_out[generation] = max(last, last_out.get(generation, last))
     return {
         g: LoginInUse(open=counts[g][0], held=counts[g][1], last_out=last_out.get(g))
         for g in set(counts) | set(last_out)
@@ -136,14 +152,19 @@ def retired_logins_open(
 def reply_logins(now: datetime) -> QuerySet[RetiredLogin]:
     """The replaced logins whose cabinets may still get replies to what was sent
     under them: replaced less than REPLIES_AFTER_RETIREMENT ago, or with messages
-    still open or gone out less than that ago (one statement for every account;
+    still open or gone out less than that ago, or in doubt and claimed (or planned)
+    less than that ago (one statement for every account;
     campaigns.inbox fetches with them)."""
-    replied_to = _replied_to(OuterRef("account_id"), OuterRef("generation"), now)
+    account, generation = OuterRef("account_id"), OuterRef("generation")
+    replied_to = _replied_to(account, generation, now)
+    in_doubt = _in_doubt_answerable(account, generation, now)
     # A login changed back to (a -> b -> a) is the current cabinet, whose replies the
     # current login's fetch reads already.
     return (
         RetiredLogin.objects.filter(
-            Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT) | Exists(replied_to)
+            Q(retired_at__gte=now - REPLIES_AFTER_RETIREMENT)
+            | Exists(replied_to)
+            | Exists(in_doubt)
         )
         .exclude(login=F("account__login"))
         .order_by("generation")

@@ -254,3 +254,35 @@ def test_a_login_changed_back_is_not_a_replaced_one(smsc, simulator):
     assert [r.login for r in retired_logins_in_use(smsc)] == [NEW]
     assert outcome.new == 1
     assert fetches(simulator, "smsc") - before == 2  # the current cabinet, then NEW's
+
+
+def test_a_message_in_doubt_under_the_old_login_keeps_its_replies_fetched(
+    smsc, simulator
+):
+    """Claimed under the old login and never recorded (its answer lost): if the
+    gateway has it, it went out at its claim, and its recipient may answer into the
+    old cabinet. The account page gives the later date, and replies are fetched."""
+    message = sent(smsc, "+79120000001")
+    login_changed(smsc)
+    claimed_at = timezone.now() - timedelta(days=1)
+    Message.objects.filter(pk=message.pk).update(
+        status=DeliveryStatus.PENDING, gateway_message_id="", submitted_at=None,
+        claimed_at=claimed_at, planned_at=claimed_at,
+    )  # fmt: skip
+    RetiredLogin.objects.update(retired_at=timezone.now() - timedelta(days=4))
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Дошло")
+
+    [retired] = retired_logins_in_use(ProviderAccount.objects.get(pk=smsc.pk))
+    assert retired.in_use.open == 1
+    assert retired.replies_until == claimed_at + timedelta(days=3)
+    incoming_fetch_accounts()
+    assert Reply.objects.filter(text="Дошло").exists()
+
+    # Claimed more than three days ago: no reply is waited for any more.
+    long_ago = timezone.now() - timedelta(days=3, minutes=1)
+    Message.objects.filter(pk=message.pk).update(
+        claimed_at=long_ago, planned_at=long_ago
+    )
+    simulator.state.add_incoming("smsc", OLD, phone="79120000001", text="Поздно")
+    incoming_fetch_accounts()
+    assert not Reply.objects.filter(text="Поздно").exists()
