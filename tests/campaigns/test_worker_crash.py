@@ -65,6 +65,16 @@ def stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
             proc.wait()
 
 
+def client_backends() -> int:
+    """Server processes connected to the test database, this test's own included."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_type = 'client backend'"
+        )
+        return cursor.fetchone()[0]
+
+
 def make_audience(size: int) -> ContactGroup:
     group = ContactGroup.objects.create(name="Crash test")
     contacts = Contact.objects.bulk_create(
@@ -88,6 +98,7 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     queue = f"crash-{uuid.uuid4().hex[:8]}"
     client = celery_client(broker_url())
     submissions = simulator.state.submissions
+    backends_before = client_backends()
 
     worker = start_worker(queue)
     try:
@@ -103,6 +114,11 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     finally:
         stop(worker, signal.SIGKILL)
     simulator.state.clear_faults()
+    # A statement the killed worker had sent (the next batch's claim) still runs in
+    # its server process and commits: count once those processes are gone.
+    assert wait_for(
+        lambda: client_backends() <= backends_before, timeout=30, interval=0.05
+    )
     in_doubt = Message.objects.filter(
         campaign=campaign, status="pending", claimed_at__isnull=False,
         submitted_at__isnull=True,
