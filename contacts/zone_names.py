@@ -3,9 +3,10 @@
 Russia's own zones go by their city (contacts.timezones.RUSSIAN_ZONE_CITIES). The
 countries whose numbers are sent to most from here, Russia's neighbours in the CIS
 (Kazakhstan shares +7; Belarus, Armenia, Kyrgyzstan, Uzbekistan ...), go by city and
-country in the reader's language. Any other Area/City zone goes by IANA's city alone:
-libphonenumber carries country names in every language, but loading them (its
-geocoder) costs each web and worker process about 100 MB.
+country in the reader's language. Any other Area/City zone goes by its city alone, in
+the reader's language too (contacts.zone_cities): libphonenumber carries country
+names in every language, but loading them (its geocoder) costs each web and worker
+process about 100 MB.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext_lazy
+
+from contacts.zone_cities import ZONE_CITIES
 
 NEIGHBOUR_ZONE_NAMES = {
     "Asia/Almaty": gettext_lazy("Almaty, Kazakhstan"),
@@ -42,12 +45,12 @@ _ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
 
 
 def foreign_zone_name(name: str) -> str:
-    """ "Алматы, Казахстан" for Asia/Almaty; "Berlin" for a zone no translation
-    names (its city as IANA writes it); "UTC+5" for Etc/GMT-5; any other name as
-    it is."""
-    neighbour = NEIGHBOUR_ZONE_NAMES.get(name)
-    if neighbour is not None:
-        return str(neighbour)
+    """ "Алматы, Казахстан" for Asia/Almaty; "Берлин" for Europe/Berlin; a zone
+    not offered by its city as IANA writes it; "UTC+5" for Etc/GMT-5; any other
+    name as it is."""
+    known = NEIGHBOUR_ZONE_NAMES.get(name) or ZONE_CITIES.get(name)
+    if known is not None:
+        return str(known)
     if name in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
         return "UTC"
     offset = _ETC_OFFSET.fullmatch(name)

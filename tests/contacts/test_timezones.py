@@ -192,17 +192,34 @@ def test_other_zones_are_named_by_their_city():
     from contacts.timezones import zone_caption, zone_name
 
     with translation.override("ru"):
-        assert zone_name("Europe/Berlin") == "Berlin"
-        assert zone_name("America/Argentina/Buenos_Aires") == "Buenos Aires"
+        assert zone_name("Europe/Berlin") == "Берлин"
+        assert zone_name("America/Argentina/Buenos_Aires") == "Буэнос-Айрес"
         # Summer time: no offset, as for any zone whose offset changes.
-        assert zone_caption("Europe/Berlin") == "Berlin"
+        assert zone_caption("Europe/Berlin") == "Берлин"
     with translation.override("en"):
         assert zone_name("Europe/Berlin") == "Berlin"
+        assert zone_name("America/Argentina/Buenos_Aires") == "Buenos Aires"
         # Names without a country: as an offset, or as they are.
         assert zone_name("Etc/GMT-5") == "UTC+5"
         assert zone_name("Etc/GMT+3") == "UTC-3"
         assert zone_name("UTC") == "UTC"
         assert zone_name("W-SU") == "W-SU"
+
+
+def test_every_foreign_city_has_its_russian_name():
+    """Every city of contacts.zone_cities is in the Russian catalogue (CLDR's
+    names, scripts/zone_cities.py): none shows in Latin letters on a Russian page."""
+    import re
+
+    from django.utils import translation
+
+    from contacts.zone_cities import ZONE_CITIES
+    from contacts.zone_names import foreign_zone_name
+
+    assert len(ZONE_CITIES) > 300
+    with translation.override("ru"):
+        latin = [z for z in ZONE_CITIES if re.search("[A-Za-z]", foreign_zone_name(z))]
+    assert latin == []
 
 
 def test_a_zone_caption_gives_the_offset_only_where_it_holds_all_year():
