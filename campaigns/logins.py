@@ -27,6 +27,13 @@ from providers.models import ProviderAccount, RetiredLogin
 KEEP_RETIRED_AT_LEAST = max(timedelta(hours=1), REPLIES_AFTER_RETIREMENT)
 
 
+def _by_generation(generation) -> dict[str, object]:
+    """The filter on one login generation, several, or an outer query's (OuterRef)."""
+    if isinstance(generation, Iterable):
+        return {"login_generation__in": list(generation)}
+    return {"login_generation": generation}
+
+
 def _handed_over(account_id, generation) -> QuerySet[Message]:
     """The messages handed over (a gateway id) under these login generations: one,
     several, or an outer query's (OuterRef)."""
@@ -64,13 +71,6 @@ def _replies_may_come(now: datetime) -> Q:
 def _replied_to(account_id, generation, now: datetime) -> QuerySet[Message]:
     """The messages sent under these generations replies may still come to."""
     return _handed_over(account_id, generation).filter(_replies_may_come(now))
-
-
-def _by_generation(generation) -> dict[str, object]:
-    """The filter on one login generation, several, or an outer query's (OuterRef)."""
-    if isinstance(generation, Iterable):
-        return {"login_generation__in": list(generation)}
-    return {"login_generation": generation}
 
 
 def _in_doubt(account_id, generation) -> QuerySet[Message]:
