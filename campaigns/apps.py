@@ -2,10 +2,12 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-# Migrations whose SQLite triggers live on the message table, with the table each fills.
+# Migrations whose SQLite triggers live on the message table, with the table each
+# fills; of two for one table, the later one applied holds its triggers now.
 SQLITE_TRIGGER_MIGRATIONS = (
     ("campaigns.migrations.0002_count_triggers", "campaigns_campaignstatuscount"),
     ("campaigns.migrations.0005_hourly_traffic", "campaigns_hourlytraffic"),
+    ("campaigns.migrations.0038_traffic_by_send_time", "campaigns_hourlytraffic"),
 )
 
 
@@ -64,13 +66,19 @@ def _sqlite_message_triggers(using: str = "default", **kwargs: object) -> None:
     from importlib import import_module
 
     from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
 
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
     tables = set(connection.introspection.table_names())
+    applied = MigrationRecorder(connection).applied_migrations()
+    current = {}  # table: the last applied migration with triggers for it
+    for module, table in SQLITE_TRIGGER_MIGRATIONS:
+        if ("campaigns", module.rsplit(".", 1)[1]) in applied:
+            current[table] = module
     with connection.cursor() as cursor:
-        for module, table in SQLITE_TRIGGER_MIGRATIONS:
+        for table, module in current.items():
             triggers = import_module(module)
             statements = [*triggers.SQLITE_DROP]
             if table in tables:

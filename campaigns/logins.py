@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from campaigns.dispatch import SCHEDULE_AHEAD
-from campaigns.models import Message
+from campaigns.models import Message, went_out
 from campaigns.polling import GIVE_UP_AFTER, OPEN_STATUSES, READABLE_CHANNELS
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import DeliveryStatus
@@ -124,7 +123,7 @@ def retired_logins_open(
         .annotate(
             open=Count("id", filter=_open_at_gateway(now)),
             held=Count("id", filter=held_now),
-            last=Max(Greatest("submitted_at", "planned_at")),
+            last=Max(went_out()),
         )
         .values_list("login_generation", "open", "held", "last")
     ):
@@ -137,7 +136,7 @@ def retired_logins_open(
         .values("login_generation")
         # If the gateway has them, they went out at their claim (or, held for
         # later, go at their planned time): replies may come to them as well.
-        .annotate(n=Count("id"), last=Max(Greatest("claimed_at", "planned_at")))
+        .annotate(n=Count("id"), last=Max(went_out("claimed_at")))
         .values_list("login_generation", "n", "last")
     ):
         counts[generation][0] += doubt

@@ -375,8 +375,9 @@ def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
 
 
 def daily_traffic(*, days: int = DAILY_DAYS) -> list[DailyPoint]:
-    """Sent (handed over, not refused) and delivered per day of sending (by
-    submission time), last `days` days.
+    """Sent (handed over, not refused) and delivered per day they go out (their
+    hand-over, or the later time the gateway holds them for: campaigns.models.went_out),
+    last `days` days.
 
     Summed from the trigger-kept hourly rollup (campaigns.models.HourlyTraffic): at
     most days x 24 x statuses rows however many messages were sent, so it is read

@@ -231,6 +231,10 @@ def test_the_traffic_says_it_counts_one_off_and_test_sends(viewer_client, accoun
     assert note == (
         "Includes one-off messages and test sends, which no campaign report shows."
     )
+    dated = response.content.decode().split("data-traffic-went-out>")[1].split("<")[0]
+    assert dated == (
+        "Messages the gateway holds for a later time count on the day they go out."
+    )
 
 
 def test_a_completed_campaign_the_gateway_still_holds_is_in_flight(
