@@ -53,7 +53,7 @@ def main() -> None:
     from bench_reports import seed, seeded_rows
 
     if args.reseed or seeded_rows() != args.messages:
-        seed(args.messages, args.campaigns)
+        seed(args.messages, args.campaigns, big=0)
     else:
         print(f"reusing {args.messages:,} seeded messages")
 
