@@ -64,6 +64,7 @@ from providers.registry import gateway_for
 from providers.services import error_message
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.sqlutil import aware_utc, is_postgres, placeholders, rows_table
+from smsportal.lib.values import quick_init
 
 logger = logging.getLogger("campaigns.sending")
 
@@ -84,6 +85,7 @@ HANDED_OVER = frozenset(
 )
 
 
+@quick_init  # one a message of a batch
 @dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     id: int

@@ -33,6 +33,7 @@ from providers.exceptions import (
     RequestNotSent,
     TestModeUnavailable,
 )
+from smsportal.lib.values import quick_init
 
 if TYPE_CHECKING:
     from providers.http import GatewayHttp
@@ -234,6 +235,7 @@ class ViberContent:
     )
 
 
+@quick_init  # one a message of a batch
 @dataclass(frozen=True, slots=True)
 class OutgoingSms:
     """One message to one recipient, ready for a gateway."""
@@ -260,6 +262,7 @@ class PreparedSend:
     body: bytes | None = None  # the request body, when the gateway builds one
 
 
+@quick_init  # one a message of a batch
 @dataclass(frozen=True, slots=True)
 class SendResult:
     reference: str

@@ -54,6 +54,7 @@ from providers.parsing import (
     to_decimal,
     to_int,
 )
+from smsportal.lib.values import quick_init
 
 # Assumption: the platform's clock is Moscow time (the docs give bare local times).
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>'
@@ -139,6 +140,7 @@ RECIPIENT_ERRORS: Mapping[str, FailureReason] = {
 UNLIMITED_WORDS = frozenset({"unlim", "безлимит", "unlimited"})
 
 
+@quick_init  # one a message of a batch
 @dataclass(frozen=True, slots=True)
 class Information:
     """One recipient's line of a send answer."""
@@ -525,13 +527,21 @@ def json_error(data: Any) -> str | None:
 def parse_xml_send(root: etree._Element) -> list[Information]:
     return [
         Information(
-            number=to_int(item.get("number_sms")),
-            id_sms=(item.get("id_sms") or "").strip(),
-            parts=to_int(item.get("parts")),
-            text=(item.text or "").strip(),
+            _plain_int(item.get("number_sms")),
+            (item.get("id_sms") or "").strip(),
+            _plain_int(item.get("parts")),
+            (item.text or "").strip(),
         )
         for item in root.iter("information")
     ]
+
+
+def _plain_int(value: str | None) -> int | None:
+    """to_int for an attribute read for each recipient of every batch: the usual
+    plain digits without its checks."""
+    if value and value.isdigit() and value.isascii():
+        return int(value)
+    return to_int(value)
 
 
 def parse_json_send(data: Any) -> list[Information]:
