@@ -47,7 +47,11 @@ class ProviderAccountTable(BaseTable):
         return value.upper()
 
     def render_balance(self, value, record: ProviderAccount) -> str:
-        amount = f"{floatformat(value, '2g')} {record.balance_currency}".strip()
+        # On one line: a narrow column broke "1 000,00 RUB" before the currency.
+        amount = format_html(
+            '<span class="text-nowrap" data-balance-amount>{}</span>',
+            f"{floatformat(value, '2g')} {record.balance_currency}".strip(),
+        )
         if record.balance_low:
             amount = format_html(
                 '{} <span class="badge text-bg-warning" data-balance-low>{}</span>',

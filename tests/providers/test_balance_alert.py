@@ -190,3 +190,5 @@ def test_the_account_list_groups_money_as_the_dashboard_does(admin_client):
     ).content.decode()
 
     assert "1\xa0234\xa0567,50 RUB" in html
+    # Kept on one line in the narrow column.
+    assert 'class="text-nowrap" data-balance-amount>1\xa0234\xa0567,50 RUB<' in html
