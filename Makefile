@@ -37,9 +37,12 @@ test: lint
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# Every bench runs even after one fails (their figures are independent); the failed
+# ones are named at the end and make the exit status non-zero.
 bench: install
-	@for b in bench/bench_*.py; do [ -e "$$b" ] || continue; \
-	  echo "== $$b"; $(TEST_ENV) $(PY) $$b || exit 1; done
+	@failed=""; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; \
+	  echo "== $$b"; $(TEST_ENV) $(PY) $$b || failed="$$failed $$b"; done; \
+	  if [ -n "$$failed" ]; then echo "failed:$$failed"; exit 1; fi
 
 messages: install
 	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=var --ignore=static/vendor
