@@ -1,11 +1,13 @@
 """The dashboard's traffic is dated by when a message goes out, not by its hand-over.
 
-A gateway that schedules per recipient (Webcom's time_send) takes a campaign's
-messages up to a week ahead of their time: dated by hand-over, the chart showed a
-Monday evening's campaign as sent on the Friday before, and nothing on the Monday.
-HourlyTraffic is now keyed by the hour a message goes out: its hand-over, or its
-planned time when that is later (campaigns.went_out). Sent at once, a message's
-planned time lies before its hand-over, so its hour is unchanged.
+A gateway that schedules per recipient (Webcom's time_send) takes a sending
+campaign's messages up to a week ahead of their time (campaigns.dispatch.
+SCHEDULE_AHEAD): launched in the evening, a campaign hands over at once the
+recipients quiet hours defer to the next morning, and a campaign spread over two
+days its second day. Dated by hand-over, the chart showed them sent the day before
+they went. HourlyTraffic is now keyed by the hour a message goes out: its hand-over,
+or its planned time when that is later (campaigns.models.went_out). Sent at once, a
+message's planned time lies before its hand-over, so its hour is unchanged.
 
 PostgreSQL: 0035's trigger functions with that hour. SQLite (the embedded demo): 0005's
 row triggers with that hour, which campaigns.apps now re-creates from here. The
