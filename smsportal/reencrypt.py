@@ -14,7 +14,7 @@ from django.db import connection, models, transaction
 from django.db.models.functions import Cast
 
 from smsportal.checks import encrypted_fields
-from smsportal.lib.crypto import PREFIX, cipher, primary_cipher
+from smsportal.lib.crypto import PREFIX, cipher, is_encrypted, primary_cipher
 
 BATCH = 500
 
@@ -49,7 +49,7 @@ def fields_reencrypt() -> ReencryptResult:
         )
         changes: list[tuple[object, str, str]] = []
         for pk, raw in rows.iterator(chunk_size=BATCH):
-            if raw.startswith(PREFIX):
+            if is_encrypted(raw):
                 token = raw[len(PREFIX) :].encode()
                 try:
                     primary.decrypt(token)

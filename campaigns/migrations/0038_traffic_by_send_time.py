@@ -101,12 +101,10 @@ SQLITE = [
     END""",
 ]
 SQLITE_DROP = OLD_TRAFFIC.SQLITE_DROP
-_SQLITE_REBUILD = [
-    f"DELETE FROM {TRAFFIC}",
-    f"""INSERT INTO {TRAFFIC} {_COLS}
+_SQLITE_CLEAR = f"DELETE FROM {TRAFFIC}"
+_SQLITE_FILL = f"""INSERT INTO {TRAFFIC} {_COLS}
     SELECT {_sqlite_hour(TABLE)}, status, count(*), 1
-    FROM {TABLE} WHERE submitted_at IS NOT NULL GROUP BY 1, 2""",
-]
+    FROM {TABLE} WHERE submitted_at IS NOT NULL GROUP BY 1, 2"""
 
 
 def _run(schema_editor, postgres: list[str], sqlite: list[str]) -> None:
@@ -126,7 +124,7 @@ def create(apps, schema_editor) -> None:
     _run(
         schema_editor,
         [FUNCTIONS, _rebuild(HOUR)],
-        [*SQLITE_DROP, *SQLITE, *_SQLITE_REBUILD],
+        [*SQLITE_DROP, *SQLITE, _SQLITE_CLEAR, _SQLITE_FILL],
     )
 
 
@@ -135,7 +133,7 @@ def restore(apps, schema_editor) -> None:
     _run(
         schema_editor,
         [HELD.FUNCTIONS, _rebuild(TALLIES.HOUR)],
-        [*SQLITE_DROP, *OLD_TRAFFIC.SQLITE, *_SQLITE_REBUILD[:1],
+        [*SQLITE_DROP, *OLD_TRAFFIC.SQLITE, _SQLITE_CLEAR,
          OLD_TRAFFIC.SQLITE_BACKFILL],
     )  # fmt: skip
 
