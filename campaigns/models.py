@@ -637,6 +637,10 @@ class CampaignOperatorCount(CampaignTally):
     # Estimates of the messages without a reported cost.
     estimated = models.DecimalField(max_digits=24, decimal_places=4, default=0)
     unpriced = models.BigIntegerField(default=0)  # neither a cost nor an estimate
+    # Messages whose cost the gateway reported: with none, a cost of 0 means "not
+    # reported yet", not "free". A default in the database too: the tallies are
+    # written by SQL (trigger functions, backfills) that may not name it.
+    gateway_priced = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = _("campaign operator count")

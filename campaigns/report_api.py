@@ -147,6 +147,10 @@ class ReportOut(Schema):
     estimated_cost: Decimal
     # Billable messages with neither a reported cost nor an estimate: not in the sums.
     unpriced_messages: int
+    gateway_priced_messages: int = Field(
+        description="Messages whose cost the gateway reported; with none, cost is "
+        "0 because nothing was reported yet"
+    )
     segments_spent: int
     failure_reasons: list[ReasonOut]
     operators: list[OperatorOut]
@@ -418,6 +422,7 @@ def report(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
         "cost": _money(data.spending.cost),
         "estimated_cost": _money(data.spending.estimated),
         "unpriced_messages": data.spending.unpriced,
+        "gateway_priced_messages": data.spending.gateway_priced,
         "segments_spent": data.spending.segments,
         "failure_reasons": [asdict(r) for r in data.reasons],
         "operators": [asdict(o) for o in data.operators],

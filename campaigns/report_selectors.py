@@ -220,6 +220,13 @@ class Spending:
     # gateway that does not price): the sums above leave them out, they are not free.
     unpriced: int = 0
     billable: int = 0  # billable messages
+    gateway_priced: int = 0  # messages whose cost the gateway reported
+
+    @property
+    def cost_reported(self) -> bool:
+        """False while the gateway has priced no message: its cost of 0.00 would read
+        as "free" rather than "not reported yet"."""
+        return self.gateway_priced > 0
 
     @property
     def total(self) -> Decimal:
@@ -261,6 +268,7 @@ def _spending(by_operator: list[dict], counts: CampaignCounts) -> Spending:
         segments=sum(counts.segments_by_status.get(s, 0) for s in BILLABLE_STATUSES),
         unpriced=sum(r["unpriced"] for r in billable),
         billable=sum(r["n"] for r in billable),
+        gateway_priced=sum(r["gateway_priced"] or 0 for r in by_operator),
     )
 
 

@@ -30,13 +30,15 @@ from smsportal.lib.sqlutil import is_postgres
 DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 FAILED = (DeliveryStatus.UNDELIVERED, DeliveryStatus.REJECTED, DeliveryStatus.FAILED)
 
-# Operator rows: {"operator", "status", "n", "reported", "estimated", "unpriced"}.
+# Operator rows: {"operator", "status", "n", "reported", "estimated", "unpriced",
+# "gateway_priced"}.
 # Failure rows: {"status", "reason", "vendor_code", "vendor_text", "n"}.
 
 
 def operator_rows(*, campaign_id: int) -> list[dict]:
-    """Messages, reported cost, estimate of the unpriced-by-the-gateway and count of
-    the unpriced, per (operator, status) with any message."""
+    """Messages, reported cost, estimate of the unpriced-by-the-gateway, count of the
+    unpriced and of those the gateway priced, per (operator, status) with any
+    message."""
     if not is_postgres():
         return scanned_operator_rows(campaign_id=campaign_id)
     rows = (
@@ -47,6 +49,7 @@ def operator_rows(*, campaign_id: int) -> list[dict]:
             reported=Sum("cost"),
             estimated=Sum("estimated"),
             unpriced=Sum("unpriced"),
+            gateway_priced=Sum("gateway_priced"),
         )
         .filter(n__gt=0)
         .order_by()
@@ -102,6 +105,7 @@ def scanned_operator_rows(*, campaign_id: int | None = None) -> list[dict]:
             unpriced=Count(
                 "id", filter=Q(cost__isnull=True, estimated_cost__isnull=True)
             ),
+            gateway_priced=Count("cost"),
         )
     )
 
@@ -147,7 +151,7 @@ REPORT_TALLIES = (
     (
         CampaignOperatorCount,
         ("campaign_id", "status", "operator"),
-        ("count", "cost", "estimated", "unpriced"),
+        ("count", "cost", "estimated", "unpriced", "gateway_priced"),
     ),
     (
         CampaignFailureCount,
@@ -165,7 +169,7 @@ def tallies_mismatches() -> list[tuple[str, tuple, tuple, tuple]]:
         return []
     mismatches = []
     operators_key = ("campaign_id", "operator", "status")
-    operator_values = ("n", "reported", "estimated", "unpriced")
+    operator_values = ("n", "reported", "estimated", "unpriced", "gateway_priced")
     mismatches += _compare(
         "operators",
         {
@@ -179,6 +183,7 @@ def tallies_mismatches() -> list[tuple[str, tuple, tuple, tuple]]:
                 reported=Sum("cost"),
                 estimated=Sum("estimated"),
                 unpriced=Sum("unpriced"),
+                gateway_priced=Sum("gateway_priced"),
             )
         },
     )

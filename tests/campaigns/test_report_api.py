@@ -167,6 +167,15 @@ def test_report_counters_equal_a_group_by(viewer_client, campaign):
     assert {o["operator"] for o in body["operators"]} == {"MTS", "Beeline", "MegaFon"}
     # Every seeded message has an estimate: nothing is left out of the sums.
     assert body["unpriced_messages"] == 0
+    priced = messages.filter(cost__isnull=False).count()
+    assert body["gateway_priced_messages"] == priced > 0
+
+
+def test_campaign_report_says_when_the_gateway_priced_nothing(viewer_client, campaign):
+    Message.objects.filter(campaign=campaign).update(cost=None)
+    body = viewer_client.get(f"{API}/campaigns/{campaign.pk}/report").json()
+    assert body["gateway_priced_messages"] == 0
+    assert float(body["cost"]) == 0
 
 
 def test_campaign_report_counts_messages_without_a_price(viewer_client, campaign):

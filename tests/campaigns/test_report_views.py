@@ -155,6 +155,35 @@ def test_spending_without_any_price_shows_no_total(viewer_client, campaign):
     assert unpriced_note(content) == expected
 
 
+def test_cost_not_reported_by_the_gateway_shows_no_amount(viewer_client, campaign):
+    # The gateway priced none (yet): «0.00» would read as "free" beside the messages
+    # table's "—" for each.
+    Message.objects.filter(campaign=campaign).update(cost=None)
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    assert (spending.gateway_priced, spending.cost_reported) == (0, False)
+    assert spent_cell(response.content.decode(), "cost").startswith("<span title=")
+    assert spent_cell(response.content.decode(), "cost").endswith(">—</span>")
+
+
+def test_cost_reported_by_the_gateway_shows_its_sum(viewer_client, campaign):
+    priced = Message.objects.filter(campaign=campaign, cost__isnull=False)
+    expected = priced.count()
+    assert expected
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    assert (spending.gateway_priced, spending.cost_reported) == (expected, True)
+    amount = priced.aggregate(s=Sum("cost"))["s"]
+    cell = spent_cell(response.content.decode(), "cost")
+    # Digits only: the separators are the page language's.
+    assert re.sub(r"\D", "", cell.split("RUB")[0]) == f"{amount:.2f}".replace(".", "")
+
+
+def spent_cell(content: str, name: str) -> str:
+    """The inside of the spending list's cell `name`."""
+    return re.search(rf'data-spent="{name}">(.*?)</dd>', content).group(1).strip()
+
+
 def test_spending_names_the_unpriced_share(viewer_client, campaign):
     unpriced = Message.objects.filter(
         campaign=campaign, cost__isnull=True, status__in=["delivered", "sent"]
