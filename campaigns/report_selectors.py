@@ -221,12 +221,19 @@ class Spending:
     unpriced: int = 0
     billable: int = 0  # billable messages
     gateway_priced: int = 0  # messages whose cost the gateway reported
+    billable_gateway_priced: int = 0  # billable ones among them
 
     @property
     def cost_reported(self) -> bool:
         """False while the gateway has priced no message: its cost of 0.00 would read
         as "free" rather than "not reported yet"."""
         return self.gateway_priced > 0
+
+    @property
+    def estimated_any(self) -> bool:
+        """Whether any billable message is counted at our estimate (no reported cost,
+        an estimate): with none, the estimate's 0.00 stands for nothing."""
+        return self.billable - self.billable_gateway_priced - self.unpriced > 0
 
     @property
     def total(self) -> Decimal:
@@ -269,6 +276,7 @@ def _spending(by_operator: list[dict], counts: CampaignCounts) -> Spending:
         unpriced=sum(r["unpriced"] for r in billable),
         billable=sum(r["n"] for r in billable),
         gateway_priced=sum(r["gateway_priced"] or 0 for r in by_operator),
+        billable_gateway_priced=sum(r["gateway_priced"] or 0 for r in billable),
     )
 
 

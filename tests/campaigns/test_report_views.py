@@ -179,6 +179,33 @@ def test_cost_reported_by_the_gateway_shows_its_sum(viewer_client, campaign):
     assert re.sub(r"\D", "", cell.split("RUB")[0]) == f"{amount:.2f}".replace(".", "")
 
 
+def test_estimate_without_any_estimated_message_shows_no_amount(
+    viewer_client, campaign
+):
+    # Every billable message priced by the gateway, or with no price at all: nothing
+    # is counted at our estimate, and «0.00» would stand for nothing.
+    messages = Message.objects.filter(campaign=campaign)
+    messages.filter(cost__isnull=True).update(estimated_cost=None)
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    assert not spending.estimated_any
+    assert spent_cell(response.content.decode(), "estimated") == "—"
+
+
+def test_estimate_counted_shows_its_sum(viewer_client, campaign):
+    billable = ["queued", "sent", "delivered", "read", "undelivered", "unknown"]
+    estimated = Message.objects.filter(
+        campaign=campaign, status__in=billable, cost__isnull=True
+    ).exclude(estimated_cost=None)
+    assert estimated.exists()
+    response = viewer_client.get(report_url(campaign))
+    spending = response.context["report"].spending
+    assert spending.estimated_any
+    cell = spent_cell(response.content.decode(), "estimated")
+    amount = estimated.aggregate(s=Sum("estimated_cost"))["s"]
+    assert re.sub(r"\D", "", cell.split("RUB")[0]) == f"{amount:.2f}".replace(".", "")
+
+
 def spent_cell(content: str, name: str) -> str:
     """The inside of the spending list's cell `name`."""
     return re.search(rf'data-spent="{name}">(.*?)</dd>', content).group(1).strip()
