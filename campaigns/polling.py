@@ -21,6 +21,7 @@ from providers.exceptions import GatewayError
 from providers.logins import login_gateways
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
+from smsportal.lib.gcspacing import collections_spaced
 
 logger = logging.getLogger("campaigns.polling")
 
@@ -37,6 +38,7 @@ OPEN_STATUSES = [
 READABLE_CHANNELS = [MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS]
 
 
+@collections_spaced()  # reports read and applied by the thousand
 def statuses_poll(*, now=None) -> int:
     """Poll every account that can be polled; returns reports applied. Inactive ones
     too: deactivating stops new sends (the page recommends it over deleting, which
