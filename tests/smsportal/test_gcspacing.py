@@ -83,18 +83,3 @@ def test_as_a_decorator_each_call_is_spaced():
     assert thresholds() == (SPACED_THRESHOLD, 10, 10)
     assert thresholds() == (SPACED_THRESHOLD, 10, 10)  # a fresh context each call
     assert gc.get_threshold() == (700, 10, 10)
-
-
-def test_status_batches_are_applied_with_collections_spaced(monkeypatch):
-    from campaigns import statuses
-
-    seen = []
-
-    def strongest(reports):
-        seen.append(gc.get_threshold())
-        return []  # nothing to apply: no database needed
-
-    monkeypatch.setattr(statuses, "_strongest", strongest)
-    statuses.message_statuses_apply(account=None, reports=[])
-    assert seen == [(SPACED_THRESHOLD, 10, 10)]
-    assert gc.get_threshold() == (700, 10, 10)
