@@ -336,6 +336,13 @@ def _one_off_refusal(outcome: BatchOutcome) -> tuple[str, str]:
         ), FailureReason.OTHER
     if outcome.retry:
         return error_message(outcome.retry), FailureReason.GATEWAY_ERROR
+    if outcome.released:
+        # A request per message (or per text) that stopped part way: those after it
+        # were handed back, never sent.
+        return _(
+            "The gateway stopped part way through the messages: those it did not "
+            "take were not sent. Send them again."
+        ), FailureReason.GATEWAY_ERROR
     return "", ""
 
 

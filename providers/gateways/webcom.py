@@ -459,27 +459,31 @@ class WebcomGateway(SmsGateway):
         """One sendsms.php request per distinct message (`dadr` lists its recipients).
 
         If a later request fails, the earlier ones were sent: their results are kept,
-        and the rest come back FAILED (known not sent) or UNKNOWN (outcome unknown).
+        the failed request's recipients come back as its error says (wp.failed_in),
+        and those of the requests after it, never made, come back not taken (PENDING):
+        released, they go with the next batch.
         """
         results: dict[int, SendResult] = {}
         failure: GatewayError | None = None
         for recipients in wp.get_send_groups(batch):
             smses = [sms for _number, sms in recipients]
-            if failure is None:
-                try:
-                    text = self._get(wp.get_send_params(smses, self._credentials()))
-                    with self._parsing():
-                        infos = wp.parse_get_send(text, len(smses))
-                except GatewayError as exc:
-                    if not results:
-                        raise
-                    failure = exc
+            if failure is not None:
+                for number, sms in recipients:
+                    results[number] = wp.not_tried(sms, failure)
+                continue
+            try:
+                text = self._get(wp.get_send_params(smses, self._credentials()))
+                with self._parsing():
+                    infos = wp.parse_get_send(text, len(smses))
+            except GatewayError as exc:
+                if not results:
+                    raise
+                failure = exc
+                for number, sms in recipients:
+                    results[number] = wp.failed_in(sms, exc)
+                continue
             for index, (number, sms) in enumerate(recipients):
-                results[number] = (
-                    wp.unsent(sms, failure)
-                    if failure
-                    else wp.send_result(sms, infos[index])
-                )
+                results[number] = wp.send_result(sms, infos[index])
         ordered = [results[n] for n in range(1, len(batch) + 1)]
         self._escalate(ordered)
         return ordered

@@ -892,20 +892,42 @@ def json_ack(ids: Sequence[str]) -> bytes:
     return json_bytes([{"id_sms": json_id(i)} for i in ids])
 
 
-def unsent(sms: OutgoingSms, error: GatewayError) -> SendResult:
-    """A recipient of a later GET request that failed.
+def failed_in(sms: OutgoingSms, error: GatewayError) -> SendResult:
+    """A recipient of a GET request that failed after earlier ones of its batch went.
 
-    FAILED when it surely did not leave (the user can retry it), UNKNOWN with reason
-    OUTCOME_UNKNOWN when it may have: without client_id_sms a person must decide.
+    UNKNOWN (OUTCOME_UNKNOWN) when the request may have been taken: without
+    client_id_sms a person must decide. Not taken (PENDING) when it surely was not
+    and a later try may pass (the gateway unavailable): the next batch takes it.
+    Refused for the account's money: as the XML dialect answers it per recipient, so
+    the campaign pauses and it waits for the top-up. Otherwise FAILED (the user can
+    send it again).
     """
-    unknown = isinstance(error, GatewayUnavailable) and error.outcome_unknown
+    if isinstance(error, GatewayUnavailable):
+        if error.outcome_unknown:
+            return _unsent(
+                sms, error, DeliveryStatus.UNKNOWN, FailureReason.OUTCOME_UNKNOWN
+            )
+        return _unsent(sms, error, DeliveryStatus.PENDING, "")
+    if isinstance(error, InsufficientBalance):
+        return _unsent(
+            sms, error, DeliveryStatus.REJECTED, FailureReason.INSUFFICIENT_BALANCE
+        )
+    return _unsent(sms, error, DeliveryStatus.FAILED, FailureReason.GATEWAY_ERROR)
+
+
+def not_tried(sms: OutgoingSms, error: GatewayError) -> SendResult:
+    """A recipient of a GET request never made, an earlier one having failed."""
+    return _unsent(sms, error, DeliveryStatus.PENDING, "")
+
+
+def _unsent(
+    sms: OutgoingSms, error: GatewayError, status: DeliveryStatus, reason: str
+) -> SendResult:
     return SendResult(
         reference=sms.reference,
         gateway_message_id="",
-        status=DeliveryStatus.UNKNOWN if unknown else DeliveryStatus.FAILED,
-        reason=FailureReason.OUTCOME_UNKNOWN
-        if unknown
-        else FailureReason.GATEWAY_ERROR,
+        status=status,
+        reason=reason,
         vendor_text=error.message,
     )
 

@@ -160,14 +160,18 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     assert not messages.filter(claimed_at__isnull=False, submitted_at__isnull=True)
 
 
-@pytest.mark.parametrize("kind", ["smsc", "websms", "webcom"])
+@pytest.mark.parametrize(
+    ("kind", "dialect"),
+    [("smsc", ""), ("websms", ""), ("webcom", "xml"), ("webcom", "get")],
+)
 def test_money_running_out_mid_batch_pauses_and_the_resume_sends_the_rest_once(
-    kind, simulator, make_group, make_campaign, monkeypatch
+    kind, dialect, simulator, make_group, make_campaign, monkeypatch
 ):
-    """SMSC and WEBSMS take one request per message, Webcom one for the batch and
-    refuses the recipients past the money one by one ("Out of SMS"): either way the
-    five sent are kept, the campaign pauses, and the other seven wait for the resume
-    (before, Webcom's seven were rejected for good)."""
+    """SMSC and WEBSMS take one request per message, Webcom's XML one for the batch
+    and refuses the recipients past the money one by one ("Out of SMS"), its GET
+    dialect one request per text (each recipient's own here): either way the five
+    sent are kept, the campaign pauses, and the other seven wait for the resume
+    (before, Webcom's seven were rejected for good, and its GET dialect's failed)."""
     from decimal import Decimal
 
     from campaigns.services import campaign_resume
@@ -179,6 +183,7 @@ def test_money_running_out_mid_batch_pauses_and_the_resume_sends_the_rest_once(
         make_group,
         make_campaign,
         balance="17.50",  # 5 × 3.50
+        **({"dialect": dialect} if dialect else {}),
     )
     campaign_pump(campaign_id=campaign.pk)
     campaign.refresh_from_db()

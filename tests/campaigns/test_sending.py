@@ -1324,3 +1324,49 @@ def test_a_completed_campaign_cancelled_later_shows_when_it_was_cancelled(
     assert page.split("data-finished>")[1].split("<")[0] == zoned(completed)
     header = report.content.decode().split("data-cancelled>")[1].split("<")[0]
     assert header == f"cancelled {cancelled}"
+
+
+def test_one_off_messages_a_gateway_stopped_before_are_failed_not_left_pending(
+    simulator,
+):
+    """A one-off batch (messages in doubt sent again, say) through Webcom's GET
+    dialect, one request per text: the second is refused unread (503), so it and the
+    third come back not taken. No pump claims a message outside a campaign, so they
+    are failed with the reason, to be sent again, not left pending for ever."""
+    from django.utils import timezone
+
+    from providers.registry import gateway_for
+    from smsportal.exceptions import ApplicationError
+
+    account = simulated_account(simulator, "webcom", dialect="get")
+    ids = [
+        Message.objects.create(
+            account=account, phone=f"+7912000000{i}", text=f"Text {i}", channel="sms",
+            planned_at=timezone.now(),
+        ).pk
+        for i in range(3)
+    ]  # fmt: skip
+    gateway = gateway_for(account)
+    original, calls = gateway.http.request, []
+
+    def request(method, path, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            simulator.state.add_fault("webcom", Fault(mode="http503"))
+        return original(method, path, **kwargs)
+
+    gateway.http.request = request
+    claimed = sending.claim_ids(message_ids=ids, login_generation=1)
+    outcome = sending.submit(
+        account=account, campaign=None, claimed=claimed, gateway=gateway
+    )
+    assert (outcome.sent, outcome.released) == (1, 2)
+    with pytest.raises(ApplicationError):
+        sending.raise_unless_sent(outcome, message_ids=ids)
+    messages = Message.objects.filter(pk__in=ids).order_by("pk")
+    assert [(m.status, m.reason) for m in messages] == [
+        ("queued", ""),
+        ("failed", "gateway_error"),
+        ("failed", "gateway_error"),
+    ]
+    assert len(simulator.state.submissions) == 1

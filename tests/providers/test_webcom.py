@@ -692,28 +692,60 @@ def test_get_dialect_sends_one_request_per_distinct_text(simulator, sim_account)
 
 
 def test_get_dialect_keeps_sent_ids_when_a_later_request_fails(simulator, sim_account):
+    # The second request was refused unread (503): its recipient was surely not
+    # taken, and comes back so (PENDING): released, the next batch sends it.
     gw = make(simulator, "get")
     batch = [sms("+79120000001", "1", "A"), sms("+79120000002", "2", "B")]
     results = _send_with_second_request_failing(gw, simulator, batch)
     assert results[0].status == DeliveryStatus.QUEUED
     assert results[0].gateway_message_id
-    assert results[1].status == DeliveryStatus.FAILED
-    assert results[1].reason == FailureReason.GATEWAY_ERROR
+    assert (results[1].status, results[1].gateway_message_id) == (
+        DeliveryStatus.PENDING,
+        "",
+    )
     assert len(simulator.state.submissions) == 1
 
 
-def test_get_dialect_marks_later_recipients_unknown_after_a_lost_answer(
+def test_get_dialect_hands_back_the_requests_never_made_after_a_lost_answer(
     simulator, sim_account
 ):
+    # The second request's answer was lost: its recipient may have been taken (a
+    # person decides). The third request was never made: its recipients were not
+    # taken, and must not wait for a person.
     gw = make(simulator, "get", client=build_client(timeout=0.5))
-    batch = [sms("+79120000001", "1", "A"), sms("+79120000002", "2", "B")]
+    batch = [sms("+79120000001", "1", "A"), sms("+79120000002", "2", "B"),
+             sms("+79120000003", "3", "C"), sms("+79120000004", "4", "C")]  # fmt: skip
     results = _send_with_second_request_failing(
         gw, simulator, batch, Fault(mode="timeout_after", delay=1.5)
     )
     assert results[0].status == DeliveryStatus.QUEUED
     assert results[1].status == DeliveryStatus.UNKNOWN
     assert results[1].reason == FailureReason.OUTCOME_UNKNOWN
+    assert [(r.status, r.reason) for r in results[2:]] == [
+        (DeliveryStatus.PENDING, "")
+    ] * 2
+    sends = [p for _g, p, _t in simulator.state.request_log if p == "/sendsms.php"]
+    assert len(sends) == 2
     gw.http.client.close()
+
+
+def test_get_dialect_out_of_money_part_way_answers_as_the_xml_dialect(
+    simulator, sim_account
+):
+    # Refused for the money at the second request: as the XML dialect's per-recipient
+    # refusal, so the campaign pauses and these wait for the top-up.
+    sim_account.balance = Decimal("5.00")  # one part at 3.50
+    gw = make(simulator, "get")
+    batch = [sms("+79120000001", "1", "A"), sms("+79120000002", "2", "B"),
+             sms("+79120000003", "3", "C")]  # fmt: skip
+    results = gw.send(batch)
+    assert results[0].status == DeliveryStatus.QUEUED
+    assert (results[1].status, results[1].reason) == (
+        DeliveryStatus.REJECTED,
+        FailureReason.INSUFFICIENT_BALANCE,
+    )
+    assert results[2].status == DeliveryStatus.PENDING
+    assert len(simulator.state.submissions) == 1
 
 
 def _send_with_second_request_failing(gw, simulator, batch, fault=None):
