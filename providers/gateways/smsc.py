@@ -565,9 +565,11 @@ class SmscGateway(SmsGateway):
 
     def _statuses(self, pairs: Sequence[tuple[str, str]], detail: str = "1") -> list:
         """status.php for (id, phone) pairs -> [((id, phone), item)] in that order."""
+        # One message is asked in the single form (an object, without the id echoed,
+        # matched by position below): a list, or one id with a trailing comma, is a
+        # mass request, of which SMSC takes one a minute (REFERENCE §2.5), the
+        # poll's; a lookup after a send or an HLR poll must not spend it.
         ids, phones = ",".join(i for i, _ in pairs), ",".join(ph for _, ph in pairs)
-        if len(pairs) == 1:  # a trailing comma keeps the multi (array) answer format
-            ids, phones = ids + ",", phones + ","
         answer = self._call(
             STATUS, {"id": ids, "phone": phones, "all": detail}, operation="status"
         )

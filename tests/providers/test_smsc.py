@@ -493,6 +493,19 @@ def test_fetch_statuses_batch_omits_unknown_ids(gateway):
     assert by_id[ids[0]].cost == Decimal("3.50")
 
 
+def test_one_message_is_asked_in_the_single_form_not_as_a_mass_request(gateway):
+    # SMSC takes one mass status request a minute (the poll's); a list, or one id
+    # with a trailing comma, is one. A lone message is asked in the single form.
+    [result] = gateway.send([sms(ref="one-1")])
+    [report] = gateway.fetch_statuses([result.gateway_message_id])
+    sent = form(gateway.http.last_exchange)
+    assert (sent["id"], sent["phone"]) == ("one-1", "79120000001")
+    assert report.gateway_message_id == result.gateway_message_id
+    assert report.status in (DeliveryStatus.QUEUED, DeliveryStatus.SENT)
+    assert gateway.fetch_statuses(["nope:79120000005"]) == []
+    assert form(gateway.http.last_exchange)["id"] == "nope"
+
+
 def test_balance_reads_currency(gateway):
     balance = gateway.balance()
     assert (balance.amount, balance.currency) == (Decimal("500.00"), "RUB")
