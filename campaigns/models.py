@@ -430,8 +430,13 @@ class Message(models.Model):
     def reference(self) -> str:
         """Our id for the message at the gateway (client id, idempotency key).
 
-        Assumption: the primary key is unique enough — SMSC wants a number, and an account
-        is used by one smsportal installation.
+        The primary key: digits, as SMSC, WEBSMS and Webcom's JSON take it. The gateways
+        keep it per account for ever (Webcom skips a repeated `client_id_sms` without a
+        word), so a new installation numbers its messages from a random point
+        (migration 0040): another on the same account (a database built again,
+        staging beside production) does not start where this one did.
+        Assumption: two installations' random starts lie farther apart than either
+        ever sends (about once in 5,000 pairs they would not, at 10^8 messages each).
         """
         return str(self.pk)
 

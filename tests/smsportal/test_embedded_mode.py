@@ -52,6 +52,7 @@ print("STATE", campaign.state)
 print("STATUSES", dict(Counter(Message.objects.values_list("status", flat=True))))
 print("COUNTS", campaign_counts(campaign_id=campaign.pk).by_status)
 print("MISMATCHES", counts_mismatches())
+print("FIRST_ID", Message.objects.order_by("id").first().id)
 
 # One claim takes the whole batch (SQLite's SQL for it differs from PostgreSQL's).
 from django.utils import timezone
@@ -94,6 +95,9 @@ def test_campaign_round_trip_on_sqlite_and_filesystem_settings(simulator, tmp_pa
     assert "COUNTS {'delivered': 5}" in output, output
     assert "MISMATCHES []" in output, output
     assert "CLAIMED 5" in output, output
+    # A new installation numbers its messages apart from others (campaigns 0040).
+    first_id = int(output.split("FIRST_ID ")[1].split()[0])
+    assert 10**9 <= first_id < 10**12, output
     assert len(simulator.state.submissions) == 5
 
 
