@@ -190,9 +190,12 @@ class CallbackView(View):
             if not final:
                 raise
             logger.warning("unreadable callback for %s: %s", known.account, exc)
-            return HttpResponse(
-                "unreadable body", status=400, content_type="text/plain"
-            )
+            return self.unreadable(known, inbound)
+
+    def unreadable(self, known: _Known, inbound: InboundRequest) -> HttpResponse:
+        """The answer to a body we cannot read: a 400, not a 500, which would have
+        the gateway post the same body again and again."""
+        return HttpResponse("unreadable body", status=400, content_type="text/plain")
 
 
 class StatusCallbackView(CallbackView):
@@ -208,6 +211,19 @@ class StatusCallbackView(CallbackView):
                 raise AccountChanged  # stored only with the account as it is now
             return _incoming_stored(known, inbound)
         return _statuses_applied(known, inbound, unless_changed=unless_changed)
+
+    def unreadable(self, known: _Known, inbound: InboundRequest) -> HttpResponse:
+        """A delivery report we cannot read is acknowledged as the gateway expects,
+        taking nothing: polling reads those statuses. Anything else makes WEBSMS send
+        the same body again for ever (seed 002 §6.5). An incoming message is not so
+        answered: a reply (a STOP) may reach us nowhere else."""
+        try:
+            incoming = known.gateway.is_incoming_callback(inbound)
+        except Exception:  # noqa: BLE001 - unreadable is the answer either way
+            incoming = True
+        if incoming:
+            return super().unreadable(known, inbound)
+        return _reply(known.gateway.status_callback_ack(inbound, []))
 
 
 class IncomingCallbackView(CallbackView):

@@ -107,6 +107,26 @@ def test_unreadable_body_gets_400_not_500(client, simulator):
 
 
 @pytest.mark.django_db
+def test_an_unreadable_delivery_report_is_acknowledged_taking_nothing(
+    client, simulator
+):
+    """WEBSMS posts a report again until it reads `<status>accepted</status>` (seed
+    002 §6.5): a 400 had it post one we cannot read for ever. Polling reads those
+    statuses; nothing is taken from the body."""
+    account = simulated_account(simulator, "websms")
+    response = client.post(
+        f"/callbacks/{account.callback_token}/status/",
+        data=b"\x00\xff garbage, no status in it",
+        content_type="text/xml",
+    )
+    assert (response.status_code, response.content.strip()) == (
+        200,
+        b"<status>accepted</status>",
+    )
+    assert not OrphanStatusReport.objects.exists()
+
+
+@pytest.mark.django_db
 def test_report_arriving_before_the_send_result_is_applied_later(
     simulator, make_campaign
 ):
