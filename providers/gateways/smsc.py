@@ -211,9 +211,10 @@ class SmscGateway(SmsGateway):
     # SMSC posts form fields (or a query string) to the handler URL set in its
     # cabinet: status reports id, phone, status, err, ts, time, cnt, type; incoming
     # messages id, phone, mes, to, sent, ts. It expects the reply "OK".
-    # The signature (SMSC's page "Передача статусов и сообщений на обработчик
-    # Клиента"; REFERENCE §2.6 could not retrieve it, the public integrations built
-    # from it agree): md5 = md5("<id>:<phone>:<status>:<secret>"), hex, the secret
+    # Assumption: the signature, as the public integrations built from SMSC's page
+    # "Передача статусов и сообщений на обработчик Клиента" agree on it (REFERENCE
+    # §2.6 could not retrieve that page, and calls the algorithm unknown):
+    # md5 = md5("<id>:<phone>:<status>:<secret>"), hex, the secret
     # being the one set in the cabinet's settings, not the account's password.
     callback_secret_rule = _(
         "the secret set for the handler of statuses and incoming messages in SMSC's "

@@ -478,6 +478,8 @@ def get_send_params(
     params = {**credentials, "sadr": fields.pop("sender"), "text": fields.pop("text")}
     params["dadr"] = ",".join(digits(sms.phone) for sms in recipients)
     fields.pop("type", None)  # flash and scheduling are not in the GET spec
+    # Assumption: the Viber and cascade fields (type_send_1/2, text_viber, ...) go
+    # under the XML names; seed 003 lists only the pages' titles (REFERENCE §1.4).
     params.update(fields)
     if first.valid_until is not None:
         # The GET spec gives validity_period with minute precision.

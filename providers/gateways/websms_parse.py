@@ -344,10 +344,13 @@ def send_params(
     if with_reference and numeric(sms.reference):
         params["packet_id"] = params["message_id"] = sms.reference
     if sms.send_at:
-        # Seed 002: send_on is read in the zone `gmt` names, "+12..-12"; `gmt=0` or
-        # none is the zone of the cabinet's settings ("+4 (Moscow)" by default, which
-        # a user may have changed). The time goes in Moscow time with Moscow's own
-        # offset, so it is the moment meant whatever the cabinet says.
+        # Assumption: send_on is read in the zone `gmt` names. Seed 002 calls `gmt`
+        # "+12..-12: the subscriber's time zone", and 0 (or none) the zone of the
+        # cabinet's settings ("+4 (Moscow)" by default, which a user may have
+        # changed); it does not say which zone send_on is in. The time goes in Moscow
+        # time with Moscow's own offset, so it is the moment meant if send_on is read
+        # in `gmt`; were it read in the cabinet's zone, it would leave that zone's
+        # difference from Moscow's early or late (docs/gateways/websms.md).
         when = moscow_minute(sms.send_at)
         params["send_on"] = when.strftime("%d.%m.%Y %H:%M")
         params["gmt"] = gmt_offset(when)
