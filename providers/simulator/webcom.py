@@ -253,8 +253,10 @@ def _xml_incoming(root, account, state, request, english) -> list[str]:
             if (i.gateway, i.login) == (GATEWAY, account.login)
         ]
     for item in items:
-        if (start is not None and item.received_at <= start) or (
-            end is not None and item.received_at >= end
+        # The platform keeps whole seconds, as date_receive shows them.
+        received = int(item.received_at)
+        if (start is not None and received <= start) or (
+            end is not None and received >= end
         ):
             continue  # both bounds are exclusive (seed 000)
         lines.append(

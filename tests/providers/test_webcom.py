@@ -850,6 +850,18 @@ def test_incoming_messages(gateway, simulator):
     assert gateway.incoming(since=later) == []
 
 
+def test_an_incoming_message_received_in_the_second_asked_from_is_not_lost(
+    gateway, simulator, monkeypatch
+):
+    # incoming.php's bounds are exclusive and whole seconds (seed 000): asked from
+    # the very second a reply came in, the request must start a second before.
+    monkeypatch.setattr(simulator.state, "clock", lambda: 1_700_000_000.6)
+    item = simulator.state.add_incoming("webcom", LOGIN, phone="79612242243",
+                                        text="СТОП")  # fmt: skip
+    since = datetime.fromtimestamp(1_700_000_000, UTC)
+    assert [m.gateway_message_id for m in gateway.incoming(since=since)] == [item.id]
+
+
 def test_sender_names_list_and_add(gateway, sim_account):
     sim_account.senders["WAITING"] = "moderation"
     names = {n.name: n for n in gateway.sender_names()}
