@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
@@ -270,8 +271,35 @@ class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
         )
 
 
+class RefusingDeletion:
+    """An admin whose objects may be refused deletion while something uses them
+    (`_refused` says so, as a message). The bulk action leaves the refused out
+    before its confirmation page, so that page lists, and its message counts, only
+    what is deleted; with every one refused, the list comes back with the reasons."""
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _func, name, description = actions["delete_selected"]
+            actions[name] = (_delete_the_unused, name, description)
+        return actions
+
+    def _refused(self, request: HttpRequest, obj) -> bool:
+        raise NotImplementedError
+
+
+def _delete_the_unused(modeladmin, request: HttpRequest, queryset: QuerySet):
+    refused = [obj.pk for obj in queryset if modeladmin._refused(request, obj)]
+    deletable = queryset.exclude(pk__in=refused)
+    if not deletable.exists():
+        return None
+    return delete_selected(modeladmin, request, deletable)
+
+
 @admin.register(ContactGroup)
-class ContactGroupAdmin(VersionedAdmin, AccusativeTitles, admin.ModelAdmin):
+class ContactGroupAdmin(
+    RefusingDeletion, VersionedAdmin, AccusativeTitles, admin.ModelAdmin
+):
     accusative_name = pgettext_lazy("accusative", "group")
     list_display = ("name", "description", "member_count", "created_at")
     search_fields = ("name",)
@@ -364,7 +392,7 @@ class StopListEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(RefusingDeletion, admin.ModelAdmin):
     list_display = ("label", "key", "kind")
     search_fields = ("label", "key")
 

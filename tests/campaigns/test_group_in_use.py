@@ -145,4 +145,31 @@ def test_the_admin_refuses_as_the_pages_do(admin_client, make_campaign, group):
 
     assert "is still used by campaign “Autumn”" in one.content.decode()
     assert "is still used by campaign “Autumn”" in bulk.content.decode()
+    # The success message counts what was deleted, not what was ticked.
+    assert "Successfully deleted 1 group." in bulk.content.decode()
     assert list(ContactGroup.objects.all()) == [group]
+
+
+def test_the_admins_bulk_delete_confirms_only_the_groups_it_will_delete(
+    admin_client, make_campaign, group
+):
+    make_campaign([group], name="Autumn", state=State.SCHEDULED)
+    unused = ContactGroup.objects.create(name="Old")
+    changelist = reverse("admin:contacts_contactgroup_changelist")
+
+    confirm = admin_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [group.pk, unused.pk]},
+    ).content.decode()
+    alone = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [group.pk]},
+        follow=True,
+    )  # fmt: skip
+
+    assert "is still used by campaign “Autumn”" in confirm
+    assert f'name="_selected_action" value="{unused.pk}"' in confirm
+    assert f'name="_selected_action" value="{group.pk}"' not in confirm
+    # Every ticked group refused: back to the list with the reason, nothing to confirm.
+    assert alone.redirect_chain == [(changelist, 302)]
+    assert "is still used by campaign “Autumn”" in alone.content.decode()
+    assert ContactGroup.objects.count() == 2
