@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from contacts.zone_names import foreign_zone_name
+from contacts.zone_names import NEIGHBOUR_ZONE_NAMES, foreign_zone_name
 
 # Russia's zones from west to east, offered first; the other Area/City zones follow.
 # Every zone of Russia in IANA's zone.tab, by offset: the numbering plan gives the
@@ -58,6 +59,8 @@ OFFERED_AREAS = frozenset({
 })  # fmt: skip
 
 _MOSCOW_OFFSET = re.compile(r"(?:мск|msk)\s*(?:([+\-−])\s*(\d{1,2}))?", re.IGNORECASE)
+# The offset a label adds to its city: "Москва (UTC+03:00)", "Москва, UTC+03:00".
+_LABEL_OFFSET = re.compile(r"\s*(?:\((?:utc|gmt)[^)]*\)|,\s*(?:utc|gmt)\S*)\s*$", re.I)
 _UTC_OFFSET = re.compile(
     r"(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?::?(\d\d))?(?:\s*ч(?:ас(?:а|ов)?)?\.?)?",
     re.IGNORECASE,
@@ -82,6 +85,11 @@ def parse_time_zone(text: str) -> str:
     named = _iana_names().get(value.casefold())
     if named:
         return named
+    # "Москва", "Екатеринбург (UTC+05:00)", "Алматы, Казахстан": as the pages and the
+    # contact form name a zone, with the offset they add, if it is there, left off.
+    city = _zones_by_city().get(_city_key(_LABEL_OFFSET.sub("", value)))
+    if city:
+        return city
     moscow = _MOSCOW_OFFSET.fullmatch(value)
     if moscow:
         sign, hours = moscow.groups()
@@ -94,7 +102,8 @@ def parse_time_zone(text: str) -> str:
         return _by_utc_hours(total, int(minutes or 0), value)
     raise UnknownTimeZone(
         gettext_noop(
-            "not a time zone; write a name such as Asia/Vladivostok, or МСК+7 or UTC+10"
+            "not a time zone; write a city such as Vladivostok, a name such as "
+            "Asia/Vladivostok, or МСК+7 or UTC+10"
         )
     )
 
@@ -118,6 +127,26 @@ def _by_utc_hours(hours: int, minutes: int, value: str) -> str:
 @functools.cache
 def _iana_names() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones()}
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, str]:
+    """Russia's zones and its neighbours' by the names the pages give them, in every
+    language of the site. Not other countries' cities: a city abroad is read by its
+    zone's name, unambiguous where a city's name may not be."""
+    names = {**NEIGHBOUR_ZONE_NAMES, **RUSSIAN_ZONE_CITIES}
+    by_city: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for zone, label in names.items():
+                # "Алматы, Казахстан", and "Алматы" alone.
+                for name in (str(label), str(label).split(",")[0]):
+                    by_city.setdefault(_city_key(name), zone)
+    return by_city
+
+
+def _city_key(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").split())
 
 
 @functools.cache

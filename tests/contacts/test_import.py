@@ -1105,6 +1105,8 @@ def test_a_time_zone_column_sets_the_zone_mobiles_lack(do_import, stage_kind):
         "+79120000003;Дина;utc+5\n"
         "+74951234567;Офис;\n"
         "+79120000004;Марк;Марс\n"
+        "+79120000005;Жанна;Екатеринбург (UTC+05:00)\n"
+        "+79120000006;Игорь;Москва\n"
     )
     report, rejects = do_import(data.encode())
     zones = dict(Contact.objects.values_list("phone", "time_zone"))
@@ -1113,6 +1115,9 @@ def test_a_time_zone_column_sets_the_zone_mobiles_lack(do_import, stage_kind):
         "+79120000002": "Asia/Vladivostok",
         "+79120000003": "Asia/Yekaterinburg",
         "+74951234567": "Europe/Moscow",
+        # As the contact form and the pages name zones.
+        "+79120000005": "Asia/Yekaterinburg",
+        "+79120000006": "Europe/Moscow",
     }
     assert report.invalid == 1
     assert "Часовой пояс" in rejects

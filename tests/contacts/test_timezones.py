@@ -24,13 +24,24 @@ from contacts.timezones import UnknownTimeZone, parse_time_zone
         ("UTC+1", "Etc/GMT-1"),  # no Russian zone: POSIX's inverted sign
         ("UTC−5", "Etc/GMT+5"),  # a typographic minus
         ("UTC+0", "Etc/UTC"),
+        # As the pages and the contact form name them, in either language.
+        ("Москва", "Europe/Moscow"),
+        ("екатеринбург", "Asia/Yekaterinburg"),
+        ("Екатеринбург (UTC+05:00)", "Asia/Yekaterinburg"),
+        ("Владивосток, UTC+10:00", "Asia/Vladivostok"),
+        ("Усть-Нера", "Asia/Ust-Nera"),
+        ("Vladivostok", "Asia/Vladivostok"),
+        ("Алматы, Казахстан", "Asia/Almaty"),
+        ("Алматы", "Asia/Almaty"),
     ],
 )
 def test_zones_as_people_write_them(text, zone):
     assert parse_time_zone(text) == zone
 
 
-@pytest.mark.parametrize("text", ["Марс", "UTC+5:30", "UTC+15", "", "12"])
+@pytest.mark.parametrize(
+    "text", ["Марс", "UTC+5:30", "UTC+15", "", "12", "Париж", "(UTC+03:00)"]
+)
 def test_what_is_no_zone_says_so(text):
     with pytest.raises(UnknownTimeZone):
         parse_time_zone(text)
