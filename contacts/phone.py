@@ -175,7 +175,7 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(_parse_error_reason(exc)) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_invalid_reason(number))
+        raise InvalidPhone(_invalid_reason(number, text))
     zones = phone_timezone.time_zones_for_number(number)
     zone = zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
     is_mobile = _MOBILE_TYPES.get(phonenumbers.number_type(number), False)
@@ -192,6 +192,21 @@ def _letters_among_digits(text: str) -> bool:
     return any(ch.isalpha() for ch in text[first_digit:])
 
 
+def _trunk_eight_short(number: phonenumbers.PhoneNumber, text: str) -> bool:
+    """ "8 916 123 45 6": Russia's trunk 8 and a digit short. phonenumbers takes the
+    8 into a ten-digit national number, which no range holds, where the writer meant
+    a nine-digit one after it; said so, the writer looks for the missing digit."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    national = str(number.national_number)
+    return (
+        number.country_code == 7
+        and not text.lstrip().startswith("+")
+        and digits == national
+        and len(national) == 10
+        and national.startswith("8")
+    )
+
+
 def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:
     reasons = {
         phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: _(
@@ -204,7 +219,9 @@ def _parse_error_reason(exc: phonenumbers.NumberParseException) -> str:
     return reasons.get(exc.error_type, _("not a phone number"))
 
 
-def _invalid_reason(number: phonenumbers.PhoneNumber) -> str:
+def _invalid_reason(number: phonenumbers.PhoneNumber, text: str) -> str:
+    if _trunk_eight_short(number, text):
+        return _("too few digits")
     result = phonenumbers.is_possible_number_with_reason(number)
     reasons = {
         ValidationResult.TOO_SHORT: _("too few digits"),

@@ -60,6 +60,10 @@ def test_region_defaults_to_the_setting_and_can_be_given(settings):
         ("   ", "empty"),
         ("phone", "no digits"),
         ("8912345", "too few digits"),
+        # Russia's trunk 8 and a digit short: not "no such number".
+        ("8 916 123 45 6", "too few digits"),
+        ("8 (495) 123-45-6", "too few digits"),
+        ("+7 890 123 45 67", "no such number"),
         ("+7 912 345 67 89 12345", "too many digits"),
         ("+999 123 456 789", "unknown country code"),
         ("+7 000 000 00 00", "no such number"),
