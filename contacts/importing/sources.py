@@ -59,6 +59,8 @@ class Table:
     # Sheets read on under the first one's header: (first row number handed out,
     # what to subtract for the sheet's own row number, the sheet's name).
     continuations: list[tuple[int, int, str]] = field(default_factory=list)
+    # The name of the sheet the header is on (a workbook's).
+    first_sheet: str = ""
     # U+FFFD characters the start of a CSV file holds as written (a UTF-8 file may),
     # not put in for bytes its encoding cannot decode; None for a workbook.
     written_replacements: int | None = None
@@ -76,17 +78,20 @@ class Table:
         return min(1.0, self._position() / self.size) if self.size else 0.0
 
     def place_of(self, row: int) -> Deferred | None:
-        """Where a row handed out on a later sheet is in the workbook ("sheet “Feb”,
-        row 2"), for the user to find it; None for the first sheet and a CSV file.
-        A record, put into words when it is read (contacts.importing.reasons)."""
-        for start, base, title in reversed(self.continuations):
+        """Where a row is in a workbook read on over several sheets ("sheet “Feb”,
+        row 2"), for the user to find it; None for a CSV file or a single sheet,
+        whose rows are numbered as they stand. A record, put into words when it is
+        read (contacts.importing.reasons)."""
+        if not self.continuations:
+            return None
+        sheet, base = self.first_sheet, 0
+        for start, later_base, title in reversed(self.continuations):
             if row >= start:
-                return deferred(
-                    gettext_noop("sheet “%(sheet)s”, row %(row)s"),
-                    sheet=title,
-                    row=row - base,
-                )
-        return None
+                sheet, base = title, later_base
+                break
+        return deferred(
+            gettext_noop("sheet “%(sheet)s”, row %(row)s"), sheet=sheet, row=row - base
+        )
 
 
 # A report's title takes a row or two above its header; more is a table of one column.
@@ -305,6 +310,7 @@ def _open_xlsx(raw: BinaryIO, *, name: str, size: int) -> Table:
                 before = sum(totals[:index])
                 rows = rows_of(sheet, before)
                 if header is None:
+                    table.first_sheet = sheet.title
                     for number, cells in _without_title_rows(rows, table):
                         header = header or _without_trailing_blanks(cells)
                         last = number

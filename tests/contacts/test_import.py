@@ -334,7 +334,9 @@ def test_a_duplicate_on_a_later_sheet_names_both_places(do_import):
     assert reasons == [
         "sheet “Февраль”, row 3: column “Телефон”: the same number is already in "
         "sheet “Февраль”, row 2",
-        "sheet “Февраль”, row 4: column “Телефон”: the same number is already in row 2",
+        # Row 2 of the first sheet, named: row 2 of «Февраль» is another number.
+        "sheet “Февраль”, row 4: column “Телефон”: the same number is already in "
+        "sheet “Январь”, row 2",
     ]
 
 
