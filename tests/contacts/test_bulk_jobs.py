@@ -238,6 +238,7 @@ def test_the_progress_fragment_polls_while_running_and_stops_when_done(
     done = _text(manager_client.get(url, HTTP_HX_REQUEST="true"))
     assert "hx-get" not in done
     assert "Done: 999,000 contacts." in done
+    assert done.count("Done") == 1  # not "Done. Done: 999,000 contacts."
 
 
 def test_a_failed_job_says_why_and_how_far_it_went(manager_client, group):

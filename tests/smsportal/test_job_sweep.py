@@ -271,6 +271,16 @@ def test_its_page_says_it_waits_for_a_worker_and_that_none_runs(manager_client):
     assert 'data-workers-notice="none"' in html
 
 
+def test_a_job_sent_moments_ago_says_so_not_0_minutes(manager_client):
+    _book(6)
+    job = _bulk_job(attempts=0, enqueued_at=timezone.now() - timedelta(seconds=20))
+    html = manager_client.get(
+        reverse("contacts:bulk_job", args=[job.pk]), HTTP_HX_REQUEST="true", **EN
+    ).content.decode()
+    assert "Sent to the workers 20\xa0seconds ago" in html
+    assert "0\xa0minutes" not in html
+
+
 def test_a_bulk_action_that_keeps_killing_workers_is_failed(queue, monkeypatch):
     # The catalogue is compiled later: the language the reason is put in is seen.
     monkeypatch.setattr(
