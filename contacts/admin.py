@@ -38,7 +38,7 @@ from contacts.models import (
     StopListEntry,
 )
 from contacts.phone import InvalidPhone, normalize_phone
-from smsportal.admin_forms import AccusativeTitles
+from smsportal.admin_forms import AccusativeTitles, InlineAddText
 from smsportal.admin_versions import VersionedAdmin
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import CODE, guard_fields, one_line_fields
@@ -117,6 +117,7 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["group"]
     verbose_name = _("group")
     verbose_name_plural = _("groups")
+    add_another_text = _("Add another group")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # Each row shows the membership's name, which reads its contact and group.
@@ -145,7 +146,7 @@ class GroupListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Contact)
-class ContactAdmin(VersionedAdmin, admin.ModelAdmin):
+class ContactAdmin(InlineAddText, VersionedAdmin, admin.ModelAdmin):
     form = ContactAdminForm
     list_display = (
         "phone",

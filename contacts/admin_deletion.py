@@ -70,8 +70,9 @@ def delete_contacts(modeladmin: Any, request: HttpRequest, queryset: QuerySet):
         )
         % {"count": number_format(counts["contacts"], force_grouping=True)},
         "memberships": ngettext(
-            "%(count)s group membership is deleted with them.",
-            "%(count)s group memberships are deleted with them.",
+            # "with them" read wrong for one contact: said without a pronoun.
+            "%(count)s group membership is deleted too.",
+            "%(count)s group memberships are deleted too.",
             counts["memberships"],
         )
         % {"count": number_format(counts["memberships"], force_grouping=True)},

@@ -361,8 +361,12 @@ class ImportJob(WorkerJob):
         verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        pgettext_lazy("import", "started"), null=True, blank=True
+    )
+    finished_at = models.DateTimeField(
+        pgettext_lazy("import", "finished"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("import")
@@ -471,8 +475,12 @@ class NumberingPlanLoad(WorkerJob):
         verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        pgettext_lazy("numbering plan load", "started"), null=True, blank=True
+    )
+    finished_at = models.DateTimeField(
+        pgettext_lazy("numbering plan load", "finished"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("numbering plan load")
@@ -541,8 +549,12 @@ class ContactBulkJob(WorkerJob):
         verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        pgettext_lazy("bulk action", "started"), null=True, blank=True
+    )
+    finished_at = models.DateTimeField(
+        pgettext_lazy("bulk action", "finished"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("bulk action")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib.admin.options import TO_FIELD_VAR
@@ -102,3 +103,28 @@ class AccusativeTitles:
         if to_field and not self.to_field_allowed(request, to_field):
             return None  # Django's view refuses it, whatever the title
         return self.get_object(request, unquote(object_id), to_field)
+
+
+class InlineAddText:
+    """For a ModelAdmin with inlines: an inline's `add_another_text` replaces Django's
+    "Add another %(verbose_name)s" under it, which Russian reads "Добавить еще один
+    Группа" (the name in the nominative, after a masculine "один")."""
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        wrapped = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in wrapped:
+            text = getattr(inline_formset.opts, "add_another_text", None)
+            if text is not None:
+                inline_formset.inline_formset_data = _with_add_text(
+                    inline_formset.inline_formset_data, text
+                )
+        return wrapped
+
+
+def _with_add_text(data: Callable[[], str], text) -> Callable[[], str]:
+    def inline_formset_data() -> str:
+        payload = json.loads(data())
+        payload["options"]["addText"] = str(text)
+        return json.dumps(payload)
+
+    return inline_formset_data

@@ -3,6 +3,7 @@
 import io
 import logging
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -358,8 +359,13 @@ def _without_title_rows(
     row after it names the phone column and it names none. Counted in the table, so
     the import says it left them out; a file of one column keeps all its rows."""
     held: list[tuple[int, list[str]]] = []
+    first = True
     for record in records:
         filled = [cell for cell in record[1] if cell.strip()]
+        if first and _EXCEL_SEPARATOR_LINE.fullmatch("".join(filled)):
+            first = False
+            continue  # Excel's own line naming the delimiter: no title, not reported
+        first = False
         if len(held) < TITLE_ROWS_MAX and _maybe_title(filled):
             held.append(record)
             continue
@@ -374,6 +380,11 @@ def _without_title_rows(
         yield from records
         return
     yield from held
+
+
+# "sep=;": the first line Excel writes (and reads) to name a CSV file's delimiter. The
+# delimiter itself splits it into "sep=" and "", or a "sep=," line is read whole.
+_EXCEL_SEPARATOR_LINE = re.compile(r"sep=.?", re.IGNORECASE)
 
 
 def _maybe_title(filled: list[str]) -> bool:

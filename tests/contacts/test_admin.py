@@ -343,7 +343,7 @@ def test_admin_delete_action_confirms_with_counts_across_a_filtered_list(
     page = confirm.content.decode()
     assert confirm.status_code == 200
     assert "Delete 3 contacts?" in page
-    assert "4 group memberships are deleted with them." in page
+    assert "4 group memberships are deleted too." in page
     assert members[1].phone not in page  # counted, not listed
     assert Contact.objects.count() == 4
     done = superuser_client.post(url, {**chosen, "post": "yes"})
@@ -551,3 +551,21 @@ def test_an_imports_admin_page_shows_options_and_report_as_labelled_rows(
     # Read-only: no field to edit the stored JSON.
     assert 'name="options"' not in html
     assert 'name="report"' not in html
+
+
+def test_the_contacts_group_rows_are_added_in_russian_grammar(superuser_client):
+    """Django's "Add another %(verbose_name)s" read «Добавить еще один Группа»."""
+    import html
+    import json
+
+    from django.utils import translation
+
+    contact = make_contact(first_name="Иван")
+    with translation.override("ru"):
+        page = superuser_client.get(
+            reverse("admin:contacts_contact_change", args=[contact.pk]),
+            HTTP_ACCEPT_LANGUAGE="ru",
+        ).content.decode()
+    data = re.search(r'data-inline-formset="([^"]+)"', page).group(1)
+    options = json.loads(html.unescape(data))["options"]
+    assert options["addText"] == "Добавить ещё одну группу"

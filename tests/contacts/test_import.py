@@ -1283,3 +1283,12 @@ def test_a_word_that_is_no_month_is_not_a_date(do_import):
     )
     assert report.invalid == 1
     assert "not a date" in rejects
+
+
+def test_excels_separator_line_is_read_past_without_calling_it_a_title(do_import):
+    # Excel writes «sep=;» first to name the delimiter; it is no title of the file.
+    data = "sep=;\nТелефон;Имя\n+79120000001;Вера\n".encode("cp1251")
+    report, _rejects = do_import(data)
+    assert (report.delimiter, report.created, report.invalid) == (";", 1, 0)
+    assert report.title_rows == 0
+    assert Contact.objects.get().first_name == "Вера"
