@@ -119,6 +119,8 @@ def deleted_objects(modeladmin: Any, objs: Any, request: HttpRequest) -> tuple:
 
     def format_callback(obj):
         opts = obj._meta
+        if opts.auto_created:
+            return _group_link(obj)
         if admin_site.is_registered(obj.__class__):
             model_admin = admin_site.get_model_admin(obj.__class__)
             if not model_admin.has_delete_permission(request, obj):
@@ -139,10 +141,53 @@ def deleted_objects(modeladmin: Any, objs: Any, request: HttpRequest) -> tuple:
     to_delete = collector.nested(format_callback)
     protected = [format_callback(obj) for obj in collector.protected]
     model_count = {
-        model._meta.verbose_name_plural: len(found)
-        for model, found in collector.model_objs.items()
+        _links_name(model): len(found) for model, found in collector.model_objs.items()
     }
     if collector.memberships:
         name = GroupMembership._meta.verbose_name_plural
         model_count[name] = collector.memberships
     return to_delete, model_count, perms_needed, protected
+
+
+def _group_link(link: Any) -> str:
+    """A row of a many-to-many table to groups (a campaign's, a greeting's), as
+    "Рассылка «Осень»: связь с группой": Django's own name for it read
+    "Campaign_include_groups object (3)"."""
+    owner = _link_owner(link)
+    if owner is None:
+        return f"{capfirst(link._meta.verbose_name)}: {link}"
+    return _("%(model)s “%(object)s”: link to the group") % {
+        "model": capfirst(owner._meta.verbose_name),
+        "object": owner,
+    }
+
+
+def _links_name(model: Any) -> str:
+    """The summary's name of a model's rows; a many-to-many table to groups by what
+    links through it ("Рассылки, связанные с группой")."""
+    from contacts.models import ContactGroup
+
+    opts = model._meta
+    owner = next(
+        (
+            f.related_model
+            for f in opts.fields
+            if f.is_relation and f.related_model not in (None, ContactGroup)
+        ),
+        None,
+    )
+    if not opts.auto_created or owner is None:
+        return opts.verbose_name_plural
+    return _("%(models)s linked to the group") % {
+        "models": capfirst(owner._meta.verbose_name_plural)
+    }
+
+
+def _link_owner(link: Any) -> Any:
+    """The row's other end: the campaign or greeting, not the group."""
+    from contacts.models import ContactGroup
+
+    for field in link._meta.fields:
+        if field.is_relation and field.related_model is not ContactGroup:
+            return getattr(link, field.name)
+    return None

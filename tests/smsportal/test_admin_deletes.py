@@ -179,3 +179,23 @@ def test_an_account_with_replies_only_keeps_them_and_says_so(root):
     assert Reply.objects.filter(account=account).exists()
     with pytest.raises(ProtectedError):
         account.delete()
+
+
+def test_a_groups_delete_page_names_what_links_to_it_in_words(root):
+    """Django named a campaign's link to the group "Campaign_include_groups object
+    (3)", under «Связь рассылка-группа»."""
+    group = ContactGroup.objects.create(name="Клиенты")
+    account = ProviderAccount.objects.create(
+        name="Запасной", kind="smsc", base_url="http://127.0.0.1:9/smsc"
+    )
+    done = Campaign.objects.create(
+        name="Осень", account=account, text="x", state=Campaign.State.COMPLETED
+    )
+    done.include_groups.add(group)
+
+    url = reverse("admin:contacts_contactgroup_delete", args=[group.pk])
+    page = root.get(url, **RU).content.decode()
+
+    assert "Рассылка «Осень»: связь с группой" in page
+    assert "<li>Рассылки, связанные с группой: 1</li>" in page
+    assert "object (" not in page
