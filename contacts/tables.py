@@ -58,7 +58,10 @@ class ContactTable(BaseTable):
 class ContactGroupTable(NameLinksToEdit, BaseTable):
     # A viewer reaches the members by the "Contacts" button instead.
     edit_url = "contacts:group_edit"
-    name = tables.Column(verbose_name=_("Name"))
+    # A long name without spaces wraps instead of widening a phone's page (app.css).
+    name = tables.Column(
+        verbose_name=_("Name"), attrs={"td": {"class": "wrap-anywhere"}}
+    )
     member_count = tables.Column(verbose_name=_("Contacts"))
     members = tables.TemplateColumn(
         template_name="contacts/_group_links.html", verbose_name="", orderable=False

@@ -29,3 +29,13 @@ def test_long_values_wrap_on_the_contact_page_and_in_tables(admin_page):
         page.goto(path)
         scroll, client = _page_width(page)
         assert scroll <= client, f"{path} is {scroll}px wide in {client}px"
+
+
+def test_a_long_group_name_wraps_in_its_cell_on_a_phone(admin_page):
+    # Inside the table's own scrolling box it stretched the table to 1,580 px.
+    ContactGroup.objects.create(name="Г" * 100)
+    page = admin_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/contacts/groups/")
+    cell = page.locator("main table tbody td", has_text="ГГГГ").first
+    assert cell.evaluate("el => el.getBoundingClientRect().width") < 390
