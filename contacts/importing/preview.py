@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from contacts.importing.fields import auto_mapping
+from contacts.importing.fields import auto_mapping, normalize_header
 from contacts.importing.runner import fit_mapping, has_header
 from contacts.importing.sources import (
     ImportFileError,
@@ -39,6 +40,9 @@ class Preview:
     # Rows with cells past the header's last name: most often a value holding the
     # delimiter written without quotes ("Клиенты; VIP" in a ;-separated file).
     beyond_header: str = ""
+    # An export's columns no import reads (the stop list, the consent on record),
+    # named so that their loss is not silent.
+    export_only: str = ""
 
     @property
     def width(self) -> int:
@@ -164,6 +168,7 @@ def preview_job(
     beyond_header = (
         _beyond_header(records[1:], len(headers), table.delimiter) if header else ""
     )
+    export_only = _export_only(headers) if header and job.kind != "stoplist" else ""
     mapping = auto_mapping(headers, kind=job.kind, custom_fields=custom_fields)
     mapping = fit_mapping(mapping, records[1 if header else 0 :], region)[:width]
     rows = [
@@ -181,7 +186,26 @@ def preview_job(
         title_rows=table.title_rows,
         header_problem=header_problem,
         beyond_header=beyond_header,
+        export_only=export_only,
     )
+
+
+def _export_only(headers: list[str]) -> str:
+    """A note when the header has columns of an export that no import reads."""
+    from contacts.exporting import OPT_IN_OUT_HEADERS
+
+    labels = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            labels.update({normalize_header(str(h)): h for h in OPT_IN_OUT_HEADERS})
+    found = [h.strip() for h in headers if normalize_header(h) in labels]
+    if not found:
+        return ""
+    return _(
+        "Not imported: %(columns)s. An import records consent only as the source "
+        "chosen below for new contacts, dated the day of the import; numbers go on "
+        "the stop list through its own import."
+    ) % {"columns": ", ".join(f"«{h}»" for h in found)}
 
 
 def _beyond_header(rows: list[list[str]], named: int, delimiter: str) -> str:

@@ -841,6 +841,28 @@ def test_the_mapping_page_warns_of_values_past_the_header(
         assert "must be in quotes" in html
 
 
+def test_the_mapping_page_names_an_exports_columns_no_import_reads(
+    manager_client, settings
+):
+    """An export's consent columns were preset to "— ignore —" without a word: a
+    book restored from its export lost its consent records silently."""
+    settings.LANGUAGE_CODE = "en"
+    data = (
+        "Телефон;Имя;В стоп-листе;Источник согласия;Согласие дано\n"
+        "89123456789;Иван;нет;форма на сайте;01.12.2026 10:00\n"
+    )
+    upload = SimpleUploadedFile("export.csv", data.encode("cp1251"))
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    html = manager_client.get(
+        reverse("contacts:import_mapping", args=[job.pk])
+    ).content.decode()
+
+    assert "data-export-only" in html
+    assert "Not imported: «В стоп-листе», «Источник согласия», «Согласие дано»." in html
+
+
 @pytest.mark.parametrize("key", ["first_name", "Phone", "full_name", "time_zone"])
 def test_a_custom_field_under_a_contacts_own_name_is_refused(
     manager_client, settings, key
