@@ -550,7 +550,11 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and save_unique(form) is not None:
             messages.success(request, _("Custom field added."))
             return redirect("contacts:custom_fields")
-    context = {"form": form, "fields": CustomField.objects.all()}
+    # Renamed and deleted in the admin (its checks refuse deleting a field in use).
+    can_edit = request.user.is_staff and request.user.has_perm(
+        "contacts.change_customfield"
+    )
+    context = {"form": form, "fields": CustomField.objects.all(), "can_edit": can_edit}
     return render(request, "contacts/custom_fields.html", context)
 
 

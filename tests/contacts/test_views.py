@@ -1665,3 +1665,16 @@ def test_an_upload_missing_from_media_root_says_so_not_500(manager_client, setti
     assert reverse("contacts:import") in page  # «Choose another file»
     assert job.status == ImportJob.Status.FAILED
     assert job.error.startswith("The uploaded file book.csv is not on host")
+
+
+@pytest.mark.parametrize(("who", "links"), [("manager", True), ("viewer", False)])
+def test_custom_fields_lead_to_where_they_are_renamed_and_deleted(
+    request, custom_fields, who, links
+):
+    """The page listed the fields with no way to fix a label's typo and no word of
+    where it is done (the admin, which refuses deleting a field in use)."""
+    client = request.getfixturevalue(f"{who}_client")
+    html = client.get(reverse("contacts:custom_fields")).content.decode()
+    change = reverse("admin:contacts_customfield_change", args=[custom_fields[0].pk])
+    assert (f'href="{change}"' in html) is links
+    assert ("data-edit-hint" in html) is links
