@@ -34,12 +34,20 @@ def test_doctype_hidden_behind_whitespace_and_bom_is_refused(body):
 @pytest.mark.parametrize("kind", ["webcom", "websms", "smsc"])
 @pytest.mark.parametrize("body", [XXE, LAUGHS], ids=["xxe", "laughs"])
 def test_callbacks_refuse_entity_attacks_without_leaking(client, simulator, kind, body):
+    from campaigns.models import OrphanStatusReport
+
     account = simulated_account(simulator, kind)
     response = client.post(
         f"/callbacks/{account.callback_token}/status/",
         data=body,
         content_type="text/xml",
     )
-    assert response.status_code == 400
+    # WEBSMS's delivery reports are acknowledged even unread, or it posts them again
+    # for ever (campaigns.webhooks): nothing is taken from the body either way.
+    expected = (200, b"<status>accepted</status>") if kind == "websms" else (400,)
+    assert (response.status_code, response.content.strip())[: len(expected)] == (
+        expected
+    )
+    assert not OrphanStatusReport.objects.exists()
     assert b"root:" not in response.content
     assert b"aaaaaaaaaa" not in response.content
