@@ -19,7 +19,7 @@ from campaigns.planning import (
     segment_table_for,
     template_values,
 )
-from campaigns.selectors import custom_field_keys, length_problem, sender_problem
+from campaigns.selectors import custom_field_kinds, length_problem, sender_problem
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact
@@ -168,7 +168,7 @@ def personalised(text: str, phone: str) -> str:
     """`text` with its placeholders filled from the contact of `phone`, as a campaign
     fills them. One person reads it, so a placeholder without a value is refused
     rather than sent empty ("Hello, !")."""
-    parts = parse_template(text, custom_fields=custom_field_keys())
+    parts = parse_template(text, custom_fields=custom_field_kinds())
     if not has_fields(parts):
         return render(parts, {})  # doubled braces become single ones
     row = (

@@ -100,7 +100,7 @@ class SendPlan:
         cls, campaign: Campaign, *, now: datetime | None = None
     ) -> SendPlan:
         now = now or timezone.now()
-        custom = CustomField.objects.values_list("key", flat=True)
+        custom = dict(CustomField.objects.values_list("key", "kind"))
         start = (
             campaign.start_at if campaign.start_at and campaign.start_at > now else now
         )

@@ -38,14 +38,24 @@ class Field:
     name: str
     custom: bool
     fallback: str = ""  # what a recipient without a value gets instead of ""
+    kind: str = "text"  # a custom field's: "number" and "date" are written Russian
+
+
+# Assumption: recipients read Russian conventions, as the contact pages show values:
+# a date 20.12.2026 (stored 2026-12-20), a number with a decimal comma, its digits as
+# written (150,50; no thousands separator, whose space is not in GSM-7).
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 Part = str | Field
 
 
-def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part]:
-    """Split a template into literal strings and fields; raise on unknown names."""
-    parts, problems = _scan(text, set(custom_fields))
+def parse_template(
+    text: str, *, custom_fields: Iterable[str] | Mapping[str, str] = ()
+) -> list[Part]:
+    """Split a template into literal strings and fields; raise on unknown names.
+    `custom_fields`: their keys, or their kinds by key (how a value is written)."""
+    parts, problems = _scan(text, custom_fields)
     if problems:
         raise problems[0]
     return _merge_literals(parts)
@@ -54,7 +64,7 @@ def parse_template(text: str, *, custom_fields: Iterable[str] = ()) -> list[Part
 def template_problems(text: str, *, custom_fields: Iterable[str] = ()) -> list[str]:
     """Every unknown placeholder and stray brace in `text`, in order: a form says them
     all at once, not one per save."""
-    return [problem.message for problem in _scan(text, set(custom_fields))[1]]
+    return [problem.message for problem in _scan(text, custom_fields)[1]]
 
 
 def placeholder_names(text: str) -> set[str]:
@@ -72,7 +82,14 @@ def _split_token(inside: str) -> tuple[str, str]:
     return name.strip(), fallback.strip()
 
 
-def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationError]]:
+def _scan(
+    text: str, custom_fields: Iterable[str] | Mapping[str, str]
+) -> tuple[list[Part], list[ApplicationError]]:
+    kinds = (
+        dict(custom_fields)
+        if isinstance(custom_fields, Mapping)
+        else dict.fromkeys(custom_fields, "text")
+    )
     parts: list[Part] = []
     problems: list[ApplicationError] = []
     position = 0
@@ -96,8 +113,10 @@ def _scan(text: str, custom: set[str]) -> tuple[list[Part], list[ApplicationErro
             name, fallback = _split_token(match.group(1))
             if name in CONTACT_FIELDS:
                 parts.append(Field(name, custom=False, fallback=fallback))
-            elif name in custom:
-                parts.append(Field(name, custom=True, fallback=fallback))
+            elif name in kinds:
+                parts.append(
+                    Field(name, custom=True, fallback=fallback, kind=kinds[name])
+                )
             else:
                 problems.append(
                     ApplicationError(
@@ -149,9 +168,31 @@ def render(
             out.append(part)
         else:
             value = values.get(part.name)
-            value = "" if value is None else str(value)
+            value = "" if value is None else written(str(value), part.kind)
             out.append(value or (part.fallback if fallbacks else ""))
     return "".join(out)
+
+
+def written(value: str, kind: str) -> str:
+    """A custom field's value as a message writes it (see _ISO_DATE); the SQL
+    expansion writes the same (_written_sql)."""
+    if kind == "number":
+        return value.replace(".", ",")
+    if kind == "date" and _ISO_DATE.fullmatch(value):
+        return f"{value[8:10]}.{value[5:7]}.{value[0:4]}"
+    return value
+
+
+def _written_sql(sql: str, kind: str) -> str:
+    if kind == "number":
+        return f"replace({sql}, '.', ',')"
+    if kind == "date":
+        return (
+            f"CASE WHEN {sql} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' THEN "
+            f"substr({sql}, 9, 2) || '.' || substr({sql}, 6, 2) || '.' || "
+            f"substr({sql}, 1, 4) ELSE {sql} END"
+        )
+    return sql
 
 
 def render_sql(parts: list[Part], *, alias: str) -> tuple[str, list[object]]:
@@ -173,9 +214,9 @@ def sql_pieces(parts: list[Part], *, alias: str) -> list[Piece]:
         if isinstance(part, str):
             pieces.append(Piece(literal=part))
         elif part.custom:
-            pieces.append(
-                _with_fallback(f"{alias}.attributes ->> %s", (part.name,), part)
-            )
+            value = _written_sql(f"({alias}.attributes ->> %s)", part.kind)
+            params = (part.name,) * value.count("%s")
+            pieces.append(_with_fallback(value, params, part))
         else:
             pieces.append(_with_fallback(f"{alias}.{part.name}", (), part))
     return pieces

@@ -322,6 +322,36 @@ def test_custom_fields_read_the_same_on_both_paths(
 
 
 @pytest.mark.parametrize("path", ["sql", "python"])
+def test_number_and_date_fields_are_written_as_russians_read_them(
+    request, path, make_group, make_campaign
+):
+    # Sent as stored, they read «визит 2026-12-20», «бонус 150.50»: the contact page
+    # shows 20.12.2026 and 150,50.
+    if path == "python":
+        request.getfixturevalue("python_only")
+    from django.db import connection
+
+    from contacts.models import CustomField
+
+    CustomField.objects.create(key="bonus", label="Бонус", kind="number")
+    CustomField.objects.create(key="visit", label="Визит", kind="date")
+    CustomField.objects.create(key="code", label="Код", kind="text")
+    group = make_group("G", [("+79120000001", "A", MOSCOW)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE contacts_contact SET attributes =
+               '{"bonus": 150.50, "visit": "2026-12-20", "code": "1.5"}'::jsonb"""
+        )
+    campaign = make_campaign(
+        [group], text="{bonus}|{visit}|{code}|{bonus|нет}|{visit|скоро}"
+    )
+
+    campaign_expand(campaign=campaign)
+
+    assert Message.objects.get().text == "150,50|20.12.2026|1.5|150,50|20.12.2026"
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
 @pytest.mark.parametrize(
     ("kind", "text", "why"),
     [
