@@ -207,9 +207,15 @@ class PreviewOut(Schema):
     estimated_segments: int
     estimated_cost: Decimal | None
     balance: Decimal | None
+    # What the account's other campaigns under way have still to send (estimate).
+    committed_cost: Decimal
     can_afford: bool
     encoding: str
     samples: list[dict[str, str]]
+
+    @staticmethod
+    def resolve_committed_cost(preview: Any) -> Decimal:
+        return preview.committed
 
 
 class TestSendIn(InputSchema):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMinute
@@ -55,6 +56,21 @@ def operator_rows(*, campaign_id: int) -> list[dict]:
         .order_by()
     )
     return list(rows)
+
+
+def pending_estimate(*, campaign_ids: list[int]) -> Decimal:
+    """What the campaigns' messages not yet sent will cost, at our estimate."""
+    if not campaign_ids:
+        return Decimal(0)
+    if is_postgres():
+        total = CampaignOperatorCount.objects.filter(
+            campaign_id__in=campaign_ids, status=DeliveryStatus.PENDING
+        ).aggregate(total=Sum("estimated"))["total"]
+    else:
+        total = Message.objects.filter(
+            campaign_id__in=campaign_ids, is_pending=True
+        ).aggregate(total=Sum("estimated_cost"))["total"]
+    return total or Decimal(0)
 
 
 def failure_rows(*, campaign_id: int, limit: int) -> list[dict]:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.audit import audit
 from accounts.models import AuditEvent
+from campaigns import report_tallies
 from campaigns.audience import (
     GroupChoice,
     audience_and_stopped_counts,
@@ -140,6 +141,9 @@ class Preview:
     estimated_segments: int = 0
     estimated_cost: Decimal | None = None
     balance: Decimal | None = None
+    # What the account's other campaigns under way have still to send, at our
+    # estimate: the balance pays for those first.
+    committed: Decimal = Decimal("0.00")
     samples: list[dict] = field(default_factory=list)
     encoding: str = "gsm7"
     can_afford: bool = True
@@ -251,12 +255,31 @@ def campaign_preview(
         )
     balance = campaign.account.balance
     preview.balance = balance
+    if balance is not None and preview.estimated_cost is not None:
+        preview.committed = _committed_elsewhere(campaign)
     preview.can_afford = (
         balance is None
         or preview.estimated_cost is None
-        or preview.estimated_cost <= balance
+        or preview.estimated_cost + preview.committed <= balance
     )
     return preview
+
+
+# Campaigns whose messages not yet sent will draw on the account's balance.
+UNDER_WAY = (Campaign.State.SENDING, Campaign.State.PAUSED, Campaign.State.SCHEDULED)
+
+
+def _committed_elsewhere(campaign: Campaign) -> Decimal:
+    """What the account's other campaigns under way have still to send, at our
+    estimate. Two campaigns launched on one balance that covers either alone both
+    paused half way once the gateway refused for money."""
+    others = (
+        Campaign.objects.filter(account_id=campaign.account_id, state__in=UNDER_WAY)
+        .exclude(pk=campaign.pk)
+        .values_list("pk", flat=True)
+    )
+    committed = report_tallies.pending_estimate(campaign_ids=list(others))
+    return committed.quantize(Decimal("0.01"))
 
 
 def _extra_rows(phones: list[str], zones: dict[str, str]) -> list[dict]:
@@ -464,6 +487,20 @@ def _check_preview(preview: Preview, currency: str) -> None:
     if preview.total == 0:
         raise ApplicationError(
             _("Nobody to send to: the audience is empty."), where="audience"
+        )
+    if not preview.can_afford and preview.committed:
+        raise ApplicationError(
+            _(
+                "The balance (%(balance)s) does not cover the estimated cost "
+                "(%(cost)s) with what the account's other campaigns have still to "
+                "send (%(committed)s)."
+            )
+            % {
+                "balance": _money(preview.balance, currency),
+                "cost": _money(preview.estimated_cost, currency),
+                "committed": _money(preview.committed, currency),
+            },
+            where="account",
         )
     if not preview.can_afford:
         raise ApplicationError(

@@ -431,6 +431,41 @@ def test_launch_beyond_the_balance_is_a_400(
     assert campaign.state == State.DRAFT
 
 
+def test_the_balance_pays_for_the_accounts_other_campaigns_under_way_first(
+    manager_client, account, make_group, make_campaign
+):
+    """Two campaigns of 7.50 each, launched on a balance of 10.00 that covers either
+    alone, both paused half way when the gateway refused for money."""
+    from campaigns.expansion import campaign_expand
+
+    account.balance = Decimal("10.00")
+    account.balance_currency = "RUB"
+    account.save(update_fields=["balance", "balance_currency"])
+    first = make_campaign([make_group("A", people(3))], state=State.SENDING)
+    campaign_expand(campaign=first)  # 3 × 2.50, none sent yet
+    others = [(f"+7913{i:07d}", f"Other{i}", "Europe/Moscow") for i in range(3)]
+    second = make_campaign([make_group("B", others)])
+
+    preview = post(manager_client, f"{API}/{second.pk}/preview").json()
+    launch = post(manager_client, f"{API}/{second.pk}/launch")
+
+    assert (preview["estimated_cost"], preview["committed_cost"]) == ("7.50", "7.50")
+    assert preview["can_afford"] is False
+    assert launch.status_code == 400
+    assert (
+        "with what the account's other campaigns have still to send (7.50 RUB)"
+        in (launch.json()["detail"])
+    )
+    from django.urls import reverse
+
+    page = manager_client.get(reverse("campaigns:preview", args=[second.pk]))
+    assert 'data-preview="committed"' in page.content.decode()
+    # Once the first has sent its messages, the balance is for the second alone.
+    Message.objects.filter(campaign=first).update(status="delivered")
+    again = post(manager_client, f"{API}/{second.pk}/preview").json()
+    assert (again["committed_cost"], again["can_afford"]) == ("0.00", True)
+
+
 @pytest.mark.parametrize("channel", ["viber", "viber_sms"])
 def test_a_viber_campaign_is_not_priced_as_sms_parts_nor_held_to_the_balance(
     manager_client, account, make_group, make_campaign, channel
