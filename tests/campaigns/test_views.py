@@ -491,10 +491,13 @@ def test_the_saved_drafts_preview_fills_the_line_only_in_the_composer(
     edit = manager_client.get(reverse("campaigns:edit", args=[campaign.pk]))
     assert f"{url}?in_form=1" in edit.content.decode()
 
-    assert "2 recipients" in cost_summary(
-        manager_client.get(url, {"in_form": "1"}).content.decode()
-    )
-    assert "campaign-cost-summary" not in manager_client.get(url).content.decode()
+    in_form = manager_client.get(url, {"in_form": "1"}).content.decode()
+    assert "2 recipients" in cost_summary(in_form)
+    on_its_page = manager_client.get(url).content.decode()
+    assert "campaign-cost-summary" not in on_its_page
+    # "Save to see your changes" only beside the form that saves them.
+    assert "save to see your changes here" in in_form
+    assert "save to see your changes here" not in on_its_page
 
 
 def test_live_preview_asks_the_gateway_for_its_price_once(
