@@ -39,6 +39,8 @@ class Field:
     custom: bool
     fallback: str = ""  # what a recipient without a value gets instead of ""
     kind: str = "text"  # a custom field's: "number" and "date" are written Russian
+    # `{first_name|}`: empty is what the writer chose; no warning of a gap.
+    empty_chosen: bool = False
 
 
 # Assumption: recipients read Russian conventions, as the contact pages show values:
@@ -82,6 +84,11 @@ def _split_token(inside: str) -> tuple[str, str]:
     return name.strip(), fallback.strip()
 
 
+def _empty_chosen(inside: str, fallback: str) -> bool:
+    """ "first_name|": a bar with nothing after it, an empty value chosen."""
+    return FALLBACK_SEPARATOR in inside and not fallback
+
+
 def _scan(
     text: str, custom_fields: Iterable[str] | Mapping[str, str]
 ) -> tuple[list[Part], list[ApplicationError]]:
@@ -111,12 +118,16 @@ def _scan(
             )
         else:
             name, fallback = _split_token(match.group(1))
+            chosen = _empty_chosen(match.group(1), fallback)
             if name in CONTACT_FIELDS:
-                parts.append(Field(name, custom=False, fallback=fallback))
+                parts.append(
+                    Field(name, custom=False, fallback=fallback, empty_chosen=chosen)
+                )
             elif name in kinds:
                 parts.append(
-                    Field(name, custom=True, fallback=fallback, kind=kinds[name])
-                )
+                    Field(name, custom=True, fallback=fallback, kind=kinds[name],
+                          empty_chosen=chosen)
+                )  # fmt: skip
             else:
                 problems.append(
                     ApplicationError(
@@ -150,9 +161,12 @@ def has_fields(parts: list[Part]) -> bool:
 
 def empty_fields(parts: list[Part], values: Mapping[str, object]) -> list[str]:
     """The template's placeholders `values` has nothing for, once each, in order:
-    rendered, they would leave a gap ("Hello, !"). One with a fallback leaves none."""
+    rendered, they would leave a gap ("Hello, !"). One with a fallback leaves none,
+    and one written `{first_name|}` leaves the gap its writer chose."""
     names = dict.fromkeys(
-        part.name for part in parts if isinstance(part, Field) and not part.fallback
+        part.name
+        for part in parts
+        if isinstance(part, Field) and not part.fallback and not part.empty_chosen
     )
     return [name for name in names if values.get(name) in (None, "")]
 

@@ -82,6 +82,15 @@ def test_empty_fields_names_each_gap_once_in_the_texts_order():
     assert empty_fields(parse_template("Без подстановок"), {}) == []
 
 
+def test_an_empty_fallback_chosen_is_no_gap_to_warn_of():
+    # «{first_name|}»: the writer chose empty; the preview warned all the same.
+    chosen = parse_template("Напоминание о записи{first_name|}")
+    assert empty_fields(chosen, {}) == []
+    assert render(chosen, {}) == "Напоминание о записи"
+    mixed = parse_template("{first_name|}, {first_name}")
+    assert empty_fields(mixed, {}) == ["first_name"]
+
+
 def test_a_fallback_fills_an_empty_value():
     """«, напоминаем об оплате» went to recipients without a first name."""
     parts = parse_template("{first_name|Клиент}, напоминаем об оплате")
