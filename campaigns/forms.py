@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +65,7 @@ from campaigns.templating import (
     template_problems,
 )
 from campaigns.voice_options import VoiceRules, voice_rules
-from contacts.models import ContactGroup
+from contacts.models import Contact, ContactGroup, CustomField
 from contacts.timezones import time_zone_choices, zone_name
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
@@ -688,8 +689,16 @@ class CampaignForm(VersionedForm, forms.ModelForm):
     # Template helpers -------------------------------------------------------------
 
     @property
-    def placeholders(self) -> list[str]:
-        return [*CONTACT_FIELDS, *self.custom_keys]
+    def placeholders(self) -> list[tuple[str, str]]:
+        """(key, what it holds) for the insert buttons: a custom field's key is
+        Latin ({city}); its label (Город) says what it is."""
+        labels = {
+            name: str(Contact._meta.get_field(name).verbose_name)
+            for name in CONTACT_FIELDS
+        }
+        labels.update(CustomField.objects.values_list("key", "label"))
+        keys = [*CONTACT_FIELDS, *self.custom_keys]
+        return [(key, capfirst(labels.get(key, key))) for key in keys]
 
     def _holds(self, name: str) -> bool:
         """Whether the field has a value or an error to show."""

@@ -84,7 +84,9 @@ def test_custom_field_keys_are_known_placeholders(account):
     form = CampaignForm(form_data(account, text="Your {car_model} is ready"))
 
     assert form.is_valid(), form.errors
-    assert "car_model" in form.placeholders
+    # Each button says what its key holds: a custom field's label.
+    assert ("car_model", "Car") in form.placeholders
+    assert ("first_name", "First name") in form.placeholders
 
 
 def test_channel_the_gateway_cannot_send_is_refused(account):
