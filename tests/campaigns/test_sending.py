@@ -1047,8 +1047,12 @@ def test_a_campaign_the_gateway_took_none_of_fails_and_says_why(
     ).content.decode()
     assert "data-failed" in page
     assert reverse("reports:campaign_report", args=[campaign.pk]) in page
-    # Both refused as invalid numbers, which a follow-up would not resend.
+    # Both refused as invalid numbers, which a follow-up would not resend: the
+    # alert does not send the reader to a button that is not there.
     assert 'data-action="resend"' not in page
+    alert = page.split("data-failed", 1)[1].split("</div>", 1)[0]
+    assert "resend to the failed" not in alert
+    assert "in a copy of the campaign" in alert
 
 
 def test_a_campaign_with_one_message_taken_completes(
