@@ -573,6 +573,15 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _copied_text(campaign: Campaign, copy: Campaign) -> str:
+    if campaign.parent_id is not None and not (
+        copy.to_whole_book or copy.extra_numbers or copy.include_groups.exists()
+    ):
+        # A follow-up's recipients are its parent's failures, which stay its own.
+        return _(
+            "A copy of the campaign was created with its text and settings, but no "
+            "recipients: a resend's are the failures of the campaign it repeats, "
+            "and they are not copied. Choose the audience, then launch."
+        )
     if campaign.start_at is not None and copy.start_at is None:
         # Launched as it is, the copy would send at once.
         return _(

@@ -132,6 +132,18 @@ def test_the_page_copies_and_opens_the_copy_for_editing(manager_client, sent_cam
     assert "December sale (copy)" in edit
 
 
+def test_copying_a_follow_up_says_its_recipients_are_not_copied(
+    manager_client, sent_campaign
+):
+    """The copy of a resend opened with no recipients and nothing said why."""
+    followup = campaign_resend_failed(campaign=sent_campaign)
+
+    response = manager_client.post(url("copy", followup))
+
+    edit = manager_client.get(response.url).content.decode()
+    assert "with its text and settings, but no recipients" in edit
+
+
 def test_a_viewer_is_not_offered_the_copy_and_cannot_make_one(
     viewer_client, sent_campaign
 ):
