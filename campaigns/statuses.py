@@ -50,6 +50,12 @@ class ApplyResult:
     orphaned: int  # unknown gateway ids, kept for later
 
 
+# NOT_SENT_YET: a "sent" report for a message whose send time is still ahead leaves
+# it queued. Webcom answers "send" (its word for no report yet) of a message it holds
+# for its time, and the page read «Отправлено» beside «ждёт в шлюзе своего времени».
+# Its time come, the same word moves it on.
+
+
 def _rank_sql(column: str) -> str:
     whens = " ".join(
         f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items()
@@ -200,10 +206,12 @@ def _apply_postgres(
         WHERE m.account_id = %s AND m.gateway_message_id = v.gid
           AND m.gateway_message_id <> ''  -- lets the partial index serve the join
           AND {_rank_sql("m.status")} < v.rank
+          -- Not gone before its send time (NOT_SENT_YET).
+          AND NOT (v.status = 'sent' AND m.planned_at > %s)
           {"AND EXISTS (SELECT 1 FROM current_account)" if unless_changed else ""}
         RETURNING m.gateway_message_id
     """
-    params = [now, now, *params, account.pk]
+    params = [now, now, *params, account.pk, now]
     if unless_changed is None and wait_for_disk:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -270,11 +278,13 @@ def _apply_portable(account: ProviderAccount, reports: list[StatusReport]) -> se
             fields["delivered_at"] = Coalesce(
                 F("delivered_at"), Value(r.occurred_at or now)
             )
+        messages = Message.objects.filter(
+            account=account, gateway_message_id=r.gateway_message_id
+        )
+        if r.status == DeliveryStatus.SENT:
+            messages = messages.exclude(planned_at__gt=now)  # NOT_SENT_YET
         count = (
-            Message.objects.filter(
-                account=account, gateway_message_id=r.gateway_message_id
-            )
-            .alias(rank=rank)
+            messages.alias(rank=rank)
             .filter(rank__lt=STATUS_RANK[r.status])
             .update(**fields)
         )

@@ -708,7 +708,8 @@ def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled
     simulator, make_group, make_campaign, manager_user, monkeypatch
 ):
     """Webcom answers `send` for a message it holds for its time: polled, the messages
-    read SENT hours before they leave, and the campaign must stay cancellable."""
+    read SENT hours before they left, beside «waits at the gateway for its time».
+    They stay queued until their time, and the campaign stays cancellable."""
     from datetime import timedelta
 
     from django.core.cache import cache
@@ -726,7 +727,8 @@ def test_a_webcom_campaign_polled_as_sent_before_its_time_can_still_be_cancelled
     )
     cache.clear()
     statuses_poll()
-    assert Counter(Message.objects.values_list("status", flat=True)) == {"sent": 3}
+    assert Counter(Message.objects.values_list("status", flat=True)) == {"queued": 3}
+    assert any(path == "/xml/state.php" for _g, path, _t in simulator.state.request_log)
     progress = campaign_progress(campaign=campaign)
     assert campaign_actions(
         campaign=campaign, user=manager_user, progress=progress

@@ -219,3 +219,45 @@ def test_values_no_row_can_hold_are_fitted_not_fatal(make_campaign, batched):
         assert kept["g-other"].cost is None
         assert kept["g-later"].cost is None
         assert kept["g-later"].occurred_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_message_held_for_its_time_is_not_sent_before_it(make_campaign, batch):
+    """Webcom answers "send" of a message it holds: «Отправлено» stood beside «waits
+    at the gateway for its time». Queued until then; its time come, sent."""
+    campaign = make_campaign()
+    now = timezone.now()
+    held, due = (
+        Message.objects.create(
+            campaign=campaign, account=campaign.account, phone=phone, text="x",
+            channel="sms", planned_at=planned, gateway_message_id=gid,
+            status=DeliveryStatus.QUEUED,
+        )
+        for phone, planned, gid in (
+            ("+79120000001", now + timedelta(hours=3), "held-1"),
+            ("+79120000002", now - timedelta(minutes=1), "due-1"),
+        )
+    )  # fmt: skip
+    reports = [
+        StatusReport(m.gateway_message_id, DeliveryStatus.SENT) for m in (held, due)
+    ]
+    if batch:
+        message_statuses_apply(account=campaign.account, reports=reports)
+    else:
+        for report in reports:
+            message_statuses_apply(account=campaign.account, reports=[report])
+    held.refresh_from_db()
+    due.refresh_from_db()
+    assert (held.status, due.status) == ("queued", "sent")
+    # Not an orphan: the message is known, only not gone yet.
+    from campaigns.models import OrphanStatusReport
+
+    assert not OrphanStatusReport.objects.exists()
+    # A delivery report is the truth whatever the time.
+    message_statuses_apply(
+        account=campaign.account,
+        reports=[StatusReport("held-1", DeliveryStatus.DELIVERED)],
+    )
+    held.refresh_from_db()
+    assert held.status == "delivered"
