@@ -77,6 +77,10 @@ def gateway_withdraw(
         .update(
             status=DeliveryStatus.CANCELLED,
             reason=reason,
+            # The gateway's words were of the hand-over (Webcom's «send»): beside
+            # «Cancelled» they read as the opposite of what happened.
+            vendor_code="",
+            vendor_text="",
             status_changed_at=timezone.now(),
             cost=Decimal(0),
         )

@@ -537,6 +537,9 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
     assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 4}
     at_gateway = {m.state for m in simulator.state.messages[kind].values()}
     assert at_gateway == {"cancelled"}
+    # No word of the hand-over («send») left beside «Cancelled».
+    vendor = set(Message.objects.values_list("vendor_code", "vendor_text"))
+    assert vendor == {("", "")}
 
 
 def test_only_the_first_cancellation_is_audited(
