@@ -36,6 +36,7 @@ from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
     PER_SEGMENT_CHANNELS,
     SENT_TEXT_FIELDS,
+    SMS_CHANNELS,
     Campaign,
 )
 from campaigns.planning import (
@@ -78,8 +79,6 @@ from smsportal.textguard import guard_fields
 from smsportal.versioning import VersionedForm, keep_unedited, require_version
 
 VIBER_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
-# Channels whose text goes out as SMS parts, so a gateway's part limit applies.
-SMS_CHANNELS = (MessageChannel.SMS, MessageChannel.FLASH, MessageChannel.VIBER_THEN_SMS)
 VOICE_FIELDS = ("language", "voice", "speed", "tone")
 # Fields whose values go to the gateway: none may hold a character it cannot carry.
 SENT_FIELDS = (

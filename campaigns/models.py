@@ -39,6 +39,9 @@ MULTILINE_TEXT_FIELDS = ("text", "viber_text")
 # only to those Viber did not reach. Their cost is therefore not estimated at all,
 # rather than shown as if each part were an SMS.
 PER_SEGMENT_CHANNELS = frozenset({MessageChannel.SMS, MessageChannel.FLASH})
+# Channels whose text goes out as SMS parts (a cascade's to whom Viber did not reach),
+# so parts are counted and a gateway's part limit applies.
+SMS_CHANNELS = (MessageChannel.SMS, MessageChannel.FLASH, MessageChannel.VIBER_THEN_SMS)
 
 
 class Campaign(Versioned):
@@ -248,6 +251,11 @@ class Campaign(Versioned):
     def billed_per_segment(self) -> bool:
         """Whether the cost is its SMS parts at the account's price (see above)."""
         return self.channel in PER_SEGMENT_CHANNELS
+
+    @property
+    def sent_as_sms(self) -> bool:
+        """Whether its text goes out in SMS parts at all (not Viber alone, voice)."""
+        return self.channel in SMS_CHANNELS
 
     @property
     def pause_message(self) -> str:

@@ -65,6 +65,25 @@ def test_launch_says_why_when_the_same_group_is_included_and_excluded(
     assert 'data-preview="nobody"' in body
 
 
+@pytest.mark.parametrize(
+    ("channel", "in_parts"), [("viber", False), ("voice", False), ("viber_sms", True)]
+)
+def test_sms_parts_are_counted_only_for_what_goes_as_sms(
+    manager_client, make_group, make_campaign, channel, in_parts
+):
+    """Viber and voice previews showed «Parts a recipient 1 → 2, in all 2» above
+    their own note that they are not billed per SMS part."""
+    campaign = make_campaign(
+        [make_group("Clients", people(2))], channel=channel, viber_text="Привет"
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    assert ('data-preview="histogram"' in body) is in_parts
+    assert ('data-preview="segments"' in body) is in_parts
+    assert 'data-preview="total">2<' in body
+
+
 def test_a_launchable_draft_has_an_enabled_button_and_no_reason(
     manager_client, make_group, make_campaign
 ):
