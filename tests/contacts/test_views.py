@@ -1678,3 +1678,19 @@ def test_custom_fields_lead_to_where_they_are_renamed_and_deleted(
     change = reverse("admin:contacts_customfield_change", args=[custom_fields[0].pk])
     assert (f'href="{change}"' in html) is links
     assert ("data-edit-hint" in html) is links
+
+
+def test_each_export_menu_says_what_becomes_of_what_windows_1251_lacks(
+    manager_client, settings
+):
+    """A title only (no touch screen shows it), and the same words where the
+    contacts' export refuses rather than write «?»."""
+    settings.LANGUAGE_CODE = "en"
+    contacts = manager_client.get(reverse("contacts:list")).content.decode()
+    inbox = manager_client.get(reverse("reports:inbox")).content.decode()
+    upload = manager_client.get(reverse("contacts:import")).content.decode()
+
+    assert "the export stops and names it" in contacts
+    assert "become “?”" not in contacts
+    assert "become “?”" in inbox
+    assert "data-export-note" not in upload  # a sample has no such characters
