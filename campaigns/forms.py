@@ -688,6 +688,10 @@ class CampaignForm(VersionedForm, forms.ModelForm):
     # Template helpers -------------------------------------------------------------
 
     @property
+    def viber_text_max(self) -> int:
+        return VIBER_TEXT_MAX
+
+    @property
     def placeholders(self) -> list[tuple[str, str]]:
         """(key, what it holds) for the insert buttons: a custom field's key is
         Latin ({city}); its label (Город) says what it is."""

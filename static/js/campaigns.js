@@ -6,6 +6,8 @@
  */
 (function () {
   "use strict";
+  // The message text's counter; the Viber text's own counts characters only.
+  var TEXT_COUNTER = "[data-segment-counter]:not([data-characters-only])";
 
   function insertAtCursor(textarea, value) {
     var start = textarea.selectionStart ?? textarea.value.length;
@@ -47,7 +49,7 @@
   }
 
   function followAccount(form) {
-    var counter = document.querySelector("[data-segment-counter]");
+    var counter = document.querySelector(TEXT_COUNTER);
     var info = accountInfo(form);
     if (!info || !counter) return;
     counter.dataset.table = info.table;
@@ -58,7 +60,7 @@
   // The counter prices SMS parts: a channel not billed per part (Viber, voice; the
   // select lists those that are) shows no cost, as the server's preview shows none.
   function followPrice(form) {
-    var counter = document.querySelector("[data-segment-counter]");
+    var counter = document.querySelector(TEXT_COUNTER);
     var info = accountInfo(form);
     if (!info || !counter) return;
     var channel = form.querySelector(".js-campaign-channel");
@@ -75,7 +77,7 @@
   // transliterate option is neither offered nor sent (a disabled box is not posted).
   // The select lists, per account, the channels each applies to.
   function followChannel(form) {
-    var counter = document.querySelector("[data-segment-counter]");
+    var counter = document.querySelector(TEXT_COUNTER);
     var channel = form.querySelector(".js-campaign-channel");
     if (!channel) return;
     function listed(name) {
@@ -177,7 +179,7 @@
   // (or all left out) is 0 recipients, not 1.
   function syncRecipients() {
     var preview = document.querySelector("[data-preview-total]");
-    var counter = document.querySelector("[data-segment-counter]");
+    var counter = document.querySelector(TEXT_COUNTER);
     if (preview && counter) counter.dataset.recipients = preview.dataset.previewTotal;
   }
 

@@ -21,6 +21,8 @@ from providers.models import ProviderAccount
 from tests.campaigns.gateway_accounts import LOGIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# The message text's counter; a Viber text has its own (characters only).
+TEXT_COUNTER = "[data-segment-counter]:not([data-characters-only])"
 
 AUDIENCE = [
     ("+79120002001", "Анна"),
@@ -47,7 +49,7 @@ def audience(transactional_db) -> ContactGroup:
 
 def counter_encoding(page) -> str:
     return page.locator(
-        "[data-segment-counter] [data-sc-encoding]:visible"
+        "[data-segment-counter]:not([data-characters-only]) [data-sc-encoding]:visible"
     ).get_attribute("data-sc-encoding")
 
 
@@ -64,7 +66,7 @@ def test_compose_launch_deliver_report_export_and_stop_reply(
 
     # Compose ---------------------------------------------------------------------
     page.goto("/campaigns/new/")
-    counter = page.locator("[data-segment-counter]")
+    counter = page.locator(TEXT_COUNTER)
     page.fill("#id_name", "Осенняя акция")
     expect(page.locator("#id_account")).to_have_value(str(gateway_account.pk))
     sender = page.locator("#id_sender")
@@ -286,7 +288,7 @@ def test_the_counter_prices_sms_parts_only(admin_page, audience, browser_problem
     page.select_option("#id_account", label="Webcom e2e")
     page.fill("#id_text", "Привет")
     page.select_option("#id_include_groups", label="E2E audience")
-    counter = page.locator("[data-segment-counter]")
+    counter = page.locator(TEXT_COUNTER)
     cost = counter.locator("[data-sc-show=cost]")
     live = page.locator("#campaign-preview [data-preview-live]")
     expect(live.locator("[data-preview=total]")).to_have_text(str(len(AUDIENCE)))
@@ -302,3 +304,32 @@ def test_the_counter_prices_sms_parts_only(admin_page, audience, browser_problem
     expect(cost).to_be_visible()
     expect(live.locator("[data-preview=cost]")).to_contain_text("10.00")
     browser_problems.assert_none("on the composer switching channels")
+
+
+def test_the_viber_text_counts_its_characters_and_says_its_limit(
+    admin_page, audience, browser_problems
+):
+    """The only counter, under the SMS text, read «Characters: 0» while 1,001 went
+    into the Viber text; its limit showed only in the preview or on saving."""
+    ProviderAccount.objects.create(
+        name="Webcom e2e", kind="webcom", base_url="http://127.0.0.1:9/webcom",
+        login="e2e", password="e2e", default_sender="SMSPORTAL", tariff="2.50",
+    )  # fmt: skip
+    page = admin_page
+    page.goto("/campaigns/new/")
+    page.select_option("#id_account", label="Webcom e2e")
+    page.select_option("#id_channel", "viber")
+    viber = page.locator("[data-segment-counter][data-characters-only]")
+    expect(viber).to_be_visible()
+
+    page.fill("#id_viber_text", "Привет! " * 125 + "!")  # 1,001 characters
+
+    expect(viber.locator('[data-sc-field="characters"]')).to_have_text("1,001")
+    expect(viber.locator('[data-sc-show="over-page-limit"]')).to_contain_text(
+        "a Viber message takes at most 1,000 characters"
+    )
+    expect(viber.locator("[data-sc-sms]")).to_be_hidden()
+    # The SMS text's counter is its own.
+    text_counter = page.locator(TEXT_COUNTER)
+    expect(text_counter.locator('[data-sc-field="units"]')).to_have_text("0")
+    browser_problems.assert_none("on the composer with a Viber text")
