@@ -1035,9 +1035,10 @@ def test_a_campaign_with_messages_in_doubt_cannot_be_deleted(
 
 
 def test_a_campaign_the_gateway_took_none_of_fails_and_says_why(
-    simulator, make_group, make_campaign, manager_client
+    simulator, make_group, make_campaign, manager_client, settings
 ):
     """It said "Completed" of a campaign that reached nobody."""
+    settings.LANGUAGE_CODE = "en"
     account = simulated_account(simulator, "webcom")
     group = make_group(
         "G", [("+79120009999", "A", "Europe/Moscow"), ("+79130009999", "B", "")]
