@@ -827,18 +827,22 @@ def test_the_mapping_page_warns_of_values_past_the_header(
     data = (
         f"Телефон;Имя;Группы\n89123456789;Иван;{groups_cell}\n89123456780;Ольга;VIP\n"
     )
-    upload = SimpleUploadedFile("book.csv", data.encode("cp1251"))
-    manager_client.post(reverse("contacts:import"), {"file": upload})
-    job = ImportJob.objects.get()
-
-    html = manager_client.get(
-        reverse("contacts:import_mapping", args=[job.pk])
-    ).content.decode()
+    html = mapping_page(manager_client, "book.csv", data)
 
     assert ("data-beyond-header" in html) is warned
     if warned:
         assert "1 of the first rows has more values than the header" in html
         assert "must be in quotes" in html
+
+
+def mapping_page(client, name: str, data: str) -> str:
+    """The column mapping page of `data` uploaded in Windows-1251 as `name`."""
+    upload = SimpleUploadedFile(name, data.encode("cp1251"))
+    client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    return client.get(
+        reverse("contacts:import_mapping", args=[job.pk])
+    ).content.decode()
 
 
 def test_the_mapping_page_names_an_exports_columns_no_import_reads(
@@ -851,13 +855,7 @@ def test_the_mapping_page_names_an_exports_columns_no_import_reads(
         "Телефон;Имя;В стоп-листе;Источник согласия;Согласие дано\n"
         "89123456789;Иван;нет;форма на сайте;01.12.2026 10:00\n"
     )
-    upload = SimpleUploadedFile("export.csv", data.encode("cp1251"))
-    manager_client.post(reverse("contacts:import"), {"file": upload})
-    job = ImportJob.objects.get()
-
-    html = manager_client.get(
-        reverse("contacts:import_mapping", args=[job.pk])
-    ).content.decode()
+    html = mapping_page(manager_client, "export.csv", data)
 
     assert "data-export-only" in html
     assert "Not imported: «В стоп-листе», «Источник согласия», «Согласие дано»." in html

@@ -276,16 +276,21 @@ def test_the_whole_book_hides_the_groups_to_send_to_and_counts_everyone(
     browser_problems.assert_none("on the composer with the whole book")
 
 
-def test_the_counter_prices_sms_parts_only(admin_page, audience, browser_problems):
-    """Viber and voice are billed at the gateway's own tariff: the live counter and
-    the preview show no SMS-part cost for them, and show it again for SMS."""
+def webcom_composer(page):
+    """The composer with a Webcom account (Viber-capable, priced) chosen."""
     ProviderAccount.objects.create(
         name="Webcom e2e", kind="webcom", base_url="http://127.0.0.1:9/webcom",
         login="e2e", password="e2e", default_sender="SMSPORTAL", tariff="2.50",
     )  # fmt: skip
-    page = admin_page
     page.goto("/campaigns/new/")
     page.select_option("#id_account", label="Webcom e2e")
+    return page
+
+
+def test_the_counter_prices_sms_parts_only(admin_page, audience, browser_problems):
+    """Viber and voice are billed at the gateway's own tariff: the live counter and
+    the preview show no SMS-part cost for them, and show it again for SMS."""
+    page = webcom_composer(admin_page)
     page.fill("#id_text", "Привет")
     page.select_option("#id_include_groups", label="E2E audience")
     counter = page.locator(TEXT_COUNTER)
@@ -311,13 +316,7 @@ def test_the_viber_text_counts_its_characters_and_says_its_limit(
 ):
     """The only counter, under the SMS text, read «Characters: 0» while 1,001 went
     into the Viber text; its limit showed only in the preview or on saving."""
-    ProviderAccount.objects.create(
-        name="Webcom e2e", kind="webcom", base_url="http://127.0.0.1:9/webcom",
-        login="e2e", password="e2e", default_sender="SMSPORTAL", tariff="2.50",
-    )  # fmt: skip
-    page = admin_page
-    page.goto("/campaigns/new/")
-    page.select_option("#id_account", label="Webcom e2e")
+    page = webcom_composer(admin_page)
     page.select_option("#id_channel", "viber")
     viber = page.locator("[data-segment-counter][data-characters-only]")
     expect(viber).to_be_visible()

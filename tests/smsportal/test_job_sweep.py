@@ -259,12 +259,17 @@ def test_a_bulk_action_whose_worker_died_goes_on_after_its_last_chunk(queue):
     )  # fmt: skip
 
 
-def test_its_page_says_it_waits_for_a_worker_and_that_none_runs(manager_client):
+def _waiting_job_page(client, *, attempts: int, ago: timedelta) -> str:
+    """The progress fragment of a bulk job sent to the workers `ago`."""
     _book(6)
-    job = _bulk_job(attempts=1, enqueued_at=timezone.now() - timedelta(minutes=3))
-    html = manager_client.get(
+    job = _bulk_job(attempts=attempts, enqueued_at=timezone.now() - ago)
+    return client.get(
         reverse("contacts:bulk_job", args=[job.pk]), HTTP_HX_REQUEST="true", **EN
     ).content.decode()
+
+
+def test_its_page_says_it_waits_for_a_worker_and_that_none_runs(manager_client):
+    html = _waiting_job_page(manager_client, attempts=1, ago=timedelta(minutes=3))
     assert "Waiting for a worker to start it…" in html
     assert "It was started before and did not finish" in html
     assert "Sent to the workers 3\xa0minutes ago" in html
@@ -272,11 +277,7 @@ def test_its_page_says_it_waits_for_a_worker_and_that_none_runs(manager_client):
 
 
 def test_a_job_sent_moments_ago_says_so_not_0_minutes(manager_client):
-    _book(6)
-    job = _bulk_job(attempts=0, enqueued_at=timezone.now() - timedelta(seconds=20))
-    html = manager_client.get(
-        reverse("contacts:bulk_job", args=[job.pk]), HTTP_HX_REQUEST="true", **EN
-    ).content.decode()
+    html = _waiting_job_page(manager_client, attempts=0, ago=timedelta(seconds=20))
     assert "Sent to the workers 20\xa0seconds ago" in html
     assert "0\xa0minutes" not in html
 
