@@ -37,6 +37,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
 ]
 
+handler400 = "smsportal.views.bad_request"
 handler404 = "smsportal.views.not_found"
 
 # No /media/, DEBUG or not: uploaded imports and their rejected rows hold people's

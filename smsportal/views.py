@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from django.views.defaults import bad_request as page_bad_request
 from django.views.defaults import page_not_found
 
 from accounts.roles import ADMIN, MANAGER, VIEWER, role_label, user_roles
@@ -119,6 +120,15 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         # would echo the token it tried.
         return HttpResponseNotFound(b"Not found", content_type="text/plain")
     return page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page, but JSON under /api/ (as the API's own errors): a request Django
+    refuses before any view (a Host header it does not serve, a suspicious one) got
+    an HTML page an API client cannot read."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
+    return page_bad_request(request, exception)
 
 
 @login_not_required

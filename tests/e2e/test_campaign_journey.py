@@ -283,7 +283,10 @@ def webcom_composer(page):
         login="e2e", password="e2e", default_sender="SMSPORTAL", tariff="2.50",
     )  # fmt: skip
     page.goto("/campaigns/new/")
-    page.select_option("#id_account", label="Webcom e2e")
+    # The account's sender and channel fields come back by htmx: what is typed into
+    # them before would be swapped away.
+    with page.expect_response(lambda r: "/account-fields/" in r.url):
+        page.select_option("#id_account", label="Webcom e2e")
     return page
 
 

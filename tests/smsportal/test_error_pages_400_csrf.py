@@ -77,3 +77,16 @@ def test_a_bad_request_page_stands_alone_in_the_readers_language(
             assert text in html
     for stock in (*STOCK_TEXTS, "not-ours.example", "ALLOWED_HOSTS"):
         assert stock not in html
+
+
+def test_a_bad_request_to_the_api_is_answered_in_json(client, settings):
+    """A Host header the site does not serve, on an API path: an HTML page no API
+    client reads (the API fuzzer found it)."""
+    settings.DEBUG = False
+
+    response = client.post("/api/v1/campaigns/1/pause", HTTP_HOST="not-ours.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "not-ours.example" not in response.content.decode()
+    assert response.json()["detail"]
