@@ -327,9 +327,9 @@ def test_the_viber_text_counts_its_characters_and_says_its_limit(
     page.fill("#id_viber_text", "Привет! " * 125 + "!")  # 1,001 characters
 
     expect(viber.locator('[data-sc-field="characters"]')).to_have_text("1,001")
-    expect(viber.locator('[data-sc-show="over-page-limit"]')).to_contain_text(
-        "a Viber message takes at most 1,000 characters"
-    )
+    limit = viber.locator('[data-sc-show="over-page-limit"]')
+    expect(limit).to_be_visible()
+    expect(limit).to_contain_text("a Viber message takes at most 1,000 characters")
     expect(viber.locator("[data-sc-sms]")).to_be_hidden()
     # The SMS text's counter is its own.
     text_counter = page.locator(TEXT_COUNTER)
