@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from contacts.zone_names import NEIGHBOUR_ZONE_NAMES, foreign_zone_name
+from smsportal.lib.languages import in_every_language
 
 # Russia's zones from west to east, offered first; the other Area/City zones follow.
 # Every zone of Russia in IANA's zone.tab, by offset: the numbering plan gives the
@@ -134,14 +134,13 @@ def _zones_by_city() -> dict[str, str]:
     """Russia's zones and its neighbours' by the names the pages give them, in every
     language of the site. Not other countries' cities: a city abroad is read by its
     zone's name, unambiguous where a city's name may not be."""
-    names = {**NEIGHBOUR_ZONE_NAMES, **RUSSIAN_ZONE_CITIES}
     by_city: dict[str, str] = {}
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            for zone, label in names.items():
-                # "Алматы, Казахстан", and "Алматы" alone.
-                for name in (str(label), str(label).split(",")[0]):
-                    by_city.setdefault(_city_key(name), zone)
+    for zone, label in in_every_language(
+        {**NEIGHBOUR_ZONE_NAMES, **RUSSIAN_ZONE_CITIES}
+    ):
+        # "Алматы, Казахстан", and "Алматы" alone.
+        for name in (label, label.split(",")[0]):
+            by_city.setdefault(_city_key(name), zone)
     return by_city
 
 

@@ -3,9 +3,9 @@
 import re
 from collections.abc import Sequence
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from smsportal.lib.languages import in_every_language
 
 IGNORE = ""
 ATTR_PREFIX = "attr:"
@@ -103,12 +103,10 @@ def auto_mapping(
 
 def _label_aliases() -> dict[str, str]:
     """Our own field labels in every language, so an export always maps back."""
-    aliases = {}
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            for field, label in {**CONTACT_FIELDS, **STOPLIST_FIELDS}.items():
-                aliases[normalize_header(str(label))] = field
-    return aliases
+    return {
+        normalize_header(label): field
+        for field, label in in_every_language({**CONTACT_FIELDS, **STOPLIST_FIELDS})
+    }
 
 
 def field_label(field: str, custom_fields: Sequence) -> str:

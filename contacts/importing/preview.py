@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,6 +19,7 @@ from contacts.importing.sources import (
 from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import CustomField, ImportJob
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.languages import in_every_language
 
 PREVIEW_ROWS = 8
 
@@ -194,10 +194,10 @@ def _export_only(headers: list[str]) -> str:
     """A note when the header has columns of an export that no import reads."""
     from contacts.exporting import OPT_IN_OUT_HEADERS
 
-    labels = {}
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            labels.update({normalize_header(str(h)): h for h in OPT_IN_OUT_HEADERS})
+    labels = {
+        normalize_header(label)
+        for _i, label in in_every_language(dict(enumerate(OPT_IN_OUT_HEADERS)))
+    }
     found = [h.strip() for h in headers if normalize_header(h) in labels]
     if not found:
         return ""
