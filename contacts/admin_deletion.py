@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 
 from contacts import services
 from contacts.admin_bulk import queued_for_worker
-from contacts.models import Contact, GroupMembership
+from contacts.models import Contact, ContactGroup, GroupMembership
 
 
 def contacts_delete_counts(contacts: QuerySet[Contact]) -> dict[str, int]:
@@ -153,9 +153,10 @@ def _group_link(link: Any) -> str:
     """A row of a many-to-many table to groups (a campaign's, a greeting's), as
     "Рассылка «Осень»: связь с группой": Django's own name for it read
     "Campaign_include_groups object (3)"."""
-    owner = _link_owner(link)
-    if owner is None:
+    field = _owner_field(link._meta)
+    if field is None:
         return f"{capfirst(link._meta.verbose_name)}: {link}"
+    owner = getattr(link, field.name)
     return _("%(model)s “%(object)s”: link to the group") % {
         "model": capfirst(owner._meta.verbose_name),
         "object": owner,
@@ -165,29 +166,23 @@ def _group_link(link: Any) -> str:
 def _links_name(model: Any) -> str:
     """The summary's name of a model's rows; a many-to-many table to groups by what
     links through it ("Рассылки, связанные с группой")."""
-    from contacts.models import ContactGroup
-
     opts = model._meta
-    owner = next(
+    field = _owner_field(opts) if opts.auto_created else None
+    if field is None:
+        return opts.verbose_name_plural
+    return _("%(models)s linked to the group") % {
+        "models": capfirst(field.related_model._meta.verbose_name_plural)
+    }
+
+
+def _owner_field(opts: Any) -> Any:
+    """A link row's field for its other end: the campaign or greeting, not the
+    group."""
+    return next(
         (
-            f.related_model
+            f
             for f in opts.fields
             if f.is_relation and f.related_model not in (None, ContactGroup)
         ),
         None,
     )
-    if not opts.auto_created or owner is None:
-        return opts.verbose_name_plural
-    return _("%(models)s linked to the group") % {
-        "models": capfirst(owner._meta.verbose_name_plural)
-    }
-
-
-def _link_owner(link: Any) -> Any:
-    """The row's other end: the campaign or greeting, not the group."""
-    from contacts.models import ContactGroup
-
-    for field in link._meta.fields:
-        if field.is_relation and field.related_model is not ContactGroup:
-            return getattr(link, field.name)
-    return None
