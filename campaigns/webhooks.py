@@ -219,8 +219,8 @@ class StatusCallbackView(CallbackView):
         answered: a reply (a STOP) may reach us nowhere else."""
         try:
             incoming = known.gateway.is_incoming_callback(inbound)
-        except Exception:  # noqa: BLE001 - unreadable is the answer either way
-            incoming = True
+        except (GatewayProtocolError, BodyError):
+            incoming = True  # which it is cannot be read either: the safe answer
         if incoming:
             return super().unreadable(known, inbound)
         return _reply(known.gateway.status_callback_ack(inbound, []))
