@@ -52,7 +52,6 @@ from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
     counter_settings,
-    custom_field_keys,
     length_problem,
     preferred_account,
     sender_choices,
@@ -221,7 +220,12 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         self.fields["time_zone"].choices = time_zone_choices(
             keep=self.instance.time_zone
         )
-        self.custom_keys = custom_field_keys()
+        # Each custom field's label by key, in the keys' order: one query serves
+        # the placeholder checks and the insert buttons.
+        self.custom_labels = dict(
+            CustomField.objects.order_by("key").values_list("key", "label")
+        )
+        self.custom_keys = list(self.custom_labels)
         self.account = self._chosen_account()
         self._set_sender_field()
         self._set_channel_field()
@@ -699,9 +703,8 @@ class CampaignForm(VersionedForm, forms.ModelForm):
             name: str(Contact._meta.get_field(name).verbose_name)
             for name in CONTACT_FIELDS
         }
-        labels.update(CustomField.objects.values_list("key", "label"))
-        keys = [*CONTACT_FIELDS, *self.custom_keys]
-        return [(key, capfirst(labels.get(key, key))) for key in keys]
+        labels.update(self.custom_labels)
+        return [(key, capfirst(label)) for key, label in labels.items()]
 
     def _holds(self, name: str) -> bool:
         """Whether the field has a value or an error to show."""

@@ -16,10 +16,11 @@ from campaigns.planning import (
     CONTACT_EXPRESSIONS,
     CONTACT_VALUES,
     count,
+    custom_field_kinds,
     segment_table_for,
     template_values,
 )
-from campaigns.selectors import custom_field_kinds, length_problem, sender_problem
+from campaigns.selectors import length_problem, sender_problem
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields, has_fields, parse_template, render
 from contacts.models import Contact

@@ -100,7 +100,7 @@ class SendPlan:
         cls, campaign: Campaign, *, now: datetime | None = None
     ) -> SendPlan:
         now = now or timezone.now()
-        custom = dict(CustomField.objects.values_list("key", "kind"))
+        custom = custom_field_kinds()
         start = (
             campaign.start_at if campaign.start_at and campaign.start_at > now else now
         )
@@ -192,6 +192,11 @@ CONTACT_VALUES = (
 # Custom fields as the stored JSON text: a number keeps the digits it was written with
 # ("1234.50", not the float 1234.5), as the SQL expansion's `->>` renders it.
 CONTACT_EXPRESSIONS = {"attributes_json": Cast("attributes", TextField())}
+
+
+def custom_field_kinds() -> dict[str, str]:
+    """Each custom field's kind by its key: how a message writes its values."""
+    return dict(CustomField.objects.values_list("key", "kind"))
 
 
 def template_values(row: Mapping[str, object]) -> dict[str, object]:

@@ -689,11 +689,6 @@ def custom_field_keys() -> list[str]:
     return list(CustomField.objects.order_by("key").values_list("key", flat=True))
 
 
-def custom_field_kinds() -> dict[str, str]:
-    """Each custom field's kind by its key: how a message writes its values."""
-    return dict(CustomField.objects.values_list("key", "kind"))
-
-
 def counter_settings(account: ProviderAccount | None) -> dict[str, Any]:
     """The live segment counter's table and price for the account shown first."""
     return {

@@ -46,7 +46,7 @@ class Field:
 # Assumption: recipients read Russian conventions, as the contact pages show values:
 # a date 20.12.2026 (stored 2026-12-20), a number with a decimal comma, its digits as
 # written (150,50; no thousands separator, whose space is not in GSM-7).
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # as the SQL's, ASCII digits only
 
 
 Part = str | Field
