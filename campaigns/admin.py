@@ -29,7 +29,7 @@ from smsportal.exceptions import ApplicationError
 # Engine-kept fields: never typed in by a person.
 CAMPAIGN_SYSTEM_FIELDS = [
     "state", "pause_message", "parent", "greeting", "price_per_segment",
-    "audience_counts", "created_by", "created_at", "updated_at", "launched_by",
+    "launch_estimate", "audience_counts", "created_by", "created_at", "updated_at", "launched_by",
     "launched_at", "expanded_at", "finished_at",
 ]  # fmt: skip
 

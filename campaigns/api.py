@@ -207,7 +207,8 @@ class PreviewOut(Schema):
     estimated_segments: int
     estimated_cost: Decimal | None
     balance: Decimal | None
-    # What the account's other campaigns under way have still to send (estimate).
+    # What the account's other campaigns, sending or scheduled, have still to send
+    # (estimate; a campaign not built yet at the estimate it was launched with).
     committed_cost: Decimal
     can_afford: bool
     encoding: str

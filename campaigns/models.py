@@ -166,6 +166,17 @@ class Campaign(Versioned):
     price_per_segment = models.DecimalField(
         _("price per segment"), max_digits=10, decimal_places=4, null=True, blank=True
     )
+    # The preview's estimate when it was launched: until its audience is built (a
+    # scheduled campaign) it has no messages to count, and the balance a later launch
+    # is checked against must still pay for it first (campaigns.services).
+    launch_estimate = models.DecimalField(
+        _("estimated cost at launch"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

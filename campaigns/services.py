@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -272,14 +272,20 @@ UNDER_WAY = (Campaign.State.SENDING, Campaign.State.PAUSED, Campaign.State.SCHED
 def _committed_elsewhere(campaign: Campaign) -> Decimal:
     """What the account's other campaigns under way have still to send, at our
     estimate. Two campaigns launched on one balance that covers either alone both
-    paused half way once the gateway refused for money."""
-    others = (
-        Campaign.objects.filter(account_id=campaign.account_id, state__in=UNDER_WAY)
-        .exclude(pk=campaign.pk)
-        .values_list("pk", flat=True)
-    )
-    committed = report_tallies.pending_estimate(campaign_ids=list(others))
-    return committed.quantize(Decimal("0.01"))
+    paused half way once the gateway refused for money.
+
+    A campaign whose audience is built counts its messages not yet sent; one not
+    built yet (scheduled, or its build under way) the estimate it was launched with.
+    """
+    others = Campaign.objects.filter(
+        account_id=campaign.account_id, state__in=UNDER_WAY
+    ).exclude(pk=campaign.pk)
+    built = others.filter(expanded_at__isnull=False).values_list("pk", flat=True)
+    committed = report_tallies.pending_estimate(campaign_ids=list(built))
+    unbuilt = others.filter(expanded_at__isnull=True).aggregate(
+        total=Sum("launch_estimate")
+    )["total"]
+    return (committed + (unbuilt or 0)).quantize(Decimal("0.01"))
 
 
 def _extra_rows(phones: list[str], zones: dict[str, str]) -> list[dict]:
@@ -550,6 +556,7 @@ def campaign_launch(
         queue_required()
     undo = _launch_undo(campaign, launched_by)
     campaign.price_per_segment = campaign_price(campaign)
+    campaign.launch_estimate = preview.estimated_cost
     campaign.launched_by = launched_by
     campaign.launched_at = timezone.now()
     campaign.state = Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING
@@ -557,6 +564,7 @@ def campaign_launch(
     campaign.save(
         update_fields=[
             "price_per_segment",
+            "launch_estimate",
             "launched_by",
             "launched_at",
             "state",
@@ -616,6 +624,7 @@ def _launch_undo(campaign: Campaign, launched_by) -> Callable[[], None]:
     before = {
         "state": campaign.state,
         "price_per_segment": campaign.price_per_segment,
+        "launch_estimate": campaign.launch_estimate,
         "launched_by": campaign.launched_by,
         "launched_at": campaign.launched_at,
         "pause_reason": campaign.pause_reason,
@@ -826,6 +835,7 @@ def campaign_unschedule(*, campaign: Campaign) -> Campaign:
             launched_at=None,
             launched_by=None,
             price_per_segment=None,
+            launch_estimate=None,
             pause_reason="",
         )
     )

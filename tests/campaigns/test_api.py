@@ -466,6 +466,38 @@ def test_the_balance_pays_for_the_accounts_other_campaigns_under_way_first(
     assert (again["committed_cost"], again["can_afford"]) == ("0.00", True)
 
 
+def test_a_scheduled_campaign_not_built_yet_is_paid_for_first_at_its_launch_estimate(
+    manager_client, account, make_group, make_campaign
+):
+    """A campaign scheduled for tomorrow has no messages until then; a launch today
+    on a balance that covers only one of the two must still be refused."""
+    account.balance = Decimal("10.00")
+    account.balance_currency = "RUB"
+    account.save(update_fields=["balance", "balance_currency"])
+    tomorrow = timezone.now() + timedelta(days=1)
+    first = make_campaign([make_group("A", people(3))], start_at=tomorrow)
+    scheduled = post(manager_client, f"{API}/{first.pk}/launch")
+    assert scheduled.status_code == 200, scheduled.content
+    first.refresh_from_db()
+    assert (first.state, first.launch_estimate) == (State.SCHEDULED, Decimal("7.50"))
+    assert not Message.objects.filter(campaign=first).exists()
+    others = [(f"+7913{i:07d}", f"Other{i}", "Europe/Moscow") for i in range(3)]
+    second = make_campaign([make_group("B", others)])
+
+    preview = post(manager_client, f"{API}/{second.pk}/preview").json()
+    launch = post(manager_client, f"{API}/{second.pk}/launch")
+
+    assert (preview["committed_cost"], preview["can_afford"]) == ("7.50", False)
+    assert launch.status_code == 400
+    # Back to a draft, it promises nothing.
+    returned = post(manager_client, f"{API}/{first.pk}/unschedule")
+    assert returned.status_code == 200, returned.content
+    first.refresh_from_db()
+    assert first.launch_estimate is None
+    again = post(manager_client, f"{API}/{second.pk}/preview").json()
+    assert (again["committed_cost"], again["can_afford"]) == ("0.00", True)
+
+
 @pytest.mark.parametrize("channel", ["viber", "viber_sms"])
 def test_a_viber_campaign_is_not_priced_as_sms_parts_nor_held_to_the_balance(
     manager_client, account, make_group, make_campaign, channel
