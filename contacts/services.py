@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
@@ -473,7 +473,10 @@ def contacts_add_to_group(
     """Add every contact of the queryset to the group in one INSERT ... SELECT, and
     count those already in it: "108 done" of 111 chosen left the user to guess.
     Not `analyze`: the caller refreshes the statistics (once, after its chunks)."""
-    ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
+    try:
+        ids_sql, params = contacts.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:  # `pk__in=[]`: the API's numbers and ids of no contact
+        return GroupAddition(added=0, already=0)
 
     def insert_from(ids: str) -> str:
         return f"""

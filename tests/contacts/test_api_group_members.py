@@ -117,3 +117,18 @@ def test_a_viewer_may_read_a_group_but_not_change_its_members(client, viewer_use
                            content_type="application/json")  # fmt: skip
     assert (refused.status_code, renamed.status_code) == (403, 403)
     assert members(group) == []
+
+
+def test_adding_only_numbers_and_ids_of_no_contact_changes_nothing(api):
+    group = ContactGroup.objects.create(name="VIP")
+    make_contact("+79120000001")
+
+    answer = post(api, f"/api/v1/groups/{group.pk}/members",
+                  {"contact_ids": [999999], "phones": ["+79129999999"]})  # fmt: skip
+    empty = post(api, f"/api/v1/groups/{group.pk}/members", {})
+
+    assert answer.status_code == 200
+    assert answer.json() == {"added": 0, "already": 0,
+                             "not_found": ["999999", "+79129999999"]}  # fmt: skip
+    assert empty.json() == {"added": 0, "already": 0, "not_found": []}
+    assert members(group) == []
