@@ -400,6 +400,7 @@ def contact_import(
         request,
         "contacts.add_contact" if kind == "contacts" else "contacts.add_stoplistentry",
     )
+    _known_form_fields_only(request)
     for name, value in (("encoding", encoding), ("delimiter", delimiter),
                         ("mapping", mapping)):  # fmt: skip
         if "\x00" in value:
@@ -442,6 +443,23 @@ def contact_import(
         services.import_job_start(job=job, options=options)
     job.refresh_from_db()
     return Status(202, job)
+
+
+IMPORT_FIELDS = ("delimiter", "encoding", "file", "groups", "kind", "mapping", "update")
+
+
+def _known_form_fields_only(request: HttpRequest) -> None:
+    """Refuse a form field the import does not know, as a JSON body's is refused
+    (smsportal.api_input): a misspelt "group" would import the whole file into no
+    group and answer 202."""
+    for name in [*request.POST, *request.FILES]:
+        # A session's form may carry its CSRF token as a field (Django reads it).
+        if name not in IMPORT_FIELDS and name != "csrfmiddlewaretoken":
+            raise ApplicationError(
+                _("%(field)s: there is no such field here. The fields are: %(fields)s.")
+                % {"field": name, "fields": ", ".join(IMPORT_FIELDS)},
+                where=name,
+            )
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut)

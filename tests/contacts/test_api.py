@@ -225,6 +225,24 @@ def test_an_import_in_koi8r_keeps_its_letters_and_its_rejects_encoding(
     assert "плохой;Пётр" in b"".join(rejects.streaming_content).decode("koi8-r")
 
 
+def test_an_import_form_field_of_another_name_is_refused_not_ignored(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    group = ContactGroup.objects.create(name="VIP")
+    upload = SimpleUploadedFile("c.csv", b"phone\n+79120000001\n")
+
+    response = api.post(
+        "/api/v1/contacts/import",
+        {"file": upload, "group": group.pk},  # "groups" misspelt
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "group"
+    assert response.json()["detail"].startswith("group: there is no such field here.")
+    assert not ImportJob.objects.exists()
+
+
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200
