@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contacts import bulk_jobs, exporting, selectors, services
-from contacts.importing.fields import field_choices
+from contacts.importing.fields import field_choices, field_label
 from contacts.importing.reasons import report_for_reader
 from contacts.importing.rejects import rejects_missing, rejects_response
 from contacts.importing.runner import ImportOptions
@@ -419,14 +419,23 @@ def contact_import(
         )
     columns = [m.strip() for m in mapping.split(",")] if mapping else None
     if columns is not None:
+        custom_fields = list(CustomField.objects.all())
         allowed = {value for value, _label in field_choices(
-            kind=kind, custom_fields=list(CustomField.objects.all())
+            kind=kind, custom_fields=custom_fields
         )}  # fmt: skip
         unknown = sorted({c for c in columns if c not in allowed})
         if unknown:
             raise ApplicationError(
                 _("mapping names unknown fields: %(fields)s")
                 % {"fields": ", ".join(unknown)},
+                where="mapping",
+            )
+        # As the mapping page refuses it: one column's values would be dropped.
+        twice = next((c for c in columns if c and columns.count(c) > 1), None)
+        if twice is not None:
+            raise ApplicationError(
+                _("“%(field)s” is chosen for more than one column.")
+                % {"field": field_label(twice, custom_fields)},
                 where="mapping",
             )
     group_ids = [group.pk for group in _existing_groups(groups or [])]

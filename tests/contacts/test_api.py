@@ -243,6 +243,25 @@ def test_an_import_form_field_of_another_name_is_refused_not_ignored(api):
     assert not ImportJob.objects.exists()
 
 
+def test_an_import_mapping_that_names_a_field_twice_is_refused(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("c.csv", "a;b;c\n89120000001;Иван;Пётр\n".encode())
+
+    response = api.post(
+        "/api/v1/contacts/import",
+        {"file": upload, "mapping": "phone,first_name,first_name"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "“First name” is chosen for more than one column.",
+        "where": "mapping",
+    }
+    assert not ImportJob.objects.exists()
+
+
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200
