@@ -140,7 +140,8 @@ def idempotency_key(in_body: str, in_header: str) -> str:
     """A request's idempotency key: its `client_key` field or its Idempotency-Key
     header ("" for neither); a 400 when both are given and differ, or it is longer
     than a message keeps (64 characters)."""
-    body, header = without_nul(in_body).strip(), without_nul(in_header).strip()
+    body = without_nul(in_body).strip()
+    header = without_nul(_as_sent(in_header)).strip()
     if body and header and body != header:
         raise ApplicationError(
             _("The client_key field and the Idempotency-Key header differ."),
@@ -152,6 +153,16 @@ def idempotency_key(in_body: str, in_header: str) -> str:
             _("The idempotency key is longer than 64 characters."), where="client_key"
         )
     return key
+
+
+def _as_sent(header: str) -> str:
+    """A header's value as the client wrote it: WSGI hands its bytes over read as
+    Latin-1 (PEP 3333), so a UTF-8 key ("заказ-77") arrived garbled, and the same
+    key sent in `client_key` was another key: the message went out twice."""
+    try:
+        return header.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return header  # Latin-1 text of its own, or already text
 
 
 # The 409 of an operation that takes an idempotency key, for its OpenAPI entry.

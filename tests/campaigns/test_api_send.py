@@ -70,6 +70,22 @@ def test_the_same_key_again_returns_the_first_message_and_sends_nothing(
     assert len(simulator.state.submissions) == 1
 
 
+def test_a_key_of_cyrillic_letters_in_the_header_is_the_same_key_in_the_body(
+    manager_client, simulator, account
+):
+    # What a WSGI server hands over for the header's UTF-8 bytes (PEP 3333: Latin-1).
+    header = {"Idempotency-Key": "заказ-77".encode().decode("latin-1")}
+    body = {"account": account.pk, "phone": "+79120000042", "text": "Код 1234"}
+
+    first = send(manager_client, header, **body)
+    again = send(manager_client, **body, client_key="заказ-77")
+
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert first.json()["client_key"] == "заказ-77"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(simulator.state.submissions) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [
