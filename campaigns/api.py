@@ -480,12 +480,12 @@ def campaign_preview_api(request: HttpRequest, campaign_id: ObjectId) -> Any:
     response=CampaignOut,
     openapi_extra=if_match_openapi("campaign", "nothing was launched"),
 )
+@permission_required(CHANGE_PERM)
 def campaign_launch_api(
     request: HttpRequest, campaign_id: ObjectId, payload: LaunchIn | None = None
 ) -> dict[str, Any]:
     """Launch a draft now, or schedule it for its start time. With expected_version
     (or If-Match), a draft changed since that version is refused with 409."""
-    require_perm(request, CHANGE_PERM)
     services.campaign_launch(
         campaign=_get(campaign_id),
         launched_by=request.user,
