@@ -42,6 +42,7 @@ from accounts.api_token_failures import (
 from accounts.roles import user_roles
 from accounts.services import ApiTokenExpired, api_token_authenticate
 from smsportal.api_errors import explained
+from smsportal.api_query import note_unknown_query, refuse_unknown_query
 from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.outage import QueueUnavailable, outage_message, outage_noted
 from smsportal.unique import save_unique
@@ -416,6 +417,9 @@ api = SmsportalAPI(
     parser=WholeTextParser(),
     docs_decorator=signed_in_only,
 )
+# A query parameter no operation takes is refused, not ignored (a misspelt filter).
+api.add_decorator(note_unknown_query, mode="view")
+api.add_decorator(refuse_unknown_query, mode="operation")
 
 
 def require_perm(request: HttpRequest, *perms: str) -> None:
