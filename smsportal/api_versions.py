@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from smsportal.exceptions import ApplicationError
 from smsportal.versioning import parse_version, require_version, stale_since
 
 M = TypeVar("M", bound=models.Model)
@@ -46,7 +47,7 @@ def if_match_openapi(what: str, outcome: str = "nothing was saved") -> dict[str,
                 "required": False,
                 "schema": {"type": "string"},
                 "description": f"The {what}'s version, as expected_version (a "
-                "body's wins)",
+                "body's wins); * matches any version",
             }
         ],
         "responses": stale_response(what, outcome),
@@ -67,10 +68,26 @@ def stale_response(what: str, outcome: str) -> dict[str, Any]:
 
 
 def expected_version(request: HttpRequest, given: int | None) -> int | None:
-    """The version a client expects: the body's, else its If-Match header's."""
+    """The version a client expects: the body's, else its If-Match header's.
+
+    `If-Match: *` matches whatever version the record has (RFC 9110): none is
+    compared. A header that is no version is a 400 saying so, not a 409 that sent
+    its client to read the record again for a conflict there never was."""
     if given is not None:
         return given
-    return parse_version(request.headers.get("If-Match"))
+    header = request.headers.get("If-Match")
+    if header is not None and header.strip() == "*":
+        return None
+    version = parse_version(header)
+    if version is not None and version < 0:
+        raise ApplicationError(
+            _(
+                "The If-Match header must be the record's version (a whole number, "
+                "as the version field gives it) or *."
+            ),
+            where="If-Match",
+        )
+    return version
 
 
 @contextmanager
