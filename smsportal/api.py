@@ -550,12 +550,18 @@ def _not_found(request: HttpRequest, exc: Http404) -> Any:
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
+PLAIN_CHALLENGE = 'Bearer realm="smsportal API"'
+
+
 # The 401s and 429s are logged once per address and reason a window, in the
 # security log, not each by django.request (accounts.api_refusals).
 def _unauthenticated_response(request: HttpRequest) -> HttpResponse:
     detail = _("Send a valid API token (Authorization: Bearer <token>) or log in.")
     reason = getattr(request, REFUSAL_ATTRIBUTE, NO_CREDENTIALS)
     response = api.create_response(request, {"detail": detail}, status=401)
+    # The challenge HTTP asks of every 401; the same for a token unknown, revoked or
+    # none at all, so it tells nobody what a token was.
+    response["WWW-Authenticate"] = PLAIN_CHALLENGE
     return api_refusal_logged(request, response, reason=reason)
 
 

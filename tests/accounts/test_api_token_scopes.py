@@ -181,7 +181,8 @@ def test_unknown_and_revoked_tokens_get_the_plain_401(manager_user):
     for token in (raw, "sp_never-was-a-token-00000000000"):
         response = api_client(token).get("/api/v1/me")
         assert (response.status_code, response.json()) == (401, plain)
-        assert "WWW-Authenticate" not in response
+        # The challenge every 401 carries, with no word of the token's fate.
+        assert response["WWW-Authenticate"] == 'Bearer realm="smsportal API"'
 
 
 def test_a_token_works_until_its_expiry(manager_user):
