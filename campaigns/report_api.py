@@ -31,7 +31,7 @@ from campaigns.report_selectors import (
     reply_list,
     status_is_empty,
 )
-from campaigns.stoplist_sync import stoplist_sync
+from campaigns.stoplist_sync import stoplist_sync, stoplist_sync_refusal
 from contacts.phone import InvalidPhone, normalize_phone
 from contacts.phone_search import phone_query, whole_number
 from providers.base import DeliveryStatus
@@ -443,4 +443,7 @@ def stop_list_sync(request: HttpRequest, account_id: ObjectId) -> dict[str, Any]
     """Sync the stop list with one account's gateway now."""
     require_perm(request, CHANGE_PERM)
     account = get_object_or_404(ProviderAccount, pk=account_id, is_active=True)
+    refusal = stoplist_sync_refusal(account)
+    if refusal:
+        raise ApplicationError(refusal, where="account_id")
     return asdict(stoplist_sync(account=account))

@@ -28,7 +28,11 @@ from campaigns.report_selectors import (
 )
 from campaigns.report_tables import MessageTable
 from campaigns.selectors import STATE_CLASSES, campaign_end, poll_seconds
-from campaigns.stoplist_sync import stoplist_sync, stoplist_sync_rows
+from campaigns.stoplist_sync import (
+    stoplist_sync,
+    stoplist_sync_refusal,
+    stoplist_sync_rows,
+)
 from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
 from smsportal.exceptions import ApplicationError
@@ -154,6 +158,10 @@ def stoplist_sync_page(request: HttpRequest) -> HttpResponse:
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def stoplist_sync_run(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=pk, is_active=True)
+    refusal = stoplist_sync_refusal(account)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("reports:stoplist_sync")
     result = stoplist_sync(account=account)
     if result.error:
         messages.error(

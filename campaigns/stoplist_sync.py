@@ -86,6 +86,17 @@ def stoplist_sync_supported(account: ProviderAccount) -> bool:
     )
 
 
+def stoplist_sync_refusal(account: ProviderAccount) -> str:
+    """Why the account's stop list cannot be synced ("" when it can): a gateway that
+    keeps none answered a sync with an empty success, as if there were nothing new."""
+    if stoplist_sync_supported(account):
+        return ""
+    return _(
+        "%(gateway)s keeps no stop list of its own: there is nothing to sync with "
+        "%(account)s."
+    ) % {"gateway": account.get_kind_display(), "account": account.name}
+
+
 @dataclass(frozen=True)
 class SyncRow:
     """An account's line on the sync page: what its gateway can do, and the last run."""

@@ -224,3 +224,30 @@ def test_a_failed_sync_says_so_in_two_sentences(client, manager_user, simulator)
 
     page = response.content.decode()
     assert f"Stop list sync with {account.name} failed. The gateway could not" in page
+
+
+def test_a_gateway_that_keeps_no_stop_list_is_refused_not_synced_empty(
+    client, manager_user, manager_client, simulator, settings
+):
+    """WEBSMS keeps none: its sync answered 200 with empty counts, as if nothing
+    were new, through the API and the page alike."""
+    settings.LANGUAGE_CODE = "en"
+    account = simulated_account(simulator, "websms")
+    ours("+79120000001")
+    assert not stoplist_sync_supported(account)
+
+    answer = manager_client.post(
+        f"/api/v1/stop-list/sync/{account.pk}", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    page = manager_client.post(
+        reverse("reports:stoplist_sync_run", args=[account.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert answer.status_code == 400
+    assert answer.json()["where"] == "account_id"
+    said = f"WEBSMS keeps no stop list of its own: there is nothing to sync with {account.name}."
+    assert answer.json()["detail"] == said
+    assert said in page
+    assert "Stop list synced" not in page
