@@ -217,10 +217,32 @@ def garbled_header_error(
 def _csv_records(
     text: io.TextIOBase, delimiter: str, name: str
 ) -> Iterator[tuple[int, list[str]]]:
+    """The file's records numbered as a spreadsheet shows them. Excel's own first
+    line naming the delimiter ("sep=;") is read past and not counted: Excel shows the
+    line after it as row 1, and a row the report names must be the row the user finds
+    there."""
+    records = csvio.iter_records(text, delimiter)
+    skipped = 0
     try:
-        yield from csvio.iter_records(text, delimiter)
+        first = next(records, None)
+        if first is None:
+            return
+        if first[0] == 1 and _is_separator_line(first[1]):
+            skipped = 1
+        else:
+            yield first
+        for number, cells in records:
+            yield number - skipped, cells
     except csvio.UnreadableFile as exc:
+        if "row" in exc.params:
+            exc.params["row"] -= skipped
         raise file_error(exc, name) from None
+
+
+def _is_separator_line(cells: list[str]) -> bool:
+    """Excel's "sep=;" line; the delimiter itself splits it into "sep=" and "", or a
+    "sep=," line is read whole."""
+    return bool(_EXCEL_SEPARATOR_LINE.fullmatch("".join(c.strip() for c in cells)))
 
 
 def _decode_sample(sample: bytes, encoding: str) -> str:
@@ -359,13 +381,8 @@ def _without_title_rows(
     row after it names the phone column and it names none. Counted in the table, so
     the import says it left them out; a file of one column keeps all its rows."""
     held: list[tuple[int, list[str]]] = []
-    first = True
     for record in records:
         filled = [cell for cell in record[1] if cell.strip()]
-        if first and _EXCEL_SEPARATOR_LINE.fullmatch("".join(filled)):
-            first = False
-            continue  # Excel's own line naming the delimiter: no title, not reported
-        first = False
         if len(held) < TITLE_ROWS_MAX and _maybe_title(filled):
             held.append(record)
             continue
@@ -382,8 +399,7 @@ def _without_title_rows(
     yield from held
 
 
-# "sep=;": the first line Excel writes (and reads) to name a CSV file's delimiter. The
-# delimiter itself splits it into "sep=" and "", or a "sep=," line is read whole.
+# "sep=;": the first line Excel writes (and reads) to name a CSV file's delimiter.
 _EXCEL_SEPARATOR_LINE = re.compile(r"sep=.?", re.IGNORECASE)
 
 

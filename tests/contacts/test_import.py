@@ -1292,3 +1292,25 @@ def test_excels_separator_line_is_read_past_without_calling_it_a_title(do_import
     assert (report.delimiter, report.created, report.invalid) == (";", 1, 0)
     assert report.title_rows == 0
     assert Contact.objects.get().first_name == "Вера"
+
+
+def test_rows_after_excels_separator_line_are_numbered_as_excel_shows_them(do_import):
+    # Excel reads «sep=;» as its setting and shows the header as row 1: a report
+    # counting the line would send the user to the row below the one at fault.
+    data = (
+        "sep=;\r\nТелефон;Имя\r\n+79120000001;Вера\r\n12345;Пётр\r\n"
+        "89120000001;Вера\r\n"
+    ).encode("cp1251")
+    _report, rejects = do_import(data)
+    rows = list(csv.reader(io.StringIO(rejects), delimiter=";"))
+    assert [(r[0], r[2]) for r in rows[1:]] == [("3", "12345"), ("4", "89120000001")]
+    assert rows[2][1] == "column “Телефон”: the same number is already in row 2"
+
+
+def test_a_broken_quote_after_excels_separator_line_names_the_row_excel_shows(
+    do_import,
+):
+    data = 'sep=;\nТелефон;Имя\n89123456789;"Иван\n'.encode()
+    with pytest.raises(ImportFileError) as caught:
+        do_import(data)
+    assert "contacts.csv, row 2: a quoted cell is never closed" in str(caught.value)
