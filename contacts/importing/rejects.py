@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_DELIMITER = ";"
 _ENCODINGS = {"": "utf-8-sig", "utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig"}
 # Python's codec names as HTTP charsets.
-_CHARSETS = {"utf-8-sig": "utf-8", "cp1251": "windows-1251"}
+_CHARSETS = {"utf-8-sig": "utf-8", "cp1251": "windows-1251", "cp866": "ibm866"}
 _CHUNK_CHARS = 1 << 16
 _CHUNK_ROWS = 2000
 

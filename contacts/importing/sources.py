@@ -25,13 +25,17 @@ from smsportal.lib.deferred import Deferred, deferred
 logger = logging.getLogger("contacts.importing")
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-ENCODING_CHOICES = ("auto", "utf-8", "utf-8-sig", "cp1251", "koi8-r", "utf-16")
+ENCODING_CHOICES = (
+    "auto", "utf-8", "utf-8-sig", "cp1251", "koi8-r", "cp866", "utf-16"
+)  # fmt: skip
 ENCODING_LABELS = {
     "auto": gettext_lazy("Detect"),
     "utf-8": "UTF-8",
     "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
     "cp1251": "Windows-1251",
     "koi8-r": "KOI8-R",
+    # Russian Excel's "CSV (MS-DOS)".
+    "cp866": "CP866 (DOS)",
     "utf-16": "UTF-16",
 }
 DELIMITER_CHOICES = {"auto": "auto", ",": ",", ";": ";", "tab": "\t", "\t": "\t"}

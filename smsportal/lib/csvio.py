@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", "\t", ",")  # order breaks ties: Russian Excel writes ";"
-ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "koi8-r", "utf-16")
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "koi8-r", "cp866", "utf-16")
 # A cell longer than this is a runaway quoted cell rather than data (csv.Error).
 MAX_CELL_CHARS = 1024 * 1024
 
@@ -75,10 +75,8 @@ def detect_encoding(sample: bytes) -> str:
         raise UnreadableFile("binary")
     if _mostly_utf8(sample):
         encoding = "utf-8"
-    elif _koi8r_rather_than_cp1251(sample):
-        encoding = "koi8-r"
     else:
-        encoding = "cp1251"
+        encoding = _single_byte_encoding(sample)
     try:
         text = codecs.getincrementaldecoder(encoding)(
             errors="replace" if encoding == "utf-8" else "strict"
@@ -171,16 +169,26 @@ _LETTER_WEIGHTS = {
         for lower, frequency in RUSSIAN_LETTER_FREQUENCY.items()
         for letter in (lower, lower.upper())
     }
-    for codec in ("cp1251", "koi8-r")
+    # cp866: Russian Excel's "CSV (MS-DOS)" and the DOS programs' exports (1C's).
+    for codec in ("cp1251", "koi8-r", "cp866")
 }
-_LETTER_BYTES = frozenset(_LETTER_WEIGHTS["cp1251"]) | frozenset(
-    _LETTER_WEIGHTS["koi8-r"]
-)
+_LETTER_BYTES = frozenset().union(*_LETTER_WEIGHTS.values())
 # A byte that is a letter in one of them only ("ё" is B8 in windows-1251, a box-drawing
 # line in KOI8-R) counts for the other as rarer than any letter.
 _NOT_A_LETTER = math.log(0.1)
-# How much likelier (in nats: e**3, some 20 times) a sample must be as KOI8-R text
-# than as windows-1251, by far the commoner, for a few words not to tip it.
+# Except windows-1251's typography (a dash, «», …, ®, a no-break space), whose bytes
+# are letters in CP866 ("—" is "Ч", "®" is "о"): counted as a letter of middle share,
+# so that no one such byte among Latin names makes a file CP866 (the likeliest letter
+# is log(109.7) = 4.7, less this is under KOI8R_EVIDENCE).
+TYPOGRAPHY_WEIGHT = math.log(6.0)
+for _byte in range(0x80, 0xC0):
+    if (
+        _byte in _LETTER_WEIGHTS["cp866"]
+        and not bytes([_byte]).decode("cp1251", errors="replace").isalpha()
+    ):
+        _LETTER_WEIGHTS["cp1251"][_byte] = TYPOGRAPHY_WEIGHT
+# How much likelier (in nats: e**3, some 20 times) a sample must be as KOI8-R or CP866
+# text than as windows-1251, by far the commoner, for a few words not to tip it.
 KOI8R_EVIDENCE = 3.0
 # Letters alone tell a few words badly: the two orders keep many a letter near its
 # place ("Телефон" read as KOI8-R is "рЕКЕТНМ", common letters all). Their case tells
@@ -191,11 +199,15 @@ CASE_SWITCH_PENALTY = 3.0
 LETTER_SAMPLE_BYTES = 64 * 1024  # thousands of letters: evidence enough, and quick
 
 
-def _koi8r_rather_than_cp1251(sample: bytes) -> bool:
+def _single_byte_encoding(sample: bytes) -> str:
+    """windows-1251, unless the letters read far likelier as KOI8-R or CP866."""
     sample = sample[:LETTER_SAMPLE_BYTES]
     counts = {byte: sample.count(byte) for byte in _LETTER_BYTES}
-    koi8r = _log_likelihood(sample, counts, "koi8-r")
-    return koi8r - _log_likelihood(sample, counts, "cp1251") > KOI8R_EVIDENCE
+    scores = {
+        codec: _log_likelihood(sample, counts, codec) for codec in _LETTER_WEIGHTS
+    }
+    other = max(("koi8-r", "cp866"), key=scores.__getitem__)
+    return other if scores[other] - scores["cp1251"] > KOI8R_EVIDENCE else "cp1251"
 
 
 def _log_likelihood(sample: bytes, counts: dict[int, int], codec: str) -> float:

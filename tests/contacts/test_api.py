@@ -262,6 +262,24 @@ def test_an_import_mapping_that_names_a_field_twice_is_refused(api):
     assert not ImportJob.objects.exists()
 
 
+def test_an_import_in_cp866_gives_its_rejects_in_cp866(
+    api, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "Телефон;Имя\r\n89123456789;Иван\r\nплохой;Пётр\r\n".encode("cp866")
+    upload = SimpleUploadedFile("dos.csv", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/contacts/import", {"file": upload})
+    assert response.status_code == 202, response.content
+    status = api.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert (status["status"], status["report"]["encoding"]) == ("done", "cp866")
+    assert Contact.objects.get().first_name == "Иван"
+    rejects = api.get(status["rejects_url"])
+    assert rejects["Content-Type"] == "text/csv; charset=ibm866"
+    assert "плохой;Пётр" in b"".join(rejects.streaming_content).decode("cp866")
+
+
 def test_viewer_reads_but_cannot_write(viewer_api):
     make_contact()
     assert viewer_api.get("/api/v1/contacts").status_code == 200

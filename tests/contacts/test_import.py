@@ -161,6 +161,16 @@ def test_koi8r_file_keeps_its_letters(do_import, encoding):
     assert (ivan.last_name, ivan.first_name) == ("Иванов", "Иван")
 
 
+@pytest.mark.parametrize("encoding", ["auto", "cp866"])
+def test_excels_csv_ms_dos_file_keeps_its_letters(do_import, encoding):
+    # Russian Excel's "CSV (MS-DOS)" is CP866: read as windows-1251, its header matched
+    # no field and the names came in as «€ў ­®ў» or not at all, without a word.
+    report, _ = do_import(EXCEL_RU.encode("cp866"), encoding=encoding)
+    assert (report.encoding, report.created) == ("cp866", 3)
+    ivan = Contact.objects.get(phone="+79123456789")
+    assert (ivan.last_name, ivan.first_name) == ("Иванов", "Иван")
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()

@@ -209,6 +209,19 @@ def test_koi8r_is_told_from_windows_1251_by_its_letters(text):
     assert csvio.detect_encoding(text.encode("cp1251")) == "cp1251"
 
 
+@pytest.mark.parametrize("text", KOI8R_SAMPLES.values(), ids=KOI8R_SAMPLES.keys())
+def test_cp866_is_told_from_windows_1251_by_its_letters(text):
+    """Excel's "CSV (MS-DOS)" read as windows-1251 came in as «’Ґ«Ґд®­»."""
+    assert csvio.detect_encoding(text.encode("cp866")) == "cp866"
+
+
+@pytest.mark.parametrize("mark", ["—", "«VIP»", "№ 5", "\xa0", "Coca-Cola®", "…"])
+def test_windows_1251_typography_among_latin_names_is_not_taken_for_cp866(mark):
+    """Its bytes are letters in CP866 ("—" is "Ч"); as typography they tell nothing."""
+    text = f"phone;name\n79161234567;John Smith {mark}\n"
+    assert csvio.detect_encoding(text.encode("cp1251")) == "cp1251"
+
+
 def test_a_few_letters_that_tell_neither_way_stay_windows_1251():
     """The commoner encoding by far wins when the letters are too few to tell."""
     assert csvio.detect_encoding("phone;name\n79161234567;Цой\n".encode("koi8-r")) == (
