@@ -53,6 +53,10 @@ HEADER_ALIASES = {
     "groups": ("группы", "группа", "groups", "group", "сегмент", "сегменты"),
     "reason": ("причина", "комментарий", "reason", "comment", "note"),
 }  # fmt: skip
+# Words that name the phone column only when no other header names it: "Номер" is
+# as often the row's own number ("Номер;ФИО;Телефон"), and taken for the phone it
+# left the "Телефон" column out and refused every row.
+WEAK_ALIASES = frozenset({"номер", "number"})
 _ALIAS_TO_FIELD = {
     alias: field for field, names in HEADER_ALIASES.items() for alias in names
 }
@@ -85,10 +89,15 @@ def auto_mapping(
             custom[normalize_header(field.key)] = ATTR_PREFIX + field.key
             custom[normalize_header(field.label)] = ATTR_PREFIX + field.key
     aliases = {**_label_aliases(), **_ALIAS_TO_FIELD}
+    keys = [normalize_header(header) for header in headers]
+    fields = [custom.get(key) or aliases.get(key, IGNORE) for key in keys]
+    named_plainly = {
+        f for f, key in zip(fields, keys, strict=True) if key not in WEAK_ALIASES
+    }
     mapping, used = [], set()
-    for header in headers:
-        key = normalize_header(header)
-        field = custom.get(key) or aliases.get(key, IGNORE)
+    for key, field in zip(keys, fields, strict=True):
+        if key in WEAK_ALIASES and field in named_plainly:
+            field = IGNORE
         if (
             field
             and field not in used

@@ -171,6 +171,20 @@ def test_excels_csv_ms_dos_file_keeps_its_letters(do_import, encoding):
     assert (ivan.last_name, ivan.first_name) == ("Иванов", "Иван")
 
 
+def test_a_row_number_column_named_number_gives_way_to_the_phone_column(do_import):
+    # "Номер" is a phone column's name too; taken for it here, the "Телефон" column
+    # was left out and every row refused as "not a phone number".
+    data = "Номер;ФИО;Телефон\r\n1;Иванов Иван;89161230001\r\n".encode("cp1251")
+    report, _ = do_import(data)
+    assert (report.created, report.invalid) == (1, 0)
+    assert Contact.objects.get().phone == "+79161230001"
+
+
+def test_a_column_named_number_alone_is_still_the_phone(do_import):
+    report, _ = do_import("Номер;Имя\r\n89161230001;Иван\r\n".encode("cp1251"))
+    assert report.created == 1
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()
