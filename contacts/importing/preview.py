@@ -165,8 +165,11 @@ def preview_job(
         or _("Column %(number)s") % {"number": i + 1}
         for i in range(width)
     ]
+    # A workbook's cells past the header cannot be a value split by its delimiter.
     beyond_header = (
-        _beyond_header(records[1:], len(headers), table.delimiter) if header else ""
+        _beyond_header(records[1:], len(headers), table.delimiter)
+        if header and table.format != "xlsx"
+        else ""
     )
     export_only = _export_only(headers) if header and job.kind != "stoplist" else ""
     mapping = auto_mapping(headers, kind=job.kind, custom_fields=custom_fields)

@@ -245,10 +245,16 @@ class RowParser:
         custom_fields: Sequence[CustomField],
         region: str,
         group_names: Mapping[str, str] | None = None,
+        cells_may_shift: bool = True,
     ) -> None:
         self.kind = kind
         self.region = region
         self.width = len(mapping)
+        # A CSV row with more cells than the header most often holds a delimiter
+        # without quotes, its values shifted: refused. A workbook's cells cannot
+        # shift: a value past the header (a note beside the row) is a column without
+        # a name, left out as any column not imported.
+        self.cells_may_shift = cells_may_shift
         self.columns = [Column(i, self._label(i, headers)) for i in range(self.width)]
         self.by_field = {f: self.columns[i] for i, f in enumerate(mapping) if f}
         self.phone = self.by_field["phone"]
@@ -347,7 +353,11 @@ class RowParser:
         """
         width = self.width
         if len(cells) != width:
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
+            if (
+                self.cells_may_shift
+                and len(cells) > width
+                and any(c.strip() for c in cells[width:])
+            ):
                 raise RowRejected(
                     problem(
                         "cell_count",

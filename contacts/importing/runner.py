@@ -167,6 +167,7 @@ def run_import(
         custom_fields=custom_fields,
         region=region,
         group_names=known_group_names() if "groups" in mapping else None,
+        cells_may_shift=table.format != "xlsx",
     )
     # The rejects in the file's own delimiter: Russian Excel opens a comma CSV as one
     # column, and the user fixes the rows in the program that wrote the file.

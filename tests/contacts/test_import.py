@@ -185,6 +185,23 @@ def test_a_column_named_number_alone_is_still_the_phone(do_import):
     assert report.created == 1
 
 
+def test_a_note_beside_a_workbooks_row_past_its_header_does_not_refuse_it(do_import):
+    # A workbook's cells cannot shift as a CSV row's do around a delimiter without
+    # quotes: the row was refused, "check the delimiter and the quotes".
+    data = book(
+        {
+            "Лист1": [
+                ["Телефон", "Имя"],
+                ["89123456789", "Иван"],
+                ["89123456780", "Пётр", None, "перезвонить после 18:00"],
+            ]
+        }
+    )
+    report, _ = do_import(data, name="book.xlsx")
+    assert (report.created, report.invalid) == (2, 0)
+    assert Contact.objects.get(phone="+79123456780").first_name == "Пётр"
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()

@@ -835,6 +835,25 @@ def test_the_mapping_page_warns_of_values_past_the_header(
         assert "must be in quotes" in html
 
 
+def test_the_mapping_page_tells_a_workbook_of_no_delimiter(manager_client, settings):
+    """A note beside a workbook's row, past its header, was warned of as a value
+    split by the delimiter «» (a workbook has none) to be put in quotes."""
+    settings.LANGUAGE_CODE = "en"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Телефон", "Имя"])
+    workbook.active.append(["89123456789", "Иван", None, "перезвонить после 18:00"])
+    out = io.BytesIO()
+    workbook.save(out)
+    upload = SimpleUploadedFile("book.xlsx", out.getvalue())
+    manager_client.post(reverse("contacts:import"), {"file": upload})
+    job = ImportJob.objects.get()
+
+    page = manager_client.get(reverse("contacts:import_mapping", args=[job.pk]))
+
+    assert "data-beyond-header" not in page.content.decode()
+    assert page.context["preview"].columns[3] == "Column 4"
+
+
 def mapping_page(client, name: str, data: str) -> str:
     """The column mapping page of `data` uploaded in Windows-1251 as `name`."""
     upload = SimpleUploadedFile(name, data.encode("cp1251"))
