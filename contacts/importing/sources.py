@@ -445,6 +445,11 @@ def _cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        # As Excel shows (and means) it, to 15 significant digits: the file holds
+        # the binary fraction's 17, "59.970000000000006" for =19.99*3, which a
+        # message's {balance} would have said.
+        value = float(f"{value:.15g}")
+        if value.is_integer():
+            return str(int(value))
     return str(value)

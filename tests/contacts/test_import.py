@@ -202,6 +202,45 @@ def test_a_note_beside_a_workbooks_row_past_its_header_does_not_refuse_it(do_imp
     assert Contact.objects.get(phone="+79123456780").first_name == "Пётр"
 
 
+def _with_values(data: bytes, values: dict[str, str]) -> bytes:
+    """The workbook with its first sheet's numbers written as Excel writes them, to
+    17 digits (openpyxl writes the shortest form)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for short, full in values.items():
+                    body = body.replace(
+                        f"<v>{short}</v>".encode(), f"<v>{full}</v>".encode()
+                    )
+            target.writestr(item, body)
+    return out.getvalue()
+
+
+def test_a_workbooks_computed_numbers_come_in_as_excel_shows_them(do_import):
+    # Excel stores =19.99*3 as 59.970000000000006 (what the binary fraction holds to
+    # 17 digits) and shows 59.97; the book kept the 17 digits, and so did messages.
+    CustomField.objects.create(key="balance", label="Баланс", kind="number")
+    CustomField.objects.create(key="note", label="Заметка", kind="text")
+    rows = [
+        ["Телефон", "Баланс", "Заметка"],
+        ["89123456789", 59.97, 0.3],
+        ["89123456780", 1100.5, 12.5],
+    ]
+    data = _with_values(
+        book({"Лист1": rows}),
+        {"59.97": "59.970000000000006", "0.3": "0.30000000000000004",
+         "1100.5": "1100.4999999999998"},
+    )  # fmt: skip
+    report, _ = do_import(data, name="book.xlsx")
+    assert report.created == 2
+    first = Contact.objects.get(phone="+79123456789").attributes
+    second = Contact.objects.get(phone="+79123456780").attributes
+    assert (first["balance"], first["note"]) == (59.97, "0.3")
+    assert (second["balance"], second["note"]) == (1100.5, "12.5")
+
+
 def test_tab_delimiter(do_import, stage_kind):
     report, _ = do_import(
         "Телефон\tИмя\n89123456789\tИван\n89123456780\tПётр\n".encode()
