@@ -99,8 +99,9 @@ class Table:
         )
 
 
-# A report's title takes a row or two above its header; more is a table of one column.
-TITLE_ROWS_MAX = 3
+# A report's heading above its header: 1C's takes five (the firm, the report's name,
+# the period, the selection, the date made); more is a table of one column.
+TITLE_ROWS_MAX = 6
 
 
 def max_import_bytes() -> int:

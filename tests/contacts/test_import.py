@@ -453,6 +453,24 @@ def test_a_title_in_a_workbook_is_left_out_too(do_import):
     assert (report.created, report.title_rows, report.invalid) == (1, 1, 0), rejects
 
 
+def test_a_1c_reports_five_row_heading_is_left_out(do_import):
+    """A report from 1C: the firm, the report's name, the period, the selection and
+    the date made above «Телефон;ФИО»; with three rows at the most the header was
+    not found and the import refused every row."""
+    workbook = openpyxl.Workbook()
+    for line in ("ООО «Ромашка»", "Список контрагентов", "Период: ноябрь 2026",
+                 "Отбор: Покупатели", "Сформирован: 01.12.2026 10:15"):  # fmt: skip
+        workbook.active.append([line])
+    workbook.active.append(["Телефон", "ФИО"])
+    workbook.active.append(["89123456789", "Петров Иван Сергеевич"])
+
+    report, rejects = do_import(saved(workbook), name="1c.xlsx")
+
+    assert (report.created, report.title_rows, report.invalid) == (1, 5, 0), rejects
+    contact = Contact.objects.get()
+    assert (contact.last_name, contact.first_name) == ("Петров", "Иван")
+
+
 def test_group_captions_over_the_header_are_left_out_too(do_import, custom_fields):
     # "Контакт" merged over three columns and "Доп" over the fourth, the real
     # header below: the captions were taken for the header, and no phone column.
