@@ -9,6 +9,7 @@ phonenumbers. tests/contacts/test_phone.py proves both paths agree on a large sa
 on every prefix.
 """
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -169,18 +170,47 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     if not any(ch.isdigit() for ch in text):
         raise InvalidPhone(_("no digits in the phone number"))
     if _letters_among_digits(text):
-        raise InvalidPhone(_("letters among the digits of the phone number"))
+        raise InvalidPhone(
+            _two_numbers_or(
+                text, region, _("letters among the digits of the phone number")
+            )
+        )
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(_parse_error_reason(exc)) from None
+        reason = _two_numbers_or(text, region, _parse_error_reason(exc))
+        raise InvalidPhone(reason) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_invalid_reason(number, text))
+        raise InvalidPhone(_two_numbers_or(text, region, _invalid_reason(number, text)))
     zones = phone_timezone.time_zones_for_number(number)
     zone = zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
     is_mobile = _MOBILE_TYPES.get(phonenumbers.number_type(number), False)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(e164, is_mobile, zone)
+
+
+# Between two numbers in one cell, as CRMs export a contact's phones.
+_NUMBERS_APART = re.compile(r"[,;/|\n]|\s+(?:и|или|or|and)\s+", re.IGNORECASE)
+
+
+def _two_numbers_or(text: str, region: str, reason: str) -> str:
+    """Why the cell is refused: two numbers in it said as such (amoCRM and Bitrix24
+    export a contact's phones in one cell), else `reason`. Asked only of a cell
+    already refused, so a valid number never pays for it."""
+    parts = [part for part in _NUMBERS_APART.split(text) if part.strip()]
+    if len(parts) < 2:
+        return reason
+    for part in parts:
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(part, region))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            return reason
+    return _(
+        "several phone numbers in one cell: a contact has one; give each other "
+        "number a row of its own"
+    )
 
 
 def _letters_among_digits(text: str) -> bool:

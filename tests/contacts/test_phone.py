@@ -80,6 +80,28 @@ def test_invalid_numbers_raise_with_a_reason(raw, reason):
     assert isinstance(caught.value, ValueError)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+7 916 123-45-67, +7 916 765-43-21",  # amoCRM's export
+        "8 (916) 123-45-67 / 8 (916) 765-43-21",
+        "+79161234567 и +79167654321",
+        "+79161234567\n+79167654321",  # Bitrix24's, a line each
+    ],
+)
+def test_two_numbers_in_one_cell_are_said_to_be_two(raw):
+    """Refused as «не номер телефона», the writer looked for a typo in either."""
+    with pytest.raises(InvalidPhone) as caught:
+        normalize_phone(raw)
+    assert caught.value.reason.startswith("several phone numbers in one cell")
+
+
+def test_a_bad_number_beside_a_good_one_keeps_its_own_reason():
+    with pytest.raises(InvalidPhone) as caught:
+        normalize_phone("+79161234567 / 8912345")
+    assert not caught.value.reason.startswith("several phone numbers")
+
+
 def test_a_label_before_the_number_is_skipped():
     assert normalize_phone("тел. 8 (912) 345-67-89").e164 == "+79123456789"
 
