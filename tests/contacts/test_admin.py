@@ -123,6 +123,50 @@ def test_admin_actions_use_the_services(superuser_client):
     assert not StopListEntry.objects.exists()
 
 
+def test_admin_exports_in_excels_russian_dialect_and_as_a_workbook(superuser_client):
+    """The admin offered UTF-8 with commas alone: Russian Excel opened it as one
+    column of whole lines."""
+    import io
+
+    import openpyxl
+
+    contact = make_contact(first_name="Пётр")
+    changelist = reverse("admin:contacts_contact_changelist")
+
+    def export(action: str):
+        return superuser_client.post(
+            changelist, {"action": action, "_selected_action": [contact.pk]}
+        )
+
+    csv_1251 = export("export_csv_1251")
+    workbook = export("export_xlsx")
+
+    assert csv_1251["Content-Type"] == "text/csv; charset=windows-1251"
+    lines = b"".join(csv_1251.streaming_content).decode("cp1251").splitlines()
+    assert ";" in lines[0]
+    assert "Пётр" in lines[1]
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(b"".join(workbook.streaming_content))
+    ).active
+    assert "Пётр" in [cell.value for cell in sheet[2]]
+
+
+def test_an_admin_export_windows_1251_cannot_carry_is_refused_with_a_message(
+    superuser_client, settings
+):
+    settings.LANGUAGE_CODE = "en"
+    contact = make_contact(first_name="Анна 🌸")
+
+    response = superuser_client.post(
+        reverse("admin:contacts_contact_changelist"),
+        {"action": "export_csv_1251", "_selected_action": [contact.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
 def contact_data(**overrides) -> dict:
     data = {
         "phone": "8 (495) 123-45-67", "first_name": "Иван", "attributes": "{}",
