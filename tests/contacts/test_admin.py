@@ -613,3 +613,20 @@ def test_the_contacts_group_rows_are_added_in_russian_grammar(superuser_client):
     data = re.search(r'data-inline-formset="([^"]+)"', page).group(1)
     options = json.loads(html.unescape(data))["options"]
     assert options["addText"] == "Добавить ещё одну группу"
+
+
+def test_the_admin_says_what_it_saved_in_russian_whatever_its_gender(
+    superuser_client,
+):
+    """Django's own catalogue: «Запись стоп-листа "+7…" был успешно добавлен»."""
+    response = superuser_client.post(
+        reverse("admin:contacts_stoplistentry_add"),
+        {"phone": "+79161234567", "reason": "просьба", "source": "manual"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+
+    said = [str(m) for m in response.context["messages"]]
+    assert len(said) == 1
+    assert said[0].startswith("Добавлено: запись стоп-листа «")
+    assert "был" not in said[0]
