@@ -49,4 +49,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         connection.create_function("like", 2, sqlite_like, deterministic=True)
         connection.create_function("like", 3, sqlite_like, deterministic=True)
+        # Write-ahead log: pages read while the worker writes. With the rollback
+        # journal a large import's write took the whole file (its cache spilling to
+        # disk), and every page read beside it failed with "database is locked".
+        # Kept in the file; asking again on each connection costs nothing (an
+        # in-memory database stays "memory").
+        connection.execute("PRAGMA journal_mode = WAL")
         return connection
