@@ -158,9 +158,16 @@ def campaign_pump(
                     outcome.released += sending.release([m.id for m in chunk])
                     chunk = []
             next_flight = None
-            if chunk and not _rate_acquired(account, chunk):
+            waited = _rate_waited(account, chunk) if chunk else 0.0
+            if waited is None:
                 # The account is busy elsewhere (other pumps, campaigns): the batch
                 # never left, so it goes back; this pump hands over to a fresh task.
+                outcome.released += sending.release([m.id for m in chunk])
+                chunk = []
+            elif waited and _stopped_meanwhile(campaign.pk, result):
+                # It waited for the rate limit after the check above (seconds, with
+                # the account shared): a pause or a cancel clicked meanwhile keeps
+                # it back too. Asked only after a wait, so no batch pays for it else.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
@@ -313,16 +320,16 @@ def _stopped_meanwhile(
     return True
 
 
-def _rate_acquired(account: ProviderAccount, chunk: list[ClaimedMessage]) -> bool:
+def _rate_waited(account: ProviderAccount, chunk: list[ClaimedMessage]) -> float | None:
+    """Seconds the batch waited for the account's rate limit; None if it may not go."""
     try:
-        rate_limit_acquire(account_id=account.pk, count=len(chunk),
-                           per_second=account.rate_limit)  # fmt: skip
+        return rate_limit_acquire(account_id=account.pk, count=len(chunk),
+                                  per_second=account.rate_limit)  # fmt: skip
     except TimeoutError:
-        return False
+        return None
     except RateLimiterUnavailable:
         logger.warning("rate limiter unavailable: %s's batch goes back", account)
-        return False
-    return True
+        return None
 
 
 def _batch_size(gateway: SmsGateway, account: ProviderAccount) -> int:
