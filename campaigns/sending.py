@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, DecimalField, Exists, F, OuterRef, Value, When
@@ -677,7 +678,7 @@ def record_results(
                 fitted(result.vendor_code, CODE_MAX),
                 fitted(result.vendor_text, VENDOR_TEXT_MAX),
                 storable_segments(result.segments),
-                storable_cost(result.cost),
+                storable_cost(_charged(result)),
             )
         )
     release(not_sent)
@@ -692,6 +693,16 @@ def record_results(
     held = [m.id for m in claimed if m.planned_at is not None]
     if held:
         _withdraw_stopped_meanwhile(account, held)
+
+
+def _charged(result: SendResult) -> Decimal | None:
+    """What the account paid for the message, as far as the answer says."""
+    if result.reason == FailureReason.TEST_MODE:
+        # Priced and not sent (SMSC's cost=1, WEBSMS's test=1): nothing was paid, so
+        # it costs 0 as a withdrawn message does, in the report's «Spent», the
+        # exports and the API alike.
+        return Decimal(0)
+    return result.cost
 
 
 def _withdraw_stopped_meanwhile(account: ProviderAccount, held: list[int]) -> None:

@@ -166,3 +166,25 @@ def test_a_report_after_a_withdrawal_that_did_not_take_charges_again(
     }
     assert campaign_report(campaign=campaign).spending.cost == Decimal("7.70")
     assert tallies_mismatches() == []
+
+
+@pytest.mark.parametrize("kind", ["smsc", "websms"])
+def test_a_campaign_in_test_mode_spends_nothing(
+    kind, simulator, make_group, make_campaign, manager_client
+):
+    """A gateway's test mode prices each message and sends none: the report said
+    «Spent 10.50 RUB» (and the export and the API their sum) for money the account
+    never paid, as a withdrawn message's cost once did."""
+    account = simulated_account(simulator, kind, test_mode=True)
+    campaign = launch(make_campaign([make_group("G", phones(3))], account=account))
+
+    assert set(Message.objects.values_list("status", "reason")) == {
+        ("cancelled", "test_mode")
+    }
+    assert set(Message.objects.values_list("cost", flat=True)) == {Decimal(0)}
+    assert campaign_report(campaign=campaign).spending.cost == 0
+    assert tallies_mismatches() == []
+    api = manager_client.get(f"/api/v1/campaigns/{campaign.pk}/report").json()
+    assert Decimal(str(api["cost"])) == 0
+    assert exported_cost(manager_client, campaign) == 0
+    assert simulator.state.submissions == []
