@@ -277,9 +277,18 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         # can say which gateway cannot send what instead of "invalid choice".
         self.fields["channel"].choices = MessageChannel.choices
         if channels:
-            self.fields["channel"].widget.choices = [
-                (c.value, c.label) for c in channels
-            ]
+            choices = [(c.value, c.label) for c in channels]
+            current = (
+                self.data.get("channel")
+                if self.is_bound
+                else self.initial.get("channel") or self.instance.channel
+            )
+            if current in MessageChannel.values and current not in channels:
+                # Chosen for the account before (Flash SMS, then WEBSMS picked): the
+                # select would show SMS in its place without a word, and a voice
+                # campaign would go out as SMS. Kept, clean() says why it cannot be.
+                choices.append((current, MessageChannel(current).label))
+            self.fields["channel"].widget.choices = choices
 
     def _set_voice_fields(self) -> None:
         rules = voice_rules(self.account.kind if self.account else "")

@@ -121,6 +121,38 @@ def test_a_websms_cascade_offers_one_text(manager_client, account):
     assert "whoever Viber does not reach gets this text by SMS." in webcom
 
 
+def test_a_channel_the_new_account_lacks_stays_chosen_to_be_refused(
+    manager_client, account
+):
+    """Flash SMS chosen for SMSC, then WEBSMS picked: the select showed SMS in its
+    place without a word (a voice campaign switched to Webcom went out as SMS).
+    Kept, the preview and saving say the gateway cannot send it."""
+    websms = make("websms", sender="SMSPORTAL")
+    body = fields_for(manager_client, websms, channel="flash")
+
+    assert '<option value="flash" selected>Flash SMS</option>' in body
+    assert '<option value="viber_sms">' in body
+    response = manager_client.post(
+        reverse("campaigns:create"),
+        {
+            "name": "Flash", "account": websms.pk, "sender": "SMSPORTAL",
+            "channel": "flash", "text": "Sale", "extra_numbers": "+79120000001",
+            "start_mode": "now", "time_zone": "Europe/Moscow", "window_start": "09:00",
+            "window_end": "21:00", "spread_hours": "0",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["form"].errors["channel"] == [
+        "WEBSMS cannot send Flash SMS. It can send: SMS, Viber, Viber, then SMS, "
+        "Voice message."
+    ]
+    assert not Campaign.objects.exists()
+    # A channel the account sends is offered as before, nothing added.
+    smsc = fields_for(manager_client, make("smsc"), channel="flash")
+    assert smsc.count('<option value="flash"') == 1
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Debian chromium")
 def choose_account(page, value: str) -> None:
