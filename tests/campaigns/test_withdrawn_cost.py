@@ -188,3 +188,30 @@ def test_a_campaign_in_test_mode_spends_nothing(
     assert Decimal(str(api["cost"])) == 0
     assert exported_cost(manager_client, campaign) == 0
     assert simulator.state.submissions == []
+
+
+def test_messages_priced_in_test_mode_before_this_release_cost_nothing(
+    simulator, make_group, make_campaign
+):
+    """campaigns 0042 sets their cost to 0, the tallies following; a message sent
+    for real keeps its cost."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("campaigns.migrations.0042_test_mode_cost_nothing")
+    account, campaign = held_campaign(simulator, "smsc", make_group, make_campaign)
+    Message.objects.filter(phone="+79120000000").update(
+        status="cancelled", reason="test_mode", gateway_message_id=""
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FORWARD)
+
+    assert dict(Message.objects.values_list("phone", "cost")) == {
+        "+79120000000": Decimal(0),
+        "+79120000001": Decimal("7.00"),
+        "+79120000002": Decimal("7.00"),
+    }
+    assert campaign_report(campaign=campaign).spending.cost == Decimal("14.00")
+    assert tallies_mismatches() == []
