@@ -32,6 +32,7 @@ from campaigns.stoplist_sync import (
     stoplist_sync,
     stoplist_sync_refusal,
     stoplist_sync_rows,
+    stoplist_sync_summary,
 )
 from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
@@ -172,17 +173,5 @@ def stoplist_sync_run(request: HttpRequest, pk: int) -> HttpResponse:
             % {"account": account.name, "error": result.error},
         )
     else:
-        messages.success(
-            request,
-            _(
-                "Stop list synced with %(account)s: %(pulled)d received, "
-                "%(pushed)d sent, %(unlisted)d taken off the gateway's list."
-            )
-            % {
-                "account": account.name,
-                "pulled": result.pulled,
-                "pushed": result.pushed,
-                "unlisted": result.unlisted,
-            },
-        )
+        messages.success(request, stoplist_sync_summary(account, result))
     return redirect("reports:stoplist_sync")

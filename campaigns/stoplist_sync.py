@@ -97,6 +97,32 @@ def stoplist_sync_refusal(account: ProviderAccount) -> str:
     ) % {"gateway": account.get_kind_display(), "account": account.name}
 
 
+def stoplist_sync_summary(account: ProviderAccount, result: SyncResult) -> str:
+    """What a sync did, said after it. A gateway whose list cannot be read (SMSC's
+    is written only) is not said to have "received 0", as if it had been asked."""
+    counts = {
+        "account": account.name,
+        "pulled": result.pulled,
+        "pushed": result.pushed,
+        "unlisted": result.unlisted,
+    }
+    if gateway_for(account).supports(Capability.STOP_LIST_READ):
+        return (
+            _(
+                "Stop list synced with %(account)s: %(pulled)d received, "
+                "%(pushed)d sent, %(unlisted)d taken off the gateway's list."
+            )
+            % counts
+        )
+    return (
+        _(
+            "Stop list synced with %(account)s: %(pushed)d sent, %(unlisted)d taken off "
+            "the gateway's list (its list cannot be read, so nothing is received from it)."
+        )
+        % counts
+    )
+
+
 @dataclass(frozen=True)
 class SyncRow:
     """An account's line on the sync page: what its gateway can do, and the last run."""

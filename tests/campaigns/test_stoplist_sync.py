@@ -251,3 +251,27 @@ def test_a_gateway_that_keeps_no_stop_list_is_refused_not_synced_empty(
     assert answer.json()["detail"] == said
     assert said in page
     assert "Stop list synced" not in page
+
+
+def test_a_write_only_gateways_sync_is_not_said_to_have_received_0(
+    manager_client, simulator
+):
+    """SMSC's list is written only: «получено 0» beside the table's «—, the gateway
+    does not do this» read as a sync that asked and found nothing."""
+    smsc = simulated_account(simulator, "smsc")
+    webcom = simulated_account(simulator, "webcom")
+    ours("+79120000001")
+
+    def said(account) -> str:
+        response = manager_client.post(
+            reverse("reports:stoplist_sync_run", args=[account.pk]),
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        return " ".join(str(m) for m in response.context["messages"])
+
+    assert said(smsc) == (
+        f"Stop list synced with {smsc.name}: 1 sent, 0 taken off the gateway's list "
+        "(its list cannot be read, so nothing is received from it)."
+    )
+    assert said(webcom).startswith(f"Stop list synced with {webcom.name}: 0 received")
