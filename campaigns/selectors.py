@@ -778,6 +778,11 @@ class CampaignEnd:
     cancelled_at: datetime | None = None
 
 
+def campaign_followups(*, campaign: Campaign) -> list[Campaign]:
+    """The campaign's "resend to the failed" campaigns, oldest first."""
+    return list(campaign.followups.order_by("id").only("id", "name", "state"))
+
+
 def campaign_end(*, campaign: Campaign) -> CampaignEnd:
     """A completed campaign cancelled later (to withdraw what the gateway holds)
     keeps finished_at of its completion: its cancellation's own time is the audit

@@ -46,6 +46,7 @@ from campaigns.selectors import (
     STATE_CLASSES,
     campaign_actions,
     campaign_end,
+    campaign_followups,
     campaign_gateway_wait,
     campaign_in_doubt,
     campaign_list,
@@ -329,6 +330,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # What a follow-up left out of its parent's failures, which its audience's own
     # «left out» counts cannot say.
     context["follow_up"] = follow_up_audience(campaign)
+    # Its own follow-ups: once one exists, "resend to the failed" is offered no more
+    # (a second would send again to everyone the first reached); the page says where
+    # the resend went.
+    context["followups"] = campaign_followups(campaign=campaign)
     return render(request, "campaigns/campaign_detail.html", context)
 
 

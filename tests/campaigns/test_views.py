@@ -901,6 +901,13 @@ def test_resend_is_offered_only_when_it_would_be_made(
 
     assert resend.format(url("resend", failed)) in before
     assert resend.format(url("resend", failed)) not in after
+    # Gone without a word, the button left the reader looking for the resend.
+    follow_up = Campaign.objects.get(parent=failed)
+    followups = after.split('data-setting="followups">')[1].split("</dd>")[0]
+    assert (
+        f'href="{url("detail", follow_up)}">{follow_up.name}</a> (draft)' in followups
+    )
+    assert 'data-setting="followups"' not in before
     assert resend.format(url("resend", cancelled)) not in withdrawn
     assert any(
         "nor messages withdrawn by a cancel" in str(m)
