@@ -12,12 +12,14 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
 from campaigns import report_export
 from campaigns.counts import campaign_counts
+from campaigns.held_tally import held_after_this_minute
 from campaigns.models import Campaign
 from campaigns.report_filters import MessageFilterSet
 from campaigns.report_selectors import (
@@ -27,7 +29,12 @@ from campaigns.report_selectors import (
     campaign_report,
 )
 from campaigns.report_tables import MessageTable
-from campaigns.selectors import STATE_CLASSES, campaign_end, poll_seconds
+from campaigns.selectors import (
+    STATE_CLASSES,
+    campaign_end,
+    held_label,
+    poll_seconds,
+)
 from campaigns.stoplist_sync import (
     stoplist_sync,
     stoplist_sync_refusal,
@@ -91,8 +98,20 @@ class CampaignReportView(
             if chart
             else [],
             chart_total=sum(chart.values) if chart else 0,
+            # «Completed» with messages the gateway still holds: the state as the
+            # campaign's own page says it, not a «finished» that reads as all sent.
+            held_label=_held_label(self.campaign),
         )
         return context
+
+
+def _held_label(campaign: Campaign) -> str:
+    # From the held tally alone, as the dashboard's: the report reads no message but
+    # its table's page.
+    if campaign.state != Campaign.State.COMPLETED:
+        return ""
+    held = held_after_this_minute([campaign.pk], timezone.now()).get(campaign.pk, 0)
+    return held_label(held) if held else ""
 
 
 def _poll_every(campaign: Campaign, funnel: Funnel) -> int | None:

@@ -207,11 +207,18 @@ def test_a_completed_campaign_with_messages_held_says_so_in_the_list_and_page(
     listed = manager_client.get(reverse("campaigns:list")).content.decode()
     page = manager_client.get(url("detail", campaign)).content.decode()
 
+    report = manager_client.get(reverse("reports:campaign_report", args=[campaign.pk]))
+    report = report.content.decode()
+
     for body in (listed, page):
         assert "Handed to the gateway, 4 wait for their send time" in body
         assert "cancelling the campaign withdraws them at the gateway" in body
     assert ">Completed<" not in page
     assert 'data-action="cancel"' in page  # and the page offers it
+    # The report said «Completed · finished 11:49» beside the page's «Handed to…».
+    assert "Handed to the gateway, 4 wait for their send time" in report
+    assert ">Completed<" not in report
+    assert "· handed over " in report
 
 
 def test_the_list_counts_held_messages_once_a_minute_and_shares_it_with_the_page(
