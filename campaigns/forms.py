@@ -424,7 +424,8 @@ class CampaignForm(VersionedForm, forms.ModelForm):
                 % {
                     "gateway": account.get_kind_display(),
                     "channel": MessageChannel(channel).label,
-                    "channels": ", ".join(str(c.label) for c in channels),
+                    # «Viber, then SMS» holds a comma of its own.
+                    "channels": "; ".join(str(c.label) for c in channels),
                 },
             )
         self._check_sender(account, data.get("sender", ""))

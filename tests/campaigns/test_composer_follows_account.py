@@ -144,7 +144,7 @@ def test_a_channel_the_new_account_lacks_stays_chosen_to_be_refused(
     )  # fmt: skip
     assert response.status_code == 200
     assert response.context["form"].errors["channel"] == [
-        "WEBSMS cannot send Flash SMS. It can send: SMS, Viber, Viber, then SMS, "
+        "WEBSMS cannot send Flash SMS. It can send: SMS; Viber; Viber, then SMS; "
         "Voice message."
     ]
     assert not Campaign.objects.exists()
