@@ -30,7 +30,7 @@ from campaigns.selectors import (
     held_label,
 )
 from contacts.models import StopListEntry
-from providers.base import DeliveryStatus, FailureReason
+from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 
 # The funnel in the order the page shows it; pending and unknown only when non-zero.
@@ -78,6 +78,8 @@ TOP_REASONS = 10
 # part of Delivered that was also read (Viber). A step that is part of another is left
 # out of any sum over the steps, which then adds up to the total.
 PART_OF = {DeliveryStatus.READ: DeliveryStatus.DELIVERED}
+# Channels whose messages report being read.
+READABLE_CHANNELS = (MessageChannel.VIBER, MessageChannel.VIBER_THEN_SMS)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class Funnel:
     in_flight: int  # handed over, no final status yet: reports to come
     # Messages per current status, each message once: they add up to the total.
     by_status: dict[str, int] = field(default_factory=dict)
+    # Whether the text went out in SMS parts (not Viber alone, nor voice): "5
+    # segments" under a Viber campaign's total counted nothing it sent.
+    in_segments: bool = True
 
     @property
     def delivery_rate(self) -> float:
@@ -139,9 +144,14 @@ def status_is_empty(counts: CampaignCounts, status: str) -> bool:
     return not any(counts.get(s) for s in statuses)
 
 
-def funnel_from_counts(counts: CampaignCounts) -> Funnel:
-    """The report's funnel: one step per status, Delivered counting the read too."""
+def funnel_from_counts(
+    counts: CampaignCounts, *, campaign: Campaign | None = None
+) -> Funnel:
+    """The report's funnel: one step per status, Delivered counting the read too.
+    Of `campaign`'s channel: Read only where a message can be read (Viber) or some
+    was, and no segments where none is sent."""
     labels = dict(DeliveryStatus.choices)
+    readable = campaign is None or campaign.channel in READABLE_CHANNELS
     statuses = [
         *FUNNEL_STATUSES,
         *(s for s in OPTIONAL_STATUSES if counts.get(s)),
@@ -151,6 +161,8 @@ def funnel_from_counts(counts: CampaignCounts) -> Funnel:
     shown = {s: counts.get(s) for s in statuses} | {DeliveryStatus.DELIVERED: delivered}
     steps = []
     for s in statuses:
+        if s == DeliveryStatus.READ and not (readable or shown[s]):
+            continue  # an SMS is never "read": a tile of 0 said nothing
         part_of = PART_OF.get(s, "")
         steps.append(
             FunnelStep(
@@ -170,12 +182,15 @@ def funnel_from_counts(counts: CampaignCounts) -> Funnel:
         handed_over=sum(counts.get(s) for s in BILLABLE_STATUSES),
         in_flight=sum(counts.get(s) for s in IN_FLIGHT),
         by_status={s: counts.get(s) for s in statuses},
+        in_segments=campaign is None or campaign.sent_as_sms,
     )
 
 
 def campaign_funnel(*, campaign: Campaign) -> Funnel:
     """The funnel of one campaign, from the counts table."""
-    return funnel_from_counts(campaign_counts(campaign_id=campaign.pk))
+    return funnel_from_counts(
+        campaign_counts(campaign_id=campaign.pk), campaign=campaign
+    )
 
 
 # Breakdowns (one campaign's rows, cached) -------------------------------------------
@@ -259,7 +274,7 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
     counts = campaign_counts(campaign_id=campaign.pk)
     by_operator = campaign_operator_rows(campaign=campaign)
     return CampaignReport(
-        funnel=funnel_from_counts(counts),
+        funnel=funnel_from_counts(counts, campaign=campaign),
         spending=_spending(by_operator, counts),
         operators=_operators(by_operator),
         reasons=campaign_failure_reasons(campaign=campaign),
@@ -383,7 +398,7 @@ def campaigns_in_flight(*, limit: int = 20) -> list[InFlight]:
     return [
         InFlight(
             c,
-            funnel_from_counts(counts.get(c.pk, CampaignCounts())),
+            funnel_from_counts(counts.get(c.pk, CampaignCounts()), campaign=c),
             held=held.get(c, 0),
         )
         for c in (*campaigns, *held)

@@ -713,3 +713,37 @@ def test_a_withdrawn_message_says_why_not_cancelled_twice(
     rows = {r[0]: r for r in csv.reader(io.StringIO(body.decode("utf-8-sig")))}
     assert "Campaign cancelled" in rows[phone]
     assert "Cancelled" in rows[phone]  # the status, with its reason beside it
+
+
+@pytest.mark.parametrize(
+    ("channel", "read_tile", "segments_line"),
+    [
+        ("sms", False, True),
+        ("voice", False, False),
+        ("viber", True, False),
+        ("viber_sms", True, True),
+    ],
+)
+def test_the_funnel_shows_read_and_segments_only_where_the_channel_has_them(
+    viewer_client, make_campaign, settings, channel, read_tile, segments_line
+):
+    """An SMS report showed «Read 0 (0.0% of delivered)» and a Viber one «5
+    segments»: tiles of what the channel never does."""
+    settings.LANGUAGE_CODE = "en"
+    campaign = make_campaign(state=Campaign.State.COMPLETED, channel=channel)
+    seed_messages(campaign, [row for row in MIX if row[0] != "read"])
+
+    html = viewer_client.get(report_url(campaign)).content.decode()
+    funnel = html.split('id="report-funnel"', 1)[1]
+
+    assert ('data-funnel="read"' in funnel) is read_tile
+    assert ("segments</div>" in funnel or "segment</div>" in funnel) is segments_line
+
+
+def test_an_sms_report_still_shows_reads_it_got(viewer_client, campaign):
+    """A Viber-then-SMS message read before the channel changed, say: counted, shown."""
+    assert Campaign.objects.get(pk=campaign.pk).channel == "sms"
+
+    html = viewer_client.get(report_url(campaign)).content.decode()
+
+    assert 'data-funnel="read">1<' in html
