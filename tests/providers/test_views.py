@@ -620,6 +620,23 @@ def test_sync_button_stores_sender_names(admin_client, simulator, kind):
     assert set(account.sender_names.values_list("name", flat=True)) == set(SIM_SENDERS)
 
 
+def test_a_sync_that_found_no_names_is_not_said_never_to_have_run(
+    admin_client, simulator, settings
+):
+    """«…synced: 0 at the gateway» above a table saying «none stored yet: sync
+    them» read as if the sync had not run."""
+    settings.LANGUAGE_CODE = "en"
+    account = account_at_simulator(simulator, "smsc")
+    simulator.state.accounts[("smsc", account.login)].senders.clear()
+
+    admin_client.post(reverse("providers:sender_sync", args=[account.pk]))
+    html = page(admin_client, "providers:detail", account.pk)
+
+    assert not account.sender_names.exists()
+    assert "No sender names: the gateway listed none at its last sync" in html
+    assert "stored yet" not in html
+
+
 @pytest.mark.parametrize("kind", kinds_without(Capability.SENDER_NAMES))
 def test_sync_button_is_hidden_without_the_capability(admin_client, simulator, kind):
     account = make_account(simulator, kind)
