@@ -8,7 +8,8 @@ gateway. Never resend it blindly:
   resend cannot double-send: release it;
 - a released one-off message (an API send, an inbox reply), which no pump claims, is
   sent here, or failed with the reason it cannot go;
-- otherwise leave it for a person (reason "outcome unknown"), who may resend or give up.
+- otherwise leave it for a person (reason "outcome unknown"), who may resend or give up;
+  a one-off message, which no page lists for that, is given up (failed) here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ReconcileResult:
     found: int = 0
     released: int = 0
     needs_decision: int = 0
+    given_up: int = 0  # one-off messages: no person is asked about them
 
 
 def messages_in_doubt(*, older_than: timedelta = GRACE):
@@ -115,7 +117,17 @@ def _reconcile_login(
     if gateway.supports(Capability.CLIENT_REFERENCE):
         result.released += _release(rows)
         return
-    result.needs_decision += Message.objects.filter(id__in=ids).update(
+    doubtful = Message.objects.filter(id__in=ids, status=DeliveryStatus.PENDING)
+    # Only a campaign's page asks a person about its messages in doubt: a one-off
+    # (a contact's message, an inbox answer, a test or API send) stayed pending and
+    # claimed for ever. Given up as that page's "Give up" does: failed, "outcome
+    # unknown"; its sender sees it and may send a new one.
+    result.given_up += doubtful.filter(campaign__isnull=True).update(
+        status=DeliveryStatus.FAILED,
+        reason=FailureReason.OUTCOME_UNKNOWN,
+        status_changed_at=timezone.now(),
+    )
+    result.needs_decision += doubtful.filter(campaign__isnull=False).update(
         reason=FailureReason.OUTCOME_UNKNOWN
     )
 

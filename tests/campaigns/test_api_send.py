@@ -322,3 +322,36 @@ def test_a_one_off_left_claimed_by_a_dead_process_is_sent_by_the_reconciler(
     assert message.status == "queued"
     assert message.gateway_message_id
     assert [s.phone for s in simulator.state.submissions] == ["79120000042"]
+
+
+def test_a_one_off_in_doubt_through_a_gateway_that_cannot_be_asked_is_given_up(
+    manager_client, simulator
+):
+    """Webcom's GET dialect can neither be asked about a message nor ignores one sent
+    twice, so the reconciler leaves a message in doubt for a person; only a campaign's
+    page asks one, and a one-off stayed pending and claimed for ever ("Waiting to be
+    sent" on the contact's page and in the API). It is given up, as that page's
+    "Give up" does, and not sent again."""
+    from datetime import timedelta
+
+    from campaigns.reconcile import messages_reconcile
+    from providers.simulator import Fault
+
+    account = simulated_account(simulator, "webcom", dialect="get")
+    simulator.state.add_fault("webcom", Fault(mode="drop_after", path="sendsms.php"))
+    response = send(manager_client, account=account.pk, phone="+79120000042",
+                    text="Код 5555", client_key="k-lost")  # fmt: skip
+    assert response.json()["status"] == "pending"
+    Message.objects.filter(client_key="k-lost").update(
+        claimed_at=Message.objects.get(client_key="k-lost").claimed_at
+        - timedelta(minutes=5)
+    )
+
+    result = messages_reconcile()
+
+    assert (result.given_up, result.needs_decision, result.released) == (1, 0, 0)
+    message = Message.objects.get(client_key="k-lost")
+    assert (message.status, message.reason) == ("failed", "outcome_unknown")
+    listed = manager_client.get(URL, {"phone": "+79120000042"}).json()["items"]
+    assert [m["status"] for m in listed] == ["failed"]
+    assert [s.phone for s in simulator.state.submissions] == ["79120000042"]
