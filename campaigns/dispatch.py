@@ -32,6 +32,7 @@ from providers.base import (
     PreparedSend,
     SmsGateway,
     answers_signal,
+    send_deadline,
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -47,6 +48,14 @@ PUMP_LEASE_SECONDS = 120
 # How long the pump waits for its HTTP thread to start a batch's request before it
 # records the last one: a moment when that thread is free, as it is between batches.
 HANDOVER_WAIT = 1.0
+# A batch sent a request per message (SMSC, WEBSMS, Webcom's GET with personal texts:
+# up to 500 requests) starts none later than this after its claim; the rest go back
+# for a later batch. With a request's own timeout (providers.http.TIMEOUT) its
+# messages are recorded within reconcile.GRACE: a slow gateway once kept a batch
+# (and the one claimed behind it) out for minutes, and the reconciler took messages
+# still being sent for lost, released them to the other pump, or asked a person to
+# send them again.
+SEND_WITHIN = 60.0
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
 # Messages the gateway never took: a campaign with only these has failed.
@@ -125,6 +134,7 @@ def campaign_pump(
     ):
         while time.monotonic() < deadline:
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
+            deadline = time.monotonic() + SEND_WITHIN
             # Built in a third thread while this one waits for the database and the
             # last request is out: building is CPU work that would otherwise lie
             # between two requests or between two statements.
@@ -172,7 +182,9 @@ def campaign_pump(
                 chunk = []
             if chunk:
                 leaving, answered = threading.Event(), threading.Event()
-                sent = wire.submit(_on_wire, leaving, answered, gateway, request)
+                sent = wire.submit(
+                    _on_wire, leaving, answered, gateway, request, deadline
+                )
                 # Let the HTTP thread take it up before this one records: it would
                 # otherwise wait for the interpreter's lock for as long as the
                 # record's Python runs (up to the 5 ms switch interval), and the
@@ -231,17 +243,22 @@ def _on_wire(
     answered: threading.Event,
     gateway: SmsGateway,
     request: Future,
+    deadline: float,
 ) -> sending.Answer:
     """The HTTP thread's part of a batch, saying when it has started and when the
     gateway has answered. Early only for a batch sent as one request: a gateway taking
-    a request per message answers the first long before the batch has left."""
+    a request per message answers the first long before the batch has left, and
+    starts none of them past `deadline` (SEND_WITHIN)."""
     leaving.set()
     try:
         built = request.result()
         one_request = (
             isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
         )
-        with answers_signal(answered) if one_request else nullcontext():
+        with (
+            answers_signal(answered) if one_request else nullcontext(),
+            send_deadline(deadline),
+        ):
             return _send_when_built(gateway, request)
     finally:
         answered.set()

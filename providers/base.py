@@ -13,6 +13,7 @@ import enum
 import functools
 import re
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -464,6 +465,35 @@ def answer_received() -> None:
 
 
 @contextmanager
+def send_deadline(deadline: float | None) -> Iterator[None]:
+    """Requests of a batch sent one per message (or per text) start on this thread
+    only until `deadline` (time.monotonic()); the messages past it come back not
+    taken (PENDING), for a later batch. The campaign pump sets it from the batch's
+    claim: a message claimed and not recorded for longer than the reconciler's grace
+    is taken for lost, released (and sent by another pump) or shown to a person to
+    send again, while this batch would still send it."""
+    _wire.deadline = deadline
+    try:
+        yield
+    finally:
+        _wire.deadline = None
+
+
+def send_deadline_passed() -> bool:
+    """Whether this thread's send_deadline has passed (False without one)."""
+    deadline = getattr(_wire, "deadline", None)
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def not_taken(sms: OutgoingSms) -> SendResult:
+    """The result of a message whose request was never made: the caller sends it
+    again later."""
+    return SendResult(
+        reference=sms.reference, gateway_message_id="", status=DeliveryStatus.PENDING
+    )
+
+
+@contextmanager
 def answers_signal(event: threading.Event) -> Iterator[None]:
     """Set `event` when the first answer to this thread's requests comes in, before
     it is read: the campaign pump checks the campaign's state meanwhile."""
@@ -639,10 +669,14 @@ class SmsGateway(ABC):
 
         An error on the first message raises as it is; after some went out it comes as
         PartlySent with their results, so none of them is lost and the rest, never
-        sent, stay with the caller.
+        sent, stay with the caller. Past the thread's send_deadline, the messages not
+        sent yet come back not taken.
         """
         results: list[SendResult] = []
-        for sms in batch:
+        for index, sms in enumerate(batch):
+            if results and send_deadline_passed():
+                # Out of time (send_deadline): the rest go back, never sent.
+                return results + [not_taken(rest) for rest in batch[index:]]
             before = requests_started()
             try:
                 results.append(send_one(sms))

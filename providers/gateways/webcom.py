@@ -44,6 +44,8 @@ from providers.base import (
     SmsGateway,
     StatusReport,
     ViberField,
+    not_taken,
+    send_deadline_passed,
 )
 from providers.exceptions import (
     CallbackRejected,
@@ -461,7 +463,8 @@ class WebcomGateway(SmsGateway):
         If a later request fails, the earlier ones were sent: their results are kept,
         the failed request's recipients come back as its error says (wp.failed_in),
         and those of the requests after it, never made, come back not taken (PENDING):
-        released, they go with the next batch.
+        released, they go with the next batch. So do those left when the thread's
+        send_deadline passes (a batch of personal texts is a request per recipient).
         """
         results: dict[int, SendResult] = {}
         failure: GatewayError | None = None
@@ -470,6 +473,10 @@ class WebcomGateway(SmsGateway):
             if failure is not None:
                 for number, sms in recipients:
                     results[number] = wp.not_tried(sms, failure)
+                continue
+            if results and send_deadline_passed():  # out of time: sent later
+                for number, sms in recipients:
+                    results[number] = not_taken(sms)
                 continue
             try:
                 text = self._get(wp.get_send_params(smses, self._credentials()))

@@ -484,3 +484,47 @@ def test_a_viewer_cannot_change_a_paused_campaigns_sender(
 
     assert "data-sender-change" not in page
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("kind", "dialect", "path"),
+    [
+        ("smsc", "", "send.php"),
+        ("websms", "", "http_in6"),
+        ("webcom", "get", "sendsms"),
+    ],
+)
+def test_a_slow_gateway_keeps_no_message_claimed_and_unrecorded_past_the_deadline(
+    kind, dialect, path, simulator, make_group, make_campaign, monkeypatch
+):
+    """A request per message (Webcom's GET: per text, so per recipient with personal
+    texts): batches of 20, 50 or 500 kept their messages, and the batch claimed behind
+    them, out for minutes on a slow gateway. Past reconcile.GRACE the reconciler
+    released those still to be sent to the other pump (SMSC then sends them twice once
+    a minute apart), or the page offered to send them again. A batch now starts no
+    request past SEND_WITHIN after its claim (here scaled down with the requests);
+    the rest go with the next batches, once."""
+    from campaigns import dispatch
+    from providers.registry import gateway_class
+
+    monkeypatch.setattr(gateway_class(kind), "max_batch", 6)
+    monkeypatch.setattr(dispatch, "SEND_WITHIN", 0.5)
+    campaign = sending_campaign(
+        simulator, kind, make_group, make_campaign,
+        **({"dialect": dialect} if dialect else {}),
+    )  # fmt: skip
+    for message in Message.objects.filter(campaign=campaign):
+        message.text = f"Hello, {message.phone}"  # a request each for Webcom's GET
+        message.save(update_fields=["text"])
+    simulator.state.add_fault(
+        kind, Fault(mode="timeout_after", count=-1, delay=0.4, path=path)
+    )
+
+    pump_until_done(campaign)
+
+    assert_exactly_once(simulator, campaign)
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.COMPLETED
+    # Six requests of 0.4 s a batch, and the batch claimed behind it: about 4.8 s.
+    held = [m.submitted_at - m.claimed_at for m in Message.objects.filter(campaign=campaign)]  # fmt: skip
+    assert max(held) < timedelta(seconds=2.5), max(held)
