@@ -134,7 +134,8 @@ def campaign_pump(
     ):
         while time.monotonic() < deadline:
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
-            deadline = time.monotonic() + SEND_WITHIN
+            # The batch's own: the pump's budget is `deadline`.
+            send_by = time.monotonic() + SEND_WITHIN
             # Built in a third thread while this one waits for the database and the
             # last request is out: building is CPU work that would otherwise lie
             # between two requests or between two statements.
@@ -183,7 +184,7 @@ def campaign_pump(
             if chunk:
                 leaving, answered = threading.Event(), threading.Event()
                 sent = wire.submit(
-                    _on_wire, leaving, answered, gateway, request, deadline
+                    _on_wire, leaving, answered, gateway, request, send_by
                 )
                 # Let the HTTP thread take it up before this one records: it would
                 # otherwise wait for the interpreter's lock for as long as the

@@ -528,3 +528,24 @@ def test_a_slow_gateway_keeps_no_message_claimed_and_unrecorded_past_the_deadlin
     # Six requests of 0.4 s a batch, and the batch claimed behind it: about 4.8 s.
     held = [m.submitted_at - m.claimed_at for m in Message.objects.filter(campaign=campaign)]  # fmt: skip
     assert max(held) < timedelta(seconds=2.5), max(held)
+
+
+def test_a_pump_keeps_to_its_time_budget_while_batches_keep_coming(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """The batch's send deadline once took the budget's name in the pump's loop: each
+    batch pushed the pump's own end a minute on, and it never handed over to a fresh
+    task (its lease, the slot's other pumps) while messages were due."""
+    from providers.registry import gateway_class
+
+    monkeypatch.setattr(gateway_class("smsc"), "max_batch", 2)
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    simulator.state.add_fault(
+        "smsc", Fault(mode="timeout_after", count=-1, delay=0.05, path="send.php")
+    )
+
+    result = campaign_pump(campaign_id=campaign.pk, budget=0.3)
+
+    # Six batches of two requests of 0.05 s at least: the budget ends it before.
+    assert result.batches < SIZE // 2, result
+    assert Message.objects.filter(campaign=campaign, status="pending").exists()
