@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.forms import FollowsAccount, offer_accounts
 from campaigns.message_templates import composer_templates
-from campaigns.one_off import MAX_LENGTH, one_off_send
+from campaigns.one_off import MAX_LENGTH, one_off_send, outcome_unclear
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.models import ProviderAccount
@@ -89,10 +89,14 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 if made
                 else _("This form was sent already: message to %(phone)s (%(status)s).")
             )
-            messages.success(
-                request,
-                text % {"phone": message.phone, "status": message.get_status_display()},
-            )
+            if unclear := outcome_unclear(message):
+                messages.warning(request, unclear)
+            else:
+                messages.success(
+                    request,
+                    text
+                    % {"phone": message.phone, "status": message.get_status_display()},
+                )
             return redirect("contacts:detail", pk=contact.pk)
     form.offer_senders(form.chosen_account)
     context = {

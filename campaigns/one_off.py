@@ -26,7 +26,7 @@ from campaigns.templating import empty_fields, has_fields, parse_template, rende
 from contacts.models import Contact
 from contacts.phone import vendor_e164
 from contacts.selectors import is_stop_listed
-from providers.base import MessageChannel
+from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.exceptions import ApplicationError
 from smsportal.textguard import check_sendable
@@ -158,6 +158,24 @@ def one_off_send(
     raise_unless_sent(outcome, message_ids=[message.pk])
     message.refresh_from_db()
     return message, True
+
+
+def outcome_unclear(message: Message) -> str:
+    """What to tell whoever sent a one-off message the gateway answered without a
+    definite yes or no ("" when it did answer): "sent (Pending)" said it went out.
+    The reconciler settles it with the gateway, or gives it up; it is never sent
+    again by itself."""
+    if not (
+        message.status == DeliveryStatus.PENDING
+        and message.reason == FailureReason.OUTCOME_UNKNOWN
+    ):
+        return ""
+    return _(
+        "The gateway gave no clear answer for the message to %(phone)s: whether it "
+        "went out is checked with the gateway shortly, and it is not sent again by "
+        "itself. Its status will show in the history; send it again only if it ends "
+        "failed."
+    ) % {"phone": message.phone}
 
 
 def _check_sender(account: ProviderAccount, sender: str) -> None:

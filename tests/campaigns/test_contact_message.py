@@ -244,3 +244,28 @@ def test_a_form_refused_before_sending_can_be_sent_again(
     assert refused.status_code == 200
     assert sent.status_code == 302
     assert len(simulator.state.submissions) == 1
+
+
+def test_a_message_the_gateway_answered_unclearly_is_not_said_to_be_sent(
+    manager_client, simulator, maria
+):
+    """«Message sent to … (Pending)» after an answer that never came: it may or may
+    not have gone out, and the reconciler will say which."""
+    from providers.simulator import Fault
+
+    account = simulated_account(simulator, "webcom")
+    simulator.state.add_fault("webcom", Fault(mode="drop_after", count=1))
+
+    response = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": "Заказ готов"}, follow=True
+    )
+
+    message = Message.objects.get()
+    assert (message.status, message.reason) == ("pending", "outcome_unknown")
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert len(shown) == 1
+    assert shown[0][0] == "warning"
+    assert shown[0][1].startswith(
+        "The gateway gave no clear answer for the message to +79120000042"
+    )
+    assert "Message sent to" not in response.content.decode()
