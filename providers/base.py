@@ -516,6 +516,22 @@ def unexpected_error(
     return GatewayProtocolError(kind, f"unexpected answer: {what}"[:300])
 
 
+def secrets_masked(error: GatewayError, secrets: list[str]) -> GatewayError:
+    """`error` with the account's secrets masked in its message, as its raw body
+    already is. The message quotes the gateway's words, or the start of an answer it
+    could not read: one that echoed the request (an error page of a proxy before the
+    gateway, a vendor repeating what it refused) put the password on the account's
+    page, in the API's error and in the log."""
+    from providers.http import redact  # providers.http imports this module
+
+    error.message = redact(error.message, secrets)
+    error.vendor_code = redact(error.vendor_code, secrets)
+    error.args = (error.message, *error.args[1:])
+    if isinstance(error, PartlySent):
+        secrets_masked(error.cause, secrets)
+    return error
+
+
 def _guarded(method):
     submitting = method.__name__ in SUBMITTING_OPERATIONS
 
@@ -533,12 +549,14 @@ def _guarded(method):
         before = requests_started()
         try:
             return method(self, *args, **kwargs)
-        except GatewayError:
+        except GatewayError as exc:
+            secrets_masked(exc, self.config.secrets())
             raise
         except _UNEXPECTED as exc:
-            raise unexpected_error(
+            error = unexpected_error(
                 self.kind, exc, submitting=submitting, requests_before=before
-            ) from exc
+            )
+            raise secrets_masked(error, self.config.secrets()) from exc
 
     wrapper.__guarded__ = True
     return wrapper
