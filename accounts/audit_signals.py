@@ -11,10 +11,11 @@ from accounts.models import AuditEvent
 
 # app_label.Model -> fields whose change is worth recording (names only, no values).
 AUDITED = {
+    # The callback secret too: cleared, the gateway's signature is checked no more.
     "providers.ProviderAccount": (
         "name", "kind", "dialect", "base_url", "login", "password", "token",
-        "test_mode", "default_sender", "rate_limit", "tariff", "balance_alert",
-        "is_active",
+        "callback_secret", "test_mode", "default_sender", "rate_limit", "tariff",
+        "balance_alert", "is_active",
     ),
     "campaigns.Campaign": (
         "name", "account_id", "sender", "channel", "text", "start_at", "extra_numbers",

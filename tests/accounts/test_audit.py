@@ -43,6 +43,25 @@ def test_provider_account_changes_name_fields_but_never_values(
     assert "secret" not in str(list(events.values()))
 
 
+def test_a_callback_secret_set_or_cleared_is_recorded_without_its_value():
+    # Cleared, SMSC's signed callbacks are no longer checked: who did it, and when.
+    account = ProviderAccount.objects.create(
+        name="A", kind="smsc", base_url="http://127.0.0.1:9/smsc", password="pw"
+    )
+    account.callback_secret = "md5-secret-value"
+    account.save()
+    account.callback_secret = ""
+    account.save()
+    changed = AuditEvent.objects.filter(
+        object_type="providers.ProviderAccount", action="changed"
+    )
+    assert [event.details for event in changed.order_by("id")] == [
+        {"fields": ["callback_secret"]},
+        {"fields": ["callback_secret"]},
+    ]
+    assert "md5-secret-value" not in str(list(changed.values()))
+
+
 @pytest.mark.parametrize(
     ("user_fixture", "status"),
     [("admin_user", 200), ("manager_user", 403), ("viewer_user", 403)],
