@@ -60,6 +60,10 @@ _VERSION_SQL = (
 
 def _checked(token: str) -> _Known:
     """The account of this token as it is now (one indexed query), or 404."""
+    if "\x00" in token:
+        # No token of ours holds one, and PostgreSQL refuses it in a parameter: a
+        # made-up token with a NUL (a scanner's %00) answered 500 with a traceback.
+        raise Http404
     with connection.cursor() as cursor:
         cursor.execute(_VERSION_SQL, [token])
         row = cursor.fetchone()

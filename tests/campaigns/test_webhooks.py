@@ -77,6 +77,17 @@ def test_unknown_token_gets_a_plain_404(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["status", "incoming"])
+@pytest.mark.parametrize("token", ["%00", "abc%00def"])
+def test_a_token_with_a_nul_is_an_unknown_one(client, kind, token):
+    client.raise_request_exception = False
+    for method in (client.get, client.post):
+        response = method(f"/callbacks/{token}/{kind}/")
+        assert response.status_code == 404
+        assert response.content == b"Not found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["status", "incoming"])
 def test_an_unknown_token_is_refused_before_its_body_is_read(kind):
     class Unreadable:
         """A request body that must not be read (a client posting megabytes)."""
