@@ -618,6 +618,10 @@ def phones_opt_out(*, reasons: Mapping[str, str], source: str) -> list[str]:
 
 def stoplist_remove(*, phone: str) -> int:
     """Take a phone off the stop list; the number of entries removed (0 or 1)."""
+    if "\x00" in phone:
+        # On no entry, and PostgreSQL refuses it in a parameter (the page's form
+        # answered 500).
+        return 0
     with contextlib.suppress(InvalidPhone):
         phone = normalize_phone(phone).e164
     deleted, _per_model = StopListEntry.objects.filter(phone=phone).delete()

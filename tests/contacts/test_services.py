@@ -2,6 +2,8 @@ from io import StringIO
 
 import pytest
 
+from django.urls import reverse
+
 from contacts import demo, selectors, services
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from smsportal.exceptions import ApplicationError
@@ -33,6 +35,17 @@ def test_stoplist_remove_accepts_any_format():
     stop("+79123456789")
     assert services.stoplist_remove(phone="8 (912) 345-67-89") == 1
     assert services.stoplist_remove(phone="8 (912) 345-67-89") == 0
+
+
+def test_stoplist_remove_of_a_number_with_a_nul_removes_nothing(manager_client):
+    stop("+79123456789")
+    manager_client.raise_request_exception = False
+    response = manager_client.post(
+        reverse("contacts:stoplist_remove"), {"phone": "+79123456789\x00"}
+    )
+    assert response.status_code == 302
+    assert services.stoplist_remove(phone="\x00") == 0
+    assert StopListEntry.objects.filter(phone="+79123456789").exists()
 
 
 def test_contacts_reachable_includes_excludes_and_skips_stop_listed():
