@@ -2,7 +2,6 @@
 campaigns.one_off's."""
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.forms import FollowsAccount, offer_accounts
 from campaigns.message_templates import composer_templates
-from campaigns.one_off import MAX_LENGTH, one_off_send, outcome_unclear
+from campaigns.one_off import MAX_LENGTH, one_off_send
+from campaigns.one_off_notice import one_off_noticed
 from contacts.models import Contact
 from contacts.selectors import is_stop_listed
 from providers.models import ProviderAccount
@@ -89,14 +89,7 @@ def contact_message(request: HttpRequest, contact_pk: int) -> HttpResponse:
                 if made
                 else _("This form was sent already: message to %(phone)s (%(status)s).")
             )
-            if unclear := outcome_unclear(message):
-                messages.warning(request, unclear)
-            else:
-                messages.success(
-                    request,
-                    text
-                    % {"phone": message.phone, "status": message.get_status_display()},
-                )
+            one_off_noticed(request, message, text)
             return redirect("contacts:detail", pk=contact.pk)
     form.offer_senders(form.chosen_account)
     context = {

@@ -22,7 +22,8 @@ from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import replies_mark, reply_opt_out, reply_send
 from campaigns.message_templates import composer_templates
 from campaigns.models import Reply
-from campaigns.one_off import MAX_LENGTH, outcome_unclear
+from campaigns.one_off import MAX_LENGTH
+from campaigns.one_off_notice import one_off_noticed
 from campaigns.report_filters import ReplyFilterSet
 from campaigns.report_selectors import conversation, reply_list, unread_replies_count
 from campaigns.report_tables import ReplyTable
@@ -151,14 +152,7 @@ def reply_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 if made
                 else _("This form was sent already: answer to %(phone)s (%(status)s).")
             )
-            if unclear := outcome_unclear(message):
-                messages.warning(request, unclear)
-            else:
-                messages.success(
-                    request,
-                    text
-                    % {"phone": message.phone, "status": message.get_status_display()},
-                )
+            one_off_noticed(request, message, text)
             return redirect("reports:reply", pk=reply.pk)
     # 200 with the errors shown, as every page form answers.
     return _detail(request, reply, form)
