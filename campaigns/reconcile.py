@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from campaigns.models import Message
@@ -48,6 +49,14 @@ class ReconcileResult:
     given_up: int = 0  # one-off messages: no person is asked about them
 
 
+# A message the reconciler has already left for a person ("outcome unknown").
+LOOKED_AT = Case(
+    When(reason=FailureReason.OUTCOME_UNKNOWN, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
 def messages_in_doubt(*, older_than: timedelta = GRACE):
     return Message.objects.filter(
         is_pending=True,
@@ -64,7 +73,14 @@ def messages_reconcile(
     doubtful = messages_in_doubt(older_than=older_than)
     for account_id in doubtful.values_list("account_id", flat=True).distinct():
         account = ProviderAccount.objects.get(pk=account_id)
-        rows = list(doubtful.filter(account_id=account_id).order_by("id")[:limit])
+        # Those not looked at yet first: a thousand left for a person (a gateway
+        # that cannot be asked) kept every newer message of the account out of the
+        # batch for ever.
+        rows = list(
+            doubtful.filter(account_id=account_id)
+            .annotate(looked_at=LOOKED_AT)
+            .order_by("looked_at", "id")[:limit]
+        )
         _reconcile_account(account, rows, result)
     return result
 

@@ -1418,3 +1418,28 @@ def test_one_off_messages_a_gateway_stopped_before_are_failed_not_left_pending(
         ("failed", "gateway_error"),
     ]
     assert len(simulator.state.submissions) == 1
+
+
+def test_messages_left_for_a_person_do_not_keep_newer_ones_from_the_reconciler(
+    simulator, make_group, make_campaign
+):
+    """The reconciler takes a thousand an account, oldest first: as many left for a
+    person (Webcom's GET cannot be asked) kept every newer one out for ever."""
+    from datetime import timedelta
+
+    from campaigns.reconcile import messages_reconcile
+
+    campaign, chunk = sending_with_a_batch_claimed(
+        simulator, "webcom", make_group, make_campaign, n=8
+    )
+    campaign.account.dialect = "get"
+    campaign.account.save(update_fields=["dialect"])
+    older, newest = chunk[:-1], chunk[-1]
+    Message.objects.filter(id__in=[m.id for m in older]).update(
+        reason="outcome_unknown"
+    )
+
+    result = messages_reconcile(older_than=timedelta(0), limit=2)
+
+    assert result.needs_decision >= 1
+    assert Message.objects.get(id=newest.id).reason == "outcome_unknown"
