@@ -41,6 +41,7 @@ from smsportal.api_input import (
     ObjectId,
     Offset,
     PageSize,
+    RecordId,
     idempotency_key,
 )
 from smsportal.api_versions import (
@@ -159,8 +160,8 @@ class CampaignIn(InputSchema):
     to_whole_book: bool | None = Field(
         None, description="Every contact in the book; include_groups is then ignored"
     )
-    include_groups: list[int] | None = None
-    exclude_groups: list[int] | None = None
+    include_groups: list[RecordId] | None = None
+    exclude_groups: list[RecordId] | None = None
     birthday_on: date | None = Field(
         None,
         description="Only the groups' contacts whose birthday falls on this day "

@@ -43,6 +43,7 @@ from smsportal.api_input import (
     InputSchema,
     ObjectId,
     PageSize,
+    RecordId,
     cursor_refused,
     idempotency_key,
 )
@@ -162,7 +163,7 @@ class AnswerIn(InputSchema):
 
 
 class MarkIn(InputSchema):
-    ids: list[int] = Field(..., max_length=1000)
+    ids: list[RecordId] = Field(..., max_length=1000)
     read: bool = True
 
 

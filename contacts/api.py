@@ -33,6 +33,7 @@ from smsportal.api_input import (
     InputSchema,
     ObjectId,
     PageSize,
+    RecordId,
     cursor_refused,
 )
 from smsportal.api_versions import (
@@ -131,7 +132,7 @@ class ContactIn(InputSchema):
     # "Asia/Vladivostok", "МСК+7", "UTC+10"; empty: the numbering plan's (a mobile's
     # once the registry is loaded, see contacts.numbering).
     time_zone: str = ""
-    groups: list[int] = []
+    groups: list[RecordId] = []
 
 
 class ContactPatch(InputSchema):
@@ -148,7 +149,7 @@ class ContactPatch(InputSchema):
     consent_source: ContactConsent | None = None
     consent_at: datetime | None = None
     time_zone: str | None = None  # "": back to the numbering plan's
-    groups: list[int] | None = Field(
+    groups: list[RecordId] | None = Field(
         None,
         description="The contact's groups as a whole: those left out are left. "
         "Memberships are no part of the version (bulk actions and imports change "
@@ -539,7 +540,7 @@ class GroupPatch(InputSchema):
 class MembersIn(InputSchema):
     """Contacts by id, by phone (written any common way), or both."""
 
-    contact_ids: list[int] = []
+    contact_ids: list[RecordId] = []
     phones: list[ContactPhone] = []
 
 

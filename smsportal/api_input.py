@@ -15,6 +15,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -134,6 +135,18 @@ ObjectId = Annotated[
     BeforeValidator(_existing_id),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 ]
+
+
+def _not_a_truth_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        # Pydantic reads true as 1: `"contact_ids": [true]` put contact 1 in a group.
+        # Its own error type, so the 422 says "must be a whole number" in words.
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An object's id in a request body (lists of contacts, groups, replies).
+RecordId = Annotated[int, BeforeValidator(_not_a_truth_value)]
 
 
 def idempotency_key(in_body: str, in_header: str) -> str:
