@@ -473,5 +473,10 @@ def callback_xml(request: InboundRequest) -> str:
     form = request.form
     if raw and (url_encoded or not form):
         form = url_encoded_fields(raw)[0]
-    fields = [*form.values(), *request.query.values()]
+    # The query string likewise: Django's request.GET took it as UTF-8, and a
+    # report posted by GET in windows-1251 lost its Russian error text.
+    query = request.query
+    if request.query_string:
+        query = url_encoded_fields(request.query_string)[0]
+    fields = [*form.values(), *query.values()]
     return next((v for v in fields if "<status" in v), decode_body(raw, None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus, unquote_plus, urlencode
 
 import httpx
 import pytest
@@ -672,3 +672,17 @@ def test_cyrillic_secrets_are_redacted_in_every_encoding(simulator, dialect):
     for form in (secret, quote_plus(secret), quote_plus(secret, encoding="cp1251")):
         assert form not in kept
     assert "043f" not in kept.lower()  # the \u-escaped JSON form
+
+
+def test_b10_a_windows_1251_query_string_keeps_its_russian_error_text():
+    """A report by GET, its XML in the query string in windows-1251 (seed 002 §2:
+    every parameter is): Django's request.GET, read as UTF-8, garbled the error."""
+    xml = vendor_sample("websms", "callback_undeliverable.xml").decode("utf-8")
+    query_string = urlencode({"xml": xml}, encoding="cp1251")
+    garbled = {"xml": unquote_plus(query_string[4:], errors="replace")}
+
+    [report] = offline().parse_status_callback(
+        callback(b"", method="GET", query=garbled, query_string=query_string)
+    )
+
+    assert report.vendor_text == "Абонент недоступен"
