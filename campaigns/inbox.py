@@ -73,18 +73,28 @@ def opt_out_words() -> frozenset[str]:
     return frozenset(w.casefold() for w in (*DEFAULT_OPT_OUT_WORDS, *extra))
 
 
-def is_opt_out(text: str) -> bool:
+def is_opt_out(text: str, *, keyword: str = "") -> bool:
     """The reply holds a stop word and nothing but stop words and courtesy words, in
     any case and any width ("ＳＴＯＰ"), punctuation ignored, letters of either alphabet
-    that look alike read as the other's."""
+    that look alike read as the other's. A `keyword` the text opens with is not read:
+    on a shared number the sender must start with it ("IGRA СТОП") to reach us."""
     stop_words = opt_out_words()
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
-    words = [_readings(word) for word in _WORDS.findall(folded)]
+    words = [_readings(word) for word in _WORDS.findall(_folded(text))]
+    routing = _WORDS.findall(_folded(keyword))
+    if routing and all(
+        word in readings
+        for word, readings in zip(routing, words[: len(routing)], strict=False)
+    ):
+        words = words[len(routing) :]
     stops = [any(_is_stop_word(r, stop_words) for r in word) for word in words]
     return any(stops) and all(
         stop or not word.isdisjoint(COURTESY_WORDS)
         for word, stop in zip(words, stops, strict=True)
     )
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
 
 
 def _readings(word: str) -> frozenset[str]:
@@ -127,7 +137,7 @@ def replies_store(
                 received_at=m.received_at or now,
                 contact_id=contacts.get(phone),
                 # A stop word from a sender name opts nothing out: no number.
-                is_opt_out=phone in valid and is_opt_out(m.text),
+                is_opt_out=phone in valid and is_opt_out(m.text, keyword=m.keyword),
             )
         )
     with transaction.atomic():

@@ -316,6 +316,9 @@ class IncomingMessage:
     received_at: datetime | None
     to: str = ""  # our number / prefix / sender it was sent to
     reply_to_gateway_id: str = ""
+    # On a number shared by several clients, the keyword the gateway routed the
+    # message to us by: the text opens with it (Webcom's `prefix`, seed 000).
+    keyword: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -798,6 +798,7 @@ def parse_incoming(root: etree._Element) -> list[IncomingMessage]:
             text=item.text or "",
             received_at=parse_time(item.get("date_receive")),
             to=(item.get("phone") or "").strip(),
+            keyword=(item.get("prefix") or "").strip(),
         )
     return list(seen.values())
 

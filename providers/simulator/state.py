@@ -121,6 +121,7 @@ class SimIncoming:
     text: str
     to: str
     received_at: float
+    prefix: str = ""  # Webcom: the keyword routing it on a shared number
 
 
 @dataclass
@@ -296,11 +297,18 @@ class SimulatorState:
     # incoming -----------------------------------------------------------------
 
     def add_incoming(
-        self, gateway: str, login: str, *, phone: str, text: str, to: str = ""
+        self,
+        gateway: str,
+        login: str,
+        *,
+        phone: str,
+        text: str,
+        to: str = "",
+        prefix: str = "",
     ) -> SimIncoming:
         with self.lock:
             item = SimIncoming(
-                self.next_id(), gateway, login, phone, text, to, self.clock()
+                self.next_id(), gateway, login, phone, text, to, self.clock(), prefix
             )
             self.incoming.append(item)
             return item

@@ -266,7 +266,7 @@ def _xml_incoming(root, account, state, request, english) -> list[str]:
                 id_sms=item.id,
                 date_receive=_moscow(item.received_at),
                 originator=item.phone.lstrip("+"),
-                prefix="",
+                prefix=item.prefix,
                 phone=item.to or "79611111111",
             )  # fmt: skip
         )

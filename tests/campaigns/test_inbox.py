@@ -115,6 +115,40 @@ def test_incoming_messages_are_fetched_from_the_gateway(kind, simulator):
     assert StopListEntry.objects.filter(phone="+79120000055").exists()
 
 
+def test_a_stop_word_after_the_routing_keyword_of_a_shared_number_opts_out(
+    simulator,
+):
+    """Seed 000: on a number several clients share, Webcom routes a message to us by
+    the keyword it opens with (its `prefix`), so a subscriber must write "IGRA СТОП"
+    to reach us at all. The keyword read as a word of the reply made no STOP count."""
+    account = simulated_account(simulator, "webcom")
+    for phone, text in [("79120000061", "IGRA СТОП"), ("79120000062", "igra, stop!"),
+                        ("79120000063", "IGRA когда скидки?")]:  # fmt: skip
+        simulator.state.add_incoming(
+            "webcom", account.login, phone=phone, text=text, prefix="IGRA"
+        )
+
+    assert incoming_fetch(account=account) == 3
+
+    assert dict(Reply.objects.values_list("phone", "is_opt_out")) == {
+        "+79120000061": True,
+        "+79120000062": True,
+        "+79120000063": False,
+    }
+    assert set(StopListEntry.objects.values_list("phone", flat=True)) == {
+        "+79120000061",
+        "+79120000062",
+    }
+    assert Reply.objects.get(phone="+79120000061").text == "IGRA СТОП"  # as written
+
+
+def test_a_routing_keyword_is_read_only_where_the_reply_opens_with_it():
+    assert is_opt_out("СТОП", keyword="IGRA")  # the gateway left it out
+    assert not is_opt_out("IGRA", keyword="IGRA")
+    assert not is_opt_out("СТОП IGRA", keyword="IGRA")
+    assert not is_opt_out("IGRA СТОП", keyword="")
+
+
 def test_a_nul_in_a_reply_is_dropped_not_fatal(simulator):
     """PostgreSQL text cannot hold NUL: one such reply (SMSC's JSON can carry it) used
     to fail every fetch of the account's inbox, and its opt-out with it."""
