@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import threading
 from collections.abc import Mapping
@@ -346,7 +347,10 @@ def message_params(sms: OutgoingSms) -> dict[str, str]:
         params["tz"] = "0"
     if sms.valid_until:
         start = moscow_minute(sms.send_at) if sms.send_at else timezone.now()
-        minutes = int((sms.valid_until - start) / timedelta(minutes=1))
+        # Rounded up, as WEBSMS's: `start` is read after the caller's clock (or is
+        # the send time rounded up to the minute), so a whole period counts a few
+        # seconds short here and went out a minute short ("02:59" for 3 hours).
+        minutes = math.ceil((sms.valid_until - start) / timedelta(minutes=1))
         minutes = min(max(minutes, 1), MAX_VALIDITY // timedelta(minutes=1))
         params["valid"] = f"{minutes // 60:02d}:{minutes % 60:02d}"
     return params

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-from django.utils import translation
+from django.utils import timezone, translation
 
 from providers.base import (
     AccountConfig,
@@ -354,6 +354,20 @@ def test_channels_set_their_flag(gateway, simulator, channel, flag, sim_channel)
     assert result.status == DeliveryStatus.QUEUED
     assert form(gateway.http.last_exchange)[flag] == "1"
     assert only_message(simulator).channel == sim_channel
+
+
+@pytest.mark.parametrize(
+    "send_at",
+    [None, datetime(2031, 5, 6, 7, 8, 30, tzinfo=UTC)],
+    ids=["now", "ahead-with-seconds"],
+)
+def test_the_validity_goes_whole_not_a_minute_short(gateway, simulator, send_at):
+    # A campaign's "3 hours" counts from its own clock reading (or from the planned
+    # time, with its seconds): a later reading, or the time rounded up to SMSC's
+    # minute, left 02:59 on the wire.
+    start = send_at or timezone.now()
+    gateway.send([sms(send_at=send_at, valid_until=start + timedelta(hours=3))])
+    assert form(gateway.http.last_exchange)["valid"] == "03:00"
 
 
 def test_cascade_is_not_offered(gateway):
