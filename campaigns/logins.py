@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.models import Message, went_out
-from campaigns.polling import GIVE_UP_AFTER, OPEN_STATUSES, READABLE_CHANNELS
+from campaigns.polling import (
+    GIVE_UP_AFTER,
+    OPEN_STATUSES,
+    READABLE_CHANNELS,
+    gone_out_since,
+)
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import DeliveryStatus
 from providers.logins import REPLIES_AFTER_RETIREMENT, LoginInUse
@@ -52,7 +57,7 @@ def _open_sent(
 def _open_at_gateway(now: datetime) -> Q:
     """A handed-over message the gateway still holds or has not settled."""
     return Q(status__in=HELD_AT_GATEWAY, planned_at__gt=now) | (
-        Q(status__in=OPEN_STATUSES, submitted_at__gte=now - GIVE_UP_AFTER)
+        (Q(status__in=OPEN_STATUSES) & gone_out_since(now - GIVE_UP_AFTER))
         # Delivered is final but for Viber, whose messages may be read later.
         & (~Q(status=DeliveryStatus.DELIVERED) | Q(channel__in=READABLE_CHANNELS))
     )

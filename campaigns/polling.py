@@ -8,7 +8,7 @@ gateway's batch size, and each account at most once per its gateway's poll inter
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import F, Q
@@ -28,6 +28,8 @@ logger = logging.getLogger("campaigns.polling")
 DEFAULT_POLL_DELAY = timedelta(seconds=60)
 DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
 MAX_BATCHES_PER_RUN = 20
+# Asked about this long after a message goes out to its phone: its hand-over, or the
+# later send time a gateway holds it for (up to dispatch.SCHEDULE_AHEAD, a week).
 GIVE_UP_AFTER = timedelta(days=3)
 OPEN_STATUSES = [
     DeliveryStatus.QUEUED,
@@ -64,6 +66,13 @@ def statuses_poll(*, now=None) -> int:
     return applied
 
 
+def gone_out_since(since: datetime) -> Q:
+    """Handed over, or held by the gateway until a send time, at `since` or later
+    (campaigns.models.went_out, as a condition). Counted from the hand-over alone, a
+    message held for days was given up before it went out."""
+    return Q(submitted_at__gte=since) | Q(planned_at__gte=since)
+
+
 def poll_delay(gateway) -> timedelta:
     """How long after sending (and between polls) a message is asked about."""
     return max(getattr(gateway, "min_poll_delay", timedelta(0)), DEFAULT_POLL_DELAY)
@@ -77,8 +86,8 @@ def _poll_account(account, gateway, now, *, generation: int) -> int:
             login_generation=generation,
             status__in=OPEN_STATUSES,
             submitted_at__lte=now - delay,
-            submitted_at__gte=now - GIVE_UP_AFTER,
         )
+        .filter(gone_out_since(now - GIVE_UP_AFTER))
         .exclude(gateway_message_id="")
         # Delivered is final but for Viber, whose messages may be read later.
         .exclude(Q(status=DeliveryStatus.DELIVERED) & ~Q(channel__in=READABLE_CHANNELS))

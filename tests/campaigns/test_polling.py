@@ -120,3 +120,30 @@ def test_a_deactivated_accounts_sent_messages_still_get_their_status(
     statuses_poll(now=timezone.now() + timedelta(minutes=10))
 
     assert set(Message.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+@pytest.mark.parametrize(
+    ("planned_ago", "asked"),
+    [(timedelta(hours=1), True), (timedelta(days=4), False)],
+    ids=["held-until-an-hour-ago", "sent-at-once-four-days-ago"],
+)
+def test_a_message_the_gateway_held_for_days_is_asked_about_once_it_went_out(
+    simulator, make_campaign, planned_ago, asked
+):
+    """A campaign spread over a week is handed over up to 7 days ahead, each message
+    with its send time (dispatch.SCHEDULE_AHEAD). Polling gave up 3 days after the
+    hand-over: a message sent out on its fifth day stayed «queued» for good where no
+    callback came. The 3 days count from when it goes out."""
+    account = simulated_account(simulator, "smsc")
+    handed_over = timezone.now() - timedelta(days=4)
+    Message.objects.create(
+        campaign=make_campaign(account=account), account=account,
+        phone="+79120000001", text="x", channel="sms",
+        planned_at=timezone.now() - planned_ago, submitted_at=handed_over,
+        status="queued", gateway_message_id="1:79120000001",
+    )  # fmt: skip
+    cache.clear()
+
+    statuses_poll()
+
+    assert Message.objects.filter(polled_at__isnull=False).exists() is asked
