@@ -9,7 +9,7 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,6 +114,22 @@ def _web_link(value: str) -> str:
     return value
 
 
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed, on no zone's clock yet: the campaign's zone, chosen
+    beside it, gives it one (CampaignForm._start_at). Django's field reads it in the
+    server's zone first, and refused a time that zone skips or repeats at its summer
+    time change ("couldn't be interpreted in time zone Europe/Berlin") though the
+    campaign's zone has no such change."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        # UTC skips and repeats no time: made aware there, it comes back as typed.
+        with timezone.override(UTC):
+            moment = super().to_python(value)
+        if moment is None or moment.tzinfo is not UTC:
+            return moment  # typed with an offset of its own: _start_at reads it
+        return moment.replace(tzinfo=None)
+
+
 def _formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
     if isinstance(db_field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
@@ -131,7 +147,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         initial=START_NOW,
         widget=forms.RadioSelect,
     )
-    start_local = forms.DateTimeField(
+    start_local = WallClockDateTimeField(
         label=_("Start at"),
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
@@ -655,8 +671,8 @@ class CampaignForm(VersionedForm, forms.ModelForm):
             if "start_local" not in self.errors:
                 self.add_error("start_local", _("Give the start date and time."))
             return None
-        # The field made the value aware in the server's zone; the user meant
-        # the zone chosen next to it.
+        # One typed with an offset is read on the server's clock, as before; the
+        # user meant the zone chosen next to it.
         naive = (
             timezone.make_naive(local, timezone.get_current_timezone())
             if timezone.is_aware(local)

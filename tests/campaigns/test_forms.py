@@ -1,4 +1,5 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -209,6 +210,47 @@ def test_start_time_is_read_in_the_chosen_time_zone(account):
     shown = CampaignForm(instance=campaign)
     assert shown.initial["start_local"].isoformat() == f"{day:%Y-%m-%d}T10:00:00"
     assert shown.initial["start_mode"] == "at"
+
+
+def _next_summer_time_change(zone: str) -> date:
+    """The next day (within a year) on which `zone` moves its clocks at 02:00-03:00."""
+    tz = ZoneInfo(zone)
+    day = timezone.now().date() + timedelta(days=1)
+    while (
+        datetime.combine(day, time(1), tz).utcoffset()
+        == datetime.combine(day, time(4), tz).utcoffset()
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+@pytest.mark.parametrize(
+    "given", ["text", "datetime"], ids=["typed", "api-without-offset"]
+)
+def test_a_start_the_servers_summer_time_skips_or_repeats_is_read_in_its_zone(
+    account, given
+):
+    """A server on Berlin time (TIME_ZONE) refused 02:30 on the day Berlin's clocks
+    change, for a campaign on Moscow time: the field read it in Berlin first, where
+    that time does not exist (or exists twice), and said so naming Berlin. Moscow
+    keeps no summer time: 02:30 there is 23:30 UTC the day before."""
+    day = _next_summer_time_change("Europe/Berlin")
+    typed = datetime.combine(day, time(2, 30))
+    with timezone.override("Europe/Berlin"):
+        form = CampaignForm(
+            form_data(
+                account,
+                start_mode="at",
+                start_local=typed.strftime("%Y-%m-%dT%H:%M")
+                if given == "text"
+                else typed,  # the API hands a naive datetime, not text
+                time_zone="Europe/Moscow",
+            )
+        )
+        assert form.is_valid(), form.errors
+    assert form.save().start_at == datetime.combine(
+        day - timedelta(days=1), time(23, 30), UTC
+    )
 
 
 def test_start_time_in_the_past_or_missing_is_refused(account):
