@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, Func, OuterRef, QuerySet, Subquery
+from django.db.models import BigIntegerField, Exists, Func, OuterRef, QuerySet, Subquery
 
 from contacts.filters import ContactFilterSet
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
@@ -59,11 +59,14 @@ def contact_groups_with_counts(
     Counted by a subquery per group rather than a join and GROUP BY: a page counts
     only its own groups, and the paginator's count of groups drops the subquery
     (with the join it grouped every membership, 90 ms of a million, to count groups).
+    COUNT(*), not COUNT(id): the id is not in the group index, so counting it read
+    every membership's row from the table (10 groups, 1.3 million memberships: 99,000
+    pages and 380 ms); rows alone are counted from the index (1,100 pages, 110 ms).
     """
     members = (
         GroupMembership.objects.filter(group=OuterRef("pk"))
         .order_by()
-        .annotate(count=Func("pk", function="COUNT"))
+        .annotate(count=Func(template="COUNT(*)", output_field=BigIntegerField()))
         .values("count")
     )
     if queryset is None:

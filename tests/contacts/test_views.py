@@ -405,9 +405,13 @@ def test_group_list_counts_members_per_group_and_groups_without_them(manager_cli
     (count_query,) = [
         q["sql"]
         for q in queries
-        if "contacts_contactgroup" in q["sql"] and "COUNT(*)" in q["sql"]
+        if "contacts_contactgroup" in q["sql"] and '"__count"' in q["sql"]
     ]
     assert "groupmembership" not in count_query
+    # Each group's members are counted as rows, which its index alone answers: a
+    # count of their ids read every membership's row from the table (3.5x slower).
+    (list_query,) = [q["sql"] for q in queries if "groupmembership" in q["sql"]]
+    assert "(SELECT COUNT(*) AS" in list_query
 
 
 def test_stoplist_page_adds_and_removes(manager_client):
