@@ -2,8 +2,9 @@ import math
 
 import django_tables2 as tables
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Model
+from django.db.models import Model, QuerySet, UniqueConstraint
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import format_html
@@ -26,6 +27,23 @@ class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-sm table-hover align-middle"}
         empty_text = ""
+
+    def _order_by_with_ties_broken(self, value) -> None:
+        """Sort as asked, then by the primary key: pages are read with OFFSET, and
+        rows tied on the sorted column (thousands of contacts named «Иванов Иван»,
+        or without an e-mail) came in another order on each page's query, so page 2
+        repeated most of page 1 and others were never shown."""
+        tables.Table.order_by.fset(self, value)
+        queryset = getattr(self.data, "data", None)
+        if not self._order_by or not isinstance(queryset, QuerySet):
+            return
+        ordering = queryset.query.order_by
+        if queryset.query.combinator or not ordering:
+            return
+        if not _names_one_row(queryset.model, str(ordering[-1]).lstrip("-")):
+            self.data.data = queryset.order_by(*ordering, "pk")
+
+    order_by = tables.Table.order_by.setter(_order_by_with_ties_broken)
 
     def paginate(
         self,
@@ -50,6 +68,28 @@ class BaseTable(tables.Table):
         last = max(1, math.ceil(len(self.data) / per_page))
         self.page = self.paginator.page(last)
         return self
+
+
+def _names_one_row(model: type[Model], name: str) -> bool:
+    """Whether no two rows share a value of the field `name` (the key, or unique): a
+    sort by it has no ties, and the index that serves it serves it alone (by phone
+    and id, the million-contact book's page 19,000 took 1.1 s instead of 0.5 s)."""
+    if name == "pk":
+        return True
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return (
+        field.primary_key
+        or field.unique
+        or any(
+            isinstance(constraint, UniqueConstraint)
+            and tuple(constraint.fields) == (name,)
+            and constraint.condition is None
+            for constraint in model._meta.constraints
+        )
+    )
 
 
 # Query parameters that page or sort a list without narrowing it.
