@@ -267,7 +267,7 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
         try:
             contacts = selectors.contact_list(filters=QueryDict(data["query"]))
         except ApplicationError as exc:  # never the whole book for a broken filter
-            messages.error(request, str(exc))
+            messages.error(request, exc.message)  # it names the filter itself
             return redirect(back)
         if bulk_jobs.is_large(contacts):
             _bulk_queue(request, data)
@@ -366,8 +366,8 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
             contacts, fmt=exporting.format_from(request.GET), filters=request.GET
         )
     except ApplicationError as exc:  # never the whole book for a broken filter
-        # The format's refusal names its own field; a filter's needs its name.
-        messages.error(request, exc.message if exc.where == "format" else str(exc))
+        # Each refusal names its field itself (a filter's by its label).
+        messages.error(request, exc.message)
         shown = request.GET.copy()
         shown.pop("format", None)
         return redirect(f"{reverse('contacts:list')}?{shown.urlencode()}")
