@@ -24,7 +24,13 @@ from campaigns.sending import HANDED_OVER
 from contacts.models import Contact, StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
-from providers.base import Capability, IncomingMessage, MessageChannel, SmsGateway
+from providers.base import (
+    Capability,
+    DeliveryStatus,
+    IncomingMessage,
+    MessageChannel,
+    SmsGateway,
+)
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount, RetiredLogin
@@ -215,6 +221,12 @@ def _opt_out(replies: list[Reply], valid: set[str]) -> None:
     phones_opt_out(reasons=reasons, source=StopListEntry.Source.KEYWORD)
 
 
+# A message that may have reached the phone: handed over, or of a status the gateway
+# lost track of (Webcom's partly_deliver: some of its parts arrived) — a reply after
+# it most likely answers it.
+MAY_HAVE_REACHED = HANDED_OVER | {DeliveryStatus.UNKNOWN}
+
+
 def _answered_campaign(account: ProviderAccount) -> QuerySet:
     """The campaign a reply (the outer row) most likely answers: the latest one that
     reached the phone before the reply arrived. Replies are fetched late, so a later
@@ -230,7 +242,7 @@ def _answered_campaign(account: ProviderAccount) -> QuerySet:
             ),
             account=account,
             campaign__isnull=False,
-            status__in=HANDED_OVER,  # may have reached the phone
+            status__in=MAY_HAVE_REACHED,
             submitted_at__lte=received_at,
             planned_at__lte=received_at,
         )

@@ -424,3 +424,25 @@ def test_a_reply_is_not_linked_to_a_voice_call(simulator, make_campaign):
     )
 
     assert Reply.objects.get().campaign_id == texted.pk
+
+
+def test_a_reply_after_a_message_of_unknown_fate_answers_its_campaign(
+    simulator, make_campaign
+):
+    """Webcom's partly_deliver (some parts arrived) reads «unknown»: the reply to it
+    was linked to no campaign."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(account=account)
+    sent = timezone.now() - timedelta(hours=1)
+    Message.objects.create(
+        campaign=campaign, account=account, phone="+79120000066", text="x",
+        channel="sms", planned_at=sent, submitted_at=sent, status="unknown",
+        gateway_message_id="g-unknown",
+    )  # fmt: skip
+
+    replies_store(
+        account=account,
+        messages=[IncomingMessage("r3", "+79120000066", "Да", timezone.now())],
+    )
+
+    assert Reply.objects.get().campaign_id == campaign.pk
