@@ -31,8 +31,16 @@ ADDRESSES_AFTER_SAVING = _("The addresses appear here once the account is saved.
 # A sender name's state and usability are the gateway's verdict (a sync's), or a
 # person's word recorded through the account page's service (WEBSMS): ticked here, a
 # name in moderation (or made up) passed as approved and campaigns sent from it.
-SENDER_NAME_FIELDS = ["account", "name", "state", "usable", "operators", "comment",
-                      "synced_at"]  # fmt: skip
+# The state as its translated label (state_label), as the list and the account page
+# show it: the inline and the change page showed the gateway's own word ("active").
+SENDER_NAME_FIELDS = ["account", "name", "state_label", "usable", "operators",
+                      "comment", "synced_at"]  # fmt: skip
+
+
+@admin.display(description=_("state at the gateway"), ordering="state")
+def state_label(obj: SenderName) -> str:
+    """The gateway's word in the reader's language, as the account page shows it."""
+    return sender_state_label(obj.state)
 
 
 class SenderNameInline(admin.TabularInline):
@@ -43,8 +51,9 @@ class SenderNameInline(admin.TabularInline):
     model = SenderName
     extra = 0
     can_delete = False
-    fields = ["name", "state", "usable", "operators", "synced_at"]
+    fields = ["name", "state_label", "usable", "operators", "synced_at"]
     readonly_fields = fields
+    state_label = staticmethod(state_label)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -276,7 +285,9 @@ class SenderNameAdmin(SecretLookupsRefused, admin.ModelAdmin):
     list_filter = ["usable", "account__kind", "account"]
     search_fields = ["name", "account__name", "state"]
     list_select_related = ["account"]
+    fields = SENDER_NAME_FIELDS
     readonly_fields = SENDER_NAME_FIELDS
+    state_label = staticmethod(state_label)
 
     # Added through the account page (a request to the gateway, or a name recorded
     # as approved in a cabinet that lists none), never typed in with a verdict.
@@ -285,11 +296,6 @@ class SenderNameAdmin(SecretLookupsRefused, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-    @admin.display(description=_("state at the gateway"), ordering="state")
-    def state_label(self, obj: SenderName) -> str:
-        """The gateway's word in the reader's language, as the account page shows it."""
-        return sender_state_label(obj.state)
 
     # Removal goes through the service, as on the account page: deleted at the
     # gateway where it deletes names (else the next sync brings the name back and the

@@ -435,3 +435,20 @@ def test_the_account_page_in_the_admin_offers_no_sender_name_deletion(
 
     assert "SHOPNEWS" in html
     assert 'name="sender_names-0-DELETE"' not in html
+
+
+def test_sender_name_state_is_translated_on_the_change_pages(admin_client, simulator):
+    """The list said «Одобрено», the name's own page and the account's inline the
+    gateway's word «active»."""
+    account = make_account(simulator, KINDS[0])
+    name = SenderName.objects.create(account=account, name="SHOPNEWS", state="active")
+    pages = [
+        reverse("admin:providers_sendername_change", args=[name.pk]),
+        reverse("admin:providers_provideraccount_change", args=[account.pk]),
+    ]
+
+    for url in pages:
+        html = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+        assert "Одобрено" in html
+        assert ">active<" not in html
