@@ -183,7 +183,7 @@ class CampaignAdmin(
             if (reason := services.campaign_undeletable_because(campaign=campaign))
         ]
         if kept:
-            return [], {}, set(), ProtectedObjects(kept)
+            return [], {}, set(), ProtectedObjects(kept, themselves=True)
         progress = campaigns_progress(campaign_ids=[c.pk for c in campaigns])
         model_count = {
             Campaign._meta.verbose_name_plural: len(campaigns),

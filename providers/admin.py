@@ -280,7 +280,7 @@ def _removable(row: SenderName) -> bool:
 
 
 @admin.register(SenderName)
-class SenderNameAdmin(SecretLookupsRefused, admin.ModelAdmin):
+class SenderNameAdmin(SecretLookupsRefused, AccusativeTitles, admin.ModelAdmin):
     list_display = ["name", "account", "state_label", "usable", "synced_at"]
     list_filter = ["usable", "account__kind", "account"]
     search_fields = ["name", "account__name", "state"]
@@ -309,7 +309,10 @@ class SenderNameAdmin(SecretLookupsRefused, admin.ModelAdmin):
         if kept:
             note = _("The gateway lists these names: a sync would bring them back. "
                      "Remove them in the gateway's cabinet.")  # fmt: skip
-            return [], {}, set(), ProtectedObjects([str(r) for r in kept], note=note)
+            return (
+                [], {}, set(),
+                ProtectedObjects([str(r) for r in kept], note=note, themselves=True),
+            )  # fmt: skip
         return super().get_deleted_objects(rows, request)
 
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):

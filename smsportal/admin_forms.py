@@ -26,11 +26,19 @@ class ViewOnlyPlainForm:
 class ProtectedObjects(list):
     """What keeps records from being deleted, as a delete page lists it, with a `note`
     saying why and what to do instead (the page shows it under the list). A
-    ModelAdmin's get_deleted_objects returns it as its `protected` part."""
+    ModelAdmin's get_deleted_objects returns it as its `protected` part.
 
-    def __init__(self, items: Iterable[str], note: str = "") -> None:
+    `themselves`: the items are the chosen records, each kept by a rule of its own
+    (a campaign that is sending, a name the gateway lists), not other records that
+    point at them: the page says they cannot be deleted, where Django's sentence
+    called a campaign a "protected related object" of itself."""
+
+    def __init__(
+        self, items: Iterable[str], note: str = "", themselves: bool = False
+    ) -> None:
         super().__init__(items)
         self.note = note
+        self.themselves = themselves
 
 
 class AccusativeTitles:

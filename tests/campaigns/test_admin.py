@@ -229,6 +229,30 @@ def test_sending_campaign_cannot_be_deleted_and_the_page_says_why(
     assert Campaign.objects.filter(pk=campaign.pk).exists()
 
 
+def test_a_kept_campaign_is_not_called_a_protected_related_object_of_itself(
+    manager_client, make_campaign, settings
+):
+    """The page read "Cannot delete the campaign “Live”: these protected related
+    objects would have to be deleted too: Live: pause or cancel it first", the
+    campaign listed as an object of its own that stood in the way."""
+    settings.LANGUAGE_CODE = "en"
+    sending = make_campaign(name="Live", state=State.SENDING)
+    done = make_campaign(name="Done", state=State.COMPLETED)
+
+    single = manager_client.get(
+        reverse("admin:campaigns_campaign_delete", args=[sending.pk])
+    ).content.decode()
+    bulk = manager_client.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "delete_selected", "_selected_action": [sending.pk, done.pk]},
+    ).content.decode()
+
+    assert "Cannot delete the campaign “Live”:</p>" in single
+    assert "Nothing was deleted: these of the selected objects" in bulk
+    for page in (single, bulk):
+        assert "protected related objects" not in page
+
+
 def test_the_bulk_delete_keeps_what_cannot_go_and_never_says_it_deleted(
     manager_client, make_campaign, settings
 ):

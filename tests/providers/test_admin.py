@@ -14,6 +14,7 @@ from tests.providers.sim_accounts import (
     TOKEN,
     account_at_simulator,
     kinds_with,
+    kinds_without,
     make_account,
     register,
 )
@@ -452,3 +453,26 @@ def test_sender_name_state_is_translated_on_the_change_pages(admin_client, simul
 
         assert "Одобрено" in html
         assert ">active<" not in html
+
+
+def test_a_name_the_gateway_lists_is_refused_without_calling_itself_related(
+    admin_client, simulator, settings
+):
+    """The page said "these protected related objects would have to be deleted too:
+    SHOPNEWS": the name itself, kept because a sync would bring it back."""
+    settings.LANGUAGE_CODE = "en"
+    # A gateway that lists its names and deletes none (Webcom).
+    kind = next(
+        k
+        for k in kinds_with(Capability.SENDER_NAMES)
+        if k in kinds_without(Capability.SENDER_NAME_DELETE)
+    )
+    account = account_at_simulator(simulator, kind)
+    name = SenderName.objects.create(account=account, name="SHOPNEWS", state="active")
+
+    page = admin_client.get(
+        reverse("admin:providers_sendername_delete", args=[name.pk])
+    ).content.decode()
+
+    assert "a sync would bring them back" in page
+    assert "protected related objects" not in page
