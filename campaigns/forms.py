@@ -231,7 +231,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offer_accounts_and_groups(self.fields)
+        offer_accounts_and_groups(self.fields, keep=saved_account(self.instance))
         # The campaign's own zone stays a valid choice, offered or not (timezones.py).
         self.fields["time_zone"].choices = time_zone_choices(
             keep=self.instance.time_zone
@@ -799,10 +799,20 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         return [self[name] for name, ok in taken.items() if ok or name in self.errors]
 
 
-def offer_accounts(field: forms.ModelChoiceField) -> None:
+def offer_accounts(
+    field: forms.ModelChoiceField, keep: ProviderAccount | None = None
+) -> None:
     """The active accounts, by name, no empty choice; one whose last check or send
-    failed says so in its label, from what the account stores."""
-    field.queryset = composer_accounts()
+    failed says so in its label, from what the account stores. `keep`, the saved
+    record's own account, stays a choice (labelled inactive) when it was
+    deactivated since: left out, the select showed the first active account chosen,
+    and saving the draft for a changed word moved it to that account unasked."""
+    accounts = composer_accounts()
+    if keep is not None and not keep.is_active:
+        accounts = (accounts | ProviderAccount.objects.filter(pk=keep.pk)).order_by(
+            "name"
+        )
+    field.queryset = accounts
     field.empty_label = None
     field.label_from_instance = account_option_label
     # Shown chosen on a new form (a saved one's own account wins: form initial).
@@ -810,19 +820,31 @@ def offer_accounts(field: forms.ModelChoiceField) -> None:
     field.initial = preferred.pk if preferred else None
 
 
+def saved_account(instance: Any) -> ProviderAccount | None:
+    """The account a saved campaign or greeting is on (None for a new one)."""
+    if instance.pk is None or instance.account_id is None:
+        return None
+    return instance.account
+
+
 def account_option_label(account: ProviderAccount) -> str:
     """ "SMSC down — не удалось связаться со шлюзом" for an account whose gateway
     failed it last time: chosen anyway, a campaign would stall."""
+    if not account.is_active:
+        return gettext("%(name)s (inactive)") % {"name": account.name}
     head = account_error_head(account)
     if not head:
         return account.name
     return gettext("%(name)s — %(error)s") % {"name": account.name, "error": head}
 
 
-def offer_accounts_and_groups(fields: dict[str, forms.Field]) -> None:
-    """The active accounts (no empty choice) and every group, by name: the choices
-    of a form that sends to groups (the composer, a birthday greeting)."""
-    offer_accounts(fields["account"])
+def offer_accounts_and_groups(
+    fields: dict[str, forms.Field], keep: ProviderAccount | None = None
+) -> None:
+    """The active accounts (no empty choice; `keep` as offer_accounts keeps it) and
+    every group, by name: the choices of a form that sends to groups (the composer,
+    a birthday greeting)."""
+    offer_accounts(fields["account"], keep=keep)
     groups = ContactGroup.objects.order_by("name")
     fields["include_groups"].queryset = groups
     fields["exclude_groups"].queryset = groups

@@ -25,6 +25,7 @@ from campaigns.forms import (
     cap_text,
     check_placeholders,
     offer_accounts_and_groups,
+    saved_account,
     text_length_problem,
 )
 from campaigns.greetings import LAST_START, greeting_count, greeting_local
@@ -70,7 +71,7 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offer_accounts_and_groups(self.fields)
+        offer_accounts_and_groups(self.fields, keep=saved_account(self.instance))
         self.fields["time_zone"].widget = forms.Select()
         self.fields["time_zone"].widget.choices = time_zone_choices(
             keep=self.instance.time_zone

@@ -56,3 +56,52 @@ def test_a_saved_draft_keeps_its_own_account(manager_client, make_campaign):
     ).content.decode()
 
     assert selected_account(html) == "Bad SMSC — authentication failed"
+
+
+@pytest.mark.parametrize(
+    "url", ["campaigns:edit", "admin:campaigns_campaign_change"]
+)  # fmt: skip
+def test_a_draft_on_a_deactivated_account_keeps_it_chosen(
+    admin_client, make_campaign, url
+):
+    """The account was left out of the select, whose first active account the browser
+    showed chosen: saving the draft for a changed word moved it to that account."""
+    make_account("Another")
+    old = make_account("Old SMSC")
+    draft = make_campaign(account=old, sender="SHOP")
+    ProviderAccount.objects.filter(pk=old.pk).update(is_active=False)
+
+    html = admin_client.get(
+        reverse(url, args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert selected_account(html) == "Old SMSC (inactive)"
+
+
+def test_a_greeting_on_a_deactivated_account_keeps_it_chosen(admin_client):
+    from campaigns.models import BirthdayGreeting
+
+    make_account("Another")
+    old = make_account("Old SMSC", is_active=False)
+    greeting = BirthdayGreeting.objects.create(
+        name="ДР", account=old, sender="SHOP", text="С днём рождения!",
+        to_whole_book=True,
+    )  # fmt: skip
+
+    html = admin_client.get(
+        reverse("campaigns:greeting_edit", args=[greeting.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert selected_account(html) == "Old SMSC (inactive)"
+
+
+def test_a_new_campaign_offers_no_inactive_account(manager_client):
+    make_account("Old SMSC", is_active=False)
+    make_account("Good WEBSMS")
+
+    html = manager_client.get(
+        reverse("campaigns:create"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "Old SMSC" not in html
