@@ -344,7 +344,12 @@ class ContactGroupAdmin(
     # The admin deletes without the service: the same refusal, said as a message.
     def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
         group = self.get_object(request, object_id)
-        if group is not None and self._refused(request, group):
+        # Who may not delete gets Django's 403, not the reason it is in use.
+        if (
+            group is not None
+            and self.has_delete_permission(request, group)
+            and self._refused(request, group)
+        ):
             return redirect("admin:contacts_contactgroup_changelist")
         return super().delete_view(request, object_id, extra_context)
 
@@ -442,7 +447,11 @@ class CustomFieldAdmin(RefusingDeletion, admin.ModelAdmin):
     # Deleted, the field would leave {key} naming nothing in the texts that use it.
     def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
         field = self.get_object(request, object_id)
-        if field is not None and self._refused(request, field):
+        if (
+            field is not None
+            and self.has_delete_permission(request, field)
+            and self._refused(request, field)
+        ):
             return redirect("admin:contacts_customfield_changelist")
         return super().delete_view(request, object_id, extra_context)
 

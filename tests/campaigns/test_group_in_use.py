@@ -173,3 +173,18 @@ def test_the_admins_bulk_delete_confirms_only_the_groups_it_will_delete(
     assert alone.redirect_chain == [(changelist, 302)]
     assert "is still used by campaign “Autumn”" in alone.content.decode()
     assert ContactGroup.objects.count() == 2
+
+
+def test_a_viewer_gets_the_admins_403_not_why_the_group_is_in_use(
+    viewer_client, make_campaign, group
+):
+    """The in-use check ran before the permission's: a viewer was told which
+    campaigns use the group, and redirected, instead of being refused."""
+    make_campaign([group], name="Autumn", state=State.SCHEDULED)
+
+    response = viewer_client.get(
+        reverse("admin:contacts_contactgroup_delete", args=[group.pk])
+    )
+
+    assert response.status_code == 403
+    assert ContactGroup.objects.filter(pk=group.pk).exists()
