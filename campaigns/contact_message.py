@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.forms import FollowsAccount, offer_accounts
+from campaigns.forms import FollowsAccount, MessageTextField, offer_accounts
 from campaigns.message_templates import composer_templates
 from campaigns.one_off import MAX_LENGTH, one_off_send
 from campaigns.one_off_notice import one_off_noticed
@@ -38,7 +38,7 @@ class ContactMessageForm(FollowsAccount, forms.Form):
     )
     # Its figures as the counter writes them («5 000», not «5000»).
     text = formatted_max_length(
-        forms.CharField(
+        MessageTextField(
             label=gettext_lazy("Text"),
             max_length=MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 4}),

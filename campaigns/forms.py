@@ -102,6 +102,15 @@ MAX_SPREAD_HOURS = 7 * 24
 _WEB_LINK = URLValidator(schemes=["http", "https"])
 
 
+class MessageTextField(forms.CharField):
+    """A message's text with its line breaks as sent: browsers post CRLF, while a
+    handset, the live counter and the gateways count one LF. Normalised here, before
+    the length validators, so a limit is judged on the characters the counter shows."""
+
+    def to_python(self, value: Any) -> str:
+        return normalize_newlines(super().to_python(value))
+
+
 def _web_link(value: str) -> str:
     """A link Viber opens or shows: http or https only (a URLField takes ftp too)."""
     if value:
@@ -198,6 +207,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
             "translit", "spread_hours",
         ]  # fmt: skip
         formfield_callback = _formfield
+        field_classes = {"text": MessageTextField, "viber_text": MessageTextField}
         widgets = {
             "text": forms.Textarea(attrs={"rows": 6}),
             "viber_text": forms.Textarea(attrs={"rows": 4}),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.forms import (
     FollowsAccount,
+    MessageTextField,
     cap_text,
     check_placeholders,
     offer_accounts_and_groups,
@@ -60,6 +61,7 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
             "name", "is_active", "account", "sender", "text", "to_whole_book",
             "include_groups", "exclude_groups", "send_time", "time_zone",
         ]  # fmt: skip
+        field_classes = {"text": MessageTextField}
         widgets = {
             "text": forms.Textarea(attrs={"rows": 5}),
             "include_groups": forms.SelectMultiple(attrs={"size": 6}),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
+from campaigns.forms import MessageTextField
 from campaigns.inbox import incoming_fetch_accounts
 from campaigns.inbox_export import stream_inbox_export
 from campaigns.inbox_reply import replies_mark, reply_opt_out, reply_send
@@ -43,7 +44,7 @@ PAGE_SIZE = 50
 class ReplyForm(forms.Form):
     # Its figures as the counter writes them («5 000», not «5000»).
     text = formatted_max_length(
-        forms.CharField(
+        MessageTextField(
             label=gettext_lazy("Answer"),
             max_length=MAX_LENGTH,
             widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),

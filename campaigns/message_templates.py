@@ -15,7 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from campaigns.forms import cap_text, check_placeholders, text_length_problem
+from campaigns.forms import (
+    MessageTextField,
+    cap_text,
+    check_placeholders,
+    text_length_problem,
+)
 from campaigns.models import MessageTemplate
 from campaigns.planning import normalize_newlines
 from campaigns.selectors import custom_field_keys
@@ -40,6 +45,7 @@ class MessageTemplateForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["name", "text"]
+        field_classes = {"text": MessageTextField}
         widgets = {"text": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, **kwargs) -> None:

@@ -17,6 +17,7 @@ from campaigns.planning import (
     CONTACT_VALUES,
     count,
     custom_field_kinds,
+    normalize_newlines,
     segment_table_for,
     template_values,
 )
@@ -49,7 +50,7 @@ def is_same_message(message: Message, *, phone: str, text: str, sender: str) -> 
         return False
     if (sender or message.account.default_sender) != message.sender:
         return False
-    text = text.strip()
+    text = normalize_newlines(text).strip()
     if text == message.text:
         return True
     try:
@@ -82,7 +83,9 @@ def one_off_send(
     The audit log names who sent it and from where (`source`: one of
     accounts.audit_display's SEND_SOURCES).
     """
-    text = text.strip()
+    # Line breaks as a handset and the live counter count them: a form posts CRLF,
+    # which would be billed, and sent, as two characters.
+    text = normalize_newlines(text).strip()
     # Also refuses NUL, which PostgreSQL text cannot hold.
     check_sendable(text, where="text", label=label or _("Text"), multiline=True)
     if not text:

@@ -118,6 +118,33 @@ def test_a_text_past_the_limit_is_refused_saying_so_not_cut_by_the_browser(
     assert not Message.objects.exists()
 
 
+def test_line_breaks_go_out_and_are_counted_as_the_counter_counts_them(
+    manager_client, simulator, maria
+):
+    """The browser posts CRLF: 160 characters on the counter were 161 at the
+    gateway, two parts billed, and a carriage return on the handset."""
+    account = simulated_account(simulator, "webcom")
+    text = "a" * 80 + "\r\n" + "b" * 79  # the counter: 160 characters, 1 segment
+
+    manager_client.post(write_url(maria), {"account": account.pk, "text": text})
+
+    message = Message.objects.get()
+    assert (message.text, message.segments) == ("a" * 80 + "\n" + "b" * 79, 1)
+    assert [s.text for s in simulator.state.submissions] == [message.text]
+
+
+def test_the_length_limit_counts_a_line_break_once(manager_client, simulator, maria):
+    account = simulated_account(simulator, "webcom")
+    text = ("x" * 99 + "\r\n") * 9 + "x" * 100  # 1,000 on the counter, 1,009 posted
+
+    response = manager_client.post(
+        write_url(maria), {"account": account.pk, "text": text}
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert len(Message.objects.get().text) == 1000
+
+
 def test_only_active_accounts_are_offered_and_the_counter_follows_the_gateway(
     manager_client, simulator, maria
 ):

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone, translation
 
 from campaigns.forms import (
+    SMS_TEXT_MAX,
     CampaignForm,
     TestSendForm,
     campaign_draft_save,
@@ -68,6 +69,14 @@ def test_crlf_in_the_text_is_saved_as_lf(account):
 
     assert form.is_valid(), form.errors
     assert form.save().text == "Line one\nLine two\nthree"
+
+
+def test_the_length_cap_counts_a_posted_crlf_as_one_character(account):
+    """The browser posts CRLF; the counter, which agreed with the cap, counts LF."""
+    text = ("x" * 99 + "\r\n") * 49 + "x" * 100  # 5,000 as counted, 5,049 posted
+    form = CampaignForm(form_data(account, text=text))
+    assert form.is_valid(), form.errors
+    assert len(form.cleaned_data["text"]) == SMS_TEXT_MAX
 
 
 def test_unknown_placeholder_is_an_error_on_the_text(account):

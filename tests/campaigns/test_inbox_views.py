@@ -211,6 +211,26 @@ def test_answer_reaches_the_gateway_as_a_one_off_message(manager_client, simulat
     assert "Завтра до 18:00" in page.content.decode()
 
 
+def test_an_answers_line_breaks_are_sent_and_counted_as_the_counter_counts_them(
+    manager_client, simulator
+):
+    """The browser posts CRLF: one segment on the counter was two at the gateway,
+    and 1,000 characters there were refused as 1,009."""
+    account = simulated_account(simulator, "webcom")
+    reply = make_reply(account, phone="+79120000042")
+    url = reverse("reports:reply_answer", args=[reply.pk])
+
+    manager_client.post(url, {"text": "a" * 80 + "\r\n" + "b" * 79})
+    long_answer = ("x" * 99 + "\r\n") * 9 + "x" * 100
+    response = manager_client.post(url, {"text": long_answer})
+
+    short, long = Message.objects.order_by("pk")
+    assert (short.text, short.segments) == ("a" * 80 + "\n" + "b" * 79, 1)
+    assert response.status_code == 302
+    assert len(long.text) == 1000
+    assert "\r" not in long.text
+
+
 def test_answer_to_a_stop_listed_number_is_refused(manager_client, simulator):
     account = simulated_account(simulator, "smsc")
     reply = make_reply(account, phone="+79120000042", text="СТОП", is_opt_out=True)
