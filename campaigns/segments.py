@@ -1,7 +1,8 @@
 """SMS segment counting: GSM 03.38 (GSM-7) and UCS-2, pure functions, no Django.
 
 The composer's live counter (static/js/segments.js) implements the same rules; the
-character sets, transliteration map and gateway tables it uses are generated from this
+character sets (and the whitespace a form strips from a text's ends), transliteration
+map and gateway tables it uses are generated from this
 module (`python -m campaigns.segments` rewrites the block in segments.js) and a test
 fails when the copy drifts from what this module would write.
 
@@ -38,6 +39,11 @@ GSM_BASIC = (
 )
 # Extension table (6.2.1.1): each is sent as ESC + code, so it costs two septets.
 GSM_EXTENDED = "\f^{}\\[~]|€"
+
+# What a form keeps of a typed text: Django's form fields strip both ends with
+# str.strip(), so a trailing line break or no-break space is never sent and the live
+# counter must not count it (JS's trim() differs: it strips U+FEFF, keeps U+001C-1F).
+FORM_STRIPPED = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
 
 _GSM_BASIC_SET = frozenset(GSM_BASIC)
 _GSM_EXTENDED_SET = frozenset(GSM_EXTENDED)
@@ -280,6 +286,7 @@ def js_rules() -> dict[str, object]:
     return {
         "gsmBasic": GSM_BASIC,
         "gsmExtended": GSM_EXTENDED,
+        "formStripped": FORM_STRIPPED,
         "translit": TRANSLIT_MAP,
         "tables": {
             name: {

@@ -106,8 +106,10 @@
     var textarea = document.getElementById(root.dataset.textareaId);
     if (!textarea || !window.SmsSegments) return;
     var table = tableFor(root);
-    // Counted as sent: "{{" and "}}" go out as one brace each (campaigns.templating).
-    var text = textarea.value.replace(/\{\{|\}\}/g, function (pair) {
+    // Counted as sent: the form strips both ends (a trailing line break or space is
+    // never sent), and "{{" and "}}" go out as one brace each (campaigns.templating).
+    var text = window.SmsSegments.strip(textarea.value);
+    text = text.replace(/\{\{|\}\}/g, function (pair) {
       return pair[0];
     });
     // Voice and Viber go as written, not as SMS parts: their length is all that

@@ -6,19 +6,21 @@
  * tests/campaigns/test_segments_js.py fails when they differ; only the algorithm is
  * written twice, and that test runs it under node against the Python counter.
  *
- * Browser: window.SmsSegments = {count, transliterate, saving, estimateCost, tables}.
+ * Browser: window.SmsSegments = {count, strip, transliterate, saving, estimateCost,
+ * tables}.
  * Node: module.exports is the same object.
  */
 (function (root) {
   "use strict";
 
   // BEGIN GENERATED RULES (python -m campaigns.segments)
-  var RULES = {"gsmBasic": "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9 !\"#\u00a4%&'()*+,-./0123456789:;<=>?\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc\u00a7\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0", "gsmExtended": "\f^{}\\[~]|\u20ac", "tables": {"smsc": {"maxCharacters": 1000, "maxParts": null, "multiGsm": 153, "multiUcs2": 67, "singleGsm": 160, "singleUcs2": 70}, "standard": {"maxCharacters": null, "maxParts": null, "multiGsm": 153, "multiUcs2": 67, "singleGsm": 160, "singleUcs2": 70}, "websms": {"maxCharacters": null, "maxParts": 9, "multiGsm": 156, "multiUcs2": 66, "singleGsm": 160, "singleUcs2": 70}}, "translit": {"\u00a0": " ", "\u00ab": "\"", "\u00bb": "\"", "\u0401": "Yo", "\u0410": "A", "\u0411": "B", "\u0412": "V", "\u0413": "G", "\u0414": "D", "\u0415": "E", "\u0416": "Zh", "\u0417": "Z", "\u0418": "I", "\u0419": "Y", "\u041a": "K", "\u041b": "L", "\u041c": "M", "\u041d": "N", "\u041e": "O", "\u041f": "P", "\u0420": "R", "\u0421": "S", "\u0422": "T", "\u0423": "U", "\u0424": "F", "\u0425": "Kh", "\u0426": "Ts", "\u0427": "Ch", "\u0428": "Sh", "\u0429": "Shch", "\u042a": "", "\u042b": "Y", "\u042c": "", "\u042d": "E", "\u042e": "Yu", "\u042f": "Ya", "\u0430": "a", "\u0431": "b", "\u0432": "v", "\u0433": "g", "\u0434": "d", "\u0435": "e", "\u0436": "zh", "\u0437": "z", "\u0438": "i", "\u0439": "y", "\u043a": "k", "\u043b": "l", "\u043c": "m", "\u043d": "n", "\u043e": "o", "\u043f": "p", "\u0440": "r", "\u0441": "s", "\u0442": "t", "\u0443": "u", "\u0444": "f", "\u0445": "kh", "\u0446": "ts", "\u0447": "ch", "\u0448": "sh", "\u0449": "shch", "\u044a": "", "\u044b": "y", "\u044c": "", "\u044d": "e", "\u044e": "yu", "\u044f": "ya", "\u0451": "yo", "\u2007": " ", "\u2009": " ", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": "\"", "\u201d": "\"", "\u201e": "\"", "\u2026": "...", "\u202f": " ", "\u2116": "N", "\u2212": "-"}};
+  var RULES = {"formStripped": "\t\n\u000b\f\r\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000", "gsmBasic": "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9 !\"#\u00a4%&'()*+,-./0123456789:;<=>?\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc\u00a7\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0", "gsmExtended": "\f^{}\\[~]|\u20ac", "tables": {"smsc": {"maxCharacters": 1000, "maxParts": null, "multiGsm": 153, "multiUcs2": 67, "singleGsm": 160, "singleUcs2": 70}, "standard": {"maxCharacters": null, "maxParts": null, "multiGsm": 153, "multiUcs2": 67, "singleGsm": 160, "singleUcs2": 70}, "websms": {"maxCharacters": null, "maxParts": 9, "multiGsm": 156, "multiUcs2": 66, "singleGsm": 160, "singleUcs2": 70}}, "translit": {"\u00a0": " ", "\u00ab": "\"", "\u00bb": "\"", "\u0401": "Yo", "\u0410": "A", "\u0411": "B", "\u0412": "V", "\u0413": "G", "\u0414": "D", "\u0415": "E", "\u0416": "Zh", "\u0417": "Z", "\u0418": "I", "\u0419": "Y", "\u041a": "K", "\u041b": "L", "\u041c": "M", "\u041d": "N", "\u041e": "O", "\u041f": "P", "\u0420": "R", "\u0421": "S", "\u0422": "T", "\u0423": "U", "\u0424": "F", "\u0425": "Kh", "\u0426": "Ts", "\u0427": "Ch", "\u0428": "Sh", "\u0429": "Shch", "\u042a": "", "\u042b": "Y", "\u042c": "", "\u042d": "E", "\u042e": "Yu", "\u042f": "Ya", "\u0430": "a", "\u0431": "b", "\u0432": "v", "\u0433": "g", "\u0434": "d", "\u0435": "e", "\u0436": "zh", "\u0437": "z", "\u0438": "i", "\u0439": "y", "\u043a": "k", "\u043b": "l", "\u043c": "m", "\u043d": "n", "\u043e": "o", "\u043f": "p", "\u0440": "r", "\u0441": "s", "\u0442": "t", "\u0443": "u", "\u0444": "f", "\u0445": "kh", "\u0446": "ts", "\u0447": "ch", "\u0448": "sh", "\u0449": "shch", "\u044a": "", "\u044b": "y", "\u044c": "", "\u044d": "e", "\u044e": "yu", "\u044f": "ya", "\u0451": "yo", "\u2007": " ", "\u2009": " ", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": "\"", "\u201d": "\"", "\u201e": "\"", "\u2026": "...", "\u202f": " ", "\u2116": "N", "\u2212": "-"}};
   // END GENERATED RULES
 
   var hasOwn = Object.prototype.hasOwnProperty;
   var BASIC = new Set(Array.from(RULES.gsmBasic));
   var EXTENDED = new Set(Array.from(RULES.gsmExtended));
+  var STRIPPED = new Set(Array.from(RULES.formStripped));
   var TRANSLIT = RULES.translit;
   var TABLES = RULES.tables;
 
@@ -105,6 +107,16 @@
     };
   }
 
+  // The text as the server's form keeps it: both ends stripped as Python's
+  // str.strip() does (every stripped character is in the BMP, so code units do).
+  function strip(text) {
+    var start = 0;
+    var end = text.length;
+    while (start < end && STRIPPED.has(text[start])) start++;
+    while (end > start && STRIPPED.has(text[end - 1])) end--;
+    return text.slice(start, end);
+  }
+
   function isCapital(ch) {
     return (ch >= "A" && ch <= "Z") || (hasOwn.call(TRANSLIT, ch) && ch !== ch.toLowerCase());
   }
@@ -139,6 +151,7 @@
 
   var api = {
     count: count,
+    strip: strip,
     transliterate: transliterate,
     saving: saving,
     estimateCost: estimateCost,

@@ -210,6 +210,39 @@ def test_counter_in_a_browser():
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_counter_counts_the_text_as_the_form_keeps_it():
+    """The form strips both ends: a trailing line break made 160 characters 2
+    segments, and a trailing no-break space made a Cyrillic text 3 (UCS-2) where
+    the preview beside it said 1."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+    with counter_page(page_html) as page:
+
+        def field(name):
+            return page.locator(f'[data-sc-field="{name}"]').first
+
+        page.fill("#id_text", "a" * 160 + "\n")
+        expect(field("units")).to_have_text("160")
+        expect(field("segments")).to_have_text("1")
+        page.fill("#id_text", "\u00a0" + "a" * 160 + " \u00a0")
+        expect(field("segments")).to_have_text("1")
+        expect(page.locator('[data-sc-encoding="gsm7"]')).to_be_visible()
+        expect(page.locator('[data-sc-show="non-gsm"]')).to_be_hidden()
+        # Inside the text a no-break space is sent, and forces UCS-2.
+        page.fill("#id_text", "a" * 80 + "\u00a0" + "a" * 79)
+        expect(field("segments")).to_have_text("3")
+        expect(page.locator('[data-sc-field="non-gsm"] mark')).to_have_text(["U+00A0"])
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_counter_follows_the_forms_transliterate_option():
     """Ticked, the server sends the Latin text: the counter counts that, and its
     offer ticks the option, which also transliterates what placeholders bring."""

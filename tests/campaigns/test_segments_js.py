@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.segments import (
+    FORM_STRIPPED,
     GSM_BASIC,
     GSM_EXTENDED,
     JS_PATH,
@@ -144,6 +145,7 @@ def test_generated_rules_carry_every_table_and_character_set():
     rules = json.loads(js_rules_source().strip().removeprefix("var RULES = ")[:-1])
     assert rules["gsmBasic"] == GSM_BASIC
     assert rules["gsmExtended"] == GSM_EXTENDED
+    assert rules["formStripped"] == FORM_STRIPPED
     assert rules["translit"] == TRANSLIT_MAP
     assert set(rules["tables"]) == set(TABLES)
     assert rules["tables"]["websms"] == {
@@ -206,6 +208,32 @@ def test_js_counter_matches_python_on_generated_texts():
             f"{len(mismatches)} of {len(cases)} cases differ; first, table {table}, "
             f"text {text[:80]!r} (JS, Python): {diff!r}"[:2000]
         )
+
+
+@needs_node
+def test_js_strip_keeps_what_the_servers_form_keeps():
+    """Django's fields strip with str.strip(): a trailing line break or no-break
+    space is never sent, so the counter must not count it (a 160-character text
+    with a newline was 2 segments on the counter and 1 in the preview)."""
+    inner = "a\u00a0\n\u200bж\ufeff"
+    texts = [c + inner + c for c in FORM_STRIPPED]
+    texts += ["", " \r\n\t", FORM_STRIPPED, "\u200bx\ufeff", "\x1c x \x85"]
+    texts += ["a" * 160 + "\n", "ж" * 70 + "\u00a0", "\U0001f600 \u3000"]
+    script = (
+        f"const s = require({json.dumps(str(JS_PATH))});"
+        "const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(texts.map(s.strip)));"
+    )
+    out = subprocess.run(
+        [NODE, "-e", script],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(out.stdout) == [text.strip() for text in texts]
 
 
 @needs_node
