@@ -73,7 +73,7 @@ class ProviderAccountAdmin(
         "dialect",
         "is_active",
         "test_mode",
-        "balance",
+        "balance_shown",
         "balance_checked_at",
         "last_error_short",
     ]
@@ -192,6 +192,13 @@ class ProviderAccountAdmin(
         # A gateway that does not push replies would answer 404 there (Webcom's are
         # fetched every minute): no address to hand to its manager.
         return obj.incoming_url if pushes else "—"
+
+    # As the dashboard writes money: «42,5000» told neither the currency nor cents.
+    @admin.display(description=_("balance"), ordering="balance")
+    def balance_shown(self, obj: ProviderAccount) -> str:
+        if obj.balance is None:
+            return "—"
+        return f"{floatformat(obj.balance, '2g')} {obj.balance_currency}".strip()
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:

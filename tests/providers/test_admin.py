@@ -191,6 +191,22 @@ def test_check_connection_action_writes_the_balance_as_the_account_page_does(
     assert "1234567.50" not in message
 
 
+def test_the_changelist_writes_the_balance_with_its_currency(admin_client, simulator):
+    """«42,5000»: four decimals and no currency."""
+    account = make_account(simulator, KINDS[0])
+    ProviderAccount.objects.filter(pk=account.pk).update(
+        balance=Decimal("1234.5"), balance_currency="RUB"
+    )
+
+    html = admin_client.get(
+        reverse(CHANGELIST), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    cell = html.split('class="field-balance_shown', 1)[1].split("</td>", 1)[0]
+    assert cell.endswith("234,50 RUB")
+    assert "1234,5000" not in html
+
+
 def test_check_connection_action_reports_errors(admin_client, simulator):
     account = make_account(simulator, KINDS[0], base_url="http://127.0.0.1:9")
 
