@@ -368,12 +368,12 @@ class CampaignForm(VersionedForm, forms.ModelForm):
     # Validation -------------------------------------------------------------------
 
     def clean_text(self) -> str:
-        text = normalize_newlines(self.cleaned_data["text"])
+        text = self.cleaned_data["text"]  # MessageTextField: LF line breaks
         self._check_placeholders(text)
         return text
 
     def clean_viber_text(self) -> str:
-        text = normalize_newlines(self.cleaned_data.get("viber_text", ""))
+        text = self.cleaned_data.get("viber_text", "")
         if found := PLACEHOLDER.search(text):
             # The Viber text goes out as typed; only the SMS text is personalised.
             raise forms.ValidationError(

@@ -32,7 +32,7 @@ from campaigns.forms import (
 from campaigns.greetings import LAST_START, greeting_count, greeting_local
 from campaigns.message_templates import composer_templates
 from campaigns.models import BirthdayGreeting
-from campaigns.planning import normalize_newlines, zone
+from campaigns.planning import zone
 from campaigns.selectors import (
     custom_field_keys,
     sender_problem,
@@ -90,7 +90,7 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
         self.offer_senders(self.chosen_account)
 
     def clean_text(self) -> str:
-        text = normalize_newlines(self.cleaned_data["text"])
+        text = self.cleaned_data["text"]  # MessageTextField: LF line breaks
         check_placeholders(text, self.custom_keys)
         return text
 

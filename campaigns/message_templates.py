@@ -22,7 +22,6 @@ from campaigns.forms import (
     text_length_problem,
 )
 from campaigns.models import MessageTemplate
-from campaigns.planning import normalize_newlines
 from campaigns.selectors import custom_field_keys
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
@@ -63,7 +62,7 @@ class MessageTemplateForm(VersionedForm, forms.ModelForm):
         )
 
     def clean_text(self) -> str:
-        text = normalize_newlines(self.cleaned_data["text"])
+        text = self.cleaned_data["text"]  # MessageTextField: LF line breaks
         check_placeholders(text, self.custom_keys)
         return text
 
