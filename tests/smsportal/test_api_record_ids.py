@@ -2,18 +2,9 @@
 
 import pytest
 
-from accounts.services import api_token_create
 from contacts.models import Contact, ContactGroup
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager_api(client, manager_user, settings):
-    settings.LANGUAGE_CODE = "en"
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
 
 
 def test_true_is_refused_as_an_id_not_read_as_contact_1(manager_api):

@@ -3,18 +3,9 @@ a misspelt filter used to widen the answer to everything."""
 
 import pytest
 
-from accounts.services import api_token_create
 from contacts.models import Contact
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager_api(client, manager_user, settings):
-    settings.LANGUAGE_CODE = "en"
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
 
 
 def test_a_misspelt_filter_is_refused_naming_it_and_what_the_request_takes(
