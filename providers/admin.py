@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,6 +10,7 @@ from providers.base import Capability
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.forms import ProviderAccountAdminForm
 from providers.models import ProviderAccount, SenderName
+from providers.money import balance_text
 from providers.registry import gateway_class
 from providers.selectors import sender_names_removable
 from providers.sender_states import sender_state_label
@@ -198,7 +198,7 @@ class ProviderAccountAdmin(
     def balance_shown(self, obj: ProviderAccount) -> str:
         if obj.balance is None:
             return "—"
-        return f"{floatformat(obj.balance, '2g')} {obj.balance_currency}".strip()
+        return balance_text(obj.balance, obj.balance_currency)
 
     @admin.display(description=_("last error"))
     def last_error_short(self, obj: ProviderAccount) -> str:
@@ -220,8 +220,7 @@ class ProviderAccountAdmin(
             if result.ok:
                 # As the account page writes it ("1 000,00 RUB"), not "1000.00 RUB".
                 balance = (
-                    f"{floatformat(result.balance.amount, '2g')} "
-                    f"{result.balance.currency}"
+                    balance_text(result.balance.amount, result.balance.currency)
                     if result.balance
                     else "—"
                 )

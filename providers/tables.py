@@ -1,7 +1,7 @@
 import django_tables2 as tables
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.template.defaultfilters import floatformat, truncatechars
+from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from providers.models import ProviderAccount
+from providers.money import balance_text
 from providers.selectors import account_capabilities, capability_labels
 from smsportal.tables import BaseTable
 
@@ -50,7 +51,7 @@ class ProviderAccountTable(BaseTable):
         # On one line: a narrow column broke "1 000,00 RUB" before the currency.
         amount = format_html(
             '<span class="text-nowrap" data-balance-amount>{}</span>',
-            f"{floatformat(value, '2g')} {record.balance_currency}".strip(),
+            balance_text(value, record.balance_currency),
         )
         if record.balance_low:
             amount = format_html(
