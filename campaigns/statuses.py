@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -323,6 +323,33 @@ def orphans_apply(*, account: ProviderAccount, gateway_ids: Sequence[str]) -> in
     )
     OrphanStatusReport.objects.filter(pk__in=[o.pk for o in orphans]).delete()
     return result.updated
+
+
+def orphans_adopt() -> int:
+    """Apply kept reports whose gateway id a message has meanwhile; how many moved.
+
+    A batch's record applies the early reports it finds, but it can look while a
+    callback is still storing one (both in flight at once): that report would wait
+    until forgotten. Beat sweeps them up, one query for the lot and one apply for
+    each account that has any, as rare as the race itself.
+    """
+    matched = Message.objects.filter(
+        account=OuterRef("account"), gateway_message_id=OuterRef("gateway_message_id")
+    ).exclude(gateway_message_id="")  # the partial index's condition
+    pairs = (
+        OrphanStatusReport.objects.filter(Exists(matched))
+        .values_list("account_id", "gateway_message_id")
+        .distinct()
+    )
+    by_account: dict[int, list[str]] = {}
+    for account_id, gateway_id in pairs:
+        by_account.setdefault(account_id, []).append(gateway_id)
+    moved = 0
+    for account in ProviderAccount.objects.filter(pk__in=by_account):
+        moved += orphans_apply(account=account, gateway_ids=by_account[account.pk])
+    if moved:
+        logger.info("applied %d early status reports a record had missed", moved)
+    return moved
 
 
 # An early report waits for its send result, which comes within seconds, or within

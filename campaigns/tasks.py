@@ -104,6 +104,14 @@ def orphans_expire() -> int:
     return expire()
 
 
+@shared_task(name="campaigns.orphans_adopt")
+def orphans_adopt() -> int:
+    """Apply early status reports whose message has its gateway id by now."""
+    from campaigns.statuses import orphans_adopt as adopt
+
+    return adopt()
+
+
 @shared_task(name="campaigns.incoming_fetch_all")
 def incoming_fetch_all() -> int:
     """Fetch incoming messages from every gateway that offers them."""

@@ -77,6 +77,7 @@ app.conf.beat_schedule = {
         "task": "campaigns.orphans_expire",
         "schedule": 6 * 60 * 60,
     },
+    "campaigns-orphans-adopt": {"task": "campaigns.orphans_adopt", "schedule": 60},
     "campaigns-incoming-fetch": {
         "task": "campaigns.incoming_fetch_all",
         "schedule": 60,

@@ -265,3 +265,45 @@ def test_a_message_held_for_its_time_is_not_sent_before_it(make_campaign, path):
     )
     held.refresh_from_db()
     assert held.status == "delivered"
+
+
+@pytest.mark.django_db
+def test_an_early_report_the_record_missed_is_applied_by_beat(
+    make_campaign, smsc_account
+):
+    """A callback that overtook its send result is kept as an orphan, and the record
+    of the batch applies it. But the record's look for orphans can run while the
+    callback is still storing its orphan (both in flight at once): the report then
+    waited three days to be forgotten, the message «queued» unless polling asked."""
+    from campaigns.models import OrphanStatusReport
+    from campaigns.tasks import orphans_adopt as adopt_task
+    from smsportal.celery import app
+
+    campaign = make_campaign()
+    account = campaign.account
+    message = Message.objects.create(
+        campaign=campaign, account=account, phone="+79120000009", text="x",
+        channel="sms", planned_at=timezone.now(), status=DeliveryStatus.PENDING,
+    )  # fmt: skip
+    delivered = timezone.now().replace(microsecond=0) - timedelta(minutes=1)
+    early = StatusReport("g-race", DeliveryStatus.DELIVERED, occurred_at=delivered)
+    assert message_statuses_apply(account=account, reports=[early]).orphaned == 1
+    # The record landed after the callback's update and looked for orphans before
+    # the callback's one was there: the gateway id is stored, the orphan is not used.
+    Message.objects.filter(pk=message.pk).update(
+        gateway_message_id="g-race", status=DeliveryStatus.QUEUED
+    )
+    other = smsc_account
+    OrphanStatusReport.objects.create(  # another account's id alike stays an orphan
+        account=other, gateway_message_id="g-race",
+        status=DeliveryStatus.DELIVERED,
+    )  # fmt: skip
+
+    assert adopt_task() == 1
+
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == ("delivered", delivered)
+    left = OrphanStatusReport.objects.values_list("account_id", flat=True)
+    assert list(left) == [other.pk]
+    entry = app.conf.beat_schedule["campaigns-orphans-adopt"]
+    assert (entry["task"], entry["schedule"]) == ("campaigns.orphans_adopt", 60)
