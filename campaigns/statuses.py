@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,19 +63,27 @@ def _rank_sql(column: str) -> str:
     return f"(CASE {column} {whens} ELSE 0 END)"
 
 
-def _strongest(reports: Iterable[StatusReport]) -> list[StatusReport]:
+def _strongest(
+    reports: Iterable[StatusReport],
+) -> tuple[list[StatusReport], dict[str, datetime]]:
     """One report per gateway id: the furthest along (latest wins on a tie), each as
-    a message row holds it (see gateway_values)."""
+    a message row holds it (see gateway_values); and the earliest delivery time
+    each id was reported with."""
     now = timezone.now()
     best: dict[str, StatusReport] = {}
+    delivered: dict[str, datetime] = {}
     for report in reports:
         report = storable_report(report, now=now)
         if report is None or not report.gateway_message_id:
             continue
-        current = best.get(report.gateway_message_id)
+        gid = report.gateway_message_id
+        moment = report.occurred_at
+        if report.status == DeliveryStatus.DELIVERED and moment:
+            delivered[gid] = min(moment, delivered.get(gid, moment))
+        current = best.get(gid)
         if current is None or STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
-            best[report.gateway_message_id] = report
-    return list(best.values())
+            best[gid] = report
+    return list(best.values()), delivered
 
 
 # A status batch makes and drops objects by the thousand (smsportal.lib.gcspacing):
@@ -100,7 +108,7 @@ def message_statuses_apply(
     and the few reports a database crash could lose are fetched again by polling,
     which asks for every message without a final status.
     """
-    reports = _strongest(reports)
+    reports, delivered = _strongest(reports)
     if not reports:
         if unless_changed and not _is_current(unless_changed):
             raise AccountChanged
@@ -126,6 +134,17 @@ def message_statuses_apply(
             .values_list("gateway_message_id", flat=True)
         )
     orphans = [r for r in missing if r.gateway_message_id not in known]
+    # A delivery report that a read receipt overtook (in this body, or applied
+    # before it): the read moved the message on, and the delivery keeps its time.
+    if delivered:
+        kept = {r.gateway_message_id: r for r in reports}
+        overtaken = {
+            gid: moment
+            for gid, moment in delivered.items()
+            if gid in known or (gid in updated_ids and kept[gid].occurred_at != moment)
+        }
+        if overtaken:
+            _deliveries_backdate(account, overtaken)
     if orphans and keep_orphans:
         OrphanStatusReport.objects.bulk_create(
             OrphanStatusReport(
@@ -146,6 +165,36 @@ def message_statuses_apply(
             "kept %d status reports for unknown ids of %s", len(orphans), account
         )
     return ApplyResult(len(updated_ids), len(missing) - len(orphans), len(orphans))
+
+
+def _deliveries_backdate(account: ProviderAccount, times: dict[str, datetime]) -> None:
+    """Give delivered (and read) messages the earlier delivery time reported."""
+    if is_postgres():
+        values_sql, params = rows_table(
+            [(gid, moment.isoformat()) for gid, moment in times.items()],
+            ("text", "timestamptz"),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE campaigns_message m SET delivered_at = v.at
+                FROM {values_sql} AS v(gid, at)
+                WHERE m.account_id = %s AND m.gateway_message_id = v.gid
+                  AND m.gateway_message_id <> ''
+                  AND m.status IN ('delivered', 'read')
+                  AND (m.delivered_at IS NULL OR m.delivered_at > v.at)
+                """,
+                [*params, account.pk],
+            )
+        return
+    for gid, moment in times.items():  # the embedded path, a row at a time anyway
+        Message.objects.filter(
+            account=account,
+            gateway_message_id=gid,
+            status__in=DELIVERED_STATES,
+        ).filter(Q(delivered_at__isnull=True) | Q(delivered_at__gt=moment)).update(
+            delivered_at=moment
+        )
 
 
 def _is_current(version: AccountVersion) -> bool:

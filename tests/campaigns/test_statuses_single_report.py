@@ -307,3 +307,43 @@ def test_an_early_report_the_record_missed_is_applied_by_beat(
     assert list(left) == [other.pk]
     entry = app.conf.beat_schedule["campaigns-orphans-adopt"]
     assert (entry["task"], entry["schedule"]) == ("campaigns.orphans_adopt", 60)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("portable", [False, True])
+@pytest.mark.parametrize("together", [False, True])
+def test_a_read_receipt_first_leaves_the_delivery_its_own_time(
+    make_campaign, monkeypatch, portable, together
+):
+    """Viber's read receipt overtook its delivery report (in one polled body, or a
+    callback sooner): the message was delivered at the reading, and the delivery
+    report, lower in rank, was dropped; the delivery chart and the time to deliver
+    moved to when the person opened it."""
+    from campaigns import statuses
+
+    campaign = make_campaign()
+    message = Message.objects.create(
+        campaign=campaign, account=campaign.account, phone="+79120000010", text="x",
+        channel="viber", planned_at=timezone.now(), gateway_message_id="g-viber",
+        status=DeliveryStatus.QUEUED,
+    )  # fmt: skip
+    delivered = timezone.now().replace(microsecond=0) - timedelta(hours=2)
+    read = delivered + timedelta(hours=1)
+    reports = [
+        StatusReport("g-viber", DeliveryStatus.READ, occurred_at=read),
+        StatusReport("g-viber", DeliveryStatus.DELIVERED, occurred_at=delivered),
+    ]
+    if portable:  # the embedded (SQLite) path, run here on PostgreSQL
+        monkeypatch.setattr(statuses, "is_postgres", lambda: False)
+    for batch in [reports] if together else [[r] for r in reports]:
+        message_statuses_apply(account=campaign.account, reports=batch)
+
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == ("read", delivered)
+    assert message.status_changed_at == read
+    # A late duplicate of the delivery changes nothing; nor does a later one.
+    for moment in (delivered, read + timedelta(minutes=5)):
+        late = StatusReport("g-viber", DeliveryStatus.DELIVERED, occurred_at=moment)
+        message_statuses_apply(account=campaign.account, reports=[late])
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at) == ("read", delivered)
