@@ -147,3 +147,34 @@ def test_a_message_the_gateway_held_for_days_is_asked_about_once_it_went_out(
     statuses_poll()
 
     assert Message.objects.filter(polled_at__isnull=False).exists() is asked
+
+
+def test_messages_awaiting_their_outcome_are_asked_before_delivered_viber_ones(
+    simulator, make_campaign
+):
+    """Delivered Viber messages stay open three days for a possible read. With SMSC's
+    one request of 100 a minute, a large Viber campaign asked longer ago took every
+    run's places, and another campaign's messages waited hours for delivered or not
+    (what «resend to the failed» and the bill depend on) behind mere read receipts."""
+    account = simulated_account(simulator, "smsc")
+    start = timezone.now()
+    viber = make_campaign(account=account, channel="viber")
+    _open_messages(viber, account, 150, channel="viber", status="delivered")
+    Message.objects.update(polled_at=start - timedelta(hours=2))
+    sms = make_campaign(account=account)
+    sent = start - timedelta(minutes=30)
+    Message.objects.bulk_create(
+        Message(
+            campaign=sms, account=account, phone=f"+7913{i:07d}", text="x",
+            channel="sms", planned_at=sent, submitted_at=sent, status="sent",
+            gateway_message_id=f"{i}:7913{i:07d}", polled_at=start - timedelta(hours=1),
+        )
+        for i in range(40)
+    )  # fmt: skip
+    cache.clear()
+
+    statuses_poll(now=start)
+
+    asked = Message.objects.filter(polled_at=start)
+    assert asked.count() == 100
+    assert asked.filter(campaign=sms).count() == 40
