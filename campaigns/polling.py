@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from campaigns.models import Message
+from campaigns.status_slots import polling_turn_take
 from campaigns.statuses import message_statuses_apply
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayError
@@ -26,7 +26,6 @@ from smsportal.lib.gcspacing import collections_spaced
 logger = logging.getLogger("campaigns.polling")
 
 DEFAULT_POLL_DELAY = timedelta(seconds=60)
-DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
 MAX_BATCHES_PER_RUN = 20
 # Asked about this long after a message goes out to its phone: its hand-over, or the
 # later send time a gateway holds it for (up to dispatch.SCHEDULE_AHEAD, a week).
@@ -53,8 +52,7 @@ def statuses_poll(*, now=None) -> int:
         gateway = gateway_for(account)
         if not gateway.supports(Capability.STATUS_POLL):
             continue
-        interval = getattr(gateway, "poll_interval", DEFAULT_POLL_INTERVAL)
-        if not cache.add(f"poll:{account.pk}", 1, timeout=interval.total_seconds()):
+        if not polling_turn_take(account.pk, gateway):
             continue
         # The messages of each login the account had, asked with that login (each
         # is a cabinet of its own at the gateway, with its own request limits): a

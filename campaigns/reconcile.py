@@ -30,6 +30,7 @@ from campaigns.sending import (
     release,
     submit,
 )
+from campaigns.status_slots import reconciler_turn_take
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayError, NotSupported
 from providers.logins import gateway_for_login
@@ -98,12 +99,25 @@ def _reconcile_account(account: ProviderAccount, rows: list[Message], result) ->
     by_login: dict[int, list[Message]] = {}
     for message in rows:
         by_login.setdefault(message.login_generation, []).append(message)
+    turn: bool | None = None  # taken once for the account, when first needed
     for generation, sent in by_login.items():
         gateway = gateway_for_login(account, generation)
         if gateway is None:
             logger.warning("messages in doubt at %s under login no. %s: its "
                            "credentials are gone", account, generation)  # fmt: skip
             continue
+        cap = gateway.status_requests_per_poll
+        if cap and gateway.supports(Capability.RESOLVE_REFERENCE):
+            # A gateway capping its status requests (SMSC: one mass request a
+            # minute): asked in polling's turn, as much as one turn may ask; the
+            # rest wait for the next run, in the same order.
+            if turn is None:
+                turn = reconciler_turn_take(account.pk, gateway)
+            if not turn:
+                logger.info("messages in doubt at %s wait for the next status "
+                            "turn", account)  # fmt: skip
+                continue
+            sent = sent[: cap * gateway.max_status_batch]
         _reconcile_login(account, gateway, sent, result)
 
 

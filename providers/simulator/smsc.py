@@ -165,6 +165,10 @@ def status(request, state, account, params, out) -> SimResponse:
         if not state.cancel("smsc", f"{message_id}:{number}"):
             return out.error(5, texts=STATUS_ERRORS)
         return out.data({"result": "OK"}, "del")  # Assumption: success body
+    # More than one mass request a minute is refused (REFERENCE §2.5), whatever ids
+    # it names; a single message's status is not a mass request.
+    if multi and _too_frequent(state, account, "mass status", {}, 1):
+        return out.error(9, texts=STATUS_ERRORS)
     detail = params.get("all", "0")
     items = [_status_item(state, account, i, n, detail, multi) for i, n in pairs]
     return out.data(items if multi else items[0], "status")

@@ -158,6 +158,7 @@ class SimulatorState:
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
+        self._own_clock = clock  # reset() undoes pass_time()
         self.sent_delay = sent_delay
         self.delivery_delay = delivery_delay
         self.accounts: dict[tuple[str, str], SimAccount] = {}
@@ -174,6 +175,12 @@ class SimulatorState:
         # Bumped by reset(): callbacks collected before it are not posted after it.
         self.generation = 0
         self._ids = itertools.count(int(clock()) % 1_000_000 * 1000 + 1)
+
+    def pass_time(self, seconds: float) -> None:
+        """Move the gateways' clock on, as if `seconds` had passed there (tests: a
+        gateway's per-minute limits, without waiting the minute)."""
+        earlier = self.clock
+        self.clock = lambda: earlier() + seconds
 
     # accounts -----------------------------------------------------------------
 
@@ -372,6 +379,7 @@ class SimulatorState:
     def reset(self) -> None:
         """Forget messages, submissions, faults and incoming; keep accounts."""
         with self.lock:
+            self.clock = self._own_clock
             self.messages.clear()
             self.by_reference.clear()
             self.submissions.clear()

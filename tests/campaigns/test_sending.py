@@ -105,6 +105,7 @@ def test_polled_statuses_reach_delivered_and_counts_match(
         from django.core.cache import cache
 
         cache.clear()
+        simulator.state.pass_time(60)  # SMSC: one mass status request a minute
         Message.objects.update(
             polled_at=None, submitted_at=Message.objects.first().submitted_at
         )

@@ -191,7 +191,7 @@ def test_send_errors_carry_the_id(call, account):
     assert call("send.php", mes="x", fmt="3").json()["error_code"] == 1
 
 
-def test_status_formats_and_not_found(call):
+def test_status_formats_and_not_found(call, simulator):
     call("send.php", phones="79120000001", mes="x", id="s1")
     fmt0 = call("status.php", id="s1", phone="79120000001", fmt="0").text
     assert re.fullmatch(
@@ -210,8 +210,23 @@ def test_status_formats_and_not_found(call):
     ).json()
     assert [(m["id"], m["status"]) for m in multi][1] == ("zz", -3)
     assert {"country", "operator", "region", "sms_cnt", "status_name"} <= set(multi[0])
+    simulator.state.pass_time(60)  # one mass request a minute
     trailing = call("status.php", id="s1,", phone="79120000001,", fmt="3").json()
     assert isinstance(trailing, list)
+
+
+def test_one_mass_status_request_a_minute(call, simulator):
+    """REFERENCE §2.5: more than one mass status request a minute is error 9,
+    whatever ids it names; a single message's status is not a mass request."""
+    call("send.php", phones="79120000001", mes="x", id="m1")
+    mass = {"id": "m1,m2", "phone": "79120000001,79120000002", "fmt": "3"}
+    assert isinstance(call("status.php", **mass).json(), list)
+    again = call("status.php", id="m1,", phone="79120000001,", fmt="3").json()
+    assert again == {"error": "too many requests", "error_code": 9}
+    single = call("status.php", id="m1", phone="79120000001", fmt="3").json()
+    assert "status" in single
+    simulator.state.pass_time(60)
+    assert isinstance(call("status.php", **mass).json(), list)
 
 
 def test_delete_scheduled_and_error_5(call):
