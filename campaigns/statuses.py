@@ -67,8 +67,8 @@ def _strongest(
     reports: Iterable[StatusReport],
 ) -> tuple[list[StatusReport], dict[str, datetime]]:
     """One report per gateway id: the furthest along (latest wins on a tie), each as
-    a message row holds it (see gateway_values); and the earliest delivery time
-    each id was reported with."""
+    a message row holds it (see gateway_values); and, for an id reported more than
+    once, the earliest delivery time among its reports."""
     now = timezone.now()
     best: dict[str, StatusReport] = {}
     delivered: dict[str, datetime] = {}
@@ -77,11 +77,15 @@ def _strongest(
         if report is None or not report.gateway_message_id:
             continue
         gid = report.gateway_message_id
-        moment = report.occurred_at
-        if report.status == DeliveryStatus.DELIVERED and moment:
-            delivered[gid] = min(moment, delivered.get(gid, moment))
         current = best.get(gid)
-        if current is None or STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
+        if current is None:
+            best[gid] = report
+            continue
+        for seen in (current, report):  # an id twice in one body: rare
+            moment = seen.occurred_at
+            if seen.status == DeliveryStatus.DELIVERED and moment:
+                delivered[gid] = min(moment, delivered.get(gid, moment))
+        if STATUS_RANK[report.status] >= STATUS_RANK[current.status]:
             best[gid] = report
     return list(best.values()), delivered
 
@@ -136,15 +140,18 @@ def message_statuses_apply(
     orphans = [r for r in missing if r.gateway_message_id not in known]
     # A delivery report that a read receipt overtook (in this body, or applied
     # before it): the read moved the message on, and the delivery keeps its time.
-    if delivered:
-        kept = {r.gateway_message_id: r for r in reports}
-        overtaken = {
-            gid: moment
-            for gid, moment in delivered.items()
-            if gid in known or (gid in updated_ids and kept[gid].occurred_at != moment)
-        }
-        if overtaken:
-            _deliveries_backdate(account, overtaken)
+    overtaken = delivered  # the earliest, for ids reported twice in this body
+    for r in missing:  # a known message the report did not move: read already?
+        moment = r.occurred_at
+        if (
+            r.status == DeliveryStatus.DELIVERED
+            and moment
+            and r.gateway_message_id in known
+        ):
+            gid = r.gateway_message_id
+            overtaken[gid] = min(moment, overtaken.get(gid, moment))
+    if overtaken:
+        _deliveries_backdate(account, overtaken)
     if orphans and keep_orphans:
         OrphanStatusReport.objects.bulk_create(
             OrphanStatusReport(
