@@ -126,7 +126,10 @@ class ReasonOut(Schema):
 
 
 class OperatorOut(Schema):
-    operator: str
+    operator: str = Field(
+        description="Empty for the messages no report named an operator for (listed "
+        "last, so the rows add up to the campaign)"
+    )
     total: int
     delivered: int
     failed: int

@@ -307,18 +307,23 @@ def campaign_operator_rows(*, campaign: Campaign) -> list[dict]:
 
 
 def _operators(rows: Iterable[dict]) -> list[OperatorRow]:
+    """By operator, the largest first; the messages no report named an operator for
+    (not reported yet, or by a gateway that does not say) last, so the rows add up
+    to the campaign. A gateway that named none gets no table at all."""
     totals: dict[str, list[int]] = {}
     for row in rows:
-        if not row["operator"]:
-            continue
         entry = totals.setdefault(row["operator"], [0, 0, 0])
         entry[0] += row["n"]
         entry[1] += row["n"] if row["status"] in DELIVERED_STATUSES else 0
         entry[2] += row["n"] if row["status"] in FAILURE_STATUSES else 0
-    return sorted(
+    unnamed = totals.pop("", None)
+    named = sorted(
         (OperatorRow(op, *values) for op, values in totals.items()),
         key=lambda r: (-r.total, r.operator),
     )
+    if named and unnamed:
+        named.append(OperatorRow("", *unnamed))
+    return named
 
 
 def campaign_failure_reasons(

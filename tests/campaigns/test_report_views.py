@@ -132,12 +132,21 @@ def test_spending_reasons_and_operators_equal_group_bys(viewer_client, campaign)
     } == reasons
     assert report.reasons[0].count == 2  # the commonest first
     by_operator = dict(
-        messages.exclude(operator="")
-        .values_list("operator")
+        messages.values_list("operator")
         .annotate(n=Count("id"))
         .values_list("operator", "n")
     )
+    assert "" in by_operator  # some were not reported on: they have a row too, last
     assert {r.operator: r.total for r in report.operators} == by_operator
+    assert report.operators[-1].operator == ""
+    assert sum(r.total for r in report.operators) == messages.count()
+
+
+def test_an_operator_table_of_nothing_reported_is_not_shown(viewer_client, campaign):
+    Message.objects.filter(campaign=campaign).update(operator="")
+    cache.clear()  # the report's breakdowns are cached
+    report = viewer_client.get(report_url(campaign)).context["report"]
+    assert report.operators == []
 
 
 def test_spending_without_any_price_shows_no_total(viewer_client, campaign):
