@@ -29,7 +29,8 @@ from smsportal.exceptions import ApplicationError
 
 # Engine-kept fields: never typed in by a person.
 CAMPAIGN_SYSTEM_FIELDS = [
-    "state", "pause_message", "parent", "greeting", "price_per_segment",
+    "state", "pause_message", "parent", "greeting", "claimed_audience",
+    "price_per_segment",
     "launch_estimate", "audience_counts", "created_by", "created_at", "updated_at", "launched_by",
     "launched_at", "expanded_at", "finished_at",
 ]  # fmt: skip

@@ -60,7 +60,7 @@ class GroupChoice:
             exclude=tuple(campaign.exclude_groups.values_list("id", flat=True)),
             whole_book=campaign.to_whole_book,
             birthday_on=campaign.birthday_on,
-            greeted_by=campaign.pk if campaign.greeting_id is not None else None,
+            greeted_by=campaign.pk if campaign.claimed_audience else None,
         )
 
 

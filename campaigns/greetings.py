@@ -283,6 +283,7 @@ def _day_campaign(greeting: BirthdayGreeting, day: date) -> Campaign:
         to_whole_book=greeting.to_whole_book,
         birthday_on=day,
         greeting=greeting,
+        claimed_audience=True,
         time_zone=greeting.time_zone,
         created_by_id=greeting.created_by_id,
     )

@@ -163,6 +163,12 @@ class Campaign(Versioned):
         related_name="campaigns",
         verbose_name=_("birthday greeting"),
     )
+    # Its audience is the numbers it claimed in GreetedBirthday, not its groups'
+    # birthdays read again: kept when the greeting is deleted (the link cleared), so
+    # a draft launched by hand then does not greet the day's earlier people twice.
+    claimed_audience = models.BooleanField(
+        _("audience claimed by a greeting"), default=False, editable=False
+    )
     price_per_segment = models.DecimalField(
         _("price per segment"), max_digits=10, decimal_places=4, null=True, blank=True
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from campaigns import expansion, greetings
 from campaigns.greetings import greeting_run, greetings_run
 from campaigns.models import BirthdayGreeting, Campaign, Message
-from campaigns.services import campaign_start
+from campaigns.services import campaign_launch, campaign_start
 from contacts.models import Contact, ContactGroup, GroupMembership
 from tests.campaigns.gateway_accounts import simulated_account
 
@@ -227,3 +227,33 @@ def test_a_contact_added_after_21_00_waits_for_next_year(account):
 
     assert greetings_run(now=at(DAY, 21, 5)) == 0
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_draft_launched_after_its_greeting_was_deleted_greets_its_own_once(
+    simulator, clock
+):
+    # The draft a refused launch left goes to the numbers it claimed. With its
+    # greeting deleted (the form says "the campaigns it sent stay"), launching it by
+    # hand read the groups' birthdays again and greeted the morning's people twice.
+    account = simulated_account(simulator, "webcom")
+    born(["+79120000001"], DAY.replace(year=1985))
+    greeting(account, "Birthdays")
+    assert clock.run(at(DAY, 10, 5)) == 1
+    campaign_start(campaign_id=Campaign.objects.get().pk)
+    born(["+79120000002"], DAY.replace(year=1999))
+    account.is_active = False
+    account.save()
+    assert clock.run(at(DAY, 12, 5)) == 0
+    draft = Campaign.objects.get(state=Campaign.State.DRAFT)
+
+    BirthdayGreeting.objects.get().delete()
+    account.is_active = True
+    account.save()
+    campaign_launch(campaign=draft)
+    campaign_start(campaign_id=draft.pk)
+
+    assert list(
+        Message.objects.filter(campaign=draft).values_list("phone", flat=True)
+    ) == ["+79120000002"]
+    assert submitted(simulator) == Counter({"79120000001": 1, "79120000002": 1})
