@@ -62,6 +62,13 @@ def test_a_latin_stop_word_typed_with_cyrillic_letters_opts_out(text):
     assert is_opt_out(text)
 
 
+@pytest.mark.parametrize("text", ["Unsubscribe me", "unsubscribe me please", "Stop me"])
+def test_an_english_stop_word_with_me_opts_out_as_the_russian_with_menya(text):
+    """«Отпишите меня» opted out and «Unsubscribe me» was kept as a reply: "me" was
+    no courtesy word, and the number was messaged again by the next campaign."""
+    assert is_opt_out(text)
+
+
 @pytest.mark.parametrize(
     "text",
     ["STOPPED the car", "Don't stop", "STOP123", "S\u0422OPPED", "CTO\u0420 the car",
