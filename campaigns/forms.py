@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -52,6 +52,7 @@ from campaigns.selectors import (
     composer_account_info,
     composer_accounts,
     counter_settings,
+    custom_field_labels,
     length_problem,
     preferred_account,
     sender_choices,
@@ -65,7 +66,7 @@ from campaigns.templating import (
     template_problems,
 )
 from campaigns.voice_options import VoiceRules, voice_rules
-from contacts.models import Contact, ContactGroup, CustomField
+from contacts.models import Contact, ContactGroup
 from contacts.timezones import time_zone_choices, zone_name
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
@@ -246,11 +247,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         self.fields["time_zone"].choices = time_zone_choices(
             keep=self.instance.time_zone
         )
-        # Each custom field's label by key, in the keys' order: one query serves
-        # the placeholder checks and the insert buttons.
-        self.custom_labels = dict(
-            CustomField.objects.order_by("key").values_list("key", "label")
-        )
+        self.custom_labels = custom_field_labels()
         self.custom_keys = list(self.custom_labels)
         self.account = self._chosen_account()
         self._set_sender_field()
@@ -733,14 +730,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
 
     @property
     def placeholders(self) -> list[tuple[str, str]]:
-        """(key, what it holds) for the insert buttons: a custom field's key is
-        Latin ({city}); its label (Город) says what it is."""
-        labels = {
-            name: str(Contact._meta.get_field(name).verbose_name)
-            for name in CONTACT_FIELDS
-        }
-        labels.update(self.custom_labels)
-        return [(key, capfirst(label)) for key, label in labels.items()]
+        return placeholder_choices(self.custom_labels)
 
     def _holds(self, name: str) -> bool:
         """Whether the field has a value or an error to show."""
@@ -932,6 +922,16 @@ def text_length_problem(
     if translit:
         shortest = transliterate(shortest)
     return length_problem(account, count_segments(shortest, table=table))
+
+
+def placeholder_choices(custom_labels: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(key, what it holds) for a text's insert buttons: a custom field's key is
+    Latin ({city}); its label (Город) says what it is."""
+    labels = {
+        name: str(Contact._meta.get_field(name).verbose_name) for name in CONTACT_FIELDS
+    }
+    labels.update(custom_labels)
+    return [(key, capfirst(label)) for key, label in labels.items()]
 
 
 def check_placeholders(text: str, custom_keys: Sequence[str]) -> None:

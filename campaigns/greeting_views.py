@@ -26,6 +26,7 @@ from campaigns.forms import (
     cap_text,
     check_placeholders,
     offer_accounts_and_groups,
+    placeholder_choices,
     saved_account,
     text_length_problem,
 )
@@ -34,7 +35,7 @@ from campaigns.message_templates import composer_templates
 from campaigns.models import BirthdayGreeting
 from campaigns.planning import zone
 from campaigns.selectors import (
-    custom_field_keys,
+    custom_field_labels,
     sender_problem,
 )
 from contacts.models import ContactGroup
@@ -82,12 +83,17 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
             "Placeholders such as {first_name} are filled per recipient; "
             "{first_name|Customer} gives «Customer» where the value is empty."
         )
-        self.custom_keys = custom_field_keys()
+        self.custom_labels = custom_field_labels()
+        self.custom_keys = list(self.custom_labels)
         cap_text(self.fields["text"])
         guard_fields(self.fields, ["sender", "text"], multiline=["text"])
         style_fields(self.fields, small=False)
         self.fields["text"].widget.attrs["class"] += " font-monospace"
         self.offer_senders(self.chosen_account)
+
+    @property
+    def placeholders(self) -> list[tuple[str, str]]:
+        return placeholder_choices(self.custom_labels)
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]  # MessageTextField: LF line breaks

@@ -19,10 +19,11 @@ from campaigns.forms import (
     MessageTextField,
     cap_text,
     check_placeholders,
+    placeholder_choices,
     text_length_problem,
 )
 from campaigns.models import MessageTemplate
-from campaigns.selectors import custom_field_keys
+from campaigns.selectors import custom_field_labels
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
 from smsportal.tables import BaseTable, NameLinksToEdit
@@ -49,7 +50,8 @@ class MessageTemplateForm(VersionedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.custom_keys = custom_field_keys()
+        self.custom_labels = custom_field_labels()
+        self.custom_keys = list(self.custom_labels)
         # Refused as the composer refuses them: a template is a campaign's text to be.
         guard_fields(self.fields, ["text"], multiline=["text"])
         style_fields(self.fields, small=False)
@@ -60,6 +62,10 @@ class MessageTemplateForm(VersionedForm, forms.ModelForm):
             "campaign sends it; {first_name|Customer} gives «Customer» where the "
             "value is empty."
         )
+
+    @property
+    def placeholders(self) -> list[tuple[str, str]]:
+        return placeholder_choices(self.custom_labels)
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]  # MessageTextField: LF line breaks

@@ -689,6 +689,12 @@ def custom_field_keys() -> list[str]:
     return list(CustomField.objects.order_by("key").values_list("key", flat=True))
 
 
+def custom_field_labels() -> dict[str, str]:
+    """Each custom field's label by key, in the keys' order: one query serves a
+    text's placeholder checks and its insert buttons."""
+    return dict(CustomField.objects.order_by("key").values_list("key", "label"))
+
+
 def counter_settings(account: ProviderAccount | None) -> dict[str, Any]:
     """The live segment counter's table and price for the account shown first."""
     return {

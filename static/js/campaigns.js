@@ -9,9 +9,22 @@
   // The message text's counter; the Viber text's own counts characters only.
   var TEXT_COUNTER = "[data-segment-counter]:not([data-characters-only])";
 
+  // A text the user has not put the cursor in yet (a saved draft, a greeting opened
+  // to be changed) reports its caret at 0, focused by a script or not: a button
+  // then put the placeholder in front of the first word. Until a click, a key or
+  // an edit has placed the caret, it goes at the end.
+  ["mouseup", "touchend", "keyup", "input", "select"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.matches && event.target.matches("textarea")) {
+        event.target.dataset.caretPlaced = "";
+      }
+    });
+  });
+
   function insertAtCursor(textarea, value) {
-    var start = textarea.selectionStart ?? textarea.value.length;
-    var end = textarea.selectionEnd ?? textarea.value.length;
+    var placed = "caretPlaced" in textarea.dataset;
+    var start = placed ? textarea.selectionStart : textarea.value.length;
+    var end = placed ? textarea.selectionEnd : textarea.value.length;
     textarea.value = textarea.value.slice(0, start) + value + textarea.value.slice(end);
     var caret = start + value.length;
     textarea.focus();

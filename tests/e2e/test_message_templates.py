@@ -4,7 +4,8 @@ replaces typed text), and "Save as a template" carries the typed text to the for
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.models import MessageTemplate
+from campaigns.models import BirthdayGreeting, MessageTemplate
+from contacts.models import CustomField
 from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -70,3 +71,32 @@ def test_save_as_a_template_after_signing_in_again_in_another_tab(
     form.wait_for_load_state()
     expect(form.locator("#id_text")).to_have_value("Код {first_name}")
     browser_problems.assert_none("saving a template after a new sign-in")
+
+
+def test_placeholder_buttons_on_a_template_and_a_greeting(
+    admin_page, gateway_account, browser_problems
+):
+    """The composer's insert buttons are on the template and greeting forms too, the
+    custom fields among them; and a text whose cursor was never placed gets the
+    placeholder at its end, where it put it in front of the first word."""
+    page = admin_page
+    CustomField.objects.create(key="city", label="Город")
+    template = MessageTemplate.objects.create(name="Скидка", text="Скидка 20%!")
+
+    page.goto(f"/campaigns/templates/{template.pk}/")
+    text = page.locator("#id_text")
+    page.locator("[data-insert-placeholder=first_name]").click()
+    expect(text).to_have_value("Скидка 20%!{first_name}")
+    text.click()
+    page.keyboard.press("Control+Home")
+    page.locator("[data-insert-placeholder=city]").click()
+    expect(text).to_have_value("{city}Скидка 20%!{first_name}")
+
+    greeting = BirthdayGreeting.objects.create(
+        name="Именинники", account=gateway_account, text="С днём рождения!",
+        to_whole_book=True, time_zone="Europe/Moscow",
+    )  # fmt: skip
+    page.goto(f"/campaigns/greetings/{greeting.pk}/")
+    page.locator("[data-insert-placeholder=city]").click()
+    expect(text).to_have_value("С днём рождения!{city}")
+    browser_problems.assert_none("inserting placeholders")
