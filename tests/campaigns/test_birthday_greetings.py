@@ -387,6 +387,26 @@ def test_a_greeting_is_refused_with_what_is_wrong_and_where(
     assert not BirthdayGreeting.objects.exists()
 
 
+def test_a_group_both_greeted_and_left_out_is_refused(manager_client, account):
+    """Its people were greeted by nobody, every day, and nothing said so: the day's
+    campaign is made only when someone is due, so not even a refused launch."""
+    clients = ContactGroup.objects.create(name="Clients")
+    staff = ContactGroup.objects.create(name="Staff")
+    SenderName.objects.create(account=account, name="SMSPORTAL", usable=True)
+
+    page = manager_client.post(
+        NEW,
+        form_data(account, clients, include_groups=[clients.pk, staff.pk],
+                  exclude_groups=[staff.pk, clients.pk]),
+    )  # fmt: skip
+
+    assert page.status_code == 200
+    assert page.context["form"].errors["exclude_groups"] == [
+        "“Clients”, “Staff” are both greeted and left out: choose each in one list."
+    ]
+    assert not BirthdayGreeting.objects.exists()
+
+
 def test_a_text_the_gateway_would_cut_is_refused(manager_client):
     websms = ProviderAccount.objects.create(
         name="WEBSMS", kind="websms", base_url="http://127.0.0.1:9/websms",
