@@ -245,6 +245,7 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         today = greeting_local(greeting, timezone.now()).date()
         context["today"] = today
         context["today_count"] = greeting_count(greeting, today)
+        context["today_birthdays"] = greeting_count(greeting, today, greeted_too=True)
         context["recent_campaigns"] = greeting.campaigns.order_by("-birthday_on")[
             :RECENT_CAMPAIGNS
         ]

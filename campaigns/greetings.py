@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -106,9 +107,13 @@ def greeting_audience(greeting: BirthdayGreeting, day: date) -> GroupChoice:
     )
 
 
-def greeting_count(greeting: BirthdayGreeting, day: date) -> int:
-    """Contacts the greeting would still greet on `day` (the stop list left out)."""
-    contacts = audience_contacts(None, greeting_audience(greeting, day))
+def greeting_count(
+    greeting: BirthdayGreeting, day: date, *, greeted_too: bool = False
+) -> int:
+    """Contacts the greeting would still greet on `day` (the stop list left out);
+    with `greeted_too`, all of its audience born that day, greeted or not."""
+    audience = replace(greeting_audience(greeting, day), once_a_day=not greeted_too)
+    contacts = audience_contacts(None, audience)
     return contacts.exclude(is_stopped_q()).count()
 
 

@@ -454,6 +454,34 @@ def test_the_greetings_page_shows_todays_count_and_its_campaigns(
     assert "Only those whose birthday is on 15 March" in detail.content.decode()
 
 
+def test_after_the_run_the_greetings_page_still_counts_the_days_birthdays(
+    manager_client, account
+):
+    """The page said «Today 0 contacts have a birthday» once the day's campaign had
+    greeted them: it counted only those still to greet."""
+    group = ContactGroup.objects.create(name="Clients")
+    greeting = make_greeting(account, [group])
+    today = timezone.now().astimezone(MOSCOW).date()
+    born = date(1988, 2, 29) if (today.month, today.day) == (2, 29) else today
+    people(group, {
+        "+79120000001": born.replace(year=1988),
+        "+79120000002": born.replace(year=1990),
+    })  # fmt: skip
+    greeting_run(greeting=greeting, now=at(today, 10))
+    Contact.objects.create(phone="+79120000003", birthday=born.replace(year=1999))
+    GroupMembership.objects.create(
+        contact=Contact.objects.get(phone="+79120000003"), group=group
+    )
+
+    page = manager_client.get(reverse("campaigns:greeting_edit", args=[greeting.pk]))
+
+    said = " ".join(page.content.decode().split())
+    assert (
+        f"Today ({today.day} {today:%B}) 3 contacts to greet have a birthday." in said
+    )
+    assert "Not greeted yet: 1." in said
+
+
 def test_a_viewer_reads_greetings_but_cannot_make_them(viewer_client, account):
     greeting = make_greeting(account)
     campaign = Campaign.objects.create(
