@@ -21,7 +21,7 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.audience import parse_extra_numbers, pasted_items
@@ -428,6 +428,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         if account is not None and data.get("channel") == MessageChannel.VOICE:
             self._check_voice(account, data)
         self._check_window(data)
+        groups_apart_check(self, data)
         if data.get("to_whole_book"):
             # Groups picked before ticking the whole book would only mislead later.
             data["include_groups"] = ContactGroup.objects.none()
@@ -836,6 +837,28 @@ def account_option_label(account: ProviderAccount) -> str:
     if not head:
         return account.name
     return gettext("%(name)s — %(error)s") % {"name": account.name, "error": head}
+
+
+def groups_apart_check(form: forms.Form, data: dict[str, Any]) -> None:
+    """Refuse a group chosen both to send to and to leave out: its people are left
+    out, which nobody choosing it twice meant (a greeting then greets nobody in it,
+    every day, without a word)."""
+    both = sorted(
+        {group.name for group in data.get("include_groups") or ()}
+        & {group.name for group in data.get("exclude_groups") or ()}
+    )
+    if both:
+        quoted = ", ".join(pgettext("a quoted name", "“%(name)s”") % {"name": name}
+                           for name in both)  # fmt: skip
+        form.add_error(
+            "exclude_groups",
+            ngettext(
+                "%(groups)s is both chosen and left out: choose it in one list.",
+                "%(groups)s are both chosen and left out: choose each in one list.",
+                len(both),
+            )
+            % {"groups": quoted},
+        )
 
 
 def offer_accounts_and_groups(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from campaigns.forms import (
@@ -25,6 +25,7 @@ from campaigns.forms import (
     MessageTextField,
     cap_text,
     check_placeholders,
+    groups_apart_check,
     offer_accounts_and_groups,
     placeholder_choices,
     saved_account,
@@ -129,7 +130,9 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
                 "include_groups",
                 _("Choose the groups to greet, or the whole contact book."),
             )
-        self._check_groups_apart(data)
+        # A group both greeted and left out greets nobody, every day, silently: no
+        # campaign is made for a day without anyone due, so no refusal says it.
+        groups_apart_check(self, data)
         account = data.get("account")
         if account is not None:
             self._check_sender(account, data.get("sender", ""))
@@ -140,25 +143,6 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
                 if problem:
                     self.add_error("text", problem)
         return data
-
-    def _check_groups_apart(self, data: dict[str, Any]) -> None:
-        """A group both greeted and left out greets nobody, every day, silently: no
-        campaign is made for a day without anyone due, so no refusal says it."""
-        both = sorted(
-            {group.name for group in data.get("include_groups") or ()}
-            & {group.name for group in data.get("exclude_groups") or ()}
-        )
-        if both:
-            self.add_error(
-                "exclude_groups",
-                ngettext(
-                    "%(groups)s is both greeted and left out: choose it in one list.",
-                    "%(groups)s are both greeted and left out: choose each in one "
-                    "list.",
-                    len(both),
-                )
-                % {"groups": ", ".join(f"“{name}”" for name in both)},
-            )
 
     def _check_sender(self, account: ProviderAccount, sender: str) -> None:
         """A name the account may use; none means the account's default sender."""

@@ -402,7 +402,7 @@ def test_a_group_both_greeted_and_left_out_is_refused(manager_client, account):
 
     assert page.status_code == 200
     assert page.context["form"].errors["exclude_groups"] == [
-        "“Clients”, “Staff” are both greeted and left out: choose each in one list."
+        "“Clients”, “Staff” are both chosen and left out: choose each in one list."
     ]
     assert not BirthdayGreeting.objects.exists()
 

@@ -64,6 +64,20 @@ def test_valid_draft_is_saved_with_its_groups(account, make_group):
     assert campaign.window_start == time(9, 0)
 
 
+def test_a_group_both_chosen_and_left_out_is_refused(account, make_group):
+    """Its people were left out, which nobody choosing it twice meant; with it the
+    only group, the composer saved it and the launch said the audience was empty."""
+    group = make_group("Clients", [("+79120000002", "Ann", "Europe/Moscow")])
+    form = CampaignForm(
+        form_data(account, include_groups=[group.pk], exclude_groups=[group.pk])
+    )
+
+    assert not form.is_valid()
+    assert form.errors["exclude_groups"] == [
+        "“Clients” is both chosen and left out: choose it in one list."
+    ]
+
+
 def test_crlf_in_the_text_is_saved_as_lf(account):
     form = CampaignForm(form_data(account, text="Line one\r\nLine two\rthree"))
 
