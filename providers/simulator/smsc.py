@@ -99,6 +99,8 @@ def send(request, state, account, params, out) -> SimResponse:
     phones = [p for p in re.split(r"[,;]", params.get("phones", "")) if p.strip()]
     if not phones or (not text and not hlr):
         return out.error(1)
+    if not _documented_form(params):
+        return out.error(1)  # error in parameters
     send_at = _parse_time(params.get("time", ""), state.clock())
     if send_at is False:
         return out.error(5)
@@ -435,6 +437,25 @@ def _channel(params: dict) -> str:
         if params.get(flag) == "1":
             return channel
     return "sms"
+
+
+# REFERENCE §2.2: `valid` is hh:mm or whole hours 1..24; `id` a number or at most 40
+# of [A-Za-z0-9._-]. Assumption: SMSC answers anything else with error 1, as it does
+# other malformed parameters; accepting it would let a wrong value we send pass.
+_VALID_HOURS = re.compile(r"(?:[01]?[0-9]|2[0-4])(?::[0-5][0-9])?")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9._-]{1,40}")
+
+
+def _documented_form(params: dict[str, str]) -> bool:
+    valid, message_id = params.get("valid", ""), params.get("id", "")
+    if valid:
+        hours, _sep, minutes = valid.partition(":")
+        total = (
+            int(hours) * 60 + int(minutes or 0) if _VALID_HOURS.fullmatch(valid) else 0
+        )
+        if not 1 <= total <= 24 * 60:
+            return False
+    return not message_id or bool(_MESSAGE_ID.fullmatch(message_id))
 
 
 def _parse_time(value: str, now: float) -> float | None | bool:

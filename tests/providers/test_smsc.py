@@ -403,6 +403,37 @@ def test_scheduled_time_is_rounded_up_to_the_minute(gateway, simulator):
     assert only_message(simulator).send_at == send_at.timestamp() + 30
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "taken"),
+    [
+        ("valid", "03:00", True),
+        ("valid", "24:00", True),
+        ("valid", "24", True),
+        ("valid", "1", True),
+        ("valid", "180", False),  # minutes, not the documented hours
+        ("valid", "25:00", False),
+        ("valid", "00:00", False),
+        ("valid", "3:75", False),
+        ("id", "722032815530", True),  # digits: the documented string form
+        ("id", "msg-42.a_b", True),
+        ("id", "заказ #1", False),
+        ("id", "x" * 41, False),
+    ],
+)
+def test_simulator_refuses_validity_and_id_outside_the_documented_forms(
+    simulator, account, field, value, taken
+):
+    # REFERENCE §2.2: `valid` is hh:mm or hours 1..24; `id` a number or at most 40
+    # of [A-Za-z0-9._-]. Anything else is error 1 (error in parameters), so a wrong
+    # value we send fails here instead of passing unnoticed.
+    params = {"login": LOGIN, "psw": PASSWORD, "fmt": "3", "charset": "utf-8",
+              "phones": "+79120000001", "mes": f"test {field} {value}", field: value}  # fmt: skip
+    answer = httpx.post(f"{simulator.url}/smsc/sys/send.php", data=params).json()
+    assert ("error_code" not in answer) is taken, answer
+    if not taken:
+        assert str(answer["error_code"]) == "1"
+
+
 def test_cancel_of_a_message_already_sent_is_not_reported(gateway):
     [result] = gateway.send([sms()])
     assert gateway.cancel_scheduled([result.gateway_message_id, "bogus"]) == []
