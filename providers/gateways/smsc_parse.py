@@ -303,6 +303,10 @@ def callback_checksums(
 # Identity and request building ---------------------------------------------------
 
 # SMSC's `id`: 1..2147483647 or up to 40 of [A-Za-z0-9._-] (REFERENCE §2.2).
+# Assumption: an all-digit reference past 2147483647 (ours start at 10^9 to 10^12,
+# campaigns 0040) is taken in the string form, as the document's wording allows. Were
+# SMSC to read it as a number and refuse it, the fix must still look up the messages
+# sent before it by the bare form, or the reconciler would release and resend them.
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
