@@ -13,14 +13,23 @@ import threading
 import time
 from pathlib import Path
 
+import environ
+
+ROOT = Path(__file__).resolve().parent.parent
+# As smsportal.settings does, and first: SMSPORTAL_PORT or SMSPORTAL_VAR_DIR set in
+# .env reached the settings but not this script, so the dashboard served on 8000
+# with callback URLs on the other port, and the simulator read no demo accounts.
+# The processes started below inherit what it sets.
+environ.Env.read_env(ROOT / ".env", overwrite=False)
+
 PYTHON = sys.executable
 HOST = os.environ.get("SMSPORTAL_HOST", "127.0.0.1")
 PORT = os.environ.get("SMSPORTAL_PORT", "8000")
 SIMULATOR_PORT = os.environ.get("SMSPORTAL_SIMULATOR_PORT", "8025")
 WORKER_THREADS = os.environ.get("SMSPORTAL_WORKER_THREADS", "8")
-ROOT = Path(__file__).resolve().parent.parent
-# Same rule as smsportal.settings.VAR_DIR; `load_demo` writes the accounts file there.
-VAR_DIR = Path(os.environ.get("SMSPORTAL_VAR_DIR", str(ROOT / "var")))
+# Same rule as smsportal.settings.VAR_DIR (empty means the default, not the current
+# directory); `load_demo` writes the accounts file there.
+VAR_DIR = Path(os.environ.get("SMSPORTAL_VAR_DIR") or ROOT / "var")
 SIMULATOR_ACCOUNTS = VAR_DIR / "simulator-accounts.json"
 
 
