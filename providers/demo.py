@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -18,10 +19,12 @@ from providers.registry import GATEWAYS
 from providers.selectors import gateway_info
 from providers.services import provider_account_save
 from providers.simulator.state import PRICE_PER_PART
+from smsportal.fields import unreadable
 
 DEMO_SENDER = "SMSPORTAL"  # the simulator approves this name for every account
 DEMO_BALANCE = Decimal("1000.00")
 ACCOUNTS_FILE = "simulator-accounts.json"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def demo_name(kind: str) -> str:
@@ -76,7 +79,7 @@ def _demo_account(kind: str, stdout: TextIO) -> ProviderAccount | None:
     name = demo_name(kind)
     existing = ProviderAccount.objects.filter(name=name).first()
     if existing is not None:
-        return existing
+        return _demo_account_refresh(existing)
     info = gateway_info(kind)
     if not info.available:
         stdout.write(f"Skipped demo account for {kind}: gateway module unavailable\n")
@@ -98,4 +101,35 @@ def _demo_account(kind: str, stdout: TextIO) -> ProviderAccount | None:
         account=account,
         new_password=f"demo-{kind}-password",
         new_token=f"demo-{kind}-token",
+    )
+
+
+def _is_demo_on_a_simulator(account: ProviderAccount) -> bool:
+    """Still the demo's: its demo login, on a loopback simulator's path for its
+    gateway. One pointed at the vendor or given a real login is left alone."""
+    url = urlsplit(account.base_url)
+    return (
+        account.login == f"demo-{account.kind}"
+        and url.hostname in LOOPBACK_HOSTS
+        and url.path.rstrip("/") == f"/{account.kind}"
+    )
+
+
+def _demo_account_refresh(account: ProviderAccount) -> ProviderAccount:
+    """Point a demo account made by an earlier load at this run's simulator, with
+    credentials this run's key reads. A `make run` again on another
+    SMSPORTAL_SIMULATOR_PORT (the first port was taken) kept the accounts on the
+    old port and wrote an empty accounts file, and after a change of SECRET_KEY
+    their password could not be read: the demo sent nothing, silently."""
+    if not _is_demo_on_a_simulator(account):
+        return account
+    base_url = simulator_base_url(account.kind)
+    if account.base_url == base_url and not account.credentials_unreadable:
+        return account
+    account.base_url = base_url
+    return provider_account_save(
+        account=account,
+        new_password=f"demo-{account.kind}-password",
+        new_token=f"demo-{account.kind}-token",
+        clear_callback_secret=unreadable(account.callback_secret),
     )

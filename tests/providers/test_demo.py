@@ -110,3 +110,58 @@ def test_load_demo_command_creates_the_provider_accounts(demo_settings):
     assert ProviderAccount.objects.filter(name__startswith="Demo ").count() == len(
         GATEWAYS
     )
+
+
+def test_a_second_load_on_another_simulator_port_moves_the_demo_accounts(
+    demo_settings, tmp_path, simulator
+):
+    """`make run` again with another SMSPORTAL_SIMULATOR_PORT (the first was taken):
+    the accounts kept the old port and the simulator's file came out empty."""
+    demo_settings.SMSPORTAL_SIMULATOR_URL = "http://127.0.0.1:1"
+    demo.load(stdout=StringIO())
+    demo_settings.SMSPORTAL_SIMULATOR_URL = simulator.url
+
+    accounts = demo.load(stdout=StringIO())
+
+    rows = json.loads((tmp_path / "simulator-accounts.json").read_text())
+    assert sorted(row["gateway"] for row in rows) == sorted(GATEWAYS)
+    load_accounts(simulator.state, tmp_path / "simulator-accounts.json")
+    for account in accounts:
+        account.refresh_from_db()
+        assert account.base_url == f"{simulator.url}/{account.kind}"
+        assert provider_account_check(account=account).ok, account.kind
+
+
+def test_a_load_under_a_new_secret_key_gives_the_demo_readable_credentials(
+    demo_settings, tmp_path
+):
+    demo_settings.SMSPORTAL_FIELD_KEY = ""
+    demo_settings.SECRET_KEY = "the-first-secret-key-" * 3
+    demo.load(stdout=StringIO())
+    demo_settings.SECRET_KEY = "another-secret-key-entirely-" * 3
+
+    demo.load(stdout=StringIO())
+
+    rows = json.loads((tmp_path / "simulator-accounts.json").read_text())
+    for account in ProviderAccount.objects.all():
+        assert not account.credentials_unreadable, account.kind
+    assert {row["password"] for row in rows} == {
+        f"demo-{kind}-password" for kind in GATEWAYS
+    }
+
+
+def test_a_demo_account_pointed_at_a_real_gateway_is_left_alone(
+    demo_settings, tmp_path
+):
+    [account, *_] = demo.load(stdout=StringIO())
+    account.base_url = "https://gw.example.test"
+    account.login = "real-login"
+    account.save()
+
+    demo.load(stdout=StringIO())
+
+    account.refresh_from_db()
+    assert (account.base_url, account.login) == (
+        "https://gw.example.test",
+        "real-login",
+    )
