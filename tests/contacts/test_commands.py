@@ -86,3 +86,59 @@ def test_export_contacts_csv_and_xlsx(tmp_path):
     assert openpyxl.load_workbook(xlsx).active.max_row == 3
     with pytest.raises(CommandError, match="No group named"):
         call_command("export_contacts", "--group", "nope")
+
+
+def test_import_contacts_refuses_a_group_name_the_group_form_refuses(tmp_path):
+    """--group "A;B" made a group that an export wrote back as two; a name over 100
+    characters stopped the command with a database traceback."""
+    path = tmp_path / "book.csv"
+    path.write_text("phone\n+79123456789\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match="--group 'A;B': .*“;”"):
+        call_command("import_contacts", str(path), "--group", "A;B", stdout=StringIO())
+    with pytest.raises(CommandError, match="at most 100 characters"):
+        call_command(
+            "import_contacts", str(path), "--group", "x" * 101, stdout=StringIO()
+        )
+
+    assert not ContactGroup.objects.exists()
+    assert not Contact.objects.exists()
+
+
+def test_import_contacts_of_a_missing_file_makes_no_group(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command(
+            "import_contacts", str(tmp_path / "missing.csv"), "--group", "Новые",
+            stdout=StringIO(),
+        )  # fmt: skip
+
+    assert not ContactGroup.objects.exists()
+
+
+@pytest.mark.parametrize("column", ["0", "4"])
+def test_import_contacts_refuses_a_column_number_outside_the_header(tmp_path, column):
+    """--map 0=... mapped the last column (index -1), and a number past the end was
+    taken without a word."""
+    path = tmp_path / "book.csv"
+    path.write_text("name;note;phone\nИван;x;+79123456789\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match=f"no column {column}: the header has 3"):
+        call_command(
+            "import_contacts", str(path), "--map", f"{column}=full_name",
+            stdout=StringIO(),
+        )  # fmt: skip
+
+    assert not Contact.objects.exists()
+
+
+def test_the_import_report_counts_the_contacts_of_the_book_put_in_groups(tmp_path):
+    make_contact("+79123456789")
+    path = tmp_path / "book.csv"
+    path.write_text("phone\n+79123456789\n+79123456780\n", encoding="utf-8")
+    out = StringIO()
+
+    call_command("import_contacts", str(path), "--group", "VIP", stdout=out)
+
+    assert "created              1" in out.getvalue()
+    assert "in book, to groups   1" in out.getvalue()
+    assert ContactGroup.objects.get().contacts.count() == 2

@@ -20,7 +20,12 @@ class Command(BaseCommand):
     help = "Create demo users and demo data; safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default="demo-admin-2026")
+        parser.add_argument(
+            "--password",
+            default="demo-admin-2026",
+            help="of the demo users admin, manager and viewer when they are created "
+            "(default: demo-admin-2026); existing users keep theirs",
+        )
 
     def handle(self, *args, password: str, **options):
         User = get_user_model()

@@ -19,20 +19,34 @@ DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "tab": "\t"}
 
 def add_reader_arguments(parser) -> None:
     parser.add_argument("path", help="CSV or XLSX file")
-    parser.add_argument("--encoding", default="auto", choices=list(ENCODING_CHOICES))
-    parser.add_argument("--delimiter", default="auto", choices=list(DELIMITERS))
+    parser.add_argument(
+        "--encoding", default="auto", choices=list(ENCODING_CHOICES),
+        help="of a CSV file (default: auto, told apart from the bytes)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--delimiter", default="auto", choices=list(DELIMITERS),
+        help="of a CSV file: ',', ';' (quote it in a shell) or tab "
+        "(default: auto, from the header)",
+    )  # fmt: skip
     parser.add_argument(
         "--rejects", metavar="OUT.csv", help="write the rows not imported here"
     )
+
+
+def source_file(path: str) -> Path:
+    """The file to import; CommandError (exit 1) when there is none, before anything
+    is changed for it."""
+    source = Path(path)
+    if not source.is_file():
+        raise CommandError(f"{path}: no such file")
+    return source
 
 
 def run(
     stdout, *, path: str, options: ImportOptions, rejects: str | None
 ) -> ImportReport:
     """Import the file and print the report; CommandError (exit 1) if it cannot be read."""
-    source = Path(path)
-    if not source.is_file():
-        raise CommandError(f"{path}: no such file")
+    source = source_file(path)
     with contextlib.ExitStack() as stack:
         stored = None
         if rejects:
@@ -73,7 +87,8 @@ def print_report(stdout, report: ImportReport, *, kind: str) -> None:
     lines = [("rows", report.rows), ("created", report.created)]
     if kind == "contacts":
         lines.append(("updated", report.updated))
-        lines.append(("added to groups", report.added_to_groups))
+        # Contacts already in the book; the created ones join the groups too.
+        lines.append(("in book, to groups", report.added_to_groups))
     lines += [
         ("unchanged", report.unchanged),
         ("duplicates in file", report.duplicates),

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from contacts.importing.fields import ATTR_PREFIX, CONTACT_FIELDS, normalize_header
@@ -6,6 +7,7 @@ from contacts.management.commands._importing import (
     DELIMITERS,
     add_reader_arguments,
     run,
+    source_file,
 )
 from contacts.models import ContactGroup, CustomField
 from smsportal.exceptions import ApplicationError
@@ -32,8 +34,9 @@ class Command(BaseCommand):
     def handle(
         self, *args, path, group, map, update, encoding, delimiter, rejects, **options
     ):
+        source_file(path)
         mapping = self._mapping(map, path, encoding, delimiter) if map else None
-        groups = [ContactGroup.objects.get_or_create(name=name)[0].pk for name in group]
+        groups = self._groups(group)
         options = ImportOptions(
             kind="contacts",
             encoding=encoding,
@@ -43,6 +46,19 @@ class Command(BaseCommand):
             update=update,
         )
         run(self.stdout, path=path, options=options, rejects=rejects)
+
+    def _groups(self, names: list[str]) -> list[int]:
+        """The groups' ids, made when missing. A name is checked as the group form
+        checks it: a name with ";" was made and came back from an export as two
+        groups, and one over 100 characters stopped the command with a traceback."""
+        field = ContactGroup._meta.get_field("name")
+        for name in names:
+            try:
+                field.clean(name, None)
+            except ValidationError as exc:
+                message = " ".join(exc.messages)
+                raise CommandError(f"--group {name!r}: {message}") from None
+        return [ContactGroup.objects.get_or_create(name=name)[0].pk for name in names]
 
     def _mapping(self, pairs, path, encoding, delimiter) -> list[str]:
         """The auto mapping of the file's header with the --map choices laid over it."""
@@ -70,6 +86,12 @@ class Command(BaseCommand):
                 raise CommandError(f"--map {pair}: unknown field {field!r}")
             if column.isdigit():
                 index = int(column) - 1
+                # 0 took the last column (index -1); past the end mapped nothing.
+                if not 0 <= index < len(header):
+                    raise CommandError(
+                        f"--map {pair}: no column {column}: the header has "
+                        f"{len(header)}, numbered from 1"
+                    )
             elif normalize_header(column) in keys:
                 index = keys.index(normalize_header(column))
             else:
