@@ -165,3 +165,24 @@ def test_a_demo_account_pointed_at_a_real_gateway_is_left_alone(
         "https://gw.example.test",
         "real-login",
     )
+
+
+def test_load_demo_names_the_password_only_of_the_users_it_made(demo_settings):
+    """A second run printed this run's password for users who keep their own (changed
+    since, or made with another --password)."""
+    from django.contrib.auth import get_user_model
+
+    first = StringIO()
+    call_command("load_demo", stdout=first)
+    admin = get_user_model().objects.get(username="admin")
+    admin.set_password("changed-since-2026")
+    admin.save()
+    second = StringIO()
+
+    call_command("load_demo", "--password", "another-one-2026", stdout=second)
+
+    assert "Demo users (password 'demo-admin-2026')" in first.getvalue()
+    assert "another-one-2026" not in second.getvalue()
+    assert "keep the passwords they have" in second.getvalue()
+    admin.refresh_from_db()
+    assert admin.check_password("changed-since-2026")

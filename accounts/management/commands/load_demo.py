@@ -29,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, password: str, **options):
         User = get_user_model()
+        made = []
         for username, role, superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
+                made.append(username)
             user.groups.add(Group.objects.get(name=role))
         for app in DEMO_APPS:
             try:
@@ -46,9 +48,17 @@ class Command(BaseCommand):
                     raise
                 continue
             module.load(stdout=self.stdout)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo users (password {password!r}): admin (Admin), "
-                "manager (Manager), viewer (Viewer)"
+        users = "admin (Admin), manager (Manager), viewer (Viewer)"
+        # Users of an earlier run keep their password (changed since, or another
+        # --password): printing this run's as theirs sent people to a wrong one.
+        kept = [name for name, _role, _superuser in DEMO_USERS if name not in made]
+        if not kept:
+            line = f"Demo users (password {password!r}): {users}"
+        elif not made:
+            line = f"Demo users: {users}; they keep the passwords they have"
+        else:
+            line = (
+                f"Demo users: {users}; password {password!r} for "
+                f"{', '.join(made)}, the others keep theirs"
             )
-        )
+        self.stdout.write(self.style.SUCCESS(line))
