@@ -17,7 +17,7 @@ from campaigns.models import Message
 from campaigns.status_slots import polling_turn_take
 from campaigns.statuses import message_statuses_apply
 from providers.base import Capability, DeliveryStatus, MessageChannel
-from providers.exceptions import GatewayError
+from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.logins import login_gateways
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -49,15 +49,23 @@ def statuses_poll(*, now=None) -> int:
     now = now or timezone.now()
     applied = 0
     for account in ProviderAccount.objects.prefetch_related("retired_logins"):
-        gateway = gateway_for(account)
-        if not gateway.supports(Capability.STATUS_POLL):
+        try:
+            gateway = gateway_for(account)
+            if not gateway.supports(Capability.STATUS_POLL):
+                continue
+            # The messages of each login the account had, asked with that login
+            # (each is a cabinet of its own at the gateway, with its own request
+            # limits): a replaced login's are unknown to the new one
+            # (providers.logins).
+            logins = login_gateways(account, current=gateway)
+        except GatewayConfigurationError as exc:
+            # Credentials no key reads (a key changed): the accounts after it were
+            # never polled, as the task failed on it every run.
+            logger.warning("status poll at %s failed: %s", account, exc)
             continue
         if not polling_turn_take(account.pk, gateway):
             continue
-        # The messages of each login the account had, asked with that login (each
-        # is a cabinet of its own at the gateway, with its own request limits): a
-        # replaced login's are unknown to the new one (providers.logins).
-        for generation, login in login_gateways(account, current=gateway):
+        for generation, login in logins:
             applied += _poll_account(account, login, now, generation=generation)
         if account.retired_logins.all():
             retired_logins_forget(account, now=now)

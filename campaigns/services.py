@@ -80,7 +80,11 @@ from providers.base import (
     OutgoingSms,
     SmsGateway,
 )
-from providers.exceptions import GatewayError, NotSupported
+from providers.exceptions import (
+    UNREADABLE_CREDENTIALS_FIX,
+    GatewayError,
+    NotSupported,
+)
 from providers.registry import gateway_for
 from providers.selectors import test_mode_problem
 from smsportal.exceptions import ApplicationError, Conflict
@@ -432,6 +436,14 @@ def _require_active_account(campaign: Campaign) -> None:
     if not campaign.account.is_active:
         raise ApplicationError(
             _("The provider account is not active."), where="account"
+        )
+    # Said here, before the gateway is asked for its channels: that raised, and the
+    # draft's page answered 500 where the Launch button's reason goes.
+    if campaign.account.credentials_unreadable:
+        raise ApplicationError(
+            _("The provider account cannot send: %(why)s")
+            % {"why": UNREADABLE_CREDENTIALS_FIX},
+            where="account",
         )
     if problem := test_mode_problem(campaign.account):
         raise ApplicationError(problem, where="account")

@@ -213,3 +213,80 @@ def test_web_and_workers_log_the_warning_at_start(account_of_old_key, new_key, c
         assert key_warnings_log() == 1
     assert "smsportal.W101" in caplog.text
     assert "field_key --from-secret-key" in caplog.text
+
+
+def test_the_draft_and_stop_list_sync_pages_answer_with_unreadable_credentials(
+    account_of_old_key, new_key, admin_client
+):
+    """README: "the pages keep working". A draft's preview (where the Launch
+    button's reason goes) and the stop-list sync page answered 500."""
+    account_of_old_key.kind = "smsc"  # keeps a stop list
+    account_of_old_key.save(update_fields=["kind"])
+    draft = Campaign.objects.create(
+        name="Spring", account=account_of_old_key, sender="SHOP", text="Hi",
+        extra_numbers="+79161234567",
+    )  # fmt: skip
+
+    preview = admin_client.get(
+        reverse("campaigns:preview", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    sync_page = admin_client.get(
+        reverse("reports:stoplist_sync"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    sync = admin_client.post(
+        reverse("reports:stoplist_sync_run", args=[account_of_old_key.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    assert preview.status_code == 200
+    assert "The provider account cannot send: the credentials cannot be read" in (
+        preview.content.decode()
+    )
+    assert sync_page.status_code == 200
+    assert account_of_old_key.name in sync_page.content.decode()
+    assert sync.status_code == 200
+    assert "credentials cannot be read with the current key" in sync.content.decode()
+
+
+def test_launching_a_draft_on_unreadable_credentials_is_refused_saying_why(
+    account_of_old_key, new_key
+):
+    from campaigns.services import campaign_launch
+    from smsportal.exceptions import ApplicationError
+
+    draft = Campaign.objects.create(
+        name="Spring", account=account_of_old_key, sender="SHOP", text="Hi",
+        extra_numbers="+79161234567",
+    )  # fmt: skip
+
+    with pytest.raises(ApplicationError, match="cannot be read") as refused:
+        campaign_launch(campaign=draft)
+
+    assert refused.value.where == "account"
+    draft.refresh_from_db()
+    assert draft.state == Campaign.State.DRAFT
+
+
+def test_one_unreadable_account_stops_neither_polling_nor_syncing_the_others(
+    account_of_old_key, new_key, simulator
+):
+    """statuses_poll and stoplist_sync_all raised on the first account whose
+    credentials no key reads, every run: the accounts after it were never asked."""
+    from campaigns.polling import statuses_poll
+    from campaigns.stoplist_sync import stoplist_sync_all
+    from contacts.models import StopListEntry
+    from tests.providers.sim_accounts import account_at_simulator
+
+    readable = account_at_simulator(simulator, "smsc", name="Readable SMSC")
+    account_of_old_key.kind = "smsc"
+    account_of_old_key.save(update_fields=["kind"])
+    StopListEntry.objects.create(phone="+79161234567")
+    assert account_of_old_key.pk < readable.pk  # asked first
+
+    statuses_poll()
+    results = {result.account_id: result for result in stoplist_sync_all()}
+
+    assert "cannot be read" in results[account_of_old_key.pk].error
+    assert results[readable.pk].error == ""
+    assert results[readable.pk].pushed == 1
