@@ -86,7 +86,7 @@ from providers.exceptions import (
     NotSupported,
 )
 from providers.registry import gateway_for
-from providers.selectors import test_mode_problem
+from providers.selectors import account_capabilities, test_mode_problem
 from smsportal.exceptions import ApplicationError, Conflict
 from smsportal.outage import (
     BROKER,
@@ -983,7 +983,7 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> str | None:
     )
     if state is None:
         return None
-    if not gateway_for(campaign.account).supports(Capability.SCHEDULED_CANCEL):
+    if Capability.SCHEDULED_CANCEL not in account_capabilities(campaign.account):
         return None
     if not messages_waiting_at_gateway(campaign=campaign).exists():
         return None

@@ -24,7 +24,7 @@ from campaigns.logins import by_generation
 from campaigns.models import Campaign, Message
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import Capability, DeliveryStatus, FailureReason
-from providers.exceptions import GatewayError
+from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_for
@@ -41,17 +41,27 @@ def gateway_withdraw(
     fails stays as it is (logged): it may still go out, and a report will say."""
     if not gateway_ids:
         return 0
-    gateway = gateway_for(account)
+    try:
+        gateway = gateway_for(account)
+    except GatewayConfigurationError as exc:
+        # Credentials no key reads (a key changed): left held, as a failed batch is;
+        # raising failed a cancel, and every other account's opt-out withdrawals.
+        logger.warning("cancel at %s failed: %s", account, exc)
+        return 0
     if not gateway.supports(Capability.SCHEDULED_CANCEL):
         return 0
     cancelled: list[str] = []
     for generation, ids in _by_login(account, gateway_ids).items():
         # Withdrawn with the login that sent them (providers.logins).
-        login = (
-            gateway
-            if generation == account.login_generation
-            else gateway_for_login(account, generation)
-        )
+        try:
+            login = (
+                gateway
+                if generation == account.login_generation
+                else gateway_for_login(account, generation)
+            )
+        except GatewayConfigurationError as exc:
+            logger.warning("cancel at %s, login no. %s: %s", account, generation, exc)
+            continue
         if login is None:
             logger.warning("cancel at %s: login no. %s forgotten", account, generation)
             continue

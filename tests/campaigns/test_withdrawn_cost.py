@@ -215,3 +215,41 @@ def test_messages_priced_in_test_mode_before_this_release_cost_nothing(
     }
     assert campaign_report(campaign=campaign).spending.cost == Decimal("14.00")
     assert tallies_mismatches() == []
+
+
+def test_cancelling_on_unreadable_credentials_cancels_here_and_keeps_the_held(
+    simulator, make_group, make_campaign
+):
+    """A key changed by mistake: cancelling raised (the page answered 500), and one
+    such account failed the opt-out withdrawals and the reconciler of every other."""
+    from datetime import timedelta
+
+    from django.test import override_settings
+
+    from campaigns.reconcile import messages_reconcile
+    from campaigns.withdrawal import withdraw_for_opt_outs
+
+    account, campaign = held_campaign(simulator, "smsc", make_group, make_campaign)
+    with override_settings(
+        SECRET_KEY="another-secret-key-" * 3, SMSPORTAL_FIELD_KEY=""
+    ):
+        account.password = "saved-under-another-key"
+        account.save(update_fields=["password"])
+    account.refresh_from_db()
+    assert account.credentials_unreadable
+    held = list(Message.objects.filter(campaign=campaign))
+    Message.objects.filter(pk=held[0].pk).update(
+        status="pending",
+        submitted_at=None,
+        claimed_at=timezone.now() - timedelta(hours=1),
+    )
+
+    assert messages_reconcile().found == 0  # left for a later run
+    assert withdraw_for_opt_outs([held[1].phone]) == 0
+    result = campaign_cancel(campaign=campaign)
+
+    assert result["cancelled_at_gateway"] == 0
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.CANCELLED
+    # Still held at the gateway, as a withdrawal the gateway failed leaves them.
+    assert Message.objects.filter(pk=held[2].pk, status="queued").exists()
