@@ -40,6 +40,8 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Says when forms cannot pass at all (HTTPS-only cookies over HTTP).
+CSRF_FAILURE_VIEW = "smsportal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

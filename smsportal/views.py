@@ -1,6 +1,9 @@
 """The dashboard (balances, campaigns in flight, 30 days of traffic, unread replies)
 and /healthz."""
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import connection
 from django.http import (
@@ -10,6 +13,8 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.request import split_domain_port
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -34,6 +39,8 @@ from campaigns.workers import worker_status
 from providers.selectors import unreadable_active_account_count
 from smsportal.middleware import is_callback
 from smsportal.outage import broker_problem, cache_answers
+
+logger = logging.getLogger(__name__)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -120,6 +127,35 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         # would echo the token it tried.
         return HttpResponseNotFound(b"Not found", content_type="text/plain")
     return page_not_found(request, exception)
+
+
+# Browsers keep an HTTPS-only cookie sent over plain HTTP from these hosts alone.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The refused-form page (templates/403_csrf.html), which also says when no form
+    can pass at all: the site opened over plain HTTP while its cookies are set for
+    HTTPS only (the default with DEBUG off), so the browser drops them. Production
+    started per the README without TLS in front said "the page was open too long"
+    and "accept cookies" at every sign-in, and the operator had nothing to go on."""
+    host, _port = split_domain_port(request.get_host())
+    cookies_need_https = (
+        reason == REASON_NO_CSRF_COOKIE
+        and settings.CSRF_COOKIE_SECURE
+        and not request.is_secure()
+        and host not in LOOPBACK_HOSTS
+    )
+    if cookies_need_https:
+        logger.warning(
+            "Forms refused at %s: it is served over HTTP and CSRF_COOKIE_SECURE is "
+            "on, so browsers drop the cookie. Serve it over HTTPS (behind a proxy: "
+            "USE_X_FORWARDED_PROTO=true), or set CSRF_COOKIE_SECURE=false and "
+            "SESSION_COOKIE_SECURE=false.",
+            host,
+        )
+    context = {"cookies_need_https": cookies_need_https}
+    return render(request, "403_csrf.html", context, status=403)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

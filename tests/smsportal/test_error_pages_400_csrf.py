@@ -90,3 +90,43 @@ def test_a_bad_request_to_the_api_is_answered_in_json(client, settings):
     assert response["Content-Type"] == "application/json"
     assert "not-ours.example" not in response.content.decode()
     assert response.json()["detail"]
+
+
+def _login_refused(**extra):
+    return Client(enforce_csrf_checks=True).post(
+        reverse("login"), {"username": "someone", "password": "x"},
+        HTTP_ACCEPT_LANGUAGE="en", **extra,
+    )  # fmt: skip
+
+
+def test_a_site_opened_over_http_with_https_only_cookies_says_so(settings, caplog):
+    """Production per the README (DEBUG off: HTTPS-only cookies) opened over plain
+    HTTP: the browser drops the cookies, every sign-in was refused, and the page
+    blamed a stale page and the browser's cookie settings."""
+    settings.DEBUG = False
+    settings.CSRF_COOKIE_SECURE = True
+    settings.ALLOWED_HOSTS = ["sms.example.ru", "127.0.0.1"]
+
+    over_http = _login_refused(HTTP_HOST="sms.example.ru").content.decode()
+    over_https = _login_refused(HTTP_HOST="sms.example.ru", secure=True)
+    loopback = _login_refused(HTTP_HOST="127.0.0.1:8000").content.decode()
+
+    assert "opened over HTTP" in over_http
+    assert "CSRF_COOKIE_SECURE=false" in over_http
+    assert "reload the page" not in over_http
+    assert "Forms refused at sms.example.ru" in caplog.text
+    # Over HTTPS, and on a loopback address (browsers keep the cookie there), the
+    # refusal has its usual causes.
+    assert "reload the page" in over_https.content.decode()
+    assert "opened over HTTP" not in loopback
+
+
+def test_no_https_hint_where_the_cookies_are_not_https_only(settings):
+    settings.DEBUG = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.ALLOWED_HOSTS = ["sms.example.ru"]
+
+    html = _login_refused(HTTP_HOST="sms.example.ru").content.decode()
+
+    assert "opened over HTTP" not in html
+    assert "reload the page" in html
