@@ -375,9 +375,9 @@ class CampaignForm(VersionedForm, forms.ModelForm):
             # The Viber text goes out as typed; only the SMS text is personalised.
             raise forms.ValidationError(
                 _(
-                    "«%(field)s» goes out as typed, so %(placeholder)s would reach "
-                    "everyone as it stands. Remove it, or leave «%(field)s» empty and "
-                    "write the personalised text in «%(text)s» above."
+                    "“%(field)s” goes out as typed, so %(placeholder)s would reach "
+                    "everyone as it stands. Remove it, or leave “%(field)s” empty and "
+                    "write the personalised text in “%(text)s” above."
                 )
                 % {
                     "field": self.fields["viber_text"].label,

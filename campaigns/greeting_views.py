@@ -82,7 +82,7 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
         )
         self.fields["text"].help_text = _(
             "Placeholders such as {first_name} are filled per recipient; "
-            "{first_name|Customer} gives «Customer» where the value is empty."
+            "{first_name|Customer} gives “Customer” where the value is empty."
         )
         self.custom_labels = custom_field_labels()
         self.custom_keys = list(self.custom_labels)

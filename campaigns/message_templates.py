@@ -59,7 +59,7 @@ class MessageTemplateForm(VersionedForm, forms.ModelForm):
         cap_text(self.fields["text"])
         self.fields["text"].help_text = _(
             "Placeholders such as {first_name} are filled per recipient when a "
-            "campaign sends it; {first_name|Customer} gives «Customer» where the "
+            "campaign sends it; {first_name|Customer} gives “Customer” where the "
             "value is empty."
         )
 

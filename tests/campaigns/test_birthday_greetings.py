@@ -549,7 +549,7 @@ def test_the_demo_greeting_is_off_until_turned_on(settings, tmp_path, manager_cl
     assert greetings_run(now=noon) == 0
     assert not Campaign.objects.exists()
     page = manager_client.get(reverse("campaigns:greetings"), HTTP_ACCEPT_LANGUAGE="en")
-    assert "tick «Active» and save" in page.content.decode()
+    assert "tick “Active” and save" in page.content.decode()
 
 
 def test_the_demo_greets_a_contact_born_on_the_day_it_was_loaded(settings, tmp_path):

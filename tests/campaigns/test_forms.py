@@ -422,9 +422,9 @@ def test_a_viber_text_with_a_placeholder_gets_one_error_naming_the_field(account
     assert not form.is_valid()
     assert list(form.errors) == ["viber_text"]
     assert form.errors["viber_text"] == [
-        "«Viber text» goes out as typed, so {first_name} would reach everyone as it "
-        "stands. Remove it, or leave «Viber text» empty and write the personalised "
-        "text in «Text» above."
+        "“Viber text” goes out as typed, so {first_name} would reach everyone as it "
+        "stands. Remove it, or leave “Viber text” empty and write the personalised "
+        "text in “Text” above."
     ]
     assert "placeholders such as {first_name} are not filled here" in str(
         form.fields["viber_text"].help_text

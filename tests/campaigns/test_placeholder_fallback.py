@@ -63,4 +63,4 @@ def test_the_composer_documents_the_fallback(manager_client):
     ).content.decode()
 
     help_text = page.split("data-fallback-help>")[1].split("</span>")[0]
-    assert "{first_name|Customer} sends «Customer»" in help_text
+    assert "{first_name|Customer} sends “Customer”" in help_text
