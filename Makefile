@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://root@127.0.0.1:5432/smsportal} \
 	CELERY_BROKER_URL=$${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: install run test lint format bench messages demo clean
+.PHONY: install run test lint format bench messages clean
 
 install: $(STAMP)
 

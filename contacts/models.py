@@ -233,7 +233,7 @@ class StopListEntry(models.Model):
 
     class Meta:
         verbose_name = _("stop list entry")
-        verbose_name_plural = _("stop list")
+        verbose_name_plural = _("stop list entries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(

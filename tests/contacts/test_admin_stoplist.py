@@ -83,3 +83,10 @@ def test_the_stop_list_page_logs_its_removal_alike(manager_client, manager_user,
     manager_client.post(reverse("contacts:stoplist_remove"), {"phone": PHONE})
 
     assert _removed_events() == [(manager_user.username, PHONE)]
+
+
+def test_the_delete_action_names_entries(admin_client, entry):
+    """It read «Удалить выбранные стоп-лист»: the plural name was the list's."""
+    url = reverse("admin:contacts_stoplistentry_changelist")
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Delete selected stop list entries" in page
