@@ -170,6 +170,11 @@ class MarkIn(InputSchema):
     read: bool = True
 
 
+class MarkOut(Schema):
+    changed: int = Field(description="Replies whose read state changed")
+    not_found: list[int] = Field(description="Ids of no reply, passed over")
+
+
 class SendIn(InputSchema):
     """One SMS now, outside campaigns."""
 
@@ -363,17 +368,18 @@ def inbound_list(request: HttpRequest, filters: Query[ReplyFilters]) -> dict[str
     return _page(queryset, filters.cursor, filters.limit)
 
 
-@router.post("/inbound/mark", response=dict[str, int])
+@router.post("/inbound/mark", response=MarkOut)
 @permission_required(CHANGE_PERM)
-def inbound_mark(request: HttpRequest, payload: MarkIn) -> dict[str, int]:
-    """Mark replies read (or unread with `read: false`)."""
-    changed = replies_mark(
-        replies=Reply.objects.filter(
-            pk__in=[i for i in payload.ids if 0 < i <= MAX_ID]
-        ),
-        read=payload.read,
-    )
-    return {"changed": changed}
+def inbound_mark(request: HttpRequest, payload: MarkIn) -> dict[str, Any]:
+    """Mark replies read (or unread with `read: false`); `not_found` lists the ids
+    of no reply."""
+    replies = Reply.objects.filter(pk__in=[i for i in payload.ids if 0 < i <= MAX_ID])
+    found = set(replies.values_list("pk", flat=True))
+    changed = replies_mark(replies=replies, read=payload.read)
+    return {
+        "changed": changed,
+        "not_found": sorted({i for i in payload.ids if i not in found}),
+    }
 
 
 @router.post("/inbound/fetch", response=dict[str, int])

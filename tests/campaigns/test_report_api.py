@@ -200,7 +200,14 @@ def test_manager_marks_and_answers_through_the_api(manager_client, simulator):
         data={"ids": [reply.pk]},
         content_type="application/json",
     )
-    assert response.json() == {"changed": 1}
+    assert response.json() == {"changed": 1, "not_found": []}
+    # Ids of no reply (mistyped, deleted) were passed over without a word.
+    response = manager_client.post(
+        f"{API}/inbound/mark",
+        data={"ids": [reply.pk, 987654321], "read": False},
+        content_type="application/json",
+    )
+    assert response.json() == {"changed": 1, "not_found": [987654321]}
     response = manager_client.post(
         f"{API}/inbound/{reply.pk}/answer",
         data={"text": "100 ₽"},
