@@ -159,6 +159,15 @@ class AuditEventAdmin(SecretLookupsRefused, admin.ModelAdmin):
             return self.get_empty_value_display()
         return object_type_label(obj.object_type)
 
+    readonly_fields = ["object_type_name"]
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        """The record's type by name in its place, not the label («auth.User»)."""
+        fields = [
+            f for f in super().get_fields(request, obj) if f != "object_type_name"
+        ]
+        return ["object_type_name" if f == "object_type" else f for f in fields]
+
     def has_add_permission(self, request):
         return False
 

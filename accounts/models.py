@@ -169,4 +169,6 @@ class AuditEvent(models.Model):
         action = self.get_action_display()
         # In the reader's zone, as the log's table shows it: not UTC.
         at = timezone.localtime(self.at) if timezone.is_aware(self.at) else self.at
-        return f"{at:%Y-%m-%d %H:%M} {self.actor_name}: {action} {self.object_repr}"
+        # No actor (a system task, an anonymous failed login): no empty name.
+        actor = f" {self.actor_name}" if self.actor_name else ""
+        return f"{at:%Y-%m-%d %H:%M}{actor}: {action} {self.object_repr}".rstrip()

@@ -246,3 +246,22 @@ def test_audit_log_object_and_user_search_reads_ye_as_yo(admin_client):
     for query in ({"object_repr": "елки"}, {"actor_name": "АЛЕНА"}):
         events = admin_client.get(url, query).context["table"].page.object_list
         assert [row.record.object_repr for row in events] == ["Ёлки"]
+
+
+def test_an_event_in_the_admin_names_its_type_and_its_actor_only_if_any(
+    admin_client, django_user_model
+):
+    """The detail read «auth.User» for the type, and a title with no actor
+    «2026-12-07 14:28 : Создан …», a space before the colon."""
+    django_user_model.objects.filter(username="alice-admin").update(is_superuser=True)
+    event = AuditEvent.objects.create(
+        action="created", object_type="auth.User", object_repr="bob"
+    )
+    change = reverse("admin:accounts_auditevent_change", args=[event.pk])
+
+    page = admin_client.get(change, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "auth.User" not in page
+    assert ">User<" in page or ">user<" in page
+    assert " : " not in str(event)
+    assert str(event).endswith(": Created bob")
