@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import Retry
+from celery.utils.time import get_exponential_backoff_interval
 
 from django.utils import timezone
 
@@ -17,15 +19,14 @@ def campaign_start(campaign_id: int) -> None:
     start(campaign_id=campaign_id)
 
 
+# A pump the gateway turned away tries again after a wait that doubles from this,
+# up to the maximum, with full jitter (Celery's exponential backoff).
+RETRY_BACKOFF = 5
+RETRY_BACKOFF_MAX = 300
+
+
 @shared_task(
-    name="campaigns.campaign_pump",
-    bind=True,
-    acks_late=True,
-    autoretry_for=(GatewayUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=None,
+    name="campaigns.campaign_pump", bind=True, acks_late=True, max_retries=None
 )
 def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
     """Send a campaign's due messages for a while, then hand over to a fresh task."""
@@ -37,7 +38,12 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
     try:
         result = pump(campaign_id=campaign_id, slot=slot)
     except RateLimited as exc:
-        raise self.retry(exc=exc, countdown=exc.retry_after) from exc
+        raise _retry_in_slot(self, exc, campaign_id, slot, exc.retry_after) from exc
+    except GatewayUnavailable as exc:
+        countdown = get_exponential_backoff_interval(
+            RETRY_BACKOFF, self.request.retries, RETRY_BACKOFF_MAX, full_jitter=True
+        )
+        raise _retry_in_slot(self, exc, campaign_id, slot, countdown) from exc
     if result.stopped or result.finished or self.request.is_eager:
         # Eager mode (tests) ignores countdowns: beat's tick restarts pumps instead.
         cache.delete(pump_lease_key(campaign_id, slot))
@@ -49,6 +55,27 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
         countdown = 5  # only messages in doubt remain: the reconciler settles them
     campaign_pump.apply_async((campaign_id, slot), countdown=countdown)
     return result.sent
+
+
+def _retry_in_slot(
+    task, exc: Exception, campaign_id: int, slot: int, countdown: float
+) -> Retry:
+    """Retry the pump after `countdown` seconds, its slot's lease held until then.
+
+    The lease (PUMP_LEASE_SECONDS) ran out while a retry waited longer, and beat's
+    tick started another pump in the slot: a gateway down for a quarter of an hour
+    had seven pumps of one campaign retrying against it, and when it came back
+    five sent at once, every worker process taken by that campaign. Held as a
+    queued pump's is (no worker named): the retry may run on any worker, and if it
+    is lost the lease still runs out.
+    """
+    from django.core.cache import cache
+
+    from campaigns.dispatch import PUMP_LEASE_SECONDS, pump_lease_key
+
+    cache.set(pump_lease_key(campaign_id, slot), 1,
+              timeout=countdown + PUMP_LEASE_SECONDS)  # fmt: skip
+    return task.retry(exc=exc, countdown=countdown)
 
 
 @shared_task(name="campaigns.campaigns_tick")

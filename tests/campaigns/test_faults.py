@@ -549,3 +549,52 @@ def test_a_pump_keeps_to_its_time_budget_while_batches_keep_coming(
     # Six batches of two requests of 0.05 s at least: the budget ends it before.
     assert result.batches < SIZE // 2, result
     assert Message.objects.filter(campaign=campaign, status="pending").exists()
+
+
+def test_a_pump_waiting_to_retry_a_gateway_outage_keeps_its_slot(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Beat's tick (campaign_pumps_ensure) starts a pump for a slot whose lease ran
+    out. A pump retrying for longer than its lease lasted must still hold its slot,
+    or every long wait of an outage added another pump of the campaign."""
+    import random
+
+    from django.core.cache import cache
+
+    from campaigns import tasks
+    from campaigns.dispatch import PUMP_LEASE_SECONDS
+    from campaigns.services import campaign_pumps_ensure
+
+    campaign = sending_campaign(simulator, "smsc", make_group, make_campaign)
+    simulator.state.add_fault("smsc", Fault("http503", count=-1))
+    # The longest wait the jitter allows after many retries: the backoff's maximum.
+    monkeypatch.setattr(random, "randrange", lambda stop: stop - 1)
+
+    # Run as a worker runs it after ten retries; the retry is raised, not sent
+    # (an eager apply() would run it at once).
+    tasks.campaign_pump.push_request(
+        id="pump-retry", retries=10, is_eager=True, called_directly=False
+    )
+    try:
+        with pytest.raises(Retry) as retry:
+            tasks.campaign_pump.run(campaign.pk, 0)
+    finally:
+        tasks.campaign_pump.pop_request()
+    countdown = retry.value.when
+    assert countdown > PUMP_LEASE_SECONDS  # the lease alone would run out first
+    started = time.time()
+    try:
+        # Just before the retry runs: the slot is still its.
+        monkeypatch.setattr(time, "time", lambda: started + countdown - 5)
+        assert campaign_pumps_ensure(campaign_id=campaign.pk, pumps=1) == 0
+        assert simulator.state.submissions == []
+        # The retry lost (its worker killed): the slot frees itself all the same.
+        simulator.state.clear_faults()
+        monkeypatch.setattr(
+            time, "time", lambda: started + countdown + PUMP_LEASE_SECONDS + 5
+        )
+        assert campaign_pumps_ensure(campaign_id=campaign.pk, pumps=1) == 1
+    finally:
+        monkeypatch.undo()
+        cache.clear()
+    assert_exactly_once(simulator, campaign)
