@@ -605,9 +605,9 @@ def test_test_send_while_the_rate_limit_is_taken_hands_the_messages_back(
     account.save(update_fields=["rate_limit"])
     campaign = make_campaign(account=account)
     # Other campaigns hold this second and the next ones; waiting is not allowed.
-    now = int(time.time())
-    for window in range(now, now + 5):
-        cache.set(f"ratelimit:{account.pk}:{window}", 1, timeout=10)
+    now = int(time.time() * ratelimit.SLICES)
+    for index in range(now - ratelimit.SLICES, now + 5 * ratelimit.SLICES):
+        cache.set(f"ratelimit:{account.pk}:{index}", 1, timeout=10)
     monkeypatch.setattr(ratelimit, "MAX_WAIT_SECONDS", 0.0)
 
     response = post(

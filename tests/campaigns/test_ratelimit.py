@@ -1,0 +1,84 @@
+"""The account's rate limit, as the gateway sees it: no second, wherever it starts,
+holds more messages than the limit, however the batches of several workers fall."""
+
+import pytest
+
+from django.core.cache import cache
+
+from campaigns import ratelimit
+
+
+class Clock:
+    """time.time and time.sleep of the limiter, moved by hand."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    cache.clear()
+    # Cache entries expire by the real clock; the fake one starts at a whole second.
+    fake = Clock(start=float(int(ratelimit.time.time())) + 10)
+    monkeypatch.setattr(ratelimit.time, "time", fake.time)
+    monkeypatch.setattr(ratelimit.time, "sleep", fake.sleep)
+    yield fake
+    monkeypatch.undo()
+    cache.clear()
+
+
+def most_in_a_second(grants: list[tuple[float, int]]) -> int:
+    return max(
+        sum(n for t, n in grants if start <= t < start + 1.0) for start, _ in grants
+    )
+
+
+def test_a_batch_at_the_start_of_a_second_waits_for_one_at_the_end_of_the_last(clock):
+    """Two workers' full batches either side of a second's boundary went out
+    together: twice the limit within a twentieth of a second."""
+    clock.now += 0.95
+    ratelimit.rate_limit_acquire(account_id=1, count=40, per_second=40)
+    first = clock.now
+    clock.now += 0.05  # the next second begins; another worker asks
+    ratelimit.rate_limit_acquire(account_id=1, count=40, per_second=40)
+
+    assert clock.now - first >= 1.0
+
+
+def test_no_second_holds_more_than_the_limit_whatever_the_batches(clock):
+    grants = []
+    sizes = [40, 7, 13, 40, 1, 25, 40, 39, 2, 40, 18, 33]
+    for step in range(120):
+        clock.now += (step % 7) * 0.013  # workers asking at uneven moments
+        size = sizes[step % len(sizes)]
+        ratelimit.rate_limit_acquire(account_id=2, count=size, per_second=40)
+        grants.append((clock.now, size))
+
+    assert most_in_a_second(grants) <= 40
+
+
+def test_full_batches_go_at_nearly_the_limit(clock):
+    """A pump claims a second's worth of the limit at a time."""
+    grants = []
+    for _ in range(60):
+        ratelimit.rate_limit_acquire(account_id=5, count=40, per_second=40)
+        grants.append((clock.now, 40))
+        clock.now += 0.004  # the request and the next claim
+
+    sent, span = sum(n for _, n in grants[:-1]), grants[-1][0] - grants[0][0]
+    assert most_in_a_second(grants) <= 40
+    assert sent / span >= 40 * ratelimit.SLICES / (ratelimit.SLICES + 1) * 0.97
+
+
+def test_accounts_do_not_share_a_limit(clock):
+    ratelimit.rate_limit_acquire(account_id=3, count=40, per_second=40)
+    start = clock.now
+
+    assert ratelimit.rate_limit_acquire(account_id=4, count=40, per_second=40) == 0
+    assert clock.now == start
