@@ -25,7 +25,7 @@ from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
-from campaigns.workers import lease_owner
+from campaigns.workers import lease_owner, stop_asked_check
 from providers.base import (
     Capability,
     DeliveryStatus,
@@ -132,7 +132,10 @@ def campaign_pump(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-build") as builder,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire,
     ):
-        while time.monotonic() < deadline:
+        stop_asked = stop_asked_check()
+        # Until the budget is spent, or the worker is asked to stop: the batch out
+        # is recorded below, and a fresh task goes on on a worker that runs.
+        while time.monotonic() < deadline and not stop_asked():
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
             # The batch's own: the pump's budget is `deadline`.
             send_by = time.monotonic() + SEND_WITHIN

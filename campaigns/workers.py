@@ -16,6 +16,8 @@ import os
 import secrets
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from celery import bootsteps
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -94,6 +97,50 @@ class Heartbeat(bootsteps.StartStopStep):
                 logger.warning("heartbeat not written", exc_info=True)
             if self.stopping.wait(HEARTBEAT_SECONDS):
                 return
+
+
+# A worker asked to stop (SIGTERM: a deploy, `docker stop`) waits for its tasks, and
+# a pump ran on for up to its 50 s: a supervisor that kills after 10 s cut it off
+# mid-batch, leaving messages in doubt (a person to decide, on Webcom GET). The
+# worker marks itself stopping in the cache, which its pool's processes share, and a
+# pump hands over between batches.
+STOP_MARK_SECONDS = 600
+STOP_LOOK_EVERY = 1.0  # seconds between a pump's looks at the mark
+
+
+def _stopping_key(instance: str) -> str:
+    return f"worker-stopping:{instance}"
+
+
+def worker_stopping_mark(instance: str) -> None:
+    """Tell this worker's pumps to hand over (smsportal.celery, at shutdown)."""
+    try:
+        cache.set(_stopping_key(instance), 1, timeout=STOP_MARK_SECONDS)
+    except Exception:  # noqa: BLE001 - stopping must not fail on the cache
+        logger.warning("could not mark worker %s stopping", instance)
+
+
+def stop_asked_check() -> Callable[[], bool]:
+    """A check, cheap enough for every batch, whether this worker is stopping: it
+    looks at the cache at most once a second. Outside a worker, never."""
+    instance = worker_instance.name()
+    if not instance:
+        return lambda: False
+    key = _stopping_key(instance)
+    asked, next_look = False, 0.0
+
+    def check() -> bool:
+        nonlocal asked, next_look
+        now = time.monotonic()
+        if not asked and now >= next_look:
+            next_look = now + STOP_LOOK_EVERY
+            try:
+                asked = bool(cache.get(key))
+            except Exception:  # noqa: BLE001 - no cache: go on as before
+                asked = False
+        return asked
+
+    return check
 
 
 @dataclass(frozen=True)

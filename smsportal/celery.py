@@ -10,6 +10,7 @@ from celery.signals import (
     beat_init,
     worker_init,
     worker_ready,
+    worker_shutting_down,
 )
 
 from campaigns.workers import Heartbeat
@@ -37,6 +38,17 @@ def _refuse_unsafe_settings(**kwargs: object) -> None:
 
     if (reason := start_refusal()) is not None:
         raise SystemExit(f"Refusing to start: {reason}")
+
+
+@worker_shutting_down.connect
+def _pumps_hand_over(**kwargs: object) -> None:
+    # Sent in the worker's main process when it is asked to stop; its pool's
+    # processes see the mark in the shared cache (campaigns.workers).
+    from campaigns.workers import worker_stopping_mark
+    from smsportal import worker_instance
+
+    if worker_instance.current:
+        worker_stopping_mark(worker_instance.current)
 
 
 @worker_ready.connect

@@ -172,3 +172,43 @@ def test_a_killed_worker_leaves_its_last_heartbeat_behind():
     assert not workers.lease_abandoned(row.instance)
     WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(seconds=40))
     assert workers.lease_abandoned(row.instance)
+
+
+def test_a_pump_hands_over_between_batches_when_its_worker_is_asked_to_stop(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """A worker asked to stop (SIGTERM) waits for its tasks, and a pump ran on for
+    its 50 s: a supervisor that kills after 10 s (Docker) cut it off mid-batch and
+    left messages in doubt. Asked during its first batch, it sends and records that
+    batch and claims no more; another worker's stop changes nothing."""
+    from celery.signals import worker_shutting_down
+
+    from campaigns import dispatch
+    from campaigns.models import Message
+
+    monkeypatch.setattr(worker_instance, "current", "celery@b:7:abcd")
+    monkeypatch.setattr(workers, "STOP_LOOK_EVERY", 0.0)
+    account = simulated_account(simulator, "smsc")  # 20 messages a batch
+    people = [(f"+791200000{i:02d}", "A", "Europe/Moscow") for i in range(60)]
+    campaign = make_campaign(
+        [make_group("G", people)], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    workers.worker_stopping_mark("celery@c:9:ffff")  # another worker stops
+    next_chunk = dispatch._next_chunk
+
+    def first_then_stop(*args, **kwargs):
+        chunk = next_chunk(*args, **kwargs)
+        worker_shutting_down.send(sender="celery@b", sig="SIGTERM", how="Warm",
+                                  exitcode=0)  # fmt: skip
+        return chunk
+
+    monkeypatch.setattr(dispatch, "_next_chunk", first_then_stop)
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert (result.sent, result.finished) == (20, False)
+    assert len(simulator.state.submissions) == 20
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 40
+    assert not messages.filter(status="pending", claimed_at__isnull=False).exists()
