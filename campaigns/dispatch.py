@@ -33,6 +33,7 @@ from providers.base import (
     SmsGateway,
     answers_signal,
     send_deadline,
+    send_pace,
 )
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
@@ -133,6 +134,8 @@ def campaign_pump(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire,
     ):
         stop_asked = stop_asked_check()
+        # A request per message: spread over the second the rate limit grants.
+        pace = 1 / account.rate_limit if account.rate_limit > 0 else 0.0
         # Until the budget is spent, or the worker is asked to stop: the batch out
         # is recorded below, and a fresh task goes on on a worker that runs.
         while time.monotonic() < deadline and not stop_asked():
@@ -187,7 +190,7 @@ def campaign_pump(
             if chunk:
                 leaving, answered = threading.Event(), threading.Event()
                 sent = wire.submit(
-                    _on_wire, leaving, answered, gateway, request, send_by
+                    _on_wire, leaving, answered, gateway, request, send_by, pace
                 )
                 # Let the HTTP thread take it up before this one records: it would
                 # otherwise wait for the interpreter's lock for as long as the
@@ -248,11 +251,13 @@ def _on_wire(
     gateway: SmsGateway,
     request: Future,
     deadline: float,
+    pace: float,
 ) -> sending.Answer:
     """The HTTP thread's part of a batch, saying when it has started and when the
     gateway has answered. Early only for a batch sent as one request: a gateway taking
-    a request per message answers the first long before the batch has left, and
-    starts none of them past `deadline` (SEND_WITHIN)."""
+    a request per message answers the first long before the batch has left, starts
+    none of them past `deadline` (SEND_WITHIN), and `pace` seconds apart (the
+    account's rate limit)."""
     leaving.set()
     try:
         built = request.result()
@@ -262,6 +267,7 @@ def _on_wire(
         with (
             answers_signal(answered) if one_request else nullcontext(),
             send_deadline(deadline),
+            send_pace(pace),
         ):
             return _send_when_built(gateway, request)
     finally:

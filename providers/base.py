@@ -482,6 +482,29 @@ def send_deadline(deadline: float | None) -> Iterator[None]:
         _wire.deadline = None
 
 
+@contextmanager
+def send_pace(interval: float) -> Iterator[None]:
+    """Requests of a batch sent one per message start at least `interval` seconds
+    apart on this thread. The account's rate limit grants a batch at once (a second's
+    worth at most); its requests, all at the start of that second, met the next
+    batch's (another pump's, or this one's a second later, answered slowly) in the
+    same second: 69 to 75 a second at the simulator for a limit of 40."""
+    _wire.pace = interval
+    try:
+        yield
+    finally:
+        _wire.pace = 0.0
+
+
+def _pace_wait(started: float, index: int) -> None:
+    """Sleep until the `index`-th request of a batch begun at `started` may start."""
+    pace = getattr(_wire, "pace", 0.0)
+    if pace > 0:
+        wait = started + index * pace - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+
 def send_deadline_passed() -> bool:
     """Whether this thread's send_deadline has passed (False without one)."""
     deadline = getattr(_wire, "deadline", None)
@@ -694,7 +717,10 @@ class SmsGateway(ABC):
         sent yet come back not taken.
         """
         results: list[SendResult] = []
+        started = time.monotonic()
         for index, sms in enumerate(batch):
+            if index:
+                _pace_wait(started, index)  # with send_pace only
             if results and send_deadline_passed():
                 # Out of time (send_deadline): the rest go back, never sent.
                 return results + [not_taken(rest) for rest in batch[index:]]

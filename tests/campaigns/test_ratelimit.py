@@ -82,3 +82,32 @@ def test_accounts_do_not_share_a_limit(clock):
 
     assert ratelimit.rate_limit_acquire(account_id=4, count=40, per_second=40) == 0
     assert clock.now == start
+
+
+@pytest.mark.django_db
+def test_a_request_per_message_is_spread_over_the_granted_second(
+    simulator, make_group, make_campaign
+):
+    """SMSC takes a request per message: the limiter grants a batch at once, and its
+    requests all left at the start of the second, meeting the next batch's in the
+    same second (69 to 75 a second at the simulator for a limit of 40)."""
+    from campaigns.dispatch import campaign_pump
+    from campaigns.expansion import campaign_expand
+    from campaigns.models import Campaign
+    from tests.campaigns.gateway_accounts import simulated_account
+
+    cache.clear()
+    account = simulated_account(simulator, "smsc", rate_limit=10)
+    people = [(f"+791200000{i:02d}", "A", "Europe/Moscow") for i in range(10)]
+    campaign = make_campaign(
+        [make_group("G", people)], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+
+    campaign_pump(campaign_id=campaign.pk)
+
+    times = sorted(s.at for s in simulator.state.submissions)
+    assert len(times) == 10
+    # Ten a second, a tenth of a second apart: at most three in any quarter second.
+    assert max(sum(1 for t in times if a <= t < a + 0.25) for a in times) <= 3
+    assert times[-1] - times[0] >= 0.85
