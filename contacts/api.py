@@ -378,6 +378,9 @@ def contact_export(
 
 # Before /contacts/{contact_id}, which would take "import" for an id (a 404).
 @router.post("/contacts/import", response={202: ImportJobOut})
+# Either import, before the file is read: a reader is told it may not import, not
+# that the upload lacks a file. The kind's own permission is checked below.
+@permission_required("contacts.add_contact", "contacts.add_stoplistentry", any_of=True)
 def contact_import(
     request: HttpRequest,
     file: File[UploadedFile],

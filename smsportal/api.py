@@ -154,16 +154,18 @@ class SessionWithCsrf(SessionAuth):
         return user
 
 
-def permission_required(*perms: str) -> Callable[[Any], Any]:
+def permission_required(*perms: str, any_of: bool = False) -> Callable[[Any], Any]:
     """An operation's permissions, checked as soon as the user is known: before its
     parameters and body are read, so that a user who may not write is told so, not
     what to change in a request they may not make. Put it under the router's
-    decorator; the auth classes above check what it declares."""
+    decorator; the auth classes above check what it declares. `any_of`: one of them
+    is enough (an operation whose body says which one it needs checks that too)."""
 
     def declare(run: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(run)
         def declared(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             request.required_perms = perms
+            request.required_perms_any = any_of
             return run(request, *args, **kwargs)
 
         return declared
@@ -172,7 +174,12 @@ def permission_required(*perms: str) -> Callable[[Any], Any]:
 
 
 def _check_required_perms(request: HttpRequest) -> None:
-    require_perm(request, *getattr(request, "required_perms", ()))
+    perms = getattr(request, "required_perms", ())
+    if perms and getattr(request, "required_perms_any", False):
+        if not any(request.user.has_perm(perm) for perm in perms):
+            require_perm(request, *perms)  # the 403
+        return
+    require_perm(request, *perms)
 
 
 def signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -21,6 +21,7 @@ def viewer_api(client, viewer_user, settings):
 
 WRITES = [
     ("post", "/api/v1/contacts"),
+    ("post", "/api/v1/contacts/import"),
     ("patch", "/api/v1/contacts/1"),
     ("post", "/api/v1/groups"),
     ("patch", "/api/v1/groups/1"),
