@@ -23,6 +23,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts.audit import audit
+from accounts.models import AuditEvent
 from contacts.importing.reasons import cell_reason_text
 from smsportal.shared_files import stored_file_missing
 
@@ -96,8 +98,10 @@ def rejects_missing(job: "ImportJob") -> bool:
 
 def rejects_response(job: "ImportJob") -> FileResponse | StreamingHttpResponse:
     """The job's rejected rows as a download (the page's link and the API's), in the
-    language of the request."""
+    language of the request; recorded in the audit log as an export, since the rows
+    hold people's numbers and names as much as an export of the book does."""
     name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
+    audit(AuditEvent.Action.EXPORTED, job, object_repr=name)
     file_encoding = job.report.get("encoding", "")
     content_type = f"text/csv; charset={rejects_charset(file_encoding)}"
     if not job.report.get("reason_records"):

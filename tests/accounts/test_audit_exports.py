@@ -5,14 +5,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
+from accounts.services import api_token_create
 from campaigns.models import Campaign
 from contacts.importing.runner import ImportOptions
-from contacts.models import Contact, ContactGroup
+from contacts.models import Contact, ContactGroup, ImportJob
 from contacts.services import import_job_create, import_job_start
 from providers.models import ProviderAccount
 
@@ -265,3 +267,26 @@ def test_the_object_type_filter_names_each_type_once(admin_client, monkeypatch):
     monkeypatch.setattr(display, "OBJECT_TYPE_NAMES", {})
     groups = [n for lb, n in display.object_type_choices() if lb.endswith("Group")]
     assert len(set(groups)) == 2
+
+
+def test_taking_an_imports_rejected_rows_is_recorded(
+    viewer_client, viewer_user, settings, tmp_path
+):
+    # The rows hold people's numbers and names as much as an export does.
+    settings.MEDIA_ROOT = tmp_path
+    job = ImportJob.objects.create(original_name="база.csv", status="done")
+    job.rejects.save("rejects.csv", ContentFile(b"phone;reason\r\n123;x\r\n"))
+    token, raw = api_token_create(user=viewer_user, name="reports")
+
+    page = viewer_client.get(reverse("contacts:import_rejects", args=[job.pk]))
+    api = viewer_client.get(
+        reverse("api:import_rejects", args=[job.pk]),
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+
+    assert page.status_code == api.status_code == 200
+    taken = [(e.actor_name, e.object_type, e.object_repr) for e in exports()]
+    # Named by the file taken, which says what it holds.
+    assert taken == [("vera-viewer", "contacts.ImportJob", "rejected-база.csv")] * 2
+    assert exports()[0].details == {}
+    assert exports()[1].details["api_token"] == {"id": token.pk, "name": "reports"}
