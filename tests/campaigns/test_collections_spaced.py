@@ -41,7 +41,7 @@ def test_the_pump_runs_spaced(monkeypatch, make_campaign):
 def test_status_batches_are_applied_spaced(monkeypatch):
     seen = []
     # Nothing to apply: no database needed.
-    monkeypatch.setattr(statuses, "_strongest", recording(seen, []))
+    monkeypatch.setattr(statuses, "_strongest", recording(seen, ([], {})))
     statuses.message_statuses_apply(account=None, reports=[])
     assert seen == [SPACED]
     assert gc.get_threshold() == DEFAULT

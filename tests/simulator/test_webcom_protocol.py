@@ -179,12 +179,18 @@ def test_token_instead_of_login_and_password(simulator, account):
 # State, balance, webhook -------------------------------------------------------------------
 
 
-def test_state_answers_send_with_empty_time_then_deliver(simulator, account):
+def test_state_answers_send_with_empty_time_then_deliver(
+    simulator, account, monkeypatch
+):
+    # Held for a minute at first: on a busy machine the 0.5 s to delivery passed
+    # between the send and the first question.
+    monkeypatch.setattr(simulator.state, "sent_delay", 60.0)
     sent = post(simulator, "/xml", send_doc(abonent("79030000001", 1)))
     id_sms = etree.fromstring(sent.content).find("information").get("id_sms")
     query = request_doc(security(), f"<get_state><id_sms>{id_sms}</id_sms></get_state>")
     first = post(simulator, "/xml/state.php", query).text
     assert f'<state id_sms="{id_sms}" time="" sms="send">send</state>' in first
+    simulator.state.pass_time(61)
     delivered = wait_for(
         lambda: "deliver</state>" in post(simulator, "/xml/state.php", query).text
     )
