@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -175,7 +176,7 @@ def campaign_pump(
                     outcome.released += sending.release([m.id for m in chunk])
                     chunk = []
             next_flight = None
-            waited = _rate_waited(account, chunk) if chunk else 0.0
+            waited = _rate_waited(account, chunk, stop_asked) if chunk else 0.0
             if waited is None:
                 # The account is busy elsewhere (other pumps, campaigns): the batch
                 # never left, so it goes back; this pump hands over to a fresh task.
@@ -347,11 +348,17 @@ def _stopped_meanwhile(
     return True
 
 
-def _rate_waited(account: ProviderAccount, chunk: list[ClaimedMessage]) -> float | None:
-    """Seconds the batch waited for the account's rate limit; None if it may not go."""
+def _rate_waited(
+    account: ProviderAccount,
+    chunk: list[ClaimedMessage],
+    stop_asked: Callable[[], bool],
+) -> float | None:
+    """Seconds the batch waited for the account's rate limit; None if it may not go
+    (waited too long, or the worker is asked to stop: up to 30 s otherwise)."""
     try:
         return rate_limit_acquire(account_id=account.pk, count=len(chunk),
-                                  per_second=account.rate_limit)  # fmt: skip
+                                  per_second=account.rate_limit,
+                                  give_up=stop_asked)  # fmt: skip
     except TimeoutError:
         return None
     except RateLimiterUnavailable:

@@ -13,6 +13,7 @@ A batch larger than the limit goes in parts of the limit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.core.cache import cache
 
@@ -28,13 +29,20 @@ class RateLimiterUnavailable(Exception):
 MAX_WAIT_SECONDS = 30.0
 
 
-def rate_limit_acquire(*, account_id: int, count: int, per_second: int) -> float:
+def rate_limit_acquire(
+    *,
+    account_id: int,
+    count: int,
+    per_second: int,
+    give_up: Callable[[], bool] | None = None,
+) -> float:
     """Block until `count` messages may go out; returns the seconds waited. Raises
-    TimeoutError past MAX_WAIT_SECONDS, RateLimiterUnavailable when the cache fails."""
+    TimeoutError past MAX_WAIT_SECONDS or when `give_up()` says so before a wait (a
+    worker asked to stop), RateLimiterUnavailable when the cache fails."""
     if per_second <= 0 or count <= 0:
         return 0.0
     try:
-        return _acquire(account_id, count, per_second)
+        return _acquire(account_id, count, per_second, give_up)
     except (TimeoutError, RateLimiterUnavailable):
         raise
     except Exception as exc:  # the cache backend's own errors (redis, file system)
@@ -49,7 +57,9 @@ def _slice_key(account_id: int, index: int) -> str:
     return f"ratelimit:{account_id}:{index}"
 
 
-def _acquire(account_id: int, count: int, per_second: int) -> float:
+def _acquire(
+    account_id: int, count: int, per_second: int, give_up: Callable[[], bool] | None
+) -> float:
     waited = 0.0
     remaining = count
     while remaining > 0:
@@ -77,6 +87,8 @@ def _acquire(account_id: int, count: int, per_second: int) -> float:
         pause = max((current + max(gone, 1)) / SLICES - time.time(), 0.01)
         if waited + pause > MAX_WAIT_SECONDS:
             raise TimeoutError("rate limit wait too long")
+        if give_up is not None and give_up():
+            raise TimeoutError("no longer waited for")
         time.sleep(pause)
         waited += pause
     return waited

@@ -246,7 +246,7 @@ def test_a_batch_that_waits_too_long_for_the_rate_limit_goes_back_unsent(
 
     waits = []
 
-    def busy_after_the_first(*, account_id, count, per_second):
+    def busy_after_the_first(*, account_id, count, per_second, give_up):
         waits.append(count)
         if len(waits) > 1:
             raise TimeoutError("rate limit wait too long")

@@ -84,6 +84,24 @@ def test_accounts_do_not_share_a_limit(clock):
     assert clock.now == start
 
 
+def test_a_wait_is_given_up_when_the_worker_is_asked_to_stop(clock):
+    """A rate-limited batch waited up to 30 s for its turn while its worker was
+    being stopped (SIGTERM): a supervisor's 10 s then killed it mid-batch."""
+    ratelimit.rate_limit_acquire(account_id=6, count=40, per_second=40)
+    start = clock.now
+
+    with pytest.raises(TimeoutError):
+        ratelimit.rate_limit_acquire(
+            account_id=6, count=40, per_second=40, give_up=lambda: True
+        )
+    assert clock.now == start  # no sleep at all
+    # Not asked to stop: it waits its turn as before.
+    waited = ratelimit.rate_limit_acquire(
+        account_id=6, count=40, per_second=40, give_up=lambda: False
+    )
+    assert waited > 0.9
+
+
 @pytest.mark.django_db
 def test_a_request_per_message_is_spread_over_the_granted_second(
     simulator, make_group, make_campaign

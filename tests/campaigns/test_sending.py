@@ -1213,7 +1213,7 @@ def test_a_stop_while_a_batch_waits_for_the_rate_limit_keeps_it_back(
     Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
     waits = []
 
-    def stopped_while_waiting(*, account_id, count, per_second):
+    def stopped_while_waiting(*, account_id, count, per_second, give_up):
         waits.append(count)
         if len(waits) == 2:  # the second batch waits; the person clicks meanwhile
             Campaign.objects.filter(pk=campaign.pk).update(state=state)

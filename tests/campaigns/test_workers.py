@@ -1,6 +1,7 @@
 """Worker heartbeats: the warning when none is alive, and dead pumps' slots."""
 
 import signal
+import time
 import uuid
 from datetime import timedelta
 
@@ -212,3 +213,39 @@ def test_a_pump_hands_over_between_batches_when_its_worker_is_asked_to_stop(
     messages = Message.objects.filter(campaign=campaign)
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 40
     assert not messages.filter(status="pending", claimed_at__isnull=False).exists()
+
+
+def test_a_pump_waiting_for_the_rate_limit_stops_waiting_when_asked_to_stop(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Its batch goes back unsent, at once, instead of after the wait (up to 30 s)."""
+    from campaigns import dispatch
+    from campaigns.models import Message
+    from campaigns.ratelimit import rate_limit_acquire
+
+    monkeypatch.setattr(worker_instance, "current", "celery@b:7:abcd")
+    monkeypatch.setattr(workers, "STOP_LOOK_EVERY", 0.0)
+    account = simulated_account(simulator, "webcom", rate_limit=5)
+    people = [(f"+791200000{i:02d}", "A", "Europe/Moscow") for i in range(10)]
+    campaign = make_campaign(
+        [make_group("G", people)], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    cache.clear()
+
+    def stop_during_the_wait(**kwargs):
+        if kwargs["give_up"] is not None and rate_limit_calls:
+            workers.worker_stopping_mark("celery@b:7:abcd")  # SIGTERM meanwhile
+        rate_limit_calls.append(kwargs["count"])
+        return rate_limit_acquire(**kwargs)
+
+    rate_limit_calls: list[int] = []
+    monkeypatch.setattr(dispatch, "rate_limit_acquire", stop_during_the_wait)
+    started = time.monotonic()
+
+    result = campaign_pump(campaign_id=campaign.pk)
+
+    assert time.monotonic() - started < 0.9  # the second batch's wait was given up
+    assert (result.sent, rate_limit_calls) == (5, [5, 5])
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 5
