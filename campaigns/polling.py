@@ -14,7 +14,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from campaigns.models import Message
-from campaigns.status_slots import polling_turn_take
+from campaigns.status_turns import polling_turn_take
 from campaigns.statuses import message_statuses_apply
 from providers.base import Capability, DeliveryStatus, MessageChannel
 from providers.exceptions import GatewayConfigurationError, GatewayError
@@ -63,7 +63,7 @@ def statuses_poll(*, now=None) -> int:
             # never polled, as the task failed on it every run.
             logger.warning("status poll at %s failed: %s", account, exc)
             continue
-        if not polling_turn_take(account.pk, gateway):
+        if not polling_turn_take(account.pk):
             continue
         for generation, login in logins:
             applied += _poll_account(account, login, now, generation=generation)

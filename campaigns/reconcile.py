@@ -30,7 +30,7 @@ from campaigns.sending import (
     release,
     submit,
 )
-from campaigns.status_slots import reconciler_turn_take
+from campaigns.status_turns import reconciler_turn_take
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayConfigurationError, GatewayError, NotSupported
 from providers.logins import gateway_for_login
@@ -118,7 +118,7 @@ def _reconcile_account(account: ProviderAccount, rows: list[Message], result) ->
             # minute): asked in polling's turn, as much as one turn may ask; the
             # rest wait for the next run, in the same order.
             if turn is None:
-                turn = reconciler_turn_take(account.pk, gateway)
+                turn = reconciler_turn_take(account.pk)
             if not turn:
                 logger.info("messages in doubt at %s wait for the next status "
                             "turn", account)  # fmt: skip

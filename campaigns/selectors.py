@@ -685,10 +685,6 @@ def _default_first(default: str, names: list[str]) -> list[str]:
     return [default, *(n for n in names if n != default)] if default else names
 
 
-def custom_field_keys() -> list[str]:
-    return list(CustomField.objects.order_by("key").values_list("key", flat=True))
-
-
 def custom_field_labels() -> dict[str, str]:
     """Each custom field's label by key, in the keys' order: one query serves a
     text's placeholder checks and its insert buttons."""

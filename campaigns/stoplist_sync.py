@@ -171,10 +171,7 @@ def stoplist_sync(*, account: ProviderAccount) -> SyncResult:
         # Credentials no key reads: said on the page, and stoplist_sync_all goes on
         # with the other accounts instead of failing on this one every run.
         _failed(account, exc, result)
-        result.synced_at = timezone.now().isoformat()
-        phones = previous.phones if previous else set()
-        _save(account.pk, _Snapshot(phones=phones, last=asdict(result)))
-        return result
+        return _finished(account, result, previous.phones if previous else set())
     can_read = gateway.supports(Capability.STOP_LIST_READ)
     can_write = gateway.supports(Capability.STOP_LIST_WRITE)
     if not (can_read or can_write):
@@ -205,6 +202,13 @@ def stoplist_sync(*, account: ProviderAccount) -> SyncResult:
             result.pushed = _push(gateway, missing[:MAX_PUSH_PER_RUN], theirs)
     except GatewayError as exc:
         _failed(account, exc, result)
+    return _finished(account, result, theirs)
+
+
+def _finished(
+    account: ProviderAccount, result: SyncResult, theirs: set[str]
+) -> SyncResult:
+    """Keep the run's outcome (the page shows it) and the gateway's list as known."""
     result.synced_at = timezone.now().isoformat()
     _save(account.pk, _Snapshot(phones=theirs, last=asdict(result)))
     return result

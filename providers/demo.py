@@ -20,11 +20,11 @@ from providers.selectors import gateway_info
 from providers.services import provider_account_save
 from providers.simulator.state import PRICE_PER_PART
 from smsportal.fields import unreadable
+from smsportal.lib.hosts import is_loopback_host
 
 DEMO_SENDER = "SMSPORTAL"  # the simulator approves this name for every account
 DEMO_BALANCE = Decimal("1000.00")
 ACCOUNTS_FILE = "simulator-accounts.json"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def demo_name(kind: str) -> str:
@@ -110,7 +110,7 @@ def _is_demo_on_a_simulator(account: ProviderAccount) -> bool:
     url = urlsplit(account.base_url)
     return (
         account.login == f"demo-{account.kind}"
-        and url.hostname in LOOPBACK_HOSTS
+        and is_loopback_host(url.hostname or "")
         and url.path.rstrip("/") == f"/{account.kind}"
     )
 

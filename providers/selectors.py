@@ -18,6 +18,7 @@ from providers.base import Capability
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount, SenderName
 from providers.registry import GATEWAYS, gateway_class, gateway_for
+from smsportal.lib.hosts import is_loopback_host
 
 logger = logging.getLogger(__name__)
 
@@ -396,13 +397,12 @@ def callback_base_unreachable_host() -> str:
     (127.0.0.1, localhost, ::1, 0.0.0.0), which no real gateway can reach: only
     the built-in simulator can. "" for any other address."""
     host = (urlsplit(settings.SMSPORTAL_CALLBACK_BASE_URL).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if is_loopback_host(host):
         return host
     try:
-        address = ipaddress.ip_address(host)
+        return host if ipaddress.ip_address(host).is_unspecified else ""
     except ValueError:
         return ""
-    return host if address.is_loopback or address.is_unspecified else ""
 
 
 # An error shown beside an account's name in a select: its first clause is enough.

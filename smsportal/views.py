@@ -37,6 +37,7 @@ from campaigns.report_selectors import (
 from campaigns.selectors import in_flight_poll_seconds
 from campaigns.workers import worker_status
 from providers.selectors import unreadable_active_account_count
+from smsportal.lib.hosts import is_loopback_host
 from smsportal.middleware import is_callback
 from smsportal.outage import broker_problem, cache_answers
 
@@ -129,10 +130,6 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return page_not_found(request, exception)
 
 
-# Browsers keep an HTTPS-only cookie sent over plain HTTP from these hosts alone.
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
-
-
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """The refused-form page (templates/403_csrf.html), which also says when no form
     can pass at all: the site opened over plain HTTP while its cookies are set for
@@ -144,7 +141,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         reason == REASON_NO_CSRF_COOKIE
         and settings.CSRF_COOKIE_SECURE
         and not request.is_secure()
-        and host not in LOOPBACK_HOSTS
+        # Browsers keep an HTTPS-only cookie over plain HTTP from this machine alone.
+        and not is_loopback_host(host)
     )
     if cookies_need_https:
         logger.warning(

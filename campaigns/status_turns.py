@@ -11,15 +11,12 @@ unknown) matters more than a minute's status reports.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.core.cache import cache
 
-DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
-
-
-def poll_interval(gateway) -> timedelta:
-    return getattr(gateway, "poll_interval", DEFAULT_POLL_INTERVAL)
+TURN_SECONDS = 60  # one turn a minute: SMSC's limit, and polling's pace anyway
+# Long enough for the reconciler's next run, which then finds the turn free; if it
+# stops asking (nothing left in doubt, no worker), polling resumes soon after.
+YIELD_SECONDS = 3 * TURN_SECONDS
 
 
 def _turn_key(account_id: int) -> str:
@@ -30,24 +27,17 @@ def _yield_key(account_id: int) -> str:
     return f"poll-yield:{account_id}"
 
 
-def polling_turn_take(account_id: int, gateway) -> bool:
+def polling_turn_take(account_id: int) -> bool:
     """Whether polling may ask the account's gateway now (and it is taken if so)."""
     if cache.get(_yield_key(account_id)):
         return False
-    return cache.add(_turn_key(account_id), 1, timeout=_seconds(gateway))
+    return cache.add(_turn_key(account_id), 1, timeout=TURN_SECONDS)
 
 
-def reconciler_turn_take(account_id: int, gateway) -> bool:
+def reconciler_turn_take(account_id: int) -> bool:
     """Whether the reconciler may ask now; if not, polling leaves it the next turn."""
-    seconds = _seconds(gateway)
-    if cache.add(_turn_key(account_id), 1, timeout=seconds):
+    if cache.add(_turn_key(account_id), 1, timeout=TURN_SECONDS):
         cache.delete(_yield_key(account_id))
         return True
-    # Long enough for the reconciler's next run, which then finds the turn free; if
-    # it stops asking (nothing left in doubt, no worker), polling resumes soon after.
-    cache.set(_yield_key(account_id), 1, timeout=2 * seconds + 60)
+    cache.set(_yield_key(account_id), 1, timeout=YIELD_SECONDS)
     return False
-
-
-def _seconds(gateway) -> float:
-    return poll_interval(gateway).total_seconds()
