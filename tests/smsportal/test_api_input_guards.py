@@ -13,11 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client, manager_user, settings):
-    settings.LANGUAGE_CODE = "en"
-    _token, raw = api_token_create(user=manager_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
+def api(manager_api):
+    return manager_api
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import pytest
 
-from accounts.services import api_token_create
 from contacts.models import Contact
 
 pytestmark = pytest.mark.django_db
@@ -11,11 +10,8 @@ BIG = "99999999999999999999"  # past PostgreSQL's bigint
 
 
 @pytest.fixture
-def api(client, admin_user, settings):
-    settings.LANGUAGE_CODE = "en"
-    _token, raw = api_token_create(user=admin_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
+def api(admin_api):
+    return admin_api
 
 
 @pytest.mark.parametrize("debug", [False, True])

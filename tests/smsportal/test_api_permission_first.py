@@ -11,14 +11,6 @@ from providers.models import ProviderAccount
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def viewer_api(client, viewer_user, settings):
-    settings.LANGUAGE_CODE = "en"
-    _token, raw = api_token_create(user=viewer_user, name="test")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
-
-
 WRITES = [
     ("post", "/api/v1/contacts"),
     ("post", "/api/v1/contacts/import"),
