@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -58,6 +59,10 @@ HANDOVER_WAIT = 1.0
 # still being sent for lost, released them to the other pump, or asked a person to
 # send them again.
 SEND_WITHIN = 60.0
+# Batches sent as one request that may be with the gateway at once: the next is
+# queued there while the last one's answer is read and recorded, so the gateway
+# never waits for the pump between two batches.
+WINDOW = 2
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
 # Messages the gateway never took: a campaign with only these has failed.
@@ -96,12 +101,14 @@ def campaign_pump(
 ) -> PumpResult:
     """Send due messages of a campaign until none are due or the time budget is spent.
 
-    Pipelined: while one batch's request is with the gateway (in a second thread that
-    never touches the database), this thread claims the next (built in a third) and
-    records the one before, so the database work and the building hide behind the
-    gateway's latency. The order of the ledger is
-    unchanged: claimed before sent, recorded after the answer; and an answer that
-    pauses or retries the campaign is seen before the next batch leaves.
+    Pipelined: while batches are with the gateway (in HTTP threads that never touch
+    the database), this thread claims the next (built in a third) and records the
+    ones answered, so the database work and the building hide behind the gateway's
+    latency. Batches sent as one request go up to WINDOW at a time, the next queued at
+    the gateway while the last is answered; batches sent a request per message, one
+    at a time. The order of the ledger is unchanged: claimed before sent, recorded
+    after the answer; no batch leaves after an answer that pauses or retries the
+    campaign (one already out when it came is recorded by its own answer).
     """
     result = PumpResult()
     deadline = time.monotonic() + budget
@@ -124,58 +131,54 @@ def campaign_pump(
         SCHEDULE_AHEAD if gateway.supports(Capability.SCHEDULED_SEND) else timedelta(0)
     )
     outcome = BatchOutcome()
-    flight: _Flight | None = None
-    # On an error the chunk in flight stays claimed without a result, exactly as after
-    # a crash, and campaigns.reconcile settles it with the gateway.
+    flights: deque[_Flight] = deque()  # batches with the gateway, oldest first
+    # On an error the chunks in flight stay claimed without a result, exactly as after
+    # a crash, and campaigns.reconcile settles them with the gateway.
     with (
         # The batches' objects are freed by reference counting: the cycle collector's
         # runs over the worker's heap were a fifth of the pump's Python.
         collections_spaced(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-build") as builder,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="pump-http") as wire,
+        ThreadPoolExecutor(max_workers=WINDOW, thread_name_prefix="pump-http") as wire,
     ):
         stop_asked = stop_asked_check()
         # A request per message: spread over the second the rate limit grants.
         pace = 1 / account.rate_limit if account.rate_limit > 0 else 0.0
-        # Until the budget is spent, or the worker is asked to stop: the batch out
-        # is recorded below, and a fresh task goes on on a worker that runs.
+        # Until the budget is spent, or the worker is asked to stop: the batches out
+        # are recorded below, and a fresh task goes on on a worker that runs.
         while time.monotonic() < deadline and not stop_asked():
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
+            if not chunk:
+                break
             # The batch's own: the pump's budget is `deadline`.
             send_by = time.monotonic() + SEND_WITHIN
             # Built in a third thread while this one waits for the database and the
             # last request is out: building is CPU work that would otherwise lie
             # between two requests or between two statements.
-            request = (
-                builder.submit(
-                    sending.prepare_request, gateway, chunk, campaign, account
-                )
-                if chunk
-                else None
+            request = builder.submit(
+                sending.prepare_request, gateway, chunk, campaign, account
             )
-            if flight is not None:
-                stopped = False
-                if chunk:
-                    # Asked once the last batch's answer is in, while the HTTP thread
-                    # reads it: a pause committed before the answer came is seen, and
-                    # the next request does not wait for the query too.
-                    flight.answered.wait()
-                    stopped = _stopped_meanwhile(campaign.pk, result)
-                answer = flight.future.result()
-                if sending.stops_sending(answer):
-                    if chunk:
-                        outcome.released += sending.release([m.id for m in chunk])
-                    sending.settle(account=account, chunk=flight.chunk,
-                                   answer=answer, outcome=outcome)  # fmt: skip
-                    flight = None
+            answered: list[tuple[_Flight, sending.Answer]] = []
+            halted = stopped = False
+            while flights and not halted:
+                # A full window is made room in before the building is waited for.
+                if len(flights) < WINDOW and _window(flights, request) > len(flights):
                     break
-                if stopped:
-                    # Claimed while the last request was out, before a pause or a
-                    # cancel committed: it goes back, and only the batch that was
-                    # already with the gateway left after the click.
-                    outcome.released += sending.release([m.id for m in chunk])
-                    chunk = []
-            next_flight = None
+                oldest = flights.popleft()
+                # Asked once the oldest batch's answer is in, while the HTTP thread
+                # reads it: a pause committed before the answer came is seen, and
+                # the next request does not wait for the query too.
+                oldest.answered.wait()
+                stopped = stopped or _stopped_meanwhile(campaign.pk, result)
+                answer = oldest.future.result()
+                answered.append((oldest, answer))
+                halted = sending.stops_sending(answer)
+            if halted or stopped:
+                # Claimed while the last requests were out, before a refusal came or
+                # a pause or a cancel committed: it goes back, and only the batches
+                # already with the gateway left after the click.
+                outcome.released += sending.release([m.id for m in chunk])
+                chunk = []
             waited = _rate_waited(account, chunk, stop_asked) if chunk else 0.0
             if waited is None:
                 # The account is busy elsewhere (other pumps, campaigns): the batch
@@ -189,24 +192,27 @@ def campaign_pump(
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
-                leaving, answered = threading.Event(), threading.Event()
+                leaving, answer_in = threading.Event(), threading.Event()
                 sent = wire.submit(
-                    _on_wire, leaving, answered, gateway, request, send_by, pace
+                    _on_wire, leaving, answer_in, gateway, request, send_by, pace
                 )
                 # Let the HTTP thread take it up before this one records: it would
                 # otherwise wait for the interpreter's lock for as long as the
                 # record's Python runs (up to the 5 ms switch interval), and the
                 # gateway would wait for the request as long.
                 leaving.wait(timeout=HANDOVER_WAIT)
-                next_flight = _Flight(chunk, sent, answered)
+                flights.append(_Flight(chunk, sent, answer_in, _one_request(request)))
                 result.batches += 1
-            if flight is not None:  # recorded while the next request is out
+            for flight, answer in answered:  # recorded while the next request is out
                 sending.settle(account=account, chunk=flight.chunk,
                                answer=answer, outcome=outcome)  # fmt: skip
-            flight = next_flight
-            if flight is None:
+            if not chunk:
                 break
-        if flight is not None:  # the time budget ran out with a request out
+        # Out of budget, nothing due, or stopped: what is still out is recorded (a
+        # batch sent before another's answer stopped the sending is settled by its
+        # own answer, never released: the gateway may have taken it).
+        while flights:
+            flight = flights.popleft()
             sending.settle(account=account, chunk=flight.chunk,
                            answer=flight.future.result(), outcome=outcome)  # fmt: skip
     result.sent = outcome.sent
@@ -244,6 +250,23 @@ class _Flight:
     chunk: list[ClaimedMessage]
     future: Future
     answered: threading.Event  # its answer is in (being read), or it failed
+    one_request: bool  # the whole batch in one request (not a request a message)
+
+
+def _one_request(request: Future) -> bool:
+    """Whether a built batch goes as one request (waits for its building, which
+    runs while this thread claimed it)."""
+    built = request.result()
+    return isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
+
+
+def _window(flights: deque[_Flight], request: Future) -> int:
+    """How many batches may be with the gateway once this one leaves: WINDOW when
+    each is one request, else one (a batch sent a request per message is paced by the
+    account's rate limit and bounded by SEND_WITHIN on its own)."""
+    if _one_request(request) and all(flight.one_request for flight in flights):
+        return WINDOW
+    return 1
 
 
 def _on_wire(
@@ -261,12 +284,8 @@ def _on_wire(
     account's rate limit)."""
     leaving.set()
     try:
-        built = request.result()
-        one_request = (
-            isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
-        )
         with (
-            answers_signal(answered) if one_request else nullcontext(),
+            answers_signal(answered) if _one_request(request) else nullcontext(),
             send_deadline(deadline),
             send_pace(pace),
         ):

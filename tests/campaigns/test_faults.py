@@ -141,9 +141,11 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
 ):
     from providers.registry import gateway_class
 
-    # Batches of 3 at 3.50 a part: two batches go out, the third is refused for funds
-    # while the pump already holds the fourth, claimed.
-    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 3)
+    # Batches of 2 at 3.50 a part, two at the gateway at once: the first three are
+    # taken, the fourth is refused for funds, the fifth, sent when the third's answer
+    # came (before the fourth's), is refused too, and the sixth, claimed meanwhile,
+    # never leaves.
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
     campaign = sending_campaign(
         simulator, "webcom", make_group, make_campaign, balance="21.00"
     )
@@ -152,10 +154,10 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     assert campaign.state == Campaign.State.PAUSED
     sends = [path for gateway, path, _at in simulator.state.request_log
              if gateway == "webcom" and _send_path("webcom") in path]  # fmt: skip
-    assert len(sends) == 3  # two accepted, the refused one, and nothing after it
+    assert len(sends) == 5  # nothing after the refusal came
     messages = Message.objects.filter(campaign=campaign)
     assert messages.filter(status="queued").count() == 6
-    # The refused batch and the one claimed ahead are free to send after a top-up.
+    # The refused batches and the one claimed ahead are free to send after a top-up.
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 6
     assert not messages.filter(claimed_at__isnull=False, submitted_at__isnull=True)
 
