@@ -13,8 +13,13 @@ from django.db.models import Q
 from contacts.phone import SEPARATORS, InvalidPhone, normalize_phone
 from smsportal.lib.textcheck import without_nul
 
-# Characters a written phone number may hold besides digits.
-_PHONE_TEXT = frozenset(SEPARATORS + "+")
+# Characters a written phone number may hold besides digits: ours, and the dashes,
+# spaces and brackets phonenumbers (so the contact form) also reads between digits,
+# which text copied from a document or a messenger holds ("8 912 345–67–89").
+_PHONE_TEXT = frozenset(
+    SEPARATORS + "+[]~\u00ad\u200b\u2060\u2010\u2011\u2012\u2013\u2014\u2015"
+    "\u2212\u3000\uff08\uff09\uff0d\uff0e\uff0f\uff3b\uff3d"
+)
 
 
 def looks_like_phone(value: str) -> bool:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from contacts.filters import search_contacts
 from contacts.models import Contact, StopListEntry
+from contacts.phone import normalize_phone
 from contacts.phone_search import looks_like_phone, phone_query
 from contacts.selectors import stoplist_list
 from tests.contacts.conftest import make_contact, stop
@@ -75,6 +76,31 @@ def found(text: str) -> set[str]:
 )
 def test_contact_search(book, text, phones):
     assert found(text) == phones
+
+
+# Written as the contact form takes them: dashes and spaces from a document or a
+# messenger (en dash, non-breaking hyphen, minus sign, non-breaking space),
+# brackets of either kind.
+COPIED = [
+    "8 912 345\u201367\u201389",
+    "+7 912 345\u201467\u201489",
+    "8\u00a0912\u00a0345\u201167\u201189",
+    "+7 912 345\u221267\u221289",
+    "+7 [912] 345-67-89",
+]
+
+
+@pytest.mark.parametrize("text", COPIED)
+def test_a_number_the_contact_form_takes_is_found_written_the_same_way(book, text):
+    assert normalize_phone(text).e164 == IVAN  # what the form saves
+    assert found(text) == {IVAN}
+    stop(IVAN)
+    assert set(stoplist_list(search=text).values_list("phone", flat=True)) == {IVAN}
+
+
+def test_a_fragment_with_such_dashes_is_a_fragment(book):
+    assert found("345\u201367") == {IVAN}
+    assert found("8\u00a0912\u00a0345") == {IVAN}
 
 
 def test_a_fragment_with_a_leading_8_is_also_read_as_that_digit(book):
