@@ -294,6 +294,14 @@ class CustomField(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        # The custom fields page and the admin both save through a ModelForm.
+        from contacts.custom_field_labels import label_problem
+
+        others = CustomField.objects.exclude(pk=self.pk).values_list("label", flat=True)
+        if problem := label_problem(self.label, others=list(others)):
+            raise ValidationError({"label": problem}, code="label_taken")
+
 
 class WorkerJob(models.Model):
     """What a job a worker runs needs so that none is lost or run twice: when it was

@@ -280,6 +280,24 @@ def test_a_custom_field_keeps_its_key_so_stored_values_stay_found(
     assert contact.attributes == {"city": "Тверь"}
 
 
+def test_a_custom_field_is_not_renamed_to_another_ones_label(
+    superuser_client, custom_fields
+):
+    city, balance = custom_fields[0], custom_fields[1]
+    url = reverse("admin:contacts_customfield_change", args=[balance.pk])
+
+    response = superuser_client.post(url, {"label": "ГОРОД", "kind": "number"})
+    kept = superuser_client.post(url, {"label": "Баланс", "kind": "number"})
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "Another custom field is labelled “ГОРОД”" in errors["label"][0]
+    assert kept.status_code == 302  # its own label is no clash
+    balance.refresh_from_db()
+    assert balance.label == "Баланс"
+    assert city.label == "Город"
+
+
 def test_a_custom_fields_kind_is_fixed_once_contacts_hold_values(
     superuser_client, custom_fields
 ):

@@ -909,6 +909,34 @@ def test_a_custom_field_under_a_contacts_own_name_is_refused(
     assert not CustomField.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("label", "says"),
+    [
+        ("город ", "Another custom field is labelled “город”"),
+        ("Email", "“Email” is the name of a column"),
+        ("Эл. почта", "“Эл. почта” is the name of a column"),
+        ("Группы", "“Группы” is the name of a column"),
+        ("Источник согласия", "“Источник согласия” is the name of a column"),
+    ],
+)
+def test_a_custom_field_under_a_label_an_export_already_writes_is_refused(
+    manager_client, settings, custom_fields, label, says
+):
+    """An export names a custom field's column by its label and an import maps it back
+    by that name: a second "Город" got the first one's values, and a field labelled
+    "Email" the contacts' e-mail addresses, when an export was imported back."""
+    settings.LANGUAGE_CODE = "en"
+
+    response = manager_client.post(
+        reverse("contacts:custom_fields"),
+        {"label": label, "key": "other", "kind": "text"},
+    )
+
+    assert response.status_code == 200
+    assert says in response.content.decode().replace("&#x27;", "'")
+    assert not CustomField.objects.filter(key="other").exists()
+
+
 def test_a_file_no_setting_can_read_ends_its_import_as_failed(manager_client, settings):
     """Refused on the mapping page, it stayed among the recent imports "waiting for
     column mapping" for ever."""

@@ -1,0 +1,41 @@
+"""Which labels a custom field may take: its label is the header of its column in an
+export, and an import maps a column back by its header (importing.fields.auto_mapping,
+a custom field's label first). Two fields under one label, or one under a header the
+export writes for a contact's own data ("Email", "Группы", "Источник согласия"), sent
+one column's values into another field when an export was imported back."""
+
+from django.utils.translation import gettext as _
+
+from contacts.importing.fields import CONTACT_FIELDS, normalize_header
+from smsportal.lib.languages import in_every_language
+
+
+def _export_headers() -> set[str]:
+    """The headers an export writes besides the custom fields', in every language,
+    as the import compares them."""
+    # Imported here: contacts.exporting reads the models, which check labels here.
+    from contacts.exporting import OPT_IN_OUT_HEADERS
+
+    labels = {**CONTACT_FIELDS, **dict(enumerate(OPT_IN_OUT_HEADERS))}
+    return {normalize_header(label) for _key, label in in_every_language(labels)}
+
+
+def label_problem(label: str, *, others: list[str]) -> str:
+    """Why a custom field cannot be labelled `label` ("" when it can), `others` being
+    the other custom fields' labels."""
+    name = normalize_header(label)
+    if not name:
+        return ""
+    if any(normalize_header(other) == name for other in others):
+        return _(
+            "Another custom field is labelled “%(label)s”: an export would have two "
+            "columns of that name, and importing it back would put both into one "
+            "field. Choose another label."
+        ) % {"label": label}
+    if name in _export_headers():
+        return _(
+            "“%(label)s” is the name of a column an export writes for a contact's own "
+            "data: importing an export back would put that column into this field. "
+            "Choose another label."
+        ) % {"label": label}
+    return ""
