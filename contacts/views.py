@@ -386,10 +386,29 @@ def export_response(
         raise ApplicationError(problem, where="format")
     return exporting.audited_download(
         exporting.stream_export(contacts, fmt=fmt, custom_fields=custom_fields),
-        name=f"contacts-{timezone.localdate().isoformat()}",
+        name=f"{_export_subject(filters or {})}-{timezone.localdate().isoformat()}",
         fmt=fmt,
         filters=filters or {},
     )
+
+
+# Not in a file name on Windows (and "/" nowhere).
+_NOT_IN_FILE_NAMES = str.maketrans(dict.fromkeys('<>:"/\\|?*', "_"))
+
+
+def _export_subject(filters: Mapping[str, Any]) -> str:
+    """What the download is named after: the group filtered on, else "contacts" (the
+    exports of several groups on one day were told apart by nothing but a number
+    the downloads folder added)."""
+    group_id = str(filters.get("group") or "")
+    name = (
+        ContactGroup.objects.filter(pk=group_id).values_list("name", flat=True).first()
+        if group_id.isdigit()
+        else None
+    )
+    if not name:
+        return "contacts"
+    return "".join(ch for ch in name if ch.isprintable()).translate(_NOT_IN_FILE_NAMES)
 
 
 @permission_required("contacts.view_stoplistentry", raise_exception=True)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from contacts import exporting
 from contacts.models import Contact, ContactGroup
@@ -276,3 +276,27 @@ def test_the_opt_out_columns_are_named_in_the_readers_language():
     rows = list(csv.reader(io.StringIO(export_bytes("csv").decode("utf-8-sig"))))
 
     assert rows[0][-3:] == ["В стоп-листе", "Источник согласия", "Согласие дано"]
+
+
+def test_a_groups_export_is_named_after_the_group(manager_client):
+    """Exports of several groups on one day were all contacts-<date>: the downloads
+    folder numbered them and nobody could tell which was which."""
+    from urllib.parse import unquote
+
+    group = ContactGroup.objects.create(name="VIP: Москва/Тула")
+    other = ContactGroup.objects.create(name="Опт")
+    disposition = {
+        pk: unquote(
+            manager_client.get(
+                reverse("contacts:export"), {"group": pk, "format": "xlsx"}
+            )["Content-Disposition"]
+        )
+        for pk in (group.pk, other.pk)
+    }
+    today = timezone.localdate().isoformat()
+    # Characters a file name cannot hold on Windows are replaced, Cyrillic kept.
+    assert f"VIP_ Москва_Тула-{today}.xlsx" in disposition[group.pk]
+    assert f"Опт-{today}.xlsx" in disposition[other.pk]
+    # Without a group filter, as before.
+    everyone = manager_client.get(reverse("contacts:export"), {"format": "csv"})
+    assert f'filename="contacts-{today}.csv"' in everyone["Content-Disposition"]
