@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -706,22 +706,33 @@ def _charged(result: SendResult) -> Decimal | None:
 
 
 def _withdraw_stopped_meanwhile(account: ProviderAccount, held: list[int]) -> None:
-    """Messages just handed over for a later time whose number went on the stop list
-    after the claim checked it: that opt-out's withdrawal ran before this record and
-    found nothing held (campaigns.withdrawal). Only batches sent ahead pay for the
-    look, one index probe a message; the one sent now has gone anyway."""
+    """Messages just handed over for a later time whose number went on the stop list,
+    or whose campaign was cancelled, after the claim: that opt-out's or that cancel's
+    withdrawal ran before this record and found nothing held (campaigns.withdrawal),
+    and the gateway would send them at their time. Only batches sent ahead pay for
+    the look, one query; the one sent now has gone anyway."""
     from campaigns.selectors import HELD_AT_GATEWAY
     from campaigns.withdrawal import gateway_withdraw
 
     stopped = StopListEntry.objects.filter(phone=OuterRef("phone"))
-    gateway_ids = list(
+    # A cancel commits before its withdrawal looks: one committed after this record
+    # finds these itself, one committed before it is seen here.
+    cancelled = Campaign.objects.filter(
+        pk=OuterRef("campaign_id"), state=Campaign.State.CANCELLED
+    )
+    rows = (
         Message.objects.filter(id__in=held, status__in=HELD_AT_GATEWAY)
         .exclude(gateway_message_id="")
-        .filter(Exists(stopped))
-        .values_list("gateway_message_id", flat=True)
+        .annotate(opted_out=Exists(stopped), cancelled=Exists(cancelled))
+        .filter(Q(opted_out=True) | Q(cancelled=True, planned_at__gt=timezone.now()))
+        .values_list("gateway_message_id", "opted_out")
     )
-    if gateway_ids:
-        gateway_withdraw(account, gateway_ids, reason=FailureReason.STOP_LIST)
+    by_reason: dict[str, list[str]] = {}
+    for gateway_id, opted_out in rows:
+        reason = FailureReason.STOP_LIST if opted_out else FailureReason.CANCELLED
+        by_reason.setdefault(reason, []).append(gateway_id)
+    for reason, gateway_ids in by_reason.items():
+        gateway_withdraw(account, gateway_ids, reason=reason)
 
 
 def _update_results(rows: list[tuple], now: datetime, account_id: int) -> bool:
