@@ -79,3 +79,167 @@ def test_a_cancel_while_two_scheduled_batches_are_out_withdraws_both_at_the_gate
         Message.objects.filter(campaign=campaign).values_list("status", flat=True)
     )
     assert statuses == {"cancelled": 8}, statuses
+
+
+# Faults on one of two batches out ---------------------------------------------------
+
+
+def assert_nothing_released_that_the_gateway_has(simulator, campaign) -> None:
+    """After a pump: each message recorded, released (and then the gateway never
+    got it), or in doubt for the reconciler; none claimed without a word."""
+    at_gateway = Counter(s.phone for s in simulator.state.submissions)
+    assert max(at_gateway.values(), default=1) == 1, at_gateway
+    for message in Message.objects.filter(campaign=campaign):
+        if message.status != "pending":
+            continue
+        if message.claimed_at is None:
+            assert message.phone not in at_gateway, (message.phone, "released")
+        else:
+            assert message.reason == "outcome_unknown", (message.phone, "lost")
+
+
+def recover(simulator, campaign) -> None:
+    """What the task's retries, the reconciler and a person's resume do."""
+    import contextlib
+    from datetime import timedelta
+
+    from celery.exceptions import Retry
+
+    from campaigns.reconcile import messages_reconcile
+    from campaigns.services import campaign_resume
+    from providers.exceptions import GatewayUnavailable
+
+    simulator.state.clear_faults()
+    for account in simulator.state.accounts.values():
+        account.balance = account.balance + 1000
+    for _ in range(6):
+        campaign.refresh_from_db()
+        if campaign.state == Campaign.State.PAUSED:
+            campaign_resume(campaign=campaign)
+        with contextlib.suppress(GatewayUnavailable, Retry):
+            campaign_pump(campaign_id=campaign.pk)
+        messages_reconcile(older_than=timedelta(0))
+        if not Message.objects.filter(campaign=campaign, status="pending").exists():
+            return
+
+
+def assert_exactly_once(simulator, campaign, size: int) -> None:
+    """Every recipient the gateway did not refuse got the message once."""
+    statuses = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    assert set(statuses) <= {"queued", "sent", "delivered", "rejected"}, statuses
+    assert sum(statuses.values()) == size
+    per_phone = Counter(s.phone for s in simulator.state.submissions)
+    assert len(per_phone) == size - statuses["rejected"], per_phone
+    assert max(per_phone.values()) == 1, per_phone
+
+
+FAULTS = {
+    # The request processed, its answer never read: in doubt.
+    "timeout_after": Fault(mode="timeout_after", delay=2.5),
+    "drop_after": Fault(mode="drop_after"),
+    "malformed": Fault(mode="malformed"),
+    # Turned away unprocessed: released, the task retries.
+    "timeout_before": Fault(mode="timeout_before", delay=SLOW),
+    "http503": Fault(mode="http503"),
+    "drop_before": Fault(mode="drop_before"),
+    "refuse": Fault(mode="refuse"),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("which", ["first", "second"])
+@pytest.mark.parametrize("mode", sorted(FAULTS))
+@pytest.mark.parametrize("dialect", ["xml", "json"])
+def test_a_fault_on_one_of_two_batches_out_loses_and_repeats_nothing(
+    dialect, mode, which, simulator, make_group, make_campaign, monkeypatch
+):
+    from dataclasses import replace
+
+    from providers import http as gateway_http
+
+    monkeypatch.setattr(
+        gateway_http, "_shared_client", lambda: gateway_http.build_client(timeout=1.5)
+    )
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    account = simulated_account(simulator, "webcom", dialect=dialect)
+    campaign = make_campaign(
+        [make_group("G", phones(10))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    path = f"/{dialect}"
+    slow = Fault(mode="timeout_after", count=-1, path=path, delay=SLOW)
+    if which == "second":
+        simulator.state.add_fault("webcom", replace(slow, count=1))
+    simulator.state.add_fault("webcom", replace(FAULTS[mode], count=1, path=path))
+    simulator.state.add_fault("webcom", slow)
+
+    pump = pump_in_a_thread(campaign.pk)
+    pump.join(timeout=30)
+    assert not pump.is_alive()
+    assert_nothing_released_that_the_gateway_has(simulator, campaign)
+    recover(simulator, campaign)
+    assert_exactly_once(simulator, campaign, 10)
+
+
+def refusing_the_nth_login(simulator, monkeypatch, refused: set[int]) -> None:
+    """The gateway refuses the credentials of these sends (counted from 1), as after
+    a password changed in its cabinet."""
+    real = simulator.state.authenticate
+    calls = []
+
+    def authenticate(gateway, **credentials):
+        calls.append(gateway)
+        return None if len(calls) in refused else real(gateway, **credentials)
+
+    monkeypatch.setattr(simulator.state, "authenticate", authenticate)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "refusal", ["funds_first", "funds_second", "login_first", "login_second"]
+)
+def test_a_pausing_answer_with_two_batches_out_records_the_other_by_its_answer(
+    refusal, simulator, make_group, make_campaign, monkeypatch
+):
+    """Funds run out (Webcom refuses per recipient, part way) or the login is refused
+    on one of two batches out: the campaign pauses, the other batch is recorded as the
+    gateway answered it, nothing leaves after the refusal is read, and after a top-up
+    (or the login fixed) and a resume each recipient has the message once."""
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    # 3.50 a part: three messages' worth, so the second batch's second is refused.
+    balance = "10.50" if refusal == "funds_second" else "1000.00"
+    account = simulated_account(simulator, "webcom", balance=balance)
+    campaign = make_campaign(
+        [make_group("G", phones(10))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=-1, path="/xml", delay=SLOW)
+    )
+    if refusal == "funds_first":
+        sim = simulator.state.accounts[("webcom", account.login)]
+        sim.balance = 0
+    if refusal.startswith("login"):
+        refusing_the_nth_login(
+            simulator, monkeypatch, {1} if refusal == "login_first" else {2, 3, 4}
+        )
+
+    pump = pump_in_a_thread(campaign.pk)
+    pump.join(timeout=30)
+    assert not pump.is_alive()
+
+    campaign.refresh_from_db()
+    assert campaign.state == Campaign.State.PAUSED, campaign.state
+    assert_nothing_released_that_the_gateway_has(simulator, campaign)
+    statuses = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    )
+    taken = {"funds_first": 0, "funds_second": 3, "login_first": 2, "login_second": 2}
+    assert statuses["queued"] == taken[refusal], statuses
+    assert not Message.objects.filter(campaign=campaign, reason="outcome_unknown")
+    monkeypatch.undo()  # the login works again
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    recover(simulator, campaign)
+    assert_exactly_once(simulator, campaign, 10)
