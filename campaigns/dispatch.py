@@ -161,8 +161,13 @@ def campaign_pump(
             answered: list[tuple[_Flight, sending.Answer]] = []
             halted = stopped = False
             while flights and not halted:
-                # A full window is made room in before the building is waited for.
-                if len(flights) < WINDOW and _window(flights, request) > len(flights):
+                # A full window is made room in before the building is waited for;
+                # an answer already in that stops the sending is read now.
+                if (
+                    len(flights) < WINDOW
+                    and _window(flights, request) > len(flights)
+                    and not _refused(flights)
+                ):
                     break
                 oldest = flights.popleft()
                 # Asked once the oldest batch's answer is in, while the HTTP thread
@@ -185,10 +190,13 @@ def campaign_pump(
                 # never left, so it goes back; this pump hands over to a fresh task.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
-            elif waited and _stopped_meanwhile(campaign.pk, result):
-                # It waited for the rate limit after the check above (seconds, with
-                # the account shared): a pause or a cancel clicked meanwhile keeps
-                # it back too. Asked only after a wait, so no batch pays for it else.
+            elif waited and (
+                _refused(flights) or _stopped_meanwhile(campaign.pk, result)
+            ):
+                # It waited for the rate limit after the checks above (seconds, with
+                # the account shared): a refusal of a batch out that came meanwhile,
+                # or a pause or a cancel clicked meanwhile, keeps it back too. Asked
+                # only after a wait, so no batch pays for it else.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             if chunk:
@@ -258,6 +266,17 @@ def _one_request(request: Future) -> bool:
     runs while this thread claimed it)."""
     built = request.result()
     return isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
+
+
+def _refused(flights: deque[_Flight]) -> bool:
+    """Whether an answer already in for a batch out pauses or retries the campaign
+    (looked at without waiting: the batches out are recorded in their turn)."""
+    return any(
+        flight.future.done()
+        and flight.future.exception() is None
+        and sending.stops_sending(flight.future.result())
+        for flight in flights
+    )
 
 
 def _window(flights: deque[_Flight], request: Future) -> int:

@@ -142,9 +142,9 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     from providers.registry import gateway_class
 
     # Batches of 2 at 3.50 a part, two at the gateway at once: the first three are
-    # taken, the fourth is refused for funds, the fifth, sent when the third's answer
-    # came (before the fourth's), is refused too, and the sixth, claimed meanwhile,
-    # never leaves.
+    # taken, the fourth is refused for funds; the fifth, claimed when the third's
+    # answer came, leaves only if the fourth's was not in yet (refused too, then),
+    # and the sixth never leaves.
     monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
     campaign = sending_campaign(
         simulator, "webcom", make_group, make_campaign, balance="21.00"
@@ -154,7 +154,7 @@ def test_the_pipelined_pump_sends_no_batch_after_a_pausing_answer(
     assert campaign.state == Campaign.State.PAUSED
     sends = [path for gateway, path, _at in simulator.state.request_log
              if gateway == "webcom" and _send_path("webcom") in path]  # fmt: skip
-    assert len(sends) == 5  # nothing after the refusal came
+    assert len(sends) in (4, 5)  # nothing after the refusal came
     messages = Message.objects.filter(campaign=campaign)
     assert messages.filter(status="queued").count() == 6
     # The refused batches and the one claimed ahead are free to send after a top-up.

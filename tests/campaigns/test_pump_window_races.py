@@ -243,3 +243,41 @@ def test_a_pausing_answer_with_two_batches_out_records_the_other_by_its_answer(
     monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
     recover(simulator, campaign)
     assert_exactly_once(simulator, campaign, 10)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("refusal", ["http503", "login", "funds"])
+def test_no_batch_leaves_after_a_stopping_answer_that_came_during_the_rate_wait(
+    refusal, simulator, make_group, make_campaign, monkeypatch
+):
+    """The gateway turned the first batch away at once (503, a refused login, no
+    money) while the second waited a second for the account's rate limit, with room
+    in the window; the pump sent the second all the same: a second request to a
+    gateway that is overloaded, or a second failed login where gateways lock the
+    account after a few."""
+    import contextlib
+
+    from celery.exceptions import Retry
+
+    from providers.exceptions import GatewayUnavailable
+
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    account = simulated_account(
+        simulator, "webcom", balance="0" if refusal == "funds" else "1000.00",
+        rate_limit=2,
+    )  # fmt: skip
+    campaign = make_campaign(
+        [make_group("G", phones(10))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    if refusal == "http503":
+        simulator.state.add_fault("webcom", Fault(mode="http503", path="/xml"))
+    if refusal == "login":
+        refusing_the_nth_login(simulator, monkeypatch, {1})
+
+    with contextlib.suppress(GatewayUnavailable, Retry):
+        campaign_pump(campaign_id=campaign.pk)
+
+    assert len(sends(simulator, "webcom", "/xml")) == 1
+    messages = Message.objects.filter(campaign=campaign)
+    assert messages.filter(status="pending", claimed_at__isnull=True).count() == 10
