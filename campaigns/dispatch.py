@@ -265,7 +265,7 @@ def _one_request(request: Future) -> bool:
     """Whether a built batch goes as one request (waits for its building, which
     runs while this thread claimed it)."""
     built = request.result()
-    return isinstance(built.prepared, PreparedSend) and built.prepared.body is not None
+    return isinstance(built.prepared, PreparedSend) and built.prepared.one_request
 
 
 def _refused(flights: deque[_Flight]) -> bool:

@@ -261,6 +261,14 @@ class PreparedSend:
 
     batch: Sequence[OutgoingSms]
     body: bytes | None = None  # the request body, when the gateway builds one
+    # One request for the whole batch without a body built beforehand (Webcom's GET
+    # of one text for all); a batch with a body is one request too.
+    single_request: bool = False
+
+    @property
+    def one_request(self) -> bool:
+        """Whether the batch goes as one request (not a request per message)."""
+        return self.body is not None or self.single_request
 
 
 @quick_init  # one a message of a batch

@@ -154,7 +154,10 @@ class WebcomGateway(SmsGateway):
             if sms.send_at is not None and self.dialect == "get":
                 raise NotSupported(self.kind, "scheduled sending over HTTP GET")
         if not batch or self.dialect == "get":
-            return PreparedSend(batch)  # GET builds one request per distinct text
+            # GET builds one request per distinct text as it sends: one for a batch
+            # of one text (the campaign pump keeps two of those out at once).
+            groups = wp.get_send_groups(batch) if batch else []
+            return PreparedSend(batch, single_request=len(groups) == 1)
         if self.dialect == "json":
             return PreparedSend(batch, wp.json_send_request(batch, self._credentials()))
         return PreparedSend(batch, wp.xml_send_request(batch, self._credentials()))

@@ -281,3 +281,67 @@ def test_no_batch_leaves_after_a_stopping_answer_that_came_during_the_rate_wait(
     assert len(sends(simulator, "webcom", "/xml")) == 1
     messages = Message.objects.filter(campaign=campaign)
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 10
+
+
+# Webcom's GET: a batch of one text is one request, of personal texts a request each --
+
+
+def named(names: list[str]) -> list[tuple[str, str, str]]:
+    return [(f"+7916{i:07d}", name, "Europe/Moscow") for i, name in enumerate(names)]
+
+
+def get_campaign(simulator, make_group, make_campaign, monkeypatch, names, text):
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    account = simulated_account(simulator, "webcom", dialect="get")
+    campaign = make_campaign(
+        [make_group("G", named(names))], account=account, text=text,
+        state=Campaign.State.SENDING,
+    )  # fmt: skip
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=-1, path="/sendsms", delay=SLOW)
+    )
+    return campaign
+
+
+@pytest.mark.django_db
+def test_webcom_get_batches_of_one_text_go_two_at_a_time(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Each of these batches is one sendsms.php request (one text for its two
+    recipients), as an XML batch is: the next waits at the gateway while the last
+    is answered, as the window promises for Webcom's GET with one text."""
+    campaign = get_campaign(simulator, make_group, make_campaign, monkeypatch,
+                            ["A"] * 6, "Hello!")  # fmt: skip
+    campaign_pump(campaign_id=campaign.pk)
+    first, second, third = sends(simulator, "webcom", "/sendsms.php")
+    assert second - first < SLOW / 2
+    assert third - first >= SLOW
+    assert_exactly_once(simulator, campaign, 6)
+
+
+@pytest.mark.django_db
+def test_webcom_get_window_follows_the_batches_texts_mid_campaign(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """One campaign, its batches of one text (one request) and of personal texts (a
+    request each): two batches of one text are out at once, a request of personal
+    texts is never out beside any other."""
+    names = ["A"] * 4 + ["B", "C", "D", "E"] + ["F"] * 4
+    campaign = get_campaign(simulator, make_group, make_campaign, monkeypatch,
+                            names, "Hello {first_name}!")  # fmt: skip
+    campaign_pump(campaign_id=campaign.pk)
+    assert_exactly_once(simulator, campaign, len(names))
+    taken = sorted((s.at, s.text) for s in simulator.state.submissions)
+    personal = {f"Hello {name}!" for name in "BCDE"}
+    for index, (at, text) in enumerate(taken):
+        if text not in personal:
+            continue
+        # Left after the answer to the request before, and answered before the next.
+        if index:
+            assert at - taken[index - 1][0] >= SLOW * 0.9, taken
+        if index + 1 < len(taken):
+            assert taken[index + 1][0] - at >= SLOW * 0.9, taken
+    # The batches of one text at either end went two at a time.
+    assert taken[3][0] - taken[0][0] < SLOW / 2, taken
+    assert taken[-1][0] - taken[-4][0] < SLOW / 2, taken
