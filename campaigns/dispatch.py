@@ -178,10 +178,12 @@ def campaign_pump(
                 answer = oldest.future.result()
                 answered.append((oldest, answer))
                 halted = sending.stops_sending(answer)
-            if halted or stopped:
-                # Claimed while the last requests were out, before a refusal came or
-                # a pause or a cancel committed: it goes back, and only the batches
-                # already with the gateway left after the click.
+            if halted or stopped or (answered and stop_asked()):
+                # Claimed while the last requests were out, before a refusal came, a
+                # pause or a cancel committed, or the worker was asked to stop (an
+                # answer waited for can take seconds, and a supervisor kills soon
+                # after): it goes back, and only the batches already with the
+                # gateway left after the click or the signal.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             waited = _rate_waited(account, chunk, stop_asked) if chunk else 0.0
