@@ -395,3 +395,38 @@ def test_with_two_batches_out_no_second_at_the_gateway_holds_more_than_the_limit
     # The window was used: some batch left while the one before was out.
     starts = sorted(sends(simulator, "webcom", path))
     assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) < 1.3
+
+
+# Pause and resume with two batches out ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pause_and_a_resume_while_two_batches_are_out_send_each_once(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    """Resumed before the pump that saw the pause has recorded its two batches: the
+    pumps the resume starts and that one's records meet, and still each recipient
+    gets the message once and none is left behind."""
+    from campaigns.services import campaign_pause, campaign_resume
+
+    monkeypatch.setattr(gateway_class("webcom"), "max_batch", 2)
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(
+        [make_group("G", phones(12))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=4, path="/xml", delay=SLOW)
+    )
+    pump = pump_in_a_thread(campaign.pk)
+    try:
+        assert wait_for(lambda: len(sends(simulator, "webcom", "/xml")) == 2,
+                        timeout=10, interval=0.01)  # fmt: skip
+        campaign_pause(campaign=Campaign.objects.get(pk=campaign.pk))
+        campaign_resume(campaign=Campaign.objects.get(pk=campaign.pk))  # eager pumps
+    finally:
+        pump.join(timeout=30)
+    assert not pump.is_alive()
+    recover(simulator, campaign)
+    assert_exactly_once(simulator, campaign, 12)
+    assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.COMPLETED
