@@ -156,7 +156,11 @@ class CampaignIn(InputSchema):
         description="A Viber picture of the gallery in the gateway's cabinet, by its "
         "number (WEBSMS, which takes no picture link); null clears it",
     )
-    voice_options: VoiceOptionsSchema | None = None
+    voice_options: VoiceOptionsSchema | None = Field(
+        None,
+        description="On update, only the settings given change; an empty one is "
+        "cleared",
+    )
     to_whole_book: bool | None = Field(
         None, description="Every contact in the book; include_groups is then ignored"
     )
@@ -312,7 +316,9 @@ def _form_data(
     data = dict(base)
     voice = given.pop("voice_options", None)
     if voice is not None:
-        data.update({f"voice_{key}": voice.get(key, "") for key in VOICE_FIELDS})
+        # Only the settings given: {"tone": "evil"} emptied the language, voice and
+        # speed set before. "" clears one (the draft's other fields are so too).
+        data.update({f"voice_{key}": value or "" for key, value in voice.items()})
     if "start_at" in given:
         start_at = given.pop("start_at")
         time_zone = given.get("time_zone") or data.get("time_zone", "")
