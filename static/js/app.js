@@ -24,11 +24,36 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// One submit per page for forms that act (data-submit-once): a double click sent a
+// second request before the first page came back, which made a second copy or draft,
+// or answered a launch or a cancel that had worked with "already ...". Checked before
+// anything else (no second confirm() to answer); marked after data-confirm's answer.
+let submittedOnce = false;
+document.addEventListener(
+  "submit",
+  (event) => {
+    if (submittedOnce && event.target.matches("form[data-submit-once]")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+// A page brought back by the browser's back button may submit again.
+window.addEventListener("pageshow", () => {
+  submittedOnce = false;
+});
+
 // A form with data-confirm (revoking a token, deleting, cancelling) asks first.
 document.addEventListener("submit", (event) => {
   const message = event.target.dataset && event.target.dataset.confirm;
   if (message && !window.confirm(message)) {
     event.preventDefault();
+  }
+});
+document.addEventListener("submit", (event) => {
+  if (!event.defaultPrevented && event.target.matches("form[data-submit-once]")) {
+    submittedOnce = true;
   }
 });
 
