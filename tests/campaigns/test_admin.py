@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from django.urls import reverse
@@ -6,6 +8,7 @@ from django.utils.html import escape
 
 from campaigns import services
 from campaigns.models import Campaign, CampaignStatusCount, Message
+from contacts.timezones import zoned
 from tests.campaigns.conftest import add_messages
 
 pytestmark = pytest.mark.django_db
@@ -448,3 +451,23 @@ def test_admin_change_refuses_a_control_character_on_its_field(
     assert "the control character U+001B" in response.content.decode()
     campaign.refresh_from_db()
     assert (campaign.channel, campaign.viber_text) == ("sms", "")
+
+
+def test_a_read_only_start_is_shown_in_the_campaigns_zone_and_named(
+    manager_client, make_campaign
+):
+    """The start read 06:00 (Moscow, the site's zone, unsaid) beside «Time zone:
+    Asia/Novosibirsk», for a campaign set to start at 10:00 in Novosibirsk."""
+    start = datetime(2030, 12, 8, 3, 0, tzinfo=UTC)
+    campaign = make_campaign(
+        state=State.SCHEDULED, start_at=start, time_zone="Asia/Novosibirsk"
+    )
+
+    page = manager_client.get(
+        reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    ).content.decode()
+
+    assert zoned(start, "Asia/Novosibirsk") in page
+    assert "10:00 (Novosibirsk)" in page
+    assert "06:00" not in page
+    assert "Asia/Novosibirsk" not in page
