@@ -1016,9 +1016,11 @@ def start_fields(start_at: datetime | None, time_zone: str) -> dict[str, Any]:
     if start_at is None:
         return {"start_mode": CampaignForm.START_NOW, "start_local": ""}
     local = start_at.astimezone(zone(time_zone) or ZoneInfo("UTC"))
+    # The wall-clock time itself, not its text in minutes: the API's 10:00:42 became
+    # 10:00, refused as past when given within the minute, and cut again by a PATCH.
     return {
         "start_mode": CampaignForm.START_AT,
-        "start_local": local.strftime(DATETIME_LOCAL),
+        "start_local": local.replace(tzinfo=None),
     }
 
 

@@ -168,6 +168,24 @@ def test_start_at_is_kept_with_its_offset_or_read_in_the_time_zone(
     assert Campaign.objects.get(pk=naive["id"]).start_at == expected
 
 
+def test_start_at_keeps_its_seconds_through_a_later_change(manager_client, account):
+    """An offset's start lost its seconds (10:00:42 became 10:00:00, so one given
+    less than a minute ahead was refused as past), and every PATCH cut them again."""
+    start = (timezone.now() + timedelta(days=1)).replace(second=42, microsecond=0)
+    created = post(manager_client, API, draft_body(account, start_at=start.isoformat()))
+    assert created.status_code == 201, created.json()
+    campaign = Campaign.objects.get(pk=created.json()["id"])
+    assert campaign.start_at == start
+
+    patched = manager_client.patch(
+        f"{API}/{campaign.pk}", {"name": "Renamed"}, content_type="application/json"
+    )
+
+    assert patched.status_code == 200, patched.json()
+    campaign.refresh_from_db()
+    assert campaign.start_at == start
+
+
 def test_update_changes_only_the_given_fields(manager_client, make_campaign):
     campaign = make_campaign(extra_numbers="+79120000001")
 
