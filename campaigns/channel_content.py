@@ -136,6 +136,12 @@ def image_problem(url: str, types: tuple[str, ...]) -> str:
     ) % {"types": ", ".join(f".{t}" for t in types)}
 
 
+def viber_text_sent(campaign: Campaign) -> str:
+    """The Viber text its page shows: a Viber channel's. A draft switched to SMS or
+    voice keeps the one typed (for a switch back), which nothing sends."""
+    return campaign.viber_text if campaign.channel in VIBER_CHANNELS else ""
+
+
 def channel_settings(campaign: Campaign) -> list[tuple[str, str, str]]:
     """What the campaign's channel sends besides its text, for its page: (label,
     value, link) rows; the Viber parts of a Viber message, the voice settings of a

@@ -29,7 +29,7 @@ from accounts.permissions import PermissionRequired
 from campaigns import services
 from campaigns.audience import GroupChoice, audience_summary, follow_up_audience
 from campaigns.beat import beat_status
-from campaigns.channel_content import channel_settings, sent_template
+from campaigns.channel_content import channel_settings, sent_template, viber_text_sent
 from campaigns.filters import CampaignFilterSet
 from campaigns.forms import (
     VIBER_CHANNELS,
@@ -285,6 +285,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     return {
         "campaign": campaign,
         "channel_settings": channel_settings(campaign),
+        "viber_text": viber_text_sent(campaign),
         "progress": progress,
         "progress_bar": progress_bar_html(progress, compact=False),
         "state_class": STATE_CLASSES.get(campaign.state, ""),

@@ -82,3 +82,21 @@ def test_the_report_names_the_channel(manager_client, make_campaign):
     body = page(manager_client, "reports:campaign_report", campaign)
 
     assert re.search(r"Channel: <span data-report-channel>Viber, then SMS</span>", body)
+
+
+def test_an_sms_campaign_does_not_show_a_viber_text_it_keeps(
+    manager_client, make_campaign
+):
+    """Switched from Viber to SMS in the composer, a draft keeps the Viber text typed
+    (for a switch back); its page showed it as if it went out by Viber."""
+    campaign = make_campaign(
+        channel="sms", text="Sale 20% today", viber_text="Viber sale",
+        viber_image_url="https://shop.ru/i.png",
+    )  # fmt: skip
+
+    body = page(manager_client, "campaigns:detail", campaign)
+
+    assert "Sale 20% today" in body
+    assert "Viber text" not in body
+    assert "Viber sale" not in body
+    assert settings_shown(body) == []
