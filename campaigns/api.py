@@ -130,6 +130,10 @@ class CampaignOut(Schema):
 class CancelOut(CampaignOut):
     withdrawn: int
     cancelled_at_gateway: int
+    in_flight: int = Field(
+        description="Being sent at that moment (claimed by a worker): those already "
+        "with the gateway still go, the rest are cancelled"
+    )
 
 
 class CampaignIn(InputSchema):

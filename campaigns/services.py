@@ -908,7 +908,8 @@ def _resume_start(campaign_id: int, state: str) -> None:
 
 
 def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
-    """Cancel: pending messages are withdrawn here, scheduled ones at the gateway."""
+    """Cancel: pending messages are withdrawn here, scheduled ones at the gateway;
+    says how many (and how many a pump was sending at that moment)."""
     active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
               Campaign.State.PAUSED]  # fmt: skip
     # The system's pause reason goes too: its banner asks for a Resume.
@@ -933,6 +934,11 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         cancelled_now = ended == Campaign.State.COMPLETED
     withdrawn = _withdraw_unclaimed(campaign.pk)
     at_gateway = _cancel_scheduled_at_gateway(campaign)
+    # Claimed by a pump, so not withdrawn: those already with the gateway still go,
+    # the rest come back cancelled. The user is told, not shown them sent unsaid.
+    in_flight = Message.objects.filter(
+        campaign_id=campaign.pk, is_pending=True, claimed_at__isnull=False
+    ).count()
     campaign.refresh_from_db()
     if cancelled_now:
         # Once: a repeat only retries the withdrawal of what the gateway holds.
@@ -942,7 +948,11 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
             withdrawn=withdrawn,
             at_gateway=at_gateway,
         )
-    return {"withdrawn": withdrawn, "cancelled_at_gateway": at_gateway}
+    return {
+        "withdrawn": withdrawn,
+        "cancelled_at_gateway": at_gateway,
+        "in_flight": in_flight,
+    }
 
 
 def _discard_build(campaign_id: int) -> None:

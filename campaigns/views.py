@@ -543,13 +543,22 @@ def campaign_sender(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(CHANGE_PERM, raise_exception=True)
 def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     def success(campaign: Campaign, result: dict[str, int]) -> str:
-        return _(
+        said = _(
             "Campaign cancelled. Withdrawn here: %(withdrawn)d; at the gateway: "
             "%(at_gateway)d."
         ) % {
             "withdrawn": result["withdrawn"],
             "at_gateway": result["cancelled_at_gateway"],
         }
+        if in_flight := result["in_flight"]:
+            said += " " + ngettext(
+                "%(count)d was being sent at that moment: if it was already with "
+                "the gateway, it still goes.",
+                "%(count)d were being sent at that moment: those already with the "
+                "gateway still go.",
+                in_flight,
+            ) % {"count": in_flight}
+        return said
 
     return _campaign_action(
         request, pk, lambda c: services.campaign_cancel(campaign=c), success

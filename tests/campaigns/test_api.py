@@ -551,6 +551,7 @@ def test_pause_resume_and_cancel(manager_client, make_campaign):
     assert resumed["state"] == "sending"
     assert cancelled["state"] == "cancelled"
     assert cancelled["withdrawn"] == 1
+    assert cancelled["in_flight"] == 0
     assert again.status_code == 400
     assert again.json() == {
         "detail": "This campaign is already cancelled.",
@@ -910,3 +911,16 @@ def test_a_finished_campaign_is_deleted_but_a_sending_one_is_not(
     assert kept.json()["where"] == "state"
     assert Campaign.objects.filter(pk=sending.pk).exists()
     assert manager_client.delete(f"{API}/{finished.pk}").status_code == 404
+
+
+def test_a_cancel_counts_the_messages_being_sent_at_that_moment(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["pending", "pending", "queued"])
+    first = Message.objects.filter(campaign=campaign, status="pending").first()
+    Message.objects.filter(pk=first.pk).update(claimed_at=timezone.now())
+
+    cancelled = post(manager_client, f"{API}/{campaign.pk}/cancel").json()
+
+    assert (cancelled["withdrawn"], cancelled["in_flight"]) == (1, 1)

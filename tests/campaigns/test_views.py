@@ -1548,3 +1548,23 @@ def test_an_error_head_is_short_and_keeps_an_initialism():
     assert head("Шлюз отклонил запрос: ERR_BALANCE (код 3)") == "шлюз отклонил запрос"
     assert head("SMSC refused: no") == "SMSC refused"
     assert len(head("Очень " * 40)) == 60
+
+
+def test_a_cancel_says_how_many_were_being_sent_at_that_moment(
+    manager_client, make_campaign
+):
+    """A pump's claimed batch still goes after a cancel (the confirm says so); the
+    message after it said only what was withdrawn, and two more then showed as sent
+    under a campaign the page called cancelled."""
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["pending", "pending", "pending", "delivered"])
+    claimed = Message.objects.filter(campaign=campaign, status="pending")[:2]
+    Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+        claimed_at=timezone.now()
+    )
+
+    response = manager_client.post(url("cancel", campaign), follow=True)
+
+    body = response.content.decode()
+    assert "Withdrawn here: 1" in body
+    assert "2 were being sent at that moment" in body
