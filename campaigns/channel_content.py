@@ -9,8 +9,10 @@ user set is quietly left out of a request.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
@@ -182,6 +184,8 @@ def channel_settings(campaign: Campaign) -> list[tuple[str, str, str]]:
             value = str(options.get(key, ""))
             if not taken and not value:
                 continue  # a setting this gateway has not
+            if key == "speed" and value:
+                value = _speed_shown(value)
             if choices is not None:
                 # Saved before the selects: "female", "Алиса" name their choice.
                 value = (
@@ -192,3 +196,12 @@ def channel_settings(campaign: Campaign) -> list[tuple[str, str, str]]:
                 value = str(dict(choices).get(value, value))
             rows.append((str(label), value or str(default), ""))
     return rows
+
+
+def _speed_shown(stored: str) -> str:
+    """A voice speed as the reader writes numbers («0,8»); stored as typed for the
+    gateway («0.8»)."""
+    try:
+        return number_format(Decimal(stored))
+    except InvalidOperation:
+        return stored

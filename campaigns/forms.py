@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -331,7 +332,7 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         speed.help_text = _(
             "From %(min)s (slow) to %(max)s (fast); 1 is the usual pace. Empty: the "
             "gateway's default."
-        ) % {"min": low, "max": high}
+        ) % {"min": number_format(low), "max": number_format(high)}
 
     def _set_initial_from_instance(self) -> None:
         campaign = self.instance
@@ -634,8 +635,12 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         if speed is None or not speed.is_finite() or not low <= speed <= high:
             self.add_error(
                 "voice_speed",
-                _("Give a number from %(min)s to %(max)s, such as 1.5.")
-                % {"min": low, "max": high},
+                _("Give a number from %(min)s to %(max)s, such as %(example)s.")
+                % {
+                    "min": number_format(low),
+                    "max": number_format(high),
+                    "example": number_format(Decimal("1.5")),
+                },  # fmt: skip
             )
             return
         data["voice_speed"] = str(speed.normalize())

@@ -100,3 +100,39 @@ def test_an_sms_campaign_does_not_show_a_viber_text_it_keeps(
     assert "Viber text" not in body
     assert "Viber sale" not in body
     assert settings_shown(body) == []
+
+
+def test_a_voice_speed_and_its_range_are_written_as_the_reader_writes_numbers(
+    manager_client, make_campaign
+):
+    """«0.8» and «От 0.5 до 2.0» on Russian pages, whose numbers have a comma."""
+    websms = make_account("WEBSMS", "websms")
+    campaign = make_campaign(
+        account=websms, channel="voice", voice_options={"voice": "5", "speed": "0.8"}
+    )
+
+    detail = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    editor = manager_client.get(
+        reverse("campaigns:edit", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert ("Скорость", "0,8") in settings_shown(detail)
+    assert "От 0,5" in editor
+    assert "0.5 (" not in editor
+
+
+def test_the_previews_spoken_summary_goes_on_in_lower_case_after_its_semicolon(
+    manager_client, make_campaign
+):
+    campaign = make_campaign(text="Ваш заказ готов")
+
+    body = manager_client.get(
+        reverse("campaigns:preview", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    status = re.search(
+        r'data-announce="campaign-preview-status">(.*?)</p>', body, re.S
+    ).group(1)
+    assert "; ориентировочная стоимость" in " ".join(status.split())
