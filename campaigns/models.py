@@ -932,3 +932,24 @@ class BeatHeartbeat(Heartbeat):
     class Meta:
         verbose_name = _("beat heartbeat")
         verbose_name_plural = _("beat heartbeats")
+
+
+class StopListSyncState(models.Model):
+    """An account's stop-list sync as of its last run (campaigns.stoplist_sync): the
+    gateway's list then, which tells a number taken off ours since (to be taken off
+    theirs) from one the gateway added (to be pulled), and that run's outcome for
+    the page. In the database, not the cache: a Redis restarted (it keeps nothing)
+    pulled every number taken off our list back from the gateway."""
+
+    account = models.OneToOneField(
+        ProviderAccount, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    phones = models.JSONField(_("numbers on the gateway's list"), default=list)
+    last = models.JSONField(_("last sync"), default=dict)
+
+    class Meta:
+        verbose_name = _("stop list sync state")
+        verbose_name_plural = _("stop list sync states")
+
+    def __str__(self) -> str:
+        return str(self.account_id)

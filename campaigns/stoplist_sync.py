@@ -11,7 +11,8 @@ snapshot), so nothing is pushed twice and a removal is not undone by the next pu
 
 Assumption: a number that vanished from the gateway's list stays on ours (an opt-out is
 never dropped because of something done outside smsportal); it is pushed back.
-Without a snapshot (first sync, or a lost one) nothing is taken off the gateway.
+Without a snapshot (the first sync) nothing is taken off the gateway. The snapshot is
+kept in the database (StopListSyncState), as the stop list it is merged with.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.models import StopListSyncState
 from contacts.models import StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
@@ -59,24 +60,17 @@ class _Snapshot:
     last: dict = field(default_factory=dict)
 
 
-# Assumption: the snapshot lives in the shared cache (Redis in production) until the
-# campaigns app gets a table for it; losing it costs one redundant push, never data.
-def _snapshot_key(account_id: int) -> str:
-    return f"stoplist-sync:{account_id}"
-
-
 def _load(account_id: int) -> _Snapshot | None:
-    raw = cache.get(_snapshot_key(account_id))
-    if raw is None:
+    state = StopListSyncState.objects.filter(account_id=account_id).first()
+    if state is None:
         return None
-    return _Snapshot(phones=set(raw["phones"]), last=raw.get("last", {}))
+    return _Snapshot(phones=set(state.phones), last=state.last)
 
 
 def _save(account_id: int, snapshot: _Snapshot) -> None:
-    cache.set(
-        _snapshot_key(account_id),
-        {"phones": sorted(snapshot.phones), "last": snapshot.last},
-        timeout=None,
+    StopListSyncState.objects.update_or_create(
+        account_id=account_id,
+        defaults={"phones": sorted(snapshot.phones), "last": snapshot.last},
     )
 
 

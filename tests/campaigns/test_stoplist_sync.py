@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from campaigns.models import StopListSyncState
 from campaigns.stoplist_sync import (
     stoplist_sync,
     stoplist_sync_all,
@@ -110,11 +111,42 @@ def test_a_lost_snapshot_never_removes_anything(simulator):
     account = simulated_account(simulator, "smsc")
     ours("+79120000001", "+79120000002")
     stoplist_sync(account=account)
-    cache.clear()
+    StopListSyncState.objects.filter(account=account).delete()
     stoplist_remove(phone="+79120000002")
     result = stoplist_sync(account=account)
     assert (result.unlisted, result.pushed) == (0, 1)  # pushed again: idempotent there
     assert sim_stop_list(simulator, account) == {"79120000001", "79120000002"}
+
+
+def test_a_number_taken_off_here_stays_off_when_the_cache_is_lost(simulator):
+    """The gateway's list as of the last sync lived in the cache alone: with Redis
+    restarted (it keeps nothing, README: "Redis needs no backup") a number taken off
+    our stop list was pulled back from the gateway as its own opt-out, and the
+    person who asked to hear from us again never did."""
+    account = simulated_account(simulator, "webcom")
+    ours("+79120000001", "+79120000002")
+    stoplist_sync(account=account)
+    stoplist_remove(phone="+79120000001")
+    cache.clear()  # Redis restarted, or another cache behind a web server
+
+    result = stoplist_sync(account=account)
+
+    assert (result.pulled, result.unlisted) == (0, 1)
+    assert not StopListEntry.objects.filter(phone="+79120000001").exists()
+    assert sim_stop_list(simulator, account) == {"79120000002"}
+
+
+def test_the_last_sync_is_shown_after_the_cache_is_lost(manager_client, simulator):
+    account = simulated_account(simulator, "webcom")
+    ours("+79120000001")
+    stoplist_sync(account=account)
+    cache.clear()
+
+    html = manager_client.get(
+        reverse("reports:stoplist_sync"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert sync_cells(html, account)["pushed"] == "1"
 
 
 def test_gateway_failure_is_reported_and_retried_next_time(simulator):
