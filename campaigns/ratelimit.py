@@ -51,6 +51,36 @@ def rate_limit_acquire(
 
 # Slices per second: the last SLICES + 1 of them span every second that ends now.
 SLICES = 20
+# How often a process reads the cache server's clock again (see _shared_time).
+CLOCK_CHECK_SECONDS = 60.0
+_clock: tuple[float, float] | None = None  # (cache server's clock - ours, checked at)
+
+
+def _shared_time() -> float:
+    """Now by the cache server's clock (Redis TIME), which the workers of every
+    machine share: counted by each worker's own clock, the slices of one a second
+    ahead were not the others', and the account got the limit from each."""
+    global _clock
+    checked = time.monotonic()
+    if _clock is None or checked - _clock[1] >= CLOCK_CHECK_SECONDS:
+        _clock = (_offset_from_cache_server(), checked)
+    return time.time() + _clock[0]
+
+
+def _offset_from_cache_server() -> float:
+    """Seconds the cache server's clock is ahead of ours; 0 for a cache in this
+    machine (the embedded setup, one machine)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return 0.0
+    client = backend._cache.get_client(write=True)  # where the counts are kept
+    before = time.time()
+    seconds, micros = client.time()
+    after = time.time()
+    return seconds + micros / 1_000_000 - (before + after) / 2
 
 
 def _slice_key(account_id: int, index: int) -> str:
@@ -64,7 +94,7 @@ def _acquire(
     remaining = count
     while remaining > 0:
         take = min(remaining, per_second)
-        current = int(time.time() * SLICES)
+        current = int(_shared_time() * SLICES)
         key = _slice_key(account_id, current)
         cache.add(key, 0, timeout=5)
         # Counted first, then checked: of two workers at once, the later sees both.
@@ -84,7 +114,7 @@ def _acquire(
             gone += 1
         if free < take:
             gone += 1
-        pause = max((current + max(gone, 1)) / SLICES - time.time(), 0.01)
+        pause = max((current + max(gone, 1)) / SLICES - _shared_time(), 0.01)
         if waited + pause > MAX_WAIT_SECONDS:
             raise TimeoutError("rate limit wait too long")
         if give_up is not None and give_up():

@@ -1,6 +1,9 @@
 """The account's rate limit, as the gateway sees it: no second, wherever it starts,
 holds more messages than the limit, however the batches of several workers fall."""
 
+import time
+import uuid
+
 import pytest
 
 from django.core.cache import cache
@@ -26,6 +29,7 @@ def clock(monkeypatch):
     cache.clear()
     # Cache entries expire by the real clock; the fake one starts at a whole second.
     fake = Clock(start=float(int(ratelimit.time.time())) + 10)
+    monkeypatch.setattr(ratelimit, "_clock", None)  # read again: the cache is ours
     monkeypatch.setattr(ratelimit.time, "time", fake.time)
     monkeypatch.setattr(ratelimit.time, "sleep", fake.sleep)
     yield fake
@@ -129,3 +133,29 @@ def test_a_request_per_message_is_spread_over_the_granted_second(
     # Ten a second, a tenth of a second apart: at most three in any quarter second.
     assert max(sum(1 for t in times if a <= t < a + 0.25) for a in times) <= 3
     assert times[-1] - times[0] >= 0.85
+
+
+def test_workers_whose_clocks_differ_count_the_same_slices(monkeypatch, settings):
+    """Several machines on one Redis: each worker counted the slices by its own
+    clock, so one whose clock ran a few seconds ahead counted in slices nobody else
+    looked at, and the account got the limit from each worker."""
+    from tests.redis_servers import broker_url, sibling_url
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": sibling_url(broker_url(), 14),
+            "KEY_PREFIX": f"skew-{uuid.uuid4().hex}",
+        }
+    }
+    real = time.time
+
+    def worker_on(skew: float) -> None:
+        monkeypatch.setattr(ratelimit, "_clock", None, raising=False)  # a new process
+        monkeypatch.setattr(ratelimit.time, "time", lambda: real() + skew)
+
+    worker_on(skew=5.0)  # a machine whose clock runs 5 s ahead
+    assert ratelimit.rate_limit_acquire(account_id=1, count=4, per_second=4) == 0
+    worker_on(skew=0.0)
+    waited = ratelimit.rate_limit_acquire(account_id=1, count=4, per_second=4)
+    assert waited > 0  # the second worker waits for the first one's second
