@@ -27,7 +27,7 @@ from celery.beat import PersistentScheduler
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
+from django.db.models.functions import Now
 
 logger = logging.getLogger("campaigns.beat")
 
@@ -39,11 +39,11 @@ def stale_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "SMSPORTAL_BEAT_STALE_SECONDS", 60))
 
 
-def beat_heartbeat(instance: str, hostname: str, started_at: datetime) -> None:
+def beat_heartbeat(instance: str, hostname: str) -> None:
     """Write one heartbeat of the beat `instance`."""
     from campaigns.models import BeatHeartbeat
 
-    BeatHeartbeat.write(instance, hostname, started_at)
+    BeatHeartbeat.write(instance, hostname)
 
 
 class HeartbeatScheduler(PersistentScheduler):
@@ -55,7 +55,6 @@ class HeartbeatScheduler(PersistentScheduler):
         super().__init__(*args, **kwargs)
         self.hostname = socket.gethostname()
         self.instance = f"beat@{self.hostname}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.started_at = timezone.now()
         self.written_at: float | None = None
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
@@ -70,7 +69,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def _write_heartbeat(self) -> None:
         close_old_connections()
         try:
-            beat_heartbeat(self.instance, self.hostname, self.started_at)
+            beat_heartbeat(self.instance, self.hostname)
         except Exception:  # noqa: BLE001 - a database hiccup must not stop beat
             logger.warning("beat heartbeat not written", exc_info=True)
 
@@ -102,8 +101,8 @@ def beats_overlapping(processes: list[BeatProcess]) -> list[BeatProcess]:
     for up to the stale window, and a supervisor may start the new one a moment
     before the old one has stopped (one last heartbeat of the old one then falls
     after the new one's start, within HEARTBEAT_SECONDS of it). Start and last-seen
-    times are each written by the beat's own clock; hosts whose clocks differ by
-    more than that interval could be misjudged when beat moves between them."""
+    times are the database's (Heartbeat.write), so beats on hosts whose clocks
+    differ are judged alike."""
     overlap = timedelta(seconds=HEARTBEAT_SECONDS)
     ordered = sorted(processes, key=lambda p: p.started_at)
     found: dict[str, BeatProcess] = {}
@@ -123,14 +122,15 @@ class BeatStatus:
     last_seen: datetime | None
     work_waiting: bool
     duplicates: tuple[BeatProcess, ...] = ()
+    seen_ago: timedelta | None = None  # by the database's clock, as it was written
 
     @property
     def state(self) -> str:
         """ "ok", "stale" (seen, not lately), "never" (no heartbeat at all) or
         "duplicate" (two or more beats running at once)."""
-        if self.last_seen is None:
+        if self.last_seen is None or self.seen_ago is None:
             return "never"
-        if timezone.now() - self.last_seen >= stale_after():
+        if self.seen_ago >= stale_after():
             return "stale"
         return "duplicate" if self.duplicates else "ok"
 
@@ -157,15 +157,19 @@ def beat_status() -> BeatStatus:
     from campaigns.models import BeatHeartbeat
     from campaigns.workers import work_waiting
 
-    rows = BeatHeartbeat.objects.order_by("-seen_at").values_list(
-        "instance", "started_at", "seen_at"
-    )[:LATEST_ROWS]
-    processes = [BeatProcess(*row) for row in rows]
+    # The database's time with the rows: heartbeats are written in it.
+    rows = list(
+        BeatHeartbeat.objects.order_by("-seen_at").values_list(
+            "instance", "started_at", "seen_at", Now()
+        )[:LATEST_ROWS]
+    )
+    processes = [BeatProcess(*row[:3]) for row in rows]
     last_seen = processes[0].seen_at if processes else None
-    fresh_since = timezone.now() - stale_after()
-    fresh = [p for p in processes if p.seen_at >= fresh_since]
+    now = rows[0][3] if rows else None
+    fresh = [p for p in processes if now and p.seen_at >= now - stale_after()]
     return BeatStatus(
         last_seen=last_seen,
+        seen_ago=None if now is None else now - last_seen,
         work_waiting=last_seen is None and work_waiting(),
         duplicates=tuple(beats_overlapping(fresh)),
     )

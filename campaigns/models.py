@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,7 @@ from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
 from smsportal.lib.deferred import Deferred, deferred_text
+from smsportal.lib.shared_clock import database_now
 from smsportal.versioning import Versioned
 
 # A campaign's texts that go to the gateway as stored (the sender aside, which may come
@@ -897,18 +898,23 @@ class Heartbeat(models.Model):
         return self.instance
 
     @classmethod
-    def write(cls, instance: str, hostname: str, started_at: datetime) -> None:
-        """One heartbeat of `instance` (its row made at the first)."""
-        now = timezone.now()
+    def write(cls, instance: str, hostname: str) -> None:
+        """One heartbeat of `instance` (its row made at the first, which is its
+        start). In the database's time, as every reader judges it: machines'
+        clocks differ (smsportal.lib.shared_clock)."""
+        now = database_now()
         if not cls.objects.filter(instance=instance).update(seen_at=now):
             cls.objects.create(
-                instance=instance, hostname=hostname, started_at=started_at, seen_at=now
+                instance=instance, hostname=hostname, started_at=now, seen_at=now
             )
             cls.objects.filter(seen_at__lt=now - cls.FORGET_AFTER).delete()
 
     @classmethod
-    def last_seen(cls) -> datetime | None:
-        return cls.objects.aggregate(last=models.Max("seen_at"))["last"]
+    def last_seen(cls) -> tuple[datetime | None, datetime]:
+        """The freshest heartbeat and the database's time now, in one query (the
+        pages ask on every request)."""
+        row = cls.objects.aggregate(last=models.Max("seen_at"), now=models.Max(Now()))
+        return row["last"], row["now"] or database_now()
 
 
 class WorkerHeartbeat(Heartbeat):

@@ -28,9 +28,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from smsportal import worker_instance
+from smsportal.lib.shared_clock import database_now
 
 logger = logging.getLogger("campaigns.workers")
 
@@ -45,11 +45,11 @@ def stale_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "SMSPORTAL_WORKER_STALE_SECONDS", 60))
 
 
-def heartbeat(instance: str, hostname: str, started_at: datetime) -> None:
+def heartbeat(instance: str, hostname: str) -> None:
     """Write one heartbeat of `instance`."""
     from campaigns.models import WorkerHeartbeat
 
-    WorkerHeartbeat.write(instance, hostname, started_at)
+    WorkerHeartbeat.write(instance, hostname)
 
 
 def heartbeat_remove(instance: str) -> None:
@@ -88,11 +88,10 @@ class Heartbeat(bootsteps.StartStopStep):
             logger.warning("could not remove heartbeat %s", self.instance)
 
     def _run(self) -> None:
-        started_at = timezone.now()
         while True:
             close_old_connections()
             try:
-                heartbeat(self.instance, self.hostname, started_at)
+                heartbeat(self.instance, self.hostname)
             except Exception:  # noqa: BLE001 - a database hiccup; try again next time
                 logger.warning("heartbeat not written", exc_info=True)
             if self.stopping.wait(HEARTBEAT_SECONDS):
@@ -145,17 +144,19 @@ def stop_asked_check() -> Callable[[], bool]:
 
 @dataclass(frozen=True)
 class WorkerStatus:
-    """The freshest heartbeat, and whether anything waits for a worker."""
+    """The freshest heartbeat (how long ago, by the database's clock, as it was
+    written), and whether anything waits for a worker."""
 
     last_seen: datetime | None
     work_waiting: bool
+    seen_ago: timedelta | None = None
 
     @property
     def state(self) -> str:
         """ "ok", "stale" (seen, not lately) or "none" (no heartbeat at all)."""
-        if self.last_seen is None:
+        if self.last_seen is None or self.seen_ago is None:
             return "none"
-        return "ok" if timezone.now() - self.last_seen < stale_after() else "stale"
+        return "ok" if self.seen_ago < stale_after() else "stale"
 
     @property
     def alarming(self) -> bool:
@@ -168,9 +169,11 @@ def worker_status() -> WorkerStatus:
     alive) whether campaigns are sending or scheduled or jobs are queued."""
     from campaigns.models import WorkerHeartbeat
 
-    last_seen = WorkerHeartbeat.last_seen()
-    alive = last_seen is not None and timezone.now() - last_seen < stale_after()
-    return WorkerStatus(last_seen=last_seen, work_waiting=not alive and work_waiting())
+    last_seen, now = WorkerHeartbeat.last_seen()
+    seen_ago = None if last_seen is None else now - last_seen
+    alive = seen_ago is not None and seen_ago < stale_after()
+    return WorkerStatus(last_seen=last_seen, seen_ago=seen_ago,
+                        work_waiting=not alive and work_waiting())  # fmt: skip
 
 
 def live_instances() -> QuerySet[Any]:
@@ -178,7 +181,7 @@ def live_instances() -> QuerySet[Any]:
     a job's worker with them in the same statement)."""
     from campaigns.models import WorkerHeartbeat
 
-    fresh = timezone.now() - stale_after()
+    fresh = database_now() - stale_after()
     return WorkerHeartbeat.objects.filter(seen_at__gte=fresh).values("instance")
 
 
@@ -220,4 +223,4 @@ def lease_abandoned(owner: object) -> bool:
         .values_list("seen_at", flat=True)
         .first()
     )
-    return seen is None or timezone.now() - seen >= LEASE_DEAD_AFTER
+    return seen is None or database_now() - seen >= LEASE_DEAD_AFTER

@@ -17,7 +17,6 @@ from django.http.request import split_domain_port
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -213,12 +212,10 @@ def _heartbeat(name: str, status) -> dict[str, object]:
     long ago its last heartbeat was; unknown without the database (`status` None)."""
     if status is None:
         return {name: "unknown"}
-    seen = status.last_seen
+    ago = status.seen_ago
     return {
         name: status.state,
-        f"{name}_seen_seconds_ago": (
-            None if seen is None else int((timezone.now() - seen).total_seconds())
-        ),
+        f"{name}_seen_seconds_ago": None if ago is None else int(ago.total_seconds()),
     }
 
 

@@ -76,7 +76,7 @@ def test_a_database_hiccup_does_not_stop_beat(scheduler, monkeypatch, caplog):
 
 def test_beats_gone_for_a_day_are_forgotten():
     beat_seen(2 * 24 * 3600, instance="beat@old:1:x")
-    beat.beat_heartbeat("beat@new:2:y", "new", timezone.now())
+    beat.beat_heartbeat("beat@new:2:y", "new")
     assert list(BeatHeartbeat.objects.values_list("instance", flat=True)) == [
         "beat@new:2:y"
     ]

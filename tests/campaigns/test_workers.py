@@ -39,13 +39,38 @@ def beat(instance: str = "celery@a:1:x", *, seconds_ago: int = 0) -> WorkerHeart
 
 
 def test_a_heartbeat_is_written_once_then_refreshed():
-    started = timezone.now()
-    workers.heartbeat("celery@a:1:x", "celery@a", started)
-    first = WorkerHeartbeat.objects.get().seen_at
-    workers.heartbeat("celery@a:1:x", "celery@a", started)
+    workers.heartbeat("celery@a:1:x", "celery@a")
+    first = WorkerHeartbeat.objects.get()
+    workers.heartbeat("celery@a:1:x", "celery@a")
     row = WorkerHeartbeat.objects.get()
-    assert row.seen_at >= first
-    assert row.started_at == started
+    assert row.seen_at >= first.seen_at
+    assert row.started_at == first.started_at == first.seen_at
+
+
+def test_a_worker_whose_clock_runs_behind_is_judged_by_the_databases_clock(
+    monkeypatch, settings
+):
+    """Several machines, their clocks apart: a worker's heartbeat was written with
+    its own clock and judged with the reader's, so one 40 s behind had its pumps
+    taken over at every tick and, a minute behind, the pages said no worker ran."""
+    from campaigns import beat as beat_module
+
+    settings.SMSPORTAL_WORKER_STALE_SECONDS = 30
+    settings.SMSPORTAL_BEAT_STALE_SECONDS = 30
+    behind = timezone.now() - timedelta(seconds=90)
+    with monkeypatch.context() as machine:  # the worker's and beat's machine
+        machine.setattr(timezone, "now", lambda: behind)
+        workers.heartbeat("celery@slow:1:x", "celery@slow")
+        beat_module.beat_heartbeat("beat@slow:1:x", "slow")
+    ahead = timezone.now() + timedelta(seconds=90)
+    monkeypatch.setattr(timezone, "now", lambda: ahead)  # the web server's machine
+
+    assert workers.worker_status().state == "ok"
+    assert not workers.lease_abandoned("celery@slow:1:x")
+    assert list(workers.live_instances().values_list("instance", flat=True)) == [
+        "celery@slow:1:x"
+    ]
+    assert beat_module.beat_status().state == "ok"
 
 
 def test_the_dashboard_warns_when_no_worker_runs_while_a_campaign_sends(
