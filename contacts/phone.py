@@ -34,6 +34,15 @@ _MOBILE_TYPES = {
     PhoneNumberType.FIXED_LINE_OR_MOBILE: None,
 }
 _UNKNOWN_ZONE = "Etc/Unknown"
+# Where libphonenumber's zone data is wrong for a +7 code (checked against every
+# prefix it has for +7): Kaliningrad's landlines (+7 401) are Europe/Bucharest, an hour
+# off in summer, which Kaliningrad does not keep; Saratov's (+7 845) are Moscow, though
+# Saratov moved to UTC+4 in December 2016.
+_ZONE_BY_PREFIX = {"+7401": "Europe/Kaliningrad", "+7845": "Europe/Saratov"}
+# Kazakhstan has kept one zone, UTC+5, since 1 March 2024; libphonenumber still splits
+# it in two and gives its mobiles none. Assumption: the system's tzdata is 2024a or
+# later (Asia/Almaty at UTC+5).
+_KAZAKHSTAN_ZONE = "Asia/Almaty"
 # Six leading national digits -> the answer of their fast_prefix(), at most 100,000.
 _SHAPES: dict[str, object] = {}
 
@@ -182,11 +191,21 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
         raise InvalidPhone(reason) from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(_two_numbers_or(text, region, _invalid_reason(number, text)))
-    zones = phone_timezone.time_zones_for_number(number)
-    zone = zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
     is_mobile = _MOBILE_TYPES.get(phonenumbers.number_type(number), False)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return NormalizedPhone(e164, is_mobile, zone)
+    return NormalizedPhone(e164, is_mobile, _number_zone(number, e164))
+
+
+def _number_zone(number: phonenumbers.PhoneNumber, e164: str) -> str:
+    """The IANA zone the number alone gives, "" unless exactly one."""
+    if number.country_code == 7:
+        fixed = _ZONE_BY_PREFIX.get(e164[:5])
+        if fixed:
+            return fixed
+        if phonenumbers.region_code_for_number(number) == "KZ":
+            return _KAZAKHSTAN_ZONE
+    zones = phone_timezone.time_zones_for_number(number)
+    return zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
 
 
 # Between two numbers in one cell, as CRMs export a contact's phones.
