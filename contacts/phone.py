@@ -187,10 +187,9 @@ def _parse(raw: str, region: str) -> NormalizedPhone:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        reason = _two_numbers_or(text, region, _parse_error_reason(exc))
-        raise InvalidPhone(reason) from None
+        raise InvalidPhone(_refusal(text, region, _parse_error_reason(exc))) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_two_numbers_or(text, region, _invalid_reason(number, text)))
+        raise InvalidPhone(_refusal(text, region, _invalid_reason(number, text)))
     is_mobile = _MOBILE_TYPES.get(phonenumbers.number_type(number), False)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(e164, is_mobile, _number_zone(number, e164))
@@ -206,6 +205,32 @@ def _number_zone(number: phonenumbers.PhoneNumber, e164: str) -> str:
             return _KAZAKHSTAN_ZONE
     zones = phone_timezone.time_zones_for_number(number)
     return zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
+
+
+def _refusal(text: str, region: str, reason: str) -> str:
+    """Why a number is refused: what the writer most likely meant, else `reason`."""
+    if _foreign_without_plus(text, region):
+        return _("a number of another country is written with + and its country code")
+    return _two_numbers_or(text, region, reason)
+
+
+def _foreign_without_plus(text: str, region: str) -> bool:
+    """ "375291234567", as CRMs and gateways' address books export numbers: read as
+    the default region's, it is none, and with a plus it is another country's.
+    Refused all the same, saying so: a mistyped Russian number (49123456789 for
+    89123456789) would go abroad, at a foreign price, if digits were guessed at."""
+    if text.startswith("+"):
+        return False
+    digits = text.translate(_STRIP_SEPARATORS)
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    try:
+        number = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(
+        number
+    ) and number.country_code != phonenumbers.country_code_for_region(region)
 
 
 # Between two numbers in one cell, as CRMs export a contact's phones.
