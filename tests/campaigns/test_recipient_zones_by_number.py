@@ -61,3 +61,35 @@ def test_quiet_hours_keep_kaliningrad_saratov_and_kazakhstan_time(
         "+78452222222": datetime(2030, 7, 1, 5, 0, tzinfo=UTC),  # 09:00 UTC+4
         "+77012345678": datetime(2030, 7, 1, 4, 0, tzinfo=UTC),  # 09:00 UTC+5
     }
+
+
+def test_each_goes_to_smsc_with_its_own_mornings_send_time(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    from django.utils import timezone
+
+    from campaigns.dispatch import campaign_pump
+    from campaigns.models import Campaign
+    from tests.campaigns.gateway_accounts import simulated_account
+
+    now = datetime(2030, 7, 1, 3, 30, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    phones = ["8 4012 55-55-55", "8 8452 22-22-22", "8 701 234 56 78"]
+    group = make_group("G")
+    group.contacts.add(*(contact_create(phone=phone) for phone in phones))
+    campaign = make_campaign(
+        [group], account=simulated_account(simulator, "smsc"),
+        respect_quiet_hours=True, time_zone="Europe/Moscow",
+        window_start=time(9), window_end=time(21),
+    )  # fmt: skip
+    campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+
+    assert campaign_pump(campaign_id=campaign.pk).sent == 3
+
+    sent = {m.phone: m.send_at for m in simulator.state.messages["smsc"].values()}
+    assert sent == {
+        "74012555555": datetime(2030, 7, 1, 7, 0, tzinfo=UTC).timestamp(),
+        "78452222222": datetime(2030, 7, 1, 5, 0, tzinfo=UTC).timestamp(),
+        "77012345678": datetime(2030, 7, 1, 4, 0, tzinfo=UTC).timestamp(),
+    }
