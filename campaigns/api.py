@@ -210,6 +210,9 @@ class PreviewOut(Schema):
     excluded: int
     deferred: int
     zone_unknown: int
+    # Numbers outside Russia (Kazakhstan's +7 7xx too): the estimate prices them as
+    # Russian ones; the gateway bills them at its own rate.
+    abroad: int
     empty_placeholders: dict[str, int]
     segments_histogram: dict[int, int]
     too_long: int

@@ -71,7 +71,7 @@ from campaigns.templating import empty_fields
 from campaigns.withdrawal import gateway_withdraw
 from campaigns.workers import lease_abandoned
 from contacts.models import Contact, StopListEntry
-from contacts.phone import InvalidPhone, normalize_phone
+from contacts.phone import InvalidPhone, is_russian_number, normalize_phone
 from contacts.timezones import zone_name
 from providers.base import (
     Capability,
@@ -135,6 +135,9 @@ class Preview:
     # Recipients whose local time is not known (a mobile number with no zone on the
     # contact and no numbering plan loaded): quiet hours use the campaign's zone.
     zone_unknown: int = 0
+    # Recipients abroad (Kazakhstan's +7 7xx too): the price per segment is Russia's
+    # (the tariff, or the gateway's for a Russian number), theirs the gateway's own.
+    abroad: int = 0
     # Recipients who would get an empty placeholder ("Hello, !"), by its name.
     empty_placeholders: dict[str, int] = field(default_factory=dict)
     segments_histogram: dict[int, int] = field(default_factory=dict)
@@ -251,6 +254,7 @@ def campaign_preview(
     _fill_segments(preview, plan, groups, total=preview.total)
     preview.deferred = _deferred(plan, groups)
     preview.zone_unknown = _zone_unknown(plan, groups)
+    preview.abroad = _abroad(groups)
     preview.empty_placeholders = _empty_placeholders(plan, groups)
     price = campaign_price(campaign)
     if price is not None:
@@ -371,6 +375,17 @@ def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
             blank = sum(1 for row in rows if not row["time_zone"])
             unknown += blank * total / len(rows)
     return round(unknown)
+
+
+def _abroad(groups: Sampled) -> int:
+    """Recipients whose number is not Russian, estimated from the samples as
+    _deferred is."""
+    abroad = 0.0
+    for rows, total in groups:
+        if rows:
+            foreign = sum(1 for row in rows if not is_russian_number(row["phone"]))
+            abroad += foreign * total / len(rows)
+    return round(abroad)
 
 
 def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:

@@ -81,6 +81,11 @@ def normalize_phone(raw: str, *, region: str | None = None) -> NormalizedPhone:
     return _parse(raw, region or settings.SMSPORTAL_DEFAULT_REGION)
 
 
+def is_russian_number(e164: str) -> bool:
+    """A Russian number: +7, but not Kazakhstan's +7 6xx and +7 7xx."""
+    return e164.startswith("+7") and e164[2:3] not in ("6", "7")
+
+
 def vendor_e164(phone: str) -> str:
     """A gateway's number as contacts and the stop list keep it, or "" if it is none.
 
