@@ -213,6 +213,8 @@ class PreviewOut(Schema):
     # Numbers outside Russia (Kazakhstan's +7 7xx too): the estimate prices them as
     # Russian ones; the gateway bills them at its own rate.
     abroad: int
+    # Landlines (8-800 too): no SMS or Viber reaches them.
+    landlines: int
     empty_placeholders: dict[str, int]
     segments_histogram: dict[int, int]
     too_long: int

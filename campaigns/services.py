@@ -138,6 +138,9 @@ class Preview:
     # Recipients abroad (Kazakhstan's +7 7xx too): the price per segment is Russia's
     # (the tariff, or the gateway's for a Russian number), theirs the gateway's own.
     abroad: int = 0
+    # Recipients whose number is a landline (8-800 too), as the contact or the
+    # number says: no SMS or Viber reaches them (a voice call does).
+    landlines: int = 0
     # Recipients who would get an empty placeholder ("Hello, !"), by its name.
     empty_placeholders: dict[str, int] = field(default_factory=dict)
     segments_histogram: dict[int, int] = field(default_factory=dict)
@@ -237,16 +240,21 @@ def campaign_preview(
     preview.duplicates = extra.duplicates + len(overlap) + len(stopped_members)
     preview.total = contact_total + len(extra_phones)
     # Samples of both parts, each standing for its own share of the audience.
+    sample = list(
+        reachable.order_by("id").values(
+            *CONTACT_VALUES, "is_mobile", **CONTACT_EXPRESSIONS
+        )[:HISTOGRAM_SAMPLE]
+    )
+    extra_sample = extra_phones[:HISTOGRAM_SAMPLE]
+    # Apart from the placeholder values: is_mobile is no placeholder.
+    fixed = [row.pop("is_mobile") is False for row in sample]
+    preview.landlines = _share(fixed, contact_total) + _share(
+        [normalize_phone(phone).is_mobile is False for phone in extra_sample],
+        len(extra_phones),
+    )
     groups = [
-        (
-            list(
-                reachable.order_by("id").values(*CONTACT_VALUES, **CONTACT_EXPRESSIONS)[
-                    :HISTOGRAM_SAMPLE
-                ]
-            ),
-            contact_total,
-        ),
-        (_extra_rows(extra_phones[:HISTOGRAM_SAMPLE], extra_zones), len(extra_phones)),
+        (sample, contact_total),
+        (_extra_rows(extra_sample, extra_zones), len(extra_phones)),
     ]
     # Each sample row read as placeholder values once (its JSON attributes parsed):
     # the texts, the quiet hours and the empty placeholders all use them.
@@ -375,6 +383,11 @@ def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
             blank = sum(1 for row in rows if not row["time_zone"])
             unknown += blank * total / len(rows)
     return round(unknown)
+
+
+def _share(sampled: list[bool], total: int) -> int:
+    """How many of `total` recipients are so, estimated from a sample of them."""
+    return round(sum(sampled) * total / len(sampled)) if sampled else 0
 
 
 def _abroad(groups: Sampled) -> int:
