@@ -153,3 +153,41 @@ def test_arrow_keys_on_the_language_select_do_not_leave_the_page(admin_page):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator("html")).not_to_have_attribute("lang", before)
+
+
+def test_a_login_sent_empty_says_which_field_is_missing(page, e2e_admin):
+    """Sent with nothing typed, the login page came back as it was: the fields'
+    errors were never drawn, so nobody learnt why nothing happened."""
+    page.goto("/login/")
+    page.fill("#id_username", e2e_admin.username)
+    page.keyboard.press("Tab")
+    expect(page.locator("#id_password")).to_be_focused()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    password = page.get_by_role("textbox", name="Password")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#id_password_error")
+    expect(error).to_have_text("This field is required.")
+    expect(password).to_have_attribute("aria-describedby", "id_password_error")
+    # The first field in error takes the cursor, not the username the user typed.
+    expect(password).to_be_focused()
+    expect(page.locator("#id_username")).to_have_value(e2e_admin.username)
+    expect(page.locator("#id_username")).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_a_wrong_password_is_announced_and_tied_to_the_fields(page, e2e_admin):
+    """The "wrong user name or password" box was a plain div: a screen reader, put
+    back in the user name field, said nothing of it."""
+    page.goto("/login/")
+    page.fill("#id_username", e2e_admin.username)
+    page.fill("#id_password", "not-the-password")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Please enter a correct username and password")
+    for field in ("#id_username", "#id_password"):
+        expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
+        expect(page.locator(field)).to_have_attribute("aria-describedby", "login-error")
+    expect(alert).to_have_attribute("id", "login-error")
