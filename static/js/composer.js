@@ -166,6 +166,57 @@
     // With placeholders the count is of the template, not of what recipients get:
     // the cost is left to the audience preview, which renders each text.
     renderCost(root, info, templated);
+    announce(root, sms);
+  }
+
+  // What a screen reader is told: the parts, the encoding and any warning, once they
+  // have changed and the typing has paused; not the characters at every key.
+  var WARNINGS = ["too-long", "too-many-characters", "over-page-limit"];
+  var ANNOUNCE_AFTER_MS = 600;
+
+  function spoken(el) {
+    var copy = el.cloneNode(true);
+    copy.querySelectorAll("[hidden]").forEach(function (hidden) {
+      hidden.remove();
+    });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function visible(el) {
+    for (var node = el; node; node = node.parentElement) {
+      if (node.hidden) return false;
+    }
+    return true;
+  }
+
+  function announcement(root, sms) {
+    var parts = [];
+    if (sms) {
+      ["segments", "encoding"].forEach(function (name) {
+        var el = root.querySelector('[data-sc-say="' + name + '"]');
+        if (el) parts.push(spoken(el));
+      });
+    }
+    WARNINGS.forEach(function (name) {
+      root.querySelectorAll('[data-sc-show="' + name + '"]').forEach(function (el) {
+        if (visible(el)) parts.push(spoken(el));
+      });
+    });
+    return parts.join("; ");
+  }
+
+  function announce(root, sms) {
+    var region = root.querySelector("[data-sc-announce]");
+    if (!region) return;
+    var text = announcement(root, sms);
+    // The page as it loads is not news.
+    if (root.lastAnnounced === undefined) root.lastAnnounced = text;
+    clearTimeout(root.announceTimer);
+    root.announceTimer = setTimeout(function () {
+      if (text === root.lastAnnounced) return;
+      root.lastAnnounced = text;
+      region.textContent = text;
+    }, ANNOUNCE_AFTER_MS);
   }
 
   // An undo stays offered while what the offer did still stands.

@@ -191,3 +191,43 @@ def test_a_wrong_password_is_announced_and_tied_to_the_fields(page, e2e_admin):
         expect(page.locator(field)).to_have_attribute("aria-invalid", "true")
         expect(page.locator(field)).to_have_attribute("aria-describedby", "login-error")
     expect(alert).to_have_attribute("id", "login-error")
+
+
+def test_the_segment_counter_speaks_when_the_parts_change_not_at_each_key(
+    admin_page, gateway_account
+):
+    """The whole counter was a live region: each key pressed in the text had a screen
+    reader read out the characters and the room left. It now says the parts and the
+    encoding when they change, once."""
+    page = admin_page
+    page.goto("/campaigns/new/")
+    counter = page.locator("[data-segment-counter]:not([data-characters-only])")
+    expect(counter).not_to_have_attribute("aria-live", "polite")
+    said = counter.locator("[data-sc-announce]")
+    expect(said).to_have_attribute("role", "status")
+    # Every change of what the region says, as a screen reader would get it.
+    page.evaluate(
+        """() => { window.said = []; const region = document.querySelector(
+             "[data-segment-counter]:not([data-characters-only]) [data-sc-announce]");
+           new MutationObserver(() => window.said.push(region.textContent.trim()))
+             .observe(region, {childList: true, characterData: true, subtree: true}); }"""
+    )
+
+    page.locator("#id_text").press_sequentially("Hello there")
+    page.wait_for_timeout(1000)  # longer than the pause the counter waits for
+    expect(counter.locator("[data-sc-field=units]")).to_have_text("11")
+    assert page.evaluate("window.said") == ["Segments: 1; Encoding: GSM-7 (Latin)"]
+
+    page.locator("#id_text").press_sequentially(" Привет")  # Unicode now
+    expect(said).to_have_text("Segments: 1; Encoding: Unicode (UCS-2)")
+    page.locator("#id_text").press_sequentially(" " + "ж" * 60)  # a second part
+    expect(said).to_have_text("Segments: 2; Encoding: Unicode (UCS-2)")
+    page.locator("#id_text").press_sequentially("жжж")
+    page.wait_for_timeout(1000)
+    assert page.evaluate("window.said") == [
+        "Segments: 1; Encoding: GSM-7 (Latin)",
+        "Segments: 1; Encoding: Unicode (UCS-2)",
+        "Segments: 2; Encoding: Unicode (UCS-2)",
+    ]
+    # No other live region in the counter.
+    assert counter.locator("[aria-live]:not([data-sc-announce])").count() == 0
