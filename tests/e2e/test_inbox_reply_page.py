@@ -101,3 +101,32 @@ def test_the_number_goes_on_the_stop_list_from_the_reply_page(
         "and messages waiting at a gateway for a later send time are withdrawn."
     ]
     assert StopListEntry.objects.get().phone == PHONE
+
+
+def test_the_conversation_says_who_wrote_each_message(admin_page, gateway_account):
+    """What was sent and what came back differed only by side and colour: a screen
+    reader read the conversation as one run of texts, with no word of who wrote what,
+    nor which message this page is about."""
+    page = admin_page
+    Message.objects.create(
+        account=gateway_account, phone=PHONE, text="Заказ готов", status="delivered",
+        planned_at=timezone.now(), submitted_at=timezone.now(),
+    )  # fmt: skip
+    make_reply(gateway_account, phone=PHONE, text="Спасибо")
+    reply = make_reply(gateway_account, phone=PHONE, text="Когда доставка?")
+
+    page.goto(f"/campaigns/inbox/{reply.pk}/")
+
+    bubbles = page.locator("#conversation > div")
+    expect(bubbles).to_have_count(3)
+    sent = bubbles.filter(has_text="Заказ готов")
+    expect(sent.locator(".visually-hidden").first).to_have_text("Sent")
+    for text in ("Спасибо", "Когда доставка?"):
+        said = bubbles.filter(has_text=text).locator(".visually-hidden").first
+        expect(said).to_have_text("Received")
+    expect(bubbles.filter(has_text="Когда доставка?")).to_have_attribute(
+        "aria-current", "true"
+    )
+    expect(bubbles.filter(has_text="Спасибо")).not_to_have_attribute(
+        "aria-current", "true"
+    )
