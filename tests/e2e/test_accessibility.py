@@ -231,3 +231,29 @@ def test_the_segment_counter_speaks_when_the_parts_change_not_at_each_key(
     ]
     # No other live region in the counter.
     assert counter.locator("[aria-live]:not([data-sc-announce])").count() == 0
+
+
+def test_a_sorted_column_says_so_to_the_eye_and_to_a_screen_reader(admin_page):
+    """The sorted column looked and read like any other: no arrow, no aria-sort, so
+    after following a header link nobody could tell which way the list was sorted."""
+    for i in range(3):
+        Contact.objects.create(phone=f"+7912555000{i}", last_name=f"Сортов{i}")
+    page = admin_page
+    page.goto("/contacts/")
+    phone = page.get_by_role("columnheader", name="Phone")
+    expect(phone).not_to_have_attribute("aria-sort", re.compile(".*"))
+
+    phone.get_by_role("link").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    phone = page.get_by_role("columnheader", name="Phone")
+    expect(phone).to_have_attribute("aria-sort", "ascending")
+    assert page.locator("thead th[aria-sort]").count() == 1
+    arrow = phone.locator("a").evaluate("a => getComputedStyle(a, '::after').content")
+    assert arrow not in ("none", "normal", ""), arrow
+
+    with page.expect_navigation():
+        phone.get_by_role("link").click()
+    expect(page.get_by_role("columnheader", name="Phone")).to_have_attribute(
+        "aria-sort", "descending"
+    )
