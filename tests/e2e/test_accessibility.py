@@ -257,3 +257,24 @@ def test_a_sorted_column_says_so_to_the_eye_and_to_a_screen_reader(admin_page):
     expect(page.get_by_role("columnheader", name="Phone")).to_have_attribute(
         "aria-sort", "descending"
     )
+
+
+def test_the_menu_and_the_pages_of_a_list_say_where_the_user_is(admin_page):
+    """The current menu item and the current page of a list were marked by colour
+    only (Bootstrap's .active): a screen reader heard no "current"."""
+    Contact.objects.bulk_create(
+        Contact(phone=f"+791266{i:05d}", first_name=f"Имя{i}") for i in range(51)
+    )
+    page = admin_page
+    page.goto("/contacts/?page=2")
+
+    menu = page.locator("#main-nav")
+    expect(menu.locator("[aria-current]")).to_have_count(1)
+    expect(menu.get_by_role("link", name="Contacts", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    pages = page.get_by_role("navigation", name="Pages of the table")
+    expect(pages.locator("[aria-current]")).to_have_count(1)
+    expect(pages.get_by_role("link", name="2", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
