@@ -255,3 +255,51 @@ def test_a_long_group_name_wraps_on_the_contact_form(admin_page):
         "form-check-input" in (boxes.nth(i).get_attribute("class") or "")
         for i in range(2)
     )
+
+
+@pytest.mark.parametrize("width", [360, 768])
+def test_forms_and_their_buttons_fit_a_small_phone_in_russian(
+    admin_page, gateway_account, width
+):
+    """At 360 px the account form's three buttons («Сохранить», «Сохранить и проверить
+    подключение», «Отмена») stayed on one line: the page was 15 px too wide and
+    «Отмена» ran off the side; a draft's («Сохранить черновик», «Тестовая отправка»,
+    «Вернуться к рассылке») likewise."""
+    from decimal import Decimal
+
+    from campaigns.models import Campaign
+
+    contact = Contact.objects.create(phone="+79161234569", last_name="Узкий")
+    draft = Campaign.objects.create(
+        name="Черновик", account=gateway_account, sender="SHOP", text="Привет",
+        price_per_segment=Decimal("2.50"),
+    )  # fmt: skip
+    page = admin_page
+    _in_russian(page)
+    page.set_viewport_size({"width": width, "height": 740})
+
+    wide = []
+    for path in (
+        f"/providers/{gateway_account.pk}/edit/",
+        "/providers/new/",
+        "/campaigns/new/",
+        f"/campaigns/{draft.pk}/edit/",
+        f"/contacts/{contact.pk}/edit/",
+        "/contacts/groups/new/",
+        "/contacts/import/",
+        "/contacts/stop-list/import/",
+        "/campaigns/templates/new/",
+        "/campaigns/greetings/new/",
+        "/account/password/",
+    ):
+        page.goto(path)
+        if (extra := _overflow(page)) > 0:
+            wide.append(f"{path}: {extra}px too wide")
+        for button in page.locator("main form [type=submit], main form a.btn").all():
+            if not button.is_visible():
+                continue
+            box = button.bounding_box()
+            if box["x"] < 0 or box["x"] + box["width"] > width:
+                wide.append(f"{path}: «{button.inner_text()}» off the screen")
+
+    assert not wide, "\n".join(wide)
