@@ -278,3 +278,26 @@ def test_the_menu_and_the_pages_of_a_list_say_where_the_user_is(admin_page):
     expect(pages.get_by_role("link", name="2", exact=True)).to_have_attribute(
         "aria-current", "page"
     )
+
+
+def test_an_import_without_a_phone_column_says_so_and_takes_focus(admin_page):
+    """The column step sent back with "Choose the column that holds the phone number"
+    showed it in a plain box above the button: a keyboard or screen reader user, put
+    back at the top of the page, was told nothing."""
+    page = admin_page
+    page.goto("/contacts/import/")
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "a.csv", "mimeType": "text/csv",
+                "buffer": b"phone,name\n+79161112233,Oleg\n"}],
+    )  # fmt: skip
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_url("**/contacts/import/*/columns/**")
+    page.select_option("select[name=col_0]", "")
+    page.get_by_role("button", name="Start the import").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Choose the column that holds the phone number.")
+    expect(alert).to_be_focused()
