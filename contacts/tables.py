@@ -95,7 +95,9 @@ class ImportJobTable(BaseTable):
     # An upload left at the column step can be dropped here (uploads a day old go
     # by themselves: contacts.tasks.import_uploads_expire).
     discard = tables.TemplateColumn(
-        template_name="contacts/_import_discard.html", verbose_name="", orderable=False
+        template_name="contacts/_import_discard.html",
+        verbose_name=_("Actions"),  # a column without a name is read as unnamed
+        orderable=False,
     )
 
     class Meta(BaseTable.Meta):

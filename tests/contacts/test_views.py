@@ -1750,3 +1750,30 @@ def test_each_export_menu_says_what_becomes_of_what_windows_1251_lacks(
     assert "become “?”" not in contacts
     assert "become “?”" in inbox
     assert "data-export-note" not in upload  # a sample has no such characters
+
+
+def test_a_contacts_and_a_groups_edit_pages_say_what_they_are_in_their_titles(
+    manager_client, group
+):
+    """A tab or a screen reader's list of windows read «+7912…» and «Группа» for
+    every group; an unnamed column of the recent imports was read as nothing."""
+    from contacts.models import ImportJob
+
+    contact = make_contact("+79123456789")
+    ImportJob.objects.create(kind="contacts", original_name="a.csv", status="uploaded")
+
+    def title(path: str) -> str:
+        body = manager_client.get(path, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        return re.search(r"<title>(.*?)</title>", body, re.S).group(1).strip()
+
+    assert title(reverse("contacts:edit", args=[contact.pk])).startswith(
+        "Изменить контакт +79123456789"
+    )
+    assert title(reverse("contacts:group_edit", args=[group.pk])).startswith(
+        "Группа «Клиенты»"
+    )
+    imports = manager_client.get(
+        reverse("contacts:import"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    headers = re.findall(r"<th\b[^>]*>(.*?)</th>", imports, re.S)
+    assert all(re.sub(r"<[^>]+>|\s", "", header) for header in headers), headers
