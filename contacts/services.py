@@ -307,6 +307,7 @@ def contact_update(
     """
     contact.refresh_from_db(from_queryset=Contact.objects.select_for_update())
     require_version(contact, expected_version)
+    as_it_was = _row_values(contact)
     _check_sendable(fields)
     phone = fields.pop("phone", None)
     _check_email(fields)
@@ -340,9 +341,12 @@ def contact_update(
     for name, value in fields.items():
         if name in CONTACT_FIELDS:
             setattr(contact, name, value)
-    contact.updated_at = timezone.now()
     with transaction.atomic():
-        contact.save()
+        # A form saved as it was opened changes nothing: no new version (which
+        # would refuse another person's edit opened at the old one), no new time.
+        if _row_values(contact) != as_it_was:
+            contact.updated_at = timezone.now()
+            contact.save()
         if renumbered_from:
             contact_renumbered(contact.pk, renumbered_from, contact.phone)
         if groups is not None:
@@ -352,6 +356,12 @@ def contact_update(
         if remove_from_groups:
             contact.groups.remove(*remove_from_groups)
     return contact
+
+
+def _row_values(contact: Contact) -> dict[str, Any]:
+    return {
+        f.attname: getattr(contact, f.attname) for f in Contact._meta.concrete_fields
+    }
 
 
 def contacts_delete(*, contacts: QuerySet[Contact], audited: bool = True) -> int:

@@ -257,3 +257,28 @@ def test_unticking_a_group_takes_the_contact_out_of_it_alone(django_user_model):
     assert a.post(url, data).status_code == 302
 
     assert list(contact.groups.all()) == [second]
+
+
+@pytest.mark.django_db
+def test_a_contact_page_saved_unchanged_leaves_the_contact_as_it_was(
+    django_user_model,
+):
+    """Saved as opened, it raised the version and the change time: another person's
+    edit opened before was then refused as over a newer version, for nothing."""
+    a = signed_in(django_user_model, "amy-manager")
+    b = signed_in(django_user_model, "ben-manager")
+    contact = Contact.objects.create(phone="+79120000001", first_name="Ivan")
+    url = reverse("contacts:edit", args=[contact.pk])
+    opened_by_b = form_values(
+        b.get(url).content.decode(), having="last_name",
+        replace={"last_name": "Petrov"},
+    )  # fmt: skip
+    before = Contact.objects.get(pk=contact.pk)
+
+    unchanged = form_values(a.get(url).content.decode(), having="last_name")
+    assert a.post(url, unchanged).status_code == 302
+
+    after = Contact.objects.get(pk=contact.pk)
+    assert (after.version, after.updated_at) == (before.version, before.updated_at)
+    assert b.post(url, opened_by_b).status_code == 302
+    assert Contact.objects.get(pk=contact.pk).last_name == "Petrov"
