@@ -284,11 +284,30 @@ def _xlsx_cell(value: object, zone: tzinfo) -> object:
         return value
     if isinstance(value, datetime):
         return _local(value, zone)  # Excel has no time zones: local, no offset
+    if isinstance(value, int | float | Decimal) and _digits(value) > EXCEL_DIGITS:
+        # Excel keeps 15 significant digits of a number (and the importer reads a
+        # workbook's numbers so): 1234567890.1234567 came back 1234567890.12346.
+        # As text it keeps every digit, as CSV does.
+        return format(Decimal(repr(value) if isinstance(value, float) else value), "f")
     if value is None or isinstance(value, date | int | float):
         return value
     if isinstance(value, Decimal):
         return float(value)
     return str(value)
+
+
+EXCEL_DIGITS = 15
+
+
+def _digits(value: int | float | Decimal) -> int:
+    """Significant digits of a number as written (a float as Python writes it
+    shortest), trailing zeros aside."""
+    if isinstance(value, bool):
+        return 1
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return 0
+    return len(number.normalize().as_tuple().digits)
 
 
 def _local(moment: datetime, zone: tzinfo) -> datetime:

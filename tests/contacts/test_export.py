@@ -300,3 +300,22 @@ def test_a_groups_export_is_named_after_the_group(manager_client):
     # Without a group filter, as before.
     everyone = manager_client.get(reverse("contacts:export"), {"format": "csv"})
     assert f'filename="contacts-{today}.csv"' in everyone["Content-Disposition"]
+
+
+def test_a_number_past_excels_15_digits_goes_to_a_workbook_as_text(custom_fields):
+    """Excel keeps 15 significant digits of a number, and the importer reads a
+    workbook so: 1234567890.1234567 came back 1234567890.12346 (CSV kept it)."""
+    make_contact("+79123456789", attributes={"balance": 1234567890.1234567})
+    make_contact("+79123456780", attributes={"balance": 408.71})
+    make_contact("+79123456781", attributes={"balance": 12345678901234567890})
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(export_bytes("xlsx", custom_fields=custom_fields))
+    ).active
+    rows = list(sheet.values)
+    column = rows[0].index("Баланс")
+    balances = {row[0]: row[column] for row in rows[1:]}
+    assert balances == {
+        "+79123456789": "1234567890.1234567",
+        "+79123456780": 408.71,  # a number still, as Excel adds it up
+        "+79123456781": "12345678901234567890",
+    }
