@@ -14,7 +14,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,10 @@ from django.db import connection
 from campaigns.dispatch import campaign_pump
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, Message
-from campaigns.reconcile import messages_reconcile
 from contacts.models import Contact, ContactGroup, GroupMembership
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.reconciling import reconcile_until_settled
 from tests.providers.contract import wait_for
 from tests.redis_servers import broker_url, celery_client
 
@@ -135,17 +134,7 @@ def test_sigkill_mid_campaign_sends_every_recipient_exactly_once(kind, size, sim
     finally:
         stop(worker)
 
-    # Beat runs the reconciler every minute, up to 1,000 messages a run (two batches
-    # out and one claimed ahead are 1,500).
-    settled = 0
-    for _ in range(5):
-        result = messages_reconcile(older_than=timedelta(0))
-        assert not result.needs_decision
-        assert not result.given_up
-        if not result.found + result.released:
-            break
-        settled += result.found + result.released
-    assert settled == in_doubt
+    assert reconcile_until_settled() == in_doubt
     campaign_pump(campaign_id=campaign.pk)  # sends what the reconciler released
 
     per_phone = Counter(s.phone for s in submissions)

@@ -7,16 +7,15 @@ batch, two out at once)."""
 import signal
 import uuid
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
 from campaigns.dispatch import campaign_pump
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, Message
-from campaigns.reconcile import messages_reconcile
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.reconciling import reconcile_until_settled
 from tests.campaigns.test_worker_crash import (
     client_backends,
     make_audience,
@@ -88,15 +87,7 @@ def test_sigkill_with_two_batches_out_sends_every_recipient_exactly_once(
     finally:
         stop(worker)
 
-    settled = 0
-    for _ in range(5):
-        result = messages_reconcile(older_than=timedelta(0))
-        assert not result.needs_decision
-        assert not result.given_up
-        if not result.found + result.released:
-            break
-        settled += result.found + result.released
-    assert settled == in_doubt
+    assert reconcile_until_settled() == in_doubt
     campaign_pump(campaign_id=campaign.pk)  # sends what the reconciler released
 
     per_phone = Counter(s.phone for s in submissions)
