@@ -5,10 +5,12 @@ held back by a fault so that both are out at once)."""
 import contextlib
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from django.db import connection
+from django.utils import timezone
 
 from campaigns.dispatch import campaign_pump
 from campaigns.expansion import campaign_expand
@@ -307,6 +309,13 @@ def get_campaign(simulator, make_group, make_campaign, monkeypatch, names, text)
         state=Campaign.State.SENDING,
     )  # fmt: skip
     campaign_expand(campaign=campaign)
+    # Claimed in the order of the names (by planned_at): the expansion numbers the
+    # messages in no particular order, and batches of one text must stay together.
+    due = timezone.now() - timedelta(minutes=1)
+    for index, (phone, _name, _zone) in enumerate(named(names)):
+        Message.objects.filter(campaign=campaign, phone=phone).update(
+            planned_at=due + timedelta(milliseconds=index)
+        )
     simulator.state.add_fault(
         "webcom", Fault(mode="timeout_after", count=-1, path="/sendsms", delay=SLOW)
     )
