@@ -69,6 +69,7 @@ class ExtraNumber:
     phone: str
     time_zone: str
     line: int
+    is_mobile: bool | None = None  # as the number says (None: it cannot tell)
 
 
 @dataclass
@@ -101,7 +102,9 @@ def parse_extra_numbers(text: str) -> ExtraNumbers:
             result.duplicates += 1
             continue
         seen.add(number.e164)
-        result.valid.append(ExtraNumber(number.e164, number.time_zone, line_no))
+        result.valid.append(
+            ExtraNumber(number.e164, number.time_zone, line_no, number.is_mobile)
+        )
     return result
 
 

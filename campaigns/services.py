@@ -246,12 +246,17 @@ def campaign_preview(
         )[:HISTOGRAM_SAMPLE]
     )
     extra_sample = extra_phones[:HISTOGRAM_SAMPLE]
-    # Apart from the placeholder values: is_mobile is no placeholder.
-    fixed = [row.pop("is_mobile") is False for row in sample]
-    preview.landlines = _share(fixed, contact_total) + _share(
-        [normalize_phone(phone).is_mobile is False for phone in extra_sample],
-        len(extra_phones),
-    )
+    # Apart from the placeholder values: is_mobile is no placeholder. A pasted
+    # number's is as parse_extra_numbers read it (a parent's failure: unknown).
+    pasted_mobile = {n.phone: n.is_mobile for n in extra.valid}
+    landline = [
+        ([row.pop("is_mobile") is False for row in sample], contact_total),
+        (
+            [pasted_mobile.get(phone) is False for phone in extra_sample],
+            len(extra_phones),
+        ),
+    ]
+    preview.landlines = _estimated(landline)
     groups = [
         (sample, contact_total),
         (_extra_rows(extra_sample, extra_zones), len(extra_phones)),
@@ -374,31 +379,25 @@ def _deferred(plan: SendPlan, groups: Sampled) -> int:
 
 
 def _zone_unknown(plan: SendPlan, groups: Sampled) -> int:
-    """Recipients without a known zone, estimated from the samples as _deferred is."""
+    """Recipients without a known zone, estimated from the samples."""
     if not plan.respect_window:
         return 0
-    unknown = 0.0
-    for rows, total in groups:
-        if rows:
-            blank = sum(1 for row in rows if not row["time_zone"])
-            unknown += blank * total / len(rows)
-    return round(unknown)
-
-
-def _share(sampled: list[bool], total: int) -> int:
-    """How many of `total` recipients are so, estimated from a sample of them."""
-    return round(sum(sampled) * total / len(sampled)) if sampled else 0
+    return _estimated([([not r["time_zone"] for r in rows], n) for rows, n in groups])
 
 
 def _abroad(groups: Sampled) -> int:
-    """Recipients whose number is not Russian, estimated from the samples as
-    _deferred is."""
-    abroad = 0.0
-    for rows, total in groups:
-        if rows:
-            foreign = sum(1 for row in rows if not is_russian_number(row["phone"]))
-            abroad += foreign * total / len(rows)
-    return round(abroad)
+    """Recipients whose number is not Russian, estimated from the samples."""
+    return _estimated(
+        [([not is_russian_number(r["phone"]) for r in rows], n) for rows, n in groups]
+    )
+
+
+def _estimated(parts: list[tuple[list[bool], int]]) -> int:
+    """How many recipients are so: each part's sample (whether each sampled one is)
+    stands for the part's `total`."""
+    return round(
+        sum(sum(sampled) * total / len(sampled) for sampled, total in parts if sampled)
+    )
 
 
 def _empty_placeholders(plan: SendPlan, groups: Sampled) -> dict[str, int]:
