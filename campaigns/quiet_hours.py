@@ -101,5 +101,8 @@ def hold_for_window(
                 planned_at=opening, claimed_at=None
             )
     if schedules:
-        return [replace(m, planned_at=late[m.id]) if m.id in late else m for m in chunk]
+        return [
+            replace(m, planned_at=late[m.id], at_opening=True) if m.id in late else m
+            for m in chunk
+        ]
     return [m for m in chunk if m.id not in late]

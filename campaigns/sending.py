@@ -97,6 +97,9 @@ class ClaimedMessage:
     planned_at: datetime | None  # None when due within a minute of the claim
     campaign_id: int | None
     stopped: bool = False  # the phone is on the stop list now
+    # Planned at its quiet-hours window's opening (campaigns.quiet_hours): goes with
+    # that send time however near, not at once before the window opens.
+    at_opening: bool = False
 
 
 @dataclass
@@ -381,7 +384,8 @@ def outgoing_for(
         planned = message.planned_at
         send_at = None
         if schedule_after is not None and planned is not None:
-            send_at = planned if planned > schedule_after else None
+            ahead = planned > (now if message.at_opening else schedule_after)
+            send_at = planned if ahead else None
         sender = message.sender or default_sender
         outgoing.append(
             OutgoingSms(
