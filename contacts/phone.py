@@ -43,6 +43,9 @@ _ZONE_BY_PREFIX = {"+7401": "Europe/Kaliningrad", "+7845": "Europe/Saratov"}
 # it in two and gives its mobiles none. Assumption: the system's tzdata is 2024a or
 # later (Asia/Almaty at UTC+5).
 _KAZAKHSTAN_ZONE = "Asia/Almaty"
+# Countries libphonenumber puts in another country's zone: Belarus (UTC+3 all year)
+# in Moscow's, so its numbers were named «Москва».
+_ZONE_BY_COUNTRY = {375: "Europe/Minsk"}
 # Six leading national digits -> the answer of their fast_prefix(), at most 100,000.
 _SHAPES: dict[str, object] = {}
 
@@ -208,6 +211,9 @@ def _number_zone(number: phonenumbers.PhoneNumber, e164: str) -> str:
             return fixed
         if phonenumbers.region_code_for_number(number) == "KZ":
             return _KAZAKHSTAN_ZONE
+    country_zone = _ZONE_BY_COUNTRY.get(number.country_code)
+    if country_zone:
+        return country_zone
     zones = phone_timezone.time_zones_for_number(number)
     return zones[0] if len(zones) == 1 and zones[0] != _UNKNOWN_ZONE else ""
 

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.django_db
         ("8 701 234 56 78", "Asia/Almaty"),  # Kazakhstan's mobiles, as typed
         ("+7 747 123 45 67", "Asia/Almaty"),
         ("+7 727 250 00 00", "Asia/Almaty"),
+        # Belarus keeps Moscow's offset, and libphonenumber names it Moscow.
+        ("+375 29 123 45 67", "Europe/Minsk"),
+        ("+375 17 200 00 00", "Europe/Minsk"),
         ("+7 495 123 45 67", "Europe/Moscow"),  # the rest as libphonenumber says
         ("+7 4152 41-00-00", "Asia/Kamchatka"),
         ("+7 912 345 67 89", ""),  # a Russian mobile: its range's, once loaded
@@ -34,6 +37,16 @@ def test_a_numbers_own_zone_is_the_one_its_place_keeps(raw, zone):
     assert normalize_phone(raw).time_zone == zone
     (fast,) = normalize_phones([raw])
     assert fast.time_zone == zone
+
+
+def test_a_belarus_number_is_in_minsk_not_moscow():
+    from django.utils import translation
+
+    from contacts.timezones import zone_name
+
+    zone = normalize_phone("+375 29 123 45 67").time_zone
+    with translation.override("ru"):
+        assert zone_name(zone) == "Минск, Беларусь"
 
 
 def test_quiet_hours_keep_kaliningrad_saratov_and_kazakhstan_time(
@@ -93,3 +106,21 @@ def test_each_goes_to_smsc_with_its_own_mornings_send_time(
         "78452222222": datetime(2030, 7, 1, 5, 0, tzinfo=UTC).timestamp(),
         "77012345678": datetime(2030, 7, 1, 4, 0, tzinfo=UTC).timestamp(),
     }
+
+
+def test_belarus_contacts_zoned_as_moscow_before_are_moved_to_minsk():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from contacts.models import Contact
+
+    migration = import_module("contacts.migrations.0020_belarus_contacts_in_minsk")
+    belarus = contact_create(phone="+375291234567")
+    moscow = contact_create(phone="+74951234567")
+    Contact.objects.update(time_zone="Europe/Moscow")  # as libphonenumber gave them
+
+    migration.belarus_in_minsk(apps, None)
+
+    zones = dict(Contact.objects.values_list("pk", "time_zone"))
+    assert zones == {belarus.pk: "Europe/Minsk", moscow.pk: "Europe/Moscow"}
