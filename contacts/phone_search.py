@@ -8,6 +8,8 @@ numbers it begins (+791234...), since nobody types the 8 as a digit of the store
 number.
 """
 
+import re
+
 from django.db.models import Q
 
 from contacts.phone import SEPARATORS, InvalidPhone, normalize_phone
@@ -21,11 +23,27 @@ _PHONE_TEXT = frozenset(
     "\u2212\u3000\uff08\uff09\uff0d\uff0e\uff0f\uff3b\uff3d"
 )
 
+# The label a number is copied with from a signature or a card ("тел. 8 912 ...",
+# "Моб.: +7 ...", "tel: ..."): left out, so the number behind it is searched.
+_LABEL = re.compile(
+    r"(?:телефон|тел|мобильный|моб|сотовый|сот|т|м|telephone|phone|tel|mobile|mob)"
+    r"\s*[.:]?\s*:?\s*(?=[+\d(\[])",
+    re.IGNORECASE,
+)
+
+
+def without_label(value: str) -> str:
+    """`value` stripped, and without a label before the number it writes."""
+    value = value.strip()
+    label = _LABEL.match(value)
+    return value[label.end() :] if label else value
+
 
 def looks_like_phone(value: str) -> bool:
     """True for text made of digits and the separators people write numbers with,
-    such as "+7 (912) 345-67-89" or "912 34"; False for names, words and e-mails."""
-    value = value.strip()
+    such as "+7 (912) 345-67-89", "912 34" or "тел. 8 912 345"; False for names,
+    words and e-mails."""
+    value = without_label(value)
     return any(ch.isdigit() for ch in value) and all(
         ch.isdigit() or ch in _PHONE_TEXT for ch in value
     )
@@ -34,14 +52,14 @@ def looks_like_phone(value: str) -> bool:
 def whole_number(value: str) -> str | None:
     """The number `value` is, in E.164, or None for a fragment."""
     try:
-        return normalize_phone(without_nul(value).strip()).e164
+        return normalize_phone(without_label(without_nul(value))).e164
     except InvalidPhone:
         return None
 
 
 def phone_query(value: str) -> Q:
     """Q over a model's `phone` for the digits of `value`; Q() when it has none."""
-    value = without_nul(value).strip()
+    value = without_label(without_nul(value))
     if number := whole_number(value):
         return Q(phone=number)
     digits = "".join(ch for ch in value if ch.isdigit())

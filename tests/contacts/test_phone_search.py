@@ -98,6 +98,24 @@ def test_a_number_the_contact_form_takes_is_found_written_the_same_way(book, tex
     assert set(stoplist_list(search=text).values_list("phone", flat=True)) == {IVAN}
 
 
+# Copied with its label, as a signature or a card writes a number.
+LABELLED = ["тел. 8 912 345-67-89", "Тел.: +7 912 345 67 89", "моб. 89123456789",
+            "tel: +79123456789", "Телефон 8 (912) 345-67-89", "т. 8 912 345"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", LABELLED)
+def test_a_number_copied_with_its_label_is_found(book, text):
+    assert looks_like_phone(text)
+    assert found(text) == {IVAN}
+    stop(IVAN)
+    assert set(stoplist_list(search=text).values_list("phone", flat=True)) == {IVAN}
+
+
+@pytest.mark.parametrize("text", ["тел", "телефон Иванова", "тел. Иванов", "моб"])
+def test_a_label_without_a_number_is_words(text):
+    assert not looks_like_phone(text)
+
+
 def test_a_fragment_with_such_dashes_is_a_fragment(book):
     assert found("345\u201367") == {IVAN}
     assert found("8\u00a0912\u00a0345") == {IVAN}
