@@ -152,6 +152,14 @@ class WorkerStatus:
     seen_ago: timedelta | None = None
 
     @property
+    def database_now(self) -> datetime | None:
+        """The database's time when this was read: "seen N ago" counts to it, as the
+        judgement does, not to the web server's clock."""
+        if self.last_seen is None or self.seen_ago is None:
+            return None
+        return self.last_seen + self.seen_ago
+
+    @property
     def state(self) -> str:
         """ "ok", "stale" (seen, not lately) or "none" (no heartbeat at all)."""
         if self.last_seen is None or self.seen_ago is None:

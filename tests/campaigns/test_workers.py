@@ -110,6 +110,41 @@ def test_a_sending_campaigns_page_says_since_when_no_worker_was_seen(
         assert "No worker has been seen for 10" in html  # "10 minutes"
 
 
+def test_since_when_is_counted_by_the_databases_clock_not_the_web_servers(
+    manager_client, make_campaign, monkeypatch
+):
+    """The judgement was the database's, the "seen N ago" the web server's: a web
+    server 50 minutes ahead said an hour."""
+    import datetime as real
+    import types
+
+    from django.utils import timesince
+
+    campaign = make_campaign(state=Campaign.State.SENDING)
+    beat(seconds_ago=600)
+    skew = timedelta(minutes=50)
+
+    class AnyDatetime(type):
+        def __instancecheck__(cls, value) -> bool:
+            return isinstance(value, real.datetime)
+
+    class WebServersDatetime(real.datetime, metaclass=AnyDatetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real.datetime.now(tz) + skew
+
+    clock = types.SimpleNamespace(**vars(real))
+    clock.datetime = WebServersDatetime
+    monkeypatch.setattr(timesince, "datetime", clock)
+    monkeypatch.setattr(timezone, "now", lambda: real.datetime.now(real.UTC) + skew)
+
+    html = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk]), **EN
+    ).content.decode()
+
+    assert "No worker has been seen for 10\xa0minutes" in html
+
+
 def test_a_drafts_page_does_not_warn(manager_client, make_campaign):
     campaign = make_campaign()
     page = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]), **EN)
