@@ -102,6 +102,7 @@ TEMPLATES = [
                 "smsportal.context_processors.background",
                 "providers.context_processors.low_balances",
             ],
+            "libraries": {"page_tags": "smsportal.page_tags"},
         },
     },
 ]

@@ -92,6 +92,9 @@ def test_forms_with_errors_point_at_their_help_and_errors(manager_client, admin_
 
     for name, page in pages.items():
         assert b'aria-invalid="true"' in page, name  # each really has an error
+        # The title says so first: a screen reader reads it before anything else.
+        title = html.fromstring(page).findtext(".//title")
+        assert title.startswith(("Error: ", "Ошибка: ")), (name, title)
     assert b'id="id_phone_error"' in pages["contact"]
     assert b'aria-describedby="id_phone_error"' in pages["stop list"]
     assert b'aria-describedby="id_name_error"' in pages["token"]
@@ -99,6 +102,13 @@ def test_forms_with_errors_point_at_their_help_and_errors(manager_client, admin_
     assert {name: dangling(page) for name, page in pages.items()} == {
         name: [] for name in pages
     }
+
+
+def test_a_page_without_errors_has_its_title_alone(manager_client):
+    for url in (reverse("contacts:create"), reverse("contacts:list")):
+        page = manager_client.get(url, **EN).content
+        title = html.fromstring(page).findtext(".//title")
+        assert not title.startswith(("Error", "Ошибка")), title
 
 
 def test_the_import_settings_point_at_their_help(manager_client):
