@@ -107,6 +107,21 @@ def test_funnel_equals_a_group_by_over_the_messages(viewer_client, campaign, set
     assert f"handed to the gateway: {rate}%" in content
 
 
+def test_the_funnel_is_a_labelled_list_of_its_steps(viewer_client, campaign, settings):
+    """A screen reader says "list, N items" and reads each step as one: a run of
+    divs read as loose figures."""
+    from lxml import html
+
+    settings.LANGUAGE_CODE = "en"
+    response = viewer_client.get(report_url(campaign))
+    (funnel,) = html.fromstring(response.content).xpath(
+        '//*[@id="report-funnel"]//ul[@aria-label="Delivery funnel"]'
+    )
+    items = funnel.xpath("./li")
+    assert len(items) == 1 + len(response.context["funnel"].steps)  # total first
+    assert [len(item.xpath(".//*[@data-funnel]")) for item in items] == [1] * len(items)
+
+
 def test_spending_reasons_and_operators_equal_group_bys(viewer_client, campaign):
     report = viewer_client.get(report_url(campaign)).context["report"]
     messages = Message.objects.filter(campaign=campaign)
