@@ -289,7 +289,10 @@ class CustomField(models.Model):
     class Meta:
         verbose_name = _("custom field")
         verbose_name_plural = _("custom fields")
-        ordering = ["label"]
+        # The key settles fields under one label (made before labels were checked):
+        # an export writes their columns in this order, and an import reads them back
+        # so (contacts.importing.fields.auto_mapping).
+        ordering = ["label", "key"]
 
     def __str__(self) -> str:
         return self.label

@@ -83,14 +83,21 @@ def auto_mapping(
 ) -> list[str]:
     """A field for each header that names one; each field is used at most once."""
     allowed = set(STOPLIST_FIELDS if kind == "stoplist" else CONTACT_FIELDS)
-    custom = {}
+    custom: dict[str, str] = {}
+    shared: dict[str, list[str]] = {}  # a label several fields have: theirs, in order
     if kind != "stoplist":
         for field in custom_fields:
+            shared.setdefault(normalize_header(field.label), []).append(
+                ATTR_PREFIX + field.key
+            )
+        for field in custom_fields:
             custom[normalize_header(field.key)] = ATTR_PREFIX + field.key
-            custom[normalize_header(field.label)] = ATTR_PREFIX + field.key
+            if len(shared[normalize_header(field.label)]) == 1:
+                custom[normalize_header(field.label)] = ATTR_PREFIX + field.key
     aliases = {**_label_aliases(), **_ALIAS_TO_FIELD}
     keys = [normalize_header(header) for header in headers]
     fields = [custom.get(key) or aliases.get(key, IGNORE) for key in keys]
+    fields = _shared_labels_in_order(keys, fields, shared)
     named_plainly = {
         f for f, key in zip(fields, keys, strict=True) if key not in WEAK_ALIASES
     }
@@ -108,6 +115,23 @@ def auto_mapping(
         else:
             mapping.append(IGNORE)
     return mapping
+
+
+def _shared_labels_in_order(
+    keys: list[str], fields: list[str], shared: dict[str, list[str]]
+) -> list[str]:
+    """Labels shared by several custom fields (made before labels were checked,
+    contacts.custom_field_labels): an export writes their columns in the fields'
+    order, so as many columns of that name go back to them in that order. A file
+    with another number of them cannot say whose each is: left for a person."""
+    fields = list(fields)
+    for label, owners in shared.items():
+        if len(owners) < 2:
+            continue
+        places = [i for i, key in enumerate(keys) if key == label]
+        for place, owner in zip(places, owners, strict=False):
+            fields[place] = owner if len(places) == len(owners) else IGNORE
+    return fields
 
 
 def _label_aliases() -> dict[str, str]:

@@ -43,6 +43,9 @@ class Preview:
     # An export's columns no import reads (the stop list, the consent on record),
     # named so that their loss is not silent.
     export_only: str = ""
+    # Columns named by a label several custom fields share, which no mapping can
+    # tell apart: left for a person to map.
+    shared_labels: str = ""
 
     @property
     def width(self) -> int:
@@ -190,7 +193,33 @@ def preview_job(
         header_problem=header_problem,
         beyond_header=beyond_header,
         export_only=export_only,
+        shared_labels=_shared_labels(headers, mapping, custom_fields) if header else "",
     )
+
+
+def _shared_labels(
+    headers: list[str], mapping: list[str], custom_fields: list[CustomField]
+) -> str:
+    """A note naming the columns left unmapped because several custom fields have
+    their name (contacts.importing.fields.auto_mapping)."""
+    owners: dict[str, list[str]] = {}
+    for custom in custom_fields:
+        owners.setdefault(normalize_header(custom.label), []).append(custom.key)
+    left = {
+        header.strip(): owners[normalize_header(header)]
+        for header, field_name in zip(headers, mapping, strict=False)
+        if not field_name and len(owners.get(normalize_header(header), ())) > 1
+    }
+    if not left:
+        return ""
+    return _(
+        "Several custom fields have the name of %(columns)s: choose below which "
+        "field each such column goes to."
+    ) % {
+        "columns": ", ".join(
+            f"«{header}» ({', '.join(keys)})" for header, keys in left.items()
+        )
+    }
 
 
 def _export_only(headers: list[str]) -> str:

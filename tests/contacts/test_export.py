@@ -319,3 +319,31 @@ def test_a_number_past_excels_15_digits_goes_to_a_workbook_as_text(custom_fields
         "+79123456780": 408.71,  # a number still, as Excel adds it up
         "+79123456781": "12345678901234567890",
     }
+
+
+def test_an_export_of_two_custom_fields_sharing_a_label_maps_back_to_each(db):
+    """Labels shared before they were refused: the export writes two «Город»
+    columns, and importing it back put the first into the second field and dropped
+    the other. Each goes back to its own field, in the order the export wrote them."""
+    from contacts.exporting import export_headers
+    from contacts.importing.fields import auto_mapping
+    from contacts.models import CustomField
+
+    # Made before labels were checked (bulk_create skips the model's validation).
+    CustomField.objects.bulk_create(
+        [
+            CustomField(key="town", label="Город", kind="text"),
+            CustomField(key="city", label="Город", kind="text"),
+            CustomField(key="visit", label="Визит", kind="date"),
+        ]
+    )
+    fields = list(CustomField.objects.all())
+    headers = export_headers(fields)
+
+    mapping = auto_mapping(headers, kind="contacts", custom_fields=fields)
+
+    exported = [f"attr:{f.key}" for f in fields]
+    assert [m for m in mapping if m.startswith("attr:")] == exported
+    # A file with one «Город» of two cannot say whose: left for a person to map.
+    one = auto_mapping(["Телефон", "Город"], kind="contacts", custom_fields=fields)
+    assert one == ["phone", ""]

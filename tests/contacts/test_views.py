@@ -1777,3 +1777,26 @@ def test_a_contacts_and_a_groups_edit_pages_say_what_they_are_in_their_titles(
     ).content.decode()
     headers = re.findall(r"<th\b[^>]*>(.*?)</th>", imports, re.S)
     assert all(re.sub(r"<[^>]+>|\s", "", header) for header in headers), headers
+
+
+def test_the_mapping_page_names_a_column_several_custom_fields_are_called(
+    manager_client, settings
+):
+    """A «Город» of two fields «Город» (made before labels were checked) was preset
+    to "— ignore —" without a word."""
+    settings.LANGUAGE_CODE = "en"
+    CustomField.objects.bulk_create(
+        [
+            CustomField(key="town", label="Город", kind="text"),
+            CustomField(key="city", label="Город", kind="text"),
+        ]
+    )
+
+    html = mapping_page(
+        manager_client, "book.csv", "Телефон;Город\n89123456789;Тверь\n"
+    )
+
+    assert (
+        "Several custom fields have the name of «Город» (city, town): choose below "
+        "which field each such column goes to."
+    ) in html
