@@ -19,12 +19,14 @@ class CampaignsConfig(AppConfig):
         from campaigns.contact_follow import (
             waiting_messages_follow_new_number,
             waiting_messages_of_deleted_contacts,
+            waiting_pasted_numbers_follow_new_ranges,
         )
         from campaigns.logins import login_in_use, retired_logins_open
         from campaigns.placeholder_users import custom_field_users
         from campaigns.selectors import group_users
         from contacts.contact_changes import contact_changes_register
         from contacts.custom_field_users import custom_field_users_register
+        from contacts.numbering import numbering_reload_register
         from contacts.services import group_users_register
         from contacts.stop_listed import stop_listed_register
         from providers.logins import (
@@ -42,6 +44,7 @@ class CampaignsConfig(AppConfig):
             leaving=waiting_messages_of_deleted_contacts,
             renumbered=waiting_messages_follow_new_number,
         )
+        numbering_reload_register(waiting_pasted_numbers_follow_new_ranges)
 
 
 # Numbers per withdrawal task: a whole book put on the stop list (a bulk action, an

@@ -1,5 +1,7 @@
 """Messages waiting to leave follow their contact: not sent once it is deleted; sent
-to its new number once that changes (contacts.contact_changes calls these).
+to its new number once that changes (contacts.contact_changes calls these). A pasted
+number's, which keeps its zone from the numbering plan, follows a reload of the plan
+(contacts.numbering calls that one).
 
 Only messages not yet claimed: one claimed is on its way to the gateway already.
 Both read the pending index first (the waiting messages are few), then the
@@ -10,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Message
+from contacts.numbering import follow_new_ranges
 from providers.base import DeliveryStatus, FailureReason
 
 
@@ -38,3 +41,13 @@ def waiting_messages_follow_new_number(contact_id: int, old: str, new: str) -> N
     ).values("campaign_id")
     _not_sent(waiting.filter(campaign_id__in=has_new))
     waiting.update(phone=new)
+
+
+def waiting_pasted_numbers_follow_new_ranges(previous: int) -> int:
+    """Quiet hours read a waiting message's zone when it falls due late; messages
+    gone keep the zone they went with. Reads the pending index first."""
+    return follow_new_ranges(
+        previous,
+        table=Message._meta.db_table,
+        only="is_pending AND contact_id IS NULL",
+    )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from contacts.importing.sources import ImportFileError, open_table
 from contacts.models import NumberRange
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.hooks import Hooks
 
 # Region names as the registry writes them vary ("Тверская обл.", "Свердловская
 # область", "Ханты - Мансийский - Югра АО", "Корякский округ|Камчатский край"), so a
@@ -123,6 +124,19 @@ class PlanLoad:
     unknown_regions: Counter = field(default_factory=Counter)
     contacts_zoned: int = 0
     contacts_rezoned: int = 0  # zoned by the previous load, moved by this one
+    # Waiting messages to pasted numbers (their zone kept on them), moved likewise.
+    messages_rezoned: int = 0
+
+
+# Apps that keep a number's zone from the plan on their own rows (campaigns: a
+# pasted number's waiting message) register here; each is called with the previous
+# load's last range id and returns how many rows it moved (follow_new_ranges).
+Rezoning = Callable[[int], int]
+_rezoning: Hooks[Rezoning] = Hooks()
+
+
+def numbering_reload_register(follow: Rezoning) -> None:
+    _rezoning.register(follow)
 
 
 def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
@@ -144,7 +158,10 @@ def numbering_plan_load(files: Sequence[tuple[str, BinaryIO]]) -> PlanLoad:
             while batch := list(islice(ranges, BATCH)):
                 NumberRange.objects.bulk_create(batch)
                 load.ranges += len(batch)
-            load.contacts_rezoned = _contacts_follow_new_ranges(previous)
+            load.contacts_rezoned = follow_new_ranges(
+                previous, table="contacts_contact"
+            )
+            load.messages_rezoned = sum(follow(previous) for follow in _rezoning)
             NumberRange.objects.filter(id__lte=previous).delete()
             load.contacts_zoned = contacts_fill_zones()
     except ImportFileError as exc:  # the reader's: its file and row go in the text
@@ -305,10 +322,11 @@ def zones_for_phones(phones: Iterable[str]) -> dict[str, str]:
     return zones
 
 
-def _contacts_follow_new_ranges(previous: int) -> int:
-    """Give each mobile whose zone is its range's in the previous load (ranges with
-    ids up to `previous`) its range's zone in the new one, "" where the new load has
-    none; the number of contacts whose zone changed. One statement.
+def follow_new_ranges(previous: int, *, table: str, only: str = "TRUE") -> int:
+    """Give each mobile of `table` (`only`: a condition on its rows, in SQL) whose
+    zone is its range's in the previous load (ranges with ids up to `previous`) its
+    range's zone in the new one, "" where the new load has none; the number of rows
+    whose zone changed. One statement; `table` has `id`, `phone` and `time_zone`.
 
     Assumption: a mobile's zone equal to its old range's came from the plan, not from
     a person (who, had they typed it, typed what the plan said). Landlines are left
@@ -324,17 +342,18 @@ def _contacts_follow_new_ranges(previous: int) -> int:
                     ORDER BY r.first DESC LIMIT 1)"""
 
     sql = f"""
-        UPDATE contacts_contact SET time_zone = found.zone
+        UPDATE {table} SET time_zone = found.zone
         FROM (
             SELECT n.id, n.time_zone AS was, {range_zone("<= %s")} AS old,
                    coalesce({range_zone("> %s")}, '') AS zone
             FROM (SELECT id, time_zone, CAST(substr(phone, 3, 3) AS INTEGER) AS code,
                          CAST(substr(phone, 6) AS INTEGER) AS num
-                  FROM contacts_contact
+                  FROM {table}
                   WHERE time_zone <> '' AND phone LIKE '+79%%' AND length(phone) = 12
+                    AND ({only})
             ) n
         ) AS found
-        WHERE contacts_contact.id = found.id
+        WHERE {table}.id = found.id
           AND found.old = found.was AND found.zone <> found.was
     """
     with connection.cursor() as cursor:

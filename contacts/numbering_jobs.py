@@ -110,6 +110,7 @@ def numbering_plan_job_run(*, job_id: int) -> NumberingPlanLoad:
             "unknown_regions": load.unknown_regions.most_common(),
             "contacts_zoned": load.contacts_zoned,
             "contacts_rezoned": load.contacts_rezoned,
+            "messages_rezoned": load.messages_rezoned,
         }
     job.finished_at = timezone.now()
     # Only while the job is still this run's: a worker thought gone, whose job the

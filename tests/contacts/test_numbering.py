@@ -326,15 +326,15 @@ def test_two_loads_at_once_keep_one_set_of_ranges(monkeypatch):
 
     load()  # the ranges in place before
     first_inserted, first_may_go_on = threading.Event(), threading.Event()
-    follow = numbering._contacts_follow_new_ranges
+    follow = numbering.follow_new_ranges
 
-    def first_pauses(previous: int) -> int:
+    def first_pauses(previous: int, **where) -> int:
         if threading.current_thread().name == "first":
             first_inserted.set()
             first_may_go_on.wait(10)
-        return follow(previous)
+        return follow(previous, **where)
 
-    monkeypatch.setattr(numbering, "_contacts_follow_new_ranges", first_pauses)
+    monkeypatch.setattr(numbering, "follow_new_ranges", first_pauses)
     errors = []
 
     def run() -> None:
@@ -357,3 +357,32 @@ def test_two_loads_at_once_keep_one_set_of_ranges(monkeypatch):
 
     assert errors == []
     assert NumberRange.objects.count() == EXTRACT.count("\n") - 1
+
+
+def test_a_reload_moves_a_waiting_pasted_numbers_zone_too(make_campaign_here):
+    """A pasted number's zone is kept on its message; a reload moved the contacts'
+    and left the messages waiting in the old one, which quiet hours read when the
+    message falls due late."""
+    from campaigns.expansion import campaign_expand
+    from campaigns.models import Message
+
+    load()
+    contact = contact_create(phone="+79120000040")
+    campaign = make_campaign_here(contact, extra_numbers="+79240000041")
+    campaign_expand(campaign=campaign)
+    pasted = Message.objects.get(phone="+79240000041")
+    assert pasted.time_zone == "Asia/Vladivostok"
+    sent = Message.objects.create(  # gone already: left as it went
+        campaign=campaign, account=campaign.account, phone="+79240000042", text="x",
+        status="sent",
+        planned_at=pasted.planned_at, time_zone="Asia/Vladivostok",
+    )  # fmt: skip
+
+    result = load(
+        HEADER + '924;0000000;0999999;1000000;ПАО "Оператор";Камчатский край\n'
+    )
+
+    assert result.messages_rezoned == 1
+    zones = dict(Message.objects.values_list("phone", "time_zone"))
+    assert zones["+79240000041"] == "Asia/Kamchatka"
+    assert zones[sent.phone] == "Asia/Vladivostok"

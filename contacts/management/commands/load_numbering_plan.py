@@ -38,7 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Ranges loaded: {load.ranges}; rows skipped: {load.rejected}; "
             f"contacts given a time zone: {load.contacts_zoned}; "
-            f"moved to their range's new zone: {load.contacts_rezoned}"
+            f"moved to their range's new zone: {load.contacts_rezoned}; "
+            f"waiting messages to pasted numbers moved: {load.messages_rezoned}"
         )
         for example in load.examples:
             self.stdout.write(f"  skipped: {example}")
