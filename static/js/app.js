@@ -155,6 +155,16 @@ document.addEventListener("htmx:afterSwap", () => {
 // summary with data-announce-step is read when that step changes (a percent's tens),
 // not at every refresh, and then says the exact figures the page shows.
 const lastSaid = new Map();
+// Once said, a line is taken out of its live region: left there, browse mode read
+// it again beside the figures it repeats.
+const SAID_FOR_MS = 7000;
+const clearing = new Map();
+
+function say(region, text) {
+  region.textContent = text;
+  clearTimeout(clearing.get(region));
+  clearing.set(region, setTimeout(() => { region.textContent = ""; }, SAID_FOR_MS));
+}
 
 function summaries(root) {
   const found = [...root.querySelectorAll("[data-announce]")];
@@ -182,7 +192,7 @@ document.addEventListener("htmx:load", (event) => {
     const step = summaryStep(line);
     const region = document.getElementById(line.dataset.announce);
     if (region && lastSaid.get(key) !== step) {
-      region.textContent = summaryText(line);
+      say(region, summaryText(line));
     }
     lastSaid.set(key, step);
   });
