@@ -47,6 +47,8 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
     if result.stopped or result.finished or self.request.is_eager:
         # Eager mode (tests) ignores countdowns: beat's tick restarts pumps instead.
         cache.delete(pump_lease_key(campaign_id, slot))
+        if result.stopped:
+            _restart_if_resumed(campaign_id)
         return result.sent
     if result.next_due is not None:
         wait = (result.next_due - timezone.now()).total_seconds()
@@ -55,6 +57,21 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
         countdown = 5  # only messages in doubt remain: the reconciler settles them
     campaign_pump.apply_async((campaign_id, slot), countdown=countdown)
     return result.sent
+
+
+def _restart_if_resumed(campaign_id: int) -> None:
+    """Start the pumps again if the campaign was resumed while this one, stopped by
+    the pause, still recorded the batches it had out: the resume found the slot
+    leased and started nothing, and the campaign waited for beat's tick (30 s).
+    Asked after the lease is gone, so either the resume's start or this one sees
+    the slot free."""
+    from campaigns.models import Campaign
+    from campaigns.services import campaign_pumps_ensure
+
+    if Campaign.objects.filter(
+        pk=campaign_id, state=Campaign.State.SENDING, expanded_at__isnull=False
+    ).exists():
+        campaign_pumps_ensure(campaign_id=campaign_id)
 
 
 def _retry_in_slot(
