@@ -952,6 +952,14 @@ class StopListSyncState(models.Model):
     )
     phones = models.JSONField(_("numbers on the gateway's list"), default=list)
     last = models.JSONField(_("last sync"), default=dict)
+    # The run under way, if any (campaigns.stoplist_sync takes it): one at a time,
+    # so beat's run and a user's «Sync now» do not both push. A lease, not a lock:
+    # the run of a worker taken for dead, or one past `lease_until` (a web request
+    # killed by its server), is taken over.
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+    lease_holder = models.CharField(max_length=200, blank=True, default="")
+    lease_since = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("stop list sync state")

@@ -36,6 +36,7 @@ from campaigns.selectors import (
     poll_seconds,
 )
 from campaigns.stoplist_sync import (
+    SyncRunning,
     stoplist_sync,
     stoplist_sync_refusal,
     stoplist_sync_rows,
@@ -182,7 +183,11 @@ def stoplist_sync_run(request: HttpRequest, pk: int) -> HttpResponse:
     if refusal:
         messages.error(request, refusal)
         return redirect("reports:stoplist_sync")
-    result = stoplist_sync(account=account)
+    try:
+        result = stoplist_sync(account=account)
+    except SyncRunning as running:  # beat's run, or a colleague's press
+        messages.warning(request, running.message)
+        return redirect("reports:stoplist_sync")
     if result.error:
         messages.error(
             request,
