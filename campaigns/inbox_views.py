@@ -109,11 +109,32 @@ def reply_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reply = get_object_or_404(
         Reply.objects.select_related("account", "contact", "campaign"), pk=pk
     )
-    # Opening a reply reads it; a viewer's visit changes nothing.
-    if not reply.is_read and request.user.has_perm("campaigns.change_campaign"):
-        replies_mark(replies=Reply.objects.filter(pk=reply.pk), read=True)
-        reply.is_read = True
+    # Nothing changes on a GET: a link prefetcher, a chat's link preview or a
+    # crawler with the session read replies nobody had seen. The page reads it by
+    # a POST (reply_read) once it is shown.
     return _detail(request, reply, ReplyForm())
+
+
+@require_POST
+@permission_required("campaigns.change_campaign", raise_exception=True)
+def reply_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one reply read (the reply page asks once it is shown) or unread (its
+    button); asked again, it changes nothing."""
+    reply = get_object_or_404(Reply, pk=pk)
+    read = request.POST.get("action") != "unread"
+    replies_mark(replies=Reply.objects.filter(pk=reply.pk), read=read)
+    reply.is_read = read
+    if request.headers.get("HX-Request"):
+        return render(request, "campaigns/_reply_read_state.html", {"reply": reply})
+    if read:
+        return redirect("reports:reply", pk=reply.pk)
+    # Back to the list: on the reply's page it would be read again at once.
+    messages.success(
+        request,
+        ngettext("%(n)d reply marked unread.", "%(n)d replies marked unread.", 1)
+        % {"n": 1},
+    )
+    return redirect("reports:inbox")
 
 
 def _detail(request: HttpRequest, reply: Reply, form: ReplyForm) -> HttpResponse:

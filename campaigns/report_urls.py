@@ -26,6 +26,7 @@ urlpatterns = [
     path("inbox/export/", inbox_views.inbox_export, name="inbox_export"),
     path("inbox/<int:pk>/", inbox_views.reply_detail, name="reply"),
     path("inbox/<int:pk>/answer/", inbox_views.reply_answer, name="reply_answer"),
+    path("inbox/<int:pk>/read/", inbox_views.reply_read, name="reply_read"),
     path(
         "inbox/<int:pk>/stop-list/",
         inbox_views.reply_stop_list,

@@ -207,7 +207,29 @@
     syncRecipients();
   });
 
+  // A reply is read once its page is shown to the person: not while prerendered
+  // (speculation rules run scripts too) nor in a tab opened in the background.
+  // The GET that opened it changed nothing (prefetchers and link previews open
+  // pages as well); this POST, asked once, does.
+  function readWhenSeen() {
+    var forms = document.querySelectorAll("[data-read-when-seen]");
+    if (!forms.length || !window.htmx) return;
+    if (document.prerendering) {
+      document.addEventListener("prerenderingchange", readWhenSeen, { once: true });
+      return;
+    }
+    if (document.visibilityState !== "visible") {
+      document.addEventListener("visibilitychange", readWhenSeen, { once: true });
+      return;
+    }
+    forms.forEach(function (form) {
+      form.removeAttribute("data-read-when-seen");
+      window.htmx.trigger(form, "reply-seen");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    readWhenSeen();
     var form = document.querySelector(".js-campaign-form");
     if (!form) return;
     showForChannel(form);

@@ -67,6 +67,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "reports:inbox_export": {"GET": READERS},
     "reports:reply": {"GET": READERS},
     "reports:reply_answer": {"POST": WRITERS},
+    "reports:reply_read": {"POST": WRITERS},
     "reports:reply_stop_list": {"POST": WRITERS},
     "reports:stoplist_sync": {"GET": READERS},
     "reports:stoplist_sync_run": {"POST": WRITERS},

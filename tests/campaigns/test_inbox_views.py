@@ -66,6 +66,7 @@ def test_viewers_read_but_cannot_change(viewer_client, replies):
         (reverse("reports:inbox_mark"), {"ids": [reply.pk], "action": "read"}),
         (reverse("reports:inbox_fetch"), {}),
         (reverse("reports:reply_answer", args=[reply.pk]), {"text": "Hi"}),
+        (reverse("reports:reply_read", args=[reply.pk]), {"action": "read"}),
     ):
         assert viewer_client.post(url, data).status_code == 403
     assert not Message.objects.exists()
@@ -164,13 +165,50 @@ def test_bulk_mark_read_and_unread(manager_client, replies):
     assert list(Reply.objects.filter(is_read=False)) == [replies["old"]]
 
 
-def test_opening_a_reply_reads_it_and_shows_the_opt_out(manager_client, replies):
+def test_opening_a_reply_shows_the_opt_out_and_reads_nothing_by_itself(
+    manager_client, replies
+):
+    """A GET read the reply: a link prefetcher, a chat's link preview or a crawler
+    with the session marked replies read that nobody had seen. The page reads it
+    by a POST of its own (htmx, once it is shown; a button without scripts)."""
     reply = replies["stop"]
     response = manager_client.get(reverse("reports:reply", args=[reply.pk]))
     assert response.status_code == 200
-    assert 'id="opt-out-notice"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="opt-out-notice"' in html
+    read_url = reverse("reports:reply_read", args=[reply.pk])
+    assert f'hx-post="{read_url}"' in html
+    reply.refresh_from_db()
+    assert not reply.is_read
+    assert manager_client.get(INBOX).context["unread"] == 2
+
+
+def test_the_page_reads_a_reply_by_post_once_and_marks_it_unread_on_request(
+    manager_client, replies
+):
+    reply = replies["stop"]
+    read_url = reverse("reports:reply_read", args=[reply.pk])
+    assert manager_client.get(read_url).status_code == 405  # never by a GET
+    for _ in range(2):  # as the page's htmx asks: the state's fragment back
+        response = manager_client.post(
+            read_url, {"action": "read"}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        assert 'id="reply-read-state"' in response.content.decode()
+        assert "hx-post" not in response.content.decode()  # not asked again
     reply.refresh_from_db()
     assert reply.is_read
+    assert manager_client.get(INBOX).context["unread"] == 1
+    # «Mark unread»: back to the inbox, where it counts as unread again.
+    response = manager_client.post(read_url, {"action": "unread"})
+    assert response.status_code == 302
+    assert response["Location"] == INBOX
+    reply.refresh_from_db()
+    assert not reply.is_read
+    assert manager_client.get(INBOX).context["unread"] == 2
+    # Without scripts, «Mark read» is a form that comes back to the reply.
+    response = manager_client.post(read_url, {"action": "read"})
+    assert response["Location"] == reverse("reports:reply", args=[reply.pk])
 
 
 def test_a_stop_listed_number_gets_a_note_instead_of_an_answer_form(

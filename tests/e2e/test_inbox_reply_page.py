@@ -130,3 +130,30 @@ def test_the_conversation_says_who_wrote_each_message(admin_page, gateway_accoun
     expect(bubbles.filter(has_text="Спасибо")).not_to_have_attribute(
         "aria-current", "true"
     )
+
+
+def test_a_reply_is_read_once_its_page_is_shown_not_by_opening_it(
+    admin_page, gateway_account, browser_problems
+):
+    """Opening the reply (a GET) marked it read: a link prefetcher or a chat's
+    preview of the link did too. The page marks it by a POST once shown; «Mark
+    unread» takes it back to the inbox, unread, and it stays so."""
+    page = admin_page
+    reply = make_reply(gateway_account, phone=PHONE, text="Когда доставка?")
+    # What a prefetcher or a link preview does with the session's cookie.
+    assert page.request.get(f"/campaigns/inbox/{reply.pk}/").ok
+    reply.refresh_from_db()
+    assert not reply.is_read
+
+    page.goto(f"/campaigns/inbox/{reply.pk}/")
+    state = page.locator("#reply-read-state")
+    expect(state.get_by_role("button", name="Mark unread")).to_be_visible()
+    reply.refresh_from_db()
+    assert reply.is_read
+
+    state.get_by_role("button", name="Mark unread").click()
+    page.wait_for_url("**/campaigns/inbox/")
+    expect(page.get_by_text("1 reply marked unread.")).to_be_visible()
+    reply.refresh_from_db()
+    assert not reply.is_read
+    browser_problems.assert_none("reply page")
