@@ -35,6 +35,7 @@ from campaigns.forms import (
     VIBER_CHANNELS,
     CampaignForm,
     DecideForm,
+    GroupsGone,
     TestSendForm,
     campaign_draft_save,
 )
@@ -181,7 +182,12 @@ class CampaignCreateView(CampaignFormMixin, CreateView):
 
     def form_valid(self, form: CampaignForm) -> HttpResponse:
         form.instance.created_by = self.request.user
-        response = super().form_valid(form)
+        try:
+            self.object = campaign_draft_save(form=form)
+        except GroupsGone as exc:
+            form.add_error(exc.where, exc.message)
+            return self.form_invalid(form)
+        response = redirect(self.get_success_url())
         messages.success(
             self.request, _("Draft saved. Check the preview, then launch.")
         )
@@ -220,6 +226,9 @@ class CampaignUpdateView(CampaignFormMixin, UpdateView):
             self.object = campaign_draft_save(form=form)
         except StaleVersion as exc:
             refuse_stale(form, exc)  # what was typed stays in the form
+            return self.form_invalid(form)
+        except GroupsGone as exc:  # deleted by someone while this was saved
+            form.add_error(exc.where, exc.message)
             return self.form_invalid(form)
         except ApplicationError:
             return _not_editable(self.request, self.object)

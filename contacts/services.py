@@ -720,11 +720,40 @@ def group_in_use(group: ContactGroup) -> list[str]:
 def group_delete(*, group: ContactGroup) -> None:
     """Delete the group; its contacts stay in the book. ApplicationError while
     something still reads its members: gone, a campaign it was to exclude would send
-    to them, and one it was the audience of would send to nobody."""
-    users = group_in_use(group)
-    if users:
-        raise ApplicationError(group_in_use_message(group, users), where="group")
-    group.delete()
+    to them, and one it was the audience of would send to nobody.
+
+    The group's row is locked before the check: a draft saved with it meanwhile
+    (groups_hold) either committed first, and is seen by the check, or waits and
+    finds the group gone. Unlocked, the delete took the group out of a draft saved
+    between the check and the delete without a word."""
+    with transaction.atomic():
+        locked = ContactGroup.objects.select_for_update().filter(pk=group.pk).first()
+        if locked is None:
+            return  # deleted meanwhile by someone else: done all the same
+        users = group_in_use(locked)
+        if users:
+            raise ApplicationError(group_in_use_message(group, users), where="group")
+        locked.delete()
+
+
+def groups_hold(ids: Iterable[int]) -> set[int]:
+    """Lock the groups (in the caller's transaction) against a group_delete until
+    it commits; which of them are still there. Shared: saves of two drafts with
+    one group do not wait for each other."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    if connection.vendor != "postgresql":  # SQLite writes one at a time anyway
+        return set(
+            ContactGroup.objects.filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {ContactGroup._meta.db_table} WHERE id = ANY(%s) "
+            "FOR KEY SHARE",
+            [wanted],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def group_in_use_message(group: ContactGroup, users: list[str]) -> str:
