@@ -1178,13 +1178,21 @@ def campaign_undeletable_because(
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
-    """Delete a draft or finished campaign with its messages and counts."""
-    reason = campaign_undeletable_because(campaign=campaign)
-    if reason:
-        raise ApplicationError(reason, where="state")
+    """Delete a draft or finished campaign with its messages and counts.
+
+    Checked on the row locked to the delete's commit: checked on the page's copy,
+    a resume or a launch by someone else between the check and the delete sent
+    messages whose records the delete then took with it. A resume, a launch or a
+    pause waits for the lock and finds the campaign gone."""
     campaign_id = campaign.pk
     with transaction.atomic():
-        campaign.delete()
+        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if locked is None:
+            return  # deleted meanwhile by someone else: done all the same
+        reason = campaign_undeletable_because(campaign=locked)
+        if reason:
+            raise ApplicationError(reason, where="state")
+        locked.delete()
         campaign_counts_delete(campaign_id=campaign_id)
 
 
