@@ -1016,7 +1016,12 @@ def _groups_held(form: CampaignForm) -> None:
                     "groups again.",
                     len(gone),
                 )
-                % {"names": ", ".join(f"“{n}”" for n in gone)},
+                % {
+                    "names": ", ".join(
+                        pgettext("a quoted name", "“%(name)s”") % {"name": n}
+                        for n in gone
+                    )
+                },
                 where=name,
             )
 

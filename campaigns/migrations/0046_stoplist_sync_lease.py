@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0044_stoplist_sync_state_in_database"),
+        ("campaigns", "0045_pasted_numbers_zones_libphonenumber_got_wrong"),
     ]
 
     operations = [
