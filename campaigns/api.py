@@ -134,6 +134,16 @@ class CancelOut(CampaignOut):
         description="Being sent at that moment (claimed by a worker): those already "
         "with the gateway still go, the rest are cancelled"
     )
+    in_doubt: int = Field(
+        description="Sent in a request the gateway did not answer: it may have taken "
+        "them, so they may still go out. Asked about again within minutes and "
+        "withdrawn at the gateway if it holds them for later"
+    )
+    not_withdrawn: int = Field(
+        description="Held at the gateway for their send time and not withdrawn (the "
+        "gateway failed or refused): they go out at their time unless a repeated "
+        "cancel withdraws them"
+    )
 
 
 class CampaignIn(InputSchema):

@@ -10,18 +10,23 @@ gateway. Never resend it blindly:
   sent here, or failed with the reason it cannot go;
 - otherwise leave it for a person (reason "outcome unknown"), who may resend or give up;
   a one-off message, which no page lists for that, is given up (failed) here.
+A cancelled campaign's message the gateway may hold for a later time is never only
+released where the gateway cannot be asked (it would be cancelled here and sent
+there): it is looked for in the gateway's scheduled list and withdrawn
+(campaigns.held_in_doubt).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from campaigns.models import Message
+from campaigns.held_in_doubt import withdraw_held_in_doubt
+from campaigns.models import Campaign, Message
 from campaigns.sending import (
     ClaimedMessage,
     claim_ids,
@@ -48,6 +53,11 @@ class ReconcileResult:
     released: int = 0
     needs_decision: int = 0
     given_up: int = 0  # one-off messages: no person is asked about them
+    # A cancelled campaign's, found held at the gateway and withdrawn there.
+    withdrawn: int = 0
+    # Left in doubt for a later run: the gateway could not be asked, or it is too
+    # soon after the claim to take "not found" for "never arrived".
+    unsettled: int = 0
 
 
 # A message the reconciler has already left for a person ("outcome unknown").
@@ -94,8 +104,15 @@ def settles_by_itself(gateway) -> bool:
     )
 
 
-def _reconcile_account(account: ProviderAccount, rows: list[Message], result) -> None:
-    """Each message asked about with the login that sent it (providers.logins)."""
+def _reconcile_account(
+    account: ProviderAccount,
+    rows: list[Message],
+    result,
+    *,
+    settled_before: datetime | None = None,
+) -> None:
+    """Each message asked about with the login that sent it (providers.logins);
+    `settled_before`: see _reconcile_login."""
     by_login: dict[int, list[Message]] = {}
     for message in rows:
         by_login.setdefault(message.login_generation, []).append(message)
@@ -124,12 +141,38 @@ def _reconcile_account(account: ProviderAccount, rows: list[Message], result) ->
                             "turn", account)  # fmt: skip
                 continue
             sent = sent[: cap * gateway.max_status_batch]
-        _reconcile_login(account, gateway, sent, result)
+        _reconcile_login(account, gateway, sent, result, settled_before=settled_before)
 
 
 def _reconcile_login(
-    account: ProviderAccount, gateway, rows: list[Message], result
+    account: ProviderAccount,
+    gateway,
+    rows: list[Message],
+    result,
+    *,
+    settled_before: datetime | None = None,
 ) -> None:
+    """Settle `rows`; one the gateway does not hold is taken for never received only
+    when it was claimed before `settled_before` (None: every row was, as the
+    reconciler's run takes only those claimed GRACE ago); the others, and those only
+    a person can decide on, stay in doubt for the reconciler."""
+    held = withdraw_held_in_doubt(account, gateway, rows, settled_before=settled_before)
+    result.withdrawn += held.withdrawn
+    result.released += held.not_held
+    result.unsettled += held.unsettled
+    rows = held.rest
+    if not rows:
+        return
+    if settled_before is not None:
+        # Asked early (a cancel): a row too young for "not found" to mean "never
+        # arrived" is asked about only where the gateway can find it.
+        young = [m for m in rows if not _settled(m, settled_before)]
+        if young and not gateway.supports(Capability.RESOLVE_REFERENCE):
+            result.unsettled += len(young)
+            rows = [m for m in rows if m not in young]
+        if not settles_by_itself(gateway):
+            result.unsettled += len(rows)  # a person decides, on the reconciler's word
+            return
     ids = [m.id for m in rows]
     if gateway.supports(Capability.RESOLVE_REFERENCE):
         try:
@@ -148,7 +191,10 @@ def _reconcile_login(
         ]
         record_results(account=account, claimed=claimed, results=list(found.values()))
         result.found += len(claimed)
-        result.released += _release([m for m in rows if str(m.id) not in found])
+        unheld = [m for m in rows if str(m.id) not in found]
+        gone = [m for m in unheld if _settled(m, settled_before)]
+        result.unsettled += len(unheld) - len(gone)
+        result.released += _release(gone)
         return
     if gateway.supports(Capability.CLIENT_REFERENCE):
         result.released += _release(rows)
@@ -165,6 +211,48 @@ def _reconcile_login(
     )
     result.needs_decision += doubtful.filter(campaign__isnull=False).update(
         reason=FailureReason.OUTCOME_UNKNOWN
+    )
+
+
+def _settled(message: Message, settled_before: datetime | None) -> bool:
+    """Whether no request of the message can still be on its way to the gateway."""
+    if settled_before is None:
+        return True
+    return message.claimed_at is not None and message.claimed_at < settled_before
+
+
+def campaign_in_doubt_settle(*, campaign: Campaign, limit: int = 1000) -> int:
+    """At a cancel, ask the gateway now about the campaign's messages whose answer
+    never came (the pump marked them "outcome unknown"), rather than at the
+    reconciler's next run: what it holds of them for later is withdrawn while the
+    user waits. How many were withdrawn there. Those it does not hold, claimed
+    within GRACE, stay in doubt: their request may still be on its way, and the
+    reconciler settles them."""
+    rows = list(
+        Message.objects.filter(
+            campaign=campaign,
+            is_pending=True,
+            claimed_at__isnull=False,
+            submitted_at__isnull=True,
+            reason=FailureReason.OUTCOME_UNKNOWN,
+        ).order_by("id")[:limit]
+    )
+    if not rows:
+        return 0
+    _reconcile_account(
+        campaign.account,
+        rows,
+        ReconcileResult(),
+        settled_before=timezone.now() - GRACE,
+    )
+    # Found and recorded by a gateway that can be asked, a cancelled campaign's held
+    # message is withdrawn by the record (sending._withdraw_stopped_meanwhile).
+    return (
+        Message.objects.filter(
+            id__in=[m.id for m in rows], status=DeliveryStatus.CANCELLED
+        )
+        .exclude(gateway_message_id="")
+        .count()
     )
 
 

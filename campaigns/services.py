@@ -60,6 +60,7 @@ from campaigns.planning import (
     template_values,
     zone,
 )
+from campaigns.reconcile import campaign_in_doubt_settle
 from campaigns.selectors import (
     RESENDABLE_STATES,
     campaign_sender_problem,
@@ -936,7 +937,8 @@ def _resume_start(campaign_id: int, state: str) -> None:
 
 def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     """Cancel: pending messages are withdrawn here, scheduled ones at the gateway;
-    says how many (and how many a pump was sending at that moment)."""
+    says how many, how many a pump was sending at that moment, how many the gateway
+    did not answer for (they may still go out) and how many it holds still."""
     active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
               Campaign.State.PAUSED]  # fmt: skip
     # The system's pause reason goes too: its banner asks for a Resume.
@@ -961,11 +963,19 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         cancelled_now = ended == Campaign.State.COMPLETED
     withdrawn = _withdraw_unclaimed(campaign.pk)
     at_gateway = _cancel_scheduled_at_gateway(campaign)
+    # A batch whose answer never came may be held at the gateway by ids we never
+    # learnt: asked about now, and what it holds withdrawn.
+    at_gateway += campaign_in_doubt_settle(campaign=campaign)
     # Claimed by a pump, so not withdrawn: those already with the gateway still go,
     # the rest come back cancelled. The user is told, not shown them sent unsaid.
-    in_flight = Message.objects.filter(
+    claimed = Message.objects.filter(
         campaign_id=campaign.pk, is_pending=True, claimed_at__isnull=False
-    ).count()
+    )
+    in_doubt = claimed.filter(reason=FailureReason.OUTCOME_UNKNOWN).count()
+    in_flight = claimed.count() - in_doubt
+    # Held at the gateway and not withdrawn (it failed, or would not): they go out
+    # at their time, and the user is told so rather than shown a clean cancel.
+    not_withdrawn = messages_waiting_at_gateway(campaign=campaign).count()
     campaign.refresh_from_db()
     if cancelled_now:
         # Once: a repeat only retries the withdrawal of what the gateway holds.
@@ -979,6 +989,8 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
         "withdrawn": withdrawn,
         "cancelled_at_gateway": at_gateway,
         "in_flight": in_flight,
+        "in_doubt": in_doubt,
+        "not_withdrawn": not_withdrawn,
     }
 
 

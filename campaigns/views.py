@@ -444,7 +444,10 @@ def _campaign_action(
     pk: int,
     call: Callable[[Campaign], Any],
     success: Callable[[Campaign, Any], str],
+    warning: Callable[[Campaign, Any], str] | None = None,
 ) -> HttpResponse:
+    """Run `call`, saying `success`'s words, then `warning`'s (if any: what the
+    action could not do) as a warning."""
     campaign = get_object_or_404(campaign_list(), pk=pk)
     try:
         result = call(campaign)
@@ -454,6 +457,8 @@ def _campaign_action(
         messages.error(request, error_text(exc))
         return redirect("campaigns:detail", pk=campaign.pk)
     messages.success(request, success(campaign, result))
+    if warning is not None and (said := warning(campaign, result)):
+        messages.warning(request, said)
     if isinstance(result, Campaign) and result.pk != campaign.pk:
         return redirect("campaigns:edit", pk=result.pk)
     return redirect("campaigns:detail", pk=campaign.pk)
@@ -569,8 +574,37 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             ) % {"count": in_flight}
         return said
 
+    def warning(campaign: Campaign, result: dict[str, int]) -> str:
+        """What the cancel could not make sure of: not said as a clean cancel."""
+        said = []
+        if in_doubt := result["in_doubt"]:
+            said.append(
+                ngettext(
+                    "%(count)d message may still go out: the gateway did not answer "
+                    "whether it took it. It is asked again in the next minutes and "
+                    "withdrawn if the gateway holds it for later.",
+                    "%(count)d messages may still go out: the gateway did not answer "
+                    "whether it took them. They are asked about again in the next "
+                    "minutes and withdrawn if the gateway holds them for later.",
+                    in_doubt,
+                )
+                % {"count": in_doubt}
+            )
+        if not_withdrawn := result["not_withdrawn"]:
+            said.append(
+                ngettext(
+                    "%(count)d message waits at the gateway for its send time: the "
+                    "gateway did not withdraw it, so it goes out at that time.",
+                    "%(count)d messages wait at the gateway for their send time: the "
+                    "gateway did not withdraw them, so they go out at that time.",
+                    not_withdrawn,
+                )
+                % {"count": not_withdrawn}
+            )
+        return " ".join(said)
+
     return _campaign_action(
-        request, pk, lambda c: services.campaign_cancel(campaign=c), success
+        request, pk, lambda c: services.campaign_cancel(campaign=c), success, warning
     )
 
 

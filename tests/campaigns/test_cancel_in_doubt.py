@@ -1,0 +1,298 @@
+"""Cancelling a campaign whose batch, sent with a later send time, timed out.
+
+The gateway may have taken the batch and hold its messages for their time; the
+request's answer never came, so we have no gateway ids to withdraw them by. The user
+cancelled: none of them may go out, and where that cannot be made sure, the user is
+told so.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from django.core.cache import cache
+from django.urls import reverse
+
+from campaigns.dispatch import campaign_pump
+from campaigns.expansion import campaign_expand
+from campaigns.models import Campaign, Message
+from campaigns.reconcile import messages_reconcile
+from providers.simulator import Fault
+from providers.simulator.state import ACCEPTED, CANCELLED
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.test_sending import window_hours_ahead
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/campaigns"
+SIZE = 4
+SEND_PATH = {"xml": "/xml", "json": "/json", "smsc": "send.php", "websms": "http_in6"}
+# (gateway kind, dialect): Webcom's XML and JSON both schedule per recipient.
+ACCOUNTS = [("webcom", "xml"), ("webcom", "json"), ("smsc", ""), ("websms", "")]
+
+
+def phones(n: int) -> list[tuple[str, str, str]]:
+    return [(f"+7916{i:07d}", f"N{i}", "Europe/Moscow") for i in range(n)]
+
+
+@pytest.fixture
+def short_timeout(monkeypatch):
+    """The gateway's answer is never waited for long: a hanging answer times out."""
+    from providers import http as gateway_http
+
+    monkeypatch.setattr(
+        gateway_http, "_shared_client", lambda: gateway_http.build_client(timeout=0.5)
+    )
+
+
+def held_in_doubt(simulator, kind, dialect, make_group, make_campaign) -> Campaign:
+    """A campaign held for a window hours ahead whose one batch the gateway took and
+    scheduled, its answer lost to a timeout."""
+    account = simulated_account(simulator, kind, dialect=dialect)
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))],
+        account=account,
+        state=Campaign.State.SENDING,
+        **window_hours_ahead(),
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        kind,
+        Fault(
+            mode="timeout_after", count=1, delay=1.0, path=SEND_PATH[dialect or kind]
+        ),
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    doubtful = Message.objects.filter(
+        campaign=campaign, status="pending", claimed_at__isnull=False
+    ).count()
+    assert doubtful == SIZE
+    # A batch in one request (Webcom) reached the gateway whole; a request a message
+    # (SMSC, WEBSMS) stopped at the first, whose answer timed out.
+    assert scheduled_at_gateway(simulator, kind) == (SIZE if kind == "webcom" else 1)
+    return campaign
+
+
+def reconcile_minutes_after(simulator, runs: int = 2) -> None:
+    """What beat's reconciler does in the minutes after, each run in a status turn
+    of its own (SMSC: one mass request a minute)."""
+    for _ in range(runs):
+        cache.clear()
+        simulator.state.pass_time(60)
+        messages_reconcile(older_than=timedelta(0))
+
+
+def scheduled_at_gateway(simulator, kind) -> int:
+    """The messages the gateway still holds to send at their time."""
+    return sum(
+        1
+        for m in simulator.state.messages.get(kind, {}).values()
+        if m.state == ACCEPTED and m.send_at
+    )
+
+
+@pytest.mark.parametrize(("kind", "dialect"), ACCOUNTS)
+def test_a_cancel_withdraws_a_batch_whose_answer_timed_out(
+    kind, dialect, simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    campaign = held_in_doubt(simulator, kind, dialect, make_group, make_campaign)
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel")
+    reconcile_minutes_after(simulator)
+
+    assert answer.status_code == 200, answer.content
+    assert scheduled_at_gateway(simulator, kind) == 0
+    at_gateway = Counter(m.state for m in simulator.state.messages[kind].values())
+    assert set(at_gateway) == {CANCELLED}
+    statuses = Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    )
+    assert statuses == {("cancelled", "cancelled"): SIZE}
+    # Each sent once: nothing was sent again to find it.
+    per_phone = Counter(s.phone for s in simulator.state.submissions)
+    assert set(per_phone.values()) == {1}
+
+
+@pytest.mark.parametrize("dialect", ["xml", "json"])
+def test_webcom_withdraws_them_while_the_user_waits(
+    dialect, simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Found in the gateway's list of scheduled messages by phone, text and time, at
+    the cancel itself: the answer counts them withdrawn at the gateway."""
+    campaign = held_in_doubt(simulator, "webcom", dialect, make_group, make_campaign)
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    assert (answer["cancelled_at_gateway"], answer["in_doubt"]) == (SIZE, 0)
+    assert (answer["in_flight"], answer["not_withdrawn"]) == (0, 0)
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    rows = Message.objects.filter(campaign=campaign)
+    assert {(m.status, m.cost) for m in rows} == {("cancelled", 0)}
+    # Each with the id the gateway gave it, as a withdrawn message has.
+    assert {m.gateway_message_id for m in rows} == set(
+        simulator.state.messages["webcom"]
+    )
+    assert "/xml/list_scheduled.php" in {p for _g, p, _t in simulator.state.request_log}
+
+
+def test_the_user_is_told_when_the_gateway_cannot_be_asked_and_it_is_done_later(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    campaign = held_in_doubt(simulator, "webcom", "xml", make_group, make_campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http503", count=-1, path="list_scheduled")
+    )
+
+    page = manager_client.post(
+        reverse("campaigns:cancel", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    said = page.content.decode()
+    assert "Campaign cancelled. Withdrawn here: 0; at the gateway: 0." in said
+    warning = said[said.index("alert-warning") :]
+    assert warning.index(
+        f"{SIZE} messages may still go out: the gateway did not answer whether it "
+        "took them."
+    ) < warning.index("</div>")
+    # The reconciler asks again while the gateway cannot answer: nothing is taken
+    # for never received, nor released to be cancelled here only.
+    reconcile_minutes_after(simulator)
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    ) == {("pending", "outcome_unknown")}
+
+    simulator.state.clear_faults("webcom")
+    reconcile_minutes_after(simulator)
+
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    ) == {("cancelled", "cancelled")}
+
+
+def test_a_withdrawal_that_failed_is_tried_again_by_the_reconciler(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    campaign = held_in_doubt(simulator, "webcom", "xml", make_group, make_campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http500", count=1, path="/xml/scheduled.php")
+    )
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (SIZE, 0)
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    reconcile_minutes_after(simulator, runs=1)
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    ) == {("cancelled", "cancelled")}
+
+
+def test_a_batch_the_gateway_never_took_is_cancelled_once_it_cannot_arrive(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Not in the list at the cancel, the request may still be on its way: left in
+    doubt, said so; the reconciler, past the grace, takes it for never received."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))],
+        account=account,
+        state=Campaign.State.SENDING,
+        **window_hours_ahead(),
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_before", count=1, delay=1.0, path="/xml")
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    assert not simulator.state.messages.get("webcom")
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+    assert answer["in_doubt"] == SIZE
+    reconcile_minutes_after(simulator)
+
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    ) == {("cancelled", "cancelled")}
+    assert not simulator.state.submissions
+
+
+def test_another_campaigns_identical_messages_stay_held(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Matched by phone, text and time, a listed message another of ours already
+    has (its id recorded) is not taken for one in doubt."""
+    group = make_group("G", phones(SIZE))
+    account = simulated_account(simulator, "webcom")
+    kept = make_campaign(
+        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
+    )
+    campaign_expand(campaign=kept)
+    campaign_pump(campaign_id=kept.pk)
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    cancelled = make_campaign(
+        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
+    )
+    campaign_expand(campaign=cancelled)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
+    )
+    campaign_pump(campaign_id=cancelled.pk)
+    assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
+
+    manager_client.post(f"{API}/{cancelled.pk}/cancel")
+    reconcile_minutes_after(simulator)
+
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    held = {
+        gid
+        for gid, m in simulator.state.messages["webcom"].items()
+        if m.state == ACCEPTED
+    }
+    assert held == set(
+        Message.objects.filter(campaign=kept).values_list(
+            "gateway_message_id", flat=True
+        )
+    )
+    assert set(
+        Message.objects.filter(campaign=cancelled).values_list("status", flat=True)
+    ) == {"cancelled"}
+
+
+def test_the_user_is_told_of_held_messages_the_gateway_did_not_withdraw(
+    simulator, make_group, make_campaign, manager_client
+):
+    """Handed over with their ids, their withdrawal failed: the cancel does not read
+    as clean, in the API or on the page."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))],
+        account=account,
+        state=Campaign.State.SENDING,
+        **window_hours_ahead(),
+    )
+    campaign_expand(campaign=campaign)
+    campaign_pump(campaign_id=campaign.pk)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http500", count=-1, path="/xml/scheduled.php")
+    )
+
+    page = manager_client.post(
+        reverse("campaigns:cancel", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    again = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    said = page.content.decode()
+    assert (
+        f"{SIZE} messages wait at the gateway for their send time: the gateway did "
+        "not withdraw them, so they go out at that time."
+    ) in said
+    assert (again["not_withdrawn"], again["cancelled_at_gateway"]) == (SIZE, 0)
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
