@@ -93,7 +93,7 @@ def test_a_sync_held_by_a_live_worker_is_not_run_again(simulator, manager_client
     # The page says it too.
     page = manager_client.get(reverse("reports:stoplist_sync"), **EN)
     assert "Running since" in page.content.decode()
-    api = manager_client.post(f"/api/v1/stop-list/sync/{account.pk}")
+    api = manager_client.post(f"/api/v1/stop-list/sync/{account.pk}", **EN)
     assert api.status_code == 409
     assert "already running" in api.json()["detail"]
 
