@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, GreetedBirthday, Message
 from contacts.filters import birthdays_on
-from contacts.models import Contact, GroupMembership, StopListEntry
+from contacts.models import Contact, FormerPhone, GroupMembership, StopListEntry
 from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import DeliveryStatus, FailureReason
@@ -142,11 +142,23 @@ def audience_contacts(
     if groups.birthday_on is not None:
         queryset = queryset.filter(birthdays_on([groups.birthday_on]))
         if groups.once_a_day:
-            greeted = GreetedBirthday.objects.filter(
-                day=groups.birthday_on, phone=OuterRef("phone")
-            )
-            queryset = queryset.exclude(Exists(greeted))
+            queryset = queryset.exclude(_greeted_on(groups.birthday_on))
     return queryset
+
+
+def _greeted_on(day: date) -> Q:
+    """Contacts greeted for `day`: at their number, or at one they had until they
+    gave a new one since the day before (the day's ledger is by number, and a
+    renumbered contact was greeted again at the new one). An older former number,
+    someone else's now, does not count."""
+    greeted = GreetedBirthday.objects.filter(day=day)
+    since = datetime.combine(day - timedelta(days=1), time.min, tzinfo=UTC)
+    renumbered = FormerPhone.objects.filter(
+        contact_id=OuterRef("pk"),
+        replaced_at__gte=since,
+        phone__in=greeted.values("phone"),
+    )
+    return Exists(greeted.filter(phone=OuterRef("phone"))) | Exists(renumbered)
 
 
 def _greeted_by(

@@ -257,3 +257,37 @@ def test_a_refused_draft_launched_after_its_greeting_was_deleted_greets_its_own_
         Message.objects.filter(campaign=draft).values_list("phone", flat=True)
     ) == ["+79120000002"]
     assert submitted(simulator) == Counter({"79120000001": 1, "79120000002": 1})
+
+
+@pytest.mark.django_db
+def test_a_contact_whose_number_changed_after_the_greeting_is_not_greeted_again(
+    simulator, clock
+):
+    """Greeted at the morning's number, the contact gave a new one at noon: the
+    afternoon's run greeted them again, at the new number (the day's ledger is by
+    number). Someone whose number years ago is another's now, greeted this
+    morning, is not kept from their own greeting."""
+    from contacts.models import FormerPhone
+    from contacts.services import contact_update
+
+    account = simulated_account(simulator, "webcom")
+    anna, _cyril = born(["+79120000001", "+79120000008"], DAY.replace(year=1985))
+    greeting(account, "Birthdays")
+    assert clock.run(at(DAY, 10, 5)) == 1
+    campaign_start(campaign_id=Campaign.objects.get().pk)
+
+    clock.now = at(DAY, 12)
+    contact_update(contact=Contact.objects.get(pk=anna.pk), phone="+79120000009")
+    (boris,) = born(["+79120000002"], DAY.replace(year=1990))
+    FormerPhone.objects.create(  # Boris's until 2019, Cyril's now
+        contact=boris,
+        phone="+79120000008",
+        replaced_at=at(DAY, 9) - timedelta(days=2900),
+    )
+
+    assert clock.run(at(DAY, 15, 5)) == 1
+    for campaign in Campaign.objects.filter(state=Campaign.State.SENDING):
+        campaign_start(campaign_id=campaign.pk)
+    assert submitted(simulator) == Counter(
+        {"79120000001": 1, "79120000008": 1, "79120000002": 1}
+    )
