@@ -3,12 +3,14 @@ through in a spreadsheet or hand to whoever answers them."""
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns.models import Reply
 from campaigns.report_export import zoned_header
 from contacts.exporting import ExportFormat, table_export
+from contacts.models import Contact
 
 
 def inbox_headers() -> list[str]:
@@ -29,8 +31,8 @@ def inbox_rows(replies: QuerySet[Reply]) -> Iterator[list[object]]:
     """One row per reply, newest first."""
     yes, no = _("yes"), _("no")
     values = replies.order_by("-received_at", "-id").values_list(
-        "received_at", "phone", "contact__last_name", "contact__first_name",
-        "contact__middle_name", "text", "account__name", "campaign__name",
+        "received_at", "phone", _name("last_name"), _name("first_name"),
+        _name("middle_name"), "text", "account__name", "campaign__name",
         "is_opt_out", "is_read",
     )  # fmt: skip
     for row in values.iterator(2000):
@@ -40,6 +42,14 @@ def inbox_rows(replies: QuerySet[Reply]) -> Iterator[list[object]]:
             received, phone, name, text, account, campaign or "",
             yes if stop else no, yes if read else no,
         ]  # fmt: skip
+
+
+def _name(part: str) -> Coalesce:
+    """The reply's contact's `part` of the name; for a reply that came before its
+    number was in the book, the contact that has the number now (asked only for
+    those: COALESCE stops at the first value)."""
+    now_in_book = Contact.objects.filter(phone=OuterRef("phone")).values(part)[:1]
+    return Coalesce(F(f"contact__{part}"), Subquery(now_in_book))
 
 
 def stream_inbox_export(

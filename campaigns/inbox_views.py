@@ -26,7 +26,12 @@ from campaigns.models import Reply
 from campaigns.one_off import MAX_LENGTH
 from campaigns.one_off_notice import one_off_noticed
 from campaigns.report_filters import ReplyFilterSet
-from campaigns.report_selectors import conversation, reply_list, unread_replies_count
+from campaigns.report_selectors import (
+    conversation,
+    replies_name_contacts,
+    reply_list,
+    unread_replies_count,
+)
 from campaigns.report_tables import ReplyTable
 from campaigns.selectors import counter_settings
 from contacts import exporting
@@ -138,6 +143,7 @@ def reply_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, reply: Reply, form: ReplyForm) -> HttpResponse:
+    replies_name_contacts([reply])
     context = {
         "reply": reply,
         "form": form,

@@ -29,7 +29,7 @@ from campaigns.selectors import (
     floored_percent,
     held_label,
 )
-from contacts.models import StopListEntry
+from contacts.models import Contact, StopListEntry
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 
@@ -477,6 +477,24 @@ def reply_list() -> QuerySet[Reply]:
         .annotate(stop_listed=Exists(on_stop_list))
         .order_by("-received_at", "-id")
     )
+
+
+def replies_name_contacts(replies: list[Reply]) -> None:
+    """Give the replies that came before their number was in the book the contact
+    it has now (in memory: a page's, one query): linked only when a reply comes, one
+    from a number added later stayed nameless."""
+    unlinked = [reply for reply in replies if reply.contact_id is None]
+    if not unlinked:
+        return
+    by_phone = {
+        contact.phone: contact
+        for contact in Contact.objects.filter(
+            phone__in={reply.phone for reply in unlinked}
+        )
+    }
+    for reply in unlinked:
+        if reply.phone in by_phone:
+            reply.contact = by_phone[reply.phone]
 
 
 def conversation(*, reply: Reply, limit: int = 50) -> list[Message | Reply]:

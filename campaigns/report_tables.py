@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, Reply
+from campaigns.report_selectors import replies_name_contacts
 from campaigns.selectors import HELD_AT_GATEWAY
 from campaigns.sending import HANDED_OVER
 from campaigns.templatetags.report_tags import gateway_words, status_badge
@@ -218,6 +219,7 @@ class ReplyTable(BaseTable):
     def body_html(self) -> SafeString:
         """The page's rows in one pass, as MessageTable.body_html."""
         records = [row.record for row in self.paginated_rows]
+        replies_name_contacts(records)
         if not records:
             return format_html(
                 '<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text

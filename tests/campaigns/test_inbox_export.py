@@ -77,3 +77,18 @@ def test_an_export_under_an_account_that_is_gone_is_refused(viewer_client, repli
 
     assert response.status_code == 302
     assert response.url == reverse("reports:inbox") + "?account=999999"
+
+
+def test_a_reply_from_a_number_added_to_the_book_later_is_exported_with_its_name(
+    viewer_client, replies
+):
+    Contact.objects.create(phone="+79990000002", last_name="Петров", first_name="Пётр")
+    rows = list(
+        openpyxl.load_workbook(
+            io.BytesIO(download(viewer_client, format="xlsx"))
+        ).active.values
+    )
+    assert [(row[1], row[2]) for row in rows[1:]] == [
+        ("+79990000002", "Петров Пётр"),
+        ("+79120000001", "Иванова Анна"),
+    ]

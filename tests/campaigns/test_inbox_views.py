@@ -731,3 +731,19 @@ def test_an_answer_sent_twice_from_one_form_goes_out_once_and_is_audited(
     assert (event.actor, event.object_id, event.object_repr) == (
         manager_user, str(message.pk), "+79120000042")  # fmt: skip
     assert event.details["source"] == "inbox"
+
+
+def test_a_reply_from_a_number_added_to_the_book_later_names_its_contact(
+    viewer_client, account
+):
+    """A reply from a number not yet in the book stayed nameless after the number
+    was added as a contact: its link to a contact was set only when it came."""
+    reply = make_reply(account, phone="+79120000005", text="Кто это?")
+    later = Contact.objects.create(phone="+79120000005", first_name="Пётр")
+    url = reverse("contacts:detail", args=[later.pk])
+
+    inbox = viewer_client.get(INBOX).content.decode()
+    page = viewer_client.get(reverse("reports:reply", args=[reply.pk]))
+
+    assert f'<a href="{url}">Пётр</a>' in inbox
+    assert f'<a href="{url}">Пётр</a>' in page.content.decode()
