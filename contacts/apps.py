@@ -7,6 +7,7 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contact books")
 
     def ready(self) -> None:
+        from contacts import checks  # noqa: F401 - registers the system checks
         from contacts.bulk_jobs import group_bulk_users
         from contacts.job_files import job_files_signals_connect
         from contacts.services import group_users_register

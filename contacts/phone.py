@@ -42,7 +42,7 @@ _ZONE_BY_PREFIX = {"+7401": "Europe/Kaliningrad", "+7845": "Europe/Saratov"}
 # Kazakhstan has kept one zone, UTC+5, since 1 March 2024; libphonenumber still splits
 # it in two and gives its mobiles none. Assumption: the system's tzdata is 2024a or
 # later (Asia/Almaty at UTC+5).
-_KAZAKHSTAN_ZONE = "Asia/Almaty"
+KAZAKHSTAN_ZONE = "Asia/Almaty"
 # Countries libphonenumber puts in another country's zone: Belarus (UTC+3 all year)
 # in Moscow's, so its numbers were named «Москва».
 _ZONE_BY_COUNTRY = {375: "Europe/Minsk"}
@@ -210,7 +210,7 @@ def _number_zone(number: phonenumbers.PhoneNumber, e164: str) -> str:
         if fixed:
             return fixed
         if phonenumbers.region_code_for_number(number) == "KZ":
-            return _KAZAKHSTAN_ZONE
+            return KAZAKHSTAN_ZONE
     country_zone = _ZONE_BY_COUNTRY.get(number.country_code)
     if country_zone:
         return country_zone
