@@ -172,6 +172,10 @@ class SimulatorState:
         self.callbacks_sent: list[tuple[str, str, int | None]] = []  # url, body, status
         self.captured: list = []  # requests posted to /_control/capture
         self._pending_callbacks: set[tuple[str, str]] = set()
+        # The messages advance() may still move: walking every message ever taken
+        # made each request and the callback dispatcher (every 0.2 s) cost O(all),
+        # under the lock; at 300,000 messages sends, polls and callbacks crawled.
+        self._open: dict[tuple[str, str], SimMessage] = {}
         # Bumped by reset(): callbacks collected before it are not posted after it.
         self.generation = 0
         self._ids = itertools.count(int(clock()) % 1_000_000 * 1000 + 1)
@@ -221,6 +225,7 @@ class SimulatorState:
             now = self.clock()
             message.created_at = message.changed_at = now
             self.messages.setdefault(message.gateway, {})[message.id] = message
+            self._open[(message.gateway, message.id)] = message
             if message.reference:
                 key = (message.gateway, message.login, message.reference)
                 self.by_reference[key] = message
@@ -257,15 +262,21 @@ class SimulatorState:
         """Move messages along their lifecycle as time passes."""
         now = self.clock()
         with self.lock:
-            for by_id in self.messages.values():
-                for message in by_id.values():
-                    # DELIVERED is final for SMS only: a Viber message may be read.
-                    viber = message.channel in ("viber", "viber_sms")
-                    if message.state in FINAL_STATES and not (
-                        viber and message.state == DELIVERED
-                    ):
-                        continue
-                    self._progress(message, now)
+            for key, message in list(self._open.items()):
+                if self._settled(message):
+                    del self._open[key]
+                    continue
+                self._progress(message, now)
+                if self._settled(message):
+                    del self._open[key]
+
+    @staticmethod
+    def _settled(message: SimMessage) -> bool:
+        # DELIVERED is final for SMS only: a Viber message may be read.
+        viber = message.channel in ("viber", "viber_sms")
+        return message.state in FINAL_STATES and not (
+            viber and message.state == DELIVERED
+        )
 
     def _progress(self, message: SimMessage, now: float) -> None:
         start = message.send_at if message.send_at else message.created_at
@@ -389,4 +400,5 @@ class SimulatorState:
             self.callbacks_sent.clear()
             self.captured.clear()
             self._pending_callbacks.clear()
+            self._open.clear()
             self.generation += 1
