@@ -111,14 +111,17 @@ def _poll_account(account, gateway, now, *, generation: int) -> int:
     # A gateway may cap its status requests per poll run (SMSC: one mass request a
     # minute); the rest wait for the next run, oldest-polled first.
     batches = gateway.status_requests_per_poll or MAX_BATCHES_PER_RUN
-    for _ in range(batches):
-        rows = list(
-            candidates.exclude(polled_at__gte=now - delay).values_list(
-                "id", "gateway_message_id"
-            )[: gateway.max_status_batch]
-        )
-        if not rows:
-            break
+    size = gateway.max_status_batch
+    # The run's candidates read once, then asked about batch by batch: read again
+    # for each batch, a campaign's 440,000 awaiting a report were scanned and sorted
+    # twenty times a run (0.4-0.6 s each).
+    due = list(
+        candidates.exclude(polled_at__gte=now - delay).values_list(
+            "id", "gateway_message_id"
+        )[: batches * size]
+    )
+    for start in range(0, len(due), size):
+        rows = due[start : start + size]
         Message.objects.filter(id__in=[r[0] for r in rows]).update(polled_at=now)
         try:
             reports = gateway.fetch_statuses([r[1] for r in rows])
