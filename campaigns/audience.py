@@ -12,17 +12,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaigns.models import Campaign, GreetedBirthday, Message
+from campaigns.models import Campaign, CampaignFailureCount, GreetedBirthday, Message
 from contacts.filters import birthdays_on
 from contacts.models import Contact, FormerPhone, GroupMembership, StopListEntry
 from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import DeliveryStatus, FailureReason
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.sqlutil import is_postgres
 
 # A follow-up ("resend to failed") goes to these outcomes of its parent.
 RESEND_STATUSES = (
@@ -222,6 +223,22 @@ def failures_to_resend(campaign_id: int) -> QuerySet[Message]:
     return Message.objects.filter(
         campaign_id=campaign_id, status__in=RESEND_STATUSES
     ).exclude(reason__in=NOT_RESENT)
+
+
+def has_failures_to_resend(campaign_id: int) -> bool:
+    """Whether failures_to_resend() has any, from the trigger-kept failure counts on
+    PostgreSQL: asking the messages scanned the whole campaign (0.5 s at 900,000),
+    on every poll of a finished campaign's page."""
+    if not is_postgres():
+        return failures_to_resend(campaign_id).exists()
+    return (
+        CampaignFailureCount.objects.filter(
+            campaign_id=campaign_id, status__in=RESEND_STATUSES
+        )
+        .exclude(reason__in=NOT_RESENT)
+        .aggregate(n=Sum("count"))["n"]
+        or 0
+    ) > 0
 
 
 def parent_failures(campaign: Campaign) -> QuerySet[Message]:

@@ -30,7 +30,7 @@ from campaigns.audience import (
     audience_members,
     excluded_members,
     extra_phone_zones,
-    failures_to_resend,
+    has_failures_to_resend,
     is_stopped_q,
     parse_extra_numbers,
     require_audience,
@@ -1085,7 +1085,7 @@ def _resend_refusal(campaign: Campaign) -> tuple[str, str]:
         return _(
             "Resend to the failed once the campaign has finished or is cancelled."
         ), "state"
-    if not failures_to_resend(campaign.pk).exists():
+    if not has_failures_to_resend(campaign.pk):
         return _(
             "No failed recipients to resend to: stop-listed and invalid numbers are "
             "not resent, nor messages withdrawn by a cancel (copy the campaign to "
