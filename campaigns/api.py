@@ -129,6 +129,11 @@ class CampaignOut(Schema):
 
 class CancelOut(CampaignOut):
     withdrawn: int
+    withdrawing: int = Field(
+        description="Pending messages beyond the first 10,000, withdrawn by a worker "
+        "a part at a time after the answer (the campaign is cancelled already: none "
+        "of them is sent)"
+    )
     cancelled_at_gateway: int
     in_flight: int = Field(
         description="Being sent at that moment (claimed by a worker): those already "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from celery.exceptions import Retry
 from celery.utils.time import get_exponential_backoff_interval
@@ -114,6 +116,38 @@ def campaigns_tick() -> None:
             campaign_pumps_ensure(campaign_id=campaign_id)
         else:  # no audience yet: its build is queued or under way, or was lost
             campaign_start_enqueue(campaign_id)
+    # A large cancel's rest whose withdrawal was lost (a worker gone): finished here.
+    # Only the recent ones are looked at, each by the pending index.
+    for campaign_id in _cancelled_with_messages_left():
+        campaign_withdraw_rest.delay(campaign_id)
+
+
+def _cancelled_with_messages_left() -> list[int]:
+    from django.db.models import Exists, OuterRef
+
+    from campaigns.models import Campaign, Message
+
+    # Older than a tick, so the cancel's own run has begun; at most a week old.
+    now = timezone.now()
+    left = Message.objects.filter(
+        campaign_id=OuterRef("pk"), is_pending=True, claimed_at__isnull=True
+    )
+    return list(
+        Campaign.objects.filter(
+            Exists(left),
+            state=Campaign.State.CANCELLED,
+            finished_at__lt=now - timedelta(seconds=30),
+            finished_at__gte=now - timedelta(days=7),
+        ).values_list("pk", flat=True)
+    )
+
+
+@shared_task(name="campaigns.campaign_withdraw_rest", acks_late=True)
+def campaign_withdraw_rest(campaign_id: int) -> int:
+    """The rest of a large cancel's pending messages, withdrawn a part at a time."""
+    from campaigns.services import campaign_withdraw_rest as withdraw
+
+    return withdraw(campaign_id=campaign_id)
 
 
 @shared_task(name="campaigns.messages_reconcile")

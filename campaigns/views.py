@@ -564,6 +564,12 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "withdrawn": result["withdrawn"],
             "at_gateway": result["cancelled_at_gateway"],
         }
+        if withdrawing := result["withdrawing"]:
+            said += " " + ngettext(
+                "%(count)d more is being withdrawn in the background.",
+                "%(count)d more are being withdrawn in the background.",
+                withdrawing,
+            ) % {"count": withdrawing}
         if in_flight := result["in_flight"]:
             said += " " + ngettext(
                 "%(count)d was being sent at that moment: if it was already with "

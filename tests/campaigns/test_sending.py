@@ -532,8 +532,8 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
 
     result = campaign_cancel(campaign=campaign)
 
-    assert result == {"withdrawn": 0, "cancelled_at_gateway": 4, "in_flight": 0,
-                      "in_doubt": 0, "not_withdrawn": 0}  # fmt: skip
+    assert result == {"withdrawn": 0, "withdrawing": 0, "cancelled_at_gateway": 4,
+                      "in_flight": 0, "in_doubt": 0, "not_withdrawn": 0}  # fmt: skip
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CANCELLED
     assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 4}
@@ -572,8 +572,8 @@ def test_only_the_first_cancellation_is_audited(
         campaign_cancel(campaign=campaign)
 
     assert cancelled.count() == 1
-    assert set(retried) == {"withdrawn", "cancelled_at_gateway", "in_flight",
-                            "in_doubt", "not_withdrawn"}  # fmt: skip
+    assert set(retried) == {"withdrawn", "withdrawing", "cancelled_at_gateway",
+                            "in_flight", "in_doubt", "not_withdrawn"}  # fmt: skip
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CANCELLED
     assert repeat.value.message == "This campaign is already cancelled."
