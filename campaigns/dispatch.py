@@ -27,6 +27,7 @@ from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
 from campaigns.sending import BatchOutcome, ClaimedMessage
+from campaigns.turns import pump_lease_key, yield_check
 from campaigns.workers import lease_owner, stop_asked_check
 from providers.base import (
     Capability,
@@ -90,10 +91,7 @@ class PumpResult:
     next_due: datetime | None = None  # when the next pending message falls due
     finished: bool = False
     stopped: str = ""  # the state that stopped the pump, if any
-
-
-def pump_lease_key(campaign_id: int, slot: int) -> str:
-    return f"campaign-pump:{campaign_id}:{slot}"
+    yielded: bool = False  # handed over early: another campaign waited for a slot
 
 
 def campaign_pump(
@@ -142,11 +140,24 @@ def campaign_pump(
         ThreadPoolExecutor(max_workers=WINDOW, thread_name_prefix="pump-http") as wire,
     ):
         stop_asked = stop_asked_check()
+        # Another campaign launched or resumed while every slot is taken: this pump
+        # hands over early (campaigns.turns), its hand-over queued behind the start.
+        yield_asked = yield_check(campaign_id)
+
+        def hand_over_asked() -> bool:
+            # Asked before the rate limiter's waits too: a rate-limited pump spends
+            # most of its time there, and its batch, not sent yet, goes back.
+            if stop_asked():
+                return True
+            result.yielded = result.yielded or yield_asked()
+            return result.yielded
+
         # A request per message: spread over the second the rate limit grants.
         pace = 1 / account.rate_limit if account.rate_limit > 0 else 0.0
-        # Until the budget is spent, or the worker is asked to stop: the batches out
-        # are recorded below, and a fresh task goes on on a worker that runs.
-        while time.monotonic() < deadline and not stop_asked():
+        # Until the budget is spent, the worker is asked to stop, or another campaign
+        # waits for a slot: the batches out are recorded below, and a fresh task goes
+        # on on a worker that runs.
+        while time.monotonic() < deadline and not hand_over_asked():
             chunk = _next_chunk(campaign, gateway, horizon_ahead, slot, result)
             if not chunk:
                 break
@@ -186,10 +197,11 @@ def campaign_pump(
                 # gateway left after the click or the signal.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
-            waited = _rate_waited(account, chunk, stop_asked) if chunk else 0.0
+            waited = _rate_waited(account, chunk, hand_over_asked) if chunk else 0.0
             if waited is None:
-                # The account is busy elsewhere (other pumps, campaigns): the batch
-                # never left, so it goes back; this pump hands over to a fresh task.
+                # The account is busy elsewhere (other pumps, campaigns), or another
+                # campaign waits for this slot: the batch never left, so it goes
+                # back; this pump hands over to a fresh task.
                 outcome.released += sending.release([m.id for m in chunk])
                 chunk = []
             elif waited and (
@@ -391,14 +403,14 @@ def _stopped_meanwhile(
 def _rate_waited(
     account: ProviderAccount,
     chunk: list[ClaimedMessage],
-    stop_asked: Callable[[], bool],
+    hand_over_asked: Callable[[], bool],
 ) -> float | None:
     """Seconds the batch waited for the account's rate limit; None if it may not go
-    (waited too long, or the worker is asked to stop: up to 30 s otherwise)."""
+    (waited too long, or the pump is asked to hand over: up to 30 s otherwise)."""
     try:
         return rate_limit_acquire(account_id=account.pk, count=len(chunk),
                                   per_second=account.rate_limit,
-                                  give_up=stop_asked)  # fmt: skip
+                                  give_up=hand_over_asked)  # fmt: skip
     except TimeoutError:
         return None
     except RateLimiterUnavailable:

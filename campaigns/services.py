@@ -69,6 +69,7 @@ from campaigns.selectors import (
 )
 from campaigns.sending import claim_ids, raise_unless_sent, submit
 from campaigns.templating import empty_fields
+from campaigns.turns import BUILDING, QUEUED
 from campaigns.withdrawal import gateway_withdraw
 from campaigns.workers import lease_abandoned
 from contacts.models import Contact, StopListEntry
@@ -710,7 +711,9 @@ def campaign_start_enqueue(
 
     key = start_lease_key(campaign_id)
     try:
-        if not cache.add(key, 1, timeout=START_LEASE_SECONDS):
+        # QUEUED: a running pump of another campaign hands over early for the build
+        # (campaigns.turns); campaign_start marks it BUILDING once it runs.
+        if not cache.add(key, QUEUED, timeout=START_LEASE_SECONDS):
             return False
     except CACHE_ERRORS as exc:
         note_down(CACHE, exc)
@@ -742,6 +745,8 @@ SENDER_GONE = gettext_noop(
 def campaign_start(*, campaign_id: int) -> None:
     """Build the audience (idempotent) and start the pumps."""
     try:
+        # Under way: no other campaign's pump hands over for this one's build.
+        cache.set(start_lease_key(campaign_id), BUILDING, timeout=START_LEASE_SECONDS)
         campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
         if campaign.state == Campaign.State.SCHEDULED and campaign_sender_problem(
             campaign=campaign
@@ -803,7 +808,9 @@ def campaign_pumps_ensure(*, campaign_id: int, pumps: int = 2) -> int:
     for slot in range(pumps):
         key = pump_lease_key(campaign_id, slot)
         # Claim the slot before enqueueing so a concurrent tick starts no twin.
-        if not cache.add(key, 1, timeout=PUMP_LEASE_SECONDS):
+        # QUEUED: until one of its pumps runs, the campaign waits for a worker's
+        # slot, and a running pump of another hands over early (campaigns.turns).
+        if not cache.add(key, QUEUED, timeout=PUMP_LEASE_SECONDS):
             # A pump whose worker died (kill -9, a lost machine) holds its slot
             # until the lease runs out (2 min); once the worker is taken for dead
             # the slot is taken over at once. Two pumps in one slot, if the worker
@@ -811,7 +818,7 @@ def campaign_pumps_ensure(*, campaign_id: int, pumps: int = 2) -> int:
             if not lease_abandoned(cache.get(key)):
                 continue
             logger.info("pump %s:%s: its worker is gone, restarted", campaign_id, slot)
-            cache.set(key, 1, timeout=PUMP_LEASE_SECONDS)
+            cache.set(key, QUEUED, timeout=PUMP_LEASE_SECONDS)
         campaign_pump_task.delay(campaign_id, slot)
         started += 1
     return started

@@ -36,6 +36,7 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
 
     from campaigns.dispatch import campaign_pump as pump
     from campaigns.dispatch import pump_lease_key
+    from campaigns.turns import HANDOVER_PRIORITY
 
     try:
         result = pump(campaign_id=campaign_id, slot=slot)
@@ -57,7 +58,12 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
         countdown = min(max(wait, 0), 60)  # beat's tick picks it up later otherwise
     else:
         countdown = 5  # only messages in doubt remain: the reconciler settles them
-    campaign_pump.apply_async((campaign_id, slot), countdown=countdown)
+    # Behind the tasks that do not wait (a campaign's start, its first pumps, status
+    # polling): a campaign launched while every slot pumps starts at the next
+    # hand-over, or sooner (campaigns.turns).
+    campaign_pump.apply_async(
+        (campaign_id, slot), countdown=countdown, priority=HANDOVER_PRIORITY
+    )
     return result.sent
 
 
@@ -84,15 +90,17 @@ def _retry_in_slot(
     The lease (PUMP_LEASE_SECONDS) ran out while a retry waited longer, and beat's
     tick started another pump in the slot: a gateway down for a quarter of an hour
     had seven pumps of one campaign retrying against it, and when it came back
-    five sent at once, every worker process taken by that campaign. Held as a
-    queued pump's is (no worker named): the retry may run on any worker, and if it
-    is lost the lease still runs out.
+    five sent at once, every worker process taken by that campaign. Held with no
+    worker named (the retry may run on any worker, and if it is lost the lease
+    still runs out), and not as a queued pump's: the campaign waits for its
+    gateway, not for a slot, so no other pump hands over for it (campaigns.turns).
     """
     from django.core.cache import cache
 
     from campaigns.dispatch import PUMP_LEASE_SECONDS, pump_lease_key
+    from campaigns.turns import RETRYING
 
-    cache.set(pump_lease_key(campaign_id, slot), 1,
+    cache.set(pump_lease_key(campaign_id, slot), RETRYING,
               timeout=countdown + PUMP_LEASE_SECONDS)  # fmt: skip
     return task.retry(exc=exc, countdown=countdown)
 

@@ -209,8 +209,11 @@ def work_waiting() -> bool:
 
 
 def lease_owner() -> str | int:
-    """What a pump writes into its lease: its worker's instance (1 outside one)."""
-    return worker_instance.name() or 1
+    """What a pump writes into its lease: its worker's instance (OWNER_HERE outside
+    one: not QUEUED, which says a campaign waits for a slot)."""
+    from campaigns.turns import OWNER_HERE
+
+    return worker_instance.name() or OWNER_HERE
 
 
 def lease_abandoned(owner: object) -> bool:

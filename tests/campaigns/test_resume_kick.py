@@ -32,7 +32,9 @@ from tests.redis_servers import broker_url
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def start_threads_worker(queue: str, cache_url: str) -> subprocess.Popen:
+def start_threads_worker(
+    queue: str, cache_url: str, *, concurrency: int = 4
+) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -45,7 +47,7 @@ def start_threads_worker(queue: str, cache_url: str) -> subprocess.Popen:
         "SMSPORTAL_FIELD_KEY": settings.SMSPORTAL_FIELD_KEY,
     }
     cmd = [sys.executable, "-m", "celery", "-A", "smsportal", "worker", "-Q", queue,
-           "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
+           "--pool", "threads", "--concurrency", str(concurrency), "--loglevel", "WARNING",
            "--without-heartbeat", "--without-gossip", "--without-mingle"]  # fmt: skip
     return subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env, start_new_session=True)
 

@@ -309,3 +309,27 @@ def test_a_pump_waiting_for_the_rate_limit_stops_waiting_when_asked_to_stop(
     assert (result.sent, rate_limit_calls) == (5, [5, 5])
     messages = Message.objects.filter(campaign=campaign)
     assert messages.filter(status="pending", claimed_at__isnull=True).count() == 5
+
+
+def test_a_campaign_whose_pumps_are_queued_and_none_runs_waits_for_a_slot(
+    make_campaign, monkeypatch
+):
+    from campaigns import turns
+
+    pumping, queued, half, retrying = (
+        make_campaign(state=Campaign.State.SENDING) for _ in range(4)
+    )
+    for slot in (0, 1):
+        cache.set(pump_lease_key(pumping.pk, slot), "celery@a:1:alive", 120)
+        cache.set(pump_lease_key(queued.pk, slot), turns.QUEUED, 120)
+    cache.set(pump_lease_key(half.pk, 0), "celery@a:1:alive", 120)
+    cache.set(pump_lease_key(half.pk, 1), turns.QUEUED, 120)  # one runs: sending
+    cache.set(pump_lease_key(retrying.pk, 0), turns.RETRYING, 120)  # its gateway's
+    assert turns.campaigns_waiting(besides=pumping.pk) == [queued.pk]
+    assert turns.campaigns_waiting(besides=queued.pk) == []
+
+    # Of the pumps that see it, one hands over for it, not every one.
+    monkeypatch.setattr(turns, "YIELD_CHECK_SECONDS", 0)
+    first, second = turns.yield_check(pumping.pk), turns.yield_check(half.pk)
+    assert first() is True
+    assert second() is False
