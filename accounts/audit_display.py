@@ -55,7 +55,18 @@ DETAIL_LABELS = {
     # An API token's, as it was made.
     "scope": gettext_lazy("Access"),
     "expires_at": gettext_lazy("Expires"),
+    # A launch's: the version of the campaign that was launched.
+    "version": gettext_lazy("Campaign version"),
+    # A paused campaign's new sender name, and how many unsent messages took it.
+    "sender": gettext_lazy("Sender name"),
+    "messages": gettext_lazy("Unsent messages given it"),
+    # Why a launch was undone (services.campaign_launch).
+    "reason": gettext_lazy("Why"),
+    # An import run again after it failed.
+    "retry": gettext_lazy("Run again"),
 }
+# Stored as [before, after]: shown "Запланирована → Черновик", each by its label.
+CHANGE_DETAILS = frozenset({"state", "sender"})
 # Role (Django group) names, shown as the pages name roles.
 ROLE_DETAILS = frozenset({"roles_added", "roles_removed"})
 
@@ -76,6 +87,7 @@ VALUE_LABELS = {
         "api": gettext_lazy("the API"),
     },
     "because": {"user_deactivated": gettext_lazy("Its user was deactivated")},
+    "reason": {"task queue unavailable": gettext_lazy("the task queue did not answer")},
     "format": {
         "csv": gettext_lazy("CSV (UTF-8, commas)"),
         "csv-1251": gettext_lazy("CSV (Windows-1251, semicolons)"),
@@ -207,7 +219,9 @@ def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | Non
         field = model._meta.get_field(key) if model else None
     except FieldDoesNotExist:
         return None
-    labels = dict(field.flatchoices) if field is not None and field.choices else {}
+    # A reverse relation (a campaign's "messages") has no choices at all: reading
+    # them failed the whole log page once a paused campaign's sender was changed.
+    labels = dict(field.flatchoices) if getattr(field, "choices", None) else {}
     return str(labels[value]) if value in labels else None
 
 
@@ -274,6 +288,8 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
         elif key == "api_token" and isinstance(value, dict):
             # Its name as it was then (a token may be renamed or revoked since).
             text = f"{value.get('name', '')} (#{value.get('id', '?')})"
+        elif key in CHANGE_DETAILS and isinstance(value, list) and len(value) == 2:
+            text = " → ".join(_choice(model, key, v) or _value(v) for v in value)
         elif key in ROLE_DETAILS and isinstance(value, list):
             text = ", ".join(role_label(str(name)) for name in value)
         elif (object_type, key) in VALUE_READERS and isinstance(value, str):
