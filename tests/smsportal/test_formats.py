@@ -59,3 +59,28 @@ def test_chart_labels_read_as_the_page_s_dates_and_times(language):
     page_date, page_time = page.split(" ")
     assert page_date.startswith(day_month + ".")
     assert label_time == page_time
+
+
+@pytest.mark.django_db
+def test_the_admin_s_days_of_a_month_read_in_the_genitive(admin_client):
+    """The admin's date drill-down listed a month's days as «7 Декабрь» (Django's
+    Russian MONTH_DAY_FORMAT takes the month's name alone, "F"), not «7 декабря»."""
+    from django.urls import reverse
+
+    from accounts.models import AuditEvent
+
+    event = AuditEvent.objects.create(action="login", object_type="auth.User")
+    AuditEvent.objects.filter(pk=event.pk).update(
+        at=datetime(2026, 12, 7, 9, tzinfo=UTC)
+    )
+
+    html = admin_client.get(
+        reverse("admin:accounts_auditevent_changelist"),
+        {"at__year": 2026, "at__month": 12},
+        HTTP_ACCEPT_LANGUAGE="ru",
+    ).content.decode()
+
+    assert "7 декабря" in html
+    assert "7 Декабрь" not in html
+    with translation.override("ru"):
+        assert formats.date_format(date(2026, 3, 8), "MONTH_DAY_FORMAT") == "8 марта"
