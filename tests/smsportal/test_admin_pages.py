@@ -78,3 +78,20 @@ def test_admin_labels_are_in_the_readers_language(admin_client, some_records):
         assert label in page
     assert "Поздравления с днём рождения" in index
     assert "Callback url" not in page
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["admin:campaigns_campaign_changelist", "admin:contacts_contact_changelist"],
+)
+def test_the_admin_search_box_is_named_in_the_reader_s_language(
+    admin_client, changelist
+):
+    """Django writes the search icon's alt="Search" in every language: a screen reader
+    named the Russian admin's search box in English."""
+    html = admin_client.get(
+        reverse(changelist), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert 'alt="Поиск"' in html
+    assert 'alt="Search"' not in html
