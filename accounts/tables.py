@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit_display import detail_lines, object_type_label
 from accounts.models import AuditEvent
+from accounts.roles import role_label
 from smsportal.tables import BaseTable
 
 
@@ -26,6 +27,13 @@ class AuditEventTable(BaseTable):
 
     def render_object_type(self, value: str) -> str:
         return object_type_label(value)
+
+    def render_object_repr(self, value: str, record: AuditEvent) -> str:
+        # A role is a Django group named in English ("Manager"): said as the pages
+        # name roles («Менеджер»), as the details of a user's roles already were.
+        if record.object_type == "auth.Group":
+            return role_label(value)
+        return value
 
     def render_details(self, value: dict, record: AuditEvent) -> str:
         lines = detail_lines(record.object_type, value)

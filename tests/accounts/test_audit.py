@@ -265,3 +265,20 @@ def test_an_event_in_the_admin_names_its_type_and_its_actor_only_if_any(
     assert ">User<" in page or ">user<" in page
     assert " : " not in str(event)
     assert str(event).endswith(": Created bob")
+
+
+def test_a_role_s_event_names_the_role_as_the_pages_do(admin_client):
+    """The log's object column said «Manager» on a Russian page: roles are Django
+    groups named in English."""
+    AuditEvent.objects.create(
+        action=AuditEvent.Action.CREATED,
+        object_type="auth.Group",
+        object_repr="Manager",
+    )
+
+    html = admin_client.get(
+        reverse("accounts:audit_log"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "<td >Менеджер</td>" in html
+    assert ">Manager<" not in html
