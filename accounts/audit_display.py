@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.audit_signals import AUDITED
 from accounts.roles import role_label
+from providers.money import currency_sign
 
 # What `audit(..., **details)` callers pass, by key; an unknown key shows as it is.
 DETAIL_LABELS = {
@@ -282,7 +283,7 @@ def detail_lines(object_type: str, details: dict[str, Any]) -> list[tuple[str, s
         elif key in NUMBER_DETAILS:
             text = _number(value)
             if details.get("currency") and text != "—":
-                text = f"{text} {details['currency']}"
+                text = f"{text} {currency_sign(details['currency'])}"
         elif key in TIME_DETAILS:
             text = _moment(value)
         elif key == "api_token" and isinstance(value, dict):

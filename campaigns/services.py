@@ -87,6 +87,7 @@ from providers.exceptions import (
     GatewayError,
     NotSupported,
 )
+from providers.money import currency_sign
 from providers.registry import gateway_for
 from providers.selectors import account_capabilities, test_mode_problem
 from smsportal.exceptions import ApplicationError, Conflict
@@ -524,10 +525,10 @@ def _check_sendable(campaign: Campaign) -> None:
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
-    """As the pages write money: "1 234,50 RUB" in Russian; an account whose gateway
+    """As the pages write money: "1 234,50 ₽" in Russian; an account whose gateway
     named no currency gets the number alone, not a dangling space."""
     number = number_format(amount, decimal_pos=2, force_grouping=True)
-    return f"{number} {currency}" if currency else number
+    return f"{number} {currency_sign(currency)}" if currency else number
 
 
 def _check_preview(preview: Preview, currency: str) -> None:

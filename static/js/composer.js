@@ -47,8 +47,8 @@
   }
 
   function formatMoney(amount, currency) {
-    // As the server writes money beside it (floatformat:"2g" and the code):
-    // "1 234,00 RUB", not "1 234,00 ₽" in the counter and "1 234,00 RUB" in the
+    // As the server writes money beside it (floatformat:"2g" and the currency's
+    // sign, data-currency): "1 234,00 ₽" in Russian, in the counter as in the
     // preview next to it.
     var money = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
     return new Intl.NumberFormat(locale(), money).format(amount) + " " + currency;

@@ -242,7 +242,7 @@ def test_formats_and_amounts_read_as_the_pages_write_them():
     assert unknown == {"Ориентировочная стоимость": "—"}
     # The time zone's wall clock (Moscow), as the pages write it, not UTC's.
     assert scheduled == {
-        "Ориентировочная стоимость": "14,00 RUB",
+        "Ориентировочная стоимость": "14,00 ₽",
         "Начало": "07.12.2026 12:00",
     }
     assert text == "2026-12-05 06:45 admin: Вход в систему admin"

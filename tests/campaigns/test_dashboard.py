@@ -69,7 +69,7 @@ def test_balances_with_when_they_were_read(viewer_client, account):
     content = response.content.decode()
     assert list(response.context["balances"]) == [account]
     # Grouped as Russian writes money: a no-break space between thousands.
-    assert "1\xa0234,50 RUB" in content
+    assert "1\xa0234,50 ₽" in content
     assert "получен 5\xa0минут назад" in content
 
 

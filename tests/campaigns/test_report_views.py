@@ -650,8 +650,8 @@ def test_spending_is_in_the_accounts_currency(viewer_client, campaign):
     content = viewer_client.get(report_url(campaign)).content.decode()
 
     total = re.search(r'data-spent="total">([^<]*)<', content).group(1)
-    assert total.endswith(" RUB")
-    assert re.search(r'data-spent="cost">[^<]* RUB<', content)
+    assert total.endswith(" ₽")
+    assert re.search(r'data-spent="cost">[^<]* ₽<', content)
 
 
 def test_an_export_under_a_filter_it_cannot_read_is_refused(

@@ -29,7 +29,8 @@ def test_partial_renders_its_data_attributes():
     assert root.get("data-textarea-id") == "id_text"
     assert root.get("data-table") == "websms"
     assert root.get("data-recipients") == "1"
-    assert root.get("data-currency") == "RUB"
+    # The partial is rendered in Russian (the default language): the rouble sign.
+    assert root.get("data-currency") == "₽"
     assert root.get("data-price-per-segment") is None
     (button,) = root.xpath('.//button[@data-sc-action="transliterate"]')
     assert button.get("type") == "button"  # never submits the composer form
@@ -127,7 +128,7 @@ def test_counter_in_a_browser():
             return page.locator(f'[data-sc-show="{name}"]')
 
         expect(field("segments")).to_have_text("0")
-        expect(field("cost")).to_have_text("0.00 RUB")
+        expect(field("cost")).to_have_text("0.00 ₽")
 
         page.fill("#id_text", "Привет,\u00a0«мир»")
         expect(field("units")).to_have_text("13")
@@ -164,7 +165,7 @@ def test_counter_in_a_browser():
         expect(field("remaining")).to_have_text("145")
         expect(field("per-segment")).to_have_text("153")
         # Grouped as the server groups money in the preview beside it.
-        expect(field("cost")).to_have_text("1,000.00 RUB")
+        expect(field("cost")).to_have_text("1,000.00 ₽")
 
         counter = "[data-segment-counter]"
         page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
@@ -186,7 +187,7 @@ def test_counter_in_a_browser():
         page.eval_on_selector(counter, "el => el.dataset.table = 'websms'")
 
         page.eval_on_selector(counter, "el => el.dataset.recipients = '10'")
-        expect(field("cost")).to_have_text("50.00 RUB")
+        expect(field("cost")).to_have_text("50.00 ₽")
 
         # The count of a template is not what recipients get: say so, no cost.
         expect(shown("placeholders")).to_be_hidden()
@@ -340,13 +341,13 @@ def test_before_the_audience_is_counted_the_cost_is_of_one_message():
         expect(page.locator('[data-sc-show="cost"]')).to_be_hidden()
         expect(page.locator('[data-sc-show="cost-per-message"]')).to_be_visible()
         expect(page.locator('[data-sc-field="cost-per-message"]')).to_have_text(
-            "5.00 RUB"
+            "5.00 ₽"
         )
         # The preview counted 3 recipients (campaigns.js sets it).
         page.eval_on_selector(
             "[data-segment-counter]", "el => el.dataset.recipients = '3'"
         )
-        expect(page.locator('[data-sc-field="cost"]')).to_have_text("15.00 RUB")
+        expect(page.locator('[data-sc-field="cost"]')).to_have_text("15.00 ₽")
         expect(page.locator('[data-sc-show="cost-per-message"]')).to_be_hidden()
 
 

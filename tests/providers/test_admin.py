@@ -203,7 +203,7 @@ def test_the_changelist_writes_the_balance_with_its_currency(admin_client, simul
     ).content.decode()
 
     cell = html.split('class="field-balance_shown', 1)[1].split("</td>", 1)[0]
-    assert cell.endswith("234,50 RUB")
+    assert cell.endswith("234,50 ₽")
     assert "1234,5000" not in html
 
 

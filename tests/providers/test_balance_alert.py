@@ -189,6 +189,21 @@ def test_the_account_list_groups_money_as_the_dashboard_does(admin_client):
         reverse("providers:list"), HTTP_ACCEPT_LANGUAGE="ru"
     ).content.decode()
 
-    assert "1\xa0234\xa0567,50 RUB" in html
+    assert "1\xa0234\xa0567,50 ₽" in html
     # Kept on one line in the narrow column.
-    assert 'class="text-nowrap" data-balance-amount>1\xa0234\xa0567,50 RUB<' in html
+    assert 'class="text-nowrap" data-balance-amount>1\xa0234\xa0567,50 ₽<' in html
+
+
+def test_the_rouble_is_its_sign_on_a_russian_page_and_its_code_on_an_english_one():
+    """Russian pages wrote «1 000,00 RUB»: a Russian reader writes «1 000,00 ₽». A code
+    with no sign of its own stays as the gateway said it."""
+    from django.utils import translation
+
+    from providers.money import balance_text
+
+    with translation.override("ru"):
+        assert balance_text(Decimal("1234.5"), "RUB") == "1\xa0234,50 ₽"
+        assert balance_text(Decimal("10"), "KZT") == "10,00 KZT"
+        assert balance_text(Decimal("10"), "") == "10,00"
+    with translation.override("en"):
+        assert balance_text(Decimal("1234.5"), "RUB").endswith(" RUB")
