@@ -10,17 +10,22 @@ from django.utils.translation import gettext as _
 
 from contacts.exporting import ExportFormat, table_export
 from contacts.models import StopListEntry
+from contacts.timezones import zoned_header
 
 COLUMNS = ("phone", "reason", "source", "created_at", "created_by")
 
 
 def stoplist_headers() -> list[str]:
     """The stop-list page's column names ("Телефон", "Причина" are also what the
-    importer recognises)."""
-    return [
+    importer recognises); the time column says its zone, as the other exports' do
+    («Добавлен (Москва, UTC+03:00)»): the file alone did not say whose clock it was."""
+    headers = [
         capfirst(str(StopListEntry._meta.get_field(name).verbose_name))
         for name in COLUMNS
     ]
+    at = COLUMNS.index("created_at")
+    headers[at] = zoned_header(headers[at])
+    return headers
 
 
 def stoplist_rows(entries: QuerySet[StopListEntry]) -> Iterator[list[object]]:

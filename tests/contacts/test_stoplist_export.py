@@ -44,7 +44,10 @@ def test_csv_for_russian_excel(manager_client, stop_list, settings):
     settings.TIME_ZONE = "Europe/Moscow"
     text = download(manager_client, format="csv-1251").decode("cp1251")
     lines = text.splitlines()
-    assert lines[0] == "Телефон;Причина;Источник;Добавлен;Кто добавил"
+    # The times' column says whose clock, as the campaign and inbox exports do.
+    assert (
+        lines[0] == "Телефон;Причина;Источник;Добавлен (Москва, UTC+03:00);Кто добавил"
+    )
     # A reason Excel would run as a formula gets its apostrophe; Moscow time.
     assert lines[1] == (
         '+79123456789;"\'=жалоба; «стоп»";Добавлен вручную;2026-03-08 09:30:00;'
