@@ -68,7 +68,7 @@ from campaigns.templating import (
 )
 from campaigns.voice_options import VoiceRules, voice_rules
 from contacts.models import Contact, ContactGroup
-from contacts.services import groups_hold
+from contacts.services import groups_held as contact_groups_held
 from contacts.timezones import time_zone_choices, zone_name
 from providers.base import Capability, MessageChannel
 from providers.models import ProviderAccount
@@ -991,39 +991,22 @@ def campaign_draft_save(*, form: CampaignForm) -> Campaign:
                 )
             require_version(current, form.opened_version)
             keep_unedited(form.instance, current, edited=form._meta.fields)
-        _groups_held(form)
+        groups_held(form)
         return form.save()
 
 
-class GroupsGone(ApplicationError):
-    """A group chosen in the form was deleted since the form was read."""
-
-
-def _groups_held(form: CampaignForm) -> None:
-    """Hold the chosen groups against a delete until the save commits; GroupsGone
-    for one deleted since the form was validated (the draft would have been saved
-    without it, or the save failed on the database's check)."""
-    for name in ("include_groups", "exclude_groups"):
-        chosen = list(form.cleaned_data.get(name) or [])
-        there = groups_hold(group.pk for group in chosen)
-        gone = [group.name for group in chosen if group.pk not in there]
-        if gone:
-            raise GroupsGone(
-                ngettext(
-                    "The group %(names)s was deleted meanwhile: choose the groups "
-                    "again.",
-                    "The groups %(names)s were deleted meanwhile: choose the "
-                    "groups again.",
-                    len(gone),
-                )
-                % {
-                    "names": ", ".join(
-                        pgettext("a quoted name", "“%(name)s”") % {"name": n}
-                        for n in gone
-                    )
-                },
-                where=name,
-            )
+def groups_held(form: Any) -> None:
+    """Hold the groups chosen in `form` (its include_groups and exclude_groups)
+    against a delete until the save commits; GroupsGone for one deleted since the
+    form was validated (saved, it would have been left out, or the save failed on
+    the database's check). Call inside the save's transaction."""
+    contact_groups_held(
+        {
+            name: list(form.cleaned_data.get(name) or [])
+            for name in ("include_groups", "exclude_groups")
+            if name in form.fields
+        }
+    )
 
 
 def campaign_form_data(campaign: Campaign) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django_tables2 import RequestConfig
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,6 +27,7 @@ from campaigns.forms import (
     cap_text,
     check_placeholders,
     groups_apart_check,
+    groups_held,
     offer_accounts_and_groups,
     placeholder_choices,
     saved_account,
@@ -40,6 +42,7 @@ from campaigns.selectors import (
     sender_problem,
 )
 from contacts.models import ContactGroup
+from contacts.services import GroupsGone
 from contacts.timezones import time_zone_choices, zone_name
 from providers.models import ProviderAccount
 from smsportal.form_style import style_fields
@@ -144,6 +147,16 @@ class BirthdayGreetingForm(VersionedForm, FollowsAccount, forms.ModelForm):
                     self.add_error("text", problem)
         return data
 
+    def save(self, commit: bool = True) -> BirthdayGreeting:
+        """Saved with its groups held against a delete to the commit; GroupsGone
+        (naming the field) for one deleted since the form was validated: saved, the
+        greeting failed on the database's check, or lost the group."""
+        if not commit:
+            return super().save(commit=False)
+        with transaction.atomic():
+            groups_held(self)
+            return super().save()
+
     def _check_sender(self, account: ProviderAccount, sender: str) -> None:
         """A name the account may use; none means the account's default sender."""
         if "sender" in self.errors:
@@ -217,7 +230,7 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
     form = BirthdayGreetingForm(request.POST or None, instance=greeting)
     if greeting.pk and reload_asked(request):
         form = form_reloaded(form)
-    elif form.is_bound and form.is_valid() and save_current(form) is not None:
+    elif form.is_bound and form.is_valid() and _saved(form) is not None:
         messages.success(request, _("Greeting “%(name)s” saved.") % {"name": greeting})
         return redirect("campaigns:greetings")
     context: dict[str, Any] = {
@@ -239,6 +252,15 @@ def _greeting_form(request: HttpRequest, greeting: BirthdayGreeting) -> HttpResp
         "campaigns/greeting_form.html",
         context,
     )
+
+
+def _saved(form: BirthdayGreetingForm) -> BirthdayGreeting | None:
+    """The greeting saved, or None with why not as the form's error."""
+    try:
+        return save_current(form)
+    except GroupsGone as exc:  # deleted by someone while this was saved
+        form.add_error(exc.where, exc.message)
+        return None
 
 
 @require_POST

@@ -35,7 +35,6 @@ from campaigns.forms import (
     VIBER_CHANNELS,
     CampaignForm,
     DecideForm,
-    GroupsGone,
     TestSendForm,
     campaign_draft_save,
 )
@@ -69,6 +68,7 @@ from campaigns.selectors import (
 from campaigns.tables import CampaignTable
 from campaigns.workers import worker_status
 from contacts.models import ContactGroup
+from contacts.services import GroupsGone
 from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from accounts.audit import audit, named_ids
 from accounts.models import AuditEvent
@@ -754,6 +755,44 @@ def groups_hold(ids: Iterable[int]) -> set[int]:
             [wanted],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+class GroupsGone(ApplicationError):
+    """A group chosen (in a form, on a campaign being copied) was deleted meanwhile;
+    `where` is the field that chose it."""
+
+
+def groups_held(chosen: Mapping[str, Iterable[ContactGroup]]) -> None:
+    """Hold the groups of each field (name: groups) against a delete until the
+    caller's transaction commits (groups_hold); GroupsGone naming those of the first
+    field deleted meanwhile, in that field."""
+    for where, groups in chosen.items():
+        gone = groups_gone(groups)
+        if gone:
+            raise GroupsGone(groups_gone_message(gone), where=where)
+
+
+def groups_gone(groups: Iterable[ContactGroup]) -> list[ContactGroup]:
+    """Hold the groups (groups_hold); those of them deleted meanwhile."""
+    groups = list(groups)
+    there = groups_hold(group.pk for group in groups)
+    return [group for group in groups if group.pk not in there]
+
+
+def groups_gone_message(gone: Iterable[ContactGroup]) -> str:
+    names = [group.name for group in gone]
+    return ngettext(
+        "The group %(names)s was deleted meanwhile: choose the groups again.",
+        "The groups %(names)s were deleted meanwhile: choose the groups again.",
+        len(names),
+    ) % {"names": quoted_names(names)}
+
+
+def quoted_names(names: Iterable[str]) -> str:
+    """“A”, “B”: names quoted as the language quotes them."""
+    return ", ".join(
+        pgettext("a quoted name", "“%(name)s”") % {"name": n} for n in names
+    )
 
 
 def group_in_use_message(group: ContactGroup, users: list[str]) -> str:
