@@ -74,6 +74,7 @@ from campaigns.withdrawal import gateway_withdraw
 from campaigns.workers import lease_abandoned
 from contacts.models import Contact, StopListEntry
 from contacts.phone import InvalidPhone, is_russian_number, normalize_phone
+from contacts.services import groups_gone
 from contacts.timezones import zone_name
 from providers.base import (
     Capability,
@@ -1189,11 +1190,22 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
     changed must not go at once on launch); one passed, it starts on launch. It is
     not a follow-up: the copy of a follow-up gets its settings and an empty
     audience, because the failures of the parent belong to the follow-up alone.
+
+    Its groups are held against a delete to the commit (as a draft's save holds
+    them). One deleted by someone meanwhile is left out of the copy, and the copy's
+    `deleted_groups` names it by field ({"exclude_groups": ["Staff"]}) for the user
+    to be told: the copy is made all the same (copied again, the campaign would no
+    longer show the group at all), but not in silence.
     """
     start_at = campaign.start_at
     if start_at is not None and start_at <= timezone.now():
         start_at = None
     with transaction.atomic():
+        chosen = {
+            "include_groups": list(campaign.include_groups.all()),
+            "exclude_groups": list(campaign.exclude_groups.all()),
+        }
+        deleted = {name: groups_gone(groups) for name, groups in chosen.items()}
         copy = Campaign.objects.create(
             name=_derived_name(_("%(name)s (copy)"), campaign.name),
             **_message_settings(campaign),
@@ -1203,8 +1215,11 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
             extra_numbers=campaign.extra_numbers,
             created_by=created_by,
         )
-        copy.include_groups.set(campaign.include_groups.all())
-        copy.exclude_groups.set(campaign.exclude_groups.all())
+        for name, groups in chosen.items():
+            getattr(copy, name).set([g for g in groups if g not in deleted[name]])
+    copy.deleted_groups = {
+        name: [group.name for group in gone] for name, gone in deleted.items() if gone
+    }
     return copy
 
 

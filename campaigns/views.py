@@ -68,7 +68,7 @@ from campaigns.selectors import (
 from campaigns.tables import CampaignTable
 from campaigns.workers import worker_status
 from contacts.models import ContactGroup
-from contacts.services import GroupsGone
+from contacts.services import GroupsGone, quoted_names
 from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
 from smsportal.exceptions import ApplicationError
@@ -633,7 +633,40 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda c: services.campaign_copy(campaign=c, created_by=request.user),
         _copied_text,
+        lambda c, copy: copy_deleted_groups_text(copy),
     )
+
+
+def copy_deleted_groups_text(copy: Campaign) -> str:
+    """Which of the campaign's groups were deleted while it was copied, so the copy
+    has them not: said, as a draft quietly without its exclusions sends to them."""
+    deleted = getattr(copy, "deleted_groups", {})
+    said = []
+    if names := deleted.get("include_groups"):
+        said.append(
+            ngettext(
+                "The group %(names)s was deleted meanwhile, so the copy does not "
+                "send to its members.",
+                "The groups %(names)s were deleted meanwhile, so the copy does not "
+                "send to their members.",
+                len(names),
+            )
+            % {"names": quoted_names(names)}
+        )
+    if names := deleted.get("exclude_groups"):
+        said.append(
+            ngettext(
+                "The group %(names)s was deleted meanwhile, so the copy does not "
+                "leave out its members.",
+                "The groups %(names)s were deleted meanwhile, so the copy does not "
+                "leave out their members.",
+                len(names),
+            )
+            % {"names": quoted_names(names)}
+        )
+    if said:
+        said.append(_("Check the copy's audience before launching it."))
+    return " ".join(said)
 
 
 def _copied_text(campaign: Campaign, copy: Campaign) -> str:
