@@ -91,7 +91,7 @@ from providers.exceptions import (
 from providers.money import currency_sign
 from providers.registry import gateway_for
 from providers.selectors import account_capabilities, test_mode_problem
-from smsportal.exceptions import ApplicationError, Conflict
+from smsportal.exceptions import ApplicationError, Conflict, Gone
 from smsportal.outage import (
     BROKER,
     BROKER_ERRORS,
@@ -562,6 +562,30 @@ def _check_preview(preview: Preview, currency: str) -> None:
         )
 
 
+def campaign_deleted() -> Gone:
+    """The refusal of an action on a campaign deleted since it was read."""
+    return Gone(
+        _("The campaign was deleted meanwhile by someone else: nothing was done."),
+        where="campaign",
+    )
+
+
+def unless_deleted(campaign_id: int) -> None:
+    """Gone when the campaign was deleted meanwhile. A delete under way is waited
+    for (campaign_delete holds the row to its commit): an action it overlapped is
+    told the campaign is gone, not that its state does not allow the action. In the
+    caller's transaction, the row stays locked against a delete to its commit."""
+    with transaction.atomic():
+        there = (
+            Campaign.objects.select_for_update(no_key=True)
+            .filter(pk=campaign_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if there is None:
+            raise campaign_deleted()
+
+
 def campaign_launch_refusal(
     *, campaign: Campaign, preview: Preview
 ) -> ApplicationError | None:
@@ -585,8 +609,11 @@ def campaign_launch(
     campaign = (
         Campaign.objects.select_for_update()
         .select_related("account")
-        .get(pk=campaign.pk)
+        .filter(pk=campaign.pk)
+        .first()
     )
+    if campaign is None:
+        raise campaign_deleted()
     if campaign.state == Campaign.State.DRAFT:
         require_version(campaign, expected_version, message=_stale_launch_message)
     _check_launchable(campaign)
@@ -832,6 +859,7 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
         pk=campaign.pk, state__in=[Campaign.State.SENDING, Campaign.State.SCHEDULED]
     ).update(state=Campaign.State.PAUSED)
     if not updated:
+        unless_deleted(campaign.pk)
         raise ApplicationError(
             _("Only a sending or scheduled campaign can be paused."), where="state"
         )
@@ -857,6 +885,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
         state=state, pause_reason=""
     ):
+        unless_deleted(campaign.pk)
         raise ApplicationError(
             _("Only a paused campaign can be resumed."), where="state"
         )
@@ -889,6 +918,7 @@ def campaign_unschedule(*, campaign: Campaign) -> Campaign:
         )
     )
     if not returned:
+        unless_deleted(campaign.pk)
         raise ApplicationError(
             _(
                 "Only a campaign waiting for its start time can return to draft; "
@@ -908,7 +938,9 @@ def campaign_sender_change(*, campaign: Campaign, sender: str) -> int:
     copy could give it one."""
     sender = sender.strip()
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None:
+            raise campaign_deleted()
         if locked.state != Campaign.State.PAUSED:
             raise ApplicationError(
                 _("The sender name can change only while the campaign is paused."),
@@ -959,6 +991,7 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     if not cancelled_now:
         ended = _cancel_completed_with_scheduled(campaign)
         if ended is None:
+            unless_deleted(campaign.pk)
             # As a second pause or resume is: a 400 saying the state, nothing done.
             already = Campaign.objects.filter(
                 pk=campaign.pk, state=Campaign.State.CANCELLED
@@ -1103,8 +1136,10 @@ def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:
     with transaction.atomic():
         # Locked: two requests at once (a retried API call, a script) would each see
         # no follow-up yet and make one, and both would be sent.
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        return _resend_failed(campaign, created_by)
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None:
+            raise campaign_deleted()
+        return _resend_failed(locked, created_by)
 
 
 def _resend_failed(campaign: Campaign, created_by) -> Campaign:
@@ -1201,6 +1236,9 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
     if start_at is not None and start_at <= timezone.now():
         start_at = None
     with transaction.atomic():
+        # Held against a delete to the commit: a copy of a campaign deleted
+        # meanwhile was made from the page's copy of it, with no groups at all.
+        unless_deleted(campaign.pk)
         chosen = {
             "include_groups": list(campaign.include_groups.all()),
             "exclude_groups": list(campaign.exclude_groups.all()),

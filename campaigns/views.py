@@ -71,7 +71,7 @@ from contacts.models import ContactGroup
 from contacts.services import GroupsGone, quoted_names
 from providers.base import DeliveryStatus, MessageChannel
 from smsportal import once
-from smsportal.exceptions import ApplicationError
+from smsportal.exceptions import ApplicationError, Gone
 from smsportal.outage import BROKER, services_down
 from smsportal.tables import NothingMatchesMixin
 from smsportal.versioning import (
@@ -453,6 +453,9 @@ def _campaign_action(
         result = call(campaign)
     except StaleVersion:
         raise  # the caller's to answer: it knows where a fresh look is
+    except Gone as exc:  # deleted by someone else meanwhile: no page to go back to
+        messages.error(request, exc.message)
+        return redirect("campaigns:list")
     except ApplicationError as exc:
         messages.error(request, error_text(exc))
         return redirect("campaigns:detail", pk=campaign.pk)

@@ -43,7 +43,7 @@ from accounts.roles import user_roles
 from accounts.services import ApiTokenExpired, api_token_authenticate
 from smsportal.api_errors import explained
 from smsportal.api_query import note_unknown_query, refuse_unknown_query
-from smsportal.exceptions import ApplicationError, Conflict
+from smsportal.exceptions import ApplicationError, Conflict, Gone
 from smsportal.outage import QueueUnavailable, outage_message, outage_noted
 from smsportal.unique import save_unique
 from smsportal.uploads import upload_refusal
@@ -452,6 +452,13 @@ def form_saved(form: Any) -> Any:
 def _application_error(request: HttpRequest, exc: ApplicationError) -> Any:
     return api.create_response(
         request, {"detail": exc.message, "where": exc.where, **exc.extra}, status=400
+    )
+
+
+@api.exception_handler(Gone)
+def _gone(request: HttpRequest, exc: Gone) -> Any:
+    return api.create_response(
+        request, {"detail": exc.message, "where": exc.where}, status=404
     )
 
 

@@ -25,3 +25,8 @@ class ApplicationError(Exception):
 class Conflict(ApplicationError):
     """The request repeats an earlier one's key for something else (an idempotency
     key reused for another message); the API answers 409."""
+
+
+class Gone(ApplicationError):
+    """What the request acts on was deleted meanwhile (by someone else, since the
+    page or the request read it); pages say so, the API answers 404."""
