@@ -442,7 +442,8 @@ def contact_import(
                 % {"field": field_label(twice, custom_fields)},
                 where="mapping",
             )
-    group_ids = [group.pk for group in _existing_groups(groups or [])]
+    chosen = _existing_groups(groups or [])
+    group_ids = [group.pk for group in chosen]
     job = services.import_job_create(upload=file, kind=kind, user=request.user)
     options = ImportOptions(
         kind=kind,
@@ -453,6 +454,8 @@ def contact_import(
         update=update,
     )
     with transaction.atomic():
+        # Held to the commit: the queued import keeps them from deletion after it.
+        services.groups_held({"groups": chosen})
         services.import_job_start(job=job, options=options)
     job.refresh_from_db()
     return Status(202, job)

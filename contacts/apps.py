@@ -10,7 +10,8 @@ class ContactsConfig(AppConfig):
         from contacts import checks  # noqa: F401 - registers the system checks
         from contacts.bulk_jobs import group_bulk_users
         from contacts.job_files import job_files_signals_connect
-        from contacts.services import group_users_register
+        from contacts.services import group_import_users, group_users_register
 
         group_users_register(group_bulk_users)
+        group_users_register(group_import_users)
         job_files_signals_connect()

@@ -795,6 +795,21 @@ def quoted_names(names: Iterable[str]) -> str:
     )
 
 
+def group_import_users(group: ContactGroup) -> list[str]:
+    """Imports queued or running into the group («Add to groups»): gone before the
+    worker reached them, the file's contacts went in without it (or the import
+    failed on the database's check), with nothing said at the delete."""
+    waiting = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+    ).only("original_name", "options")
+    # Few at a time; in Python, as SQLite's JSON has no "contains".
+    return [
+        _("the import of “%(name)s”") % {"name": job.original_name}
+        for job in waiting
+        if group.pk in (job.options or {}).get("group_ids", [])
+    ]
+
+
 def group_in_use_message(group: ContactGroup, users: list[str]) -> str:
     return _(
         "The group “%(name)s” is still used by %(users)s: take it out of their "

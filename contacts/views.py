@@ -671,7 +671,10 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     if reread:
         form.keep_choices(source, columns=not changed)
     elif posted and form.is_valid() and not preview.header_problem:
-        return _import_start(job, preview, form.cleaned_data)
+        try:
+            return _import_start(job, preview, form.cleaned_data)
+        except services.GroupsGone as exc:  # deleted by someone meanwhile
+            form.add_error(exc.where, exc.message)
     context = {
         "job": job,
         "preview": preview,
@@ -739,6 +742,8 @@ def _import_start(job: ImportJob, preview: Preview, data: dict) -> HttpResponse:
         stop_reason=data.get("stop_reason", ""),
     )
     with transaction.atomic():
+        # Held to the commit: the queued import keeps them from deletion after it.
+        services.groups_held({"groups": data.get("groups") or []})
         services.import_job_start(job=job, options=options)
     return redirect("contacts:import_detail", pk=job.pk)
 
