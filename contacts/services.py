@@ -276,14 +276,16 @@ def contact_create(
     )
     try:
         with transaction.atomic():
+            # Held to the commit: a group deleted meanwhile is said, not left out.
+            groups_held({"groups": groups or []})
             contact.save()
+            if groups:
+                contact.groups.set(groups)
     except IntegrityError:
         raise ApplicationError(
             _("%(phone)s is already in the book.") % {"phone": normalized.e164},
             where="phone",
         ) from None
-    if groups:
-        contact.groups.set(groups)
     return contact
 
 
@@ -308,6 +310,9 @@ def contact_update(
     """
     contact.refresh_from_db(from_queryset=Contact.objects.select_for_update())
     require_version(contact, expected_version)
+    # Held to the commit: a group deleted meanwhile is said, not left out.
+    add_to_groups = list(add_to_groups)
+    groups_held({"groups": [*(groups or []), *add_to_groups]})
     as_it_was = _row_values(contact)
     _check_sendable(fields)
     phone = fields.pop("phone", None)
