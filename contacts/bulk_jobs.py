@@ -102,6 +102,9 @@ def contacts_bulk_job_start(
     )
     try:
         with transaction.atomic():
+            # Held to the commit, then kept by the job (group_bulk_users): deleted
+            # meanwhile, its save failed on the key and was taken for a twin job.
+            services.groups_held({"group": [group] if group else []})
             job.save()
     except IntegrityError:  # the unique constraint on unfinished jobs' keys
         raise _already_running() from None

@@ -503,7 +503,10 @@ def contacts_add_to_group(
         """
 
     made = [group.pk, timezone.now()]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Held to the commit: memberships have no database key to refuse a group
+        # deleted meanwhile, and would point at nothing.
+        groups_held({"group": [group]})
         if connection.vendor == "postgresql":
             # One statement: the chosen ids counted as they are inserted.
             cursor.execute(

@@ -274,7 +274,11 @@ def contacts_bulk(request: HttpRequest) -> HttpResponse:
             return redirect(back)
     else:
         contacts = Contact.objects.filter(pk__in=[c.pk for c in data["ids"]])
-    done = _bulk_apply(request, data, contacts)
+    try:
+        done = _bulk_apply(request, data, contacts)
+    except services.GroupsGone as exc:  # deleted by someone meanwhile
+        messages.error(request, exc.message)
+        return redirect(back)
     # Grouped as the list shows its counts: "109 959" in Russian, "109,959" in English.
     if isinstance(done, services.GroupAddition):
         message = bulk_jobs.bulk_result_message(count=done.added, already=done.already)
