@@ -5,7 +5,8 @@ gateway. Never resend it blindly:
 - where the gateway can look submits up by our reference, ask it: found -> record the
   result; not found -> release the message so it is sent normally;
 - where the gateway itself ignores a repeated reference (Webcom client_id_sms), a
-  resend cannot double-send: release it;
+  resend cannot double-send: release it (one of a cancelled campaign, never sent
+  again, ends failed "outcome unknown": it may have gone out);
 - a released one-off message (an API send, an inbox reply), which no pump claims, is
   sent here, or failed with the reason it cannot go;
 - otherwise leave it for a person (reason "outcome unknown"), who may resend or give up;
@@ -197,7 +198,9 @@ def _reconcile_login(
         result.released += _release(gone)
         return
     if gateway.supports(Capability.CLIENT_REFERENCE):
-        result.released += _release(rows)
+        # A cancelled campaign's is not sent again to settle it: due already (or
+        # not found in the scheduled list), it may have gone out, and says so.
+        result.released += _release(rows, may_have_arrived=True)
         return
     doubtful = Message.objects.filter(id__in=ids, status=DeliveryStatus.PENDING)
     # Only a campaign's page asks a person about its messages in doubt: a one-off
@@ -256,10 +259,10 @@ def campaign_in_doubt_settle(*, campaign: Campaign, limit: int = 1000) -> int:
     )
 
 
-def _release(rows: list[Message]) -> int:
+def _release(rows: list[Message], *, may_have_arrived: bool = False) -> int:
     """Back to be sent: a campaign's pump takes its own; the one-off messages among
-    them are sent here (_send_one_offs)."""
-    released = release([m.id for m in rows])
+    them are sent here (_send_one_offs). `may_have_arrived`: see sending.release."""
+    released = release([m.id for m in rows], may_have_arrived=may_have_arrived)
     _send_one_offs(rows)
     return released
 

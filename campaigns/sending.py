@@ -230,17 +230,32 @@ def _aware_row(row: Sequence) -> list:
     return row
 
 
-def release(message_ids: Sequence[int], *, reason: str | None = None) -> int:
+def release(
+    message_ids: Sequence[int],
+    *,
+    reason: str | None = None,
+    may_have_arrived: bool = False,
+) -> int:
     """Unclaim messages that certainly did not reach the gateway (`reason`, if given,
     replaces theirs). Those whose campaign was cancelled while they were out are
     withdrawn instead: no pump claims them again, so unclaimed they would stay
-    pending for ever. One statement, so a cancel committing meanwhile misses none."""
+    pending for ever. One statement, so a cancel committing meanwhile misses none.
+
+    `may_have_arrived`: released only because the gateway ignores a repeated
+    reference (Webcom's client_id_sms), they may have gone out all the same. One of a
+    cancelled campaign is not sent again, which alone would settle it: it ends
+    failed, "outcome unknown", as a person's "Give up" ends it, not withdrawn."""
     if not message_ids:
         return 0
     cancelled = Exists(
         Campaign.objects.filter(
             pk=OuterRef("campaign_id"), state=Campaign.State.CANCELLED
         )
+    )
+    ended, ended_reason = (
+        (DeliveryStatus.FAILED, FailureReason.OUTCOME_UNKNOWN)
+        if may_have_arrived
+        else (DeliveryStatus.CANCELLED, FailureReason.CANCELLED)
     )
 
     def unless_cancelled(withdrawn, kept) -> Case:
@@ -251,10 +266,12 @@ def release(message_ids: Sequence[int], *, reason: str | None = None) -> int:
         status=DeliveryStatus.PENDING,
         submitted_at__isnull=True,
     ).update(
-        claimed_at=None,
-        status=unless_cancelled(Value(DeliveryStatus.CANCELLED), F("status")),
+        claimed_at=unless_cancelled(F("claimed_at"), Value(None))
+        if may_have_arrived
+        else None,
+        status=unless_cancelled(Value(ended), F("status")),
         reason=unless_cancelled(
-            Value(FailureReason.CANCELLED),
+            Value(ended_reason),
             F("reason") if reason is None else Value(reason),
         ),
         status_changed_at=unless_cancelled(

@@ -296,3 +296,42 @@ def test_the_user_is_told_of_held_messages_the_gateway_did_not_withdraw(
     ) in said
     assert (again["not_withdrawn"], again["cancelled_at_gateway"]) == (SIZE, 0)
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
+
+
+@pytest.mark.parametrize("dialect", ["xml", "json"])
+def test_a_message_in_doubt_due_already_is_not_shown_cancelled(
+    dialect, simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Sent at once (no quiet hours), its answer lost to a timeout: Webcom sent it
+    or never got it, and cannot be asked which. Cancelled afterwards, it is shown
+    as what it is, outcome unknown, not as withdrawn."""
+    account = simulated_account(simulator, "webcom", dialect=dialect)
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom",
+        Fault(mode="timeout_after", count=1, delay=1.0, path=SEND_PATH[dialect]),
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    assert len(simulator.state.submissions) == SIZE  # Webcom took them all
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+    reconcile_minutes_after(simulator)
+
+    assert answer["in_doubt"] == SIZE
+    assert Counter(
+        Message.objects.filter(campaign=campaign).values_list("status", "reason")
+    ) == {("failed", "outcome_unknown"): SIZE}
+    report = manager_client.get(
+        reverse("reports:campaign_report", args=[campaign.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    funnel = report.context["funnel"].by_status
+    assert (funnel["cancelled"], funnel["failed"]) == (0, SIZE)
+    rows = report.content.decode()
+    assert rows.count("Submit outcome unknown") >= SIZE
+    assert "Withdrawn" not in rows
+    # Nothing sent again to find out.
+    assert len(simulator.state.submissions) == SIZE
