@@ -146,8 +146,8 @@ class CancelOut(CampaignOut):
     )
     not_withdrawn: int = Field(
         description="Held at the gateway for their send time and not withdrawn (the "
-        "gateway failed or refused): they go out at their time unless a repeated "
-        "cancel withdraws them"
+        "gateway failed or refused): they go out at their time unless withdraw-again "
+        "withdraws them"
     )
 
 
@@ -568,6 +568,18 @@ def campaign_cancel_api(request: HttpRequest, campaign_id: ObjectId) -> dict[str
     """Cancel; pending messages are withdrawn here, scheduled ones at the gateway."""
     require_perm(request, CHANGE_PERM)
     result = services.campaign_cancel(campaign=_get(campaign_id))
+    return _detail(_get(campaign_id)) | result
+
+
+@router.post("/{campaign_id}/withdraw-again", response=CancelOut)
+def campaign_withdraw_again_api(
+    request: HttpRequest, campaign_id: ObjectId
+) -> dict[str, Any]:
+    """A cancelled campaign's withdrawal tried again: what the gateway still holds
+    (its withdrawal failed) is withdrawn, and what it never answered for is asked
+    about now. A 400 when nothing is left to withdraw (or it is not cancelled)."""
+    require_perm(request, CHANGE_PERM)
+    result = services.campaign_withdraw_again(campaign=_get(campaign_id))
     return _detail(_get(campaign_id)) | result
 
 

@@ -23,7 +23,7 @@ from campaigns.planning import segment_table_for
 from campaigns.reconcile import GRACE, messages_in_doubt, settles_by_itself
 from campaigns.segments import SegmentInfo
 from contacts.models import ContactGroup, CustomField
-from providers.base import Capability, DeliveryStatus, MessageChannel
+from providers.base import Capability, DeliveryStatus, FailureReason, MessageChannel
 from providers.exceptions import GatewayConfigurationError
 from providers.models import ProviderAccount, RemovedSenderName, SenderName
 from providers.registry import gateway_class, gateway_for
@@ -254,6 +254,38 @@ def messages_waiting_at_gateway(*, campaign: Campaign) -> QuerySet[Message]:
     ).exclude(gateway_message_id="")
 
 
+def campaign_withdrawal_left(
+    *, campaign: Campaign, progress: Progress | None = None
+) -> int:
+    """A cancelled campaign's messages that may still go out and that its withdrawal,
+    tried again, could stop (0 for any other campaign): held at the gateway for a
+    later time (their withdrawal failed), or sent in a request the gateway never
+    answered, which it can be asked about (services.campaign_withdraw_again)."""
+    if campaign.state != State.CANCELLED:
+        return 0
+    # The kept counts spare both queries for the common cancelled campaign.
+    if progress is not None and not (_maybe_held(progress) or progress.pending):
+        return 0
+    left = 0
+    if _cancels_scheduled(campaign.account.kind):
+        left += messages_waiting_at_gateway(campaign=campaign).count()
+    if in_doubt_settles_itself(campaign.account):
+        left += cancelled_in_doubt(campaign=campaign).count()
+    return left
+
+
+def cancelled_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
+    """A campaign's messages sent in a request the gateway did not answer (the pump
+    marked them "outcome unknown"): they may be with the gateway."""
+    return Message.objects.filter(
+        campaign=campaign,
+        is_pending=True,
+        claimed_at__isnull=False,
+        submitted_at__isnull=True,
+        reason=FailureReason.OUTCOME_UNKNOWN,
+    )
+
+
 def _maybe_held(progress: Progress) -> bool:
     """Whether any message could still wait at the gateway (the kept counts, no query)."""
     return any(progress.counts.get(status) for status in HELD_AT_GATEWAY)
@@ -465,6 +497,8 @@ class CampaignActions:
     copy: bool = False
     delete: bool = False
     test_send: bool = False
+    # A cancelled campaign's withdrawal tried again (some may still go out).
+    withdraw_again: bool = False
 
     @property
     def any(self) -> bool:
@@ -477,10 +511,12 @@ def campaign_actions(
     user,
     progress: Progress | None = None,
     waiting_at_gateway: bool | None = None,
+    withdrawal_left: bool = False,
 ) -> CampaignActions:
     """The actions `user` may take on `campaign` in its current state;
     `waiting_at_gateway`, when the caller knows it, is whether messages wait at the
-    gateway for their send time (else guessed from the queued count)."""
+    gateway for their send time (else guessed from the queued count);
+    `withdrawal_left`, whether a cancelled one has any (campaign_withdrawal_left)."""
     can_change = user.has_perm("campaigns.change_campaign")
     can_delete = user.has_perm("campaigns.delete_campaign")
     can_add = user.has_perm("campaigns.add_campaign")
@@ -511,6 +547,7 @@ def campaign_actions(
         copy=can_add,
         delete=can_delete and (state == State.DRAFT or state in FINISHED_STATES),
         test_send=can_change and state != State.CANCELLED,
+        withdraw_again=can_change and state == State.CANCELLED and withdrawal_left,
     )
 
 

@@ -64,6 +64,8 @@ from campaigns.reconcile import campaign_in_doubt_settle
 from campaigns.selectors import (
     RESENDABLE_STATES,
     campaign_sender_problem,
+    campaign_withdrawal_left,
+    cancelled_in_doubt,
     messages_waiting_at_gateway,
     sender_problem,
 )
@@ -1003,6 +1005,42 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
                 where="state",
             )
         cancelled_now = ended == Campaign.State.COMPLETED
+    said = _withdraw_everywhere(campaign)
+    campaign.refresh_from_db()
+    if cancelled_now:
+        # Once: a repeat only retries the withdrawal of what the gateway holds.
+        audit(
+            AuditEvent.Action.CANCELLED,
+            campaign,
+            withdrawn=said["withdrawn"],
+            at_gateway=said["cancelled_at_gateway"],
+        )
+    return said
+
+
+def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, int]:
+    """A cancelled campaign's withdrawal tried again: what the gateway still holds
+    (its withdrawal failed) is withdrawn, and what it never answered for is asked
+    about now, rather than at the reconciler's next run. Says as a cancel does."""
+    if campaign.state != Campaign.State.CANCELLED:
+        raise ApplicationError(
+            _("Only a cancelled campaign's withdrawal can be tried again."),
+            where="state",
+        )
+    if not campaign_withdrawal_left(campaign=campaign):
+        raise ApplicationError(
+            _(
+                "Nothing of this campaign waits at the gateway or is in doubt: "
+                "nothing of it is left to withdraw."
+            ),
+            where="state",
+        )
+    return _withdraw_everywhere(campaign)
+
+
+def _withdraw_everywhere(campaign: Campaign) -> dict[str, int]:
+    """A cancelled campaign's messages withdrawn here and at the gateway; how many,
+    and how many may still go out (in_flight, in_doubt, not_withdrawn)."""
     withdrawn = _withdraw_unclaimed(campaign.pk, limit=WITHDRAW_IN_REQUEST)
     withdrawing = (
         _unclaimed_left(campaign.pk) if withdrawn == WITHDRAW_IN_REQUEST else 0
@@ -1020,20 +1058,11 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     claimed = Message.objects.filter(
         campaign_id=campaign.pk, is_pending=True, claimed_at__isnull=False
     )
-    in_doubt = claimed.filter(reason=FailureReason.OUTCOME_UNKNOWN).count()
+    in_doubt = cancelled_in_doubt(campaign=campaign).count()
     in_flight = claimed.count() - in_doubt
     # Held at the gateway and not withdrawn (it failed, or would not): they go out
     # at their time, and the user is told so rather than shown a clean cancel.
     not_withdrawn = messages_waiting_at_gateway(campaign=campaign).count()
-    campaign.refresh_from_db()
-    if cancelled_now:
-        # Once: a repeat only retries the withdrawal of what the gateway holds.
-        audit(
-            AuditEvent.Action.CANCELLED,
-            campaign,
-            withdrawn=withdrawn,
-            at_gateway=at_gateway,
-        )
     return {
         "withdrawn": withdrawn,
         "withdrawing": withdrawing,

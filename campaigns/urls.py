@@ -46,6 +46,11 @@ urlpatterns = [
     path("<int:pk>/resume/", views.campaign_resume, name="resume"),
     path("<int:pk>/sender/", views.campaign_sender, name="sender"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
+    path(
+        "<int:pk>/withdraw-again/",
+        views.campaign_withdraw_again,
+        name="withdraw_again",
+    ),
     path("<int:pk>/resend-failed/", views.campaign_resend, name="resend"),
     path("<int:pk>/copy/", views.campaign_copy, name="copy"),
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),

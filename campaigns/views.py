@@ -53,6 +53,7 @@ from campaigns.selectors import (
     campaign_list_rows,
     campaign_progress,
     campaign_sender_problem,
+    campaign_withdrawal_left,
     composer_account_info,
     composer_accounts,
     counter_settings,
@@ -277,11 +278,15 @@ ACCOUNT_FOLLOWING_FIELDS = (
 def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     progress = campaign_progress(campaign=campaign)
     gateway_wait = campaign_gateway_wait(campaign=campaign, progress=progress)
+    # Cancelled, some may still go out (a withdrawal failed, the gateway did not
+    # answer): the page says so and offers to try the withdrawal again.
+    withdrawal_left = campaign_withdrawal_left(campaign=campaign, progress=progress)
     actions = campaign_actions(
         campaign=campaign,
         user=request.user,
         progress=progress,
         waiting_at_gateway=gateway_wait is not None,
+        withdrawal_left=bool(withdrawal_left),
     )
     # Delete and resend are offered only when the service would not refuse them.
     if actions.delete and services.campaign_undeletable_because(
@@ -305,6 +310,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         ),
         "actions": actions,
         "gateway_wait": gateway_wait,
+        "withdrawal_left": withdrawal_left,
         # Completed, but the gateway still holds messages: the badge says so.
         "held_label": held_label(gateway_wait.count) if completed_held else "",
         "held_hint": held_hint(campaign.account.kind) if completed_held else "",
@@ -583,38 +589,64 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             ) % {"count": in_flight}
         return said
 
-    def warning(campaign: Campaign, result: dict[str, int]) -> str:
-        """What the cancel could not make sure of: not said as a clean cancel."""
-        said = []
-        if in_doubt := result["in_doubt"]:
-            said.append(
-                ngettext(
-                    "%(count)d message may still go out: the gateway did not answer "
-                    "whether it took it. It is asked again in the next minutes and "
-                    "withdrawn if the gateway holds it for later.",
-                    "%(count)d messages may still go out: the gateway did not answer "
-                    "whether it took them. They are asked about again in the next "
-                    "minutes and withdrawn if the gateway holds them for later.",
-                    in_doubt,
-                )
-                % {"count": in_doubt}
-            )
-        if not_withdrawn := result["not_withdrawn"]:
-            said.append(
-                ngettext(
-                    "%(count)d message waits at the gateway for its send time: the "
-                    "gateway did not withdraw it, so it goes out at that time.",
-                    "%(count)d messages wait at the gateway for their send time: the "
-                    "gateway did not withdraw them, so they go out at that time.",
-                    not_withdrawn,
-                )
-                % {"count": not_withdrawn}
-            )
-        return " ".join(said)
-
     return _campaign_action(
-        request, pk, lambda c: services.campaign_cancel(campaign=c), success, warning
+        request,
+        pk,
+        lambda c: services.campaign_cancel(campaign=c),
+        success,
+        _withdrawal_warning,
     )
+
+
+@require_POST
+@permission_required(CHANGE_PERM, raise_exception=True)
+def campaign_withdraw_again(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cancelled campaign's withdrawal tried again (the gateway failed it, or did
+    not answer): the same words as the cancel's, for what is still left."""
+    return _campaign_action(
+        request,
+        pk,
+        lambda c: services.campaign_withdraw_again(campaign=c),
+        lambda c, result: (
+            _(
+                "The withdrawal was tried again. Withdrawn at the gateway: "
+                "%(at_gateway)d."
+            )
+            % {"at_gateway": result["cancelled_at_gateway"]}
+        ),
+        _withdrawal_warning,
+    )
+
+
+def _withdrawal_warning(campaign: Campaign, result: dict[str, int]) -> str:
+    """What a cancel (or its withdrawal tried again) could not make sure of: not
+    said as a clean cancel."""
+    said = []
+    if in_doubt := result["in_doubt"]:
+        said.append(
+            ngettext(
+                "%(count)d message may still go out: the gateway did not answer "
+                "whether it took it. It is asked again in the next minutes and "
+                "withdrawn if the gateway holds it for later.",
+                "%(count)d messages may still go out: the gateway did not answer "
+                "whether it took them. They are asked about again in the next "
+                "minutes and withdrawn if the gateway holds them for later.",
+                in_doubt,
+            )
+            % {"count": in_doubt}
+        )
+    if not_withdrawn := result["not_withdrawn"]:
+        said.append(
+            ngettext(
+                "%(count)d message waits at the gateway for its send time: the "
+                "gateway did not withdraw it, so it goes out at that time.",
+                "%(count)d messages wait at the gateway for their send time: the "
+                "gateway did not withdraw them, so they go out at that time.",
+                not_withdrawn,
+            )
+            % {"count": not_withdrawn}
+        )
+    return " ".join(said)
 
 
 @require_POST

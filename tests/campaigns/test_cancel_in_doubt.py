@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from campaigns.dispatch import campaign_pump
@@ -335,3 +336,100 @@ def test_a_message_in_doubt_due_already_is_not_shown_cancelled(
     assert "Withdrawn" not in rows
     # Nothing sent again to find out.
     assert len(simulator.state.submissions) == SIZE
+
+
+def withdraw_again_button(client, campaign) -> bool:
+    page = client.get(
+        reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    return 'id="campaign-action-withdraw-again"' in page
+
+
+def test_a_withdrawal_that_failed_can_be_tried_again_from_the_page(
+    simulator, make_group, make_campaign, manager_client, viewer_user
+):
+    """Held with their ids, the gateway failed to withdraw them at the cancel: the
+    cancelled campaign's page offers to try again (a Manager's, not a Viewer's),
+    and trying withdraws them; then it is offered no more."""
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))],
+        account=account,
+        state=Campaign.State.SENDING,
+        **window_hours_ahead(),
+    )
+    campaign_expand(campaign=campaign)
+    campaign_pump(campaign_id=campaign.pk)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http500", count=-1, path="/xml/scheduled.php")
+    )
+    manager_client.post(reverse("campaigns:cancel", args=[campaign.pk]))
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    assert withdraw_again_button(manager_client, campaign)
+    viewer_client = Client()
+    viewer_client.force_login(viewer_user)
+    assert not withdraw_again_button(viewer_client, campaign)
+    url = reverse("campaigns:withdraw_again", args=[campaign.pk])
+    assert viewer_client.post(url).status_code == 403
+
+    failed_again = manager_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert (
+        f"{SIZE} messages wait at the gateway for their send time: the gateway did "
+        "not withdraw them"
+    ) in failed_again.content.decode()
+    simulator.state.clear_faults("webcom")
+    page = manager_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    assert f"Withdrawn at the gateway: {SIZE}." in page.content.decode()
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    ) == {"cancelled"}
+    assert not withdraw_again_button(manager_client, campaign)
+    nothing_left = manager_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "nothing of it is left to withdraw" in nothing_left.content.decode()
+
+
+def test_messages_in_doubt_are_asked_about_again_through_the_api(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """The scheduled list unreadable at the cancel: tried again once it reads, the
+    messages in doubt are found and withdrawn, without waiting for the reconciler."""
+    campaign = held_in_doubt(simulator, "webcom", "xml", make_group, make_campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="http503", count=-1, path="list_scheduled")
+    )
+    assert manager_client.post(f"{API}/{campaign.pk}/cancel").json()["in_doubt"] == SIZE
+    assert withdraw_again_button(manager_client, campaign)
+    simulator.state.clear_faults("webcom")
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/withdraw-again")
+
+    assert answer.status_code == 200, answer.content
+    said = answer.json()
+    assert (said["state"], said["cancelled_at_gateway"]) == ("cancelled", SIZE)
+    assert (said["in_doubt"], said["not_withdrawn"]) == (0, 0)
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    again = manager_client.post(f"{API}/{campaign.pk}/withdraw-again")
+    assert again.status_code == 400
+    assert not withdraw_again_button(manager_client, campaign)
+
+
+def test_only_a_cancelled_campaign_is_withdrawn_again(
+    simulator, make_group, make_campaign, manager_client
+):
+    account = simulated_account(simulator, "webcom")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))],
+        account=account,
+        state=Campaign.State.SENDING,
+        **window_hours_ahead(),
+    )
+    campaign_expand(campaign=campaign)
+    campaign_pump(campaign_id=campaign.pk)
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/withdraw-again")
+
+    assert answer.status_code == 400
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    assert not withdraw_again_button(manager_client, campaign)
