@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, CharField, Value, When
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 
 from campaigns.models import Campaign, Message
@@ -107,13 +107,18 @@ def withdraw_held_in_doubt(
         logger.warning("scheduled list of %s unreadable: %s", account, exc)
         outcome.unsettled = _left_in_doubt([m.id for m in held])
         return outcome
-    found = _matches(account, held, listed)
+    found, ambiguous = _matches(account, held, listed)
+    if ambiguous:
+        logger.warning("%d messages in doubt of a cancelled campaign at %s are listed "
+                       "as like another campaign's in doubt: left in doubt",
+                       len(ambiguous), account)  # fmt: skip
+        _left_in_doubt(sorted(ambiguous))
     withdrawn, kept = _withdraw(gateway, sorted(set(found.values())))
     outcome.withdrawn = _record(found, withdrawn, kept, now)
     if outcome.withdrawn:
         # The refund shows in the balance now, not at the next refresh.
         transaction.on_commit(lambda: balance_refresh.delay(account.pk))
-    unlisted = [m for m in held if m.id not in found]
+    unlisted = [m for m in held if m.id not in found and m.id not in ambiguous]
     gone = [
         m.id
         for m in unlisted
@@ -121,7 +126,7 @@ def withdraw_held_in_doubt(
     ]
     outcome.not_held = _cancelled_unsent(gone)
     unanswered = [m.id for m in held if found.get(m.id) in kept]
-    outcome.unsettled = len(unlisted) - len(gone) + len(unanswered)
+    outcome.unsettled = len(unlisted) - len(gone) + len(unanswered) + len(ambiguous)
     return outcome
 
 
@@ -129,9 +134,13 @@ def _matches(
     account: ProviderAccount,
     held: Sequence[Message],
     listed: Sequence[ScheduledMessage],
-) -> dict[int, str]:
-    """Message id -> the listed id_sms that is it: the same phone, text and send time,
-    and no id another of our messages already has."""
+) -> tuple[dict[int, str], set[int]]:
+    """(message id -> the listed id_sms that is it, the ids of those it cannot tell):
+    the same phone, text and send time, and no id another of our messages already
+    has. Where a listed message could as well be one of ours not withdrawn (another
+    campaign's, identical, whose id we do not know either), nothing tells them apart:
+    withdrawing it could withdraw that one and leave this one to go out, so the match
+    does not guess. Once that one is settled (it gets its id), this one is found."""
     known = set(
         Message.objects.filter(
             account=account,
@@ -142,16 +151,54 @@ def _matches(
     for item in listed:
         if item.gateway_message_id not in known and item.send_at is not None:
             free[(item.phone, _words(item.text))].append(item)
+    rivals = _rivals(account, held)
     found: dict[int, str] = {}
+    ambiguous: set[int] = set()
     for message in held:
-        candidates = free.get((message.phone, _words(message.text)), [])
-        for item in candidates:
-            if abs(item.send_at - message.planned_at) < SEND_TIME_SLACK:
-                found[message.id] = item.gateway_message_id
-                # Two identical messages of ours match two listed ones, not one twice.
-                candidates.remove(item)
-                break
-    return found
+        key = (message.phone, _words(message.text))
+        candidates = [
+            item
+            for item in free.get(key, [])
+            if abs(item.send_at - message.planned_at) < SEND_TIME_SLACK
+        ]
+        if any(
+            abs(item.send_at - planned) < SEND_TIME_SLACK
+            for item in candidates
+            for planned in rivals.get(key, ())
+        ):
+            ambiguous.add(message.id)
+            continue
+        if candidates:
+            found[message.id] = candidates[0].gateway_message_id
+            # Two identical messages of ours match two listed ones, not one twice.
+            free[key].remove(candidates[0])
+    return found, ambiguous
+
+
+def _rivals(
+    account: ProviderAccount, held: Sequence[Message]
+) -> dict[tuple[str, str], list[datetime]]:
+    """(phone, text) -> the send times of our messages, not of a cancelled campaign,
+    that the gateway may hold without our knowing their id: pending without one, and
+    claimed (in doubt, or on its way now) or released from doubt (its reason stays)
+    and not sent again yet. One never sent is no rival: it cannot be listed."""
+    rows = (
+        Message.objects.filter(
+            Q(claimed_at__isnull=False) | Q(reason=FailureReason.OUTCOME_UNKNOWN),
+            account=account,
+            is_pending=True,
+            gateway_message_id="",
+            planned_at__isnull=False,
+            phone__in={m.phone for m in held},
+        )
+        .exclude(id__in=[m.id for m in held])
+        .exclude(campaign__state=Campaign.State.CANCELLED)
+        .values_list("phone", "text", "planned_at")
+    )
+    rivals: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    for phone, text, planned in rows:
+        rivals[(phone, _words(text))].append(planned)
+    return rivals
 
 
 def _words(text: str) -> str:

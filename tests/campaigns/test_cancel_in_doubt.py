@@ -433,3 +433,91 @@ def test_only_a_cancelled_campaign_is_withdrawn_again(
     assert answer.status_code == 400
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
     assert not withdraw_again_button(manager_client, campaign)
+
+
+def test_twin_campaigns_in_doubt_only_the_cancelled_ones_are_withdrawn(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Two identical campaigns (same numbers, text and minute), both batches'
+    answers lost: Webcom lists twice each phone, text and time, and nothing tells
+    which copy is the cancelled campaign's. The match does not guess (it could
+    withdraw the other campaign's): left in doubt, said so, until the other's are
+    settled (sent again with their client_id_sms, Webcom gives their ids); then the
+    cancelled campaign's, the only ones left, are withdrawn."""
+    group = make_group("G", phones(SIZE))
+    account = simulated_account(simulator, "webcom")
+    twins = []
+    for _ in range(2):
+        campaign = make_campaign(
+            [group],
+            account=account,
+            state=Campaign.State.SENDING,
+            **window_hours_ahead(),
+        )
+        campaign_expand(campaign=campaign)
+        simulator.state.add_fault(
+            "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
+        )
+        campaign_pump(campaign_id=campaign.pk)
+        twins.append(campaign)
+    kept, cancelled = twins
+    assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
+
+    answer = manager_client.post(f"{API}/{cancelled.pk}/cancel").json()
+
+    assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (SIZE, 0)
+    assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
+    reconcile_minutes_after(simulator, runs=1)
+    assert set(
+        Message.objects.filter(campaign=cancelled).values_list("status", "reason")
+    ) == {("pending", "outcome_unknown")}
+    campaign_pump(campaign_id=kept.pk)  # the kept one's, released, sent again
+    reconcile_minutes_after(simulator, runs=1)
+
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    held = {
+        gid
+        for gid, m in simulator.state.messages["webcom"].items()
+        if m.state == ACCEPTED
+    }
+    assert held == set(
+        Message.objects.filter(campaign=kept).values_list(
+            "gateway_message_id", flat=True
+        )
+    )
+    assert set(
+        Message.objects.filter(campaign=kept).values_list("status", flat=True)
+    ) == {"queued"}
+    assert set(
+        Message.objects.filter(campaign=cancelled).values_list("status", flat=True)
+    ) == {"cancelled"}
+    assert len(simulator.state.submissions) == 2 * SIZE
+
+
+def test_an_identical_message_never_sent_does_not_stop_the_withdrawal(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Another campaign's identical message not sent yet cannot be listed: the
+    listed one is the cancelled campaign's, and is withdrawn at the cancel."""
+    group = make_group("G", phones(SIZE))
+    account = simulated_account(simulator, "webcom")
+    waiting = make_campaign(
+        [group], account=account, state=Campaign.State.PAUSED, **window_hours_ahead()
+    )
+    campaign_expand(campaign=waiting)
+    cancelled = make_campaign(
+        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
+    )
+    campaign_expand(campaign=cancelled)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
+    )
+    campaign_pump(campaign_id=cancelled.pk)
+
+    answer = manager_client.post(f"{API}/{cancelled.pk}/cancel").json()
+
+    assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (0, SIZE)
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    assert set(
+        Message.objects.filter(campaign=waiting).values_list("status", flat=True)
+    ) == {"pending"}
