@@ -23,6 +23,7 @@ from decimal import Decimal
 ACCEPTED, SENT, DELIVERED, READ = "accepted", "sent", "delivered", "read"
 UNDELIVERED, EXPIRED, CANCELLED = "undelivered", "expired", "cancelled"
 FINAL_STATES = frozenset({DELIVERED, READ, UNDELIVERED, EXPIRED, CANCELLED})
+VIBER_CHANNELS = frozenset({"viber", "viber_sms"})  # a delivered one may be read
 
 FAULT_MODES = frozenset(
     {
@@ -262,21 +263,21 @@ class SimulatorState:
         """Move messages along their lifecycle as time passes."""
         now = self.clock()
         with self.lock:
-            for key, message in list(self._open.items()):
-                if self._settled(message):
-                    del self._open[key]
-                    continue
+            # One pass, no copy of the dict and one test a message: the pass runs
+            # every 0.2 s over every message still open (a whole campaign's, when
+            # the delays are long), and a copy and two calls a message made the
+            # simulator half as fast again (bench_dispatch's bare loop).
+            settled = []
+            for key, message in self._open.items():
                 self._progress(message, now)
-                if self._settled(message):
-                    del self._open[key]
-
-    @staticmethod
-    def _settled(message: SimMessage) -> bool:
-        # DELIVERED is final for SMS only: a Viber message may be read.
-        viber = message.channel in ("viber", "viber_sms")
-        return message.state in FINAL_STATES and not (
-            viber and message.state == DELIVERED
-        )
+                state = message.state
+                # DELIVERED is final for SMS only: a Viber message may be read.
+                if state in FINAL_STATES and (
+                    state != DELIVERED or message.channel not in VIBER_CHANNELS
+                ):
+                    settled.append(key)
+            for key in settled:
+                del self._open[key]
 
     def _progress(self, message: SimMessage, now: float) -> None:
         start = message.send_at if message.send_at else message.created_at
@@ -289,7 +290,7 @@ class SimulatorState:
             self._move(message, self.outcome_for(message))
         if (
             message.state == DELIVERED
-            and message.channel in ("viber", "viber_sms")
+            and message.channel in VIBER_CHANNELS
             and now >= start + self.sent_delay + 2 * self.delivery_delay
         ):
             self._move(message, READ)
