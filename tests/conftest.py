@@ -2,6 +2,7 @@ import pytest
 from celery._state import _set_task_join_will_block
 
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from accounts.roles import ADMIN, MANAGER, VIEWER
 
@@ -57,4 +58,13 @@ def manager_client(client, manager_user):
 @pytest.fixture
 def viewer_client(client, viewer_user):
     client.force_login(viewer_user)
+    return client
+
+
+@pytest.fixture
+def other_client(django_user_model):
+    """A second manager, signed in beside manager_client, in English: the other
+    side of a race (tests.races)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
     return client

@@ -2,20 +2,15 @@
 deleted before anything is sent, or the resume wins and the delete is refused.
 Never sent with its messages' record deleted (the only record of what went out)."""
 
-import threading
-
 import pytest
 
-from django.db import connections
-from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
 from campaigns import services
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, Message
 from tests.campaigns.gateway_accounts import simulated_account
-from tests.conftest import _user_with_role
+from tests.races import meanwhile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,13 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
 
 
 def test_a_paused_campaign_deleted_while_another_resumes_it(
@@ -49,38 +37,13 @@ def test_a_paused_campaign_deleted_while_another_resumes_it(
     # B's delete found the campaign deletable (paused, nothing in flight) and is
     # about to delete it; A resumes it meanwhile (held until A's resume is done,
     # or 2 s).
-    checked, resumed = threading.Event(), threading.Event()
-    original = services.campaign_undeletable_because
-
-    def checked_then_wait(**kwargs):
-        reason = original(**kwargs)
-        checked.set()
-        resumed.wait(timeout=2)
-        return reason
-
-    monkeypatch.setattr(services, "campaign_undeletable_because", checked_then_wait)
-    answers = {}
-
-    def delete() -> None:
-        try:
-            answers["delete"] = other_client.post(
-                reverse("campaigns:delete", args=[campaign.pk])
-            )
-        finally:
-            connections.close_all()
-
-    deleting = threading.Thread(target=delete)
-    deleting.start()
-    assert checked.wait(timeout=10)
-    try:
+    _deleted, _resumed = meanwhile(
+        monkeypatch,
+        (services, "campaign_undeletable_because"),
+        lambda: other_client.post(reverse("campaigns:delete", args=[campaign.pk])),
         # Eager here: the resume's pumps run in this request and send.
-        answers["resume"] = manager_client.post(
-            reverse("campaigns:resume", args=[campaign.pk])
-        )
-    finally:
-        resumed.set()
-        deleting.join(timeout=30)
-    monkeypatch.undo()
+        lambda: manager_client.post(reverse("campaigns:resume", args=[campaign.pk])),
+    )
 
     sent = len(simulator.state.submissions)
     if Campaign.objects.filter(pk=campaign.pk).exists():

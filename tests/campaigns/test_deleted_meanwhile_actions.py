@@ -3,20 +3,16 @@ cancels or copies it: the action says the campaign was deleted (the page: a mess
 and the campaigns list; the API: 404 saying so), not that the campaign is in the
 wrong state for it, and not a server error."""
 
-import threading
-
 import pytest
 
 from django.contrib.messages import get_messages
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
 from campaigns import services
 from campaigns.models import Campaign
 from tests.campaigns.gateway_accounts import simulated_account
-from tests.conftest import _user_with_role
+from tests.races import meanwhile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,13 +35,6 @@ def english(settings):
 
 
 @pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
-
-
-@pytest.fixture
 def campaign_in(make_group, simulator):
     def make(state: str) -> Campaign:
         account = simulated_account(simulator, "webcom", balance="1000")
@@ -64,36 +53,13 @@ def campaign_in(make_group, simulator):
 def _while_deleted(monkeypatch, deleter: Client, campaign: Campaign, act):
     """`act`'s answer, run while the delete (held after its check, until `act` is
     done or 2 s) deletes the campaign."""
-    checked, acted = threading.Event(), threading.Event()
-    original = services.campaign_undeletable_because
-
-    def checked_then_wait(**kwargs):
-        reason = original(**kwargs)
-        checked.set()
-        acted.wait(timeout=2)
-        return reason
-
-    monkeypatch.setattr(services, "campaign_undeletable_because", checked_then_wait)
-    answers = {}
-
-    def delete() -> None:
-        try:
-            answers["delete"] = deleter.post(
-                reverse("campaigns:delete", args=[campaign.pk])
-            )
-        finally:
-            connections.close_all()
-
-    deleting = threading.Thread(target=delete)
-    deleting.start()
-    assert checked.wait(timeout=10)
-    try:
-        answer = act()
-    finally:
-        acted.set()
-        deleting.join(timeout=30)
-    monkeypatch.undo()
-    assert answers["delete"].status_code == 302
+    deleted, answer = meanwhile(
+        monkeypatch,
+        (services, "campaign_undeletable_because"),
+        lambda: deleter.post(reverse("campaigns:delete", args=[campaign.pk])),
+        act,
+    )
+    assert deleted.status_code == 302
     return answer
 
 

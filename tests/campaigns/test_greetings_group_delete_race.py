@@ -4,13 +4,10 @@ greeting never loses a group without a word, and the save is no 500."""
 
 import pytest
 
-from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
 from campaigns.models import BirthdayGreeting
 from tests.campaigns.group_delete_race import group_exists, save_while_group_deleted
-from tests.conftest import _user_with_role
 from tests.page_forms import form_values
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,13 +18,6 @@ API = "/api/v1/greetings"
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
 
 
 @pytest.fixture

@@ -2,18 +2,12 @@
 stays (the draft uses it now) or the save says the group is gone; a draft never
 loses a group it was saved with, without a word."""
 
-import threading
-
 import pytest
 
-from django.db import connections
-from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
-from contacts import services as contact_services
 from contacts.models import ContactGroup
-from tests.conftest import _user_with_role
+from tests.campaigns.group_delete_race import save_while_group_deleted
 from tests.page_forms import form_values
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,13 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
 
 
 @pytest.mark.parametrize("field", ["include_groups", "exclude_groups"])
@@ -48,38 +35,12 @@ def test_a_group_deleted_while_a_draft_is_saved_with_it(
 
     # B's delete found the group unused and is about to delete it; A saves the
     # draft with it meanwhile (held until A's save is done, or 2 s).
-    checked, saved = threading.Event(), threading.Event()
-    original = contact_services.group_in_use
+    deleted, saved = save_while_group_deleted(
+        monkeypatch, other_client, staff, lambda: manager_client.post(edit, values)
+    )
 
-    def checked_then_wait(group):
-        users = original(group)
-        checked.set()
-        saved.wait(timeout=2)
-        return users
-
-    monkeypatch.setattr(contact_services, "group_in_use", checked_then_wait)
-    answers = {}
-
-    def delete() -> None:
-        try:
-            answers["delete"] = other_client.post(
-                reverse("contacts:group_delete", args=[staff.pk])
-            )
-        finally:
-            connections.close_all()
-
-    deleting = threading.Thread(target=delete)
-    deleting.start()
-    assert checked.wait(timeout=10)
-    try:
-        answers["save"] = manager_client.post(edit, values)
-    finally:
-        saved.set()
-        deleting.join(timeout=30)
-    monkeypatch.undo()
-
-    assert answers["delete"].status_code == 302
-    saved_ok = answers["save"].status_code == 302
+    assert deleted.status_code == 302
+    saved_ok = saved.status_code == 302
     draft.refresh_from_db()
     kept = set(getattr(draft, field).values_list("pk", flat=True))
     if ContactGroup.objects.filter(pk=staff.pk).exists():
@@ -90,7 +51,7 @@ def test_a_group_deleted_while_a_draft_is_saved_with_it(
     else:
         # Deleted: the save was refused saying so, and the draft is as it was.
         assert not saved_ok, f"draft saved with {field} {chosen}, now {kept}"
-        assert "Staff" in answers["save"].content.decode()
+        assert "Staff" in saved.content.decode()
         assert staff.pk not in kept
 
 

@@ -26,14 +26,6 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
-@pytest.fixture
-def other_client(db, django_user_model):
-    """Manager B, signed in beside manager A (manager_client)."""
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
-
-
 def people(prefix: str, n: int) -> list[tuple[str, str, str]]:
     return [(f"{prefix}{i:04d}", f"Name{i}", "Europe/Moscow") for i in range(n)]
 

@@ -7,14 +7,11 @@ nothing."""
 import pytest
 
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
 from contacts import bulk_jobs
 from contacts.models import Contact, ContactBulkJob, ContactGroup, GroupMembership
 from tests.campaigns.group_delete_race import group_exists, save_while_group_deleted
-from tests.conftest import _user_with_role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,13 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
     settings.SMSPORTAL_BULK_IN_REQUEST_MAX = 5
-
-
-@pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
 
 
 def _book(count: int) -> None:

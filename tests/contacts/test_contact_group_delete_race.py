@@ -5,13 +5,10 @@ saves nothing."""
 
 import pytest
 
-from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import MANAGER
 from contacts.models import Contact, ContactGroup
 from tests.campaigns.group_delete_race import group_exists, save_while_group_deleted
-from tests.conftest import _user_with_role
 from tests.page_forms import form_values
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,13 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def english(settings):
     settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def other_client(django_user_model):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(_user_with_role(django_user_model, "bob-manager", MANAGER))
-    return client
 
 
 def test_a_contact_added_to_a_group_deleted_meanwhile(
