@@ -25,7 +25,11 @@ from django.utils.translation import gettext_noop
 
 from campaigns import quiet_hours, sending
 from campaigns.models import Campaign, Message
-from campaigns.ratelimit import RateLimiterUnavailable, rate_limit_acquire
+from campaigns.ratelimit import (
+    RateLimiterUnavailable,
+    campaign_rate,
+    rate_limit_acquire,
+)
 from campaigns.sending import BatchOutcome, ClaimedMessage
 from campaigns.turns import pump_lease_key, yield_check
 from campaigns.workers import lease_owner, stop_asked_check
@@ -153,7 +157,8 @@ def campaign_pump(
             return result.yielded
 
         # A request per message: spread over the second the rate limit grants.
-        pace = 1 / account.rate_limit if account.rate_limit > 0 else 0.0
+        rate = campaign_rate(account.rate_limit)
+        pace = 1 / rate if rate > 0 else 0.0
         # Until the budget is spent, the worker is asked to stop, or another campaign
         # waits for a slot: the batches out are recorded below, and a fresh task goes
         # on on a worker that runs.
@@ -408,8 +413,9 @@ def _rate_waited(
     """Seconds the batch waited for the account's rate limit; None if it may not go
     (waited too long, or the pump is asked to hand over: up to 30 s otherwise)."""
     try:
+        # The campaigns' share: one-off messages keep the rest (ratelimit).
         return rate_limit_acquire(account_id=account.pk, count=len(chunk),
-                                  per_second=account.rate_limit,
+                                  per_second=campaign_rate(account.rate_limit),
                                   give_up=hand_over_asked)  # fmt: skip
     except TimeoutError:
         return None
@@ -424,7 +430,7 @@ def _batch_size(gateway: SmsGateway, account: ProviderAccount) -> int:
     for longer than reconcile.GRACE, it would be taken for a lost submit and released
     while this pump still sends it."""
     if account.rate_limit > 0:
-        return max(1, min(gateway.max_batch, account.rate_limit))
+        return max(1, min(gateway.max_batch, campaign_rate(account.rate_limit)))
     return gateway.max_batch
 
 

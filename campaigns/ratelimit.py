@@ -12,6 +12,7 @@ A batch larger than the limit goes in parts of the limit.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -21,6 +22,21 @@ from django.core.cache import cache
 class RateLimiterUnavailable(Exception):
     """The cache that counts the windows did not answer (Redis down): the limit cannot
     be kept across workers, so nothing is sent until it answers again."""
+
+
+# Campaigns leave this share of a limit of ONE_OFF_SHARE_FROM or more to one-off
+# messages (an order's notice through the API, a test send): two pumps asking a
+# second's worth each filled every second, and a one-off waited behind them up to
+# MAX_WAIT_SECONDS, then was refused.
+ONE_OFF_SHARE = 0.05
+ONE_OFF_SHARE_FROM = 20
+
+
+def campaign_rate(per_second: int) -> int:
+    """The part of an account's limit (messages a second) its campaigns take."""
+    if per_second < ONE_OFF_SHARE_FROM:
+        return per_second
+    return per_second - math.ceil(per_second * ONE_OFF_SHARE)
 
 
 # Well under campaigns.reconcile.GRACE: a batch waits here claimed, and one claimed

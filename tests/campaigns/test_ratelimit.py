@@ -159,3 +159,59 @@ def test_workers_whose_clocks_differ_count_the_same_slices(monkeypatch, settings
     worker_on(skew=0.0)
     waited = ratelimit.rate_limit_acquire(account_id=1, count=4, per_second=4)
     assert waited > 0  # the second worker waits for the first one's second
+
+
+@pytest.mark.parametrize(
+    ("limit", "share"), [(1, 1), (10, 10), (19, 19), (20, 19), (100, 95), (1000, 950)]
+)
+def test_campaigns_take_all_but_a_twentieth_of_a_limit_of_twenty_or_more(limit, share):
+    assert ratelimit.campaign_rate(limit) == share
+
+
+def test_a_one_off_goes_at_once_while_pumps_take_whole_seconds(clock):
+    """Two pumps asking a second's worth each, back to back, filled every second: a
+    one-off (an order's notice through the API) waited behind them up to 30 s, and
+    was refused. Campaigns leave it a share."""
+    limit = 100
+    pumps = ratelimit.campaign_rate(limit)
+    grants = []
+    for _ in range(4):
+        ratelimit.rate_limit_acquire(account_id=1, count=pumps, per_second=pumps)
+        grants.append((clock.now, pumps))
+    asked = clock.now
+
+    ratelimit.rate_limit_acquire(account_id=1, count=1, per_second=limit)
+
+    assert clock.now - asked < 0.1
+    assert most_in_a_second([*grants, (clock.now, 1)]) <= limit
+
+
+@pytest.mark.django_db
+def test_a_pumps_batches_and_their_grants_are_the_campaigns_share(
+    simulator, make_group, make_campaign, monkeypatch
+):
+    from campaigns import dispatch
+    from campaigns.expansion import campaign_expand
+    from campaigns.models import Campaign
+    from tests.campaigns.gateway_accounts import simulated_account
+
+    account = simulated_account(simulator, "webcom")
+    account.rate_limit = 20
+    account.save(update_fields=["rate_limit"])
+    group = make_group(
+        "G", [(f"+7912000{i:04d}", "A", "Europe/Moscow") for i in range(40)]
+    )
+    campaign = make_campaign([group], account=account, respect_quiet_hours=False)
+    campaign_expand(campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.SENDING)
+    asked = []
+    acquire = dispatch.rate_limit_acquire
+
+    def seen(**kwargs):
+        asked.append((kwargs["count"], kwargs["per_second"]))
+        return acquire(**kwargs)
+
+    monkeypatch.setattr(dispatch, "rate_limit_acquire", seen)
+
+    assert dispatch.campaign_pump(campaign_id=campaign.pk).sent == 40
+    assert set(asked) == {(19, 19), (2, 19)}  # 19 + 19 + 2 at 19 a second
