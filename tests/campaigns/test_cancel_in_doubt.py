@@ -51,13 +51,7 @@ def held_in_doubt(simulator, kind, dialect, make_group, make_campaign) -> Campai
     """A campaign held for a window hours ahead whose one batch the gateway took and
     scheduled, its answer lost to a timeout."""
     account = simulated_account(simulator, kind, dialect=dialect)
-    campaign = make_campaign(
-        [make_group("G", phones(SIZE))],
-        account=account,
-        state=Campaign.State.SENDING,
-        **window_hours_ahead(),
-    )
-    campaign_expand(campaign=campaign)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
     simulator.state.add_fault(
         kind,
         Fault(
@@ -73,6 +67,40 @@ def held_in_doubt(simulator, kind, dialect, make_group, make_campaign) -> Campai
     # (SMSC, WEBSMS) stopped at the first, whose answer timed out.
     assert scheduled_at_gateway(simulator, kind) == (SIZE if kind == "webcom" else 1)
     return campaign
+
+
+def statuses(campaign: Campaign, *also: str) -> set:
+    """The statuses of the campaign's messages (with `also`'s fields: tuples)."""
+    rows = Message.objects.filter(campaign=campaign)
+    return set(rows.values_list("status", *also, flat=not also))
+
+
+def gateway_ids(campaign: Campaign) -> set[str]:
+    rows = Message.objects.filter(campaign=campaign)
+    return set(rows.values_list("gateway_message_id", flat=True))
+
+
+def held_at_webcom(simulator) -> set[str]:
+    """The ids Webcom holds for their send time."""
+    messages = simulator.state.messages["webcom"].items()
+    return {gid for gid, m in messages if m.state == ACCEPTED}
+
+
+def scheduled(make_campaign, group, account, state=Campaign.State.SENDING) -> Campaign:
+    """A campaign of `group` held for a window hours ahead, its messages built."""
+    campaign = make_campaign(
+        [group], account=account, state=state, **window_hours_ahead()
+    )
+    campaign_expand(campaign=campaign)
+    return campaign
+
+
+def answer_lost(simulator, campaign: Campaign) -> None:
+    """The campaign's batch sent to Webcom (XML), which takes it; the answer is lost."""
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
+    )
+    campaign_pump(campaign_id=campaign.pk)
 
 
 def reconcile_minutes_after(simulator, runs: int = 2) -> None:
@@ -162,17 +190,13 @@ def test_the_user_is_told_when_the_gateway_cannot_be_asked_and_it_is_done_later(
     # for never received, nor released to be cancelled here only.
     reconcile_minutes_after(simulator)
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", "reason")
-    ) == {("pending", "outcome_unknown")}
+    assert statuses(campaign, "reason") == {("pending", "outcome_unknown")}
 
     simulator.state.clear_faults("webcom")
     reconcile_minutes_after(simulator)
 
     assert scheduled_at_gateway(simulator, "webcom") == 0
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", "reason")
-    ) == {("cancelled", "cancelled")}
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
 
 
 def test_a_withdrawal_that_failed_is_tried_again_by_the_reconciler(
@@ -189,9 +213,7 @@ def test_a_withdrawal_that_failed_is_tried_again_by_the_reconciler(
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
     reconcile_minutes_after(simulator, runs=1)
     assert scheduled_at_gateway(simulator, "webcom") == 0
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", "reason")
-    ) == {("cancelled", "cancelled")}
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
 
 
 def test_a_batch_the_gateway_never_took_is_cancelled_once_it_cannot_arrive(
@@ -200,13 +222,7 @@ def test_a_batch_the_gateway_never_took_is_cancelled_once_it_cannot_arrive(
     """Not in the list at the cancel, the request may still be on its way: left in
     doubt, said so; the reconciler, past the grace, takes it for never received."""
     account = simulated_account(simulator, "webcom")
-    campaign = make_campaign(
-        [make_group("G", phones(SIZE))],
-        account=account,
-        state=Campaign.State.SENDING,
-        **window_hours_ahead(),
-    )
-    campaign_expand(campaign=campaign)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
     simulator.state.add_fault(
         "webcom", Fault(mode="timeout_before", count=1, delay=1.0, path="/xml")
     )
@@ -217,9 +233,7 @@ def test_a_batch_the_gateway_never_took_is_cancelled_once_it_cannot_arrive(
     assert answer["in_doubt"] == SIZE
     reconcile_minutes_after(simulator)
 
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", "reason")
-    ) == {("cancelled", "cancelled")}
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
     assert not simulator.state.submissions
 
 
@@ -230,39 +244,19 @@ def test_another_campaigns_identical_messages_stay_held(
     has (its id recorded) is not taken for one in doubt."""
     group = make_group("G", phones(SIZE))
     account = simulated_account(simulator, "webcom")
-    kept = make_campaign(
-        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
-    )
-    campaign_expand(campaign=kept)
+    kept = scheduled(make_campaign, group, account)
     campaign_pump(campaign_id=kept.pk)
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
-    cancelled = make_campaign(
-        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
-    )
-    campaign_expand(campaign=cancelled)
-    simulator.state.add_fault(
-        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
-    )
-    campaign_pump(campaign_id=cancelled.pk)
+    cancelled = scheduled(make_campaign, group, account)
+    answer_lost(simulator, cancelled)
     assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
 
     manager_client.post(f"{API}/{cancelled.pk}/cancel")
     reconcile_minutes_after(simulator)
 
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
-    held = {
-        gid
-        for gid, m in simulator.state.messages["webcom"].items()
-        if m.state == ACCEPTED
-    }
-    assert held == set(
-        Message.objects.filter(campaign=kept).values_list(
-            "gateway_message_id", flat=True
-        )
-    )
-    assert set(
-        Message.objects.filter(campaign=cancelled).values_list("status", flat=True)
-    ) == {"cancelled"}
+    assert held_at_webcom(simulator) == gateway_ids(kept)
+    assert statuses(cancelled) == {"cancelled"}
 
 
 def test_the_user_is_told_of_held_messages_the_gateway_did_not_withdraw(
@@ -271,13 +265,7 @@ def test_the_user_is_told_of_held_messages_the_gateway_did_not_withdraw(
     """Handed over with their ids, their withdrawal failed: the cancel does not read
     as clean, in the API or on the page."""
     account = simulated_account(simulator, "webcom")
-    campaign = make_campaign(
-        [make_group("G", phones(SIZE))],
-        account=account,
-        state=Campaign.State.SENDING,
-        **window_hours_ahead(),
-    )
-    campaign_expand(campaign=campaign)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
     campaign_pump(campaign_id=campaign.pk)
     simulator.state.add_fault(
         "webcom", Fault(mode="http500", count=-1, path="/xml/scheduled.php")
@@ -352,13 +340,7 @@ def test_a_withdrawal_that_failed_can_be_tried_again_from_the_page(
     cancelled campaign's page offers to try again (a Manager's, not a Viewer's),
     and trying withdraws them; then it is offered no more."""
     account = simulated_account(simulator, "webcom")
-    campaign = make_campaign(
-        [make_group("G", phones(SIZE))],
-        account=account,
-        state=Campaign.State.SENDING,
-        **window_hours_ahead(),
-    )
-    campaign_expand(campaign=campaign)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
     campaign_pump(campaign_id=campaign.pk)
     simulator.state.add_fault(
         "webcom", Fault(mode="http500", count=-1, path="/xml/scheduled.php")
@@ -382,9 +364,7 @@ def test_a_withdrawal_that_failed_can_be_tried_again_from_the_page(
 
     assert scheduled_at_gateway(simulator, "webcom") == 0
     assert f"Withdrawn at the gateway: {SIZE}." in page.content.decode()
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
-    ) == {"cancelled"}
+    assert statuses(campaign) == {"cancelled"}
     assert not withdraw_again_button(manager_client, campaign)
     nothing_left = manager_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "nothing of it is left to withdraw" in nothing_left.content.decode()
@@ -419,13 +399,7 @@ def test_only_a_cancelled_campaign_is_withdrawn_again(
     simulator, make_group, make_campaign, manager_client
 ):
     account = simulated_account(simulator, "webcom")
-    campaign = make_campaign(
-        [make_group("G", phones(SIZE))],
-        account=account,
-        state=Campaign.State.SENDING,
-        **window_hours_ahead(),
-    )
-    campaign_expand(campaign=campaign)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
     campaign_pump(campaign_id=campaign.pk)
 
     answer = manager_client.post(f"{API}/{campaign.pk}/withdraw-again")
@@ -446,21 +420,9 @@ def test_twin_campaigns_in_doubt_only_the_cancelled_ones_are_withdrawn(
     cancelled campaign's, the only ones left, are withdrawn."""
     group = make_group("G", phones(SIZE))
     account = simulated_account(simulator, "webcom")
-    twins = []
-    for _ in range(2):
-        campaign = make_campaign(
-            [group],
-            account=account,
-            state=Campaign.State.SENDING,
-            **window_hours_ahead(),
-        )
-        campaign_expand(campaign=campaign)
-        simulator.state.add_fault(
-            "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
-        )
-        campaign_pump(campaign_id=campaign.pk)
-        twins.append(campaign)
-    kept, cancelled = twins
+    kept, cancelled = (scheduled(make_campaign, group, account) for _ in range(2))
+    answer_lost(simulator, kept)
+    answer_lost(simulator, cancelled)
     assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
 
     answer = manager_client.post(f"{API}/{cancelled.pk}/cancel").json()
@@ -468,29 +430,14 @@ def test_twin_campaigns_in_doubt_only_the_cancelled_ones_are_withdrawn(
     assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (SIZE, 0)
     assert scheduled_at_gateway(simulator, "webcom") == 2 * SIZE
     reconcile_minutes_after(simulator, runs=1)
-    assert set(
-        Message.objects.filter(campaign=cancelled).values_list("status", "reason")
-    ) == {("pending", "outcome_unknown")}
+    assert statuses(cancelled, "reason") == {("pending", "outcome_unknown")}
     campaign_pump(campaign_id=kept.pk)  # the kept one's, released, sent again
     reconcile_minutes_after(simulator, runs=1)
 
     assert scheduled_at_gateway(simulator, "webcom") == SIZE
-    held = {
-        gid
-        for gid, m in simulator.state.messages["webcom"].items()
-        if m.state == ACCEPTED
-    }
-    assert held == set(
-        Message.objects.filter(campaign=kept).values_list(
-            "gateway_message_id", flat=True
-        )
-    )
-    assert set(
-        Message.objects.filter(campaign=kept).values_list("status", flat=True)
-    ) == {"queued"}
-    assert set(
-        Message.objects.filter(campaign=cancelled).values_list("status", flat=True)
-    ) == {"cancelled"}
+    assert held_at_webcom(simulator) == gateway_ids(kept)
+    assert statuses(kept) == {"queued"}
+    assert statuses(cancelled) == {"cancelled"}
     assert len(simulator.state.submissions) == 2 * SIZE
 
 
@@ -501,23 +448,12 @@ def test_an_identical_message_never_sent_does_not_stop_the_withdrawal(
     listed one is the cancelled campaign's, and is withdrawn at the cancel."""
     group = make_group("G", phones(SIZE))
     account = simulated_account(simulator, "webcom")
-    waiting = make_campaign(
-        [group], account=account, state=Campaign.State.PAUSED, **window_hours_ahead()
-    )
-    campaign_expand(campaign=waiting)
-    cancelled = make_campaign(
-        [group], account=account, state=Campaign.State.SENDING, **window_hours_ahead()
-    )
-    campaign_expand(campaign=cancelled)
-    simulator.state.add_fault(
-        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="/xml")
-    )
-    campaign_pump(campaign_id=cancelled.pk)
+    waiting = scheduled(make_campaign, group, account, Campaign.State.PAUSED)
+    cancelled = scheduled(make_campaign, group, account)
+    answer_lost(simulator, cancelled)
 
     answer = manager_client.post(f"{API}/{cancelled.pk}/cancel").json()
 
     assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (0, SIZE)
     assert scheduled_at_gateway(simulator, "webcom") == 0
-    assert set(
-        Message.objects.filter(campaign=waiting).values_list("status", flat=True)
-    ) == {"pending"}
+    assert statuses(waiting) == {"pending"}
