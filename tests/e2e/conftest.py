@@ -137,19 +137,30 @@ def browser_problems() -> BrowserProblems:
     return BrowserProblems()
 
 
-@pytest.fixture
-def context(browser, live_server, browser_problems):
+def watched_context(
+    browser, live_server, browser_problems: BrowserProblems, *, locale: str, width: int
+):
+    """A browser context on the live server, in Moscow time, whose console errors,
+    page errors and failed responses go to `browser_problems`."""
     context = browser.new_context(
         base_url=live_server.url,
-        locale="en-US",
+        locale=locale,
         timezone_id="Europe/Moscow",
-        viewport={"width": 1366, "height": 900},
+        viewport={"width": width, "height": 900},
         accept_downloads=True,
     )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.on("console", browser_problems.on_console)
     context.on("weberror", browser_problems.on_page_error)
     context.on("response", browser_problems.on_response)
+    return context
+
+
+@pytest.fixture
+def context(browser, live_server, browser_problems):
+    context = watched_context(
+        browser, live_server, browser_problems, locale="en-US", width=1366
+    )
     yield context
     context.close()
     # Anything not yet checked by the test itself fails it here.

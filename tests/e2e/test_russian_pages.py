@@ -26,7 +26,7 @@ from campaigns.models import Campaign, MessageTemplate
 from campaigns.services import campaign_sender_change
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
 from tests.campaigns.report_data import make_reply, seed_messages
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, PASSWORD, log_in
+from tests.e2e.conftest import PASSWORD, log_in, watched_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -291,17 +291,9 @@ def seed_book(account, admin) -> dict[str, object]:
 
 @pytest.fixture
 def ru_context(browser, live_server, browser_problems):
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ru-RU",
-        timezone_id="Europe/Moscow",
-        viewport={"width": 1280, "height": 900},
-        accept_downloads=True,
+    context = watched_context(
+        browser, live_server, browser_problems, locale="ru-RU", width=1280
     )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    context.on("console", browser_problems.on_console)
-    context.on("weberror", browser_problems.on_page_error)
-    context.on("response", browser_problems.on_response)
     yield context
     context.close()
 
