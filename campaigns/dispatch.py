@@ -36,6 +36,7 @@ from campaigns.workers import lease_owner, stop_asked_check
 from providers.base import (
     Capability,
     DeliveryStatus,
+    FailureReason,
     PreparedSend,
     SmsGateway,
     answers_signal,
@@ -96,6 +97,9 @@ class PumpResult:
     finished: bool = False
     stopped: str = ""  # the state that stopped the pump, if any
     yielded: bool = False  # handed over early: another campaign waited for a slot
+    # Every message left waits for the reconciler or a person (its submit outcome is
+    # unknown): no pump has anything to do until one of them settles it.
+    only_in_doubt: bool = False
 
 
 def campaign_pump(
@@ -257,7 +261,7 @@ def campaign_pump(
         raise outcome.retry  # the task retries with backoff; nothing was sent
     if result.stopped:
         return result
-    result.next_due, result.finished = _whats_left(campaign_id)
+    result.next_due, result.finished, result.only_in_doubt = _whats_left(campaign_id)
     if result.finished and campaign_finish_if_done(campaign_id=campaign_id):
         _balance_refresh_soon(account.pk)
     return result
@@ -434,11 +438,35 @@ def _batch_size(gateway: SmsGateway, account: ProviderAccount) -> int:
     return gateway.max_batch
 
 
-def _whats_left(campaign_id: int) -> tuple[datetime | None, bool]:
+def _whats_left(campaign_id: int) -> tuple[datetime | None, bool, bool]:
+    """When the next unclaimed message falls due; whether none is pending; whether
+    all the pending ones are in doubt (see messages_in_doubt_only)."""
     pending = Message.objects.filter(campaign_id=campaign_id, is_pending=True)
     unclaimed = pending.filter(claimed_at__isnull=True).order_by("planned_at")
     next_due = unclaimed.values_list("planned_at", flat=True).first()
-    return next_due, not pending.exists()
+    if next_due is not None:
+        return next_due, False, False
+    finished = not pending.exists()
+    return None, finished, not finished and messages_in_doubt_only(campaign_id)
+
+
+def messages_in_doubt_only(campaign_id: int) -> bool:
+    """Whether the campaign has pending messages and every one is in doubt: claimed,
+    never recorded, and marked "outcome unknown" (by the pump after a lost answer,
+    or by the reconciler for a person to decide). Only the reconciler or a person
+    moves them on, leaving them unclaimed or settled, which beat's tick sees: a pump
+    run every 5 s until then found nothing to send, for days if nobody decided.
+    Stops at the first other pending message (one being sent, or one claimed by a
+    worker that died, which the reconciler takes up later)."""
+    messages = Message.objects.filter(campaign_id=OuterRef("pk"), is_pending=True)
+    others = messages.exclude(
+        claimed_at__isnull=False,
+        submitted_at__isnull=True,
+        reason=FailureReason.OUTCOME_UNKNOWN,
+    )
+    return Campaign.objects.filter(
+        Exists(messages), ~Exists(others), pk=campaign_id
+    ).exists()
 
 
 def campaign_pause_for(*, campaign_id: int, reason: str) -> None:

@@ -47,8 +47,15 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
             RETRY_BACKOFF, self.request.retries, RETRY_BACKOFF_MAX, full_jitter=True
         )
         raise _retry_in_slot(self, exc, campaign_id, slot, countdown) from exc
-    if result.stopped or result.finished or self.request.is_eager:
+    if (
+        result.stopped
+        or result.finished
+        or result.only_in_doubt
+        or self.request.is_eager
+    ):
         # Eager mode (tests) ignores countdowns: beat's tick restarts pumps instead.
+        # Messages in doubt only: beat's tick starts a pump once one is settled
+        # or released (campaigns_tick), a person's "send again" at once.
         cache.delete(pump_lease_key(campaign_id, slot))
         if result.stopped:
             _restart_if_resumed(campaign_id)
@@ -57,7 +64,9 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
         wait = (result.next_due - timezone.now()).total_seconds()
         countdown = min(max(wait, 0), 60)  # beat's tick picks it up later otherwise
     else:
-        countdown = 5  # only messages in doubt remain: the reconciler settles them
+        # Only claimed messages remain: being sent (their pump records them), or
+        # claimed by a worker that died (the reconciler settles them).
+        countdown = 5
     # Behind the tasks that do not wait (a campaign's start, its first pumps, status
     # polling): a campaign launched while every slot pumps starts at the next
     # hand-over, or sooner (campaigns.turns).
@@ -109,6 +118,7 @@ def _retry_in_slot(
 def campaigns_tick() -> None:
     """Start due scheduled campaigns; restart pumps of sending campaigns that lost them,
     and the audience build of those whose build was lost."""
+    from campaigns.dispatch import messages_in_doubt_only
     from campaigns.models import Campaign
     from campaigns.services import campaign_pumps_ensure, campaign_start_enqueue
 
@@ -121,7 +131,10 @@ def campaigns_tick() -> None:
         state=Campaign.State.SENDING
     ).values_list("pk", "expanded_at"):
         if expanded_at is not None:
-            campaign_pumps_ensure(campaign_id=campaign_id)
+            # Nothing to send while only messages in doubt are left: a pump starts
+            # once the reconciler or a person settles or releases one of them.
+            if not messages_in_doubt_only(campaign_id):
+                campaign_pumps_ensure(campaign_id=campaign_id)
         else:  # no audience yet: its build is queued or under way, or was lost
             campaign_start_enqueue(campaign_id)
     # A large cancel's rest whose withdrawal was lost (a worker gone): finished here.
