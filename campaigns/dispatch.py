@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from campaigns import quiet_hours, sending
+from campaigns.expansion import campaign_respread
 from campaigns.models import Campaign, Message
 from campaigns.ratelimit import (
     RateLimiterUnavailable,
@@ -69,6 +70,9 @@ SEND_WITHIN = 60.0
 # queued there while the last one's answer is read and recorded, so the gateway
 # never waits for the pump between two batches.
 WINDOW = 2
+# Planning a resumed spread again (a million messages: up to half a minute): its
+# lease, the longest it may take before another pump takes it up.
+REPLAN_LEASE_SECONDS = 600
 # Gateways that schedule per recipient get messages this far ahead of their time.
 SCHEDULE_AHEAD = timedelta(days=7)
 # Messages the gateway never took: a campaign with only these has failed.
@@ -100,6 +104,7 @@ class PumpResult:
     # Every message left waits for the reconciler or a person (its submit outcome is
     # unknown): no pump has anything to do until one of them settles it.
     only_in_doubt: bool = False
+    replanning: bool = False  # another pump plans a resumed spread again
 
 
 def campaign_pump(
@@ -355,6 +360,8 @@ def _next_chunk(
             login_generation=campaign.account.login_generation,
             while_sending=True,
         )
+        if not claimed and _replan_if_due(campaign, result):
+            continue  # planned again: claim from the new plan
         if not claimed:  # nothing due, or the campaign no longer sends: which?
             # Nothing to send: a campaign sent to its end completes, account or not.
             _stopped_meanwhile(campaign.pk, result, about_to_send=False)
@@ -377,6 +384,26 @@ def _next_chunk(
             )
         if chunk:
             return chunk
+
+
+def _replan_if_due(campaign: Campaign, result: PumpResult) -> bool:
+    """Plan again a resumed spread's messages that fell due during its pause (see
+    Campaign.replan_due), once, by one pump; whether this one did. Asked only when a
+    claim got nothing, as every claim does until it is done. A pump that finds
+    another at it waits (result.replanning); if that one's worker dies, the flag is
+    still set and the lease runs out."""
+    if not Campaign.objects.filter(pk=campaign.pk, replan_due=True).exists():
+        return False
+    key = f"campaign-replan:{campaign.pk}"
+    if not cache.add(key, lease_owner(), timeout=REPLAN_LEASE_SECONDS):
+        result.replanning = True
+        return False
+    try:
+        campaign_respread(campaign=campaign)
+        Campaign.objects.filter(pk=campaign.pk).update(replan_due=False)
+    finally:
+        cache.delete(key)
+    return True
 
 
 _STATE_SQL = f"""

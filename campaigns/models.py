@@ -140,6 +140,10 @@ class Campaign(Versioned):
     )
     translit = models.BooleanField(_("transliterate"), default=False)
     spread_hours = models.PositiveSmallIntegerField(_("spread over, hours"), default=0)
+    # Resumed, spread: what fell due during the pause is planned again at the
+    # campaign's pace by the first pump (campaigns.dispatch._replan_if_due), and
+    # nothing is claimed until then. In a worker: a million rows take 10-30 s.
+    replan_due = models.BooleanField(default=False, db_default=False, editable=False)
     state = models.CharField(
         _("state"), max_length=12, choices=State.choices, default=State.DRAFT
     )

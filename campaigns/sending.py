@@ -142,7 +142,8 @@ def claim_due(
 ) -> list[ClaimedMessage]:
     """Claim up to `limit` pending messages of a campaign planned before `horizon`;
     with `while_sending`, only if the campaign is sending at that moment (a pause
-    or cancel is seen by the claim itself, without a query of its own).
+    or cancel is seen by the claim itself, without a query of its own) and has no
+    plan to redo (Campaign.replan_due).
 
     `login_generation` is that of the account whose credentials will send them
     (providers.logins): stamped on each, so what the gateway holds under a login
@@ -151,7 +152,7 @@ def claim_due(
     # Not correlated with the row: PostgreSQL checks it once per statement.
     sending = (
         "AND EXISTS (SELECT 1 FROM campaigns_campaign c"
-        " WHERE c.id = %s AND c.state = 'sending')"
+        " WHERE c.id = %s AND c.state = 'sending' AND NOT c.replan_due)"
         if while_sending
         else ""
     )

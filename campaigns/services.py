@@ -44,7 +44,7 @@ from campaigns.channel_content import (
 )
 from campaigns.counts import campaign_counts_delete
 from campaigns.dispatch import CREDENTIALS_UNREADABLE, campaign_pause_for
-from campaigns.expansion import CampaignGone, campaign_expand, campaign_respread
+from campaigns.expansion import CampaignGone, campaign_expand
 from campaigns.models import (
     MULTILINE_TEXT_FIELDS,
     SENT_TEXT_FIELDS,
@@ -883,13 +883,12 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
         raise ApplicationError(problem, where="text")
     if not waiting:
         queue_required()
-        # While it is still paused, so no pump claims in between: the rest of a
-        # spread goes on at its pace. Assumption: the validity period counts from
-        # the sending, as the composer says, so nothing expires for the pause.
-        campaign_respread(campaign=campaign)
-    # Conditional: a cancel that came in meanwhile is not undone.
+    # Conditional: a cancel that came in meanwhile is not undone. A spread goes on
+    # at its pace: its pump plans again what fell due meanwhile before it claims.
+    # Assumption: the validity period counts from the sending, as the composer
+    # says, so nothing expires for the pause.
     if not Campaign.objects.filter(pk=campaign.pk, state=Campaign.State.PAUSED).update(
-        state=state, pause_reason=""
+        state=state, pause_reason="", replan_due=bool(campaign.spread_hours)
     ):
         unless_deleted(campaign.pk)
         raise ApplicationError(

@@ -60,7 +60,9 @@ def campaign_pump(self, campaign_id: int, slot: int = 0) -> int:
         if result.stopped:
             _restart_if_resumed(campaign_id)
         return result.sent
-    if result.next_due is not None:
+    if result.replanning:
+        countdown = 5  # another pump plans the campaign again: then there is more
+    elif result.next_due is not None:
         wait = (result.next_due - timezone.now()).total_seconds()
         countdown = min(max(wait, 0), 60)  # beat's tick picks it up later otherwise
     else:

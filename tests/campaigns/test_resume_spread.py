@@ -161,3 +161,66 @@ def test_the_python_respread_plans_as_the_sql_one(simulator, make_group, make_ca
     assert in_python.keys() == in_sql.keys()
     for pk, planned in in_sql.items():
         assert abs(in_python[pk] - planned) < timedelta(seconds=5), pk
+
+
+@pytest.mark.django_db
+def test_the_resume_plans_nothing_itself_and_no_claim_is_made_before_its_pump_does(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    """A million messages took up to half a minute to plan again: not in the
+    request. Nothing is claimed from the old plan meanwhile (beat's tick may start a
+    pump first): that would send what fell due in one burst."""
+    from campaigns.sending import claim_due
+
+    account = simulated_account(simulator, "webcom", dialect="get")
+    campaign = launched(
+        make_campaign(
+            [make_group("G", contacts(4))], account=account, spread_hours=2
+        )  # fmt: skip
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    campaign_pause(campaign=campaign)
+    paused_for(campaign, 3)
+    planned = dict(Message.objects.values_list("pk", "planned_at"))
+
+    with django_capture_on_commit_callbacks(execute=False):
+        campaign_resume(campaign=campaign)
+
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.replan_due) == ("sending", True)
+    assert dict(Message.objects.values_list("pk", "planned_at")) == planned
+    claimed = claim_due(campaign_id=campaign.pk, limit=10, horizon=timezone.now(),
+                        login_generation=0, while_sending=True)  # fmt: skip
+    assert claimed == []
+
+    assert campaign_pump(campaign_id=campaign.pk).sent == 1  # plans, then claims
+    campaign.refresh_from_db()
+    assert campaign.replan_due is False
+    assert len(simulator.state.submissions) == 2
+
+
+@pytest.mark.django_db
+def test_a_pump_finding_another_planning_again_sends_nothing_and_comes_back(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    account = simulated_account(simulator, "webcom", dialect="get")
+    campaign = launched(
+        make_campaign(
+            [make_group("G", contacts(4))], account=account, spread_hours=2
+        )  # fmt: skip
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    campaign_pause(campaign=campaign)
+    paused_for(campaign, 3)
+    with django_capture_on_commit_callbacks(execute=False):
+        campaign_resume(campaign=campaign)
+    cache.set(f"campaign-replan:{campaign.pk}", "another-worker", timeout=60)
+    try:
+        result = campaign_pump(campaign_id=campaign.pk)
+    finally:
+        cache.delete(f"campaign-replan:{campaign.pk}")
+
+    assert (result.sent, result.replanning, result.finished) == (0, True, False)
+    assert len(simulator.state.submissions) == 1
