@@ -595,15 +595,17 @@ def campaign_resend_failed_api(request: HttpRequest, campaign_id: ObjectId) -> S
 
 class CopyOut(CampaignOut):
     deleted_groups: dict[str, list[str]] = Field(
-        description="Groups of the campaign deleted while it was copied, by field "
-        "(include_groups, exclude_groups): the copy is without them"
+        description="Groups of the campaign deleted since it was launched or while it "
+        "was copied, by field (include_groups, exclude_groups), by the names they "
+        "had: the copy is without them"
     )
 
 
 @router.post("/{campaign_id}/copy", response={201: CopyOut})
 def campaign_copy_api(request: HttpRequest, campaign_id: ObjectId) -> Status:
     """A new draft with the campaign's text, sender, audience and hours. A group of
-    it deleted meanwhile is left out of the copy and named in deleted_groups."""
+    it deleted (since its launch, or meanwhile) is left out of the copy and named in
+    deleted_groups."""
     require_perm(request, ADD_PERM)
     copy = services.campaign_copy(campaign=_get(campaign_id), created_by=request.user)
     return Status(201, _detail(_get(copy.pk)) | {"deleted_groups": copy.deleted_groups})

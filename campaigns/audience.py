@@ -18,7 +18,13 @@ from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, CampaignFailureCount, GreetedBirthday, Message
 from contacts.filters import birthdays_on
-from contacts.models import Contact, FormerPhone, GroupMembership, StopListEntry
+from contacts.models import (
+    Contact,
+    ContactGroup,
+    FormerPhone,
+    GroupMembership,
+    StopListEntry,
+)
 from contacts.numbering import zones_for_phones
 from contacts.phone import InvalidPhone, normalize_phone
 from providers.base import DeliveryStatus, FailureReason
@@ -206,14 +212,53 @@ def excluded_members(
     return set(members)
 
 
-def audience_summary(campaign: Campaign) -> dict[str, Any]:
-    """Who the campaign goes to, for its page: group names and how many numbers were
-    pasted, as written (counted without parsing them: there may be thousands)."""
+# Campaign.audience_groups' keys for the campaign's two group fields.
+SNAPSHOT_KEYS = {"include_groups": "include", "exclude_groups": "exclude"}
+
+
+def audience_groups_snapshot(campaign: Campaign) -> dict[str, list[list[Any]]]:
+    """The campaign's groups now, as Campaign.audience_groups keeps them."""
     return {
-        "include_groups": [g.name for g in campaign.include_groups.order_by("name")],
-        "exclude_groups": [g.name for g in campaign.exclude_groups.order_by("name")],
-        "extra_count": sum(1 for _item in pasted_items(campaign.extra_numbers)),
+        key: [list(row) for row in getattr(campaign, field).order_by("name")
+              .values_list("id", "name")]
+        for field, key in SNAPSHOT_KEYS.items()
+    }  # fmt: skip
+
+
+def groups_deleted(campaign: Campaign) -> dict[str, list[tuple[int, str]]]:
+    """The groups a launched (or cancelled) campaign had that have been deleted
+    since, as (id, name then) by field ({"exclude_groups": [(7, "Staff")]}); {} for
+    a draft, whose groups are its own many-to-many rows alone."""
+    if campaign.state == Campaign.State.DRAFT or not campaign.audience_groups:
+        return {}
+    kept = {
+        field: [(pk, name) for pk, name in campaign.audience_groups.get(key, [])]
+        for field, key in SNAPSHOT_KEYS.items()
     }
+    ids = {pk for groups in kept.values() for pk, _name in groups}
+    there = set(ContactGroup.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    gone = {
+        field: [(pk, name) for pk, name in groups if pk not in there]
+        for field, groups in kept.items()
+    }
+    return {field: groups for field, groups in gone.items() if groups}
+
+
+def audience_summary(campaign: Campaign) -> dict[str, Any]:
+    """Who the campaign goes to, for its page: group names (a group deleted since
+    the launch by the name it had then, marked so) and how many numbers were
+    pasted, as written (counted without parsing them: there may be thousands)."""
+    deleted = groups_deleted(campaign)
+    summary: dict[str, Any] = {
+        field: [g.name for g in getattr(campaign, field).order_by("name")]
+        + [
+            _("“%(name)s” (deleted)") % {"name": name}
+            for _pk, name in deleted.get(field, [])
+        ]
+        for field in SNAPSHOT_KEYS
+    }
+    summary["extra_count"] = sum(1 for _item in pasted_items(campaign.extra_numbers))
+    return summary
 
 
 def failures_to_resend(campaign_id: int) -> QuerySet[Message]:

@@ -111,6 +111,14 @@ class Campaign(Versioned):
     exclude_groups = models.ManyToManyField(
         ContactGroup, related_name="+", blank=True, verbose_name=_("except groups")
     )
+    # The groups as they were when it was launched (or cancelled unlaunched):
+    # {"include": [[id, name], ...], "exclude": [...]}. Once it no longer reads them,
+    # its groups may be deleted, and their many-to-many rows go too; this keeps whom
+    # it was sent to and whom it left out, for its page and for a copy of it
+    # (campaigns.audience.groups_as_sent). Not read for a draft.
+    audience_groups = models.JSONField(
+        _("groups when launched"), default=dict, blank=True, editable=False
+    )
     extra_numbers = models.TextField(
         _("extra numbers"), blank=True, help_text=_("One number per line.")
     )

@@ -27,9 +27,11 @@ from campaigns.audience import (
     GroupChoice,
     audience_and_stopped_counts,
     audience_contacts,
+    audience_groups_snapshot,
     audience_members,
     excluded_members,
     extra_phone_zones,
+    groups_deleted,
     has_failures_to_resend,
     is_stopped_q,
     parse_extra_numbers,
@@ -633,6 +635,8 @@ def campaign_launch(
     campaign.launched_at = timezone.now()
     campaign.state = Campaign.State.SCHEDULED if scheduled else Campaign.State.SENDING
     campaign.pause_reason = ""
+    # Its groups may be deleted once it has read them: their names stay here.
+    campaign.audience_groups = audience_groups_snapshot(campaign)
     campaign.save(
         update_fields=[
             "price_per_segment",
@@ -641,6 +645,7 @@ def campaign_launch(
             "launched_at",
             "state",
             "pause_reason",
+            "audience_groups",
         ]
     )
     audit(
@@ -920,6 +925,7 @@ def campaign_unschedule(*, campaign: Campaign) -> Campaign:
             price_per_segment=None,
             launch_estimate=None,
             pause_reason="",
+            audience_groups={},  # a draft's groups are its own rows again
         )
     )
     if not returned:
@@ -987,12 +993,17 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
     did not answer for (they may still go out) and how many it holds still."""
     active = [Campaign.State.DRAFT, Campaign.State.SCHEDULED, Campaign.State.SENDING,
               Campaign.State.PAUSED]  # fmt: skip
-    # The system's pause reason goes too: its banner asks for a Resume.
-    cancelled_now = bool(
-        Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
-            state=Campaign.State.CANCELLED, finished_at=timezone.now(), pause_reason=""
+    with transaction.atomic():
+        # The system's pause reason goes too: its banner asks for a Resume.
+        cancelled_now = bool(
+            Campaign.objects.filter(pk=campaign.pk, state__in=active).update(
+                state=Campaign.State.CANCELLED,
+                finished_at=timezone.now(),
+                pause_reason="",
+            )
         )
-    )
+        if cancelled_now:
+            _groups_record_unread(campaign.pk)
     if not cancelled_now:
         ended = _cancel_completed_with_scheduled(campaign)
         if ended is None:
@@ -1019,6 +1030,19 @@ def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
             at_gateway=said["cancelled_at_gateway"],
         )
     return said
+
+
+def _groups_record_unread(campaign_id: int) -> None:
+    """Keep the groups of a campaign cancelled before it read them (a draft, or one
+    waiting for its start), as they are now: from the cancel's commit they may be
+    deleted (campaigns.selectors.group_users). Called under the cancel's row lock,
+    so a draft's save cannot change them meanwhile; one that read them keeps those
+    of its launch."""
+    campaign = Campaign.objects.filter(pk=campaign_id, expanded_at__isnull=True).first()
+    if campaign is not None:
+        Campaign.objects.filter(pk=campaign_id).update(
+            audience_groups=audience_groups_snapshot(campaign)
+        )
 
 
 def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, int]:
@@ -1259,10 +1283,11 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
     audience, because the failures of the parent belong to the follow-up alone.
 
     Its groups are held against a delete to the commit (as a draft's save holds
-    them). One deleted by someone meanwhile is left out of the copy, and the copy's
+    them). One deleted by someone meanwhile, or since the campaign was launched (its
+    audience_groups name it), is left out of the copy, and the copy's
     `deleted_groups` names it by field ({"exclude_groups": ["Staff"]}) for the user
-    to be told: the copy is made all the same (copied again, the campaign would no
-    longer show the group at all), but not in silence.
+    to be told: the copy is made all the same, but not in silence (without its
+    exclusion it would send to those the campaign left out).
     """
     start_at = campaign.start_at
     if start_at is not None and start_at <= timezone.now():
@@ -1276,6 +1301,7 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
             "exclude_groups": list(campaign.exclude_groups.all()),
         }
         deleted = {name: groups_gone(groups) for name, groups in chosen.items()}
+        before = groups_deleted(campaign)
         copy = Campaign.objects.create(
             name=_derived_name(_("%(name)s (copy)"), campaign.name),
             **_message_settings(campaign),
@@ -1287,9 +1313,13 @@ def campaign_copy(*, campaign: Campaign, created_by=None) -> Campaign:
         )
         for name, groups in chosen.items():
             getattr(copy, name).set([g for g in groups if g not in deleted[name]])
-    copy.deleted_groups = {
-        name: [group.name for group in gone] for name, gone in deleted.items() if gone
+    # A group deleted while this ran is in both: named once.
+    named = {
+        name: [n for pk, n in before.get(name, []) if pk not in {g.pk for g in gone}]
+        + [group.name for group in gone]
+        for name, gone in deleted.items()
     }
+    copy.deleted_groups = {name: names for name, names in named.items() if names}
     return copy
 
 

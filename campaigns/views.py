@@ -673,16 +673,17 @@ def campaign_copy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def copy_deleted_groups_text(copy: Campaign) -> str:
-    """Which of the campaign's groups were deleted while it was copied, so the copy
-    has them not: said, as a draft quietly without its exclusions sends to them."""
+    """Which of the campaign's groups have been deleted (since its launch, or while
+    it was copied), so the copy has them not: said, as a draft quietly without its
+    exclusions sends to them."""
     deleted = getattr(copy, "deleted_groups", {})
     said = []
     if names := deleted.get("include_groups"):
         said.append(
             ngettext(
-                "The group %(names)s was deleted meanwhile, so the copy does not "
+                "The group %(names)s has been deleted, so the copy does not "
                 "send to its members.",
-                "The groups %(names)s were deleted meanwhile, so the copy does not "
+                "The groups %(names)s have been deleted, so the copy does not "
                 "send to their members.",
                 len(names),
             )
@@ -691,10 +692,10 @@ def copy_deleted_groups_text(copy: Campaign) -> str:
     if names := deleted.get("exclude_groups"):
         said.append(
             ngettext(
-                "The group %(names)s was deleted meanwhile, so the copy does not "
-                "leave out its members.",
-                "The groups %(names)s were deleted meanwhile, so the copy does not "
-                "leave out their members.",
+                "The group %(names)s the campaign left out has been deleted, so the "
+                "copy does not leave out its members.",
+                "The groups %(names)s the campaign left out have been deleted, so "
+                "the copy does not leave out their members.",
                 len(names),
             )
             % {"names": quoted_names(names)}
