@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
@@ -102,7 +102,7 @@ def inbox_export(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('reports:inbox')}?{request.GET.urlencode()}")
     return exporting.audited_download(
         stream_inbox_export(replies, fmt=fmt),
-        name=f"inbox-{timezone.localdate().isoformat()}",
+        name=f"{pgettext('file name', 'replies')}-{timezone.localdate().isoformat()}",
         fmt=fmt,
         filters=request.GET,
     )

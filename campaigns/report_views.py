@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
@@ -46,6 +47,7 @@ from contacts.exporting import audited_download, format_from
 from providers.models import ProviderAccount
 from smsportal.exceptions import ApplicationError
 from smsportal.filtering import filtered
+from smsportal.lib.downloads import file_name_part
 from smsportal.tables import NothingMatchesMixin
 
 PAGE_SIZE = 25  # keeps the page within its 50 ms budget at 95th percentile
@@ -162,7 +164,8 @@ def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{page}?{request.GET.urlencode()}")
     return audited_download(
         report_export.stream_export(queryset, fmt=fmt),
-        name=f"campaign-{campaign.pk}-messages",
+        name=pgettext("file name", "campaign-%(id)s-%(name)s-messages")
+        % {"id": campaign.pk, "name": file_name_part(campaign.name)},
         fmt=fmt,
         filters=request.GET,
         obj=campaign,

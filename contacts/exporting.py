@@ -29,7 +29,6 @@ from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.formats import get_format
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,6 +38,7 @@ from contacts.importing.fields import CONTACT_FIELDS
 from contacts.importing.groups import EXPORT_SEPARATOR
 from contacts.models import ContactGroup, CustomField, GroupMembership, StopListEntry
 from smsportal.lib import xlsx_stream
+from smsportal.lib.downloads import attachment_disposition
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
@@ -449,9 +449,9 @@ def audited_download(
 def attachment(
     chunks: Iterator[bytes], *, filename: str, fmt: ExportFormat
 ) -> StreamingHttpResponse:
-    """`chunks` streamed as a download named `filename`."""
+    """`chunks` streamed as a download named `filename` (in any language)."""
     response = StreamingHttpResponse(chunks, content_type=fmt.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = attachment_disposition(filename)
     return response
 
 

@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import PermissionRequired
@@ -69,6 +69,7 @@ from contacts.tables import (
     StopListTable,
 )
 from smsportal.exceptions import ApplicationError
+from smsportal.lib.downloads import file_name_part
 from smsportal.shared_files import rejects_unreachable_message
 from smsportal.tables import NothingMatchesMixin, nothing_matches_text
 from smsportal.unique import save_unique
@@ -396,14 +397,10 @@ def export_response(
     )
 
 
-# Not in a file name on Windows (and "/" nowhere).
-_NOT_IN_FILE_NAMES = str.maketrans(dict.fromkeys('<>:"/\\|?*', "_"))
-
-
 def _export_subject(filters: Mapping[str, Any]) -> str:
     """What the download is named after: the group filtered on, else "contacts" (the
     exports of several groups on one day were told apart by nothing but a number
-    the downloads folder added)."""
+    the downloads folder added), in the reader's language."""
     group_id = str(filters.get("group") or "")
     name = (
         ContactGroup.objects.filter(pk=group_id).values_list("name", flat=True).first()
@@ -411,8 +408,8 @@ def _export_subject(filters: Mapping[str, Any]) -> str:
         else None
     )
     if not name:
-        return "contacts"
-    return "".join(ch for ch in name if ch.isprintable()).translate(_NOT_IN_FILE_NAMES)
+        return pgettext("file name", "contacts")
+    return file_name_part(name)
 
 
 @permission_required("contacts.view_stoplistentry", raise_exception=True)
@@ -431,7 +428,7 @@ def stoplist_export_response(
     """A download of the stop list; shared with the API. Audited like the contacts'."""
     return exporting.audited_download(
         stream_stoplist_export(selectors.stoplist_list(search=search), fmt=fmt),
-        name=f"stop-list-{timezone.localdate().isoformat()}",
+        name=f"{pgettext('file name', 'stop-list')}-{timezone.localdate().isoformat()}",
         fmt=fmt,
         filters=filters,
     )
@@ -620,9 +617,14 @@ def import_sample(request: HttpRequest, kind: str = "contacts") -> HttpResponse:
     fmt = exporting.format_from(request.GET)
     headers, rows = sample_table(kind, list(CustomField.objects.all()))
     title = _("Stop list") if kind == "stoplist" else _("Contacts")
+    name = (
+        pgettext("file name", "stop-list-import-sample")
+        if kind == "stoplist"
+        else pgettext("file name", "contacts-import-sample")
+    )
     return exporting.attachment(
         exporting.table_export(title, headers, rows, fmt=fmt),
-        filename=fmt.filename(f"{kind}-import-sample"),
+        filename=fmt.filename(name),
         fmt=fmt,
     )
 

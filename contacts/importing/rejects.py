@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.audit import audit
 from accounts.models import AuditEvent
 from contacts.importing.reasons import cell_reason_text
+from smsportal.lib.downloads import attachment_disposition, file_name_part
 from smsportal.shared_files import stored_file_missing
 
 if TYPE_CHECKING:
@@ -100,22 +100,19 @@ def rejects_response(job: "ImportJob") -> FileResponse | StreamingHttpResponse:
     """The job's rejected rows as a download (the page's link and the API's), in the
     language of the request; recorded in the audit log as an export, since the rows
     hold people's numbers and names as much as an export of the book does."""
-    name = f"rejected-{job.original_name.rsplit('.', 1)[0]}.csv"
+    stem = file_name_part(job.original_name.rsplit(".", 1)[0])
+    name = pgettext("file name", "rejected-%(name)s") % {"name": stem} + ".csv"
     audit(AuditEvent.Action.EXPORTED, job, object_repr=name)
     file_encoding = job.report.get("encoding", "")
     content_type = f"text/csv; charset={rejects_charset(file_encoding)}"
     if not job.report.get("reason_records"):
         # Written before reasons were records: its words are what there is.
-        return FileResponse(
-            job.rejects.open("rb"),
-            as_attachment=True,
-            filename=name,
-            content_type=content_type,
+        response = FileResponse(job.rejects.open("rb"), content_type=content_type)
+    else:
+        response = StreamingHttpResponse(
+            _worded(job, file_encoding), content_type=content_type
         )
-    response = StreamingHttpResponse(
-        _worded(job, file_encoding), content_type=content_type
-    )
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Disposition"] = attachment_disposition(name)
     return response
 
 

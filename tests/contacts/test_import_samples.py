@@ -23,10 +23,9 @@ def sample(client, kind: str, fmt: str) -> bytes:
     response = client.get(reverse(SAMPLE[kind]), {"format": fmt},
                           HTTP_ACCEPT_LANGUAGE="ru")  # fmt: skip
     assert response.status_code == 200
-    name = {"xlsx": "import-sample.xlsx", "csv-1251": "import-sample-1251.csv"}.get(
-        fmt, "import-sample.csv"
-    )
-    assert response["Content-Disposition"] == f'attachment; filename="{kind}-{name}"'
+    # Named in the reader's language: tests/contacts/test_download_names.py.
+    ending = {"xlsx": ".xlsx", "csv-1251": "-1251.csv"}.get(fmt, ".csv")
+    assert response["Content-Disposition"].rstrip('"').endswith(ending)
     return b"".join(response.streaming_content)
 
 
