@@ -8,9 +8,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from campaigns.models import Reply
-from campaigns.report_export import zoned_header
 from contacts.exporting import ExportFormat, table_export
 from contacts.models import Contact
+from contacts.timezones import zoned_header
 
 
 def inbox_headers() -> list[str]:

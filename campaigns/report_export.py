@@ -15,23 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Message
 from campaigns.report_selectors import estimate_counted, message_export_rows
 from contacts.exporting import ExportFormat, table_export
-from contacts.timezones import zone_caption
+from contacts.timezones import zoned_header
 from providers.base import DeliveryStatus, FailureReason
 
 COST, ESTIMATED = 7, 8  # positions in the export's row (EXPORT_FIELDS)
-
-
-def zoned_header(column: str) -> str:
-    """A time column's header naming the clock its times are on (the current time
-    zone): Excel has no time zones."""
-    zone = zone_caption(timezone.get_current_timezone_name())
-    return _("%(column)s (%(zone)s)") % {"column": column, "zone": zone}
 
 
 def export_headers() -> list[str]:

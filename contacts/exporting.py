@@ -37,6 +37,7 @@ from accounts.models import AuditEvent
 from contacts.importing.fields import CONTACT_FIELDS
 from contacts.importing.groups import EXPORT_SEPARATOR
 from contacts.models import ContactGroup, CustomField, GroupMembership, StopListEntry
+from contacts.timezones import zoned_header
 from smsportal.lib import xlsx_stream
 from smsportal.lib.downloads import attachment_disposition
 
@@ -109,10 +110,13 @@ def neutralize(value: str) -> str:
 
 
 def export_headers(custom_fields: Sequence[CustomField]) -> list[str]:
+    on_stop_list, consent_source, consent_at = OPT_IN_OUT_HEADERS
     return (
         [str(CONTACT_FIELDS[name]) for name in (*BUILT_IN, "groups")]
         + [f.label for f in custom_fields]
-        + [str(label) for label in OPT_IN_OUT_HEADERS]
+        # The consent's time is on the current zone's clock, and says so, as every
+        # export's times do: bare, a reader took a time in UTC for their own.
+        + [str(on_stop_list), str(consent_source), zoned_header(str(consent_at))]
     )
 
 

@@ -267,6 +267,17 @@ def zoned_header(label: str) -> str:
     }
 
 
+# zoned_header's caption at the end of a header: " (Москва, UTC+03:00)".
+_ZONE_CAPTION = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def unzoned_header(header: str) -> str:
+    """A header without the zone caption zoned_header put at its end ("Согласие
+    дано (Москва, UTC+03:00)" -> "Согласие дано"): a file read back is recognised
+    whichever zone it was written in."""
+    return _ZONE_CAPTION.sub("", header)
+
+
 def _zone_or_none(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name) if name else None

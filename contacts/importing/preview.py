@@ -18,6 +18,7 @@ from contacts.importing.sources import (
 )
 from contacts.importing.workbook import UNCOMPUTED
 from contacts.models import CustomField, ImportJob
+from contacts.timezones import unzoned_header
 from smsportal.exceptions import ApplicationError
 from smsportal.lib.languages import in_every_language
 
@@ -230,7 +231,13 @@ def _export_only(headers: list[str]) -> str:
         normalize_header(label)
         for _i, label in in_every_language(dict(enumerate(OPT_IN_OUT_HEADERS)))
     }
-    found = [h.strip() for h in headers if normalize_header(h) in labels]
+    # The consent time's header names the zone it was exported in.
+    found = [
+        h.strip()
+        for h in headers
+        if normalize_header(h) in labels
+        or normalize_header(unzoned_header(h)) in labels
+    ]
     if not found:
         return ""
     return _(

@@ -60,7 +60,7 @@ def test_csv_export_is_utf8_with_bom_and_neutralised(custom_fields):
     assert rows[0] == [
         "Phone", "Last name", "First name", "Middle name", "Nickname", "Birthday", "Email",
         "Time zone", "Groups", "Город", "Баланс", "Визит", "On the stop list",
-        "Consent source", "Consent given",
+        "Consent source", "Consent given (Moscow, UTC+03:00)",
     ]  # fmt: skip
     groups = rows[1].pop(8)
     assert rows[1] == [
@@ -80,10 +80,13 @@ def test_cp1251_export_uses_semicolons_and_replaces_what_it_cannot_encode():
 
 
 @translation.override("en")
-def test_the_export_says_who_opted_out_and_the_consent_on_record():
-    """A file handed to another tool must not lose the opt-outs."""
+def test_the_export_says_who_opted_out_and_the_consent_on_record(settings):
+    """A file handed to another tool must not lose the opt-outs. The consent's time
+    is on the dashboard's clock, and its header says which (as the other exports'
+    time columns do): written bare, a Russian reader took a time in UTC for his own."""
     from contacts.models import StopListEntry
 
+    settings.TIME_ZONE = "Asia/Vladivostok"
     make_contact(
         "+79120000001", consent_source="web form",
         consent_at=datetime(2026, 3, 1, 9, 5, tzinfo=UTC),
@@ -92,11 +95,17 @@ def test_the_export_says_who_opted_out_and_the_consent_on_record():
     StopListEntry.objects.create(phone="+79120000002", reason="STOP")
     rows = list(csv.reader(io.StringIO(export_bytes("csv").decode("utf-8-sig"))))
 
-    assert rows[0][-3:] == ["On the stop list", "Consent source", "Consent given"]
+    assert rows[0][-3:] == [
+        "On the stop list", "Consent source", "Consent given (Vladivostok, UTC+10:00)"
+    ]  # fmt: skip
     cells = {row[0]: row[-3:] for row in rows[1:]}
     assert cells["+79120000002"] == ["yes", "", ""]
-    assert cells["+79120000001"][:2] == ["", "web form"]
-    assert cells["+79120000001"][2].startswith("2026-03-01 ")
+    assert cells["+79120000001"] == ["", "web form", "2026-03-01 19:05:00"]
+    sheet = openpyxl.load_workbook(io.BytesIO(export_bytes("xlsx"))).active
+    header, *values = sheet.values
+    assert header[-1] == "Consent given (Vladivostok, UTC+10:00)"
+    consent = {row[0]: row[-1] for row in values}["+79120000001"]
+    assert consent == datetime(2026, 3, 1, 19, 5)  # noqa: DTZ001 - Excel's, zoneless
 
 
 def test_cp1251_export_writes_fractions_with_a_decimal_comma(custom_fields):
@@ -275,7 +284,9 @@ def test_the_opt_out_columns_are_named_in_the_readers_language():
     make_contact("+79120000001")
     rows = list(csv.reader(io.StringIO(export_bytes("csv").decode("utf-8-sig"))))
 
-    assert rows[0][-3:] == ["В стоп-листе", "Источник согласия", "Согласие дано"]
+    assert rows[0][-3:] == [
+        "В стоп-листе", "Источник согласия", "Согласие дано (Москва, UTC+03:00)"
+    ]  # fmt: skip
 
 
 def test_a_groups_export_is_named_after_the_group(manager_client):

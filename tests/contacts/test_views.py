@@ -891,6 +891,25 @@ def test_the_mapping_page_names_an_exports_columns_no_import_reads(
     assert "Not imported: «В стоп-листе», «Источник согласия», «Согласие дано»." in html
 
 
+def test_the_mapping_page_knows_the_consent_column_by_its_zoned_header(
+    manager_client, settings
+):
+    """The export names the clock of its consent times in the header («Согласие
+    дано (Москва, UTC+03:00)»): imported back, it is still that export's column,
+    whichever zone the export was taken in."""
+    settings.LANGUAGE_CODE = "en"
+    data = (
+        "Телефон;Имя;Источник согласия;Согласие дано (Владивосток, UTC+10:00)\n"
+        "89123456789;Иван;форма на сайте;2026-12-01 10:00:00\n"
+    )
+    html = mapping_page(manager_client, "export.csv", data)
+
+    assert (
+        "Not imported: «Источник согласия», «Согласие дано (Владивосток, UTC+10:00)»."
+        in html
+    )
+
+
 @pytest.mark.parametrize("key", ["first_name", "Phone", "full_name", "time_zone"])
 def test_a_custom_field_under_a_contacts_own_name_is_refused(
     manager_client, settings, key
