@@ -428,7 +428,9 @@ def stoplist_export_response(
     """A download of the stop list; shared with the API. Audited like the contacts'."""
     return exporting.audited_download(
         stream_stoplist_export(selectors.stoplist_list(search=search), fmt=fmt),
-        name=f"{pgettext('file name', 'stop-list')}-{timezone.localdate().isoformat()}",
+        # Not in an f-string: makemessages does not look inside one.
+        name=pgettext("file name", "stop-list-%(date)s")
+        % {"date": timezone.localdate().isoformat()},
         fmt=fmt,
         filters=filters,
     )
