@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from campaigns import services
+from campaigns.audience import SNAPSHOT_KEYS
 from campaigns.forms import (
     VOICE_FIELDS,
     CampaignForm,
@@ -81,6 +82,11 @@ class CountsOut(Schema):
     percent: int
 
 
+class GroupGoneOut(Schema):
+    id: int
+    name: str = Field(description="Its name when the campaign was launched")
+
+
 class CampaignOut(Schema):
     id: int
     name: str
@@ -103,6 +109,11 @@ class CampaignOut(Schema):
     to_whole_book: bool
     include_groups: list[int]
     exclude_groups: list[int]
+    groups_deleted: dict[str, list[GroupGoneOut]] = Field(
+        description="Groups of a launched (or cancelled) campaign deleted since, by "
+        "field (include_groups, exclude_groups): no longer in those lists, but "
+        "whom it was sent to or left out all the same"
+    )
     birthday_on: date | None
     extra_numbers: str
     start_at: datetime | None
@@ -289,7 +300,7 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
         field: getattr(campaign, field)
         for field in CampaignOut.model_fields
         if field not in ("account", "account_name", "parent", "greeting", "counts")
-        and field not in ("include_groups", "exclude_groups")
+        and field not in ("include_groups", "exclude_groups", "groups_deleted")
     }
     data.update(
         account=campaign.account_id,
@@ -301,7 +312,27 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
         exclude_groups=[g.pk for g in campaign.exclude_groups.all()],
         counts=progress.as_dict(),
     )
+    data["groups_deleted"] = _groups_deleted(campaign, data)
     return data
+
+
+def _groups_deleted(
+    campaign: Campaign, data: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """The kept groups (Campaign.audience_groups) no longer among its own: deleted,
+    since a launched campaign's groups change no other way. From the prefetched
+    lists, so a page of the list costs no query per campaign."""
+    if campaign.state == Campaign.State.DRAFT:
+        return {}
+    gone = {}
+    for field, key in SNAPSHOT_KEYS.items():
+        there = set(data[field])
+        rows = campaign.audience_groups.get(key, [])
+        if missing := [
+            {"id": pk, "name": name} for pk, name in rows if pk not in there
+        ]:
+            gone[field] = missing
+    return gone
 
 
 def _get(campaign_id: int) -> Campaign:

@@ -122,3 +122,31 @@ def test_a_campaign_cancelled_before_it_was_sent_keeps_them_too(
         "include_groups": ["Customers"],
         "exclude_groups": ["Staff"],
     }
+
+
+def test_the_api_names_a_launched_campaigns_deleted_groups(manager_client, sent):
+    """Its group lists hold the groups that exist: the deleted ones are named apart,
+    by the names they had, in the campaign and in the list."""
+    detail = manager_client.get(f"/api/v1/campaigns/{sent.pk}").json()
+    listed = manager_client.get("/api/v1/campaigns").json()
+
+    assert (detail["include_groups"], detail["exclude_groups"]) == ([], [])
+    assert {field: [g["name"] for g in groups]
+            for field, groups in detail["groups_deleted"].items()} == {
+        "include_groups": ["Customers"], "exclude_groups": ["Staff"]}  # fmt: skip
+    assert listed[0]["groups_deleted"] == detail["groups_deleted"]
+
+
+def test_a_draft_or_a_campaign_with_its_groups_has_none_deleted(
+    manager_client, make_group, make_campaign, manager_user, simulator
+):
+    account = simulated_account(simulator, "webcom")
+    draft = make_campaign([make_group("Customers", people(1))], account=account)
+    sent = make_campaign([make_group("Others", people(1, prefix="+7913"))],
+                         account=account)  # fmt: skip
+    launch(sent, manager_user)
+
+    for campaign in (draft, sent):
+        answer = manager_client.get(f"/api/v1/campaigns/{campaign.pk}").json()
+        assert answer["groups_deleted"] == {}
+        assert len(answer["include_groups"]) == 1
