@@ -392,7 +392,10 @@ def _replan_if_due(campaign: Campaign, result: PumpResult) -> bool:
     claim got nothing, as every claim does until it is done. A pump that finds
     another at it waits (result.replanning); if that one's worker dies, the flag is
     still set and the lease runs out."""
-    if not Campaign.objects.filter(pk=campaign.pk, replan_due=True).exists():
+    due = Campaign.objects.filter(
+        pk=campaign.pk, replan_due=True, state=Campaign.State.SENDING
+    )
+    if not due.exists():  # none asked, or paused again (its resume asks anew)
         return False
     key = f"campaign-replan:{campaign.pk}"
     if not cache.add(key, lease_owner(), timeout=REPLAN_LEASE_SECONDS):
