@@ -13,6 +13,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncHour
 
 from campaigns.models import (
+    CampaignClaimCount,
     CampaignDeliveryCount,
     CampaignFailureCount,
     CampaignHeldCount,
@@ -75,6 +76,7 @@ def campaign_counts_delete(*, campaign_id: int) -> None:
         CampaignFailureCount,
         CampaignDeliveryCount,
         CampaignHeldCount,
+        CampaignClaimCount,
     ):
         model.objects.filter(campaign_id=campaign_id).delete()
 
@@ -82,7 +84,8 @@ def campaign_counts_delete(*, campaign_id: int) -> None:
 def counts_squash() -> int:
     """Fold the delta rows into one row per key of the trigger-kept tables: per
     (campaign, status), per (hour, status) and the report's tallies
-    (campaigns.report_tallies) and the held messages (campaigns.held_tally);
+    (campaigns.report_tallies), the held messages (campaigns.held_tally) and the
+    unanswered claims (campaigns.claim_tally);
     returns rows folded."""
     if connection.vendor != "postgresql":
         return _squash_portable()
@@ -108,6 +111,7 @@ _KEPT = (
     (CampaignStatusCount, ("campaign_id", "status"), ("count", "segments")),
     (HourlyTraffic, ("hour", "status"), ("count",)),
     (CampaignHeldCount, ("campaign_id", "minute"), ("count",)),
+    (CampaignClaimCount, ("campaign_id", "minute"), ("count",)),
 )
 
 

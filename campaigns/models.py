@@ -727,6 +727,20 @@ class CampaignDeliveryCount(CampaignMinuteTally):
         ]
 
 
+class CampaignClaimCount(CampaignMinuteTally):
+    """A campaign's messages claimed for sending and not answered (pending, claimed,
+    not submitted) per UTC minute of their claim: the detail page finds its messages
+    in doubt (claimed minutes ago, no answer) from it instead of walking every
+    pending message (campaigns.claim_tally)."""
+
+    class Meta:
+        verbose_name = _("campaign claim count")
+        verbose_name_plural = _("campaign claim counts")
+        indexes = [
+            models.Index(fields=["campaign", "minute"], name="claim_count_campaign")
+        ]
+
+
 class CampaignHeldCount(CampaignMinuteTally):
     """A campaign's messages held at the gateway (handed over, queued or sent) per UTC
     minute of their planned time: the list and detail pages sum the minutes still

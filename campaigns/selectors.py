@@ -15,6 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import AuditEvent
+from campaigns.claim_tally import (
+    minute_floor,
+    unanswered_claimed_before,
+    unanswered_claims,
+)
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.dispatch import SCHEDULE_AHEAD
 from campaigns.held_tally import HELD_AT_GATEWAY, held_after_this_minute, held_waits
@@ -481,6 +486,34 @@ def campaign_in_doubt(*, campaign: Campaign) -> QuerySet[Message]:
         .filter(campaign=campaign)
         .order_by("id")
     )
+
+
+def campaign_in_doubt_shown(
+    *, campaign: Campaign, limit: int = IN_DOUBT_SHOWN
+) -> list[Message]:
+    """Up to `limit` of campaign_in_doubt(), by id, for its page: those claimed
+    before the minute the age falls in (so up to a minute later than the reconciler
+    and the decision take them). The claim tally (campaigns.claim_tally) says how
+    many there are; none, and the messages are not read; some, and the pending index
+    is walked in its order only until the last of them, not over every pending
+    message of a sending campaign (a second at a million, on every view)."""
+    older_than = (
+        SETTLED_BY_RECONCILER_WITHIN
+        if in_doubt_settles_itself(campaign.account)
+        else GRACE
+    )
+    before = minute_floor(timezone.now() - older_than)
+    expected = unanswered_claimed_before(campaign.pk, before)
+    if expected <= 0:
+        return []
+    rows = list(
+        unanswered_claims(campaign.pk)
+        .filter(claimed_at__lt=before)
+        # The pending index's order: the claims took the earliest first, so the
+        # oldest claims lie near its start.
+        .order_by("planned_at", "id")[: min(expected, limit)]
+    )
+    return sorted(rows, key=lambda message: message.pk)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from campaigns.selectors import (
     campaign_followups,
     campaign_gateway_wait,
     campaign_in_doubt,
+    campaign_in_doubt_shown,
     campaign_list,
     campaign_list_rows,
     campaign_progress,
@@ -339,7 +340,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(campaign_list(), pk=pk)
     context = _detail_context(request, campaign)
-    context["in_doubt"] = campaign_in_doubt(campaign=campaign)[:200]
+    context["in_doubt"] = campaign_in_doubt_shown(campaign=campaign)
     context["in_doubt_askable"] = in_doubt_settles_itself(campaign.account)
     context["test_form"] = TestSendForm()
     context.update(audience_summary(campaign))

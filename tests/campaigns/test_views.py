@@ -1266,6 +1266,49 @@ def test_an_account_the_gateway_cannot_be_built_for_still_shows_its_doubts(
     assert "data-in-doubt" in response.content.decode()
 
 
+def _queries_of(client, page_url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(page_url).status_code == 200
+    return [q["sql"] for q in captured]
+
+
+def test_a_sending_campaigns_page_reads_no_message_while_none_is_in_doubt(
+    manager_client, make_campaign
+):
+    """Its figures come from the kept counts and tallies: reading the pending
+    messages for those in doubt took a second at a million, on every view."""
+    campaign = make_campaign(state=State.SENDING)
+    add_messages(campaign, ["delivered", "queued", "pending", "pending"])
+    add_messages(campaign, ["pending"], claimed_at=timezone.now(), phone_prefix="+7914")
+
+    for name in ("detail", "progress"):
+        queries = _queries_of(manager_client, url(name, campaign))
+        assert not [sql for sql in queries if "campaigns_message" in sql], name
+
+
+@pytest.mark.parametrize("name", ["detail", "progress"])
+def test_the_campaign_pages_queries_do_not_grow_with_its_messages(
+    manager_client, make_campaign, name
+):
+    """Nor with its messages in doubt: no query per row comes back."""
+    long_ago = timezone.now() - timedelta(hours=1)
+    few = make_campaign(state=State.SENDING, name="Few")
+    add_messages(few, ["delivered", "pending"])
+    add_messages(few, ["pending"], claimed_at=long_ago, phone_prefix="+7914")
+    many = make_campaign(state=State.SENDING, name="Many")
+    add_messages(many, ["delivered", "queued", "failed", "pending"] * 10)
+    add_messages(many, ["pending"] * 30, claimed_at=long_ago, phone_prefix="+7914")
+    _queries_of(manager_client, url(name, few))  # what a session caches once
+
+    queries_few = _queries_of(manager_client, url(name, few))
+    queries_many = _queries_of(manager_client, url(name, many))
+
+    assert len(queries_many) == len(queries_few)
+    # The detail page reads the messages in doubt with one query, the fragment none.
+    reads = [sql for sql in queries_many if "campaigns_message" in sql]
+    assert len(reads) == (1 if name == "detail" else 0)
+
+
 # In a browser ---------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from campaigns.claim_tally import claim_mismatches
 from campaigns.counts import counts_mismatches, counts_squash, traffic_mismatches
 from campaigns.held_tally import held_mismatches
 from campaigns.report_tallies import tallies_mismatches
@@ -10,7 +11,7 @@ from campaigns.report_tallies import tallies_mismatches
 class Command(BaseCommand):
     help = (
         "Squash the campaign status counts, the hourly traffic, the report "
-        "tallies and the held messages' tally, then compare each with a GROUP BY over the messages table; exits "
+        "tallies, the held messages' and the unanswered claims' tallies, then compare each with a GROUP BY over the messages table; exits "
         "non-zero and lists every mismatch."
     )
 
@@ -29,7 +30,8 @@ class Command(BaseCommand):
         traffic = traffic_mismatches()
         tallies = tallies_mismatches()
         held = held_mismatches()
-        if not mismatches and not traffic and not tallies and not held:
+        claims = claim_mismatches()
+        if not (mismatches or traffic or tallies or held or claims):
             self.stdout.write(self.style.SUCCESS("counts match the messages table"))
             return
         if mismatches:
@@ -55,5 +57,11 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"{campaign_id:>8} {minute:%Y-%m-%d %H:%M} / {counted} / {kept}"
             )
-        differing = len(mismatches) + len(traffic) + len(tallies) + len(held)
+        if claims:
+            self.stderr.write("claimed, not answered: campaign minute / counted / kept")
+        for (campaign_id, minute), counted, kept in claims:
+            self.stderr.write(
+                f"{campaign_id:>8} {minute:%Y-%m-%d %H:%M} / {counted} / {kept}"
+            )
+        differing = sum(map(len, (mismatches, traffic, tallies, held, claims)))
         raise CommandError(f"{differing} count(s) differ from the messages table")
