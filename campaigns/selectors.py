@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,8 @@ POLL_REPORTS_SECONDS = 10
 # A scheduled campaign changes only when it starts: slowly until its start is near.
 POLL_SCHEDULED_SECONDS = 30
 GATEWAY_WAIT_SECONDS = 60  # campaign_gateway_wait's answer is remembered this long
+# A minute after every claim: unanswered_claimed_before() it counts them all.
+_FAR_AHEAD = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def poll_seconds(
@@ -271,10 +273,15 @@ def campaign_withdrawal_left(
     # The kept counts spare both queries for the common cancelled campaign.
     if progress is not None and not (_maybe_held(progress) or progress.pending):
         return 0
+    # Both from the tallies first: counting the messages walked every one held or
+    # pending, 0.3 s a view at a million (the page polls while reports come in).
     left = 0
     if _cancels_scheduled(campaign.account.kind):
-        left += messages_waiting_at_gateway(campaign=campaign).count()
-    if in_doubt_settles_itself(campaign.account):
+        held = held_waits([campaign.pk], timezone.now()).get(campaign.pk)
+        left += held[0] if held else 0
+    if in_doubt_settles_itself(campaign.account) and unanswered_claimed_before(
+        campaign.pk, _FAR_AHEAD
+    ):
         left += cancelled_in_doubt(campaign=campaign).count()
     return left
 
