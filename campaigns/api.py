@@ -203,7 +203,10 @@ class CampaignIn(InputSchema):
     )
     extra_numbers: str | None = None
     start_at: datetime | None = Field(
-        None, description="Empty: start on launch. Without an offset: in time_zone."
+        None,
+        description="Empty: start on launch. Without an offset: in time_zone; a time "
+        "a clock change there skips is refused, one it repeats is its first "
+        "occurrence (give an offset for the second).",
     )
     time_zone: str | None = None
     respect_quiet_hours: bool | None = None

@@ -693,7 +693,25 @@ class CampaignForm(VersionedForm, forms.ModelForm):
             else local
         )
         tz = zone(data.get("time_zone", "")) or timezone.get_current_timezone()
+        # A time the autumn change repeats is its first occurrence (fold 0, summer
+        # time); the API's offset picks the second. One the spring change skips
+        # has no instant at all: zoneinfo would move it on by the gap unsaid.
         start_at = naive.replace(tzinfo=tz)
+        if skipped_wall_time(naive, tz):
+            later = start_at.astimezone(UTC).astimezone(tz)
+            self.add_error(
+                "start_local",
+                _(
+                    "%(when)s does not exist in %(zone)s: the clocks are put forward "
+                    "past it that day. Choose another time, such as %(later)s."
+                )
+                % {
+                    "when": f"{naive:%d.%m.%Y %H:%M}",
+                    "zone": zone_name(str(tz)),
+                    "later": f"{later:%H:%M}",
+                },
+            )
+            return None
         now = timezone.now()
         if start_at <= now:
             self.add_error("start_local", _("The start time is in the past."))
@@ -1030,6 +1048,15 @@ def campaign_form_data(campaign: Campaign) -> dict[str, Any]:
         data[f"voice_{key}"] = (campaign.voice_options or {}).get(key, "")
     data.update(start_fields(campaign.start_at, campaign.time_zone))
     return data
+
+
+def skipped_wall_time(naive: datetime, tz: ZoneInfo) -> bool:
+    """Whether `tz`'s clocks never show `naive` (a spring change jumps over it)."""
+    try:
+        there = naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+    except OverflowError:  # year 1 or 9999: no clock change, refused as out of range
+        return False
+    return there.replace(tzinfo=None, fold=0) != naive.replace(fold=0)
 
 
 def start_fields(start_at: datetime | None, time_zone: str) -> dict[str, Any]:

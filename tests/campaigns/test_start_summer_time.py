@@ -1,0 +1,123 @@
+"""A start chosen on a day its zone moves the clocks: the wall time the user picked,
+a time the change skips refused with a word on why, one it repeats read as its
+first occurrence (an offset picks the second)."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from django.utils import timezone
+
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign
+from tests.campaigns.test_api import API, draft_body, post
+from tests.campaigns.test_forms import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def _next_change(zone: str, *, forward: bool) -> date:
+    """The next day (within a year) on which `zone` puts its clocks forward (or
+    back) between 01:00 and 04:00."""
+    tz = ZoneInfo(zone)
+    day = timezone.now().date() + timedelta(days=1)
+    while True:
+        before = datetime.combine(day, time(1), tz).utcoffset()
+        after = datetime.combine(day, time(4), tz).utcoffset()
+        if before != after and (after > before) == forward:
+            return day
+        day += timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("zone", "skipped"),
+    [("Europe/Berlin", time(2, 30)), ("America/New_York", time(2, 30))],
+)
+def test_a_start_the_zones_spring_change_skips_is_refused_saying_why(
+    account, zone, skipped
+):
+    """02:30 on Berlin's spring change day does not exist there: it was saved as
+    03:30 without a word, an hour after the time the user picked."""
+    day = _next_change(zone, forward=True)
+    form = CampaignForm(
+        form_data(
+            account,
+            start_mode="at",
+            start_local=f"{day:%Y-%m-%d}T{skipped:%H:%M}",
+            time_zone=zone,
+        )
+    )
+
+    assert not form.is_valid()
+    message = form.errors["start_local"][0]
+    assert f"{day:%d.%m.%Y} {skipped:%H:%M}" in message
+    assert "put forward" in message
+    assert "03:30" in message  # the time that moment has on the clocks
+
+
+def test_the_api_refuses_a_skipped_start_naming_the_field(manager_client, account):
+    day = _next_change("Europe/Berlin", forward=True)
+
+    response = post(
+        manager_client,
+        API,
+        draft_body(
+            account, start_at=f"{day:%Y-%m-%d}T02:30:00", time_zone="Europe/Berlin"
+        ),
+    )
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["where"] == "start_at"
+    assert "does not exist" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Europe/Moscow"])
+@pytest.mark.parametrize("picked", [time(1, 30), time(3, 30), time(10)])
+def test_a_start_around_a_change_is_the_wall_time_picked(account, zone, picked):
+    """Either side of the change (Moscow keeps no summer time: any day)."""
+    tz = ZoneInfo(zone)
+    days = (
+        [timezone.now().date() + timedelta(days=d) for d in (30, 200)]
+        if zone == "Europe/Moscow"
+        else [_next_change(zone, forward=True), _next_change(zone, forward=False)]
+    )
+    for day in days:
+        form = CampaignForm(
+            form_data(
+                account,
+                start_mode="at",
+                start_local=f"{day:%Y-%m-%d}T{picked:%H:%M}",
+                time_zone=zone,
+            )
+        )
+        assert form.is_valid(), form.errors
+        start = form.save().start_at.astimezone(tz)
+        assert (start.date(), start.time()) == (day, picked)
+
+
+def test_a_start_the_autumn_change_repeats_is_its_first_unless_an_offset_says(
+    manager_client, account
+):
+    """02:30 comes twice in Berlin that night: without an offset the first (summer
+    time, +02:00), as documented; the API's offset picks either."""
+    day = _next_change("Europe/Berlin", forward=False)
+    at = f"{day:%Y-%m-%d}T02:30:00"
+
+    starts = {}
+    for given in ("", "+02:00", "+01:00"):
+        response = post(
+            manager_client,
+            API,
+            draft_body(account, start_at=at + given, time_zone="Europe/Berlin"),
+        )
+        assert response.status_code == 201, response.json()
+        starts[given] = Campaign.objects.get(pk=response.json()["id"]).start_at
+
+    assert starts[""] == starts["+02:00"] == datetime.fromisoformat(at + "+02:00")
+    assert starts["+01:00"] == datetime.fromisoformat(at + "+01:00")
