@@ -152,12 +152,14 @@
     show(root, "non-gsm", info.nonGsmChars.length > 0);
     renderNonGsm(root, info.nonGsmChars);
     // Offer transliteration only when it pays: fewer parts, or GSM-7's larger room.
-    // With an emoji left the text would stay UCS-2 and merely read worse.
+    // With an emoji left the text would stay UCS-2 and merely read worse; never when
+    // it costs more parts ("щ" is four letters: 41 of them are 1 part, 2 in Latin).
     var after = null;
     if (translitAllowed && info.encoding === "ucs2" && !translitOn) {
       after = window.SmsSegments.count(window.SmsSegments.transliterate(text), table);
     }
-    var offer = after !== null && (after.encoding === "gsm7" || after.segments < info.segments);
+    var offer = after !== null && after.segments <= info.segments &&
+      (after.encoding === "gsm7" || after.segments < info.segments);
     show(root, "transliterate", offer);
     show(root, "translit-undo", canUndo(root, textarea, box));
     show(root, "translit-fewer", offer && after.segments < info.segments);

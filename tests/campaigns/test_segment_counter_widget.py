@@ -384,3 +384,31 @@ def test_transliterating_can_be_undone_where_it_was_offered(with_option):
         if with_option:
             expect(page.locator("#id_translit")).not_to_be_checked()
         expect(page.locator('[data-sc-action="transliterate"]')).to_be_visible()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_no_transliteration_is_offered_that_costs_more_segments():
+    """A short text of letters that become three or four Latin ones (щ is "shch")
+    fits one Unicode segment but two in Latin: the counter offered to transliterate
+    it, saying "as many segments", and the campaign then cost twice as much."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+    with counter_page(page_html) as page:
+
+        def shown(name):
+            return page.locator(f'[data-sc-show="{name}"]')
+
+        page.fill("#id_text", "щ" * 40)  # 160 Latin letters: still one segment
+        expect(shown("transliterate")).to_be_visible()
+        expect(shown("translit-room")).to_be_visible()
+        page.fill("#id_text", "щ" * 41)  # 1 segment, 164 Latin letters: 2
+        expect(page.locator('[data-sc-field="segments"]').first).to_have_text("1")
+        expect(shown("transliterate")).to_be_hidden()
