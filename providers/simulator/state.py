@@ -13,9 +13,11 @@ Outcome rules by the recipient's last digits, so tests and demos can pick a fate
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -145,6 +147,19 @@ class Submission:
 CallbackBuilder = Callable[
     ["SimMessage", "SimAccount"], "tuple[str, bytes, str] | None"
 ]
+# A gateway whose webhook carries several reports (Webcom's <response> of <state>
+# lines) builds its callbacks from all of an account's messages at once.
+CallbackBatcher = Callable[
+    [list["SimMessage"], "SimAccount"], "list[tuple[str, bytes, str]]"
+]
+
+# Messages whose callbacks one collection builds: the rest wait for the next, so a
+# slow receiver leaves owed messages in a set (one entry a message), not bodies piling
+# up by the hundred thousand.
+CALLBACKS_PER_COLLECTION = 20_000
+# The callbacks posted that are remembered (tests read them); the older are dropped,
+# as a big campaign's would fill the memory.
+CALLBACKS_KEPT = 5_000
 
 
 class SimulatorState:
@@ -170,7 +185,11 @@ class SimulatorState:
         self.faults: dict[str, list[Fault]] = {}
         self.request_log: list[tuple[str, str, float]] = []  # gateway, path, time
         self.callback_builders: dict[str, CallbackBuilder] = {}
-        self.callbacks_sent: list[tuple[str, str, int | None]] = []  # url, body, status
+        self.callback_batchers: dict[str, CallbackBatcher] = {}
+        # url, body, status of the latest callbacks posted
+        self.callbacks_sent: deque[tuple[str, str, int | None]] = deque(
+            maxlen=CALLBACKS_KEPT
+        )
         self.captured: list = []  # requests posted to /_control/capture
         self._pending_callbacks: set[tuple[str, str]] = set()
         # The messages advance() may still move: walking every message ever taken
@@ -371,22 +390,38 @@ class SimulatorState:
     # callbacks ----------------------------------------------------------------
 
     def due_callbacks(self) -> tuple[int, list[tuple[str, bytes, str]]]:
-        """(url, body, content type) of every callback owed since the last call, with
-        the generation they belong to (see reset)."""
+        """(url, body, content type) of the callbacks owed since the last call (for
+        at most CALLBACKS_PER_COLLECTION messages), with the generation they belong
+        to (see reset)."""
         self.advance()
         with self.lock:
             generation = self.generation
-            pending, self._pending_callbacks = self._pending_callbacks, set()
-            due = []
-            for gateway, message_id in sorted(pending):
+            pending = self._pending_callbacks
+            if len(pending) <= CALLBACKS_PER_COLLECTION:
+                taken, self._pending_callbacks = pending, set()
+            else:
+                taken = [pending.pop() for _ in range(CALLBACKS_PER_COLLECTION)]
+            # A copy of each message as it is now, so the bodies are built outside
+            # the lock (sends wait for it) from a state and time that belong together.
+            owed: dict[tuple[str, str], tuple[SimAccount, list[SimMessage]]] = {}
+            for gateway, message_id in taken:
                 message = self.messages[gateway][message_id]
-                account = self.accounts.get((gateway, message.login))
-                if account is None or not account.status_callback_url:
-                    continue
-                built = self.callback_builders[gateway](message, account)
-                if built is not None:
-                    due.append(built)
-            return generation, due
+                key = (gateway, message.login)
+                if key not in owed:
+                    account = self.accounts.get(key)
+                    if account is None or not account.status_callback_url:
+                        continue
+                    owed[key] = (copy.copy(account), [])
+                owed[key][1].append(copy.copy(message))
+        due = []
+        for (gateway, _login), (account, messages) in owed.items():
+            batcher = self.callback_batchers.get(gateway)
+            if batcher is not None:
+                due.extend(batcher(messages, account))
+                continue
+            build = self.callback_builders[gateway]
+            due.extend(b for m in messages if (b := build(m, account)) is not None)
+        return generation, due
 
     def reset(self) -> None:
         """Forget messages, submissions, faults and incoming; keep accounts."""

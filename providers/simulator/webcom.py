@@ -704,24 +704,49 @@ def status_of(message: SimMessage) -> tuple[str, str, dict[str, str]]:
     return word, when, {key: word}
 
 
+# Assumption: the webhook's body is a list of states (REFERENCE §1.7 shows two in one
+# <response>) and no document says how many it may hold; a hundred, as many as one
+# state request asks about.
+CALLBACK_BATCH = 100
+
+
 def build_status_callback(message: SimMessage, account: SimAccount):
-    """The webhook: XML, or JSON for messages sent through the JSON spec."""
-    if message.state in (ACCEPTED, CANCELLED) or not account.status_callback_url:
-        return None
-    word, when, channels = status_of(message)
-    if message.extra.get("dialect") == "json":
-        body = json.dumps([{"id_sms": message.id, "time": when, "state": word}])
-        return (
-            account.status_callback_url,
-            body.encode(),
-            "application/json; charset=utf-8",
-        )
-    line = element("state", word, id_sms=message.id, time=when, **channels)
-    return (
-        account.status_callback_url,
-        document([line]).encode(),
-        "text/xml; charset=utf-8",
-    )
+    """The webhook of one message: XML, or JSON for messages sent through /json."""
+    return next(iter(build_status_callbacks([message], account)), None)
+
+
+def build_status_callbacks(
+    messages: list[SimMessage], account: SimAccount
+) -> list[tuple[str, bytes, str]]:
+    """The webhooks reporting these messages, up to CALLBACK_BATCH states each: XML,
+    and JSON for the messages sent through the JSON spec."""
+    url = account.status_callback_url
+    if not url:
+        return []
+    lines: list[str] = []
+    rows: list[dict[str, str]] = []
+    for message in messages:
+        if message.state in (ACCEPTED, CANCELLED):
+            continue
+        word, when, channels = status_of(message)
+        if message.extra.get("dialect") == "json":
+            rows.append({"id_sms": message.id, "time": when, "state": word})
+        else:
+            lines.append(
+                element("state", word, id_sms=message.id, time=when, **channels)
+            )
+    xml = "text/xml; charset=utf-8"
+    json_type = "application/json; charset=utf-8"
+    return [
+        *(
+            (url, document(lines[at : at + CALLBACK_BATCH]).encode(), xml)
+            for at in range(0, len(lines), CALLBACK_BATCH)
+        ),
+        *(
+            (url, json.dumps(rows[at : at + CALLBACK_BATCH]).encode(), json_type)
+            for at in range(0, len(rows), CALLBACK_BATCH)
+        ),
+    ]
 
 
 def _own(state: SimulatorState, account: SimAccount, id_sms: str) -> SimMessage | None:

@@ -97,6 +97,8 @@ def make_app(state: SimulatorState) -> Callable:
         module = import_module(f"providers.simulator.{gateway}")
         if hasattr(module, "build_status_callback"):
             state.callback_builders[gateway] = module.build_status_callback
+        if hasattr(module, "build_status_callbacks"):
+            state.callback_batchers[gateway] = module.build_status_callbacks
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")

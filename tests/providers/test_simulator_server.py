@@ -1,9 +1,12 @@
 """The simulator's transport: routing, control API and fault injection."""
 
+import time
+
 import httpx
 import pytest
+from lxml import etree
 
-from providers.simulator import Fault
+from providers.simulator import Fault, SimAccount
 
 
 def test_unknown_prefix_is_404(simulator):
@@ -63,7 +66,9 @@ def test_callbacks_collected_before_a_reset_are_not_posted_after_it(monkeypatch)
 
     simulator = server.Simulator()  # not started: the test drives the dispatcher
     posted = []
-    monkeypatch.setattr(server, "_post", lambda url, body, kind: posted.append(url))
+    monkeypatch.setattr(
+        server, "_post", lambda client, url, body, kind: posted.append(url)
+    )
     owed = [("http://127.0.0.1:9/callback", b"<response/>", "text/xml")]
 
     def collected_then_reset():
@@ -121,3 +126,108 @@ def test_a_fault_of_an_unknown_mode_is_refused_with_its_reason(simulator):
     assert answer.status_code == 400
     assert "unknown fault mode 'drop'" in answer.json()["error"]
     assert httpx.get(f"{simulator.url}/_control/fault").json() == []
+
+
+class _Receiver:
+    """A small HTTP server standing in for our callback endpoint: it counts the
+    requests, how many it served at once, and keeps their bodies."""
+
+    def __init__(self, delay: float) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.lock = threading.Lock()
+        self.bodies: list[bytes] = []
+        self.active = self.most_at_once = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a gateway's client may
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with receiver.lock:
+                    receiver.active += 1
+                    receiver.most_at_once = max(receiver.most_at_once, receiver.active)
+                time.sleep(delay)  # a busy endpoint
+                with receiver.lock:
+                    receiver.active -= 1
+                    receiver.bodies.append(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/status/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = _Receiver(delay=0.1)
+    yield server
+    server.close()
+
+
+def _taken(simulator, gateway: str, count: int) -> None:
+    from providers.simulator.state import SimMessage
+
+    for i in range(count):
+        simulator.state.submit(
+            SimMessage(
+                id=str(5_000_000 + i), gateway=gateway, login="u", packet=str(i),
+                phone=f"7912{i:07d}", text="x", sender="S",
+            )
+        )  # fmt: skip
+
+
+def _until(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_callbacks_are_posted_several_at_once(simulator, receiver):
+    """One callback at a time, each on a new connection: a receiver taking 0.1 s a
+    request got 10 a second, and a 900,000-recipient campaign's reports took a day."""
+    simulator.state.add_account(
+        SimAccount("smsc", "u", "p", status_callback_url=receiver.url)
+    )
+    _taken(simulator, "smsc", 60)  # SMSC's callback carries one report
+
+    # 60 messages, a report or two each: over 6 s one at a time.
+    assert _until(lambda: len(receiver.bodies) >= 60, timeout=4)
+    assert receiver.most_at_once >= 4
+
+
+def test_webcom_callbacks_carry_many_reports_each(simulator, receiver):
+    """Webcom's webhook is a <response> of <state> lines (REFERENCE §1.7): one
+    callback for each message's each status was a hundred times the requests."""
+    simulator.state.add_account(
+        SimAccount("webcom", "u", "p", status_callback_url=receiver.url)
+    )
+    _taken(simulator, "webcom", 250)
+
+    def delivered() -> set[str]:
+        with receiver.lock:
+            bodies = list(receiver.bodies)
+        found = set()
+        for body in bodies:
+            for state in etree.fromstring(body).iter("state"):
+                if state.text == "deliver":
+                    found.add(state.get("id_sms"))
+        return found
+
+    assert _until(lambda: len(delivered()) == 250, timeout=5)
+    assert len(receiver.bodies) <= 12  # sent and delivered, a hundred at a time
