@@ -1,6 +1,7 @@
 """The turn to ask a gateway about statuses, shared by polling and the reconciler.
 
-Polling takes one turn per account each poll interval. A gateway that caps its mass
+Polling takes one turn per account each poll interval (leaving it when its run ends
+where the gateway has no cap of requests a run). A gateway that caps its mass
 status requests (SMSC: one a minute per login, refused with error 9, and repeated
 errors block the IP, sending included; REFERENCE §2.5) must not be asked by the
 reconciler in the same minute, so the reconciler takes the same turn. Polling comes
@@ -32,6 +33,14 @@ def polling_turn_take(account_id: int) -> bool:
     if cache.get(_yield_key(account_id)):
         return False
     return cache.add(_turn_key(account_id), 1, timeout=TURN_SECONDS)
+
+
+def polling_turn_leave(account_id: int) -> None:
+    """Polling is done with its turn (a gateway without a per-minute cap): the next
+    poll, or the reconciler, may take it at once. Racy against a turn that ran out and
+    was taken meanwhile, which costs one request sooner, not a refused one: only
+    gateways without a cap are left early."""
+    cache.delete(_turn_key(account_id))
 
 
 def reconciler_turn_take(account_id: int) -> bool:

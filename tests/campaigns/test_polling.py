@@ -201,3 +201,112 @@ def test_a_run_reads_its_candidates_in_one_query(simulator, make_campaign):
     ]  # fmt: skip
     assert len(reads) == 1
     assert Message.objects.filter(polled_at__isnull=False).count() == 250
+
+
+def _status_requests(simulator, gateway: str = "webcom") -> int:
+    return sum(
+        1 for name, path, _at in simulator.state.request_log
+        if name == gateway and "state" in path
+    )  # fmt: skip
+
+
+def test_a_run_goes_on_past_twenty_batches_while_its_budget_lasts(
+    simulator, make_campaign
+):
+    """A run asked about twenty batches of 100 and stopped: with beat every 30 s a
+    900,000-recipient campaign's statuses settled at ~66 a second, for hours."""
+    account = simulated_account(simulator, "webcom")
+    _open_messages(make_campaign(account=account), account, 2_500)
+    cache.clear()
+    simulator.state.request_log.clear()
+
+    statuses_poll()
+
+    assert _status_requests(simulator) == 25
+    assert not Message.objects.filter(polled_at__isnull=True).exists()
+
+
+def test_a_run_stops_at_its_budget_and_leaves_the_rest_unasked(
+    simulator, make_campaign
+):
+    """Below beat's interval, so runs do not pile up; what it did not ask about is
+    not marked asked, so the next run takes it first."""
+    account = simulated_account(simulator, "webcom")
+    _open_messages(make_campaign(account=account), account, 2_500)
+    cache.clear()
+    simulator.state.request_log.clear()
+    ticks = iter(range(1_000_000))  # a clock a second on at each look
+
+    statuses_poll(budget=5.0, clock=lambda: float(next(ticks)))
+
+    asked = _status_requests(simulator)
+    assert 0 < asked < 10
+    assert Message.objects.filter(polled_at__isnull=False).count() == asked * 100
+
+
+def test_an_unlimited_gateways_turn_is_left_when_its_run_ends(simulator, make_campaign):
+    """The turn lasted a minute: beat's next tick 30 s later found it taken, so a
+    run of up to 25 s came once a minute. SMSC's mass requests keep the minute."""
+    from campaigns.status_turns import polling_turn_take
+
+    webcom = simulated_account(simulator, "webcom")
+    smsc = simulated_account(simulator, "smsc")
+    cache.clear()
+
+    statuses_poll()
+
+    assert polling_turn_take(webcom.pk)
+    assert not polling_turn_take(smsc.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_pollers_at_once_claim_disjoint_messages(simulator, make_campaign):
+    """Two workers polling the same account (a run outliving its turn, two beats)
+    both read the same candidates and asked the gateway about each twice."""
+    import threading
+
+    from campaigns.polling import polling_claim
+
+    account = simulated_account(simulator, "webcom")
+    _open_messages(make_campaign(account=account), account, 300)
+    ids = list(Message.objects.order_by("id").values_list("id", flat=True))
+    now = timezone.now()
+    since = now - timedelta(minutes=1)
+    claimed: dict[str, list[int]] = {}
+    holding, done = threading.Event(), threading.Event()
+
+    def first() -> None:
+        from django.db import connection as own
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():  # its claim not committed while the other runs
+                claimed["first"] = [r[0] for r in polling_claim(ids[:200], now=now,
+                                                                since=since)]  # fmt: skip
+                holding.set()
+                done.wait(10)
+        finally:
+            own.close()
+
+    def second() -> None:
+        from django.db import connection as own
+
+        try:
+            claimed["second"] = [r[0] for r in polling_claim(ids, now=now, since=since)]
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert holding.wait(10)
+    other = threading.Thread(target=second)
+    other.start()
+    other.join(10)
+    done.set()
+    thread.join(10)
+    # Once committed, the first's messages are asked about: a third claim gets none.
+    again = polling_claim(ids, now=now, since=since)
+
+    assert sorted(claimed["first"]) == ids[:200]
+    assert sorted(claimed["second"]) == ids[200:]
+    assert again == []
