@@ -41,6 +41,7 @@ from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.exceptions import GatewayConfigurationError, GatewayError, NotSupported
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount
+from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
 
 logger = logging.getLogger("campaigns.reconcile")
@@ -285,22 +286,108 @@ def _send_one_offs(rows: list[Message]) -> None:
             logger.warning("one-off messages %s not sent: %s", ids, exc.message)
 
 
-def message_decide(*, message_ids: list[int], resend: bool) -> int:
-    """A person's decision on messages in doubt: send again, or give them up."""
+@dataclass
+class Decided:
+    """What a person's decision on messages in doubt did."""
+
+    sent_again: int = 0  # released: their campaign's pump sends them again
+    given_up: int = 0  # failed, "outcome unknown", as the person asked
+    # A cancelled campaign's that "send again" did not send (below).
+    not_sent: int = 0  # the gateway could not say: failed, "outcome unknown"
+    withdrawn: int = 0  # the gateway had not sent them: cancelled (there too)
+    found_sent: int = 0  # the gateway had them: recorded as it says
+    still_in_doubt: int = 0  # the gateway did not answer now: asked again later
+
+
+def message_decide(*, message_ids: list[int], resend: bool) -> Decided:
+    """A person's decision on messages in doubt: send again, or give them up.
+
+    A cancelled campaign's are never sent again: where the gateway can be asked
+    (or lists what it holds) it is asked first, and they end as it says (withdrawn,
+    never received, sent); otherwise they may have gone out, and end failed,
+    "outcome unknown", as "give up" ends them: "cancelled" would be a guess."""
     doubtful = Message.objects.filter(
         id__in=message_ids,
         status=DeliveryStatus.PENDING,
         submitted_at__isnull=True,
         claimed_at__isnull=False,
     )
-    if resend:
-        # Through release: one of a campaign cancelled meanwhile is withdrawn instead.
-        rows = list(doubtful)
-        released = release([m.id for m in rows], reason="")
-        _send_one_offs(rows)
-        return released
-    return doubtful.update(
-        status=DeliveryStatus.FAILED,
-        reason=FailureReason.OUTCOME_UNKNOWN,
-        status_changed_at=timezone.now(),
+    if not resend:
+        return Decided(
+            given_up=doubtful.update(
+                status=DeliveryStatus.FAILED,
+                reason=FailureReason.OUTCOME_UNKNOWN,
+                status_changed_at=timezone.now(),
+            )
+        )
+    rows = list(doubtful)
+    cancelled = set(
+        Campaign.objects.filter(
+            pk__in={m.campaign_id for m in rows if m.campaign_id},
+            state=Campaign.State.CANCELLED,
+        ).values_list("pk", flat=True)
     )
+    of_cancelled = [m for m in rows if m.campaign_id in cancelled]
+    left_to_gateway = _ask_before_deciding(of_cancelled)
+    # may_have_arrived: one whose campaign is cancelled (now, or meanwhile) ends
+    # failed, "outcome unknown", not withdrawn as never sent.
+    released = {m.id for m in rows if m.id not in left_to_gateway}
+    release(sorted(released), reason="", may_have_arrived=True)
+    _send_one_offs([m for m in rows if m.campaign_id not in cancelled])
+    return _decided([m.id for m in rows], released)
+
+
+def _ask_before_deciding(rows: list[Message]) -> set[int]:
+    """Ask the gateway about a cancelled campaign's messages in doubt as the
+    reconciler does (campaigns.held_in_doubt, resolve by reference): what it
+    answers is recorded. The ids of those it did not answer for and will be asked
+    about again (it can be: left in doubt, for the reconciler)."""
+    if not rows:
+        return set()
+    by_account: dict[int, list[Message]] = {}
+    for message in rows:
+        by_account.setdefault(message.account_id, []).append(message)
+    unanswered: set[int] = set()
+    for account_id, sent in by_account.items():
+        account = ProviderAccount.objects.get(pk=account_id)
+        _reconcile_account(
+            account, sent, ReconcileResult(), settled_before=timezone.now() - GRACE
+        )
+        if _asked_again_later(account):
+            unanswered.update(
+                Message.objects.filter(
+                    id__in=[m.id for m in sent],
+                    status=DeliveryStatus.PENDING,
+                    submitted_at__isnull=True,
+                ).values_list("id", flat=True)
+            )
+    return unanswered
+
+
+def _asked_again_later(account: ProviderAccount) -> bool:
+    """Whether the reconciler settles this account's messages in doubt by itself."""
+    try:
+        return settles_by_itself(gateway_for(account))
+    except GatewayConfigurationError:
+        return False
+
+
+def _decided(ids: list[int], released: set[int]) -> Decided:
+    """Told from where the decided messages are now (one query): those of a
+    campaign not cancelled were released to be sent again."""
+    decided = Decided()
+    rows = Message.objects.filter(id__in=ids).values_list(
+        "id", "status", "reason", "campaign__state"
+    )
+    for mid, status, reason, state in rows:
+        if state != Campaign.State.CANCELLED:
+            decided.sent_again += mid in released
+        elif status == DeliveryStatus.PENDING:
+            decided.still_in_doubt += 1
+        elif status == DeliveryStatus.CANCELLED:
+            decided.withdrawn += 1
+        elif (status, reason) == (DeliveryStatus.FAILED, FailureReason.OUTCOME_UNKNOWN):
+            decided.not_sent += 1
+        else:
+            decided.found_sent += 1
+    return decided

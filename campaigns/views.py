@@ -41,7 +41,7 @@ from campaigns.forms import (
 from campaigns.message_templates import composer_templates
 from campaigns.models import Campaign, Message
 from campaigns.progress_bar import progress_bar_html
-from campaigns.reconcile import message_decide
+from campaigns.reconcile import Decided, message_decide
 from campaigns.selectors import (
     STATE_CLASSES,
     campaign_actions,
@@ -821,6 +821,49 @@ def _next_test_form(request: HttpRequest, campaign: Campaign) -> TestSendForm:
     )
 
 
+def decided_texts(decided: Decided) -> list[tuple[int, str]]:
+    """What a decision on messages in doubt did, each with its message level: a
+    cancelled campaign's "send again" sends nothing, and says what became of them."""
+    d = decided
+    texts = [
+        (messages.SUCCESS, d.sent_again, ngettext(
+            "%(count)d message will be sent again.",
+            "%(count)d messages will be sent again.", d.sent_again)),
+        (messages.SUCCESS, d.given_up, ngettext(
+            "%(count)d message marked as failed.",
+            "%(count)d messages marked as failed.", d.given_up)),
+        (messages.INFO, d.withdrawn, ngettext(
+            "%(count)d message was not sent again: the campaign is cancelled. The "
+            "gateway was asked: it had not sent it, and it is withdrawn.",
+            "%(count)d messages were not sent again: the campaign is cancelled. The "
+            "gateway was asked: it had not sent them, and they are withdrawn.",
+            d.withdrawn)),
+        (messages.INFO, d.found_sent, ngettext(
+            "%(count)d message was not sent again: the campaign is cancelled. The "
+            "gateway was asked: it had received it, and its status is as the "
+            "gateway says.",
+            "%(count)d messages were not sent again: the campaign is cancelled. The "
+            "gateway was asked: it had received them, and their statuses are as the "
+            "gateway says.", d.found_sent)),
+        (messages.WARNING, d.not_sent, ngettext(
+            "%(count)d message was not sent again: the campaign is cancelled. The "
+            "gateway may have received it, so it is marked failed, outcome unknown.",
+            "%(count)d messages were not sent again: the campaign is cancelled. The "
+            "gateway may have received them, so they are marked failed, outcome "
+            "unknown.", d.not_sent)),
+        (messages.WARNING, d.still_in_doubt, ngettext(
+            "%(count)d message was not sent again: the campaign is cancelled, and "
+            "the gateway did not answer whether it has it. It is asked again in the "
+            "next minutes and withdrawn if the gateway holds it for later.",
+            "%(count)d messages were not sent again: the campaign is cancelled, and "
+            "the gateway did not answer whether it has them. They are asked about "
+            "again in the next minutes and withdrawn if the gateway holds them for "
+            "later.", d.still_in_doubt)),
+    ]  # fmt: skip
+    said = [(level, text % {"count": n}) for level, n, text in texts if n]
+    return said or [(messages.INFO, _("Those messages are no longer in doubt."))]
+
+
 @require_POST
 @permission_required(CHANGE_PERM, raise_exception=True)
 def messages_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -833,18 +876,7 @@ def messages_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaigns:detail", pk=pk)
     ids = form.cleaned_data["ids"] or doubtful
     resend = form.cleaned_data["decision"] == DecideForm.RESEND
-    changed = message_decide(message_ids=ids, resend=resend)
-    if resend:
-        text = ngettext(
-            "%(count)d message will be sent again.",
-            "%(count)d messages will be sent again.",
-            changed,
-        )
-    else:
-        text = ngettext(
-            "%(count)d message marked as failed.",
-            "%(count)d messages marked as failed.",
-            changed,
-        )
-    messages.success(request, text % {"count": changed})
+    decided = message_decide(message_ids=ids, resend=resend)
+    for level, text in decided_texts(decided):
+        messages.add_message(request, level, text)
     return redirect("campaigns:detail", pk=pk)

@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.dispatch import campaign_pump
 from campaigns.expansion import campaign_expand
@@ -457,3 +458,100 @@ def test_an_identical_message_never_sent_does_not_stop_the_withdrawal(
     assert (answer["in_doubt"], answer["cancelled_at_gateway"]) == (0, SIZE)
     assert scheduled_at_gateway(simulator, "webcom") == 0
     assert statuses(waiting) == {"pending"}
+
+
+# A person's "send again" on a cancelled campaign's messages in doubt ----------------
+
+
+def in_doubt_for_long(campaign: Campaign) -> None:
+    """Time passed: the page offers its messages in doubt to a person (past the
+    reconciler's quarter of an hour)."""
+    from campaigns.selectors import SETTLED_BY_RECONCILER_WITHIN
+
+    long_ago = timezone.now() - SETTLED_BY_RECONCILER_WITHIN - timedelta(minutes=1)
+    Message.objects.filter(campaign=campaign, claimed_at__isnull=False).update(
+        claimed_at=long_ago
+    )
+
+
+def send_again(client, campaign: Campaign) -> str:
+    """The page's «Send again» for all its messages in doubt; the page after it."""
+    page = client.post(
+        reverse("campaigns:decide", args=[campaign.pk]),
+        {"decision": "resend"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    return page.content.decode()
+
+
+def test_send_again_on_a_cancelled_campaign_sends_nothing_and_says_outcome_unknown(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Webcom's GET took the batch (sent at once), its answer lost; the campaign is
+    cancelled. «Send again» sends nothing (the campaign is cancelled) and cannot say
+    "cancelled": the recipients may have got them. Failed, outcome unknown, and the
+    page says why."""
+    account = simulated_account(simulator, "webcom", dialect="get")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="sendsms")
+    )
+    campaign_pump(campaign_id=campaign.pk)
+    sent = len(simulator.state.submissions)
+    assert sent >= 1
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+    in_doubt_for_long(campaign)
+    doubtful = statuses(campaign, "reason")
+    assert ("pending", "outcome_unknown") in doubtful
+    offered = manager_client.get(
+        reverse("campaigns:detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "The campaign is cancelled: «Send again» sends nothing." in offered
+
+    page = send_again(manager_client, campaign)
+
+    assert ("pending", "outcome_unknown") not in statuses(campaign, "reason")
+    assert ("failed", "outcome_unknown") in statuses(campaign, "reason")
+    assert len(simulator.state.submissions) == sent
+    assert "will be sent again" not in page
+    warning = page[page.index("alert-warning") :]
+    assert warning.index(
+        "not sent again: the campaign is cancelled. The gateway may have received "
+        "them, so they are marked failed, outcome unknown."
+    ) < warning.index("</div>")
+    report = manager_client.get(
+        reverse("reports:campaign_report", args=[campaign.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Withdrawn" not in report
+
+
+def test_send_again_on_a_cancelled_campaign_asks_the_gateway_first(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """SMSC took the first of a batch held for a later time, its answer lost; it
+    could not be asked at the cancel nor for long after. Once it answers, «Send
+    again» asks it: the one it holds is withdrawn there (marked cancelled here and
+    so held no more), those it never got are cancelled; nothing is sent."""
+    campaign = held_in_doubt(simulator, "smsc", "", make_group, make_campaign)
+    simulator.state.add_fault("smsc", Fault(mode="http503", count=-1, path="status"))
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+    assert scheduled_at_gateway(simulator, "smsc") == 1
+    in_doubt_for_long(campaign)
+    simulator.state.clear_faults("smsc")
+    cache.clear()
+
+    page = send_again(manager_client, campaign)
+
+    assert scheduled_at_gateway(simulator, "smsc") == 0
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
+    assert len(simulator.state.submissions) == 1
+    assert "will be sent again" not in page
+    assert (
+        f"{SIZE} messages were not sent again: the campaign is cancelled. The "
+        "gateway was asked: it had not sent them, and they are withdrawn."
+    ) in page
