@@ -160,6 +160,12 @@ class CancelOut(CampaignOut):
         "gateway failed or refused): they go out at their time unless withdraw-again "
         "withdraws them"
     )
+    gateway_errors: list[str] = Field(
+        description="What the gateway failed with while withdrawing or being asked "
+        "(refused, unreachable, no answer), each once, in words; empty when it "
+        "answered every request. With not_withdrawn or in_doubt above 0, "
+        "withdraw-again tries again"
+    )
 
 
 class CampaignIn(InputSchema):

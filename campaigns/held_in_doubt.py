@@ -37,6 +37,7 @@ from providers.base import (
     ScheduledMessage,
     SmsGateway,
 )
+from providers.error_text import GatewayFailure
 from providers.exceptions import GatewayError
 from providers.models import ProviderAccount
 from providers.tasks import balance_refresh
@@ -76,13 +77,15 @@ def withdraw_held_in_doubt(
     rows: Sequence[Message],
     *,
     settled_before: datetime | None = None,
+    failures: list[GatewayFailure] | None = None,
 ) -> HeldInDoubt:
     """Find those of `rows` (messages in doubt sent with `gateway`'s login) that a
     cancelled campaign planned for later in the gateway's scheduled list, and
     withdraw them there. One not listed is taken for never received only when it was
     claimed before `settled_before` (None: all were), long enough ago that no request
-    of it can still be on its way."""
+    of it can still be on its way. The gateway's failures are added to `failures`."""
     outcome = HeldInDoubt(rest=list(rows))
+    failed = failures if failures is not None else []
     if not finds_held_by_listing(gateway):
         return outcome
     now = timezone.now()
@@ -105,6 +108,7 @@ def withdraw_held_in_doubt(
         listed = gateway.scheduled_list()
     except GatewayError as exc:
         logger.warning("scheduled list of %s unreadable: %s", account, exc)
+        failed.append(exc)
         outcome.unsettled = _left_in_doubt([m.id for m in held])
         return outcome
     found, ambiguous = _matches(account, held, listed)
@@ -113,7 +117,7 @@ def withdraw_held_in_doubt(
                        "as like another campaign's in doubt: left in doubt",
                        len(ambiguous), account)  # fmt: skip
         _left_in_doubt(sorted(ambiguous))
-    withdrawn, kept = _withdraw(gateway, sorted(set(found.values())))
+    withdrawn, kept = _withdraw(gateway, sorted(set(found.values())), failed)
     outcome.withdrawn = _record(found, withdrawn, kept, now)
     if outcome.withdrawn:
         # The refund shows in the balance now, not at the next refresh.
@@ -207,7 +211,9 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _withdraw(gateway: SmsGateway, ids: list[str]) -> tuple[set[str], set[str]]:
+def _withdraw(
+    gateway: SmsGateway, ids: list[str], failures: list[GatewayFailure]
+) -> tuple[set[str], set[str]]:
     """(ids withdrawn, ids whose withdrawal failed: still held)."""
     withdrawn: set[str] = set()
     kept: set[str] = set()
@@ -217,6 +223,7 @@ def _withdraw(gateway: SmsGateway, ids: list[str]) -> tuple[set[str], set[str]]:
             withdrawn.update(gateway.cancel_scheduled(chunk))
         except GatewayError as exc:
             logger.warning("withdrawal at %s failed: %s", gateway.kind, exc)
+            failures.append(exc)
             kept.update(chunk)
     return withdrawn, kept
 

@@ -38,6 +38,7 @@ from campaigns.sending import (
 )
 from campaigns.status_turns import reconciler_turn_take
 from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.error_text import GatewayFailure
 from providers.exceptions import GatewayConfigurationError, GatewayError, NotSupported
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount
@@ -112,9 +113,12 @@ def _reconcile_account(
     result,
     *,
     settled_before: datetime | None = None,
+    failures: list[GatewayFailure] | None = None,
 ) -> None:
     """Each message asked about with the login that sent it (providers.logins);
-    `settled_before`: see _reconcile_login."""
+    `settled_before`: see _reconcile_login; the gateway's failures are added to
+    `failures` (a person asked, and is told why)."""
+    failed = failures if failures is not None else []
     by_login: dict[int, list[Message]] = {}
     for message in rows:
         by_login.setdefault(message.login_generation, []).append(message)
@@ -126,6 +130,7 @@ def _reconcile_account(
             # Credentials no key reads: left for a later run (or a person); raising
             # kept every other account's messages in doubt unsettled.
             logger.warning("messages in doubt at %s: %s", account, exc)
+            failed.append(exc)
             continue
         if gateway is None:
             logger.warning("messages in doubt at %s under login no. %s: its "
@@ -143,7 +148,14 @@ def _reconcile_account(
                             "turn", account)  # fmt: skip
                 continue
             sent = sent[: cap * gateway.max_status_batch]
-        _reconcile_login(account, gateway, sent, result, settled_before=settled_before)
+        _reconcile_login(
+            account,
+            gateway,
+            sent,
+            result,
+            settled_before=settled_before,
+            failures=failed,
+        )
 
 
 def _reconcile_login(
@@ -153,12 +165,16 @@ def _reconcile_login(
     result,
     *,
     settled_before: datetime | None = None,
+    failures: list[GatewayFailure] | None = None,
 ) -> None:
     """Settle `rows`; one the gateway does not hold is taken for never received only
     when it was claimed before `settled_before` (None: every row was, as the
     reconciler's run takes only those claimed GRACE ago); the others, and those only
     a person can decide on, stay in doubt for the reconciler."""
-    held = withdraw_held_in_doubt(account, gateway, rows, settled_before=settled_before)
+    failed = failures if failures is not None else []
+    held = withdraw_held_in_doubt(
+        account, gateway, rows, settled_before=settled_before, failures=failed
+    )
     result.withdrawn += held.withdrawn
     result.released += held.not_held
     result.unsettled += held.unsettled
@@ -183,6 +199,7 @@ def _reconcile_login(
             )
         except (NotSupported, GatewayError) as exc:
             logger.warning("cannot resolve references at %s: %s", account, exc)
+            failed.append(exc)
             return
         claimed = [
             ClaimedMessage(
@@ -225,13 +242,18 @@ def _settled(message: Message, settled_before: datetime | None) -> bool:
     return message.claimed_at is not None and message.claimed_at < settled_before
 
 
-def campaign_in_doubt_settle(*, campaign: Campaign, limit: int = 1000) -> int:
+def campaign_in_doubt_settle(
+    *,
+    campaign: Campaign,
+    limit: int = 1000,
+    failures: list[GatewayFailure] | None = None,
+) -> int:
     """At a cancel, ask the gateway now about the campaign's messages whose answer
     never came (the pump marked them "outcome unknown"), rather than at the
     reconciler's next run: what it holds of them for later is withdrawn while the
     user waits. How many were withdrawn there. Those it does not hold, claimed
     within GRACE, stay in doubt: their request may still be on its way, and the
-    reconciler settles them."""
+    reconciler settles them. The gateway's failures are added to `failures`."""
     rows = list(
         Message.objects.filter(
             campaign=campaign,
@@ -248,6 +270,7 @@ def campaign_in_doubt_settle(*, campaign: Campaign, limit: int = 1000) -> int:
         rows,
         ReconcileResult(),
         settled_before=timezone.now() - GRACE,
+        failures=failures,
     )
     # Found and recorded by a gateway that can be asked, a cancelled campaign's held
     # message is withdrawn by the record (sending._withdraw_stopped_meanwhile).

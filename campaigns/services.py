@@ -87,6 +87,7 @@ from providers.base import (
     OutgoingSms,
     SmsGateway,
 )
+from providers.error_text import GatewayFailure, error_message
 from providers.exceptions import (
     UNREADABLE_CREDENTIALS_FIX,
     GatewayError,
@@ -987,7 +988,7 @@ def _resume_start(campaign_id: int, state: str) -> None:
         raise queue_unavailable() from exc
 
 
-def campaign_cancel(*, campaign: Campaign) -> dict[str, int]:
+def campaign_cancel(*, campaign: Campaign) -> dict[str, Any]:
     """Cancel: pending messages are withdrawn here, scheduled ones at the gateway;
     says how many, how many a pump was sending at that moment, how many the gateway
     did not answer for (they may still go out) and how many it holds still."""
@@ -1045,7 +1046,7 @@ def _groups_record_unread(campaign_id: int) -> None:
         )
 
 
-def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, int]:
+def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, Any]:
     """A cancelled campaign's withdrawal tried again: what the gateway still holds
     (its withdrawal failed) is withdrawn, and what it never answered for is asked
     about now, rather than at the reconciler's next run. Says as a cancel does."""
@@ -1065,9 +1066,10 @@ def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, int]:
     return _withdraw_everywhere(campaign)
 
 
-def _withdraw_everywhere(campaign: Campaign) -> dict[str, int]:
+def _withdraw_everywhere(campaign: Campaign) -> dict[str, Any]:
     """A cancelled campaign's messages withdrawn here and at the gateway; how many,
-    and how many may still go out (in_flight, in_doubt, not_withdrawn)."""
+    how many may still go out (in_flight, in_doubt, not_withdrawn), and what the
+    gateway failed with (gateway_errors, in words: each once)."""
     withdrawn = _withdraw_unclaimed(campaign.pk, limit=WITHDRAW_IN_REQUEST)
     withdrawing = (
         _unclaimed_left(campaign.pk) if withdrawn == WITHDRAW_IN_REQUEST else 0
@@ -1076,10 +1078,11 @@ def _withdraw_everywhere(campaign: Campaign) -> dict[str, int]:
         from campaigns.tasks import campaign_withdraw_rest as withdraw_task
 
         transaction.on_commit(lambda: withdraw_task.delay(campaign.pk))
-    at_gateway = _cancel_scheduled_at_gateway(campaign)
+    failures: list[GatewayFailure] = []
+    at_gateway = _cancel_scheduled_at_gateway(campaign, failures)
     # A batch whose answer never came may be held at the gateway by ids we never
     # learnt: asked about now, and what it holds withdrawn.
-    at_gateway += campaign_in_doubt_settle(campaign=campaign)
+    at_gateway += campaign_in_doubt_settle(campaign=campaign, failures=failures)
     # Claimed by a pump, so not withdrawn: those already with the gateway still go,
     # the rest come back cancelled. The user is told, not shown them sent unsaid.
     claimed = Message.objects.filter(
@@ -1097,6 +1100,7 @@ def _withdraw_everywhere(campaign: Campaign) -> dict[str, int]:
         "in_flight": in_flight,
         "in_doubt": in_doubt,
         "not_withdrawn": not_withdrawn,
+        "gateway_errors": list(dict.fromkeys(error_message(e) for e in failures)),
     }
 
 
@@ -1181,10 +1185,14 @@ def _cancel_completed_with_scheduled(campaign: Campaign) -> str | None:
     return Campaign.State.COMPLETED
 
 
-def _cancel_scheduled_at_gateway(campaign: Campaign) -> int:
+def _cancel_scheduled_at_gateway(
+    campaign: Campaign, failures: list[GatewayFailure]
+) -> int:
     scheduled = messages_waiting_at_gateway(campaign=campaign)
     ids = list(scheduled.values_list("gateway_message_id", flat=True))
-    return gateway_withdraw(campaign.account, ids, reason=FailureReason.CANCELLED)
+    return gateway_withdraw(
+        campaign.account, ids, reason=FailureReason.CANCELLED, failures=failures
+    )
 
 
 def campaign_resend_failed(*, campaign: Campaign, created_by=None) -> Campaign:

@@ -603,25 +603,47 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(CHANGE_PERM, raise_exception=True)
 def campaign_withdraw_again(request: HttpRequest, pk: int) -> HttpResponse:
     """A cancelled campaign's withdrawal tried again (the gateway failed it, or did
-    not answer): the same words as the cancel's, for what is still left."""
-    return _campaign_action(
-        request,
-        pk,
-        lambda c: services.campaign_withdraw_again(campaign=c),
-        lambda c, result: (
-            _(
-                "The withdrawal was tried again. Withdrawn at the gateway: "
-                "%(at_gateway)d."
-            )
-            % {"at_gateway": result["cancelled_at_gateway"]}
-        ),
-        _withdrawal_warning,
-    )
+    not answer). Said as success only when nothing is left at the gateway; else
+    what was withdrawn, what was not and why, as a warning (an error when nothing
+    was), with the way to try again."""
+    campaign = get_object_or_404(campaign_list(), pk=pk)
+    try:
+        result = services.campaign_withdraw_again(campaign=campaign)
+    except Gone as exc:
+        messages.error(request, exc.message)
+        return redirect("campaigns:list")
+    except ApplicationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("campaigns:detail", pk=campaign.pk)
+    withdrawn = result["cancelled_at_gateway"]
+    left = result["not_withdrawn"] + result["in_doubt"]
+    if not left:
+        messages.success(
+            request,
+            _("The withdrawal was tried again. Withdrawn at the gateway: %(count)d.")
+            % {"count": withdrawn},
+        )
+        return redirect("campaigns:detail", pk=campaign.pk)
+    failed = not withdrawn and result["gateway_errors"]
+    if failed:
+        said = _("The withdrawal was tried again and failed:")
+    else:
+        said = ngettext(
+            "The withdrawal was tried again: %(count)d message withdrawn at the "
+            "gateway, %(left)d not:",
+            "The withdrawal was tried again: %(count)d messages withdrawn at the "
+            "gateway, %(left)d not:",
+            withdrawn,
+        ) % {"count": withdrawn, "left": left}
+    said += " " + _withdrawal_warning(campaign, result)
+    said += " " + _("Try again with «Withdraw at the gateway again» later.")
+    (messages.error if failed else messages.warning)(request, said)
+    return redirect("campaigns:detail", pk=campaign.pk)
 
 
-def _withdrawal_warning(campaign: Campaign, result: dict[str, int]) -> str:
+def _withdrawal_warning(campaign: Campaign, result: dict[str, Any]) -> str:
     """What a cancel (or its withdrawal tried again) could not make sure of: not
-    said as a clean cancel."""
+    said as a clean cancel; with the gateway's failures in words."""
     said = []
     if in_doubt := result["in_doubt"]:
         said.append(
@@ -647,6 +669,8 @@ def _withdrawal_warning(campaign: Campaign, result: dict[str, int]) -> str:
             )
             % {"count": not_withdrawn}
         )
+    if said and (errors := result["gateway_errors"]):
+        said.append(_("What failed: %(errors)s.") % {"errors": "; ".join(errors)})
     return " ".join(said)
 
 

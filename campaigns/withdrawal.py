@@ -24,6 +24,7 @@ from campaigns.logins import by_generation
 from campaigns.models import Campaign, Message
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import Capability, DeliveryStatus, FailureReason
+from providers.error_text import GatewayFailure
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount, RetiredLogin
@@ -34,19 +35,26 @@ logger = logging.getLogger("campaigns.withdrawal")
 
 
 def gateway_withdraw(
-    account: ProviderAccount, gateway_ids: Sequence[str], *, reason: str
+    account: ProviderAccount,
+    gateway_ids: Sequence[str],
+    *,
+    reason: str,
+    failures: list[GatewayFailure] | None = None,
 ) -> int:
     """Cancel these held messages at the account's gateway, in its batch size, and
     mark those it withdrew cancelled for `reason`; how many. A batch the gateway
-    fails stays as it is (logged): it may still go out, and a report will say."""
+    fails stays as it is (logged, and added to `failures` for a person to read): it
+    may still go out, and a report will say."""
     if not gateway_ids:
         return 0
+    failed = failures if failures is not None else []
     try:
         gateway = gateway_for(account)
     except GatewayConfigurationError as exc:
         # Credentials no key reads (a key changed): left held, as a failed batch is;
         # raising failed a cancel, and every other account's opt-out withdrawals.
         logger.warning("cancel at %s failed: %s", account, exc)
+        failed.append(exc)
         return 0
     if not gateway.supports(Capability.SCHEDULED_CANCEL):
         return 0
@@ -61,6 +69,7 @@ def gateway_withdraw(
             )
         except GatewayConfigurationError as exc:
             logger.warning("cancel at %s, login no. %s: %s", account, generation, exc)
+            failed.append(exc)
             continue
         if login is None:
             logger.warning("cancel at %s: login no. %s forgotten", account, generation)
@@ -72,6 +81,7 @@ def gateway_withdraw(
                 )
             except GatewayError as exc:
                 logger.warning("cancel at %s failed: %s", account, exc)
+                failed.append(exc)
     # Withdrawn at the gateway costs nothing: WEBSMS says so (MONEYBACK, REFERENCE
     # §3.6) and the report's «Spent» sums `cost`. The row keeps its segments,
     # estimate and gateway id.

@@ -7,6 +7,7 @@ told so.
 """
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -555,3 +556,94 @@ def test_send_again_on_a_cancelled_campaign_asks_the_gateway_first(
         f"{SIZE} messages were not sent again: the campaign is cancelled. The "
         "gateway was asked: it had not sent them, and they are withdrawn."
     ) in page
+
+
+# «Withdraw at the gateway again» that fails again ------------------------------------
+
+
+def alerts(page: str, kind: str) -> list[str]:
+    """The texts of the messages of one kind (success, warning, danger) shown."""
+    return [
+        part.split(">", 1)[1].split("<button", 1)[0].strip()
+        for part in page.split(f'class="alert alert-{kind} alert-dismissible')[1:]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault(mode="http500", count=-1, path="/xml/scheduled.php"), "HTTP 500"),
+        (
+            Fault(mode="timeout_before", count=-1, delay=1.0, path="scheduled.php"),
+            "The gateway could not be reached",
+        ),
+    ],
+)
+def test_a_withdrawal_tried_again_that_fails_says_so_not_success(
+    fault, said, simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Held with their ids, the gateway refuses (or does not answer) the withdrawal
+    at the cancel and again at «Withdraw at the gateway again»: no green message
+    saying it was done, but what failed, the gateway's word, and that it can be
+    tried again; the API says what was withdrawn and what was not, and why."""
+    account = simulated_account(simulator, "webcom")
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
+    campaign_pump(campaign_id=campaign.pk)
+    simulator.state.add_fault("webcom", fault)
+    manager_client.post(reverse("campaigns:cancel", args=[campaign.pk]), follow=True)
+    url = reverse("campaigns:withdraw_again", args=[campaign.pk])
+
+    page = manager_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    answer = manager_client.post(
+        f"{API}/{campaign.pk}/withdraw-again", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+
+    shown = page.content.decode()
+    assert alerts(shown, "success") == []
+    (failed,) = alerts(shown, "danger")
+    assert failed.startswith(
+        f"The withdrawal was tried again and failed: {SIZE} messages wait at the "
+        "gateway for their send time"
+    )
+    assert said in failed
+    assert "Try again with «Withdraw at the gateway again»" in failed
+    assert (answer["cancelled_at_gateway"], answer["not_withdrawn"]) == (0, SIZE)
+    assert answer["in_doubt"] == 0
+    assert len(answer["gateway_errors"]) == 1
+    assert said in answer["gateway_errors"][0]
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    assert withdraw_again_button(manager_client, campaign)
+
+
+def test_a_withdrawal_tried_again_that_withdraws_only_some_warns_of_the_rest(
+    simulator, make_group, make_campaign, manager_client, monkeypatch
+):
+    """Two ids a request: the gateway refuses the first request and withdraws the
+    second's. The page says how many were withdrawn and, as a warning (not as
+    success), how many were not and that it can be tried again."""
+    from providers.gateways.webcom import WebcomGateway
+
+    monkeypatch.setattr(WebcomGateway, "max_status_batch", 2)
+    account = simulated_account(simulator, "webcom")
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
+    campaign_pump(campaign_id=campaign.pk)
+    refused = Fault(mode="http500", count=-1, path="/xml/scheduled.php")
+    simulator.state.add_fault("webcom", refused)
+    manager_client.post(reverse("campaigns:cancel", args=[campaign.pk]), follow=True)
+    simulator.state.clear_faults("webcom")
+    simulator.state.add_fault("webcom", replace(refused, count=1))
+
+    page = manager_client.post(
+        reverse("campaigns:withdraw_again", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    assert alerts(page, "success") == []
+    (partly,) = alerts(page, "warning")
+    assert partly.startswith(
+        "The withdrawal was tried again: 2 messages withdrawn at the gateway, 2 "
+        "not: 2 messages wait at the gateway for their send time"
+    )
+    assert "Try again with «Withdraw at the gateway again»" in partly
+    assert scheduled_at_gateway(simulator, "webcom") == 2
