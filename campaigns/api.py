@@ -153,7 +153,9 @@ class CancelOut(CampaignOut):
     in_doubt: int = Field(
         description="Sent in a request the gateway did not answer: it may have taken "
         "them, so they may still go out. Asked about again within minutes and "
-        "withdrawn at the gateway if it holds them for later"
+        "withdrawn at the gateway if it holds them for later, where the gateway can "
+        "be asked; otherwise (Webcom's GET) left for a person: the campaign page's "
+        "messages in doubt"
     )
     not_withdrawn: int = Field(
         description="Held at the gateway for their send time and not withdrawn (the "

@@ -645,7 +645,24 @@ def _withdrawal_warning(campaign: Campaign, result: dict[str, Any]) -> str:
     """What a cancel (or its withdrawal tried again) could not make sure of: not
     said as a clean cancel; with the gateway's failures in words."""
     said = []
-    if in_doubt := result["in_doubt"]:
+    in_doubt = result["in_doubt"]
+    if in_doubt and not in_doubt_settles_itself(campaign.account):
+        # Nothing asks such a gateway again: a person decides on the page.
+        said.append(
+            ngettext(
+                "%(count)d message may have gone out: the gateway did not answer "
+                "whether it took it, and it cannot be asked. It is listed under "
+                "«Messages in doubt» on this page in a few minutes: give it up "
+                "there (it is marked failed, outcome unknown).",
+                "%(count)d messages may have gone out: the gateway did not answer "
+                "whether it took them, and it cannot be asked. They are listed under "
+                "«Messages in doubt» on this page in a few minutes: give them up "
+                "there (they are marked failed, outcome unknown).",
+                in_doubt,
+            )
+            % {"count": in_doubt}
+        )
+    elif in_doubt:
         said.append(
             ngettext(
                 "%(count)d message may still go out: the gateway did not answer "

@@ -647,3 +647,35 @@ def test_a_withdrawal_tried_again_that_withdraws_only_some_warns_of_the_rest(
     )
     assert "Try again with «Withdraw at the gateway again»" in partly
     assert scheduled_at_gateway(simulator, "webcom") == 2
+
+
+def test_a_cancel_does_not_promise_to_ask_a_gateway_that_cannot_be_asked(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Webcom's GET took a message whose answer was lost, then the campaign was
+    cancelled: nothing asks that gateway again (a person decides on the page), so
+    the cancel does not say "asked about again and withdrawn"; it says where to
+    decide."""
+    account = simulated_account(simulator, "webcom", dialect="get")
+    campaign = make_campaign(
+        [make_group("G", phones(SIZE))], account=account, state=Campaign.State.SENDING
+    )
+    campaign_expand(campaign=campaign)
+    simulator.state.add_fault(
+        "webcom", Fault(mode="timeout_after", count=1, delay=1.0, path="sendsms")
+    )
+    campaign_pump(campaign_id=campaign.pk)
+
+    page = manager_client.post(
+        reverse("campaigns:cancel", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    (warning,) = alerts(page, "warning")
+    assert "asked about again" not in warning
+    assert warning.startswith(
+        f"{SIZE} messages may have gone out: the gateway did not answer whether it "
+        "took them, and it cannot be asked. They are listed under «Messages in "
+        "doubt» on this page in a few minutes: give them up there"
+    )
