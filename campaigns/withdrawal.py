@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -32,6 +33,10 @@ from providers.registry import gateway_for
 from providers.tasks import balance_refresh
 
 logger = logging.getLogger("campaigns.withdrawal")
+
+# A held message whose time is this near may be leaving the gateway's scheduled list
+# to be sent: its absence from the list is taken for a withdrawal only before.
+LISTED_UNTIL_SENT = timedelta(minutes=5)
 
 
 def gateway_withdraw(
@@ -74,14 +79,17 @@ def gateway_withdraw(
         if login is None:
             logger.warning("cancel at %s: login no. %s forgotten", account, generation)
             continue
+        withdrawn: list[str] = []
         for start in range(0, len(ids), login.max_status_batch):
             try:
-                cancelled += login.cancel_scheduled(
+                withdrawn += login.cancel_scheduled(
                     ids[start : start + login.max_status_batch]
                 )
             except GatewayError as exc:
                 logger.warning("cancel at %s failed: %s", account, exc)
                 failed.append(exc)
+        left = set(ids) - set(withdrawn)
+        cancelled += withdrawn + _no_longer_listed(account, login, left, failed)
     # Withdrawn at the gateway costs nothing: WEBSMS says so (MONEYBACK, REFERENCE
     # §3.6) and the report's «Spent» sums `cost`. The row keeps its segments,
     # estimate and gateway id.
@@ -110,6 +118,38 @@ def gateway_withdraw(
         # The refund shows in the account's balance now, not at the next refresh.
         transaction.on_commit(lambda: balance_refresh.delay(account.pk))
     return count
+
+
+def _no_longer_listed(
+    account: ProviderAccount,
+    gateway,
+    gateway_ids: Collection[str],
+    failures: list[GatewayFailure],
+) -> list[str]:
+    """Of held messages the gateway did not say it withdrew (its answer lost, or
+    "not found" to a retry of one it withdrew then), those its list of scheduled
+    messages no longer has, well before their time: withdrawn. Left "queued", the
+    page said they go out at their time, and no retry could change that.
+    Assumption: Webcom keeps a message in list_scheduled.php until its time_send
+    (seed 004); one gone from it an hour ahead was deleted, by us or in its cabinet."""
+    if not gateway_ids or not gateway.supports(Capability.SCHEDULED_LIST):
+        return []
+    try:
+        listed = {s.gateway_message_id for s in gateway.scheduled_list()}
+    except GatewayError as exc:
+        logger.warning("scheduled list of %s unreadable: %s", account, exc)
+        failures.append(exc)
+        return []
+    # Not one whose time is near: the gateway may be sending it now.
+    ahead = timezone.now() + LISTED_UNTIL_SENT
+    return list(
+        Message.objects.filter(
+            account=account,
+            gateway_message_id__in=sorted(set(gateway_ids) - listed),
+            status__in=HELD_AT_GATEWAY,
+            planned_at__gt=ahead,
+        ).values_list("gateway_message_id", flat=True)
+    )
 
 
 def _by_login(

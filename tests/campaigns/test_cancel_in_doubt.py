@@ -679,3 +679,28 @@ def test_a_cancel_does_not_promise_to_ask_a_gateway_that_cannot_be_asked(
         "took them, and it cannot be asked. They are listed under «Messages in "
         "doubt» on this page in a few minutes: give them up there"
     )
+
+
+@pytest.mark.parametrize("dialect", ["xml", "json"])
+def test_a_withdrawal_whose_answer_was_lost_is_not_shown_as_still_held(
+    dialect, simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """Webcom withdrew the held messages, but its answer to the withdrawal was lost
+    (a timeout). They are no longer in its list of scheduled messages, hours before
+    their time: withdrawn, not "waiting at the gateway to go out at that time"
+    (which a retry could never change: the gateway answers "not found")."""
+    account = simulated_account(simulator, "webcom", dialect=dialect)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
+    campaign_pump(campaign_id=campaign.pk)
+    assert scheduled_at_gateway(simulator, "webcom") == SIZE
+    simulator.state.add_fault(
+        "webcom",
+        Fault(mode="timeout_after", count=1, delay=1.0, path="/scheduled.php"),
+    )
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    assert scheduled_at_gateway(simulator, "webcom") == 0
+    assert (answer["cancelled_at_gateway"], answer["not_withdrawn"]) == (SIZE, 0)
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
+    assert not withdraw_again_button(manager_client, campaign)
