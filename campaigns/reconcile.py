@@ -325,24 +325,18 @@ class Decided:
 def message_decide(*, message_ids: list[int], resend: bool) -> Decided:
     """A person's decision on messages in doubt: send again, or give them up.
 
-    A cancelled campaign's are never sent again: where the gateway can be asked
-    (or lists what it holds) it is asked first, and they end as it says (withdrawn,
-    never received, sent); otherwise they may have gone out, and end failed,
-    "outcome unknown", as "give up" ends them: "cancelled" would be a guess."""
+    A cancelled campaign's are never sent again, and the gateway is asked about
+    them first either way, where it can be asked (or lists what it holds): they
+    end as it says (withdrawn there, never received, sent). The rest may have gone
+    out: given up, or sent again while cancelled, they end failed, "outcome
+    unknown" ("cancelled" would be a guess); sent again, one the gateway did not
+    answer for now stays in doubt, for the reconciler to ask again."""
     doubtful = Message.objects.filter(
         id__in=message_ids,
         status=DeliveryStatus.PENDING,
         submitted_at__isnull=True,
         claimed_at__isnull=False,
     )
-    if not resend:
-        return Decided(
-            given_up=doubtful.update(
-                status=DeliveryStatus.FAILED,
-                reason=FailureReason.OUTCOME_UNKNOWN,
-                status_changed_at=timezone.now(),
-            )
-        )
     rows = list(doubtful)
     cancelled = set(
         Campaign.objects.filter(
@@ -350,14 +344,24 @@ def message_decide(*, message_ids: list[int], resend: bool) -> Decided:
             state=Campaign.State.CANCELLED,
         ).values_list("pk", flat=True)
     )
-    of_cancelled = [m for m in rows if m.campaign_id in cancelled]
-    left_to_gateway = _ask_before_deciding(of_cancelled)
+    # Given up, a held one would still go out at its time behind a "failed" here.
+    left_to_gateway = _ask_before_deciding(
+        [m for m in rows if m.campaign_id in cancelled]
+    )
+    ids = [m.id for m in rows]
+    if not resend:
+        doubtful.update(
+            status=DeliveryStatus.FAILED,
+            reason=FailureReason.OUTCOME_UNKNOWN,
+            status_changed_at=timezone.now(),
+        )
+        return _decided(ids, released=set(), given_up=True)
     # may_have_arrived: one whose campaign is cancelled (now, or meanwhile) ends
     # failed, "outcome unknown", not withdrawn as never sent.
     released = {m.id for m in rows if m.id not in left_to_gateway}
     release(sorted(released), reason="", may_have_arrived=True)
     _send_one_offs([m for m in rows if m.campaign_id not in cancelled])
-    return _decided([m.id for m in rows], released)
+    return _decided(ids, released=released, given_up=False)
 
 
 def _ask_before_deciding(rows: list[Message]) -> set[int]:
@@ -395,21 +399,24 @@ def _asked_again_later(account: ProviderAccount) -> bool:
         return False
 
 
-def _decided(ids: list[int], released: set[int]) -> Decided:
-    """Told from where the decided messages are now (one query): those of a
-    campaign not cancelled were released to be sent again."""
+def _decided(ids: list[int], *, released: set[int], given_up: bool) -> Decided:
+    """Told from where the decided messages are now (one query): a campaign's not
+    cancelled were released to be sent again, or given up."""
     decided = Decided()
     rows = Message.objects.filter(id__in=ids).values_list(
         "id", "status", "reason", "campaign__state"
     )
+    unknown = (DeliveryStatus.FAILED, FailureReason.OUTCOME_UNKNOWN)
     for mid, status, reason, state in rows:
-        if state != Campaign.State.CANCELLED:
+        if given_up and (status, reason) == unknown:
+            decided.given_up += 1
+        elif state != Campaign.State.CANCELLED:
             decided.sent_again += mid in released
         elif status == DeliveryStatus.PENDING:
             decided.still_in_doubt += 1
         elif status == DeliveryStatus.CANCELLED:
             decided.withdrawn += 1
-        elif (status, reason) == (DeliveryStatus.FAILED, FailureReason.OUTCOME_UNKNOWN):
+        elif (status, reason) == unknown:
             decided.not_sent += 1
         else:
             decided.found_sent += 1

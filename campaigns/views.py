@@ -874,18 +874,16 @@ def decided_texts(decided: Decided) -> list[tuple[int, str]]:
             "%(count)d message marked as failed.",
             "%(count)d messages marked as failed.", d.given_up)),
         (messages.INFO, d.withdrawn, ngettext(
-            "%(count)d message was not sent again: the campaign is cancelled. The "
-            "gateway was asked: it had not sent it, and it is withdrawn.",
-            "%(count)d messages were not sent again: the campaign is cancelled. The "
-            "gateway was asked: it had not sent them, and they are withdrawn.",
+            "%(count)d message of the cancelled campaign is withdrawn: the gateway "
+            "was asked, and it had not sent it.",
+            "%(count)d messages of the cancelled campaign are withdrawn: the gateway "
+            "was asked, and it had not sent them.",
             d.withdrawn)),
         (messages.INFO, d.found_sent, ngettext(
-            "%(count)d message was not sent again: the campaign is cancelled. The "
-            "gateway was asked: it had received it, and its status is as the "
-            "gateway says.",
-            "%(count)d messages were not sent again: the campaign is cancelled. The "
-            "gateway was asked: it had received them, and their statuses are as the "
-            "gateway says.", d.found_sent)),
+            "%(count)d message of the cancelled campaign was with the gateway: it "
+            "was asked, and the message's status is as it says.",
+            "%(count)d messages of the cancelled campaign were with the gateway: it "
+            "was asked, and their statuses are as it says.", d.found_sent)),
         (messages.WARNING, d.not_sent, ngettext(
             "%(count)d message was not sent again: the campaign is cancelled. The "
             "gateway may have received it, so it is marked failed, outcome unknown.",

@@ -553,8 +553,8 @@ def test_send_again_on_a_cancelled_campaign_asks_the_gateway_first(
     assert len(simulator.state.submissions) == 1
     assert "will be sent again" not in page
     assert (
-        f"{SIZE} messages were not sent again: the campaign is cancelled. The "
-        "gateway was asked: it had not sent them, and they are withdrawn."
+        f"{SIZE} messages of the cancelled campaign are withdrawn: the gateway was "
+        "asked, and it had not sent them."
     ) in page
 
 
@@ -704,3 +704,26 @@ def test_a_withdrawal_whose_answer_was_lost_is_not_shown_as_still_held(
     assert (answer["cancelled_at_gateway"], answer["not_withdrawn"]) == (SIZE, 0)
     assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
     assert not withdraw_again_button(manager_client, campaign)
+
+
+def test_give_up_on_a_cancelled_campaign_withdraws_what_the_gateway_still_holds(
+    simulator, make_group, make_campaign, short_timeout, manager_client
+):
+    """«Give up» on a cancelled campaign's messages in doubt: the gateway (SMSC,
+    which can be asked) is asked first, and the one it holds for later is
+    withdrawn there, not left to go out at its time behind a "failed" here; those
+    it never got are cancelled. Nothing is sent."""
+    campaign = held_in_doubt(simulator, "smsc", "", make_group, make_campaign)
+    simulator.state.add_fault("smsc", Fault(mode="http503", count=-1, path="status"))
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+    in_doubt_for_long(campaign)
+    simulator.state.clear_faults("smsc")
+    cache.clear()
+
+    manager_client.post(
+        reverse("campaigns:decide", args=[campaign.pk]), {"decision": "give_up"}
+    )
+
+    assert scheduled_at_gateway(simulator, "smsc") == 0
+    assert statuses(campaign, "reason") == {("cancelled", "cancelled")}
+    assert len(simulator.state.submissions) == 1
