@@ -22,7 +22,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
@@ -44,6 +46,7 @@ from providers.logins import gateway_for_login
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from smsportal.exceptions import ApplicationError
+from smsportal.outage import BROKER_ERRORS
 
 logger = logging.getLogger("campaigns.reconcile")
 
@@ -361,7 +364,29 @@ def message_decide(*, message_ids: list[int], resend: bool) -> Decided:
     released = {m.id for m in rows if m.id not in left_to_gateway}
     release(sorted(released), reason="", may_have_arrived=True)
     _send_one_offs([m for m in rows if m.campaign_id not in cancelled])
+    _pumps_start({m.campaign_id for m in rows} - cancelled - {None})
     return _decided(ids, released=released, given_up=False)
+
+
+def _pumps_start(campaign_ids: set[int]) -> None:
+    """Once committed, start the pumps of the sending campaigns whose messages a
+    person sent again: with only messages in doubt left they had none running
+    (campaigns.dispatch.messages_in_doubt_only), and beat's tick would start them up
+    to 30 s later."""
+    sending = Campaign.objects.filter(
+        pk__in=campaign_ids, state=Campaign.State.SENDING, expanded_at__isnull=False
+    ).values_list("pk", flat=True)
+    for campaign_id in sending:
+        transaction.on_commit(partial(_pumps_start_now, campaign_id))
+
+
+def _pumps_start_now(campaign_id: int) -> None:
+    from campaigns.services import campaign_pumps_ensure  # it imports this module
+
+    try:
+        campaign_pumps_ensure(campaign_id=campaign_id)
+    except BROKER_ERRORS as exc:  # the person's decision stands: the tick starts them
+        logger.warning("pumps of campaign %s not started: %s", campaign_id, exc)
 
 
 def _ask_before_deciding(rows: list[Message]) -> set[int]:

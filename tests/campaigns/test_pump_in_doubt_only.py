@@ -146,3 +146,18 @@ def test_a_campaign_with_nothing_pending_gets_a_pump_to_finish_it(
     tasks.campaigns_tick()
 
     assert sorted(enqueued) == [(campaign.pk, 0), (campaign.pk, 1)]
+
+
+def test_a_message_sent_again_by_a_person_starts_the_pumps_at_once(
+    simulator, make_group, make_campaign, short_timeout, enqueued,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Not only at beat's next tick (up to 30 s): the person waits on the page."""
+    campaign = answer_lost(simulator, make_group, make_campaign)
+    first = Message.objects.filter(campaign=campaign).order_by("id").first()
+    enqueued.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        message_decide(message_ids=[first.pk], resend=True)
+
+    assert sorted(enqueued) == [(campaign.pk, 0), (campaign.pk, 1)]
