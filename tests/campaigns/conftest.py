@@ -95,3 +95,13 @@ def make_campaign(db, account):
         return campaign
 
     return make
+
+
+@pytest.fixture
+def short_timeout(monkeypatch):
+    """The gateway's answer is never waited for long: a hanging answer times out."""
+    from providers import http as gateway_http
+
+    monkeypatch.setattr(
+        gateway_http, "_shared_client", lambda: gateway_http.build_client(timeout=0.5)
+    )

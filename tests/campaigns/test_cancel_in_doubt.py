@@ -39,16 +39,6 @@ def phones(n: int) -> list[tuple[str, str, str]]:
     return [(f"+7916{i:07d}", f"N{i}", "Europe/Moscow") for i in range(n)]
 
 
-@pytest.fixture
-def short_timeout(monkeypatch):
-    """The gateway's answer is never waited for long: a hanging answer times out."""
-    from providers import http as gateway_http
-
-    monkeypatch.setattr(
-        gateway_http, "_shared_client", lambda: gateway_http.build_client(timeout=0.5)
-    )
-
-
 def held_in_doubt(simulator, kind, dialect, make_group, make_campaign) -> Campaign:
     """A campaign held for a window hours ahead whose one batch the gateway took and
     scheduled, its answer lost to a timeout."""

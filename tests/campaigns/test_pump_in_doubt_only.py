@@ -17,21 +17,9 @@ from campaigns.reconcile import message_decide
 from providers.base import FailureReason
 from providers.simulator import Fault
 from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.test_cancel_in_doubt import phones
 
 pytestmark = pytest.mark.django_db
-
-
-def phones(n: int) -> list[tuple[str, str, str]]:
-    return [(f"+7916{i:07d}", f"N{i}", "Europe/Moscow") for i in range(n)]
-
-
-@pytest.fixture
-def short_timeout(monkeypatch):
-    from providers import http as gateway_http
-
-    monkeypatch.setattr(
-        gateway_http, "_shared_client", lambda: gateway_http.build_client(timeout=0.5)
-    )
 
 
 @pytest.fixture

@@ -163,15 +163,9 @@ def test_the_python_respread_plans_as_the_sql_one(simulator, make_group, make_ca
         assert abs(in_python[pk] - planned) < timedelta(seconds=5), pk
 
 
-@pytest.mark.django_db
-def test_the_resume_plans_nothing_itself_and_no_claim_is_made_before_its_pump_does(
-    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
-):
-    """A million messages took up to half a minute to plan again: not in the
-    request. Nothing is claimed from the old plan meanwhile (beat's tick may start a
-    pump first): that would send what fell due in one burst."""
-    from campaigns.sending import claim_due
-
+def paused_three_hours(simulator, make_group, make_campaign) -> Campaign:
+    """A spread of 4 messages over 2 hours (Webcom's GET: each sent when due), its
+    first sent, then paused for longer than the whole spread."""
     account = simulated_account(simulator, "webcom", dialect="get")
     campaign = launched(
         make_campaign(
@@ -181,6 +175,19 @@ def test_the_resume_plans_nothing_itself_and_no_claim_is_made_before_its_pump_do
     campaign_pump(campaign_id=campaign.pk)
     campaign_pause(campaign=campaign)
     paused_for(campaign, 3)
+    return campaign
+
+
+@pytest.mark.django_db
+def test_the_resume_plans_nothing_itself_and_no_claim_is_made_before_its_pump_does(
+    simulator, make_group, make_campaign, django_capture_on_commit_callbacks
+):
+    """A million messages took up to half a minute to plan again: not in the
+    request. Nothing is claimed from the old plan meanwhile (beat's tick may start a
+    pump first): that would send what fell due in one burst."""
+    from campaigns.sending import claim_due
+
+    campaign = paused_three_hours(simulator, make_group, make_campaign)
     planned = dict(Message.objects.values_list("pk", "planned_at"))
 
     with django_capture_on_commit_callbacks(execute=False):
@@ -205,15 +212,7 @@ def test_a_pump_finding_another_planning_again_sends_nothing_and_comes_back(
 ):
     from django.core.cache import cache
 
-    account = simulated_account(simulator, "webcom", dialect="get")
-    campaign = launched(
-        make_campaign(
-            [make_group("G", contacts(4))], account=account, spread_hours=2
-        )  # fmt: skip
-    )
-    campaign_pump(campaign_id=campaign.pk)
-    campaign_pause(campaign=campaign)
-    paused_for(campaign, 3)
+    campaign = paused_three_hours(simulator, make_group, make_campaign)
     with django_capture_on_commit_callbacks(execute=False):
         campaign_resume(campaign=campaign)
     cache.set(f"campaign-replan:{campaign.pk}", "another-worker", timeout=60)
