@@ -254,7 +254,37 @@ def transliterate(text: str) -> str:
             if before or after:
                 latin = latin.upper()
         out.append(latin)
-    return "".join(out)
+    return "".join(_without_lone_sign_spaces(out))
+
+
+# Around a hard or soft sign standing alone, what its dropping leaves side by side:
+# one space or tab of the two goes with it; a line break never does.
+_SIGN_NEIGHBOURS = frozenset({None, " ", "\t", "\n", "\r"})
+_SIGN_SPACES = frozenset({" ", "\t"})
+
+
+def _without_lone_sign_spaces(pieces: list[str]) -> list[str]:
+    """`pieces` (each character's Latin) less a space beside each run of ъ/ь that
+    stood alone ("а ъ б" -> "a b", not "a  b"; "а ь" -> "a"). Only such a run's
+    own space goes: other spacing is kept as typed. Mirrored in segments.js."""
+    drop: set[int] = set()
+    index, end = 0, len(pieces)
+    while index < end:
+        if pieces[index]:
+            index += 1
+            continue
+        after = index
+        while after < end and not pieces[after]:
+            after += 1
+        left = pieces[index - 1] if index > 0 else None
+        right = pieces[after] if after < end else None
+        if left in _SIGN_NEIGHBOURS and right in _SIGN_NEIGHBOURS:
+            if right in _SIGN_SPACES:
+                drop.add(after)
+            elif left in _SIGN_SPACES:
+                drop.add(index - 1)
+        index = after
+    return [piece for at, piece in enumerate(pieces) if at not in drop]
 
 
 def transliteration_saving(

@@ -125,7 +125,7 @@
   function transliterate(text) {
     var chars = Array.from(text);
     var last = chars.length - 1;
-    return chars
+    var pieces = chars
       .map(function (ch, i) {
         if (!hasOwn.call(TRANSLIT, ch)) return ch;
         var latin = TRANSLIT[ch];
@@ -135,8 +135,40 @@
           if (before || after) latin = latin.toUpperCase();
         }
         return latin;
-      })
-      .join("");
+      });
+    return withoutLoneSignSpaces(pieces).join("");
+  }
+
+  // Each character's Latin less a space beside each run of ъ/ь that stood alone
+  // ("а ъ б" -> "a b"; "а ь" -> "a"); a line break is never dropped. As
+  // campaigns.segments._without_lone_sign_spaces does.
+  var SIGN_NEIGHBOURS = { " ": true, "\t": true, "\n": true, "\r": true };
+  var SIGN_SPACES = { " ": true, "\t": true };
+
+  function withoutLoneSignSpaces(pieces) {
+    var drop = {};
+    var index = 0;
+    var end = pieces.length;
+    while (index < end) {
+      if (pieces[index] !== "") {
+        index++;
+        continue;
+      }
+      var after = index;
+      while (after < end && pieces[after] === "") after++;
+      var left = index > 0 ? pieces[index - 1] : null;
+      var right = after < end ? pieces[after] : null;
+      var leftAlone = left === null || hasOwn.call(SIGN_NEIGHBOURS, left);
+      var rightAlone = right === null || hasOwn.call(SIGN_NEIGHBOURS, right);
+      if (leftAlone && rightAlone) {
+        if (right !== null && hasOwn.call(SIGN_SPACES, right)) drop[after] = true;
+        else if (left !== null && hasOwn.call(SIGN_SPACES, left)) drop[index - 1] = true;
+      }
+      index = after;
+    }
+    return pieces.filter(function (piece, at) {
+      return !drop[at];
+    });
   }
 
   function saving(text, table) {

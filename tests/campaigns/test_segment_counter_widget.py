@@ -244,6 +244,34 @@ def test_counter_counts_the_text_as_the_form_keeps_it():
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_transliterate_button_leaves_no_space_where_a_sign_stood_alone():
+    """«Ъ» alone between words left two spaces in the textarea, and one at an end;
+    the browser's result is the server's (campaigns.segments.transliterate)."""
+    from campaigns.segments import transliterate
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    partial = render_to_string(
+        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
+    )
+    page_html = (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+    with counter_page(page_html) as page:
+        offer = page.locator('[data-sc-show="transliterate"]')
+        for typed, latin in [
+            ("Привет Ъ мир", "Privet mir"),
+            ("Ь съезд\nдрузей ъ", "sezd\ndruzey"),
+        ]:
+            page.fill("#id_text", typed)
+            expect(offer).to_be_visible()
+            page.click('[data-sc-action="transliterate"]')
+            assert page.input_value("#id_text") == latin == transliterate(typed)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_counter_follows_the_forms_transliterate_option():
     """Ticked, the server sends the Latin text: the counter counts that, and its
     offer ticks the option, which also transliterates what placeholders bring."""

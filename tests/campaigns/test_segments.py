@@ -333,6 +333,36 @@ def test_transliteration_of_typography(text, expected):
     assert transliterate(text) == expected
 
 
+# A hard or soft sign standing alone (a typo, a letter quoted on its own, a name
+# placeholder's value "Ь") becomes nothing: the space it stood between goes with it,
+# never a line break, and no other space.
+LONE_SIGNS = [
+    ("Ъ", ""),
+    ("ь", ""),
+    ("ЪЬ", ""),
+    ("а ъ б", "a b"),
+    ("ъ б", "b"),
+    ("а ь", "a"),
+    ("Ъ Ь", ""),
+    ("а ъ ь б", "a b"),
+    ("а ъ\nб", "a\nb"),
+    ("а\nь б", "a\nb"),
+    ("а\nъ\nб", "a\n\nb"),
+    ("а\tъ б", "a\tb"),
+    (f"а{NBSP}ъ б", "a b"),
+    ("а  ъ б", "a  b"),
+    ("ъ, б", ", b"),
+    ("съезд ь объём", "sezd obyom"),
+    ("Подъезд Ъ", "Podezd"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LONE_SIGNS)
+def test_a_sign_standing_alone_leaves_no_double_or_trailing_space(text, expected):
+    """Ъ alone left "a  b", and " b" or "a " at the text's ends."""
+    assert transliterate(text) == expected
+
+
 def test_transliteration_leaves_other_characters_alone():
     text = f"Hello {EMOJI} €5 ї Ç"
     assert transliterate(text) == text

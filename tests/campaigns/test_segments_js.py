@@ -96,6 +96,10 @@ def _cases() -> list[tuple[str, str]]:
         texts.append("".join(chars))
     for _ in range(100):
         texts.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 40))))
+    # Hard and soft signs alone, between spaces, line breaks and the text's ends.
+    signs = ["ъ", "Ь", "ьъ", " ", "  ", "\n", "\t", "\u00a0", "да", "ОК", ","]
+    for _ in range(200):
+        texts.append("".join(rng.choice(signs) for _ in range(rng.randint(1, 12))))
     return [(text, table) for text in texts for table in TABLES]
 
 
