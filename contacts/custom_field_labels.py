@@ -7,6 +7,7 @@ one column's values into another field when an export was imported back."""
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import CONTACT_FIELDS, normalize_header
+from contacts.timezones import unzoned_header
 from smsportal.lib.languages import in_every_language
 
 
@@ -18,6 +19,19 @@ def _export_headers() -> set[str]:
 
     labels = {**CONTACT_FIELDS, **dict(enumerate(OPT_IN_OUT_HEADERS))}
     return {normalize_header(label) for _key, label in in_every_language(labels)}
+
+
+def _zoned_export_header() -> tuple[str, set[str]]:
+    """The header an export writes with the zone of its times after it (the consent
+    time's: «Согласие дано (Москва, UTC+03:00)»), in the reader's language, and in
+    every language as the import compares it."""
+    from contacts.exporting import OPT_IN_OUT_HEADERS
+
+    consent_at = OPT_IN_OUT_HEADERS[2]
+    names = {
+        normalize_header(label) for _key, label in in_every_language({0: consent_at})
+    }
+    return str(consent_at), names
 
 
 def label_problem(label: str, *, others: list[str]) -> str:
@@ -38,4 +52,17 @@ def label_problem(label: str, *, others: list[str]) -> str:
             "data: importing an export back would put that column into this field. "
             "Choose another label."
         ) % {"label": label}
+    column, zoned = _zoned_export_header()
+    # Whichever zone an export was taken in: the import reads any bracket after that
+    # header as its zone (importing.preview._export_only), and a field of that label
+    # took the consent column's values.
+    if (
+        unzoned_header(label) != label
+        and normalize_header(unzoned_header(label)) in zoned
+    ):
+        return _(
+            "“%(label)s” reads as the column “%(column)s” an export writes, with the "
+            "time zone of its times in brackets: importing an export back would put "
+            "that column into this field. Choose another label."
+        ) % {"label": label, "column": column}
     return ""

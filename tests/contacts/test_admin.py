@@ -280,6 +280,25 @@ def test_a_custom_field_keeps_its_key_so_stored_values_stay_found(
     assert contact.attributes == {"city": "Тверь"}
 
 
+def test_the_admin_refuses_a_custom_field_labelled_as_the_zoned_consent_column(
+    superuser_client, settings
+):
+    """An export's «Согласие дано (Москва, UTC+03:00)» column went into such a field
+    when the export was imported back."""
+    settings.LANGUAGE_CODE = "en"
+    label = "Согласие дано (Москва, UTC+03:00)"
+
+    response = superuser_client.post(
+        reverse("admin:contacts_customfield_add"),
+        {"label": label, "key": "consent_copy", "kind": "text"},
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert f"“{label}” reads as the column “Consent given”" in errors["label"][0]
+    assert not CustomField.objects.exists()
+
+
 def test_a_custom_field_is_not_renamed_to_another_ones_label(
     superuser_client, custom_fields
 ):

@@ -937,6 +937,15 @@ def test_a_custom_field_under_a_contacts_own_name_is_refused(
         ("Эл. почта", "“Эл. почта” is the name of a column"),
         ("Группы", "“Группы” is the name of a column"),
         ("Источник согласия", "“Источник согласия” is the name of a column"),
+        # The consent time's header names the zone the export was taken in.
+        (
+            "Согласие дано (Москва, UTC+03:00)",
+            "“Согласие дано (Москва, UTC+03:00)” reads as the column “Consent given”",
+        ),
+        (
+            "consent given (Vladivostok, UTC+10:00)",
+            "“consent given (Vladivostok, UTC+10:00)” reads as the column",
+        ),
     ],
 )
 def test_a_custom_field_under_a_label_an_export_already_writes_is_refused(
@@ -955,6 +964,23 @@ def test_a_custom_field_under_a_label_an_export_already_writes_is_refused(
     assert response.status_code == 200
     assert says in response.content.decode().replace("&#x27;", "'")
     assert not CustomField.objects.filter(key="other").exists()
+
+
+@pytest.mark.parametrize(
+    "label", ["Email (рабочий)", "Согласие", "Дата согласия (Москва, UTC+03:00)"]
+)
+def test_a_custom_field_label_with_a_bracket_is_refused_only_as_the_consent_column(
+    manager_client, settings, label
+):
+    settings.LANGUAGE_CODE = "en"
+
+    response = manager_client.post(
+        reverse("contacts:custom_fields"),
+        {"label": label, "key": "other", "kind": "text"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert CustomField.objects.get(key="other").label == label
 
 
 def test_a_file_no_setting_can_read_ends_its_import_as_failed(manager_client, settings):
