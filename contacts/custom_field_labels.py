@@ -4,6 +4,8 @@ a custom field's label first). Two fields under one label, or one under a header
 export writes for a contact's own data ("Email", "Группы", "Источник согласия"), sent
 one column's values into another field when an export was imported back."""
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext as _
 
 from contacts.importing.fields import CONTACT_FIELDS, normalize_header
@@ -34,12 +36,17 @@ def _zoned_export_header() -> tuple[str, set[str]]:
     return str(consent_at), names
 
 
-def label_problem(label: str, *, others: list[str]) -> str:
+def label_problem(
+    label: str, *, others: Sequence[str], other_keys: Sequence[str] = ()
+) -> str:
     """Why a custom field cannot be labelled `label` ("" when it can), `others` being
-    the other custom fields' labels."""
+    the other custom fields' labels, `other_keys` their keys."""
     name = normalize_header(label)
     if not name:
         return ""
+    # An import knows a custom field's column by its key too (auto_mapping).
+    if problem := _named_as_a_key(name, other_keys):
+        return problem
     if any(normalize_header(other) == name for other in others):
         return _(
             "Another custom field is labelled “%(label)s”: an export would have two "
@@ -65,4 +72,34 @@ def label_problem(label: str, *, others: list[str]) -> str:
             "time zone of its times in brackets: importing an export back would put "
             "that column into this field. Choose another label."
         ) % {"label": label, "column": column}
+    return ""
+
+
+def key_problem(
+    key: str, *, other_labels: Sequence[str], other_keys: Sequence[str]
+) -> str:
+    """Why a custom field cannot have the key `key` ("" when it can): an import
+    reading a column of that name could not tell which field it is for."""
+    name = normalize_header(key)
+    if not name:
+        return ""
+    if problem := _named_as_a_key(name, [k for k in other_keys if k != key]):
+        return problem
+    for other in other_labels:
+        if normalize_header(other) == name:
+            return _(
+                "Another custom field is labelled “%(label)s”: an import would read "
+                "a column of that name into either field. Choose another key."
+            ) % {"label": other}
+    return ""
+
+
+def _named_as_a_key(name: str, keys: Sequence[str]) -> str:
+    for other in keys:
+        if normalize_header(other) == name:
+            return _(
+                "Another custom field has the key “%(key)s”: an import reads a column "
+                "of that name into that field, so an export imported back would put "
+                "this field's values there. Choose another name."
+            ) % {"key": other}
     return ""

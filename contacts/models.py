@@ -299,11 +299,23 @@ class CustomField(models.Model):
 
     def clean(self) -> None:
         # The custom fields page and the admin both save through a ModelForm.
-        from contacts.custom_field_labels import label_problem
+        from contacts.custom_field_labels import key_problem, label_problem
 
-        others = CustomField.objects.exclude(pk=self.pk).values_list("label", flat=True)
-        if problem := label_problem(self.label, others=list(others)):
-            raise ValidationError({"label": problem}, code="label_taken")
+        others = list(
+            CustomField.objects.exclude(pk=self.pk).values_list("label", "key")
+        )
+        labels, keys = [o[0] for o in others], [o[1] for o in others]
+        problems = {}
+        if problem := label_problem(self.label, others=labels, other_keys=keys):
+            problems["label"] = problem
+        # The key is set once: checked when the field is made (the admin's change
+        # form does not show it).
+        if self._state.adding and (
+            problem := key_problem(self.key, other_labels=labels, other_keys=keys)
+        ):
+            problems["key"] = problem
+        if problems:
+            raise ValidationError(problems, code="label_taken")
 
 
 class WorkerJob(models.Model):

@@ -983,6 +983,35 @@ def test_a_custom_field_label_with_a_bracket_is_refused_only_as_the_consent_colu
     assert CustomField.objects.get(key="other").label == label
 
 
+@pytest.mark.parametrize(
+    ("label", "key", "where", "says"),
+    [
+        ("City", "other", "label", "Another custom field has the key “city”"),
+        ("Vip level", "other", "label", "Another custom field has the key “vip_level”"),
+        ("Область", "gorod", "key", "Another custom field is labelled “Gorod”"),
+        ("Уровень", "vip-level", "key", "Another custom field has the key “vip_level”"),
+    ],
+)
+def test_a_custom_field_named_as_another_ones_key_is_refused(
+    manager_client, settings, custom_fields, label, key, where, says
+):
+    """An import maps a column to a custom field by its label or its key: a field
+    labelled «city» beside the field keyed city had its exported column read back
+    into that other field, and its own values were lost."""
+    settings.LANGUAGE_CODE = "en"
+    CustomField.objects.create(key="vip_level", label="Статус", kind="text")
+    CustomField.objects.create(key="region", label="Gorod", kind="text")
+
+    response = manager_client.post(
+        reverse("contacts:custom_fields"), {"label": label, "key": key, "kind": "text"}
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert says in errors[where][0]
+    assert CustomField.objects.count() == len(custom_fields) + 2
+
+
 def test_a_file_no_setting_can_read_ends_its_import_as_failed(manager_client, settings):
     """Refused on the mapping page, it stayed among the recent imports "waiting for
     column mapping" for ever."""
