@@ -116,7 +116,16 @@ class CampaignOut(Schema):
     )
     birthday_on: date | None
     extra_numbers: str
-    start_at: datetime | None
+    start_at: datetime | None = Field(
+        description="The set start as an instant, in UTC (as every time of this "
+        "API); null: it starts on launch. start_local gives it on the campaign's "
+        "clock"
+    )
+    start_local: datetime | None = Field(
+        description="The same start on the clock of time_zone, with that zone's "
+        "offset then (ISO 8601, such as 2026-10-25T02:30:00+02:00): the time the "
+        "composer shows. Read only: give start_at to change it"
+    )
     time_zone: str
     respect_quiet_hours: bool
     window_start: time
@@ -312,6 +321,7 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
         for field in CampaignOut.model_fields
         if field not in ("account", "account_name", "parent", "greeting", "counts")
         and field not in ("include_groups", "exclude_groups", "groups_deleted")
+        and field != "start_local"
     }
     data.update(
         account=campaign.account_id,
@@ -322,6 +332,7 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
         include_groups=[g.pk for g in campaign.include_groups.all()],
         exclude_groups=[g.pk for g in campaign.exclude_groups.all()],
         counts=progress.as_dict(),
+        start_local=campaign.start_local,
     )
     data["groups_deleted"] = _groups_deleted(campaign, data)
     return data

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import current_actor
 from campaigns.send_window import SendWindow
+from campaigns.start_clock import start_on_clock
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
@@ -248,6 +249,11 @@ class Campaign(Versioned):
     def note_change(self) -> tuple[str, ...]:
         self.changed_by = current_actor()
         return ("changed_by",)
+
+    @property
+    def start_local(self) -> datetime | None:
+        """The set start on the clock of the campaign's zone, with its offset."""
+        return start_on_clock(self.start_at, self.time_zone)
 
     @property
     def start_passed(self) -> bool:

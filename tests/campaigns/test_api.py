@@ -168,6 +168,54 @@ def test_start_at_is_kept_with_its_offset_or_read_in_the_time_zone(
     assert Campaign.objects.get(pk=naive["id"]).start_at == expected
 
 
+def test_the_answer_gives_the_start_in_utc_and_on_the_campaigns_clock(
+    manager_client, account
+):
+    """start_at is the instant (UTC, as every time of the API); start_local is that
+    instant on the clock of the campaign's time_zone, with its offset, so a client
+    shows what the composer shows without a zone database of its own."""
+    day = f"{(timezone.now() + timedelta(days=60)).date():%Y-%m-%d}"
+    created = post(
+        manager_client,
+        API,
+        draft_body(account, start_at=f"{day}T19:00:00", time_zone="Asia/Vladivostok"),
+    )
+    assert created.status_code == 201, created.json()
+    unscheduled = post(manager_client, API, draft_body(account)).json()
+
+    body = manager_client.get(f"{API}/{created.json()['id']}").json()
+
+    assert body["start_at"] == f"{day}T09:00:00Z"
+    assert body["start_local"] == f"{day}T19:00:00+10:00"
+    assert created.json()["start_local"] == body["start_local"]
+    assert unscheduled["start_at"] is None
+    assert unscheduled["start_local"] is None
+    listed = {c["id"]: c for c in manager_client.get(API).json()}
+    assert listed[body["id"]]["start_local"] == body["start_local"]
+
+
+def test_start_local_is_not_taken_as_input(manager_client, account):
+    response = post(
+        manager_client,
+        API,
+        draft_body(account, start_local="2030-01-01T10:00:00+03:00"),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["where"] == "start_local"
+
+
+def test_the_openapi_document_says_which_clock_each_start_is_on(
+    viewer_client,
+):
+    schemas = viewer_client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    answer = schemas["CampaignOut"]["properties"]
+
+    assert "UTC" in answer["start_at"]["description"]
+    assert "time_zone" in answer["start_local"]["description"]
+    assert "start_local" not in schemas["CampaignIn"]["properties"]
+
+
 def test_start_at_keeps_its_seconds_through_a_later_change(manager_client, account):
     """An offset's start lost its seconds (10:00:42 became 10:00:00, so one given
     less than a minute ahead was refused as past), and every PATCH cut them again."""

@@ -109,7 +109,7 @@ def test_a_start_the_autumn_change_repeats_is_its_first_unless_an_offset_says(
     day = _next_change("Europe/Berlin", forward=False)
     at = f"{day:%Y-%m-%d}T02:30:00"
 
-    starts = {}
+    starts, answers = {}, {}
     for given in ("", "+02:00", "+01:00"):
         response = post(
             manager_client,
@@ -117,7 +117,11 @@ def test_a_start_the_autumn_change_repeats_is_its_first_unless_an_offset_says(
             draft_body(account, start_at=at + given, time_zone="Europe/Berlin"),
         )
         assert response.status_code == 201, response.json()
+        answers[given] = response.json()
         starts[given] = Campaign.objects.get(pk=response.json()["id"]).start_at
 
     assert starts[""] == starts["+02:00"] == datetime.fromisoformat(at + "+02:00")
     assert starts["+01:00"] == datetime.fromisoformat(at + "+01:00")
+    # The answer's start_local tells the two apart by their offsets.
+    assert answers[""]["start_local"] == at + "+02:00"
+    assert answers["+01:00"]["start_local"] == at + "+01:00"
