@@ -60,6 +60,7 @@ from campaigns.selectors import (
     sender_problem,
 )
 from campaigns.services import MAX_TEST_PHONES, START_AHEAD_MAX
+from campaigns.start_clock import repeated_start_note, start_on_clock
 from campaigns.templating import (
     CONTACT_FIELDS,
     parse_template,
@@ -694,9 +695,16 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         )
         tz = zone(data.get("time_zone", "")) or timezone.get_current_timezone()
         # A time the autumn change repeats is its first occurrence (fold 0, summer
-        # time); the API's offset picks the second. One the spring change skips
-        # has no instant at all: zoneinfo would move it on by the gap unsaid.
+        # time); the API's offset picks the second, and the composer keeps it while
+        # the start is left as it was (its field shows the wall time only, and
+        # saving moved it to the first). One the spring change skips has no
+        # instant at all: zoneinfo would move it on by the gap unsaid.
         start_at = naive.replace(tzinfo=tz)
+        kept = start_on_clock(self.instance.start_at, str(tz))
+        if kept is not None and kept.replace(tzinfo=None, fold=0) == naive.replace(
+            fold=0
+        ):
+            start_at = kept
         if skipped_wall_time(naive, tz):
             later = start_at.astimezone(UTC).astimezone(tz)
             self.add_error(
@@ -748,6 +756,17 @@ class CampaignForm(VersionedForm, forms.ModelForm):
         return {key: value for key, value in options.items() if value}
 
     # Template helpers -------------------------------------------------------------
+
+    @property
+    def start_note(self) -> str:
+        """Which of the two a start at a time the autumn change repeats is: the one
+        typed when it was read, else the saved one."""
+        cleaned = getattr(self, "cleaned_data", None)
+        if cleaned is not None:
+            start_at, time_zone = cleaned.get("start_at"), cleaned.get("time_zone", "")
+        else:
+            start_at, time_zone = self.instance.start_at, self.instance.time_zone
+        return repeated_start_note(start_at, time_zone or "")
 
     @property
     def viber_text_max(self) -> int:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import current_actor
 from campaigns.send_window import SendWindow
-from campaigns.start_clock import start_on_clock
+from campaigns.start_clock import repeated_start_note, start_on_clock
 from contacts.models import Contact, ContactGroup
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
@@ -254,6 +254,12 @@ class Campaign(Versioned):
     def start_local(self) -> datetime | None:
         """The set start on the clock of the campaign's zone, with its offset."""
         return start_on_clock(self.start_at, self.time_zone)
+
+    @property
+    def start_note(self) -> str:
+        """Which of the two a start at a time the autumn change repeats is ("" for
+        any other start)."""
+        return repeated_start_note(self.start_at, self.time_zone)
 
     @property
     def start_passed(self) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.translation import gettext as _
+
 
 def start_zone(time_zone: str) -> ZoneInfo:
     """The campaign's zone; UTC for a name this machine's zone database lacks (as
@@ -25,3 +27,40 @@ def start_on_clock(start_at: datetime | None, time_zone: str) -> datetime | None
         return start_at.astimezone(start_zone(time_zone))
     except OverflowError:  # a day from the calendar's end has no date everywhere
         return start_at.astimezone(UTC)
+
+
+def repeated_start_note(start_at: datetime | None, time_zone: str) -> str:
+    """For a start at a wall time the zone's autumn change shows twice, which of the
+    two it is: "02:30 the first time round (summer time, UTC+02:00): the clocks go
+    back that night and show 02:30 twice." "" for any other start: the wall time
+    and the zone's name say it all."""
+    local = start_on_clock(start_at, time_zone)
+    if local is None:
+        return ""
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return ""  # fold changes nothing: the clocks show this time once
+    offset = local.strftime("%z")
+    clock = f"UTC{offset[:3]}:{offset[3:]}"
+    # By summer time where the zone keeps one; a zone that moved its standard time
+    # back for good (Volgograd in 2020) has no summer or winter to name.
+    if local.dst():
+        clock = _("summer time, %(offset)s") % {"offset": clock}
+    elif other.dst():
+        clock = _("winter time, %(offset)s") % {"offset": clock}
+    values = {"time": f"{local:%H:%M}", "clock": clock}
+    if local.fold == 0:
+        return (
+            _(
+                "%(time)s the first time round (%(clock)s): the clocks go back that "
+                "night and show %(time)s twice."
+            )
+            % values
+        )
+    return (
+        _(
+            "%(time)s the second time round (%(clock)s): the clocks go back that night "
+            "and show %(time)s twice."
+        )
+        % values
+    )

@@ -184,6 +184,13 @@
       followChannel(form);
     }
     if (event.target.name === "start_mode") showStartAt(form);
+    // The note says which of two repeated times the saved start is: of another
+    // time or zone it would say wrong (the page after saving says anew).
+    if (event.target.name === "start_local" || event.target.name === "time_zone") {
+      form.querySelectorAll("[data-start-note]").forEach(function (el) {
+        el.hidden = true;
+      });
+    }
     if (event.target.name === "to_whole_book") showIncludeGroups(form);
     if (event.target.name === "account") followAccount(form);
   });

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.forms import CampaignForm
@@ -125,3 +126,99 @@ def test_a_start_the_autumn_change_repeats_is_its_first_unless_an_offset_says(
     # The answer's start_local tells the two apart by their offsets.
     assert answers[""]["start_local"] == at + "+02:00"
     assert answers["+01:00"]["start_local"] == at + "+01:00"
+
+
+def _note(html: str) -> str:
+    """The text of the page's start note(s), spaces collapsed."""
+    import lxml.html
+
+    notes = lxml.html.fromstring(html).xpath("//*[@data-start-note]")
+    return " | ".join(" ".join(n.text_content().split()) for n in notes)
+
+
+def test_a_start_the_autumn_change_repeats_is_saved_and_said_to_be_the_first(
+    manager_client, account
+):
+    """02:30 on Berlin's autumn change night was taken as the summer one without a
+    word: the composer and the campaign page now say which 02:30 it is."""
+    day = _next_change("Europe/Berlin", forward=False)
+    data = form_data(
+        account,
+        start_mode="at",
+        start_local=f"{day:%Y-%m-%d}T02:30",
+        time_zone="Europe/Berlin",
+    )
+
+    saved = manager_client.post(reverse("campaigns:create"), data)
+
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    campaign = Campaign.objects.get()
+    assert campaign.start_at == datetime.fromisoformat(f"{day}T02:30:00+02:00")
+    said = (
+        "02:30 the first time round (summer time, UTC+02:00): the clocks go back "
+        "that night and show 02:30 twice."
+    )
+    composer = manager_client.get(saved.url).content.decode()
+    assert _note(composer) == said
+    page = manager_client.get(reverse("campaigns:detail", args=[campaign.pk]))
+    assert _note(page.content.decode()) == said
+
+
+def test_the_second_of_a_repeated_time_is_said_so_and_kept_by_the_composer(
+    manager_client, account
+):
+    """Set through the API's offset, the winter 02:30 was shown as a bare 02:30, and
+    saving the draft in the composer moved it an hour earlier, to the summer one."""
+    day = _next_change("Europe/Berlin", forward=False)
+    response = post(
+        manager_client,
+        API,
+        draft_body(
+            account,
+            start_at=f"{day:%Y-%m-%d}T02:30:00+01:00",
+            time_zone="Europe/Berlin",
+        ),
+    )
+    assert response.status_code == 201, response.json()
+    campaign = Campaign.objects.get()
+    second = datetime.fromisoformat(f"{day}T02:30:00+01:00")
+    edit = reverse("campaigns:edit", args=[campaign.pk])
+
+    composer = manager_client.get(edit).content.decode()
+    assert _note(composer) == (
+        "02:30 the second time round (winter time, UTC+01:00): the clocks go back "
+        "that night and show 02:30 twice."
+    )
+    saved = manager_client.post(
+        edit,
+        form_data(
+            account,
+            name="Renamed",
+            start_mode="at",
+            start_local=f"{day:%Y-%m-%d}T02:30",
+            time_zone="Europe/Berlin",
+            version=campaign.version,
+        ),
+    )
+
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.start_at) == ("Renamed", second)
+
+
+def test_no_note_for_a_start_the_clocks_show_once(manager_client, account):
+    day = _next_change("Europe/Berlin", forward=False)
+    for at in ("01:30", "03:30"):
+        response = post(
+            manager_client,
+            API,
+            draft_body(
+                account, start_at=f"{day:%Y-%m-%d}T{at}:00", time_zone="Europe/Berlin"
+            ),
+        )
+        page = manager_client.get(
+            reverse("campaigns:detail", args=[response.json()["id"]])
+        )
+        assert response.status_code == 201
+        assert page.status_code == 200
+        assert _note(page.content.decode()) == ""
