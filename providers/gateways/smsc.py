@@ -404,9 +404,10 @@ class SmscGateway(SmsGateway):
                     STATUS, {"del": "1", "id": pair[0], "phone": pair[1]}, check=False
                 )
                 error = p.error_of(answer)
-                if error and error[0] == "5":  # "error deleting": already gone out
-                    continue
-                if error:
+                if error and error[0] == "5":  # "error deleting": too late, or gone
+                    if not self._deleted_already(pair):
+                        continue  # going out: polling records what became of it
+                elif error:
                     self.raise_for_answer(answer)
             except GatewayError as exc:
                 if not cancelled:
@@ -418,6 +419,20 @@ class SmscGateway(SmsGateway):
                 return cancelled
             cancelled.append(gid)  # Assumption: any answer without `error` is success
         return cancelled
+
+    def _deleted_already(self, pair: tuple[str, str]) -> bool:
+        """After error 5 to a deletion: whether SMSC no longer has the message (it was
+        deleted: by an earlier request whose answer was lost, or in the cabinet),
+        rather than sent it or sending it now (too late to delete).
+
+        Assumption: SMSC's status codes (REFERENCE §2.5) have none for a deleted
+        message; status.php no longer finds one (-3, "not found"), while one sent,
+        delivered or refused keeps its status. A message SMSC gave us an id for and
+        no longer finds was deleted, not sent. Asked in the single form: a mass
+        request would spend the minute's one, polling's (REFERENCE §2.5).
+        """
+        [(_key, item)] = self._statuses([pair])
+        return str(to_int(item.get("status"), None)) == "-3"
 
     def phone_book_list(self, *, group: str = "") -> list[PhoneBookEntry]:
         answer = self._call(PHONES, {"get": "1", **({"grp": group} if group else {})})

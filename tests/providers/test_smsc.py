@@ -439,6 +439,22 @@ def test_cancel_of_a_message_already_sent_is_not_reported(gateway):
     assert gateway.cancel_scheduled([result.gateway_message_id, "bogus"]) == []
 
 
+def test_a_deletion_tried_again_after_its_answer_was_lost_is_reported(
+    gateway, simulator
+):
+    # The first deletion went through, its answer lost: the retry gets error 5, as
+    # one sent does, and status.php no longer finds the message: it was deleted.
+    [result] = gateway.send([sms(send_at=datetime.now(UTC) + timedelta(hours=2))])
+    assert gateway.cancel_scheduled([result.gateway_message_id]) == [
+        result.gateway_message_id
+    ]
+
+    again = gateway.cancel_scheduled([result.gateway_message_id])
+
+    assert again == [result.gateway_message_id]
+    assert only_message(simulator).state == "cancelled"
+
+
 def test_error_3_raises_insufficient_balance(gateway, account):
     account.balance = Decimal("1.00")
     with pytest.raises(InsufficientBalance, match="SMSC error 3"):

@@ -1,0 +1,84 @@
+"""What a cancelled campaign's withdrawal at the gateway records when the gateway's
+answers are lost, or it withdraws only part of what it was asked to.
+
+Each against the loopback simulator over HTTP: what the gateway no longer holds is
+recorded as it is, not left «Queued» to go out at its time.
+"""
+
+import pytest
+
+from django.core.cache import cache
+
+from campaigns.dispatch import campaign_pump
+from campaigns.models import Message
+from providers.simulator import Fault
+from providers.simulator.state import CANCELLED
+from tests.campaigns.gateway_accounts import simulated_account
+from tests.campaigns.test_cancel_in_doubt import (
+    API,
+    SIZE,
+    phones,
+    scheduled,
+    scheduled_at_gateway,
+    short_timeout,  # noqa: F401 (a fixture)
+    statuses,
+    withdraw_again_button,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def held(simulator, kind, make_group, make_campaign):
+    """A campaign whose messages the gateway took, with their ids, for hours ahead."""
+    account = simulated_account(simulator, kind)
+    campaign = scheduled(make_campaign, make_group("G", phones(SIZE)), account)
+    campaign_pump(campaign_id=campaign.pk)
+    assert scheduled_at_gateway(simulator, kind) == SIZE
+    assert statuses(campaign) == {"queued"}
+    return campaign
+
+
+@pytest.mark.usefixtures("short_timeout")
+def test_smsc_withdrawal_whose_answer_was_lost_is_recorded_when_tried_again(
+    simulator, make_group, make_campaign, manager_client
+):
+    """SMSC deleted the held message but its answer never came; tried again, SMSC
+    answers error 5 ("error deleting"), as it does for one that went out. Asked for
+    that message's status, SMSC no longer finds it: it was deleted, not sent, and
+    is recorded cancelled rather than left «Queued» to go out at its time."""
+    campaign = held(simulator, "smsc", make_group, make_campaign)
+    simulator.state.add_fault(
+        "smsc", Fault(mode="timeout_after", count=-1, delay=1.0, path="status")
+    )
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+    assert scheduled_at_gateway(simulator, "smsc") < SIZE  # the first one deleted
+    simulator.state.clear_faults("smsc")
+    cache.clear()
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/withdraw-again")
+
+    assert answer.status_code == 200, answer.content
+    said = answer.json()
+    assert (said["not_withdrawn"], said["gateway_errors"]) == (0, [])
+    assert scheduled_at_gateway(simulator, "smsc") == 0
+    assert {m.state for m in simulator.state.messages["smsc"].values()} == {CANCELLED}
+    assert statuses(campaign, "reason", "cost") == {("cancelled", "cancelled", 0)}
+    assert not withdraw_again_button(manager_client, campaign)
+
+
+def test_smsc_message_that_went_out_is_not_recorded_withdrawn(
+    simulator, make_group, make_campaign, manager_client
+):
+    """Error 5 for a message SMSC has sent: its status says so, and it is not taken
+    for withdrawn (polling records what became of it)."""
+    campaign = held(simulator, "smsc", make_group, make_campaign)
+    first = Message.objects.filter(campaign=campaign).order_by("pk").first()
+    state = simulator.state
+    state.messages["smsc"][first.gateway_message_id].send_at = state.clock()
+    state.pass_time(state.sent_delay + 1)  # the first one's time came: it went out
+
+    answer = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    assert answer["cancelled_at_gateway"] == SIZE - 1
+    first.refresh_from_db()
+    assert first.status == "queued"
