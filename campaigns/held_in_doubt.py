@@ -38,7 +38,7 @@ from providers.base import (
     SmsGateway,
 )
 from providers.error_text import GatewayFailure
-from providers.exceptions import GatewayError
+from providers.exceptions import GatewayError, PartlyCancelled
 from providers.models import ProviderAccount
 from providers.tasks import balance_refresh
 
@@ -221,6 +221,11 @@ def _withdraw(
         chunk = ids[start : start + gateway.max_status_batch]
         try:
             withdrawn.update(gateway.cancel_scheduled(chunk))
+        except PartlyCancelled as exc:
+            logger.warning("withdrawal at %s stopped: %s", gateway.kind, exc)
+            failures.append(exc.cause)
+            withdrawn.update(exc.cancelled)
+            kept.update(set(chunk) - set(exc.cancelled))
         except GatewayError as exc:
             logger.warning("withdrawal at %s failed: %s", gateway.kind, exc)
             failures.append(exc)

@@ -26,7 +26,11 @@ from campaigns.models import Campaign, Message
 from campaigns.selectors import HELD_AT_GATEWAY
 from providers.base import Capability, DeliveryStatus, FailureReason
 from providers.error_text import GatewayFailure
-from providers.exceptions import GatewayConfigurationError, GatewayError
+from providers.exceptions import (
+    GatewayConfigurationError,
+    GatewayError,
+    PartlyCancelled,
+)
 from providers.logins import gateway_for_login
 from providers.models import ProviderAccount, RetiredLogin
 from providers.registry import gateway_for
@@ -85,6 +89,12 @@ def gateway_withdraw(
                 withdrawn += login.cancel_scheduled(
                     ids[start : start + login.max_status_batch]
                 )
+            except PartlyCancelled as exc:
+                # Those withdrawn before the failure are cancelled now, not left
+                # «Queued» until polling reads that the gateway deleted them.
+                logger.warning("cancel at %s stopped: %s", account, exc)
+                withdrawn += exc.cancelled
+                failed.append(exc.cause)
             except GatewayError as exc:
                 logger.warning("cancel at %s failed: %s", account, exc)
                 failed.append(exc)

@@ -844,7 +844,9 @@ class SmsGateway(ABC):
         raise NotSupported(self.kind, "scheduled messages")
 
     def cancel_scheduled(self, gateway_ids: Sequence[str]) -> list[str]:
-        """Withdraw scheduled messages; returns the ids actually cancelled."""
+        """Withdraw scheduled messages; returns the ids actually cancelled. One
+        that withdraws message by message and fails after some raises
+        PartlyCancelled with those."""
         raise NotSupported(self.kind, "cancel scheduled")
 
     def phone_book_list(self, *, group: str = "") -> list[PhoneBookEntry]:

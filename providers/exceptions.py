@@ -126,6 +126,26 @@ class PartlySent(GatewayError):
         self.cause = cause
 
 
+class PartlyCancelled(GatewayError):
+    """A withdrawal of scheduled messages, one request per message, stopped part way.
+
+    `cancelled` are the ids withdrawn before it stopped (to be recorded, not lost with
+    the error); `cause` is what the next one got; it and those after it are still
+    held, as far as we know.
+    """
+
+    def __init__(self, kind: str, *, cancelled: list[str], cause: GatewayError) -> None:
+        super().__init__(
+            kind,
+            f"{len(cancelled)} withdrawn, then: {cause.message}",
+            vendor_code=cause.vendor_code,
+            raw=cause.raw,
+            status=cause.status,
+        )
+        self.cancelled = list(cancelled)
+        self.cause = cause
+
+
 class GatewayProtocolError(GatewayError):
     """The gateway answered something we could not parse."""
 

@@ -69,6 +69,7 @@ from providers.exceptions import (
     InsufficientBalance,
     MessageDenied,
     NotSupported,
+    PartlyCancelled,
     RateLimited,
 )
 from providers.gateways import smsc_parse as p
@@ -413,10 +414,11 @@ class SmscGateway(SmsGateway):
                 if not cancelled:
                     raise
                 # One request per message: those withdrawn before the failure are
-                # withdrawn, and raising would lose them; the rest stay scheduled
-                # for the next cancel to try.
-                logger.warning("smsc cancel stopped after %d: %s", len(cancelled), exc)
-                return cancelled
+                # withdrawn, and are said to be; the rest stay scheduled for the
+                # next cancel to try.
+                raise PartlyCancelled(
+                    self.kind, cancelled=cancelled, cause=exc
+                ) from exc
             cancelled.append(gid)  # Assumption: any answer without `error` is success
         return cancelled
 

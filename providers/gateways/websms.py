@@ -53,6 +53,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlyCancelled,
     SenderNotAllowed,
 )
 from providers.gateways import websms_parse as wp
@@ -294,25 +295,38 @@ class WebsmsGateway(SmsGateway):
         return found
 
     def cancel_scheduled(self, gateway_ids: Sequence[str]) -> list[str]:
-        """http_delete.asp takes the system packet id: look it up per message first."""
-        cancelled = []
+        """http_delete.asp takes the system packet id: look it up per message first.
+        Stopped by a failure, it raises PartlyCancelled with those withdrawn before:
+        they are gone from the gateway, and must not be lost with the error."""
+        cancelled: list[str] = []
         for gateway_id in gateway_ids:
-            packet = self._results({"message_id": gateway_id}).common.get("packet_id")
-            if not packet:
-                continue
-            body = self._call("http_delete.asp", {"packet_id": packet.strip()}, CP1251)
             try:
-                deleted, _money, error = wp.parse_delete(body)
-            except BodyError:
-                self._raise_for(self._read(body), body)
-                raise GatewayProtocolError(
-                    self.kind, "bad delete reply", raw=self.http.redact(body)
-                ) from None
-            if error.strip().upper() not in ("0", "OK", ""):
-                self._raise_for(wp.VendorDoc(common={"error_num": error}), body)
-            if deleted > 0:
-                cancelled.append(gateway_id)
+                if self._delete_one(gateway_id):
+                    cancelled.append(gateway_id)
+            except GatewayError as exc:
+                if not cancelled:
+                    raise
+                raise PartlyCancelled(
+                    self.kind, cancelled=cancelled, cause=exc
+                ) from exc
         return cancelled
+
+    def _delete_one(self, gateway_id: str) -> bool:
+        """Withdraw one message's packet; whether the gateway deleted anything."""
+        packet = self._results({"message_id": gateway_id}).common.get("packet_id")
+        if not packet:
+            return False
+        body = self._call("http_delete.asp", {"packet_id": packet.strip()}, CP1251)
+        try:
+            deleted, _money, error = wp.parse_delete(body)
+        except BodyError:
+            self._raise_for(self._read(body), body)
+            raise GatewayProtocolError(
+                self.kind, "bad delete reply", raw=self.http.redact(body)
+            ) from None
+        if error.strip().upper() not in ("0", "OK", ""):
+            self._raise_for(wp.VendorDoc(common={"error_num": error}), body)
+        return deleted > 0
 
     def phone_book_list(self, *, group: str = "") -> list[PhoneBookEntry]:
         groups = [self._group_id(group, create=False)] if group else self._groups()

@@ -48,6 +48,9 @@ class Fault:
     count: int = 1  # how many requests it hits; -1 means until cleared
     path: str = ""  # only requests whose path contains this
     delay: float = 3.0  # seconds to hang for the timeout modes
+    # Matching requests let through before it hits (a gateway failing part way
+    # through a run of requests: the third withdrawal, not the first).
+    after: int = 0
 
 
 PRICE_PER_PART = Decimal("3.50")  # every simulated gateway's tariff
@@ -364,6 +367,9 @@ class SimulatorState:
         with self.lock:
             for fault in self.faults.get(gateway, []):
                 if fault.path and fault.path not in path:
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
                     continue
                 if fault.count > 0:
                     fault.count -= 1

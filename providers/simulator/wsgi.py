@@ -205,6 +205,7 @@ def control(request: SimRequest, state: SimulatorState) -> SimResponse:
                     count=int(data.get("count", 1)),
                     path=data.get("path", ""),
                     delay=float(data.get("delay", 3.0)),
+                    after=int(data.get("after", 0)),
                 ),
             )
         except (KeyError, ValueError) as exc:  # a harness's typo: say which

@@ -82,3 +82,32 @@ def test_smsc_message_that_went_out_is_not_recorded_withdrawn(
     assert answer["cancelled_at_gateway"] == SIZE - 1
     first.refresh_from_db()
     assert first.status == "queued"
+
+
+def test_websms_withdrawal_that_fails_part_way_records_what_it_withdrew(
+    simulator, make_group, make_campaign, manager_client
+):
+    """WEBSMS withdraws message by message (one packet a request): it withdrew two,
+    then failed. The two are recorded cancelled at once, not left «Queued» until
+    polling reads «удалено пользователем»; the failure is reported for the rest."""
+    campaign = held(simulator, "websms", make_group, make_campaign)
+    simulator.state.add_fault(
+        "websms", Fault(mode="http500", count=-1, path="http_delete", after=2)
+    )
+
+    said = manager_client.post(
+        f"{API}/{campaign.pk}/cancel", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+
+    assert scheduled_at_gateway(simulator, "websms") == SIZE - 2
+    assert (said["cancelled_at_gateway"], said["not_withdrawn"]) == (2, SIZE - 2)
+    assert len(said["gateway_errors"]) == 1
+    assert "HTTP 500" in said["gateway_errors"][0]
+    rows = Message.objects.filter(campaign=campaign)
+    assert sorted(rows.values_list("status", flat=True)) == [
+        "cancelled",
+        "cancelled",
+        "queued",
+        "queued",
+    ]
+    assert withdraw_again_button(manager_client, campaign)

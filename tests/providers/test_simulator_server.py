@@ -44,6 +44,19 @@ def test_fault_can_target_one_path(simulator):
     assert httpx.get(f"{simulator.url}/smsc/sys/send.php").status_code == 503
 
 
+def test_a_fault_can_let_the_first_requests_through(simulator):
+    httpx.post(
+        f"{simulator.url}/_control/fault",
+        json={"gateway": "smsc", "mode": "http503", "path": "send.php", "after": 2},
+    )
+    codes = [
+        httpx.get(f"{simulator.url}/smsc/sys/{page}").status_code
+        for page in ("send.php", "balance.php", "send.php", "send.php", "send.php")
+    ]
+    assert codes[:3].count(503) == 0
+    assert codes[3:] == [503, 200]
+
+
 def test_control_api_registers_accounts_and_faults(simulator):
     httpx.post(
         f"{simulator.url}/_control/accounts",

@@ -36,6 +36,7 @@ from providers.exceptions import (
     InsufficientBalance,
     MessageDenied,
     NotSupported,
+    PartlyCancelled,
     PartlySent,
     RateLimited,
     SenderNotAllowed,
@@ -932,16 +933,19 @@ def test_httpx_is_only_reached_through_the_seam():
 
 def test_a_cancel_that_fails_midway_keeps_what_it_withdrew():
     # One request per message: the first is withdrawn, then the account is blocked.
-    # Raising would have lost the first, left "queued" here though gone there.
+    # A plain error would have lost the first, left "queued" here though gone
+    # there; the failure is still said, for the rest.
     with respx.mock(base_url=ODD, assert_all_called=True) as mock:
         mock.post("/sys/status.php").side_effect = [
             httpx.Response(200, json={"result": "OK"}),
             httpx.Response(200, json={"error": "IP blocked", "error_code": 4}),
         ]
-        withdrawn = odd_gateway().cancel_scheduled(
-            ["1:79120000001", "2:79120000002", "3:79120000003"]
-        )
-    assert withdrawn == ["1:79120000001"]
+        with pytest.raises(PartlyCancelled) as stopped:
+            odd_gateway().cancel_scheduled(
+                ["1:79120000001", "2:79120000002", "3:79120000003"]
+            )
+    assert stopped.value.cancelled == ["1:79120000001"]
+    assert isinstance(stopped.value.cause, RateLimited)  # error 4, IP blocked
 
 
 def test_a_cancel_that_fails_at_once_raises():

@@ -31,6 +31,7 @@ from providers.exceptions import (
     GatewayUnavailable,
     InsufficientBalance,
     NotSupported,
+    PartlyCancelled,
     PartlySent,
     SenderNotAllowed,
 )
@@ -542,6 +543,28 @@ def test_cancel_scheduled_refunds_and_reports_cancelled(simulator):
     [report] = gateway.fetch_statuses([result.gateway_message_id])
     assert report.status == DeliveryStatus.CANCELLED
     assert gateway.balance().amount == Decimal("100.00")
+
+
+def test_a_cancel_that_fails_part_way_says_what_it_withdrew(simulator):
+    gateway = make(simulator)
+    later = datetime.now(UTC) + timedelta(days=1)
+    ids = [
+        gateway.send([sms(phone=f"+7912000000{i}", ref=f"r-{i}", send_at=later)])[
+            0
+        ].gateway_message_id
+        for i in range(3)
+    ]
+    simulator.state.add_fault(
+        "websms", Fault(mode="http503", count=-1, path="http_delete", after=1)
+    )
+
+    with pytest.raises(PartlyCancelled) as stopped:
+        gateway.cancel_scheduled(ids)
+
+    assert stopped.value.cancelled == ids[:1]
+    assert isinstance(stopped.value.cause, GatewayUnavailable)
+    held = [m for m in messages(simulator) if m.state == "accepted"]
+    assert len(held) == 2
 
 
 def test_status_poll_in_xml_and_unknown_ids_are_omitted(simulator):
