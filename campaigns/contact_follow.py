@@ -24,6 +24,8 @@ def _not_sent(messages: QuerySet) -> int:
     return messages.update(
         status=DeliveryStatus.CANCELLED,
         reason=FailureReason.CONTACT_REMOVED,
+        vendor_code="",  # a lost answer's words, of a message that never left
+        vendor_text="",
         status_changed_at=timezone.now(),
     )
 

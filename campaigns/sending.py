@@ -16,7 +16,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    TextField,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -277,6 +287,19 @@ def release(
         ),
         status_changed_at=unless_cancelled(
             Value(timezone.now()), F("status_changed_at")
+        ),
+        # The words of the lost answer ("no answer: ReadTimeout", given to the whole
+        # batch) beside «Cancelled» read as a failure of a message that never left.
+        # One that may have arrived keeps them: they say why its outcome is unknown.
+        **(
+            {}
+            if may_have_arrived
+            else {
+                "vendor_code": unless_cancelled(Value(""), F("vendor_code")),
+                "vendor_text": unless_cancelled(
+                    Value("", output_field=TextField()), F("vendor_text")
+                ),
+            }
         ),
     )
 

@@ -1133,6 +1133,10 @@ def _withdraw_unclaimed(campaign_id: int, *, limit: int | None = None) -> int:
     return waiting.update(
         status=DeliveryStatus.CANCELLED,
         reason=FailureReason.CANCELLED,
+        # One released from doubt kept the lost answer's words (sending.release):
+        # not a failure of this message, which never left.
+        vendor_code="",
+        vendor_text="",
         status_changed_at=timezone.now(),
     )
 

@@ -8,16 +8,21 @@ recorded as it is, not left «Queued» to go out at its time.
 import pytest
 
 from django.core.cache import cache
+from django.urls import reverse
 
 from campaigns.dispatch import campaign_pump
 from campaigns.models import Message
+from contacts.models import Contact
+from contacts.services import contacts_delete
 from providers.simulator import Fault
 from providers.simulator.state import CANCELLED
 from tests.campaigns.gateway_accounts import simulated_account
 from tests.campaigns.test_cancel_in_doubt import (
     API,
     SIZE,
+    held_in_doubt,
     phones,
+    reconcile_minutes_after,
     scheduled,
     scheduled_at_gateway,
     short_timeout,  # noqa: F401 (a fixture)
@@ -111,3 +116,79 @@ def test_websms_withdrawal_that_fails_part_way_records_what_it_withdrew(
         "queued",
     ]
     assert withdraw_again_button(manager_client, campaign)
+
+
+@pytest.mark.usefixtures("short_timeout")
+@pytest.mark.parametrize("kind", ["smsc", "websms"])
+def test_cancelled_messages_the_gateway_never_got_keep_no_timeout_text(
+    kind, simulator, make_group, make_campaign, manager_client
+):
+    """The batch's answer timed out (the gateway took the first message only; the
+    rest never left) and the campaign was cancelled: the messages end cancelled,
+    and neither the report nor the export shows «[…] no answer: ReadTimeout» beside
+    «Cancelled»: nothing failed to answer for them."""
+    campaign = held_in_doubt(simulator, kind, "", make_group, make_campaign)
+    assert "no answer" in " ".join(
+        Message.objects.filter(campaign=campaign).values_list("vendor_text", flat=True)
+    )
+
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+    reconcile_minutes_after(simulator)
+
+    assert statuses(campaign, "reason", "vendor_text", "vendor_code") == {
+        ("cancelled", "cancelled", "", "")
+    }
+    report = manager_client.get(
+        reverse("reports:campaign_report", args=[campaign.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    export = b"".join(
+        manager_client.get(
+            reverse("reports:campaign_export", args=[campaign.pk]), {"format": "csv"}
+        ).streaming_content
+    ).decode("utf-8-sig")
+    assert export.count("\n") == SIZE + 1
+    for shown in (report, export):
+        assert "no answer" not in shown
+        assert "ReadTimeout" not in shown
+
+
+@pytest.mark.usefixtures("short_timeout")
+def test_messages_released_from_doubt_then_cancelled_keep_no_timeout_text(
+    simulator, make_group, make_campaign, manager_client
+):
+    """The reconciler found that SMSC never got the rest of the batch and put them
+    back to be sent (the lost answer's words kept, as their reason is); the campaign
+    is cancelled before they go: cancelled, with no timeout text."""
+    campaign = held_in_doubt(simulator, "smsc", "", make_group, make_campaign)
+    reconcile_minutes_after(simulator)
+    waiting = Message.objects.filter(
+        campaign=campaign, status="pending", claimed_at__isnull=True
+    )
+    assert waiting.count() == SIZE - 1
+    assert "no answer" in waiting.first().vendor_text
+
+    manager_client.post(f"{API}/{campaign.pk}/cancel")
+
+    cancelled = Message.objects.filter(campaign=campaign, status="cancelled")
+    assert cancelled.count() == SIZE
+    assert set(cancelled.values_list("vendor_text", "vendor_code")) == {("", "")}
+
+
+@pytest.mark.usefixtures("short_timeout")
+def test_a_message_released_from_doubt_whose_contact_is_deleted_keeps_no_timeout_text(
+    simulator, make_group, make_campaign
+):
+    """Not sent because its contact was deleted: no lost answer's words beside it."""
+    campaign = held_in_doubt(simulator, "smsc", "", make_group, make_campaign)
+    reconcile_minutes_after(simulator)
+    waiting = Message.objects.filter(
+        campaign=campaign, status="pending", claimed_at__isnull=True
+    ).first()
+    assert "no answer" in waiting.vendor_text
+
+    contacts_delete(contacts=Contact.objects.filter(pk=waiting.contact_id))
+
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.reason) == ("cancelled", "contact_removed")
+    assert (waiting.vendor_text, waiting.vendor_code) == ("", "")
