@@ -50,11 +50,17 @@ def error_record(exc: GatewayFailure) -> ErrorRecord:
         "code": _storable(exc.vendor_code or "")[:100],
         "status": exc.status,
     }
-    if isinstance(exc, GatewayUnavailable) and exc.status is None:
+    if isinstance(exc, GatewayUnavailable) and not _answered(exc):
         # The transport's own words ("cannot connect: ConnectError") are in the log;
         # the reader gets what it means.
         record["no_answer"] = "broke_off" if exc.outcome_unknown else "no_route"
     return record
+
+
+def _answered(exc: GatewayError) -> bool:
+    """Whether the gateway answered (an HTTP status, or its own error code, kept
+    without the status by a check of its answer's body, as SMSC's error 9)."""
+    return exc.status is not None or bool(exc.vendor_code) or bool(exc.raw)
 
 
 def _storable(text: str) -> str:
@@ -88,6 +94,12 @@ def error_text(record: ErrorRecord) -> str:
         return _("Account settings are incomplete: %(error)s") % {
             "error": record.get("detail", "")
         }
+    if kind == "unavailable" and (
+        record.get("status") is not None or record.get("code")
+    ):
+        # Reached, and it failed (a 5xx, a "wait" of its own): not out of reach,
+        # which would send the reader to check the address and network.
+        kind = "failed"
     return _template(kind) % {"detail": _detail(record)}
 
 
@@ -120,6 +132,8 @@ def _template(kind: str) -> str:
         )
     if kind == "unavailable":
         return _("The gateway could not be reached: %(detail)s")
+    if kind == "failed":
+        return _("The gateway answered with an error: %(detail)s")
     if kind == "protocol":
         return _("The gateway answered something unreadable: %(detail)s")
     return _("The gateway refused the request: %(detail)s")

@@ -461,7 +461,7 @@ def test_fetch_now_stores_new_replies(manager_client, simulator, kind):
     assert "Да" in response.content.decode()
 
 
-def test_fetch_now_warns_of_an_account_it_could_not_reach(manager_client, simulator):
+def test_fetch_now_warns_of_an_account_whose_gateway_failed(manager_client, simulator):
     """A gateway answering 500 was counted as asked, under a green "0 new replies"."""
     webcom = simulated_account(simulator, "webcom")
     simulated_account(simulator, "smsc")
@@ -476,8 +476,8 @@ def test_fetch_now_warns_of_an_account_it_could_not_reach(manager_client, simula
     assert said == [
         (
             "warning",
-            "smsc simulated: replies were not fetched. The gateway could not be "
-            "reached: server error (HTTP 500)",
+            "smsc simulated: replies were not fetched. The gateway answered with "
+            "an error: server error (HTTP 500)",
         ),
         ("success", "1 new reply (accounts that answered: 1)."),
     ]

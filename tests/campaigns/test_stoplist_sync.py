@@ -243,7 +243,7 @@ def test_page_shows_a_zero_as_0_and_a_dash_only_for_what_the_gateway_cannot_do(
 
 
 def test_a_failed_sync_says_so_in_two_sentences(client, manager_user, simulator):
-    """«…не удалась: Не удалось связаться…»: a capital after a colon."""
+    """«…не удалась: Шлюз ответил ошибкой…»: a capital after a colon."""
     account = simulated_account(simulator, "webcom")
     simulator.state.add_fault("webcom", Fault(mode="http503", count=-1))
     client.force_login(manager_user)
@@ -255,7 +255,7 @@ def test_a_failed_sync_says_so_in_two_sentences(client, manager_user, simulator)
     )
 
     page = response.content.decode()
-    assert f"Stop list sync with {account.name} failed. The gateway could not" in page
+    assert f"Stop list sync with {account.name} failed. The gateway answered" in page
 
 
 def test_a_gateway_that_keeps_no_stop_list_is_refused_not_synced_empty(

@@ -8,8 +8,9 @@ from django.utils import translation
 from campaigns.forms import account_option_label
 from campaigns.sending import _note_account_error
 from providers.error_text import error_record, error_text
-from providers.exceptions import AuthenticationFailed, GatewayRefused
+from providers.exceptions import AuthenticationFailed, GatewayRefused, RateLimited
 from providers.services import provider_account_check
+from providers.simulator import Fault
 from tests.providers.sim_accounts import KINDS, make_account
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +106,34 @@ def test_an_error_stored_before_records_shows_as_stored(simulator):
 
     with translation.override("en"):
         assert account.last_error_message == "Шлюз недоступен"
+
+
+@pytest.mark.parametrize("mode", ["http500", "http502", "http503"])
+def test_a_server_error_reads_as_the_gateways_error_not_as_unreachable(simulator, mode):
+    """The gateway was reached and answered 5xx: it failed, it was not out of reach
+    (the address and network are fine; nothing to check on our side)."""
+    account = make_account(simulator, KINDS[0])
+    simulator.state.add_fault(KINDS[0], Fault(mode=mode, count=-1))
+    status = mode.removeprefix("http")
+
+    provider_account_check(account=account)
+
+    account.refresh_from_db()
+    with translation.override("en"):
+        said = account.last_error_message
+        head = account_option_label(account)
+    assert said == f"The gateway answered with an error: server error (HTTP {status})"
+    assert head == f"{account.name} — the gateway answered with an error"
+
+
+def test_a_refusal_to_wait_reads_as_the_gateways_answer_not_as_no_connection():
+    """SMSC's error 9 (wait a minute) to a withdrawal: an answer, with its code,
+    though no HTTP status was kept with it."""
+    exc = RateLimited("smsc", "SMSC error 9: too many requests", vendor_code="9")
+
+    with translation.override("en"):
+        said = error_text(error_record(exc))
+
+    assert said == (
+        "The gateway answered with an error: SMSC error 9: too many requests (code 9)"
+    )
