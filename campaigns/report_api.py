@@ -151,6 +151,11 @@ class ReportOut(Schema):
     estimated_cost: Decimal
     # Billable messages with neither a reported cost nor an estimate: not in the sums.
     unpriced_messages: int
+    outcome_unknown_messages: int = Field(
+        description="Messages failed with their outcome unknown: the gateway may "
+        "have received them and charged for them; cost and estimated_cost leave "
+        "them out"
+    )
     gateway_priced_messages: int = Field(
         description="Messages whose cost the gateway reported; with none, cost is "
         "0 because nothing was reported yet"
@@ -432,6 +437,7 @@ def report(request: HttpRequest, campaign_id: ObjectId) -> dict[str, Any]:
         "cost": _money(data.spending.cost),
         "estimated_cost": _money(data.spending.estimated),
         "unpriced_messages": data.spending.unpriced,
+        "outcome_unknown_messages": data.spending.outcome_unknown,
         "gateway_priced_messages": data.spending.gateway_priced,
         "segments_spent": data.spending.segments,
         "failure_reasons": [asdict(r) for r in data.reasons],

@@ -21,7 +21,11 @@ from campaigns.by_phone import latest_sent_to
 from campaigns.counts import CampaignCounts, campaign_counts, campaigns_counts
 from campaigns.delivery_chart import ChartSeries, campaign_delivery_chart
 from campaigns.models import Campaign, HourlyTraffic, Message, Reply
-from campaigns.report_tallies import failure_rows, operator_rows
+from campaigns.report_tallies import (
+    failure_rows,
+    operator_rows,
+    outcome_unknown_failed,
+)
 from campaigns.selectors import (
     IN_FLIGHT,
     IN_FLIGHT_STATES,
@@ -237,6 +241,11 @@ class Spending:
     billable: int = 0  # billable messages
     gateway_priced: int = 0  # messages whose cost the gateway reported
     billable_gateway_priced: int = 0  # billable ones among them
+    # Failed with their outcome unknown (no answer came, not sent again): the gateway
+    # may have taken them and charged for them, or never got them. Not billable, so
+    # the sums leave them out; the report says how many may add to it, apart (no
+    # figure: what they cost is known for none of them).
+    outcome_unknown: int = 0
 
     @property
     def cost_reported(self) -> bool:
@@ -275,14 +284,20 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
     by_operator = campaign_operator_rows(campaign=campaign)
     return CampaignReport(
         funnel=funnel_from_counts(counts, campaign=campaign),
-        spending=_spending(by_operator, counts),
+        spending=_spending(
+            by_operator,
+            counts,
+            outcome_unknown=outcome_unknown_failed(campaign_id=campaign.pk),
+        ),
         operators=_operators(by_operator),
         reasons=campaign_failure_reasons(campaign=campaign),
         chart=campaign_delivery_chart(campaign=campaign),
     )
 
 
-def _spending(by_operator: list[dict], counts: CampaignCounts) -> Spending:
+def _spending(
+    by_operator: list[dict], counts: CampaignCounts, *, outcome_unknown: int = 0
+) -> Spending:
     billable = [r for r in by_operator if r["status"] in BILLABLE_STATUSES]
     return Spending(
         cost=sum((r["reported"] or Decimal(0) for r in by_operator), Decimal(0)),
@@ -292,6 +307,7 @@ def _spending(by_operator: list[dict], counts: CampaignCounts) -> Spending:
         billable=sum(r["n"] for r in billable),
         gateway_priced=sum(r["gateway_priced"] or 0 for r in by_operator),
         billable_gateway_priced=sum(r["gateway_priced"] or 0 for r in billable),
+        outcome_unknown=outcome_unknown,
     )
 
 

@@ -24,7 +24,7 @@ from campaigns.models import (
     CampaignOperatorCount,
     Message,
 )
-from providers.base import DeliveryStatus
+from providers.base import DeliveryStatus, FailureReason
 from smsportal.lib.sqlutil import is_postgres
 
 # As campaigns.selectors has them (which imports the counts, which squash these).
@@ -85,6 +85,20 @@ def failure_rows(*, campaign_id: int, limit: int) -> list[dict]:
         .order_by("-n", "status", "reason", "vendor_code")[:limit]
     )
     return list(rows)
+
+
+def outcome_unknown_failed(*, campaign_id: int) -> int:
+    """Messages failed with their outcome unknown: the failure tally's few rows (an
+    index on the messages' status would cost every status change its heap-only
+    update: campaigns.models.Message.is_pending)."""
+    unknown = {"status": DeliveryStatus.FAILED, "reason": FailureReason.OUTCOME_UNKNOWN}
+    if is_postgres():
+        total = CampaignFailureCount.objects.filter(
+            campaign_id=campaign_id, **unknown
+        ).aggregate(n=Sum("count"))["n"]
+    else:
+        total = Message.objects.filter(campaign_id=campaign_id, **unknown).count()
+    return total or 0
 
 
 def delivered_minutes(*, campaign_id: int) -> dict[datetime, int]:

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -771,3 +771,45 @@ def test_an_sms_report_still_shows_reads_it_got(viewer_client, campaign):
     html = viewer_client.get(report_url(campaign)).content.decode()
 
     assert 'data-funnel="read">1<' in html
+
+
+def test_messages_failed_with_outcome_unknown_are_shown_apart_from_the_spent(
+    viewer_client, campaign
+):
+    """Failed, "outcome unknown" (no answer came; nothing was sent again): the
+    gateway may have taken them and charged for them. The total is what is known
+    spent and leaves them out; the report says how many may add to it."""
+    ids = list(
+        Message.objects.filter(campaign=campaign, status="delivered").values_list(
+            "pk", flat=True
+        )[:2]
+    )
+    Message.objects.filter(pk__in=ids).update(
+        status="failed", reason="outcome_unknown", cost=None
+    )
+    billable = ["queued", "sent", "delivered", "read", "undelivered", "unknown"]
+    known = Message.objects.filter(campaign=campaign).aggregate(
+        reported=Sum("cost"),
+        estimated=Sum("estimated_cost", filter=Q(status__in=billable, cost=None)),
+    )
+
+    response = viewer_client.get(report_url(campaign), HTTP_ACCEPT_LANGUAGE="en")
+    api = viewer_client.get(f"/api/v1/campaigns/{campaign.pk}/report").json()
+
+    spending = response.context["report"].spending
+    assert spending.outcome_unknown == 2
+    assert spending.total == known["reported"] + known["estimated"]
+    note = re.search(
+        r'data-spent="outcome-unknown">(.*?)</p>', response.content.decode(), re.S
+    ).group(1)
+    assert " ".join(note.split()) == (
+        "2 messages failed with their outcome unknown: the gateway may have received "
+        "them and charged for them. The total leaves them out."
+    )
+    assert api["outcome_unknown_messages"] == 2
+
+
+def test_no_outcome_unknown_note_without_such_messages(viewer_client, campaign):
+    response = viewer_client.get(report_url(campaign), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["report"].spending.outcome_unknown == 0
+    assert 'data-spent="outcome-unknown"' not in response.content.decode()
