@@ -32,7 +32,9 @@ def exports() -> list[AuditEvent]:
 
 def test_a_contact_export_is_recorded_with_its_filters(manager_client, book):
     response = manager_client.get(
-        reverse("contacts:export"), {"format": "xlsx", "q": "Иван", "page": "2"}
+        reverse("contacts:export"),
+        {"format": "xlsx", "q": "Иван", "page": "2"},
+        HTTP_ACCEPT_LANGUAGE="ru",
     )
     b"".join(response.streaming_content)
     # A search the filter cannot read (a NUL) is refused, never run as no search.
@@ -40,7 +42,7 @@ def test_a_contact_export_is_recorded_with_its_filters(manager_client, book):
     assert refused.status_code == 302
     (event,) = exports()
     assert event.actor_name == "mark-manager"
-    assert event.object_repr.startswith("contacts-")
+    assert event.object_repr.startswith("контакты-")  # the download's own name
     assert event.object_repr.endswith(".xlsx")
     assert event.details == {"format": "xlsx", "filters": {"q": "Иван"}}  # page: not
 
@@ -287,6 +289,6 @@ def test_taking_an_imports_rejected_rows_is_recorded(
     assert page.status_code == api.status_code == 200
     taken = [(e.actor_name, e.object_type, e.object_repr) for e in exports()]
     # Named by the file taken, which says what it holds.
-    assert taken == [("vera-viewer", "contacts.ImportJob", "rejected-база.csv")] * 2
+    assert taken == [("vera-viewer", "contacts.ImportJob", "непринятые-база.csv")] * 2
     assert exports()[0].details == {}
     assert exports()[1].details["api_token"] == {"id": token.pk, "name": "reports"}
