@@ -4,6 +4,11 @@ from pathlib import Path
 
 from providers.simulator import Simulator, SimulatorState, load_accounts
 
+# A message final for this long is forgotten: well past the dashboard's polls (a
+# minute after sending) and its doubt grace (2 minutes); a million messages kept for
+# good made the simulator 1.4 GB.
+FORGET_AFTER_MINUTES = 30.0
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="smsportal gateway simulator")
@@ -12,11 +17,20 @@ def main() -> None:
     parser.add_argument("--accounts", type=Path, help="JSON list of gateway accounts")
     parser.add_argument("--sent-delay", type=float, default=1.0)
     parser.add_argument("--delivery-delay", type=float, default=3.0)
+    parser.add_argument(
+        "--forget-after",
+        type=float,
+        default=FORGET_AFTER_MINUTES,
+        help="minutes after which a delivered (or otherwise final) message is "
+        "forgotten, so a long-running simulator's memory stays bounded; 0 keeps all",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(message)s")
 
     state = SimulatorState(
-        sent_delay=args.sent_delay, delivery_delay=args.delivery_delay
+        sent_delay=args.sent_delay,
+        delivery_delay=args.delivery_delay,
+        forget_after=args.forget_after * 60 if args.forget_after > 0 else None,
     )
     simulator = Simulator(state, host=args.host, port=args.port)
     if args.accounts and args.accounts.exists():

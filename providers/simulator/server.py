@@ -8,6 +8,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -25,6 +26,9 @@ from providers.simulator.state import SimAccount, SimulatorState
 from providers.simulator.wsgi import DropConnection, make_app
 
 logger = logging.getLogger("providers.simulator")
+
+# How often the dispatcher forgets the messages out of the state's memory window.
+FORGET_INTERVAL = 5.0
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -96,6 +100,7 @@ class Simulator:
         self._senders = ThreadPoolExecutor(
             callback_senders, thread_name_prefix="simulator-callbacks"
         )
+        self._forgotten_at = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -128,6 +133,9 @@ class Simulator:
         while not self._stop.wait(self.callback_interval):
             try:
                 self.send_due_callbacks()
+                if time.monotonic() - self._forgotten_at >= FORGET_INTERVAL:
+                    self._forgotten_at = time.monotonic()
+                    self.state.forget_old()
             except Exception:  # noqa: BLE001 - the dispatcher must keep running
                 logger.exception("callback dispatch failed")
 

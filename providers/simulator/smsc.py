@@ -400,6 +400,15 @@ def _authenticate(state: SimulatorState, params: dict) -> SimAccount | None:
     return account
 
 
+def forget_requests(now: float) -> None:
+    """Drop the requests out of the one-minute window: a long-running simulator kept
+    every distinct request (a send's whole phone list) for good."""
+    for _account, memory in list(_recent.values()):
+        for fingerprint, times in list(memory.items()):
+            if not times or now - times[-1] >= WINDOW:
+                memory.pop(fingerprint, None)
+
+
 def _too_frequent(state, account, path, params, limit: int) -> bool:
     """Record this request; True when `limit` identical ones came within a minute."""
     now = state.clock()
@@ -527,4 +536,9 @@ def _number_or_text(value: str) -> int | str:
     return int(value) if value.isdigit() and len(value) < 10 else value
 
 
-__all__ = ["build_incoming_callback", "build_status_callback", "handle"]
+__all__ = [
+    "build_incoming_callback",
+    "build_status_callback",
+    "forget_requests",
+    "handle",
+]

@@ -97,7 +97,9 @@ class SimAccount:
         )
 
 
-@dataclass
+# Slotted: a simulator holds a message, and a submission, per recipient taken; a
+# __dict__ each made a 900,000-message campaign's simulator 1.4 GB.
+@dataclass(slots=True)
 class SimMessage:
     id: str
     gateway: str
@@ -118,7 +120,7 @@ class SimMessage:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class SimIncoming:
     id: str
     gateway: str
@@ -130,7 +132,7 @@ class SimIncoming:
     prefix: str = ""  # Webcom: the keyword routing it on a shared number
 
 
-@dataclass
+@dataclass(slots=True)
 class Submission:
     """One recipient handed to a gateway: tests count these to prove exactly-once."""
 
@@ -163,6 +165,10 @@ CALLBACKS_PER_COLLECTION = 20_000
 # The callbacks posted that are remembered (tests read them); the older are dropped,
 # as a big campaign's would fill the memory.
 CALLBACKS_KEPT = 5_000
+# With a memory window (forget_after), the submissions and requests remembered: the
+# latest, for a look at what came in; tests' simulators keep them all.
+SUBMISSIONS_KEPT = 10_000
+REQUESTS_KEPT = 10_000
 
 
 class SimulatorState:
@@ -174,7 +180,13 @@ class SimulatorState:
         sent_delay: float = 0.5,
         delivery_delay: float = 1.5,
         clock: Callable[[], float] = time.time,
+        forget_after: float | None = None,
     ) -> None:
+        """`forget_after`: seconds after which a message in a final state is
+        forgotten (its id then answered as unknown, as for any id the gateway does
+        not hold), and the submissions and request log kept only in part; None keeps
+        everything (tests read it all). The command-line server sets it: a million
+        messages kept for good made it 1.4 GB."""
         self.lock = threading.RLock()
         self.clock = clock
         self._own_clock = clock  # reset() undoes pass_time()
@@ -183,10 +195,17 @@ class SimulatorState:
         self.accounts: dict[tuple[str, str], SimAccount] = {}
         self.messages: dict[str, dict[str, SimMessage]] = {}
         self.by_reference: dict[tuple[str, str, str], SimMessage] = {}
-        self.submissions: list[Submission] = []
+        self.forget_after = forget_after
+        bounded = forget_after is not None
+        self.submissions: list[Submission] | deque[Submission] = (
+            deque(maxlen=SUBMISSIONS_KEPT) if bounded else []
+        )
         self.incoming: list[SimIncoming] = []
         self.faults: dict[str, list[Fault]] = {}
-        self.request_log: list[tuple[str, str, float]] = []  # gateway, path, time
+        # gateway, path, time
+        self.request_log: list[tuple[str, str, float]] | deque = (
+            deque(maxlen=REQUESTS_KEPT) if bounded else []
+        )
         self.callback_builders: dict[str, CallbackBuilder] = {}
         self.callback_batchers: dict[str, CallbackBatcher] = {}
         # url, body, status of the latest callbacks posted
@@ -199,6 +218,12 @@ class SimulatorState:
         # made each request and the callback dispatcher (every 0.2 s) cost O(all),
         # under the lock; at 300,000 messages sends, polls and callbacks crawled.
         self._open: dict[tuple[str, str], SimMessage] = {}
+        # With a memory window: the keys advance() settled, a list per pass with the
+        # pass's time, oldest first; forget_old() drops them once out of the window
+        # (one append a pass, nothing a message, on the send path).
+        self._settled: deque[tuple[float, list[tuple[str, str]]]] = deque()
+        # Called with the time by forget_old(): a protocol's own memory of requests.
+        self.sweepers: list[Callable[[float], None]] = []
         # Bumped by reset(): callbacks collected before it are not posted after it.
         self.generation = 0
         self._ids = itertools.count(int(clock()) % 1_000_000 * 1000 + 1)
@@ -300,6 +325,48 @@ class SimulatorState:
                     settled.append(key)
             for key in settled:
                 del self._open[key]
+            if settled and self.forget_after is not None:
+                self._settled.append((now, settled))
+
+    def forget_old(self) -> int:
+        """Forget the messages final for longer than `forget_after` (none without
+        it); how many. The callback dispatcher calls it, off the send path.
+
+        Assumption: no gateway's document says how long it keeps a message's status
+        or a client id (Webcom's client_id_sms, SMSC's id, WEBSMS's packet_id); the
+        window is the simulator's choice (the command line's --forget-after), longer
+        than the dashboard's poll delay and doubt grace (minutes). A forgotten id is
+        then answered as one never sent: Webcom leaves it out of state.php (GET: an
+        empty body), SMSC answers status -3 "not found", WEBSMS an empty packet.
+        """
+        if self.forget_after is None:
+            return 0
+        forgotten = 0
+        with self.lock:
+            now = self.clock()
+            cutoff = now - self.forget_after
+            owed: list[tuple[str, str]] = []
+            while self._settled and self._settled[0][0] <= cutoff:
+                _at, keys = self._settled.popleft()
+                for key in keys:
+                    if key in self._pending_callbacks:
+                        owed.append(key)  # its report is not built yet: later
+                        continue
+                    gateway, message_id = key
+                    message = self.messages.get(gateway, {}).pop(message_id, None)
+                    if message is None:
+                        continue
+                    forgotten += 1
+                    if message.reference:
+                        ref = (gateway, message.login, message.reference)
+                        # SMSC's id names a packet: the key holds one of its messages.
+                        if self.by_reference.get(ref) is message:
+                            del self.by_reference[ref]
+            if owed:
+                self._settled.append((now, owed))
+            for sweep in self.sweepers:
+                sweep(now)
+        return forgotten
 
     def _progress(self, message: SimMessage, now: float) -> None:
         start = message.send_at if message.send_at else message.created_at
@@ -411,7 +478,9 @@ class SimulatorState:
             # the lock (sends wait for it) from a state and time that belong together.
             owed: dict[tuple[str, str], tuple[SimAccount, list[SimMessage]]] = {}
             for gateway, message_id in taken:
-                message = self.messages[gateway][message_id]
+                message = self.messages.get(gateway, {}).get(message_id)
+                if message is None:
+                    continue
                 key = (gateway, message.login)
                 if key not in owed:
                     account = self.accounts.get(key)
@@ -443,4 +512,5 @@ class SimulatorState:
             self.captured.clear()
             self._pending_callbacks.clear()
             self._open.clear()
+            self._settled.clear()
             self.generation += 1

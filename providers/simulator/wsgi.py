@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from urllib.parse import parse_qsl
 
@@ -99,6 +99,9 @@ def make_app(state: SimulatorState) -> Callable:
             state.callback_builders[gateway] = module.build_status_callback
         if hasattr(module, "build_status_callbacks"):
             state.callback_batchers[gateway] = module.build_status_callbacks
+        sweep = getattr(module, "forget_requests", None)
+        if sweep and state.forget_after is not None and sweep not in state.sweepers:
+            state.sweepers.append(sweep)
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -229,7 +232,7 @@ def control(request: SimRequest, state: SimulatorState) -> SimResponse:
         return SimResponse.json({"ok": True, "id": item.id})
     if action == "submissions":
         with state.lock:
-            rows = [vars(s) for s in state.submissions]
+            rows = [asdict(s) for s in state.submissions]
         return SimResponse.json(rows)
     if action == "reset" and request.method == "POST":
         state.reset()
