@@ -5,8 +5,8 @@ from pathlib import Path
 from providers.simulator import Simulator, SimulatorState, load_accounts
 
 # A message final for this long is forgotten: well past the dashboard's polls (a
-# minute after sending) and its doubt grace (2 minutes); a million messages kept for
-# good made the simulator 1.4 GB.
+# minute after sending), its doubt grace (2 minutes) and the callback retries (about
+# 21 minutes); a million messages kept for good made the simulator 1.4 GB.
 FORGET_AFTER_MINUTES = 30.0
 
 

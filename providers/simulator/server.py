@@ -9,6 +9,8 @@ import socket
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -27,6 +29,16 @@ from providers.simulator.wsgi import DropConnection, make_app
 
 logger = logging.getLogger("providers.simulator")
 
+# Seconds before each new attempt of a callback the receiver did not acknowledge (as
+# each gateway's module says: callback_unacknowledged). Webcom's document gives 5
+# attempts in total (REFERENCE §1.7), so 4 more. Assumption: the intervals are
+# published by none of the gateways, nor SMSC's and WEBSMS's counts; the same for
+# all, growing, so a dashboard down for a restart, or for some minutes, still gets
+# its reports (the last attempt comes about 21 minutes after the first).
+CALLBACK_RETRY_DELAYS = (10.0, 60.0, 300.0, 900.0)
+# Callbacks awaiting each retry, at most: a receiver down through a big campaign
+# would otherwise pile up every report's body. The oldest go first.
+RETRIES_KEPT = 20_000
 # How often the dispatcher forgets the messages out of the state's memory window.
 FORGET_INTERVAL = 5.0
 
@@ -85,6 +97,7 @@ class Simulator:
         port: int = 0,
         callback_interval: float = 0.2,
         callback_senders: int = 8,
+        callback_retry_delays: Sequence[float] = CALLBACK_RETRY_DELAYS,
     ) -> None:
         self.state = state or SimulatorState()
         self.httpd = make_server(
@@ -100,6 +113,14 @@ class Simulator:
         self._senders = ThreadPoolExecutor(
             callback_senders, thread_name_prefix="simulator-callbacks"
         )
+        self.callback_retry_delays = tuple(callback_retry_delays)
+        # Callbacks to post again, one queue per retry: a queue's delay is the same
+        # for all its entries, so each is in the order they fall due.
+        # (due on time.monotonic(), generation, url, body, content type, gateway)
+        self._retries: list[deque[tuple[float, int, str, bytes, str, str]]] = [
+            deque(maxlen=RETRIES_KEPT) for _ in self.callback_retry_delays
+        ]
+        self._retries_lock = threading.Lock()
         self._forgotten_at = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -140,10 +161,13 @@ class Simulator:
                 logger.exception("callback dispatch failed")
 
     def send_due_callbacks(self) -> None:
-        """Post the callbacks owed, several at once; returns when all are answered
-        (the next collection waits, so a slow receiver holds owed messages in the
-        state's set, not posts in a queue)."""
-        generation, due = self.state.due_callbacks()
+        """Post the callbacks owed and the retries due, several at once; returns
+        when all are answered (the next collection waits, so a slow receiver holds
+        owed messages in the state's set, not posts in a queue)."""
+        generation, collected = self.state.due_callbacks()
+        # (attempts made before, generation, url, body, content type, gateway)
+        due = [(0, generation, *callback) for callback in collected]
+        due.extend(self._retries_due())
         if not due:
             return
         # One client a collection, shared by the senders (httpx's is thread-safe):
@@ -153,37 +177,70 @@ class Simulator:
         limits = httpx.Limits(max_connections=self.callback_senders)
         with httpx.Client(timeout=10, limits=limits) as client:
             posts = [
-                self._senders.submit(self._send_one, client, generation, *callback)
+                self._senders.submit(self._send_one, client, *callback)
                 for callback in due
             ]
             wait(posts)
+        for post in posts:
+            if post.exception() is not None:
+                logger.error("callback not posted", exc_info=post.exception())
+
+    def _retries_due(self) -> list[tuple[int, int, str, bytes, str, str]]:
+        now = time.monotonic()
+        due = []
+        with self._retries_lock:
+            for attempts, queue in enumerate(self._retries, start=1):
+                while queue and queue[0][0] <= now:
+                    _at, generation, *callback = queue.popleft()
+                    if generation == self.state.generation:
+                        due.append((attempts, generation, *callback))
+        return due
 
     def _send_one(
         self,
         client: httpx.Client,
+        attempts: int,
         generation: int,
         url: str,
         body: bytes,
         content_type: str,
+        gateway: str,
     ) -> None:
         if self.state.generation != generation:
             return  # reset meanwhile: these are about forgotten messages
-        status = _post(client, url, body, content_type)
+        status, reply = _post(client, url, body, content_type)
         with self.state.lock:
             self.state.callbacks_sent.append(
                 (url, body.decode("utf-8", "replace"), status)
             )
+        unacknowledged = self.state.callback_checkers.get(gateway)
+        again = unacknowledged(body, status, reply) if unacknowledged else None
+        if again is None:
+            return
+        if attempts >= len(self.callback_retry_delays):
+            logger.warning(
+                "callback to %s given up after %d attempts", url, attempts + 1
+            )
+            return
+        due_at = time.monotonic() + self.callback_retry_delays[attempts]
+        with self._retries_lock:
+            self._retries[attempts].append(
+                (due_at, generation, url, again, content_type, gateway)
+            )
 
 
-def _post(client: httpx.Client, url: str, body: bytes, content_type: str) -> int | None:
+def _post(
+    client: httpx.Client, url: str, body: bytes, content_type: str
+) -> tuple[int | None, bytes]:
+    """(HTTP status, body) of the receiver's answer; (None, b"") without one."""
     try:
         response = client.post(
             url, content=body, headers={"Content-Type": content_type}
         )
     except httpx.HTTPError as exc:
         logger.warning("callback to %s failed: %s", url, exc)
-        return None
-    return response.status_code
+        return None, b""
+    return response.status_code, response.content
 
 
 def load_accounts(state: SimulatorState, path: Path) -> int:

@@ -266,6 +266,15 @@ ROUTES = {
 # Callbacks (format: the assumption of REFERENCE §2.6) ------------------------------
 
 
+def callback_unacknowledged(
+    body: bytes, status: int | None, reply: bytes
+) -> bytes | None:
+    """Assumption: SMSC's callback page could not be read (REFERENCE §2.6, §6): a
+    callback the handler does not answer with 2xx, or at all, is posted again, as
+    the other gateways do with theirs; the body is not read."""
+    return None if status is not None and 200 <= status < 300 else body
+
+
 def build_status_callback(
     message: SimMessage, account: SimAccount
 ) -> tuple[str, bytes, str] | None:
@@ -539,6 +548,7 @@ def _number_or_text(value: str) -> int | str:
 __all__ = [
     "build_incoming_callback",
     "build_status_callback",
+    "callback_unacknowledged",
     "forget_requests",
     "handle",
 ]

@@ -158,6 +158,10 @@ CallbackBatcher = Callable[
     [list["SimMessage"], "SimAccount"], "list[tuple[str, bytes, str]]"
 ]
 
+# What of a callback is to be posted again, from its body and the receiver's answer
+# (HTTP status, None without one; body): None when acknowledged.
+CallbackChecker = Callable[[bytes, "int | None", bytes], "bytes | None"]
+
 # Messages whose callbacks one collection builds: the rest wait for the next, so a
 # slow receiver leaves owed messages in a set (one entry a message), not bodies piling
 # up by the hundred thousand.
@@ -208,6 +212,7 @@ class SimulatorState:
         )
         self.callback_builders: dict[str, CallbackBuilder] = {}
         self.callback_batchers: dict[str, CallbackBatcher] = {}
+        self.callback_checkers: dict[str, CallbackChecker] = {}
         # url, body, status of the latest callbacks posted
         self.callbacks_sent: deque[tuple[str, str, int | None]] = deque(
             maxlen=CALLBACKS_KEPT
@@ -462,10 +467,10 @@ class SimulatorState:
 
     # callbacks ----------------------------------------------------------------
 
-    def due_callbacks(self) -> tuple[int, list[tuple[str, bytes, str]]]:
-        """(url, body, content type) of the callbacks owed since the last call (for
-        at most CALLBACKS_PER_COLLECTION messages), with the generation they belong
-        to (see reset)."""
+    def due_callbacks(self) -> tuple[int, list[tuple[str, bytes, str, str]]]:
+        """(url, body, content type, gateway) of the callbacks owed since the last
+        call (for at most CALLBACKS_PER_COLLECTION messages), with the generation
+        they belong to (see reset)."""
         self.advance()
         with self.lock:
             generation = self.generation
@@ -492,10 +497,12 @@ class SimulatorState:
         for (gateway, _login), (account, messages) in owed.items():
             batcher = self.callback_batchers.get(gateway)
             if batcher is not None:
-                due.extend(batcher(messages, account))
+                due.extend((*b, gateway) for b in batcher(messages, account))
                 continue
             build = self.callback_builders[gateway]
-            due.extend(b for m in messages if (b := build(m, account)) is not None)
+            due.extend(
+                (*b, gateway) for m in messages if (b := build(m, account)) is not None
+            )
         return generation, due
 
     def reset(self) -> None:

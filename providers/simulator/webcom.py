@@ -13,6 +13,7 @@ sends nothing. Status callbacks are XML, or JSON for messages sent through /json
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -747,6 +748,43 @@ def build_status_callbacks(
             for at in range(0, len(rows), CALLBACK_BATCH)
         ),
     ]
+
+
+_ECHOED_XML = re.compile(rb"<id_sms>\s*([^<\s]+)\s*</id_sms>")
+_STATE_ID = re.compile(r'<state id_sms="([^"]+)"')
+
+
+def callback_unacknowledged(
+    body: bytes, status: int | None, reply: bytes
+) -> bytes | None:
+    """The webhook to post again: its states whose id_sms the reply did not list
+    (REFERENCE §1.7: ids not echoed are re-sent, 5 attempts in total), in the same
+    format; None when every one was. Assumption: an answer other than 2xx, or none,
+    echoes nothing; the reply is read as XML or JSON whichever the webhook was."""
+    echoed = _echoed_ids(reply) if status is not None and 200 <= status < 300 else set()
+    if body.lstrip().startswith(b"["):
+        rows = [r for r in json.loads(body) if str(r.get("id_sms")) not in echoed]
+        return json.dumps(rows).encode() if rows else None
+    lines = body.decode().split("\n")
+    states = [line for line in lines if _STATE_ID.search(line)]
+    owed = [line for line in states if _STATE_ID.search(line).group(1) not in echoed]
+    if not owed:
+        return None
+    if len(owed) == len(states):
+        return body
+    return document(owed).encode()
+
+
+def _echoed_ids(reply: bytes) -> set[str]:
+    if reply.lstrip().startswith(b"["):
+        try:
+            rows = json.loads(reply)
+        except ValueError:
+            return set()
+        return {
+            str(row.get("id_sms")) for row in rows if isinstance(row, dict)
+        } if isinstance(rows, list) else set()  # fmt: skip
+    return {found.decode() for found in _ECHOED_XML.findall(reply)}
 
 
 def _own(state: SimulatorState, account: SimAccount, id_sms: str) -> SimMessage | None:

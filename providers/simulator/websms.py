@@ -690,3 +690,15 @@ def build_status_callback(
         )
     # Assumption: the XML is the raw POST body (the doc says only "http request").
     return account.status_callback_url, body.encode(UTF8), "text/xml; charset=utf-8"
+
+
+_ACCEPTED = re.compile(rb"<status>\s*accepted\s*</status>", re.IGNORECASE)
+
+
+def callback_unacknowledged(
+    body: bytes, status: int | None, reply: bytes
+) -> bytes | None:
+    """The status to post again unless the reply is `<status>accepted</status>`
+    (seed 002: otherwise, or with no answer, it is sent again). Assumption: read from
+    the body whatever the HTTP status, with spaces and case let pass."""
+    return None if _ACCEPTED.search(reply) else body

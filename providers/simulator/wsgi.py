@@ -99,6 +99,8 @@ def make_app(state: SimulatorState) -> Callable:
             state.callback_builders[gateway] = module.build_status_callback
         if hasattr(module, "build_status_callbacks"):
             state.callback_batchers[gateway] = module.build_status_callbacks
+        if hasattr(module, "callback_unacknowledged"):
+            state.callback_checkers[gateway] = module.callback_unacknowledged
         sweep = getattr(module, "forget_requests", None)
         if sweep and state.forget_after is not None and sweep not in state.sweepers:
             state.sweepers.append(sweep)

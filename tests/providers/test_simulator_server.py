@@ -80,9 +80,11 @@ def test_callbacks_collected_before_a_reset_are_not_posted_after_it(monkeypatch)
     simulator = server.Simulator()  # not started: the test drives the dispatcher
     posted = []
     monkeypatch.setattr(
-        server, "_post", lambda client, url, body, kind: posted.append(url)
+        server,
+        "_post",
+        lambda client, url, body, kind: posted.append(url) or (200, b""),
     )
-    owed = [("http://127.0.0.1:9/callback", b"<response/>", "text/xml")]
+    owed = [("http://127.0.0.1:9/callback", b"<response/>", "text/xml", "webcom")]
 
     def collected_then_reset():
         generation = simulator.state.generation
