@@ -25,7 +25,6 @@ from tests.campaigns.test_cancel_in_doubt import (
     reconcile_minutes_after,
     scheduled,
     scheduled_at_gateway,
-    short_timeout,  # noqa: F401 (a fixture)
     statuses,
     withdraw_again_button,
 )
