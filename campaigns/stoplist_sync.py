@@ -34,11 +34,11 @@ from contacts.models import StopListEntry
 from contacts.phone import vendor_e164
 from contacts.services import phones_opt_out
 from providers.base import Capability
+from providers.error_text import error_record, error_text
 from providers.exceptions import GatewayConfigurationError, GatewayError
 from providers.models import ProviderAccount
 from providers.registry import gateway_for
 from providers.selectors import account_capabilities
-from providers.services import error_message
 from smsportal import worker_instance
 from smsportal.exceptions import Conflict
 
@@ -60,7 +60,9 @@ class SyncResult:
     pushed: int = 0
     unlisted: int = 0
     remaining: int = 0  # still to push, left for the next run
-    error: str = ""
+    error: str = ""  # in the language of the run (the API's answer to it)
+    # The failure as data (providers.error_text): the page words it for its reader.
+    error_record: dict = field(default_factory=dict)
     synced_at: str = ""
 
 
@@ -247,6 +249,8 @@ def stoplist_last_sync(*, account: ProviderAccount) -> dict:
     if snapshot is None or not snapshot.last:
         return {}
     last = dict(snapshot.last)
+    if record := last.get("error_record"):
+        last["error"] = error_text(record)[:500]  # in the reader's language
     if last.get("synced_at"):
         last["synced_at"] = datetime.fromisoformat(last["synced_at"])
     return last
@@ -333,7 +337,8 @@ def _failed(
     result: SyncResult,
 ) -> None:
     logger.warning("stop list sync with %s failed: %s", account, exc)
-    result.error = error_message(exc)[:500]  # shown on the page, in words
+    result.error_record = dict(error_record(exc))
+    result.error = error_text(result.error_record)[:500]
 
 
 def stoplist_sync_all() -> list[SyncResult]:

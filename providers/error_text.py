@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from providers.exceptions import (
     AuthenticationFailed,
@@ -20,6 +21,8 @@ from providers.exceptions import (
     GatewayRefused,
     GatewayUnavailable,
     NotSupported,
+    PartlyCancelled,
+    PartlySent,
 )
 
 GatewayFailure = GatewayError | GatewayConfigurationError
@@ -30,6 +33,7 @@ class ErrorRecord(TypedDict, total=False):
 
     kind: str  # error_kind's: configuration, auth, unavailable, protocol, refused...
     detail: str  # the gateway's (or the gateway layer's) own text
+    reason: str  # our HTTP layer's own failure (READER_REASONS), worded when read
     code: str  # the gateway's error code
     status: int | None  # the HTTP status, if one came
     # No HTTP answer at all: "broke_off" (the request may have arrived) or "no_route".
@@ -39,9 +43,31 @@ class ErrorRecord(TypedDict, total=False):
 # A gateway's text is kept whole up to this (an HTML error page is cut).
 DETAIL_MAX = 1500
 
+# What our HTTP layer (providers.http) met, by GatewayError.reason: its English text
+# stays in the log, the reader reads these. A record stored before reasons were kept
+# has that English text as its detail (LEGACY_DETAILS).
+READER_REASONS = {
+    "server_error": gettext_lazy("server error"),
+    "rate_limited": gettext_lazy("rate limited"),
+    "credentials_refused": gettext_lazy("credentials refused"),
+    "cannot_connect": gettext_lazy(
+        "no connection to its address; check the address and network"
+    ),
+    "no_answer": gettext_lazy("its answer broke off or never came"),
+}
+LEGACY_DETAILS = {
+    "server error": "server_error",
+    "rate limited": "rate_limited",
+    "credentials refused": "credentials_refused",
+}
+
 
 def error_record(exc: GatewayFailure) -> ErrorRecord:
     """The failure as data: no words of ours in it, so no language."""
+    if isinstance(exc, PartlySent | PartlyCancelled):
+        # What stopped the batch is the failure to read; the count before it is
+        # the log's (and the page's own sentence about what was sent or withdrawn).
+        return error_record(exc.cause)
     if isinstance(exc, GatewayConfigurationError):
         return {"kind": "configuration", "detail": _storable(str(exc))}
     record: ErrorRecord = {
@@ -50,6 +76,8 @@ def error_record(exc: GatewayFailure) -> ErrorRecord:
         "code": _storable(exc.vendor_code or "")[:100],
         "status": exc.status,
     }
+    if exc.reason:
+        record["reason"] = exc.reason
     if isinstance(exc, GatewayUnavailable) and not _answered(exc):
         # The transport's own words ("cannot connect: ConnectError") are in the log;
         # the reader gets what it means.
@@ -115,6 +143,9 @@ def _detail(record: ErrorRecord) -> str:
     if no_answer == "no_route":
         return _("no connection to its address; check the address and network")
     detail = record.get("detail", "")
+    reason = record.get("reason") if "reason" in record else LEGACY_DETAILS.get(detail)
+    if reason in READER_REASONS:
+        detail = str(READER_REASONS[reason])
     if code := record.get("code"):
         detail += " (" + _("code %(code)s") % {"code": code} + ")"
     if (status := record.get("status")) is not None:

@@ -1,6 +1,7 @@
 """Gateway errors, typed by what the caller must do.
 
-GatewayError                      .kind, .message, .vendor_code, .raw (redacted), .status
+GatewayError                      .kind, .message, .vendor_code, .raw (redacted), .status,
+                                  .reason (a code for our own layer's words)
 ├── GatewayUnavailable            timeouts, connection errors, 5xx, 429 -> retry later
 │   └── RateLimited               .retry_after seconds
 ├── GatewayRefused                the whole request is wrong; retrying won't help
@@ -40,10 +41,14 @@ class GatewayError(Exception):
         vendor_code: str = "",
         raw: str = "",
         status: int | None = None,
+        reason: str = "",
     ) -> None:
         super().__init__(message)
         self.kind = kind
-        self.message = message
+        self.message = message  # technical, for the log: the reader gets `reason`
+        # What our own layer met, as a code worded in the reader's language
+        # (providers.error_text.READER_REASONS); "" when `message` is the gateway's.
+        self.reason = reason
         self.vendor_code = vendor_code
         self.raw = raw[:2000]
         self.status = status

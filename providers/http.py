@@ -157,7 +157,9 @@ class GatewayHttp:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             self._remember(method, url, params, data, content, None, "")
             raise GatewayUnavailable(
-                self.config.kind, f"cannot connect: {type(exc).__name__}"
+                self.config.kind,
+                f"cannot connect: {type(exc).__name__}",
+                reason="cannot_connect",
             ) from exc
         except httpx.TransportError as exc:
             # The request may have reached the gateway: its outcome is unknown.
@@ -166,6 +168,7 @@ class GatewayHttp:
                 self.config.kind,
                 f"no answer: {type(exc).__name__}",
                 outcome_unknown=True,
+                reason="no_answer",
             ) from exc
         answer_received()  # before it is read: see providers.base.answers_signal
         body = self._body_text(response)
@@ -187,7 +190,7 @@ class GatewayHttp:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             raise RateLimited(
                 self.config.kind, "rate limited", raw=raw, status=status,
-                retry_after=retry_after,
+                retry_after=retry_after, reason="rate_limited",
             )  # fmt: skip
         if status >= 500:
             raise GatewayUnavailable(
@@ -195,11 +198,16 @@ class GatewayHttp:
                 "server error",
                 raw=raw,
                 status=status,
+                reason="server_error",
                 outcome_unknown=status not in NOT_PROCESSED_STATUSES,
             )
         if status in (401, 403):
             raise AuthenticationFailed(
-                self.config.kind, "credentials refused", raw=raw, status=status
+                self.config.kind,
+                "credentials refused",
+                raw=raw,
+                status=status,
+                reason="credentials_refused",
             )
 
     @staticmethod

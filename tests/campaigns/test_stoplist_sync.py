@@ -4,6 +4,7 @@ import pytest
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns.models import StopListSyncState
 from campaigns.stoplist_sync import (
@@ -307,3 +308,22 @@ def test_a_write_only_gateways_sync_is_not_said_to_have_received_0(
         "(its list cannot be read, so nothing is received from it)."
     )
     assert said(webcom).startswith(f"Stop list synced with {webcom.name}: 0 received")
+
+
+def test_a_failed_sync_reads_in_the_readers_language_on_the_page(
+    manager_client, simulator
+):
+    """The last run's failure was kept in the words of whoever ran it (an English
+    API user, or beat): the Russian page showed them as they were."""
+    account = simulated_account(simulator, "webcom")
+    simulator.state.add_fault("webcom", Fault(mode="http500", count=-1))
+    with translation.override("en"):
+        assert stoplist_sync(account=account).error
+
+    html = manager_client.get(
+        reverse("reports:stoplist_sync"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    assert "Шлюз ответил ошибкой: ошибка сервера (HTTP 500)" in html
+    assert "The gateway" not in html
+    assert "server error" not in html

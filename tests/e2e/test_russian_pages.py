@@ -19,12 +19,14 @@ import pytest
 from playwright.sync_api import expect
 
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.roles import VIEWER
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.services import campaign_sender_change
 from contacts.models import Contact, ContactGroup, GroupMembership, StopListEntry
+from providers.services import provider_account_check
+from providers.simulator import Fault
 from tests.campaigns.report_data import make_reply, seed_messages
 from tests.e2e.conftest import PASSWORD, log_in, watched_context
 
@@ -302,6 +304,20 @@ def seed_book(account, admin) -> dict[str, object]:
     return campaigns
 
 
+def gateway_failed(simulator, account) -> None:
+    """The account's gateway answered HTTP 500 to a check, met by an English-speaking
+    admin after the campaigns were launched: the dashboard, the account's page and
+    the sending campaign's banner show it, worded for their reader."""
+    simulator.state.add_fault(account.kind, Fault(mode="http500", count=-1))
+    try:
+        with translation.override("en"):
+            provider_account_check(account=account)
+    finally:
+        simulator.state.clear_faults(account.kind)
+    account.refresh_from_db()
+    assert account.last_error_record.get("status") == 500
+
+
 @pytest.fixture
 def ru_context(browser, live_server, browser_problems):
     context = watched_context(
@@ -324,12 +340,14 @@ def test_every_page_reads_in_russian(
     e2e_admin,
     django_user_model,
     gateway_account,
+    simulator,
     real_worker,
     browser_problems,
     shoot,
 ):
     page = ru_page
     campaigns = seed_book(gateway_account, e2e_admin)
+    gateway_failed(simulator, gateway_account)
     # What the pages show as it was entered or reported: not words of the pages.
     data = frozenset({gateway_account.name, e2e_admin.username, "SMSPORTAL"})
     problems: list[str] = []

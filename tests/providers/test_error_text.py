@@ -1,14 +1,24 @@
 """An account's last error reads in the reader's language, whoever met it."""
 
 import pytest
+import respx
 
 from django.urls import reverse
 from django.utils import translation
 
 from campaigns.forms import account_option_label
 from campaigns.sending import _note_account_error
+from providers.base import AccountConfig
 from providers.error_text import error_record, error_text
-from providers.exceptions import AuthenticationFailed, GatewayRefused, RateLimited
+from providers.exceptions import (
+    AuthenticationFailed,
+    GatewayRefused,
+    GatewayUnavailable,
+    PartlyCancelled,
+    PartlySent,
+    RateLimited,
+)
+from providers.http import GatewayHttp
 from providers.services import provider_account_check
 from providers.simulator import Fault
 from tests.providers.sim_accounts import KINDS, make_account
@@ -137,3 +147,61 @@ def test_a_refusal_to_wait_reads_as_the_gateways_answer_not_as_no_connection():
     assert said == (
         "The gateway answered with an error: SMSC error 9: too many requests (code 9)"
     )
+
+
+@pytest.mark.parametrize("mode", ["http500", "http503"])
+def test_a_server_error_reads_in_russian_without_english_words(
+    admin_client, simulator, mode
+):
+    """Our HTTP layer's «server error» was kept as the gateway's text: a Russian page
+    read «Шлюз ответил ошибкой: server error (HTTP 500)»."""
+    account = make_account(simulator, KINDS[0])
+    simulator.state.add_fault(KINDS[0], Fault(mode=mode, count=-1))
+    with translation.override("en"):  # met by an English-speaking admin
+        provider_account_check(account=account)
+
+    page = admin_client.get(
+        reverse("providers:detail", args=[account.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+
+    status = mode.removeprefix("http")
+    assert f"Шлюз ответил ошибкой: ошибка сервера (HTTP {status})" in page
+    assert "server error" not in page
+
+
+def test_a_login_refused_by_http_status_reads_in_russian():
+    """A 401 (a single odd response): «credentials refused» was our English."""
+    http = GatewayHttp(AccountConfig(kind="smsc", base_url="http://odd.test"))
+    with respx.mock(base_url="http://odd.test") as mock:
+        mock.get("/balance").respond(401, text="Unauthorized")
+        with pytest.raises(AuthenticationFailed) as caught:
+            http.request("GET", "/balance")
+
+    with translation.override("ru"):
+        said = error_text(error_record(caught.value))
+    assert said.endswith("Ответ шлюза: учётные данные отклонены (HTTP 401)"), said
+    assert "credentials refused" in str(caught.value)  # the log's words
+
+
+def test_an_error_recorded_before_the_reasons_reads_in_russian_too():
+    """Records stored with the HTTP layer's English text as their detail."""
+    record = {"kind": "unavailable", "detail": "server error", "status": 500}
+
+    with translation.override("ru"):
+        assert error_text(record) == "Шлюз ответил ошибкой: ошибка сервера (HTTP 500)"
+
+
+def test_a_batch_stopped_part_way_reads_as_what_stopped_it():
+    """«3 submitted, then: no answer: ReadTimeout» was shown as the gateway's words."""
+    cause = GatewayUnavailable("smsc", "no answer: ReadTimeout", outcome_unknown=True)
+
+    for wrapped in (
+        PartlySent("smsc", results=[1, 2, 3], cause=cause),
+        PartlyCancelled("smsc", cancelled=["1"], cause=cause),
+    ):
+        with translation.override("ru"):
+            said = error_text(error_record(wrapped))
+        assert (
+            said == "Не удалось связаться со шлюзом: его ответ оборвался или не пришёл"
+        )
+        assert "ReadTimeout" in str(wrapped)  # the log keeps the transport's words
