@@ -171,6 +171,11 @@ class CancelOut(CampaignOut):
         "gateway failed or refused): they go out at their time unless withdraw-again "
         "withdraws them"
     )
+    refused_at_gateway: int = Field(
+        description="Of not_withdrawn, those the gateway refused to withdraw because "
+        "it is already sending them (SMSC's error 5 to a message it still holds): "
+        "not failed, their delivery reports say what became of them"
+    )
     gateway_errors: list[str] = Field(
         description="What the gateway failed with while withdrawing or being asked "
         "(refused, unreachable, no answer), each once, in words; empty when it "

@@ -92,6 +92,7 @@ from providers.exceptions import (
     UNREADABLE_CREDENTIALS_FIX,
     GatewayError,
     NotSupported,
+    WithdrawalRefused,
 )
 from providers.money import currency_sign
 from providers.registry import gateway_for
@@ -1068,8 +1069,9 @@ def campaign_withdraw_again(*, campaign: Campaign) -> dict[str, Any]:
 
 def _withdraw_everywhere(campaign: Campaign) -> dict[str, Any]:
     """A cancelled campaign's messages withdrawn here and at the gateway; how many,
-    how many may still go out (in_flight, in_doubt, not_withdrawn), and what the
-    gateway failed with (gateway_errors, in words: each once)."""
+    how many may still go out (in_flight, in_doubt, not_withdrawn, of which
+    refused_at_gateway the gateway would not withdraw: it is sending them), and what
+    the gateway failed with (gateway_errors, in words: each once)."""
     withdrawn = _withdraw_unclaimed(campaign.pk, limit=WITHDRAW_IN_REQUEST)
     withdrawing = (
         _unclaimed_left(campaign.pk) if withdrawn == WITHDRAW_IN_REQUEST else 0
@@ -1093,6 +1095,19 @@ def _withdraw_everywhere(campaign: Campaign) -> dict[str, Any]:
     # Held at the gateway and not withdrawn (it failed, or would not): they go out
     # at their time, and the user is told so rather than shown a clean cancel.
     not_withdrawn = messages_waiting_at_gateway(campaign=campaign).count()
+    # Of those, the ones the gateway would not withdraw because it is sending them:
+    # said so apart, not as a failure to try again.
+    refused_ids = [
+        gid for e in failures if isinstance(e, WithdrawalRefused) for gid in e.refused
+    ]
+    refused = (
+        messages_waiting_at_gateway(campaign=campaign)
+        .filter(gateway_message_id__in=refused_ids)
+        .count()
+        if refused_ids
+        else 0
+    )
+    failed = [e for e in failures if not isinstance(e, WithdrawalRefused)]
     return {
         "withdrawn": withdrawn,
         "withdrawing": withdrawing,
@@ -1100,7 +1115,8 @@ def _withdraw_everywhere(campaign: Campaign) -> dict[str, Any]:
         "in_flight": in_flight,
         "in_doubt": in_doubt,
         "not_withdrawn": not_withdrawn,
-        "gateway_errors": list(dict.fromkeys(error_message(e) for e in failures)),
+        "refused_at_gateway": refused,
+        "gateway_errors": list(dict.fromkeys(error_message(e) for e in failed)),
     }
 
 

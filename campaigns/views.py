@@ -636,7 +636,8 @@ def campaign_withdraw_again(request: HttpRequest, pk: int) -> HttpResponse:
             withdrawn,
         ) % {"count": withdrawn, "left": left}
     said += " " + _withdrawal_warning(campaign, result)
-    said += " " + _("Try again with «Withdraw at the gateway again» later.")
+    if left > result.get("refused_at_gateway", 0):  # those being sent: no use
+        said += " " + _("Try again with «Withdraw at the gateway again» later.")
     (messages.error if failed else messages.warning)(request, said)
     return redirect("campaigns:detail", pk=campaign.pk)
 
@@ -675,7 +676,21 @@ def _withdrawal_warning(campaign: Campaign, result: dict[str, Any]) -> str:
             )
             % {"count": in_doubt}
         )
-    if not_withdrawn := result["not_withdrawn"]:
+    refused = result.get("refused_at_gateway", 0)
+    if refused:
+        said.append(
+            ngettext(
+                "%(count)d message could not be withdrawn: the gateway is already "
+                "sending it or refused to delete it. It is not marked failed: its "
+                "delivery report tells what became of it.",
+                "%(count)d messages could not be withdrawn: the gateway is already "
+                "sending them or refused to delete them. They are not marked failed: "
+                "their delivery reports tell what became of them.",
+                refused,
+            )
+            % {"count": refused}
+        )
+    if not_withdrawn := result["not_withdrawn"] - refused:
         said.append(
             ngettext(
                 "%(count)d message waits at the gateway for its send time: the "

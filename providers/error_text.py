@@ -54,6 +54,9 @@ READER_REASONS = {
         "no connection to its address; check the address and network"
     ),
     "no_answer": gettext_lazy("its answer broke off or never came"),
+    "withdrawal_refused": gettext_lazy(
+        "it is already sending the messages, or would not delete them"
+    ),
 }
 LEGACY_DETAILS = {
     "server error": "server_error",

@@ -7,7 +7,8 @@ GatewayError                      .kind, .message, .vendor_code, .raw (redacted)
 ├── GatewayRefused                the whole request is wrong; retrying won't help
 │   ├── AuthenticationFailed      -> disable the account, tell the user
 │   ├── InsufficientBalance       -> pause the campaign, tell the user
-│   └── SenderNotAllowed
+│   ├── SenderNotAllowed
+│   └── WithdrawalRefused         held messages it will not withdraw: being sent
 ├── GatewayProtocolError          a response we could not parse -> log raw body, retry once
 ├── PartlySent                    a one-request-per-message batch stopped part way:
 │                                 .results of those sent, .cause for the next one
@@ -149,6 +150,22 @@ class PartlyCancelled(GatewayError):
         )
         self.cancelled = list(cancelled)
         self.cause = cause
+
+
+class WithdrawalRefused(GatewayRefused):
+    """The gateway refused to withdraw messages it still holds: it is sending them
+    (SMSC's error 5 to a message status.php still has). `refused` are their ids: not
+    withdrawn, and not failed either (their reports say what became of them). Raised
+    alone, or as the `cause` of a PartlyCancelled with those it did withdraw."""
+
+    def __init__(self, kind: str, *, refused: list[str]) -> None:
+        super().__init__(
+            kind,
+            f"deletion refused for {len(refused)} held (error 5): being sent",
+            vendor_code="5",
+            reason="withdrawal_refused",
+        )
+        self.refused = list(refused)
 
 
 class GatewayProtocolError(GatewayError):

@@ -71,6 +71,7 @@ from providers.exceptions import (
     NotSupported,
     PartlyCancelled,
     RateLimited,
+    WithdrawalRefused,
 )
 from providers.gateways import smsc_parse as p
 from providers.parsing import BodyError, digits, e164, to_decimal, to_int
@@ -396,6 +397,7 @@ class SmscGateway(SmsGateway):
 
     def cancel_scheduled(self, gateway_ids: Sequence[str]) -> list[str]:
         cancelled: list[str] = []
+        refused: list[str] = []
         for gid in gateway_ids:
             pair = p.split_gateway_id(gid)
             if pair is None:
@@ -407,7 +409,10 @@ class SmscGateway(SmsGateway):
                 error = p.error_of(answer)
                 if error and error[0] == "5":  # "error deleting": too late, or gone
                     if not self._deleted_already(pair):
-                        continue  # going out: polling records what became of it
+                        # Going out: polling records what became of it; the user
+                        # is told why it was not withdrawn.
+                        refused.append(gid)
+                        continue
                 elif error:
                     self.raise_for_answer(answer)
             except GatewayError as exc:
@@ -420,6 +425,11 @@ class SmscGateway(SmsGateway):
                     self.kind, cancelled=cancelled, cause=exc
                 ) from exc
             cancelled.append(gid)  # Assumption: any answer without `error` is success
+        if refused:
+            cause = WithdrawalRefused(self.kind, refused=refused)
+            if cancelled:
+                raise PartlyCancelled(self.kind, cancelled=cancelled, cause=cause)
+            raise cause
         return cancelled
 
     def _deleted_already(self, pair: tuple[str, str]) -> bool:

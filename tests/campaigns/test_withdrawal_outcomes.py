@@ -191,3 +191,59 @@ def test_a_message_released_from_doubt_whose_contact_is_deleted_keeps_no_timeout
     waiting.refresh_from_db()
     assert (waiting.status, waiting.reason) == ("cancelled", "contact_removed")
     assert (waiting.vendor_text, waiting.vendor_code) == ("", "")
+
+
+def sending_now(simulator, campaign) -> Message:
+    """The campaign's first message: its time came at SMSC, which is sending it
+    (status -1), so it refuses to delete it (error 5)."""
+    first = Message.objects.filter(campaign=campaign).order_by("pk").first()
+    state = simulator.state
+    state.messages["smsc"][first.gateway_message_id].send_at = state.clock()
+    return first
+
+
+def test_smsc_refusing_to_withdraw_a_message_it_is_sending_says_why(
+    simulator, make_group, make_campaign, manager_client
+):
+    """Error 5 for a message SMSC still holds and is sending: it stayed «Queued»
+    and the cancel said nothing of why. The cancel's warning and the withdrawal
+    tried again say the gateway is already sending it (or refused); it is not
+    marked failed."""
+    campaign = held(simulator, "smsc", make_group, make_campaign)
+    first = sending_now(simulator, campaign)
+
+    cancel = manager_client.post(
+        reverse("campaigns:cancel", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+
+    why = (
+        "1 message could not be withdrawn: the gateway is already sending it or "
+        "refused to delete it."
+    )
+    assert why in cancel
+    assert "did not withdraw it, so it goes out at that time" not in cancel
+    first.refresh_from_db()
+    assert first.status == "queued"
+    again = manager_client.post(
+        reverse("campaigns:withdraw_again", args=[campaign.pk]),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert why in again
+    first.refresh_from_db()
+    assert first.status == "queued"
+
+
+def test_the_api_counts_what_smsc_refused_to_withdraw(
+    simulator, make_group, make_campaign, manager_client
+):
+    campaign = held(simulator, "smsc", make_group, make_campaign)
+    sending_now(simulator, campaign)
+
+    said = manager_client.post(f"{API}/{campaign.pk}/cancel").json()
+
+    assert said["cancelled_at_gateway"] == SIZE - 1
+    assert (said["not_withdrawn"], said["refused_at_gateway"]) == (1, 1)
+    assert said["gateway_errors"] == []

@@ -40,6 +40,7 @@ from providers.exceptions import (
     PartlySent,
     RateLimited,
     SenderNotAllowed,
+    WithdrawalRefused,
 )
 from providers.gateways import smsc_parse as p
 from providers.gateways.smsc import SmscGateway
@@ -435,9 +436,26 @@ def test_simulator_refuses_validity_and_id_outside_the_documented_forms(
         assert str(answer["error_code"]) == "1"
 
 
-def test_cancel_of_a_message_already_sent_is_not_reported(gateway):
+def test_cancel_of_a_message_already_sent_is_not_reported_withdrawn(gateway):
+    """Error 5 to a message SMSC still has (sent, or being sent): not withdrawn,
+    and said to be refused (the user is told why), not reported cancelled."""
     [result] = gateway.send([sms()])
-    assert gateway.cancel_scheduled([result.gateway_message_id, "bogus"]) == []
+    with pytest.raises(WithdrawalRefused) as refused:
+        gateway.cancel_scheduled([result.gateway_message_id, "bogus"])
+    assert refused.value.refused == [result.gateway_message_id]
+
+
+def test_those_withdrawn_beside_one_refused_are_reported_withdrawn(gateway):
+    [sent] = gateway.send([sms()])
+    later = datetime.now(UTC) + timedelta(hours=2)
+    [held] = gateway.send([sms("+79120000002", ref="r-2", send_at=later)])
+
+    with pytest.raises(PartlyCancelled) as stopped:
+        gateway.cancel_scheduled([held.gateway_message_id, sent.gateway_message_id])
+
+    assert stopped.value.cancelled == [held.gateway_message_id]
+    assert isinstance(stopped.value.cause, WithdrawalRefused)
+    assert stopped.value.cause.refused == [sent.gateway_message_id]
 
 
 def test_a_deletion_tried_again_after_its_answer_was_lost_is_reported(
