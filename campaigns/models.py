@@ -19,8 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import current_actor
 from campaigns.send_window import SendWindow
-from campaigns.start_clock import repeated_start_note, start_on_clock
+from campaigns.start_clock import (
+    repeated_start_clock,
+    repeated_start_note,
+    start_on_clock,
+)
 from contacts.models import Contact, ContactGroup
+from contacts.timezones import zone_name
 from providers.base import DeliveryStatus, FailureReason, MessageChannel
 from providers.models import ProviderAccount
 from smsportal.fields import PhoneField
@@ -260,6 +265,14 @@ class Campaign(Versioned):
         """Which of the two a start at a time the autumn change repeats is ("" for
         any other start)."""
         return repeated_start_note(self.start_at, self.time_zone)
+
+    @property
+    def start_zone_label(self) -> str:
+        """The zone's name beside the start's wall time, with which of the two it is
+        for a time the autumn change repeats: "Berlin; summer time, UTC+02:00"."""
+        name = zone_name(self.time_zone) if self.time_zone else ""
+        clock = repeated_start_clock(self.start_at, self.time_zone)
+        return f"{name}; {clock}" if name and clock else name or clock
 
     @property
     def start_passed(self) -> bool:

@@ -29,11 +29,11 @@ def start_on_clock(start_at: datetime | None, time_zone: str) -> datetime | None
         return start_at.astimezone(UTC)
 
 
-def repeated_start_note(start_at: datetime | None, time_zone: str) -> str:
-    """For a start at a wall time the zone's autumn change shows twice, which of the
-    two it is: "02:30 the first time round (summer time, UTC+02:00): the clocks go
-    back that night and show 02:30 twice." "" for any other start: the wall time
-    and the zone's name say it all."""
+def repeated_start_clock(start_at: datetime | None, time_zone: str) -> str:
+    """For a start at a wall time the zone's autumn change shows twice, its clock in
+    brief: "summer time, UTC+02:00" (said beside the wall time where a whole note
+    does not fit: the launch button, its confirmation, the status line). "" for
+    any other start."""
     local = start_on_clock(start_at, time_zone)
     if local is None:
         return ""
@@ -45,9 +45,21 @@ def repeated_start_note(start_at: datetime | None, time_zone: str) -> str:
     # By summer time where the zone keeps one; a zone that moved its standard time
     # back for good (Volgograd in 2020) has no summer or winter to name.
     if local.dst():
-        clock = _("summer time, %(offset)s") % {"offset": clock}
-    elif other.dst():
-        clock = _("winter time, %(offset)s") % {"offset": clock}
+        return _("summer time, %(offset)s") % {"offset": clock}
+    if other.dst():
+        return _("winter time, %(offset)s") % {"offset": clock}
+    return clock
+
+
+def repeated_start_note(start_at: datetime | None, time_zone: str) -> str:
+    """For a start at a wall time the zone's autumn change shows twice, which of the
+    two it is: "02:30 the first time round (summer time, UTC+02:00): the clocks go
+    back that night and show 02:30 twice." "" for any other start: the wall time
+    and the zone's name say it all."""
+    clock = repeated_start_clock(start_at, time_zone)
+    if not clock:
+        return ""
+    local = start_on_clock(start_at, time_zone)
     values = {"time": f"{local:%H:%M}", "clock": clock}
     if local.fold == 0:
         return (

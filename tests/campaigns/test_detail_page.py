@@ -1,7 +1,7 @@
 """The campaign page explains itself: why Launch is disabled, what a scheduled launch
 does, what waits at the gateway, and only the actions the state allows."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 
 from campaigns.models import Campaign, Message
 from tests.campaigns.conftest import add_messages
+from tests.campaigns.test_start_summer_time import _next_change
 from tests.campaigns.test_views import composer_data, people, url
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +132,50 @@ def test_a_scheduled_launch_asks_to_schedule_at_its_local_time(
         form.replace("&#x27;", "'")
     )
     assert "Launch this campaign now" not in form
+
+
+def first_0230_of_the_autumn_night() -> datetime:
+    """The first 02:30 (summer time) on the night Berlin's clocks go back."""
+    day = _next_change("Europe/Berlin", forward=False)
+    return datetime.combine(day, time(2, 30), ZoneInfo("Europe/Berlin"))
+
+
+def test_a_launch_at_a_repeated_time_says_which_it_is(
+    manager_client, make_group, make_campaign
+):
+    """«Schedule for 25.10.2026 02:30 (Berlin)» did not say which of the two 02:30s:
+    the button and its confirmation say it as the campaign page's note does."""
+    campaign = make_campaign(
+        [make_group("Clients", people(2))],
+        start_at=first_0230_of_the_autumn_night(),
+        time_zone="Europe/Berlin",
+    )
+
+    body = manager_client.get(url("preview", campaign)).content.decode()
+
+    form = launch_form(body).replace("&#x27;", "'")
+    assert "(Berlin; summer time, UTC+02:00)?" in form
+    assert (
+        "(Berlin; summer time, UTC+02:00)" in form.split('data-action="launch"', 1)[1]
+    )
+
+
+def test_a_scheduled_campaign_at_a_repeated_time_says_which_it_is(
+    manager_client, make_group, make_campaign
+):
+    campaign = make_campaign(
+        [make_group("Clients", people(2))],
+        start_at=first_0230_of_the_autumn_night().replace(fold=1),
+        time_zone="Europe/Berlin",
+        state=State.SCHEDULED,
+    )
+
+    body = manager_client.get(url("detail", campaign)).content.decode()
+
+    status = body[body.index("data-campaign-state") :].split("data-actions", 1)[0]
+    assert "(Berlin; winter time, UTC+01:00)" in status
+    ru = manager_client.get(url("detail", campaign), HTTP_ACCEPT_LANGUAGE="ru")
+    assert "(Берлин; зимнее время, UTC+01:00)" in ru.content.decode()
 
 
 def test_a_start_that_has_passed_offers_to_launch_now_and_says_so(
