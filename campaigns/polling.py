@@ -67,8 +67,8 @@ def statuses_poll(
     now = now or timezone.now()
     deadline = clock() + budget
     applied = 0
-    accounts = list(ProviderAccount.objects.prefetch_related("retired_logins"))
-    for position, account in enumerate(accounts):
+    pollable = []
+    for account in ProviderAccount.objects.prefetch_related("retired_logins"):
         try:
             gateway = gateway_for(account)
             if not gateway.supports(Capability.STATUS_POLL):
@@ -77,32 +77,65 @@ def statuses_poll(
             # (each is a cabinet of its own at the gateway, with its own request
             # limits): a replaced login's are unknown to the new one
             # (providers.logins).
-            logins = login_gateways(account, current=gateway)
+            pollable.append(
+                (account, gateway, login_gateways(account, current=gateway))
+            )
         except GatewayConfigurationError as exc:
             # Credentials no key reads (a key changed): the accounts after it were
             # never polled, as the task failed on it every run.
             logger.warning("status poll at %s failed: %s", account, exc)
-            continue
-        if not polling_turn_take(account.pk):
-            continue
-        # An equal share of what is left, so one account's backlog does not take
-        # the others' time; what an account leaves goes to those after it.
-        start = clock()
-        share = start + max(0.0, deadline - start) / (len(accounts) - position)
-        try:
-            for generation, login in logins:
-                applied += _poll_account(
-                    account, login, now, generation=generation, deadline=share,
-                    clock=clock,
-                )  # fmt: skip
-        finally:
-            # A gateway without a cap of requests a run may be asked again at
-            # beat's next tick: holding the turn its minute halved the pace.
-            if gateway.status_requests_per_poll is None:
-                polling_turn_leave(account.pk)
+    # An equal share of what is left, so one account's backlog does not take the
+    # others' time; what an account leaves goes to those after it, and what is left
+    # at the end to those their share cut short: a busy account early in the list
+    # had 25 s / N and the run ended with the rest of the time unused.
+    cut_short = []
+    for position, (account, gateway, logins) in enumerate(pollable):
+        share = _share(deadline, clock(), len(pollable) - position)
+        polled = _poll_in_turn(account, gateway, logins, now, share, clock)
+        if polled is None:
+            continue  # another poller has its turn
+        applied += polled[0]
+        # A capped gateway (SMSC) asked its cap this run, not again.
+        if polled[1] and gateway.status_requests_per_poll is None:
+            cut_short.append((account, gateway, logins))
         if account.retired_logins.all():
             retired_logins_forget(account, now=now)
+    for position, (account, gateway, logins) in enumerate(cut_short):
+        if clock() >= deadline:
+            break
+        share = _share(deadline, clock(), len(cut_short) - position)
+        polled = _poll_in_turn(account, gateway, logins, now, share, clock)
+        applied += polled[0] if polled else 0
     return applied
+
+
+def _share(deadline: float, start: float, left: int) -> float:
+    """The end of an equal share, from `start`, of the time to `deadline` among
+    `left` accounts."""
+    return start + max(0.0, deadline - start) / left
+
+
+def _poll_in_turn(
+    account, gateway, logins, now: datetime, deadline: float, clock
+) -> tuple[int, bool] | None:
+    """Reports applied polling the account (each of its logins) until `deadline`, in
+    its turn, and whether the deadline cut it short; None if another poller has the
+    turn."""
+    if not polling_turn_take(account.pk):
+        return None
+    applied = 0
+    try:
+        for generation, login in logins:
+            applied += _poll_account(
+                account, login, now, generation=generation, deadline=deadline,
+                clock=clock,
+            )  # fmt: skip
+    finally:
+        # A gateway without a cap of requests a run may be asked again at beat's
+        # next tick: holding the turn its minute halved the pace.
+        if gateway.status_requests_per_poll is None:
+            polling_turn_leave(account.pk)
+    return applied, clock() >= deadline
 
 
 def polling_claim(

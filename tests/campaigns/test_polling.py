@@ -310,3 +310,24 @@ def test_two_pollers_at_once_claim_disjoint_messages(simulator, make_campaign):
     assert sorted(claimed["first"]) == ids[:200]
     assert sorted(claimed["second"]) == ids[200:]
     assert again == []
+
+
+def test_the_time_quiet_accounts_leave_goes_to_the_busy_one_their_share_cut(
+    simulator, make_campaign
+):
+    """The run's time was shared equally in the accounts' order: a busy account named
+    first got 25 s / 7 with six quiet ones after it, and the run ended with most of
+    its time unused (25-54 reports a second at a gateway answering in 0.4 s)."""
+    busy = simulated_account(simulator, "webcom", name="A busy")
+    for n in range(6):
+        simulated_account(simulator, "webcom", name=f"Quiet {n}")
+    _open_messages(make_campaign(account=busy), busy, 3_000)
+    cache.clear()
+    simulator.state.request_log.clear()
+
+    # Each status request takes a second; nothing else takes time.
+    statuses_poll(budget=21.0, clock=lambda: float(_status_requests(simulator)))
+
+    # Its own share (21 s / 8 accounts) asked three batches; the rest of the run,
+    # which the quiet ones left, 18 more.
+    assert _status_requests(simulator) == 21
