@@ -26,6 +26,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s simulator %(message)s")
+    # httpx logs each request at INFO: a line per callback posted flooded `make run`'s
+    # console once callbacks went out by the hundred (failures are logged apart).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     state = SimulatorState(
         sent_delay=args.sent_delay,
