@@ -535,7 +535,7 @@ def test_cancelling_a_campaign_held_for_quiet_hours_withdraws_it_at_the_gateway(
 
     assert result == {"withdrawn": 0, "withdrawing": 0, "cancelled_at_gateway": 4,
                       "in_flight": 0, "in_doubt": 0, "not_withdrawn": 0,
-                      "gateway_errors": []}  # fmt: skip
+                      "refused_at_gateway": 0, "gateway_errors": []}  # fmt: skip
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CANCELLED
     assert campaign_counts(campaign_id=campaign.pk).by_status == {"cancelled": 4}
@@ -576,7 +576,7 @@ def test_only_the_first_cancellation_is_audited(
     assert cancelled.count() == 1
     assert set(retried) == {"withdrawn", "withdrawing", "cancelled_at_gateway",
                             "in_flight", "in_doubt", "not_withdrawn",
-                            "gateway_errors"}  # fmt: skip
+                            "refused_at_gateway", "gateway_errors"}  # fmt: skip
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CANCELLED
     assert repeat.value.message == "This campaign is already cancelled."
