@@ -27,20 +27,22 @@ Goal (issue 5): >= 5,000 msg/s and <= 20 % overhead, rate limiting off.
 """
 
 import argparse
-import json
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-from benchdb import ROOT, cpu_seconds, server_cpu_seconds, setup
+from benchdb import (
+    cpu_seconds,
+    free_port,
+    server_cpu_seconds,
+    setup,
+    simulator_process,
+)
 
 LOGIN, PASSWORD = "bench", "bench-password"
 # --pin: the simulators' core; ours are the others (set for subprocesses too).
@@ -48,33 +50,15 @@ SIMULATOR_CORE = 0
 PIN = "SMSPORTAL_BENCH_PIN"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_simulator(port: int) -> subprocess.Popen:
-    accounts = Path(tempfile.mkdtemp()) / "accounts.json"
-    accounts.write_text(json.dumps([
-        {"gateway": "webcom", "login": LOGIN, "password": PASSWORD, "balance": "100000000"},
-    ]))  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "providers.simulator", "--port", str(port),
-         "--accounts", str(accounts), "--sent-delay", "3600"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    return simulator_process(
+        port,
+        [{"gateway": "webcom", "login": LOGIN, "password": PASSWORD,
+          "balance": "100000000"}],
+        "--sent-delay", "3600",
         preexec_fn=(lambda: os.sched_setaffinity(0, {SIMULATOR_CORE}))
         if os.environ.get(PIN) else None,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the simulator did not start")
 
 
 @contextmanager

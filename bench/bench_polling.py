@@ -34,8 +34,8 @@ import sys
 import tempfile
 import time
 
-from bench_webhook import free_port, gunicorn_start, gunicorn_stop, gunicorn_wait
-from benchdb import setup
+from bench_webhook import gunicorn_start, gunicorn_stop, gunicorn_wait
+from benchdb import free_port, setup
 
 TOKEN = "bench-polling-" + "x" * 26  # the account's callback token (URL secret)
 FIRST_ID = 800_000_000  # the simulator's ids for our messages

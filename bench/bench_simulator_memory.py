@@ -15,25 +15,15 @@ by client id and the list of submissions were kept for good.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from benchdb import free_port, simulator_process
 
-ROOT = Path(__file__).resolve().parent.parent
 LOGIN, PASSWORD = "bench", "bench-password"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -49,26 +39,12 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 def start(port: int, extra: list[str]) -> subprocess.Popen:
-    accounts = Path(tempfile.mkdtemp()) / "accounts.json"
-    accounts.write_text(json.dumps([
-        {"gateway": "webcom", "login": LOGIN, "password": PASSWORD,
-         "balance": "100000000000"},
-    ]))  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "providers.simulator", "--port", str(port),
-         "--accounts", str(accounts), "--sent-delay", "0.2", "--delivery-delay",
-         "0.5", *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    return simulator_process(
+        port,
+        [{"gateway": "webcom", "login": LOGIN, "password": PASSWORD,
+          "balance": "100000000000"}],
+        "--sent-delay", "0.2", "--delivery-delay", "0.5", *extra,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("the simulator did not start")
 
 
 def batch_body(first: int, size: int) -> bytes:

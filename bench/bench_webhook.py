@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchdb import ROOT, setup
+from benchdb import ROOT, free_port, setup
 
 TOKEN = "bench-webhook-" + "x" * 26  # the account's callback token (URL secret)
 FIRST_ID = 700_000_000  # Webcom ids are numbers; ours start here
@@ -287,12 +287,6 @@ def run_load(port: int, requests: list[bytes], concurrency: int, per_connection:
 
 
 # gunicorn ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def gunicorn_start(port: int, workers: int, threads: int, log) -> subprocess.Popen:

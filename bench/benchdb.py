@@ -4,14 +4,53 @@ Benchmarks never touch the development or test databases: each one names its own
 database on the server of DATABASE_URL (default postgres://root@127.0.0.1:5432/).
 """
 
+import json
 import os
+import socket
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def simulator_process(
+    port: int,
+    accounts: list[dict],
+    *args: str,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen:
+    """`python -m providers.simulator` on `port` with these gateway accounts and
+    command-line `args`, once it takes connections (the bench exits if it never
+    does)."""
+    path = Path(tempfile.mkdtemp()) / "accounts.json"
+    path.write_text(json.dumps(accounts))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "providers.simulator", "--port", str(port),
+         "--accounts", str(path), *args],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("the simulator did not start")
 
 
 def database_url(name: str) -> str:
