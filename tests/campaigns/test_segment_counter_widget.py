@@ -82,6 +82,17 @@ def test_scripts_partial_loads_segments_before_composer():
     assert sources == ["/static/js/segments.js", "/static/js/composer.js"]
 
 
+def bare_counter(**context) -> str:
+    """A page of the text field and the counter alone, rendered with `context`."""
+    partial = render_to_string(
+        "campaigns/_segment_counter.html", {"textarea_id": "id_text", **context}
+    )
+    return (
+        '<!doctype html><html lang="en"><body>'
+        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    )
+
+
 @contextmanager
 def counter_page(page_html: str):
     """Chromium showing `page_html` with the counter's scripts loaded."""
@@ -106,18 +117,8 @@ def counter_page(page_html: str):
 def test_counter_in_a_browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    partial = render_to_string(
-        "campaigns/_segment_counter.html",
-        {
-            "textarea_id": "id_text",
-            "table": "standard",
-            "price_per_segment": Decimal("0.5"),
-            "recipients": 1000,
-        },
-    )
-    page_html = (
-        '<!doctype html><html lang="en"><body>'
-        f'<textarea id="id_text"></textarea>{partial}</body></html>'
+    page_html = bare_counter(
+        table="standard", price_per_segment=Decimal("0.5"), recipients=1000
     )
     with counter_page(page_html) as page:
 
@@ -217,14 +218,7 @@ def test_counter_counts_the_text_as_the_form_keeps_it():
     the preview beside it said 1."""
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    partial = render_to_string(
-        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
-    )
-    page_html = (
-        '<!doctype html><html lang="en"><body>'
-        f'<textarea id="id_text"></textarea>{partial}</body></html>'
-    )
-    with counter_page(page_html) as page:
+    with counter_page(bare_counter()) as page:
 
         def field(name):
             return page.locator(f'[data-sc-field="{name}"]').first
@@ -251,14 +245,7 @@ def test_transliterate_button_leaves_no_space_where_a_sign_stood_alone():
 
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    partial = render_to_string(
-        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
-    )
-    page_html = (
-        '<!doctype html><html lang="en"><body>'
-        f'<textarea id="id_text"></textarea>{partial}</body></html>'
-    )
-    with counter_page(page_html) as page:
+    with counter_page(bare_counter()) as page:
         offer = page.locator('[data-sc-show="transliterate"]')
         for typed, latin in [
             ("Привет Ъ мир", "Privet mir"),
@@ -352,18 +339,7 @@ def test_counter_counts_characters_only_for_text_not_sent_as_sms():
 def test_before_the_audience_is_counted_the_cost_is_of_one_message():
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    partial = render_to_string(
-        "campaigns/_segment_counter.html",
-        {
-            "textarea_id": "id_text",
-            "price_per_segment": Decimal("2.5"),
-            "audience_pending": True,
-        },
-    )
-    page_html = (
-        '<!doctype html><html lang="en"><body>'
-        f'<textarea id="id_text"></textarea>{partial}</body></html>'
-    )
+    page_html = bare_counter(price_per_segment=Decimal("2.5"), audience_pending=True)
     with counter_page(page_html) as page:
         page.fill("#id_text", "a" * 161)  # 2 segments
         expect(page.locator('[data-sc-show="cost"]')).to_be_hidden()
@@ -422,14 +398,7 @@ def test_no_transliteration_is_offered_that_costs_more_segments():
     it, saying "as many segments", and the campaign then cost twice as much."""
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    partial = render_to_string(
-        "campaigns/_segment_counter.html", {"textarea_id": "id_text"}
-    )
-    page_html = (
-        '<!doctype html><html lang="en"><body>'
-        f'<textarea id="id_text"></textarea>{partial}</body></html>'
-    )
-    with counter_page(page_html) as page:
+    with counter_page(bare_counter()) as page:
 
         def shown(name):
             return page.locator(f'[data-sc-show="{name}"]')
