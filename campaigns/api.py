@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from campaigns import services
-from campaigns.audience import SNAPSHOT_KEYS
+from campaigns.audience import groups_deleted
 from campaigns.forms import (
     VOICE_FIELDS,
     CampaignForm,
@@ -346,20 +346,12 @@ def _campaign_out(campaign: Campaign, progress: Progress) -> dict[str, Any]:
 def _groups_deleted(
     campaign: Campaign, data: dict[str, Any]
 ) -> dict[str, list[dict[str, Any]]]:
-    """The kept groups (Campaign.audience_groups) no longer among its own: deleted,
-    since a launched campaign's groups change no other way. From the prefetched
-    lists, so a page of the list costs no query per campaign."""
-    if campaign.state == Campaign.State.DRAFT:
-        return {}
-    gone = {}
-    for field, key in SNAPSHOT_KEYS.items():
-        there = set(data[field])
-        rows = campaign.audience_groups.get(key, [])
-        if missing := [
-            {"id": pk, "name": name} for pk, name in rows if pk not in there
-        ]:
-            gone[field] = missing
-    return gone
+    """campaigns.audience.groups_deleted, told the groups it has now (prefetched)."""
+    existing = set(data["include_groups"]) | set(data["exclude_groups"])
+    return {
+        field: [{"id": pk, "name": name} for pk, name in groups]
+        for field, groups in groups_deleted(campaign, existing=existing).items()
+    }
 
 
 def _get(campaign_id: int) -> Campaign:

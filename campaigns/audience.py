@@ -225,10 +225,14 @@ def audience_groups_snapshot(campaign: Campaign) -> dict[str, list[list[Any]]]:
     }  # fmt: skip
 
 
-def groups_deleted(campaign: Campaign) -> dict[str, list[tuple[int, str]]]:
+def groups_deleted(
+    campaign: Campaign, *, existing: set[int] | None = None
+) -> dict[str, list[tuple[int, str]]]:
     """The groups a launched (or cancelled) campaign had that have been deleted
     since, as (id, name then) by field ({"exclude_groups": [(7, "Staff")]}); {} for
-    a draft, whose groups are its own many-to-many rows alone."""
+    a draft, whose groups are its own many-to-many rows alone. `existing`: the ids
+    of its groups still there, where the caller has them (the API's list prefetches
+    them: no query a campaign)."""
     if campaign.state == Campaign.State.DRAFT or not campaign.audience_groups:
         return {}
     kept = {
@@ -236,7 +240,11 @@ def groups_deleted(campaign: Campaign) -> dict[str, list[tuple[int, str]]]:
         for field, key in SNAPSHOT_KEYS.items()
     }
     ids = {pk for groups in kept.values() for pk, _name in groups}
-    there = set(ContactGroup.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    there = (
+        existing
+        if existing is not None
+        else set(ContactGroup.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    )
     gone = {
         field: [(pk, name) for pk, name in groups if pk not in there]
         for field, groups in kept.items()
